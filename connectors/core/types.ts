@@ -1,0 +1,123 @@
+/** The normalized shapes every connector speaks; the hub never sees a platform payload. */
+
+export const CHANNEL_KINDS = ['email', 'whatsapp', 'messenger', 'slack', 'teams', 'webchat'] as const;
+export type ChannelKind = (typeof CHANNEL_KINDS)[number];
+
+export type AttachmentKind = 'image' | 'file' | 'audio' | 'video';
+
+export interface InboundAttachment {
+  kind: AttachmentKind;
+  name?: string;
+  mimeType?: string;
+  size?: number;
+  /** Where the bytes are: a platform media id/URL, or `inline:<base64>` for bytes carried in the payload. */
+  ref: string;
+}
+
+export interface NormalizedMessage {
+  /** One installation: mailbox, WhatsApp number, Page, Slack team, web widget. */
+  channel: { kind: ChannelKind; channelId: string };
+  /** Unique per channel; the dedupe key. */
+  externalId: string;
+  /** `${kind}:${channelId}:${nativeThread}`; maps to exactly one conversation. */
+  threadKey: string;
+  inReplyToExternalId?: string;
+  /** `outbound` marks an echo of our own send, which the hub must not ingest as new. */
+  direction: 'inbound' | 'outbound';
+  sender: { externalId: string; displayName?: string; address?: string; isBot: boolean; verified?: boolean };
+  sentAt: string;
+  subject?: string;
+  text: string;
+  html?: string;
+  attachments: InboundAttachment[];
+  /** Set when the sender is a machine (auto-reply, out-of-office): stored, never answered. */
+  autoReply?: boolean;
+  raw: unknown;
+}
+
+export type DeliveryStatus = 'sent' | 'delivered' | 'read' | 'failed';
+
+export type InboundEvent =
+  | { type: 'message'; message: NormalizedMessage }
+  | { type: 'status'; channelId: string; externalId: string; status: DeliveryStatus; error?: string }
+  | { type: 'ignored'; reason: string };
+
+export interface WebhookRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | undefined>;
+  query: Record<string, string | undefined>;
+  /** Exact bytes as received: signatures are computed over them. */
+  rawBody: Buffer;
+  /** The installation the route resolved, with its decrypted secrets. */
+  channel?: ChannelInstallation;
+  now?: () => Date;
+}
+
+export interface ChannelInstallation {
+  id: string;
+  accountId: string;
+  kind: ChannelKind;
+  externalKey: string;
+  /** The team new conversations of this installation go to until routing decides otherwise. */
+  teamId: string | null;
+  config: Record<string, unknown>;
+  secrets: Record<string, string>;
+}
+
+export interface OutboundAttachment {
+  name: string;
+  mimeType: string;
+  content: Buffer;
+}
+
+export interface OutboundMessage {
+  channel: ChannelInstallation;
+  conversation: { id: string; threadKey: string; subject?: string };
+  recipient: { externalId: string; address?: string; displayName?: string };
+  author: { displayName?: string };
+  text: string;
+  html?: string;
+  attachments: OutboundAttachment[];
+  inReplyToExternalId?: string;
+  /** Stable per message: channels that accept an idempotency key get this one. */
+  idempotencyKey: string;
+}
+
+export interface CheckpointStore {
+  get(key: string): Promise<unknown>;
+  set(key: string, value: unknown): Promise<void>;
+}
+
+export interface ConnectorCapabilities {
+  threads: boolean;
+  attachments: boolean;
+  edits: boolean;
+  format: 'plain' | 'html' | 'mrkdwn' | 'adaptive-card';
+  replyWindowHours?: number;
+  maxTextLength: number;
+  /** Whether the channel deduplicates sends by our idempotency key. */
+  idempotentSend: boolean;
+}
+
+export interface Connector {
+  readonly kind: ChannelKind;
+  readonly capabilities: ConnectorCapabilities;
+  /** Platform challenges (Meta hub.challenge, Slack url_verification) answered before verification of content. */
+  handshake?(req: WebhookRequest): { status: number; body: string; contentType?: string } | undefined;
+  /** The installation's external key (Slack team_id, WhatsApp phone_number_id, Page id) read from the raw payload. */
+  locate?(req: WebhookRequest): string | undefined;
+  /** Throws VerificationError; pure: no database, no network. */
+  verify(req: WebhookRequest): Promise<void>;
+  /** Pure and deterministic. */
+  parse(req: WebhookRequest): InboundEvent[];
+  /** Long-lived inbound (IMAP IDLE, Socket Mode); the checkpoint advances only after emit resolves. */
+  listen?(
+    channel: ChannelInstallation,
+    emit: (events: InboundEvent[]) => Promise<void>,
+    checkpoint: CheckpointStore,
+    signal: AbortSignal,
+  ): Promise<void>;
+  send(msg: OutboundMessage): Promise<{ externalId: string; sentAt: string }>;
+  check(channel: ChannelInstallation): Promise<{ ok: true } | { ok: false; code: string; message: string }>;
+}

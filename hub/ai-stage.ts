@@ -1,0 +1,44 @@
+/** What the hub asks of an AI provider; ai/ implements it, the hub only calls it. */
+
+export interface AnalysisInput {
+  accountId: string;
+  conversation: { id: string; subject: string | null; channelKind: string; language: string | null };
+  /** Oldest first, private notes excluded; the newest inbound message is last. */
+  messages: { direction: 'inbound' | 'outbound'; authorKind: string; text: string; sentAt: string }[];
+}
+
+export interface Classification {
+  category?: string | null;
+  priority?: 'low' | 'normal' | 'high' | 'urgent';
+  sentiment?: 'negative' | 'neutral' | 'positive';
+  language?: string;
+  confidence?: number;
+}
+
+export interface DraftProposal {
+  text: string;
+  /** Knowledge-base passages the draft rests on. */
+  citations: { id: string; title?: string; excerpt?: string; url?: string }[];
+  /** True when the text is quoted or templated, not generated. */
+  extractive: boolean;
+}
+
+export interface Analysis {
+  provider: string;
+  model: string;
+  classification: Classification;
+  /** Team and agent the router chose, if any. */
+  route?: { teamId?: string | null; assigneeId?: string | null };
+  draft?: DraftProposal;
+  evidence?: Record<string, unknown>;
+}
+
+export interface ConversationAi {
+  analyze(input: AnalysisInput): Promise<Analysis>;
+}
+
+/** Something that mirrors conversations outside the hub (Slack thread, Teams card). */
+export interface Surface {
+  readonly name: 'slack' | 'teams';
+  sync(accountId: string, conversationId: string, messageId?: string): Promise<void>;
+}

@@ -1,0 +1,52 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import rateLimit from '@fastify/rate-limit';
+import type { Hub } from './context.js';
+import hubPlugin from './plugins/hub.js';
+import errors from './plugins/errors.js';
+import auth from './plugins/auth.js';
+import docs from './plugins/docs.js';
+import health from './routes/health.js';
+import authRoutes from './routes/auth.js';
+import conversations from './routes/conversations.js';
+import jobs from './routes/jobs.js';
+import events from './routes/events.js';
+import webhooks from './routes/webhooks.js';
+
+/** Builds the HTTP app around a hub; it never listens (server.ts does), so tests use inject(). */
+export async function buildApp(hub: Hub): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: hub.log as FastifyBaseLogger,
+    bodyLimit: hub.config.bodyLimit,
+    trustProxy: process.env.HUMMDESK_TRUST_PROXY === 'true',
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    disableRequestLogging: process.env.HUMMDESK_REQUEST_LOG !== 'true',
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  await app.register(hubPlugin, { hub });
+  await app.register(errors);
+  await app.register(rateLimit, {
+    max: hub.config.rateLimitPerMinute,
+    timeWindow: 60_000,
+    // Authenticated callers are limited per credential, anonymous ones per address.
+    keyGenerator: (req) => req.headers.authorization ?? (req.headers['x-api-key'] as string | undefined) ?? req.ip,
+    errorResponseBuilder: (_req, ctx) => ({
+      statusCode: 429,
+      error: { code: 'rate_limited', message: `too many requests; retry in ${Math.ceil(ctx.ttl / 1000)} s` },
+    }),
+  });
+  await app.register(auth);
+  await app.register(docs);
+  await app.register(health);
+  await app.register(webhooks, { prefix: '/webhooks' });
+  await app.register(
+    async (api) => {
+      await api.register(authRoutes);
+      await api.register(conversations);
+      await api.register(jobs);
+      await api.register(events);
+    },
+    { prefix: '/api/v1' },
+  );
+  return app;
+}

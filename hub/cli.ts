@@ -1,0 +1,106 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from './config.js';
+import { startServer, startWorker } from './server.js';
+import { openDatabase } from '../storage/open.js';
+import { migrate } from '../storage/migrate.js';
+import { SecretBox } from '../storage/secret-box.js';
+import { join } from 'node:path';
+import { seedDemo } from './services/demo.js';
+import { createApiKey } from './services/auth.js';
+
+const USAGE = `hummdesk <command>
+
+Commands:
+  start                      run the hub (HTTP API, webhooks, realtime, and jobs)
+  worker                     run job workers only (needs REDIS_URL), for scale-out
+  migrate [--to VERSION]     bring the database schema up (or down) to VERSION (default: newest)
+  seed-demo                  create the demo account if it does not exist and print its logins
+  api-key create --account SLUG --name NAME [--role admin|agent|viewer]
+                             create an API key; the key is printed once
+
+Environment: see README.md (PORT, DATABASE_URL, REDIS_URL, HUMMDESK_DATA_DIR, ...).`;
+
+async function withStore<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>, config: ReturnType<typeof loadConfig>) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: join(config.dataDir, 'pglite'), poolSize: 2 });
+  try {
+    return await fn(db, config);
+  } finally {
+    await db.close();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'start': {
+      const running = await startServer(loadConfig());
+      onSignal(() => running.stop());
+      return -1;
+    }
+    case 'worker': {
+      const running = await startWorker(loadConfig());
+      onSignal(() => running.stop());
+      return -1;
+    }
+    case 'migrate': {
+      const { values } = parseArgs({ args: rest, options: { to: { type: 'string' } } });
+      const r = await withStore((db) => migrate(db, values.to));
+      process.stdout.write(`schema version ${r.from} → ${r.to}\n`);
+      return 0;
+    }
+    case 'seed-demo': {
+      await withStore(async (db, config) => {
+        await migrate(db);
+        const demo = await seedDemo(db, new SecretBox(config.secretKey), config.dataDir, config.publicUrl);
+        process.stdout.write(demo.credentials ? `${JSON.stringify(demo.credentials, null, 2)}\n` : 'demo account exists; its credentials file is not in this data folder\n');
+      });
+      return 0;
+    }
+    case 'api-key': {
+      const [sub, ...args] = rest;
+      const { values } = parseArgs({ args, options: { account: { type: 'string' }, name: { type: 'string' }, role: { type: 'string', default: 'admin' } } });
+      if (sub !== 'create' || !values.account || !values.name || !['admin', 'agent', 'viewer'].includes(values.role!)) {
+        process.stderr.write(`${USAGE}\n`);
+        return 2;
+      }
+      return withStore(async (db) => {
+        const account = (await db.query<{ id: string }>(`SELECT id FROM accounts WHERE slug = $1`, [values.account])).rows[0];
+        if (!account) {
+          process.stderr.write(`no account with slug "${values.account}"\n`);
+          return 1;
+        }
+        const { key } = await createApiKey(db, account.id, { name: values.name!, role: values.role as 'admin' | 'agent' | 'viewer' }, { kind: 'system', id: null });
+        process.stdout.write(`${key}\n`);
+        return 0;
+      });
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return command ? 0 : 2;
+    default:
+      process.stderr.write(`unknown command "${command}"\n\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+function onSignal(stop: () => Promise<void>): void {
+  let signals = 0;
+  const handler = (signal: string) => {
+    // A second signal means the operator will not wait: exit now.
+    if (++signals > 1) process.exit(130);
+    process.stderr.write(`\n${signal}: finishing jobs in flight and closing connections…\n`);
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`shutdown failed: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}

@@ -1,0 +1,76 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+
+/** Everything the hub reads from the environment, in one place; README lists the same names. */
+export interface HubConfig {
+  port: number;
+  host: string;
+  publicUrl: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  dataDir: string;
+  /** 32 bytes; encrypts channel secrets at rest and signs tokens. */
+  secretKey: Buffer;
+  bodyLimit: number;
+  logLevel: string;
+  rateLimitPerMinute: number;
+  publicRateLimitPerMinute: number;
+  ingestBatchMax: number;
+  jobAttempts: number;
+  jobBackoffMs: number;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  poolSize: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return n;
+}
+
+/** Reads HUMMDESK_SECRET_KEY, or keeps a generated key in the data folder so restarts can decrypt. */
+function secretKey(env: Env, dataDir: string): Buffer {
+  const given = env.HUMMDESK_SECRET_KEY;
+  if (given) {
+    const key = /^[0-9a-f]{64}$/i.test(given) ? Buffer.from(given, 'hex') : Buffer.from(given, 'base64');
+    if (key.length !== 32) throw new Error('HUMMDESK_SECRET_KEY must be 32 bytes (64 hex characters or base64)');
+    return key;
+  }
+  const file = join(dataDir, 'secret.key');
+  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32);
+  writeFileSync(file, key.toString('hex'), { mode: 0o600 });
+  return key;
+}
+
+export function loadConfig(env: Env = process.env): HubConfig {
+  const dataDir = resolve(env.HUMMDESK_DATA_DIR || '.hummdesk');
+  const port = int(env, 'PORT', 3000);
+  const host = env.HOST || '127.0.0.1';
+  return {
+    port,
+    host,
+    publicUrl: (env.HUMMDESK_PUBLIC_URL || `http://${host}:${port}`).replace(/\/$/, ''),
+    databaseUrl: env.DATABASE_URL || undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    dataDir,
+    secretKey: secretKey(env, dataDir),
+    bodyLimit: int(env, 'HUMMDESK_BODY_LIMIT', 1024 * 1024),
+    logLevel: env.LOG_LEVEL || 'info',
+    rateLimitPerMinute: int(env, 'HUMMDESK_RATE_LIMIT', 1200),
+    publicRateLimitPerMinute: int(env, 'HUMMDESK_PUBLIC_RATE_LIMIT', 120),
+    ingestBatchMax: int(env, 'HUMMDESK_INGEST_BATCH_MAX', 128),
+    jobAttempts: int(env, 'HUMMDESK_JOB_ATTEMPTS', 5),
+    jobBackoffMs: int(env, 'HUMMDESK_JOB_BACKOFF_MS', 1000),
+    accessTokenTtlSeconds: int(env, 'HUMMDESK_ACCESS_TOKEN_TTL', 900),
+    refreshTokenTtlSeconds: int(env, 'HUMMDESK_REFRESH_TOKEN_TTL', 30 * 24 * 3600),
+    poolSize: int(env, 'HUMMDESK_DB_POOL', 20),
+  };
+}

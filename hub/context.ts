@@ -1,0 +1,84 @@
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { ChannelKind, Connector } from '../connectors/core/types.js';
+import type { Database } from '../storage/database.js';
+import { openDatabase } from '../storage/open.js';
+import { LocalBlobStore } from '../storage/blob-store.js';
+import { SecretBox } from '../storage/secret-box.js';
+import type { HubConfig } from './config.js';
+import { createMetrics, type HubMetrics } from './metrics.js';
+import type { EventBus } from './realtime/events.js';
+import { LocalEventBus } from './realtime/local-bus.js';
+import { RedisEventBus } from './realtime/redis-bus.js';
+import type { JobHandlers, JobRunner } from './queue/jobs.js';
+import { InProcessRunner } from './queue/in-process.js';
+import { BullmqRunner } from './queue/bullmq.js';
+import { IngestService } from './services/ingest.js';
+import { ConversationService } from './services/conversations.js';
+import type { ConversationAi, Surface } from './ai-stage.js';
+import { analyzeHandler } from './workers/analyze.js';
+import { surfaceHandler } from './workers/surface.js';
+import { deliverHandler } from './workers/deliver.js';
+
+/** Everything a hub process shares: store, queue, bus and the registries channels and AI plug into. */
+export interface Hub {
+  config: HubConfig;
+  log: Logger;
+  db: Database;
+  box: SecretBox;
+  blobs: LocalBlobStore;
+  bus: EventBus;
+  runner: JobRunner;
+  metrics: HubMetrics;
+  ingest: IngestService;
+  conversations: ConversationService;
+  connectors: Map<ChannelKind, Connector>;
+  surfaces: Surface[];
+  ai: { provider?: ConversationAi };
+  handlers: JobHandlers;
+  /** Starts relay and/or workers; an API-only process starts neither. */
+  startJobs(opts: { relay: boolean; work: boolean }): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createHub(config: HubConfig, opts: { log?: Logger; db?: Database } = {}): Promise<Hub> {
+  const log = opts.log ?? pino({ level: config.logLevel, name: 'hummdesk' });
+  const db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: join(config.dataDir, 'pglite'), poolSize: config.poolSize }));
+  const box = new SecretBox(config.secretKey);
+  const blobs = new LocalBlobStore(join(config.dataDir, 'blobs'));
+  const bus: EventBus = config.redisUrl ? await RedisEventBus.connect(config.redisUrl) : new LocalEventBus();
+  const metrics = createMetrics();
+  const runnerOpts = { attempts: config.jobAttempts, backoffBaseMs: config.jobBackoffMs, concurrency: 4, pollMs: 500, log };
+  const runner: JobRunner = config.redisUrl
+    ? new BullmqRunner(db, metrics, { ...runnerOpts, redisUrl: config.redisUrl })
+    : new InProcessRunner(db, metrics, { ...runnerOpts, leaseMs: 5 * 60_000 });
+  const connectors = new Map<ChannelKind, Connector>();
+  const surfaces: Surface[] = [];
+  const ai: Hub['ai'] = {};
+  const ingest = new IngestService(db, {
+    bus, metrics, blobs, batchMax: config.ingestBatchMax,
+    // PGlite has a single connection; Postgres gets a few concurrent group commits.
+    concurrency: db.kind === 'pglite' ? 1 : Math.max(2, Math.min(8, Math.floor(config.poolSize / 2))),
+    onOutbox: () => runner.kick(),
+  });
+  const conversations = new ConversationService(db, { bus, runner: () => runner, blobs });
+  const handlers: JobHandlers = {
+    'ai.classify': analyzeHandler({ db, bus, ai: () => ai.provider }),
+    'surface.sync': surfaceHandler(() => surfaces),
+    deliver: deliverHandler({ db, box, bus, blobs, connectors: () => connectors, maxAttempts: config.jobAttempts }),
+  };
+  let started = false;
+  return {
+    config, log, db, box, blobs, bus, runner, metrics, ingest, conversations, connectors, surfaces, ai, handlers,
+    async startJobs(o) {
+      started = true;
+      await runner.start(handlers, o);
+    },
+    async close() {
+      if (started) await runner.stop();
+      else if (runner.kind === 'bullmq') await runner.stop();
+      await bus.close();
+      await db.close();
+    },
+  };
+}

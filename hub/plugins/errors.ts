@@ -1,0 +1,59 @@
+import fp from 'fastify-plugin';
+import type { FastifyError } from 'fastify';
+import { HubError } from '../errors.js';
+
+interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+
+/** One error shape for every route: a stable code, a message, and no internals on a 5xx. */
+export default fp(
+  async (app) => {
+    app.setErrorHandler((err: FastifyError | HubError | Error, req, reply) => {
+      let status = 500;
+      let body: ErrorBody = { error: { code: 'internal_error', message: 'something went wrong; it has been logged' } };
+      if (err instanceof HubError) {
+        status = err.statusCode;
+        body = { error: { code: err.code, message: err.message, details: err.details } };
+      } else if ('validation' in err && err.validation) {
+        status = 400;
+        body = { error: { code: 'validation_failed', message: err.message, details: err.validation } };
+      } else if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode < 500) {
+        status = err.statusCode;
+        body = { error: { code: fastifyCode(err as FastifyError), message: err.message } };
+      } else if (isInvalidInput(err)) {
+        // Postgres rejected a value (bad uuid, out-of-range): the client's input, not our fault.
+        status = 400;
+        body = { error: { code: 'invalid_input', message: 'a value in the request is not valid' } };
+      }
+      if (status >= 500) req.log.error({ err }, 'request failed');
+      else req.log.info({ code: body.error.code }, 'request rejected');
+      return reply.status(status).send(body);
+    });
+    app.setNotFoundHandler((req, reply) =>
+      reply.status(404).send({ error: { code: 'route_not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } }),
+    );
+  },
+  { name: 'errors' },
+);
+
+function fastifyCode(err: FastifyError): string {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'body_too_large';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'unsupported_media_type';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return 'malformed_json';
+    default:
+      if (err.statusCode === 429) return 'rate_limited';
+      if (err.statusCode === 400 && /JSON/i.test(err.message)) return 'malformed_json';
+      return err.code ? err.code.toLowerCase().replace(/^fst_err_/, '') : 'bad_request';
+  }
+}
+
+function isInvalidInput(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && ['22P02', '22007', '22008', '22003', '23514'].includes(code);
+}

@@ -1,0 +1,162 @@
+import { Queue, UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Database } from '../../storage/database.js';
+import { markDispatched, pendingForRelay } from '../../storage/repositories/outbox.js';
+import type { OutboxTopic } from '../../storage/repositories/outbox.js';
+import type { HubMetrics } from '../metrics.js';
+import { RetryLaterError, UnrecoverableJobError, backoffMs, type DeadJob, type JobHandlers, type JobRunner } from './jobs.js';
+
+const QUEUE = 'hummdesk-jobs';
+
+interface Options {
+  redisUrl: string;
+  attempts: number;
+  backoffBaseMs: number;
+  concurrency: number;
+  pollMs: number;
+  log: { error(obj: unknown, msg: string): void };
+}
+
+interface JobData {
+  outboxId: string;
+  accountId: string;
+  payload: Record<string, unknown>;
+}
+
+/** Scale-out: a relay moves committed outbox rows into BullMQ; workers in any process run them. */
+export class BullmqRunner implements JobRunner {
+  readonly kind = 'bullmq' as const;
+  private readonly connection: Redis;
+  private readonly queue: Queue<JobData>;
+  private worker?: Worker<JobData>;
+  private relaying = false;
+  private relayLoop?: Promise<void>;
+  private wake?: () => void;
+
+  constructor(
+    private readonly db: Database,
+    private readonly metrics: HubMetrics,
+    private readonly opts: Options,
+  ) {
+    this.connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
+    this.queue = new Queue<JobData>(QUEUE, { connection: this.connection });
+  }
+
+  async start(handlers: JobHandlers, opts: { relay: boolean; work: boolean }): Promise<void> {
+    if (opts.relay) {
+      this.relaying = true;
+      this.relayLoop = this.relay();
+    }
+    if (opts.work) {
+      this.worker = new Worker<JobData>(QUEUE, (job) => this.process(handlers, job), {
+        connection: new Redis(this.opts.redisUrl, { maxRetriesPerRequest: null }),
+        concurrency: this.opts.concurrency,
+        settings: { backoffStrategy: (attempts: number) => backoffMs(attempts, this.opts.backoffBaseMs) },
+      });
+      this.worker.on('failed', (job, err) => {
+        if (!job) return;
+        this.metrics.jobFailures.inc({ topic: job.name });
+        const dead = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+        if (dead) this.metrics.jobs.inc({ topic: job.name, result: 'dead' });
+        this.opts.log.error({ err, jobId: job.id, topic: job.name, attempt: job.attemptsMade }, dead ? 'job failed for good' : 'job failed, will retry');
+      });
+      this.worker.on('completed', (job) => this.metrics.jobs.inc({ topic: job.name, result: 'done' }));
+      await this.worker.waitUntilReady();
+    }
+  }
+
+  private async process(handlers: JobHandlers, job: BullJob<JobData>): Promise<void> {
+    const handler = handlers[job.name as OutboxTopic];
+    if (!handler) return;
+    try {
+      await handler({ id: job.data.outboxId, accountId: job.data.accountId, topic: job.name as OutboxTopic, payload: job.data.payload, attempt: job.attemptsMade + 1 });
+    } catch (err) {
+      if (err instanceof UnrecoverableJobError) throw new UnrecoverableError(err.message);
+      if (err instanceof RetryLaterError) {
+        // Rate limits are not failures: park the job without spending an attempt.
+        await job.moveToDelayed(Date.now() + err.delayMs, job.token);
+        throw new (await import('bullmq')).DelayedError();
+      }
+      throw err;
+    }
+  }
+
+  kick(): void {
+    this.wake?.();
+  }
+
+  private async relay(): Promise<void> {
+    while (this.relaying) {
+      let moved = 0;
+      try {
+        const rows = await pendingForRelay(this.db, 500);
+        if (rows.length > 0) {
+          // jobId = outbox id: relaying the same row twice after a crash adds one job, not two.
+          await this.queue.addBulk(
+            rows.map((r) => ({
+              name: r.topic,
+              data: { outboxId: r.id, accountId: r.accountId, payload: r.payload },
+              opts: { jobId: `ob-${r.id}`, attempts: this.opts.attempts, backoff: { type: 'custom' }, removeOnComplete: 1000, removeOnFail: false },
+            })),
+          );
+          await markDispatched(this.db, rows.map((r) => r.id));
+          moved = rows.length;
+        }
+      } catch (err) {
+        if (this.relaying) this.opts.log.error({ err }, 'outbox relay failed; will retry');
+      }
+      if (!this.relaying) break;
+      if (moved === 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.opts.pollMs);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.relaying = false;
+    this.kick();
+    await this.relayLoop;
+    // close() waits for the jobs in flight to finish.
+    await this.worker?.close();
+    await this.queue.close();
+    this.connection.disconnect();
+  }
+
+  async listDead(accountId: string, limit: number): Promise<DeadJob[]> {
+    const failed = await this.queue.getFailed(0, -1);
+    return failed
+      .filter((j) => j.data.accountId === accountId)
+      .slice(0, limit)
+      .map((j) => ({
+        id: j.data.outboxId,
+        topic: j.name,
+        payload: j.data.payload,
+        attempts: j.attemptsMade,
+        error: j.failedReason ?? null,
+        failedAt: j.finishedOn ? new Date(j.finishedOn).toISOString() : null,
+      }));
+  }
+
+  async retryDead(accountId: string, id: string): Promise<boolean> {
+    const job = await this.queue.getJob(`ob-${id}`);
+    if (!job || job.data.accountId !== accountId || !(await job.isFailed())) return false;
+    await job.retry('failed');
+    return true;
+  }
+
+  async depth() {
+    const c = await this.queue.getJobCounts('waiting', 'delayed', 'active', 'failed');
+    return { waiting: (c.waiting ?? 0) + (c.delayed ?? 0), active: c.active ?? 0, dead: c.failed ?? 0 };
+  }
+
+  async ping(): Promise<void> {
+    await this.connection.ping();
+  }
+}

@@ -1,0 +1,127 @@
+import type { Database } from '../../storage/database.js';
+import { claimDue, countPending, listDead, markDone, markFailed, revive } from '../../storage/repositories/outbox.js';
+import { withAccount } from '../../storage/session.js';
+import type { HubMetrics } from '../metrics.js';
+import { backoffMs, RetryLaterError, UnrecoverableJobError, type DeadJob, type JobHandlers, type JobRunner } from './jobs.js';
+
+interface Options {
+  attempts: number;
+  backoffBaseMs: number;
+  concurrency: number;
+  pollMs: number;
+  /** A claimed job not finished by then (its process died) is picked up again. */
+  leaseMs: number;
+  log: { error(obj: unknown, msg: string): void };
+}
+
+/** The embedded default: the outbox table is the queue, so a job survives a crash with the data it belongs to. */
+export class InProcessRunner implements JobRunner {
+  readonly kind = 'in-process' as const;
+  private handlers: JobHandlers = {};
+  private running = false;
+  private wake?: () => void;
+  private loop?: Promise<void>;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly metrics: HubMetrics,
+    private readonly opts: Options,
+  ) {}
+
+  async start(handlers: JobHandlers, opts: { relay: boolean; work: boolean }): Promise<void> {
+    if (!opts.work) return;
+    this.handlers = handlers;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  kick(): void {
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let claimed = 0;
+      try {
+        const free = this.opts.concurrency - this.inFlight.size;
+        if (free > 0) {
+          const jobs = await claimDue(this.db, free, this.opts.leaseMs);
+          claimed = jobs.length;
+          for (const row of jobs) {
+            const p = this.runOne(row).finally(() => {
+              this.inFlight.delete(p);
+              this.kick();
+            });
+            this.inFlight.add(p);
+          }
+        }
+      } catch (err) {
+        if (this.running) this.opts.log.error({ err }, 'job runner could not claim jobs');
+      }
+      if (!this.running) break;
+      if (claimed === 0 || this.inFlight.size >= this.opts.concurrency) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.opts.pollMs);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+      }
+    }
+  }
+
+  private async runOne(row: { id: string; accountId: string; topic: keyof JobHandlers; payload: Record<string, unknown>; attempts: number }): Promise<void> {
+    const handler = this.handlers[row.topic];
+    try {
+      if (handler) await handler({ id: row.id, accountId: row.accountId, topic: row.topic, payload: row.payload, attempt: row.attempts });
+      await withAccount(this.db, row.accountId, (tx) => markDone(tx, row.id));
+      this.metrics.jobs.inc({ topic: row.topic, result: handler ? 'done' : 'skipped' });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      let retryIn: number | null;
+      if (err instanceof RetryLaterError) retryIn = err.delayMs;
+      else {
+        this.metrics.jobFailures.inc({ topic: row.topic });
+        const exhausted = err instanceof UnrecoverableJobError || row.attempts >= this.opts.attempts;
+        retryIn = exhausted ? null : backoffMs(row.attempts, this.opts.backoffBaseMs);
+        if (exhausted) this.metrics.jobs.inc({ topic: row.topic, result: 'dead' });
+        this.opts.log.error({ err, jobId: row.id, topic: row.topic, attempt: row.attempts }, retryIn === null ? 'job failed for good' : 'job failed, will retry');
+      }
+      await withAccount(this.db, row.accountId, (tx) => markFailed(tx, row.id, message, retryIn)).catch((e: unknown) =>
+        this.opts.log.error({ err: e, jobId: row.id }, 'could not record job failure; the lease will expire and it runs again'),
+      );
+    }
+  }
+
+  /** Stops claiming and waits for jobs in flight, so a shutdown never cuts a send in half. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.kick();
+    await this.loop;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  async listDead(accountId: string, limit: number): Promise<DeadJob[]> {
+    const rows = await withAccount(this.db, accountId, (tx) => listDead(tx, limit));
+    return rows.map((r) => ({ id: r.id, topic: r.topic, payload: r.payload, attempts: r.attempts, error: r.lastError ?? null, failedAt: r.deadAt ?? null }));
+  }
+
+  async retryDead(accountId: string, id: string): Promise<boolean> {
+    if (!/^\d+$/.test(id)) return false;
+    const ok = await withAccount(this.db, accountId, (tx) => revive(tx, id));
+    if (ok) this.kick();
+    return ok;
+  }
+
+  async depth() {
+    const { pending, dead } = await countPending(this.db);
+    return { waiting: pending, active: this.inFlight.size, dead };
+  }
+
+  async ping(): Promise<void> {
+    await this.db.query('SELECT 1');
+  }
+}

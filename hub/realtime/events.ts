@@ -1,0 +1,20 @@
+/** What the realtime stream carries; ids only plus the fields a list view needs to update in place. */
+export type HubEvent =
+  | { type: 'conversation.created'; conversationId: string }
+  | { type: 'conversation.updated'; conversationId: string; changes: Record<string, unknown> }
+  | { type: 'message.created'; conversationId: string; messageId: string; direction: 'inbound' | 'outbound'; isPrivate: boolean }
+  | { type: 'message.updated'; conversationId: string; messageId: string; deliveryStatus: string | null; deliveryError?: string | null }
+  | { type: 'draft.created'; conversationId: string; draftId: string };
+
+export interface AccountEvent {
+  accountId: string;
+  event: HubEvent;
+  at: string;
+}
+
+/** Fan-out of committed changes to every connected client of an account, across hub processes. */
+export interface EventBus {
+  publish(accountId: string, event: HubEvent): void;
+  subscribe(accountId: string, listener: (e: AccountEvent) => void): () => void;
+  close(): Promise<void>;
+}

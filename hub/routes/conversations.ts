@@ -1,0 +1,144 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { withAccount } from '../../storage/session.js';
+import { getConversation, listConversations } from '../../storage/repositories/conversations.js';
+import { listMessages } from '../../storage/repositories/messages.js';
+import { latestAiResult, listDrafts } from '../../storage/repositories/ai.js';
+import { notFound } from '../errors.js';
+import { Conversation, IdParams, Message, Nullable, Page, Uuid, decodeCursor, encodeCursor } from '../schemas.js';
+import type { Actor } from '../services/conversations.js';
+import type { FastifyRequest } from 'fastify';
+
+const Status = Type.Union([Type.Literal('open'), Type.Literal('pending'), Type.Literal('snoozed'), Type.Literal('resolved')]);
+const Priority = Type.Union([Type.Literal('low'), Type.Literal('normal'), Type.Literal('high'), Type.Literal('urgent')]);
+
+export const actorOf = (req: FastifyRequest): Actor => ({
+  accountId: req.principal.accountId,
+  kind: req.principal.userId ? 'user' : 'api_key',
+  id: req.principal.userId ?? req.principal.apiKeyId,
+});
+
+const conversations: FastifyPluginAsyncTypebox = async (app) => {
+  const { db } = app.hub;
+
+  app.get('/conversations', {
+    preHandler: app.authorize('viewer'),
+    schema: {
+      tags: ['conversations'],
+      summary: 'List conversations, newest activity first',
+      querystring: Type.Object({
+        status: Type.Optional(Status),
+        team: Type.Optional(Uuid),
+        assignee: Type.Optional(Type.Union([Uuid, Type.Literal('none'), Type.Literal('me')])),
+        channel: Type.Optional(Uuid),
+        category: Type.Optional(Type.String({ maxLength: 100 })),
+        priority: Type.Optional(Priority),
+        contact: Type.Optional(Uuid),
+        q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'full-text search over message text' })),
+        limit: Type.Integer({ minimum: 1, maximum: 100, default: 25 }),
+        cursor: Type.Optional(Type.String({ maxLength: 500 })),
+      }),
+      response: { 200: Page(Conversation) },
+    },
+  }, async (req) => {
+    const q = req.query;
+    const after = decodeCursor<{ lastMessageAt: string; id: string }>(q.cursor, ['lastMessageAt', 'id']);
+    const assigneeId = q.assignee === 'none' ? null : q.assignee === 'me' ? req.principal.userId ?? undefined : q.assignee;
+    const rows = await withAccount(db, req.principal.accountId, (tx) =>
+      listConversations(tx, { status: q.status, teamId: q.team, assigneeId, channelId: q.channel, category: q.category, priority: q.priority, contactId: q.contact, q: q.q, limit: q.limit + 1, after }),
+    );
+    const items = rows.slice(0, q.limit);
+    const last = items[items.length - 1];
+    const nextCursor = rows.length > q.limit && last ? encodeCursor({ lastMessageAt: new Date(last.lastMessageAt).toISOString(), id: last.id }) : null;
+    return { items, nextCursor };
+  });
+
+  app.get('/conversations/:id', {
+    preHandler: app.authorize('viewer'),
+    schema: {
+      tags: ['conversations'],
+      params: IdParams,
+      response: { 200: Type.Object({ conversation: Conversation, ai: Nullable(Type.Record(Type.String(), Type.Unknown())), drafts: Type.Array(Type.Record(Type.String(), Type.Unknown())) }) },
+    },
+  }, async (req) => {
+    return withAccount(db, req.principal.accountId, async (tx) => {
+      const conversation = await getConversation(tx, req.params.id);
+      if (!conversation) throw notFound('conversation');
+      return { conversation, ai: (await latestAiResult(tx, req.params.id)) ?? null, drafts: (await listDrafts(tx, req.params.id)) as unknown as Record<string, unknown>[] };
+    });
+  });
+
+  app.get('/conversations/:id/messages', {
+    preHandler: app.authorize('viewer'),
+    schema: {
+      tags: ['conversations'],
+      params: IdParams,
+      querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 200, default: 100 }), cursor: Type.Optional(Type.String({ maxLength: 500 })) }),
+      response: { 200: Page(Message) },
+    },
+  }, async (req) => {
+    const after = decodeCursor<{ sentAt: string; id: string }>(req.query.cursor, ['sentAt', 'id']);
+    const rows = await withAccount(db, req.principal.accountId, async (tx) => {
+      if (!(await getConversation(tx, req.params.id))) throw notFound('conversation');
+      return listMessages(tx, req.params.id, { limit: req.query.limit + 1, after });
+    });
+    const items = rows.slice(0, req.query.limit);
+    const last = items[items.length - 1];
+    const nextCursor = rows.length > req.query.limit && last ? encodeCursor({ sentAt: new Date(last.sentAt).toISOString(), id: last.id }) : null;
+    return { items, nextCursor };
+  });
+
+  const ReplyBody = Type.Object({
+    text: Type.String({ maxLength: 100_000 }),
+    html: Type.Optional(Type.String({ maxLength: 500_000 })),
+    draftId: Type.Optional(Uuid),
+    attachments: Type.Optional(Type.Array(Type.Object({ name: Type.String({ minLength: 1, maxLength: 255 }), mimeType: Type.String({ maxLength: 255 }), contentBase64: Type.String() }), { maxItems: 10 })),
+  });
+  const toInput = (b: { text: string; html?: string; draftId?: string; attachments?: { name: string; mimeType: string; contentBase64: string }[] }) => ({
+    text: b.text,
+    html: b.html,
+    draftId: b.draftId,
+    attachments: b.attachments?.map((a) => ({ name: a.name, mimeType: a.mimeType, content: Buffer.from(a.contentBase64, 'base64') })),
+  });
+
+  app.post('/conversations/:id/reply', {
+    preHandler: app.authorize('agent'),
+    schema: { tags: ['conversations'], summary: 'Reply to the customer on their channel', params: IdParams, body: ReplyBody, response: { 202: Message } },
+  }, async (req, reply) => {
+    const message = await app.hub.conversations.reply(actorOf(req), req.params.id, toInput(req.body));
+    return reply.status(202).send(message);
+  });
+
+  app.post('/conversations/:id/notes', {
+    preHandler: app.authorize('agent'),
+    schema: { tags: ['conversations'], summary: 'Add an internal note (never sent to the customer)', params: IdParams, body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 100_000 }) }), response: { 201: Message } },
+  }, async (req, reply) => {
+    const message = await app.hub.conversations.reply(actorOf(req), req.params.id, { text: req.body.text, isPrivate: true });
+    return reply.status(201).send(message);
+  });
+
+  app.post('/conversations/:id/assign', {
+    preHandler: app.authorize('agent'),
+    schema: { tags: ['conversations'], params: IdParams, body: Type.Object({ assigneeId: Type.Optional(Nullable(Uuid)), teamId: Type.Optional(Nullable(Uuid)) }), response: { 200: Conversation } },
+  }, async (req) => app.hub.conversations.assign(actorOf(req), req.params.id, req.body));
+
+  app.post('/conversations/:id/status', {
+    preHandler: app.authorize('agent'),
+    schema: { tags: ['conversations'], params: IdParams, body: Type.Object({ status: Status, snoozedUntil: Type.Optional(Type.String({ format: 'date-time' })) }), response: { 200: Conversation } },
+  }, async (req) => app.hub.conversations.setStatus(actorOf(req), req.params.id, req.body.status, req.body.snoozedUntil));
+
+  app.post('/conversations/:id/priority', {
+    preHandler: app.authorize('agent'),
+    schema: { tags: ['conversations'], params: IdParams, body: Type.Object({ priority: Priority }), response: { 200: Conversation } },
+  }, async (req) => app.hub.conversations.setPriority(actorOf(req), req.params.id, req.body.priority));
+
+  app.post('/conversations/:id/drafts/:draftId/reject', {
+    preHandler: app.authorize('agent'),
+    schema: { tags: ['conversations'], params: Type.Object({ id: Uuid, draftId: Uuid }), response: { 204: Type.Null() } },
+  }, async (req, reply) => {
+    await app.hub.conversations.rejectDraft(actorOf(req), req.params.id, req.params.draftId);
+    return reply.status(204).send(null);
+  });
+};
+
+export default conversations;

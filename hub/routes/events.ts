@@ -1,0 +1,47 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+
+const HEARTBEAT_MS = 25_000;
+
+/** Server-sent events: every committed change of the caller's account, across hub processes. */
+const events: FastifyPluginAsyncTypebox = async (app) => {
+  const streams = new Set<() => void>();
+  // Streams never end by themselves; end them before the server waits for open connections.
+  app.addHook('preClose', async () => {
+    for (const end of streams) end();
+  });
+
+  app.get('/events', {
+    preHandler: app.authorize('viewer', { allowQueryToken: true }),
+    config: { rateLimit: false },
+    schema: {
+      tags: ['realtime'],
+      summary: 'Server-sent event stream of conversation and message changes',
+      querystring: Type.Object({ access_token: Type.Optional(Type.String({ maxLength: 2000 })) }),
+    },
+  }, async (req, reply) => {
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.write(`retry: 2000\n: connected\n\n`);
+    const unsubscribe = app.hub.bus.subscribe(req.principal.accountId, (e) => {
+      res.write(`event: ${e.event.type}\ndata: ${JSON.stringify({ ...e.event, at: e.at })}\n\n`);
+    });
+    const heartbeat = setInterval(() => res.write(`: ping\n\n`), HEARTBEAT_MS);
+    const end = () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+      streams.delete(end);
+      res.end();
+    };
+    streams.add(end);
+    req.raw.on('close', end);
+  });
+};
+
+export default events;

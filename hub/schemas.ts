@@ -1,0 +1,98 @@
+import { Type, type Static } from 'typebox';
+import { badRequest } from './errors.js';
+
+/** Response and shared schemas; route files import these so the OpenAPI document has one shape per thing. */
+
+export const ErrorBody = Type.Object(
+  { error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }) },
+  { $id: 'Error' },
+);
+
+export const Uuid = Type.String({ format: 'uuid' });
+export const IdParams = Type.Object({ id: Uuid });
+
+export const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+export const Conversation = Type.Object({
+  id: Uuid,
+  channelId: Uuid,
+  channelKind: Type.String(),
+  contactId: Uuid,
+  contactName: Nullable(Type.String()),
+  threadKey: Type.String(),
+  subject: Nullable(Type.String()),
+  status: Type.Union([Type.Literal('open'), Type.Literal('pending'), Type.Literal('snoozed'), Type.Literal('resolved')]),
+  priority: Type.Union([Type.Literal('low'), Type.Literal('normal'), Type.Literal('high'), Type.Literal('urgent')]),
+  category: Nullable(Type.String()),
+  language: Nullable(Type.String()),
+  sentiment: Nullable(Type.String()),
+  confidence: Nullable(Type.Number()),
+  assigneeId: Nullable(Uuid),
+  teamId: Nullable(Uuid),
+  snoozedUntil: Nullable(Type.Any()),
+  lastMessageAt: Type.Any(),
+  createdAt: Type.Any(),
+  updatedAt: Type.Any(),
+});
+
+export const Attachment = Type.Object({
+  id: Uuid,
+  kind: Type.String(),
+  name: Nullable(Type.String()),
+  mimeType: Nullable(Type.String()),
+  size: Nullable(Type.Number()),
+});
+
+export const Message = Type.Object({
+  id: Uuid,
+  conversationId: Uuid,
+  channelId: Uuid,
+  direction: Type.Union([Type.Literal('inbound'), Type.Literal('outbound')]),
+  authorKind: Type.String(),
+  authorUserId: Nullable(Uuid),
+  authorName: Nullable(Type.String()),
+  isPrivate: Type.Boolean(),
+  text: Type.String(),
+  html: Nullable(Type.String()),
+  externalId: Nullable(Type.String()),
+  deliveryStatus: Nullable(Type.String()),
+  deliveryError: Nullable(Type.String()),
+  autoReply: Type.Boolean(),
+  sentAt: Type.Any(),
+  attachments: Type.Array(Attachment),
+});
+
+export const Role = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('agent'), Type.Literal('viewer')]);
+
+export const User = Type.Object({
+  id: Uuid,
+  email: Type.String(),
+  name: Type.String(),
+  role: Role,
+  slackUserId: Nullable(Type.String()),
+  teamsUserId: Nullable(Type.String()),
+  available: Type.Boolean(),
+  maxOpenConversations: Nullable(Type.Integer()),
+  skills: Type.Array(Type.String()),
+});
+
+export const Page = <T extends Parameters<typeof Type.Array>[0]>(item: T) =>
+  Type.Object({ items: Type.Array(item), nextCursor: Nullable(Type.String()) });
+
+export type ConversationT = Static<typeof Conversation>;
+
+/** Opaque keyset cursor. */
+export function encodeCursor(values: Record<string, string>): string {
+  return Buffer.from(JSON.stringify(values)).toString('base64url');
+}
+
+export function decodeCursor<T extends Record<string, string>>(cursor: string | undefined, keys: (keyof T)[]): T | undefined {
+  if (!cursor) return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as T;
+    if (keys.every((k) => typeof parsed[k] === 'string')) return parsed;
+  } catch {
+    // fall through to the error below
+  }
+  throw badRequest('invalid_cursor', 'cursor is not valid');
+}

@@ -1,0 +1,61 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import type { HubConfig } from './config.js';
+import { createHub, type Hub } from './context.js';
+import { migrate } from '../storage/migrate.js';
+import { installConnectors } from './connectors.js';
+import { seedDemo } from './services/demo.js';
+
+export interface RunningHub {
+  hub: Hub;
+  app: FastifyInstance;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** `hummdesk start`: migrate, seed the demo on an empty embedded store, listen, run jobs. */
+export async function startServer(config: HubConfig, opts: { jobs?: boolean; seed?: boolean } = {}): Promise<RunningHub> {
+  const started = Date.now();
+  const hub = await createHub(config);
+  await migrate(hub.db);
+  installConnectors(hub);
+  const app = await buildApp(hub);
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const url = typeof address === 'object' && address ? `http://${config.host}:${address.port}` : config.publicUrl;
+  if (opts.seed ?? !config.databaseUrl) {
+    const demo = await seedDemo(hub.db, hub.box, config.dataDir, url);
+    if (demo.credentials) {
+      hub.log.info({ email: demo.credentials.email }, 'demo account ready');
+      process.stdout.write(
+        `\n  HummDesk is running at ${url}\n` +
+          `  Demo agent login: ${demo.credentials.email} / ${demo.credentials.password}\n` +
+          `  API key (admin):  ${demo.credentials.apiKey}\n` +
+          `  API docs:         ${url}/docs\n\n`,
+      );
+    }
+  } else {
+    process.stdout.write(`\n  HummDesk is running at ${url}\n\n`);
+  }
+  if (opts.jobs ?? true) await hub.startJobs({ relay: true, work: true });
+  hub.log.info({ url, store: hub.db.kind, queue: hub.runner.kind, ms: Date.now() - started }, 'hub started');
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      // Stop taking requests first, then let jobs in flight finish, then close the store.
+      await app.close();
+      await hub.close();
+    })());
+  return { hub, app, url, stop };
+}
+
+/** `hummdesk worker`: relay and job workers only, for scaling out beside API processes. */
+export async function startWorker(config: HubConfig): Promise<{ hub: Hub; stop(): Promise<void> }> {
+  if (!config.redisUrl) throw new Error('hummdesk worker needs REDIS_URL: without it, jobs run inside `hummdesk start`');
+  const hub = await createHub(config);
+  await migrate(hub.db);
+  installConnectors(hub);
+  await hub.startJobs({ relay: true, work: true });
+  hub.log.info({ queue: hub.runner.kind }, 'worker started');
+  return { hub, stop: () => hub.close() };
+}

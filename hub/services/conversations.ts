@@ -1,0 +1,139 @@
+import type { Database } from '../../storage/database.js';
+import { withAccount } from '../../storage/session.js';
+import { getConversation, updateConversation, type ConversationRow, type ConversationStatus, type Priority } from '../../storage/repositories/conversations.js';
+import { getMessage, insertAttachments, insertMessage, type MessageRow } from '../../storage/repositories/messages.js';
+import { decideDraft, getDraft } from '../../storage/repositories/ai.js';
+import { enqueue } from '../../storage/repositories/outbox.js';
+import { audit } from '../../storage/repositories/audit.js';
+import type { LocalBlobStore } from '../../storage/blob-store.js';
+import type { EventBus, HubEvent } from '../realtime/events.js';
+import type { JobRunner } from '../queue/jobs.js';
+import { HubError, notFound } from '../errors.js';
+
+/** Who is acting: an agent (user) or an integration (API key); every change is audited with it. */
+export interface Actor {
+  accountId: string;
+  kind: 'user' | 'api_key' | 'system';
+  id: string | null;
+}
+
+export interface ReplyInput {
+  text: string;
+  html?: string;
+  /** A note stays inside the hub and never reaches the customer. */
+  isPrivate?: boolean;
+  attachments?: { name: string; mimeType: string; content: Buffer }[];
+  /** Sending an AI draft as is or edited records the decision for the learning loop. */
+  draftId?: string;
+}
+
+/** Agent actions on conversations; each is one transaction plus its outbox rows and realtime events. */
+export class ConversationService {
+  constructor(
+    private readonly db: Database,
+    private readonly deps: { bus: EventBus; runner: () => JobRunner; blobs: LocalBlobStore },
+  ) {}
+
+  async reply(actor: Actor, conversationId: string, input: ReplyInput): Promise<MessageRow> {
+    if (!input.text.trim() && !input.attachments?.length) throw new HubError(400, 'reply_empty', 'a reply needs text or an attachment');
+    const blobs = await Promise.all((input.attachments ?? []).map(async (a) => ({ ...a, blobKey: await this.deps.blobs.put(a.content) })));
+    const events: HubEvent[] = [];
+    const message = await withAccount(this.db, actor.accountId, async (tx) => {
+      const conversation = await getConversation(tx, conversationId);
+      if (!conversation) throw notFound('conversation');
+      const inserted = await insertMessage(tx, {
+        accountId: actor.accountId,
+        conversationId,
+        channelId: conversation.channelId,
+        direction: 'outbound',
+        authorKind: actor.kind === 'user' ? 'agent' : 'system',
+        authorUserId: actor.kind === 'user' ? actor.id : null,
+        isPrivate: input.isPrivate ?? false,
+        text: input.text,
+        html: input.html,
+        deliveryStatus: input.isPrivate ? null : 'queued',
+        metadata: actor.kind === 'api_key' ? { apiKeyId: actor.id } : {},
+      });
+      const id = inserted!.id;
+      if (blobs.length)
+        await insertAttachments(tx, actor.accountId, id, blobs.map((b) => ({ kind: b.mimeType.startsWith('image/') ? 'image' : 'file', name: b.name, mimeType: b.mimeType, size: b.content.length, blobKey: b.blobKey })));
+      if (input.draftId) await this.recordDraftUse(tx, actor, conversationId, input.draftId, input.text);
+      if (!input.isPrivate) {
+        await enqueue(tx, actor.accountId, 'deliver', { messageId: id });
+        await tx.query(`UPDATE conversations SET last_message_at = now(), updated_at = now(), status = CASE WHEN status = 'open' THEN 'pending' ELSE status END WHERE id = $1`, [conversationId]);
+      }
+      await enqueue(tx, actor.accountId, 'surface.sync', { conversationId, messageId: id });
+      await audit(tx, { accountId: actor.accountId, actorKind: actor.kind, actorId: actor.id, action: input.isPrivate ? 'conversation.note' : 'conversation.reply', targetKind: 'message', targetId: id });
+      events.push({ type: 'message.created', conversationId, messageId: id, direction: 'outbound', isPrivate: input.isPrivate ?? false });
+      return (await getMessage(tx, id))!;
+    });
+    this.afterCommit(actor.accountId, events);
+    return message;
+  }
+
+  private async recordDraftUse(tx: Parameters<Parameters<Database['transaction']>[0]>[0], actor: Actor, conversationId: string, draftId: string, text: string) {
+    const draft = await getDraft(tx, draftId);
+    if (!draft || draft.conversationId !== conversationId) throw notFound('draft');
+    const status = draft.text.trim() === text.trim() ? 'accepted' : 'edited';
+    const ok = await decideDraft(tx, draftId, { status, finalText: text, userId: actor.kind === 'user' ? actor.id : null });
+    if (!ok) throw new HubError(409, 'draft_already_decided', 'this draft was already accepted, edited or rejected');
+  }
+
+  async rejectDraft(actor: Actor, conversationId: string, draftId: string): Promise<void> {
+    await withAccount(this.db, actor.accountId, async (tx) => {
+      const draft = await getDraft(tx, draftId);
+      if (!draft || draft.conversationId !== conversationId) throw notFound('draft');
+      if (!(await decideDraft(tx, draftId, { status: 'rejected', finalText: null, userId: actor.kind === 'user' ? actor.id : null })))
+        throw new HubError(409, 'draft_already_decided', 'this draft was already accepted, edited or rejected');
+      await audit(tx, { accountId: actor.accountId, actorKind: actor.kind, actorId: actor.id, action: 'draft.rejected', targetKind: 'draft', targetId: draftId });
+    });
+  }
+
+  async assign(actor: Actor, conversationId: string, to: { assigneeId?: string | null; teamId?: string | null }): Promise<ConversationRow> {
+    return this.change(actor, conversationId, 'conversation.assigned', async (tx) => {
+      if (to.assigneeId) {
+        const user = await tx.query(`SELECT 1 FROM users WHERE id = $1`, [to.assigneeId]);
+        if (!user.rowCount) throw notFound('user');
+      }
+      if (to.teamId) {
+        const team = await tx.query(`SELECT 1 FROM teams WHERE id = $1`, [to.teamId]);
+        if (!team.rowCount) throw notFound('team');
+      }
+      return { assigneeId: to.assigneeId, teamId: to.teamId };
+    });
+  }
+
+  async setStatus(actor: Actor, conversationId: string, status: ConversationStatus, snoozedUntil?: string): Promise<ConversationRow> {
+    if (status === 'snoozed' && !snoozedUntil) throw new HubError(400, 'snooze_until_required', 'snoozing needs an until time');
+    return this.change(actor, conversationId, 'conversation.status', async () => ({ status, snoozedUntil: status === 'snoozed' ? snoozedUntil! : null }));
+  }
+
+  async setPriority(actor: Actor, conversationId: string, priority: Priority): Promise<ConversationRow> {
+    return this.change(actor, conversationId, 'conversation.priority', async () => ({ priority }));
+  }
+
+  private async change(
+    actor: Actor,
+    conversationId: string,
+    action: string,
+    patchOf: (tx: Parameters<Parameters<Database['transaction']>[0]>[0]) => Promise<Parameters<typeof updateConversation>[2]>,
+  ): Promise<ConversationRow> {
+    const events: HubEvent[] = [];
+    const row = await withAccount(this.db, actor.accountId, async (tx) => {
+      if (!(await getConversation(tx, conversationId))) throw notFound('conversation');
+      const patch = await patchOf(tx);
+      const updated = (await updateConversation(tx, conversationId, patch))!;
+      await audit(tx, { accountId: actor.accountId, actorKind: actor.kind, actorId: actor.id, action, targetKind: 'conversation', targetId: conversationId, data: patch as Record<string, unknown> });
+      await enqueue(tx, actor.accountId, 'surface.sync', { conversationId });
+      events.push({ type: 'conversation.updated', conversationId, changes: patch as Record<string, unknown> });
+      return updated;
+    });
+    this.afterCommit(actor.accountId, events);
+    return row;
+  }
+
+  private afterCommit(accountId: string, events: HubEvent[]): void {
+    for (const e of events) this.deps.bus.publish(accountId, e);
+    this.deps.runner().kick();
+  }
+}

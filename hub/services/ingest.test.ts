@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChannelInstallation, InboundEvent, NormalizedMessage } from '../../connectors/core/types.js';
+import { findInstallation } from '../../storage/repositories/channels.js';
+import { withAccount } from '../../storage/session.js';
+import { createTestAccount, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
+
+let t: TestHub;
+let acct: TestAccount;
+let channel: ChannelInstallation;
+
+const message = (over: Partial<NormalizedMessage> & { externalId: string }): InboundEvent => ({
+  type: 'message',
+  message: {
+    channel: { kind: 'webchat', channelId: channel.id },
+    threadKey: `webchat:${channel.id}:visitor-1`,
+    direction: 'inbound',
+    sender: { externalId: 'visitor-1', displayName: 'Vera Visitor', isBot: false },
+    sentAt: new Date().toISOString(),
+    text: 'My invoice is wrong',
+    attachments: [],
+    raw: {},
+    ...over,
+  },
+});
+
+beforeAll(async () => {
+  t = await startTestHub({ jobs: false });
+  acct = await createTestAccount(t);
+  channel = (await findInstallation(t.hub.db, t.hub.box, { kind: 'webchat', id: acct.channelId }))!;
+});
+afterAll(() => t?.close());
+
+const count = (sql: string, params: unknown[] = []) =>
+  withAccount(t.hub.db, acct.accountId, async (tx) => Number((await tx.query<{ n: string }>(sql, params)).rows[0]!.n));
+
+describe('ingest', () => {
+  it('stores contact, conversation, message and outbox rows in one go', async () => {
+    const [o] = await t.hub.ingest.ingest(channel, [message({ externalId: 'm-1' })]);
+    expect(o).toMatchObject({ result: 'created', conversationCreated: true });
+    expect(await count(`SELECT count(*) n FROM messages WHERE conversation_id = $1`, [o!.conversationId])).toBe(1);
+    expect(await count(`SELECT count(*) n FROM outbox WHERE payload->>'messageId' = $1`, [o!.messageId])).toBe(2);
+  });
+
+  it('makes one message of a duplicate delivery, even when both arrive at once', async () => {
+    const results = await Promise.all([1, 2, 3].map(() => t.hub.ingest.ingest(channel, [message({ externalId: 'm-dup' })])));
+    const flat = results.flat().map((o) => o.result).sort();
+    expect(flat).toEqual(['created', 'duplicate', 'duplicate']);
+    expect(await count(`SELECT count(*) n FROM messages WHERE external_id = 'm-dup'`)).toBe(1);
+  });
+
+  it('threads messages with the same thread key into one conversation', async () => {
+    const [a] = await t.hub.ingest.ingest(channel, [message({ externalId: 'th-1', threadKey: `webchat:${channel.id}:thread-x` })]);
+    const [b] = await t.hub.ingest.ingest(channel, [message({ externalId: 'th-2', threadKey: `webchat:${channel.id}:thread-x` })]);
+    expect(b!.conversationId).toBe(a!.conversationId);
+    expect(b!.conversationCreated).toBe(false);
+  });
+
+  it('does not ingest an echo of our own send as a new inbound message', async () => {
+    const before = await count(`SELECT count(*) n FROM messages`);
+    const [o] = await t.hub.ingest.ingest(channel, [message({ externalId: 'never-sent', direction: 'outbound' })]);
+    expect(o!.result).toBe('echo');
+    expect(await count(`SELECT count(*) n FROM messages`)).toBe(before);
+  });
+
+  it('fails only the bad call in a batch and keeps the others', async () => {
+    const good = t.hub.ingest.ingest(channel, [message({ externalId: 'batch-good' })]);
+    // An unparseable time passes the shape checks and fails inside the batch's transaction.
+    const bad = t.hub.ingest.ingest(channel, [message({ externalId: 'batch-bad', sentAt: 'not a date' })]);
+    await expect(bad).rejects.toThrow();
+    await expect(good).resolves.toHaveLength(1);
+    expect(await count(`SELECT count(*) n FROM messages WHERE external_id LIKE 'batch-%'`)).toBe(1);
+  });
+
+  it('refuses an event that names another channel', async () => {
+    const e = message({ externalId: 'x' });
+    (e as { message: NormalizedMessage }).message.channel.channelId = '00000000-0000-0000-0000-000000000000';
+    await expect(t.hub.ingest.ingest(channel, [e])).rejects.toMatchObject({ code: 'event_channel_mismatch' });
+  });
+
+  it('applies delivery receipts without moving a status backwards', async () => {
+    const conv = await t.hub.ingest.ingest(channel, [message({ externalId: 'r-in' })]);
+    const sent = await t.hub.conversations.reply({ accountId: acct.accountId, kind: 'user', id: acct.users.agent.id }, conv[0]!.conversationId!, { text: 'Hello' });
+    await withAccount(t.hub.db, acct.accountId, (tx) => tx.query(`UPDATE messages SET external_id = 'out-1', delivery_status = 'sent' WHERE id = $1`, [sent.id]));
+    await t.hub.ingest.ingest(channel, [{ type: 'status', channelId: channel.id, externalId: 'out-1', status: 'read' }]);
+    await t.hub.ingest.ingest(channel, [{ type: 'status', channelId: channel.id, externalId: 'out-1', status: 'delivered' }]);
+    const status = await withAccount(t.hub.db, acct.accountId, async (tx) => (await tx.query<{ s: string }>(`SELECT delivery_status s FROM messages WHERE id = $1`, [sent.id])).rows[0]!.s);
+    expect(status).toBe('read');
+  });
+
+  it('reopens a resolved conversation when the customer writes again, but not for an auto-reply', async () => {
+    const [first] = await t.hub.ingest.ingest(channel, [message({ externalId: 'ro-1', threadKey: `webchat:${channel.id}:reopen` })]);
+    const actor = { accountId: acct.accountId, kind: 'user' as const, id: acct.users.agent.id };
+    await t.hub.conversations.setStatus(actor, first!.conversationId!, 'resolved');
+    await t.hub.ingest.ingest(channel, [message({ externalId: 'ro-2', threadKey: `webchat:${channel.id}:reopen`, autoReply: true })]);
+    const status = () => withAccount(t.hub.db, acct.accountId, async (tx) => (await tx.query<{ s: string }>(`SELECT status s FROM conversations WHERE id = $1`, [first!.conversationId])).rows[0]!.s);
+    expect(await status()).toBe('resolved');
+    await t.hub.ingest.ingest(channel, [message({ externalId: 'ro-3', threadKey: `webchat:${channel.id}:reopen` })]);
+    expect(await status()).toBe('open');
+  });
+});

@@ -1,0 +1,207 @@
+import type { ChannelInstallation, InboundEvent, NormalizedMessage } from '../../connectors/core/types.js';
+import type { Database, Queryable } from '../../storage/database.js';
+import type { LocalBlobStore } from '../../storage/blob-store.js';
+import { setAccount } from '../../storage/session.js';
+import { resolveContactIdentity } from '../../storage/repositories/contacts.js';
+import { resolveConversation, touchConversation } from '../../storage/repositories/conversations.js';
+import { applyDeliveryStatus, insertAttachments, insertMessage } from '../../storage/repositories/messages.js';
+import { enqueue } from '../../storage/repositories/outbox.js';
+import type { EventBus, HubEvent } from '../realtime/events.js';
+import type { HubMetrics } from '../metrics.js';
+import { HubError } from '../errors.js';
+
+export type IngestResult = 'created' | 'duplicate' | 'echo' | 'status' | 'status_unmatched' | 'ignored';
+
+export interface IngestOutcome {
+  result: IngestResult;
+  conversationId?: string;
+  messageId?: string;
+  conversationCreated?: boolean;
+}
+
+interface Pending {
+  channel: ChannelInstallation;
+  events: InboundEvent[];
+  startedAt: bigint;
+  resolve: (o: IngestOutcome[]) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * The one way a message enters the store. Calls that arrive while a commit is in flight are
+ * grouped into the next transaction (group commit); each call resolves only after its COMMIT.
+ */
+export class IngestService {
+  private readonly waiting: Pending[] = [];
+  private active = 0;
+
+  constructor(
+    private readonly db: Database,
+    private readonly deps: {
+      bus: EventBus;
+      metrics: HubMetrics;
+      blobs: LocalBlobStore;
+      batchMax: number;
+      concurrency: number;
+      /** Called after each commit that wrote outbox rows, so the relay need not wait for its poll. */
+      onOutbox: () => void;
+    },
+  ) {}
+
+  ingest(channel: ChannelInstallation, events: InboundEvent[]): Promise<IngestOutcome[]> {
+    try {
+      for (const e of events) checkEvent(channel, e);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ channel, events, startedAt: process.hrtime.bigint(), resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.active < this.deps.concurrency && this.waiting.length > 0) {
+      const batch = this.waiting.splice(0, this.deps.batchMax);
+      this.active++;
+      void this.flush(batch).finally(() => {
+        this.active--;
+        this.pump();
+      });
+    }
+  }
+
+  private async flush(batch: Pending[]): Promise<void> {
+    const settled: { p: Pending; outcomes?: IngestOutcome[]; error?: unknown; events: HubEvent[] }[] = [];
+    try {
+      await this.db.transaction(async (tx) => {
+        for (const [i, p] of batch.entries()) {
+          const events: HubEvent[] = [];
+          // A savepoint per call: one bad event fails its own request, not the whole batch.
+          await tx.query(`SAVEPOINT ingest_${i}`);
+          try {
+            await setAccount(tx, p.channel.accountId);
+            const outcomes: IngestOutcome[] = [];
+            for (const e of p.events) outcomes.push(await this.apply(tx, p.channel, e, events));
+            await tx.query(`RELEASE SAVEPOINT ingest_${i}`);
+            settled.push({ p, outcomes, events });
+          } catch (error) {
+            await tx.query(`ROLLBACK TO SAVEPOINT ingest_${i}`);
+            settled.push({ p, error, events: [] });
+          }
+        }
+      });
+    } catch (error) {
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    this.deps.metrics.ingestBatchSize.observe(batch.length);
+    let wroteOutbox = false;
+    for (const s of settled) {
+      const kind = s.p.channel.kind;
+      this.deps.metrics.ingestSeconds.observe({ kind }, Number(process.hrtime.bigint() - s.p.startedAt) / 1e9);
+      if (s.error !== undefined) {
+        this.deps.metrics.ingested.inc({ kind, result: 'error' });
+        s.p.reject(s.error);
+        continue;
+      }
+      for (const o of s.outcomes!) {
+        this.deps.metrics.ingested.inc({ kind, result: o.result });
+        if (o.result === 'created') wroteOutbox = true;
+      }
+      for (const e of s.events) this.deps.bus.publish(s.p.channel.accountId, e);
+      s.p.resolve(s.outcomes!);
+    }
+    if (wroteOutbox) this.deps.onOutbox();
+  }
+
+  private async apply(tx: Queryable, channel: ChannelInstallation, e: InboundEvent, events: HubEvent[]): Promise<IngestOutcome> {
+    if (e.type === 'ignored') return { result: 'ignored' };
+    if (e.type === 'status') {
+      const hit = await applyDeliveryStatus(tx, channel.id, e.externalId, e.status, e.error);
+      if (!hit) return { result: 'status_unmatched' };
+      events.push({ type: 'message.updated', conversationId: hit.conversationId, messageId: hit.id, deliveryStatus: e.status, deliveryError: e.error ?? null });
+      return { result: 'status', conversationId: hit.conversationId, messageId: hit.id };
+    }
+    const m = e.message;
+    if (m.direction === 'outbound') return this.applyEcho(tx, channel, m, events);
+
+    const verified = m.sender.verified ?? false;
+    const { contactId } = await resolveContactIdentity(tx, {
+      accountId: channel.accountId,
+      channelId: channel.id,
+      externalId: m.sender.externalId,
+      displayName: m.sender.displayName,
+      address: m.sender.address,
+      verified,
+      email: channel.kind === 'email' || m.sender.address?.includes('@') ? m.sender.address : undefined,
+      phone: channel.kind === 'whatsapp' ? m.sender.address ?? m.sender.externalId : undefined,
+    });
+    const conversation = await resolveConversation(tx, {
+      accountId: channel.accountId,
+      channelId: channel.id,
+      contactId,
+      threadKey: m.threadKey,
+      subject: m.subject,
+      teamId: channel.teamId,
+      at: m.sentAt,
+    });
+    const inserted = await insertMessage(tx, {
+      accountId: channel.accountId,
+      conversationId: conversation.id,
+      channelId: channel.id,
+      direction: 'inbound',
+      authorKind: 'contact',
+      text: m.text,
+      html: m.html,
+      externalId: m.externalId,
+      inReplyTo: m.inReplyToExternalId,
+      autoReply: m.autoReply ?? false,
+      sentAt: m.sentAt,
+    });
+    if (!inserted) return { result: 'duplicate', conversationId: conversation.id };
+
+    if (m.attachments.length > 0) await insertAttachments(tx, channel.accountId, inserted.id, await this.storeInline(m));
+    if (!conversation.created) {
+      const { reopened } = await touchConversation(tx, conversation.id, m.sentAt, !m.autoReply);
+      if (reopened) events.push({ type: 'conversation.updated', conversationId: conversation.id, changes: { status: 'open' } });
+    }
+    // Auto-replies are kept for the record but never reach the AI, so they cannot start a mail loop.
+    if (!m.autoReply) await enqueue(tx, channel.accountId, 'ai.classify', { conversationId: conversation.id, messageId: inserted.id });
+    await enqueue(tx, channel.accountId, 'surface.sync', { conversationId: conversation.id, messageId: inserted.id });
+    if (conversation.created) events.push({ type: 'conversation.created', conversationId: conversation.id });
+    events.push({ type: 'message.created', conversationId: conversation.id, messageId: inserted.id, direction: 'inbound', isPrivate: false });
+    return { result: 'created', conversationId: conversation.id, messageId: inserted.id, conversationCreated: conversation.created };
+  }
+
+  /** Our own send coming back (Messenger echo, Sent folder): confirms delivery, never a new inbound. */
+  private async applyEcho(tx: Queryable, channel: ChannelInstallation, m: NormalizedMessage, events: HubEvent[]): Promise<IngestOutcome> {
+    const hit = await applyDeliveryStatus(tx, channel.id, m.externalId, 'sent');
+    if (hit) events.push({ type: 'message.updated', conversationId: hit.conversationId, messageId: hit.id, deliveryStatus: 'sent' });
+    return { result: 'echo', conversationId: hit?.conversationId, messageId: hit?.id };
+  }
+
+  private async storeInline(m: NormalizedMessage) {
+    return Promise.all(
+      m.attachments.map(async (a) => {
+        if (!a.ref.startsWith('inline:')) return { ...a };
+        const bytes = Buffer.from(a.ref.slice('inline:'.length), 'base64');
+        return { ...a, ref: undefined, size: a.size ?? bytes.length, blobKey: await this.deps.blobs.put(bytes) };
+      }),
+    );
+  }
+}
+
+/** Refuses events that name another installation; a connector bug must not cross channels. */
+function checkEvent(channel: ChannelInstallation, e: InboundEvent): void {
+  if (e.type === 'message') {
+    const m = e.message;
+    if (m.channel.channelId !== channel.id || m.channel.kind !== channel.kind)
+      throw new HubError(400, 'event_channel_mismatch', 'event names another channel than the one it arrived on');
+    if (!m.threadKey.startsWith(`${channel.kind}:`)) throw new HubError(400, 'thread_key_invalid', `thread key must start with "${channel.kind}:"`);
+    if (!m.externalId) throw new HubError(400, 'external_id_missing', 'message has no external id');
+  } else if (e.type === 'status' && e.channelId !== channel.id) {
+    throw new HubError(400, 'event_channel_mismatch', 'status names another channel than the one it arrived on');
+  }
+}
+

@@ -1,0 +1,11 @@
+import type { Surface } from '../ai-stage.js';
+import type { Job } from '../queue/jobs.js';
+
+/** Mirrors a conversation into every registered surface; none registered means nothing to do. */
+export function surfaceHandler(surfaces: () => Surface[]) {
+  return async (job: Job): Promise<void> => {
+    const conversationId = String(job.payload.conversationId);
+    const messageId = job.payload.messageId ? String(job.payload.messageId) : undefined;
+    for (const s of surfaces()) await s.sync(job.accountId, conversationId, messageId);
+  };
+}

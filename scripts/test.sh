@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The one test command: starts (installing when missing) the real services the suite needs, then runs it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+eval "$(bash scripts/services/up.sh)"
+export DATABASE_URL REDIS_URL
+exec npx vitest run "$@"

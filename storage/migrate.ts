@@ -1,0 +1,30 @@
+import { fileURLToPath } from 'node:url';
+import Postgrator from 'postgrator';
+import type { Database } from './database.js';
+
+const MIGRATIONS = fileURLToPath(new URL('../migrations/*', import.meta.url));
+
+function migrator(db: Database) {
+  return new Postgrator({
+    migrationPattern: MIGRATIONS,
+    driver: 'pg',
+    schemaTable: 'hummdesk_schema_version',
+    // Migrations carry their own BEGIN/COMMIT, so a multi-statement script needs the simple-query path.
+    execQuery: async (sql: string) => {
+      if (/;\s*\S/.test(sql.trim().replace(/;\s*$/, ''))) {
+        await db.exec(sql);
+        return { rows: [] };
+      }
+      return db.query(sql);
+    },
+  });
+}
+
+/** Brings the schema to the newest version (or to `target`, which may be lower: the undo scripts run). */
+export async function migrate(db: Database, target?: string): Promise<{ from: number; to: number }> {
+  const m = migrator(db);
+  const from = Number(await m.getDatabaseVersion().catch(() => 0)) || 0;
+  await m.migrate(target ?? 'max');
+  const to = Number(await m.getDatabaseVersion()) || 0;
+  return { from, to };
+}

@@ -1,0 +1,34 @@
+import { mkdirSync } from 'node:fs';
+import type { Database, QueryResult } from './database.js';
+
+/** Embedded Postgres (WASM) with pgvector; one process, one connection, so transactions are serialized. */
+export async function openPGlite(dataDir: string | undefined): Promise<Database> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { vector } = await import('@electric-sql/pglite-pgvector');
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const db = await PGlite.create(dataDir ?? 'memory://', { extensions: { vector } });
+  const query = async <R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> => {
+    const r = await db.query<R>(sql, params as unknown[]);
+    return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+  };
+  return {
+    kind: 'pglite',
+    query,
+    async transaction(fn) {
+      return db.transaction(async (tx) =>
+        fn({
+          async query<R>(sql: string, params?: unknown[]) {
+            const r = await tx.query<R>(sql, params as unknown[]);
+            return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+          },
+        }),
+      );
+    },
+    async exec(sql) {
+      await db.exec(sql);
+    },
+    async close() {
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import type { Queryable } from '../database.js';
+
+export async function insertAiResult(
+  tx: Queryable,
+  r: { accountId: string; conversationId: string; messageId: string | null; provider: string; model: string; latencyMs: number;
+       category?: string | null; priority?: string | null; sentiment?: string | null; language?: string | null; confidence?: number | null;
+       evidence?: Record<string, unknown> },
+): Promise<string> {
+  const { rows } = await tx.query<{ id: string }>(
+    `INSERT INTO ai_results (account_id, conversation_id, message_id, provider, model, latency_ms, category, priority, sentiment, language, confidence, evidence)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+    [r.accountId, r.conversationId, r.messageId, r.provider, r.model, r.latencyMs, r.category ?? null, r.priority ?? null,
+      r.sentiment ?? null, r.language ?? null, r.confidence ?? null, r.evidence ?? {}],
+  );
+  return rows[0]!.id;
+}
+
+export interface DraftRow {
+  id: string;
+  conversationId: string;
+  messageId: string | null;
+  aiResultId: string | null;
+  text: string;
+  extractive: boolean;
+  citations: unknown[];
+  status: 'proposed' | 'accepted' | 'edited' | 'rejected' | 'superseded';
+  finalText: string | null;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  createdAt: string;
+}
+
+const DRAFT_COLUMNS = `id, conversation_id AS "conversationId", message_id AS "messageId", ai_result_id AS "aiResultId", text,
+  extractive, citations, status, final_text AS "finalText", decided_by AS "decidedBy", decided_at AS "decidedAt", created_at AS "createdAt"`;
+
+/** A new draft replaces the conversation's open proposal. */
+export async function insertDraft(
+  tx: Queryable,
+  d: { accountId: string; conversationId: string; messageId: string | null; aiResultId: string | null; text: string; extractive: boolean; citations: unknown[] },
+): Promise<string> {
+  await tx.query(`UPDATE drafts SET status = 'superseded' WHERE conversation_id = $1 AND status = 'proposed'`, [d.conversationId]);
+  const { rows } = await tx.query<{ id: string }>(
+    `INSERT INTO drafts (account_id, conversation_id, message_id, ai_result_id, text, extractive, citations)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+    [d.accountId, d.conversationId, d.messageId, d.aiResultId, d.text, d.extractive, JSON.stringify(d.citations)],
+  );
+  return rows[0]!.id;
+}
+
+export async function listDrafts(tx: Queryable, conversationId: string): Promise<DraftRow[]> {
+  return (await tx.query<DraftRow>(`SELECT ${DRAFT_COLUMNS} FROM drafts WHERE conversation_id = $1 ORDER BY created_at DESC`, [conversationId])).rows;
+}
+
+export async function getDraft(tx: Queryable, id: string): Promise<DraftRow | undefined> {
+  return (await tx.query<DraftRow>(`SELECT ${DRAFT_COLUMNS} FROM drafts WHERE id = $1`, [id])).rows[0];
+}
+
+export async function decideDraft(
+  tx: Queryable,
+  id: string,
+  d: { status: 'accepted' | 'edited' | 'rejected'; finalText: string | null; userId: string | null },
+): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `UPDATE drafts SET status = $2, final_text = $3, decided_by = $4, decided_at = now() WHERE id = $1 AND status = 'proposed'`,
+    [id, d.status, d.finalText, d.userId],
+  );
+  return rowCount > 0;
+}
+
+export async function latestAiResult(tx: Queryable, conversationId: string): Promise<Record<string, unknown> | undefined> {
+  const { rows } = await tx.query(
+    `SELECT id, provider, model, latency_ms AS "latencyMs", category, priority, sentiment, language, confidence, evidence, created_at AS "createdAt"
+     FROM ai_results WHERE conversation_id = $1 ORDER BY created_at DESC LIMIT 1`,
+    [conversationId],
+  );
+  return rows[0];
+}

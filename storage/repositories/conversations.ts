@@ -1,0 +1,138 @@
+import type { Queryable } from '../database.js';
+
+export type ConversationStatus = 'open' | 'pending' | 'snoozed' | 'resolved';
+export type Priority = 'low' | 'normal' | 'high' | 'urgent';
+
+export interface ConversationRow {
+  id: string;
+  accountId: string;
+  channelId: string;
+  channelKind: string;
+  contactId: string;
+  contactName: string | null;
+  threadKey: string;
+  subject: string | null;
+  status: ConversationStatus;
+  priority: Priority;
+  category: string | null;
+  language: string | null;
+  sentiment: string | null;
+  confidence: number | null;
+  assigneeId: string | null;
+  teamId: string | null;
+  snoozedUntil: string | null;
+  lastMessageAt: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const COLUMNS = `c.id, c.account_id AS "accountId", c.channel_id AS "channelId", ch.kind AS "channelKind",
+  c.contact_id AS "contactId", ct.name AS "contactName", c.thread_key AS "threadKey", c.subject, c.status,
+  c.priority, c.category, c.language, c.sentiment, c.confidence, c.assignee_id AS "assigneeId",
+  c.team_id AS "teamId", c.snoozed_until AS "snoozedUntil", c.last_message_at AS "lastMessageAt",
+  c.created_at AS "createdAt", c.updated_at AS "updatedAt"`;
+const FROM = `conversations c JOIN channels ch ON ch.id = c.channel_id JOIN contacts ct ON ct.id = c.contact_id`;
+
+/** The conversation of a thread key, opened once per (channel, thread key), safe under concurrent ingest. */
+export async function resolveConversation(
+  tx: Queryable,
+  input: { accountId: string; channelId: string; contactId: string; threadKey: string; subject?: string; teamId?: string | null; at: string },
+): Promise<{ id: string; created: boolean }> {
+  const inserted = await tx.query<{ id: string }>(
+    `INSERT INTO conversations (account_id, channel_id, contact_id, thread_key, subject, team_id, last_message_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (channel_id, thread_key) DO NOTHING RETURNING id`,
+    [input.accountId, input.channelId, input.contactId, input.threadKey, input.subject ?? null, input.teamId ?? null, input.at],
+  );
+  if (inserted.rows[0]) return { id: inserted.rows[0].id, created: true };
+  const { rows } = await tx.query<{ id: string }>(
+    `SELECT id FROM conversations WHERE channel_id = $1 AND thread_key = $2`,
+    [input.channelId, input.threadKey],
+  );
+  return { id: rows[0]!.id, created: false };
+}
+
+/** Records a new message's time; a customer writing again reopens a resolved or snoozed conversation. */
+export async function touchConversation(tx: Queryable, id: string, at: string, reopen: boolean): Promise<{ reopened: boolean }> {
+  const { rows } = await tx.query<{ reopened: boolean }>(
+    `UPDATE conversations c SET last_message_at = greatest(c.last_message_at, $2), updated_at = now(),
+       status = CASE WHEN $3 AND c.status IN ('resolved', 'snoozed') THEN 'open' ELSE c.status END,
+       snoozed_until = CASE WHEN $3 AND c.status IN ('resolved', 'snoozed') THEN NULL ELSE c.snoozed_until END
+     FROM conversations old WHERE c.id = $1 AND old.id = c.id
+     RETURNING ($3 AND old.status IN ('resolved', 'snoozed')) AS reopened`,
+    [id, at, reopen],
+  );
+  return { reopened: rows[0]?.reopened ?? false };
+}
+
+export interface ConversationFilter {
+  status?: ConversationStatus;
+  teamId?: string;
+  assigneeId?: string | null;
+  channelId?: string;
+  category?: string;
+  priority?: Priority;
+  contactId?: string;
+  /** Full-text search over message text. */
+  q?: string;
+  limit: number;
+  /** Opaque cursor: last_message_at and id of the previous page's last row. */
+  after?: { lastMessageAt: string; id: string };
+}
+
+/** Filtered, keyset-paginated list; every value is a bound parameter, never spliced into SQL. */
+export async function listConversations(tx: Queryable, f: ConversationFilter): Promise<ConversationRow[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: (p: string) => string, value: unknown) => {
+    params.push(value);
+    where.push(sql(`$${params.length}`));
+  };
+  if (f.status) add((p) => `c.status = ${p}`, f.status);
+  if (f.teamId) add((p) => `c.team_id = ${p}`, f.teamId);
+  if (f.assigneeId === null) where.push('c.assignee_id IS NULL');
+  else if (f.assigneeId) add((p) => `c.assignee_id = ${p}`, f.assigneeId);
+  if (f.channelId) add((p) => `c.channel_id = ${p}`, f.channelId);
+  if (f.category) add((p) => `c.category = ${p}`, f.category);
+  if (f.priority) add((p) => `c.priority = ${p}`, f.priority);
+  if (f.contactId) add((p) => `c.contact_id = ${p}`, f.contactId);
+  if (f.q) add((p) => `EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.search @@ websearch_to_tsquery('simple', ${p}))`, f.q);
+  if (f.after) {
+    params.push(f.after.lastMessageAt, f.after.id);
+    where.push(`(c.last_message_at, c.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+  }
+  params.push(f.limit);
+  const { rows } = await tx.query<ConversationRow>(
+    `SELECT ${COLUMNS} FROM ${FROM} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY c.last_message_at DESC, c.id DESC LIMIT $${params.length}`,
+    params,
+  );
+  return rows;
+}
+
+export async function getConversation(tx: Queryable, id: string): Promise<ConversationRow | undefined> {
+  return (await tx.query<ConversationRow>(`SELECT ${COLUMNS} FROM ${FROM} WHERE c.id = $1`, [id])).rows[0];
+}
+
+export async function updateConversation(
+  tx: Queryable,
+  id: string,
+  patch: Partial<Pick<ConversationRow, 'status' | 'priority' | 'category' | 'language' | 'sentiment' | 'confidence' | 'assigneeId' | 'teamId' | 'snoozedUntil' | 'subject'>>,
+): Promise<ConversationRow | undefined> {
+  const columns: Record<string, string> = {
+    status: 'status', priority: 'priority', category: 'category', language: 'language', sentiment: 'sentiment',
+    confidence: 'confidence', assigneeId: 'assignee_id', teamId: 'team_id', snoozedUntil: 'snoozed_until', subject: 'subject',
+  };
+  const sets: string[] = [];
+  const params: unknown[] = [id];
+  for (const [key, value] of Object.entries(patch)) {
+    const column = columns[key];
+    if (!column || value === undefined) continue;
+    params.push(value);
+    sets.push(`${column} = $${params.length}`);
+  }
+  if (sets.length === 0) return getConversation(tx, id);
+  const updated = await tx.query(`UPDATE conversations SET ${sets.join(', ')}, updated_at = now() WHERE id = $1`, params);
+  if (updated.rowCount === 0) return undefined;
+  return getConversation(tx, id);
+}

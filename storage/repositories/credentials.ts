@@ -1,0 +1,78 @@
+import type { Queryable } from '../database.js';
+import type { Role } from './users.js';
+
+/** API keys and refresh tokens are stored as SHA-256 hashes; the plain value is shown once. */
+
+export interface ApiKeyRow {
+  id: string;
+  name: string;
+  prefix: string;
+  role: Exclude<Role, 'owner'>;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+const KEY_COLUMNS = `id, name, prefix, role, created_at AS "createdAt", last_used_at AS "lastUsedAt", revoked_at AS "revokedAt"`;
+
+export async function insertApiKey(tx: Queryable, k: { accountId: string; name: string; prefix: string; keyHash: string; role: ApiKeyRow['role'] }): Promise<ApiKeyRow> {
+  const { rows } = await tx.query<ApiKeyRow>(
+    `INSERT INTO api_keys (account_id, name, prefix, key_hash, role) VALUES ($1, $2, $3, $4, $5) RETURNING ${KEY_COLUMNS}`,
+    [k.accountId, k.name, k.prefix, k.keyHash, k.role],
+  );
+  return rows[0]!;
+}
+
+export async function listApiKeys(tx: Queryable): Promise<ApiKeyRow[]> {
+  return (await tx.query<ApiKeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at`)).rows;
+}
+
+export async function revokeApiKey(tx: Queryable, id: string): Promise<boolean> {
+  return (await tx.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, [id])).rowCount > 0;
+}
+
+/** Authentication happens before a tenant is known: one live key by its unique hash. */
+export async function findApiKey(db: Queryable, keyHash: string): Promise<{ id: string; accountId: string; role: ApiKeyRow['role'] } | undefined> {
+  const { rows } = await db.query<{ id: string; accountId: string; role: ApiKeyRow['role'] }>(
+    `UPDATE api_keys SET last_used_at = now() WHERE key_hash = $1 AND revoked_at IS NULL
+       AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+     RETURNING id, account_id AS "accountId", role`,
+    [keyHash],
+  );
+  if (rows[0]) return rows[0];
+  // Recently used keys skip the write above; read them plainly.
+  return (
+    await db.query<{ id: string; accountId: string; role: ApiKeyRow['role'] }>(
+      `SELECT id, account_id AS "accountId", role FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
+      [keyHash],
+    )
+  ).rows[0];
+}
+
+export async function insertRefreshToken(tx: Queryable, t: { accountId: string; userId: string; tokenHash: string; expiresAt: Date }): Promise<void> {
+  await tx.query(`INSERT INTO refresh_tokens (account_id, user_id, token_hash, expires_at) VALUES ($1, $2, $3, $4)`, [
+    t.accountId, t.userId, t.tokenHash, t.expiresAt,
+  ]);
+}
+
+/**
+ * Spends a refresh token once. Presenting a spent token again means it leaked: every token of
+ * that user is revoked.
+ */
+export async function spendRefreshToken(db: Queryable, tokenHash: string): Promise<{ accountId: string; userId: string } | 'reused' | undefined> {
+  const { rows } = await db.query<{ accountId: string; userId: string; revokedAt: string | null; expired: boolean }>(
+    `SELECT account_id AS "accountId", user_id AS "userId", revoked_at AS "revokedAt", expires_at < now() AS expired
+     FROM refresh_tokens WHERE token_hash = $1`,
+    [tokenHash],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  if (row.revokedAt) {
+    await db.query(`UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE user_id = $1`, [row.userId]);
+    return 'reused';
+  }
+  const spent = await db.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL`, [tokenHash]);
+  if (spent.rowCount === 0) return 'reused';
+  if (row.expired) return undefined;
+  return { accountId: row.accountId, userId: row.userId };
+}

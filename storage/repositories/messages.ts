@@ -1,0 +1,137 @@
+import type { AttachmentKind, DeliveryStatus } from '../../connectors/core/types.js';
+import type { Queryable } from '../database.js';
+
+export type MessageDeliveryStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'read' | 'failed' | 'unknown';
+
+export interface MessageRow {
+  id: string;
+  conversationId: string;
+  channelId: string;
+  direction: 'inbound' | 'outbound';
+  authorKind: 'contact' | 'agent' | 'ai' | 'system';
+  authorUserId: string | null;
+  authorName: string | null;
+  isPrivate: boolean;
+  text: string;
+  html: string | null;
+  externalId: string | null;
+  inReplyTo: string | null;
+  deliveryStatus: MessageDeliveryStatus | null;
+  deliveryError: string | null;
+  autoReply: boolean;
+  sentAt: string;
+  createdAt: string;
+  metadata: Record<string, unknown>;
+  attachments: { id: string; kind: AttachmentKind; name: string | null; mimeType: string | null; size: number | null }[];
+}
+
+const COLUMNS = `m.id, m.conversation_id AS "conversationId", m.channel_id AS "channelId", m.direction,
+  m.author_kind AS "authorKind", m.author_user_id AS "authorUserId",
+  coalesce(u.name, CASE WHEN m.author_kind = 'contact' THEN ct.name END) AS "authorName",
+  m.is_private AS "isPrivate", m.text, m.html, m.external_id AS "externalId", m.in_reply_to AS "inReplyTo",
+  m.delivery_status AS "deliveryStatus", m.delivery_error AS "deliveryError", m.auto_reply AS "autoReply",
+  m.sent_at AS "sentAt", m.created_at AS "createdAt", m.metadata,
+  coalesce((SELECT json_agg(json_build_object('id', a.id, 'kind', a.kind, 'name', a.name, 'mimeType', a.mime_type,
+    'size', a.size) ORDER BY a.created_at) FROM attachments a WHERE a.message_id = m.id), '[]') AS attachments`;
+const FROM = `messages m JOIN conversations c ON c.id = m.conversation_id JOIN contacts ct ON ct.id = c.contact_id
+  LEFT JOIN users u ON u.id = m.author_user_id`;
+
+export interface NewMessage {
+  accountId: string;
+  conversationId: string;
+  channelId: string;
+  direction: 'inbound' | 'outbound';
+  authorKind: MessageRow['authorKind'];
+  authorUserId?: string | null;
+  isPrivate?: boolean;
+  text: string;
+  html?: string | null;
+  externalId?: string | null;
+  inReplyTo?: string | null;
+  deliveryStatus?: MessageDeliveryStatus | null;
+  autoReply?: boolean;
+  sentAt?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** Inserts once per (channel, external id); returns undefined for a duplicate delivery. */
+export async function insertMessage(tx: Queryable, m: NewMessage): Promise<{ id: string } | undefined> {
+  const { rows } = await tx.query<{ id: string }>(
+    `INSERT INTO messages (account_id, conversation_id, channel_id, direction, author_kind, author_user_id, is_private,
+       text, html, external_id, in_reply_to, delivery_status, auto_reply, sent_at, metadata)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, coalesce($14::timestamptz, now()), $15)
+     ON CONFLICT (channel_id, external_id) DO NOTHING RETURNING id`,
+    [m.accountId, m.conversationId, m.channelId, m.direction, m.authorKind, m.authorUserId ?? null, m.isPrivate ?? false,
+      m.text, m.html ?? null, m.externalId ?? null, m.inReplyTo ?? null, m.deliveryStatus ?? null, m.autoReply ?? false,
+      m.sentAt ?? null, m.metadata ?? {}],
+  );
+  return rows[0];
+}
+
+export async function insertAttachments(
+  tx: Queryable,
+  accountId: string,
+  messageId: string,
+  attachments: { kind: AttachmentKind; name?: string; mimeType?: string; size?: number; ref?: string; blobKey?: string }[],
+): Promise<void> {
+  for (const a of attachments) {
+    await tx.query(
+      `INSERT INTO attachments (account_id, message_id, kind, name, mime_type, size, source_ref, blob_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [accountId, messageId, a.kind, a.name ?? null, a.mimeType ?? null, a.size ?? null, a.ref ?? null, a.blobKey ?? null],
+    );
+  }
+}
+
+export async function getMessage(tx: Queryable, id: string): Promise<MessageRow | undefined> {
+  return (await tx.query<MessageRow>(`SELECT ${COLUMNS} FROM ${FROM} WHERE m.id = $1`, [id])).rows[0];
+}
+
+export async function listMessages(
+  tx: Queryable,
+  conversationId: string,
+  opts: { limit: number; after?: { sentAt: string; id: string } },
+): Promise<MessageRow[]> {
+  const { rows } = await tx.query<MessageRow>(
+    `SELECT ${COLUMNS} FROM ${FROM} WHERE m.conversation_id = $1
+       AND ($2::timestamptz IS NULL OR (m.sent_at, m.id) > ($2::timestamptz, $3::uuid))
+     ORDER BY m.sent_at, m.id LIMIT $4`,
+    [conversationId, opts.after?.sentAt ?? null, opts.after?.id ?? null, opts.limit],
+  );
+  return rows;
+}
+
+const STATUS_RANK: Record<DeliveryStatus, number> = { sent: 1, delivered: 2, read: 3, failed: 4 };
+
+/** Applies a receipt; receipts arrive out of order, so a status never moves backwards. */
+export async function applyDeliveryStatus(
+  tx: Queryable,
+  channelId: string,
+  externalId: string,
+  status: DeliveryStatus,
+  error?: string,
+): Promise<{ id: string; conversationId: string } | undefined> {
+  const { rows } = await tx.query<{ id: string; conversationId: string }>(
+    `UPDATE messages SET delivery_status = $3, delivery_error = $4
+     WHERE channel_id = $1 AND external_id = $2 AND direction = 'outbound'
+       AND coalesce(CASE delivery_status WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'failed' THEN 4 ELSE 0 END, 0) < $5
+     RETURNING id, conversation_id AS "conversationId"`,
+    [channelId, externalId, status, error ?? null, STATUS_RANK[status]],
+  );
+  return rows[0];
+}
+
+/** Marks the delivery state of one of our outbound messages (queued → sending → sent | failed | unknown). */
+export async function setDelivery(
+  tx: Queryable,
+  id: string,
+  patch: { status: MessageDeliveryStatus; error?: string | null; externalId?: string; sentAt?: string; expect?: MessageDeliveryStatus[] },
+): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `UPDATE messages SET delivery_status = $2, delivery_error = $3, external_id = coalesce($4, external_id),
+       sent_at = coalesce($5::timestamptz, sent_at)
+     WHERE id = $1 AND ($6::text[] IS NULL OR delivery_status = ANY($6))`,
+    [id, patch.status, patch.error ?? null, patch.externalId ?? null, patch.sentAt ?? null, patch.expect ?? null],
+  );
+  return rowCount > 0;
+}

@@ -1,0 +1,87 @@
+import type { Queryable } from '../database.js';
+
+/** Topics the hub's workers handle; each outbox row becomes one job of its topic. */
+export type OutboxTopic = 'ai.classify' | 'surface.sync' | 'deliver';
+
+export interface OutboxRow {
+  id: string;
+  accountId: string;
+  topic: OutboxTopic;
+  payload: Record<string, unknown>;
+  attempts: number;
+  createdAt: string;
+  deadAt?: string | null;
+  lastError?: string | null;
+}
+
+export async function enqueue(tx: Queryable, accountId: string, topic: OutboxTopic, payload: Record<string, unknown>): Promise<void> {
+  await tx.query(`INSERT INTO outbox (account_id, topic, payload) VALUES ($1, $2, $3)`, [accountId, topic, payload]);
+}
+
+const COLUMNS = `id::text, account_id AS "accountId", topic, payload, attempts, created_at AS "createdAt",
+  dead_at AS "deadAt", last_error AS "lastError"`;
+
+/** Claims due rows for the in-process runner (SKIP LOCKED lets several hub processes share them). */
+export async function claimDue(tx: Queryable, limit: number, leaseMs: number): Promise<OutboxRow[]> {
+  const { rows } = await tx.query<OutboxRow>(
+    `UPDATE outbox SET run_after = now() + make_interval(secs => $2::double precision / 1000), attempts = attempts + 1
+     WHERE id IN (SELECT id FROM outbox WHERE dispatched_at IS NULL AND done_at IS NULL AND dead_at IS NULL AND run_after <= now()
+                  ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+     RETURNING ${COLUMNS}`,
+    [limit, leaseMs],
+  );
+  return rows.sort((a, b) => Number(a.id) - Number(b.id));
+}
+
+/** Rows not yet handed to BullMQ; the relay marks them dispatched after the queue accepted them. */
+export async function pendingForRelay(tx: Queryable, limit: number): Promise<OutboxRow[]> {
+  const { rows } = await tx.query<OutboxRow>(
+    `SELECT ${COLUMNS} FROM outbox WHERE dispatched_at IS NULL AND done_at IS NULL AND dead_at IS NULL ORDER BY id LIMIT $1`,
+    [limit],
+  );
+  return rows;
+}
+
+export async function markDispatched(tx: Queryable, ids: string[]): Promise<void> {
+  await tx.query(`UPDATE outbox SET dispatched_at = now() WHERE id = ANY($1::bigint[])`, [ids]);
+}
+
+export async function markDone(tx: Queryable, id: string): Promise<void> {
+  await tx.query(`UPDATE outbox SET done_at = now(), last_error = NULL WHERE id = $1`, [id]);
+}
+
+export async function markFailed(tx: Queryable, id: string, error: string, retryInMs: number | null): Promise<void> {
+  if (retryInMs === null) {
+    await tx.query(`UPDATE outbox SET dead_at = now(), last_error = $2 WHERE id = $1`, [id, error]);
+  } else {
+    await tx.query(
+      `UPDATE outbox SET last_error = $2, run_after = now() + make_interval(secs => $3::double precision / 1000) WHERE id = $1`,
+      [id, error, retryInMs],
+    );
+  }
+}
+
+/** Dead rows of the current tenant (RLS scopes this to the transaction's account). */
+export async function listDead(tx: Queryable, limit: number): Promise<OutboxRow[]> {
+  const { rows } = await tx.query<OutboxRow>(
+    `SELECT ${COLUMNS} FROM outbox WHERE dead_at IS NOT NULL ORDER BY dead_at DESC LIMIT $1`,
+    [limit],
+  );
+  return rows;
+}
+
+export async function revive(tx: Queryable, id: string): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `UPDATE outbox SET dead_at = NULL, attempts = 0, run_after = now(), dispatched_at = NULL WHERE id = $1 AND dead_at IS NOT NULL`,
+    [id],
+  );
+  return rowCount > 0;
+}
+
+export async function countPending(db: Queryable): Promise<{ pending: number; dead: number }> {
+  const { rows } = await db.query<{ pending: string; dead: string }>(
+    `SELECT count(*) FILTER (WHERE done_at IS NULL AND dead_at IS NULL AND dispatched_at IS NULL) AS pending,
+            count(*) FILTER (WHERE dead_at IS NOT NULL) AS dead FROM outbox`,
+  );
+  return { pending: Number(rows[0]?.pending ?? 0), dead: Number(rows[0]?.dead ?? 0) };
+}
