@@ -7,6 +7,7 @@ import { SecretBox } from '../storage/secret-box.js';
 import { join } from 'node:path';
 import { seedDemo } from './services/demo.js';
 import { createApiKey } from './services/auth.js';
+import { createAccount } from './services/accounts.js';
 
 const USAGE = `hummdesk <command>
 
@@ -15,6 +16,8 @@ Commands:
   worker                     run job workers only (needs REDIS_URL), for scale-out
   migrate [--to VERSION]     bring the database schema up (or down) to VERSION (default: newest)
   seed-demo                  create the demo account if it does not exist and print its logins
+  account create --name NAME --slug SLUG --owner-email EMAIL [--owner-name NAME]
+                             open a new tenant; prints the owner's first password and an admin API key
   api-key create --account SLUG --name NAME [--role admin|agent|viewer]
                              create an API key; the key is printed once
 
@@ -56,6 +59,20 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(demo.credentials ? `${JSON.stringify(demo.credentials, null, 2)}\n` : 'demo account exists; its credentials file is not in this data folder\n');
       });
       return 0;
+    }
+    case 'account': {
+      const [sub, ...args] = rest;
+      const { values } = parseArgs({ args, options: { name: { type: 'string' }, slug: { type: 'string' }, 'owner-email': { type: 'string' }, 'owner-name': { type: 'string' } } });
+      if (sub !== 'create' || !values.name || !values.slug || !values['owner-email']) {
+        process.stderr.write(`${USAGE}\n`);
+        return 2;
+      }
+      return withStore(async (db) => {
+        await migrate(db);
+        const created = await createAccount(db, { name: values.name!, slug: values.slug!, ownerEmail: values['owner-email']!, ownerName: values['owner-name'] });
+        process.stdout.write(`${JSON.stringify({ accountId: created.accountId, ownerEmail: values['owner-email'], ownerPassword: created.ownerPassword, apiKey: created.apiKey }, null, 2)}\n`);
+        return 0;
+      });
     }
     case 'api-key': {
       const [sub, ...args] = rest;
