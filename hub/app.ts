@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import rateLimit from '@fastify/rate-limit';
 import type { Hub } from './context.js';
@@ -9,9 +9,19 @@ import docs from './plugins/docs.js';
 import health from './routes/health.js';
 import authRoutes from './routes/auth.js';
 import conversations from './routes/conversations.js';
+import kb from './routes/kb.js';
+import aiRoutes from './routes/ai.js';
 import jobs from './routes/jobs.js';
+import contacts from './routes/contacts.js';
+import teams from './routes/teams.js';
+import users from './routes/users.js';
+import channels from './routes/channels.js';
+import auditRoutes from './routes/audit.js';
 import events from './routes/events.js';
 import webhooks from './routes/webhooks.js';
+import slackRoutes from './routes/slack-oauth.js';
+import webchat from './routes/webchat.js';
+import demoPage from './routes/demo-page.js';
 
 /** Builds the HTTP app around a hub; it never listens (server.ts does), so tests use inject(). */
 export async function buildApp(hub: Hub): Promise<FastifyInstance> {
@@ -20,7 +30,7 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
     bodyLimit: hub.config.bodyLimit,
     trustProxy: process.env.HUMMDESK_TRUST_PROXY === 'true',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
-    disableRequestLogging: process.env.HUMMDESK_REQUEST_LOG !== 'true',
+    logController: new LogController({ disableRequestLogging: process.env.HUMMDESK_REQUEST_LOG !== 'true' }),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(hubPlugin, { hub });
@@ -39,11 +49,17 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
   await app.register(docs);
   await app.register(health);
   await app.register(webhooks, { prefix: '/webhooks' });
+  await app.register(slackRoutes);
+  await app.register(webchat, { prefix: '/webchat' });
+  await app.register(demoPage);
   await app.register(
     async (api) => {
       await api.register(authRoutes);
       await api.register(conversations);
       await api.register(jobs);
+      for (const routes of [contacts, teams, users, channels, auditRoutes]) await api.register(routes);
+      await api.register(kb);
+      await api.register(aiRoutes);
       await api.register(events);
     },
     { prefix: '/api/v1' },

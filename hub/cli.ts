@@ -7,6 +7,7 @@ import { SecretBox } from '../storage/secret-box.js';
 import { join } from 'node:path';
 import { seedDemo } from './services/demo.js';
 import { createApiKey } from './services/auth.js';
+import { EVAL_USAGE } from '../ai/eval/usage.js';
 import { createAccount } from './services/accounts.js';
 
 const USAGE = `hummdesk <command>
@@ -20,6 +21,8 @@ Commands:
                              open a new tenant; prints the owner's first password and an admin API key
   api-key create --account SLUG --name NAME [--role admin|agent|viewer]
                              create an API key; the key is printed once
+${EVAL_USAGE}
+  email parse FILE.eml...    print a raw email as the normalized message JSON (visibleText, thread headers, flags)
 
 Environment: see README.md (PORT, DATABASE_URL, REDIS_URL, HUMMDESK_DATA_DIR, ...).`;
 
@@ -91,6 +94,14 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${key}\n`);
         return 0;
       });
+    }
+    case 'email': {
+      const { emailCli } = await import('../connectors/email/cli.js');
+      return emailCli(rest);
+    }
+    case 'eval': {
+      const { runEval } = await import('../ai/eval/command.js');
+      return runEval(rest);
     }
     case undefined:
     case 'help':

@@ -22,6 +22,8 @@ export interface HubConfig {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   poolSize: number;
+  /** false: `start` serves the API only, leaving relay and workers to `hummdesk worker` processes. */
+  runJobs: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -72,5 +74,6 @@ export function loadConfig(env: Env = process.env): HubConfig {
     accessTokenTtlSeconds: int(env, 'HUMMDESK_ACCESS_TOKEN_TTL', 900),
     refreshTokenTtlSeconds: int(env, 'HUMMDESK_REFRESH_TOKEN_TTL', 30 * 24 * 3600),
     poolSize: int(env, 'HUMMDESK_DB_POOL', 20),
+    runJobs: (env.HUMMDESK_RUN_JOBS || 'true') !== 'false',
   };
 }

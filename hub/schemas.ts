@@ -11,7 +11,8 @@ export const ErrorBody = Type.Object(
 export const Uuid = Type.String({ format: 'uuid' });
 export const IdParams = Type.Object({ id: Uuid });
 
-export const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+// Null first: with type coercion on, ajv would otherwise turn a JSON null into 0, "" or false.
+export const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([Type.Null(), t]);
 
 export const Conversation = Type.Object({
   id: Uuid,

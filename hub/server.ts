@@ -4,7 +4,10 @@ import type { HubConfig } from './config.js';
 import { createHub, type Hub } from './context.js';
 import { migrate } from '../storage/migrate.js';
 import { installConnectors } from './connectors.js';
+import { installSlack } from './install-slack.js';
+import { installAi } from './install-ai.js';
 import { seedDemo } from './services/demo.js';
+import { startListeners } from './listeners.js';
 
 export interface RunningHub {
   hub: Hub;
@@ -14,11 +17,13 @@ export interface RunningHub {
 }
 
 /** `hummdesk start`: migrate, seed the demo on an empty embedded store, listen, run jobs. */
-export async function startServer(config: HubConfig, opts: { jobs?: boolean; seed?: boolean } = {}): Promise<RunningHub> {
+export async function startServer(config: HubConfig, opts: { jobs?: boolean; seed?: boolean; listeners?: boolean } = {}): Promise<RunningHub> {
   const started = Date.now();
   const hub = await createHub(config);
   await migrate(hub.db);
   installConnectors(hub);
+  installSlack(hub);
+  installAi(hub);
   const app = await buildApp(hub);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
@@ -37,13 +42,16 @@ export async function startServer(config: HubConfig, opts: { jobs?: boolean; see
   } else {
     process.stdout.write(`\n  HummDesk is running at ${url}\n\n`);
   }
-  if (opts.jobs ?? true) await hub.startJobs({ relay: true, work: true });
+  if (opts.jobs ?? config.runJobs) await hub.startJobs({ relay: true, work: true });
+  // IMAP (and other long-lived inbound) listeners feed the same ingest path as webhooks.
+  const listeners = (opts.listeners ?? true) ? startListeners(hub) : undefined;
   hub.log.info({ url, store: hub.db.kind, queue: hub.runner.kind, ms: Date.now() - started }, 'hub started');
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       // Stop taking requests first, then let jobs in flight finish, then close the store.
       await app.close();
+      await listeners?.stop();
       await hub.close();
     })());
   return { hub, app, url, stop };
@@ -55,6 +63,8 @@ export async function startWorker(config: HubConfig): Promise<{ hub: Hub; stop()
   const hub = await createHub(config);
   await migrate(hub.db);
   installConnectors(hub);
+  installSlack(hub);
+  installAi(hub);
   await hub.startJobs({ relay: true, work: true });
   hub.log.info({ queue: hub.runner.kind }, 'worker started');
   return { hub, stop: () => hub.close() };

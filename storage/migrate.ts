@@ -22,6 +22,17 @@ function migrator(db: Database) {
 
 /** Brings the schema to the newest version (or to `target`, which may be lower: the undo scripts run). */
 export async function migrate(db: Database, target?: string): Promise<{ from: number; to: number }> {
+  // PGlite is one process with one connection: nothing can race it (and a held transaction would block the migration).
+  if (db.kind === 'pglite') return run(db, target);
+  // Hub and worker processes start together against one database: one migrates, the others wait and find it done.
+  // The lock lives in a transaction on its own connection; the migration runs on others from the pool.
+  return db.transaction(async (tx) => {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('hummdesk:migrate'))`);
+    return run(db, target);
+  });
+}
+
+async function run(db: Database, target: string | undefined): Promise<{ from: number; to: number }> {
   const m = migrator(db);
   const from = Number(await m.getDatabaseVersion().catch(() => 0)) || 0;
   await m.migrate(target ?? 'max');

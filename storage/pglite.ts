@@ -7,10 +7,7 @@ export async function openPGlite(dataDir: string | undefined): Promise<Database>
   const { vector } = await import('@electric-sql/pglite-pgvector');
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const db = await PGlite.create(dataDir ?? 'memory://', { extensions: { vector } });
-  const query = async <R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> => {
-    const r = await db.query<R>(sql, params as unknown[]);
-    return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
-  };
+  const query = async <R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> => toResult(await db.query<R>(sql, params as unknown[]));
   return {
     kind: 'pglite',
     query,
@@ -18,8 +15,7 @@ export async function openPGlite(dataDir: string | undefined): Promise<Database>
       return db.transaction(async (tx) =>
         fn({
           async query<R>(sql: string, params?: unknown[]) {
-            const r = await tx.query<R>(sql, params as unknown[]);
-            return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+            return toResult(await tx.query<R>(sql, params as unknown[]));
           },
         }),
       );
@@ -31,4 +27,9 @@ export async function openPGlite(dataDir: string | undefined): Promise<Database>
       await db.close();
     },
   };
+}
+
+/** node-postgres semantics: rowCount is the rows a SELECT returned too (PGlite reports 0 affected for a SELECT). */
+function toResult<R>(r: { rows: R[]; affectedRows?: number }): QueryResult<R> {
+  return { rows: r.rows, rowCount: r.rows.length || (r.affectedRows ?? 0) };
 }

@@ -5,19 +5,41 @@ import type { Database, Queryable, QueryResult } from './database.js';
 /** node-postgres pool; one connection per transaction. */
 export async function openPostgres(url: string, opts: { max?: number } = {}): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 20 });
-  pool.on('connect', (client) => {
-    // Registers the vector type parser when the extension exists; a fresh database has none yet.
-    pgvector.registerTypes(client).catch(() => undefined);
-  });
+  const typed = new WeakSet<pg.PoolClient>();
+  // Vector parsers are registered on checkout, before the client's first query (registering from the
+  // 'connect' event raced that query); a fresh database has no extension yet, so it is tried again later.
+  const checkout = async () => {
+    const client = await pool.connect();
+    if (!typed.has(client)) {
+      try {
+        if ((await client.query(`SELECT 1 FROM pg_type WHERE typname = 'vector'`)).rowCount) {
+          await pgvector.registerTypes(client);
+          typed.add(client);
+        }
+      } catch (err) {
+        client.release(err as Error);
+        throw err;
+      }
+    }
+    return client;
+  };
   const query = async <R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> => {
-    const r = await pool.query(sql, params as unknown[]);
-    return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+    const client = await checkout();
+    try {
+      const r = await client.query(sql, params as unknown[]);
+      client.release();
+      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+    } catch (err) {
+      // As pool.query does: a client that failed a query is not reused.
+      client.release(err as Error);
+      throw err;
+    }
   };
   return {
     kind: 'postgres',
     query,
     async transaction(fn) {
-      const client = await pool.connect();
+      const client = await checkout();
       const tx: Queryable = {
         async query<R>(sql: string, params?: unknown[]) {
           const r = await client.query(sql, params as unknown[]);
@@ -37,7 +59,7 @@ export async function openPostgres(url: string, opts: { max?: number } = {}): Pr
       }
     },
     async exec(sql) {
-      await pool.query(sql);
+      await query(sql);
     },
     async close() {
       await pool.end();

@@ -32,6 +32,11 @@ export interface NormalizedMessage {
   attachments: InboundAttachment[];
   /** Set when the sender is a machine (auto-reply, out-of-office): stored, never answered. */
   autoReply?: boolean;
+  /**
+   * Fallbacks for channels whose thread headers clients drop (email): ids of earlier messages
+   * this one answers, a reply token we embedded in our own outbound, and a reply-subject key.
+   */
+  threadHints?: { references: string[]; replyToken?: string; subjectKey?: string };
   raw: unknown;
 }
 

@@ -59,7 +59,8 @@ export default fp(
         } catch {
           throw unauthorized('access token is invalid or expired', 'invalid_token');
         }
-        if (claims.typ !== 'access' && claims.typ !== 'embed') throw unauthorized('wrong token type', 'invalid_token');
+        // Only agent access tokens open the API; other token types are for narrower routes.
+        if (claims.typ !== 'access') throw unauthorized('wrong token type', 'invalid_token');
         principal = { accountId: claims.acc, role: claims.role, userId: claims.sub, apiKeyId: null };
       }
       if (ROLE_RANK[principal.role] < ROLE_RANK[min]) throw forbidden(`this needs the ${min} role or higher`);

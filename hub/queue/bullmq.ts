@@ -1,4 +1,4 @@
-import { Queue, UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Database } from '../../storage/database.js';
 import { markDispatched, pendingForRelay } from '../../storage/repositories/outbox.js';
@@ -6,7 +6,14 @@ import type { OutboxTopic } from '../../storage/repositories/outbox.js';
 import type { HubMetrics } from '../metrics.js';
 import { RetryLaterError, UnrecoverableJobError, backoffMs, type DeadJob, type JobHandlers, type JobRunner } from './jobs.js';
 
-const QUEUE = 'hummdesk-jobs';
+/**
+ * One queue per database: hubs of different deployments that share a Redis never run each other's
+ * jobs (a worker of another database would find no message and drop the job as done).
+ */
+async function queueName(db: Database): Promise<string> {
+  const { rows } = await db.query<{ name: string }>(`SELECT current_database() AS name`);
+  return `hummdesk-jobs-${(rows[0]?.name ?? 'default').replace(/[^A-Za-z0-9_-]/g, '_')}`;
+}
 
 interface Options {
   redisUrl: string;
@@ -27,8 +34,9 @@ interface JobData {
 export class BullmqRunner implements JobRunner {
   readonly kind = 'bullmq' as const;
   private readonly connection: Redis;
-  private readonly queue: Queue<JobData>;
+  private queueReady?: Promise<Queue<JobData>>;
   private worker?: Worker<JobData>;
+  private workerConnection?: Redis;
   private relaying = false;
   private relayLoop?: Promise<void>;
   private wake?: () => void;
@@ -39,7 +47,11 @@ export class BullmqRunner implements JobRunner {
     private readonly opts: Options,
   ) {
     this.connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
-    this.queue = new Queue<JobData>(QUEUE, { connection: this.connection });
+  }
+
+  /** The queue is named after the database, so it is opened on first use. */
+  private queue(): Promise<Queue<JobData>> {
+    return (this.queueReady ??= queueName(this.db).then((name) => new Queue<JobData>(name, { connection: this.connection })));
   }
 
   async start(handlers: JobHandlers, opts: { relay: boolean; work: boolean }): Promise<void> {
@@ -48,8 +60,10 @@ export class BullmqRunner implements JobRunner {
       this.relayLoop = this.relay();
     }
     if (opts.work) {
-      this.worker = new Worker<JobData>(QUEUE, (job) => this.process(handlers, job), {
-        connection: new Redis(this.opts.redisUrl, { maxRetriesPerRequest: null }),
+      const queue = await this.queue();
+      this.workerConnection = new Redis(this.opts.redisUrl, { maxRetriesPerRequest: null });
+      this.worker = new Worker<JobData>(queue.name, (job) => this.process(handlers, job), {
+        connection: this.workerConnection,
         concurrency: this.opts.concurrency,
         settings: { backoffStrategy: (attempts: number) => backoffMs(attempts, this.opts.backoffBaseMs) },
       });
@@ -75,7 +89,7 @@ export class BullmqRunner implements JobRunner {
       if (err instanceof RetryLaterError) {
         // Rate limits are not failures: park the job without spending an attempt.
         await job.moveToDelayed(Date.now() + err.delayMs, job.token);
-        throw new (await import('bullmq')).DelayedError();
+        throw new DelayedError();
       }
       throw err;
     }
@@ -92,7 +106,7 @@ export class BullmqRunner implements JobRunner {
         const rows = await pendingForRelay(this.db, 500);
         if (rows.length > 0) {
           // jobId = outbox id: relaying the same row twice after a crash adds one job, not two.
-          await this.queue.addBulk(
+          await (await this.queue()).addBulk(
             rows.map((r) => ({
               name: r.topic,
               data: { outboxId: r.id, accountId: r.accountId, payload: r.payload },
@@ -125,12 +139,14 @@ export class BullmqRunner implements JobRunner {
     await this.relayLoop;
     // close() waits for the jobs in flight to finish.
     await this.worker?.close();
-    await this.queue.close();
+    // Connections we passed in are ours to close; BullMQ leaves them open.
+    this.workerConnection?.disconnect();
+    if (this.queueReady) await (await this.queueReady).close();
     this.connection.disconnect();
   }
 
   async listDead(accountId: string, limit: number): Promise<DeadJob[]> {
-    const failed = await this.queue.getFailed(0, -1);
+    const failed = await (await this.queue()).getFailed(0, -1);
     return failed
       .filter((j) => j.data.accountId === accountId)
       .slice(0, limit)
@@ -145,14 +161,15 @@ export class BullmqRunner implements JobRunner {
   }
 
   async retryDead(accountId: string, id: string): Promise<boolean> {
-    const job = await this.queue.getJob(`ob-${id}`);
+    const job = await (await this.queue()).getJob(`ob-${id}`);
     if (!job || job.data.accountId !== accountId || !(await job.isFailed())) return false;
-    await job.retry('failed');
+    // A retried dead job gets all its attempts again, as in the in-process runner.
+    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
     return true;
   }
 
   async depth() {
-    const c = await this.queue.getJobCounts('waiting', 'delayed', 'active', 'failed');
+    const c = await (await this.queue()).getJobCounts('waiting', 'delayed', 'active', 'failed');
     return { waiting: (c.waiting ?? 0) + (c.delayed ?? 0), active: c.active ?? 0, dead: c.failed ?? 0 };
   }
 

@@ -90,7 +90,12 @@ export class InProcessRunner implements JobRunner {
         if (exhausted) this.metrics.jobs.inc({ topic: row.topic, result: 'dead' });
         this.opts.log.error({ err, jobId: row.id, topic: row.topic, attempt: row.attempts }, retryIn === null ? 'job failed for good' : 'job failed, will retry');
       }
-      await withAccount(this.db, row.accountId, (tx) => markFailed(tx, row.id, message, retryIn)).catch((e: unknown) =>
+      const rateLimited = err instanceof RetryLaterError;
+      await withAccount(this.db, row.accountId, async (tx) => {
+        await markFailed(tx, row.id, message, retryIn);
+        // Waiting out a rate limit is not a failure: give back the attempt the claim counted.
+        if (rateLimited) await tx.query(`UPDATE outbox SET attempts = greatest(attempts - 1, 0) WHERE id = $1`, [row.id]);
+      }).catch((e: unknown) =>
         this.opts.log.error({ err: e, jobId: row.id }, 'could not record job failure; the lease will expire and it runs again'),
       );
     }

@@ -2,11 +2,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { withAccount } from '../../storage/session.js';
 import { getUser } from '../../storage/repositories/users.js';
-import { listApiKeys, revokeApiKey } from '../../storage/repositories/credentials.js';
+import { listApiKeys, revokeApiKey, revokeRefreshToken } from '../../storage/repositories/credentials.js';
 import { audit } from '../../storage/repositories/audit.js';
 import { notFound } from '../errors.js';
 import { IdParams, Nullable, User } from '../schemas.js';
-import { checkPassword, createApiKey, issueRefreshToken, spendRefresh } from '../services/auth.js';
+import { checkPassword, createApiKey, issueRefreshToken, sha256, spendRefresh } from '../services/auth.js';
 
 const Tokens = Type.Object({
   accessToken: Type.String(),
@@ -66,7 +66,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/auth/logout', {
     schema: { tags: ['auth'], security: [], body: Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 200 }) }), response: { 204: Type.Null() } },
   }, async (req, reply) => {
-    await spendRefresh(db, req.body.refreshToken).catch(() => undefined);
+    await revokeRefreshToken(db, sha256(req.body.refreshToken));
     return reply.status(204).send(null);
   });
 

@@ -4,7 +4,7 @@ import { withAccount } from '../../storage/session.js';
 import { getConversation, listConversations } from '../../storage/repositories/conversations.js';
 import { listMessages } from '../../storage/repositories/messages.js';
 import { latestAiResult, listDrafts } from '../../storage/repositories/ai.js';
-import { notFound } from '../errors.js';
+import { badRequest, notFound } from '../errors.js';
 import { Conversation, IdParams, Message, Nullable, Page, Uuid, decodeCursor, encodeCursor } from '../schemas.js';
 import type { Actor } from '../services/conversations.js';
 import type { FastifyRequest } from 'fastify';
@@ -43,13 +43,15 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req) => {
     const q = req.query;
     const after = decodeCursor<{ lastMessageAt: string; id: string }>(q.cursor, ['lastMessageAt', 'id']);
-    const assigneeId = q.assignee === 'none' ? null : q.assignee === 'me' ? req.principal.userId ?? undefined : q.assignee;
+    // An API key is nobody: without this, `me` would drop the filter and list everyone's conversations.
+    if (q.assignee === 'me' && !req.principal.userId) throw badRequest('assignee_me_needs_user', 'assignee=me needs a user, not an API key');
+    const assigneeId = q.assignee === 'none' ? null : q.assignee === 'me' ? req.principal.userId! : q.assignee;
     const rows = await withAccount(db, req.principal.accountId, (tx) =>
       listConversations(tx, { status: q.status, teamId: q.team, assigneeId, channelId: q.channel, category: q.category, priority: q.priority, contactId: q.contact, q: q.q, limit: q.limit + 1, after }),
     );
     const items = rows.slice(0, q.limit);
     const last = items[items.length - 1];
-    const nextCursor = rows.length > q.limit && last ? encodeCursor({ lastMessageAt: new Date(last.lastMessageAt).toISOString(), id: last.id }) : null;
+    const nextCursor = rows.length > q.limit && last ? encodeCursor({ lastMessageAt: last.cursorAt, id: last.id }) : null;
     return { items, nextCursor };
   });
 
@@ -84,7 +86,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
     });
     const items = rows.slice(0, req.query.limit);
     const last = items[items.length - 1];
-    const nextCursor = rows.length > req.query.limit && last ? encodeCursor({ sentAt: new Date(last.sentAt).toISOString(), id: last.id }) : null;
+    const nextCursor = rows.length > req.query.limit && last ? encodeCursor({ sentAt: last.cursorAt, id: last.id }) : null;
     return { items, nextCursor };
   });
 

@@ -12,11 +12,15 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
     schema: { tags: ['ops'], response: { 200: Type.Object({ status: Type.String(), database: Type.String(), queue: Type.String() }), 503: Type.Object({ status: Type.String(), database: Type.String(), queue: Type.String() }) } },
   }, async (_req, reply) => {
     const check = async (fn: () => Promise<unknown>) => {
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await Promise.race([fn(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000))]);
+        await Promise.race([fn(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), 2000)))]);
         return 'ok';
       } catch (err) {
         return `unreachable: ${err instanceof Error ? err.message : String(err)}`;
+      } finally {
+        // A pending timer per probe would hold the process open for 2 s after shutdown.
+        clearTimeout(timer);
       }
     };
     const [database, queue] = await Promise.all([check(() => db.query('SELECT 1')), check(() => runner.ping())]);

@@ -137,7 +137,8 @@ export class IngestService {
       email: channel.kind === 'email' || m.sender.address?.includes('@') ? m.sender.address : undefined,
       phone: channel.kind === 'whatsapp' ? m.sender.address ?? m.sender.externalId : undefined,
     });
-    const conversation = await resolveConversation(tx, {
+    const hinted = m.threadHints ? await conversationFromHints(tx, channel.id, contactId, m) : undefined;
+    const conversation = hinted ? { id: hinted, created: false } : await resolveConversation(tx, {
       accountId: channel.accountId,
       channelId: channel.id,
       contactId,
@@ -190,6 +191,39 @@ export class IngestService {
       }),
     );
   }
+}
+
+/** How far back a reply-subject match from the same contact may reach. */
+const SUBJECT_MATCH_DAYS = 30;
+
+/**
+ * Thread fallback for clients that drop or rewrite thread headers (Outlook): a message this one
+ * answers that we stored or sent in this channel, then our reply token, then the same contact's
+ * recent conversation with the same reply-stripped subject (prefixes stripped as in connectors/email/thread.ts).
+ */
+async function conversationFromHints(tx: Queryable, channelId: string, contactId: string, m: NormalizedMessage): Promise<string | undefined> {
+  const hints = m.threadHints!;
+  if (hints.references.length > 0) {
+    const { rows } = await tx.query<{ id: string }>(
+      `SELECT conversation_id AS id FROM messages WHERE channel_id = $1 AND external_id = ANY($2::text[]) ORDER BY sent_at DESC LIMIT 1`,
+      [channelId, hints.references],
+    );
+    if (rows[0]) return rows[0].id;
+  }
+  if (hints.replyToken && /^[0-9a-f-]{36}$/u.test(hints.replyToken)) {
+    const { rows } = await tx.query<{ id: string }>(`SELECT id FROM conversations WHERE channel_id = $1 AND id = $2::uuid`, [channelId, hints.replyToken]);
+    if (rows[0]) return rows[0].id;
+  }
+  if (hints.subjectKey && hints.references.length === 0) {
+    const { rows } = await tx.query<{ id: string }>(
+      `SELECT id FROM conversations WHERE channel_id = $1 AND contact_id = $2 AND last_message_at > $4::timestamptz - make_interval(days => $5)
+         AND lower(btrim(regexp_replace(regexp_replace(coalesce(subject, ''), '^(\\s*[^\\s:：]{1,3}(\\s*\\[\\d+\\])?\\s*[:：])+\\s*', ''), '\\s+', ' ', 'g'))) = $3
+       ORDER BY last_message_at DESC LIMIT 1`,
+      [channelId, contactId, hints.subjectKey, m.sentAt, SUBJECT_MATCH_DAYS],
+    );
+    if (rows[0]) return rows[0].id;
+  }
+  return undefined;
 }
 
 /** Refuses events that name another installation; a connector bug must not cross channels. */

@@ -9,6 +9,9 @@ import { loadConfig, type HubConfig } from '../config.js';
 import { createHub, type Hub } from '../context.js';
 import { buildApp } from '../app.js';
 import { installConnectors } from '../connectors.js';
+import { installAi } from '../install-ai.js';
+import { installSlack } from '../install-slack.js';
+import type { SlackAppOptions } from '../../connectors/slack/app.js';
 import { migrate } from '../../storage/migrate.js';
 import { openPGlite } from '../../storage/pglite.js';
 import { withAccount } from '../../storage/session.js';
@@ -54,7 +57,7 @@ export interface TestHub {
 }
 
 /** A hub on a fresh Postgres database (or PGlite with `embedded`), migrated, with no waiting on backoff. */
-export async function startTestHub(opts: { embedded?: boolean; redis?: boolean; env?: Record<string, string>; jobs?: boolean } = {}): Promise<TestHub> {
+export async function startTestHub(opts: { embedded?: boolean; redis?: boolean; env?: Record<string, string>; jobs?: boolean; ai?: boolean; slack?: boolean | SlackAppOptions } = {}): Promise<TestHub> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hummdesk-test-'));
   const database = opts.embedded ? undefined : await freshDatabase();
   const config = loadConfig({
@@ -72,6 +75,8 @@ export async function startTestHub(opts: { embedded?: boolean; redis?: boolean; 
   const hub = await createHub(config, { log, db });
   await migrate(hub.db);
   installConnectors(hub);
+  if (opts.ai) installAi(hub, { warm: false });
+  if (opts.slack) installSlack(hub, opts.slack === true ? {} : opts.slack);
   const app = await buildApp(hub);
   await app.ready();
   if (opts.jobs ?? true) await hub.startJobs({ relay: true, work: true });

@@ -38,7 +38,8 @@ export function deliverHandler(deps: Deps) {
         await setDelivery(tx, messageId, { status: 'unknown', error: 'the send was interrupted; it may or may not have reached the customer', expect: ['sending'] });
         return { outcome: 'unknown' as const, message };
       }
-      if (message.deliveryStatus !== 'queued' && message.deliveryStatus !== 'sending') return undefined;
+      // `failed` is a verdict that it did not arrive, so an admin retrying the dead job may send it again.
+      if (message.deliveryStatus !== 'queued' && message.deliveryStatus !== 'sending' && message.deliveryStatus !== 'failed') return undefined;
       const recipient = (
         await tx.query<{ externalId: string; address: string | null; displayName: string | null }>(
           `SELECT external_id AS "externalId", address, display_name AS "displayName" FROM contact_identities
@@ -59,7 +60,7 @@ export function deliverHandler(deps: Deps) {
           [messageId],
         )
       ).rows;
-      await setDelivery(tx, messageId, { status: 'sending', expect: ['queued', 'sending'] });
+      await setDelivery(tx, messageId, { status: 'sending', expect: ['queued', 'sending', 'failed'] });
       return { outcome: 'send' as const, message, conversation, channel, connector, recipient, inReplyTo, blobKeys };
     });
     if (!prepared) return;

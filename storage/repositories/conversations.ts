@@ -80,8 +80,12 @@ export interface ConversationFilter {
   after?: { lastMessageAt: string; id: string };
 }
 
-/** Filtered, keyset-paginated list; every value is a bound parameter, never spliced into SQL. */
-export async function listConversations(tx: Queryable, f: ConversationFilter): Promise<ConversationRow[]> {
+/**
+ * Filtered, keyset-paginated list; every value is a bound parameter, never spliced into SQL.
+ * `cursorAt` is last_message_at at full microsecond precision (a JS Date keeps only milliseconds,
+ * and a cursor cut to milliseconds skips rows that fall within the same millisecond).
+ */
+export async function listConversations(tx: Queryable, f: ConversationFilter): Promise<(ConversationRow & { cursorAt: string })[]> {
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (sql: (p: string) => string, value: unknown) => {
@@ -102,8 +106,8 @@ export async function listConversations(tx: Queryable, f: ConversationFilter): P
     where.push(`(c.last_message_at, c.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
   }
   params.push(f.limit);
-  const { rows } = await tx.query<ConversationRow>(
-    `SELECT ${COLUMNS} FROM ${FROM} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+  const { rows } = await tx.query<ConversationRow & { cursorAt: string }>(
+    `SELECT ${COLUMNS}, c.last_message_at::text AS "cursorAt" FROM ${FROM} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
      ORDER BY c.last_message_at DESC, c.id DESC LIMIT $${params.length}`,
     params,
   );

@@ -76,3 +76,13 @@ export async function spendRefreshToken(db: Queryable, tokenHash: string): Promi
   if (row.expired) return undefined;
   return { accountId: row.accountId, userId: row.userId };
 }
+
+/** Signs a user out everywhere (password change): every live refresh token of theirs is revoked. */
+export async function revokeUserRefreshTokens(tx: Queryable, userId: string): Promise<void> {
+  await tx.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, [userId]);
+}
+
+/** Logout: ends one session; a repeated logout is harmless and never counts as token reuse. */
+export async function revokeRefreshToken(db: Queryable, tokenHash: string): Promise<void> {
+  await db.query(`UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE token_hash = $1`, [tokenHash]);
+}

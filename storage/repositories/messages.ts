@@ -87,13 +87,14 @@ export async function getMessage(tx: Queryable, id: string): Promise<MessageRow 
   return (await tx.query<MessageRow>(`SELECT ${COLUMNS} FROM ${FROM} WHERE m.id = $1`, [id])).rows[0];
 }
 
+/** Oldest first; `cursorAt` is sent_at at full microsecond precision, which a JS Date would truncate. */
 export async function listMessages(
   tx: Queryable,
   conversationId: string,
   opts: { limit: number; after?: { sentAt: string; id: string } },
-): Promise<MessageRow[]> {
-  const { rows } = await tx.query<MessageRow>(
-    `SELECT ${COLUMNS} FROM ${FROM} WHERE m.conversation_id = $1
+): Promise<(MessageRow & { cursorAt: string })[]> {
+  const { rows } = await tx.query<MessageRow & { cursorAt: string }>(
+    `SELECT ${COLUMNS}, m.sent_at::text AS "cursorAt" FROM ${FROM} WHERE m.conversation_id = $1
        AND ($2::timestamptz IS NULL OR (m.sent_at, m.id) > ($2::timestamptz, $3::uuid))
      ORDER BY m.sent_at, m.id LIMIT $4`,
     [conversationId, opts.after?.sentAt ?? null, opts.after?.id ?? null, opts.limit],

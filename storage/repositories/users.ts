@@ -66,3 +66,16 @@ export async function findLogin(db: Queryable, email: string): Promise<{ id: str
   );
   return rows[0];
 }
+
+export async function deleteUser(tx: Queryable, id: string): Promise<boolean> {
+  return (await tx.query(`DELETE FROM users WHERE id = $1`, [id])).rowCount > 0;
+}
+
+/** Counts owners and locks their rows, so two concurrent demotions cannot both leave the account ownerless. */
+export async function lockOwners(tx: Queryable): Promise<number> {
+  return (await tx.query(`SELECT id FROM users WHERE role = 'owner' FOR UPDATE`)).rowCount;
+}
+
+export async function getPasswordHash(tx: Queryable, id: string): Promise<string | null | undefined> {
+  return (await tx.query<{ passwordHash: string | null }>(`SELECT password_hash AS "passwordHash" FROM users WHERE id = $1`, [id])).rows[0]?.passwordHash;
+}

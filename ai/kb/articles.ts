@@ -1,0 +1,98 @@
+import type { Queryable } from '../../storage/database.js';
+import type { Embedder } from '../embed/embedder.js';
+import { chunkMarkdown } from './chunk.js';
+
+export interface Article {
+  id: string;
+  title: string;
+  body: string;
+  language: string;
+  tags: string[];
+  status: 'published' | 'draft';
+  url: string | null;
+  externalId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ArticleInput {
+  title: string;
+  body: string;
+  language?: string;
+  tags?: string[];
+  status?: 'published' | 'draft';
+  url?: string | null;
+  externalId?: string | null;
+}
+
+const COLUMNS = `id, title, body, language, tags, status, url, external_id AS "externalId", created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+export function toVectorLiteral(v: ArrayLike<number>): string {
+  return `[${Array.from(v, (x) => (Number.isFinite(x) ? x : 0)).join(',')}]`;
+}
+
+/** Replaces an article's chunks with freshly embedded ones; called inside the article's transaction. */
+export async function indexArticle(tx: Queryable, accountId: string, article: Article, embedder: Embedder, vectors?: Float32Array[]): Promise<number> {
+  await tx.query(`DELETE FROM kb_chunks WHERE article_id = $1`, [article.id]);
+  const passages = chunkMarkdown(article.title, article.body);
+  if (!passages.length) return 0;
+  const embedded = vectors ?? (await embedder.embed(passages.map((p) => (p.heading ? `${p.heading}. ${p.text}` : p.text))));
+  const params: unknown[] = [];
+  const values = passages.map((p, i) => {
+    params.push(accountId, article.id, p.ordinal, p.heading, p.text, article.language, article.status === 'published', toVectorLiteral(embedded[i]!), embedder.modelId, embedder.dimension);
+    const b = i * 10;
+    return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7}, $${b + 8}::vector, $${b + 9}, $${b + 10})`;
+  });
+  await tx.query(
+    `INSERT INTO kb_chunks (account_id, article_id, ordinal, heading, text, language, published, embedding, embedding_model, embedding_dim) VALUES ${values.join(', ')}`,
+    params,
+  );
+  return passages.length;
+}
+
+/** Creates an article, or updates the one with the same external id (imports are repeatable). */
+export async function upsertArticle(tx: Queryable, accountId: string, a: ArticleInput, embedder: Embedder): Promise<{ article: Article; created: boolean; chunks: number }> {
+  const params = [accountId, a.title, a.body, a.language ?? 'en', a.tags ?? [], a.status ?? 'published', a.url ?? null, a.externalId ?? null];
+  const existing = a.externalId
+    ? (await tx.query<{ id: string }>(`SELECT id FROM kb_articles WHERE external_id = $1`, [a.externalId])).rows[0]
+    : undefined;
+  const article = existing
+    ? (await tx.query<Article>(`UPDATE kb_articles SET title = $2, body = $3, language = $4, tags = $5, status = $6, url = $7, updated_at = now() WHERE id = $9 AND account_id = $1 AND external_id IS NOT DISTINCT FROM $8 RETURNING ${COLUMNS}`, [...params, existing.id])).rows[0]!
+    : (await tx.query<Article>(`INSERT INTO kb_articles (account_id, title, body, language, tags, status, url, external_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`, params)).rows[0]!;
+  const chunks = await indexArticle(tx, accountId, article, embedder);
+  return { article, created: !existing, chunks };
+}
+
+export async function updateArticle(tx: Queryable, accountId: string, id: string, patch: Partial<ArticleInput>, embedder: Embedder): Promise<Article | undefined> {
+  const current = await getArticle(tx, id);
+  if (!current) return undefined;
+  const next = { ...current, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) } as Article;
+  const article = (await tx.query<Article>(
+    `UPDATE kb_articles SET title = $2, body = $3, language = $4, tags = $5, status = $6, url = $7, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+    [id, next.title, next.body, next.language, next.tags, next.status, next.url],
+  )).rows[0]!;
+  if (patch.title !== undefined || patch.body !== undefined || patch.language !== undefined) await indexArticle(tx, accountId, article, embedder);
+  else await tx.query(`UPDATE kb_chunks SET published = $2 WHERE article_id = $1`, [id, article.status === 'published']);
+  return article;
+}
+
+export async function getArticle(tx: Queryable, id: string): Promise<Article | undefined> {
+  return (await tx.query<Article>(`SELECT ${COLUMNS} FROM kb_articles WHERE id = $1`, [id])).rows[0];
+}
+
+export async function deleteArticle(tx: Queryable, id: string): Promise<boolean> {
+  return (await tx.query(`DELETE FROM kb_articles WHERE id = $1`, [id])).rowCount > 0;
+}
+
+export async function listArticles(tx: Queryable, o: { language?: string; status?: string; tag?: string; limit: number; after?: { updatedAt: string; id: string } }): Promise<Article[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (o.language) where.push(`language = $${params.push(o.language)}`);
+  if (o.status) where.push(`status = $${params.push(o.status)}`);
+  if (o.tag) where.push(`$${params.push(o.tag)} = ANY (tags)`);
+  if (o.after) where.push(`(updated_at, id) < ($${params.push(o.after.updatedAt)}::timestamptz, $${params.push(o.after.id)}::uuid)`);
+  return (await tx.query<Article>(
+    `SELECT ${COLUMNS} FROM kb_articles ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY updated_at DESC, id DESC LIMIT $${params.push(o.limit)}`,
+    params,
+  )).rows;
+}

@@ -1,0 +1,113 @@
+import type { Logger } from 'pino';
+import type { Database } from '../../../storage/database.js';
+import { withAccount } from '../../../storage/session.js';
+import type { Analysis, AnalysisInput, ConversationAi, DraftProposal } from '../../../hub/ai-stage.js';
+import type { Embedder } from '../../embed/embedder.js';
+import { CategoryModels } from '../../classify/store.js';
+import { UNKNOWN } from '../../classify/model.js';
+import { searchKb, type Passage } from '../../kb/search.js';
+import { fill, template } from '../../draft/templates.js';
+import { detectLanguage } from './language.js';
+import { SentimentModel } from './sentiment.js';
+import { decidePriority } from './priority.js';
+
+// A passage below this cosine similarity is not cited unless full-text search found it too.
+const MIN_SIMILARITY = 0.35;
+
+export interface AccountAiSettings {
+  /** Languages the account serves; a prior for language ID. */
+  languages?: string[];
+}
+
+/**
+ * The offline provider: eld for language, a learned hashed-n-gram model for sentiment, the account's
+ * own category model (n-grams + sentence embeddings), a priority rule, and extractive drafts built
+ * from knowledge-base passages and per-category templates. Nothing here opens a network connection.
+ */
+export class LocalProvider implements ConversationAi {
+  readonly name = 'local';
+  readonly categories: CategoryModels;
+  private sentimentModel?: SentimentModel;
+
+  constructor(private readonly deps: { db: Database; embedder: Embedder; log?: Logger }) {
+    this.categories = new CategoryModels(deps.db, deps.embedder);
+  }
+
+  get embedder(): Embedder {
+    return this.deps.embedder;
+  }
+
+  sentiment(): SentimentModel {
+    return (this.sentimentModel ??= SentimentModel.fromFile());
+  }
+
+  /** Loads every model; start-up calls this in the background, the first job otherwise waits for it. */
+  async warm(): Promise<void> {
+    this.sentiment();
+    await this.categories.defaultModel();
+  }
+
+  async analyze(input: AnalysisInput): Promise<Analysis> {
+    const inbound = input.messages.filter((m) => m.direction === 'inbound');
+    const latest = inbound[inbound.length - 1]?.text ?? '';
+    // The subject carries meaning for the first email of a thread; later messages stand alone.
+    const text = (inbound.length <= 1 && input.conversation.subject ? `${input.conversation.subject}\n${latest}` : latest).trim();
+    const settings = await withAccount(this.deps.db, input.accountId, async (tx) =>
+      ((await tx.query<{ ai: AccountAiSettings | null }>(`SELECT settings->'ai' AS ai FROM accounts WHERE id = $1`, [input.accountId])).rows[0]?.ai ?? {}),
+    );
+    const lang = detectLanguage(text, settings.languages ?? []);
+    const language = lang?.language ?? input.conversation.language ?? undefined;
+    const [vector] = await this.deps.embedder.embed([text || ' ']);
+    const categoryModel = await this.categories.forAccount(input.accountId);
+    const category = await categoryModel.classify(text, vector);
+    const sentiment = text ? this.sentiment().classify(text) : undefined;
+    const priority = decidePriority(text, sentiment, category.category === UNKNOWN ? category.best : category.category);
+    const passages = text ? await this.passages(input.accountId, text, vector!, language) : [];
+    const draft = this.draft(passages, language, category.category, input);
+    return {
+      provider: 'local',
+      model: `local/${this.deps.embedder.modelId}+${this.sentiment().id}`,
+      classification: { category: category.category, priority: priority.priority, sentiment: sentiment?.sentiment, language, confidence: round(category.confidence) },
+      draft,
+      evidence: {
+        language: lang ? { ...lang, confidence: round(lang.confidence) } : null,
+        category: { best: category.best, threshold: categoryModel.threshold, alternatives: category.alternatives.map((a) => ({ ...a, confidence: round(a.confidence) })) },
+        sentiment: sentiment ? { label: sentiment.sentiment, confidence: round(sentiment.confidence) } : null,
+        priority: priority.reasons,
+        passages: passages.map((p) => ({ chunkId: p.chunkId, articleId: p.articleId, score: round(p.score), similarity: p.similarity === null ? null : round(p.similarity) })),
+      },
+    };
+  }
+
+  private async passages(accountId: string, text: string, vector: Float32Array, language: string | undefined): Promise<Passage[]> {
+    return withAccount(this.deps.db, accountId, async (tx) => {
+      // Prefer articles in the customer's language; fall back to any language.
+      let found = language ? await searchKb(tx, this.deps.embedder, text, { limit: 3, language, vector }) : [];
+      if (!found.some(relevant)) found = await searchKb(tx, this.deps.embedder, text, { limit: 3, vector });
+      return found.filter(relevant);
+    });
+  }
+
+  private draft(passages: Passage[], language: string | undefined, category: string, input: AnalysisInput): DraftProposal {
+    const t = template(language, category);
+    const name = firstName(input);
+    const best = passages[0];
+    if (!best) return { text: fill(t.without, { name }), citations: [], extractive: true };
+    return {
+      text: fill(t.withAnswer, { name, answer: best.text }),
+      citations: [{ id: best.articleId, title: best.title, excerpt: best.text.slice(0, 300), url: best.url ?? undefined }],
+      extractive: true,
+    };
+  }
+}
+
+function relevant(p: Passage): boolean {
+  return (p.similarity ?? 0) >= MIN_SIMILARITY;
+}
+
+function firstName(_input: AnalysisInput): string {
+  // The analysis input carries no contact name yet; templates greet without one.
+  return '';
+}
+
+const round = (n: number) => Math.round(n * 1000) / 1000;

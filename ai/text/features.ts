@@ -1,0 +1,73 @@
+/** Hashed bag-of-n-grams: language-agnostic sparse features with no vocabulary to ship. */
+
+export interface SparseVector {
+  idx: Int32Array;
+  val: Float32Array;
+}
+
+export interface HashingOptions {
+  /** Number of hash buckets (a power of two). */
+  buckets: number;
+  /** Character n-gram sizes, taken inside word boundaries (" word "). */
+  charNgrams: number[];
+  /** Word unigrams and bigrams. */
+  words: boolean;
+}
+
+// FNV-1a: fast, stable across runs and platforms, so trained weights stay valid.
+function fnv1a(s: string, seed: number): number {
+  let h = 0x811c9dc5 ^ seed;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export function normalizeText(text: string): string {
+  return text
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/https?:\/\/\S+/g, ' url ')
+    .replace(/\S+@\S+\.\S+/g, ' email ')
+    .replace(/\d+/g, '0');
+}
+
+export function words(text: string): string[] {
+  return normalizeText(text).match(/[\p{L}\p{N}']+|[!?]+|[:;]-?[()dp]/gu) ?? [];
+}
+
+/** Features of one text, L2-normalised; colliding n-grams add up. */
+export function hashFeatures(text: string, o: HashingOptions): SparseVector {
+  const counts = new Map<number, number>();
+  const mask = o.buckets - 1;
+  const add = (key: string, seed: number, w = 1) => {
+    const b = fnv1a(key, seed) & mask;
+    counts.set(b, (counts.get(b) ?? 0) + w);
+  };
+  const ws = words(text);
+  if (o.words) {
+    for (let i = 0; i < ws.length; i++) {
+      add(ws[i]!, 1);
+      if (i > 0) add(`${ws[i - 1]} ${ws[i]}`, 2);
+    }
+  }
+  for (const w of ws) {
+    const padded = ` ${w} `;
+    for (const n of o.charNgrams) for (let i = 0; i + n <= padded.length; i++) add(padded.slice(i, i + n), 10 + n, 0.5);
+  }
+  const idx = new Int32Array(counts.size);
+  const val = new Float32Array(counts.size);
+  let k = 0;
+  let norm = 0;
+  for (const [i, c] of counts) {
+    // Sublinear term frequency keeps a repeated word from dominating.
+    const v = 1 + Math.log(c);
+    idx[k] = i;
+    val[k++] = v;
+    norm += v * v;
+  }
+  norm = Math.sqrt(norm) || 1;
+  for (let i = 0; i < val.length; i++) val[i]! /= norm;
+  return { idx, val };
+}

@@ -1,0 +1,64 @@
+import type { ChannelInstallation } from '../core/types.js';
+import { PermanentError } from '../core/errors.js';
+
+/** One mailbox channel. `config` holds these fields; passwords live in the channel's secrets. */
+export interface MailboxConfig {
+  /** The support address; From of every reply, and the IMAP/SMTP login unless set there. */
+  address: string;
+  /** Shown when no agent name is known. */
+  displayName?: string;
+  /** Appended to every outbound reply (plain text; an HTML version is derived). */
+  signature?: string;
+  /** Reply-To: address+<token>@domain, so replies whose thread headers were dropped still find their conversation. */
+  plusAddressing: boolean;
+  imap?: ServerConfig & { folder: string; sentFolder?: string; pollMs: number };
+  smtp?: ServerConfig & { requireTLS: boolean; pool: boolean };
+}
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** TLS from the first byte (993/465); otherwise STARTTLS when offered (or required, for SMTP requireTLS). */
+  secure: boolean;
+  user: string;
+  password?: string;
+  /** OAuth2 access token (XOAUTH2), used instead of the password when set. */
+  accessToken?: string;
+  rejectUnauthorized: boolean;
+}
+
+export function mailboxConfig(channel: ChannelInstallation): MailboxConfig {
+  const c = channel.config as Record<string, unknown>;
+  const address = String(c.address ?? channel.externalKey);
+  if (!address.includes('@')) throw new PermanentError('email', `channel ${channel.id} has no mailbox address`, 'channel_misconfigured');
+  const server = (v: unknown, prefix: 'imap' | 'smtp'): ServerConfig | undefined => {
+    if (!v || typeof v !== 'object') return undefined;
+    const s = v as Record<string, unknown>;
+    const port = Number(s.port ?? (prefix === 'imap' ? (s.secure ? 993 : 143) : s.secure ? 465 : 587));
+    return {
+      host: String(s.host ?? '127.0.0.1'),
+      port,
+      secure: s.secure === undefined ? port === 993 || port === 465 : Boolean(s.secure),
+      user: String(s.user ?? address),
+      password: channel.secrets[`${prefix}Password`] ?? channel.secrets.password,
+      accessToken: channel.secrets[`${prefix}AccessToken`] ?? channel.secrets.accessToken,
+      rejectUnauthorized: s.rejectUnauthorized !== false,
+    };
+  };
+  const imap = server(c.imap, 'imap');
+  const smtp = server(c.smtp, 'smtp');
+  const ic = (c.imap ?? {}) as Record<string, unknown>;
+  const sc = (c.smtp ?? {}) as Record<string, unknown>;
+  return {
+    address,
+    displayName: typeof c.displayName === 'string' ? c.displayName : undefined,
+    signature: typeof c.signature === 'string' ? c.signature : undefined,
+    plusAddressing: c.plusAddressing === true,
+    imap: imap && { ...imap, folder: String(ic.folder ?? 'INBOX'), sentFolder: typeof ic.sentFolder === 'string' ? ic.sentFolder : undefined, pollMs: Number(ic.pollMs ?? 60_000) },
+    smtp: smtp && { ...smtp, requireTLS: sc.requireTLS === true, pool: sc.pool !== false },
+  };
+}
+
+export function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+}

@@ -1,0 +1,101 @@
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SMTPServer } from 'smtp-server';
+import type { ChannelInstallation, OutboundMessage } from '../core/types.js';
+import { ConnectorError, PermanentError, RateLimitError } from '../core/errors.js';
+import { EmailSender } from './send.js';
+import { parseEmail } from './parse.js';
+
+// A real SMTP server on loopback (nodemailer's smtp-server): what it receives is what a customer would.
+const received: { from: string; to: string[]; raw: Buffer }[] = [];
+let server: SMTPServer;
+let port: number;
+const sender = new EmailSender();
+
+beforeAll(async () => {
+  server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    onAuth: (auth, _s, cb) => (auth.username === 'support@example.com' && auth.password === 'pw' ? cb(null, { user: auth.username }) : cb(new Error('bad login'))),
+    onRcptTo: (addr, _s, cb) => {
+      if (addr.address.startsWith('nobody@')) return cb(Object.assign(new Error('5.1.1 <nobody@customer.example>: user unknown'), { responseCode: 550 }));
+      if (addr.address.startsWith('later@')) return cb(Object.assign(new Error('4.2.1 mailbox busy, try later'), { responseCode: 451 }));
+      cb();
+    },
+    onData: (stream, session, cb) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        received.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks) });
+        cb();
+      });
+    },
+    logger: false,
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  port = (server.server.address() as AddressInfo).port;
+});
+afterAll(async () => {
+  sender.close();
+  await new Promise<void>((r) => server.close(() => r()));
+});
+
+const channel = (smtp: Record<string, unknown> = {}, config: Record<string, unknown> = {}): ChannelInstallation => ({
+  id: 'ch-1', accountId: 'acc', kind: 'email', externalKey: 'support@example.com', teamId: null,
+  config: { address: 'support@example.com', displayName: 'ACME Support', signature: 'ACME Support\nhttps://acme.example', plusAddressing: true, smtp: { host: '127.0.0.1', port, secure: false, ...smtp }, ...config },
+  secrets: { smtpPassword: 'pw' },
+});
+const reply = (over: Partial<OutboundMessage> = {}): OutboundMessage => ({
+  channel: channel(),
+  conversation: { id: '0f0e0d0c-0b0a-4908-8706-050403020100', threadKey: 'email:ch-1:root-1@customer.example', subject: 'Printer on fire' },
+  recipient: { externalId: 'jane@customer.example', address: 'jane@customer.example', displayName: 'Jane Doe' },
+  author: { displayName: 'Alice' },
+  text: 'Please unplug it.',
+  attachments: [{ name: 'steps.txt', mimeType: 'text/plain', content: Buffer.from('1. unplug') }],
+  inReplyToExternalId: 'last-2@customer.example',
+  idempotencyKey: '11111111-2222-4333-8444-555555555555',
+  ...over,
+});
+
+describe('EmailSender over a real SMTP server', () => {
+  it('sends a threaded reply from the mailbox with the agent name, signature, attachment and reply token', async () => {
+    const sent = await sender.send(reply());
+    expect(sent.externalId).toBe('hd-11111111-2222-4333-8444-555555555555@example.com');
+    const got = received.at(-1)!;
+    expect(got).toMatchObject({ from: 'support@example.com', to: ['jane@customer.example'] });
+    const p = await parseEmail(got.raw, { channelId: 'x' });
+    expect(p).toMatchObject({
+      messageId: sent.externalId,
+      inReplyTo: 'last-2@customer.example',
+      references: ['root-1@customer.example', 'last-2@customer.example'],
+      from: { address: 'support@example.com', name: 'Alice (ACME Support)' },
+      to: ['jane@customer.example'],
+      subject: 'Re: Printer on fire',
+      visibleText: 'Please unplug it.',
+      autoReply: false,
+    });
+    expect(p.text).toContain('-- \nACME Support');
+    expect(p.html).toContain('Please unplug it.');
+    expect(p.attachments.map((a) => a.name)).toEqual(['steps.txt']);
+    expect(got.raw.toString()).toMatch(/^Reply-To: support\+c0f0e0d0c0b0a49088706050403020100@example\.com/mu);
+    // The customer's reply to it threads back to the same root.
+    expect(p.event.type === 'message' && p.event.message.threadKey).toBe('email:x:root-1@customer.example');
+  });
+
+  it('a 5xx is a PermanentError carrying the server text; a 4xx is retried later', async () => {
+    const perm = await sender.send(reply({ recipient: { externalId: 'nobody@customer.example', address: 'nobody@customer.example' } })).catch((e: unknown) => e);
+    expect(perm).toBeInstanceOf(PermanentError);
+    expect((perm as Error).message).toMatch(/550 5\.1\.1 <nobody@customer\.example>: user unknown/u);
+    const temp = await sender.send(reply({ recipient: { externalId: 'later@customer.example', address: 'later@customer.example' } })).catch((e: unknown) => e);
+    expect(temp).toBeInstanceOf(RateLimitError);
+  });
+
+  it('a wrong password is an AuthError and an unreachable server is a retryable error', async () => {
+    const auth = await new EmailSender().send(reply({ channel: { ...channel(), secrets: { smtpPassword: 'wrong' } } })).catch((e: unknown) => e);
+    expect((auth as ConnectorError).code).toBe('channel_auth_failed');
+    const down = await new EmailSender().send(reply({ channel: channel({ port: 1 }) })).catch((e: unknown) => e);
+    expect(down).toBeInstanceOf(ConnectorError);
+    expect((down as ConnectorError).code).toBe('channel_unavailable');
+    expect(down).not.toBeInstanceOf(PermanentError);
+  });
+});

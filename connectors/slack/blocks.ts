@@ -1,0 +1,221 @@
+import { createHash } from 'node:crypto';
+import type { MessageRow } from '../../storage/repositories/messages.js';
+import { escapeMrkdwn, link, truncate } from './text.js';
+
+/** Block Kit for the conversation card, its thread replies, the compose modal and the App Home tab. */
+
+export type Block = Record<string, unknown>;
+export interface SlackMessageBody {
+  text: string;
+  blocks: Block[];
+}
+
+export const LIMITS = { blocksPerMessage: 50, sectionText: 3000, headerText: 150, buttonValue: 2000, contextElements: 10, modalInput: 3000 } as const;
+
+export const ACTIONS = {
+  sendDraft: 'hd_send_draft',
+  editDraft: 'hd_edit_draft',
+  reply: 'hd_reply',
+  note: 'hd_note',
+  assignMe: 'hd_assign_me',
+  resolve: 'hd_resolve',
+  reopen: 'hd_reopen',
+  snooze: 'hd_snooze',
+  open: 'hd_open',
+} as const;
+export const COMPOSE_CALLBACK = 'hd_compose';
+
+export interface CardModel {
+  conversationId: string;
+  ref: string;
+  url: string;
+  subject: string | null;
+  status: string;
+  priority: string;
+  category: string | null;
+  sentiment: string | null;
+  language: string | null;
+  confidence: number | null;
+  snoozedUntil: string | null;
+  customer: string;
+  source: { kind: string; name: string };
+  firstLines: string;
+  assignee: string | null;
+  draft?: { id: string; text: string; extractive: boolean; citations: { id?: string; title?: string; url?: string; excerpt?: string }[] };
+  threadReplies: 'notes' | 'replies';
+}
+
+const VIA: Record<string, string> = { email: 'by email', whatsapp: 'on WhatsApp', messenger: 'on Messenger', slack: 'in Slack', teams: 'in Teams', webchat: 'in web chat' };
+export const via = (kind: string) => VIA[kind] ?? `on ${kind}`;
+const PRIORITY_ICON: Record<string, string> = { urgent: ':rotating_light:', high: ':red_circle:', normal: ':large_blue_circle:', low: ':white_circle:' };
+
+const mrkdwn = (text: string) => ({ type: 'mrkdwn', text: truncate(text, LIMITS.sectionText).text });
+/** Customer- and agent-written text goes out as plain_text: no mention, link or formatting can come from it. */
+const plain = (text: string) => ({ type: 'plain_text', text: truncate(text || ' ', LIMITS.sectionText).text, emoji: false });
+const context = (...texts: string[]) => ({ type: 'context', elements: texts.slice(0, LIMITS.contextElements).map((t) => mrkdwn(t)) });
+const button = (text: string, actionId: string, value: Record<string, string>, style?: 'primary' | 'danger') => {
+  const v = JSON.stringify(value);
+  if (v.length > LIMITS.buttonValue) throw new Error('button value over Slack limit');
+  return { type: 'button', text: { type: 'plain_text', text, emoji: true }, action_id: actionId, value: v, ...(style ? { style } : {}) };
+};
+
+/** A long text as plain sections, cut with a link to the full message in HummDesk. */
+function longText(text: string, url: string, max = 2800): Block[] {
+  const t = truncate(text.trim(), max);
+  const blocks: Block[] = [{ type: 'section', text: plain(t.text) }];
+  if (t.truncated) blocks.push(context(`Shortened here: ${link(url, 'read the whole message in HummDesk')}`));
+  return blocks;
+}
+
+export function slackDate(iso: string): string {
+  const d = new Date(iso);
+  const hhmm = `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')} UTC`;
+  return `<!date^${Math.floor(d.getTime() / 1000)}^{time}|${hhmm}>`;
+}
+
+function classification(m: CardModel): string | undefined {
+  const parts: string[] = [];
+  if (m.category) parts.push(`*Category* ${escapeMrkdwn(m.category)}`);
+  if (m.priority) parts.push(`*Priority* ${escapeMrkdwn(m.priority)}`);
+  if (m.sentiment) parts.push(`*Sentiment* ${escapeMrkdwn(m.sentiment)}`);
+  if (m.language) parts.push(`*Language* ${escapeMrkdwn(m.language)}`);
+  if (m.confidence !== null && m.confidence !== undefined) parts.push(`*Confidence* ${Math.round(m.confidence * 100)}%`);
+  return m.category || m.sentiment || m.language || m.confidence !== null ? `:robot_face: ${parts.join('  ·  ')}` : undefined;
+}
+
+/** The conversation's root message in the triage channel. */
+export function rootCard(m: CardModel): SlackMessageBody {
+  const title = m.subject?.trim() || m.firstLines.split('\n')[0]?.trim() || 'New conversation';
+  const blocks: Block[] = [
+    { type: 'header', text: { type: 'plain_text', text: truncate(`${title}`, LIMITS.headerText).text, emoji: false } },
+    {
+      type: 'section',
+      text: mrkdwn(`${PRIORITY_ICON[m.priority] ?? ''} *${escapeMrkdwn(m.customer)}* ${via(m.source.kind)} (${escapeMrkdwn(m.source.name)})  ·  ${link(m.url, `#${m.ref}`)}`),
+    },
+    ...longText(m.firstLines, m.url, 1200),
+  ];
+  const ai = classification(m);
+  if (ai) blocks.push(context(ai));
+  const status = m.status === 'snoozed' && m.snoozedUntil ? `snoozed until ${slackDate(m.snoozedUntil)}` : m.status;
+  blocks.push(context(`*Status* ${escapeMrkdwn(status)}  ·  *Assignee* ${m.assignee ? escapeMrkdwn(m.assignee) : '_unassigned_'}`));
+  const value = { c: m.conversationId };
+  const actions: Block[] = [];
+  if (m.draft) {
+    blocks.push({ type: 'divider' });
+    blocks.push({ type: 'section', text: mrkdwn(`:memo: *Proposed reply*${m.draft.extractive ? ' _(quoted from the knowledge base, not generated)_' : ''}`) });
+    blocks.push(...longText(m.draft.text, m.url));
+    const cites = m.draft.citations.slice(0, LIMITS.contextElements).map((c, i) => {
+      const label = `[${i + 1}] ${truncate(c.title ?? c.id ?? 'source', 80).text}`;
+      return c.url && /^https?:\/\//.test(c.url) ? link(c.url, label) : escapeMrkdwn(label);
+    });
+    if (cites.length) blocks.push(context(`Sources: ${cites.join('  ')}`));
+    const dv = { ...value, d: m.draft.id };
+    actions.push(button('Send draft', 'hd_send_draft', dv, 'primary'), button('Edit draft', 'hd_edit_draft', dv));
+  }
+  actions.push(button(m.threadReplies === 'notes' ? 'Reply to customer' : 'Reply', ACTIONS.reply, value));
+  actions.push(button('Add note', ACTIONS.note, value));
+  actions.push(button('Assign to me', ACTIONS.assignMe, value));
+  actions.push(m.status === 'resolved' ? button('Reopen', ACTIONS.reopen, value) : button('Resolve', ACTIONS.resolve, value, 'danger'));
+  actions.push({
+    type: 'static_select',
+    action_id: ACTIONS.snooze,
+    placeholder: { type: 'plain_text', text: 'Snooze' },
+    options: [['1 hour', '1'], ['4 hours', '4'], ['1 day', '24'], ['1 week', '168']].map(([t, v]) => ({ text: { type: 'plain_text', text: t }, value: v })),
+  });
+  blocks.push({ type: 'actions', block_id: `hd:${m.conversationId}`, elements: actions });
+  blocks.push(
+    context(
+      m.threadReplies === 'notes'
+        ? ':lock: Replies in this thread are *internal notes*. Use *Reply to customer* to answer the customer.'
+        : ':incoming_envelope: Replies in this thread *go to the customer*. Use *Add note* for an internal note.',
+    ),
+  );
+  return { text: `${escapeMrkdwn(m.customer)}: ${escapeMrkdwn(truncate(title, 200).text)}`, blocks: fit(blocks) };
+}
+
+/** The card once the conversation moved to another team's channel. */
+export function movedCard(m: CardModel, toChannel: string): SlackMessageBody {
+  return {
+    text: `Moved to <#${toChannel}>`,
+    blocks: [context(`:arrow_right: *${escapeMrkdwn(m.customer)}* (#${m.ref}) moved to <#${toChannel}>. Continue there.`)],
+  };
+}
+
+/** A thread reply mirroring one message of the conversation, or undefined when nothing should show. */
+export function messageReply(msg: MessageRow, kind: string, url: string, writtenInSlack: boolean): { body: SlackMessageBody; state: string } | undefined {
+  const author = escapeMrkdwn(msg.authorName ?? (msg.direction === 'inbound' ? 'Customer' : 'HummDesk'));
+  const files = msg.attachments.length ? [context(`:paperclip: ${msg.attachments.map((a) => escapeMrkdwn(a.name ?? a.kind)).join(', ')}`)] : [];
+  if (msg.direction === 'inbound') {
+    return { state: 'inbound', body: { text: `${author}: ${escapeMrkdwn(truncate(msg.text, 200).text)}`, blocks: fit([context(`:speech_balloon: *${author}* wrote ${via(kind)}`), ...(msg.text.trim() ? longText(msg.text, url) : []), ...files]) } };
+  }
+  if (msg.isPrivate) {
+    if (writtenInSlack) return undefined;
+    return { state: 'note', body: { text: `Internal note by ${author}`, blocks: fit([context(`:lock: *Internal note* by ${author} (the customer does not see this)`), ...longText(msg.text, url), ...files]) } };
+  }
+  const status = statusLine(msg, kind);
+  const head = writtenInSlack ? [] : [context(`:leftwards_arrow_with_hook: *${author}* replied`), ...longText(msg.text, url), ...files];
+  return { state: `out:${msg.deliveryStatus}:${msg.deliveryError ?? ''}`, body: { text: status.replace(/<!date\^\d+\^\{time\}\|([^>]+)>/g, '$1'), blocks: fit([...head, context(status)]) } };
+}
+
+function statusLine(msg: MessageRow, kind: string): string {
+  const by = msg.authorName ? ` by ${escapeMrkdwn(msg.authorName)}` : '';
+  switch (msg.deliveryStatus) {
+    case 'sent':
+    case 'delivered':
+    case 'read':
+      return `:white_check_mark: Sent ${via(kind)}${by} ${slackDate(msg.sentAt)}${msg.deliveryStatus === 'sent' ? '' : ` · ${msg.deliveryStatus}`}`;
+    case 'failed':
+      return `:warning: *Not delivered* ${via(kind)}: ${escapeMrkdwn(msg.deliveryError ?? 'unknown reason')}`;
+    case 'unknown':
+      return `:grey_question: *Delivery unknown* ${via(kind)}: ${escapeMrkdwn(msg.deliveryError ?? 'the send was interrupted')}. Check before sending again.`;
+    default:
+      return `:hourglass_flowing_sand: Sending ${via(kind)}${by}…`;
+  }
+}
+
+/** The compose modal (edit draft, reply, note); what it is for rides in private_metadata. */
+export function composeModal(p: { conversationId: string; draftId?: string; mode: 'reply' | 'note'; initial?: string; customer: string; channel?: string; threadTs?: string }): Block {
+  const note = p.mode === 'note';
+  const initial = p.initial ? truncate(p.initial, LIMITS.modalInput).text : undefined;
+  return {
+    type: 'modal',
+    callback_id: COMPOSE_CALLBACK,
+    private_metadata: JSON.stringify({ c: p.conversationId, d: p.draftId, m: p.mode, ch: p.channel, ts: p.threadTs }),
+    title: { type: 'plain_text', text: note ? 'Internal note' : p.draftId ? 'Edit draft' : 'Reply to customer' },
+    submit: { type: 'plain_text', text: note ? 'Save note' : 'Send' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      context(note ? ':lock: Only agents see this note. It never reaches the customer.' : `:incoming_envelope: This goes to *${escapeMrkdwn(p.customer)}*.`),
+      {
+        type: 'input',
+        block_id: 'compose',
+        label: { type: 'plain_text', text: note ? 'Note' : 'Message' },
+        element: { type: 'plain_text_input', action_id: 'text', multiline: true, max_length: LIMITS.modalInput, ...(initial ? { initial_value: initial } : {}) },
+      },
+    ],
+  };
+}
+
+/** The App Home tab: the agent's open conversations. */
+export function homeView(p: { linked: boolean; conversations: { id: string; ref: string; title: string; customer: string; status: string; url: string }[] }): Block {
+  const blocks: Block[] = [{ type: 'header', text: { type: 'plain_text', text: 'Your open conversations' } }];
+  if (!p.linked) blocks.push({ type: 'section', text: mrkdwn('Your Slack account is not linked to a HummDesk agent yet. Ask an admin to link it, or use the same email address in Slack and HummDesk.') });
+  else if (!p.conversations.length) blocks.push({ type: 'section', text: mrkdwn('Nothing assigned to you is open. :tada:') });
+  for (const c of p.conversations.slice(0, 40)) {
+    blocks.push({ type: 'section', text: mrkdwn(`${link(c.url, `#${c.ref}`)} *${escapeMrkdwn(truncate(c.title, 150).text)}*\n${escapeMrkdwn(c.customer)} · ${escapeMrkdwn(c.status)}`) });
+  }
+  return { type: 'home', blocks: fit(blocks, 100) };
+}
+
+/** Keeps a message within Slack's block count, the actions block (last but one) and footer kept. */
+export function fit(blocks: Block[], max: number = LIMITS.blocksPerMessage): Block[] {
+  if (blocks.length <= max) return blocks;
+  const tailStart = blocks.findIndex((b) => b.type === 'actions');
+  const tail = tailStart >= 0 ? blocks.slice(tailStart) : [];
+  const head = blocks.slice(0, tailStart >= 0 ? tailStart : blocks.length);
+  return [...head.slice(0, max - tail.length - 1), context('_Shortened to fit Slack._'), ...tail].slice(0, max);
+}
+
+export function hashBody(b: SlackMessageBody): string {
+  return createHash('sha256').update(JSON.stringify(b)).digest('base64url');
+}

@@ -1,0 +1,39 @@
+import type { ChannelInstallation } from '../core/types.js';
+
+/** How one Slack workspace installation is set up; stored in the channel row's `config`. */
+export interface SlackInstallConfig {
+  /** Our bot's user id in this workspace; its own posts come back as echoes. */
+  botUserId?: string;
+  botId?: string;
+  appId?: string;
+  teamName?: string;
+  /** Slack channel ids whose messages are customer conversations. */
+  customerChannels?: string[];
+  /** Slack Connect (externally shared) channels count as customer channels unless set to false. */
+  sharedChannelsAreCustomers?: boolean;
+  /** HummDesk team id → Slack channel where that team's conversations get their thread. */
+  triageChannels?: Record<string, string>;
+  /** Where conversations of no mapped team go. */
+  defaultTriageChannel?: string;
+  /**
+   * What a plain reply in a conversation's triage thread is: `notes` (default: internal, never
+   * reaches the customer; the Reply button does) or `replies` (sent to the customer; the Note button makes a note).
+   */
+  threadReplies?: 'notes' | 'replies';
+}
+
+/** The secrets of an installation, encrypted at rest in the channel row. */
+export interface SlackInstallSecrets {
+  botToken?: string;
+  signingSecret?: string;
+}
+
+export function slackConfig(channel: Pick<ChannelInstallation, 'config'>): SlackInstallConfig {
+  return (channel.config ?? {}) as SlackInstallConfig;
+}
+
+export function triageChannelsOf(config: SlackInstallConfig): Set<string> {
+  const all = new Set(Object.values(config.triageChannels ?? {}));
+  if (config.defaultTriageChannel) all.add(config.defaultTriageChannel);
+  return all;
+}

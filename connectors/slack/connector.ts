@@ -1,0 +1,178 @@
+import type { AttachmentKind, ChannelInstallation, Connector, ConnectorCapabilities, InboundEvent, OutboundMessage, WebhookRequest } from '../core/types.js';
+import { PermanentError } from '../core/errors.js';
+import { decodeSlackPayload, teamOf, type SlackEventEnvelope, type SlackFile, type SlackMessageEvent } from './payload.js';
+import { verifySlackSignature } from './signature.js';
+import { escapeMrkdwn, slackToPlain } from './text.js';
+import { slackConfig, triageChannelsOf } from './config.js';
+import { SlackClients, toConnectorError } from './client.js';
+
+export const SLACK_MAX_TEXT = 40_000;
+
+/** Message subtypes that are a person writing; every other subtype is housekeeping. */
+const CONTENT_SUBTYPES = new Set([undefined, 'file_share', 'thread_broadcast', 'me_message']);
+
+/** `slack:{installation}:{slackChannel}:{threadTs}`: one conversation per Slack thread. */
+export function slackThreadKey(channelId: string, slackChannel: string, threadTs: string): string {
+  return `slack:${channelId}:${slackChannel}:${threadTs}`;
+}
+
+export function parseSlackThreadKey(threadKey: string): { channelId: string; slackChannel: string; threadTs: string } | undefined {
+  const m = /^slack:([^:]+):([A-Z0-9]+):(\d+\.\d+)$/.exec(threadKey);
+  return m ? { channelId: m[1]!, slackChannel: m[2]!, threadTs: m[3]! } : undefined;
+}
+
+/** A message's id in its installation: Slack's ts is only unique within one Slack channel. */
+export function slackMessageId(slackChannel: string, ts: string): string {
+  return `${slackChannel}:${ts}`;
+}
+
+/**
+ * Slack as a customer channel: messages in customer channels (listed in the installation, or Slack
+ * Connect shared channels) become conversations, one per top-level message and its thread.
+ */
+export class SlackConnector implements Connector {
+  readonly kind = 'slack' as const;
+  readonly capabilities: ConnectorCapabilities = {
+    threads: true,
+    attachments: true,
+    edits: false,
+    format: 'mrkdwn',
+    maxTextLength: SLACK_MAX_TEXT,
+    idempotentSend: false,
+  };
+
+  constructor(
+    private readonly clients: SlackClients = new SlackClients(),
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  locate(req: WebhookRequest): string | undefined {
+    return teamOf(decodeSlackPayload(req.headers, req.rawBody));
+  }
+
+  handshake(req: WebhookRequest): { status: number; body: string; contentType?: string } | undefined {
+    const p = decodeSlackPayload(req.headers, req.rawBody);
+    // Echoing a challenge reveals nothing, so it is answered before a workspace is known.
+    if (p.kind === 'url_verification') return { status: 200, body: p.challenge, contentType: 'text/plain' };
+    return undefined;
+  }
+
+  async verify(req: WebhookRequest): Promise<void> {
+    verifySlackSignature({ signingSecret: req.channel?.secrets.signingSecret, headers: req.headers, rawBody: req.rawBody, now: (req.now ?? this.now)() });
+  }
+
+  parse(req: WebhookRequest): InboundEvent[] {
+    const channel = req.channel;
+    if (!channel) return [{ type: 'ignored', reason: 'no Slack installation resolved for this request' }];
+    const p = decodeSlackPayload(req.headers, req.rawBody);
+    switch (p.kind) {
+      case 'event':
+        return [parseEvent(channel, p.envelope)];
+      case 'interaction':
+        return [{ type: 'ignored', reason: `interactivity (${p.interaction.type}) is handled by the agent surface` }];
+      case 'command':
+        return [{ type: 'ignored', reason: `slash command ${p.command.command} is handled by the agent surface` }];
+      case 'url_verification':
+        return [{ type: 'ignored', reason: 'url_verification is a handshake' }];
+      default:
+        return [{ type: 'ignored', reason: p.reason }];
+    }
+  }
+
+  async send(msg: OutboundMessage): Promise<{ externalId: string; sentAt: string }> {
+    const token = msg.channel.secrets.botToken;
+    if (!token) throw new PermanentError('slack', 'the Slack installation has no bot token', 'slack_token_missing');
+    const thread = parseSlackThreadKey(msg.conversation.threadKey);
+    if (!thread || thread.channelId !== msg.channel.id) throw new PermanentError('slack', `thread key ${msg.conversation.threadKey} is not a Slack thread of this installation`, 'slack_thread_invalid');
+    const client = this.clients.for(token);
+    try {
+      const res = await client.chat.postMessage({
+        channel: thread.slackChannel,
+        thread_ts: thread.threadTs,
+        text: escapeMrkdwn(msg.text),
+        // The agent's name, not the app's: needs chat:write.customize.
+        ...(msg.author.displayName ? { username: msg.author.displayName.slice(0, 80) } : {}),
+        unfurl_links: false,
+        unfurl_media: false,
+      });
+      for (const a of msg.attachments) {
+        await client.filesUploadV2({ channel_id: thread.slackChannel, thread_ts: thread.threadTs, file: a.content, filename: a.name, title: a.name });
+      }
+      const ts = String(res.ts);
+      return { externalId: slackMessageId(thread.slackChannel, ts), sentAt: tsToIso(ts) };
+    } catch (err) {
+      throw toConnectorError(err);
+    }
+  }
+
+  async check(channel: ChannelInstallation): Promise<{ ok: true } | { ok: false; code: string; message: string }> {
+    if (!channel.secrets.botToken) return { ok: false, code: 'slack_token_missing', message: 'the installation has no bot token' };
+    if (!channel.secrets.signingSecret) return { ok: false, code: 'slack_signing_secret_missing', message: 'the installation has no signing secret' };
+    try {
+      await this.clients.for(channel.secrets.botToken).auth.test();
+      return { ok: true };
+    } catch (err) {
+      const e = toConnectorError(err);
+      return { ok: false, code: e.code, message: e.message };
+    }
+  }
+}
+
+export function tsToIso(ts: string): string {
+  const seconds = Number(ts);
+  return new Date(Number.isFinite(seconds) ? Math.floor(seconds * 1000) : 0).toISOString();
+}
+
+/** Whether messages of this Slack channel are customers writing to us. */
+export function isCustomerChannel(channel: ChannelInstallation, slackChannel: string, envelope?: Pick<SlackEventEnvelope, 'is_ext_shared_channel'>): boolean {
+  const config = slackConfig(channel);
+  if (triageChannelsOf(config).has(slackChannel)) return false;
+  if (config.customerChannels?.includes(slackChannel)) return true;
+  return envelope?.is_ext_shared_channel === true && config.sharedChannelsAreCustomers !== false;
+}
+
+function parseEvent(channel: ChannelInstallation, envelope: SlackEventEnvelope): InboundEvent {
+  const ev = envelope.event;
+  if (ev.type !== 'message') return { type: 'ignored', reason: `event ${ev.type} is not a customer message` };
+  const m = ev as unknown as SlackMessageEvent;
+  if (typeof m.channel !== 'string' || typeof m.ts !== 'string') return { type: 'ignored', reason: 'message event without channel or ts' };
+  if (m.subtype === 'message_changed') return { type: 'ignored', reason: 'message_changed: edits are not applied to stored messages' };
+  if (m.subtype === 'message_deleted') return { type: 'ignored', reason: 'message_deleted: deletions are not applied to stored messages' };
+  const config = slackConfig(channel);
+  if (triageChannelsOf(config).has(m.channel)) return { type: 'ignored', reason: 'triage channel: handled by the agent surface' };
+  if (!isCustomerChannel(channel, m.channel, envelope)) return { type: 'ignored', reason: `channel ${m.channel} is not a customer channel` };
+  const fromBot = m.subtype === 'bot_message' || !!m.bot_id || (!!config.botUserId && m.user === config.botUserId);
+  if (!fromBot && !CONTENT_SUBTYPES.has(m.subtype)) return { type: 'ignored', reason: `message subtype ${m.subtype} is not content` };
+  const sender = fromBot ? m.bot_id ?? m.user ?? 'bot' : m.user;
+  if (!sender) return { type: 'ignored', reason: 'message without a user' };
+  const threadTs = m.thread_ts ?? m.ts;
+  const name = m.user_profile?.display_name || m.user_profile?.real_name || m.username;
+  return {
+    type: 'message',
+    message: {
+      channel: { kind: 'slack', channelId: channel.id },
+      externalId: slackMessageId(m.channel, m.ts),
+      threadKey: slackThreadKey(channel.id, m.channel, threadTs),
+      ...(m.thread_ts && m.thread_ts !== m.ts ? { inReplyToExternalId: slackMessageId(m.channel, m.thread_ts) } : {}),
+      // Our own posts and other bots' come back as events: never a customer writing.
+      direction: fromBot ? 'outbound' : 'inbound',
+      sender: { externalId: sender, ...(name ? { displayName: name } : {}), isBot: fromBot },
+      sentAt: tsToIso(m.ts),
+      text: slackToPlain(m.text ?? ''),
+      attachments: (m.files ?? []).map(toAttachment),
+      raw: envelope,
+    },
+  };
+}
+
+function toAttachment(f: SlackFile): { kind: AttachmentKind; name?: string; mimeType?: string; size?: number; ref: string } {
+  const mime = f.mimetype ?? '';
+  const kind: AttachmentKind = mime.startsWith('image/') ? 'image' : mime.startsWith('audio/') ? 'audio' : mime.startsWith('video/') ? 'video' : 'file';
+  return {
+    kind,
+    ...(f.name ?? f.title ? { name: f.name ?? f.title } : {}),
+    ...(f.mimetype ? { mimeType: f.mimetype } : {}),
+    ...(typeof f.size === 'number' ? { size: f.size } : {}),
+    ref: f.url_private_download ?? f.url_private ?? `slack-file:${f.id}`,
+  };
+}

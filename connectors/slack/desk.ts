@@ -1,0 +1,258 @@
+import type { WebClient } from '@slack/web-api';
+import type { ChannelInstallation } from '../core/types.js';
+import type { Actor, ConversationService } from '../../hub/services/conversations.js';
+import { HubError } from '../../hub/errors.js';
+import type { Database, Queryable } from '../../storage/database.js';
+import { withAccount } from '../../storage/session.js';
+import { getConversation, listConversations } from '../../storage/repositories/conversations.js';
+import { getDraft } from '../../storage/repositories/ai.js';
+import { SlackClients } from './client.js';
+import { slackConfig } from './config.js';
+import { ACTIONS, COMPOSE_CALLBACK, composeModal, homeView } from './blocks.js';
+import type { SlackCommand, SlackInteraction, SlackMessageEvent } from './payload.js';
+import { claimAgentPost, linkUserByEmail, settleAgentPost, threadByKey, userBySlackId } from './store.js';
+import { escapeMrkdwn, slackToPlain } from './text.js';
+
+export interface SlackDeskDeps {
+  db: Database;
+  clients: SlackClients;
+  conversations: ConversationService;
+  conversationUrl: (conversationId: string) => string;
+  now: () => Date;
+}
+
+export interface Agent {
+  actor: Actor;
+  name: string;
+}
+
+export const LINK_HELP =
+  'Your Slack account is not linked to a HummDesk agent, so nothing was sent. Use the same (confirmed) email address in Slack and HummDesk, or ask a HummDesk admin to link your Slack user.';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * What agents do from Slack: reply or note in a triage thread, press card buttons, submit the
+ * compose modal, run /hummdesk, open App Home. Every action runs as the linked HummDesk agent.
+ */
+export class SlackDesk {
+  constructor(private readonly deps: SlackDeskDeps) {}
+
+  private client(install: ChannelInstallation): WebClient {
+    return this.deps.clients.for(install.secrets.botToken);
+  }
+
+  /** The HummDesk agent behind a Slack user: linked already, or linked now by a confirmed email of this workspace. */
+  async agentFor(install: ChannelInstallation, slackUserId: string): Promise<Agent | undefined> {
+    const accountId = install.accountId;
+    const known = await withAccount(this.deps.db, accountId, (tx) => userBySlackId(tx, slackUserId));
+    const toAgent = (u: { id: string; name: string }): Agent => ({ actor: { accountId, kind: 'user', id: u.id }, name: u.name });
+    if (known) return toAgent(known);
+    const info = await this.client(install).users.info({ user: slackUserId }).catch(() => undefined);
+    const user = info?.user;
+    const email = user?.profile?.email;
+    // A guest from another organisation (Slack Connect) or an unconfirmed address never links by email.
+    if (!user || !email || user.deleted || user.is_bot || user.is_email_confirmed !== true || user.team_id !== install.externalKey) return undefined;
+    const linked = await withAccount(this.deps.db, accountId, (tx) => linkUserByEmail(tx, email, slackUserId));
+    return linked ? toAgent(linked) : undefined;
+  }
+
+  private async tellUnlinked(install: ChannelInstallation, channel: string, user: string, threadTs?: string, text = LINK_HELP): Promise<void> {
+    await this.client(install).chat.postEphemeral({ channel, user, text, ...(threadTs ? { thread_ts: threadTs } : {}) });
+  }
+
+  /** An agent's message in a conversation's triage thread: a note or a reply, per the installation's mode. */
+  async threadReply(install: ChannelInstallation, ev: SlackMessageEvent): Promise<'ignored' | 'duplicate' | 'unlinked' | 'note' | 'reply'> {
+    if (!ev.thread_ts || ev.thread_ts === ev.ts || !ev.user || ev.bot_id || (ev.subtype && ev.subtype !== 'file_share' && ev.subtype !== 'thread_broadcast')) return 'ignored';
+    const { accountId } = install;
+    const thread = await withAccount(this.deps.db, accountId, (tx) => threadByKey(tx, `${ev.channel}:${ev.thread_ts}`));
+    if (!thread || thread.data.installationId !== install.id) return 'ignored';
+    const agent = await this.agentFor(install, ev.user);
+    if (!agent) {
+      await this.tellUnlinked(install, ev.channel, ev.user, ev.thread_ts);
+      return 'unlinked';
+    }
+    const text = slackToPlain(ev.text ?? '');
+    const postKey = `${ev.channel}:${ev.ts}`;
+    // Claimed before the reply, so a retried delivery of the same event (X-Slack-Retry-Num) sends nothing twice.
+    const claimed = await withAccount(this.deps.db, accountId, (tx) =>
+      claimAgentPost(tx, { accountId, installationId: install.id, postKey, conversationId: thread.conversationId, userId: agent.actor.id!, text }),
+    );
+    if (!claimed) return 'duplicate';
+    const isNote = (slackConfig(install).threadReplies ?? 'notes') === 'notes';
+    try {
+      const message = await this.deps.conversations.reply(agent.actor, thread.conversationId, { text, isPrivate: isNote });
+      await withAccount(this.deps.db, accountId, (tx) => settleAgentPost(tx, install.id, postKey, message.id));
+    } catch (err) {
+      await withAccount(this.deps.db, accountId, (tx) => settleAgentPost(tx, install.id, postKey, null));
+      throw err;
+    }
+    if (isNote)
+      await this.client(install).chat.postEphemeral({
+        channel: ev.channel, user: ev.user, thread_ts: ev.thread_ts,
+        text: ':lock: Saved as an internal note: the customer does not see it. Use *Reply to customer* on the card to answer them.',
+      });
+    return isNote ? 'note' : 'reply';
+  }
+
+  /** Buttons and modal submissions; the return value is the HTTP answer body Slack expects, if any. */
+  async interaction(install: ChannelInstallation, p: SlackInteraction): Promise<Record<string, unknown> | undefined> {
+    if (p.type === 'block_actions') return this.blockAction(install, p);
+    if (p.type === 'view_submission' && p.view?.callback_id === COMPOSE_CALLBACK) return this.compose(install, p);
+    return undefined;
+  }
+
+  private async blockAction(install: ChannelInstallation, p: SlackInteraction): Promise<undefined> {
+    const action = p.actions?.[0];
+    const channel = p.container?.channel_id ?? p.channel?.id;
+    const cardTs = p.container?.message_ts;
+    if (!action || !channel || !cardTs || !Object.values(ACTIONS).includes(action.action_id as never)) return undefined;
+    const value = parseJson(action.value) as { c?: string; d?: string } | undefined;
+    const conversationId = value?.c ?? (action.block_id?.startsWith('hd:') ? action.block_id.slice(3) : undefined);
+    if (!conversationId || !UUID.test(conversationId)) return undefined;
+    // The button must sit on this conversation's own card: a forged value cannot reach another conversation.
+    const thread = await withAccount(this.deps.db, install.accountId, (tx) => threadByKey(tx, `${channel}:${cardTs}`));
+    if (!thread || thread.conversationId !== conversationId || thread.data.installationId !== install.id) return undefined;
+    const agent = await this.agentFor(install, p.user.id);
+    if (!agent) {
+      await this.tellUnlinked(install, channel, p.user.id, cardTs);
+      return undefined;
+    }
+    try {
+      switch (action.action_id) {
+        case ACTIONS.sendDraft: {
+          const draft = value?.d && UUID.test(value.d) ? await withAccount(this.deps.db, install.accountId, (tx) => getDraft(tx, value.d!)) : undefined;
+          if (!draft || draft.conversationId !== conversationId) throw new HubError(404, 'draft_not_found', 'That draft no longer exists.');
+          await this.deps.conversations.reply(agent.actor, conversationId, { text: draft.text, draftId: draft.id });
+          break;
+        }
+        case ACTIONS.editDraft:
+        case ACTIONS.reply:
+        case ACTIONS.note: {
+          const found = await withAccount(this.deps.db, install.accountId, async (tx) => {
+            const c = await getConversation(tx, conversationId);
+            const d = action.action_id === ACTIONS.editDraft && value?.d && UUID.test(value.d) ? await getDraft(tx, value.d) : undefined;
+            return { c, d };
+          });
+          if (!found.c) throw new HubError(404, 'conversation_not_found', 'That conversation no longer exists.');
+          if (!p.trigger_id) return undefined;
+          const view = composeModal({
+            conversationId, mode: action.action_id === ACTIONS.note ? 'note' : 'reply', customer: found.c.contactName ?? 'the customer',
+            channel, threadTs: cardTs, ...(found.d && found.d.status === 'proposed' ? { draftId: found.d.id, initial: found.d.text } : {}),
+          });
+          await this.client(install).views.open({ trigger_id: p.trigger_id, view: view as never });
+          break;
+        }
+        case ACTIONS.assignMe:
+          await this.deps.conversations.assign(agent.actor, conversationId, { assigneeId: agent.actor.id });
+          break;
+        case ACTIONS.resolve:
+          await this.deps.conversations.setStatus(agent.actor, conversationId, 'resolved');
+          break;
+        case ACTIONS.reopen:
+          await this.deps.conversations.setStatus(agent.actor, conversationId, 'open');
+          break;
+        case ACTIONS.snooze: {
+          const hours = Number(action.selected_option?.value);
+          if (!Number.isInteger(hours) || hours < 1 || hours > 24 * 30) return undefined;
+          await this.deps.conversations.setStatus(agent.actor, conversationId, 'snoozed', new Date(this.deps.now().getTime() + hours * 3_600_000).toISOString());
+          break;
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof HubError)) throw err;
+      await this.tellUnlinked(install, channel, p.user.id, cardTs, `:warning: ${err.code === 'draft_already_decided' ? 'That draft was already sent or replaced.' : escapeMrkdwn(err.message)}`);
+    }
+    return undefined;
+  }
+
+  private async compose(install: ChannelInstallation, p: SlackInteraction): Promise<Record<string, unknown> | undefined> {
+    const meta = parseJson(p.view?.private_metadata) as { c?: string; d?: string; m?: 'reply' | 'note' } | undefined;
+    if (!meta?.c || !UUID.test(meta.c)) return undefined;
+    const text = p.view?.state?.values.compose?.text?.value?.trim() ?? '';
+    if (!text) return { response_action: 'errors', errors: { compose: 'Write something first.' } };
+    const agent = await this.agentFor(install, p.user.id);
+    if (!agent) return { response_action: 'errors', errors: { compose: LINK_HELP } };
+    try {
+      await this.deps.conversations.reply(agent.actor, meta.c, { text, isPrivate: meta.m === 'note', ...(meta.m !== 'note' && meta.d && UUID.test(meta.d) ? { draftId: meta.d } : {}) });
+    } catch (err) {
+      if (!(err instanceof HubError)) throw err;
+      return { response_action: 'errors', errors: { compose: err.code === 'draft_already_decided' ? 'This draft was already sent or replaced; cancel and use Reply instead.' : err.message } };
+    }
+    return undefined;
+  }
+
+  /** `/hummdesk assign|resolve|status|search|help`; the answer is ephemeral to the caller. */
+  async command(install: ChannelInstallation, cmd: SlackCommand): Promise<{ response_type: 'ephemeral'; text: string }> {
+    const answer = (text: string) => ({ response_type: 'ephemeral' as const, text });
+    const [sub = 'help', ...rest] = cmd.text.trim().split(/\s+/).filter(Boolean);
+    const usage = 'Usage: `/hummdesk status <ref>`, `/hummdesk assign <ref> [me|@user]`, `/hummdesk resolve <ref>`, `/hummdesk search <words>`. A ref is the `#1a2b3c4d` on a card.';
+    if (sub === 'help' || !['assign', 'resolve', 'status', 'search'].includes(sub)) return answer(usage);
+    const agent = await this.agentFor(install, cmd.user_id);
+    if (!agent) return answer(LINK_HELP);
+    const { accountId } = install;
+    const url = this.deps.conversationUrl;
+    try {
+      if (sub === 'search') {
+        const q = rest.join(' ').slice(0, 200);
+        if (!q) return answer(usage);
+        const found = await withAccount(this.deps.db, accountId, (tx) => listConversations(tx, { q, limit: 10 }));
+        if (!found.length) return answer(`Nothing matches “${escapeMrkdwn(q)}”.`);
+        return answer(found.map((c) => `• <${url(c.id)}|#${c.id.slice(0, 8)}> ${escapeMrkdwn(c.subject ?? c.contactName ?? 'conversation')} (${c.status})`).join('\n'));
+      }
+      const conversationId = await withAccount(this.deps.db, accountId, (tx) => byRef(tx, rest[0]));
+      if (!conversationId) return answer(`No single conversation matches “${escapeMrkdwn(rest[0] ?? '')}”. ${usage}`);
+      if (sub === 'status') {
+        const c = (await withAccount(this.deps.db, accountId, (tx) => getConversation(tx, conversationId)))!;
+        return answer(`<${url(c.id)}|#${c.id.slice(0, 8)}> ${escapeMrkdwn(c.subject ?? c.contactName ?? '')}: *${c.status}*, priority ${c.priority}${c.category ? `, ${escapeMrkdwn(c.category)}` : ''}`);
+      }
+      if (sub === 'resolve') {
+        await this.deps.conversations.setStatus(agent.actor, conversationId, 'resolved');
+        return answer(`Resolved #${conversationId.slice(0, 8)}.`);
+      }
+      const who = rest[1];
+      let assignee = agent;
+      const mention = who ? /^<@([A-Z0-9]+)(\|[^>]*)?>$/.exec(who) : null;
+      if (mention) {
+        const other = await this.agentFor(install, mention[1]!);
+        if (!other) return answer('That Slack user is not linked to a HummDesk agent.');
+        assignee = other;
+      } else if (who && who !== 'me') return answer(usage);
+      await this.deps.conversations.assign(agent.actor, conversationId, { assigneeId: assignee.actor.id });
+      return answer(`Assigned #${conversationId.slice(0, 8)} to ${escapeMrkdwn(assignee.name)}.`);
+    } catch (err) {
+      if (err instanceof HubError) return answer(`:warning: ${escapeMrkdwn(err.message)}`);
+      throw err;
+    }
+  }
+
+  /** App Home: the agent's open and pending conversations. */
+  async homeOpened(install: ChannelInstallation, slackUserId: string): Promise<void> {
+    const agent = await this.agentFor(install, slackUserId);
+    const rows = agent
+      ? await withAccount(this.deps.db, install.accountId, (tx) => listConversations(tx, { assigneeId: agent.actor.id!, limit: 60 }))
+      : [];
+    const open = rows.filter((c) => c.status === 'open' || c.status === 'pending');
+    const view = homeView({
+      linked: !!agent,
+      conversations: open.map((c) => ({ id: c.id, ref: c.id.slice(0, 8), title: c.subject ?? 'Conversation', customer: c.contactName ?? 'Customer', status: c.status, url: this.deps.conversationUrl(c.id) })),
+    });
+    await this.client(install).views.publish({ user_id: slackUserId, view: view as never });
+  }
+}
+
+async function byRef(tx: Queryable, ref: string | undefined): Promise<string | undefined> {
+  const r = ref?.replace(/^#/, '').toLowerCase();
+  if (!r || !/^[0-9a-f-]{8,36}$/.test(r)) return undefined;
+  const { rows } = await tx.query<{ id: string }>(`SELECT id FROM conversations WHERE id::text LIKE $1 LIMIT 2`, [`${r}%`]);
+  return rows.length === 1 ? rows[0]!.id : undefined;
+}
+
+function parseJson(s: string | undefined): unknown {
+  if (!s) return undefined;
+  try {
+    return JSON.parse(s);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,104 @@
+import type { ChannelInstallation } from '../core/types.js';
+import type { Queryable } from '../../storage/database.js';
+import type { SecretBox } from '../../storage/secret-box.js';
+import type { DraftRow } from '../../storage/repositories/ai.js';
+
+/** Slack-side state of the hub: installations, conversation threads, agent posts. Every call runs inside a tenant transaction. */
+
+export interface SlackThreadData {
+  installationId: string;
+  slackTeam: string;
+  channel: string;
+  ts: string;
+  /** Hash of the root's last rendering; chat.update only when it changes. */
+  rootHash?: string;
+  /** HummDesk message id → the Slack reply that mirrors it and the state it last showed. */
+  posted: Record<string, { ts: string; state: string }>;
+  movedTo?: string;
+}
+
+export interface SlackThread {
+  id: string;
+  conversationId: string;
+  surfaceKey: string;
+  data: SlackThreadData;
+  active: boolean;
+}
+
+export async function listSlackInstallations(tx: Queryable, box: SecretBox): Promise<ChannelInstallation[]> {
+  const { rows } = await tx.query<{ id: string; accountId: string; externalKey: string; teamId: string | null; config: Record<string, unknown>; secretsEnc: string | null }>(
+    `SELECT id, account_id AS "accountId", external_key AS "externalKey", team_id AS "teamId", config, secrets_enc AS "secretsEnc"
+     FROM channels WHERE kind = 'slack' AND enabled ORDER BY created_at, id`,
+  );
+  return rows.map((r) => ({ id: r.id, accountId: r.accountId, kind: 'slack', externalKey: r.externalKey, teamId: r.teamId, config: r.config, secrets: box.open(r.secretsEnc) }));
+}
+
+const THREAD_COLUMNS = `id, conversation_id AS "conversationId", surface_key AS "surfaceKey", data, active`;
+
+export async function activeThread(tx: Queryable, conversationId: string): Promise<SlackThread | undefined> {
+  return (await tx.query<SlackThread>(`SELECT ${THREAD_COLUMNS} FROM surface_threads WHERE conversation_id = $1 AND surface = 'slack' AND active ORDER BY created_at DESC LIMIT 1`, [conversationId])).rows[0];
+}
+
+export async function threadByKey(tx: Queryable, surfaceKey: string): Promise<SlackThread | undefined> {
+  return (await tx.query<SlackThread>(`SELECT ${THREAD_COLUMNS} FROM surface_threads WHERE surface = 'slack' AND surface_key = $1`, [surfaceKey])).rows[0];
+}
+
+export async function insertThread(tx: Queryable, t: { accountId: string; conversationId: string; data: SlackThreadData }): Promise<SlackThread> {
+  const { rows } = await tx.query<SlackThread>(
+    `INSERT INTO surface_threads (account_id, conversation_id, surface, surface_key, data) VALUES ($1, $2, 'slack', $3, $4) RETURNING ${THREAD_COLUMNS}`,
+    [t.accountId, t.conversationId, `${t.data.channel}:${t.data.ts}`, t.data],
+  );
+  return rows[0]!;
+}
+
+export async function saveThread(tx: Queryable, id: string, data: SlackThreadData, active = true): Promise<void> {
+  await tx.query(`UPDATE surface_threads SET data = $2, active = $3 WHERE id = $1`, [id, data, active]);
+}
+
+/** Serialises syncs of one conversation, so a root is posted once and replies keep their order. */
+export async function lockConversation(tx: Queryable, id: string): Promise<boolean> {
+  return (await tx.query(`SELECT id FROM conversations WHERE id = $1 FOR UPDATE`, [id])).rowCount > 0;
+}
+
+export async function proposedDraft(tx: Queryable, conversationId: string): Promise<Pick<DraftRow, 'id' | 'text' | 'citations' | 'extractive'> | undefined> {
+  return (await tx.query<Pick<DraftRow, 'id' | 'text' | 'citations' | 'extractive'>>(
+    `SELECT id, text, citations, extractive FROM drafts WHERE conversation_id = $1 AND status = 'proposed' ORDER BY created_at DESC LIMIT 1`,
+    [conversationId],
+  )).rows[0];
+}
+
+/** Claims a Slack post for conversion into a HummDesk message; false when another delivery of it already did. */
+export async function claimAgentPost(tx: Queryable, p: { accountId: string; installationId: string; postKey: string; conversationId: string; userId: string; text: string }): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `INSERT INTO slack_agent_posts (account_id, installation_id, post_key, conversation_id, user_id, text) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+    [p.accountId, p.installationId, p.postKey, p.conversationId, p.userId, p.text],
+  );
+  return rowCount > 0;
+}
+
+export async function settleAgentPost(tx: Queryable, installationId: string, postKey: string, messageId: string | null): Promise<void> {
+  if (messageId) await tx.query(`UPDATE slack_agent_posts SET message_id = $3 WHERE installation_id = $1 AND post_key = $2`, [installationId, postKey, messageId]);
+  else await tx.query(`DELETE FROM slack_agent_posts WHERE installation_id = $1 AND post_key = $2`, [installationId, postKey]);
+}
+
+/** Messages that were written in Slack: their text is already in the thread. */
+export async function slackOriginMessages(tx: Queryable, conversationId: string): Promise<Set<string>> {
+  // A post whose message id is not recorded yet (its reply committed a moment ago) is matched by author and text.
+  const { rows } = await tx.query<{ messageId: string }>(
+    `SELECT m.id AS "messageId" FROM messages m JOIN slack_agent_posts p ON p.conversation_id = m.conversation_id
+     WHERE m.conversation_id = $1 AND (p.message_id = m.id OR (p.message_id IS NULL AND p.user_id = m.author_user_id AND p.text = m.text))`,
+    [conversationId],
+  );
+  return new Set(rows.map((r) => r.messageId));
+}
+
+export async function userBySlackId(tx: Queryable, slackUserId: string): Promise<{ id: string; name: string } | undefined> {
+  return (await tx.query<{ id: string; name: string }>(`SELECT id, name FROM users WHERE slack_user_id = $1 AND role <> 'viewer' ORDER BY created_at LIMIT 1`, [slackUserId])).rows[0];
+}
+
+export async function linkUserByEmail(tx: Queryable, email: string, slackUserId: string): Promise<{ id: string; name: string } | undefined> {
+  return (await tx.query<{ id: string; name: string }>(
+    `UPDATE users SET slack_user_id = $2 WHERE id = (SELECT id FROM users WHERE lower(email) = lower($1) AND role <> 'viewer' LIMIT 1) RETURNING id, name`,
+    [email, slackUserId],
+  )).rows[0];
+}

@@ -1,0 +1,168 @@
+import type { WebClient } from '@slack/web-api';
+import type { ChannelInstallation } from '../core/types.js';
+import { ConnectorError, RateLimitError } from '../core/errors.js';
+import type { Surface } from '../../hub/ai-stage.js';
+import { RetryLaterError } from '../../hub/queue/jobs.js';
+import type { Database, Queryable } from '../../storage/database.js';
+import type { SecretBox } from '../../storage/secret-box.js';
+import { withAccount } from '../../storage/session.js';
+import { getConversation, type ConversationRow } from '../../storage/repositories/conversations.js';
+import { listMessages } from '../../storage/repositories/messages.js';
+import { getChannel } from '../../storage/repositories/channels.js';
+import { getUser } from '../../storage/repositories/users.js';
+import { SlackClients, slackErrorCode, toConnectorError } from './client.js';
+import { slackConfig } from './config.js';
+import { hashBody, messageReply, movedCard, rootCard, type CardModel, type SlackMessageBody } from './blocks.js';
+import { activeThread, insertThread, listSlackInstallations, lockConversation, proposedDraft, saveThread, slackOriginMessages, type SlackThreadData } from './store.js';
+
+export interface SlackSurfaceDeps {
+  db: Database;
+  box: SecretBox;
+  clients: SlackClients;
+  /** Link to a conversation in the HummDesk UI. */
+  conversationUrl: (conversationId: string) => string;
+}
+
+/** Where a conversation's thread belongs: its team's triage channel, else the default one. */
+export function triageTarget(installs: ChannelInstallation[], teamId: string | null): { install: ChannelInstallation; channel: string } | undefined {
+  if (teamId)
+    for (const install of installs) {
+      const channel = slackConfig(install).triageChannels?.[teamId];
+      if (channel) return { install, channel };
+    }
+  for (const install of installs) {
+    const channel = slackConfig(install).defaultTriageChannel;
+    if (channel) return { install, channel };
+  }
+  return undefined;
+}
+
+/**
+ * Mirrors a conversation into Slack: one root card per conversation in its team's triage channel,
+ * updated in place, and one thread reply per later message, updated as its delivery changes.
+ * A sync holds the conversation's row lock, so concurrent syncs never post a root twice.
+ */
+export class SlackSurface implements Surface {
+  readonly name = 'slack' as const;
+  constructor(private readonly deps: SlackSurfaceDeps) {}
+
+  async sync(accountId: string, conversationId: string): Promise<void> {
+    let stopped: ConnectorError | undefined;
+    await withAccount(this.deps.db, accountId, async (tx) => {
+      if (!(await lockConversation(tx, conversationId))) return;
+      const installs = await listSlackInstallations(tx, this.deps.box);
+      if (!installs.length) return;
+      const conversation = (await getConversation(tx, conversationId))!;
+      let thread = await activeThread(tx, conversationId);
+      const target = triageTarget(installs, conversation.teamId);
+      const installOf = (id: string) => installs.find((i) => i.id === id);
+      const model = await this.cardModel(tx, conversation, thread ? installOf(thread.data.installationId) ?? target?.install : target?.install);
+      if (!model) return;
+      try {
+        if (thread && target && (thread.data.channel !== target.channel || thread.data.installationId !== target.install.id)) {
+          // Moved to another team: mark the old root, open a new one that carries the history.
+          const old = installOf(thread.data.installationId);
+          if (old) await this.call(old, (c) => c.chat.update({ channel: thread!.data.channel, ts: thread!.data.ts, ...movedCard(model.card, target.channel) }));
+          await saveThread(tx, thread.id, { ...thread.data, movedTo: target.channel }, false);
+          thread = undefined;
+        }
+        if (!thread) {
+          if (!target) return;
+          const card = rootCard({ ...model.card, threadReplies: slackConfig(target.install).threadReplies ?? 'notes' });
+          const ts = await this.post(target.install, target.channel, card);
+          const first = model.messages.find((m) => m.direction === 'inbound');
+          thread = await insertThread(tx, {
+            accountId,
+            conversationId,
+            data: { installationId: target.install.id, slackTeam: target.install.externalKey, channel: target.channel, ts, rootHash: hashBody(card), posted: first ? { [first.id]: { ts, state: 'root' } } : {} },
+          });
+        }
+        const data: SlackThreadData = { ...thread.data, posted: { ...thread.data.posted } };
+        const install = installOf(data.installationId);
+        if (!install) return;
+        try {
+          const card = rootCard({ ...model.card, threadReplies: slackConfig(install).threadReplies ?? 'notes' });
+          const hash = hashBody(card);
+          if (hash !== data.rootHash) {
+            await this.call(install, (c) => c.chat.update({ channel: data.channel, ts: data.ts, ...card }));
+            data.rootHash = hash;
+          }
+          const fromSlack = await slackOriginMessages(tx, conversationId);
+          for (const msg of model.messages) {
+            const seen = data.posted[msg.id];
+            if (seen?.state === 'root') continue;
+            const reply = messageReply(msg, conversation.channelKind, this.deps.conversationUrl(conversationId), fromSlack.has(msg.id));
+            if (!reply) {
+              data.posted[msg.id] = { ts: '', state: 'skip' };
+              continue;
+            }
+            if (!seen) {
+              const ts = await this.post(install, data.channel, reply.body, data.ts);
+              data.posted[msg.id] = { ts, state: reply.state };
+            } else if (seen.state !== reply.state && seen.ts) {
+              await this.call(install, (c) => c.chat.update({ channel: data.channel, ts: seen.ts, ...reply.body }));
+              data.posted[msg.id] = { ts: seen.ts, state: reply.state };
+            }
+          }
+        } finally {
+          // Progress is kept even when Slack stops us halfway, so a retry never posts a reply twice.
+          await saveThread(tx, thread.id, data);
+        }
+      } catch (err) {
+        stopped = toConnectorError(err);
+      }
+    });
+    if (stopped instanceof RateLimitError) throw new RetryLaterError(stopped.message, stopped.retryAfterMs);
+    if (stopped) throw stopped;
+  }
+
+  private async cardModel(tx: Queryable, c: ConversationRow, install: ChannelInstallation | undefined) {
+    if (!install) return undefined;
+    const messages = await listMessages(tx, c.id, { limit: 1000 });
+    const first = messages.find((m) => m.direction === 'inbound');
+    const source = await getChannel(tx, c.channelId);
+    const assignee = c.assigneeId ? await getUser(tx, c.assigneeId) : undefined;
+    const draft = await proposedDraft(tx, c.id);
+    const card: CardModel = {
+      conversationId: c.id,
+      ref: c.id.slice(0, 8),
+      url: this.deps.conversationUrl(c.id),
+      subject: c.subject,
+      status: c.status,
+      priority: c.priority,
+      category: c.category,
+      sentiment: c.sentiment,
+      language: c.language,
+      confidence: c.confidence,
+      snoozedUntil: c.snoozedUntil ? new Date(c.snoozedUntil).toISOString() : null,
+      customer: c.contactName ?? first?.authorName ?? 'Customer',
+      source: { kind: c.channelKind, name: source?.name ?? c.channelKind },
+      firstLines: first?.text ?? '',
+      assignee: assignee?.name ?? null,
+      threadReplies: 'notes',
+      ...(draft ? { draft: { id: draft.id, text: draft.text, extractive: draft.extractive, citations: (draft.citations ?? []) as NonNullable<CardModel['draft']>['citations'] } } : {}),
+    };
+    return { card, messages };
+  }
+
+  /** Posts into a channel, joining it first when the bot is not a member yet. */
+  private async post(install: ChannelInstallation, channel: string, body: SlackMessageBody, threadTs?: string): Promise<string> {
+    const args = { channel, ...body, ...(threadTs ? { thread_ts: threadTs } : {}), unfurl_links: false, unfurl_media: false };
+    const client = this.client(install);
+    try {
+      return String((await client.chat.postMessage(args)).ts);
+    } catch (err) {
+      if (slackErrorCode(err) !== 'not_in_channel') throw err;
+      await client.conversations.join({ channel });
+      return String((await client.chat.postMessage(args)).ts);
+    }
+  }
+
+  private async call<T>(install: ChannelInstallation, fn: (c: WebClient) => Promise<T>): Promise<T> {
+    return fn(this.client(install));
+  }
+
+  private client(install: ChannelInstallation): WebClient {
+    return this.deps.clients.for(install.secrets.botToken);
+  }
+}

@@ -1,0 +1,566 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Test support, not product code: a local stand-in for the Slack Web API methods HummDesk calls.
+ * It checks tokens, scopes and argument shapes the way Slack documents them (Block Kit limits
+ * included) and enforces rate limits with HTTP 429 + Retry-After, so the real WebClient can be
+ * pointed at it through `slackApiUrl`.
+ */
+
+export interface EmulatedUser {
+  id: string;
+  name: string;
+  realName?: string;
+  email?: string;
+  isBot?: boolean;
+  emailConfirmed?: boolean;
+  /** Defaults to the workspace; a Slack Connect guest has another team. */
+  teamId?: string;
+  deleted?: boolean;
+}
+
+export interface EmulatedChannel {
+  id: string;
+  name: string;
+  /** Whether our bot is in the channel (posting needs it; conversations.join sets it). */
+  isMember?: boolean;
+  isExtShared?: boolean;
+  isPrivate?: boolean;
+}
+
+export interface EmulatedWorkspace {
+  teamId: string;
+  teamName: string;
+  botToken: string;
+  botUserId: string;
+  botId: string;
+  appId: string;
+  scopes: string[];
+  users: EmulatedUser[];
+  channels: EmulatedChannel[];
+}
+
+export interface EmulatedMessage {
+  team: string;
+  channel: string;
+  ts: string;
+  threadTs?: string;
+  text: string;
+  blocks?: Block[];
+  username?: string;
+  user: string;
+  botId: string;
+  edits: number;
+  files?: { id: string; name: string; size: number }[];
+}
+
+type Block = Record<string, unknown>;
+type Args = Record<string, unknown>;
+
+export interface RecordedCall {
+  method: string;
+  team?: string;
+  args: Args;
+  status: number;
+  error?: string;
+}
+
+class SlackApiError extends Error {
+  constructor(
+    readonly error: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(error);
+  }
+}
+
+const DEFAULT_SCOPES = ['chat:write', 'chat:write.customize', 'channels:history', 'groups:history', 'channels:read', 'groups:read', 'channels:join',
+  'users:read', 'users:read.email', 'files:read', 'files:write', 'commands'];
+
+export class SlackEmulator {
+  readonly calls: RecordedCall[] = [];
+  /** Every message in every channel, in post order; chat.update edits them in place. */
+  readonly messages: EmulatedMessage[] = [];
+  readonly ephemerals: { team: string; channel: string; user: string; text: string; threadTs?: string; blocks?: Block[] }[] = [];
+  readonly views = new Map<string, { team: string; user?: string; view: Block; externalId?: string }>();
+  readonly homeTabs = new Map<string, Block>();
+  readonly responses: { id: string; body: Record<string, unknown> }[] = [];
+  readonly uploads = new Map<string, { team: string; filename: string; length: number; bytes?: Buffer }>();
+  private readonly workspaces = new Map<string, EmulatedWorkspace>();
+  private readonly tokens = new Map<string, string>();
+  private readonly revoked = new Set<string>();
+  private readonly triggers = new Map<string, { team: string; user: string; issuedAt: number }>();
+  private readonly oauthCodes = new Map<string, { team: string; redirectUri?: string }>();
+  private readonly scripted: { method: string; retryAfter: number }[] = [];
+  private readonly windows = new Map<string, { start: number; count: number }>();
+  private readonly sockets = new Set<Socket>();
+  private seq = 0;
+
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+    private readonly opts: {
+      now: () => number;
+      /** chat.postMessage/chat.update per Slack channel per second, like Slack's "about one a second" with bursts. */
+      messagesPerSecondPerChannel: number;
+      oauth: { clientId: string; clientSecret: string };
+    },
+  ) {}
+
+  static async start(opts: { now?: () => number; messagesPerSecondPerChannel?: number; oauth?: { clientId: string; clientSecret: string } } = {}): Promise<SlackEmulator> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const emulator = new SlackEmulator(server, `http://127.0.0.1:${port}`, {
+      now: opts.now ?? Date.now,
+      messagesPerSecondPerChannel: opts.messagesPerSecondPerChannel ?? 50,
+      oauth: opts.oauth ?? { clientId: '1111.2222', clientSecret: 'emulated-client-secret' },
+    });
+    server.on('connection', (s) => {
+      emulator.sockets.add(s);
+      s.on('close', () => emulator.sockets.delete(s));
+    });
+    server.on('request', (req, res) => void emulator.handle(req, res));
+    return emulator;
+  }
+
+  /** What WebClient's `slackApiUrl` must be. */
+  get apiUrl(): string {
+    return `${this.url}/api/`;
+  }
+
+  addWorkspace(w: Partial<EmulatedWorkspace> & { teamId: string }): EmulatedWorkspace {
+    const ws: EmulatedWorkspace = {
+      teamName: `Team ${w.teamId}`,
+      botToken: `xoxb-${w.teamId}-${randomBytes(6).toString('hex')}`,
+      botUserId: `UBOT${w.teamId.slice(1)}`,
+      botId: `BBOT${w.teamId.slice(1)}`,
+      appId: 'AHUMMDESK1',
+      scopes: DEFAULT_SCOPES,
+      users: [],
+      channels: [],
+      ...w,
+    };
+    this.workspaces.set(ws.teamId, ws);
+    this.tokens.set(ws.botToken, ws.teamId);
+    return ws;
+  }
+
+  revokeToken(token: string): void {
+    this.revoked.add(token);
+  }
+
+  /** The next `times` calls of `method` answer 429 with Retry-After. */
+  rateLimitNext(method: string, retryAfterSeconds = 1, times = 1): void {
+    for (let i = 0; i < times; i++) this.scripted.push({ method, retryAfter: retryAfterSeconds });
+  }
+
+  /** A trigger_id as Slack puts in an interaction; views.open accepts it for 3 s of the emulator's clock. */
+  issueTrigger(team: string, user: string): string {
+    const id = `${Math.floor(this.opts.now() / 1000)}.${++this.seq}.${randomBytes(8).toString('hex')}`;
+    this.triggers.set(id, { team, user, issuedAt: this.opts.now() });
+    return id;
+  }
+
+  /** A response_url as Slack puts in commands and interactions; posts to it are recorded in `responses`. */
+  issueResponseUrl(): string {
+    return `${this.url}/response/${randomBytes(8).toString('hex')}`;
+  }
+
+  /** A code as Slack hands to the OAuth redirect after an admin approves the install. */
+  issueOAuthCode(team: string, redirectUri?: string): string {
+    const code = `${randomBytes(6).toString('hex')}.${randomBytes(6).toString('hex')}`;
+    this.oauthCodes.set(code, { team, redirectUri });
+    return code;
+  }
+
+  /** A message a person posts in Slack (not through the API), so threads have real roots to hang on. */
+  postAsUser(team: string, channel: string, user: string, text: string, threadTs?: string): EmulatedMessage {
+    const m: EmulatedMessage = { team, channel, ts: this.nextTs(), threadTs, text, user, botId: '', edits: 0 };
+    this.messages.push(m);
+    return m;
+  }
+
+  inChannel(channel: string): EmulatedMessage[] {
+    return this.messages.filter((m) => m.channel === channel);
+  }
+
+  /** Top-level messages of a channel. */
+  roots(channel: string): EmulatedMessage[] {
+    return this.messages.filter((m) => m.channel === channel && (!m.threadTs || m.threadTs === m.ts));
+  }
+
+  replies(channel: string, threadTs: string): EmulatedMessage[] {
+    return this.messages.filter((m) => m.channel === channel && m.threadTs === threadTs && m.ts !== threadTs);
+  }
+
+  callsOf(method: string): RecordedCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private nextTs(): string {
+    return `${Math.floor(this.opts.now() / 1000)}.${String(++this.seq).padStart(6, '0')}`;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    const path = (req.url ?? '/').split('?')[0]!;
+    const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+      res.end(JSON.stringify(payload));
+    };
+    if (path.startsWith('/response/')) {
+      const parsed = safeJson(body.toString('utf8'));
+      if (!parsed || typeof parsed !== 'object') return send(400, { ok: false, error: 'invalid_payload' });
+      this.responses.push({ id: path.slice('/response/'.length), body: parsed as Record<string, unknown> });
+      return send(200, { ok: true });
+    }
+    if (path.startsWith('/upload/')) {
+      const upload = this.uploads.get(path.slice('/upload/'.length));
+      if (!upload) return send(404, { ok: false, error: 'file_not_found' });
+      // Slack takes the file raw or as multipart form data (WebClient sends the latter).
+      const type = req.headers['content-type'] ?? '';
+      if (type.startsWith('multipart/form-data')) {
+        const form = await new Response(body, { headers: { 'content-type': type } }).formData();
+        let file: Blob | undefined;
+        form.forEach((v) => {
+          if (!file && typeof v !== 'string') file = v;
+        });
+        upload.bytes = file ? Buffer.from(await (file as Blob).arrayBuffer()) : Buffer.alloc(0);
+      } else upload.bytes = body;
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      return void res.end(`OK - ${body.length}`);
+    }
+    if (!path.startsWith('/api/')) return send(404, { ok: false, error: 'unknown_path' });
+    const method = path.slice('/api/'.length);
+    const args = readArgs(req.headers['content-type'] ?? '', body, new URL(req.url ?? '/', this.url).searchParams);
+    const call: RecordedCall = { method, args, status: 200 };
+    this.calls.push(call);
+    const scripted = this.scripted.findIndex((s) => s.method === method);
+    if (scripted >= 0) {
+      const [s] = this.scripted.splice(scripted, 1);
+      call.status = 429;
+      return send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(s!.retryAfter) });
+    }
+    try {
+      const { team, result } = this.dispatch(method, args, req.headers.authorization);
+      call.team = team;
+      return send(200, { ok: true, ...result });
+    } catch (err) {
+      if (err instanceof RateLimited) {
+        call.status = 429;
+        return send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(err.retryAfter) });
+      }
+      const e = err instanceof SlackApiError ? err : new SlackApiError('internal_error');
+      call.error = e.error;
+      return send(200, { ok: false, error: e.error, ...e.extra });
+    }
+  }
+
+  private auth(args: Args, header: string | undefined, scope?: string): EmulatedWorkspace {
+    const token = header?.startsWith('Bearer ') ? header.slice(7) : typeof args.token === 'string' ? args.token : undefined;
+    if (!token) throw new SlackApiError('not_authed');
+    if (this.revoked.has(token)) throw new SlackApiError('token_revoked');
+    const team = this.tokens.get(token);
+    if (!team) throw new SlackApiError('invalid_auth');
+    const ws = this.workspaces.get(team)!;
+    if (scope && !ws.scopes.includes(scope)) throw new SlackApiError('missing_scope', { needed: scope, provided: ws.scopes.join(',') });
+    return ws;
+  }
+
+  private channelOf(ws: EmulatedWorkspace, id: unknown): EmulatedChannel {
+    if (typeof id !== 'string' || !id) throw new SlackApiError('channel_not_found');
+    const ch = ws.channels.find((c) => c.id === id);
+    if (!ch) throw new SlackApiError('channel_not_found');
+    return ch;
+  }
+
+  private limit(key: string): void {
+    const now = this.opts.now();
+    const w = this.windows.get(key);
+    if (!w || now - w.start >= 1000) {
+      this.windows.set(key, { start: now, count: 1 });
+      return;
+    }
+    if (++w.count > this.opts.messagesPerSecondPerChannel) throw new RateLimited(Math.max(1, Math.ceil((w.start + 1000 - now) / 1000)));
+  }
+
+  private dispatch(method: string, a: Args, authorization: string | undefined): { team?: string; result: Record<string, unknown> } {
+    switch (method) {
+      case 'auth.test': {
+        const ws = this.auth(a, authorization);
+        return { team: ws.teamId, result: { url: `https://${ws.teamName.toLowerCase().replace(/\W+/g, '-')}.slack.com/`, team: ws.teamName, user: 'hummdesk', team_id: ws.teamId, user_id: ws.botUserId, bot_id: ws.botId, is_enterprise_install: false } };
+      }
+      case 'chat.postMessage': {
+        const ws = this.auth(a, authorization, 'chat:write');
+        const ch = this.channelOf(ws, a.channel);
+        if (!ch.isMember) throw new SlackApiError('not_in_channel');
+        if (a.username !== undefined && !ws.scopes.includes('chat:write.customize')) throw new SlackApiError('missing_scope', { needed: 'chat:write.customize' });
+        const { text, blocks } = checkContent(a);
+        const threadTs = optionalString(a.thread_ts, 'thread_ts');
+        if (threadTs && !this.messages.some((m) => m.channel === ch.id && m.ts === threadTs)) throw new SlackApiError('thread_not_found');
+        this.limit(`post:${ch.id}`);
+        const m: EmulatedMessage = { team: ws.teamId, channel: ch.id, ts: this.nextTs(), threadTs, text, blocks, username: a.username as string | undefined, user: ws.botUserId, botId: ws.botId, edits: 0 };
+        this.messages.push(m);
+        return { team: ws.teamId, result: { channel: ch.id, ts: m.ts, message: { type: 'message', text, user: ws.botUserId, bot_id: ws.botId, ts: m.ts, ...(threadTs ? { thread_ts: threadTs } : {}), ...(blocks ? { blocks } : {}) } } };
+      }
+      case 'chat.update': {
+        const ws = this.auth(a, authorization, 'chat:write');
+        const ch = this.channelOf(ws, a.channel);
+        const m = this.messages.find((x) => x.channel === ch.id && x.ts === a.ts);
+        if (!m) throw new SlackApiError('message_not_found');
+        if (m.botId !== ws.botId) throw new SlackApiError('cant_update_message');
+        const { text, blocks } = checkContent(a);
+        this.limit(`post:${ch.id}`);
+        m.text = text;
+        m.blocks = blocks;
+        m.edits++;
+        return { team: ws.teamId, result: { channel: ch.id, ts: m.ts, text } };
+      }
+      case 'chat.postEphemeral': {
+        const ws = this.auth(a, authorization, 'chat:write');
+        const ch = this.channelOf(ws, a.channel);
+        const user = requiredString(a.user, 'user');
+        if (!ws.users.some((u) => u.id === user)) throw new SlackApiError('user_not_in_channel');
+        const { text, blocks } = checkContent(a);
+        this.ephemerals.push({ team: ws.teamId, channel: ch.id, user, text, threadTs: a.thread_ts as string | undefined, blocks });
+        return { team: ws.teamId, result: { message_ts: this.nextTs() } };
+      }
+      case 'users.info': {
+        const ws = this.auth(a, authorization, 'users:read');
+        const id = requiredString(a.user, 'user');
+        const u = ws.users.find((x) => x.id === id);
+        if (!u) throw new SlackApiError('user_not_found');
+        const profile: Record<string, unknown> = { real_name: u.realName ?? u.name, display_name: u.name, image_48: 'https://example.invalid/a.png' };
+        if (u.email && ws.scopes.includes('users:read.email')) profile.email = u.email;
+        return {
+          team: ws.teamId,
+          result: { user: { id: u.id, team_id: u.teamId ?? ws.teamId, name: u.name, real_name: u.realName ?? u.name, deleted: u.deleted ?? false, is_bot: u.isBot ?? false, is_email_confirmed: u.emailConfirmed ?? true, is_restricted: false, is_ultra_restricted: false, tz: 'Europe/Helsinki', profile } },
+        };
+      }
+      case 'conversations.info': {
+        const ws = this.auth(a, authorization, 'channels:read');
+        const ch = this.channelOf(ws, a.channel);
+        return { team: ws.teamId, result: { channel: { id: ch.id, name: ch.name, is_channel: !ch.isPrivate, is_private: ch.isPrivate ?? false, is_member: ch.isMember ?? false, is_ext_shared: ch.isExtShared ?? false, is_shared: ch.isExtShared ?? false } } };
+      }
+      case 'conversations.join': {
+        const ws = this.auth(a, authorization, 'channels:join');
+        const ch = this.channelOf(ws, a.channel);
+        if (ch.isPrivate) throw new SlackApiError('method_not_supported_for_channel_type');
+        ch.isMember = true;
+        return { team: ws.teamId, result: { channel: { id: ch.id, name: ch.name, is_member: true } } };
+      }
+      case 'conversations.replies': {
+        const ws = this.auth(a, authorization, 'channels:history');
+        const ch = this.channelOf(ws, a.channel);
+        if (!ch.isMember) throw new SlackApiError('not_in_channel');
+        const ts = requiredString(a.ts, 'ts');
+        const root = this.messages.find((m) => m.channel === ch.id && m.ts === ts);
+        if (!root) throw new SlackApiError('thread_not_found');
+        const thread = [root, ...this.replies(ch.id, ts)];
+        return { team: ws.teamId, result: { messages: thread.map((m) => ({ type: 'message', ts: m.ts, thread_ts: m.threadTs, text: m.text, user: m.user, ...(m.botId ? { bot_id: m.botId } : {}) })), has_more: false } };
+      }
+      case 'views.open': {
+        const ws = this.auth(a, authorization);
+        const trigger = requiredString(a.trigger_id, 'trigger_id');
+        const t = this.triggers.get(trigger);
+        if (!t || t.team !== ws.teamId) throw new SlackApiError('invalid_trigger_id');
+        if (this.opts.now() - t.issuedAt > 3000) throw new SlackApiError('expired_trigger_id');
+        this.triggers.delete(trigger);
+        const view = checkView(a.view, 'modal');
+        const id = `V${randomBytes(5).toString('hex').toUpperCase()}`;
+        this.views.set(id, { team: ws.teamId, user: t.user, view });
+        return { team: ws.teamId, result: { view: { id, team_id: ws.teamId, ...view } } };
+      }
+      case 'views.update': {
+        const ws = this.auth(a, authorization);
+        const id = requiredString(a.view_id, 'view_id');
+        const existing = this.views.get(id);
+        if (!existing || existing.team !== ws.teamId) throw new SlackApiError('not_found');
+        existing.view = checkView(a.view, 'modal');
+        return { team: ws.teamId, result: { view: { id, ...existing.view } } };
+      }
+      case 'views.publish': {
+        const ws = this.auth(a, authorization);
+        const user = requiredString(a.user_id, 'user_id');
+        if (!ws.users.some((u) => u.id === user)) throw new SlackApiError('user_not_found');
+        const view = checkView(a.view, 'home');
+        this.homeTabs.set(`${ws.teamId}:${user}`, view);
+        return { team: ws.teamId, result: { view: { id: `VHOME${user}`, ...view } } };
+      }
+      case 'oauth.v2.access': {
+        const basic = authorization?.startsWith('Basic ') ? Buffer.from(authorization.slice(6), 'base64').toString('utf8').split(':') : [];
+        const clientId = (a.client_id as string | undefined) ?? basic[0];
+        const clientSecret = (a.client_secret as string | undefined) ?? basic[1];
+        if (clientId !== this.opts.oauth.clientId) throw new SlackApiError('invalid_client_id');
+        if (clientSecret !== this.opts.oauth.clientSecret) throw new SlackApiError('bad_client_secret');
+        const code = requiredString(a.code, 'code');
+        const grant = this.oauthCodes.get(code);
+        if (!grant) throw new SlackApiError('invalid_code');
+        this.oauthCodes.delete(code);
+        if (grant.redirectUri && grant.redirectUri !== a.redirect_uri) throw new SlackApiError('bad_redirect_uri');
+        const ws = this.workspaces.get(grant.team)!;
+        return {
+          team: ws.teamId,
+          result: {
+            app_id: ws.appId, authed_user: { id: ws.users[0]?.id ?? 'U0ADMIN' }, scope: ws.scopes.join(','), token_type: 'bot', access_token: ws.botToken,
+            bot_user_id: ws.botUserId, team: { id: ws.teamId, name: ws.teamName }, enterprise: null, is_enterprise_install: false,
+          },
+        };
+      }
+      case 'files.getUploadURLExternal': {
+        const ws = this.auth(a, authorization, 'files:write');
+        const filename = requiredString(a.filename, 'filename');
+        const length = Number(a.length);
+        if (!Number.isInteger(length) || length < 1) throw new SlackApiError('invalid_arguments', { response_metadata: { messages: ['[ERROR] length must be a positive integer'] } });
+        const fileId = `F${randomBytes(5).toString('hex').toUpperCase()}`;
+        this.uploads.set(fileId, { team: ws.teamId, filename, length });
+        return { team: ws.teamId, result: { upload_url: `${this.url}/upload/${fileId}`, file_id: fileId } };
+      }
+      case 'files.completeUploadExternal': {
+        const ws = this.auth(a, authorization, 'files:write');
+        const files = parseJsonArg(a.files, 'files') as { id: string; title?: string }[];
+        if (!Array.isArray(files) || files.length === 0) throw new SlackApiError('invalid_arguments');
+        const shared = files.map((f) => {
+          const up = this.uploads.get(f.id);
+          if (!up || up.team !== ws.teamId) throw new SlackApiError('file_not_found');
+          if (!up.bytes || up.bytes.length !== up.length) throw new SlackApiError('file_upload_size_mismatch');
+          return { id: f.id, name: up.filename, title: f.title ?? up.filename, size: up.length };
+        });
+        if (a.channel_id !== undefined) {
+          const ch = this.channelOf(ws, a.channel_id);
+          if (!ch.isMember) throw new SlackApiError('not_in_channel');
+          this.messages.push({ team: ws.teamId, channel: ch.id, ts: this.nextTs(), threadTs: a.thread_ts as string | undefined, text: (a.initial_comment as string | undefined) ?? '', user: ws.botUserId, botId: ws.botId, edits: 0, files: shared });
+        }
+        return { team: ws.teamId, result: { files: shared } };
+      }
+      default:
+        throw new SlackApiError('unknown_method');
+    }
+  }
+}
+
+class RateLimited extends Error {
+  constructor(readonly retryAfter: number) {
+    super('ratelimited');
+  }
+}
+
+function readArgs(contentType: string, body: Buffer, query: URLSearchParams): Args {
+  const args: Args = Object.fromEntries(query);
+  if (contentType.includes('application/json')) return { ...args, ...((safeJson(body.toString('utf8')) as Args | undefined) ?? {}) };
+  if (contentType.includes('application/x-www-form-urlencoded')) return { ...args, ...Object.fromEntries(new URLSearchParams(body.toString('utf8'))) };
+  return args;
+}
+
+function safeJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return undefined;
+  }
+}
+
+function requiredString(v: unknown, name: string): string {
+  if (typeof v !== 'string' || !v) throw new SlackApiError('invalid_arguments', { response_metadata: { messages: [`[ERROR] missing required field: ${name}`] } });
+  return v;
+}
+
+function optionalString(v: unknown, name: string): string | undefined {
+  if (v === undefined) return undefined;
+  return requiredString(v, name);
+}
+
+function parseJsonArg(v: unknown, name: string): unknown {
+  if (typeof v !== 'string') return v;
+  const parsed = safeJson(v);
+  if (parsed === undefined) throw new SlackApiError('invalid_arguments', { response_metadata: { messages: [`[ERROR] ${name} is not valid JSON`] } });
+  return parsed;
+}
+
+function invalidBlocks(message: string): SlackApiError {
+  return new SlackApiError('invalid_blocks', { response_metadata: { messages: [`[ERROR] ${message}`] } });
+}
+
+function textLength(t: unknown): number {
+  return typeof t === 'object' && t !== null && typeof (t as { text?: unknown }).text === 'string' ? ((t as { text: string }).text).length : 0;
+}
+
+/** Block Kit limits as documented: 50 blocks per message (100 per view), 3000 per section text, 2000 per button value… */
+function checkBlocks(blocks: Block[], max: number): void {
+  if (blocks.length > max) throw invalidBlocks(`no more than ${max} items allowed [json-pointer:/blocks]`);
+  const ids = new Set<string>();
+  blocks.forEach((b, i) => {
+    const at = `[json-pointer:/blocks/${i}]`;
+    if (typeof b.block_id === 'string') {
+      if (b.block_id.length > 255) throw invalidBlocks(`block_id must be at most 255 characters ${at}`);
+      if (ids.has(b.block_id)) throw invalidBlocks(`duplicate block_id ${at}`);
+      ids.add(b.block_id);
+    }
+    switch (b.type) {
+      case 'section':
+        if (!b.text && !b.fields) throw invalidBlocks(`section needs text or fields ${at}`);
+        if (textLength(b.text) > 3000) throw invalidBlocks(`must be less than 3001 characters [json-pointer:/blocks/${i}/text/text]`);
+        if (Array.isArray(b.fields) && (b.fields.length > 10 || b.fields.some((f) => textLength(f) > 2000))) throw invalidBlocks(`section fields over the limit ${at}`);
+        if (b.text && textLength(b.text) === 0) throw invalidBlocks(`section text must not be empty ${at}`);
+        break;
+      case 'header':
+        if (textLength(b.text) > 150 || (b.text as { type?: string })?.type !== 'plain_text') throw invalidBlocks(`header text must be plain_text of at most 150 characters ${at}`);
+        break;
+      case 'context':
+        if (!Array.isArray(b.elements) || b.elements.length === 0 || b.elements.length > 10) throw invalidBlocks(`context needs 1 to 10 elements ${at}`);
+        if (b.elements.some((e) => textLength(e) > 3000)) throw invalidBlocks(`context text too long ${at}`);
+        break;
+      case 'actions':
+        if (!Array.isArray(b.elements) || b.elements.length === 0 || b.elements.length > 25) throw invalidBlocks(`actions needs 1 to 25 elements ${at}`);
+        for (const el of b.elements as Block[]) {
+          if (typeof el.action_id === 'string' && el.action_id.length > 255) throw invalidBlocks(`action_id too long ${at}`);
+          if (el.type === 'button') {
+            if (textLength(el.text) > 75) throw invalidBlocks(`button text must be at most 75 characters ${at}`);
+            if (typeof el.value === 'string' && el.value.length > 2000) throw invalidBlocks(`button value must be at most 2000 characters ${at}`);
+          }
+          if (el.type === 'static_select' && Array.isArray(el.options) && el.options.some((o: Block) => typeof o.value === 'string' && o.value.length > 150))
+            throw invalidBlocks(`option value must be at most 150 characters ${at}`);
+        }
+        break;
+      case 'divider':
+      case 'input':
+        break;
+      default:
+        throw invalidBlocks(`unsupported block type ${String(b.type)} ${at}`);
+    }
+  });
+}
+
+function checkContent(a: Args): { text: string; blocks?: Block[] } {
+  const blocks = a.blocks === undefined ? undefined : (parseJsonArg(a.blocks, 'blocks') as Block[]);
+  if (blocks !== undefined) {
+    if (!Array.isArray(blocks)) throw invalidBlocks('blocks must be an array');
+    checkBlocks(blocks, 50);
+  }
+  const text = typeof a.text === 'string' ? a.text : '';
+  if (!text && !blocks?.length) throw new SlackApiError('no_text');
+  if (text.length > 40_000) throw new SlackApiError('msg_too_long');
+  return { text, blocks };
+}
+
+function checkView(v: unknown, type: 'modal' | 'home'): Block {
+  const view = parseJsonArg(v, 'view') as Block | undefined;
+  if (!view || typeof view !== 'object' || view.type !== type) throw new SlackApiError('invalid_arguments', { response_metadata: { messages: [`[ERROR] view.type must be ${type}`] } });
+  if (!Array.isArray(view.blocks)) throw invalidBlocks('view needs blocks');
+  checkBlocks(view.blocks as Block[], 100);
+  if (type === 'modal') {
+    if (textLength(view.title) === 0 || textLength(view.title) > 24) throw new SlackApiError('invalid_arguments', { response_metadata: { messages: ['[ERROR] title must be 1 to 24 characters'] } });
+    if (typeof view.private_metadata === 'string' && view.private_metadata.length > 3000) throw new SlackApiError('invalid_arguments', { response_metadata: { messages: ['[ERROR] private_metadata must be at most 3000 characters'] } });
+  }
+  return view;
+}

@@ -1,0 +1,84 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Web chat credentials. A visitor token is the hub's signature over (channel, visitor, profile):
+ * `v1.<claims>.<mac>`, both parts base64url, MAC = HMAC-SHA256(sessionSecret). The profile rides
+ * in the token so a session needs no database row until the visitor's first message.
+ * An identity hash is the customer's site vouching for its logged-in user: hex HMAC-SHA256(identitySecret, userId).
+ */
+
+export interface VisitorClaims {
+  /** The visitor's id on this channel: `v:<random>` for anonymous visitors, `u:<userId>` for verified ones. */
+  visitorId: string;
+  name?: string;
+  email?: string;
+  /** True only when the site vouched for this email; only then may it join an existing contact. */
+  verified: boolean;
+}
+
+const VERSION = 'v1';
+/** Longer than any token we issue (name and email are bounded by the session schema). */
+export const MAX_VISITOR_TOKEN_LENGTH = 4096;
+
+const mac = (sessionSecret: string, channelId: string, claims: string) =>
+  createHmac('sha256', sessionSecret).update(`hummdesk-webchat-visitor:${VERSION}\n${channelId}\n${claims}`).digest();
+
+/** Issues the token a visitor presents on every later request; deterministic for the same input. */
+export function signVisitorToken(sessionSecret: string, channelId: string, claims: VisitorClaims): string {
+  const body = Buffer.from(
+    JSON.stringify({ vid: claims.visitorId, n: claims.name, e: claims.email, ver: claims.verified || undefined }),
+  ).toString('base64url');
+  return `${VERSION}.${body}.${mac(sessionSecret, channelId, body).toString('base64url')}`;
+}
+
+/** The claims of a token this channel issued, or undefined for anything else (forged, other channel, garbled). */
+export function verifyVisitorToken(sessionSecret: string | undefined, channelId: string, token: string | undefined): VisitorClaims | undefined {
+  if (!sessionSecret || !token || token.length > MAX_VISITOR_TOKEN_LENGTH) return undefined;
+  const [version, body, signature, extra] = token.split('.');
+  if (version !== VERSION || !body || !signature || extra !== undefined) return undefined;
+  if (!safeEqual(Buffer.from(signature, 'base64url'), mac(sessionSecret, channelId, body))) return undefined;
+  return readClaims(body);
+}
+
+/** Claims of a token without checking it; only for code that runs after verifyVisitorToken (connector parse). */
+export function readVisitorClaims(token: string): VisitorClaims | undefined {
+  const body = token.split('.')[1];
+  return body ? readClaims(body) : undefined;
+}
+
+function readClaims(body: string): VisitorClaims | undefined {
+  try {
+    const raw = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { vid?: unknown; n?: unknown; e?: unknown; ver?: unknown };
+    if (typeof raw.vid !== 'string' || !raw.vid) return undefined;
+    return {
+      visitorId: raw.vid,
+      ...(typeof raw.n === 'string' ? { name: raw.n } : {}),
+      ...(typeof raw.e === 'string' ? { email: raw.e } : {}),
+      verified: raw.ver === true,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the customer's site computes on its server for a logged-in user. */
+export function identityHash(identitySecret: string, userId: string): string {
+  return createHmac('sha256', identitySecret).update(userId).digest('hex');
+}
+
+export function verifyIdentityHash(identitySecret: string | undefined, userId: string, hash: string): boolean {
+  if (!identitySecret || !/^[0-9a-f]{64}$/i.test(hash)) return false;
+  return safeEqual(Buffer.from(hash.toLowerCase(), 'hex'), Buffer.from(identityHash(identitySecret, userId), 'hex'));
+}
+
+/**
+ * The hash covers the user id only, so a logged-in customer could still edit the email beside it:
+ * the email counts as vouched for only when it is the user id itself.
+ */
+export function identityEmailVouched(userId: string, email: string | undefined): boolean {
+  return !!email && email.trim().toLowerCase() === userId.trim().toLowerCase();
+}
+
+function safeEqual(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}

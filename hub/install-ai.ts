@@ -1,0 +1,28 @@
+import type { Hub } from './context.js';
+import { localEmbedder } from '../ai/embed/local.js';
+import { LocalProvider } from '../ai/providers/local/provider.js';
+
+const providers = new WeakMap<Hub, LocalProvider>();
+
+/** The hub's local AI services (created on first use); routes reach models and the KB through it. */
+export function localAi(hub: Hub): LocalProvider {
+  let p = providers.get(hub);
+  if (!p) providers.set(hub, (p = new LocalProvider({ db: hub.db, embedder: localEmbedder(), log: hub.log })));
+  return p;
+}
+
+/** Installs the AI stage. Models load in the background: start-up never waits for them. */
+export function installAi(hub: Hub, opts: { warm?: boolean } = {}): LocalProvider {
+  const provider = localAi(hub);
+  hub.ai.provider = provider;
+  if (opts.warm ?? true) {
+    const timer = setTimeout(() => {
+      provider.warm().then(
+        () => hub.log.info('local AI models loaded'),
+        (err: unknown) => hub.log.warn({ err }, 'local AI models failed to load; the first job will retry'),
+      );
+    }, 0);
+    timer.unref();
+  }
+  return provider;
+}

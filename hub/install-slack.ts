@@ -1,0 +1,48 @@
+import type { Hub } from './context.js';
+import { SlackApp, type SlackAppOptions } from '../connectors/slack/app.js';
+import { withAccount } from '../storage/session.js';
+import { enqueue } from '../storage/repositories/outbox.js';
+
+const apps = new WeakMap<Hub, SlackApp>();
+
+/** The Slack app of a hub, once installSlack ran. */
+export function slackOf(hub: Hub): SlackApp | undefined {
+  return apps.get(hub);
+}
+
+export function slackOptionsFromEnv(env: Record<string, string | undefined> = process.env): SlackAppOptions {
+  return {
+    slackApiUrl: env.SLACK_API_URL || undefined,
+    clientId: env.SLACK_CLIENT_ID || undefined,
+    clientSecret: env.SLACK_CLIENT_SECRET || undefined,
+    signingSecret: env.SLACK_SIGNING_SECRET || undefined,
+  };
+}
+
+/**
+ * Installs Slack in both roles: the customer channel connector and the agent surface. Call it
+ * before buildApp (its routes are registered there) and before startJobs (it wraps the delivery job).
+ */
+export function installSlack(hub: Hub, options: SlackAppOptions = slackOptionsFromEnv()): SlackApp {
+  const existing = apps.get(hub);
+  if (existing) return existing;
+  const app = new SlackApp(hub, options);
+  apps.set(hub, app);
+  hub.connectors.set('slack', app.connector);
+  hub.surfaces.push(app.surface);
+  // A delivery outcome (sent, failed, unknown) is confirmed in the conversation's Slack thread.
+  const deliver = hub.handlers.deliver;
+  if (deliver)
+    hub.handlers.deliver = async (job) => {
+      try {
+        await deliver(job);
+      } finally {
+        const messageId = String(job.payload.messageId);
+        await withAccount(hub.db, job.accountId, async (tx) => {
+          const row = (await tx.query<{ conversationId: string }>(`SELECT conversation_id AS "conversationId" FROM messages WHERE id = $1`, [messageId])).rows[0];
+          if (row) await enqueue(tx, job.accountId, 'surface.sync', { conversationId: row.conversationId, messageId });
+        }).then(() => hub.runner.kick(), (err: unknown) => hub.log.error({ err, messageId }, 'could not queue the Slack delivery confirmation'));
+      }
+    };
+  return app;
+}

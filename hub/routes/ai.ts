@@ -1,0 +1,93 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { withAccount } from '../../storage/session.js';
+import { addExample } from '../../ai/classify/store.js';
+import { draftStats } from '../../ai/feedback/stats.js';
+import { badRequest, notFound } from '../errors.js';
+import { IdParams } from '../schemas.js';
+import { localAi } from '../install-ai.js';
+
+const Category = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9][a-z0-9_-]*$' });
+
+/** Teaching the local model and measuring how agents use its drafts. */
+const ai: FastifyPluginAsyncTypebox = async (app) => {
+  const { db } = app.hub;
+
+  app.get('/ai/stats', {
+    preHandler: app.authorize('viewer'),
+    schema: {
+      tags: ['ai'],
+      summary: 'Draft acceptance and edit-distance rates',
+      querystring: Type.Object({ days: Type.Integer({ minimum: 1, maximum: 365, default: 30 }) }),
+      response: {
+        200: Type.Object({
+          days: Type.Integer(),
+          drafts: Type.Integer(),
+          decided: Type.Integer(),
+          accepted: Type.Integer(),
+          edited: Type.Integer(),
+          rejected: Type.Integer(),
+          acceptanceRate: Type.Union([Type.Number(), Type.Null()], { description: '(accepted + edited) / decided' }),
+          unchangedRate: Type.Union([Type.Number(), Type.Null()], { description: 'accepted as is / decided' }),
+          meanEditDistance: Type.Union([Type.Number(), Type.Null()], { description: 'mean normalised Levenshtein distance of edited drafts (0 same, 1 rewritten)' }),
+          byCategory: Type.Record(Type.String(), Type.Object({ decided: Type.Integer(), acceptanceRate: Type.Union([Type.Number(), Type.Null()]) })),
+        }),
+      },
+    },
+  }, async (req) => ({ days: req.query.days, ...(await withAccount(db, req.principal.accountId, (tx) => draftStats(tx, req.query.days))) }));
+
+  app.post('/ai/conversations/:id/category', {
+    preHandler: app.authorize('agent'),
+    schema: {
+      tags: ['ai'],
+      summary: "Correct a conversation's category; the account's model retrains in the background",
+      params: IdParams,
+      body: Type.Object({ category: Category }),
+      response: { 202: Type.Object({ exampleId: Type.String(), retraining: Type.Boolean() }) },
+    },
+  }, async (req, reply) => {
+    const accountId = req.principal.accountId;
+    const exampleId = await withAccount(db, accountId, async (tx) => {
+      const c = (await tx.query<{ id: string }>(`SELECT id FROM conversations WHERE id = $1`, [req.params.id])).rows[0];
+      if (!c) throw notFound('conversation');
+      const text = (await tx.query<{ text: string }>(
+        `SELECT text FROM messages WHERE conversation_id = $1 AND direction = 'inbound' AND NOT is_private AND text <> '' ORDER BY sent_at DESC, id DESC LIMIT 1`, [req.params.id],
+      )).rows[0]?.text;
+      if (!text) throw badRequest('no_customer_text', 'the conversation has no customer text to learn from');
+      await tx.query(`UPDATE conversations SET category = $2, updated_at = now() WHERE id = $1`, [req.params.id, req.body.category]);
+      await tx.query(`INSERT INTO audit_log (account_id, actor_kind, actor_id, action, target_kind, target_id, data) VALUES ($1, $2, $3, 'conversation.category_corrected', 'conversation', $4, $5)`,
+        [accountId, req.principal.userId ? 'user' : 'api_key', req.principal.userId ?? req.principal.apiKeyId ?? null, req.params.id, { category: req.body.category }]);
+      return addExample(tx, accountId, { category: req.body.category, text, source: 'correction', conversationId: req.params.id, userId: req.principal.userId ?? null });
+    });
+    // Retraining takes a second or two; the agent does not wait for it.
+    localAi(app.hub).categories.retrain(accountId).catch((err: unknown) => req.log.warn({ err, accountId }, 'category retraining failed'));
+    return reply.status(202).send({ exampleId, retraining: true });
+  });
+
+  app.post('/ai/examples', {
+    preHandler: app.authorize('admin'),
+    schema: {
+      tags: ['ai'],
+      summary: 'Teach categories with example messages (an account may add its own categories)',
+      body: Type.Object({ examples: Type.Array(Type.Object({ category: Category, text: Type.String({ minLength: 1, maxLength: 5000 }) }), { minItems: 1, maxItems: 5000 }) }),
+      response: { 202: Type.Object({ added: Type.Integer(), retraining: Type.Boolean() }) },
+    },
+  }, async (req, reply) => {
+    const accountId = req.principal.accountId;
+    await withAccount(db, accountId, async (tx) => {
+      for (const e of req.body.examples) await addExample(tx, accountId, { ...e, source: 'import', userId: req.principal.userId ?? null });
+    });
+    localAi(app.hub).categories.retrain(accountId).catch((err: unknown) => req.log.warn({ err, accountId }, 'category retraining failed'));
+    return reply.status(202).send({ added: req.body.examples.length, retraining: true });
+  });
+
+  app.get('/ai/model', {
+    preHandler: app.authorize('viewer'),
+    schema: { tags: ['ai'], summary: "The account's category model", response: { 200: Type.Object({ categories: Type.Array(Type.String()), trainedAt: Type.String(), examples: Type.Integer() }) } },
+  }, async (req) => {
+    const m = await localAi(app.hub).categories.forAccount(req.principal.accountId);
+    return { categories: m.categories, trainedAt: m.trainedAt, examples: m.examples };
+  });
+};
+
+export default ai;

@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Connector } from '../../connectors/core/types.js';
+import { createTestAccount, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
+import { call, seedConversation, snapshotAccount } from '../testing/seed.js';
+
+/*
+ * Every kind of bad request gets a JSON error with a stable code and the right 4xx status, and
+ * leaves no trace: the account's rows (all tenant tables) are the same before and after.
+ */
+
+const LIMIT = 4096;
+let t: TestHub;
+let acct: TestAccount;
+let conversationId: string;
+
+// Stands in for a webchat connector when none is installed; the requests below must never reach it.
+const unreachableWebchat: Connector = {
+  kind: 'webchat',
+  capabilities: { threads: true, attachments: false, edits: false, format: 'plain', maxTextLength: 10_000, idempotentSend: false },
+  verify: async () => { throw new Error('verify must not be reached for an unknown channel'); },
+  parse: () => { throw new Error('parse must not be reached for an unknown channel'); },
+  send: async () => { throw new Error('not used'); },
+  check: async () => ({ ok: true }),
+};
+
+beforeAll(async () => {
+  t = await startTestHub({ jobs: false, env: { HUMMDESK_BODY_LIMIT: String(LIMIT) } });
+  if (!t.hub.connectors.has('webchat')) t.hub.connectors.set('webchat', unreachableWebchat);
+  acct = await createTestAccount(t);
+  conversationId = (await seedConversation(t, acct)).conversationId;
+});
+afterAll(() => t?.close());
+
+interface Res {
+  statusCode: number;
+  headers: Record<string, unknown>;
+  json(): { error: { code: string; message: string } };
+}
+
+/** Runs a request and checks status, code, JSON shape and that nothing of the account changed. */
+async function expectRejected(send: () => Promise<Res>, status: number, code: string | RegExp) {
+  const before = await snapshotAccount(t, acct.accountId);
+  const res = await send();
+  expect(res.statusCode).toBe(status);
+  expect(String(res.headers['content-type'])).toMatch(/^application\/json/);
+  const body = res.json();
+  expect(body.error.code).toMatch(code instanceof RegExp ? code : new RegExp(`^${code}$`));
+  expect(typeof body.error.message).toBe('string');
+  expect(await snapshotAccount(t, acct.accountId)).toEqual(before);
+}
+
+const raw = (method: 'POST' | 'PATCH', url: string, payload: string, headers: Record<string, string> = {}) =>
+  t.app.inject({ method, url, payload, headers: { authorization: `Bearer ${acct.users.admin.token}`, 'content-type': 'application/json', ...headers } });
+
+describe('bad input', () => {
+  it('malformed JSON → 400 malformed_json', async () => {
+    await expectRejected(() => raw('POST', `/api/v1/conversations/${conversationId}/notes`, '{"text": "half'), 400, 'malformed_json');
+    await expectRejected(() => raw('POST', '/api/v1/teams', '{name: unquoted}'), 400, 'malformed_json');
+  });
+
+  it('a body over the configured limit → 413 body_too_large', async () => {
+    const big = JSON.stringify({ text: 'x'.repeat(LIMIT + 1) });
+    await expectRejected(() => raw('POST', `/api/v1/conversations/${conversationId}/reply`, big), 413, 'body_too_large');
+    await expectRejected(() => t.app.inject({ method: 'POST', url: `/webhooks/webchat/${acct.channelId}`, payload: 'x'.repeat(LIMIT + 1), headers: { 'content-type': 'application/json' } }), 413, 'body_too_large');
+  });
+
+  it('a body just under the limit is accepted', async () => {
+    const res = await raw('POST', `/api/v1/conversations/${conversationId}/notes`, JSON.stringify({ text: 'y'.repeat(LIMIT - 100) }));
+    expect(res.statusCode).toBe(201);
+  });
+
+  it('an unknown channel kind → 404 unknown_channel_kind', async () => {
+    await expectRejected(() => t.app.inject({ method: 'POST', url: '/webhooks/nope', payload: { hello: 'world' } }), 404, 'unknown_channel_kind');
+  });
+
+  it('an unknown channel → 404 channel_not_found', async () => {
+    await expectRejected(() => t.app.inject({ method: 'POST', url: `/webhooks/webchat/${randomUUID()}`, payload: { text: 'hi' } }), 404, 'channel_not_found');
+    await expectRejected(() => t.app.inject({ method: 'POST', url: '/webhooks/webchat/not-a-uuid', payload: { text: 'hi' } }), 404, 'channel_not_found');
+  });
+
+  it('a disabled channel is unknown to webhooks', async () => {
+    const ch = await call(t, acct.users.admin.token, 'POST', '/api/v1/channels', { kind: 'webchat', name: 'old', externalKey: `old-${randomUUID()}` });
+    await call(t, acct.users.admin.token, 'DELETE', `/api/v1/channels/${ch.json<{ id: string }>().id}`);
+    await expectRejected(() => t.app.inject({ method: 'POST', url: `/webhooks/webchat/${ch.json<{ id: string }>().id}`, payload: { text: 'hi' } }), 404, 'channel_not_found');
+  });
+
+  it('a bad token → 401', async () => {
+    const note = (authorization: string) => () => t.app.inject({ method: 'POST', url: `/api/v1/conversations/${conversationId}/notes`, payload: { text: 'x' }, headers: { authorization } });
+    await expectRejected(note('Bearer not.a.jwt'), 401, 'invalid_token');
+    await expectRejected(note(`Bearer hd_00000000_${'A'.repeat(32)}`), 401, 'invalid_api_key');
+    await expectRejected(note('Basic dXNlcjpwYXNz'), 401, 'unauthorized');
+  });
+
+  it('a role that may not act → 403 forbidden', async () => {
+    const as = (token: string, method: 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown) => () => call(t, token, method, url, body);
+    await expectRejected(as(acct.users.viewer.token, 'POST', `/api/v1/conversations/${conversationId}/reply`, { text: 'x' }), 403, 'forbidden');
+    await expectRejected(as(acct.users.agent.token, 'POST', '/api/v1/teams', { name: 'agents may not' }), 403, 'forbidden');
+    await expectRejected(as(acct.apiKeys.agent, 'POST', '/api/v1/channels', { kind: 'webchat', name: 'x', externalKey: 'x' }), 403, 'forbidden');
+    await expectRejected(as(acct.users.admin.token, 'POST', '/api/v1/users', { email: 'boss@x.test', name: 'x', role: 'owner', password: 'long enough password' }), 403, 'forbidden');
+  });
+
+  it('an invalid uuid in the path → 400 validation_failed', async () => {
+    await expectRejected(() => call(t, acct.users.admin.token, 'GET', '/api/v1/conversations/123'), 400, 'validation_failed');
+    await expectRejected(() => call(t, acct.users.admin.token, 'PATCH', "/api/v1/contacts/1'%20OR%201=1", { name: 'x' }), 400, 'validation_failed');
+    await expectRejected(() => call(t, acct.users.admin.token, 'DELETE', '/api/v1/teams/zzz'), 400, 'validation_failed');
+  });
+
+  it('a body of the wrong shape → 400 validation_failed', async () => {
+    const admin = acct.users.admin.token;
+    await expectRejected(() => call(t, admin, 'POST', '/api/v1/teams', { name: 'x', settings: 'not an object' }), 400, 'validation_failed');
+    await expectRejected(() => call(t, admin, 'POST', '/api/v1/teams', { name: 'x', accountId: acct.accountId }), 400, 'validation_failed');
+    await expectRejected(() => call(t, admin, 'POST', '/api/v1/channels', { kind: 'fax', name: 'x', externalKey: 'x' }), 400, 'validation_failed');
+    await expectRejected(() => call(t, admin, 'POST', `/api/v1/conversations/${conversationId}/status`, { status: 'deleted' }), 400, 'validation_failed');
+    await expectRejected(() => call(t, admin, 'PATCH', `/api/v1/contacts/${randomUUID()}`, { email: 'not an email' }), 400, 'validation_failed');
+  });
+
+  it('an unsupported content type → 415', async () => {
+    await expectRejected(() => raw('POST', '/api/v1/teams', 'name=x', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'unsupported_media_type');
+  });
+
+  it('a duplicate → 409 with nothing written', async () => {
+    const admin = acct.users.admin.token;
+    expect((await call(t, admin, 'POST', '/api/v1/teams', { name: 'Unique' })).statusCode).toBe(201);
+    await expectRejected(() => call(t, admin, 'POST', '/api/v1/teams', { name: 'Unique' }), 409, 'team_exists');
+    await expectRejected(() => call(t, admin, 'POST', '/api/v1/channels', { kind: 'webchat', name: 'dup', externalKey: `key-${acct.slug}` }), 409, 'channel_exists');
+    await expectRejected(() => call(t, admin, 'POST', '/api/v1/users', { email: acct.users.agent.email.toUpperCase(), name: 'x', role: 'agent', password: 'long enough password' }), 409, 'user_exists');
+  });
+
+  it('a failure half way through a change rolls all of it back', async () => {
+    // The reply's message is inserted before the unknown draft is found; the transaction must undo it.
+    await expectRejected(() => call(t, acct.users.agent.token, 'POST', `/api/v1/conversations/${conversationId}/reply`, { text: 'hi', draftId: randomUUID() }), 404, 'draft_not_found');
+  });
+});

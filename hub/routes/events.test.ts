@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AddressInfo } from 'node:net';
+import { findInstallation } from '../../storage/repositories/channels.js';
+import { createTestAccount, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
+import { openConversation, openEventStream } from '../testing/test-channel.js';
+
+let t: TestHub;
+let a: TestAccount;
+let b: TestAccount;
+let base: string;
+
+beforeAll(async () => {
+  t = await startTestHub({ jobs: false });
+  a = await createTestAccount(t);
+  b = await createTestAccount(t);
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}/api/v1/events`;
+});
+afterAll(() => t?.close());
+
+const channelOf = async (acct: TestAccount) => (await findInstallation(t.hub.db, t.hub.box, { kind: 'webchat', id: acct.channelId }))!;
+
+describe('GET /api/v1/events', () => {
+  it('refuses a stream without a valid token', async () => {
+    const none = await openEventStream(base);
+    expect(none.status).toBe(401);
+    await none.ended;
+    expect(JSON.parse(none.body)).toMatchObject({ error: { code: 'unauthorized' } });
+    const bad = await openEventStream(`${base}?access_token=not-a-token`);
+    expect(bad.status).toBe(401);
+    bad.close();
+  });
+
+  it('takes the token in the access_token query (EventSource cannot send headers), or as an API key', async () => {
+    const byQuery = await openEventStream(`${base}?access_token=${encodeURIComponent(a.users.viewer.token)}`);
+    expect(byQuery.status).toBe(200);
+    byQuery.close();
+    const byKey = await openEventStream(base, { 'x-api-key': a.apiKeys.viewer });
+    expect(byKey.status).toBe(200);
+    byKey.close();
+  });
+
+  it("streams its own account's conversation and message events, never another account's", async () => {
+    const streamA = await openEventStream(`${base}?access_token=${encodeURIComponent(a.users.agent.token)}`);
+    const streamB = await openEventStream(base, { authorization: `Bearer ${b.users.agent.token}` });
+    try {
+      const conversationId = await openConversation(t.hub.ingest, await channelOf(a));
+      await streamA.waitFor((e) => e.event === 'conversation.created' && e.data.conversationId === conversationId);
+      const created = await streamA.waitFor((e) => e.event === 'message.created' && e.data.conversationId === conversationId);
+      expect(created.data).toMatchObject({ type: 'message.created', direction: 'inbound', isPrivate: false });
+
+      // An agent's note arrives as well, published by the API request.
+      const note = await t.app.inject({ method: 'POST', url: `/api/v1/conversations/${conversationId}/notes`, headers: { authorization: `Bearer ${a.users.agent.token}` }, payload: { text: 'checking' } });
+      expect(note.statusCode).toBe(201);
+      await streamA.waitFor((e) => e.event === 'message.created' && e.data.messageId === note.json().id);
+
+      // B sees its own event, and nothing of A's came before it (events of one bus arrive in order).
+      const own = await openConversation(t.hub.ingest, await channelOf(b));
+      await streamB.waitFor((e) => e.event === 'message.created' && e.data.conversationId === own);
+      expect(streamB.events.every((e) => e.data.conversationId === own)).toBe(true);
+      expect(streamA.events.some((e) => e.data.conversationId === own)).toBe(false);
+    } finally {
+      streamA.close();
+      streamB.close();
+    }
+  });
+});

@@ -1,0 +1,144 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { withAccount } from '../../storage/session.js';
+import { deleteArticle, getArticle, listArticles, updateArticle, upsertArticle } from '../../ai/kb/articles.js';
+import { searchKb } from '../../ai/kb/search.js';
+import { notFound } from '../errors.js';
+import { IdParams, Nullable, Page, Uuid, decodeCursor, encodeCursor } from '../schemas.js';
+import { localAi } from '../install-ai.js';
+
+const Status = Type.Union([Type.Literal('published'), Type.Literal('draft')]);
+const Language = Type.String({ minLength: 2, maxLength: 10, pattern: '^[a-z]{2,3}(-[A-Za-z0-9]+)?$' });
+
+const Article = Type.Object({
+  id: Uuid,
+  title: Type.String(),
+  body: Type.String(),
+  language: Type.String(),
+  tags: Type.Array(Type.String()),
+  status: Status,
+  url: Nullable(Type.String()),
+  externalId: Nullable(Type.String()),
+  createdAt: Type.Any(),
+  updatedAt: Type.Any(),
+});
+
+const ArticleBody = Type.Object({
+  title: Type.String({ minLength: 1, maxLength: 500 }),
+  body: Type.String({ minLength: 1, maxLength: 200_000, description: 'markdown' }),
+  language: Type.Optional(Language),
+  tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 50 })),
+  status: Type.Optional(Status),
+  url: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
+  externalId: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 500 }))),
+});
+
+const SearchHit = Type.Object({
+  chunkId: Uuid,
+  articleId: Uuid,
+  title: Type.String(),
+  heading: Nullable(Type.String()),
+  text: Type.String(),
+  language: Type.String(),
+  url: Nullable(Type.String()),
+  score: Type.Number(),
+  similarity: Nullable(Type.Number()),
+});
+
+/** Knowledge base: articles the drafts are grounded in, and the hybrid search over their passages. */
+const kb: FastifyPluginAsyncTypebox = async (app) => {
+  const { db } = app.hub;
+  const embedder = () => localAi(app.hub).embedder;
+
+  app.get('/kb/articles', {
+    preHandler: app.authorize('viewer'),
+    schema: {
+      tags: ['knowledge base'],
+      querystring: Type.Object({
+        language: Type.Optional(Language), status: Type.Optional(Status), tag: Type.Optional(Type.String({ maxLength: 100 })),
+        limit: Type.Integer({ minimum: 1, maximum: 100, default: 25 }), cursor: Type.Optional(Type.String({ maxLength: 500 })),
+      }),
+      response: { 200: Page(Article) },
+    },
+  }, async (req) => {
+    const q = req.query;
+    const after = decodeCursor<{ updatedAt: string; id: string }>(q.cursor, ['updatedAt', 'id']);
+    const rows = await withAccount(db, req.principal.accountId, (tx) => listArticles(tx, { language: q.language, status: q.status, tag: q.tag, limit: q.limit + 1, after }));
+    const items = rows.slice(0, q.limit);
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > q.limit && last ? encodeCursor({ updatedAt: new Date(last.updatedAt).toISOString(), id: last.id }) : null };
+  });
+
+  app.post('/kb/articles', {
+    preHandler: app.authorize('admin'),
+    schema: { tags: ['knowledge base'], summary: 'Create an article (or update the one with the same externalId)', body: ArticleBody, response: { 201: Article, 200: Article } },
+  }, async (req, reply) => {
+    const e = embedder();
+    const r = await withAccount(db, req.principal.accountId, (tx) => upsertArticle(tx, req.principal.accountId, req.body, e));
+    return reply.status(r.created ? 201 : 200).send(r.article);
+  });
+
+  app.post('/kb/import', {
+    preHandler: app.authorize('admin'),
+    schema: {
+      tags: ['knowledge base'],
+      summary: 'Import many articles; those with an externalId already present are updated',
+      body: Type.Object({ articles: Type.Array(ArticleBody, { minItems: 1, maxItems: 500 }) }),
+      response: { 200: Type.Object({ created: Type.Integer(), updated: Type.Integer(), chunks: Type.Integer() }) },
+    },
+  }, async (req) => {
+    const e = embedder();
+    return withAccount(db, req.principal.accountId, async (tx) => {
+      const totals = { created: 0, updated: 0, chunks: 0 };
+      for (const a of req.body.articles) {
+        const r = await upsertArticle(tx, req.principal.accountId, a, e);
+        totals[r.created ? 'created' : 'updated']++;
+        totals.chunks += r.chunks;
+      }
+      return totals;
+    });
+  });
+
+  app.get('/kb/articles/:id', {
+    preHandler: app.authorize('viewer'),
+    schema: { tags: ['knowledge base'], params: IdParams, response: { 200: Article } },
+  }, async (req) => {
+    const a = await withAccount(db, req.principal.accountId, (tx) => getArticle(tx, req.params.id));
+    if (!a) throw notFound('article');
+    return a;
+  });
+
+  app.patch('/kb/articles/:id', {
+    preHandler: app.authorize('admin'),
+    schema: { tags: ['knowledge base'], params: IdParams, body: Type.Partial(ArticleBody), response: { 200: Article } },
+  }, async (req) => {
+    const e = embedder();
+    const a = await withAccount(db, req.principal.accountId, (tx) => updateArticle(tx, req.principal.accountId, req.params.id, req.body, e));
+    if (!a) throw notFound('article');
+    return a;
+  });
+
+  app.delete('/kb/articles/:id', {
+    preHandler: app.authorize('admin'),
+    schema: { tags: ['knowledge base'], params: IdParams, response: { 204: Type.Null() } },
+  }, async (req, reply) => {
+    if (!(await withAccount(db, req.principal.accountId, (tx) => deleteArticle(tx, req.params.id)))) throw notFound('article');
+    return reply.status(204).send(null);
+  });
+
+  app.get('/kb/search', {
+    preHandler: app.authorize('viewer'),
+    schema: {
+      tags: ['knowledge base'],
+      summary: 'Hybrid search (meaning + words, reciprocal rank fusion) over published passages',
+      querystring: Type.Object({ q: Type.String({ minLength: 1, maxLength: 2000 }), language: Type.Optional(Language), limit: Type.Integer({ minimum: 1, maximum: 50, default: 5 }) }),
+      response: { 200: Type.Object({ items: Type.Array(SearchHit) }) },
+    },
+  }, async (req) => {
+    const e = embedder();
+    const items = await withAccount(db, req.principal.accountId, (tx) => searchKb(tx, e, req.query.q, { limit: req.query.limit, language: req.query.language }));
+    return { items };
+  });
+};
+
+export default kb;

@@ -1,0 +1,4 @@
+BEGIN;
+DROP TABLE IF EXISTS kb_chunks;
+DROP TABLE IF EXISTS kb_articles;
+COMMIT;

@@ -1,0 +1,4 @@
+BEGIN;
+DROP TABLE IF EXISTS ai_category_models;
+DROP TABLE IF EXISTS ai_category_examples;
+COMMIT;

@@ -1,0 +1,13 @@
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+let t = Date.now();
+const a = await PGlite.create('memory://', { extensions: { vector } });
+console.log('memory', Date.now() - t); t = Date.now();
+const b = await PGlite.create('memory://');
+console.log('memory no ext', Date.now() - t); t = Date.now();
+const dump = await a.dumpDataDir('none');
+console.log('dump', Date.now() - t, dump.size); t = Date.now();
+const c = await PGlite.create('/tmp/pgl-' + Date.now(), { extensions: { vector }, loadDataDir: dump });
+console.log('load from dump', Date.now() - t); t = Date.now();
+await c.query('select 1');
+console.log('q', Date.now() - t);
