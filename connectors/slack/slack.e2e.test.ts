@@ -17,7 +17,7 @@ const driver = new SlackDriver(SIGNING);
 
 beforeAll(async () => {
   emulator = await SlackEmulator.start();
-  t = await startTestHub({ slack: { slackApiUrl: emulator.apiUrl } });
+  t = await startTestHub({ slack: { slackApiUrl: emulator.apiUrl, clientId: '1111.2222', clientSecret: 'emulated-client-secret', signingSecret: SIGNING } });
   acct = await createTestAccount(t, {
     channelKind: 'slack',
     channelKey: 'T0ACME',
@@ -259,5 +259,29 @@ describe('slack end to end', () => {
     const posted = await eventually(async () => emulator.replies('C0TRIAGE', card.ts).filter((r) => blockText(r).includes('second message under a rate limit')).length > 0 && emulator.replies('C0TRIAGE', card.ts));
     expect(posted.filter((r) => blockText(r).includes('second message under a rate limit'))).toHaveLength(1);
     expect(emulator.calls.some((c) => c.method === 'chat.postMessage' && c.status === 429)).toBe(true);
+  });
+
+  it('installs a workspace through OAuth v2 with a signed state, stores the token encrypted, and reinstalls in place', async () => {
+    const other = emulator.addWorkspace({ teamId: 'T0NEWCO', teamName: 'NewCo', users: [{ id: 'UADMIN', name: 'admin' }] });
+    const start = async () => (await t.app.inject({ method: 'POST', url: '/slack/oauth/start', headers: { authorization: `Bearer ${acct.users.admin.token}` } })).json<{ url: string }>().url;
+    expect((await t.app.inject({ method: 'POST', url: '/slack/oauth/start', headers: { authorization: `Bearer ${acct.users.agent.token}` } })).statusCode).toBe(403);
+    const url = new URL(await start());
+    expect(url.searchParams.get('scope')).toContain('users:read.email');
+    const redirect = url.searchParams.get('redirect_uri')!;
+    const callback = (state: string, code = emulator.issueOAuthCode('T0NEWCO', redirect)) =>
+      t.app.inject({ method: 'GET', url: `/slack/oauth/callback?${new URLSearchParams({ code, state })}` });
+    const state = url.searchParams.get('state')!;
+    expect((await callback(state.slice(0, -2) + 'xx')).statusCode).toBe(400);
+    const ok = await callback(state);
+    expect(ok.statusCode).toBe(200);
+    expect(ok.body).toContain('NewCo');
+    const rows = await query<{ id: string; secretsEnc: string; config: Record<string, unknown> }>(`SELECT id, secrets_enc AS "secretsEnc", config FROM channels WHERE kind = 'slack' AND external_key = 'T0NEWCO'`);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.secretsEnc).not.toContain(other.botToken);
+    expect(t.hub.box.open(rows[0]!.secretsEnc)).toEqual({ botToken: other.botToken, signingSecret: SIGNING });
+    expect(rows[0]!.config).toMatchObject({ botUserId: other.botUserId, teamName: 'NewCo' });
+    const again = await callback(new URL(await start()).searchParams.get('state')!);
+    expect(again.body).toContain('reconnected');
+    expect((await query<{ id: string }>(`SELECT id FROM channels WHERE external_key = 'T0NEWCO'`)).map((r) => r.id)).toEqual([rows[0]!.id]);
   });
 });
