@@ -22,6 +22,8 @@ import webhooks from './routes/webhooks.js';
 import slackRoutes from './routes/slack-oauth.js';
 import webchat from './routes/webchat.js';
 import demoPage from './routes/demo-page.js';
+import embeds from './routes/embeds.js';
+import embedTokens from './routes/embed-tokens.js';
 
 /** Builds the HTTP app around a hub; it never listens (server.ts does), so tests use inject(). */
 export async function buildApp(hub: Hub): Promise<FastifyInstance> {
@@ -52,6 +54,7 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
   await app.register(slackRoutes);
   await app.register(webchat, { prefix: '/webchat' });
   await app.register(demoPage);
+  await app.register(embeds);
   await app.register(
     async (api) => {
       await api.register(authRoutes);
@@ -61,6 +64,7 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
       await api.register(kb);
       await api.register(aiRoutes);
       await api.register(events);
+      await api.register(embedTokens);
     },
     { prefix: '/api/v1' },
   );

@@ -24,6 +24,21 @@ export interface HubConfig {
   poolSize: number;
   /** false: `start` serves the API only, leaving relay and workers to `hummdesk worker` processes. */
   runJobs: boolean;
+  /** External model providers; accounts choose one in settings.ai.provider, these are the defaults. */
+  ai: AiConfig;
+}
+
+export interface AiConfig {
+  /** Default provider: HUMMDESK_AI_PROVIDER, else anthropic with a key, else openai-compatible with a base URL, else local. */
+  provider: 'local' | 'anthropic' | 'openai-compatible';
+  anthropicApiKey?: string;
+  anthropicModel: string;
+  anthropicBaseUrl?: string;
+  openaiBaseUrl?: string;
+  openaiModel?: string;
+  openaiApiKey?: string;
+  timeoutMs: number;
+  maxRetries: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -75,5 +90,23 @@ export function loadConfig(env: Env = process.env): HubConfig {
     refreshTokenTtlSeconds: int(env, 'HUMMDESK_REFRESH_TOKEN_TTL', 30 * 24 * 3600),
     poolSize: int(env, 'HUMMDESK_DB_POOL', 20),
     runJobs: (env.HUMMDESK_RUN_JOBS || 'true') !== 'false',
+    ai: aiConfig(env),
+  };
+}
+
+function aiConfig(env: Env): AiConfig {
+  const provider = env.HUMMDESK_AI_PROVIDER || (env.ANTHROPIC_API_KEY ? 'anthropic' : env.HUMMDESK_OPENAI_BASE_URL ? 'openai-compatible' : 'local');
+  if (provider !== 'local' && provider !== 'anthropic' && provider !== 'openai-compatible')
+    throw new Error(`HUMMDESK_AI_PROVIDER must be local, anthropic or openai-compatible, got "${provider}"`);
+  return {
+    provider,
+    anthropicApiKey: env.ANTHROPIC_API_KEY || undefined,
+    anthropicModel: env.HUMMDESK_ANTHROPIC_MODEL || 'claude-sonnet-5-5',
+    anthropicBaseUrl: env.HUMMDESK_ANTHROPIC_BASE_URL || undefined,
+    openaiBaseUrl: env.HUMMDESK_OPENAI_BASE_URL?.replace(/\/$/, '') || undefined,
+    openaiModel: env.HUMMDESK_OPENAI_MODEL || undefined,
+    openaiApiKey: env.HUMMDESK_OPENAI_API_KEY || undefined,
+    timeoutMs: int(env, 'HUMMDESK_AI_TIMEOUT_MS', 30_000),
+    maxRetries: int(env, 'HUMMDESK_AI_MAX_RETRIES', 2),
   };
 }

@@ -6,5 +6,5 @@ import { EmailConnector } from '../connectors/email/connector.js';
 export function installConnectors(hub: Hub): void {
   void hub;
   hub.connectors.set('webchat', new WebchatConnector());
-  hub.connectors.set('email', new EmailConnector());
+  hub.connectors.set('email', new EmailConnector({ onError: (err, attempt) => hub.log.warn({ err, attempt }, 'email listener disconnected; reconnecting') }));
 }

@@ -1,6 +1,8 @@
 import type { Hub } from './context.js';
 import { localEmbedder } from '../ai/embed/local.js';
 import { LocalProvider } from '../ai/providers/local/provider.js';
+import { analyzeHandler } from './workers/analyze.js';
+import { ProviderSelector } from '../ai/providers/select.js';
 
 const providers = new WeakMap<Hub, LocalProvider>();
 
@@ -14,7 +16,10 @@ export function localAi(hub: Hub): LocalProvider {
 /** Installs the AI stage. Models load in the background: start-up never waits for them. */
 export function installAi(hub: Hub, opts: { warm?: boolean } = {}): LocalProvider {
   const provider = localAi(hub);
-  hub.ai.provider = provider;
+  // Local by default; an account (or the environment) may choose Claude or an OpenAI-compatible server.
+  hub.ai.provider = new ProviderSelector({ db: hub.db, local: provider, config: hub.config.ai, log: hub.log });
+  // The stage with auto-send: it replies through the same service agents use.
+  hub.handlers['ai.classify'] = analyzeHandler({ db: hub.db, bus: hub.bus, ai: () => hub.ai.provider, conversations: () => hub.conversations, log: hub.log });
   if (opts.warm ?? true) {
     const timer = setTimeout(() => {
       provider.warm().then(

@@ -3,5 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(bash scripts/services/up.sh)"
+bash scripts/services/chromium.sh
 export DATABASE_URL REDIS_URL
 exec npx vitest run "$@"

@@ -5,6 +5,9 @@ import type { Database, Queryable, QueryResult } from './database.js';
 /** node-postgres pool; one connection per transaction. */
 export async function openPostgres(url: string, opts: { max?: number } = {}): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 20 });
+  // An idle connection that dies (server restart, terminated backend) is dropped by the pool; without a
+  // listener its error would be an uncaught exception that kills the process. The next query reports real trouble.
+  pool.on('error', () => undefined);
   const typed = new WeakSet<pg.PoolClient>();
   // Vector parsers are registered on checkout, before the client's first query (registering from the
   // 'connect' event raced that query); a fresh database has no extension yet, so it is tried again later.

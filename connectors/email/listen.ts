@@ -47,7 +47,7 @@ export async function listenMailbox(
   while (!signal.aborted) {
     const client = imapClient(imap, { autoIdleDelay: 500 });
     let wake = () => {};
-    client.on('exists', () => wake());
+    client.on('exists', () => { if (process.env.DBG) console.log('exists event'); wake(); });
     client.on('error', () => wake());
     client.on('close', () => wake());
     const onAbort = () => wake();
@@ -101,9 +101,9 @@ async function syncFolder(
   const uidValidity = String(box.uidValidity);
   const saved = (await checkpoint.get(key)) as FolderCheckpoint | undefined;
   let lastUid = saved && saved.uidValidity === uidValidity ? saved.lastUid : 0;
-  if (box.exists === 0) return;
   // `N:*` always includes the highest UID, even when it is below N.
   const uids = ((await client.search({ uid: `${lastUid + 1}:*` }, { uid: true })) || []).filter((u) => u > lastUid).sort((a, b) => a - b);
+  if (process.env.DBG) console.log(Date.now(), 'sync', lastUid, uids);
   const batchSize = opts.batchSize ?? 25;
   for (let i = 0; i < uids.length && !signal.aborted; i += batchSize) {
     const batch = uids.slice(i, i + batchSize);

@@ -26,9 +26,16 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     /** preHandler: authenticates the request and requires at least `min` role. */
-    authorize(min: Role, opts?: { allowQueryToken?: boolean }): (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    authorize(min: Role, opts?: AuthorizeOptions): (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
     signAccessToken(p: { userId: string; accountId: string; role: Role }, typ?: AccessClaims['typ'], ttlSeconds?: number): string;
   }
+}
+
+export interface AuthorizeOptions {
+  /** EventSource cannot send headers: take the token from `?access_token=`. */
+  allowQueryToken?: boolean;
+  /** Also accept a short-lived embed token (the Lit agent components); only the routes they call opt in. */
+  allowEmbed?: boolean;
 }
 
 /** Bearer JWTs for agents, `hd_…` API keys for integrations; one role check for both. */
@@ -43,7 +50,7 @@ export default fp(
       app.jwt.sign({ sub: p.userId, acc: p.accountId, role: p.role, typ }, { expiresIn: ttlSeconds }),
     );
 
-    app.decorate('authorize', (min: Role, opts: { allowQueryToken?: boolean } = {}) => async (req: FastifyRequest) => {
+    app.decorate('authorize', (min: Role, opts: AuthorizeOptions = {}) => async (req: FastifyRequest) => {
       const header = req.headers.authorization;
       let token = header?.startsWith('Bearer ') ? header.slice(7).trim() : (req.headers['x-api-key'] as string | undefined);
       // EventSource cannot send headers, so the realtime stream may take the token in the query.
@@ -60,7 +67,7 @@ export default fp(
           throw unauthorized('access token is invalid or expired', 'invalid_token');
         }
         // Only agent access tokens open the API; other token types are for narrower routes.
-        if (claims.typ !== 'access') throw unauthorized('wrong token type', 'invalid_token');
+        if (claims.typ !== 'access' && !(claims.typ === 'embed' && opts.allowEmbed)) throw unauthorized('wrong token type', 'invalid_token');
         principal = { accountId: claims.acc, role: claims.role, userId: claims.sub, apiKeyId: null };
       }
       if (ROLE_RANK[principal.role] < ROLE_RANK[min]) throw forbidden(`this needs the ${min} role or higher`);

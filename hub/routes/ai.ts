@@ -6,6 +6,8 @@ import { draftStats } from '../../ai/feedback/stats.js';
 import { badRequest, notFound } from '../errors.js';
 import { IdParams } from '../schemas.js';
 import { localAi } from '../install-ai.js';
+import { listRoutingRules, replaceRoutingRules } from '../../ai/routing/router.js';
+import { audit } from '../../storage/repositories/audit.js';
 
 const Category = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9][a-z0-9_-]*$' });
 
@@ -87,6 +89,44 @@ const ai: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req) => {
     const m = await localAi(app.hub).categories.forAccount(req.principal.accountId);
     return { categories: m.categories, trainedAt: m.trainedAt, examples: m.examples };
+  });
+  const Rule = Type.Object({
+    id: Type.String(),
+    position: Type.Integer(),
+    category: Type.Union([Type.String(), Type.Null()]),
+    language: Type.Union([Type.String(), Type.Null()]),
+    teamId: Type.String(),
+  });
+
+  app.get('/ai/routing/rules', {
+    preHandler: app.authorize('viewer'),
+    schema: { tags: ['ai'], summary: 'Routing rules: category and language → team, first match wins', response: { 200: Type.Object({ items: Type.Array(Rule) }) } },
+  }, async (req) => ({ items: await withAccount(db, req.principal.accountId, (tx) => listRoutingRules(tx)) }));
+
+  app.put('/ai/routing/rules', {
+    preHandler: app.authorize('admin'),
+    schema: {
+      tags: ['ai'],
+      summary: "Replace the account's routing rules (in evaluation order); how a team then picks an agent is teams.settings.routing",
+      body: Type.Object({
+        rules: Type.Array(Type.Object({
+          category: Type.Optional(Type.Union([Category, Type.Null()])),
+          language: Type.Optional(Type.Union([Type.String({ minLength: 2, maxLength: 16 }), Type.Null()])),
+          teamId: Type.String({ format: 'uuid' }),
+        }, { additionalProperties: false }), { maxItems: 500 }),
+      }),
+      response: { 200: Type.Object({ items: Type.Array(Rule) }) },
+    },
+  }, async (req) => {
+    const accountId = req.principal.accountId;
+    return withAccount(db, accountId, async (tx) => {
+      const teamIds = [...new Set(req.body.rules.map((r) => r.teamId))];
+      const found = teamIds.length ? (await tx.query(`SELECT id FROM teams WHERE id = ANY($1::uuid[])`, [teamIds])).rowCount : 0;
+      if (found !== teamIds.length) throw notFound('team');
+      const items = await replaceRoutingRules(tx, accountId, req.body.rules);
+      await audit(tx, { accountId, actorKind: req.principal.userId ? 'user' : 'api_key', actorId: req.principal.userId ?? req.principal.apiKeyId ?? null, action: 'routing.rules_replaced', data: { rules: items.length } });
+      return { items };
+    });
   });
 };
 

@@ -22,7 +22,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
   const { db } = app.hub;
 
   app.get('/conversations', {
-    preHandler: app.authorize('viewer'),
+    preHandler: app.authorize('viewer', { allowEmbed: true }),
     schema: {
       tags: ['conversations'],
       summary: 'List conversations, newest activity first',
@@ -56,7 +56,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.get('/conversations/:id', {
-    preHandler: app.authorize('viewer'),
+    preHandler: app.authorize('viewer', { allowEmbed: true }),
     schema: {
       tags: ['conversations'],
       params: IdParams,
@@ -71,7 +71,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.get('/conversations/:id/messages', {
-    preHandler: app.authorize('viewer'),
+    preHandler: app.authorize('viewer', { allowEmbed: true }),
     schema: {
       tags: ['conversations'],
       params: IdParams,
@@ -104,7 +104,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/conversations/:id/reply', {
-    preHandler: app.authorize('agent'),
+    preHandler: app.authorize('agent', { allowEmbed: true }),
     schema: { tags: ['conversations'], summary: 'Reply to the customer on their channel', params: IdParams, body: ReplyBody, response: { 202: Message } },
   }, async (req, reply) => {
     const message = await app.hub.conversations.reply(actorOf(req), req.params.id, toInput(req.body));
@@ -112,7 +112,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/conversations/:id/notes', {
-    preHandler: app.authorize('agent'),
+    preHandler: app.authorize('agent', { allowEmbed: true }),
     schema: { tags: ['conversations'], summary: 'Add an internal note (never sent to the customer)', params: IdParams, body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 100_000 }) }), response: { 201: Message } },
   }, async (req, reply) => {
     const message = await app.hub.conversations.reply(actorOf(req), req.params.id, { text: req.body.text, isPrivate: true });
@@ -135,7 +135,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req) => app.hub.conversations.setPriority(actorOf(req), req.params.id, req.body.priority));
 
   app.post('/conversations/:id/drafts/:draftId/reject', {
-    preHandler: app.authorize('agent'),
+    preHandler: app.authorize('agent', { allowEmbed: true }),
     schema: { tags: ['conversations'], params: Type.Object({ id: Uuid, draftId: Uuid }), response: { 204: Type.Null() } },
   }, async (req, reply) => {
     await app.hub.conversations.rejectDraft(actorOf(req), req.params.id, req.params.draftId);

@@ -13,7 +13,11 @@ const SECURITY_HEADERS = {
   'cache-control': 'no-cache',
 };
 
-/** The demo page at `/`: a customer chat pane and an agent pane, no build step (replaced by the component library). */
+/**
+ * The demo page at `/`: an agent workspace built from the web components (login → inbox →
+ * conversation → draft) beside a stand-in customer site with the chat widget. The components come
+ * from /embed/hummdesk.js; the page's own script only logs in and wires them together.
+ */
 const demoPage: FastifyPluginAsyncTypebox = async (app) => {
   const files = [
     { url: '/', body: asset('page.html'), type: 'text/html; charset=utf-8' },

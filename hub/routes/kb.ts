@@ -127,7 +127,7 @@ const kb: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.get('/kb/search', {
-    preHandler: app.authorize('viewer'),
+    preHandler: app.authorize('viewer', { allowEmbed: true }),
     schema: {
       tags: ['knowledge base'],
       summary: 'Hybrid search (meaning + words, reciprocal rank fusion) over published passages',

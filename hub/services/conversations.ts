@@ -10,10 +10,10 @@ import type { EventBus, HubEvent } from '../realtime/events.js';
 import type { JobRunner } from '../queue/jobs.js';
 import { HubError, notFound } from '../errors.js';
 
-/** Who is acting: an agent (user) or an integration (API key); every change is audited with it. */
+/** Who is acting: an agent (user), an integration (API key), or the AI stage's auto-send; every change is audited with it. */
 export interface Actor {
   accountId: string;
-  kind: 'user' | 'api_key' | 'system';
+  kind: 'user' | 'api_key' | 'system' | 'ai';
   id: string | null;
 }
 
@@ -46,7 +46,7 @@ export class ConversationService {
         conversationId,
         channelId: conversation.channelId,
         direction: 'outbound',
-        authorKind: actor.kind === 'user' ? 'agent' : 'system',
+        authorKind: actor.kind === 'user' ? 'agent' : actor.kind === 'ai' ? 'ai' : 'system',
         authorUserId: actor.kind === 'user' ? actor.id : null,
         isPrivate: input.isPrivate ?? false,
         text: input.text,

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { Database } from '../../storage/database.js';
 import { withAccount } from '../../storage/session.js';
 import { getConversation, updateConversation } from '../../storage/repositories/conversations.js';
@@ -5,14 +6,22 @@ import { listMessages } from '../../storage/repositories/messages.js';
 import { insertAiResult, insertDraft } from '../../storage/repositories/ai.js';
 import { enqueue } from '../../storage/repositories/outbox.js';
 import { audit } from '../../storage/repositories/audit.js';
+import { routeConversation } from '../../ai/routing/router.js';
+import { decideAutoSend, type AutoSendPolicy } from '../../ai/autosend/policy.js';
 import type { ConversationAi } from '../ai-stage.js';
+import type { ConversationService } from '../services/conversations.js';
 import type { EventBus, HubEvent } from '../realtime/events.js';
 import type { Job } from '../queue/jobs.js';
 
 const HISTORY = 20;
 
-/** The AI stage: classify, route and draft one inbound message; without a provider it does nothing. */
-export function analyzeHandler(deps: { db: Database; bus: EventBus; ai: () => ConversationAi | undefined; now?: () => number }) {
+/**
+ * The AI stage: classify, route and draft one inbound message, and send the draft when the account's
+ * auto-send policy allows it; without a provider it does nothing. Routing runs here, in the write
+ * transaction, not in a provider: it is the same for every provider, and it must see (and lock) the
+ * current assignments, which a provider call outside any transaction cannot.
+ */
+export function analyzeHandler(deps: { db: Database; bus: EventBus; ai: () => ConversationAi | undefined; conversations?: () => ConversationService; log?: Logger; now?: () => number }) {
   const now = deps.now ?? Date.now;
   return async (job: Job): Promise<void> => {
     const ai = deps.ai();
@@ -35,6 +44,7 @@ export function analyzeHandler(deps: { db: Database; bus: EventBus; ai: () => Co
     });
     const latencyMs = Math.round(now() - started);
     const events: HubEvent[] = [];
+    let autoSendDraft: { id: string; text: string } | undefined;
     await withAccount(deps.db, job.accountId, async (tx) => {
       const c = analysis.classification;
       const aiResultId = await insertAiResult(tx, {
@@ -42,21 +52,58 @@ export function analyzeHandler(deps: { db: Database; bus: EventBus; ai: () => Co
         category: c.category, priority: c.priority, sentiment: c.sentiment, language: c.language, confidence: c.confidence,
         evidence: analysis.evidence,
       });
+      // Re-read: an agent may have taken the conversation while the model ran.
+      const current = await getConversation(tx, conversationId);
+      if (!current) return;
+      const route = analysis.route
+        ? { teamId: analysis.route.teamId ?? null, assigneeId: analysis.route.assigneeId ?? null, strategy: 'provider', ruleId: null, reason: `chosen by ${analysis.provider}` }
+        : await routeConversation(tx, { accountId: job.accountId, conversation: current, category: c.category, language: c.language ?? current.language });
       const changes = {
         category: c.category ?? undefined, priority: c.priority, sentiment: c.sentiment, language: c.language, confidence: c.confidence,
-        teamId: analysis.route?.teamId ?? undefined,
-        assigneeId: input.conversation.assigneeId ? undefined : analysis.route?.assigneeId ?? undefined,
+        teamId: current.assigneeId ? undefined : route?.teamId ?? undefined,
+        assigneeId: current.assigneeId ? undefined : route?.assigneeId ?? undefined,
       };
       await updateConversation(tx, conversationId, changes);
-      if (changes.assigneeId || changes.teamId)
-        await audit(tx, { accountId: job.accountId, actorKind: 'ai', action: 'conversation.routed', targetKind: 'conversation', targetId: conversationId, data: { teamId: changes.teamId, assigneeId: changes.assigneeId } });
+      if (route && (changes.assigneeId || (changes.teamId && changes.teamId !== current.teamId)))
+        await audit(tx, {
+          accountId: job.accountId, actorKind: 'ai', action: 'conversation.routed', targetKind: 'conversation', targetId: conversationId,
+          data: { teamId: changes.teamId, assigneeId: changes.assigneeId ?? null, strategy: route.strategy, ruleId: route.ruleId, reason: route.reason },
+        });
       events.push({ type: 'conversation.updated', conversationId, changes });
       if (analysis.draft) {
         const draftId = await insertDraft(tx, { accountId: job.accountId, conversationId, messageId, aiResultId, ...analysis.draft });
         events.push({ type: 'draft.created', conversationId, draftId });
+        const policy = (await tx.query<{ p: AutoSendPolicy | null }>(`SELECT settings->'ai'->'autoSend' AS p FROM accounts WHERE id = $1`, [job.accountId])).rows[0]?.p;
+        if (policy?.enabled) {
+          const state = (await tx.query<{ autoReply: boolean; latest: boolean; answered: boolean }>(
+            `SELECT m.auto_reply AS "autoReply",
+               NOT EXISTS (SELECT 1 FROM messages n WHERE n.conversation_id = m.conversation_id AND n.direction = 'inbound' AND NOT n.is_private
+                           AND (n.sent_at, n.id) > (m.sent_at, m.id)) AS latest,
+               EXISTS (SELECT 1 FROM messages o WHERE o.conversation_id = m.conversation_id AND o.direction = 'outbound' AND NOT o.is_private
+                       AND o.created_at > m.created_at) AS answered
+             FROM messages m WHERE m.id = $1`, [messageId])).rows[0];
+          const decision = decideAutoSend(policy, {
+            classification: c, draft: analysis.draft,
+            message: { autoReply: state?.autoReply ?? true, isLatestInbound: state?.latest ?? false, answered: state?.answered ?? true },
+          });
+          await audit(tx, {
+            accountId: job.accountId, actorKind: 'ai', action: decision.send ? 'ai.auto_send.fired' : 'ai.auto_send.skipped', targetKind: 'draft', targetId: draftId,
+            data: { conversationId, messageId, confidence: c.confidence ?? null, category: c.category ?? null, reasons: decision.reasons },
+          });
+          if (decision.send) autoSendDraft = { id: draftId, text: analysis.draft.text };
+        }
       }
       await enqueue(tx, job.accountId, 'surface.sync', { conversationId });
     });
     for (const e of events) deps.bus.publish(job.accountId, e);
+    const conversations = deps.conversations?.();
+    if (autoSendDraft && conversations) {
+      try {
+        await conversations.reply({ accountId: job.accountId, kind: 'ai', id: null }, conversationId, { text: autoSendDraft.text, draftId: autoSendDraft.id });
+      } catch (err) {
+        // An agent decided the draft first (409): theirs stands, and a retry of the whole job would only re-analyse.
+        deps.log?.warn({ err, conversationId, draftId: autoSendDraft.id }, 'auto-send did not go out');
+      }
+    }
   };
 }

@@ -114,7 +114,8 @@ dovecot_start() {
   ensure_local_state
   dovecot_write_conf
   log "starting dovecot: IMAP 127.0.0.1:$DOVECOT_IMAP_PORT, LMTP 127.0.0.1:$DOVECOT_LMTP_PORT (log $DOVECOT_LOG)"
-  svc_run /usr/sbin/dovecot -c "$DOVECOT_CONF" >&2 || { tail -n 30 "$DOVECOT_LOG" >&2 2>/dev/null; die "dovecot failed to start (log: $DOVECOT_LOG)"; }
+  # Dovecot keeps its stdio open after forking: never hand it our pipes.
+  svc_run /usr/sbin/dovecot -c "$DOVECOT_CONF" </dev/null >/dev/null 2>&1 || { tail -n 30 "$DOVECOT_LOG" >&2 2>/dev/null; die "dovecot failed to start (log: $DOVECOT_LOG)"; }
   wait_until "dovecot on 127.0.0.1:$DOVECOT_IMAP_PORT" dovecot_ping || {
     tail -n 30 "$DOVECOT_LOG" >&2 2>/dev/null
     die "dovecot did not answer on 127.0.0.1:$DOVECOT_IMAP_PORT within ${HUMMDESK_SERVICES_TIMEOUT}s (log: $DOVECOT_LOG)"
@@ -137,9 +138,9 @@ dovecot_up() {
 }
 
 dovecot_down() {
-  if [ -f "$DOVECOT_CONF" ] && [ -x /usr/sbin/doveadm ] && dovecot_ping; then
+  if [ -f "$DOVECOT_CONF" ] && command -v doveadm >/dev/null 2>&1 && dovecot_ping; then
     log "stopping dovecot ($DOVECOT_CONF)"
-    svc_run /usr/sbin/doveadm -c "$DOVECOT_CONF" stop >&2 2>/dev/null || log "WARNING: doveadm stop failed"
+    svc_run doveadm -c "$DOVECOT_CONF" stop >&2 2>/dev/null || log "WARNING: doveadm stop failed"
   else
     log "dovecot on 127.0.0.1:$DOVECOT_IMAP_PORT is not running"
   fi

@@ -22,7 +22,7 @@ source "$HERE/common.sh"
 #   <name>_down  stop what <name>_up started
 # Later: IMAP (Dovecot) and SMTP go here, e.g. add "dovecot" once
 # scripts/services/dovecot.sh exists (and an SMTP sink after it).
-SERVICES=(postgres redis)
+SERVICES=(postgres redis dovecot)
 if [ -n "${HUMMDESK_SERVICES_ONLY:-}" ]; then
   read -r -a SERVICES <<<"$HUMMDESK_SERVICES_ONLY"
 fi

@@ -48,6 +48,11 @@ export class LocalProvider implements ConversationAi {
   }
 
   async analyze(input: AnalysisInput): Promise<Analysis> {
+    return (await this.ground(input)).analysis;
+  }
+
+  /** The local analysis with the knowledge-base passages it used; external providers are grounded on them. */
+  async ground(input: AnalysisInput): Promise<{ analysis: Analysis; passages: Passage[]; categories: string[]; threshold: number }> {
     const inbound = input.messages.filter((m) => m.direction === 'inbound');
     const latest = inbound[inbound.length - 1]?.text ?? '';
     // The subject carries meaning for the first email of a thread; later messages stand alone.
@@ -64,7 +69,7 @@ export class LocalProvider implements ConversationAi {
     const priority = decidePriority(text, sentiment, category.category === UNKNOWN ? category.best : category.category);
     const passages = text ? await this.passages(input.accountId, text, vector!, language) : [];
     const draft = this.draft(passages, language, category.category, input);
-    return {
+    const analysis: Analysis = {
       provider: 'local',
       model: `local/${this.deps.embedder.modelId}+${this.sentiment().id}`,
       classification: { category: category.category, priority: priority.priority, sentiment: sentiment?.sentiment, language, confidence: round(category.confidence) },
@@ -77,6 +82,13 @@ export class LocalProvider implements ConversationAi {
         passages: passages.map((p) => ({ chunkId: p.chunkId, articleId: p.articleId, score: round(p.score), similarity: p.similarity === null ? null : round(p.similarity) })),
       },
     };
+    return { analysis, passages, categories: categoryModel.categories, threshold: categoryModel.threshold };
+  }
+
+  /** More passages for a model's follow-up question, from the same account only. */
+  async search(accountId: string, query: string, limit = 3): Promise<Passage[]> {
+    const [vector] = await this.deps.embedder.embed([query || ' ']);
+    return (await withAccount(this.deps.db, accountId, (tx) => searchKb(tx, this.deps.embedder, query, { limit, vector }))).filter(relevant);
   }
 
   private async passages(accountId: string, text: string, vector: Float32Array, language: string | undefined): Promise<Passage[]> {

@@ -1,0 +1,338 @@
+/** A message as the visitor sees it (GET /webchat/:widgetId/messages). */
+export interface PublicMessage {
+  id: string;
+  direction: 'inbound' | 'outbound';
+  authorName: string | null;
+  text: string;
+  sentAt: string;
+  deliveryStatus: string | null;
+}
+
+/** A message the visitor typed that the hub has not confirmed yet; kept in localStorage until it has. */
+export interface OutboxEntry {
+  clientMessageId: string;
+  text: string;
+  createdAt: string;
+  state: 'queued' | 'sending' | 'failed';
+  /** Set when the hub's stream showed this message before the send call returned. */
+  messageId?: string;
+}
+
+export type ConnectionState = 'idle' | 'connecting' | 'online' | 'offline';
+
+export interface VisitorProfile {
+  name?: string;
+  email?: string;
+}
+
+export interface VerifiedIdentity {
+  userId: string;
+  hash: string;
+  email?: string;
+  name?: string;
+}
+
+export interface ChatSessionHooks {
+  changed(): void;
+  /** A message arrived live (not from history). */
+  received(m: PublicMessage): void;
+  sent(d: { messageId: string; conversationId: string; clientMessageId: string }): void;
+  connection(state: ConnectionState): void;
+}
+
+interface StoredSession {
+  visitorId: string;
+  visitorToken: string;
+}
+
+const MAX_BACKOFF_MS = 15_000;
+
+const randomId = (): string => {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  // randomUUID needs a secure context; plain-http sites still get an unguessable id.
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+};
+
+const isNetworkError = (err: unknown) => err instanceof TypeError;
+
+/**
+ * One visitor's conversation with a widget: the session (kept across page loads), history, the live
+ * stream, and an outbox that survives network loss and reloads. Every message is sent with its
+ * clientMessageId, so a resend after a lost answer never makes a second message.
+ */
+export class ChatSession {
+  readonly messages = new Map<string, PublicMessage>();
+  outbox: OutboxEntry[] = [];
+  state: ConnectionState = 'idle';
+  greeting = '';
+  visitorId = '';
+  private token = '';
+  private source?: EventSource;
+  private flushing = false;
+  private retryTimer?: ReturnType<typeof setTimeout>;
+  private backoffMs = 1000;
+  private closed = false;
+  private starting?: Promise<void>;
+
+  constructor(
+    private readonly base: string,
+    private readonly widgetId: string,
+    private readonly hooks: ChatSessionHooks,
+  ) {
+    this.outbox = this.read<OutboxEntry[]>('outbox')?.map((e) => ({ ...e, state: e.state === 'failed' ? 'failed' : 'queued' })) ?? [];
+    globalThis.addEventListener?.('online', this.onOnline);
+  }
+
+  /** A session stored from an earlier page load. */
+  get hasStoredSession(): boolean {
+    return Boolean(this.read<StoredSession>('session'));
+  }
+
+  get started(): boolean {
+    return Boolean(this.token);
+  }
+
+  /** Starts or resumes the session; safe to call again (one start runs at a time). */
+  start(opts: { profile?: VisitorProfile; identity?: VerifiedIdentity } = {}): Promise<void> {
+    return (this.starting ??= this.doStart(opts).finally(() => (this.starting = undefined)));
+  }
+
+  send(text: string): void {
+    this.outbox.push({ clientMessageId: randomId(), text, createdAt: new Date().toISOString(), state: 'queued' });
+    this.saveOutbox();
+    this.hooks.changed();
+    void this.flush();
+  }
+
+  retry(clientMessageId: string): void {
+    const entry = this.outbox.find((e) => e.clientMessageId === clientMessageId);
+    if (entry) entry.state = 'queued';
+    this.hooks.changed();
+    void this.flush();
+  }
+
+  /** Forgets the visitor (a new visitor starts on the next `start`). */
+  forget(): void {
+    this.stopStream();
+    this.remove('session');
+    this.remove('outbox');
+    this.messages.clear();
+    this.outbox = [];
+    this.token = '';
+    this.visitorId = '';
+    this.hooks.changed();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.stopStream();
+    clearTimeout(this.retryTimer);
+    globalThis.removeEventListener?.('online', this.onOnline);
+  }
+
+  private async doStart(opts: { profile?: VisitorProfile; identity?: VerifiedIdentity }): Promise<void> {
+    this.setState('connecting');
+    const stored = this.read<StoredSession>('session');
+    const body: Record<string, unknown> = opts.identity
+      ? { identity: opts.identity }
+      : { ...(stored ?? {}), ...(opts.profile?.name ? { name: opts.profile.name } : {}), ...(opts.profile?.email ? { email: opts.profile.email } : {}) };
+    let res: Response;
+    try {
+      res = await fetch(`${this.base}/webchat/${encodeURIComponent(this.widgetId)}/sessions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    } catch (err) {
+      if (!isNetworkError(err)) throw err;
+      this.setState('offline');
+      this.scheduleRetry(() => void this.start(opts));
+      return;
+    }
+    if (res.status === 401 && stored && !opts.identity) {
+      // The stored visitor is not valid on this hub any more: start afresh, keeping what was typed.
+      this.remove('session');
+      return this.doStart(opts);
+    }
+    if (!res.ok) {
+      this.setState('offline');
+      if (res.status === 429 || res.status >= 500) this.scheduleRetry(() => void this.start(opts));
+      return;
+    }
+    const session = (await res.json()) as StoredSession & { greeting?: string };
+    // A signed-in user on a shared computer must not see the previous visitor's chat.
+    if (this.visitorId && this.visitorId !== session.visitorId) this.messages.clear();
+    this.visitorId = session.visitorId;
+    this.token = session.visitorToken;
+    this.greeting = session.greeting ?? '';
+    this.write('session', { visitorId: session.visitorId, visitorToken: session.visitorToken });
+    this.openStream();
+  }
+
+  private openStream(): void {
+    this.stopStream();
+    const q = new URLSearchParams({ visitorId: this.visitorId, visitorToken: this.token });
+    const source = new EventSource(`${this.base}/webchat/${encodeURIComponent(this.widgetId)}/events?${q}`);
+    this.source = source;
+    source.addEventListener('open', () => {
+      this.backoffMs = 1000;
+      this.setState('online');
+      // Fill whatever was missed while away, then send what was typed meanwhile.
+      void this.loadHistory().then(() => this.flush());
+    });
+    source.addEventListener('message', (e) => {
+      const m = JSON.parse((e as MessageEvent<string>).data) as PublicMessage;
+      this.merge(m, true);
+    });
+    source.addEventListener('status', (e) => {
+      const s = JSON.parse((e as MessageEvent<string>).data) as { messageId: string; deliveryStatus: string | null };
+      const m = this.messages.get(s.messageId);
+      if (m) {
+        m.deliveryStatus = s.deliveryStatus;
+        this.hooks.changed();
+      }
+    });
+    source.addEventListener('error', () => {
+      this.setState('offline');
+      // The browser retries by itself unless the hub answered with an error; then we do.
+      if (source.readyState === EventSource.CLOSED && this.source === source) this.scheduleRetry(() => this.openStream());
+    });
+  }
+
+  private stopStream(): void {
+    this.source?.close();
+    this.source = undefined;
+  }
+
+  private async loadHistory(): Promise<void> {
+    try {
+      const res = await fetch(`${this.base}/webchat/${encodeURIComponent(this.widgetId)}/messages`, { headers: this.authHeaders() });
+      if (!res.ok) return;
+      const { items } = (await res.json()) as { items: PublicMessage[] };
+      for (const m of items) this.merge(m, false);
+      this.hooks.changed();
+    } catch (err) {
+      if (!isNetworkError(err)) throw err;
+    }
+  }
+
+  private merge(m: PublicMessage, live: boolean): void {
+    const known = this.messages.has(m.id);
+    this.messages.set(m.id, m);
+    if (!known && m.direction === 'inbound') {
+      // The stream can show our own message before the send call returns: pair it with that send.
+      const pending = this.outbox.find((e) => e.state === 'sending' && !e.messageId && e.text === m.text);
+      if (pending) pending.messageId = m.id;
+    }
+    if (!known && live) this.hooks.received(m);
+    this.hooks.changed();
+  }
+
+  /** Sends queued messages in order, one at a time; stops at the first network failure. */
+  private async flush(): Promise<void> {
+    if (this.flushing || !this.token || this.closed) return;
+    this.flushing = true;
+    try {
+      for (let entry = this.nextQueued(); entry; entry = this.nextQueued()) {
+        entry.state = 'sending';
+        this.hooks.changed();
+        let res: Response;
+        try {
+          res = await fetch(`${this.base}/webchat/${encodeURIComponent(this.widgetId)}/messages`, {
+            method: 'POST',
+            headers: { ...this.authHeaders(), 'content-type': 'application/json' },
+            body: JSON.stringify({ clientMessageId: entry.clientMessageId, text: entry.text }),
+          });
+        } catch (err) {
+          entry.state = 'queued';
+          entry.messageId = undefined;
+          this.setState('offline');
+          if (!isNetworkError(err)) throw err;
+          return; // the stream's reconnect (or the browser's `online`) flushes again
+        }
+        if (res.status === 202) {
+          const r = (await res.json()) as { messageId: string; conversationId: string };
+          this.outbox = this.outbox.filter((e) => e !== entry);
+          if (!this.messages.has(r.messageId)) {
+            this.messages.set(r.messageId, { id: r.messageId, direction: 'inbound', authorName: null, text: entry.text, sentAt: new Date().toISOString(), deliveryStatus: null });
+          }
+          this.hooks.sent({ messageId: r.messageId, conversationId: r.conversationId, clientMessageId: entry.clientMessageId });
+        } else if (res.status === 429 || res.status >= 500) {
+          entry.state = 'queued';
+          this.scheduleRetry(() => void this.flush());
+          return;
+        } else {
+          entry.state = 'failed';
+        }
+        this.saveOutbox();
+        this.hooks.changed();
+      }
+    } finally {
+      this.flushing = false;
+      this.saveOutbox();
+      this.hooks.changed();
+    }
+  }
+
+  private nextQueued(): OutboxEntry | undefined {
+    return this.outbox.find((e) => e.state === 'queued');
+  }
+
+  private readonly onOnline = () => {
+    if (!this.token) return;
+    if (!this.source || this.source.readyState === EventSource.CLOSED) this.openStream();
+    void this.flush();
+  };
+
+  private scheduleRetry(fn: () => void): void {
+    if (this.closed) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(fn, this.backoffMs);
+    this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+  }
+
+  private setState(state: ConnectionState): void {
+    if (state === this.state) return;
+    this.state = state;
+    this.hooks.connection(state);
+    this.hooks.changed();
+  }
+
+  private authHeaders(): Record<string, string> {
+    return { authorization: `Visitor ${this.token}`, 'x-visitor-id': this.visitorId };
+  }
+
+  private key(name: string): string {
+    return `hummdesk:${this.base}:${this.widgetId}:${name}`;
+  }
+
+  private read<T>(name: string): T | undefined {
+    try {
+      const raw = localStorage.getItem(this.key(name));
+      return raw ? (JSON.parse(raw) as T) : undefined;
+    } catch {
+      return undefined; // storage blocked (private mode, sandboxed frame): the chat still works for this page
+    }
+  }
+
+  private write(name: string, value: unknown): void {
+    try {
+      localStorage.setItem(this.key(name), JSON.stringify(value));
+    } catch {
+      /* storage blocked: nothing to keep */
+    }
+  }
+
+  private remove(name: string): void {
+    try {
+      localStorage.removeItem(this.key(name));
+    } catch {
+      /* storage blocked */
+    }
+  }
+
+  private saveOutbox(): void {
+    if (this.outbox.length) this.write('outbox', this.outbox.map(({ messageId: _m, ...e }) => e));
+    else this.remove('outbox');
+  }
+}

@@ -1,0 +1,187 @@
+import { html, nothing, type PropertyValues } from 'lit';
+import { property, query, state } from 'lit/decorators.js';
+import { unsafeHTML } from 'lit/directives/unsafe-html.js';
+import { AgentElement } from '../shared/agent-element.js';
+import type { HubStreamEvent } from '../shared/agent-stream.js';
+import { emit } from '../shared/emit.js';
+import { linkify } from '../shared/linkify.js';
+import { sanitizeHtml } from '../shared/sanitize.js';
+import { CHANNEL_LABELS, formatTime, type ConversationDetail, type MessageView } from '../shared/types.js';
+import { conversationStyles } from './conversation.styles.js';
+
+export interface ReplySentDetail {
+  conversationId: string;
+  messageId: string;
+  isPrivate: boolean;
+}
+
+declare global {
+  interface GlobalEventHandlersEventMap {
+    /** `<hummdesk-conversation>` sent a reply (or stored a note, `isPrivate`). */
+    'hummdesk-reply-sent': CustomEvent<ReplySentDetail>;
+  }
+}
+
+/**
+ * The thread of one conversation: channel badges, internal notes styled apart, the AI
+ * classification with its confidence, and the reply box (Ctrl+Enter sends).
+ *
+ * @fires hummdesk-reply-sent - `detail.conversationId`, `messageId`, `isPrivate`
+ * @fires hummdesk-auth-expired - the embed token was refused; set a fresh `token`
+ *
+ * @csspart header - contact, channel and classification
+ * @csspart thread - the message list
+ * @csspart message - one message (also `message-note` for internal notes)
+ * @csspart composer - the reply form
+ */
+export class HummdeskConversation extends AgentElement {
+  static override styles = conversationStyles;
+
+  /** The conversation to show. */
+  @property({ attribute: 'conversation-id' }) conversationId = '';
+
+  @state() private detail?: ConversationDetail;
+  @state() private messages: MessageView[] = [];
+  @state() private error = '';
+  @state() private sending = false;
+  @query('textarea') private textarea?: HTMLTextAreaElement;
+  @query('.thread') private thread?: HTMLElement;
+  private reloadTimer?: ReturnType<typeof setTimeout>;
+  private loadSeq = 0;
+
+  /** Puts text into the reply box (for example a knowledge-base passage) and focuses it. */
+  insertReplyText(text: string): void {
+    if (!this.textarea) return;
+    this.textarea.value = this.textarea.value ? `${this.textarea.value}\n${text}` : text;
+    this.textarea.focus();
+  }
+
+  /** Focuses the reply box. */
+  focusReply(): void {
+    this.textarea?.focus();
+  }
+
+  /** Reloads conversation and messages now. */
+  async reload(): Promise<void> {
+    const id = this.conversationId;
+    if (!this.token || !id) return;
+    const seq = ++this.loadSeq;
+    try {
+      const [detail, page] = await Promise.all([
+        this.api<ConversationDetail>(`/conversations/${encodeURIComponent(id)}`),
+        this.api<{ items: MessageView[] }>(`/conversations/${encodeURIComponent(id)}/messages?limit=200`),
+      ]);
+      if (seq !== this.loadSeq) return;
+      this.detail = detail;
+      this.messages = page.items;
+      this.error = '';
+    } catch (err) {
+      if (seq === this.loadSeq) this.error = (err as Error).message;
+    }
+  }
+
+  protected override willUpdate(changed: PropertyValues): void {
+    if (changed.has('conversationId')) {
+      this.detail = undefined;
+      this.messages = [];
+    }
+    if (changed.has('conversationId') || changed.has('token')) void this.reload();
+  }
+
+  protected override updated(changed: PropertyValues): void {
+    super.updated(changed);
+    if (changed.has('messages') && this.thread) this.thread.scrollTop = this.thread.scrollHeight;
+  }
+
+  protected hubEvent(e: HubStreamEvent): void {
+    if (e.type !== 'resync' && e.conversationId !== this.conversationId) return;
+    clearTimeout(this.reloadTimer);
+    this.reloadTimer = setTimeout(() => void this.reload(), 50);
+  }
+
+  private async send(isPrivate: boolean): Promise<void> {
+    const text = this.textarea?.value ?? '';
+    if (!text.trim() || this.sending) return;
+    this.sending = true;
+    try {
+      const path = `/conversations/${encodeURIComponent(this.conversationId)}/${isPrivate ? 'notes' : 'reply'}`;
+      const message = await this.api<MessageView>(path, { method: 'POST', body: { text } });
+      this.textarea!.value = '';
+      this.error = '';
+      emit(this, 'hummdesk-reply-sent', { conversationId: this.conversationId, messageId: message.id, isPrivate });
+      await this.reload();
+    } catch (err) {
+      this.error = (err as Error).message;
+    } finally {
+      this.sending = false;
+      this.textarea?.focus();
+    }
+  }
+
+  private onKeydown(e: KeyboardEvent): void {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      void this.send(false);
+    }
+  }
+
+  private renderMessage(m: MessageView, channel: string) {
+    const kind = m.isPrivate ? 'note' : m.direction;
+    const who = m.authorName || (m.direction === 'inbound' ? 'Customer' : 'Agent');
+    return html`<li class="message ${kind}" part=${m.isPrivate ? 'message message-note' : 'message'} data-id=${m.id}>
+      <div class="meta">
+        <span class="author">${who}</span>
+        ${m.isPrivate ? html`<span class="badge">Internal note</span>` : html`<span class="badge channel">${channel}</span>`}
+        <time datetime=${m.sentAt}>${formatTime(m.sentAt)}</time>
+        ${m.direction === 'outbound' && !m.isPrivate && m.deliveryStatus
+          ? html`<span class=${m.deliveryStatus === 'failed' || m.deliveryStatus === 'unknown' ? 'failed' : ''}>${m.deliveryStatus}${m.deliveryError ? `: ${m.deliveryError}` : ''}</span>`
+          : nothing}
+      </div>
+      ${m.html
+        ? html`<div class="html">${unsafeHTML(sanitizeHtml(m.html))}</div>`
+        : html`<div class="text">${linkify(m.text)}</div>`}
+      ${m.attachments.length
+        ? html`<ul class="attachments">${m.attachments.map((a) => html`<li>${a.name ?? a.kind}${a.size ? ` (${Math.ceil(a.size / 1024)} KB)` : ''}</li>`)}</ul>`
+        : nothing}
+    </li>`;
+  }
+
+  protected override render() {
+    if (!this.conversationId) return html`<p class="empty">Choose a conversation.</p>`;
+    const d = this.detail;
+    const c = d?.conversation;
+    const ai = d?.ai;
+    const channel = c ? (CHANNEL_LABELS[c.channelKind] ?? c.channelKind) : '';
+    const confidence = ai?.confidence ?? c?.confidence;
+    return html`
+      <header part="header">
+        <h2>${c?.contactName || 'Visitor'}${c?.subject ? html` <span class="muted">— ${c.subject}</span>` : nothing}</h2>
+        ${c ? html`<div class="facts">
+          <span class="badge channel">${channel}</span>
+          <span class="badge">${c.status}</span>
+          <span class="badge">priority: ${c.priority}</span>
+        </div>` : nothing}
+        ${ai || c?.category ? html`<div class="ai" aria-label="AI classification">
+          <span>AI: <strong class="category">${ai?.category ?? c?.category ?? '—'}</strong></span>
+          ${ai?.sentiment ? html`<span>sentiment ${ai.sentiment}</span>` : nothing}
+          ${ai?.language ?? c?.language ? html`<span>language ${ai?.language ?? c?.language}</span>` : nothing}
+          ${typeof confidence === 'number' ? html`<span>confidence
+            <meter min="0" max="1" low="0.5" high="0.8" optimum="1" .value=${confidence} aria-label="confidence"></meter>
+            <span class="confidence">${Math.round(confidence * 100)} %</span></span>` : nothing}
+        </div>` : nothing}
+      </header>
+      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      <ol class="thread" part="thread" aria-label="Messages" aria-live="polite" tabindex="0">
+        ${this.messages.map((m) => this.renderMessage(m, channel))}
+      </ol>
+      <form part="composer" @submit=${(e: Event) => { e.preventDefault(); void this.send(false); }}>
+        <label class="sr-only" for="reply">Reply to the customer</label>
+        <textarea id="reply" placeholder="Reply to the customer… (Ctrl+Enter sends)" @keydown=${this.onKeydown}></textarea>
+        <div class="actions">
+          <span class="hint">Notes are seen by agents only.</span>
+          <button type="button" class="secondary note" ?disabled=${this.sending} @click=${() => void this.send(true)}>Add note</button>
+          <button type="submit" class="reply" ?disabled=${this.sending}>Send reply</button>
+        </div>
+      </form>`;
+  }
+}

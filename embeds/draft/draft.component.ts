@@ -1,0 +1,144 @@
+import { html, nothing, type PropertyValues } from 'lit';
+import { property, query, state } from 'lit/decorators.js';
+import { AgentElement } from '../shared/agent-element.js';
+import type { HubStreamEvent } from '../shared/agent-stream.js';
+import { emit } from '../shared/emit.js';
+import { safeHttpUrl } from '../shared/safe-url.js';
+import type { ConversationDetail, DraftView, MessageView } from '../shared/types.js';
+import { draftStyles } from './draft.styles.js';
+
+export type DraftDecision = 'accepted' | 'edited' | 'rejected';
+
+export interface DraftDecidedDetail {
+  conversationId: string;
+  draftId: string;
+  decision: DraftDecision;
+  /** The reply that was sent (accepted or edited). */
+  messageId?: string;
+}
+
+declare global {
+  interface GlobalEventHandlersEventMap {
+    /** An agent accepted, edited or rejected the AI draft in `<hummdesk-draft>`. */
+    'hummdesk-draft-decided': CustomEvent<DraftDecidedDetail>;
+  }
+}
+
+/**
+ * The AI draft for a conversation with the knowledge-base passages it cites: accept (send as is),
+ * edit (send changed) or reject. The decision feeds the AI's learning loop.
+ *
+ * @fires hummdesk-draft-decided - `detail.decision`: accepted, edited or rejected
+ * @fires hummdesk-auth-expired - the embed token was refused; set a fresh `token`
+ *
+ * @csspart draft - the proposed text
+ * @csspart actions - the accept / edit / reject buttons
+ */
+export class HummdeskDraft extends AgentElement {
+  static override styles = draftStyles;
+
+  /** The conversation whose open draft is shown. */
+  @property({ attribute: 'conversation-id' }) conversationId = '';
+
+  @state() private draft?: DraftView;
+  @state() private editing = false;
+  @state() private busy = false;
+  @state() private error = '';
+  @state() private loaded = false;
+  @query('textarea') private textarea?: HTMLTextAreaElement;
+  private loadSeq = 0;
+
+  /** Reloads the conversation's drafts now. */
+  async reload(): Promise<void> {
+    const id = this.conversationId;
+    if (!this.token || !id) return;
+    const seq = ++this.loadSeq;
+    try {
+      const d = await this.api<ConversationDetail>(`/conversations/${encodeURIComponent(id)}`);
+      if (seq !== this.loadSeq) return;
+      const open = d.drafts.find((x) => x.status === 'proposed');
+      if (open?.id !== this.draft?.id) this.editing = false;
+      this.draft = open;
+      this.loaded = true;
+      this.error = '';
+    } catch (err) {
+      if (seq === this.loadSeq) this.error = (err as Error).message;
+    }
+  }
+
+  protected override willUpdate(changed: PropertyValues): void {
+    if (changed.has('conversationId')) {
+      this.draft = undefined;
+      this.editing = false;
+      this.loaded = false;
+    }
+    if (changed.has('conversationId') || changed.has('token')) void this.reload();
+  }
+
+  protected hubEvent(e: HubStreamEvent): void {
+    if (e.type === 'resync' || (e.conversationId === this.conversationId && (e.type === 'draft.created' || e.type === 'message.created'))) void this.reload();
+  }
+
+  private async decide(decision: DraftDecision): Promise<void> {
+    const draft = this.draft;
+    if (!draft || this.busy) return;
+    const conv = encodeURIComponent(this.conversationId);
+    this.busy = true;
+    try {
+      let messageId: string | undefined;
+      if (decision === 'rejected') {
+        await this.api(`/conversations/${conv}/drafts/${encodeURIComponent(draft.id)}/reject`, { method: 'POST' });
+      } else {
+        const text = decision === 'edited' ? (this.textarea?.value ?? '') : draft.text;
+        if (!text.trim()) return;
+        // The hub marks the draft accepted or edited by comparing the sent text with the draft.
+        messageId = (await this.api<MessageView>(`/conversations/${conv}/reply`, { method: 'POST', body: { text, draftId: draft.id } })).id;
+      }
+      this.draft = undefined;
+      this.editing = false;
+      this.error = '';
+      emit(this, 'hummdesk-draft-decided', { conversationId: this.conversationId, draftId: draft.id, decision, ...(messageId ? { messageId } : {}) });
+    } catch (err) {
+      this.error = (err as Error).message;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async startEditing(): Promise<void> {
+    this.editing = true;
+    await this.updateComplete;
+    this.textarea?.focus();
+  }
+
+  protected override render() {
+    const d = this.draft;
+    if (!this.conversationId) return nothing;
+    if (!d) return html`<h3>AI draft</h3><p class="empty">${this.loaded ? 'No draft for this conversation.' : 'Loading…'}</p>
+      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}`;
+    return html`
+      <section aria-labelledby="draft-title">
+        <h3 id="draft-title">AI draft <span class="badge">${d.extractive ? 'from the knowledge base' : 'generated'}</span></h3>
+        ${d.extractive ? html`<p class="honest">Assembled from knowledge-base passages and templates, not written by a language model. Check it before sending.</p>` : nothing}
+        ${this.editing
+          ? html`<label class="sr-only" for="edit">Edit the draft</label><textarea id="edit" .value=${d.text}></textarea>`
+          : html`<p class="text" part="draft">${d.text}</p>`}
+        ${d.citations.length ? html`<ol class="citations" aria-label="Sources">
+          ${d.citations.map((c) => {
+            const href = safeHttpUrl(c.url);
+            return html`<li>${href ? html`<a href=${href} target="_blank" rel="noopener noreferrer">${c.title ?? href}</a>` : c.title ?? 'Article'}
+              ${c.excerpt ? html`<span class="excerpt">${c.excerpt}</span>` : nothing}</li>`;
+          })}
+        </ol>` : nothing}
+        <div class="actions" part="actions">
+          ${this.editing
+            ? html`<button type="button" class="send-edited" ?disabled=${this.busy} @click=${() => void this.decide('edited')}>Send edited</button>
+                <button type="button" class="secondary" ?disabled=${this.busy} @click=${() => (this.editing = false)}>Cancel</button>`
+            : html`<button type="button" class="accept" ?disabled=${this.busy} @click=${() => void this.decide('accepted')}>Accept and send</button>
+                <button type="button" class="secondary edit" ?disabled=${this.busy} @click=${() => void this.startEditing()}>Edit</button>
+                <button type="button" class="secondary reject" ?disabled=${this.busy} @click=${() => void this.decide('rejected')}>Reject</button>`}
+        </div>
+        ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      </section>`;
+  }
+}

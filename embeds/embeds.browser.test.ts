@@ -1,0 +1,304 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../hub/app.js';
+import { seedDemo, type DemoCredentials } from '../hub/services/demo.js';
+import { hashPassword } from '../hub/services/auth.js';
+import { startTestHub, type TestHub } from '../hub/testing/harness.js';
+import { withAccount } from '../storage/session.js';
+import { insertUser } from '../storage/repositories/users.js';
+import { artifactPath, axeViolations, focusMatches, launchChromium, tabTo, waitForCount } from './testing.js';
+
+/**
+ * The components in real Chromium against a running hub: the whole customer ↔ agent loop by
+ * keyboard, reconnect across a hub restart, XSS payloads, axe, RTL, and screenshots of each component.
+ */
+describe('web components in a browser', () => {
+  let t: TestHub;
+  let app: FastifyInstance;
+  let browser: Browser;
+  let base: string;
+  let shop: string;
+  let shopServer: Server;
+  const shopPages = new Map<string, string>();
+  let port: number;
+  let demo: DemoCredentials;
+  let accountId: string;
+  const contexts: BrowserContext[] = [];
+
+  const newPage = async (opts: { bypassCSP?: boolean } = {}): Promise<Page> => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, ...opts });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('pageerror', (err) => console.error('page error:', err.message));
+    page.on('console', (m) => m.type() === 'error' && console.error('console:', m.text()));
+    return page;
+  };
+
+  const login = async (page: Page) => {
+    await page.goto(`${base}/`);
+    await page.locator('#login-password').fill(demo.password);
+    await page.locator('#login-form button[type=submit]').click();
+    await page.locator('hummdesk-inbox ul[role=listbox]').waitFor();
+  };
+
+  const countMessages = async (text: string) =>
+    Number((await t.hub.db.query<{ n: string }>(`SELECT count(*) AS n FROM messages WHERE text = $1`, [text])).rows[0]!.n);
+
+  beforeAll(async () => {
+    t = await startTestHub({ ai: true });
+    app = t.app;
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    port = (app.server.address() as AddressInfo).port;
+    base = `http://127.0.0.1:${port}`;
+    // "A customer's site": another origin (its own server) that embeds the widget from the hub.
+    shopServer = createServer((req, res) => {
+      const page = shopPages.get(req.url ?? '');
+      res.writeHead(page ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' }).end(page ?? 'not found');
+    });
+    await new Promise<void>((resolve) => shopServer.listen(0, '127.0.0.1', resolve));
+    shop = `http://localhost:${(shopServer.address() as AddressInfo).port}`;
+    demo = (await seedDemo(t.hub.db, t.hub.box, t.config.dataDir, base)).credentials!;
+    accountId = (await t.hub.db.query<{ id: string }>(`SELECT id FROM accounts WHERE slug = 'demo'`)).rows[0]!.id;
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => {});
+    await browser?.close();
+    shopServer?.close();
+    if (app !== t?.app) await app?.close();
+    await t?.close();
+  });
+
+  it('runs the whole loop by keyboard alone: widget → live inbox → draft accepted / reply → answer in the widget', async () => {
+    const agent = await newPage();
+    const customer = await newPage();
+    await agent.goto(`${base}/`);
+    await customer.goto(`${base}/`);
+
+    // Agent logs in with the keyboard.
+    await tabTo(agent, '#login-password');
+    await agent.keyboard.type(demo.password);
+    await agent.keyboard.press('Enter');
+    await agent.locator('hummdesk-inbox ul[role=listbox]').waitFor();
+
+    // Customer opens the widget with the keyboard: focus moves into the composer.
+    await tabTo(customer, 'button.launcher');
+    await customer.keyboard.press('Enter');
+    await customer.locator('hummdesk-chat .panel').waitFor();
+    await customer.locator('hummdesk-chat .connection', { hasText: 'Connected' }).waitFor();
+    expect(await focusMatches(customer, 'textarea')).toBe(true);
+    const question = `Where is my order ${randomBytes(3).toString('hex')}? I want a refund.`;
+    await customer.keyboard.type(question);
+    await customer.keyboard.press('Enter');
+    await customer.locator('hummdesk-chat li.inbound', { hasText: question }).locator('.delivery', { hasText: 'Sent' }).waitFor();
+
+    // The conversation appears in the agent's inbox live; the agent opens it with arrows and Enter.
+    const option = agent.locator('hummdesk-inbox li[role=option]').first();
+    await option.waitFor();
+    await tabTo(agent, 'li[role=option]');
+    await agent.keyboard.press('Enter');
+    await agent.locator('hummdesk-conversation li.message.inbound', { hasText: question }).waitFor();
+    expect(await option.getAttribute('aria-selected')).toBe('true');
+
+    // The AI classifies the conversation and proposes a draft; the agent accepts it by keyboard.
+    await agent.locator('hummdesk-conversation .ai .category').waitFor();
+    const accept = agent.locator('hummdesk-draft button.accept');
+    await accept.waitFor({ timeout: 60_000 });
+    const draftText = (await agent.locator('hummdesk-draft .text').innerText()).trim();
+    await agent.screenshot({ path: artifactPath('demo-agent-workspace.png'), fullPage: true });
+    await tabTo(agent, 'button.accept');
+    await agent.keyboard.press('Enter');
+    const firstLine = draftText.split('\n')[0]!.slice(0, 40);
+    await customer.locator('hummdesk-chat li.outbound', { hasText: firstLine }).waitFor();
+    expect(await customer.locator('hummdesk-chat li.outbound .author').first().innerText()).toBe('Demo Agent');
+
+    // A typed reply (Ctrl+Enter) arrives too.
+    const answer = `Your parcel left today ${randomBytes(3).toString('hex')}.`;
+    await tabTo(agent, 'textarea#reply');
+    await agent.keyboard.type(answer);
+    await agent.keyboard.press('Control+Enter');
+    await customer.locator('hummdesk-chat li.outbound', { hasText: answer }).waitFor();
+    await agent.locator('hummdesk-conversation li.message.outbound', { hasText: answer }).waitFor();
+
+    // Escape closes the panel and gives focus back to the launcher; a reply while closed shows as unread.
+    await customer.keyboard.press('Escape');
+    await customer.locator('hummdesk-chat .panel').waitFor({ state: 'hidden' });
+    expect(await focusMatches(customer, 'button.launcher')).toBe(true);
+    const later = `Anything else? ${randomBytes(3).toString('hex')}`;
+    await tabTo(agent, 'textarea#reply');
+    await agent.keyboard.type(later);
+    await agent.keyboard.press('Control+Enter');
+    await customer.locator('hummdesk-chat .badge', { hasText: '1' }).waitFor();
+    await customer.screenshot({ path: artifactPath('chat-unread-badge.png') });
+    await customer.keyboard.press('Enter');
+    await customer.locator('hummdesk-chat li.outbound', { hasText: later }).waitFor();
+    await waitForCount(customer.locator('hummdesk-chat .badge'), 0);
+
+    // Screenshots of each component.
+    await customer.locator('hummdesk-chat .panel').screenshot({ path: artifactPath('hummdesk-chat.png') });
+    await agent.locator('hummdesk-inbox').screenshot({ path: artifactPath('hummdesk-inbox.png') });
+    await agent.locator('hummdesk-conversation').screenshot({ path: artifactPath('hummdesk-conversation.png') });
+
+    // The conversation survives a reload: the same visitor, the same history.
+    await customer.reload();
+    await customer.locator('hummdesk-chat button.launcher').click();
+    await customer.locator('hummdesk-chat li.inbound', { hasText: question }).waitFor();
+    await waitForCount(customer.locator('hummdesk-chat li.message'), 4);
+  });
+
+  it('shows the draft panel and knowledge-base search with their decisions and hits', async () => {
+    await t.app.inject({
+      method: 'POST', url: '/api/v1/kb/articles', headers: { 'x-api-key': demo.apiKey },
+      payload: { title: 'Refunds', body: '# Refunds\n\nRefunds are paid within 14 days to the original payment method.', language: 'en' },
+    });
+    const customer = await newPage();
+    await customer.goto(`${base}/`);
+    await customer.locator('hummdesk-chat button.launcher').click();
+    await customer.locator('hummdesk-chat .connection', { hasText: 'Connected' }).waitFor();
+    await customer.locator('hummdesk-chat textarea').fill('How long do refunds take?');
+    await customer.locator('hummdesk-chat textarea').press('Enter');
+
+    const agent = await newPage();
+    await login(agent);
+    await agent.locator('hummdesk-inbox li[role=option]').first().click();
+    await agent.locator('hummdesk-draft button.reject').waitFor({ timeout: 60_000 });
+    await agent.locator('hummdesk-draft').screenshot({ path: artifactPath('hummdesk-draft.png') });
+    await agent.locator('hummdesk-draft button.edit').click();
+    expect(await focusMatches(agent, 'textarea#edit')).toBe(true);
+    await agent.locator('hummdesk-draft textarea#edit').fill('Refunds take up to 14 days. (edited)');
+    await agent.locator('hummdesk-draft button.send-edited').click();
+    await customer.locator('hummdesk-chat li.outbound', { hasText: '(edited)' }).waitFor();
+
+    await agent.locator('hummdesk-kb-search input').fill('refund');
+    await agent.locator('hummdesk-kb-search input').press('Enter');
+    await agent.locator('hummdesk-kb-search li', { hasText: 'Refunds' }).first().waitFor();
+    await agent.locator('hummdesk-kb-search').screenshot({ path: artifactPath('hummdesk-kb-search.png') });
+    await agent.locator('hummdesk-kb-search li button').first().click();
+    expect(await agent.locator('hummdesk-conversation textarea#reply').inputValue()).toContain('14 days');
+  });
+
+  it('delivers messages typed while the hub is down exactly once after it restarts', async () => {
+    const customer = await newPage();
+    await customer.goto(`${base}/`);
+    await customer.locator('hummdesk-chat button.launcher').click();
+    await customer.locator('hummdesk-chat .connection', { hasText: 'Connected' }).waitFor();
+    const input = customer.locator('hummdesk-chat textarea');
+    const before = `before restart ${randomBytes(3).toString('hex')}`;
+    await input.fill(before);
+    await input.press('Enter');
+    await customer.locator('hummdesk-chat li.inbound', { hasText: before }).locator('.delivery', { hasText: 'Sent' }).waitFor();
+
+    await app.close();
+    await customer.locator('hummdesk-chat .offline-banner').waitFor();
+    const offline = [`typed offline one ${randomBytes(3).toString('hex')}`, `typed offline two ${randomBytes(3).toString('hex')}`];
+    for (const text of offline) {
+      await input.fill(text);
+      await input.press('Enter');
+      await customer.locator('hummdesk-chat li.pending', { hasText: text }).waitFor();
+    }
+    await customer.screenshot({ path: artifactPath('chat-offline.png') });
+    expect(await countMessages(offline[0]!)).toBe(0);
+
+    app = await buildApp(t.hub);
+    await app.listen({ port, host: '127.0.0.1' });
+    for (const text of offline) await customer.locator('hummdesk-chat li.inbound:not(.pending)', { hasText: text }).waitFor();
+    await waitForCount(customer.locator('hummdesk-chat li.pending'), 0);
+    await customer.locator('hummdesk-chat .offline-banner').waitFor({ state: 'detached' });
+    for (const text of [before, ...offline]) {
+      expect(await countMessages(text)).toBe(1);
+      await waitForCount(customer.locator('hummdesk-chat li.message', { hasText: text }), 1);
+    }
+    // The reconnected stream still brings the agent's answers.
+    const conversationId = (await t.hub.db.query<{ conversation_id: string }>(`SELECT conversation_id FROM messages WHERE text = $1`, [before])).rows[0]!.conversation_id;
+    const owner = (await t.hub.db.query<{ id: string }>(`SELECT id FROM users WHERE email = $1`, [demo.email])).rows[0]!.id;
+    await t.hub.conversations.reply({ accountId, kind: 'user', id: owner }, conversationId, { text: 'Back online, got both.' });
+    await customer.locator('hummdesk-chat li.outbound', { hasText: 'Back online, got both.' }).waitFor();
+  });
+
+  it('never runs script from message text, names or email HTML', async () => {
+    const payloads = [
+      '<script>window.__xss = 1</script>',
+      '<img src=x onerror="window.__xss = 2">',
+      'javascript:window.__xss = 3',
+      '<a href="javascript:window.__xss = 4">click me</a>',
+      '<svg onload="window.__xss = 5"><script>window.__xss = 6</script></svg>',
+      '"><iframe srcdoc="<script>parent.__xss = 7</script>"></iframe>',
+    ];
+    // A customer site on another origin embedding the widget cross-origin, with pre-chat email capture.
+    const customer = await newPage();
+    shopPages.set('/xss', `<!doctype html><html lang="en"><head><title>Shop</title><script type="module" src="${base}/embed/hummdesk-chat.js"></script></head>
+      <body><main><h1>Shop</h1></main><hummdesk-chat widget-id="demo-widget" ask-email open></hummdesk-chat></body></html>`);
+    await customer.goto(`${shop}/xss`);
+    await customer.locator('hummdesk-chat input[type=email]').fill('mallory@example.com');
+    await customer.locator('hummdesk-chat input[name=name]').fill(payloads[1]!);
+    await customer.locator('hummdesk-chat button.start').click();
+    await customer.locator('hummdesk-chat .connection', { hasText: 'Connected' }).waitFor();
+    for (const p of payloads) {
+      await customer.locator('hummdesk-chat textarea').fill(p);
+      await customer.locator('hummdesk-chat textarea').press('Enter');
+    }
+    await waitForCount(customer.locator('hummdesk-chat li.inbound:not(.pending)'), payloads.length);
+    expect(await customer.locator('hummdesk-chat li.inbound .bubble').first().innerText()).toBe(payloads[0]);
+
+    // An agent whose name is a payload answers with a payload in text and in HTML.
+    const evil = await withAccount(t.hub.db, accountId, (tx) =>
+      hashPassword('x').then((passwordHash) => insertUser(tx, { accountId, email: `evil-${randomBytes(3).toString('hex')}@x.test`, name: payloads[4]!, role: 'agent', passwordHash })),
+    );
+    const conversationId = (await t.hub.db.query<{ conversation_id: string }>(`SELECT conversation_id FROM messages WHERE text = $1 ORDER BY sent_at DESC LIMIT 1`, [payloads[0]])).rows[0]!.conversation_id;
+    await t.hub.conversations.reply({ accountId, kind: 'user', id: evil.id }, conversationId, {
+      text: payloads[3]!,
+      html: `<p>hi</p>${payloads.join('')}<a href="https://example.com/ok">fine link</a>`,
+    });
+    await customer.locator('hummdesk-chat li.outbound .author', { hasText: payloads[4]! }).waitFor();
+
+    const agent = await newPage();
+    await login(agent);
+    await agent.locator('hummdesk-inbox li[role=option]', { hasText: payloads[1]! }).first().click();
+    await agent.locator('hummdesk-conversation li.message.outbound .author', { hasText: payloads[4]! }).waitFor();
+    await agent.locator('hummdesk-conversation .html a', { hasText: 'fine link' }).waitFor();
+
+    for (const page of [customer, agent]) {
+      // Click every link the components rendered: none may be a script URL.
+      const hrefs = await page.locator('hummdesk-chat a, hummdesk-conversation a, hummdesk-inbox a').evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
+      for (const href of hrefs) expect(href).toMatch(/^https?:/);
+      expect(await page.locator('hummdesk-chat img, hummdesk-conversation img, hummdesk-chat iframe, hummdesk-conversation iframe, hummdesk-conversation svg script').count()).toBe(0);
+      expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    }
+    await customer.locator('hummdesk-chat .panel').screenshot({ path: artifactPath('chat-xss-payloads.png') });
+  });
+
+  it('passes axe without serious or critical violations, and mirrors the widget under dir="rtl"', async () => {
+    const agent = await newPage();
+    await login(agent);
+    await agent.locator('hummdesk-inbox li[role=option]').first().click();
+    await agent.locator('hummdesk-conversation li.message').first().waitFor();
+    await agent.locator('hummdesk-chat button.launcher').click();
+    await agent.locator('hummdesk-chat .connection', { hasText: 'Connected' }).waitFor();
+    expect(await axeViolations(agent)).toEqual([]);
+
+    const rtl = await newPage();
+    shopPages.set('/rtl', `<!doctype html><html lang="fi" dir="rtl"><head><title>Kauppa</title><script type="module" src="${base}/embed/hummdesk-chat.js"></script></head>
+      <body><main><h1>Kauppa</h1></main><hummdesk-chat widget-id="demo-widget" ask-email></hummdesk-chat></body></html>`);
+    await rtl.goto(`${shop}/rtl`);
+    await rtl.locator('hummdesk-chat button.launcher').click();
+    await rtl.locator('hummdesk-chat input[type=email]').waitFor();
+    expect(await axeViolations(rtl)).toEqual([]);
+    await rtl.locator('hummdesk-chat input[type=email]').fill('rtl@example.com');
+    await rtl.locator('hummdesk-chat button.start').click();
+    await rtl.locator('hummdesk-chat textarea').fill('Hei, tilaukseni?');
+    await rtl.locator('hummdesk-chat textarea').press('Enter');
+    await rtl.locator('hummdesk-chat li.inbound .delivery', { hasText: 'Lähetetty' }).waitFor();
+    const launcher = (await rtl.locator('hummdesk-chat button.launcher').boundingBox())!;
+    const bubble = (await rtl.locator('hummdesk-chat li.inbound .bubble').boundingBox())!;
+    const panel = (await rtl.locator('hummdesk-chat .panel').boundingBox())!;
+    // Mirrored: the launcher sits at the bottom-left, the visitor's own bubble on the panel's left.
+    expect(launcher.x).toBeLessThan(640);
+    expect(bubble.x - panel.x).toBeLessThan(panel.x + panel.width - (bubble.x + bubble.width));
+    await rtl.screenshot({ path: artifactPath('chat-rtl.png') });
+  });
+});

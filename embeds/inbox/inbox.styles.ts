@@ -1,0 +1,25 @@
+import { css } from 'lit';
+import { agentBaseStyles } from '../shared/agent-styles.js';
+
+export const inboxStyles = [
+  agentBaseStyles,
+  css`
+    :host { display: flex; flex-direction: column; min-block-size: 0; }
+    .filters { display: flex; flex-wrap: wrap; gap: 6px; padding: 8px; border-block-end: 1px solid var(--_border); }
+    .filters label { display: flex; flex-direction: column; font-size: 0.8em; color: var(--_muted); gap: 2px; }
+    .filters .search { flex: 1 1 100%; }
+    .filters .search input { inline-size: 100%; }
+    ul { list-style: none; margin: 0; padding: 0; overflow-y: auto; flex: 1; }
+    li {
+      display: grid; grid-template-columns: 1fr auto; gap: 2px 8px;
+      padding-block: 8px; padding-inline: 12px; border-block-end: 1px solid var(--_border); cursor: pointer;
+    }
+    li:hover { background: #f9fafb; }
+    li[aria-selected='true'] { background: #eff6ff; border-inline-start: 3px solid var(--_accent); }
+    .name { font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+    .time { color: var(--_muted); font-size: 0.8em; }
+    .tags { grid-column: 1 / -1; display: flex; flex-wrap: wrap; gap: 4px; }
+    .priority-high, .priority-urgent { background: #fee2e2; color: #7f1d1d; }
+    .empty { padding: 16px; color: var(--_muted); }
+  `,
+];

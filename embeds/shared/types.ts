@@ -1,0 +1,71 @@
+/** A conversation as the hub's REST API returns it (hub/schemas.ts `Conversation`). */
+export interface ConversationView {
+  id: string;
+  channelId: string;
+  channelKind: string;
+  contactId: string;
+  contactName: string | null;
+  subject: string | null;
+  status: 'open' | 'pending' | 'snoozed' | 'resolved';
+  priority: 'low' | 'normal' | 'high' | 'urgent';
+  category: string | null;
+  language: string | null;
+  sentiment: string | null;
+  confidence: number | null;
+  assigneeId: string | null;
+  teamId: string | null;
+  lastMessageAt: string;
+}
+
+/** A message as agents see it (hub/schemas.ts `Message`). */
+export interface MessageView {
+  id: string;
+  conversationId: string;
+  direction: 'inbound' | 'outbound';
+  authorKind: string;
+  authorName: string | null;
+  isPrivate: boolean;
+  text: string;
+  html: string | null;
+  deliveryStatus: string | null;
+  deliveryError: string | null;
+  autoReply: boolean;
+  sentAt: string;
+  attachments: { id: string; kind: string; name: string | null; mimeType: string | null; size: number | null }[];
+}
+
+export interface DraftView {
+  id: string;
+  text: string;
+  extractive: boolean;
+  citations: { id?: string; title?: string; excerpt?: string; url?: string }[];
+  status: 'proposed' | 'accepted' | 'edited' | 'rejected' | 'superseded';
+  createdAt: string;
+}
+
+export interface AiResultView {
+  category?: string | null;
+  priority?: string | null;
+  sentiment?: string | null;
+  language?: string | null;
+  confidence?: number | null;
+  provider?: string;
+}
+
+export interface ConversationDetail {
+  conversation: ConversationView;
+  ai: AiResultView | null;
+  drafts: DraftView[];
+}
+
+/** Human names of the channel kinds, for badges. */
+export const CHANNEL_LABELS: Record<string, string> = {
+  email: 'Email', whatsapp: 'WhatsApp', messenger: 'Messenger', slack: 'Slack', teams: 'Teams', webchat: 'Web chat',
+};
+
+export const formatTime = (iso: string): string => {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const sameDay = d.toDateString() === new Date().toDateString();
+  return sameDay ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : d.toLocaleDateString([], { month: 'short', day: 'numeric' });
+};

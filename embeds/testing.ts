@@ -1,0 +1,63 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+
+/** Test support for the browser tests: Debian's Chromium, never a downloaded browser. */
+export const CHROMIUM = process.env.HUMMDESK_CHROMIUM ?? '/usr/bin/chromium';
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+export const ARTIFACTS = new URL('../test-artifacts/', import.meta.url);
+
+export function artifactPath(name: string): string {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return new URL(name, ARTIFACTS).pathname;
+}
+
+export const axeSource = (): string => readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** Serious and critical axe violations on the page (shadow roots included). */
+export async function axeViolations(page: Page): Promise<{ id: string; impact: string; help: string; targets: string[] }[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource());
+  const result = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document, opts: unknown): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
+    return axe.run(document, { resultTypes: ['violations'] });
+  });
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => JSON.stringify(n.target)) }));
+}
+
+/** Whether the focused element, followed into shadow roots, matches `selector`. */
+export function focusMatches(page: Page, selector: string): Promise<boolean> {
+  return page.evaluate((sel) => {
+    let a: Element | null = document.activeElement;
+    while (a?.shadowRoot?.activeElement) a = a.shadowRoot.activeElement;
+    return Boolean(a?.matches(sel));
+  }, selector);
+}
+
+/** Presses Tab (keyboard only) until the focused element matches `selector`. */
+export async function tabTo(page: Page, selector: string, maxPresses = 60): Promise<void> {
+  for (let i = 0; i < maxPresses; i++) {
+    if (await focusMatches(page, selector)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`Tab never reached ${selector}`);
+}
+
+/** Waits until the locator matches exactly `n` elements (Playwright's auto-waiting has no count wait in playwright-core). */
+export async function waitForCount(locator: Locator, n: number, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const count = await locator.count();
+    if (count === n) return;
+    if (Date.now() > deadline) throw new Error(`expected ${n} elements, found ${count}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
