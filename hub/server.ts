@@ -23,7 +23,7 @@ export async function startServer(config: HubConfig, opts: { jobs?: boolean; see
   await migrate(hub.db);
   installConnectors(hub);
   installSlack(hub);
-  installAi(hub);
+  const ai = installAi(hub, { warm: false });
   const app = await buildApp(hub);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
@@ -46,6 +46,11 @@ export async function startServer(config: HubConfig, opts: { jobs?: boolean; see
   // IMAP (and other long-lived inbound) listeners feed the same ingest path as webhooks.
   const listeners = (opts.listeners ?? true) ? startListeners(hub) : undefined;
   hub.log.info({ url, store: hub.db.kind, queue: hub.runner.kind, ms: Date.now() - started }, 'hub started');
+  // Models load once the hub serves, so they never delay start-up; the first AI job waits if needed.
+  ai.warm().then(
+    () => hub.log.info('local AI models loaded'),
+    (err: unknown) => hub.log.warn({ err }, 'local AI models failed to load; the first AI job will retry'),
+  );
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database, QueryResult } from './database.js';
+import { readTemplate } from './pglite-template.js';
 
 /** Embedded Postgres (WASM) with pgvector; one process, one connection, so transactions are serialized. */
 export async function openPGlite(dataDir: string | undefined): Promise<Database> {
@@ -8,11 +9,14 @@ export async function openPGlite(dataDir: string | undefined): Promise<Database>
   const { vector } = await import('@electric-sql/pglite-pgvector');
   let loadDataDir: Blob | undefined;
   if (dataDir && !existsSync(join(dataDir, 'PG_VERSION'))) {
-    // initdb written straight to disk takes ~15 s here (a sync per file); in memory it takes ~2 s and
-    // loading its image ~1 s, which keeps a first `npm start` well under 10 s.
-    const scratch = await PGlite.create('memory://', { extensions: { vector } });
-    loadDataDir = await scratch.dumpDataDir('none');
-    await scratch.close();
+    // initdb written straight to disk takes ~15 s here (a sync per file); the image made at install
+    // time loads in well under a second, and without it initdb in memory takes ~2 s.
+    loadDataDir = readTemplate();
+    if (!loadDataDir) {
+      const scratch = await PGlite.create('memory://', { extensions: { vector } });
+      loadDataDir = await scratch.dumpDataDir('none');
+      await scratch.close();
+    }
   }
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const db = await PGlite.create(dataDir ?? 'memory://', { extensions: { vector }, loadDataDir });
