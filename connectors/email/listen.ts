@@ -45,9 +45,9 @@ export async function listenMailbox(
   const key = `imap:${imap.folder}`;
   let attempt = 0;
   while (!signal.aborted) {
-    const client = imapClient(imap, { autoIdleDelay: 500 });
+    const client = imapClient(imap, { disableAutoIdle: true });
     let wake = () => {};
-    client.on('exists', () => { if (process.env.DBG) console.log('exists event'); wake(); });
+    client.on('exists', () => wake());
     client.on('error', () => wake());
     client.on('close', () => wake());
     const onAbort = () => wake();
@@ -67,6 +67,9 @@ export async function listenMailbox(
               resolve();
             };
             if (!client.usable || signal.aborted) wake();
+            // IDLE until new mail or the poll; our next command (NOOP) ends it. Servers without
+            // IDLE get imapflow's fallback (missingIdleCommand), and the poll covers the rest.
+            else void client.idle().catch(() => wake());
           });
           wake = () => {};
           if (signal.aborted) break;
@@ -101,9 +104,10 @@ async function syncFolder(
   const uidValidity = String(box.uidValidity);
   const saved = (await checkpoint.get(key)) as FolderCheckpoint | undefined;
   let lastUid = saved && saved.uidValidity === uidValidity ? saved.lastUid : 0;
+  // NOOP first: it ends IDLE and brings the client's view of the folder (EXISTS) up to date.
+  await client.noop();
   // `N:*` always includes the highest UID, even when it is below N.
   const uids = ((await client.search({ uid: `${lastUid + 1}:*` }, { uid: true })) || []).filter((u) => u > lastUid).sort((a, b) => a - b);
-  if (process.env.DBG) console.log(Date.now(), 'sync', lastUid, uids);
   const batchSize = opts.batchSize ?? 25;
   for (let i = 0; i < uids.length && !signal.aborted; i += batchSize) {
     const batch = uids.slice(i, i + batchSize);

@@ -154,7 +154,7 @@ export class HummdeskChat extends LitElement {
         },
       });
       // A returning visitor reconnects at once, so replies that came meanwhile show as unread.
-      if (this.session.hasStoredSession || this.identity || this.open) void this.session.start({ identity: this.identity });
+      if (this.session.hasStoredSession || this.identity || (this.open && !this.needsPrechat)) void this.session.start({ identity: this.identity });
     }
   }
 

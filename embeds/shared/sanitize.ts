@@ -9,6 +9,8 @@ let hooked = false;
 export function sanitizeHtml(dirty: string): string {
   if (!hooked) {
     DOMPurify.addHook('afterSanitizeAttributes', (node) => {
+      // Email images rarely say what they show; an empty alt keeps screen readers from reading URLs.
+      if (node.tagName === 'IMG' && !node.hasAttribute('alt')) node.setAttribute('alt', '');
       if (node.tagName === 'A') {
         node.setAttribute('target', '_blank');
         node.setAttribute('rel', 'noopener noreferrer nofollow');

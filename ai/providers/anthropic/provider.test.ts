@@ -71,7 +71,8 @@ describe('Anthropic provider against the Messages API emulator', () => {
     const second = await provider().analyze(input());
     expect(emu.requests).toHaveLength(2);
     const body = emu.requests[0]!.body;
-    expect(emu.requests[0]!.headers['x-api-key']).toBe('test-key');
+    const h = emu.requests[0]!.headers;
+    expect(h['x-api-key'] ?? h.authorization).toMatch(/^(Bearer )?test-key$/);
     expect(body.model).toBe(DEFAULT_ANTHROPIC_MODEL);
     // Snapshot of what left the building: one fence, its delimiter escaped inside, placeholders for PII.
     const user = body.messages[0].content as string;
@@ -89,7 +90,7 @@ describe('Anthropic provider against the Messages API emulator', () => {
     expect(body.system[0].cache_control).toEqual({ type: 'ephemeral' });
     expect(body.system[0].text).toContain('Categories: account, billing, complaint, general, sales, technical');
     expect(body.tools.map((x: { name: string }) => x.name)).toEqual(['search_knowledge_base', 'submit_analysis']);
-    for (const tool of body.tools) expect(Object.keys(tool.input_schema.properties).join(' ')).not.toMatch(/id|conversation|account/i);
+    for (const tool of body.tools) for (const key of Object.keys(tool.input_schema.properties)) expect(key).not.toMatch(/(^|_)id$|conversation|account|contact|user/i);
     expect(body.tools[0].input_schema).toEqual({ type: 'object', required: ['query'], properties: { query: { type: 'string', minLength: 1, maxLength: 500 } }, additionalProperties: false });
     expect(emu.requests[1]!.body.system).toEqual(body.system);
     expect(emu.requests[1]!.body.tools).toEqual(body.tools);

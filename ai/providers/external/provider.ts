@@ -159,7 +159,7 @@ function userPrompt(input: AnalysisInput, grounded: Awaited<ReturnType<LocalProv
   if (input.conversation.subject) parts.push(fence('subject', {}, redactor.redact(input.conversation.subject)));
   parts.push('Conversation, oldest first; the last customer_message is the one to classify and answer:');
   for (const m of input.messages)
-    parts.push(fence(m.direction === 'inbound' ? 'customer_message' : 'agent_message', { sent: m.sentAt }, redactor.redact(m.text)));
+    parts.push(fence(m.direction === 'inbound' ? 'customer_message' : 'agent_message', { sent: new Date(m.sentAt).toISOString() }, redactor.redact(m.text)));
   parts.push(grounded.passages.length ? 'Knowledge-base passages:' : 'No knowledge-base passage matched; you may search.');
   parts.push(...grounded.passages.map((p, i) => passageBlock(i, p)));
   const c = grounded.analysis.classification;
