@@ -1,14 +1,9 @@
 import { parseArgs } from 'node:util';
+import type { Database } from '../storage/database.js';
+// Commands import what they need when they run, so `hummdesk email parse` never loads the hub.
 import { loadConfig } from './config.js';
-import { startServer, startWorker } from './server.js';
-import { openDatabase } from '../storage/open.js';
-import { migrate } from '../storage/migrate.js';
-import { SecretBox } from '../storage/secret-box.js';
 import { join } from 'node:path';
-import { seedDemo } from './services/demo.js';
-import { createApiKey } from './services/auth.js';
 import { EVAL_USAGE } from '../ai/eval/usage.js';
-import { createAccount } from './services/accounts.js';
 
 const USAGE = `hummdesk <command>
 
@@ -26,7 +21,8 @@ ${EVAL_USAGE}
 
 Environment: see README.md (PORT, DATABASE_URL, REDIS_URL, HUMMDESK_DATA_DIR, ...).`;
 
-async function withStore<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>, config: ReturnType<typeof loadConfig>) => Promise<T>): Promise<T> {
+async function withStore<T>(fn: (db: Database, config: ReturnType<typeof loadConfig>) => Promise<T>): Promise<T> {
+  const { openDatabase } = await import('../storage/open.js');
   const config = loadConfig();
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: join(config.dataDir, 'pglite'), poolSize: 2 });
   try {
@@ -40,22 +36,26 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'start': {
+      const { startServer } = await import('./server.js');
       const running = await startServer(loadConfig());
       onSignal(() => running.stop());
       return -1;
     }
     case 'worker': {
+      const { startWorker } = await import('./server.js');
       const running = await startWorker(loadConfig());
       onSignal(() => running.stop());
       return -1;
     }
     case 'migrate': {
+      const { migrate } = await import('../storage/migrate.js');
       const { values } = parseArgs({ args: rest, options: { to: { type: 'string' } } });
       const r = await withStore((db) => migrate(db, values.to));
       process.stdout.write(`schema version ${r.from} → ${r.to}\n`);
       return 0;
     }
     case 'seed-demo': {
+      const [{ migrate }, { SecretBox }, { seedDemo }] = await Promise.all([import('../storage/migrate.js'), import('../storage/secret-box.js'), import('./services/demo.js')]);
       await withStore(async (db, config) => {
         await migrate(db);
         const demo = await seedDemo(db, new SecretBox(config.secretKey), config.dataDir, config.publicUrl);
@@ -64,6 +64,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'account': {
+      const [{ migrate }, { createAccount }] = await Promise.all([import('../storage/migrate.js'), import('./services/accounts.js')]);
       const [sub, ...args] = rest;
       const { values } = parseArgs({ args, options: { name: { type: 'string' }, slug: { type: 'string' }, 'owner-email': { type: 'string' }, 'owner-name': { type: 'string' } } });
       if (sub !== 'create' || !values.name || !values.slug || !values['owner-email']) {
@@ -78,6 +79,7 @@ export async function main(argv: string[]): Promise<number> {
       });
     }
     case 'api-key': {
+      const { createApiKey } = await import('./services/auth.js');
       const [sub, ...args] = rest;
       const { values } = parseArgs({ args, options: { account: { type: 'string' }, name: { type: 'string' }, role: { type: 'string', default: 'admin' } } });
       if (sub !== 'create' || !values.account || !values.name || !['admin', 'agent', 'viewer'].includes(values.role!)) {

@@ -77,6 +77,7 @@ export async function createHub(config: HubConfig, opts: { log?: Logger; db?: Da
     async close() {
       if (started) await runner.stop();
       else if (runner.kind === 'bullmq') await runner.stop();
+      await Promise.allSettled([...connectors.values()].map((c) => c.close?.()));
       await bus.close();
       await db.close();
     },

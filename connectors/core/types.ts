@@ -124,5 +124,7 @@ export interface Connector {
     signal: AbortSignal,
   ): Promise<void>;
   send(msg: OutboundMessage): Promise<{ externalId: string; sentAt: string }>;
+  /** Releases pooled connections (SMTP pools, API clients) at shutdown. */
+  close?(): Promise<void>;
   check(channel: ChannelInstallation): Promise<{ ok: true } | { ok: false; code: string; message: string }>;
 }

@@ -64,6 +64,9 @@ type Row =
  * @cssprop --hummdesk-font - font shorthand
  * @cssprop --hummdesk-offset-block - distance from the bottom of the viewport
  * @cssprop --hummdesk-offset-inline - distance from the inline end (right in LTR, left in RTL)
+ *
+ * @tag hummdesk-chat
+ * @customElement
  */
 export class HummdeskChat extends LitElement {
   static override styles = chatStyles;

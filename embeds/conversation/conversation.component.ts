@@ -33,6 +33,9 @@ declare global {
  * @csspart thread - the message list
  * @csspart message - one message (also `message-note` for internal notes)
  * @csspart composer - the reply form
+ *
+ * @tag hummdesk-conversation
+ * @customElement
  */
 export class HummdeskConversation extends AgentElement {
   static override styles = conversationStyles;

@@ -33,6 +33,9 @@ declare global {
  *
  * @csspart draft - the proposed text
  * @csspart actions - the accept / edit / reject buttons
+ *
+ * @tag hummdesk-draft
+ * @customElement
  */
 export class HummdeskDraft extends AgentElement {
   static override styles = draftStyles;

@@ -26,6 +26,9 @@ const FILTERS = ['status', 'assignee', 'category', 'priority', 'q'] as const;
  * @csspart filters - the filter bar
  * @csspart list - the conversation list
  * @csspart item - one conversation
+ *
+ * @tag hummdesk-inbox
+ * @customElement
  */
 export class HummdeskInbox extends AgentElement {
   static override styles = inboxStyles;

@@ -34,6 +34,9 @@ const SNIPPET = 280;
  *
  * @csspart results - the result list
  * @csspart hit - one passage
+ *
+ * @tag hummdesk-kb-search
+ * @customElement
  */
 export class HummdeskKbSearch extends AgentElement {
   static override styles = kbSearchStyles;

@@ -10,7 +10,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/common.sh"
 
 # Same list as up.sh (stopped in reverse order).
-SERVICES=(postgres redis)
+SERVICES=(postgres redis dovecot)
 if [ -n "${HUMMDESK_SERVICES_ONLY:-}" ]; then
   read -r -a SERVICES <<<"$HUMMDESK_SERVICES_ONLY"
 fi
