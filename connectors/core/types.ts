@@ -125,6 +125,6 @@ export interface Connector {
   ): Promise<void>;
   send(msg: OutboundMessage): Promise<{ externalId: string; sentAt: string }>;
   /** Releases pooled connections (SMTP pools, API clients) at shutdown. */
-  close?(): Promise<void>;
+  close?(): void | Promise<void>;
   check(channel: ChannelInstallation): Promise<{ ok: true } | { ok: false; code: string; message: string }>;
 }

@@ -66,7 +66,6 @@ type Row =
  * @cssprop --hummdesk-offset-inline - distance from the inline end (right in LTR, left in RTL)
  *
  * @tag hummdesk-chat
- * @customElement
  */
 export class HummdeskChat extends LitElement {
   static override styles = chatStyles;

@@ -35,7 +35,6 @@ declare global {
  * @csspart composer - the reply form
  *
  * @tag hummdesk-conversation
- * @customElement
  */
 export class HummdeskConversation extends AgentElement {
   static override styles = conversationStyles;

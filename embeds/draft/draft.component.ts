@@ -35,7 +35,6 @@ declare global {
  * @csspart actions - the accept / edit / reject buttons
  *
  * @tag hummdesk-draft
- * @customElement
  */
 export class HummdeskDraft extends AgentElement {
   static override styles = draftStyles;

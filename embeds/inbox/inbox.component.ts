@@ -28,7 +28,6 @@ const FILTERS = ['status', 'assignee', 'category', 'priority', 'q'] as const;
  * @csspart item - one conversation
  *
  * @tag hummdesk-inbox
- * @customElement
  */
 export class HummdeskInbox extends AgentElement {
   static override styles = inboxStyles;

@@ -36,7 +36,6 @@ const SNIPPET = 280;
  * @csspart hit - one passage
  *
  * @tag hummdesk-kb-search
- * @customElement
  */
 export class HummdeskKbSearch extends AgentElement {
   static override styles = kbSearchStyles;
