@@ -31,7 +31,9 @@ describe('embed tokens', () => {
   });
 
   it('keep the role of the user: a viewer cannot mint one, an agent cannot use one beyond agent routes', async () => {
+    expect((await mint({})).statusCode).toBe(401);
     expect((await mint({ authorization: `Bearer ${acct.users.viewer.token}` })).statusCode).toBe(403);
+    for (const role of ['admin', 'owner'] as const) expect((await mint({ authorization: `Bearer ${acct.users[role].token}` })).statusCode).toBe(201);
     // An API key is nobody; an embed token must act as a person.
     const byKey = await mint({ 'x-api-key': acct.apiKeys.agent });
     expect(byKey.statusCode).toBe(400);

@@ -60,6 +60,7 @@ export const Message = Type.Object({
   deliveryError: Nullable(Type.String()),
   autoReply: Type.Boolean(),
   sentAt: Type.Any(),
+  fullText: Type.Optional(Nullable(Type.String({ description: 'the whole body when `text` is only the visible reply (email: quoted history and signature removed)' }))),
   attachments: Type.Array(Attachment),
 });
 

@@ -37,6 +37,10 @@ export interface NormalizedMessage {
    * this one answers, a reply token we embedded in our own outbound, and a reply-subject key.
    */
   threadHints?: { references: string[]; replyToken?: string; subjectKey?: string };
+  /** The whole body when `text` is only the visible part (email: quoted history and signature removed). */
+  fullText?: string;
+  /** Set when the original could not be read or ingested: `text` says so and the original rides along as an attachment. */
+  keptRaw?: { code: string; reason: string };
   raw: unknown;
 }
 

@@ -2,12 +2,14 @@ import type { ImapFlow, MailboxObject } from 'imapflow';
 import type { ChannelInstallation, CheckpointStore, InboundEvent } from '../core/types.js';
 import { mailboxConfig } from './config.js';
 import { imapClient } from './imap.js';
-import { parseEmail, type EmailParseOptions } from './parse.js';
+import { keptRawEmail, parseEmail, type EmailParseOptions } from './parse.js';
 
 /** Where a folder has been read up to; only valid for the UIDVALIDITY it was taken under. */
 export interface FolderCheckpoint {
   uidValidity: string;
   lastUid: number;
+  /** The message after lastUid whose ingest has been failing, and how often it failed so far. */
+  failing?: { uid: number; attempts: number; error: string };
 }
 
 export interface ListenOptions {
@@ -20,6 +22,11 @@ export interface ListenOptions {
   /** Told about each connection failure; the listener itself never gives up until aborted. */
   onError?: (err: unknown, attempt: number) => void;
   parse?: Partial<EmailParseOptions>;
+  /**
+   * Failed ingests of one message (one per reconnect cycle) before it is kept raw instead, so it
+   * cannot block the mailbox forever. Default 5.
+   */
+  maxIngestAttempts?: number;
 }
 
 export const defaultBackoff = (attempt: number): number => Math.min(60_000, 1000 * 2 ** attempt) * (0.75 + Math.random() * 0.5);
@@ -47,7 +54,12 @@ export async function listenMailbox(
   while (!signal.aborted) {
     const client = imapClient(imap, { disableAutoIdle: true });
     let wake = () => {};
-    client.on('exists', () => wake());
+    // New mail announced while we were busy syncing (not idling) must not wait for the next poll.
+    let announced = false;
+    client.on('exists', () => {
+      announced = true;
+      wake();
+    });
     client.on('error', () => wake());
     client.on('close', () => wake());
     const onAbort = () => wake();
@@ -57,6 +69,7 @@ export async function listenMailbox(
       const lock = await client.getMailboxLock(imap.folder);
       try {
         for (;;) {
+          announced = false;
           await syncFolder(client, channel, cfg.address, key, emit, checkpoint, signal, opts);
           attempt = 0;
           if (signal.aborted) break;
@@ -66,7 +79,7 @@ export async function listenMailbox(
               clearTimeout(timer);
               resolve();
             };
-            if (!client.usable || signal.aborted) wake();
+            if (!client.usable || signal.aborted || announced) wake();
             // IDLE until new mail or the poll; our next command (NOOP) ends it. Servers without
             // IDLE get imapflow's fallback (missingIdleCommand), and the poll covers the rest.
             else void client.idle().catch(() => wake());
@@ -111,19 +124,66 @@ async function syncFolder(
   const batchSize = opts.batchSize ?? 25;
   for (let i = 0; i < uids.length && !signal.aborted; i += batchSize) {
     const batch = uids.slice(i, i + batchSize);
-    const fetched: { uid: number; source: Buffer; internalDate?: Date }[] = [];
+    const fetched: Fetched[] = [];
     for await (const m of client.fetch(batch.join(','), { uid: true, source: true, internalDate: true }, { uid: true })) {
-      if (m.source) fetched.push({ uid: m.uid, source: m.source, internalDate: m.internalDate instanceof Date ? m.internalDate : undefined });
+      if (m.source) {
+        const parseOpts = { channelId: channel.id, mailbox, receivedAt: m.internalDate instanceof Date ? m.internalDate : undefined, sourceRef: `imap:${key.slice(5)}/${uidValidity}/${m.uid}`, ...opts.parse };
+        fetched.push({ uid: m.uid, source: m.source, parseOpts });
+      }
     }
     fetched.sort((a, b) => a.uid - b.uid);
-    const events: InboundEvent[] = [];
-    for (const m of fetched) {
-      const parsed = await parseEmail(m.source, { channelId: channel.id, mailbox, receivedAt: m.internalDate, sourceRef: `imap:${key.slice(5)}/${uidValidity}/${m.uid}`, ...opts.parse });
-      events.push(parsed.event);
+    for (const m of fetched) m.event = (await parseEmail(m.source, m.parseOpts)).event;
+    try {
+      if (fetched.length > 0) await emit(fetched.map((m) => m.event!));
+    } catch (err) {
+      if (signal.aborted) throw err;
+      // One at a time, so a message that cannot be stored holds back neither the rest of its batch
+      // nor, after maxIngestAttempts, the mailbox.
+      for (const m of fetched) {
+        await emitOne(m, emit, checkpoint, key, uidValidity, lastUid, opts.maxIngestAttempts ?? 5);
+        lastUid = m.uid;
+        await checkpoint.set(key, { uidValidity, lastUid } satisfies FolderCheckpoint);
+      }
     }
-    if (events.length > 0) await emit(events);
     lastUid = batch[batch.length - 1]!;
     await checkpoint.set(key, { uidValidity, lastUid } satisfies FolderCheckpoint);
+  }
+}
+
+interface Fetched {
+  uid: number;
+  source: Buffer;
+  parseOpts: EmailParseOptions;
+  event?: InboundEvent;
+}
+
+/**
+ * Emits one message; on failure counts the attempt in the checkpoint and rethrows (the listener
+ * reconnects with backoff). From the last allowed attempt on, a failure is followed by the message
+ * kept raw with the reason: if that stores, the message itself was the problem and the folder moves
+ * on; if it fails too, the store is down and nothing advances.
+ */
+async function emitOne(
+  m: Fetched,
+  emit: (events: InboundEvent[]) => Promise<void>,
+  checkpoint: CheckpointStore,
+  key: string,
+  uidValidity: string,
+  lastUid: number,
+  maxAttempts: number,
+): Promise<void> {
+  try {
+    await emit([m.event!]);
+    return;
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    const saved = (await checkpoint.get(key)) as FolderCheckpoint | undefined;
+    const attempts = (saved?.uidValidity === uidValidity && saved.failing?.uid === m.uid ? saved.failing.attempts : 0) + 1;
+    if (attempts < maxAttempts) {
+      await checkpoint.set(key, { uidValidity, lastUid, failing: { uid: m.uid, attempts, error } } satisfies FolderCheckpoint);
+      throw err;
+    }
+    await emit([keptRawEmail(m.source, m.parseOpts, `ingest failed ${attempts} times: ${error}`, 'ingest_failed').event]);
   }
 }
 

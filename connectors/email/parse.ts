@@ -73,7 +73,7 @@ export async function parseEmail(raw: Buffer, opts: EmailParseOptions): Promise<
     );
     return fromParsed(mail, raw, o);
   } catch (err) {
-    return keptRaw(raw, o, err instanceof Error ? err.message : String(err));
+    return keptRawEmail(raw, o, err instanceof Error ? err.message : String(err), err instanceof EmailParseError ? err.code : 'email_unparseable');
   }
 }
 
@@ -85,12 +85,13 @@ function fromParsed(mail: ParsedMail, raw: Buffer, o: EmailParseOptions & typeof
   const from = firstAddress(mail.from) ?? firstAddress(mail.headers.get('sender') as AddressObject | undefined) ?? firstAddress(mail.replyTo);
   const to = addresses(mail.to);
   const cc = addresses(mail.cc);
-  const subject = mail.subject?.trim() || undefined;
+  const subject = noNul(mail.subject)?.trim() || undefined;
   const date = mail.date && !Number.isNaN(mail.date.getTime()) ? mail.date.toISOString() : (o.receivedAt ?? new Date()).toISOString();
-  const fullText = (mail.text ?? '').replace(/\r\n?/gu, '\n');
+  // Postgres text cannot hold NUL; one stray byte must not make a mail unstorable.
+  const fullText = noNul(mail.text ?? '')!.replace(/\r\n?/gu, '\n');
   const split = splitReply(fullText);
   const visibleText = split.visible || fullText.trim();
-  const html = typeof mail.html === 'string' && mail.html ? sanitize(mail.html) : undefined;
+  const html = typeof mail.html === 'string' && mail.html ? sanitize(noNul(mail.html)!) : undefined;
   const rawText = raw.toString('latin1');
   const report = deliveryReport(mail, rawText, ownId);
   const autoReason = report ? `delivery report (${report.outcome})` : autoReplyReason(mail.headers as Map<string, unknown>, from?.address, subject);
@@ -149,11 +150,12 @@ function fromParsed(mail: ParsedMail, raw: Buffer, o: EmailParseOptions & typeof
     threadKey: emailThreadKey(o.channelId, threadRoot(messageId, references, inReplyTo)),
     ...(inReplyTo ? { inReplyToExternalId: inReplyTo } : {}),
     direction: ours ? 'outbound' : 'inbound',
-    sender: { externalId: address ?? 'unknown', displayName: from?.name || undefined, address, isBot: autoReason !== undefined },
+    sender: { externalId: address ?? 'unknown', displayName: noNul(from?.name) || undefined, address, isBot: autoReason !== undefined },
     sentAt: date,
     subject,
     text: visibleText,
     ...(html ? { html } : {}),
+    ...(fullText !== visibleText ? { fullText } : {}),
     attachments,
     autoReply: autoReason !== undefined,
     threadHints: {
@@ -166,16 +168,20 @@ function fromParsed(mail: ParsedMail, raw: Buffer, o: EmailParseOptions & typeof
   return { ...info, event: { type: 'message', message } };
 }
 
-/** Mail we cannot read still reaches an agent: the raw bytes ride along as an .eml attachment. */
-function keptRaw(raw: Buffer, o: EmailParseOptions & typeof PARSE_DEFAULTS, reason: string): ParsedEmail {
-  const head = raw.subarray(0, 64 * 1024).toString('latin1').split(/\r?\n\r?\n/u)[0] ?? '';
+/**
+ * Mail we cannot read (or, after repeated failures, cannot store) still reaches an agent: the raw
+ * bytes ride along as an .eml attachment and `keptRaw` says why.
+ */
+export function keptRawEmail(raw: Buffer, opts: EmailParseOptions, reason: string, code: string): ParsedEmail {
+  const o = { ...PARSE_DEFAULTS, ...opts };
+  const head = noNul(raw.subarray(0, 64 * 1024).toString('latin1').split(/\r?\n\r?\n/u)[0] ?? '')!;
   const header = (name: string) => new RegExp(`^${name}:[ \\t]*(.*(?:\\r?\\n[ \\t]+.*)*)`, 'imu').exec(head)?.[1]?.replace(/\r?\n[ \t]+/gu, ' ').trim();
   const messageId = cleanMessageId(header('Message-ID')) ?? syntheticId(raw);
   const fromHeader = header('From') ?? '';
   const address = /[^\s<>"]+@[^\s<>"]+/u.exec(fromHeader)?.[0]?.toLowerCase();
-  const subject = header('Subject');
+  const subject = header('Subject')?.replace(/[\x00-\x08\x0b-\x1f\x7f]/gu, '');
   const fits = raw.length <= o.maxAttachmentBytes;
-  const text = `This email could not be read (${reason}). The original message is attached.`;
+  const text = `This email could not be ${code === 'ingest_failed' ? 'stored as a message' : 'read'} (${noNul(reason)}). The original message is attached.`;
   const message: NormalizedMessage = {
     channel: { kind: 'email', channelId: o.channelId },
     externalId: messageId,
@@ -186,6 +192,7 @@ function keptRaw(raw: Buffer, o: EmailParseOptions & typeof PARSE_DEFAULTS, reas
     subject,
     text,
     attachments: [{ kind: 'file', name: 'original.eml', mimeType: 'message/rfc822', size: raw.length, ref: fits ? `inline:${raw.toString('base64')}` : `${o.sourceRef ?? 'email'}#raw` }],
+    keptRaw: { code, reason: noNul(reason)! },
     raw: { rejected: reason },
   };
   return {
@@ -203,6 +210,10 @@ function keptRaw(raw: Buffer, o: EmailParseOptions & typeof PARSE_DEFAULTS, reas
     autoReply: false,
     rejected: reason,
   };
+}
+
+function noNul(s: string | undefined): string | undefined {
+  return s?.includes('\u0000') ? s.replace(/\u0000/gu, '') : s;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

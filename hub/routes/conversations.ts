@@ -84,7 +84,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
       if (!(await getConversation(tx, req.params.id))) throw notFound('conversation');
       return listMessages(tx, req.params.id, { limit: req.query.limit + 1, after });
     });
-    const items = rows.slice(0, req.query.limit);
+    const items = rows.slice(0, req.query.limit).map((m) => ({ ...m, fullText: typeof m.metadata.fullText === 'string' ? m.metadata.fullText : null }));
     const last = items[items.length - 1];
     const nextCursor = rows.length > req.query.limit && last ? encodeCursor({ sentAt: last.cursorAt, id: last.id }) : null;
     return { items, nextCursor };

@@ -159,6 +159,8 @@ export class IngestService {
       inReplyTo: m.inReplyToExternalId,
       autoReply: m.autoReply ?? false,
       sentAt: m.sentAt,
+      // The whole body beside the visible reply (email), and why a message was kept raw.
+      metadata: { ...(m.fullText !== undefined ? { fullText: m.fullText } : {}), ...(m.keptRaw ? { keptRaw: m.keptRaw } : {}) },
     });
     if (!inserted) return { result: 'duplicate', conversationId: conversation.id };
 

@@ -96,6 +96,7 @@ export class SlackEmulator {
   private readonly scripted: { method: string; retryAfter: number }[] = [];
   private readonly windows = new Map<string, { start: number; count: number }>();
   private readonly sockets = new Set<Socket>();
+  private readonly listeners: ((m: EmulatedMessage) => void)[] = [];
   private seq = 0;
 
   private constructor(
@@ -181,6 +182,16 @@ export class SlackEmulator {
     const m: EmulatedMessage = { team, channel, ts: this.nextTs(), threadTs, text, user, botId: '', edits: 0 };
     this.messages.push(m);
     return m;
+  }
+
+  /** Called for every message the API posts (chat.postMessage, files shared into a channel): benchmarks time posts with it. */
+  onMessage(listener: (m: EmulatedMessage) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private record(m: EmulatedMessage): void {
+    this.messages.push(m);
+    for (const l of this.listeners) l(m);
   }
 
   inChannel(channel: string): EmulatedMessage[] {
@@ -310,7 +321,7 @@ export class SlackEmulator {
         if (threadTs && !this.messages.some((m) => m.channel === ch.id && m.ts === threadTs)) throw new SlackApiError('thread_not_found');
         this.limit(`post:${ch.id}`);
         const m: EmulatedMessage = { team: ws.teamId, channel: ch.id, ts: this.nextTs(), threadTs, text, blocks, username: a.username as string | undefined, user: ws.botUserId, botId: ws.botId, edits: 0 };
-        this.messages.push(m);
+        this.record(m);
         return { team: ws.teamId, result: { channel: ch.id, ts: m.ts, message: { type: 'message', text, user: ws.botUserId, bot_id: ws.botId, ts: m.ts, ...(threadTs ? { thread_ts: threadTs } : {}), ...(blocks ? { blocks } : {}) } } };
       }
       case 'chat.update': {
@@ -439,7 +450,7 @@ export class SlackEmulator {
         if (a.channel_id !== undefined) {
           const ch = this.channelOf(ws, a.channel_id);
           if (!ch.isMember) throw new SlackApiError('not_in_channel');
-          this.messages.push({ team: ws.teamId, channel: ch.id, ts: this.nextTs(), threadTs: a.thread_ts as string | undefined, text: (a.initial_comment as string | undefined) ?? '', user: ws.botUserId, botId: ws.botId, edits: 0, files: shared });
+          this.record({ team: ws.teamId, channel: ch.id, ts: this.nextTs(), threadTs: a.thread_ts as string | undefined, text: (a.initial_comment as string | undefined) ?? '', user: ws.botUserId, botId: ws.botId, edits: 0, files: shared });
         }
         return { team: ws.teamId, result: { files: shared } };
       }
