@@ -20,6 +20,7 @@ import auditRoutes from './routes/audit.js';
 import events from './routes/events.js';
 import webhooks from './routes/webhooks.js';
 import slackRoutes from './routes/slack-oauth.js';
+import slackAdmin from './routes/slack-admin.js';
 import webchat from './routes/webchat.js';
 import demoPage from './routes/demo-page.js';
 import embeds from './routes/embeds.js';
@@ -65,6 +66,7 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
       await api.register(aiRoutes);
       await api.register(events);
       await api.register(embedTokens);
+      await api.register(slackAdmin);
     },
     { prefix: '/api/v1' },
   );

@@ -1,4 +1,7 @@
-import type { ChannelInstallation, CheckpointStore, ChannelKind } from '../connectors/core/types.js';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Counter } from 'prom-client';
+import type { ChannelInstallation, CheckpointStore, ChannelKind, InboundEvent } from '../connectors/core/types.js';
 import { getInstallation } from '../storage/repositories/channels.js';
 import { withAccount } from '../storage/session.js';
 import type { Hub } from './context.js';
@@ -31,7 +34,49 @@ export function checkpointStore(hub: Hub, accountId: string, channelId: string):
   };
 }
 
-export function startListeners(hub: Hub, opts: { rescanMs?: number } = {}): Listeners {
+/** Messages stored only as their raw original (unreadable, or refused by the store too often). */
+function keptRawCounter(hub: Hub): Counter<'kind' | 'code'> {
+  const name = 'hummdesk_messages_kept_raw_total';
+  return (hub.metrics.registry.getSingleMetric(name) as Counter<'kind' | 'code'> | undefined) ??
+    new Counter({ name, help: 'Inbound messages kept raw instead of parsed, by channel kind and reason code', labelNames: ['kind', 'code'] as const, registers: [hub.metrics.registry] });
+}
+
+const LEASE_KEY = 'listener:lease';
+
+/**
+ * One process listens per channel: a lease row in channel_checkpoints, renewed while it listens and
+ * taken over by another hub once it has expired (its holder died). Times are the database's, so
+ * hub clocks need not agree. Returns whether `owner` holds the lease now.
+ */
+async function claimLease(hub: Hub, accountId: string, channelId: string, owner: string, leaseMs: number): Promise<boolean> {
+  const { rows } = await withAccount(hub.db, accountId, (tx) =>
+    tx.query(
+      `INSERT INTO channel_checkpoints (account_id, channel_id, key, value)
+       VALUES ($1, $2, $3, jsonb_build_object('owner', $4::text, 'expiresAt', clock_timestamp() + make_interval(secs => $5::float8 / 1000)))
+       ON CONFLICT (channel_id, key) DO UPDATE SET value = excluded.value, updated_at = now()
+         WHERE channel_checkpoints.value->>'owner' = $4 OR (channel_checkpoints.value->>'expiresAt')::timestamptz < clock_timestamp()
+       RETURNING 1`,
+      [accountId, channelId, LEASE_KEY, owner, leaseMs],
+    ),
+  );
+  return rows.length > 0;
+}
+
+async function releaseLease(hub: Hub, accountId: string, channelId: string, owner: string): Promise<void> {
+  await withAccount(hub.db, accountId, (tx) => tx.query(`DELETE FROM channel_checkpoints WHERE channel_id = $1 AND key = $2 AND value->>'owner' = $3`, [channelId, LEASE_KEY, owner]));
+}
+
+export interface ListenerOptions {
+  /** How often channels are rescanned: new or enabled ones start, and expired leases are taken over. */
+  rescanMs?: number;
+  /** How long a listener's claim on its channel lasts without renewal (renewed every third of it). */
+  leaseMs?: number;
+}
+
+export function startListeners(hub: Hub, opts: ListenerOptions = {}): Listeners {
+  const keptRaw = keptRawCounter(hub);
+  const leaseMs = opts.leaseMs ?? 30_000;
+  const owner = `${hostname()}/${process.pid}/${randomUUID()}`;
   const active = new Map<string, { controller: AbortController; done: Promise<void> }>();
   let stopped = false;
   let refreshing: Promise<void> = Promise.resolve();
@@ -40,14 +85,41 @@ export function startListeners(hub: Hub, opts: { rescanMs?: number } = {}): List
     const connector = hub.connectors.get(channel.kind);
     if (!connector?.listen) return;
     const controller = new AbortController();
-    const emit = async (events: Parameters<Parameters<NonNullable<typeof connector.listen>>[1]>[0]) => {
+    const emit = async (events: InboundEvent[]) => {
       await hub.ingest.ingest(channel, events);
+      for (const e of events) {
+        if (e.type !== 'message' || !e.message.keptRaw) continue;
+        const { code, reason } = e.message.keptRaw;
+        keptRaw.inc({ kind: channel.kind, code });
+        hub.log.warn({ channelId: channel.id, externalId: e.message.externalId, code, reason }, 'message kept raw');
+      }
     };
+    let renewedAt = Date.now();
+    const renew = setInterval(() => {
+      claimLease(hub, channel.accountId, channel.id, owner, leaseMs).then(
+        (held) => {
+          if (held) renewedAt = Date.now();
+          else {
+            hub.log.warn({ channelId: channel.id }, 'channel listener lease taken over; stopping here');
+            controller.abort();
+          }
+        },
+        (err: unknown) => {
+          // Cannot tell whether another hub has it: stop before the lease can have expired.
+          if (Date.now() - renewedAt > (leaseMs * 2) / 3) {
+            hub.log.warn({ err, channelId: channel.id }, 'channel listener lease not renewed; stopping here');
+            controller.abort();
+          }
+        },
+      );
+    }, leaseMs / 3);
     const done = connector
       .listen(channel, emit, checkpointStore(hub, channel.accountId, channel.id), controller.signal)
       .catch((err: unknown) => hub.log.error({ err, channelId: channel.id }, 'channel listener stopped'))
-      .finally(() => {
+      .finally(async () => {
+        clearInterval(renew);
         if (active.get(channel.id)?.controller === controller) active.delete(channel.id);
+        await releaseLease(hub, channel.accountId, channel.id, owner).catch(() => undefined);
       });
     active.set(channel.id, { controller, done });
     hub.log.info({ channelId: channel.id, kind: channel.kind }, 'channel listener started');
@@ -64,8 +136,10 @@ export function startListeners(hub: Hub, opts: { rescanMs?: number } = {}): List
     for (const [id, l] of active) if (!wanted.has(id)) l.controller.abort();
     for (const r of rows) {
       if (stopped || active.has(r.id)) continue;
+      if (!(await claimLease(hub, r.accountId, r.id, owner, leaseMs))) continue;
       const installation = await withAccount(hub.db, r.accountId, (tx) => getInstallation(tx, hub.box, r.id));
       if (installation) launch(installation);
+      else await releaseLease(hub, r.accountId, r.id, owner);
     }
   };
 

@@ -18,7 +18,7 @@ import type { Database } from '../../storage/database.js';
 import { localEmbedder } from '../../ai/embed/local.js';
 import { CategoryModel } from '../../ai/classify/model.js';
 import { defaultExamples } from '../../ai/classify/store.js';
-import { chooseStrategy, nearestChunks, searchKb, type VectorStrategy } from '../../ai/kb/search.js';
+import { chooseStrategy, nearestChunks, nearestPlan, searchKb, type VectorStrategy } from '../../ai/kb/search.js';
 import { toVectorLiteral } from '../../ai/kb/articles.js';
 import type { Embedder } from '../../ai/embed/embedder.js';
 
@@ -113,6 +113,10 @@ async function kbSearch(db: Database, admin: pg.Client, size: number, accounts: 
     const rows = await nearestChunks(tx, query, { dimension: DIM, modelId: 'synthetic-512', limit: 10, strategy });
     return { ids: rows.map((r) => r.id), ms: performance.now() - t };
   });
+  const plan = (strategy: VectorStrategy) => withAccount(db, accounts[0]!, (tx) => nearestPlan(tx, sample[0]!.vector, { dimension: DIM, modelId: 'synthetic-512', limit: 10, strategy }));
+  // The forced paths must really be what they claim: an HNSW index scan, and none for exact.
+  if (!(await plan('hnsw')).includes('kb_chunks_embedding_512_idx')) throw new Error(`the hnsw path does not use the HNSW index:\n${await plan('hnsw')}`);
+  if ((await plan('exact')).includes('kb_chunks_embedding_512_idx')) throw new Error(`the exact path uses the HNSW index:\n${await plan('exact')}`);
   for (let q = 0; q < queries; q++) {
     const s = sample[q % sample.length]!;
     const query = near(s.vector, 0.05);
@@ -123,7 +127,8 @@ async function kbSearch(db: Database, admin: pg.Client, size: number, accounts: 
       return (await tx.query<{ id: string }>(knn, [lit])).rows.map((r) => r.id);
     });
     const baseline = await withAccount(db, accountId, async (tx) => {
-      await tx.query(`SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', '100', true)`);
+      // enable_sort off: the HNSW scan, as before the account index (migration 014) existed.
+      await tx.query(`SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', '100', true), set_config('enable_sort', 'off', true)`);
       const t = performance.now();
       const rows = (await tx.query<{ id: string }>(knn, [lit])).rows;
       return { ids: rows.map((r) => r.id), ms: performance.now() - t };

@@ -103,7 +103,7 @@ try {
         );
         const t0 = performance.now();
         sentAt.set(item.token, t0);
-        const res = await fetch(url, { method: 'POST', headers: signed.headers, body: signed.body });
+        const res = await fetch(url, { method: 'POST', headers: signed.headers, body: signed.body.toString('utf8') });
         const body = (await res.json()) as { results?: string[] };
         acks.push(performance.now() - t0);
         if (res.status !== 200 || body.results?.[0] !== 'created') errors++;

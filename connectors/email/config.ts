@@ -11,9 +11,12 @@ export interface MailboxConfig {
   signature?: string;
   /** Reply-To: address+<token>@domain, so replies whose thread headers were dropped still find their conversation. */
   plusAddressing: boolean;
-  imap?: ServerConfig & { folder: string; sentFolder?: string; pollMs: number };
+  imap?: ServerConfig & { folder: string; sentFolder?: string; pollMs: number; processed?: ProcessedAction };
   smtp?: ServerConfig & { requireTLS: boolean; pool: boolean };
 }
+
+/** What happens to a mail in the mailbox once its ingest has committed (config `processed`); default nothing. */
+export type ProcessedAction = { flag: string } | { moveTo: string };
 
 export interface ServerConfig {
   host: string;
@@ -54,9 +57,17 @@ export function mailboxConfig(channel: ChannelInstallation): MailboxConfig {
     displayName: typeof c.displayName === 'string' ? c.displayName : undefined,
     signature: typeof c.signature === 'string' ? c.signature : undefined,
     plusAddressing: c.plusAddressing === true,
-    imap: imap && { ...imap, folder: String(ic.folder ?? 'INBOX'), sentFolder: typeof ic.sentFolder === 'string' ? ic.sentFolder : undefined, pollMs: Number(ic.pollMs ?? 60_000) },
+    imap: imap && { ...imap, folder: String(ic.folder ?? 'INBOX'), sentFolder: typeof ic.sentFolder === 'string' ? ic.sentFolder : undefined, pollMs: Number(ic.pollMs ?? 60_000), processed: processedAction(channel.id, c.processed ?? ic.processed) },
     smtp: smtp && { ...smtp, requireTLS: sc.requireTLS === true, pool: sc.pool !== false },
   };
+}
+
+function processedAction(channelId: string, v: unknown): ProcessedAction | undefined {
+  if (v === undefined || v === null) return undefined;
+  const p = v as Record<string, unknown>;
+  if (typeof p.flag === 'string' && p.flag && p.moveTo === undefined) return { flag: p.flag };
+  if (typeof p.moveTo === 'string' && p.moveTo && p.flag === undefined) return { moveTo: p.moveTo };
+  throw new PermanentError('email', `channel ${channelId}: "processed" must be { flag: "\\Seen" } or { moveTo: "Folder" }`, 'channel_misconfigured');
 }
 
 export function domainOf(address: string): string {

@@ -1,6 +1,6 @@
 import type { ImapFlow, MailboxObject } from 'imapflow';
 import type { ChannelInstallation, CheckpointStore, InboundEvent } from '../core/types.js';
-import { mailboxConfig } from './config.js';
+import { mailboxConfig, type ProcessedAction } from './config.js';
 import { imapClient } from './imap.js';
 import { keptRawEmail, parseEmail, type EmailParseOptions } from './parse.js';
 
@@ -66,11 +66,18 @@ export async function listenMailbox(
     signal.addEventListener('abort', onAbort);
     try {
       await client.connect();
+      const processed = imap.processed;
+      if (processed && 'moveTo' in processed) {
+        // A missing target would fail every move after the ingest; create it up front instead.
+        await client.mailboxCreate(processed.moveTo).catch((err: { serverResponseCode?: string }) => {
+          if (err.serverResponseCode !== 'ALREADYEXISTS') throw err;
+        });
+      }
       const lock = await client.getMailboxLock(imap.folder);
       try {
         for (;;) {
           announced = false;
-          await syncFolder(client, channel, cfg.address, key, emit, checkpoint, signal, opts);
+          await syncFolder(client, channel, cfg.address, key, emit, checkpoint, signal, opts, processed);
           attempt = 0;
           if (signal.aborted) break;
           await new Promise<void>((resolve) => {
@@ -112,6 +119,7 @@ async function syncFolder(
   checkpoint: CheckpointStore,
   signal: AbortSignal,
   opts: ListenOptions,
+  processed: ProcessedAction | undefined,
 ): Promise<void> {
   const box = client.mailbox as MailboxObject;
   const uidValidity = String(box.uidValidity);
@@ -145,6 +153,9 @@ async function syncFolder(
         await checkpoint.set(key, { uidValidity, lastUid } satisfies FolderCheckpoint);
       }
     }
+    // Only now that the batch is committed; before the checkpoint, so a lost connection retries it.
+    if (processed && 'flag' in processed) await client.messageFlagsAdd(batch, [processed.flag], { uid: true });
+    else if (processed) await client.messageMove(batch, processed.moveTo, { uid: true });
     lastUid = batch[batch.length - 1]!;
     await checkpoint.set(key, { uidValidity, lastUid } satisfies FolderCheckpoint);
   }

@@ -172,7 +172,14 @@ describe('parseEmail on crafted messages', () => {
     const raw = eml(['From: x@y.example', 'Message-ID: <big@y>', '', 'x'.repeat(200)]);
     const p = await parseEmail(raw, { ...opts, maxMessageBytes: 100 });
     expect(p.rejected).toMatch(/limit 100/u);
-    expect(p.event.type === 'message' && p.event.message).toMatchObject({ externalId: 'big@y', sender: { address: 'x@y.example' }, attachments: [{ name: 'original.eml', mimeType: 'message/rfc822', size: raw.length, ref: `inline:${raw.toString('base64')}` }] });
+    expect(p.event.type === 'message' && p.event.message).toMatchObject({ externalId: 'big@y', sender: { address: 'x@y.example' }, keptRaw: { code: 'email_too_large' }, attachments: [{ name: 'original.eml', mimeType: 'message/rfc822', size: raw.length, ref: `inline:${raw.toString('base64')}` }] });
+  });
+
+  it('drops NUL bytes, which Postgres text cannot store, and keeps the full body beside the visible reply', async () => {
+    const p = await parseEmail(Buffer.from('From: a@b.example\r\nMessage-ID: <nul@b>\r\nSubject: odd\x00subject\r\n\r\nFixed it\x00.\r\n\r\nOn Mon, Support wrote:\r\n> Try again\r\n', 'latin1'), opts);
+    const m = p.event.type === 'message' ? p.event.message : undefined;
+    expect(m).toMatchObject({ subject: 'oddsubject', text: 'Fixed it.', fullText: 'Fixed it.\n\nOn Mon, Support wrote:\n> Try again\n' });
+    expect(JSON.stringify(p.event)).not.toContain('\\u0000');
   });
 
   it('gives mail without a Message-ID a stable id from its bytes', async () => {

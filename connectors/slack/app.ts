@@ -57,7 +57,7 @@ export class SlackApp {
     this.clients = new SlackClients({ slackApiUrl: options.slackApiUrl });
     this.connector = new SlackConnector(this.clients, this.now);
     const conversationUrl = (id: string) => `${hub.config.publicUrl}/#/conversations/${id}`;
-    this.surface = new SlackSurface({ db: hub.db, box: hub.box, clients: this.clients, conversationUrl });
+    this.surface = new SlackSurface({ db: hub.db, box: hub.box, clients: this.clients, blobs: hub.blobs, conversationUrl });
     this.desk = new SlackDesk({ db: hub.db, clients: this.clients, conversations: hub.conversations, conversationUrl, now: this.now });
   }
 

@@ -137,7 +137,7 @@ export function rootCard(m: CardModel): SlackMessageBody {
 export function movedCard(m: CardModel, toChannel: string): SlackMessageBody {
   return {
     text: `Moved to <#${toChannel}>`,
-    blocks: [context(`:arrow_right: *${escapeMrkdwn(m.customer)}* (#${m.ref}) moved to <#${toChannel}>. Continue there.`)],
+    blocks: [context(`:arrow_right: *${escapeMrkdwn(m.customer)}* (${link(m.url, `#${m.ref}`)}) moved to <#${toChannel}>. Continue there.`)],
   };
 }
 

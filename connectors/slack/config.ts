@@ -13,7 +13,9 @@ export interface SlackInstallConfig {
   sharedChannelsAreCustomers?: boolean;
   /** HummDesk team id → Slack channel where that team's conversations get their thread. */
   triageChannels?: Record<string, string>;
-  /** Where conversations of no mapped team go. */
+  /** HummDesk channel (inbox) id → Slack triage channel, for conversations whose team has none here. */
+  inboxTriageChannels?: Record<string, string>;
+  /** Where conversations of no mapped team or inbox go. */
   defaultTriageChannel?: string;
   /**
    * What a plain reply in a conversation's triage thread is: `notes` (default: internal, never
@@ -33,7 +35,7 @@ export function slackConfig(channel: Pick<ChannelInstallation, 'config'>): Slack
 }
 
 export function triageChannelsOf(config: SlackInstallConfig): Set<string> {
-  const all = new Set(Object.values(config.triageChannels ?? {}));
+  const all = new Set([...Object.values(config.triageChannels ?? {}), ...Object.values(config.inboxTriageChannels ?? {})]);
   if (config.defaultTriageChannel) all.add(config.defaultTriageChannel);
   return all;
 }

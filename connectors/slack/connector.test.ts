@@ -89,7 +89,7 @@ describe('slack parse', () => {
       direction: 'inbound',
       sender: { externalId: 'UCUST1', isBot: false },
       text: 'Hi <team> @ann my invoice',
-      sentAt: new Date(Math.floor(Number(ts0) * 1000)).toISOString(),
+      sentAt: `${new Date(Math.floor(Number(ts0)) * 1000).toISOString().slice(0, 19)}.${ts0.split('.')[1]}Z`,
     });
     expect(root.inReplyToExternalId).toBeUndefined();
     const reply = only(parse(customerMessage({ ts: '1772445600.000300', thread_ts: ts0, text: 'any news?' })));

@@ -118,9 +118,14 @@ export class SlackConnector implements Connector {
   }
 }
 
+/** Slack's ts as an ISO time with its microseconds: messages of one second keep their order in the store. */
 export function tsToIso(ts: string): string {
-  const seconds = Number(ts);
-  return new Date(Number.isFinite(seconds) ? Math.floor(seconds * 1000) : 0).toISOString();
+  const m = /^(\d+)\.(\d{1,6})$/.exec(ts);
+  if (!m) {
+    const seconds = Number(ts);
+    return new Date(Number.isFinite(seconds) ? Math.floor(seconds * 1000) : 0).toISOString();
+  }
+  return `${new Date(Number(m[1]) * 1000).toISOString().slice(0, 19)}.${m[2]!.padEnd(6, '0')}Z`;
 }
 
 /** Whether messages of this Slack channel are customers writing to us. */

@@ -12,6 +12,7 @@ import { ACTIONS, COMPOSE_CALLBACK, composeModal, homeView } from './blocks.js';
 import type { SlackCommand, SlackInteraction, SlackMessageEvent } from './payload.js';
 import { claimAgentPost, linkUserByEmail, settleAgentPost, threadByKey, userBySlackId } from './store.js';
 import { escapeMrkdwn, slackToPlain } from './text.js';
+import { downloadSlackFile } from './files.js';
 
 export interface SlackDeskDeps {
   db: Database;
@@ -62,7 +63,7 @@ export class SlackDesk {
   }
 
   /** An agent's message in a conversation's triage thread: a note or a reply, per the installation's mode. */
-  async threadReply(install: ChannelInstallation, ev: SlackMessageEvent): Promise<'ignored' | 'duplicate' | 'unlinked' | 'note' | 'reply'> {
+  async threadReply(install: ChannelInstallation, ev: SlackMessageEvent): Promise<'ignored' | 'duplicate' | 'unlinked' | 'note' | 'reply' | 'file_failed'> {
     if (!ev.thread_ts || ev.thread_ts === ev.ts || !ev.user || ev.bot_id || (ev.subtype && ev.subtype !== 'file_share' && ev.subtype !== 'thread_broadcast')) return 'ignored';
     const { accountId } = install;
     const thread = await withAccount(this.deps.db, accountId, (tx) => threadByKey(tx, `${ev.channel}:${ev.thread_ts}`));
@@ -80,8 +81,26 @@ export class SlackDesk {
     );
     if (!claimed) return 'duplicate';
     const isNote = (slackConfig(install).threadReplies ?? 'notes') === 'notes';
+    // The agent's files go along (Chatwoot lost them): all of them or, when one cannot be fetched, nothing at all.
+    let attachments: { name: string; mimeType: string; content: Buffer }[];
     try {
-      const message = await this.deps.conversations.reply(agent.actor, thread.conversationId, { text, isPrivate: isNote });
+      attachments = await Promise.all(
+        (ev.files ?? []).map(async (f) => ({
+          name: f.name ?? f.title ?? 'file',
+          mimeType: f.mimetype ?? 'application/octet-stream',
+          content: await downloadSlackFile({ url: f.url_private_download ?? f.url_private ?? '', token: install.secrets.botToken, apiUrl: this.deps.clients.apiUrl }),
+        })),
+      );
+    } catch (err) {
+      await withAccount(this.deps.db, accountId, (tx) => settleAgentPost(tx, install.id, postKey, null));
+      await this.client(install).chat.postEphemeral({
+        channel: ev.channel, user: ev.user, thread_ts: ev.thread_ts,
+        text: `:warning: Nothing was sent: HummDesk could not fetch your file (${escapeMrkdwn((err as Error).message)}). Try again, or reply from HummDesk.`,
+      });
+      return 'file_failed';
+    }
+    try {
+      const message = await this.deps.conversations.reply(agent.actor, thread.conversationId, { text, isPrivate: isNote, ...(attachments.length ? { attachments } : {}) });
       await withAccount(this.deps.db, accountId, (tx) => settleAgentPost(tx, install.id, postKey, message.id));
     } catch (err) {
       await withAccount(this.deps.db, accountId, (tx) => settleAgentPost(tx, install.id, postKey, null));

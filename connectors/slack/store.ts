@@ -13,7 +13,7 @@ export interface SlackThreadData {
   /** Hash of the root's last rendering; chat.update only when it changes. */
   rootHash?: string;
   /** HummDesk message id → the Slack reply that mirrors it and the state it last showed. */
-  posted: Record<string, { ts: string; state: string }>;
+  posted: Record<string, { ts: string; state: string; /** How many of the message's files are in the thread. */ files?: number }>;
   movedTo?: string;
 }
 
@@ -55,9 +55,13 @@ export async function saveThread(tx: Queryable, id: string, data: SlackThreadDat
   await tx.query(`UPDATE surface_threads SET data = $2, active = $3 WHERE id = $1`, [id, data, active]);
 }
 
-/** Serialises syncs of one conversation, so a root is posted once and replies keep their order. */
+/**
+ * Serialises syncs of one conversation, so a root is posted once and replies keep their order.
+ * An advisory lock, not the row's: ingest updates the conversation row and must never wait for Slack.
+ */
 export async function lockConversation(tx: Queryable, id: string): Promise<boolean> {
-  return (await tx.query(`SELECT id FROM conversations WHERE id = $1 FOR UPDATE`, [id])).rowCount > 0;
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtext('hummdesk.slack.sync'), hashtext($1::text))`, [id]);
+  return (await tx.query(`SELECT id FROM conversations WHERE id = $1`, [id])).rowCount > 0;
 }
 
 export async function proposedDraft(tx: Queryable, conversationId: string): Promise<Pick<DraftRow, 'id' | 'text' | 'citations' | 'extractive'> | undefined> {
@@ -101,4 +105,52 @@ export async function linkUserByEmail(tx: Queryable, email: string, slackUserId:
     `UPDATE users SET slack_user_id = $2 WHERE id = (SELECT id FROM users WHERE lower(email) = lower($1) AND role <> 'viewer' LIMIT 1) RETURNING id, name`,
     [email, slackUserId],
   )).rows[0];
+}
+
+/** Files of a conversation's Slack messages not fetched yet: their bytes are still only in Slack. */
+export async function unfetchedSlackFiles(tx: Queryable, conversationId: string): Promise<{ id: string; ref: string; installationId: string }[]> {
+  return (await tx.query<{ id: string; ref: string; installationId: string }>(
+    `SELECT a.id, a.source_ref AS ref, m.channel_id AS "installationId" FROM attachments a JOIN messages m ON m.id = a.message_id JOIN channels ch ON ch.id = m.channel_id
+     WHERE m.conversation_id = $1 AND ch.kind = 'slack' AND a.blob_key IS NULL AND a.source_ref IS NOT NULL ORDER BY a.created_at`,
+    [conversationId],
+  )).rows;
+}
+
+export async function setFileBlob(tx: Queryable, attachmentId: string, blobKey: string, size: number): Promise<void> {
+  await tx.query(`UPDATE attachments SET blob_key = $2, size = $3 WHERE id = $1 AND blob_key IS NULL`, [attachmentId, blobKey, size]);
+}
+
+export interface StoredFile {
+  id: string;
+  name: string;
+  mimeType: string;
+  blobKey: string;
+}
+
+/** Every stored file of a conversation, by message. */
+export async function conversationFiles(tx: Queryable, conversationId: string): Promise<Map<string, StoredFile[]>> {
+  const { rows } = await tx.query<StoredFile & { messageId: string }>(
+    `SELECT a.id, a.message_id AS "messageId", coalesce(a.name, 'attachment') AS name, coalesce(a.mime_type, 'application/octet-stream') AS "mimeType", a.blob_key AS "blobKey"
+     FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.conversation_id = $1 AND a.blob_key IS NOT NULL ORDER BY a.created_at, a.id`,
+    [conversationId],
+  );
+  const byMessage = new Map<string, StoredFile[]>();
+  for (const { messageId, ...f } of rows) byMessage.set(messageId, [...(byMessage.get(messageId) ?? []), f]);
+  return byMessage;
+}
+
+/** The conversation's customer when they wrote from Slack and we do not know their name yet. */
+export async function unnamedSlackCustomer(tx: Queryable, conversationId: string): Promise<{ contactId: string; identityId: string; slackUserId: string; installationId: string } | undefined> {
+  return (await tx.query<{ contactId: string; identityId: string; slackUserId: string; installationId: string }>(
+    `SELECT ct.id AS "contactId", ci.id AS "identityId", ci.external_id AS "slackUserId", ci.channel_id AS "installationId"
+     FROM conversations cv JOIN contacts ct ON ct.id = cv.contact_id JOIN contact_identities ci ON ci.contact_id = ct.id AND ci.channel_id = cv.channel_id
+     JOIN channels ch ON ch.id = ci.channel_id AND ch.kind = 'slack'
+     WHERE cv.id = $1 AND ct.name IS NULL AND ci.display_name IS NULL LIMIT 1`,
+    [conversationId],
+  )).rows[0];
+}
+
+export async function nameSlackCustomer(tx: Queryable, who: { contactId: string; identityId: string }, name: string): Promise<void> {
+  await tx.query(`UPDATE contact_identities SET display_name = $2 WHERE id = $1 AND display_name IS NULL`, [who.identityId, name]);
+  await tx.query(`UPDATE contacts SET name = $2 WHERE id = $1 AND name IS NULL`, [who.contactId, name]);
 }

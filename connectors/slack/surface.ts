@@ -5,6 +5,7 @@ import type { Surface } from '../../hub/ai-stage.js';
 import { RetryLaterError } from '../../hub/queue/jobs.js';
 import type { Database, Queryable } from '../../storage/database.js';
 import type { SecretBox } from '../../storage/secret-box.js';
+import type { LocalBlobStore } from '../../storage/blob-store.js';
 import { withAccount } from '../../storage/session.js';
 import { getConversation, type ConversationRow } from '../../storage/repositories/conversations.js';
 import { listMessages } from '../../storage/repositories/messages.js';
@@ -13,21 +14,35 @@ import { getUser } from '../../storage/repositories/users.js';
 import { SlackClients, slackErrorCode, toConnectorError } from './client.js';
 import { slackConfig } from './config.js';
 import { hashBody, messageReply, movedCard, rootCard, type CardModel, type SlackMessageBody } from './blocks.js';
-import { activeThread, insertThread, listSlackInstallations, lockConversation, proposedDraft, saveThread, slackOriginMessages, type SlackThreadData } from './store.js';
+import { activeThread, conversationFiles, insertThread, listSlackInstallations, lockConversation, nameSlackCustomer, proposedDraft, saveThread, setFileBlob, slackOriginMessages, unfetchedSlackFiles, unnamedSlackCustomer, type SlackThreadData } from './store.js';
+import { downloadSlackFile } from './files.js';
 
 export interface SlackSurfaceDeps {
   db: Database;
   box: SecretBox;
   clients: SlackClients;
+  blobs: LocalBlobStore;
   /** Link to a conversation in the HummDesk UI. */
   conversationUrl: (conversationId: string) => string;
+  now?: () => number;
 }
 
-/** Where a conversation's thread belongs: its team's triage channel, else the default one. */
-export function triageTarget(installs: ChannelInstallation[], teamId: string | null): { install: ChannelInstallation; channel: string } | undefined {
+/** How long a users.info answer stands in for the customer's name. */
+const NAME_TTL_MS = 60 * 60_000;
+
+/**
+ * Where a conversation's thread belongs: its team's triage channel, else its inbox's, else the
+ * default one. The team comes first, so moving a conversation to another team moves its thread.
+ */
+export function triageTarget(installs: ChannelInstallation[], teamId: string | null, inboxId?: string): { install: ChannelInstallation; channel: string } | undefined {
   if (teamId)
     for (const install of installs) {
       const channel = slackConfig(install).triageChannels?.[teamId];
+      if (channel) return { install, channel };
+    }
+  if (inboxId)
+    for (const install of installs) {
+      const channel = slackConfig(install).inboxTriageChannels?.[inboxId];
       if (channel) return { install, channel };
     }
   for (const install of installs) {
@@ -44,9 +59,12 @@ export function triageTarget(installs: ChannelInstallation[], teamId: string | n
  */
 export class SlackSurface implements Surface {
   readonly name = 'slack' as const;
+  private readonly names = new Map<string, { name: string | undefined; at: number }>();
   constructor(private readonly deps: SlackSurfaceDeps) {}
 
   async sync(accountId: string, conversationId: string): Promise<void> {
+    await this.nameCustomer(accountId, conversationId);
+    await this.fetchSlackFiles(accountId, conversationId);
     let stopped: ConnectorError | undefined;
     await withAccount(this.deps.db, accountId, async (tx) => {
       if (!(await lockConversation(tx, conversationId))) return;
@@ -54,7 +72,7 @@ export class SlackSurface implements Surface {
       if (!installs.length) return;
       const conversation = (await getConversation(tx, conversationId))!;
       let thread = await activeThread(tx, conversationId);
-      const target = triageTarget(installs, conversation.teamId);
+      const target = triageTarget(installs, conversation.teamId, conversation.channelId);
       const installOf = (id: string) => installs.find((i) => i.id === id);
       const model = await this.cardModel(tx, conversation, thread ? installOf(thread.data.installationId) ?? target?.install : target?.install);
       if (!model) return;
@@ -88,9 +106,25 @@ export class SlackSurface implements Surface {
             data.rootHash = hash;
           }
           const fromSlack = await slackOriginMessages(tx, conversationId);
+          const files = await conversationFiles(tx, conversationId);
+          // Files follow their message into the thread, once each; what was written in Slack has its files there already.
+          const uploadFiles = async (messageId: string) => {
+            const entry = data.posted[messageId];
+            if (!entry || entry.state === 'skip' || fromSlack.has(messageId)) return;
+            const list = files.get(messageId) ?? [];
+            for (let i = entry.files ?? 0; i < list.length; i++) {
+              const f = list[i]!;
+              const content = await this.deps.blobs.get(f.blobKey);
+              await this.call(install, (c) => c.filesUploadV2({ channel_id: data.channel, thread_ts: data.ts, file: content, filename: f.name, title: f.name }));
+              entry.files = i + 1;
+            }
+          };
           for (const msg of model.messages) {
             const seen = data.posted[msg.id];
-            if (seen?.state === 'root') continue;
+            if (seen?.state === 'root') {
+              await uploadFiles(msg.id);
+              continue;
+            }
             const reply = messageReply(msg, conversation.channelKind, this.deps.conversationUrl(conversationId), fromSlack.has(msg.id));
             if (!reply) {
               data.posted[msg.id] = { ts: '', state: 'skip' };
@@ -101,8 +135,9 @@ export class SlackSurface implements Surface {
               data.posted[msg.id] = { ts, state: reply.state };
             } else if (seen.state !== reply.state && seen.ts) {
               await this.call(install, (c) => c.chat.update({ channel: data.channel, ts: seen.ts, ...reply.body }));
-              data.posted[msg.id] = { ts: seen.ts, state: reply.state };
+              data.posted[msg.id] = { ...seen, state: reply.state };
             }
+            await uploadFiles(msg.id);
           }
         } finally {
           // Progress is kept even when Slack stops us halfway, so a retry never posts a reply twice.
@@ -114,6 +149,52 @@ export class SlackSurface implements Surface {
     });
     if (stopped instanceof RateLimitError) throw new RetryLaterError(stopped.message, stopped.retryAfterMs);
     if (stopped) throw stopped;
+  }
+
+  /** A Slack customer whose event carried no user_profile gets their name from users.info (cached), outside any transaction. */
+  private async nameCustomer(accountId: string, conversationId: string): Promise<void> {
+    const found = await withAccount(this.deps.db, accountId, async (tx) => {
+      const who = await unnamedSlackCustomer(tx, conversationId);
+      if (!who) return undefined;
+      const install = (await listSlackInstallations(tx, this.deps.box)).find((i) => i.id === who.installationId);
+      return install ? { who, install } : undefined;
+    });
+    if (!found) return;
+    const name = await this.slackUserName(found.install, found.who.slackUserId);
+    if (name) await withAccount(this.deps.db, accountId, (tx) => nameSlackCustomer(tx, found.who, name));
+  }
+
+  private async slackUserName(install: ChannelInstallation, slackUserId: string): Promise<string | undefined> {
+    const now = (this.deps.now ?? Date.now)();
+    const key = `${install.externalKey}:${slackUserId}`;
+    const cached = this.names.get(key);
+    if (cached && now - cached.at < NAME_TTL_MS) return cached.name;
+    // A failed lookup is cached too: the card shows "Customer" rather than asking Slack on every sync.
+    const info = await this.client(install).users.info({ user: slackUserId }).catch(() => undefined);
+    const profile = info?.user?.profile;
+    const name = (profile?.real_name || profile?.display_name || info?.user?.real_name || info?.user?.name || undefined)?.slice(0, 200);
+    if (this.names.size >= 10_000) this.names.clear();
+    this.names.set(key, { name, at: now });
+    return name;
+  }
+
+  /**
+   * Customers' Slack files into the blob store (url_private with the bot token), outside any
+   * transaction. A failed download leaves the file for the next sync; the message posts anyway.
+   */
+  private async fetchSlackFiles(accountId: string, conversationId: string): Promise<void> {
+    const pending = await withAccount(this.deps.db, accountId, async (tx) => {
+      const files = await unfetchedSlackFiles(tx, conversationId);
+      if (!files.length) return [];
+      const installs = await listSlackInstallations(tx, this.deps.box);
+      return files.map((f) => ({ ...f, token: installs.find((i) => i.id === f.installationId)?.secrets.botToken }));
+    });
+    for (const f of pending) {
+      const bytes = await downloadSlackFile({ url: f.ref, token: f.token, apiUrl: this.deps.clients.apiUrl }).catch(() => undefined);
+      if (!bytes) continue;
+      const key = await this.deps.blobs.put(bytes);
+      await withAccount(this.deps.db, accountId, (tx) => setFileBlob(tx, f.id, key, bytes.length));
+    }
   }
 
   private async cardModel(tx: Queryable, c: ConversationRow, install: ChannelInstallation | undefined) {

@@ -8,6 +8,7 @@ import { IdParams } from '../schemas.js';
 import { localAi } from '../install-ai.js';
 import { listRoutingRules, replaceRoutingRules } from '../../ai/routing/router.js';
 import { audit } from '../../storage/repositories/audit.js';
+import { usageByDay } from '../../ai/usage/report.js';
 
 const Category = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9][a-z0-9_-]*$' });
 
@@ -37,6 +38,30 @@ const ai: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
   }, async (req) => ({ days: req.query.days, ...(await withAccount(db, req.principal.accountId, (tx) => draftStats(tx, req.query.days))) }));
+
+  const Tokens = {
+    requests: Type.Integer(),
+    inputTokens: Type.Integer(),
+    outputTokens: Type.Integer(),
+    cacheReadTokens: Type.Integer({ description: 'prompt-cache reads (Anthropic)' }),
+    cacheWriteTokens: Type.Integer({ description: 'prompt-cache writes (Anthropic)' }),
+  };
+
+  app.get('/ai/usage', {
+    preHandler: app.authorize('admin'),
+    schema: {
+      tags: ['ai'],
+      summary: 'Token usage of external model providers per UTC day, provider and model (today and the days before)',
+      querystring: Type.Object({ days: Type.Integer({ minimum: 1, maximum: 366, default: 30 }) }),
+      response: {
+        200: Type.Object({
+          days: Type.Integer(),
+          items: Type.Array(Type.Object({ day: Type.String({ format: 'date' }), provider: Type.String(), model: Type.String(), ...Tokens })),
+          totals: Type.Object(Tokens),
+        }),
+      },
+    },
+  }, async (req) => ({ days: req.query.days, ...(await withAccount(db, req.principal.accountId, (tx) => usageByDay(tx, req.query.days))) }));
 
   app.post('/ai/conversations/:id/category', {
     preHandler: app.authorize('agent'),

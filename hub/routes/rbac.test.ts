@@ -43,6 +43,7 @@ const agentUser = () => created('/api/v1/users', { email: `${randomUUID()}@rbac.
 const channel = () => created('/api/v1/channels', { kind: 'webchat', name: 'temp', externalKey: `temp-${randomUUID()}` });
 const apiKey = async () => (await call(t, owner(), 'POST', '/api/v1/api-keys', { name: 'temp', role: 'viewer' })).json<{ apiKey: { id: string } }>().apiKey.id;
 const conversation = async () => (await seedConversation(t, acct)).conversationId;
+const slackWorkspace = () => created('/api/v1/channels', { kind: 'slack', name: 'slack', externalKey: `T${randomUUID().slice(0, 8).toUpperCase()}` });
 const deadJob = () =>
   withAccount(t.hub.db, acct.accountId, async (tx) =>
     (await tx.query<{ id: string }>(`INSERT INTO outbox (account_id, topic, payload, attempts, dead_at, last_error) VALUES ($1, 'noop', '{}', 3, now(), 'gave up') RETURNING id::text`, [acct.accountId])).rows[0]!.id,
@@ -112,6 +113,16 @@ const ROUTES: RouteCase[] = [
   { route: 'POST /jobs/dead/:id/retry', min: 'admin', ok: 202, prepare: async () => ({ method: 'POST', url: `/jobs/dead/${await deadJob()}/retry` }) },
 
   { route: 'GET /audit', min: 'admin', ok: 200, prepare: async () => ({ method: 'GET', url: '/audit' }) },
+
+  { route: 'GET /ai/usage', min: 'admin', ok: 200, prepare: async () => ({ method: 'GET', url: '/ai/usage' }) },
+  { route: 'GET /ai/routing/rules', min: 'viewer', ok: 200, prepare: async () => ({ method: 'GET', url: '/ai/routing/rules' }) },
+  { route: 'PUT /ai/routing/rules', min: 'admin', ok: 200, prepare: async () => ({ method: 'PUT', url: '/ai/routing/rules', body: { rules: [] } }) },
+
+  { route: 'GET /slack/workspaces', min: 'admin', ok: 200, prepare: async () => ({ method: 'GET', url: '/slack/workspaces' }) },
+  { route: 'PUT /slack/workspaces/:id/triage', min: 'admin', ok: 200, prepare: async () => ({ method: 'PUT', url: `/slack/workspaces/${await slackWorkspace()}/triage`, body: { defaultChannel: 'C0TRIAGE' } }) },
+  { route: 'GET /slack/links', min: 'admin', ok: 200, prepare: async () => ({ method: 'GET', url: '/slack/links' }) },
+  { route: 'PUT /slack/links/:userId', min: 'admin', ok: 200, prepare: async () => ({ method: 'PUT', url: `/slack/links/${await agentUser()}`, body: { slackUserId: `U${randomUUID().slice(0, 8).toUpperCase().replace(/-/g, '')}` } }) },
+  { route: 'DELETE /slack/links/:userId', min: 'admin', ok: 204, prepare: async () => ({ method: 'DELETE', url: `/slack/links/${await agentUser()}` }) },
 ];
 
 /**

@@ -88,6 +88,8 @@ export class SlackEmulator {
   readonly homeTabs = new Map<string, Block>();
   readonly responses: { id: string; body: Record<string, unknown> }[] = [];
   readonly uploads = new Map<string, { team: string; filename: string; length: number; bytes?: Buffer }>();
+  /** Files people shared in Slack, served at their url_private to a bot token of the same workspace. */
+  readonly files = new Map<string, { team: string; name: string; mimetype: string; bytes: Buffer; downloads: number }>();
   private readonly workspaces = new Map<string, EmulatedWorkspace>();
   private readonly tokens = new Map<string, string>();
   private readonly revoked = new Set<string>();
@@ -194,6 +196,14 @@ export class SlackEmulator {
     for (const l of this.listeners) l(m);
   }
 
+  /** A file a person shares in Slack; the result is the `files[]` entry of the message event. */
+  addFile(team: string, f: { name: string; mimetype: string; content: Buffer }): { id: string; name: string; title: string; mimetype: string; size: number; url_private: string; url_private_download: string } {
+    const id = `F${randomBytes(5).toString('hex').toUpperCase()}`;
+    this.files.set(id, { team, name: f.name, mimetype: f.mimetype, bytes: f.content, downloads: 0 });
+    const base = `${this.url}/files-pri/${team}-${id}`;
+    return { id, name: f.name, title: f.name, mimetype: f.mimetype, size: f.content.length, url_private: `${base}/${encodeURIComponent(f.name)}`, url_private_download: `${base}/download/${encodeURIComponent(f.name)}` };
+  }
+
   inChannel(channel: string): EmulatedMessage[] {
     return this.messages.filter((m) => m.channel === channel);
   }
@@ -234,6 +244,22 @@ export class SlackEmulator {
       if (!parsed || typeof parsed !== 'object') return send(400, { ok: false, error: 'invalid_payload' });
       this.responses.push({ id: path.slice('/response/'.length), body: parsed as Record<string, unknown> });
       return send(200, { ok: true });
+    }
+    if (path.startsWith('/files-pri/')) {
+      // Like Slack: without a bot token of the file's workspace (and files:read) the answer is a redirect to the sign-in page, not the bytes.
+      const m = /^\/files-pri\/([A-Z0-9]+)-([A-Z0-9]+)\//.exec(path);
+      const file = m ? this.files.get(m[2]!) : undefined;
+      const header = req.headers.authorization;
+      const team = header?.startsWith('Bearer ') && !this.revoked.has(header.slice(7)) ? this.tokens.get(header.slice(7)) : undefined;
+      const allowed = !!file && team === file.team && team === m![1] && this.workspaces.get(team)!.scopes.includes('files:read');
+      this.calls.push({ method: 'files-pri', team, args: { path }, status: allowed ? 200 : 302 });
+      if (!allowed) {
+        res.writeHead(302, { location: `${this.url}/signin` });
+        return void res.end();
+      }
+      file.downloads++;
+      res.writeHead(200, { 'content-type': file.mimetype, 'content-length': String(file.bytes.length) });
+      return void res.end(file.bytes);
     }
     if (path.startsWith('/upload/')) {
       const upload = this.uploads.get(path.slice('/upload/'.length));

@@ -1,0 +1,38 @@
+import { PermanentError, TransientError } from '../core/errors.js';
+
+/** Slack's own file limit is 1 GB; a support hub keeps what an email attachment could carry. */
+export const MAX_SLACK_FILE_BYTES = 25 * 1024 * 1024;
+
+/**
+ * Downloads a file shared in Slack (its url_private) with the workspace's bot token. The token is
+ * only ever sent to Slack's file host, or to the configured API host (the local emulator in tests).
+ */
+export async function downloadSlackFile(p: { url: string; token: string | undefined; apiUrl: string; maxBytes?: number; fetch?: typeof fetch }): Promise<Buffer> {
+  const max = p.maxBytes ?? MAX_SLACK_FILE_BYTES;
+  if (!p.token) throw new PermanentError('slack', 'the Slack installation has no bot token', 'slack_token_missing');
+  if (!isSlackFileUrl(p.url, p.apiUrl)) throw new PermanentError('slack', 'not a Slack file URL', 'slack_file_url_invalid');
+  let res: Response;
+  try {
+    // A redirect means Slack did not accept the token (it sends the sign-in page): never follow it with the token.
+    res = await (p.fetch ?? fetch)(p.url, { headers: { authorization: `Bearer ${p.token}` }, redirect: 'manual', signal: AbortSignal.timeout(30_000) });
+  } catch (err) {
+    throw new TransientError('slack', `file download failed: ${(err as Error).message}`);
+  }
+  if (res.status >= 500) throw new TransientError('slack', `file download answered HTTP ${res.status}`);
+  if (res.status !== 200) throw new PermanentError('slack', `Slack refused the file download (HTTP ${res.status}); the app needs files:read`, 'slack_file_forbidden');
+  if (Number(res.headers.get('content-length') ?? 0) > max) throw new PermanentError('slack', `file larger than ${max} bytes`, 'slack_file_too_large');
+  const bytes = Buffer.from(await res.arrayBuffer());
+  if (bytes.length > max) throw new PermanentError('slack', `file larger than ${max} bytes`, 'slack_file_too_large');
+  return bytes;
+}
+
+export function isSlackFileUrl(url: string, apiUrl: string): boolean {
+  try {
+    const u = new URL(url);
+    if (u.protocol === 'https:' && u.hostname === 'files.slack.com') return true;
+    const api = new URL(apiUrl);
+    return api.hostname !== 'slack.com' && u.origin === api.origin;
+  } catch {
+    return false;
+  }
+}
