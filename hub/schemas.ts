@@ -42,6 +42,7 @@ export const Attachment = Type.Object({
   name: Nullable(Type.String()),
   mimeType: Nullable(Type.String()),
   size: Nullable(Type.Number()),
+  contentId: Type.Optional(Nullable(Type.String({ description: 'email Content-ID: `<img src="cid:…">` in the message HTML shows this attachment' }))),
 });
 
 export const Message = Type.Object({

@@ -12,6 +12,8 @@ export interface InboundAttachment {
   size?: number;
   /** Where the bytes are: a platform media id/URL, or `inline:<base64>` for bytes carried in the payload. */
   ref: string;
+  /** Email Content-ID (no angle brackets): what `<img src="cid:…">` in the message HTML points at. */
+  contentId?: string;
 }
 
 export interface NormalizedMessage {
@@ -41,6 +43,8 @@ export interface NormalizedMessage {
   fullText?: string;
   /** Set when the original could not be read or ingested: `text` says so and the original rides along as an attachment. */
   keptRaw?: { code: string; reason: string };
+  /** Others the sender copied (email Cc, our own mailbox left out): remembered on the conversation and copied on replies. */
+  cc?: string[];
   raw: unknown;
 }
 
@@ -89,6 +93,10 @@ export interface OutboundMessage {
   html?: string;
   attachments: OutboundAttachment[];
   inReplyToExternalId?: string;
+  /** Copied on the reply (email): the conversation's Cc list, or the one the agent set on this reply. */
+  cc?: string[];
+  /** Blind copies of this reply only (email). */
+  bcc?: string[];
   /** Stable per message: channels that accept an idempotency key get this one. */
   idempotencyKey: string;
 }

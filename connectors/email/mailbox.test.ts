@@ -26,6 +26,8 @@ let t: TestHub;
 let acct: TestAccount;
 let listeners: Listeners | undefined;
 let smtp: SMTPServer;
+/** Every envelope our SMTP server accepted: who a reply really went to, Bcc included. */
+const envelopes: { rcpt: string[]; raw: Buffer }[] = [];
 
 function imapAs(user: string): ImapFlow {
   return new ImapFlow({ host: imap!.hostname, port: Number(imap!.port), secure: false, auth: { user, pass: password }, logger: false });
@@ -55,6 +57,38 @@ async function inbound(): Promise<{ externalId: string; conversationId: string; 
   ).rows;
 }
 
+/** Waits for an outbound message to be sent and returns its Message-ID. */
+async function sentId(messageId: string): Promise<string> {
+  const row = await eventually(async () => {
+    const r = await withAccount(t.hub.db, acct.accountId, (tx) => tx.query<{ status: string; externalId: string | null; error: string | null }>(`SELECT delivery_status AS status, external_id AS "externalId", delivery_error AS error FROM messages WHERE id = $1`, [messageId]));
+    const one = r.rows[0]!;
+    if (one.status === 'failed' || one.status === 'unknown') throw new Error(`delivery ${one.status}: ${one.error}`);
+    return one.status === 'sent' ? one : undefined;
+  }, 20_000);
+  return row.externalId!;
+}
+
+/** The raw mail in `user`'s INBOX whose source contains `needle`, once it has arrived. */
+async function mailIn(user: string, needle: string): Promise<Buffer> {
+  const c = imapAs(user);
+  await c.connect();
+  try {
+    return await eventually(async () => {
+      const lock = await c.getMailboxLock('INBOX');
+      try {
+        const all = await c.fetchAll('1:*', { source: true });
+        return all.map((m) => m.source!).find((s) => s.includes(needle));
+      } catch {
+        return undefined;
+      } finally {
+        lock.release();
+      }
+    }, 20_000);
+  } finally {
+    await c.logout();
+  }
+}
+
 beforeAll(async () => {
   if (!imap) return;
   // The customer's outgoing server: accepts anything on loopback and hands it to Dovecot over LMTP.
@@ -68,6 +102,7 @@ beforeAll(async () => {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
+        envelopes.push({ rcpt: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks) });
         toDovecot
           .sendMail({ envelope: { from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address) }, raw: Buffer.concat(chunks) })
           .then(() => cb(), (err: Error) => cb(err));
@@ -143,6 +178,86 @@ describe.skipIf(!imap)('email channel against Dovecot', () => {
     const a = await eventually(async () => (await inbound()).find((m) => m.externalId === threaded.id), 20_000);
     expect(a).toMatchObject({ conversationId, text: 'Updated, still rebooting.' });
   });
+
+  it('a customer mail with Cc: the agent reply copies them and they receive it; the support mailbox is never copied', async () => {
+    const copied = `cc-${run}@example.test`;
+    const mail = customerMail('Invoice for our team', 'Please send the invoice to both of us.', [`Cc: Bob Partner <${copied}>, ${support}`]);
+    await append(support, mail.raw);
+    const { conversationId: ccConversation } = await eventually(async () => (await inbound()).find((m) => m.externalId === mail.id), 20_000);
+    const agent = acct.users.agent.token;
+    const detail = await t.app.inject({ method: 'GET', url: `/api/v1/conversations/${ccConversation}`, headers: { authorization: `Bearer ${agent}` } });
+    expect(detail.json<{ cc: string[] }>().cc).toEqual([copied]);
+
+    const res = await t.app.inject({ method: 'POST', url: `/api/v1/conversations/${ccConversation}/reply`, headers: { authorization: `Bearer ${agent}` }, payload: { text: 'Invoice attached for both of you.' } });
+    expect(res.statusCode).toBe(202);
+    const messageId = await sentId(res.json<{ id: string }>().id);
+    const p = await parseEmail(await mailIn(copied, messageId), { channelId: 'cc-view' });
+    expect(p).toMatchObject({ messageId, to: [customer], cc: [copied], inReplyTo: mail.id, visibleText: 'Invoice attached for both of you.' });
+    await mailIn(customer, messageId);
+    expect(envelopes.find((e) => e.raw.includes(messageId))!.rcpt).toEqual([customer, copied]);
+
+    // The copied person answers everyone: the answer joins the thread and the list stays as it was.
+    const fromBob = [`From: Bob Partner <${copied}>`, `To: ${support}`, `Cc: ${customer}`, 'Subject: Re: Invoice for our team', `Message-ID: <bob-${run}@example.test>`, `In-Reply-To: <${messageId}>`, `Date: ${new Date().toUTCString()}`, '', 'Got it, thanks.', ''].join('\r\n');
+    await append(support, fromBob);
+    expect(await eventually(async () => (await inbound()).find((m) => m.externalId === `bob-${run}@example.test`), 20_000)).toMatchObject({ conversationId: ccConversation });
+    const after = await t.app.inject({ method: 'GET', url: `/api/v1/conversations/${ccConversation}`, headers: { authorization: `Bearer ${agent}` } });
+    expect(after.json<{ cc: string[] }>().cc).toEqual([copied, customer]);
+  }, 60_000);
+
+  it('an agent sets Cc and Bcc on a reply: bad addresses are refused, the Bcc recipient gets it without a trace in the headers', async () => {
+    const agent = acct.users.agent.token;
+    const reply = (payload: unknown) => t.app.inject({ method: 'POST', url: `/api/v1/conversations/${conversationId}/reply`, headers: { authorization: `Bearer ${agent}` }, payload });
+    const bad = await reply({ text: 'x', cc: ['not an address'] });
+    expect(bad.statusCode).toBe(400);
+    const tooMany = await reply({ text: 'x', bcc: Array.from({ length: 51 }, (_, i) => `p${i}@example.test`) });
+    expect(tooMany.statusCode).toBe(400);
+
+    const manager = `manager-${run}@example.test`;
+    const auditor = `audit-${run}@example.test`;
+    const res = await reply({ text: 'Looping in our manager.', cc: [manager, support], bcc: [auditor] });
+    expect(res.statusCode).toBe(202);
+    const messageId = await sentId(res.json<{ id: string }>().id);
+    const forManager = await parseEmail(await mailIn(manager, messageId), { channelId: 'cc-view' });
+    expect(forManager).toMatchObject({ messageId, to: [customer], cc: [manager] });
+    const forAuditor = await mailIn(auditor, messageId);
+    expect(forAuditor.toString()).not.toMatch(/^Bcc:|audit-/imu);
+    expect(envelopes.find((e) => e.raw.includes(messageId))!.rcpt).toEqual([customer, manager, auditor]);
+    // Cc is now the conversation's list for later replies; Bcc was for that reply only.
+    const detail = await t.app.inject({ method: 'GET', url: `/api/v1/conversations/${conversationId}`, headers: { authorization: `Bearer ${agent}` } });
+    expect(detail.json<{ cc: string[] }>().cc).toEqual([manager, support]);
+    const next = await reply({ text: 'One more thing.' });
+    const nextId = await sentId(next.json<{ id: string }>().id);
+    await mailIn(manager, nextId);
+    expect(envelopes.find((e) => e.raw.includes(nextId))!.rcpt).toEqual([customer, manager]);
+  }, 60_000);
+
+  it('an inline image keeps its Content-ID, and the attachment route serves its bytes to viewers of that conversation only', async () => {
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+    const cid = `screenshot-${run}@customer.example`;
+    const id = `cid-${run}@customer.example`;
+    const raw = [`From: Jane Customer <${customer}>`, `To: ${support}`, 'Subject: Error screenshot', `Message-ID: <${id}>`, `Date: ${new Date().toUTCString()}`, 'MIME-Version: 1.0', 'Content-Type: multipart/related; boundary="rel"', '',
+      '--rel', 'Content-Type: text/html; charset=utf-8', '', `<p>See this:</p><img src="cid:${cid}">`,
+      '--rel', 'Content-Type: image/png; name="fehler ä.png"', `Content-ID: <${cid}>`, 'Content-Disposition: inline; filename*=utf-8\'\'fehler%20%C3%A4.png', 'Content-Transfer-Encoding: base64', '', png.toString('base64'), '--rel--', ''].join('\r\n');
+    await append(support, raw);
+    const row = await eventually(async () => (await inbound()).find((m) => m.externalId === id), 20_000);
+    const viewer = acct.users.viewer.token;
+    const get = (url: string) => t.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${viewer}` } });
+    const messages = (await get(`/api/v1/conversations/${row.conversationId}/messages`)).json<{ items: { externalId: string; html: string; attachments: { id: string; name: string; mimeType: string; contentId: string | null }[] }[] }>().items;
+    const msg = messages.find((m) => m.externalId === id)!;
+    expect(msg.html).toContain(`src="cid:${cid}"`);
+    expect(msg.attachments).toEqual([expect.objectContaining({ name: 'fehler ä.png', mimeType: 'image/png', contentId: cid })]);
+
+    const file = await get(`/api/v1/conversations/${row.conversationId}/attachments/${msg.attachments[0]!.id}`);
+    expect(file.statusCode).toBe(200);
+    expect(file.rawPayload.equals(png)).toBe(true);
+    expect(file.headers['content-type']).toBe('image/png');
+    expect(file.headers['content-disposition']).toBe(`attachment; filename="fehler _.png"; filename*=UTF-8''fehler%20%C3%A4.png`);
+    expect(file.headers['x-content-type-options']).toBe('nosniff');
+    // Another conversation's id does not reach it.
+    const elsewhere = await get(`/api/v1/conversations/${conversationId}/attachments/${msg.attachments[0]!.id}`);
+    expect(elsewhere.statusCode).toBe(404);
+    expect(elsewhere.json().error.code).toBe('attachment_not_found');
+  }, 40_000);
 
   it('restarting the listener and Dovecot while mail arrives loses and duplicates nothing', async () => {
     const ids: string[] = [];

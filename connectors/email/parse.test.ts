@@ -182,6 +182,22 @@ describe('parseEmail on crafted messages', () => {
     expect(JSON.stringify(p.event)).not.toContain('\\u0000');
   });
 
+  it('lists who the sender copied, never the mailbox, its plus-addresses or the sender', async () => {
+    const p = await parseEmail(eml([...base, 'Cc: Bob <Bob@Partner.example>, support@example.com, "Token" <support+c0123456789abcdef0123456789abcdef@example.com>, jane@customer.example, bob@partner.example, undisclosed-recipients:;', '', 'hi']), opts);
+    expect(p.cc).toContain('support@example.com');
+    expect(p.event.type === 'message' && p.event.message.cc).toEqual(['bob@partner.example']);
+    const none = await parseEmail(eml([...base, 'Cc: support@example.com', '', 'hi']), opts);
+    expect(none.event.type === 'message' && 'cc' in none.event.message).toBe(false);
+  });
+
+  it("keeps an inline image's Content-ID so cid: links in the HTML find it", async () => {
+    const png = Buffer.from('89504e470d0a1a0a', 'hex');
+    const p = await parseEmail(eml(['From: a@b.example', 'Message-ID: <cid@b>', 'MIME-Version: 1.0', 'Content-Type: multipart/related; boundary=b', '', '--b', 'Content-Type: text/html', '', '<p>Look: <img src="cid:logo.1@b.example"></p>', '--b', 'Content-Type: image/png; name=logo.png', 'Content-ID: <logo.1@b.example>', 'Content-Disposition: inline; filename=logo.png', 'Content-Transfer-Encoding: base64', '', png.toString('base64'), '--b--']), opts);
+    expect(p.html).toBe('<p>Look: <img src="cid:logo.1@b.example" /></p>');
+    const m = p.event.type === 'message' ? p.event.message : undefined;
+    expect(m?.attachments).toEqual([{ kind: 'image', name: 'logo.png', mimeType: 'image/png', size: png.length, ref: `inline:${png.toString('base64')}`, contentId: 'logo.1@b.example' }]);
+  });
+
   it('gives mail without a Message-ID a stable id from its bytes', async () => {
     const raw = eml(['From: x@y.example', 'Subject: no id', '', 'hello']);
     const a = await parseEmail(raw, opts);

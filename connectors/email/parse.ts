@@ -4,6 +4,7 @@ import sanitizeHtml from 'sanitize-html';
 import type { AttachmentKind, InboundAttachment, InboundEvent, NormalizedMessage } from '../core/types.js';
 import { autoReplyReason } from './auto-reply.js';
 import { deliveryReport, type DeliveryReport } from './bounce.js';
+import { copyList } from './recipients.js';
 import { splitReply } from './reply.js';
 import { cleanMessageId, emailThreadKey, isOurMessageId, looksLikeReply, messageIdList, subjectKey, threadRoot, tokenFromRecipients } from './thread.js';
 
@@ -110,6 +111,7 @@ function fromParsed(mail: ParsedMail, raw: Buffer, o: EmailParseOptions & typeof
       mimeType: a.contentType,
       size,
       ref: fits ? `inline:${a.content.toString('base64')}` : `${o.sourceRef ?? 'email'}#part=${a.partId ?? i}`,
+      ...(a.cid ? { contentId: a.cid } : {}),
     };
   });
   const info: Omit<ParsedEmail, 'event'> = {
@@ -142,6 +144,8 @@ function fromParsed(mail: ParsedMail, raw: Buffer, o: EmailParseOptions & typeof
   }
 
   const address = from?.address?.toLowerCase();
+  // Replies copy these people; the mailbox itself and the sender are never among them.
+  const copied = copyList(cc, { mailbox: o.mailbox, exclude: address ? [address] : [] });
   const ours = isOurMessageId(messageId) && !!o.mailbox && address === o.mailbox.toLowerCase();
   const hintRefs = [...references, ...(inReplyTo && !references.includes(inReplyTo) ? [inReplyTo] : [])];
   const message: NormalizedMessage = {
@@ -158,6 +162,7 @@ function fromParsed(mail: ParsedMail, raw: Buffer, o: EmailParseOptions & typeof
     ...(fullText !== visibleText ? { fullText } : {}),
     attachments,
     autoReply: autoReason !== undefined,
+    ...(copied.length > 0 ? { cc: copied } : {}),
     threadHints: {
       references: hintRefs,
       ...(replyToken ? { replyToken } : {}),

@@ -82,6 +82,18 @@ describe('EmailSender over a real SMTP server', () => {
     expect(p.event.type === 'message' && p.event.message.threadKey).toBe('email:x:root-1@customer.example');
   });
 
+  it('copies Cc in the headers and Bcc only in the envelope, never the mailbox or the recipient twice', async () => {
+    const sent = await sender.send(reply({
+      cc: ['bob@partner.example', 'support@example.com', 'support+c0f0e0d0c0b0a49088706050403020100@example.com', 'JANE@customer.example', 'Bob@Partner.example'],
+      bcc: ['audit@acme.example', 'bob@partner.example', 'SUPPORT@example.com'],
+    }));
+    const got = received.at(-1)!;
+    expect(got.to).toEqual(['jane@customer.example', 'bob@partner.example', 'audit@acme.example']);
+    const p = await parseEmail(got.raw, { channelId: 'x' });
+    expect(p).toMatchObject({ messageId: sent.externalId, to: ['jane@customer.example'], cc: ['bob@partner.example'] });
+    expect(got.raw.toString()).not.toMatch(/^Bcc:|audit@acme\.example/imu);
+  });
+
   it('a 5xx is a PermanentError carrying the server text; a 4xx is retried later', async () => {
     const perm = await sender.send(reply({ recipient: { externalId: 'nobody@customer.example', address: 'nobody@customer.example' } })).catch((e: unknown) => e);
     expect(perm).toBeInstanceOf(PermanentError);

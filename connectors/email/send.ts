@@ -6,14 +6,21 @@ import { AuthError, ConnectorError, PermanentError, RateLimitError, TransientErr
 import { domainOf, mailboxConfig, type MailboxConfig } from './config.js';
 import { outboundMessageId, plusAddress, replyTokenFor, rootFromThreadKey } from './thread.js';
 import { appendToFolder } from './imap.js';
+import { copyList } from './recipients.js';
 
 /** How long to wait before retrying after an SMTP 4xx (the server said: not now). */
 const TEMPORARY_RETRY_MS = 60_000;
 
-/** The MIME message for one reply: threading headers, text + HTML, attachments, signature. */
-export async function composeReply(msg: OutboundMessage, cfg: MailboxConfig): Promise<{ raw: Buffer; messageId: string; to: string }> {
+/**
+ * The MIME message for one reply: threading headers, text + HTML, attachments, signature, Cc.
+ * `envelope` is everyone it goes to (To, Cc and Bcc); Bcc never appears in the headers.
+ */
+export async function composeReply(msg: OutboundMessage, cfg: MailboxConfig): Promise<{ raw: Buffer; messageId: string; to: string; cc: string[]; envelope: string[] }> {
   const to = msg.recipient.address ?? msg.recipient.externalId;
   if (!to.includes('@')) throw new PermanentError('email', `recipient "${to}" is not an email address`, 'recipient_invalid');
+  // The mailbox is never copied (its copy would come back as mail to itself), nor anyone twice.
+  const cc = copyList(msg.cc ?? [], { mailbox: cfg.address, exclude: [to] });
+  const bcc = copyList(msg.bcc ?? [], { mailbox: cfg.address, exclude: [to, ...cc] });
   const messageId = outboundMessageId(msg.idempotencyKey, domainOf(cfg.address));
   const root = rootFromThreadKey(msg.conversation.threadKey);
   const references = [...new Set([root, msg.inReplyToExternalId].filter((x): x is string => !!x && x !== messageId))];
@@ -25,6 +32,7 @@ export async function composeReply(msg: OutboundMessage, cfg: MailboxConfig): Pr
   const composer = new MailComposer({
     from: fromName ? { name: fromName, address: cfg.address } : cfg.address,
     to: msg.recipient.displayName ? { name: msg.recipient.displayName, address: to } : to,
+    ...(cc.length > 0 ? { cc } : {}),
     ...(cfg.plusAddressing ? { replyTo: plusAddress(cfg.address, replyTokenFor(msg.conversation.id)) } : {}),
     subject,
     messageId: `<${messageId}>`,
@@ -36,7 +44,7 @@ export async function composeReply(msg: OutboundMessage, cfg: MailboxConfig): Pr
     headers: { 'Auto-Submitted': 'no', 'X-HummDesk-Conversation': msg.conversation.id },
   });
   const raw = await composer.compile().build();
-  return { raw, messageId, to };
+  return { raw, messageId, to, cc, envelope: [to, ...cc, ...bcc] };
 }
 
 /** Sends replies over SMTP with one pooled transport per channel (rebuilt when its settings change). */
@@ -46,9 +54,9 @@ export class EmailSender {
   async send(msg: OutboundMessage): Promise<{ externalId: string; sentAt: string }> {
     const cfg = mailboxConfig(msg.channel);
     if (!cfg.smtp) throw new PermanentError('email', 'this mailbox has no SMTP server configured', 'channel_misconfigured');
-    const { raw, messageId, to } = await composeReply(msg, cfg);
+    const { raw, messageId, envelope } = await composeReply(msg, cfg);
     try {
-      await this.transport(msg.channel.id, cfg).sendMail({ envelope: { from: cfg.address, to: [to] }, raw });
+      await this.transport(msg.channel.id, cfg).sendMail({ envelope: { from: cfg.address, to: envelope }, raw });
     } catch (err) {
       throw smtpError(err);
     }

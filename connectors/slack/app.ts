@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { WebhookRequest } from '../core/types.js';
+import type { ChannelInstallation, WebhookRequest } from '../core/types.js';
 import { VerificationError } from '../core/errors.js';
 import { HubError } from '../../hub/errors.js';
 import type { Hub } from '../../hub/context.js';
@@ -9,7 +9,7 @@ import { SlackConnector } from './connector.js';
 import { SlackDesk } from './desk.js';
 import { SlackSurface } from './surface.js';
 import { slackConfig, triageChannelsOf } from './config.js';
-import { decodeSlackPayload, teamOf, type SlackMessageEvent } from './payload.js';
+import { decodeSlackPayload, teamOf, type SlackMessageEvent, type SlackPayload } from './payload.js';
 
 export interface SlackAppOptions {
   /** Web API base ending in `/` (tests: the emulator). */
@@ -23,6 +23,8 @@ export interface SlackAppOptions {
   scopes?: string[];
   /** Time budget before Slack's 3 s acknowledgement deadline; work still running then finishes in the background. */
   ackBudgetMs?: number;
+  /** Socket Mode: wait before reconnecting after a failed connection. */
+  socketReconnectDelayMs?: number;
   now?: () => Date;
 }
 
@@ -55,7 +57,11 @@ export class SlackApp {
   ) {
     this.now = options.now ?? (() => new Date());
     this.clients = new SlackClients({ slackApiUrl: options.slackApiUrl });
-    this.connector = new SlackConnector(this.clients, this.now);
+    this.connector = new SlackConnector(this.clients, this.now, {
+      reconnectDelayMs: options.socketReconnectDelayMs,
+      onError: (err) => this.log.warn({ err }, 'slack socket mode: connection or envelope failed'),
+    });
+    this.connector.handleEnvelopesWith((req) => this.handleEnvelope(req));
     const conversationUrl = (id: string) => `${hub.config.publicUrl}/#/conversations/${id}`;
     this.surface = new SlackSurface({ db: hub.db, box: hub.box, clients: this.clients, blobs: hub.blobs, conversationUrl });
     this.desk = new SlackDesk({ db: hub.db, clients: this.clients, conversations: hub.conversations, conversationUrl, now: this.now });
@@ -101,6 +107,24 @@ export class SlackApp {
       if (err instanceof VerificationError) throw new HubError(401, err.code, err.message);
       throw err;
     }
+    return this.route(install, payload, wreq);
+  }
+
+  /**
+   * A Socket Mode envelope, as the request it stands for. The WebSocket itself is authenticated
+   * (app-level token), so there is no signature; the workspace still comes from the payload.
+   */
+  async handleEnvelope(req: WebhookRequest): Promise<Record<string, unknown> | undefined> {
+    const payload = decodeSlackPayload(req.headers, req.rawBody);
+    const team = teamOf(payload);
+    const install = team ? await findInstallation(this.hub.db, this.hub.box, { kind: 'slack', externalKey: team }) : undefined;
+    // Acknowledged and dropped: a workspace we do not serve would otherwise be redelivered forever.
+    if (!install) return undefined;
+    const answer = await this.route(install, payload, { ...req, channel: install, now: this.now });
+    return payload.kind !== 'event' && answer.body && typeof answer.body === 'object' ? (answer.body as Record<string, unknown>) : undefined;
+  }
+
+  private async route(install: ChannelInstallation, payload: SlackPayload, wreq: WebhookRequest): Promise<HttpAnswer> {
     switch (payload.kind) {
       case 'event': {
         const ev = payload.envelope.event;

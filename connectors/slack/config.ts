@@ -22,12 +22,16 @@ export interface SlackInstallConfig {
    * reaches the customer; the Reply button does) or `replies` (sent to the customer; the Note button makes a note).
    */
   threadReplies?: 'notes' | 'replies';
+  /** Receive events over Socket Mode (needs `appToken` in the secrets) instead of the Request URL. */
+  socketMode?: boolean;
 }
 
 /** The secrets of an installation, encrypted at rest in the channel row. */
 export interface SlackInstallSecrets {
   botToken?: string;
   signingSecret?: string;
+  /** App-level token (xapp-…) with connections:write, for Socket Mode. */
+  appToken?: string;
 }
 
 export function slackConfig(channel: Pick<ChannelInstallation, 'config'>): SlackInstallConfig {

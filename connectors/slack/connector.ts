@@ -1,10 +1,11 @@
-import type { AttachmentKind, ChannelInstallation, Connector, ConnectorCapabilities, InboundEvent, OutboundMessage, WebhookRequest } from '../core/types.js';
+import type { AttachmentKind, ChannelInstallation, CheckpointStore, Connector, ConnectorCapabilities, InboundEvent, OutboundMessage, WebhookRequest } from '../core/types.js';
 import { PermanentError } from '../core/errors.js';
 import { decodeSlackPayload, teamOf, type SlackEventEnvelope, type SlackFile, type SlackMessageEvent } from './payload.js';
 import { verifySlackSignature } from './signature.js';
 import { escapeMrkdwn, slackToPlain } from './text.js';
 import { slackConfig, triageChannelsOf } from './config.js';
 import { SlackClients, toConnectorError } from './client.js';
+import { runSocketMode, untilAborted, type EnvelopeHandler } from './socket-mode.js';
 
 export const SLACK_MAX_TEXT = 40_000;
 
@@ -41,10 +42,32 @@ export class SlackConnector implements Connector {
     idempotentSend: false,
   };
 
+  private envelopes?: EnvelopeHandler;
+
   constructor(
     private readonly clients: SlackClients = new SlackClients(),
     private readonly now: () => Date = () => new Date(),
+    private readonly socketOptions: { reconnectDelayMs?: number; onError?: (err: unknown) => void } = {},
   ) {}
+
+  /** Where Socket Mode envelopes go (the Slack app's dispatcher: customer events, agent thread replies, buttons, commands). */
+  handleEnvelopesWith(handler: EnvelopeHandler): void {
+    this.envelopes = handler;
+  }
+
+  /**
+   * Socket Mode for an installation with `config.socketMode: true` and an app-level token
+   * (`secrets.appToken`, xapp-…); other installations are reached through the Request URL, so
+   * their listener only waits. Envelopes are routed by their own team_id, since Slack spreads one
+   * app's events over all of its open connections.
+   */
+  async listen(channel: ChannelInstallation, emit: (events: InboundEvent[]) => Promise<void>, _checkpoint: CheckpointStore, signal: AbortSignal): Promise<void> {
+    const appToken = channel.secrets.appToken;
+    if (!appToken || slackConfig(channel).socketMode !== true) return untilAborted(signal);
+    // Without the app's dispatcher only customer messages can be taken (the pure path).
+    const handle: EnvelopeHandler = this.envelopes ?? (async (req) => void (await emit(this.parse({ ...req, channel }))));
+    await runSocketMode({ clients: this.clients, appToken, handle, signal, ...this.socketOptions });
+  }
 
   locate(req: WebhookRequest): string | undefined {
     return teamOf(decodeSlackPayload(req.headers, req.rawBody));

@@ -154,3 +154,14 @@ export async function nameSlackCustomer(tx: Queryable, who: { contactId: string;
   await tx.query(`UPDATE contact_identities SET display_name = $2 WHERE id = $1 AND display_name IS NULL`, [who.identityId, name]);
   await tx.query(`UPDATE contacts SET name = $2 WHERE id = $1 AND name IS NULL`, [who.contactId, name]);
 }
+
+/** Records that a root card is about to be posted; true when an earlier attempt's record was still there (it may have posted). */
+export async function markPendingRoot(tx: Queryable, p: { accountId: string; conversationId: string; installationId: string; channel: string }): Promise<{ suspectSince?: string }> {
+  const prior = (await tx.query<{ startedAt: string }>(`SELECT started_at::text AS "startedAt" FROM slack_pending_roots WHERE conversation_id = $1 AND channel = $2`, [p.conversationId, p.channel])).rows[0];
+  if (!prior) await tx.query(`INSERT INTO slack_pending_roots (account_id, conversation_id, installation_id, channel) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [p.accountId, p.conversationId, p.installationId, p.channel]);
+  return prior ? { suspectSince: prior.startedAt } : {};
+}
+
+export async function clearPendingRoot(tx: Queryable, conversationId: string, channel: string): Promise<void> {
+  await tx.query(`DELETE FROM slack_pending_roots WHERE conversation_id = $1 AND channel = $2`, [conversationId, channel]);
+}

@@ -14,7 +14,7 @@ import { getUser } from '../../storage/repositories/users.js';
 import { SlackClients, slackErrorCode, toConnectorError } from './client.js';
 import { slackConfig } from './config.js';
 import { hashBody, messageReply, movedCard, rootCard, type CardModel, type SlackMessageBody } from './blocks.js';
-import { activeThread, conversationFiles, insertThread, listSlackInstallations, lockConversation, nameSlackCustomer, proposedDraft, saveThread, setFileBlob, slackOriginMessages, unfetchedSlackFiles, unnamedSlackCustomer, type SlackThreadData } from './store.js';
+import { activeThread, clearPendingRoot, conversationFiles, markPendingRoot, insertThread, listSlackInstallations, lockConversation, nameSlackCustomer, proposedDraft, saveThread, setFileBlob, slackOriginMessages, unfetchedSlackFiles, unnamedSlackCustomer, type SlackThreadData } from './store.js';
 import { downloadSlackFile } from './files.js';
 
 export interface SlackSurfaceDeps {
@@ -26,6 +26,9 @@ export interface SlackSurfaceDeps {
   conversationUrl: (conversationId: string) => string;
   now?: () => number;
 }
+
+/** Metadata on every root card: finds a card whose post was not recorded (see slack_pending_roots). */
+export const ROOT_EVENT = 'hummdesk_conversation';
 
 /** How long a users.info answer stands in for the customer's name. */
 const NAME_TTL_MS = 60 * 60_000;
@@ -65,6 +68,7 @@ export class SlackSurface implements Surface {
   async sync(accountId: string, conversationId: string): Promise<void> {
     await this.nameCustomer(accountId, conversationId);
     await this.fetchSlackFiles(accountId, conversationId);
+    const pending = await this.notePendingRoot(accountId, conversationId);
     let stopped: ConnectorError | undefined;
     await withAccount(this.deps.db, accountId, async (tx) => {
       if (!(await lockConversation(tx, conversationId))) return;
@@ -87,13 +91,18 @@ export class SlackSurface implements Surface {
         if (!thread) {
           if (!target) return;
           const card = rootCard({ ...model.card, threadReplies: slackConfig(target.install).threadReplies ?? 'notes' });
-          const ts = await this.post(target.install, target.channel, card);
+          // An earlier attempt left its record: it may have posted the card before failing to record it.
+          const suspectSince = pending?.channel === target.channel ? pending.suspectSince : undefined;
+          const found = suspectSince ? await this.findPostedRoot(target.install, target.channel, conversationId, suspectSince) : undefined;
+          const ts = found ?? (await this.post(target.install, target.channel, card, undefined, { event_type: ROOT_EVENT, event_payload: { conversation_id: conversationId } }));
           const first = model.messages.find((m) => m.direction === 'inbound');
           thread = await insertThread(tx, {
             accountId,
             conversationId,
-            data: { installationId: target.install.id, slackTeam: target.install.externalKey, channel: target.channel, ts, rootHash: hashBody(card), posted: first ? { [first.id]: { ts, state: 'root' } } : {} },
+            // A card found again is brought up to date below (no hash yet).
+            data: { installationId: target.install.id, slackTeam: target.install.externalKey, channel: target.channel, ts, ...(found ? {} : { rootHash: hashBody(card) }), posted: first ? { [first.id]: { ts, state: 'root' } } : {} },
           });
+          await clearPendingRoot(tx, conversationId, target.channel);
         }
         const data: SlackThreadData = { ...thread.data, posted: { ...thread.data.posted } };
         const install = installOf(data.installationId);
@@ -149,6 +158,31 @@ export class SlackSurface implements Surface {
     });
     if (stopped instanceof RateLimitError) throw new RetryLaterError(stopped.message, stopped.retryAfterMs);
     if (stopped) throw stopped;
+  }
+
+  /**
+   * Before a root card is posted, a committed record says so (its own short transaction), so a
+   * post whose recording transaction then fails is looked for instead of posted again.
+   */
+  private async notePendingRoot(accountId: string, conversationId: string): Promise<{ channel: string; suspectSince?: string } | undefined> {
+    return withAccount(this.deps.db, accountId, async (tx) => {
+      const installs = await listSlackInstallations(tx, this.deps.box);
+      const conversation = installs.length ? await getConversation(tx, conversationId) : undefined;
+      if (!conversation) return undefined;
+      const target = triageTarget(installs, conversation.teamId, conversation.channelId);
+      const thread = await activeThread(tx, conversationId);
+      if (!target || (thread && thread.data.channel === target.channel && thread.data.installationId === target.install.id)) return undefined;
+      const { suspectSince } = await markPendingRoot(tx, { accountId, conversationId, installationId: target.install.id, channel: target.channel });
+      return { channel: target.channel, ...(suspectSince ? { suspectSince } : {}) };
+    });
+  }
+
+  /** A root card of this conversation already in the channel (posted since `since`), found by its metadata. */
+  private async findPostedRoot(install: ChannelInstallation, channel: string, conversationId: string, since: string): Promise<string | undefined> {
+    const oldest = Math.floor(new Date(since).getTime() / 1000) - 60;
+    const res = await this.client(install).conversations.history({ channel, oldest: String(oldest), include_all_metadata: true, limit: 200 });
+    const hit = (res.messages ?? []).find((m) => m.metadata?.event_type === ROOT_EVENT && (m.metadata.event_payload as { conversation_id?: string } | undefined)?.conversation_id === conversationId);
+    return hit?.ts;
   }
 
   /** A Slack customer whose event carried no user_profile gets their name from users.info (cached), outside any transaction. */
@@ -227,8 +261,8 @@ export class SlackSurface implements Surface {
   }
 
   /** Posts into a channel, joining it first when the bot is not a member yet. */
-  private async post(install: ChannelInstallation, channel: string, body: SlackMessageBody, threadTs?: string): Promise<string> {
-    const args = { channel, ...body, ...(threadTs ? { thread_ts: threadTs } : {}), unfurl_links: false, unfurl_media: false };
+  private async post(install: ChannelInstallation, channel: string, body: SlackMessageBody, threadTs?: string, metadata?: { event_type: string; event_payload: Record<string, string> }): Promise<string> {
+    const args = { channel, ...body, ...(threadTs ? { thread_ts: threadTs } : {}), ...(metadata ? { metadata } : {}), unfurl_links: false, unfurl_media: false };
     const client = this.client(install);
     try {
       return String((await client.chat.postMessage(args)).ts);

@@ -50,9 +50,20 @@ describe('webchat connector', () => {
         sentAt: '2026-03-01T12:00:00.000Z',
         text: 'Where is my order?',
         attachments: [],
-        raw: { clientMessageId: 'c-1', text: 'Where is my order?' },
+        raw: { clientMessageId: 'c-1', text: 'Where is my order?', attachments: [] },
       },
     });
+  });
+
+  it('turns uploaded file ids into upload refs, which may stand without text', () => {
+    const id = '7d6f1a52-3c1b-4e7a-9f0e-2b8c5d4a1e90';
+    const [event] = connector.parse(request({ body: { clientMessageId: 'c-2', text: '', attachments: [id, id] } }));
+    expect(event).toMatchObject({ type: 'message', message: { text: '', attachments: [{ kind: 'file', ref: `upload:${id}` }] } });
+  });
+
+  it('ignores attachment refs that are not upload ids, and an empty message', () => {
+    for (const body of [{ clientMessageId: 'c', text: 'x', attachments: ['inline:PHNjcmlwdD4='] }, { clientMessageId: 'c', text: 'x', attachments: 'nope' }, { clientMessageId: 'c', text: ' ', attachments: [] }])
+      expect(connector.parse(request({ body }))[0]).toMatchObject({ type: 'ignored' });
   });
 
   it('refuses a token of another channel', async () => {

@@ -1,6 +1,7 @@
 import type { ChannelInstallation, Connector, ConnectorCapabilities, InboundEvent, OutboundMessage, WebhookRequest } from '../core/types.js';
 import { VerificationError } from '../core/errors.js';
 import { readVisitorClaims, verifyVisitorToken } from './tokens.js';
+import { MAX_ATTACHMENTS_PER_MESSAGE } from './uploads.js';
 
 export const MAX_CLIENT_MESSAGE_ID_LENGTH = 100;
 export const MAX_WEBCHAT_TEXT_LENGTH = 10_000;
@@ -62,7 +63,8 @@ export class WebchatConnector implements Connector {
           },
           sentAt: (req.now ?? this.now)().toISOString(),
           text: body.text,
-          attachments: [],
+          // Kind, name and bytes come from the upload row, which ingest claims for this visitor only.
+          attachments: body.attachments.map((id) => ({ kind: 'file' as const, ref: `${UPLOAD_REF_PREFIX}${id}` })),
           raw: body,
         },
       },
@@ -85,15 +87,22 @@ export function visitorThreadKey(channel: Pick<ChannelInstallation, 'id'>, visit
   return `webchat:${channel.id}:${visitorId}`;
 }
 
-function readBody(raw: Buffer): { clientMessageId: string; text: string } | undefined {
+/** An attachment ref naming a file the sender uploaded to this channel beforehand (hub `uploads` row). */
+export const UPLOAD_REF_PREFIX = 'upload:';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/u;
+
+function readBody(raw: Buffer): { clientMessageId: string; text: string; attachments: string[] } | undefined {
   let body: unknown;
   try {
     body = JSON.parse(raw.toString('utf8'));
   } catch {
     return undefined;
   }
-  const { clientMessageId, text } = (body ?? {}) as { clientMessageId?: unknown; text?: unknown };
+  const { clientMessageId, text, attachments = [] } = (body ?? {}) as { clientMessageId?: unknown; text?: unknown; attachments?: unknown };
   if (typeof clientMessageId !== 'string' || clientMessageId.length < 1 || clientMessageId.length > MAX_CLIENT_MESSAGE_ID_LENGTH) return undefined;
-  if (typeof text !== 'string' || !text.trim() || text.length > MAX_WEBCHAT_TEXT_LENGTH) return undefined;
-  return { clientMessageId, text };
+  if (!Array.isArray(attachments) || attachments.length > MAX_ATTACHMENTS_PER_MESSAGE) return undefined;
+  if (!attachments.every((id): id is string => typeof id === 'string' && UUID.test(id))) return undefined;
+  // A message may be only files; then its text may be empty.
+  if (typeof text !== 'string' || (!text.trim() && attachments.length === 0) || text.length > MAX_WEBCHAT_TEXT_LENGTH) return undefined;
+  return { clientMessageId, text, attachments: [...new Set(attachments)] };
 }

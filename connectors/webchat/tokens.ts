@@ -82,3 +82,22 @@ export function identityEmailVouched(userId: string, email: string | undefined):
 function safeEqual(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
+
+/**
+ * A download link for one attachment, good for one visitor until `expires` (unix seconds): a plain
+ * `<a href>` cannot send the visitor token header, and the token itself must not sit in a URL.
+ */
+export function signAttachmentLink(sessionSecret: string, channelId: string, visitorId: string, attachmentId: string, expires: number): string {
+  return createHmac('sha256', sessionSecret).update(`hummdesk-webchat-attachment:${VERSION}\n${channelId}\n${visitorId}\n${attachmentId}\n${expires}`).digest('base64url');
+}
+
+export function verifyAttachmentLink(
+  sessionSecret: string | undefined,
+  channelId: string,
+  link: { visitorId: string; attachmentId: string; expires: number; signature: string },
+  now: Date = new Date(),
+): boolean {
+  if (!sessionSecret || !Number.isSafeInteger(link.expires) || link.expires * 1000 < now.getTime()) return false;
+  const expected = Buffer.from(signAttachmentLink(sessionSecret, channelId, link.visitorId, link.attachmentId, link.expires), 'base64url');
+  return safeEqual(Buffer.from(link.signature, 'base64url'), expected);
+}

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { withAccount } from '../../storage/session.js';
-import { getConversation, listConversations } from '../../storage/repositories/conversations.js';
-import { listMessages } from '../../storage/repositories/messages.js';
+import { conversationCc, getConversation, listConversations } from '../../storage/repositories/conversations.js';
+import { getConversationAttachment, listMessages } from '../../storage/repositories/messages.js';
 import { latestAiResult, listDrafts } from '../../storage/repositories/ai.js';
-import { badRequest, notFound } from '../errors.js';
+import { HubError, badRequest, notFound } from '../errors.js';
 import { Conversation, IdParams, Message, Nullable, Page, Uuid, decodeCursor, encodeCursor } from '../schemas.js';
 import type { Actor } from '../services/conversations.js';
 import type { FastifyRequest } from 'fastify';
@@ -60,13 +60,20 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['conversations'],
       params: IdParams,
-      response: { 200: Type.Object({ conversation: Conversation, ai: Nullable(Type.Record(Type.String(), Type.Unknown())), drafts: Type.Array(Type.Record(Type.String(), Type.Unknown())) }) },
+      response: {
+        200: Type.Object({
+          conversation: Conversation,
+          ai: Nullable(Type.Record(Type.String(), Type.Unknown())),
+          drafts: Type.Array(Type.Record(Type.String(), Type.Unknown())),
+          cc: Type.Array(Type.String(), { description: 'email: who replies copy (everyone the customer copied, or the list an agent last set)' }),
+        }),
+      },
     },
   }, async (req) => {
     return withAccount(db, req.principal.accountId, async (tx) => {
       const conversation = await getConversation(tx, req.params.id);
       if (!conversation) throw notFound('conversation');
-      return { conversation, ai: (await latestAiResult(tx, req.params.id)) ?? null, drafts: (await listDrafts(tx, req.params.id)) as unknown as Record<string, unknown>[] };
+      return { conversation, ai: (await latestAiResult(tx, req.params.id)) ?? null, drafts: (await listDrafts(tx, req.params.id)) as unknown as Record<string, unknown>[], cc: await conversationCc(tx, req.params.id) };
     });
   });
 
@@ -90,17 +97,46 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
     return { items, nextCursor };
   });
 
+  app.get('/conversations/:id/attachments/:attachmentId', {
+    preHandler: app.authorize('viewer', { allowEmbed: true }),
+    schema: {
+      tags: ['conversations'],
+      summary: "An attachment's bytes (inline images: match `cid:` in message HTML against the attachment's contentId)",
+      params: Type.Object({ id: Uuid, attachmentId: Uuid }),
+    },
+  }, async (req, reply) => {
+    const attachment = await withAccount(db, req.principal.accountId, async (tx) => {
+      if (!(await getConversation(tx, req.params.id))) throw notFound('conversation');
+      return getConversationAttachment(tx, req.params.id, req.params.attachmentId);
+    });
+    if (!attachment) throw notFound('attachment');
+    if (!attachment.blobKey) throw new HubError(404, 'attachment_not_stored', 'this attachment was too large to keep; only its name and size are known');
+    const bytes = await app.hub.blobs.get(attachment.blobKey);
+    // Never rendered as a page of ours: a download, sniffing off, and a sandbox for HTML or SVG opened directly.
+    return reply
+      .type(safeMimeType(attachment.mimeType))
+      .header('content-disposition', contentDisposition(attachment.name))
+      .header('x-content-type-options', 'nosniff')
+      .header('content-security-policy', "default-src 'none'; sandbox")
+      .header('cache-control', 'private, max-age=3600')
+      .send(bytes);
+  });
+
   const ReplyBody = Type.Object({
     text: Type.String({ maxLength: 100_000 }),
     html: Type.Optional(Type.String({ maxLength: 500_000 })),
     draftId: Type.Optional(Uuid),
     attachments: Type.Optional(Type.Array(Type.Object({ name: Type.String({ minLength: 1, maxLength: 255 }), mimeType: Type.String({ maxLength: 255 }), contentBase64: Type.String() }), { maxItems: 10 })),
+    cc: Type.Optional(Type.Array(Type.String({ format: 'email', maxLength: 254 }), { maxItems: 50, description: "email: who this reply copies; it becomes the conversation's Cc list (omit to keep the list)" })),
+    bcc: Type.Optional(Type.Array(Type.String({ format: 'email', maxLength: 254 }), { maxItems: 50, description: 'email: blind copies of this reply only' })),
   });
-  const toInput = (b: { text: string; html?: string; draftId?: string; attachments?: { name: string; mimeType: string; contentBase64: string }[] }) => ({
+  const toInput = (b: { text: string; html?: string; draftId?: string; attachments?: { name: string; mimeType: string; contentBase64: string }[]; cc?: string[]; bcc?: string[] }) => ({
     text: b.text,
     html: b.html,
     draftId: b.draftId,
     attachments: b.attachments?.map((a) => ({ name: a.name, mimeType: a.mimeType, content: Buffer.from(a.contentBase64, 'base64') })),
+    cc: b.cc,
+    bcc: b.bcc,
   });
 
   app.post('/conversations/:id/reply', {
@@ -144,3 +180,16 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
 };
 
 export default conversations;
+
+/** A stored MIME type as a header value; anything odd (parameters, stray bytes) becomes a plain download. */
+function safeMimeType(mime: string | null): string {
+  const t = (mime ?? '').split(';')[0]!.trim().toLowerCase();
+  return /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/u.test(t) ? t : 'application/octet-stream';
+}
+
+/** `attachment` with an ASCII fallback name and the exact name in RFC 5987 form; no quote, CR or LF gets through. */
+function contentDisposition(name: string | null): string {
+  const exact = (name ?? '').replace(/[\u0000-\u001f\u007f/\\]/gu, '_').trim() || 'attachment';
+  const ascii = exact.replace(/[^\x20-\x7e]/gu, '_').replace(/["%;]/gu, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(exact).replace(/['()*]/gu, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
+}

@@ -48,6 +48,14 @@ const deadJob = () =>
   withAccount(t.hub.db, acct.accountId, async (tx) =>
     (await tx.query<{ id: string }>(`INSERT INTO outbox (account_id, topic, payload, attempts, dead_at, last_error) VALUES ($1, 'noop', '{}', 3, now(), 'gave up') RETURNING id::text`, [acct.accountId])).rows[0]!.id,
   );
+const attachment = async () => {
+  const s = await seedConversation(t, acct);
+  const blobKey = await t.hub.blobs.put(Buffer.from('bytes'));
+  const id = await withAccount(t.hub.db, acct.accountId, async (tx) =>
+    (await tx.query<{ id: string }>(`INSERT INTO attachments (account_id, message_id, kind, name, mime_type, blob_key) VALUES ($1, $2, 'file', 'a.txt', 'text/plain', $3) RETURNING id`, [acct.accountId, s.messageId, blobKey])).rows[0]!.id,
+  );
+  return { conversationId: s.conversationId, attachmentId: id };
+};
 const draft = async () => {
   const s = await seedConversation(t, acct);
   const draftId = await withAccount(t.hub.db, acct.accountId, (tx) =>
@@ -65,6 +73,13 @@ const ROUTES: RouteCase[] = [
   { route: 'GET /conversations', min: 'viewer', ok: 200, prepare: async () => ({ method: 'GET', url: '/conversations' }) },
   { route: 'GET /conversations/:id', min: 'viewer', ok: 200, prepare: async () => ({ method: 'GET', url: `/conversations/${await conversation()}` }) },
   { route: 'GET /conversations/:id/messages', min: 'viewer', ok: 200, prepare: async () => ({ method: 'GET', url: `/conversations/${await conversation()}/messages` }) },
+  {
+    route: 'GET /conversations/:id/attachments/:attachmentId', min: 'viewer', ok: 200,
+    prepare: async () => {
+      const a = await attachment();
+      return { method: 'GET', url: `/conversations/${a.conversationId}/attachments/${a.attachmentId}` };
+    },
+  },
   { route: 'POST /conversations/:id/reply', min: 'agent', ok: 202, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/reply`, body: { text: 'hi' } }) },
   { route: 'POST /conversations/:id/notes', min: 'agent', ok: 201, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/notes`, body: { text: 'note' } }) },
   { route: 'POST /conversations/:id/assign', min: 'agent', ok: 200, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/assign`, body: { assigneeId: acct.users.agent.id } }) },

@@ -20,6 +20,7 @@ interface Fixture {
   messageId: string;
   contactId: string;
   draftId: string;
+  attachmentId: string;
   teamId: string;
   deadJobId: string;
   apiKeyId: string;
@@ -39,11 +40,12 @@ async function populate(acct: TestAccount, secretWord: string): Promise<Fixture>
   const ids = await withAccount(t.hub.db, acct.accountId, async (tx) => {
     const aiResultId = await insertAiResult(tx, { accountId: acct.accountId, conversationId: s.conversationId, messageId: s.messageId, provider: 'test', model: 'test', latencyMs: 1, category: 'billing' });
     const draftId = await insertDraft(tx, { accountId: acct.accountId, conversationId: s.conversationId, messageId: s.messageId, aiResultId, text: 'A draft', extractive: true, citations: [] });
-    await tx.query(`INSERT INTO attachments (account_id, message_id, kind, name) VALUES ($1, $2, 'file', 'a.txt')`, [acct.accountId, s.messageId]);
+    const blobKey = await t.hub.blobs.put(Buffer.from(`attachment of ${secretWord}`));
+    const attachment = await tx.query<{ id: string }>(`INSERT INTO attachments (account_id, message_id, kind, name, blob_key) VALUES ($1, $2, 'file', 'a.txt', $3) RETURNING id`, [acct.accountId, s.messageId, blobKey]);
     await tx.query(`INSERT INTO surface_threads (account_id, conversation_id, surface, surface_key) VALUES ($1, $2, 'slack', $3)`, [acct.accountId, s.conversationId, `C1:${secretWord}`]);
     await tx.query(`INSERT INTO channel_checkpoints (account_id, channel_id, key, value) VALUES ($1, $2, 'uid', '1')`, [acct.accountId, acct.channelId]);
     const dead = await tx.query<{ id: string }>(`INSERT INTO outbox (account_id, topic, payload, dead_at) VALUES ($1, 'noop', '{}', now()) RETURNING id::text`, [acct.accountId]);
-    return { draftId, deadJobId: dead.rows[0]!.id };
+    return { draftId, attachmentId: attachment.rows[0]!.id, deadJobId: dead.rows[0]!.id };
   });
   return { ...s, ...ids, teamId, apiKeyId, secretWord };
 }
@@ -68,6 +70,8 @@ describe("A's credentials with B's ids", () => {
     { route: 'assign', method: 'POST', url: () => `/conversations/${b.conversationId}/assign`, body: () => ({ assigneeId: A.users.agent.id }), code: 'conversation_not_found' },
     { route: 'status', method: 'POST', url: () => `/conversations/${b.conversationId}/status`, body: () => ({ status: 'resolved' }), code: 'conversation_not_found' },
     { route: 'priority', method: 'POST', url: () => `/conversations/${b.conversationId}/priority`, body: () => ({ priority: 'urgent' }), code: 'conversation_not_found' },
+    { route: 'GET attachment', method: 'GET', url: () => `/conversations/${b.conversationId}/attachments/${b.attachmentId}`, code: 'conversation_not_found' },
+    { route: "GET B's attachment through A's conversation", method: 'GET', url: () => `/conversations/${a.conversationId}/attachments/${b.attachmentId}`, code: 'attachment_not_found' },
     { route: 'reject draft', method: 'POST', url: () => `/conversations/${b.conversationId}/drafts/${b.draftId}/reject`, code: 'draft_not_found' },
     { route: "reject B's draft on A's conversation", method: 'POST', url: () => `/conversations/${a.conversationId}/drafts/${b.draftId}/reject`, code: 'draft_not_found' },
     { route: "reply sending B's draft", method: 'POST', url: () => `/conversations/${a.conversationId}/reply`, body: () => ({ text: 'A draft', draftId: b.draftId }), code: 'draft_not_found' },

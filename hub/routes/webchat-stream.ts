@@ -43,7 +43,7 @@ export function openVisitorStream(
     }
     if (!conversationId || e.conversationId !== conversationId) return;
     if (e.type === 'message.created' && !e.isPrivate) {
-      const message = await visitorMessage(db, channel, conversationId, e.messageId);
+      const message = await visitorMessage(db, channel, visitorId, conversationId, e.messageId);
       if (message) send('message', message);
     } else if (e.type === 'message.updated') {
       send('status', { messageId: e.messageId, deliveryStatus: e.deliveryStatus });

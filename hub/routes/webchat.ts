@@ -19,6 +19,8 @@ import { Uuid } from '../schemas.js';
 import { PREFLIGHT_HEADERS, widgetCorsHeaders } from './webchat-cors.js';
 import { openVisitorStream } from './webchat-stream.js';
 import { PublicMessage, findVisitorMessageId, visitorHistory } from './webchat-visitor.js';
+import webchatUploads from './webchat-uploads.js';
+import { MAX_ATTACHMENTS_PER_MESSAGE } from '../../connectors/webchat/uploads.js';
 
 const WidgetParams = Type.Object({ widgetId: Type.String({ minLength: 1, maxLength: 200 }) });
 const VisitorId = Type.String({ minLength: 1, maxLength: 300 });
@@ -129,12 +131,17 @@ const webchat: FastifyPluginAsyncTypebox = async (app) => {
       headers: VisitorHeaders,
       body: Type.Object({
         clientMessageId: Type.String({ minLength: 1, maxLength: MAX_CLIENT_MESSAGE_ID_LENGTH }),
-        text: Type.String({ minLength: 1, maxLength: MAX_WEBCHAT_TEXT_LENGTH, pattern: '\\S' }),
+        /** May be empty only when the message carries attachments. */
+        text: Type.String({ maxLength: MAX_WEBCHAT_TEXT_LENGTH, default: '' }),
+        /** Ids from POST /webchat/:widgetId/uploads by this visitor, not sent yet. */
+        attachments: Type.Optional(Type.Array(Uuid, { maxItems: MAX_ATTACHMENTS_PER_MESSAGE })),
       }, { additionalProperties: false }),
       response: { 202: Type.Object({ messageId: Uuid, conversationId: Uuid, duplicate: Type.Boolean() }) },
     },
   }, async (req, reply) => {
     const channel = channelOf(req);
+    const attachments = req.body.attachments ?? [];
+    if (!req.body.text.trim() && attachments.length === 0) throw new HubError(400, 'validation_failed', 'a message needs text or an attachment');
     const connector = hub.connectors.get('webchat');
     if (!connector) throw new HubError(404, 'connector_not_installed', 'the webchat connector is not enabled on this hub');
     const wreq: WebhookRequest = {
@@ -143,7 +150,7 @@ const webchat: FastifyPluginAsyncTypebox = async (app) => {
       headers: { authorization: req.headers.authorization, 'x-visitor-id': req.headers['x-visitor-id'] as string | undefined },
       query: {},
       // The visitor token, not the body, is what is signed, so the validated body re-serialised is enough.
-      rawBody: Buffer.from(JSON.stringify({ clientMessageId: req.body.clientMessageId, text: req.body.text })),
+      rawBody: Buffer.from(JSON.stringify({ clientMessageId: req.body.clientMessageId, text: req.body.text, attachments })),
       channel,
     };
     try {
@@ -169,6 +176,8 @@ const webchat: FastifyPluginAsyncTypebox = async (app) => {
     if (!claims || (visitorId !== undefined && visitorId !== claims.visitorId)) throw visitorTokenInvalid();
     return claims;
   };
+
+  await app.register(webchatUploads, { channelOf, authenticate, limitPerVisitor });
 
   app.get('/:widgetId/messages', {
     config: limitPerVisitor,

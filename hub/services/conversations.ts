@@ -1,6 +1,6 @@
 import type { Database } from '../../storage/database.js';
 import { withAccount } from '../../storage/session.js';
-import { getConversation, updateConversation, type ConversationRow, type ConversationStatus, type Priority } from '../../storage/repositories/conversations.js';
+import { getConversation, setConversationCc, updateConversation, type ConversationRow, type ConversationStatus, type Priority } from '../../storage/repositories/conversations.js';
 import { getMessage, insertAttachments, insertMessage, type MessageRow } from '../../storage/repositories/messages.js';
 import { decideDraft, getDraft } from '../../storage/repositories/ai.js';
 import { enqueue } from '../../storage/repositories/outbox.js';
@@ -25,6 +25,10 @@ export interface ReplyInput {
   attachments?: { name: string; mimeType: string; content: Buffer }[];
   /** Sending an AI draft as is or edited records the decision for the learning loop. */
   draftId?: string;
+  /** Email: who this reply copies; it becomes the conversation's Cc list (absent: the list as it is). */
+  cc?: string[];
+  /** Email: blind copies of this reply only. */
+  bcc?: string[];
 }
 
 /** Agent actions on conversations; each is one transaction plus its outbox rows and realtime events. */
@@ -41,6 +45,9 @@ export class ConversationService {
     const message = await withAccount(this.db, actor.accountId, async (tx) => {
       const conversation = await getConversation(tx, conversationId);
       if (!conversation) throw notFound('conversation');
+      const copies = input.isPrivate ? {} : copiesOf(input);
+      if (Object.keys(copies).length > 0 && conversation.channelKind !== 'email') throw new HubError(400, 'cc_not_supported', `${conversation.channelKind} replies cannot copy anyone; Cc and Bcc are for email`);
+      if (copies.cc) await setConversationCc(tx, conversationId, copies.cc);
       const inserted = await insertMessage(tx, {
         accountId: actor.accountId,
         conversationId,
@@ -52,7 +59,7 @@ export class ConversationService {
         text: input.text,
         html: input.html,
         deliveryStatus: input.isPrivate ? null : 'queued',
-        metadata: actor.kind === 'api_key' ? { apiKeyId: actor.id } : {},
+        metadata: { ...(actor.kind === 'api_key' ? { apiKeyId: actor.id } : {}), ...copies },
       });
       const id = inserted!.id;
       if (blobs.length)
@@ -136,4 +143,10 @@ export class ConversationService {
     for (const e of events) this.deps.bus.publish(accountId, e);
     this.deps.runner().kick();
   }
+}
+
+/** The reply's Cc and Bcc lower-cased and each address once; an absent list stays absent, an empty one means nobody. */
+function copiesOf(input: ReplyInput): { cc?: string[]; bcc?: string[] } {
+  const norm = (list: string[]) => [...new Set(list.map((a) => a.trim().toLowerCase()))];
+  return { ...(input.cc ? { cc: norm(input.cc) } : {}), ...(input.bcc ? { bcc: norm(input.bcc) } : {}) };
 }

@@ -3,9 +3,11 @@ import type { Database, Queryable } from '../../storage/database.js';
 import type { LocalBlobStore } from '../../storage/blob-store.js';
 import { setAccount } from '../../storage/session.js';
 import { resolveContactIdentity } from '../../storage/repositories/contacts.js';
-import { resolveConversation, touchConversation } from '../../storage/repositories/conversations.js';
+import { rememberCc, resolveConversation, touchConversation } from '../../storage/repositories/conversations.js';
 import { applyDeliveryStatus, insertAttachments, insertMessage } from '../../storage/repositories/messages.js';
 import { enqueue } from '../../storage/repositories/outbox.js';
+import { claimUploads } from '../../storage/repositories/uploads.js';
+import { UPLOAD_REF_PREFIX } from '../../connectors/webchat/connector.js';
 import type { EventBus, HubEvent } from '../realtime/events.js';
 import type { HubMetrics } from '../metrics.js';
 import { HubError } from '../errors.js';
@@ -164,7 +166,9 @@ export class IngestService {
     });
     if (!inserted) return { result: 'duplicate', conversationId: conversation.id };
 
-    if (m.attachments.length > 0) await insertAttachments(tx, channel.accountId, inserted.id, await this.storeInline(m));
+    if (m.attachments.length > 0) await insertAttachments(tx, channel.accountId, inserted.id, await this.storeInline(tx, channel, m, inserted.id));
+    // Everyone the customer copied stays copied on our replies; an auto-responder's list is not a conversation's.
+    if (m.cc?.length && !m.autoReply) await rememberCc(tx, conversation.id, m.cc);
     if (!conversation.created) {
       const { reopened } = await touchConversation(tx, conversation.id, m.sentAt, !m.autoReply);
       if (reopened) events.push({ type: 'conversation.updated', conversationId: conversation.id, changes: { status: 'open' } });
@@ -184,14 +188,19 @@ export class IngestService {
     return { result: 'echo', conversationId: hit?.conversationId, messageId: hit?.id };
   }
 
-  private async storeInline(m: NormalizedMessage) {
-    return Promise.all(
-      m.attachments.map(async (a) => {
+  private async storeInline(tx: Queryable, channel: ChannelInstallation, m: NormalizedMessage, messageId: string) {
+    // Files uploaded before the message (web chat) are claimed by the same sender, or the message fails.
+    const uploadIds = m.attachments.filter((a) => a.ref.startsWith(UPLOAD_REF_PREFIX)).map((a) => a.ref.slice(UPLOAD_REF_PREFIX.length));
+    const uploads = uploadIds.length ? await claimUploads(tx, { channelId: channel.id, uploader: m.sender.externalId, messageId, ids: uploadIds }) : [];
+    if (!uploads) throw new HubError(400, 'upload_unknown', 'an attachment names an upload that is unknown, not yours, or already sent');
+    const rest = await Promise.all(
+      m.attachments.filter((a) => !a.ref.startsWith(UPLOAD_REF_PREFIX)).map(async (a) => {
         if (!a.ref.startsWith('inline:')) return { ...a };
         const bytes = Buffer.from(a.ref.slice('inline:'.length), 'base64');
         return { ...a, ref: undefined, size: a.size ?? bytes.length, blobKey: await this.deps.blobs.put(bytes) };
       }),
     );
+    return [...uploads, ...rest];
   }
 }
 

@@ -5,7 +5,7 @@ import type { LocalBlobStore } from '../../storage/blob-store.js';
 import type { SecretBox } from '../../storage/secret-box.js';
 import { withAccount } from '../../storage/session.js';
 import { getInstallation } from '../../storage/repositories/channels.js';
-import { getConversation } from '../../storage/repositories/conversations.js';
+import { conversationCc, getConversation } from '../../storage/repositories/conversations.js';
 import { getMessage, setDelivery } from '../../storage/repositories/messages.js';
 import type { EventBus } from '../realtime/events.js';
 import { RetryLaterError, UnrecoverableJobError, type Job } from '../queue/jobs.js';
@@ -60,8 +60,11 @@ export function deliverHandler(deps: Deps) {
           [messageId],
         )
       ).rows;
+      // Cc the agent set on this reply, else everyone copied on the conversation; Bcc only when set on the reply.
+      const cc = addressList(message.metadata.cc) ?? (await conversationCc(tx, conversation.id));
+      const bcc = addressList(message.metadata.bcc) ?? [];
       await setDelivery(tx, messageId, { status: 'sending', expect: ['queued', 'sending', 'failed'] });
-      return { outcome: 'send' as const, message, conversation, channel, connector, recipient, inReplyTo, blobKeys };
+      return { outcome: 'send' as const, message, conversation, channel, connector, recipient, inReplyTo, blobKeys, cc, bcc };
     });
     if (!prepared) return;
     if (prepared.outcome === 'unknown') {
@@ -94,6 +97,8 @@ export function deliverHandler(deps: Deps) {
         html: message.html ?? undefined,
         attachments,
         inReplyToExternalId: prepared.inReplyTo,
+        ...(prepared.cc.length > 0 ? { cc: prepared.cc } : {}),
+        ...(prepared.bcc.length > 0 ? { bcc: prepared.bcc } : {}),
         idempotencyKey: messageId,
       });
       await finish('sent', { externalId: sent.externalId, sentAt: sent.sentAt });
@@ -118,4 +123,8 @@ export function deliverHandler(deps: Deps) {
       throw err;
     }
   };
+}
+
+function addressList(v: unknown): string[] | undefined {
+  return Array.isArray(v) ? v.filter((a): a is string => typeof a === 'string') : undefined;
 }

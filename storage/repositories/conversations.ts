@@ -140,3 +140,36 @@ export async function updateConversation(
   if (updated.rowCount === 0) return undefined;
   return getConversation(tx, id);
 }
+
+/**
+ * Adds addresses to the conversation's Cc list (metadata.cc): first-seen order kept, each address
+ * once, at most `max`. One statement, so concurrent ingests of one thread cannot drop each other's.
+ */
+export async function rememberCc(tx: Queryable, id: string, addresses: string[], max = 50): Promise<void> {
+  if (addresses.length === 0) return;
+  await tx.query(
+    `UPDATE conversations c SET metadata = jsonb_set(c.metadata, '{cc}', (
+       SELECT coalesce(jsonb_agg(d.a ORDER BY d.pos), '[]'::jsonb) FROM (
+         SELECT a, pos FROM (
+           SELECT DISTINCT ON (lower(a)) a, pos FROM (
+             SELECT e.a, e.n AS pos FROM jsonb_array_elements_text(coalesce(c.metadata->'cc', '[]'::jsonb)) WITH ORDINALITY e(a, n)
+             UNION ALL SELECT u.a, 1000000 + u.n FROM unnest($2::text[]) WITH ORDINALITY u(a, n)
+           ) merged ORDER BY lower(a), pos
+         ) firsts ORDER BY pos LIMIT $3
+       ) d))
+     WHERE c.id = $1`,
+    [id, addresses, max],
+  );
+}
+
+/** Replaces the conversation's Cc list (an agent edited it on a reply). */
+export async function setConversationCc(tx: Queryable, id: string, addresses: string[]): Promise<void> {
+  await tx.query(`UPDATE conversations SET metadata = jsonb_set(metadata, '{cc}', $2::jsonb) WHERE id = $1`, [id, JSON.stringify(addresses)]);
+}
+
+/** The conversation's Cc list; empty when nobody is copied. */
+export async function conversationCc(tx: Queryable, id: string): Promise<string[]> {
+  const { rows } = await tx.query<{ cc: unknown }>(`SELECT metadata->'cc' AS cc FROM conversations WHERE id = $1`, [id]);
+  const cc = rows[0]?.cc;
+  return Array.isArray(cc) ? cc.filter((a): a is string => typeof a === 'string') : [];
+}

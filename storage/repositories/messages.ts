@@ -22,7 +22,7 @@ export interface MessageRow {
   sentAt: string;
   createdAt: string;
   metadata: Record<string, unknown>;
-  attachments: { id: string; kind: AttachmentKind; name: string | null; mimeType: string | null; size: number | null }[];
+  attachments: { id: string; kind: AttachmentKind; name: string | null; mimeType: string | null; size: number | null; contentId: string | null }[];
 }
 
 const COLUMNS = `m.id, m.conversation_id AS "conversationId", m.channel_id AS "channelId", m.direction,
@@ -32,7 +32,7 @@ const COLUMNS = `m.id, m.conversation_id AS "conversationId", m.channel_id AS "c
   m.delivery_status AS "deliveryStatus", m.delivery_error AS "deliveryError", m.auto_reply AS "autoReply",
   m.sent_at AS "sentAt", m.created_at AS "createdAt", m.metadata,
   coalesce((SELECT json_agg(json_build_object('id', a.id, 'kind', a.kind, 'name', a.name, 'mimeType', a.mime_type,
-    'size', a.size) ORDER BY a.created_at) FROM attachments a WHERE a.message_id = m.id), '[]') AS attachments`;
+    'size', a.size, 'contentId', a.content_id) ORDER BY a.created_at) FROM attachments a WHERE a.message_id = m.id), '[]') AS attachments`;
 const FROM = `messages m JOIN conversations c ON c.id = m.conversation_id JOIN contacts ct ON ct.id = c.contact_id
   LEFT JOIN users u ON u.id = m.author_user_id`;
 
@@ -72,15 +72,29 @@ export async function insertAttachments(
   tx: Queryable,
   accountId: string,
   messageId: string,
-  attachments: { kind: AttachmentKind; name?: string; mimeType?: string; size?: number; ref?: string; blobKey?: string }[],
+  attachments: { kind: AttachmentKind; name?: string; mimeType?: string; size?: number; ref?: string; blobKey?: string; contentId?: string }[],
 ): Promise<void> {
   for (const a of attachments) {
     await tx.query(
-      `INSERT INTO attachments (account_id, message_id, kind, name, mime_type, size, source_ref, blob_key)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [accountId, messageId, a.kind, a.name ?? null, a.mimeType ?? null, a.size ?? null, a.ref ?? null, a.blobKey ?? null],
+      `INSERT INTO attachments (account_id, message_id, kind, name, mime_type, size, source_ref, blob_key, content_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [accountId, messageId, a.kind, a.name ?? null, a.mimeType ?? null, a.size ?? null, a.ref ?? null, a.blobKey ?? null, a.contentId ?? null],
     );
   }
+}
+
+/** One attachment of a conversation's message, with where its bytes are; undefined when it is not in that conversation. */
+export async function getConversationAttachment(
+  tx: Queryable,
+  conversationId: string,
+  attachmentId: string,
+): Promise<{ id: string; name: string | null; mimeType: string | null; size: number | null; blobKey: string | null } | undefined> {
+  const { rows } = await tx.query<{ id: string; name: string | null; mimeType: string | null; size: number | null; blobKey: string | null }>(
+    `SELECT a.id, a.name, a.mime_type AS "mimeType", a.size, a.blob_key AS "blobKey"
+     FROM attachments a JOIN messages m ON m.id = a.message_id WHERE a.id = $1 AND m.conversation_id = $2`,
+    [attachmentId, conversationId],
+  );
+  return rows[0];
 }
 
 export async function getMessage(tx: Queryable, id: string): Promise<MessageRow | undefined> {

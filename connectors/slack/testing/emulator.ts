@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { WebSocketServer, type WebSocket } from 'ws';
 
 /**
  * Test support, not product code: a local stand-in for the Slack Web API methods HummDesk calls.
@@ -34,6 +35,8 @@ export interface EmulatedWorkspace {
   teamId: string;
   teamName: string;
   botToken: string;
+  /** App-level token (xapp-…, connections:write) for Socket Mode. */
+  appToken: string;
   botUserId: string;
   botId: string;
   appId: string;
@@ -54,6 +57,8 @@ export interface EmulatedMessage {
   botId: string;
   edits: number;
   files?: { id: string; name: string; size: number }[];
+  /** Message metadata (`event_type`, `event_payload`) as posted. */
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
 }
 
 type Block = Record<string, unknown>;
@@ -99,6 +104,12 @@ export class SlackEmulator {
   private readonly windows = new Map<string, { start: number; count: number }>();
   private readonly sockets = new Set<Socket>();
   private readonly listeners: ((m: EmulatedMessage) => void)[] = [];
+  private readonly appTokens = new Map<string, string>();
+  /** Socket Mode: one-use tickets of apps.connections.open, open connections per workspace, envelopes awaiting their ack. */
+  private readonly socketTickets = new Map<string, string>();
+  private readonly socketConnections = new Map<string, Set<WebSocket>>();
+  private readonly awaitingAck = new Map<string, (ack: { envelope_id: string; payload?: Record<string, unknown> }) => void>();
+  private readonly wss = new WebSocketServer({ noServer: true });
   private seq = 0;
 
   private constructor(
@@ -126,6 +137,7 @@ export class SlackEmulator {
       s.on('close', () => emulator.sockets.delete(s));
     });
     server.on('request', (req, res) => void emulator.handle(req, res));
+    server.on('upgrade', (req, socket, head) => emulator.upgrade(req, socket as Socket, head));
     return emulator;
   }
 
@@ -141,6 +153,7 @@ export class SlackEmulator {
       botUserId: `UBOT${w.teamId.slice(1)}`,
       botId: `BBOT${w.teamId.slice(1)}`,
       appId: 'AHUMMDESK1',
+      appToken: `xapp-1-${w.teamId}-${randomBytes(6).toString('hex')}`,
       scopes: DEFAULT_SCOPES,
       users: [],
       channels: [],
@@ -148,6 +161,7 @@ export class SlackEmulator {
     };
     this.workspaces.set(ws.teamId, ws);
     this.tokens.set(ws.botToken, ws.teamId);
+    this.appTokens.set(ws.appToken, ws.teamId);
     return ws;
   }
 
@@ -221,7 +235,56 @@ export class SlackEmulator {
     return this.calls.filter((c) => c.method === method);
   }
 
+  /** Open Socket Mode connections of a workspace's app. */
+  socketCount(team: string): number {
+    return this.socketConnections.get(team)?.size ?? 0;
+  }
+
+  /**
+   * Delivers one Socket Mode envelope (`events_api`, `interactive`, `slash_commands`) over an open
+   * connection, as Slack does, and resolves with the app's acknowledgement.
+   */
+  socketDeliver(team: string, type: 'events_api' | 'interactive' | 'slash_commands', payload: Record<string, unknown>, opts: { retryAttempt?: number } = {}): Promise<{ envelope_id: string; payload?: Record<string, unknown> }> {
+    const ws = [...(this.socketConnections.get(team) ?? [])][0];
+    if (!ws) return Promise.reject(new Error(`no Socket Mode connection for ${team}`));
+    const envelope_id = randomBytes(8).toString('hex');
+    return new Promise((resolve) => {
+      this.awaitingAck.set(envelope_id, resolve);
+      ws.send(JSON.stringify({ envelope_id, type, payload, accepts_response_payload: type !== 'events_api', retry_attempt: opts.retryAttempt ?? 0, retry_reason: opts.retryAttempt ? 'timeout' : '' }));
+    });
+  }
+
+  /** Asks every connection of a workspace to reconnect, as Slack does before it rotates a connection. */
+  socketDisconnect(team: string, reason = 'refresh_requested'): void {
+    for (const ws of this.socketConnections.get(team) ?? []) ws.send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'emulator' } }));
+  }
+
+  private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const ticket = /^\/socket\/([a-f0-9]+)$/.exec((req.url ?? '').split('?')[0]!)?.[1];
+    const team = ticket ? this.socketTickets.get(ticket) : undefined;
+    if (!ticket || !team) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
+      return;
+    }
+    this.socketTickets.delete(ticket);
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const set = this.socketConnections.get(team) ?? new Set<WebSocket>();
+      this.socketConnections.set(team, set);
+      set.add(ws);
+      ws.on('close', () => set.delete(ws));
+      ws.on('message', (data) => {
+        const ack = safeJson(String(data)) as { envelope_id?: string; payload?: Record<string, unknown> } | undefined;
+        const waiting = ack?.envelope_id ? this.awaitingAck.get(ack.envelope_id) : undefined;
+        if (!waiting) return;
+        this.awaitingAck.delete(ack!.envelope_id!);
+        waiting({ envelope_id: ack!.envelope_id!, ...(ack!.payload ? { payload: ack!.payload } : {}) });
+      });
+      ws.send(JSON.stringify({ type: 'hello', num_connections: set.size, connection_info: { app_id: this.workspaces.get(team)!.appId }, debug_info: { host: 'emulator' } }));
+    });
+  }
+
   async close(): Promise<void> {
+    for (const set of this.socketConnections.values()) for (const ws of set) ws.terminate();
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -337,6 +400,16 @@ export class SlackEmulator {
         const ws = this.auth(a, authorization);
         return { team: ws.teamId, result: { url: `https://${ws.teamName.toLowerCase().replace(/\W+/g, '-')}.slack.com/`, team: ws.teamName, user: 'hummdesk', team_id: ws.teamId, user_id: ws.botUserId, bot_id: ws.botId, is_enterprise_install: false } };
       }
+      case 'apps.connections.open': {
+        // App-level tokens only: a bot token cannot open Socket Mode.
+        const token = authorization?.startsWith('Bearer ') ? authorization.slice(7) : typeof a.token === 'string' ? a.token : undefined;
+        if (!token) throw new SlackApiError('not_authed');
+        const team = this.appTokens.get(token);
+        if (!team) throw new SlackApiError(this.tokens.has(token) ? 'not_allowed_token_type' : 'invalid_auth');
+        const ticket = randomBytes(12).toString('hex');
+        this.socketTickets.set(ticket, team);
+        return { team, result: { url: `${this.url.replace(/^http/, 'ws')}/socket/${ticket}` } };
+      }
       case 'chat.postMessage': {
         const ws = this.auth(a, authorization, 'chat:write');
         const ch = this.channelOf(ws, a.channel);
@@ -346,7 +419,9 @@ export class SlackEmulator {
         const threadTs = optionalString(a.thread_ts, 'thread_ts');
         if (threadTs && !this.messages.some((m) => m.channel === ch.id && m.ts === threadTs)) throw new SlackApiError('thread_not_found');
         this.limit(`post:${ch.id}`);
-        const m: EmulatedMessage = { team: ws.teamId, channel: ch.id, ts: this.nextTs(), threadTs, text, blocks, username: a.username as string | undefined, user: ws.botUserId, botId: ws.botId, edits: 0 };
+        const metadata = a.metadata === undefined ? undefined : (parseJsonArg(a.metadata, 'metadata') as EmulatedMessage['metadata']);
+        if (metadata !== undefined && (typeof metadata?.event_type !== 'string' || typeof metadata.event_payload !== 'object')) throw new SlackApiError('invalid_metadata_format');
+        const m: EmulatedMessage = { team: ws.teamId, channel: ch.id, ts: this.nextTs(), threadTs, text, blocks, username: a.username as string | undefined, user: ws.botUserId, botId: ws.botId, edits: 0, ...(metadata ? { metadata } : {}) };
         this.record(m);
         return { team: ws.teamId, result: { channel: ch.id, ts: m.ts, message: { type: 'message', text, user: ws.botUserId, bot_id: ws.botId, ts: m.ts, ...(threadTs ? { thread_ts: threadTs } : {}), ...(blocks ? { blocks } : {}) } } };
       }
@@ -395,6 +470,19 @@ export class SlackEmulator {
         if (ch.isPrivate) throw new SlackApiError('method_not_supported_for_channel_type');
         ch.isMember = true;
         return { team: ws.teamId, result: { channel: { id: ch.id, name: ch.name, is_member: true } } };
+      }
+      case 'conversations.history': {
+        const ws = this.auth(a, authorization, 'channels:history');
+        const ch = this.channelOf(ws, a.channel);
+        if (!ch.isMember) throw new SlackApiError('not_in_channel');
+        const oldest = Number(a.oldest ?? 0);
+        const limit = Math.min(Number(a.limit ?? 100) || 100, 999);
+        const withMetadata = a.include_all_metadata === true || a.include_all_metadata === 'true';
+        const found = this.roots(ch.id).filter((m) => Number(m.ts) > oldest).reverse().slice(0, limit);
+        return {
+          team: ws.teamId,
+          result: { messages: found.map((m) => ({ type: 'message', ts: m.ts, text: m.text, user: m.user, ...(m.botId ? { bot_id: m.botId } : {}), ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}) })), has_more: false },
+        };
       }
       case 'conversations.replies': {
         const ws = this.auth(a, authorization, 'channels:history');

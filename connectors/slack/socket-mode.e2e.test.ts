@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../../hub/testing/harness.js';
+import { slackOf } from '../../hub/install-slack.js';
+import { startListeners, type Listeners } from '../../hub/listeners.js';
+import { withAccount } from '../../storage/session.js';
+import { updateChannel } from '../../storage/repositories/channels.js';
+import { envelope } from './testing/driver.js';
+import { SlackEmulator, type EmulatedWorkspace } from './testing/emulator.js';
+import { slackThreadKey } from './connector.js';
+
+/** Socket Mode: the same handlers as the Request URL, fed over the emulator's WebSocket. */
+
+let emulator: SlackEmulator;
+let ws: EmulatedWorkspace;
+let t: TestHub;
+let acct: TestAccount;
+let listeners: Listeners;
+
+beforeAll(async () => {
+  emulator = await SlackEmulator.start();
+  t = await startTestHub({ slack: { slackApiUrl: emulator.apiUrl, socketReconnectDelayMs: 20 } });
+  acct = await createTestAccount(t, {
+    channelKind: 'slack',
+    channelKey: 'T0SOCK',
+    secrets: {},
+    config: { botUserId: 'UBOTSOCK', socketMode: true, customerChannels: ['C0CUST'], defaultTriageChannel: 'C0TRIAGE' },
+  });
+  ws = emulator.addWorkspace({
+    teamId: 'T0SOCK',
+    botUserId: 'UBOTSOCK',
+    users: [{ id: 'UAGENT', name: 'aino', email: acct.users.agent.email }, { id: 'UCUST', name: 'cara' }],
+    channels: [{ id: 'C0CUST', name: 'customer', isMember: true, isExtShared: true }, { id: 'C0TRIAGE', name: 'triage', isMember: true }],
+  });
+  // No signing secret: a hub behind a firewall never receives a signed HTTP request.
+  await withAccount(t.hub.db, acct.accountId, (tx) => updateChannel(tx, t.hub.box, acct.channelId, { secrets: { botToken: ws.botToken, appToken: ws.appToken } }));
+  listeners = startListeners(t.hub, { rescanMs: 3_600_000 });
+  await eventually(async () => emulator.socketCount('T0SOCK') === 1);
+});
+afterAll(async () => {
+  await listeners?.stop();
+  await slackOf(t.hub)?.settled();
+  await t?.close();
+  await emulator?.close();
+});
+
+const query = <R>(sql: string, params: unknown[] = []) => withAccount(t.hub.db, acct.accountId, async (tx) => (await tx.query<R>(sql, params)).rows);
+
+function customerEvent(text: string) {
+  const m = emulator.postAsUser('T0SOCK', 'C0CUST', 'UCUST', text);
+  return { m, payload: envelope('T0SOCK', { type: 'message', channel: 'C0CUST', user: 'UCUST', user_profile: { real_name: 'Cara' }, text, ts: m.ts }, { is_ext_shared_channel: true }) };
+}
+
+describe('slack socket mode', () => {
+  it('acknowledges a customer message after it is stored, once even when redelivered, and posts its card', async () => {
+    const { m, payload } = customerEvent('Hello over the socket');
+    const ack = await emulator.socketDeliver('T0SOCK', 'events_api', payload);
+    expect(ack.payload).toBeUndefined();
+    // Acknowledged means committed.
+    const stored = await query<{ id: string }>(`SELECT id FROM messages WHERE external_id = $1`, [`C0CUST:${m.ts}`]);
+    expect(stored).toHaveLength(1);
+    await emulator.socketDeliver('T0SOCK', 'events_api', payload, { retryAttempt: 1 });
+    expect(await query(`SELECT id FROM messages WHERE external_id = $1`, [`C0CUST:${m.ts}`])).toHaveLength(1);
+    await eventually(async () => emulator.roots('C0TRIAGE').find((r) => JSON.stringify(r.blocks).includes('Hello over the socket')));
+  });
+
+  it('answers a slash command in the ack and runs a button as the linked agent', async () => {
+    const help = await emulator.socketDeliver('T0SOCK', 'slash_commands', { command: '/hummdesk', text: 'help', team_id: 'T0SOCK', channel_id: 'C0TRIAGE', user_id: 'UAGENT' });
+    expect(help.payload).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('Usage') });
+
+    const { m, payload } = customerEvent('Assign me over the socket');
+    await emulator.socketDeliver('T0SOCK', 'events_api', payload);
+    const conversationId = (await query<{ id: string }>(`SELECT id FROM conversations WHERE thread_key = $1`, [slackThreadKey(acct.channelId, 'C0CUST', m.ts)]))[0]!.id;
+    const card = await eventually(async () => emulator.roots('C0TRIAGE').find((r) => JSON.stringify(r.blocks).includes('Assign me over the socket')));
+    await emulator.socketDeliver('T0SOCK', 'interactive', {
+      type: 'block_actions', team: { id: 'T0SOCK' }, user: { id: 'UAGENT', team_id: 'T0SOCK' }, container: { type: 'message', channel_id: 'C0TRIAGE', message_ts: card.ts },
+      actions: [{ type: 'button', action_id: 'hd_assign_me', block_id: `hd:${conversationId}`, value: JSON.stringify({ c: conversationId }) }],
+    });
+    await slackOf(t.hub)!.settled();
+    expect((await query<{ a: string }>(`SELECT assignee_id a FROM conversations WHERE id = $1`, [conversationId]))[0]!.a).toBe(acct.users.agent.id);
+  });
+
+  it('reconnects with a fresh URL when Slack asks, and keeps delivering', async () => {
+    const opened = emulator.callsOf('apps.connections.open').length;
+    emulator.socketDisconnect('T0SOCK');
+    await eventually(async () => emulator.callsOf('apps.connections.open').length === opened + 1 && emulator.socketCount('T0SOCK') === 1);
+    const { m, payload } = customerEvent('After the reconnect');
+    await emulator.socketDeliver('T0SOCK', 'events_api', payload);
+    expect(await query(`SELECT id FROM messages WHERE external_id = $1`, [`C0CUST:${m.ts}`])).toHaveLength(1);
+    // The bot token cannot open a socket: only the app-level token can.
+    expect(emulator.callsOf('apps.connections.open').every((c) => c.error === undefined)).toBe(true);
+  });
+});

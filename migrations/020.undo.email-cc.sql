@@ -1,0 +1,3 @@
+BEGIN;
+ALTER TABLE conversations DROP COLUMN IF EXISTS metadata;
+COMMIT;

@@ -1,0 +1,3 @@
+BEGIN;
+ALTER TABLE attachments DROP COLUMN IF EXISTS content_id;
+COMMIT;

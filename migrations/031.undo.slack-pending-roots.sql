@@ -1,0 +1,3 @@
+BEGIN;
+DROP TABLE IF EXISTS slack_pending_roots;
+COMMIT;

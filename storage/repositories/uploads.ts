@@ -1,0 +1,56 @@
+import type { AttachmentKind } from '../../connectors/core/types.js';
+import type { Queryable } from '../database.js';
+
+export interface UploadRow {
+  id: string;
+  name: string;
+  mimeType: string;
+  size: number;
+  blobKey: string;
+}
+
+export async function insertUpload(
+  tx: Queryable,
+  u: { accountId: string; channelId: string; uploader: string; name: string; mimeType: string; size: number; blobKey: string },
+): Promise<{ id: string }> {
+  const { rows } = await tx.query<{ id: string }>(
+    `INSERT INTO uploads (account_id, channel_id, uploader, name, mime_type, size, blob_key) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+    [u.accountId, u.channelId, u.uploader, u.name, u.mimeType, u.size, u.blobKey],
+  );
+  return rows[0]!;
+}
+
+/**
+ * Gives unclaimed uploads of this uploader on this channel to a message, as attachment inputs in the
+ * order asked; undefined when any id is unknown, someone else's, or already sent.
+ */
+export async function claimUploads(
+  tx: Queryable,
+  q: { channelId: string; uploader: string; messageId: string; ids: string[] },
+): Promise<{ kind: AttachmentKind; name: string; mimeType: string; size: number; blobKey: string }[] | undefined> {
+  const { rows } = await tx.query<UploadRow>(
+    `UPDATE uploads SET message_id = $1 WHERE id = ANY($2::uuid[]) AND channel_id = $3 AND uploader = $4 AND message_id IS NULL
+     RETURNING id, name, mime_type AS "mimeType", size, blob_key AS "blobKey"`,
+    [q.messageId, q.ids, q.channelId, q.uploader],
+  );
+  if (rows.length !== q.ids.length) return undefined;
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return q.ids.map((id) => {
+    const r = byId.get(id)!;
+    return { kind: r.mimeType.startsWith('image/') ? 'image' : 'file', name: r.name, mimeType: r.mimeType, size: r.size, blobKey: r.blobKey };
+  });
+}
+
+/** An attachment of a message in this conversation that the contact may see (not on a private note). */
+export async function findPublicAttachment(
+  tx: Queryable,
+  conversationId: string,
+  attachmentId: string,
+): Promise<{ name: string | null; mimeType: string | null; blobKey: string } | undefined> {
+  const { rows } = await tx.query<{ name: string | null; mimeType: string | null; blobKey: string }>(
+    `SELECT a.name, a.mime_type AS "mimeType", a.blob_key AS "blobKey" FROM attachments a JOIN messages m ON m.id = a.message_id
+     WHERE a.id = $1 AND m.conversation_id = $2 AND NOT m.is_private AND a.blob_key IS NOT NULL`,
+    [attachmentId, conversationId],
+  );
+  return rows[0];
+}
