@@ -7,6 +7,7 @@ import { installConnectors } from './connectors.js';
 import { installSlack } from './install-slack.js';
 import { installAi } from './install-ai.js';
 import { seedDemo } from './services/demo.js';
+import { seedDemoKnowledge } from './services/demo-knowledge.js';
 import { startListeners } from './listeners.js';
 
 export interface RunningHub {
@@ -28,8 +29,10 @@ export async function startServer(config: HubConfig, opts: { jobs?: boolean; see
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const url = typeof address === 'object' && address ? `http://${config.host}:${address.port}` : config.publicUrl;
+  let demoAccountToFurnish: string | undefined;
   if (opts.seed ?? !config.databaseUrl) {
     const demo = await seedDemo(hub.db, hub.box, config.dataDir, url);
+    if (demo.created) demoAccountToFurnish = demo.accountId;
     if (demo.credentials) {
       hub.log.info({ email: demo.credentials.email }, 'demo account ready');
       process.stdout.write(
@@ -47,15 +50,21 @@ export async function startServer(config: HubConfig, opts: { jobs?: boolean; see
   const listeners = (opts.listeners ?? true) ? startListeners(hub) : undefined;
   hub.log.info({ url, store: hub.db.kind, queue: hub.runner.kind, ms: Date.now() - started }, 'hub started');
   // Models load once the hub serves, so they never delay start-up; the first AI job waits if needed.
-  ai.warm().then(
-    () => hub.log.info('local AI models loaded'),
+  const warming = ai.warm().then(
+    async () => {
+      hub.log.info('local AI models loaded');
+      // The demo's help centre needs the embedding model, so it is written once the model is in.
+      if (demoAccountToFurnish) await seedDemoKnowledge(hub.db, demoAccountToFurnish, ai.embedder);
+    },
     (err: unknown) => hub.log.warn({ err }, 'local AI models failed to load; the first AI job will retry'),
   );
+  warming.catch((err: unknown) => hub.log.warn({ err }, 'the demo knowledge base could not be written'));
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       // Stop taking requests first, then let jobs in flight finish, then close the store.
       await app.close();
+      await warming.catch(() => undefined);
       await listeners?.stop();
       await hub.close();
     })());

@@ -23,12 +23,12 @@ export const DEMO_WIDGET_KEY = 'demo-widget';
  * A demo account with an owner, a team, a web chat widget and an API key. Passwords and keys are
  * stored hashed, so the plain values are kept in the data folder (mode 600) to show on each start.
  */
-export async function seedDemo(db: Database, box: SecretBox, dataDir: string, url: string): Promise<{ created: boolean; credentials: DemoCredentials | undefined }> {
+export async function seedDemo(db: Database, box: SecretBox, dataDir: string, url: string): Promise<{ created: boolean; accountId: string; credentials: DemoCredentials | undefined }> {
   const file = join(dataDir, 'demo-credentials.json');
   const existing = await db.query<{ id: string }>(`SELECT id FROM accounts WHERE slug = $1`, [DEMO_SLUG]);
   if (existing.rows[0]) {
     const credentials = existsSync(file) ? ({ ...JSON.parse(readFileSync(file, 'utf8')), url } as DemoCredentials) : undefined;
-    return { created: false, credentials };
+    return { created: false, accountId: existing.rows[0].id, credentials };
   }
   // The account row is created as the owner role: no tenant exists yet to act as.
   const accountId = (await db.query<{ id: string }>(`INSERT INTO accounts (name, slug) VALUES ('Demo Support', $1) RETURNING id`, [DEMO_SLUG])).rows[0]!.id;
@@ -48,5 +48,5 @@ export async function seedDemo(db: Database, box: SecretBox, dataDir: string, ur
   const { key } = await createApiKey(db, accountId, { name: 'demo', role: 'admin' }, { kind: 'system', id: null });
   const credentials = { url, email, password, apiKey: key, webchatChannelId };
   writeFileSync(file, JSON.stringify(credentials, null, 2), { mode: 0o600 });
-  return { created: true, credentials };
+  return { created: true, accountId, credentials };
 }
