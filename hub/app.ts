@@ -25,6 +25,7 @@ import webchat from './routes/webchat.js';
 import demoPage from './routes/demo-page.js';
 import embeds from './routes/embeds.js';
 import embedTokens from './routes/embed-tokens.js';
+import conversationTyping from './routes/conversation-typing.js';
 
 /** Builds the HTTP app around a hub; it never listens (server.ts does), so tests use inject(). */
 export async function buildApp(hub: Hub): Promise<FastifyInstance> {
@@ -66,6 +67,7 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
       await api.register(aiRoutes);
       await api.register(events);
       await api.register(embedTokens);
+      await api.register(conversationTyping);
       await api.register(slackAdmin);
     },
     { prefix: '/api/v1' },

@@ -206,7 +206,7 @@ describe.skipIf(!imap)('email channel against Dovecot', () => {
 
   it('an agent sets Cc and Bcc on a reply: bad addresses are refused, the Bcc recipient gets it without a trace in the headers', async () => {
     const agent = acct.users.agent.token;
-    const reply = (payload: unknown) => t.app.inject({ method: 'POST', url: `/api/v1/conversations/${conversationId}/reply`, headers: { authorization: `Bearer ${agent}` }, payload });
+    const reply = (payload: Record<string, unknown>) => t.app.inject({ method: 'POST', url: `/api/v1/conversations/${conversationId}/reply`, headers: { authorization: `Bearer ${agent}` }, payload });
     const bad = await reply({ text: 'x', cc: ['not an address'] });
     expect(bad.statusCode).toBe(400);
     const tooMany = await reply({ text: 'x', bcc: Array.from({ length: 51 }, (_, i) => `p${i}@example.test`) });

@@ -4,7 +4,9 @@ export type HubEvent =
   | { type: 'conversation.updated'; conversationId: string; changes: Record<string, unknown> }
   | { type: 'message.created'; conversationId: string; messageId: string; direction: 'inbound' | 'outbound'; isPrivate: boolean }
   | { type: 'message.updated'; conversationId: string; messageId: string; deliveryStatus: string | null; deliveryError?: string | null }
-  | { type: 'draft.created'; conversationId: string; draftId: string };
+  | { type: 'draft.created'; conversationId: string; draftId: string }
+  /** Someone is typing in a conversation; never stored. `name` is the agent's, or the visitor's if known. */
+  | { type: 'typing'; conversationId: string; by: 'visitor' | 'agent'; name: string | null };
 
 export interface AccountEvent {
   accountId: string;

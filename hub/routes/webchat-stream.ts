@@ -7,7 +7,8 @@ const HEARTBEAT_MS = 25_000;
 
 /**
  * A visitor's server-sent event stream: the account's bus, narrowed to this visitor's conversation.
- * `message` carries the public message (never a note); `status` the delivery state of a reply.
+ * `message` carries the public message (never a note); `status` the delivery state of a reply;
+ * `typing` an agent typing (`name`).
  * Returns the function that ends the stream.
  */
 export function openVisitorStream(
@@ -47,6 +48,8 @@ export function openVisitorStream(
       if (message) send('message', message);
     } else if (e.type === 'message.updated') {
       send('status', { messageId: e.messageId, deliveryStatus: e.deliveryStatus });
+    } else if (e.type === 'typing' && e.by === 'agent') {
+      send('typing', { name: e.name });
     }
   };
 

@@ -20,6 +20,7 @@ import { PREFLIGHT_HEADERS, widgetCorsHeaders } from './webchat-cors.js';
 import { openVisitorStream } from './webchat-stream.js';
 import { PublicMessage, findVisitorMessageId, visitorHistory } from './webchat-visitor.js';
 import webchatUploads from './webchat-uploads.js';
+import webchatPresence from './webchat-presence.js';
 import { MAX_ATTACHMENTS_PER_MESSAGE } from '../../connectors/webchat/uploads.js';
 
 const WidgetParams = Type.Object({ widgetId: Type.String({ minLength: 1, maxLength: 200 }) });
@@ -178,6 +179,7 @@ const webchat: FastifyPluginAsyncTypebox = async (app) => {
   };
 
   await app.register(webchatUploads, { channelOf, authenticate, limitPerVisitor });
+  await app.register(webchatPresence, { channelOf, authenticate, limitPerVisitor });
 
   app.get('/:widgetId/messages', {
     config: limitPerVisitor,

@@ -1,0 +1,25 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { withAccount } from '../../storage/session.js';
+import { notFound } from '../errors.js';
+import { IdParams } from '../schemas.js';
+
+/** An agent is typing a reply: the visitor's widget (and other agents) see it live; nothing is stored. */
+const conversationTyping: FastifyPluginAsyncTypebox = async (app) => {
+  const { hub } = app;
+  app.post('/conversations/:id/typing', {
+    preHandler: app.authorize('agent', { allowEmbed: true }),
+    schema: { tags: ['conversations'], summary: 'Tell the customer an agent is typing (send every few seconds while typing)', params: IdParams, response: { 204: Type.Null() } },
+  }, async (req, reply) => {
+    const { accountId, userId } = req.principal;
+    const name = await withAccount(hub.db, accountId, async (tx) => {
+      const { rows } = await tx.query(`SELECT 1 FROM conversations WHERE id = $1`, [req.params.id]);
+      if (!rows.length) throw notFound('conversation');
+      return userId ? ((await tx.query<{ name: string }>(`SELECT name FROM users WHERE id = $1`, [userId])).rows[0]?.name ?? null) : null;
+    });
+    hub.bus.publish(accountId, { type: 'typing', conversationId: req.params.id, by: 'agent', name });
+    return reply.status(204).send();
+  });
+};
+
+export default conversationTyping;
