@@ -240,3 +240,30 @@ describe('teams, inboxes and workspaces', () => {
     expect(res2.json().results).toEqual(['unlinked']);
   });
 });
+
+describe('recovery', () => {
+  it('a root card posted but not recorded (the transaction failed) is found again by its metadata, not posted twice', async () => {
+    // A real failure in the database, once, for this conversation's thread row only.
+    await t.hub.db.query(`CREATE SEQUENCE test_thread_failures`);
+    await t.hub.db.query(`CREATE FUNCTION test_fail_first_thread() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+      BEGIN
+        IF EXISTS (SELECT 1 FROM messages WHERE conversation_id = NEW.conversation_id AND text = 'Record me once') AND nextval('test_thread_failures') = 1 THEN
+          RAISE EXCEPTION 'injected: the thread could not be recorded';
+        END IF;
+        RETURN NEW;
+      END $$`);
+    await t.hub.db.query(`CREATE TRIGGER test_fail_first_thread BEFORE INSERT ON surface_threads FOR EACH ROW EXECUTE FUNCTION test_fail_first_thread()`);
+    try {
+      const historyBefore = emulator.callsOf('conversations.history').length;
+      const { conversationId } = await customerWrites('Record me once');
+      const card = await threadOf(conversationId);
+      expect(Number((await t.hub.db.query<{ n: string }>(`SELECT last_value AS n FROM test_thread_failures`)).rows[0]!.n)).toBeGreaterThanOrEqual(1);
+      expect(emulator.roots(card.channel).filter((m) => blockText(m).includes('Record me once'))).toHaveLength(1);
+      expect(emulator.callsOf('conversations.history').length).toBeGreaterThan(historyBefore);
+      expect(emulator.messages.find((m) => m.channel === card.channel && m.ts === card.ts)!.metadata).toEqual({ event_type: 'hummdesk_conversation', event_payload: { conversation_id: conversationId } });
+      expect(await query(`SELECT 1 FROM slack_pending_roots WHERE conversation_id = $1`, [conversationId])).toHaveLength(0);
+    } finally {
+      await t.hub.db.query(`DROP TRIGGER test_fail_first_thread ON surface_threads`);
+    }
+  });
+});
