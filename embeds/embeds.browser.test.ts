@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../hub/app.js';
 import { seedDemo, type DemoCredentials } from '../hub/services/demo.js';
 import { hashPassword } from '../hub/services/auth.js';
-import { startTestHub, type TestHub } from '../hub/testing/harness.js';
+import { eventually, startTestHub, type TestHub } from '../hub/testing/harness.js';
 import { withAccount } from '../storage/session.js';
 import { insertUser } from '../storage/repositories/users.js';
 import { artifactPath, axeViolations, focusMatches, launchChromium, tabTo, waitForCount } from './testing.js';
@@ -284,6 +284,84 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
       expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
     }
     await customer.locator('hummdesk-chat .panel').screenshot({ path: artifactPath('chat-xss-payloads.png') });
+  });
+
+  it('sends files picked and dropped, refuses an SVG, offers the agent\'s file as a download, never runs a file name, marks the reply read and shows the agent typing', async () => {
+    const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('png body')]);
+    const picked = '<img src=x onerror="window.__xss = 11">.png';
+    const dropped = '"><svg onload="window.__xss = 12">.txt';
+    const replied = '<script>window.__xss = 13</script>manual.pdf';
+    const customer = await newPage();
+    shopPages.set('/files', `<!doctype html><html lang="en"><head><title>Shop</title><script type="module" src="${base}/embed/hummdesk-chat.js"></script></head>
+      <body><main><h1>Shop</h1></main><hummdesk-chat widget-id="demo-widget" open></hummdesk-chat></body></html>`);
+    await customer.goto(`${shop}/files`);
+    await customer.locator('hummdesk-chat .connection', { hasText: 'Connected' }).waitFor();
+
+    // The file picker (behind the attach button), then a drop on the panel.
+    await customer.locator('hummdesk-chat input[type=file]').setInputFiles({ name: picked, mimeType: 'image/png', buffer: PNG });
+    await customer.locator('hummdesk-chat .staged li', { hasText: picked }).waitFor();
+    const transfer = await customer.evaluateHandle((name) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['a note in plain text'], name, { type: 'text/plain' }));
+      return dt;
+    }, dropped);
+    await customer.locator('hummdesk-chat .panel').dispatchEvent('dragover', { dataTransfer: transfer });
+    await customer.locator('hummdesk-chat .panel').dispatchEvent('drop', { dataTransfer: transfer });
+    await customer.locator('hummdesk-chat .staged li', { hasText: dropped }).waitFor();
+
+    // The hub refuses a type outside the allow-list, and the widget says so.
+    await customer.locator('hummdesk-chat input[type=file]').setInputFiles({ name: 'logo.svg', mimeType: 'image/svg+xml', buffer: Buffer.from('<svg onload="window.__xss = 14"/>') });
+    await customer.locator('hummdesk-chat .staged .error', { hasText: 'logo.svg: files of this type cannot be sent.' }).waitFor();
+
+    const text = `my files ${randomBytes(3).toString('hex')}`;
+    await customer.locator('hummdesk-chat textarea').fill(text);
+    await customer.locator('hummdesk-chat textarea').press('Enter');
+    const sent = customer.locator('hummdesk-chat li.inbound:not(.pending)', { hasText: text });
+    await waitForCount(sent.locator('a[part=attachment]'), 2);
+    expect(await sent.locator('a[part=attachment]').allInnerTexts()).toEqual([picked, dropped]);
+    expect(await customer.locator('hummdesk-chat .staged li').count()).toBe(0);
+
+    // The agent answers with a file; the widget offers it as a download signed for this visitor.
+    const conversationId = (await t.hub.db.query<{ conversation_id: string }>(`SELECT conversation_id FROM messages WHERE text = $1`, [text])).rows[0]!.conversation_id;
+    const agentId = (await t.hub.db.query<{ id: string }>(`SELECT id FROM users WHERE account_id = $1 ORDER BY created_at LIMIT 1`, [accountId])).rows[0]!.id;
+    const pdf = Buffer.from('%PDF-1.7 the manual');
+    await t.hub.conversations.reply({ accountId, kind: 'user', id: agentId }, conversationId, { text: 'Here is the manual', attachments: [{ name: replied, mimeType: 'application/pdf', content: pdf }] });
+    const link = customer.locator('hummdesk-chat li.outbound a[part=attachment]', { hasText: replied });
+    await link.waitFor();
+    const href = (await link.getAttribute('href'))!;
+    expect(href.startsWith(`${base}/webchat/demo-widget/attachments/`)).toBe(true);
+    expect(await customer.evaluate((url) => fetch(url).then((r) => r.text()), href)).toBe(pdf.toString());
+    // The open widget marks the reply read; an agent typing shows in the widget.
+    await eventually(async () => (await t.hub.db.query<{ s: string }>(`SELECT delivery_status s FROM messages WHERE conversation_id = $1 AND text = 'Here is the manual'`, [conversationId])).rows[0]?.s === 'read');
+    t.hub.bus.publish(accountId, { type: 'typing', conversationId, by: 'agent', name: 'Demo Agent' });
+    await customer.locator('hummdesk-chat .typing', { hasText: 'Demo Agent is typing…' }).waitFor();
+    await customer.locator('hummdesk-chat .panel').screenshot({ path: artifactPath('chat-attachments.png') });
+
+    // The agent's conversation view lists the visitor's files by name, as text.
+    const agent = await newPage();
+    await login(agent);
+    await agent.locator(`hummdesk-inbox li[data-id="${conversationId}"]`).click();
+    await agent.locator('hummdesk-conversation .attachments li', { hasText: picked }).waitFor();
+    await agent.locator('hummdesk-conversation .attachments li', { hasText: replied }).waitFor();
+
+    for (const page of [customer, agent]) {
+      const dangerous = await page.evaluate(() => {
+        const out: string[] = [];
+        const walk = (root: Document | ShadowRoot) => {
+          for (const el of Array.from(root.querySelectorAll('*'))) {
+            for (const a of Array.from(el.attributes)) if (a.name.startsWith('on')) out.push(`${el.tagName} ${a.name}`);
+            if (el.shadowRoot) {
+              for (const bad of Array.from(el.shadowRoot.querySelectorAll('script, iframe, svg[onload], img[onerror]'))) out.push(bad.tagName);
+              walk(el.shadowRoot);
+            }
+          }
+        };
+        walk(document);
+        return out;
+      });
+      expect(dangerous).toEqual([]);
+      expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    }
   });
 
   it('passes axe without serious or critical violations, and mirrors the widget under dir="rtl"', async () => {

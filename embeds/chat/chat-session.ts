@@ -6,12 +6,40 @@ export interface PublicMessage {
   text: string;
   sentAt: string;
   deliveryStatus: string | null;
+  attachments?: PublicAttachment[];
+}
+
+/** A file on a message; `url` is a signed download path on the hub. */
+export interface PublicAttachment {
+  id: string;
+  kind: string;
+  name: string | null;
+  mimeType: string | null;
+  size: number | null;
+  url: string;
+}
+
+/** A file uploaded to the hub and waiting for the message that sends it. */
+export interface StagedFile {
+  id: string;
+  name: string;
+  mimeType: string;
+  size: number;
+}
+
+/** An upload the hub refused; `code` is its stable error code (upload_too_large, upload_type_not_allowed, …). */
+export class UploadError extends Error {
+  constructor(readonly code: string) {
+    super(code);
+  }
 }
 
 /** A message the visitor typed that the hub has not confirmed yet; kept in localStorage until it has. */
 export interface OutboxEntry {
   clientMessageId: string;
   text: string;
+  /** Uploaded before sending; only ids and names, so the entry survives a reload. */
+  files?: StagedFile[];
   createdAt: string;
   state: 'queued' | 'sending' | 'failed';
   /** Set when the hub's stream showed this message before the send call returned. */
@@ -38,6 +66,8 @@ export interface ChatSessionHooks {
   received(m: PublicMessage): void;
   sent(d: { messageId: string; conversationId: string; clientMessageId: string }): void;
   connection(state: ConnectionState): void;
+  /** An agent is typing. */
+  typing(name: string | null): void;
 }
 
 interface StoredSession {
@@ -73,6 +103,8 @@ export class ChatSession {
   private backoffMs = 1000;
   private closed = false;
   private starting?: Promise<void>;
+  private typingSentAt = 0;
+  private readUpTo = '';
 
   constructor(
     private readonly base: string,
@@ -97,11 +129,57 @@ export class ChatSession {
     return (this.starting ??= this.doStart(opts).finally(() => (this.starting = undefined)));
   }
 
-  send(text: string): void {
-    this.outbox.push({ clientMessageId: randomId(), text, createdAt: new Date().toISOString(), state: 'queued' });
+  send(text: string, files: StagedFile[] = []): void {
+    this.outbox.push({ clientMessageId: randomId(), text, ...(files.length ? { files } : {}), createdAt: new Date().toISOString(), state: 'queued' });
     this.saveOutbox();
     this.hooks.changed();
     void this.flush();
+  }
+
+  /** Uploads a file for the next message; the hub checks its type and size. */
+  async upload(file: File): Promise<StagedFile> {
+    await this.starting;
+    if (!this.token) throw new UploadError('network');
+    let res: Response;
+    try {
+      res = await fetch(`${this.base}/webchat/${encodeURIComponent(this.widgetId)}/uploads?name=${encodeURIComponent(file.name)}`, {
+        method: 'POST',
+        headers: { ...this.authHeaders(), 'content-type': file.type || 'application/octet-stream' },
+        body: file,
+      });
+    } catch {
+      throw new UploadError('network');
+    }
+    if (res.status !== 201) throw new UploadError(((await res.json().catch(() => undefined)) as { error?: { code?: string } } | undefined)?.error?.code ?? 'upload_failed');
+    return (await res.json()) as StagedFile;
+  }
+
+  /** Tells the agents the visitor is typing; at most every few seconds. */
+  typing(): void {
+    if (!this.token || Date.now() - this.typingSentAt < 3000) return;
+    this.typingSentAt = Date.now();
+    void this.post('typing').catch(() => {});
+  }
+
+  /** Marks replies up to the newest one the visitor can see as read. */
+  markRead(): void {
+    const last = [...this.messages.values()].filter((m) => m.direction === 'outbound' && (m.deliveryStatus === 'sent' || m.deliveryStatus === 'delivered')).sort((a, b) => b.sentAt.localeCompare(a.sentAt))[0];
+    if (!this.token || !last || last.id === this.readUpTo) return;
+    this.readUpTo = last.id;
+    void this.post('read', { messageId: last.id }).catch(() => {});
+  }
+
+  private post(path: string, body?: unknown): Promise<Response> {
+    return fetch(`${this.base}/webchat/${encodeURIComponent(this.widgetId)}/${path}`, {
+      method: 'POST',
+      headers: { ...this.authHeaders(), ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+  }
+
+  /** The absolute download URL of an attachment. */
+  fileUrl(a: PublicAttachment): string {
+    return `${this.base}${a.url}`;
   }
 
   retry(clientMessageId: string): void {
@@ -192,6 +270,7 @@ export class ChatSession {
         this.hooks.changed();
       }
     });
+    source.addEventListener('typing', (e) => this.hooks.typing((JSON.parse((e as MessageEvent<string>).data) as { name: string | null }).name));
     source.addEventListener('error', () => {
       this.setState('offline');
       // The browser retries by itself unless the hub answered with an error; then we do.
@@ -241,7 +320,7 @@ export class ChatSession {
           res = await fetch(`${this.base}/webchat/${encodeURIComponent(this.widgetId)}/messages`, {
             method: 'POST',
             headers: { ...this.authHeaders(), 'content-type': 'application/json' },
-            body: JSON.stringify({ clientMessageId: entry.clientMessageId, text: entry.text }),
+            body: JSON.stringify({ clientMessageId: entry.clientMessageId, text: entry.text, attachments: entry.files?.map((f) => f.id) ?? [] }),
           });
         } catch (err) {
           entry.state = 'queued';

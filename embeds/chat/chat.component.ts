@@ -5,7 +5,7 @@ import { hubBase } from '../shared/hub-url.js';
 import { linkify } from '../shared/linkify.js';
 import { chatStyles } from './chat.styles.js';
 import { chatStrings, type ChatStrings } from './i18n/index.js';
-import { ChatSession, type ConnectionState, type OutboxEntry, type PublicMessage, type VerifiedIdentity } from './chat-session.js';
+import { ChatSession, UploadError, type ConnectionState, type OutboxEntry, type PublicAttachment, type PublicMessage, type StagedFile, type VerifiedIdentity } from './chat-session.js';
 
 export type { ConnectionState, PublicMessage } from './chat-session.js';
 
@@ -29,6 +29,8 @@ declare global {
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+const kb = (size: number | null | undefined) => (size ? ` (${Math.max(1, Math.round(size / 1024))} KB)` : '');
 
 const initials = (name: string) =>
   name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0]!.toUpperCase()).join('') || '?';
@@ -55,6 +57,9 @@ type Row =
  * @csspart composer - the form at the bottom
  * @csspart input - the message text area
  * @csspart send-button - the send button
+ * @csspart typing - the "… is typing" line
+ * @csspart attach-button - the button that picks files to attach (files can also be dropped on the panel)
+ * @csspart attachment - a file link on a message, or a file waiting in the composer
  *
  * @cssprop --hummdesk-accent - brand colour of the launcher, header and visitor bubbles
  * @cssprop --hummdesk-accent-contrast - text colour on the accent
@@ -104,11 +109,19 @@ export class HummdeskChat extends LitElement {
   @state() private prechatError = '';
   @state() private announcement = '';
   @state() private revision = 0;
+  @state() private staged: StagedFile[] = [];
+  @state() private uploading = 0;
+  @state() private fileError = '';
+  @state() private dragging = false;
+  /** Who is typing a reply, shown until their message arrives or they stop. */
+  @state() private typingName: string | null | undefined;
+  private typingTimer?: ReturnType<typeof setTimeout>;
 
   @query('textarea') private input?: HTMLTextAreaElement;
   @query('input[type="email"]') private emailInput?: HTMLInputElement;
   @query('.launcher') private launcher?: HTMLButtonElement;
   @query('.log') private log?: HTMLElement;
+  @query('input[type="file"]') private filePicker?: HTMLInputElement;
 
   private session?: ChatSession;
 
@@ -149,6 +162,11 @@ export class HummdeskChat extends LitElement {
         changed: () => this.revision++,
         received: (m) => this.onReceived(m),
         sent: (d) => emit(this, 'hummdesk-message-sent', d),
+        typing: (name) => {
+          this.typingName = name;
+          clearTimeout(this.typingTimer);
+          this.typingTimer = setTimeout(() => (this.typingName = undefined), 6000);
+        },
         connection: (s) => {
           emit(this, 'hummdesk-connection-change', { state: s });
           if (s === 'offline') this.announcement = this.t.offline;
@@ -166,6 +184,7 @@ export class HummdeskChat extends LitElement {
       else this.launcher?.focus();
     }
     if (changed.has('revision') && this.log) this.log.scrollTop = this.log.scrollHeight;
+    if (this.open && !document.hidden) this.session?.markRead();
   }
 
   /** Opens the panel and moves focus into it. */
@@ -196,12 +215,16 @@ export class HummdeskChat extends LitElement {
   private onReceived(m: PublicMessage): void {
     emit(this, 'hummdesk-message-received', { message: m });
     if (m.direction !== 'outbound') return;
+    this.typingName = undefined;
     if (!this.open || document.hidden) this.unread++;
     this.announcement = this.t.newMessageFrom(m.authorName || this.t.support);
   }
 
   private readonly onVisibility = () => {
-    if (!document.hidden && this.open) this.unread = 0;
+    if (!document.hidden && this.open) {
+      this.unread = 0;
+      this.session?.markRead();
+    }
   };
 
   private onKeydown(e: KeyboardEvent): void {
@@ -222,9 +245,51 @@ export class HummdeskChat extends LitElement {
   private submit(e?: Event): void {
     e?.preventDefault();
     const text = this.input?.value ?? '';
-    if (!text.trim() || !this.session) return;
+    if ((!text.trim() && !this.staged.length) || this.uploading || !this.session) return;
     this.input!.value = '';
-    this.session.send(text);
+    this.session.send(text, this.staged);
+    this.staged = [];
+  }
+
+  private async attach(files: Iterable<File>): Promise<void> {
+    this.fileError = '';
+    for (const file of files) {
+      this.uploading++;
+      try {
+        this.staged = [...this.staged, await this.session!.upload(file)];
+      } catch (err) {
+        const code = err instanceof UploadError ? err.code : '';
+        const t = this.t;
+        this.fileError = `${file.name}: ${code === 'upload_too_large' ? t.fileTooLarge : code.startsWith('upload_type') || code === 'upload_content_mismatch' ? t.fileTypeNotAllowed : t.uploadFailed}`;
+      } finally {
+        this.uploading--;
+      }
+    }
+  }
+
+  private onPicked(): void {
+    const picker = this.filePicker!;
+    void this.attach(Array.from(picker.files ?? [])).then(() => this.input?.focus());
+    picker.value = '';
+  }
+
+  private onDragOver(e: DragEvent): void {
+    if (!e.dataTransfer?.types.includes('Files') || this.needsPrechat) return;
+    e.preventDefault();
+    this.dragging = true;
+  }
+
+  private onDrop(e: DragEvent): void {
+    this.dragging = false;
+    if (!e.dataTransfer?.files.length || this.needsPrechat) return;
+    e.preventDefault();
+    void this.attach(Array.from(e.dataTransfer.files));
+  }
+
+  private renderFiles(files: PublicAttachment[] | undefined) {
+    const s = this.session;
+    if (!files?.length || !s) return nothing;
+    return html`<ul class="files">${files.map((a) => html`<li><a part="attachment" href=${s.fileUrl(a)} download=${a.name ?? ''} rel="noopener noreferrer" target="_blank">${a.name || this.t.file}</a>${kb(a.size)}</li>`)}</ul>`;
   }
 
   private startWithEmail(e: Event): void {
@@ -274,7 +339,7 @@ export class HummdeskChat extends LitElement {
       const status = e.state === 'sending' ? t.sending : e.state === 'queued' ? t.queued : t.failed;
       return html`<li class="message inbound pending ${e.state}" part="message message-inbound" data-client-id=${e.clientMessageId}>
         <div>
-          <div class="bubble" part="bubble">${linkify(e.text)}</div>
+          <div class="bubble" part="bubble">${linkify(e.text)}${e.files?.length ? html`<ul class="files">${e.files.map((f) => html`<li part="attachment">${f.name}${kb(f.size)}</li>`)}</ul>` : nothing}</div>
           <span class="meta"><span class="delivery">${status}</span>${e.state === 'failed'
             ? html`<button type="button" class="retry" @click=${() => this.session?.retry(e.clientMessageId)}>${t.retry}</button>`
             : nothing}</span>
@@ -287,7 +352,7 @@ export class HummdeskChat extends LitElement {
     return html`<li class="message ${m.direction}" part="message message-${m.direction}" data-id=${m.id}>
       ${inbound ? nothing : html`<span class="avatar" aria-hidden="true">${initials(who)}</span>`}
       <div>
-        <div class="bubble" part="bubble">${inbound ? nothing : html`<span class="sr-only">${who}: </span>`}${linkify(m.text)}</div>
+        <div class="bubble" part="bubble">${inbound ? nothing : html`<span class="sr-only">${who}: </span>`}${linkify(m.text)}${this.renderFiles(m.attachments)}</div>
         <span class="meta">${inbound ? html`<span class="delivery">${this.deliveryText(m)}</span> · ` : html`<span class="author">${who}</span> · `}<time datetime=${m.sentAt}>${this.time(m.sentAt)}</time></span>
       </div>
     </li>`;
@@ -310,10 +375,21 @@ export class HummdeskChat extends LitElement {
       <div class="log" part="messages" role="log" aria-label=${t.messages} tabindex="0">
         ${s?.greeting ? html`<p class="greeting">${s.greeting}</p>` : nothing}
         <ul>${this.rows().map((r) => this.renderRow(r))}</ul>
+        ${this.typingName !== undefined ? html`<p class="typing" part="typing">${t.typing(this.typingName || t.support)}</p>` : nothing}
       </div>
+      ${this.staged.length || this.uploading || this.fileError ? html`<div class="staged">
+        <ul aria-label=${t.attachments}>${this.staged.map((f) => html`<li part="attachment"><span>${f.name}${kb(f.size)}</span><button type="button" class="unstage" aria-label=${t.removeFile(f.name)}
+          @click=${() => (this.staged = this.staged.filter((x) => x !== f))}>×</button></li>`)}</ul>
+        ${this.uploading ? html`<span class="uploading">${t.uploading}</span>` : nothing}
+        <p class="error" role="alert">${this.fileError}</p>
+      </div>` : nothing}
       <form class="composer" part="composer" @submit=${this.submit}>
         <label class="sr-only" for="input">${t.inputLabel}</label>
-        <textarea id="input" part="input" rows="1" maxlength="10000" placeholder=${t.placeholder} @keydown=${this.onComposerKeydown}></textarea>
+        <input type="file" id="files" class="sr-only" multiple tabindex="-1" aria-label=${t.attach} @change=${this.onPicked}>
+        <button class="attach" part="attach-button" type="button" aria-label=${t.attach} title=${t.attach} @click=${() => this.filePicker?.click()}>
+          <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M16.5 6.5 8.6 14.4a2 2 0 0 0 2.8 2.8l7.8-7.8a4 4 0 0 0-5.6-5.6l-8 8a6 6 0 0 0 8.5 8.5l6.4-6.4" fill="none" stroke="currentColor" stroke-width="2"/></svg>
+        </button>
+        <textarea id="input" part="input" rows="1" maxlength="10000" placeholder=${t.placeholder} @keydown=${this.onComposerKeydown} @input=${() => this.session?.typing()}></textarea>
         <button class="send" part="send-button" type="submit">${t.send}</button>
       </form>`;
   }
@@ -323,7 +399,8 @@ export class HummdeskChat extends LitElement {
     const s = this.session;
     const connection = s?.state === 'online' ? t.online : s?.state === 'offline' ? t.queued : s?.state === 'connecting' ? t.connecting : '';
     return html`
-      <section class="panel" part="panel" id="panel" role="region" aria-labelledby="title" ?hidden=${!this.open && !this.inline} @keydown=${this.onKeydown}>
+      <section class="panel ${this.dragging ? 'dragging' : ''}" part="panel" id="panel" role="region" aria-labelledby="title" ?hidden=${!this.open && !this.inline} @keydown=${this.onKeydown}
+        @dragover=${this.onDragOver} @dragleave=${() => (this.dragging = false)} @drop=${this.onDrop}>
         <header part="header">
           <h2 id="title">${this.heading || t.title}</h2>
           <span class="connection" aria-hidden="true">${connection}</span>

@@ -109,4 +109,14 @@ export const chatStyles = css`
   form.prechat { display: flex; flex-direction: column; gap: 10px; padding: 16px; }
   form.prechat label { display: flex; flex-direction: column; gap: 4px; font-size: 0.9em; }
   .error { color: #b91c1c; font-size: 0.85em; margin: 0; }
+  .attach { border: none; background: none; color: var(--_muted); cursor: pointer; padding: 8px; inline-size: 40px; block-size: 40px; }
+  .attach svg { inline-size: 20px; block-size: 20px; }
+  .files { list-style: none; margin: 4px 0 0; padding: 0; font-size: 0.9em; }
+  .files a { color: inherit; text-decoration: underline; overflow-wrap: anywhere; }
+  .staged { padding-block: 6px 0; padding-inline: 12px; font-size: 0.85em; }
+  .staged ul { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: 6px; }
+  .staged li { display: flex; align-items: center; gap: 4px; border: 1px solid var(--_border); border-radius: 8px; padding-block: 2px; padding-inline: 8px 2px; overflow-wrap: anywhere; }
+  .unstage { border: none; background: none; cursor: pointer; font: inherit; color: var(--_muted); padding-inline: 4px; }
+  .typing { margin: 4px 0 0; font-size: 0.85em; font-style: italic; color: var(--_muted); }
+  .panel.dragging { outline: 2px dashed var(--_accent); outline-offset: -6px; }
 `;

@@ -18,7 +18,7 @@ const conversationTyping: FastifyPluginAsyncTypebox = async (app) => {
       return userId ? ((await tx.query<{ name: string }>(`SELECT name FROM users WHERE id = $1`, [userId])).rows[0]?.name ?? null) : null;
     });
     hub.bus.publish(accountId, { type: 'typing', conversationId: req.params.id, by: 'agent', name });
-    return reply.status(204).send();
+    return reply.status(204).send(null);
   });
 };
 

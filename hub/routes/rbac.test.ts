@@ -84,6 +84,7 @@ const ROUTES: RouteCase[] = [
   { route: 'POST /conversations/:id/notes', min: 'agent', ok: 201, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/notes`, body: { text: 'note' } }) },
   { route: 'POST /conversations/:id/assign', min: 'agent', ok: 200, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/assign`, body: { assigneeId: acct.users.agent.id } }) },
   { route: 'POST /conversations/:id/status', min: 'agent', ok: 200, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/status`, body: { status: 'resolved' } }) },
+  { route: 'POST /conversations/:id/typing', min: 'agent', ok: 204, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/typing` }) },
   { route: 'POST /conversations/:id/priority', min: 'agent', ok: 200, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/priority`, body: { priority: 'high' } }) },
   {
     route: 'POST /conversations/:id/drafts/:draftId/reject', min: 'agent', ok: 204,

@@ -37,7 +37,7 @@ const webchatPresence: FastifyPluginAsyncTypebox<WebchatPresenceOptions> = async
     const conversationId = await withAccount(hub.db, channel.accountId, (tx) => findVisitorConversation(tx, channel, claims.visitorId));
     // Before the first message there is nobody to tell.
     if (conversationId) hub.bus.publish(channel.accountId, { type: 'typing', conversationId, by: 'visitor', name: claims.name ?? null });
-    return reply.status(204).send();
+    return reply.status(204).send(null);
   });
 
   app.post('/:widgetId/read', {

@@ -3,9 +3,9 @@ import type { Database, Queryable } from '../../storage/database.js';
 import type { LocalBlobStore } from '../../storage/blob-store.js';
 import { setAccount } from '../../storage/session.js';
 import { resolveContactIdentity } from '../../storage/repositories/contacts.js';
-import { rememberCc, resolveConversation, touchConversation } from '../../storage/repositories/conversations.js';
+import { rememberCc, reopenConversation, resolveConversation, touchConversation } from '../../storage/repositories/conversations.js';
 import { applyDeliveryStatus, insertAttachments, insertMessage } from '../../storage/repositories/messages.js';
-import { enqueue } from '../../storage/repositories/outbox.js';
+import { enqueueMany } from '../../storage/repositories/outbox.js';
 import { claimUploads } from '../../storage/repositories/uploads.js';
 import { UPLOAD_REF_PREFIX } from '../../connectors/webchat/connector.js';
 import type { EventBus, HubEvent } from '../realtime/events.js';
@@ -29,13 +29,27 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
+interface Settled {
+  p: Pending;
+  outcomes?: IngestOutcome[];
+  error?: unknown;
+  events: HubEvent[];
+}
+
+/** One queue with at most one transaction in flight; a thread always maps to the same lane. */
+interface Lane {
+  waiting: Pending[];
+  busy: boolean;
+}
+
 /**
- * The one way a message enters the store. Calls that arrive while a commit is in flight are
- * grouped into the next transaction (group commit); each call resolves only after its COMMIT.
+ * The one way a message enters the store. Calls that arrive while a lane's commit is in flight are
+ * grouped into its next transaction (group commit); each call resolves only after its COMMIT.
+ * A conversation's calls always share a lane, so concurrent transactions never wait on each
+ * other's conversation rows (nor deadlock over them).
  */
 export class IngestService {
-  private readonly waiting: Pending[] = [];
-  private active = 0;
+  private readonly lanes: Lane[];
 
   constructor(
     private readonly db: Database,
@@ -48,7 +62,9 @@ export class IngestService {
       /** Called after each commit that wrote outbox rows, so the relay need not wait for its poll. */
       onOutbox: () => void;
     },
-  ) {}
+  ) {
+    this.lanes = Array.from({ length: Math.max(1, deps.concurrency) }, () => ({ waiting: [], busy: false }));
+  }
 
   ingest(channel: ChannelInstallation, events: InboundEvent[]): Promise<IngestOutcome[]> {
     try {
@@ -57,45 +73,39 @@ export class IngestService {
       return Promise.reject(err);
     }
     return new Promise((resolve, reject) => {
-      this.waiting.push({ channel, events, startedAt: process.hrtime.bigint(), resolve, reject });
-      this.pump();
+      const lane = this.lanes[laneOf(channel, events, this.lanes.length)]!;
+      lane.waiting.push({ channel, events, startedAt: process.hrtime.bigint(), resolve, reject });
+      this.pump(lane);
     });
   }
 
-  private pump(): void {
-    while (this.active < this.deps.concurrency && this.waiting.length > 0) {
-      const batch = this.waiting.splice(0, this.deps.batchMax);
-      this.active++;
-      void this.flush(batch).finally(() => {
-        this.active--;
-        this.pump();
-      });
-    }
+  private pump(lane: Lane): void {
+    if (lane.busy || lane.waiting.length === 0) return;
+    const batch = lane.waiting.splice(0, this.deps.batchMax);
+    lane.busy = true;
+    void this.flush(batch).finally(() => {
+      lane.busy = false;
+      this.pump(lane);
+    });
   }
 
+  /**
+   * Commits a batch in one transaction. If anything in it fails, each call is retried in its own
+   * transaction, so one bad event fails only its own request and the rest still commit.
+   */
   private async flush(batch: Pending[]): Promise<void> {
-    const settled: { p: Pending; outcomes?: IngestOutcome[]; error?: unknown; events: HubEvent[] }[] = [];
+    let settled: Settled[];
     try {
-      await this.db.transaction(async (tx) => {
-        for (const [i, p] of batch.entries()) {
-          const events: HubEvent[] = [];
-          // A savepoint per call: one bad event fails its own request, not the whole batch.
-          await tx.query(`SAVEPOINT ingest_${i}`);
-          try {
-            await setAccount(tx, p.channel.accountId);
-            const outcomes: IngestOutcome[] = [];
-            for (const e of p.events) outcomes.push(await this.apply(tx, p.channel, e, events));
-            await tx.query(`RELEASE SAVEPOINT ingest_${i}`);
-            settled.push({ p, outcomes, events });
-          } catch (error) {
-            await tx.query(`ROLLBACK TO SAVEPOINT ingest_${i}`);
-            settled.push({ p, error, events: [] });
-          }
+      settled = await this.commit(batch);
+    } catch {
+      settled = [];
+      for (const p of batch) {
+        try {
+          settled.push(...(await this.commit([p])));
+        } catch (error) {
+          settled.push({ p, error, events: [] });
         }
-      });
-    } catch (error) {
-      for (const p of batch) p.reject(error);
-      return;
+      }
     }
     this.deps.metrics.ingestBatchSize.observe(batch.length);
     let wroteOutbox = false;
@@ -115,6 +125,22 @@ export class IngestService {
       s.p.resolve(s.outcomes!);
     }
     if (wroteOutbox) this.deps.onOutbox();
+  }
+
+  private commit(batch: Pending[]): Promise<Settled[]> {
+    return this.db.transaction(async (tx) => {
+      const settled: Settled[] = [];
+      let account: string | undefined;
+      for (const p of batch) {
+        // The tenant is switched only between calls of different accounts: one round trip saved per call.
+        if (p.channel.accountId !== account) await setAccount(tx, (account = p.channel.accountId));
+        const events: HubEvent[] = [];
+        const outcomes: IngestOutcome[] = [];
+        for (const e of p.events) outcomes.push(await this.apply(tx, p.channel, e, events));
+        settled.push({ p, outcomes, events });
+      }
+      return settled;
+    });
   }
 
   private async apply(tx: Queryable, channel: ChannelInstallation, e: InboundEvent, events: HubEvent[]): Promise<IngestOutcome> {
@@ -140,7 +166,7 @@ export class IngestService {
       phone: channel.kind === 'whatsapp' ? m.sender.address ?? m.sender.externalId : undefined,
     });
     const hinted = m.threadHints ? await conversationFromHints(tx, channel.id, contactId, m) : undefined;
-    const conversation = hinted ? { id: hinted, created: false } : await resolveConversation(tx, {
+    const conversation = hinted ? { id: hinted.id, created: false, status: hinted.status } : await resolveConversation(tx, {
       accountId: channel.accountId,
       channelId: channel.id,
       contactId,
@@ -169,13 +195,15 @@ export class IngestService {
     if (m.attachments.length > 0) await insertAttachments(tx, channel.accountId, inserted.id, await this.storeInline(tx, channel, m, inserted.id));
     // Everyone the customer copied stays copied on our replies; an auto-responder's list is not a conversation's.
     if (m.cc?.length && !m.autoReply) await rememberCc(tx, conversation.id, m.cc);
-    if (!conversation.created) {
-      const { reopened } = await touchConversation(tx, conversation.id, m.sentAt, !m.autoReply);
-      if (reopened) events.push({ type: 'conversation.updated', conversationId: conversation.id, changes: { status: 'open' } });
+    if (hinted) await touchConversation(tx, conversation.id, m.sentAt);
+    // A customer writing again reopens a resolved or snoozed conversation; an auto-reply does not.
+    if (!m.autoReply && (conversation.status === 'resolved' || conversation.status === 'snoozed')) {
+      await reopenConversation(tx, conversation.id);
+      events.push({ type: 'conversation.updated', conversationId: conversation.id, changes: { status: 'open' } });
     }
+    const job = { conversationId: conversation.id, messageId: inserted.id };
     // Auto-replies are kept for the record but never reach the AI, so they cannot start a mail loop.
-    if (!m.autoReply) await enqueue(tx, channel.accountId, 'ai.classify', { conversationId: conversation.id, messageId: inserted.id });
-    await enqueue(tx, channel.accountId, 'surface.sync', { conversationId: conversation.id, messageId: inserted.id });
+    await enqueueMany(tx, channel.accountId, m.autoReply ? [['surface.sync', job]] : [['ai.classify', job], ['surface.sync', job]]);
     if (conversation.created) events.push({ type: 'conversation.created', conversationId: conversation.id });
     events.push({ type: 'message.created', conversationId: conversation.id, messageId: inserted.id, direction: 'inbound', isPrivate: false });
     return { result: 'created', conversationId: conversation.id, messageId: inserted.id, conversationCreated: conversation.created };
@@ -212,27 +240,27 @@ const SUBJECT_MATCH_DAYS = 30;
  * answers that we stored or sent in this channel, then our reply token, then the same contact's
  * recent conversation with the same reply-stripped subject (prefixes stripped as in connectors/email/thread.ts).
  */
-async function conversationFromHints(tx: Queryable, channelId: string, contactId: string, m: NormalizedMessage): Promise<string | undefined> {
+async function conversationFromHints(tx: Queryable, channelId: string, contactId: string, m: NormalizedMessage): Promise<{ id: string; status: string } | undefined> {
   const hints = m.threadHints!;
   if (hints.references.length > 0) {
-    const { rows } = await tx.query<{ id: string }>(
-      `SELECT conversation_id AS id FROM messages WHERE channel_id = $1 AND external_id = ANY($2::text[]) ORDER BY sent_at DESC LIMIT 1`,
+    const { rows } = await tx.query<{ id: string; status: string }>(
+      `SELECT c.id, c.status FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.channel_id = $1 AND m.external_id = ANY($2::text[]) ORDER BY m.sent_at DESC LIMIT 1`,
       [channelId, hints.references],
     );
-    if (rows[0]) return rows[0].id;
+    if (rows[0]) return rows[0];
   }
   if (hints.replyToken && /^[0-9a-f-]{36}$/u.test(hints.replyToken)) {
-    const { rows } = await tx.query<{ id: string }>(`SELECT id FROM conversations WHERE channel_id = $1 AND id = $2::uuid`, [channelId, hints.replyToken]);
-    if (rows[0]) return rows[0].id;
+    const { rows } = await tx.query<{ id: string; status: string }>(`SELECT id, status FROM conversations WHERE channel_id = $1 AND id = $2::uuid`, [channelId, hints.replyToken]);
+    if (rows[0]) return rows[0];
   }
   if (hints.subjectKey && hints.references.length === 0) {
-    const { rows } = await tx.query<{ id: string }>(
-      `SELECT id FROM conversations WHERE channel_id = $1 AND contact_id = $2 AND last_message_at > $4::timestamptz - make_interval(days => $5)
+    const { rows } = await tx.query<{ id: string; status: string }>(
+      `SELECT id, status FROM conversations WHERE channel_id = $1 AND contact_id = $2 AND last_message_at > $4::timestamptz - make_interval(days => $5)
          AND lower(btrim(regexp_replace(regexp_replace(coalesce(subject, ''), '^(\\s*[^\\s:：]{1,3}(\\s*\\[\\d+\\])?\\s*[:：])+\\s*', ''), '\\s+', ' ', 'g'))) = $3
        ORDER BY last_message_at DESC LIMIT 1`,
       [channelId, contactId, hints.subjectKey, m.sentAt, SUBJECT_MATCH_DAYS],
     );
-    if (rows[0]) return rows[0].id;
+    if (rows[0]) return rows[0];
   }
   return undefined;
 }
@@ -250,3 +278,12 @@ function checkEvent(channel: ChannelInstallation, e: InboundEvent): void {
   }
 }
 
+
+/** Same conversation, same lane: the thread key of the call's first message (or its channel). */
+function laneOf(channel: ChannelInstallation, events: InboundEvent[], lanes: number): number {
+  const first = events.find((e) => e.type !== 'ignored');
+  const key = first?.type === 'message' ? first.message.threadKey : `${channel.id}:${first?.type === 'status' ? first.externalId : ''}`;
+  let h = 0;
+  for (let i = 0; i < key.length; i++) h = (Math.imul(h, 31) + key.charCodeAt(i)) | 0;
+  return Math.abs(h) % lanes;
+}

@@ -25,6 +25,15 @@ const en = {
   name: 'Name (optional)',
   startChat: 'Start chat',
   invalidEmail: 'Please enter a valid email address.',
+  attach: 'Attach a file',
+  attachments: 'Files to send',
+  file: 'File',
+  removeFile: (name: string) => `Remove ${name}`,
+  uploading: 'Uploading…',
+  fileTooLarge: 'the file is too large.',
+  fileTypeNotAllowed: 'files of this type cannot be sent.',
+  uploadFailed: 'the upload failed; try again.',
+  typing: (name: string) => `${name} is typing…`,
   newMessageFrom: (name: string) => `New message from ${name}`,
 };
 

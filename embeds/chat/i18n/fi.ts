@@ -26,6 +26,15 @@ const fi: ChatStrings = {
   name: 'Nimi (valinnainen)',
   startChat: 'Aloita keskustelu',
   invalidEmail: 'Anna kelvollinen sähköpostiosoite.',
+  attach: 'Liitä tiedosto',
+  attachments: 'Lähetettävät tiedostot',
+  file: 'Tiedosto',
+  removeFile: (name: string) => `Poista ${name}`,
+  uploading: 'Lähetetään tiedostoa…',
+  fileTooLarge: 'tiedosto on liian suuri.',
+  fileTypeNotAllowed: 'tämäntyyppisiä tiedostoja ei voi lähettää.',
+  uploadFailed: 'lähetys epäonnistui; yritä uudelleen.',
+  typing: (name: string) => `${name} kirjoittaa…`,
   newMessageFrom: (name) => `Uusi viesti: ${name}`,
 };
 

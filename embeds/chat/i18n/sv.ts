@@ -26,6 +26,15 @@ const sv: ChatStrings = {
   name: 'Namn (valfritt)',
   startChat: 'Starta chatten',
   invalidEmail: 'Ange en giltig e-postadress.',
+  attach: 'Bifoga en fil',
+  attachments: 'Filer att skicka',
+  file: 'Fil',
+  removeFile: (name: string) => `Ta bort ${name}`,
+  uploading: 'Laddar upp…',
+  fileTooLarge: 'filen är för stor.',
+  fileTypeNotAllowed: 'filer av den här typen kan inte skickas.',
+  uploadFailed: 'uppladdningen misslyckades; försök igen.',
+  typing: (name: string) => `${name} skriver…`,
   newMessageFrom: (name) => `Nytt meddelande från ${name}`,
 };
 
