@@ -49,10 +49,12 @@ export async function startServer(config: HubConfig, opts: { jobs?: boolean; see
   // IMAP (and other long-lived inbound) listeners feed the same ingest path as webhooks.
   const listeners = (opts.listeners ?? true) ? startListeners(hub) : undefined;
   hub.log.info({ url, store: hub.db.kind, queue: hub.runner.kind, ms: Date.now() - started }, 'hub started');
-  // Models load once the hub serves, so they never delay start-up; the first AI job waits if needed.
-  const warming = ai.warm().then(
+  // Models load once the hub serves, so they never delay start-up; an API-only process (no jobs)
+  // loads them on first use instead (KB search), keeping its CPU for requests.
+  const runsJobs = opts.jobs ?? config.runJobs;
+  const warming = (runsJobs ? ai.warm() : Promise.resolve()).then(
     async () => {
-      hub.log.info('local AI models loaded');
+      if (runsJobs) hub.log.info('local AI models loaded');
       // The demo's help centre needs the embedding model, so it is written once the model is in.
       if (demoAccountToFurnish) await seedDemoKnowledge(hub.db, demoAccountToFurnish, ai.embedder);
     },

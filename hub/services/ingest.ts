@@ -2,10 +2,8 @@ import type { ChannelInstallation, InboundEvent, NormalizedMessage } from '../..
 import type { Database, Queryable } from '../../storage/database.js';
 import type { LocalBlobStore } from '../../storage/blob-store.js';
 import { setAccount } from '../../storage/session.js';
-import { resolveContactIdentity } from '../../storage/repositories/contacts.js';
-import { rememberCc, reopenConversation, resolveConversation, touchConversation } from '../../storage/repositories/conversations.js';
-import { applyDeliveryStatus, insertAttachments, insertMessage } from '../../storage/repositories/messages.js';
-import { enqueueMany } from '../../storage/repositories/outbox.js';
+import { rememberCc } from '../../storage/repositories/conversations.js';
+import { applyDeliveryStatus, insertAttachments } from '../../storage/repositories/messages.js';
 import { claimUploads } from '../../storage/repositories/uploads.js';
 import { UPLOAD_REF_PREFIX } from '../../connectors/webchat/connector.js';
 import type { EventBus, HubEvent } from '../realtime/events.js';
@@ -127,23 +125,55 @@ export class IngestService {
     if (wroteOutbox) this.deps.onOutbox();
   }
 
+  /**
+   * One transaction for the batch: statuses and echoes one by one, inbound messages of a channel
+   * in one call of hd_ingest_messages (migration 050), so a message costs no round trip of its own.
+   */
   private commit(batch: Pending[]): Promise<Settled[]> {
     return this.db.transaction(async (tx) => {
-      const settled: Settled[] = [];
-      let account: string | undefined;
-      for (const p of batch) {
-        // The tenant is switched only between calls of different accounts: one round trip saved per call.
-        if (p.channel.accountId !== account) await setAccount(tx, (account = p.channel.accountId));
-        const events: HubEvent[] = [];
-        const outcomes: IngestOutcome[] = [];
-        for (const e of p.events) outcomes.push(await this.apply(tx, p.channel, e, events));
-        settled.push({ p, outcomes, events });
+      const settled: Settled[] = batch.map((p) => ({ p, outcomes: [], events: [] }));
+      const byAccount = groupBy(settled, (s) => s.p.channel.accountId);
+      for (const [accountId, group] of byAccount) {
+        await setAccount(tx, accountId);
+        const inbound: InboundItem[] = [];
+        for (const s of group) {
+          for (const [at, e] of s.p.events.entries()) {
+            if (e.type === 'message' && e.message.direction === 'inbound') inbound.push({ s, at, m: e.message });
+            else s.outcomes![at] = await this.applyOther(tx, s.p.channel, e, s.events);
+          }
+        }
+        for (const item of inbound) if (item.m.threadHints) item.conversationId = await conversationFromHints(tx, item.s.p.channel.id, item.m);
+        for (const items of groupBy(inbound, (i) => i.s.p.channel.id).values()) await this.applyMessages(tx, items);
       }
       return settled;
     });
   }
 
-  private async apply(tx: Queryable, channel: ChannelInstallation, e: InboundEvent, events: HubEvent[]): Promise<IngestOutcome> {
+  private async applyMessages(tx: Queryable, items: InboundItem[]): Promise<void> {
+    const channel = items[0]!.s.p.channel;
+    const { rows } = await tx.query<{ ord: number; result: 'created' | 'duplicate'; conversation_id: string; message_id: string | null; conversation_created: boolean; reopened: boolean }>(
+      `SELECT * FROM hd_ingest_messages($1, $2, $3, $4::jsonb) ORDER BY ord`,
+      [channel.accountId, channel.id, channel.teamId, JSON.stringify(items.map((i) => messageRow(channel, i)))],
+    );
+    for (const [k, row] of rows.entries()) {
+      const { s, at, m } = items[k]!;
+      const conversationId = row.conversation_id;
+      if (row.result === 'duplicate' || !row.message_id) {
+        s.outcomes![at] = { result: 'duplicate', conversationId };
+        continue;
+      }
+      const messageId = row.message_id;
+      if (m.attachments.length > 0) await insertAttachments(tx, channel.accountId, messageId, await this.storeInline(tx, channel, m, messageId));
+      // Everyone the customer copied stays copied on our replies; an auto-responder's list is not a conversation's.
+      if (m.cc?.length && !m.autoReply) await rememberCc(tx, conversationId, m.cc);
+      if (row.conversation_created) s.events.push({ type: 'conversation.created', conversationId });
+      if (row.reopened) s.events.push({ type: 'conversation.updated', conversationId, changes: { status: 'open' } });
+      s.events.push({ type: 'message.created', conversationId, messageId, direction: 'inbound', isPrivate: false });
+      s.outcomes![at] = { result: 'created', conversationId, messageId, conversationCreated: row.conversation_created };
+    }
+  }
+
+  private async applyOther(tx: Queryable, channel: ChannelInstallation, e: InboundEvent, events: HubEvent[]): Promise<IngestOutcome> {
     if (e.type === 'ignored') return { result: 'ignored' };
     if (e.type === 'status') {
       const hit = await applyDeliveryStatus(tx, channel.id, e.externalId, e.status, e.error);
@@ -151,62 +181,7 @@ export class IngestService {
       events.push({ type: 'message.updated', conversationId: hit.conversationId, messageId: hit.id, deliveryStatus: e.status, deliveryError: e.error ?? null });
       return { result: 'status', conversationId: hit.conversationId, messageId: hit.id };
     }
-    const m = e.message;
-    if (m.direction === 'outbound') return this.applyEcho(tx, channel, m, events);
-
-    const verified = m.sender.verified ?? false;
-    const { contactId } = await resolveContactIdentity(tx, {
-      accountId: channel.accountId,
-      channelId: channel.id,
-      externalId: m.sender.externalId,
-      displayName: m.sender.displayName,
-      address: m.sender.address,
-      verified,
-      email: channel.kind === 'email' || m.sender.address?.includes('@') ? m.sender.address : undefined,
-      phone: channel.kind === 'whatsapp' ? m.sender.address ?? m.sender.externalId : undefined,
-    });
-    const hinted = m.threadHints ? await conversationFromHints(tx, channel.id, contactId, m) : undefined;
-    const conversation = hinted ? { id: hinted.id, created: false, status: hinted.status } : await resolveConversation(tx, {
-      accountId: channel.accountId,
-      channelId: channel.id,
-      contactId,
-      threadKey: m.threadKey,
-      subject: m.subject,
-      teamId: channel.teamId,
-      at: m.sentAt,
-    });
-    const inserted = await insertMessage(tx, {
-      accountId: channel.accountId,
-      conversationId: conversation.id,
-      channelId: channel.id,
-      direction: 'inbound',
-      authorKind: 'contact',
-      text: m.text,
-      html: m.html,
-      externalId: m.externalId,
-      inReplyTo: m.inReplyToExternalId,
-      autoReply: m.autoReply ?? false,
-      sentAt: m.sentAt,
-      // The whole body beside the visible reply (email), and why a message was kept raw.
-      metadata: { ...(m.fullText !== undefined ? { fullText: m.fullText } : {}), ...(m.keptRaw ? { keptRaw: m.keptRaw } : {}) },
-    });
-    if (!inserted) return { result: 'duplicate', conversationId: conversation.id };
-
-    if (m.attachments.length > 0) await insertAttachments(tx, channel.accountId, inserted.id, await this.storeInline(tx, channel, m, inserted.id));
-    // Everyone the customer copied stays copied on our replies; an auto-responder's list is not a conversation's.
-    if (m.cc?.length && !m.autoReply) await rememberCc(tx, conversation.id, m.cc);
-    if (hinted) await touchConversation(tx, conversation.id, m.sentAt);
-    // A customer writing again reopens a resolved or snoozed conversation; an auto-reply does not.
-    if (!m.autoReply && (conversation.status === 'resolved' || conversation.status === 'snoozed')) {
-      await reopenConversation(tx, conversation.id);
-      events.push({ type: 'conversation.updated', conversationId: conversation.id, changes: { status: 'open' } });
-    }
-    const job = { conversationId: conversation.id, messageId: inserted.id };
-    // Auto-replies are kept for the record but never reach the AI, so they cannot start a mail loop.
-    await enqueueMany(tx, channel.accountId, m.autoReply ? [['surface.sync', job]] : [['ai.classify', job], ['surface.sync', job]]);
-    if (conversation.created) events.push({ type: 'conversation.created', conversationId: conversation.id });
-    events.push({ type: 'message.created', conversationId: conversation.id, messageId: inserted.id, direction: 'inbound', isPrivate: false });
-    return { result: 'created', conversationId: conversation.id, messageId: inserted.id, conversationCreated: conversation.created };
+    return this.applyEcho(tx, channel, e.message, events);
   }
 
   /** Our own send coming back (Messenger echo, Sent folder): confirms delivery, never a new inbound. */
@@ -240,27 +215,28 @@ const SUBJECT_MATCH_DAYS = 30;
  * answers that we stored or sent in this channel, then our reply token, then the same contact's
  * recent conversation with the same reply-stripped subject (prefixes stripped as in connectors/email/thread.ts).
  */
-async function conversationFromHints(tx: Queryable, channelId: string, contactId: string, m: NormalizedMessage): Promise<{ id: string; status: string } | undefined> {
+async function conversationFromHints(tx: Queryable, channelId: string, m: NormalizedMessage): Promise<string | undefined> {
   const hints = m.threadHints!;
   if (hints.references.length > 0) {
     const { rows } = await tx.query<{ id: string; status: string }>(
       `SELECT c.id, c.status FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.channel_id = $1 AND m.external_id = ANY($2::text[]) ORDER BY m.sent_at DESC LIMIT 1`,
       [channelId, hints.references],
     );
-    if (rows[0]) return rows[0];
+    if (rows[0]) return rows[0].id;
   }
   if (hints.replyToken && /^[0-9a-f-]{36}$/u.test(hints.replyToken)) {
     const { rows } = await tx.query<{ id: string; status: string }>(`SELECT id, status FROM conversations WHERE channel_id = $1 AND id = $2::uuid`, [channelId, hints.replyToken]);
-    if (rows[0]) return rows[0];
+    if (rows[0]) return rows[0].id;
   }
   if (hints.subjectKey && hints.references.length === 0) {
     const { rows } = await tx.query<{ id: string; status: string }>(
-      `SELECT id, status FROM conversations WHERE channel_id = $1 AND contact_id = $2 AND last_message_at > $4::timestamptz - make_interval(days => $5)
+      `SELECT id, status FROM conversations WHERE channel_id = $1
+         AND contact_id = (SELECT contact_id FROM contact_identities WHERE channel_id = $1 AND external_id = $2) AND last_message_at > $4::timestamptz - make_interval(days => $5)
          AND lower(btrim(regexp_replace(regexp_replace(coalesce(subject, ''), '^(\\s*[^\\s:：]{1,3}(\\s*\\[\\d+\\])?\\s*[:：])+\\s*', ''), '\\s+', ' ', 'g'))) = $3
        ORDER BY last_message_at DESC LIMIT 1`,
-      [channelId, contactId, hints.subjectKey, m.sentAt, SUBJECT_MATCH_DAYS],
+      [channelId, m.sender.externalId, hints.subjectKey, m.sentAt, SUBJECT_MATCH_DAYS],
     );
-    if (rows[0]) return rows[0];
+    if (rows[0]) return rows[0].id;
   }
   return undefined;
 }
@@ -286,4 +262,47 @@ function laneOf(channel: ChannelInstallation, events: InboundEvent[], lanes: num
   let h = 0;
   for (let i = 0; i < key.length; i++) h = (Math.imul(h, 31) + key.charCodeAt(i)) | 0;
   return Math.abs(h) % lanes;
+}
+
+interface InboundItem {
+  s: Settled;
+  /** The event's index in its call, where its outcome goes. */
+  at: number;
+  m: NormalizedMessage;
+  conversationId?: string;
+}
+
+/** One element of hd_ingest_messages' input; jsonb (like Postgres text) cannot hold NUL, so it goes. */
+function messageRow(channel: ChannelInstallation, { m, conversationId }: InboundItem) {
+  const clean = (v: string | undefined | null) => (v == null ? null : v.replaceAll('\u0000', ''));
+  return {
+    senderId: clean(m.sender.externalId),
+    displayName: clean(m.sender.displayName),
+    address: clean(m.sender.address),
+    verified: m.sender.verified ?? false,
+    email: channel.kind === 'email' || m.sender.address?.includes('@') ? clean(m.sender.address) : null,
+    phone: channel.kind === 'whatsapp' ? clean(m.sender.address ?? m.sender.externalId) : null,
+    threadKey: clean(m.threadKey),
+    conversationId: conversationId ?? null,
+    subject: clean(m.subject),
+    sentAt: m.sentAt,
+    externalId: clean(m.externalId),
+    inReplyTo: clean(m.inReplyToExternalId),
+    text: clean(m.text) ?? '',
+    html: clean(m.html),
+    autoReply: m.autoReply ?? false,
+    // The whole body beside the visible reply (email), and why a message was kept raw.
+    metadata: { ...(m.fullText !== undefined ? { fullText: clean(m.fullText) } : {}), ...(m.keptRaw ? { keptRaw: m.keptRaw } : {}) },
+  };
+}
+
+function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const g = groups.get(k);
+    if (g) g.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
 }

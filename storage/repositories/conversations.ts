@@ -33,34 +33,6 @@ const COLUMNS = `c.id, c.account_id AS "accountId", c.channel_id AS "channelId",
   c.created_at AS "createdAt", c.updated_at AS "updatedAt"`;
 const FROM = `conversations c JOIN channels ch ON ch.id = c.channel_id JOIN contacts ct ON ct.id = c.contact_id`;
 
-/**
- * The conversation of a thread key, opened once per (channel, thread key), and its newest message
- * time moved forward, in one statement. `status` is the one before this message.
- */
-export async function resolveConversation(
-  tx: Queryable,
-  input: { accountId: string; channelId: string; contactId: string; threadKey: string; subject?: string; teamId?: string | null; at: string },
-): Promise<{ id: string; created: boolean; status: ConversationStatus }> {
-  const { rows } = await tx.query<{ id: string; created: boolean; status: ConversationStatus }>(
-    `INSERT INTO conversations AS c (account_id, channel_id, contact_id, thread_key, subject, team_id, last_message_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)
-     ON CONFLICT (channel_id, thread_key) DO UPDATE SET last_message_at = greatest(c.last_message_at, EXCLUDED.last_message_at), updated_at = now()
-     RETURNING c.id, (xmax = 0) AS created, c.status`,
-    [input.accountId, input.channelId, input.contactId, input.threadKey, input.subject ?? null, input.teamId ?? null, input.at],
-  );
-  return rows[0]!;
-}
-
-/** A customer wrote again: a resolved or snoozed conversation is open again. */
-export async function reopenConversation(tx: Queryable, id: string): Promise<void> {
-  await tx.query(`UPDATE conversations SET status = 'open', snoozed_until = NULL, updated_at = now() WHERE id = $1 AND status IN ('resolved', 'snoozed')`, [id]);
-}
-
-/** Moves a conversation's newest message time forward (a message threaded by hints, not thread key). */
-export async function touchConversation(tx: Queryable, id: string, at: string): Promise<void> {
-  await tx.query(`UPDATE conversations SET last_message_at = greatest(last_message_at, $2), updated_at = now() WHERE id = $1`, [id, at]);
-}
-
 export interface ConversationFilter {
   status?: ConversationStatus;
   teamId?: string;

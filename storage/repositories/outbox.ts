@@ -18,14 +18,6 @@ export async function enqueue(tx: Queryable, accountId: string, topic: OutboxTop
   await tx.query(`INSERT INTO outbox (account_id, topic, payload) VALUES ($1, $2, $3)`, [accountId, topic, payload]);
 }
 
-/** Several jobs in one round trip, in the order given. */
-export async function enqueueMany(tx: Queryable, accountId: string, jobs: [OutboxTopic, Record<string, unknown>][]): Promise<void> {
-  await tx.query(
-    `INSERT INTO outbox (account_id, topic, payload) SELECT $1, t, p FROM unnest($2::text[], $3::jsonb[]) WITH ORDINALITY AS j(t, p, n) ORDER BY n`,
-    [accountId, jobs.map(([t]) => t), jobs.map(([, p]) => JSON.stringify(p))],
-  );
-}
-
 const COLUMNS = `id::text, account_id AS "accountId", topic, payload, attempts, created_at AS "createdAt",
   dead_at AS "deadAt", last_error AS "lastError"`;
 
