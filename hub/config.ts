@@ -22,6 +22,8 @@ export interface HubConfig {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   poolSize: number;
+  /** How long a webhook route may reuse a channel installation it looked up. */
+  installationCacheMs: number;
   /** false: `start` serves the API only, leaving relay and workers to `hummdesk worker` processes. */
   runJobs: boolean;
   /** External model providers; accounts choose one in settings.ai.provider, these are the defaults. */
@@ -89,6 +91,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
     accessTokenTtlSeconds: int(env, 'HUMMDESK_ACCESS_TOKEN_TTL', 900),
     refreshTokenTtlSeconds: int(env, 'HUMMDESK_REFRESH_TOKEN_TTL', 30 * 24 * 3600),
     poolSize: int(env, 'HUMMDESK_DB_POOL', 20),
+    installationCacheMs: int(env, 'HUMMDESK_INSTALLATION_CACHE_MS', 5000),
     runJobs: (env.HUMMDESK_RUN_JOBS || 'true') !== 'false',
     ai: aiConfig(env),
   };

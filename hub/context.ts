@@ -14,6 +14,7 @@ import type { JobHandlers, JobRunner } from './queue/jobs.js';
 import { InProcessRunner } from './queue/in-process.js';
 import { BullmqRunner } from './queue/bullmq.js';
 import { IngestService } from './services/ingest.js';
+import { InstallationCache } from './services/installations.js';
 import { ConversationService } from './services/conversations.js';
 import type { ConversationAi, Surface } from './ai-stage.js';
 import { analyzeHandler } from './workers/analyze.js';
@@ -31,6 +32,8 @@ export interface Hub {
   runner: JobRunner;
   metrics: HubMetrics;
   ingest: IngestService;
+  /** Channel installations by id or webhook key, cached briefly. */
+  installations: InstallationCache;
   conversations: ConversationService;
   connectors: Map<ChannelKind, Connector>;
   surfaces: Surface[];
@@ -61,6 +64,7 @@ export async function createHub(config: HubConfig, opts: { log?: Logger; db?: Da
     concurrency: db.kind === 'pglite' ? 1 : Math.max(2, Math.min(8, Math.floor(config.poolSize / 2))),
     onOutbox: () => runner.kick(),
   });
+  const installations = new InstallationCache(db, box, config.installationCacheMs);
   const conversations = new ConversationService(db, { bus, runner: () => runner, blobs });
   const handlers: JobHandlers = {
     'ai.classify': analyzeHandler({ db, bus, ai: () => ai.provider }),
@@ -69,7 +73,7 @@ export async function createHub(config: HubConfig, opts: { log?: Logger; db?: Da
   };
   let started = false;
   return {
-    config, log, db, box, blobs, bus, runner, metrics, ingest, conversations, connectors, surfaces, ai, handlers,
+    config, log, db, box, blobs, bus, runner, metrics, ingest, installations, conversations, connectors, surfaces, ai, handlers,
     async startJobs(o) {
       started = true;
       await runner.start(handlers, o);

@@ -3,7 +3,6 @@ import type { ChannelInstallation, WebhookRequest } from '../core/types.js';
 import { VerificationError } from '../core/errors.js';
 import { HubError } from '../../hub/errors.js';
 import type { Hub } from '../../hub/context.js';
-import { findInstallation } from '../../storage/repositories/channels.js';
 import { SlackClients } from './client.js';
 import { SlackConnector } from './connector.js';
 import { SlackDesk } from './desk.js';
@@ -98,7 +97,7 @@ export class SlackApp {
     const payload = decodeSlackPayload(req.headers, req.rawBody);
     if (payload.kind === 'url_verification') return { status: 200, body: payload.challenge, contentType: 'text/plain' };
     const team = teamOf(payload);
-    const install = team ? await findInstallation(this.hub.db, this.hub.box, { kind: 'slack', externalKey: team }) : undefined;
+    const install = team ? await this.hub.installations.find({ kind: 'slack', externalKey: team }) : undefined;
     if (!install) throw new HubError(404, 'channel_not_found', 'no Slack installation for this workspace');
     const wreq: WebhookRequest = { ...req, channel: install, now: this.now };
     try {
@@ -117,7 +116,7 @@ export class SlackApp {
   async handleEnvelope(req: WebhookRequest): Promise<Record<string, unknown> | undefined> {
     const payload = decodeSlackPayload(req.headers, req.rawBody);
     const team = teamOf(payload);
-    const install = team ? await findInstallation(this.hub.db, this.hub.box, { kind: 'slack', externalKey: team }) : undefined;
+    const install = team ? await this.hub.installations.find({ kind: 'slack', externalKey: team }) : undefined;
     // Acknowledged and dropped: a workspace we do not serve would otherwise be redelivered forever.
     if (!install) return undefined;
     const answer = await this.route(install, payload, { ...req, channel: install, now: this.now });

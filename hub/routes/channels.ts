@@ -39,6 +39,11 @@ const Config = Type.Record(Type.String(), Type.Unknown());
 const Secrets = Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 10_000 }));
 
 const channels: FastifyPluginAsyncTypebox = async (app) => {
+  // Webhook routes cache installations briefly; a change made here applies to them at once.
+  app.addHook('onSend', async (req, _reply, payload) => {
+    if (req.method !== 'GET') app.hub.installations.forget();
+    return payload;
+  });
   const { db, box } = app.hub;
 
   // Built field by field so a secret can never ride along in a response.

@@ -123,6 +123,7 @@ const slackAdmin: FastifyPluginAsyncTypebox = async (app) => {
         if (teams.length || inboxes.length) throw conflict('slack_triage_taken', `already mapped in workspace ${other.name}: ${[...teams, ...inboxes].join(', ')}`);
       }
       await updateChannel(tx, box, row.id, { config: next as Record<string, unknown> });
+      app.hub.installations.forget();
       await audit(tx, { accountId: actor.accountId, actorKind: actor.kind, actorId: actor.id, action: 'slack.triage_updated', targetKind: 'channel', targetId: row.id, data: { ...b } });
       return toWorkspace({ ...row, config: next as Record<string, unknown> });
     });

@@ -95,6 +95,7 @@ const slackRoutes: FastifyPluginAsync = async (app) => {
         if (existing) {
           // Reinstalling keeps the channel row (and with it every thread and setting): only the token changes.
           await updateChannel(tx, hub.box, existing.id, { secrets, config: { ...existing.config, ...identity }, enabled: true });
+          hub.installations.forget();
           id = existing.id;
         } else {
           id = (await insertChannel(tx, hub.box, { accountId: claims.a, kind: 'slack', name: `Slack: ${access.team?.name ?? teamId}`, externalKey: teamId, secrets, config: identity })).id;

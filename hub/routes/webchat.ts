@@ -13,7 +13,6 @@ import {
   verifyVisitorToken,
   type VisitorClaims,
 } from '../../connectors/webchat/tokens.js';
-import { findInstallation } from '../../storage/repositories/channels.js';
 import { HubError, notFound } from '../errors.js';
 import { Uuid } from '../schemas.js';
 import { PREFLIGHT_HEADERS, widgetCorsHeaders } from './webchat-cors.js';
@@ -64,7 +63,7 @@ const webchat: FastifyPluginAsyncTypebox = async (app) => {
       throw new HubError(429, 'rate_limited', `too many requests; retry in ${limited.ttlInSeconds} s`);
     }
     const widgetId = (req.params as { widgetId?: string }).widgetId ?? '';
-    const channel = widgetId.length <= 200 ? await findInstallation(hub.db, hub.box, { kind: 'webchat', externalKey: widgetId }) : undefined;
+    const channel = widgetId.length <= 200 ? await hub.installations.find({ kind: 'webchat', externalKey: widgetId }) : undefined;
     if (!channel) throw notFound('channel');
     const cors = widgetCorsHeaders(channel, req);
     if (!cors) throw new HubError(403, 'origin_not_allowed', 'this site may not use this chat widget');

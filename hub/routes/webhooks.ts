@@ -2,7 +2,6 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ChannelKind, WebhookRequest } from '../../connectors/core/types.js';
 import { CHANNEL_KINDS } from '../../connectors/core/types.js';
 import { VerificationError } from '../../connectors/core/errors.js';
-import { findInstallation } from '../../storage/repositories/channels.js';
 import { HubError, notFound } from '../errors.js';
 
 /**
@@ -32,7 +31,7 @@ const webhooks: FastifyPluginAsync = async (app) => {
     const channelId = req.params.channelId;
     if (channelId !== undefined && !/^[0-9a-f-]{36}$/i.test(channelId)) throw notFound('channel');
     const externalKey = channelId ? undefined : connector.locate?.(wreq);
-    const channel = channelId || externalKey ? await findInstallation(hub.db, hub.box, { kind, id: channelId, externalKey }) : undefined;
+    const channel = channelId || externalKey ? await hub.installations.find({ kind, id: channelId, externalKey }) : undefined;
     wreq.channel = channel;
     const challenge = connector.handshake?.(wreq);
     if (challenge) return { challenge };

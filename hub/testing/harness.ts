@@ -65,6 +65,8 @@ export async function startTestHub(opts: { embedded?: boolean; redis?: boolean; 
     HUMMDESK_SECRET_KEY: randomBytes(32).toString('hex'),
     HUMMDESK_JOB_BACKOFF_MS: '0',
     HUMMDESK_JOB_ATTEMPTS: '3',
+    // Tests change channel rows directly and expect the next request to see it.
+    HUMMDESK_INSTALLATION_CACHE_MS: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...(opts.redis && process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
