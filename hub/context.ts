@@ -60,8 +60,8 @@ export async function createHub(config: HubConfig, opts: { log?: Logger; db?: Da
   const ai: Hub['ai'] = {};
   const ingest = new IngestService(db, {
     bus, metrics, blobs, batchMax: config.ingestBatchMax,
-    // PGlite has a single connection; Postgres gets a few concurrent group commits.
-    concurrency: db.kind === 'pglite' ? 1 : Math.max(2, Math.min(8, Math.floor(config.poolSize / 2))),
+    // PGlite has a single connection; on Postgres a few lanes keep batches large (measured: bench/ingest).
+    concurrency: db.kind === 'pglite' ? 1 : config.ingestLanes,
     onOutbox: () => runner.kick(),
   });
   const installations = new InstallationCache(db, box, config.installationCacheMs);
