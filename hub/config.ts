@@ -88,7 +88,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
     rateLimitPerMinute: int(env, 'HUMMDESK_RATE_LIMIT', 1200),
     publicRateLimitPerMinute: int(env, 'HUMMDESK_PUBLIC_RATE_LIMIT', 120),
     ingestBatchMax: int(env, 'HUMMDESK_INGEST_BATCH_MAX', 128),
-    ingestLanes: Math.max(1, int(env, 'HUMMDESK_INGEST_LANES', 4)),
+    ingestLanes: Math.max(1, int(env, 'HUMMDESK_INGEST_LANES', 3)),
     jobAttempts: int(env, 'HUMMDESK_JOB_ATTEMPTS', 5),
     jobBackoffMs: int(env, 'HUMMDESK_JOB_BACKOFF_MS', 1000),
     accessTokenTtlSeconds: int(env, 'HUMMDESK_ACCESS_TOKEN_TTL', 900),

@@ -25,7 +25,7 @@ declare module 'fastify' {
     principal: Principal;
   }
   interface FastifyInstance {
-    /** preHandler: authenticates the request and requires at least `min` role. */
+    /** onRequest hook: authenticates and requires at least `min` role before the body is read or validated. */
     authorize(min: Role, opts?: AuthorizeOptions): (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
     signAccessToken(p: { userId: string; accountId: string; role: Role }, typ?: AccessClaims['typ'], ttlSeconds?: number): string;
   }

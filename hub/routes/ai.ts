@@ -17,7 +17,7 @@ const ai: FastifyPluginAsyncTypebox = async (app) => {
   const { db } = app.hub;
 
   app.get('/ai/stats', {
-    preHandler: app.authorize('viewer'),
+    onRequest: app.authorize('viewer'),
     schema: {
       tags: ['ai'],
       summary: 'Draft acceptance and edit-distance rates',
@@ -48,7 +48,7 @@ const ai: FastifyPluginAsyncTypebox = async (app) => {
   };
 
   app.get('/ai/usage', {
-    preHandler: app.authorize('admin'),
+    onRequest: app.authorize('admin'),
     schema: {
       tags: ['ai'],
       summary: 'Token usage of external model providers per UTC day, provider and model (today and the days before)',
@@ -64,7 +64,7 @@ const ai: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req) => ({ days: req.query.days, ...(await withAccount(db, req.principal.accountId, (tx) => usageByDay(tx, req.query.days))) }));
 
   app.post('/ai/conversations/:id/category', {
-    preHandler: app.authorize('agent'),
+    onRequest: app.authorize('agent'),
     schema: {
       tags: ['ai'],
       summary: "Correct a conversation's category; the account's model retrains in the background",
@@ -92,7 +92,7 @@ const ai: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/ai/examples', {
-    preHandler: app.authorize('admin'),
+    onRequest: app.authorize('admin'),
     schema: {
       tags: ['ai'],
       summary: 'Teach categories with example messages (an account may add its own categories)',
@@ -109,7 +109,7 @@ const ai: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.get('/ai/model', {
-    preHandler: app.authorize('viewer'),
+    onRequest: app.authorize('viewer'),
     schema: { tags: ['ai'], summary: "The account's category model", response: { 200: Type.Object({ categories: Type.Array(Type.String()), trainedAt: Type.String(), examples: Type.Integer() }) } },
   }, async (req) => {
     const m = await localAi(app.hub).categories.forAccount(req.principal.accountId);
@@ -124,12 +124,12 @@ const ai: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.get('/ai/routing/rules', {
-    preHandler: app.authorize('viewer'),
+    onRequest: app.authorize('viewer'),
     schema: { tags: ['ai'], summary: 'Routing rules: category and language → team, first match wins', response: { 200: Type.Object({ items: Type.Array(Rule) }) } },
   }, async (req) => ({ items: await withAccount(db, req.principal.accountId, (tx) => listRoutingRules(tx)) }));
 
   app.put('/ai/routing/rules', {
-    preHandler: app.authorize('admin'),
+    onRequest: app.authorize('admin'),
     schema: {
       tags: ['ai'],
       summary: "Replace the account's routing rules (in evaluation order); how a team then picks an agent is teams.settings.routing",

@@ -23,7 +23,7 @@ const AuditEntry = Type.Object({
 
 const audit: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/audit', {
-    preHandler: app.authorize('admin'),
+    onRequest: app.authorize('admin'),
     schema: {
       tags: ['audit'],
       summary: 'Who changed what, newest first',

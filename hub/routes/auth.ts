@@ -71,7 +71,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.get('/me', {
-    preHandler: app.authorize('viewer'),
+    onRequest: app.authorize('viewer'),
     schema: { tags: ['auth'], response: { 200: Type.Object({ accountId: Type.String(), role: Type.String(), user: Nullable(User), apiKeyId: Nullable(Type.String()) }) } },
   }, async (req) => {
     const p = req.principal;
@@ -80,12 +80,12 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.get('/api-keys', {
-    preHandler: app.authorize('admin'),
+    onRequest: app.authorize('admin'),
     schema: { tags: ['auth'], response: { 200: Type.Object({ items: Type.Array(ApiKey) }) } },
   }, async (req) => ({ items: await withAccount(db, req.principal.accountId, (tx) => listApiKeys(tx)) }));
 
   app.post('/api-keys', {
-    preHandler: app.authorize('admin'),
+    onRequest: app.authorize('admin'),
     schema: {
       tags: ['auth'],
       body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }), role: Type.Union([Type.Literal('admin'), Type.Literal('agent'), Type.Literal('viewer')], { default: 'agent' }) }),
@@ -98,7 +98,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.delete('/api-keys/:id', {
-    preHandler: app.authorize('admin'),
+    onRequest: app.authorize('admin'),
     schema: { tags: ['auth'], params: IdParams, response: { 204: Type.Null() } },
   }, async (req, reply) => {
     const p = req.principal;

@@ -58,7 +58,7 @@ const channels: FastifyPluginAsyncTypebox = async (app) => {
   const duplicate = () => conflict('channel_exists', 'a channel of this kind with this external key already exists');
 
   app.get('/channels', {
-    preHandler: app.authorize('viewer'),
+    onRequest: app.authorize('viewer'),
     schema: { tags: ['channels'], response: { 200: Type.Object({ items: Type.Array(Channel) }) } },
   }, async (req) => withAccount(db, req.principal.accountId, async (tx) => {
     const items = [];
@@ -67,7 +67,7 @@ const channels: FastifyPluginAsyncTypebox = async (app) => {
   }));
 
   app.get('/channels/:id', {
-    preHandler: app.authorize('viewer'),
+    onRequest: app.authorize('viewer'),
     schema: { tags: ['channels'], params: IdParams, response: { 200: Channel } },
   }, async (req) => withAccount(db, req.principal.accountId, async (tx) => {
     const row = await getChannel(tx, req.params.id);
@@ -76,7 +76,7 @@ const channels: FastifyPluginAsyncTypebox = async (app) => {
   }));
 
   app.post('/channels', {
-    preHandler: app.authorize('admin'),
+    onRequest: app.authorize('admin'),
     schema: {
       tags: ['channels'],
       body: Type.Object({
@@ -105,7 +105,7 @@ const channels: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.patch('/channels/:id', {
-    preHandler: app.authorize('admin'),
+    onRequest: app.authorize('admin'),
     schema: {
       tags: ['channels'],
       params: IdParams,
@@ -141,7 +141,7 @@ const channels: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.delete('/channels/:id', {
-    preHandler: app.authorize('admin'),
+    onRequest: app.authorize('admin'),
     schema: { tags: ['channels'], summary: 'Disable a channel; its conversations and history stay', params: IdParams, response: { 204: Type.Null() } },
   }, async (req, reply) => {
     const actor = actorOf(req);

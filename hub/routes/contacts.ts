@@ -34,7 +34,7 @@ const contacts: FastifyPluginAsyncTypebox = async (app) => {
   const { db } = app.hub;
 
   app.get('/contacts', {
-    preHandler: app.authorize('viewer'),
+    onRequest: app.authorize('viewer'),
     schema: {
       tags: ['contacts'],
       querystring: Type.Object({
@@ -54,7 +54,7 @@ const contacts: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.get('/contacts/:id', {
-    preHandler: app.authorize('viewer'),
+    onRequest: app.authorize('viewer'),
     schema: { tags: ['contacts'], params: IdParams, response: { 200: Type.Intersect([Contact, Type.Object({ identities: Type.Array(Identity) })]) } },
   }, async (req) => {
     const contact = await withAccount(db, req.principal.accountId, (tx) => getContact(tx, req.params.id));
@@ -63,7 +63,7 @@ const contacts: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.patch('/contacts/:id', {
-    preHandler: app.authorize('agent'),
+    onRequest: app.authorize('agent'),
     schema: {
       tags: ['contacts'],
       params: IdParams,

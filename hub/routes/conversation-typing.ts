@@ -8,7 +8,7 @@ import { IdParams } from '../schemas.js';
 const conversationTyping: FastifyPluginAsyncTypebox = async (app) => {
   const { hub } = app;
   app.post('/conversations/:id/typing', {
-    preHandler: app.authorize('agent', { allowEmbed: true }),
+    onRequest: app.authorize('agent', { allowEmbed: true }),
     schema: { tags: ['conversations'], summary: 'Tell the customer an agent is typing (send every few seconds while typing)', params: IdParams, response: { 204: Type.Null() } },
   }, async (req, reply) => {
     const { accountId, userId } = req.principal;

@@ -22,7 +22,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
   const { db } = app.hub;
 
   app.get('/conversations', {
-    preHandler: app.authorize('viewer', { allowEmbed: true }),
+    onRequest: app.authorize('viewer', { allowEmbed: true }),
     schema: {
       tags: ['conversations'],
       summary: 'List conversations, newest activity first',
@@ -56,7 +56,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.get('/conversations/:id', {
-    preHandler: app.authorize('viewer', { allowEmbed: true }),
+    onRequest: app.authorize('viewer', { allowEmbed: true }),
     schema: {
       tags: ['conversations'],
       params: IdParams,
@@ -78,7 +78,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.get('/conversations/:id/messages', {
-    preHandler: app.authorize('viewer', { allowEmbed: true }),
+    onRequest: app.authorize('viewer', { allowEmbed: true }),
     schema: {
       tags: ['conversations'],
       params: IdParams,
@@ -98,7 +98,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.get('/conversations/:id/attachments/:attachmentId', {
-    preHandler: app.authorize('viewer', { allowEmbed: true }),
+    onRequest: app.authorize('viewer', { allowEmbed: true }),
     schema: {
       tags: ['conversations'],
       summary: "An attachment's bytes (inline images: match `cid:` in message HTML against the attachment's contentId)",
@@ -140,7 +140,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/conversations/:id/reply', {
-    preHandler: app.authorize('agent', { allowEmbed: true }),
+    onRequest: app.authorize('agent', { allowEmbed: true }),
     schema: { tags: ['conversations'], summary: 'Reply to the customer on their channel', params: IdParams, body: ReplyBody, response: { 202: Message } },
   }, async (req, reply) => {
     const message = await app.hub.conversations.reply(actorOf(req), req.params.id, toInput(req.body));
@@ -148,7 +148,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/conversations/:id/notes', {
-    preHandler: app.authorize('agent', { allowEmbed: true }),
+    onRequest: app.authorize('agent', { allowEmbed: true }),
     schema: { tags: ['conversations'], summary: 'Add an internal note (never sent to the customer)', params: IdParams, body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 100_000 }) }), response: { 201: Message } },
   }, async (req, reply) => {
     const message = await app.hub.conversations.reply(actorOf(req), req.params.id, { text: req.body.text, isPrivate: true });
@@ -156,22 +156,22 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/conversations/:id/assign', {
-    preHandler: app.authorize('agent'),
+    onRequest: app.authorize('agent'),
     schema: { tags: ['conversations'], params: IdParams, body: Type.Object({ assigneeId: Type.Optional(Nullable(Uuid)), teamId: Type.Optional(Nullable(Uuid)) }), response: { 200: Conversation } },
   }, async (req) => app.hub.conversations.assign(actorOf(req), req.params.id, req.body));
 
   app.post('/conversations/:id/status', {
-    preHandler: app.authorize('agent'),
+    onRequest: app.authorize('agent'),
     schema: { tags: ['conversations'], params: IdParams, body: Type.Object({ status: Status, snoozedUntil: Type.Optional(Type.String({ format: 'date-time' })) }), response: { 200: Conversation } },
   }, async (req) => app.hub.conversations.setStatus(actorOf(req), req.params.id, req.body.status, req.body.snoozedUntil));
 
   app.post('/conversations/:id/priority', {
-    preHandler: app.authorize('agent'),
+    onRequest: app.authorize('agent'),
     schema: { tags: ['conversations'], params: IdParams, body: Type.Object({ priority: Priority }), response: { 200: Conversation } },
   }, async (req) => app.hub.conversations.setPriority(actorOf(req), req.params.id, req.body.priority));
 
   app.post('/conversations/:id/drafts/:draftId/reject', {
-    preHandler: app.authorize('agent', { allowEmbed: true }),
+    onRequest: app.authorize('agent', { allowEmbed: true }),
     schema: { tags: ['conversations'], params: Type.Object({ id: Uuid, draftId: Uuid }), response: { 204: Type.Null() } },
   }, async (req, reply) => {
     await app.hub.conversations.rejectDraft(actorOf(req), req.params.id, req.params.draftId);

@@ -12,7 +12,7 @@ export const EMBED_TOKEN_TTL_SECONDS = 900;
  */
 const embedTokens: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/embed-tokens', {
-    preHandler: app.authorize('agent'),
+    onRequest: app.authorize('agent'),
     schema: {
       tags: ['auth'],
       summary: 'Mint a short-lived embed token for the calling user (for the agent web components)',

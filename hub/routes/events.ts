@@ -12,7 +12,7 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.get('/events', {
-    preHandler: app.authorize('viewer', { allowQueryToken: true, allowEmbed: true }),
+    onRequest: app.authorize('viewer', { allowQueryToken: true, allowEmbed: true }),
     config: { rateLimit: false },
     schema: {
       tags: ['realtime'],

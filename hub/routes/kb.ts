@@ -51,7 +51,7 @@ const kb: FastifyPluginAsyncTypebox = async (app) => {
   const embedder = () => localAi(app.hub).embedder;
 
   app.get('/kb/articles', {
-    preHandler: app.authorize('viewer'),
+    onRequest: app.authorize('viewer'),
     schema: {
       tags: ['knowledge base'],
       querystring: Type.Object({
@@ -70,7 +70,7 @@ const kb: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/kb/articles', {
-    preHandler: app.authorize('admin'),
+    onRequest: app.authorize('admin'),
     schema: { tags: ['knowledge base'], summary: 'Create an article (or update the one with the same externalId)', body: ArticleBody, response: { 201: Article, 200: Article } },
   }, async (req, reply) => {
     const e = embedder();
@@ -79,7 +79,7 @@ const kb: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/kb/import', {
-    preHandler: app.authorize('admin'),
+    onRequest: app.authorize('admin'),
     schema: {
       tags: ['knowledge base'],
       summary: 'Import many articles; those with an externalId already present are updated',
@@ -100,7 +100,7 @@ const kb: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.get('/kb/articles/:id', {
-    preHandler: app.authorize('viewer'),
+    onRequest: app.authorize('viewer'),
     schema: { tags: ['knowledge base'], params: IdParams, response: { 200: Article } },
   }, async (req) => {
     const a = await withAccount(db, req.principal.accountId, (tx) => getArticle(tx, req.params.id));
@@ -109,7 +109,7 @@ const kb: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.patch('/kb/articles/:id', {
-    preHandler: app.authorize('admin'),
+    onRequest: app.authorize('admin'),
     schema: { tags: ['knowledge base'], params: IdParams, body: Type.Partial(ArticleBody), response: { 200: Article } },
   }, async (req) => {
     const e = embedder();
@@ -119,7 +119,7 @@ const kb: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.delete('/kb/articles/:id', {
-    preHandler: app.authorize('admin'),
+    onRequest: app.authorize('admin'),
     schema: { tags: ['knowledge base'], params: IdParams, response: { 204: Type.Null() } },
   }, async (req, reply) => {
     if (!(await withAccount(db, req.principal.accountId, (tx) => deleteArticle(tx, req.params.id)))) throw notFound('article');
@@ -127,7 +127,7 @@ const kb: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.get('/kb/search', {
-    preHandler: app.authorize('viewer', { allowEmbed: true }),
+    onRequest: app.authorize('viewer', { allowEmbed: true }),
     schema: {
       tags: ['knowledge base'],
       summary: 'Hybrid search (meaning + words, reciprocal rank fusion) over published passages',

@@ -71,12 +71,12 @@ const slackAdmin: FastifyPluginAsyncTypebox = async (app) => {
     (await tx.query<Row>(`SELECT id, external_key AS "externalKey", name, enabled, config FROM channels WHERE kind = 'slack' ORDER BY created_at, id`)).rows;
 
   app.get('/slack/workspaces', {
-    preHandler: app.authorize('admin'),
+    onRequest: app.authorize('admin'),
     schema: { tags: ['slack'], summary: 'Connected Slack workspaces and their triage channels', response: { 200: Type.Object({ items: Type.Array(Workspace) }) } },
   }, async (req) => ({ items: (await withAccount(db, req.principal.accountId, workspaces)).map(toWorkspace) }));
 
   app.put('/slack/workspaces/:id/triage', {
-    preHandler: app.authorize('admin'),
+    onRequest: app.authorize('admin'),
     schema: {
       tags: ['slack'],
       summary: 'Set triage channels (per team, per inbox, default), customer channels and the thread-reply mode of a workspace; given fields replace the stored ones',
@@ -130,7 +130,7 @@ const slackAdmin: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.get('/slack/links', {
-    preHandler: app.authorize('admin'),
+    onRequest: app.authorize('admin'),
     schema: { tags: ['slack'], summary: 'Agents and the Slack users they are linked to', response: { 200: Type.Object({ items: Type.Array(Link) }) } },
   }, async (req) => ({
     items: await withAccount(db, req.principal.accountId, async (tx) =>
@@ -140,7 +140,7 @@ const slackAdmin: FastifyPluginAsyncTypebox = async (app) => {
   }));
 
   app.put('/slack/links/:userId', {
-    preHandler: app.authorize('admin'),
+    onRequest: app.authorize('admin'),
     schema: {
       tags: ['slack'],
       summary: 'Link a Slack user to an agent; with workspaceId the user is checked with users.info first',
@@ -179,7 +179,7 @@ const slackAdmin: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.delete('/slack/links/:userId', {
-    preHandler: app.authorize('admin'),
+    onRequest: app.authorize('admin'),
     schema: { tags: ['slack'], summary: 'Unlink an agent from Slack', params: LinkParams, response: { 204: Type.Null() } },
   }, async (req, reply) => {
     const actor = actorOf(req);

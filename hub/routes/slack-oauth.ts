@@ -45,7 +45,7 @@ const slackRoutes: FastifyPluginAsync = async (app) => {
   app.post(
     '/slack/oauth/start',
     {
-      preHandler: app.authorize('admin'),
+      onRequest: app.authorize('admin'),
       schema: { tags: ['slack'], summary: 'Start installing the Slack app into a workspace', response: { 200: Type.Object({ url: Type.String() }) } },
     },
     async (req) => {

@@ -37,12 +37,12 @@ const teams: FastifyPluginAsyncTypebox = async (app) => {
   const duplicate = () => conflict('team_exists', 'a team with this name already exists');
 
   app.get('/teams', {
-    preHandler: app.authorize('viewer'),
+    onRequest: app.authorize('viewer'),
     schema: { tags: ['teams'], response: { 200: Type.Object({ items: Type.Array(Team) }) } },
   }, async (req) => ({ items: await withAccount(db, req.principal.accountId, (tx) => listTeams(tx)) }));
 
   app.get('/teams/:id', {
-    preHandler: app.authorize('viewer'),
+    onRequest: app.authorize('viewer'),
     schema: { tags: ['teams'], params: IdParams, response: { 200: Team } },
   }, async (req) => {
     const team = await withAccount(db, req.principal.accountId, (tx) => getTeam(tx, req.params.id));
@@ -51,7 +51,7 @@ const teams: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/teams', {
-    preHandler: app.authorize('admin'),
+    onRequest: app.authorize('admin'),
     schema: { tags: ['teams'], body: Type.Object({ name: Name, settings: Type.Optional(Settings) }, { additionalProperties: false }), response: { 201: Team } },
   }, async (req, reply) => {
     const actor = actorOf(req);
@@ -68,7 +68,7 @@ const teams: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.patch('/teams/:id', {
-    preHandler: app.authorize('admin'),
+    onRequest: app.authorize('admin'),
     schema: {
       tags: ['teams'],
       params: IdParams,
@@ -90,7 +90,7 @@ const teams: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.delete('/teams/:id', {
-    preHandler: app.authorize('admin'),
+    onRequest: app.authorize('admin'),
     schema: { tags: ['teams'], params: IdParams, response: { 204: Type.Null() } },
   }, async (req, reply) => {
     const actor = actorOf(req);
@@ -102,7 +102,7 @@ const teams: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.put('/teams/:id/members/:userId', {
-    preHandler: app.authorize('admin'),
+    onRequest: app.authorize('admin'),
     schema: { tags: ['teams'], summary: 'Add a user to a team (idempotent)', params: MemberParams, response: { 200: Team } },
   }, async (req) => {
     const actor = actorOf(req);
@@ -117,7 +117,7 @@ const teams: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.delete('/teams/:id/members/:userId', {
-    preHandler: app.authorize('admin'),
+    onRequest: app.authorize('admin'),
     schema: { tags: ['teams'], params: MemberParams, response: { 200: Team } },
   }, async (req) => {
     const actor = actorOf(req);

@@ -41,12 +41,12 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
   const lastOwner = () => conflict('last_owner', 'the account must keep at least one owner');
 
   app.get('/users', {
-    preHandler: app.authorize('viewer'),
+    onRequest: app.authorize('viewer'),
     schema: { tags: ['users'], response: { 200: Type.Object({ items: Type.Array(User) }) } },
   }, async (req) => ({ items: await withAccount(db, req.principal.accountId, (tx) => listUsers(tx)) }));
 
   app.get('/users/:id', {
-    preHandler: app.authorize('viewer'),
+    onRequest: app.authorize('viewer'),
     schema: { tags: ['users'], params: IdParams, response: { 200: User } },
   }, async (req) => {
     const user = await withAccount(db, req.principal.accountId, (tx) => getUser(tx, req.params.id));
@@ -55,7 +55,7 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/users', {
-    preHandler: app.authorize('admin'),
+    onRequest: app.authorize('admin'),
     schema: {
       tags: ['users'],
       body: Type.Object({
@@ -84,7 +84,7 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.patch('/users/:id', {
-    preHandler: app.authorize('viewer'),
+    onRequest: app.authorize('viewer'),
     schema: {
       tags: ['users'],
       params: IdParams,
@@ -137,7 +137,7 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.delete('/users/:id', {
-    preHandler: app.authorize('admin'),
+    onRequest: app.authorize('admin'),
     schema: { tags: ['users'], params: IdParams, response: { 204: Type.Null() } },
   }, async (req, reply) => {
     const actor = actorOf(req);
