@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { availableParallelism, cpus, totalmem } from 'node:os';
 import pg from 'pg';
 
 /** Shared bench plumbing: fresh databases, child processes, percentiles. */
@@ -62,5 +63,5 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
 }
 
 export function machine(): string {
-  return `${process.platform} ${process.arch}, ${(globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? '?'} cores, node ${process.version}`;
+  return `${process.platform} ${process.arch}, ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`;
 }
