@@ -22,7 +22,7 @@ export interface SlackAppOptions {
   scopes?: string[];
   /** Time budget before Slack's 3 s acknowledgement deadline; work still running then finishes in the background. */
   ackBudgetMs?: number;
-  /** Socket Mode: wait before reconnecting after a failed connection. */
+  /** Socket Mode: the client's pong deadline, also @slack/socket-mode's reconnect back-off step (at least 1 s; default 5 s). */
   socketReconnectDelayMs?: number;
   now?: () => Date;
 }
@@ -59,6 +59,7 @@ export class SlackApp {
     this.connector = new SlackConnector(this.clients, this.now, {
       reconnectDelayMs: options.socketReconnectDelayMs,
       onError: (err) => this.log.warn({ err }, 'slack socket mode: connection or envelope failed'),
+      log: (level, message) => this.log[level]({ socketMode: true }, `slack socket mode: ${message}`),
     });
     this.connector.handleEnvelopesWith((req) => this.handleEnvelope(req));
     const conversationUrl = (id: string) => `${hub.config.publicUrl}/#/conversations/${id}`;

@@ -52,6 +52,7 @@ describe('slack verify', () => {
     await expect(verify(driver.event(customerMessage(), { timestamp: nowS - 300 }))).resolves.toBeUndefined();
     await expect(verify(driver.event(customerMessage(), { timestamp: nowS + 300 }))).resolves.toBeUndefined();
     await expect(verify(driver.event(customerMessage(), { timestamp: nowS - 301 }))).rejects.toMatchObject({ code: 'webhook_timestamp_stale' });
+    await expect(verify(driver.event(customerMessage(), { timestamp: nowS + 301 }))).rejects.toMatchObject({ code: 'webhook_timestamp_stale' });
   });
   it('refuses another secret, a missing header and a non-numeric timestamp with stable codes', async () => {
     await expect(verify(driver.event(customerMessage(), { secret: 'other' }))).rejects.toMatchObject({ code: 'webhook_signature_invalid' });
@@ -59,6 +60,7 @@ describe('slack verify', () => {
     await expect(verify({ body: signed.body, headers: { ...signed.headers, 'x-slack-signature': '' } })).rejects.toBeInstanceOf(VerificationError);
     await expect(verify({ body: signed.body, headers: { ...signed.headers, 'x-slack-request-timestamp': 'soon' } })).rejects.toMatchObject({ code: 'webhook_timestamp_invalid' });
     await expect(verify({ body: signed.body, headers: { ...signed.headers, 'x-slack-signature': 'v0=abc' } })).rejects.toMatchObject({ code: 'webhook_signature_invalid' });
+    await expect(verify({ body: signed.body, headers: { ...signed.headers, 'x-slack-signature': signed.headers['x-slack-signature']!.replace('v0=', 'v1=') } })).rejects.toMatchObject({ code: 'webhook_signature_invalid' });
   });
   it('uses the injected clock, not the machine time', async () => {
     const later = () => new Date(NOW.getTime() + 10 * 60_000);

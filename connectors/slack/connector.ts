@@ -5,7 +5,7 @@ import { verifySlackSignature } from './signature.js';
 import { escapeMrkdwn, slackToPlain } from './text.js';
 import { slackConfig, triageChannelsOf } from './config.js';
 import { SlackClients, toConnectorError } from './client.js';
-import { runSocketMode, untilAborted, type EnvelopeHandler } from './socket-mode.js';
+import { runSocketMode, untilAborted, type EnvelopeHandler, type SocketModeOptions } from './socket-mode.js';
 
 export const SLACK_MAX_TEXT = 40_000;
 
@@ -47,7 +47,7 @@ export class SlackConnector implements Connector {
   constructor(
     private readonly clients: SlackClients = new SlackClients(),
     private readonly now: () => Date = () => new Date(),
-    private readonly socketOptions: { reconnectDelayMs?: number; onError?: (err: unknown) => void } = {},
+    private readonly socketOptions: Pick<SocketModeOptions, 'reconnectDelayMs' | 'onError' | 'log'> = {},
   ) {}
 
   /** Where Socket Mode envelopes go (the Slack app's dispatcher: customer events, agent thread replies, buttons, commands). */
@@ -65,7 +65,15 @@ export class SlackConnector implements Connector {
     const appToken = channel.secrets.appToken;
     if (!appToken || slackConfig(channel).socketMode !== true) return untilAborted(signal);
     // Without the app's dispatcher only customer messages can be taken (the pure path).
-    const handle: EnvelopeHandler = this.envelopes ?? (async (req) => void (await emit(this.parse({ ...req, channel }))));
+    // Another workspace's envelope is left unacknowledged: Slack redelivers it, maybe to its own connection.
+    const handle: EnvelopeHandler =
+      this.envelopes ??
+      (async (req) => {
+        const team = this.locate(req);
+        if (team && team !== channel.externalKey) throw new Error(`Socket Mode envelope of workspace ${team} reached the connection of ${channel.externalKey}`);
+        await emit(this.parse({ ...req, channel }));
+        return undefined;
+      });
     await runSocketMode({ clients: this.clients, appToken, handle, signal, ...this.socketOptions });
   }
 

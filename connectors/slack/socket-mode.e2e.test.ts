@@ -18,7 +18,7 @@ let listeners: Listeners;
 
 beforeAll(async () => {
   emulator = await SlackEmulator.start();
-  t = await startTestHub({ slack: { slackApiUrl: emulator.apiUrl, socketReconnectDelayMs: 20 } });
+  t = await startTestHub({ slack: { slackApiUrl: emulator.apiUrl, socketReconnectDelayMs: 1000 } });
   acct = await createTestAccount(t, {
     channelKind: 'slack',
     channelKey: 'T0SOCK',
@@ -70,7 +70,11 @@ describe('slack socket mode', () => {
     const { m, payload } = customerEvent('Assign me over the socket');
     await emulator.socketDeliver('T0SOCK', 'events_api', payload);
     const conversationId = (await query<{ id: string }>(`SELECT id FROM conversations WHERE thread_key = $1`, [slackThreadKey(acct.channelId, 'C0CUST', m.ts)]))[0]!.id;
-    const card = await eventually(async () => emulator.roots('C0TRIAGE').find((r) => JSON.stringify(r.blocks).includes('Assign me over the socket')));
+    // The card as the hub knows it (its surface_threads row), not merely as Slack shows it: the button is checked against that row.
+    const card = await eventually(async () => {
+      const row = (await query<{ key: string }>(`SELECT surface_key AS key FROM surface_threads WHERE conversation_id = $1 AND active`, [conversationId]))[0];
+      return row ? emulator.roots('C0TRIAGE').find((r) => `C0TRIAGE:${r.ts}` === row.key) : undefined;
+    });
     await emulator.socketDeliver('T0SOCK', 'interactive', {
       type: 'block_actions', team: { id: 'T0SOCK' }, user: { id: 'UAGENT', team_id: 'T0SOCK' }, container: { type: 'message', channel_id: 'C0TRIAGE', message_ts: card.ts },
       actions: [{ type: 'button', action_id: 'hd_assign_me', block_id: `hd:${conversationId}`, value: JSON.stringify({ c: conversationId }) }],
@@ -89,4 +93,26 @@ describe('slack socket mode', () => {
     // The bot token cannot open a socket: only the app-level token can.
     expect(emulator.callsOf('apps.connections.open').every((c) => c.error === undefined)).toBe(true);
   });
+
+  it('survives a reconnect refused for good (revoked app token) and connects again once the token is valid', async () => {
+    const unhandled: unknown[] = [];
+    const record = (err: unknown) => unhandled.push(err);
+    process.on('unhandledRejection', record);
+    try {
+      emulator.revokeToken(ws.appToken);
+      const refusedBefore = emulator.callsOf('apps.connections.open').filter((c) => c.error === 'invalid_auth').length;
+      emulator.socketDisconnect('T0SOCK');
+      // The library's own reconnect fails with invalid_auth, then ours keeps trying.
+      await eventually(async () => emulator.callsOf('apps.connections.open').filter((c) => c.error === 'invalid_auth').length >= refusedBefore + 2, 15_000);
+      expect(emulator.socketCount('T0SOCK')).toBe(0);
+      emulator.restoreToken(ws.appToken);
+      await eventually(async () => emulator.socketCount('T0SOCK') === 1, 15_000);
+      const { m, payload } = customerEvent('After the token came back');
+      await emulator.socketDeliver('T0SOCK', 'events_api', payload);
+      expect(await query(`SELECT id FROM messages WHERE external_id = $1`, [`C0CUST:${m.ts}`])).toHaveLength(1);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+  }, 40_000);
 });

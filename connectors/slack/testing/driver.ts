@@ -1,5 +1,13 @@
 import type { WebhookRequest } from '../../core/types.js';
-import { signSlackRequest } from '../signature.js';
+import { createHmac } from 'node:crypto';
+
+/** Slack's side of the v0 signature: `v0=` + hex HMAC-SHA256 of `v0:{timestamp}:{rawBody}` with the signing secret. */
+export function signSlackRequest(signingSecret: string, timestamp: number | string, rawBody: Buffer | string): string {
+  const mac = createHmac('sha256', signingSecret);
+  mac.update(`v0:${timestamp}:`);
+  mac.update(rawBody);
+  return `v0=${mac.digest('hex')}`;
+}
 
 /**
  * Test support: builds requests exactly as Slack delivers them to the Request URL: JSON for the

@@ -169,6 +169,11 @@ export class SlackEmulator {
     this.revoked.add(token);
   }
 
+  /** Undoes revokeToken (an admin fixed the installation). */
+  restoreToken(token: string): void {
+    this.revoked.delete(token);
+  }
+
   /** The next `times` calls of `method` answer 429 with Retry-After. */
   rateLimitNext(method: string, retryAfterSeconds = 1, times = 1): void {
     for (let i = 0; i < times; i++) this.scripted.push({ method, retryAfter: retryAfterSeconds });
@@ -277,7 +282,8 @@ export class SlackEmulator {
         const waiting = ack?.envelope_id ? this.awaitingAck.get(ack.envelope_id) : undefined;
         if (!waiting) return;
         this.awaitingAck.delete(ack!.envelope_id!);
-        waiting({ envelope_id: ack!.envelope_id!, ...(ack!.payload ? { payload: ack!.payload } : {}) });
+        // SocketModeClient always acknowledges with a `payload`; an empty one is no response payload.
+        waiting({ envelope_id: ack!.envelope_id!, ...(ack!.payload && Object.keys(ack!.payload).length ? { payload: ack!.payload } : {}) });
       });
       ws.send(JSON.stringify({ type: 'hello', num_connections: set.size, connection_info: { app_id: this.workspaces.get(team)!.appId }, debug_info: { host: 'emulator' } }));
     });
@@ -404,7 +410,8 @@ export class SlackEmulator {
         // App-level tokens only: a bot token cannot open Socket Mode.
         const token = authorization?.startsWith('Bearer ') ? authorization.slice(7) : typeof a.token === 'string' ? a.token : undefined;
         if (!token) throw new SlackApiError('not_authed');
-        const team = this.appTokens.get(token);
+        // A revoked (regenerated) app-level token is one Slack no longer knows.
+        const team = this.revoked.has(token) ? undefined : this.appTokens.get(token);
         if (!team) throw new SlackApiError(this.tokens.has(token) ? 'not_allowed_token_type' : 'invalid_auth');
         const ticket = randomBytes(12).toString('hex');
         this.socketTickets.set(ticket, team);
