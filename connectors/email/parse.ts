@@ -1,12 +1,21 @@
 import { createHash } from 'node:crypto';
-import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
-import sanitizeHtml from 'sanitize-html';
+import { createRequire } from 'node:module';
+import type { AddressObject, ParsedMail } from 'mailparser';
+import type SanitizeHtml from 'sanitize-html';
 import type { AttachmentKind, InboundAttachment, InboundEvent, NormalizedMessage } from '../core/types.js';
 import { autoReplyReason } from './auto-reply.js';
 import { deliveryReport, type DeliveryReport } from './bounce.js';
 import { copyList } from './recipients.js';
 import { splitReply } from './reply.js';
 import { cleanMessageId, emailThreadKey, isOurMessageId, looksLikeReply, messageIdList, subjectKey, threadRoot, tokenFromRecipients } from './thread.js';
+
+// mailparser and sanitize-html (a few hundred modules between them) load through require, not import:
+// under the TypeScript loader of bin/hummdesk.js (tsx) every imported module costs a round trip to
+// its hooks thread, and `hummdesk email parse` must start in well under a second. Same packages and
+// versions (their CommonJS builds); sanitize-html (with postcss) only once a message has HTML.
+const require = createRequire(import.meta.url);
+const { simpleParser } = require('mailparser') as typeof import('mailparser');
+let sanitizeHtmlModule: typeof SanitizeHtml | undefined;
 
 export interface EmailParseOptions {
   channelId: string;
@@ -272,6 +281,7 @@ function attachmentKind(mime: string): AttachmentKind {
 
 /** Email HTML is hostile: only formatting survives; images keep cid:, data: and https: sources. */
 export function sanitize(html: string): string {
+  const sanitizeHtml = (sanitizeHtmlModule ??= require('sanitize-html') as typeof SanitizeHtml);
   return sanitizeHtml(html, {
     allowedTags: [...sanitizeHtml.defaults.allowedTags, 'img', 'font', 'center', 'span'],
     allowedAttributes: { ...sanitizeHtml.defaults.allowedAttributes, img: ['src', 'alt', 'width', 'height'], '*': ['style', 'align', 'dir'], a: ['href', 'name', 'title'], td: ['colspan', 'rowspan', 'align', 'valign'], font: ['color', 'size', 'face'] },
