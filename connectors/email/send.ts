@@ -62,8 +62,11 @@ export class EmailSender {
     }
     const sentAt = new Date().toISOString();
     if (cfg.imap?.sentFolder) {
-      // The reply has gone out; a failed copy to Sent must not turn it into a failure.
-      await appendToFolder(cfg.imap, cfg.imap.sentFolder, raw, ['\\Seen']).catch(() => undefined);
+      // The reply has gone out; a failed copy to Sent must not turn it into a failure, but is reported.
+      const folder = cfg.imap.sentFolder;
+      await appendToFolder(cfg.imap, folder, raw, ['\\Seen']).catch((err: unknown) =>
+        process.emitWarning(`could not copy sent reply ${messageId} to "${folder}": ${err instanceof Error ? err.message : String(err)}`, { code: 'HUMMDESK_SENT_COPY_FAILED' }),
+      );
     }
     return { externalId: messageId, sentAt };
   }
