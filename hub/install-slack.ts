@@ -1,5 +1,5 @@
 import type { Hub } from './context.js';
-import { SlackApp, type SlackAppOptions } from '../connectors/slack/app.js';
+import { SlackApp, type SlackAppOptions } from './slack/app.js';
 import { withAccount } from '../storage/session.js';
 import { enqueue } from '../storage/repositories/outbox.js';
 

@@ -5,7 +5,7 @@ import { deriveKey } from '../../storage/secret-box.js';
 import { withAccount } from '../../storage/session.js';
 import { insertChannel, updateChannel } from '../../storage/repositories/channels.js';
 import { audit } from '../../storage/repositories/audit.js';
-import { BOT_SCOPES } from '../../connectors/slack/app.js';
+import { BOT_SCOPES } from '../slack/app.js';
 import { toConnectorError } from '../../connectors/slack/client.js';
 import { HubError } from '../errors.js';
 import { slackOf } from '../install-slack.js';

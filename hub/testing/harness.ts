@@ -11,7 +11,7 @@ import { buildApp } from '../app.js';
 import { installConnectors } from '../connectors.js';
 import { installAi } from '../install-ai.js';
 import { installSlack } from '../install-slack.js';
-import type { SlackAppOptions } from '../../connectors/slack/app.js';
+import type { SlackAppOptions } from '../slack/app.js';
 import { migrate } from '../../storage/migrate.js';
 import { openPGlite } from '../../storage/pglite.js';
 import { withAccount } from '../../storage/session.js';

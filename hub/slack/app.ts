@@ -1,14 +1,14 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { ChannelInstallation, WebhookRequest } from '../core/types.js';
-import { VerificationError } from '../core/errors.js';
-import { HubError } from '../../hub/errors.js';
-import type { Hub } from '../../hub/context.js';
-import { SlackClients } from './client.js';
-import { SlackConnector } from './connector.js';
+import type { ChannelInstallation, WebhookRequest } from '../../connectors/core/types.js';
+import { VerificationError } from '../../connectors/core/errors.js';
+import { HubError } from '../errors.js';
+import type { Hub } from '../context.js';
+import { SlackClients } from '../../connectors/slack/client.js';
+import { SlackConnector } from '../../connectors/slack/connector.js';
 import { SlackDesk } from './desk.js';
 import { SlackSurface } from './surface.js';
-import { slackConfig, triageChannelsOf } from './config.js';
-import { decodeSlackPayload, teamOf, type SlackMessageEvent, type SlackPayload } from './payload.js';
+import { slackConfig, triageChannelsOf } from '../../connectors/slack/config.js';
+import { decodeSlackPayload, teamOf, type SlackMessageEvent, type SlackPayload } from '../../connectors/slack/payload.js';
 
 export interface SlackAppOptions {
   /** Web API base ending in `/` (tests: the emulator). */

@@ -1,18 +1,18 @@
 import type { WebClient } from '@slack/web-api';
-import type { ChannelInstallation } from '../core/types.js';
-import type { Actor, ConversationService } from '../../hub/services/conversations.js';
-import { HubError } from '../../hub/errors.js';
+import type { ChannelInstallation } from '../../connectors/core/types.js';
+import type { Actor, ConversationService } from '../services/conversations.js';
+import { HubError } from '../errors.js';
 import type { Database, Queryable } from '../../storage/database.js';
 import { withAccount } from '../../storage/session.js';
 import { getConversation, listConversations } from '../../storage/repositories/conversations.js';
 import { getDraft } from '../../storage/repositories/ai.js';
-import { SlackClients } from './client.js';
-import { slackConfig } from './config.js';
+import { SlackClients } from '../../connectors/slack/client.js';
+import { slackConfig } from '../../connectors/slack/config.js';
 import { ACTIONS, COMPOSE_CALLBACK, composeModal, homeView } from './blocks.js';
-import type { SlackCommand, SlackInteraction, SlackMessageEvent } from './payload.js';
+import type { SlackCommand, SlackInteraction, SlackMessageEvent } from '../../connectors/slack/payload.js';
 import { claimAgentPost, linkUserByEmail, settleAgentPost, threadByKey, userBySlackId } from './store.js';
-import { escapeMrkdwn, slackToPlain } from './text.js';
-import { downloadSlackFile } from './files.js';
+import { escapeMrkdwn, slackToPlain } from '../../connectors/slack/text.js';
+import { downloadSlackFile } from '../../connectors/slack/files.js';
 
 export interface SlackDeskDeps {
   db: Database;

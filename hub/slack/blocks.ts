@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MessageRow } from '../../storage/repositories/messages.js';
-import { escapeMrkdwn, link, truncate } from './text.js';
+import { escapeMrkdwn, link, truncate } from '../../connectors/slack/text.js';
 
 /** Block Kit for the conversation card, its thread replies, the compose modal and the App Home tab. */
 

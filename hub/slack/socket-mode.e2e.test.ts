@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../../hub/testing/harness.js';
-import { slackOf } from '../../hub/install-slack.js';
-import { startListeners, type Listeners } from '../../hub/listeners.js';
+import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
+import { slackOf } from '../install-slack.js';
+import { startListeners, type Listeners } from '../listeners.js';
 import { withAccount } from '../../storage/session.js';
 import { updateChannel } from '../../storage/repositories/channels.js';
-import { envelope } from './testing/driver.js';
-import { SlackEmulator, type EmulatedWorkspace } from './testing/emulator.js';
-import { slackThreadKey } from './connector.js';
+import { envelope } from '../../connectors/slack/testing/driver.js';
+import { SlackEmulator, type EmulatedWorkspace } from '../../connectors/slack/testing/emulator.js';
+import { slackThreadKey } from '../../connectors/slack/connector.js';
 
 /** Socket Mode: the same handlers as the Request URL, fed over the emulator's WebSocket. */
 

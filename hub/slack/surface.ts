@@ -1,8 +1,8 @@
 import type { WebClient } from '@slack/web-api';
-import type { ChannelInstallation } from '../core/types.js';
-import { ConnectorError, RateLimitError } from '../core/errors.js';
-import type { Surface } from '../../hub/ai-stage.js';
-import { RetryLaterError } from '../../hub/queue/jobs.js';
+import type { ChannelInstallation } from '../../connectors/core/types.js';
+import { ConnectorError, RateLimitError } from '../../connectors/core/errors.js';
+import type { Surface } from '../ai-stage.js';
+import { RetryLaterError } from '../queue/jobs.js';
 import type { Database, Queryable } from '../../storage/database.js';
 import type { SecretBox } from '../../storage/secret-box.js';
 import type { LocalBlobStore } from '../../storage/blob-store.js';
@@ -11,11 +11,11 @@ import { getConversation, type ConversationRow } from '../../storage/repositorie
 import { listMessages } from '../../storage/repositories/messages.js';
 import { getChannel } from '../../storage/repositories/channels.js';
 import { getUser } from '../../storage/repositories/users.js';
-import { SlackClients, slackErrorCode, toConnectorError } from './client.js';
-import { slackConfig } from './config.js';
+import { SlackClients, slackErrorCode, toConnectorError } from '../../connectors/slack/client.js';
+import { slackConfig } from '../../connectors/slack/config.js';
 import { hashBody, messageReply, movedCard, rootCard, type CardModel, type SlackMessageBody } from './blocks.js';
 import { activeThread, clearPendingRoot, conversationFiles, markPendingRoot, insertThread, listSlackInstallations, lockConversation, nameSlackCustomer, proposedDraft, saveThread, setFileBlob, slackOriginMessages, unfetchedSlackFiles, unnamedSlackCustomer, type SlackThreadData } from './store.js';
-import { downloadSlackFile } from './files.js';
+import { downloadSlackFile } from '../../connectors/slack/files.js';
 
 export interface SlackSurfaceDeps {
   db: Database;

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../../hub/testing/harness.js';
-import { slackOf } from '../../hub/install-slack.js';
+import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
+import { slackOf } from '../install-slack.js';
 import { withAccount } from '../../storage/session.js';
 import { insertDraft } from '../../storage/repositories/ai.js';
 import { updateChannel } from '../../storage/repositories/channels.js';
-import { SlackDriver, envelope } from './testing/driver.js';
-import { SlackEmulator, type EmulatedMessage, type EmulatedWorkspace } from './testing/emulator.js';
-import { slackThreadKey } from './connector.js';
+import { SlackDriver, envelope } from '../../connectors/slack/testing/driver.js';
+import { SlackEmulator, type EmulatedMessage, type EmulatedWorkspace } from '../../connectors/slack/testing/emulator.js';
+import { slackThreadKey } from '../../connectors/slack/connector.js';
 
 const SIGNING = 'e2e-signing-secret';
 let emulator: SlackEmulator;

@@ -1,4 +1,4 @@
-import type { ChannelInstallation } from '../core/types.js';
+import type { ChannelInstallation } from '../../connectors/core/types.js';
 import type { Queryable } from '../../storage/database.js';
 import type { SecretBox } from '../../storage/secret-box.js';
 import type { DraftRow } from '../../storage/repositories/ai.js';

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../../hub/testing/harness.js';
-import { call } from '../../hub/testing/seed.js';
-import { slackOf } from '../../hub/install-slack.js';
+import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
+import { call } from '../testing/seed.js';
+import { slackOf } from '../install-slack.js';
 import { withAccount } from '../../storage/session.js';
 import { insertChannel, updateChannel } from '../../storage/repositories/channels.js';
-import { SlackDriver, envelope } from './testing/driver.js';
-import { SlackEmulator, type EmulatedMessage, type EmulatedWorkspace } from './testing/emulator.js';
-import { slackThreadKey } from './connector.js';
+import { SlackDriver, envelope } from '../../connectors/slack/testing/driver.js';
+import { SlackEmulator, type EmulatedMessage, type EmulatedWorkspace } from '../../connectors/slack/testing/emulator.js';
+import { slackThreadKey } from '../../connectors/slack/connector.js';
 
 /** Files both ways, moving a conversation between teams and workspaces, and the Slack admin API. */
 
