@@ -10,6 +10,7 @@ import { hashPassword } from '../hub/services/auth.js';
 import { eventually, startTestHub, type TestHub } from '../hub/testing/harness.js';
 import { withAccount } from '../storage/session.js';
 import { insertUser } from '../storage/repositories/users.js';
+import { insertChannel } from '../storage/repositories/channels.js';
 import { artifactPath, axeViolations, focusMatches, launchChromium, tabTo, waitForCount } from './testing.js';
 
 /**
@@ -392,5 +393,70 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
     expect(launcher.x).toBeLessThan(640);
     expect(bubble.x - panel.x).toBeLessThan(panel.x + panel.width - (bubble.x + bubble.width));
     await rtl.screenshot({ path: artifactPath('chat-rtl.png') });
+  });
+  it('after hours: says when it opens and asks for an email, offers CSAT once resolved (shown to the agent), and searches the help center without login', async () => {
+    // A second widget of the demo account whose hours begin two hours from now, every day.
+    const start = (new Date().getUTCHours() + 2) % 24;
+    const window = [[`${String(start).padStart(2, '0')}:00`, `${String(start + 1).padStart(2, '0')}:00`]];
+    await withAccount(t.hub.db, accountId, (tx) => insertChannel(tx, t.hub.box, {
+      accountId, kind: 'webchat', name: 'After hours', externalKey: 'after-hours-widget',
+      secrets: { identitySecret: randomBytes(16).toString('hex'), sessionSecret: randomBytes(16).toString('hex') },
+      config: { allowedOrigins: ['*'], businessHours: { timeZone: 'UTC', days: Object.fromEntries(['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'].map((d) => [d, window])) } },
+    }));
+    const article = await app.inject({
+      method: 'POST', url: '/api/v1/kb/articles', headers: { 'x-api-key': demo.apiKey },
+      payload: { title: 'Gift cards', body: 'Gift cards never expire and can be used in every shop.', url: 'https://shop.example/help/gift-cards' },
+    });
+    expect(article.statusCode, article.body).toBe(201);
+    shopPages.set('/help', `<!doctype html><html lang="en"><head><title>Help</title><script type="module" src="${base}/embed/hummdesk.js"></script></head>
+      <body><main><h1>Help center</h1><hummdesk-kb-search widget-id="after-hours-widget" hub="${base}"></hummdesk-kb-search></main>
+      <hummdesk-chat widget-id="after-hours-widget" hub="${base}" open></hummdesk-chat></body></html>`);
+    const page = await newPage();
+    await page.goto(`${shop}/help`);
+
+    // Closed: the widget says until when, asks for an email, and still takes the message.
+    const away = page.locator('hummdesk-chat [part=availability]');
+    await away.getByText('We are closed until').waitFor();
+    await page.locator('hummdesk-chat .reply-email input').fill('night.owl@example.com');
+    await page.locator('hummdesk-chat .reply-email input').press('Enter');
+    await away.getByText('We will reply by email').waitFor();
+    await page.locator('hummdesk-chat #input').fill('Do gift cards expire?');
+    await page.locator('hummdesk-chat #input').press('Enter');
+    await page.locator('hummdesk-chat li.inbound .delivery', { hasText: 'Sent' }).waitFor();
+    // An unverified address: kept on the visitor's identity to answer to, never merged into a contact.
+    const conversation = await eventually(async () => (await t.hub.db.query<{ id: string; address: string | null }>(
+      `SELECT c.id, ci.address FROM conversations c JOIN channels ch ON ch.id = c.channel_id
+       JOIN contact_identities ci ON ci.contact_id = c.contact_id AND ci.channel_id = c.channel_id WHERE ch.external_key = 'after-hours-widget'`,
+    )).rows[0]);
+    expect(conversation.address).toBe('night.owl@example.com');
+
+    // The help center search next to it, with no login: the published article, no agent-only button.
+    await page.locator('hummdesk-kb-search input').fill('gift card expiry');
+    await page.locator('hummdesk-kb-search input').press('Enter');
+    const hit = page.locator('hummdesk-kb-search li', { hasText: 'Gift cards' }).first();
+    await hit.waitFor();
+    expect(await hit.locator('a').getAttribute('href')).toBe('https://shop.example/help/gift-cards');
+    expect(await hit.locator('button').count()).toBe(0);
+
+    // An agent resolves it: the rating form appears live; the visitor rates once.
+    const resolved = await app.inject({ method: 'POST', url: `/api/v1/conversations/${conversation.id}/status`, headers: { 'x-api-key': demo.apiKey }, payload: { status: 'resolved' } });
+    expect(resolved.statusCode, resolved.body).toBe(200);
+    const csat = page.locator('hummdesk-chat form.csat');
+    await csat.waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: artifactPath('chat-after-hours-csat.png') });
+    await csat.locator('button[aria-label="4 of 5"]').click();
+    await csat.locator('textarea').fill('Quick answer, thanks');
+    await csat.locator('button[type=submit]').click();
+    await page.locator('hummdesk-chat p.csat', { hasText: 'Thanks for your feedback' }).waitFor();
+
+    // The agent sees the rating on the conversation.
+    const agent = await newPage();
+    await login(agent);
+    await agent.locator('hummdesk-conversation').evaluate((el, id) => el.setAttribute('conversation-id', id), conversation.id);
+    const badge = agent.locator('hummdesk-conversation .csat');
+    await badge.waitFor();
+    expect(await badge.innerText()).toContain('Quick answer, thanks');
+    expect(await badge.locator('.sr-only').innerText()).toBe('4 of 5');
   });
 });

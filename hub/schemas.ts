@@ -36,6 +36,14 @@ export const Conversation = Type.Object({
   updatedAt: Type.Any(),
 });
 
+/** A visitor's rating of a resolution of their conversation (web chat CSAT). */
+export const Csat = Type.Object({
+  rating: Type.Integer({ minimum: 1, maximum: 5 }),
+  comment: Nullable(Type.String()),
+  resolvedAt: Type.String({ description: 'the resolution rated' }),
+  createdAt: Type.String(),
+});
+
 export const Attachment = Type.Object({
   id: Uuid,
   kind: Type.String(),

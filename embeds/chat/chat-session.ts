@@ -48,6 +48,19 @@ export interface OutboxEntry {
 
 export type ConnectionState = 'idle' | 'connecting' | 'online' | 'offline';
 
+/** GET /webchat/:widgetId/availability: whether an agent can answer now. */
+export interface Availability {
+  available: boolean;
+  reason?: 'closed' | 'no_agents';
+  nextOpen?: string;
+}
+
+/** The visitor's conversation: its status, and whether the visitor is invited to rate its resolution. */
+export interface ConversationState {
+  status: string;
+  csatDue: boolean;
+}
+
 export interface VisitorProfile {
   name?: string;
   email?: string;
@@ -96,6 +109,10 @@ export class ChatSession {
   state: ConnectionState = 'idle';
   greeting = '';
   visitorId = '';
+  /** Whether the hub has an email to answer to. */
+  hasEmail = false;
+  availability?: Availability;
+  conversation?: ConversationState;
   private token = '';
   private source?: EventSource;
   private flushing = false;
@@ -169,6 +186,31 @@ export class ChatSession {
     void this.post('read', { messageId: last.id }).catch(() => {});
   }
 
+  /** Asks the hub whether an agent can answer now; kept in `availability`. */
+  async checkAvailability(): Promise<void> {
+    try {
+      const res = await fetch(`${this.base}/webchat/${encodeURIComponent(this.widgetId)}/availability`);
+      if (res.ok) this.availability = (await res.json()) as Availability;
+    } catch {
+      /* offline: the banner for that shows instead */
+    }
+    this.hooks.changed();
+  }
+
+  /** Gives the hub an email to reply to (the session is signed again with it). */
+  async setEmail(email: string): Promise<void> {
+    await this.start({ profile: { email } });
+  }
+
+  /** Rates the resolved conversation (1–5); true when the hub took it (or already had a rating). */
+  async rate(rating: number, comment: string): Promise<boolean> {
+    const res = await this.post('csat', { rating, ...(comment.trim() ? { comment } : {}) }).catch(() => undefined);
+    const ok = res?.status === 201 || res?.status === 409;
+    if (ok && this.conversation) this.conversation = { ...this.conversation, csatDue: false };
+    this.hooks.changed();
+    return ok;
+  }
+
   private post(path: string, body?: unknown): Promise<Response> {
     return fetch(`${this.base}/webchat/${encodeURIComponent(this.widgetId)}/${path}`, {
       method: 'POST',
@@ -198,6 +240,8 @@ export class ChatSession {
     this.outbox = [];
     this.token = '';
     this.visitorId = '';
+    this.conversation = undefined;
+    this.hasEmail = false;
     this.hooks.changed();
   }
 
@@ -237,7 +281,8 @@ export class ChatSession {
       if (res.status === 429 || res.status >= 500) this.scheduleRetry(() => void this.start(opts));
       return;
     }
-    const session = (await res.json()) as StoredSession & { greeting?: string };
+    const session = (await res.json()) as StoredSession & { greeting?: string; hasEmail?: boolean };
+    this.hasEmail = Boolean(session.hasEmail);
     // A signed-in user on a shared computer must not see the previous visitor's chat.
     if (this.visitorId && this.visitorId !== session.visitorId) this.messages.clear();
     this.visitorId = session.visitorId;
@@ -270,6 +315,10 @@ export class ChatSession {
         this.hooks.changed();
       }
     });
+    source.addEventListener('conversation', (e) => {
+      this.conversation = JSON.parse((e as MessageEvent<string>).data) as ConversationState;
+      this.hooks.changed();
+    });
     source.addEventListener('typing', (e) => this.hooks.typing((JSON.parse((e as MessageEvent<string>).data) as { name: string | null }).name));
     source.addEventListener('error', () => {
       this.setState('offline');
@@ -287,8 +336,9 @@ export class ChatSession {
     try {
       const res = await fetch(`${this.base}/webchat/${encodeURIComponent(this.widgetId)}/messages`, { headers: this.authHeaders() });
       if (!res.ok) return;
-      const { items } = (await res.json()) as { items: PublicMessage[] };
+      const { items, conversation } = (await res.json()) as { items: PublicMessage[]; conversation?: ConversationState };
       for (const m of items) this.merge(m, false);
+      this.conversation = conversation;
       this.hooks.changed();
     } catch (err) {
       if (!isNetworkError(err)) throw err;

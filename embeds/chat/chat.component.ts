@@ -25,6 +25,8 @@ declare global {
     'hummdesk-message-received': CustomEvent<{ message: PublicMessage }>;
     /** The connection to the hub changed. */
     'hummdesk-connection-change': CustomEvent<{ state: ConnectionState }>;
+    /** The visitor rated the resolution of their conversation (1–5). */
+    'hummdesk-csat-submitted': CustomEvent<{ rating: number }>;
   }
 }
 
@@ -46,6 +48,7 @@ type Row =
  * @fires hummdesk-message-sent - the hub stored a visitor message; `detail.messageId`, `conversationId`, `clientMessageId`
  * @fires hummdesk-message-received - a message arrived live; `detail.message`
  * @fires hummdesk-connection-change - `detail.state`: connecting, online or offline
+ * @fires hummdesk-csat-submitted - the visitor rated the resolved conversation; `detail.rating` (1–5)
  *
  * @csspart launcher - the round button that opens the panel
  * @csspart badge - the unread count on the launcher
@@ -60,6 +63,8 @@ type Row =
  * @csspart typing - the "… is typing" line
  * @csspart attach-button - the button that picks files to attach (files can also be dropped on the panel)
  * @csspart attachment - a file link on a message, or a file waiting in the composer
+ * @csspart availability - the notice that nobody is available now (with an email field when the hub has none)
+ * @csspart csat - the rating form offered once the conversation is resolved, then its thank-you
  *
  * @cssprop --hummdesk-accent - brand colour of the launcher, header and visitor bubbles
  * @cssprop --hummdesk-accent-contrast - text colour on the accent
@@ -116,9 +121,13 @@ export class HummdeskChat extends LitElement {
   /** Who is typing a reply, shown until their message arrives or they stop. */
   @state() private typingName: string | null | undefined;
   private typingTimer?: ReturnType<typeof setTimeout>;
+  @state() private awayError = '';
+  @state() private emailSaved = false;
+  @state() private csatChoice = 0;
+  @state() private csatThanks = false;
 
-  @query('textarea') private input?: HTMLTextAreaElement;
-  @query('input[type="email"]') private emailInput?: HTMLInputElement;
+  @query('#input') private input?: HTMLTextAreaElement;
+  @query('.prechat input[type="email"]') private emailInput?: HTMLInputElement;
   @query('.launcher') private launcher?: HTMLButtonElement;
   @query('.log') private log?: HTMLElement;
   @query('input[type="file"]') private filePicker?: HTMLInputElement;
@@ -175,6 +184,7 @@ export class HummdeskChat extends LitElement {
       });
       // A returning visitor reconnects at once, so replies that came meanwhile show as unread.
       if (this.session.hasStoredSession || this.identity || (this.open && !this.needsPrechat)) void this.session.start({ identity: this.identity });
+      if (this.open || this.inline) void this.session.checkAvailability();
     }
   }
 
@@ -203,6 +213,7 @@ export class HummdeskChat extends LitElement {
     if (open) {
       this.unread = 0;
       if (!this.session?.started && !this.needsPrechat) void this.session?.start({ identity: this.identity });
+      void this.session?.checkAvailability();
     }
     emit(this, 'hummdesk-chat-toggle', { open });
   }
@@ -307,6 +318,70 @@ export class HummdeskChat extends LitElement {
     void this.session?.start({ profile: { email, ...(name ? { name } : {}) } }).then(() => this.focusPanel());
   }
 
+  private async saveEmail(e: Event): Promise<void> {
+    e.preventDefault();
+    const input = (e.target as HTMLFormElement).elements.namedItem('email') as HTMLInputElement;
+    const email = input.value.trim();
+    if (!EMAIL.test(email)) {
+      this.awayError = this.t.invalidEmail;
+      input.focus();
+      return;
+    }
+    this.awayError = '';
+    await this.session?.setEmail(email);
+    this.emailSaved = Boolean(this.session?.hasEmail);
+    this.input?.focus();
+  }
+
+  private async sendCsat(e: Event): Promise<void> {
+    e.preventDefault();
+    const rating = this.csatChoice;
+    if (!rating || !this.session) return;
+    const comment = String(new FormData(e.target as HTMLFormElement).get('comment') ?? '');
+    if (!(await this.session.rate(rating, comment))) return;
+    this.csatThanks = true;
+    this.csatChoice = 0;
+    this.announcement = this.t.csatThanks;
+    emit(this, 'hummdesk-csat-submitted', { rating });
+  }
+
+  private renderAway() {
+    const s = this.session;
+    const a = s?.availability;
+    if (!s || !a || a.available) return nothing;
+    const t = this.t;
+    let when = '';
+    try {
+      if (a.nextOpen) when = new Intl.DateTimeFormat(this.lang || undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit' }).format(new Date(a.nextOpen));
+    } catch {
+      /* an odd language tag: no time then */
+    }
+    return html`<div class="away" part="availability">
+      <p>${when ? t.closedUntil(when) : t.unavailable}</p>
+      ${this.emailSaved ? html`<p>${t.emailSaved}</p>` : s.hasEmail || this.identityEmail ? nothing : html`<form class="reply-email" @submit=${this.saveEmail} novalidate>
+        <label>${t.replyEmail}<input type="email" name="email" autocomplete="email" required maxlength="320"></label>
+        <button class="start" type="submit">${t.save}</button>
+        <p class="error" role="alert">${this.awayError}</p>
+      </form>`}
+    </div>`;
+  }
+
+  private renderCsat() {
+    const t = this.t;
+    const c = this.session?.conversation;
+    if (this.csatThanks && c?.status === 'resolved') return html`<p class="csat" part="csat">${t.csatThanks}</p>`;
+    if (!c?.csatDue) return nothing;
+    return html`<form class="csat" part="csat" @submit=${this.sendCsat}>
+      <fieldset>
+        <legend>${t.csatQuestion}</legend>
+        ${[1, 2, 3, 4, 5].map((n) => html`<button type="button" class="star" aria-pressed=${String(this.csatChoice === n)} aria-label=${t.csatRating(n)}
+          @click=${() => (this.csatChoice = n)}>${n <= this.csatChoice ? '★' : '☆'}</button>`)}
+      </fieldset>
+      <textarea name="comment" rows="2" maxlength="2000" aria-label=${t.csatComment} placeholder=${t.csatComment}></textarea>
+      <button class="start" type="submit" ?disabled=${!this.csatChoice}>${t.csatSend}</button>
+    </form>`;
+  }
+
   private rows(): Row[] {
     const s = this.session;
     if (!s) return [];
@@ -372,6 +447,7 @@ export class HummdeskChat extends LitElement {
     const s = this.session;
     return html`
       ${s?.state === 'offline' ? html`<p class="offline-banner" part="offline">${t.offline}</p>` : nothing}
+      ${this.renderAway()}
       <div class="log" part="messages" role="log" aria-label=${t.messages} tabindex="0">
         ${s?.greeting ? html`<p class="greeting">${s.greeting}</p>` : nothing}
         <ul>${this.rows().map((r) => this.renderRow(r))}</ul>
@@ -383,6 +459,7 @@ export class HummdeskChat extends LitElement {
         ${this.uploading ? html`<span class="uploading">${t.uploading}</span>` : nothing}
         <p class="error" role="alert">${this.fileError}</p>
       </div>` : nothing}
+      ${this.renderCsat()}
       <form class="composer" part="composer" @submit=${this.submit}>
         <label class="sr-only" for="input">${t.inputLabel}</label>
         <input type="file" id="files" class="sr-only" multiple tabindex="-1" aria-label=${t.attach} @change=${this.onPicked}>

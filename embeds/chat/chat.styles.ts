@@ -118,5 +118,14 @@ export const chatStyles = css`
   .staged li { display: flex; align-items: center; gap: 4px; border: 1px solid var(--_border); border-radius: 8px; padding-block: 2px; padding-inline: 8px 2px; overflow-wrap: anywhere; }
   .unstage { border: none; background: none; cursor: pointer; font: inherit; color: var(--_muted); padding-inline: 4px; }
   .typing { margin: 4px 0 0; font-size: 0.85em; font-style: italic; color: var(--_muted); }
+  .away { margin: 0; padding-block: 6px; padding-inline: 16px; background: #e0f2fe; color: #0c4a6e; font-size: 0.85em; }
+  .away p { margin-block: 4px; }
+  .reply-email { display: flex; flex-wrap: wrap; gap: 6px; align-items: flex-end; }
+  .reply-email label { display: flex; flex-direction: column; flex: 1; gap: 2px; }
+  .csat { display: flex; flex-direction: column; gap: 6px; margin: 0; padding-block: 8px; padding-inline: 12px; border-block-start: 1px solid var(--_border); }
+  .csat fieldset { border: none; margin: 0; padding: 0; }
+  .csat legend { font-weight: 600; padding: 0; }
+  .star { font-size: 1.5em; line-height: 1; border: none; background: none; color: #b45309; cursor: pointer; padding-inline: 2px; }
+  .start:disabled { opacity: 0.5; cursor: default; }
   .panel.dragging { outline: 2px dashed var(--_accent); outline-offset: -6px; }
 `;

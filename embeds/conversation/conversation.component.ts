@@ -33,6 +33,7 @@ declare global {
  * @csspart thread - the message list
  * @csspart message - one message (also `message-note` for internal notes)
  * @csspart composer - the reply form
+ * @csspart csat - the customer's rating of the resolution (web chat CSAT), when given
  *
  * @tag hummdesk-conversation
  */
@@ -162,6 +163,7 @@ export class HummdeskConversation extends AgentElement {
           <span class="badge channel">${channel}</span>
           <span class="badge">${c.status}</span>
           <span class="badge">priority: ${c.priority}</span>
+          ${d?.csat ? html`<span class="badge csat" part="csat" title=${d.csat.comment ?? ''}>CSAT <span aria-hidden="true">${'★'.repeat(d.csat.rating)}${'☆'.repeat(5 - d.csat.rating)}</span><span class="sr-only">${d.csat.rating} of 5</span>${d.csat.comment ? html` <q class="csat-comment">${d.csat.comment}</q>` : nothing}</span>` : nothing}
         </div>` : nothing}
         ${ai || c?.category ? html`<div class="ai" aria-label="AI classification">
           <span>AI: <strong class="category">${ai?.category ?? c?.category ?? '—'}</strong></span>

@@ -26,8 +26,17 @@ declare global {
 
 const SNIPPET = 280;
 
+/** One article found by the public help center search, `GET /webchat/:widgetId/kb/search`. */
+interface HelpHit {
+  title: string;
+  snippet: string;
+  url: string | null;
+}
+
 /**
- * Knowledge-base search with snippets. Each hit has a "Use" button that fires `hummdesk-kb-select`.
+ * Knowledge-base search with snippets. For agents (with `token`), each hit has a "Use" button that
+ * fires `hummdesk-kb-select`. With `widget-id` instead of a token it is a customer's help center
+ * search: no login, the published articles of that web chat channel's account, no "Use" button.
  *
  * @fires hummdesk-kb-select - `detail.hit`
  * @fires hummdesk-auth-expired - the embed token was refused; set a fresh `token`
@@ -46,6 +55,8 @@ export class HummdeskKbSearch extends AgentElement {
   @property() language = '';
   /** How many passages to show. */
   @property({ type: Number }) limit = 5;
+  /** Public help center mode: the widget id of a web chat channel, used instead of `token`. */
+  @property({ attribute: 'widget-id' }) widgetId = '';
 
   @state() private hits: KbHit[] = [];
   @state() private searched = false;
@@ -55,12 +66,12 @@ export class HummdeskKbSearch extends AgentElement {
   /** Searches for `q` now. */
   async search(q = this.q): Promise<void> {
     this.q = q;
-    if (!this.token || !q.trim()) return;
+    if ((!this.token && !this.widgetId) || !q.trim()) return;
     const seq = ++this.seq;
-    const params = new URLSearchParams({ q, limit: String(this.limit) });
+    const params = new URLSearchParams({ q, limit: String(Math.min(this.limit, this.widgetId ? 10 : 50)) });
     if (this.language) params.set('language', this.language);
     try {
-      const { items } = await this.api<{ items: KbHit[] }>(`/kb/search?${params}`);
+      const items = this.widgetId ? await this.searchPublic(params) : (await this.api<{ items: KbHit[] }>(`/kb/search?${params}`)).items;
       if (seq !== this.seq) return;
       this.hits = items;
       this.searched = true;
@@ -68,6 +79,13 @@ export class HummdeskKbSearch extends AgentElement {
     } catch (err) {
       if (seq === this.seq) this.error = (err as Error).message;
     }
+  }
+
+  private async searchPublic(params: URLSearchParams): Promise<KbHit[]> {
+    const res = await fetch(`${this.base}/webchat/${encodeURIComponent(this.widgetId)}/kb/search?${params}`);
+    if (!res.ok) throw new Error(res.status === 429 ? 'Too many searches; try again in a minute.' : `Search failed (HTTP ${res.status})`);
+    const { items } = (await res.json()) as { items: HelpHit[] };
+    return items.map((h, i) => ({ chunkId: String(i), articleId: '', title: h.title, heading: null, text: h.snippet, language: this.language, url: h.url, score: 0 }));
   }
 
   protected hubEvent(): void {
@@ -98,7 +116,7 @@ export class HummdeskKbSearch extends AgentElement {
             <div class="title">${href ? html`<a href=${href} target="_blank" rel="noopener noreferrer">${h.title}</a>` : h.title}</div>
             ${h.heading ? html`<div class="heading">${h.heading}</div>` : nothing}
             <p class="snippet">${snippet}</p>
-            <button type="button" class="secondary" @click=${() => emit(this, 'hummdesk-kb-select', { hit: h })}>Use</button>
+            ${this.widgetId ? nothing : html`<button type="button" class="secondary" @click=${() => emit(this, 'hummdesk-kb-select', { hit: h })}>Use</button>`}
           </li>`;
         })}
       </ul>`;

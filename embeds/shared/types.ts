@@ -56,6 +56,8 @@ export interface ConversationDetail {
   conversation: ConversationView;
   ai: AiResultView | null;
   drafts: DraftView[];
+  /** The customer's latest rating of a resolution (web chat CSAT), when there is one. */
+  csat?: { rating: number; comment: string | null; resolvedAt: string; createdAt: string };
 }
 
 /** Human names of the channel kinds, for badges. */

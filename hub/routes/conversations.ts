@@ -5,7 +5,8 @@ import { conversationCc, getConversation, listConversations } from '../../storag
 import { getConversationAttachment, listMessages } from '../../storage/repositories/messages.js';
 import { latestAiResult, listDrafts } from '../../storage/repositories/ai.js';
 import { HubError, badRequest, notFound } from '../errors.js';
-import { Conversation, IdParams, Message, Nullable, Page, Uuid, decodeCursor, encodeCursor } from '../schemas.js';
+import { Conversation, Csat, IdParams, Message, Nullable, Page, Uuid, decodeCursor, encodeCursor } from '../schemas.js';
+import { latestCsat } from './webchat-csat.js';
 import type { Actor } from '../services/conversations.js';
 import type { FastifyRequest } from 'fastify';
 
@@ -66,6 +67,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
           ai: Nullable(Type.Record(Type.String(), Type.Unknown())),
           drafts: Type.Array(Type.Record(Type.String(), Type.Unknown())),
           cc: Type.Array(Type.String(), { description: 'email: who replies copy (everyone the customer copied, or the list an agent last set)' }),
+          csat: Type.Optional(Csat),
         }),
       },
     },
@@ -73,7 +75,8 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
     return withAccount(db, req.principal.accountId, async (tx) => {
       const conversation = await getConversation(tx, req.params.id);
       if (!conversation) throw notFound('conversation');
-      return { conversation, ai: (await latestAiResult(tx, req.params.id)) ?? null, drafts: (await listDrafts(tx, req.params.id)) as unknown as Record<string, unknown>[], cc: await conversationCc(tx, req.params.id) };
+      const csat = await latestCsat(tx, req.params.id);
+      return { conversation, ai: (await latestAiResult(tx, req.params.id)) ?? null, drafts: (await listDrafts(tx, req.params.id)) as unknown as Record<string, unknown>[], cc: await conversationCc(tx, req.params.id), ...(csat ? { csat } : {}) };
     });
   });
 

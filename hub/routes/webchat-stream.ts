@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ChannelInstallation } from '../../connectors/core/types.js';
 import type { HubEvent } from '../realtime/events.js';
+import { withAccount } from '../../storage/session.js';
+import { conversationState } from './webchat-csat.js';
 import { visitorConversationId, visitorMessage } from './webchat-visitor.js';
 
 const HEARTBEAT_MS = 25_000;
@@ -8,7 +10,8 @@ const HEARTBEAT_MS = 25_000;
 /**
  * A visitor's server-sent event stream: the account's bus, narrowed to this visitor's conversation.
  * `message` carries the public message (never a note); `status` the delivery state of a reply;
- * `typing` an agent typing (`name`).
+ * `typing` an agent typing (`name`); `conversation` its status when that (or its rating) changes:
+ * `{ status, csatDue }`, so the widget offers a rating once an agent resolves it.
  * Returns the function that ends the stream.
  */
 export function openVisitorStream(
@@ -50,6 +53,10 @@ export function openVisitorStream(
       send('status', { messageId: e.messageId, deliveryStatus: e.deliveryStatus });
     } else if (e.type === 'typing' && e.by === 'agent') {
       send('typing', { name: e.name });
+    } else if (e.type === 'conversation.updated' && ('status' in e.changes || 'csat' in e.changes)) {
+      const id = conversationId;
+      const state = await withAccount(db, channel.accountId, (tx) => conversationState(tx, id));
+      if (state) send('conversation', state);
     }
   };
 

@@ -17,9 +17,13 @@ import { HubError, notFound } from '../errors.js';
 import { Uuid } from '../schemas.js';
 import { PREFLIGHT_HEADERS, widgetCorsHeaders } from './webchat-cors.js';
 import { openVisitorStream } from './webchat-stream.js';
-import { PublicMessage, findVisitorMessageId, visitorHistory } from './webchat-visitor.js';
+import { PublicMessage, findVisitorConversation, findVisitorMessageId, visitorHistory } from './webchat-visitor.js';
 import webchatUploads from './webchat-uploads.js';
 import webchatPresence from './webchat-presence.js';
+import webchatCsat, { VisitorConversationState, conversationState } from './webchat-csat.js';
+import webchatAvailability from './webchat-availability.js';
+import webchatKb from './webchat-kb.js';
+import { withAccount } from '../../storage/session.js';
 import { MAX_ATTACHMENTS_PER_MESSAGE } from '../../connectors/webchat/uploads.js';
 
 const WidgetParams = Type.Object({ widgetId: Type.String({ minLength: 1, maxLength: 200 }) });
@@ -90,7 +94,16 @@ const webchat: FastifyPluginAsyncTypebox = async (app) => {
         email: Type.Optional(Email),
         identity: Type.Optional(Type.Object({ userId: Type.String({ minLength: 1, maxLength: 200 }), email: Type.Optional(Email), name: Type.Optional(Name), hash: Type.String({ maxLength: 200 }) })),
       }, { additionalProperties: false }),
-      response: { 201: Type.Object({ visitorId: Type.String(), visitorToken: Type.String(), channelId: Uuid, greeting: Type.Optional(Type.String()) }) },
+      response: {
+        201: Type.Object({
+          visitorId: Type.String(),
+          visitorToken: Type.String(),
+          channelId: Uuid,
+          greeting: Type.Optional(Type.String()),
+          /** Whether the hub knows an email to answer to (the widget asks for one when no agent is available). */
+          hasEmail: Type.Boolean(),
+        }),
+      },
     },
   }, async (req, reply) => {
     const channel = channelOf(req);
@@ -118,6 +131,7 @@ const webchat: FastifyPluginAsyncTypebox = async (app) => {
       visitorToken: signVisitorToken(sessionSecret, channel.id, claims),
       channelId: channel.id,
       ...(greeting ? { greeting } : {}),
+      hasEmail: Boolean(claims.email),
     });
   });
 
@@ -179,6 +193,9 @@ const webchat: FastifyPluginAsyncTypebox = async (app) => {
 
   await app.register(webchatUploads, { channelOf, authenticate, limitPerVisitor });
   await app.register(webchatPresence, { channelOf, authenticate, limitPerVisitor });
+  await app.register(webchatCsat, { channelOf, authenticate, limitPerVisitor });
+  await app.register(webchatAvailability, { channelOf, limitPerAddress });
+  await app.register(webchatKb, { channelOf, limitPerAddress });
 
   app.get('/:widgetId/messages', {
     config: limitPerVisitor,
@@ -188,19 +205,25 @@ const webchat: FastifyPluginAsyncTypebox = async (app) => {
       security: [],
       params: WidgetParams,
       headers: VisitorHeaders,
-      response: { 200: Type.Object({ items: Type.Array(PublicMessage) }) },
+      response: { 200: Type.Object({ items: Type.Array(PublicMessage), conversation: Type.Optional(VisitorConversationState) }) },
     },
   }, async (req) => {
     const channel = channelOf(req);
     const claims = authenticate(channel, visitorTokenOf({ headers: req.headers as Record<string, string> }), req.headers['x-visitor-id']);
-    return { items: await visitorHistory(hub.db, channel, claims.visitorId) };
+    const items = await visitorHistory(hub.db, channel, claims.visitorId);
+    // The status (and whether a rating is invited) as of now; the stream's `conversation` event follows changes.
+    const conversation = await withAccount(hub.db, channel.accountId, async (tx) => {
+      const id = await findVisitorConversation(tx, channel, claims.visitorId);
+      return id ? conversationState(tx, id) : undefined;
+    });
+    return { items, ...(conversation ? { conversation } : {}) };
   });
 
   app.get('/:widgetId/events', {
     config: limitPerVisitor,
     schema: {
       tags: ['webchat'],
-      summary: 'Server-sent events for the visitor: `message` and `status`',
+      summary: 'Server-sent events for the visitor: `message`, `status`, `typing` and `conversation` (status and whether a rating is invited)',
       security: [],
       params: WidgetParams,
       // EventSource cannot send headers, so the stream takes the visitor's credentials in the query.

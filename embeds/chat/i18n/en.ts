@@ -34,6 +34,16 @@ const en = {
   fileTypeNotAllowed: 'files of this type cannot be sent.',
   uploadFailed: 'the upload failed; try again.',
   typing: (name: string) => `${name} is typing…`,
+  unavailable: 'Nobody is available right now. Leave a message and we will get back to you.',
+  closedUntil: (time: string) => `We are closed until ${time}. Leave a message and we will get back to you.`,
+  replyEmail: 'Your email, so we can reply',
+  save: 'Save',
+  emailSaved: 'Thanks! We will reply by email.',
+  csatQuestion: 'How did we do?',
+  csatRating: (n: number) => `${n} of 5`,
+  csatComment: 'Comment (optional)',
+  csatSend: 'Send rating',
+  csatThanks: 'Thanks for your feedback!',
   newMessageFrom: (name: string) => `New message from ${name}`,
 };
 

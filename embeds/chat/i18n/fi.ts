@@ -35,6 +35,16 @@ const fi: ChatStrings = {
   fileTypeNotAllowed: 'tämäntyyppisiä tiedostoja ei voi lähettää.',
   uploadFailed: 'lähetys epäonnistui; yritä uudelleen.',
   typing: (name: string) => `${name} kirjoittaa…`,
+  unavailable: 'Kukaan ei ole juuri nyt paikalla. Jätä viesti, niin palaamme asiaan.',
+  closedUntil: (time: string) => `Olemme suljettu ${time} asti. Jätä viesti, niin palaamme asiaan.`,
+  replyEmail: 'Sähköpostiosoitteesi vastausta varten',
+  save: 'Tallenna',
+  emailSaved: 'Kiitos! Vastaamme sähköpostitse.',
+  csatQuestion: 'Miten onnistuimme?',
+  csatRating: (n: number) => `${n}/5`,
+  csatComment: 'Kommentti (valinnainen)',
+  csatSend: 'Lähetä arvio',
+  csatThanks: 'Kiitos palautteestasi!',
   newMessageFrom: (name) => `Uusi viesti: ${name}`,
 };
 

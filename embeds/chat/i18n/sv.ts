@@ -35,6 +35,16 @@ const sv: ChatStrings = {
   fileTypeNotAllowed: 'filer av den här typen kan inte skickas.',
   uploadFailed: 'uppladdningen misslyckades; försök igen.',
   typing: (name: string) => `${name} skriver…`,
+  unavailable: 'Ingen är tillgänglig just nu. Lämna ett meddelande så återkommer vi.',
+  closedUntil: (time: string) => `Vi har stängt till ${time}. Lämna ett meddelande så återkommer vi.`,
+  replyEmail: 'Din e-post, så att vi kan svara',
+  save: 'Spara',
+  emailSaved: 'Tack! Vi svarar via e-post.',
+  csatQuestion: 'Hur gick det?',
+  csatRating: (n: number) => `${n} av 5`,
+  csatComment: 'Kommentar (valfritt)',
+  csatSend: 'Skicka betyg',
+  csatThanks: 'Tack för din feedback!',
   newMessageFrom: (name) => `Nytt meddelande från ${name}`,
 };
 
