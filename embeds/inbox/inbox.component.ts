@@ -14,7 +14,7 @@ declare global {
   }
 }
 
-const FILTERS = ['status', 'assignee', 'category', 'priority', 'q'] as const;
+const FILTERS = ['status', 'assignee', 'team', 'channel', 'category', 'priority', 'q'] as const;
 
 /**
  * An agent's conversation list with filters, search, live updates and keyboard navigation
@@ -36,6 +36,10 @@ export class HummdeskInbox extends AgentElement {
   @property() status = 'open';
   /** Assignee filter: `me`, `none`, a user id, or empty for everyone. */
   @property() assignee = '';
+  /** Team filter: a team id, or empty for all teams. */
+  @property() team = '';
+  /** Channel filter: a channel id, or empty for all channels. */
+  @property() channel = '';
   /** Category filter (the AI's category), empty for all. */
   @property() category = '';
   /** Priority filter: low, normal, high, urgent, or empty for all. */
@@ -48,6 +52,9 @@ export class HummdeskInbox extends AgentElement {
   @property({ type: Boolean, attribute: 'hide-filters' }) hideFilters = false;
 
   @state() private items: ConversationView[] = [];
+  /** Choices for the team and channel filters, loaded with the first token. */
+  @state() private teams: { id: string; name: string }[] = [];
+  @state() private channels: { id: string; name: string; kind: string }[] = [];
   @state() private error = '';
   @state() private loaded = false;
   /** The conversation that holds the list's one tab stop (roving tabindex). */
@@ -74,6 +81,20 @@ export class HummdeskInbox extends AgentElement {
 
   protected override willUpdate(changed: PropertyValues): void {
     if (changed.has('token') || FILTERS.some((f) => changed.has(f))) this.scheduleReload(changed.has('q') ? 250 : 0);
+    if (changed.has('token') && this.token && !this.hideFilters && !this.teams.length) void this.loadChoices();
+  }
+
+  private async loadChoices(): Promise<void> {
+    try {
+      const [teams, channels] = await Promise.all([
+        this.api<{ items: { id: string; name: string }[] }>('/teams'),
+        this.api<{ items: { id: string; name: string; kind: string }[] }>('/channels'),
+      ]);
+      this.teams = teams.items;
+      this.channels = channels.items;
+    } catch {
+      // The filters still work by id through the properties; only the choices are missing.
+    }
   }
 
   protected hubEvent(e: HubStreamEvent): void {
@@ -129,7 +150,7 @@ export class HummdeskInbox extends AgentElement {
   }
 
   private renderFilters() {
-    const select = (name: 'status' | 'assignee' | 'priority', label: string, options: [string, string][]) => html`
+    const select = (name: 'status' | 'assignee' | 'team' | 'channel' | 'priority', label: string, options: [string, string][]) => html`
       <label>${label}
         <select name=${name} .value=${this[name]} @change=${(e: Event) => this.setFilter(name, e)}>
           ${options.map(([v, l]) => html`<option value=${v} ?selected=${this[name] === v}>${l}</option>`)}
@@ -141,6 +162,8 @@ export class HummdeskInbox extends AgentElement {
       </label>
       ${select('status', 'Status', [['', 'All'], ['open', 'Open'], ['pending', 'Pending'], ['snoozed', 'Snoozed'], ['resolved', 'Resolved']])}
       ${select('assignee', 'Assignee', [['', 'Anyone'], ['me', 'Me'], ['none', 'Unassigned']])}
+      ${this.teams.length ? select('team', 'Team', [['', 'All teams'], ...this.teams.map((t): [string, string] => [t.id, t.name])]) : nothing}
+      ${this.channels.length > 1 ? select('channel', 'Channel', [['', 'All channels'], ...this.channels.map((c): [string, string] => [c.id, c.name])]) : nothing}
       ${select('priority', 'Priority', [['', 'Any'], ['urgent', 'Urgent'], ['high', 'High'], ['normal', 'Normal'], ['low', 'Low']])}
       <label>Category
         <input type="text" name="category" size="10" .value=${this.category} @change=${(e: Event) => this.setFilter('category', e)}>

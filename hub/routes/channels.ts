@@ -58,7 +58,7 @@ const channels: FastifyPluginAsyncTypebox = async (app) => {
   const duplicate = () => conflict('channel_exists', 'a channel of this kind with this external key already exists');
 
   app.get('/channels', {
-    onRequest: app.authorize('viewer'),
+    onRequest: app.authorize('viewer', { allowEmbed: true }),
     schema: { tags: ['channels'], response: { 200: Type.Object({ items: Type.Array(Channel) }) } },
   }, async (req) => withAccount(db, req.principal.accountId, async (tx) => {
     const items = [];

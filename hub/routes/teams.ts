@@ -37,7 +37,7 @@ const teams: FastifyPluginAsyncTypebox = async (app) => {
   const duplicate = () => conflict('team_exists', 'a team with this name already exists');
 
   app.get('/teams', {
-    onRequest: app.authorize('viewer'),
+    onRequest: app.authorize('viewer', { allowEmbed: true }),
     schema: { tags: ['teams'], response: { 200: Type.Object({ items: Type.Array(Team) }) } },
   }, async (req) => ({ items: await withAccount(db, req.principal.accountId, (tx) => listTeams(tx)) }));
 
