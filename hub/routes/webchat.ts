@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { verifyInbound } from '../services/verify-inbound.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { ChannelInstallation, WebhookRequest } from '../../connectors/core/types.js';
-import { VerificationError } from '../../connectors/core/errors.js';
 import { MAX_CLIENT_MESSAGE_ID_LENGTH, MAX_WEBCHAT_TEXT_LENGTH, visitorTokenOf } from '../../connectors/webchat/connector.js';
 import {
   MAX_VISITOR_TOKEN_LENGTH,
@@ -167,12 +167,7 @@ const webchat: FastifyPluginAsyncTypebox = async (app) => {
       rawBody: Buffer.from(JSON.stringify({ clientMessageId: req.body.clientMessageId, text: req.body.text, attachments })),
       channel,
     };
-    try {
-      await connector.verify(wreq);
-    } catch (err) {
-      if (err instanceof VerificationError) throw new HubError(401, err.code, err.message);
-      throw err;
-    }
+    await verifyInbound(connector, wreq);
     const events = connector.parse(wreq);
     const [event] = events;
     if (event?.type !== 'message') throw new HubError(400, 'message_invalid', 'the message could not be read');

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { verifyInbound } from '../services/verify-inbound.js';
 import type { ChannelKind, WebhookRequest } from '../../connectors/core/types.js';
 import { CHANNEL_KINDS } from '../../connectors/core/types.js';
-import { VerificationError } from '../../connectors/core/errors.js';
 import { HubError, notFound } from '../errors.js';
 
 /**
@@ -36,12 +36,7 @@ const webhooks: FastifyPluginAsync = async (app) => {
     const challenge = connector.handshake?.(wreq);
     if (challenge) return { challenge };
     if (!channel) throw notFound('channel');
-    try {
-      await connector.verify(wreq);
-    } catch (err) {
-      if (err instanceof VerificationError) throw new HubError(401, err.code, err.message);
-      throw err;
-    }
+    await verifyInbound(connector, wreq);
     const events = connector.parse(wreq);
     // Acknowledged only after the commit: a crash before it makes the platform retry, never lose.
     const outcomes = await hub.ingest.ingest(channel, events);

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { verifyInbound } from '../services/verify-inbound.js';
 import type { ChannelInstallation, WebhookRequest } from '../../connectors/core/types.js';
-import { VerificationError } from '../../connectors/core/errors.js';
 import { HubError } from '../errors.js';
 import type { Hub } from '../context.js';
 import { SlackClients } from '../../connectors/slack/client.js';
@@ -101,12 +101,7 @@ export class SlackApp {
     const install = team ? await this.hub.installations.find({ kind: 'slack', externalKey: team }) : undefined;
     if (!install) throw new HubError(404, 'channel_not_found', 'no Slack installation for this workspace');
     const wreq: WebhookRequest = { ...req, channel: install, now: this.now };
-    try {
-      await this.connector.verify(wreq);
-    } catch (err) {
-      if (err instanceof VerificationError) throw new HubError(401, err.code, err.message);
-      throw err;
-    }
+    await verifyInbound(this.connector, wreq);
     return this.route(install, payload, wreq);
   }
 
