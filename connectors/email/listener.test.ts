@@ -99,9 +99,14 @@ describe.skipIf(!imap)('email listener against Dovecot', () => {
     expect(kept.metadata.keptRaw).toEqual({ code: 'ingest_failed', reason: 'ingest failed 3 times: refused by the test trigger' });
     expect(kept.attachments).toEqual(['original.eml']);
     expect(rows[2]!.text).toBe('When does my parcel arrive?');
-    const cp = await withAccount(t.hub.db, acct.accountId, (tx) => tx.query<{ value: Record<string, unknown> }>(`SELECT value FROM channel_checkpoints WHERE channel_id = $1 AND key = 'imap:INBOX'`, [acct.channelId]));
-    expect(cp.rows[0]!.value).toMatchObject({ lastUid: 3 });
-    expect(cp.rows[0]!.value.failing).toBeUndefined();
+    // The checkpoint moves just after the commit that made the rows visible, so it is awaited too.
+    const checkpoint = await eventually(async () => {
+      const cp = await withAccount(t.hub.db, acct.accountId, (tx) => tx.query<{ value: Record<string, unknown> }>(`SELECT value FROM channel_checkpoints WHERE channel_id = $1 AND key = 'imap:INBOX'`, [acct.channelId]));
+      const value = cp.rows[0]?.value;
+      return value && value.lastUid === 3 ? value : undefined;
+    }, 10_000);
+    expect(checkpoint).toMatchObject({ lastUid: 3 });
+    expect(checkpoint.failing).toBeUndefined();
     const metric = (await (t.hub.metrics.registry.getSingleMetric('hummdesk_messages_kept_raw_total') as Counter).get()).values;
     expect(metric).toEqual([expect.objectContaining({ value: 1, labels: { kind: 'email', code: 'ingest_failed' } })]);
   }, 60_000);
