@@ -158,6 +158,10 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
       method: 'POST', url: '/api/v1/kb/articles', headers: { 'x-api-key': demo.apiKey },
       payload: { title: 'Refunds', body: '# Refunds\n\nRefunds are paid within 14 days to the original payment method.', language: 'en' },
     });
+    await t.app.inject({
+      method: 'POST', url: '/api/v1/kb/articles', headers: { 'x-api-key': demo.apiKey },
+      payload: { title: 'How long refunds take at your bank', body: 'After we pay a refund, your bank can take another 3 to 5 days to show it.', language: 'en' },
+    });
     const customer = await newPage();
     await customer.goto(`${base}/`);
     await customer.locator('hummdesk-chat button.launcher').click();
@@ -169,6 +173,14 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
     await login(agent);
     await agent.locator('hummdesk-inbox li[role=option]').first().click();
     await agent.locator('hummdesk-draft button.reject').waitFor({ timeout: 60_000 });
+    // Two relevant articles: two alternatives, each citing its own article; arrow keys pick one.
+    const radios = agent.locator('hummdesk-draft input[type=radio]');
+    await radios.nth(1).waitFor();
+    const firstSource = await agent.locator('hummdesk-draft .citations li').first().innerText();
+    await radios.first().focus();
+    await agent.keyboard.press('ArrowRight');
+    expect(await radios.nth(1).isChecked()).toBe(true);
+    expect(await agent.locator('hummdesk-draft .citations li').first().innerText()).not.toBe(firstSource);
     await agent.locator('hummdesk-draft').screenshot({ path: artifactPath('hummdesk-draft.png') });
     await agent.locator('hummdesk-draft button.edit').click();
     expect(await focusMatches(agent, 'textarea#edit')).toBe(true);
@@ -180,7 +192,7 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
     await agent.locator('hummdesk-kb-search input').press('Enter');
     await agent.locator('hummdesk-kb-search li', { hasText: 'Refunds' }).first().waitFor();
     await agent.locator('hummdesk-kb-search').screenshot({ path: artifactPath('hummdesk-kb-search.png') });
-    await agent.locator('hummdesk-kb-search li button').first().click();
+    await agent.locator('hummdesk-kb-search li', { hasText: '14 days' }).locator('button').first().click();
     expect(await agent.locator('hummdesk-conversation textarea#reply').inputValue()).toContain('14 days');
   });
 

@@ -29,7 +29,9 @@ export interface Analysis {
   classification: Classification;
   /** Team and agent the router chose, if any. */
   route?: { teamId?: string | null; assigneeId?: string | null };
+  /** The first-choice draft; `alternatives` are further proposals of the same analysis, best first. */
   draft?: DraftProposal;
+  alternatives?: DraftProposal[];
   evidence?: Record<string, unknown>;
 }
 

@@ -25,13 +25,15 @@ declare global {
 }
 
 /**
- * The AI draft for a conversation with the knowledge-base passages it cites: accept (send as is),
- * edit (send changed) or reject. The decision feeds the AI's learning loop.
+ * The AI drafts for a conversation with the knowledge-base passages each cites: when the AI proposed
+ * alternatives, a radio group picks the one shown ("Draft 1 of 3"); accept (send as is), edit (send
+ * changed) or reject act on that one. The decision feeds the AI's learning loop.
  *
  * @fires hummdesk-draft-decided - `detail.decision`: accepted, edited or rejected
  * @fires hummdesk-auth-expired - the embed token was refused; set a fresh `token`
  *
  * @csspart draft - the proposed text
+ * @csspart alternatives - the radio group that picks among alternative drafts
  * @csspart actions - the accept / edit / reject buttons
  *
  * @tag hummdesk-draft
@@ -39,10 +41,12 @@ declare global {
 export class HummdeskDraft extends AgentElement {
   static override styles = draftStyles;
 
-  /** The conversation whose open draft is shown. */
+  /** The conversation whose open drafts are shown. */
   @property({ attribute: 'conversation-id' }) conversationId = '';
 
-  @state() private draft?: DraftView;
+  /** The open proposals, first choice first. */
+  @state() private drafts: DraftView[] = [];
+  @state() private selected = 0;
   @state() private editing = false;
   @state() private busy = false;
   @state() private error = '';
@@ -58,9 +62,13 @@ export class HummdeskDraft extends AgentElement {
     try {
       const d = await this.api<ConversationDetail>(`/conversations/${encodeURIComponent(id)}`);
       if (seq !== this.loadSeq) return;
-      const open = d.drafts.find((x) => x.status === 'proposed');
-      if (open?.id !== this.draft?.id) this.editing = false;
-      this.draft = open;
+      // The hub lists drafts newest first, an analysis's alternatives in its order.
+      const open = d.drafts.filter((x) => x.status === 'proposed');
+      const shown = this.draft?.id;
+      const keep = open.findIndex((x) => x.id === shown);
+      if (keep < 0) this.editing = false;
+      this.drafts = open;
+      this.selected = Math.max(0, keep);
       this.loaded = true;
       this.error = '';
     } catch (err) {
@@ -70,7 +78,8 @@ export class HummdeskDraft extends AgentElement {
 
   protected override willUpdate(changed: PropertyValues): void {
     if (changed.has('conversationId')) {
-      this.draft = undefined;
+      this.drafts = [];
+      this.selected = 0;
       this.editing = false;
       this.loaded = false;
     }
@@ -96,7 +105,9 @@ export class HummdeskDraft extends AgentElement {
         // The hub marks the draft accepted or edited by comparing the sent text with the draft.
         messageId = (await this.api<MessageView>(`/conversations/${conv}/reply`, { method: 'POST', body: { text, draftId: draft.id } })).id;
       }
-      this.draft = undefined;
+      // Sending one alternative supersedes the others; rejecting one leaves the rest to choose from.
+      this.drafts = decision === 'rejected' ? this.drafts.filter((x) => x.id !== draft.id) : [];
+      this.selected = 0;
       this.editing = false;
       this.error = '';
       emit(this, 'hummdesk-draft-decided', { conversationId: this.conversationId, draftId: draft.id, decision, ...(messageId ? { messageId } : {}) });
@@ -105,6 +116,15 @@ export class HummdeskDraft extends AgentElement {
     } finally {
       this.busy = false;
     }
+  }
+
+  private get draft(): DraftView | undefined {
+    return this.drafts[this.selected];
+  }
+
+  private select(i: number): void {
+    this.selected = i;
+    this.editing = false;
   }
 
   private async startEditing(): Promise<void> {
@@ -121,6 +141,11 @@ export class HummdeskDraft extends AgentElement {
     return html`
       <section aria-labelledby="draft-title">
         <h3 id="draft-title">AI draft <span class="badge">${d.extractive ? 'from the knowledge base' : 'generated'}</span></h3>
+        ${this.drafts.length > 1 ? html`<fieldset class="alternatives" part="alternatives">
+          <legend class="sr-only">Alternative drafts</legend>
+          ${this.drafts.map((x, i) => html`<label><input type="radio" name="alternative" .checked=${i === this.selected} ?disabled=${this.busy}
+            @change=${() => this.select(i)}> Draft ${i + 1} of ${this.drafts.length}</label>`)}
+        </fieldset>` : nothing}
         ${d.extractive ? html`<p class="honest">Assembled from knowledge-base passages and templates, not written by a language model. Check it before sending.</p>` : nothing}
         ${this.editing
           ? html`<label class="sr-only" for="edit">Edit the draft</label><textarea id="edit" .value=${d.text}></textarea>`

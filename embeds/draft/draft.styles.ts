@@ -12,6 +12,8 @@ export const draftStyles = [
     .citations .excerpt { display: block; color: var(--_muted); }
     textarea { inline-size: 100%; min-block-size: 90px; resize: vertical; margin-block-end: 6px; }
     .actions { display: flex; gap: 6px; flex-wrap: wrap; }
+    .alternatives { border: 0; padding: 0; margin: 0 0 6px; display: flex; gap: 10px; flex-wrap: wrap; font-size: 0.9em; }
+    .alternatives label { display: inline-flex; gap: 4px; align-items: center; cursor: pointer; }
     .empty { color: var(--_muted); margin: 0; }
   `,
 ];

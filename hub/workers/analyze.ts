@@ -3,7 +3,7 @@ import type { Database } from '../../storage/database.js';
 import { withAccount } from '../../storage/session.js';
 import { getConversation, updateConversation } from '../../storage/repositories/conversations.js';
 import { listMessages } from '../../storage/repositories/messages.js';
-import { insertAiResult, insertDraft } from '../../storage/repositories/ai.js';
+import { insertAiResult, insertDrafts } from '../../storage/repositories/ai.js';
 import { enqueue } from '../../storage/repositories/outbox.js';
 import { audit } from '../../storage/repositories/audit.js';
 import { routeConversation } from '../../ai/routing/router.js';
@@ -71,7 +71,10 @@ export function analyzeHandler(deps: { db: Database; bus: EventBus; ai: () => Co
         });
       events.push({ type: 'conversation.updated', conversationId, changes });
       if (analysis.draft) {
-        const draftId = await insertDraft(tx, { accountId: job.accountId, conversationId, messageId, aiResultId, ...analysis.draft });
+        // The first choice and its alternatives are proposed together; auto-send only ever considers the first.
+        const [draftId] = (await insertDrafts(tx, [analysis.draft, ...(analysis.alternatives ?? [])].map((d) => ({
+          accountId: job.accountId, conversationId, messageId, aiResultId, text: d.text, extractive: d.extractive, citations: d.citations,
+        })))) as [string];
         events.push({ type: 'draft.created', conversationId, draftId });
         const policy = (await tx.query<{ p: AutoSendPolicy | null }>(`SELECT settings->'ai'->'autoSend' AS p FROM accounts WHERE id = $1`, [job.accountId])).rows[0]?.p;
         if (policy?.enabled) {

@@ -33,18 +33,31 @@ export interface DraftRow {
 const DRAFT_COLUMNS = `id, conversation_id AS "conversationId", message_id AS "messageId", ai_result_id AS "aiResultId", text,
   extractive, citations, status, final_text AS "finalText", decided_by AS "decidedBy", decided_at AS "decidedAt", created_at AS "createdAt"`;
 
-/** A new draft replaces the conversation's open proposal. */
-export async function insertDraft(
-  tx: Queryable,
-  d: { accountId: string; conversationId: string; messageId: string | null; aiResultId: string | null; text: string; extractive: boolean; citations: unknown[] },
-): Promise<string> {
-  await tx.query(`UPDATE drafts SET status = 'superseded' WHERE conversation_id = $1 AND status = 'proposed'`, [d.conversationId]);
-  const { rows } = await tx.query<{ id: string }>(
-    `INSERT INTO drafts (account_id, conversation_id, message_id, ai_result_id, text, extractive, citations)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-    [d.accountId, d.conversationId, d.messageId, d.aiResultId, d.text, d.extractive, JSON.stringify(d.citations)],
-  );
-  return rows[0]!.id;
+type NewDraft = { accountId: string; conversationId: string; messageId: string | null; aiResultId: string | null; text: string; extractive: boolean; citations: unknown[] };
+
+/** A new draft replaces the conversation's open proposals. */
+export async function insertDraft(tx: Queryable, d: NewDraft): Promise<string> {
+  return (await insertDrafts(tx, [d]))[0]!;
+}
+
+/**
+ * One analysis's proposals, first choice first, as alternatives of one set: they supersede the
+ * conversation's earlier open proposals once, then all stay open together. created_at steps back a
+ * microsecond per rank, so the newest-first listing keeps their order within the one transaction.
+ */
+export async function insertDrafts(tx: Queryable, drafts: NewDraft[]): Promise<string[]> {
+  if (!drafts.length) return [];
+  await tx.query(`UPDATE drafts SET status = 'superseded' WHERE conversation_id = $1 AND status = 'proposed'`, [drafts[0]!.conversationId]);
+  const ids: string[] = [];
+  for (const [rank, d] of drafts.entries()) {
+    const { rows } = await tx.query<{ id: string }>(
+      `INSERT INTO drafts (account_id, conversation_id, message_id, ai_result_id, text, extractive, citations, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, now() - $8::int * interval '1 microsecond') RETURNING id`,
+      [d.accountId, d.conversationId, d.messageId, d.aiResultId, d.text, d.extractive, JSON.stringify(d.citations), rank],
+    );
+    ids.push(rows[0]!.id);
+  }
+  return ids;
 }
 
 export async function listDrafts(tx: Queryable, conversationId: string): Promise<DraftRow[]> {
@@ -64,6 +77,12 @@ export async function decideDraft(
     `UPDATE drafts SET status = $2, final_text = $3, decided_by = $4, decided_at = now() WHERE id = $1 AND status = 'proposed'`,
     [id, d.status, d.finalText, d.userId],
   );
+  // Sending one alternative (as is or edited) supersedes the rest of its conversation's open proposals; rejecting one leaves the others open.
+  if (rowCount > 0 && d.status !== 'rejected')
+    await tx.query(
+      `UPDATE drafts SET status = 'superseded' WHERE conversation_id = (SELECT conversation_id FROM drafts WHERE id = $1) AND id <> $1 AND status = 'proposed'`,
+      [id],
+    );
   return rowCount > 0;
 }
 

@@ -13,6 +13,11 @@ import { decidePriority } from './priority.js';
 
 // A passage below this cosine similarity is not cited unless full-text search found it too.
 const MIN_SIMILARITY = 0.35;
+// Passages that ground the analysis (and an external model); the search looks further for alternative drafts.
+const GROUNDING = 3;
+const SEARCH = 6;
+// Alternative drafts besides the first choice, each around its own further article.
+const MAX_ALTERNATIVES = 2;
 
 export interface AccountAiSettings {
   /** Languages the account serves; a prior for language ID. */
@@ -67,13 +72,16 @@ export class LocalProvider implements ConversationAi {
     const category = await categoryModel.classify(text, vector);
     const sentiment = text ? this.sentiment().classify(text) : undefined;
     const priority = decidePriority(text, sentiment, category.category === UNKNOWN ? category.best : category.category);
-    const passages = text ? await this.passages(input.accountId, text, vector!, language) : [];
-    const draft = this.draft(passages, language, category.category, input);
+    const found = text ? await this.passages(input.accountId, text, vector!, language) : [];
+    const passages = found.slice(0, GROUNDING);
+    const draft = this.draft(passages[0], language, category.category, input);
+    const alternatives = distinctArticles(found).slice(1, 1 + MAX_ALTERNATIVES).map((p) => this.draft(p, language, category.category, input));
     const analysis: Analysis = {
       provider: 'local',
       model: `local/${this.deps.embedder.modelId}+${this.sentiment().id}`,
       classification: { category: category.category, priority: priority.priority, sentiment: sentiment?.sentiment, language, confidence: round(category.confidence) },
       draft,
+      ...(alternatives.length ? { alternatives } : {}),
       evidence: {
         language: lang ? { ...lang, confidence: round(lang.confidence) } : null,
         category: { best: category.best, threshold: categoryModel.threshold, alternatives: category.alternatives.map((a) => ({ ...a, confidence: round(a.confidence) })) },
@@ -94,16 +102,16 @@ export class LocalProvider implements ConversationAi {
   private async passages(accountId: string, text: string, vector: Float32Array, language: string | undefined): Promise<Passage[]> {
     return withAccount(this.deps.db, accountId, async (tx) => {
       // Prefer articles in the customer's language; fall back to any language.
-      let found = language ? await searchKb(tx, this.deps.embedder, text, { limit: 3, language, vector }) : [];
-      if (!found.some(relevant)) found = await searchKb(tx, this.deps.embedder, text, { limit: 3, vector });
+      let found = language ? await searchKb(tx, this.deps.embedder, text, { limit: SEARCH, language, vector }) : [];
+      if (!found.some(relevant)) found = await searchKb(tx, this.deps.embedder, text, { limit: SEARCH, vector });
       return found.filter(relevant);
     });
   }
 
-  private draft(passages: Passage[], language: string | undefined, category: string, input: AnalysisInput): DraftProposal {
+  /** The category's template around one passage (or, without one, the holding reply). */
+  private draft(best: Passage | undefined, language: string | undefined, category: string, input: AnalysisInput): DraftProposal {
     const t = template(language, category);
     const name = firstName(input);
-    const best = passages[0];
     if (!best) return { text: fill(t.without, { name }), citations: [], extractive: true };
     return {
       text: fill(t.withAnswer, { name, answer: best.text }),
@@ -111,6 +119,12 @@ export class LocalProvider implements ConversationAi {
       extractive: true,
     };
   }
+}
+
+/** The best passage of each article, best article first. */
+function distinctArticles(passages: Passage[]): Passage[] {
+  const seen = new Set<string>();
+  return passages.filter((p) => !seen.has(p.articleId) && (seen.add(p.articleId), true));
 }
 
 function relevant(p: Passage): boolean {
