@@ -1,14 +1,9 @@
 import { css } from 'lit';
+import { themeTokens } from '../shared/theme.js';
 
 /** Logical properties only (inline-start/end), so the widget mirrors itself under `dir="rtl"`. */
-export const chatStyles = css`
+const own = css`
   :host {
-    --_accent: var(--hummdesk-accent, #1d4ed8);
-    --_accent-fg: var(--hummdesk-accent-contrast, #ffffff);
-    --_bg: var(--hummdesk-background, #ffffff);
-    --_fg: var(--hummdesk-foreground, #111827);
-    --_muted: var(--hummdesk-muted, #4b5563);
-    --_border: var(--hummdesk-border, #d1d5db);
     --_radius: var(--hummdesk-radius, 12px);
     --_inbound-bg: var(--hummdesk-visitor-bubble, var(--_accent));
     --_inbound-fg: var(--hummdesk-visitor-bubble-text, var(--_accent-fg));
@@ -129,3 +124,5 @@ export const chatStyles = css`
   .start:disabled { opacity: 0.5; cursor: default; }
   .panel.dragging { outline: 2px dashed var(--_accent); outline-offset: -6px; }
 `;
+
+export const chatStyles = [themeTokens, own];

@@ -1,14 +1,9 @@
 import { css } from 'lit';
+import { themeTokens } from './theme.js';
 
 /** What every agent component shares: theme variables, focus rings, the visually hidden helper. */
-export const agentBaseStyles = css`
+const own = css`
   :host {
-    --_accent: var(--hummdesk-accent, #1d4ed8);
-    --_accent-fg: var(--hummdesk-accent-contrast, #ffffff);
-    --_bg: var(--hummdesk-background, #ffffff);
-    --_fg: var(--hummdesk-foreground, #111827);
-    --_muted: var(--hummdesk-muted, #4b5563);
-    --_border: var(--hummdesk-border, #d1d5db);
     --_radius: var(--hummdesk-radius, 8px);
     --_note-bg: var(--hummdesk-note-background, #fef9c3);
     display: block;
@@ -42,3 +37,5 @@ export const agentBaseStyles = css`
   .error { color: #b91c1c; }
   .muted { color: var(--_muted); }
 `;
+
+export const agentBaseStyles = [themeTokens, own];
