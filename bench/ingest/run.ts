@@ -2,6 +2,7 @@
  * Ingest benchmark: web chat messages through verify → ingest (group commit) → 202 on real Postgres,
  * jobs off, against the ceiling of a bare Fastify route doing one INSERT per request.
  * Usage: npm run bench -- ingest [--seconds 10] [--connections 32] [--visitors 200]
+ * (HUB_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the hub process)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,7 +66,7 @@ const env = {
 try {
   execFileSync('node', ['bin/hummdesk.js', 'seed-demo'], { env: { ...process.env, ...env }, stdio: 'ignore' });
   const port = await freePort();
-  const hub = await startProcess('node', ['bin/hummdesk.js', 'start'], { ...env, PORT: String(port) }, /HummDesk is running/);
+  const hub = await startProcess('node', [...(process.env.HUB_NODE_ARGS ?? '').split(' ').filter(Boolean), 'bin/hummdesk.js', 'start'], { ...env, PORT: String(port) }, /HummDesk is running/);
   const url = `http://127.0.0.1:${port}`;
   const visitors: { visitorId: string; visitorToken: string }[] = [];
   for (let i = 0; i < visitorCount; i++) {

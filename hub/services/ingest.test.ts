@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChannelInstallation, InboundEvent, NormalizedMessage } from '../../connectors/core/types.js';
-import { findInstallation } from '../../storage/repositories/channels.js';
+import { findInstallation, insertChannel } from '../../storage/repositories/channels.js';
 import { withAccount } from '../../storage/session.js';
 import { createTestAccount, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
 
@@ -38,7 +38,18 @@ describe('ingest', () => {
     const [o] = await t.hub.ingest.ingest(channel, [message({ externalId: 'm-1' })]);
     expect(o).toMatchObject({ result: 'created', conversationCreated: true });
     expect(await count(`SELECT count(*) n FROM messages WHERE conversation_id = $1`, [o!.conversationId])).toBe(1);
-    expect(await count(`SELECT count(*) n FROM outbox WHERE payload->>'messageId' = $1`, [o!.messageId])).toBe(2);
+    // The AI job only: with no surface (Slack, Teams) installed there is nothing to mirror.
+    const topics = await withAccount(t.hub.db, acct.accountId, async (tx) => (await tx.query<{ topic: string }>(`SELECT topic FROM outbox WHERE payload->>'messageId' = $1 ORDER BY id`, [o!.messageId])).rows.map((r) => r.topic));
+    expect(topics).toEqual(['ai.classify']);
+  });
+
+  it('queues the surface job too once the account has a surface installed', async () => {
+    const other = await createTestAccount(t);
+    const web = (await findInstallation(t.hub.db, t.hub.box, { kind: 'webchat', id: other.channelId }))!;
+    await withAccount(t.hub.db, other.accountId, (tx) => insertChannel(tx, t.hub.box, { accountId: other.accountId, kind: 'slack', name: 'Acme Slack', externalKey: `T${other.accountId.slice(0, 8)}` }));
+    const [o] = await t.hub.ingest.ingest(web, [{ ...message({ externalId: 'sf-1' }), message: { ...(message({ externalId: 'sf-1' }) as { message: NormalizedMessage }).message, channel: { kind: 'webchat', channelId: web.id }, threadKey: `webchat:${web.id}:v` } }]);
+    const topics = await withAccount(t.hub.db, other.accountId, async (tx) => (await tx.query<{ topic: string }>(`SELECT topic FROM outbox WHERE payload->>'messageId' = $1 ORDER BY id`, [o!.messageId])).rows.map((r) => r.topic));
+    expect(topics).toEqual(['ai.classify', 'surface.sync']);
   });
 
   it('makes one message of a duplicate delivery, even when both arrive at once', async () => {
