@@ -30,6 +30,22 @@ export interface HubConfig {
   runJobs: boolean;
   /** External model providers; accounts choose one in settings.ai.provider, these are the defaults. */
   ai: AiConfig;
+  /** The embedding model knowledge-base vectors are built with; a change reindexes in the background. */
+  embeddings: EmbeddingsConfig;
+}
+
+export interface EmbeddingsConfig {
+  provider: 'local' | 'openai-compatible';
+  /** An OpenAI-compatible server's base URL (…/v1); defaults to HUMMDESK_OPENAI_BASE_URL. */
+  baseUrl?: string;
+  model?: string;
+  apiKey?: string;
+  /** Expected vector size; unset, it is learned from the first answer. */
+  dimension?: number;
+  /** Texts per request. */
+  batchSize: number;
+  timeoutMs: number;
+  maxRetries: number;
 }
 
 export interface AiConfig {
@@ -97,6 +113,29 @@ export function loadConfig(env: Env = process.env): HubConfig {
     installationCacheMs: int(env, 'HUMMDESK_INSTALLATION_CACHE_MS', 5000),
     runJobs: (env.HUMMDESK_RUN_JOBS || 'true') !== 'false',
     ai: aiConfig(env),
+    embeddings: embeddingsConfig(env),
+  };
+}
+
+function embeddingsConfig(env: Env): EmbeddingsConfig {
+  const provider = env.HUMMDESK_EMBEDDINGS_PROVIDER || 'local';
+  if (provider !== 'local' && provider !== 'openai-compatible') throw new Error(`HUMMDESK_EMBEDDINGS_PROVIDER must be local or openai-compatible, got "${provider}"`);
+  const baseUrl = (env.HUMMDESK_EMBEDDINGS_BASE_URL || env.HUMMDESK_OPENAI_BASE_URL)?.replace(/\/$/, '') || undefined;
+  const model = env.HUMMDESK_EMBEDDINGS_MODEL || undefined;
+  if (provider === 'openai-compatible' && (!baseUrl || !model))
+    throw new Error('HUMMDESK_EMBEDDINGS_PROVIDER=openai-compatible needs HUMMDESK_EMBEDDINGS_MODEL and HUMMDESK_EMBEDDINGS_BASE_URL (or HUMMDESK_OPENAI_BASE_URL)');
+  // The model name goes into SQL literals of per-account index predicates: keep it to a plain alphabet.
+  if (model && !/^[\w.:/@+-]{1,200}$/.test(model)) throw new Error(`HUMMDESK_EMBEDDINGS_MODEL may hold letters, digits and _.:/@+- only, got "${model}"`);
+  const dimension = int(env, 'HUMMDESK_EMBEDDINGS_DIMENSION', 0);
+  return {
+    provider,
+    baseUrl,
+    model,
+    apiKey: env.HUMMDESK_EMBEDDINGS_API_KEY || env.HUMMDESK_OPENAI_API_KEY || undefined,
+    dimension: dimension || undefined,
+    batchSize: Math.max(1, int(env, 'HUMMDESK_EMBEDDINGS_BATCH', 64)),
+    timeoutMs: int(env, 'HUMMDESK_AI_TIMEOUT_MS', 30_000),
+    maxRetries: int(env, 'HUMMDESK_AI_MAX_RETRIES', 2),
   };
 }
 

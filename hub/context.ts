@@ -20,6 +20,8 @@ import type { ConversationAi, Surface } from './ai-stage.js';
 import { analyzeHandler } from './workers/analyze.js';
 import { surfaceHandler } from './workers/surface.js';
 import { deliverHandler } from './workers/deliver.js';
+import { kbReindexHandler } from './workers/kb-reindex.js';
+import { embeddersFromConfig, type EmbedderSet } from '../ai/embed/set.js';
 
 /** Everything a hub process shares: store, queue, bus and the registries channels and AI plug into. */
 export interface Hub {
@@ -38,6 +40,8 @@ export interface Hub {
   connectors: Map<ChannelKind, Connector>;
   surfaces: Surface[];
   ai: { provider?: ConversationAi };
+  /** Embedding models: the configured one builds knowledge-base indexes (HUMMDESK_EMBEDDINGS_*). */
+  embedders: EmbedderSet;
   handlers: JobHandlers;
   /** Starts relay and/or workers; an API-only process starts neither. */
   startJobs(opts: { relay: boolean; work: boolean }): Promise<void>;
@@ -58,6 +62,7 @@ export async function createHub(config: HubConfig, opts: { log?: Logger; db?: Da
   const connectors = new Map<ChannelKind, Connector>();
   const surfaces: Surface[] = [];
   const ai: Hub['ai'] = {};
+  const embedders = embeddersFromConfig(config.embeddings);
   const ingest = new IngestService(db, {
     bus, metrics, blobs, batchMax: config.ingestBatchMax,
     // PGlite has a single connection; on Postgres a few lanes keep batches large (measured: bench/ingest).
@@ -70,10 +75,11 @@ export async function createHub(config: HubConfig, opts: { log?: Logger; db?: Da
     'ai.classify': analyzeHandler({ db, bus, ai: () => ai.provider }),
     'surface.sync': surfaceHandler(() => surfaces),
     deliver: deliverHandler({ db, box, bus, blobs, connectors: () => connectors, maxAttempts: config.jobAttempts }),
+    'kb.reindex': kbReindexHandler({ db, embedders: () => embedders, maxAttempts: config.jobAttempts, options: { batchSize: config.embeddings.batchSize } }),
   };
   let started = false;
   return {
-    config, log, db, box, blobs, bus, runner, metrics, ingest, installations, conversations, connectors, surfaces, ai, handlers,
+    config, log, db, box, blobs, bus, runner, metrics, ingest, installations, conversations, connectors, surfaces, ai, embedders, handlers,
     async startJobs(o) {
       started = true;
       await runner.start(handlers, o);

@@ -1,5 +1,7 @@
 import type { Hub } from './context.js';
-import { localEmbedder } from '../ai/embed/local.js';
+import { withAccount } from '../storage/session.js';
+import { enqueue } from '../storage/repositories/outbox.js';
+import { accountsToIndex, accountsToReindex, requestReindex } from '../ai/kb/reindex.js';
 import { LocalProvider } from '../ai/providers/local/provider.js';
 import { analyzeHandler } from './workers/analyze.js';
 import { ProviderSelector } from '../ai/providers/select.js';
@@ -9,12 +11,12 @@ const providers = new WeakMap<Hub, LocalProvider>();
 /** The hub's local AI services (created on first use); routes reach models and the KB through it. */
 export function localAi(hub: Hub): LocalProvider {
   let p = providers.get(hub);
-  if (!p) providers.set(hub, (p = new LocalProvider({ db: hub.db, embedder: localEmbedder(), log: hub.log })));
+  if (!p) providers.set(hub, (p = new LocalProvider({ db: hub.db, embedder: hub.embedders, log: hub.log })));
   return p;
 }
 
 /** Installs the AI stage. Models load in the background: start-up never waits for them. */
-export function installAi(hub: Hub, opts: { warm?: boolean } = {}): LocalProvider {
+export function installAi(hub: Hub, opts: { warm?: boolean; reindex?: boolean } = {}): LocalProvider {
   const provider = localAi(hub);
   // Local by default; an account (or the environment) may choose Claude or an OpenAI-compatible server.
   hub.ai.provider = new ProviderSelector({ db: hub.db, local: provider, config: hub.config.ai, log: hub.log });
@@ -29,5 +31,25 @@ export function installAi(hub: Hub, opts: { warm?: boolean } = {}): LocalProvide
     }, 0);
     timer.unref();
   }
+  if (opts.reindex ?? true) {
+    const timer = setTimeout(() => {
+      scheduleKbReindexes(hub).catch((err: unknown) => hub.log.warn({ err }, 'could not check knowledge-base indexes; POST /api/v1/kb/reindex starts one'));
+    }, 0);
+    timer.unref();
+  }
   return provider;
+}
+
+/** After start-up: accounts indexed with another model than the configured one are reindexed in the background. */
+export async function scheduleKbReindexes(hub: Hub): Promise<number> {
+  const model = hub.embedders.configured.modelId;
+  const stale = await accountsToReindex(hub.db, model);
+  const large = (await accountsToIndex(hub.db)).filter((id) => !stale.includes(id));
+  for (const accountId of stale) await withAccount(hub.db, accountId, (tx) => requestReindex(tx, accountId, model));
+  for (const accountId of large) await withAccount(hub.db, accountId, (tx) => enqueue(tx, accountId, 'kb.reindex', {}));
+  if (stale.length || large.length) {
+    hub.log.info({ model, reindex: stale.length, index: large.length }, 'knowledge-base reindex scheduled');
+    hub.runner.kick();
+  }
+  return stale.length + large.length;
 }

@@ -1,6 +1,8 @@
 import type { Queryable } from '../../storage/database.js';
 import type { Embedder } from '../embed/embedder.js';
+import { EmbedderSet } from '../embed/set.js';
 import { chunkMarkdown } from './chunk.js';
+import { lockKbIndexForWrite } from './index-state.js';
 
 export interface Article {
   id: string;
@@ -31,23 +33,47 @@ export function toVectorLiteral(v: ArrayLike<number>): string {
   return `[${Array.from(v, (x) => (Number.isFinite(x) ? x : 0)).join(',')}]`;
 }
 
-/** Replaces an article's chunks with freshly embedded ones; called inside the article's transaction. */
-export async function indexArticle(tx: Queryable, accountId: string, article: Article, embedder: Embedder, vectors?: Float32Array[]): Promise<number> {
+/** The text a passage is embedded as. */
+export function passageText(p: { heading: string | null; text: string }): string {
+  return p.heading ? `${p.heading}. ${p.text}` : p.text;
+}
+
+/**
+ * Replaces an article's chunks with freshly embedded ones; called inside the article's transaction.
+ * Vectors are of the account's active model (the configured one for a new account); chunks written
+ * during a reindex get the new model's vectors from the reindex job.
+ */
+export async function indexArticle(tx: Queryable, accountId: string, article: Article, embedder: Embedder): Promise<number> {
   await tx.query(`DELETE FROM kb_chunks WHERE article_id = $1`, [article.id]);
   const passages = chunkMarkdown(article.title, article.body);
   if (!passages.length) return 0;
-  const embedded = vectors ?? (await embedder.embed(passages.map((p) => (p.heading ? `${p.heading}. ${p.text}` : p.text))));
-  const params: unknown[] = [];
-  const values = passages.map((p, i) => {
-    params.push(accountId, article.id, p.ordinal, p.heading, p.text, article.language, article.status === 'published', toVectorLiteral(embedded[i]!), embedder.modelId, embedder.dimension);
-    const b = i * 10;
-    return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7}, $${b + 8}::vector, $${b + 9}, $${b + 10})`;
-  });
-  await tx.query(
-    `INSERT INTO kb_chunks (account_id, article_id, ordinal, heading, text, language, published, embedding, embedding_model, embedding_dim) VALUES ${values.join(', ')}`,
-    params,
-  );
+  const models = EmbedderSet.from(embedder);
+  const index = await lockKbIndexForWrite(tx, accountId);
+  const model = models.forModel(index.model ?? models.configured.modelId);
+  const inserted = (await tx.query<{ id: string; ordinal: number }>(
+    `INSERT INTO kb_chunks (account_id, article_id, ordinal, heading, text, language, published)
+     SELECT $1, $2, o, h, t, $3, $4 FROM unnest($5::int[], $6::text[], $7::text[]) AS p(o, h, t) RETURNING id, ordinal`,
+    [accountId, article.id, article.language, article.status === 'published', passages.map((p) => p.ordinal), passages.map((p) => p.heading), passages.map((p) => p.text)],
+  )).rows;
+  const ids = passages.map((p) => inserted.find((r) => r.ordinal === p.ordinal)!.id);
+  // Without a way to compute the active model here, the passages wait for the reindex to the configured one.
+  if (!model) return passages.length;
+  const vectors = await model.embed(passages.map(passageText));
+  await writeEmbeddings(tx, model.modelId, ids, vectors);
+  if (!index.model || !index.dim) await tx.query(`UPDATE kb_index SET model = $1, dim = $2 WHERE model IS NULL OR (model = $1 AND dim IS NULL)`, [model.modelId, vectors[0]!.length]);
   return passages.length;
+}
+
+/** Stores one model's vectors of chunks (skipping chunks gone meanwhile and vectors already there). */
+export async function writeEmbeddings(tx: Queryable, model: string, chunkIds: string[], vectors: Float32Array[]): Promise<number> {
+  if (!chunkIds.length) return 0;
+  return (await tx.query(
+    `INSERT INTO kb_embeddings (chunk_id, account_id, model, dim, published, language, embedding)
+     SELECT c.id, c.account_id, $1, $2, c.published, c.language, v.e::vector
+     FROM unnest($3::uuid[], $4::text[]) AS v(id, e) JOIN kb_chunks c ON c.id = v.id
+     ON CONFLICT (chunk_id, model) DO NOTHING`,
+    [model, vectors[0]!.length, chunkIds, vectors.map(toVectorLiteral)],
+  )).rowCount;
 }
 
 /** Creates an article, or updates the one with the same external id (imports are repeatable). */
@@ -72,7 +98,10 @@ export async function updateArticle(tx: Queryable, accountId: string, id: string
     [id, next.title, next.body, next.language, next.tags, next.status, next.url],
   )).rows[0]!;
   if (patch.title !== undefined || patch.body !== undefined || patch.language !== undefined) await indexArticle(tx, accountId, article, embedder);
-  else await tx.query(`UPDATE kb_chunks SET published = $2 WHERE article_id = $1`, [id, article.status === 'published']);
+  else {
+    await tx.query(`UPDATE kb_chunks SET published = $2 WHERE article_id = $1`, [id, article.status === 'published']);
+    await tx.query(`UPDATE kb_embeddings SET published = $2 WHERE chunk_id IN (SELECT id FROM kb_chunks WHERE article_id = $1)`, [id, article.status === 'published']);
+  }
   return article;
 }
 

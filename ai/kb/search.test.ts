@@ -3,11 +3,12 @@ import { createTestAccount, startTestHub, type TestAccount, type TestHub } from 
 import { withAccount } from '../../storage/session.js';
 import type { Embedder } from '../embed/embedder.js';
 import { toVectorLiteral } from './articles.js';
-import { chooseStrategy, nearestChunks, nearestPlan, searchKb, type VectorStrategy } from './search.js';
+import { activeVectors, nearestChunks, nearestPlan, searchKb, type VectorStrategy } from './search.js';
+import { buildTenantIndex, tenantIndexName } from './tenant-index.js';
 
 /*
  * Vector search under row-level security: a small account is searched exactly over its own rows, a
- * large one through HNSW; either way only the account's own passages come back, nearest first.
+ * large one through its own partial HNSW index; either way only the account's own passages come back.
  */
 const DIM = 512;
 const MODEL = 'test-512';
@@ -25,14 +26,17 @@ const syntheticEmbedder: Embedder = { modelId: MODEL, dimension: DIM, embed: asy
 
 async function load(acct: TestAccount, n: number, around?: Float32Array) {
   await withAccount(t.hub.db, acct.accountId, async (tx) => {
+    await tx.query(`INSERT INTO kb_index (account_id, model, dim) VALUES ($1, $2, ${DIM})`, [acct.accountId, MODEL]);
     const article = (await tx.query<{ id: string }>(`INSERT INTO kb_articles (account_id, title, body) VALUES ($1, 'Synthetic', 'x') RETURNING id`, [acct.accountId])).rows[0]!.id;
     for (let i = 0; i < n; i++) {
       // The other tenant's rows sit right next to the query, so a filter after the scan would bite.
       const v = around ? unit(around.map((x) => x + (rand() - 0.5) * 0.01)) : randomVector();
       const id = (await tx.query<{ id: string }>(
-        `INSERT INTO kb_chunks (account_id, article_id, ordinal, text, language, embedding, embedding_model, embedding_dim) VALUES ($1, $2, $3, $4, 'en', $5::vector, $6, ${DIM}) RETURNING id`,
-        [acct.accountId, article, i, `passage ${i} about refunds`, toVectorLiteral(v), MODEL],
+        `INSERT INTO kb_chunks (account_id, article_id, ordinal, text, language) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+        [acct.accountId, article, i, `passage ${i} about refunds`, i % 2 ? 'fi' : 'en'],
       )).rows[0]!.id;
+      await tx.query(`INSERT INTO kb_embeddings (chunk_id, account_id, model, dim, published, language, embedding) VALUES ($1, $2, $3, ${DIM}, true, $4, $5::vector)`,
+        [id, acct.accountId, MODEL, i % 2 ? 'fi' : 'en', toVectorLiteral(v)]);
       vectors.set(id, v);
     }
   });
@@ -49,31 +53,33 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => t?.close());
 
-const expected = () => [...vectors.entries()].slice(0, 60).map(([id, v]) => ({ id, sim: cosine(v, query) })).sort((a, b) => b.sim - a.sim).slice(0, 10).map((r) => r.id);
+const expected = (language?: string) => [...vectors.entries()].slice(0, 60).filter((_, i) => !language || (i % 2 ? 'fi' : 'en') === language)
+  .map(([id, v]) => ({ id, sim: cosine(v, query) })).sort((a, b) => b.sim - a.sim).slice(0, 10).map((r) => r.id);
 
 describe('KB vector search under row-level security', () => {
-  it('chooses exact search up to the account row limit and HNSW above it', async () => {
-    await withAccount(t.hub.db, mine.accountId, async (tx) => {
-      expect(await chooseStrategy(tx, { dimension: DIM, modelId: MODEL })).toBe('exact');
-      expect(await chooseStrategy(tx, { dimension: DIM, modelId: MODEL, exactMaxRows: 60 })).toBe('exact');
-      expect(await chooseStrategy(tx, { dimension: DIM, modelId: MODEL, exactMaxRows: 59 })).toBe('hnsw');
-      expect(await chooseStrategy(tx, { dimension: DIM, modelId: 'another-model', exactMaxRows: 0 })).toBe('exact');
-    });
+  it('uses exact search until the account has its own HNSW index', async () => {
+    expect(await withAccount(t.hub.db, mine.accountId, (tx) => activeVectors(tx))).toMatchObject({ model: MODEL, dim: DIM, hnsw: false });
+    await buildTenantIndex(t.hub.db, mine.accountId, MODEL, DIM);
+    await withAccount(t.hub.db, mine.accountId, (tx) => tx.query(`UPDATE kb_index SET hnsw_model = model`));
+    expect(await withAccount(t.hub.db, mine.accountId, (tx) => activeVectors(tx))).toMatchObject({ hnsw: true });
+    expect(await withAccount(t.hub.db, theirs.accountId, (tx) => activeVectors(tx))).toMatchObject({ hnsw: false });
   });
 
   it.each(['exact', 'hnsw'] as VectorStrategy[])('%s: returns only the account’s own nearest passages, nearest first', async (strategy) => {
-    const rows = await withAccount(t.hub.db, mine.accountId, (tx) => nearestChunks(tx, query, { dimension: DIM, modelId: MODEL, limit: 10, strategy }));
+    const rows = await withAccount(t.hub.db, mine.accountId, (tx) => nearestChunks(tx, query, { limit: 10, strategy }));
     expect(rows.map((r) => r.id)).toEqual(expected());
     for (const r of rows) expect(r.similarity).toBeCloseTo(cosine(vectors.get(r.id)!, query), 4);
+    const fi = await withAccount(t.hub.db, mine.accountId, (tx) => nearestChunks(tx, query, { limit: 10, strategy, language: 'fi' }));
+    expect(fi.map((r) => r.id)).toEqual(expected('fi'));
   });
 
-  it('the exact path never scans the shared HNSW index, the HNSW path does', async () => {
+  it('the exact path reads no HNSW index; the HNSW path reads the account’s own one', async () => {
     const plans = await withAccount(t.hub.db, mine.accountId, async (tx) => ({
-      exact: await nearestPlan(tx, query, { dimension: DIM, modelId: MODEL, limit: 10, strategy: 'exact' }),
-      hnsw: await nearestPlan(tx, query, { dimension: DIM, modelId: MODEL, limit: 10, strategy: 'hnsw' }),
+      exact: await nearestPlan(tx, query, { limit: 10, strategy: 'exact' }),
+      hnsw: await nearestPlan(tx, query, { limit: 10 }),
     }));
-    expect(plans.exact).not.toContain('kb_chunks_embedding_512_idx');
-    expect(plans.hnsw).toContain('kb_chunks_embedding_512_idx');
+    expect(plans.exact).not.toContain('kb_hnsw_');
+    expect(plans.hnsw).toContain(tenantIndexName(mine.accountId, MODEL));
   });
 
   it('hybrid search fuses vector and word matches from the account only', async () => {
@@ -84,5 +90,12 @@ describe('KB vector search under row-level security', () => {
       const own = new Set([...vectors.keys()].slice(0, 60));
       for (const h of hits) expect(own.has(h.chunkId)).toBe(true);
     }
+  });
+
+  it('searches by words alone when the query cannot be embedded with the account’s model', async () => {
+    const other: Embedder = { modelId: 'another-model', dimension: 3, embed: async () => [Float32Array.of(1, 0, 0)] };
+    const hits = await withAccount(t.hub.db, mine.accountId, (tx) => searchKb(tx, other, 'refunds', { limit: 5 }));
+    expect(hits).toHaveLength(5);
+    for (const h of hits) expect(h.similarity).toBeNull();
   });
 });

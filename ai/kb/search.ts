@@ -1,7 +1,11 @@
 import type { Queryable } from '../../storage/database.js';
-import type { Embedder } from '../embed/embedder.js';
+import { EmbeddingError, type Embedder } from '../embed/embedder.js';
+import { EmbedderSet } from '../embed/set.js';
+import { Redactor } from '../safety/redact.js';
 import { words } from '../text/features.js';
 import { toVectorLiteral } from './articles.js';
+import { readKbIndex } from './index-state.js';
+import { tenantPredicate } from './tenant-index.js';
 
 export interface Passage {
   chunkId: string;
@@ -29,66 +33,63 @@ export function orQuery(text: string): string | undefined {
 let iterativeScan: boolean | undefined;
 
 /**
- * Up to this many of the account's vectors (of one model), the nearest are found by exact search over
- * the account's own rows (account index, then sort): cheap at this size and exact. Above it the HNSW
- * index is used. HNSW is shared by every tenant and row-level security drops the other tenants' rows
- * only after the index scan, so a small tenant's true neighbours lie deep in the graph and even an
- * iterative scan misses many of them (recall@10 0.64 for a tenant with 1% of 100,000 rows).
+ * Up to this many of the account's vectors the nearest are found exactly over the account's own rows
+ * (account index, then sort): cheap at this size and exact. Above it the account gets its own partial
+ * HNSW index in the background (ai/kb/tenant-index.ts) and search uses it once built. A shared index
+ * would not do: row-level security drops other tenants' rows only after the index scan.
  */
 export const EXACT_SEARCH_MAX_ROWS = 20_000;
 
 export type VectorStrategy = 'exact' | 'hnsw';
 
+/** The vectors search reads: the account's active model, and whether it has its own HNSW index. */
+export interface VectorSet {
+  accountId: string;
+  model: string;
+  dim: number;
+  hnsw: boolean;
+}
+
+export async function activeVectors(tx: Queryable): Promise<VectorSet | undefined> {
+  const row = await readKbIndex(tx);
+  return row?.model && row.dim ? { accountId: row.accountId, model: row.model, dim: row.dim, hnsw: row.hnswModel === row.model } : undefined;
+}
+
 export interface NearestOptions {
-  dimension: number;
-  modelId: string;
   /** How many nearest passages to return. */
   limit: number;
   language?: string;
-  /** Forces a strategy (benchmarks); by default chosen by the account's row count. */
+  /** Forces a strategy (benchmarks); by default the account's own index when it has one. */
   strategy?: VectorStrategy;
-  exactMaxRows?: number;
-}
-
-/** Which vector search suits the current account: exact while it has few rows of this model. */
-export async function chooseStrategy(tx: Queryable, o: Pick<NearestOptions, 'dimension' | 'modelId' | 'exactMaxRows'>): Promise<VectorStrategy> {
-  const max = o.exactMaxRows ?? EXACT_SEARCH_MAX_ROWS;
-  // Counting stops at max + 1 rows, so a large tenant pays for a bounded index-only scan.
-  const { rows } = await tx.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM (SELECT 1 FROM kb_chunks WHERE embedding_dim = $1 AND embedding_model = $2 AND published LIMIT $3) mine`,
-    [o.dimension, o.modelId, max + 1],
-  );
-  return (rows[0]?.n ?? 0) > max ? 'hnsw' : 'exact';
 }
 
 /**
  * The SQL of the vector half of a search: rows (id, r, sim) of the nearest passages, nearest first.
- * $1 is the query vector, $2 the model id, $3 the limit; `extra` is more WHERE conditions.
+ * $1 is the query vector, $2 the limit; `extra` is more WHERE conditions. The HNSW form names account
+ * and model literally: that is what lets the planner use the account's partial index.
  */
-function nearestSql(strategy: VectorStrategy, dim: number, extra: string): string {
-  const distance = `embedding::vector(${dim}) <=> $1::vector(${dim})`;
-  const where = `embedding_dim = ${dim} AND embedding_model = $2 AND published ${extra}`;
-  // OFFSET 0 keeps the distance in a subquery the planner cannot turn into an HNSW index scan.
+function nearestSql(set: VectorSet, strategy: VectorStrategy, extra: string): string {
+  const where = tenantPredicate(set.accountId, set.model, set.dim);
+  const distance = `embedding::vector(${set.dim}) <=> $1::vector(${set.dim})`;
+  // OFFSET 0 keeps the distance in a subquery the planner cannot turn into an index scan.
   const inner = strategy === 'exact'
-    ? `SELECT id, d FROM (SELECT id, ${distance} AS d FROM kb_chunks WHERE ${where} OFFSET 0) mine ORDER BY d LIMIT $3`
-    : `SELECT id, ${distance} AS d FROM kb_chunks WHERE ${where} ORDER BY ${distance} LIMIT $3`;
+    ? `SELECT chunk_id AS id, d FROM (SELECT chunk_id, ${distance} AS d FROM kb_embeddings WHERE ${where} ${extra} OFFSET 0) mine ORDER BY d LIMIT $2`
+    : `SELECT chunk_id AS id, ${distance} AS d FROM kb_embeddings WHERE ${where} ${extra} ORDER BY ${distance} LIMIT $2`;
   return `SELECT id, row_number() OVER (ORDER BY d) AS r, 1 - d AS sim FROM (${inner}) nearest`;
 }
 
-/** Sets the HNSW scan up for a search that row-level security filters after the index scan. */
+/** Sets the HNSW scan up: a language filter is applied after the index scan, so keep scanning until enough pass. */
 async function prepareHnsw(tx: Queryable, limit: number): Promise<void> {
   iterativeScan ??= ((await tx.query(`SELECT 1 FROM pg_settings WHERE name = 'hnsw.iterative_scan'`)).rowCount > 0);
-  // Measured at a 1% tenant share: ef_search 100 gave recall 0.62; ef 200 with a 10× over-fetch only 0.29.
   const ef = String(Math.min(1000, Math.max(100, limit)));
-  // The planner cannot know this tenant is large (its estimate is one generic share per account), so
-  // it would rather read the account index and sort; without a sort it has to take the HNSW order.
-  await tx.query(`SELECT set_config('enable_sort', 'off', true)`);
-  if (iterativeScan) {
-    await tx.query(`SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', $1, true)`, [ef]);
-  } else await tx.query(`SELECT set_config('hnsw.ef_search', $1, true)`, [ef]);
+  // Before the account's rows are analyzed the planner may prefer a sort over the index; it must not.
+  // The penalty that disabling costs would push the plan over jit_above_cost: JIT took ~200 ms a query.
+  await tx.query(`SELECT set_config('enable_sort', 'off', true), set_config('jit', 'off', true)`);
+  if (iterativeScan) await tx.query(`SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', $1, true)`, [ef]);
+  else await tx.query(`SELECT set_config('hnsw.ef_search', $1, true)`, [ef]);
 }
 
-/** The account's passages nearest to a vector: (id, similarity), nearest first. */
+/** The account's passages nearest to a vector of its active model: (id, similarity), nearest first. */
 export async function nearestChunks(tx: Queryable, vector: ArrayLike<number>, o: NearestOptions): Promise<{ id: string; similarity: number }[]> {
   return (await runNearest(tx, vector, o, '')).rows as { id: string; similarity: number }[];
 }
@@ -99,16 +100,37 @@ export async function nearestPlan(tx: Queryable, vector: ArrayLike<number>, o: N
 }
 
 async function runNearest(tx: Queryable, vector: ArrayLike<number>, o: NearestOptions, prefix: string) {
-  const strategy = o.strategy ?? (await chooseStrategy(tx, o));
+  const set = await activeVectors(tx);
+  if (!set) return { rows: [], rowCount: 0 };
+  const strategy = o.strategy ?? (set.hnsw ? 'hnsw' : 'exact');
   if (strategy === 'hnsw') await prepareHnsw(tx, o.limit);
-  const params: unknown[] = [toVectorLiteral(vector), o.modelId, o.limit];
+  const params: unknown[] = [toVectorLiteral(vector), o.limit];
   const lang = o.language ? `AND language = $${params.push(o.language)}` : '';
-  return tx.query<Record<string, unknown>>(`${prefix}SELECT id, sim::float8 AS similarity FROM (${nearestSql(strategy, o.dimension, lang)}) v ORDER BY r`, params);
+  return tx.query<Record<string, unknown>>(`${prefix}SELECT id, sim::float8 AS similarity FROM (${nearestSql(set, strategy, lang)}) v ORDER BY r`, params);
+}
+
+/**
+ * The query as a vector of the account's active model: the one given when it is of that model, else
+ * embedded by that model's embedder (customer text redacted first when it leaves the building). None
+ * when this hub cannot compute that model or its endpoint is down: search then goes by words alone.
+ */
+async function queryVector(embedder: Embedder, set: VectorSet, query: string, o: { vector?: Float32Array; modelId?: string }): Promise<Float32Array | undefined> {
+  if (o.vector && (o.modelId ?? embedder.modelId) === set.model) return o.vector.length === set.dim ? o.vector : undefined;
+  const model = EmbedderSet.from(embedder).forModel(set.model);
+  if (!model) return undefined;
+  try {
+    const [v] = await model.embed([model.external ? new Redactor().redact(query) : query]);
+    return v && v.length === set.dim ? v : undefined;
+  } catch (err) {
+    if (err instanceof EmbeddingError) return undefined;
+    throw err;
+  }
 }
 
 /**
  * Hybrid search over the current account's published passages: vector search (exact for a small
- * account, HNSW otherwise, see EXACT_SEARCH_MAX_ROWS) and full-text search, fused by reciprocal rank.
+ * account, its own HNSW index otherwise, see EXACT_SEARCH_MAX_ROWS) and full-text search, fused by
+ * reciprocal rank. `vector` is the query already embedded by `embedder` (or by `modelId`).
  */
 export async function searchKb(
   tx: Queryable, embedder: Embedder, query: string,
@@ -116,26 +138,26 @@ export async function searchKb(
 ): Promise<Passage[]> {
   const limit = o.limit ?? 5;
   const candidates = Math.max(40, limit * 4);
-  const vector = o.vector ?? (await embedder.embed([query]))[0]!;
-  const dim = embedder.dimension;
-  const modelId = o.modelId ?? embedder.modelId;
-  const strategy = o.strategy ?? (await chooseStrategy(tx, { dimension: dim, modelId }));
-  if (strategy === 'hnsw') await prepareHnsw(tx, candidates);
-  const params: unknown[] = [toVectorLiteral(vector), modelId, candidates, orQuery(query) ?? null, limit];
+  const set = await activeVectors(tx);
+  const vector = set && (await queryVector(embedder, set, query, o));
+  const strategy = o.strategy ?? (set?.hnsw ? 'hnsw' : 'exact');
+  const params: unknown[] = [vector ? toVectorLiteral(vector) : null, candidates, orQuery(query) ?? null, limit];
   const lang = o.language ? `AND language = $${params.push(o.language)}` : '';
+  if (set && vector && strategy === 'hnsw') await prepareHnsw(tx, candidates);
+  const v = set && vector ? nearestSql(set, strategy, lang) : `SELECT NULL::uuid AS id, 0::bigint AS r, NULL::float8 AS sim WHERE $1::text IS NULL AND false`;
   const { rows } = await tx.query<Passage>(
-    `WITH v AS (${nearestSql(strategy, dim, lang)}
+    `WITH v AS (${v}
      ), t AS (
        SELECT id, row_number() OVER (ORDER BY rank DESC) AS r FROM (
-         SELECT id, ts_rank_cd(search, q) AS rank FROM kb_chunks, to_tsquery('simple', $4) q
-         WHERE $4 IS NOT NULL AND search @@ q AND published ${lang} ORDER BY rank DESC LIMIT $3) matched
+         SELECT id, ts_rank_cd(search, q) AS rank FROM kb_chunks, to_tsquery('simple', $3) q
+         WHERE $3 IS NOT NULL AND search @@ q AND published ${lang} ORDER BY rank DESC LIMIT $2) matched
      ), fused AS (
        SELECT id, sum(1.0 / (${RRF_K} + r)) AS score, max(sim) AS sim
        FROM (SELECT id, r, sim FROM v UNION ALL SELECT id, r, NULL FROM t) u GROUP BY id
      )
      SELECT c.id AS "chunkId", c.article_id AS "articleId", a.title, c.heading, c.text, c.language, a.url, f.score::float8 AS score, f.sim::float8 AS similarity
      FROM fused f JOIN kb_chunks c ON c.id = f.id JOIN kb_articles a ON a.id = c.article_id
-     ORDER BY f.score DESC, c.id LIMIT $5`,
+     ORDER BY f.score DESC, c.id LIMIT $4`,
     params,
   );
   return rows;

@@ -1,11 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { withAccount } from '../../storage/session.js';
+import type { Queryable } from '../../storage/database.js';
 import { deleteArticle, getArticle, listArticles, updateArticle, upsertArticle } from '../../ai/kb/articles.js';
 import { searchKb } from '../../ai/kb/search.js';
-import { notFound } from '../errors.js';
+import { HubError, notFound } from '../errors.js';
+import { EmbeddingError } from '../../ai/embed/embedder.js';
 import { IdParams, Nullable, Page, Uuid, decodeCursor, encodeCursor } from '../schemas.js';
-import { localAi } from '../install-ai.js';
+import { requestTenantIndexIfLarge } from '../../ai/kb/reindex.js';
+import kbReindex from './kb-reindex.js';
 
 const Status = Type.Union([Type.Literal('published'), Type.Literal('draft')]);
 const Language = Type.String({ minLength: 2, maxLength: 10, pattern: '^[a-z]{2,3}(-[A-Za-z0-9]+)?$' });
@@ -45,10 +48,25 @@ const SearchHit = Type.Object({
   similarity: Nullable(Type.Number()),
 });
 
+/** An embedding endpoint that fails after its retries is a 503 with a stable code, not a 500. */
+async function embedding<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    if (err instanceof EmbeddingError) throw new HubError(503, 'embeddings_unavailable', `the embedding model failed (${err.code}); try again later`);
+    throw err;
+  }
+}
+
 /** Knowledge base: articles the drafts are grounded in, and the hybrid search over their passages. */
 const kb: FastifyPluginAsyncTypebox = async (app) => {
   const { db } = app.hub;
-  const embedder = () => localAi(app.hub).embedder;
+  const embedder = () => app.hub.embedders;
+  // A write that takes the account past the exact-search limit schedules its own HNSW index.
+  const afterWrite = async (tx: Queryable, accountId: string) => {
+    if (await requestTenantIndexIfLarge(tx, accountId)) setImmediate(() => app.hub.runner.kick());
+  };
+  await app.register(kbReindex);
 
   app.get('/kb/articles', {
     onRequest: app.authorize('viewer'),
@@ -74,7 +92,11 @@ const kb: FastifyPluginAsyncTypebox = async (app) => {
     schema: { tags: ['knowledge base'], summary: 'Create an article (or update the one with the same externalId)', body: ArticleBody, response: { 201: Article, 200: Article } },
   }, async (req, reply) => {
     const e = embedder();
-    const r = await withAccount(db, req.principal.accountId, (tx) => upsertArticle(tx, req.principal.accountId, req.body, e));
+    const r = await embedding(withAccount(db, req.principal.accountId, async (tx) => {
+      const written = await upsertArticle(tx, req.principal.accountId, req.body, e);
+      await afterWrite(tx, req.principal.accountId);
+      return written;
+    }));
     return reply.status(r.created ? 201 : 200).send(r.article);
   });
 
@@ -88,15 +110,16 @@ const kb: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (req) => {
     const e = embedder();
-    return withAccount(db, req.principal.accountId, async (tx) => {
+    return embedding(withAccount(db, req.principal.accountId, async (tx) => {
       const totals = { created: 0, updated: 0, chunks: 0 };
       for (const a of req.body.articles) {
         const r = await upsertArticle(tx, req.principal.accountId, a, e);
         totals[r.created ? 'created' : 'updated']++;
         totals.chunks += r.chunks;
       }
+      await afterWrite(tx, req.principal.accountId);
       return totals;
-    });
+    }));
   });
 
   app.get('/kb/articles/:id', {
@@ -113,7 +136,11 @@ const kb: FastifyPluginAsyncTypebox = async (app) => {
     schema: { tags: ['knowledge base'], params: IdParams, body: Type.Partial(ArticleBody), response: { 200: Article } },
   }, async (req) => {
     const e = embedder();
-    const a = await withAccount(db, req.principal.accountId, (tx) => updateArticle(tx, req.principal.accountId, req.params.id, req.body, e));
+    const a = await embedding(withAccount(db, req.principal.accountId, async (tx) => {
+      const updated = await updateArticle(tx, req.principal.accountId, req.params.id, req.body, e);
+      if (updated) await afterWrite(tx, req.principal.accountId);
+      return updated;
+    }));
     if (!a) throw notFound('article');
     return a;
   });

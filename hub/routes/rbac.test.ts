@@ -130,6 +130,9 @@ const ROUTES: RouteCase[] = [
 
   { route: 'GET /audit', min: 'admin', ok: 200, prepare: async () => ({ method: 'GET', url: '/audit' }) },
 
+  { route: 'GET /kb/reindex', min: 'viewer', ok: 200, prepare: async () => ({ method: 'GET', url: '/kb/reindex' }) },
+  { route: 'POST /kb/reindex', min: 'admin', ok: 202, prepare: async () => ({ method: 'POST', url: '/kb/reindex' }) },
+
   { route: 'GET /ai/usage', min: 'admin', ok: 200, prepare: async () => ({ method: 'GET', url: '/ai/usage' }) },
   { route: 'GET /ai/routing/rules', min: 'viewer', ok: 200, prepare: async () => ({ method: 'GET', url: '/ai/routing/rules' }) },
   { route: 'PUT /ai/routing/rules', min: 'admin', ok: 200, prepare: async () => ({ method: 'PUT', url: '/ai/routing/rules', body: { rules: [] } }) },

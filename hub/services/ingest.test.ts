@@ -47,7 +47,7 @@ describe('ingest', () => {
     const other = await createTestAccount(t);
     const web = (await findInstallation(t.hub.db, t.hub.box, { kind: 'webchat', id: other.channelId }))!;
     await withAccount(t.hub.db, other.accountId, (tx) => insertChannel(tx, t.hub.box, { accountId: other.accountId, kind: 'slack', name: 'Acme Slack', externalKey: `T${other.accountId.slice(0, 8)}` }));
-    const [o] = await t.hub.ingest.ingest(web, [{ ...message({ externalId: 'sf-1' }), message: { ...(message({ externalId: 'sf-1' }) as { message: NormalizedMessage }).message, channel: { kind: 'webchat', channelId: web.id }, threadKey: `webchat:${web.id}:v` } }]);
+    const [o] = await t.hub.ingest.ingest(web, [message({ externalId: 'sf-1', channel: { kind: 'webchat', channelId: web.id }, threadKey: `webchat:${web.id}:v` })]);
     const topics = await withAccount(t.hub.db, other.accountId, async (tx) => (await tx.query<{ topic: string }>(`SELECT topic FROM outbox WHERE payload->>'messageId' = $1 ORDER BY id`, [o!.messageId])).rows.map((r) => r.topic));
     expect(topics).toEqual(['ai.classify', 'surface.sync']);
   });
