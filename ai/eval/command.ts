@@ -3,10 +3,10 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { localEmbedder } from '../embed/local.js';
 import { CategoryModel, UNKNOWN, type LabelledExample } from '../classify/model.js';
-import { detectLanguage } from '../providers/local/language.js';
 import { SentimentModel } from '../providers/local/sentiment.js';
 import { trainSentiment } from '../train/sentiment.js';
 import { readRows } from './csv.js';
+import { evalLanguage } from './language.js';
 import { printReport, round, type Scored } from './report.js';
 import { EVAL_USAGE } from './usage.js';
 
@@ -21,7 +21,7 @@ export async function runEval(argv: string[], out: Out = process.stdout): Promis
     options: {
       train: { type: 'string' }, test: { type: 'string' }, folds: { type: 'string' },
       'text-col': { type: 'string', default: 'text' }, 'label-col': { type: 'string', default: 'label' },
-      langs: { type: 'string' }, prior: { type: 'boolean', default: false }, limit: { type: 'string' },
+      langs: { type: 'string' }, lang: { type: 'string' }, model: { type: 'string' }, prior: { type: 'boolean', default: false }, limit: { type: 'string' },
     },
   });
   const col = { text: values['text-col']!, label: values['label-col']! };
@@ -38,23 +38,12 @@ export async function runEval(argv: string[], out: Out = process.stdout): Promis
     const file = positionals[0];
     if (!file) return usage(out);
     const langs = values.langs?.split(',');
+    // --lang names the language of a file that has no language column (a sentiment set, say).
     const rows = readRows(file)
-      .map((r) => ({ text: r[col.text] ?? '', label: r.lang ?? r[col.label] ?? '' }))
+      .map((r) => ({ text: r[col.text] ?? '', label: values.lang ?? r.lang ?? r[col.label] ?? '' }))
       .filter((r) => r.text && (!langs || langs.includes(r.label)))
       .slice(0, limit);
-    const scored: Scored[] = [];
-    const lat: number[] = [];
-    let short = 0;
-    for (const r of rows) {
-      const t0 = performance.now();
-      const g = detectLanguage(r.text, values.prior ? langs : []);
-      lat.push(performance.now() - t0);
-      scored.push({ gold: r.label, predicted: g?.language ?? 'und' });
-      // Two-word messages ("Kiitos paljon", "Tack så"): the hard case the targets name.
-      const two = r.text.split(/\s+/).slice(0, 2).join(' ');
-      if (detectLanguage(two, values.prior ? langs : [])?.language === r.label) short++;
-    }
-    printReport(out, 'language', scored, lat, { two_word_accuracy: round(rows.length ? short / rows.length : 0), prior: values.prior }, langs);
+    evalLanguage(rows, { prior: values.prior ? langs : [], labels: langs }, out);
     return 0;
   }
   if (sub === 'sentiment') {
@@ -63,7 +52,7 @@ export async function runEval(argv: string[], out: Out = process.stdout): Promis
     const test = readRows(file).map((r) => ({ text: r[col.text] ?? '', label: r[col.label] ?? '' })).filter((r) => r.text && r.label).slice(0, limit);
     const model = values.train
       ? SentimentModel.fromModel(trainSentiment(readRows(values.train).map((r) => ({ text: r[col.text] ?? '', label: r[col.label] as 'negative', source: 'cli', lang: '' })).filter((r) => r.text && ['negative', 'neutral', 'positive'].includes(r.label))))
-      : SentimentModel.fromFile();
+      : SentimentModel.fromFile(values.model);
     const scored: Scored[] = [];
     const lat: number[] = [];
     const binary = !test.some((r) => r.label === 'neutral');

@@ -1,5 +1,6 @@
 /** The eval command's lines in `hummdesk help`; kept apart so the CLI does not load models to print usage. */
 export const EVAL_USAGE = `  eval classify --train FILE --test FILE | --folds K FILE  [--text-col text] [--label-col label]
                              category classifier accuracy (CSV, JSONL, or CLINC150 data_full.json)
-  eval language FILE [--langs fi,sv,...] [--prior]   language ID accuracy (text + lang/label columns)
-  eval sentiment FILE [--train FILE]                 sentiment accuracy (text,label CSV)`;
+  eval language FILE [--langs fi,sv,...] [--prior] [--lang CODE]
+                             language ID accuracy overall, by word count and on two-word cuts
+  eval sentiment FILE [--train FILE | --model FILE]  sentiment accuracy (text,label CSV)`;

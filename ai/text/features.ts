@@ -12,6 +12,29 @@ export interface HashingOptions {
   charNgrams: number[];
   /** Word unigrams and bigrams. */
   words: boolean;
+  /** Emoji as word tokens (the word pattern skips them). */
+  emoji?: boolean;
+  /** The words after a negator ("not", "ei", "inte", "nicht", …) as negated features instead of plain ones. */
+  negation?: boolean;
+}
+
+// Negators of the languages we serve; Finnish "en"/"et" are left out, they are Swedish/Estonian words too.
+const NEGATORS = new Set(['not', 'no', 'never', 'nothing', 'cannot', 'without', 'ei', 'eikä', 'älä', 'eivät', 'emme', 'ette', 'inte', 'ej', 'aldrig', 'ingen', 'inget', 'utan', 'nicht', 'kein', 'keine', 'nie', 'ikke', 'aldri']);
+// How many words a negation reaches: "not very good" flips "good" too.
+const NEGATION_SCOPE = 3;
+
+function isNegator(w: string): boolean {
+  return NEGATORS.has(w) || w.endsWith("n't");
+}
+
+/** Which words fall within a negation's reach; "!" or "?" ends it. */
+function negatedWords(ws: string[]): boolean[] {
+  let left = 0;
+  return ws.map((w) => {
+    if (/^[!?]/.test(w)) return (left = 0), false;
+    if (isNegator(w)) return (left = NEGATION_SCOPE), false;
+    return left > 0 ? (left--, true) : false;
+  });
 }
 
 // FNV-1a: fast, stable across runs and platforms, so trained weights stay valid.
@@ -45,15 +68,21 @@ export function hashFeatures(text: string, o: HashingOptions): SparseVector {
     const b = fnv1a(key, seed) & mask;
     counts.set(b, (counts.get(b) ?? 0) + w);
   };
-  const ws = words(text);
+  // Typographic apostrophes ("don’t") would split a negator in two.
+  const ws = o.negation && text.includes('’') ? words(text.replace(/’/g, "'")) : words(text);
+  const negated = o.negation ? negatedWords(ws) : undefined;
   if (o.words) {
     for (let i = 0; i < ws.length; i++) {
-      add(ws[i]!, 1);
+      // A negated word is a different feature: "not good" must not count as "good".
+      if (negated?.[i]) add(`not ${ws[i]}`, 3);
+      else add(ws[i]!, 1);
       if (i > 0) add(`${ws[i - 1]} ${ws[i]}`, 2);
     }
   }
-  for (const w of ws) {
-    const padded = ` ${w} `;
+  if (o.emoji) for (const e of text.match(/\p{Extended_Pictographic}/gu) ?? []) add(e, 4);
+  for (let j = 0; j < ws.length; j++) {
+    if (negated?.[j]) continue;
+    const padded = ` ${ws[j]} `;
     for (const n of o.charNgrams) for (let i = 0; i + n <= padded.length; i++) add(padded.slice(i, i + n), 10 + n, 0.5);
   }
   const idx = new Int32Array(counts.size);

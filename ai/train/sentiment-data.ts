@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRows } from '../eval/csv.js';
+import { normalizeText } from '../text/features.js';
 
 export interface LabelledText {
   text: string;
@@ -8,6 +9,8 @@ export interface LabelledText {
   source: string;
   lang: string;
 }
+
+export type Split = 'train' | 'dev' | 'test';
 
 /** Where the shared third-party test data lives; undefined when this machine does not have it. */
 export function corpusDir(): string | undefined {
@@ -17,29 +20,44 @@ export function corpusDir(): string | undefined {
 
 const LABELS = new Set(['negative', 'neutral', 'positive']);
 
+const key = (text: string) => normalizeText(text).replace(/\s+/g, ' ').trim();
+
+/** Split of a set without its own: by a hash of the normalised text, so a duplicate never straddles train and test. */
+export function hashSplit(text: string): Split {
+  let h = 0x811c9dc5;
+  for (const ch of key(text)) h = Math.imul(h ^ ch.codePointAt(0)!, 0x01000193);
+  const b = (h >>> 0) % 10;
+  return b === 0 ? 'test' : b === 1 ? 'dev' : 'train';
+}
+
 /**
- * The sentiment sets split into train and test. FinnSentiment uses its own CV split column
- * (folds 1–2 held out), GoEmotions its published test file; XED and UCI train only.
+ * The sentiment sets in train, dev (model selection) and test (reported only). GoEmotions uses its
+ * published files, FinnSentiment its CV column (folds 1–2 test, 3 dev); XED and UCI, which have no
+ * split, one by text hash (10% test, 10% dev). UCI rows keep their site as source (uci-amazon, …).
  */
-export function loadSentimentSets(dir: string): { train: LabelledText[]; test: LabelledText[] } {
-  const train: LabelledText[] = [];
-  const test: LabelledText[] = [];
-  const take = (file: string, source: string, lang: string, into: (r: Record<string, string>) => LabelledText[]) => {
+export function loadSentimentSets(dir: string): Record<Split, LabelledText[]> {
+  const sets: Record<Split, LabelledText[]> = { train: [], dev: [], test: [] };
+  const take = (file: string, source: string, lang: string, split: (r: Record<string, string>) => Split) => {
     const path = join(dir, 'sentiment', file);
     if (!existsSync(path)) return;
     for (const r of readRows(path)) {
       if (!r.text?.trim() || !LABELS.has(r.label ?? '')) continue;
-      into(r).push({ text: r.text, label: r.label as LabelledText['label'], source, lang });
+      sets[split(r)].push({ text: r.text, label: r.label as LabelledText['label'], source: r.source ? `${source}-${r.source}` : source, lang });
     }
   };
-  take('goemotions/goemotions_3class_train.csv', 'goemotions', 'en', () => train);
-  take('goemotions/goemotions_3class_test.csv', 'goemotions', 'en', () => test);
-  take('finnsentiment/finnsentiment_3class.csv', 'finnsentiment', 'fi', (r) => (['1', '2'].includes(r.cv_split_1_20 ?? '') ? test : train));
-  take('xed/xed_en_3class.csv', 'xed', 'en', () => train);
-  take('xed/xed_fi_3class.csv', 'xed', 'fi', () => train);
-  take('xed/xed_sv_2class.csv', 'xed', 'sv', () => train);
-  take('uci-sentiment-labelled-sentences/uci_sentences_2class.csv', 'uci', 'en', () => train);
-  return { train, test };
+  take('goemotions/goemotions_3class_train.csv', 'goemotions', 'en', () => 'train');
+  take('goemotions/goemotions_3class_dev.csv', 'goemotions', 'en', () => 'dev');
+  take('goemotions/goemotions_3class_test.csv', 'goemotions', 'en', () => 'test');
+  take('finnsentiment/finnsentiment_3class.csv', 'finnsentiment', 'fi', (r) => (['1', '2'].includes(r.cv_split_1_20 ?? '') ? 'test' : r.cv_split_1_20 === '3' ? 'dev' : 'train'));
+  take('xed/xed_en_3class.csv', 'xed-en', 'en', (r) => hashSplit(r.text!));
+  take('xed/xed_fi_3class.csv', 'xed-fi', 'fi', (r) => hashSplit(r.text!));
+  take('xed/xed_sv_2class.csv', 'xed-sv', 'sv', (r) => hashSplit(r.text!));
+  take('uci-sentiment-labelled-sentences/uci_sentences_2class.csv', 'uci', 'en', (r) => hashSplit(r.text!));
+  // A held-out text that also occurs in training (GoEmotions repeats short comments) is no test.
+  const seen = new Set(sets.train.map((r) => key(r.text)));
+  sets.dev = sets.dev.filter((r) => !seen.has(key(r.text)));
+  sets.test = sets.test.filter((r) => !seen.has(key(r.text)));
+  return sets;
 }
 
 /** Equal numbers per class (the first n of each after a fixed shuffle), for a fair accuracy figure. */

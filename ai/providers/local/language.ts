@@ -1,4 +1,4 @@
-import { eld } from 'eld/small';
+import { eld } from 'eld/large';
 
 /** Languages we fold onto one code: Norwegian is reported as Bokmål. */
 const FOLD: Record<string, string> = { no: 'nb', nn: 'nb' };
@@ -7,6 +7,16 @@ const FOLD: Record<string, string> = { no: 'nb', nn: 'nb' };
 const PRIOR_BOOST = 1.6;
 const OUTSIDE_PRIOR = 0.25;
 
+/**
+ * Letters a language's alphabet does not have: a text containing one cannot be in it. Only for the
+ * pairs eld confuses on short text (ru/uk/bg/sr/be, the Nordic languages, es/pt/ca).
+ */
+const NOT_IN_ALPHABET: Record<string, RegExp> = {
+  ru: /[іїєґўђјљњћџ]/, uk: /[ыэъё]/, bg: /[ыэё]/, sr: /[ыэъёйщяюь]/, be: /[ищъ]/,
+  da: /[äöüß]/, no: /[äöüß]/, sv: /[æøüß]/, fi: /[õæøñß]/, et: /[åæøñß]/, de: /[åæøñõ]/, nl: /[äöåæøñß]/, en: /[äöåæøñßõ]/,
+  es: /[ãõçàèòâêô]/, pt: /[ñ¿¡]/, ca: /[ñ¿¡á]/, it: /[ñ¿¡]/,
+};
+
 export interface LanguageGuess {
   language: string;
   confidence: number;
@@ -14,16 +24,18 @@ export interface LanguageGuess {
 }
 
 /**
- * Language of a message with eld (60 languages), preferring the account's configured languages:
- * on short text their scores are boosted, so "Hej, tack!" lands on sv for a Swedish desk.
+ * Language of a message with eld's large n-gram database (60 languages), dropping languages whose
+ * alphabet lacks a letter of the text and preferring the account's configured languages: on short
+ * text their scores are boosted, so "Hej, tack!" lands on sv for a Swedish desk.
  */
 export function detectLanguage(text: string, prior: string[] = []): LanguageGuess | undefined {
   const sample = text.slice(0, 2000);
   if (!/\p{L}/u.test(sample)) return undefined;
   const r = eld.detect(sample);
-  const raw = r.getScores();
+  const lower = sample.toLowerCase();
   const scores = new Map<string, number>();
-  for (const [lang, s] of Object.entries(raw)) {
+  for (const [lang, s] of Object.entries(r.getScores())) {
+    if (NOT_IN_ALPHABET[lang]?.test(lower)) continue;
     const code = FOLD[lang] ?? lang;
     scores.set(code, Math.max(scores.get(code) ?? 0, s));
   }

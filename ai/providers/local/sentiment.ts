@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { hashFeatures, type HashingOptions } from '../../text/features.js';
-import { deserialize, predict, type SerializedSoftmax, type SoftmaxModel } from '../../learn/softmax.js';
+import { hashFeatures, type HashingOptions, type SparseVector } from '../../text/features.js';
+import { deserialize, scores, softmax, type SerializedSoftmax, type SoftmaxModel } from '../../learn/softmax.js';
+import type { SentimentResidual } from './sentiment-corrections.js';
 
 export type Sentiment = 'negative' | 'neutral' | 'positive';
 
 /** Feature settings shared by the training script and the runtime: change both or neither. */
-export const SENTIMENT_FEATURES: HashingOptions = { buckets: 1 << 17, charNgrams: [3, 4], words: true };
+export const SENTIMENT_FEATURES: HashingOptions = { buckets: 1 << 18, charNgrams: [3, 4], words: true, negation: true, emoji: true };
 
 export const SENTIMENT_MODEL_PATH = fileURLToPath(new URL('../../models/sentiment.json', import.meta.url));
 
@@ -15,28 +16,70 @@ export interface SentimentModelFile {
   trainedAt: string;
   features: HashingOptions;
   model: SerializedSoftmax;
+  /** With a dense block: the sentence-embedding model its vectors must come from, and their scale. */
+  embeddingModel?: string | null;
+  denseScale?: number;
   metrics?: Record<string, unknown>;
+}
+
+export interface SentimentResult {
+  sentiment: Sentiment;
+  confidence: number;
+  probs: Record<Sentiment, number>;
 }
 
 /** The learned three-class sentiment model trained by ai/train/sentiment.ts (English, Finnish, Swedish). */
 export class SentimentModel {
-  readonly id: string;
-  private constructor(private readonly m: SoftmaxModel, private readonly features: HashingOptions, id: string) {
-    this.id = id;
-  }
+  private constructor(
+    private readonly m: SoftmaxModel,
+    readonly features: HashingOptions,
+    readonly id: string,
+    readonly embeddingModel: string | null,
+    private readonly denseScale: number,
+    private readonly residual?: SentimentResidual,
+  ) {}
 
   static fromFile(path = SENTIMENT_MODEL_PATH): SentimentModel {
     const f = JSON.parse(readFileSync(path, 'utf8')) as SentimentModelFile;
-    return new SentimentModel(deserialize(f.model), f.features, f.id);
+    return new SentimentModel(deserialize(f.model), f.features, f.id, f.embeddingModel ?? null, f.denseScale ?? 1);
   }
 
-  static fromModel(m: SoftmaxModel, features = SENTIMENT_FEATURES, id = 'sentiment-adhoc'): SentimentModel {
-    return new SentimentModel(m, features, id);
+  static fromModel(m: SoftmaxModel, o: { features?: HashingOptions; id?: string; embeddingModel?: string | null; denseScale?: number } = {}): SentimentModel {
+    return new SentimentModel(m, o.features ?? SENTIMENT_FEATURES, o.id ?? 'sentiment-adhoc', o.embeddingModel ?? null, o.denseScale ?? 1);
   }
 
-  classify(text: string): { sentiment: Sentiment; confidence: number; probs: Record<Sentiment, number> } {
-    const r = predict(this.m, hashFeatures(text, this.features));
-    const probs = Object.fromEntries(this.m.classes.map((c, i) => [c, r.probs[i]!])) as Record<Sentiment, number>;
-    return { sentiment: r.label as Sentiment, confidence: r.confidence, probs };
+  get classes(): Sentiment[] {
+    return this.m.classes as Sentiment[];
+  }
+
+  /** Whether classify() wants the message's sentence embedding (from `embeddingModel`). */
+  get usesEmbedding(): boolean {
+    return this.m.denseDim > 0;
+  }
+
+  /** The same model refined by an account's corrections. */
+  withResidual(residual: SentimentResidual | undefined): SentimentModel {
+    return new SentimentModel(this.m, this.features, this.id, this.embeddingModel, this.denseScale, residual);
+  }
+
+  featuresOf(text: string): SparseVector {
+    return hashFeatures(text, this.features);
+  }
+
+  /** Class scores before the softmax; without the embedding a dense model still answers from its n-grams. */
+  logits(x: SparseVector, vector?: ArrayLike<number>): Float64Array {
+    const dense = vector && this.m.denseDim ? Float32Array.from(vector, (v) => v * this.denseScale) : undefined;
+    const z = scores(this.m, x, dense);
+    if (this.residual) this.residual.add(z, x);
+    return z;
+  }
+
+  classify(text: string, vector?: ArrayLike<number>): SentimentResult {
+    const known = this.residual?.recall(text);
+    const p = known === undefined ? softmax(this.logits(this.featuresOf(text), vector)) : Float64Array.from(this.m.classes, (_, i) => +(i === known));
+    let best = 0;
+    for (let i = 1; i < p.length; i++) if (p[i]! > p[best]!) best = i;
+    const probs = Object.fromEntries(this.m.classes.map((c, i) => [c, p[i]!])) as Record<Sentiment, number>;
+    return { sentiment: this.m.classes[best] as Sentiment, confidence: p[best]!, probs };
   }
 }

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeText } from '../text/features.js';
+import { balanced, corpusDir, hashSplit, loadSentimentSets } from './sentiment-data.js';
+
+const dir = corpusDir();
+if (!dir) console.warn('SKIPPED: sentiment corpus not found (set HUMMDESK_CORPUS_DIR or put shared/data beside the repo)');
+
+describe('sentiment data splits', () => {
+  it('split by text, so a duplicate cannot straddle train and test', () => {
+    expect(hashSplit('Great service, thanks!')).toBe(hashSplit('great  service, THANKS!'));
+    // Digits normalise away, so the texts differ by letters.
+    const splits = Array.from({ length: 2000 }, (_, i) => hashSplit(`message ${i.toString(26).replace(/\d/g, (d) => 'qrstuvwxyz'[+d]!)}`));
+    const test = splits.filter((s) => s === 'test').length / splits.length;
+    expect(test).toBeGreaterThan(0.07);
+    expect(test).toBeLessThan(0.13);
+  });
+
+  it('balance classes to the smallest one', () => {
+    const rows = [...Array(5).fill({ label: 'a' }), ...Array(2).fill({ label: 'b' })] as { label: string }[];
+    expect(balanced(rows).length).toBe(4);
+  });
+
+  it.skipIf(!dir)('never test on a text the model trained on, and hold out every source', () => {
+    const sets = loadSentimentSets(dir!);
+    const key = (t: string) => normalizeText(t).replace(/\s+/g, ' ').trim();
+    const trained = new Set(sets.train.map((r) => key(r.text)));
+    expect(sets.test.filter((r) => trained.has(key(r.text)))).toEqual([]);
+    const held = new Set(sets.test.map((r) => r.source));
+    for (const s of ['goemotions', 'finnsentiment', 'xed-en', 'xed-fi', 'xed-sv', 'uci-amazon', 'uci-yelp', 'uci-imdb']) expect(held).toContain(s);
+  });
+});
