@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import pg from 'pg';
 
@@ -64,4 +65,46 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
 
 export function machine(): string {
   return `${process.platform} ${process.arch}, ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`;
+}
+
+/** CPU time (user + system, ms) a set of local processes has used so far; 0 for one that is gone. */
+export function cpuMs(pids: number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      // Fields after the command name: state is 3rd, utime 14th and stime 15th of the whole line.
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      total += ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
+    } catch {
+      // Not local, or exited: counted as nothing rather than failing the benchmark.
+    }
+  }
+  return total;
+}
+const CLOCK_TICKS = 100;
+
+/** The PostgreSQL processes that work for one database: its backends and the WAL writer. */
+export async function postgresPids(url: string): Promise<number[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE (datname = current_database() AND pid <> pg_backend_pid()) OR backend_type = 'walwriter'`);
+    return rows.map((r) => r.pid);
+  } finally {
+    await c.end();
+  }
+}
+
+/** CPU used by one process and by a database's PostgreSQL processes between start and stop. */
+export async function cpuMeter(dbUrl: string, pid: number): Promise<{ stop(): Promise<{ processMs: number; postgresMs: number }> }> {
+  const before = new Map((await postgresPids(dbUrl)).map((p) => [p, cpuMs([p])]));
+  const own = cpuMs([pid]);
+  return {
+    async stop() {
+      const processMs = cpuMs([pid]) - own;
+      // Backends opened during the load started from nothing.
+      const postgresMs = (await postgresPids(dbUrl)).reduce((sum, p) => sum + cpuMs([p]) - (before.get(p) ?? 0), 0);
+      return { processMs, postgresMs };
+    },
+  };
 }

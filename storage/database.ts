@@ -13,6 +13,8 @@ export interface Database extends Queryable {
   readonly kind: 'postgres' | 'pglite';
   /** Runs fn in one transaction on one connection; rolls back when fn throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** A hot-path statement the server keeps parsed and planned per connection, under this name (PGlite: a plain query). */
+  prepared<R = Record<string, unknown>>(name: string, sql: string, params: unknown[]): Promise<QueryResult<R>>;
   /** Runs a script of several statements (migrations). */
   exec(sql: string): Promise<void>;
   close(): Promise<void>;

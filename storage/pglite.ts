@@ -24,6 +24,8 @@ export async function openPGlite(dataDir: string | undefined): Promise<Database>
   return {
     kind: 'pglite',
     query,
+    // One in-process connection with nothing to round-trip: a plain query costs the same.
+    prepared: (_name, sql, params) => query(sql, params),
     async transaction(fn) {
       return db.transaction(async (tx) =>
         fn({

@@ -26,10 +26,10 @@ export async function openPostgres(url: string, opts: { max?: number } = {}): Pr
     }
     return client;
   };
-  const query = async <R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> => {
+  const query = async <R>(sql: string, params?: unknown[], name?: string): Promise<QueryResult<R>> => {
     const client = await checkout();
     try {
-      const r = await client.query(sql, params as unknown[]);
+      const r = await client.query({ text: sql, values: params as unknown[], name });
       client.release();
       return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
     } catch (err) {
@@ -40,7 +40,8 @@ export async function openPostgres(url: string, opts: { max?: number } = {}): Pr
   };
   return {
     kind: 'postgres',
-    query,
+    query: (sql, params) => query(sql, params),
+    prepared: (name, sql, params) => query(sql, params, name),
     async transaction(fn) {
       const client = await checkout();
       const tx: Queryable = {

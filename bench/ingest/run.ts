@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { createDatabase, freePort, machine, startProcess, stopProcess } from '../support.js';
+import { cpuMeter, createDatabase, freePort, machine, startProcess, stopProcess } from '../support.js';
 
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' }, visitors: { type: 'string', default: '200' } },
@@ -75,6 +75,7 @@ try {
     visitors.push((await r.json()) as { visitorId: string; visitorToken: string });
   }
   let n = 0;
+  const ingestCpu = await cpuMeter(db.url, hub.child.pid!);
   const ingest = await load(url, {
     method: 'POST',
     path: '/webchat/demo-widget/messages',
@@ -88,6 +89,11 @@ try {
       };
     },
   });
+  const ingestUsed = await ingestCpu.stop();
+  // Calls per ingest transaction (group commit), from the hub's own metrics.
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? 0);
+  const batchMean = Math.round((metric('hummdesk_ingest_batch_size_sum') / (metric('hummdesk_ingest_batch_size_count') || 1)) * 10) / 10;
   await stopProcess(hub.child);
 
   // Every acknowledged message must be in the store: acknowledged means committed.
@@ -97,24 +103,31 @@ try {
   await check.end();
 
   const ceilingPort = await freePort();
-  const ceiling = await startProcess('npx', ['tsx', 'bench/ingest/ceiling-server.ts'], { DATABASE_URL: db.url, PORT: String(ceilingPort) }, /ceiling ready/);
+  const ceiling = await startProcess('node', ['--import', 'tsx', 'bench/ingest/ceiling-server.ts'], { DATABASE_URL: db.url, PORT: String(ceilingPort) }, /ceiling ready/);
+  const ceilingCpu = await cpuMeter(db.url, ceiling.child.pid!);
   const bare = await load(`http://127.0.0.1:${ceilingPort}`, {
     method: 'POST',
     path: '/insert',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ text: 'Hello, my order has not arrived yet. Can you check it?' }),
   });
+  const ceilingUsed = await ceilingCpu.stop();
   await stopProcess(ceiling.child);
+  // CPU per acknowledged message (µs): where the time goes, and steadier than throughput on a busy machine.
+  const perMessage = (ms: number, count: number) => (count ? Math.round((ms * 1000) / count) : 0);
 
   const ratio = bare.rps ? Math.round((ingest.rps / bare.rps) * 100) / 100 : 0;
   process.stdout.write(
     `machine: ${machine()}\nconnections: ${connections}, duration: ${seconds}s each, visitors: ${visitorCount}\n` +
       `ingest:  ${ingest.rps} msgs/s  p50 ${ingest.p50} ms  p95 ${ingest.p95} ms  p99 ${ingest.p99} ms  errors ${ingest.errors}  acknowledged ${ingest.ok}  stored ${stored}\n` +
-      `ceiling: ${bare.rps} inserts/s  p50 ${bare.p50} ms  p95 ${bare.p95} ms  p99 ${bare.p99} ms  errors ${bare.errors}\n`,
+      `ceiling: ${bare.rps} inserts/s  p50 ${bare.p50} ms  p95 ${bare.p95} ms  p99 ${bare.p99} ms  errors ${bare.errors}\n` +
+      `calls per ingest transaction: ${batchMean}\n` +
+      `cpu per message: hub ${perMessage(ingestUsed.processMs, ingest.ok)} µs, postgres ${perMessage(ingestUsed.postgresMs, ingest.ok)} µs; ` +
+      `ceiling server ${perMessage(ceilingUsed.processMs, bare.ok)} µs, postgres ${perMessage(ceilingUsed.postgresMs, bare.ok)} µs\n`,
   );
   if (stored < ingest.ok) process.stdout.write(`LOSS: ${ingest.ok - stored} acknowledged messages are missing from the store\n`);
   process.stdout.write(
-    `${JSON.stringify({ bench: 'ingest', msgs_per_s: ingest.rps, p50_ms: ingest.p50, p95_ms: ingest.p95, p99_ms: ingest.p99, ceiling_msgs_per_s: bare.rps, ratio, acknowledged: ingest.ok, stored, errors: ingest.errors, connections, seconds })}\n`,
+    `${JSON.stringify({ bench: 'ingest', msgs_per_s: ingest.rps, p50_ms: ingest.p50, p95_ms: ingest.p95, p99_ms: ingest.p99, ceiling_msgs_per_s: bare.rps, ratio, hub_cpu_us_per_msg: perMessage(ingestUsed.processMs, ingest.ok), pg_cpu_us_per_msg: perMessage(ingestUsed.postgresMs, ingest.ok), ceiling_cpu_us_per_msg: perMessage(ceilingUsed.processMs + ceilingUsed.postgresMs, bare.ok), batch_mean: batchMean, acknowledged: ingest.ok, stored, errors: ingest.errors, connections, seconds })}\n`,
   );
 } finally {
   await db.drop();

@@ -158,7 +158,7 @@ export class IngestService {
     const settled: Settled[] = batch.map((p) => ({ p, outcomes: [], events: [] }));
     const items = settled.flatMap((s) => s.p.events.map((e, at) => ({ s, at, m: (e as Extract<InboundEvent, { type: 'message' }>).message })));
     const channel = batch[0]!.channel;
-    const { rows } = await this.db.query<IngestRow>(`SELECT * FROM hd_ingest_messages_as($1, $2, $3, $4::jsonb) ORDER BY ord`, [
+    const { rows } = await this.db.prepared<IngestRow>('hd_ingest_messages_as', `SELECT * FROM hd_ingest_messages_as($1, $2, $3, $4::jsonb) ORDER BY ord`, [
       channel.accountId, channel.id, channel.teamId, JSON.stringify(items.map((i) => messageRow(channel, i))),
     ]);
     await this.settleMessages(undefined, items, rows);
