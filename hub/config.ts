@@ -17,6 +17,7 @@ export interface HubConfig {
   rateLimitPerMinute: number;
   publicRateLimitPerMinute: number;
   ingestBatchMax: number;
+  ingestBatchMin: number;
   /** Ingest transactions in flight at once (each a lane of threads). */
   ingestLanes: number;
   jobAttempts: number;
@@ -104,6 +105,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
     rateLimitPerMinute: int(env, 'HUMMDESK_RATE_LIMIT', 1200),
     publicRateLimitPerMinute: int(env, 'HUMMDESK_PUBLIC_RATE_LIMIT', 120),
     ingestBatchMax: int(env, 'HUMMDESK_INGEST_BATCH_MAX', 128),
+    ingestBatchMin: Math.max(1, int(env, 'HUMMDESK_INGEST_BATCH_MIN', 8)),
     ingestLanes: Math.max(1, int(env, 'HUMMDESK_INGEST_LANES', 3)),
     jobAttempts: int(env, 'HUMMDESK_JOB_ATTEMPTS', 5),
     jobBackoffMs: int(env, 'HUMMDESK_JOB_BACKOFF_MS', 1000),

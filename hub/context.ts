@@ -64,7 +64,7 @@ export async function createHub(config: HubConfig, opts: { log?: Logger; db?: Da
   const ai: Hub['ai'] = {};
   const embedders = embeddersFromConfig(config.embeddings);
   const ingest = new IngestService(db, {
-    bus, metrics, blobs, batchMax: config.ingestBatchMax,
+    bus, metrics, blobs, batchMax: config.ingestBatchMax, batchMin: config.ingestBatchMin,
     // PGlite has a single connection; on Postgres a few lanes keep batches large (measured: bench/ingest).
     concurrency: db.kind === 'pglite' ? 1 : config.ingestLanes,
     onOutbox: () => runner.kick(),

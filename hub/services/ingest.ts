@@ -48,6 +48,7 @@ interface Lane {
  */
 export class IngestService {
   private readonly lanes: Lane[];
+  private inFlight = 0;
 
   constructor(
     private readonly db: Database,
@@ -56,6 +57,8 @@ export class IngestService {
       metrics: HubMetrics;
       blobs: LocalBlobStore;
       batchMax: number;
+      /** Fewest calls a lane commits while another lane's transaction is in flight. */
+      batchMin: number;
       concurrency: number;
       /** Called after each commit that wrote outbox rows, so the relay need not wait for its poll. */
       onOutbox: () => void;
@@ -79,11 +82,18 @@ export class IngestService {
 
   private pump(lane: Lane): void {
     if (lane.busy || lane.waiting.length === 0) return;
+    // Beside a transaction in flight, a small batch waits for more (or for that one to end): each
+    // transaction has a fixed cost, so many small ones cost more than the parallelism gains.
+    if (this.inFlight > 0 && lane.waiting.length < this.deps.batchMin) return;
     const batch = lane.waiting.splice(0, this.deps.batchMax);
     lane.busy = true;
+    this.inFlight++;
     void this.flush(batch).finally(() => {
       lane.busy = false;
-      this.pump(lane);
+      this.inFlight--;
+      // Longest-waiting lane first, so a lane with few calls is never passed over for long.
+      const next = this.lanes.filter((l) => l.waiting.length > 0).sort((a, b) => Number(a.waiting[0]!.startedAt - b.waiting[0]!.startedAt));
+      for (const l of next) this.pump(l);
     });
   }
 
