@@ -106,7 +106,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
     publicRateLimitPerMinute: int(env, 'HUMMDESK_PUBLIC_RATE_LIMIT', 120),
     ingestBatchMax: int(env, 'HUMMDESK_INGEST_BATCH_MAX', 128),
     ingestBatchMin: Math.max(1, int(env, 'HUMMDESK_INGEST_BATCH_MIN', 8)),
-    ingestLanes: Math.max(1, int(env, 'HUMMDESK_INGEST_LANES', 3)),
+    ingestLanes: Math.max(1, int(env, 'HUMMDESK_INGEST_LANES', 2)),
     jobAttempts: int(env, 'HUMMDESK_JOB_ATTEMPTS', 5),
     jobBackoffMs: int(env, 'HUMMDESK_JOB_BACKOFF_MS', 1000),
     accessTokenTtlSeconds: int(env, 'HUMMDESK_ACCESS_TOKEN_TTL', 900),
