@@ -2,6 +2,7 @@ import type { Hub } from './context.js';
 import { withAccount } from '../storage/session.js';
 import { enqueue } from '../storage/repositories/outbox.js';
 import { accountsToIndex, accountsToReindex, requestReindex } from '../ai/kb/reindex.js';
+import { dropIndexesOfDeletedAccounts } from '../ai/kb/tenant-index.js';
 import { LocalProvider } from '../ai/providers/local/provider.js';
 import { analyzeHandler } from './workers/analyze.js';
 import { ProviderSelector } from '../ai/providers/select.js';
@@ -43,6 +44,7 @@ export function installAi(hub: Hub, opts: { warm?: boolean; reindex?: boolean } 
 /** After start-up: accounts indexed with another model than the configured one are reindexed in the background. */
 export async function scheduleKbReindexes(hub: Hub): Promise<number> {
   const model = hub.embedders.configured.modelId;
+  await dropIndexesOfDeletedAccounts(hub.db);
   const stale = await accountsToReindex(hub.db, model);
   const large = (await accountsToIndex(hub.db)).filter((id) => !stale.includes(id));
   for (const accountId of stale) await withAccount(hub.db, accountId, (tx) => requestReindex(tx, accountId, model));

@@ -1,8 +1,8 @@
 import type { Queryable } from '../../storage/database.js';
-import type { Embedder } from '../embed/embedder.js';
-import { EmbedderSet } from '../embed/set.js';
-import { chunkMarkdown } from './chunk.js';
 import { lockKbIndexForWrite } from './index-state.js';
+import { StaleEmbeddingError, type EmbeddedPassages } from './passages.js';
+
+export { passageText } from './passages.js';
 
 export interface Article {
   id: string;
@@ -33,34 +33,28 @@ export function toVectorLiteral(v: ArrayLike<number>): string {
   return `[${Array.from(v, (x) => (Number.isFinite(x) ? x : 0)).join(',')}]`;
 }
 
-/** The text a passage is embedded as. */
-export function passageText(p: { heading: string | null; text: string }): string {
-  return p.heading ? `${p.heading}. ${p.text}` : p.text;
-}
-
 /**
- * Replaces an article's chunks with freshly embedded ones; called inside the article's transaction.
- * Vectors are of the account's active model (the configured one for a new account); chunks written
- * during a reindex get the new model's vectors from the reindex job.
+ * Replaces an article's chunks with passages embedded before the transaction (ai/kb/passages.ts).
+ * Vectors are of the account's active model; chunks written during a reindex get the new model's
+ * vectors from the reindex job. Throws StaleEmbeddingError when the article or the model changed since.
  */
-export async function indexArticle(tx: Queryable, accountId: string, article: Article, embedder: Embedder): Promise<number> {
+export async function indexArticle(tx: Queryable, accountId: string, article: Article, embedded: EmbeddedPassages): Promise<number> {
+  if (embedded.title !== article.title || embedded.body !== article.body) throw new StaleEmbeddingError('the article changed after its passages were embedded');
   await tx.query(`DELETE FROM kb_chunks WHERE article_id = $1`, [article.id]);
-  const passages = chunkMarkdown(article.title, article.body);
+  const { passages, vectors, model } = embedded;
   if (!passages.length) return 0;
-  const models = EmbedderSet.from(embedder);
   const index = await lockKbIndexForWrite(tx, accountId);
-  const model = models.forModel(index.model ?? models.configured.modelId);
+  if (index.model && index.model !== model) throw new StaleEmbeddingError(`the account switched to ${index.model} after the passages were embedded`);
   const inserted = (await tx.query<{ id: string; ordinal: number }>(
     `INSERT INTO kb_chunks (account_id, article_id, ordinal, heading, text, language, published)
      SELECT $1, $2, o, h, t, $3, $4 FROM unnest($5::int[], $6::text[], $7::text[]) AS p(o, h, t) RETURNING id, ordinal`,
     [accountId, article.id, article.language, article.status === 'published', passages.map((p) => p.ordinal), passages.map((p) => p.heading), passages.map((p) => p.text)],
   )).rows;
   const ids = passages.map((p) => inserted.find((r) => r.ordinal === p.ordinal)!.id);
-  // Without a way to compute the active model here, the passages wait for the reindex to the configured one.
-  if (!model) return passages.length;
-  const vectors = await model.embed(passages.map(passageText));
-  await writeEmbeddings(tx, model.modelId, ids, vectors);
-  if (!index.model || !index.dim) await tx.query(`UPDATE kb_index SET model = $1, dim = $2 WHERE model IS NULL OR (model = $1 AND dim IS NULL)`, [model.modelId, vectors[0]!.length]);
+  // Without a way to compute the active model, the passages wait for the reindex to the configured one.
+  if (!vectors) return passages.length;
+  await writeEmbeddings(tx, model, ids, vectors);
+  if (!index.model || !index.dim) await tx.query(`UPDATE kb_index SET model = $1, dim = $2 WHERE model IS NULL OR (model = $1 AND dim IS NULL)`, [model, vectors[0]!.length]);
   return passages.length;
 }
 
@@ -77,7 +71,7 @@ export async function writeEmbeddings(tx: Queryable, model: string, chunkIds: st
 }
 
 /** Creates an article, or updates the one with the same external id (imports are repeatable). */
-export async function upsertArticle(tx: Queryable, accountId: string, a: ArticleInput, embedder: Embedder): Promise<{ article: Article; created: boolean; chunks: number }> {
+export async function upsertArticle(tx: Queryable, accountId: string, a: ArticleInput, embedded: EmbeddedPassages): Promise<{ article: Article; created: boolean; chunks: number }> {
   const params = [accountId, a.title, a.body, a.language ?? 'en', a.tags ?? [], a.status ?? 'published', a.url ?? null, a.externalId ?? null];
   const existing = a.externalId
     ? (await tx.query<{ id: string }>(`SELECT id FROM kb_articles WHERE external_id = $1`, [a.externalId])).rows[0]
@@ -85,11 +79,17 @@ export async function upsertArticle(tx: Queryable, accountId: string, a: Article
   const article = existing
     ? (await tx.query<Article>(`UPDATE kb_articles SET title = $2, body = $3, language = $4, tags = $5, status = $6, url = $7, updated_at = now() WHERE id = $9 AND account_id = $1 AND external_id IS NOT DISTINCT FROM $8 RETURNING ${COLUMNS}`, [...params, existing.id])).rows[0]!
     : (await tx.query<Article>(`INSERT INTO kb_articles (account_id, title, body, language, tags, status, url, external_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`, params)).rows[0]!;
-  const chunks = await indexArticle(tx, accountId, article, embedder);
+  const chunks = await indexArticle(tx, accountId, article, embedded);
   return { article, created: !existing, chunks };
 }
 
-export async function updateArticle(tx: Queryable, accountId: string, id: string, patch: Partial<ArticleInput>, embedder: Embedder): Promise<Article | undefined> {
+/** Whether a patch changes the passages (and so needs them embedded before its transaction). */
+export function reindexes(patch: Partial<ArticleInput>): boolean {
+  return patch.title !== undefined || patch.body !== undefined || patch.language !== undefined;
+}
+
+/** Applies a patch; one that reindexes needs the new title and body embedded (throws StaleEmbeddingError without). */
+export async function updateArticle(tx: Queryable, accountId: string, id: string, patch: Partial<ArticleInput>, embedded?: EmbeddedPassages): Promise<Article | undefined> {
   const current = await getArticle(tx, id);
   if (!current) return undefined;
   const next = { ...current, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) } as Article;
@@ -97,7 +97,10 @@ export async function updateArticle(tx: Queryable, accountId: string, id: string
     `UPDATE kb_articles SET title = $2, body = $3, language = $4, tags = $5, status = $6, url = $7, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
     [id, next.title, next.body, next.language, next.tags, next.status, next.url],
   )).rows[0]!;
-  if (patch.title !== undefined || patch.body !== undefined || patch.language !== undefined) await indexArticle(tx, accountId, article, embedder);
+  if (reindexes(patch)) {
+    if (!embedded) throw new StaleEmbeddingError('a patch of the text needs its passages embedded first');
+    await indexArticle(tx, accountId, article, embedded);
+  }
   else {
     await tx.query(`UPDATE kb_chunks SET published = $2 WHERE article_id = $1`, [id, article.status === 'published']);
     await tx.query(`UPDATE kb_embeddings SET published = $2 WHERE chunk_id IN (SELECT id FROM kb_chunks WHERE article_id = $1)`, [id, article.status === 'published']);

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestAccount, startTestHub, type TestAccount, type TestHub } from '../../hub/testing/harness.js';
+import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../../hub/testing/harness.js';
 import { withAccount } from '../../storage/session.js';
 import { startEmbeddingsEmulator, type EmbeddingsEmulator } from '../embed/emulator.js';
 import { OpenAiEmbedder } from '../embed/openai.js';
 import { EmbedderSet } from '../embed/set.js';
-import { upsertArticle } from './articles.js';
+import { saveArticles } from './save.js';
 import { readKbIndex } from './index-state.js';
 import { requestReindex, runKbIndex } from './reindex.js';
-import { searchKb } from './search.js';
+import { searchAccountKb } from './search.js';
 import { tenantIndexName } from './tenant-index.js';
 
 /*
@@ -28,16 +28,14 @@ const ARTICLES = [
 
 async function seeded(t: TestHub): Promise<TestAccount> {
   const acct = await createTestAccount(t);
-  await withAccount(t.hub.db, acct.accountId, async (tx) => {
-    for (const a of ARTICLES) await upsertArticle(tx, acct.accountId, a, oldModel);
-  });
+  await saveArticles(t.hub.db, acct.accountId, ARTICLES, oldModel);
   return acct;
 }
 
 const state = (t: TestHub, acct: TestAccount) => withAccount(t.hub.db, acct.accountId, (tx) => readKbIndex(tx));
 const vectorModels = (t: TestHub, acct: TestAccount) => withAccount(t.hub.db, acct.accountId, async (tx) =>
   (await tx.query<{ model: string; n: number }>(`SELECT model, count(*)::int AS n FROM kb_embeddings GROUP BY model ORDER BY model`)).rows);
-const search = (t: TestHub, acct: TestAccount, q: string) => withAccount(t.hub.db, acct.accountId, (tx) => searchKb(tx, models, q, { limit: 3 }));
+const search = (t: TestHub, acct: TestAccount, q: string) => searchAccountKb(t.hub.db, acct.accountId, models, q, { limit: 3 });
 
 beforeAll(async () => {
   oldEmu = await startEmbeddingsEmulator({ dimension: 48 });
@@ -98,12 +96,31 @@ describe.each([['Postgres', false], ['PGlite', true]] as const)('knowledge-base 
     // The process died holding the lease.
     await withAccount(t.hub.db, acct.accountId, (tx) => tx.query(`UPDATE kb_index SET lease_until = now() + interval '1 minute'`));
     expect(await runKbIndex(t.hub.db, acct.accountId, models)).toBe('busy');
-    await withAccount(t.hub.db, acct.accountId, (tx) => upsertArticle(tx, acct.accountId, { title: 'Gift cards', body: 'Gift cards never expire.' }, models));
+    await saveArticles(t.hub.db, acct.accountId, [{ title: 'Gift cards', body: 'Gift cards never expire.' }], models);
     await withAccount(t.hub.db, acct.accountId, (tx) => tx.query(`UPDATE kb_index SET lease_until = now() - interval '1 second'`));
     expect(await runKbIndex(t.hub.db, acct.accountId, models, { batchSize: 4 })).toBe('switched');
     const n = (await withAccount(t.hub.db, acct.accountId, (tx) => tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM kb_chunks`))).rows[0]!.n;
     expect(await vectorModels(t, acct)).toEqual([{ model: 'openai-compatible:new-embed', n }]);
     expect((await search(t, acct, 'gift cards expire'))[0]).toMatchObject({ title: 'Gift cards' });
+  });
+
+  it('a run whose lease was taken over while it waited on the endpoint writes nothing and leaves the new lease alone', async () => {
+    const acct = await seeded(t);
+    await withAccount(t.hub.db, acct.accountId, (tx) => requestReindex(tx, acct.accountId, models.configured.modelId));
+    const release = newEmu.hold();
+    const parked = newEmu.parked;
+    const slow = runKbIndex(t.hub.db, acct.accountId, models, { batchSize: 4 });
+    try {
+      await eventually(async () => newEmu.parked > parked);
+      // The embedding call is outside any transaction: the account's rows stay writable meanwhile.
+      await withAccount(t.hub.db, acct.accountId, (tx) => tx.query(`UPDATE kb_index SET lease_until = now() + interval '1 minute', lease_owner = '00000000-0000-4000-8000-000000000001'`));
+    } finally {
+      release();
+    }
+    expect(await slow).toBe('busy');
+    expect(await vectorModels(t, acct)).toEqual([{ model: 'openai-compatible:old-embed', n: expect.any(Number) }]);
+    const lease = await withAccount(t.hub.db, acct.accountId, async (tx) => (await tx.query<{ owner: string; held: boolean }>(`SELECT lease_owner AS owner, lease_until > now() AS held FROM kb_index`)).rows[0]);
+    expect(lease).toEqual({ owner: '00000000-0000-4000-8000-000000000001', held: true });
   });
 
   it('gives a large account its own HNSW index before switching, and search uses it', async () => {

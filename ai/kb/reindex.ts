@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Database, Queryable } from '../../storage/database.js';
 import { withAccount } from '../../storage/session.js';
 import { enqueue } from '../../storage/repositories/outbox.js';
@@ -79,48 +80,62 @@ export interface RunOptions {
 
 export type RunResult = 'idle' | 'continue' | 'switched' | 'indexed' | 'busy';
 
+/** Another run took the account's lease over (this one's ran out while it embedded). */
+class LeaseLost extends Error {}
+
+/** Extends the lease if this run still holds it; in the caller's transaction, so a write and its lease go together. */
+async function renewLease(tx: Queryable, owner: string, ms: number): Promise<void> {
+  const { rowCount } = await tx.query(`UPDATE kb_index SET lease_until = now() + make_interval(secs => $2::double precision / 1000) WHERE lease_owner = $1`, [owner, ms]);
+  if (!rowCount) throw new LeaseLost();
+}
+
 /** One run of the account's `kb.reindex` job. Idempotent: every step starts from what the tables say. */
 export async function runKbIndex(db: Database, accountId: string, models: EmbedderSet, o: RunOptions = {}): Promise<RunResult> {
   const leaseMs = o.leaseMs ?? 120_000;
+  const owner = randomUUID();
   const claimed = await withAccount(db, accountId, async (tx) => (await tx.query(
-    `UPDATE kb_index SET lease_until = now() + make_interval(secs => $1::double precision / 1000) WHERE lease_until IS NULL OR lease_until < now()`,
-    [leaseMs])).rowCount > 0);
+    `UPDATE kb_index SET lease_until = now() + make_interval(secs => $1::double precision / 1000), lease_owner = $2 WHERE lease_until IS NULL OR lease_until < now()`,
+    [leaseMs, owner])).rowCount > 0);
   if (!claimed) return (await withAccount(db, accountId, (tx) => readKbIndex(tx))) ? 'busy' : 'idle';
   try {
-    return await run(db, accountId, models, { batchSize: 64, budgetMs: 60_000, exactMaxRows: EXACT_SEARCH_MAX_ROWS, leaseMs, ...o });
+    return await run(db, accountId, models, owner, { batchSize: 64, budgetMs: 60_000, exactMaxRows: EXACT_SEARCH_MAX_ROWS, leaseMs, ...o });
   } catch (err) {
+    if (err instanceof LeaseLost) return 'busy';
     const fatal = err instanceof ReindexError || (err instanceof EmbeddingError && ['auth', 'bad_request', 'dimension_mismatch', 'bad_response'].includes(err.code));
     const message = err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : String(err);
     await withAccount(db, accountId, (tx) => tx.query(
       `UPDATE kb_index SET error = $1, reindex_state = CASE WHEN $2 AND reindex_state = 'running' THEN 'failed' ELSE reindex_state END,
-         finished_at = CASE WHEN $2 AND reindex_state = 'running' THEN now() ELSE finished_at END`,
-      [message.slice(0, 500), fatal || !!o.lastAttempt])).catch(() => undefined);
+         finished_at = CASE WHEN $2 AND reindex_state = 'running' THEN now() ELSE finished_at END
+       WHERE lease_owner = $3`,
+      [message.slice(0, 500), fatal || !!o.lastAttempt, owner])).catch(() => undefined);
     throw err;
   } finally {
-    await withAccount(db, accountId, (tx) => tx.query(`UPDATE kb_index SET lease_until = NULL`)).catch(() => undefined);
+    await withAccount(db, accountId, (tx) => tx.query(`UPDATE kb_index SET lease_until = NULL, lease_owner = NULL WHERE lease_owner = $1`, [owner])).catch(() => undefined);
   }
 }
 
-async function run(db: Database, accountId: string, models: EmbedderSet, o: Required<Omit<RunOptions, 'lastAttempt'>>): Promise<RunResult> {
+async function run(db: Database, accountId: string, models: EmbedderSet, owner: string, o: Required<Omit<RunOptions, 'lastAttempt'>>): Promise<RunResult> {
   const deadline = Date.now() + o.budgetMs;
   const state = () => withAccount(db, accountId, (tx) => readKbIndex(tx));
   for (let row = await state(); row; row = await state()) {
-    if (row.reindexState !== 'running' || !row.targetModel) return (await indexActive(db, accountId, row, o.exactMaxRows)) ? 'indexed' : 'idle';
+    if (row.reindexState !== 'running' || !row.targetModel) return (await indexActive(db, accountId, row, owner, o.exactMaxRows)) ? 'indexed' : 'idle';
     const target = models.forModel(row.targetModel);
     if (!target) throw new ReindexError('embedder_unavailable', `this hub cannot compute ${row.targetModel}`);
     const batch = await withAccount(db, accountId, (tx) => missing(tx, target.modelId, o.batchSize));
     if (!batch.length) {
-      if (await switchModel(db, accountId, row, o.exactMaxRows)) return 'switched';
+      if (await switchModel(db, accountId, row, owner, o.exactMaxRows)) return 'switched';
       continue;
     }
+    // The endpoint is called with no transaction open; the batch is written only while the lease is still this run's.
     const vectors = await target.embed(batch.map(passageText));
     await withAccount(db, accountId, async (tx) => {
+      await renewLease(tx, owner, o.leaseMs);
       await writeEmbeddings(tx, target.modelId, batch.map((c) => c.id), vectors);
       await tx.query(
-        `UPDATE kb_index SET target_dim = $2, error = NULL, lease_until = now() + make_interval(secs => $3::double precision / 1000),
+        `UPDATE kb_index SET target_dim = $2, error = NULL,
            done = (SELECT count(*)::int FROM kb_embeddings WHERE model = $1), total = (SELECT count(*)::int FROM kb_chunks)
          WHERE target_model = $1`,
-        [target.modelId, vectors[0]!.length, o.leaseMs]);
+        [target.modelId, vectors[0]!.length]);
     });
     if (Date.now() > deadline) return 'continue';
   }
@@ -139,17 +154,18 @@ function missing(tx: Queryable, model: string, limit: number) {
  * Every passage has a vector of the target: build the large account's index over it, then switch
  * under the row lock article writes take, so no passage written meanwhile is left without a vector.
  */
-async function switchModel(db: Database, accountId: string, row: KbIndexRow, exactMaxRows: number): Promise<boolean> {
+async function switchModel(db: Database, accountId: string, row: KbIndexRow, owner: string, exactMaxRows: number): Promise<boolean> {
   const target = row.targetModel!;
   const { large, dim } = await withAccount(db, accountId, async (tx) => ({
     large: await hasMoreVectors(tx, target, exactMaxRows),
     dim: (await tx.query<{ dim: number }>(`SELECT dim FROM kb_embeddings WHERE model = $1 LIMIT 1`, [target])).rows[0]?.dim ?? row.targetDim,
   }));
   if (large && dim) {
-    await withAccount(db, accountId, (tx) => tx.query(`UPDATE kb_index SET lease_until = now() + interval '30 minutes'`));
+    await withAccount(db, accountId, (tx) => renewLease(tx, owner, 30 * 60_000));
     await buildTenantIndex(db, accountId, target, dim);
   }
   const switched = await withAccount(db, accountId, async (tx) => {
+    await renewLease(tx, owner, 120_000);
     const now = await readKbIndex(tx, 'FOR UPDATE');
     if (now?.reindexState !== 'running' || now.targetModel !== target) return false;
     if ((await missing(tx, target, 1)).length) return false;
@@ -165,10 +181,10 @@ async function switchModel(db: Database, accountId: string, row: KbIndexRow, exa
 }
 
 /** A large account without its own index over the active model gets one. */
-async function indexActive(db: Database, accountId: string, row: KbIndexRow, exactMaxRows: number): Promise<boolean> {
+async function indexActive(db: Database, accountId: string, row: KbIndexRow, owner: string, exactMaxRows: number): Promise<boolean> {
   if (!row.model || !row.dim || row.hnswModel === row.model) return false;
   if (!(await withAccount(db, accountId, (tx) => hasMoreVectors(tx, row.model!, exactMaxRows)))) return false;
-  await withAccount(db, accountId, (tx) => tx.query(`UPDATE kb_index SET lease_until = now() + interval '30 minutes'`));
+  await withAccount(db, accountId, (tx) => renewLease(tx, owner, 30 * 60_000));
   await buildTenantIndex(db, accountId, row.model, row.dim);
   await withAccount(db, accountId, (tx) => tx.query(`UPDATE kb_index SET hnsw_model = $1, hnsw_requested_at = NULL WHERE model = $1`, [row.model]));
   await dropTenantIndexes(db, accountId, row.model);

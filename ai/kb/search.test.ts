@@ -3,7 +3,7 @@ import { createTestAccount, startTestHub, type TestAccount, type TestHub } from 
 import { withAccount } from '../../storage/session.js';
 import type { Embedder } from '../embed/embedder.js';
 import { toVectorLiteral } from './articles.js';
-import { activeVectors, nearestChunks, nearestPlan, searchKb, type VectorStrategy } from './search.js';
+import { activeVectors, nearestChunks, nearestPlan, searchAccountKb, searchKb, type VectorStrategy } from './search.js';
 import { buildTenantIndex, tenantIndexName } from './tenant-index.js';
 
 /*
@@ -84,7 +84,7 @@ describe('KB vector search under row-level security', () => {
 
   it('hybrid search fuses vector and word matches from the account only', async () => {
     for (const strategy of ['exact', 'hnsw'] as VectorStrategy[]) {
-      const hits = await withAccount(t.hub.db, mine.accountId, (tx) => searchKb(tx, syntheticEmbedder, 'refunds', { limit: 10, vector: query, strategy }));
+      const hits = await withAccount(t.hub.db, mine.accountId, (tx) => searchKb(tx, { text: 'refunds', model: MODEL, vector: query }, { limit: 10, strategy }));
       expect(hits).toHaveLength(10);
       expect(hits[0]!.chunkId).toBe(expected()[0]);
       const own = new Set([...vectors.keys()].slice(0, 60));
@@ -94,8 +94,25 @@ describe('KB vector search under row-level security', () => {
 
   it('searches by words alone when the query cannot be embedded with the account’s model', async () => {
     const other: Embedder = { modelId: 'another-model', dimension: 3, embed: async () => [Float32Array.of(1, 0, 0)] };
-    const hits = await withAccount(t.hub.db, mine.accountId, (tx) => searchKb(tx, other, 'refunds', { limit: 5 }));
+    const hits = await searchAccountKb(t.hub.db, mine.accountId, other, 'refunds', { limit: 5 });
     expect(hits).toHaveLength(5);
     for (const h of hits) expect(h.similarity).toBeNull();
+  });
+});
+
+describe('KB word search', () => {
+  it('ranks passages with every word of the query first, then those with some of them', async () => {
+    const acct = await createTestAccount(t);
+    const ids = await withAccount(t.hub.db, acct.accountId, async (tx) => {
+      const article = (await tx.query<{ id: string }>(`INSERT INTO kb_articles (account_id, title, body) VALUES ($1, 'Words', 'x') RETURNING id`, [acct.accountId])).rows[0]!.id;
+      const texts = ['refund refund refund: every refund policy', 'a refund for a lost parcel', 'parcel tracking', 'invoices by email'];
+      const out: string[] = [];
+      for (const [i, text] of texts.entries()) out.push((await tx.query<{ id: string }>(`INSERT INTO kb_chunks (account_id, article_id, ordinal, text, language) VALUES ($1, $2, $3, $4, 'en') RETURNING id`, [acct.accountId, article, i, text])).rows[0]!.id);
+      return out;
+    });
+    const hits = await withAccount(t.hub.db, acct.accountId, (tx) => searchKb(tx, { text: 'Refund for my parcel?' }, { limit: 5 }));
+    expect(hits[0]!.chunkId).toBe(ids[1]);
+    expect(hits.map((h) => h.chunkId).sort()).toEqual(ids.slice(0, 3).sort());
+    expect(hits.every((h) => h.similarity === null)).toBe(true);
   });
 });

@@ -1,11 +1,11 @@
-import type { Queryable } from '../../storage/database.js';
-import { EmbeddingError, type Embedder } from '../embed/embedder.js';
-import { EmbedderSet } from '../embed/set.js';
-import { Redactor } from '../safety/redact.js';
-import { words } from '../text/features.js';
+import type { Database, Queryable } from '../../storage/database.js';
+import { withAccount } from '../../storage/session.js';
+import type { Embedder } from '../embed/embedder.js';
 import { toVectorLiteral } from './articles.js';
 import { readKbIndex } from './index-state.js';
+import { embedQuery, type KbQuery } from './query.js';
 import { tenantPredicate } from './tenant-index.js';
+import { wordMatchSql, wordQueries } from './words.js';
 
 export interface Passage {
   chunkId: string;
@@ -22,14 +22,6 @@ export interface Passage {
 
 // Reciprocal rank fusion constant (Cormack et al.): ranks beyond ~60 hardly count.
 const RRF_K = 60;
-const STOPWORDS = new Set('the and for you your are was with this that have has not but can how what why when where from into our out any all get got ja on ei se että mitä kun ole och att det som för med har inte kan hur var der die das und ist nicht ich wie los las que por con una'.split(' '));
-
-/** Words of the query OR-ed together: a customer's whole message rarely matches every word. */
-export function orQuery(text: string): string | undefined {
-  const ws = [...new Set(words(text).filter((w) => /^[\p{L}\p{N}]{3,}$/u.test(w) && !STOPWORDS.has(w)))].slice(0, 32);
-  return ws.length ? ws.join(' | ') : undefined;
-}
-
 let iterativeScan: boolean | undefined;
 
 /**
@@ -109,51 +101,38 @@ async function runNearest(tx: Queryable, vector: ArrayLike<number>, o: NearestOp
   return tx.query<Record<string, unknown>>(`${prefix}SELECT id, sim::float8 AS similarity FROM (${nearestSql(set, strategy, lang)}) v ORDER BY r`, params);
 }
 
-/**
- * The query as a vector of the account's active model: the one given when it is of that model, else
- * embedded by that model's embedder (customer text redacted first when it leaves the building). None
- * when this hub cannot compute that model or its endpoint is down: search then goes by words alone.
- */
-async function queryVector(embedder: Embedder, set: VectorSet, query: string, o: { vector?: Float32Array; modelId?: string }): Promise<Float32Array | undefined> {
-  if (o.vector && (o.modelId ?? embedder.modelId) === set.model) return o.vector.length === set.dim ? o.vector : undefined;
-  const model = EmbedderSet.from(embedder).forModel(set.model);
-  if (!model) return undefined;
-  try {
-    const [v] = await model.embed([model.external ? new Redactor().redact(query) : query]);
-    return v && v.length === set.dim ? v : undefined;
-  } catch (err) {
-    if (err instanceof EmbeddingError) return undefined;
-    throw err;
-  }
+export interface SearchOptions {
+  limit?: number;
+  language?: string;
+  strategy?: VectorStrategy;
 }
 
 /**
  * Hybrid search over the current account's published passages: vector search (exact for a small
  * account, its own HNSW index otherwise, see EXACT_SEARCH_MAX_ROWS) and full-text search, fused by
- * reciprocal rank. `vector` is the query already embedded by `embedder` (or by `modelId`).
+ * reciprocal rank. The query comes embedded (embedQuery); a vector of a model the account no longer
+ * uses (a reindex switched meanwhile) is left out and the words alone count.
  */
-export async function searchKb(
-  tx: Queryable, embedder: Embedder, query: string,
-  o: { limit?: number; language?: string; vector?: Float32Array; strategy?: VectorStrategy; modelId?: string } = {},
-): Promise<Passage[]> {
+export async function searchKb(tx: Queryable, q: KbQuery, o: SearchOptions = {}): Promise<Passage[]> {
+  const query = q.text;
   const limit = o.limit ?? 5;
   const candidates = Math.max(40, limit * 4);
   const set = await activeVectors(tx);
-  const vector = set && (await queryVector(embedder, set, query, o));
+  const vector = set && q.vector && q.model === set.model && q.vector.length === set.dim ? q.vector : undefined;
   const strategy = o.strategy ?? (set?.hnsw ? 'hnsw' : 'exact');
-  const params: unknown[] = [vector ? toVectorLiteral(vector) : null, candidates, orQuery(query) ?? null, limit];
+  const ws = wordQueries(query);
+  const params: unknown[] = [vector ? toVectorLiteral(vector) : null, candidates, ws?.all ?? null, limit, ws?.any ?? null];
   const lang = o.language ? `AND language = $${params.push(o.language)}` : '';
   if (set && vector && strategy === 'hnsw') await prepareHnsw(tx, candidates);
   const v = set && vector ? nearestSql(set, strategy, lang) : `SELECT NULL::uuid AS id, 0::bigint AS r, NULL::float8 AS sim WHERE $1::text IS NULL AND false`;
   const { rows } = await tx.query<Passage>(
     `WITH v AS (${v}
-     ), t AS (
-       SELECT id, row_number() OVER (ORDER BY rank DESC) AS r FROM (
-         SELECT id, ts_rank_cd(search, q) AS rank FROM kb_chunks, to_tsquery('simple', $3) q
-         WHERE $3 IS NOT NULL AND search @@ q AND published ${lang} ORDER BY rank DESC LIMIT $2) matched
+     ), t AS (${wordMatchSql({ all: '$3', any: '$5', limit: '$2' }, lang)}
      ), fused AS (
        SELECT id, sum(1.0 / (${RRF_K} + r)) AS score, max(sim) AS sim
        FROM (SELECT id, r, sim FROM v UNION ALL SELECT id, r, NULL FROM t) u GROUP BY id
+       -- Cut to the answer before the join: the planner hash-joined all of a large account's passages here (~55 ms).
+       ORDER BY score DESC, id LIMIT $4
      )
      SELECT c.id AS "chunkId", c.article_id AS "articleId", a.title, c.heading, c.text, c.language, a.url, f.score::float8 AS score, f.sim::float8 AS similarity
      FROM fused f JOIN kb_chunks c ON c.id = f.id JOIN kb_articles a ON a.id = c.article_id
@@ -161,4 +140,13 @@ export async function searchKb(
     params,
   );
   return rows;
+}
+
+/** Embeds the query (no transaction open), then searches the account's passages in one transaction. */
+export async function searchAccountKb(
+  db: Database, accountId: string, embedder: Embedder, text: string,
+  o: SearchOptions & { vector?: Float32Array; modelId?: string } = {},
+): Promise<Passage[]> {
+  const q = await embedQuery(db, accountId, embedder, text, o);
+  return withAccount(db, accountId, (tx) => searchKb(tx, q, o));
 }

@@ -63,3 +63,16 @@ export async function dropTenantIndexes(db: Database, accountId: string, keep?: 
   const concurrently = db.kind === 'postgres' ? 'CONCURRENTLY ' : '';
   for (const { name } of rows) if (name !== keepName && /^kb_hnsw_[0-9a-f]{32}_[0-9a-f]{8}$/.test(name)) await db.query(`DROP INDEX ${concurrently}IF EXISTS ${name}`);
 }
+
+/**
+ * Drops the indexes of accounts that no longer exist: deleting an account removes its rows by
+ * cascade, but an index is not a row. Run at start-up, and by whatever deletes accounts.
+ */
+export async function dropIndexesOfDeletedAccounts(db: Database): Promise<string[]> {
+  const { rows } = await db.query<{ name: string }>(
+    `SELECT indexname AS name FROM pg_indexes i WHERE tablename = 'kb_embeddings' AND indexname ~ '^kb_hnsw_[0-9a-f]{32}_[0-9a-f]{8}$'
+       AND NOT EXISTS (SELECT 1 FROM accounts a WHERE replace(a.id::text, '-', '') = substr(i.indexname, 9, 32))`);
+  const concurrently = db.kind === 'postgres' ? 'CONCURRENTLY ' : '';
+  for (const { name } of rows) await db.query(`DROP INDEX ${concurrently}IF EXISTS ${name}`);
+  return rows.map((r) => r.name);
+}

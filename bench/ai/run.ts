@@ -4,7 +4,8 @@
  * recall@10 against exact search (a sequential scan) of the search as shipped (exact over a small
  * account's own rows) and of a shared HNSW index with iterative scan; the largest run adds one large
  * account (--large chunks, above the exact-search limit) searched exactly, through the shared index,
- * and through its own partial HNSW index (the shipped path): `recall_large_tenant`.
+ * and through its own partial HNSW index (the shipped path): `recall_large_tenant`. `words_*` is the
+ * full-text half alone (the search without a query vector).
  * Usage: npm run bench -- ai [--sizes 10000,100000] [--large 30000] [--accounts 100] [--queries 200] [--messages 1000] [--batch 32]
  *        npm run bench -- ai --quick   (KB search at 100,000 chunks only, 100 queries, no classification)
  */
@@ -19,7 +20,7 @@ import type { Database } from '../../storage/database.js';
 import { localEmbedder } from '../../ai/embed/local.js';
 import { CategoryModel } from '../../ai/classify/model.js';
 import { defaultExamples } from '../../ai/classify/store.js';
-import { nearestChunks, nearestPlan, searchKb, type VectorStrategy } from '../../ai/kb/search.js';
+import { nearestChunks, nearestPlan, searchAccountKb, searchKb, type VectorStrategy } from '../../ai/kb/search.js';
 import { toVectorLiteral } from '../../ai/kb/articles.js';
 import { runKbIndex } from '../../ai/kb/reindex.js';
 import { tenantIndexName } from '../../ai/kb/tenant-index.js';
@@ -124,6 +125,12 @@ async function buildShared(admin: pg.Client): Promise<number> {
 
 const knn = `SELECT chunk_id AS id FROM kb_embeddings WHERE model = '${MODEL}' AND dim = 512 AND published ORDER BY embedding::vector(512) <=> $1::vector(512) LIMIT 10`;
 const overlap = (got: string[], exact: string[]) => (exact.length ? got.filter((id) => exact.includes(id)).length / exact.length : 1);
+/** The full-text half alone: the search with no query vector. */
+const wordsOnly = async (db: Database, accountId: string, text: string) => {
+  const t = performance.now();
+  await withAccount(db, accountId, (tx) => searchKb(tx, { text }, { limit: 10 }));
+  return performance.now() - t;
+};
 const mean = (xs: number[]) => r2(xs.reduce((a, b) => a + b, 0) / xs.length);
 
 /** Exact neighbours by a sequential scan: the ground truth recall is measured against. */
@@ -154,7 +161,7 @@ async function kbSearch(db: Database, admin: pg.Client, size: number, accounts: 
   const sharedS = await buildShared(admin);
   log(`kb: loaded in ${r2(loadS)} s, shared HNSW built in ${r2(sharedS)} s; querying…`);
   const queries = Number(values.queries);
-  const hybrid: number[] = [], shippedMs: number[] = [], sharedMs: number[] = [];
+  const hybrid: number[] = [], words: number[] = [], shippedMs: number[] = [], sharedMs: number[] = [];
   const recall = { shipped: [] as number[], shared: [] as number[] };
   const plan = await withAccount(db, accounts[0]!, (tx) => nearestPlan(tx, sample[0]!.vector, { limit: 10 }));
   if (plan.includes('hnsw')) throw new Error(`a small account's search uses an HNSW index:\n${plan}`);
@@ -169,14 +176,16 @@ async function kbSearch(db: Database, admin: pg.Client, size: number, accounts: 
     recall.shared.push(overlap(shared.ids, exact)); sharedMs.push(shared.ms);
     recall.shipped.push(overlap(shipped.ids, exact)); shippedMs.push(shipped.ms);
     const t = performance.now();
-    await withAccount(db, accountId, (tx) => searchKb(tx, syntheticEmbedder, s.text.split(' ').slice(0, 4).join(' '), { limit: 10, vector: query }));
+    await searchAccountKb(db, accountId, syntheticEmbedder, s.text.split(' ').slice(0, 4).join(' '), { limit: 10, vector: query });
     hybrid.push(performance.now() - t);
+    words.push(await wordsOnly(db, accountId, s.text.split(' ').slice(0, 4).join(' ')));
   }
   const result = {
     chunks: size, accounts: accounts.length, queries, load_s: r2(loadS), chunks_per_account: Math.round(size / accounts.length),
     recall_at_10: mean(recall.shipped), vector_p50_ms: r2(pct(shippedMs, 50)), vector_p95_ms: r2(pct(shippedMs, 95)),
     shared_hnsw_recall_at_10: mean(recall.shared), shared_hnsw_p50_ms: r2(pct(sharedMs, 50)), shared_hnsw_p95_ms: r2(pct(sharedMs, 95)),
     hybrid_p50_ms: r2(pct(hybrid, 50)), hybrid_p95_ms: r2(pct(hybrid, 95)), hybrid_p99_ms: r2(pct(hybrid, 99)),
+    words_p50_ms: r2(pct(words, 50)), words_p95_ms: r2(pct(words, 95)),
   };
   return large ? { ...result, large_tenant: await largeTenant(db, large, largeSample, queries, all.length) } : result;
 }
@@ -205,18 +214,20 @@ async function largeTenant(db: Database, large: { account: string; n: number }, 
   if (result !== 'indexed') throw new Error(`the large account got no index of its own (${result})`);
   const plan = await withAccount(db, large.account, (tx) => nearestPlan(tx, lits[0]!.query, { limit: 10 }));
   if (!plan.includes(tenantIndexName(large.account, MODEL))) throw new Error(`the large account's search does not use its index:\n${plan}`);
-  const recall: number[] = [], ms: number[] = [], hybrid: number[] = [];
+  const recall: number[] = [], ms: number[] = [], hybrid: number[] = [], words: number[] = [];
   for (const [q, { query, exact }] of lits.entries()) {
     const r = await nearest(db, large.account, query);
     recall.push(overlap(r.ids, exact)); ms.push(r.ms);
     const t1 = performance.now();
-    await withAccount(db, large.account, (tx) => searchKb(tx, syntheticEmbedder, sample[q % sample.length]!.text.split(' ').slice(0, 4).join(' '), { limit: 10, vector: query }));
+    await searchAccountKb(db, large.account, syntheticEmbedder, sample[q % sample.length]!.text.split(' ').slice(0, 4).join(' '), { limit: 10, vector: query });
     hybrid.push(performance.now() - t1);
+    words.push(await wordsOnly(db, large.account, sample[q % sample.length]!.text.split(' ').slice(0, 4).join(' ')));
   }
   return {
     chunks: large.n, total_chunks: null as number | null, accounts, index_build_s: r2(buildS),
     recall_at_10: mean(recall), p50_ms: r2(pct(ms, 50)), p95_ms: r2(pct(ms, 95)),
     hybrid_p50_ms: r2(pct(hybrid, 50)), hybrid_p95_ms: r2(pct(hybrid, 95)), hybrid_p99_ms: r2(pct(hybrid, 99)),
+    words_p50_ms: r2(pct(words, 50)), words_p95_ms: r2(pct(words, 95)),
     exact_p50_ms: r2(pct(exactMs, 50)), exact_p95_ms: r2(pct(exactMs, 95)),
     ...Object.fromEntries(Object.entries(shared).flatMap(([ef, s]) => [[`shared_ef${ef}_recall_at_10`, mean(s.recall)], [`shared_ef${ef}_p50_ms`, r2(pct(s.ms, 50))], [`shared_ef${ef}_p95_ms`, r2(pct(s.ms, 95))]])),
   };
@@ -249,6 +260,7 @@ try {
     bench: 'ai',
     p50_ms: largest?.hybrid_p50_ms ?? null, p95_ms: largest?.hybrid_p95_ms ?? null, p99_ms: largest?.hybrid_p99_ms ?? null,
     recall_large_tenant: large?.recall_at_10 ?? null, large_tenant_p50_ms: large?.p50_ms ?? null, large_tenant_p95_ms: large?.p95_ms ?? null,
+    large_tenant_hybrid_p50_ms: large?.hybrid_p50_ms ?? null, large_tenant_hybrid_p95_ms: large?.hybrid_p95_ms ?? null,
     classify: cls,
     kb: Object.fromEntries(kb.map((k) => [String(k.chunks), { ...k, large_tenant: undefined }])),
     large_tenant: large,

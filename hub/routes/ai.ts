@@ -1,16 +1,38 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { withAccount } from '../../storage/session.js';
+import type { Queryable } from '../../storage/database.js';
 import { addExample } from '../../ai/classify/store.js';
+import { addSentimentExample, sentimentCorrectionsInfo } from '../../ai/feedback/sentiment-store.js';
 import { draftStats } from '../../ai/feedback/stats.js';
 import { badRequest, notFound } from '../errors.js';
-import { IdParams } from '../schemas.js';
+import { IdParams, Nullable, Uuid } from '../schemas.js';
 import { localAi } from '../install-ai.js';
 import { listRoutingRules, replaceRoutingRules } from '../../ai/routing/router.js';
 import { audit } from '../../storage/repositories/audit.js';
 import { usageByDay } from '../../ai/usage/report.js';
+import { enqueue } from '../../storage/repositories/outbox.js';
 
 const Category = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9][a-z0-9_-]*$' });
+const SentimentLabel = Type.Union([Type.Literal('negative'), Type.Literal('neutral'), Type.Literal('positive')]);
+
+/** The customer message a correction teaches: the one named, or the conversation's latest with text. */
+async function customerMessage(tx: Queryable, conversationId: string, messageId?: string): Promise<{ id: string; text: string }> {
+  if (!messageId) {
+    const latest = (await tx.query<{ id: string; text: string }>(
+      `SELECT id, text FROM messages WHERE conversation_id = $1 AND direction = 'inbound' AND NOT is_private AND text <> '' ORDER BY sent_at DESC, id DESC LIMIT 1`, [conversationId],
+    )).rows[0];
+    if (!latest) throw badRequest('no_customer_text', 'the conversation has no customer text to learn from');
+    return latest;
+  }
+  const m = (await tx.query<{ id: string; text: string; customer: boolean }>(
+    `SELECT id, text, direction = 'inbound' AND NOT is_private AS customer FROM messages WHERE id = $1 AND conversation_id = $2`, [messageId, conversationId],
+  )).rows[0];
+  if (!m) throw notFound('message');
+  if (!m.customer) throw badRequest('not_customer_message', 'only a message from the customer can teach the model');
+  if (!m.text.trim()) throw badRequest('no_customer_text', 'the message has no text to learn from');
+  return m;
+}
 
 /** Teaching the local model and measuring how agents use its drafts. */
 const ai: FastifyPluginAsyncTypebox = async (app) => {
@@ -77,17 +99,53 @@ const ai: FastifyPluginAsyncTypebox = async (app) => {
     const exampleId = await withAccount(db, accountId, async (tx) => {
       const c = (await tx.query<{ id: string }>(`SELECT id FROM conversations WHERE id = $1`, [req.params.id])).rows[0];
       if (!c) throw notFound('conversation');
-      const text = (await tx.query<{ text: string }>(
-        `SELECT text FROM messages WHERE conversation_id = $1 AND direction = 'inbound' AND NOT is_private AND text <> '' ORDER BY sent_at DESC, id DESC LIMIT 1`, [req.params.id],
-      )).rows[0]?.text;
-      if (!text) throw badRequest('no_customer_text', 'the conversation has no customer text to learn from');
+      const { text } = await customerMessage(tx, req.params.id);
       await tx.query(`UPDATE conversations SET category = $2, updated_at = now() WHERE id = $1`, [req.params.id, req.body.category]);
       await tx.query(`INSERT INTO audit_log (account_id, actor_kind, actor_id, action, target_kind, target_id, data) VALUES ($1, $2, $3, 'conversation.category_corrected', 'conversation', $4, $5)`,
         [accountId, req.principal.userId ? 'user' : 'api_key', req.principal.userId ?? req.principal.apiKeyId ?? null, req.params.id, { category: req.body.category }]);
+      // The Slack card shows the category.
+      await enqueue(tx, accountId, 'surface.sync', { conversationId: req.params.id });
       return addExample(tx, accountId, { category: req.body.category, text, source: 'correction', conversationId: req.params.id, userId: req.principal.userId ?? null });
     });
+    app.hub.bus.publish(accountId, { type: 'conversation.updated', conversationId: req.params.id, changes: { category: req.body.category } });
+    app.hub.runner.kick();
     // Retraining takes a second or two; the agent does not wait for it.
     localAi(app.hub).categories.retrain(accountId).catch((err: unknown) => req.log.warn({ err, accountId }, 'category retraining failed'));
+    return reply.status(202).send({ exampleId, retraining: true });
+  });
+
+  app.post('/ai/conversations/:id/sentiment', {
+    onRequest: app.authorize('agent'),
+    schema: {
+      tags: ['ai'],
+      summary: "Correct a conversation's sentiment; the account's sentiment model learns it in the background",
+      params: IdParams,
+      body: Type.Object({
+        sentiment: SentimentLabel,
+        messageId: Type.Optional(Uuid),
+      }, { additionalProperties: false, description: 'messageId: the customer message the label is about (default: the latest with text)' }),
+      response: { 202: Type.Object({ exampleId: Type.String(), retraining: Type.Boolean() }) },
+    },
+  }, async (req, reply) => {
+    const accountId = req.principal.accountId;
+    const { sentiment, messageId } = req.body;
+    const exampleId = await withAccount(db, accountId, async (tx) => {
+      const c = (await tx.query<{ sentiment: string | null }>(`SELECT sentiment FROM conversations WHERE id = $1 FOR UPDATE`, [req.params.id])).rows[0];
+      if (!c) throw notFound('conversation');
+      const message = await customerMessage(tx, req.params.id, messageId);
+      await tx.query(`UPDATE conversations SET sentiment = $2, updated_at = now() WHERE id = $1`, [req.params.id, sentiment]);
+      await audit(tx, {
+        accountId, actorKind: req.principal.userId ? 'user' : 'api_key', actorId: req.principal.userId ?? req.principal.apiKeyId ?? null,
+        action: 'conversation.sentiment_corrected', targetKind: 'conversation', targetId: req.params.id, data: { sentiment: { from: c.sentiment, to: sentiment }, messageId: message.id },
+      });
+      // The Slack card shows the sentiment.
+      await enqueue(tx, accountId, 'surface.sync', { conversationId: req.params.id });
+      return addSentimentExample(tx, accountId, { conversationId: req.params.id, messageId: message.id, text: message.text, label: sentiment, userId: req.principal.userId ?? null });
+    });
+    app.hub.bus.publish(accountId, { type: 'conversation.updated', conversationId: req.params.id, changes: { sentiment } });
+    app.hub.runner.kick();
+    // Coalesced and delayed: a burst of corrections retrains once, and the agent never waits for it.
+    localAi(app.hub).sentiments.retrain(accountId).catch((err: unknown) => req.log.warn({ err, accountId }, 'sentiment retraining failed'));
     return reply.status(202).send({ exampleId, retraining: true });
   });
 
@@ -110,10 +168,29 @@ const ai: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/ai/model', {
     onRequest: app.authorize('viewer'),
-    schema: { tags: ['ai'], summary: "The account's category model", response: { 200: Type.Object({ categories: Type.Array(Type.String()), trainedAt: Type.String(), examples: Type.Integer() }) } },
+    schema: {
+      tags: ['ai'],
+      summary: "The account's category model, and the corrections its sentiment model learned",
+      response: {
+        200: Type.Object({
+          categories: Type.Array(Type.String()),
+          trainedAt: Type.String(),
+          examples: Type.Integer(),
+          sentiment: Type.Object({
+            model: Type.String({ description: 'the shipped sentiment model' }),
+            corrections: Type.Integer({ description: "the account's stored sentiment corrections" }),
+            trainedAt: Nullable(Type.String({ description: 'when the corrections in use were learned; null before the first retrain' })),
+          }),
+        }),
+      },
+    },
   }, async (req) => {
-    const m = await localAi(app.hub).categories.forAccount(req.principal.accountId);
-    return { categories: m.categories, trainedAt: m.trainedAt, examples: m.examples };
+    const accountId = req.principal.accountId;
+    const local = localAi(app.hub);
+    const m = await local.categories.forAccount(accountId);
+    const model = local.sentiment().id;
+    const sentiment = await withAccount(db, accountId, (tx) => sentimentCorrectionsInfo(tx, accountId, model));
+    return { categories: m.categories, trainedAt: m.trainedAt, examples: m.examples, sentiment: { model, ...sentiment } };
   });
   const Rule = Type.Object({
     id: Type.String(),

@@ -3,7 +3,7 @@ import { createTestAccount, eventually, startTestHub, type TestAccount, type Tes
 import { withAccount } from '../../storage/session.js';
 import { startEmbeddingsEmulator, type EmbeddingsEmulator } from '../../ai/embed/emulator.js';
 import { localEmbedder } from '../../ai/embed/local.js';
-import { upsertArticle } from '../../ai/kb/articles.js';
+import { saveArticles } from '../../ai/kb/save.js';
 import { scheduleKbReindexes } from '../install-ai.js';
 
 /*
@@ -39,9 +39,7 @@ beforeAll(async () => {
     { title: 'Gift cards', body: 'Gift cards never expire.\n\n# Balance\n\nThe balance of a gift card is shown at checkout.' },
   ];
   // Indexed before the endpoint was configured: with the local model.
-  await withAccount(t.hub.db, acct.accountId, async (tx) => {
-    for (const a of articles) await upsertArticle(tx, acct.accountId, a, localEmbedder());
-  });
+  await saveArticles(t.hub.db, acct.accountId, articles, localEmbedder());
   chunks = articles.length * 2;
 }, 120_000);
 afterAll(async () => {
@@ -94,7 +92,7 @@ describe('knowledge-base reindex API', () => {
 
   it('start-up reindexes an account left on another model', async () => {
     const other = await createTestAccount(t);
-    await withAccount(t.hub.db, other.accountId, (tx) => upsertArticle(tx, other.accountId, { title: 'Returns', body: 'Returns are free within thirty days.' }, localEmbedder()));
+    await saveArticles(t.hub.db, other.accountId, [{ title: 'Returns', body: 'Returns are free within thirty days.' }], localEmbedder());
     expect(await scheduleKbReindexes(t.hub)).toBe(1);
     const done = await eventually(async () => { const s = (await api('GET', '/kb/reindex', other.apiKeys.viewer)).json(); return s.state === 'done' && s; });
     expect(done).toMatchObject({ model: MODEL, done: 1, total: 1 });

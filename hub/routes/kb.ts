@@ -2,8 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { withAccount } from '../../storage/session.js';
 import type { Queryable } from '../../storage/database.js';
-import { deleteArticle, getArticle, listArticles, updateArticle, upsertArticle } from '../../ai/kb/articles.js';
-import { searchKb } from '../../ai/kb/search.js';
+import { deleteArticle, getArticle, listArticles } from '../../ai/kb/articles.js';
+import { editArticle, saveArticles } from '../../ai/kb/save.js';
+import { searchAccountKb } from '../../ai/kb/search.js';
 import { HubError, notFound } from '../errors.js';
 import { EmbeddingError } from '../../ai/embed/embedder.js';
 import { IdParams, Nullable, Page, Uuid, decodeCursor, encodeCursor } from '../schemas.js';
@@ -91,13 +92,9 @@ const kb: FastifyPluginAsyncTypebox = async (app) => {
     onRequest: app.authorize('admin'),
     schema: { tags: ['knowledge base'], summary: 'Create an article (or update the one with the same externalId)', body: ArticleBody, response: { 201: Article, 200: Article } },
   }, async (req, reply) => {
-    const e = embedder();
-    const r = await embedding(withAccount(db, req.principal.accountId, async (tx) => {
-      const written = await upsertArticle(tx, req.principal.accountId, req.body, e);
-      await afterWrite(tx, req.principal.accountId);
-      return written;
-    }));
-    return reply.status(r.created ? 201 : 200).send(r.article);
+    const accountId = req.principal.accountId;
+    const [r] = await embedding(saveArticles(db, accountId, [req.body], embedder(), (tx) => afterWrite(tx, accountId)));
+    return reply.status(r!.created ? 201 : 200).send(r!.article);
   });
 
   app.post('/kb/import', {
@@ -109,17 +106,14 @@ const kb: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: Type.Object({ created: Type.Integer(), updated: Type.Integer(), chunks: Type.Integer() }) },
     },
   }, async (req) => {
-    const e = embedder();
-    return embedding(withAccount(db, req.principal.accountId, async (tx) => {
-      const totals = { created: 0, updated: 0, chunks: 0 };
-      for (const a of req.body.articles) {
-        const r = await upsertArticle(tx, req.principal.accountId, a, e);
-        totals[r.created ? 'created' : 'updated']++;
-        totals.chunks += r.chunks;
-      }
-      await afterWrite(tx, req.principal.accountId);
-      return totals;
-    }));
+    const accountId = req.principal.accountId;
+    const saved = await embedding(saveArticles(db, accountId, req.body.articles, embedder(), (tx) => afterWrite(tx, accountId)));
+    const totals = { created: 0, updated: 0, chunks: 0 };
+    for (const r of saved) {
+      totals[r.created ? 'created' : 'updated']++;
+      totals.chunks += r.chunks;
+    }
+    return totals;
   });
 
   app.get('/kb/articles/:id', {
@@ -135,12 +129,8 @@ const kb: FastifyPluginAsyncTypebox = async (app) => {
     onRequest: app.authorize('admin'),
     schema: { tags: ['knowledge base'], params: IdParams, body: Type.Partial(ArticleBody), response: { 200: Article } },
   }, async (req) => {
-    const e = embedder();
-    const a = await embedding(withAccount(db, req.principal.accountId, async (tx) => {
-      const updated = await updateArticle(tx, req.principal.accountId, req.params.id, req.body, e);
-      if (updated) await afterWrite(tx, req.principal.accountId);
-      return updated;
-    }));
+    const accountId = req.principal.accountId;
+    const a = await embedding(editArticle(db, accountId, req.params.id, req.body, embedder(), (tx) => afterWrite(tx, accountId)));
     if (!a) throw notFound('article');
     return a;
   });
@@ -162,8 +152,7 @@ const kb: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: Type.Object({ items: Type.Array(SearchHit) }) },
     },
   }, async (req) => {
-    const e = embedder();
-    const items = await withAccount(db, req.principal.accountId, (tx) => searchKb(tx, e, req.query.q, { limit: req.query.limit, language: req.query.language }));
+    const items = await searchAccountKb(db, req.principal.accountId, embedder(), req.query.q, { limit: req.query.limit, language: req.query.language });
     return { items };
   });
 };

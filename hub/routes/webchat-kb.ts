@@ -2,8 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest, RouteShorthandOptions } from 'fastify';
 import { Type } from 'typebox';
 import type { ChannelInstallation } from '../../connectors/core/types.js';
-import { searchKb } from '../../ai/kb/search.js';
-import { withAccount } from '../../storage/session.js';
+import { searchAccountKb } from '../../ai/kb/search.js';
 import { localAi } from '../install-ai.js';
 import { Nullable } from '../schemas.js';
 
@@ -46,7 +45,7 @@ const webchatKb: FastifyPluginAsyncTypebox<WebchatKbOptions> = async (app, { cha
     if (!q.trim()) return { items: [] };
     const embedder = localAi(app.hub).embedder;
     // A few passages more than asked: several may come from one article.
-    const passages = await withAccount(app.hub.db, channel.accountId, (tx) => searchKb(tx, embedder, q, { limit: limit * 3, language }));
+    const passages = await searchAccountKb(app.hub.db, channel.accountId, embedder, q, { limit: limit * 3, language });
     const seen = new Set<string>();
     const items = [];
     for (const p of passages) {

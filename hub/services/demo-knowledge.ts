@@ -1,7 +1,7 @@
 import type { Database } from '../../storage/database.js';
-import { withAccount } from '../../storage/session.js';
 import type { Embedder } from '../../ai/embed/embedder.js';
-import { upsertArticle, type ArticleInput } from '../../ai/kb/articles.js';
+import type { ArticleInput } from '../../ai/kb/articles.js';
+import { saveArticles } from '../../ai/kb/save.js';
 
 /** A small help centre for the demo account, so the first drafts have passages to cite. */
 const ARTICLES: ArticleInput[] = [
@@ -27,8 +27,5 @@ const ARTICLES: ArticleInput[] = [
 ];
 
 export async function seedDemoKnowledge(db: Database, accountId: string, embedder: Embedder): Promise<number> {
-  return withAccount(db, accountId, async (tx) => {
-    for (const a of ARTICLES) await upsertArticle(tx, accountId, a, embedder);
-    return ARTICLES.length;
-  });
+  return (await saveArticles(db, accountId, ARTICLES, embedder)).length;
 }

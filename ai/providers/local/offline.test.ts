@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestAccount, startTestHub, type TestAccount, type TestHub } from '../../../hub/testing/harness.js';
 import { localAi } from '../../../hub/install-ai.js';
 import { withAccount } from '../../../storage/session.js';
-import { upsertArticle } from '../../kb/articles.js';
+import { saveArticles } from '../../kb/save.js';
 
 // Every way out of the process is replaced by a recorder that refuses: the local provider must not need any.
 const attempts: string[] = [];
@@ -33,8 +33,7 @@ describe('local provider offline', () => {
     const ai = localAi(t.hub);
     const vectors = await ai.embedder.embed(['How do I reset my password?']);
     expect(vectors[0]).toHaveLength(512);
-    await withAccount(t.hub.db, acct.accountId, (tx) =>
-      upsertArticle(tx, acct.accountId, { title: 'Resetting your password', body: 'Choose "Forgot password" on the login page; the emailed link is valid for one hour.' }, ai.embedder));
+    await saveArticles(t.hub.db, acct.accountId, [{ title: 'Resetting your password', body: 'Choose "Forgot password" on the login page; the emailed link is valid for one hour.' }], ai.embedder);
     const conversationId = (await t.hub.db.query<{ id: string }>(`SELECT gen_random_uuid() AS id`)).rows[0]!.id;
     const analysis = await ai.analyze({
       accountId: acct.accountId,

@@ -4,8 +4,10 @@ import { withAccount } from '../../../storage/session.js';
 import type { Analysis, AnalysisInput, ConversationAi, DraftProposal } from '../../../hub/ai-stage.js';
 import type { Embedder } from '../../embed/embedder.js';
 import { CategoryModels } from '../../classify/store.js';
+import { SentimentModels } from '../../feedback/sentiment-store.js';
 import { UNKNOWN } from '../../classify/model.js';
-import { searchKb, type Passage } from '../../kb/search.js';
+import { embedQuery } from '../../kb/query.js';
+import { searchAccountKb, searchKb, type Passage } from '../../kb/search.js';
 import { fill, template } from '../../draft/templates.js';
 import { detectLanguage } from './language.js';
 import { SentimentModel } from './sentiment.js';
@@ -32,10 +34,13 @@ export interface AccountAiSettings {
 export class LocalProvider implements ConversationAi {
   readonly name = 'local';
   readonly categories: CategoryModels;
+  /** The shipped sentiment model refined by each account's corrections. */
+  readonly sentiments: SentimentModels;
   private sentimentModel?: SentimentModel;
 
   constructor(private readonly deps: { db: Database; embedder: Embedder; log?: Logger }) {
     this.categories = new CategoryModels(deps.db, deps.embedder);
+    this.sentiments = new SentimentModels(deps.db, () => this.sentiment(), { log: deps.log });
   }
 
   get embedder(): Embedder {
@@ -70,7 +75,7 @@ export class LocalProvider implements ConversationAi {
     const [vector] = await this.deps.embedder.embed([text || ' ']);
     const categoryModel = await this.categories.forAccount(input.accountId);
     const category = await categoryModel.classify(text, vector);
-    const sentiment = text ? this.sentiment().classify(text) : undefined;
+    const sentiment = text ? (await this.sentiments.forAccount(input.accountId)).classify(text) : undefined;
     const priority = decidePriority(text, sentiment, category.category === UNKNOWN ? category.best : category.category);
     const found = text ? await this.passages(input.accountId, text, vector!, language) : [];
     const passages = found.slice(0, GROUNDING);
@@ -96,14 +101,16 @@ export class LocalProvider implements ConversationAi {
   /** More passages for a model's follow-up question, from the same account only. */
   async search(accountId: string, query: string, limit = 3): Promise<Passage[]> {
     const [vector] = await this.deps.embedder.embed([query || ' ']);
-    return (await withAccount(this.deps.db, accountId, (tx) => searchKb(tx, this.deps.embedder, query, { limit, vector }))).filter(relevant);
+    return (await searchAccountKb(this.deps.db, accountId, this.deps.embedder, query, { limit, vector })).filter(relevant);
   }
 
   private async passages(accountId: string, text: string, vector: Float32Array, language: string | undefined): Promise<Passage[]> {
+    // Embedded (when the account's model is not the local one) before the transaction opens.
+    const query = await embedQuery(this.deps.db, accountId, this.deps.embedder, text, { vector });
     return withAccount(this.deps.db, accountId, async (tx) => {
       // Prefer articles in the customer's language; fall back to any language.
-      let found = language ? await searchKb(tx, this.deps.embedder, text, { limit: SEARCH, language, vector }) : [];
-      if (!found.some(relevant)) found = await searchKb(tx, this.deps.embedder, text, { limit: SEARCH, vector });
+      let found = language ? await searchKb(tx, query, { limit: SEARCH, language }) : [];
+      if (!found.some(relevant)) found = await searchKb(tx, query, { limit: SEARCH });
       return found.filter(relevant);
     });
   }

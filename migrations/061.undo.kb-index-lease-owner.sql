@@ -1,0 +1,3 @@
+BEGIN;
+ALTER TABLE kb_index DROP COLUMN lease_owner;
+COMMIT;

@@ -1,0 +1,4 @@
+BEGIN;
+DROP TABLE IF EXISTS ai_sentiment_models;
+DROP TABLE IF EXISTS ai_sentiment_examples;
+COMMIT;
