@@ -65,7 +65,7 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
       for (const routes of [contacts, teams, users, channels, auditRoutes]) await api.register(routes);
       await api.register(kb);
       await api.register(aiRoutes);
-      await api.register(events);
+      await api.register(events, { heartbeatMs: hub.config.eventsHeartbeatMs });
       await api.register(embedTokens);
       await api.register(conversationTyping);
       await api.register(slackAdmin);

@@ -22,11 +22,17 @@ export interface HubConfig {
   ingestLanes: number;
   jobAttempts: number;
   jobBackoffMs: number;
+  /** How long a web chat upload no message claimed is kept before the sweep deletes it. */
+  uploadRetentionHours: number;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   poolSize: number;
   /** How long a webhook route may reuse a channel installation it looked up. */
   installationCacheMs: number;
+  /** How long a process trusts a user's role and membership it looked up for an access token. */
+  userCacheMs: number;
+  /** Keep-alive comment interval of event streams; a removed user's open stream ends at the next one. */
+  eventsHeartbeatMs: number;
   /** false: `start` serves the API only, leaving relay and workers to `hummdesk worker` processes. */
   runJobs: boolean;
   /** External model providers; accounts choose one in settings.ai.provider, these are the defaults. */
@@ -109,10 +115,13 @@ export function loadConfig(env: Env = process.env): HubConfig {
     ingestLanes: Math.max(1, int(env, 'HUMMDESK_INGEST_LANES', 2)),
     jobAttempts: int(env, 'HUMMDESK_JOB_ATTEMPTS', 5),
     jobBackoffMs: int(env, 'HUMMDESK_JOB_BACKOFF_MS', 1000),
+    uploadRetentionHours: Math.max(1, int(env, 'HUMMDESK_UPLOAD_RETENTION_HOURS', 24)),
     accessTokenTtlSeconds: int(env, 'HUMMDESK_ACCESS_TOKEN_TTL', 900),
     refreshTokenTtlSeconds: int(env, 'HUMMDESK_REFRESH_TOKEN_TTL', 30 * 24 * 3600),
     poolSize: int(env, 'HUMMDESK_DB_POOL', 20),
     installationCacheMs: int(env, 'HUMMDESK_INSTALLATION_CACHE_MS', 5000),
+    userCacheMs: int(env, 'HUMMDESK_USER_CACHE_MS', 5000),
+    eventsHeartbeatMs: Math.max(50, int(env, 'HUMMDESK_EVENTS_HEARTBEAT_MS', 25_000)),
     runJobs: (env.HUMMDESK_RUN_JOBS || 'true') !== 'false',
     ai: aiConfig(env),
     embeddings: embeddingsConfig(env),

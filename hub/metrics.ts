@@ -37,6 +37,11 @@ export function createMetrics() {
       labelNames: ['topic'] as const,
       registers: [registry],
     }),
+    uploadsSwept: new Counter({
+      name: 'hummdesk_uploads_swept_total',
+      help: 'Web chat uploads no message claimed, deleted after the retention period',
+      registers: [registry],
+    }),
     queueDepth: new Gauge({
       name: 'hummdesk_queue_depth',
       help: 'Jobs waiting or dead, by state',

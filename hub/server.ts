@@ -9,6 +9,7 @@ import { installAi } from './install-ai.js';
 import { seedDemo } from './services/demo.js';
 import { seedDemoKnowledge } from './services/demo-knowledge.js';
 import { startListeners } from './listeners.js';
+import { startUploadSweep } from './services/upload-sweep.js';
 
 export interface RunningHub {
   hub: Hub;
@@ -46,6 +47,7 @@ export async function startServer(config: HubConfig, opts: { jobs?: boolean; see
     process.stdout.write(`\n  HummDesk is running at ${url}\n\n`);
   }
   if (opts.jobs ?? config.runJobs) await hub.startJobs({ relay: true, work: true });
+  const sweep = (opts.jobs ?? config.runJobs) ? startUploadSweep(hub) : undefined;
   // IMAP (and other long-lived inbound) listeners feed the same ingest path as webhooks.
   const listeners = (opts.listeners ?? true) ? startListeners(hub) : undefined;
   hub.log.info({ url, store: hub.db.kind, queue: hub.runner.kind, ms: Date.now() - started }, 'hub started');
@@ -68,6 +70,7 @@ export async function startServer(config: HubConfig, opts: { jobs?: boolean; see
       await app.close();
       await warming.catch(() => undefined);
       await listeners?.stop();
+      await sweep?.stop();
       await hub.close();
     })());
   return { hub, app, url, stop };
@@ -82,6 +85,11 @@ export async function startWorker(config: HubConfig): Promise<{ hub: Hub; stop()
   installSlack(hub);
   installAi(hub);
   await hub.startJobs({ relay: true, work: true });
+  const sweep = startUploadSweep(hub);
   hub.log.info({ queue: hub.runner.kind }, 'worker started');
-  return { hub, stop: () => hub.close() };
+  const stop = async () => {
+    await sweep.stop();
+    await hub.close();
+  };
+  return { hub, stop };
 }

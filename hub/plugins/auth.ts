@@ -5,6 +5,7 @@ import { deriveKey } from '../../storage/secret-box.js';
 import type { Role } from '../../storage/repositories/users.js';
 import { forbidden, unauthorized } from '../errors.js';
 import { ROLE_RANK, authenticateApiKey, type Principal } from '../services/auth.js';
+import { PrincipalCache } from '../services/principals.js';
 
 interface AccessClaims {
   sub: string;
@@ -27,6 +28,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** onRequest hook: authenticates and requires at least `min` role before the body is read or validated. */
     authorize(min: Role, opts?: AuthorizeOptions): (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    /** Users' current role and account for access tokens; users routes `forget` a user they change. */
+    principals: PrincipalCache;
     signAccessToken(p: { userId: string; accountId: string; role: Role }, typ?: AccessClaims['typ'], ttlSeconds?: number): string;
   }
 }
@@ -38,13 +41,14 @@ export interface AuthorizeOptions {
   allowEmbed?: boolean;
 }
 
-/** Bearer JWTs for agents, `hd_…` API keys for integrations; one role check for both. */
+/** Bearer JWTs for agents (role checked against the users table), `hd_…` API keys for integrations; one role check for both. */
 export default fp(
   async (app) => {
     const { config, db } = app.hub;
     await app.register(jwt, { secret: deriveKey(config.secretKey, 'jwt').toString('hex'), sign: { algorithm: 'HS256' } });
 
     app.decorateRequest('principal', null as unknown as Principal);
+    app.decorate('principals', new PrincipalCache(db, config.userCacheMs));
 
     app.decorate('signAccessToken', (p: { userId: string; accountId: string; role: Role }, typ: AccessClaims['typ'] = 'access', ttlSeconds = config.accessTokenTtlSeconds) =>
       app.jwt.sign({ sub: p.userId, acc: p.accountId, role: p.role, typ }, { expiresIn: ttlSeconds }),
@@ -68,7 +72,10 @@ export default fp(
         }
         // Only agent access tokens open the API; other token types are for narrower routes.
         if (claims.typ !== 'access' && !(claims.typ === 'embed' && opts.allowEmbed)) throw unauthorized('wrong token type', 'invalid_token');
-        principal = { accountId: claims.acc, role: claims.role, userId: claims.sub, apiKeyId: null };
+        // The token's role may be stale: the user's current role and membership decide.
+        const user = await app.principals.find(claims.sub);
+        if (!user || user.accountId !== claims.acc) throw unauthorized('this user was removed from the account', 'token_revoked');
+        principal = { accountId: claims.acc, role: user.role, userId: claims.sub, apiKeyId: null };
       }
       if (ROLE_RANK[principal.role] < ROLE_RANK[min]) throw forbidden(`this needs the ${min} role or higher`);
       req.principal = principal;

@@ -114,6 +114,12 @@ describe('POST /ai/conversations/:id/sentiment', () => {
     const notCustomer = await correct(A, first.conversationId, { sentiment: 'negative', messageId: note.json().id });
     expect(notCustomer.statusCode).toBe(400);
     expect(notCustomer.json().error.code).toBe('not_customer_message');
+    // A thread's first message is classified with its subject, and is learned the same way.
+    const mailed = await seedConversation(t, A, { text: 'See the attached photo', subject: 'Broken lamp', thread: 'with-subject' });
+    const bySubject = await correct(A, mailed.conversationId, { sentiment: 'negative' });
+    const learned = await withAccount(t.hub.db, A.accountId, async (tx) => (await tx.query<{ text: string }>(`SELECT text FROM ai_sentiment_examples WHERE id = $1`, [bySubject.json().exampleId])).rows[0]!.text);
+    expect(learned).toBe('Broken lamp\nSee the attached photo');
+
     const badLabel = await correct(A, first.conversationId, { sentiment: 'furious' });
     expect(badLabel.statusCode).toBe(400);
     expect(badLabel.json().error.code).toBe('validation_failed');

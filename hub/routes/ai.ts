@@ -8,6 +8,7 @@ import { draftStats } from '../../ai/feedback/stats.js';
 import { badRequest, notFound } from '../errors.js';
 import { IdParams, Nullable, Uuid } from '../schemas.js';
 import { localAi } from '../install-ai.js';
+import { analysisText } from '../../ai/providers/local/provider.js';
 import { listRoutingRules, replaceRoutingRules } from '../../ai/routing/router.js';
 import { audit } from '../../storage/repositories/audit.js';
 import { usageByDay } from '../../ai/usage/report.js';
@@ -16,22 +17,27 @@ import { enqueue } from '../../storage/repositories/outbox.js';
 const Category = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9][a-z0-9_-]*$' });
 const SentimentLabel = Type.Union([Type.Literal('negative'), Type.Literal('neutral'), Type.Literal('positive')]);
 
-/** The customer message a correction teaches: the one named, or the conversation's latest with text. */
-async function customerMessage(tx: Queryable, conversationId: string, messageId?: string): Promise<{ id: string; text: string }> {
-  if (!messageId) {
-    const latest = (await tx.query<{ id: string; text: string }>(
-      `SELECT id, text FROM messages WHERE conversation_id = $1 AND direction = 'inbound' AND NOT is_private AND text <> '' ORDER BY sent_at DESC, id DESC LIMIT 1`, [conversationId],
-    )).rows[0];
-    if (!latest) throw badRequest('no_customer_text', 'the conversation has no customer text to learn from');
-    return latest;
-  }
-  const m = (await tx.query<{ id: string; text: string; customer: boolean }>(
-    `SELECT id, text, direction = 'inbound' AND NOT is_private AS customer FROM messages WHERE id = $1 AND conversation_id = $2`, [messageId, conversationId],
+/**
+ * The customer message a correction teaches (the one named, or the conversation's latest with text),
+ * with the text the model classified it by: subject and body for a thread's first message.
+ */
+async function customerMessage(tx: Queryable, conversationId: string, messageId?: string): Promise<{ id: string; text: string; analysed: string }> {
+  const m = (await tx.query<{ id: string; text: string; customer: boolean; first: boolean; subject: string | null }>(
+    `SELECT m.id, m.text, m.direction = 'inbound' AND NOT m.is_private AS customer, c.subject,
+            NOT EXISTS (SELECT 1 FROM messages e WHERE e.conversation_id = m.conversation_id AND e.direction = 'inbound' AND NOT e.is_private
+                        AND (e.sent_at, e.id) < (m.sent_at, m.id)) AS first
+     FROM messages m JOIN conversations c ON c.id = m.conversation_id
+     WHERE m.conversation_id = $1 AND ${messageId ? 'm.id = $2' : `m.direction = 'inbound' AND NOT m.is_private AND m.text <> ''`}
+     ORDER BY m.sent_at DESC, m.id DESC LIMIT 1`,
+    messageId ? [conversationId, messageId] : [conversationId],
   )).rows[0];
-  if (!m) throw notFound('message');
+  if (!m) {
+    if (messageId) throw notFound('message');
+    throw badRequest('no_customer_text', 'the conversation has no customer text to learn from');
+  }
   if (!m.customer) throw badRequest('not_customer_message', 'only a message from the customer can teach the model');
   if (!m.text.trim()) throw badRequest('no_customer_text', 'the message has no text to learn from');
-  return m;
+  return { id: m.id, text: m.text, analysed: analysisText(m.subject, m.first, m.text) };
 }
 
 /** Teaching the local model and measuring how agents use its drafts. */
@@ -140,7 +146,7 @@ const ai: FastifyPluginAsyncTypebox = async (app) => {
       });
       // The Slack card shows the sentiment.
       await enqueue(tx, accountId, 'surface.sync', { conversationId: req.params.id });
-      return addSentimentExample(tx, accountId, { conversationId: req.params.id, messageId: message.id, text: message.text, label: sentiment, userId: req.principal.userId ?? null });
+      return addSentimentExample(tx, accountId, { conversationId: req.params.id, messageId: message.id, text: message.analysed, label: sentiment, userId: req.principal.userId ?? null });
     });
     app.hub.bus.publish(accountId, { type: 'conversation.updated', conversationId: req.params.id, changes: { sentiment } });
     app.hub.runner.kick();

@@ -64,4 +64,25 @@ describe('GET /api/v1/events', () => {
       streamB.close();
     }
   });
+
+  it("ends a removed user's open stream at the next heartbeat", async () => {
+    const fast = await startTestHub({ jobs: false, env: { HUMMDESK_EVENTS_HEARTBEAT_MS: '100' } });
+    try {
+      const acct = await createTestAccount(fast);
+      await fast.app.listen({ port: 0, host: '127.0.0.1' });
+      const url = `http://127.0.0.1:${(fast.app.server.address() as AddressInfo).port}/api/v1/events`;
+      const kept = await openEventStream(url, { authorization: `Bearer ${acct.users.viewer.token}` });
+      const removed = await openEventStream(url, { authorization: `Bearer ${acct.users.agent.token}` });
+      expect(removed.status).toBe(200);
+      const del = await fast.app.inject({ method: 'DELETE', url: `/api/v1/users/${acct.users.agent.id}`, headers: { authorization: `Bearer ${acct.users.admin.token}` } });
+      expect(del.statusCode).toBe(204);
+      await removed.ended;
+      // The other user's stream goes on: it still receives the next change.
+      const conversationId = await openConversation(fast.hub.ingest, (await findInstallation(fast.hub.db, fast.hub.box, { kind: 'webchat', id: acct.channelId }))!);
+      await kept.waitFor((e) => e.event === 'message.created' && e.data.conversationId === conversationId);
+      kept.close();
+    } finally {
+      await fast.close();
+    }
+  });
 });

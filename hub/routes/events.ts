@@ -3,8 +3,14 @@ import { Type } from 'typebox';
 
 const HEARTBEAT_MS = 25_000;
 
+export interface EventsOptions {
+  /** Tests shorten it; proxies close idle streams after about 30 s. */
+  heartbeatMs?: number;
+}
+
 /** Server-sent events: every committed change of the caller's account, across hub processes. */
-const events: FastifyPluginAsyncTypebox = async (app) => {
+const events: FastifyPluginAsyncTypebox<EventsOptions> = async (app, opts) => {
+  const heartbeatMs = opts.heartbeatMs ?? HEARTBEAT_MS;
   const streams = new Set<() => void>();
   // Streams never end by themselves; end them before the server waits for open connections.
   app.addHook('preClose', async () => {
@@ -32,7 +38,15 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
     const unsubscribe = app.hub.bus.subscribe(req.principal.accountId, (e) => {
       res.write(`event: ${e.event.type}\ndata: ${JSON.stringify({ ...e.event, at: e.at })}\n\n`);
     });
-    const heartbeat = setInterval(() => res.write(`: ping\n\n`), HEARTBEAT_MS);
+    const { userId, accountId } = req.principal;
+    const heartbeat = setInterval(() => {
+      res.write(`: ping\n\n`);
+      // A stream outlives its token's check: a user removed from the account loses it at the next beat.
+      if (userId)
+        app.principals.find(userId).then((user) => {
+          if (!user || user.accountId !== accountId) end();
+        }, () => undefined);
+    }, heartbeatMs);
     const end = () => {
       clearInterval(heartbeat);
       unsubscribe();

@@ -24,6 +24,7 @@ import { actorOf } from './conversations.js';
  * ² only users ranked below the actor (agents, viewers); an admin never manages another admin or an owner.
  * ³ an owner manages everyone, but the account always keeps at least one owner (409 last_owner).
  * Skills, capacity and Slack/Teams linking are admin fields, also on one's own profile.
+ * A role change or deletion applies to the user's live access tokens at once (hub/services/principals.ts).
  */
 
 const canGrant = (actor: RoleName, role: RoleName) => (role === 'owner' ? actor === 'owner' : ROLE_RANK[role] <= ROLE_RANK[actor]);
@@ -105,7 +106,7 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
     const actor = actorOf(req);
     const p = req.principal;
     const { password, currentPassword, role, ...fields } = req.body;
-    return withAccount(db, actor.accountId, async (tx) => {
+    const updated = await withAccount(db, actor.accountId, async (tx) => {
       const target = await getUser(tx, req.params.id);
       if (!target) throw notFound('user');
       const self = p.userId === target.id;
@@ -134,6 +135,9 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
       });
       return updated;
     });
+    // After the commit, so this process's next request by that user cannot reload the old role.
+    app.principals.forget(updated.id);
+    return updated;
   });
 
   app.delete('/users/:id', {
@@ -149,6 +153,8 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
       await deleteUser(tx, target.id);
       await audit(tx, { accountId: actor.accountId, actorKind: actor.kind, actorId: actor.id, action: 'user.deleted', targetKind: 'user', targetId: target.id, data: { email: target.email, role: target.role } });
     });
+    // Their refresh tokens went with the row (ON DELETE CASCADE); their access tokens stop here at once.
+    app.principals.forget(req.params.id);
     return reply.status(204).send(null);
   });
 };

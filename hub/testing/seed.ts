@@ -17,7 +17,7 @@ export interface SeededConversation {
 export async function seedConversation(
   t: TestHub,
   acct: TestAccount,
-  opts: { thread?: string; text?: string; sender?: string; sentAt?: string } = {},
+  opts: { thread?: string; text?: string; sender?: string; sentAt?: string; subject?: string } = {},
 ): Promise<SeededConversation> {
   const channel = await findInstallation(t.hub.db, t.hub.box, { kind: 'webchat', id: acct.channelId });
   if (!channel) throw new Error('test channel is missing or disabled');
@@ -32,6 +32,7 @@ export async function seedConversation(
       sender: { externalId: sender, displayName: `Customer ${sender.slice(0, 12)}`, isBot: false },
       sentAt: opts.sentAt ?? new Date().toISOString(),
       text: opts.text ?? 'Hello, I need help with my order',
+      ...(opts.subject ? { subject: opts.subject } : {}),
       attachments: [],
       raw: {},
     },

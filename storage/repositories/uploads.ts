@@ -54,3 +54,35 @@ export async function findPublicAttachment(
   );
   return rows[0];
 }
+
+/**
+ * Locks a batch of uploads, of every account, that no message claimed before `cutoff`; SKIP LOCKED
+ * lets sweeps in other processes take other rows, and a visitor's claim in flight keeps its row.
+ */
+export async function lockExpiredUploads(tx: Queryable, cutoff: Date, limit: number): Promise<{ id: string; accountId: string }[]> {
+  const { rows } = await tx.query<{ id: string; accountId: string }>(
+    `SELECT id, account_id AS "accountId" FROM uploads WHERE message_id IS NULL AND created_at < $1
+     ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    [cutoff, limit],
+  );
+  return rows;
+}
+
+/** Deletes these uploads if still unclaimed; returns the blob key of each row deleted. */
+export async function deleteUnclaimedUploads(tx: Queryable, ids: string[]): Promise<string[]> {
+  const { rows } = await tx.query<{ blobKey: string }>(
+    `DELETE FROM uploads WHERE id = ANY($1::uuid[]) AND message_id IS NULL RETURNING blob_key AS "blobKey"`,
+    [ids],
+  );
+  return rows.map((r) => r.blobKey);
+}
+
+/** Which of these blob keys an attachment or upload of any account still names (blobs are shared by content). */
+export async function referencedBlobKeys(db: Queryable, keys: string[]): Promise<Set<string>> {
+  const { rows } = await db.query<{ key: string }>(
+    `SELECT blob_key AS key FROM attachments WHERE blob_key = ANY($1::text[])
+     UNION SELECT blob_key FROM uploads WHERE blob_key = ANY($1::text[])`,
+    [keys],
+  );
+  return new Set(rows.map((r) => r.key));
+}

@@ -67,6 +67,16 @@ export async function findLogin(db: Queryable, email: string): Promise<{ id: str
   return rows[0];
 }
 
+export interface UserAccess {
+  accountId: string;
+  role: Role;
+}
+
+/** Access tokens are checked before a tenant is trusted: one row by the primary key, nothing else. */
+export async function findUserAccess(db: Queryable, id: string): Promise<UserAccess | undefined> {
+  return (await db.query<UserAccess>(`SELECT account_id AS "accountId", role FROM users WHERE id = $1`, [id])).rows[0];
+}
+
 export async function deleteUser(tx: Queryable, id: string): Promise<boolean> {
   return (await tx.query(`DELETE FROM users WHERE id = $1`, [id])).rowCount > 0;
 }

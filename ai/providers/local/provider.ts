@@ -66,7 +66,7 @@ export class LocalProvider implements ConversationAi {
     const inbound = input.messages.filter((m) => m.direction === 'inbound');
     const latest = inbound[inbound.length - 1]?.text ?? '';
     // The subject carries meaning for the first email of a thread; later messages stand alone.
-    const text = (inbound.length <= 1 && input.conversation.subject ? `${input.conversation.subject}\n${latest}` : latest).trim();
+    const text = analysisText(input.conversation.subject, inbound.length <= 1, latest);
     const settings = await withAccount(this.deps.db, input.accountId, async (tx) =>
       ((await tx.query<{ ai: AccountAiSettings | null }>(`SELECT settings->'ai' AS ai FROM accounts WHERE id = $1`, [input.accountId])).rows[0]?.ai ?? {}),
     );
@@ -144,3 +144,8 @@ function firstName(_input: AnalysisInput): string {
 }
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
+
+/** The text a message is classified by: the subject carries meaning for a thread's first message only. */
+export function analysisText(subject: string | null | undefined, firstInbound: boolean, body: string): string {
+  return (firstInbound && subject ? `${subject}\n${body}` : body).trim();
+}
