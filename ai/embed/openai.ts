@@ -1,18 +1,12 @@
-import { Agent, RetryAgent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { EndpointError, postJson, retryingDispatcher, type EndpointOptions } from '../providers/openai/http.js';
 import { EmbeddingError, type Embedder } from './embedder.js';
 
-export interface OpenAiEmbedderOptions {
-  /** e.g. http://127.0.0.1:11434/v1 (Ollama), http://127.0.0.1:8000/v1 (vLLM), https://api.openai.com/v1 */
-  baseUrl: string;
+export interface OpenAiEmbedderOptions extends EndpointOptions {
   model: string;
-  apiKey?: string;
   /** Expected vector size; unset, the first answer sets it. */
   dimension?: number;
   batchSize?: number;
-  timeoutMs?: number;
-  maxRetries?: number;
-  /** First backoff step without a retry-after header (tests shorten it). */
-  retryBaseMs?: number;
 }
 
 /** Model ids of endpoint models carry this prefix, so they never collide with a local model's id. */
@@ -24,8 +18,8 @@ interface EmbeddingsResponse {
 
 /**
  * Embeddings from an OpenAI-compatible `POST {baseUrl}/embeddings` (OpenAI, vLLM, Ollama, llama.cpp
- * server): `{model, input: [...]}` → `{data: [{index, embedding}]}`, in batches. undici's RetryAgent
- * retries 408/429/5xx and dropped connections with exponential backoff, honouring retry-after.
+ * server): `{model, input: [...]}` → `{data: [{index, embedding}]}`, in batches, retried as
+ * providers/openai/http.ts does for every call to such a server.
  */
 export class OpenAiEmbedder implements Embedder {
   readonly modelId: string;
@@ -36,16 +30,7 @@ export class OpenAiEmbedder implements Embedder {
   constructor(private readonly o: OpenAiEmbedderOptions) {
     this.modelId = `${OPENAI_MODEL_PREFIX}${o.model}`;
     this.dim = o.dimension;
-    const timeout = o.timeoutMs ?? 30_000;
-    this.dispatcher = new RetryAgent(new Agent({ headersTimeout: timeout, bodyTimeout: timeout, connectTimeout: timeout }), {
-      maxRetries: o.maxRetries ?? 2,
-      minTimeout: o.retryBaseMs ?? 500,
-      maxTimeout: 60_000,
-      timeoutFactor: 2,
-      methods: ['POST'],
-      statusCodes: [408, 409, 429, 500, 502, 503, 504, 529],
-      errorCodes: ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT'],
-    });
+    this.dispatcher = retryingDispatcher(o);
   }
 
   get dimension(): number {
@@ -62,20 +47,13 @@ export class OpenAiEmbedder implements Embedder {
 
   private async batch(input: string[]): Promise<Float32Array[]> {
     // Servers reject empty strings; a blank passage still needs a vector.
-    const body = JSON.stringify({ model: this.o.model, input: input.map((t) => t.slice(0, 8000) || ' '), encoding_format: 'float' });
-    let res: Dispatcher.ResponseData;
+    const body = { model: this.o.model, input: input.map((t) => t.slice(0, 8000) || ' '), encoding_format: 'float' };
+    let text: string;
     try {
-      res = await request(`${this.o.baseUrl.replace(/\/$/, '')}/embeddings`, {
-        method: 'POST',
-        dispatcher: this.dispatcher,
-        headers: { 'content-type': 'application/json', ...(this.o.apiKey ? { authorization: `Bearer ${this.o.apiKey}` } : {}) },
-        body,
-      });
+      text = await postJson(this.o, this.dispatcher, '/embeddings', body);
     } catch (err) {
       throw failure(err);
     }
-    const text = await res.body.text();
-    if (res.statusCode >= 400) throw new EmbeddingError(res.statusCode === 401 || res.statusCode === 403 ? 'auth' : 'bad_request', `${res.statusCode}: ${text.slice(0, 300)}`);
     return this.parse(text, input.length);
   }
 
@@ -101,12 +79,13 @@ export class OpenAiEmbedder implements Embedder {
   }
 }
 
-/** undici's errors after the retries, as stable codes. */
+/** A failure after the retries, as a stable code. */
 function failure(err: unknown): EmbeddingError {
-  const e = err as { code?: string; statusCode?: number; message?: string };
-  if (e.code === 'UND_ERR_REQ_RETRY' && e.statusCode) {
-    return new EmbeddingError(e.statusCode === 429 ? 'rate_limited' : 'unavailable', `${e.statusCode} after retries`);
-  }
-  if (e.code && /TIMEOUT/.test(e.code)) return new EmbeddingError('timeout', 'the embeddings endpoint did not answer in time');
-  return new EmbeddingError('unavailable', e.message ?? String(err));
+  if (!(err instanceof EndpointError)) return new EmbeddingError('unavailable', String(err));
+  const f = err.failure;
+  if (f.kind === 'timeout') return new EmbeddingError('timeout', 'the embeddings endpoint did not answer in time');
+  if (f.kind === 'network') return new EmbeddingError('unavailable', f.message);
+  if (f.status === 401 || f.status === 403) return new EmbeddingError('auth', err.message);
+  if (f.status === 429) return new EmbeddingError('rate_limited', `${f.status} after retries`);
+  return new EmbeddingError(f.status >= 500 || f.status === 408 || f.status === 409 ? 'unavailable' : 'bad_request', err.message);
 }

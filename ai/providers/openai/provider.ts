@@ -3,14 +3,11 @@ import type { Database } from '../../../storage/database.js';
 import type { LocalProvider } from '../local/provider.js';
 import { ExternalProvider, ProviderError, emptyUsage, type Completion, type Prompt, type ToolBox } from '../external/provider.js';
 import { AnalysisOutput, jsonSchema } from '../external/schema.js';
+import type { Dispatcher } from 'undici';
+import { EndpointError, postJson, retryingDispatcher, type EndpointOptions } from './http.js';
 
-export interface OpenAiCompatibleOptions {
-  /** e.g. http://127.0.0.1:8000/v1 (vLLM), http://127.0.0.1:11434/v1 (Ollama), http://127.0.0.1:8080/v1 (llama.cpp) */
-  baseUrl: string;
+export interface OpenAiCompatibleOptions extends EndpointOptions {
   model: string;
-  apiKey?: string;
-  timeoutMs?: number;
-  maxRetries?: number;
 }
 
 const MAX_TURNS = 2;
@@ -29,10 +26,12 @@ interface ChatResponse {
 export class OpenAiCompatibleProvider extends ExternalProvider {
   readonly name = 'openai-compatible' as const;
   readonly model: string;
+  private readonly dispatcher: Dispatcher;
 
   constructor(deps: { db: Database; local: LocalProvider; log?: Logger }, private readonly o: OpenAiCompatibleOptions) {
     super(deps);
     this.model = o.model;
+    this.dispatcher = retryingDispatcher(o);
   }
 
   protected async complete(prompt: Prompt, tools: ToolBox): Promise<Completion> {
@@ -59,40 +58,19 @@ export class OpenAiCompatibleProvider extends ExternalProvider {
     throw new ProviderError('bad_output', `no valid JSON answer after ${MAX_TURNS} turns`);
   }
 
-  /** One request with the timeout, retried on 408/409/429/5xx and network errors, honouring retry-after. */
+  /** One chat completion, retried as providers/openai/http.ts does for every call to such a server. */
   private async post(body: unknown): Promise<ChatResponse> {
-    const retries = this.o.maxRetries ?? 2;
-    for (let attempt = 0; ; attempt++) {
-      let res: Response;
-      try {
-        res = await fetch(`${this.o.baseUrl.replace(/\/$/, '')}/chat/completions`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...(this.o.apiKey ? { authorization: `Bearer ${this.o.apiKey}` } : {}) },
-          body: JSON.stringify(body),
-          signal: AbortSignal.timeout(this.o.timeoutMs ?? 30_000),
-        });
-      } catch (err) {
-        const timeout = (err as Error).name === 'TimeoutError';
-        if (attempt < retries) { await sleep(backoff(attempt)); continue; }
-        throw new ProviderError(timeout ? 'timeout' : 'unavailable', timeout ? 'the model did not answer in time' : (err as Error).message);
-      }
-      if (res.ok) return (await res.json()) as ChatResponse;
-      const text = (await res.text()).slice(0, 300);
-      if ([408, 409, 429].includes(res.status) || res.status >= 500) {
-        if (attempt < retries) { await sleep(retryAfter(res) ?? backoff(attempt)); continue; }
-        throw new ProviderError(res.status === 429 ? 'rate_limited' : res.status === 529 || res.status === 503 ? 'overloaded' : 'unavailable', `${res.status}: ${text}`);
-      }
-      throw new ProviderError(res.status === 401 || res.status === 403 ? 'auth' : 'bad_request', `${res.status}: ${text}`);
+    try {
+      return JSON.parse(await postJson(this.o, this.dispatcher, '/chat/completions', body)) as ChatResponse;
+    } catch (err) {
+      if (!(err instanceof EndpointError)) throw new ProviderError('bad_output', `the answer is not JSON: ${String(err)}`);
+      const f = err.failure;
+      if (f.kind === 'timeout') throw new ProviderError('timeout', 'the model did not answer in time');
+      if (f.kind === 'network') throw new ProviderError('unavailable', f.message);
+      if (f.status === 401 || f.status === 403) throw new ProviderError('auth', err.message);
+      if (f.status === 429) throw new ProviderError('rate_limited', err.message);
+      if (f.status === 503 || f.status === 529) throw new ProviderError('overloaded', err.message);
+      throw new ProviderError(f.status >= 500 || f.status === 408 || f.status === 409 ? 'unavailable' : 'bad_request', err.message);
     }
   }
 }
-
-function retryAfter(res: Response): number | undefined {
-  const ms = Number(res.headers.get('retry-after-ms'));
-  if (ms > 0) return Math.min(ms, 60_000);
-  const s = Number(res.headers.get('retry-after'));
-  return s > 0 ? Math.min(s * 1000, 60_000) : undefined;
-}
-
-const backoff = (attempt: number) => Math.min(500 * 2 ** attempt, 8000) * (1 - Math.random() * 0.25);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
