@@ -2,6 +2,7 @@ import type { ChannelInstallation, ChannelKind } from '../../connectors/core/typ
 import type { Database } from '../../storage/database.js';
 import type { SecretBox } from '../../storage/secret-box.js';
 import { findInstallation } from '../../storage/repositories/channels.js';
+import { ExpiringCache } from './expiring-cache.js';
 
 type Lookup = { kind: ChannelKind; externalKey?: string; id?: string };
 
@@ -11,28 +12,22 @@ type Lookup = { kind: ChannelKind; externalKey?: string; id?: string };
  * process applies at once (`forget`); one made in another process within `ttlMs`.
  */
 export class InstallationCache {
-  private readonly entries = new Map<string, { at: number; value: Promise<ChannelInstallation | undefined> }>();
+  private readonly cache: ExpiringCache<ChannelInstallation | undefined>;
 
   constructor(
     private readonly db: Database,
     private readonly box: SecretBox,
-    private readonly ttlMs = 5_000,
-    private readonly now: () => number = Date.now,
-  ) {}
+    ttlMs = 5_000,
+    now: () => number = Date.now,
+  ) {
+    this.cache = new ExpiringCache(ttlMs, now);
+  }
 
   find(by: Lookup): Promise<ChannelInstallation | undefined> {
-    const key = `${by.kind}|${by.id ?? ''}|${by.externalKey ?? ''}`;
-    const hit = this.entries.get(key);
-    if (hit && this.now() - hit.at < this.ttlMs) return hit.value;
-    const value = findInstallation(this.db, this.box, by);
-    // A failed lookup is not remembered.
-    value.catch(() => this.entries.delete(key));
-    if (this.entries.size > 10_000) this.entries.clear();
-    this.entries.set(key, { at: this.now(), value });
-    return value;
+    return this.cache.get(`${by.kind}|${by.id ?? ''}|${by.externalKey ?? ''}`, () => findInstallation(this.db, this.box, by));
   }
 
   forget(): void {
-    this.entries.clear();
+    this.cache.forget();
   }
 }
