@@ -3,6 +3,7 @@ import { withAccount } from '../../storage/session.js';
 import type { Embedder } from '../embed/embedder.js';
 import { CategoryModel, type LabelledExample, type SerializedCategoryModel } from './model.js';
 import { DEFAULT_CATEGORY_EXAMPLES } from './defaults.js';
+import { CoalescedRuns } from '../learn/coalesced-runs.js';
 
 export function defaultExamples(): LabelledExample[] {
   return Object.entries(DEFAULT_CATEGORY_EXAMPLES).flatMap(([label, texts]) => texts.map((text) => ({ text, label })));
@@ -22,8 +23,7 @@ export async function addExample(tx: Queryable, accountId: string, e: { category
 export class CategoryModels {
   private readonly cache = new Map<string, { trainedAt: string; model: CategoryModel }>();
   private defaults?: Promise<CategoryModel>;
-  private readonly retraining = new Map<string, Promise<CategoryModel>>();
-  private readonly again = new Set<string>();
+  private readonly runs = new CoalescedRuns<CategoryModel>();
 
   constructor(private readonly db: Database, private readonly embedder: Embedder) {}
 
@@ -52,43 +52,33 @@ export class CategoryModels {
   }
 
   /**
-   * Retrains an account's model from defaults + its examples and stores it. Concurrent calls for one
-   * account coalesce: corrections arriving during a run cause exactly one more run afterwards.
+   * Retrains an account's model from defaults + its examples and stores it, in the background; requests
+   * coalesce (ai/learn/coalesced-runs.ts): a correction arriving during a run gets exactly one more run.
    */
   retrain(accountId: string): Promise<CategoryModel> {
-    const running = this.retraining.get(accountId);
-    if (running) {
-      this.again.add(accountId);
-      return running;
-    }
-    const run = (async () => {
-      try {
-        const { examples, newest } = await withAccount(this.db, accountId, async (tx) => {
-          const rows = (await tx.query<{ category: string; text: string; createdAt: string }>(`SELECT category, text, created_at::text AS "createdAt" FROM ai_category_examples ORDER BY created_at`)).rows;
-          return { examples: rows.map((r) => ({ label: r.category, text: r.text })), newest: rows[rows.length - 1]?.createdAt ?? null };
-        });
-        const model = await CategoryModel.train([...defaultExamples(), ...examples], { embedder: this.embedder });
-        const trainedAt = await withAccount(this.db, accountId, async (tx) =>
-          (await tx.query<{ trainedAt: string }>(
-            `INSERT INTO ai_category_models (account_id, model, examples, trained_through, trained_at) VALUES ($1, $2, $3, $4, clock_timestamp())
-             ON CONFLICT (account_id) DO UPDATE SET model = EXCLUDED.model, examples = EXCLUDED.examples, trained_through = EXCLUDED.trained_through, trained_at = EXCLUDED.trained_at
-             RETURNING trained_at::text AS "trainedAt"`,
-            [accountId, JSON.stringify(model.toJSON()), model.examples, newest],
-          )).rows[0]!.trainedAt,
-        );
-        this.cache.set(accountId, { trainedAt, model });
-        return model;
-      } finally {
-        this.retraining.delete(accountId);
-        if (this.again.delete(accountId)) void this.retrain(accountId).catch(() => undefined);
-      }
-    })();
-    this.retraining.set(accountId, run);
-    return run;
+    return this.runs.run(accountId, () => this.train(accountId));
+  }
+
+  private async train(accountId: string): Promise<CategoryModel> {
+    const { examples, newest } = await withAccount(this.db, accountId, async (tx) => {
+      const rows = (await tx.query<{ category: string; text: string; createdAt: string }>(`SELECT category, text, created_at::text AS "createdAt" FROM ai_category_examples ORDER BY created_at`)).rows;
+      return { examples: rows.map((r) => ({ label: r.category, text: r.text })), newest: rows[rows.length - 1]?.createdAt ?? null };
+    });
+    const model = await CategoryModel.train([...defaultExamples(), ...examples], { embedder: this.embedder });
+    const trainedAt = await withAccount(this.db, accountId, async (tx) =>
+      (await tx.query<{ trainedAt: string }>(
+        `INSERT INTO ai_category_models (account_id, model, examples, trained_through, trained_at) VALUES ($1, $2, $3, $4, clock_timestamp())
+         ON CONFLICT (account_id) DO UPDATE SET model = EXCLUDED.model, examples = EXCLUDED.examples, trained_through = EXCLUDED.trained_through, trained_at = EXCLUDED.trained_at
+         RETURNING trained_at::text AS "trainedAt"`,
+        [accountId, JSON.stringify(model.toJSON()), model.examples, newest],
+      )).rows[0]!.trainedAt,
+    );
+    this.cache.set(accountId, { trainedAt, model });
+    return model;
   }
 
   /** Waits for background retraining of an account to settle (tests, shutdown). */
-  async idle(accountId: string): Promise<void> {
-    while (this.retraining.get(accountId)) await this.retraining.get(accountId)!.catch(() => undefined);
+  idle(accountId: string): Promise<void> {
+    return this.runs.idle(accountId);
   }
 }

@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { CoalescedRuns } from '../learn/coalesced-runs.js';
 import type { Logger } from 'pino';
 import type { Database, Queryable } from '../../storage/database.js';
 import { withAccount } from '../../storage/session.js';
@@ -46,19 +46,16 @@ export async function sentimentCorrectionsInfo(tx: Queryable, accountId: string,
  */
 export class SentimentModels {
   private readonly cache = new Map<string, { trainedAt: string; model: SentimentModel }>();
-  /** A retrain that has not started yet: further requests join it. */
-  private readonly queued = new Map<string, Promise<SentimentModel>>();
-  private readonly running = new Map<string, Promise<SentimentModel>>();
+  private readonly runs: CoalescedRuns<SentimentModel>;
   /** Accounts whose residual was learned on another shipped model and is being relearned. */
   private readonly relearning = new Set<string>();
-  private readonly delayMs: number;
 
   constructor(
     private readonly db: Database,
     private readonly base: () => SentimentModel,
     private readonly opts: { delayMs?: number; log?: Logger } = {},
   ) {
-    this.delayMs = opts.delayMs ?? 1000;
+    this.runs = new CoalescedRuns(opts.delayMs ?? 1000);
   }
 
   async forAccount(accountId: string): Promise<SentimentModel> {
@@ -88,29 +85,12 @@ export class SentimentModels {
    * trains once; a request during a run is served by exactly one run after it.
    */
   retrain(accountId: string): Promise<SentimentModel> {
-    const queued = this.queued.get(accountId);
-    if (queued) return queued;
-    const before = this.running.get(accountId);
-    // Assigned before the body runs past its first await, where the body reads it.
-    let run!: Promise<SentimentModel>;
-    run = (async () => {
-      await before?.catch(() => undefined);
-      await sleep(this.delayMs, undefined, { ref: false });
-      this.queued.delete(accountId);
-      this.running.set(accountId, run);
-      try {
-        return await this.train(accountId);
-      } finally {
-        if (this.running.get(accountId) === run) this.running.delete(accountId);
-      }
-    })();
-    this.queued.set(accountId, run);
-    return run;
+    return this.runs.run(accountId, () => this.train(accountId));
   }
 
   /** Waits until no retrain of the account is queued or running (tests, shutdown). */
-  async idle(accountId: string): Promise<void> {
-    for (let p = this.queued.get(accountId) ?? this.running.get(accountId); p; p = this.queued.get(accountId) ?? this.running.get(accountId)) await p.catch(() => undefined);
+  idle(accountId: string): Promise<void> {
+    return this.runs.idle(accountId);
   }
 
   private async train(accountId: string): Promise<SentimentModel> {
