@@ -1,4 +1,5 @@
 /** Hashed bag-of-n-grams: language-agnostic sparse features with no vocabulary to ship. */
+import { valenceOf } from './lexicon.js';
 
 export interface SparseVector {
   idx: Int32Array;
@@ -16,6 +17,8 @@ export interface HashingOptions {
   emoji?: boolean;
   /** The words after a negator ("not", "ei", "inte", "nicht", …) as negated features instead of plain ones. */
   negation?: boolean;
+  /** Word valences from a multilingual lexicon as shared features, so what one language teaches carries to another. */
+  lexicon?: boolean;
 }
 
 // Negators of the languages we serve; Finnish "en"/"et" are left out, they are Swedish/Estonian words too.
@@ -76,7 +79,15 @@ export function hashFeatures(text: string, o: HashingOptions): SparseVector {
       // A negated word is a different feature: "not good" must not count as "good".
       if (negated?.[i]) add(`not ${ws[i]}`, 3);
       else add(ws[i]!, 1);
-      if (i > 0) add(`${ws[i - 1]} ${ws[i]}`, 2);
+      if (i > 0) add(`${negated?.[i] ? "not " : ""}${ws[i - 1]} ${ws[i]}`, 2);
+    }
+  }
+  if (o.lexicon) {
+    for (let i = 0; i < ws.length; i++) {
+      // Negated valence is left to the word's own "not …" feature: "can't thank you enough" is praise, "not good" is not.
+      if (negated?.[i] || (o.negation && isNegator(ws[i]!))) continue;
+      const v = valenceOf(ws[i]!);
+      if (v) add(`${v.stem ? 'stem' : 'word'} valence ${v.value}`, 5);
     }
   }
   if (o.emoji) for (const e of text.match(/\p{Extended_Pictographic}/gu) ?? []) add(e, 4);

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRows } from '../eval/csv.js';
 import { normalizeText } from '../text/features.js';
@@ -53,11 +53,61 @@ export function loadSentimentSets(dir: string): Record<Split, LabelledText[]> {
   take('xed/xed_fi_3class.csv', 'xed-fi', 'fi', (r) => hashSplit(r.text!));
   take('xed/xed_sv_2class.csv', 'xed-sv', 'sv', (r) => hashSplit(r.text!));
   take('uci-sentiment-labelled-sentences/uci_sentences_2class.csv', 'uci', 'en', (r) => hashSplit(r.text!));
+  for (const [split, row] of neutralRequests(dir)) sets[split].push(row);
+  sets.test.push(...customerRequests(dir));
   // A held-out text that also occurs in training (GoEmotions repeats short comments) is no test.
   const seen = new Set(sets.train.map((r) => key(r.text)));
   sets.dev = sets.dev.filter((r) => !seen.has(key(r.text)));
   sets.test = sets.test.filter((r) => !seen.has(key(r.text)));
   return sets;
+}
+
+// Small talk says little about a customer's mood; problem reports can be calm or angry, so neither side gets them.
+const CLINC_KEPT_SMALL_TALK = new Set(['greeting', 'goodbye', 'what_can_i_ask_you', 'are_you_a_bot']);
+const CLINC_PROBLEM_REPORTS = new Set(['report_fraud', 'damaged_card', 'report_lost_card', 'card_declined', 'lost_luggage', 'account_blocked', 'freeze_account', 'jump_start', 'tire_change', 'find_phone']);
+const REQUEST_LANGUAGES = new Set(['fi', 'sv']);
+
+/**
+ * Plain requests as neutral examples: the emotion sets have few, so a model trained on them alone
+ * reads "where is my order" or "help me cancel" as negative. CLINC150's banking, travel and other
+ * requests (English; its thank-you intent as positive) and the Home Assistant commands in Finnish and
+ * Swedish (Swedish has no neutral sentiment data at all). Both sets are CC BY (see ai/models/NOTICE.md).
+ */
+export function* neutralRequests(dir: string): Generator<[Split, LabelledText]> {
+  const clinc = join(dir, 'classification', 'clinc150');
+  if (existsSync(join(clinc, 'data_full.json')) && existsSync(join(clinc, 'domains.json'))) {
+    const data = JSON.parse(readFileSync(join(clinc, 'data_full.json'), 'utf8')) as Record<string, [string, string][]>;
+    const smallTalk = new Set((JSON.parse(readFileSync(join(clinc, 'domains.json'), 'utf8')) as Record<string, string[]>).small_talk);
+    for (const [part, split] of [['train', 'train'], ['val', 'dev'], ['test', 'test']] as const) {
+      for (const [text, intent] of data[part] ?? []) {
+        if (CLINC_PROBLEM_REPORTS.has(intent) || (smallTalk.has(intent) && !CLINC_KEPT_SMALL_TALK.has(intent) && intent !== 'thank_you')) continue;
+        yield [split, { text, label: intent === 'thank_you' ? 'positive' : 'neutral', source: 'clinc', lang: 'en' }];
+      }
+    }
+  }
+  const ha = join(dir, 'multilingual', 'ha_intents_multilingual', 'ha_intents_tests.jsonl');
+  if (!existsSync(ha)) return;
+  for (const line of readFileSync(ha, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const r = JSON.parse(line) as { lang: string; text: string };
+    if (REQUEST_LANGUAGES.has(r.lang) && r.text?.trim()) yield [hashSplit(r.text), { text: r.text, label: 'neutral', source: `ha-${r.lang}`, lang: r.lang }];
+  }
+}
+
+// Requests that carry a mood by intent; the rest of Bitext's intents are plain requests.
+const BITEXT_MOODY = new Set(['complaint', 'review']);
+
+/**
+ * Bitext's customer-service requests, as neutral test rows only: its licence is not stated, so no
+ * model is trained on it, but it is the nearest thing to customer messages the shared data holds.
+ */
+export function customerRequests(dir: string): LabelledText[] {
+  const path = join(dir, 'classification', 'bitext_customer_support', 'Bitext_Sample_Customer_Service_Training_Dataset.csv');
+  if (!existsSync(path)) return [];
+  // Upper-case intents are a handful of mislabelled rows (a category in the intent column).
+  return readRows(path)
+    .filter((r) => r.utterance?.trim() && r.intent && r.intent === r.intent.toLowerCase() && !BITEXT_MOODY.has(r.intent))
+    .map((r) => ({ text: r.utterance!, label: 'neutral', source: 'bitext', lang: 'en' }));
 }
 
 /** Equal numbers per class (the first n of each after a fixed shuffle), for a fair accuracy figure. */

@@ -11,6 +11,11 @@ export const HELD_OUT: Record<string, (r: LabelledText) => boolean> = {
   xed_sv: (r) => r.source === 'xed-sv',
   uci_amazon_yelp: (r) => r.source === 'uci-amazon' || r.source === 'uci-yelp',
   uci_imdb: (r) => r.source === 'uci-imdb',
+  clinc_requests: (r) => r.source === 'clinc',
+  ha_requests_fi_sv: (r) => r.source === 'ha-fi' || r.source === 'ha-sv',
+  bitext_requests: (r) => r.source === 'bitext',
+  // The nearest we have to customer messages: Amazon/Yelp complaints and praise, Bitext's plain requests.
+  customer_proxy: (r) => r.source === 'uci-amazon' || r.source === 'uci-yelp' || r.source === 'bitext',
 };
 
 /** On two-class sets (no neutral gold label) the stronger of negative/positive is the answer. */

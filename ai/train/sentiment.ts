@@ -7,19 +7,24 @@ import { parseArgs } from 'node:util';
 import { serialize, train, type Example } from '../learn/softmax.js';
 import { localEmbedder } from '../embed/local.js';
 import { SENTIMENT_FEATURES, SENTIMENT_MODEL_PATH, SentimentModel, type SentimentModelFile } from '../providers/local/sentiment.js';
-import { hashFeatures } from '../text/features.js';
+import { hashFeatures, type HashingOptions } from '../text/features.js';
 import { corpusDir, loadSentimentSets, type LabelledText } from './sentiment-data.js';
 import { scoreSentiment } from './sentiment-score.js';
 
 const CLASSES = ['negative', 'neutral', 'positive'] as const;
 // A unit-length sentence embedding weighs about as much as the n-gram block at this scale.
 export const DENSE_SCALE = 1.5;
+// Amazon and Yelp reviews are the only real customer text in the sets: tripled, they lift a customer-message proxy 0.78 → 0.80.
+export const SOURCE_WEIGHTS: Record<string, number> = { 'uci-amazon': 3, 'uci-yelp': 3 };
 
 export interface SentimentTraining {
   epochs?: number;
   /** Sentence embeddings, by row; rows without one train the n-gram weights alone. */
   vectors?: (Float32Array | undefined)[];
   denseScale?: number;
+  features?: HashingOptions;
+  /** A multiplier of each source's row weights (default SOURCE_WEIGHTS, else 1). */
+  sourceWeight?: Record<string, number>;
 }
 
 /**
@@ -40,10 +45,10 @@ export function trainSentiment(rows: LabelledText[], o: SentimentTraining = {}) 
     const s = perSource.get(r.source)!;
     const v = o.vectors?.[i];
     return {
-      sparse: hashFeatures(r.text, SENTIMENT_FEATURES),
+      sparse: hashFeatures(r.text, o.features ?? SENTIMENT_FEATURES),
       dense: v ? Float32Array.from(v, (x) => x * scale) : undefined,
       label: CLASSES.indexOf(r.label),
-      weight: Math.min(3, s.n / s.classes.size / perClass.get(`${r.source}\t${r.label}`)!),
+      weight: Math.min(3, s.n / s.classes.size / perClass.get(`${r.source}\t${r.label}`)!) * ((o.sourceWeight ?? SOURCE_WEIGHTS)[r.source] ?? 1),
     };
   });
   return train([...CLASSES], SENTIMENT_FEATURES.buckets, dense, data, { epochs: o.epochs ?? 6, learningRate: 0.5, l2: 1e-6, seed: 1 });
@@ -66,7 +71,7 @@ async function main() {
   }
   const m = trainSentiment(sets.train, { epochs: Number(values.epochs), vectors: every > 0 ? vectors : undefined });
   const file: SentimentModelFile = {
-    id: `sentiment-hashlr-v2${every > 0 ? '-use' : ''}-${new Date().toISOString().slice(0, 10)}`,
+    id: `sentiment-hashlr-v3${every > 0 ? '-use' : ''}-${new Date().toISOString().slice(0, 10)}`,
     trainedAt: new Date().toISOString(),
     features: SENTIMENT_FEATURES,
     model: serialize(m),

@@ -7,7 +7,7 @@ import type { SentimentResidual } from './sentiment-corrections.js';
 export type Sentiment = 'negative' | 'neutral' | 'positive';
 
 /** Feature settings shared by the training script and the runtime: change both or neither. */
-export const SENTIMENT_FEATURES: HashingOptions = { buckets: 1 << 18, charNgrams: [3, 4], words: true, negation: true, emoji: true };
+export const SENTIMENT_FEATURES: HashingOptions = { buckets: 1 << 18, charNgrams: [3, 4], words: true, negation: true, emoji: true, lexicon: true };
 
 export const SENTIMENT_MODEL_PATH = fileURLToPath(new URL('../../models/sentiment.json', import.meta.url));
 
