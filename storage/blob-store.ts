@@ -1,6 +1,22 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+
+/** Bytes a delete() moved aside and did not finish with, because its process stopped in between. */
+export interface AsideBlob {
+  key: string;
+  /** The file's own name in the aside folder. */
+  name: string;
+  /** When put() wrote the bytes; a move keeps it. */
+  writtenAt: Date;
+}
+
+const KEY = /^[0-9a-f]{64}$/;
+const ASIDE_NAME = /^([0-9a-f]{64})\.[0-9a-f-]{36}$/;
+// One folder beside the two-hex-digit shards, so finding leftovers reads it alone, not every blob.
+const ASIDE_DIR = 'deleting';
+
+const missing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
 
 /** Attachment bytes by content hash in a local folder; the same bytes twice are stored once. */
 export class LocalBlobStore {
@@ -18,8 +34,7 @@ export class LocalBlobStore {
   }
 
   async get(key: string): Promise<Buffer> {
-    if (!/^[0-9a-f]{64}$/.test(key)) throw new Error('invalid blob key');
-    return readFile(join(this.root, key.slice(0, 2), key));
+    return readFile(this.pathOf(key));
   }
 
   /**
@@ -27,21 +42,90 @@ export class LocalBlobStore {
    * (its row may not be committed yet). Returns whether they were deleted; a missing blob is not an error.
    */
   async delete(key: string, writtenBefore: Date): Promise<boolean> {
-    if (!/^[0-9a-f]{64}$/.test(key)) throw new Error('invalid blob key');
-    const path = join(this.root, key.slice(0, 2), key);
-    const aside = `${path}.${randomUUID()}.deleting`;
+    const path = this.pathOf(key);
+    await mkdir(join(this.root, ASIDE_DIR), { recursive: true });
+    const aside = join(this.root, ASIDE_DIR, `${key}.${randomUUID()}`);
     // Moved aside first: a put() from now on writes a new file, and one just before shows in the mtime.
     try {
       await rename(path, aside);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      if (missing(err)) return false;
       throw err;
     }
-    if ((await stat(aside)).mtime >= writtenBefore) {
-      await rename(aside, path);
-      return false;
+    try {
+      if ((await stat(aside)).mtime >= writtenBefore) {
+        await rename(aside, path);
+        return false;
+      }
+      await unlink(aside);
+      return true;
+    } catch (err) {
+      // Another process's sweep settled these bytes meanwhile (restoreAside, removeAside).
+      if (missing(err)) return false;
+      throw err;
     }
-    await unlink(aside);
-    return true;
+  }
+
+  /** What delete()s left aside: every one in flight in any process, and any a stopped process left behind. */
+  async listAside(): Promise<AsideBlob[]> {
+    let names: string[];
+    try {
+      names = await readdir(join(this.root, ASIDE_DIR));
+    } catch (err) {
+      if (missing(err)) return [];
+      throw err;
+    }
+    const found: AsideBlob[] = [];
+    for (const name of names) {
+      const key = ASIDE_NAME.exec(name)?.[1];
+      if (!key) continue;
+      try {
+        found.push({ key, name, writtenAt: (await stat(join(this.root, ASIDE_DIR, name))).mtime });
+      } catch (err) {
+        if (!missing(err)) throw err;
+      }
+    }
+    return found;
+  }
+
+  /** Puts bytes left aside back under their key, never over a file a put() wrote since. Returns whether it put them back. */
+  async restoreAside(blob: AsideBlob): Promise<boolean> {
+    const aside = join(this.root, ASIDE_DIR, this.asideName(blob));
+    const path = this.pathOf(blob.key);
+    await mkdir(join(this.root, blob.key.slice(0, 2)), { recursive: true });
+    let restored = true;
+    try {
+      // A hard link, unlike rename, fails instead of replacing the file: a fresh put()'s mtime must stay.
+      await link(aside, path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return false;
+      if (code !== 'EEXIST') throw err;
+      restored = false;
+    }
+    await this.removeAside(blob);
+    return restored;
+  }
+
+  /** Deletes bytes left aside. Returns whether this call deleted them (false when another process did). */
+  async removeAside(blob: AsideBlob): Promise<boolean> {
+    try {
+      await unlink(join(this.root, ASIDE_DIR, this.asideName(blob)));
+      return true;
+    } catch (err) {
+      if (missing(err)) return false;
+      throw err;
+    }
+  }
+
+  private pathOf(key: string): string {
+    if (!KEY.test(key)) throw new Error('invalid blob key');
+    return join(this.root, key.slice(0, 2), key);
+  }
+
+  private asideName(blob: AsideBlob): string {
+    const match = ASIDE_NAME.exec(blob.name);
+    if (!match || match[1] !== blob.key) throw new Error('invalid aside blob name');
+    return blob.name;
   }
 }

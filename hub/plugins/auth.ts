@@ -28,7 +28,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** onRequest hook: authenticates and requires at least `min` role before the body is read or validated. */
     authorize(min: Role, opts?: AuthorizeOptions): (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
-    /** Users' current role and account for access tokens; users routes `forget` a user they change. */
+    /** Users' and API keys' current role and account; users routes `forget` a user they change, the api-keys route a key it revokes. */
     principals: PrincipalCache;
     signAccessToken(p: { userId: string; accountId: string; role: Role }, typ?: AccessClaims['typ'], ttlSeconds?: number): string;
   }

@@ -106,6 +106,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (!(await revokeApiKey(tx, req.params.id))) throw notFound('api_key');
       await audit(tx, { accountId: p.accountId, actorKind: p.userId ? 'user' : 'api_key', actorId: p.userId ?? p.apiKeyId, action: 'api_key.revoked', targetKind: 'api_key', targetId: req.params.id });
     });
+    app.principals.forgetApiKey(req.params.id);
     return reply.status(204).send(null);
   });
 };

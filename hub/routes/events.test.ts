@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import { findInstallation } from '../../storage/repositories/channels.js';
-import { createTestAccount, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
+import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
 import { openConversation, openEventStream } from '../testing/test-channel.js';
 
 let t: TestHub;
@@ -81,6 +81,46 @@ describe('GET /api/v1/events', () => {
       const conversationId = await openConversation(fast.hub.ingest, (await findInstallation(fast.hub.db, fast.hub.box, { kind: 'webchat', id: acct.channelId }))!);
       await kept.waitFor((e) => e.event === 'message.created' && e.data.conversationId === conversationId);
       kept.close();
+    } finally {
+      await fast.close();
+    }
+  });
+
+  it("ends a revoked API key's open stream at the next heartbeat; a valid key's stream goes on", async () => {
+    // Access is cached for a minute: only the revocation's own forget can end the stream this soon.
+    const fast = await startTestHub({ jobs: false, env: { HUMMDESK_EVENTS_HEARTBEAT_MS: '100', HUMMDESK_USER_CACHE_MS: '60000' } });
+    try {
+      const acct = await createTestAccount(fast);
+      await fast.app.listen({ port: 0, host: '127.0.0.1' });
+      const url = `http://127.0.0.1:${(fast.app.server.address() as AddressInfo).port}/api/v1/events`;
+      const admin = { authorization: `Bearer ${acct.users.admin.token}` };
+      const created = await fast.app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: admin, payload: { name: 'dashboard', role: 'viewer' } });
+      expect(created.statusCode).toBe(201);
+      const { key, apiKey } = created.json<{ key: string; apiKey: { id: string } }>();
+      const kept = await openEventStream(url, { 'x-api-key': acct.apiKeys.viewer });
+      const revoked = await openEventStream(url, { 'x-api-key': key });
+      expect(revoked.status).toBe(200);
+      // Two beats in, the key's access is cached when it is revoked.
+      const beats = (s: { body: string }) => s.body.split(': ping').length - 1;
+      await eventually(async () => beats(revoked) >= 2);
+
+      const del = await fast.app.inject({ method: 'DELETE', url: `/api/v1/api-keys/${apiKey.id}`, headers: admin });
+      expect(del.statusCode).toBe(204);
+      let timer: NodeJS.Timeout | undefined;
+      const ended = await Promise.race([revoked.ended.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), 2_000)))]);
+      clearTimeout(timer);
+      expect(ended, 'the revoked key still streams 2 s after the revocation').toBe(true);
+
+      // The valid key's stream outlives a few more beats and still receives the next change.
+      const keptBeats = beats(kept);
+      await eventually(async () => beats(kept) >= keptBeats + 3);
+      const conversationId = await openConversation(fast.hub.ingest, (await findInstallation(fast.hub.db, fast.hub.box, { kind: 'webchat', id: acct.channelId }))!);
+      await kept.waitFor((e) => e.event === 'message.created' && e.data.conversationId === conversationId);
+      kept.close();
+      // Nor can the revoked key open a new one.
+      const again = await openEventStream(url, { 'x-api-key': key });
+      expect(again.status).toBe(401);
+      again.close();
     } finally {
       await fast.close();
     }

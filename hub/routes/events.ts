@@ -28,6 +28,8 @@ const events: FastifyPluginAsyncTypebox<EventsOptions> = async (app, opts) => {
   }, async (req, reply) => {
     reply.hijack();
     const res = reply.raw;
+    // Headers set before the hijack (CORS for another origin's tool) would otherwise be dropped.
+    for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) res.setHeader(name, value);
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -38,14 +40,13 @@ const events: FastifyPluginAsyncTypebox<EventsOptions> = async (app, opts) => {
     const unsubscribe = app.hub.bus.subscribe(req.principal.accountId, (e) => {
       res.write(`event: ${e.event.type}\ndata: ${JSON.stringify({ ...e.event, at: e.at })}\n\n`);
     });
-    const { userId, accountId } = req.principal;
+    const principal = req.principal;
     const heartbeat = setInterval(() => {
       res.write(`: ping\n\n`);
-      // A stream outlives its token's check: a user removed from the account loses it at the next beat.
-      if (userId)
-        app.principals.find(userId).then((user) => {
-          if (!user || user.accountId !== accountId) end();
-        }, () => undefined);
+      // A stream outlives its token's check: a removed user or a revoked API key loses it at the next beat.
+      app.principals.current(principal).then((now) => {
+        if (!now || now.accountId !== principal.accountId) end();
+      }, () => undefined);
     }, heartbeatMs);
     const end = () => {
       clearInterval(heartbeat);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withAccount } from '../../storage/session.js';
+import { createApiKey } from './auth.js';
 import { createTestAccount, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
 import { PrincipalCache } from './principals.js';
 
@@ -51,5 +52,37 @@ describe('PrincipalCache', () => {
     expect(await cache.find('00000000-0000-0000-0000-000000000000')).toBeUndefined();
     await expect(cache.find('not-a-uuid')).rejects.toThrow();
     await expect(cache.find('not-a-uuid')).rejects.toThrow();
+  });
+
+  it("serves an API key's access until it is revoked or deleted: at once after forgetApiKey, else after ttlMs", async () => {
+    let now = 0;
+    const cache = new PrincipalCache(t.hub.db, 5_000, () => now);
+    const newKey = async () => (await createApiKey(t.hub.db, acct.accountId, { name: 'feed', role: 'agent' }, { kind: 'system', id: null })).apiKey.id;
+    const revoked = await newKey();
+    const deleted = await newKey();
+    expect(await cache.findApiKey(revoked)).toEqual({ accountId: acct.accountId, role: 'agent' });
+    expect(await cache.current({ userId: null, apiKeyId: deleted })).toEqual({ accountId: acct.accountId, role: 'agent' });
+
+    await withAccount(t.hub.db, acct.accountId, async (tx) => {
+      await tx.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1`, [revoked]);
+      await tx.query(`DELETE FROM api_keys WHERE id = $1`, [deleted]);
+    });
+    // Revoked through the API in this process: forgotten at once.
+    cache.forgetApiKey(revoked);
+    expect(await cache.findApiKey(revoked)).toBeUndefined();
+    // Deleted behind the cache's back, as another process would: seen after ttlMs.
+    now += 4_999;
+    expect(await cache.findApiKey(deleted)).toBeDefined();
+    now += 1;
+    expect(await cache.findApiKey(deleted)).toBeUndefined();
+  });
+
+  it('keeps users and API keys apart, and knows no access for a principal that is neither', async () => {
+    const cache = new PrincipalCache(t.hub.db, 60_000, () => 0);
+    const { viewer } = acct.users;
+    expect(await cache.current({ userId: viewer.id, apiKeyId: null })).toEqual({ accountId: acct.accountId, role: 'viewer' });
+    // The same id as a key names no key: the user's cached access does not answer for it.
+    expect(await cache.findApiKey(viewer.id)).toBeUndefined();
+    expect(await cache.current({ userId: null, apiKeyId: null })).toBeUndefined();
   });
 });

@@ -1,5 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { copyFile, mkdir, mkdtemp, rename, rm, stat, utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { LocalBlobStore } from '../../storage/blob-store.js';
 import { insertUpload } from '../../storage/repositories/uploads.js';
 import { withAccount } from '../../storage/session.js';
 import { createTestAccount, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
@@ -17,6 +22,8 @@ describe.each([
   let a: TestAccount;
   let b: TestAccount;
   let deps: SweepDeps;
+  // Warnings the sweep logged: a race between sweeps must not show up as a failed delete.
+  const warnings: { msg: string }[] = [];
   const widgetA = `sweep-a-${randomUUID()}`;
   const widgetB = `sweep-b-${randomUUID()}`;
   // The sweep runs as if two days had passed since every row and file of the test was written.
@@ -26,12 +33,14 @@ describe.each([
     t = await startTestHub({ embedded, jobs: false });
     a = await createTestAccount(t, { channelKey: widgetA, secrets: SECRETS });
     b = await createTestAccount(t, { channelKey: widgetB, secrets: SECRETS });
-    deps = { db: t.hub.db, blobs: t.hub.blobs, log: t.hub.log, swept: t.hub.metrics.uploadsSwept };
+    const log = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as { msg: string }) });
+    deps = { db: t.hub.db, blobs: t.hub.blobs, log, swept: t.hub.metrics.uploadsSwept };
   });
   afterAll(() => t?.close());
   // Each test starts from no uploads, so counts are its own.
   beforeEach(async () => {
     await t.hub.db.query(`DELETE FROM uploads`);
+    warnings.length = 0;
   });
 
   const session = async (widget: string): Promise<{ visitorId: string; visitorToken: string }> =>
@@ -117,6 +126,86 @@ describe.each([
     expect(runs[0]!.blobs + runs[1]!.blobs).toBe(4);
     expect(await remaining()).toEqual([]);
     for (const key of keys) expect(await stored(key)).toBe(false);
+    expect(warnings).toEqual([]);
+  });
+
+  describe('bytes a delete left aside when its process stopped', () => {
+    let root: string;
+    let blobs: LocalBlobStore;
+    let depsOwn: SweepDeps;
+    beforeEach(async () => {
+      root = await mkdtemp(join(tmpdir(), 'hummdesk-blobs-'));
+      blobs = new LocalBlobStore(root);
+      depsOwn = { ...deps, blobs };
+    });
+    afterEach(() => rm(root, { recursive: true, force: true }));
+
+    /** What delete() leaves when its process stops between moving the file aside and deleting it. */
+    const leaveAside = async (key: string, writtenAt: Date, { keepOriginal = false } = {}) => {
+      const path = join(root, key.slice(0, 2), key);
+      await mkdir(join(root, 'deleting'), { recursive: true });
+      const aside = join(root, 'deleting', `${key}.${randomUUID()}`);
+      await (keepOriginal ? copyFile(path, aside) : rename(path, aside));
+      await utimes(aside, writtenAt, writtenAt);
+    };
+    const asideKeys = async () => (await blobs.listAside()).map((a) => a.key).sort();
+    const has = (key: string) => blobs.get(key).then((b) => b.toString(), () => undefined);
+    const nameInRow = (key: string) =>
+      withAccount(t.hub.db, a.accountId, (tx) =>
+        insertUpload(tx, { accountId: a.accountId, channelId: a.channelId, uploader: 'v', name: 'f.txt', mimeType: 'text/plain', size: 10, blobKey: key }),
+      );
+
+    it('puts back bytes a row names, deletes unnamed ones past the grace period, keeps fresh unnamed ones', async () => {
+      const hoursAgo = (h: number) => new Date(Date.now() - h * HOUR);
+      const text = { named: unique(), namedAgain: unique(), old: unique(), fresh: unique() };
+      const key = {
+        named: await blobs.put(Buffer.from(text.named)),
+        namedAgain: await blobs.put(Buffer.from(text.namedAgain)),
+        old: await blobs.put(Buffer.from(text.old)),
+        fresh: await blobs.put(Buffer.from(text.fresh)),
+      };
+      // A delete saw a put() in the mtime and stopped before moving the bytes back; the put's row then committed.
+      await leaveAside(key.named, new Date());
+      await nameInRow(key.named);
+      // A delete stopped after its decision; the same bytes were put again since, and a row names them.
+      await leaveAside(key.namedAgain, hoursAgo(3), { keepOriginal: true });
+      await nameInRow(key.namedAgain);
+      await leaveAside(key.old, hoursAgo(2));
+      // Within the grace period: a row naming these bytes may not be committed yet.
+      await leaveAside(key.fresh, hoursAgo(0.5));
+      expect(await asideKeys()).toEqual(Object.values(key).sort());
+
+      expect(await sweepUploads(depsOwn, { retentionMs: DAY })).toEqual({ uploads: 0, blobs: 1 });
+
+      expect(await has(key.named)).toBe(text.named);
+      expect(await has(key.namedAgain)).toBe(text.namedAgain);
+      // The fresh put() was not replaced by the older copy: its mtime still keeps it from a concurrent delete.
+      expect((await stat(join(root, key.namedAgain.slice(0, 2), key.namedAgain))).mtime.getTime()).toBeGreaterThan(hoursAgo(1).getTime());
+      expect(await has(key.old)).toBeUndefined();
+      expect(await has(key.fresh)).toBeUndefined();
+      expect(await asideKeys()).toEqual([key.fresh]);
+      expect(warnings).toEqual([]);
+
+      // Once past the grace period with still no row naming them, they go too.
+      expect(await sweepUploads(depsOwn, { retentionMs: 365 * DAY, now: () => new Date(Date.now() + HOUR) })).toEqual({ uploads: 0, blobs: 1 });
+      expect(await asideKeys()).toEqual([]);
+      expect(await has(key.named)).toBe(text.named);
+    });
+
+    it('lets two sweeps settle the same leftovers at once: each put back or deleted exactly once, no errors', async () => {
+      const texts = Array.from({ length: 12 }, unique);
+      const keys = await Promise.all(texts.map((x) => blobs.put(Buffer.from(x))));
+      for (const [i, key] of keys.entries()) {
+        await leaveAside(key, new Date(Date.now() - 2 * HOUR));
+        if (i % 2) await nameInRow(key);
+      }
+      const runs = await Promise.all([0, 1].map(() => sweepUploads(depsOwn, { retentionMs: DAY })));
+
+      expect(runs[0]!.blobs + runs[1]!.blobs).toBe(6);
+      expect(await asideKeys()).toEqual([]);
+      for (const [i, key] of keys.entries()) expect(await has(key)).toBe(i % 2 ? texts[i] : undefined);
+      expect(warnings).toEqual([]);
+    });
   });
 
   it('sweeps when started and stops cleanly: stop() waits for the sweep in flight and no timer fires after it', async () => {

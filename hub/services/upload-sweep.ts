@@ -26,7 +26,10 @@ export interface SweepDeps {
 
 const HOUR = 3_600_000;
 
-/** Deletes expired unclaimed uploads of every account, a batch per transaction, then bytes nothing names. */
+/**
+ * Deletes expired unclaimed uploads of every account, a batch per transaction, then bytes nothing names,
+ * then settles bytes an unfinished delete left aside.
+ */
 export async function sweepUploads(deps: SweepDeps, opts: UploadSweepOptions): Promise<{ uploads: number; blobs: number }> {
   const now = (opts.now ?? (() => new Date()))();
   const cutoff = new Date(now.getTime() - opts.retentionMs);
@@ -54,6 +57,7 @@ export async function sweepUploads(deps: SweepDeps, opts: UploadSweepOptions): P
     blobs += await deleteUnnamedBlobs(deps, [...new Set(batch.keys)], writtenBefore);
     if (batch.locked < batchSize) break;
   }
+  if (!opts.signal?.aborted) blobs += await settleAsideBlobs(deps, writtenBefore);
   if (uploads) deps.log.info({ uploads, blobs }, 'expired uploads swept');
   return { uploads, blobs };
 }
@@ -72,6 +76,31 @@ async function deleteUnnamedBlobs(deps: SweepDeps, keys: string[], writtenBefore
       deps.log.warn({ err, blobKey: key }, 'bytes of a swept upload could not be deleted');
     }
   }
+  return deleted;
+}
+
+/**
+ * A process that stopped inside a blob delete left its bytes aside: put them back when a row names
+ * them (a put() the delete saw in the mtime had its row committed), else delete them once as old as
+ * any unnamed bytes. Deletes in flight in other processes are listed too, and settle the same way.
+ * Returns how many it deleted.
+ */
+async function settleAsideBlobs(deps: SweepDeps, writtenBefore: Date): Promise<number> {
+  const aside = await deps.blobs.listAside();
+  if (!aside.length) return 0;
+  const named = await referencedBlobKeys(deps.db, [...new Set(aside.map((a) => a.key))]);
+  let restored = 0;
+  let deleted = 0;
+  for (const blob of aside) {
+    try {
+      if (named.has(blob.key)) {
+        if (await deps.blobs.restoreAside(blob)) restored++;
+      } else if (blob.writtenAt < writtenBefore && (await deps.blobs.removeAside(blob))) deleted++;
+    } catch (err) {
+      deps.log.warn({ err, blobKey: blob.key }, 'bytes left aside by an unfinished delete could not be settled');
+    }
+  }
+  if (restored || deleted) deps.log.info({ restored, deleted }, 'bytes left aside by an unfinished delete settled');
   return deleted;
 }
 

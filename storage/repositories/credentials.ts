@@ -49,6 +49,16 @@ export async function findApiKey(db: Queryable, keyHash: string): Promise<{ id: 
   ).rows[0];
 }
 
+/** An open event stream re-checks its key by id: the account and role of a live key, undefined once revoked or deleted. */
+export async function findApiKeyAccess(db: Queryable, id: string): Promise<{ accountId: string; role: ApiKeyRow['role'] } | undefined> {
+  return (
+    await db.query<{ accountId: string; role: ApiKeyRow['role'] }>(
+      `SELECT account_id AS "accountId", role FROM api_keys WHERE id = $1 AND revoked_at IS NULL`,
+      [id],
+    )
+  ).rows[0];
+}
+
 export async function insertRefreshToken(tx: Queryable, t: { accountId: string; userId: string; tokenHash: string; expiresAt: Date }): Promise<void> {
   await tx.query(`INSERT INTO refresh_tokens (account_id, user_id, token_hash, expires_at) VALUES ($1, $2, $3, $4)`, [
     t.accountId, t.userId, t.tokenHash, t.expiresAt,
