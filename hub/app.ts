@@ -6,6 +6,7 @@ import hubPlugin from './plugins/hub.js';
 import errors from './plugins/errors.js';
 import auth from './plugins/auth.js';
 import docs from './plugins/docs.js';
+import apiCors from './plugins/cors.js';
 import health from './routes/health.js';
 import authRoutes from './routes/auth.js';
 import conversations from './routes/conversations.js';
@@ -59,6 +60,7 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
   await app.register(embeds);
   await app.register(
     async (api) => {
+      await api.register(apiCors, { origins: hub.config.apiOrigins });
       await api.register(authRoutes);
       await api.register(conversations);
       await api.register(jobs);

@@ -39,6 +39,8 @@ export interface HubConfig {
   ai: AiConfig;
   /** The embedding model knowledge-base vectors are built with; a change reindexes in the background. */
   embeddings: EmbeddingsConfig;
+  /** Origins (`https://host[:port]`) whose pages may call /api/v1 from a browser; empty: none. */
+  apiOrigins: string[];
 }
 
 export interface EmbeddingsConfig {
@@ -69,6 +71,17 @@ export interface AiConfig {
 }
 
 type Env = Record<string, string | undefined>;
+
+/** A setting the hub cannot start with; `code` is stable, the message names the variable. */
+export class ConfigError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
 
 function int(env: Env, name: string, fallback: number): number {
   const raw = env[name];
@@ -125,7 +138,27 @@ export function loadConfig(env: Env = process.env): HubConfig {
     runJobs: (env.HUMMDESK_RUN_JOBS || 'true') !== 'false',
     ai: aiConfig(env),
     embeddings: embeddingsConfig(env),
+    apiOrigins: apiOrigins(env),
   };
+}
+
+/** HUMMDESK_API_ORIGINS, written the way browsers send `Origin` (lower-case host, no default port). */
+function apiOrigins(env: Env): string[] {
+  const origins = (env.HUMMDESK_API_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return [...new Set(origins.map(apiOrigin))];
+}
+
+function apiOrigin(given: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(given);
+  } catch {
+    url = undefined;
+  }
+  // A path or wildcard would never equal a browser's Origin: refuse it rather than silently match nothing.
+  if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password || url.pathname !== '/' || /[?#*]/.test(given))
+    throw new ConfigError('invalid_api_origin', `HUMMDESK_API_ORIGINS: "${given}" is not an origin (invalid_api_origin); list exact origins such as https://tools.example.com, separated by commas`);
+  return url.origin;
 }
 
 function embeddingsConfig(env: Env): EmbeddingsConfig {
