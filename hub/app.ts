@@ -27,6 +27,7 @@ import demoPage from './routes/demo-page.js';
 import embeds from './routes/embeds.js';
 import embedTokens from './routes/embed-tokens.js';
 import conversationTyping from './routes/conversation-typing.js';
+import reports from './routes/reports.js';
 
 /** Builds the HTTP app around a hub; it never listens (server.ts does), so tests use inject(). */
 export async function buildApp(hub: Hub): Promise<FastifyInstance> {
@@ -71,6 +72,7 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
       await api.register(embedTokens);
       await api.register(conversationTyping);
       await api.register(slackAdmin);
+      await api.register(reports);
     },
     { prefix: '/api/v1' },
   );

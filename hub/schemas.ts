@@ -44,6 +44,44 @@ export const Csat = Type.Object({
   createdAt: Type.String(),
 });
 
+/** Satisfaction figures of a set of web chat resolutions (a report's totals, or one group of it). */
+export const CsatFigures = Type.Object({
+  resolutions: Type.Integer({
+    description:
+      'web chat resolutions in the range: each resolution a rating names (csat_ratings.resolved_at) and each conversation\'s latest ' +
+      'resolution (conversations.resolved_at), rated or not. Earlier unrated resolutions of a conversation resolved again are not stored, so they are not counted',
+  }),
+  ratings: Type.Integer({ description: 'rated resolutions in the range; a resolution has at most one rating' }),
+  average: Nullable(Type.Number({ minimum: 1, maximum: 5, description: 'mean rating; null with no ratings' })),
+  distribution: Type.Object(
+    { 1: Type.Integer(), 2: Type.Integer(), 3: Type.Integer(), 4: Type.Integer(), 5: Type.Integer() },
+    { description: 'ratings per score' },
+  ),
+  csatPercent: Nullable(Type.Number({ minimum: 0, maximum: 100, description: 'share of ratings that are 4 or 5, in percent; null with no ratings' })),
+  responseRate: Nullable(Type.Number({ minimum: 0, maximum: 1, description: 'ratings / resolutions (0–1); null with no resolutions' })),
+});
+
+export const CsatGroupBy = Type.Union([Type.Literal('channel'), Type.Literal('team'), Type.Literal('agent'), Type.Literal('day')]);
+
+export const CsatReport = Type.Object({
+  from: Type.String({ format: 'date-time', description: 'start of the range (inclusive)' }),
+  to: Type.String({ format: 'date-time', description: 'end of the range (exclusive)' }),
+  groupBy: Nullable(CsatGroupBy),
+  totals: CsatFigures,
+  groups: Type.Optional(Type.Array(
+    Type.Object({
+      id: Nullable(Type.String({ description: 'channel, team or user id, or the UTC day (YYYY-MM-DD); null for conversations with no team or no assignee' })),
+      name: Nullable(Type.String({ description: "the channel's, team's or agent's name, or the day" })),
+      ...CsatFigures.properties,
+    }),
+    { description: 'with groupBy: one row per group that had a resolution in the range' },
+  )),
+}, {
+  description:
+    "Web chat CSAT of the resolutions in [from, to). A rating counts toward the resolution it rates (its time, and the conversation's " +
+    'current channel, team and assignee): ratings and resolutions are counted the same way, so responseRate stays within 0–1.',
+});
+
 export const Attachment = Type.Object({
   id: Uuid,
   kind: Type.String(),

@@ -129,6 +129,7 @@ const ROUTES: RouteCase[] = [
   { route: 'POST /jobs/dead/:id/retry', min: 'admin', ok: 202, prepare: async () => ({ method: 'POST', url: `/jobs/dead/${await deadJob()}/retry` }) },
 
   { route: 'GET /audit', min: 'admin', ok: 200, prepare: async () => ({ method: 'GET', url: '/audit' }) },
+  { route: 'GET /reports/csat', min: 'admin', ok: 200, prepare: async () => ({ method: 'GET', url: '/reports/csat' }) },
 
   { route: 'GET /kb/reindex', min: 'viewer', ok: 200, prepare: async () => ({ method: 'GET', url: '/kb/reindex' }) },
   { route: 'POST /kb/reindex', min: 'admin', ok: 202, prepare: async () => ({ method: 'POST', url: '/kb/reindex' }) },

@@ -1,0 +1,3 @@
+BEGIN;
+DROP INDEX IF EXISTS conversations_resolved_idx;
+COMMIT;
