@@ -2,12 +2,17 @@ import { html, nothing, type PropertyValues } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import { unsafeHTML } from 'lit/directives/unsafe-html.js';
 import { AgentElement } from '../shared/agent-element.js';
-import type { HubStreamEvent } from '../shared/agent-stream.js';
+import type { HubStreamEvent, TypingEvent } from '../shared/agent-stream.js';
 import { emit } from '../shared/emit.js';
 import { linkify } from '../shared/linkify.js';
 import { sanitizeHtml } from '../shared/sanitize.js';
 import { CHANNEL_LABELS, formatTime, type ConversationDetail, type MessageView } from '../shared/types.js';
 import { conversationStyles } from './conversation.styles.js';
+
+/** The widget says the customer is typing every few seconds while they are; silence longer than this means they stopped. */
+const TYPING_SHOWN_MS = 6000;
+/** How often the customer's widget is told the agent is still typing. */
+const TYPING_SENT_EVERY_MS = 3000;
 
 export interface ReplySentDetail {
   conversationId: string;
@@ -24,13 +29,15 @@ declare global {
 
 /**
  * The thread of one conversation: channel badges, internal notes styled apart, the AI
- * classification with its confidence, and the reply box (Ctrl+Enter sends).
+ * classification with its confidence, "… is typing" while the customer writes, and the reply box
+ * (Ctrl+Enter sends; typing in it shows the customer that an agent is typing).
  *
  * @fires hummdesk-reply-sent - `detail.conversationId`, `messageId`, `isPrivate`
  * @fires hummdesk-auth-expired - the embed token was refused; set a fresh `token`
  *
  * @csspart header - contact, channel and classification
  * @csspart thread - the message list
+ * @csspart typing - the "… is typing" line while the customer writes
  * @csspart message - one message (also `message-note` for internal notes)
  * @csspart composer - the reply form
  * @csspart csat - the customer's rating of the resolution (web chat CSAT), when given
@@ -47,6 +54,10 @@ export class HummdeskConversation extends AgentElement {
   @state() private messages: MessageView[] = [];
   @state() private error = '';
   @state() private sending = false;
+  /** The customer typing, by name; undefined when they are not. */
+  @state() private typingName?: string;
+  private typingTimer?: ReturnType<typeof setTimeout>;
+  private typingSentAt = 0;
   @query('textarea') private textarea?: HTMLTextAreaElement;
   @query('.thread') private thread?: HTMLElement;
   private reloadTimer?: ReturnType<typeof setTimeout>;
@@ -87,6 +98,8 @@ export class HummdeskConversation extends AgentElement {
     if (changed.has('conversationId')) {
       this.detail = undefined;
       this.messages = [];
+      this.stopTyping();
+      this.typingSentAt = 0;
     }
     if (changed.has('conversationId') || changed.has('token')) void this.reload();
   }
@@ -96,10 +109,36 @@ export class HummdeskConversation extends AgentElement {
     if (changed.has('messages') && this.thread) this.thread.scrollTop = this.thread.scrollHeight;
   }
 
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.stopTyping();
+  }
+
   protected hubEvent(e: HubStreamEvent): void {
     if (e.type !== 'resync' && e.conversationId !== this.conversationId) return;
+    if (e.type === 'message.created' && e.direction === 'inbound') this.stopTyping();
     clearTimeout(this.reloadTimer);
     this.reloadTimer = setTimeout(() => void this.reload(), 50);
+  }
+
+  protected override hubTyping(e: TypingEvent): void {
+    // Agents' typing (this agent's own included) is for the customer's widget.
+    if (e.by !== 'visitor' || e.conversationId !== this.conversationId) return;
+    this.typingName = e.name || this.detail?.conversation.contactName || 'Customer';
+    clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(() => this.stopTyping(), TYPING_SHOWN_MS);
+  }
+
+  private stopTyping(): void {
+    clearTimeout(this.typingTimer);
+    this.typingName = undefined;
+  }
+
+  private onInput(): void {
+    const id = this.conversationId;
+    if (!id || !this.textarea?.value.trim() || Date.now() - this.typingSentAt < TYPING_SENT_EVERY_MS) return;
+    this.typingSentAt = Date.now();
+    void this.api(`/conversations/${encodeURIComponent(id)}/typing`, { method: 'POST' }).catch(() => {});
   }
 
   private async send(isPrivate: boolean): Promise<void> {
@@ -178,9 +217,10 @@ export class HummdeskConversation extends AgentElement {
       <ol class="thread" part="thread" aria-label="Messages" aria-live="polite" tabindex="0">
         ${this.messages.map((m) => this.renderMessage(m, channel))}
       </ol>
+      ${this.typingName !== undefined ? html`<p class="typing" part="typing">${this.typingName} is typing…</p>` : nothing}
       <form part="composer" @submit=${(e: Event) => { e.preventDefault(); void this.send(false); }}>
         <label class="sr-only" for="reply">Reply to the customer</label>
-        <textarea id="reply" placeholder="Reply to the customer… (Ctrl+Enter sends)" @keydown=${this.onKeydown}></textarea>
+        <textarea id="reply" placeholder="Reply to the customer… (Ctrl+Enter sends)" @keydown=${this.onKeydown} @input=${this.onInput}></textarea>
         <div class="actions">
           <span class="hint">Notes are seen by agents only.</span>
           <button type="button" class="secondary note" ?disabled=${this.sending} @click=${() => void this.send(true)}>Add note</button>

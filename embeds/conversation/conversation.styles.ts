@@ -21,6 +21,7 @@ export const conversationStyles = [
     .html { overflow-wrap: anywhere; }
     .html img { max-inline-size: 100%; }
     .failed { color: #b91c1c; }
+    .typing { margin: 0; padding-block: 2px; padding-inline: 12px; font-size: 0.85em; font-style: italic; color: var(--_muted); }
     form { display: flex; flex-direction: column; gap: 6px; padding: 8px 12px; border-block-start: 1px solid var(--_border); }
     textarea { inline-size: 100%; min-block-size: 60px; resize: vertical; }
     .actions { display: flex; gap: 6px; justify-content: flex-end; align-items: center; }

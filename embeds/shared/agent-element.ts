@@ -2,7 +2,7 @@ import { LitElement, type PropertyValues } from 'lit';
 import { property } from 'lit/decorators.js';
 import { emit } from './emit.js';
 import { hubBase } from './hub-url.js';
-import { subscribeHubEvents, type HubStreamEvent } from './agent-stream.js';
+import { subscribeHubEvents, type HubStreamEvent, type TypingEvent } from './agent-stream.js';
 
 /** A failed hub call, with the hub's stable error code. */
 export class HubApiError extends Error {
@@ -66,6 +66,9 @@ export abstract class AgentElement extends LitElement {
   /** A change on the hub (or `resync` after a gap in the stream). */
   protected abstract hubEvent(e: HubStreamEvent): void;
 
+  /** Someone is typing somewhere in the account; only views of one conversation care. */
+  protected hubTyping(_e: TypingEvent): void {}
+
   override connectedCallback(): void {
     super.connectedCallback();
     this.follow();
@@ -92,6 +95,7 @@ export abstract class AgentElement extends LitElement {
     if (!key) return;
     this.unsubscribe = subscribeHubEvents(this.base, this.token, {
       event: (e) => this.hubEvent(e),
+      typing: (e) => this.hubTyping(e),
       refused: () => {
         this.following = '';
         this.unsubscribe = undefined;

@@ -8,13 +8,31 @@ export type HubStreamEvent =
   /** Synthetic: the stream (re)connected, so events may have been missed; reload. */
   | { type: 'resync' };
 
+/** Someone is typing in a conversation: nothing changed on the hub, so apart from `HubStreamEvent`. */
+export interface TypingEvent {
+  type: 'typing';
+  conversationId: string;
+  by: 'visitor' | 'agent';
+  /** The agent's name, or the contact's (or what the visitor gave) when known. */
+  name: string | null;
+}
+
 export interface StreamListener {
   event(e: HubStreamEvent): void;
+  typing(e: TypingEvent): void;
   /** The hub refused the stream (an expired token): the page must hand over a new one. */
   refused(): void;
 }
 
 const EVENT_TYPES = ['conversation.created', 'conversation.updated', 'message.created', 'message.updated', 'draft.created'] as const;
+
+function parse<T>(e: Event): T | undefined {
+  try {
+    return JSON.parse((e as MessageEvent<string>).data) as T;
+  } catch {
+    return undefined;
+  }
+}
 
 interface Shared {
   source: EventSource;
@@ -38,15 +56,14 @@ export function subscribeHubEvents(base: string, token: string, listener: Stream
     });
     for (const type of EVENT_TYPES) {
       source.addEventListener(type, (e) => {
-        let data: HubStreamEvent;
-        try {
-          data = JSON.parse((e as MessageEvent<string>).data) as HubStreamEvent;
-        } catch {
-          return;
-        }
-        for (const l of entry.listeners) l.event(data);
+        const data = parse<HubStreamEvent>(e);
+        if (data) for (const l of entry.listeners) l.event(data);
       });
     }
+    source.addEventListener('typing', (e) => {
+      const data = parse<TypingEvent>(e);
+      if (data) for (const l of entry.listeners) l.typing(data);
+    });
     source.addEventListener('error', () => {
       if (source.readyState === EventSource.CLOSED) {
         shared.delete(url);

@@ -44,6 +44,25 @@ describe('web chat typing', () => {
     expect(seen.map((e) => e.event)).toContainEqual({ type: 'typing', conversationId, by: 'visitor', name: 'Vera' });
   });
 
+  it("names the visitor as agents know the contact, else as the visitor introduced themself", async () => {
+    const s = await startSession({ name: 'Vera' });
+    const { conversationId } = (await visitor(s, '/messages', { clientMessageId: randomUUID(), text: 'hello again' })).json();
+    const { contactId } = (await t.app.inject({ method: 'GET', url: `/api/v1/conversations/${conversationId}`, headers: { authorization: `Bearer ${acct.users.agent.token}` } })).json().conversation;
+    const renamed = await t.app.inject({ method: 'PATCH', url: `/api/v1/contacts/${contactId}`, headers: { authorization: `Bearer ${acct.users.agent.token}` }, payload: { name: 'Vera Virtanen' } });
+    expect(renamed.statusCode).toBe(200);
+    const anonymous = await startSession();
+    const other = (await visitor(anonymous, '/messages', { clientMessageId: randomUUID(), text: 'hi' })).json().conversationId as string;
+    const { seen, stop } = collect();
+    await visitor(s, '/typing');
+    await visitor(anonymous, '/typing');
+    await eventually(async () => seen.filter((e) => e.event.type === 'typing').length === 2);
+    stop();
+    expect(seen.map((e) => e.event).filter((e) => e.type === 'typing')).toEqual([
+      { type: 'typing', conversationId, by: 'visitor', name: 'Vera Virtanen' },
+      { type: 'typing', conversationId: other, by: 'visitor', name: null },
+    ]);
+  });
+
   it('says nothing for a visitor without a conversation yet, and refuses one without a token', async () => {
     const { seen, stop } = collect();
     expect((await visitor(await startSession(), '/typing')).statusCode).toBe(204);

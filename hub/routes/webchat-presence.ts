@@ -34,9 +34,15 @@ const webchatPresence: FastifyPluginAsyncTypebox<WebchatPresenceOptions> = async
     schema: { tags: ['webchat'], summary: 'The visitor is typing (send every few seconds while they type)', security: [], params: WidgetParams, headers: VisitorHeaders, response: { 204: Type.Null() } },
   }, async (req, reply) => {
     const { channel, claims } = visitorOf(req);
-    const conversationId = await withAccount(hub.db, channel.accountId, (tx) => findVisitorConversation(tx, channel, claims.visitorId));
+    const typing = await withAccount(hub.db, channel.accountId, async (tx) => {
+      const conversationId = await findVisitorConversation(tx, channel, claims.visitorId);
+      if (!conversationId) return undefined;
+      // Agents may have renamed the contact, or it joined one they knew: say the name their view shows.
+      const { rows } = await tx.query<{ name: string | null }>(`SELECT ct.name FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE c.id = $1`, [conversationId]);
+      return { conversationId, name: rows[0]?.name || claims.name || null };
+    });
     // Before the first message there is nobody to tell.
-    if (conversationId) hub.bus.publish(channel.accountId, { type: 'typing', conversationId, by: 'visitor', name: claims.name ?? null });
+    if (typing) hub.bus.publish(channel.accountId, { type: 'typing', ...typing, by: 'visitor' });
     return reply.status(204).send(null);
   });
 
