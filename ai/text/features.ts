@@ -1,4 +1,4 @@
-/** Hashed bag-of-n-grams: language-agnostic sparse features with no vocabulary to ship. */
+/** Hashed bag-of-n-grams: language-agnostic sparse features with no vocabulary to ship (the optional word valences come from an npm package). */
 import { valenceOf } from './lexicon.js';
 
 export interface SparseVector {
@@ -79,7 +79,7 @@ export function hashFeatures(text: string, o: HashingOptions): SparseVector {
       // A negated word is a different feature: "not good" must not count as "good".
       if (negated?.[i]) add(`not ${ws[i]}`, 3);
       else add(ws[i]!, 1);
-      if (i > 0) add(`${negated?.[i] ? "not " : ""}${ws[i - 1]} ${ws[i]}`, 2);
+      if (i > 0) add(`${negated?.[i] ? 'not ' : ''}${ws[i - 1]} ${ws[i]}`, 2);
     }
   }
   if (o.lexicon) {

@@ -26,13 +26,13 @@ describe('sentiment data splits', () => {
     const trained = new Set(sets.train.map((r) => key(r.text)));
     expect(sets.test.filter((r) => trained.has(key(r.text)))).toEqual([]);
     const held = new Set(sets.test.map((r) => r.source));
-    for (const s of ['goemotions', 'finnsentiment', 'xed-en', 'xed-fi', 'xed-sv', 'uci-amazon', 'uci-yelp', 'uci-imdb', 'clinc', 'ha-fi', 'ha-sv', 'bitext']) expect(held).toContain(s);
+    for (const s of ['goemotions', 'finnsentiment', 'xed-en', 'xed-fi', 'xed-sv', 'uci-amazon', 'uci-yelp', 'uci-imdb', 'clinc', 'bitext']) expect(held).toContain(s);
   });
 
   it.skipIf(!dir)('train on no Bitext row (its licence is not stated) and on requests only as neutral or thanks', () => {
     const sets = loadSentimentSets(dir!);
     expect(sets.train.filter((r) => r.source === 'bitext')).toEqual([]);
-    expect(sets.test.filter((r) => r.source === 'bitext').every((r) => r.label === 'neutral')).toBe(true);
+    expect(sets.dev.filter((r) => r.source === 'bitext').length).toBeGreaterThan(sets.test.filter((r) => r.source === 'bitext').length);
     const clinc = sets.train.filter((r) => r.source === 'clinc');
     expect(new Set(clinc.map((r) => r.label))).toEqual(new Set(['neutral', 'positive']));
     // Only the thank-you intent (100 training rows) is positive.

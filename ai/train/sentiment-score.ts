@@ -12,7 +12,6 @@ export const HELD_OUT: Record<string, (r: LabelledText) => boolean> = {
   uci_amazon_yelp: (r) => r.source === 'uci-amazon' || r.source === 'uci-yelp',
   uci_imdb: (r) => r.source === 'uci-imdb',
   clinc_requests: (r) => r.source === 'clinc',
-  ha_requests_fi_sv: (r) => r.source === 'ha-fi' || r.source === 'ha-sv',
   bitext_requests: (r) => r.source === 'bitext',
   // The nearest we have to customer messages: Amazon/Yelp complaints and praise, Bitext's plain requests.
   customer_proxy: (r) => r.source === 'uci-amazon' || r.source === 'uci-yelp' || r.source === 'bitext',

@@ -8,6 +8,7 @@ import { serialize, train, type Example } from '../learn/softmax.js';
 import { localEmbedder } from '../embed/local.js';
 import { SENTIMENT_FEATURES, SENTIMENT_MODEL_PATH, SentimentModel, type SentimentModelFile } from '../providers/local/sentiment.js';
 import { hashFeatures, type HashingOptions } from '../text/features.js';
+import { wordLexicon } from '../text/lexicon.js';
 import { corpusDir, loadSentimentSets, type LabelledText } from './sentiment-data.js';
 import { scoreSentiment } from './sentiment-score.js';
 
@@ -51,7 +52,7 @@ export function trainSentiment(rows: LabelledText[], o: SentimentTraining = {}) 
       weight: Math.min(3, s.n / s.classes.size / perClass.get(`${r.source}\t${r.label}`)!) * ((o.sourceWeight ?? SOURCE_WEIGHTS)[r.source] ?? 1),
     };
   });
-  return train([...CLASSES], SENTIMENT_FEATURES.buckets, dense, data, { epochs: o.epochs ?? 6, learningRate: 0.5, l2: 1e-6, seed: 1 });
+  return train([...CLASSES], (o.features ?? SENTIMENT_FEATURES).buckets, dense, data, { epochs: o.epochs ?? 6, learningRate: 0.5, l2: 1e-6, seed: 1 });
 }
 
 async function main() {
@@ -77,6 +78,7 @@ async function main() {
     model: serialize(m),
     embeddingModel: every > 0 ? embedder.modelId : null,
     denseScale: DENSE_SCALE,
+    lexicon: SENTIMENT_FEATURES.lexicon ? wordLexicon().fingerprint : undefined,
     metrics: { train_n: sets.train.length, embedded_n: vectors.filter(Boolean).length, train_s: (Date.now() - started) / 1000 },
   };
   writeFileSync(values.out!, JSON.stringify(file));

@@ -116,8 +116,9 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
     await agent.keyboard.type('Let me check that parcel', { delay: 200 });
     expect((await answered).status()).toBe(204);
     await customer.locator('hummdesk-chat .typing', { hasText: 'Demo Agent is typing…' }).waitFor();
-    expect(posts).toHaveLength(2);
-    expect(posts[1]! - posts[0]!).toBeGreaterThanOrEqual(3_000);
+    // A slow runner may take longer than 6 s to type it: then there is a third, still 3 s apart.
+    expect(posts.length).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < posts.length; i++) expect(posts[i]! - posts[i - 1]!).toBeGreaterThanOrEqual(3_000);
     // The agent's own typing came back on their stream before this, and showed nothing there.
     t.hub.bus.publish(accountId, { type: 'typing', conversationId, by: 'visitor', name: null });
     await typingLine.filter({ hasText: 'Vera is typing…' }).waitFor();

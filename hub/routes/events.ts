@@ -46,7 +46,7 @@ const events: FastifyPluginAsyncTypebox<EventsOptions> = async (app, opts) => {
       // A stream outlives its token's check: a removed user or a revoked API key loses it at the next beat.
       app.principals.current(principal).then((now) => {
         if (!now || now.accountId !== principal.accountId) end();
-      }, () => undefined);
+      }, (err: unknown) => req.log.warn({ err }, 'event stream: could not re-check the principal; the stream stays open'));
     }, heartbeatMs);
     const end = () => {
       clearInterval(heartbeat);

@@ -107,7 +107,8 @@ export async function csatReport(tx: Queryable, f: CsatFilter): Promise<Report> 
     `WITH resolution AS (
        SELECT c.channel_id, c.team_id, c.assignee_id, r.resolved_at, r.rating
        FROM csat_ratings r JOIN conversations c ON c.id = r.conversation_id
-       WHERE r.resolved_at >= $1 AND r.resolved_at < $2
+       -- A rating comes after the resolution it rates: the bound on created_at lets the account's ratings index narrow the scan.
+       WHERE r.resolved_at >= $1 AND r.resolved_at < $2 AND r.created_at >= $1
        UNION ALL
        SELECT c.channel_id, c.team_id, c.assignee_id, c.resolved_at, NULL FROM conversations c
        WHERE c.resolved_at >= $1 AND c.resolved_at < $2

