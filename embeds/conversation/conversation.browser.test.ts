@@ -5,9 +5,12 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo, type DemoCredentials } from '../../hub/services/demo.js';
 import { startTestHub, type TestHub } from '../../hub/testing/harness.js';
-import { launchChromium } from '../testing.js';
+import { artifactPath, axeViolations, focusMatches, launchChromium, tabTo } from '../testing.js';
+import type { ReplySentDetail } from './conversation.component.js';
 
-/** `<hummdesk-conversation>` in real Chromium beside a customer's widget: typing shown both ways, live. */
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** `<hummdesk-conversation>` in real Chromium beside a customer's widget: typing shown both ways, live; replies and internal notes. */
 describe('conversation view: typing', { timeout: 120_000 }, () => {
   let t: TestHub;
   let browser: Browser;
@@ -25,6 +28,58 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
     const page = await context.newPage();
     page.on('pageerror', (err) => console.error('page error:', err.message));
     return page;
+  };
+
+  /** A customer opens the widget on the shop and sends `text`; returns their page and the conversation. */
+  const startChat = async (name: string, email: string, text: string) => {
+    const customer = await newPage();
+    await customer.goto(shopUrl);
+    await customer.locator('hummdesk-chat input[type=email]').fill(email);
+    await customer.locator('hummdesk-chat input[name=name]').fill(name);
+    await customer.locator('hummdesk-chat button.start').click();
+    await customer.locator('hummdesk-chat .connection', { hasText: 'Connected' }).waitFor();
+    const input = customer.locator('hummdesk-chat textarea');
+    await input.fill(text);
+    const typedAt = Date.now();
+    await input.press('Enter');
+    await customer.locator('hummdesk-chat li.inbound', { hasText: text }).locator('.delivery', { hasText: 'Sent' }).waitFor();
+    const conversationId = (await t.hub.db.query<{ conversation_id: string }>(`SELECT conversation_id FROM messages WHERE text = $1`, [text])).rows[0]!.conversation_id;
+    return { customer, input, typedAt, conversationId };
+  };
+
+  /** The demo agent logs in on the demo page and opens the conversation whose first message is `text`. */
+  const openAsAgent = async (conversationId: string, text: string): Promise<Page> => {
+    const agent = await newPage();
+    await agent.goto(`${base}/`);
+    await agent.locator('#login-password').fill(demo.password);
+    await agent.locator('#login-form button[type=submit]').click();
+    await agent.locator(`hummdesk-inbox li[data-id="${conversationId}"]`).click();
+    await agent.locator('hummdesk-conversation li.message.inbound', { hasText: text }).waitFor();
+    return agent;
+  };
+
+  /** Records every text the `tag` element's typing line ever shows ('' when hidden), so nothing shown in between goes unseen. */
+  const recordTyping = async (page: Page, tag: string): Promise<() => Promise<string[]>> => {
+    await page.locator(tag).evaluate((el) => {
+      const root = el.shadowRoot!;
+      const shown: string[] = [];
+      let last = '';
+      (window as unknown as { typingShown: string[] }).typingShown = shown;
+      new MutationObserver(() => {
+        const now = root.querySelector('[part=typing]')?.textContent?.trim() ?? '';
+        if (now !== last) shown.push((last = now));
+      }).observe(root, { subtree: true, childList: true, characterData: true });
+    });
+    return () => page.evaluate(() => (window as unknown as { typingShown: string[] }).typingShown);
+  };
+
+  /** Times of the agent page's POSTs to the conversation's typing endpoint. */
+  const typingPosts = (agent: Page, conversationId: string): number[] => {
+    const posts: number[] = [];
+    agent.on('request', (r) => {
+      if (r.method() === 'POST' && r.url() === `${base}/api/v1/conversations/${conversationId}/typing`) posts.push(Date.now());
+    });
+    return posts;
   };
 
   beforeAll(async () => {
@@ -52,38 +107,10 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
   });
 
   it("shows the customer typing until their message arrives or they stop, never the agent's own typing, and tells the customer when the agent types", async () => {
-    const customer = await newPage();
-    await customer.goto(shopUrl);
-    await customer.locator('hummdesk-chat input[type=email]').fill('vera@example.com');
-    await customer.locator('hummdesk-chat input[name=name]').fill('Vera');
-    await customer.locator('hummdesk-chat button.start').click();
-    await customer.locator('hummdesk-chat .connection', { hasText: 'Connected' }).waitFor();
-    const input = customer.locator('hummdesk-chat textarea');
     const first = `Where is my parcel ${randomUUID()}?`;
-    await input.fill(first);
-    const widgetTypedAt = Date.now();
-    await input.press('Enter');
-    await customer.locator('hummdesk-chat li.inbound', { hasText: first }).locator('.delivery', { hasText: 'Sent' }).waitFor();
-    const conversationId = (await t.hub.db.query<{ conversation_id: string }>(`SELECT conversation_id FROM messages WHERE text = $1`, [first])).rows[0]!.conversation_id;
-
-    const agent = await newPage();
-    await agent.goto(`${base}/`);
-    await agent.locator('#login-password').fill(demo.password);
-    await agent.locator('#login-form button[type=submit]').click();
-    await agent.locator(`hummdesk-inbox li[data-id="${conversationId}"]`).click();
-    await agent.locator('hummdesk-conversation li.message.inbound', { hasText: first }).waitFor();
-    // Every text the typing line ever shows ('' when hidden), so nothing shown in between goes unseen.
-    await agent.locator('hummdesk-conversation').evaluate((el) => {
-      const root = el.shadowRoot!;
-      const shown: string[] = [];
-      let last = '';
-      (window as unknown as { typingShown: string[] }).typingShown = shown;
-      new MutationObserver(() => {
-        const now = root.querySelector('[part=typing]')?.textContent ?? '';
-        if (now !== last) shown.push((last = now));
-      }).observe(root, { subtree: true, childList: true, characterData: true });
-    });
-    const typingShown = () => agent.evaluate(() => (window as unknown as { typingShown: string[] }).typingShown);
+    const { customer, input, typedAt: widgetTypedAt, conversationId } = await startChat('Vera', 'vera@example.com', first);
+    const agent = await openAsAgent(conversationId, first);
+    const typingShown = await recordTyping(agent, 'hummdesk-conversation');
     const typingLine = agent.locator('hummdesk-conversation [part=typing]');
 
     // Typing in another conversation and an agent's typing come first on the same stream, and show nothing.
@@ -107,10 +134,7 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
     expect(await typingShown()).toEqual(['Vera is typing…', '', 'Vera is typing…', '']);
 
     // The agent types a reply for about five seconds: the hub hears it twice (every 3 s), the widget shows it.
-    const posts: number[] = [];
-    agent.on('request', (r) => {
-      if (r.method() === 'POST' && r.url() === `${base}/api/v1/conversations/${conversationId}/typing`) posts.push(Date.now());
-    });
+    const posts = typingPosts(agent, conversationId);
     await agent.locator('hummdesk-conversation textarea#reply').click();
     const answered = agent.waitForResponse((r) => r.url().endsWith(`/conversations/${conversationId}/typing`));
     await agent.keyboard.type('Let me check that parcel', { delay: 200 });
@@ -123,5 +147,106 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
     t.hub.bus.publish(accountId, { type: 'typing', conversationId, by: 'visitor', name: null });
     await typingLine.filter({ hasText: 'Vera is typing…' }).waitFor();
     expect(await typingShown()).toEqual(['Vera is typing…', '', 'Vera is typing…', '', 'Vera is typing…']);
+  });
+
+  it('writes an internal note in Note mode without ever telling the customer an agent is typing, and tells them again back in Reply mode', async () => {
+    const first = `Can I change my delivery address ${randomUUID()}?`;
+    const { customer, conversationId } = await startChat('Noor', 'noor@example.com', first);
+    const agent = await openAsAgent(conversationId, first);
+    const widgetTyping = await recordTyping(customer, 'hummdesk-chat');
+    const posts = typingPosts(agent, conversationId);
+    await agent.evaluate(() => {
+      const sent: ReplySentDetail[] = [];
+      (window as unknown as { sent: ReplySentDetail[] }).sent = sent;
+      document.addEventListener('hummdesk-reply-sent', (e) => sent.push(e.detail));
+    });
+    const sentEvents = () => agent.evaluate(() => (window as unknown as { sent: ReplySentDetail[] }).sent);
+    const isPrivate = async (text: string) =>
+      (await t.hub.db.query<{ is_private: boolean }>(`SELECT is_private FROM messages WHERE conversation_id = $1 AND text = $2`, [conversationId, text])).rows.map((r) => r.is_private);
+    const view = agent.locator('hummdesk-conversation');
+    const replyMode = view.getByRole('radio', { name: 'Reply', exact: true });
+    const noteMode = view.getByRole('radio', { name: 'Internal note', exact: true });
+    const send = view.locator('form button[type=submit]');
+    const textarea = view.locator('textarea#reply');
+    const composerBackground = () => view.locator('form[part~=composer]').evaluate((f) => getComputedStyle(f).backgroundColor);
+
+    // The composer starts on Reply; the agent moves to Internal note by keyboard alone.
+    expect(await replyMode.isChecked()).toBe(true);
+    expect(await view.getByRole('group', { name: 'Write a reply or an internal note' }).count()).toBe(1);
+    expect(await send.innerText()).toBe('Send');
+    const replyBackground = await composerBackground();
+    await tabTo(agent, 'input[type=radio][value=reply]');
+    await agent.keyboard.press('ArrowRight');
+    expect(await noteMode.isChecked()).toBe(true);
+    expect(await replyMode.isChecked()).toBe(false);
+    expect(await focusMatches(agent, 'input[type=radio][value=note]')).toBe(true);
+    expect(await send.innerText()).toBe('Add note');
+    expect(await textarea.getAttribute('placeholder')).toContain('only agents see this');
+    expect(await view.locator('form[part~=composer-note]').count()).toBe(1);
+    expect(await composerBackground()).not.toBe(replyBackground);
+    expect(await axeViolations(agent)).toEqual([]);
+
+    // Several seconds of writing a note: not one typing POST, and the widget never says anyone is typing.
+    await agent.keyboard.press('Tab');
+    expect(await focusMatches(agent, 'textarea#reply')).toBe(true);
+    const note = 'She moved last week, check the courier before answering';
+    const noteStarted = Date.now();
+    await agent.keyboard.type(note, { delay: 100 });
+    // Past the 3 s between posts, and long enough for a late post to arrive and show.
+    await sleep(Math.max(1_000, noteStarted + 7_000 - Date.now()));
+    expect(posts).toEqual([]);
+    expect(await widgetTyping()).toEqual([]);
+
+    // Ctrl+Enter in Note mode stores a private message; the customer never gets it.
+    const noted = agent.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith(`/conversations/${conversationId}/notes`));
+    await agent.keyboard.press('Control+Enter');
+    expect((await noted).status()).toBe(201);
+    const noteItem = view.locator('li.message.note', { hasText: note });
+    await noteItem.waitFor();
+    expect(await isPrivate(note)).toEqual([true]);
+    expect((await sentEvents()).map((e) => e.isPrivate)).toEqual([true]);
+    // The composer wears the colour of the note it became.
+    expect(await composerBackground()).toBe(await noteItem.evaluate((li) => getComputedStyle(li).backgroundColor));
+    expect(await noteMode.isChecked()).toBe(true);
+    await view.screenshot({ path: artifactPath('hummdesk-conversation-note.png') });
+
+    // Back to Reply by keyboard: typing is posted again and the widget shows it.
+    expect(await focusMatches(agent, 'textarea#reply')).toBe(true);
+    await agent.keyboard.press('Shift+Tab');
+    expect(await focusMatches(agent, 'input[type=radio][value=note]')).toBe(true);
+    await agent.keyboard.press('ArrowLeft');
+    expect(await replyMode.isChecked()).toBe(true);
+    expect(await send.innerText()).toBe('Send');
+    await agent.keyboard.press('Tab');
+    await agent.keyboard.type('Sure, ');
+    await customer.locator('hummdesk-chat .typing', { hasText: 'Demo Agent is typing…' }).waitFor();
+    expect(posts).toHaveLength(1);
+
+    // Switching to Note mid-sentence stops the posts at once, however long the agent goes on.
+    await agent.keyboard.press('Shift+Tab');
+    await agent.keyboard.press('ArrowRight');
+    expect(await noteMode.isChecked()).toBe(true);
+    await agent.keyboard.press('Tab');
+    await agent.keyboard.press('Control+End');
+    const switchedAt = Date.now();
+    await agent.keyboard.type('what is the new address?', { delay: 150 });
+    await sleep(Math.max(1_000, switchedAt + 5_000 - Date.now()));
+    expect(posts).toHaveLength(1);
+
+    // A click on Reply and Ctrl+Enter send the text to the customer as a reply.
+    const reply = 'Sure, what is the new address?';
+    await replyMode.click();
+    await textarea.press('Control+Enter');
+    await customer.locator('hummdesk-chat li.outbound', { hasText: reply }).waitFor();
+    expect(await isPrivate(reply)).toEqual([false]);
+    expect((await sentEvents()).map((e) => e.isPrivate)).toEqual([true, false]);
+    expect(await customer.locator('hummdesk-chat li', { hasText: note }).count()).toBe(0);
+    expect(await widgetTyping()).toEqual(['Demo Agent is typing…', '']);
+
+    // Another conversation opens on Reply again, whatever mode the last one was left in.
+    await noteMode.click();
+    await agent.locator(`hummdesk-inbox li[role=option]:not([data-id="${conversationId}"])`).first().click();
+    await expect.poll(() => replyMode.isChecked()).toBe(true);
+    expect(await send.innerText()).toBe('Send');
   });
 });

@@ -14,6 +14,9 @@ const TYPING_SHOWN_MS = 6000;
 /** How often the customer's widget is told the agent is still typing. */
 const TYPING_SENT_EVERY_MS = 3000;
 
+/** What the composer writes: a reply the customer gets, or an internal note only agents see. */
+type ComposerMode = 'reply' | 'note';
+
 export interface ReplySentDetail {
   conversationId: string;
   messageId: string;
@@ -29,8 +32,9 @@ declare global {
 
 /**
  * The thread of one conversation: channel badges, internal notes styled apart, the AI
- * classification with its confidence, "… is typing" while the customer writes, and the reply box
- * (Ctrl+Enter sends; typing in it shows the customer that an agent is typing).
+ * classification with its confidence, "… is typing" while the customer writes, and the composer,
+ * switched between Reply (default) and Internal note. Ctrl+Enter sends in the chosen mode; typing a
+ * reply shows the customer that an agent is typing, typing a note never does.
  *
  * @fires hummdesk-reply-sent - `detail.conversationId`, `messageId`, `isPrivate`
  * @fires hummdesk-auth-expired - the embed token was refused; set a fresh `token`
@@ -39,7 +43,8 @@ declare global {
  * @csspart thread - the message list
  * @csspart typing - the "… is typing" line while the customer writes
  * @csspart message - one message (also `message-note` for internal notes)
- * @csspart composer - the reply form
+ * @csspart composer - the reply form (also `composer-note` while it writes an internal note)
+ * @csspart mode - the Reply / Internal note switch, a radio group above the text box
  * @csspart csat - the customer's rating of the resolution (web chat CSAT), when given
  *
  * @tag hummdesk-conversation
@@ -54,6 +59,7 @@ export class HummdeskConversation extends AgentElement {
   @state() private messages: MessageView[] = [];
   @state() private error = '';
   @state() private sending = false;
+  @state() private mode: ComposerMode = 'reply';
   /** The customer typing, by name; undefined when they are not. */
   @state() private typingName?: string;
   private typingTimer?: ReturnType<typeof setTimeout>;
@@ -100,6 +106,7 @@ export class HummdeskConversation extends AgentElement {
       this.messages = [];
       this.stopTyping();
       this.typingSentAt = 0;
+      this.mode = 'reply';
     }
     if (changed.has('conversationId') || changed.has('token')) void this.reload();
   }
@@ -136,7 +143,8 @@ export class HummdeskConversation extends AgentElement {
 
   private onInput(): void {
     const id = this.conversationId;
-    if (!id || !this.textarea?.value.trim() || Date.now() - this.typingSentAt < TYPING_SENT_EVERY_MS) return;
+    // A note is never shown to the customer, so neither is writing one.
+    if (!id || this.mode !== 'reply' || !this.textarea?.value.trim() || Date.now() - this.typingSentAt < TYPING_SENT_EVERY_MS) return;
     this.typingSentAt = Date.now();
     void this.api(`/conversations/${encodeURIComponent(id)}/typing`, { method: 'POST' }).catch(() => {});
   }
@@ -163,7 +171,7 @@ export class HummdeskConversation extends AgentElement {
   private onKeydown(e: KeyboardEvent): void {
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
       e.preventDefault();
-      void this.send(false);
+      void this.send(this.mode === 'note');
     }
   }
 
@@ -218,14 +226,26 @@ export class HummdeskConversation extends AgentElement {
         ${this.messages.map((m) => this.renderMessage(m, channel))}
       </ol>
       ${this.typingName !== undefined ? html`<p class="typing" part="typing">${this.typingName} is typing…</p>` : nothing}
-      <form part="composer" @submit=${(e: Event) => { e.preventDefault(); void this.send(false); }}>
-        <label class="sr-only" for="reply">Reply to the customer</label>
-        <textarea id="reply" placeholder="Reply to the customer… (Ctrl+Enter sends)" @keydown=${this.onKeydown} @input=${this.onInput}></textarea>
-        <div class="actions">
-          <span class="hint">Notes are seen by agents only.</span>
-          <button type="button" class="secondary note" ?disabled=${this.sending} @click=${() => void this.send(true)}>Add note</button>
-          <button type="submit" class="reply" ?disabled=${this.sending}>Send reply</button>
-        </div>
-      </form>`;
+      ${this.renderComposer(channel)}`;
+  }
+
+  private renderComposer(channel: string) {
+    const note = this.mode === 'note';
+    const mode = (value: ComposerMode, label: string) => html`<label>
+      <input type="radio" name="mode" value=${value} .checked=${this.mode === value} @change=${() => (this.mode = value)}><span>${label}</span>
+    </label>`;
+    return html`<form part=${note ? 'composer composer-note' : 'composer'} class=${this.mode} @submit=${(e: Event) => { e.preventDefault(); void this.send(note); }}>
+      <fieldset class="mode" part="mode">
+        <legend class="sr-only">Write a reply or an internal note</legend>
+        ${mode('reply', 'Reply')}${mode('note', 'Internal note')}
+      </fieldset>
+      <label class="sr-only" for="reply">${note ? 'Internal note, seen by agents only' : 'Reply to the customer'}</label>
+      <textarea id="reply" placeholder=${note ? 'Internal note — only agents see this (Ctrl+Enter adds it)' : 'Reply to the customer… (Ctrl+Enter sends)'}
+        @keydown=${this.onKeydown} @input=${this.onInput}></textarea>
+      <div class="actions">
+        <span class="hint">${note ? 'Only agents see notes.' : channel ? `The customer gets this by ${channel}.` : 'The customer gets this.'}</span>
+        <button type="submit" class="send ${this.mode}" ?disabled=${this.sending}>${note ? 'Add note' : 'Send'}</button>
+      </div>
+    </form>`;
   }
 }

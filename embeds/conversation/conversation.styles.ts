@@ -4,7 +4,7 @@ import { agentBaseStyles } from '../shared/agent-styles.js';
 export const conversationStyles = [
   agentBaseStyles,
   css`
-    :host { display: flex; flex-direction: column; min-block-size: 0; }
+    :host { display: flex; flex-direction: column; min-block-size: 0; --_note-edge: #ca8a04; --_note-fg: #854d0e; }
     header { padding-block: 8px; padding-inline: 12px; border-block-end: 1px solid var(--_border); }
     header h2 { margin: 0 0 4px; font-size: 1.1em; }
     .facts { display: flex; flex-wrap: wrap; gap: 4px; align-items: center; }
@@ -14,7 +14,7 @@ export const conversationStyles = [
     .message { max-inline-size: 85%; padding-block: 6px; padding-inline: 10px; border-radius: var(--_radius); border: 1px solid var(--_border); }
     .message.inbound { align-self: flex-start; background: #f9fafb; }
     .message.outbound { align-self: flex-end; background: #eff6ff; }
-    .message.note { align-self: stretch; max-inline-size: none; background: var(--_note-bg); border-style: dashed; border-color: #ca8a04; }
+    .message.note { align-self: stretch; max-inline-size: none; background: var(--_note-bg); border-style: dashed; border-color: var(--_note-edge); }
     .meta { display: flex; gap: 6px; flex-wrap: wrap; align-items: center; font-size: 0.78em; color: var(--_muted); margin-block-end: 2px; }
     .author { font-weight: 600; color: var(--_fg); }
     .text { white-space: pre-wrap; overflow-wrap: anywhere; }
@@ -24,6 +24,21 @@ export const conversationStyles = [
     .typing { margin: 0; padding-block: 2px; padding-inline: 12px; font-size: 0.85em; font-style: italic; color: var(--_muted); }
     form { display: flex; flex-direction: column; gap: 6px; padding: 8px 12px; border-block-start: 1px solid var(--_border); }
     textarea { inline-size: 100%; min-block-size: 60px; resize: vertical; }
+    .mode { display: inline-flex; align-self: flex-start; margin: 0; padding: 0; border: 0; }
+    .mode label { position: relative; }
+    .mode input { position: absolute; inset: 0; margin: 0; opacity: 0; cursor: pointer; }
+    .mode span {
+      display: block; padding-block: 0.2em; padding-inline: 0.8em; font-size: 0.9em;
+      border: 1px solid var(--_border); background: var(--_bg); color: var(--_fg);
+    }
+    .mode label:first-of-type span { border-start-start-radius: calc(var(--_radius) / 2); border-end-start-radius: calc(var(--_radius) / 2); }
+    .mode label:last-of-type span { border-inline-start: 0; border-start-end-radius: calc(var(--_radius) / 2); border-end-end-radius: calc(var(--_radius) / 2); }
+    .mode input:checked + span { background: var(--_accent); border-color: var(--_accent); color: var(--_accent-fg); font-weight: 600; }
+    .mode input:focus-visible + span { outline: 2px solid var(--_accent); outline-offset: 2px; }
+    /* The note colours of the thread, so a note being written looks like the note it becomes. */
+    form.note { background: var(--_note-bg); }
+    form.note textarea { background: var(--_note-bg); border: 1px dashed var(--_note-edge); }
+    form.note .mode input[value=note]:checked + span, form.note button.send { background: var(--_note-fg); border-color: var(--_note-fg); color: #ffffff; }
     .actions { display: flex; gap: 6px; justify-content: flex-end; align-items: center; }
     .hint { margin-inline-end: auto; font-size: 0.8em; color: var(--_muted); }
     .empty { padding: 16px; color: var(--_muted); }
