@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import rateLimit from '@fastify/rate-limit';
 import type { Hub } from './context.js';
 import hubPlugin from './plugins/hub.js';
-import errors from './plugins/errors.js';
+import errors, { routeNotFound } from './plugins/errors.js';
 import auth from './plugins/auth.js';
 import docs from './plugins/docs.js';
 import apiCors from './plugins/cors.js';
@@ -62,6 +62,8 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
   await app.register(
     async (api) => {
       await api.register(apiCors, { origins: hub.config.apiOrigins });
+      // The root's not-found handler runs outside this scope, without the CORS header: a page would see a network error, not the 404.
+      api.setNotFoundHandler(routeNotFound);
       await api.register(authRoutes);
       await api.register(conversations);
       await api.register(jobs);

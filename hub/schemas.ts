@@ -61,16 +61,27 @@ export const CsatFigures = Type.Object({
   responseRate: Nullable(Type.Number({ minimum: 0, maximum: 1, description: 'ratings / resolutions (0–1); null with no resolutions' })),
 });
 
+/** The zone a report counts its days in. */
+export const ReportTimeZone = Type.String({
+  maxLength: 64,
+  description:
+    'IANA time zone name (Europe/Helsinki, America/New_York); default UTC. Date-only `from` and `to` are midnight there (the first ' +
+    'instant of the day where a DST change skips midnight) and groupBy=day groups by the date there, so a day across a DST change ' +
+    'has 23 or 25 hours; timestamps with an offset keep their own. ' +
+    'Unknown names and bare offsets (+02:00) get 400 invalid_time_zone',
+});
+
 export const CsatGroupBy = Type.Union([Type.Literal('channel'), Type.Literal('team'), Type.Literal('agent'), Type.Literal('day')]);
 
 export const CsatReport = Type.Object({
   from: Type.String({ format: 'date-time', description: 'start of the range (inclusive)' }),
   to: Type.String({ format: 'date-time', description: 'end of the range (exclusive)' }),
+  timeZone: Type.String({ description: 'the zone of the days: the canonical IANA name of the timeZone asked for (an alias such as US/Eastern answers as America/New_York)' }),
   groupBy: Nullable(CsatGroupBy),
   totals: CsatFigures,
   groups: Type.Optional(Type.Array(
     Type.Object({
-      id: Nullable(Type.String({ description: 'channel, team or user id, or the UTC day (YYYY-MM-DD); null for conversations with no team or no assignee' })),
+      id: Nullable(Type.String({ description: 'channel, team or user id, or the day in timeZone (YYYY-MM-DD); null for conversations with no team or no assignee' })),
       name: Nullable(Type.String({ description: "the channel's, team's or agent's name, or the day" })),
       ...CsatFigures.properties,
     }),

@@ -129,6 +129,32 @@ describe('CORS on /api/v1', () => {
     expect(corsHeadersOf(res.headers)).toEqual([]);
   });
 
+  it('answers an unknown /api/v1 route with the same JSON 404, and the CORS header for an allowed origin only', async () => {
+    const unknown = (method: 'GET' | 'POST' | 'DELETE', url: string, origin: string) => t.app.inject({ method, url, headers: { origin } });
+    for (const method of ['GET', 'POST', 'DELETE'] as const) {
+      const res = await unknown(method, '/api/v1/no-such-report?from=2025-01-01', TOOL);
+      expect(res.statusCode).toBe(404);
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.json()).toEqual({ error: { code: 'route_not_found', message: `no route ${method} /api/v1/no-such-report` } });
+      expect(res.headers['access-control-allow-origin']).toBe(TOOL);
+      expect(res.headers.vary).toMatch(/\borigin\b/i);
+      expect(res.headers['access-control-expose-headers']).toBe('Retry-After');
+    }
+    // A known path with a method it lacks is unknown too.
+    expect((await unknown('DELETE', '/api/v1/conversations', DESK)).headers['access-control-allow-origin']).toBe(DESK);
+    const other = await unknown('GET', '/api/v1/no-such-report', 'https://evil.example');
+    expect(other.statusCode).toBe(404);
+    expect(other.json()).toMatchObject({ error: { code: 'route_not_found' } });
+    expect(corsHeadersOf(other.headers)).toEqual([]);
+    // Outside /api/v1 the root's handler answers as before, with no CORS header for anyone.
+    for (const url of ['/no-such-page', '/api/v2/conversations', '/api/v1x']) {
+      const res = await unknown('GET', url, TOOL);
+      expect(res.statusCode).toBe(404);
+      expect(res.json()).toEqual({ error: { code: 'route_not_found', message: `no route GET ${url}` } });
+      expect(corsHeadersOf(res.headers)).toEqual([]);
+    }
+  });
+
   it('sends nothing to any origin when HUMMDESK_API_ORIGINS is unset', async () => {
     const acct = await createTestAccount(closed);
     const res = await closed.app.inject({ method: 'GET', url: '/api/v1/conversations', headers: { origin: TOOL, authorization: `Bearer ${acct.users.agent.token}` } });
@@ -137,6 +163,10 @@ describe('CORS on /api/v1', () => {
     const preflight = await closed.app.inject({ method: 'OPTIONS', url: '/api/v1/conversations', headers: { origin: TOOL, ...PREFLIGHT } });
     expect(preflight.statusCode).toBe(404);
     expect(corsHeadersOf(preflight.headers)).toEqual([]);
+    const unknown = await closed.app.inject({ method: 'GET', url: '/api/v1/no-such-report', headers: { origin: TOOL } });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toMatchObject({ error: { code: 'route_not_found' } });
+    expect(corsHeadersOf(unknown.headers)).toEqual([]);
   });
 
   it('sends the header on the event stream, which writes its own head', async () => {

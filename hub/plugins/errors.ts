@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import type { FastifyError } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { HubError } from '../errors.js';
 
 interface ErrorBody {
@@ -30,12 +30,15 @@ export default fp(
       else req.log.info({ code: body.error.code }, 'request rejected');
       return reply.status(status).send(body);
     });
-    app.setNotFoundHandler((req, reply) =>
-      reply.status(404).send({ error: { code: 'route_not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } }),
-    );
+    app.setNotFoundHandler(routeNotFound);
   },
   { name: 'errors' },
 );
+
+/** The answer to a request no route takes. A scope whose hooks must run on it too (CORS on /api/v1) sets it again. */
+export function routeNotFound(req: FastifyRequest, reply: FastifyReply) {
+  return reply.status(404).send({ error: { code: 'route_not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+}
 
 function fastifyCode(err: FastifyError): string {
   switch (err.code) {

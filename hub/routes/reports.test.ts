@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withAccount } from '../../storage/session.js';
 import { createTestAccount, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
 import { call } from '../testing/seed.js';
 import { Csat } from '../schemas.js';
-import { MAX_REPORT_DAYS, reportRange } from './reports.js';
+import { csatReport, MAX_REPORT_DAYS, REPORT_TIME_ZONES, reportRange, reportTimeZone } from './reports.js';
 
 const DAY_MS = 86_400_000;
 const RANGE = 'from=2025-03-01&to=2025-03-05';
@@ -108,6 +109,7 @@ describe.each([
     expect(await report(RANGE)).toEqual({
       from: '2025-03-01T00:00:00.000Z',
       to: '2025-03-05T00:00:00.000Z',
+      timeZone: 'UTC',
       groupBy: null,
       totals: { resolutions: 7, ratings: 5, average: 3, distribution: { 1: 1, 2: 1, 3: 1, 4: 1, 5: 1 }, csatPercent: 40, responseRate: 5 / 7 },
     });
@@ -153,6 +155,76 @@ describe.each([
     expect((await report(`${RANGE}&channelId=${s.b.channelId}`)).totals).toEqual(figures(0, []));
   });
 
+  it('counts days in timeZone: date-only bounds are its midnights, and 23:30 UTC is the next day in Helsinki', async () => {
+    const helsinki = await report(`${RANGE}&groupBy=day&timeZone=Europe/Helsinki`);
+    // In [2025-02-28T22:00Z, 2025-03-04T22:00Z): 23:59:59.999 UTC on the 28th is in, midnight UTC on the 5th out.
+    expect(helsinki).toMatchObject({ from: '2025-02-28T22:00:00.000Z', to: '2025-03-04T22:00:00.000Z', timeZone: 'Europe/Helsinki', groupBy: 'day', totals: figures(8, [5, 5, 4, 2, 1, 3]) });
+    expect(helsinki.groups).toEqual([
+      { id: '2025-03-01', name: '2025-03-01', ...figures(2, [5, 5]) },
+      { id: '2025-03-02', name: '2025-03-02', ...figures(3, [4, 2]) },
+      { id: '2025-03-03', name: '2025-03-03', ...figures(2, [1, 3]) },
+      { id: '2025-03-04', name: '2025-03-04', ...figures(1, []) },
+    ]);
+    // West of UTC the other way: midnight UTC on the 3rd is the evening of the 2nd, and on the 5th the evening of the 4th.
+    const newYork = await report(`${RANGE}&groupBy=day&timeZone=America/New_York`);
+    expect(newYork).toMatchObject({ from: '2025-03-01T05:00:00.000Z', to: '2025-03-05T05:00:00.000Z', timeZone: 'America/New_York', totals: figures(8, [5, 4, 2, 1, 3, 1]) });
+    expect(newYork.groups).toEqual([
+      { id: '2025-03-01', name: '2025-03-01', ...figures(2, [5, 4]) },
+      { id: '2025-03-02', name: '2025-03-02', ...figures(3, [2, 1]) },
+      { id: '2025-03-03', name: '2025-03-03', ...figures(1, [3]) },
+      { id: '2025-03-04', name: '2025-03-04', ...figures(2, [1]) },
+    ]);
+    // The zone's canonical name answers, whatever the case or alias asked.
+    expect((await report(`${RANGE}&timeZone=europe/helsinki`)).timeZone).toBe('Europe/Helsinki');
+    expect((await report(`${RANGE}&timeZone=US/Eastern`)).timeZone).toBe('America/New_York');
+  });
+
+  it('keeps local days whole across the end of summer time in Helsinki (26 October 2025, 04:00 EEST → 03:00 EET)', async () => {
+    const c = await createTestAccount(t);
+    for (const [resolvedAt, rating] of [
+      ['2025-10-24T20:59:59Z', 1], // 23:59:59 on the 24th: before the range
+      ['2025-10-24T21:00:00Z', 5], // midnight starting the 25th (+03:00)
+      ['2025-10-25T21:30:00Z', 4], // 00:30 on the 26th, still the 25th in UTC
+      ['2025-10-26T00:30:00Z', 3], // 03:30 EEST
+      ['2025-10-26T01:30:00Z', undefined], // 03:30 EET, the hour that comes twice
+      ['2025-10-26T21:59:00Z', 2], // 23:59 on the 26th (+02:00)
+      ['2025-10-26T22:00:00Z', 5], // midnight starting the 27th
+      ['2025-10-27T21:59:59Z', undefined], // 23:59:59 on the 27th
+      ['2025-10-27T22:00:00Z', 1], // midnight starting the 28th: after the range
+    ] as const) {
+      await resolved(t, c, { resolvedAt, rating });
+    }
+    const res = await report('from=2025-10-25&to=2025-10-28&groupBy=day&timeZone=Europe/Helsinki', c.users.admin.token);
+    expect(res).toMatchObject({ from: '2025-10-24T21:00:00.000Z', to: '2025-10-27T22:00:00.000Z', timeZone: 'Europe/Helsinki', totals: figures(7, [5, 4, 3, 2, 5]) });
+    expect(new Date(res.to).getTime() - new Date(res.from).getTime()).toBe((3 * 24 + 1) * 3_600_000);
+    expect(res.groups).toEqual([
+      { id: '2025-10-25', name: '2025-10-25', ...figures(1, [5]) },
+      { id: '2025-10-26', name: '2025-10-26', ...figures(4, [4, 3, 2]) },
+      { id: '2025-10-27', name: '2025-10-27', ...figures(2, [5]) },
+    ]);
+    // The same instants by UTC day.
+    const utc = await report('from=2025-10-24T21:00:00Z&to=2025-10-27T22:00:00Z&groupBy=day', c.users.admin.token);
+    expect(utc.groups.map((g: { id: string; resolutions: number }) => [g.id, g.resolutions])).toEqual([['2025-10-24', 1], ['2025-10-25', 1], ['2025-10-26', 4], ['2025-10-27', 1]]);
+  });
+
+  it('knows every zone it accepts, and reads each as Intl does', async () => {
+    const zones = [...REPORT_TIME_ZONES];
+    const instants = ['2025-01-15T12:00:00Z', '2025-07-15T12:00:00Z'];
+    const rows = await withAccount(t.hub.db, s.a.accountId, async (tx) => (await tx.query<{ zone: string; at: string; local: string }>(
+      `SELECT z AS zone, at, to_char(at::timestamptz AT TIME ZONE z, 'YYYY-MM-DD HH24:MI') AS local FROM unnest($1::text[]) z, unnest($2::text[]) at`,
+      [zones, instants],
+    )).rows);
+    expect(rows).toHaveLength(zones.length * instants.length);
+    expect(rows.filter((r) => r.local !== DateTime.fromISO(r.at, { zone: r.zone }).toFormat('yyyy-MM-dd HH:mm'))).toEqual([]);
+  });
+
+  it('answers invalid_time_zone, not a 500, when the database lacks a zone Node knows', async () => {
+    const err = await withAccount(t.hub.db, s.a.accountId, (tx) =>
+      csatReport(tx, { from: new Date('2025-03-01T00:00:00Z'), to: new Date('2025-03-05T00:00:00Z'), timeZone: 'Mars/Olympus_Mons', groupBy: 'day' }),
+    ).catch((e: unknown) => e);
+    expect(err).toMatchObject({ statusCode: 400, code: 'invalid_time_zone' });
+  });
+
   it('takes timestamps with an offset: from 22:00 UTC on the 1st to midnight UTC on the 2nd', async () => {
     const res = await report(`from=${encodeURIComponent('2025-03-02T00:00:00+02:00')}&to=2025-03-02T00:00:00Z`);
     expect(res).toMatchObject({ from: '2025-03-01T22:00:00.000Z', to: '2025-03-02T00:00:00.000Z', totals: figures(1, [4]) });
@@ -162,6 +234,7 @@ describe.each([
     expect(await report('from=2024-01-01&to=2024-01-02&groupBy=channel')).toEqual({
       from: '2024-01-01T00:00:00.000Z',
       to: '2024-01-02T00:00:00.000Z',
+      timeZone: 'UTC',
       groupBy: 'channel',
       totals: { resolutions: 0, ratings: 0, average: null, distribution: { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 }, csatPercent: null, responseRate: null },
       groups: [],
@@ -205,13 +278,16 @@ describe.each([
     expect(await refused('from=2025-03-01T10:00:00')).toBe('invalid_date');
     expect(await refused(`${RANGE}&groupBy=contact`)).toBe('validation_failed');
     expect(await refused(`${RANGE}&teamId=not-a-uuid`)).toBe('validation_failed');
+    for (const zone of ['Mars/Olympus_Mons', '', '+02:00', 'UTC+3', 'EEST', 'Europe/Helsinki ', 'localtime']) {
+      expect(await refused(`${RANGE}&groupBy=day&timeZone=${encodeURIComponent(zone)}`), zone).toBe('invalid_time_zone');
+    }
     expect((await report('from=2024-01-01&to=2025-01-01')).to).toBe('2025-01-01T00:00:00.000Z');
   });
 
   it('shows in the OpenAPI document with its query and response', () => {
     const op = (t.app.swagger() as { paths: Record<string, { get: { parameters: { name: string }[]; responses: Record<string, { content: Record<string, { schema: { properties: object } }> }> } }> }).paths['/api/v1/reports/csat']!.get;
-    expect(op.parameters.map((p) => p.name).sort()).toEqual(['agentId', 'channelId', 'from', 'groupBy', 'teamId', 'to']);
-    expect(Object.keys(op.responses['200']!.content['application/json']!.schema.properties)).toEqual(['from', 'to', 'groupBy', 'totals', 'groups']);
+    expect(op.parameters.map((p) => p.name).sort()).toEqual(['agentId', 'channelId', 'from', 'groupBy', 'teamId', 'timeZone', 'to']);
+    expect(Object.keys(op.responses['200']!.content['application/json']!.schema.properties)).toEqual(['from', 'to', 'timeZone', 'groupBy', 'totals', 'groups']);
   });
 
   it('is for admins and owners: agents and viewers get 403 forbidden, no credential 401', async () => {
@@ -230,9 +306,36 @@ describe('reportRange', () => {
   const now = new Date('2025-06-15T12:34:56Z');
 
   it('defaults to the 30 days before now, and one end given to the other 30 days away', () => {
-    expect(reportRange({}, now)).toEqual({ from: new Date('2025-05-16T12:34:56Z'), to: now });
-    expect(reportRange({ to: '2025-06-01' }, now)).toEqual({ from: new Date('2025-05-02T00:00:00Z'), to: new Date('2025-06-01T00:00:00Z') });
-    expect(reportRange({ from: '2025-06-01' }, now)).toEqual({ from: new Date('2025-06-01T00:00:00Z'), to: now });
+    expect(reportRange({}, now)).toEqual({ from: new Date('2025-05-16T12:34:56Z'), to: now, timeZone: 'UTC' });
+    expect(reportRange({ to: '2025-06-01' }, now)).toEqual({ from: new Date('2025-05-02T00:00:00Z'), to: new Date('2025-06-01T00:00:00Z'), timeZone: 'UTC' });
+    expect(reportRange({ from: '2025-06-01' }, now)).toEqual({ from: new Date('2025-06-01T00:00:00Z'), to: now, timeZone: 'UTC' });
+  });
+
+  it("reads dates as the first instant of the day in timeZone, and counts the zone's calendar days", () => {
+    const helsinki = (from?: string, to?: string) => reportRange({ from, to, timeZone: 'Europe/Helsinki' }, now);
+    expect(helsinki('2025-10-25', '2025-10-28')).toEqual({ from: new Date('2025-10-24T21:00:00Z'), to: new Date('2025-10-27T22:00:00Z'), timeZone: 'Europe/Helsinki' });
+    // 30 days before midnight EET on 15 November is midnight EEST on 16 October: 30 days and an hour.
+    expect(helsinki(undefined, '2025-11-15').from).toEqual(new Date('2025-10-15T21:00:00Z'));
+    // New York falls back on 2 November.
+    expect(reportRange({ from: '2025-11-02', to: '2025-11-03', timeZone: 'America/New_York' })).toMatchObject({ from: new Date('2025-11-02T04:00:00Z'), to: new Date('2025-11-03T05:00:00Z') });
+    // Chile springs forward at midnight on 7 September 2025: that day starts at 01:00 -03.
+    expect(reportRange({ from: '2025-09-07', to: '2025-09-08', timeZone: 'America/Santiago' }).from).toEqual(new Date('2025-09-07T04:00:00Z'));
+    // A timestamp with an offset is the same instant in any zone.
+    expect(helsinki('2025-03-01T12:00:00Z', '2025-03-02T00:00:00-05:00')).toMatchObject({ from: new Date('2025-03-01T12:00:00Z'), to: new Date('2025-03-02T05:00:00Z') });
+    // 366 local days from summer into winter time are 366 days and an hour.
+    expect(() => helsinki('2024-10-26', '2025-10-27')).not.toThrow();
+    expect(() => helsinki('2024-10-26', '2025-10-28')).toThrow(/at most 366 days/);
+  });
+
+  it('takes IANA names in any case or alias as their canonical name, and nothing else', () => {
+    expect(reportTimeZone()).toBe('UTC');
+    expect(reportTimeZone('Europe/Helsinki')).toBe('Europe/Helsinki');
+    expect(reportTimeZone('europe/HELSINKI')).toBe('Europe/Helsinki');
+    expect(reportTimeZone('US/Eastern')).toBe('America/New_York');
+    expect(reportTimeZone('Etc/UTC')).toBe('UTC');
+    for (const bad of ['', 'Mars/Olympus_Mons', '+02:00', '-0500', 'UTC+3', 'EEST', 'Europe/Helsinki ', 'localtime', 'posixrules']) {
+      expect(() => reportTimeZone(bad), bad).toThrow(expect.objectContaining({ statusCode: 400, code: 'invalid_time_zone' }));
+    }
   });
 
   it(`allows exactly ${MAX_REPORT_DAYS} days and not a millisecond more`, () => {

@@ -1,17 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { fullFormats } from 'ajv-formats/dist/formats.js';
+import { DateTime } from 'luxon';
 import { Type, type Static } from 'typebox';
 import type { Queryable } from '../../storage/database.js';
 import { withAccount } from '../../storage/session.js';
 import { badRequest } from '../errors.js';
-import { CsatFigures, CsatGroupBy, CsatReport, Uuid } from '../schemas.js';
+import { CsatFigures, CsatGroupBy, CsatReport, ReportTimeZone, Uuid } from '../schemas.js';
 
 /*
  * RBAC                                   viewer  agent  admin  owner   (API keys act as their role)
  * GET    /reports/csat                      ✗      ✗      ✓      ✓
  */
 
-const DAY_MS = 86_400_000;
 const DEFAULT_REPORT_DAYS = 30;
 export const MAX_REPORT_DAYS = 366;
 /** The Csat scale is 1–5: 4 and 5, the top two, count as satisfied. */
@@ -24,6 +24,8 @@ type Report = Static<typeof CsatReport>;
 export interface CsatFilter {
   from: Date;
   to: Date;
+  /** A name from REPORT_TIME_ZONES: the zone groupBy=day counts days in. */
+  timeZone: string;
   groupBy?: GroupBy;
   channelId?: string;
   teamId?: string;
@@ -33,33 +35,62 @@ export interface CsatFilter {
 const isDate = (v: string) => (fullFormats.date as { validate: (s: string) => boolean }).validate(v);
 const isTimestamp = (v: string) => (fullFormats['date-time'] as { validate: (s: string) => boolean }).validate(v);
 
-/** A UTC date (midnight) or a timestamp with its offset; a timestamp without one would mean the server's zone. */
-function instant(name: 'from' | 'to', value: string): Date {
-  const at = isDate(value) ? new Date(`${value}T00:00:00Z`) : isTimestamp(value) ? new Date(value) : undefined;
+/** Canonical IANA names as Intl lists them: the only zone names sent to Postgres (reports.test checks both stores know each). */
+export const REPORT_TIME_ZONES: ReadonlySet<string> = new Set([...Intl.supportedValuesOf('timeZone'), 'UTC']);
+
+/**
+ * An IANA zone name, in any case or as an alias Intl knows (US/Eastern), as its canonical name. An offset such as
+ * +02:00 is refused even where Intl takes it: Postgres would read it POSIX-style, as two hours west.
+ */
+export function reportTimeZone(value = 'UTC'): string {
+  let zone: string | undefined;
+  try {
+    zone = new Intl.DateTimeFormat('en', { timeZone: value }).resolvedOptions().timeZone;
+  } catch {
+    // RangeError: not a zone Intl knows.
+  }
+  if (zone === undefined || !REPORT_TIME_ZONES.has(zone)) {
+    throw badRequest('invalid_time_zone', 'timeZone must be an IANA time zone name such as Europe/Helsinki, America/New_York or UTC', { timeZone: value });
+  }
+  return zone;
+}
+
+/** A date (its first instant in `zone`, midnight unless a DST change skips it) or a timestamp with its offset; a timestamp without one would mean the server's zone. */
+function instant(name: 'from' | 'to', value: string, zone: string): Date {
+  const at = isDate(value) ? DateTime.fromISO(value, { zone }).toJSDate() : isTimestamp(value) ? new Date(value) : undefined;
   if (!at || Number.isNaN(at.getTime())) {
     throw badRequest('invalid_date', `${name} must be a date (2025-01-31) or a timestamp with an offset (2025-01-31T12:00:00Z)`, { param: name });
   }
   return at;
 }
 
-/** [from, to): the last 30 days by default; one end given, the other follows it (`to` now, or `from` 30 days before `to`). */
-export function reportRange(query: { from?: string; to?: string }, now = new Date()): { from: Date; to: Date } {
-  const to = query.to === undefined ? now : instant('to', query.to);
-  const from = query.from === undefined ? new Date(to.getTime() - DEFAULT_REPORT_DAYS * DAY_MS) : instant('from', query.from);
+/**
+ * [from, to) and the zone of its days: the last 30 days by default; one end given, the other follows it (`to` now, or
+ * `from` 30 days before `to`). Days are the zone's calendar days, so one across a DST change has 23 or 25 hours.
+ */
+export function reportRange(
+  query: { from?: string; to?: string; timeZone?: string },
+  now = new Date(),
+): Pick<CsatFilter, 'from' | 'to' | 'timeZone'> {
+  const timeZone = reportTimeZone(query.timeZone);
+  const days = (at: Date, n: number) => DateTime.fromJSDate(at, { zone: timeZone }).plus({ days: n }).toJSDate();
+  const to = query.to === undefined ? now : instant('to', query.to, timeZone);
+  const from = query.from === undefined ? days(to, -DEFAULT_REPORT_DAYS) : instant('from', query.from, timeZone);
   if (from >= to) throw badRequest('invalid_range', '`to` must be after `from`', { from: from.toISOString(), to: to.toISOString() });
-  if (to.getTime() - from.getTime() > MAX_REPORT_DAYS * DAY_MS) {
+  if (to > days(from, MAX_REPORT_DAYS)) {
     throw badRequest('invalid_range', `a report covers at most ${MAX_REPORT_DAYS} days`, { from: from.toISOString(), to: to.toISOString() });
   }
-  return { from, to };
+  return { from, to, timeZone };
 }
 
-const UTC_DAY = `to_char(x.resolved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`;
+// The date in the report's zone, whose name is parameter $3 (sent only with groupBy=day).
+const LOCAL_DAY = `to_char(x.resolved_at AT TIME ZONE $3, 'YYYY-MM-DD')`;
 // Fixed SQL per grouping: the query string never carries user input.
 const GROUPS: Record<GroupBy, { keys: string; id: string; name: string; order: string }> = {
   channel: { keys: 'x.channel_id, ch.name', id: 'x.channel_id::text', name: 'ch.name', order: 'name, id' },
   team: { keys: 'x.team_id, t.name', id: 'x.team_id::text', name: 't.name', order: 'name NULLS LAST, id' },
   agent: { keys: 'x.assignee_id, u.name', id: 'x.assignee_id::text', name: 'u.name', order: 'name NULLS LAST, id' },
-  day: { keys: UTC_DAY, id: UTC_DAY, name: UTC_DAY, order: 'id' },
+  day: { keys: LOCAL_DAY, id: LOCAL_DAY, name: LOCAL_DAY, order: 'id' },
 };
 
 interface Row {
@@ -95,6 +126,7 @@ function figures(r: Row): Figures {
  */
 export async function csatReport(tx: Queryable, f: CsatFilter): Promise<Report> {
   const params: unknown[] = [f.from.toISOString(), f.to.toISOString()];
+  if (f.groupBy === 'day') params.push(f.timeZone);
   const where = [`ch.kind = 'webchat'`];
   for (const [column, value] of [['x.channel_id', f.channelId], ['x.team_id', f.teamId], ['x.assignee_id', f.agentId]] as const) {
     if (value === undefined) continue;
@@ -103,7 +135,7 @@ export async function csatReport(tx: Queryable, f: CsatFilter): Promise<Report> 
   }
   const g = f.groupBy ? GROUPS[f.groupBy] : undefined;
   const scores = [1, 2, 3, 4, 5].map((s) => `count(*) FILTER (WHERE x.rating = ${s})::int AS r${s}`).join(', ');
-  const { rows } = await tx.query<Row>(
+  const rows = await tx.query<Row>(
     `WITH resolution AS (
        SELECT c.channel_id, c.team_id, c.assignee_id, r.resolved_at, r.rating
        FROM csat_ratings r JOIN conversations c ON c.id = r.conversation_id
@@ -124,11 +156,21 @@ export async function csatReport(tx: Queryable, f: CsatFilter): Promise<Report> 
      WHERE ${where.join(' AND ')}
      ${g ? `GROUP BY GROUPING SETS ((), (${g.keys})) ORDER BY total DESC, ${g.order}` : ''}`,
     params,
+  ).then(
+    (res) => res.rows,
+    (err: unknown) => {
+      // 22023 invalid_parameter_value: this Postgres's zone database lacks a name Node's has.
+      if (f.groupBy === 'day' && (err as { code?: unknown }).code === '22023') {
+        throw badRequest('invalid_time_zone', `the database does not know the time zone ${f.timeZone}`, { timeZone: f.timeZone });
+      }
+      throw err;
+    },
   );
   const [totals, ...groups] = rows;
   return {
     from: f.from.toISOString(),
     to: f.to.toISOString(),
+    timeZone: f.timeZone,
     groupBy: f.groupBy ?? null,
     totals: figures(totals!),
     ...(g ? { groups: groups.map((r) => ({ id: r.id, name: r.name, ...figures(r) })) } : {}),
@@ -141,10 +183,11 @@ const reports: FastifyPluginAsyncTypebox = async (app) => {
     onRequest: app.authorize('admin'),
     schema: {
       tags: ['reports'],
-      summary: 'Web chat customer satisfaction (CSAT): ratings, average, distribution, CSAT % and response rate, in total or per channel, team, agent or UTC day',
+      summary: 'Web chat customer satisfaction (CSAT): ratings, average, distribution, CSAT % and response rate, in total or per channel, team, agent or day in a time zone (UTC by default)',
       querystring: Type.Object({
-        from: Type.Optional(Type.String({ maxLength: 40, description: 'start, inclusive: a UTC date (2025-01-31) or a timestamp with an offset; default 30 days before `to`' })),
-        to: Type.Optional(Type.String({ maxLength: 40, description: `end, exclusive: a UTC date or a timestamp with an offset; default now. At most ${MAX_REPORT_DAYS} days after \`from\`` })),
+        from: Type.Optional(Type.String({ maxLength: 40, description: 'start, inclusive: a date (2025-01-31, midnight in `timeZone`) or a timestamp with an offset; default 30 days before `to`' })),
+        to: Type.Optional(Type.String({ maxLength: 40, description: `end, exclusive: a date (midnight in \`timeZone\`) or a timestamp with an offset; default now. At most ${MAX_REPORT_DAYS} days after \`from\`` })),
+        timeZone: Type.Optional(ReportTimeZone),
         groupBy: Type.Optional(CsatGroupBy),
         channelId: Type.Optional(Uuid),
         teamId: Type.Optional(Uuid),
@@ -153,8 +196,8 @@ const reports: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: CsatReport },
     },
   }, async (req) => {
-    const { from, to, ...rest } = req.query;
-    const range = reportRange({ from, to });
+    const { from, to, timeZone, ...rest } = req.query;
+    const range = reportRange({ from, to, timeZone });
     return withAccount(app.hub.db, req.principal.accountId, (tx) => csatReport(tx, { ...range, ...rest }));
   });
 };
