@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { readRows } from '../eval/csv.js';
 import { normalizeText } from '../text/features.js';
-import { balanced, corpusDir, hashSplit, loadSentimentSets } from './sentiment-data.js';
+import { balanced, corpusDir, hashSplit, loadSentimentSets, ownMessages } from './sentiment-data.js';
 
 const dir = corpusDir();
 if (!dir) console.warn('SKIPPED: sentiment corpus not found (set HUMMDESK_CORPUS_DIR or put shared/data beside the repo)');
@@ -38,5 +40,13 @@ describe('sentiment data splits', () => {
     // Only the thank-you intent (100 training rows) is positive.
     expect(clinc.filter((r) => r.label === 'positive').length).toBeLessThanOrEqual(100);
     expect(clinc.some((r) => /lost my luggage|report (a )?fraud/i.test(r.text))).toBe(false);
+  });
+
+  it("reads the team's own messages with every class in every language, none of them a held-out fixture text", () => {
+    const own = ownMessages();
+    for (const lang of ['sv', 'fi', 'da', 'nb', 'de']) expect(new Set(own.filter((r) => r.lang === lang).map((r) => r.label))).toEqual(new Set(['negative', 'neutral', 'positive']));
+    const key = (t: string) => normalizeText(t).replace(/\s+/g, ' ').trim();
+    const fixture = new Set(readRows(fileURLToPath(new URL('../providers/local/fixtures/customer-messages.csv', import.meta.url))).map((r) => key(r.text!)));
+    expect(own.filter((r) => fixture.has(key(r.text)))).toEqual([]);
   });
 });

@@ -31,8 +31,8 @@ describe('sentiment model (committed)', () => {
     const right = (lang: string) => rows.filter((r) => r.lang === lang && model.classify(r.text!).sentiment === r.label).length / rows.filter((r) => r.lang === lang).length;
     expect(right('en')).toBeGreaterThanOrEqual(0.9);
     expect(right('fi')).toBeGreaterThanOrEqual(0.85);
-    // Swedish has no neutral sentiment data and little of any kind: 15 of 24 today.
-    expect(right('sv')).toBeGreaterThanOrEqual(0.6);
+    // Swedish has no public neutral sentiment data: 20 of 24 today, with the team's own messages (ai/train/data).
+    expect(right('sv')).toBeGreaterThanOrEqual(0.75);
   });
 
   it('gives words of a listed valence the same features in every language', () => {
