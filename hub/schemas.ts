@@ -76,7 +76,7 @@ export const CsatGroupBy = Type.Union([Type.Literal('channel'), Type.Literal('te
 export const CsatReport = Type.Object({
   from: Type.String({ format: 'date-time', description: 'start of the range (inclusive)' }),
   to: Type.String({ format: 'date-time', description: 'end of the range (exclusive)' }),
-  timeZone: Type.String({ description: 'the zone of the days: the canonical IANA name of the timeZone asked for (an alias such as US/Eastern answers as America/New_York)' }),
+  timeZone: Type.String({ description: 'the zone of the days: the timeZone asked for under the name Intl (CLDR) gives it (an alias such as US/Eastern answers as America/New_York; on Node 20 Asia/Kolkata answers as Asia/Calcutta)' }),
   groupBy: Nullable(CsatGroupBy),
   totals: CsatFigures,
   groups: Type.Optional(Type.Array(

@@ -20,9 +20,11 @@ describe('business hours', () => {
     expect(hoursStatus(helsinki, new Date('2025-03-31T06:30:00Z')).open).toBe(true);
   });
 
-  it('reads 24:00, drops bad intervals, falls back to UTC for an unknown zone and is always open without hours', () => {
+  it('reads 24:00, drops bad intervals, falls back to UTC for an unknown zone or an offset and is always open without hours', () => {
     const allDay = businessHoursOf({ businessHours: { timeZone: 'Mars/Olympus', days: { sun: [['00:00', '24:00'], ['10:00', '09:00'], ['x', '12:00']] } } })!;
     expect(allDay.timeZone).toBe('UTC');
+    expect(businessHoursOf({ businessHours: { timeZone: '+02:00', days: {} } })!.timeZone).toBe('UTC');
+    expect(businessHoursOf({ businessHours: { timeZone: 'europe/helsinki', days: {} } })!.timeZone).toBe('Europe/Helsinki');
     expect(allDay.days.sun).toEqual([[0, 1440]]);
     expect(hoursStatus(allDay, new Date('2025-01-19T23:59:00Z')).open).toBe(true);
     expect(hoursStatus(allDay, new Date('2025-01-20T00:00:00Z'))).toEqual({ open: false, nextOpen: new Date('2025-01-26T00:00:00Z') });

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { fullFormats } from 'ajv-formats/dist/formats.js';
-import { DateTime } from 'luxon';
 import { Type, type Static } from 'typebox';
+import { addLocalDays, timeZoneName, zonedInstant } from '../../connectors/core/time-zones.js';
 import type { Queryable } from '../../storage/database.js';
 import { withAccount } from '../../storage/session.js';
 import { badRequest } from '../errors.js';
@@ -24,7 +24,7 @@ type Report = Static<typeof CsatReport>;
 export interface CsatFilter {
   from: Date;
   to: Date;
-  /** A name from REPORT_TIME_ZONES: the zone groupBy=day counts days in. */
+  /** A name from TIME_ZONES: the zone groupBy=day counts days in. */
   timeZone: string;
   groupBy?: GroupBy;
   channelId?: string;
@@ -35,21 +35,14 @@ export interface CsatFilter {
 const isDate = (v: string) => (fullFormats.date as { validate: (s: string) => boolean }).validate(v);
 const isTimestamp = (v: string) => (fullFormats['date-time'] as { validate: (s: string) => boolean }).validate(v);
 
-/** Canonical IANA names as Intl lists them: the only zone names sent to Postgres (reports.test checks both stores know each). */
-export const REPORT_TIME_ZONES: ReadonlySet<string> = new Set([...Intl.supportedValuesOf('timeZone'), 'UTC']);
-
 /**
- * An IANA zone name, in any case or as an alias Intl knows (US/Eastern), as its canonical name. An offset such as
- * +02:00 is refused even where Intl takes it: Postgres would read it POSIX-style, as two hours west.
+ * An IANA zone name, in any case or as an alias Intl knows (US/Eastern), as the name Intl (CLDR) gives it: one of
+ * TIME_ZONES, the only names sent to Postgres (reports.test checks both stores know each). An offset such as +02:00 is
+ * refused even where Intl takes it: Postgres would read it POSIX-style, as two hours west.
  */
 export function reportTimeZone(value = 'UTC'): string {
-  let zone: string | undefined;
-  try {
-    zone = new Intl.DateTimeFormat('en', { timeZone: value }).resolvedOptions().timeZone;
-  } catch {
-    // RangeError: not a zone Intl knows.
-  }
-  if (zone === undefined || !REPORT_TIME_ZONES.has(zone)) {
+  const zone = timeZoneName(value);
+  if (zone === undefined) {
     throw badRequest('invalid_time_zone', 'timeZone must be an IANA time zone name such as Europe/Helsinki, America/New_York or UTC', { timeZone: value });
   }
   return zone;
@@ -57,7 +50,7 @@ export function reportTimeZone(value = 'UTC'): string {
 
 /** A date (its first instant in `zone`, midnight unless a DST change skips it) or a timestamp with its offset; a timestamp without one would mean the server's zone. */
 function instant(name: 'from' | 'to', value: string, zone: string): Date {
-  const at = isDate(value) ? DateTime.fromISO(value, { zone }).toJSDate() : isTimestamp(value) ? new Date(value) : undefined;
+  const at = isDate(value) ? zonedInstant(zone, value) : isTimestamp(value) ? new Date(value) : undefined;
   if (!at || Number.isNaN(at.getTime())) {
     throw badRequest('invalid_date', `${name} must be a date (2025-01-31) or a timestamp with an offset (2025-01-31T12:00:00Z)`, { param: name });
   }
@@ -73,11 +66,10 @@ export function reportRange(
   now = new Date(),
 ): Pick<CsatFilter, 'from' | 'to' | 'timeZone'> {
   const timeZone = reportTimeZone(query.timeZone);
-  const days = (at: Date, n: number) => DateTime.fromJSDate(at, { zone: timeZone }).plus({ days: n }).toJSDate();
   const to = query.to === undefined ? now : instant('to', query.to, timeZone);
-  const from = query.from === undefined ? days(to, -DEFAULT_REPORT_DAYS) : instant('from', query.from, timeZone);
+  const from = query.from === undefined ? addLocalDays(timeZone, to, -DEFAULT_REPORT_DAYS) : instant('from', query.from, timeZone);
   if (from >= to) throw badRequest('invalid_range', '`to` must be after `from`', { from: from.toISOString(), to: to.toISOString() });
-  if (to > days(from, MAX_REPORT_DAYS)) {
+  if (to > addLocalDays(timeZone, from, MAX_REPORT_DAYS)) {
     throw badRequest('invalid_range', `a report covers at most ${MAX_REPORT_DAYS} days`, { from: from.toISOString(), to: to.toISOString() });
   }
   return { from, to, timeZone };
