@@ -153,6 +153,8 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
     const first = `Can I change my delivery address ${randomUUID()}?`;
     const { customer, conversationId } = await startChat('Noor', 'noor@example.com', first);
     const agent = await openAsAgent(conversationId, first);
+    // Time still flows in the agent's page, but the test may jump it ahead (see below).
+    await agent.clock.install();
     const widgetTyping = await recordTyping(customer, 'hummdesk-chat');
     const posts = typingPosts(agent, conversationId);
     await agent.evaluate(() => {
@@ -169,11 +171,14 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
     const send = view.locator('form button[type=submit]');
     const textarea = view.locator('textarea#reply');
     const composerBackground = () => view.locator('form[part~=composer]').evaluate((f) => getComputedStyle(f).backgroundColor);
+    // What a screen reader announces with the text box: who gets what is written in it.
+    const description = () => textarea.evaluate((el) => (el.getRootNode() as ShadowRoot).getElementById(el.getAttribute('aria-describedby') ?? '')?.textContent?.trim());
 
     // The composer starts on Reply; the agent moves to Internal note by keyboard alone.
     expect(await replyMode.isChecked()).toBe(true);
     expect(await view.getByRole('group', { name: 'Write a reply or an internal note' }).count()).toBe(1);
     expect(await send.innerText()).toBe('Send');
+    expect(await description()).toBe('The customer gets this by Web chat.');
     const replyBackground = await composerBackground();
     await tabTo(agent, 'input[type=radio][value=reply]');
     await agent.keyboard.press('ArrowRight');
@@ -182,6 +187,7 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
     expect(await focusMatches(agent, 'input[type=radio][value=note]')).toBe(true);
     expect(await send.innerText()).toBe('Add note');
     expect(await textarea.getAttribute('placeholder')).toContain('only agents see this');
+    expect(await description()).toBe('Only agents see notes.');
     expect(await view.locator('form[part~=composer-note]').count()).toBe(1);
     expect(await composerBackground()).not.toBe(replyBackground);
     expect(await axeViolations(agent)).toEqual([]);
@@ -190,10 +196,9 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
     await agent.keyboard.press('Tab');
     expect(await focusMatches(agent, 'textarea#reply')).toBe(true);
     const note = 'She moved last week, check the courier before answering';
-    const noteStarted = Date.now();
-    await agent.keyboard.type(note, { delay: 100 });
-    // Past the 3 s between posts, and long enough for a late post to arrive and show.
-    await sleep(Math.max(1_000, noteStarted + 7_000 - Date.now()));
+    // Nothing was posted yet, so the first keystroke of a reply would post at once; a second is time for it to arrive and show.
+    await agent.keyboard.type(note, { delay: 10 });
+    await sleep(1_000);
     expect(posts).toEqual([]);
     expect(await widgetTyping()).toEqual([]);
 
@@ -228,14 +233,19 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
     expect(await noteMode.isChecked()).toBe(true);
     await agent.keyboard.press('Tab');
     await agent.keyboard.press('Control+End');
-    const switchedAt = Date.now();
-    await agent.keyboard.type('what is the new address?', { delay: 150 });
-    await sleep(Math.max(1_000, switchedAt + 5_000 - Date.now()));
+    // The page's clock jumps past the 3 s between posts, so a reply keystroke now would post at once.
+    await agent.clock.fastForward(3_100);
+    await agent.keyboard.type('what is the new address', { delay: 10 });
+    await sleep(1_000);
     expect(posts).toHaveLength(1);
-
-    // A click on Reply and Ctrl+Enter send the text to the customer as a reply.
-    const reply = 'Sure, what is the new address?';
+    // It would have: the first keystroke back in Reply mode posts.
     await replyMode.click();
+    await textarea.press('Control+End');
+    await textarea.press('?');
+    await expect.poll(() => posts.length).toBe(2);
+
+    // Ctrl+Enter in Reply mode sends the text to the customer as a reply.
+    const reply = 'Sure, what is the new address?';
     await textarea.press('Control+Enter');
     await customer.locator('hummdesk-chat li.outbound', { hasText: reply }).waitFor();
     expect(await isPrivate(reply)).toEqual([false]);
@@ -248,5 +258,110 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
     await agent.locator(`hummdesk-inbox li[role=option]:not([data-id="${conversationId}"])`).first().click();
     await expect.poll(() => replyMode.isChecked()).toBe(true);
     expect(await send.innerText()).toBe('Send');
+  });
+
+  it("keeps a draft per conversation: a note half-written in one never turns up in another's reply box, and nothing is posted for a draft put back", async () => {
+    const firstA = `My order arrived broken ${randomUUID()}`;
+    const firstB = `Do you ship to Iceland ${randomUUID()}?`;
+    const a = await startChat('Aino', 'aino@example.com', firstA);
+    const b = await startChat('Bjorn', 'bjorn@example.com', firstB);
+    const agent = await openAsAgent(a.conversationId, firstA);
+    const widgetTypingA = await recordTyping(a.customer, 'hummdesk-chat');
+    // Every POST the agent's page makes about a conversation, with A and B for their ids.
+    const posts: string[] = [];
+    agent.on('request', (r) => {
+      if (r.method() !== 'POST' || !r.url().startsWith(`${base}/api/v1/conversations/`)) return;
+      posts.push(r.url().slice(`${base}/api/v1/conversations/`.length).replace(a.conversationId, 'A').replace(b.conversationId, 'B'));
+    });
+    await agent.evaluate(() => {
+      const sent: ReplySentDetail[] = [];
+      (window as unknown as { sent: ReplySentDetail[] }).sent = sent;
+      document.addEventListener('hummdesk-reply-sent', (e) => sent.push(e.detail));
+    });
+    const view = agent.locator('hummdesk-conversation');
+    const replyMode = view.getByRole('radio', { name: 'Reply', exact: true });
+    const noteMode = view.getByRole('radio', { name: 'Internal note', exact: true });
+    const textarea = view.locator('textarea#reply');
+    const open = async (c: { conversationId: string }, first: string) => {
+      await agent.locator(`hummdesk-inbox li[data-id="${c.conversationId}"]`).click();
+      await view.locator('li.message.inbound', { hasText: first }).waitFor();
+    };
+    const byAgents = async (conversationId: string) =>
+      (await t.hub.db.query<{ is_private: boolean; text: string }>(`SELECT is_private, text FROM messages WHERE conversation_id = $1 AND author_kind = 'agent'`, [conversationId])).rows;
+
+    // Half a note in A.
+    await noteMode.click();
+    const note = 'Photo shows the box crushed, courier claim';
+    await textarea.pressSequentially(note);
+
+    // B opens with its own empty box, in Reply mode; Ctrl+Enter there sends nothing.
+    await open(b, firstB);
+    expect(await textarea.inputValue()).toBe('');
+    expect(await replyMode.isChecked()).toBe(true);
+    expect(await view.locator('form button[type=submit]').innerText()).toBe('Send');
+    await textarea.press('Control+Enter');
+    // A reply begun in B tells B's customer at once: nothing from A holds the typing back.
+    const typedB = agent.waitForResponse((r) => r.url().endsWith(`/conversations/${b.conversationId}/typing`));
+    await textarea.pressSequentially('Hello Bjorn, ');
+    expect((await typedB).status()).toBe(204);
+    await b.customer.locator('hummdesk-chat .typing', { hasText: 'Demo Agent is typing…' }).waitFor();
+
+    // Back in A the note is there, in Note mode.
+    await open(a, firstA);
+    expect(await textarea.inputValue()).toBe(note);
+    expect(await noteMode.isChecked()).toBe(true);
+    // And B's reply draft comes back in Reply mode; putting it back is not typing.
+    await open(b, firstB);
+    expect(await textarea.inputValue()).toBe('Hello Bjorn, ');
+    expect(await replyMode.isChecked()).toBe(true);
+
+    // A's note is added while the agent has already moved on to B: it clears A's draft, not B's box.
+    await open(a, firstA);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const reached = new Promise<void>((resolve) =>
+      void agent.route(`${base}/api/v1/conversations/${a.conversationId}/notes`, async (route) => {
+        resolve();
+        await held;
+        await route.continue();
+      }));
+    const noted = agent.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith(`/conversations/${a.conversationId}/notes`));
+    await textarea.press('Control+Enter');
+    await reached;
+    await open(b, firstB);
+    release();
+    expect((await noted).status()).toBe(201);
+    await expect.poll(() => agent.evaluate(() => (window as unknown as { sent: ReplySentDetail[] }).sent)).toEqual([
+      expect.objectContaining({ conversationId: a.conversationId, isPrivate: true }),
+    ]);
+    expect(await textarea.inputValue()).toBe('Hello Bjorn, ');
+    expect(await replyMode.isChecked()).toBe(true);
+    expect(await focusMatches(agent, 'textarea#reply')).toBe(false);
+    await open(a, firstA);
+    await view.locator('li.message.note', { hasText: note }).waitFor();
+    expect(await textarea.inputValue()).toBe('');
+    expect(await replyMode.isChecked()).toBe(true);
+
+    // One typing POST for the reply begun in B, one note in A; no reply anywhere, no typing from switching.
+    expect(posts).toEqual(['B/typing', 'A/notes']);
+    expect(await byAgents(a.conversationId)).toEqual([{ is_private: true, text: note }]);
+    expect(await byAgents(b.conversationId)).toEqual([]);
+    expect(await widgetTypingA()).toEqual([]);
+    expect(await a.customer.locator('hummdesk-chat li', { hasText: note }).count()).toBe(0);
+
+    // A reply begun in A, then straight to B: A's last typing POST does not hold back B's.
+    const typedA = agent.waitForResponse((r) => r.url().endsWith(`/conversations/${a.conversationId}/typing`));
+    await textarea.pressSequentially('Sorry');
+    const typedAAt = Date.now();
+    expect((await typedA).status()).toBe(204);
+    await open(b, firstB);
+    expect(await textarea.inputValue()).toBe('Hello Bjorn, ');
+    const typedBAgain = agent.waitForResponse((r) => r.url().endsWith(`/conversations/${b.conversationId}/typing`));
+    await textarea.press('Control+End');
+    await textarea.press('h');
+    expect((await typedBAgain).status()).toBe(204);
+    // Within the 3 s a POST for the same conversation would have waited.
+    expect(Date.now() - typedAAt).toBeLessThan(3_000);
+    expect(posts).toEqual(['B/typing', 'A/notes', 'A/typing', 'B/typing']);
   });
 });

@@ -17,6 +17,12 @@ const TYPING_SENT_EVERY_MS = 3000;
 /** What the composer writes: a reply the customer gets, or an internal note only agents see. */
 type ComposerMode = 'reply' | 'note';
 
+/** What the agent left in the composer of a conversation they moved away from. */
+interface ComposerDraft {
+  text: string;
+  mode: ComposerMode;
+}
+
 export interface ReplySentDetail {
   conversationId: string;
   messageId: string;
@@ -34,7 +40,9 @@ declare global {
  * The thread of one conversation: channel badges, internal notes styled apart, the AI
  * classification with its confidence, "… is typing" while the customer writes, and the composer,
  * switched between Reply (default) and Internal note. Ctrl+Enter sends in the chosen mode; typing a
- * reply shows the customer that an agent is typing, typing a note never does.
+ * reply shows the customer that an agent is typing, typing a note never does. Each conversation keeps
+ * its own draft (text and mode) while the element lives, so what was written for one never ends up
+ * in another's box; sending clears it.
  *
  * @fires hummdesk-reply-sent - `detail.conversationId`, `messageId`, `isPrivate`
  * @fires hummdesk-auth-expired - the embed token was refused; set a fresh `token`
@@ -64,19 +72,26 @@ export class HummdeskConversation extends AgentElement {
   @state() private typingName?: string;
   private typingTimer?: ReturnType<typeof setTimeout>;
   private typingSentAt = 0;
+  /** Drafts of the conversations not shown, by id; in memory only, so none outlives the page. */
+  private drafts = new Map<string, ComposerDraft>();
+  /** The shown conversation's draft text, put into the text box once it is rendered. */
+  private restoring?: string;
   @query('textarea') private textarea?: HTMLTextAreaElement;
   @query('.thread') private thread?: HTMLElement;
   private reloadTimer?: ReturnType<typeof setTimeout>;
   private loadSeq = 0;
 
-  /** Puts text into the reply box (for example a knowledge-base passage) and focuses it. */
+  /**
+   * Adds text (for example a knowledge-base passage) to the composer and focuses it, in whichever
+   * mode it is in: a reply to the customer or an internal note.
+   */
   insertReplyText(text: string): void {
     if (!this.textarea) return;
     this.textarea.value = this.textarea.value ? `${this.textarea.value}\n${text}` : text;
     this.textarea.focus();
   }
 
-  /** Focuses the reply box. */
+  /** Focuses the composer's text box, in whichever mode it is in (reply or internal note). */
   focusReply(): void {
     this.textarea?.focus();
   }
@@ -102,17 +117,26 @@ export class HummdeskConversation extends AgentElement {
 
   protected override willUpdate(changed: PropertyValues): void {
     if (changed.has('conversationId')) {
+      // The text box still holds what was written for the conversation being left.
+      const left = changed.get('conversationId') as string | undefined;
+      if (left) this.keepDraft(left, { text: this.textarea?.value ?? '', mode: this.mode });
+      const draft = this.drafts.get(this.conversationId);
+      this.drafts.delete(this.conversationId);
+      this.mode = draft?.mode ?? 'reply';
+      this.restoring = draft?.text ?? '';
       this.detail = undefined;
       this.messages = [];
       this.stopTyping();
       this.typingSentAt = 0;
-      this.mode = 'reply';
     }
     if (changed.has('conversationId') || changed.has('token')) void this.reload();
   }
 
   protected override updated(changed: PropertyValues): void {
     super.updated(changed);
+    // Setting the value fires no input event: a draft put back is not typing.
+    if (this.restoring !== undefined && this.textarea) this.textarea.value = this.restoring;
+    this.restoring = undefined;
     if (changed.has('messages') && this.thread) this.thread.scrollTop = this.thread.scrollHeight;
   }
 
@@ -136,6 +160,12 @@ export class HummdeskConversation extends AgentElement {
     this.typingTimer = setTimeout(() => this.stopTyping(), TYPING_SHOWN_MS);
   }
 
+  /** A draft with no text is not kept: the conversation opens on an empty Reply. */
+  private keepDraft(conversationId: string, draft: ComposerDraft): void {
+    if (draft.text.trim()) this.drafts.set(conversationId, draft);
+    else this.drafts.delete(conversationId);
+  }
+
   private stopTyping(): void {
     clearTimeout(this.typingTimer);
     this.typingName = undefined;
@@ -150,21 +180,26 @@ export class HummdeskConversation extends AgentElement {
   }
 
   private async send(isPrivate: boolean): Promise<void> {
+    const id = this.conversationId;
     const text = this.textarea?.value ?? '';
     if (!text.trim() || this.sending) return;
     this.sending = true;
     try {
-      const path = `/conversations/${encodeURIComponent(this.conversationId)}/${isPrivate ? 'notes' : 'reply'}`;
+      const path = `/conversations/${encodeURIComponent(id)}/${isPrivate ? 'notes' : 'reply'}`;
       const message = await this.api<MessageView>(path, { method: 'POST', body: { text } });
-      this.textarea!.value = '';
-      this.error = '';
-      emit(this, 'hummdesk-reply-sent', { conversationId: this.conversationId, messageId: message.id, isPrivate });
+      // The agent may have opened another conversation meanwhile; its box is not the one sent.
+      if (id === this.conversationId) {
+        this.textarea!.value = '';
+        this.error = '';
+      } else this.drafts.delete(id);
+      emit(this, 'hummdesk-reply-sent', { conversationId: id, messageId: message.id, isPrivate });
       await this.reload();
     } catch (err) {
-      this.error = (err as Error).message;
+      // Elsewhere by now, the text stays in that conversation's draft.
+      if (id === this.conversationId) this.error = (err as Error).message;
     } finally {
       this.sending = false;
-      this.textarea?.focus();
+      if (id === this.conversationId) this.textarea?.focus();
     }
   }
 
@@ -240,10 +275,10 @@ export class HummdeskConversation extends AgentElement {
         ${mode('reply', 'Reply')}${mode('note', 'Internal note')}
       </fieldset>
       <label class="sr-only" for="reply">${note ? 'Internal note, seen by agents only' : 'Reply to the customer'}</label>
-      <textarea id="reply" placeholder=${note ? 'Internal note — only agents see this (Ctrl+Enter adds it)' : 'Reply to the customer… (Ctrl+Enter sends)'}
+      <textarea id="reply" aria-describedby="composer-hint" placeholder=${note ? 'Internal note — only agents see this (Ctrl+Enter adds it)' : 'Reply to the customer… (Ctrl+Enter sends)'}
         @keydown=${this.onKeydown} @input=${this.onInput}></textarea>
       <div class="actions">
-        <span class="hint">${note ? 'Only agents see notes.' : channel ? `The customer gets this by ${channel}.` : 'The customer gets this.'}</span>
+        <span class="hint" id="composer-hint">${note ? 'Only agents see notes.' : channel ? `The customer gets this by ${channel}.` : 'The customer gets this.'}</span>
         <button type="submit" class="send ${this.mode}" ?disabled=${this.sending}>${note ? 'Add note' : 'Send'}</button>
       </div>
     </form>`;
