@@ -10,6 +10,9 @@ export class LexiconError extends Error {
   readonly code = 'sentiment_lexicon_unavailable';
 }
 
+// Degree adverbs the machine translation gave a valence ("helt" completely +2, "ganska" rather +1): they scale a word, they are not one.
+const NOT_VALENCES = new Set(['helt', 'ganska']);
+
 let loaded: { valences: Map<string, number>; fingerprint: string } | undefined;
 
 /**
@@ -33,9 +36,10 @@ export function wordLexicon(): { valences: Map<string, number>; fingerprint: str
     hash.update(text);
     for (const [word, v] of Object.entries(JSON.parse(text) as Record<string, number>)) {
       const w = word.normalize('NFKC').toLowerCase();
-      if (!w.includes(' ') && !valences.has(w)) valences.set(w, v);
+      if (!w.includes(' ') && !NOT_VALENCES.has(w) && !valences.has(w)) valences.set(w, v);
     }
   }
+  hash.update([...NOT_VALENCES].join('\n'));
   return (loaded = { valences, fingerprint: hash.digest('hex').slice(0, 16) });
 }
 

@@ -79,8 +79,8 @@ export interface ChatSessionHooks {
   received(m: PublicMessage): void;
   sent(d: { messageId: string; conversationId: string; clientMessageId: string }): void;
   connection(state: ConnectionState): void;
-  /** An agent is typing. */
-  typing(name: string | null): void;
+  /** An agent is typing, or (`stopped`) no longer is. */
+  typing(name: string | null, stopped: boolean): void;
 }
 
 interface StoredSession {
@@ -319,7 +319,10 @@ export class ChatSession {
       this.conversation = JSON.parse((e as MessageEvent<string>).data) as ConversationState;
       this.hooks.changed();
     });
-    source.addEventListener('typing', (e) => this.hooks.typing((JSON.parse((e as MessageEvent<string>).data) as { name: string | null }).name));
+    source.addEventListener('typing', (e) => {
+      const t = JSON.parse((e as MessageEvent<string>).data) as { name: string | null; stopped?: boolean };
+      this.hooks.typing(t.name, t.stopped === true);
+    });
     source.addEventListener('error', () => {
       this.setState('offline');
       // The browser retries by itself unless the hub answered with an error; then we do.

@@ -171,9 +171,13 @@ export class HummdeskChat extends LitElement {
         changed: () => this.revision++,
         received: (m) => this.onReceived(m),
         sent: (d) => emit(this, 'hummdesk-message-sent', d),
-        typing: (name) => {
-          this.typingName = name;
+        typing: (name, stopped) => {
           clearTimeout(this.typingTimer);
+          if (stopped) {
+            this.typingName = undefined;
+            return;
+          }
+          this.typingName = name;
           this.typingTimer = setTimeout(() => (this.typingName = undefined), 6000);
         },
         connection: (s) => {

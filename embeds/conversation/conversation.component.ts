@@ -40,7 +40,8 @@ declare global {
  * The thread of one conversation: channel badges, internal notes styled apart, the AI
  * classification with its confidence, "… is typing" while the customer writes, and the composer,
  * switched between Reply (default) and Internal note. Ctrl+Enter sends in the chosen mode; typing a
- * reply shows the customer that an agent is typing, typing a note never does. Each conversation keeps
+ * reply shows the customer that an agent is typing (until the agent switches to a note, empties the
+ * box or leaves), typing a note never does. Each conversation keeps
  * its own draft (text and mode) while the element lives, so what was written for one never ends up
  * in another's box; sending clears it.
  *
@@ -66,11 +67,13 @@ export class HummdeskConversation extends AgentElement {
   @state() private detail?: ConversationDetail;
   @state() private messages: MessageView[] = [];
   @state() private error = '';
-  @state() private sending = false;
+  /** Conversations whose reply or note is on its way: another conversation can send meanwhile. */
+  @state() private sending: ReadonlySet<string> = new Set();
   @state() private mode: ComposerMode = 'reply';
   /** The customer typing, by name; undefined when they are not. */
   @state() private typingName?: string;
   private typingTimer?: ReturnType<typeof setTimeout>;
+  /** When the shown conversation's customer was last told the agent is typing; 0 once told they stopped. */
   private typingSentAt = 0;
   /** Drafts of the conversations not shown, by id; in memory only, so none outlives the page. */
   private drafts = new Map<string, ComposerDraft>();
@@ -119,7 +122,10 @@ export class HummdeskConversation extends AgentElement {
     if (changed.has('conversationId')) {
       // The text box still holds what was written for the conversation being left.
       const left = changed.get('conversationId') as string | undefined;
-      if (left) this.keepDraft(left, { text: this.textarea?.value ?? '', mode: this.mode });
+      if (left) {
+        this.keepDraft(left, { text: this.textarea?.value ?? '', mode: this.mode });
+        this.tellTypingStopped(left);
+      }
       const draft = this.drafts.get(this.conversationId);
       this.drafts.delete(this.conversationId);
       this.mode = draft?.mode ?? 'reply';
@@ -127,7 +133,6 @@ export class HummdeskConversation extends AgentElement {
       this.detail = undefined;
       this.messages = [];
       this.stopTyping();
-      this.typingSentAt = 0;
     }
     if (changed.has('conversationId') || changed.has('token')) void this.reload();
   }
@@ -143,6 +148,7 @@ export class HummdeskConversation extends AgentElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.stopTyping();
+    if (this.conversationId) this.tellTypingStopped(this.conversationId);
   }
 
   protected hubEvent(e: HubStreamEvent): void {
@@ -174,16 +180,31 @@ export class HummdeskConversation extends AgentElement {
   private onInput(): void {
     const id = this.conversationId;
     // A note is never shown to the customer, so neither is writing one.
-    if (!id || this.mode !== 'reply' || !this.textarea?.value.trim() || Date.now() - this.typingSentAt < TYPING_SENT_EVERY_MS) return;
+    if (!id || this.mode !== 'reply') return;
+    if (!this.textarea?.value.trim()) return this.tellTypingStopped(id);
+    if (Date.now() - this.typingSentAt < TYPING_SENT_EVERY_MS) return;
     this.typingSentAt = Date.now();
     void this.api(`/conversations/${encodeURIComponent(id)}/typing`, { method: 'POST' }).catch(() => {});
+  }
+
+  /** Ends the customer's "… is typing" now rather than after their widget's timeout; once per burst of typing. */
+  private tellTypingStopped(conversationId: string): void {
+    const shown = this.typingSentAt && Date.now() - this.typingSentAt < TYPING_SHOWN_MS;
+    this.typingSentAt = 0;
+    if (!shown) return;
+    void this.api(`/conversations/${encodeURIComponent(conversationId)}/typing`, { method: 'POST', body: { stopped: true } }).catch(() => {});
+  }
+
+  private setMode(mode: ComposerMode): void {
+    this.mode = mode;
+    if (mode === 'note' && this.conversationId) this.tellTypingStopped(this.conversationId);
   }
 
   private async send(isPrivate: boolean): Promise<void> {
     const id = this.conversationId;
     const text = this.textarea?.value ?? '';
-    if (!text.trim() || this.sending) return;
-    this.sending = true;
+    if (!text.trim() || this.sending.has(id)) return;
+    this.sending = new Set(this.sending).add(id);
     try {
       const path = `/conversations/${encodeURIComponent(id)}/${isPrivate ? 'notes' : 'reply'}`;
       const message = await this.api<MessageView>(path, { method: 'POST', body: { text } });
@@ -191,6 +212,8 @@ export class HummdeskConversation extends AgentElement {
       if (id === this.conversationId) {
         this.textarea!.value = '';
         this.error = '';
+        // The reply itself ends the customer's "… is typing".
+        if (!isPrivate) this.typingSentAt = 0;
       } else this.drafts.delete(id);
       emit(this, 'hummdesk-reply-sent', { conversationId: id, messageId: message.id, isPrivate });
       await this.reload();
@@ -198,7 +221,9 @@ export class HummdeskConversation extends AgentElement {
       // Elsewhere by now, the text stays in that conversation's draft.
       if (id === this.conversationId) this.error = (err as Error).message;
     } finally {
-      this.sending = false;
+      const sending = new Set(this.sending);
+      sending.delete(id);
+      this.sending = sending;
       if (id === this.conversationId) this.textarea?.focus();
     }
   }
@@ -267,7 +292,7 @@ export class HummdeskConversation extends AgentElement {
   private renderComposer(channel: string) {
     const note = this.mode === 'note';
     const mode = (value: ComposerMode, label: string) => html`<label>
-      <input type="radio" name="mode" value=${value} .checked=${this.mode === value} @change=${() => (this.mode = value)}><span>${label}</span>
+      <input type="radio" name="mode" value=${value} .checked=${this.mode === value} @change=${() => this.setMode(value)}><span>${label}</span>
     </label>`;
     return html`<form part=${note ? 'composer composer-note' : 'composer'} class=${this.mode} @submit=${(e: Event) => { e.preventDefault(); void this.send(note); }}>
       <fieldset class="mode" part="mode">
@@ -279,7 +304,7 @@ export class HummdeskConversation extends AgentElement {
         @keydown=${this.onKeydown} @input=${this.onInput}></textarea>
       <div class="actions">
         <span class="hint" id="composer-hint">${note ? 'Only agents see notes.' : channel ? `The customer gets this by ${channel}.` : 'The customer gets this.'}</span>
-        <button type="submit" class="send ${this.mode}" ?disabled=${this.sending}>${note ? 'Add note' : 'Send'}</button>
+        <button type="submit" class="send ${this.mode}" ?disabled=${this.sending.has(this.conversationId)}>${note ? 'Add note' : 'Send'}</button>
       </div>
     </form>`;
   }

@@ -5,8 +5,8 @@ export type HubEvent =
   | { type: 'message.created'; conversationId: string; messageId: string; direction: 'inbound' | 'outbound'; isPrivate: boolean }
   | { type: 'message.updated'; conversationId: string; messageId: string; deliveryStatus: string | null; deliveryError?: string | null }
   | { type: 'draft.created'; conversationId: string; draftId: string }
-  /** Someone is typing in a conversation; never stored. `name` is the agent's, or the visitor's if known. */
-  | { type: 'typing'; conversationId: string; by: 'visitor' | 'agent'; name: string | null };
+  /** Someone is typing in a conversation (or `stopped`); never stored. `name` is the agent's, or the visitor's if known. */
+  | { type: 'typing'; conversationId: string; by: 'visitor' | 'agent'; name: string | null; stopped?: true };
 
 export interface AccountEvent {
   accountId: string;

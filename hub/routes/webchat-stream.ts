@@ -10,7 +10,7 @@ const HEARTBEAT_MS = 25_000;
 /**
  * A visitor's server-sent event stream: the account's bus, narrowed to this visitor's conversation.
  * `message` carries the public message (never a note); `status` the delivery state of a reply;
- * `typing` an agent typing (`name`); `conversation` its status when that (or its rating) changes:
+ * `typing` an agent typing (`name`, and `stopped: true` when they stopped); `conversation` its status when that (or its rating) changes:
  * `{ status, csatDue }`, so the widget offers a rating once an agent resolves it.
  * Returns the function that ends the stream.
  */
@@ -52,7 +52,7 @@ export function openVisitorStream(
     } else if (e.type === 'message.updated') {
       send('status', { messageId: e.messageId, deliveryStatus: e.deliveryStatus });
     } else if (e.type === 'typing' && e.by === 'agent') {
-      send('typing', { name: e.name });
+      send('typing', e.stopped ? { name: e.name, stopped: true } : { name: e.name });
     } else if (e.type === 'conversation.updated' && ('status' in e.changes || 'csat' in e.changes)) {
       const id = conversationId;
       const state = await withAccount(db, channel.accountId, (tx) => conversationState(tx, id));
