@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo, type DemoCredentials } from '../../hub/services/demo.js';
 import { startTestHub, type TestHub } from '../../hub/testing/harness.js';
@@ -73,11 +73,13 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
     return () => page.evaluate(() => (window as unknown as { typingShown: string[] }).typingShown);
   };
 
-  /** Times of the agent page's POSTs to the conversation's typing endpoint. */
-  const typingPosts = (agent: Page, conversationId: string): number[] => {
+  const isTypingStop = (r: Request) => (r.postData() ?? '').includes('"stopped":true');
+
+  /** Times of the agent page's POSTs to the conversation's typing endpoint: that the agent types, or (`stops`) stopped. */
+  const typingPosts = (agent: Page, conversationId: string, stops = false): number[] => {
     const posts: number[] = [];
     agent.on('request', (r) => {
-      if (r.method() === 'POST' && r.url() === `${base}/api/v1/conversations/${conversationId}/typing`) posts.push(Date.now());
+      if (r.method() === 'POST' && r.url() === `${base}/api/v1/conversations/${conversationId}/typing` && isTypingStop(r) === stops) posts.push(Date.now());
     });
     return posts;
   };
@@ -157,6 +159,7 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
     await agent.clock.install();
     const widgetTyping = await recordTyping(customer, 'hummdesk-chat');
     const posts = typingPosts(agent, conversationId);
+    const stops = typingPosts(agent, conversationId, true);
     await agent.evaluate(() => {
       const sent: ReplySentDetail[] = [];
       (window as unknown as { sent: ReplySentDetail[] }).sent = sent;
@@ -200,6 +203,7 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
     await agent.keyboard.type(note, { delay: 10 });
     await sleep(1_000);
     expect(posts).toEqual([]);
+    expect(stops).toEqual([]);
     expect(await widgetTyping()).toEqual([]);
 
     // Ctrl+Enter in Note mode stores a private message; the customer never gets it.
@@ -227,10 +231,13 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
     await customer.locator('hummdesk-chat .typing', { hasText: 'Demo Agent is typing…' }).waitFor();
     expect(posts).toHaveLength(1);
 
-    // Switching to Note mid-sentence stops the posts at once, however long the agent goes on.
+    // Switching to Note mid-sentence stops the posts at once, however long the agent goes on, and the
+    // customer stops seeing "… is typing" at once too, not 6 s after the last post.
     await agent.keyboard.press('Shift+Tab');
     await agent.keyboard.press('ArrowRight');
     expect(await noteMode.isChecked()).toBe(true);
+    await customer.locator('hummdesk-chat .typing').waitFor({ state: 'detached', timeout: 1_500 });
+    expect(stops).toHaveLength(1);
     await agent.keyboard.press('Tab');
     await agent.keyboard.press('Control+End');
     // The page's clock jumps past the 3 s between posts, so a reply keystroke now would post at once.
@@ -243,6 +250,7 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
     await textarea.press('Control+End');
     await textarea.press('?');
     await expect.poll(() => posts.length).toBe(2);
+    await customer.locator('hummdesk-chat .typing', { hasText: 'Demo Agent is typing…' }).waitFor();
 
     // Ctrl+Enter in Reply mode sends the text to the customer as a reply.
     const reply = 'Sure, what is the new address?';
@@ -251,13 +259,15 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
     expect(await isPrivate(reply)).toEqual([false]);
     expect((await sentEvents()).map((e) => e.isPrivate)).toEqual([true, false]);
     expect(await customer.locator('hummdesk-chat li', { hasText: note }).count()).toBe(0);
-    expect(await widgetTyping()).toEqual(['Demo Agent is typing…', '']);
+    expect(await widgetTyping()).toEqual(['Demo Agent is typing…', '', 'Demo Agent is typing…', '']);
 
     // Another conversation opens on Reply again, whatever mode the last one was left in.
     await noteMode.click();
     await agent.locator(`hummdesk-inbox li[role=option]:not([data-id="${conversationId}"])`).first().click();
     await expect.poll(() => replyMode.isChecked()).toBe(true);
     expect(await send.innerText()).toBe('Send');
+    // The reply ended the second burst of typing, so neither Note nor leaving told the customer again.
+    expect(stops).toHaveLength(1);
   });
 
   it("keeps a draft per conversation: a note half-written in one never turns up in another's reply box, and nothing is posted for a draft put back", async () => {
@@ -267,11 +277,13 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
     const b = await startChat('Bjorn', 'bjorn@example.com', firstB);
     const agent = await openAsAgent(a.conversationId, firstA);
     const widgetTypingA = await recordTyping(a.customer, 'hummdesk-chat');
-    // Every POST the agent's page makes about a conversation, with A and B for their ids.
+    // Every POST the agent's page makes about a conversation, with A and B for their ids; stops of typing apart.
     const posts: string[] = [];
+    const stops: string[] = [];
     agent.on('request', (r) => {
       if (r.method() !== 'POST' || !r.url().startsWith(`${base}/api/v1/conversations/`)) return;
-      posts.push(r.url().slice(`${base}/api/v1/conversations/`.length).replace(a.conversationId, 'A').replace(b.conversationId, 'B'));
+      const post = r.url().slice(`${base}/api/v1/conversations/`.length).replace(a.conversationId, 'A').replace(b.conversationId, 'B');
+      (isTypingStop(r) ? stops : posts).push(post);
     });
     await agent.evaluate(() => {
       const sent: ReplySentDetail[] = [];
@@ -282,6 +294,7 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
     const replyMode = view.getByRole('radio', { name: 'Reply', exact: true });
     const noteMode = view.getByRole('radio', { name: 'Internal note', exact: true });
     const textarea = view.locator('textarea#reply');
+    const send = view.locator('form button[type=submit]');
     const open = async (c: { conversationId: string }, first: string) => {
       await agent.locator(`hummdesk-inbox li[data-id="${c.conversationId}"]`).click();
       await view.locator('li.message.inbound', { hasText: first }).waitFor();
@@ -306,8 +319,10 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
     expect((await typedB).status()).toBe(204);
     await b.customer.locator('hummdesk-chat .typing', { hasText: 'Demo Agent is typing…' }).waitFor();
 
-    // Back in A the note is there, in Note mode.
+    // Back in A the note is there, in Note mode; leaving B told B's customer the agent stopped typing.
     await open(a, firstA);
+    await b.customer.locator('hummdesk-chat .typing').waitFor({ state: 'detached', timeout: 1_500 });
+    expect(stops).toEqual(['B/typing']);
     expect(await textarea.inputValue()).toBe(note);
     expect(await noteMode.isChecked()).toBe(true);
     // And B's reply draft comes back in Reply mode; putting it back is not typing.
@@ -328,7 +343,15 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
     const noted = agent.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith(`/conversations/${a.conversationId}/notes`));
     await textarea.press('Control+Enter');
     await reached;
+    expect(await send.isDisabled()).toBe(true);
+    // B can send while A's note is on its way, and A's button still waits for it back in A.
     await open(b, firstB);
+    expect(await send.isDisabled()).toBe(false);
+    await open(a, firstA);
+    expect(await textarea.inputValue()).toBe(note);
+    expect(await send.isDisabled()).toBe(true);
+    await open(b, firstB);
+    expect(await send.isDisabled()).toBe(false);
     release();
     expect((await noted).status()).toBe(201);
     await expect.poll(() => agent.evaluate(() => (window as unknown as { sent: ReplySentDetail[] }).sent)).toEqual([
@@ -341,9 +364,12 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
     await view.locator('li.message.note', { hasText: note }).waitFor();
     expect(await textarea.inputValue()).toBe('');
     expect(await replyMode.isChecked()).toBe(true);
+    expect(await send.isDisabled()).toBe(false);
 
-    // One typing POST for the reply begun in B, one note in A; no reply anywhere, no typing from switching.
+    // One typing POST for the reply begun in B, one note in A; no reply anywhere, no typing from switching,
+    // and one stop only although B was left three times.
     expect(posts).toEqual(['B/typing', 'A/notes']);
+    expect(stops).toEqual(['B/typing']);
     expect(await byAgents(a.conversationId)).toEqual([{ is_private: true, text: note }]);
     expect(await byAgents(b.conversationId)).toEqual([]);
     expect(await widgetTypingA()).toEqual([]);
@@ -363,5 +389,13 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
     // Within the 3 s a POST for the same conversation would have waited.
     expect(Date.now() - typedAAt).toBeLessThan(3_000);
     expect(posts).toEqual(['B/typing', 'A/notes', 'A/typing', 'B/typing']);
+    expect(stops).toEqual(['B/typing', 'A/typing']);
+
+    // Emptying the reply box tells B's customer at once that the agent stopped.
+    await b.customer.locator('hummdesk-chat .typing', { hasText: 'Demo Agent is typing…' }).waitFor();
+    await textarea.press('Control+A');
+    await textarea.press('Backspace');
+    await b.customer.locator('hummdesk-chat .typing').waitFor({ state: 'detached', timeout: 1_500 });
+    expect(stops).toEqual(['B/typing', 'A/typing', 'B/typing']);
   });
 });
