@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { serialize, train, type Example } from '../learn/softmax.js';
 import { localEmbedder } from '../embed/local.js';
 import { SENTIMENT_FEATURES, SENTIMENT_MODEL_PATH, SentimentModel, type SentimentModelFile } from '../providers/local/sentiment.js';
-import { hashFeatures, type HashingOptions } from '../text/features.js';
+import { hashFeatures } from '../text/features.js';
 import { wordLexicon } from '../text/lexicon.js';
 import { corpusDir, loadSentimentSets, type LabelledText } from './sentiment-data.js';
 import { scoreSentiment } from './sentiment-score.js';
@@ -23,9 +23,6 @@ export interface SentimentTraining {
   /** Sentence embeddings, by row; rows without one train the n-gram weights alone. */
   vectors?: (Float32Array | undefined)[];
   denseScale?: number;
-  features?: HashingOptions;
-  /** A multiplier of each source's row weights (default SOURCE_WEIGHTS, else 1). */
-  sourceWeight?: Record<string, number>;
 }
 
 /**
@@ -46,13 +43,13 @@ export function trainSentiment(rows: LabelledText[], o: SentimentTraining = {}) 
     const s = perSource.get(r.source)!;
     const v = o.vectors?.[i];
     return {
-      sparse: hashFeatures(r.text, o.features ?? SENTIMENT_FEATURES),
+      sparse: hashFeatures(r.text, SENTIMENT_FEATURES),
       dense: v ? Float32Array.from(v, (x) => x * scale) : undefined,
       label: CLASSES.indexOf(r.label),
-      weight: Math.min(3, s.n / s.classes.size / perClass.get(`${r.source}\t${r.label}`)!) * ((o.sourceWeight ?? SOURCE_WEIGHTS)[r.source] ?? 1),
+      weight: Math.min(3, s.n / s.classes.size / perClass.get(`${r.source}\t${r.label}`)!) * (SOURCE_WEIGHTS[r.source] ?? 1),
     };
   });
-  return train([...CLASSES], (o.features ?? SENTIMENT_FEATURES).buckets, dense, data, { epochs: o.epochs ?? 6, learningRate: 0.5, l2: 1e-6, seed: 1 });
+  return train([...CLASSES], SENTIMENT_FEATURES.buckets, dense, data, { epochs: o.epochs ?? 6, learningRate: 0.5, l2: 1e-6, seed: 1 });
 }
 
 async function main() {
