@@ -151,4 +151,24 @@ describe('EmailSender and the egress guard', () => {
       await new Promise<void>((r) => banner.close(() => r()));
     }
   });
+
+  it("only the operator can switch certificate checks off: a tenant's rejectUnauthorized: false is not enough", async () => {
+    // smtp-server's own self-signed certificate, TLS from the first byte.
+    const tls = new SMTPServer({ secure: true, authOptional: true, logger: false, onAuth: (a, _s, cb) => cb(null, { user: a.username }), onData: (stream, _s, cb) => (stream.resume(), stream.on('end', () => cb())) });
+    tls.on('error', () => undefined); // the refused handshake, seen from the server side
+    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+    try {
+      const insecure = reply({ channel: channel({ port: (tls.server.address() as AddressInfo).port, secure: true, rejectUnauthorized: false }) });
+      const refused = await new EmailSender({ egress }).send(insecure).catch((e: unknown) => e);
+      expect((refused as ConnectorError).code).toBe('mail_tls_failed');
+      const allowed = new EmailSender({ egress: new EgressGuard({ allow: ['127.0.0.1:*'], allowInsecureTls: true }) });
+      try {
+        expect((await allowed.send(insecure)).externalId).toMatch(/^hd-/u);
+      } finally {
+        allowed.close();
+      }
+    } finally {
+      await new Promise<void>((r) => tls.close(() => r()));
+    }
+  });
 });
