@@ -49,6 +49,9 @@ describe('EgressGuard', () => {
     for (const host of ['', ' ', 'http://x', 'a b', 'user@host', 'host:25', '-bad.example', '../etc']) expect(await codeOf(guard.check({ protocol: 'smtp', host, port: 25 }))).toBe('egress_host_invalid');
     expect(await codeOf(guard.check({ protocol: 'smtp', host: undefined as unknown as string, port: 25 }))).toBe('egress_host_invalid');
     expect(await codeOf(guard.check({ protocol: 'smtp', host: 'nowhere.example', port: 25 }))).toBe('egress_unresolvable');
+    // A resolver that never answers does not hold the request.
+    const hanging = new EgressGuard({ lookup: () => new Promise(() => undefined), lookupTimeoutMs: 20 });
+    expect(await codeOf(hanging.check({ protocol: 'smtp', host: 'slow.example', port: 25 }))).toBe('egress_unresolvable');
   });
 
   it("the operator's host:port patterns allow private hosts and other ports, and nothing beside them", async () => {

@@ -59,6 +59,8 @@ export interface EgressOptions {
   allowInsecureTls?: boolean;
   /** Name resolution; the system resolver by default. */
   lookup?: Lookup;
+  /** A name that takes longer to resolve counts as unresolvable (a request must not hang on a slow resolver). */
+  lookupTimeoutMs?: number;
 }
 
 interface Pattern {
@@ -130,8 +132,10 @@ export class EgressGuard {
   readonly allowInsecureTls: boolean;
   private readonly patterns: Pattern[];
   private readonly lookup: Lookup;
+  private readonly lookupTimeoutMs: number;
 
   constructor(opts: EgressOptions = {}) {
+    this.lookupTimeoutMs = opts.lookupTimeoutMs ?? 5000;
     this.patterns = (opts.allow ?? []).map(parsePattern);
     this.allowInsecureTls = opts.allowInsecureTls === true;
     this.lookup = opts.lookup ?? ((host) => dnsLookup(host, { all: true, verbatim: true }));
@@ -157,10 +161,13 @@ export class EgressGuard {
     let answers: { address: string; family: number }[];
     if (isIP(host)) answers = [{ address: host, family: isIP(host) }];
     else {
+      let timer: NodeJS.Timeout | undefined;
       try {
-        answers = await this.lookup(host);
+        answers = await Promise.race([this.lookup(host), new Promise<never>((_, reject) => (timer = setTimeout(reject, this.lookupTimeoutMs)))]);
       } catch {
         answers = [];
+      } finally {
+        clearTimeout(timer);
       }
       if (answers.length === 0) throw new EgressError('egress_unresolvable', `${host} could not be resolved`);
     }
