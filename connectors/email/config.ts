@@ -77,7 +77,8 @@ export class MailboxConfigError extends ConnectorError {
   }
 }
 
-const ADDRESS = /^[^\s@<>()",;:\\[\]]{1,64}@(?=.{1,253}$)(?:(?!-)[a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}$/iu;
+// One address: a local part without spaces or specials, and a domain of labels (IDN letters too) with a dot.
+const ADDRESS = /^[^\s@<>()",;:\\[\]]{1,64}@(?=.{1,253}$)(?:(?!-)[\p{L}\p{N}-]{1,63}(?<!-)\.)+(?:\p{L}{2,63}|xn--[a-z0-9-]{1,59})$/iu;
 
 /**
  * Checks an email channel's settings before they are stored: the address, each server's host and
