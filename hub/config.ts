@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { EgressError, parseAllowList } from '../connectors/core/egress.js';
 
 /** Everything the hub reads from the environment, in one place; README lists the same names. */
 export interface HubConfig {
@@ -41,6 +42,8 @@ export interface HubConfig {
   embeddings: EmbeddingsConfig;
   /** Origins (`https://host[:port]`) whose pages may call /api/v1 from a browser; empty: none. */
   apiOrigins: string[];
+  /** Connections to tenant-given hosts (mail servers): what the operator allows beyond public hosts and protocol ports. */
+  egress: { allowPrivateHosts: string[]; allowInsecureTls: boolean };
 }
 
 export interface EmbeddingsConfig {
@@ -139,6 +142,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
     ai: aiConfig(env),
     embeddings: embeddingsConfig(env),
     apiOrigins: apiOrigins(env),
+    egress: { allowPrivateHosts: allowPrivateHosts(env), allowInsecureTls: env.HUMMDESK_ALLOW_INSECURE_TLS === 'true' },
   };
 }
 
@@ -159,6 +163,15 @@ function apiOrigin(given: string): string {
   if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password || url.pathname !== '/' || /[?#*]/.test(given))
     throw new ConfigError('invalid_api_origin', `HUMMDESK_API_ORIGINS: "${given}" is not an origin (invalid_api_origin); list exact origins such as https://tools.example.com, separated by commas`);
   return url.origin;
+}
+
+function allowPrivateHosts(env: Env): string[] {
+  try {
+    return parseAllowList(env.HUMMDESK_ALLOW_PRIVATE_HOSTS);
+  } catch (err) {
+    if (err instanceof EgressError) throw new ConfigError('invalid_allow_private_hosts', `HUMMDESK_ALLOW_PRIVATE_HOSTS: ${err.message} (invalid_allow_private_hosts)`);
+    throw err;
+  }
 }
 
 function embeddingsConfig(env: Env): EmbeddingsConfig {

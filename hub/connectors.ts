@@ -1,10 +1,19 @@
+import { createHmac } from 'node:crypto';
 import type { Hub } from './context.js';
 import { WebchatConnector } from '../connectors/webchat/connector.js';
 import { EmailConnector } from '../connectors/email/connector.js';
 
 /** The channel connectors this hub runs; each channel adds its line here. */
 export function installConnectors(hub: Hub): void {
-  void hub;
   hub.connectors.set('webchat', new WebchatConnector());
-  hub.connectors.set('email', new EmailConnector({ onError: (err, attempt) => hub.log.warn({ err, attempt }, 'email listener disconnected; reconnecting') }));
+  hub.connectors.set('email', new EmailConnector({
+    egress: hub.egress,
+    returnPathKey: emailReturnPathKey(hub.config.secretKey),
+    onError: (err, attempt) => hub.log.warn({ err, attempt }, 'email listener disconnected; reconnecting'),
+  }));
+}
+
+/** The key email return paths (VERP) are signed with, derived from the hub's secret key for this one use. */
+export function emailReturnPathKey(secretKey: Buffer): Buffer {
+  return createHmac('sha256', secretKey).update('hummdesk email return path').digest();
 }

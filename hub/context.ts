@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { ChannelKind, Connector } from '../connectors/core/types.js';
+import { EgressGuard } from '../connectors/core/egress.js';
 import type { Database } from '../storage/database.js';
 import { openDatabase } from '../storage/open.js';
 import { LocalBlobStore } from '../storage/blob-store.js';
@@ -38,6 +39,8 @@ export interface Hub {
   installations: InstallationCache;
   conversations: ConversationService;
   connectors: Map<ChannelKind, Connector>;
+  /** Checks every connection to a tenant-given host (HUMMDESK_ALLOW_PRIVATE_HOSTS, HUMMDESK_ALLOW_INSECURE_TLS). */
+  egress: EgressGuard;
   surfaces: Surface[];
   ai: { provider?: ConversationAi };
   /** Embedding models: the configured one builds knowledge-base indexes (HUMMDESK_EMBEDDINGS_*). */
@@ -69,6 +72,7 @@ export async function createHub(config: HubConfig, opts: { log?: Logger; db?: Da
     concurrency: db.kind === 'pglite' ? 1 : config.ingestLanes,
     onOutbox: () => runner.kick(),
   });
+  const egress = new EgressGuard({ allow: config.egress.allowPrivateHosts, allowInsecureTls: config.egress.allowInsecureTls });
   const installations = new InstallationCache(db, box, config.installationCacheMs);
   const conversations = new ConversationService(db, { bus, runner: () => runner, blobs });
   const handlers: JobHandlers = {
@@ -79,7 +83,7 @@ export async function createHub(config: HubConfig, opts: { log?: Logger; db?: Da
   };
   let started = false;
   return {
-    config, log, db, box, blobs, bus, runner, metrics, ingest, installations, conversations, connectors, surfaces, ai, embedders, handlers,
+    config, log, db, box, blobs, bus, runner, metrics, ingest, installations, conversations, connectors, egress, surfaces, ai, embedders, handlers,
     async startJobs(o) {
       started = true;
       await runner.start(handlers, o);

@@ -88,6 +88,8 @@ export function startListeners(hub: Hub, opts: ListenerOptions = {}): Listeners 
     const emit = async (events: InboundEvent[]) => {
       await hub.ingest.ingest(channel, events);
       for (const e of events) {
+        // Ignored mail (a report no signed return path vouches for, a complaint) stays in the mailbox; the operator sees why.
+        if (e.type === 'ignored') hub.log.info({ channelId: channel.id, reason: e.reason }, 'inbound event ignored');
         if (e.type !== 'message' || !e.message.keptRaw) continue;
         const { code, reason } = e.message.keptRaw;
         keptRaw.inc({ kind: channel.kind, code });

@@ -94,6 +94,8 @@ const env = {
   HUMMDESK_RUN_JOBS: values.jobs ? 'true' : 'false',
   LOG_LEVEL: 'warn',
   REDIS_URL: '',
+  // The local Dovecot listens on loopback, which the hub refuses unless the operator allows it.
+  HUMMDESK_ALLOW_PRIVATE_HOSTS: `${imap.hostname}:*`,
 };
 let hub: Awaited<ReturnType<typeof startProcess>> | undefined;
 const stream = new AbortController();

@@ -1,5 +1,7 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { ParsedMail } from 'mailparser';
-import { cleanMessageId } from './thread.js';
+import { domainOf } from './config.js';
+import { cleanMessageId, outboundMessageId } from './thread.js';
 
 /** What a delivery report says about one of our messages. */
 export interface DeliveryReport {
@@ -93,4 +95,85 @@ function firstReason(text: string | undefined): string | undefined {
 function oneLine(s: string): string {
   const t = s.replace(/\s+/gu, ' ').trim();
   return t.length > 500 ? `${t.slice(0, 497)}...` : t;
+}
+
+// VERP: every reply goes out with its own envelope sender, `local+bounce-<token>@domain`, so a
+// delivery report is accepted only when it comes back to the return path of the message it is
+// about. The token is the message's uuid and an HMAC over its outbound Message-ID with the hub's
+// key: knowing a Message-ID (it is in every later reply) is not enough to forge a report for it.
+const RETURN_PATH_TAG = 'bounce-';
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+const MAC_BYTES = 8;
+
+function base32(bytes: Buffer): string {
+  let out = '';
+  let bits = 0;
+  let value = 0;
+  for (const b of bytes) {
+    value = (value << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31];
+  return out;
+}
+
+function unbase32(text: string, length: number): Buffer | undefined {
+  const out: number[] = [];
+  let bits = 0;
+  let value = 0;
+  for (const c of text) {
+    const i = BASE32.indexOf(c);
+    if (i < 0) return undefined;
+    value = ((value << 5) | i) & 0xffff;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return out.length === length ? Buffer.from(out) : undefined;
+}
+
+const ID_CHARS = Math.ceil((16 * 8) / 5);
+const MAC_CHARS = Math.ceil((MAC_BYTES * 8) / 5);
+
+function returnPathMac(key: Buffer, messageId: string): Buffer {
+  return createHmac('sha256', key).update(`email return path\0${messageId}`).digest().subarray(0, MAC_BYTES);
+}
+
+/** The envelope sender for one reply, or undefined when its key is not a uuid (then the plain mailbox is used). */
+export function returnPathFor(mailbox: string, idempotencyKey: string, key: Buffer): string | undefined {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu.test(idempotencyKey)) return undefined;
+  const at = mailbox.lastIndexOf('@');
+  const messageId = outboundMessageId(idempotencyKey.toLowerCase(), domainOf(mailbox));
+  const token = `${base32(Buffer.from(idempotencyKey.replace(/-/gu, ''), 'hex'))}${base32(returnPathMac(key, messageId))}`;
+  return `${mailbox.slice(0, at)}+${RETURN_PATH_TAG}${token}${mailbox.slice(at)}`;
+}
+
+/**
+ * The outbound Message-ID whose signed return path is among `addresses` (a report's To and
+ * delivery headers), or undefined: no such address, another mailbox's, or a token that does not verify.
+ */
+export function messageIdFromReturnPath(addresses: string[], mailbox: string, key: Buffer): string | undefined {
+  const at = mailbox.lastIndexOf('@');
+  const prefix = `${mailbox.slice(0, at).toLowerCase()}+${RETURN_PATH_TAG}`;
+  const domain = domainOf(mailbox);
+  for (const a of addresses) {
+    const address = a.trim().toLowerCase();
+    const aAt = address.lastIndexOf('@');
+    if (aAt < 0 || address.slice(aAt + 1) !== domain || !address.startsWith(prefix)) continue;
+    const token = address.slice(prefix.length, aAt);
+    if (token.length !== ID_CHARS + MAC_CHARS) continue;
+    const id = unbase32(token.slice(0, ID_CHARS), 16);
+    const mac = unbase32(token.slice(ID_CHARS), MAC_BYTES);
+    if (!id || !mac) continue;
+    const h = id.toString('hex');
+    const messageId = outboundMessageId(`${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`, domain);
+    if (timingSafeEqual(mac, returnPathMac(key, messageId))) return messageId;
+  }
+  return undefined;
 }

@@ -1,5 +1,6 @@
 import type { ChannelInstallation } from '../core/types.js';
-import { PermanentError } from '../core/errors.js';
+import { ConnectorError, PermanentError } from '../core/errors.js';
+import type { EgressGuard } from '../core/egress.js';
 
 /** One mailbox channel. `config` holds these fields; passwords live in the channel's secrets. */
 export interface MailboxConfig {
@@ -37,9 +38,11 @@ export function mailboxConfig(channel: ChannelInstallation): MailboxConfig {
   const server = (v: unknown, prefix: 'imap' | 'smtp'): ServerConfig | undefined => {
     if (!v || typeof v !== 'object') return undefined;
     const s = v as Record<string, unknown>;
-    const port = Number(s.port ?? (prefix === 'imap' ? (s.secure ? 993 : 143) : s.secure ? 465 : 587));
+    const port = Number(s.port ?? defaultPort(prefix, s.secure === true));
+    // No default host: a mailbox server is always named explicitly (a default of loopback was an open door).
+    if (typeof s.host !== 'string' || !s.host.trim()) throw new PermanentError('email', `channel ${channel.id}: ${prefix}.host is required`, 'email_host_required');
     return {
-      host: String(s.host ?? '127.0.0.1'),
+      host: s.host.trim(),
       port,
       secure: s.secure === undefined ? port === 993 || port === 465 : Boolean(s.secure),
       user: String(s.user ?? address),
@@ -62,12 +65,51 @@ export function mailboxConfig(channel: ChannelInstallation): MailboxConfig {
   };
 }
 
-function processedAction(channelId: string, v: unknown): ProcessedAction | undefined {
+function defaultPort(protocol: 'imap' | 'smtp', secure: boolean): number {
+  return protocol === 'imap' ? (secure ? 993 : 143) : secure ? 465 : 587;
+}
+
+/** A mailbox setting refused when the channel is created or changed; `code` is stable. */
+export class MailboxConfigError extends ConnectorError {
+  constructor(code: string, message: string) {
+    super(message, 'email', code);
+    this.name = 'MailboxConfigError';
+  }
+}
+
+// One address: a local part without spaces or specials, and a domain of labels (IDN letters too) with a dot.
+const ADDRESS = /^[^\s@<>()",;:\\[\]]{1,64}@(?=.{1,253}$)(?:(?!-)[\p{L}\p{N}-]{1,63}(?<!-)\.)+(?:\p{L}{2,63}|xn--[a-z0-9-]{1,59})$/iu;
+
+/**
+ * Checks an email channel's settings before they are stored: the address, each server's host and
+ * port (through the egress guard, which resolves the host and refuses what the operator has not
+ * allowed) and TLS verification, which only the operator may turn off. Throws MailboxConfigError or
+ * EgressError, both with a stable code.
+ */
+export async function validateMailbox(config: Record<string, unknown>, externalKey: string, egress: EgressGuard): Promise<void> {
+  const address = config.address ?? externalKey;
+  if (typeof address !== 'string' || !ADDRESS.test(address)) throw new MailboxConfigError('email_address_invalid', `"${String(address)}" is not an email address`);
+  for (const protocol of ['imap', 'smtp'] as const) {
+    const v = config[protocol];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'object' || Array.isArray(v)) throw new MailboxConfigError('channel_misconfigured', `${protocol} must be an object with host and port`);
+    const s = v as Record<string, unknown>;
+    if (typeof s.host !== 'string' || !s.host.trim()) throw new MailboxConfigError('email_host_required', `${protocol}.host is required: the name of your ${protocol.toUpperCase()} server`);
+    if (s.port !== undefined && (typeof s.port !== 'number' || !Number.isInteger(s.port))) throw new MailboxConfigError('email_port_invalid', `${protocol}.port must be a whole number`);
+    if (s.secure !== undefined && typeof s.secure !== 'boolean') throw new MailboxConfigError('channel_misconfigured', `${protocol}.secure must be true or false`);
+    if (s.rejectUnauthorized === false && !egress.allowInsecureTls)
+      throw new MailboxConfigError('insecure_tls_forbidden', `${protocol}.rejectUnauthorized: false is not allowed on this hub; certificates are always verified`);
+    await egress.check({ protocol, host: s.host, port: (s.port as number | undefined) ?? defaultPort(protocol, s.secure === true) });
+  }
+  processedAction(undefined, config.processed ?? (config.imap as Record<string, unknown> | undefined)?.processed);
+}
+
+function processedAction(channelId: string | undefined, v: unknown): ProcessedAction | undefined {
   if (v === undefined || v === null) return undefined;
   const p = v as Record<string, unknown>;
   if (typeof p.flag === 'string' && p.flag && p.moveTo === undefined) return { flag: p.flag };
   if (typeof p.moveTo === 'string' && p.moveTo && p.flag === undefined) return { moveTo: p.moveTo };
-  throw new PermanentError('email', `channel ${channelId}: "processed" must be { flag: "\\Seen" } or { moveTo: "Folder" }`, 'channel_misconfigured');
+  throw new PermanentError('email', `${channelId ? `channel ${channelId}: ` : ''}"processed" must be { flag: "\\Seen" } or { moveTo: "Folder" }`, 'channel_misconfigured');
 }
 
 export function domainOf(address: string): string {

@@ -1,25 +1,46 @@
 import { ImapFlow } from 'imapflow';
+import type { EgressGuard } from '../core/egress.js';
 import type { ServerConfig } from './config.js';
 
-/** An ImapFlow client for a mailbox; quiet unless HUMMDESK_IMAP_DEBUG is set. */
-export function imapClient(s: ServerConfig, extra: { disableAutoIdle?: boolean; autoIdleDelay?: number } = {}): ImapFlow {
+export interface ImapClientOptions {
+  disableAutoIdle?: boolean;
+  autoIdleDelay?: number;
+  /** Largest literal (one message body) the client accepts; the connection fails beyond it. */
+  maxLiteralSize?: number;
+}
+
+/** Memory bound when none is given: no message we would parse is larger (PARSE_DEFAULTS.maxMessageBytes) plus headroom. */
+const DEFAULT_MAX_LITERAL = 48 * 1024 * 1024;
+
+/**
+ * An ImapFlow client for a mailbox, connected to the address the egress guard checked (the host
+ * name is only the TLS server name), with certificate checks the operator alone may switch off.
+ * Quiet unless HUMMDESK_IMAP_DEBUG is set.
+ */
+export async function imapClient(s: ServerConfig, egress: EgressGuard, extra: ImapClientOptions = {}): Promise<ImapFlow> {
+  const target = await egress.check({ protocol: 'imap', host: s.host, port: s.port });
+  const maxLiteralSize = extra.maxLiteralSize ?? DEFAULT_MAX_LITERAL;
   return new ImapFlow({
-    host: s.host,
-    port: s.port,
+    host: target.address,
+    port: target.port,
+    ...(target.servername ? { servername: target.servername } : {}),
     secure: s.secure,
     auth: s.accessToken ? { user: s.user, accessToken: s.accessToken } : { user: s.user, pass: s.password ?? '' },
-    tls: { rejectUnauthorized: s.rejectUnauthorized },
+    tls: { rejectUnauthorized: egress.verifyTls(s.rejectUnauthorized) },
     logger: process.env.HUMMDESK_IMAP_DEBUG ? undefined : false,
     missingIdleCommand: 'STATUS',
     connectionTimeout: 30_000,
     greetingTimeout: 15_000,
-    ...extra,
+    disableAutoIdle: extra.disableAutoIdle,
+    ...(extra.autoIdleDelay !== undefined ? { autoIdleDelay: extra.autoIdleDelay } : {}),
+    maxLiteralSize,
+    maxResponseSize: maxLiteralSize + 1024 * 1024,
   });
 }
 
 /** APPENDs one message to a folder (the Sent copy of a reply). */
-export async function appendToFolder(s: ServerConfig, folder: string, raw: Buffer, flags: string[]): Promise<void> {
-  const client = imapClient(s, { disableAutoIdle: true });
+export async function appendToFolder(s: ServerConfig, egress: EgressGuard, folder: string, raw: Buffer, flags: string[]): Promise<void> {
+  const client = await imapClient(s, egress, { disableAutoIdle: true, maxLiteralSize: Math.max(DEFAULT_MAX_LITERAL, raw.length) });
   client.on('error', () => undefined);
   await client.connect();
   try {

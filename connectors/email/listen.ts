@@ -1,8 +1,9 @@
 import type { ImapFlow, MailboxObject } from 'imapflow';
 import type { ChannelInstallation, CheckpointStore, InboundEvent } from '../core/types.js';
 import { mailboxConfig, type ProcessedAction } from './config.js';
+import { EgressGuard } from '../core/egress.js';
 import { imapClient } from './imap.js';
-import { keptRawEmail, parseEmail, type EmailParseOptions } from './parse.js';
+import { keptRawEmail, parseEmail, PARSE_DEFAULTS, tooLargeEmail, type EmailParseOptions } from './parse.js';
 
 /** Where a folder has been read up to; only valid for the UIDVALIDITY it was taken under. */
 export interface FolderCheckpoint {
@@ -17,6 +18,13 @@ export interface ListenOptions {
   backoff?: (attempt: number) => number;
   /** Messages per emit (one ingest transaction). */
   batchSize?: number;
+  /**
+   * Bytes fetched per batch (sizes are read first): messages are grouped up to this total, so a
+   * larger one is fetched on its own. Messages above `parse.maxMessageBytes` are not fetched at all.
+   */
+  batchBytes?: number;
+  /** Checks the IMAP server before every connection; strict (public hosts, ports 143/993) when absent. */
+  egress?: EgressGuard;
   /** Overrides the channel's poll interval: the safety net under IDLE, and the only way on servers without it. */
   pollMs?: number;
   /** Told about each connection failure; the listener itself never gives up until aborted. */
@@ -50,9 +58,19 @@ export async function listenMailbox(
   const backoff = opts.backoff ?? defaultBackoff;
   const pollMs = opts.pollMs ?? imap.pollMs;
   const key = `imap:${imap.folder}`;
+  const egress = opts.egress ?? new EgressGuard();
+  const maxMessageBytes = opts.parse?.maxMessageBytes ?? PARSE_DEFAULTS.maxMessageBytes;
   let attempt = 0;
   while (!signal.aborted) {
-    const client = imapClient(imap, { disableAutoIdle: true });
+    let client: ImapFlow;
+    try {
+      // Checked before every connection: the name may resolve elsewhere by now.
+      client = await imapClient(imap, egress, { disableAutoIdle: true, maxLiteralSize: maxMessageBytes + 256 * 1024 });
+    } catch (err) {
+      if (!signal.aborted) opts.onError?.(err, attempt);
+      await sleep(backoff(attempt++), signal);
+      continue;
+    }
     let wake = () => {};
     // New mail announced while we were busy syncing (not idling) must not wait for the next poll.
     let announced = false;
@@ -130,17 +148,43 @@ async function syncFolder(
   // `N:*` always includes the highest UID, even when it is below N.
   const uids = ((await client.search({ uid: `${lastUid + 1}:*` }, { uid: true })) || []).filter((u) => u > lastUid).sort((a, b) => a - b);
   const batchSize = opts.batchSize ?? 25;
-  for (let i = 0; i < uids.length && !signal.aborted; i += batchSize) {
-    const batch = uids.slice(i, i + batchSize);
-    const fetched: Fetched[] = [];
-    for await (const m of client.fetch(batch.join(','), { uid: true, source: true, internalDate: true }, { uid: true })) {
-      if (m.source) {
-        const parseOpts = { channelId: channel.id, mailbox, receivedAt: m.internalDate instanceof Date ? m.internalDate : undefined, sourceRef: `imap:${key.slice(5)}/${uidValidity}/${m.uid}`, ...opts.parse };
-        fetched.push({ uid: m.uid, source: m.source, parseOpts });
-      }
+  const batchBytes = opts.batchBytes ?? 8 * 1024 * 1024;
+  const maxMessageBytes = opts.parse?.maxMessageBytes ?? PARSE_DEFAULTS.maxMessageBytes;
+  // Sizes first (RFC822.SIZE): what is fetched together is bounded in bytes, not only in count.
+  const sizes = new Map<number, number>();
+  if (uids.length > 0) for await (const m of client.fetch(`${lastUid + 1}:*`, { uid: true, size: true }, { uid: true })) if (m.uid > lastUid) sizes.set(m.uid, m.size ?? 0);
+  const batches: number[][] = [];
+  let bytes = 0;
+  for (const uid of uids) {
+    const size = sizes.get(uid) ?? 0;
+    const cost = size > maxMessageBytes ? 0 : size;
+    const open = batches.at(-1);
+    if (open && open.length < batchSize && bytes + cost <= batchBytes) {
+      open.push(uid);
+      bytes += cost;
+    } else {
+      batches.push([uid]);
+      bytes = cost;
     }
-    fetched.sort((a, b) => a.uid - b.uid);
+  }
+  for (const batch of batches) {
+    if (signal.aborted) break;
+    const fetched: Fetched[] = [];
+    const parseOptsOf = (uid: number, internalDate: unknown) => ({ channelId: channel.id, mailbox, receivedAt: internalDate instanceof Date ? internalDate : undefined, sourceRef: `imap:${key.slice(5)}/${uidValidity}/${uid}`, ...opts.parse });
+    const whole = batch.filter((u) => (sizes.get(u) ?? 0) <= maxMessageBytes);
+    const tooLarge = batch.filter((u) => (sizes.get(u) ?? 0) > maxMessageBytes);
+    if (whole.length > 0)
+      for await (const m of client.fetch(whole.join(','), { uid: true, source: true, internalDate: true }, { uid: true }))
+        if (m.source) fetched.push({ uid: m.uid, source: m.source, parseOpts: parseOptsOf(m.uid, m.internalDate) });
     for (const m of fetched) m.event = (await parseEmail(m.source, m.parseOpts)).event;
+    if (tooLarge.length > 0)
+      // Only the head (64 KB) of a message over the limit: its sender, subject and thread, never its body.
+      for await (const m of client.fetch(tooLarge.join(','), { uid: true, source: { start: 0, maxLength: 64 * 1024 }, internalDate: true }, { uid: true })) {
+        const parseOpts = parseOptsOf(m.uid, m.internalDate);
+        const head = m.source ?? Buffer.alloc(0);
+        fetched.push({ uid: m.uid, source: head, parseOpts, event: tooLargeEmail(head, sizes.get(m.uid)!, { ...parseOpts, location: `folder "${key.slice(5)}" (UID ${m.uid})` }).event });
+      }
+    fetched.sort((a, b) => a.uid - b.uid);
     try {
       if (fetched.length > 0) await emit(fetched.map((m) => m.event!));
     } catch (err) {

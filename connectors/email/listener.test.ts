@@ -73,7 +73,7 @@ beforeAll(async () => {
     secrets: { imapPassword: password },
   });
   // Three failed attempts, no waiting between reconnects.
-  t.hub.connectors.set('email', new EmailConnector({ maxIngestAttempts: 3, backoff: () => 20 }));
+  t.hub.connectors.set('email', new EmailConnector({ egress: t.hub.egress, maxIngestAttempts: 3, backoff: () => 20 }));
 }, 60_000);
 
 afterAll(async () => {

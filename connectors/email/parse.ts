@@ -4,7 +4,7 @@ import type { AddressObject, ParsedMail } from 'mailparser';
 import type SanitizeHtml from 'sanitize-html';
 import type { AttachmentKind, InboundAttachment, InboundEvent, NormalizedMessage } from '../core/types.js';
 import { autoReplyReason } from './auto-reply.js';
-import { deliveryReport, type DeliveryReport } from './bounce.js';
+import { deliveryReport, messageIdFromReturnPath, type DeliveryReport } from './bounce.js';
 import { copyList } from './recipients.js';
 import { splitReply } from './reply.js';
 import { cleanMessageId, emailThreadKey, isOurMessageId, looksLikeReply, messageIdList, subjectKey, threadRoot, tokenFromRecipients } from './thread.js';
@@ -31,6 +31,12 @@ export interface EmailParseOptions {
   maxAttachmentBytes?: number;
   /** Where the raw message lives (e.g. `imap:INBOX/<uidvalidity>/<uid>`), for refs of omitted parts. */
   sourceRef?: string;
+  /**
+   * The key our replies' return paths are signed with (VERP). A delivery report or read receipt
+   * changes a message's state only when it came back to that message's signed return path; without
+   * the key, or without such an address, a report is ignored with the reason.
+   */
+  returnPathKey?: Buffer;
 }
 
 export const PARSE_DEFAULTS = { timeoutMs: 10_000, maxMessageBytes: 40 * 1024 * 1024, maxAttachmentBytes: 10 * 1024 * 1024 };
@@ -144,12 +150,18 @@ function fromParsed(mail: ParsedMail, raw: Buffer, o: EmailParseOptions & typeof
   };
 
   if (report) {
-    // A report about one of our messages updates it; it never opens a conversation.
-    if ((report.outcome === 'failed' || report.outcome === 'delivered' || report.outcome === 'read') && report.originalMessageId) {
+    // A report changes a message's state only through that message's own signed return path: a
+    // Message-ID is public (every later reply carries it), so the report's own claim is not enough.
+    const signedFor = o.returnPathKey && o.mailbox ? messageIdFromReturnPath([...to, ...deliveredTo], o.mailbox, o.returnPathKey) : undefined;
+    const about = signedFor ?? report.originalMessageId;
+    const what = `${report.outcome === 'complaint' ? 'complaint' : `delivery report (${report.outcome})`}${about ? ` for ${about}` : ' without the original Message-ID'}`;
+    if (!signedFor && report.outcome !== 'complaint')
+      return { ...info, event: { type: 'ignored', reason: `${what} not addressed to that message's signed return path, so it changes nothing: ${report.reason}` } };
+    if (signedFor && (report.outcome === 'failed' || report.outcome === 'delivered' || report.outcome === 'read')) {
       const error = report.outcome === 'failed' ? (report.recipient ? `${report.recipient}: ${report.reason}` : report.reason) : undefined;
-      return { ...info, event: { type: 'status', channelId: o.channelId, externalId: report.originalMessageId, status: report.outcome, ...(error ? { error } : {}) } };
+      return { ...info, event: { type: 'status', channelId: o.channelId, externalId: signedFor, status: report.outcome, ...(error ? { error } : {}) } };
     }
-    return { ...info, event: { type: 'ignored', reason: `${report.outcome === 'complaint' ? 'complaint' : `delivery report (${report.outcome})`}${report.originalMessageId ? ` for ${report.originalMessageId}` : ' without the original Message-ID'}: ${report.reason}` } };
+    return { ...info, event: { type: 'ignored', reason: `${what}: ${report.reason}` } };
   }
 
   const address = from?.address?.toLowerCase();
@@ -188,12 +200,7 @@ function fromParsed(mail: ParsedMail, raw: Buffer, o: EmailParseOptions & typeof
  */
 export function keptRawEmail(raw: Buffer, opts: EmailParseOptions, reason: string, code: string): ParsedEmail {
   const o = { ...PARSE_DEFAULTS, ...opts };
-  const head = noNul(raw.subarray(0, 64 * 1024).toString('latin1').split(/\r?\n\r?\n/u)[0] ?? '')!;
-  const header = (name: string) => new RegExp(`^${name}:[ \\t]*(.*(?:\\r?\\n[ \\t]+.*)*)`, 'imu').exec(head)?.[1]?.replace(/\r?\n[ \t]+/gu, ' ').trim();
-  const messageId = cleanMessageId(header('Message-ID')) ?? syntheticId(raw);
-  const fromHeader = header('From') ?? '';
-  const address = /[^\s<>"]+@[^\s<>"]+/u.exec(fromHeader)?.[0]?.toLowerCase();
-  const subject = header('Subject')?.replace(/[\x00-\x08\x0b-\x1f\x7f]/gu, '');
+  const { messageId, address, subject } = headerSummary(raw);
   const fits = raw.length <= o.maxAttachmentBytes;
   const text = `This email could not be ${code === 'ingest_failed' ? 'stored as a message' : 'read'} (${noNul(reason)}). The original message is attached.`;
   const message: NormalizedMessage = {
@@ -224,6 +231,63 @@ export function keptRawEmail(raw: Buffer, opts: EmailParseOptions, reason: strin
     autoReply: false,
     rejected: reason,
   };
+}
+
+/**
+ * A message too large to fetch: only its first bytes (`head`, the header) were read. It becomes a
+ * notice in its thread saying so, and the mail itself stays on the server, so the folder moves on.
+ */
+export function tooLargeEmail(head: Buffer, size: number, opts: EmailParseOptions & { location: string }): ParsedEmail {
+  const o = { ...PARSE_DEFAULTS, ...opts };
+  const { messageId, address, name, subject, references, inReplyTo } = headerSummary(head, `${o.sourceRef ?? o.location}#too-large`);
+  const mb = (size / (1024 * 1024)).toFixed(1);
+  const limit = (o.maxMessageBytes / (1024 * 1024)).toFixed(1);
+  const reason = `message is ${size} bytes (limit ${o.maxMessageBytes})`;
+  const text = `This email is too large (${mb} MB; the limit is ${limit} MB) and was not fetched. It is kept on the server, in ${o.location}.`;
+  const message: NormalizedMessage = {
+    channel: { kind: 'email', channelId: o.channelId },
+    externalId: messageId,
+    threadKey: emailThreadKey(o.channelId, threadRoot(messageId, references, inReplyTo)),
+    ...(inReplyTo ? { inReplyToExternalId: inReplyTo } : {}),
+    direction: 'inbound',
+    sender: { externalId: address ?? 'unknown', ...(name ? { displayName: name } : {}), address, isBot: false },
+    sentAt: (o.receivedAt ?? new Date()).toISOString(),
+    subject,
+    text,
+    attachments: [],
+    keptRaw: { code: 'email_too_large', reason },
+    raw: { tooLarge: { size, location: o.location } },
+  };
+  return {
+    event: { type: 'message', message },
+    messageId,
+    inReplyTo,
+    references,
+    from: address ? { address, ...(name ? { name } : {}) } : undefined,
+    to: [],
+    cc: [],
+    subject,
+    visibleText: text,
+    text: '',
+    elidedText: '',
+    attachments: [],
+    autoReply: false,
+    rejected: reason,
+  };
+}
+
+/** The few header fields a message we do not parse still needs, read with plain patterns from its first 64 KB. */
+function headerSummary(raw: Buffer, fallbackId?: string) {
+  const head = noNul(raw.subarray(0, 64 * 1024).toString('latin1').split(/\r?\n\r?\n/u)[0] ?? '')!;
+  const header = (name: string) => new RegExp(`^${name}:[ \\t]*(.*(?:\\r?\\n[ \\t]+.*)*)`, 'imu').exec(head)?.[1]?.replace(/\r?\n[ \t]+/gu, ' ').trim();
+  const messageId = cleanMessageId(header('Message-ID')) ?? (fallbackId ? syntheticId(Buffer.from(fallbackId)) : syntheticId(raw));
+  const fromHeader = header('From') ?? '';
+  const address = /[^\s<>"]+@[^\s<>"]+/u.exec(fromHeader)?.[0]?.toLowerCase();
+  const name = /^\s*"?([^"<]+?)"?\s*</u.exec(fromHeader)?.[1]?.replace(/[\x00-\x1f\x7f]/gu, '').trim() || undefined;
+  const subject = header('Subject')?.replace(/[\x00-\x08\x0b-\x1f\x7f]/gu, '');
+  const references = messageIdList(header('References'));
+  const inReplyTo = messageIdList(header('In-Reply-To'))[0];
+  return { messageId, address, name, subject, references, inReplyTo };
 }
 
 function noNul(s: string | undefined): string | undefined {

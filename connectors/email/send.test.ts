@@ -1,16 +1,21 @@
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SMTPServer } from 'smtp-server';
 import type { ChannelInstallation, OutboundMessage } from '../core/types.js';
 import { ConnectorError, PermanentError, RateLimitError } from '../core/errors.js';
+import { EgressGuard } from '../core/egress.js';
 import { EmailSender } from './send.js';
 import { parseEmail } from './parse.js';
+import { messageIdFromReturnPath } from './bounce.js';
 
 // A real SMTP server on loopback (nodemailer's smtp-server): what it receives is what a customer would.
 const received: { from: string; to: string[]; raw: Buffer }[] = [];
 let server: SMTPServer;
 let port: number;
-const sender = new EmailSender();
+const returnPathKey = Buffer.alloc(32, 7);
+// The operator's allow-list for this test: the SMTP server on loopback, on whatever port it got.
+const egress = new EgressGuard({ allow: ['127.0.0.1:*'] });
+const sender = new EmailSender({ egress, returnPathKey });
 
 beforeAll(async () => {
   server = new SMTPServer({
@@ -62,7 +67,11 @@ describe('EmailSender over a real SMTP server', () => {
     const sent = await sender.send(reply());
     expect(sent.externalId).toBe('hd-11111111-2222-4333-8444-555555555555@example.com');
     const got = received.at(-1)!;
-    expect(got).toMatchObject({ from: 'support@example.com', to: ['jane@customer.example'] });
+    expect(got).toMatchObject({ to: ['jane@customer.example'] });
+    // The envelope sender is this reply's own signed return path (VERP), not the bare mailbox.
+    expect(got.from).toMatch(/^support\+bounce-[a-z2-7]{39}@example\.com$/u);
+    expect(messageIdFromReturnPath([got.from], 'support@example.com', returnPathKey)).toBe(sent.externalId);
+    expect(messageIdFromReturnPath([got.from], 'support@example.com', Buffer.alloc(32, 8))).toBeUndefined();
     const p = await parseEmail(got.raw, { channelId: 'x' });
     expect(p).toMatchObject({
       messageId: sent.externalId,
@@ -94,20 +103,72 @@ describe('EmailSender over a real SMTP server', () => {
     expect(got.raw.toString()).not.toMatch(/^Bcc:|audit@acme\.example/imu);
   });
 
-  it('a 5xx is a PermanentError carrying the server text; a 4xx is retried later', async () => {
+  it('a 5xx is a PermanentError with its codes in our words, never the server text; a 4xx is retried later', async () => {
     const perm = await sender.send(reply({ recipient: { externalId: 'nobody@customer.example', address: 'nobody@customer.example' } })).catch((e: unknown) => e);
     expect(perm).toBeInstanceOf(PermanentError);
-    expect((perm as Error).message).toMatch(/550 5\.1\.1 <nobody@customer\.example>: user unknown/u);
+    expect((perm as PermanentError).code).toBe('mail_rejected');
+    expect((perm as Error).message).toBe('mail_rejected: the SMTP server refused the message (550 5.1.1, recipient address unknown)');
     const temp = await sender.send(reply({ recipient: { externalId: 'later@customer.example', address: 'later@customer.example' } })).catch((e: unknown) => e);
     expect(temp).toBeInstanceOf(RateLimitError);
   });
 
   it('a wrong password is an AuthError and an unreachable server is a retryable error', async () => {
-    const auth = await new EmailSender().send(reply({ channel: { ...channel(), secrets: { smtpPassword: 'wrong' } } })).catch((e: unknown) => e);
+    const auth = await new EmailSender({ egress }).send(reply({ channel: { ...channel(), secrets: { smtpPassword: 'wrong' } } })).catch((e: unknown) => e);
     expect((auth as ConnectorError).code).toBe('channel_auth_failed');
-    const down = await new EmailSender().send(reply({ channel: channel({ port: 1 }) })).catch((e: unknown) => e);
+    const down = await new EmailSender({ egress }).send(reply({ channel: channel({ port: 1 }) })).catch((e: unknown) => e);
     expect(down).toBeInstanceOf(ConnectorError);
-    expect((down as ConnectorError).code).toBe('channel_unavailable');
+    expect((down as ConnectorError).code).toBe('mail_connect_failed');
     expect(down).not.toBeInstanceOf(PermanentError);
+  });
+});
+
+describe('EmailSender and the egress guard', () => {
+  it('without the operator allowing it, a loopback SMTP server is refused before any connection', async () => {
+    const before = received.length;
+    let connections = 0;
+    server.server.once('connection', () => connections++);
+    const refused = await new EmailSender().send(reply()).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(PermanentError);
+    expect((refused as ConnectorError).code).toBe('egress_forbidden');
+    expect(connections).toBe(0);
+    expect(received.length).toBe(before);
+    // A port outside SMTP's own is refused even on an allowed public-looking literal.
+    const port = await new EmailSender({ egress: new EgressGuard() }).send(reply({ channel: channel({ host: '93.184.215.14', port: 6379 }) })).catch((e: unknown) => e);
+    expect((port as ConnectorError).code).toBe('egress_port_forbidden');
+  });
+
+  it('what answers on the port never reaches the error: a service that is not SMTP gives a code and our words', async () => {
+    // A stand-in for an internal service (Redis, an admin port) answering the connection with its own line.
+    const banner: Server = createServer((socket) => socket.end('-ERR internal-secret-banner v7.2.4\r\n'));
+    await new Promise<void>((r) => banner.listen(0, '127.0.0.1', r));
+    try {
+      const err = await new EmailSender({ egress }).send(reply({ channel: channel({ port: (banner.address() as AddressInfo).port }) })).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConnectorError);
+      expect((err as ConnectorError).code).toMatch(/^mail_(?:protocol_error|connect_failed)$/u);
+      expect((err as Error).message).not.toMatch(/internal-secret-banner|ERR/u);
+      expect((err as Error).message).toMatch(/^mail_(?:protocol_error|connect_failed): /u);
+    } finally {
+      await new Promise<void>((r) => banner.close(() => r()));
+    }
+  });
+
+  it("only the operator can switch certificate checks off: a tenant's rejectUnauthorized: false is not enough", async () => {
+    // smtp-server's own self-signed certificate, TLS from the first byte.
+    const tls = new SMTPServer({ secure: true, authOptional: true, logger: false, onAuth: (a, _s, cb) => cb(null, { user: a.username }), onData: (stream, _s, cb) => (stream.resume(), stream.on('end', () => cb())) });
+    tls.on('error', () => undefined); // the refused handshake, seen from the server side
+    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+    try {
+      const insecure = reply({ channel: channel({ port: (tls.server.address() as AddressInfo).port, secure: true, rejectUnauthorized: false }) });
+      const refused = await new EmailSender({ egress }).send(insecure).catch((e: unknown) => e);
+      expect((refused as ConnectorError).code).toBe('mail_tls_failed');
+      const allowed = new EmailSender({ egress: new EgressGuard({ allow: ['127.0.0.1:*'], allowInsecureTls: true }) });
+      try {
+        expect((await allowed.send(insecure)).externalId).toMatch(/^hd-/u);
+      } finally {
+        allowed.close();
+      }
+    } finally {
+      await new Promise<void>((r) => tls.close(() => r()));
+    }
   });
 });

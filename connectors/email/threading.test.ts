@@ -6,6 +6,8 @@ import { insertMessage } from '../../storage/repositories/messages.js';
 import { withAccount } from '../../storage/session.js';
 import { parseEmail } from './parse.js';
 import { plusAddress, replyTokenFor } from './thread.js';
+import { returnPathFor } from './bounce.js';
+import { emailReturnPathKey } from '../../hub/connectors.js';
 
 // Real Postgres through the hub's one ingest path: thread headers first, then the fallbacks.
 let t: TestHub;
@@ -72,16 +74,19 @@ describe('email threading through ingest', () => {
 
   it('a bounce marks our outbound message failed with the reason and opens nothing', async () => {
     const conv = await deliver(['From: zed@customer.example', `To: ${mailbox}`, 'Subject: bounce me']);
-    const ours = `hd-${crypto.randomUUID()}@example.com`;
+    const id = crypto.randomUUID();
+    const ours = `hd-${id}@example.com`;
     await storeOutbound(conv, ours);
+    // Sent back to the reply's own signed return path (VERP), as the delivering MTA does.
+    const key = emailReturnPathKey(t.config.secretKey);
     const dsn = Buffer.from([
-      'From: Mail Delivery System <MAILER-DAEMON@mx.example.com>', `To: ${mailbox}`, 'Subject: Undelivered Mail Returned to Sender', 'Message-ID: <dsn1@mx.example.com>',
+      'From: Mail Delivery System <MAILER-DAEMON@mx.example.com>', `To: ${returnPathFor(mailbox, id, key)}`, 'Subject: Undelivered Mail Returned to Sender', 'Message-ID: <dsn1@mx.example.com>',
       'MIME-Version: 1.0', 'Content-Type: multipart/report; report-type=delivery-status; boundary=b', '',
       '--b', 'Content-Type: text/plain', '', 'I could not deliver your message.', '',
       '--b', 'Content-Type: message/delivery-status', '', 'Reporting-MTA: dns; mx.example.com', '', 'Final-Recipient: rfc822; zed@customer.example', 'Action: failed', 'Status: 5.1.1', 'Diagnostic-Code: smtp; 550 5.1.1 <zed@customer.example>: user unknown', '',
       '--b', 'Content-Type: text/rfc822-headers', '', `Message-ID: <${ours}>`, `From: ${mailbox}`, '', '--b--',
     ].join('\r\n'));
-    const [o] = await t.hub.ingest.ingest(channel, [(await parseEmail(dsn, { channelId: channel.id, mailbox })).event]);
+    const [o] = await t.hub.ingest.ingest(channel, [(await parseEmail(dsn, { channelId: channel.id, mailbox, returnPathKey: key })).event]);
     expect(o).toMatchObject({ result: 'status', conversationId: conv });
     const m = await withAccount(t.hub.db, acct.accountId, (tx) => tx.query<{ delivery_status: string; delivery_error: string }>(`SELECT delivery_status, delivery_error FROM messages WHERE external_id = $1`, [ours]));
     expect(m.rows[0]).toEqual({ delivery_status: 'failed', delivery_error: 'zed@customer.example: 550 5.1.1 <zed@customer.example>: user unknown' });

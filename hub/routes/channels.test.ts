@@ -65,4 +65,52 @@ describe('channels', () => {
     expect(res.json()).toMatchObject({ teamId });
     expect((await call(t, admin, 'PATCH', `/api/v1/channels/${acct.channelId}`, { teamId: null })).json()).toMatchObject({ teamId: null });
   });
+
+  it('checks an email channel when it is created or changed: address, host, port, TLS, with a stable code', async () => {
+    const admin = acct.users.admin.token;
+    const post = (config: Record<string, unknown>, externalKey = `mail-${Math.random().toString(36).slice(2)}@example.com`) =>
+      call(t, admin, 'POST', '/api/v1/channels', { kind: 'email', name: 'Support mail', externalKey, config: { address: externalKey, ...config } });
+    const refused = async (config: Record<string, unknown>, code: string, externalKey?: string) => {
+      const res = await post(config, externalKey);
+      expect([JSON.stringify(config), res.statusCode, res.json().error?.code]).toEqual([JSON.stringify(config), 400, code]);
+      return res.json().error.message as string;
+    };
+    await refused({}, 'email_address_invalid', 'not-an-address');
+    // No default host any more: it used to be 127.0.0.1.
+    await refused({ imap: { port: 993 } }, 'email_host_required');
+    await refused({ smtp: { host: '  ', port: 587 } }, 'email_host_required');
+    await refused({ imap: { host: 'imap.example.com', port: '993' } }, 'email_port_invalid');
+    await refused({ imap: { host: 'http://imap.example.com/' } }, 'egress_host_invalid');
+    // Private, link-local, metadata and IPv4-mapped addresses are refused unless the operator allows them (this
+    // hub allows only 127.0.0.1, for the test mail servers; the next test covers loopback on a stricter hub).
+    for (const host of ['127.0.0.2', '10.0.0.8', '169.254.169.254', '::ffff:169.254.169.254', '0.0.0.0', '100.64.1.1', 'fd00::1', 'fe80::1'])
+      await refused({ smtp: { host, port: 587 } }, 'egress_forbidden');
+    await refused({ imap: { host: '93.184.215.14', port: 6379 } }, 'egress_port_forbidden');
+    await refused({ smtp: { host: '93.184.215.14', port: 587, rejectUnauthorized: false } }, 'insecure_tls_forbidden');
+    await refused({ imap: { host: '93.184.215.14', port: 993, processed: { flag: '\\Seen', moveTo: 'Done' } } }, 'channel_misconfigured');
+
+    const ok = await post({ imap: { host: '93.184.215.14', port: 993 }, smtp: { host: '93.184.215.14', port: 587 } });
+    expect(ok.statusCode, ok.body).toBe(201);
+    const id = ok.json().id as string;
+    const patch = (config: Record<string, unknown>) => call(t, admin, 'PATCH', `/api/v1/channels/${id}`, { config });
+    const bad = await patch({ address: ok.json().externalKey, smtp: { host: '192.168.1.1', port: 25 } });
+    expect([bad.statusCode, bad.json().error.code]).toEqual([400, 'egress_forbidden']);
+    expect((await call(t, admin, 'GET', `/api/v1/channels/${id}`)).json().config.smtp.host).toBe('93.184.215.14');
+    expect((await patch({ address: ok.json().externalKey, smtp: { host: '93.184.215.15', port: 465 } })).statusCode).toBe(200);
+  });
+
+  it("what the operator allows in HUMMDESK_ALLOW_PRIVATE_HOSTS is accepted, and nothing beside it", async () => {
+    const strict = await startTestHub({ jobs: false, env: { HUMMDESK_ALLOW_PRIVATE_HOSTS: '127.0.0.1:1143' } });
+    try {
+      const a = await createTestAccount(strict);
+      const post = (host: string, port: number) => call(strict, a.users.admin.token, 'POST', '/api/v1/channels', { kind: 'email', name: 'bridge', externalKey: `b-${Math.random().toString(36).slice(2)}@example.com`, config: { imap: { host, port } } });
+      expect((await post('127.0.0.1', 1143)).statusCode).toBe(201);
+      for (const [host, port] of [['127.0.0.1', 143], ['localhost', 143], ['[::1]', 1143], ['::ffff:7f00:2', 993]] as const) {
+        const other = await post(host, port);
+        expect([host, other.statusCode, other.json().error.code]).toEqual([host, 400, 'egress_forbidden']);
+      }
+    } finally {
+      await strict.close();
+    }
+  });
 });

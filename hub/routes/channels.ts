@@ -7,7 +7,9 @@ import { getChannel, getInstallation, insertChannel, listChannels, updateChannel
 import { getTeam } from '../../storage/repositories/teams.js';
 import { audit } from '../../storage/repositories/audit.js';
 import { isUniqueViolation } from '../../storage/unique-violation.js';
-import { conflict, notFound } from '../errors.js';
+import { ConnectorError } from '../../connectors/core/errors.js';
+import { validateMailbox } from '../../connectors/email/config.js';
+import { badRequest, conflict, notFound } from '../errors.js';
 import { IdParams, Nullable, Uuid } from '../schemas.js';
 import { actorOf } from './conversations.js';
 
@@ -55,6 +57,16 @@ const channels: FastifyPluginAsyncTypebox = async (app) => {
   const requireTeam = async (tx: Queryable, teamId: string | null | undefined) => {
     if (teamId && !(await getTeam(tx, teamId))) throw notFound('team');
   };
+  // Settings a connector would only trip over later (every 30 s, in the log) are refused here, with a code.
+  const validate = async (kind: string, externalKey: string, config: Record<string, unknown>) => {
+    if (kind !== 'email') return;
+    try {
+      await validateMailbox(config, externalKey, app.hub.egress);
+    } catch (err) {
+      if (err instanceof ConnectorError) throw badRequest(err.code, err.message);
+      throw err;
+    }
+  };
   const duplicate = () => conflict('channel_exists', 'a channel of this kind with this external key already exists');
 
   app.get('/channels', {
@@ -91,6 +103,7 @@ const channels: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (req, reply) => {
     const actor = actorOf(req);
+    await validate(req.body.kind, req.body.externalKey, req.body.config ?? {});
     try {
       const channel = await withAccount(db, actor.accountId, async (tx) => {
         await requireTeam(tx, req.body.teamId);
@@ -121,6 +134,12 @@ const channels: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req) => {
     const actor = actorOf(req);
     const { secrets: secretPatch, ...rest } = req.body;
+    if (rest.config !== undefined || rest.enabled === true) {
+      // Checked outside the transaction: it may resolve a host name.
+      const before = await withAccount(db, actor.accountId, (tx) => getChannel(tx, req.params.id));
+      if (!before) throw notFound('channel');
+      await validate(before.kind, before.externalKey, rest.config ?? before.config);
+    }
     return withAccount(db, actor.accountId, async (tx) => {
       const current = await getInstallation(tx, box, req.params.id);
       if (!current) throw notFound('channel');

@@ -56,6 +56,9 @@ export interface TestHub {
   close(): Promise<void>;
 }
 
+/** Loopback, where the test mail servers listen; tests of the egress guard override it. */
+export const TEST_PRIVATE_HOSTS = '127.0.0.1:*,[::1]:*,localhost:*';
+
 /** A hub on a fresh Postgres database (or PGlite with `embedded`), migrated, with no waiting on backoff. */
 export async function startTestHub(opts: { embedded?: boolean; redis?: boolean; env?: Record<string, string>; jobs?: boolean; ai?: boolean; slack?: boolean | SlackAppOptions } = {}): Promise<TestHub> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hummdesk-test-'));
@@ -68,6 +71,8 @@ export async function startTestHub(opts: { embedded?: boolean; redis?: boolean; 
     // Tests change channel rows directly and expect the next request to see it.
     HUMMDESK_INSTALLATION_CACHE_MS: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // The local Dovecot and SMTP servers the email tests use are on loopback (vitest.config.ts sets the same).
+    HUMMDESK_ALLOW_PRIVATE_HOSTS: process.env.HUMMDESK_ALLOW_PRIVATE_HOSTS ?? TEST_PRIVATE_HOSTS,
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...(opts.redis && process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
     ...opts.env,
