@@ -54,6 +54,8 @@ describe('hummdesk start (embedded default)', () => {
     const port = await freePort();
     const hub = await start(port);
     const out = hub.output();
+    // The first thing a user sees, before any log line: what is happening and where to look.
+    expect(out).toMatch(new RegExp(`^HummDesk is starting… then open http://localhost:${port}\n`));
     expect(out).toContain(`HummDesk is running at http://127.0.0.1:${port}`);
     login = /Demo agent login: (\S+ \/ \S+)/.exec(out)?.[1];
     expect(login).toMatch(/^demo@hummdesk\.local \/ \S+$/);

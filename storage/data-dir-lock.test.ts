@@ -68,7 +68,7 @@ function hummdesk(dataDir: string, args: string[], env: NodeJS.ProcessEnv = {}) 
 }
 
 describe('two processes on one data folder', () => {
-  it('refuses a second process with data_dir_locked while the hub runs, keeps the hub whole, and frees the folder when the hub dies', { timeout: 240_000 }, async () => {
+  it('refuses a second process with data_dir_locked while the hub runs, keeps the hub whole, and frees the folder when the hub dies', { timeout: 300_000 }, async () => {
     const dataDir = tempDir();
     const hub = hummdesk(dataDir, ['start'], { PORT: '0' });
     // The banner prints the URL once the hub serves.
