@@ -85,17 +85,15 @@ export class ConversationService {
   }
 
   private async writeAttachments(attachments: NonNullable<ReplyInput['attachments']>, written: WrittenBlob[]) {
-    const byContent: { content: Buffer; key: Promise<string> }[] = [];
-    return Promise.all(
-      attachments.map(async (a) => {
-        let same = byContent.find((b) => b.content.equals(a.content));
-        if (!same) {
-          same = { content: a.content, key: this.deps.blobs.write(a.content).then((w) => (written.push(w), w.key)) };
-          byContent.push(same);
-        }
-        return { ...a, blobKey: await same.key };
-      }),
-    );
+    const distinct: Buffer[] = [];
+    for (const a of attachments) if (!distinct.some((d) => d.equals(a.content))) distinct.push(a.content);
+    // Every write settles before an error is thrown, so discardAttachments() sees all that were made.
+    const results = await Promise.allSettled(distinct.map((content) => this.deps.blobs.write(content)));
+    for (const r of results) if (r.status === 'fulfilled') written.push(r.value);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const keys = results.map((r) => (r as PromiseFulfilledResult<WrittenBlob>).value.key);
+    return attachments.map((a) => ({ ...a, blobKey: keys[distinct.findIndex((d) => d.equals(a.content))]! }));
   }
 
   /** A reply that did not commit takes back the bytes it wrote, unless something else stored or names them. */
