@@ -54,9 +54,9 @@ class UsageError extends Error {
 type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
 
 /** parseArgs, strict, with its complaint turned into one line naming the command. */
-function parse<O extends Options>(command: string, args: string[], options: O, positionals = false) {
+function parse<O extends Options>(command: string, args: string[], options: O) {
   try {
-    return parseArgs({ args, options, allowPositionals: positionals, strict: true });
+    return parseArgs({ args, options, allowPositionals: false, strict: true });
   } catch (err) {
     throw asUsageError(command, err);
   }
