@@ -19,7 +19,66 @@ Commands:
 ${EVAL_USAGE}
   email parse FILE.eml...    print a raw email as the normalized message JSON (visibleText, thread headers, flags)
 
+\`hummdesk <command> --help\` shows one command's usage.
 Environment: see README.md (PORT, DATABASE_URL, REDIS_URL, HUMMDESK_DATA_DIR, ...).`;
+
+const STORE_NOTE = 'Uses the database: DATABASE_URL, else the embedded store in HUMMDESK_DATA_DIR (default ./.hummdesk),\nwhich only one process may open at a time (data_dir_locked).';
+
+/** Each command's own usage, printed by `hummdesk <command> --help` without loading or touching anything. */
+const COMMAND_USAGE: Record<string, string> = {
+  start: `hummdesk start\n\nRuns the hub: HTTP API, webhooks, realtime and, unless HUMMDESK_RUN_JOBS=false, jobs.\n${STORE_NOTE}`,
+  worker: 'hummdesk worker\n\nRuns the outbox relay and job workers only, beside `hummdesk start` processes. Needs REDIS_URL and DATABASE_URL.',
+  migrate: `hummdesk migrate [--to VERSION]\n\nBrings the database schema up (or down) to VERSION, default the newest.\n${STORE_NOTE}`,
+  'seed-demo': `hummdesk seed-demo\n\nCreates the demo account if it does not exist and prints its logins.\n${STORE_NOTE}`,
+  account: `hummdesk account create --name NAME --slug SLUG --owner-email EMAIL [--owner-name NAME]\n\nOpens a new tenant; prints the owner's first password and an admin API key.\n${STORE_NOTE}`,
+  'api-key': `hummdesk api-key create --account SLUG --name NAME [--role admin|agent|viewer]\n\nCreates an API key (default role admin); the key is printed once.\n${STORE_NOTE}`,
+  email: 'hummdesk email parse [--channel ID] [--mailbox ADDRESS] [--html] [--attachments] FILE.eml...\n\nPrints each message as JSON: visibleText, full text, thread headers, attachments, auto-reply and\nbounce flags, and the event the hub would ingest. Needs no database.',
+  eval: `hummdesk eval <classify|language|sentiment> ...\n\n${EVAL_USAGE}\n\nMeasures the offline AI on your labelled data; the last line printed is one JSON object. Needs no database.`,
+};
+
+/** A command line the CLI cannot run: one line on stderr, exit 2. */
+class UsageError extends Error {
+  constructor(
+    /** The command as typed so far (`account create`); empty for the command itself. */
+    readonly where: string,
+    what: string,
+  ) {
+    super(what);
+  }
+
+  get line(): string {
+    return this.where ? `hummdesk ${this.where}: ${this.message} (see hummdesk ${this.where} --help)` : `hummdesk: ${this.message} (see hummdesk --help)`;
+  }
+}
+
+type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+
+/** parseArgs, strict, with its complaint turned into one line naming the command. */
+function parse<O extends Options>(command: string, args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, allowPositionals: false, strict: true });
+  } catch (err) {
+    throw asUsageError(command, err);
+  }
+}
+
+function asUsageError(command: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  if (!code.startsWith('ERR_PARSE_ARGS')) return err;
+  // Node's messages go on with advice about `--`; the first sentence says what is wrong.
+  const first = (err as Error).message.split(/\.\s/)[0]!.replace(/\.$/, '');
+  return new UsageError(command, first);
+}
+
+/** The one subcommand `account` and `api-key` have. */
+function only(command: string, sub: string | undefined, expected: string): void {
+  if (sub !== expected) throw new UsageError(command, sub === undefined ? `missing subcommand "${expected}"` : `unknown subcommand "${sub}" (expected "${expected}")`);
+}
+
+function required(command: string, values: Record<string, unknown>, names: string[]): void {
+  const missing = names.filter((n) => !values[n]);
+  if (missing.length) throw new UsageError(command, `missing ${missing.map((n) => `--${n}`).join(', ')}`);
+}
 
 async function withStore<T>(fn: (db: Database, config: ReturnType<typeof loadConfig>) => Promise<T>): Promise<T> {
   const { openDatabase } = await import('../storage/open.js');
@@ -34,27 +93,55 @@ async function withStore<T>(fn: (db: Database, config: ReturnType<typeof loadCon
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command && COMMAND_USAGE[command] && (rest.includes('--help') || rest.includes('-h'))) {
+    process.stdout.write(`${COMMAND_USAGE[command]}\n`);
+    return 0;
+  }
+  try {
+    return await run(command, rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.line}\n`);
+      return 2;
+    }
+    // Settings and a data folder held by another process are the operator's to fix: the message says how, a stack would not.
+    const code = (err as { code?: unknown }).code;
+    if (err instanceof Error && (err.name === 'ConfigError' || err.name === 'DataDirLockedError') && typeof code === 'string') {
+      process.stderr.write(`hummdesk: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+async function run(command: string | undefined, rest: string[]): Promise<number> {
   switch (command) {
     case 'start': {
+      parse('start', rest, {});
+      const config = loadConfig();
+      // Before the hub loads, so a first start says at once what is happening and where to look.
+      process.stdout.write(`HummDesk is starting… then open ${browserUrl(config)}\n`);
       const { startServer } = await import('./server.js');
-      const running = await startServer(loadConfig());
+      const running = await startServer(config);
       onSignal(() => running.stop());
       return -1;
     }
     case 'worker': {
+      parse('worker', rest, {});
       const { startWorker } = await import('./server.js');
       const running = await startWorker(loadConfig());
       onSignal(() => running.stop());
       return -1;
     }
     case 'migrate': {
+      const { values } = parse('migrate', rest, { to: { type: 'string' } });
       const { migrate } = await import('../storage/migrate.js');
-      const { values } = parseArgs({ args: rest, options: { to: { type: 'string' } } });
       const r = await withStore((db) => migrate(db, values.to));
       process.stdout.write(`schema version ${r.from} → ${r.to}\n`);
       return 0;
     }
     case 'seed-demo': {
+      parse('seed-demo', rest, {});
       const [{ migrate }, { SecretBox }, { seedDemo }] = await Promise.all([import('../storage/migrate.js'), import('../storage/secret-box.js'), import('./services/demo.js')]);
       await withStore(async (db, config) => {
         await migrate(db);
@@ -64,13 +151,11 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'account': {
-      const [{ migrate }, { createAccount }] = await Promise.all([import('../storage/migrate.js'), import('./services/accounts.js')]);
       const [sub, ...args] = rest;
-      const { values } = parseArgs({ args, options: { name: { type: 'string' }, slug: { type: 'string' }, 'owner-email': { type: 'string' }, 'owner-name': { type: 'string' } } });
-      if (sub !== 'create' || !values.name || !values.slug || !values['owner-email']) {
-        process.stderr.write(`${USAGE}\n`);
-        return 2;
-      }
+      only('account', sub, 'create');
+      const { values } = parse('account create', args, { name: { type: 'string' }, slug: { type: 'string' }, 'owner-email': { type: 'string' }, 'owner-name': { type: 'string' } });
+      required('account create', values, ['name', 'slug', 'owner-email']);
+      const [{ migrate }, { createAccount }] = await Promise.all([import('../storage/migrate.js'), import('./services/accounts.js')]);
       return withStore(async (db) => {
         await migrate(db);
         const created = await createAccount(db, { name: values.name!, slug: values.slug!, ownerEmail: values['owner-email']!, ownerName: values['owner-name'] });
@@ -79,13 +164,12 @@ export async function main(argv: string[]): Promise<number> {
       });
     }
     case 'api-key': {
-      const { createApiKey } = await import('./services/auth.js');
       const [sub, ...args] = rest;
-      const { values } = parseArgs({ args, options: { account: { type: 'string' }, name: { type: 'string' }, role: { type: 'string', default: 'admin' } } });
-      if (sub !== 'create' || !values.account || !values.name || !['admin', 'agent', 'viewer'].includes(values.role!)) {
-        process.stderr.write(`${USAGE}\n`);
-        return 2;
-      }
+      only('api-key', sub, 'create');
+      const { values } = parse('api-key create', args, { account: { type: 'string' }, name: { type: 'string' }, role: { type: 'string', default: 'admin' } });
+      required('api-key create', values, ['account', 'name']);
+      if (!['admin', 'agent', 'viewer'].includes(values.role!)) throw new UsageError('api-key create', `--role must be admin, agent or viewer, got "${values.role}"`);
+      const { createApiKey } = await import('./services/auth.js');
       return withStore(async (db) => {
         const account = (await db.query<{ id: string }>(`SELECT id FROM accounts WHERE slug = $1`, [values.account])).rows[0];
         if (!account) {
@@ -98,23 +182,32 @@ export async function main(argv: string[]): Promise<number> {
       });
     }
     case 'email': {
+      only('email', rest[0], 'parse');
       const { emailCli } = await import('../connectors/email/cli.js');
-      return emailCli(rest);
+      return emailCli(rest).catch((err: unknown) => Promise.reject(asUsageError('email parse', err)));
     }
     case 'eval': {
+      const sub = rest[0];
+      if (!sub || !['classify', 'language', 'sentiment'].includes(sub)) throw new UsageError('eval', sub ? `unknown subcommand "${sub}" (expected classify, language or sentiment)` : 'missing subcommand (classify, language or sentiment)');
       const { runEval } = await import('../ai/eval/command.js');
-      return runEval(rest);
+      return runEval(rest).catch((err: unknown) => Promise.reject(asUsageError(`eval ${sub}`, err)));
     }
     case undefined:
     case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(`${USAGE}\n`);
+      (command ? process.stdout : process.stderr).write(`${USAGE}\n`);
       return command ? 0 : 2;
     default:
-      process.stderr.write(`unknown command "${command}"\n\n${USAGE}\n`);
-      return 2;
+      throw new UsageError('', `unknown command "${command}"`);
   }
+}
+
+/** Where to point a browser: the loopback or wildcard address a server binds is "localhost" to its user. */
+function browserUrl(config: ReturnType<typeof loadConfig>): string {
+  if (config.port === 0) return 'the address printed below';
+  const local = ['127.0.0.1', '0.0.0.0', '::', '::1', 'localhost'].includes(config.host);
+  return `http://${local ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
 }
 
 function onSignal(stop: () => Promise<void>): void {

@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
 import { EgressError, parseAllowList } from '../connectors/core/egress.js';
 
 /** Everything the hub reads from the environment, in one place; README lists the same names. */
@@ -99,15 +99,67 @@ function secretKey(env: Env, dataDir: string): Buffer {
   const given = env.HUMMDESK_SECRET_KEY;
   if (given) {
     const key = /^[0-9a-f]{64}$/i.test(given) ? Buffer.from(given, 'hex') : Buffer.from(given, 'base64');
-    if (key.length !== 32) throw new Error('HUMMDESK_SECRET_KEY must be 32 bytes (64 hex characters or base64)');
+    if (key.length !== 32) throw new ConfigError('secret_key_invalid', 'HUMMDESK_SECRET_KEY must be 32 bytes (64 hex characters or base64) (secret_key_invalid)');
     return key;
   }
   const file = join(dataDir, 'secret.key');
-  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
-  mkdirSync(dataDir, { recursive: true });
+  return readSecretKey(file) ?? createSecretKey(file);
+}
+
+/** The key in `file`, undefined when there is none; anything but 64 hex characters stops start-up rather than sign with a weak key. */
+function readSecretKey(file: string): Buffer | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  if (!/^[0-9a-f]{64}$/i.test(text))
+    throw new ConfigError(
+      'secret_key_invalid',
+      `${file} must hold 64 hex characters (a 32-byte key) but ${text ? 'holds something else' : 'is empty'} (secret_key_invalid). ` +
+        'Restore it from a backup, or set HUMMDESK_SECRET_KEY; removing it makes a new key, and channel secrets encrypted with the old one are lost',
+    );
+  return Buffer.from(text, 'hex');
+}
+
+/** Writes a new key whole or not at all (temp file, fsync, link); when another process wrote one first, that one is used. */
+function createSecretKey(file: string): Buffer {
+  const dir = dirname(file);
+  mkdirSync(dir, { recursive: true });
   const key = randomBytes(32);
-  writeFileSync(file, key.toString('hex'), { mode: 0o600 });
+  const tmp = `${file}.${randomUUID()}.tmp`;
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    writeSync(fd, key.toString('hex'));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    // A link, unlike rename, never replaces a key another process has just written and started with.
+    linkSync(tmp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return readSecretKey(file)!;
+  } finally {
+    unlinkSync(tmp);
+  }
+  syncDir(dir);
   return key;
+}
+
+function syncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Not every platform can sync a directory; the file itself is synced.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 export function loadConfig(env: Env = process.env): HubConfig {

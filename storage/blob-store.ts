@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { link, mkdir, readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, readdir, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Bytes a delete() moved aside and did not finish with, because its process stopped in between. */
@@ -18,19 +18,92 @@ const ASIDE_DIR = 'deleting';
 
 const missing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
 
+/** What one put() did, so a caller whose row was never committed can take back exactly its own write (discard). */
+export interface WrittenBlob {
+  key: string;
+  /** No bytes were stored under the key before this write. */
+  created: boolean;
+  /** The file this write put in place; a later put() replaces it with another. */
+  ino: bigint;
+}
+
 /** Attachment bytes by content hash in a local folder; the same bytes twice are stored once. */
 export class LocalBlobStore {
   constructor(private readonly root: string) {}
 
   async put(bytes: Buffer): Promise<string> {
+    return (await this.write(bytes)).key;
+  }
+
+  /** put(), also saying whether this write created the file, for discard(). */
+  async write(bytes: Buffer): Promise<WrittenBlob> {
     const key = createHash('sha256').update(bytes).digest('hex');
     const dir = join(this.root, key.slice(0, 2));
+    const path = join(dir, key);
     await mkdir(dir, { recursive: true });
-    const tmp = join(dir, `${key}.${process.pid}.tmp`);
-    // Write-then-rename so a reader never sees half a file.
-    await writeFile(tmp, bytes);
-    await rename(tmp, join(dir, key));
-    return key;
+    // A name of its own per write: concurrent puts of the same bytes must never share (and steal) a temp file.
+    const tmp = join(dir, `${key}.${randomUUID()}.tmp`);
+    try {
+      // Write-then-rename so a reader never sees half a file.
+      await writeFile(tmp, bytes);
+      const { ino } = await stat(tmp, { bigint: true });
+      try {
+        // A hard link fails on an existing file, so it tells whether these bytes were stored before.
+        await link(tmp, path);
+        return { key, created: true, ino };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      // Stored before: replaced anyway, so the fresh mtime keeps a sweep's delete() off bytes a new row is about to name.
+      try {
+        await rename(tmp, path);
+      } catch (err) {
+        // Where a rename may not replace a file, the same bytes already there are as good.
+        if (!(await this.holds(path, key))) throw err;
+        const now = new Date();
+        await utimes(path, now, now);
+      }
+      return { key, created: false, ino };
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Takes back a write() whose row was never committed: deletes the bytes when that write created them and
+   * no put() has written them since (another caller's row may be about to name them). Returns whether it deleted.
+   */
+  async discard(written: WrittenBlob): Promise<boolean> {
+    if (!written.created) return false;
+    const path = this.pathOf(written.key);
+    await mkdir(join(this.root, ASIDE_DIR), { recursive: true });
+    const aside = join(this.root, ASIDE_DIR, `${written.key}.${randomUUID()}`);
+    // Moved aside first, so a put() from now on writes a new file that this never removes.
+    try {
+      await rename(path, aside);
+    } catch (err) {
+      if (missing(err)) return false;
+      throw err;
+    }
+    if ((await stat(aside, { bigint: true })).ino === written.ino) {
+      await unlink(aside);
+      return true;
+    }
+    // Another put() wrote these bytes since: they stay, never over a file a put() wrote meanwhile.
+    await link(aside, path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
+    await unlink(aside);
+    return false;
+  }
+
+  private async holds(path: string, key: string): Promise<boolean> {
+    try {
+      return createHash('sha256').update(await readFile(path)).digest('hex') === key;
+    } catch (err) {
+      if (missing(err)) return false;
+      throw err;
+    }
   }
 
   async get(key: string): Promise<Buffer> {

@@ -2,9 +2,35 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database, QueryResult } from './database.js';
 import { readTemplate } from './pglite-template.js';
+import { lockDataDir } from './data-dir-lock.js';
 
 /** Embedded Postgres (WASM) with pgvector; one process, one connection, so transactions are serialized. */
 export async function openPGlite(dataDir: string | undefined): Promise<Database> {
+  // Before anything is read: a second process on the same files would lose what it writes (data_dir_locked).
+  const lock = dataDir ? await lockDataDir(dataDir, { command: hummdeskCommand() }) : undefined;
+  let db: Database;
+  try {
+    db = await openStore(dataDir);
+  } catch (err) {
+    await lock?.release();
+    throw err;
+  }
+  return {
+    ...db,
+    async close() {
+      await db.close();
+      await lock?.release();
+    },
+  };
+}
+
+/** The `hummdesk` subcommand this process runs, to tell a second process who holds the store. */
+function hummdeskCommand(): string | undefined {
+  if (!/hummdesk(\.js)?$/.test(process.argv[1] ?? '')) return undefined;
+  return process.argv.slice(2).filter((a) => !a.startsWith('-')).slice(0, 2).join(' ') || undefined;
+}
+
+async function openStore(dataDir: string | undefined): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { vector } = await import('@electric-sql/pglite-pgvector');
   let loadDataDir: Blob | undefined;

@@ -4,6 +4,7 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:
 export class SecretBox {
   private readonly key: Buffer;
   constructor(masterKey: Buffer) {
+    checkMasterKey(masterKey);
     // A derived key, so the same master key can also sign tokens without key reuse across purposes.
     this.key = createHmac('sha256', masterKey).update('hummdesk:secrets:v1').digest();
   }
@@ -28,5 +29,11 @@ export class SecretBox {
 
 /** A key derived from the master key for one purpose (JWT signing, webchat visitor tokens). */
 export function deriveKey(masterKey: Buffer, purpose: string): Buffer {
+  checkMasterKey(masterKey);
   return createHmac('sha256', masterKey).update(`hummdesk:${purpose}`).digest();
+}
+
+// A short or empty key would make sealed secrets and signed tokens as good as public: refuse it, whoever passes it.
+function checkMasterKey(masterKey: Buffer): void {
+  if (masterKey.length !== 32) throw new Error(`the master key must be 32 bytes, got ${masterKey.length}`);
 }

@@ -8,7 +8,6 @@ import { trainSentiment } from '../train/sentiment.js';
 import { readRows } from './csv.js';
 import { evalLanguage } from './language.js';
 import { printReport, round, type Scored } from './report.js';
-import { EVAL_USAGE } from './usage.js';
 
 type Out = NodeJS.WritableStream;
 
@@ -69,8 +68,9 @@ export async function runEval(argv: string[], out: Out = process.stdout): Promis
   return usage(out);
 }
 
-function usage(out: Out): number {
-  out.write(`usage:\n${EVAL_USAGE}\n`);
+function usage(_out: Out): number {
+  // A bad command line is one line on stderr; `hummdesk eval --help` prints the usage.
+  process.stderr.write('hummdesk eval: missing FILE or unknown subcommand (see hummdesk eval --help)\n');
   return 2;
 }
 

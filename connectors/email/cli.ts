@@ -20,7 +20,7 @@ export async function emailCli(args: string[]): Promise<number> {
     options: { channel: { type: 'string', default: 'cli' }, mailbox: { type: 'string' }, html: { type: 'boolean', default: false }, attachments: { type: 'boolean', default: false } },
   });
   if (positionals.length === 0) {
-    process.stderr.write(`${USAGE}\n`);
+    process.stderr.write('hummdesk email parse: missing FILE.eml (see hummdesk email parse --help)\n');
     return 2;
   }
   let failed = 0;

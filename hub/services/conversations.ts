@@ -5,7 +5,8 @@ import { getMessage, insertAttachments, insertMessage, type MessageRow } from '.
 import { decideDraft, getDraft } from '../../storage/repositories/ai.js';
 import { enqueue } from '../../storage/repositories/outbox.js';
 import { audit } from '../../storage/repositories/audit.js';
-import type { LocalBlobStore } from '../../storage/blob-store.js';
+import type { LocalBlobStore, WrittenBlob } from '../../storage/blob-store.js';
+import { referencedBlobKeys } from '../../storage/repositories/uploads.js';
 import type { EventBus, HubEvent } from '../realtime/events.js';
 import type { JobRunner } from '../queue/jobs.js';
 import { HubError, notFound } from '../errors.js';
@@ -40,13 +41,16 @@ export class ConversationService {
 
   async reply(actor: Actor, conversationId: string, input: ReplyInput): Promise<MessageRow> {
     if (!input.text.trim() && !input.attachments?.length) throw new HubError(400, 'reply_empty', 'a reply needs text or an attachment');
-    const blobs = await Promise.all((input.attachments ?? []).map(async (a) => ({ ...a, blobKey: await this.deps.blobs.put(a.content) })));
     const events: HubEvent[] = [];
+    const written: WrittenBlob[] = [];
     const message = await withAccount(this.db, actor.accountId, async (tx) => {
       const conversation = await getConversation(tx, conversationId);
       if (!conversation) throw notFound('conversation');
       const copies = input.isPrivate ? {} : copiesOf(input);
       if (Object.keys(copies).length > 0 && conversation.channelKind !== 'email') throw new HubError(400, 'cc_not_supported', `${conversation.channelKind} replies cannot copy anyone; Cc and Bcc are for email`);
+      if (input.draftId) await this.recordDraftUse(tx, actor, conversationId, input.draftId, input.text);
+      // Bytes are written only once the reply is known to be allowed, and each distinct file once.
+      const blobs = await this.writeAttachments(input.attachments ?? [], written);
       if (copies.cc) await setConversationCc(tx, conversationId, copies.cc);
       const inserted = await insertMessage(tx, {
         accountId: actor.accountId,
@@ -64,7 +68,6 @@ export class ConversationService {
       const id = inserted!.id;
       if (blobs.length)
         await insertAttachments(tx, actor.accountId, id, blobs.map((b) => ({ kind: b.mimeType.startsWith('image/') ? 'image' : 'file', name: b.name, mimeType: b.mimeType, size: b.content.length, blobKey: b.blobKey })));
-      if (input.draftId) await this.recordDraftUse(tx, actor, conversationId, input.draftId, input.text);
       if (!input.isPrivate) {
         await enqueue(tx, actor.accountId, 'deliver', { messageId: id });
         await tx.query(`UPDATE conversations SET last_message_at = now(), updated_at = now(), status = CASE WHEN status = 'open' THEN 'pending' ELSE status END WHERE id = $1`, [conversationId]);
@@ -73,9 +76,37 @@ export class ConversationService {
       await audit(tx, { accountId: actor.accountId, actorKind: actor.kind, actorId: actor.id, action: input.isPrivate ? 'conversation.note' : 'conversation.reply', targetKind: 'message', targetId: id });
       events.push({ type: 'message.created', conversationId, messageId: id, direction: 'outbound', isPrivate: input.isPrivate ?? false });
       return (await getMessage(tx, id))!;
+    }).catch(async (err: unknown) => {
+      await this.discardAttachments(written);
+      throw err;
     });
     this.afterCommit(actor.accountId, events);
     return message;
+  }
+
+  private async writeAttachments(attachments: NonNullable<ReplyInput['attachments']>, written: WrittenBlob[]) {
+    const distinct: Buffer[] = [];
+    for (const a of attachments) if (!distinct.some((d) => d.equals(a.content))) distinct.push(a.content);
+    // Every write settles before an error is thrown, so discardAttachments() sees all that were made.
+    const results = await Promise.allSettled(distinct.map((content) => this.deps.blobs.write(content)));
+    for (const r of results) if (r.status === 'fulfilled') written.push(r.value);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const keys = results.map((r) => (r as PromiseFulfilledResult<WrittenBlob>).value.key);
+    return attachments.map((a) => ({ ...a, blobKey: keys[distinct.findIndex((d) => d.equals(a.content))]! }));
+  }
+
+  /** A reply that did not commit takes back the bytes it wrote, unless something else stored or names them. */
+  private async discardAttachments(written: WrittenBlob[]): Promise<void> {
+    const created = written.filter((w) => w.created);
+    if (!created.length) return;
+    try {
+      // Owner connection: bytes are shared by content across accounts.
+      const named = await referencedBlobKeys(this.db, created.map((w) => w.key));
+      for (const w of created) if (!named.has(w.key)) await this.deps.blobs.discard(w);
+    } catch {
+      // The reply's own error is what the caller needs; bytes left here are only disk space.
+    }
   }
 
   private async recordDraftUse(tx: Parameters<Parameters<Database['transaction']>[0]>[0], actor: Actor, conversationId: string, draftId: string, text: string) {
