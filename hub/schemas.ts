@@ -110,6 +110,11 @@ export const Message = Type.Object({
   authorKind: Type.String(),
   authorUserId: Nullable(Uuid),
   authorName: Nullable(Type.String()),
+  sender: Nullable(Type.Object(
+    { identityId: Uuid, contactId: Uuid, name: Nullable(Type.String()), address: Nullable(Type.String()) },
+    { description: "who really sent an inbound message (their contact identity), not necessarily the conversation's contact; on an \"X joined this thread\" notice, who joined; null for our own messages and ones stored before senders were kept" },
+  )),
+  notice: Nullable(Type.String({ description: '`participant_joined`: an agent-only note that someone who is not a participant wrote into the conversation' })),
   isPrivate: Type.Boolean(),
   text: Type.String(),
   html: Nullable(Type.String()),
