@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseAuthenticationResults, senderAuthentication } from './auth-results.js';
+import { mailboxConfig } from './config.js';
+import { parseEmail } from './parse.js';
 
 describe('parseAuthenticationResults (RFC 8601)', () => {
   it('reads the authserv-id, version, methods, reasons and properties', () => {
@@ -64,5 +66,23 @@ describe('senderAuthentication', () => {
     expect(senderAuthentication([`${ours}; dkim=fail header.d=customer.example`], ours, from)).toBe('fail');
     expect(senderAuthentication([`${ours}; spf=pass smtp.mailfrom=customer.example; dmarc=none`], ours, from)).toBe('none');
     expect(senderAuthentication([`${ours}; none`], ours, from)).toBe('none');
+  });
+});
+
+describe('the email connector', () => {
+  const raw = (headers: string[]) => Buffer.from([...headers, 'From: Jane <jane@customer.example>', 'To: support@example.com', 'Subject: Re: Order 7', 'Message-ID: <a1@customer.example>', '', 'Any news?'].join('\r\n'));
+  const senderOf = async (headers: string[], authservId?: string) => {
+    const p = await parseEmail(raw(headers), { channelId: 'c1', mailbox: 'support@example.com', authservId });
+    return p.event.type === 'message' ? p.event.message.sender : undefined;
+  };
+
+  it('reads the channel’s authserv-id and gives the sender its server’s verdict', async () => {
+    const channel = { id: 'c1', accountId: 'a', kind: 'email' as const, externalKey: 'support@example.com', teamId: null, secrets: {}, config: { address: 'support@example.com', authservId: ' mx.support.example ' } };
+    const authservId = mailboxConfig(channel).authservId;
+    expect(authservId).toBe('mx.support.example');
+    expect((await senderOf(['Authentication-Results: mx.support.example; dmarc=pass header.from=customer.example'], authservId))?.authentication).toBe('pass');
+    expect((await senderOf(['Authentication-Results: mx.support.example;\r\n dmarc=fail header.from=customer.example'], authservId))?.authentication).toBe('fail');
+    expect((await senderOf(['Authentication-Results: mx.evil.example; dmarc=pass'], authservId))?.authentication).toBeUndefined();
+    expect((await senderOf(['Authentication-Results: mx.support.example; dmarc=pass'], undefined))?.authentication).toBeUndefined();
   });
 });
