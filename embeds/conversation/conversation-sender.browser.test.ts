@@ -7,7 +7,7 @@ import { createTestAccount, eventually, startTestHub, type TestAccount, type Tes
 import { call } from '../../hub/testing/seed.js';
 import { findInstallation } from '../../storage/repositories/channels.js';
 import { withAccount } from '../../storage/session.js';
-import { launchChromium } from '../testing.js';
+import { axeViolations, launchChromium } from '../testing.js';
 
 /** `<hummdesk-conversation>` in real Chromium: each email shows who really sent it, and a newcomer is announced. */
 describe('conversation view: message senders', { timeout: 120_000 }, () => {
@@ -68,6 +68,7 @@ describe('conversation view: message senders', { timeout: 120_000 }, () => {
 
     const notice = view.locator('li.message.notice');
     expect((await notice.textContent())!).toContain('Jane Roe <mallory@evil.example> joined this thread');
+    expect(await axeViolations(page)).toEqual([]);
     await notice.locator('button.add-participant').click();
     await notice.locator('.added', { hasText: 'Copied on replies' }).waitFor();
     await eventually(async () => {

@@ -253,7 +253,7 @@ export class HummdeskConversation extends AgentElement {
     const address = m.sender?.address;
     const email = this.detail?.conversation.channelKind === 'email' && !!address;
     const added = email && this.added.has(`${this.conversationId} ${address.toLowerCase()}`);
-    return html`<li class="message notice" part="message message-notice" data-id=${m.id} role="note">
+    return html`<li class="message notice" part="message message-notice" data-id=${m.id}>
       <span class="text">${m.text}</span>
       <time datetime=${m.sentAt}>${formatTime(m.sentAt)}</time>
       ${email
