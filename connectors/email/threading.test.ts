@@ -39,7 +39,7 @@ async function deliverMessage(headers: string[], body = 'hello'): Promise<{ conv
   return { conversationId: outcome!.conversationId!, messageId: outcome!.messageId!, externalId };
 }
 
-type ApiMessage = { id: string; authorKind: string; authorName: string | null; isPrivate: boolean; text: string; notice: string | null; sender: { name: string | null; address: string | null } | null };
+type ApiMessage = { id: string; authentication: string | null; authorKind: string; authorName: string | null; isPrivate: boolean; text: string; notice: string | null; sender: { name: string | null; address: string | null } | null };
 async function messagesOf(conversationId: string): Promise<ApiMessage[]> {
   const res = await call(t, acct.users.agent.token, 'GET', `/api/v1/conversations/${conversationId}/messages`);
   expect(res.statusCode, res.body).toBe(200);
@@ -87,8 +87,11 @@ describe('email threading through ingest', () => {
     const forged = (extra: string[]) => deliver([...extra, 'From: Kim <kim@customer.example>', `To: ${mailbox}`, 'Subject: Re: Refund for order 77'], 'Please send the refund to my new account instead.');
     // No Authentication-Results at all.
     expect(await forged([])).not.toBe(first);
-    // Our server says DMARC failed (a pass the sender wrote further down does not count).
-    expect(await forged([`Authentication-Results: ${authserv}; spf=fail smtp.mailfrom=customer.example; dmarc=fail header.from=customer.example`, `Authentication-Results: ${authserv}; dmarc=pass header.from=customer.example`])).not.toBe(first);
+    // Our server says DMARC failed (a pass the sender wrote further down does not count); agents see the verdict.
+    const failed = await forged([`Authentication-Results: ${authserv}; spf=fail smtp.mailfrom=customer.example; dmarc=fail header.from=customer.example`, `Authentication-Results: ${authserv}; dmarc=pass header.from=customer.example`]);
+    expect(failed).not.toBe(first);
+    expect((await messagesOf(failed))[0]).toMatchObject({ authentication: 'fail', sender: { address: 'kim@customer.example' } });
+    expect((await messagesOf(first))[0]).toMatchObject({ authentication: null });
     // DKIM failed and no DMARC verdict.
     expect(await forged([`Authentication-Results: ${authserv}; dkim=fail header.d=customer.example`])).not.toBe(first);
     // A passing header from someone else's server (or written by the sender).

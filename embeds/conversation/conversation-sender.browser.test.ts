@@ -22,7 +22,7 @@ describe('conversation view: message senders', { timeout: 120_000 }, () => {
     t = await startTestHub({ jobs: false });
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-    acct = await createTestAccount(t, { channelKind: 'email', channelKey: mailbox, secrets: {}, config: { address: mailbox } });
+    acct = await createTestAccount(t, { channelKind: 'email', channelKey: mailbox, secrets: {}, config: { address: mailbox, authservId: 'mx.support.example' } });
     channel = (await findInstallation(t.hub.db, t.hub.box, { kind: 'email', id: acct.channelId }))!;
     browser = await launchChromium();
   });
@@ -32,14 +32,14 @@ describe('conversation view: message senders', { timeout: 120_000 }, () => {
   });
 
   const ingest = async (lines: string[]) => {
-    const parsed = await parseEmail(Buffer.from([...lines, 'Date: Mon, 03 Jun 2024 10:00:00 +0000', '', lines.at(-1)!].join('\r\n')), { channelId: channel.id, mailbox });
+    const parsed = await parseEmail(Buffer.from([...lines, 'Date: Mon, 03 Jun 2024 10:00:00 +0000', '', lines.at(-1)!].join('\r\n')), { channelId: channel.id, mailbox, authservId: 'mx.support.example' });
     return (await t.hub.ingest.ingest(channel, [parsed.event]))[0]!;
   };
 
   it('shows the real sender of each message and lets an agent copy a newcomer', async () => {
     const opened = await ingest(['From: Jane Roe <jane.roe@customer.example>', `To: ${mailbox}`, 'Subject: Contract renewal', 'Message-ID: <open-1@customer.example>', 'Please renew our contract.']);
     // Someone who knows the Message-ID answers under the customer's display name.
-    await ingest(['From: Jane Roe <mallory@evil.example>', `To: ${mailbox}`, 'Subject: Re: Contract renewal', 'Message-ID: <evil-1@evil.example>', 'References: <open-1@customer.example>', 'Cancel it instead.']);
+    await ingest(['Authentication-Results: mx.support.example; dmarc=fail header.from=evil.example', 'From: Jane Roe <mallory@evil.example>', `To: ${mailbox}`, 'Subject: Re: Contract renewal', 'Message-ID: <evil-1@evil.example>', 'References: <open-1@customer.example>', 'Cancel it instead.']);
     const conversationId = opened.conversationId!;
 
     const minted = await call(t, acct.users.agent.token, 'POST', '/api/v1/embed-tokens');
@@ -65,6 +65,9 @@ describe('conversation view: message senders', { timeout: 120_000 }, () => {
     expect(await genuine.locator('.address').textContent()).toBe('<jane.roe@customer.example>');
     // Same display name, but the address tells them apart.
     expect(await hijack.locator('.address').textContent()).toBe('<mallory@evil.example>');
+    // The mailbox's own server found this From forged: agents see it.
+    expect(await hijack.locator('.badge.forged').textContent()).toBe('From not verified');
+    expect(await genuine.locator('.badge.forged').count()).toBe(0);
 
     const notice = view.locator('li.message.notice');
     expect((await notice.textContent())!).toContain('Jane Roe <mallory@evil.example> joined this thread');

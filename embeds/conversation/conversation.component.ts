@@ -273,6 +273,7 @@ export class HummdeskConversation extends AgentElement {
     return html`<li class="message ${kind}" part=${m.isPrivate ? 'message message-note' : 'message'} data-id=${m.id}>
       <div class="meta">
         <span class="author">${who}</span>${address ? html`<span class="address">&lt;${address}&gt;</span>` : nothing}
+        ${m.authentication === 'fail' ? html`<span class="badge forged" title="The mailbox's server found this sender's DMARC/DKIM check failed">From not verified</span>` : nothing}
         ${m.isPrivate ? html`<span class="badge">Internal note</span>` : html`<span class="badge channel">${channel}</span>`}
         <time datetime=${m.sentAt}>${formatTime(m.sentAt)}</time>
         ${m.direction === 'outbound' && !m.isPrivate && m.deliveryStatus

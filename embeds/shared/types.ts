@@ -28,6 +28,8 @@ export interface MessageView {
   sender?: { identityId: string; contactId: string; name: string | null; address: string | null } | null;
   /** `participant_joined`: "X joined this thread", written by the hub, agents only. */
   notice?: string | null;
+  /** Email: the receiving server's DMARC/DKIM verdict on From; `fail` means likely forged. */
+  authentication?: 'pass' | 'fail' | 'none' | null;
   isPrivate: boolean;
   text: string;
   html: string | null;

@@ -349,7 +349,12 @@ function messageRow(channel: ChannelInstallation, { m, conversationId }: Inbound
     html: clean(m.html),
     autoReply: m.autoReply ?? false,
     // The whole body beside the visible reply (email), and why a message was kept raw.
-    metadata: { ...(m.fullText !== undefined ? { fullText: clean(m.fullText) } : {}), ...(m.keptRaw ? { keptRaw: m.keptRaw } : {}) },
+    metadata: {
+      ...(m.fullText !== undefined ? { fullText: clean(m.fullText) } : {}),
+      ...(m.keptRaw ? { keptRaw: m.keptRaw } : {}),
+      // Email: what the mailbox's own receiving server found about From, so agents can see a forgery.
+      ...(m.sender.authentication ? { authentication: m.sender.authentication } : {}),
+    },
   };
 }
 

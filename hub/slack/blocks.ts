@@ -144,7 +144,9 @@ export function movedCard(m: CardModel, toChannel: string): SlackMessageBody {
 /** A thread reply mirroring one message of the conversation, or undefined when nothing should show. */
 export function messageReply(msg: MessageRow, kind: string, url: string, writtenInSlack: boolean): { body: SlackMessageBody; state: string } | undefined {
   // A customer message names its real sender (with the address, since anyone can choose a display name).
-  const address = msg.direction === 'inbound' && msg.sender?.address && msg.sender.address !== msg.authorName ? ` (${escapeMrkdwn(msg.sender.address)})` : '';
+  const address =
+    (msg.direction === 'inbound' && msg.sender?.address && msg.sender.address !== msg.authorName ? ` (${escapeMrkdwn(msg.sender.address)})` : '') +
+    (msg.authentication === 'fail' ? ' :warning: _From not verified_' : '');
   const author = escapeMrkdwn(msg.authorName ?? (msg.direction === 'inbound' ? 'Customer' : 'HummDesk'));
   const files = msg.attachments.length ? [context(`:paperclip: ${msg.attachments.map((a) => escapeMrkdwn(a.name ?? a.kind)).join(', ')}`)] : [];
   if (msg.notice === 'participant_joined') {

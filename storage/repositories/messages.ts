@@ -15,6 +15,8 @@ export interface MessageRow {
   sender: MessageSender | null;
   /** `participant_joined` on the agent-only "X joined this thread" note (author_kind system). */
   notice: string | null;
+  /** Email: the DMARC/DKIM verdict of the mailbox's own receiving server on From (`pass`, `fail`, `none`); null when it gave none. */
+  authentication: 'pass' | 'fail' | 'none' | null;
   isPrivate: boolean;
   text: string;
   html: string | null;
@@ -42,7 +44,7 @@ const COLUMNS = `m.id, m.conversation_id AS "conversationId", m.channel_id AS "c
   m.author_kind AS "authorKind", m.author_user_id AS "authorUserId",
   coalesce(u.name, CASE WHEN m.author_kind = 'contact' THEN CASE WHEN si.id IS NULL THEN ct.name ELSE coalesce(sc.name, si.display_name, si.address, si.external_id) END END) AS "authorName",
   CASE WHEN si.id IS NULL THEN NULL ELSE json_build_object('identityId', si.id, 'contactId', si.contact_id, 'name', coalesce(sc.name, si.display_name), 'address', si.address) END AS sender,
-  m.metadata->>'notice' AS notice,
+  m.metadata->>'notice' AS notice, m.metadata->>'authentication' AS authentication,
   m.is_private AS "isPrivate", m.text, m.html, m.external_id AS "externalId", m.in_reply_to AS "inReplyTo",
   m.delivery_status AS "deliveryStatus", m.delivery_error AS "deliveryError", m.auto_reply AS "autoReply",
   m.sent_at AS "sentAt", m.created_at AS "createdAt", m.metadata,
