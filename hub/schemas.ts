@@ -110,6 +110,12 @@ export const Message = Type.Object({
   authorKind: Type.String(),
   authorUserId: Nullable(Uuid),
   authorName: Nullable(Type.String()),
+  sender: Nullable(Type.Object(
+    { identityId: Uuid, contactId: Uuid, name: Nullable(Type.String()), address: Nullable(Type.String()) },
+    { description: "who really sent an inbound message (their contact identity), not necessarily the conversation's contact; on an \"X joined this thread\" notice, who joined; null for our own messages and ones stored before senders were kept" },
+  )),
+  notice: Nullable(Type.String({ description: '`participant_joined`: an agent-only note that someone who is not a participant wrote into the conversation' })),
+  authentication: Nullable(Type.String({ description: "email: the DMARC (else aligned DKIM) verdict of the mailbox's own receiving server on From: `pass`, `fail` (likely forged) or `none`; null when it gave none (or the channel has no `authservId`)" })),
   isPrivate: Type.Boolean(),
   text: Type.String(),
   html: Nullable(Type.String()),

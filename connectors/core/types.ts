@@ -26,7 +26,18 @@ export interface NormalizedMessage {
   inReplyToExternalId?: string;
   /** `outbound` marks an echo of our own send, which the hub must not ingest as new. */
   direction: 'inbound' | 'outbound';
-  sender: { externalId: string; displayName?: string; address?: string; isBot: boolean; verified?: boolean };
+  sender: {
+    externalId: string;
+    displayName?: string;
+    address?: string;
+    isBot: boolean;
+    verified?: boolean;
+    /**
+     * Email: the DKIM/DMARC verdict of the channel's own receiving server on this sender (its
+     * Authentication-Results header, matched by authserv-id); absent when that server gave none.
+     */
+    authentication?: 'pass' | 'fail' | 'none';
+  };
   sentAt: string;
   subject?: string;
   text: string;

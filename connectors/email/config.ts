@@ -12,6 +12,11 @@ export interface MailboxConfig {
   signature?: string;
   /** Reply-To: address+<token>@domain, so replies whose thread headers were dropped still find their conversation. */
   plusAddressing: boolean;
+  /**
+   * The authserv-id of the mailbox's own receiving server: only its Authentication-Results header is
+   * believed (any other can be forged). Without it, mail never joins a conversation by subject alone.
+   */
+  authservId?: string;
   imap?: ServerConfig & { folder: string; sentFolder?: string; pollMs: number; processed?: ProcessedAction };
   smtp?: ServerConfig & { requireTLS: boolean; pool: boolean };
 }
@@ -60,6 +65,7 @@ export function mailboxConfig(channel: ChannelInstallation): MailboxConfig {
     displayName: typeof c.displayName === 'string' ? c.displayName : undefined,
     signature: typeof c.signature === 'string' ? c.signature : undefined,
     plusAddressing: c.plusAddressing === true,
+    authservId: typeof c.authservId === 'string' && c.authservId.trim() ? c.authservId.trim() : undefined,
     imap: imap && { ...imap, folder: String(ic.folder ?? 'INBOX'), sentFolder: typeof ic.sentFolder === 'string' ? ic.sentFolder : undefined, pollMs: Number(ic.pollMs ?? 60_000), processed: processedAction(channel.id, c.processed ?? ic.processed) },
     smtp: smtp && { ...smtp, requireTLS: sc.requireTLS === true, pool: sc.pool !== false },
   };

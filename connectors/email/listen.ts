@@ -54,6 +54,7 @@ export async function listenMailbox(
 ): Promise<void> {
   const cfg = mailboxConfig(channel);
   if (!cfg.imap) throw new Error(`email channel ${channel.id} has no IMAP server configured`);
+  opts = { ...opts, parse: { authservId: cfg.authservId, ...opts.parse } };
   const imap = cfg.imap;
   const backoff = opts.backoff ?? defaultBackoff;
   const pollMs = opts.pollMs ?? imap.pollMs;

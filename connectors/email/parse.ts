@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type { AddressObject, ParsedMail } from 'mailparser';
 import type SanitizeHtml from 'sanitize-html';
 import type { AttachmentKind, InboundAttachment, InboundEvent, NormalizedMessage } from '../core/types.js';
+import { senderAuthentication } from './auth-results.js';
 import { autoReplyReason } from './auto-reply.js';
 import { deliveryReport, messageIdFromReturnPath, type DeliveryReport } from './bounce.js';
 import { copyList } from './recipients.js';
@@ -29,6 +30,8 @@ export interface EmailParseOptions {
   maxMessageBytes?: number;
   /** Attachments up to this size travel inline to the hub; larger ones are listed with their size only. */
   maxAttachmentBytes?: number;
+  /** The authserv-id of the mailbox's own receiving server: whose Authentication-Results header is believed. */
+  authservId?: string;
   /** Where the raw message lives (e.g. `imap:INBOX/<uidvalidity>/<uid>`), for refs of omitted parts. */
   sourceRef?: string;
   /**
@@ -165,6 +168,11 @@ function fromParsed(mail: ParsedMail, raw: Buffer, o: EmailParseOptions & typeof
   }
 
   const address = from?.address?.toLowerCase();
+  const authentication = senderAuthentication(
+    mail.headerLines.filter((h) => h.key === 'authentication-results').map((h) => h.line.slice(h.line.indexOf(':') + 1)),
+    o.authservId,
+    address,
+  );
   // Replies copy these people; the mailbox itself and the sender are never among them.
   const copied = copyList(cc, { mailbox: o.mailbox, exclude: address ? [address] : [] });
   const ours = isOurMessageId(messageId) && !!o.mailbox && address === o.mailbox.toLowerCase();
@@ -175,7 +183,7 @@ function fromParsed(mail: ParsedMail, raw: Buffer, o: EmailParseOptions & typeof
     threadKey: emailThreadKey(o.channelId, threadRoot(messageId, references, inReplyTo)),
     ...(inReplyTo ? { inReplyToExternalId: inReplyTo } : {}),
     direction: ours ? 'outbound' : 'inbound',
-    sender: { externalId: address ?? 'unknown', displayName: noNul(from?.name) || undefined, address, isBot: autoReason !== undefined },
+    sender: { externalId: address ?? 'unknown', displayName: noNul(from?.name) || undefined, address, isBot: autoReason !== undefined, ...(authentication ? { authentication } : {}) },
     sentAt: date,
     subject,
     text: visibleText,

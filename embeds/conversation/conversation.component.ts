@@ -51,7 +51,7 @@ declare global {
  * @csspart header - contact, channel and classification
  * @csspart thread - the message list
  * @csspart typing - the "… is typing" line while the customer writes
- * @csspart message - one message (also `message-note` for internal notes)
+ * @csspart message - one message (also `message-note` for internal notes, `message-notice` for "X joined this thread")
  * @csspart composer - the reply form (also `composer-note` while it writes an internal note)
  * @csspart mode - the Reply / Internal note switch, a radio group above the text box
  * @csspart csat - the customer's rating of the resolution (web chat CSAT), when given
@@ -70,6 +70,8 @@ export class HummdeskConversation extends AgentElement {
   /** Conversations whose reply or note is on its way: another conversation can send meanwhile. */
   @state() private sending: ReadonlySet<string> = new Set();
   @state() private mode: ComposerMode = 'reply';
+  /** `conversationId address` of people this view added to a conversation's Cc list. */
+  @state() private added: ReadonlySet<string> = new Set();
   /** The customer typing, by name; undefined when they are not. */
   @state() private typingName?: string;
   private typingTimer?: ReturnType<typeof setTimeout>;
@@ -235,12 +237,43 @@ export class HummdeskConversation extends AgentElement {
     }
   }
 
+  /** Email: copies the one who joined on later replies (adds them to the conversation's Cc list). */
+  private async addParticipant(address: string): Promise<void> {
+    const id = this.conversationId;
+    try {
+      await this.api(`/conversations/${encodeURIComponent(id)}/participants`, { method: 'POST', body: { address } });
+      this.added = new Set(this.added).add(`${id} ${address.toLowerCase()}`);
+      this.error = '';
+    } catch (err) {
+      if (id === this.conversationId) this.error = (err as Error).message;
+    }
+  }
+
+  private renderNotice(m: MessageView) {
+    const address = m.sender?.address;
+    const email = this.detail?.conversation.channelKind === 'email' && !!address;
+    const added = email && this.added.has(`${this.conversationId} ${address.toLowerCase()}`);
+    return html`<li class="message notice" part="message message-notice" data-id=${m.id}>
+      <span class="text">${m.text}</span>
+      <time datetime=${m.sentAt}>${formatTime(m.sentAt)}</time>
+      ${email
+        ? added
+          ? html`<span class="added">Copied on replies</span>`
+          : html`<button type="button" class="add-participant" title="Copy ${address} on later replies (Cc)" @click=${() => void this.addParticipant(address)}>Add to Cc</button>`
+        : nothing}
+    </li>`;
+  }
+
   private renderMessage(m: MessageView, channel: string) {
+    if (m.notice === 'participant_joined') return this.renderNotice(m);
     const kind = m.isPrivate ? 'note' : m.direction;
     const who = m.authorName || (m.direction === 'inbound' ? 'Customer' : 'Agent');
+    // Anyone can choose a display name: a customer message also shows the address it came from.
+    const address = m.direction === 'inbound' && m.sender?.address && m.sender.address !== who ? m.sender.address : undefined;
     return html`<li class="message ${kind}" part=${m.isPrivate ? 'message message-note' : 'message'} data-id=${m.id}>
       <div class="meta">
-        <span class="author">${who}</span>
+        <span class="author">${who}</span>${address ? html`<span class="address">&lt;${address}&gt;</span>` : nothing}
+        ${m.authentication === 'fail' ? html`<span class="badge forged" title="The mailbox's server found this sender's DMARC/DKIM check failed">From not verified</span>` : nothing}
         ${m.isPrivate ? html`<span class="badge">Internal note</span>` : html`<span class="badge channel">${channel}</span>`}
         <time datetime=${m.sentAt}>${formatTime(m.sentAt)}</time>
         ${m.direction === 'outbound' && !m.isPrivate && m.deliveryStatus

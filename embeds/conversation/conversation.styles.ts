@@ -15,6 +15,10 @@ export const conversationStyles = [
     .message.inbound { align-self: flex-start; background: #f9fafb; }
     .message.outbound { align-self: flex-end; background: #eff6ff; }
     .message.note { align-self: stretch; max-inline-size: none; background: var(--_note-bg); border-style: dashed; border-color: var(--_note-edge); }
+    .message.notice { align-self: center; display: flex; gap: 8px; align-items: center; flex-wrap: wrap; font-size: 0.85em; color: var(--_muted); border-style: dotted; }
+    .message.notice button { font-size: 0.9em; }
+    .address { color: var(--_muted); overflow-wrap: anywhere; }
+    .badge.forged { color: #b91c1c; border-color: #b91c1c; }
     .meta { display: flex; gap: 6px; flex-wrap: wrap; align-items: center; font-size: 0.78em; color: var(--_muted); margin-block-end: 2px; }
     .author { font-weight: 600; color: var(--_fg); }
     .text { white-space: pre-wrap; overflow-wrap: anywhere; }

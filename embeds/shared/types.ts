@@ -24,6 +24,12 @@ export interface MessageView {
   direction: 'inbound' | 'outbound';
   authorKind: string;
   authorName: string | null;
+  /** Who really sent an inbound message; on a `participant_joined` notice, who joined. */
+  sender?: { identityId: string; contactId: string; name: string | null; address: string | null } | null;
+  /** `participant_joined`: "X joined this thread", written by the hub, agents only. */
+  notice?: string | null;
+  /** Email: the receiving server's DMARC/DKIM verdict on From; `fail` means likely forged. */
+  authentication?: 'pass' | 'fail' | 'none' | null;
   isPrivate: boolean;
   text: string;
   html: string | null;

@@ -158,6 +158,17 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
     return reply.status(201).send(message);
   });
 
+  app.post('/conversations/:id/participants', {
+    onRequest: app.authorize('agent', { allowEmbed: true }),
+    schema: {
+      tags: ['conversations'],
+      summary: "Email: copy someone on the conversation's later replies (add them to its Cc list), e.g. after \"X joined this thread\"",
+      params: IdParams,
+      body: Type.Object({ address: Type.String({ format: 'email', maxLength: 254 }) }),
+      response: { 200: Type.Object({ cc: Type.Array(Type.String(), { description: "the conversation's Cc list now" }) }) },
+    },
+  }, async (req) => app.hub.conversations.addParticipant(actorOf(req), req.params.id, req.body.address));
+
   app.post('/conversations/:id/assign', {
     onRequest: app.authorize('agent'),
     schema: { tags: ['conversations'], params: IdParams, body: Type.Object({ assigneeId: Type.Optional(Nullable(Uuid)), teamId: Type.Optional(Nullable(Uuid)) }), response: { 200: Conversation } },

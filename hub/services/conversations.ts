@@ -1,6 +1,6 @@
 import type { Database } from '../../storage/database.js';
 import { withAccount } from '../../storage/session.js';
-import { getConversation, setConversationCc, updateConversation, type ConversationRow, type ConversationStatus, type Priority } from '../../storage/repositories/conversations.js';
+import { conversationCc, getConversation, rememberCc, setConversationCc, updateConversation, type ConversationRow, type ConversationStatus, type Priority } from '../../storage/repositories/conversations.js';
 import { getMessage, insertAttachments, insertMessage, type MessageRow } from '../../storage/repositories/messages.js';
 import { decideDraft, getDraft } from '../../storage/repositories/ai.js';
 import { enqueue } from '../../storage/repositories/outbox.js';
@@ -148,6 +148,28 @@ export class ConversationService {
 
   async setPriority(actor: Actor, conversationId: string, priority: Priority): Promise<ConversationRow> {
     return this.change(actor, conversationId, 'conversation.priority', async () => ({ priority }));
+  }
+
+  /**
+   * Email: copies someone on the conversation's later replies (its Cc list), e.g. after they joined
+   * the thread by answering a message; the conversation's contact is already its recipient.
+   */
+  async addParticipant(actor: Actor, conversationId: string, address: string): Promise<{ cc: string[] }> {
+    const normalized = address.trim().toLowerCase();
+    const events: HubEvent[] = [];
+    const cc = await withAccount(this.db, actor.accountId, async (tx) => {
+      const conversation = await getConversation(tx, conversationId);
+      if (!conversation) throw notFound('conversation');
+      if (conversation.channelKind !== 'email') throw new HubError(400, 'cc_not_supported', `${conversation.channelKind} conversations cannot copy anyone; Cc is for email`);
+      await rememberCc(tx, conversationId, [normalized]);
+      const list = await conversationCc(tx, conversationId);
+      if (!list.some((a) => a.toLowerCase() === normalized)) throw new HubError(409, 'cc_list_full', 'the Cc list is full; remove someone with a reply that sets cc first');
+      await audit(tx, { accountId: actor.accountId, actorKind: actor.kind, actorId: actor.id, action: 'conversation.participant_added', targetKind: 'conversation', targetId: conversationId, data: { address: normalized } });
+      events.push({ type: 'conversation.updated', conversationId, changes: { cc: list } });
+      return list;
+    });
+    this.afterCommit(actor.accountId, events);
+    return { cc };
   }
 
   private async change(

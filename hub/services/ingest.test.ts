@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChannelInstallation, InboundEvent, NormalizedMessage } from '../../connectors/core/types.js';
 import { findInstallation, insertChannel } from '../../storage/repositories/channels.js';
 import { withAccount } from '../../storage/session.js';
-import { createTestAccount, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
+import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
 
 let t: TestHub;
 let acct: TestAccount;
@@ -64,6 +64,31 @@ describe('ingest', () => {
     const [b] = await t.hub.ingest.ingest(channel, [message({ externalId: 'th-2', threadKey: `webchat:${channel.id}:thread-x` })]);
     expect(b!.conversationId).toBe(a!.conversationId);
     expect(b!.conversationCreated).toBe(false);
+  });
+
+  it('keeps each message’s real sender and announces a newcomer to a thread once, in one statement too', async () => {
+    const key = `webchat:${channel.id}:shared-thread`;
+    const seen: { type: string; messageId?: string; isPrivate?: boolean }[] = [];
+    const stop = t.hub.bus.subscribe(acct.accountId, (e) => seen.push(e.event as (typeof seen)[number]));
+    try {
+      const [a] = await t.hub.ingest.ingest(channel, [message({ externalId: 'js-1', threadKey: key })]);
+      const [b] = await t.hub.ingest.ingest(channel, [message({ externalId: 'js-2', threadKey: key, sender: { externalId: 'visitor-2', displayName: 'Olli Other', isBot: false } })]);
+      await t.hub.ingest.ingest(channel, [message({ externalId: 'js-3', threadKey: key, sender: { externalId: 'visitor-2', displayName: 'Olli Other', isBot: false } })]);
+      await t.hub.ingest.ingest(channel, [message({ externalId: 'js-4', threadKey: key })]);
+      expect(b!.conversationId).toBe(a!.conversationId);
+      const rows = await withAccount(t.hub.db, acct.accountId, async (tx) =>
+        (await tx.query<{ external_id: string | null; author_kind: string; is_private: boolean; text: string; sender: string }>(
+          `SELECT m.external_id, m.author_kind, m.is_private, m.text, ci.external_id AS sender FROM messages m JOIN contact_identities ci ON ci.id = m.sender_identity_id
+           WHERE m.conversation_id = $1 ORDER BY m.created_at, m.sent_at`, [a!.conversationId])).rows);
+      expect(rows.map((r) => [r.external_id, r.author_kind, r.sender])).toEqual([
+        ['js-1', 'contact', 'visitor-1'], [null, 'system', 'visitor-2'], ['js-2', 'contact', 'visitor-2'], ['js-3', 'contact', 'visitor-2'], ['js-4', 'contact', 'visitor-1'],
+      ]);
+      expect(rows[1]).toMatchObject({ is_private: true, text: 'Olli Other joined this thread' });
+      const notice = (await withAccount(t.hub.db, acct.accountId, (tx) => tx.query<{ id: string }>(`SELECT id FROM messages WHERE conversation_id = $1 AND author_kind = 'system'`, [a!.conversationId]))).rows[0]!.id;
+      await eventually(async () => seen.some((e) => e.type === 'message.created' && e.messageId === notice && e.isPrivate));
+    } finally {
+      stop();
+    }
   });
 
   it('does not ingest an echo of our own send as a new inbound message', async () => {

@@ -195,10 +195,12 @@ export class IngestService {
       }
       const messageId = row.message_id;
       if (tx && m.attachments.length > 0) await insertAttachments(tx, channel.accountId, messageId, await this.storeInline(tx, channel, m, messageId));
-      // Everyone the customer copied stays copied on our replies; an auto-responder's list is not a conversation's.
-      if (tx && m.cc?.length && !m.autoReply) await rememberCc(tx, conversationId, m.cc);
+      // Everyone the customer copied stays copied on our replies; an auto-responder's list is not a conversation's,
+      // nor is that of someone who only knew a Message-ID (they are announced instead, and an agent may add them).
+      if (tx && m.cc?.length && !m.autoReply && row.participant) await rememberCc(tx, conversationId, m.cc);
       if (row.conversation_created) s.events.push({ type: 'conversation.created', conversationId });
       if (row.reopened) s.events.push({ type: 'conversation.updated', conversationId, changes: { status: 'open' } });
+      if (row.notice_id) s.events.push({ type: 'message.created', conversationId, messageId: row.notice_id, direction: 'inbound', isPrivate: true });
       s.events.push({ type: 'message.created', conversationId, messageId, direction: 'inbound', isPrivate: false });
       s.outcomes![at] = { result: 'created', conversationId, messageId, conversationCreated: row.conversation_created };
     }
@@ -245,6 +247,9 @@ const SUBJECT_MATCH_DAYS = 30;
  * Thread fallback for clients that drop or rewrite thread headers (Outlook): a message this one
  * answers that we stored or sent in this channel, then our reply token, then the same contact's
  * recent conversation with the same reply-stripped subject (prefixes stripped as in connectors/email/thread.ts).
+ * Knowing a Message-ID or the token is enough to join (mailing-list style replies are real); the
+ * database marks such a sender as a newcomer unless they are a participant. A subject proves
+ * nothing, so it joins only mail whose From the channel's own receiving server did not find forged.
  */
 async function conversationFromHints(tx: Queryable, channelId: string, m: NormalizedMessage): Promise<string | undefined> {
   const hints = m.threadHints!;
@@ -259,7 +264,8 @@ async function conversationFromHints(tx: Queryable, channelId: string, m: Normal
     const { rows } = await tx.query<{ id: string; status: string }>(`SELECT id, status FROM conversations WHERE channel_id = $1 AND id = $2::uuid`, [channelId, hints.replyToken]);
     if (rows[0]) return rows[0].id;
   }
-  if (hints.subjectKey && hints.references.length === 0) {
+  const authentication = m.sender.authentication;
+  if (hints.subjectKey && hints.references.length === 0 && authentication !== undefined && authentication !== 'fail') {
     const { rows } = await tx.query<{ id: string; status: string }>(
       `SELECT id, status FROM conversations WHERE channel_id = $1
          AND contact_id = (SELECT contact_id FROM contact_identities WHERE channel_id = $1 AND external_id = $2) AND last_message_at > $4::timestamptz - make_interval(days => $5)
@@ -302,7 +308,18 @@ function isPlainInbound(e: InboundEvent): boolean {
   return m.attachments.length === 0 && !m.threadHints && !(m.cc?.length && !m.autoReply);
 }
 
-type IngestRow = { ord: number; result: 'created' | 'duplicate'; conversation_id: string; message_id: string | null; conversation_created: boolean; reopened: boolean };
+type IngestRow = {
+  ord: number;
+  result: 'created' | 'duplicate';
+  conversation_id: string;
+  message_id: string | null;
+  conversation_created: boolean;
+  reopened: boolean;
+  /** The sender is the conversation's contact or on its Cc list (or opened it). */
+  participant: boolean;
+  /** The "X joined this thread" note written before a newcomer's first message. */
+  notice_id: string | null;
+};
 
 interface InboundItem {
   s: Settled;
@@ -332,7 +349,12 @@ function messageRow(channel: ChannelInstallation, { m, conversationId }: Inbound
     html: clean(m.html),
     autoReply: m.autoReply ?? false,
     // The whole body beside the visible reply (email), and why a message was kept raw.
-    metadata: { ...(m.fullText !== undefined ? { fullText: clean(m.fullText) } : {}), ...(m.keptRaw ? { keptRaw: m.keptRaw } : {}) },
+    metadata: {
+      ...(m.fullText !== undefined ? { fullText: clean(m.fullText) } : {}),
+      ...(m.keptRaw ? { keptRaw: m.keptRaw } : {}),
+      // Email: what the mailbox's own receiving server found about From, so agents can see a forgery.
+      ...(m.sender.authentication ? { authentication: m.sender.authentication } : {}),
+    },
   };
 }
 

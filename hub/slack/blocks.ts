@@ -143,10 +143,17 @@ export function movedCard(m: CardModel, toChannel: string): SlackMessageBody {
 
 /** A thread reply mirroring one message of the conversation, or undefined when nothing should show. */
 export function messageReply(msg: MessageRow, kind: string, url: string, writtenInSlack: boolean): { body: SlackMessageBody; state: string } | undefined {
+  // A customer message names its real sender (with the address, since anyone can choose a display name).
+  const address =
+    (msg.direction === 'inbound' && msg.sender?.address && msg.sender.address !== msg.authorName ? ` (${escapeMrkdwn(msg.sender.address)})` : '') +
+    (msg.authentication === 'fail' ? ' :warning: _From not verified_' : '');
   const author = escapeMrkdwn(msg.authorName ?? (msg.direction === 'inbound' ? 'Customer' : 'HummDesk'));
   const files = msg.attachments.length ? [context(`:paperclip: ${msg.attachments.map((a) => escapeMrkdwn(a.name ?? a.kind)).join(', ')}`)] : [];
+  if (msg.notice === 'participant_joined') {
+    return { state: 'notice', body: { text: escapeMrkdwn(msg.text), blocks: [context(`:busts_in_silhouette: *${escapeMrkdwn(msg.text)}*: not a participant, so replies are not copied to them or to whom they copied. ${link(url, 'Add them')} to copy them.`)] } };
+  }
   if (msg.direction === 'inbound') {
-    return { state: 'inbound', body: { text: `${author}: ${escapeMrkdwn(truncate(msg.text, 200).text)}`, blocks: fit([context(`:speech_balloon: *${author}* wrote ${via(kind)}`), ...(msg.text.trim() ? longText(msg.text, url) : []), ...files]) } };
+    return { state: 'inbound', body: { text: `${author}${address}: ${escapeMrkdwn(truncate(msg.text, 200).text)}`, blocks: fit([context(`:speech_balloon: *${author}*${address} wrote ${via(kind)}`), ...(msg.text.trim() ? longText(msg.text, url) : []), ...files]) } };
   }
   if (msg.isPrivate) {
     if (writtenInSlack) return undefined;

@@ -125,6 +125,23 @@ describe('slack end to end', () => {
     expect(blockText(mirrored)).toContain('cara');
   });
 
+  it('someone else writing in the customer’s thread is mirrored as themselves, after a "joined this thread" notice', async () => {
+    const { m: root } = await customerWrites('My parcel never came');
+    const conversationId = await conversationOf(root.ts);
+    await slackOf(t.hub)!.surface.sync(acct.accountId, conversationId);
+    const card = await cardOf(conversationId);
+    const text = 'Cancel my order and refund it to me';
+    const m = emulator.postAsUser('T0ACME', 'C0CUST', 'USTRANGER', text, root.ts);
+    const res = await deliver(driver.event(envelope('T0ACME', { type: 'message', channel: 'C0CUST', channel_type: 'channel', user: 'USTRANGER', user_profile: { real_name: 'Sam Stranger', display_name: 'sam' }, text, ts: m.ts, thread_ts: root.ts }, { is_ext_shared_channel: true })));
+    expect(res.json().results).toEqual(['created']);
+    await slackOf(t.hub)!.surface.sync(acct.accountId, conversationId);
+    const mirrored = await eventually(async () => emulator.replies('C0TRIAGE', card.ts).find((r) => blockText(r).includes(text)));
+    // Not shown as written by the customer.
+    expect(blockText(mirrored)).not.toMatch(/cara/i);
+    const notice = await eventually(async () => emulator.replies('C0TRIAGE', card.ts).find((r) => blockText(r).includes('joined this thread')));
+    expect(blockText(notice)).not.toMatch(/cara/i);
+  });
+
   it('makes one message of a retried event delivery', async () => {
     const first = await customerWrites('Duplicate please');
     const again = await customerWrites('Duplicate please', undefined, 1, first.m);

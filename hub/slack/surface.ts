@@ -8,7 +8,7 @@ import type { SecretBox } from '../../storage/secret-box.js';
 import type { LocalBlobStore } from '../../storage/blob-store.js';
 import { withAccount } from '../../storage/session.js';
 import { getConversation, type ConversationRow } from '../../storage/repositories/conversations.js';
-import { listMessages } from '../../storage/repositories/messages.js';
+import { listMessages, type MessageRow } from '../../storage/repositories/messages.js';
 import { getChannel } from '../../storage/repositories/channels.js';
 import { getUser } from '../../storage/repositories/users.js';
 import { SlackClients, slackErrorCode, toConnectorError } from '../../connectors/slack/client.js';
@@ -95,7 +95,7 @@ export class SlackSurface implements Surface {
           const suspectSince = pending?.channel === target.channel ? pending.suspectSince : undefined;
           const found = suspectSince ? await this.findPostedRoot(target.install, target.channel, conversationId, suspectSince) : undefined;
           const ts = found ?? (await this.post(target.install, target.channel, card, undefined, { event_type: ROOT_EVENT, event_payload: { conversation_id: conversationId } }));
-          const first = model.messages.find((m) => m.direction === 'inbound');
+          const first = customersFirst(model.messages, model.contactId);
           thread = await insertThread(tx, {
             accountId,
             conversationId,
@@ -234,7 +234,7 @@ export class SlackSurface implements Surface {
   private async cardModel(tx: Queryable, c: ConversationRow, install: ChannelInstallation | undefined) {
     if (!install) return undefined;
     const messages = await listMessages(tx, c.id, { limit: 1000 });
-    const first = messages.find((m) => m.direction === 'inbound');
+    const first = customersFirst(messages, c.contactId);
     const source = await getChannel(tx, c.channelId);
     const assignee = c.assigneeId ? await getUser(tx, c.assigneeId) : undefined;
     const draft = await proposedDraft(tx, c.id);
@@ -257,7 +257,7 @@ export class SlackSurface implements Surface {
       threadReplies: 'notes',
       ...(draft ? { draft: { id: draft.id, text: draft.text, extractive: draft.extractive, citations: (draft.citations ?? []) as NonNullable<CardModel['draft']>['citations'] } } : {}),
     };
-    return { card, messages };
+    return { card, messages, contactId: c.contactId };
   }
 
   /** Posts into a channel, joining it first when the bot is not a member yet. */
@@ -280,4 +280,10 @@ export class SlackSurface implements Surface {
   private client(install: ChannelInstallation): WebClient {
     return this.deps.clients.for(install.secrets.botToken);
   }
+}
+
+/** The customer's own first message: not a notice, nor someone who joined the thread (whose Date may be earlier). */
+function customersFirst(messages: MessageRow[], contactId: string): MessageRow | undefined {
+  const inbound = messages.filter((m) => m.direction === 'inbound' && m.authorKind === 'contact');
+  return inbound.find((m) => !m.sender || m.sender.contactId === contactId) ?? inbound[0];
 }

@@ -21,7 +21,8 @@ export async function seedConversation(
 ): Promise<SeededConversation> {
   const channel = await findInstallation(t.hub.db, t.hub.box, { kind: 'webchat', id: acct.channelId });
   if (!channel) throw new Error('test channel is missing or disabled');
-  const sender = opts.sender ?? `visitor-${randomUUID()}`;
+  // A repeated thread is the same customer writing again (another sender would be announced as joining).
+  const sender = opts.sender ?? `visitor-${opts.thread ?? randomUUID()}`;
   const event: InboundEvent = {
     type: 'message',
     message: {

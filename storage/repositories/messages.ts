@@ -11,6 +11,12 @@ export interface MessageRow {
   authorKind: 'contact' | 'agent' | 'ai' | 'system';
   authorUserId: string | null;
   authorName: string | null;
+  /** Who really sent an inbound message (a contact identity): not necessarily the conversation's contact. Null for older messages and our own. */
+  sender: MessageSender | null;
+  /** `participant_joined` on the agent-only "X joined this thread" note (author_kind system). */
+  notice: string | null;
+  /** Email: the DMARC/DKIM verdict of the mailbox's own receiving server on From (`pass`, `fail`, `none`); null when it gave none. */
+  authentication: 'pass' | 'fail' | 'none' | null;
   isPrivate: boolean;
   text: string;
   html: string | null;
@@ -25,16 +31,28 @@ export interface MessageRow {
   attachments: { id: string; kind: AttachmentKind; name: string | null; mimeType: string | null; size: number | null; contentId: string | null }[];
 }
 
+export interface MessageSender {
+  identityId: string;
+  contactId: string;
+  name: string | null;
+  /** Email address, phone number, … as the channel gave it. */
+  address: string | null;
+}
+
+// A customer message is shown as written by its sender's contact; messages stored before senders were kept, by the conversation's.
 const COLUMNS = `m.id, m.conversation_id AS "conversationId", m.channel_id AS "channelId", m.direction,
   m.author_kind AS "authorKind", m.author_user_id AS "authorUserId",
-  coalesce(u.name, CASE WHEN m.author_kind = 'contact' THEN ct.name END) AS "authorName",
+  coalesce(u.name, CASE WHEN m.author_kind = 'contact' THEN CASE WHEN si.id IS NULL THEN ct.name ELSE coalesce(sc.name, si.display_name, si.address, si.external_id) END END) AS "authorName",
+  CASE WHEN si.id IS NULL THEN NULL ELSE json_build_object('identityId', si.id, 'contactId', si.contact_id, 'name', coalesce(sc.name, si.display_name), 'address', si.address) END AS sender,
+  m.metadata->>'notice' AS notice, m.metadata->>'authentication' AS authentication,
   m.is_private AS "isPrivate", m.text, m.html, m.external_id AS "externalId", m.in_reply_to AS "inReplyTo",
   m.delivery_status AS "deliveryStatus", m.delivery_error AS "deliveryError", m.auto_reply AS "autoReply",
   m.sent_at AS "sentAt", m.created_at AS "createdAt", m.metadata,
   coalesce((SELECT json_agg(json_build_object('id', a.id, 'kind', a.kind, 'name', a.name, 'mimeType', a.mime_type,
     'size', a.size, 'contentId', a.content_id) ORDER BY a.created_at) FROM attachments a WHERE a.message_id = m.id), '[]') AS attachments`;
 const FROM = `messages m JOIN conversations c ON c.id = m.conversation_id JOIN contacts ct ON ct.id = c.contact_id
-  LEFT JOIN users u ON u.id = m.author_user_id`;
+  LEFT JOIN users u ON u.id = m.author_user_id
+  LEFT JOIN contact_identities si ON si.id = m.sender_identity_id LEFT JOIN contacts sc ON sc.id = si.contact_id`;
 
 export interface NewMessage {
   accountId: string;
