@@ -6,7 +6,7 @@ import { listApiKeys, revokeApiKey, revokeRefreshToken } from '../../storage/rep
 import { audit } from '../../storage/repositories/audit.js';
 import { notFound } from '../errors.js';
 import { IdParams, Nullable, User } from '../schemas.js';
-import { checkPassword, createApiKey, issueRefreshToken, sha256, spendRefresh } from '../services/auth.js';
+import { checkPassword, createApiKey, issueRefreshToken, refreshSession, sha256 } from '../services/auth.js';
 
 const Tokens = Type.Object({
   accessToken: Type.String(),
@@ -31,12 +31,12 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // Password guessing is slowed per address, well below the general limit.
   const loginLimit = { rateLimit: { max: 10, timeWindow: 60_000, keyGenerator: (req: { ip: string }) => `login:${req.ip}` } };
 
-  const tokensFor = async (accountId: string, userId: string) => {
+  const tokensFor = async (accountId: string, userId: string, refreshToken?: string) => {
     const user = await withAccount(db, accountId, (tx) => getUser(tx, userId));
     if (!user) throw notFound('user');
     return {
       accessToken: app.signAccessToken({ userId, accountId, role: user.role }),
-      refreshToken: await issueRefreshToken(db, accountId, userId, config.refreshTokenTtlSeconds),
+      refreshToken: refreshToken ?? (await issueRefreshToken(db, accountId, userId, config.refreshTokenTtlSeconds)),
       expiresIn: config.accessTokenTtlSeconds,
       user,
     };
@@ -59,8 +59,8 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: loginLimit,
     schema: { tags: ['auth'], security: [], body: Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 200 }) }), response: { 200: Tokens } },
   }, async (req) => {
-    const spent = await spendRefresh(db, req.body.refreshToken);
-    return tokensFor(spent.accountId, spent.userId);
+    const spent = await refreshSession(db, req.body.refreshToken, { secretKey: config.secretKey, ttlSeconds: config.refreshTokenTtlSeconds, graceSeconds: config.refreshReuseGraceSeconds });
+    return tokensFor(spent.accountId, spent.userId, spent.refreshToken);
   });
 
   app.post('/auth/logout', {
