@@ -47,11 +47,16 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['auth'],
       security: [],
-      body: Type.Object({ email: Type.String({ minLength: 3, maxLength: 320 }), password: Type.String({ minLength: 1, maxLength: 1000 }) }),
+      description: 'An email that is a user in several accounts whose password matches more than one answers 409 `account_required` with those accounts (`details.accounts`: slug and name); send the chosen slug as `account`.',
+      body: Type.Object({
+        email: Type.String({ minLength: 3, maxLength: 320 }),
+        password: Type.String({ minLength: 1, maxLength: 1000 }),
+        account: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'the account slug, when the email signs in to several' })),
+      }),
       response: { 200: Tokens },
     },
   }, async (req) => {
-    const login = await checkPassword(db, req.body.email, req.body.password);
+    const login = await checkPassword(db, req.body.email, req.body.password, req.body.account);
     return tokensFor(login.accountId, login.id);
   });
 

@@ -9,6 +9,8 @@ import { audit } from '../../storage/repositories/audit.js';
 import { isUniqueViolation } from '../../storage/unique-violation.js';
 import { conflict, notFound } from '../errors.js';
 import { IdParams, Nullable, Uuid } from '../schemas.js';
+import { channelKeyFor } from '../services/channel-keys.js';
+import { releaseStaleSlackTeam } from '../slack/team-binding.js';
 import { actorOf } from './conversations.js';
 
 /*
@@ -82,7 +84,7 @@ const channels: FastifyPluginAsyncTypebox = async (app) => {
       body: Type.Object({
         kind: Kind,
         name: Type.String({ minLength: 1, maxLength: 200 }),
-        externalKey: Type.String({ minLength: 1, maxLength: 500, description: 'how webhooks find this installation: Slack team id, phone number id, Page id, mailbox…' }),
+        externalKey: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: 'how webhooks find this installation: phone number id, Page id, mailbox…; web chat widget ids are generated (leave it out), a Slack team id is the one secrets.botToken belongs to' })),
         config: Type.Optional(Config),
         secrets: Type.Optional(Secrets),
         teamId: Type.Optional(Nullable(Uuid)),
@@ -91,16 +93,20 @@ const channels: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (req, reply) => {
     const actor = actorOf(req);
+    const key = await channelKeyFor(app.hub, req.body);
+    const create = () => withAccount(db, actor.accountId, async (tx) => {
+      await requireTeam(tx, req.body.teamId);
+      const row = await insertChannel(tx, box, { accountId: actor.accountId, ...req.body, externalKey: key.externalKey, config: { ...req.body.config, ...key.config } });
+      await audit(tx, { accountId: actor.accountId, actorKind: actor.kind, actorId: actor.id, action: 'channel.created', targetKind: 'channel', targetId: row.id, data: { kind: row.kind, externalKey: row.externalKey } });
+      return present(tx, row);
+    });
     try {
-      const channel = await withAccount(db, actor.accountId, async (tx) => {
-        await requireTeam(tx, req.body.teamId);
-        const row = await insertChannel(tx, box, { accountId: actor.accountId, ...req.body });
-        await audit(tx, { accountId: actor.accountId, actorKind: actor.kind, actorId: actor.id, action: 'channel.created', targetKind: 'channel', targetId: row.id, data: { kind: row.kind, externalKey: row.externalKey } });
-        return present(tx, row);
-      });
-      return reply.status(201).send(channel);
+      return reply.status(201).send(await create());
     } catch (err) {
-      throw isUniqueViolation(err) ? duplicate() : err;
+      if (!isUniqueViolation(err)) throw err;
+      // A Slack team held elsewhere without a bot token of that team is freed for the one who has one.
+      if (req.body.kind === 'slack' && (await releaseStaleSlackTeam(app.hub, key.externalKey))) return reply.status(201).send(await create());
+      throw duplicate();
     }
   });
 

@@ -4,7 +4,7 @@ import type { Database } from '../../storage/database.js';
 import type { Queryable } from '../../storage/database.js';
 import { deriveKey } from '../../storage/secret-box.js';
 import { setAccount, withAccount } from '../../storage/session.js';
-import { findLogin, type Role } from '../../storage/repositories/users.js';
+import { findLogins, type LoginCandidate, type Role } from '../../storage/repositories/users.js';
 import {
   expireRefreshToken, findApiKey, insertApiKey, insertRefreshToken, lockRefreshToken, markRefreshTokenRotated, revokeRefreshFamily, type ApiKeyRow,
 } from '../../storage/repositories/credentials.js';
@@ -31,11 +31,22 @@ export async function hashPassword(password: string): Promise<string> {
   return bcrypt.hash(password, 10);
 }
 
-export async function checkPassword(db: Database, email: string, password: string): Promise<{ id: string; accountId: string; role: Role }> {
-  const login = await findLogin(db, email);
-  const ok = await bcrypt.compare(password, login?.passwordHash ?? DUMMY_HASH);
-  if (!login || !login.passwordHash || !ok) throw unauthorized('email or password is wrong', 'invalid_credentials');
-  return login;
+/**
+ * Login by email and password. An email may be a user in several accounts: the password picks the
+ * one it matches; `account` (a slug) picks among several it matches. Which accounts exist is said only
+ * to a caller whose password matched them.
+ */
+export async function checkPassword(db: Database, email: string, password: string, account?: string): Promise<{ id: string; accountId: string; role: Role }> {
+  const candidates = (await findLogins(db, email)).filter((l) => account === undefined || l.accountSlug === account);
+  const matched: LoginCandidate[] = [];
+  for (const login of candidates) if (login.passwordHash && (await bcrypt.compare(password, login.passwordHash))) matched.push(login);
+  if (!candidates.some((l) => l.passwordHash)) await bcrypt.compare(password, DUMMY_HASH);
+  if (!matched.length) throw unauthorized('email or password is wrong', 'invalid_credentials');
+  if (matched.length > 1)
+    throw new HubError(409, 'account_required', 'this email and password sign in to several accounts: send `account` with one of their slugs', {
+      accounts: matched.map((l) => ({ slug: l.accountSlug, name: l.accountName })),
+    });
+  return matched[0]!;
 }
 
 /** Refresh tokens rotate: each is spent on use and replaced by a new one. */
