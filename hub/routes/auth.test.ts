@@ -193,9 +193,10 @@ describe('API keys', () => {
 
 describe('parallel refreshes on the embedded store', () => {
   let e: TestHub;
+  // Opening and migrating PGlite takes long on a loaded machine.
   beforeAll(async () => {
     e = await startTestHub({ embedded: true, jobs: false });
-  });
+  }, 120_000);
   afterAll(() => e?.close());
 
   it('answer one new pair; after the grace window the same token is theft', async () => {

@@ -25,7 +25,7 @@ describe('demo page login', { timeout: 90_000 }, () => {
     await withAccount(t.hub.db, second.accountId, async (tx) =>
       insertUser(tx, { accountId: second.accountId, email: demo.email, name: 'Agent of the second shop', role: 'agent', passwordHash: await hashPassword(demo.password) }));
     browser = await launchChromium();
-  });
+  }, 120_000);
   afterAll(async () => {
     await browser?.close();
     await t?.close();
