@@ -50,6 +50,12 @@ describe('channels', () => {
     expect(dup.json().error.code).toBe('channel_exists');
   });
 
+  it('connects a Slack workspace only on a hub with the Slack app (its bot token is checked with Slack)', async () => {
+    const res = await call(t, acct.users.admin.token, 'POST', '/api/v1/channels', { kind: 'slack', name: 'Slack', externalKey: 'T0TYPED', secrets: { botToken: SECRET } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('connector_not_installed');
+  });
+
   it('deleting disables the channel and keeps it listed', async () => {
     const admin = acct.users.admin.token;
     const id = (await call(t, admin, 'POST', '/api/v1/channels', { kind: 'webchat', name: 'w' })).json().id;
