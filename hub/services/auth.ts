@@ -1,7 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import bcrypt from 'bcryptjs';
-import type { Database } from '../../storage/database.js';
-import type { Queryable } from '../../storage/database.js';
+import type { Database, Queryable } from '../../storage/database.js';
 import { deriveKey } from '../../storage/secret-box.js';
 import { setAccount, withAccount } from '../../storage/session.js';
 import { findLogins, type LoginCandidate, type Role } from '../../storage/repositories/users.js';
