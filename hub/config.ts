@@ -27,6 +27,8 @@ export interface HubConfig {
   uploadRetentionHours: number;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  /** How long a spent refresh token presented again answers the same new pair (parallel refreshes), not theft. */
+  refreshReuseGraceSeconds: number;
   poolSize: number;
   /** How long a webhook route may reuse a channel installation it looked up. */
   installationCacheMs: number;
@@ -186,6 +188,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
     uploadRetentionHours: Math.max(1, int(env, 'HUMMDESK_UPLOAD_RETENTION_HOURS', 24)),
     accessTokenTtlSeconds: int(env, 'HUMMDESK_ACCESS_TOKEN_TTL', 900),
     refreshTokenTtlSeconds: int(env, 'HUMMDESK_REFRESH_TOKEN_TTL', 30 * 24 * 3600),
+    refreshReuseGraceSeconds: int(env, 'HUMMDESK_REFRESH_REUSE_GRACE', 30),
     poolSize: int(env, 'HUMMDESK_DB_POOL', 20),
     installationCacheMs: int(env, 'HUMMDESK_INSTALLATION_CACHE_MS', 5000),
     userCacheMs: int(env, 'HUMMDESK_USER_CACHE_MS', 5000),

@@ -41,14 +41,33 @@ function renewEmbedToken() {
   return agent.minting;
 }
 
+function chooseAccount(accounts) {
+  $('login-account').replaceChildren(...accounts.map((a) => new Option(`${a.name} (${a.slug})`, a.slug)));
+  $('login-account-field').hidden = false;
+  $('login-error').textContent = 'This email signs in to several accounts: choose one and log in again.';
+  $('login-account').focus();
+}
+
+// Another email or password may match other accounts: the choice is asked for again when needed.
+for (const id of ['login-email', 'login-password']) $(id).addEventListener('input', () => ($('login-account-field').hidden = true));
+
 $('login-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   $('login-error').textContent = '';
   const res = await fetch('/api/v1/auth/login', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: $('login-email').value, password: $('login-password').value }),
+    body: JSON.stringify({
+      email: $('login-email').value,
+      password: $('login-password').value,
+      ...($('login-account-field').hidden ? {} : { account: $('login-account').value }),
+    }),
   });
+  if (res.status === 409) {
+    // The email and password sign in to several accounts: the agent picks one and logs in again.
+    const body = await res.json().catch(() => undefined);
+    if (body?.error?.code === 'account_required') return void chooseAccount(body.error.details.accounts);
+  }
   if (!res.ok) return void ($('login-error').textContent = await errorText(res));
   const tokens = await res.json();
   agent.accessToken = tokens.accessToken;

@@ -19,6 +19,8 @@ afterAll(() => t?.close());
 const post = (url: string, payload: unknown) =>
   t.app.inject({ method: 'POST', url: `/api/v1${url}`, payload: payload as object, remoteAddress: `10.1.${Math.floor(++address / 250)}.${address % 250}` });
 const login = (email: string, password: string) => post('/auth/login', { email, password });
+// The grace window passes without waiting: the user's rotations are dated back past it.
+const pastGrace = (userId: string) => t.hub.db.query(`UPDATE refresh_tokens SET rotated_at = rotated_at - interval '1 hour' WHERE user_id = $1`, [userId]);
 const PASSWORD = 'correct horse battery';
 
 /** A well-formed JWT signed with a key the hub does not know. */
@@ -72,6 +74,7 @@ describe('refresh tokens', () => {
     const laptop = (await login(email, PASSWORD)).json();
     const phone = (await login(email, PASSWORD)).json();
     const rotated = (await post('/auth/refresh', { refreshToken: laptop.refreshToken })).json();
+    await pastGrace(acct.users.viewer.id);
     const replay = await post('/auth/refresh', { refreshToken: laptop.refreshToken });
     expect(replay.statusCode).toBe(401);
     expect(replay.json().error.code).toBe('refresh_token_reused');
@@ -82,6 +85,33 @@ describe('refresh tokens', () => {
       Number((await tx.query<{ n: string }>(`SELECT count(*) n FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL`, [acct.users.viewer.id])).rows[0]!.n),
     );
     expect(live).toBe(0);
+  });
+
+  it('answer parallel refreshes of one token with the same new pair, and the session lives on', async () => {
+    const session = (await login(acct.users.agent.email, PASSWORD)).json();
+    const answers = await Promise.all(Array.from({ length: 6 }, () => post('/auth/refresh', { refreshToken: session.refreshToken })));
+    expect(answers.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 200]);
+    const successors = new Set(answers.map((r) => r.json().refreshToken as string));
+    expect(successors.size).toBe(1);
+    const [successor] = [...successors];
+    expect(successor).not.toBe(session.refreshToken);
+    for (const r of answers) expect((await call(t, r.json().accessToken, 'GET', '/api/v1/me')).statusCode).toBe(200);
+    // One live token, and it still rotates.
+    const next = await post('/auth/refresh', { refreshToken: successor });
+    expect(next.statusCode).toBe(200);
+    expect(next.json().refreshToken).not.toBe(successor);
+  });
+
+  it('after a password change, a rotation presented again in its grace answers nothing', async () => {
+    const { users } = await createTestAccount(t);
+    const session = (await login(users.admin.email, PASSWORD)).json();
+    const rotated = (await post('/auth/refresh', { refreshToken: session.refreshToken })).json();
+    expect(rotated.refreshToken).toMatch(/^hdr_/);
+    const changed = await call(t, rotated.accessToken, 'PATCH', `/api/v1/users/${users.admin.id}`, { password: 'a brand new password', currentPassword: PASSWORD });
+    expect(changed.statusCode).toBe(200);
+    const again = await post('/auth/refresh', { refreshToken: session.refreshToken });
+    expect(again.statusCode).toBe(401);
+    expect((await post('/auth/refresh', { refreshToken: rotated.refreshToken })).statusCode).toBe(401);
   });
 
   it('refuses an unknown refresh token', async () => {
@@ -158,5 +188,27 @@ describe('API keys', () => {
     const res = await call(t, 'hd_nothex_short', 'GET', '/api/v1/me');
     expect(res.statusCode).toBe(401);
     expect(res.json().error.code).toBe('invalid_api_key');
+  });
+});
+
+describe('parallel refreshes on the embedded store', () => {
+  let e: TestHub;
+  // Opening and migrating PGlite takes long on a loaded machine.
+  beforeAll(async () => {
+    e = await startTestHub({ embedded: true, jobs: false });
+  }, 120_000);
+  afterAll(() => e?.close());
+
+  it('answer one new pair; after the grace window the same token is theft', async () => {
+    const { users } = await createTestAccount(e);
+    const inject = (url: string, payload: unknown) => e.app.inject({ method: 'POST', url: `/api/v1${url}`, payload: payload as object, remoteAddress: `10.2.0.${++address % 250}` });
+    const session = (await inject('/auth/login', { email: users.agent.email, password: PASSWORD })).json();
+    const answers = await Promise.all(Array.from({ length: 6 }, () => inject('/auth/refresh', { refreshToken: session.refreshToken })));
+    expect(answers.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(new Set(answers.map((r) => r.json().refreshToken)).size).toBe(1);
+    await e.hub.db.query(`UPDATE refresh_tokens SET rotated_at = rotated_at - interval '1 hour' WHERE user_id = $1`, [users.agent.id]);
+    const replay = await inject('/auth/refresh', { refreshToken: session.refreshToken });
+    expect(replay.json().error.code).toBe('refresh_token_reused');
+    expect((await inject('/auth/refresh', { refreshToken: answers[0]!.json().refreshToken })).statusCode).toBe(401);
   });
 });

@@ -6,7 +6,7 @@ import { listApiKeys, revokeApiKey, revokeRefreshToken } from '../../storage/rep
 import { audit } from '../../storage/repositories/audit.js';
 import { notFound } from '../errors.js';
 import { IdParams, Nullable, User } from '../schemas.js';
-import { checkPassword, createApiKey, issueRefreshToken, sha256, spendRefresh } from '../services/auth.js';
+import { checkPassword, createApiKey, issueRefreshToken, refreshSession, sha256 } from '../services/auth.js';
 
 const Tokens = Type.Object({
   accessToken: Type.String(),
@@ -31,12 +31,12 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // Password guessing is slowed per address, well below the general limit.
   const loginLimit = { rateLimit: { max: 10, timeWindow: 60_000, keyGenerator: (req: { ip: string }) => `login:${req.ip}` } };
 
-  const tokensFor = async (accountId: string, userId: string) => {
+  const tokensFor = async (accountId: string, userId: string, refreshToken?: string) => {
     const user = await withAccount(db, accountId, (tx) => getUser(tx, userId));
     if (!user) throw notFound('user');
     return {
       accessToken: app.signAccessToken({ userId, accountId, role: user.role }),
-      refreshToken: await issueRefreshToken(db, accountId, userId, config.refreshTokenTtlSeconds),
+      refreshToken: refreshToken ?? (await issueRefreshToken(db, accountId, userId, config.refreshTokenTtlSeconds)),
       expiresIn: config.accessTokenTtlSeconds,
       user,
     };
@@ -47,11 +47,16 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['auth'],
       security: [],
-      body: Type.Object({ email: Type.String({ minLength: 3, maxLength: 320 }), password: Type.String({ minLength: 1, maxLength: 1000 }) }),
+      description: 'An email that is a user in several accounts whose password matches more than one answers 409 `account_required` with those accounts (`details.accounts`: slug and name); send the chosen slug as `account`.',
+      body: Type.Object({
+        email: Type.String({ minLength: 3, maxLength: 320 }),
+        password: Type.String({ minLength: 1, maxLength: 1000 }),
+        account: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'the account slug, when the email signs in to several' })),
+      }),
       response: { 200: Tokens },
     },
   }, async (req) => {
-    const login = await checkPassword(db, req.body.email, req.body.password);
+    const login = await checkPassword(db, req.body.email, req.body.password, req.body.account);
     return tokensFor(login.accountId, login.id);
   });
 
@@ -59,8 +64,8 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: loginLimit,
     schema: { tags: ['auth'], security: [], body: Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 200 }) }), response: { 200: Tokens } },
   }, async (req) => {
-    const spent = await spendRefresh(db, req.body.refreshToken);
-    return tokensFor(spent.accountId, spent.userId);
+    const spent = await refreshSession(db, req.body.refreshToken, { secretKey: config.secretKey, ttlSeconds: config.refreshTokenTtlSeconds, graceSeconds: config.refreshReuseGraceSeconds });
+    return tokensFor(spent.accountId, spent.userId, spent.refreshToken);
   });
 
   app.post('/auth/logout', {

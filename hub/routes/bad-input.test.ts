@@ -80,7 +80,7 @@ describe('bad input', () => {
   });
 
   it('a disabled channel is unknown to webhooks', async () => {
-    const ch = await call(t, acct.users.admin.token, 'POST', '/api/v1/channels', { kind: 'webchat', name: 'old', externalKey: `old-${randomUUID()}` });
+    const ch = await call(t, acct.users.admin.token, 'POST', '/api/v1/channels', { kind: 'webchat', name: 'old' });
     await call(t, acct.users.admin.token, 'DELETE', `/api/v1/channels/${ch.json<{ id: string }>().id}`);
     await expectRejected(() => t.app.inject({ method: 'POST', url: `/webhooks/webchat/${ch.json<{ id: string }>().id}`, payload: { text: 'hi' } }), 404, 'channel_not_found');
   });
@@ -123,7 +123,7 @@ describe('bad input', () => {
     const admin = acct.users.admin.token;
     expect((await call(t, admin, 'POST', '/api/v1/teams', { name: 'Unique' })).statusCode).toBe(201);
     await expectRejected(() => call(t, admin, 'POST', '/api/v1/teams', { name: 'Unique' }), 409, 'team_exists');
-    await expectRejected(() => call(t, admin, 'POST', '/api/v1/channels', { kind: 'webchat', name: 'dup', externalKey: `key-${acct.slug}` }), 409, 'channel_exists');
+    await expectRejected(() => call(t, admin, 'POST', '/api/v1/channels', { kind: 'webchat', name: 'dup', externalKey: `key-${acct.slug}` }), 400, 'widget_id_generated');
     await expectRejected(() => call(t, admin, 'POST', '/api/v1/users', { email: acct.users.agent.email.toUpperCase(), name: 'x', role: 'agent', password: 'long enough password' }), 409, 'user_exists');
   });
 

@@ -18,10 +18,10 @@ const SECRET = 'xoxb-very-secret-value';
 describe('channels', () => {
   it('seals secrets at rest and only ever returns their names', async () => {
     const admin = acct.users.admin.token;
-    const created = await call(t, admin, 'POST', '/api/v1/channels', { kind: 'slack', name: 'Acme Slack', externalKey: `T-${acct.slug}`, config: { triageChannel: 'C1' }, secrets: { botToken: SECRET, signingSecret: 'shh-signing' } });
+    const created = await call(t, admin, 'POST', '/api/v1/channels', { kind: 'whatsapp', name: 'Acme WhatsApp', externalKey: `pn-sealed-${acct.slug}`, config: { triageChannel: 'C1' }, secrets: { botToken: SECRET, signingSecret: 'shh-signing' } });
     expect(created.statusCode, created.body).toBe(201);
     const channel = created.json();
-    expect(channel).toMatchObject({ kind: 'slack', enabled: true, config: { triageChannel: 'C1' }, secretKeys: ['botToken', 'signingSecret'] });
+    expect(channel).toMatchObject({ kind: 'whatsapp', enabled: true, config: { triageChannel: 'C1' }, secretKeys: ['botToken', 'signingSecret'] });
     const id = channel.id as string;
 
     const stored = await withAccount(t.hub.db, acct.accountId, async (tx) => (await tx.query<{ s: string }>(`SELECT secrets_enc s FROM channels WHERE id = $1`, [id])).rows[0]!.s);
@@ -50,9 +50,15 @@ describe('channels', () => {
     expect(dup.json().error.code).toBe('channel_exists');
   });
 
+  it('connects a Slack workspace only on a hub with the Slack app (its bot token is checked with Slack)', async () => {
+    const res = await call(t, acct.users.admin.token, 'POST', '/api/v1/channels', { kind: 'slack', name: 'Slack', externalKey: 'T0TYPED', secrets: { botToken: SECRET } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('connector_not_installed');
+  });
+
   it('deleting disables the channel and keeps it listed', async () => {
     const admin = acct.users.admin.token;
-    const id = (await call(t, admin, 'POST', '/api/v1/channels', { kind: 'webchat', name: 'w', externalKey: `w-${acct.slug}` })).json().id;
+    const id = (await call(t, admin, 'POST', '/api/v1/channels', { kind: 'webchat', name: 'w' })).json().id;
     expect((await call(t, admin, 'DELETE', `/api/v1/channels/${id}`)).statusCode).toBe(204);
     expect((await call(t, admin, 'GET', `/api/v1/channels/${id}`)).json()).toMatchObject({ enabled: false });
     expect(await findInstallation(t.hub.db, t.hub.box, { kind: 'webchat', id })).toBeUndefined();

@@ -11,6 +11,8 @@ import { ConnectorError } from '../../connectors/core/errors.js';
 import { validateMailbox } from '../../connectors/email/config.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import { IdParams, Nullable, Uuid } from '../schemas.js';
+import { channelKeyFor } from '../services/channel-keys.js';
+import { releaseStaleSlackTeam } from '../slack/team-binding.js';
 import { actorOf } from './conversations.js';
 
 /*
@@ -94,7 +96,7 @@ const channels: FastifyPluginAsyncTypebox = async (app) => {
       body: Type.Object({
         kind: Kind,
         name: Type.String({ minLength: 1, maxLength: 200 }),
-        externalKey: Type.String({ minLength: 1, maxLength: 500, description: 'how webhooks find this installation: Slack team id, phone number id, Page id, mailbox…' }),
+        externalKey: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: 'how webhooks find this installation: phone number id, Page id, mailbox…; web chat widget ids are generated (leave it out), a Slack team id is the one secrets.botToken belongs to' })),
         config: Type.Optional(Config),
         secrets: Type.Optional(Secrets),
         teamId: Type.Optional(Nullable(Uuid)),
@@ -103,17 +105,21 @@ const channels: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (req, reply) => {
     const actor = actorOf(req);
-    await validate(req.body.kind, req.body.externalKey, req.body.config ?? {});
+    const key = await channelKeyFor(app.hub, req.body);
+    await validate(req.body.kind, key.externalKey, req.body.config ?? {});
+    const create = () => withAccount(db, actor.accountId, async (tx) => {
+      await requireTeam(tx, req.body.teamId);
+      const row = await insertChannel(tx, box, { accountId: actor.accountId, ...req.body, externalKey: key.externalKey, config: { ...req.body.config, ...key.config } });
+      await audit(tx, { accountId: actor.accountId, actorKind: actor.kind, actorId: actor.id, action: 'channel.created', targetKind: 'channel', targetId: row.id, data: { kind: row.kind, externalKey: row.externalKey } });
+      return present(tx, row);
+    });
     try {
-      const channel = await withAccount(db, actor.accountId, async (tx) => {
-        await requireTeam(tx, req.body.teamId);
-        const row = await insertChannel(tx, box, { accountId: actor.accountId, ...req.body });
-        await audit(tx, { accountId: actor.accountId, actorKind: actor.kind, actorId: actor.id, action: 'channel.created', targetKind: 'channel', targetId: row.id, data: { kind: row.kind, externalKey: row.externalKey } });
-        return present(tx, row);
-      });
-      return reply.status(201).send(channel);
+      return reply.status(201).send(await create());
     } catch (err) {
-      throw isUniqueViolation(err) ? duplicate() : err;
+      if (!isUniqueViolation(err)) throw err;
+      // A Slack team held elsewhere without a bot token of that team is freed for the one who has one.
+      if (req.body.kind === 'slack' && (await releaseStaleSlackTeam(app.hub, key.externalKey))) return reply.status(201).send(await create());
+      throw duplicate();
     }
   });
 

@@ -43,7 +43,7 @@ describe('GET /conversations filters', () => {
     expect((await call(t, admin, 'POST', `/api/v1/conversations/${c}/priority`, { priority: 'urgent' })).statusCode).toBe(200);
     // Category comes from the AI stage; set it the way that stage does, in the store.
     await withAccount(t.hub.db, acct.accountId, (tx) => tx.query(`UPDATE conversations SET category = 'refund' WHERE id = $1`, [c]));
-    const ch = await call(t, admin, 'POST', '/api/v1/channels', { kind: 'webchat', name: 'second widget', externalKey: `second-${acct.slug}` });
+    const ch = await call(t, admin, 'POST', '/api/v1/channels', { kind: 'webchat', name: 'second widget' });
     expect(ch.statusCode, ch.body).toBe(201);
     secondChannelId = ch.json<{ id: string }>().id;
     const second = (await findInstallation(t.hub.db, t.hub.box, { kind: 'webchat', id: secondChannelId }))!;

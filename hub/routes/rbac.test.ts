@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertDraft } from '../../storage/repositories/ai.js';
+import { insertChannel } from '../../storage/repositories/channels.js';
 import { withAccount } from '../../storage/session.js';
 import type { Role } from '../../storage/repositories/users.js';
 import { createTestAccount, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
@@ -40,10 +41,12 @@ const created = async (url: string, body: unknown) => {
 };
 const team = () => created('/api/v1/teams', { name: `team ${randomUUID()}` });
 const agentUser = () => created('/api/v1/users', { email: `${randomUUID()}@rbac.test`, name: 'Temp Agent', role: 'agent', password: 'long enough password' });
-const channel = () => created('/api/v1/channels', { kind: 'webchat', name: 'temp', externalKey: `temp-${randomUUID()}` });
+const channel = () => created('/api/v1/channels', { kind: 'webchat', name: 'temp' });
 const apiKey = async () => (await call(t, owner(), 'POST', '/api/v1/api-keys', { name: 'temp', role: 'viewer' })).json<{ apiKey: { id: string } }>().apiKey.id;
 const conversation = async () => (await seedConversation(t, acct)).conversationId;
-const slackWorkspace = () => created('/api/v1/channels', { kind: 'slack', name: 'slack', externalKey: `T${randomUUID().slice(0, 8).toUpperCase()}` });
+// A Slack workspace is bound through OAuth or a checked bot token (hub/slack/team-binding.ts); here it is stored directly.
+const slackWorkspace = () =>
+  withAccount(t.hub.db, acct.accountId, async (tx) => (await insertChannel(tx, t.hub.box, { accountId: acct.accountId, kind: 'slack', name: 'slack', externalKey: `T${randomUUID().slice(0, 8).toUpperCase()}` })).id);
 const deadJob = () =>
   withAccount(t.hub.db, acct.accountId, async (tx) =>
     (await tx.query<{ id: string }>(`INSERT INTO outbox (account_id, topic, payload, attempts, dead_at, last_error) VALUES ($1, 'noop', '{}', 3, now(), 'gave up') RETURNING id::text`, [acct.accountId])).rows[0]!.id,
@@ -121,7 +124,7 @@ const ROUTES: RouteCase[] = [
 
   { route: 'GET /channels', min: 'viewer', ok: 200, prepare: async () => ({ method: 'GET', url: '/channels' }) },
   { route: 'GET /channels/:id', min: 'viewer', ok: 200, prepare: async () => ({ method: 'GET', url: `/channels/${acct.channelId}` }) },
-  { route: 'POST /channels', min: 'admin', ok: 201, prepare: async () => ({ method: 'POST', url: '/channels', body: { kind: 'webchat', name: 'w', externalKey: `w-${randomUUID()}` } }) },
+  { route: 'POST /channels', min: 'admin', ok: 201, prepare: async () => ({ method: 'POST', url: '/channels', body: { kind: 'webchat', name: 'w' } }) },
   { route: 'PATCH /channels/:id', min: 'admin', ok: 200, prepare: async () => ({ method: 'PATCH', url: `/channels/${await channel()}`, body: { name: 'renamed' } }) },
   { route: 'DELETE /channels/:id', min: 'admin', ok: 204, prepare: async () => ({ method: 'DELETE', url: `/channels/${await channel()}` }) },
 

@@ -7,7 +7,9 @@ import { insertChannel, updateChannel } from '../../storage/repositories/channel
 import { audit } from '../../storage/repositories/audit.js';
 import { BOT_SCOPES } from '../slack/app.js';
 import { toConnectorError } from '../../connectors/slack/client.js';
+import { isUniqueViolation } from '../../storage/unique-violation.js';
 import { HubError } from '../errors.js';
+import { releaseStaleSlackTeam } from '../slack/team-binding.js';
 import { slackOf } from '../install-slack.js';
 
 const STATE_TTL_SECONDS = 10 * 60;
@@ -87,7 +89,7 @@ const slackRoutes: FastifyPluginAsync = async (app) => {
       const teamId = access.team?.id;
       if (!teamId || !access.access_token || access.token_type !== 'bot') throw new HubError(502, 'slack_oauth_exchange_failed', 'Slack returned no bot token');
       const secrets = { botToken: access.access_token, signingSecret };
-      const installed = await withAccount(hub.db, claims.a, async (tx) => {
+      const install = () => withAccount(hub.db, claims.a, async (tx) => {
         // RLS hides other tenants' rows, so a workspace taken by another account shows up as a unique violation below.
         const existing = (await tx.query<{ id: string; config: Record<string, unknown> }>(`SELECT id, config FROM channels WHERE kind = 'slack' AND external_key = $1`, [teamId])).rows[0];
         const identity = { botUserId: access.bot_user_id, appId: access.app_id, teamName: access.team?.name };
@@ -102,9 +104,12 @@ const slackRoutes: FastifyPluginAsync = async (app) => {
         }
         await audit(tx, { accountId: claims.a, actorKind: 'user', actorId: claims.u, action: existing ? 'slack.reinstalled' : 'slack.installed', targetKind: 'channel', targetId: id });
         return { id, reinstalled: !!existing };
-      }).catch((err: unknown) => {
-        if ((err as { code?: string }).code === '23505') throw new HubError(409, 'slack_workspace_taken', 'this Slack workspace is connected to another HummDesk account');
-        throw err;
+      });
+      const installed = await install().catch(async (err: unknown) => {
+        if (!isUniqueViolation(err)) throw err;
+        // Held by another account: freed when that binding has no bot token of this team (typed in, or uninstalled).
+        if (await releaseStaleSlackTeam(hub, teamId)) return install();
+        throw new HubError(409, 'slack_workspace_taken', 'this Slack workspace is connected to another HummDesk account');
       });
       return reply
         .type('text/html; charset=utf-8')

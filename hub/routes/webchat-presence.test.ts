@@ -27,6 +27,8 @@ const agent = (path: string, payload?: Record<string, unknown>) =>
   t.app.inject({ method: 'POST', url: `/api/v1${path}`, headers: { authorization: `Bearer ${acct.users.agent.token}` }, ...(payload ? { payload } : {}) });
 const statusOf = (id: string) =>
   withAccount(t.hub.db, acct.accountId, async (tx) => (await tx.query<{ s: string | null }>(`SELECT delivery_status s FROM messages WHERE id = $1`, [id])).rows[0]!.s);
+const setSentAt = (ids: string[], at: string) =>
+  withAccount(t.hub.db, acct.accountId, (tx) => tx.query(`UPDATE messages SET sent_at = $2 WHERE id = ANY($1::uuid[])`, [ids, at]));
 const collect = () => {
   const seen: AccountEvent[] = [];
   const stop = t.hub.bus.subscribe(acct.accountId, (e) => seen.push(e));
@@ -93,6 +95,8 @@ describe('web chat read receipts', () => {
     const first = (await agent(`/conversations/${conversationId}/reply`, { text: 'one' })).json().id as string;
     const second = (await agent(`/conversations/${conversationId}/reply`, { text: 'two' })).json().id as string;
     await eventually(async () => (await statusOf(second)) === 'sent' && (await statusOf(first)) === 'sent');
+    // Two replies stored in the same millisecond (this once failed in CI): the tie happens every run.
+    await setSentAt([first, second], '2026-01-01T12:00:00.000Z');
     const { seen, stop } = collect();
     const res = await visitor(s, '/read', { messageId: first });
     expect(res.json()).toEqual({ marked: 1 });
@@ -103,6 +107,20 @@ describe('web chat read receipts', () => {
     expect(seen.map((e) => e.event)).toContainEqual(expect.objectContaining({ type: 'message.updated', messageId: first, deliveryStatus: 'read' }));
     expect((await visitor(s, '/read', { messageId: second })).json()).toEqual({ marked: 1 });
     expect((await visitor(s, '/read', { messageId: second })).json()).toEqual({ marked: 0 });
+  });
+
+  it('marks by stored order, not by clock: a later reply whose clock is behind stays unread', async () => {
+    const s = await startSession();
+    const { conversationId } = (await visitor(s, '/messages', { clientMessageId: randomUUID(), text: 'question' })).json();
+    const first = (await agent(`/conversations/${conversationId}/reply`, { text: 'one' })).json().id as string;
+    const second = (await agent(`/conversations/${conversationId}/reply`, { text: 'two' })).json().id as string;
+    await eventually(async () => (await statusOf(second)) === 'sent' && (await statusOf(first)) === 'sent');
+    // Another hub process with a slower clock stored the second reply.
+    await setSentAt([first], '2026-01-01T12:00:00.500Z');
+    await setSentAt([second], '2026-01-01T12:00:00.000Z');
+    expect((await visitor(s, '/read', { messageId: first })).json()).toEqual({ marked: 1 });
+    expect(await statusOf(first)).toBe('read');
+    expect(await statusOf(second)).toBe('sent');
   });
 
   it("cannot mark another visitor's messages", async () => {

@@ -64,10 +64,11 @@ const webchatPresence: FastifyPluginAsyncTypebox<WebchatPresenceOptions> = async
       if (!conversationId) return undefined;
       const upTo = await tx.query(`SELECT 1 FROM messages WHERE id = $1 AND conversation_id = $2 AND NOT is_private`, [req.body.messageId, conversationId]);
       if (!upTo.rows.length) return undefined;
+      // Stored order (a sequence), not sent_at: replies stored in the same millisecond share a clock.
       const { rows } = await tx.query<{ externalId: string }>(
         `SELECT m.external_id AS "externalId" FROM messages m, messages upto
          WHERE upto.id = $2 AND m.conversation_id = $1 AND m.channel_id = $3 AND m.direction = 'outbound' AND NOT m.is_private
-           AND m.external_id IS NOT NULL AND m.delivery_status IN ('sent', 'delivered') AND (m.sent_at, m.id) <= (upto.sent_at, upto.id)`,
+           AND m.external_id IS NOT NULL AND m.delivery_status IN ('sent', 'delivered') AND m.seq <= upto.seq`,
         [conversationId, req.body.messageId, channel.id],
       );
       return rows.map((r) => r.externalId);

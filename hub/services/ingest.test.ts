@@ -133,4 +133,23 @@ describe('ingest', () => {
     await t.hub.ingest.ingest(channel, [message({ externalId: 'ro-3', threadKey: `webchat:${channel.id}:reopen` })]);
     expect(await status()).toBe('open');
   });
+
+  it("opens a pending conversation (after an agent's reply) when the customer writes again, but not for an auto-reply", async () => {
+    const thread = `webchat:${channel.id}:pending-again`;
+    const [first] = await t.hub.ingest.ingest(channel, [message({ externalId: 'pa-1', threadKey: thread })]);
+    const conversationId = first!.conversationId!;
+    const status = () => withAccount(t.hub.db, acct.accountId, async (tx) => (await tx.query<{ s: string }>(`SELECT status s FROM conversations WHERE id = $1`, [conversationId])).rows[0]!.s);
+    const actor = { accountId: acct.accountId, kind: 'user' as const, id: acct.users.agent.id };
+    await t.hub.conversations.reply(actor, conversationId, { text: 'We are on it.' });
+    expect(await status()).toBe('pending');
+    await t.hub.ingest.ingest(channel, [message({ externalId: 'pa-2', threadKey: thread, autoReply: true })]);
+    expect(await status()).toBe('pending');
+    await t.hub.ingest.ingest(channel, [message({ externalId: 'pa-3', threadKey: thread, text: 'Any news?' })]);
+    expect(await status()).toBe('open');
+    // Beside a status event the batch takes the transaction path instead of the one-statement one.
+    await t.hub.conversations.reply(actor, conversationId, { text: 'Still on it.' });
+    expect(await status()).toBe('pending');
+    await t.hub.ingest.ingest(channel, [message({ externalId: 'pa-4', threadKey: thread }), { type: 'status', channelId: channel.id, externalId: 'no-such-reply', status: 'read' }]);
+    expect(await status()).toBe('open');
+  });
 });

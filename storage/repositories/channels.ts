@@ -64,6 +64,8 @@ export async function findInstallation(
   box: SecretBox,
   by: { kind: ChannelKind; externalKey?: string; id?: string },
 ): Promise<ChannelInstallation | undefined> {
+  // A mailbox address is unique only within its account (migration 111): email is found by channel id.
+  if (by.kind === 'email' && !by.id) return undefined;
   const { rows } = await db.query<ChannelRow & { secretsEnc: string | null }>(
     `SELECT ${COLUMNS}, secrets_enc AS "secretsEnc" FROM channels
      WHERE kind = $1 AND enabled AND (($2::text IS NOT NULL AND external_key = $2) OR ($3::uuid IS NOT NULL AND id = $3))`,

@@ -65,34 +65,54 @@ export async function insertRefreshToken(tx: Queryable, t: { accountId: string; 
   ]);
 }
 
-/**
- * Spends a refresh token once. Presenting a spent token again means it leaked: every token of
- * that user is revoked.
- */
-export async function spendRefreshToken(db: Queryable, tokenHash: string): Promise<{ accountId: string; userId: string } | 'reused' | undefined> {
-  const { rows } = await db.query<{ accountId: string; userId: string; revokedAt: string | null; expired: boolean }>(
-    `SELECT account_id AS "accountId", user_id AS "userId", revoked_at AS "revokedAt", expires_at < now() AS expired
-     FROM refresh_tokens WHERE token_hash = $1`,
-    [tokenHash],
-  );
-  const row = rows[0];
-  if (!row) return undefined;
-  if (row.revokedAt) {
-    await db.query(`UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE user_id = $1`, [row.userId]);
-    return 'reused';
-  }
-  const spent = await db.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL`, [tokenHash]);
-  if (spent.rowCount === 0) return 'reused';
-  if (row.expired) return undefined;
-  return { accountId: row.accountId, userId: row.userId };
+export interface RefreshTokenState {
+  id: string;
+  accountId: string;
+  userId: string;
+  /** Revoked, or spent by rotation. */
+  revoked: boolean;
+  /** Spent by rotation within the grace window (and not revoked since). */
+  rotatedInGrace: boolean;
+  expired: boolean;
 }
 
-/** Signs a user out everywhere (password change): every live refresh token of theirs is revoked. */
+/**
+ * A refresh token by its hash, locked for this transaction, so parallel refreshes of one token
+ * take turns. Runs before a tenant is known: one row by an exact unique key.
+ */
+export async function lockRefreshToken(tx: Queryable, tokenHash: string, graceSeconds: number): Promise<RefreshTokenState | undefined> {
+  return (await tx.query<RefreshTokenState>(
+    `SELECT id, account_id AS "accountId", user_id AS "userId", revoked_at IS NOT NULL AS revoked,
+       coalesce(rotated_at > now() - make_interval(secs => $2), false) AS "rotatedInGrace", expires_at < now() AS expired
+     FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
+    [tokenHash, graceSeconds],
+  )).rows[0];
+}
+
+/** Spends a live token by rotation: its successor is inserted by the caller in the same transaction. */
+export async function markRefreshTokenRotated(tx: Queryable, id: string): Promise<void> {
+  await tx.query(`UPDATE refresh_tokens SET revoked_at = now(), rotated_at = now() WHERE id = $1`, [id]);
+}
+
+/** Spends an expired token without a successor. */
+export async function expireRefreshToken(tx: Queryable, id: string): Promise<void> {
+  await tx.query(`UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1`, [id]);
+}
+
+/**
+ * A spent token presented again after its grace window means it leaked: every token of that user is
+ * revoked, rotated ones too (their grace ends), so no chain of successors answers any more.
+ */
+export async function revokeRefreshFamily(tx: Queryable, userId: string): Promise<void> {
+  await tx.query(`UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, now()), rotated_at = NULL WHERE user_id = $1`, [userId]);
+}
+
+/** Signs a user out everywhere (password change): every live refresh token of theirs is revoked, and no grace answers. */
 export async function revokeUserRefreshTokens(tx: Queryable, userId: string): Promise<void> {
-  await tx.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, [userId]);
+  await tx.query(`UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, now()), rotated_at = NULL WHERE user_id = $1 AND (revoked_at IS NULL OR rotated_at IS NOT NULL)`, [userId]);
 }
 
 /** Logout: ends one session; a repeated logout is harmless and never counts as token reuse. */
 export async function revokeRefreshToken(db: Queryable, tokenHash: string): Promise<void> {
-  await db.query(`UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE token_hash = $1`, [tokenHash]);
+  await db.query(`UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, now()), rotated_at = NULL WHERE token_hash = $1`, [tokenHash]);
 }

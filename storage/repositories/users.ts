@@ -58,13 +58,23 @@ export async function updateUser(
   return (await tx.query<UserRow>(`UPDATE users SET ${sets.join(', ')} WHERE id = $1 RETURNING ${COLUMNS}`, params)).rows[0];
 }
 
-/** Login happens before a tenant is known: one row by the unique email, nothing else. */
-export async function findLogin(db: Queryable, email: string): Promise<{ id: string; accountId: string; role: Role; passwordHash: string | null } | undefined> {
-  const { rows } = await db.query<{ id: string; accountId: string; role: Role; passwordHash: string | null }>(
-    `SELECT id, account_id AS "accountId", role, password_hash AS "passwordHash" FROM users WHERE lower(email) = lower($1)`,
+export interface LoginCandidate {
+  id: string;
+  accountId: string;
+  accountSlug: string;
+  accountName: string;
+  role: Role;
+  passwordHash: string | null;
+}
+
+/** Login happens before a tenant is known: the users with this email, in every account (unique within one). */
+export async function findLogins(db: Queryable, email: string): Promise<LoginCandidate[]> {
+  const { rows } = await db.query<LoginCandidate>(
+    `SELECT u.id, u.account_id AS "accountId", a.slug AS "accountSlug", a.name AS "accountName", u.role, u.password_hash AS "passwordHash"
+     FROM users u JOIN accounts a ON a.id = u.account_id WHERE lower(u.email) = lower($1) ORDER BY a.slug`,
     [email],
   );
-  return rows[0];
+  return rows;
 }
 
 export interface UserAccess {
