@@ -47,7 +47,6 @@ const webchat: FastifyPluginAsyncTypebox = async (app) => {
   const channels = new WeakMap<FastifyRequest, ChannelInstallation>();
   const channelOf = (req: FastifyRequest) => channels.get(req)!;
   const streams = new Set<() => void>();
-  const { visitorTokenTtlSeconds, visitorResumeSeconds } = hub.config;
 
   // A visitor counts by the id its verified token names (the same across token rotations); anything else by address.
   const visitorLimit = async (req: FastifyRequest) => {
@@ -130,7 +129,7 @@ const webchat: FastifyPluginAsyncTypebox = async (app) => {
       const checked = checkVisitorToken(sessionSecret, channel.id, b.visitorToken);
       if (!checked || checked.claims.visitorId !== b.visitorId) throw visitorTokenInvalid();
       // This is where a token is renewed: an expired one still resumes its visitor for a while, so a returning visitor keeps the chat.
-      if (checked.expired && (checked.expiresAt ?? 0) + visitorResumeSeconds < Date.now() / 1000) throw visitorTokenExpired();
+      if (checked.expired && (checked.expiresAt ?? 0) + hub.config.visitorResumeSeconds < Date.now() / 1000) throw visitorTokenExpired();
       const resumed = checked.claims;
       // An anonymous visitor may name themselves later; a vouched-for identity stays as the site signed it.
       claims = resumed.visitorId.startsWith('u:') ? resumed : { ...resumed, name: b.name ?? resumed.name, email: b.email ?? resumed.email };
@@ -140,8 +139,8 @@ const webchat: FastifyPluginAsyncTypebox = async (app) => {
     const greeting = typeof channel.config.greeting === 'string' ? channel.config.greeting : undefined;
     return reply.status(201).send({
       visitorId: claims.visitorId,
-      visitorToken: signVisitorToken(sessionSecret, channel.id, claims, { ttlSeconds: visitorTokenTtlSeconds }),
-      expiresIn: visitorTokenTtlSeconds,
+      visitorToken: signVisitorToken(sessionSecret, channel.id, claims, { ttlSeconds: hub.config.visitorTokenTtlSeconds }),
+      expiresIn: hub.config.visitorTokenTtlSeconds,
       channelId: channel.id,
       ...(greeting ? { greeting } : {}),
       hasEmail: Boolean(claims.email),
