@@ -80,7 +80,9 @@ export default fp(
     };
 
     app.decorate('callerOf', async (req: FastifyRequest) => {
-      const token = headerCredential(req);
+      // The query token counts too (the event stream's), but never as an API key: authorize refuses those there.
+      const query = (req.query as Record<string, string | undefined> | undefined)?.access_token;
+      const token = headerCredential(req) ?? (query?.startsWith('hd_') ? undefined : query);
       if (!token) return undefined;
       try {
         const v = await verify(req, token);

@@ -20,7 +20,6 @@ const events: FastifyPluginAsyncTypebox<EventsOptions> = async (app, opts) => {
 
   app.get('/events', {
     onRequest: app.authorize('viewer', { allowQueryToken: true, allowEmbed: true }),
-    config: { rateLimit: false },
     schema: {
       tags: ['realtime'],
       summary: 'Server-sent event stream of conversation and message changes',
