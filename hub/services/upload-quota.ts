@@ -71,7 +71,7 @@ export class UploadQuotas {
     ] as const;
     for (const [scope, limitBytes, usedBytes, whose] of limits) {
       if (usedBytes + bytes > limitBytes)
-        throw new HubError(429, 'upload_quota_exceeded', `${whose} may upload at most ${mb(limitBytes)} in ${windowHours} h; try again later`, { scope, limitBytes, usedBytes, windowHours });
+        throw new HubError(429, 'upload_quota_exceeded', `${whose} may upload at most ${mb(limitBytes)} in ${windowHours} h; try again later`, { scope, limitBytes, windowHours });
     }
   }
 }
