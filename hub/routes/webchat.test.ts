@@ -282,6 +282,24 @@ describe('web chat rate limits', () => {
       await limited.close();
     }
   });
+
+  it('limits each visitor by the visitor its token names: renewed tokens share the bucket, another visitor at the same address has its own', async () => {
+    const limited = await startTestHub({ jobs: false, env: { HUMMDESK_PUBLIC_RATE_LIMIT: '2' } });
+    try {
+      const other = await createTestAccount(limited, { channelKey: 'tiny-widget', secrets: SECRETS });
+      const start = async (): Promise<Session> => (await limited.app.inject({ method: 'POST', url: '/webchat/tiny-widget/sessions', payload: {} })).json();
+      const [a, b] = [await start(), await start()];
+      const read = (s: Session) => limited.app.inject({ method: 'GET', url: '/webchat/tiny-widget/messages', headers: visitorHeaders(s) });
+      expect((await read(a)).statusCode).toBe(200);
+      const renewed = { ...a, visitorToken: signVisitorToken(SECRETS.sessionSecret, other.channelId, { visitorId: a.visitorId, verified: false }, { now: new Date(Date.now() + 5_000) }) };
+      expect(renewed.visitorToken).not.toBe(a.visitorToken);
+      expect((await read(renewed)).statusCode).toBe(200);
+      expect((await read(a)).statusCode).toBe(429);
+      expect((await read(b)).statusCode).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
 });
 
 describe('web chat only through its own routes', () => {

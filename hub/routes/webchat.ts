@@ -53,8 +53,8 @@ const webchat: FastifyPluginAsyncTypebox = async (app) => {
     const token = visitorTokenOf({ headers: req.headers as Record<string, string> }) ?? (req.query as { visitorToken?: string } | undefined)?.visitorToken;
     const widgetId = (req.params as { widgetId?: string }).widgetId ?? '';
     const channel = token && widgetId.length <= 200 ? await hub.installations.find({ kind: 'webchat', externalKey: widgetId }) : undefined;
-    const claims = channel ? checkVisitorToken(channel.secrets.sessionSecret, channel.id, token) : undefined;
-    return claims && 'visitorId' in claims ? `webchat:${channel!.id}:${claims.visitorId}` : `webchat-ip:${clientAddress(req)}`;
+    const checked = channel ? checkVisitorToken(channel.secrets.sessionSecret, channel.id, token) : undefined;
+    return checked ? `webchat:${channel!.id}:${checked.claims.visitorId}` : `webchat-ip:${clientAddress(req)}`;
   };
   const limitPerVisitor = { rateLimit: { max: perMinute, timeWindow: 60_000, keyGenerator: visitorLimit } };
   const limitPerAddress = { rateLimit: { max: perMinute, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => `webchat-ip:${clientAddress(req)}` } };
