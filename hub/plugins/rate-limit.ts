@@ -23,7 +23,7 @@ export const clientAddress = (req: FastifyRequest): string => normalizeIP(req.ip
  * against its user or API key; any other (none, junk, expired) against its address. The two kinds live in
  * separate stores, so no number of made-up credentials can evict the address counters, and a made-up
  * credential never earns a bucket of its own. Routes with their own `config.rateLimit` (web chat, login)
- * or `false` (health, the event stream) keep it; the plugin also provides those route limits, and the
+ * or `false` (health, metrics, the embed scripts) keep it; the plugin also provides those route limits, and the
  * cap on open event streams.
  */
 export default fp(
@@ -41,6 +41,7 @@ export default fp(
         error: { code: 'rate_limited', message: `too many requests; retry in ${Math.ceil(ctx.ttl / 1000)} s` },
       }),
     });
+    // Each limiter has its own LRU store; `cache` (its size) is honoured though the types omit it.
     const byCaller = app.createRateLimit({ max, timeWindow: 60_000, cache: CALLER_CACHE, keyGenerator: (req) => app.callerOf(req).then((c) => c ?? '') } as Parameters<typeof app.createRateLimit>[0]);
     const byAddress = app.createRateLimit({ max, timeWindow: 60_000, cache: ADDRESS_CACHE, keyGenerator: clientAddress } as Parameters<typeof app.createRateLimit>[0]);
 
