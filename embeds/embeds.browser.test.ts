@@ -234,6 +234,43 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
     await customer.locator('hummdesk-chat li.outbound', { hasText: 'Back online, got both.' }).waitFor();
   });
 
+  it('keeps the visitor and their chat while its expiring token is renewed, stream included', async () => {
+    // Read per request, so this hub issues 3-second visitor tokens for this test only.
+    const config = t.hub.config as { visitorTokenTtlSeconds: number };
+    const ttl = config.visitorTokenTtlSeconds;
+    config.visitorTokenTtlSeconds = 3;
+    try {
+      const customer = await newPage();
+      await customer.goto(`${base}/`);
+      await customer.locator('hummdesk-chat button.launcher').click();
+      await customer.locator('hummdesk-chat .connection', { hasText: 'Connected' }).waitFor();
+      const stored = async () =>
+        JSON.parse((await customer.evaluate(() => Object.entries(localStorage).find(([k]) => k.endsWith(':session'))?.[1])) ?? '{}') as { visitorId?: string; visitorToken?: string };
+      const first = await stored();
+      const before = `before renewal ${randomBytes(3).toString('hex')}`;
+      await customer.locator('hummdesk-chat textarea').fill(before);
+      await customer.locator('hummdesk-chat textarea').press('Enter');
+      await customer.locator('hummdesk-chat li.inbound', { hasText: before }).locator('.delivery', { hasText: 'Sent' }).waitFor();
+      // Two renewals later: the same visitor, a new token, and the page never asked the visitor anything.
+      const second = await eventually(async () => ((await stored()).visitorToken !== first.visitorToken ? stored() : undefined), 30_000);
+      const third = await eventually(async () => ((await stored()).visitorToken !== second.visitorToken ? stored() : undefined), 30_000);
+      expect(third.visitorId).toBe(first.visitorId);
+
+      const after = `after renewal ${randomBytes(3).toString('hex')}`;
+      await customer.locator('hummdesk-chat textarea').fill(after);
+      await customer.locator('hummdesk-chat textarea').press('Enter');
+      await customer.locator('hummdesk-chat li.inbound', { hasText: after }).locator('.delivery', { hasText: 'Sent' }).waitFor();
+      const conversations = await t.hub.db.query<{ conversation_id: string }>(`SELECT DISTINCT conversation_id FROM messages WHERE text = ANY($1)`, [[before, after]]);
+      expect(conversations.rows.length).toBe(1);
+      // The reopened stream still brings the agent's answer.
+      const owner = (await t.hub.db.query<{ id: string }>(`SELECT id FROM users WHERE email = $1`, [demo.email])).rows[0]!.id;
+      await t.hub.conversations.reply({ accountId, kind: 'user', id: owner }, conversations.rows[0]!.conversation_id, { text: 'Still here after the renewal.' });
+      await customer.locator('hummdesk-chat li.outbound', { hasText: 'Still here after the renewal.' }).waitFor();
+    } finally {
+      config.visitorTokenTtlSeconds = ttl;
+    }
+  });
+
   it('never runs script from message text, names or email HTML', async () => {
     const payloads = [
       '<script>window.__xss = 1</script>',

@@ -1,10 +1,10 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import rateLimit from '@fastify/rate-limit';
 import type { Hub } from './context.js';
 import hubPlugin from './plugins/hub.js';
 import errors, { routeNotFound } from './plugins/errors.js';
 import auth from './plugins/auth.js';
+import rateLimit from './plugins/rate-limit.js';
 import docs from './plugins/docs.js';
 import apiCors from './plugins/cors.js';
 import health from './routes/health.js';
@@ -41,17 +41,9 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
 
   await app.register(hubPlugin, { hub });
   await app.register(errors);
-  await app.register(rateLimit, {
-    max: hub.config.rateLimitPerMinute,
-    timeWindow: 60_000,
-    // Authenticated callers are limited per credential, anonymous ones per address.
-    keyGenerator: (req) => req.headers.authorization ?? (req.headers['x-api-key'] as string | undefined) ?? req.ip,
-    errorResponseBuilder: (_req, ctx) => ({
-      statusCode: 429,
-      error: { code: 'rate_limited', message: `too many requests; retry in ${Math.ceil(ctx.ttl / 1000)} s` },
-    }),
-  });
   await app.register(auth);
+  // Per verified user or API key, else per address (hub/plugins/rate-limit.ts).
+  await app.register(rateLimit);
   await app.register(docs);
   await app.register(health);
   await app.register(webhooks, { prefix: '/webhooks' });

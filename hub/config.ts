@@ -36,6 +36,15 @@ export interface HubConfig {
   userCacheMs: number;
   /** Keep-alive comment interval of event streams; a removed user's open stream ends at the next one. */
   eventsHeartbeatMs: number;
+  /** Lifetime of a web chat visitor token; the widget trades it for a fresh one before it expires. */
+  visitorTokenTtlSeconds: number;
+  /** How long after its expiry a visitor token can still be traded for a fresh one (the visitor resumes their chat). */
+  visitorResumeSeconds: number;
+  /** Open event streams (agent and visitor) per client address, and per user, API key or visitor, in one process. */
+  streamsPerAddress: number;
+  streamsPerPrincipal: number;
+  /** Bytes anonymous web chat may upload within `windowHours`, per visitor, per address and per channel. */
+  uploadQuota: { visitorBytes: number; addressBytes: number; channelBytes: number; windowHours: number };
   /** false: `start` serves the API only, leaving relay and workers to `hummdesk worker` processes. */
   runJobs: boolean;
   /** External model providers; accounts choose one in settings.ai.provider, these are the defaults. */
@@ -193,6 +202,16 @@ export function loadConfig(env: Env = process.env): HubConfig {
     installationCacheMs: int(env, 'HUMMDESK_INSTALLATION_CACHE_MS', 5000),
     userCacheMs: int(env, 'HUMMDESK_USER_CACHE_MS', 5000),
     eventsHeartbeatMs: Math.max(50, int(env, 'HUMMDESK_EVENTS_HEARTBEAT_MS', 25_000)),
+    visitorTokenTtlSeconds: Math.max(60, int(env, 'HUMMDESK_VISITOR_TOKEN_TTL', 3600)),
+    visitorResumeSeconds: int(env, 'HUMMDESK_VISITOR_RESUME_TTL', 30 * 24 * 3600),
+    streamsPerAddress: Math.max(1, int(env, 'HUMMDESK_STREAMS_PER_ADDRESS', 50)),
+    streamsPerPrincipal: Math.max(1, int(env, 'HUMMDESK_STREAMS_PER_PRINCIPAL', 10)),
+    uploadQuota: {
+      visitorBytes: int(env, 'HUMMDESK_UPLOAD_QUOTA_VISITOR', 100 * 1024 * 1024),
+      addressBytes: int(env, 'HUMMDESK_UPLOAD_QUOTA_ADDRESS', 250 * 1024 * 1024),
+      channelBytes: int(env, 'HUMMDESK_UPLOAD_QUOTA_CHANNEL', 5 * 1024 * 1024 * 1024),
+      windowHours: Math.max(1, int(env, 'HUMMDESK_UPLOAD_QUOTA_HOURS', 24)),
+    },
     runJobs: (env.HUMMDESK_RUN_JOBS || 'true') !== 'false',
     ai: aiConfig(env),
     embeddings: embeddingsConfig(env),

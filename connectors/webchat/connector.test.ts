@@ -71,6 +71,11 @@ describe('webchat connector', () => {
     await expect(connector.verify(request({ token: other }))).rejects.toMatchObject({ code: 'visitor_token_invalid' });
   });
 
+  it('refuses an expired token with visitor_token_expired', async () => {
+    const expired = signVisitorToken(channel.secrets.sessionSecret!, channel.id, { visitorId: 'v:abc', verified: false }, { now: new Date(fixedNow().getTime() - 7_200_000), ttlSeconds: 3600 });
+    await expect(connector.verify(request({ token: expired }))).rejects.toMatchObject({ code: 'visitor_token_expired' });
+  });
+
   it('refuses a visitor id header that is not the token’s visitor', async () => {
     await expect(connector.verify(request({ visitorId: 'v:someone-else' }))).rejects.toBeInstanceOf(VerificationError);
   });

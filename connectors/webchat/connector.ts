@@ -1,6 +1,6 @@
 import type { ChannelInstallation, Connector, ConnectorCapabilities, InboundEvent, OutboundMessage, WebhookRequest } from '../core/types.js';
 import { VerificationError } from '../core/errors.js';
-import { readVisitorClaims, verifyVisitorToken } from './tokens.js';
+import { checkVisitorToken, readVisitorClaims } from './tokens.js';
 import { MAX_ATTACHMENTS_PER_MESSAGE } from './uploads.js';
 
 export const MAX_CLIENT_MESSAGE_ID_LENGTH = 100;
@@ -32,8 +32,10 @@ export class WebchatConnector implements Connector {
 
   async verify(req: WebhookRequest): Promise<void> {
     if (!req.channel) throw new VerificationError(this.kind, 'no web chat channel resolved for this request', 'visitor_token_invalid');
-    const claims = verifyVisitorToken(req.channel.secrets.sessionSecret, req.channel.id, visitorTokenOf(req));
-    if (!claims) throw new VerificationError(this.kind, 'visitor token is missing or invalid', 'visitor_token_invalid');
+    const checked = checkVisitorToken(req.channel.secrets.sessionSecret, req.channel.id, visitorTokenOf(req), this.now());
+    if (!checked) throw new VerificationError(this.kind, 'visitor token is missing or invalid', 'visitor_token_invalid');
+    if (checked.expired) throw new VerificationError(this.kind, 'visitor token has expired; start the session again for a fresh one', 'visitor_token_expired');
+    const { claims } = checked;
     const claimedId = req.headers['x-visitor-id'];
     if (claimedId !== undefined && claimedId !== claims.visitorId)
       throw new VerificationError(this.kind, 'x-visitor-id does not match the visitor token', 'visitor_token_invalid');

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { identityEmailVouched, identityHash, readVisitorClaims, signVisitorToken, verifyIdentityHash, verifyVisitorToken } from './tokens.js';
+import { checkVisitorToken, identityEmailVouched, identityHash, readVisitorClaims, signVisitorToken, verifyIdentityHash, verifyVisitorToken } from './tokens.js';
 
 const secret = 'session-secret';
 const channelId = 'channel-1';
@@ -14,8 +14,21 @@ describe('visitor tokens', () => {
     expect(readVisitorClaims(token)).toEqual(claims);
   });
 
-  it('is deterministic, so a resumed session gets the same token', () => {
-    expect(signVisitorToken(secret, channelId, claims)).toBe(signVisitorToken(secret, channelId, claims));
+  it('is deterministic for the same claims and time', () => {
+    const now = new Date('2026-03-01T12:00:00Z');
+    expect(signVisitorToken(secret, channelId, claims, { now })).toBe(signVisitorToken(secret, channelId, claims, { now }));
+  });
+
+  it('expires: refused once its lifetime is over, while its signature still tells whose it was', () => {
+    const issued = new Date('2026-03-01T12:00:00Z');
+    const token = signVisitorToken(secret, channelId, claims, { now: issued, ttlSeconds: 600 });
+    expect(verifyVisitorToken(secret, channelId, token, new Date(issued.getTime() + 599_000))).toEqual(claims);
+    expect(verifyVisitorToken(secret, channelId, token, new Date(issued.getTime() + 600_000))).toBeUndefined();
+    expect(checkVisitorToken(secret, channelId, token, new Date(issued.getTime() + 600_000))).toEqual({ claims, expiresAt: issued.getTime() / 1000 + 600, expired: true });
+    // A token from before expiry existed (no `exp`) counts as expired.
+    const body = Buffer.from(JSON.stringify({ vid: 'v:old' })).toString('base64url');
+    const legacy = `v1.${body}.${createHmac('sha256', secret).update(`hummdesk-webchat-visitor:v1\n${channelId}\n${body}`).digest('base64url')}`;
+    expect(checkVisitorToken(secret, channelId, legacy)).toMatchObject({ claims: { visitorId: 'v:old' }, expired: true });
   });
 
   it('refuses another secret, another channel, edited claims and garbage', () => {

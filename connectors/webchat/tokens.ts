@@ -3,7 +3,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 /**
  * Web chat credentials. A visitor token is the hub's signature over (channel, visitor, profile):
  * `v1.<claims>.<mac>`, both parts base64url, MAC = HMAC-SHA256(sessionSecret). The profile rides
- * in the token so a session needs no database row until the visitor's first message.
+ * in the token so a session needs no database row until the visitor's first message. A token expires
+ * (`exp`, unix seconds): the widget trades it for a fresh one (same visitor) before then, and the
+ * visitor stream carries it in its URL, where it may be logged.
  * An identity hash is the customer's site vouching for its logged-in user: hex HMAC-SHA256(identitySecret, userId).
  */
 
@@ -17,33 +19,67 @@ export interface VisitorClaims {
 }
 
 const VERSION = 'v1';
+/** Default lifetime of a visitor token (HUMMDESK_VISITOR_TOKEN_TTL). */
+export const DEFAULT_VISITOR_TOKEN_TTL_SECONDS = 3600;
 /** Longer than any token we issue (name and email are bounded by the session schema). */
 export const MAX_VISITOR_TOKEN_LENGTH = 4096;
 
 const mac = (sessionSecret: string, channelId: string, claims: string) =>
   createHmac('sha256', sessionSecret).update(`hummdesk-webchat-visitor:${VERSION}\n${channelId}\n${claims}`).digest();
 
-/** Issues the token a visitor presents on every later request; deterministic for the same input. */
-export function signVisitorToken(sessionSecret: string, channelId: string, claims: VisitorClaims): string {
+/** Issues the token a visitor presents on every later request; deterministic for the same input and time. */
+export function signVisitorToken(
+  sessionSecret: string,
+  channelId: string,
+  claims: VisitorClaims,
+  opts: { ttlSeconds?: number; now?: Date } = {},
+): string {
+  const exp = Math.floor((opts.now ?? new Date()).getTime() / 1000) + (opts.ttlSeconds ?? DEFAULT_VISITOR_TOKEN_TTL_SECONDS);
   const body = Buffer.from(
-    JSON.stringify({ vid: claims.visitorId, n: claims.name, e: claims.email, ver: claims.verified || undefined }),
+    JSON.stringify({ vid: claims.visitorId, n: claims.name, e: claims.email, ver: claims.verified || undefined, exp }),
   ).toString('base64url');
   return `${VERSION}.${body}.${mac(sessionSecret, channelId, body).toString('base64url')}`;
 }
 
-/** The claims of a token this channel issued, or undefined for anything else (forged, other channel, garbled). */
-export function verifyVisitorToken(sessionSecret: string | undefined, channelId: string, token: string | undefined): VisitorClaims | undefined {
+/** A token this channel signed: its claims, when it expires (unix seconds; none on tokens issued before expiry existed) and whether it has. */
+export interface CheckedVisitorToken {
+  claims: VisitorClaims;
+  expiresAt?: number;
+  expired: boolean;
+}
+
+/** Checks the signature and the expiry; undefined for anything this channel did not sign (forged, other channel, garbled). */
+export function checkVisitorToken(sessionSecret: string | undefined, channelId: string, token: string | undefined, now: Date = new Date()): CheckedVisitorToken | undefined {
   if (!sessionSecret || !token || token.length > MAX_VISITOR_TOKEN_LENGTH) return undefined;
   const [version, body, signature, extra] = token.split('.');
   if (version !== VERSION || !body || !signature || extra !== undefined) return undefined;
   if (!safeEqual(Buffer.from(signature, 'base64url'), mac(sessionSecret, channelId, body))) return undefined;
-  return readClaims(body);
+  const claims = readClaims(body);
+  if (!claims) return undefined;
+  const expiresAt = readExpiry(body);
+  // A token from before expiry existed counts as expired: it can only be traded for a fresh one.
+  return { claims, expiresAt, expired: expiresAt === undefined || expiresAt * 1000 <= now.getTime() };
+}
+
+/** The claims of a valid, unexpired token this channel issued, or undefined for anything else. */
+export function verifyVisitorToken(sessionSecret: string | undefined, channelId: string, token: string | undefined, now: Date = new Date()): VisitorClaims | undefined {
+  const checked = checkVisitorToken(sessionSecret, channelId, token, now);
+  return checked && !checked.expired ? checked.claims : undefined;
 }
 
 /** Claims of a token without checking it; only for code that runs after verifyVisitorToken (connector parse). */
 export function readVisitorClaims(token: string): VisitorClaims | undefined {
   const body = token.split('.')[1];
   return body ? readClaims(body) : undefined;
+}
+
+function readExpiry(body: string): number | undefined {
+  try {
+    const exp = (JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
+    return typeof exp === 'number' && Number.isSafeInteger(exp) ? exp : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function readClaims(body: string): VisitorClaims | undefined {

@@ -89,6 +89,8 @@ interface StoredSession {
 }
 
 const MAX_BACKOFF_MS = 15_000;
+/** How long before its token expires the session asks for a fresh one. */
+const RENEW_AHEAD_MS = 60_000;
 
 const randomId = (): string => {
   if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
@@ -114,6 +116,9 @@ export class ChatSession {
   availability?: Availability;
   conversation?: ConversationState;
   private token = '';
+  /** When the token expires, by this page's clock. */
+  private tokenExpiresAt = 0;
+  private renewTimer?: ReturnType<typeof setTimeout>;
   private source?: EventSource;
   private flushing = false;
   private retryTimer?: ReturnType<typeof setTimeout>;
@@ -157,6 +162,7 @@ export class ChatSession {
   async upload(file: File): Promise<StagedFile> {
     await this.starting;
     if (!this.token) throw new UploadError('network');
+    await this.renewIfDue();
     let res: Response;
     try {
       res = await fetch(`${this.base}/webchat/${encodeURIComponent(this.widgetId)}/uploads?name=${encodeURIComponent(file.name)}`, {
@@ -167,6 +173,7 @@ export class ChatSession {
     } catch {
       throw new UploadError('network');
     }
+    if (res.status === 401 && (await this.renewAfter(res))) return this.upload(file);
     if (res.status !== 201) throw new UploadError(((await res.json().catch(() => undefined)) as { error?: { code?: string } } | undefined)?.error?.code ?? 'upload_failed');
     return (await res.json()) as StagedFile;
   }
@@ -211,7 +218,8 @@ export class ChatSession {
     return ok;
   }
 
-  private post(path: string, body?: unknown): Promise<Response> {
+  private async post(path: string, body?: unknown): Promise<Response> {
+    await this.renewIfDue();
     return fetch(`${this.base}/webchat/${encodeURIComponent(this.widgetId)}/${path}`, {
       method: 'POST',
       headers: { ...this.authHeaders(), ...(body ? { 'content-type': 'application/json' } : {}) },
@@ -239,6 +247,7 @@ export class ChatSession {
     this.messages.clear();
     this.outbox = [];
     this.token = '';
+    clearTimeout(this.renewTimer);
     this.visitorId = '';
     this.conversation = undefined;
     this.hasEmail = false;
@@ -249,6 +258,7 @@ export class ChatSession {
     this.closed = true;
     this.stopStream();
     clearTimeout(this.retryTimer);
+    clearTimeout(this.renewTimer);
     globalThis.removeEventListener?.('online', this.onOnline);
   }
 
@@ -281,15 +291,46 @@ export class ChatSession {
       if (res.status === 429 || res.status >= 500) this.scheduleRetry(() => void this.start(opts));
       return;
     }
-    const session = (await res.json()) as StoredSession & { greeting?: string; hasEmail?: boolean };
+    const session = (await res.json()) as StoredSession & { greeting?: string; hasEmail?: boolean; expiresIn?: number };
     this.hasEmail = Boolean(session.hasEmail);
     // A signed-in user on a shared computer must not see the previous visitor's chat.
     if (this.visitorId && this.visitorId !== session.visitorId) this.messages.clear();
     this.visitorId = session.visitorId;
     this.token = session.visitorToken;
+    this.scheduleRenewal(session.expiresIn);
     this.greeting = session.greeting ?? '';
     this.write('session', { visitorId: session.visitorId, visitorToken: session.visitorToken });
     this.openStream();
+  }
+
+  /**
+   * Visitor tokens expire: shortly before, the session trades its token for a fresh one of the same
+   * visitor (POST …/sessions with it) and reopens the stream, whose URL carries the token.
+   */
+  private scheduleRenewal(expiresIn: number | undefined): void {
+    clearTimeout(this.renewTimer);
+    if (!expiresIn) {
+      this.tokenExpiresAt = Number.POSITIVE_INFINITY;
+      return;
+    }
+    this.tokenExpiresAt = Date.now() + expiresIn * 1000;
+    const ahead = Math.min(RENEW_AHEAD_MS, (expiresIn * 1000) / 5);
+    this.renewTimer = setTimeout(() => void this.start(), Math.max(1000, expiresIn * 1000 - ahead));
+  }
+
+  /** A sleeping tab's timer fires late: renew before a request when the token is (nearly) expired. */
+  private async renewIfDue(): Promise<void> {
+    if (this.token && !this.starting && Date.now() >= this.tokenExpiresAt - 5_000) await this.start();
+    else await this.starting;
+  }
+
+  /** True when the hub refused an expired token and the session got a fresh one. */
+  private async renewAfter(res: Response): Promise<boolean> {
+    const code = ((await res.clone().json().catch(() => undefined)) as { error?: { code?: string } } | undefined)?.error?.code;
+    if (code !== 'visitor_token_expired' || this.closed) return false;
+    const before = this.token;
+    await this.start();
+    return Boolean(this.token) && this.token !== before;
   }
 
   private openStream(): void {
@@ -325,8 +366,10 @@ export class ChatSession {
     });
     source.addEventListener('error', () => {
       this.setState('offline');
-      // The browser retries by itself unless the hub answered with an error; then we do.
-      if (source.readyState === EventSource.CLOSED && this.source === source) this.scheduleRetry(() => this.openStream());
+      // The browser retries by itself unless the hub answered with an error; then we do, with a fresh token once it has expired.
+      if (source.readyState !== EventSource.CLOSED || this.source !== source) return;
+      if (Date.now() >= this.tokenExpiresAt - 5_000) this.scheduleRetry(() => void this.start());
+      else this.scheduleRetry(() => this.openStream());
     });
   }
 
@@ -337,7 +380,12 @@ export class ChatSession {
 
   private async loadHistory(): Promise<void> {
     try {
+      await this.renewIfDue();
       const res = await fetch(`${this.base}/webchat/${encodeURIComponent(this.widgetId)}/messages`, { headers: this.authHeaders() });
+      if (res.status === 401) {
+        void this.renewAfter(res); // the renewed session reopens the stream, which loads the history again
+        return;
+      }
       if (!res.ok) return;
       const { items, conversation } = (await res.json()) as { items: PublicMessage[]; conversation?: ConversationState };
       for (const m of items) this.merge(m, false);
@@ -370,6 +418,7 @@ export class ChatSession {
         this.hooks.changed();
         let res: Response;
         try {
+          await this.renewIfDue();
           res = await fetch(`${this.base}/webchat/${encodeURIComponent(this.widgetId)}/messages`, {
             method: 'POST',
             headers: { ...this.authHeaders(), 'content-type': 'application/json' },
@@ -393,6 +442,8 @@ export class ChatSession {
           entry.state = 'queued';
           this.scheduleRetry(() => void this.flush());
           return;
+        } else if (res.status === 401 && (await this.renewAfter(res))) {
+          entry.state = 'queued'; // sent again with the fresh token (same clientMessageId, so never twice)
         } else {
           entry.state = 'failed';
         }

@@ -275,7 +275,7 @@ export class HummdeskChat extends LitElement {
       } catch (err) {
         const code = err instanceof UploadError ? err.code : '';
         const t = this.t;
-        this.fileError = `${file.name}: ${code === 'upload_too_large' ? t.fileTooLarge : code.startsWith('upload_type') || code === 'upload_content_mismatch' ? t.fileTypeNotAllowed : t.uploadFailed}`;
+        this.fileError = `${file.name}: ${code === 'upload_too_large' ? t.fileTooLarge : code === 'upload_quota_exceeded' ? t.uploadQuotaExceeded : code.startsWith('upload_type') || code === 'upload_content_mismatch' ? t.fileTypeNotAllowed : t.uploadFailed}`;
       } finally {
         this.uploading--;
       }

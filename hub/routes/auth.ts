@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { withAccount } from '../../storage/session.js';
 import { getUser } from '../../storage/repositories/users.js';
 import { listApiKeys, revokeApiKey, revokeRefreshToken } from '../../storage/repositories/credentials.js';
 import { audit } from '../../storage/repositories/audit.js';
 import { notFound } from '../errors.js';
+import { clientAddress } from '../plugins/rate-limit.js';
 import { IdParams, Nullable, User } from '../schemas.js';
 import { checkPassword, createApiKey, issueRefreshToken, refreshSession, sha256 } from '../services/auth.js';
 
@@ -29,7 +31,7 @@ const ApiKey = Type.Object({
 const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { db, config } = app.hub;
   // Password guessing is slowed per address, well below the general limit.
-  const loginLimit = { rateLimit: { max: 10, timeWindow: 60_000, keyGenerator: (req: { ip: string }) => `login:${req.ip}` } };
+  const loginLimit = { rateLimit: { max: 10, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => `login:${clientAddress(req)}` } };
 
   const tokensFor = async (accountId: string, userId: string, refreshToken?: string) => {
     const user = await withAccount(db, accountId, (tx) => getUser(tx, userId));

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { findInstallation } from '../../storage/repositories/channels.js';
 import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
 import { openConversation, openEventStream } from '../testing/test-channel.js';
@@ -38,6 +38,17 @@ describe('GET /api/v1/events', () => {
     const byKey = await openEventStream(base, { 'x-api-key': a.apiKeys.viewer });
     expect(byKey.status).toBe(200);
     byKey.close();
+  });
+
+  it('never takes an API key in the URL, where logs and browser history keep it; an embed token is fine', async () => {
+    const keyInUrl = await openEventStream(`${base}?access_token=${encodeURIComponent(a.apiKeys.viewer)}`);
+    expect(keyInUrl.status).toBe(401);
+    await keyInUrl.ended;
+    expect(JSON.parse(keyInUrl.body)).toMatchObject({ error: { code: 'api_key_in_url' } });
+    const minted = await t.app.inject({ method: 'POST', url: '/api/v1/embed-tokens', headers: { authorization: `Bearer ${a.users.agent.token}` } });
+    const embed = await openEventStream(`${base}?access_token=${encodeURIComponent(minted.json<{ token: string }>().token)}`);
+    expect(embed.status).toBe(200);
+    embed.close();
   });
 
   it("streams its own account's conversation and message events, never another account's", async () => {
@@ -123,6 +134,57 @@ describe('GET /api/v1/events', () => {
       again.close();
     } finally {
       await fast.close();
+    }
+  });
+
+  it('caps open streams per user or API key and per address; a closed stream, even one cut off, frees its slot', async () => {
+    const capped = await startTestHub({ jobs: false, env: { HUMMDESK_STREAMS_PER_PRINCIPAL: '2', HUMMDESK_STREAMS_PER_ADDRESS: '3' } });
+    try {
+      const acct = await createTestAccount(capped);
+      await capped.app.listen({ port: 0, host: '127.0.0.1' });
+      const port = (capped.app.server.address() as AddressInfo).port;
+      const url = `http://127.0.0.1:${port}/api/v1/events`;
+      const as = (token: string) => ({ authorization: `Bearer ${token}` });
+      const agentSlots = () => capped.app.streamSlots.openFor('principal', `user:${acct.users.agent.id}`);
+
+      const first = await openEventStream(url, as(acct.users.agent.token));
+      const second = await openEventStream(url, as(acct.users.agent.token));
+      expect([first.status, second.status]).toEqual([200, 200]);
+      const third = await openEventStream(url, as(acct.users.agent.token));
+      expect(third.status).toBe(429);
+      await third.ended;
+      expect(JSON.parse(third.body)).toMatchObject({ error: { code: 'too_many_streams' } });
+      // Another user has slots of their own, until the address is full.
+      const viewer = await openEventStream(url, as(acct.users.viewer.token));
+      expect(viewer.status).toBe(200);
+      const admin = await openEventStream(url, { 'x-api-key': acct.apiKeys.admin });
+      expect(admin.status).toBe(429);
+      admin.close();
+
+      // A stream the client closes gives its slot back.
+      first.close();
+      await eventually(async () => agentSlots() === 1);
+      const reopened = await openEventStream(url, as(acct.users.agent.token));
+      expect(reopened.status).toBe(200);
+      reopened.close();
+      await eventually(async () => agentSlots() === 1);
+
+      // So does one whose connection is cut off mid-stream (a tab killed, a network gone): no goodbye, just a reset socket.
+      const socket = connect(port, '127.0.0.1');
+      socket.write(`GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${acct.users.agent.token}\r\nAccept: text/event-stream\r\n\r\n`);
+      let head = '';
+      await new Promise<void>((opened) => socket.on('data', (chunk) => (head += chunk.toString()).includes(': connected') && opened()));
+      expect(head).toMatch(/^HTTP\/1\.1 200/);
+      expect(agentSlots()).toBe(2);
+      socket.resetAndDestroy();
+      await eventually(async () => agentSlots() === 1);
+      expect(capped.app.streamSlots.openFor('address', '127.0.0.1')).toBe(2);
+
+      second.close();
+      viewer.close();
+      await eventually(async () => capped.app.streamSlots.openFor('address', '127.0.0.1') === 0);
+    } finally {
+      await capped.close();
     }
   });
 });

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { clientAddress } from '../plugins/rate-limit.js';
 
 const HEARTBEAT_MS = 25_000;
 
@@ -19,13 +20,17 @@ const events: FastifyPluginAsyncTypebox<EventsOptions> = async (app, opts) => {
 
   app.get('/events', {
     onRequest: app.authorize('viewer', { allowQueryToken: true, allowEmbed: true }),
-    config: { rateLimit: false },
     schema: {
       tags: ['realtime'],
       summary: 'Server-sent event stream of conversation and message changes',
+      description: 'EventSource cannot send headers: `access_token` takes an access or embed token (never an API key: `api_key_in_url`). At most HUMMDESK_STREAMS_PER_PRINCIPAL streams per user or key and HUMMDESK_STREAMS_PER_ADDRESS per address are open at once (`too_many_streams`).',
       querystring: Type.Object({ access_token: Type.Optional(Type.String({ maxLength: 2000 })) }),
     },
   }, async (req, reply) => {
+    const principal = req.principal;
+    const release = app.streamSlots.acquire(clientAddress(req), principal.userId ? `user:${principal.userId}` : `api_key:${principal.apiKeyId}`);
+    // Whatever ends the connection (the client going away mid-stream included) gives the slot back.
+    reply.raw.on('close', release);
     reply.hijack();
     const res = reply.raw;
     // Headers set before the hijack (CORS for another origin's tool) would otherwise be dropped.
@@ -40,7 +45,6 @@ const events: FastifyPluginAsyncTypebox<EventsOptions> = async (app, opts) => {
     const unsubscribe = app.hub.bus.subscribe(req.principal.accountId, (e) => {
       res.write(`event: ${e.event.type}\ndata: ${JSON.stringify({ ...e.event, at: e.at })}\n\n`);
     });
-    const principal = req.principal;
     const heartbeat = setInterval(() => {
       res.write(`: ping\n\n`);
       // A stream outlives its token's check: a removed user or a revoked API key loses it at the next beat.
@@ -52,6 +56,7 @@ const events: FastifyPluginAsyncTypebox<EventsOptions> = async (app, opts) => {
       clearInterval(heartbeat);
       unsubscribe();
       streams.delete(end);
+      release();
       res.end();
     };
     streams.add(end);

@@ -177,3 +177,48 @@ describe('web chat visitor uploads', () => {
     expect(res.json().error.code).toBe('upload_too_large');
   });
 });
+
+describe('web chat upload quotas', () => {
+  it('limits bytes per visitor, per address and per channel with upload_quota_exceeded, and holds under concurrent uploads', async () => {
+    const q = await startTestHub({
+      jobs: false,
+      env: { HUMMDESK_UPLOAD_QUOTA_VISITOR: '1000', HUMMDESK_UPLOAD_QUOTA_ADDRESS: '2000', HUMMDESK_UPLOAD_QUOTA_CHANNEL: '3000', HUMMDESK_PUBLIC_RATE_LIMIT: '1000' },
+    });
+    try {
+      const a = await createTestAccount(q, { channelKey: 'quota-widget', secrets: SECRETS });
+      await createTestAccount(q, { channelKey: 'race-widget', secrets: SECRETS });
+      const session = async (widget: string, remoteAddress: string): Promise<Session> =>
+        (await q.app.inject({ method: 'POST', url: `/webchat/${widget}/sessions`, payload: {}, remoteAddress })).json();
+      const put = (s: Session, remoteAddress: string, widget = 'quota-widget') =>
+        q.app.inject({ method: 'POST', url: `/webchat/${widget}/uploads?name=notes.txt`, headers: { ...visitorHeaders(s), 'content-type': 'text/plain' }, payload: 'a'.repeat(600), remoteAddress });
+      const refusedFor = async (res: Awaited<ReturnType<typeof put>>) => {
+        expect(res.statusCode, res.body).toBe(429);
+        expect(res.json().error.code).toBe('upload_quota_exceeded');
+        return res.json().error.details.scope as string;
+      };
+      const stored = () => withAccount(q.hub.db, a.accountId, async (tx) => Number((await tx.query<{ n: string }>(`SELECT count(*) n FROM uploads`)).rows[0]!.n));
+
+      // One visitor: 600 fits in 1000, another 600 does not.
+      const x = '203.0.113.10';
+      const v1 = await session('quota-widget', x);
+      expect((await put(v1, x)).statusCode).toBe(201);
+      expect(await refusedFor(await put(v1, x))).toBe('visitor');
+      // New visitors cost nothing, so their address is limited too: 2000 for everyone behind it.
+      expect((await put(await session('quota-widget', x), x)).statusCode).toBe(201);
+      expect((await put(await session('quota-widget', x), x)).statusCode).toBe(201);
+      expect(await refusedFor(await put(await session('quota-widget', x), x))).toBe('address');
+      // IPv4 networks are not grouped, so another address still has room until the channel's 3000 are used.
+      expect((await put(await session('quota-widget', '203.0.113.11'), '203.0.113.11')).statusCode).toBe(201);
+      expect((await put(await session('quota-widget', '203.0.113.12'), '203.0.113.12')).statusCode).toBe(201);
+      expect(await refusedFor(await put(await session('quota-widget', '203.0.113.13'), '203.0.113.13'))).toBe('channel');
+      expect(await stored()).toBe(5);
+
+      // Eight uploads of one visitor at once: the quota has room for one, and exactly one is stored.
+      const racer = await session('race-widget', '203.0.113.20');
+      const results = await Promise.all(Array.from({ length: 8 }, () => put(racer, '203.0.113.20', 'race-widget')));
+      expect(results.map((r) => r.statusCode).sort()).toEqual([201, 429, 429, 429, 429, 429, 429, 429]);
+    } finally {
+      await q.close();
+    }
+  });
+});

@@ -17,6 +17,8 @@ import {
 import { withAccount } from '../../storage/session.js';
 import { findPublicAttachment, insertUpload } from '../../storage/repositories/uploads.js';
 import { HubError, notFound } from '../errors.js';
+import { clientAddress } from '../plugins/rate-limit.js';
+import { UploadQuotas, addressKey, type Uploader } from '../services/upload-quota.js';
 import { Uuid } from '../schemas.js';
 import { findVisitorConversation } from './webchat-visitor.js';
 
@@ -42,6 +44,13 @@ const contentDisposition = (name: string) =>
  */
 const webchatUploads: FastifyPluginAsyncTypebox<WebchatUploadOptions> = async (app, { channelOf, authenticate, limitPerVisitor }) => {
   const { hub } = app;
+  const quotas = new UploadQuotas(hub.db, hub.config.uploadQuota);
+  const uploaderOf = (req: FastifyRequest, channel: ChannelInstallation, visitorId: string): Uploader => ({
+    accountId: channel.accountId,
+    channelId: channel.id,
+    visitorId,
+    address: addressKey(hub.config.secretKey, clientAddress(req)),
+  });
   // Only this plugin reads raw bodies, of any type; the rest of /webchat stays JSON-only.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: UPLOAD_MAX_BYTES_CEILING }, (_req, body, done) => done(null, body));
@@ -52,7 +61,7 @@ const webchatUploads: FastifyPluginAsyncTypebox<WebchatUploadOptions> = async (a
     schema: {
       tags: ['webchat'],
       summary: 'Upload a file for a later visitor message',
-      description: `The body is the file itself. Allowed by default: ${DEFAULT_UPLOAD_TYPES.join(', ')}; at most 10 MB unless the channel sets \`config.uploads\`.`,
+      description: `The body is the file itself. Allowed by default: ${DEFAULT_UPLOAD_TYPES.join(', ')}; at most 10 MB unless the channel sets \`config.uploads\`. Bytes per visitor, address and channel are limited over a rolling window (HUMMDESK_UPLOAD_QUOTA_*): 429 \`upload_quota_exceeded\`.`,
       security: [],
       params: WidgetParams,
       querystring: Type.Object({ name: Type.String({ minLength: 1, maxLength: MAX_UPLOAD_NAME_LENGTH }) }),
@@ -61,13 +70,14 @@ const webchatUploads: FastifyPluginAsyncTypebox<WebchatUploadOptions> = async (a
     // Before the body is read: who is asking, and whether the declared size can fit at all.
     preParsing: async (req) => {
       const channel = channelOf(req);
-      authenticate(channel, visitorTokenOf({ headers: req.headers as Record<string, string> }), req.headers['x-visitor-id'] as string | undefined);
+      const claims = authenticate(channel, visitorTokenOf({ headers: req.headers as Record<string, string> }), req.headers['x-visitor-id'] as string | undefined);
       const declared = Number(req.headers['content-length']);
       try {
         if (Number.isFinite(declared)) checkUploadSize(uploadPolicy(channel.config), declared);
       } catch (err) {
         throw rejected(err);
       }
+      await quotas.check(uploaderOf(req, channel, claims.visitorId), Number.isFinite(declared) ? declared : 0);
     },
   }, async (req, reply) => {
     const channel = channelOf(req);
@@ -80,10 +90,12 @@ const webchatUploads: FastifyPluginAsyncTypebox<WebchatUploadOptions> = async (a
     } catch (err) {
       throw rejected(err);
     }
-    const blobKey = await hub.blobs.put(bytes);
-    const { id } = await withAccount(hub.db, channel.accountId, (tx) =>
-      insertUpload(tx, { accountId: channel.accountId, channelId: channel.id, uploader: claims.visitorId, name: checked.name, mimeType, size: bytes.length, blobKey }),
-    );
+    const uploader = uploaderOf(req, channel, claims.visitorId);
+    // Counted and stored under the quota locks; bytes are written only once they fit.
+    const { id } = await quotas.within(uploader, bytes.length, async (tx) => {
+      const blobKey = await hub.blobs.put(bytes);
+      return insertUpload(tx, { accountId: channel.accountId, channelId: channel.id, uploader: claims.visitorId, name: checked.name, mimeType, size: bytes.length, blobKey, uploaderAddress: uploader.address });
+    });
     return reply.status(201).send({ id, name: checked.name, mimeType, size: bytes.length });
   });
 

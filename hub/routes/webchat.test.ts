@@ -58,7 +58,7 @@ describe('web chat sessions', () => {
     const s = await startSession();
     const again = await startSession({ visitorId: s.visitorId, visitorToken: s.visitorToken });
     expect(again.visitorId).toBe(s.visitorId);
-    expect(again.visitorToken).toBe(s.visitorToken);
+    expect((await history(again)).length).toBe(0);
   });
 
   it('refuses to resume with a token of another visitor', async () => {
@@ -280,6 +280,126 @@ describe('web chat rate limits', () => {
       expect(third.json().error.code).toBe('rate_limited');
     } finally {
       await limited.close();
+    }
+  });
+
+  it('limits each visitor by the visitor its token names: renewed tokens share the bucket, another visitor at the same address has its own', async () => {
+    const limited = await startTestHub({ jobs: false, env: { HUMMDESK_PUBLIC_RATE_LIMIT: '2' } });
+    try {
+      const other = await createTestAccount(limited, { channelKey: 'tiny-widget', secrets: SECRETS });
+      const start = async (): Promise<Session> => (await limited.app.inject({ method: 'POST', url: '/webchat/tiny-widget/sessions', payload: {} })).json();
+      const [a, b] = [await start(), await start()];
+      const read = (s: Session) => limited.app.inject({ method: 'GET', url: '/webchat/tiny-widget/messages', headers: visitorHeaders(s) });
+      expect((await read(a)).statusCode).toBe(200);
+      const renewed = { ...a, visitorToken: signVisitorToken(SECRETS.sessionSecret, other.channelId, { visitorId: a.visitorId, verified: false }, { now: new Date(Date.now() + 5_000) }) };
+      expect(renewed.visitorToken).not.toBe(a.visitorToken);
+      expect((await read(renewed)).statusCode).toBe(200);
+      expect((await read(a)).statusCode).toBe(429);
+      expect((await read(b)).statusCode).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe('web chat only through its own routes', () => {
+  it('refuses visitor messages on the generic webhook route, which has none of the web chat limits', async () => {
+    const s = await startSession();
+    const before = await count(`SELECT count(*) n FROM messages`);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/webhooks/webchat/${acct.channelId}`,
+      headers: { ...visitorHeaders(s), 'content-type': 'application/json' },
+      payload: JSON.stringify({ clientMessageId: randomUUID(), text: 'through the side door' }),
+    });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().error.code).toBe('webchat_not_a_webhook');
+    expect(await count(`SELECT count(*) n FROM messages`)).toBe(before);
+  });
+});
+
+describe('visitor token expiry', () => {
+  const HOUR = 3600_000;
+  const expiredAs = (s: Session, agoMs: number) =>
+    signVisitorToken(SECRETS.sessionSecret, acct.channelId, { visitorId: s.visitorId, verified: false }, { now: new Date(Date.now() - agoMs), ttlSeconds: 3600 });
+
+  it('says when the token expires, and refuses an expired one on every visitor route with visitor_token_expired', async () => {
+    const res = await t.app.inject({ method: 'POST', url: `/webchat/${WIDGET}/sessions`, payload: {} });
+    expect(res.json().expiresIn).toBe(3600);
+    const s: Session = res.json();
+    const expired = { ...s, visitorToken: expiredAs(s, 2 * HOUR) };
+    const q = new URLSearchParams({ visitorId: s.visitorId, visitorToken: expired.visitorToken });
+    for (const r of [
+      await send(expired, 'hello'),
+      await t.app.inject({ method: 'GET', url: `/webchat/${WIDGET}/messages`, headers: visitorHeaders(expired) }),
+      await t.app.inject({ method: 'GET', url: `/webchat/${WIDGET}/events?${q}` }),
+      await t.app.inject({ method: 'POST', url: `/webchat/${WIDGET}/uploads?name=a.txt`, headers: { ...visitorHeaders(expired), 'content-type': 'text/plain' }, payload: 'hi' }),
+    ]) {
+      expect(r.statusCode, r.body).toBe(401);
+      expect(r.json().error.code).toBe('visitor_token_expired');
+    }
+  });
+
+  it('trades a token, expired or not, for a fresh one of the same visitor, who keeps their conversation', async () => {
+    const s = await startSession();
+    const { conversationId } = (await send(s, 'before the token expired')).json();
+    const renewed = await startSession({ visitorId: s.visitorId, visitorToken: expiredAs(s, 2 * HOUR) });
+    expect(renewed.visitorId).toBe(s.visitorId);
+    expect((await history(renewed)).map((m) => m.text)).toEqual(['before the token expired']);
+    expect((await send(renewed, 'and after')).json().conversationId).toBe(conversationId);
+  });
+
+  it('does not renew a token long past its expiry (HUMMDESK_VISITOR_RESUME_TTL)', async () => {
+    const s = await startSession();
+    const res = await t.app.inject({ method: 'POST', url: `/webchat/${WIDGET}/sessions`, payload: { visitorId: s.visitorId, visitorToken: expiredAs(s, 31 * 24 * HOUR) } });
+    expect(res.statusCode).toBe(401);
+    expect(res.json().error.code).toBe('visitor_token_expired');
+  });
+});
+
+describe('web chat event streams', () => {
+  it('caps open streams per visitor and per address, frees a slot when a stream closes, and ends a stream when its token expires', async () => {
+    const capped = await startTestHub({ jobs: false, env: { HUMMDESK_STREAMS_PER_PRINCIPAL: '1', HUMMDESK_STREAMS_PER_ADDRESS: '2' } });
+    try {
+      await createTestAccount(capped, { channelKey: WIDGET, secrets: SECRETS });
+      await capped.app.listen({ port: 0, host: '127.0.0.1' });
+      const base = `http://127.0.0.1:${(capped.app.server.address() as { port: number }).port}/webchat/${WIDGET}`;
+      const session = async () => (await (await fetch(`${base}/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as Session;
+      const open = async (s: Session, visitorToken = s.visitorToken) => {
+        const abort = new AbortController();
+        const res = await fetch(`${base}/events?${new URLSearchParams({ visitorId: s.visitorId, visitorToken })}`, { signal: abort.signal });
+        return { res, close: () => abort.abort() };
+      };
+      const [a, b, c] = [await session(), await session(), await session()];
+      const first = await open(a);
+      expect(first.res.status).toBe(200);
+      const again = await open(a);
+      expect(again.res.status).toBe(429);
+      expect((await again.res.json()).error.code).toBe('too_many_streams');
+      const second = await open(b);
+      expect(second.res.status).toBe(200);
+      // New visitors cost nothing to make, so the address is capped too.
+      const third = await open(c);
+      expect(third.res.status).toBe(429);
+      expect((await third.res.json()).error.code).toBe('too_many_streams');
+
+      first.close();
+      await eventually(async () => capped.app.streamSlots.openFor('address', '127.0.0.1') === 1);
+      const nowC = await open(c);
+      expect(nowC.res.status).toBe(200);
+      nowC.close();
+      second.close();
+      await eventually(async () => capped.app.streamSlots.openFor('address', '127.0.0.1') === 0);
+
+      // A stream opened with a token about to expire ends with it (the widget reopens it with its fresh token).
+      const shortLived = signVisitorToken(SECRETS.sessionSecret, c.channelId, { visitorId: c.visitorId, verified: false }, { now: new Date(Date.now() - 3598_000), ttlSeconds: 3600 });
+      const ending = await open(c, shortLived);
+      expect(ending.res.status).toBe(200);
+      const reader = ending.res.body!.getReader();
+      while (!(await reader.read()).done);
+      await eventually(async () => capped.app.streamSlots.openFor('address', '127.0.0.1') === 0);
+    } finally {
+      await capped.close();
     }
   });
 });

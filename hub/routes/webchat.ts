@@ -7,13 +7,14 @@ import type { ChannelInstallation, WebhookRequest } from '../../connectors/core/
 import { MAX_CLIENT_MESSAGE_ID_LENGTH, MAX_WEBCHAT_TEXT_LENGTH, visitorTokenOf } from '../../connectors/webchat/connector.js';
 import {
   MAX_VISITOR_TOKEN_LENGTH,
+  checkVisitorToken,
   identityEmailVouched,
   signVisitorToken,
   verifyIdentityHash,
-  verifyVisitorToken,
   type VisitorClaims,
 } from '../../connectors/webchat/tokens.js';
 import { HubError, notFound } from '../errors.js';
+import { clientAddress } from '../plugins/rate-limit.js';
 import { Uuid } from '../schemas.js';
 import { PREFLIGHT_HEADERS, widgetCorsHeaders } from './webchat-cors.js';
 import { openVisitorStream } from './webchat-stream.js';
@@ -34,6 +35,7 @@ const Name = Type.String({ minLength: 1, maxLength: 200 });
 const Email = Type.String({ format: 'email', maxLength: 320 });
 
 const visitorTokenInvalid = () => new HubError(401, 'visitor_token_invalid', 'visitor token is missing or invalid');
+const visitorTokenExpired = () => new HubError(401, 'visitor_token_expired', 'visitor token has expired; start the session again (POST …/sessions with it) for a fresh one');
 
 /**
  * The public web chat API a widget talks to; no agent auth. A visitor is whoever holds a visitor
@@ -45,15 +47,19 @@ const webchat: FastifyPluginAsyncTypebox = async (app) => {
   const channels = new WeakMap<FastifyRequest, ChannelInstallation>();
   const channelOf = (req: FastifyRequest) => channels.get(req)!;
   const streams = new Set<() => void>();
-  const streamsPerVisitor = new Map<string, number>();
-  const MAX_STREAMS_PER_VISITOR = 5;
 
-  const visitorLimit = (req: FastifyRequest) =>
-    `webchat:${visitorTokenOf({ headers: req.headers as Record<string, string> }) ?? (req.query as { visitorToken?: string }).visitorToken ?? req.ip}`;
+  // A visitor counts by the id its verified token names (the same across token rotations); anything else by address.
+  const visitorLimit = async (req: FastifyRequest) => {
+    const token = visitorTokenOf({ headers: req.headers as Record<string, string> }) ?? (req.query as { visitorToken?: string } | undefined)?.visitorToken;
+    const widgetId = (req.params as { widgetId?: string }).widgetId ?? '';
+    const channel = token && widgetId.length <= 200 ? await hub.installations.find({ kind: 'webchat', externalKey: widgetId }) : undefined;
+    const checked = channel ? checkVisitorToken(channel.secrets.sessionSecret, channel.id, token) : undefined;
+    return checked ? `webchat:${channel!.id}:${checked.claims.visitorId}` : `webchat-ip:${clientAddress(req)}`;
+  };
   const limitPerVisitor = { rateLimit: { max: perMinute, timeWindow: 60_000, keyGenerator: visitorLimit } };
-  const limitPerAddress = { rateLimit: { max: perMinute, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => `webchat-ip:${req.ip}` } };
+  const limitPerAddress = { rateLimit: { max: perMinute, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => `webchat-ip:${clientAddress(req)}` } };
   // Visitors behind one office NAT share an address, so the address limit is wider than the visitor one.
-  const addressLimit = app.createRateLimit({ max: perMinute * 5, timeWindow: 60_000, keyGenerator: (req) => `webchat-addr:${req.ip}` });
+  const addressLimit = app.createRateLimit({ max: perMinute * 5, timeWindow: 60_000, keyGenerator: (req) => `webchat-addr:${clientAddress(req)}` });
 
   app.addHook('preClose', async () => {
     for (const end of streams) end();
@@ -98,6 +104,8 @@ const webchat: FastifyPluginAsyncTypebox = async (app) => {
         201: Type.Object({
           visitorId: Type.String(),
           visitorToken: Type.String(),
+          /** Seconds until the token expires; the widget starts the session again with it before then for a fresh one. */
+          expiresIn: Type.Integer(),
           channelId: Uuid,
           greeting: Type.Optional(Type.String()),
           /** Whether the hub knows an email to answer to (the widget asks for one when no agent is available). */
@@ -118,8 +126,11 @@ const webchat: FastifyPluginAsyncTypebox = async (app) => {
       // Encoded so a user id can never contain the `:` that separates visitor and client message ids.
       claims = { visitorId: `u:${encodeURIComponent(userId)}`, name: b.identity.name ?? b.name, email, verified: identityEmailVouched(userId, email) };
     } else if (b.visitorId !== undefined || b.visitorToken !== undefined) {
-      const resumed = verifyVisitorToken(sessionSecret, channel.id, b.visitorToken);
-      if (!resumed || resumed.visitorId !== b.visitorId) throw visitorTokenInvalid();
+      const checked = checkVisitorToken(sessionSecret, channel.id, b.visitorToken);
+      if (!checked || checked.claims.visitorId !== b.visitorId) throw visitorTokenInvalid();
+      // This is where a token is renewed: an expired one still resumes its visitor for a while, so a returning visitor keeps the chat.
+      if (checked.expired && (checked.expiresAt ?? 0) + hub.config.visitorResumeSeconds < Date.now() / 1000) throw visitorTokenExpired();
+      const resumed = checked.claims;
       // An anonymous visitor may name themselves later; a vouched-for identity stays as the site signed it.
       claims = resumed.visitorId.startsWith('u:') ? resumed : { ...resumed, name: b.name ?? resumed.name, email: b.email ?? resumed.email };
     } else {
@@ -128,7 +139,8 @@ const webchat: FastifyPluginAsyncTypebox = async (app) => {
     const greeting = typeof channel.config.greeting === 'string' ? channel.config.greeting : undefined;
     return reply.status(201).send({
       visitorId: claims.visitorId,
-      visitorToken: signVisitorToken(sessionSecret, channel.id, claims),
+      visitorToken: signVisitorToken(sessionSecret, channel.id, claims, { ttlSeconds: hub.config.visitorTokenTtlSeconds }),
+      expiresIn: hub.config.visitorTokenTtlSeconds,
       channelId: channel.id,
       ...(greeting ? { greeting } : {}),
       hasEmail: Boolean(claims.email),
@@ -180,11 +192,13 @@ const webchat: FastifyPluginAsyncTypebox = async (app) => {
     return reply.status(202).send({ messageId, conversationId, duplicate: outcome.result === 'duplicate' });
   });
 
-  const authenticate = (channel: ChannelInstallation, token: string | undefined, visitorId: string | undefined) => {
-    const claims = verifyVisitorToken(channel.secrets.sessionSecret, channel.id, token);
-    if (!claims || (visitorId !== undefined && visitorId !== claims.visitorId)) throw visitorTokenInvalid();
-    return claims;
+  const check = (channel: ChannelInstallation, token: string | undefined, visitorId: string | undefined) => {
+    const checked = checkVisitorToken(channel.secrets.sessionSecret, channel.id, token);
+    if (!checked || (visitorId !== undefined && visitorId !== checked.claims.visitorId)) throw visitorTokenInvalid();
+    if (checked.expired) throw visitorTokenExpired();
+    return checked;
   };
+  const authenticate = (channel: ChannelInstallation, token: string | undefined, visitorId: string | undefined) => check(channel, token, visitorId).claims;
 
   await app.register(webchatUploads, { channelOf, authenticate, limitPerVisitor });
   await app.register(webchatPresence, { channelOf, authenticate, limitPerVisitor });
@@ -226,20 +240,21 @@ const webchat: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (req, reply) => {
     const channel = channelOf(req);
-    const { visitorId } = authenticate(channel, req.query.visitorToken, req.query.visitorId);
-    const key = `${channel.id}:${visitorId}`;
-    const open = streamsPerVisitor.get(key) ?? 0;
-    if (open >= MAX_STREAMS_PER_VISITOR) throw new HubError(429, 'too_many_streams', `a visitor may hold at most ${MAX_STREAMS_PER_VISITOR} open streams`);
-    streamsPerVisitor.set(key, open + 1);
+    const { claims, expiresAt } = check(channel, req.query.visitorToken, req.query.visitorId);
+    const { visitorId } = claims;
+    const slot = app.streamSlots.acquire(clientAddress(req), `visitor:${channel.id}:${visitorId}`);
+    reply.raw.on('close', slot);
     const end = openVisitorStream(app, req, reply, channel, visitorId);
+    let expiry: ReturnType<typeof setTimeout> | undefined;
     const release = () => {
       if (!streams.delete(release)) return;
+      clearTimeout(expiry);
       end();
-      const left = (streamsPerVisitor.get(key) ?? 1) - 1;
-      if (left > 0) streamsPerVisitor.set(key, left);
-      else streamsPerVisitor.delete(key);
+      slot();
     };
     streams.add(release);
+    // The URL carries the token, so the stream lasts no longer than it; the widget reopens it with the fresh one.
+    expiry = setTimeout(release, Math.min(2 ** 31 - 1, Math.max(0, (expiresAt ?? 0) * 1000 - Date.now())));
     req.raw.on('close', release);
   });
 };

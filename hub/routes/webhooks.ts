@@ -36,6 +36,9 @@ const webhooks: FastifyPluginAsync = async (app) => {
     const challenge = connector.handshake?.(wreq);
     if (challenge) return { challenge };
     if (!channel) throw notFound('channel');
+    // Visitor messages go only through /webchat/:widgetId/…, which holds the visitor, address and upload limits.
+    if (kind === 'webchat')
+      throw new HubError(404, 'webchat_not_a_webhook', 'web chat has no webhook; the widget sends to /webchat/:widgetId/messages');
     await verifyInbound(connector, wreq);
     const events = connector.parse(wreq);
     // Acknowledged only after the commit: a crash before it makes the platform retry, never lose.

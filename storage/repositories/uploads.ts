@@ -11,11 +11,11 @@ export interface UploadRow {
 
 export async function insertUpload(
   tx: Queryable,
-  u: { accountId: string; channelId: string; uploader: string; name: string; mimeType: string; size: number; blobKey: string },
+  u: { accountId: string; channelId: string; uploader: string; name: string; mimeType: string; size: number; blobKey: string; uploaderAddress?: string },
 ): Promise<{ id: string }> {
   const { rows } = await tx.query<{ id: string }>(
-    `INSERT INTO uploads (account_id, channel_id, uploader, name, mime_type, size, blob_key) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-    [u.accountId, u.channelId, u.uploader, u.name, u.mimeType, u.size, u.blobKey],
+    `INSERT INTO uploads (account_id, channel_id, uploader, name, mime_type, size, blob_key, uploader_address) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+    [u.accountId, u.channelId, u.uploader, u.name, u.mimeType, u.size, u.blobKey, u.uploaderAddress ?? null],
   );
   return rows[0]!;
 }
@@ -85,4 +85,23 @@ export async function referencedBlobKeys(db: Queryable, keys: string[]): Promise
     [keys],
   );
   return new Set(rows.map((r) => r.key));
+}
+
+/**
+ * Bytes uploaded since `since` by this visitor on this channel, on this channel, and from this address on
+ * any channel of any account (an address is the hub's to limit, not a tenant's); read as the owner, before a tenant is set.
+ */
+export async function recentUploadBytes(
+  db: Queryable,
+  q: { channelId: string; uploader: string; address: string; since: Date },
+): Promise<{ visitor: number; channel: number; address: number }> {
+  const { rows } = await db.query<{ visitor: string; channel: string; address: string }>(
+    `SELECT coalesce(sum(size) FILTER (WHERE channel_id = $1 AND uploader = $2), 0) AS visitor,
+            coalesce(sum(size) FILTER (WHERE channel_id = $1), 0) AS channel,
+            coalesce(sum(size) FILTER (WHERE uploader_address = $3), 0) AS address
+     FROM uploads WHERE created_at > $4 AND (channel_id = $1 OR uploader_address = $3)`,
+    [q.channelId, q.uploader, q.address, q.since],
+  );
+  const r = rows[0]!;
+  return { visitor: Number(r.visitor), channel: Number(r.channel), address: Number(r.address) };
 }

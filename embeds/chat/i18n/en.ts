@@ -33,6 +33,7 @@ const en = {
   fileTooLarge: 'the file is too large.',
   fileTypeNotAllowed: 'files of this type cannot be sent.',
   uploadFailed: 'the upload failed; try again.',
+  uploadQuotaExceeded: 'you have sent too many files for now; try again later.',
   typing: (name: string) => `${name} is typing…`,
   unavailable: 'Nobody is available right now. Leave a message and we will get back to you.',
   closedUntil: (time: string) => `We are closed until ${time}. Leave a message and we will get back to you.`,

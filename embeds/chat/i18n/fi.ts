@@ -34,6 +34,7 @@ const fi: ChatStrings = {
   fileTooLarge: 'tiedosto on liian suuri.',
   fileTypeNotAllowed: 'tämäntyyppisiä tiedostoja ei voi lähettää.',
   uploadFailed: 'lähetys epäonnistui; yritä uudelleen.',
+  uploadQuotaExceeded: 'olet lähettänyt liikaa tiedostoja; yritä myöhemmin uudelleen.',
   typing: (name: string) => `${name} kirjoittaa…`,
   unavailable: 'Kukaan ei ole juuri nyt paikalla. Jätä viesti, niin palaamme asiaan.',
   closedUntil: (time: string) => `Olemme suljettu ${time} asti. Jätä viesti, niin palaamme asiaan.`,

@@ -34,6 +34,7 @@ const sv: ChatStrings = {
   fileTooLarge: 'filen är för stor.',
   fileTypeNotAllowed: 'filer av den här typen kan inte skickas.',
   uploadFailed: 'uppladdningen misslyckades; försök igen.',
+  uploadQuotaExceeded: 'du har skickat för många filer just nu; försök igen senare.',
   typing: (name: string) => `${name} skriver…`,
   unavailable: 'Ingen är tillgänglig just nu. Lämna ett meddelande så återkommer vi.',
   closedUntil: (time: string) => `Vi har stängt till ${time}. Lämna ett meddelande så återkommer vi.`,
