@@ -4,6 +4,8 @@ import rateLimit from '@fastify/rate-limit';
 import type { Hub } from './context.js';
 import hubPlugin from './plugins/hub.js';
 import errors, { routeNotFound } from './plugins/errors.js';
+import input from './plugins/input.js';
+import { buildValidator } from './plugins/validation.js';
 import auth from './plugins/auth.js';
 import docs from './plugins/docs.js';
 import apiCors from './plugins/cors.js';
@@ -35,12 +37,15 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
     loggerInstance: hub.log as FastifyBaseLogger,
     bodyLimit: hub.config.bodyLimit,
     trustProxy: process.env.HUMMDESK_TRUST_PROXY === 'true',
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    ajv: { customOptions: { removeAdditional: false, useDefaults: true } },
+    // Types coerced in the URL and headers only, never in a JSON body.
+    schemaController: { compilersFactory: { buildValidator } },
     logController: new LogController({ disableRequestLogging: process.env.HUMMDESK_REQUEST_LOG !== 'true' }),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(hubPlugin, { hub });
   await app.register(errors);
+  await app.register(input);
   await app.register(rateLimit, {
     max: hub.config.rateLimitPerMinute,
     timeWindow: 60_000,

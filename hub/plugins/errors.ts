@@ -21,6 +21,10 @@ export default fp(
       } else if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode < 500) {
         status = err.statusCode;
         body = { error: { code: fastifyCode(err as FastifyError), message: err.message } };
+      } else if (isInvalidText(err)) {
+        // A NUL (or bytes invalid in UTF-8) that got past the input hook: Postgres text cannot hold it.
+        status = 400;
+        body = { error: { code: 'invalid_text', message: 'a text in the request contains a character that cannot be stored (NUL)' } };
       } else if (isInvalidInput(err)) {
         // Postgres rejected a value (bad uuid, out-of-range): the client's input, not our fault.
         status = 400;
@@ -54,6 +58,11 @@ function fastifyCode(err: FastifyError): string {
       if (err.statusCode === 400 && /JSON/i.test(err.message)) return 'malformed_json';
       return err.code ? err.code.toLowerCase().replace(/^fst_err_/, '') : 'bad_request';
   }
+}
+
+function isInvalidText(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === '22021' || code === '22P05';
 }
 
 function isInvalidInput(err: unknown): boolean {

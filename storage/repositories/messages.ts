@@ -1,5 +1,6 @@
 import type { AttachmentKind, DeliveryStatus } from '../../connectors/core/types.js';
 import type { Queryable } from '../database.js';
+import { displayNameOrNull } from '../../connectors/core/text.js';
 
 export type MessageDeliveryStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'read' | 'failed' | 'unknown';
 
@@ -78,7 +79,7 @@ export async function insertAttachments(
     await tx.query(
       `INSERT INTO attachments (account_id, message_id, kind, name, mime_type, size, source_ref, blob_key, content_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [accountId, messageId, a.kind, a.name ?? null, a.mimeType ?? null, a.size ?? null, a.ref ?? null, a.blobKey ?? null, a.contentId ?? null],
+      [accountId, messageId, a.kind, displayNameOrNull(a.name) ?? null, a.mimeType ?? null, a.size ?? null, a.ref ?? null, a.blobKey ?? null, a.contentId ?? null],
     );
   }
 }
