@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import rateLimit from '@fastify/rate-limit';
 import type { Hub } from './context.js';
 import hubPlugin from './plugins/hub.js';
-import errors, { routeNotFound } from './plugins/errors.js';
+import errors, { frameworkError, routeNotFound } from './plugins/errors.js';
 import input from './plugins/input.js';
 import { buildValidator } from './plugins/validation.js';
 import auth from './plugins/auth.js';
@@ -40,6 +40,7 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, useDefaults: true } },
     // Types coerced in the URL and headers only, never in a JSON body.
     schemaController: { compilersFactory: { buildValidator } },
+    frameworkErrors: frameworkError,
     logController: new LogController({ disableRequestLogging: process.env.HUMMDESK_REQUEST_LOG !== 'true' }),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
