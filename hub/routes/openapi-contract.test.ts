@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ajv, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import { fullFormats } from 'ajv-formats/dist/formats.js';
 import { createTestAccount, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
 import { seedConversation } from '../testing/seed.js';
 
@@ -97,8 +97,7 @@ beforeAll(async () => {
   expect(session.statusCode).toBe(201);
   ({ visitorToken, visitorId } = session.json<{ visitorToken: string; visitorId: string }>());
   doc = (await t.app.inject({ url: '/docs/json' })).json<Doc>();
-  ajv = new Ajv({ strict: false, allErrors: true });
-  addFormats(ajv);
+  ajv = new Ajv({ strict: false, allErrors: true, formats: fullFormats });
 }, 60_000);
 afterAll(() => t?.close());
 
