@@ -179,6 +179,18 @@ describe('text a database cannot store, names that lie, types that are not what 
     expect(conversation.contactName).toBe('Eve orez');
   });
 
+  it('an agent reply from a surface (Slack, Teams) with a NUL is sent without it, not lost', async () => {
+    const message = await t.hub.conversations.reply({ accountId: acct.accountId, kind: 'user', id: acct.users.agent.id }, conversationId, { text: 'thanks\u0000!', html: '<b>\u0000</b>' });
+    expect(message.text).toBe('thanks!');
+  });
+
+  it('a path segment longer than any id → 414 path_too_long in the one error shape', async () => {
+    const res = await call(t, admin(), 'GET', `/api/v1/conversations/${'x'.repeat(200)}`);
+    expect(res.statusCode).toBe(414);
+    expect(res.json()).toEqual({ error: { code: 'path_too_long', message: expect.any(String) } });
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+
   it('names are stored without bidi controls', async () => {
     const { contactId } = await seedConversation(t, acct);
     const res = await call(t, admin(), 'PATCH', `/api/v1/contacts/${contactId}`, { name: 'Mallory \u202Efdp.exe\u2066' });
