@@ -10,21 +10,21 @@ import { Type, type TSchema } from 'typebox';
 const STATUSES = {
   400: {
     description: 'The request is not valid',
-    codes: ['validation_failed', 'invalid_text', 'malformed_json', 'invalid_input', 'invalid_cursor', 'bad_url'],
+    codes: ['validation_failed', 'invalid_text', 'malformed_json', 'invalid_input', 'invalid_cursor', 'bad_url', 'upload_unknown', 'reply_empty'],
   },
   401: {
     description: 'No credential, or one that is not valid',
-    codes: ['unauthorized', 'invalid_token', 'invalid_api_key', 'token_revoked', 'visitor_token_invalid'],
+    codes: ['unauthorized', 'invalid_token', 'invalid_api_key', 'token_revoked', 'invalid_credentials', 'invalid_refresh_token', 'visitor_token_invalid', 'identity_invalid'],
   },
-  403: { description: 'The credential may not do this', codes: ['forbidden', 'origin_not_allowed'] },
+  403: { description: 'The credential may not do this', codes: ['forbidden', 'origin_not_allowed', 'attachment_link_invalid'] },
   404: {
     description: 'Something the request names does not exist in this account',
     codes: ['conversation_not_found', 'contact_not_found', 'channel_not_found', 'team_not_found', 'user_not_found', 'draft_not_found', 'route_not_found'],
   },
   409: { description: 'The change conflicts with what is stored', codes: ['team_exists', 'channel_exists', 'user_exists', 'draft_already_decided', 'last_owner'] },
-  413: { description: 'The body is larger than the hub accepts (HUMMDESK_BODY_LIMIT)', codes: ['body_too_large'] },
+  413: { description: 'The body is larger than the hub accepts (HUMMDESK_BODY_LIMIT)', codes: ['body_too_large', 'upload_too_large'] },
   414: { description: 'A path segment is longer than any id (100 characters)', codes: ['path_too_long'] },
-  415: { description: 'The body is not of a type this route reads', codes: ['unsupported_media_type'] },
+  415: { description: 'The body is not of a type this route reads', codes: ['unsupported_media_type', 'upload_type_not_allowed', 'upload_content_mismatch'] },
   429: { description: 'Too many requests; retry later', codes: ['rate_limited'] },
   502: { description: 'An upstream service (Slack) failed', codes: ['slack_unavailable', 'slack_oauth_exchange_failed'] },
   503: { description: 'Not available yet; retry later', codes: ['channel_not_configured', 'embeddings_unavailable'] },
@@ -66,7 +66,21 @@ export function errorStatusesOf(route: Pick<RouteOptions, 'method' | 'url' | 'sc
   if (hasBody) statuses.push(413, 415);
   if (hasPath) statuses.push(414);
   if ((route.config as { rateLimit?: unknown } | undefined)?.rateLimit !== false) statuses.push(429);
-  return statuses;
+  return statuses.sort((a, b) => a - b);
+}
+
+/** `/teams/:id/members/:userId` → team_not_found, user_not_found: what each path id names. */
+export function notFoundCodes(url: string): string[] {
+  const codes = new Set<string>();
+  const parts = url.split('/');
+  parts.forEach((part, i) => {
+    if (!part.startsWith(':') || i === 0) return;
+    const param = part.slice(1);
+    const noun = param === 'id' ? parts[i - 1]! : param.replace(/Id$/u, '');
+    if (noun === 'webchat' || param === 'widgetId') codes.add('channel_not_found');
+    else if (noun && !noun.startsWith(':')) codes.add(`${noun.replace(/ies$/u, 'y').replace(/s$/u, '').replace(/-/gu, '_')}_not_found`);
+  });
+  return [...codes];
 }
 
 /**
@@ -76,6 +90,9 @@ export function errorStatusesOf(route: Pick<RouteOptions, 'method' | 'url' | 'sc
 export function withErrorResponses(route: Pick<RouteOptions, 'method' | 'url' | 'schema' | 'config'>): Record<string, unknown> {
   const schema = (route.schema ?? {}) as { response?: Record<string, unknown> };
   const response: Record<string, unknown> = { ...schema.response };
-  for (const status of errorStatusesOf(route)) response[status] ??= errorResponse(status);
+  for (const status of errorStatusesOf(route)) {
+    const notFound = status === 404 ? notFoundCodes(route.url) : [];
+    response[status] ??= errorResponse(status, notFound.length ? notFound : undefined);
+  }
   return { ...schema, response };
 }
