@@ -179,6 +179,23 @@ describe('text a database cannot store, names that lie, types that are not what 
     expect(conversation.contactName).toBe('Eve orez');
   });
 
+  it('a visitor message with a NUL is kept without it (the widget cannot fix it, so it is not refused)', async () => {
+    const session = await t.app.inject({ method: 'POST', url: `/webchat/key-${acct.slug}/sessions`, payload: { name: 'Nul\u0000 \u202Eyrev' } });
+    expect(session.statusCode).toBe(201);
+    const { visitorToken, visitorId } = session.json<{ visitorToken: string; visitorId: string }>();
+    const sent = await t.app.inject({
+      method: 'POST', url: `/webchat/key-${acct.slug}/messages`,
+      headers: { authorization: `Visitor ${visitorToken}`, 'x-visitor-id': visitorId },
+      payload: { clientMessageId: `c-${randomUUID()}`, text: 'where is my\u0000 order?' },
+    });
+    expect(sent.statusCode).toBe(202);
+    const { conversationId: id } = sent.json<{ conversationId: string }>();
+    const messages = (await call(t, admin(), 'GET', `/api/v1/conversations/${id}/messages`)).json<{ items: { text: string }[] }>().items;
+    expect(messages.map((m) => m.text)).toEqual(['where is my order?']);
+    const { conversation } = (await call(t, admin(), 'GET', `/api/v1/conversations/${id}`)).json<{ conversation: { contactName: string } }>();
+    expect(conversation.contactName).toBe('Nul yrev');
+  });
+
   it('an agent reply from a surface (Slack, Teams) with a NUL is sent without it, not lost', async () => {
     const message = await t.hub.conversations.reply({ accountId: acct.accountId, kind: 'user', id: acct.users.agent.id }, conversationId, { text: 'thanks\u0000!', html: '<b>\u0000</b>' });
     expect(message.text).toBe('thanks!');
