@@ -338,7 +338,9 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
 
   it('sends files picked and dropped, refuses an SVG, offers the agent\'s file as a download, never runs a file name, marks the reply read and shows the agent typing', async () => {
     const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('png body')]);
-    const picked = '<img src=x onerror="window.__xss = 11">.png';
+    // A right-to-left override would show "‮gnp.exe" as "exe.png"; every component shows the name without it.
+    const picked = '<img src=x onerror="window.__xss = 11">\u202Egnp.exe.png';
+    const pickedShown = '<img src=x onerror="window.__xss = 11">gnp.exe.png';
     const dropped = '"><svg onload="window.__xss = 12">.txt';
     const replied = '<script>window.__xss = 13</script>manual.pdf';
     const customer = await newPage();
@@ -349,7 +351,8 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
 
     // The file picker (behind the attach button), then a drop on the panel.
     await customer.locator('hummdesk-chat input[type=file]').setInputFiles({ name: picked, mimeType: 'image/png', buffer: PNG });
-    await customer.locator('hummdesk-chat .staged li', { hasText: picked }).waitFor();
+    await customer.locator('hummdesk-chat .staged li', { hasText: pickedShown }).waitFor();
+    expect(await customer.locator('hummdesk-chat .staged li').first().innerText()).not.toContain('\u202E');
     const transfer = await customer.evaluateHandle((name) => {
       const dt = new DataTransfer();
       dt.items.add(new File(['a note in plain text'], name, { type: 'text/plain' }));
@@ -368,7 +371,8 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
     await customer.locator('hummdesk-chat textarea').press('Enter');
     const sent = customer.locator('hummdesk-chat li.inbound:not(.pending)', { hasText: text });
     await waitForCount(sent.locator('a[part=attachment]'), 2);
-    expect(await sent.locator('a[part=attachment]').allInnerTexts()).toEqual([picked, dropped]);
+    expect(await sent.locator('a[part=attachment]').allInnerTexts()).toEqual([pickedShown, dropped]);
+    expect(await sent.locator('a[part=attachment]').first().getAttribute('download')).toBe(pickedShown);
     expect(await customer.locator('hummdesk-chat .staged li').count()).toBe(0);
 
     // The agent answers with a file; the widget offers it as a download signed for this visitor.
@@ -387,11 +391,14 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
     await customer.locator('hummdesk-chat .typing', { hasText: 'Demo Agent is typing…' }).waitFor();
     await customer.locator('hummdesk-chat .panel').screenshot({ path: artifactPath('chat-attachments.png') });
 
-    // The agent's conversation view lists the visitor's files by name, as text.
+    // The agent's conversation view lists the visitor's files by name, as text; a name stored before names were
+    // cleaned (the override put back) is shown without it all the same.
+    await t.hub.db.query(`UPDATE attachments SET name = $1 WHERE name = $2`, [picked, pickedShown]);
     const agent = await newPage();
     await login(agent);
     await agent.locator(`hummdesk-inbox li[data-id="${conversationId}"]`).click();
-    await agent.locator('hummdesk-conversation .attachments li', { hasText: picked }).waitFor();
+    await agent.locator('hummdesk-conversation .attachments li', { hasText: pickedShown }).waitFor();
+    expect(await agent.locator('hummdesk-conversation .attachments li', { hasText: pickedShown }).innerText()).not.toContain('\u202E');
     await agent.locator('hummdesk-conversation .attachments li', { hasText: replied }).waitFor();
 
     for (const page of [customer, agent]) {

@@ -2,7 +2,9 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Hub } from './context.js';
 import hubPlugin from './plugins/hub.js';
-import errors, { routeNotFound } from './plugins/errors.js';
+import errors, { frameworkError, routeNotFound } from './plugins/errors.js';
+import input from './plugins/input.js';
+import { buildValidator } from './plugins/validation.js';
 import auth from './plugins/auth.js';
 import rateLimit from './plugins/rate-limit.js';
 import docs from './plugins/docs.js';
@@ -35,12 +37,16 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
     loggerInstance: hub.log as FastifyBaseLogger,
     bodyLimit: hub.config.bodyLimit,
     trustProxy: process.env.HUMMDESK_TRUST_PROXY === 'true',
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    ajv: { customOptions: { removeAdditional: false, useDefaults: true } },
+    // Types coerced in the URL and headers only, never in a JSON body.
+    schemaController: { compilersFactory: { buildValidator } },
+    frameworkErrors: frameworkError,
     logController: new LogController({ disableRequestLogging: process.env.HUMMDESK_REQUEST_LOG !== 'true' }),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(hubPlugin, { hub });
   await app.register(errors);
+  await app.register(input);
   await app.register(auth);
   // Per verified user or API key, else per address (hub/plugins/rate-limit.ts).
   await app.register(rateLimit);

@@ -16,6 +16,8 @@ export interface HubConfig {
   bodyLimit: number;
   logLevel: string;
   rateLimitPerMinute: number;
+  /** When set, GET /metrics answers only `Authorization: Bearer <this>`. */
+  metricsToken?: string;
   publicRateLimitPerMinute: number;
   ingestBatchMax: number;
   ingestBatchMin: number;
@@ -188,6 +190,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
     bodyLimit: int(env, 'HUMMDESK_BODY_LIMIT', 1024 * 1024),
     logLevel: env.LOG_LEVEL || 'info',
     rateLimitPerMinute: int(env, 'HUMMDESK_RATE_LIMIT', 1200),
+    metricsToken: env.HUMMDESK_METRICS_TOKEN || undefined,
     publicRateLimitPerMinute: int(env, 'HUMMDESK_PUBLIC_RATE_LIMIT', 120),
     ingestBatchMax: int(env, 'HUMMDESK_INGEST_BATCH_MAX', 128),
     ingestBatchMin: Math.max(1, int(env, 'HUMMDESK_INGEST_BATCH_MIN', 8)),

@@ -1,4 +1,5 @@
 import type { AttachmentKind } from '../core/types.js';
+import { displayName } from '../core/text.js';
 
 /**
  * What a visitor may upload to a web chat channel. Types are an allow-list checked against the
@@ -68,8 +69,8 @@ export function checkUpload(policy: UploadPolicy, file: { name: string; mimeType
   if (file.bytes.length === 0) throw new UploadRejected('upload_empty', 'the file is empty', 400);
   checkUploadSize(policy, file.bytes.length);
   if (!SNIFFERS[file.mimeType]!(file.bytes)) throw new UploadRejected('upload_content_mismatch', `the file's content is not ${file.mimeType}`, 415);
-  // The name is shown to agents and in downloads: no control characters, no directories.
-  const name = file.name.replace(/[\u0000-\u001f\u007f]/gu, '').split(/[\\/]/u).pop()!.trim();
+  // The name is shown to agents and in downloads: no control or bidi characters, no directories.
+  const name = displayName(file.name).replace(/[\u0000-\u001f\u007f]/gu, '').split(/[\\/]/u).pop()!.trim();
   if (!name || name.length > MAX_UPLOAD_NAME_LENGTH) throw new UploadRejected('upload_name_invalid', `a file name needs 1–${MAX_UPLOAD_NAME_LENGTH} characters`, 400);
   return { name, kind: file.mimeType.startsWith('image/') ? 'image' : 'file' };
 }

@@ -6,6 +6,7 @@ import { linkify } from '../shared/linkify.js';
 import { chatStyles } from './chat.styles.js';
 import { chatStrings, type ChatStrings } from './i18n/index.js';
 import { ChatSession, UploadError, type ConnectionState, type OutboxEntry, type PublicAttachment, type PublicMessage, type StagedFile, type VerifiedIdentity } from './chat-session.js';
+import { displayName } from '../shared/display-name.js';
 
 export type { ConnectionState, PublicMessage } from './chat-session.js';
 
@@ -232,7 +233,7 @@ export class HummdeskChat extends LitElement {
     if (m.direction !== 'outbound') return;
     this.typingName = undefined;
     if (!this.open || document.hidden) this.unread++;
-    this.announcement = this.t.newMessageFrom(m.authorName || this.t.support);
+    this.announcement = this.t.newMessageFrom(displayName(m.authorName ?? '') || this.t.support);
   }
 
   private readonly onVisibility = () => {
@@ -275,7 +276,7 @@ export class HummdeskChat extends LitElement {
       } catch (err) {
         const code = err instanceof UploadError ? err.code : '';
         const t = this.t;
-        this.fileError = `${file.name}: ${code === 'upload_too_large' ? t.fileTooLarge : code === 'upload_quota_exceeded' ? t.uploadQuotaExceeded : code.startsWith('upload_type') || code === 'upload_content_mismatch' ? t.fileTypeNotAllowed : t.uploadFailed}`;
+        this.fileError = `${displayName(file.name)}: ${code === 'upload_too_large' ? t.fileTooLarge : code === 'upload_quota_exceeded' ? t.uploadQuotaExceeded : code.startsWith('upload_type') || code === 'upload_content_mismatch' ? t.fileTypeNotAllowed : t.uploadFailed}`;
       } finally {
         this.uploading--;
       }
@@ -304,7 +305,7 @@ export class HummdeskChat extends LitElement {
   private renderFiles(files: PublicAttachment[] | undefined) {
     const s = this.session;
     if (!files?.length || !s) return nothing;
-    return html`<ul class="files">${files.map((a) => html`<li><a part="attachment" href=${s.fileUrl(a)} download=${a.name ?? ''} rel="noopener noreferrer" target="_blank">${a.name || this.t.file}</a>${kb(a.size)}</li>`)}</ul>`;
+    return html`<ul class="files">${files.map((a) => html`<li><a part="attachment" href=${s.fileUrl(a)} download=${displayName(a.name ?? '')} rel="noopener noreferrer" target="_blank">${displayName(a.name ?? '') || this.t.file}</a>${kb(a.size)}</li>`)}</ul>`;
   }
 
   private startWithEmail(e: Event): void {
@@ -418,7 +419,7 @@ export class HummdeskChat extends LitElement {
       const status = e.state === 'sending' ? t.sending : e.state === 'queued' ? t.queued : t.failed;
       return html`<li class="message inbound pending ${e.state}" part="message message-inbound" data-client-id=${e.clientMessageId}>
         <div>
-          <div class="bubble" part="bubble">${linkify(e.text)}${e.files?.length ? html`<ul class="files">${e.files.map((f) => html`<li part="attachment">${f.name}${kb(f.size)}</li>`)}</ul>` : nothing}</div>
+          <div class="bubble" part="bubble">${linkify(e.text)}${e.files?.length ? html`<ul class="files">${e.files.map((f) => html`<li part="attachment">${displayName(f.name)}${kb(f.size)}</li>`)}</ul>` : nothing}</div>
           <span class="meta"><span class="delivery">${status}</span>${e.state === 'failed'
             ? html`<button type="button" class="retry" @click=${() => this.session?.retry(e.clientMessageId)}>${t.retry}</button>`
             : nothing}</span>
@@ -427,7 +428,7 @@ export class HummdeskChat extends LitElement {
     }
     const { m } = row;
     const inbound = m.direction === 'inbound';
-    const who = inbound ? t.you : m.authorName || t.support;
+    const who = inbound ? t.you : displayName(m.authorName ?? '') || t.support;
     return html`<li class="message ${m.direction}" part="message message-${m.direction}" data-id=${m.id}>
       ${inbound ? nothing : html`<span class="avatar" aria-hidden="true">${initials(who)}</span>`}
       <div>
@@ -458,7 +459,7 @@ export class HummdeskChat extends LitElement {
         ${this.typingName !== undefined ? html`<p class="typing" part="typing">${t.typing(this.typingName || t.support)}</p>` : nothing}
       </div>
       ${this.staged.length || this.uploading || this.fileError ? html`<div class="staged">
-        <ul aria-label=${t.attachments}>${this.staged.map((f) => html`<li part="attachment"><span>${f.name}${kb(f.size)}</span><button type="button" class="unstage" aria-label=${t.removeFile(f.name)}
+        <ul aria-label=${t.attachments}>${this.staged.map((f) => html`<li part="attachment"><span>${displayName(f.name)}${kb(f.size)}</span><button type="button" class="unstage" aria-label=${t.removeFile(displayName(f.name))}
           @click=${() => (this.staged = this.staged.filter((x) => x !== f))}>×</button></li>`)}</ul>
         ${this.uploading ? html`<span class="uploading">${t.uploading}</span>` : nothing}
         <p class="error" role="alert">${this.fileError}</p>

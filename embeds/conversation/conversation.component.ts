@@ -8,6 +8,7 @@ import { linkify } from '../shared/linkify.js';
 import { sanitizeHtml } from '../shared/sanitize.js';
 import { CHANNEL_LABELS, formatTime, type ConversationDetail, type MessageView } from '../shared/types.js';
 import { conversationStyles } from './conversation.styles.js';
+import { displayName } from '../shared/display-name.js';
 
 /** The widget says the customer is typing every few seconds while they are; silence longer than this means they stopped. */
 const TYPING_SHOWN_MS = 6000;
@@ -163,7 +164,7 @@ export class HummdeskConversation extends AgentElement {
   protected override hubTyping(e: TypingEvent): void {
     // Agents' typing (this agent's own included) is for the customer's widget.
     if (e.by !== 'visitor' || e.conversationId !== this.conversationId) return;
-    this.typingName = e.name || this.detail?.conversation.contactName || 'Customer';
+    this.typingName = displayName(e.name || this.detail?.conversation.contactName || '') || 'Customer';
     clearTimeout(this.typingTimer);
     this.typingTimer = setTimeout(() => this.stopTyping(), TYPING_SHOWN_MS);
   }
@@ -267,7 +268,7 @@ export class HummdeskConversation extends AgentElement {
   private renderMessage(m: MessageView, channel: string) {
     if (m.notice === 'participant_joined') return this.renderNotice(m);
     const kind = m.isPrivate ? 'note' : m.direction;
-    const who = m.authorName || (m.direction === 'inbound' ? 'Customer' : 'Agent');
+    const who = displayName(m.authorName ?? '') || (m.direction === 'inbound' ? 'Customer' : 'Agent');
     // Anyone can choose a display name: a customer message also shows the address it came from.
     const address = m.direction === 'inbound' && m.sender?.address && m.sender.address !== who ? m.sender.address : undefined;
     return html`<li class="message ${kind}" part=${m.isPrivate ? 'message message-note' : 'message'} data-id=${m.id}>
@@ -284,7 +285,7 @@ export class HummdeskConversation extends AgentElement {
         ? html`<div class="html">${unsafeHTML(sanitizeHtml(m.html))}</div>`
         : html`<div class="text">${linkify(m.text)}</div>`}
       ${m.attachments.length
-        ? html`<ul class="attachments">${m.attachments.map((a) => html`<li>${a.name ?? a.kind}${a.size ? ` (${Math.ceil(a.size / 1024)} KB)` : ''}</li>`)}</ul>`
+        ? html`<ul class="attachments">${m.attachments.map((a) => html`<li>${displayName(a.name ?? '') || a.kind}${a.size ? ` (${Math.ceil(a.size / 1024)} KB)` : ''}</li>`)}</ul>`
         : nothing}
     </li>`;
   }
@@ -298,7 +299,7 @@ export class HummdeskConversation extends AgentElement {
     const confidence = ai?.confidence ?? c?.confidence;
     return html`
       <header part="header">
-        <h2>${c?.contactName || 'Visitor'}${c?.subject ? html` <span class="muted">— ${c.subject}</span>` : nothing}</h2>
+        <h2>${displayName(c?.contactName ?? '') || 'Visitor'}${c?.subject ? html` <span class="muted">— ${c.subject}</span>` : nothing}</h2>
         ${c ? html`<div class="facts">
           <span class="badge channel">${channel}</span>
           <span class="badge">${c.status}</span>

@@ -6,6 +6,7 @@ import type { HubStreamEvent } from '../shared/agent-stream.js';
 import { emit } from '../shared/emit.js';
 import { CHANNEL_LABELS, formatTime, type ConversationView } from '../shared/types.js';
 import { inboxStyles } from './inbox.styles.js';
+import { displayName } from '../shared/display-name.js';
 
 declare global {
   interface GlobalEventHandlersEventMap {
@@ -182,7 +183,7 @@ export class HummdeskInbox extends AgentElement {
           <li part="item" role="option" id=${`c-${c.id}`} data-id=${c.id} aria-selected=${String(c.id === this.selected)}
             tabindex=${i === active ? '0' : '-1'}
             @click=${() => this.choose(c)} @focus=${() => (this.activeId = c.id)}>
-            <span class="name">${c.contactName || 'Visitor'}</span>
+            <span class="name">${displayName(c.contactName ?? '') || 'Visitor'}</span>
             <time class="time" datetime=${c.lastMessageAt}>${formatTime(c.lastMessageAt)}</time>
             <span class="tags">
               <span class="badge channel">${CHANNEL_LABELS[c.channelKind] ?? c.channelKind}</span>

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { ErrorBody } from '../schemas.js';
+import { withErrorResponses } from './error-responses.js';
 
 /** OpenAPI at /docs/json, a browsable page at /docs; generated from the route schemas. */
 export default fp(
@@ -17,6 +18,8 @@ export default fp(
         },
         security: [{ bearer: [] }],
       },
+      // Every route lists the error answers its shape allows (hub/plugins/error-responses.ts).
+      transform: ({ schema, url, route }) => ({ schema: withErrorResponses({ ...route, schema }) as typeof schema, url }),
     });
     await app.register(swaggerUi, { routePrefix: '/docs' });
   },

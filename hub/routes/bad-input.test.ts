@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Connector } from '../../connectors/core/types.js';
+import type { Connector, InboundEvent } from '../../connectors/core/types.js';
+import { findInstallation } from '../../storage/repositories/channels.js';
 import { createTestAccount, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
 import { call, seedConversation, snapshotAccount } from '../testing/seed.js';
 
@@ -130,5 +131,112 @@ describe('bad input', () => {
   it('a failure half way through a change rolls all of it back', async () => {
     // The reply's message is inserted before the unknown draft is found; the transaction must undo it.
     await expectRejected(() => call(t, acct.users.agent.token, 'POST', `/api/v1/conversations/${conversationId}/reply`, { text: 'hi', draftId: randomUUID() }), 404, 'draft_not_found');
+  });
+});
+
+describe('text a database cannot store, names that lie, types that are not what was sent', () => {
+  const admin = () => acct.users.admin.token;
+
+  it('a NUL anywhere in a request → 400 invalid_text, never a 500', async () => {
+    await expectRejected(() => call(t, admin(), 'POST', '/api/v1/teams', { name: 'a\u0000b' }), 400, 'invalid_text');
+    await expectRejected(() => call(t, admin(), 'POST', '/api/v1/teams', { name: 'ok', settings: { 'k\u0000': 1 } }), 400, 'invalid_text');
+    await expectRejected(() => call(t, admin(), 'PATCH', `/api/v1/contacts/${randomUUID()}`, { metadata: { note: ['x', 'y\u0000'] } }), 400, 'invalid_text');
+    await expectRejected(() => call(t, admin(), 'POST', `/api/v1/conversations/${conversationId}/notes`, { text: '\u0000' }), 400, 'invalid_text');
+    await expectRejected(() => call(t, admin(), 'GET', '/api/v1/contacts?q=%00'), 400, 'invalid_text');
+    await expectRejected(() => call(t, admin(), 'GET', '/api/v1/conversations?category=a%00b'), 400, 'invalid_text');
+    const res = await call(t, admin(), 'POST', '/api/v1/teams', { name: 'a\u0000b' });
+    expect(res.json().error.details).toEqual({ in: 'body', path: '/name' });
+  });
+
+  it('a NUL in a customer message is dropped, and the message kept', async () => {
+    const channel = (await findInstallation(t.hub.db, t.hub.box, { kind: 'webchat', id: acct.channelId }))!;
+    // Thread hints take the full ingest path (not the one-statement fast path).
+    const event: InboundEvent = {
+      type: 'message',
+      message: {
+        channel: { kind: 'webchat', channelId: channel.id },
+        externalId: `nul-${randomUUID()}`,
+        threadKey: `webchat:${channel.id}:${randomUUID()}`,
+        direction: 'inbound',
+        sender: { externalId: `v-${randomUUID()}`, displayName: 'Eve\u0000 \u202Eorez', address: 'eve\u0000@x.test', isBot: false },
+        sentAt: new Date().toISOString(),
+        subject: 'sub\u0000ject',
+        text: 'hel\u0000lo',
+        html: '<p>hel\u0000lo</p>',
+        attachments: [],
+        threadHints: { references: ['<a\u0000@x>'], subjectKey: 'sub\u0000ject' },
+        raw: {},
+      },
+    };
+    const [outcome] = await t.hub.ingest.ingest(channel, [event]);
+    expect(outcome?.result).toBe('created');
+    const messages = await call(t, admin(), 'GET', `/api/v1/conversations/${outcome!.conversationId}/messages`);
+    expect(messages.statusCode).toBe(200);
+    expect(messages.json<{ items: { text: string }[] }>().items.map((m) => m.text)).toContain('hello');
+    const { conversation } = (await call(t, admin(), 'GET', `/api/v1/conversations/${outcome!.conversationId}`)).json<{ conversation: { contactName: string; subject: string } }>();
+    expect(conversation.subject).toBe('subject');
+    // Bidi controls leave names too: "\u202Eorez" would show as "zero".
+    expect(conversation.contactName).toBe('Eve orez');
+  });
+
+  it('a visitor message with a NUL is kept without it (the widget cannot fix it, so it is not refused)', async () => {
+    const session = await t.app.inject({ method: 'POST', url: `/webchat/key-${acct.slug}/sessions`, payload: { name: 'Nul\u0000 \u202Eyrev' } });
+    expect(session.statusCode).toBe(201);
+    const { visitorToken, visitorId } = session.json<{ visitorToken: string; visitorId: string }>();
+    const sent = await t.app.inject({
+      method: 'POST', url: `/webchat/key-${acct.slug}/messages`,
+      headers: { authorization: `Visitor ${visitorToken}`, 'x-visitor-id': visitorId },
+      payload: { clientMessageId: `c-${randomUUID()}`, text: 'where is my\u0000 order?' },
+    });
+    expect(sent.statusCode).toBe(202);
+    const { conversationId: id } = sent.json<{ conversationId: string }>();
+    const messages = (await call(t, admin(), 'GET', `/api/v1/conversations/${id}/messages`)).json<{ items: { text: string }[] }>().items;
+    expect(messages.map((m) => m.text)).toEqual(['where is my order?']);
+    const { conversation } = (await call(t, admin(), 'GET', `/api/v1/conversations/${id}`)).json<{ conversation: { contactName: string } }>();
+    expect(conversation.contactName).toBe('Nul yrev');
+  });
+
+  it('an agent reply from a surface (Slack, Teams) with a NUL is sent without it, not lost', async () => {
+    const message = await t.hub.conversations.reply({ accountId: acct.accountId, kind: 'user', id: acct.users.agent.id }, conversationId, { text: 'thanks\u0000!', html: '<b>\u0000</b>' });
+    expect(message.text).toBe('thanks!');
+  });
+
+  it('a path segment longer than any id → 414 path_too_long in the one error shape', async () => {
+    const res = await call(t, admin(), 'GET', `/api/v1/conversations/${'x'.repeat(200)}`);
+    expect(res.statusCode).toBe(414);
+    expect(res.json()).toEqual({ error: { code: 'path_too_long', message: expect.any(String) } });
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('names are stored without bidi controls', async () => {
+    const { contactId } = await seedConversation(t, acct);
+    const res = await call(t, admin(), 'PATCH', `/api/v1/contacts/${contactId}`, { name: 'Mallory \u202Efdp.exe\u2066' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json<{ name: string }>().name).toBe('Mallory fdp.exe');
+    const reply = await call(t, acct.users.agent.token, 'POST', `/api/v1/conversations/${conversationId}/reply`, {
+      text: 'see attached',
+      attachments: [{ name: '\u202Efdp.exe', mimeType: 'application/pdf', contentBase64: Buffer.from('%PDF-1.4').toString('base64') }],
+    });
+    expect(reply.statusCode).toBe(202);
+    const names = reply.json<{ attachments: { name: string }[] }>().attachments.map((a) => a.name);
+    expect(names).toEqual(['fdp.exe']);
+  });
+
+  it('a JSON body is taken as typed: no false → "false", no "" → null', async () => {
+    await expectRejected(() => call(t, admin(), 'POST', '/api/v1/teams', { name: false }), 400, 'validation_failed');
+    await expectRejected(() => call(t, admin(), 'POST', '/api/v1/teams', { name: 12345 }), 400, 'validation_failed');
+    await expectRejected(() => call(t, admin(), 'PATCH', `/api/v1/channels/${acct.channelId}`, { teamId: '' }), 400, 'validation_failed');
+    await expectRejected(() => call(t, admin(), 'PATCH', `/api/v1/contacts/${randomUUID()}`, { name: ['x'] }), 400, 'validation_failed');
+    // The URL still carries numbers as text.
+    expect((await call(t, admin(), 'GET', '/api/v1/conversations?limit=2')).statusCode).toBe(200);
+  });
+
+  it('every response says nosniff (Slack url_verification echoes the caller\'s text)', async () => {
+    for (const res of [
+      await t.app.inject({ url: '/health' }),
+      await t.app.inject({ url: '/no/such/route' }),
+      await call(t, admin(), 'POST', '/api/v1/teams', { name: 'a\u0000' }),
+      await t.app.inject({ method: 'POST', url: '/webhooks/slack', payload: { type: 'url_verification', challenge: '<script>alert(1)</script>' } }),
+    ]) expect(res.headers['x-content-type-options']).toBe('nosniff');
   });
 });

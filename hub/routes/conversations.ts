@@ -9,6 +9,7 @@ import { Conversation, Csat, IdParams, Message, Nullable, Page, Uuid, decodeCurs
 import { latestCsat } from './webchat-csat.js';
 import type { Actor } from '../services/conversations.js';
 import type { FastifyRequest } from 'fastify';
+import { displayName } from '../../connectors/core/text.js';
 
 const Status = Type.Union([Type.Literal('open'), Type.Literal('pending'), Type.Literal('snoozed'), Type.Literal('resolved')]);
 const Priority = Type.Union([Type.Literal('low'), Type.Literal('normal'), Type.Literal('high'), Type.Literal('urgent')]);
@@ -203,7 +204,7 @@ function safeMimeType(mime: string | null): string {
 
 /** `attachment` with an ASCII fallback name and the exact name in RFC 5987 form; no quote, CR or LF gets through. */
 function contentDisposition(name: string | null): string {
-  const exact = (name ?? '').replace(/[\u0000-\u001f\u007f/\\]/gu, '_').trim() || 'attachment';
+  const exact = displayName(name ?? '').replace(/[\u0000-\u001f\u007f/\\]/gu, '_').trim() || 'attachment';
   const ascii = exact.replace(/[^\x20-\x7e]/gu, '_').replace(/["%;]/gu, '_');
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(exact).replace(/['()*]/gu, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
 }

@@ -53,7 +53,9 @@ describe('operations endpoints', () => {
     try {
       const res = await app.inject({ url: '/ready' });
       expect(res.statusCode).toBe(503);
-      expect(res.json()).toMatchObject({ status: 'not_ready', database: expect.stringMatching(/^unreachable: /) });
+      // A code only: the driver's error names the host, port and user, and /ready is public.
+      expect(res.json()).toEqual({ status: 'not_ready', database: 'unreachable', queue: expect.stringMatching(/^(ok|unreachable|timeout)$/) });
+      expect(res.body).not.toMatch(/127\.0\.0\.1|nobody|ECONNREFUSED/);
       // Liveness is not readiness: the process itself is fine.
       expect((await app.inject({ url: '/health' })).statusCode).toBe(200);
     } finally {
@@ -78,6 +80,26 @@ describe('operations endpoints', () => {
     expect(res.body).toMatch(/^hummdesk_process_resident_memory_bytes \d+/m);
   });
 
+  it('GET /metrics with HUMMDESK_METRICS_TOKEN answers only that bearer token', async () => {
+    const token = randomBytes(16).toString('hex');
+    const locked = await startTestHub({ jobs: false, env: { HUMMDESK_METRICS_TOKEN: token } });
+    try {
+      for (const authorization of [undefined, 'Bearer wrong', `Basic ${token}`, `Bearer ${token}x`]) {
+        const res = await locked.app.inject({ url: '/metrics', headers: authorization ? { authorization } : {} });
+        expect(res.statusCode, authorization).toBe(401);
+        expect(res.json()).toMatchObject({ error: { code: 'unauthorized' } });
+        expect(res.body).not.toMatch(/hummdesk_/);
+      }
+      const ok = await locked.app.inject({ url: '/metrics', headers: { authorization: `Bearer ${token}` } });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.body).toMatch(/^hummdesk_process_resident_memory_bytes \d+/m);
+      // Liveness and readiness stay public.
+      expect((await locked.app.inject({ url: '/ready' })).statusCode).toBe(200);
+    } finally {
+      await locked.close();
+    }
+  });
+
   it('GET /docs/json is an OpenAPI document of the /api/v1 routes', async () => {
     const res = await t.app.inject({ url: '/docs/json' });
     expect(res.statusCode).toBe(200);
@@ -96,5 +118,7 @@ describe('operations endpoints', () => {
     // Operations endpoints are documented, the metrics scrape is not.
     expect(doc.paths['/ready']).toBeDefined();
     expect(doc.paths['/metrics']).toBeUndefined();
+    // Probes answer without credentials, and the document says so.
+    for (const path of ['/health', '/ready']) expect((doc.paths[path] as { get: { security?: unknown } }).get.security, path).toEqual([]);
   });
 });

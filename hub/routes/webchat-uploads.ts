@@ -21,6 +21,7 @@ import { clientAddress } from '../plugins/rate-limit.js';
 import { UploadQuotas, addressKey, type Uploader } from '../services/upload-quota.js';
 import { Uuid } from '../schemas.js';
 import { findVisitorConversation } from './webchat-visitor.js';
+import { displayName } from '../../connectors/core/text.js';
 
 export interface WebchatUploadOptions {
   channelOf(req: FastifyRequest): ChannelInstallation;
@@ -33,7 +34,7 @@ const WidgetParams = Type.Object({ widgetId: Type.String({ minLength: 1, maxLeng
 const rejected = (err: unknown) => (err instanceof UploadRejected ? new HubError(err.status, err.code, err.message) : err);
 
 /** `filename*` carries the real name; the quoted ASCII one is for old clients. */
-const contentDisposition = (name: string) =>
+const contentDisposition = (stored: string, name = displayName(stored)) =>
   `attachment; filename="${name.replace(/[^\w .()-]/gu, '_')}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 
 /**

@@ -9,6 +9,7 @@ import { UPLOAD_REF_PREFIX } from '../../connectors/webchat/connector.js';
 import type { EventBus, HubEvent } from '../realtime/events.js';
 import type { HubMetrics } from '../metrics.js';
 import { HubError } from '../errors.js';
+import { storableEvent } from './inbound-text.js';
 
 export type IngestResult = 'created' | 'duplicate' | 'echo' | 'status' | 'status_unmatched' | 'ignored';
 
@@ -67,7 +68,8 @@ export class IngestService {
     this.lanes = Array.from({ length: Math.max(1, deps.concurrency) }, () => ({ waiting: [], busy: false }));
   }
 
-  ingest(channel: ChannelInstallation, events: InboundEvent[]): Promise<IngestOutcome[]> {
+  ingest(channel: ChannelInstallation, received: InboundEvent[]): Promise<IngestOutcome[]> {
+    const events = received.map(storableEvent);
     try {
       for (const e of events) checkEvent(channel, e);
     } catch (err) {

@@ -2,6 +2,7 @@ import type { ChannelInstallation } from '../../connectors/core/types.js';
 import type { Queryable } from '../../storage/database.js';
 import type { SecretBox } from '../../storage/secret-box.js';
 import type { DraftRow } from '../../storage/repositories/ai.js';
+import { displayName } from '../../connectors/core/text.js';
 
 /** Slack-side state of the hub: installations, conversation threads, agent posts. Every call runs inside a tenant transaction. */
 
@@ -151,6 +152,7 @@ export async function unnamedSlackCustomer(tx: Queryable, conversationId: string
 }
 
 export async function nameSlackCustomer(tx: Queryable, who: { contactId: string; identityId: string }, name: string): Promise<void> {
+  name = displayName(name);
   await tx.query(`UPDATE contact_identities SET display_name = $2 WHERE id = $1 AND display_name IS NULL`, [who.identityId, name]);
   await tx.query(`UPDATE contacts SET name = $2 WHERE id = $1 AND name IS NULL`, [who.contactId, name]);
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from '../database.js';
+import { displayNameOrNull } from '../../connectors/core/text.js';
 
 export interface ContactRow {
   id: string;
@@ -41,7 +42,7 @@ export async function updateContact(
   const { rows } = await tx.query<ContactRow>(
     `UPDATE contacts SET name = coalesce($2, name), email = coalesce($3, email), phone = coalesce($4, phone),
        metadata = coalesce($5, metadata) WHERE id = $1 RETURNING ${COLUMNS}`,
-    [id, patch.name ?? null, patch.email ?? null, patch.phone ?? null, patch.metadata ?? null],
+    [id, displayNameOrNull(patch.name) ?? null, patch.email ?? null, patch.phone ?? null, patch.metadata ?? null],
   );
   return rows[0];
 }

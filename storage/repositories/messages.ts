@@ -1,5 +1,6 @@
 import type { AttachmentKind, DeliveryStatus } from '../../connectors/core/types.js';
 import type { Queryable } from '../database.js';
+import { displayNameOrNull, withoutNul } from '../../connectors/core/text.js';
 
 export type MessageDeliveryStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'read' | 'failed' | 'unknown';
 
@@ -72,7 +73,7 @@ export interface NewMessage {
   metadata?: Record<string, unknown>;
 }
 
-/** Inserts once per (channel, external id); returns undefined for a duplicate delivery. */
+/** Inserts once per (channel, external id); returns undefined for a duplicate delivery. Text from an agent's Slack or Teams reply may hold NUL, which Postgres cannot: it goes. */
 export async function insertMessage(tx: Queryable, m: NewMessage): Promise<{ id: string } | undefined> {
   const { rows } = await tx.query<{ id: string }>(
     `INSERT INTO messages (account_id, conversation_id, channel_id, direction, author_kind, author_user_id, is_private,
@@ -80,7 +81,7 @@ export async function insertMessage(tx: Queryable, m: NewMessage): Promise<{ id:
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, coalesce($14::timestamptz, now()), $15)
      ON CONFLICT (channel_id, external_id) DO NOTHING RETURNING id`,
     [m.accountId, m.conversationId, m.channelId, m.direction, m.authorKind, m.authorUserId ?? null, m.isPrivate ?? false,
-      m.text, m.html ?? null, m.externalId ?? null, m.inReplyTo ?? null, m.deliveryStatus ?? null, m.autoReply ?? false,
+      withoutNul(m.text), m.html == null ? null : withoutNul(m.html), m.externalId ?? null, m.inReplyTo ?? null, m.deliveryStatus ?? null, m.autoReply ?? false,
       m.sentAt ?? null, m.metadata ?? {}],
   );
   return rows[0];
@@ -96,7 +97,7 @@ export async function insertAttachments(
     await tx.query(
       `INSERT INTO attachments (account_id, message_id, kind, name, mime_type, size, source_ref, blob_key, content_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [accountId, messageId, a.kind, a.name ?? null, a.mimeType ?? null, a.size ?? null, a.ref ?? null, a.blobKey ?? null, a.contentId ?? null],
+      [accountId, messageId, a.kind, displayNameOrNull(a.name) ?? null, a.mimeType ?? null, a.size ?? null, a.ref ?? null, a.blobKey ?? null, a.contentId ?? null],
     );
   }
 }

@@ -1,5 +1,6 @@
 import type { AttachmentKind } from '../../connectors/core/types.js';
 import type { Queryable } from '../database.js';
+import { displayName } from '../../connectors/core/text.js';
 
 export interface UploadRow {
   id: string;
@@ -15,7 +16,7 @@ export async function insertUpload(
 ): Promise<{ id: string }> {
   const { rows } = await tx.query<{ id: string }>(
     `INSERT INTO uploads (account_id, channel_id, uploader, name, mime_type, size, blob_key, uploader_address) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-    [u.accountId, u.channelId, u.uploader, u.name, u.mimeType, u.size, u.blobKey, u.uploaderAddress ?? null],
+    [u.accountId, u.channelId, u.uploader, displayName(u.name), u.mimeType, u.size, u.blobKey, u.uploaderAddress ?? null],
   );
   return rows[0]!;
 }
