@@ -84,6 +84,8 @@ const ROUTES: RouteCase[] = [
     },
   },
   { route: 'POST /conversations/:id/reply', min: 'agent', ok: 202, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/reply`, body: { text: 'hi' } }) },
+  // A web chat conversation has no Cc list: reaching the handler's 400 cc_not_supported shows the role passed.
+  { route: 'POST /conversations/:id/participants', min: 'agent', ok: 400, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/participants`, body: { address: 'someone@example.com' } }) },
   { route: 'POST /conversations/:id/notes', min: 'agent', ok: 201, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/notes`, body: { text: 'note' } }) },
   { route: 'POST /conversations/:id/assign', min: 'agent', ok: 200, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/assign`, body: { assigneeId: acct.users.agent.id } }) },
   { route: 'POST /conversations/:id/status', min: 'agent', ok: 200, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/status`, body: { status: 'resolved' } }) },
