@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
 import type { Database, QueryResult } from './database.js';
 import { readTemplate } from './pglite-template.js';
 
@@ -10,8 +11,9 @@ export async function openPGlite(dataDir: string | undefined): Promise<Database>
   let loadDataDir: Blob | undefined;
   if (dataDir && !existsSync(join(dataDir, 'PG_VERSION'))) {
     // initdb written straight to disk takes ~15 s here (a sync per file); the image made at install
-    // time loads in well under a second, and without it initdb in memory takes ~2 s.
-    loadDataDir = readTemplate();
+    // time (with the schema of that day already migrated) loads in well under a second, and without
+    // it initdb in memory takes ~2 s.
+    loadDataDir = readTemplate()?.image;
     if (!loadDataDir) {
       const scratch = await PGlite.create('memory://', { extensions: { vector } });
       loadDataDir = await scratch.dumpDataDir('none');
@@ -19,7 +21,11 @@ export async function openPGlite(dataDir: string | undefined): Promise<Database>
     }
   }
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir ?? 'memory://', { extensions: { vector }, loadDataDir });
+  return pgliteDatabase(await PGlite.create(dataDir ?? 'memory://', { extensions: { vector }, loadDataDir }));
+}
+
+/** The Database surface over an open PGlite. */
+export function pgliteDatabase(db: PGlite): Database {
   const query = async <R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> => toResult(await db.query<R>(sql, params as unknown[]));
   return {
     kind: 'pglite',
