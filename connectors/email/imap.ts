@@ -1,9 +1,14 @@
-import { ImapFlow } from 'imapflow';
+import { createRequire } from 'node:module';
+import type { ImapFlow } from 'imapflow';
 import type { ServerConfig } from './config.js';
+
+// imapflow (with its MIME, charset and proxy libraries) loads when a mailbox is first reached, not with the hub.
+const require = createRequire(import.meta.url);
+const imapflow = () => require('imapflow') as typeof import('imapflow');
 
 /** An ImapFlow client for a mailbox; quiet unless HUMMDESK_IMAP_DEBUG is set. */
 export function imapClient(s: ServerConfig, extra: { disableAutoIdle?: boolean; autoIdleDelay?: number } = {}): ImapFlow {
-  return new ImapFlow({
+  return new (imapflow().ImapFlow)({
     host: s.host,
     port: s.port,
     secure: s.secure,

@@ -23,6 +23,8 @@ beforeAll(async () => {
   emu = await startOpenAiEmulator();
   t = await startTestHub({ ai: true, jobs: false });
   acct = await createTestAccount(t);
+  // Models load here, not inside the first test's time.
+  await localAi(t.hub).warm();
   conversationId = await withAccount(t.hub.db, acct.accountId, async (tx) => {
     const contact = (await tx.query<{ id: string }>(`INSERT INTO contacts (account_id) VALUES ($1) RETURNING id`, [acct.accountId])).rows[0]!.id;
     return (await tx.query<{ id: string }>(`INSERT INTO conversations (account_id, channel_id, contact_id, thread_key) VALUES ($1, $2, $3, 'x') RETURNING id`, [acct.accountId, acct.channelId, contact])).rows[0]!.id;
