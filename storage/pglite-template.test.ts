@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { buildTemplate, readTemplate, type TemplatePlace } from './pglite-template.js';
+import type { Database } from './database.js';
 import { pgliteDatabase } from './pglite.js';
 import { migrate } from './migrate.js';
 
@@ -13,6 +14,7 @@ const MIGRATIONS = fileURLToPath(new URL('../migrations', import.meta.url));
 const newest = Math.max(...readdirSync(MIGRATIONS).map((n) => Number(n.slice(0, 3))));
 let dir: string;
 let place: TemplatePlace;
+let db: Database | undefined;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hummdesk-template-'));
@@ -20,18 +22,17 @@ beforeAll(async () => {
   cpSync(MIGRATIONS, place.migrations, { recursive: true });
   await buildTemplate(place);
 }, 120_000);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(async () => {
+  await db?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe('the embedded store image made at install', () => {
   it('holds the migrations already, so a first start applies none', { timeout: 60_000 }, async () => {
     const template = readTemplate(place)!;
     expect(template.migrated).toBe(true);
-    const db = pgliteDatabase(await PGlite.create('memory://', { extensions: { vector }, loadDataDir: template.image }));
-    try {
-      expect(await migrate(db)).toEqual({ from: newest, to: newest });
-    } finally {
-      await db.close();
-    }
+    db = pgliteDatabase(await PGlite.create('memory://', { extensions: { vector }, loadDataDir: template.image }));
+    expect(await migrate(db, undefined, place.migrations)).toEqual({ from: newest, to: newest });
   });
 
   it('is still used when migrations were added since; a start applies only those', () => {
@@ -44,5 +45,9 @@ describe('the embedded store image made at install', () => {
     const first = readdirSync(place.migrations).find((n) => n.includes('.do.'))!;
     appendFileSync(join(place.migrations, first), '\n-- edited\n');
     expect(readTemplate(place)?.migrated).toBe(false);
+  });
+
+  it('and a store that holds a migration since edited is refused at start, as Postgrator does', async () => {
+    await expect(migrate(db!, undefined, place.migrations)).rejects.toThrow(/checksum/i);
   });
 });
