@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
-import { buildTemplate, readTemplate, type TemplatePlace } from './pglite-template.js';
+import { buildTemplate, copyTemplate, readTemplate, type TemplatePlace } from './pglite-template.js';
 import type { Database } from './database.js';
 import { pgliteDatabase } from './pglite.js';
 import { migrate } from './migrate.js';
@@ -31,7 +31,9 @@ describe('the embedded store image made at install', () => {
   it('holds the migrations already, so a first start applies none', { timeout: 60_000 }, async () => {
     const template = readTemplate(place)!;
     expect(template.migrated).toBe(true);
-    db = pgliteDatabase(await PGlite.create('memory://', { extensions: { vector }, loadDataDir: template.image }));
+    const store = join(dir, 'store');
+    copyTemplate(template.dir, store);
+    db = pgliteDatabase(await PGlite.create(store, { extensions: { vector } }));
     expect(await migrate(db, undefined, place.migrations)).toEqual({ from: newest, to: newest });
   });
 

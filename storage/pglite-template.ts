@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * PGlite images made once at `npm install` (postinstall): an initdb'd empty store, and the same store
- * with the migrations of that day applied. initdb and the migrations are most of a first start's time;
- * loading an image instead keeps a bare `npm start` fast.
+ * PGlite data folders made once at `npm install` (postinstall): an initdb'd empty store, and the same
+ * store with the migrations of that day applied. initdb and the migrations are most of a first start's
+ * time; copying a template instead keeps a bare `npm start` fast.
  */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MIGRATIONS = join(ROOT, 'migrations');
@@ -31,14 +31,14 @@ export interface TemplatePlace {
 
 const DEFAULT_PLACE: TemplatePlace = { cacheDir: join(ROOT, 'node_modules', '.cache', 'hummdesk'), migrations: MIGRATIONS };
 
-/** The empty (initdb only) image. */
+/** The empty (initdb only) store. */
 export function templatePath(place = DEFAULT_PLACE): string {
-  return join(place.cacheDir, `pglite-${pgliteVersion()}.tar`);
+  return join(place.cacheDir, `pglite-${pgliteVersion()}-empty`);
 }
 
-/** The migrated image, and beside it the migrations it holds (file name → SHA-256). */
+/** The migrated store, and beside it (`.json`) the migrations it holds (file name → SHA-256). */
 export function schemaTemplatePath(place = DEFAULT_PLACE): string {
-  return join(place.cacheDir, `pglite-${pgliteVersion()}-schema.tar`);
+  return join(place.cacheDir, `pglite-${pgliteVersion()}-schema`);
 }
 
 function migrationHashes(dir: string): Record<string, string> {
@@ -50,46 +50,74 @@ function migrationHashes(dir: string): Record<string, string> {
 }
 
 /**
- * The migrated image while every migration in it is still in migrations/ unchanged (later ones are
- * applied at start as usual), else the empty image; undefined without either.
+ * The migrated store while every migration in it is still in migrations/ unchanged (later ones are
+ * applied at start as usual), else the empty store; undefined without either.
  */
-export function readTemplate(place = DEFAULT_PLACE): { image: Blob; migrated: boolean } | undefined {
+export function readTemplate(place = DEFAULT_PLACE): { dir: string; migrated: boolean } | undefined {
   const schema = schemaTemplatePath(place);
   try {
     const held = JSON.parse(readFileSync(`${schema}.json`, 'utf8')) as { migrations: Record<string, string> };
     const now = migrationHashes(place.migrations);
-    if (Object.entries(held.migrations).every(([name, hash]) => now[name] === hash)) return { image: new Blob([readFileSync(schema)]), migrated: true };
+    if (existsSync(join(schema, 'PG_VERSION')) && Object.entries(held.migrations).every(([name, hash]) => now[name] === hash)) return { dir: schema, migrated: true };
   } catch {
-    // no migrated image (or a half-written one): the empty image still saves initdb
+    // no migrated store (or no manifest yet): the empty one still saves initdb
   }
-  const file = templatePath(place);
-  return existsSync(file) ? { image: new Blob([readFileSync(file)]), migrated: false } : undefined;
+  const empty = templatePath(place);
+  return existsSync(join(empty, 'PG_VERSION')) ? { dir: empty, migrated: false } : undefined;
 }
 
-/** Writes both images; returns their paths. */
+/**
+ * A new data folder from a template: a plain file copy (a few hundred ms), where loading an image
+ * through PGlite costs seconds. Copied beside and renamed, so a crash never leaves half a store.
+ */
+export function copyTemplate(template: string, dataDir: string): void {
+  const tmp = `${dataDir}.${process.pid}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(dirname(dataDir), { recursive: true });
+  cpSync(template, tmp, { recursive: true });
+  try {
+    renameSync(tmp, dataDir); // replaces an empty folder too
+  } catch {
+    cpSync(tmp, dataDir, { recursive: true });
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Writes both stores; returns their paths. */
 export async function buildTemplate(place = DEFAULT_PLACE): Promise<string[]> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { vector } = await import('@electric-sql/pglite-pgvector');
   const { pgliteDatabase } = await import('./pglite.js');
   const { migrate } = await import('./migrate.js');
-  const db = await PGlite.create('memory://', { extensions: { vector } });
-  try {
-    writeAtomically(templatePath(place), Buffer.from(await (await db.dumpDataDir('none')).arrayBuffer()));
-    const held = migrationHashes(place.migrations);
-    await migrate(pgliteDatabase(db), undefined, place.migrations);
-    // The image goes first: read with an older manifest, it holds those migrations and perhaps more,
-    // all from files in migrations/ now, so the start still migrates correctly from it.
-    writeAtomically(schemaTemplatePath(place), Buffer.from(await (await db.dumpDataDir('none')).arrayBuffer()));
-    writeAtomically(`${schemaTemplatePath(place)}.json`, Buffer.from(`${JSON.stringify({ migrations: held }, null, 1)}\n`));
-  } finally {
-    await db.close();
-  }
+  mkdirSync(place.cacheDir, { recursive: true });
+  // Images of earlier versions of this script (loaded through PGlite, slower than a copy).
+  for (const old of readdirSync(place.cacheDir)) if (/^pglite-.*\.tar(\.json)?$/.test(old)) rmSync(join(place.cacheDir, old), { force: true });
+  // initdb in memory (on disk it syncs every file: ~15 s), then written out once.
+  const scratch = await PGlite.create('memory://', { extensions: { vector } });
+  const image = await scratch.dumpDataDir('none');
+  await scratch.close();
+  await writeStore(templatePath(place), async (dir) => (await PGlite.create(dir, { extensions: { vector }, loadDataDir: image })).close());
+  const held = migrationHashes(place.migrations);
+  await writeStore(schemaTemplatePath(place), async (dir) => {
+    const db = await PGlite.create(dir, { extensions: { vector }, loadDataDir: image });
+    try {
+      await migrate(pgliteDatabase(db), undefined, place.migrations);
+    } finally {
+      await db.close();
+    }
+  });
+  // The manifest goes last: read with an older one, the store holds those migrations and perhaps more,
+  // all from files in migrations/ now, so a start still migrates correctly from it.
+  const manifest = `${schemaTemplatePath(place)}.json`;
+  writeFileSync(`${manifest}.${process.pid}`, `${JSON.stringify({ migrations: held }, null, 1)}\n`);
+  renameSync(`${manifest}.${process.pid}`, manifest);
   return [templatePath(place), schemaTemplatePath(place)];
 }
 
-function writeAtomically(file: string, bytes: Buffer): void {
-  mkdirSync(dirname(file), { recursive: true });
-  // Write-then-rename: a concurrent start never loads half an image.
-  writeFileSync(`${file}.${process.pid}`, bytes);
-  renameSync(`${file}.${process.pid}`, file);
+async function writeStore(target: string, fill: (dir: string) => Promise<void>): Promise<void> {
+  const tmp = `${target}.${process.pid}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  await fill(tmp);
+  rmSync(target, { recursive: true, force: true });
+  renameSync(tmp, target);
 }

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Database, QueryResult } from './database.js';
-import { readTemplate } from './pglite-template.js';
+import { copyTemplate, readTemplate } from './pglite-template.js';
 
 /** Embedded Postgres (WASM) with pgvector; one process, one connection, so transactions are serialized. */
 export async function openPGlite(dataDir: string | undefined): Promise<Database> {
@@ -10,11 +10,12 @@ export async function openPGlite(dataDir: string | undefined): Promise<Database>
   const { vector } = await import('@electric-sql/pglite-pgvector');
   let loadDataDir: Blob | undefined;
   if (dataDir && !existsSync(join(dataDir, 'PG_VERSION'))) {
-    // initdb written straight to disk takes ~15 s here (a sync per file); the image made at install
-    // time (with the schema of that day already migrated) loads in well under a second, and without
-    // it initdb in memory takes ~2 s.
-    loadDataDir = readTemplate()?.image;
-    if (!loadDataDir) {
+    // initdb written straight to disk takes ~15 s here (a sync per file); the store made at install
+    // time (with the schema of that day already migrated) is copied in well under a second, and
+    // without it initdb in memory takes ~2 s.
+    const template = readTemplate();
+    if (template) copyTemplate(template.dir, dataDir);
+    else {
       const scratch = await PGlite.create('memory://', { extensions: { vector } });
       loadDataDir = await scratch.dumpDataDir('none');
       await scratch.close();
