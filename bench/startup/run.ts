@@ -1,9 +1,10 @@
 /**
  * Start-up benchmark: `hummdesk start` on the embedded default (PGlite, in-process jobs, local AI), from
  * spawn to /ready answering, on an empty data folder (cold: store image, migrations, demo seed) and again
- * on the same folder (warm); the CPU each used to get there; the resident memory of an HTTP-only process
- * (HUMMDESK_RUN_JOBS=false) idling after start, and of a full one once its models are loaded; and how
- * long compiling dist/ takes (done at install, and by the CLI after a source changed).
+ * on the same folder (warm); the CPU each used to get there; the resident memory of a full one once its
+ * models are loaded, and of an HTTP-only process (HUMMDESK_RUN_JOBS=false, the API processes of a
+ * scaled-out deployment: on DATABASE_URL and REDIS_URL, which `npm run bench` provides) idling after
+ * start; and how long compiling dist/ takes (done at install, and by the CLI after a source changed).
  * Usage: npm run bench -- startup [--runs 3]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cpuMs, freePort, machine, stopProcess } from '../support.js';
+import { cpuMs, createDatabase, freePort, machine, stopProcess } from '../support.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, settle: { type: 'string', default: '5000' } } });
 const runs = Number(values.runs);
@@ -27,11 +28,14 @@ interface Started {
   output: () => string;
 }
 
+const services = { DATABASE_URL: process.env.DATABASE_URL, REDIS_URL: process.env.REDIS_URL };
+
 async function start(dataDir: string, env: Record<string, string> = {}): Promise<Started> {
   const port = await freePort();
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, HUMMDESK_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'info', ...env };
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, HUMMDESK_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'info' };
   delete childEnv.DATABASE_URL;
   delete childEnv.REDIS_URL;
+  Object.assign(childEnv, env);
   const began = performance.now();
   const child = spawn(process.execPath, ['bin/hummdesk.js', 'start'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -76,14 +80,25 @@ for (let i = 0; i < runs; i++) {
     await sleep(1000);
     fullRss.push(rssMb(again.child.pid!));
     await stopProcess(again.child);
-    const http = await start(dataDir, { HUMMDESK_RUN_JOBS: 'false' });
-    await sleep(settleMs);
-    httpOnlyRss.push(rssMb(http.child.pid!));
-    await stopProcess(http.child);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
+if (services.DATABASE_URL && services.REDIS_URL) {
+  for (let i = 0; i < runs; i++) {
+    const database = await createDatabase(services.DATABASE_URL);
+    const dataDir = mkdtempSync(join(tmpdir(), 'hummdesk-startup-'));
+    try {
+      const http = await start(dataDir, { DATABASE_URL: database.url, REDIS_URL: services.REDIS_URL, HUMMDESK_RUN_JOBS: 'false', HUMMDESK_SECRET_KEY: '11'.repeat(32) });
+      await sleep(settleMs);
+      httpOnlyRss.push(rssMb(http.child.pid!));
+      await stopProcess(http.child);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+      await database.drop();
+    }
+  }
+} else process.stderr.write('DATABASE_URL and REDIS_URL unset: no HTTP-only figure (run through `npm run bench -- startup`)\n');
 
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 const pct = (xs: number[], p: number) => Math.round(sorted(xs)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!);
@@ -95,7 +110,7 @@ process.stdout.write(
     `compile dist/: ${Math.round(buildMs)} ms\n` +
     `cold start (empty data folder: store image, migrations, demo seed): ${ms(coldMs)} ms to /ready, CPU ${ms(cold.map((s) => s.cpuMs))} ms\n` +
     `warm start (same folder): ${ms(warmMs)} ms to /ready, CPU ${ms(warm.map((s) => s.cpuMs))} ms\n` +
-    `idle RSS: HTTP-only process ${httpOnlyRss.join(', ')} MB (${settleMs} ms after ready); with jobs, models loaded ${fullRss.join(', ')} MB\n`,
+    `idle RSS: embedded with jobs, models loaded ${fullRss.join(', ')} MB; HTTP-only process on PostgreSQL + Redis ${httpOnlyRss.join(', ') || '-'} MB (${settleMs} ms after ready)\n`,
 );
 process.stdout.write(
   `${JSON.stringify({
@@ -111,7 +126,7 @@ process.stdout.write(
     warm_ready_p50_ms: pct(warmMs, 50),
     cold_cpu_p50_ms: pct(cold.map((s) => s.cpuMs), 50),
     warm_cpu_p50_ms: pct(warm.map((s) => s.cpuMs), 50),
-    http_only_idle_rss_mb: Math.max(...httpOnlyRss),
+    http_only_idle_rss_mb: httpOnlyRss.length ? Math.max(...httpOnlyRss) : null,
     jobs_idle_rss_mb: Math.max(...fullRss),
     build_ms: Math.round(buildMs),
   })}\n`,
