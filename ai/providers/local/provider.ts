@@ -9,7 +9,7 @@ import { UNKNOWN } from '../../classify/model.js';
 import { embedQuery } from '../../kb/query.js';
 import { searchAccountKb, searchKb, type Passage } from '../../kb/search.js';
 import { fill, template } from '../../draft/templates.js';
-import { detectLanguage, languageDetector } from './language.js';
+import { detectLanguage } from './language.js';
 import { SentimentModel } from './sentiment.js';
 import { decidePriority } from './priority.js';
 
@@ -55,7 +55,6 @@ export class LocalProvider implements ConversationAi {
   async warm(): Promise<void> {
     this.sentiment();
     await this.categories.defaultModel();
-    await languageDetector();
   }
 
   async analyze(input: AnalysisInput): Promise<Analysis> {
