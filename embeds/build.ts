@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
 
 /** One served bundle, compressed once in memory. */
 export interface EmbedBundle {
@@ -25,6 +24,8 @@ export const CHAT_GZIP_BUDGET = 40 * 1024;
 
 /** Bundles the components with esbuild into two self-contained ES modules. */
 export async function buildEmbeds(): Promise<EmbedBundle[]> {
+  // esbuild loads on the first request for a bundle, not with the hub.
+  const { build } = await import('esbuild');
   const result = await build({
     entryPoints: EMBED_ENTRIES,
     bundle: true,

@@ -10,10 +10,8 @@ import type { HubConfig } from './config.js';
 import { createMetrics, type HubMetrics } from './metrics.js';
 import type { EventBus } from './realtime/events.js';
 import { LocalEventBus } from './realtime/local-bus.js';
-import { RedisEventBus } from './realtime/redis-bus.js';
 import type { JobHandlers, JobRunner } from './queue/jobs.js';
 import { InProcessRunner } from './queue/in-process.js';
-import { BullmqRunner } from './queue/bullmq.js';
 import { IngestService } from './services/ingest.js';
 import { InstallationCache } from './services/installations.js';
 import { ConversationService } from './services/conversations.js';
@@ -56,11 +54,12 @@ export async function createHub(config: HubConfig, opts: { log?: Logger; db?: Da
   const db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: join(config.dataDir, 'pglite'), poolSize: config.poolSize }));
   const box = new SecretBox(config.secretKey);
   const blobs = new LocalBlobStore(join(config.dataDir, 'blobs'));
-  const bus: EventBus = config.redisUrl ? await RedisEventBus.connect(config.redisUrl) : new LocalEventBus();
+  // Redis and BullMQ load only in a process that uses them: the embedded default never pays for them.
+  const bus: EventBus = config.redisUrl ? await (await import('./realtime/redis-bus.js')).RedisEventBus.connect(config.redisUrl) : new LocalEventBus();
   const metrics = createMetrics();
   const runnerOpts = { attempts: config.jobAttempts, backoffBaseMs: config.jobBackoffMs, concurrency: 4, pollMs: 500, log };
   const runner: JobRunner = config.redisUrl
-    ? new BullmqRunner(db, metrics, { ...runnerOpts, redisUrl: config.redisUrl })
+    ? new (await import('./queue/bullmq.js')).BullmqRunner(db, metrics, { ...runnerOpts, redisUrl: config.redisUrl })
     : new InProcessRunner(db, metrics, { ...runnerOpts, leaseMs: 5 * 60_000 });
   const connectors = new Map<ChannelKind, Connector>();
   const surfaces: Surface[] = [];

@@ -1,9 +1,7 @@
 import type { Database } from './database.js';
-import { openPostgres } from './postgres.js';
-import { openPGlite } from './pglite.js';
 
-/** DATABASE_URL selects real Postgres; without it the embedded PGlite store lives in dataDir. */
+/** DATABASE_URL selects real Postgres; without it the embedded PGlite store lives in dataDir. Each driver loads only when chosen. */
 export async function openDatabase(opts: { databaseUrl?: string; dataDir?: string; poolSize?: number }): Promise<Database> {
-  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, { max: opts.poolSize });
-  return openPGlite(opts.dataDir);
+  if (opts.databaseUrl) return (await import('./postgres.js')).openPostgres(opts.databaseUrl, { max: opts.poolSize });
+  return (await import('./pglite.js')).openPGlite(opts.dataDir);
 }

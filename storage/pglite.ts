@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
 import type { Database, QueryResult } from './database.js';
-import { readTemplate } from './pglite-template.js';
+import { copyTemplate, readTemplate } from './pglite-template.js';
 import { lockDataDir } from './data-dir-lock.js';
 
 /** Embedded Postgres (WASM) with pgvector; one process, one connection, so transactions are serialized. */
@@ -35,17 +36,23 @@ async function openStore(dataDir: string | undefined): Promise<Database> {
   const { vector } = await import('@electric-sql/pglite-pgvector');
   let loadDataDir: Blob | undefined;
   if (dataDir && !existsSync(join(dataDir, 'PG_VERSION'))) {
-    // initdb written straight to disk takes ~15 s here (a sync per file); the image made at install
-    // time loads in well under a second, and without it initdb in memory takes ~2 s.
-    loadDataDir = readTemplate();
-    if (!loadDataDir) {
+    // initdb written straight to disk takes ~15 s here (a sync per file); the store made at install
+    // time (with the schema of that day already migrated) is copied in well under a second, and
+    // without it initdb in memory takes ~2 s.
+    const template = readTemplate();
+    if (template) copyTemplate(template.dir, dataDir);
+    else {
       const scratch = await PGlite.create('memory://', { extensions: { vector } });
       loadDataDir = await scratch.dumpDataDir('none');
       await scratch.close();
     }
   }
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir ?? 'memory://', { extensions: { vector }, loadDataDir });
+  return pgliteDatabase(await PGlite.create(dataDir ?? 'memory://', { extensions: { vector }, loadDataDir }));
+}
+
+/** The Database surface over an open PGlite. */
+export function pgliteDatabase(db: PGlite): Database {
   const query = async <R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> => toResult(await db.query<R>(sql, params as unknown[]));
   return {
     kind: 'pglite',

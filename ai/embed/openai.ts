@@ -1,5 +1,4 @@
-import type { Dispatcher } from 'undici';
-import { EndpointError, postJson, retryingDispatcher, type EndpointOptions } from '../providers/openai/http.js';
+import { EndpointError, postJson, retryingDispatcher, type EndpointOptions, type LazyDispatcher } from '../providers/openai/http.js';
 import { EmbeddingError, type Embedder } from './embedder.js';
 
 export interface OpenAiEmbedderOptions extends EndpointOptions {
@@ -25,7 +24,7 @@ export class OpenAiEmbedder implements Embedder {
   readonly modelId: string;
   readonly external = true;
   private dim?: number;
-  private readonly dispatcher: Dispatcher;
+  private readonly dispatcher: LazyDispatcher;
 
   constructor(private readonly o: OpenAiEmbedderOptions) {
     this.modelId = `${OPENAI_MODEL_PREFIX}${o.model}`;

@@ -42,7 +42,7 @@ export async function runEval(argv: string[], out: Out = process.stdout): Promis
       .map((r) => ({ text: r[col.text] ?? '', label: values.lang ?? r.lang ?? r[col.label] ?? '' }))
       .filter((r) => r.text && (!langs || langs.includes(r.label)))
       .slice(0, limit);
-    evalLanguage(rows, { prior: values.prior ? langs : [], labels: langs }, out);
+    await evalLanguage(rows, { prior: values.prior ? langs : [], labels: langs }, out);
     return 0;
   }
   if (sub === 'sentiment') {

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { detectLanguage } from '../providers/local/language.js';
+import { detectLanguage, languageDetector } from '../providers/local/language.js';
 import { printReport, round, type Scored } from './report.js';
 
 type Out = NodeJS.WritableStream;
@@ -14,20 +14,21 @@ export function wordBucket(text: string): string {
  * Language ID accuracy overall, per word-count bucket, and on each message cut to its first two words
  * ("Kiitos paljon", "Tack så": the hard case the targets name).
  */
-export function evalLanguage(rows: { text: string; label: string }[], o: { prior?: string[]; labels?: string[] }, out: Out): Record<string, unknown> {
+export async function evalLanguage(rows: { text: string; label: string }[], o: { prior?: string[]; labels?: string[] }, out: Out): Promise<Record<string, unknown>> {
+  await languageDetector();
   const scored: Scored[] = [];
   const lat: number[] = [];
   const buckets = new Map<string, { ok: number; n: number }>();
   let two = 0;
   for (const r of rows) {
     const t0 = performance.now();
-    const g = detectLanguage(r.text, o.prior ?? []);
+    const g = await detectLanguage(r.text, o.prior ?? []);
     lat.push(performance.now() - t0);
     const predicted = g?.language ?? 'und';
     scored.push({ gold: r.label, predicted });
     const b = buckets.get(wordBucket(r.text)) ?? { ok: 0, n: 0 };
     buckets.set(wordBucket(r.text), { ok: b.ok + +(predicted === r.label), n: b.n + 1 });
-    if (detectLanguage(r.text.split(/\s+/).slice(0, 2).join(' '), o.prior ?? [])?.language === r.label) two++;
+    if ((await detectLanguage(r.text.split(/\s+/).slice(0, 2).join(' '), o.prior ?? []))?.language === r.label) two++;
   }
   const order = ['1-2', '3-4', '5-7', '8-14', '15+'].filter((k) => buckets.has(k));
   const byWords = Object.fromEntries(order.map((k) => [k, { accuracy: round(buckets.get(k)!.ok / buckets.get(k)!.n), n: buckets.get(k)!.n }]));

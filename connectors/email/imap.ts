@@ -1,6 +1,11 @@
-import { ImapFlow } from 'imapflow';
+import { createRequire } from 'node:module';
+import type { ImapFlow } from 'imapflow';
 import type { EgressGuard } from '../core/egress.js';
 import type { ServerConfig } from './config.js';
+
+// imapflow (with its MIME, charset and proxy libraries) loads when a mailbox is first reached, not with the hub.
+const require = createRequire(import.meta.url);
+const imapflow = () => require('imapflow') as typeof import('imapflow');
 
 export interface ImapClientOptions {
   disableAutoIdle?: boolean;
@@ -20,7 +25,7 @@ const DEFAULT_MAX_LITERAL = 48 * 1024 * 1024;
 export async function imapClient(s: ServerConfig, egress: EgressGuard, extra: ImapClientOptions = {}): Promise<ImapFlow> {
   const target = await egress.check({ protocol: 'imap', host: s.host, port: s.port });
   const maxLiteralSize = extra.maxLiteralSize ?? DEFAULT_MAX_LITERAL;
-  return new ImapFlow({
+  return new (imapflow().ImapFlow)({
     host: target.address,
     port: target.port,
     ...(target.servername ? { servername: target.servername } : {}),

@@ -14,8 +14,9 @@ import { cleanMessageId, emailThreadKey, isOurMessageId, looksLikeReply, message
 // under the TypeScript loader of bin/hummdesk.js (tsx) every imported module costs a round trip to
 // its hooks thread, and `hummdesk email parse` must start in well under a second. Same packages and
 // versions (their CommonJS builds); sanitize-html (with postcss) only once a message has HTML.
+// Both load on the first message parsed, not with the hub.
 const require = createRequire(import.meta.url);
-const { simpleParser } = require('mailparser') as typeof import('mailparser');
+const mailparser = () => require('mailparser') as typeof import('mailparser');
 let sanitizeHtmlModule: typeof SanitizeHtml | undefined;
 
 export interface EmailParseOptions {
@@ -87,7 +88,7 @@ export async function parseEmail(raw: Buffer, opts: EmailParseOptions): Promise<
   try {
     if (raw.length > o.maxMessageBytes) throw new EmailParseError('email_too_large', `message is ${raw.length} bytes (limit ${o.maxMessageBytes})`);
     const mail = await withTimeout(
-      simpleParser(raw, { keepDeliveryStatus: true, skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true, maxHtmlLengthToParse: 2 * 1024 * 1024 }),
+      mailparser().simpleParser(raw, { keepDeliveryStatus: true, skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true, maxHtmlLengthToParse: 2 * 1024 * 1024 }),
       o.timeoutMs,
     );
     return fromParsed(mail, raw, o);

@@ -5,7 +5,8 @@ import { verifySlackSignature } from './signature.js';
 import { escapeMrkdwn, slackToPlain } from './text.js';
 import { slackConfig, triageChannelsOf } from './config.js';
 import { SlackClients, toConnectorError } from './client.js';
-import { runSocketMode, untilAborted, type EnvelopeHandler, type SocketModeOptions } from './socket-mode.js';
+import type { EnvelopeHandler, SocketModeOptions } from './socket-mode.js';
+import { untilAborted } from '../core/abort.js';
 
 export const SLACK_MAX_TEXT = 40_000;
 
@@ -74,6 +75,8 @@ export class SlackConnector implements Connector {
         await emit(this.parse({ ...req, channel }));
         return undefined;
       });
+    // @slack/socket-mode (and undici under it) loads only for an installation that uses Socket Mode.
+    const { runSocketMode } = await import('./socket-mode.js');
     await runSocketMode({ clients: this.clients, appToken, handle, signal, ...this.socketOptions });
   }
 

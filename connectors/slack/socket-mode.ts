@@ -1,6 +1,7 @@
 import { LogLevel, SocketModeClient, type Logger } from '@slack/socket-mode';
 import type { WebhookRequest } from '../core/types.js';
 import type { SlackClients } from './client.js';
+import { untilAborted } from '../core/abort.js';
 
 /**
  * Socket Mode, for hubs Slack cannot reach: @slack/socket-mode's SocketModeClient opens the WebSocket
@@ -159,10 +160,4 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
-}
-
-/** Resolves when the signal aborts: an installation without Socket Mode has nothing to listen to. */
-export function untilAborted(signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }

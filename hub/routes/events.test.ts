@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { randomUUID } from 'node:crypto';
 import { connect, type AddressInfo } from 'node:net';
 import { findInstallation } from '../../storage/repositories/channels.js';
 import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
@@ -73,6 +74,32 @@ describe('GET /api/v1/events', () => {
     } finally {
       streamA.close();
       streamB.close();
+    }
+  });
+
+  it('serialises an event once however many streams show it, and still only to streams of its account', async () => {
+    const streams = await Promise.all([
+      openEventStream(base, { authorization: `Bearer ${a.users.agent.token}` }),
+      openEventStream(base, { authorization: `Bearer ${a.users.admin.token}` }),
+      openEventStream(`${base}?access_token=${encodeURIComponent(a.users.viewer.token)}`),
+      openEventStream(base, { 'x-api-key': a.apiKeys.viewer }),
+    ]);
+    const other = await openEventStream(base, { authorization: `Bearer ${b.users.agent.token}` });
+    const mine = randomUUID();
+    const theirs = randomUUID();
+    const stringify = vi.spyOn(JSON, 'stringify');
+    try {
+      t.hub.bus.publish(a.accountId, { type: 'typing', conversationId: mine, by: 'agent', name: 'Ann' });
+      for (const s of streams) await s.waitFor((e) => e.event === 'typing' && e.data.conversationId === mine);
+      const serialised = stringify.mock.calls.filter(([v]) => (v as { conversationId?: unknown } | null)?.conversationId === mine);
+      expect(serialised).toHaveLength(1);
+      t.hub.bus.publish(b.accountId, { type: 'typing', conversationId: theirs, by: 'agent', name: 'Bo' });
+      await other.waitFor((e) => e.data.conversationId === theirs);
+      expect(other.events.some((e) => e.data.conversationId === mine)).toBe(false);
+      for (const s of streams) expect(s.events.some((e) => e.data.conversationId === theirs)).toBe(false);
+    } finally {
+      stringify.mockRestore();
+      for (const s of [...streams, other]) s.close();
     }
   });
 

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { clientAddress } from '../plugins/rate-limit.js';
+import { sharedFrame } from '../realtime/sse.js';
 
 const HEARTBEAT_MS = 25_000;
 
@@ -43,7 +44,7 @@ const events: FastifyPluginAsyncTypebox<EventsOptions> = async (app, opts) => {
     });
     res.write(`retry: 2000\n: connected\n\n`);
     const unsubscribe = app.hub.bus.subscribe(req.principal.accountId, (e) => {
-      res.write(`event: ${e.event.type}\ndata: ${JSON.stringify({ ...e.event, at: e.at })}\n\n`);
+      res.write(sharedFrame(e, 'account', e.event.type, () => ({ ...e.event, at: e.at })));
     });
     const heartbeat = setInterval(() => {
       res.write(`: ping\n\n`);

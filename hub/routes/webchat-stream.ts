@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ChannelInstallation } from '../../connectors/core/types.js';
-import type { HubEvent } from '../realtime/events.js';
+import type { AccountEvent } from '../realtime/events.js';
+import { sharedFrame, sseFrame } from '../realtime/sse.js';
 import { withAccount } from '../../storage/session.js';
 import { conversationState } from './webchat-csat.js';
 import { visitorConversationId, visitorMessage } from './webchat-visitor.js';
@@ -36,9 +37,14 @@ export function openVisitorStream(
   let closed = false;
   let conversationId: string | undefined;
   const send = (event: string, data: unknown) => {
-    if (!closed) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    if (!closed) res.write(sseFrame(event, data));
   };
-  const forward = async (e: HubEvent) => {
+  // Frames every visitor stream of the conversation shows alike are serialised once per event.
+  const sendShared = (source: AccountEvent, event: string, data: () => unknown) => {
+    if (!closed) res.write(sharedFrame(source, `visitor:${event}`, event, data));
+  };
+  const forward = async (source: AccountEvent) => {
+    const e = source.event;
     if (closed) return;
     // A new visitor has no conversation until the first message; it appears with conversation.created.
     if (!conversationId) {
@@ -50,9 +56,9 @@ export function openVisitorStream(
       const message = await visitorMessage(db, channel, visitorId, conversationId, e.messageId);
       if (message) send('message', message);
     } else if (e.type === 'message.updated') {
-      send('status', { messageId: e.messageId, deliveryStatus: e.deliveryStatus });
+      sendShared(source, 'status', () => ({ messageId: e.messageId, deliveryStatus: e.deliveryStatus }));
     } else if (e.type === 'typing' && e.by === 'agent') {
-      send('typing', e.stopped ? { name: e.name, stopped: true } : { name: e.name });
+      sendShared(source, 'typing', () => (e.stopped ? { name: e.name, stopped: true } : { name: e.name }));
     } else if (e.type === 'conversation.updated' && ('status' in e.changes || 'csat' in e.changes)) {
       const id = conversationId;
       const state = await withAccount(db, channel.accountId, (tx) => conversationState(tx, id));
@@ -65,7 +71,7 @@ export function openVisitorStream(
   const enqueue = (fn: () => Promise<void>) => {
     queue = queue.then(fn).catch((err: unknown) => req.log.warn({ err }, 'webchat stream event dropped'));
   };
-  const unsubscribe = bus.subscribe(channel.accountId, (e) => enqueue(() => forward(e.event)));
+  const unsubscribe = bus.subscribe(channel.accountId, (e) => enqueue(() => forward(e)));
   // Looked up after subscribing: a conversation committed in between is then either found here or announced.
   enqueue(async () => {
     conversationId ??= await visitorConversationId(db, channel, visitorId);

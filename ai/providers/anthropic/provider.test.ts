@@ -5,6 +5,7 @@ import { findInstallation } from '../../../storage/repositories/channels.js';
 import { withAccount } from '../../../storage/session.js';
 import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../../../hub/testing/harness.js';
 import { localAi } from '../../../hub/install-ai.js';
+import { languageDetector } from '../local/language.js';
 import type { ModelEmulator } from '../external/emulator.js';
 import { AnthropicProvider, DEFAULT_ANTHROPIC_MODEL } from './provider.js';
 import { hang, overloaded, rateLimited, startAnthropicEmulator, toolUse } from './emulator.js';
@@ -56,7 +57,7 @@ beforeAll(async () => {
   const channel = await setup(acct);
   const [o] = await t.hub.ingest.ingest(channel, [inbound(channel, 'c1', 'hello')]);
   conversationId = o!.conversationId!;
-  await localAi(t.hub).warm();
+  await Promise.all([localAi(t.hub).warm(), languageDetector()]);
 }, 120_000);
 afterAll(async () => {
   await t?.close();

@@ -1,4 +1,4 @@
-import { eld } from 'eld/large';
+import type { eld as Eld } from 'eld/large';
 
 /** Languages we fold onto one code: Norwegian is reported as Bokmål. */
 const FOLD: Record<string, string> = { no: 'nb', nn: 'nb' };
@@ -23,15 +23,25 @@ export interface LanguageGuess {
   reliable: boolean;
 }
 
+let detector: Promise<typeof Eld> | undefined;
+
+/**
+ * eld's large n-gram database costs about a second and 370 MB: it loads when the AI stage first detects a
+ * language, never in a process that only serves HTTP.
+ */
+export function languageDetector(): Promise<typeof Eld> {
+  return (detector ??= import('eld/large').then((m) => m.eld));
+}
+
 /**
  * Language of a message with eld's large n-gram database (60 languages), dropping languages whose
  * alphabet lacks a letter of the text and preferring the account's configured languages: on short
  * text their scores are boosted, so "Hej, tack!" lands on sv for a Swedish desk.
  */
-export function detectLanguage(text: string, prior: string[] = []): LanguageGuess | undefined {
+export async function detectLanguage(text: string, prior: string[] = []): Promise<LanguageGuess | undefined> {
   const sample = text.slice(0, 2000);
   if (!/\p{L}/u.test(sample)) return undefined;
-  const r = eld.detect(sample);
+  const r = (await languageDetector()).detect(sample);
   const lower = sample.toLowerCase();
   const scores = new Map<string, number>();
   for (const [lang, s] of Object.entries(r.getScores())) {

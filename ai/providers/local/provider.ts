@@ -70,7 +70,7 @@ export class LocalProvider implements ConversationAi {
     const settings = await withAccount(this.deps.db, input.accountId, async (tx) =>
       ((await tx.query<{ ai: AccountAiSettings | null }>(`SELECT settings->'ai' AS ai FROM accounts WHERE id = $1`, [input.accountId])).rows[0]?.ai ?? {}),
     );
-    const lang = detectLanguage(text, settings.languages ?? []);
+    const lang = await detectLanguage(text, settings.languages ?? []);
     const language = lang?.language ?? input.conversation.language ?? undefined;
     const [vector] = await this.deps.embedder.embed([text || ' ']);
     const categoryModel = await this.categories.forAccount(input.accountId);

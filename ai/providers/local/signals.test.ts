@@ -7,15 +7,15 @@ import { normalizedEditDistance } from '../../feedback/stats.js';
 import { parseCsv } from '../../eval/csv.js';
 
 describe('language', () => {
-  it('identifies the languages we serve and folds Norwegian onto nb', () => {
-    expect(detectLanguage('Laskussani on virhe, voitteko tarkistaa sen?')?.language).toBe('fi');
-    expect(detectLanguage('Fakturan är fel, kan ni kontrollera den?')?.language).toBe('sv');
-    expect(detectLanguage('Jeg har ikke fått pakken min ennå, kan dere sjekke?')?.language).toBe('nb');
-    expect(detectLanguage('12345 !!!')).toBeUndefined();
+  it('identifies the languages we serve and folds Norwegian onto nb', async () => {
+    expect((await detectLanguage('Laskussani on virhe, voitteko tarkistaa sen?'))?.language).toBe('fi');
+    expect((await detectLanguage('Fakturan är fel, kan ni kontrollera den?'))?.language).toBe('sv');
+    expect((await detectLanguage('Jeg har ikke fått pakken min ennå, kan dere sjekke?'))?.language).toBe('nb');
+    expect(await detectLanguage('12345 !!!')).toBeUndefined();
   });
 
-  it("prefers the account's languages on short text", () => {
-    expect(detectLanguage('Tack så mycket', ['sv', 'fi'])?.language).toBe('sv');
+  it("prefers the account's languages on short text", async () => {
+    expect((await detectLanguage('Tack så mycket', ['sv', 'fi']))?.language).toBe('sv');
   });
 });
 

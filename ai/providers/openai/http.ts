@@ -1,4 +1,11 @@
-import { Agent, RetryAgent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+
+// undici is about a hundred modules: it loads when a server is first called, not in every process.
+let undici: Promise<typeof import('undici')> | undefined;
+const loadUndici = () => (undici ??= import('undici'));
+
+/** A dispatcher made on first use (and then reused). */
+export type LazyDispatcher = () => Promise<Dispatcher>;
 
 /** How an OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp) is reached: chat and embeddings alike. */
 export interface EndpointOptions {
@@ -15,7 +22,12 @@ export interface EndpointOptions {
  * undici's RetryAgent: 408/409/429/5xx/529 and dropped connections are retried with exponential
  * backoff, honouring retry-after; each attempt has the timeout.
  */
-export function retryingDispatcher(o: EndpointOptions): Dispatcher {
+export function retryingDispatcher(o: EndpointOptions): LazyDispatcher {
+  let made: Promise<Dispatcher> | undefined;
+  return () => (made ??= loadUndici().then((u) => makeRetrying(u, o)));
+}
+
+function makeRetrying({ Agent, RetryAgent }: typeof import('undici'), o: EndpointOptions): Dispatcher {
   const timeout = o.timeoutMs ?? 30_000;
   return new RetryAgent(new Agent({ headersTimeout: timeout, bodyTimeout: timeout, connectTimeout: timeout }), {
     maxRetries: o.maxRetries ?? 2,
@@ -38,12 +50,13 @@ export class EndpointError extends Error {
 }
 
 /** POSTs JSON to `{baseUrl}{path}` and returns the answer's text; any failure after the retries is an EndpointError. */
-export async function postJson(o: EndpointOptions, dispatcher: Dispatcher, path: string, body: unknown): Promise<string> {
+export async function postJson(o: EndpointOptions, dispatcher: LazyDispatcher, path: string, body: unknown): Promise<string> {
+  const { request } = await loadUndici();
   let res: Dispatcher.ResponseData;
   try {
     res = await request(`${o.baseUrl.replace(/\/$/, '')}${path}`, {
       method: 'POST',
-      dispatcher,
+      dispatcher: await dispatcher(),
       headers: { 'content-type': 'application/json', ...(o.apiKey ? { authorization: `Bearer ${o.apiKey}` } : {}) },
       body: JSON.stringify(body),
     });

@@ -3,6 +3,7 @@ import type { AnalysisInput } from '../../../hub/ai-stage.js';
 import { withAccount } from '../../../storage/session.js';
 import { createTestAccount, startTestHub, type TestAccount, type TestHub } from '../../../hub/testing/harness.js';
 import { localAi } from '../../../hub/install-ai.js';
+import { languageDetector } from '../local/language.js';
 import type { ModelEmulator } from '../external/emulator.js';
 import { OpenAiCompatibleProvider } from './provider.js';
 import { chatJson, startOpenAiEmulator } from './emulator.js';
@@ -23,6 +24,8 @@ beforeAll(async () => {
   emu = await startOpenAiEmulator();
   t = await startTestHub({ ai: true, jobs: false });
   acct = await createTestAccount(t);
+  // Models load here, not inside the first test's time.
+  await Promise.all([localAi(t.hub).warm(), languageDetector()]);
   conversationId = await withAccount(t.hub.db, acct.accountId, async (tx) => {
     const contact = (await tx.query<{ id: string }>(`INSERT INTO contacts (account_id) VALUES ($1) RETURNING id`, [acct.accountId])).rows[0]!.id;
     return (await tx.query<{ id: string }>(`INSERT INTO conversations (account_id, channel_id, contact_id, thread_key) VALUES ($1, $2, $3, 'x') RETURNING id`, [acct.accountId, acct.channelId, contact])).rows[0]!.id;

@@ -3,8 +3,7 @@ import type { Database } from '../../../storage/database.js';
 import type { LocalProvider } from '../local/provider.js';
 import { ExternalProvider, ProviderError, emptyUsage, type Completion, type Prompt, type ToolBox } from '../external/provider.js';
 import { AnalysisOutput, jsonSchema } from '../external/schema.js';
-import type { Dispatcher } from 'undici';
-import { EndpointError, postJson, retryingDispatcher, type EndpointOptions } from './http.js';
+import { EndpointError, postJson, retryingDispatcher, type EndpointOptions, type LazyDispatcher } from './http.js';
 
 export interface OpenAiCompatibleOptions extends EndpointOptions {
   model: string;
@@ -26,7 +25,7 @@ interface ChatResponse {
 export class OpenAiCompatibleProvider extends ExternalProvider {
   readonly name = 'openai-compatible' as const;
   readonly model: string;
-  private readonly dispatcher: Dispatcher;
+  private readonly dispatcher: LazyDispatcher;
 
   constructor(deps: { db: Database; local: LocalProvider; log?: Logger }, private readonly o: OpenAiCompatibleOptions) {
     super(deps);
