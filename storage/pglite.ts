@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Database, QueryResult } from './database.js';
 import { readTemplate } from './pglite-template.js';
 
@@ -20,16 +21,25 @@ export async function openPGlite(dataDir: string | undefined): Promise<Database>
   }
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const db = await PGlite.create(dataDir ?? 'memory://', { extensions: { vector }, loadDataDir });
-  const query = async <R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> => toResult(await db.query<R>(sql, params as unknown[]));
+  // Every statement runs synchronously in WASM on the main thread, and its promise settles without a
+  // turn of the event loop: a chain of them (a job's transactions one after another) would hold off
+  // all I/O until it ends. Each statement therefore starts on a fresh turn.
+  const query = async <R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> => {
+    await nextTurn();
+    return toResult(await db.query<R>(sql, params as unknown[]));
+  };
   return {
     kind: 'pglite',
     query,
     // One in-process connection with nothing to round-trip: a plain query costs the same.
     prepared: (_name, sql, params) => query(sql, params),
     async transaction(fn) {
+      await nextTurn();
       return db.transaction(async (tx) =>
         fn({
           async query<R>(sql: string, params?: unknown[]) {
+            // Inside a transaction too: requests that need no store (or only CPU) are answered meanwhile.
+            await nextTurn();
             return toResult(await tx.query<R>(sql, params as unknown[]));
           },
         }),

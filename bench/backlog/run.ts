@@ -181,6 +181,9 @@ try {
 
   // Run 2: jobs on, the backlog draining.
   const on = await startHub(true, (process.env.HUB_NODE_ARGS ?? '').split(' ').filter(Boolean));
+  // Loading the models is start-up work (a few seconds of CPU), not the backlog's: measure after it.
+  for (const deadline = Date.now() + 180_000; !/local AI models loaded/.test(on.output()); await sleep(100))
+    if (Date.now() > deadline) throw new Error('the local AI models did not load in 180 s');
   const doneAtStart = await aiDone(on.url);
   const quiet = sleep(seconds * 1000);
   const [health, list] = await Promise.all([probe(on.url, '/health', HEALTH_EVERY_MS, quiet), probe(on.url, '/api/v1/conversations?limit=20', LIST_EVERY_MS, quiet, auth)]);
