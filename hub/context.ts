@@ -12,6 +12,7 @@ import type { EventBus } from './realtime/events.js';
 import { LocalEventBus } from './realtime/local-bus.js';
 import type { JobHandlers, JobRunner } from './queue/jobs.js';
 import { InProcessRunner } from './queue/in-process.js';
+import { ForegroundPressure } from './queue/foreground.js';
 import { IngestService } from './services/ingest.js';
 import { InstallationCache } from './services/installations.js';
 import { ConversationService } from './services/conversations.js';
@@ -31,6 +32,8 @@ export interface Hub {
   blobs: LocalBlobStore;
   bus: EventBus;
   runner: JobRunner;
+  /** HTTP requests this process has not answered yet; in-process jobs give way to them. */
+  foreground: ForegroundPressure;
   metrics: HubMetrics;
   ingest: IngestService;
   /** Channel installations by id or webhook key, cached briefly. */
@@ -58,9 +61,11 @@ export async function createHub(config: HubConfig, opts: { log?: Logger; db?: Da
   const bus: EventBus = config.redisUrl ? await (await import('./realtime/redis-bus.js')).RedisEventBus.connect(config.redisUrl) : new LocalEventBus();
   const metrics = createMetrics();
   const runnerOpts = { attempts: config.jobAttempts, backoffBaseMs: config.jobBackoffMs, concurrency: 4, pollMs: 500, log };
+  const foreground = new ForegroundPressure();
   const runner: JobRunner = config.redisUrl
     ? new (await import('./queue/bullmq.js')).BullmqRunner(db, metrics, { ...runnerOpts, redisUrl: config.redisUrl })
-    : new InProcessRunner(db, metrics, { ...runnerOpts, leaseMs: 5 * 60_000 });
+    : // The embedded store is one connection on the main thread: fewer jobs at once leave room for requests.
+      new InProcessRunner(db, metrics, { ...runnerOpts, concurrency: db.kind === 'pglite' ? 2 : 4, leaseMs: 5 * 60_000, foreground });
   const connectors = new Map<ChannelKind, Connector>();
   const surfaces: Surface[] = [];
   const ai: Hub['ai'] = {};
@@ -82,7 +87,7 @@ export async function createHub(config: HubConfig, opts: { log?: Logger; db?: Da
   };
   let started = false;
   return {
-    config, log, db, box, blobs, bus, runner, metrics, ingest, installations, conversations, connectors, egress, surfaces, ai, embedders, handlers,
+    config, log, db, box, blobs, bus, runner, foreground, metrics, ingest, installations, conversations, connectors, egress, surfaces, ai, embedders, handlers,
     async startJobs(o) {
       started = true;
       await runner.start(handlers, o);

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Database, QueryResult } from './database.js';
 import { copyTemplate, readTemplate } from './pglite-template.js';
 import { lockDataDir } from './data-dir-lock.js';
@@ -53,16 +54,25 @@ async function openStore(dataDir: string | undefined): Promise<Database> {
 
 /** The Database surface over an open PGlite. */
 export function pgliteDatabase(db: PGlite): Database {
-  const query = async <R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> => toResult(await db.query<R>(sql, params as unknown[]));
+  // Every statement runs synchronously in WASM on the main thread, and its promise settles without a
+  // turn of the event loop: a chain of them (a job's transactions one after another) would hold off
+  // all I/O until it ends. Each statement therefore starts on a fresh turn.
+  const query = async <R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> => {
+    await nextTurn();
+    return toResult(await db.query<R>(sql, params as unknown[]));
+  };
   return {
     kind: 'pglite',
     query,
     // One in-process connection with nothing to round-trip: a plain query costs the same.
     prepared: (_name, sql, params) => query(sql, params),
     async transaction(fn) {
+      await nextTurn();
       return db.transaction(async (tx) =>
         fn({
           async query<R>(sql: string, params?: unknown[]) {
+            // Inside a transaction too: requests that need no store (or only CPU) are answered meanwhile.
+            await nextTurn();
             return toResult(await tx.query<R>(sql, params as unknown[]));
           },
         }),

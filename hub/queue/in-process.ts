@@ -2,6 +2,7 @@ import type { Database } from '../../storage/database.js';
 import { claimDue, countPending, listDead, markDone, markFailed, revive } from '../../storage/repositories/outbox.js';
 import { withAccount } from '../../storage/session.js';
 import type { HubMetrics } from '../metrics.js';
+import { ForegroundPressure } from './foreground.js';
 import { backoffMs, RetryLaterError, UnrecoverableJobError, type DeadJob, type JobHandlers, type JobRunner } from './jobs.js';
 
 interface Options {
@@ -12,7 +13,15 @@ interface Options {
   /** A claimed job not finished by then (its process died) is picked up again. */
   leaseMs: number;
   log: { error(obj: unknown, msg: string): void };
+  /** HTTP requests waiting in this process: jobs give way to them. */
+  foreground?: ForegroundPressure;
 }
+
+// While requests wait, the next job starts after nine times the last one's length (within these
+// bounds): under load, jobs take about a tenth of the main thread, and still drain.
+const PAUSE_FACTOR = 9;
+const MIN_PAUSE_MS = 10;
+const MAX_PAUSE_MS = 1000;
 
 /** The embedded default: the outbox table is the queue, so a job survives a crash with the data it belongs to. */
 export class InProcessRunner implements JobRunner {
@@ -22,12 +31,16 @@ export class InProcessRunner implements JobRunner {
   private wake?: () => void;
   private loop?: Promise<void>;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly foreground: ForegroundPressure;
+  private lastJobMs = 0;
 
   constructor(
     private readonly db: Database,
     private readonly metrics: HubMetrics,
     private readonly opts: Options,
-  ) {}
+  ) {
+    this.foreground = opts.foreground ?? new ForegroundPressure();
+  }
 
   async start(handlers: JobHandlers, opts: { relay: boolean; work: boolean }): Promise<void> {
     if (!opts.work) return;
@@ -46,10 +59,17 @@ export class InProcessRunner implements JobRunner {
       try {
         const free = this.opts.concurrency - this.inFlight.size;
         if (free > 0) {
-          const jobs = await claimDue(this.db, free, this.opts.leaseMs);
+          await this.giveWay();
+          const jobs = this.running ? await claimDue(this.db, free, this.opts.leaseMs) : [];
           claimed = jobs.length;
-          for (const row of jobs) {
+          for (const [i, row] of jobs.entries()) {
+            // One job per turn of the event loop: a job's work is mostly synchronous here (the
+            // embedded store and the local AI run on the main thread), so starting several at
+            // once would hold off every request until all of them are done.
+            if (i > 0) await this.giveWay();
+            const started = performance.now();
             const p = this.runOne(row).finally(() => {
+              this.lastJobMs = performance.now() - started;
               this.inFlight.delete(p);
               this.kick();
             });
@@ -71,6 +91,13 @@ export class InProcessRunner implements JobRunner {
         this.wake = undefined;
       }
     }
+  }
+
+  /** Lets requests in first; while they wait, pauses (bounded) so they are answered before more jobs start. */
+  private giveWay(): Promise<void> {
+    // Stopping: the claimed jobs run at once, so shutdown is not held up.
+    const pause = this.running ? Math.min(MAX_PAUSE_MS, Math.max(MIN_PAUSE_MS, this.lastJobMs * PAUSE_FACTOR)) : 0;
+    return this.foreground.giveWay(pause);
   }
 
   private async runOne(row: { id: string; accountId: string; topic: keyof JobHandlers; payload: Record<string, unknown>; attempts: number }): Promise<void> {

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../../storage/database.js';
 import { withAccount } from '../../storage/session.js';
 import { getConversation, updateConversation } from '../../storage/repositories/conversations.js';
-import { listMessages } from '../../storage/repositories/messages.js';
+import { latestPublicMessages } from '../../storage/repositories/messages.js';
 import { insertAiResult, insertDrafts } from '../../storage/repositories/ai.js';
 import { enqueue } from '../../storage/repositories/outbox.js';
 import { audit } from '../../storage/repositories/audit.js';
@@ -31,7 +31,7 @@ export function analyzeHandler(deps: { db: Database; bus: EventBus; ai: () => Co
     const input = await withAccount(deps.db, job.accountId, async (tx) => {
       const conversation = await getConversation(tx, conversationId);
       if (!conversation) return undefined;
-      const messages = (await listMessages(tx, conversationId, { limit: 1000 })).filter((m) => !m.isPrivate).slice(-HISTORY);
+      const messages = await latestPublicMessages(tx, conversationId, HISTORY);
       return { conversation, messages };
     });
     if (!input) return;

