@@ -331,28 +331,27 @@ interface InboundItem {
   conversationId?: string;
 }
 
-/** One element of hd_ingest_messages' input; jsonb (like Postgres text) cannot hold NUL, so it goes. */
+/** One element of hd_ingest_messages' input (its text is NUL-free already: ingest() made every event storable). */
 function messageRow(channel: ChannelInstallation, { m, conversationId }: InboundItem) {
-  const clean = (v: string | undefined | null) => (v == null ? null : v.replaceAll('\u0000', ''));
   return {
-    senderId: clean(m.sender.externalId),
-    displayName: clean(m.sender.displayName),
-    address: clean(m.sender.address),
+    senderId: m.sender.externalId,
+    displayName: m.sender.displayName ?? null,
+    address: m.sender.address ?? null,
     verified: m.sender.verified ?? false,
-    email: channel.kind === 'email' || m.sender.address?.includes('@') ? clean(m.sender.address) : null,
-    phone: channel.kind === 'whatsapp' ? clean(m.sender.address ?? m.sender.externalId) : null,
-    threadKey: clean(m.threadKey),
+    email: channel.kind === 'email' || m.sender.address?.includes('@') ? m.sender.address ?? null : null,
+    phone: channel.kind === 'whatsapp' ? m.sender.address ?? m.sender.externalId : null,
+    threadKey: m.threadKey,
     conversationId: conversationId ?? null,
-    subject: clean(m.subject),
+    subject: m.subject ?? null,
     sentAt: m.sentAt,
-    externalId: clean(m.externalId),
-    inReplyTo: clean(m.inReplyToExternalId),
-    text: clean(m.text) ?? '',
-    html: clean(m.html),
+    externalId: m.externalId,
+    inReplyTo: m.inReplyToExternalId ?? null,
+    text: m.text,
+    html: m.html ?? null,
     autoReply: m.autoReply ?? false,
     // The whole body beside the visible reply (email), and why a message was kept raw.
     metadata: {
-      ...(m.fullText !== undefined ? { fullText: clean(m.fullText) } : {}),
+      ...(m.fullText !== undefined ? { fullText: m.fullText } : {}),
       ...(m.keptRaw ? { keptRaw: m.keptRaw } : {}),
       // Email: what the mailbox's own receiving server found about From, so agents can see a forgery.
       ...(m.sender.authentication ? { authentication: m.sender.authentication } : {}),
