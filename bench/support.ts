@@ -108,3 +108,35 @@ export async function cpuMeter(dbUrl: string, pid: number): Promise<{ stop(): Pr
     },
   };
 }
+
+/** A web chat visitor of the demo widget, as POST …/sessions answers. */
+export interface BenchVisitor { visitorId: string; visitorToken: string }
+
+/** Starts `count` visitors on the demo widget of the hub at `url`. */
+export async function demoVisitors(url: string, count: number): Promise<BenchVisitor[]> {
+  const visitors: BenchVisitor[] = [];
+  for (let i = 0; i < count; i++) {
+    const r = await fetch(`${url}/webchat/demo-widget/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `Bench visitor ${i}` }) });
+    if (r.status !== 201) throw new Error(`session failed: ${r.status} ${await r.text()}`);
+    visitors.push((await r.json()) as BenchVisitor);
+  }
+  return visitors;
+}
+
+/** An autocannon request posting customer messages round-robin over `visitors`, each with its own client id. */
+export function customerMessages(visitors: BenchVisitor[], tag: string, text: (i: number) => string) {
+  let n = 0;
+  return {
+    method: 'POST' as const,
+    path: '/webchat/demo-widget/messages',
+    setupRequest: <R extends object>(req: R) => {
+      const i = n++;
+      const v = visitors[i % visitors.length]!;
+      return {
+        ...req,
+        headers: { 'content-type': 'application/json', authorization: `Visitor ${v.visitorToken}`, 'x-visitor-id': v.visitorId },
+        body: JSON.stringify({ clientMessageId: `${tag}-${i}`, text: text(i) }),
+      };
+    },
+  };
+}

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
-import { freePort, machine, startProcess, stopProcess } from '../support.js';
+import { customerMessages, demoVisitors, freePort, machine, startProcess, stopProcess, type BenchVisitor } from '../support.js';
 
 const { values } = parseArgs({
   options: {
@@ -124,29 +124,14 @@ interface Load {
 }
 
 /** Web chat ingest with `connections` in flight, for `amount` messages or `duration` seconds. */
-async function ingest(url: string, visitors: { visitorId: string; visitorToken: string }[], tag: string, limit: { amount?: number; duration?: number }): Promise<Load> {
+async function ingest(url: string, visitors: BenchVisitor[], tag: string, limit: { amount?: number; duration?: number }): Promise<Load> {
   const latencies: number[] = [];
-  let n = 0;
   const began = performance.now();
   const instance = autocannon({
     url,
     connections,
     ...(limit.amount ? { amount: limit.amount } : { duration: limit.duration }),
-    requests: [
-      {
-        method: 'POST',
-        path: '/webchat/demo-widget/messages',
-        setupRequest: (req) => {
-          const i = n++;
-          const v = visitors[i % visitors.length]!;
-          return {
-            ...req,
-            headers: { 'content-type': 'application/json', authorization: `Visitor ${v.visitorToken}`, 'x-visitor-id': v.visitorId },
-            body: JSON.stringify({ clientMessageId: `${tag}-${i}`, text: `Hello, my order ${i} has not arrived yet and I was charged twice. Can you check it?` }),
-          };
-        },
-      },
-    ],
+    requests: [customerMessages(visitors, tag, (i) => `Hello, my order ${i} has not arrived yet and I was charged twice. Can you check it?`)],
   }) as unknown as NodeJS.EventEmitter & Promise<autocannon.Result>;
   instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
     if (status < 300) latencies.push(ms);
@@ -172,12 +157,7 @@ try {
 
   // Run 1: jobs off. The rate of ingest alone, and the backlog it leaves.
   const off = await startHub(false);
-  const visitors: { visitorId: string; visitorToken: string }[] = [];
-  for (let i = 0; i < visitorCount; i++) {
-    const r = await fetch(`${off.url}/webchat/demo-widget/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `Bench visitor ${i}` }) });
-    if (r.status !== 201) throw new Error(`session failed: ${r.status} ${await r.text()}`);
-    visitors.push((await r.json()) as { visitorId: string; visitorToken: string });
-  }
+  const visitors = await demoVisitors(off.url, visitorCount);
   const jobsOff = await ingest(off.url, visitors, 'off', { amount: backlog });
   await stopProcess(off.child);
 

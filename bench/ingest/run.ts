@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { cpuMeter, createDatabase, freePort, machine, startProcess, stopProcess } from '../support.js';
+import { cpuMeter, createDatabase, customerMessages, demoVisitors, freePort, machine, startProcess, stopProcess } from '../support.js';
 
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' }, visitors: { type: 'string', default: '200' } },
@@ -68,27 +68,9 @@ try {
   const port = await freePort();
   const hub = await startProcess('node', [...(process.env.HUB_NODE_ARGS ?? '').split(' ').filter(Boolean), 'bin/hummdesk.js', 'start'], { ...env, PORT: String(port) }, /HummDesk is running/);
   const url = `http://127.0.0.1:${port}`;
-  const visitors: { visitorId: string; visitorToken: string }[] = [];
-  for (let i = 0; i < visitorCount; i++) {
-    const r = await fetch(`${url}/webchat/demo-widget/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `Bench visitor ${i}` }) });
-    if (r.status !== 201) throw new Error(`session failed: ${r.status} ${await r.text()}`);
-    visitors.push((await r.json()) as { visitorId: string; visitorToken: string });
-  }
-  let n = 0;
+  const visitors = await demoVisitors(url, visitorCount);
   const ingestCpu = await cpuMeter(db.url, hub.child.pid!);
-  const ingest = await load(url, {
-    method: 'POST',
-    path: '/webchat/demo-widget/messages',
-    setupRequest: (req) => {
-      const i = n++;
-      const v = visitors[i % visitors.length]!;
-      return {
-        ...req,
-        headers: { 'content-type': 'application/json', authorization: `Visitor ${v.visitorToken}`, 'x-visitor-id': v.visitorId },
-        body: JSON.stringify({ clientMessageId: `bench-${i}`, text: `Hello, my order ${i} has not arrived yet. Can you check it?` }),
-      };
-    },
-  });
+  const ingest = await load(url, customerMessages(visitors, 'bench', (i) => `Hello, my order ${i} has not arrived yet. Can you check it?`));
   const ingestUsed = await ingestCpu.stop();
   // Calls per ingest transaction (group commit), from the hub's own metrics.
   const metrics = await (await fetch(`${url}/metrics`)).text();
