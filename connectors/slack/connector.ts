@@ -74,6 +74,11 @@ export class SlackConnector implements Connector {
     () => this.envelopes,
   );
 
+  /** Socket Mode connections this process holds open (one per app-level token in use). */
+  get socketConnections(): number {
+    return this.sockets.size;
+  }
+
   /**
    * Socket Mode for an installation with `config.socketMode: true` and an app-level token
    * (`secrets.appToken`, xapp-…); other installations are reached through the Request URL, so
