@@ -37,8 +37,8 @@ const installationOf = async (teamId: string): Promise<ChannelInstallation> => {
 };
 
 /** An admin starts the install in their browser: the install URL, and the cookie the answer set. */
-async function startInstall(): Promise<{ state: string; redirect: string; cookie: string; setCookie: string }> {
-  const res = await t.app.inject({ method: 'POST', url: '/slack/oauth/start', headers: { authorization: `Bearer ${acct.users.admin.token}` } });
+async function startInstall(as: TestAccount = acct): Promise<{ state: string; redirect: string; cookie: string; setCookie: string }> {
+  const res = await t.app.inject({ method: 'POST', url: '/slack/oauth/start', headers: { authorization: `Bearer ${as.users.admin.token}` } });
   expect(res.statusCode).toBe(200);
   const url = new URL(res.json<{ url: string }>().url);
   const setCookie = String(res.headers['set-cookie']);
@@ -194,5 +194,24 @@ describe('token rotation', () => {
     const clients = new SlackClients({ slackApiUrl: emulator.apiUrl });
     await expect(clients.for(firstToken).auth.test()).rejects.toMatchObject({ data: { error: 'token_expired' } });
     expect((await clients.for(renewed.secrets.botToken!).auth.test()).team_id).toBe('T0ROTATE');
+  });
+
+  it('a rotating installation whose token lapsed is still its workspace’s: another account cannot take the team over', async () => {
+    emulator.addWorkspace({ teamId: 'T0LAPSE', teamName: 'Lapse', tokenRotation: true });
+    const s = await startInstall();
+    expect((await callback('T0LAPSE', s, s.cookie)).statusCode).toBe(200);
+    const held = await installationOf('T0LAPSE');
+    const before = clock;
+    clock += 13 * 3600_000;
+    try {
+      const intruder = await createTestAccount(t, { channelKind: 'webchat' });
+      const theirs = await startInstall(intruder);
+      const res = await callback('T0LAPSE', theirs, theirs.cookie);
+      expect(res.statusCode).toBe(409);
+      expect(res.body).toContain('slack_workspace_taken');
+      expect((await installationOf('T0LAPSE')).id).toBe(held.id);
+    } finally {
+      clock = before;
+    }
   });
 });
