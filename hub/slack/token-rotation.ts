@@ -21,6 +21,8 @@ import { slackOf } from '../install-slack.js';
 export const REFRESH_AHEAD_MS = 2 * 60 * 60_000;
 const LEASE_KEY = 'slack:token-refresh';
 const LEASE_MS = 5 * 60_000;
+/** After a refused refresh, the same installation is tried again this much later (not every round). */
+const RETRY_AFTER_FAILURE_MS = 15 * 60_000;
 
 export interface RotatingGrant {
   refreshToken: string;
@@ -44,7 +46,7 @@ export interface RefreshResult {
  * Network calls happen outside any transaction: claim the lease, read the installation, call Slack,
  * then write the new pair in its own short transaction (merged into the secrets, never replacing them).
  */
-export async function refreshSlackTokens(hub: Hub, opts: { now?: Date; owner?: string } = {}): Promise<RefreshResult> {
+export async function refreshSlackTokens(hub: Hub, opts: { now?: Date; owner?: string; retryAt?: Map<string, number> } = {}): Promise<RefreshResult> {
   const slack = slackOf(hub);
   const result: RefreshResult = { refreshed: [], failed: [] };
   const { clientId, clientSecret } = slack?.options ?? {};
@@ -59,6 +61,7 @@ export async function refreshSlackTokens(hub: Hub, opts: { now?: Date; owner?: s
     [due],
   );
   for (const row of rows) {
+    if ((opts.retryAt?.get(row.id) ?? 0) > now.getTime()) continue;
     if (!(await claimLease(hub, row.accountId, row.id, owner))) continue;
     try {
       // Read after the lease: another process may have refreshed it a moment ago.
@@ -76,6 +79,7 @@ export async function refreshSlackTokens(hub: Hub, opts: { now?: Date; owner?: s
       } catch (err) {
         const code = slackErrorCode(err) ? `slack_${slackErrorCode(err)}` : toConnectorError(err).code;
         result.failed.push({ channelId: row.id, code });
+        opts.retryAt?.set(row.id, now.getTime() + RETRY_AFTER_FAILURE_MS);
         hub.log.error({ err, channelId: row.id, code }, 'slack token refresh failed; the bot token stops working when it expires unless the workspace reinstalls');
         await withAccount(hub.db, row.accountId, (tx) => audit(tx, { accountId: row.accountId, actorKind: 'system', actorId: null, action: 'slack.token_refresh_failed', targetKind: 'channel', targetId: row.id, data: { code } })).catch(() => undefined);
         continue;
@@ -124,8 +128,9 @@ async function releaseLease(hub: Hub, accountId: string, channelId: string, owne
 /** Runs refreshSlackTokens every `everyMs` (default a minute) in a process that runs jobs. */
 export function startSlackTokenRefresh(hub: Hub, opts: { everyMs?: number } = {}): { stop(): Promise<void> } {
   let running: Promise<unknown> = Promise.resolve();
+  const retryAt = new Map<string, number>();
   const tick = () => {
-    running = running.then(() => refreshSlackTokens(hub)).catch((err: unknown) => hub.log.error({ err }, 'slack token refresh round failed'));
+    running = running.then(() => refreshSlackTokens(hub, { retryAt })).catch((err: unknown) => hub.log.error({ err }, 'slack token refresh round failed'));
   };
   tick();
   const timer = setInterval(tick, opts.everyMs ?? 60_000);
