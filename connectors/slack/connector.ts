@@ -51,6 +51,8 @@ export class SlackConnector implements Connector {
     private readonly options: Pick<SocketModeOptions, 'reconnectDelayMs' | 'onError' | 'log'> & {
       /** The app's signing secret (operator configuration): when set, it alone verifies every workspace's requests. */
       signingSecret?: string;
+      /** The app's app-level token (operator configuration), for Socket Mode installations without one of their own. */
+      appToken?: string;
     } = {},
   ) {}
 
@@ -87,7 +89,7 @@ export class SlackConnector implements Connector {
    * workspace's envelope to any open connection of the app.
    */
   async listen(channel: ChannelInstallation, emit: (events: InboundEvent[]) => Promise<void>, _checkpoint: CheckpointStore, signal: AbortSignal): Promise<void> {
-    const appToken = channel.secrets.appToken;
+    const appToken = channel.secrets.appToken || this.options.appToken;
     if (!appToken || slackConfig(channel).socketMode !== true) return untilAborted(signal);
     // Without the app's dispatcher only customer messages can be taken (the pure path).
     const handle: EnvelopeHandler = async (req) => {
@@ -160,7 +162,7 @@ export class SlackConnector implements Connector {
     if (!channel.secrets.botToken) return { ok: false, code: 'slack_token_missing', message: 'the installation has no bot token' };
     // Socket Mode needs the app-level token instead: no request is ever signed for it.
     if (slackConfig(channel).socketMode === true) {
-      if (!channel.secrets.appToken) return { ok: false, code: 'slack_app_token_missing', message: 'Socket Mode needs an app-level token (xapp-…) in secrets.appToken' };
+      if (!channel.secrets.appToken && !this.options.appToken) return { ok: false, code: 'slack_app_token_missing', message: 'Socket Mode needs an app-level token (xapp-…): SLACK_APP_TOKEN, or secrets.appToken' };
     } else if (!this.signingSecretOf(channel)) return { ok: false, code: 'slack_signing_secret_missing', message: 'no signing secret: set SLACK_SIGNING_SECRET (the app\'s, from Basic Information)' };
     try {
       await this.clients.for(channel.secrets.botToken).auth.test();

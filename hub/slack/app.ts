@@ -19,6 +19,8 @@ export interface SlackAppOptions {
   clientSecret?: string;
   /** The app's signing secret: verifies every workspace's requests (an installation's own is used only without it). */
   signingSecret?: string;
+  /** The app's app-level token (xapp-…) for Socket Mode installations that have none of their own. */
+  appToken?: string;
   authorizeUrl?: string;
   scopes?: string[];
   /** Time budget before Slack's 3 s acknowledgement deadline; work still running then finishes in the background. */
@@ -62,6 +64,7 @@ export class SlackApp {
       onError: (err) => this.log.warn({ err }, 'slack socket mode: connection or envelope failed'),
       log: (level, message) => this.log[level]({ socketMode: true }, `slack socket mode: ${message}`),
       signingSecret: options.signingSecret,
+      appToken: options.appToken,
     });
     this.connector.handleEnvelopesWith((req) => this.handleEnvelope(req));
     const conversationUrl = (id: string) => `${hub.config.publicUrl}/#/conversations/${id}`;

@@ -153,6 +153,9 @@ describe('the app’s signing secret', () => {
     expect(await bare.check(install({ botToken: ws.botToken }, {}))).toMatchObject({ ok: false, code: 'slack_signing_secret_missing' });
     // The hub's connector has the app's secret: an HTTP installation needs none of its own.
     expect(await slackOf(t.hub)!.connector.check(install({ botToken: ws.botToken }, {}))).toEqual({ ok: true });
+    // Nor a Socket Mode one its own app-level token, when the app's is configured.
+    const withAppToken = new SlackConnector(new SlackClients({ slackApiUrl: emulator.apiUrl }), undefined, { appToken: ws.appToken });
+    expect(await withAppToken.check(install({ botToken: ws.botToken }, { socketMode: true }))).toEqual({ ok: true });
   });
 });
 
