@@ -16,6 +16,7 @@ export function slackOptionsFromEnv(env: Record<string, string | undefined> = pr
     clientId: env.SLACK_CLIENT_ID || undefined,
     clientSecret: env.SLACK_CLIENT_SECRET || undefined,
     signingSecret: env.SLACK_SIGNING_SECRET || undefined,
+    appToken: env.SLACK_APP_TOKEN || undefined,
   };
 }
 

@@ -24,11 +24,19 @@ export interface SlackInstallConfig {
   threadReplies?: 'notes' | 'replies';
   /** Receive events over Socket Mode (needs `appToken` in the secrets) instead of the Request URL. */
   socketMode?: boolean;
+  /** With token rotation on (installed through OAuth): when the bot token expires (ISO time); renewed ahead of it. */
+  botTokenExpiresAt?: string;
 }
 
 /** The secrets of an installation, encrypted at rest in the channel row. */
 export interface SlackInstallSecrets {
   botToken?: string;
+  /** With token rotation on: the single-use refresh token that renews `botToken` (oauth.v2.access, grant_type=refresh_token). */
+  refreshToken?: string;
+  /**
+   * Only a fallback: the app's signing secret is operator configuration (SLACK_SIGNING_SECRET), which
+   * alone verifies requests when set. Used on a hub without it (installations typed in with their own).
+   */
   signingSecret?: string;
   /** App-level token (xapp-…) with connections:write, for Socket Mode. */
   appToken?: string;

@@ -5,7 +5,7 @@ import { verifySlackSignature } from './signature.js';
 import { escapeMrkdwn, slackToPlain } from './text.js';
 import { slackConfig, triageChannelsOf } from './config.js';
 import { SlackClients, toConnectorError } from './client.js';
-import type { EnvelopeHandler, SocketModeOptions } from './socket-mode.js';
+import { SharedSocketConnections, runSocketMode, type EnvelopeHandler, type SocketModeOptions } from './socket-mode.js';
 import { untilAborted } from '../core/abort.js';
 
 export const SLACK_MAX_TEXT = 40_000;
@@ -48,36 +48,55 @@ export class SlackConnector implements Connector {
   constructor(
     private readonly clients: SlackClients = new SlackClients(),
     private readonly now: () => Date = () => new Date(),
-    private readonly socketOptions: Pick<SocketModeOptions, 'reconnectDelayMs' | 'onError' | 'log'> = {},
+    private readonly options: Pick<SocketModeOptions, 'reconnectDelayMs' | 'onError' | 'log'> & {
+      /** The app's signing secret (operator configuration): when set, it alone verifies every workspace's requests. */
+      signingSecret?: string;
+      /** The app's app-level token (operator configuration), for Socket Mode installations without one of their own. */
+      appToken?: string;
+    } = {},
   ) {}
+
+  /** The app's secret, else (a hub without one) the installation's own. */
+  private signingSecretOf(channel: ChannelInstallation | undefined): string | undefined {
+    return this.options.signingSecret || channel?.secrets.signingSecret || undefined;
+  }
 
   /** Where Socket Mode envelopes go (the Slack app's dispatcher: customer events, agent thread replies, buttons, commands). */
   handleEnvelopesWith(handler: EnvelopeHandler): void {
     this.envelopes = handler;
   }
 
+  /** Socket Mode connections of this process: one per app-level token, shared by the installations that use it. */
+  private readonly sockets = new SharedSocketConnections(
+    async (appToken, handle, signal) => {
+      const { reconnectDelayMs, onError, log } = this.options;
+      await runSocketMode({ clients: this.clients, appToken, handle, signal, reconnectDelayMs, onError, log });
+    },
+    (req) => decodeSlackPayload(req.headers, req.rawBody),
+    () => this.envelopes,
+  );
+
+  /** Socket Mode connections this process holds open (one per app-level token in use). */
+  get socketConnections(): number {
+    return this.sockets.size;
+  }
+
   /**
    * Socket Mode for an installation with `config.socketMode: true` and an app-level token
    * (`secrets.appToken`, xapp-…); other installations are reached through the Request URL, so
-   * their listener only waits. Envelopes are routed by their own team_id, since Slack spreads one
-   * app's events over all of its open connections.
+   * their listener only waits. Installations of one app share its token and so one connection;
+   * each envelope is routed by its own payload (installationKeyOf), since Slack hands any
+   * workspace's envelope to any open connection of the app.
    */
   async listen(channel: ChannelInstallation, emit: (events: InboundEvent[]) => Promise<void>, _checkpoint: CheckpointStore, signal: AbortSignal): Promise<void> {
-    const appToken = channel.secrets.appToken;
+    const appToken = channel.secrets.appToken || this.options.appToken;
     if (!appToken || slackConfig(channel).socketMode !== true) return untilAborted(signal);
     // Without the app's dispatcher only customer messages can be taken (the pure path).
-    // Another workspace's envelope is left unacknowledged: Slack redelivers it, maybe to its own connection.
-    const handle: EnvelopeHandler =
-      this.envelopes ??
-      (async (req) => {
-        const team = this.locate(req);
-        if (team && team !== channel.externalKey) throw new Error(`Socket Mode envelope of workspace ${team} reached the connection of ${channel.externalKey}`);
-        await emit(this.parse({ ...req, channel }));
-        return undefined;
-      });
-    // @slack/socket-mode (and undici under it) loads only for an installation that uses Socket Mode.
-    const { runSocketMode } = await import('./socket-mode.js');
-    await runSocketMode({ clients: this.clients, appToken, handle, signal, ...this.socketOptions });
+    const handle: EnvelopeHandler = async (req) => {
+      await emit(this.parse({ ...req, channel }));
+      return undefined;
+    };
+    await this.sockets.join(appToken, channel.externalKey, handle, signal);
   }
 
   locate(req: WebhookRequest): string | undefined {
@@ -92,7 +111,7 @@ export class SlackConnector implements Connector {
   }
 
   async verify(req: WebhookRequest): Promise<void> {
-    verifySlackSignature({ signingSecret: req.channel?.secrets.signingSecret, headers: req.headers, rawBody: req.rawBody, now: (req.now ?? this.now)() });
+    verifySlackSignature({ signingSecret: this.signingSecretOf(req.channel), headers: req.headers, rawBody: req.rawBody, now: (req.now ?? this.now)() });
   }
 
   parse(req: WebhookRequest): InboundEvent[] {
@@ -141,7 +160,10 @@ export class SlackConnector implements Connector {
 
   async check(channel: ChannelInstallation): Promise<{ ok: true } | { ok: false; code: string; message: string }> {
     if (!channel.secrets.botToken) return { ok: false, code: 'slack_token_missing', message: 'the installation has no bot token' };
-    if (!channel.secrets.signingSecret) return { ok: false, code: 'slack_signing_secret_missing', message: 'the installation has no signing secret' };
+    // Socket Mode needs the app-level token instead: no request is ever signed for it.
+    if (slackConfig(channel).socketMode === true) {
+      if (!channel.secrets.appToken && !this.options.appToken) return { ok: false, code: 'slack_app_token_missing', message: 'Socket Mode needs an app-level token (xapp-…): SLACK_APP_TOKEN, or secrets.appToken' };
+    } else if (!this.signingSecretOf(channel)) return { ok: false, code: 'slack_signing_secret_missing', message: 'no signing secret: set SLACK_SIGNING_SECRET (the app\'s, from Basic Information)' };
     try {
       await this.clients.for(channel.secrets.botToken).auth.test();
       return { ok: true };

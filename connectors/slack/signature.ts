@@ -18,7 +18,7 @@ export function verifySlackSignature(input: {
   rawBody: Buffer;
   now: Date;
 }): void {
-  if (!input.signingSecret) throw new VerificationError('slack', 'the Slack installation has no signing secret', 'slack_signing_secret_missing');
+  if (!input.signingSecret) throw new VerificationError('slack', 'no Slack signing secret: set SLACK_SIGNING_SECRET (the app\'s, from Basic Information)', 'slack_signing_secret_missing');
   const signature = input.headers['x-slack-signature'];
   const timestamp = input.headers['x-slack-request-timestamp'];
   if (!signature || !timestamp) throw new VerificationError('slack', 'missing X-Slack-Signature or X-Slack-Request-Timestamp', 'webhook_signature_missing');

@@ -1,6 +1,7 @@
-import { LogLevel, SocketModeClient, type Logger } from '@slack/socket-mode';
+import type { Logger, SocketModeClient } from '@slack/socket-mode';
 import type { WebhookRequest } from '../core/types.js';
 import type { SlackClients } from './client.js';
+import type { SlackPayload } from './payload.js';
 import { untilAborted } from '../core/abort.js';
 
 /**
@@ -9,6 +10,14 @@ import { untilAborted } from '../core/abort.js';
  * keeps the ping/pong heartbeat and reconnects. Each event, interaction and slash command arrives as
  * an envelope, which is acknowledged only after it was handled (for customer messages: after the
  * ingest COMMIT); one that fails is not acknowledged, so Slack delivers it again.
+ *
+ * The app-level token is the app's, not a workspace's: Slack hands each envelope of every workspace
+ * the app is installed in to one random open connection of the app (at most 10 connections). So a
+ * process opens one connection per app-level token, however many installations share it
+ * (SharedSocketConnections), and each envelope is routed to its installation by the payload itself
+ * (installationKeyOf), never by the connection it came in on.
+ *
+ * This module loads @slack/socket-mode (and undici under it) only when a connection is opened.
  */
 
 /** Handles one envelope, given as the request Slack would have POSTed; returns the ack's payload, if any. */
@@ -69,41 +78,77 @@ interface SlackEvent {
   accepts_response_payload?: boolean;
 }
 
+interface SupervisedClient extends SocketModeClient {
+  /** Resolves with the error of the library's own reconnect when it failed for good. */
+  gaveUp(): Promise<unknown>;
+  connect(): ReturnType<SocketModeClient['start']>;
+}
+
 /**
  * SocketModeClient whose own reconnects cannot end in an unhandled rejection: the library restarts
  * itself with `this.start()` after a drop or a `disconnect` and leaves a failure of that restart (an
  * app token revoked meanwhile: `invalid_auth`) unhandled, which would take the process down. Such a
  * failure is reported to whoever waits in gaveUp() instead; our own first start goes through connect().
  */
-class SupervisedSocketModeClient extends SocketModeClient {
-  private failed?: (err: unknown) => void;
+async function supervisedClient(options: ConstructorParameters<typeof SocketModeClient>[0]): Promise<SupervisedClient> {
+  const { SocketModeClient: Base } = await import('@slack/socket-mode');
+  class Supervised extends Base implements SupervisedClient {
+    private failed?: (err: unknown) => void;
 
-  /** Resolves with the error of the library's own reconnect when it failed for good. */
-  gaveUp(): Promise<unknown> {
-    return new Promise((resolve) => (this.failed = resolve));
+    gaveUp(): Promise<unknown> {
+      return new Promise((resolve) => (this.failed = resolve));
+    }
+
+    connect(): ReturnType<SocketModeClient['start']> {
+      return super.start();
+    }
+
+    override start(): ReturnType<SocketModeClient['start']> {
+      return super.start().catch((err: unknown) => {
+        this.failed?.(err);
+        return {} as Awaited<ReturnType<SocketModeClient['start']>>;
+      });
+    }
   }
+  return new Supervised(options);
+}
 
-  connect(): ReturnType<SocketModeClient['start']> {
-    return super.start();
-  }
-
-  override start(): ReturnType<SocketModeClient['start']> {
-    return super.start().catch((err: unknown) => {
-      this.failed?.(err);
-      return {} as Awaited<ReturnType<SocketModeClient['start']>>;
-    });
+/**
+ * The workspace (or Enterprise Grid organisation, for an org-wide install) an envelope belongs to:
+ * the installation that authorised it (`authorizations[0]`), as Slack's SDKs route. The outer
+ * `team_id` is the workspace where it happened, which in a Slack Connect channel may be the
+ * customer's own; a view's `app_installed_team_id` names the installation that opened it.
+ */
+export function installationKeyOf(p: SlackPayload): string | undefined {
+  switch (p.kind) {
+    case 'event': {
+      const e = p.envelope as typeof p.envelope & { enterprise_id?: string | null; is_ext_shared_channel?: boolean };
+      const auth = e.authorizations?.[0] as { team_id?: string | null; enterprise_id?: string | null; is_enterprise_install?: boolean } | undefined;
+      if (auth) return (auth.is_enterprise_install ? auth.enterprise_id : auth.team_id) ?? auth.team_id ?? auth.enterprise_id ?? e.team_id ?? undefined;
+      return e.team_id ?? e.enterprise_id ?? undefined;
+    }
+    case 'interaction': {
+      const i = p.interaction as typeof p.interaction & { view?: { app_installed_team_id?: string }; enterprise?: { id: string } | null; is_enterprise_install?: boolean };
+      if (i.is_enterprise_install && i.enterprise?.id) return i.enterprise.id;
+      return i.view?.app_installed_team_id ?? i.team?.id ?? i.user?.team_id ?? undefined;
+    }
+    case 'command':
+      return p.command.team_id || undefined;
+    default:
+      return undefined;
   }
 }
 
 /** Runs until the signal aborts: connect, handle envelopes; the library reconnects when Slack asks or the socket drops. */
 export async function runSocketMode(o: SocketModeOptions): Promise<void> {
   if (o.signal.aborted) return;
-  const client = new SupervisedSocketModeClient({
+  const client = await supervisedClient({
     appToken: o.appToken,
     clientOptions: { slackApiUrl: o.clients.apiUrl },
     clientPingTimeout: Math.max(MIN_PING_TIMEOUT_MS, o.reconnectDelayMs ?? 5000),
     logger: libraryLogger(o.log),
   });
+  if (o.signal.aborted) return;
   client.on('slack_event', (e: SlackEvent) => void onEnvelope(e, o));
   client.on('error', (err: unknown) => o.onError?.(err));
   // A connection the library opened while we were stopping (a reconnect in flight) is closed again.
@@ -137,14 +182,14 @@ async function onEnvelope(e: SlackEvent, o: SocketModeOptions): Promise<void> {
 }
 
 function libraryLogger(log: SocketModeOptions['log']): Logger {
-  let level = LogLevel.WARN;
+  let level = 'warn' as ReturnType<Logger['getLevel']>;
   const text = (msg: unknown[]) => msg.map((m) => (typeof m === 'string' ? m : String(m))).join(' ');
   return {
     debug: () => {},
     info: () => {},
     warn: (...msg: unknown[]) => log?.('warn', text(msg)),
     error: (...msg: unknown[]) => log?.('error', text(msg)),
-    setLevel: (l: LogLevel) => void (level = l),
+    setLevel: (l: ReturnType<Logger['getLevel']>) => void (level = l),
     getLevel: () => level,
     setName: () => {},
   };
@@ -160,4 +205,68 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+interface SharedConnection {
+  /** Installations listening through this connection: routing key → handler (the fallback path only). */
+  members: Map<string, EnvelopeHandler>;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+/**
+ * One Socket Mode connection per app-level token in this process, shared by every installation
+ * that uses the token: the first to join opens it, the last to leave closes it. Envelopes go to
+ * `dispatch` when given (the hub's dispatcher, which finds the installation itself), else to the
+ * member whose routing key installationKeyOf names; an envelope of no member here is left
+ * unacknowledged, so Slack delivers it again, perhaps to another process's connection.
+ */
+export class SharedSocketConnections {
+  private readonly byToken = new Map<string, SharedConnection>();
+
+  constructor(
+    private readonly open: (appToken: string, handle: EnvelopeHandler, signal: AbortSignal) => Promise<void>,
+    private readonly decode: (req: WebhookRequest) => SlackPayload,
+    private readonly dispatch?: () => EnvelopeHandler | undefined,
+  ) {}
+
+  /** Open connections, by app-level token. */
+  get size(): number {
+    return this.byToken.size;
+  }
+
+  /** Listens for one installation (routing key `key`) until `signal` aborts. */
+  async join(appToken: string, key: string, handle: EnvelopeHandler, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    let shared = this.byToken.get(appToken);
+    if (!shared) {
+      const controller = new AbortController();
+      const members = new Map<string, EnvelopeHandler>();
+      const route: EnvelopeHandler = (req) => {
+        const hub = this.dispatch?.();
+        if (hub) return hub(req);
+        const to = members.get(installationKeyOf(this.decode(req)) ?? '');
+        if (!to) throw new Error(`Socket Mode envelope of a workspace not served by this process (${installationKeyOf(this.decode(req)) ?? 'unknown'})`);
+        return to(req);
+      };
+      const created: SharedConnection = { members, controller, done: Promise.resolve() };
+      created.done = this.open(appToken, route, controller.signal).finally(() => {
+        if (this.byToken.get(appToken) === created) this.byToken.delete(appToken);
+      });
+      this.byToken.set(appToken, created);
+      shared = created;
+    }
+    const mine = shared;
+    mine.members.set(key, handle);
+    try {
+      await Promise.race([untilAborted(signal), mine.done]);
+    } finally {
+      if (mine.members.get(key) === handle) mine.members.delete(key);
+      if (mine.members.size === 0) {
+        if (this.byToken.get(appToken) === mine) this.byToken.delete(appToken);
+        mine.controller.abort();
+        await mine.done.catch(() => undefined);
+      }
+    }
+  }
 }

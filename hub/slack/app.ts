@@ -9,6 +9,7 @@ import { SlackDesk } from './desk.js';
 import { SlackSurface } from './surface.js';
 import { slackConfig, triageChannelsOf } from '../../connectors/slack/config.js';
 import { decodeSlackPayload, teamOf, type SlackMessageEvent, type SlackPayload } from '../../connectors/slack/payload.js';
+import { installationKeyOf } from '../../connectors/slack/socket-mode.js';
 
 export interface SlackAppOptions {
   /** Web API base ending in `/` (tests: the emulator). */
@@ -16,8 +17,10 @@ export interface SlackAppOptions {
   /** OAuth app credentials for the install flow. */
   clientId?: string;
   clientSecret?: string;
-  /** The app's signing secret; copied into each workspace installation by the OAuth flow. */
+  /** The app's signing secret: verifies every workspace's requests (an installation's own is used only without it). */
   signingSecret?: string;
+  /** The app's app-level token (xapp-…) for Socket Mode installations that have none of their own. */
+  appToken?: string;
   authorizeUrl?: string;
   scopes?: string[];
   /** Time budget before Slack's 3 s acknowledgement deadline; work still running then finishes in the background. */
@@ -60,6 +63,8 @@ export class SlackApp {
       reconnectDelayMs: options.socketReconnectDelayMs,
       onError: (err) => this.log.warn({ err }, 'slack socket mode: connection or envelope failed'),
       log: (level, message) => this.log[level]({ socketMode: true }, `slack socket mode: ${message}`),
+      signingSecret: options.signingSecret,
+      appToken: options.appToken,
     });
     this.connector.handleEnvelopesWith((req) => this.handleEnvelope(req));
     const conversationUrl = (id: string) => `${hub.config.publicUrl}/#/conversations/${id}`;
@@ -111,7 +116,8 @@ export class SlackApp {
    */
   async handleEnvelope(req: WebhookRequest): Promise<Record<string, unknown> | undefined> {
     const payload = decodeSlackPayload(req.headers, req.rawBody);
-    const team = teamOf(payload);
+    // Any connection of the app may carry any workspace's envelope: the installation comes from the payload.
+    const team = installationKeyOf(payload);
     const install = team ? await this.hub.installations.find({ kind: 'slack', externalKey: team }) : undefined;
     // Acknowledged and dropped: a workspace we do not serve would otherwise be redelivered forever.
     if (!install) return undefined;

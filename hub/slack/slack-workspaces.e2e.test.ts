@@ -153,6 +153,19 @@ describe('customer names', () => {
     await eventually(async () => emulator.replies(card.channel, card.ts).find((m) => blockText(m).includes('Still no profile')));
     expect(emulator.callsOf('users.info').filter((c) => c.args.user === 'UNOPROFILE')).toHaveLength(1);
   });
+
+  it('does not cache a failed users.info (a 429) as "no name": a later sync asks again and names the customer', async () => {
+    acme.users.push({ id: 'ULIMITED', name: 'lia', realName: 'Lia Limited' });
+    emulator.rateLimitNext('users.info', 1, 1);
+    const { m: root, conversationId } = await customerWrites('Hello while Slack limits users.info', { profile: false, user: 'ULIMITED' });
+    const card = await threadOf(conversationId);
+    const cardMessage = () => emulator.messages.find((m) => m.channel === card.channel && m.ts === card.ts)!;
+    expect(emulator.callsOf('users.info').filter((c) => c.args.user === 'ULIMITED').map((c) => c.status)).toEqual([429]);
+    expect(blockText(cardMessage())).not.toContain('Lia Limited');
+    await customerWrites('Second message', { profile: false, user: 'ULIMITED', threadTs: root.ts });
+    await eventually(async () => blockText(cardMessage()).includes('Lia Limited'));
+    expect(emulator.callsOf('users.info').filter((c) => c.args.user === 'ULIMITED').map((c) => c.status)).toEqual([429, 200]);
+  });
 });
 
 describe('teams, inboxes and workspaces', () => {

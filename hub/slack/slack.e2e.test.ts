@@ -280,13 +280,18 @@ describe('slack end to end', () => {
 
   it('installs a workspace through OAuth v2 with a signed state, stores the token encrypted, and reinstalls in place', async () => {
     const other = emulator.addWorkspace({ teamId: 'T0NEWCO', teamName: 'NewCo', users: [{ id: 'UADMIN', name: 'admin' }] });
-    const start = async () => (await t.app.inject({ method: 'POST', url: '/slack/oauth/start', headers: { authorization: `Bearer ${acct.users.admin.token}` } })).json<{ url: string }>().url;
+    let cookie = '';
+    const start = async () => {
+      const res = await t.app.inject({ method: 'POST', url: '/slack/oauth/start', headers: { authorization: `Bearer ${acct.users.admin.token}` } });
+      cookie = String(res.headers['set-cookie']).split(';')[0]!;
+      return res.json<{ url: string }>().url;
+    };
     expect((await t.app.inject({ method: 'POST', url: '/slack/oauth/start', headers: { authorization: `Bearer ${acct.users.agent.token}` } })).statusCode).toBe(403);
     const url = new URL(await start());
     expect(url.searchParams.get('scope')).toContain('users:read.email');
     const redirect = url.searchParams.get('redirect_uri')!;
     const callback = (state: string, code = emulator.issueOAuthCode('T0NEWCO', redirect)) =>
-      t.app.inject({ method: 'GET', url: `/slack/oauth/callback?${new URLSearchParams({ code, state })}` });
+      t.app.inject({ method: 'GET', url: `/slack/oauth/callback?${new URLSearchParams({ code, state })}`, headers: { cookie } });
     const state = url.searchParams.get('state')!;
     expect((await callback(state.slice(0, -2) + 'xx')).statusCode).toBe(400);
     const ok = await callback(state);
@@ -295,7 +300,8 @@ describe('slack end to end', () => {
     const rows = await query<{ id: string; secretsEnc: string; config: Record<string, unknown> }>(`SELECT id, secrets_enc AS "secretsEnc", config FROM channels WHERE kind = 'slack' AND external_key = 'T0NEWCO'`);
     expect(rows).toHaveLength(1);
     expect(rows[0]!.secretsEnc).not.toContain(other.botToken);
-    expect(t.hub.box.open(rows[0]!.secretsEnc)).toEqual({ botToken: other.botToken, signingSecret: SIGNING });
+    // The signing secret is the app's (configuration), never copied into the workspace's row.
+    expect(t.hub.box.open(rows[0]!.secretsEnc)).toEqual({ botToken: other.botToken });
     expect(rows[0]!.config).toMatchObject({ botUserId: other.botUserId, teamName: 'NewCo' });
     const again = await callback(new URL(await start()).searchParams.get('state')!);
     expect(again.body).toContain('reconnected');

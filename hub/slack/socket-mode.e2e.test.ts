@@ -3,7 +3,7 @@ import { createTestAccount, eventually, startTestHub, type TestAccount, type Tes
 import { slackOf } from '../install-slack.js';
 import { startListeners, type Listeners } from '../listeners.js';
 import { withAccount } from '../../storage/session.js';
-import { updateChannel } from '../../storage/repositories/channels.js';
+import { insertChannel, updateChannel } from '../../storage/repositories/channels.js';
 import { envelope } from '../../connectors/slack/testing/driver.js';
 import { SlackEmulator, type EmulatedWorkspace } from '../../connectors/slack/testing/emulator.js';
 import { slackThreadKey } from '../../connectors/slack/connector.js';
@@ -115,4 +115,33 @@ describe('slack socket mode', () => {
       process.off('unhandledRejection', record);
     }
   }, 40_000);
+
+  it('opens one connection per app-level token for every workspace of the app, and routes each envelope by its authorizations', async () => {
+    // The app installed in a second workspace: the same app-level token (it is the app's, not a workspace's).
+    const second = emulator.addWorkspace({
+      teamId: 'T0SOCK2', botUserId: 'UBOTSOCK2', appToken: ws.appToken,
+      users: [{ id: 'UCUST2', name: 'cecil' }], channels: [{ id: 'C0CUST2', name: 'customer-2', isMember: true, isExtShared: true }],
+    });
+    const secondId = await withAccount(t.hub.db, acct.accountId, async (tx) =>
+      (await insertChannel(tx, t.hub.box, { accountId: acct.accountId, kind: 'slack', name: 'Slack: second', externalKey: 'T0SOCK2', secrets: { botToken: second.botToken, appToken: ws.appToken }, config: { botUserId: 'UBOTSOCK2', socketMode: true, customerChannels: ['C0CUST2'] } })).id);
+    await listeners.refresh();
+    await eventually(async () => listeners.running().includes(secondId));
+    const opened = emulator.callsOf('apps.connections.open').length;
+    // Slack hands any envelope of the app to one random connection; a second one would only split them.
+    expect(slackOf(t.hub)!.connector.socketConnections).toBe(1);
+    expect(emulator.socketCount('T0SOCK2')).toBe(1);
+
+    // A Slack Connect channel the customer's organisation created: the outer team_id is theirs, the installation is in authorizations.
+    const m = emulator.postAsUser('T0SOCK2', 'C0CUST2', 'UCUST2', 'Hello from a channel the customer owns');
+    const payload = envelope('T0SOCK2', { type: 'message', channel: 'C0CUST2', user: 'UCUST2', user_profile: { real_name: 'Cecil' }, text: m.text, ts: m.ts }, { team_id: 'T0CUSTORG', is_ext_shared_channel: true });
+    await emulator.socketDeliver('T0SOCK2', 'events_api', payload);
+    expect(await query<{ channelId: string }>(`SELECT channel_id AS "channelId" FROM messages WHERE external_id = $1`, [`C0CUST2:${m.ts}`])).toEqual([{ channelId: secondId }]);
+
+    // The first workspace's envelopes come over the same connection.
+    const { m: first, payload: firstPayload } = customerEvent('Still the first workspace');
+    await emulator.socketDeliver('T0SOCK', 'events_api', firstPayload);
+    expect(await query<{ channelId: string }>(`SELECT channel_id AS "channelId" FROM messages WHERE external_id = $1`, [`C0CUST:${first.ts}`])).toEqual([{ channelId: acct.channelId }]);
+    expect(emulator.callsOf('apps.connections.open').length).toBe(opened);
+    expect(emulator.socketCount('T0SOCK')).toBe(1);
+  });
 });

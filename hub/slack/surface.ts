@@ -203,8 +203,9 @@ export class SlackSurface implements Surface {
     const key = `${install.externalKey}:${slackUserId}`;
     const cached = this.names.get(key);
     if (cached && now - cached.at < NAME_TTL_MS) return cached.name;
-    // A failed lookup is cached too: the card shows "Customer" rather than asking Slack on every sync.
-    const info = await this.client(install).users.info({ user: slackUserId }).catch(() => undefined);
+    // Only Slack's answers are cached (user_not_found is one): a failure (a 429 included) leaves "Customer" on the card until a later sync asks again.
+    const info = await this.client(install).users.info({ user: slackUserId }).catch((err: unknown) => (slackErrorCode(err) === 'user_not_found' ? null : undefined));
+    if (info === undefined) return undefined;
     const profile = info?.user?.profile;
     const name = (profile?.real_name || profile?.display_name || info?.user?.real_name || info?.user?.name || undefined)?.slice(0, 200);
     if (this.names.size >= 10_000) this.names.clear();

@@ -1,5 +1,5 @@
 import { AuthError } from '../../connectors/core/errors.js';
-import { SlackClients, toConnectorError } from '../../connectors/slack/client.js';
+import { SlackClients, slackErrorCode, toConnectorError } from '../../connectors/slack/client.js';
 import { withAccount } from '../../storage/session.js';
 import { audit } from '../../storage/repositories/audit.js';
 import type { Hub } from '../context.js';
@@ -29,6 +29,8 @@ export async function teamOfBotToken(clients: SlackClients, botToken: string): P
   try {
     answer = await clients.for(botToken).auth.test();
   } catch (err) {
+    // Expired is not forged: Slack only says so of a real (rotating) token of its workspace.
+    if (slackErrorCode(err) === 'token_expired') throw badRequest('slack_token_expired', 'the bot token has expired (token rotation): reinstall through "Add to Slack"');
     const e = toConnectorError(err);
     if (e instanceof AuthError) throw badRequest('slack_token_invalid', 'Slack refused the bot token');
     throw new HubError(502, 'slack_unavailable', e.message);
@@ -55,6 +57,8 @@ export async function releaseStaleSlackTeam(hub: Hub, teamId: string): Promise<b
     } catch (err) {
       // Slack unreachable: nothing is decided on a guess.
       if (!(err instanceof HubError) || err.statusCode !== 400) throw err;
+      // A rotating installation whose token lapsed (its refresh token renews it) is still genuine.
+      if (err.code === 'slack_token_expired') return false;
     }
   }
   await withAccount(hub.db, holder.accountId, async (tx) => {

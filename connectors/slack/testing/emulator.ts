@@ -43,6 +43,8 @@ export interface EmulatedWorkspace {
   scopes: string[];
   users: EmulatedUser[];
   channels: EmulatedChannel[];
+  /** Token rotation on in the app: OAuth answers an expiring bot token (xoxe.xoxb-…) and a single-use refresh token. */
+  tokenRotation?: boolean;
 }
 
 export interface EmulatedMessage {
@@ -105,7 +107,10 @@ export class SlackEmulator {
   private readonly sockets = new Set<Socket>();
   private readonly listeners: ((m: EmulatedMessage) => void)[] = [];
   private readonly appTokens = new Map<string, string>();
-  /** Socket Mode: one-use tickets of apps.connections.open, open connections per workspace, envelopes awaiting their ack. */
+  /** Token rotation: when each rotating bot token expires (emulator clock), and the unspent refresh tokens. */
+  private readonly tokenExpiry = new Map<string, number>();
+  private readonly refreshTokens = new Map<string, string>();
+  /** Socket Mode: one-use tickets of apps.connections.open, open connections per app-level token (the app's, shared by its workspaces), envelopes awaiting their ack. */
   private readonly socketTickets = new Map<string, string>();
   private readonly socketConnections = new Map<string, Set<WebSocket>>();
   private readonly awaitingAck = new Map<string, (ack: { envelope_id: string; payload?: Record<string, unknown> }) => void>();
@@ -161,7 +166,8 @@ export class SlackEmulator {
     };
     this.workspaces.set(ws.teamId, ws);
     this.tokens.set(ws.botToken, ws.teamId);
-    this.appTokens.set(ws.appToken, ws.teamId);
+    // An app-level token is the app's: workspaces of one app share it (pass the same appToken).
+    if (!this.appTokens.has(ws.appToken)) this.appTokens.set(ws.appToken, ws.teamId);
     return ws;
   }
 
@@ -240,9 +246,19 @@ export class SlackEmulator {
     return this.calls.filter((c) => c.method === method);
   }
 
-  /** Open Socket Mode connections of a workspace's app. */
+  /** Open Socket Mode connections of a workspace's app (its app-level token). */
   socketCount(team: string): number {
-    return this.socketConnections.get(team)?.size ?? 0;
+    return this.socketsOf(team).length;
+  }
+
+  private socketsOf(team: string): WebSocket[] {
+    const token = this.workspaces.get(team)?.appToken;
+    return [...((token && this.socketConnections.get(token)) || [])];
+  }
+
+  /** Whether a refresh token was issued and not spent yet. */
+  refreshTokenLive(token: string): boolean {
+    return this.refreshTokens.has(token);
   }
 
   /**
@@ -250,7 +266,9 @@ export class SlackEmulator {
    * connection, as Slack does, and resolves with the app's acknowledgement.
    */
   socketDeliver(team: string, type: 'events_api' | 'interactive' | 'slash_commands', payload: Record<string, unknown>, opts: { retryAttempt?: number } = {}): Promise<{ envelope_id: string; payload?: Record<string, unknown> }> {
-    const ws = [...(this.socketConnections.get(team) ?? [])][0];
+    // Like Slack: any one open connection of the app, at random, whichever workspace the envelope is of.
+    const open = this.socketsOf(team);
+    const ws = open[Math.floor(Math.random() * open.length)];
     if (!ws) return Promise.reject(new Error(`no Socket Mode connection for ${team}`));
     const envelope_id = randomBytes(8).toString('hex');
     return new Promise((resolve) => {
@@ -261,20 +279,21 @@ export class SlackEmulator {
 
   /** Asks every connection of a workspace to reconnect, as Slack does before it rotates a connection. */
   socketDisconnect(team: string, reason = 'refresh_requested'): void {
-    for (const ws of this.socketConnections.get(team) ?? []) ws.send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'emulator' } }));
+    for (const ws of this.socketsOf(team)) ws.send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'emulator' } }));
   }
 
   private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     const ticket = /^\/socket\/([a-f0-9]+)$/.exec((req.url ?? '').split('?')[0]!)?.[1];
-    const team = ticket ? this.socketTickets.get(ticket) : undefined;
-    if (!ticket || !team) {
+    const appToken = ticket ? this.socketTickets.get(ticket) : undefined;
+    const team = appToken ? this.appTokens.get(appToken) : undefined;
+    if (!ticket || !appToken || !team) {
       socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
       return;
     }
     this.socketTickets.delete(ticket);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const set = this.socketConnections.get(team) ?? new Set<WebSocket>();
-      this.socketConnections.set(team, set);
+      const set = this.socketConnections.get(appToken) ?? new Set<WebSocket>();
+      this.socketConnections.set(appToken, set);
       set.add(ws);
       ws.on('close', () => set.delete(ws));
       ws.on('message', (data) => {
@@ -293,6 +312,19 @@ export class SlackEmulator {
     for (const set of this.socketConnections.values()) for (const ws of set) ws.terminate();
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** An oauth.v2.access answer; with token rotation a fresh 12-hour bot token (it becomes ws.botToken) and refresh token. */
+  private grant(ws: EmulatedWorkspace): Record<string, unknown> {
+    const base = { app_id: ws.appId, scope: ws.scopes.join(','), token_type: 'bot', bot_user_id: ws.botUserId, team: { id: ws.teamId, name: ws.teamName }, enterprise: null, is_enterprise_install: false };
+    if (!ws.tokenRotation) return { ...base, access_token: ws.botToken };
+    const expiresIn = 12 * 60 * 60;
+    ws.botToken = `xoxe.xoxb-1-${randomBytes(9).toString('hex')}`;
+    this.tokens.set(ws.botToken, ws.teamId);
+    this.tokenExpiry.set(ws.botToken, this.opts.now() + expiresIn * 1000);
+    const refresh = `xoxe-1-${randomBytes(12).toString('hex')}`;
+    this.refreshTokens.set(refresh, ws.teamId);
+    return { ...base, access_token: ws.botToken, refresh_token: refresh, expires_in: expiresIn };
   }
 
   private nextTs(): string {
@@ -378,6 +410,8 @@ export class SlackEmulator {
     if (this.revoked.has(token)) throw new SlackApiError('token_revoked');
     const team = this.tokens.get(token);
     if (!team) throw new SlackApiError('invalid_auth');
+    const expires = this.tokenExpiry.get(token);
+    if (expires !== undefined && this.opts.now() >= expires) throw new SlackApiError('token_expired');
     const ws = this.workspaces.get(team)!;
     if (scope && !ws.scopes.includes(scope)) throw new SlackApiError('missing_scope', { needed: scope, provided: ws.scopes.join(',') });
     return ws;
@@ -414,7 +448,7 @@ export class SlackEmulator {
         const team = this.revoked.has(token) ? undefined : this.appTokens.get(token);
         if (!team) throw new SlackApiError(this.tokens.has(token) ? 'not_allowed_token_type' : 'invalid_auth');
         const ticket = randomBytes(12).toString('hex');
-        this.socketTickets.set(ticket, team);
+        this.socketTickets.set(ticket, token);
         return { team, result: { url: `${this.url.replace(/^http/, 'ws')}/socket/${ticket}` } };
       }
       case 'chat.postMessage': {
@@ -535,19 +569,21 @@ export class SlackEmulator {
         const clientSecret = (a.client_secret as string | undefined) ?? basic[1];
         if (clientId !== this.opts.oauth.clientId) throw new SlackApiError('invalid_client_id');
         if (clientSecret !== this.opts.oauth.clientSecret) throw new SlackApiError('bad_client_secret');
+        if (a.grant_type === 'refresh_token') {
+          // A refresh token works once: Slack revokes it with the answer that carries the next one.
+          const refresh = requiredString(a.refresh_token, 'refresh_token');
+          const team = this.refreshTokens.get(refresh);
+          if (!team) throw new SlackApiError('invalid_refresh_token');
+          this.refreshTokens.delete(refresh);
+          return { team, result: this.grant(this.workspaces.get(team)!) };
+        }
         const code = requiredString(a.code, 'code');
         const grant = this.oauthCodes.get(code);
         if (!grant) throw new SlackApiError('invalid_code');
         this.oauthCodes.delete(code);
         if (grant.redirectUri && grant.redirectUri !== a.redirect_uri) throw new SlackApiError('bad_redirect_uri');
         const ws = this.workspaces.get(grant.team)!;
-        return {
-          team: ws.teamId,
-          result: {
-            app_id: ws.appId, authed_user: { id: ws.users[0]?.id ?? 'U0ADMIN' }, scope: ws.scopes.join(','), token_type: 'bot', access_token: ws.botToken,
-            bot_user_id: ws.botUserId, team: { id: ws.teamId, name: ws.teamName }, enterprise: null, is_enterprise_install: false,
-          },
-        };
+        return { team: ws.teamId, result: { authed_user: { id: ws.users[0]?.id ?? 'U0ADMIN' }, ...this.grant(ws) } };
       }
       case 'files.getUploadURLExternal': {
         const ws = this.auth(a, authorization, 'files:write');

@@ -1,0 +1,3 @@
+BEGIN;
+DROP TABLE IF EXISTS slack_oauth_states;
+COMMIT;
