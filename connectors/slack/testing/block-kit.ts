@@ -95,7 +95,16 @@ const RICH_TEXT_LEAVES: Record<string, readonly string[]> = {
   color: ['value'],
 };
 
-const chars = (s: string) => [...s].length;
+/** Code points; a string within `max` UTF-16 units is within `max` characters, so only long ones are counted. */
+const chars = (s: string, max = 0) => {
+  if (s.length <= max) return s.length;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdbff) n++;
+  }
+  return n;
+};
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Collects every problem of one payload, each with its JSON pointer. */
@@ -128,8 +137,9 @@ class Problems {
       this.add('must provide a string', at);
       return false;
     }
-    if (chars(v) < min) this.add(`must be more than ${min - 1} characters`, at);
-    if (chars(v) > max) this.add(`must be less than ${max + 1} characters`, at);
+    const n = chars(v, max);
+    if (n < min) this.add(`must be more than ${min - 1} characters`, at);
+    if (n > max) this.add(`must be less than ${max + 1} characters`, at);
     return true;
   }
 
