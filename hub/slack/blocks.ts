@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MessageRow } from '../../storage/repositories/messages.js';
-import { escapeMrkdwn, escapeName, link, oneLineName, truncate, truncateMrkdwn } from '../../connectors/slack/text.js';
+import { escapeMrkdwn, escapeName, escapeTruncated, link, oneLineName, truncate, truncateMrkdwn } from '../../connectors/slack/text.js';
 
 /** Block Kit for the conversation card, its thread replies, the compose modal and the App Home tab. */
 
@@ -140,7 +140,7 @@ export function rootCard(m: CardModel): SlackMessageBody {
         : ':incoming_envelope: Replies in this thread *go to the customer*. Use *Add note* for an internal note.',
     ),
   );
-  return { text: `${escapeName(m.customer)}: ${escapeMrkdwn(truncate(title, 200).text)}`, blocks: fit(blocks) };
+  return { text: `${escapeTruncated(oneLineName(m.customer), 200).text}: ${escapeTruncated(title, 200).text}`, blocks: fit(blocks) };
 }
 
 /** The card once the conversation moved to another team's channel. */
@@ -164,7 +164,7 @@ export function messageReply(msg: MessageRow, kind: string, url: string, written
     return { state: 'notice', body: { text: escapeName(msg.text), blocks: [context(':busts_in_silhouette:', name(msg.text), `· Not a participant, so replies are not copied to them or to whom they copied. ${link(url, 'Add them')} to copy them.`)] } };
   }
   if (msg.direction === 'inbound') {
-    return { state: 'inbound', body: { text: `${escapeMrkdwn(sender)}: ${escapeMrkdwn(truncate(msg.text, 200).text)}`, blocks: fit([context(':speech_balloon:', plain(sender), `wrote ${via(kind)}${unverified}`), ...(msg.text.trim() ? longText(msg.text, url) : []), ...files]) } };
+    return { state: 'inbound', body: { text: `${escapeTruncated(sender, 300).text}: ${escapeTruncated(msg.text, 200).text}`, blocks: fit([context(':speech_balloon:', plain(sender), `wrote ${via(kind)}${unverified}`), ...(msg.text.trim() ? longText(msg.text, url) : []), ...files]) } };
   }
   if (msg.isPrivate) {
     if (writtenInSlack) return undefined;
