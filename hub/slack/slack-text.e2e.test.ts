@@ -6,6 +6,7 @@ import { updateChannel } from '../../storage/repositories/channels.js';
 import { SlackDriver, envelope } from '../../connectors/slack/testing/driver.js';
 import { SlackEmulator, type EmulatedMessage, type EmulatedWorkspace } from '../../connectors/slack/testing/emulator.js';
 import { slackThreadKey } from '../../connectors/slack/connector.js';
+import { blockKitProblems } from '../../connectors/slack/testing/block-kit.js';
 
 /** Text that cannot be abused, through the hub and an emulator that checks Block Kit as Slack does. */
 
@@ -92,5 +93,6 @@ describe('slack text safety end to end', () => {
     const res = await deliver(driver.command({ command: '/hummdesk', text: `status #${conversationId.slice(0, 8)}`, team_id: 'T0TEXT', channel_id: 'C0TRIAGE', user_id: 'UAGENT', response_url: emulator.issueResponseUrl(), trigger_id: 'x' }));
     const body = res.json<{ text: string; blocks: { type: string; text: { type: string; verbatim?: boolean; text: string } }[] }>();
     expect(body.blocks).toEqual([{ type: 'section', text: { type: 'mrkdwn', text: body.text, verbatim: true } }]);
+    expect(blockKitProblems(body.blocks, 'message')).toEqual([]);
   });
 });
