@@ -2,7 +2,7 @@ import type { AttachmentKind, ChannelInstallation, CheckpointStore, Connector, C
 import { PermanentError } from '../core/errors.js';
 import { decodeSlackPayload, teamOf, type SlackEventEnvelope, type SlackFile, type SlackMessageEvent } from './payload.js';
 import { verifySlackSignature } from './signature.js';
-import { escapeMrkdwn, slackToPlain } from './text.js';
+import { escapeMrkdwn, slackToPlain, splitMrkdwn } from './text.js';
 import { slackConfig, triageChannelsOf } from './config.js';
 import { SlackClients, toConnectorError } from './client.js';
 import { SharedSocketConnections, runSocketMode, type EnvelopeHandler, type SocketModeOptions } from './socket-mode.js';
@@ -138,23 +138,34 @@ export class SlackConnector implements Connector {
     const thread = parseSlackThreadKey(msg.conversation.threadKey);
     if (!thread || thread.channelId !== msg.channel.id) throw new PermanentError('slack', `thread key ${msg.conversation.threadKey} is not a Slack thread of this installation`, 'slack_thread_invalid');
     const client = this.clients.for(token);
+    // Slack's limit counts the text as sent, escaped: a longer reply goes out as several messages in order.
+    const parts = splitMrkdwn(escapeMrkdwn(msg.text), this.capabilities.maxTextLength);
+    let posted = 0;
     try {
-      const res = await client.chat.postMessage({
-        channel: thread.slackChannel,
-        thread_ts: thread.threadTs,
-        text: escapeMrkdwn(msg.text),
-        // The agent's name, not the app's: needs chat:write.customize.
-        ...(msg.author.displayName ? { username: msg.author.displayName.slice(0, 80) } : {}),
-        unfurl_links: false,
-        unfurl_media: false,
-      });
+      let res: { ts?: string } | undefined;
+      for (const text of parts) {
+        const r = await client.chat.postMessage({
+          channel: thread.slackChannel,
+          thread_ts: thread.threadTs,
+          text,
+          // The agent's name, not the app's: needs chat:write.customize.
+          ...(msg.author.displayName ? { username: msg.author.displayName.slice(0, 80) } : {}),
+          unfurl_links: false,
+          unfurl_media: false,
+        });
+        res ??= r;
+        posted++;
+      }
       for (const a of msg.attachments) {
         await client.filesUploadV2({ channel_id: thread.slackChannel, thread_ts: thread.threadTs, file: a.content, filename: a.name, title: a.name });
       }
-      const ts = String(res.ts);
+      const ts = String(res!.ts);
       return { externalId: slackMessageId(thread.slackChannel, ts), sentAt: tsToIso(ts) };
     } catch (err) {
-      throw toConnectorError(err);
+      const e = toConnectorError(err);
+      // A retry would post the parts already out a second time: the agent decides instead.
+      if (posted > 0 && posted < parts.length) throw new PermanentError('slack', `${posted} of ${parts.length} parts of the reply were posted, then: ${e.message}`, 'slack_reply_partly_sent');
+      throw e;
     }
   }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MessageRow } from '../../storage/repositories/messages.js';
-import { escapeMrkdwn, link, truncate } from '../../connectors/slack/text.js';
+import { escapeMrkdwn, escapeName, escapeTruncated, link, oneLineName, truncate, truncateMrkdwn } from '../../connectors/slack/text.js';
 
 /** Block Kit for the conversation card, its thread replies, the compose modal and the App Home tab. */
 
@@ -49,10 +49,17 @@ const VIA: Record<string, string> = { email: 'by email', whatsapp: 'on WhatsApp'
 export const via = (kind: string) => VIA[kind] ?? `on ${kind}`;
 const PRIORITY_ICON: Record<string, string> = { urgent: ':rotating_light:', high: ':red_circle:', normal: ':large_blue_circle:', low: ':white_circle:' };
 
-const mrkdwn = (text: string) => ({ type: 'mrkdwn', text: truncate(text, LIMITS.sectionText).text });
+/**
+ * Our own mrkdwn (everything in it escaped or built by us): verbatim, so Slack links nothing we did not
+ * link ourselves, and cut whole tokens only.
+ */
+const mrkdwn = (text: string, max: number = LIMITS.sectionText) => ({ type: 'mrkdwn', text: truncateMrkdwn(text, max).text, verbatim: true });
 /** Customer- and agent-written text goes out as plain_text: no mention, link or formatting can come from it. */
-const plain = (text: string) => ({ type: 'plain_text', text: truncate(text || ' ', LIMITS.sectionText).text, emoji: false });
-const context = (...texts: string[]) => ({ type: 'context', elements: texts.slice(0, LIMITS.contextElements).map((t) => mrkdwn(t)) });
+const plain = (text: string, max: number = LIMITS.sectionText) => ({ type: 'plain_text', text: truncate(text.trim() ? text : ' ', max).text, emoji: false });
+/** A name or subject someone else chose, as plain text on one line (see oneLineName). */
+const name = (text: string) => plain(oneLineName(text));
+/** A context line: strings are our mrkdwn, objects (names as plain_text) go in as they are. */
+const context = (...elements: (string | Block)[]) => ({ type: 'context', elements: elements.slice(0, LIMITS.contextElements).map((e) => (typeof e === 'string' ? mrkdwn(e) : e)) });
 const button = (text: string, actionId: string, value: Record<string, string>, style?: 'primary' | 'danger') => {
   const v = JSON.stringify(value);
   if (v.length > LIMITS.buttonValue) throw new Error('button value over Slack limit');
@@ -85,19 +92,22 @@ function classification(m: CardModel): string | undefined {
 
 /** The conversation's root message in the triage channel. */
 export function rootCard(m: CardModel): SlackMessageBody {
-  const title = m.subject?.trim() || m.firstLines.split('\n')[0]?.trim() || 'New conversation';
+  const title = oneLineName(m.subject ?? '') || oneLineName(m.firstLines.split('\n')[0] ?? '') || 'New conversation';
   const blocks: Block[] = [
-    { type: 'header', text: { type: 'plain_text', text: truncate(`${title}`, LIMITS.headerText).text, emoji: false } },
-    {
-      type: 'section',
-      text: mrkdwn(`${PRIORITY_ICON[m.priority] ?? ''} *${escapeMrkdwn(m.customer)}* ${via(m.source.kind)} (${escapeMrkdwn(m.source.name)})  ·  ${link(m.url, `#${m.ref}`)}`),
-    },
+    { type: 'header', text: plain(title, LIMITS.headerText) },
+    // The customer and the names of their channel are theirs to choose: plain text, never our mrkdwn.
+    { type: 'section', text: plain(`${oneLineName(m.customer)} ${via(m.source.kind)} (${oneLineName(m.source.name)})`) },
     ...longText(m.firstLines, m.url, 1200),
   ];
   const ai = classification(m);
   if (ai) blocks.push(context(ai));
-  const status = m.status === 'snoozed' && m.snoozedUntil ? `snoozed until ${slackDate(m.snoozedUntil)}` : m.status;
-  blocks.push(context(`*Status* ${escapeMrkdwn(status)}  ·  *Assignee* ${m.assignee ? escapeMrkdwn(m.assignee) : '_unassigned_'}`));
+  const status = m.status === 'snoozed' && m.snoozedUntil ? `snoozed until ${slackDate(m.snoozedUntil)}` : escapeMrkdwn(m.status);
+  blocks.push(
+    context(
+      `${PRIORITY_ICON[m.priority] ?? ''} ${link(m.url, `#${m.ref}`)}  ·  *Status* ${status}  ·  *Assignee*`,
+      m.assignee ? name(m.assignee) : '_unassigned_',
+    ),
+  );
   const value = { c: m.conversationId };
   const actions: Block[] = [];
   if (m.draft) {
@@ -130,53 +140,56 @@ export function rootCard(m: CardModel): SlackMessageBody {
         : ':incoming_envelope: Replies in this thread *go to the customer*. Use *Add note* for an internal note.',
     ),
   );
-  return { text: `${escapeMrkdwn(m.customer)}: ${escapeMrkdwn(truncate(title, 200).text)}`, blocks: fit(blocks) };
+  return { text: `${escapeTruncated(oneLineName(m.customer), 200).text}: ${escapeTruncated(title, 200).text}`, blocks: fit(blocks) };
 }
 
 /** The card once the conversation moved to another team's channel. */
 export function movedCard(m: CardModel, toChannel: string): SlackMessageBody {
   return {
     text: `Moved to <#${toChannel}>`,
-    blocks: [context(`:arrow_right: *${escapeMrkdwn(m.customer)}* (${link(m.url, `#${m.ref}`)}) moved to <#${toChannel}>. Continue there.`)],
+    blocks: [context(':arrow_right:', name(m.customer), `(${link(m.url, `#${m.ref}`)}) moved to <#${toChannel}>. Continue there.`)],
   };
 }
 
 /** A thread reply mirroring one message of the conversation, or undefined when nothing should show. */
 export function messageReply(msg: MessageRow, kind: string, url: string, writtenInSlack: boolean): { body: SlackMessageBody; state: string } | undefined {
   // A customer message names its real sender (with the address, since anyone can choose a display name).
-  const address =
-    (msg.direction === 'inbound' && msg.sender?.address && msg.sender.address !== msg.authorName ? ` (${escapeMrkdwn(msg.sender.address)})` : '') +
-    (msg.authentication === 'fail' ? ' :warning: _From not verified_' : '');
-  const author = escapeMrkdwn(msg.authorName ?? (msg.direction === 'inbound' ? 'Customer' : 'HummDesk'));
-  const files = msg.attachments.length ? [context(`:paperclip: ${msg.attachments.map((a) => escapeMrkdwn(a.name ?? a.kind)).join(', ')}`)] : [];
+  // Names, addresses and file names are the sender's to choose: plain text on one line, never our mrkdwn.
+  const rawAuthor = oneLineName(msg.authorName ?? '') || (msg.direction === 'inbound' ? 'Customer' : 'HummDesk');
+  const sender = rawAuthor + (msg.direction === 'inbound' && msg.sender?.address && msg.sender.address !== msg.authorName ? ` (${oneLineName(msg.sender.address)})` : '');
+  const unverified = msg.authentication === 'fail' ? ' :warning: _From not verified_' : '';
+  const author = escapeMrkdwn(rawAuthor);
+  const files = msg.attachments.length ? [context(':paperclip:', plain(msg.attachments.map((a) => oneLineName(a.name ?? '') || a.kind).join(', ')))] : [];
   if (msg.notice === 'participant_joined') {
-    return { state: 'notice', body: { text: escapeMrkdwn(msg.text), blocks: [context(`:busts_in_silhouette: *${escapeMrkdwn(msg.text)}*: not a participant, so replies are not copied to them or to whom they copied. ${link(url, 'Add them')} to copy them.`)] } };
+    return { state: 'notice', body: { text: escapeName(msg.text), blocks: [context(':busts_in_silhouette:', name(msg.text), `· Not a participant, so replies are not copied to them or to whom they copied. ${link(url, 'Add them')} to copy them.`)] } };
   }
   if (msg.direction === 'inbound') {
-    return { state: 'inbound', body: { text: `${author}${address}: ${escapeMrkdwn(truncate(msg.text, 200).text)}`, blocks: fit([context(`:speech_balloon: *${author}*${address} wrote ${via(kind)}`), ...(msg.text.trim() ? longText(msg.text, url) : []), ...files]) } };
+    return { state: 'inbound', body: { text: `${escapeTruncated(sender, 300).text}: ${escapeTruncated(msg.text, 200).text}`, blocks: fit([context(':speech_balloon:', plain(sender), `wrote ${via(kind)}${unverified}`), ...(msg.text.trim() ? longText(msg.text, url) : []), ...files]) } };
   }
   if (msg.isPrivate) {
     if (writtenInSlack) return undefined;
-    return { state: 'note', body: { text: `Internal note by ${author}`, blocks: fit([context(`:lock: *Internal note* by ${author} (the customer does not see this)`), ...longText(msg.text, url), ...files]) } };
+    return { state: 'note', body: { text: `Internal note by ${author}`, blocks: fit([context(':lock: *Internal note* by', plain(rawAuthor), '(the customer does not see this)'), ...longText(msg.text, url), ...files]) } };
   }
   const status = statusLine(msg, kind);
-  const head = writtenInSlack ? [] : [context(`:leftwards_arrow_with_hook: *${author}* replied`), ...longText(msg.text, url), ...files];
-  return { state: `out:${msg.deliveryStatus}:${msg.deliveryError ?? ''}`, body: { text: status.replace(/<!date\^\d+\^\{time\}\|([^>]+)>/g, '$1'), blocks: fit([...head, context(status)]) } };
+  const head = writtenInSlack ? [] : [context(':leftwards_arrow_with_hook:', plain(rawAuthor), 'replied'), ...longText(msg.text, url), ...files];
+  const text = status.map((p) => (typeof p === 'string' ? p : escapeMrkdwn(String(p.text)))).join(' ');
+  return { state: `out:${msg.deliveryStatus}:${msg.deliveryError ?? ''}`, body: { text: text.replace(/<!date\^\d+\^\{time\}\|([^>]+)>/g, '$1'), blocks: fit([...head, context(...status)]) } };
 }
 
-function statusLine(msg: MessageRow, kind: string): string {
-  const by = msg.authorName ? ` by ${escapeMrkdwn(msg.authorName)}` : '';
+/** The delivery line of a reply; a failure's reason (a remote server's words) goes in as plain text. */
+function statusLine(msg: MessageRow, kind: string): (string | Block)[] {
+  const by = msg.authorName ? ` by ${escapeName(msg.authorName)}` : '';
   switch (msg.deliveryStatus) {
     case 'sent':
     case 'delivered':
     case 'read':
-      return `:white_check_mark: Sent ${via(kind)}${by} ${slackDate(msg.sentAt)}${msg.deliveryStatus === 'sent' ? '' : ` · ${msg.deliveryStatus}`}`;
+      return [`:white_check_mark: Sent ${via(kind)}${by} ${slackDate(msg.sentAt)}${msg.deliveryStatus === 'sent' ? '' : ` · ${msg.deliveryStatus}`}`];
     case 'failed':
-      return `:warning: *Not delivered* ${via(kind)}: ${escapeMrkdwn(msg.deliveryError ?? 'unknown reason')}`;
+      return [`:warning: *Not delivered* ${via(kind)}:`, name(msg.deliveryError ?? 'unknown reason')];
     case 'unknown':
-      return `:grey_question: *Delivery unknown* ${via(kind)}: ${escapeMrkdwn(msg.deliveryError ?? 'the send was interrupted')}. Check before sending again.`;
+      return [`:grey_question: *Delivery unknown* ${via(kind)}:`, name(msg.deliveryError ?? 'the send was interrupted'), 'Check before sending again.'];
     default:
-      return `:hourglass_flowing_sand: Sending ${via(kind)}${by}…`;
+      return [`:hourglass_flowing_sand: Sending ${via(kind)}${by}…`];
   }
 }
 
@@ -192,7 +205,7 @@ export function composeModal(p: { conversationId: string; draftId?: string; mode
     submit: { type: 'plain_text', text: note ? 'Save note' : 'Send' },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks: [
-      context(note ? ':lock: Only agents see this note. It never reaches the customer.' : `:incoming_envelope: This goes to *${escapeMrkdwn(p.customer)}*.`),
+      note ? context(':lock: Only agents see this note. It never reaches the customer.') : context(':incoming_envelope: This goes to', name(p.customer)),
       {
         type: 'input',
         block_id: 'compose',
@@ -209,7 +222,12 @@ export function homeView(p: { linked: boolean; conversations: { id: string; ref:
   if (!p.linked) blocks.push({ type: 'section', text: mrkdwn('Your Slack account is not linked to a HummDesk agent yet. Ask an admin to link it, or use the same email address in Slack and HummDesk.') });
   else if (!p.conversations.length) blocks.push({ type: 'section', text: mrkdwn('Nothing assigned to you is open. :tada:') });
   for (const c of p.conversations.slice(0, 40)) {
-    blocks.push({ type: 'section', text: mrkdwn(`${link(c.url, `#${c.ref}`)} *${escapeMrkdwn(truncate(c.title, 150).text)}*\n${escapeMrkdwn(c.customer)} · ${escapeMrkdwn(c.status)}`) });
+    // Subject and customer are the customer's words: plain text; the link is a button of ours.
+    blocks.push({
+      type: 'section',
+      text: plain(`${truncate(oneLineName(c.title), 150).text}\n${oneLineName(c.customer)} · ${c.status}`),
+      accessory: { type: 'button', text: { type: 'plain_text', text: `Open #${c.ref}`, emoji: false }, url: c.url, action_id: ACTIONS.open },
+    });
   }
   return { type: 'home', blocks: fit(blocks, 100) };
 }

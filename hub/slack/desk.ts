@@ -11,8 +11,9 @@ import { slackConfig } from '../../connectors/slack/config.js';
 import { ACTIONS, COMPOSE_CALLBACK, composeModal, homeView } from './blocks.js';
 import type { SlackCommand, SlackInteraction, SlackMessageEvent } from '../../connectors/slack/payload.js';
 import { claimAgentPost, linkUserByEmail, settleAgentPost, threadByKey, userBySlackId } from './store.js';
-import { escapeMrkdwn, slackToPlain } from '../../connectors/slack/text.js';
+import { escapeMrkdwn, escapeName, slackToPlain, truncateMrkdwn } from '../../connectors/slack/text.js';
 import { downloadSlackFile } from '../../connectors/slack/files.js';
+import { SlackMentionNames } from './mentions.js';
 
 export interface SlackDeskDeps {
   db: Database;
@@ -37,7 +38,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  * compose modal, run /hummdesk, open App Home. Every action runs as the linked HummDesk agent.
  */
 export class SlackDesk {
-  constructor(private readonly deps: SlackDeskDeps) {}
+  private readonly mentions: SlackMentionNames;
+  constructor(private readonly deps: SlackDeskDeps) {
+    this.mentions = new SlackMentionNames(deps.clients, () => deps.now().getTime());
+  }
 
   private client(install: ChannelInstallation): WebClient {
     return this.deps.clients.for(install.secrets.botToken);
@@ -73,7 +77,8 @@ export class SlackDesk {
       await this.tellUnlinked(install, ev.channel, ev.user, ev.thread_ts);
       return 'unlinked';
     }
-    const text = slackToPlain(ev.text ?? '');
+    // Colleagues mentioned by name, not by Slack user id: the customer cannot look ids up.
+    const text = slackToPlain(await this.mentions.label(install, ev.text ?? ''));
     const postKey = `${ev.channel}:${ev.ts}`;
     // Claimed before the reply, so a retried delivery of the same event (X-Slack-Retry-Num) sends nothing twice.
     const claimed = await withAccount(this.deps.db, accountId, (tx) =>
@@ -202,8 +207,9 @@ export class SlackDesk {
   }
 
   /** `/hummdesk assign|resolve|status|search|help`; the answer is ephemeral to the caller. */
-  async command(install: ChannelInstallation, cmd: SlackCommand): Promise<{ response_type: 'ephemeral'; text: string }> {
-    const answer = (text: string) => ({ response_type: 'ephemeral' as const, text });
+  async command(install: ChannelInstallation, cmd: SlackCommand): Promise<{ response_type: 'ephemeral'; text: string; blocks: Record<string, unknown>[] }> {
+    // Shown from a verbatim section: a bare URL in a subject or name stays text, as on the card.
+    const answer = (text: string) => ({ response_type: 'ephemeral' as const, text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncateMrkdwn(text, 3000).text, verbatim: true } }] });
     const [sub = 'help', ...rest] = cmd.text.trim().split(/\s+/).filter(Boolean);
     const usage = 'Usage: `/hummdesk status <ref>`, `/hummdesk assign <ref> [me|@user]`, `/hummdesk resolve <ref>`, `/hummdesk search <words>`. A ref is the `#1a2b3c4d` on a card.';
     if (sub === 'help' || !['assign', 'resolve', 'status', 'search'].includes(sub)) return answer(usage);
@@ -217,13 +223,13 @@ export class SlackDesk {
         if (!q) return answer(usage);
         const found = await withAccount(this.deps.db, accountId, (tx) => listConversations(tx, { q, limit: 10 }));
         if (!found.length) return answer(`Nothing matches “${escapeMrkdwn(q)}”.`);
-        return answer(found.map((c) => `• <${url(c.id)}|#${c.id.slice(0, 8)}> ${escapeMrkdwn(c.subject ?? c.contactName ?? 'conversation')} (${c.status})`).join('\n'));
+        return answer(found.map((c) => `• <${url(c.id)}|#${c.id.slice(0, 8)}> ${escapeName(c.subject ?? c.contactName ?? 'conversation')} (${c.status})`).join('\n'));
       }
       const conversationId = await withAccount(this.deps.db, accountId, (tx) => byRef(tx, rest[0]));
       if (!conversationId) return answer(`No single conversation matches “${escapeMrkdwn(rest[0] ?? '')}”. ${usage}`);
       if (sub === 'status') {
         const c = (await withAccount(this.deps.db, accountId, (tx) => getConversation(tx, conversationId)))!;
-        return answer(`<${url(c.id)}|#${c.id.slice(0, 8)}> ${escapeMrkdwn(c.subject ?? c.contactName ?? '')}: *${c.status}*, priority ${c.priority}${c.category ? `, ${escapeMrkdwn(c.category)}` : ''}`);
+        return answer(`<${url(c.id)}|#${c.id.slice(0, 8)}> ${escapeName(c.subject ?? c.contactName ?? '')}: *${c.status}*, priority ${c.priority}${c.category ? `, ${escapeMrkdwn(c.category)}` : ''}`);
       }
       if (sub === 'resolve') {
         await this.deps.conversations.setStatus(agent.actor, conversationId, 'resolved');
@@ -238,7 +244,7 @@ export class SlackDesk {
         assignee = other;
       } else if (who && who !== 'me') return answer(usage);
       await this.deps.conversations.assign(agent.actor, conversationId, { assigneeId: assignee.actor.id });
-      return answer(`Assigned #${conversationId.slice(0, 8)} to ${escapeMrkdwn(assignee.name)}.`);
+      return answer(`Assigned #${conversationId.slice(0, 8)} to ${escapeName(assignee.name)}.`);
     } catch (err) {
       if (err instanceof HubError) return answer(`:warning: ${escapeMrkdwn(err.message)}`);
       throw err;

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { blockKitProblems, viewProblems } from './block-kit.js';
 
 /**
  * Test support, not product code: a local stand-in for the Slack Web API methods HummDesk calls.
@@ -29,6 +30,8 @@ export interface EmulatedChannel {
   isMember?: boolean;
   isExtShared?: boolean;
   isPrivate?: boolean;
+  /** People in the channel (chat.postEphemeral needs the recipient in it); unset: every user of the workspace. */
+  members?: string[];
 }
 
 export interface EmulatedWorkspace {
@@ -483,7 +486,7 @@ export class SlackEmulator {
         const ws = this.auth(a, authorization, 'chat:write');
         const ch = this.channelOf(ws, a.channel);
         const user = requiredString(a.user, 'user');
-        if (!ws.users.some((u) => u.id === user)) throw new SlackApiError('user_not_in_channel');
+        if (!ws.users.some((u) => u.id === user) || (ch.members && !ch.members.includes(user))) throw new SlackApiError('user_not_in_channel');
         const { text, blocks } = checkContent(a);
         this.ephemerals.push({ team: ws.teamId, channel: ch.id, user, text, threadTs: a.thread_ts as string | undefined, blocks });
         return { team: ws.teamId, result: { message_ts: this.nextTs() } };
@@ -554,6 +557,16 @@ export class SlackEmulator {
         if (!existing || existing.team !== ws.teamId) throw new SlackApiError('not_found');
         existing.view = checkView(a.view, 'modal');
         return { team: ws.teamId, result: { view: { id, ...existing.view } } };
+      }
+      case 'views.push': {
+        const ws = this.auth(a, authorization);
+        const t = this.triggers.get(requiredString(a.trigger_id, 'trigger_id'));
+        if (!t || t.team !== ws.teamId) throw new SlackApiError('invalid_trigger_id');
+        this.triggers.delete(a.trigger_id as string);
+        const view = checkView(a.view, 'modal');
+        const id = `V${randomBytes(5).toString('hex').toUpperCase()}`;
+        this.views.set(id, { team: ws.teamId, user: t.user, view });
+        return { team: ws.teamId, result: { view: { id, team_id: ws.teamId, ...view } } };
       }
       case 'views.publish': {
         const ws = this.auth(a, authorization);
@@ -655,66 +668,15 @@ function parseJsonArg(v: unknown, name: string): unknown {
   return parsed;
 }
 
-function invalidBlocks(message: string): SlackApiError {
-  return new SlackApiError('invalid_blocks', { response_metadata: { messages: [`[ERROR] ${message}`] } });
-}
-
-function textLength(t: unknown): number {
-  return typeof t === 'object' && t !== null && typeof (t as { text?: unknown }).text === 'string' ? ((t as { text: string }).text).length : 0;
-}
-
-/** Block Kit limits as documented: 50 blocks per message (100 per view), 3000 per section text, 2000 per button value… */
-function checkBlocks(blocks: Block[], max: number): void {
-  if (blocks.length > max) throw invalidBlocks(`no more than ${max} items allowed [json-pointer:/blocks]`);
-  const ids = new Set<string>();
-  blocks.forEach((b, i) => {
-    const at = `[json-pointer:/blocks/${i}]`;
-    if (typeof b.block_id === 'string') {
-      if (b.block_id.length > 255) throw invalidBlocks(`block_id must be at most 255 characters ${at}`);
-      if (ids.has(b.block_id)) throw invalidBlocks(`duplicate block_id ${at}`);
-      ids.add(b.block_id);
-    }
-    switch (b.type) {
-      case 'section':
-        if (!b.text && !b.fields) throw invalidBlocks(`section needs text or fields ${at}`);
-        if (textLength(b.text) > 3000) throw invalidBlocks(`must be less than 3001 characters [json-pointer:/blocks/${i}/text/text]`);
-        if (Array.isArray(b.fields) && (b.fields.length > 10 || b.fields.some((f) => textLength(f) > 2000))) throw invalidBlocks(`section fields over the limit ${at}`);
-        if (b.text && textLength(b.text) === 0) throw invalidBlocks(`section text must not be empty ${at}`);
-        break;
-      case 'header':
-        if (textLength(b.text) > 150 || (b.text as { type?: string })?.type !== 'plain_text') throw invalidBlocks(`header text must be plain_text of at most 150 characters ${at}`);
-        break;
-      case 'context':
-        if (!Array.isArray(b.elements) || b.elements.length === 0 || b.elements.length > 10) throw invalidBlocks(`context needs 1 to 10 elements ${at}`);
-        if (b.elements.some((e) => textLength(e) > 3000)) throw invalidBlocks(`context text too long ${at}`);
-        break;
-      case 'actions':
-        if (!Array.isArray(b.elements) || b.elements.length === 0 || b.elements.length > 25) throw invalidBlocks(`actions needs 1 to 25 elements ${at}`);
-        for (const el of b.elements as Block[]) {
-          if (typeof el.action_id === 'string' && el.action_id.length > 255) throw invalidBlocks(`action_id too long ${at}`);
-          if (el.type === 'button') {
-            if (textLength(el.text) > 75) throw invalidBlocks(`button text must be at most 75 characters ${at}`);
-            if (typeof el.value === 'string' && el.value.length > 2000) throw invalidBlocks(`button value must be at most 2000 characters ${at}`);
-          }
-          if (el.type === 'static_select' && Array.isArray(el.options) && el.options.some((o: Block) => typeof o.value === 'string' && o.value.length > 150))
-            throw invalidBlocks(`option value must be at most 150 characters ${at}`);
-        }
-        break;
-      case 'divider':
-      case 'input':
-        break;
-      default:
-        throw invalidBlocks(`unsupported block type ${String(b.type)} ${at}`);
-    }
-  });
+/** Slack's Block Kit rules (testing/block-kit.ts): a message's blocks answer invalid_blocks, a view's invalid_arguments. */
+function checkBlocks(blocks: Block[]): void {
+  const problems = blockKitProblems(blocks, 'message');
+  if (problems.length) throw new SlackApiError('invalid_blocks', { errors: problems, response_metadata: { messages: problems.map((m) => `[ERROR] ${m}`) } });
 }
 
 function checkContent(a: Args): { text: string; blocks?: Block[] } {
   const blocks = a.blocks === undefined ? undefined : (parseJsonArg(a.blocks, 'blocks') as Block[]);
-  if (blocks !== undefined) {
-    if (!Array.isArray(blocks)) throw invalidBlocks('blocks must be an array');
-    checkBlocks(blocks, 50);
-  }
+  if (blocks !== undefined) checkBlocks(blocks);
   const text = typeof a.text === 'string' ? a.text : '';
   if (!text && !blocks?.length) throw new SlackApiError('no_text');
   if (text.length > 40_000) throw new SlackApiError('msg_too_long');
@@ -723,12 +685,7 @@ function checkContent(a: Args): { text: string; blocks?: Block[] } {
 
 function checkView(v: unknown, type: 'modal' | 'home'): Block {
   const view = parseJsonArg(v, 'view') as Block | undefined;
-  if (!view || typeof view !== 'object' || view.type !== type) throw new SlackApiError('invalid_arguments', { response_metadata: { messages: [`[ERROR] view.type must be ${type}`] } });
-  if (!Array.isArray(view.blocks)) throw invalidBlocks('view needs blocks');
-  checkBlocks(view.blocks as Block[], 100);
-  if (type === 'modal') {
-    if (textLength(view.title) === 0 || textLength(view.title) > 24) throw new SlackApiError('invalid_arguments', { response_metadata: { messages: ['[ERROR] title must be 1 to 24 characters'] } });
-    if (typeof view.private_metadata === 'string' && view.private_metadata.length > 3000) throw new SlackApiError('invalid_arguments', { response_metadata: { messages: ['[ERROR] private_metadata must be at most 3000 characters'] } });
-  }
-  return view;
+  const problems = viewProblems(view, type);
+  if (problems.length) throw new SlackApiError('invalid_arguments', { response_metadata: { messages: problems.map((m) => `[ERROR] ${m}`) } });
+  return view!;
 }
