@@ -402,7 +402,8 @@ export class SlackEmulator {
   /** The workspace whose app makes a call (bot or app-level token), for its rate limits. */
   private teamOfCall(args: Args, header: string | undefined): string | undefined {
     const token = header?.startsWith('Bearer ') ? header.slice(7) : typeof args.token === 'string' ? args.token : undefined;
-    return token ? (this.tokens.get(token) ?? this.appTokens.get(token)) : undefined;
+    // A revoked or unknown token is nobody's call: Slack cannot count it against an app's budget.
+    return token && !this.revoked.has(token) ? (this.tokens.get(token) ?? this.appTokens.get(token)) : undefined;
   }
 
   /** One page of a cursor-paginated list: `limit` capped as Slack caps it (15 for a distributed app), `cursor` from the last page. */
