@@ -103,7 +103,7 @@ export class SlackEmulator {
   private readonly oauthCodes = new Map<string, { team: string; redirectUri?: string }>();
   private readonly scripted: { method: string; retryAfter: number }[] = [];
   private readonly sockets = new Set<Socket>();
-  private readonly listeners: ((m: EmulatedMessage) => void)[] = [];
+  private readonly listeners: ((m: EmulatedMessage, change: 'posted' | 'updated') => void)[] = [];
   private readonly appTokens = new Map<string, string>();
   /** Socket Mode: one-use tickets of apps.connections.open, open connections per workspace, envelopes awaiting their ack. */
   private readonly socketTickets = new Map<string, string>();
@@ -205,14 +205,14 @@ export class SlackEmulator {
     return m;
   }
 
-  /** Called for every message the API posts (chat.postMessage, files shared into a channel): benchmarks time posts with it. */
-  onMessage(listener: (m: EmulatedMessage) => void): void {
+  /** Called for every message the API posts (chat.postMessage, files shared into a channel) and every chat.update of one: benchmarks time posts with it. */
+  onMessage(listener: (m: EmulatedMessage, change: 'posted' | 'updated') => void): void {
     this.listeners.push(listener);
   }
 
   private record(m: EmulatedMessage): void {
     this.messages.push(m);
-    for (const l of this.listeners) l(m);
+    for (const l of this.listeners) l(m, 'posted');
   }
 
   /** A file a person shares in Slack; the result is the `files[]` entry of the message event. */
@@ -465,6 +465,7 @@ export class SlackEmulator {
         m.text = text;
         m.blocks = blocks;
         m.edits++;
+        for (const l of this.listeners) l(m, 'updated');
         return { team: ws.teamId, result: { channel: ch.id, ts: m.ts, text } };
       }
       case 'chat.postEphemeral': {
