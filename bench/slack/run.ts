@@ -176,6 +176,15 @@ async function queueIdle(capMs: number): Promise<void> {
 
 const callsFrom = (from: number, to = emulator.calls.length) => emulator.calls.slice(from, to);
 const count429 = (from: number, to?: number) => callsFrom(from, to).filter((c) => c.status === 429).length;
+const byMethod = (from: number, to?: number) => {
+  const m = new Map<string, [number, number, number]>();
+  for (const c of callsFrom(from, to)) {
+    const row = m.get(c.method) ?? [0, 0, 0];
+    row[c.status === 429 ? 1 : c.error ? 2 : 0]++;
+    m.set(c.method, row);
+  }
+  return [...m].map(([method, [ok, limited, refused]]) => `${method} ${ok}/${limited}/${refused}`).join(', ');
+};
 
 try {
   // Steady.
@@ -221,6 +230,7 @@ try {
       `overload: ${o.tokens.length} messages (${overload.rate}/s over ${overload.conversations} conversations, ${overload.seconds} s): shown ${overloadTally.shown}, lost ${overloadLost}, doubled ${overloadTally.doubled}; ` +
       (overloadDrained ? `drained ${drainS} s after the last message` : `NOT drained: stopped waiting ${drainCapMs / 1000} s after the last message`) +
       `; ${posts} posts + ${updates} updates (${perMirrored(posts)} posts per message mirrored); 429s ${count429(overloadCalls, overloadEnd)} of ${overloadEnd - overloadCalls} calls\n` +
+      `Slack calls in overload + drain (ok/429/refused): ${byMethod(overloadCalls, overloadEnd)}\n` +
       `CPU over overload + drain: hub ${Math.round(cpu.hub)} ms, PostgreSQL ${Math.round(cpu.postgres)} ms, Redis ${Math.round(cpu.redis)} ms, idle ${round(idleRate * 1000, 1)} ms/s subtracted → ${perMirrored(cpuTotal)} ms per message mirrored; acknowledgement errors ${ackErrors}\n`,
   );
   process.stdout.write(

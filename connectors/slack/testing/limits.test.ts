@@ -64,7 +64,7 @@ describe('Slack rate limits in the emulator', () => {
     expect((await update('state 51')).status).toBe(200);
 
     const open = (token: string) => call(e, token, 'apps.connections.open', {});
-    for (let i = 0; i < 3; i++) expect((await open(ws.appToken)).status).toBe(200);
+    for (let i = 0; i < 5; i++) expect((await open(ws.appToken)).status).toBe(200);
     expect(await open(ws.appToken)).toMatchObject({ status: 429, retryAfter: '60' });
     // The other workspace's app has its own budget.
     expect((await open(other.appToken)).status).toBe(200);

@@ -41,7 +41,7 @@ export interface RateBudget {
 }
 
 export const DEFAULT_TIERS: Readonly<Record<SlackRateTier, RateBudget>> = {
-  1: { perMinute: 1, burst: 3 },
+  1: { perMinute: 1, burst: 5 },
   2: { perMinute: 20, burst: 20 },
   3: { perMinute: 50, burst: 50 },
   4: { perMinute: 100, burst: 100 },
