@@ -9,7 +9,8 @@
  *    budget): message → first post showing it, p50/p95/p99.
  *  - Overload: 100 messages a second over 200 new conversations in the same 4 channels for 30 s:
  *    is every message shown in a post, none in two posts, and how long until the last one is (the
- *    wait is capped: `drained: false` says it was cut off, `lost` counts what was never shown by then).
+ *    wait is capped: `drained: false` says it was cut off, `lost` counts what was never shown by then,
+ *    `jobs_pending_at_stop` whether the hub was still working on it, `jobs_failed` what it gave up on).
  * CPU of hub, PostgreSQL and Redis over the overload phase and its drain, idle subtracted, is divided
  * by the customer messages mirrored. "Shown" is what the emulator saw in a post or its update
  * (connectors/slack/testing/shown.ts): a root card showing the first message counts.
@@ -98,7 +99,8 @@ const hub = await startProcess('node', ['--import', 'tsx', 'bench/slack/hub.ts']
   BENCH_SETUP: JSON.stringify(setup),
 }, /slack bench hub ready/, 120_000);
 const url = `http://127.0.0.1:${port}/webhooks/slack`;
-const queueName = new URL(db.url).pathname.slice(1);
+// The hub's BullMQ queue is named after its database (hub/queue/bullmq.ts).
+const queueName = `hummdesk-jobs-${new URL(db.url).pathname.slice(1).replace(/[^A-Za-z0-9_-]/g, '_')}`;
 const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
 const queue = new Queue(queueName, { connection: redis });
 const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
@@ -212,6 +214,12 @@ try {
   const cpu = cpuSince(cpuBefore, await cpuNow());
   const overloadTally = shown.tally(o.tokens);
   const overloadEnd = emulator.calls.length;
+  // Messages not shown yet but still queued are late, not dropped: say which.
+  const pendingJobs = Object.values(await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')).reduce((a, b) => a + b, 0);
+  // Jobs that failed for good: their messages are dropped unless a later sync of the conversation posts them.
+  const failed = await queue.getFailed(0, 10_000);
+  const failures = new Map<string, number>();
+  for (const j of failed) failures.set(`${j.name}: ${(j.failedReason ?? '?').slice(0, 120)}`, (failures.get(`${j.name}: ${(j.failedReason ?? '?').slice(0, 120)}`) ?? 0) + 1);
 
   const posts = callsFrom(overloadCalls, overloadEnd).filter((c) => c.method === 'chat.postMessage' && c.status === 200 && !c.error).length;
   const updates = callsFrom(overloadCalls, overloadEnd).filter((c) => c.method === 'chat.update' && c.status === 200 && !c.error).length;
@@ -227,9 +235,10 @@ try {
     `machine: ${machine()}\n` +
       `emulator: limits ${limitsOn ? 'on' : 'OFF'} (${num('posts-per-second', 1)} post/s per channel, burst ${num('burst', 3)}; tiers per workspace), latency ${latencyMin}–${latencyMax} ms; ${channels} triage channels; hub: BullMQ, no AI\n` +
       `steady: ${s.tokens.length} messages (${steady.rate}/s over ${steady.conversations} conversations, ${steady.seconds} s): shown ${steadyTally.shown}, lost ${steadyLost}, doubled ${steadyTally.doubled}${steadyDrained ? '' : ' (drain cut off)'}; message → post p50 ${percentile(latencies, 50)} ms  p95 ${percentile(latencies, 95)} ms  p99 ${percentile(latencies, 99)} ms; 429s ${count429(steadyCalls, steadyEnd)}\n` +
-      `overload: ${o.tokens.length} messages (${overload.rate}/s over ${overload.conversations} conversations, ${overload.seconds} s): shown ${overloadTally.shown}, lost ${overloadLost}, doubled ${overloadTally.doubled}; ` +
-      (overloadDrained ? `drained ${drainS} s after the last message` : `NOT drained: stopped waiting ${drainCapMs / 1000} s after the last message`) +
+      `overload: ${o.tokens.length} messages (${overload.rate}/s over ${overload.conversations} conversations, ${overload.seconds} s): shown ${overloadTally.shown}, ${overloadDrained ? 'lost' : 'not shown when the wait stopped (lost, or late if jobs are still queued)'} ${overloadLost}, doubled ${overloadTally.doubled}; ` +
+      (overloadDrained ? `drained ${drainS} s after the last message` : `NOT drained: stopped waiting ${drainCapMs / 1000} s after the last message, ${pendingJobs} jobs still queued`) +
       `; ${posts} posts + ${updates} updates (${perMirrored(posts)} posts per message mirrored); 429s ${count429(overloadCalls, overloadEnd)} of ${overloadEnd - overloadCalls} calls\n` +
+      (failed.length ? `jobs failed for good: ${failed.length} (${[...failures].map(([r, n]) => `${n}× ${r}`).join('; ')})\n` : '') +
       `Slack calls in overload + drain (ok/429/refused): ${byMethod(overloadCalls, overloadEnd)}\n` +
       `CPU over overload + drain: hub ${Math.round(cpu.hub)} ms, PostgreSQL ${Math.round(cpu.postgres)} ms, Redis ${Math.round(cpu.redis)} ms, idle ${round(idleRate * 1000, 1)} ms/s subtracted → ${perMirrored(cpuTotal)} ms per message mirrored; acknowledgement errors ${ackErrors}\n`,
   );
@@ -239,7 +248,7 @@ try {
       p50_ms: percentile(latencies, 50), p95_ms: percentile(latencies, 95), p99_ms: percentile(latencies, 99),
       events_per_s: eventsPerS,
       events: s.tokens.length + o.tokens.length, posted: steadyTally.shown + overloadTally.shown, lost: steadyLost + overloadLost, doubled: steadyTally.doubled + overloadTally.doubled,
-      http_429: http429, posts_per_message: perMirrored(posts), updates_per_message: perMirrored(updates), drain_s: drainS, drained: overloadDrained, drain_cap_s: drainCapMs / 1000,
+      http_429: http429, posts_per_message: perMirrored(posts), updates_per_message: perMirrored(updates), drain_s: drainS, drained: overloadDrained, drain_cap_s: drainCapMs / 1000, jobs_pending_at_stop: pendingJobs, jobs_failed: failed.length,
       cpu_ms_per_message: perMirrored(cpuTotal), hub_cpu_ms_per_message: perMirrored(cpu.hub), pg_cpu_ms_per_message: perMirrored(cpu.postgres), redis_cpu_ms_per_message: perMirrored(cpu.redis),
       steady_events: s.tokens.length, steady_posted: steadyTally.shown, steady_lost: steadyLost, steady_doubled: steadyTally.doubled, steady_http_429: count429(steadyCalls, steadyEnd),
       overload_events: o.tokens.length, overload_posted: overloadTally.shown, overload_lost: overloadLost, overload_doubled: overloadTally.doubled, overload_http_429: count429(overloadCalls, overloadEnd),
