@@ -1,68 +1,93 @@
 /**
- * Slack benchmark: customer messages in a Slack Connect channel, delivered as signed Events API
- * requests to a hub on a fresh Postgres database, through verify → ingest (ack after COMMIT) →
- * outbox → surface job → chat.postMessage against the local Slack emulator (root card for a
- * thread's first message, thread reply for the others). Measures events/s end to end (last post
- * minus first send) and the latency from a customer's message to its post in the triage thread.
- * The emulator's per-channel rate limit is lifted: Slack's own (about 1 post/s per channel) would
- * measure Slack, not the hub.
- * Usage: npm run bench -- slack [--conversations 100] [--messages 5] [--connections 16]
+ * Slack benchmark with Slack's real limits: the local emulator answers every Web API call after
+ * 50–300 ms and refuses what Slack refuses (about one post a second per channel with short bursts,
+ * per-method tiers per workspace) with HTTP 429 + Retry-After. Customers of 4 brands write in their
+ * brands' Slack workspaces; signed Events API requests go to a hub on a fresh Postgres database
+ * (BullMQ on Redis, no AI), which mirrors every conversation into its brand team's triage channel
+ * of the support workspace (4 triage channels). Two phases:
+ *  - Steady: 2 customer messages a second over 40 conversations for 60 s (half of Slack's posting
+ *    budget): message → first post showing it, p50/p95/p99.
+ *  - Overload: 100 messages a second over 200 new conversations in the same 4 channels for 30 s:
+ *    is every message shown in a post, none in two posts, and how long until the last one is (the
+ *    wait is capped: `drained: false` says it was cut off, `lost` counts what was never shown by then,
+ *    `jobs_pending_at_stop` whether the hub was still working on it, `jobs_failed` what it gave up on).
+ * CPU of hub, PostgreSQL and Redis over the overload phase and its drain, idle subtracted, is divided
+ * by the customer messages mirrored. "Shown" is what the emulator saw in a post or its update
+ * (connectors/slack/testing/shown.ts): a root card showing the first message counts.
+ *
+ * Usage: npm run bench -- slack [--smoke] [--steady-seconds 60] [--steady-rate 2] [--steady-conversations 40]
+ *   [--overload-seconds 30] [--overload-rate 100] [--overload-conversations 200] [--channels 4]
+ *   [--drain-cap 300] [--idle-seconds 5] [--posts-per-second 1] [--burst 3] [--latency 50-300] [--no-limits]
+ * `--smoke` (or BENCH_SMOKE=1) shortens it to 10 s steady, 5 s overload, drain capped at 60 s.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SlackEmulator } from '../../connectors/slack/testing/emulator.js';
+import { Redis } from 'ioredis';
+import { Queue } from 'bullmq';
+import { SlackEmulator, type EmulatedWorkspace } from '../../connectors/slack/testing/emulator.js';
 import { SlackDriver, envelope } from '../../connectors/slack/testing/driver.js';
-import { createDatabase, freePort, machine, startProcess, stopProcess } from '../support.js';
+import { ShownMessages } from '../../connectors/slack/testing/shown.js';
+import { cpuMs, createDatabase, freePort, machine, postgresPids, startProcess, stopProcess } from '../support.js';
+import type { BenchSetup } from './hub.js';
 
 const { values } = parseArgs({
-  options: { conversations: { type: 'string', default: '100' }, messages: { type: 'string', default: '5' }, connections: { type: 'string', default: '16' }, timeout: { type: 'string', default: '120' } },
+  options: {
+    smoke: { type: 'boolean', default: process.env.BENCH_SMOKE === '1' },
+    'steady-seconds': { type: 'string' }, 'steady-rate': { type: 'string' }, 'steady-conversations': { type: 'string' },
+    'overload-seconds': { type: 'string' }, 'overload-rate': { type: 'string' }, 'overload-conversations': { type: 'string' },
+    channels: { type: 'string' }, 'drain-cap': { type: 'string' }, 'idle-seconds': { type: 'string' },
+    'posts-per-second': { type: 'string' }, burst: { type: 'string' }, latency: { type: 'string' }, 'no-limits': { type: 'boolean', default: false },
+  },
 });
-const conversations = Number(values.conversations);
-const perConversation = Number(values.messages);
-const connections = Number(values.connections);
+const smoke = values.smoke;
+const num = (name: keyof typeof values, full: number, short = full): number => {
+  const v = values[name];
+  const n = typeof v === 'string' ? Number(v) : smoke ? short : full;
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
+  return n;
+};
+const steady = { seconds: num('steady-seconds', 60, 10), rate: num('steady-rate', 2), conversations: num('steady-conversations', 40) };
+const overload = { seconds: num('overload-seconds', 30, 5), rate: num('overload-rate', 100), conversations: num('overload-conversations', 200) };
+const channels = num('channels', 4);
+const drainCapMs = num('drain-cap', 300, 60) * 1000;
+const idleMs = num('idle-seconds', 5, 2) * 1000;
+const [latencyMin, latencyMax = latencyMin] = (values.latency ?? '50-300').split('-').map(Number) as [number, number?];
+const limitsOn = !values['no-limits'];
 const baseUrl = process.env.DATABASE_URL;
-if (!baseUrl) throw new Error('DATABASE_URL is required (npm run bench -- slack starts Postgres)');
+const redisUrl = process.env.REDIS_URL;
+if (!baseUrl || !redisUrl) throw new Error('DATABASE_URL and REDIS_URL are required (npm run bench -- slack starts Postgres and Redis)');
 
-const TEAM = 'T0BENCH';
 const SIGNING = randomBytes(16).toString('hex');
-const percentile = (sorted: number[], p: number) => Math.round((sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0) * 10) / 10;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const percentile = (sorted: number[], p: number) => (sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! * 10) / 10 : null);
+const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 
-const emulator = await SlackEmulator.start({ messagesPerSecondPerChannel: 1_000_000 });
-const customers = Array.from({ length: Math.min(50, conversations) }, (_, i) => ({ id: `UCUST${i}`, name: `customer${i}`, realName: `Customer ${i}` }));
-const ws = emulator.addWorkspace({
-  teamId: TEAM,
-  users: customers,
-  channels: [
-    { id: 'C0CUST', name: 'shared-customers', isMember: true, isExtShared: true },
-    { id: 'C0TRIAGE', name: 'support-triage', isMember: true },
-  ],
+const emulator = await SlackEmulator.start({
+  limits: { enabled: limitsOn, postsPerSecondPerChannel: num('posts-per-second', 1), postBurst: num('burst', 3), latencyMs: { min: latencyMin, max: latencyMax } },
 });
+const triageChannels = Array.from({ length: channels }, (_, i) => `C0TRIAGE${i + 1}`);
+const support = emulator.addWorkspace({ teamId: 'T0SUPPORT', teamName: 'Support', channels: triageChannels.map((id, i) => ({ id, name: `triage-brand-${i + 1}`, isMember: true })) });
+const brands: (EmulatedWorkspace & { customerChannel: string })[] = Array.from({ length: channels }, (_, i) => ({
+  ...emulator.addWorkspace({ teamId: `T0BRAND${i + 1}`, teamName: `Brand ${i + 1}`, channels: [{ id: `C0CUST${i + 1}`, name: 'customers', isMember: true, isExtShared: true }] }),
+  customerChannel: `C0CUST${i + 1}`,
+}));
 const driver = new SlackDriver(SIGNING);
-
-// Every customer message carries a token; the post that mirrors it (card or thread reply) shows it.
-const sentAt = new Map<string, number>();
-const postedAt = new Map<string, number>();
-let lastPost = 0;
-emulator.onMessage((m) => {
-  if (m.channel !== 'C0TRIAGE') return;
-  const at = performance.now();
-  for (const token of `${m.text} ${JSON.stringify(m.blocks ?? [])}`.match(/bm\d+x/g) ?? []) {
-    if (sentAt.has(token) && !postedAt.has(token)) {
-      postedAt.set(token, at);
-      lastPost = at;
-    }
-  }
-});
+// Every customer message carries a token (bm<n>x); a post that shows the message carries it too.
+const shown = new ShownMessages(emulator, { channels: (c) => triageChannels.includes(c), token: /bm\d+x/g });
 
 const db = await createDatabase(baseUrl);
 const dataDir = mkdtempSync(join(tmpdir(), 'hummdesk-bench-slack-'));
 const port = await freePort();
-const hub = await startProcess('npx', ['tsx', 'bench/slack/hub.ts'], {
+const setup: BenchSetup = {
+  support: { team: support.teamId, botToken: support.botToken, botUserId: support.botUserId, triageChannels },
+  brands: brands.map((b) => ({ team: b.teamId, botToken: b.botToken, botUserId: b.botUserId, customerChannel: b.customerChannel })),
+};
+const hub = await startProcess('node', ['--import', 'tsx', 'bench/slack/hub.ts'], {
   DATABASE_URL: db.url,
-  REDIS_URL: process.env.REDIS_URL ?? '',
+  REDIS_URL: redisUrl,
   HUMMDESK_DATA_DIR: dataDir,
   HUMMDESK_SECRET_KEY: randomBytes(32).toString('hex'),
   HUMMDESK_RATE_LIMIT: '100000000',
@@ -71,72 +96,170 @@ const hub = await startProcess('npx', ['tsx', 'bench/slack/hub.ts'], {
   PORT: String(port),
   SLACK_API_URL: emulator.apiUrl,
   SLACK_SIGNING_SECRET: SIGNING,
-  BENCH_TEAM: TEAM,
-  BENCH_BOT_TOKEN: ws.botToken,
-  BENCH_SLACK_CONFIG: JSON.stringify({ botUserId: ws.botUserId, customerChannels: ['C0CUST'], defaultTriageChannel: 'C0TRIAGE', threadReplies: 'notes' }),
-}, /slack bench hub ready/, 60_000);
+  BENCH_SETUP: JSON.stringify(setup),
+}, /slack bench hub ready/, 120_000);
 const url = `http://127.0.0.1:${port}/webhooks/slack`;
+// The hub's BullMQ queue is named after its database (hub/queue/bullmq.ts).
+const queueName = `hummdesk-jobs-${new URL(db.url).pathname.slice(1).replace(/[^A-Za-z0-9_-]/g, '_')}`;
+const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+const queue = new Queue(queueName, { connection: redis });
+const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
+
+/** CPU (ms) of the hub, this database's PostgreSQL processes and Redis, per process, so far. */
+async function cpuNow(): Promise<{ hub: number; postgres: Map<number, number>; redis: number }> {
+  return { hub: cpuMs([hub.child.pid!]), postgres: new Map((await postgresPids(db.url)).map((p) => [p, cpuMs([p])])), redis: redisPid ? cpuMs([redisPid]) : 0 };
+}
+function cpuSince(before: Awaited<ReturnType<typeof cpuNow>>, after: Awaited<ReturnType<typeof cpuNow>>) {
+  let postgres = 0;
+  for (const [pid, ms] of after.postgres) postgres += ms - (before.postgres.get(pid) ?? 0);
+  return { hub: after.hub - before.hub, postgres, redis: after.redis - before.redis };
+}
+
+interface Conversation { brand: number; user: string; rootTs?: string }
+let tokenSeq = 0;
+let ackErrors = 0;
+const sentAt = new Map<string, number>();
+
+/** Sends `rate` messages a second for `seconds` round-robin over new conversations, on schedule whatever the hub's pace. */
+async function phase(name: string, p: { seconds: number; rate: number; conversations: number }): Promise<{ tokens: string[]; started: number; lastSent: number }> {
+  const conversations: Conversation[] = Array.from({ length: p.conversations }, (_, i) => ({ brand: i % channels, user: `U${name.toUpperCase()}${i}` }));
+  const total = Math.round(p.seconds * p.rate);
+  const tokens: string[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const started = performance.now();
+  for (let k = 0; k < total; k++) {
+    const wait = started + (k * 1000) / p.rate - performance.now();
+    if (wait > 0) await sleep(wait);
+    while (inFlight.size >= 256) await Promise.race(inFlight);
+    const c = conversations[k % conversations.length]!;
+    const brand = brands[c.brand]!;
+    const token = `bm${tokenSeq++}x`;
+    tokens.push(token);
+    const text = `Hello, order ${k % p.conversations} of ${name} has not arrived yet (${token}). Can you check it?`;
+    const m = emulator.postAsUser(brand.teamId, brand.customerChannel, c.user, text, c.rootTs);
+    c.rootTs ??= m.ts;
+    const signed = driver.event(envelope(brand.teamId, {
+      type: 'message', channel: brand.customerChannel, channel_type: 'channel', user: c.user, user_profile: { real_name: `Customer ${c.user}`, display_name: c.user.toLowerCase() },
+      text, ts: m.ts, ...(m.threadTs ? { thread_ts: m.threadTs } : {}),
+    }, { is_ext_shared_channel: true }));
+    sentAt.set(token, performance.now());
+    const sending = fetch(url, { method: 'POST', headers: signed.headers, body: signed.body.toString('utf8') })
+      .then(async (res) => {
+        const body = (await res.json()) as { results?: string[] };
+        if (res.status !== 200 || body.results?.[0] !== 'created') ackErrors++;
+      })
+      .catch(() => void ackErrors++)
+      .finally(() => inFlight.delete(sending));
+    inFlight.add(sending);
+  }
+  await Promise.all(inFlight);
+  return { tokens, started, lastSent: Math.max(...tokens.map((t) => sentAt.get(t)!)) };
+}
+
+/** Waits until every token is shown or the cap passes; true when all were. */
+async function drain(tokens: string[], capMs: number): Promise<boolean> {
+  const deadline = performance.now() + capMs;
+  while (performance.now() < deadline) {
+    if (shown.tally(tokens).shown === tokens.length) return true;
+    await sleep(50);
+  }
+  return shown.tally(tokens).shown === tokens.length;
+}
+
+/** Waits until the hub's queue has nothing waiting, active or delayed (at most `capMs`). */
+async function queueIdle(capMs: number): Promise<void> {
+  const deadline = Date.now() + capMs;
+  while (Date.now() < deadline) {
+    const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    if (Object.values(c).every((n) => n === 0)) return;
+    await sleep(200);
+  }
+}
+
+const callsFrom = (from: number, to = emulator.calls.length) => emulator.calls.slice(from, to);
+const count429 = (from: number, to?: number) => callsFrom(from, to).filter((c) => c.status === 429).length;
+const byMethod = (from: number, to?: number) => {
+  const m = new Map<string, [number, number, number]>();
+  for (const c of callsFrom(from, to)) {
+    const row = m.get(c.method) ?? [0, 0, 0];
+    row[c.status === 429 ? 1 : c.error ? 2 : 0]++;
+    m.set(c.method, row);
+  }
+  return [...m].map(([method, [ok, limited, refused]]) => `${method} ${ok}/${limited}/${refused}`).join(', ');
+};
 
 try {
-  // Round by round: every conversation's first message (a new thread), then each one's next reply.
-  const roots: string[] = [];
-  const work: { token: string; conversation: number; round: number }[] = [];
-  for (let round = 0; round < perConversation; round++)
-    for (let c = 0; c < conversations; c++) work.push({ token: `bm${round * conversations + c}x`, conversation: c, round });
-  const acks: number[] = [];
-  let errors = 0;
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      for (;;) {
-        const item = work[next++];
-        if (!item) return;
-        // A reply can only follow its thread's root; rounds are in order, so wait for the root's ts.
-        while (item.round > 0 && !roots[item.conversation]) await new Promise((r) => setTimeout(r, 1));
-        const customer = customers[item.conversation % customers.length]!;
-        const text = `Hello, order ${item.conversation} has not arrived yet (${item.token}). Can you check it?`;
-        const m = emulator.postAsUser(TEAM, 'C0CUST', customer.id, text, item.round > 0 ? roots[item.conversation] : undefined);
-        if (item.round === 0) roots[item.conversation] = m.ts;
-        const signed = driver.event(
-          envelope(TEAM, { type: 'message', channel: 'C0CUST', channel_type: 'channel', user: customer.id, user_profile: { real_name: customer.realName, display_name: customer.name }, text, ts: m.ts, ...(m.threadTs ? { thread_ts: m.threadTs } : {}) }, { is_ext_shared_channel: true }),
-        );
-        const t0 = performance.now();
-        sentAt.set(item.token, t0);
-        const res = await fetch(url, { method: 'POST', headers: signed.headers, body: signed.body.toString('utf8') });
-        const body = (await res.json()) as { results?: string[] };
-        acks.push(performance.now() - t0);
-        if (res.status !== 200 || body.results?.[0] !== 'created') errors++;
-      }
-    }),
-  );
-  const acked = performance.now();
-  const deadline = Date.now() + Number(values.timeout) * 1000;
-  while (postedAt.size < sentAt.size - errors && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  // Steady.
+  const steadyCalls = emulator.calls.length;
+  const s = await phase('steady', steady);
+  const steadyDrained = await drain(s.tokens, drainCapMs);
+  const steadyTally = shown.tally(s.tokens);
+  const latencies = s.tokens.flatMap((t) => (shown.shownAt(t) === undefined ? [] : [shown.shownAt(t)! - sentAt.get(t)!])).sort((a, b) => a - b);
+  await queueIdle(30_000);
+  const steadyEnd = emulator.calls.length;
 
-  const latencies = [...postedAt].map(([token, at]) => at - sentAt.get(token)!).sort((a, b) => a - b);
-  const ackSorted = acks.sort((a, b) => a - b);
-  const total = work.length;
-  const endToEndSeconds = (lastPost - started) / 1000;
-  const eventsPerSecond = Math.round(postedAt.size / endToEndSeconds);
-  const ackPerSecond = Math.round(total / ((acked - started) / 1000));
-  const calls = emulator.calls.length;
+  // Idle: what the three processes use doing nothing, to subtract.
+  const idleBefore = await cpuNow();
+  const idleStarted = performance.now();
+  await sleep(idleMs);
+  const idle = cpuSince(idleBefore, await cpuNow());
+  const idleRate = (idle.hub + idle.postgres + idle.redis) / (performance.now() - idleStarted);
+
+  // Overload.
+  const overloadCalls = emulator.calls.length;
+  const cpuBefore = await cpuNow();
+  const o = await phase('overload', overload);
+  const overloadDrained = await drain(o.tokens, drainCapMs);
+  const overloadEnded = performance.now();
+  const cpu = cpuSince(cpuBefore, await cpuNow());
+  const overloadTally = shown.tally(o.tokens);
+  const overloadEnd = emulator.calls.length;
+  // Messages not shown yet but still queued are late, not dropped: say which.
+  const pendingJobs = Object.values(await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')).reduce((a, b) => a + b, 0);
+  // Jobs that failed for good: their messages are dropped unless a later sync of the conversation posts them.
+  const failed = await queue.getFailed(0, 10_000);
+  const failures = new Map<string, number>();
+  for (const j of failed) failures.set(`${j.name}: ${(j.failedReason ?? '?').slice(0, 120)}`, (failures.get(`${j.name}: ${(j.failedReason ?? '?').slice(0, 120)}`) ?? 0) + 1);
+
+  const posts = callsFrom(overloadCalls, overloadEnd).filter((c) => c.method === 'chat.postMessage' && c.status === 200 && !c.error).length;
+  const updates = callsFrom(overloadCalls, overloadEnd).filter((c) => c.method === 'chat.update' && c.status === 200 && !c.error).length;
+  const cpuTotal = cpu.hub + cpu.postgres + cpu.redis - idleRate * (overloadEnded - o.started);
+  const perMirrored = (n: number) => (overloadTally.shown ? round(n / overloadTally.shown) : null);
+  const drainS = overloadDrained && overloadTally.lastShownAt !== undefined ? round(Math.max(0, overloadTally.lastShownAt - o.lastSent) / 1000, 1) : null;
+  const eventsPerS = overloadTally.lastShownAt !== undefined ? Math.round(overloadTally.shown / ((overloadTally.lastShownAt - o.started) / 1000)) : 0;
+  const steadyLost = s.tokens.length - steadyTally.shown;
+  const overloadLost = o.tokens.length - overloadTally.shown;
+  const http429 = count429(steadyCalls, overloadEnd);
+
   process.stdout.write(
-    `machine: ${machine()}\nconversations: ${conversations}, messages each: ${perConversation}, connections: ${connections}, queue: ${process.env.REDIS_URL ? 'bullmq' : 'in-process'}\n` +
-      `acknowledged: ${total - errors}/${total} at ${ackPerSecond} events/s  ack p50 ${percentile(ackSorted, 50)} ms  p95 ${percentile(ackSorted, 95)} ms  p99 ${percentile(ackSorted, 99)} ms  errors ${errors}\n` +
-      `posted in triage: ${postedAt.size}/${total} at ${eventsPerSecond} events/s end to end  message → thread post p50 ${percentile(latencies, 50)} ms  p95 ${percentile(latencies, 95)} ms  p99 ${percentile(latencies, 99)} ms\n` +
-      `Slack API calls: ${calls} (${(calls / Math.max(1, postedAt.size)).toFixed(2)} per message)\n`,
+    `machine: ${machine()}\n` +
+      `emulator: limits ${limitsOn ? 'on' : 'OFF'} (${num('posts-per-second', 1)} post/s per channel, burst ${num('burst', 3)}; tiers per workspace), latency ${latencyMin}–${latencyMax} ms; ${channels} triage channels; hub: BullMQ, no AI\n` +
+      `steady: ${s.tokens.length} messages (${steady.rate}/s over ${steady.conversations} conversations, ${steady.seconds} s): shown ${steadyTally.shown}, lost ${steadyLost}, doubled ${steadyTally.doubled}${steadyDrained ? '' : ' (drain cut off)'}; message → post p50 ${percentile(latencies, 50)} ms  p95 ${percentile(latencies, 95)} ms  p99 ${percentile(latencies, 99)} ms; 429s ${count429(steadyCalls, steadyEnd)}\n` +
+      `overload: ${o.tokens.length} messages (${overload.rate}/s over ${overload.conversations} conversations, ${overload.seconds} s): shown ${overloadTally.shown}, ${overloadDrained ? 'lost' : 'not shown when the wait stopped (lost, or late if jobs are still queued)'} ${overloadLost}, doubled ${overloadTally.doubled}; ` +
+      (overloadDrained ? `drained ${drainS} s after the last message` : `NOT drained: stopped waiting ${drainCapMs / 1000} s after the last message, ${pendingJobs} jobs still queued`) +
+      `; ${posts} posts + ${updates} updates (${perMirrored(posts)} posts per message mirrored); 429s ${count429(overloadCalls, overloadEnd)} of ${overloadEnd - overloadCalls} calls\n` +
+      (failed.length ? `jobs failed for good: ${failed.length} (${[...failures].map(([r, n]) => `${n}× ${r}`).join('; ')})\n` : '') +
+      `Slack calls in overload + drain (ok/429/refused): ${byMethod(overloadCalls, overloadEnd)}\n` +
+      `CPU over overload + drain: hub ${Math.round(cpu.hub)} ms, PostgreSQL ${Math.round(cpu.postgres)} ms, Redis ${Math.round(cpu.redis)} ms, idle ${round(idleRate * 1000, 1)} ms/s subtracted → ${perMirrored(cpuTotal)} ms per message mirrored; acknowledgement errors ${ackErrors}\n`,
   );
-  if (postedAt.size < total - errors) process.stdout.write(`MISSING: ${total - errors - postedAt.size} acknowledged messages never reached the triage channel\n`);
   process.stdout.write(
     `${JSON.stringify({
-      bench: 'slack', events_per_s: eventsPerSecond, p50_ms: percentile(latencies, 50), p95_ms: percentile(latencies, 95), p99_ms: percentile(latencies, 99),
-      ack_events_per_s: ackPerSecond, ack_p95_ms: percentile(ackSorted, 95), events: total, posted: postedAt.size, errors, conversations, connections,
-      api_calls_per_message: Math.round((calls / Math.max(1, postedAt.size)) * 100) / 100,
+      bench: 'slack', emulator_limits: limitsOn,
+      p50_ms: percentile(latencies, 50), p95_ms: percentile(latencies, 95), p99_ms: percentile(latencies, 99),
+      events_per_s: eventsPerS,
+      events: s.tokens.length + o.tokens.length, posted: steadyTally.shown + overloadTally.shown, lost: steadyLost + overloadLost, doubled: steadyTally.doubled + overloadTally.doubled,
+      http_429: http429, posts_per_message: perMirrored(posts), updates_per_message: perMirrored(updates), drain_s: drainS, drained: overloadDrained, drain_cap_s: drainCapMs / 1000, jobs_pending_at_stop: pendingJobs, jobs_failed: failed.length,
+      cpu_ms_per_message: perMirrored(cpuTotal), hub_cpu_ms_per_message: perMirrored(cpu.hub), pg_cpu_ms_per_message: perMirrored(cpu.postgres), redis_cpu_ms_per_message: perMirrored(cpu.redis),
+      steady_events: s.tokens.length, steady_posted: steadyTally.shown, steady_lost: steadyLost, steady_doubled: steadyTally.doubled, steady_http_429: count429(steadyCalls, steadyEnd),
+      overload_events: o.tokens.length, overload_posted: overloadTally.shown, overload_lost: overloadLost, overload_doubled: overloadTally.doubled, overload_http_429: count429(overloadCalls, overloadEnd),
+      ack_errors: ackErrors, steady_seconds: steady.seconds, overload_seconds: overload.seconds, channels,
     })}\n`,
   );
 } finally {
   await stopProcess(hub.child);
+  await queue.obliterate({ force: true }).catch(() => undefined);
+  await queue.close();
+  redis.disconnect();
   await emulator.close();
   await db.drop();
   rmSync(dataDir, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
+import { createTestAccount, eventually, startTestHub, syncSurface, type TestAccount, type TestHub } from '../testing/harness.js';
 import { call } from '../testing/seed.js';
 import { slackOf } from '../install-slack.js';
 import { withAccount } from '../../storage/session.js';
@@ -104,7 +104,7 @@ describe('files', () => {
     const screenshot = emulator.addFile('T0ACME', { name: 'screenshot.png', mimetype: 'image/png', content: shot });
     await customerWrites('And a screenshot', { threadTs: root.ts, files: [screenshot] });
     await eventually(async () => emulator.replies(card.channel, card.ts).find(hasFile('screenshot.png')));
-    await slackOf(t.hub)!.surface.sync(acct.accountId, conversationId);
+    await syncSurface(slackOf(t.hub)!.surface, acct.accountId, conversationId);
     expect(emulator.replies(card.channel, card.ts).filter((m) => m.files?.length)).toHaveLength(2);
   });
 
@@ -124,7 +124,7 @@ describe('files', () => {
     expect(outbound).toEqual([{ name: 'label.pdf', blobKey: expect.any(String) }]);
     // The file was written in Slack: it is not uploaded into the triage thread a second time.
     await slackOf(t.hub)!.settled();
-    await slackOf(t.hub)!.surface.sync(acct.accountId, conversationId);
+    await syncSurface(slackOf(t.hub)!.surface, acct.accountId, conversationId);
     expect(emulator.replies(card.channel, card.ts).filter(hasFile('label.pdf'))).toHaveLength(0);
   });
 

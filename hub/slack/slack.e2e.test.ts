@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
+import { createTestAccount, eventually, startTestHub, syncSurface, type TestAccount, type TestHub } from '../testing/harness.js';
 import { slackOf } from '../install-slack.js';
 import { withAccount } from '../../storage/session.js';
 import { insertDraft } from '../../storage/repositories/ai.js';
@@ -85,7 +85,7 @@ describe('slack end to end', () => {
       await tx.query(`UPDATE conversations SET category = 'billing', priority = 'high', sentiment = 'negative', language = 'en', confidence = 0.87 WHERE id = $1`, [conversationId]);
       await insertDraft(tx, { accountId: acct.accountId, conversationId, messageId: null, aiResultId: null, text: 'Sorry about invoice #42: we have corrected it.', extractive: true, citations: [{ id: 'kb-1', title: 'Invoice corrections', url: 'https://kb.example/invoices' }] });
     });
-    await slackOf(t.hub)!.surface.sync(acct.accountId, conversationId);
+    await syncSurface(slackOf(t.hub)!.surface, acct.accountId, conversationId);
     const card = await cardOf(conversationId);
     expect(card.channel).toBe('C0TRIAGE');
     expect(emulator.callsOf('conversations.join')).toHaveLength(1);
@@ -128,13 +128,13 @@ describe('slack end to end', () => {
   it('someone else writing in the customer’s thread is mirrored as themselves, after a "joined this thread" notice', async () => {
     const { m: root } = await customerWrites('My parcel never came');
     const conversationId = await conversationOf(root.ts);
-    await slackOf(t.hub)!.surface.sync(acct.accountId, conversationId);
+    await syncSurface(slackOf(t.hub)!.surface, acct.accountId, conversationId);
     const card = await cardOf(conversationId);
     const text = 'Cancel my order and refund it to me';
     const m = emulator.postAsUser('T0ACME', 'C0CUST', 'USTRANGER', text, root.ts);
     const res = await deliver(driver.event(envelope('T0ACME', { type: 'message', channel: 'C0CUST', channel_type: 'channel', user: 'USTRANGER', user_profile: { real_name: 'Sam Stranger', display_name: 'sam' }, text, ts: m.ts, thread_ts: root.ts }, { is_ext_shared_channel: true })));
     expect(res.json().results).toEqual(['created']);
-    await slackOf(t.hub)!.surface.sync(acct.accountId, conversationId);
+    await syncSurface(slackOf(t.hub)!.surface, acct.accountId, conversationId);
     const mirrored = await eventually(async () => emulator.replies('C0TRIAGE', card.ts).find((r) => blockText(r).includes(text)));
     // Not shown as written by the customer.
     expect(blockText(mirrored)).not.toMatch(/cara/i);
@@ -224,7 +224,7 @@ describe('slack end to end', () => {
     const { m: root } = await customerWrites('Please cancel my order');
     const conversationId = await conversationOf(root.ts);
     const draftId = await withAccount(t.hub.db, acct.accountId, (tx) => insertDraft(tx, { accountId: acct.accountId, conversationId, messageId: null, aiResultId: null, text: 'Your order is cancelled.', extractive: false, citations: [] }));
-    await slackOf(t.hub)!.surface.sync(acct.accountId, conversationId);
+    await syncSurface(slackOf(t.hub)!.surface, acct.accountId, conversationId);
     const card = await cardOf(conversationId);
     const act = (action_id: string, extra: Record<string, unknown> = {}) =>
       deliver(driver.interaction({

@@ -19,6 +19,8 @@ import { insertUser, type Role } from '../../storage/repositories/users.js';
 import { insertChannel } from '../../storage/repositories/channels.js';
 import type { ChannelKind } from '../../connectors/core/types.js';
 import { createApiKey, hashPassword } from '../services/auth.js';
+import { RetryLaterError } from '../queue/jobs.js';
+import type { Surface } from '../ai-stage.js';
 
 /** Test support: a fresh database per test file on the real Postgres the test command started. */
 
@@ -141,5 +143,21 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     if (value) return value;
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * Runs a surface sync the way the job queue does: when the platform says "later" (a 429 with
+ * Retry-After), waits that long and runs it again, so a test sees the sync's effect and not a rate limit.
+ */
+export async function syncSurface(surface: Surface, accountId: string, conversationId: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await surface.sync(accountId, conversationId);
+    } catch (err) {
+      if (!(err instanceof RetryLaterError) || Date.now() + err.delayMs > deadline) throw err;
+      await new Promise((r) => setTimeout(r, err.delayMs));
+    }
   }
 }

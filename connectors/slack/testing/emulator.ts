@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { blockKitProblems, viewProblems } from './block-kit.js';
+import { SlackLimits, type SlackLimitOptions } from './limits.js';
 
 /**
  * Test support, not product code: a local stand-in for the Slack Web API methods HummDesk calls.
@@ -106,9 +107,8 @@ export class SlackEmulator {
   private readonly triggers = new Map<string, { team: string; user: string; issuedAt: number }>();
   private readonly oauthCodes = new Map<string, { team: string; redirectUri?: string }>();
   private readonly scripted: { method: string; retryAfter: number }[] = [];
-  private readonly windows = new Map<string, { start: number; count: number }>();
   private readonly sockets = new Set<Socket>();
-  private readonly listeners: ((m: EmulatedMessage) => void)[] = [];
+  private readonly listeners: ((m: EmulatedMessage, change: 'posted' | 'updated') => void)[] = [];
   private readonly appTokens = new Map<string, string>();
   /** Token rotation: when each rotating bot token expires (emulator clock), and the unspent refresh tokens. */
   private readonly tokenExpiry = new Map<string, number>();
@@ -125,19 +125,19 @@ export class SlackEmulator {
     readonly url: string,
     private readonly opts: {
       now: () => number;
-      /** chat.postMessage/chat.update per Slack channel per second, like Slack's "about one a second" with bursts. */
-      messagesPerSecondPerChannel: number;
+      /** Slack's rate limits and latency (limits.ts): on by default, as real Slack. */
+      limits: SlackLimits;
       oauth: { clientId: string; clientSecret: string };
     },
   ) {}
 
-  static async start(opts: { now?: () => number; messagesPerSecondPerChannel?: number; oauth?: { clientId: string; clientSecret: string } } = {}): Promise<SlackEmulator> {
+  static async start(opts: { now?: () => number; limits?: SlackLimitOptions; /** Shorthand for limits.postsPerSecondPerChannel. */ messagesPerSecondPerChannel?: number; oauth?: { clientId: string; clientSecret: string } } = {}): Promise<SlackEmulator> {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     const emulator = new SlackEmulator(server, `http://127.0.0.1:${port}`, {
       now: opts.now ?? Date.now,
-      messagesPerSecondPerChannel: opts.messagesPerSecondPerChannel ?? 50,
+      limits: new SlackLimits({ ...(opts.messagesPerSecondPerChannel ? { postsPerSecondPerChannel: opts.messagesPerSecondPerChannel } : {}), ...opts.limits }, opts.now ?? Date.now),
       oauth: opts.oauth ?? { clientId: '1111.2222', clientSecret: 'emulated-client-secret' },
     });
     server.on('connection', (s) => {
@@ -214,14 +214,14 @@ export class SlackEmulator {
     return m;
   }
 
-  /** Called for every message the API posts (chat.postMessage, files shared into a channel): benchmarks time posts with it. */
-  onMessage(listener: (m: EmulatedMessage) => void): void {
+  /** Called for every message the API posts (chat.postMessage, files shared into a channel) and every chat.update of one: benchmarks time posts with it. */
+  onMessage(listener: (m: EmulatedMessage, change: 'posted' | 'updated') => void): void {
     this.listeners.push(listener);
   }
 
   private record(m: EmulatedMessage): void {
     this.messages.push(m);
-    for (const l of this.listeners) l(m);
+    for (const l of this.listeners) l(m, 'posted');
   }
 
   /** A file a person shares in Slack; the result is the `files[]` entry of the message event. */
@@ -338,6 +338,8 @@ export class SlackEmulator {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks);
+    // Every call takes a real network's time, so no test passes only because Slack answered in 1 ms.
+    await new Promise((r) => setTimeout(r, this.opts.limits.latency()));
     const path = (req.url ?? '/').split('?')[0]!;
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
@@ -392,6 +394,13 @@ export class SlackEmulator {
       call.status = 429;
       return send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(s!.retryAfter) });
     }
+    const caller = this.teamOfCall(args, req.headers.authorization);
+    call.team = caller;
+    const retryAfter = caller ? this.opts.limits.admit(caller, method) : undefined;
+    if (retryAfter) {
+      call.status = 429;
+      return send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(retryAfter) });
+    }
     try {
       const { team, result } = this.dispatch(method, args, req.headers.authorization);
       call.team = team;
@@ -427,14 +436,28 @@ export class SlackEmulator {
     return ch;
   }
 
-  private limit(key: string): void {
-    const now = this.opts.now();
-    const w = this.windows.get(key);
-    if (!w || now - w.start >= 1000) {
-      this.windows.set(key, { start: now, count: 1 });
-      return;
-    }
-    if (++w.count > this.opts.messagesPerSecondPerChannel) throw new RateLimited(Math.max(1, Math.ceil((w.start + 1000 - now) / 1000)));
+  /** The workspace whose app makes a call (bot or app-level token), for its rate limits. */
+  private teamOfCall(args: Args, header: string | undefined): string | undefined {
+    const token = header?.startsWith('Bearer ') ? header.slice(7) : typeof args.token === 'string' ? args.token : undefined;
+    // A revoked or unknown token is nobody's call: Slack cannot count it against an app's budget.
+    return token && !this.revoked.has(token) ? (this.tokens.get(token) ?? this.appTokens.get(token)) : undefined;
+  }
+
+  /** One page of a cursor-paginated list: `limit` capped as Slack caps it (15 for a distributed app), `cursor` from the last page. */
+  private page<T>(method: 'conversations.history' | 'conversations.replies', a: Args, all: T[]): { page: T[]; more: Record<string, unknown> } {
+    const limit = Math.min(Number(a.limit) || this.opts.limits.pageDefault(method), this.opts.limits.pageMax(method));
+    const cursor = typeof a.cursor === 'string' && a.cursor ? /^offset:(\d+)$/.exec(Buffer.from(a.cursor, 'base64').toString('utf8'))?.[1] : '0';
+    if (cursor === undefined) throw new SlackApiError('invalid_cursor');
+    const from = Number(cursor);
+    const page = all.slice(from, from + limit);
+    const hasMore = from + limit < all.length;
+    return { page, more: { has_more: hasMore, response_metadata: { next_cursor: hasMore ? Buffer.from(`offset:${from + limit}`).toString('base64') : '' } } };
+  }
+
+  /** chat.postMessage's own limit: about one message a second per channel, short bursts allowed. */
+  private limitPost(team: string, channel: string): void {
+    const retryAfter = this.opts.limits.admitPost(team, channel);
+    if (retryAfter) throw new RateLimited(retryAfter);
   }
 
   private dispatch(method: string, a: Args, authorization: string | undefined): { team?: string; result: Record<string, unknown> } {
@@ -462,7 +485,7 @@ export class SlackEmulator {
         const { text, blocks } = checkContent(a);
         const threadTs = optionalString(a.thread_ts, 'thread_ts');
         if (threadTs && !this.messages.some((m) => m.channel === ch.id && m.ts === threadTs)) throw new SlackApiError('thread_not_found');
-        this.limit(`post:${ch.id}`);
+        this.limitPost(ws.teamId, ch.id);
         const metadata = a.metadata === undefined ? undefined : (parseJsonArg(a.metadata, 'metadata') as EmulatedMessage['metadata']);
         if (metadata !== undefined && (typeof metadata?.event_type !== 'string' || typeof metadata.event_payload !== 'object')) throw new SlackApiError('invalid_metadata_format');
         const m: EmulatedMessage = { team: ws.teamId, channel: ch.id, ts: this.nextTs(), threadTs, text, blocks, username: a.username as string | undefined, user: ws.botUserId, botId: ws.botId, edits: 0, ...(metadata ? { metadata } : {}) };
@@ -476,10 +499,10 @@ export class SlackEmulator {
         if (!m) throw new SlackApiError('message_not_found');
         if (m.botId !== ws.botId) throw new SlackApiError('cant_update_message');
         const { text, blocks } = checkContent(a);
-        this.limit(`post:${ch.id}`);
         m.text = text;
         m.blocks = blocks;
         m.edits++;
+        for (const l of this.listeners) l(m, 'updated');
         return { team: ws.teamId, result: { channel: ch.id, ts: m.ts, text } };
       }
       case 'chat.postEphemeral': {
@@ -520,12 +543,11 @@ export class SlackEmulator {
         const ch = this.channelOf(ws, a.channel);
         if (!ch.isMember) throw new SlackApiError('not_in_channel');
         const oldest = Number(a.oldest ?? 0);
-        const limit = Math.min(Number(a.limit ?? 100) || 100, 999);
         const withMetadata = a.include_all_metadata === true || a.include_all_metadata === 'true';
-        const found = this.roots(ch.id).filter((m) => Number(m.ts) > oldest).reverse().slice(0, limit);
+        const { page, more } = this.page('conversations.history', a, this.roots(ch.id).filter((m) => Number(m.ts) > oldest).reverse());
         return {
           team: ws.teamId,
-          result: { messages: found.map((m) => ({ type: 'message', ts: m.ts, text: m.text, user: m.user, ...(m.botId ? { bot_id: m.botId } : {}), ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}) })), has_more: false },
+          result: { messages: page.map((m) => ({ type: 'message', ts: m.ts, text: m.text, user: m.user, ...(m.botId ? { bot_id: m.botId } : {}), ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}) })), ...more },
         };
       }
       case 'conversations.replies': {
@@ -535,8 +557,8 @@ export class SlackEmulator {
         const ts = requiredString(a.ts, 'ts');
         const root = this.messages.find((m) => m.channel === ch.id && m.ts === ts);
         if (!root) throw new SlackApiError('thread_not_found');
-        const thread = [root, ...this.replies(ch.id, ts)];
-        return { team: ws.teamId, result: { messages: thread.map((m) => ({ type: 'message', ts: m.ts, thread_ts: m.threadTs, text: m.text, user: m.user, ...(m.botId ? { bot_id: m.botId } : {}) })), has_more: false } };
+        const { page, more } = this.page('conversations.replies', a, [root, ...this.replies(ch.id, ts)]);
+        return { team: ws.teamId, result: { messages: page.map((m) => ({ type: 'message', ts: m.ts, thread_ts: m.threadTs, text: m.text, user: m.user, ...(m.botId ? { bot_id: m.botId } : {}) })), ...more } };
       }
       case 'views.open': {
         const ws = this.auth(a, authorization);
