@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { withAccount } from '../../storage/session.js';
-import { conversationCc, getConversation, listConversations } from '../../storage/repositories/conversations.js';
+import { conversationCc, getConversation, inboxCounts, inboxSummaries, listConversations, markConversationRead } from '../../storage/repositories/conversations.js';
 import { getConversationAttachment, listMessages } from '../../storage/repositories/messages.js';
 import { latestAiResult, listDrafts } from '../../storage/repositories/ai.js';
 import { HubError, badRequest, notFound } from '../errors.js';
@@ -18,6 +18,18 @@ export const actorOf = (req: FastifyRequest): Actor => ({
   accountId: req.principal.accountId,
   kind: req.principal.userId ? 'user' : 'api_key',
   id: req.principal.userId ?? req.principal.apiKeyId,
+});
+
+/** A conversation as an inbox row shows it. */
+const InboxConversation = Type.Object({
+  ...Conversation.properties,
+  channelName: Type.String(),
+  contactEmail: Nullable(Type.String()),
+  contactPhone: Nullable(Type.String()),
+  preview: Nullable(Type.String({ description: "the last public message's first line" })),
+  previewDirection: Nullable(Type.Union([Type.Literal('inbound'), Type.Literal('outbound')])),
+  waitingSince: Nullable(Type.String({ description: "the customer's oldest message no agent has answered since" })),
+  unread: Type.Boolean({ description: 'a customer message arrived after the caller last read it (always true-or-false per user; API keys see false only when nothing came in)' }),
 });
 
 const conversations: FastifyPluginAsyncTypebox = async (app) => {
@@ -40,7 +52,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
         limit: Type.Integer({ minimum: 1, maximum: 100, default: 25 }),
         cursor: Type.Optional(Type.String({ maxLength: 500 })),
       }),
-      response: { 200: Page(Conversation) },
+      response: { 200: Page(InboxConversation) },
     },
   }, async (req) => {
     const q = req.query;
@@ -48,13 +60,47 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
     // An API key is nobody: without this, `me` would drop the filter and list everyone's conversations.
     if (q.assignee === 'me' && !req.principal.userId) throw badRequest('assignee_me_needs_user', 'assignee=me needs a user, not an API key');
     const assigneeId = q.assignee === 'none' ? null : q.assignee === 'me' ? req.principal.userId! : q.assignee;
-    const rows = await withAccount(db, req.principal.accountId, (tx) =>
-      listConversations(tx, { status: q.status, teamId: q.team, assigneeId, channelId: q.channel, category: q.category, priority: q.priority, contactId: q.contact, q: q.q, limit: q.limit + 1, after }),
-    );
-    const items = rows.slice(0, q.limit);
+    const { rows, summaries } = await withAccount(db, req.principal.accountId, async (tx) => {
+      const rows = await listConversations(tx, { status: q.status, teamId: q.team, assigneeId, channelId: q.channel, category: q.category, priority: q.priority, contactId: q.contact, q: q.q, limit: q.limit + 1, after });
+      return { rows, summaries: await inboxSummaries(tx, rows.slice(0, q.limit).map((r) => r.id), req.principal.userId ?? null) };
+    });
+    const items = rows.slice(0, q.limit).map((c) => {
+      const s = summaries.get(c.id);
+      return {
+        ...c,
+        channelName: s?.channelName ?? '',
+        contactEmail: s?.contactEmail ?? null,
+        contactPhone: s?.contactPhone ?? null,
+        preview: s?.preview || null,
+        previewDirection: s?.previewDirection ?? null,
+        waitingSince: s?.waitingSince ? new Date(s.waitingSince).toISOString() : null,
+        unread: s?.unread ?? false,
+      };
+    });
     const last = items[items.length - 1];
     const nextCursor = rows.length > q.limit && last ? encodeCursor({ lastMessageAt: last.cursorAt, id: last.id }) : null;
     return { items, nextCursor };
+  });
+
+  app.get('/conversations/counts', {
+    onRequest: app.authorize('viewer', { allowEmbed: true }),
+    schema: {
+      tags: ['conversations'],
+      summary: "How many conversations each inbox view holds: Mine and Unassigned count open ones",
+      response: { 200: Type.Object({ mine: Type.Integer(), unassigned: Type.Integer(), open: Type.Integer(), snoozed: Type.Integer(), resolved: Type.Integer() }) },
+    },
+  }, async (req) => withAccount(db, req.principal.accountId, (tx) => inboxCounts(tx, req.principal.userId ?? null)));
+
+  app.post('/conversations/:id/read', {
+    onRequest: app.authorize('viewer', { allowEmbed: true }),
+    schema: { tags: ['conversations'], summary: 'Marks the conversation read by the calling user (clears its unread mark in their inbox)', params: IdParams, response: { 204: Type.Null() } },
+  }, async (req, reply) => {
+    const p = req.principal;
+    // An API key is nobody: it has no inbox to mark.
+    if (!p.userId) throw badRequest('read_needs_user', 'marking read needs a user, not an API key');
+    const marked = await withAccount(db, p.accountId, (tx) => markConversationRead(tx, p.accountId, req.params.id, p.userId!));
+    if (!marked) throw notFound('conversation');
+    return reply.status(204).send(null);
   });
 
   app.get('/conversations/:id', {

@@ -74,6 +74,7 @@ const ROUTES: RouteCase[] = [
   { route: 'DELETE /api-keys/:id', min: 'admin', ok: 204, prepare: async () => ({ method: 'DELETE', url: `/api-keys/${await apiKey()}` }) },
 
   { route: 'GET /conversations', min: 'viewer', ok: 200, prepare: async () => ({ method: 'GET', url: '/conversations' }) },
+  { route: 'GET /conversations/counts', min: 'viewer', ok: 200, prepare: async () => ({ method: 'GET', url: '/conversations/counts' }) },
   { route: 'GET /conversations/:id', min: 'viewer', ok: 200, prepare: async () => ({ method: 'GET', url: `/conversations/${await conversation()}` }) },
   { route: 'GET /conversations/:id/messages', min: 'viewer', ok: 200, prepare: async () => ({ method: 'GET', url: `/conversations/${await conversation()}/messages` }) },
   {
@@ -159,6 +160,7 @@ const NOT_YET_IN_MATRIX = [
   'GET /kb/articles', 'POST /kb/articles', 'POST /kb/import', 'GET /kb/articles/:id', 'PATCH /kb/articles/:id', 'DELETE /kb/articles/:id', 'GET /kb/search',
   'GET /ai/stats', 'POST /ai/conversations/:id/category', 'POST /ai/examples', 'GET /ai/model',
   'POST /embed-tokens', // users only (an API key gets 400); covered by embeds/embed-tokens.test.ts
+  'POST /conversations/:id/read', // users only (an API key gets 400); covered by hub/routes/conversations-inbox.test.ts
 ];
 
 type Caller = { name: string; role: Role; credential: () => string };

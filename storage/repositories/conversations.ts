@@ -141,3 +141,79 @@ export async function conversationCc(tx: Queryable, id: string): Promise<string[
   const cc = rows[0]?.cc;
   return Array.isArray(cc) ? cc.filter((a): a is string => typeof a === 'string') : [];
 }
+
+/** What an inbox row shows beyond the conversation itself. */
+export interface InboxSummary {
+  conversationId: string;
+  channelName: string;
+  contactEmail: string | null;
+  contactPhone: string | null;
+  /** The last public message's first line (agents' private notes are not the conversation's latest word). */
+  preview: string | null;
+  previewDirection: 'inbound' | 'outbound' | null;
+  /** The customer's oldest message no agent has answered since; null when nothing waits. */
+  waitingSince: string | null;
+  /** A customer message arrived after this user last read the conversation. */
+  unread: boolean;
+}
+
+/**
+ * Inbox rows for one page of conversations: a few index lookups per row (messages by conversation and
+ * time), never a scan of the account, so it costs the same on a tenant of any size.
+ */
+export async function inboxSummaries(tx: Queryable, conversationIds: string[], userId: string | null): Promise<Map<string, InboxSummary>> {
+  if (conversationIds.length === 0) return new Map();
+  const { rows } = await tx.query<InboxSummary>(
+    `SELECT c.id AS "conversationId", ch.name AS "channelName", ct.email AS "contactEmail", ct.phone AS "contactPhone",
+            left(split_part(btrim(last.text, E' \\n\\r\\t'), E'\\n', 1), 200) AS preview, last.direction AS "previewDirection",
+            waiting.since AS "waitingSince",
+            (inbound.at IS NOT NULL AND (r.read_at IS NULL OR inbound.at > r.read_at)) AS unread
+       FROM conversations c
+       JOIN channels ch ON ch.id = c.channel_id
+       JOIN contacts ct ON ct.id = c.contact_id
+       LEFT JOIN conversation_reads r ON r.conversation_id = c.id AND r.user_id = $2
+       LEFT JOIN LATERAL (
+         SELECT m.text, m.direction FROM messages m
+          WHERE m.conversation_id = c.id AND NOT m.is_private AND m.author_kind <> 'system'
+          ORDER BY m.sent_at DESC, m.id DESC LIMIT 1) last ON true
+       LEFT JOIN LATERAL (
+         SELECT max(m.sent_at) AS at FROM messages m
+          WHERE m.conversation_id = c.id AND m.direction = 'inbound' AND NOT m.is_private AND NOT m.auto_reply) inbound ON true
+       LEFT JOIN LATERAL (
+         SELECT min(m.sent_at) AS since FROM messages m
+          WHERE m.conversation_id = c.id AND m.direction = 'inbound' AND NOT m.is_private AND NOT m.auto_reply
+            AND m.sent_at > coalesce((SELECT max(o.sent_at) FROM messages o
+                                       WHERE o.conversation_id = c.id AND o.direction = 'outbound' AND NOT o.is_private
+                                         AND o.author_kind IN ('agent', 'ai')), '-infinity')) waiting ON true
+      WHERE c.id = ANY($1::uuid[])`,
+    [conversationIds, userId],
+  );
+  return new Map(rows.map((r) => [r.conversationId, r]));
+}
+
+/** How many conversations each inbox view holds, for one user. */
+export interface InboxCounts { mine: number; unassigned: number; open: number; snoozed: number; resolved: number }
+
+export async function inboxCounts(tx: Queryable, userId: string | null): Promise<InboxCounts> {
+  const { rows } = await tx.query<InboxCounts>(
+    `SELECT count(*) FILTER (WHERE status = 'open' AND assignee_id = $1)::int AS mine,
+            count(*) FILTER (WHERE status = 'open' AND assignee_id IS NULL)::int AS unassigned,
+            count(*) FILTER (WHERE status = 'open')::int AS open,
+            count(*) FILTER (WHERE status = 'snoozed')::int AS snoozed,
+            count(*) FILTER (WHERE status = 'resolved')::int AS resolved
+       FROM conversations`,
+    [userId],
+  );
+  return rows[0]!;
+}
+
+/** Marks the conversation read by the user up to now; false when the conversation is not the tenant's. */
+export async function markConversationRead(tx: Queryable, accountId: string, conversationId: string, userId: string): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `INSERT INTO conversation_reads (account_id, conversation_id, user_id)
+     SELECT $1, c.id, $3 FROM conversations c WHERE c.id = $2
+     ON CONFLICT (user_id, conversation_id) DO UPDATE SET read_at = greatest(conversation_reads.read_at, now())`,
+    [accountId, conversationId, userId],
+  );
+  return (rowCount ?? 0) > 0;
+}
