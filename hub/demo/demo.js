@@ -128,6 +128,16 @@ refreshSession()
   .then(showDesk)
   .catch((err) => showSignIn(err instanceof SignedOut ? '' : `Could not restore the session: ${err.message}`));
 
+// The inbox's view and filters live in the URL: a reload or a shared link opens the same list.
+const INBOX_FILTERS = ['status', 'assignee', 'team', 'channel', 'category', 'priority', 'q'];
+const fromUrl = new URLSearchParams(location.search);
+if (INBOX_FILTERS.some((f) => fromUrl.has(f))) for (const f of INBOX_FILTERS) $('inbox')[f] = fromUrl.get(f) ?? '';
+document.addEventListener('hummdesk-filters-change', (e) => {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(e.detail.filters)) params.set(name, value);
+  history.replaceState(null, '', params.size ? `?${params}` : location.pathname);
+});
+
 document.addEventListener('hummdesk-auth-expired', () => void renewEmbedToken());
 document.addEventListener('hummdesk-conversation-select', (e) => {
   $('conversation').conversationId = e.detail.conversationId;
