@@ -31,6 +31,7 @@ export const Conversation = Type.Object({
   assigneeId: Nullable(Uuid),
   teamId: Nullable(Uuid),
   snoozedUntil: Nullable(Type.Any()),
+  tags: Type.Array(Type.String()),
   lastMessageAt: Type.Any(),
   createdAt: Type.Any(),
   updatedAt: Type.Any(),

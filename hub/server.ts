@@ -10,6 +10,7 @@ import { seedDemo } from './services/demo.js';
 import { seedDemoKnowledge } from './services/demo-knowledge.js';
 import { startListeners } from './listeners.js';
 import { startUploadSweep } from './services/upload-sweep.js';
+import { startSnoozeWake } from './services/snooze-wake.js';
 
 export interface RunningHub {
   hub: Hub;
@@ -48,6 +49,7 @@ export async function startServer(config: HubConfig, opts: { jobs?: boolean; see
   }
   if (opts.jobs ?? config.runJobs) await hub.startJobs({ relay: true, work: true });
   const sweep = (opts.jobs ?? config.runJobs) ? startUploadSweep(hub) : undefined;
+  const wake = (opts.jobs ?? config.runJobs) ? startSnoozeWake(hub) : undefined;
   // IMAP (and other long-lived inbound) listeners feed the same ingest path as webhooks.
   const listeners = (opts.listeners ?? true) ? startListeners(hub) : undefined;
   hub.log.info({ url, store: hub.db.kind, queue: hub.runner.kind, ms: Date.now() - started }, 'hub started');
@@ -71,6 +73,7 @@ export async function startServer(config: HubConfig, opts: { jobs?: boolean; see
       await warming.catch(() => undefined);
       await listeners?.stop();
       await sweep?.stop();
+      await wake?.stop();
       await hub.close();
     })());
   return { hub, app, url, stop };
@@ -86,9 +89,11 @@ export async function startWorker(config: HubConfig): Promise<{ hub: Hub; stop()
   installAi(hub);
   await hub.startJobs({ relay: true, work: true });
   const sweep = startUploadSweep(hub);
+  const wake = startSnoozeWake(hub);
   hub.log.info({ queue: hub.runner.kind }, 'worker started');
   const stop = async () => {
     await sweep.stop();
+    await wake.stop();
     await hub.close();
   };
   return { hub, stop };

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withAccount } from '../../storage/session.js';
 import { createTestAccount, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
 import { call, seedConversation } from '../testing/seed.js';
+import { wakeDueConversations } from '../services/snooze-wake.js';
 
 /** What an inbox row tells an agent at a glance: who, where, what they said last, how long they wait, unread. */
 let t: TestHub;
@@ -91,5 +92,53 @@ describe('GET /conversations/counts', () => {
     expect(counts.statusCode, counts.body).toBe(200);
     expect(counts.json()).toEqual({ mine: 1, unassigned: 1, open: 2, snoozed: 1, resolved: 1 });
     expect((await call(t, admin, 'GET', '/api/v1/conversations/counts')).json()).toMatchObject({ mine: 0, open: 2 });
+  });
+});
+
+describe('tags', () => {
+  it('are set by agents, normalised, and filter the list', async () => {
+    const s = await seedConversation(t, acct);
+    const res = await call(t, acct.users.agent.token, 'POST', `/api/v1/conversations/${s.conversationId}/tags`, { tags: [' VIP ', 'vip', 'Refund-Later'] });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().tags).toEqual(['vip', 'refund-later']);
+    const listed = await call(t, acct.users.agent.token, 'GET', '/api/v1/conversations?tag=VIP');
+    expect(listed.json().items.map((c: { id: string }) => c.id)).toEqual([s.conversationId]);
+    const tooMany = await call(t, acct.users.agent.token, 'POST', `/api/v1/conversations/${s.conversationId}/tags`, { tags: Array.from({ length: 21 }, (_, i) => `t${i}`) });
+    expect(tooMany.statusCode).toBe(400);
+    const blank = await call(t, acct.users.agent.token, 'POST', `/api/v1/conversations/${s.conversationId}/tags`, { tags: ['   '] });
+    expect(blank.statusCode).toBe(400);
+    expect((await call(t, acct.users.viewer.token, 'POST', `/api/v1/conversations/${s.conversationId}/tags`, { tags: ['x'] })).statusCode).toBe(403);
+  });
+});
+
+describe('snoozed conversations', () => {
+  const statusOf = async (id: string) =>
+    withAccount(t.hub.db, acct.accountId, async (tx) => (await tx.query<{ status: string; snoozed_until: Date | null }>(`SELECT status, snoozed_until FROM conversations WHERE id = $1`, [id])).rows[0]!);
+
+  it('open again when their time comes, once, and not if snoozed anew meanwhile', async () => {
+    const due = await seedConversation(t, acct);
+    const later = await seedConversation(t, acct);
+    const snooze = (id: string, until: Date) => call(t, acct.users.agent.token, 'POST', `/api/v1/conversations/${id}/status`, { status: 'snoozed', snoozedUntil: until.toISOString() });
+    expect((await snooze(due.conversationId, new Date(Date.now() + 60_000))).statusCode).toBe(200);
+    expect((await snooze(later.conversationId, new Date(Date.now() + 3600_000))).statusCode).toBe(200);
+    // Time passes for one of them.
+    await withAccount(t.hub.db, acct.accountId, (tx) => tx.query(`UPDATE conversations SET snoozed_until = now() - interval '1 second' WHERE id = $1`, [due.conversationId]));
+    const seen: unknown[] = [];
+    const off = t.hub.bus.subscribe(acct.accountId, (e) => seen.push(e.event));
+    expect(await wakeDueConversations(t.hub)).toBeGreaterThanOrEqual(1);
+    off();
+    expect(await statusOf(due.conversationId)).toMatchObject({ status: 'open', snoozed_until: null });
+    expect((await statusOf(later.conversationId)).status).toBe('snoozed');
+    expect(seen).toContainEqual(expect.objectContaining({ type: 'conversation.updated', conversationId: due.conversationId }));
+    const audits = await withAccount(t.hub.db, acct.accountId, async (tx) => (await tx.query(`SELECT 1 FROM audit_log WHERE action = 'conversation.woken' AND target_id = $1`, [due.conversationId])).rowCount);
+    expect(audits).toBe(1);
+    expect(await wakeDueConversations(t.hub)).toBe(0);
+  });
+
+  it('open again when the customer writes', async () => {
+    const s = await seedConversation(t, acct, { thread: 'snooze-write' });
+    expect((await call(t, acct.users.agent.token, 'POST', `/api/v1/conversations/${s.conversationId}/status`, { status: 'snoozed', snoozedUntil: new Date(Date.now() + 3600_000).toISOString() })).statusCode).toBe(200);
+    await seedConversation(t, acct, { thread: 'snooze-write', text: 'any news?' });
+    expect(await statusOf(s.conversationId)).toMatchObject({ status: 'open', snoozed_until: null });
   });
 });

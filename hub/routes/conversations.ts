@@ -48,6 +48,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
         category: Type.Optional(Type.String({ maxLength: 100 })),
         priority: Type.Optional(Priority),
         contact: Type.Optional(Uuid),
+        tag: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
         q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'full-text search over message text' })),
         limit: Type.Integer({ minimum: 1, maximum: 100, default: 25 }),
         cursor: Type.Optional(Type.String({ maxLength: 500 })),
@@ -61,7 +62,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
     if (q.assignee === 'me' && !req.principal.userId) throw badRequest('assignee_me_needs_user', 'assignee=me needs a user, not an API key');
     const assigneeId = q.assignee === 'none' ? null : q.assignee === 'me' ? req.principal.userId! : q.assignee;
     const { rows, summaries } = await withAccount(db, req.principal.accountId, async (tx) => {
-      const rows = await listConversations(tx, { status: q.status, teamId: q.team, assigneeId, channelId: q.channel, category: q.category, priority: q.priority, contactId: q.contact, q: q.q, limit: q.limit + 1, after });
+      const rows = await listConversations(tx, { status: q.status, teamId: q.team, assigneeId, channelId: q.channel, category: q.category, priority: q.priority, contactId: q.contact, tag: q.tag?.trim().toLowerCase(), q: q.q, limit: q.limit + 1, after });
       return { rows, summaries: await inboxSummaries(tx, rows.slice(0, q.limit).map((r) => r.id), req.principal.userId ?? null) };
     });
     const items = rows.slice(0, q.limit).map((c) => {
@@ -217,17 +218,28 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req) => app.hub.conversations.addParticipant(actorOf(req), req.params.id, req.body.address));
 
   app.post('/conversations/:id/assign', {
-    onRequest: app.authorize('agent'),
+    onRequest: app.authorize('agent', { allowEmbed: true }),
     schema: { tags: ['conversations'], params: IdParams, body: Type.Object({ assigneeId: Type.Optional(Nullable(Uuid)), teamId: Type.Optional(Nullable(Uuid)) }), response: { 200: Conversation } },
   }, async (req) => app.hub.conversations.assign(actorOf(req), req.params.id, req.body));
 
   app.post('/conversations/:id/status', {
-    onRequest: app.authorize('agent'),
+    onRequest: app.authorize('agent', { allowEmbed: true }),
     schema: { tags: ['conversations'], params: IdParams, body: Type.Object({ status: Status, snoozedUntil: Type.Optional(Type.String({ format: 'date-time' })) }), response: { 200: Conversation } },
   }, async (req) => app.hub.conversations.setStatus(actorOf(req), req.params.id, req.body.status, req.body.snoozedUntil));
 
+  app.post('/conversations/:id/tags', {
+    onRequest: app.authorize('agent', { allowEmbed: true }),
+    schema: {
+      tags: ['conversations'],
+      summary: "Replaces the conversation's tags (trimmed, lower-cased, each once)",
+      params: IdParams,
+      body: Type.Object({ tags: Type.Array(Type.String({ minLength: 1, maxLength: 50, pattern: '\\S' }), { maxItems: 20 }) }),
+      response: { 200: Conversation },
+    },
+  }, async (req) => app.hub.conversations.setTags(actorOf(req), req.params.id, req.body.tags));
+
   app.post('/conversations/:id/priority', {
-    onRequest: app.authorize('agent'),
+    onRequest: app.authorize('agent', { allowEmbed: true }),
     schema: { tags: ['conversations'], params: IdParams, body: Type.Object({ priority: Priority }), response: { 200: Conversation } },
   }, async (req) => app.hub.conversations.setPriority(actorOf(req), req.params.id, req.body.priority));
 

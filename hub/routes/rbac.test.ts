@@ -92,6 +92,7 @@ const ROUTES: RouteCase[] = [
   { route: 'POST /conversations/:id/status', min: 'agent', ok: 200, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/status`, body: { status: 'resolved' } }) },
   { route: 'POST /conversations/:id/typing', min: 'agent', ok: 204, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/typing` }) },
   { route: 'POST /conversations/:id/priority', min: 'agent', ok: 200, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/priority`, body: { priority: 'high' } }) },
+  { route: 'POST /conversations/:id/tags', min: 'agent', ok: 200, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/tags`, body: { tags: ['vip'] } }) },
   {
     route: 'POST /conversations/:id/drafts/:draftId/reject', min: 'agent', ok: 204,
     prepare: async () => {

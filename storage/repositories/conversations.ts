@@ -21,6 +21,7 @@ export interface ConversationRow {
   assigneeId: string | null;
   teamId: string | null;
   snoozedUntil: string | null;
+  tags: string[];
   lastMessageAt: string;
   createdAt: string;
   updatedAt: string;
@@ -29,7 +30,7 @@ export interface ConversationRow {
 const COLUMNS = `c.id, c.account_id AS "accountId", c.channel_id AS "channelId", ch.kind AS "channelKind",
   c.contact_id AS "contactId", ct.name AS "contactName", c.thread_key AS "threadKey", c.subject, c.status,
   c.priority, c.category, c.language, c.sentiment, c.confidence, c.assignee_id AS "assigneeId",
-  c.team_id AS "teamId", c.snoozed_until AS "snoozedUntil", c.last_message_at AS "lastMessageAt",
+  c.team_id AS "teamId", c.snoozed_until AS "snoozedUntil", c.tags, c.last_message_at AS "lastMessageAt",
   c.created_at AS "createdAt", c.updated_at AS "updatedAt"`;
 const FROM = `conversations c JOIN channels ch ON ch.id = c.channel_id JOIN contacts ct ON ct.id = c.contact_id`;
 
@@ -41,6 +42,7 @@ export interface ConversationFilter {
   category?: string;
   priority?: Priority;
   contactId?: string;
+  tag?: string;
   /** Full-text search over message text. */
   q?: string;
   limit: number;
@@ -68,6 +70,7 @@ export async function listConversations(tx: Queryable, f: ConversationFilter): P
   if (f.category) add((p) => `c.category = ${p}`, f.category);
   if (f.priority) add((p) => `c.priority = ${p}`, f.priority);
   if (f.contactId) add((p) => `c.contact_id = ${p}`, f.contactId);
+  if (f.tag) add((p) => `c.tags @> ARRAY[${p}::text]`, f.tag);
   if (f.q) add((p) => `EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.search @@ websearch_to_tsquery('simple', ${p}))`, f.q);
   if (f.after) {
     params.push(f.after.lastMessageAt, f.after.id);
@@ -89,11 +92,11 @@ export async function getConversation(tx: Queryable, id: string): Promise<Conver
 export async function updateConversation(
   tx: Queryable,
   id: string,
-  patch: Partial<Pick<ConversationRow, 'status' | 'priority' | 'category' | 'language' | 'sentiment' | 'confidence' | 'assigneeId' | 'teamId' | 'snoozedUntil' | 'subject'>>,
+  patch: Partial<Pick<ConversationRow, 'status' | 'priority' | 'category' | 'language' | 'sentiment' | 'confidence' | 'assigneeId' | 'teamId' | 'snoozedUntil' | 'subject' | 'tags'>>,
 ): Promise<ConversationRow | undefined> {
   const columns: Record<string, string> = {
     status: 'status', priority: 'priority', category: 'category', language: 'language', sentiment: 'sentiment',
-    confidence: 'confidence', assigneeId: 'assignee_id', teamId: 'team_id', snoozedUntil: 'snoozed_until', subject: 'subject',
+    confidence: 'confidence', assigneeId: 'assignee_id', teamId: 'team_id', snoozedUntil: 'snoozed_until', subject: 'subject', tags: 'tags',
   };
   const sets: string[] = [];
   const params: unknown[] = [id];
@@ -214,6 +217,24 @@ export async function markConversationRead(tx: Queryable, accountId: string, con
      SELECT $1, c.id, $3 FROM conversations c WHERE c.id = $2
      ON CONFLICT (user_id, conversation_id) DO UPDATE SET read_at = greatest(conversation_reads.read_at, now())`,
     [accountId, conversationId, userId],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+/** Snoozed conversations whose time has come, in every account (the hub's own connection, not a tenant's). */
+export async function dueSnoozes(db: Queryable, limit = 500): Promise<{ id: string; accountId: string }[]> {
+  const { rows } = await db.query<{ id: string; accountId: string }>(
+    `SELECT id, account_id AS "accountId" FROM conversations WHERE status = 'snoozed' AND snoozed_until <= now() ORDER BY snoozed_until LIMIT $1`,
+    [limit],
+  );
+  return rows;
+}
+
+/** Opens a snoozed conversation if it is still due (an agent may have snoozed it again meanwhile). */
+export async function wakeIfDue(tx: Queryable, id: string): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `UPDATE conversations SET status = 'open', snoozed_until = NULL, updated_at = now() WHERE id = $1 AND status = 'snoozed' AND snoozed_until <= now()`,
+    [id],
   );
   return (rowCount ?? 0) > 0;
 }
