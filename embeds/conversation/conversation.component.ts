@@ -9,6 +9,7 @@ import { sanitizeHtml } from '../shared/sanitize.js';
 import { CHANNEL_LABELS, formatTime, type ConversationDetail, type MessageView } from '../shared/types.js';
 import { conversationStyles } from './conversation.styles.js';
 import { displayName } from '../shared/display-name.js';
+import { ConversationActions } from './actions.js';
 
 /** The widget says the customer is typing every few seconds while they are; silence longer than this means they stopped. */
 const TYPING_SHOWN_MS = 6000;
@@ -49,7 +50,12 @@ declare global {
  * @fires hummdesk-reply-sent - `detail.conversationId`, `messageId`, `isPrivate`
  * @fires hummdesk-auth-expired - the embed token was refused; set a fresh `token`
  *
+ * Actions (assign, resolve / reopen, snooze, priority, category, tags) sit in the header, each with a
+ * keyboard shortcut listed under `?` (none fires while typing in a field).
+ *
  * @csspart header - contact, channel and classification
+ * @csspart actions - the actions toolbar
+ * @csspart shortcuts - the keyboard shortcuts list shown by `?`
  * @csspart thread - the message list
  * @csspart typing - the "… is typing" line while the customer writes
  * @csspart message - one message (also `message-note` for internal notes, `message-notice` for "X joined this thread")
@@ -86,6 +92,18 @@ export class HummdeskConversation extends AgentElement {
   @query('.thread') private thread?: HTMLElement;
   private reloadTimer?: ReturnType<typeof setTimeout>;
   private loadSeq = 0;
+  private readonly actions = new ConversationActions(this);
+
+  /** @internal The actions bar calls the hub as this element. */
+  hubApi<T>(path: string, init?: { method?: string; body?: unknown }): Promise<T> {
+    return this.api<T>(path, init);
+  }
+
+  /** @internal An action finished: show its outcome now (the stream updates other agents' views). */
+  actionDone(error?: Error): void {
+    this.error = error ? error.message : '';
+    if (!error) void this.reload();
+  }
 
   /**
    * Adds text (for example a knowledge-base passage) to the composer and focuses it, in whichever
@@ -314,6 +332,7 @@ export class HummdeskConversation extends AgentElement {
             <meter min="0" max="1" low="0.5" high="0.8" optimum="1" .value=${confidence} aria-label="confidence"></meter>
             <span class="confidence">${Math.round(confidence * 100)} %</span></span>` : nothing}
         </div>` : nothing}
+        ${this.actions.render(c)}
       </header>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       <ol class="thread" part="thread" aria-label="Messages" aria-live="polite" tabindex="0">

@@ -14,6 +14,8 @@ export interface ConversationView {
   confidence: number | null;
   assigneeId: string | null;
   teamId: string | null;
+  snoozedUntil?: string | null;
+  tags?: string[];
   lastMessageAt: string;
   /** Inbox rows (GET /conversations) only: */
   channelName?: string;
