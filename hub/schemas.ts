@@ -101,6 +101,7 @@ export const Attachment = Type.Object({
   mimeType: Nullable(Type.String()),
   size: Nullable(Type.Number()),
   contentId: Type.Optional(Nullable(Type.String({ description: 'email Content-ID: `<img src="cid:…">` in the message HTML shows this attachment' }))),
+  url: Type.Optional(Type.String({ description: 'a signed link to the bytes (relative to the hub), valid one to two hours: for `<img>` and downloads' })),
 });
 
 export const Message = Type.Object({

@@ -5,6 +5,7 @@ import { AgentElement } from '../shared/agent-element.js';
 import type { HubStreamEvent, TypingEvent } from '../shared/agent-stream.js';
 import { emit } from '../shared/emit.js';
 import { linkify } from '../shared/linkify.js';
+import { safeHttpUrl } from '../shared/safe-url.js';
 import { sanitizeHtml } from '../shared/sanitize.js';
 import { CHANNEL_LABELS, formatTime, type ConversationDetail, type MessageView } from '../shared/types.js';
 import { conversationStyles } from './conversation.styles.js';
@@ -300,11 +301,22 @@ export class HummdeskConversation extends AgentElement {
           : nothing}
       </div>
       ${m.html
-        ? html`<div class="html">${unsafeHTML(sanitizeHtml(m.html))}</div>`
-        : html`<div class="text">${linkify(m.text)}</div>`}
-      ${m.attachments.length
-        ? html`<ul class="attachments">${m.attachments.map((a) => html`<li>${displayName(a.name ?? '') || a.kind}${a.size ? ` (${Math.ceil(a.size / 1024)} KB)` : ''}</li>`)}</ul>`
-        : nothing}
+        ? html`<div class="html" dir="auto">${unsafeHTML(sanitizeHtml(m.html))}</div>`
+        : html`<div class="text" dir="auto">${linkify(m.text)}</div>`}
+      ${m.attachments.length ? html`<ul class="attachments">${m.attachments.map((a) => this.renderAttachment(a))}</ul>` : nothing}
+    </li>`;
+  }
+
+  /** Images preview inline; every file downloads by its signed link (a browser cannot send the bearer token). */
+  private renderAttachment(a: MessageView['attachments'][number]) {
+    const name = displayName(a.name ?? '') || a.kind;
+    const size = a.size ? ` (${a.size < 1024 * 1024 ? `${Math.ceil(a.size / 1024)} KB` : `${(a.size / 1024 / 1024).toFixed(1)} MB`})` : '';
+    const href = a.url ? safeHttpUrl(this.base + a.url) : undefined;
+    if (!href) return html`<li class="file unavailable" dir="auto">${name}${size}</li>`;
+    const image = /^image\/(png|jpe?g|gif|webp|avif)$/i.test(a.mimeType ?? '');
+    return html`<li class=${image ? 'image' : 'file'}>
+      ${image ? html`<a href=${href} target="_blank" rel="noopener noreferrer"><img src=${href} alt=${name} loading="lazy"></a>` : nothing}
+      <a class="download" href=${href} download=${name} dir="auto">${name}</a><span class="muted">${size}</span>
     </li>`;
   }
 

@@ -46,6 +46,9 @@ export const conversationStyles = [
     .actions { display: flex; gap: 6px; justify-content: flex-end; align-items: center; }
     .hint { margin-inline-end: auto; font-size: 0.8em; color: var(--_muted); }
     .empty { padding: 16px; color: var(--_muted); }
+    .attachments { list-style: none; margin: 6px 0 0; padding: 0; display: flex; flex-direction: column; gap: 4px; }
+    .attachments img { display: block; max-inline-size: min(320px, 100%); max-block-size: 240px; border-radius: calc(var(--_radius) / 2); border: 1px solid var(--_border); }
+    .attachments .download { overflow-wrap: anywhere; margin-inline-end: 4px; }
     .toolbar { display: flex; flex-wrap: wrap; gap: 6px 10px; align-items: flex-end; margin-block-start: 8px; }
     .toolbar label { display: flex; flex-direction: column; font-size: 0.75em; color: var(--_muted); gap: 1px; }
     .toolbar select { font-size: 1.15em; }

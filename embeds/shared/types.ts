@@ -62,7 +62,8 @@ export interface MessageView {
   deliveryError: string | null;
   autoReply: boolean;
   sentAt: string;
-  attachments: { id: string; kind: string; name: string | null; mimeType: string | null; size: number | null }[];
+  /** `url`: a signed link to the bytes, relative to the hub. */
+  attachments: { id: string; kind: string; name: string | null; mimeType: string | null; size: number | null; url?: string }[];
 }
 
 export interface DraftView {

@@ -9,7 +9,7 @@ import { Conversation, Csat, IdParams, Message, Nullable, Page, Uuid, decodeCurs
 import { latestCsat } from './webchat-csat.js';
 import type { Actor } from '../services/conversations.js';
 import type { FastifyRequest } from 'fastify';
-import { displayName } from '../../connectors/core/text.js';
+import { fileLink, sendAttachment } from '../services/file-links.js';
 
 const Status = Type.Union([Type.Literal('open'), Type.Literal('pending'), Type.Literal('snoozed'), Type.Literal('resolved')]);
 const Priority = Type.Union([Type.Literal('low'), Type.Literal('normal'), Type.Literal('high'), Type.Literal('urgent')]);
@@ -142,7 +142,12 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
       if (!(await getConversation(tx, req.params.id))) throw notFound('conversation');
       return listMessages(tx, req.params.id, { limit: req.query.limit + 1, after });
     });
-    const items = rows.slice(0, req.query.limit).map((m) => ({ ...m, fullText: typeof m.metadata.fullText === 'string' ? m.metadata.fullText : null }));
+    const link = (attachmentId: string) => fileLink(app.hub.config.secretKey, { accountId: req.principal.accountId, conversationId: req.params.id, attachmentId });
+    const items = rows.slice(0, req.query.limit).map((m) => ({
+      ...m,
+      fullText: typeof m.metadata.fullText === 'string' ? m.metadata.fullText : null,
+      attachments: m.attachments.map((a) => ({ ...a, url: link(a.id) })),
+    }));
     const last = items[items.length - 1];
     const nextCursor = rows.length > req.query.limit && last ? encodeCursor({ sentAt: last.cursorAt, id: last.id }) : null;
     return { items, nextCursor };
@@ -162,15 +167,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
     });
     if (!attachment) throw notFound('attachment');
     if (!attachment.blobKey) throw new HubError(404, 'attachment_not_stored', 'this attachment was too large to keep; only its name and size are known');
-    const bytes = await app.hub.blobs.get(attachment.blobKey);
-    // Never rendered as a page of ours: a download, sniffing off, and a sandbox for HTML or SVG opened directly.
-    return reply
-      .type(safeMimeType(attachment.mimeType))
-      .header('content-disposition', contentDisposition(attachment.name))
-      .header('x-content-type-options', 'nosniff')
-      .header('content-security-policy', "default-src 'none'; sandbox")
-      .header('cache-control', 'private, max-age=3600')
-      .send(bytes);
+    return sendAttachment(reply, attachment, await app.hub.blobs.get(attachment.blobKey), 3600);
   });
 
   const ReplyBody = Type.Object({
@@ -253,16 +250,3 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
 };
 
 export default conversations;
-
-/** A stored MIME type as a header value; anything odd (parameters, stray bytes) becomes a plain download. */
-function safeMimeType(mime: string | null): string {
-  const t = (mime ?? '').split(';')[0]!.trim().toLowerCase();
-  return /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/u.test(t) ? t : 'application/octet-stream';
-}
-
-/** `attachment` with an ASCII fallback name and the exact name in RFC 5987 form; no quote, CR or LF gets through. */
-function contentDisposition(name: string | null): string {
-  const exact = displayName(name ?? '').replace(/[\u0000-\u001f\u007f/\\]/gu, '_').trim() || 'attachment';
-  const ascii = exact.replace(/[^\x20-\x7e]/gu, '_').replace(/["%;]/gu, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(exact).replace(/['()*]/gu, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
-}
