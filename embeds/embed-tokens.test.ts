@@ -19,14 +19,17 @@ describe('embed tokens', () => {
     expect(expiresIn).toBe(900);
     const bearer = { authorization: `Bearer ${token}` };
 
-    // Opted in: the conversation list, the KB search, the realtime stream's auth.
+    // Opted in: the conversation list, the KB search, the realtime stream's auth, the desk's actions.
     expect((await t.app.inject({ url: '/api/v1/conversations', headers: bearer })).statusCode).toBe(200);
     const missing = '00000000-0000-4000-8000-000000000000';
     expect((await t.app.inject({ url: `/api/v1/conversations/${missing}`, headers: bearer })).statusCode).toBe(404);
+    expect((await t.app.inject({ method: 'POST', url: `/api/v1/conversations/${missing}/assign`, headers: bearer, payload: {} })).statusCode).toBe(404);
+    expect((await t.app.inject({ url: '/api/v1/users', headers: bearer })).statusCode).toBe(200);
     // Not opted in: everything else, including minting another embed token.
     expect((await t.app.inject({ url: '/api/v1/me', headers: bearer })).statusCode).toBe(401);
     expect((await t.app.inject({ url: '/api/v1/contacts', headers: bearer })).statusCode).toBe(401);
-    expect((await t.app.inject({ method: 'POST', url: `/api/v1/conversations/${missing}/assign`, headers: bearer, payload: {} })).statusCode).toBe(401);
+    expect((await t.app.inject({ method: 'POST', url: '/api/v1/users', headers: bearer, payload: {} })).statusCode).toBe(401);
+    expect((await t.app.inject({ url: '/api/v1/api-keys', headers: bearer })).statusCode).toBe(401);
     expect((await mint(bearer)).statusCode).toBe(401);
   });
 

@@ -26,6 +26,7 @@ import slackRoutes from './routes/slack-oauth.js';
 import slackAdmin from './routes/slack-admin.js';
 import webchat from './routes/webchat.js';
 import demoPage from './routes/demo-page.js';
+import files from './routes/files.js';
 import embeds from './routes/embeds.js';
 import embedTokens from './routes/embed-tokens.js';
 import conversationTyping from './routes/conversation-typing.js';
@@ -56,6 +57,7 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
   await app.register(slackRoutes);
   await app.register(webchat, { prefix: '/webchat' });
   await app.register(demoPage);
+  await app.register(files);
   await app.register(embeds);
   await app.register(
     async (api) => {

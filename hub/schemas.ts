@@ -31,6 +31,7 @@ export const Conversation = Type.Object({
   assigneeId: Nullable(Uuid),
   teamId: Nullable(Uuid),
   snoozedUntil: Nullable(Type.Any()),
+  tags: Type.Array(Type.String()),
   lastMessageAt: Type.Any(),
   createdAt: Type.Any(),
   updatedAt: Type.Any(),
@@ -100,6 +101,7 @@ export const Attachment = Type.Object({
   mimeType: Nullable(Type.String()),
   size: Nullable(Type.Number()),
   contentId: Type.Optional(Nullable(Type.String({ description: 'email Content-ID: `<img src="cid:…">` in the message HTML shows this attachment' }))),
+  url: Type.Optional(Type.String({ description: 'a signed link to the bytes (relative to the hub), valid one to two hours: for `<img>` and downloads' })),
 });
 
 export const Message = Type.Object({

@@ -11,6 +11,7 @@ import { seedDemoKnowledge } from './services/demo-knowledge.js';
 import { startListeners } from './listeners.js';
 import { startUploadSweep } from './services/upload-sweep.js';
 import { startSlackTokenRefresh } from './slack/token-rotation.js';
+import { startSnoozeWake } from './services/snooze-wake.js';
 
 export interface RunningHub {
   hub: Hub;
@@ -50,6 +51,7 @@ export async function startServer(config: HubConfig, opts: { jobs?: boolean; see
   if (opts.jobs ?? config.runJobs) await hub.startJobs({ relay: true, work: true });
   const sweep = (opts.jobs ?? config.runJobs) ? startUploadSweep(hub) : undefined;
   const tokens = (opts.jobs ?? config.runJobs) ? startSlackTokenRefresh(hub) : undefined;
+  const wake = (opts.jobs ?? config.runJobs) ? startSnoozeWake(hub) : undefined;
   // IMAP (and other long-lived inbound) listeners feed the same ingest path as webhooks.
   const listeners = (opts.listeners ?? true) ? startListeners(hub) : undefined;
   hub.log.info({ url, store: hub.db.kind, queue: hub.runner.kind, ms: Date.now() - started }, 'hub started');
@@ -74,6 +76,7 @@ export async function startServer(config: HubConfig, opts: { jobs?: boolean; see
       await listeners?.stop();
       await sweep?.stop();
       await tokens?.stop();
+      await wake?.stop();
       await hub.close();
     })());
   return { hub, app, url, stop };
@@ -90,10 +93,12 @@ export async function startWorker(config: HubConfig): Promise<{ hub: Hub; stop()
   await hub.startJobs({ relay: true, work: true });
   const sweep = startUploadSweep(hub);
   const tokens = startSlackTokenRefresh(hub);
+  const wake = startSnoozeWake(hub);
   hub.log.info({ queue: hub.runner.kind }, 'worker started');
   const stop = async () => {
     await sweep.stop();
     await tokens.stop();
+    await wake.stop();
     await hub.close();
   };
   return { hub, stop };

@@ -5,10 +5,12 @@ import { AgentElement } from '../shared/agent-element.js';
 import type { HubStreamEvent, TypingEvent } from '../shared/agent-stream.js';
 import { emit } from '../shared/emit.js';
 import { linkify } from '../shared/linkify.js';
+import { safeHttpUrl } from '../shared/safe-url.js';
 import { sanitizeHtml } from '../shared/sanitize.js';
 import { CHANNEL_LABELS, formatTime, type ConversationDetail, type MessageView } from '../shared/types.js';
 import { conversationStyles } from './conversation.styles.js';
 import { displayName } from '../shared/display-name.js';
+import { ConversationActions } from './actions.js';
 
 /** The widget says the customer is typing every few seconds while they are; silence longer than this means they stopped. */
 const TYPING_SHOWN_MS = 6000;
@@ -49,7 +51,12 @@ declare global {
  * @fires hummdesk-reply-sent - `detail.conversationId`, `messageId`, `isPrivate`
  * @fires hummdesk-auth-expired - the embed token was refused; set a fresh `token`
  *
+ * Actions (assign, resolve / reopen, snooze, priority, category, tags) sit in the header, each with a
+ * keyboard shortcut listed under `?` (none fires while typing in a field).
+ *
  * @csspart header - contact, channel and classification
+ * @csspart actions - the actions toolbar
+ * @csspart shortcuts - the keyboard shortcuts list shown by `?`
  * @csspart thread - the message list
  * @csspart typing - the "… is typing" line while the customer writes
  * @csspart message - one message (also `message-note` for internal notes, `message-notice` for "X joined this thread")
@@ -86,6 +93,18 @@ export class HummdeskConversation extends AgentElement {
   @query('.thread') private thread?: HTMLElement;
   private reloadTimer?: ReturnType<typeof setTimeout>;
   private loadSeq = 0;
+  private readonly actions = new ConversationActions(this);
+
+  /** @internal The actions bar calls the hub as this element. */
+  hubApi<T>(path: string, init?: { method?: string; body?: unknown }): Promise<T> {
+    return this.api<T>(path, init);
+  }
+
+  /** @internal An action finished: show its outcome now (the stream updates other agents' views). */
+  actionDone(error?: Error): void {
+    this.error = error ? error.message : '';
+    if (!error) void this.reload();
+  }
 
   /**
    * Adds text (for example a knowledge-base passage) to the composer and focuses it, in whichever
@@ -282,11 +301,22 @@ export class HummdeskConversation extends AgentElement {
           : nothing}
       </div>
       ${m.html
-        ? html`<div class="html">${unsafeHTML(sanitizeHtml(m.html))}</div>`
-        : html`<div class="text">${linkify(m.text)}</div>`}
-      ${m.attachments.length
-        ? html`<ul class="attachments">${m.attachments.map((a) => html`<li>${displayName(a.name ?? '') || a.kind}${a.size ? ` (${Math.ceil(a.size / 1024)} KB)` : ''}</li>`)}</ul>`
-        : nothing}
+        ? html`<div class="html" dir="auto">${unsafeHTML(sanitizeHtml(m.html))}</div>`
+        : html`<div class="text" dir="auto">${linkify(m.text)}</div>`}
+      ${m.attachments.length ? html`<ul class="attachments">${m.attachments.map((a) => this.renderAttachment(a))}</ul>` : nothing}
+    </li>`;
+  }
+
+  /** Images preview inline; every file downloads by its signed link (a browser cannot send the bearer token). */
+  private renderAttachment(a: MessageView['attachments'][number]) {
+    const name = displayName(a.name ?? '') || a.kind;
+    const size = a.size ? ` (${a.size < 1024 * 1024 ? `${Math.ceil(a.size / 1024)} KB` : `${(a.size / 1024 / 1024).toFixed(1)} MB`})` : '';
+    const href = a.url ? safeHttpUrl(this.base + a.url) : undefined;
+    if (!href) return html`<li class="file unavailable" dir="auto">${name}${size}</li>`;
+    const image = /^image\/(png|jpe?g|gif|webp|avif)$/i.test(a.mimeType ?? '');
+    return html`<li class=${image ? 'image' : 'file'}>
+      ${image ? html`<a href=${href} target="_blank" rel="noopener noreferrer"><img src=${href} alt=${name} loading="lazy"></a>` : nothing}
+      <a class="download" href=${href} download=${name} dir="auto">${name}</a><span class="muted">${size}</span>
     </li>`;
   }
 
@@ -314,6 +344,7 @@ export class HummdeskConversation extends AgentElement {
             <meter min="0" max="1" low="0.5" high="0.8" optimum="1" .value=${confidence} aria-label="confidence"></meter>
             <span class="confidence">${Math.round(confidence * 100)} %</span></span>` : nothing}
         </div>` : nothing}
+        ${this.actions.render(c)}
       </header>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       <ol class="thread" part="thread" aria-label="Messages" aria-live="polite" tabindex="0">

@@ -46,5 +46,20 @@ export const conversationStyles = [
     .actions { display: flex; gap: 6px; justify-content: flex-end; align-items: center; }
     .hint { margin-inline-end: auto; font-size: 0.8em; color: var(--_muted); }
     .empty { padding: 16px; color: var(--_muted); }
+    .attachments { list-style: none; margin: 6px 0 0; padding: 0; display: flex; flex-direction: column; gap: 4px; }
+    .attachments img { display: block; max-inline-size: min(320px, 100%); max-block-size: 240px; border-radius: calc(var(--_radius) / 2); border: 1px solid var(--_border); }
+    .attachments .download { overflow-wrap: anywhere; margin-inline-end: 4px; }
+    .toolbar { display: flex; flex-wrap: wrap; gap: 6px 10px; align-items: flex-end; margin-block-start: 8px; }
+    .toolbar label { display: flex; flex-direction: column; font-size: 0.75em; color: var(--_muted); gap: 1px; }
+    .toolbar select { font-size: 1.15em; }
+    .toolbar .tags { display: flex; flex-wrap: wrap; gap: 4px; align-items: center; }
+    .tag { display: inline-flex; gap: 2px; align-items: center; }
+    .remove-tag { background: none; border: 0; color: inherit; padding: 0 2px; line-height: 1; }
+    .snooze-date { display: flex; flex-direction: row; gap: 6px; align-items: flex-end; padding: 0; border: 0; }
+    .shortcuts { margin-block-start: 6px; font-size: 0.85em; }
+    .shortcuts dl { display: grid; grid-template-columns: auto 1fr; gap: 2px 10px; margin: 0; }
+    .shortcuts dt { text-align: end; }
+    .shortcuts dd { margin: 0; }
+    kbd { font: 0.9em ui-monospace, monospace; border: 1px solid var(--_border); border-radius: 4px; padding: 0 4px; }
   `,
 ];

@@ -4,7 +4,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import { AgentElement } from '../shared/agent-element.js';
 import type { HubStreamEvent } from '../shared/agent-stream.js';
 import { emit } from '../shared/emit.js';
-import { CHANNEL_LABELS, formatTime, type ConversationView } from '../shared/types.js';
+import { CHANNEL_LABELS, formatTime, formatWaiting, type ConversationView, type InboxCounts } from '../shared/types.js';
 import { inboxStyles } from './inbox.styles.js';
 import { displayName } from '../shared/display-name.js';
 
@@ -12,10 +12,22 @@ declare global {
   interface GlobalEventHandlersEventMap {
     /** An agent chose a conversation in `<hummdesk-inbox>`. */
     'hummdesk-conversation-select': CustomEvent<{ conversationId: string; conversation: ConversationView }>;
+    /** The filters of `<hummdesk-inbox>` changed (a page may keep them in its URL). */
+    'hummdesk-filters-change': CustomEvent<{ filters: Partial<Record<InboxFilter, string>> }>;
   }
 }
 
 const FILTERS = ['status', 'assignee', 'team', 'channel', 'category', 'priority', 'q'] as const;
+export type InboxFilter = (typeof FILTERS)[number];
+
+/** The inbox views: presets of the status and assignee filters, each with its count. */
+const VIEWS = [
+  { key: 'mine', label: 'Mine', status: 'open', assignee: 'me' },
+  { key: 'unassigned', label: 'Unassigned', status: 'open', assignee: 'none' },
+  { key: 'open', label: 'All open', status: 'open', assignee: '' },
+  { key: 'snoozed', label: 'Snoozed', status: 'snoozed', assignee: '' },
+  { key: 'resolved', label: 'Resolved', status: 'resolved', assignee: '' },
+] as const;
 
 /**
  * An agent's conversation list with filters, search, live updates and keyboard navigation
@@ -24,6 +36,9 @@ const FILTERS = ['status', 'assignee', 'team', 'channel', 'category', 'priority'
  * @fires hummdesk-conversation-select - `detail.conversationId`, `detail.conversation`
  * @fires hummdesk-auth-expired - the embed token was refused; set a fresh `token`
  *
+ * @fires hummdesk-filters-change - `detail.filters`: the filters now set (keep them in a URL)
+ *
+ * @csspart views - the view tabs with their counts
  * @csspart filters - the filter bar
  * @csspart list - the conversation list
  * @csspart item - one conversation
@@ -51,11 +66,17 @@ export class HummdeskInbox extends AgentElement {
   @property({ reflect: true }) selected = '';
   /** Hide the built-in filter bar (the page sets the filter properties itself). */
   @property({ type: Boolean, attribute: 'hide-filters' }) hideFilters = false;
+  /** Hide the view tabs (Mine, Unassigned, All open, Snoozed, Resolved). */
+  @property({ type: Boolean, attribute: 'hide-views' }) hideViews = false;
 
   @state() private items: ConversationView[] = [];
   /** Choices for the team and channel filters, loaded with the first token. */
   @state() private teams: { id: string; name: string }[] = [];
   @state() private channels: { id: string; name: string; kind: string }[] = [];
+  @state() private users = new Map<string, string>();
+  @state() private counts: InboxCounts | null = null;
+  /** Waiting times are re-read once a minute. */
+  private clock?: ReturnType<typeof setInterval>;
   @state() private error = '';
   @state() private loaded = false;
   /** The conversation that holds the list's one tab stop (roving tabindex). */
@@ -70,9 +91,13 @@ export class HummdeskInbox extends AgentElement {
     const params = new URLSearchParams({ limit: '50' });
     for (const f of FILTERS) if (this[f]) params.set(f, this[f]);
     try {
-      const { items } = await this.api<{ items: ConversationView[] }>(`/conversations?${params}`);
+      const [{ items }, counts] = await Promise.all([
+        this.api<{ items: ConversationView[] }>(`/conversations?${params}`),
+        this.hideViews ? Promise.resolve(null) : this.api<InboxCounts>('/conversations/counts').catch(() => null),
+      ]);
       if (seq !== this.loadSeq) return; // a newer filter won
       this.items = items;
+      this.counts = counts;
       this.error = '';
       this.loaded = true;
     } catch (err) {
@@ -82,20 +107,34 @@ export class HummdeskInbox extends AgentElement {
 
   protected override willUpdate(changed: PropertyValues): void {
     if (changed.has('token') || FILTERS.some((f) => changed.has(f))) this.scheduleReload(changed.has('q') ? 250 : 0);
-    if (changed.has('token') && this.token && !this.hideFilters && !this.teams.length) void this.loadChoices();
+    if (changed.has('token') && this.token && !this.teams.length) void this.loadChoices();
+    if (FILTERS.some((f) => changed.has(f)) && this.hasUpdated) {
+      const filters: Partial<Record<InboxFilter, string>> = {};
+      for (const f of FILTERS) if (this[f]) filters[f] = this[f];
+      emit(this, 'hummdesk-filters-change', { filters });
+    }
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.clock = setInterval(() => this.requestUpdate(), 60_000);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    clearInterval(this.clock);
   }
 
   private async loadChoices(): Promise<void> {
-    try {
-      const [teams, channels] = await Promise.all([
-        this.api<{ items: { id: string; name: string }[] }>('/teams'),
-        this.api<{ items: { id: string; name: string; kind: string }[] }>('/channels'),
-      ]);
-      this.teams = teams.items;
-      this.channels = channels.items;
-    } catch {
-      // The filters still work by id through the properties; only the choices are missing.
-    }
+    const [teams, channels, users] = await Promise.allSettled([
+      this.api<{ items: { id: string; name: string }[] }>('/teams'),
+      this.api<{ items: { id: string; name: string; kind: string }[] }>('/channels'),
+      this.api<{ items: { id: string; name: string }[] }>('/users'),
+    ]);
+    // The filters still work by id through the properties; only the choices (or names) are missing.
+    if (teams.status === 'fulfilled') this.teams = teams.value.items;
+    if (channels.status === 'fulfilled') this.channels = channels.value.items;
+    if (users.status === 'fulfilled') this.users = new Map(users.value.items.map((u) => [u.id, u.name]));
   }
 
   protected hubEvent(e: HubStreamEvent): void {
@@ -117,6 +156,51 @@ export class HummdeskInbox extends AgentElement {
     this.activeId = c.id;
     this.selected = c.id;
     emit(this, 'hummdesk-conversation-select', { conversationId: c.id, conversation: c });
+    if (c.unread) {
+      this.items = this.items.map((i) => (i.id === c.id ? { ...i, unread: false } : i));
+      // Only a user has an inbox to mark; a failure leaves the mark for the next load to show.
+      void this.api(`/conversations/${c.id}/read`, { method: 'POST' }).catch(() => undefined);
+    }
+  }
+
+  private showView(view: (typeof VIEWS)[number]): void {
+    this.status = view.status;
+    this.assignee = view.assignee;
+  }
+
+  private renderViews() {
+    const current = VIEWS.find((v) => v.status === this.status && v.assignee === this.assignee);
+    return html`<nav class="views" part="views" aria-label="Inbox views">
+      ${VIEWS.map((v) => html`<button type="button" class="view" aria-pressed=${String(v === current)} @click=${() => this.showView(v)}>
+        ${v.label}${this.counts ? html` <span class="count">${this.counts[v.key]}</span>` : nothing}
+      </button>`)}
+    </nav>`;
+  }
+
+  /** Who the row is: the contact's name, else their email or phone; "Visitor" only when nothing is known. */
+  private who(c: ConversationView): string {
+    return displayName(c.contactName ?? '') || c.contactEmail || c.contactPhone || 'Visitor';
+  }
+
+  private renderRow(c: ConversationView, i: number, active: number) {
+    const assignee = c.assigneeId ? this.users.get(c.assigneeId) ?? 'Assigned' : 'Unassigned';
+    return html`
+      <li part="item" role="option" id=${`c-${c.id}`} data-id=${c.id} aria-selected=${String(c.id === this.selected)}
+        class=${c.unread ? 'unread' : ''} tabindex=${i === active ? '0' : '-1'}
+        @click=${() => this.choose(c)} @focus=${() => (this.activeId = c.id)}>
+        <span class="name" dir="auto">${c.unread ? html`<span class="dot" aria-hidden="true"></span><span class="sr-only">Unread: </span>` : nothing}${this.who(c)}</span>
+        <time class="time" datetime=${c.lastMessageAt}>${formatTime(c.lastMessageAt)}</time>
+        ${c.preview ? html`<span class="preview" dir="auto">${c.previewDirection === 'outbound' ? html`<span class="muted">You: </span>` : nothing}${c.preview}</span>` : nothing}
+        <span class="tags">
+          <span class="badge channel" title=${c.channelName ?? ''}>${CHANNEL_LABELS[c.channelKind] ?? c.channelKind}</span>
+          ${c.waitingSince && c.status !== 'resolved' ? html`<span class="badge waiting" title=${`waiting since ${new Date(c.waitingSince).toLocaleString()}`}>waiting ${formatWaiting(c.waitingSince)}</span>` : nothing}
+          ${c.priority !== 'normal' ? html`<span class="badge priority-${c.priority}">${c.priority}</span>` : nothing}
+          <span class="badge assignee">${assignee}</span>
+          ${c.language ? html`<span class="badge" title="language">${c.language}</span>` : nothing}
+          ${c.category ? html`<span class="badge">${c.category}</span>` : nothing}
+          ${VIEWS.some((v) => v.status === c.status) && c.status === this.status ? nothing : html`<span class="badge">${c.status}</span>`}
+        </span>
+      </li>`;
   }
 
   private focusItem(index: number): void {
@@ -175,23 +259,12 @@ export class HummdeskInbox extends AgentElement {
   protected override render() {
     const active = this.active;
     return html`
+      ${this.hideViews ? nothing : this.renderViews()}
       ${this.hideFilters ? nothing : this.renderFilters()}
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       ${this.loaded && !this.items.length ? html`<p class="empty">No conversations.</p>` : nothing}
       <ul part="list" role="listbox" aria-label="Conversations" @keydown=${this.onListKeydown}>
-        ${repeat(this.items, (c) => c.id, (c, i) => html`
-          <li part="item" role="option" id=${`c-${c.id}`} data-id=${c.id} aria-selected=${String(c.id === this.selected)}
-            tabindex=${i === active ? '0' : '-1'}
-            @click=${() => this.choose(c)} @focus=${() => (this.activeId = c.id)}>
-            <span class="name">${displayName(c.contactName ?? '') || 'Visitor'}</span>
-            <time class="time" datetime=${c.lastMessageAt}>${formatTime(c.lastMessageAt)}</time>
-            <span class="tags">
-              <span class="badge channel">${CHANNEL_LABELS[c.channelKind] ?? c.channelKind}</span>
-              <span class="badge">${c.status}</span>
-              ${c.priority !== 'normal' ? html`<span class="badge priority-${c.priority}">${c.priority}</span>` : nothing}
-              ${c.category ? html`<span class="badge">${c.category}</span>` : nothing}
-            </span>
-          </li>`)}
+        ${repeat(this.items, (c) => c.id, (c, i) => this.renderRow(c, i, active))}
       </ul>`;
   }
 }

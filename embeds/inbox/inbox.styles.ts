@@ -21,5 +21,15 @@ export const inboxStyles = [
     .tags { grid-column: 1 / -1; display: flex; flex-wrap: wrap; gap: 4px; }
     .priority-high, .priority-urgent { background: #fee2e2; color: #7f1d1d; }
     .empty { padding: 16px; color: var(--_muted); }
+    .views { display: flex; flex-wrap: wrap; gap: 4px; padding: 8px; border-block-end: 1px solid var(--_border); }
+    .view { background: transparent; color: var(--_fg); border-color: var(--_border); font-size: 0.85em; }
+    .view[aria-pressed='true'] { background: var(--_accent); color: var(--_accent-fg); border-color: var(--_accent); }
+    .count { font-variant-numeric: tabular-nums; opacity: 0.8; }
+    .preview { grid-column: 1 / -1; color: var(--_muted); font-size: 0.9em; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+    li.unread .name { font-weight: 800; }
+    .dot { display: inline-block; inline-size: 8px; block-size: 8px; border-radius: 50%; background: var(--_accent); margin-inline-end: 6px; vertical-align: middle; }
+    .waiting { background: #fef3c7; color: #78350f; }
+    /* Rows off screen cost no layout or paint, so a long list scrolls smoothly. */
+    li { content-visibility: auto; contain-intrinsic-size: auto 72px; }
   `,
 ];

@@ -14,8 +14,33 @@ export interface ConversationView {
   confidence: number | null;
   assigneeId: string | null;
   teamId: string | null;
+  snoozedUntil?: string | null;
+  tags?: string[];
   lastMessageAt: string;
+  /** Inbox rows (GET /conversations) only: */
+  channelName?: string;
+  contactEmail?: string | null;
+  contactPhone?: string | null;
+  /** The last public message's first line. */
+  preview?: string | null;
+  previewDirection?: 'inbound' | 'outbound' | null;
+  /** The customer's oldest message no agent has answered since. */
+  waitingSince?: string | null;
+  /** A customer message came after this agent last read the conversation. */
+  unread?: boolean;
 }
+
+/** How many conversations each inbox view holds (GET /conversations/counts). */
+export interface InboxCounts { mine: number; unassigned: number; open: number; snoozed: number; resolved: number }
+
+/** "4 min", "3 h", "2 d": how long someone has waited, short enough for a list row. */
+export const formatWaiting = (sinceIso: string, now = Date.now()): string => {
+  const minutes = Math.max(0, Math.floor((now - Date.parse(sinceIso)) / 60_000));
+  if (Number.isNaN(minutes)) return '';
+  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 48 * 60) return `${Math.floor(minutes / 60)} h`;
+  return `${Math.floor(minutes / (24 * 60))} d`;
+};
 
 /** A message as agents see it (hub/schemas.ts `Message`). */
 export interface MessageView {
@@ -37,7 +62,8 @@ export interface MessageView {
   deliveryError: string | null;
   autoReply: boolean;
   sentAt: string;
-  attachments: { id: string; kind: string; name: string | null; mimeType: string | null; size: number | null }[];
+  /** `url`: a signed link to the bytes, relative to the hub. */
+  attachments: { id: string; kind: string; name: string | null; mimeType: string | null; size: number | null; url?: string }[];
 }
 
 export interface DraftView {

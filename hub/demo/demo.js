@@ -2,7 +2,9 @@
 // wires the inbox to the conversation and draft views. Everything shown is rendered by the components.
 const $ = (id) => document.getElementById(id);
 const EMBED_REFRESH_MS = 10 * 60 * 1000; // embed tokens live 15 minutes
-const agent = { accessToken: null, refreshToken: null, minting: null, timer: null };
+const agent = { accessToken: null, user: null, minting: null, timer: null };
+// The refresh token lives in an httpOnly cookie (never visible to this script); this header unlocks it.
+const SESSION = { 'content-type': 'application/json', 'x-hummdesk-session': 'cookie' };
 const agentViews = () => [$('inbox'), $('conversation'), $('draft'), $('kb')];
 
 async function errorText(res) {
@@ -14,12 +16,15 @@ async function errorText(res) {
   }
 }
 
+class SignedOut extends Error {}
+
 async function refreshSession() {
-  const res = await fetch('/api/v1/auth/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: agent.refreshToken }) });
+  const res = await fetch('/api/v1/auth/refresh', { method: 'POST', headers: SESSION, body: '{}' });
+  if (res.status === 401) throw new SignedOut(await errorText(res));
   if (!res.ok) throw new Error(await errorText(res));
   const tokens = await res.json();
   agent.accessToken = tokens.accessToken;
-  agent.refreshToken = tokens.refreshToken;
+  agent.user = tokens.user;
 }
 
 /** The components never see the session token: only an embed token minted from it. */
@@ -36,9 +41,31 @@ async function mintEmbedToken(retried = false) {
 
 function renewEmbedToken() {
   agent.minting ??= mintEmbedToken()
-    .catch((err) => ($('agent-status').textContent = `Signed out: ${err.message}`))
+    .catch((err) => (err instanceof SignedOut ? showSignIn(`Your session ended (${err.message}). Sign in again; what you were writing is kept.`) : ($('agent-status').textContent = `Could not renew the session: ${err.message}`)))
     .finally(() => (agent.minting = null));
   return agent.minting;
+}
+
+/** Shows the desk for the signed-in agent; the views keep their state (a half-written reply too). */
+async function showDesk() {
+  await mintEmbedToken();
+  clearInterval(agent.timer);
+  agent.timer = setInterval(renewEmbedToken, EMBED_REFRESH_MS);
+  $('login-form').hidden = true;
+  $('desk').hidden = false;
+  $('session-controls').hidden = false;
+  $('agent-status').textContent = `Signed in as ${agent.user.name}`;
+  $('availability').value = agent.user.available === false ? 'away' : 'available';
+}
+
+function showSignIn(message = '') {
+  clearInterval(agent.timer);
+  agent.accessToken = null;
+  $('login-form').hidden = false;
+  $('session-controls').hidden = true;
+  $('login-error').textContent = message;
+  $('agent-status').textContent = '';
+  if (message) $('login-password').focus();
 }
 
 function chooseAccount(accounts) {
@@ -61,6 +88,7 @@ $('login-form').addEventListener('submit', async (e) => {
       email: $('login-email').value,
       password: $('login-password').value,
       ...($('login-account-field').hidden ? {} : { account: $('login-account').value }),
+      session: 'cookie',
     }),
   });
   if (res.status === 409) {
@@ -71,15 +99,43 @@ $('login-form').addEventListener('submit', async (e) => {
   if (!res.ok) return void ($('login-error').textContent = await errorText(res));
   const tokens = await res.json();
   agent.accessToken = tokens.accessToken;
-  agent.refreshToken = tokens.refreshToken;
-  await renewEmbedToken();
-  clearInterval(agent.timer);
-  agent.timer = setInterval(renewEmbedToken, EMBED_REFRESH_MS);
-  $('login-form').hidden = true;
-  $('desk').hidden = false;
-  $('agent-status').textContent = `Signed in as ${tokens.user.name}`;
+  agent.user = tokens.user;
+  $('login-password').value = '';
+  await showDesk();
   $('inbox').focus();
   $('inbox').shadowRoot?.querySelector('input')?.focus();
+});
+
+$('logout').addEventListener('click', async () => {
+  await fetch('/api/v1/auth/logout', { method: 'POST', headers: SESSION, body: '{}' }).catch(() => undefined);
+  for (const view of agentViews()) view.token = '';
+  $('desk').hidden = true;
+  showSignIn();
+});
+
+$('availability').addEventListener('change', async (e) => {
+  const res = await fetch(`/api/v1/users/${agent.user.id}`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${agent.accessToken}` },
+    body: JSON.stringify({ available: e.target.value === 'available' }),
+  });
+  if (res.ok) agent.user = await res.json();
+  else $('agent-status').textContent = `Availability not changed: ${await errorText(res)}`;
+});
+
+// A reload keeps the agent signed in: the session cookie gives a fresh access token.
+refreshSession()
+  .then(showDesk)
+  .catch((err) => showSignIn(err instanceof SignedOut ? '' : `Could not restore the session: ${err.message}`));
+
+// The inbox's view and filters live in the URL: a reload or a shared link opens the same list.
+const INBOX_FILTERS = ['status', 'assignee', 'team', 'channel', 'category', 'priority', 'q'];
+const fromUrl = new URLSearchParams(location.search);
+if (INBOX_FILTERS.some((f) => fromUrl.has(f))) for (const f of INBOX_FILTERS) $('inbox')[f] = fromUrl.get(f) ?? '';
+document.addEventListener('hummdesk-filters-change', (e) => {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(e.detail.filters)) params.set(name, value);
+  history.replaceState(null, '', params.size ? `?${params}` : location.pathname);
 });
 
 document.addEventListener('hummdesk-auth-expired', () => void renewEmbedToken());

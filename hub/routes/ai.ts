@@ -92,7 +92,7 @@ const ai: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req) => ({ days: req.query.days, ...(await withAccount(db, req.principal.accountId, (tx) => usageByDay(tx, req.query.days))) }));
 
   app.post('/ai/conversations/:id/category', {
-    onRequest: app.authorize('agent'),
+    onRequest: app.authorize('agent', { allowEmbed: true }),
     schema: {
       tags: ['ai'],
       summary: "Correct a conversation's category; the account's model retrains in the background",
@@ -173,7 +173,8 @@ const ai: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.get('/ai/model', {
-    onRequest: app.authorize('viewer'),
+    // The conversation view offers the account's categories for a correction.
+    onRequest: app.authorize('viewer', { allowEmbed: true }),
     schema: {
       tags: ['ai'],
       summary: "The account's category model, and the corrections its sentiment model learned",

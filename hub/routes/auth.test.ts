@@ -128,6 +128,65 @@ describe('refresh tokens', () => {
   });
 });
 
+describe('cookie sessions (the hub\'s own page)', () => {
+  const cookieOf = (res: { headers: Record<string, unknown> }) => {
+    const raw = res.headers['set-cookie'];
+    const line = (Array.isArray(raw) ? raw : [raw]).find((c) => String(c).startsWith('hd_session='));
+    return line ? String(line) : undefined;
+  };
+  const withCookie = (url: string, cookie: string, headers: Record<string, string> = { 'x-hummdesk-session': 'cookie' }) =>
+    t.app.inject({ method: 'POST', url: `/api/v1${url}`, payload: {}, headers: { cookie: cookie.split(';')[0]!, ...headers }, remoteAddress: `10.2.${Math.floor(++address / 250)}.${address % 250}` });
+
+  it('keep the refresh token in an httpOnly, SameSite=Strict cookie scoped to /auth, never in the body', async () => {
+    const res = await post('/auth/login', { email: acct.users.agent.email, password: PASSWORD, session: 'cookie' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().refreshToken).toBeUndefined();
+    expect(res.json().accessToken).toBeTruthy();
+    const cookie = cookieOf(res)!;
+    expect(cookie).toMatch(/^hd_session=hdr_/);
+    expect(cookie).toMatch(/HttpOnly/i);
+    expect(cookie).toMatch(/SameSite=Strict/i);
+    expect(cookie).toMatch(/Path=\/api\/v1\/auth/);
+  });
+
+  it('survive a reload: the cookie alone (with the session header) gives a new access token and rotates', async () => {
+    const first = cookieOf(await post('/auth/login', { email: acct.users.agent.email, password: PASSWORD, session: 'cookie' }))!;
+    const reload = await withCookie('/auth/refresh', first);
+    expect(reload.statusCode).toBe(200);
+    expect(reload.json().user.id).toBe(acct.users.agent.id);
+    expect(reload.json().refreshToken).toBeUndefined();
+    const next = cookieOf(reload)!;
+    expect(next.split(';')[0]).not.toBe(first.split(';')[0]);
+    expect((await call(t, reload.json().accessToken, 'GET', '/api/v1/me')).statusCode).toBe(200);
+    expect((await withCookie('/auth/refresh', next)).statusCode).toBe(200);
+  });
+
+  it('are not used without the session header, so another site cannot refresh or end them', async () => {
+    const cookie = cookieOf(await post('/auth/login', { email: acct.users.agent.email, password: PASSWORD, session: 'cookie' }))!;
+    const refresh = await withCookie('/auth/refresh', cookie, {});
+    expect(refresh.statusCode).toBe(400);
+    expect(refresh.json().error.code).toBe('refresh_token_required');
+    expect((await withCookie('/auth/logout', cookie, {})).statusCode).toBe(400);
+    expect((await withCookie('/auth/refresh', cookie)).statusCode).toBe(200);
+  });
+
+  it('end on logout: the token is revoked and the cookie cleared', async () => {
+    const cookie = cookieOf(await post('/auth/login', { email: acct.users.agent.email, password: PASSWORD, session: 'cookie' }))!;
+    const out = await withCookie('/auth/logout', cookie);
+    expect(out.statusCode).toBe(204);
+    expect(cookieOf(out)).toMatch(/^hd_session=;/);
+    const after = await withCookie('/auth/refresh', cookie);
+    expect(after.statusCode).toBe(401);
+    expect(cookieOf(after)).toMatch(/^hd_session=;/);
+  });
+
+  it('answer session_missing when there is no cookie at all', async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: {}, headers: { 'x-hummdesk-session': 'cookie' }, remoteAddress: '10.3.0.1' });
+    expect(res.statusCode).toBe(401);
+    expect(res.json().error.code).toBe('session_missing');
+  });
+});
+
 describe('access tokens', () => {
   const claims = () => ({ sub: acct.users.admin.id, acc: acct.accountId, role: 'admin', typ: 'access' });
 

@@ -1,18 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import cookie from '@fastify/cookie';
 import { Type } from 'typebox';
 import { withAccount } from '../../storage/session.js';
 import { getUser } from '../../storage/repositories/users.js';
 import { listApiKeys, revokeApiKey, revokeRefreshToken } from '../../storage/repositories/credentials.js';
 import { audit } from '../../storage/repositories/audit.js';
-import { notFound } from '../errors.js';
+import { badRequest, notFound, unauthorized } from '../errors.js';
 import { clientAddress } from '../plugins/rate-limit.js';
 import { IdParams, Nullable, User } from '../schemas.js';
 import { checkPassword, createApiKey, issueRefreshToken, refreshSession, sha256 } from '../services/auth.js';
 
 const Tokens = Type.Object({
   accessToken: Type.String(),
-  refreshToken: Type.String(),
+  refreshToken: Type.Optional(Type.String({ description: 'absent for a cookie session: the token is then only in the httpOnly cookie' })),
   expiresIn: Type.Integer({ description: 'seconds until the access token expires' }),
   user: User,
 });
@@ -27,9 +28,40 @@ const ApiKey = Type.Object({
   revokedAt: Nullable(Type.Any()),
 });
 
+/** The hub's own page keeps its refresh token here, out of reach of any script (httpOnly), sent only to /auth. */
+export const SESSION_COOKIE = 'hd_session';
+const COOKIE_PATH = '/api/v1/auth';
+/**
+ * A cookie session is used only with this header: a page on another origin cannot send it without a
+ * preflight the API refuses, so a cross-site request can neither refresh nor end the session.
+ */
+export const SESSION_HEADER = 'x-hummdesk-session';
+
+const RefreshBody = Type.Object({
+  refreshToken: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'omit for a cookie session (with the `X-HummDesk-Session: cookie` header)' })),
+});
+
 /** Agent sessions (login, rotating refresh, logout) and API keys. */
 const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { db, config } = app.hub;
+  await app.register(cookie);
+  const secureCookie = config.publicUrl.startsWith('https:');
+
+  const setSessionCookie = (reply: FastifyReply, token: string) =>
+    reply.setCookie(SESSION_COOKIE, token, {
+      path: COOKIE_PATH, httpOnly: true, sameSite: 'strict', secure: secureCookie, maxAge: config.refreshTokenTtlSeconds,
+    });
+  const clearSessionCookie = (reply: FastifyReply) =>
+    reply.clearCookie(SESSION_COOKIE, { path: COOKIE_PATH, httpOnly: true, sameSite: 'strict', secure: secureCookie });
+
+  /** The refresh token of a request: its body's, else (with the session header) its cookie's. */
+  const presentedToken = (req: FastifyRequest, body: { refreshToken?: string } | undefined): { token: string; cookie: boolean } => {
+    if (body?.refreshToken) return { token: body.refreshToken, cookie: false };
+    const fromCookie = req.cookies[SESSION_COOKIE];
+    if (req.headers[SESSION_HEADER] !== 'cookie') throw badRequest('refresh_token_required', 'send refreshToken, or the X-HummDesk-Session: cookie header for a cookie session');
+    if (!fromCookie) throw unauthorized('no session: sign in again', 'session_missing');
+    return { token: fromCookie, cookie: true };
+  };
   // Password guessing is slowed per address, well below the general limit.
   const loginLimit = { rateLimit: { max: 10, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => `login:${clientAddress(req)}` } };
 
@@ -54,26 +86,45 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         email: Type.String({ minLength: 3, maxLength: 320 }),
         password: Type.String({ minLength: 1, maxLength: 1000 }),
         account: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'the account slug, when the email signs in to several' })),
+        session: Type.Optional(Type.Union([Type.Literal('token'), Type.Literal('cookie')], {
+          description: '`cookie`: the refresh token goes into an httpOnly cookie (the hub\'s own page), not the body',
+        })),
       }),
       response: { 200: Tokens },
     },
-  }, async (req) => {
+  }, async (req, reply) => {
     const login = await checkPassword(db, req.body.email, req.body.password, req.body.account);
-    return tokensFor(login.accountId, login.id);
+    const tokens = await tokensFor(login.accountId, login.id);
+    if (req.body.session !== 'cookie') return tokens;
+    setSessionCookie(reply, tokens.refreshToken);
+    return { ...tokens, refreshToken: undefined };
   });
 
   app.post('/auth/refresh', {
     config: loginLimit,
-    schema: { tags: ['auth'], security: [], body: Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 200 }) }), response: { 200: Tokens } },
-  }, async (req) => {
-    const spent = await refreshSession(db, req.body.refreshToken, { secretKey: config.secretKey, ttlSeconds: config.refreshTokenTtlSeconds, graceSeconds: config.refreshReuseGraceSeconds });
-    return tokensFor(spent.accountId, spent.userId, spent.refreshToken);
+    schema: { tags: ['auth'], security: [], body: RefreshBody, response: { 200: Tokens } },
+  }, async (req, reply) => {
+    const presented = presentedToken(req, req.body);
+    let spent;
+    try {
+      spent = await refreshSession(db, presented.token, { secretKey: config.secretKey, ttlSeconds: config.refreshTokenTtlSeconds, graceSeconds: config.refreshReuseGraceSeconds });
+    } catch (err) {
+      // A dead cookie is forgotten, so the page shows its sign-in form rather than failing on every load.
+      if (presented.cookie) clearSessionCookie(reply);
+      throw err;
+    }
+    const tokens = await tokensFor(spent.accountId, spent.userId, spent.refreshToken);
+    if (!presented.cookie) return tokens;
+    setSessionCookie(reply, spent.refreshToken);
+    return { ...tokens, refreshToken: undefined };
   });
 
   app.post('/auth/logout', {
-    schema: { tags: ['auth'], security: [], body: Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 200 }) }), response: { 204: Type.Null() } },
+    schema: { tags: ['auth'], security: [], body: RefreshBody, response: { 204: Type.Null() } },
   }, async (req, reply) => {
-    await revokeRefreshToken(db, sha256(req.body.refreshToken));
+    const presented = presentedToken(req, req.body);
+    await revokeRefreshToken(db, sha256(presented.token));
+    if (presented.cookie) clearSessionCookie(reply);
     return reply.status(204).send(null);
   });
 

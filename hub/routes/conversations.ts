@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { withAccount } from '../../storage/session.js';
-import { conversationCc, getConversation, listConversations } from '../../storage/repositories/conversations.js';
+import { conversationCc, getConversation, inboxCounts, inboxSummaries, listConversations, markConversationRead } from '../../storage/repositories/conversations.js';
 import { getConversationAttachment, listMessages } from '../../storage/repositories/messages.js';
 import { latestAiResult, listDrafts } from '../../storage/repositories/ai.js';
 import { HubError, badRequest, notFound } from '../errors.js';
@@ -9,7 +9,7 @@ import { Conversation, Csat, IdParams, Message, Nullable, Page, Uuid, decodeCurs
 import { latestCsat } from './webchat-csat.js';
 import type { Actor } from '../services/conversations.js';
 import type { FastifyRequest } from 'fastify';
-import { displayName } from '../../connectors/core/text.js';
+import { fileLink, sendAttachment } from '../services/file-links.js';
 
 const Status = Type.Union([Type.Literal('open'), Type.Literal('pending'), Type.Literal('snoozed'), Type.Literal('resolved')]);
 const Priority = Type.Union([Type.Literal('low'), Type.Literal('normal'), Type.Literal('high'), Type.Literal('urgent')]);
@@ -18,6 +18,18 @@ export const actorOf = (req: FastifyRequest): Actor => ({
   accountId: req.principal.accountId,
   kind: req.principal.userId ? 'user' : 'api_key',
   id: req.principal.userId ?? req.principal.apiKeyId,
+});
+
+/** A conversation as an inbox row shows it. */
+const InboxConversation = Type.Object({
+  ...Conversation.properties,
+  channelName: Type.String(),
+  contactEmail: Nullable(Type.String()),
+  contactPhone: Nullable(Type.String()),
+  preview: Nullable(Type.String({ description: "the last public message's first line" })),
+  previewDirection: Nullable(Type.Union([Type.Literal('inbound'), Type.Literal('outbound')])),
+  waitingSince: Nullable(Type.String({ description: "the customer's oldest message no agent has answered since" })),
+  unread: Type.Boolean({ description: 'a customer message arrived after the caller last read it (always true-or-false per user; API keys see false only when nothing came in)' }),
 });
 
 const conversations: FastifyPluginAsyncTypebox = async (app) => {
@@ -36,11 +48,12 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
         category: Type.Optional(Type.String({ maxLength: 100 })),
         priority: Type.Optional(Priority),
         contact: Type.Optional(Uuid),
+        tag: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
         q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'full-text search over message text' })),
         limit: Type.Integer({ minimum: 1, maximum: 100, default: 25 }),
         cursor: Type.Optional(Type.String({ maxLength: 500 })),
       }),
-      response: { 200: Page(Conversation) },
+      response: { 200: Page(InboxConversation) },
     },
   }, async (req) => {
     const q = req.query;
@@ -48,13 +61,47 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
     // An API key is nobody: without this, `me` would drop the filter and list everyone's conversations.
     if (q.assignee === 'me' && !req.principal.userId) throw badRequest('assignee_me_needs_user', 'assignee=me needs a user, not an API key');
     const assigneeId = q.assignee === 'none' ? null : q.assignee === 'me' ? req.principal.userId! : q.assignee;
-    const rows = await withAccount(db, req.principal.accountId, (tx) =>
-      listConversations(tx, { status: q.status, teamId: q.team, assigneeId, channelId: q.channel, category: q.category, priority: q.priority, contactId: q.contact, q: q.q, limit: q.limit + 1, after }),
-    );
-    const items = rows.slice(0, q.limit);
+    const { rows, summaries } = await withAccount(db, req.principal.accountId, async (tx) => {
+      const rows = await listConversations(tx, { status: q.status, teamId: q.team, assigneeId, channelId: q.channel, category: q.category, priority: q.priority, contactId: q.contact, tag: q.tag?.trim().toLowerCase(), q: q.q, limit: q.limit + 1, after });
+      return { rows, summaries: await inboxSummaries(tx, rows.slice(0, q.limit).map((r) => r.id), req.principal.userId ?? null) };
+    });
+    const items = rows.slice(0, q.limit).map((c) => {
+      const s = summaries.get(c.id);
+      return {
+        ...c,
+        channelName: s?.channelName ?? '',
+        contactEmail: s?.contactEmail ?? null,
+        contactPhone: s?.contactPhone ?? null,
+        preview: s?.preview || null,
+        previewDirection: s?.previewDirection ?? null,
+        waitingSince: s?.waitingSince ? new Date(s.waitingSince).toISOString() : null,
+        unread: s?.unread ?? false,
+      };
+    });
     const last = items[items.length - 1];
     const nextCursor = rows.length > q.limit && last ? encodeCursor({ lastMessageAt: last.cursorAt, id: last.id }) : null;
     return { items, nextCursor };
+  });
+
+  app.get('/conversations/counts', {
+    onRequest: app.authorize('viewer', { allowEmbed: true }),
+    schema: {
+      tags: ['conversations'],
+      summary: "How many conversations each inbox view holds: Mine and Unassigned count open ones",
+      response: { 200: Type.Object({ mine: Type.Integer(), unassigned: Type.Integer(), open: Type.Integer(), snoozed: Type.Integer(), resolved: Type.Integer() }) },
+    },
+  }, async (req) => withAccount(db, req.principal.accountId, (tx) => inboxCounts(tx, req.principal.userId ?? null)));
+
+  app.post('/conversations/:id/read', {
+    onRequest: app.authorize('viewer', { allowEmbed: true }),
+    schema: { tags: ['conversations'], summary: 'Marks the conversation read by the calling user (clears its unread mark in their inbox)', params: IdParams, response: { 204: Type.Null() } },
+  }, async (req, reply) => {
+    const p = req.principal;
+    // An API key is nobody: it has no inbox to mark.
+    if (!p.userId) throw badRequest('read_needs_user', 'marking read needs a user, not an API key');
+    const marked = await withAccount(db, p.accountId, (tx) => markConversationRead(tx, p.accountId, req.params.id, p.userId!));
+    if (!marked) throw notFound('conversation');
+    return reply.status(204).send(null);
   });
 
   app.get('/conversations/:id', {
@@ -95,7 +142,12 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
       if (!(await getConversation(tx, req.params.id))) throw notFound('conversation');
       return listMessages(tx, req.params.id, { limit: req.query.limit + 1, after });
     });
-    const items = rows.slice(0, req.query.limit).map((m) => ({ ...m, fullText: typeof m.metadata.fullText === 'string' ? m.metadata.fullText : null }));
+    const link = (attachmentId: string) => fileLink(app.hub.config.secretKey, { accountId: req.principal.accountId, conversationId: req.params.id, attachmentId });
+    const items = rows.slice(0, req.query.limit).map((m) => ({
+      ...m,
+      fullText: typeof m.metadata.fullText === 'string' ? m.metadata.fullText : null,
+      attachments: m.attachments.map((a) => ({ ...a, url: link(a.id) })),
+    }));
     const last = items[items.length - 1];
     const nextCursor = rows.length > req.query.limit && last ? encodeCursor({ sentAt: last.cursorAt, id: last.id }) : null;
     return { items, nextCursor };
@@ -115,15 +167,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
     });
     if (!attachment) throw notFound('attachment');
     if (!attachment.blobKey) throw new HubError(404, 'attachment_not_stored', 'this attachment was too large to keep; only its name and size are known');
-    const bytes = await app.hub.blobs.get(attachment.blobKey);
-    // Never rendered as a page of ours: a download, sniffing off, and a sandbox for HTML or SVG opened directly.
-    return reply
-      .type(safeMimeType(attachment.mimeType))
-      .header('content-disposition', contentDisposition(attachment.name))
-      .header('x-content-type-options', 'nosniff')
-      .header('content-security-policy', "default-src 'none'; sandbox")
-      .header('cache-control', 'private, max-age=3600')
-      .send(bytes);
+    return sendAttachment(reply, attachment, await app.hub.blobs.get(attachment.blobKey), 3600);
   });
 
   const ReplyBody = Type.Object({
@@ -171,17 +215,28 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req) => app.hub.conversations.addParticipant(actorOf(req), req.params.id, req.body.address));
 
   app.post('/conversations/:id/assign', {
-    onRequest: app.authorize('agent'),
+    onRequest: app.authorize('agent', { allowEmbed: true }),
     schema: { tags: ['conversations'], params: IdParams, body: Type.Object({ assigneeId: Type.Optional(Nullable(Uuid)), teamId: Type.Optional(Nullable(Uuid)) }), response: { 200: Conversation } },
   }, async (req) => app.hub.conversations.assign(actorOf(req), req.params.id, req.body));
 
   app.post('/conversations/:id/status', {
-    onRequest: app.authorize('agent'),
+    onRequest: app.authorize('agent', { allowEmbed: true }),
     schema: { tags: ['conversations'], params: IdParams, body: Type.Object({ status: Status, snoozedUntil: Type.Optional(Type.String({ format: 'date-time' })) }), response: { 200: Conversation } },
   }, async (req) => app.hub.conversations.setStatus(actorOf(req), req.params.id, req.body.status, req.body.snoozedUntil));
 
+  app.post('/conversations/:id/tags', {
+    onRequest: app.authorize('agent', { allowEmbed: true }),
+    schema: {
+      tags: ['conversations'],
+      summary: "Replaces the conversation's tags (trimmed, lower-cased, each once)",
+      params: IdParams,
+      body: Type.Object({ tags: Type.Array(Type.String({ minLength: 1, maxLength: 50, pattern: '\\S' }), { maxItems: 20 }) }),
+      response: { 200: Conversation },
+    },
+  }, async (req) => app.hub.conversations.setTags(actorOf(req), req.params.id, req.body.tags));
+
   app.post('/conversations/:id/priority', {
-    onRequest: app.authorize('agent'),
+    onRequest: app.authorize('agent', { allowEmbed: true }),
     schema: { tags: ['conversations'], params: IdParams, body: Type.Object({ priority: Priority }), response: { 200: Conversation } },
   }, async (req) => app.hub.conversations.setPriority(actorOf(req), req.params.id, req.body.priority));
 
@@ -195,16 +250,3 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
 };
 
 export default conversations;
-
-/** A stored MIME type as a header value; anything odd (parameters, stray bytes) becomes a plain download. */
-function safeMimeType(mime: string | null): string {
-  const t = (mime ?? '').split(';')[0]!.trim().toLowerCase();
-  return /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/u.test(t) ? t : 'application/octet-stream';
-}
-
-/** `attachment` with an ASCII fallback name and the exact name in RFC 5987 form; no quote, CR or LF gets through. */
-function contentDisposition(name: string | null): string {
-  const exact = displayName(name ?? '').replace(/[\u0000-\u001f\u007f/\\]/gu, '_').trim() || 'attachment';
-  const ascii = exact.replace(/[^\x20-\x7e]/gu, '_').replace(/["%;]/gu, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(exact).replace(/['()*]/gu, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
-}

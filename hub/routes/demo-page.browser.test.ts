@@ -44,4 +44,36 @@ describe('demo page login', { timeout: 90_000 }, () => {
     await page.locator('hummdesk-inbox ul[role=listbox]').waitFor();
     expect(await page.locator('#agent-status').textContent()).toBe('Signed in as Agent of the second shop');
   });
+
+  it('keeps the agent signed in across a reload, shows availability, and logs out for good', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${base}/`);
+    await page.locator('#login-password').fill(demo.password);
+    await page.locator('#login-form button[type=submit]').click();
+    const choice = page.locator('#login-account');
+    await choice.waitFor();
+    await choice.selectOption('demo');
+    await page.locator('#login-form button[type=submit]').click();
+    await page.locator('hummdesk-inbox ul[role=listbox]').waitFor();
+    // The refresh token is in an httpOnly cookie: no script on the page can read it.
+    expect(await page.evaluate(() => document.cookie)).not.toContain('hd_session');
+    expect((await context.cookies()).find((c) => c.name === 'hd_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/api/v1/auth' });
+
+    await page.reload();
+    await page.locator('hummdesk-inbox ul[role=listbox]').waitFor();
+    expect(await page.locator('#agent-status').textContent()).toMatch(/^Signed in as /);
+    expect(await page.locator('#login-form').isHidden()).toBe(true);
+
+    await page.locator('#availability').selectOption('away');
+    await expect.poll(async () => (await t.hub.db.query<{ available: boolean }>(`SELECT available FROM users WHERE email = $1 AND account_id = (SELECT id FROM accounts WHERE slug = 'demo')`, [demo.email])).rows[0]?.available).toBe(false);
+
+    await page.locator('#logout').click();
+    await page.locator('#login-form').waitFor();
+    expect((await context.cookies()).find((c) => c.name === 'hd_session')).toBeUndefined();
+    await page.reload();
+    await page.locator('#login-form').waitFor();
+    expect(await page.locator('#desk').isHidden()).toBe(true);
+    await context.close();
+  });
 });

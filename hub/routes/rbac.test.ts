@@ -74,6 +74,7 @@ const ROUTES: RouteCase[] = [
   { route: 'DELETE /api-keys/:id', min: 'admin', ok: 204, prepare: async () => ({ method: 'DELETE', url: `/api-keys/${await apiKey()}` }) },
 
   { route: 'GET /conversations', min: 'viewer', ok: 200, prepare: async () => ({ method: 'GET', url: '/conversations' }) },
+  { route: 'GET /conversations/counts', min: 'viewer', ok: 200, prepare: async () => ({ method: 'GET', url: '/conversations/counts' }) },
   { route: 'GET /conversations/:id', min: 'viewer', ok: 200, prepare: async () => ({ method: 'GET', url: `/conversations/${await conversation()}` }) },
   { route: 'GET /conversations/:id/messages', min: 'viewer', ok: 200, prepare: async () => ({ method: 'GET', url: `/conversations/${await conversation()}/messages` }) },
   {
@@ -91,6 +92,7 @@ const ROUTES: RouteCase[] = [
   { route: 'POST /conversations/:id/status', min: 'agent', ok: 200, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/status`, body: { status: 'resolved' } }) },
   { route: 'POST /conversations/:id/typing', min: 'agent', ok: 204, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/typing` }) },
   { route: 'POST /conversations/:id/priority', min: 'agent', ok: 200, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/priority`, body: { priority: 'high' } }) },
+  { route: 'POST /conversations/:id/tags', min: 'agent', ok: 200, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/tags`, body: { tags: ['vip'] } }) },
   {
     route: 'POST /conversations/:id/drafts/:draftId/reject', min: 'agent', ok: 204,
     prepare: async () => {
@@ -159,6 +161,7 @@ const NOT_YET_IN_MATRIX = [
   'GET /kb/articles', 'POST /kb/articles', 'POST /kb/import', 'GET /kb/articles/:id', 'PATCH /kb/articles/:id', 'DELETE /kb/articles/:id', 'GET /kb/search',
   'GET /ai/stats', 'POST /ai/conversations/:id/category', 'POST /ai/examples', 'GET /ai/model',
   'POST /embed-tokens', // users only (an API key gets 400); covered by embeds/embed-tokens.test.ts
+  'POST /conversations/:id/read', // users only (an API key gets 400); covered by hub/routes/conversations-inbox.test.ts
 ];
 
 type Caller = { name: string; role: Role; credential: () => string };

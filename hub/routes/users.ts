@@ -42,7 +42,8 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
   const lastOwner = () => conflict('last_owner', 'the account must keep at least one owner');
 
   app.get('/users', {
-    onRequest: app.authorize('viewer'),
+    // The desk's components show who a conversation is assigned to and offer agents to assign.
+    onRequest: app.authorize('viewer', { allowEmbed: true }),
     schema: { tags: ['users'], response: { 200: Type.Object({ items: Type.Array(User) }) } },
   }, async (req) => ({ items: await withAccount(db, req.principal.accountId, (tx) => listUsers(tx)) }));
 

@@ -1,6 +1,6 @@
 import type { Database } from '../../storage/database.js';
 import { withAccount } from '../../storage/session.js';
-import { conversationCc, getConversation, rememberCc, setConversationCc, updateConversation, type ConversationRow, type ConversationStatus, type Priority } from '../../storage/repositories/conversations.js';
+import { conversationCc, getConversation, rememberCc, setConversationCc, updateConversation, wakeIfDue, type ConversationRow, type ConversationStatus, type Priority } from '../../storage/repositories/conversations.js';
 import { getMessage, insertAttachments, insertMessage, type MessageRow } from '../../storage/repositories/messages.js';
 import { decideDraft, getDraft } from '../../storage/repositories/ai.js';
 import { enqueue } from '../../storage/repositories/outbox.js';
@@ -144,6 +144,26 @@ export class ConversationService {
   async setStatus(actor: Actor, conversationId: string, status: ConversationStatus, snoozedUntil?: string): Promise<ConversationRow> {
     if (status === 'snoozed' && !snoozedUntil) throw new HubError(400, 'snooze_until_required', 'snoozing needs an until time');
     return this.change(actor, conversationId, 'conversation.status', async () => ({ status, snoozedUntil: status === 'snoozed' ? snoozedUntil! : null }));
+  }
+
+  /** Replaces the conversation's tags (trimmed, lower-cased, each once). */
+  async setTags(actor: Actor, conversationId: string, tags: string[]): Promise<ConversationRow> {
+    const clean = [...new Set(tags.map((t) => t.trim().toLowerCase()).filter(Boolean))];
+    return this.change(actor, conversationId, 'conversation.tags', async () => ({ tags: clean }));
+  }
+
+  /** A snoozed conversation whose time came opens again (unless it was snoozed anew meanwhile). */
+  async wakeSnoozed(accountId: string, conversationId: string): Promise<boolean> {
+    const events: HubEvent[] = [];
+    const woke = await withAccount(this.db, accountId, async (tx) => {
+      if (!(await wakeIfDue(tx, conversationId))) return false;
+      await audit(tx, { accountId, actorKind: 'system', actorId: null, action: 'conversation.woken', targetKind: 'conversation', targetId: conversationId });
+      await enqueue(tx, accountId, 'surface.sync', { conversationId });
+      events.push({ type: 'conversation.updated', conversationId, changes: { status: 'open', snoozedUntil: null } });
+      return true;
+    });
+    this.afterCommit(accountId, events);
+    return woke;
   }
 
   async setPriority(actor: Actor, conversationId: string, priority: Priority): Promise<ConversationRow> {

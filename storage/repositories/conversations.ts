@@ -21,6 +21,7 @@ export interface ConversationRow {
   assigneeId: string | null;
   teamId: string | null;
   snoozedUntil: string | null;
+  tags: string[];
   lastMessageAt: string;
   createdAt: string;
   updatedAt: string;
@@ -29,7 +30,7 @@ export interface ConversationRow {
 const COLUMNS = `c.id, c.account_id AS "accountId", c.channel_id AS "channelId", ch.kind AS "channelKind",
   c.contact_id AS "contactId", ct.name AS "contactName", c.thread_key AS "threadKey", c.subject, c.status,
   c.priority, c.category, c.language, c.sentiment, c.confidence, c.assignee_id AS "assigneeId",
-  c.team_id AS "teamId", c.snoozed_until AS "snoozedUntil", c.last_message_at AS "lastMessageAt",
+  c.team_id AS "teamId", c.snoozed_until AS "snoozedUntil", c.tags, c.last_message_at AS "lastMessageAt",
   c.created_at AS "createdAt", c.updated_at AS "updatedAt"`;
 const FROM = `conversations c JOIN channels ch ON ch.id = c.channel_id JOIN contacts ct ON ct.id = c.contact_id`;
 
@@ -41,6 +42,7 @@ export interface ConversationFilter {
   category?: string;
   priority?: Priority;
   contactId?: string;
+  tag?: string;
   /** Full-text search over message text. */
   q?: string;
   limit: number;
@@ -68,6 +70,7 @@ export async function listConversations(tx: Queryable, f: ConversationFilter): P
   if (f.category) add((p) => `c.category = ${p}`, f.category);
   if (f.priority) add((p) => `c.priority = ${p}`, f.priority);
   if (f.contactId) add((p) => `c.contact_id = ${p}`, f.contactId);
+  if (f.tag) add((p) => `c.tags @> ARRAY[${p}::text]`, f.tag);
   if (f.q) add((p) => `EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.search @@ websearch_to_tsquery('simple', ${p}))`, f.q);
   if (f.after) {
     params.push(f.after.lastMessageAt, f.after.id);
@@ -89,11 +92,11 @@ export async function getConversation(tx: Queryable, id: string): Promise<Conver
 export async function updateConversation(
   tx: Queryable,
   id: string,
-  patch: Partial<Pick<ConversationRow, 'status' | 'priority' | 'category' | 'language' | 'sentiment' | 'confidence' | 'assigneeId' | 'teamId' | 'snoozedUntil' | 'subject'>>,
+  patch: Partial<Pick<ConversationRow, 'status' | 'priority' | 'category' | 'language' | 'sentiment' | 'confidence' | 'assigneeId' | 'teamId' | 'snoozedUntil' | 'subject' | 'tags'>>,
 ): Promise<ConversationRow | undefined> {
   const columns: Record<string, string> = {
     status: 'status', priority: 'priority', category: 'category', language: 'language', sentiment: 'sentiment',
-    confidence: 'confidence', assigneeId: 'assignee_id', teamId: 'team_id', snoozedUntil: 'snoozed_until', subject: 'subject',
+    confidence: 'confidence', assigneeId: 'assignee_id', teamId: 'team_id', snoozedUntil: 'snoozed_until', subject: 'subject', tags: 'tags',
   };
   const sets: string[] = [];
   const params: unknown[] = [id];
@@ -140,4 +143,98 @@ export async function conversationCc(tx: Queryable, id: string): Promise<string[
   const { rows } = await tx.query<{ cc: unknown }>(`SELECT metadata->'cc' AS cc FROM conversations WHERE id = $1`, [id]);
   const cc = rows[0]?.cc;
   return Array.isArray(cc) ? cc.filter((a): a is string => typeof a === 'string') : [];
+}
+
+/** What an inbox row shows beyond the conversation itself. */
+export interface InboxSummary {
+  conversationId: string;
+  channelName: string;
+  contactEmail: string | null;
+  contactPhone: string | null;
+  /** The last public message's first line (agents' private notes are not the conversation's latest word). */
+  preview: string | null;
+  previewDirection: 'inbound' | 'outbound' | null;
+  /** The customer's oldest message no agent has answered since; null when nothing waits. */
+  waitingSince: string | null;
+  /** A customer message arrived after this user last read the conversation. */
+  unread: boolean;
+}
+
+/**
+ * Inbox rows for one page of conversations: a few index lookups per row (messages by conversation and
+ * time), never a scan of the account, so it costs the same on a tenant of any size.
+ */
+export async function inboxSummaries(tx: Queryable, conversationIds: string[], userId: string | null): Promise<Map<string, InboxSummary>> {
+  if (conversationIds.length === 0) return new Map();
+  const { rows } = await tx.query<InboxSummary>(
+    `SELECT c.id AS "conversationId", ch.name AS "channelName", ct.email AS "contactEmail", ct.phone AS "contactPhone",
+            left(split_part(btrim(last.text, E' \\n\\r\\t'), E'\\n', 1), 200) AS preview, last.direction AS "previewDirection",
+            waiting.since AS "waitingSince",
+            (inbound.at IS NOT NULL AND (r.read_at IS NULL OR inbound.at > r.read_at)) AS unread
+       FROM conversations c
+       JOIN channels ch ON ch.id = c.channel_id
+       JOIN contacts ct ON ct.id = c.contact_id
+       LEFT JOIN conversation_reads r ON r.conversation_id = c.id AND r.user_id = $2
+       LEFT JOIN LATERAL (
+         SELECT m.text, m.direction FROM messages m
+          WHERE m.conversation_id = c.id AND NOT m.is_private AND m.author_kind <> 'system'
+          ORDER BY m.sent_at DESC, m.id DESC LIMIT 1) last ON true
+       LEFT JOIN LATERAL (
+         SELECT max(m.sent_at) AS at FROM messages m
+          WHERE m.conversation_id = c.id AND m.direction = 'inbound' AND NOT m.is_private AND NOT m.auto_reply) inbound ON true
+       LEFT JOIN LATERAL (
+         SELECT min(m.sent_at) AS since FROM messages m
+          WHERE m.conversation_id = c.id AND m.direction = 'inbound' AND NOT m.is_private AND NOT m.auto_reply
+            AND m.sent_at > coalesce((SELECT max(o.sent_at) FROM messages o
+                                       WHERE o.conversation_id = c.id AND o.direction = 'outbound' AND NOT o.is_private
+                                         AND o.author_kind IN ('agent', 'ai')), '-infinity')) waiting ON true
+      WHERE c.id = ANY($1::uuid[])`,
+    [conversationIds, userId],
+  );
+  return new Map(rows.map((r) => [r.conversationId, r]));
+}
+
+/** How many conversations each inbox view holds, for one user. */
+export interface InboxCounts { mine: number; unassigned: number; open: number; snoozed: number; resolved: number }
+
+export async function inboxCounts(tx: Queryable, userId: string | null): Promise<InboxCounts> {
+  const { rows } = await tx.query<InboxCounts>(
+    `SELECT count(*) FILTER (WHERE status = 'open' AND assignee_id = $1)::int AS mine,
+            count(*) FILTER (WHERE status = 'open' AND assignee_id IS NULL)::int AS unassigned,
+            count(*) FILTER (WHERE status = 'open')::int AS open,
+            count(*) FILTER (WHERE status = 'snoozed')::int AS snoozed,
+            count(*) FILTER (WHERE status = 'resolved')::int AS resolved
+       FROM conversations`,
+    [userId],
+  );
+  return rows[0]!;
+}
+
+/** Marks the conversation read by the user up to now; false when the conversation is not the tenant's. */
+export async function markConversationRead(tx: Queryable, accountId: string, conversationId: string, userId: string): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `INSERT INTO conversation_reads (account_id, conversation_id, user_id)
+     SELECT $1, c.id, $3 FROM conversations c WHERE c.id = $2
+     ON CONFLICT (user_id, conversation_id) DO UPDATE SET read_at = greatest(conversation_reads.read_at, now())`,
+    [accountId, conversationId, userId],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+/** Snoozed conversations whose time has come, in every account (the hub's own connection, not a tenant's). */
+export async function dueSnoozes(db: Queryable, limit = 500): Promise<{ id: string; accountId: string }[]> {
+  const { rows } = await db.query<{ id: string; accountId: string }>(
+    `SELECT id, account_id AS "accountId" FROM conversations WHERE status = 'snoozed' AND snoozed_until <= now() ORDER BY snoozed_until LIMIT $1`,
+    [limit],
+  );
+  return rows;
+}
+
+/** Opens a snoozed conversation if it is still due (an agent may have snoozed it again meanwhile). */
+export async function wakeIfDue(tx: Queryable, id: string): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `UPDATE conversations SET status = 'open', snoozed_until = NULL, updated_at = now() WHERE id = $1 AND status = 'snoozed' AND snoozed_until <= now()`,
+    [id],
+  );
+  return (rowCount ?? 0) > 0;
 }
