@@ -94,7 +94,8 @@ function messageText(a: Activity, botId: string | undefined): { text: string; me
     if (entity?.type !== 'mention') continue;
     const who = account(entity.mentioned);
     if (!who) continue;
-    const tag = str(entity.text);
+    // Some Teams clients leave the entity's text out; the tag is then the mentioned name.
+    const tag = str(entity.text) ?? (who.name ? `<at>${who.name}</at>` : undefined);
     if (botId && who.id === botId) {
       mentionedBot = true;
       if (tag) text = text.split(tag).join('');
@@ -159,6 +160,7 @@ export function parseActivity(input: unknown): TeamsEvent {
   const type = str(a.type);
   if (!type) return ignored(a, 'activity without a type');
   if (a.channelId !== 'msteams') return ignored(a, `not a Teams activity (channelId ${JSON.stringify(a.channelId ?? null)})`);
+  if (type === 'invoke' && a.name !== 'adaptiveCard/action') return ignored(a, `invoke ${JSON.stringify(a.name ?? null)} is not handled`);
   if (!str(obj(a.conversation)?.id)) return ignored(a, 'activity without a conversation');
   const ctx = contextOf(a);
   switch (type) {
@@ -174,7 +176,6 @@ export function parseActivity(input: unknown): TeamsEvent {
       return { ...ctx, kind: 'message', text, mentionedBot, mentions, attachments, ...(str(a.replyToId) ? { replyToId: a.replyToId } : {}) };
     }
     case 'invoke': {
-      if (a.name !== 'adaptiveCard/action') return ignored(a, `invoke ${JSON.stringify(a.name ?? null)} is not handled`);
       const action = obj(obj(a.value)?.action);
       if (!action) return ignored(a, 'adaptiveCard/action without value.action');
       if (action.type !== undefined && action.type !== 'Action.Execute') return ignored(a, `adaptiveCard/action of ${JSON.stringify(action.type)}, not Action.Execute`);
