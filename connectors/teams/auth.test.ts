@@ -104,9 +104,9 @@ describe('authenticating a Teams activity', () => {
   it('answers 503 teams_auth_keys_unavailable when the metadata cannot be read, and 400 for a body that is no activity', async () => {
     const down = createTeamsInbound({ ...inbound.config, openIdMetadataUrl: `${emulator.url}/missing` });
     const s = signedMessage();
-    const err = await authenticateActivity(s.headers.authorization, s.body, down).catch((e: unknown) => e as TeamsAuthError);
+    const err = (await authenticateActivity(s.headers.authorization, s.body, down).catch((e: unknown) => e)) as TeamsAuthError;
     expect([err.code, err.statusCode]).toEqual(['teams_auth_keys_unavailable', 503]);
-    const bad = await authenticateActivity(s.headers.authorization, Buffer.from('not json'), inbound).catch((e: unknown) => e as TeamsAuthError);
+    const bad = (await authenticateActivity(s.headers.authorization, Buffer.from('not json'), inbound).catch((e: unknown) => e)) as TeamsAuthError;
     expect([bad.code, bad.statusCode]).toEqual(['teams_activity_invalid', 400]);
   });
 });

@@ -284,6 +284,11 @@ export class BotConnectorEmulator {
     for (let i = 0; i < (opts.times ?? 1); i++) this.scripted.push({ status, retryAfter: opts.retryAfter, code: opts.code ?? (status === 429 ? 'TooManyRequests' : status === 412 ? 'PreconditionFailed' : 'ServiceError') });
   }
 
+  /** Counts earlier writes on a thread as if they were sent at these times, so tests reach the hour window without 1,800 requests. */
+  primeThread(thread: string, times: number[]): void {
+    this.sends.set(thread, [...(this.sends.get(thread) ?? []), ...times].sort((a, b) => a - b));
+  }
+
   /** The thread's activities: the root and its replies, in order. */
   thread(channelId: string, rootId: string): EmulatedActivity[] {
     return this.activities.filter((a) => a.conversationId === channelId && a.rootId === rootId && !a.deleted);
