@@ -26,7 +26,9 @@ function toEmulator(url: string): string {
 async function send<T>(method: string, url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
   msalRequests.push(`${method} ${new URL(url).pathname}`);
   const res = await fetch(toEmulator(url), { method, headers: options?.headers, body: options?.body });
-  return { headers: Object.fromEntries(res.headers), body: (await res.json()) as T, status: res.status };
+  const headers: Record<string, string> = {};
+  res.headers.forEach((value, name) => (headers[name] = value));
+  return { headers, body: (await res.json()) as T, status: res.status };
 }
 
 const networkClient: INetworkModule = {

@@ -185,8 +185,9 @@ function entityCarrier(entity: unknown): Record<string, unknown> {
 
 /** The shared corpus: $HUMMDESK_CORPUS_DIR, ../shared/data beside the repository, or /work/shared/data. */
 export function protocolCorpusDir(): string | undefined {
-  const candidates = [process.env.HUMMDESK_CORPUS_DIR, fileURLToPath(new URL('../../../shared/data', import.meta.url)), '/work/shared/data'];
-  for (const base of candidates) if (base && existsSync(join(base, 'protocol'))) return join(base, 'protocol');
+  // A directory the operator names is the only one looked at.
+  const candidates = process.env.HUMMDESK_CORPUS_DIR ? [process.env.HUMMDESK_CORPUS_DIR] : [fileURLToPath(new URL('../../../shared/data', import.meta.url)), '/work/shared/data'];
+  for (const base of candidates) if (existsSync(join(base, 'protocol'))) return join(base, 'protocol');
   return undefined;
 }
 
