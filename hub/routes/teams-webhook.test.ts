@@ -46,6 +46,13 @@ describe('POST /webhooks/teams on a fresh hub with no Teams app', () => {
     expect(await snapshotAccount(t, account.accountId)).toEqual(before);
     expect(emulator.metadataReads).toBe(0);
   });
+
+  it('answers 401 whatever the body: none, form-encoded, not JSON', async () => {
+    for (const headers of [{}, { 'content-type': 'application/x-www-form-urlencoded' }, { 'content-type': 'text/plain' }]) {
+      const res = await t.app.inject({ method: 'POST', url: '/webhooks/teams', headers, payload: headers['content-type' as never] ? 'a=1' : undefined });
+      expect([res.statusCode, res.json().error.code]).toEqual([401, 'teams_auth_missing']);
+    }
+  });
 });
 
 describe('POST /webhooks/teams with the app configured', () => {
