@@ -130,3 +130,30 @@ describe('botbuilder CloudAdapter + MSAL against the Bot Connector emulator', ()
     expect(members.map((m) => m.aadObjectId)).toEqual([member.aadObjectId]);
   });
 });
+
+describe('certificate credentials through MSAL', () => {
+  it('get a token with a certificate-signed client assertion', { timeout: 60_000 }, async (ctx) => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, readFileSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'hummdesk-teams-cert-'));
+    try {
+      try {
+        execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=hummdesk-test'], { stdio: 'ignore' });
+      } catch {
+        ctx.skip();
+      }
+      writeFileSync(join(dir, 'bot.pem'), readFileSync(join(dir, 'key.pem'), 'utf8') + readFileSync(join(dir, 'cert.pem'), 'utf8'));
+      const certConfig = teamsConfigFromEnv({ ...emulator.hubEnv(), HUMMDESK_TEAMS_APP_PASSWORD: '', HUMMDESK_TEAMS_CERTIFICATE_PATH: join(dir, 'bot.pem'), HUMMDESK_TEAMS_AUTHORITY: 'https://login.microsoftonline.com/{tenant}' });
+      expect(certConfig.credential.kind).toBe('certificate');
+      const { sdkTokenSource } = await import('./msal.js');
+      const issued = emulator.tokensIssued;
+      const token = await (await sdkTokenSource(certConfig, { networkClient })).token();
+      expect(token.split('.')).toHaveLength(3);
+      expect(emulator.tokensIssued).toBe(issued + 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

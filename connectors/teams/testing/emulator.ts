@@ -385,6 +385,12 @@ export class BotConnectorEmulator {
     const assertion = form.get('client_assertion');
     if (assertion) {
       if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' || assertion.split('.').length !== 3) throw new ConnectorError(401, 'invalid_client', 'AADSTS700027: client assertion is not a JWT');
+      // The certificate itself is not registered here; the assertion must at least be the app's own, for this endpoint.
+      const claims = JSON.parse(Buffer.from(assertion.split('.')[1]!, 'base64url').toString('utf8')) as { iss?: string; sub?: string; aud?: string; exp?: number };
+      const head = JSON.parse(Buffer.from(assertion.split('.')[0]!, 'base64url').toString('utf8')) as { alg?: string; x5t?: string; 'x5t#S256'?: string };
+      if (claims.iss !== this.opts.appId || claims.sub !== this.opts.appId || !String(claims.aud).endsWith(`/${tenant}/oauth2/v2.0/token`) || (!head.alg?.startsWith('PS') && head.alg !== 'RS256') || !(head.x5t || head['x5t#S256'])) {
+        throw new ConnectorError(401, 'invalid_client', 'AADSTS700027: client assertion is not for this app, endpoint or a certificate');
+      }
     } else if (form.get('client_secret') !== this.opts.appPassword) {
       throw new ConnectorError(401, 'invalid_client', 'AADSTS7000215: invalid client secret provided');
     }
