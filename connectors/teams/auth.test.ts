@@ -128,6 +128,13 @@ describe('Bot Framework keys', () => {
     expect(keys.fetches).toBe(2);
   });
 
+  it('shares one fetch among requests that arrive together on a cold cache', async () => {
+    const keys = new BotFrameworkKeySet({ metadataUrl: emulator.openIdMetadataUrl });
+    const found = await Promise.all(Array.from({ length: 10 }, (_, i) => keys.find(i % 2 ? emulator.keys[0]!.kid : `made-up-${i}`)));
+    expect(found.filter(Boolean)).toHaveLength(5);
+    expect(keys.fetches).toBe(1);
+  });
+
   it('keeps the keys it has when a refresh fails', async () => {
     let now = 0;
     let fail = false;
