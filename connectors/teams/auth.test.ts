@@ -178,3 +178,17 @@ describe('serviceUrl allowlist', () => {
     expect(trustedServiceUrl('http://127.0.0.1:4001/amer/', ['http://127.0.0.1:4000'])).toBe(false);
   });
 });
+
+describe('Teams configuration', () => {
+  it('reads test origins as origins and refuses anything else with a code', () => {
+    expect(teamsConfigFromEnv({ HUMMDESK_TEAMS_TEST_SERVICE_ORIGINS: 'http://127.0.0.1:4000/, https://emulator.test' }).testServiceOrigins).toEqual(['http://127.0.0.1:4000', 'https://emulator.test']);
+    for (const bad of ['127.0.0.1:4000/amer', 'http://127.0.0.1:4000/amer/', 'not a url'])
+      expect(() => teamsConfigFromEnv({ HUMMDESK_TEAMS_TEST_SERVICE_ORIGINS: bad })).toThrow(expect.objectContaining({ name: 'ConfigError', code: 'invalid_teams_test_origin' }));
+  });
+
+  it('recognises secret, certificate and managed identity credentials', () => {
+    expect(teamsConfigFromEnv({ HUMMDESK_TEAMS_APP_PASSWORD: 's' }).credential).toEqual({ kind: 'secret', secret: 's' });
+    expect(teamsConfigFromEnv({ HUMMDESK_TEAMS_CERTIFICATE_PATH: '/etc/bot.pem' }).credential).toEqual({ kind: 'certificate', certificatePath: '/etc/bot.pem', thumbprint: undefined });
+    expect(teamsConfigFromEnv({ HUMMDESK_TEAMS_MANAGED_IDENTITY: 'true', HUMMDESK_TEAMS_MANAGED_IDENTITY_CLIENT_ID: 'mi' }).credential).toEqual({ kind: 'managed-identity', clientId: 'mi' });
+  });
+});

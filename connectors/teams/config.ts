@@ -39,8 +39,30 @@ export function teamsConfigFromEnv(env: Env): TeamsAppConfig {
     issuer: env.HUMMDESK_TEAMS_ISSUER || BOT_FRAMEWORK_ISSUER,
     authority: env.HUMMDESK_TEAMS_AUTHORITY || BOT_FRAMEWORK_AUTHORITY,
     oauthScope: env.HUMMDESK_TEAMS_OAUTH_SCOPE || BOT_FRAMEWORK_SCOPE,
-    testServiceOrigins: (env.HUMMDESK_TEAMS_TEST_SERVICE_ORIGINS ?? '').split(',').map((s) => s.trim().replace(/\/$/, '')).filter(Boolean),
+    testServiceOrigins: (env.HUMMDESK_TEAMS_TEST_SERVICE_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean).map(origin),
   };
+}
+
+/** Named like hub/config.ts's ConfigError so `hummdesk` reports it as a setting to fix, in one line. */
+export class TeamsConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function origin(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new TeamsConfigError('invalid_teams_test_origin', `HUMMDESK_TEAMS_TEST_SERVICE_ORIGINS: "${value}" is not a URL (invalid_teams_test_origin)`);
+  }
+  if (url.origin === 'null' || url.pathname.length > 1 || url.search) throw new TeamsConfigError('invalid_teams_test_origin', `HUMMDESK_TEAMS_TEST_SERVICE_ORIGINS: "${value}" must be an origin such as http://127.0.0.1:4000 (invalid_teams_test_origin)`);
+  return url.origin;
 }
 
 /** The token endpoint of the configured authority for this app. */
