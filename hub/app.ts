@@ -22,6 +22,7 @@ import channels from './routes/channels.js';
 import auditRoutes from './routes/audit.js';
 import events from './routes/events.js';
 import webhooks from './routes/webhooks.js';
+import teamsWebhook from './routes/teams-webhook.js';
 import slackRoutes from './routes/slack-oauth.js';
 import slackAdmin from './routes/slack-admin.js';
 import webchat from './routes/webchat.js';
@@ -54,6 +55,8 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
   await app.register(docs);
   await app.register(health);
   await app.register(webhooks, { prefix: '/webhooks' });
+  // The Teams bot's messaging endpoint: always there, authenticated before any lookup.
+  await app.register(teamsWebhook);
   await app.register(slackRoutes);
   await app.register(webchat, { prefix: '/webchat' });
   await app.register(demoPage);

@@ -4,6 +4,7 @@ import type { Database } from '../storage/database.js';
 import { loadConfig } from './config.js';
 import { join } from 'node:path';
 import { EVAL_USAGE } from '../ai/eval/usage.js';
+import { TEAMS_HELP, TEAMS_USAGE } from './cli-teams.js';
 
 const USAGE = `hummdesk <command>
 
@@ -18,6 +19,7 @@ Commands:
                              create an API key; the key is printed once
 ${EVAL_USAGE}
   email parse FILE.eml...    print a raw email as the normalized message JSON (visibleText, thread headers, flags)
+${TEAMS_USAGE}
 
 \`hummdesk <command> --help\` shows one command's usage.
 Environment: see README.md (PORT, DATABASE_URL, REDIS_URL, HUMMDESK_DATA_DIR, ...).`;
@@ -33,6 +35,7 @@ const COMMAND_USAGE: Record<string, string> = {
   account: `hummdesk account create --name NAME --slug SLUG --owner-email EMAIL [--owner-name NAME]\n\nOpens a new tenant; prints the owner's first password and an admin API key.\n${STORE_NOTE}`,
   'api-key': `hummdesk api-key create --account SLUG --name NAME [--role admin|agent|viewer]\n\nCreates an API key (default role admin); the key is printed once.\n${STORE_NOTE}`,
   email: 'hummdesk email parse [--channel ID] [--mailbox ADDRESS] [--html] [--attachments] FILE.eml...\n\nPrints each message as JSON: visibleText, full text, thread headers, attachments, auto-reply and\nbounce flags, and the event the hub would ingest. Needs no database.',
+  teams: TEAMS_HELP,
   eval: `hummdesk eval <classify|language|sentiment> ...\n\n${EVAL_USAGE}\n\nMeasures the offline AI on your labelled data; the last line printed is one JSON object. Needs no database.`,
 };
 
@@ -185,6 +188,10 @@ async function run(command: string | undefined, rest: string[]): Promise<number>
       only('email', rest[0], 'parse');
       const { emailCli } = await import('../connectors/email/cli.js');
       return emailCli(rest).catch((err: unknown) => Promise.reject(asUsageError('email parse', err)));
+    }
+    case 'teams': {
+      const { teamsCli, TeamsUsageError } = await import('./cli-teams.js');
+      return teamsCli(rest).catch((err: unknown) => Promise.reject(err instanceof TeamsUsageError ? new UsageError(err.where, err.message) : err));
     }
     case 'eval': {
       const sub = rest[0];

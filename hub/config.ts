@@ -2,6 +2,7 @@ import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unli
 import { randomBytes, randomUUID } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { EgressError, parseAllowList } from '../connectors/core/egress.js';
+import { teamsConfigFromEnv, type TeamsAppConfig } from '../connectors/teams/config.js';
 
 /** Everything the hub reads from the environment, in one place; README lists the same names. */
 export interface HubConfig {
@@ -57,6 +58,8 @@ export interface HubConfig {
   apiOrigins: string[];
   /** Connections to tenant-given hosts (mail servers): what the operator allows beyond public hosts and protocol ports. */
   egress: { allowPrivateHosts: string[]; allowInsecureTls: boolean };
+  /** The hub's Teams bot (HUMMDESK_TEAMS_*); without an app id every Teams request is refused. */
+  teams: TeamsAppConfig;
 }
 
 export interface EmbeddingsConfig {
@@ -220,6 +223,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
     embeddings: embeddingsConfig(env),
     apiOrigins: apiOrigins(env),
     egress: { allowPrivateHosts: allowPrivateHosts(env), allowInsecureTls: env.HUMMDESK_ALLOW_INSECURE_TLS === 'true' },
+    teams: teamsConfigFromEnv(env),
   };
 }
 
