@@ -12,6 +12,10 @@ declare global {
   interface GlobalEventHandlersEventMap {
     /** An agent chose a conversation in `<hummdesk-inbox>`. */
     'hummdesk-conversation-select': CustomEvent<{ conversationId: string; conversation: ConversationView }>;
+    /** A customer wrote (a new conversation or a message) in a conversation this list shows; a page may notify. */
+    'hummdesk-inbox-activity': CustomEvent<{ conversationId: string; conversation: ConversationView; newConversation: boolean }>;
+    /** How many conversations in the list are unread now (for a tab title). */
+    'hummdesk-unread-change': CustomEvent<{ count: number }>;
     /** The filters of `<hummdesk-inbox>` changed (a page may keep them in its URL). */
     'hummdesk-filters-change': CustomEvent<{ filters: Partial<Record<InboxFilter, string>> }>;
   }
@@ -36,6 +40,8 @@ const VIEWS = [
  * @fires hummdesk-conversation-select - `detail.conversationId`, `detail.conversation`
  * @fires hummdesk-auth-expired - the embed token was refused; set a fresh `token`
  *
+ * @fires hummdesk-inbox-activity - a customer wrote in a listed conversation: `detail.conversation`, `newConversation`
+ * @fires hummdesk-unread-change - `detail.count` unread conversations in the list
  * @fires hummdesk-filters-change - `detail.filters`: the filters now set (keep them in a URL)
  *
  * @csspart views - the view tabs with their counts
@@ -83,6 +89,9 @@ export class HummdeskInbox extends AgentElement {
   private activeId = '';
   private reloadTimer?: ReturnType<typeof setTimeout>;
   private loadSeq = 0;
+  /** Conversations a customer just wrote in, told to the page once the list shows them. */
+  private activity = new Map<string, boolean>();
+  private unreadTold = -1;
 
   /** Reloads the list now. */
   async reload(): Promise<void> {
@@ -98,6 +107,7 @@ export class HummdeskInbox extends AgentElement {
       if (seq !== this.loadSeq) return; // a newer filter won
       this.items = items;
       this.counts = counts;
+      this.tellActivity();
       this.error = '';
       this.loaded = true;
     } catch (err) {
@@ -139,7 +149,19 @@ export class HummdeskInbox extends AgentElement {
 
   protected hubEvent(e: HubStreamEvent): void {
     if (e.type === 'message.updated' || e.type === 'draft.created') return;
+    if (e.type === 'conversation.created') this.activity.set(e.conversationId, true);
+    if (e.type === 'message.created' && e.direction === 'inbound' && !e.isPrivate && !this.activity.has(e.conversationId)) this.activity.set(e.conversationId, false);
     this.scheduleReload(100);
+  }
+
+  private tellActivity(): void {
+    for (const [id, newConversation] of this.activity) {
+      const conversation = this.items.find((c) => c.id === id);
+      if (conversation) emit(this, 'hummdesk-inbox-activity', { conversationId: id, conversation, newConversation });
+    }
+    this.activity.clear();
+    const unread = this.items.filter((c) => c.unread).length;
+    if (unread !== this.unreadTold) emit(this, 'hummdesk-unread-change', { count: (this.unreadTold = unread) });
   }
 
   private scheduleReload(ms: number): void {

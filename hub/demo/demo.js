@@ -80,6 +80,8 @@ for (const id of ['login-email', 'login-password']) $(id).addEventListener('inpu
 
 $('login-form').addEventListener('submit', async (e) => {
   e.preventDefault();
+  // Asked once, on the agent's own click (browsers ignore a request without one).
+  if ('Notification' in window && Notification.permission === 'default') void Notification.requestPermission().catch(() => undefined);
   $('login-error').textContent = '';
   const res = await fetch('/api/v1/auth/login', {
     method: 'POST',
@@ -142,6 +144,60 @@ document.addEventListener('hummdesk-auth-expired', () => void renewEmbedToken())
 document.addEventListener('hummdesk-conversation-select', (e) => {
   $('conversation').conversationId = e.detail.conversationId;
   $('draft').conversationId = e.detail.conversationId;
+  $('desk').dataset.pane = 'conversation';
+});
+// A phone shows one pane at a time.
+// Notifications: a customer writing in a conversation that is mine or nobody's, unless I am looking at it.
+const BASE_TITLE = document.title;
+document.addEventListener('hummdesk-unread-change', (e) => {
+  document.title = e.detail.count ? `(${e.detail.count}) ${BASE_TITLE}` : BASE_TITLE;
+});
+$('sound').checked = localStorage.getItem('hummdesk-sound') === 'on';
+$('sound').addEventListener('change', (e) => localStorage.setItem('hummdesk-sound', e.target.checked ? 'on' : 'off'));
+function chime() {
+  const audio = new AudioContext();
+  const tone = audio.createOscillator();
+  const gain = audio.createGain();
+  tone.frequency.value = 880;
+  gain.gain.setValueAtTime(0.08, audio.currentTime);
+  gain.gain.exponentialRampToValueAtTime(0.0001, audio.currentTime + 0.25);
+  tone.connect(gain).connect(audio.destination);
+  tone.start();
+  tone.stop(audio.currentTime + 0.25);
+  tone.onended = () => void audio.close();
+}
+document.addEventListener('hummdesk-inbox-activity', (e) => {
+  const { conversation, newConversation } = e.detail;
+  const forMe = !conversation.assigneeId || conversation.assigneeId === agent.user?.id;
+  const looking = document.visibilityState === 'visible' && document.hasFocus() && $('conversation').conversationId === conversation.id;
+  if (!forMe || looking) return;
+  if ($('sound').checked) chime();
+  if (!('Notification' in window) || Notification.permission !== 'granted') return;
+  const who = conversation.contactName || conversation.contactEmail || conversation.contactPhone || 'A customer';
+  const note = new Notification(newConversation ? `New conversation: ${who}` : `${who} wrote`, { body: conversation.preview ?? '', tag: conversation.id });
+  note.onclick = () => {
+    window.focus();
+    $('inbox').selected = conversation.id;
+    document.dispatchEvent(new CustomEvent('hummdesk-conversation-select', { detail: { conversationId: conversation.id, conversation } }));
+    note.close();
+  };
+});
+
+$('back').addEventListener('click', () => {
+  $('desk').dataset.pane = 'list';
+  $('inbox').focus();
+});
+
+// Light or dark: the visitor's setting unless they chose one here (kept in this browser).
+const applyTheme = (theme) => {
+  if (theme) document.documentElement.dataset.theme = theme;
+  else delete document.documentElement.dataset.theme;
+  $('theme').value = theme;
+};
+applyTheme(localStorage.getItem('hummdesk-theme') ?? '');
+$('theme').addEventListener('change', (e) => {
+  localStorage.setItem('hummdesk-theme', e.target.value);
+  applyTheme(e.target.value);
 });
 document.addEventListener('hummdesk-kb-select', (e) => $('conversation').insertReplyText(e.detail.hit.text));
 $('new-visitor').addEventListener('click', () => {
