@@ -100,6 +100,10 @@ export const Attachment = Type.Object({
   mimeType: Nullable(Type.String()),
   size: Nullable(Type.Number()),
   contentId: Type.Optional(Nullable(Type.String({ description: 'email Content-ID: `<img src="cid:…">` in the message HTML shows this attachment' }))),
+  fetchState: Type.Optional(Nullable(Type.Union([Type.Literal('retrying'), Type.Literal('failed'), Type.Literal('fetched')], {
+    description: 'a file that arrived as a reference (Slack): null until first tried, `retrying` after a transient failure, `failed` for good (see fetchError), `fetched`',
+  }))),
+  fetchError: Type.Optional(Nullable(Type.String({ description: 'why the bytes could not be fetched' }))),
 });
 
 export const Message = Type.Object({

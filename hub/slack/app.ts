@@ -67,7 +67,7 @@ export class SlackApp {
     });
     this.connector.handleEnvelopesWith((req) => this.handleEnvelope(req));
     const conversationUrl = (id: string) => `${hub.config.publicUrl}/#/conversations/${id}`;
-    this.surface = new SlackSurface({ db: hub.db, box: hub.box, clients: this.clients, blobs: hub.blobs, conversationUrl });
+    this.surface = new SlackSurface({ db: hub.db, box: hub.box, clients: this.clients, blobs: hub.blobs, conversationUrl, onOutbox: () => hub.runner.kick() });
     this.desk = new SlackDesk({ db: hub.db, clients: this.clients, conversations: hub.conversations, conversationUrl, now: this.now, bus: hub.bus, onOutbox: () => hub.runner.kick() });
   }
 

@@ -29,7 +29,7 @@ export interface MessageRow {
   sentAt: string;
   createdAt: string;
   metadata: Record<string, unknown>;
-  attachments: { id: string; kind: AttachmentKind; name: string | null; mimeType: string | null; size: number | null; contentId: string | null }[];
+  attachments: { id: string; kind: AttachmentKind; name: string | null; mimeType: string | null; size: number | null; contentId: string | null; fetchState?: 'retrying' | 'failed' | 'fetched' | null; fetchError?: string | null }[];
 }
 
 export interface MessageSender {
@@ -50,7 +50,7 @@ const COLUMNS = `m.id, m.conversation_id AS "conversationId", m.channel_id AS "c
   m.delivery_status AS "deliveryStatus", m.delivery_error AS "deliveryError", m.auto_reply AS "autoReply",
   m.sent_at AS "sentAt", m.created_at AS "createdAt", m.metadata,
   coalesce((SELECT json_agg(json_build_object('id', a.id, 'kind', a.kind, 'name', a.name, 'mimeType', a.mime_type,
-    'size', a.size, 'contentId', a.content_id) ORDER BY a.created_at) FROM attachments a WHERE a.message_id = m.id), '[]') AS attachments`;
+    'size', a.size, 'contentId', a.content_id, 'fetchState', a.fetch_state, 'fetchError', a.fetch_error) ORDER BY a.created_at) FROM attachments a WHERE a.message_id = m.id), '[]') AS attachments`;
 const FROM = `messages m JOIN conversations c ON c.id = m.conversation_id JOIN contacts ct ON ct.id = c.contact_id
   LEFT JOIN users u ON u.id = m.author_user_id
   LEFT JOIN contact_identities si ON si.id = m.sender_identity_id LEFT JOIN contacts sc ON sc.id = si.contact_id`;
