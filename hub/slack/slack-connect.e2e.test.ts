@@ -52,7 +52,12 @@ afterAll(async () => {
 
 const deliver = (signed: { body: Buffer; headers: Record<string, string> }) => t.app.inject({ method: 'POST', url: '/webhooks/slack', headers: signed.headers, payload: signed.body });
 const query = <R>(sql: string, params: unknown[] = []) => withAccount(t.hub.db, acct.accountId, async (tx) => (await tx.query<R>(sql, params)).rows);
-const connect = (event: Record<string, unknown>) => driver.event(sharedEnvelope({ eventTeam: CUSTOMER, installedTeam: OURS, botUserId: 'UBOTACME', event }));
+/**
+ * An event of the shared channel as Slack delivers it to us. Its envelope names the workspace it
+ * happened in: ours when we created the channel (the default here, so each test below fails only for
+ * its own point), the customer's when they did (the routing tests).
+ */
+const connect = (event: Record<string, unknown>, eventTeam = OURS) => driver.event(sharedEnvelope({ eventTeam, installedTeam: OURS, botUserId: 'UBOTACME', event }));
 const conversationOf = async (rootTs: string) => (await query<{ id: string }>(`SELECT id FROM conversations WHERE thread_key = $1`, [slackThreadKey(acct.channelId, SHARED, rootTs)]))[0]?.id;
 const messageOf = async (ts: string) =>
   (await query<{ id: string; text: string; direction: string; authorKind: string; authorUserId: string | null; isPrivate: boolean; deliveryStatus: string | null; metadata: Record<string, unknown> }>(
@@ -61,15 +66,16 @@ const messageOf = async (ts: string) =>
   ))[0];
 
 /** A customer of the other organisation writes in the shared channel, and Slack delivers the event. */
-async function customerWrites(text: string, opts: { threadTs?: string; files?: Record<string, unknown>[] } = {}) {
+async function customerWrites(text: string, opts: { threadTs?: string; files?: Record<string, unknown>[]; eventTeam?: string } = {}) {
+  const { eventTeam, ...event } = opts;
   const m = emulator.postAsUser(CUSTOMER, SHARED, 'UCUST', text, opts.threadTs, { team: CUSTOMER, user_team: CUSTOMER, source_team: CUSTOMER });
-  const res = await deliver(connect(personMessage({ channel: SHARED, user: 'UCUST', userTeam: CUSTOMER, name: 'Cara Customer', text, ts: m.ts, ...opts })));
+  const res = await deliver(connect(personMessage({ channel: SHARED, user: 'UCUST', userTeam: CUSTOMER, name: 'Cara Customer', text, ts: m.ts, ...event }), eventTeam));
   return { m, res };
 }
 
 describe('slack connect: routing', () => {
   it('a customer message in a channel the customer organisation created reaches our installation (Request URL)', async () => {
-    const { m, res } = await customerWrites('Our invoice is wrong');
+    const { m, res } = await customerWrites('Our invoice is wrong', { eventTeam: CUSTOMER });
     expect(res.statusCode).toBe(200);
     expect(res.json().results).toEqual(['created']);
     expect(await conversationOf(m.ts)).toBeDefined();
