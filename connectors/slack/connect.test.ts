@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChannelInstallation, InboundEvent, NormalizedMessage } from '../core/types.js';
 import { SlackConnector } from './connector.js';
 import { SlackClients } from './client.js';
-import { SlackDriver, appMessage, envelope, messageChanged, messageDeleted, personMessage, sharedEnvelope } from './testing/driver.js';
+import { SlackDriver, appMessage, envelope, fileStub, messageChanged, messageDeleted, personMessage, sharedEnvelope } from './testing/driver.js';
 
 /** Parsing what Slack Connect channels deliver: customers, our own staff, other apps, edits and deletions, file stubs. */
 
@@ -75,7 +75,7 @@ describe('slack connect: edits, deletions, files', () => {
   });
 
   it('a file stub of another organisation (check_file_info) is kept by id, for files.info', () => {
-    const stub = { id: 'F0STUB', mode: 'file_access', file_access: 'check_file_info', created: 0, timestamp: 0, user: '' };
+    const stub = fileStub('F0STUB');
     const m = message(shared(personMessage({ channel: 'C0SHARED', user: 'UCUST', userTeam: 'T0CUSTOMER', text: 'see attached', ts, files: [stub] })));
     expect(m.attachments).toEqual([{ kind: 'file', ref: 'slack-file:F0STUB' }]);
   });

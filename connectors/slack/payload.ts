@@ -1,3 +1,5 @@
+import { installationKeyOf } from './routing.js';
+
 /**
  * What arrives at the one Slack Request URL: Events API JSON, interactivity (`payload=` form field
  * holding JSON) or a slash command (plain form fields). Decoding is pure and never throws.
@@ -160,6 +162,11 @@ export function decodeSlackPayload(headers: Record<string, string | undefined>, 
   if (body.type === 'app_rate_limited' && teamId && typeof body.minute_rate_limited === 'number')
     return { kind: 'app_rate_limited', teamId, minute: body.minute_rate_limited, ...(typeof body.api_app_id === 'string' ? { apiAppId: body.api_app_id } : {}) };
   return { kind: 'unknown', reason: `unhandled Slack payload type "${String(body.type)}"`, ...(teamId ? { teamId } : {}) };
+}
+
+/** The installation key a payload is for, by the one routing rule (routing.ts: authorizations first, never the envelope's team alone). */
+export function teamOf(p: SlackPayload): string | undefined {
+  return installationKeyOf(p);
 }
 
 function parseJson(s: string): unknown {

@@ -15,7 +15,7 @@ import { ACTIONS, COMPOSE_CALLBACK, composeModal, homeView } from './blocks.js';
 import type { SlackCommand, SlackInteraction, SlackMessageEvent } from '../../connectors/slack/payload.js';
 import { claimAgentPost, linkUserByEmail, settleAgentPost, threadByKey, userBySlackId } from './store.js';
 import { escapeMrkdwn, slackToPlain } from '../../connectors/slack/text.js';
-import { downloadSlackFile } from '../../connectors/slack/files.js';
+import { downloadSlackFile, slackFileInfo } from '../../connectors/slack/files.js';
 
 export interface SlackDeskDeps {
   db: Database;
@@ -91,11 +91,15 @@ export class SlackDesk {
     let attachments: { name: string; mimeType: string; content: Buffer }[];
     try {
       attachments = await Promise.all(
-        (ev.files ?? []).map(async (f) => ({
-          name: f.name ?? f.title ?? 'file',
-          mimeType: f.mimetype ?? 'application/octet-stream',
-          content: await downloadSlackFile({ url: f.url_private_download ?? f.url_private ?? '', token: install.secrets.botToken, apiUrl: this.deps.clients.apiUrl }),
-        })),
+        (ev.files ?? []).map(async (f) => {
+          // A file shared from another organisation is a stub: files.info has its URL, name and type.
+          const info = f.url_private_download ?? f.url_private ? undefined : await slackFileInfo(this.client(install), f.id);
+          return {
+            name: f.name ?? f.title ?? info?.name ?? 'file',
+            mimeType: f.mimetype ?? info?.mimetype ?? 'application/octet-stream',
+            content: await downloadSlackFile({ url: f.url_private_download ?? f.url_private ?? info!.url, token: install.secrets.botToken, apiUrl: this.deps.clients.apiUrl }),
+          };
+        }),
       );
     } catch (err) {
       await withAccount(this.deps.db, accountId, (tx) => settleAgentPost(tx, install.id, postKey, null));

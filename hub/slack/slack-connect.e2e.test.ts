@@ -206,6 +206,21 @@ describe('slack connect: files of the other organisation', () => {
     expect(emulator.callsOf('files.info').some((c) => c.args.file === stub.id)).toBe(true);
   });
 
+  it("an agent's note in the triage thread carrying a file stub gets the file through files.info", async () => {
+    const { m } = await customerWrites('Any update?');
+    const conversationId = (await conversationOf(m.ts))!;
+    const card = await eventually(async () => {
+      const row = (await query<{ key: string }>(`SELECT surface_key AS key FROM surface_threads WHERE conversation_id = $1 AND active`, [conversationId]))[0];
+      return row ? { channel: row.key.split(':')[0]!, ts: row.key.split(':')[1]! } : undefined;
+    }, 30_000);
+    const stub = emulator.addConnectFile(CUSTOMER, [OURS], { name: 'their-log.txt', mimetype: 'text/plain', content: Buffer.from('log lines') });
+    const post = emulator.postAsUser(OURS, card.channel, 'UAGENT', 'their log, for the record', card.ts);
+    const res = await deliver(driver.event(sharedEnvelope({ eventTeam: OURS, installedTeam: OURS, event: { ...personMessage({ channel: card.channel, user: 'UAGENT', userTeam: OURS, text: 'their log, for the record', ts: post.ts, threadTs: card.ts, files: [stub] }) } })));
+    expect(res.json().results).toEqual(['note']);
+    const files = await query<{ name: string; blobKey: string | null }>(`SELECT a.name, a.blob_key AS "blobKey" FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.conversation_id = $1 AND m.is_private`, [conversationId]);
+    expect(files).toEqual([{ name: 'their-log.txt', blobKey: expect.any(String) }]);
+  });
+
   it('a download that fails is recorded on the attachment (state, reason), retried by the job queue, not retried on every sync', async () => {
     // Not shared with us: files.info answers file_not_found, for good.
     const hidden = emulator.addConnectFile(CUSTOMER, [], { name: 'secret.pdf', mimetype: 'application/pdf', content: Buffer.from('x') });

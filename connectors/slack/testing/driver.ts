@@ -169,3 +169,8 @@ export function appUninstalled(teamId: string, ts = '1700000000.000100'): Record
 export function tokensRevoked(teamId: string, tokens: { oauth?: string[]; bot?: string[] }, ts = '1700000000.000100'): Record<string, unknown> {
   return envelope(teamId, { type: 'tokens_revoked', tokens, event_ts: ts });
 }
+
+/** A file another organisation shared, as its message event carries it in a Slack Connect channel: a stub for files.info. */
+export function fileStub(id: string): Record<string, unknown> {
+  return { id, mode: 'file_access', file_access: 'check_file_info', created: 0, timestamp: 0, user: '' };
+}
