@@ -130,7 +130,7 @@ export class IngestService {
       }
       for (const o of s.outcomes!) {
         this.deps.metrics.ingested.inc({ kind, result: o.result });
-        if (o.result === 'created') wroteOutbox = true;
+        if (o.result === 'created' || o.result === 'edited' || o.result === 'deleted') wroteOutbox = true;
       }
       for (const e of s.events) this.deps.bus.publish(s.p.channel.accountId, e);
       s.p.resolve(s.outcomes!);
