@@ -1,7 +1,8 @@
 import type { ChannelInstallation } from '../../connectors/core/types.js';
 import { RateLimitError } from '../../connectors/core/errors.js';
 import { slackErrorCode, toConnectorError, type SlackClients } from '../../connectors/slack/client.js';
-import { slackConfig } from '../../connectors/slack/config.js';
+import { slackConfig, triageChannelsOf } from '../../connectors/slack/config.js';
+import type { WebClient } from '@slack/web-api';
 import type { SlackEventEnvelope } from '../../connectors/slack/payload.js';
 import { withAccount } from '../../storage/session.js';
 import type { Database } from '../../storage/database.js';
@@ -24,9 +25,7 @@ const MAX_CHANNELS = 50;
  * The `slack.backfill` job after `app_rate_limited`: Slack dropped our events of one minute, so each
  * customer channel's messages of that minute are read back with conversations.history and go through
  * the same path as live events (deduplicated by their ts, so nothing is stored twice). Customer
- * channels: those listed, and the shared ones conversations came from in the last 30 days (a shared
- * channel whose very first message fell in that minute is not known yet). Thread replies are not in
- * conversations.history and are not backfilled.
+ * channels: see customerChannels. Thread replies are not in conversations.history and are not backfilled.
  */
 export function slackBackfillHandler(deps: SlackBackfillDeps): JobHandler {
   return async (job) => {
@@ -36,14 +35,18 @@ export function slackBackfillHandler(deps: SlackBackfillDeps): JobHandler {
     if (!install?.secrets.botToken || !Number.isFinite(minute)) return;
     const client = deps.clients.for(install.secrets.botToken);
     try {
-      for (const channel of await customerChannels(deps.db, install)) {
-        let shared: boolean;
-        try {
-          shared = (await client.conversations.info({ channel })).channel?.is_ext_shared === true;
-        } catch (err) {
-          // Left, archived or gone: nothing of that minute can be read.
-          if (['not_in_channel', 'channel_not_found', 'is_archived'].includes(slackErrorCode(err) ?? '')) continue;
-          throw err;
+      const member = await memberChannels(client);
+      for (const channel of await customerChannels(deps.db, install, member)) {
+        let shared = member?.get(channel);
+        if (member && shared === undefined) continue; // the bot is not in it (any more): nothing to read
+        if (shared === undefined) {
+          try {
+            shared = (await client.conversations.info({ channel })).channel?.is_ext_shared === true;
+          } catch (err) {
+            // Left, archived or gone: nothing of that minute can be read.
+            if (['not_in_channel', 'channel_not_found', 'is_archived'].includes(slackErrorCode(err) ?? '')) continue;
+            throw err;
+          }
         }
         let cursor: string | undefined;
         do {
@@ -69,8 +72,35 @@ export function slackBackfillHandler(deps: SlackBackfillDeps): JobHandler {
   };
 }
 
-async function customerChannels(db: Database, install: ChannelInstallation): Promise<string[]> {
-  const listed = slackConfig(install).customerChannels ?? [];
+/**
+ * The channels the bot is in, with whether each is shared with another organisation (users.conversations,
+ * a few pages at most); undefined when Slack will not say (an older install without the scopes).
+ */
+async function memberChannels(client: WebClient): Promise<Map<string, boolean> | undefined> {
+  const found = new Map<string, boolean>();
+  let cursor: string | undefined;
+  try {
+    for (let page = 0; page < 5; page++) {
+      const res = await client.users.conversations({ types: 'public_channel,private_channel', exclude_archived: true, limit: 200, ...(cursor ? { cursor } : {}) });
+      for (const c of res.channels ?? []) if (c.id) found.set(c.id, c.is_ext_shared === true);
+      cursor = res.response_metadata?.next_cursor || undefined;
+      if (!cursor) return found;
+    }
+    return found;
+  } catch (err) {
+    if (toConnectorError(err) instanceof RateLimitError) throw err;
+    return undefined;
+  }
+}
+
+/**
+ * Customer channels: those listed, the shared ones the bot is in (unless shared channels are not
+ * customers here), and those conversations came from in the last 30 days; never a triage channel.
+ */
+async function customerChannels(db: Database, install: ChannelInstallation, member: Map<string, boolean> | undefined): Promise<string[]> {
+  const config = slackConfig(install);
+  const listed = config.customerChannels ?? [];
+  const shared = config.sharedChannelsAreCustomers === false ? [] : [...(member ?? new Map<string, boolean>())].filter(([, ext]) => ext).map(([id]) => id);
   const seen = await withAccount(db, install.accountId, async (tx) =>
     (await tx.query<{ channel: string }>(
       `SELECT split_part(thread_key, ':', 3) AS channel FROM conversations WHERE channel_id = $1 AND last_message_at > now() - interval '30 days'
@@ -78,5 +108,6 @@ async function customerChannels(db: Database, install: ChannelInstallation): Pro
       [install.id, MAX_CHANNELS],
     )).rows.map((r) => r.channel),
   );
-  return [...new Set([...listed, ...seen])].filter((c) => /^[CG][A-Z0-9]+$/.test(c)).slice(0, MAX_CHANNELS);
+  const triage = triageChannelsOf(config);
+  return [...new Set([...listed, ...shared, ...seen])].filter((c) => /^[CG][A-Z0-9]+$/.test(c) && !triage.has(c)).slice(0, MAX_CHANNELS);
 }

@@ -126,6 +126,16 @@ describe('slack connect: what Slack sends besides events', () => {
   });
 });
 
+describe('slack connect: a missed minute in a channel never seen before', () => {
+  it('app_rate_limited: a shared channel whose first message fell in that minute is found through users.conversations', async () => {
+    ws.channels.push({ id: 'C0NEWSHARE', name: 'acme-newco', isMember: true, isExtShared: true });
+    const first = emulator.postAsUser(CUSTOMER, 'C0NEWSHARE', 'UCUST', 'Hello, we just connected', undefined, { team: CUSTOMER, user_team: CUSTOMER, source_team: CUSTOMER });
+    await deliver(driver.event(appRateLimited(OURS, Math.floor(Number(first.ts) / 60) * 60)));
+    const found = await eventually(async () => (await query<{ id: string }>(`SELECT id FROM conversations WHERE thread_key = $1`, [slackThreadKey(acct.channelId, 'C0NEWSHARE', first.ts)]))[0], 30_000);
+    expect(found.id).toBeTruthy();
+  });
+});
+
 describe('slack connect: our staff and other apps', () => {
   it("our staff's reply in the shared channel is our side of the conversation, by the linked agent; never a new customer conversation", async () => {
     const { m: root } = await customerWrites('Where is my order?');

@@ -592,6 +592,8 @@ export class SlackEmulator {
       }
       case 'files.info':
         return filesInfo(this.files, this.url, this.auth(a, authorization, 'files:read'), a);
+      case 'users.conversations':
+        return usersConversations(this.auth(a, authorization, 'channels:read'), a);
       default:
         throw new SlackApiError('unknown_method');
     }
@@ -616,6 +618,15 @@ function filesInfo(files: SlackEmulator['files'], url: string, ws: EmulatedWorks
       response_metadata: { next_cursor: '' },
     },
   };
+}
+
+/** users.conversations for the bot: the channels it is a member of (one page; `types` filters public and private). */
+function usersConversations(ws: EmulatedWorkspace, a: Args): { team: string; result: Record<string, unknown> } {
+  const types = String(a.types ?? 'public_channel').split(',');
+  const channels = ws.channels
+    .filter((c) => c.isMember && types.includes(c.isPrivate ? 'private_channel' : 'public_channel'))
+    .map((c) => ({ id: c.id, name: c.name, is_channel: !c.isPrivate, is_group: false, is_private: c.isPrivate ?? false, is_archived: false, is_member: true, is_ext_shared: c.isExtShared ?? false, is_shared: c.isExtShared ?? false, context_team_id: ws.teamId }));
+  return { team: ws.teamId, result: { channels, response_metadata: { next_cursor: '' } } };
 }
 
 class RateLimited extends Error {
