@@ -37,6 +37,11 @@ export interface NormalizedMessage {
      * Authentication-Results header, matched by authserv-id); absent when that server gave none.
      */
     authentication?: 'pass' | 'fail' | 'none';
+    /**
+     * One of our own people writing on the platform itself (a Slack Connect channel shared with the
+     * customer): our side of the conversation (direction `outbound`), never a customer, never answered.
+     */
+    staff?: boolean;
   };
   sentAt: string;
   subject?: string;
@@ -64,6 +69,11 @@ export type DeliveryStatus = 'sent' | 'delivered' | 'read' | 'failed';
 export type InboundEvent =
   | { type: 'message'; message: NormalizedMessage }
   | { type: 'status'; channelId: string; externalId: string; status: DeliveryStatus; error?: string }
+  /** The author changed a message they wrote on the platform (Slack message_changed): its text is replaced. */
+  /** `threadKey`, when known, keeps the change in order behind the message it changes. */
+  | { type: 'edited'; channelId: string; externalId: string; text: string; editedAt: string; threadKey?: string }
+  /** The author deleted it (Slack message_deleted): the stored message is redacted, its files dropped. */
+  | { type: 'deleted'; channelId: string; externalId: string; deletedAt: string; threadKey?: string }
   | { type: 'ignored'; reason: string };
 
 export interface WebhookRequest {

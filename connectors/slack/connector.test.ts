@@ -105,11 +105,11 @@ describe('slack parse', () => {
       { kind: 'image', mimeType: 'image/png', ref: 'slack-file:F2' },
     ]);
   });
-  it('flags our own posts and other bots as echoes', () => {
+  it('flags our own posts as echoes; other apps and workflows are inbound (connect.test.ts has more)', () => {
     expect(only(parse(customerMessage({ user: 'UBOTME' }))).direction).toBe('outbound');
-    expect(only(parse(customerMessage({ subtype: 'bot_message', bot_id: 'B9', user: undefined }))).direction).toBe('outbound');
+    expect(only(parse(customerMessage({ subtype: 'bot_message', bot_id: 'B9', user: undefined }))).direction).toBe('inbound');
   });
-  it('ignores edits, deletions, housekeeping, triage and non-customer channels with a reason', () => {
+  it('ignores malformed edits and deletions, housekeeping, triage and non-customer channels with a reason', () => {
     const reasons = [
       customerMessage({ subtype: 'message_changed' }),
       customerMessage({ subtype: 'message_deleted' }),

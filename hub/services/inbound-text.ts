@@ -7,6 +7,8 @@ import { displayName, withoutNul } from '../../connectors/core/text.js';
  */
 export function storableEvent(e: InboundEvent): InboundEvent {
   if (e.type === 'status') return { ...e, externalId: withoutNul(e.externalId), ...(e.error === undefined ? {} : { error: withoutNul(e.error) }) };
+  if (e.type === 'edited') return { ...e, externalId: withoutNul(e.externalId), text: withoutNul(e.text) };
+  if (e.type === 'deleted') return { ...e, externalId: withoutNul(e.externalId) };
   if (e.type !== 'message') return e;
   return { ...e, message: storableMessage(e.message) };
 }

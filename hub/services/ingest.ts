@@ -3,7 +3,8 @@ import type { Database, Queryable } from '../../storage/database.js';
 import type { LocalBlobStore } from '../../storage/blob-store.js';
 import { setAccount } from '../../storage/session.js';
 import { rememberCc } from '../../storage/repositories/conversations.js';
-import { applyDeliveryStatus, insertAttachments } from '../../storage/repositories/messages.js';
+import { applyDeliveryStatus, editMessage, insertAttachments, redactMessage } from '../../storage/repositories/messages.js';
+import { enqueue } from '../../storage/repositories/outbox.js';
 import { claimUploads } from '../../storage/repositories/uploads.js';
 import { UPLOAD_REF_PREFIX } from '../../connectors/webchat/connector.js';
 import type { EventBus, HubEvent } from '../realtime/events.js';
@@ -11,7 +12,7 @@ import type { HubMetrics } from '../metrics.js';
 import { HubError } from '../errors.js';
 import { storableEvent } from './inbound-text.js';
 
-export type IngestResult = 'created' | 'duplicate' | 'echo' | 'status' | 'status_unmatched' | 'ignored';
+export type IngestResult = 'created' | 'duplicate' | 'echo' | 'status' | 'status_unmatched' | 'edited' | 'deleted' | 'change_unmatched' | 'ignored';
 
 export interface IngestOutcome {
   result: IngestResult;
@@ -129,7 +130,7 @@ export class IngestService {
       }
       for (const o of s.outcomes!) {
         this.deps.metrics.ingested.inc({ kind, result: o.result });
-        if (o.result === 'created') wroteOutbox = true;
+        if (o.result === 'created' || o.result === 'edited' || o.result === 'deleted') wroteOutbox = true;
       }
       for (const e of s.events) this.deps.bus.publish(s.p.channel.accountId, e);
       s.p.resolve(s.outcomes!);
@@ -216,7 +217,21 @@ export class IngestService {
       events.push({ type: 'message.updated', conversationId: hit.conversationId, messageId: hit.id, deliveryStatus: e.status, deliveryError: e.error ?? null });
       return { result: 'status', conversationId: hit.conversationId, messageId: hit.id };
     }
+    if (e.type === 'edited' || e.type === 'deleted') return this.applyChange(tx, channel, e, events);
     return this.applyEcho(tx, channel, e.message, events);
+  }
+
+  /**
+   * The author edited or deleted a message they wrote on the platform: the stored text follows (a
+   * deletion redacts text and files). Our own sends are never changed this way. Realtime listeners
+   * and the surfaces are told.
+   */
+  private async applyChange(tx: Queryable, channel: ChannelInstallation, e: Extract<InboundEvent, { type: 'edited' | 'deleted' }>, events: HubEvent[]): Promise<IngestOutcome> {
+    const hit = e.type === 'edited' ? await editMessage(tx, channel.id, e.externalId, e.text, e.editedAt) : await redactMessage(tx, channel.id, e.externalId, e.deletedAt);
+    if (!hit) return { result: 'change_unmatched' };
+    await enqueue(tx, channel.accountId, 'surface.sync', { conversationId: hit.conversationId, messageId: hit.id });
+    events.push({ type: 'message.edited', conversationId: hit.conversationId, messageId: hit.id, deleted: e.type === 'deleted' });
+    return { result: e.type, conversationId: hit.conversationId, messageId: hit.id };
   }
 
   /** Our own send coming back (Messenger echo, Sent folder): confirms delivery, never a new inbound. */
@@ -288,8 +303,8 @@ function checkEvent(channel: ChannelInstallation, e: InboundEvent): void {
       throw new HubError(400, 'event_channel_mismatch', 'event names another channel than the one it arrived on');
     if (!m.threadKey.startsWith(`${channel.kind}:`)) throw new HubError(400, 'thread_key_invalid', `thread key must start with "${channel.kind}:"`);
     if (!m.externalId) throw new HubError(400, 'external_id_missing', 'message has no external id');
-  } else if (e.type === 'status' && e.channelId !== channel.id) {
-    throw new HubError(400, 'event_channel_mismatch', 'status names another channel than the one it arrived on');
+  } else if ((e.type === 'status' || e.type === 'edited' || e.type === 'deleted') && e.channelId !== channel.id) {
+    throw new HubError(400, 'event_channel_mismatch', `${e.type} event names another channel than the one it arrived on`);
   }
 }
 
@@ -297,7 +312,10 @@ function checkEvent(channel: ChannelInstallation, e: InboundEvent): void {
 /** Same conversation, same lane: the thread key of the call's first message (or its channel). */
 function laneOf(channel: ChannelInstallation, events: InboundEvent[], lanes: number): number {
   const first = events.find((e) => e.type !== 'ignored');
-  const key = first?.type === 'message' ? first.message.threadKey : `${channel.id}:${first?.type === 'status' ? first.externalId : ''}`;
+  const key =
+    first?.type === 'message' ? first.message.threadKey
+    : (first?.type === 'edited' || first?.type === 'deleted') && first.threadKey ? first.threadKey
+    : `${channel.id}:${first?.type === 'status' || first?.type === 'edited' || first?.type === 'deleted' ? first.externalId : ''}`;
   let h = 0;
   for (let i = 0; i < key.length; i++) h = (Math.imul(h, 31) + key.charCodeAt(i)) | 0;
   return Math.abs(h) % lanes;

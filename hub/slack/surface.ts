@@ -14,8 +14,8 @@ import { getUser } from '../../storage/repositories/users.js';
 import { SlackClients, slackErrorCode, toConnectorError } from '../../connectors/slack/client.js';
 import { slackConfig } from '../../connectors/slack/config.js';
 import { hashBody, messageReply, movedCard, rootCard, type CardModel, type SlackMessageBody } from './blocks.js';
-import { activeThread, clearPendingRoot, conversationFiles, markPendingRoot, insertThread, listSlackInstallations, lockConversation, nameSlackCustomer, proposedDraft, saveThread, setFileBlob, slackOriginMessages, unfetchedSlackFiles, unnamedSlackCustomer, type SlackThreadData } from './store.js';
-import { downloadSlackFile } from '../../connectors/slack/files.js';
+import { activeThread, clearPendingRoot, conversationFiles, markPendingRoot, insertThread, listSlackInstallations, lockConversation, nameSlackCustomer, proposedDraft, saveThread, slackOriginMessages, unnamedSlackCustomer, type SlackThreadData } from './store.js';
+import { fetchSlackFiles } from './file-fetch.js';
 
 export interface SlackSurfaceDeps {
   db: Database;
@@ -25,6 +25,8 @@ export interface SlackSurfaceDeps {
   /** Link to a conversation in the HummDesk UI. */
   conversationUrl: (conversationId: string) => string;
   now?: () => number;
+  /** New outbox rows were committed (a file handed to the slack.files job). */
+  onOutbox?: () => void;
 }
 
 /** Metadata on every root card: finds a card whose post was not recorded (see slack_pending_roots). */
@@ -213,23 +215,9 @@ export class SlackSurface implements Surface {
     return name;
   }
 
-  /**
-   * Customers' Slack files into the blob store (url_private with the bot token), outside any
-   * transaction. A failed download leaves the file for the next sync; the message posts anyway.
-   */
+  /** Customers' Slack files into the blob store, outside any transaction (hub/slack/file-fetch.ts: a failure is recorded, retried by a job). */
   private async fetchSlackFiles(accountId: string, conversationId: string): Promise<void> {
-    const pending = await withAccount(this.deps.db, accountId, async (tx) => {
-      const files = await unfetchedSlackFiles(tx, conversationId);
-      if (!files.length) return [];
-      const installs = await listSlackInstallations(tx, this.deps.box);
-      return files.map((f) => ({ ...f, token: installs.find((i) => i.id === f.installationId)?.secrets.botToken }));
-    });
-    for (const f of pending) {
-      const bytes = await downloadSlackFile({ url: f.ref, token: f.token, apiUrl: this.deps.clients.apiUrl }).catch(() => undefined);
-      if (!bytes) continue;
-      const key = await this.deps.blobs.put(bytes);
-      await withAccount(this.deps.db, accountId, (tx) => setFileBlob(tx, f.id, key, bytes.length));
-    }
+    await fetchSlackFiles({ ...this.deps, maxAttempts: 1 }, accountId, conversationId);
   }
 
   private async cardModel(tx: Queryable, c: ConversationRow, install: ChannelInstallation | undefined) {

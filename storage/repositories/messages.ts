@@ -29,7 +29,7 @@ export interface MessageRow {
   sentAt: string;
   createdAt: string;
   metadata: Record<string, unknown>;
-  attachments: { id: string; kind: AttachmentKind; name: string | null; mimeType: string | null; size: number | null; contentId: string | null }[];
+  attachments: { id: string; kind: AttachmentKind; name: string | null; mimeType: string | null; size: number | null; contentId: string | null; fetchState?: 'retrying' | 'failed' | 'fetched' | null; fetchError?: string | null }[];
 }
 
 export interface MessageSender {
@@ -43,14 +43,14 @@ export interface MessageSender {
 // A customer message is shown as written by its sender's contact; messages stored before senders were kept, by the conversation's.
 const COLUMNS = `m.id, m.conversation_id AS "conversationId", m.channel_id AS "channelId", m.direction,
   m.author_kind AS "authorKind", m.author_user_id AS "authorUserId",
-  coalesce(u.name, CASE WHEN m.author_kind = 'contact' THEN CASE WHEN si.id IS NULL THEN ct.name ELSE coalesce(sc.name, si.display_name, si.address, si.external_id) END END) AS "authorName",
+  coalesce(u.name, CASE WHEN m.author_kind = 'contact' THEN CASE WHEN si.id IS NULL THEN ct.name ELSE coalesce(sc.name, si.display_name, si.address, si.external_id) END END, m.metadata->'staff'->>'name') AS "authorName",
   CASE WHEN si.id IS NULL THEN NULL ELSE json_build_object('identityId', si.id, 'contactId', si.contact_id, 'name', coalesce(sc.name, si.display_name), 'address', si.address) END AS sender,
   m.metadata->>'notice' AS notice, m.metadata->>'authentication' AS authentication,
   m.is_private AS "isPrivate", m.text, m.html, m.external_id AS "externalId", m.in_reply_to AS "inReplyTo",
   m.delivery_status AS "deliveryStatus", m.delivery_error AS "deliveryError", m.auto_reply AS "autoReply",
   m.sent_at AS "sentAt", m.created_at AS "createdAt", m.metadata,
   coalesce((SELECT json_agg(json_build_object('id', a.id, 'kind', a.kind, 'name', a.name, 'mimeType', a.mime_type,
-    'size', a.size, 'contentId', a.content_id) ORDER BY a.created_at) FROM attachments a WHERE a.message_id = m.id), '[]') AS attachments`;
+    'size', a.size, 'contentId', a.content_id, 'fetchState', a.fetch_state, 'fetchError', a.fetch_error) ORDER BY a.created_at) FROM attachments a WHERE a.message_id = m.id), '[]') AS attachments`;
 const FROM = `messages m JOIN conversations c ON c.id = m.conversation_id JOIN contacts ct ON ct.id = c.contact_id
   LEFT JOIN users u ON u.id = m.author_user_id
   LEFT JOIN contact_identities si ON si.id = m.sender_identity_id LEFT JOIN contacts sc ON sc.id = si.contact_id`;
@@ -162,6 +162,34 @@ export async function applyDeliveryStatus(
     [channelId, externalId, status, error ?? null, STATUS_RANK[status]],
   );
   return rows[0];
+}
+
+/**
+ * Its author edited a message they wrote on the platform (a customer's, or our staff's in a shared
+ * channel): the text follows. Our own sends are never matched. A later edit never loses to an older one.
+ */
+export async function editMessage(tx: Queryable, channelId: string, externalId: string, text: string, editedAt: string): Promise<{ id: string; conversationId: string } | undefined> {
+  const { rows } = await tx.query<{ id: string; conversationId: string }>(
+    `UPDATE messages SET text = $3, html = NULL, metadata = metadata - 'fullText' || jsonb_build_object('editedAt', $4::text)
+     WHERE channel_id = $1 AND external_id = $2 AND (direction = 'inbound' OR metadata ? 'staff') AND NOT metadata ? 'deletedAt'
+       AND (metadata->>'editedAt' IS NULL OR (metadata->>'editedAt')::timestamptz <= $4::timestamptz)
+     RETURNING id, conversation_id AS "conversationId"`,
+    [channelId, externalId, withoutNul(text), editedAt],
+  );
+  return rows[0];
+}
+
+/** Its author deleted it on the platform: text and files go, the row stays (the conversation keeps its shape). */
+export async function redactMessage(tx: Queryable, channelId: string, externalId: string, deletedAt: string): Promise<{ id: string; conversationId: string } | undefined> {
+  const { rows } = await tx.query<{ id: string; conversationId: string }>(
+    `UPDATE messages SET text = '', html = NULL, metadata = metadata - 'fullText' - 'editedAt' || jsonb_build_object('deletedAt', $3::text)
+     WHERE channel_id = $1 AND external_id = $2 AND (direction = 'inbound' OR metadata ? 'staff') AND NOT metadata ? 'deletedAt'
+     RETURNING id, conversation_id AS "conversationId"`,
+    [channelId, externalId, deletedAt],
+  );
+  const hit = rows[0];
+  if (hit) await tx.query(`DELETE FROM attachments WHERE message_id = $1`, [hit.id]);
+  return hit;
 }
 
 /** Marks the delivery state of one of our outbound messages (queued → sending → sent | failed | unknown). */
