@@ -56,6 +56,8 @@ export interface NormalizedMessage {
   keptRaw?: { code: string; reason: string };
   /** Others the sender copied (email Cc, our own mailbox left out): remembered on the conversation and copied on replies. */
   cc?: string[];
+  /** Platform facts kept on the message for agents (WhatsApp: forwarded, ad referral, the reply button's payload, an order). */
+  details?: Record<string, unknown>;
   raw: unknown;
 }
 
@@ -63,7 +65,15 @@ export type DeliveryStatus = 'sent' | 'delivered' | 'read' | 'failed';
 
 export type InboundEvent =
   | { type: 'message'; message: NormalizedMessage }
-  | { type: 'status'; channelId: string; externalId: string; status: DeliveryStatus; error?: string }
+  | {
+      type: 'status';
+      channelId: string;
+      externalId: string;
+      status: DeliveryStatus;
+      error?: string;
+      /** Our own message id the send carried (WhatsApp `biz_opaque_callback_data`): reconciles a send cut off before its id was stored. */
+      reference?: string;
+    }
   | { type: 'ignored'; reason: string };
 
 export interface WebhookRequest {
@@ -110,6 +120,8 @@ export interface OutboundMessage {
   bcc?: string[];
   /** Stable per message: channels that accept an idempotency key get this one. */
   idempotencyKey: string;
+  /** When the customer last wrote in this conversation: channels with a reply window (WhatsApp 24 h) check it before sending. */
+  lastInboundAt?: string;
 }
 
 export interface CheckpointStore {

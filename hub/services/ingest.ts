@@ -3,7 +3,7 @@ import type { Database, Queryable } from '../../storage/database.js';
 import type { LocalBlobStore } from '../../storage/blob-store.js';
 import { setAccount } from '../../storage/session.js';
 import { rememberCc } from '../../storage/repositories/conversations.js';
-import { applyDeliveryStatus, insertAttachments } from '../../storage/repositories/messages.js';
+import { applyDeliveryStatus, claimSendByReference, insertAttachments, isOurSend, keepPendingStatus } from '../../storage/repositories/messages.js';
 import { claimUploads } from '../../storage/repositories/uploads.js';
 import { UPLOAD_REF_PREFIX } from '../../connectors/webchat/connector.js';
 import type { EventBus, HubEvent } from '../realtime/events.js';
@@ -211,8 +211,14 @@ export class IngestService {
   private async applyOther(tx: Queryable, channel: ChannelInstallation, e: InboundEvent, events: HubEvent[]): Promise<IngestOutcome> {
     if (e.type === 'ignored') return { result: 'ignored' };
     if (e.type === 'status') {
-      const hit = await applyDeliveryStatus(tx, channel.id, e.externalId, e.status, e.error);
-      if (!hit) return { result: 'status_unmatched' };
+      let hit = await applyDeliveryStatus(tx, channel.id, e.externalId, e.status, e.error);
+      // A send cut off before its platform id was stored is named by the id we gave it.
+      if (!hit && e.reference && (await claimSendByReference(tx, channel.id, e.reference, e.externalId))) hit = await applyDeliveryStatus(tx, channel.id, e.externalId, e.status, e.error);
+      if (!hit) {
+        // Too early (the send's id is not stored yet) or not ours: kept, and applied if that send is recorded later.
+        if (KEEPS_EARLY_RECEIPTS.has(channel.kind) && !(await isOurSend(tx, channel.id, e.externalId))) await keepPendingStatus(tx, channel.accountId, channel.id, e.externalId, e.status, e.error);
+        return { result: 'status_unmatched' };
+      }
       events.push({ type: 'message.updated', conversationId: hit.conversationId, messageId: hit.id, deliveryStatus: e.status, deliveryError: e.error ?? null });
       return { result: 'status', conversationId: hit.conversationId, messageId: hit.id };
     }
@@ -241,6 +247,9 @@ export class IngestService {
     return [...uploads, ...rest];
   }
 }
+
+/** Channels whose receipts can overtake the answer to the send they report on. */
+const KEEPS_EARLY_RECEIPTS = new Set<string>(['whatsapp', 'messenger']);
 
 /** How far back a reply-subject match from the same contact may reach. */
 const SUBJECT_MATCH_DAYS = 30;
@@ -339,7 +348,8 @@ function messageRow(channel: ChannelInstallation, { m, conversationId }: Inbound
     address: m.sender.address ?? null,
     verified: m.sender.verified ?? false,
     email: channel.kind === 'email' || m.sender.address?.includes('@') ? m.sender.address ?? null : null,
-    phone: channel.kind === 'whatsapp' ? m.sender.address ?? m.sender.externalId : null,
+    // WhatsApp: the phone only when the platform gave one (a username hides it; the id is then a business-scoped one).
+    phone: channel.kind === 'whatsapp' ? m.sender.address ?? null : null,
     threadKey: m.threadKey,
     conversationId: conversationId ?? null,
     subject: m.subject ?? null,
@@ -355,6 +365,7 @@ function messageRow(channel: ChannelInstallation, { m, conversationId }: Inbound
       ...(m.keptRaw ? { keptRaw: m.keptRaw } : {}),
       // Email: what the mailbox's own receiving server found about From, so agents can see a forgery.
       ...(m.sender.authentication ? { authentication: m.sender.authentication } : {}),
+      ...(m.details ? { details: m.details } : {}),
     },
   };
 }

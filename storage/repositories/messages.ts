@@ -164,6 +164,50 @@ export async function applyDeliveryStatus(
   return rows[0];
 }
 
+const RANK_SQL = (col: string) => `coalesce(CASE ${col} WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'failed' THEN 4 ELSE 0 END, 0)`;
+
+/**
+ * A receipt that names our message by the id we gave the send (WhatsApp `biz_opaque_callback_data`)
+ * while we hold no platform id for it: the send was cut off before its answer was stored. The
+ * platform id is taken from the receipt, so this and later receipts apply.
+ */
+export async function claimSendByReference(tx: Queryable, channelId: string, messageId: string, externalId: string): Promise<boolean> {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(messageId)) return false;
+  const { rowCount } = await tx.query(
+    `UPDATE messages SET external_id = $3, delivery_error = NULL
+     WHERE id = $2 AND channel_id = $1 AND direction = 'outbound' AND external_id IS NULL`,
+    [channelId, messageId, externalId],
+  );
+  return rowCount > 0;
+}
+
+/** Whether a message of this channel already carries `externalId` (a receipt that did not apply came late, not early). */
+export async function isOurSend(tx: Queryable, channelId: string, externalId: string): Promise<boolean> {
+  const { rows } = await tx.query(`SELECT 1 FROM messages WHERE channel_id = $1 AND external_id = $2 LIMIT 1`, [channelId, externalId]);
+  return rows.length > 0;
+}
+
+/** Keeps a receipt for a send not recorded yet: the furthest state seen wins, as on the message itself. */
+export async function keepPendingStatus(tx: Queryable, accountId: string, channelId: string, externalId: string, status: DeliveryStatus, error?: string): Promise<void> {
+  await tx.query(
+    `INSERT INTO pending_delivery_statuses AS p (account_id, channel_id, external_id, status, error) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (channel_id, external_id) DO UPDATE SET status = EXCLUDED.status, error = EXCLUDED.error, received_at = now()
+       WHERE ${RANK_SQL('p.status')} < ${RANK_SQL('EXCLUDED.status')}`,
+    [accountId, channelId, externalId, status, error ?? null],
+  );
+}
+
+/** Applies (and forgets) the receipt kept for `externalId` before its send was recorded; the new state, if any. */
+export async function applyPendingStatuses(tx: Queryable, channelId: string, externalId: string): Promise<DeliveryStatus | undefined> {
+  const { rows } = await tx.query<{ status: DeliveryStatus; error: string | null }>(
+    `DELETE FROM pending_delivery_statuses WHERE channel_id = $1 AND external_id = $2 RETURNING status, error`,
+    [channelId, externalId],
+  );
+  const kept = rows[0];
+  if (!kept) return undefined;
+  return (await applyDeliveryStatus(tx, channelId, externalId, kept.status, kept.error ?? undefined)) ? kept.status : undefined;
+}
+
 /** Marks the delivery state of one of our outbound messages (queued → sending → sent | failed | unknown). */
 export async function setDelivery(
   tx: Queryable,
