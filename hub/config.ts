@@ -57,6 +57,8 @@ export interface HubConfig {
   apiOrigins: string[];
   /** Connections to tenant-given hosts (mail servers): what the operator allows beyond public hosts and protocol ports. */
   egress: { allowPrivateHosts: string[]; allowInsecureTls: boolean };
+  /** The operator's Meta app(s) for WhatsApp and Messenger webhooks: secrets that sign them, handshake tokens, the Graph API address. */
+  meta: { appSecrets: string[]; verifyTokens: string[]; graphUrl: string };
 }
 
 export interface EmbeddingsConfig {
@@ -220,7 +222,23 @@ export function loadConfig(env: Env = process.env): HubConfig {
     embeddings: embeddingsConfig(env),
     apiOrigins: apiOrigins(env),
     egress: { allowPrivateHosts: allowPrivateHosts(env), allowInsecureTls: env.HUMMDESK_ALLOW_INSECURE_TLS === 'true' },
+    meta: metaConfig(env),
   };
+}
+
+/** Comma-separated, so a hub can serve several Meta apps or rotate a secret without a gap. */
+function metaConfig(env: Env): HubConfig['meta'] {
+  const listOf = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const graphUrl = (env.HUMMDESK_META_GRAPH_URL || 'https://graph.facebook.com').replace(/\/+$/, '');
+  let url: URL | undefined;
+  try {
+    url = new URL(graphUrl);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password || url.search || url.hash)
+    throw new ConfigError('invalid_meta_graph_url', `HUMMDESK_META_GRAPH_URL: "${graphUrl}" is not an http(s) base URL such as https://graph.facebook.com (invalid_meta_graph_url)`);
+  return { appSecrets: listOf(env.HUMMDESK_META_APP_SECRET), verifyTokens: listOf(env.HUMMDESK_META_VERIFY_TOKEN), graphUrl };
 }
 
 /** HUMMDESK_API_ORIGINS, written the way browsers send `Origin` (lower-case host, no default port). */
