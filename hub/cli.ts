@@ -18,6 +18,7 @@ Commands:
                              create an API key; the key is printed once
 ${EVAL_USAGE}
   email parse FILE.eml...    print a raw email as the normalized message JSON (visibleText, thread headers, flags)
+  meta parse FILE...         print Meta (WhatsApp) webhook bodies as normalized events; meta conformance checks the shared sets
 
 \`hummdesk <command> --help\` shows one command's usage.
 Environment: see README.md (PORT, DATABASE_URL, REDIS_URL, HUMMDESK_DATA_DIR, ...).`;
@@ -33,6 +34,7 @@ const COMMAND_USAGE: Record<string, string> = {
   account: `hummdesk account create --name NAME --slug SLUG --owner-email EMAIL [--owner-name NAME]\n\nOpens a new tenant; prints the owner's first password and an admin API key.\n${STORE_NOTE}`,
   'api-key': `hummdesk api-key create --account SLUG --name NAME [--role admin|agent|viewer]\n\nCreates an API key (default role admin); the key is printed once.\n${STORE_NOTE}`,
   email: 'hummdesk email parse [--channel ID] [--mailbox ADDRESS] [--html] [--attachments] FILE.eml...\n\nPrints each message as JSON: visibleText, full text, thread headers, attachments, auto-reply and\nbounce flags, and the event the hub would ingest. Needs no database.',
+  meta: 'hummdesk meta parse [--raw] [--lines] FILE...\nhummdesk meta conformance [--dir DIR] [--verbose]\n\nParses Meta webhook bodies (WhatsApp Cloud API) into normalized events, or checks the shared payload sets against their\nhand-checked expected output (ends "N passed, 0 failed"). Needs no database.',
   eval: `hummdesk eval <classify|language|sentiment> ...\n\n${EVAL_USAGE}\n\nMeasures the offline AI on your labelled data; the last line printed is one JSON object. Needs no database.`,
 };
 
@@ -185,6 +187,11 @@ async function run(command: string | undefined, rest: string[]): Promise<number>
       only('email', rest[0], 'parse');
       const { emailCli } = await import('../connectors/email/cli.js');
       return emailCli(rest).catch((err: unknown) => Promise.reject(asUsageError('email parse', err)));
+    }
+    case 'meta': {
+      if (rest[0] !== 'parse' && rest[0] !== 'conformance') throw new UsageError('meta', rest[0] ? `unknown subcommand "${rest[0]}" (expected parse or conformance)` : 'missing subcommand (parse or conformance)');
+      const { metaCli } = await import('./cli-meta.js');
+      return metaCli(rest).catch((err: unknown) => Promise.reject(asUsageError(`meta ${rest[0]}`, err)));
     }
     case 'eval': {
       const sub = rest[0];

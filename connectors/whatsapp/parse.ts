@@ -118,7 +118,7 @@ interface WaMessage {
   sticker?: WaMedia;
   location?: { latitude?: number; longitude?: number; name?: string; address?: string; url?: string };
   contacts?: { name?: { formatted_name?: string; first_name?: string; last_name?: string }; phones?: { phone?: string; wa_id?: string; type?: string }[]; emails?: { email?: string }[] }[];
-  interactive?: { type?: string; button_reply?: { id?: string; title?: string }; list_reply?: { id?: string; title?: string; description?: string }; nfm_reply?: { name?: string; body?: string; response_json?: string } };
+  interactive?: { type?: string; call_permission_reply?: { response?: string; expiration_timestamp?: number; response_source?: string }; button_reply?: { id?: string; title?: string }; list_reply?: { id?: string; title?: string; description?: string }; nfm_reply?: { name?: string; body?: string; response_json?: string } };
   button?: { payload?: string; text?: string };
   reaction?: { message_id?: string; emoji?: string };
   order?: { catalog_id?: string; text?: string; product_items?: { product_retailer_id?: string; quantity?: number; item_price?: number; currency?: string }[] };
@@ -163,7 +163,8 @@ function describeError(e: WaError): string {
 function customerOf(m: WaMessage, contacts: WaContact[], outbound: boolean): { id?: string; phone?: string; name?: string } {
   const phone = str(outbound ? m.to : m.from);
   const userId = str(outbound ? m.to_user_id : m.from_user_id);
-  const contact = contacts.find((c) => (userId && c.user_id === userId) || (phone && c.wa_id === phone)) ?? (contacts.length === 1 ? contacts[0] : undefined);
+  // The contact entry that names this sender; the only entry stands in only when the message names no one itself.
+  const contact = contacts.find((c) => (userId && c.user_id === userId) || (phone && c.wa_id === phone)) ?? (!phone && !userId && contacts.length === 1 ? contacts[0] : undefined);
   const id = userId ?? str(contact?.user_id) ?? phone ?? str(contact?.wa_id);
   return { id, phone: phone ?? str(contact?.wa_id), name: str(contact?.profile?.name) ?? str(contact?.profile?.username) };
 }
@@ -263,6 +264,10 @@ function contentOf(m: WaMessage): Content {
       if (i?.type === 'list_reply' && i.list_reply) {
         const r = i.list_reply;
         return { text: [r.title, r.description].filter(Boolean).join('\n'), attachments: none, details: { reply: { kind: 'list', id: r.id } } };
+      }
+      if (i?.type === 'call_permission_reply' && i.call_permission_reply) {
+        const answer = i.call_permission_reply.response;
+        return { text: `Call permission: ${answer === 'accept' ? 'accepted' : answer === 'reject' ? 'declined' : answer ?? 'answered'}`, attachments: none, details: { callPermission: i.call_permission_reply } };
       }
       if (i?.type === 'nfm_reply' && i.nfm_reply) return { text: i.nfm_reply.body ?? 'Form submitted', attachments: none, details: { flow: { name: i.nfm_reply.name, response: i.nfm_reply.response_json } } };
       return notice('interactive', i?.type ? `an interactive reply of type "${i.type}"` : 'an interactive message without its reply');
