@@ -48,6 +48,8 @@ export class GraphEmulator {
   private readonly script: ScriptedGraphAnswer[] = [];
   private readonly sockets = new Set<Socket>();
   private seq = 0;
+  /** Runs when Graph has accepted a message, before it answers: a test can deliver webhooks that overtake the answer. */
+  onMessage?: (sent: SentMessage) => Promise<void>;
 
   private constructor(
     private readonly server: Server,
@@ -140,6 +142,7 @@ export class GraphEmulator {
       const sent: SentMessage = { phoneNumberId: number.id, type: 'text', text, id, ...(to ? { to } : {}), ...(recipient ? { recipient } : {}) };
       if (typeof body.biz_opaque_callback_data === 'string') sent.bizOpaqueCallbackData = body.biz_opaque_callback_data;
       this.inbox.push(sent);
+      await this.onMessage?.(sent);
       return send(200, { messaging_product: 'whatsapp', contacts: [{ input: to ?? recipient, ...(to ? { wa_id: to } : { user_id: recipient }) }], messages: [{ id }] });
     }
     return fail(400, 100, `Unsupported ${req.method} request: /${rest.join('/')}`);
