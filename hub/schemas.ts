@@ -100,6 +100,8 @@ export const Attachment = Type.Object({
   mimeType: Nullable(Type.String()),
   size: Nullable(Type.Number()),
   contentId: Type.Optional(Nullable(Type.String({ description: 'email Content-ID: `<img src="cid:…">` in the message HTML shows this attachment' }))),
+  fetchState: Type.Optional(Nullable(Type.Union([Type.Literal('pending'), Type.Literal('stored'), Type.Literal('failed')], { description: 'files a channel gives by reference (WhatsApp media): pending until fetched, failed with fetchError when they could not be' }))),
+  fetchError: Type.Optional(Nullable(Type.String())),
 });
 
 export const Message = Type.Object({

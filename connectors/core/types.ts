@@ -14,6 +14,8 @@ export interface InboundAttachment {
   ref: string;
   /** Email Content-ID (no angle brackets): what `<img src="cid:…">` in the message HTML points at. */
   contentId?: string;
+  /** The bytes are not in the payload: stored `pending`, then fetched by the connector's fetchAttachment in a job of its own. */
+  fetchLater?: boolean;
 }
 
 export interface NormalizedMessage {
@@ -159,6 +161,11 @@ export interface Connector {
     signal: AbortSignal,
   ): Promise<void>;
   send(msg: OutboundMessage): Promise<{ externalId: string; sentAt: string }>;
+  /**
+   * The bytes of an attachment given by reference (`fetchLater`), checked against what the platform said
+   * of them (size, checksum). Typed errors: PermanentError when the platform no longer has them.
+   */
+  fetchAttachment?(channel: ChannelInstallation, ref: string, opts: { maxBytes: number }): Promise<{ content: Buffer; mimeType?: string }>;
   /** Releases pooled connections (SMTP pools, API clients) at shutdown. */
   close?(): void | Promise<void>;
   check(channel: ChannelInstallation): Promise<{ ok: true } | { ok: false; code: string; message: string }>;

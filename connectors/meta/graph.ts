@@ -74,6 +74,45 @@ export class GraphClient {
     return (this.opts.baseUrl ?? DEFAULT_GRAPH_URL).replace(/\/+$/, '');
   }
 
+  /**
+   * Bytes from a URL Graph itself answered (a media URL, valid a few minutes), with the same bearer
+   * token, read no further than `maxBytes`. Refused or expired: transient (a retry asks Graph for a
+   * fresh URL); more than `maxBytes`: permanent.
+   */
+  async download(url: string, token: string, maxBytes: number): Promise<Buffer> {
+    const { connector } = this.opts;
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      throw new TransientError(connector, 'Graph answered a media URL that is not a URL');
+    }
+    if (target.protocol !== 'https:' && target.protocol !== 'http:') throw new TransientError(connector, `Graph answered a ${target.protocol} media URL`);
+    let res: Response;
+    try {
+      res = await (this.opts.fetch ?? fetch)(target, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(this.opts.timeoutMs ?? 120_000) });
+    } catch (err) {
+      throw new TransientError(connector, `media download failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (!res.ok || !res.body) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new TransientError(connector, `media download answered HTTP ${res.status}`);
+    }
+    const declared = Number(res.headers.get('content-length'));
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      await res.body.cancel().catch(() => undefined);
+      throw new PermanentError(connector, `the file has ${declared} bytes, more than the ${maxBytes} kept`, 'attachment_too_large');
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      size += chunk.byteLength;
+      if (size > maxBytes) throw new PermanentError(connector, `the file is larger than the ${maxBytes} bytes kept`, 'attachment_too_large');
+      chunks.push(Buffer.from(chunk));
+    }
+    return Buffer.concat(chunks);
+  }
+
   async call<T = Record<string, unknown>>(req: GraphRequest): Promise<T> {
     const { connector } = this.opts;
     const version = checkGraphVersion(req.version, connector);

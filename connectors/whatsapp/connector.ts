@@ -1,10 +1,11 @@
 import type { ChannelInstallation, Connector, ConnectorCapabilities, InboundEvent, OutboundMessage, WebhookRequest } from '../core/types.js';
-import { ConnectorError, PermanentError } from '../core/errors.js';
+import { createHash } from 'node:crypto';
+import { ConnectorError, PermanentError, TransientError } from '../core/errors.js';
 import { decodeMetaBody } from '../meta/body.js';
 import { DEFAULT_GRAPH_VERSION, GraphClient, checkGraphVersion } from '../meta/graph.js';
 import { metaHandshake, type HandshakeAnswer } from '../meta/handshake.js';
 import { verifyMetaSignature } from '../meta/signature.js';
-import { splitWhatsAppWebhook, whatsappEvents } from './parse.js';
+import { WHATSAPP_MEDIA_REF, splitWhatsAppWebhook, whatsappEvents } from './parse.js';
 
 export const WHATSAPP_MAX_TEXT = 4096;
 export const WHATSAPP_WINDOW_HOURS = 24;
@@ -117,6 +118,28 @@ export class WhatsAppConnector implements Connector {
     return { externalId: id, sentAt: this.now().toISOString() };
   }
 
+  /**
+   * A media file by its id: Graph names a URL (valid five minutes) with its size and SHA-256, the bytes
+   * come from that URL with the same token, and must match both. A media id Graph no longer knows
+   * is a permanent failure; anything else is worth another try, which asks for a fresh URL.
+   */
+  async fetchAttachment(channel: ChannelInstallation, ref: string, opts: { maxBytes: number }): Promise<{ content: Buffer; mimeType?: string }> {
+    if (!ref.startsWith(WHATSAPP_MEDIA_REF)) throw new PermanentError('whatsapp', `"${ref}" is not a WhatsApp media reference`, 'attachment_ref_invalid');
+    const { version, token } = whatsappSettings(channel);
+    const media = await this.graph.call<{ url?: string; mime_type?: string; sha256?: string; file_size?: number | string }>({
+      token, version, method: 'GET', path: [ref.slice(WHATSAPP_MEDIA_REF.length)],
+    });
+    if (!media.url) throw new TransientError('whatsapp', 'Graph named no URL for the media');
+    const declared = media.file_size === undefined ? undefined : Number(media.file_size);
+    if (declared !== undefined && declared > opts.maxBytes) throw new PermanentError('whatsapp', `the file has ${declared} bytes, more than the ${opts.maxBytes} kept`, 'attachment_too_large');
+    const content = await this.graph.download(media.url, token, opts.maxBytes);
+    if (declared !== undefined && Number.isFinite(declared) && content.length !== declared)
+      throw new TransientError('whatsapp', `the download has ${content.length} bytes, Graph said ${declared}`, 'attachment_size_mismatch');
+    if (media.sha256 && !sameDigest(media.sha256, createHash('sha256').update(content).digest()))
+      throw new TransientError('whatsapp', 'the download does not match the SHA-256 Graph gave', 'attachment_checksum_mismatch');
+    return { content, ...(media.mime_type ? { mimeType: media.mime_type } : {}) };
+  }
+
   /** The number as Graph describes it; proves the token may act for that phone_number_id. */
   async phoneNumber(channel: Pick<ChannelInstallation, 'externalKey' | 'config' | 'secrets'>): Promise<{ id: string; displayPhoneNumber?: string; verifiedName?: string }> {
     const { phoneNumberId, version, token } = whatsappSettings(channel);
@@ -142,6 +165,12 @@ export class WhatsAppConnector implements Connector {
 export function whatsappWindowClosesAt(lastInboundAt: string | undefined): Date | undefined {
   const t = lastInboundAt ? Date.parse(lastInboundAt) : NaN;
   return Number.isFinite(t) ? new Date(t + WHATSAPP_WINDOW_HOURS * 3600_000) : undefined;
+}
+
+/** Graph writes SHA-256 digests in hex; webhook payloads have shown base64 too. */
+function sameDigest(given: string, digest: Buffer): boolean {
+  const g = given.trim();
+  return g.toLowerCase() === digest.toString('hex') || g === digest.toString('base64');
 }
 
 /** The phone when known; a business-scoped user id (`US.…`) otherwise, which Graph takes as `recipient`. */

@@ -233,7 +233,7 @@ function contentOf(m: WaMessage): Content {
     case 'sticker': {
       const media = m[type];
       if (!media?.id) return notice(type, `a ${type} message without a media id`);
-      const a: InboundAttachment = { kind: MEDIA[type]!, ref: `${WHATSAPP_MEDIA_REF}${media.id}` };
+      const a: InboundAttachment = { kind: MEDIA[type]!, ref: `${WHATSAPP_MEDIA_REF}${media.id}`, fetchLater: true };
       if (media.mime_type) a.mimeType = media.mime_type;
       if (media.filename) a.name = media.filename;
       const details: Record<string, unknown> = { media: { id: media.id, ...(media.sha256 ? { sha256: media.sha256 } : {}) } };

@@ -109,11 +109,51 @@ describe('WhatsApp Cloud API end to end (/webhooks/whatsapp)', () => {
     expect(unknownOnly.json().results).toEqual(['ignored']);
   });
 
-  it('a media message is stored with its attachment pending (fetched by a later job)', async () => {
-    const res = await post(wa.message(NUMBER_A, { waId: '358404444444' }, { id: 'wamid.IMG', type: 'image', image: { id: 'MEDIA-1', mime_type: 'image/jpeg', sha256: 'x', caption: 'kuva' } }));
-    expect(res.json().results).toEqual(['created']);
-    const att = (await t.hub.db.query<{ source_ref: string; blob_key: string | null; kind: string }>(`SELECT a.source_ref, a.blob_key, a.kind FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.external_id = 'wamid.IMG'`)).rows;
-    expect(att).toEqual([{ source_ref: 'whatsapp-media:MEDIA-1', blob_key: null, kind: 'image' }]);
+  describe('media', () => {
+    const attachmentOf = async (externalId: string) =>
+      (await t.hub.db.query<{ id: string; conversation_id: string; fetch_state: string; fetch_error: string | null; blob_key: string | null; size: number | null; mime_type: string }>(
+        `SELECT a.id, m.conversation_id, a.fetch_state, a.fetch_error, a.blob_key, a.size, a.mime_type FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.external_id = $1`,
+        [externalId],
+      )).rows;
+    const image = (id: string, mediaId: string) => wa.message(NUMBER_A, { waId: '358404444444' }, { id, type: 'image', image: { id: mediaId, mime_type: 'image/jpeg', sha256: 'ignored-by-the-hub', caption: 'kuva' } });
+    const bytes = Buffer.alloc(300_000, 7);
+
+    it('commits the message first with the file pending, then stores it once, after two failed downloads', async () => {
+      graph.addMedia('MEDIA-OK', NUMBER_A, bytes, 'image/jpeg');
+      graph.failNextDownloads(2);
+      const release = graph.holdDownloads();
+      const res = await post(image('wamid.IMG', 'MEDIA-OK'));
+      expect(res.json().results).toEqual(['created']);
+      const [pending] = await attachmentOf('wamid.IMG');
+      expect(pending).toMatchObject({ fetch_state: 'pending', blob_key: null });
+      const api = await t.app.inject({ method: 'GET', url: `/api/v1/conversations/${pending!.conversation_id}/messages`, headers: { authorization: `Bearer ${a.users.agent.token}` } });
+      expect(api.json().items.at(-1).attachments).toEqual([expect.objectContaining({ kind: 'image', fetchState: 'pending' })]);
+      const early = await t.app.inject({ method: 'GET', url: `/api/v1/conversations/${pending!.conversation_id}/attachments/${pending!.id}`, headers: { authorization: `Bearer ${a.users.agent.token}` } });
+      expect(early.json().error.code).toBe('attachment_not_fetched_yet');
+      // A redelivery while the file is still pending makes neither a second message nor a second fetch.
+      expect((await post(image('wamid.IMG', 'MEDIA-OK'))).json().results).toEqual(['duplicate']);
+      release();
+      const stored = await eventually(async () => (await attachmentOf('wamid.IMG')).find((r) => r.fetch_state === 'stored'));
+      expect(stored).toMatchObject({ size: bytes.length, mime_type: 'image/jpeg', fetch_error: null });
+      expect(await attachmentOf('wamid.IMG')).toHaveLength(1);
+      expect(graph.downloads).toBe(3);
+      const file = await t.app.inject({ method: 'GET', url: `/api/v1/conversations/${stored.conversation_id}/attachments/${stored.id}`, headers: { authorization: `Bearer ${a.users.agent.token}` } });
+      expect(file.statusCode).toBe(200);
+      expect(file.rawPayload.equals(bytes)).toBe(true);
+    });
+
+    it('a media id Graph no longer knows fails at once, with the reason on the attachment', async () => {
+      await post(image('wamid.IMG-GONE', 'MEDIA-GONE'));
+      const failed = await eventually(async () => (await attachmentOf('wamid.IMG-GONE')).find((r) => r.fetch_state === 'failed'));
+      expect(failed.fetch_error).toMatch(/Graph error 100\/33/);
+    });
+
+    it('bytes that do not match Graph\'s checksum are never stored', async () => {
+      graph.addMedia('MEDIA-BAD', NUMBER_A, bytes, 'image/jpeg', true);
+      await post(image('wamid.IMG-BAD', 'MEDIA-BAD'));
+      const failed = await eventually(async () => (await attachmentOf('wamid.IMG-BAD')).find((r) => r.fetch_state === 'failed'), 60_000);
+      expect(failed).toMatchObject({ blob_key: null, fetch_error: 'the download does not match the SHA-256 Graph gave' });
+    });
   });
 
   describe('replies and their statuses', () => {

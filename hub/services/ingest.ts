@@ -5,6 +5,7 @@ import { setAccount } from '../../storage/session.js';
 import { rememberCc } from '../../storage/repositories/conversations.js';
 import { applyDeliveryStatus, claimSendByReference, insertAttachments, isOurSend, keepPendingStatus } from '../../storage/repositories/messages.js';
 import { claimUploads } from '../../storage/repositories/uploads.js';
+import { enqueue } from '../../storage/repositories/outbox.js';
 import { UPLOAD_REF_PREFIX } from '../../connectors/webchat/connector.js';
 import type { EventBus, HubEvent } from '../realtime/events.js';
 import type { HubMetrics } from '../metrics.js';
@@ -196,7 +197,12 @@ export class IngestService {
         continue;
       }
       const messageId = row.message_id;
-      if (tx && m.attachments.length > 0) await insertAttachments(tx, channel.accountId, messageId, await this.storeInline(tx, channel, m, messageId));
+      if (tx && m.attachments.length > 0) {
+        const stored = await this.storeInline(tx, channel, m, messageId);
+        const ids = await insertAttachments(tx, channel.accountId, messageId, stored);
+        // Files given by reference are fetched after this commit, each by its own job: a slow or failing fetch never holds the message.
+        for (const [i, a] of stored.entries()) if ('fetchState' in a && a.fetchState === 'pending') await enqueue(tx, channel.accountId, 'media.fetch', { attachmentId: ids[i] });
+      }
       // Everyone the customer copied stays copied on our replies; an auto-responder's list is not a conversation's,
       // nor is that of someone who only knew a Message-ID (they are announced instead, and an agent may add them).
       if (tx && m.cc?.length && !m.autoReply && row.participant) await rememberCc(tx, conversationId, m.cc);
@@ -239,6 +245,7 @@ export class IngestService {
     if (!uploads) throw new HubError(400, 'upload_unknown', 'an attachment names an upload that is unknown, not yours, or already sent');
     const rest = await Promise.all(
       m.attachments.filter((a) => !a.ref.startsWith(UPLOAD_REF_PREFIX)).map(async (a) => {
+        if (a.fetchLater) return { ...a, fetchState: 'pending' as const };
         if (!a.ref.startsWith('inline:')) return { ...a };
         const bytes = Buffer.from(a.ref.slice('inline:'.length), 'base64');
         return { ...a, ref: undefined, size: a.size ?? bytes.length, blobKey: await this.deps.blobs.put(bytes) };

@@ -29,7 +29,7 @@ export interface MessageRow {
   sentAt: string;
   createdAt: string;
   metadata: Record<string, unknown>;
-  attachments: { id: string; kind: AttachmentKind; name: string | null; mimeType: string | null; size: number | null; contentId: string | null }[];
+  attachments: { id: string; kind: AttachmentKind; name: string | null; mimeType: string | null; size: number | null; contentId: string | null; fetchState: 'pending' | 'stored' | 'failed' | null; fetchError: string | null }[];
 }
 
 export interface MessageSender {
@@ -50,7 +50,7 @@ const COLUMNS = `m.id, m.conversation_id AS "conversationId", m.channel_id AS "c
   m.delivery_status AS "deliveryStatus", m.delivery_error AS "deliveryError", m.auto_reply AS "autoReply",
   m.sent_at AS "sentAt", m.created_at AS "createdAt", m.metadata,
   coalesce((SELECT json_agg(json_build_object('id', a.id, 'kind', a.kind, 'name', a.name, 'mimeType', a.mime_type,
-    'size', a.size, 'contentId', a.content_id) ORDER BY a.created_at) FROM attachments a WHERE a.message_id = m.id), '[]') AS attachments`;
+    'size', a.size, 'contentId', a.content_id, 'fetchState', a.fetch_state, 'fetchError', a.fetch_error) ORDER BY a.created_at) FROM attachments a WHERE a.message_id = m.id), '[]') AS attachments`;
 const FROM = `messages m JOIN conversations c ON c.id = m.conversation_id JOIN contacts ct ON ct.id = c.contact_id
   LEFT JOIN users u ON u.id = m.author_user_id
   LEFT JOIN contact_identities si ON si.id = m.sender_identity_id LEFT JOIN contacts sc ON sc.id = si.contact_id`;
@@ -91,15 +91,18 @@ export async function insertAttachments(
   tx: Queryable,
   accountId: string,
   messageId: string,
-  attachments: { kind: AttachmentKind; name?: string; mimeType?: string; size?: number; ref?: string; blobKey?: string; contentId?: string }[],
-): Promise<void> {
+  attachments: { kind: AttachmentKind; name?: string; mimeType?: string; size?: number; ref?: string; blobKey?: string; contentId?: string; fetchState?: 'pending' }[],
+): Promise<string[]> {
+  const ids: string[] = [];
   for (const a of attachments) {
-    await tx.query(
-      `INSERT INTO attachments (account_id, message_id, kind, name, mime_type, size, source_ref, blob_key, content_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [accountId, messageId, a.kind, displayNameOrNull(a.name) ?? null, a.mimeType ?? null, a.size ?? null, a.ref ?? null, a.blobKey ?? null, a.contentId ?? null],
+    const { rows } = await tx.query<{ id: string }>(
+      `INSERT INTO attachments (account_id, message_id, kind, name, mime_type, size, source_ref, blob_key, content_id, fetch_state)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+      [accountId, messageId, a.kind, displayNameOrNull(a.name) ?? null, a.mimeType ?? null, a.size ?? null, a.ref ?? null, a.blobKey ?? null, a.contentId ?? null, a.fetchState ?? null],
     );
+    ids.push(rows[0]!.id);
   }
+  return ids;
 }
 
 /** One attachment of a conversation's message, with where its bytes are; undefined when it is not in that conversation. */
@@ -107,9 +110,9 @@ export async function getConversationAttachment(
   tx: Queryable,
   conversationId: string,
   attachmentId: string,
-): Promise<{ id: string; name: string | null; mimeType: string | null; size: number | null; blobKey: string | null } | undefined> {
-  const { rows } = await tx.query<{ id: string; name: string | null; mimeType: string | null; size: number | null; blobKey: string | null }>(
-    `SELECT a.id, a.name, a.mime_type AS "mimeType", a.size, a.blob_key AS "blobKey"
+): Promise<{ id: string; name: string | null; mimeType: string | null; size: number | null; blobKey: string | null; fetchState: string | null } | undefined> {
+  const { rows } = await tx.query<{ id: string; name: string | null; mimeType: string | null; size: number | null; blobKey: string | null; fetchState: string | null }>(
+    `SELECT a.id, a.name, a.mime_type AS "mimeType", a.size, a.blob_key AS "blobKey", a.fetch_state AS "fetchState"
      FROM attachments a JOIN messages m ON m.id = a.message_id WHERE a.id = $1 AND m.conversation_id = $2`,
     [attachmentId, conversationId],
   );

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { metaSignature } from '../signature.js';
 
 /**
@@ -47,6 +47,12 @@ export class GraphEmulator {
   private readonly lastInbound = new Map<string, number>();
   private readonly script: ScriptedGraphAnswer[] = [];
   private readonly sockets = new Set<Socket>();
+  /** Media by id: its bytes, type and the number it came to. */
+  private readonly media = new Map<string, { bytes: Buffer; mimeType: string; numberId: string; corrupt: boolean }>();
+  private failDownloads = 0;
+  private gate?: Promise<void>;
+  /** Media downloads answered (including the scripted failures). */
+  downloads = 0;
   private seq = 0;
   /** Runs when Graph has accepted a message, before it answers: a test can deliver webhooks that overtake the answer. */
   onMessage?: (sent: SentMessage) => Promise<void>;
@@ -78,6 +84,26 @@ export class GraphEmulator {
     else this.numbers.set(n.id, { id: n.id, displayPhoneNumber: n.displayPhoneNumber ?? '+1 555 000 0000', verifiedName: n.verifiedName ?? 'Test Business', tokens: new Set([n.token]) });
   }
 
+  /** A file a customer sent to `numberId`; `corrupt` serves other bytes than Graph's size and checksum describe. */
+  addMedia(id: string, numberId: string, bytes: Buffer, mimeType = 'application/octet-stream', corrupt = false): void {
+    this.media.set(id, { bytes, mimeType, numberId, corrupt });
+  }
+
+  /** Media downloads wait until the returned function is called (to look at the hub while a file is being fetched). */
+  holdDownloads(): () => void {
+    let release!: () => void;
+    this.gate = new Promise((resolve) => (release = resolve));
+    return () => {
+      this.gate = undefined;
+      release();
+    };
+  }
+
+  /** The next `n` media downloads answer 503. */
+  failNextDownloads(n: number): void {
+    this.failDownloads += n;
+  }
+
   /** The customer wrote at `at` (ms): free text to them is allowed for 24 hours. */
   customerWrote(phoneNumberId: string, customer: string, at = this.now()): void {
     this.lastInbound.set(`${phoneNumberId}|${customer}`, at);
@@ -93,6 +119,23 @@ export class GraphEmulator {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** A media URL: bearer token of the number, five minutes from when Graph named it, then the bytes. */
+  private download(req: IncomingMessage, res: ServerResponse, id: string, exp: number): void {
+    this.downloads++;
+    const file = this.media.get(id);
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const status = !file ? 404 : !token || !this.numbers.get(file.numberId)?.tokens.has(token) ? 401 : !(exp > this.now()) ? 404 : this.failDownloads > 0 ? 503 : 200;
+    if (status === 503) this.failDownloads--;
+    if (status !== 200) {
+      res.writeHead(status, { 'content-type': 'text/plain' });
+      res.end(status === 503 ? 'Service Unavailable' : 'Not Found');
+      return;
+    }
+    const bytes = file!.corrupt ? Buffer.concat([file!.bytes.subarray(0, -1), Buffer.from([file!.bytes.at(-1)! ^ 0xff])]) : file!.bytes;
+    res.writeHead(200, { 'content-type': file!.mimeType, 'content-length': String(bytes.length) });
+    res.end(bytes);
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -106,9 +149,21 @@ export class GraphEmulator {
       send(status, { error: { message, type: 'OAuthException', code, ...extra, fbtrace_id: `A${randomBytes(8).toString('hex')}` } });
 
     const [version, ...rest] = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    if (version === 'media-download') {
+      await this.gate;
+      return this.download(req, res, rest[0] ?? '', Number(url.searchParams.get('exp')));
+    }
     if (!version || !this.versions.has(version)) return fail(400, 2500, `Unknown path components: /${version ?? ''}`);
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (!token) return fail(400, 2500, 'An active access token must be used to query information about the current user.');
+    const file = this.media.get(rest[0] ?? '');
+    if (file && req.method === 'GET' && rest.length === 1) {
+      if (!this.numbers.get(file.numberId)?.tokens.has(token)) return fail(401, 190, 'Invalid OAuth access token - Cannot parse access token', { error_subcode: 463 });
+      const exp = this.now() + 5 * 60_000;
+      const sha256 = createHash('sha256').update(file.bytes).digest('hex');
+      return send(200, { messaging_product: 'whatsapp', url: `${this.url}/media-download/${encodeURIComponent(rest[0]!)}?exp=${exp}`, mime_type: file.mimeType, sha256, file_size: file.bytes.length, id: rest[0] });
+    }
+    if (!file && /^MEDIA/.test(rest[0] ?? '') && req.method === 'GET') return fail(400, 100, `Unsupported get request. Object with ID '${rest[0]}' does not exist`, { error_subcode: 33 });
     const number = this.numbers.get(rest[0] ?? '');
     if (!number || !number.tokens.has(token)) return fail(401, 190, 'Invalid OAuth access token - Cannot parse access token', { error_subcode: 463 });
 

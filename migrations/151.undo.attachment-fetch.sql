@@ -1,0 +1,3 @@
+BEGIN;
+ALTER TABLE attachments DROP COLUMN IF EXISTS fetch_error, DROP COLUMN IF EXISTS fetch_attempts, DROP COLUMN IF EXISTS fetch_state;
+COMMIT;
