@@ -223,6 +223,19 @@ describe('WhatsApp Cloud API end to end (/webhooks/whatsapp)', () => {
       expect(await delivery(id)).toMatchObject({ delivery_status: 'delivered', external_id: sent.id });
     });
 
+    it('statuses Meta sends on its own, out of order and duplicated, end at read', async () => {
+      const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
+      graph.webhookTarget = { url: `${address}/webhooks/whatsapp`, appSecret: SECRET, statuses: ['delivered', 'sent', 'read', 'delivered', 'read'] };
+      try {
+        const id = await reply('Viides viesti');
+        await eventually(async () => graph.webhookAnswers.length === 5);
+        expect(graph.webhookAnswers).toEqual([200, 200, 200, 200, 200]);
+        expect(await delivery(id)).toMatchObject({ delivery_status: 'read' });
+      } finally {
+        graph.webhookTarget = undefined;
+      }
+    });
+
     it('refuses free text outside the 24-hour window before calling Meta', async () => {
       await t.hub.db.query(`UPDATE messages SET sent_at = now() - interval '25 hours' WHERE conversation_id = $1 AND direction = 'inbound'`, [conversationId]);
       const before = graph.inbox.length;

@@ -37,6 +37,7 @@ export function whatsappWebhook(toWebhookRequest: WebhookRequestOf): FastifyPlug
           if (err instanceof MetaBodyError) throw new HubError(400, err.code, err.message);
           throw err;
         }
+        if (split.ignored.length) req.log.debug({ reasons: split.ignored.map((e) => e.reason) }, 'whatsapp webhook changes ignored');
         const perNumber = await Promise.all(
           [...split.byNumber].map(async ([number, changes]): Promise<IngestResult[]> => {
             const channel = await hub.installations.find({ kind: 'whatsapp', externalKey: number });

@@ -54,6 +54,13 @@ export class GraphEmulator {
   /** Media downloads answered (including the scripted failures). */
   downloads = 0;
   private seq = 0;
+  /**
+   * Where Meta would send this app's webhooks: with it set, every accepted message is followed by its
+   * status webhooks (`statuses`, in that order, e.g. out of order and duplicated), signed as Meta signs.
+   */
+  webhookTarget?: { url: string; appSecret: string; statuses: ('sent' | 'delivered' | 'read')[] };
+  /** Status webhooks posted, with the hub's HTTP answer to each. */
+  readonly webhookAnswers: number[] = [];
   /** Runs when Graph has accepted a message, before it answers: a test can deliver webhooks that overtake the answer. */
   onMessage?: (sent: SentMessage) => Promise<void>;
 
@@ -117,6 +124,14 @@ export class GraphEmulator {
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async sendStatuses(sent: SentMessage): Promise<void> {
+    const target = this.webhookTarget!;
+    for (const status of target.statuses) {
+      const body = whatsappWebhooks.status(sent.phoneNumberId, { id: sent.id, status, recipient: sent.to ?? sent.recipient ?? '', ...(sent.bizOpaqueCallbackData ? { callbackData: sent.bizOpaqueCallbackData } : {}) });
+      this.webhookAnswers.push(await postWebhook(target.url, target.appSecret, body));
+    }
   }
 
   /** A media URL: bearer token of the number, five minutes from when Graph named it, then the bytes. */
@@ -198,6 +213,7 @@ export class GraphEmulator {
       if (typeof body.biz_opaque_callback_data === 'string') sent.bizOpaqueCallbackData = body.biz_opaque_callback_data;
       this.inbox.push(sent);
       await this.onMessage?.(sent);
+      if (this.webhookTarget) setImmediate(() => void this.sendStatuses(sent));
       return send(200, { messaging_product: 'whatsapp', contacts: [{ input: to ?? recipient, ...(to ? { wa_id: to } : { user_id: recipient }) }], messages: [{ id }] });
     }
     return fail(400, 100, `Unsupported ${req.method} request: /${rest.join('/')}`);
@@ -215,6 +231,14 @@ export function metaJson(body: unknown): string {
 export function signedWebhook(appSecret: string, body: unknown): { payload: Buffer; headers: Record<string, string> } {
   const payload = Buffer.from(metaJson(body), 'utf8');
   return { payload, headers: { 'content-type': 'application/json', 'x-hub-signature-256': metaSignature(appSecret, payload) } };
+}
+
+/** POSTs one webhook to `url` as Meta does (escaped bytes, X-Hub-Signature-256); the HTTP status it got. */
+export async function postWebhook(url: string, appSecret: string, body: unknown): Promise<number> {
+  const { payload, headers } = signedWebhook(appSecret, body);
+  const res = await fetch(url, { method: 'POST', headers, body: new Uint8Array(payload) });
+  await res.arrayBuffer();
+  return res.status;
 }
 
 type Customer = { waId?: string; userId?: string; name?: string };
