@@ -213,6 +213,13 @@ describe('WhatsApp Cloud API end to end (/webhooks/whatsapp)', () => {
       expect(await count('pending_delivery_statuses')).toBe(0);
     });
 
+    it('receipts for sends never recorded here are kept a week, then dropped', async () => {
+      await t.hub.db.query(`INSERT INTO pending_delivery_statuses (account_id, channel_id, external_id, status, received_at) VALUES ($1, $2, 'wamid.ANCIENT', 'sent', now() - interval '8 days')`, [a.accountId, channelA]);
+      expect((await post(status('wamid.FROM-THE-PHONE-APP', 'delivered'))).json().results).toEqual(['status_unmatched']);
+      const kept = (await t.hub.db.query<{ external_id: string }>(`SELECT external_id FROM pending_delivery_statuses WHERE channel_id = $1 ORDER BY external_id`, [channelA])).rows;
+      expect(kept).toEqual([{ external_id: 'wamid.FROM-THE-PHONE-APP' }]);
+    });
+
     it('a send cut off before its id was stored is reconciled by biz_opaque_callback_data', async () => {
       const id = await reply('Neljäs viesti');
       const sent = await sentFor(id);

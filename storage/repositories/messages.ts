@@ -190,8 +190,12 @@ export async function isOurSend(tx: Queryable, channelId: string, externalId: st
   return rows.length > 0;
 }
 
+/** How long a receipt waits for its send; a send is recorded within seconds, so older ones were never ours. */
+const PENDING_STATUS_DAYS = 7;
+
 /** Keeps a receipt for a send not recorded yet: the furthest state seen wins, as on the message itself. */
 export async function keepPendingStatus(tx: Queryable, accountId: string, channelId: string, externalId: string, status: DeliveryStatus, error?: string): Promise<void> {
+  await tx.query(`DELETE FROM pending_delivery_statuses WHERE channel_id = $1 AND received_at < now() - make_interval(days => $2)`, [channelId, PENDING_STATUS_DAYS]);
   await tx.query(
     `INSERT INTO pending_delivery_statuses AS p (account_id, channel_id, external_id, status, error) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (channel_id, external_id) DO UPDATE SET status = EXCLUDED.status, error = EXCLUDED.error, received_at = now()
