@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
 import { GraphEmulator, signedWebhook, whatsappWebhooks as wa, type SentMessage } from '../../connectors/meta/testing/emulator.js';
@@ -211,6 +212,30 @@ describe('WhatsApp Cloud API end to end (/webhooks/whatsapp)', () => {
       expect(overtaken).toBeDefined();
       expect(await delivery(id)).toMatchObject({ delivery_status: 'delivered', external_id: overtaken!.id });
       expect(await count('pending_delivery_statuses')).toBe(0);
+    });
+
+    it('a receipt checked while a send records its id waits for that commit instead of being kept and lost', async () => {
+      const { rows } = await t.hub.db.query<{ id: string }>(
+        `INSERT INTO messages (account_id, conversation_id, channel_id, direction, author_kind, text, delivery_status) VALUES ($1, $2, $3, 'outbound', 'agent', 'race', 'sending') RETURNING id`,
+        [a.accountId, conversationId, channelA],
+      );
+      const id = rows[0]!.id;
+      // The deliver job's last transaction, held open: the lock first, then the id Graph answered.
+      const sender = new pg.Client({ connectionString: t.config.databaseUrl });
+      await sender.connect();
+      try {
+        await sender.query('BEGIN');
+        await sender.query(`SELECT pg_advisory_xact_lock(hashtext('hummdesk receipts ' || $1::text))`, [channelA]);
+        await sender.query(`UPDATE messages SET external_id = 'wamid.RACE', delivery_status = 'sent' WHERE id = $1`, [id]);
+        const receipt = post(status('wamid.RACE', 'delivered'));
+        await eventually(async () => (await t.hub.db.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)).rows.length > 0);
+        await sender.query('COMMIT');
+        expect((await receipt).json().results).toEqual(['status']);
+      } finally {
+        await sender.end();
+      }
+      expect(await delivery(id)).toMatchObject({ delivery_status: 'delivered' });
+      expect(await count(`pending_delivery_statuses WHERE external_id = 'wamid.RACE'`)).toBe(0);
     });
 
     it('receipts for sends never recorded here are kept a week, then dropped', async () => {

@@ -3,7 +3,7 @@ import type { Database, Queryable } from '../../storage/database.js';
 import type { LocalBlobStore } from '../../storage/blob-store.js';
 import { setAccount } from '../../storage/session.js';
 import { rememberCc } from '../../storage/repositories/conversations.js';
-import { applyDeliveryStatus, claimSendByReference, insertAttachments, isOurSend, keepPendingStatus } from '../../storage/repositories/messages.js';
+import { applyDeliveryStatus, claimSendByReference, insertAttachments, isOurSend, keepPendingStatus, lockReceipts } from '../../storage/repositories/messages.js';
 import { claimUploads } from '../../storage/repositories/uploads.js';
 import { enqueue } from '../../storage/repositories/outbox.js';
 import { UPLOAD_REF_PREFIX } from '../../connectors/webchat/connector.js';
@@ -217,12 +217,18 @@ export class IngestService {
   private async applyOther(tx: Queryable, channel: ChannelInstallation, e: InboundEvent, events: HubEvent[]): Promise<IngestOutcome> {
     if (e.type === 'ignored') return { result: 'ignored' };
     if (e.type === 'status') {
+      const early = KEEPS_EARLY_RECEIPTS.has(channel.kind);
       let hit = await applyDeliveryStatus(tx, channel.id, e.externalId, e.status, e.error);
+      if (!hit && early) {
+        // Looked at again once no send of this channel can be recording its id (the deliver job takes the same lock).
+        await lockReceipts(tx, channel.id);
+        hit = await applyDeliveryStatus(tx, channel.id, e.externalId, e.status, e.error);
+      }
       // A send cut off before its platform id was stored is named by the id we gave it.
       if (!hit && e.reference && (await claimSendByReference(tx, channel.id, e.reference, e.externalId))) hit = await applyDeliveryStatus(tx, channel.id, e.externalId, e.status, e.error);
       if (!hit) {
         // Too early (the send's id is not stored yet) or not ours: kept, and applied if that send is recorded later.
-        if (KEEPS_EARLY_RECEIPTS.has(channel.kind) && !(await isOurSend(tx, channel.id, e.externalId))) await keepPendingStatus(tx, channel.accountId, channel.id, e.externalId, e.status, e.error);
+        if (early && !(await isOurSend(tx, channel.id, e.externalId))) await keepPendingStatus(tx, channel.accountId, channel.id, e.externalId, e.status, e.error);
         return { result: 'status_unmatched' };
       }
       events.push({ type: 'message.updated', conversationId: hit.conversationId, messageId: hit.id, deliveryStatus: e.status, deliveryError: e.error ?? null });

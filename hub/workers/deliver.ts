@@ -6,7 +6,7 @@ import type { SecretBox } from '../../storage/secret-box.js';
 import { withAccount } from '../../storage/session.js';
 import { getInstallation } from '../../storage/repositories/channels.js';
 import { conversationCc, getConversation } from '../../storage/repositories/conversations.js';
-import { applyPendingStatuses, getMessage, setDelivery } from '../../storage/repositories/messages.js';
+import { applyPendingStatuses, getMessage, lockReceipts, setDelivery } from '../../storage/repositories/messages.js';
 import type { EventBus } from '../realtime/events.js';
 import { RetryLaterError, UnrecoverableJobError, type Job } from '../queue/jobs.js';
 
@@ -75,8 +75,10 @@ export function deliverHandler(deps: Deps) {
     const { message, conversation, channel, connector, recipient } = prepared;
     const finish = async (status: 'sent' | 'failed' | 'queued', patch: { error?: string; externalId?: string; sentAt?: string } = {}) => {
       await withAccount(deps.db, job.accountId, async (tx) => {
+        // Receipts that arrived before this send's id was stored (WhatsApp can be that quick) apply now; the
+        // lock, taken first, keeps a receipt from being kept between this update and that look.
+        if (patch.externalId) await lockReceipts(tx, channel.id);
         await setDelivery(tx, messageId, { status, error: patch.error ?? null, externalId: patch.externalId, sentAt: patch.sentAt, expect: ['sending'] });
-        // Receipts that arrived before this send's id was stored (WhatsApp can be that quick) apply now.
         if (patch.externalId) await applyPendingStatuses(tx, channel.id, patch.externalId);
       });
       deps.bus.publish(job.accountId, { type: 'message.updated', conversationId: message.conversationId, messageId, deliveryStatus: status, deliveryError: patch.error ?? null });

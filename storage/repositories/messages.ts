@@ -184,6 +184,15 @@ export async function claimSendByReference(tx: Queryable, channelId: string, mes
   return rowCount > 0;
 }
 
+/**
+ * Serialises, per channel, a receipt that found no send with the recording of a send's id (both take it
+ * before touching either): otherwise a receipt checked just before the id's commit and kept just after
+ * the send looked for kept receipts would wait forever. Held to the end of the transaction.
+ */
+export async function lockReceipts(tx: Queryable, channelId: string): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtext('hummdesk receipts ' || $1::text))`, [channelId]);
+}
+
 /** Whether a message of this channel already carries `externalId` (a receipt that did not apply came late, not early). */
 export async function isOurSend(tx: Queryable, channelId: string, externalId: string): Promise<boolean> {
   const { rows } = await tx.query(`SELECT 1 FROM messages WHERE channel_id = $1 AND external_id = $2 LIMIT 1`, [channelId, externalId]);
