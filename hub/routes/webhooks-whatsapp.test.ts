@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
+import { metaSignature } from '../../connectors/meta/signature.js';
 import { GraphEmulator, signedWebhook, whatsappWebhooks as wa, type SentMessage } from '../../connectors/meta/testing/emulator.js';
 
 const SECRET = 'e2e-meta-app-secret';
@@ -74,6 +75,19 @@ describe('WhatsApp Cloud API end to end (/webhooks/whatsapp)', () => {
     const nobody = await t.app.inject({ method: 'POST', url: '/webhooks/whatsapp', payload: JSON.stringify(wa.text('555', { waId: '1' }, { id: 'wamid.N', body: 'x' })), headers: { 'content-type': 'application/json' } });
     expect(nobody.statusCode).toBe(401);
     expect(await count('messages')).toBe(before);
+  });
+
+  it('answers a signed body that is not a WhatsApp notification with 400 and a clear code', async () => {
+    const signedRaw = (raw: Buffer) => t.app.inject({ method: 'POST', url: '/webhooks/whatsapp', payload: raw, headers: { 'content-type': 'application/json', 'x-hub-signature-256': metaSignature(SECRET, raw) } });
+    const cases: [Buffer, string][] = [
+      [Buffer.from('{not json'), 'webhook_body_invalid'],
+      [Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"object":"whatsapp_business_account","entry":[]}')]), 'webhook_body_bom'],
+      [Buffer.from('{"object":"page","entry":[]}'), 'webhook_body_not_meta'],
+    ];
+    for (const [raw, code] of cases) {
+      const res = await signedRaw(raw);
+      expect([res.statusCode, res.json().error.code]).toEqual([400, code]);
+    }
   });
 
   it('stores a signed text once, however often Meta redelivers it, with the business-scoped id and the phone', async () => {
