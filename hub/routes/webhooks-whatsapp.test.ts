@@ -282,12 +282,35 @@ describe('WhatsApp Cloud API end to end (/webhooks/whatsapp)', () => {
       }
     });
 
-    it('refuses free text outside the 24-hour window before calling Meta', async () => {
+    it('refuses free text outside the 24-hour window, and text over 4,096 characters, before anything is stored or sent', async () => {
+      const before = { sent: graph.inbox.length, messages: await count('messages WHERE conversation_id = $1', [conversationId]) };
+      const tooLong = await t.app.inject({ method: 'POST', url: `/api/v1/conversations/${conversationId}/reply`, headers: { authorization: `Bearer ${a.users.agent.token}` }, payload: { text: 'x'.repeat(4097) } });
+      expect([tooLong.statusCode, tooLong.json().error.code]).toEqual([400, 'whatsapp_text_too_long']);
       await t.hub.db.query(`UPDATE messages SET sent_at = now() - interval '25 hours' WHERE conversation_id = $1 AND direction = 'inbound'`, [conversationId]);
+      const late = await t.app.inject({ method: 'POST', url: `/api/v1/conversations/${conversationId}/reply`, headers: { authorization: `Bearer ${a.users.agent.token}` }, payload: { text: 'Liian myöhään' } });
+      expect([late.statusCode, late.json().error.code]).toEqual([400, 'whatsapp_window_closed']);
+      expect(late.json().error.details.closedAt).toEqual(expect.any(String));
+      // An internal note is not a message to the customer: no window applies.
+      const note = await t.app.inject({ method: 'POST', url: `/api/v1/conversations/${conversationId}/notes`, headers: { authorization: `Bearer ${a.users.agent.token}` }, payload: { text: 'call them instead' } });
+      expect(note.statusCode).toBe(201);
+      expect(graph.inbox.length).toBe(before.sent);
+      expect(await count('messages WHERE conversation_id = $1', [conversationId])).toBe(before.messages + 1);
+    });
+
+    it('a reply queued while the window was open is refused at delivery if it closed meanwhile, never sent', async () => {
+      const other = { waId: '358406666666' };
+      graph.customerWrote(NUMBER_A, other.waId);
+      await post(wa.text(NUMBER_A, other, { id: 'wamid.Q-LATE', body: 'hei' }));
+      const conv = (await t.hub.db.query<{ conversation_id: string }>(`SELECT conversation_id FROM messages WHERE external_id = 'wamid.Q-LATE'`)).rows[0]!.conversation_id;
+      // The job runs only after the window closed: the customer's message is moved back once the reply is queued.
+      await t.hub.runner.stop();
+      const res = await t.app.inject({ method: 'POST', url: `/api/v1/conversations/${conv}/reply`, headers: { authorization: `Bearer ${a.users.agent.token}` }, payload: { text: 'myöhässä' } });
+      await t.hub.db.query(`UPDATE messages SET sent_at = now() - interval '25 hours' WHERE conversation_id = $1 AND direction = 'inbound'`, [conv]);
+      await t.hub.startJobs({ relay: true, work: true });
+      expect(res.statusCode).toBe(202);
       const before = graph.inbox.length;
-      const id = await reply('Liian myöhään');
       const row = await eventually(async () => {
-        const d = await delivery(id);
+        const d = await delivery(res.json().id);
         return d.delivery_status === 'failed' ? d : undefined;
       });
       expect(row.delivery_error).toMatch(/^whatsapp_window_closed/);
