@@ -120,10 +120,12 @@ export class SlackEmulator {
       /** chat.postMessage/chat.update per Slack channel per second, like Slack's "about one a second" with bursts. */
       messagesPerSecondPerChannel: number;
       oauth: { clientId: string; clientSecret: string };
+      /** Most messages conversations.history/replies return per call (distributed non-Marketplace apps: 15). */
+      historyPageLimit?: number;
     },
   ) {}
 
-  static async start(opts: { now?: () => number; messagesPerSecondPerChannel?: number; oauth?: { clientId: string; clientSecret: string } } = {}): Promise<SlackEmulator> {
+  static async start(opts: { now?: () => number; messagesPerSecondPerChannel?: number; oauth?: { clientId: string; clientSecret: string }; historyPageLimit?: number } = {}): Promise<SlackEmulator> {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
@@ -131,6 +133,7 @@ export class SlackEmulator {
       now: opts.now ?? Date.now,
       messagesPerSecondPerChannel: opts.messagesPerSecondPerChannel ?? 50,
       oauth: opts.oauth ?? { clientId: '1111.2222', clientSecret: 'emulated-client-secret' },
+      historyPageLimit: opts.historyPageLimit,
     });
     server.on('connection', (s) => {
       emulator.sockets.add(s);
@@ -400,6 +403,19 @@ export class SlackEmulator {
     if (++w.count > this.opts.messagesPerSecondPerChannel) throw new RateLimited(Math.max(1, Math.ceil((w.start + 1000 - now) / 1000)));
   }
 
+  /** One page of a history read: `oldest`/`latest` (`inclusive`), `limit` (capped as Slack caps it), `cursor`. */
+  private page(messages: EmulatedMessage[], a: Args): { items: EmulatedMessage[]; more: Record<string, unknown> } {
+    const inclusive = a.inclusive === true || a.inclusive === 'true';
+    const oldest = Number(a.oldest ?? 0);
+    const latest = a.latest === undefined ? Infinity : Number(a.latest);
+    const inWindow = messages.filter((m) => (inclusive ? Number(m.ts) >= oldest && Number(m.ts) <= latest : Number(m.ts) > oldest && Number(m.ts) < latest));
+    const limit = Math.min(Number(a.limit ?? 100) || 100, 999, this.opts.historyPageLimit ?? 999);
+    const start = typeof a.cursor === 'string' && a.cursor ? Number(Buffer.from(a.cursor, 'base64').toString('utf8').replace(/^next:/, '')) || 0 : 0;
+    const items = inWindow.slice(start, start + limit);
+    const more = start + limit < inWindow.length;
+    return { items, more: { has_more: more, ...(more ? { response_metadata: { next_cursor: Buffer.from(`next:${start + limit}`).toString('base64') } } : {}) } };
+  }
+
   private dispatch(method: string, a: Args, authorization: string | undefined): { team?: string; result: Record<string, unknown> } {
     switch (method) {
       case 'auth.test': {
@@ -482,13 +498,11 @@ export class SlackEmulator {
         const ws = this.auth(a, authorization, 'channels:history');
         const ch = this.channelOf(ws, a.channel);
         if (!ch.isMember) throw new SlackApiError('not_in_channel');
-        const oldest = Number(a.oldest ?? 0);
-        const limit = Math.min(Number(a.limit ?? 100) || 100, 999);
         const withMetadata = a.include_all_metadata === true || a.include_all_metadata === 'true';
-        const found = this.roots(ch.id).filter((m) => Number(m.ts) > oldest).reverse().slice(0, limit);
+        const found = this.page(this.roots(ch.id).reverse(), a);
         return {
           team: ws.teamId,
-          result: { messages: found.map((m) => ({ type: 'message', ts: m.ts, text: m.text, user: m.user, ...(m.botId ? { bot_id: m.botId } : {}), ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}) })), has_more: false },
+          result: { messages: found.items.map((m) => ({ type: 'message', ts: m.ts, text: m.text, user: m.user, ...(m.botId ? { bot_id: m.botId } : {}), ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}) })), ...found.more },
         };
       }
       case 'conversations.replies': {
@@ -498,8 +512,12 @@ export class SlackEmulator {
         const ts = requiredString(a.ts, 'ts');
         const root = this.messages.find((m) => m.channel === ch.id && m.ts === ts);
         if (!root) throw new SlackApiError('thread_not_found');
-        const thread = [root, ...this.replies(ch.id, ts)];
-        return { team: ws.teamId, result: { messages: thread.map((m) => ({ type: 'message', ts: m.ts, thread_ts: m.threadTs, text: m.text, user: m.user, ...(m.botId ? { bot_id: m.botId } : {}) })), has_more: false } };
+        const withMetadata = a.include_all_metadata === true || a.include_all_metadata === 'true';
+        const thread = this.page([root, ...this.replies(ch.id, ts)], a);
+        return {
+          team: ws.teamId,
+          result: { messages: thread.items.map((m) => ({ type: 'message', ts: m.ts, thread_ts: m.threadTs, text: m.text, user: m.user, ...(m.botId ? { bot_id: m.botId } : {}), ...(m.files ? { files: m.files } : {}), ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}) })), ...thread.more },
+        };
       }
       case 'views.open': {
         const ws = this.auth(a, authorization);
