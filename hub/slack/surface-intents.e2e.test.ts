@@ -180,6 +180,10 @@ async function failRecordingOnce(name: string, text: string, intentKind: 'msg' |
   };
 }
 
+/** Every surface job of the conversation has run to its end (retries included). */
+const settled = (conversationId: string) =>
+  eventually(async () => (await query(`SELECT 1 FROM outbox WHERE topic = 'surface.sync' AND payload->>'conversationId' = $1 AND done_at IS NULL AND dead_at IS NULL`, [conversationId])).length === 0);
+
 const injected = async (name: string) => Number((await t.hub.db.query<{ n: string; called: boolean }>(`SELECT last_value AS n, is_called AS called FROM ${name}_seq`)).rows[0]!.n);
 
 describe('no Slack call inside a database transaction', () => {
@@ -232,7 +236,7 @@ describe('a post whose result could not be recorded', () => {
     try {
       const repliesBefore = emulator.callsOf('conversations.replies').length;
       await customerWrites('Second question, recorded late', { threadTs: root.ts });
-      await eventually(async () => (await query<{ state: string }>(`SELECT state FROM surface_intents WHERE conversation_id = $1 AND intent_key LIKE 'msg:%'`, [conversationId]))[0]?.state === 'done');
+      await settled(conversationId);
       expect(await injected('test_fail_reply')).toBeGreaterThanOrEqual(1);
       await surface().sync(acct.accountId, conversationId);
       expect(emulator.replies(card.channel, card.ts).filter((m) => blockText(m).includes('Second question, recorded late'))).toHaveLength(1);
@@ -248,7 +252,7 @@ describe('a post whose result could not be recorded', () => {
     const undo = await failRecordingOnce('test_fail_files', 'Invoice attached', 'files');
     try {
       await customerWrites('Invoice attached', { threadTs: root.ts, files: [slackFile('invoice-7.pdf', Buffer.from('%PDF invoice 7'))] });
-      await eventually(async () => (await query<{ state: string }>(`SELECT state FROM surface_intents WHERE conversation_id = $1 AND intent_key LIKE 'files:%'`, [conversationId]))[0]?.state === 'done');
+      await settled(conversationId);
       expect(await injected('test_fail_files')).toBeGreaterThanOrEqual(1);
       await surface().sync(acct.accountId, conversationId);
       const thread = emulator.replies(card.channel, card.ts);
