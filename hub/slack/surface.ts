@@ -14,7 +14,7 @@ import { slackConfig } from '../../connectors/slack/config.js';
 import { downloadSlackFile } from '../../connectors/slack/files.js';
 import { fit, hashBody, messageReply, movedCard, rootCard, type CardModel, type SlackMessageBody } from './blocks.js';
 import { insertThread, nameSlackCustomer, readSyncSnapshot, retireThread, saveRootHash, setFileBlob, type SlackSyncSnapshot, type SlackThread, type StoredFile } from './store.js';
-import { claimSync, releaseSync, type SyncKey } from '../surfaces/claims.js';
+import { claimSync, releaseSync, SYNC_LEASE_MS, type SyncKey } from '../surfaces/claims.js';
 import { IntentRunner, intentsByKey, noteIntent, planIntents, recordDone, unstartIntents, type Found, type Intent, type PlannedIntent } from '../surfaces/intents.js';
 import { Pacer, type PaceLimits } from '../surfaces/pacing.js';
 import { coalesce, customersFirst } from '../surfaces/mirror.js';
@@ -56,6 +56,8 @@ const NAME_TTL_MS = 60 * 60_000;
 /** Our clock against Slack's, and how long after its start an attempt's post can have landed. */
 const FIND_BEFORE_S = 60;
 const FIND_AFTER_S = 6 * 60;
+/** Longest round of a sync; the rest follows in the rescheduled job. */
+const MAX_RUN_MS = 90_000;
 
 /**
  * Where a conversation's thread belongs: its team's triage channel, else its inbox's, else the
@@ -136,7 +138,7 @@ export class SlackSurface implements Surface {
   async sync(accountId: string, conversationId: string, _messageId?: string, job?: { id: string }): Promise<void> {
     const key: SyncKey = { accountId, conversationId, surface: SURFACE, owner: job ? `job:${job.id}` : `call:${randomUUID()}` };
     for (let claimed = false; ; claimed = true) {
-      const runner = new IntentRunner(this.deps.db, accountId);
+      const runner = new IntentRunner(this.deps.db, accountId, { key, ms: SYNC_LEASE_MS });
       try {
         if (!(await this.syncOnce(key, runner, !claimed))) return;
       } catch (err) {
@@ -338,7 +340,11 @@ export class SlackSurface implements Surface {
       await withAccount(this.deps.db, accountId, (tx) => saveRootHash(tx, id, hash));
     }
     const scope = { accountId, conversationId, surface: SURFACE };
+    const started = performance.now();
     for (const step of pass.steps ?? this.steps(pass, thread)) {
+      // A long run (a moved conversation's history at the channel's pace) continues in a later job,
+      // well within the job's and the sync's leases, so no second run ever starts beside it.
+      if (performance.now() - started > MAX_RUN_MS) throw new RetryLaterError('long sync continues later', 100);
       if (step.kind === 'update') {
         await this.slack(install, data.channel, (c) => c.chat.update({ channel: data.channel, ts: step.ts, ...step.reply.body }));
         const intent = pass.intents.get(step.intentKey);

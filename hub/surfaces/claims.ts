@@ -52,3 +52,11 @@ export async function releaseSync(tx: Queryable, k: Omit<SyncKey, 'accountId'>, 
   );
   return rows[0]?.again ? 'again' : 'done';
 }
+
+/** Extends a running sync's lease (a long run: a moved conversation re-posting its history at the channel's pace). */
+export async function renewSync(tx: Queryable, k: Omit<SyncKey, 'accountId'>, leaseMs = SYNC_LEASE_MS): Promise<void> {
+  await tx.query(
+    `UPDATE surface_syncs SET lease_until = now() + make_interval(secs => $4::double precision / 1000) WHERE conversation_id = $1 AND surface = $2 AND owner = $3`,
+    [k.conversationId, k.surface, k.owner, leaseMs],
+  );
+}

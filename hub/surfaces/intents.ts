@@ -1,7 +1,7 @@
 import type { Database, Queryable } from '../../storage/database.js';
 import { withAccount } from '../../storage/session.js';
 import { RetryLaterError } from '../queue/jobs.js';
-import type { SurfaceName } from './claims.js';
+import { renewSync, type SurfaceName, type SyncKey } from './claims.js';
 
 /**
  * Intent records: no platform call is made inside a database transaction, and a post is never made
@@ -99,9 +99,12 @@ export interface IntentCall {
 export class IntentRunner {
   /** Intents this run planned whose call has not gone out: given back (unstarted) when the run stops early. */
   readonly unsent = new Set<string>();
+  private renewedAt = Date.now();
   constructor(
     private readonly db: Database,
     private readonly accountId: string,
+    /** The run's lease, extended with a result once half of it has passed. */
+    private readonly lease?: { key: Omit<SyncKey, 'accountId'>; ms: number },
   ) {}
 
   async make(intent: Intent, fresh: boolean, how: IntentCall): Promise<string> {
@@ -138,6 +141,10 @@ export class IntentRunner {
     await withAccount(this.db, this.accountId, async (tx) => {
       await recordIntent(tx, intent.id, remoteId, detail);
       await how.alsoRecord?.(tx, remoteId);
+      if (this.lease && Date.now() - this.renewedAt > this.lease.ms / 2) {
+        await renewSync(tx, this.lease.key, this.lease.ms);
+        this.renewedAt = Date.now();
+      }
     });
     intent.state = 'done';
     intent.remoteId = remoteId;

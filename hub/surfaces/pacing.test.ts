@@ -42,6 +42,9 @@ describe('Pacer', () => {
     const err = await pacer.take('k').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RetryLaterError);
     expect((err as RetryLaterError).delayMs).toBeGreaterThanOrEqual(2000);
+    // The next one sent back comes back a slot later, not at the same moment.
+    const next = (await pacer.take('k').catch((e: unknown) => e)) as RetryLaterError;
+    expect(next.delayMs).toBeGreaterThanOrEqual(3000);
   });
 
   it('holds a key for Retry-After once the platform said 429', async () => {

@@ -17,7 +17,7 @@ export interface PaceLimits {
 }
 
 export class Pacer {
-  private readonly buckets = new Map<string, { tokens: number; at: number; blockedUntil: number }>();
+  private readonly buckets = new Map<string, { tokens: number; at: number; blockedUntil: number; later: number }>();
   constructor(
     readonly limits: PaceLimits,
     private readonly clock: { now(): number; sleep(ms: number): Promise<void> } = { now: () => performance.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
@@ -33,7 +33,14 @@ export class Pacer {
   /** Takes a slot on `key`, waiting for it when that is short; else throws RetryLaterError with the wait. */
   async take(key: string): Promise<void> {
     const wait = this.waitFor(key);
-    if (wait > this.limits.maxWaitMs) throw new RetryLaterError(`${key}: paced, next slot in ${Math.ceil(wait)} ms`, Math.ceil(wait + Math.random() * 250));
+    if (wait > this.limits.maxWaitMs) {
+      // Jobs sent back come back one slot apart, not all at once (each would only be sent back again).
+      const b = this.bucket(key);
+      const now = this.clock.now();
+      const at = Math.max(now + wait, b.later);
+      b.later = at + 1000 / this.limits.perSecond;
+      throw new RetryLaterError(`${key}: paced, next slot in ${Math.ceil(at - now)} ms`, Math.ceil(at - now + Math.random() * 100));
+    }
     // The slot is reserved now (tokens may go below zero), so calls waiting on one key keep their order.
     this.bucket(key).tokens -= 1;
     if (wait > 0) await this.clock.sleep(wait);
@@ -51,7 +58,7 @@ export class Pacer {
     let b = this.buckets.get(key);
     if (!b) {
       if (this.buckets.size >= 10_000) this.prune(now);
-      b = { tokens: this.limits.burst, at: now, blockedUntil: 0 };
+      b = { tokens: this.limits.burst, at: now, blockedUntil: 0, later: 0 };
       this.buckets.set(key, b);
     }
     b.tokens = Math.min(this.limits.burst, b.tokens + ((now - b.at) / 1000) * this.limits.perSecond);
@@ -61,6 +68,6 @@ export class Pacer {
 
   /** Forgets keys that are full again (idle long enough): they would start full anyway. */
   private prune(now: number): void {
-    for (const [key, b] of this.buckets) if (b.blockedUntil < now && b.tokens + ((now - b.at) / 1000) * this.limits.perSecond >= this.limits.burst) this.buckets.delete(key);
+    for (const [key, b] of this.buckets) if (b.blockedUntil < now && b.later < now && b.tokens + ((now - b.at) / 1000) * this.limits.perSecond >= this.limits.burst) this.buckets.delete(key);
   }
 }
