@@ -1,5 +1,5 @@
 import type { ChannelInstallation } from '../../connectors/core/types.js';
-import type { Queryable } from '../../storage/database.js';
+import { queryPrepared, type Queryable } from '../../storage/database.js';
 import type { SecretBox } from '../../storage/secret-box.js';
 import type { DraftRow } from '../../storage/repositories/ai.js';
 import { INTENTS_JSON, type Intent } from '../surfaces/intents.js';
@@ -126,7 +126,8 @@ export interface SlackSyncSnapshot {
 }
 
 export async function readSyncSnapshot(tx: Queryable, conversationId: string): Promise<SlackSyncSnapshot> {
-  const { rows } = await tx.query<SlackSyncSnapshot>(
+  // Prepared: planning this statement cost more than running it (1.5 ms against 0.8 ms).
+  const { rows } = await queryPrepared<SlackSyncSnapshot>(tx, 'hd_slack_sync_snapshot',
     `SELECT
        (SELECT json_build_object('id', c.id, 'channelId', c.channel_id, 'channelKind', ch.kind, 'sourceName', ch.name, 'contactId', c.contact_id, 'contactName', ct.name,
           'teamId', c.team_id, 'subject', c.subject, 'status', c.status, 'priority', c.priority, 'category', c.category, 'sentiment', c.sentiment, 'language', c.language,
