@@ -36,7 +36,7 @@ beforeAll(async () => {
   ws = emulator.addWorkspace({
     teamId: 'T0ACME',
     botUserId: 'UBOTACME',
-    users: [{ id: 'UCUST', name: 'cara', realName: 'Cara Customer' }],
+    users: [{ id: 'UCUST', name: 'cara', realName: 'Cara Customer' }, { id: 'UNOPROFILE', name: 'nils', realName: 'Nils Noprofile' }],
     channels: [
       { id: 'C0CUST', name: 'shared-customer', isMember: true, isExtShared: true },
       { id: 'C0TRIAGE', name: 'triage', isMember: true },
@@ -58,10 +58,12 @@ const query = <R>(sql: string, params: unknown[] = []) => withAccount(t.hub.db, 
 const blockText = (m: EmulatedMessage) => JSON.stringify(m.blocks ?? []);
 const surface = () => slackOf(t.hub)!.surface;
 
-async function customerWrites(text: string, opts: { threadTs?: string; files?: unknown[] } = {}) {
-  const m = emulator.postAsUser('T0ACME', 'C0CUST', 'UCUST', text, opts.threadTs);
+async function customerWrites(text: string, opts: { threadTs?: string; files?: unknown[]; user?: string; profile?: boolean } = {}) {
+  const user = opts.user ?? 'UCUST';
+  const m = emulator.postAsUser('T0ACME', 'C0CUST', user, text, opts.threadTs);
   const ev = {
-    type: 'message', channel: 'C0CUST', channel_type: 'channel', user: 'UCUST', text, ts: m.ts, user_profile: { real_name: 'Cara Customer', display_name: 'cara' },
+    type: 'message', channel: 'C0CUST', channel_type: 'channel', user, text, ts: m.ts,
+    ...(opts.profile === false ? {} : { user_profile: { real_name: 'Cara Customer', display_name: 'cara' } }),
     ...(opts.threadTs ? { thread_ts: opts.threadTs } : {}),
     ...(opts.files ? { subtype: 'file_share', files: opts.files } : {}),
   };
@@ -255,5 +257,21 @@ describe('coalescing', () => {
     await surface().sync(acct.accountId, conversationId);
     const posts = emulator.replies(card.channel, card.ts).filter((m) => /Coalesce: (second|third|fourth|fifth)/.test(blockText(m)));
     expect(posts.map((m) => ['second', 'third', 'fourth', 'fifth'].filter((n) => blockText(m).includes(`Coalesce: ${n}`)))).toEqual([['second'], ['third', 'fourth', 'fifth']]);
+  });
+});
+
+describe('customer names', () => {
+  it('a users.info refused with 429 is asked again after Retry-After, so the card gets the name', async () => {
+    emulator.rateLimitNext('users.info', 1);
+    const { conversationId } = await customerWrites('Hello, no profile in this event', { user: 'UNOPROFILE', profile: false });
+    const card = await threadOf(conversationId);
+    await settled(conversationId);
+    expect(emulator.callsOf('users.info')[0]!.status).toBe(429);
+    const root = () => emulator.messages.find((m) => m.channel === card.channel && m.ts === card.ts)!;
+    await eventually(async () => {
+      await surface().sync(acct.accountId, conversationId);
+      return blockText(root()).includes('Nils Noprofile');
+    }, 20_000);
+    expect(emulator.callsOf('users.info').filter((c) => c.status === 200)).toHaveLength(1);
   });
 });

@@ -113,7 +113,7 @@ interface Pass {
 export class SlackSurface implements Surface {
   readonly name = SURFACE;
   readonly limits: SlackSurfaceLimits;
-  private readonly names = new Map<string, { name: string; at: number }>();
+  private readonly names = new Map<string, { name: string | undefined; at: number }>();
   private readonly secrets = new Map<string, Record<string, string>>();
   private posts: Pacer;
   private reads: Pacer;
@@ -499,9 +499,9 @@ export class SlackSurface implements Surface {
       if (e instanceof RateLimitError) this.reads.block(paceKey, e.retryAfterMs);
       return undefined;
     });
-    const profile = info?.user?.profile;
-    const name = (profile?.real_name || profile?.display_name || info?.user?.real_name || info?.user?.name || undefined)?.slice(0, 200);
-    if (!name) return undefined;
+    if (!info) return undefined;
+    const profile = info.user?.profile;
+    const name = (profile?.real_name || profile?.display_name || info.user?.real_name || info.user?.name || undefined)?.slice(0, 200);
     if (this.names.size >= 10_000) this.names.clear();
     this.names.set(key, { name, at: now });
     return name;
