@@ -1,5 +1,5 @@
 import type { AttachmentKind, DeliveryStatus } from '../../connectors/core/types.js';
-import type { Queryable } from '../database.js';
+import { queryPrepared, type Queryable } from '../database.js';
 import { displayNameOrNull, withoutNul } from '../../connectors/core/text.js';
 
 export type MessageDeliveryStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'read' | 'failed' | 'unknown';
@@ -129,7 +129,8 @@ export async function listMessages(
   conversationId: string,
   opts: { limit: number; after?: { sentAt: string; id: string } },
 ): Promise<(MessageRow & { cursorAt: string })[]> {
-  const { rows } = await tx.query<MessageRow & { cursorAt: string }>(
+  // Prepared where the adapter can: every surface sync lists its conversation's messages.
+  const { rows } = await queryPrepared<MessageRow & { cursorAt: string }>(tx, 'hd_list_messages',
     `SELECT ${COLUMNS}, m.sent_at::text AS "cursorAt" FROM ${FROM} WHERE m.conversation_id = $1
        AND ($2::timestamptz IS NULL OR (m.sent_at, m.id) > ($2::timestamptz, $3::uuid))
      ORDER BY m.sent_at, m.id LIMIT $4`,
