@@ -60,6 +60,8 @@ export interface HubConfig {
   egress: { allowPrivateHosts: string[]; allowInsecureTls: boolean };
   /** The hub's Teams bot (HUMMDESK_TEAMS_*); without an app id every Teams request is refused. */
   teams: TeamsAppConfig;
+  /** The operator's Meta app(s) for WhatsApp and Messenger webhooks: secrets that sign them, handshake tokens, the Graph API address. */
+  meta: { appSecrets: string[]; verifyTokens: string[]; graphUrl: string };
 }
 
 export interface EmbeddingsConfig {
@@ -224,7 +226,23 @@ export function loadConfig(env: Env = process.env): HubConfig {
     apiOrigins: apiOrigins(env),
     egress: { allowPrivateHosts: allowPrivateHosts(env), allowInsecureTls: env.HUMMDESK_ALLOW_INSECURE_TLS === 'true' },
     teams: teamsConfigFromEnv(env),
+    meta: metaConfig(env),
   };
+}
+
+/** Comma-separated, so a hub can serve several Meta apps or rotate a secret without a gap. */
+function metaConfig(env: Env): HubConfig['meta'] {
+  const listOf = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const graphUrl = (env.HUMMDESK_META_GRAPH_URL || 'https://graph.facebook.com').replace(/\/+$/, '');
+  let url: URL | undefined;
+  try {
+    url = new URL(graphUrl);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password || url.search || url.hash)
+    throw new ConfigError('invalid_meta_graph_url', `HUMMDESK_META_GRAPH_URL: "${graphUrl}" is not an http(s) base URL such as https://graph.facebook.com (invalid_meta_graph_url)`);
+  return { appSecrets: listOf(env.HUMMDESK_META_APP_SECRET), verifyTokens: listOf(env.HUMMDESK_META_VERIFY_TOKEN), graphUrl };
 }
 
 /** HUMMDESK_API_ORIGINS, written the way browsers send `Origin` (lower-case host, no default port). */

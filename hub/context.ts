@@ -21,6 +21,7 @@ import { analyzeHandler } from './workers/analyze.js';
 import { surfaceHandler } from './workers/surface.js';
 import { deliverHandler } from './workers/deliver.js';
 import { kbReindexHandler } from './workers/kb-reindex.js';
+import { mediaFetchHandler } from './workers/media-fetch.js';
 import { embeddersFromConfig, type EmbedderSet } from '../ai/embed/set.js';
 
 /** Everything a hub process shares: store, queue, bus and the registries channels and AI plug into. */
@@ -83,6 +84,7 @@ export async function createHub(config: HubConfig, opts: { log?: Logger; db?: Da
     'ai.classify': analyzeHandler({ db, bus, ai: () => ai.provider }),
     'surface.sync': surfaceHandler(() => surfaces),
     deliver: deliverHandler({ db, box, bus, blobs, connectors: () => connectors, maxAttempts: config.jobAttempts }),
+    'media.fetch': mediaFetchHandler({ db, box, bus, blobs, connectors: () => connectors, backoffBaseMs: config.jobBackoffMs }),
     'kb.reindex': kbReindexHandler({ db, embedders: () => embedders, maxAttempts: config.jobAttempts, options: { batchSize: config.embeddings.batchSize } }),
   };
   let started = false;

@@ -3,7 +3,7 @@ export type HubEvent =
   | { type: 'conversation.created'; conversationId: string }
   | { type: 'conversation.updated'; conversationId: string; changes: Record<string, unknown> }
   | { type: 'message.created'; conversationId: string; messageId: string; direction: 'inbound' | 'outbound'; isPrivate: boolean }
-  | { type: 'message.updated'; conversationId: string; messageId: string; deliveryStatus: string | null; deliveryError?: string | null }
+  | { type: 'message.updated'; conversationId: string; messageId: string; deliveryStatus: string | null; deliveryError?: string | null; attachmentId?: string; fetchState?: string }
   /** Its author edited (or deleted: text and files redacted) a message on the platform. */
   | { type: 'message.edited'; conversationId: string; messageId: string; deleted: boolean }
   | { type: 'draft.created'; conversationId: string; draftId: string }

@@ -171,6 +171,8 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
       return getConversationAttachment(tx, req.params.id, req.params.attachmentId);
     });
     if (!attachment) throw notFound('attachment');
+    if (!attachment.blobKey && attachment.fetchState === 'pending') throw new HubError(404, 'attachment_not_fetched_yet', 'this file is still being fetched from the channel; try again shortly');
+    if (!attachment.blobKey && attachment.fetchState === 'failed') throw new HubError(404, 'attachment_fetch_failed', 'this file could not be fetched from the channel (see the attachment\'s fetchError)');
     if (!attachment.blobKey) throw new HubError(404, 'attachment_not_stored', 'this attachment was too large to keep; only its name and size are known');
     return sendAttachment(reply, attachment, await app.hub.blobs.get(attachment.blobKey), 3600);
   });

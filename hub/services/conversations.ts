@@ -10,6 +10,7 @@ import { referencedBlobKeys } from '../../storage/repositories/uploads.js';
 import type { EventBus, HubEvent } from '../realtime/events.js';
 import type { JobRunner } from '../queue/jobs.js';
 import { HubError, notFound } from '../errors.js';
+import { checkReplyForChannel } from './reply-limits.js';
 
 /** Who is acting: an agent (user), an integration (API key), or the AI stage's auto-send; every change is audited with it. */
 export interface Actor {
@@ -48,6 +49,7 @@ export class ConversationService {
       if (!conversation) throw notFound('conversation');
       const copies = input.isPrivate ? {} : copiesOf(input);
       if (Object.keys(copies).length > 0 && conversation.channelKind !== 'email') throw new HubError(400, 'cc_not_supported', `${conversation.channelKind} replies cannot copy anyone; Cc and Bcc are for email`);
+      await checkReplyForChannel(tx, conversation, input);
       if (input.draftId) await this.recordDraftUse(tx, actor, conversationId, input.draftId, input.text);
       // Bytes are written only once the reply is known to be allowed, and each distinct file once.
       const blobs = await this.writeAttachments(input.attachments ?? [], written);

@@ -3,7 +3,7 @@ import type { Database, Queryable } from '../../storage/database.js';
 import type { LocalBlobStore } from '../../storage/blob-store.js';
 import { setAccount } from '../../storage/session.js';
 import { rememberCc } from '../../storage/repositories/conversations.js';
-import { applyDeliveryStatus, editMessage, insertAttachments, redactMessage } from '../../storage/repositories/messages.js';
+import { applyDeliveryStatus, claimSendByReference, editMessage, insertAttachments, isOurSend, keepPendingStatus, lockReceipts, redactMessage } from '../../storage/repositories/messages.js';
 import { enqueue } from '../../storage/repositories/outbox.js';
 import { claimUploads } from '../../storage/repositories/uploads.js';
 import { UPLOAD_REF_PREFIX } from '../../connectors/webchat/connector.js';
@@ -197,7 +197,12 @@ export class IngestService {
         continue;
       }
       const messageId = row.message_id;
-      if (tx && m.attachments.length > 0) await insertAttachments(tx, channel.accountId, messageId, await this.storeInline(tx, channel, m, messageId));
+      if (tx && m.attachments.length > 0) {
+        const stored = await this.storeInline(tx, channel, m, messageId);
+        const ids = await insertAttachments(tx, channel.accountId, messageId, stored);
+        // Files given by reference are fetched after this commit, each by its own job: a slow or failing fetch never holds the message.
+        for (const [i, a] of stored.entries()) if ('fetchState' in a && a.fetchState === 'pending') await enqueue(tx, channel.accountId, 'media.fetch', { attachmentId: ids[i] });
+      }
       // Everyone the customer copied stays copied on our replies; an auto-responder's list is not a conversation's,
       // nor is that of someone who only knew a Message-ID (they are announced instead, and an agent may add them).
       if (tx && m.cc?.length && !m.autoReply && row.participant) await rememberCc(tx, conversationId, m.cc);
@@ -212,8 +217,20 @@ export class IngestService {
   private async applyOther(tx: Queryable, channel: ChannelInstallation, e: InboundEvent, events: HubEvent[]): Promise<IngestOutcome> {
     if (e.type === 'ignored') return { result: 'ignored' };
     if (e.type === 'status') {
-      const hit = await applyDeliveryStatus(tx, channel.id, e.externalId, e.status, e.error);
-      if (!hit) return { result: 'status_unmatched' };
+      const early = KEEPS_EARLY_RECEIPTS.has(channel.kind);
+      let hit = await applyDeliveryStatus(tx, channel.id, e.externalId, e.status, e.error);
+      if (!hit && early) {
+        // Looked at again once no send of this channel can be recording its id (the deliver job takes the same lock).
+        await lockReceipts(tx, channel.id);
+        hit = await applyDeliveryStatus(tx, channel.id, e.externalId, e.status, e.error);
+      }
+      // A send cut off before its platform id was stored is named by the id we gave it.
+      if (!hit && e.reference && (await claimSendByReference(tx, channel.id, e.reference, e.externalId))) hit = await applyDeliveryStatus(tx, channel.id, e.externalId, e.status, e.error);
+      if (!hit) {
+        // Too early (the send's id is not stored yet) or not ours: kept, and applied if that send is recorded later.
+        if (early && !(await isOurSend(tx, channel.id, e.externalId))) await keepPendingStatus(tx, channel.accountId, channel.id, e.externalId, e.status, e.error);
+        return { result: 'status_unmatched' };
+      }
       events.push({ type: 'message.updated', conversationId: hit.conversationId, messageId: hit.id, deliveryStatus: e.status, deliveryError: e.error ?? null });
       return { result: 'status', conversationId: hit.conversationId, messageId: hit.id };
     }
@@ -248,6 +265,7 @@ export class IngestService {
     if (!uploads) throw new HubError(400, 'upload_unknown', 'an attachment names an upload that is unknown, not yours, or already sent');
     const rest = await Promise.all(
       m.attachments.filter((a) => !a.ref.startsWith(UPLOAD_REF_PREFIX)).map(async (a) => {
+        if (a.fetchLater) return { ...a, fetchState: 'pending' as const };
         if (!a.ref.startsWith('inline:')) return { ...a };
         const bytes = Buffer.from(a.ref.slice('inline:'.length), 'base64');
         return { ...a, ref: undefined, size: a.size ?? bytes.length, blobKey: await this.deps.blobs.put(bytes) };
@@ -256,6 +274,9 @@ export class IngestService {
     return [...uploads, ...rest];
   }
 }
+
+/** Channels whose receipts can overtake the answer to the send they report on. */
+const KEEPS_EARLY_RECEIPTS = new Set<string>(['whatsapp', 'messenger']);
 
 /** How far back a reply-subject match from the same contact may reach. */
 const SUBJECT_MATCH_DAYS = 30;
@@ -357,7 +378,8 @@ function messageRow(channel: ChannelInstallation, { m, conversationId }: Inbound
     address: m.sender.address ?? null,
     verified: m.sender.verified ?? false,
     email: channel.kind === 'email' || m.sender.address?.includes('@') ? m.sender.address ?? null : null,
-    phone: channel.kind === 'whatsapp' ? m.sender.address ?? m.sender.externalId : null,
+    // WhatsApp: the phone only when the platform gave one (a username hides it; the id is then a business-scoped one).
+    phone: channel.kind === 'whatsapp' ? m.sender.address ?? null : null,
     threadKey: m.threadKey,
     conversationId: conversationId ?? null,
     subject: m.subject ?? null,
@@ -373,6 +395,7 @@ function messageRow(channel: ChannelInstallation, { m, conversationId }: Inbound
       ...(m.keptRaw ? { keptRaw: m.keptRaw } : {}),
       // Email: what the mailbox's own receiving server found about From, so agents can see a forgery.
       ...(m.sender.authentication ? { authentication: m.sender.authentication } : {}),
+      ...(m.details ? { details: m.details } : {}),
     },
   };
 }

@@ -103,7 +103,7 @@ async function pendingFiles(tx: Queryable, conversationId: string, retrying: boo
 async function fileFetched(tx: Queryable, id: string, blobKey: string, size: number, info: SlackFileInfo | undefined): Promise<void> {
   // A stub had no name or type: files.info's fill them in.
   await tx.query(
-    `UPDATE attachments SET blob_key = $2, size = $3, fetch_state = 'fetched', fetch_error = NULL, fetch_attempts = fetch_attempts + 1,
+    `UPDATE attachments SET blob_key = $2, size = $3, fetch_state = 'stored', fetch_error = NULL, fetch_attempts = fetch_attempts + 1,
        name = coalesce(name, $4::text), mime_type = coalesce(mime_type, $5::text),
        kind = CASE WHEN mime_type IS NULL AND $5::text LIKE 'image/%' THEN 'image' WHEN mime_type IS NULL AND $5::text LIKE 'audio/%' THEN 'audio' WHEN mime_type IS NULL AND $5::text LIKE 'video/%' THEN 'video' ELSE kind END
      WHERE id = $1 AND blob_key IS NULL`,

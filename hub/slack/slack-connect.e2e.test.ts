@@ -213,7 +213,7 @@ describe('slack connect: files of the other organisation', () => {
     const stub = emulator.addConnectFile(CUSTOMER, [OURS], { name: 'receipt.pdf', mimetype: 'application/pdf', content: Buffer.from('%PDF-1.4 receipt') });
     const { m } = await customerWrites('receipt attached', { files: [stub] });
     const [a] = await eventually(async () => ((await attachmentsOf(m.ts))[0]?.blobKey ? attachmentsOf(m.ts) : undefined), 30_000);
-    expect(a).toMatchObject({ name: 'receipt.pdf', state: 'fetched' });
+    expect(a).toMatchObject({ name: 'receipt.pdf', state: 'stored' });
     expect(emulator.callsOf('files.info').some((c) => c.args.file === stub.id)).toBe(true);
   });
 
@@ -247,7 +247,7 @@ describe('slack connect: files of the other organisation', () => {
     const flaky = emulator.addConnectFile(CUSTOMER, [OURS], { name: 'photo.png', mimetype: 'image/png', content: Buffer.from('png-bytes') });
     emulator.rateLimitNext('files.info', 1);
     const second = await customerWrites('photo', { files: [flaky] });
-    const [fetched] = await eventually(async () => ((await attachmentsOf(second.m.ts))[0]?.state === 'fetched' ? attachmentsOf(second.m.ts) : undefined), 30_000);
+    const [fetched] = await eventually(async () => ((await attachmentsOf(second.m.ts))[0]?.state === 'stored' ? attachmentsOf(second.m.ts) : undefined), 30_000);
     expect(fetched!.attempts).toBe(2);
     expect(emulator.callsOf('files.info').filter((c) => c.args.file === flaky.id).map((c) => c.status)).toEqual([429, 200]);
   });

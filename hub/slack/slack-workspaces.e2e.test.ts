@@ -273,8 +273,9 @@ describe('recovery', () => {
       expect(Number((await t.hub.db.query<{ n: string }>(`SELECT last_value AS n FROM test_thread_failures`)).rows[0]!.n)).toBeGreaterThanOrEqual(1);
       expect(emulator.roots(card.channel).filter((m) => blockText(m).includes('Record me once'))).toHaveLength(1);
       expect(emulator.callsOf('conversations.history').length).toBeGreaterThan(historyBefore);
-      expect(emulator.messages.find((m) => m.channel === card.channel && m.ts === card.ts)!.metadata).toEqual({ event_type: 'hummdesk_conversation', event_payload: { conversation_id: conversationId } });
-      expect(await query(`SELECT 1 FROM slack_pending_roots WHERE conversation_id = $1`, [conversationId])).toHaveLength(0);
+      expect(emulator.messages.find((m) => m.channel === card.channel && m.ts === card.ts)!.metadata!.event_type).toBe('hummdesk_conversation');
+      expect(emulator.messages.find((m) => m.channel === card.channel && m.ts === card.ts)!.metadata!.event_payload).toMatchObject({ conversation_id: conversationId });
+      expect(await query(`SELECT state, remote_id AS "remoteId" FROM surface_intents WHERE conversation_id = $1 AND intent_key LIKE 'root:%'`, [conversationId])).toEqual([{ state: 'done', remoteId: card.ts }]);
     } finally {
       await t.hub.db.query(`DROP TRIGGER test_fail_first_thread ON surface_threads`);
     }

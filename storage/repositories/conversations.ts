@@ -45,6 +45,8 @@ export interface ConversationFilter {
   tag?: string;
   /** Full-text search over message text. */
   q?: string;
+  /** Most matching messages a search reads through the text index before it walks the list instead (tests lower it). */
+  searchIndexMax?: number;
   limit: number;
   /** `recent` (default): latest activity first; `priority`: urgent first, then latest activity. */
   sort?: 'recent' | 'priority';
@@ -76,7 +78,21 @@ export async function listConversations(tx: Queryable, f: ConversationFilter): P
   if (f.priority) add((p) => `c.priority = ${p}`, f.priority);
   if (f.contactId) add((p) => `c.contact_id = ${p}`, f.contactId);
   if (f.tag) add((p) => `c.tags @> ARRAY[${p}::text]`, f.tag);
-  if (f.q) add((p) => `EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.search @@ websearch_to_tsquery('simple', ${p}))`, f.q);
+  // Search: the conversations of a word's matches when there are few (the text index, through
+  // hd_search_conversations, migration 191), else the list walked in its order, each conversation
+  // checked by its own messages (a common word shows up within the first conversations).
+  let walk = '';
+  if (f.q) {
+    const ids = (await tx.query<{ ids: string[] | null }>(`SELECT hd_search_conversations($1, $2) AS ids`, [f.q, f.searchIndexMax ?? SEARCH_INDEX_MAX])).rows[0]!.ids;
+    if (ids) {
+      if (ids.length === 0) return [];
+      add((p) => `c.id = ANY(${p}::uuid[])`, ids);
+    } else {
+      params.push(f.q);
+      // LATERAL … LIMIT 1: a nested loop that stops at the first match, never a join of all the account's messages.
+      walk = `CROSS JOIN LATERAL (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.search @@ websearch_to_tsquery('simple', $${params.length}) LIMIT 1) hit`;
+    }
+  }
   const byPriority = f.sort === 'priority';
   if (f.after && byPriority) {
     params.push(f.after.rank ?? 0, f.after.lastMessageAt, f.after.id);
@@ -87,12 +103,18 @@ export async function listConversations(tx: Queryable, f: ConversationFilter): P
   }
   params.push(f.limit);
   const { rows } = await tx.query<ConversationRow & { cursorAt: string; rank: number }>(
-    `SELECT ${COLUMNS}, c.last_message_at::text AS "cursorAt", ${RANK} AS rank FROM ${FROM} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    `SELECT ${COLUMNS}, c.last_message_at::text AS "cursorAt", ${RANK} AS rank FROM ${FROM} ${walk} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
      ORDER BY ${byPriority ? `${RANK} DESC, ` : ''}c.last_message_at DESC, c.id DESC LIMIT $${params.length}`,
     params,
   );
   return rows;
 }
+
+/**
+ * Up to this many matching messages a search takes from the text index and sorts their conversations;
+ * a word with more is common enough that walking the list finds a page of it sooner.
+ */
+export const SEARCH_INDEX_MAX = 5_000;
 
 export async function getConversation(tx: Queryable, id: string): Promise<ConversationRow | undefined> {
   return (await tx.query<ConversationRow>(`SELECT ${COLUMNS} FROM ${FROM} WHERE c.id = $1`, [id])).rows[0];

@@ -130,10 +130,12 @@ export class SlackEmulator {
       /** Slack's rate limits and latency (limits.ts): on by default, as real Slack. */
       limits: SlackLimits;
       oauth: { clientId: string; clientSecret: string };
+      /** Most messages conversations.history/replies return per call (distributed non-Marketplace apps: 15). */
+      historyPageLimit?: number;
     },
   ) {}
 
-  static async start(opts: { now?: () => number; limits?: SlackLimitOptions; /** Shorthand for limits.postsPerSecondPerChannel. */ messagesPerSecondPerChannel?: number; oauth?: { clientId: string; clientSecret: string } } = {}): Promise<SlackEmulator> {
+  static async start(opts: { now?: () => number; limits?: SlackLimitOptions; /** Shorthand for limits.postsPerSecondPerChannel. */ messagesPerSecondPerChannel?: number; oauth?: { clientId: string; clientSecret: string }; /** Most messages conversations.history/replies return per call. */ historyPageLimit?: number } = {}): Promise<SlackEmulator> {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
@@ -141,6 +143,7 @@ export class SlackEmulator {
       now: opts.now ?? Date.now,
       limits: new SlackLimits({ ...(opts.messagesPerSecondPerChannel ? { postsPerSecondPerChannel: opts.messagesPerSecondPerChannel } : {}), ...opts.limits }, opts.now ?? Date.now),
       oauth: opts.oauth ?? { clientId: '1111.2222', clientSecret: 'emulated-client-secret' },
+      historyPageLimit: opts.historyPageLimit,
     });
     server.on('connection', (s) => {
       emulator.sockets.add(s);
@@ -457,7 +460,7 @@ export class SlackEmulator {
 
   /** One page of a cursor-paginated list: `limit` capped as Slack caps it (15 for a distributed app), `cursor` from the last page. */
   private page<T>(method: 'conversations.history' | 'conversations.replies', a: Args, all: T[]): { page: T[]; more: Record<string, unknown> } {
-    const limit = Math.min(Number(a.limit) || this.opts.limits.pageDefault(method), this.opts.limits.pageMax(method));
+    const limit = Math.min(Number(a.limit) || this.opts.limits.pageDefault(method), this.opts.limits.pageMax(method), this.opts.historyPageLimit ?? Infinity);
     const cursor = typeof a.cursor === 'string' && a.cursor ? /^offset:(\d+)$/.exec(Buffer.from(a.cursor, 'base64').toString('utf8'))?.[1] : '0';
     if (cursor === undefined) throw new SlackApiError('invalid_cursor');
     const from = Number(cursor);
@@ -572,8 +575,12 @@ export class SlackEmulator {
         const ts = requiredString(a.ts, 'ts');
         const root = this.messages.find((m) => m.channel === ch.id && m.ts === ts);
         if (!root) throw new SlackApiError('thread_not_found');
+        const withMetadata = a.include_all_metadata === true || a.include_all_metadata === 'true';
         const { page, more } = this.page('conversations.replies', a, [root, ...this.replies(ch.id, ts)]);
-        return { team: ws.teamId, result: { messages: page.map((m) => ({ type: 'message', ts: m.ts, thread_ts: m.threadTs, text: m.text, user: m.user, ...(m.botId ? { bot_id: m.botId } : {}) })), ...more } };
+        return {
+          team: ws.teamId,
+          result: { messages: page.map((m) => ({ type: 'message', ts: m.ts, thread_ts: m.threadTs, text: m.text, user: m.user, ...(m.botId ? { bot_id: m.botId } : {}), ...(m.files ? { files: m.files } : {}), ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}) })), ...more },
+        };
       }
       case 'views.open': {
         const ws = this.auth(a, authorization);
