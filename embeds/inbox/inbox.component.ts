@@ -21,7 +21,9 @@ declare global {
   }
 }
 
-const FILTERS = ['status', 'assignee', 'team', 'channel', 'category', 'priority', 'q'] as const;
+const FILTERS = ['status', 'assignee', 'team', 'channel', 'category', 'priority', 'q', 'sort'] as const;
+/** Rows fetched per request; more load as the agent scrolls. */
+const PAGE = 50;
 export type InboxFilter = (typeof FILTERS)[number];
 
 /** The inbox views: presets of the status and assignee filters, each with its count. */
@@ -68,6 +70,8 @@ export class HummdeskInbox extends AgentElement {
   @property() priority = '';
   /** Full-text search over message text. */
   @property() q = '';
+  /** Order: empty or `recent` (latest activity first), or `priority` (urgent first). */
+  @property() sort = '';
   /** The selected conversation's id. */
   @property({ reflect: true }) selected = '';
   /** Hide the built-in filter bar (the page sets the filter properties itself). */
@@ -91,21 +95,35 @@ export class HummdeskInbox extends AgentElement {
   private loadSeq = 0;
   /** Conversations a customer just wrote in, told to the page once the list shows them. */
   private activity = new Map<string, boolean>();
+  /** Where the next page starts; null when the list is complete. */
+  private nextCursor: string | null = null;
+  private loadingMore?: Promise<void>;
   private unreadTold = -1;
 
-  /** Reloads the list now. */
+  private query(cursor?: string): string {
+    const params = new URLSearchParams({ limit: String(PAGE) });
+    for (const f of FILTERS) if (this[f]) params.set(f, this[f]);
+    if (cursor) params.set('cursor', cursor);
+    return `/conversations?${params}`;
+  }
+
+  /**
+   * Reloads the list now: the first page afresh, and the rows the agent already scrolled past kept
+   * below it, so a live update never throws them back to the top.
+   */
   async reload(): Promise<void> {
     if (!this.token) return;
     const seq = ++this.loadSeq;
-    const params = new URLSearchParams({ limit: '50' });
-    for (const f of FILTERS) if (this[f]) params.set(f, this[f]);
     try {
-      const [{ items }, counts] = await Promise.all([
-        this.api<{ items: ConversationView[] }>(`/conversations?${params}`),
+      const [page, counts] = await Promise.all([
+        this.api<{ items: ConversationView[]; nextCursor: string | null }>(this.query()),
         this.hideViews ? Promise.resolve(null) : this.api<InboxCounts>('/conversations/counts').catch(() => null),
       ]);
       if (seq !== this.loadSeq) return; // a newer filter won
-      this.items = items;
+      const fresh = new Set(page.items.map((c) => c.id));
+      const kept = this.items.length > PAGE && page.nextCursor ? this.items.slice(PAGE).filter((c) => !fresh.has(c.id)) : [];
+      this.items = [...page.items, ...kept];
+      if (!kept.length) this.nextCursor = page.nextCursor;
       this.counts = counts;
       this.tellActivity();
       this.error = '';
@@ -115,7 +133,35 @@ export class HummdeskInbox extends AgentElement {
     }
   }
 
+  /** The next page, appended; one request at a time. */
+  loadMore(): Promise<void> {
+    if (!this.nextCursor || !this.token) return Promise.resolve();
+    this.loadingMore ??= (async () => {
+      const seq = this.loadSeq;
+      try {
+        const page = await this.api<{ items: ConversationView[]; nextCursor: string | null }>(this.query(this.nextCursor!));
+        if (seq !== this.loadSeq) return;
+        const have = new Set(this.items.map((c) => c.id));
+        this.items = [...this.items, ...page.items.filter((c) => !have.has(c.id))];
+        this.nextCursor = page.nextCursor;
+      } catch (err) {
+        this.error = (err as Error).message;
+      }
+    })().finally(() => (this.loadingMore = undefined));
+    return this.loadingMore;
+  }
+
+  private onScroll(e: Event): void {
+    const list = e.target as HTMLElement;
+    if (list.scrollTop + list.clientHeight > list.scrollHeight - 600) void this.loadMore();
+  }
+
   protected override willUpdate(changed: PropertyValues): void {
+    if (FILTERS.some((f) => changed.has(f))) {
+      // Another list: start from its top.
+      this.items = [];
+      this.nextCursor = null;
+    }
     if (changed.has('token') || FILTERS.some((f) => changed.has(f))) this.scheduleReload(changed.has('q') ? 250 : 0);
     if (changed.has('token') && this.token && !this.teams.length) void this.loadChoices();
     if (FILTERS.some((f) => changed.has(f)) && this.hasUpdated) {
@@ -230,6 +276,8 @@ export class HummdeskInbox extends AgentElement {
     if (!items.length) return;
     const at = Math.max(0, Math.min(index, items.length - 1));
     this.activeId = this.items[at]?.id ?? '';
+    // Keyboard users reach the end of what is loaded: the next page comes.
+    if (at >= this.items.length - 5) void this.loadMore();
     for (const [i, li] of items.entries()) li.tabIndex = i === at ? 0 : -1;
     items[at]!.focus();
   }
@@ -257,7 +305,7 @@ export class HummdeskInbox extends AgentElement {
   }
 
   private renderFilters() {
-    const select = (name: 'status' | 'assignee' | 'team' | 'channel' | 'priority', label: string, options: [string, string][]) => html`
+    const select = (name: 'status' | 'assignee' | 'team' | 'channel' | 'priority' | 'sort', label: string, options: [string, string][]) => html`
       <label>${label}
         <select name=${name} .value=${this[name]} @change=${(e: Event) => this.setFilter(name, e)}>
           ${options.map(([v, l]) => html`<option value=${v} ?selected=${this[name] === v}>${l}</option>`)}
@@ -272,6 +320,7 @@ export class HummdeskInbox extends AgentElement {
       ${this.teams.length ? select('team', 'Team', [['', 'All teams'], ...this.teams.map((t): [string, string] => [t.id, t.name])]) : nothing}
       ${this.channels.length > 1 ? select('channel', 'Channel', [['', 'All channels'], ...this.channels.map((c): [string, string] => [c.id, c.name])]) : nothing}
       ${select('priority', 'Priority', [['', 'Any'], ['urgent', 'Urgent'], ['high', 'High'], ['normal', 'Normal'], ['low', 'Low']])}
+      ${select('sort', 'Sort', [['', 'Latest activity'], ['priority', 'Priority']])}
       <label>Category
         <input type="text" name="category" size="10" .value=${this.category} @change=${(e: Event) => this.setFilter('category', e)}>
       </label>
@@ -285,7 +334,7 @@ export class HummdeskInbox extends AgentElement {
       ${this.hideFilters ? nothing : this.renderFilters()}
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       ${this.loaded && !this.items.length ? html`<p class="empty">No conversations.</p>` : nothing}
-      <ul part="list" role="listbox" aria-label="Conversations" @keydown=${this.onListKeydown}>
+      <ul part="list" role="listbox" aria-label="Conversations" @keydown=${this.onListKeydown} @scroll=${this.onScroll}>
         ${repeat(this.items, (c) => c.id, (c, i) => this.renderRow(c, i, active))}
       </ul>`;
   }

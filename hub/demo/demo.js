@@ -131,7 +131,7 @@ refreshSession()
   .catch((err) => showSignIn(err instanceof SignedOut ? '' : `Could not restore the session: ${err.message}`));
 
 // The inbox's view and filters live in the URL: a reload or a shared link opens the same list.
-const INBOX_FILTERS = ['status', 'assignee', 'team', 'channel', 'category', 'priority', 'q'];
+const INBOX_FILTERS = ['status', 'assignee', 'team', 'channel', 'category', 'priority', 'q', 'sort'];
 const fromUrl = new URLSearchParams(location.search);
 if (INBOX_FILTERS.some((f) => fromUrl.has(f))) for (const f of INBOX_FILTERS) $('inbox')[f] = fromUrl.get(f) ?? '';
 document.addEventListener('hummdesk-filters-change', (e) => {

@@ -48,16 +48,21 @@ export interface ConversationFilter {
   /** Most matching messages a search reads through the text index before it walks the list instead (tests lower it). */
   searchIndexMax?: number;
   limit: number;
-  /** Opaque cursor: last_message_at and id of the previous page's last row. */
-  after?: { lastMessageAt: string; id: string };
+  /** `recent` (default): latest activity first; `priority`: urgent first, then latest activity. */
+  sort?: 'recent' | 'priority';
+  /** Opaque cursor: last_message_at and id (and the priority rank, sorted by priority) of the previous page's last row. */
+  after?: { lastMessageAt: string; id: string; rank?: number };
 }
+
+/** Priority as a number, highest first in a priority sort. */
+const RANK = `(CASE c.priority WHEN 'urgent' THEN 3 WHEN 'high' THEN 2 WHEN 'normal' THEN 1 ELSE 0 END)`;
 
 /**
  * Filtered, keyset-paginated list; every value is a bound parameter, never spliced into SQL.
  * `cursorAt` is last_message_at at full microsecond precision (a JS Date keeps only milliseconds,
  * and a cursor cut to milliseconds skips rows that fall within the same millisecond).
  */
-export async function listConversations(tx: Queryable, f: ConversationFilter): Promise<(ConversationRow & { cursorAt: string })[]> {
+export async function listConversations(tx: Queryable, f: ConversationFilter): Promise<(ConversationRow & { cursorAt: string; rank: number })[]> {
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (sql: (p: string) => string, value: unknown) => {
@@ -88,14 +93,18 @@ export async function listConversations(tx: Queryable, f: ConversationFilter): P
       walk = `CROSS JOIN LATERAL (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.search @@ websearch_to_tsquery('simple', $${params.length}) LIMIT 1) hit`;
     }
   }
-  if (f.after) {
+  const byPriority = f.sort === 'priority';
+  if (f.after && byPriority) {
+    params.push(f.after.rank ?? 0, f.after.lastMessageAt, f.after.id);
+    where.push(`(${RANK}, c.last_message_at, c.id) < ($${params.length - 2}::int, $${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+  } else if (f.after) {
     params.push(f.after.lastMessageAt, f.after.id);
     where.push(`(c.last_message_at, c.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
   }
   params.push(f.limit);
-  const { rows } = await tx.query<ConversationRow & { cursorAt: string }>(
-    `SELECT ${COLUMNS}, c.last_message_at::text AS "cursorAt" FROM ${FROM} ${walk} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY c.last_message_at DESC, c.id DESC LIMIT $${params.length}`,
+  const { rows } = await tx.query<ConversationRow & { cursorAt: string; rank: number }>(
+    `SELECT ${COLUMNS}, c.last_message_at::text AS "cursorAt", ${RANK} AS rank FROM ${FROM} ${walk} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY ${byPriority ? `${RANK} DESC, ` : ''}c.last_message_at DESC, c.id DESC LIMIT $${params.length}`,
     params,
   );
   return rows;
