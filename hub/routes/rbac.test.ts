@@ -131,6 +131,10 @@ const ROUTES: RouteCase[] = [
   { route: 'POST /channels', min: 'admin', ok: 201, prepare: async () => ({ method: 'POST', url: '/channels', body: { kind: 'webchat', name: 'w' } }) },
   { route: 'PATCH /channels/:id', min: 'admin', ok: 200, prepare: async () => ({ method: 'PATCH', url: `/channels/${await channel()}`, body: { name: 'renamed' } }) },
   { route: 'DELETE /channels/:id', min: 'admin', ok: 204, prepare: async () => ({ method: 'DELETE', url: `/channels/${await channel()}` }) },
+  { route: 'GET /channels/status', min: 'viewer', ok: 200, prepare: async () => ({ method: 'GET', url: '/channels/status' }) },
+  { route: 'POST /channels/:id/check', min: 'admin', ok: 200, prepare: async () => ({ method: 'POST', url: `/channels/${await channel()}/check` }) },
+  // A mailbox on a reserved name fails the egress check as bad input: a 400 is its answer for those allowed.
+  { route: 'POST /channels/check (dry run)', min: 'admin', ok: 400, prepare: async () => ({ method: 'POST', url: '/channels/check', body: { kind: 'email', config: { address: 'support@example.com', imap: { host: 'imap.invalid', port: 993 } } } }) },
 
   { route: 'GET /jobs/dead', min: 'admin', ok: 200, prepare: async () => ({ method: 'GET', url: '/jobs/dead' }) },
   { route: 'POST /jobs/dead/:id/retry', min: 'admin', ok: 202, prepare: async () => ({ method: 'POST', url: `/jobs/dead/${await deadJob()}/retry` }) },
