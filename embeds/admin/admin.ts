@@ -1,0 +1,21 @@
+/** The admin console; `/embed/hummdesk-admin.js`, its own bundle, so the agent desk loads without it. */
+import { defineElement } from '../shared/define.js';
+import { HummdeskAdmin } from './admin.component.js';
+import { HummdeskAdminChannels } from './channels.component.js';
+import { HummdeskAdminPeople } from './people.component.js';
+
+export { HummdeskAdmin } from './admin.component.js';
+export { HummdeskAdminChannels } from './channels.component.js';
+export { HummdeskAdminPeople } from './people.component.js';
+
+defineElement('hummdesk-admin-channels', HummdeskAdminChannels);
+defineElement('hummdesk-admin-people', HummdeskAdminPeople);
+defineElement('hummdesk-admin', HummdeskAdmin);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'hummdesk-admin': HummdeskAdmin;
+    'hummdesk-admin-channels': HummdeskAdminChannels;
+    'hummdesk-admin-people': HummdeskAdminPeople;
+  }
+}
