@@ -13,6 +13,7 @@ type Screen = (typeof SCREENS)[number]['id'];
  * The admin console (admins and owners): one tab per screen, each a component of its own that can also
  * be embedded alone. Takes the admin's short-lived access token (settings routes refuse embed tokens).
  *
+ * @tag hummdesk-admin
  * @slot teams - set-up for Microsoft Teams, passed on to the channel screen
  * @slot whatsapp - set-up for WhatsApp
  * @slot messenger - set-up for Messenger

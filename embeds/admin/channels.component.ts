@@ -36,6 +36,7 @@ export const COMING = [
  * chat (the identity secret and the embed snippet shown once), email (with "Test connection") and Slack
  * ("Add to Slack", a triage channel per team).
  *
+ * @tag hummdesk-admin-channels
  * @slot teams - set-up for Microsoft Teams, when its connector provides one ("not connected yet" until then)
  * @slot whatsapp - set-up for WhatsApp
  * @slot messenger - set-up for Messenger
@@ -451,7 +452,7 @@ export class HummdeskAdminChannels extends AdminElement {
     const errors: FieldErrors = {};
     const teams: Record<string, string> = {};
     for (const t of this.teams) {
-      const v = (draft[t.id] ?? '').trim().toUpperCase();
+      const v = (draft[t.id] ?? '').trim();
       if (!v) continue;
       if (!SLACK_CHANNEL.test(v)) errors[`triage-${w.id}-${t.id}`] = 'A Slack channel id starts with C or G, e.g. C0123ABCD (channel details → bottom of the About tab).';
       else teams[t.id] = v;

@@ -3,7 +3,7 @@ import { state } from 'lit/decorators.js';
 import { live } from 'lit/directives/live.js';
 import { AdminElement, failureOf, type Failure } from './admin-element.js';
 import { adminStyles } from './admin.styles.js';
-import { randomSecret, type FieldErrors } from './channel-forms.js';
+import type { FieldErrors } from './channel-forms.js';
 
 type Role = 'viewer' | 'agent' | 'admin' | 'owner';
 interface User { id: string; email: string; name: string; role: Role; available: boolean; skills: string[] }
@@ -22,13 +22,17 @@ const STRATEGIES = [
   { value: 'capacity', label: 'By capacity' },
 ] as const;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const INVITE_DAYS = 7;
 
 /**
- * The admin console's people screen: agents (add, change role, skills, remove) and teams (members,
- * routing strategy). A new agent's first password is made here and shown once to hand over.
+ * The admin console's people screen: agents (invite, change role, skills, remove) and teams (members,
+ * routing strategy). An invite is a one-time link, shown to copy (the hub sends no mail), at which the
+ * invitee sets their own password.
  *
+ * @tag hummdesk-admin-people
  * @csspart users - the table of users
- * @csspart add-user - the form that adds a user
+ * @csspart add-user - the form that invites a user
+ * @csspart invite - the invite link, shown once
  * @csspart teams - the teams section
  * @fires hummdesk-auth-expired - the access token was refused: set a fresh `token`
  */
@@ -42,8 +46,9 @@ export class HummdeskAdminPeople extends AdminElement {
   @state() private fieldErrors: FieldErrors = {};
   @state() private addForm = { name: '', email: '', role: 'agent' as Role };
   @state() private addFailure: Failure | null = null;
-  /** The new user's first password, shown once. */
-  @state() private added: { name: string; email: string; password: string } | null = null;
+  /** The new user's invite link, shown once. */
+  @state() private added: { name: string; email: string; url: string } | null = null;
+  @state() private copied = '';
   @state() private rowNotice = new Map<string, { ok: boolean; text: string }>();
   @state() private confirmRemove = '';
   @state() private teamName = '';
@@ -107,7 +112,8 @@ export class HummdeskAdminPeople extends AdminElement {
                     ? html`<span>Remove ${u.name}?</span>
                         <button type="button" data-action="confirm-remove" @click=${() => this.removeUser(u)}>Remove</button>
                         <button type="button" class="secondary" @click=${() => (this.confirmRemove = '')}>Keep</button>`
-                    : html`<button type="button" class="secondary" data-action="remove" @click=${() => (this.confirmRemove = u.id)}>Remove<span class="sr-only"> ${u.name}</span></button>`}
+                    : html`<button type="button" class="secondary" data-action="invite" ?disabled=${this.busy} @click=${() => this.invite(u)}>Invite link<span class="sr-only"> for ${u.name}</span></button>
+                        <button type="button" class="secondary" data-action="remove" @click=${() => (this.confirmRemove = u.id)}>Remove<span class="sr-only"> ${u.name}</span></button>`}
                 </td>
               </tr>`;
           })}
@@ -120,14 +126,18 @@ export class HummdeskAdminPeople extends AdminElement {
     const err = (id: string) => this.fieldErrors[id] ?? '';
     return html`
       ${this.added ? html`
-        <section class="panel" aria-labelledby="added-title">
-          <h3 id="added-title" tabindex="-1">${this.added.name} can sign in now</h3>
-          <p>Send them the address of this page, their email <strong>${this.added.email}</strong> and this first password (shown only now):</p>
-          <pre id="first-password">${this.added.password}</pre>
-          <div class="actions"><button type="button" class="secondary" @click=${() => (this.added = null)}>Done</button></div>
+        <section class="panel" part="invite" aria-labelledby="added-title">
+          <h3 id="added-title" tabindex="-1">Invite ${this.added.name}</h3>
+          <p>The hub sends no mail: send ${this.added.email} this link. It works once, for ${INVITE_DAYS} days; they choose their own password there.</p>
+          <pre id="invite-link">${this.added.url}</pre>
+          <div class="actions">
+            <button type="button" data-action="copy-invite" @click=${this.copyInvite}>Copy link</button>
+            <button type="button" class="secondary" @click=${() => (this.added = null)}>Done</button>
+            <span role="status" class="muted">${this.copied}</span>
+          </div>
         </section>` : nothing}
       <form part="add-user" novalidate aria-labelledby="add-user-title" @submit=${this.addUser}>
-        <h3 id="add-user-title">Add an agent</h3>
+        <h3 id="add-user-title">Invite an agent</h3>
         <div class="row">
           <div class="field">
             <label for="user-name">Name</label>
@@ -149,7 +159,7 @@ export class HummdeskAdminPeople extends AdminElement {
           </div>
         </div>
         ${this.addFailure ? html`<div class="notice error" role="alert" data-code=${this.addFailure.code}>Not added: ${this.addFailure.message} <code>${this.addFailure.code}</code></div>` : nothing}
-        <div class="actions"><button type="submit" ?disabled=${this.busy}>Add agent</button></div>
+        <div class="actions"><button type="submit" ?disabled=${this.busy}>Invite</button></div>
       </form>`;
   }
 
@@ -166,12 +176,13 @@ export class HummdeskAdminPeople extends AdminElement {
       void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
       return;
     }
-    // Readable enough to read out or type: 16 hex digits.
-    const password = randomSecret().slice(0, 16);
     this.busy = true;
     try {
-      await this.api('/users', { method: 'POST', body: { name, email, role: this.addForm.role, password } });
-      this.added = { name, email, password };
+      // No password: the invitee sets their own at a one-time link.
+      const user = await this.api<User>('/users', { method: 'POST', body: { name, email, role: this.addForm.role } });
+      const { url } = await this.api<{ url: string }>(`/users/${user.id}/invite`, { method: 'POST' });
+      this.added = { name, email, url };
+      this.copied = '';
       this.addForm = { name: '', email: '', role: 'agent' };
       await this.load();
       await this.updateComplete;
@@ -180,6 +191,34 @@ export class HummdeskAdminPeople extends AdminElement {
       this.addFailure = failureOf(err);
     } finally {
       this.busy = false;
+    }
+  }
+
+  /** A new link for someone whose link was lost or expired (the last unused one stops working). */
+  private async invite(u: User): Promise<void> {
+    this.busy = true;
+    try {
+      const { url } = await this.api<{ url: string }>(`/users/${u.id}/invite`, { method: 'POST' });
+      this.added = { name: u.name, email: u.email, url };
+      this.copied = '';
+      await this.updateComplete;
+      this.renderRoot.querySelector<HTMLElement>('#added-title')?.focus();
+    } catch (err) {
+      const f = failureOf(err);
+      this.rowNotice = new Map(this.rowNotice).set(u.id, { ok: false, text: `No link: ${f.message} (${f.code})` });
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async copyInvite(): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(this.added!.url);
+      this.copied = 'Link copied.';
+    } catch {
+      const pre = this.renderRoot.querySelector('#invite-link');
+      if (pre) getSelection()?.selectAllChildren(pre);
+      this.copied = 'Selected: press Ctrl+C (⌘C) to copy.';
     }
   }
 

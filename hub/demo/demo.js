@@ -147,10 +147,34 @@ $('availability').addEventListener('change', async (e) => {
   else $('agent-status').textContent = `Availability not changed: ${await errorText(res)}`;
 });
 
-// A reload keeps the agent signed in: the session cookie gives a fresh access token.
-refreshSession()
-  .then(showDesk)
-  .catch((err) => showSignIn(err instanceof SignedOut ? '' : `Could not restore the session: ${err.message}`));
+// An invite link (/?invite=…) from the admin console: the invitee sets a password, then signs in.
+const invite = new URLSearchParams(location.search).get('invite');
+$('invite-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const res = await fetch('/api/v1/auth/invite', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: invite, password: $('invite-password').value }) });
+  if (!res.ok) {
+    const body = await res.json().catch(() => undefined);
+    return void ($('invite-error').textContent = body?.error ? `${body.error.message} (${body.error.code})` : `HTTP ${res.status}`);
+  }
+  const { email } = await res.json();
+  history.replaceState(null, '', location.pathname);
+  $('invite-form').hidden = true;
+  $('login-email').value = email;
+  showSignIn();
+  $('login-error').textContent = 'Your password is set: sign in with it.';
+  $('login-password').focus();
+});
+
+if (invite) {
+  $('login-form').hidden = true;
+  $('invite-form').hidden = false;
+  $('invite-password').focus();
+} else {
+  // A reload keeps the agent signed in: the session cookie gives a fresh access token.
+  refreshSession()
+    .then(showDesk)
+    .catch((err) => showSignIn(err instanceof SignedOut ? '' : `Could not restore the session: ${err.message}`));
+}
 
 // The inbox's view and filters live in the URL: a reload or a shared link opens the same list.
 const INBOX_FILTERS = ['status', 'assignee', 'team', 'channel', 'category', 'priority', 'q'];

@@ -38,7 +38,7 @@ const mailbox = (imapPassword: string, smtpPassword = 'smtp secret') => ({
     imap: { host: imap!.hostname, port: Number(imap!.port), secure: false, folder: 'INBOX' },
     smtp: { host: '127.0.0.1', port: smtpPort, secure: false },
   },
-  secrets: { imapUser: 'check@example.test', imapPassword, smtpUser: 'check@example.test', smtpPassword },
+  secrets: { imapPassword, smtpPassword },
 });
 
 describe('channel checks (the admin console\'s "Test connection")', () => {
