@@ -6,6 +6,8 @@ import { COMING, notConnected } from './channels.component.js';
 const SCREENS = [
   { id: 'channels', label: 'Channels' },
   { id: 'people', label: 'People' },
+  { id: 'kb', label: 'Knowledge base' },
+  { id: 'security', label: 'API keys and audit' },
 ] as const;
 type Screen = (typeof SCREENS)[number]['id'];
 
@@ -37,7 +39,7 @@ export class HummdeskAdmin extends LitElement {
   /** An admin's or owner's access token. */
   @property() token = '';
 
-  /** The screen shown: `channels` or `people`. */
+  /** The screen shown: `channels`, `people`, `kb` or `security` (API keys and audit log). */
   @property({ reflect: true }) screen: Screen = 'channels';
 
   @state() private visited = new Set<Screen>(['channels']);
@@ -55,7 +57,11 @@ export class HummdeskAdmin extends LitElement {
           ${s.id === 'channels'
             ? html`<hummdesk-admin-channels .hub=${this.hub} .token=${this.token}>
                 ${COMING.map((c) => html`<slot name=${c.kind} slot=${c.kind}>${notConnected}</slot>`)}</hummdesk-admin-channels>`
-            : html`<hummdesk-admin-people .hub=${this.hub} .token=${this.token}></hummdesk-admin-people>`}
+            : s.id === 'people'
+              ? html`<hummdesk-admin-people .hub=${this.hub} .token=${this.token}></hummdesk-admin-people>`
+              : s.id === 'kb'
+                ? html`<hummdesk-admin-kb .hub=${this.hub} .token=${this.token}></hummdesk-admin-kb>`
+                : html`<hummdesk-admin-security .hub=${this.hub} .token=${this.token}></hummdesk-admin-security>`}
         </div>`)}
     `;
   }

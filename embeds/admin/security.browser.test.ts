@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDemo, type DemoCredentials } from '../../hub/services/demo.js';
+import { startTestHub, type TestHub } from '../../hub/testing/harness.js';
+import { artifactPath, axeViolations, launchChromium } from '../testing.js';
+import { csvField } from './security.component.js';
+
+/** API keys (shown once, revoked) and the audit log (filtered, exported) in the admin console, in real Chromium. */
+describe('admin console: API keys and audit log', { timeout: 240_000 }, () => {
+  let t: TestHub;
+  let browser: Browser;
+  let base: string;
+  let demo: DemoCredentials;
+
+  beforeAll(async () => {
+    t = await startTestHub({ jobs: false });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    demo = (await seedDemo(t.hub.db, t.hub.box, t.config.dataDir, base)).credentials!;
+    browser = await launchChromium();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  }, 120_000);
+
+  it('creates a key shown once that works, revokes it, and exports the filtered audit log as CSV', async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+    context.setDefaultTimeout(45_000);
+    const page = await context.newPage();
+    page.on('pageerror', (err) => console.error('page error:', err.message));
+    await page.goto(`${base}/`);
+    await page.locator('#login-email').fill(demo.email);
+    await page.locator('#login-password').fill(demo.password);
+    await page.locator('#login-form button[type=submit]').click();
+    await page.locator('#settings').click();
+    await page.locator('[role=tab][data-screen=security]').click();
+    const sec = page.locator('hummdesk-admin-security');
+    await sec.locator('table[part=keys]').waitFor();
+
+    await sec.locator('form button[type=submit]', { hasText: 'Create key' }).click();
+    expect(await sec.locator('#key-name-error').innerText()).toContain('Name the key');
+    await sec.locator('#key-name').fill('=CRM sync');
+    await sec.locator('#key-role').selectOption('viewer');
+    await sec.locator('form button[type=submit]', { hasText: 'Create key' }).click();
+    const key = await sec.locator('#new-key').innerText();
+    expect(key).toMatch(/^hd_/);
+    const asKey = () => t.app.inject({ url: '/api/v1/conversations', headers: { authorization: `Bearer ${key}` } });
+    expect((await asKey()).statusCode).toBe(200);
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: artifactPath('admin-keys-1440.png') });
+    await sec.locator('[data-action=dismiss-key]').click();
+    expect(await sec.locator('#new-key').count()).toBe(0);
+
+    const row = sec.locator('tr', { hasText: '=CRM sync' });
+    await row.locator('[data-action=revoke]').click();
+    await row.locator('[data-action=confirm-revoke]').click();
+    await row.locator('[data-state=revoked]').waitFor();
+    expect((await asKey()).statusCode).toBe(401);
+
+    await sec.locator('#audit-target').selectOption('api_key');
+    await sec.locator('form[aria-label="Filter the audit log"] button[type=submit]').click();
+    await expect.poll(async () => (await sec.locator('table[part=audit] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action')))).sort()).toEqual(['api_key.created', 'api_key.created', 'api_key.revoked']);
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: artifactPath('admin-audit-1440.png') });
+
+    const [download] = await Promise.all([page.waitForEvent('download'), sec.locator('[data-action=export]').click()]);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    const lines = csv.trim().split('\r\n');
+    expect(lines[0]).toBe('time,actor kind,actor id,action,target kind,target id,data');
+    expect(lines.slice(1).map((l) => l.split(',')[3]).sort()).toEqual(['api_key.created', 'api_key.created', 'api_key.revoked']);
+    await context.close();
+  });
+
+  it('quotes CSV fields and defuses formulas', () => {
+    expect(csvField('plain')).toBe('plain');
+    expect(csvField('a,b')).toBe('"a,b"');
+    expect(csvField('say "hi"')).toBe('"say ""hi"""');
+    expect(csvField('=HYPERLINK("x")')).toBe('"\'=HYPERLINK(""x"")"');
+    expect(csvField(null)).toBe('');
+    expect(csvField({ name: 'k' })).toBe('"{""name"":""k""}"');
+  });
+});
