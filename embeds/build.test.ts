@@ -22,7 +22,7 @@ describe('embed bundles', () => {
     const admin = bundles.find((b) => b.name === 'hummdesk-admin.js')!;
     const all = bundles.find((b) => b.name === 'hummdesk.js')!;
     console.log(`hummdesk-admin.js ${(admin.gzip.length / 1024).toFixed(1)} KB gzip`);
-    for (const tag of ['hummdesk-admin', 'hummdesk-admin-channels', 'hummdesk-admin-people', 'hummdesk-admin-kb', 'hummdesk-admin-security']) expect(admin.code.toString()).toContain(`"${tag}"`);
+    for (const tag of ['hummdesk-admin', 'hummdesk-admin-channels', 'hummdesk-admin-people', 'hummdesk-admin-kb', 'hummdesk-admin-ai', 'hummdesk-admin-security']) expect(admin.code.toString()).toContain(`"${tag}"`);
     expect(all.code.toString()).not.toContain('hummdesk-admin');
     expect(bundles.find((b) => b.name === 'hummdesk-chat.js')!.code.toString()).not.toContain('hummdesk-admin');
   });

@@ -7,6 +7,7 @@ const SCREENS = [
   { id: 'channels', label: 'Channels' },
   { id: 'people', label: 'People' },
   { id: 'kb', label: 'Knowledge base' },
+  { id: 'ai', label: 'AI' },
   { id: 'security', label: 'API keys and audit' },
 ] as const;
 type Screen = (typeof SCREENS)[number]['id'];
@@ -39,7 +40,7 @@ export class HummdeskAdmin extends LitElement {
   /** An admin's or owner's access token. */
   @property() token = '';
 
-  /** The screen shown: `channels`, `people`, `kb` or `security` (API keys and audit log). */
+  /** The screen shown: `channels`, `people`, `kb`, `ai` or `security` (API keys and audit log). */
   @property({ reflect: true }) screen: Screen = 'channels';
 
   @state() private visited = new Set<Screen>(['channels']);
@@ -61,7 +62,9 @@ export class HummdeskAdmin extends LitElement {
               ? html`<hummdesk-admin-people .hub=${this.hub} .token=${this.token}></hummdesk-admin-people>`
               : s.id === 'kb'
                 ? html`<hummdesk-admin-kb .hub=${this.hub} .token=${this.token}></hummdesk-admin-kb>`
-                : html`<hummdesk-admin-security .hub=${this.hub} .token=${this.token}></hummdesk-admin-security>`}
+                : s.id === 'ai'
+                  ? html`<hummdesk-admin-ai .hub=${this.hub} .token=${this.token}></hummdesk-admin-ai>`
+                  : html`<hummdesk-admin-security .hub=${this.hub} .token=${this.token}></hummdesk-admin-security>`}
         </div>`)}
     `;
   }

@@ -6,9 +6,12 @@ import { seedDemo, type DemoCredentials } from '../../hub/services/demo.js';
 import { startTestHub, type TestHub } from '../../hub/testing/harness.js';
 import { artifactPath, axeViolations, launchChromium } from '../testing.js';
 import { csvField } from './security.component.js';
+import { findInstallation } from '../../storage/repositories/channels.js';
+import { insertDraft } from '../../storage/repositories/ai.js';
+import { withAccount } from '../../storage/session.js';
 
 /** API keys (shown once, revoked) and the audit log (filtered, exported) in the admin console, in real Chromium. */
-describe('admin console: API keys and audit log', { timeout: 240_000 }, () => {
+describe('admin console: API keys, audit log and AI figures', { timeout: 240_000 }, () => {
   let t: TestHub;
   let browser: Browser;
   let base: string;
@@ -71,6 +74,39 @@ describe('admin console: API keys and audit log', { timeout: 240_000 }, () => {
     const lines = csv.trim().split('\r\n');
     expect(lines[0]).toBe('time,actor kind,actor id,action,target kind,target id,data');
     expect(lines.slice(1).map((l) => l.split(',')[3]).sort()).toEqual(['api_key.created', 'api_key.created', 'api_key.revoked']);
+    await context.close();
+  });
+
+  it('shows how agents used the AI drafts', async () => {
+    const accountId = (await t.hub.db.query<{ id: string }>(`SELECT id FROM accounts WHERE slug = 'demo'`)).rows[0]!.id;
+    const channelId = (await t.hub.db.query<{ id: string }>(`SELECT id FROM channels WHERE account_id = $1 AND kind = 'webchat' LIMIT 1`, [accountId])).rows[0]!.id;
+    const channel = (await findInstallation(t.hub.db, t.hub.box, { kind: 'webchat', id: channelId }))!;
+    // Four decided drafts: two sent as is, one edited, one rejected → 75 % acceptance, 50 % unchanged.
+    for (const status of ['accepted', 'accepted', 'edited', 'rejected']) {
+      const [o] = await t.hub.ingest.ingest(channel, [{ type: 'message', message: {
+        channel: { kind: 'webchat', channelId }, externalId: `ai-${status}-${Math.random()}`, threadKey: `webchat:${channelId}:ai-${Math.random()}`, direction: 'inbound',
+        sender: { externalId: `v-${Math.random()}`, isBot: false }, sentAt: new Date().toISOString(), text: 'Where is my parcel?', attachments: [], raw: {} } }]);
+      await withAccount(t.hub.db, accountId, async (tx) => {
+        const id = await insertDraft(tx, { accountId, conversationId: o!.conversationId!, messageId: o!.messageId!, aiResultId: null, text: 'Your parcel is on its way.', extractive: true, citations: [] });
+        await tx.query(`UPDATE drafts SET status = $2, final_text = CASE WHEN $2 = 'edited' THEN 'Your parcel is on its way today.' END WHERE id = $1`, [id, status]);
+      });
+    }
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    context.setDefaultTimeout(45_000);
+    const page = await context.newPage();
+    await page.goto(`${base}/`);
+    await page.locator('#login-email').fill(demo.email);
+    await page.locator('#login-password').fill(demo.password);
+    await page.locator('#login-form button[type=submit]').click();
+    await page.locator('#settings').click();
+    await page.locator('[role=tab][data-screen=ai]').click();
+    const ai = page.locator('hummdesk-admin-ai');
+    await ai.locator('[data-figure=acceptance]').waitFor();
+    expect(await ai.locator('[data-figure=decided]').innerText()).toBe('4 (2 sent as is, 1 edited, 1 rejected)');
+    expect(await ai.locator('[data-figure=acceptance]').innerText()).toBe('75 %');
+    expect(await ai.locator('[data-figure=unchanged]').innerText()).toBe('50 %');
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: artifactPath('admin-ai-1440.png') });
     await context.close();
   });
 
