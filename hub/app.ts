@@ -19,6 +19,8 @@ import contacts from './routes/contacts.js';
 import teams from './routes/teams.js';
 import users from './routes/users.js';
 import channels from './routes/channels.js';
+import channelChecks from './routes/channel-checks.js';
+import invites from './routes/invites.js';
 import auditRoutes from './routes/audit.js';
 import events from './routes/events.js';
 import webhooks from './routes/webhooks.js';
@@ -70,7 +72,7 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
       await api.register(authRoutes);
       await api.register(conversations);
       await api.register(jobs);
-      for (const routes of [contacts, teams, users, channels, auditRoutes]) await api.register(routes);
+      for (const routes of [contacts, teams, users, invites, channels, channelChecks, auditRoutes]) await api.register(routes);
       await api.register(kb);
       await api.register(aiRoutes);
       await api.register(events, { heartbeatMs: hub.config.eventsHeartbeatMs });

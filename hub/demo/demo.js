@@ -56,10 +56,14 @@ async function showDesk() {
   $('session-controls').hidden = false;
   $('agent-status').textContent = `Signed in as ${agent.user.name}`;
   $('availability').value = agent.user.available === false ? 'away' : 'available';
+  $('settings').hidden = !['admin', 'owner'].includes(agent.user.role);
 }
 
 function showSignIn(message = '') {
   clearInterval(agent.timer);
+  showSettings(false);
+  const admin = $('admin-console').firstElementChild;
+  if (admin) admin.token = '';
   agent.accessToken = null;
   $('login-form').hidden = false;
   $('session-controls').hidden = true;
@@ -115,6 +119,26 @@ $('logout').addEventListener('click', async () => {
   showSignIn();
 });
 
+// The admin console is its own bundle, loaded the first time an admin opens Settings. Settings routes
+// refuse embed tokens, so it gets the session's short-lived access token (the refresh token stays in its cookie).
+async function showSettings(open) {
+  $('settings').setAttribute('aria-pressed', String(open));
+  $('settings').textContent = open ? 'Back to inbox' : 'Settings';
+  document.body.classList.toggle('settings', open);
+  $('desk').hidden = open || !agent.accessToken;
+  $('admin-console').hidden = !open;
+  if (!open) return;
+  if (!$('admin-console').firstElementChild) {
+    await import('/embed/hummdesk-admin.js');
+    $('admin-console').append(document.createElement('hummdesk-admin'));
+  }
+  $('admin-console').firstElementChild.token = agent.accessToken;
+}
+
+$('settings').addEventListener('click', () => {
+  showSettings($('settings').getAttribute('aria-pressed') !== 'true').catch((err) => ($('agent-status').textContent = `Settings could not be loaded: ${err.message}`));
+});
+
 $('availability').addEventListener('change', async (e) => {
   const res = await fetch(`/api/v1/users/${agent.user.id}`, {
     method: 'PATCH',
@@ -125,10 +149,34 @@ $('availability').addEventListener('change', async (e) => {
   else $('agent-status').textContent = `Availability not changed: ${await errorText(res)}`;
 });
 
-// A reload keeps the agent signed in: the session cookie gives a fresh access token.
-refreshSession()
-  .then(showDesk)
-  .catch((err) => showSignIn(err instanceof SignedOut ? '' : `Could not restore the session: ${err.message}`));
+// An invite link (/?invite=…) from the admin console: the invitee sets a password, then signs in.
+const invite = new URLSearchParams(location.search).get('invite');
+$('invite-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const res = await fetch('/api/v1/auth/invite', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: invite, password: $('invite-password').value }) });
+  if (!res.ok) {
+    const body = await res.json().catch(() => undefined);
+    return void ($('invite-error').textContent = body?.error ? `${body.error.message} (${body.error.code})` : `HTTP ${res.status}`);
+  }
+  const { email } = await res.json();
+  history.replaceState(null, '', location.pathname);
+  $('invite-form').hidden = true;
+  $('login-email').value = email;
+  showSignIn();
+  $('login-error').textContent = 'Your password is set: sign in with it.';
+  $('login-password').focus();
+});
+
+if (invite) {
+  $('login-form').hidden = true;
+  $('invite-form').hidden = false;
+  $('invite-password').focus();
+} else {
+  // A reload keeps the agent signed in: the session cookie gives a fresh access token.
+  refreshSession()
+    .then(showDesk)
+    .catch((err) => showSignIn(err instanceof SignedOut ? '' : `Could not restore the session: ${err.message}`));
+}
 
 // The inbox's view and filters live in the URL: a reload or a shared link opens the same list.
 const INBOX_FILTERS = ['status', 'assignee', 'team', 'channel', 'category', 'priority', 'q', 'sort'];
@@ -140,7 +188,13 @@ document.addEventListener('hummdesk-filters-change', (e) => {
   history.replaceState(null, '', params.size ? `?${params}` : location.pathname);
 });
 
-document.addEventListener('hummdesk-auth-expired', () => void renewEmbedToken());
+document.addEventListener('hummdesk-auth-expired', (e) => {
+  if (!e.detail.source.startsWith('hummdesk-admin')) return void renewEmbedToken();
+  // The access token expired: a fresh one from the session cookie; the console's forms keep what was typed.
+  refreshSession()
+    .then(() => ($('admin-console').firstElementChild.token = agent.accessToken))
+    .catch((err) => showSignIn(err instanceof SignedOut ? `Your session ended (${err.message}). Sign in again.` : `Could not renew the session: ${err.message}`));
+});
 document.addEventListener('hummdesk-conversation-select', (e) => {
   $('conversation').conversationId = e.detail.conversationId;
   $('draft').conversationId = e.detail.conversationId;
