@@ -9,13 +9,13 @@ const present = existsSync(join(corpus, 'pywa_whatsapp_updates'));
 if (!present) console.warn(`SKIPPED: Meta conformance sets not found at ${corpus} (set HUMMDESK_CORPUS_DIR)`);
 
 describe('hummdesk meta', () => {
-  it.runIf(present)('conformance: every shared WhatsApp payload gives its hand-checked expected output', async () => {
+  it.runIf(present)('conformance: every shared WhatsApp and Messenger payload gives its hand-checked expected output', async () => {
     const lines: string[] = [];
     const r = await conformance(corpus, false, (l) => lines.push(l));
     expect(lines.filter((l) => l.startsWith('FAIL') || l.startsWith('  '))).toEqual([]);
     expect(r.failed).toBe(0);
     expect(r.passed).toBeGreaterThanOrEqual(100);
-    const messenger = Object.entries(r.actual).find(([file]) => file.includes('messenger'))![1];
+    const messenger = Object.entries(r.actual).find(([file]) => file.endsWith('/messenger/conformance.expected.json'))![1];
     expect(messenger['vercel_chat_replay/dm/messenger.json#firstMessage']).toEqual([
       'message inbound m_FAKE_MSG_ID_001 from=200000000000001 thread=messenger:100000000000001:200000000000001 at=2026-03-08T19:27:04.000Z text="What is Vercel?"',
     ]);
