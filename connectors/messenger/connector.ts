@@ -93,10 +93,10 @@ export class MessengerConnector implements Connector {
     const length = [...msg.text].length;
     if (length > MESSENGER_MAX_TEXT) throw new PermanentError('messenger', `messenger_text_too_long: Messenger takes at most ${MESSENGER_MAX_TEXT} characters, this reply has ${length}`, 'messenger_text_too_long');
     const type = messengerMessagingType(msg.lastInboundAt, this.now(), humanAgent);
-    if ('closedAt' in type)
+    if (!('messaging_type' in type))
       throw new PermanentError(
         'messenger',
-        `messenger_window_closed: Messenger replies are allowed within ${MESSENGER_WINDOW_HOURS} hours of the customer's last message${humanAgent ? `, or ${MESSENGER_HUMAN_AGENT_DAYS} days by a human agent` : ''}${type.closedAt ? ` (closed ${type.closedAt})` : ''}`,
+        `messenger_window_closed: Messenger replies are allowed within ${MESSENGER_WINDOW_HOURS} hours of the customer's last message${humanAgent ? `, or ${MESSENGER_HUMAN_AGENT_DAYS} days by a human agent` : ''}${'closedAt' in type && type.closedAt ? ` (closed ${type.closedAt})` : ''}`,
         'messenger_window_closed',
       );
     const answer = await this.graph.call<{ message_id?: string; recipient_id?: string }>({
