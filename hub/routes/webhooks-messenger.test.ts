@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestAccount, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
+import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
 import { GraphEmulator, signedWebhook, messengerWebhooks as ms } from '../../connectors/meta/testing/emulator.js';
 
 const SECRET = 'e2e-meta-app-secret';
@@ -94,5 +94,35 @@ describe('Messenger end to end (/webhooks/messenger)', () => {
       { external_id: 'm_BATCH-A', account_id: a.accountId, channel_id: channelA },
       { external_id: 'm_BATCH-B', account_id: b.accountId, channel_id: channelB },
     ]);
+  });
+
+  it('a reply goes out as a RESPONSE; after 30 hours tagged HUMAN_AGENT; after 8 days refused before anything is stored or sent', async () => {
+    const psid = '400000000000777';
+    graph.customerWrote(PAGE_A, psid);
+    expect((await post(ms.text(PAGE_A, psid, { mid: 'm_Q1', text: 'Missä tilaukseni on?' }))).json().results).toEqual(['created']);
+    const conversationId = (await t.hub.db.query<{ conversation_id: string }>(`SELECT conversation_id FROM messages WHERE external_id = 'm_Q1'`)).rows[0]!.conversation_id;
+    const reply = (text: string) => t.app.inject({ method: 'POST', url: `/api/v1/conversations/${conversationId}/reply`, headers: { authorization: `Bearer ${a.users.agent.token}` }, payload: { text } });
+    const first = await reply('Se on matkalla.');
+    expect(first.statusCode, first.body).toBe(202);
+    const sent = await eventually(async () => graph.messengerInbox.find((m) => m.metadata === `hummdesk:${first.json().id}`));
+    expect(sent).toMatchObject({ pageId: PAGE_A, psid, messagingType: 'RESPONSE', text: 'Se on matkalla.' });
+    // Our own send echoed back confirms it; it never becomes a second message.
+    expect((await post(ms.echo(PAGE_A, psid, { mid: sent.id, text: sent.text, appId: 4242 }))).statusCode).toBe(200);
+    expect(await count(`messages WHERE external_id = '${sent.id}'`)).toBe(1);
+
+    await t.hub.db.query(`UPDATE messages SET sent_at = now() - interval '30 hours' WHERE conversation_id = $1 AND direction = 'inbound'`, [conversationId]);
+    graph.customerWrote(PAGE_A, psid, Date.now() - 30 * 3600_000);
+    const tagged = await reply('Anteeksi viive.');
+    expect(tagged.statusCode, tagged.body).toBe(202);
+    expect(await eventually(async () => graph.messengerInbox.find((m) => m.metadata === `hummdesk:${tagged.json().id}`))).toMatchObject({ messagingType: 'MESSAGE_TAG', tag: 'HUMAN_AGENT' });
+
+    await t.hub.db.query(`UPDATE messages SET sent_at = now() - interval '8 days' WHERE conversation_id = $1 AND direction = 'inbound'`, [conversationId]);
+    const before = { sent: graph.messengerInbox.length, messages: await count(`messages WHERE conversation_id = '${conversationId}'`) };
+    const late = await reply('Liian myöhään');
+    expect([late.statusCode, late.json().error.code]).toEqual([400, 'messenger_window_closed']);
+    const tooLong = await reply('x'.repeat(2001));
+    expect([tooLong.statusCode, tooLong.json().error.code]).toEqual([400, 'messenger_text_too_long']);
+    expect(graph.messengerInbox.length).toBe(before.sent);
+    expect(await count(`messages WHERE conversation_id = '${conversationId}'`)).toBe(before.messages);
   });
 });
