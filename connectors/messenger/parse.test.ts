@@ -94,13 +94,15 @@ describe('Messenger webhook parsing', () => {
     expect(one({ message_edit: { mid: 'm_1', text: 'fixed', num_edit: 1 } })).toEqual({ type: 'edited', channelId: CH, externalId: 'm_1', text: 'fixed', editedAt: at.toISOString(), threadKey: `messenger:${CH}:${PSID}` });
   });
 
-  it('delivery: a delivered status for every mid named; read and bare watermarks are ignored with a reason', () => {
+  it('delivery: a delivered status for every mid named and a watermark; read is a watermark for every earlier send', () => {
     const all = events(ms.item(PAGE, PSID, { delivery: { mids: ['m_o1', 'm_o2'], watermark: at.getTime() } }, { at }));
     expect(all).toEqual([
       { type: 'status', channelId: CH, externalId: 'm_o1', status: 'delivered' },
       { type: 'status', channelId: CH, externalId: 'm_o2', status: 'delivered' },
+      { type: 'watermark', channelId: CH, threadKey: `messenger:${CH}:${PSID}`, status: 'delivered', upTo: at.toISOString() },
     ]);
-    expect(one({ read: { watermark: at.getTime() } })).toMatchObject({ type: 'ignored', reason: expect.stringContaining('read watermark') });
+    expect(one({ read: { watermark: at.getTime() } })).toEqual({ type: 'watermark', channelId: CH, threadKey: `messenger:${CH}:${PSID}`, status: 'read', upTo: at.toISOString() });
+    expect(one({ read: {} })).toMatchObject({ type: 'ignored' });
   });
 
   it('echoes: ours (our app id, or our message id in metadata) confirm the send; another app\'s is outbound by someone else', () => {

@@ -156,11 +156,19 @@ function one(channelId: string, pageId: string, e: MsEvent, standby: boolean, op
   if (e.delivery) {
     const mids = (e.delivery.mids ?? []).filter((x): x is string => typeof x === 'string' && x !== '');
     // The customer's device has every message up to the watermark; those named are the ones Meta lists.
-    if (mids.length === 0) return { type: 'ignored', reason: `a Messenger delivery watermark ${isoFromMillis(e.delivery.watermark)} naming no message: applying watermarks to earlier sends is not supported yet` };
-    return mids.map((externalId): InboundEvent => ({ type: 'status', channelId, externalId, status: 'delivered' }));
+    const statuses = mids.map((externalId): InboundEvent => ({ type: 'status', channelId, externalId, status: 'delivered' }));
+    const mark = watermark(channelId, from, 'delivered', e.delivery.watermark);
+    return mark ? [...statuses, mark] : statuses.length ? statuses : { type: 'ignored', reason: 'a Messenger delivery naming no message and no watermark' };
   }
-  if (e.read) return { type: 'ignored', reason: `a Messenger read watermark ${isoFromMillis(e.read.watermark)} for ${from}: applying watermarks to earlier sends is not supported yet` };
+  if (e.read) return watermark(channelId, from, 'read', e.read.watermark) ?? { type: 'ignored', reason: 'a Messenger read without a watermark' };
   return { type: 'ignored', reason: `a Messenger ${kindOf(e)} event is not handled` };
+}
+
+/** Every earlier outbound message to `psid` has reached `status` (the watermark is in milliseconds). */
+function watermark(channelId: string, psid: string, status: 'delivered' | 'read', at: unknown): InboundEvent | undefined {
+  const n = Number(at);
+  if (!Number.isFinite(n) || n <= 0) return undefined;
+  return { type: 'watermark', channelId, threadKey: messengerThreadKey(channelId, psid), status, upTo: new Date(n).toISOString() };
 }
 
 /**

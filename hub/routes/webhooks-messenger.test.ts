@@ -125,4 +125,27 @@ describe('Messenger end to end (/webhooks/messenger)', () => {
     expect(graph.messengerInbox.length).toBe(before.sent);
     expect(await count(`messages WHERE conversation_id = '${conversationId}'`)).toBe(before.messages);
   });
+
+  it('a read watermark marks every earlier send of that customer read, never a later one nor one that failed, and never goes back', async () => {
+    const psid = '400000000000888';
+    graph.customerWrote(PAGE_A, psid);
+    await post(ms.text(PAGE_A, psid, { mid: 'm_W1', text: 'Hei' }));
+    const conversationId = (await t.hub.db.query<{ conversation_id: string }>(`SELECT conversation_id FROM messages WHERE external_id = 'm_W1'`)).rows[0]!.conversation_id;
+    const reply = async (text: string) => {
+      const res = await t.app.inject({ method: 'POST', url: `/api/v1/conversations/${conversationId}/reply`, headers: { authorization: `Bearer ${a.users.agent.token}` }, payload: { text } });
+      expect(res.statusCode, res.body).toBe(202);
+      const id = res.json().id as string;
+      await eventually(async () => (await t.hub.db.query(`SELECT 1 FROM messages WHERE id = $1 AND external_id IS NOT NULL`, [id])).rowCount === 1);
+      return id;
+    };
+    const [early, failed, late] = [await reply('yksi'), await reply('kaksi'), await reply('kolme')];
+    await t.hub.db.query(`UPDATE messages SET sent_at = now() - interval '2 minutes' WHERE id = ANY($1)`, [[early, failed]]);
+    await t.hub.db.query(`UPDATE messages SET delivery_status = 'failed', delivery_error = 'x' WHERE id = $1`, [failed]);
+    const res = await post(ms.item(PAGE_A, psid, { read: { watermark: Date.now() - 60_000 } }));
+    expect(res.json().results).toEqual(['status']);
+    // A late delivery watermark never undoes read.
+    await post(ms.item(PAGE_A, psid, { delivery: { watermark: Date.now() - 60_000 } }));
+    const states = (await t.hub.db.query<{ id: string; delivery_status: string }>(`SELECT id, delivery_status FROM messages WHERE id = ANY($1)`, [[early, failed, late]])).rows;
+    expect(Object.fromEntries(states.map((r) => [r.id, r.delivery_status]))).toEqual({ [early]: 'read', [failed]: 'failed', [late]: 'sent' });
+  });
 });
