@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthError, PermanentError } from '../core/errors.js';
 import type { ChannelInstallation, OutboundMessage, WebhookRequest } from '../core/types.js';
@@ -84,5 +86,27 @@ describe('Messenger connector', () => {
       await expect(connector.check(channel)).resolves.toEqual({ ok: true });
       await expect(connector.check({ ...channel, externalKey: '300000000000009' })).resolves.toMatchObject({ ok: false, code: 'messenger_page_mismatch' });
     });
+  });
+
+  it('fetches an attachment from the URL Meta gave, sends no Page token there, and refuses URLs that are not https', async () => {
+    const seen: (string | undefined)[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200, { 'content-type': 'image/png', 'content-length': '4' });
+      res.end(Buffer.from([1, 2, 3, 4]));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const connector = new MessengerConnector({ appSecrets: [SECRET], verifyTokens: [] });
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/x.png`;
+      const got = await connector.fetchAttachment(channel, `messenger-url:${url}`, { maxBytes: 100 });
+      expect([...got.content]).toEqual([1, 2, 3, 4]);
+      expect(seen[0] ?? '').not.toContain('page-tok');
+      await expect(connector.fetchAttachment(channel, `messenger-url:${url}`, { maxBytes: 3 })).rejects.toMatchObject({ code: 'attachment_too_large' });
+      await expect(connector.fetchAttachment(channel, 'messenger-url:http://example.com/x', { maxBytes: 100 })).rejects.toMatchObject({ code: 'attachment_ref_invalid' });
+      await expect(connector.fetchAttachment(channel, 'whatsapp-media:1', { maxBytes: 100 })).rejects.toMatchObject({ code: 'attachment_ref_invalid' });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

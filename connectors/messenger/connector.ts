@@ -107,7 +107,7 @@ export class MessengerConnector implements Connector {
     return { externalId: answer.message_id, sentAt: this.now().toISOString() };
   }
 
-  /** Attachment bytes from the URL Meta gave in the webhook (its CDN; no token is sent there). */
+  /** Attachment bytes from the URL Meta gave in the (signed) webhook: its CDN over https, no token sent there; plain http only to loopback (local emulators). */
   async fetchAttachment(channel: ChannelInstallation, ref: string, opts: { maxBytes: number }): Promise<{ content: Buffer; mimeType?: string }> {
     void channel;
     if (!ref.startsWith(MESSENGER_URL_REF)) throw new PermanentError('messenger', `"${ref}" is not a Messenger attachment reference`, 'attachment_ref_invalid');
