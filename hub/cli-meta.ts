@@ -7,20 +7,26 @@ import type { InboundEvent } from '../connectors/core/types.js';
 import { metaCases, errorOf, type MetaCase } from '../connectors/meta/cases.js';
 import { eventLine } from '../connectors/meta/summary.js';
 import { splitWhatsAppWebhook, whatsappEvents } from '../connectors/whatsapp/parse.js';
+import { messengerEvents, splitMessengerWebhook } from '../connectors/messenger/parse.js';
 
 export const META_USAGE = `hummdesk meta parse [--raw] [--lines] FILE...
 hummdesk meta conformance [--dir DIR] [--verbose] [--write]
 
-parse        prints the normalized events of each Meta webhook body (WhatsApp Cloud API) as JSON, one
-             object per body; a file may be one body or an object of named bodies. No database.
-             Each business number's events carry its phone_number_id as the channel id.
+parse        prints the normalized events of each Meta webhook body (WhatsApp Cloud API, Messenger) as
+             JSON, one object per body; a file may be one body or an object of named bodies. No database.
+             Each business number's events carry its phone_number_id, each Page's its Page id, as the
+             channel id.
 conformance  parses every payload of the shared sets (DIR, default $HUMMDESK_CORPUS_DIR/protocol, else
              ../shared/data/protocol beside the checkout, else /work/shared/data/protocol) and compares each with its hand-checked expected output;
              ends "N passed, 0 failed". Exit 1 on any failure. --write records the output as the new
              expected file, whose diff must then be checked by hand.`;
 
-/** A body's events, each business number's with its phone_number_id standing in for the channel id. */
+/** A body's events, each business number's (each Page's) with its phone_number_id (Page id) standing in for the channel id. */
 export function metaEvents(body: unknown): InboundEvent[] {
+  if ((body as { object?: unknown } | null)?.object === 'page') {
+    const pages = splitMessengerWebhook(body);
+    return [...pages.ignored, ...[...pages.byPage].flatMap(([page, items]) => messengerEvents(page, page, items))];
+  }
   const split = splitWhatsAppWebhook(body);
   return [...split.ignored, ...[...split.byNumber].flatMap(([number, changes]) => whatsappEvents(number, changes))];
 }
@@ -34,13 +40,16 @@ function caseResult(c: MetaCase): { events?: InboundEvent[]; error?: { code: str
   }
 }
 
-/** The payload sets conformance runs over, relative to the protocol folder: WhatsApp files only. */
-const SETS: { dir: string; file: RegExp }[] = [
-  { dir: 'pywa_whatsapp_updates', file: /\.json$/ },
-  { dir: 'vercel_chat_replay', file: /whatsapp.*\.json$/i },
-];
+const EXPECTED_WHATSAPP = fileURLToPath(new URL('../connectors/whatsapp/conformance.expected.json', import.meta.url));
+const EXPECTED_MESSENGER = fileURLToPath(new URL('../connectors/messenger/conformance.expected.json', import.meta.url));
 
-const EXPECTED = fileURLToPath(new URL('../connectors/whatsapp/conformance.expected.json', import.meta.url));
+/** The payload sets conformance runs over, relative to the protocol folder, each with its expected-output file. */
+const SETS: { dir: string; file: RegExp; expected: string }[] = [
+  { dir: 'pywa_whatsapp_updates', file: /\.json$/, expected: EXPECTED_WHATSAPP },
+  { dir: 'vercel_chat_replay', file: /whatsapp.*\.json$/i, expected: EXPECTED_WHATSAPP },
+  { dir: 'vercel_chat_replay', file: /messenger.*\.json$/i, expected: EXPECTED_MESSENGER },
+  { dir: join('botbuilder_dotnet', 'facebook_adapter'), file: /\.json$/, expected: EXPECTED_MESSENGER },
+];
 
 export async function metaCli(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
@@ -82,7 +91,7 @@ export async function metaCli(args: string[]): Promise<number> {
     }
     const outcome = await conformance(base, values.verbose ?? false);
     // A new payload set or a parser change: record what it gives now, then read the diff line by line before committing it.
-    if (values.write) await writeFile(EXPECTED, `${JSON.stringify(outcome.actual, null, 2)}\n`);
+    if (values.write) for (const [file, actual] of Object.entries(outcome.actual)) await writeFile(file, `${JSON.stringify(actual, null, 2)}\n`);
     process.stdout.write(`${outcome.passed} passed, ${outcome.failed} failed\n`);
     return outcome.failed ? 1 : 0;
   }
@@ -98,12 +107,14 @@ export function protocolDir(): string {
 }
 
 /** Every case of the shared sets against its expected lines (an error is the line `error <code>`). */
-export async function conformance(base: string, verbose = false, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<{ passed: number; failed: number; actual: Record<string, string[]> }> {
-  const expected = JSON.parse(await readFile(EXPECTED, 'utf8')) as Record<string, string[]>;
-  const actual: Record<string, string[]> = {};
+export async function conformance(base: string, verbose = false, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<{ passed: number; failed: number; actual: Record<string, Record<string, string[]>> }> {
+  /** Per expected-output file: what each case gives now. */
+  const actual: Record<string, Record<string, string[]>> = {};
   let passed = 0;
   let failed = 0;
   for (const set of SETS) {
+    const expected = existsSync(set.expected) ? (JSON.parse(await readFile(set.expected, 'utf8')) as Record<string, string[]>) : {};
+    const got = (actual[set.expected] ??= {});
     const dir = join(base, set.dir);
     if (!existsSync(dir)) {
       out(`SKIPPED: ${set.dir} (not in ${base})`);
@@ -115,7 +126,7 @@ export async function conformance(base: string, verbose = false, out: (line: str
       for (const c of metaCases(relative(base, path), await readFile(path))) {
         const r = caseResult(c);
         const lines = r.error ? [`error ${r.error.code}`] : r.events!.map(eventLine);
-        actual[c.id] = lines;
+        got[c.id] = lines;
         const want = expected[c.id];
         if (want && JSON.stringify(want) === JSON.stringify(lines)) {
           passed++;

@@ -20,7 +20,7 @@ Commands:
 ${EVAL_USAGE}
   email parse FILE.eml...    print a raw email as the normalized message JSON (visibleText, thread headers, flags)
 ${TEAMS_USAGE}
-  meta parse FILE...         print Meta (WhatsApp) webhook bodies as normalized events; meta conformance checks the shared sets
+  meta parse FILE...         print Meta (WhatsApp, Messenger) webhook bodies as normalized events; meta conformance checks the shared sets
 
 \`hummdesk <command> --help\` shows one command's usage.
 Environment: see README.md (PORT, DATABASE_URL, REDIS_URL, HUMMDESK_DATA_DIR, ...).`;
@@ -37,7 +37,7 @@ const COMMAND_USAGE: Record<string, string> = {
   'api-key': `hummdesk api-key create --account SLUG --name NAME [--role admin|agent|viewer]\n\nCreates an API key (default role admin); the key is printed once.\n${STORE_NOTE}`,
   email: 'hummdesk email parse [--channel ID] [--mailbox ADDRESS] [--html] [--attachments] FILE.eml...\n\nPrints each message as JSON: visibleText, full text, thread headers, attachments, auto-reply and\nbounce flags, and the event the hub would ingest. Needs no database.',
   teams: TEAMS_HELP,
-  meta: 'hummdesk meta parse [--raw] [--lines] FILE...\nhummdesk meta conformance [--dir DIR] [--verbose]\n\nParses Meta webhook bodies (WhatsApp Cloud API) into normalized events, or checks the shared payload sets against their\nhand-checked expected output (ends "N passed, 0 failed"). Needs no database.',
+  meta: 'hummdesk meta parse [--raw] [--lines] FILE...\nhummdesk meta conformance [--dir DIR] [--verbose]\n\nParses Meta webhook bodies (WhatsApp Cloud API, Messenger) into normalized events, or checks the shared payload sets against their\nhand-checked expected output (ends "N passed, 0 failed"). Needs no database.',
   eval: `hummdesk eval <classify|language|sentiment> ...\n\n${EVAL_USAGE}\n\nMeasures the offline AI on your labelled data; the last line printed is one JSON object. Needs no database.`,
 };
 

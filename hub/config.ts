@@ -61,7 +61,7 @@ export interface HubConfig {
   /** The hub's Teams bot (HUMMDESK_TEAMS_*); without an app id every Teams request is refused. */
   teams: TeamsAppConfig;
   /** The operator's Meta app(s) for WhatsApp and Messenger webhooks: secrets that sign them, handshake tokens, the Graph API address. */
-  meta: { appSecrets: string[]; verifyTokens: string[]; graphUrl: string };
+  meta: { appSecrets: string[]; verifyTokens: string[]; graphUrl: string; /** HUMMDESK_META_APP_ID: a Messenger echo sent by one of these apps is our own send. */ appIds?: string[] };
 }
 
 export interface EmbeddingsConfig {
@@ -242,7 +242,7 @@ function metaConfig(env: Env): HubConfig['meta'] {
   }
   if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password || url.search || url.hash)
     throw new ConfigError('invalid_meta_graph_url', `HUMMDESK_META_GRAPH_URL: "${graphUrl}" is not an http(s) base URL such as https://graph.facebook.com (invalid_meta_graph_url)`);
-  return { appSecrets: listOf(env.HUMMDESK_META_APP_SECRET), verifyTokens: listOf(env.HUMMDESK_META_VERIFY_TOKEN), graphUrl };
+  return { appSecrets: listOf(env.HUMMDESK_META_APP_SECRET), verifyTokens: listOf(env.HUMMDESK_META_VERIFY_TOKEN), graphUrl, appIds: listOf(env.HUMMDESK_META_APP_ID) };
 }
 
 /** HUMMDESK_API_ORIGINS, written the way browsers send `Origin` (lower-case host, no default port). */

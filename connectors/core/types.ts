@@ -86,6 +86,11 @@ export type InboundEvent =
   | { type: 'edited'; channelId: string; externalId: string; text: string; editedAt: string; threadKey?: string }
   /** The author deleted it (Slack message_deleted): the stored message is redacted, its files dropped. */
   | { type: 'deleted'; channelId: string; externalId: string; deletedAt: string; threadKey?: string }
+  /**
+   * Every outbound message of the thread sent at or before `upTo` has reached this state (Messenger
+   * delivery and read watermarks, which name no message): applied like a status, never backwards.
+   */
+  | { type: 'watermark'; channelId: string; threadKey: string; status: 'delivered' | 'read'; upTo: string }
   | { type: 'ignored'; reason: string };
 
 export interface WebhookRequest {

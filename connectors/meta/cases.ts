@@ -23,7 +23,8 @@ export function metaCases(id: string, raw: Buffer): MetaCase[] {
     return [{ id, error: errorOf(err) }];
   }
   if (isBody(json)) return [{ id, body: json }];
-  if (!json || typeof json !== 'object' || Array.isArray(json))
+  // A file none of whose members is a body (a Bot Framework Activity, a list) is one case, not one per field.
+  if (!json || typeof json !== 'object' || Array.isArray(json) || !Object.values(json).some(isBody))
     return [{ id, error: { code: 'webhook_body_not_meta', message: 'neither a Meta webhook body ({ object, entry }) nor an object of named bodies' } }];
   return Object.entries(json).map(([name, value]) =>
     isBody(value)

@@ -9,6 +9,7 @@ export function eventLine(e: InboundEvent): string {
   if (e.type === 'ignored') return `ignored: ${e.reason}`;
   if (e.type === 'status') return `status ${e.externalId} ${e.status}${e.reference ? ` ref=${e.reference}` : ''}${e.error ? ` error=${JSON.stringify(e.error)}` : ''}`;
   if (e.type === 'edited') return `edited ${e.externalId} at=${e.editedAt} text=${JSON.stringify(e.text)}`;
+  if (e.type === 'watermark') return `watermark ${e.threadKey} ${e.status} upTo=${e.upTo}`;
   if (e.type === 'deleted') return `deleted ${e.externalId} at=${e.deletedAt}`;
   const m = e.message;
   const parts = [`message ${m.direction} ${m.externalId}`, `from=${m.sender.externalId}`];

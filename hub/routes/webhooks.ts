@@ -4,6 +4,7 @@ import type { ChannelKind, WebhookRequest } from '../../connectors/core/types.js
 import { CHANNEL_KINDS } from '../../connectors/core/types.js';
 import { HubError, notFound } from '../errors.js';
 import { whatsappWebhook } from './webhooks-whatsapp.js';
+import { messengerWebhook } from './webhooks-messenger.js';
 
 export type WebhookRequestOf = (req: FastifyRequest) => WebhookRequest;
 
@@ -27,6 +28,7 @@ const webhooks: FastifyPluginAsync = async (app) => {
 
   // One URL for every WhatsApp number: its bodies hold several numbers' changes (a static route wins over /:kind).
   await app.register(whatsappWebhook(toWebhookRequest));
+  await app.register(messengerWebhook(toWebhookRequest));
 
   const handle = async (req: FastifyRequest<{ Params: { kind: string; channelId?: string } }>) => {
     const kind = req.params.kind as ChannelKind;

@@ -6,6 +6,7 @@ import { slackOf } from '../install-slack.js';
 import { slackClientsOf, teamOfBotToken } from '../slack/team-binding.js';
 import { ConnectorError } from '../../connectors/core/errors.js';
 import { WhatsAppConnector, checkPhoneNumberId, whatsappSettings } from '../../connectors/whatsapp/connector.js';
+import { MessengerConnector, checkPageId, messengerSettings } from '../../connectors/messenger/connector.js';
 
 /** A new web chat widget id: opaque and unguessable, so no tenant picks (or learns of) another's. */
 export function newWidgetId(): string {
@@ -37,6 +38,8 @@ export async function channelKeyFor(
     }
     case 'whatsapp':
       return whatsappKey(hub, input);
+    case 'messenger':
+      return messengerKey(hub, input);
     default:
       if (!input.externalKey) throw badRequest('external_key_required', `a ${input.kind} channel needs externalKey`);
       return { externalKey: input.externalKey, config: {} };
@@ -61,6 +64,28 @@ async function whatsappKey(hub: Hub, input: { externalKey?: string; secrets?: Re
     return { externalKey: number.id, config: { graphVersion: version, ...(number.displayPhoneNumber ? { displayPhoneNumber: number.displayPhoneNumber } : {}), ...(number.verifiedName ? { verifiedName: number.verifiedName } : {}) } };
   } catch (err) {
     if (err instanceof ConnectorError) throw badRequest(err.code, `the WhatsApp number could not be verified with this token: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * A Messenger Page is claimed only with a Page access token Graph names that Page for (GET /me), so no
+ * tenant can take over, or learn about, another's Page by typing its id.
+ */
+async function messengerKey(hub: Hub, input: { externalKey?: string; secrets?: Record<string, string>; config?: Record<string, unknown> }): Promise<{ externalKey: string; config: Record<string, unknown> }> {
+  const connector = hub.connectors.get('messenger');
+  if (!(connector instanceof MessengerConnector)) throw badRequest('connector_not_installed', 'the messenger connector is not enabled on this hub');
+  if (!input.externalKey) throw badRequest('external_key_required', 'a messenger channel needs externalKey: the Page id');
+  const accessToken = input.secrets?.accessToken;
+  if (!accessToken) throw badRequest('messenger_access_token_required', 'a Facebook Page is connected with its Page access token (secrets.accessToken)');
+  const installation = { externalKey: input.externalKey, config: input.config ?? {}, secrets: { accessToken } };
+  try {
+    checkPageId(input.externalKey);
+    const { version } = messengerSettings(installation);
+    const page = await connector.page(installation);
+    return { externalKey: page.id, config: { graphVersion: version, ...(page.name ? { pageName: page.name } : {}) } };
+  } catch (err) {
+    if (err instanceof ConnectorError) throw badRequest(err.code, `the Facebook Page could not be verified with this token: ${err.message}`);
     throw err;
   }
 }

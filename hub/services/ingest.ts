@@ -3,7 +3,7 @@ import type { Database, Queryable } from '../../storage/database.js';
 import type { LocalBlobStore } from '../../storage/blob-store.js';
 import { setAccount } from '../../storage/session.js';
 import { rememberCc } from '../../storage/repositories/conversations.js';
-import { applyDeliveryStatus, claimSendByReference, editMessage, insertAttachments, isOurSend, keepPendingStatus, lockReceipts, redactMessage } from '../../storage/repositories/messages.js';
+import { applyDeliveryStatus, applyDeliveryWatermark, claimSendByReference, editMessage, insertAttachments, isOurSend, keepPendingStatus, lockReceipts, redactMessage } from '../../storage/repositories/messages.js';
 import { enqueue } from '../../storage/repositories/outbox.js';
 import { claimUploads } from '../../storage/repositories/uploads.js';
 import { UPLOAD_REF_PREFIX } from '../../connectors/webchat/connector.js';
@@ -234,6 +234,11 @@ export class IngestService {
       events.push({ type: 'message.updated', conversationId: hit.conversationId, messageId: hit.id, deliveryStatus: e.status, deliveryError: e.error ?? null });
       return { result: 'status', conversationId: hit.conversationId, messageId: hit.id };
     }
+    if (e.type === 'watermark') {
+      const hits = await applyDeliveryWatermark(tx, channel.id, e.threadKey, e.status, e.upTo);
+      for (const hit of hits) events.push({ type: 'message.updated', conversationId: hit.conversationId, messageId: hit.id, deliveryStatus: e.status, deliveryError: null });
+      return hits.length ? { result: 'status', conversationId: hits[0]!.conversationId } : { result: 'status_unmatched' };
+    }
     if (e.type === 'edited' || e.type === 'deleted') return this.applyChange(tx, channel, e, events);
     return this.applyEcho(tx, channel, e.message, events);
   }
@@ -324,7 +329,7 @@ function checkEvent(channel: ChannelInstallation, e: InboundEvent): void {
       throw new HubError(400, 'event_channel_mismatch', 'event names another channel than the one it arrived on');
     if (!m.threadKey.startsWith(`${channel.kind}:`)) throw new HubError(400, 'thread_key_invalid', `thread key must start with "${channel.kind}:"`);
     if (!m.externalId) throw new HubError(400, 'external_id_missing', 'message has no external id');
-  } else if ((e.type === 'status' || e.type === 'edited' || e.type === 'deleted') && e.channelId !== channel.id) {
+  } else if ((e.type === 'status' || e.type === 'edited' || e.type === 'deleted' || e.type === 'watermark') && e.channelId !== channel.id) {
     throw new HubError(400, 'event_channel_mismatch', `${e.type} event names another channel than the one it arrived on`);
   }
 }
@@ -336,6 +341,7 @@ function laneOf(channel: ChannelInstallation, events: InboundEvent[], lanes: num
   const key =
     first?.type === 'message' ? first.message.threadKey
     : (first?.type === 'edited' || first?.type === 'deleted') && first.threadKey ? first.threadKey
+    : first?.type === 'watermark' ? first.threadKey
     : `${channel.id}:${first?.type === 'status' || first?.type === 'edited' || first?.type === 'deleted' ? first.externalId : ''}`;
   let h = 0;
   for (let i = 0; i < key.length; i++) h = (Math.imul(h, 31) + key.charCodeAt(i)) | 0;

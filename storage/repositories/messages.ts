@@ -169,6 +169,29 @@ export async function applyDeliveryStatus(
 }
 
 /**
+ * A watermark (Messenger delivery or read): every outbound message of the thread sent at or before
+ * `upTo` takes `status`, unless it is already as far or further (failed stays failed).
+ */
+export async function applyDeliveryWatermark(
+  tx: Queryable,
+  channelId: string,
+  threadKey: string,
+  status: 'delivered' | 'read',
+  upTo: string,
+): Promise<{ id: string; conversationId: string }[]> {
+  const { rows } = await tx.query<{ id: string; conversationId: string }>(
+    `UPDATE messages m SET delivery_status = $3, delivery_error = NULL
+     FROM conversations c
+     WHERE c.channel_id = $1 AND c.thread_key = $2 AND m.conversation_id = c.id AND m.channel_id = $1
+       AND m.direction = 'outbound' AND m.external_id IS NOT NULL AND m.sent_at <= $4::timestamptz
+       AND coalesce(CASE m.delivery_status WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'failed' THEN 4 ELSE 0 END, 0) < $5
+     RETURNING m.id, m.conversation_id AS "conversationId"`,
+    [channelId, threadKey, status, upTo, STATUS_RANK[status]],
+  );
+  return rows;
+}
+
+/**
  * Its author edited a message they wrote on the platform (a customer's, or our staff's in a shared
  * channel): the text follows. Our own sends are never matched. A later edit never loses to an older one.
  */

@@ -40,9 +40,13 @@ const MAX_TEXT = 4096;
 export class GraphEmulator {
   /** Every message Graph accepted, in order. */
   readonly inbox: SentMessage[] = [];
+  /** Every Messenger Send API message accepted, in order. */
+  readonly messengerInbox: { pageId: string; psid: string; messagingType: string; tag?: string; text: string; metadata?: string; id: string }[] = [];
   /** Every request, with the path as received (version prefix included). */
   readonly requests: { method: string; path: string; authorization?: string }[] = [];
   private readonly numbers = new Map<string, Number_>();
+  /** Messenger Pages by their Page access token (a Page token acts for its one Page: `/me` is the Page). */
+  private readonly pages = new Map<string, { id: string; name: string }>();
   /** `${phoneNumberId}|${customer}` → when the customer last wrote (opens the window). */
   private readonly lastInbound = new Map<string, number>();
   private readonly script: ScriptedGraphAnswer[] = [];
@@ -109,6 +113,11 @@ export class GraphEmulator {
   /** The next `n` media downloads answer 503. */
   failNextDownloads(n: number): void {
     this.failDownloads += n;
+  }
+
+  /** A Facebook Page whose Page access token is `token` (Messenger). */
+  addPage(page: { id: string; name?: string; token: string }): void {
+    this.pages.set(page.token, { id: page.id, name: page.name ?? `Page ${page.id}` });
   }
 
   /** The customer wrote at `at` (ms): free text to them is allowed for 24 hours. */
@@ -179,6 +188,36 @@ export class GraphEmulator {
       return send(200, { messaging_product: 'whatsapp', url: `${this.url}/media-download/${encodeURIComponent(rest[0]!)}?exp=${exp}`, mime_type: file.mimeType, sha256, file_size: file.bytes.length, id: rest[0] });
     }
     if (!file && /^MEDIA/.test(rest[0] ?? '') && req.method === 'GET') return fail(400, 100, `Unsupported get request. Object with ID '${rest[0]}' does not exist`, { error_subcode: 33 });
+    if (rest[0] === 'me') {
+      const page = this.pages.get(token);
+      if (!page) return fail(401, 190, 'Invalid OAuth access token - Cannot parse access token', { error_subcode: 463 });
+      if (req.method === 'GET' && rest.length === 1) return send(200, { id: page.id, name: page.name });
+      if (req.method === 'POST' && rest[1] === 'messages' && rest.length === 2) {
+        const scripted = this.script.shift();
+        if (scripted?.kind === 'rate_limit') return fail(scripted.httpStatus ?? 400, scripted.code ?? 613, 'Calls to this api have exceeded the rate limit.', {});
+        if (scripted?.kind === 'server_error') return fail(503, 1, 'An unknown error occurred');
+        if (scripted?.kind === 'error') return fail(scripted.httpStatus, scripted.code, scripted.message, scripted.subcode ? { error_subcode: scripted.subcode } : {});
+        let body: { recipient?: { id?: unknown }; messaging_type?: unknown; tag?: unknown; message?: { text?: unknown; metadata?: unknown } };
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
+        } catch {
+          return fail(400, 100, 'Invalid parameter');
+        }
+        const psid = typeof body.recipient?.id === 'string' ? body.recipient.id : undefined;
+        if (!psid) return fail(400, 100, '(#100) The parameter recipient is required');
+        const text = body.message?.text;
+        if (typeof text !== 'string' || !text) return fail(400, 100, '(#100) The parameter message[text] is required');
+        if ([...text].length > 2000) return fail(400, 100, '(#100) Length of param message[text] must be less than or equal to 2000');
+        const last = this.lastInbound.get(`${page.id}|${psid}`);
+        const age = last === undefined ? Infinity : this.now() - last;
+        const allowed = body.messaging_type === 'RESPONSE' ? age <= WINDOW_MS : body.messaging_type === 'MESSAGE_TAG' && body.tag === 'HUMAN_AGENT' ? age <= 7 * WINDOW_MS : false;
+        if (!allowed) return fail(400, 10, '(#10) This message is sent outside of allowed window.', { error_subcode: 2018278 });
+        const id = `m_EMU${String(++this.seq).padStart(6, '0')}${randomBytes(6).toString('hex')}`;
+        this.messengerInbox.push({ pageId: page.id, psid, messagingType: String(body.messaging_type), ...(typeof body.tag === 'string' ? { tag: body.tag } : {}), text, ...(typeof body.message?.metadata === 'string' ? { metadata: body.message.metadata } : {}), id });
+        return send(200, { recipient_id: psid, message_id: id });
+      }
+      return fail(400, 100, `Unsupported ${req.method} request: /me/${rest.slice(1).join('/')}`);
+    }
     const number = this.numbers.get(rest[0] ?? '');
     if (!number || !number.tokens.has(token)) return fail(401, 190, 'Invalid OAuth access token - Cannot parse access token', { error_subcode: 463 });
 
@@ -283,3 +322,28 @@ function change(phoneNumberId: string, field: string, value: Record<string, unkn
     entry: [{ id: `WABA${phoneNumberId}`, changes: [{ field, value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550001111', phone_number_id: phoneNumberId }, ...value } }] }],
   };
 }
+
+/** Builders of Messenger Platform webhook bodies (`object: "page"`), shaped as the recorded ones in the shared corpus. */
+export const messengerWebhooks = {
+  /** One body holding every entry given (several Pages). */
+  batch(...bodies: { entry: unknown[] }[]): { object: string; entry: unknown[] } {
+    return { object: 'page', entry: bodies.flatMap((b) => b.entry) };
+  },
+
+  /** One item from the customer `psid` to `pageId` (`message`, `postback`, `reaction`, `read`, …), in `messaging[]` or `standby[]`. */
+  item(pageId: string, psid: string, fields: Record<string, unknown>, opts: { at?: Date; standby?: boolean } = {}) {
+    const at = (opts.at ?? new Date()).getTime();
+    return { object: 'page', entry: [{ id: pageId, time: at, [opts.standby ? 'standby' : 'messaging']: [{ sender: { id: psid }, recipient: { id: pageId }, timestamp: at, ...fields }] }] };
+  },
+
+  text(pageId: string, psid: string, m: { mid: string; text: string; at?: Date }) {
+    return messengerWebhooks.item(pageId, psid, { message: { mid: m.mid, text: m.text } }, { at: m.at });
+  },
+
+  /** A message the Page sent (`is_echo`), by app `appId`, to the customer `psid`. */
+  echo(pageId: string, psid: string, m: { mid: string; text: string; appId?: number; metadata?: string; at?: Date }) {
+    const at = (m.at ?? new Date()).getTime();
+    const message = { is_echo: true, mid: m.mid, text: m.text, ...(m.appId !== undefined ? { app_id: m.appId } : {}), ...(m.metadata ? { metadata: m.metadata } : {}) };
+    return { object: 'page', entry: [{ id: pageId, time: at, messaging: [{ sender: { id: pageId }, recipient: { id: psid }, timestamp: at, message }] }] };
+  },
+};
