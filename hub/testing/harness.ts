@@ -143,3 +143,15 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** Imports knowledge-base articles through the API and waits for the `kb.import` job; the final status. */
+export async function importKb(t: TestHub, apiKey: string, articles: object[], timeoutMs = 120_000): Promise<{ statusCode: number; status: Record<string, unknown> }> {
+  const r = await t.app.inject({ method: 'POST', url: '/api/v1/kb/import', headers: { authorization: `Bearer ${apiKey}` }, payload: { articles } });
+  if (r.statusCode !== 202) return { statusCode: r.statusCode, status: r.json() };
+  const id = r.json<{ id: string }>().id;
+  const status = await eventually(async () => {
+    const s = (await t.app.inject({ method: 'GET', url: `/api/v1/kb/imports/${id}`, headers: { authorization: `Bearer ${apiKey}` } })).json<Record<string, unknown>>();
+    return s.state === 'done' || s.state === 'failed' ? s : undefined;
+  }, timeoutMs);
+  return { statusCode: r.statusCode, status };
+}
