@@ -131,12 +131,19 @@ export class AiThreadPool implements AiCompute {
   private readonly bulkRunning = new Map<string, number>();
   private nextId = 1;
   private closed = false;
+  private readonly observers = new Set<(s: AiTaskStat) => void>();
 
   constructor(private readonly o: AiThreadPoolOptions = {}) {
     this.size = Math.max(1, o.size || availableParallelism());
     this.perAccount = Math.max(1, Math.min(this.size, o.perAccount ?? Math.ceil(this.size / 2)));
     this.bulkMax = Math.max(1, this.size - 1);
     this.entry = o.entry ?? defaultEntry();
+  }
+
+  /** Calls `f` after every task that completed in a thread; returns the function that stops it. */
+  observe(f: (s: AiTaskStat) => void): () => void {
+    this.observers.add(f);
+    return () => this.observers.delete(f);
   }
 
   /** Threads alive now (tests: none after close). */
@@ -232,7 +239,9 @@ export class AiThreadPool implements AiCompute {
       const q = thread.busy;
       if (!q || q.id !== m.id) return;
       this.finish(thread);
-      this.o.onTask?.({ kind: q.task.kind, lane: q.lane, accountId: q.accountId, threadId: m.threadId, waitedMs: q.startedAt - q.enqueuedAt, ranMs: m.ms });
+      const stat: AiTaskStat = { kind: q.task.kind, lane: q.lane, accountId: q.accountId, threadId: m.threadId, waitedMs: q.startedAt - q.enqueuedAt, ranMs: m.ms };
+      this.o.onTask?.(stat);
+      for (const f of this.observers) f(stat);
       if (m.ok) q.resolve(m.result);
       else q.reject(taskError(m.error!));
       this.pump();
