@@ -7,5 +7,5 @@ import '../thread.js';
  */
 parentPort!.on('message', (m: { task: { kind: string; texts?: string[] } }) => {
   // An uncaught exception ends a worker thread (never the process); the pool sees its 'error' and 'exit'.
-  if (m.task.kind === 'embed' && m.task.texts?.includes('crash this thread')) throw new Error('a fault in the AI thread');
+  if (m.task.kind === 'embed' && m.task.texts?.some((t) => t.includes('crash this thread'))) throw new Error('a fault in the AI thread');
 });
