@@ -68,6 +68,14 @@ describe('local AI stage', () => {
     expect(draft.text).not.toContain('Other tenant');
   });
 
+  it('writes no surface.sync job for an account without a Slack or Teams installation', async () => {
+    const [o] = await t.hub.ingest.ingest(channel, [inbound('ai-nosurface', 'Where is my parcel? It has not moved for a week.')]);
+    await eventually(() => withAccount(t.hub.db, acct.accountId, async (tx) => (await tx.query(`SELECT 1 FROM ai_results WHERE message_id = $1`, [o!.messageId])).rows[0]), 60_000);
+    const jobs = await withAccount(t.hub.db, acct.accountId, async (tx) =>
+      (await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE topic = 'surface.sync' AND payload->>'conversationId' = $1`, [o!.conversationId])).rows[0]!.n);
+    expect(jobs).toBe(0);
+  });
+
   it('answers a Finnish customer from the Finnish article with the Finnish template', async () => {
     const [o] = await t.hub.ingest.ingest(channel, [inbound('ai-fi', 'Minulta on veloitettu kahdesti tästä kuusta, haluan palautuksen')]);
     const draft = await eventually(() => withAccount(t.hub.db, acct.accountId, async (tx) =>
