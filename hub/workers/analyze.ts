@@ -43,6 +43,7 @@ export function analyzeHandler(deps: { db: Database; bus: EventBus; ai: () => Co
       messages: input.messages.map((m) => ({ direction: m.direction, authorKind: m.authorKind, text: m.text, sentAt: m.sentAt })),
     });
     const latencyMs = Math.round(now() - started);
+    job.offThreadMs = analysis.offThreadMs;
     const events: HubEvent[] = [];
     let autoSendDraft: { id: string; text: string } | undefined;
     await withAccount(deps.db, job.accountId, async (tx) => {

@@ -75,10 +75,12 @@ export class LocalProvider implements ConversationAi {
     const categoryRef = await this.categories.refFor(input.accountId);
     const sentimentRef = await this.sentiments.refFor(input.accountId);
     // Language, embedding, category and sentiment in one call to the AI threads, batched with other jobs'.
+    const modelsStarted = performance.now();
     const analyzed = await this.deps.models.analyze({
       text, languages: settings.languages ?? [], category: categoryRef.key, sentiment: sentimentRef.key,
       model: (key) => (key === categoryRef.key ? { kind: 'category', model: categoryRef.json } : key === sentimentRef.key && sentimentRef.residual ? { kind: 'sentiment', residual: sentimentRef.residual } : undefined),
     });
+    const offThreadMs = performance.now() - modelsStarted;
     const lang = analyzed.language ?? undefined;
     const language = lang?.language ?? input.conversation.language ?? undefined;
     const vector = analyzed.vector;
@@ -103,6 +105,7 @@ export class LocalProvider implements ConversationAi {
         priority: priority.reasons,
         passages: passages.map((p) => ({ chunkId: p.chunkId, articleId: p.articleId, score: round(p.score), similarity: p.similarity === null ? null : round(p.similarity) })),
       },
+      offThreadMs,
     };
     return { analysis, passages, categories: categoryModel.categories, threshold: categoryModel.threshold };
   }
