@@ -70,6 +70,8 @@ export async function startTestHub(opts: { embedded?: boolean; redis?: boolean; 
     HUMMDESK_JOB_ATTEMPTS: '3',
     // Tests change channel rows directly and expect the next request to see it.
     HUMMDESK_INSTALLATION_CACHE_MS: '0',
+    // One AI thread per test hub: each thread loads its own models, and the test machines are shared.
+    HUMMDESK_AI_THREADS: '1',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     // The local Dovecot and SMTP servers the email tests use are on loopback (vitest.config.ts sets the same).
     HUMMDESK_ALLOW_PRIVATE_HOSTS: process.env.HUMMDESK_ALLOW_PRIVATE_HOSTS ?? TEST_PRIVATE_HOSTS,

@@ -46,7 +46,8 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 describe('local AI stage', () => {
-  it('classifies, routes and drafts an ingested message from the knowledge base', async () => {
+  // The first analysis loads the models in the AI thread: tens of seconds on a loaded machine.
+  it('classifies, routes and drafts an ingested message from the knowledge base', { timeout: 180_000 }, async () => {
     const [o] = await t.hub.ingest.ingest(channel, [inbound('ai-1', 'Hi, I was charged twice for my subscription this month. Can I get a refund?')]);
     const row = await eventually(() =>
       withAccount(t.hub.db, acct.accountId, async (tx) => (await tx.query<Record<string, unknown>>(`SELECT provider, model, confidence, category, evidence FROM ai_results WHERE message_id = $1`, [o!.messageId])).rows[0]),
@@ -68,7 +69,7 @@ describe('local AI stage', () => {
     expect(draft.text).not.toContain('Other tenant');
   });
 
-  it('writes no surface.sync job for an account without a Slack or Teams installation', async () => {
+  it('writes no surface.sync job for an account without a Slack or Teams installation', { timeout: 180_000 }, async () => {
     const [o] = await t.hub.ingest.ingest(channel, [inbound('ai-nosurface', 'Where is my parcel? It has not moved for a week.')]);
     await eventually(() => withAccount(t.hub.db, acct.accountId, async (tx) => (await tx.query(`SELECT 1 FROM ai_results WHERE message_id = $1`, [o!.messageId])).rows[0]), 60_000);
     const jobs = await withAccount(t.hub.db, acct.accountId, async (tx) =>
@@ -105,7 +106,7 @@ describe('local AI stage', () => {
     expect((await search())[0]?.title).toBe('Shipping to the moon');
   });
 
-  it('learns a new category from agent corrections in the background', async () => {
+  it('learns a new category from agent corrections in the background', { timeout: 180_000 }, async () => {
     const texts = ['Where is my parcel?', 'My package has not arrived yet', 'Tracking number shows no movement for a week', 'The courier lost my delivery'];
     const ids: string[] = [];
     for (const [i, text] of texts.entries()) {
