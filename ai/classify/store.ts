@@ -24,6 +24,15 @@ export async function addExample(tx: Queryable, accountId: string, e: { category
   )).rows[0]!.id;
 }
 
+/** Many examples in one statement: a 5,000-example import is one round trip, not 5,000 (on PGlite they would hold its one connection). */
+export async function addExamples(tx: Queryable, accountId: string, examples: { category: string; text: string }[], o: { source: 'agent' | 'import' | 'correction'; userId: string | null }): Promise<number> {
+  const { rowCount } = await tx.query(
+    `INSERT INTO ai_category_examples (account_id, category, text, source, conversation_id, created_by)
+     SELECT $1, c, t, $4, NULL, $5 FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS x(c, t, n) ORDER BY n`,
+    [accountId, examples.map((e) => e.category), examples.map((e) => e.text.slice(0, 5000)), o.source, o.userId]);
+  return rowCount;
+}
+
 /**
  * Each account's category model: trained from the default examples plus the account's own, persisted
  * in ai_category_models, cached per process and reloaded when another process retrained it.
