@@ -29,7 +29,8 @@ afterAll(() => t?.close());
 type Row = { id: string; status: string; extractive: boolean; aiResultId: string; citations: { id: string; title: string }[] };
 
 describe('alternative drafts', () => {
-  it('proposes one draft per relevant article, and sending one supersedes the others', async () => {
+  // The first analysis loads the models in the AI thread: tens of seconds on a loaded machine.
+  it('proposes one draft per relevant article, and sending one supersedes the others', { timeout: 180_000 }, async () => {
     const [o] = await t.hub.ingest.ingest(channel, [{
       type: 'message',
       message: {
