@@ -33,6 +33,8 @@ export interface Analysis {
   draft?: DraftProposal;
   alternatives?: DraftProposal[];
   evidence?: Record<string, unknown>;
+  /** How long the analysis waited on work off the main thread (the local AI threads); not stored. */
+  offThreadMs?: number;
 }
 
 export interface ConversationAi {

@@ -89,6 +89,8 @@ export interface AiConfig {
   openaiApiKey?: string;
   timeoutMs: number;
   maxRetries: number;
+  /** Threads the local models run in (ai/workers/pool.ts); 0: one per core. */
+  threads: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -309,5 +311,6 @@ function aiConfig(env: Env): AiConfig {
     openaiApiKey: env.HUMMDESK_OPENAI_API_KEY || undefined,
     timeoutMs: int(env, 'HUMMDESK_AI_TIMEOUT_MS', 30_000),
     maxRetries: int(env, 'HUMMDESK_AI_MAX_RETRIES', 2),
+    threads: Math.max(0, int(env, 'HUMMDESK_AI_THREADS', 0)),
   };
 }

@@ -30,13 +30,13 @@ export interface Saved {
 }
 
 /** Creates articles, or updates those with the same external id; `then` runs last in the same transaction. */
-export async function saveArticles(db: Database, accountId: string, inputs: ArticleInput[], embedder: Embedder, then?: (tx: Queryable) => Promise<void>): Promise<Saved[]> {
+export async function saveArticles(db: Database, accountId: string, inputs: ArticleInput[], embedder: Embedder, then?: (tx: Queryable, saved: Saved[]) => Promise<void>): Promise<Saved[]> {
   return again(async () => {
     const embedded = await embedArticles(db, accountId, embedder, inputs);
     return withAccount(db, accountId, async (tx) => {
       const saved: Saved[] = [];
       for (const [i, a] of inputs.entries()) saved.push(await upsertArticle(tx, accountId, a, embedded[i]!));
-      await then?.(tx);
+      await then?.(tx, saved);
       return saved;
     });
   });

@@ -10,6 +10,7 @@ import { EmbeddingError } from '../../ai/embed/embedder.js';
 import { IdParams, Nullable, Page, Uuid, decodeCursor, encodeCursor } from '../schemas.js';
 import { requestTenantIndexIfLarge } from '../../ai/kb/reindex.js';
 import kbReindex from './kb-reindex.js';
+import kbImport from './kb-import.js';
 
 const Status = Type.Union([Type.Literal('published'), Type.Literal('draft')]);
 const Language = Type.String({ minLength: 2, maxLength: 10, pattern: '^[a-z]{2,3}(-[A-Za-z0-9]+)?$' });
@@ -68,6 +69,7 @@ const kb: FastifyPluginAsyncTypebox = async (app) => {
     if (await requestTenantIndexIfLarge(tx, accountId)) setImmediate(() => app.hub.runner.kick());
   };
   await app.register(kbReindex);
+  await app.register(kbImport(ArticleBody));
 
   app.get('/kb/articles', {
     onRequest: app.authorize('viewer'),
@@ -95,25 +97,6 @@ const kb: FastifyPluginAsyncTypebox = async (app) => {
     const accountId = req.principal.accountId;
     const [r] = await embedding(saveArticles(db, accountId, [req.body], embedder(), (tx) => afterWrite(tx, accountId)));
     return reply.status(r!.created ? 201 : 200).send(r!.article);
-  });
-
-  app.post('/kb/import', {
-    onRequest: app.authorize('admin'),
-    schema: {
-      tags: ['knowledge base'],
-      summary: 'Import many articles; those with an externalId already present are updated',
-      body: Type.Object({ articles: Type.Array(ArticleBody, { minItems: 1, maxItems: 500 }) }),
-      response: { 200: Type.Object({ created: Type.Integer(), updated: Type.Integer(), chunks: Type.Integer() }) },
-    },
-  }, async (req) => {
-    const accountId = req.principal.accountId;
-    const saved = await embedding(saveArticles(db, accountId, req.body.articles, embedder(), (tx) => afterWrite(tx, accountId)));
-    const totals = { created: 0, updated: 0, chunks: 0 };
-    for (const r of saved) {
-      totals[r.created ? 'created' : 'updated']++;
-      totals.chunks += r.chunks;
-    }
-    return totals;
   });
 
   app.get('/kb/articles/:id', {

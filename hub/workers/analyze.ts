@@ -43,6 +43,7 @@ export function analyzeHandler(deps: { db: Database; bus: EventBus; ai: () => Co
       messages: input.messages.map((m) => ({ direction: m.direction, authorKind: m.authorKind, text: m.text, sentAt: m.sentAt })),
     });
     const latencyMs = Math.round(now() - started);
+    job.offThreadMs = analysis.offThreadMs;
     const events: HubEvent[] = [];
     let autoSendDraft: { id: string; text: string } | undefined;
     await withAccount(deps.db, job.accountId, async (tx) => {
@@ -96,7 +97,9 @@ export function analyzeHandler(deps: { db: Database; bus: EventBus; ai: () => Co
           if (decision.send) autoSendDraft = { id: draftId, text: analysis.draft.text };
         }
       }
-      await enqueue(tx, job.accountId, 'surface.sync', { conversationId });
+      // As ingest does: without a Slack or Teams installation there is nothing to mirror.
+      const { rows } = await tx.query<{ surfaces: boolean }>(`SELECT EXISTS (SELECT 1 FROM channels WHERE kind IN ('slack', 'teams') AND enabled) AS surfaces`);
+      if (rows[0]!.surfaces) await enqueue(tx, job.accountId, 'surface.sync', { conversationId });
     });
     for (const e of events) deps.bus.publish(job.accountId, e);
     const conversations = deps.conversations?.();

@@ -3,7 +3,7 @@ import type { ChannelInstallation, InboundEvent } from '../../../connectors/core
 import type { AnalysisInput } from '../../../hub/ai-stage.js';
 import { findInstallation } from '../../../storage/repositories/channels.js';
 import { withAccount } from '../../../storage/session.js';
-import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../../../hub/testing/harness.js';
+import { createTestAccount, eventually, importKb, startTestHub, type TestAccount, type TestHub } from '../../../hub/testing/harness.js';
 import { localAi } from '../../../hub/install-ai.js';
 import { languageDetector } from '../local/language.js';
 import type { ModelEmulator } from '../external/emulator.js';
@@ -43,8 +43,8 @@ const provider = (o: { timeoutMs?: number; maxRetries?: number } = {}) =>
   new AnthropicProvider({ db: t.hub.db, local: localAi(t.hub) }, { apiKey: 'test-key', baseURL: emu.url, timeoutMs: o.timeoutMs ?? 5000, maxRetries: o.maxRetries ?? 2 });
 
 async function setup(a: TestAccount) {
-  const r = await t.app.inject({ method: 'POST', url: '/api/v1/kb/import', headers: { 'x-api-key': a.apiKeys.admin }, payload: { articles: ARTICLES } });
-  expect(r.statusCode, r.body).toBe(200);
+  const r = await importKb(t, a.apiKeys.admin, ARTICLES);
+  expect(r.status.state, JSON.stringify(r.status)).toBe('done');
   return (await findInstallation(t.hub.db, t.hub.box, { kind: 'webchat', id: a.channelId }))!;
 }
 

@@ -9,8 +9,8 @@ import { UNKNOWN } from '../../classify/model.js';
 import { embedQuery } from '../../kb/query.js';
 import { searchAccountKb, searchKb, type Passage } from '../../kb/search.js';
 import { fill, template } from '../../draft/templates.js';
-import { detectLanguage } from './language.js';
 import { SentimentModel } from './sentiment.js';
+import type { LocalModels } from '../../workers/models.js';
 import { decidePriority } from './priority.js';
 
 // A passage below this cosine similarity is not cited unless full-text search found it too.
@@ -38,9 +38,10 @@ export class LocalProvider implements ConversationAi {
   readonly sentiments: SentimentModels;
   private sentimentModel?: SentimentModel;
 
-  constructor(private readonly deps: { db: Database; embedder: Embedder; log?: Logger }) {
-    this.categories = new CategoryModels(deps.db, deps.embedder);
-    this.sentiments = new SentimentModels(deps.db, () => this.sentiment(), { log: deps.log });
+  /** `models` runs every model call in the AI threads (ai/workers/); the provider itself only reads and decides. */
+  constructor(private readonly deps: { db: Database; embedder: Embedder; models: LocalModels; log?: Logger }) {
+    this.categories = new CategoryModels(deps.db, deps.embedder, deps.models);
+    this.sentiments = new SentimentModels(deps.db, () => this.sentiment(), { log: deps.log, models: deps.models });
   }
 
   get embedder(): Embedder {
@@ -51,10 +52,11 @@ export class LocalProvider implements ConversationAi {
     return (this.sentimentModel ??= SentimentModel.fromFile());
   }
 
-  /** Loads every model; start-up calls this in the background, the first job otherwise waits for it. */
+  /** Loads every model (in the AI threads); start-up calls this in the background, the first job otherwise waits for it. */
   async warm(): Promise<void> {
     this.sentiment();
-    await this.categories.defaultModel();
+    const category = await this.categories.defaultRef();
+    await this.deps.models.analyze({ text: 'warm up', languages: [], category: category.key, sentiment: null, model: () => ({ kind: 'category', model: category.json }) });
   }
 
   async analyze(input: AnalysisInput): Promise<Analysis> {
@@ -70,14 +72,23 @@ export class LocalProvider implements ConversationAi {
     const settings = await withAccount(this.deps.db, input.accountId, async (tx) =>
       ((await tx.query<{ ai: AccountAiSettings | null }>(`SELECT settings->'ai' AS ai FROM accounts WHERE id = $1`, [input.accountId])).rows[0]?.ai ?? {}),
     );
-    const lang = await detectLanguage(text, settings.languages ?? []);
+    const categoryRef = await this.categories.refFor(input.accountId);
+    const sentimentRef = await this.sentiments.refFor(input.accountId);
+    // Language, embedding, category and sentiment in one call to the AI threads, batched with other jobs'.
+    const modelsStarted = performance.now();
+    const analyzed = await this.deps.models.analyze({
+      text, languages: settings.languages ?? [], category: categoryRef.key, sentiment: sentimentRef.key,
+      model: (key) => (key === categoryRef.key ? { kind: 'category', model: categoryRef.json } : key === sentimentRef.key && sentimentRef.residual ? { kind: 'sentiment', residual: sentimentRef.residual } : undefined),
+    });
+    const offThreadMs = performance.now() - modelsStarted;
+    const lang = analyzed.language ?? undefined;
     const language = lang?.language ?? input.conversation.language ?? undefined;
-    const [vector] = await this.deps.embedder.embed([text || ' ']);
-    const categoryModel = await this.categories.forAccount(input.accountId);
-    const category = await categoryModel.classify(text, vector);
-    const sentiment = text ? (await this.sentiments.forAccount(input.accountId)).classify(text) : undefined;
+    const vector = analyzed.vector;
+    const categoryModel = categoryRef.model;
+    const category = analyzed.category;
+    const sentiment = analyzed.sentiment ?? undefined;
     const priority = decidePriority(text, sentiment, category.category === UNKNOWN ? category.best : category.category);
-    const found = text ? await this.passages(input.accountId, text, vector!, language) : [];
+    const found = text ? await this.passages(input.accountId, text, vector, language) : [];
     const passages = found.slice(0, GROUNDING);
     const draft = this.draft(passages[0], language, category.category, input);
     const alternatives = distinctArticles(found).slice(1, 1 + MAX_ALTERNATIVES).map((p) => this.draft(p, language, category.category, input));
@@ -94,13 +105,14 @@ export class LocalProvider implements ConversationAi {
         priority: priority.reasons,
         passages: passages.map((p) => ({ chunkId: p.chunkId, articleId: p.articleId, score: round(p.score), similarity: p.similarity === null ? null : round(p.similarity) })),
       },
+      offThreadMs,
     };
     return { analysis, passages, categories: categoryModel.categories, threshold: categoryModel.threshold };
   }
 
   /** More passages for a model's follow-up question, from the same account only. */
   async search(accountId: string, query: string, limit = 3): Promise<Passage[]> {
-    const [vector] = await this.deps.embedder.embed([query || ' ']);
+    const [vector] = await this.deps.embedder.embed([query || ' '], { accountId, lane: 'analysis' });
     return (await searchAccountKb(this.deps.db, accountId, this.deps.embedder, query, { limit, vector })).filter(relevant);
   }
 
