@@ -33,7 +33,7 @@ const COMMAND_USAGE: Record<string, string> = {
   account: `hummdesk account create --name NAME --slug SLUG --owner-email EMAIL [--owner-name NAME]\n\nOpens a new tenant; prints the owner's first password and an admin API key.\n${STORE_NOTE}`,
   'api-key': `hummdesk api-key create --account SLUG --name NAME [--role admin|agent|viewer]\n\nCreates an API key (default role admin); the key is printed once.\n${STORE_NOTE}`,
   email: 'hummdesk email parse [--channel ID] [--mailbox ADDRESS] [--html] [--attachments] FILE.eml...\n\nPrints each message as JSON: visibleText, full text, thread headers, attachments, auto-reply and\nbounce flags, and the event the hub would ingest. Needs no database.',
-  eval: `hummdesk eval <classify|language|sentiment> ...\n\n${EVAL_USAGE}\n\nMeasures the offline AI on your labelled data; the last line printed is one JSON object. Needs no database.`,
+  eval: `hummdesk eval <classify|language|sentiment|draft> ...\n\n${EVAL_USAGE}\n\nMeasures the offline AI on your labelled data; the last line printed is one JSON object. Needs no database.`,
 };
 
 /** A command line the CLI cannot run: one line on stderr, exit 2. */
@@ -188,7 +188,7 @@ async function run(command: string | undefined, rest: string[]): Promise<number>
     }
     case 'eval': {
       const sub = rest[0];
-      if (!sub || !['classify', 'language', 'sentiment'].includes(sub)) throw new UsageError('eval', sub ? `unknown subcommand "${sub}" (expected classify, language or sentiment)` : 'missing subcommand (classify, language or sentiment)');
+      if (!sub || !['classify', 'language', 'sentiment', 'draft'].includes(sub)) throw new UsageError('eval', sub ? `unknown subcommand "${sub}" (expected classify, language, sentiment or draft)` : 'missing subcommand (classify, language, sentiment or draft)');
       const { runEval } = await import('../ai/eval/command.js');
       return runEval(rest).catch((err: unknown) => Promise.reject(asUsageError(`eval ${sub}`, err)));
     }
