@@ -1,5 +1,5 @@
 import type { DraftProposal } from '../../hub/ai-stage.js';
-import { CITE_THRESHOLD, relevance } from './relevance.js';
+import { CITE_THRESHOLD, relevance, relevanceAcross } from './relevance.js';
 import { detailsGiven, isThankYou, soundsUpset, withoutAsksFor, type Detail } from './signals.js';
 import { greet, phrasesFor, sentence, type Phrases } from './templates.js';
 
@@ -56,7 +56,7 @@ export interface Scored extends Candidate {
   relevance: number;
 }
 
-export function score(text: string, candidates: Candidate[]): Scored[] {
+export function score<T extends Candidate>(text: string, candidates: T[]): (T & { relevance: number })[] {
   return candidates.map((c) => ({ ...c, relevance: relevance(text, c) })).sort((a, b) => b.relevance - a.relevance);
 }
 
@@ -98,7 +98,8 @@ export function composeDrafts(ctx: DraftContext, inLanguage: Candidate[], elsewh
     };
   }
   // Nothing in the customer's language answers it: a fitting article in another language is for the agent, or its variant is cited.
-  const foreign = score(ctx.text, elsewhere.filter((c) => c.language !== ctx.language));
+  const foreign = elsewhere.filter((c) => c.language !== ctx.language)
+    .map((c) => ({ ...c, relevance: relevanceAcross(ctx.text, c) })).sort((a, b) => b.relevance - a.relevance);
   const fits = foreign.find((c) => c.relevance >= threshold);
   const variant = fits && (elsewhere.find((c) => c.chunkId === fits.chunkId)?.variant);
   if (fits && variant && variant.language === ctx.language) {

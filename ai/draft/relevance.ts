@@ -92,6 +92,16 @@ export function relevance(message: string, p: RelevanceInput & { language?: stri
 }
 
 /**
+ * How well a passage in another language than the message fits it: their words cannot be compared, so
+ * this is the encoder's (shifted) cosine for a passage in a language it knows, and the word coverage
+ * otherwise (names, numbers and loanwords). Only ever used to tell the agent which article fits.
+ */
+export function relevanceAcross(message: string, p: RelevanceInput & { language?: string }): number {
+  const usable = p.similarity != null && (!p.language || ENCODER_LANGUAGES.has(p.language));
+  return usable ? round(Math.max(0, (p.similarity! - COSINE_FLOOR) / (1 - COSINE_FLOOR))) : relevance(message, p);
+}
+
+/**
  * A passage is cited only at or above this relevance. Calibrated with `hummdesk eval draft
  * ai/eval/drafts/dev.csv --sweep` on the team's dev set (docs/benchmarks.md).
  */

@@ -87,7 +87,7 @@ export class HummdeskDraft extends AgentElement {
   }
 
   protected hubEvent(e: HubStreamEvent): void {
-    if (e.type === 'resync' || (e.conversationId === this.conversationId && (e.type === 'draft.created' || e.type === 'message.created'))) void this.reload();
+    if (e.type === 'resync' || (e.conversationId === this.conversationId && (e.type === 'draft.created' || e.type === 'message.created' || e.type === 'conversation.updated'))) void this.reload();
   }
 
   private async decide(decision: DraftDecision): Promise<void> {
