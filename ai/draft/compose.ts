@@ -1,5 +1,5 @@
 import type { DraftProposal } from '../../hub/ai-stage.js';
-import { CITE_THRESHOLD, relevance, relevanceAcross } from './relevance.js';
+import { CITE_THRESHOLD, encoderKnows, relevance, relevanceAcross } from './relevance.js';
 import { detailsGiven, isThankYou, soundsUpset, withoutAsksFor, type Detail } from './signals.js';
 import { greet, phrasesFor, sentence, type Phrases } from './templates.js';
 
@@ -42,7 +42,7 @@ export interface DraftNote {
   relevance: number | null;
   threshold: number;
   /** For the agent only, never cited: an article in another language that fits. */
-  suggestion?: { articleId: string; title: string; language: string; relevance: number };
+  suggestion?: { articleId: string; title: string; language: string; relevance: number; confidence: 'high' | 'low' };
 }
 
 export interface ComposedDrafts {
@@ -100,9 +100,9 @@ export function composeDrafts(ctx: DraftContext, inLanguage: Candidate[], elsewh
   // Nothing in the customer's language answers it: a fitting article in another language is for the agent, or its variant is cited.
   const foreign = elsewhere.filter((c) => c.language !== ctx.language)
     .map((c) => ({ ...c, relevance: relevanceAcross(ctx.text, c) })).sort((a, b) => b.relevance - a.relevance);
-  const fits = foreign.find((c) => c.relevance >= threshold);
+  const fits = foreign.find((c) => c.relevance >= threshold) ?? clearLead(distinctArticles(foreign));
   const variant = fits && (elsewhere.find((c) => c.chunkId === fits.chunkId)?.variant);
-  if (fits && variant && variant.language === ctx.language) {
+  if (fits && fits.relevance >= threshold && variant && variant.language === ctx.language) {
     const v = { ...variant, relevance: fits.relevance };
     return { draft: proposal(write(v), v), alternatives: [], note: { ...base, reason: 'answered', relevance: fits.relevance } };
   }
@@ -110,9 +110,22 @@ export function composeDrafts(ctx: DraftContext, inLanguage: Candidate[], elsewh
   if (fits)
     return {
       draft: holding, alternatives: [],
-      note: { ...base, reason: 'article_in_other_language', relevance: own[0]?.relevance ?? null, suggestion: { articleId: fits.articleId, title: fits.title, language: fits.language, relevance: fits.relevance } },
+      note: { ...base, reason: 'article_in_other_language', relevance: own[0]?.relevance ?? null, suggestion: { articleId: fits.articleId, title: fits.title, language: fits.language, relevance: fits.relevance, confidence: fits.relevance >= threshold ? 'high' : 'low' } },
     };
   return { draft: holding, alternatives: [], note: { ...base, reason: 'no_relevant_article', relevance: own[0]?.relevance ?? null } };
+}
+
+// The English sentence encoder barely relates other languages to English (cosines ~0.1), but the right
+// article still tends to lead by a margin: enough to point the agent at it, never to cite it.
+const SUGGEST_MIN_SIMILARITY = 0.08;
+const SUGGEST_LEAD = 0.03;
+
+function clearLead<T extends Candidate & { relevance: number }>(byArticle: T[]): T | undefined {
+  // Two texts the encoder does not know (Swedish and Finnish, say) sit close to each other whatever they say.
+  const ranked = byArticle.filter((c) => encoderKnows(c.language)).sort((a, b) => (b.similarity ?? 0) - (a.similarity ?? 0));
+  const [first, second] = ranked;
+  if (!first || (first.similarity ?? 0) < SUGGEST_MIN_SIMILARITY) return undefined;
+  return (first.similarity ?? 0) - (second?.similarity ?? 0) >= SUGGEST_LEAD ? first : undefined;
 }
 
 function proposal(text: string, c: Candidate): DraftProposal {

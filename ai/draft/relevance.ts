@@ -83,6 +83,10 @@ const COSINE_FLOOR = 0.2;
 /** The languages the sentence encoder (Universal Sentence Encoder lite) was trained on; elsewhere its cosine says little. */
 const ENCODER_LANGUAGES = new Set(['en']);
 
+export function encoderKnows(language: string | undefined): boolean {
+  return !!language && ENCODER_LANGUAGES.has(language);
+}
+
 export function relevance(message: string, p: RelevanceInput & { language?: string }): number {
   const words = wordCoverage(message, `${p.title}\n${p.heading ?? ''}\n${p.text}`);
   // Finnish, Swedish or German texts all sit at cosine 0.7-0.9 to each other in the English encoder: only the words count there.
