@@ -49,8 +49,10 @@ function wordMatch(a: string, b: string, ga: Set<string>, gb: Set<string>): numb
 // A word of the message counts as present when its best match in the passage reaches this overlap.
 const WORD_MATCH = 0.5;
 
-/** The share (by length) of the message's content words that the passage has. */
-export function wordCoverage(message: string, passage: string): number {
+const TITLE = 0.9;
+
+/** The share (by length) of the message's content words that the passage has (of at most ENOUGH_WEIGHT). */
+export function wordCoverage(message: string, passage: string, enough = Infinity): number {
   const q = [...new Set(contentWords(message))];
   if (!q.length) return 0;
   const p = [...new Set(contentWords(passage))].map((w) => ({ w, g: trigrams(w) }));
@@ -64,7 +66,7 @@ export function wordCoverage(message: string, passage: string): number {
     total += weight;
     if (best >= WORD_MATCH) hit += weight * best;
   }
-  return hit / total;
+  return Math.min(1, hit / Math.min(total, enough));
 }
 
 export interface RelevanceInput {
@@ -87,8 +89,16 @@ export function encoderKnows(language: string | undefined): boolean {
   return !!language && ENCODER_LANGUAGES.has(language);
 }
 
+// A long message is not held against a passage: a few strong matching words are enough.
+const ENOUGH_WEIGHT = 40;
+
 export function relevance(message: string, p: RelevanceInput & { language?: string }): number {
-  const words = wordCoverage(message, `${p.title}\n${p.heading ?? ''}\n${p.text}`);
+  // Two ways to fit: the message's words are in the passage, or the title's topic words (two or more) are in the message.
+  const titleWords = new Set(contentWords(p.title));
+  const words = Math.max(
+    wordCoverage(message, `${p.title}\n${p.heading ?? ''}\n${p.text}`, ENOUGH_WEIGHT),
+    titleWords.size >= 2 ? TITLE * wordCoverage(p.title, message) : 0,
+  );
   // Finnish, Swedish or German texts all sit at cosine 0.7-0.9 to each other in the English encoder: only the words count there.
   const usable = p.similarity != null && (!p.language || ENCODER_LANGUAGES.has(p.language));
   const cos = usable ? Math.max(0, (p.similarity! - COSINE_FLOOR) / (1 - COSINE_FLOOR)) : words;

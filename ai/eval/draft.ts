@@ -79,7 +79,8 @@ export async function evalDraft(rows: DraftRow[], articles: EvalArticle[], o: { 
   });
   if (o.sweep) {
     out.write('threshold  precision  recall  none_cited  f1\n');
-    for (let th = 0.1; th <= 0.701; th += 0.02) {
+    for (let step = 5; step <= 35; step++) {
+      const th = step / 50;
       const m = figures(run(th));
       out.write(`${th.toFixed(2)}       ${m.citation_precision.toFixed(3)}      ${m.citation_recall.toFixed(3)}   ${m.none_cited_rate.toFixed(3)}       ${m.f1.toFixed(3)}\n`);
     }
