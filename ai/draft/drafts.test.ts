@@ -5,6 +5,7 @@ import { withAccount } from '../../storage/session.js';
 import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../../hub/testing/harness.js';
 import { localAi } from '../../hub/install-ai.js';
 import { languageDetector } from '../providers/local/language.js';
+import { seedDemoKnowledge } from '../../hub/services/demo-knowledge.js';
 
 let t: TestHub;
 let acct: TestAccount;
@@ -115,6 +116,24 @@ describe('drafts in the customer language, on topic', () => {
     const { open: d, note } = await ask('fr1', 'Bonjour, je ne trouve pas ma commande, pouvez-vous m’aider ?');
     expect(d).toEqual([]);
     expect(note).toMatchObject({ reason: 'language_not_supported', language: 'fr' });
+  });
+});
+
+describe('the demo help centre', () => {
+  it('links the Finnish and Swedish articles as variants and answers a Swedish password question from its own, also when seeded twice', async () => {
+    const demo = await createTestAccount(t);
+    await seedDemoKnowledge(t.hub.db, demo.accountId, t.hub.embedders);
+    await seedDemoKnowledge(t.hub.db, demo.accountId, t.hub.embedders);
+    const list = (await t.app.inject({ method: 'GET', url: '/api/v1/kb/articles?limit=50', headers: { 'x-api-key': demo.apiKeys.viewer } })).json().items as { title: string; language: string; variantGroup: string; externalId: string }[];
+    expect(list).toHaveLength(9);
+    const group = (id: string) => list.find((a) => a.externalId === id)!.variantGroup;
+    expect(group('demo-toimitus')).toBe(group('demo-shipping'));
+    expect(group('demo-password-sv')).toBe(group('demo-password'));
+    const demoChannel = (await findInstallation(t.hub.db, t.hub.box, { kind: 'webchat', id: demo.channelId }))!;
+    const [o] = await t.hub.ingest.ingest(demoChannel, [{ ...inbound('demo-sv', 'Hej, jag har glömt mitt lösenord och kan inte logga in'), message: { ...(inbound('demo-sv', 'Hej, jag har glömt mitt lösenord och kan inte logga in') as { message: object }).message, channel: { kind: 'webchat', channelId: demoChannel.id }, threadKey: `webchat:${demoChannel.id}:demo-sv` } } as InboundEvent]);
+    const draft = await eventually(() => withAccount(t.hub.db, demo.accountId, async (tx) =>
+      (await tx.query<{ citations: { title: string }[] }>(`SELECT citations FROM drafts WHERE conversation_id = $1 AND status = 'proposed'`, [o!.conversationId])).rows[0]), 60_000);
+    expect(draft.citations.map((c) => c.title)).toEqual(['Återställa ditt lösenord']);
   });
 });
 
