@@ -38,7 +38,7 @@ const COMMAND_USAGE: Record<string, string> = {
   email: 'hummdesk email parse [--channel ID] [--mailbox ADDRESS] [--html] [--attachments] FILE.eml...\n\nPrints each message as JSON: visibleText, full text, thread headers, attachments, auto-reply and\nbounce flags, and the event the hub would ingest. Needs no database.',
   teams: TEAMS_HELP,
   meta: 'hummdesk meta parse [--raw] [--lines] FILE...\nhummdesk meta conformance [--dir DIR] [--verbose]\n\nParses Meta webhook bodies (WhatsApp Cloud API, Messenger) into normalized events, or checks the shared payload sets against their\nhand-checked expected output (ends "N passed, 0 failed"). Needs no database.',
-  eval: `hummdesk eval <classify|language|sentiment> ...\n\n${EVAL_USAGE}\n\nMeasures the offline AI on your labelled data; the last line printed is one JSON object. Needs no database.`,
+  eval: `hummdesk eval <classify|language|sentiment|draft> ...\n\n${EVAL_USAGE}\n\nMeasures the offline AI on your labelled data; the last line printed is one JSON object. Needs no database.`,
 };
 
 /** A command line the CLI cannot run: one line on stderr, exit 2. */
@@ -202,7 +202,7 @@ async function run(command: string | undefined, rest: string[]): Promise<number>
     }
     case 'eval': {
       const sub = rest[0];
-      if (!sub || !['classify', 'language', 'sentiment'].includes(sub)) throw new UsageError('eval', sub ? `unknown subcommand "${sub}" (expected classify, language or sentiment)` : 'missing subcommand (classify, language or sentiment)');
+      if (!sub || !['classify', 'language', 'sentiment', 'draft'].includes(sub)) throw new UsageError('eval', sub ? `unknown subcommand "${sub}" (expected classify, language, sentiment or draft)` : 'missing subcommand (classify, language, sentiment or draft)');
       const { runEval } = await import('../ai/eval/command.js');
       return runEval(rest).catch((err: unknown) => Promise.reject(asUsageError(`eval ${sub}`, err)));
     }

@@ -7,6 +7,7 @@ import { SentimentModel } from '../providers/local/sentiment.js';
 import { trainSentiment } from '../train/sentiment.js';
 import { readRows } from './csv.js';
 import { evalLanguage } from './language.js';
+import { evalDraft, kbPathFor, readKb } from './draft.js';
 import { printReport, round, type Scored } from './report.js';
 
 type Out = NodeJS.WritableStream;
@@ -21,6 +22,7 @@ export async function runEval(argv: string[], out: Out = process.stdout): Promis
       train: { type: 'string' }, test: { type: 'string' }, folds: { type: 'string' },
       'text-col': { type: 'string', default: 'text' }, 'label-col': { type: 'string', default: 'label' },
       langs: { type: 'string' }, lang: { type: 'string' }, model: { type: 'string' }, prior: { type: 'boolean', default: false }, limit: { type: 'string' },
+      kb: { type: 'string' }, sweep: { type: 'boolean', default: false }, threshold: { type: 'string' },
     },
   });
   const col = { text: values['text-col']!, label: values['label-col']! };
@@ -63,6 +65,16 @@ export async function runEval(argv: string[], out: Out = process.stdout): Promis
       scored.push({ gold: r.label, predicted: binary ? (c.probs.negative >= c.probs.positive ? 'negative' : 'positive') : c.sentiment });
     }
     printReport(out, 'sentiment', scored, lat, { model: model.id, two_class: binary });
+    return 0;
+  }
+  if (sub === 'draft') {
+    const file = positionals[0];
+    if (!file) return usage(out);
+    const rows = readRows(file)
+      .map((r) => ({ question: r.question ?? '', language: r.language ?? '', expected: (r.expected ?? r.article ?? 'none').trim() || 'none' }))
+      .filter((r) => r.question && r.language)
+      .slice(0, limit);
+    await evalDraft(rows, readKb(kbPathFor(file, values.kb)), { sweep: values.sweep, threshold: values.threshold ? Number(values.threshold) : undefined }, out);
     return 0;
   }
   return usage(out);

@@ -21,7 +21,7 @@ const STATUSES = {
     description: 'Something the request names does not exist in this account',
     codes: ['conversation_not_found', 'contact_not_found', 'channel_not_found', 'team_not_found', 'user_not_found', 'draft_not_found', 'route_not_found'],
   },
-  409: { description: 'The change conflicts with what is stored', codes: ['team_exists', 'channel_exists', 'user_exists', 'draft_already_decided', 'last_owner'] },
+  409: { description: 'The change conflicts with what is stored', codes: ['team_exists', 'channel_exists', 'user_exists', 'draft_already_decided', 'last_owner', 'variant_exists'] },
   413: { description: 'The body is larger than the hub accepts (HUMMDESK_BODY_LIMIT)', codes: ['body_too_large', 'upload_too_large'] },
   414: { description: 'A path segment is longer than any id (100 characters)', codes: ['path_too_long'] },
   415: { description: 'The body is not of a type this route reads', codes: ['unsupported_media_type', 'upload_type_not_allowed', 'upload_content_mismatch'] },

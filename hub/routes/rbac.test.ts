@@ -44,6 +44,9 @@ const agentUser = () => created('/api/v1/users', { email: `${randomUUID()}@rbac.
 const channel = () => created('/api/v1/channels', { kind: 'webchat', name: 'temp' });
 const apiKey = async () => (await call(t, owner(), 'POST', '/api/v1/api-keys', { name: 'temp', role: 'viewer' })).json<{ apiKey: { id: string } }>().apiKey.id;
 const conversation = async () => (await seedConversation(t, acct)).conversationId;
+// Written directly: the article routes embed, and this matrix runs without the AI stack.
+const article = () => withAccount(t.hub.db, acct.accountId, async (tx) =>
+  (await tx.query<{ id: string }>(`INSERT INTO kb_articles (account_id, title, body) VALUES ($1, 'rbac', 'rbac') RETURNING id`, [acct.accountId])).rows[0]!.id);
 // A Slack workspace is bound through OAuth or a checked bot token (hub/slack/team-binding.ts); here it is stored directly.
 const slackWorkspace = () =>
   withAccount(t.hub.db, acct.accountId, async (tx) => (await insertChannel(tx, t.hub.box, { accountId: acct.accountId, kind: 'slack', name: 'slack', externalKey: `T${randomUUID().slice(0, 8).toUpperCase()}` })).id);
@@ -145,6 +148,7 @@ const ROUTES: RouteCase[] = [
 
   { route: 'GET /kb/reindex', min: 'viewer', ok: 200, prepare: async () => ({ method: 'GET', url: '/kb/reindex' }) },
   { route: 'POST /kb/reindex', min: 'admin', ok: 202, prepare: async () => ({ method: 'POST', url: '/kb/reindex' }) },
+  { route: 'GET /kb/articles/:id/variants', min: 'viewer', ok: 200, prepare: async () => ({ method: 'GET', url: `/kb/articles/${await article()}/variants` }) },
 
   { route: 'GET /ai/usage', min: 'admin', ok: 200, prepare: async () => ({ method: 'GET', url: '/ai/usage' }) },
   { route: 'POST /ai/conversations/:id/sentiment', min: 'agent', ok: 202, prepare: async () => ({ method: 'POST', url: `/ai/conversations/${await conversation()}/sentiment`, body: { sentiment: 'negative' } }) },
@@ -164,6 +168,7 @@ const ROUTES: RouteCase[] = [
  */
 const NOT_YET_IN_MATRIX = [
   'GET /kb/articles', 'POST /kb/articles', 'POST /kb/import', 'GET /kb/imports/:id', 'GET /kb/articles/:id', 'PATCH /kb/articles/:id', 'DELETE /kb/articles/:id', 'GET /kb/search',
+  'POST /kb/articles/:id/variants', // embeds; covered by ai/kb/variants.test.ts
   'GET /ai/stats', 'POST /ai/conversations/:id/category', 'POST /ai/examples', 'GET /ai/model',
   'POST /embed-tokens', // users only (an API key gets 400); covered by embeds/embed-tokens.test.ts
   'POST /conversations/:id/read', // users only (an API key gets 400); covered by hub/routes/conversations-inbox.test.ts

@@ -3,7 +3,7 @@ import type { Database } from '../../storage/database.js';
 import { withAccount } from '../../storage/session.js';
 import { getConversation, updateConversation } from '../../storage/repositories/conversations.js';
 import { latestPublicMessages } from '../../storage/repositories/messages.js';
-import { insertAiResult, insertDrafts } from '../../storage/repositories/ai.js';
+import { draftsStillWanted, insertAiResult, insertDrafts, retireDrafts } from '../../storage/repositories/ai.js';
 import { enqueue } from '../../storage/repositories/outbox.js';
 import { audit } from '../../storage/repositories/audit.js';
 import { routeConversation } from '../../ai/routing/router.js';
@@ -71,7 +71,10 @@ export function analyzeHandler(deps: { db: Database; bus: EventBus; ai: () => Co
           data: { teamId: changes.teamId, assigneeId: changes.assigneeId ?? null, strategy: route.strategy, ruleId: route.ruleId, reason: route.reason },
         });
       events.push({ type: 'conversation.updated', conversationId, changes });
-      if (analysis.draft) {
+      // A new analysis replaces earlier proposals, even when it has none; one overtaken by a reply, a resolve or a newer message proposes nothing.
+      const wanted = await draftsStillWanted(tx, messageId);
+      if (!analysis.draft || !wanted) await retireDrafts(tx, conversationId);
+      if (analysis.draft && wanted) {
         // The first choice and its alternatives are proposed together; auto-send only ever considers the first.
         const [draftId] = (await insertDrafts(tx, [analysis.draft, ...(analysis.alternatives ?? [])].map((d) => ({
           accountId: job.accountId, conversationId, messageId, aiResultId, text: d.text, extractive: d.extractive, citations: d.citations,

@@ -8,18 +8,19 @@ import { SentimentModels } from '../../feedback/sentiment-store.js';
 import { UNKNOWN } from '../../classify/model.js';
 import { embedQuery } from '../../kb/query.js';
 import { searchAccountKb, searchKb, type Passage } from '../../kb/search.js';
-import { fill, template } from '../../draft/templates.js';
+import { variantPassages } from '../../kb/articles.js';
+import { composeDrafts, score, type Candidate } from '../../draft/compose.js';
+import { CITE_THRESHOLD } from '../../draft/relevance.js';
+import { detectLanguage } from './language.js';
 import { SentimentModel } from './sentiment.js';
 import type { LocalModels } from '../../workers/models.js';
 import { decidePriority } from './priority.js';
 
-// A passage below this cosine similarity is not cited unless full-text search found it too.
+// A passage a model's follow-up search returns must have at least this cosine similarity.
 const MIN_SIMILARITY = 0.35;
 // Passages that ground the analysis (and an external model); the search looks further for alternative drafts.
 const GROUNDING = 3;
 const SEARCH = 6;
-// Alternative drafts besides the first choice, each around its own further article.
-const MAX_ALTERNATIVES = 2;
 
 export interface AccountAiSettings {
   /** Languages the account serves; a prior for language ID. */
@@ -88,22 +89,24 @@ export class LocalProvider implements ConversationAi {
     const category = analyzed.category;
     const sentiment = analyzed.sentiment ?? undefined;
     const priority = decidePriority(text, sentiment, category.category === UNKNOWN ? category.best : category.category);
-    const found = text ? await this.passages(input.accountId, text, vector, language) : [];
-    const passages = found.slice(0, GROUNDING);
-    const draft = this.draft(passages[0], language, category.category, input);
-    const alternatives = distinctArticles(found).slice(1, 1 + MAX_ALTERNATIVES).map((p) => this.draft(p, language, category.category, input));
+    const found = text && language ? await this.passages(input.accountId, text, vector!, language) : { inLanguage: [], elsewhere: [] };
+    // Only passages in the customer's language that pass the relevance gate ground a draft (and an external model).
+    const passages = score(text, found.inLanguage).filter((p) => p.relevance >= CITE_THRESHOLD).slice(0, GROUNDING);
+    const composed = composeDrafts({ text, language, sentiment: sentiment?.sentiment, priority: priority.priority, name: firstName(input) }, found.inLanguage, found.elsewhere);
+    const { draft, alternatives } = composed;
     const analysis: Analysis = {
       provider: 'local',
       model: `local/${this.deps.embedder.modelId}+${this.sentiment().id}`,
       classification: { category: category.category, priority: priority.priority, sentiment: sentiment?.sentiment, language, confidence: round(category.confidence) },
-      draft,
+      ...(draft ? { draft } : {}),
       ...(alternatives.length ? { alternatives } : {}),
       evidence: {
         language: lang ? { ...lang, confidence: round(lang.confidence) } : null,
         category: { best: category.best, threshold: categoryModel.threshold, alternatives: category.alternatives.map((a) => ({ ...a, confidence: round(a.confidence) })) },
         sentiment: sentiment ? { label: sentiment.sentiment, confidence: round(sentiment.confidence) } : null,
         priority: priority.reasons,
-        passages: passages.map((p) => ({ chunkId: p.chunkId, articleId: p.articleId, score: round(p.score), similarity: p.similarity === null ? null : round(p.similarity) })),
+        passages: passages.map((p) => ({ chunkId: p.chunkId, articleId: p.articleId, score: round(p.score), similarity: p.similarity === null ? null : round(p.similarity), relevance: p.relevance })),
+        draft: composed.note,
       },
       offThreadMs,
     };
@@ -116,34 +119,20 @@ export class LocalProvider implements ConversationAi {
     return (await searchAccountKb(this.deps.db, accountId, this.deps.embedder, query, { limit, vector })).filter(relevant);
   }
 
-  private async passages(accountId: string, text: string, vector: Float32Array, language: string | undefined): Promise<Passage[]> {
+  /**
+   * Draft candidates: the account's passages in the customer's language, and (for a suggestion to the
+   * agent, or the customer-language variant of the same article) the best ones in other languages.
+   */
+  private async passages(accountId: string, text: string, vector: Float32Array, language: string): Promise<{ inLanguage: Passage[]; elsewhere: (Passage & { variant?: Candidate })[] }> {
     // Embedded (when the account's model is not the local one) before the transaction opens.
     const query = await embedQuery(this.deps.db, accountId, this.deps.embedder, text, { vector });
     return withAccount(this.deps.db, accountId, async (tx) => {
-      // Prefer articles in the customer's language; fall back to any language.
-      let found = language ? await searchKb(tx, query, { limit: SEARCH, language }) : [];
-      if (!found.some(relevant)) found = await searchKb(tx, query, { limit: SEARCH });
-      return found.filter(relevant);
+      const inLanguage = await searchKb(tx, query, { limit: SEARCH, language });
+      const elsewhere = (await searchKb(tx, query, { limit: SEARCH })).filter((p) => p.language !== language);
+      const variants = await variantPassages(tx, [...new Set(elsewhere.map((p) => p.articleId))], language);
+      return { inLanguage, elsewhere: elsewhere.map((p) => ({ ...p, variant: variants.get(p.articleId) })) };
     });
   }
-
-  /** The category's template around one passage (or, without one, the holding reply). */
-  private draft(best: Passage | undefined, language: string | undefined, category: string, input: AnalysisInput): DraftProposal {
-    const t = template(language, category);
-    const name = firstName(input);
-    if (!best) return { text: fill(t.without, { name }), citations: [], extractive: true };
-    return {
-      text: fill(t.withAnswer, { name, answer: best.text }),
-      citations: [{ id: best.articleId, title: best.title, excerpt: best.text.slice(0, 300), url: best.url ?? undefined }],
-      extractive: true,
-    };
-  }
-}
-
-/** The best passage of each article, best article first. */
-function distinctArticles(passages: Passage[]): Passage[] {
-  const seen = new Set<string>();
-  return passages.filter((p) => !seen.has(p.articleId) && (seen.add(p.articleId), true));
 }
 
 function relevant(p: Passage): boolean {
