@@ -28,9 +28,10 @@ export type InboxFilter = (typeof FILTERS)[number];
 
 /** The inbox views: presets of the status and assignee filters, each with its count. */
 const VIEWS = [
-  { key: 'mine', label: 'Mine', status: 'open', assignee: 'me' },
-  { key: 'unassigned', label: 'Unassigned', status: 'open', assignee: 'none' },
-  { key: 'open', label: 'All open', status: 'open', assignee: '' },
+  // Open or pending (an agent replied and waits): what agents still have on their plate.
+  { key: 'mine', label: 'Mine', status: 'active', assignee: 'me' },
+  { key: 'unassigned', label: 'Unassigned', status: 'active', assignee: 'none' },
+  { key: 'open', label: 'All open', status: 'active', assignee: '' },
   { key: 'snoozed', label: 'Snoozed', status: 'snoozed', assignee: '' },
   { key: 'resolved', label: 'Resolved', status: 'resolved', assignee: '' },
 ] as const;
@@ -56,8 +57,8 @@ const VIEWS = [
 export class HummdeskInbox extends AgentElement {
   static override styles = inboxStyles;
 
-  /** Status filter: open, pending, snoozed, resolved, or empty for all. */
-  @property() status = 'open';
+  /** Status filter: active (open or pending), open, pending, snoozed, resolved, or empty for all. */
+  @property() status = 'active';
   /** Assignee filter: `me`, `none`, a user id, or empty for everyone. */
   @property() assignee = '';
   /** Team filter: a team id, or empty for all teams. */
@@ -315,7 +316,7 @@ export class HummdeskInbox extends AgentElement {
       <label class="search">Search
         <input type="search" name="q" .value=${this.q} placeholder="Search messages…" @input=${(e: Event) => this.setFilter('q', e)}>
       </label>
-      ${select('status', 'Status', [['', 'All'], ['open', 'Open'], ['pending', 'Pending'], ['snoozed', 'Snoozed'], ['resolved', 'Resolved']])}
+      ${select('status', 'Status', [['', 'All'], ['active', 'Open or pending'], ['open', 'Open'], ['pending', 'Pending'], ['snoozed', 'Snoozed'], ['resolved', 'Resolved']])}
       ${select('assignee', 'Assignee', [['', 'Anyone'], ['me', 'Me'], ['none', 'Unassigned']])}
       ${this.teams.length ? select('team', 'Team', [['', 'All teams'], ...this.teams.map((t): [string, string] => [t.id, t.name])]) : nothing}
       ${this.channels.length > 1 ? select('channel', 'Channel', [['', 'All channels'], ...this.channels.map((c): [string, string] => [c.id, c.name])]) : nothing}

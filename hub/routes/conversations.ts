@@ -41,7 +41,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['conversations'],
       summary: 'List conversations, newest activity first',
       querystring: Type.Object({
-        status: Type.Optional(Status),
+        status: Type.Optional(Type.Union([Status, Type.Literal('active')], { description: '`active`: open or pending (an agent replied and waits for the customer)' })),
         team: Type.Optional(Uuid),
         assignee: Type.Optional(Type.Union([Uuid, Type.Literal('none'), Type.Literal('me')])),
         channel: Type.Optional(Uuid),
@@ -92,7 +92,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
     onRequest: app.authorize('viewer', { allowEmbed: true }),
     schema: {
       tags: ['conversations'],
-      summary: "How many conversations each inbox view holds: Mine and Unassigned count open ones",
+      summary: 'How many conversations each inbox view holds: Mine, Unassigned and All open count active ones (open or pending)',
       response: { 200: Type.Object({ mine: Type.Integer(), unassigned: Type.Integer(), open: Type.Integer(), snoozed: Type.Integer(), resolved: Type.Integer() }) },
     },
   }, async (req) => withAccount(db, req.principal.accountId, (tx) => inboxCounts(tx, req.principal.userId ?? null)));

@@ -35,7 +35,8 @@ const COLUMNS = `c.id, c.account_id AS "accountId", c.channel_id AS "channelId",
 const FROM = `conversations c JOIN channels ch ON ch.id = c.channel_id JOIN contacts ct ON ct.id = c.contact_id`;
 
 export interface ConversationFilter {
-  status?: ConversationStatus;
+  /** `active`: open or pending (waiting on the customer), what an agent still has on their plate. */
+  status?: ConversationStatus | 'active';
   teamId?: string;
   assigneeId?: string | null;
   channelId?: string;
@@ -69,7 +70,8 @@ export async function listConversations(tx: Queryable, f: ConversationFilter): P
     params.push(value);
     where.push(sql(`$${params.length}`));
   };
-  if (f.status) add((p) => `c.status = ${p}`, f.status);
+  if (f.status === 'active') where.push(`c.status IN ('open', 'pending')`);
+  else if (f.status) add((p) => `c.status = ${p}`, f.status);
   if (f.teamId) add((p) => `c.team_id = ${p}`, f.teamId);
   if (f.assigneeId === null) where.push('c.assignee_id IS NULL');
   else if (f.assigneeId) add((p) => `c.assignee_id = ${p}`, f.assigneeId);
@@ -230,9 +232,9 @@ export interface InboxCounts { mine: number; unassigned: number; open: number; s
 
 export async function inboxCounts(tx: Queryable, userId: string | null): Promise<InboxCounts> {
   const { rows } = await tx.query<InboxCounts>(
-    `SELECT count(*) FILTER (WHERE status = 'open' AND assignee_id = $1)::int AS mine,
-            count(*) FILTER (WHERE status = 'open' AND assignee_id IS NULL)::int AS unassigned,
-            count(*) FILTER (WHERE status = 'open')::int AS open,
+    `SELECT count(*) FILTER (WHERE status IN ('open', 'pending') AND assignee_id = $1)::int AS mine,
+            count(*) FILTER (WHERE status IN ('open', 'pending') AND assignee_id IS NULL)::int AS unassigned,
+            count(*) FILTER (WHERE status IN ('open', 'pending'))::int AS open,
             count(*) FILTER (WHERE status = 'snoozed')::int AS snoozed,
             count(*) FILTER (WHERE status = 'resolved')::int AS resolved
        FROM conversations`,
