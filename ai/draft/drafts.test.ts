@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChannelInstallation, InboundEvent } from '../../connectors/core/types.js';
 import { findInstallation } from '../../storage/repositories/channels.js';
 import { withAccount } from '../../storage/session.js';
-import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../../hub/testing/harness.js';
+import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub, importKb } from '../../hub/testing/harness.js';
 import { localAi } from '../../hub/install-ai.js';
 import { languageDetector } from '../providers/local/language.js';
 import { seedDemoKnowledge } from '../../hub/services/demo-knowledge.js';
@@ -45,13 +45,13 @@ beforeAll(async () => {
   acct = await createTestAccount(t);
   channel = (await findInstallation(t.hub.db, t.hub.box, { kind: 'webchat', id: acct.channelId }))!;
   // The demo help centre when the failures were seen: the Finnish shipping article beside English ones.
-  const r = await api(acct.apiKeys.admin, 'POST', '/kb/import', { articles: [
+  const r = await importKb(t, acct.apiKeys.admin, [
     { title: 'Resetting your password', language: 'en', externalId: 'pw', body: 'Use "Forgot password" on the sign-in page. The reset link is valid for one hour. If the email does not arrive, check the spam folder.' },
     { title: 'Where is my order?', language: 'en', externalId: 'ship', body: 'Orders ship within 2 business days. You get a tracking link by email as soon as the parcel leaves our warehouse. If the tracking has not moved for 5 days, reply with your order number and we will open an investigation with the carrier.' },
     { title: 'Refunds and returns', language: 'en', externalId: 'refunds', body: 'You can return any item within 30 days. Refunds go back to the original payment method within 5 to 7 business days after we receive the return.' },
     { title: 'Missä tilaukseni on?', language: 'fi', externalId: 'ship-fi', body: 'Tilaukset lähtevät kahden arkipäivän kuluessa. Saat seurantalinkin sähköpostiisi, kun paketti lähtee varastostamme. Jos seuranta ei ole liikkunut viiteen päivään, lähetä tilausnumerosi, niin selvitämme asian kuljetusyhtiön kanssa.' },
-  ] });
-  expect(r.statusCode, r.body).toBe(200);
+  ]);
+  expect(r.status.state, JSON.stringify(r.status)).toBe('done');
   const list = (await api(acct.apiKeys.viewer, 'GET', '/kb/articles?limit=10')).json().items as { id: string; externalId: string }[];
   fiShipping = list.find((a) => a.externalId === 'ship-fi')!.id;
   enPassword = list.find((a) => a.externalId === 'pw')!.id;
