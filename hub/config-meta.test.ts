@@ -10,12 +10,12 @@ const load = (env: Record<string, string>) => loadConfig({ HUMMDESK_DATA_DIR: da
 
 describe('Meta app settings', () => {
   it('default to no secret, no verify token and the public Graph API', () => {
-    expect(load({}).meta).toEqual({ appSecrets: [], verifyTokens: [], graphUrl: 'https://graph.facebook.com' });
+    expect(load({}).meta).toEqual({ appSecrets: [], verifyTokens: [], appIds: [], graphUrl: 'https://graph.facebook.com' });
   });
 
   it('read comma-separated secrets and tokens, and the operator\'s Graph URL without its trailing slash', () => {
-    expect(load({ HUMMDESK_META_APP_SECRET: 'new, old', HUMMDESK_META_VERIFY_TOKEN: 'vt', HUMMDESK_META_GRAPH_URL: 'http://127.0.0.1:9000/' }).meta).toEqual({
-      appSecrets: ['new', 'old'], verifyTokens: ['vt'], graphUrl: 'http://127.0.0.1:9000',
+    expect(load({ HUMMDESK_META_APP_SECRET: 'new, old', HUMMDESK_META_VERIFY_TOKEN: 'vt', HUMMDESK_META_APP_ID: '111, 222', HUMMDESK_META_GRAPH_URL: 'http://127.0.0.1:9000/' }).meta).toEqual({
+      appSecrets: ['new', 'old'], verifyTokens: ['vt'], appIds: ['111', '222'], graphUrl: 'http://127.0.0.1:9000',
     });
   });
 
