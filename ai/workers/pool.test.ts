@@ -1,22 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { poolsClosedAfterAll } from './testing/pools.js';
 import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
-import { AiThreadPool, InlineCompute, type AiTaskStat } from './pool.js';
+import { InlineCompute, type AiTaskStat } from './pool.js';
 import { LocalModels } from './models.js';
 import { defaultExamples } from '../classify/store.js';
 import { CategoryModel } from '../classify/model.js';
 
-const CRASHING = fileURLToPath(new URL('./testing/crashing-thread.ts', import.meta.url));
-const pools: AiThreadPool[] = [];
-const pool = (o: ConstructorParameters<typeof AiThreadPool>[0]) => {
-  const p = new AiThreadPool(o);
-  pools.push(p);
-  return p;
-};
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.close()));
-});
+const pool = poolsClosedAfterAll();
 
 /** The longest stretch this thread's event loop went without running a 5 ms timer, while `work` runs. */
 async function longestStall(work: () => Promise<unknown>): Promise<number> {
