@@ -79,7 +79,7 @@ try {
     requests: [{
       method: 'POST',
       path: '/webhooks/whatsapp',
-      setupRequest: (req: Record<string, unknown>) => {
+      setupRequest: (req: autocannon.Request) => {
         const n = ++seq;
         const signed = signedWebhook(SECRET, wa.text(NUMBER, { waId: String(358400000000 + n), name: `Asiakas ${n}` }, { id: `wamid.BENCH${n}`, body: `Tilaus ${n} ei ole vielä tullut / order ${n} has not arrived` }));
         return { ...req, headers: signed.headers, body: signed.payload };
