@@ -1,4 +1,4 @@
-import { cardTitle, offeredActions, SNOOZE_CHOICES, via, type CardAction, type CardModel, type CardViewer, type OfferedAction } from '../surfaces/card.js';
+import { cardTitle, cardVersion, offeredActions, SNOOZE_CHOICES, via, type CardAction, type CardModel, type CardViewer, type OfferedAction } from '../surfaces/card.js';
 
 /**
  * Adaptive Cards (schema 1.5, as Teams renders them) for the conversation card: the second renderer of
@@ -37,8 +37,8 @@ export interface TeamsActionData {
 }
 
 export interface TeamsCardOptions {
-  /** The card version (hub/surfaces/card.ts cardVersion); buttons carry it. */
-  version: string;
+  /** The card version buttons carry; cardVersion(model) unless given. */
+  version?: string;
   /** Users (as Teams names them in `refresh.userIds`) whose view refreshes per user; no refresh when left out. */
   userIds?: string[];
   /** The assignee's Teams user id: first in `refresh.userIds`. */
@@ -144,7 +144,7 @@ function cardTime(iso: string): string | undefined {
   return Number.isNaN(t.getTime()) ? undefined : t.toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
-function render(m: CardModel, o: TeamsCardOptions, budget: Budget): AdaptiveCard {
+function render(m: CardModel, o: TeamsCardOptions & { version: string }, budget: Budget): AdaptiveCard {
   const mine = !!o.viewer && !!m.assigneeId && m.assigneeId === o.viewer.userId;
   const body: AdaptiveElement[] = [
     rich([run(cut(cardTitle(m, oneLine), 150).text, { size: 'Medium', weight: 'Bolder' })]),
@@ -208,7 +208,8 @@ export const cardBytes = (card: AdaptiveCard) => Buffer.byteLength(JSON.stringif
  * The conversation's root card (the shared one, or one agent's view with `viewer`). Kept within
  * TEAMS_CARD_MAX_BYTES by shortening the customer's first lines and the draft (each with a link to the whole).
  */
-export function teamsConversationCard(m: CardModel, o: TeamsCardOptions): AdaptiveCard {
+export function teamsConversationCard(m: CardModel, options: TeamsCardOptions = {}): AdaptiveCard {
+  const o = { ...options, version: options.version ?? cardVersion(m) };
   const budget: Budget = { firstLines: 1200, draft: 4000, citations: 10, editable: !!m.draft && m.draft.text.length <= INPUT_MAX };
   let card = render(m, o, budget);
   for (let i = 0; i < 12 && cardBytes(card) > TEAMS_CARD_MAX_BYTES; i++) {

@@ -1,0 +1,4 @@
+BEGIN;
+DROP TABLE surface_action_claims;
+DROP TABLE surface_agent_links;
+COMMIT;
