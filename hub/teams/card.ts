@@ -85,8 +85,8 @@ function showCard(title: string, inputs: AdaptiveElement[], submit: AdaptiveElem
   return { type: 'Action.ShowCard', title, card: { type: 'AdaptiveCard', body: inputs, actions: [submit] } };
 }
 
-function textInput(id: string, placeholder: string, value?: string): AdaptiveElement {
-  return { type: 'Input.Text', id, isMultiline: true, isRequired: true, errorMessage: 'Write something first.', maxLength: INPUT_MAX, placeholder, ...(value ? { value } : {}) };
+function textInput(id: string, label: string, placeholder: string, value?: string): AdaptiveElement {
+  return { type: 'Input.Text', id, label, isMultiline: true, isRequired: true, errorMessage: 'Write something first.', maxLength: INPUT_MAX, placeholder, ...(value ? { value } : {}) };
 }
 
 function actionElement(m: CardModel, a: OfferedAction, version: string, editable: boolean): AdaptiveElement {
@@ -98,16 +98,16 @@ function actionElement(m: CardModel, a: OfferedAction, version: string, editable
     case 'editDraft':
       // A draft is never edited from a shortened copy: one too long for the card is edited in HummDesk.
       return editable
-        ? showCard(a.label, [textInput(INPUT_IDS.editDraft, 'The reply to send', m.draft?.text)], execute('Send edited reply', draftData, 'primary'))
+        ? showCard(a.label, [textInput(INPUT_IDS.editDraft, 'Reply', 'The reply to send', m.draft?.text)], execute('Send edited reply', draftData, 'primary'))
         : showCard(a.label, [ours('This draft is too long to edit here.')], openUrl(m.url, 'Edit in HummDesk'));
     case 'reply':
-      return showCard(a.label, [ours(`This goes to the customer ${via(m.source.kind)}.`, { isSubtle: true, size: 'Small' }), textInput(INPUT_IDS.reply, 'Your reply')], execute('Send', data, 'primary'));
+      return showCard(a.label, [ours(`This goes to the customer ${via(m.source.kind)}.`, { isSubtle: true, size: 'Small' }), textInput(INPUT_IDS.reply, 'Reply', 'Your reply')], execute('Send', data, 'primary'));
     case 'note':
-      return showCard(a.label, [ours('Only agents see this note. It never reaches the customer.', { isSubtle: true, size: 'Small' }), textInput(INPUT_IDS.note, 'Your note')], execute('Save note', data));
+      return showCard(a.label, [ours('Only agents see this note. It never reaches the customer.', { isSubtle: true, size: 'Small' }), textInput(INPUT_IDS.note, 'Note', 'Your note')], execute('Save note', data));
     case 'snooze':
       return showCard(
         a.label,
-        [{ type: 'Input.ChoiceSet', id: INPUT_IDS.snooze, style: 'compact', value: String(SNOOZE_CHOICES[0]![1]), isRequired: true, errorMessage: 'Choose how long.', choices: SNOOZE_CHOICES.map(([title, h]) => ({ title, value: String(h) })) }],
+        [{ type: 'Input.ChoiceSet', id: INPUT_IDS.snooze, label: 'Snooze for', style: 'compact', value: String(SNOOZE_CHOICES[0]![1]), isRequired: true, errorMessage: 'Choose how long.', choices: SNOOZE_CHOICES.map(([title, h]) => ({ title, value: String(h) })) }],
         execute('Snooze', data),
       );
     default:
@@ -156,7 +156,7 @@ function render(m: CardModel, o: TeamsCardOptions & { version: string }, budget:
   if (ai) body.push(rich([run('AI  ', { weight: 'Bolder', isSubtle: true }), run(ai, { isSubtle: true })], { spacing: 'Medium' }));
   const until = m.status === 'snoozed' && m.snoozedUntil ? cardTime(m.snoozedUntil) : undefined;
   const status = until ? `snoozed until {{DATE(${until}, SHORT)}} {{TIME(${until})}}` : m.status;
-  body.push(ours(`Status: **${status}**  ·  Priority: **${m.priority}**  ·  #${m.ref}`, { spacing: 'Small', size: 'Small' }));
+  body.push(ours(`Status: ${status}  ·  Priority: ${m.priority}  ·  #${m.ref}`, { spacing: 'Small', size: 'Small' }));
   body.push(
     rich(
       mine ? [run('Assigned to you', { weight: 'Bolder', size: 'Small' })]
@@ -169,7 +169,8 @@ function render(m: CardModel, o: TeamsCardOptions & { version: string }, budget:
   const draftActions = offered.filter((a) => a.action === 'sendDraft' || a.action === 'editDraft');
   if (m.draft) {
     const draft: AdaptiveElement[] = [
-      ours(`**Proposed reply**${m.draft.extractive ? ' _(quoted from the knowledge base, not generated)_' : ''}`),
+      ours('Proposed reply', { weight: 'Bolder' }),
+      ...(m.draft.extractive ? [ours('Quoted from the knowledge base, not generated.', { isSubtle: true, size: 'Small', spacing: 'None' })] : []),
       ...longText(m.draft.text, budget.draft, m.url),
     ];
     const cites = m.draft.citations.slice(0, budget.citations).map((c, i) => {
@@ -181,15 +182,17 @@ function render(m: CardModel, o: TeamsCardOptions & { version: string }, budget:
     if (draftActions.length) draft.push({ type: 'ActionSet', actions: draftActions.map((a) => actionElement(m, a, o.version, budget.editable)) });
     body.push({ type: 'Container', style: 'emphasis', separator: true, spacing: 'Medium', items: draft });
   }
+  // Two rows of at most three buttons: Teams shows six actions a row at most, and cuts long titles.
+  const rest = [...offered.filter((a) => !draftActions.includes(a)).map((a) => actionElement(m, a, o.version, budget.editable)), openUrl(m.url, 'Open in HummDesk')];
+  body.push({ type: 'ActionSet', spacing: 'Medium', actions: rest.slice(0, 3) }, { type: 'ActionSet', spacing: 'Small', actions: rest.slice(3) });
   body.push(
     ours(
       m.threadReplies === 'notes'
-        ? 'Replies in this thread are **internal notes**. Use **Reply to customer** to answer the customer.'
-        : 'Replies in this thread **go to the customer**. Use **Add note** for an internal note.',
+        ? 'Replies in this thread are internal notes. Use "Reply to customer" to answer the customer.'
+        : 'Replies in this thread go to the customer. Use "Add note" for an internal note.',
       { isSubtle: true, size: 'Small', spacing: 'Medium' },
     ),
   );
-  const actions = [...offered.filter((a) => !draftActions.includes(a)).map((a) => actionElement(m, a, o.version, budget.editable)), openUrl(m.url, 'Open in HummDesk')];
   const users = refreshUsers(o);
   return {
     type: 'AdaptiveCard',
@@ -198,7 +201,6 @@ function render(m: CardModel, o: TeamsCardOptions & { version: string }, budget:
     ...(o.userIds ? { refresh: { action: { type: 'Action.Execute', title: 'Refresh', verb: REFRESH_VERB, data: { hd: REFRESH_VERB, conversationId: m.conversationId, v: o.version } satisfies TeamsActionData }, userIds: users } } : {}),
     msteams: { width: 'Full' },
     body,
-    actions,
   };
 }
 
