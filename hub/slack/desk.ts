@@ -62,7 +62,7 @@ export class SlackDesk {
     const email = user?.profile?.email;
     // A guest from another organisation (Slack Connect) or an unconfirmed address never links by email.
     if (!user || !email || user.deleted || user.is_bot || user.is_email_confirmed !== true || user.team_id !== install.externalKey) return undefined;
-    const linked = await withAccount(this.deps.db, accountId, (tx) => linkByEmail(tx, { accountId, surface: 'slack', surfaceUserId: slackUserId, email }));
+    const linked = await withAccount(this.deps.db, accountId, (tx) => linkByEmail(tx, { surface: 'slack', surfaceUserId: slackUserId, email }));
     return linked ? toAgent(accountId, linked) : undefined;
   }
 

@@ -7,7 +7,7 @@ import { linkAgent } from '../surfaces/agents.js';
 import { readCardModel } from '../surfaces/card-store.js';
 import { cardVersion } from '../surfaces/card.js';
 import { INPUT_IDS } from './card.js';
-import { handleTeamsAction, TEAMS_LINK_HELP, type TeamsActionDeps, type TeamsClick } from './actions.js';
+import { handleTeamsAction, TeamsCardActionHandler, TEAMS_LINK_HELP, type TeamsActionDeps, type TeamsClick } from './actions.js';
 
 let t: TestHub;
 let acct: TestAccount;
@@ -22,8 +22,8 @@ beforeAll(async () => {
   acct = await createTestAccount(t);
   deps = { db: t.hub.db, conversations: t.hub.conversations, now: () => new Date(), conversationUrl: url, cardChanged: (_a, c) => void changed.push(c) };
   await withAccount(t.hub.db, acct.accountId, async (tx) => {
-    await linkAgent(tx, { accountId: acct.accountId, surface: 'teams', surfaceUserId: AGENT_AAD, userId: acct.users.agent.id });
-    await linkAgent(tx, { accountId: acct.accountId, surface: 'teams', surfaceUserId: VIEWER_AAD, userId: acct.users.viewer.id });
+    await linkAgent(tx, { surface: 'teams', surfaceUserId: AGENT_AAD, userId: acct.users.agent.id });
+    await linkAgent(tx, { surface: 'teams', surfaceUserId: VIEWER_AAD, userId: acct.users.viewer.id });
   });
 });
 afterAll(async () => {
@@ -101,7 +101,7 @@ describe('Teams card actions', () => {
     expect(Date.parse(m.snoozedUntil!) - Date.now()).toBeGreaterThan(3.9 * 3_600_000);
   });
 
-  it('refusals answer a message and leave the click free to try again', async () => {
+  it('refusals answer a message and change nothing', async () => {
     const { conversationId } = await seedConversation(t, acct);
     const v = await version(conversationId);
     expect(await act(click({ hd: 'reply', conversationId, v, [INPUT_IDS.reply]: '   ' }))).toEqual({ statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: 'Write something first.' });
@@ -128,5 +128,22 @@ describe('Teams card actions', () => {
     expect((await act(click({ hd: 'refresh', conversationId, v: 'x' }, null))).type).toBe('application/vnd.microsoft.card.adaptive');
     expect(changed.length).toBe(before);
     expect((await model(conversationId))!.status).toBe('open');
+  });
+});
+
+describe('Teams card action handler (the surface router\'s seam)', () => {
+  it('answers a click from an unknown team with a message, and a Submit fallback with 200 and the reason told in the thread', async () => {
+    const told: string[] = [];
+    const log = { info: () => undefined, warn: () => undefined } as never;
+    const unknown = new TeamsCardActionHandler({ ...deps, contextOf: async () => undefined });
+    const { conversationId } = await seedConversation(t, acct);
+    const v = await version(conversationId);
+    expect(await unknown.handle(click({ hd: 'resolve', conversationId, v }), {} as never, log)).toEqual({ status: 200, body: { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: 'This team is not connected to HummDesk.' } });
+    const known = new TeamsCardActionHandler({ ...deps, contextOf: async () => ({ accountId: acct.accountId }), tellSubmitter: async (_c, _e, text) => void told.push(text) });
+    expect(await known.handle(click({ hd: 'resolve', conversationId, v }, null, 'submit'), {} as never, log)).toEqual({ status: 200, body: {} });
+    expect(told).toEqual([TEAMS_LINK_HELP]);
+    const done = await known.handle(click({ hd: 'resolve', conversationId, v }), {} as never, log);
+    expect(done.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.card.adaptive' });
+    expect((await model(conversationId))!.status).toBe('resolved');
   });
 });

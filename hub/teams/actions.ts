@@ -1,5 +1,7 @@
 import type { Database } from '../../storage/database.js';
 import { withAccount } from '../../storage/session.js';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Activity } from '../../connectors/teams/activity.js';
 import type { TeamsEvent } from '../../connectors/teams/parse.js';
 import type { ConversationService } from '../services/conversations.js';
 import { actionClaimKey, claimAction, dispatchCardAction, releaseAction, REFUSALS, type ActionRequest } from '../surfaces/actions.js';
@@ -148,4 +150,29 @@ async function refreshOf(deps: TeamsActionDeps, accountId: string, m: CardModel)
   if (!deps.refreshUsers) return {};
   const r = await deps.refreshUsers(accountId, m).catch(() => undefined);
   return r ? { userIds: r.userIds, ...(r.assigneeUserId ? { assigneeUserId: r.assigneeUserId } : {}) } : {};
+}
+
+export interface TeamsCardActionsDeps extends TeamsActionDeps {
+  /** The installation a click came from (by its team): the account and reply mode; undefined for a team HummDesk does not know. */
+  contextOf: (event: TeamsClick) => Promise<TeamsActionContext | undefined>;
+  /** A Submit fallback has no answer body: what the agent should read is posted by the surface (e.g. in the thread). */
+  tellSubmitter?: (ctx: TeamsActionContext, event: TeamsClick, text: string) => Promise<void>;
+}
+
+/** Card clicks for the Teams surface's activity router (its `TeamsCardActions`): invokes get their answer, Submit fallbacks 200. */
+export class TeamsCardActionHandler {
+  constructor(private readonly deps: TeamsCardActionsDeps) {}
+
+  async handle(event: TeamsClick, _activity: Activity, log: FastifyBaseLogger): Promise<{ status: number; body: unknown }> {
+    const ctx = await this.deps.contextOf(event);
+    if (!ctx) {
+      log.info({ teams: { kind: event.kind, team: event.teamId } }, 'teams card click from a team HummDesk does not know');
+      return teamsActionHttpAnswer(event, message('This team is not connected to HummDesk.'));
+    }
+    const answer = await handleTeamsAction({ ...this.deps, log: this.deps.log ?? log }, ctx, event);
+    if (event.kind === 'submit' && answer.type === MESSAGE_CONTENT_TYPE && this.deps.tellSubmitter) {
+      await this.deps.tellSubmitter(ctx, event, answer.value).catch((err: unknown) => log.warn({ err }, 'teams: could not tell a Submit clicker why nothing happened'));
+    }
+    return teamsActionHttpAnswer(event, answer);
+  }
 }

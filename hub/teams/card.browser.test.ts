@@ -131,7 +131,7 @@ describe.skipIf(!hostConfigs)('Assign to me through the AdaptiveApplet', { timeo
     acct = await createTestAccount(t);
     team = emulator.addTeam({ name: 'Support' });
     agent = emulator.addMember(team.id, { name: 'Aino Agent', email: acct.users.agent.email });
-    await withAccount(t.hub.db, acct.accountId, (tx) => linkAgent(tx, { accountId: acct.accountId, surface: 'teams', surfaceUserId: agent.aadObjectId!, userId: acct.users.agent.id }));
+    await withAccount(t.hub.db, acct.accountId, (tx) => linkAgent(tx, { surface: 'teams', surfaceUserId: agent.aadObjectId!, userId: acct.users.agent.id }));
     // The Teams surface's activity router is another slice; here the seam gets only the card clicks.
     const deps: TeamsActionDeps = { db: t.hub.db, conversations: t.hub.conversations, now: () => new Date(), conversationUrl: (id) => `https://hub.example/#/conversations/${id}`, cardChanged: (_a, c) => void changed.push(c) };
     setTeamsActivityHandler(t.hub, {
