@@ -82,10 +82,12 @@ const VIA: Record<string, string> = { email: 'by email', whatsapp: 'on WhatsApp'
 export const via = (kind: string) => VIA[kind] ?? `on ${kind}`;
 
 /**
- * The card's version: changes whenever what the card shows (or offers) changes. Buttons carry it, so a
- * click on an older rendering is recognised as stale, and a second click on the same one as a repeat.
+ * The card's version: changes whenever what its actions act on changes (status, snooze, assignee, the
+ * draft). Buttons carry it, so a click on an older rendering is recognised as stale, and a second click on
+ * the same one as a repeat. A new classification alone does not make earlier buttons stale.
  */
 export function cardVersion(m: CardModel): string {
-  const shown = { ...m, url: undefined };
-  return createHash('sha256').update(JSON.stringify(shown)).digest('base64url').slice(0, 12);
+  const until = m.snoozedUntil ? Math.floor(Date.parse(m.snoozedUntil) / 1000) : null;
+  const state = [m.conversationId, m.status, until, m.assignee ?? null, m.draft?.id ?? null, m.draft ? createHash('sha256').update(m.draft.text).digest('base64url') : null];
+  return createHash('sha256').update(JSON.stringify(state)).digest('base64url').slice(0, 12);
 }

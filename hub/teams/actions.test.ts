@@ -5,6 +5,7 @@ import { withAccount } from '../../storage/session.js';
 import { insertDraft } from '../../storage/repositories/ai.js';
 import { linkAgent } from '../surfaces/agents.js';
 import { readCardModel } from '../surfaces/card-store.js';
+import { insertSurfaceThread, surfaceThreadByKey } from '../surfaces/threads.js';
 import { cardVersion } from '../surfaces/card.js';
 import { INPUT_IDS } from './card.js';
 import { handleTeamsAction, TeamsCardActionHandler, TEAMS_LINK_HELP, type TeamsActionDeps, type TeamsClick } from './actions.js';
@@ -112,8 +113,12 @@ describe('Teams card actions', () => {
     expect(await outbound(conversationId)).toEqual([]);
     // A button whose data names another conversation than the card it sits on is refused.
     const other = await seedConversation(t, acct);
-    const guarded = { ...deps, cardConversation: async () => other.conversationId };
-    expect(await handleTeamsAction(guarded, { accountId: acct.accountId }, click({ hd: 'resolve', conversationId, v }))).toMatchObject({ type: 'application/vnd.microsoft.activity.message', value: 'That button does not belong to this card.' });
+    await withAccount(t.hub.db, acct.accountId, (tx) => insertSurfaceThread(tx, 'teams', { accountId: acct.accountId, conversationId: other.conversationId, surfaceKey: '19:c@thread.tacv2;messageid=1', data: {} }));
+    expect(await act(click({ hd: 'resolve', conversationId, v }))).toMatchObject({ type: 'application/vnd.microsoft.activity.message', value: 'That button does not belong to this card.' });
+    expect(await withAccount(t.hub.db, acct.accountId, (tx) => surfaceThreadByKey(tx, 'teams', '19:c@thread.tacv2;messageid=1'))).toMatchObject({ conversationId: other.conversationId, active: true });
+    // The thread's own conversation is fine (and nothing else uses that thread afterwards).
+    expect((await act(click({ hd: 'resolve', conversationId: other.conversationId, v: await version(other.conversationId) }))).type).toBe('application/vnd.microsoft.card.adaptive');
+    await withAccount(t.hub.db, acct.accountId, (tx) => tx.query(`DELETE FROM surface_threads WHERE surface_key = '19:c@thread.tacv2;messageid=1'`));
     expect((await model(conversationId))!.status).toBe('open');
   });
 

@@ -8,6 +8,7 @@ import { actionClaimKey, claimAction, dispatchCardAction, releaseAction, REFUSAL
 import { linkedUser, toAgent, type Agent } from '../surfaces/agents.js';
 import { cardVersion, isCardAction, type CardAction, type CardModel } from '../surfaces/card.js';
 import { readCardModel } from '../surfaces/card-store.js';
+import { surfaceThreadByKey } from '../surfaces/threads.js';
 import { ADAPTIVE_CARD_CONTENT_TYPE, INPUT_IDS, REFRESH_VERB, teamsConversationCard, type AdaptiveCard } from './card.js';
 
 /**
@@ -39,11 +40,6 @@ export interface TeamsActionDeps {
   linkClicker?: (accountId: string, from: { id: string; name?: string; aadObjectId?: string }) => Promise<{ id: string; name: string } | undefined>;
   /** Who gets per-user views (`refresh.userIds`, Teams user ids), and which of them is the assignee. */
   refreshUsers?: (accountId: string, model: CardModel) => Promise<{ userIds: string[]; assigneeUserId?: string }>;
-  /**
-   * The conversation whose card this click came from (by the activity's thread and replyToId), when the
-   * surface knows it: a button whose data names another conversation is refused.
-   */
-  cardConversation?: (accountId: string, event: TeamsClick) => Promise<string | undefined>;
   log?: { warn: (obj: unknown, msg: string) => void };
 }
 
@@ -84,9 +80,10 @@ export async function handleTeamsAction(deps: TeamsActionDeps, ctx: TeamsActionC
   const conversationId = str(data.conversationId);
   if (!verb || (verb !== REFRESH_VERB && !isCardAction(verb))) return message('HummDesk does not know that button. Refresh the card and try again.');
   if (!conversationId || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(conversationId)) return message(REFUSALS.conversation_not_found!);
-  if (deps.cardConversation) {
-    const owner = await deps.cardConversation(accountId, event);
-    if (owner !== undefined && owner !== conversationId) return message('That button does not belong to this card.');
+  // The button must sit on this conversation's own card: a card in another conversation's thread is refused.
+  if (event.conversation.rootId) {
+    const thread = await withAccount(deps.db, accountId, (tx) => surfaceThreadByKey(tx, 'teams', event.conversation.id));
+    if (thread && thread.conversationId !== conversationId) return message('That button does not belong to this card.');
   }
   const agent = await clicker(deps, accountId, event);
   const threadReplies = ctx.threadReplies ?? 'notes';

@@ -96,7 +96,9 @@ describe('Teams conversation card', () => {
     expect(walk(fits).find((e) => e.id === INPUT_IDS.editDraft)!.value).toBe('a'.repeat(3000));
   });
 
-  it('changes version whenever the card shows something else', () => {
+  it('changes version whenever what the actions act on changes, not with a new classification', () => {
+    expect(cardVersion({ ...sampleCard, category: 'other', confidence: 0.1 })).toBe(v);
+    expect(cardVersion({ ...sampleCard, snoozedUntil: '2026-03-01T09:30:00Z' })).toBe(cardVersion({ ...sampleCard, snoozedUntil: '2026-03-01T09:30:00.000Z' }));
     expect(cardVersion({ ...sampleCard, assignee: 'Ann', assigneeId: 'u1' })).not.toBe(v);
     expect(cardVersion({ ...sampleCard, status: 'resolved' })).not.toBe(v);
     expect(cardVersion({ ...sampleCard, draft: undefined })).not.toBe(v);
