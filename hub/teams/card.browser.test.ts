@@ -15,7 +15,8 @@ import { linkAgent } from '../surfaces/agents.js';
 import { readCardModel } from '../surfaces/card-store.js';
 import type { CardModel } from '../surfaces/card.js';
 import { teamsConversationCard, teamsNoticeCard, type AdaptiveCard } from './card.js';
-import { handleTeamsAction, teamsActionHttpAnswer, type TeamsActionDeps } from './actions.js';
+import { teamsCardActions } from './actions.js';
+import { insertChannel } from '../../storage/repositories/channels.js';
 
 /**
  * Every state of the Teams conversation card, parsed, validated and rendered by the `adaptivecards`
@@ -123,7 +124,6 @@ describe.skipIf(!hostConfigs)('Assign to me through the AdaptiveApplet', { timeo
   let browser: Browser;
   let team: EmulatedTeam;
   let agent: EmulatedMember;
-  const changed: string[] = [];
 
   beforeAll(async () => {
     emulator = await BotConnectorEmulator.start({ latencyMs: [0, 0] });
@@ -132,11 +132,10 @@ describe.skipIf(!hostConfigs)('Assign to me through the AdaptiveApplet', { timeo
     team = emulator.addTeam({ name: 'Support' });
     agent = emulator.addMember(team.id, { name: 'Aino Agent', email: acct.users.agent.email });
     await withAccount(t.hub.db, acct.accountId, (tx) => linkAgent(tx, { surface: 'teams', surfaceUserId: agent.aadObjectId!, userId: acct.users.agent.id }));
-    // The Teams surface's activity router is another slice; here the seam gets only the card clicks.
-    const deps: TeamsActionDeps = { db: t.hub.db, conversations: t.hub.conversations, now: () => new Date(), conversationUrl: (id) => `https://hub.example/#/conversations/${id}`, cardChanged: (_a, c) => void changed.push(c) };
-    setTeamsActivityHandler(t.hub, {
-      handle: async (event) => (event.kind === 'action' || event.kind === 'submit' ? teamsActionHttpAnswer(event, await handleTeamsAction(deps, { accountId: acct.accountId }, event)) : undefined),
-    });
+    // The Teams installation of this team (the Teams surface's activity router is another slice: here the seam gets only the card clicks).
+    await withAccount(t.hub.db, acct.accountId, (tx) => insertChannel(tx, t.hub.box, { accountId: acct.accountId, kind: 'teams', name: 'Support', externalKey: team.id, secrets: {}, config: { tenantId: team.tenantId, threadReplies: 'notes' } }));
+    const actions = teamsCardActions(t.hub, { conversationUrl: (id) => `https://hub.example/#/conversations/${id}` });
+    setTeamsActivityHandler(t.hub, { handle: async (event, activity, log) => (event.kind === 'action' || event.kind === 'submit' ? actions.handle(event, activity, log) : undefined) });
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -182,8 +181,8 @@ describe.skipIf(!hostConfigs)('Assign to me through the AdaptiveApplet', { timeo
     expect(await page.getByRole('button', { name: 'Assign to me' }).count()).toBe(0);
     const after = await withAccount(t.hub.db, acct.accountId, (tx) => readCardModel(tx, conversationId, { url: () => '', threadReplies: 'notes' }));
     expect(after!.assigneeId).toBe(acct.users.agent.id);
-    // The shared card's update is the surface's: it was asked for once.
-    expect(changed).toEqual([conversationId]);
+    // The shared card's update is the surface's: its sync is queued with the change.
+    expect(await withAccount(t.hub.db, acct.accountId, async (tx) => (await tx.query(`SELECT 1 FROM outbox WHERE topic = 'surface.sync' AND payload->>'conversationId' = $1`, [conversationId])).rowCount)).toBeGreaterThan(0);
     await page.locator('#root').screenshot({ path: artifactPath('teams-card-applet-assigned.png') });
   });
 });
