@@ -34,8 +34,7 @@ ALTER TABLE teams_activities ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON teams_activities USING (account_id = hd_account()) WITH CHECK (account_id = hd_account());
 GRANT SELECT, INSERT, UPDATE, DELETE ON teams_activities TO hummdesk_app;
 
--- Agent links: the Entra (AAD) object id of the Teams user an agent is.
-ALTER TABLE users ADD COLUMN teams_aad_object_id text;
-CREATE UNIQUE INDEX users_teams_aad_object_id ON users (account_id, teams_aad_object_id) WHERE teams_aad_object_id IS NOT NULL;
+-- Agent links live in users.teams_user_id (migration 001): the Entra (AAD) object id of the agent's Teams user.
+CREATE INDEX users_teams_user_id ON users (account_id, teams_user_id) WHERE teams_user_id IS NOT NULL;
 
 COMMIT;

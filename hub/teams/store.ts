@@ -101,7 +101,7 @@ export async function releaseActivity(tx: Queryable, installationId: string, act
   await tx.query(`DELETE FROM teams_activities WHERE channel_id = $1 AND activity_id = $2 AND outcome IS NULL`, [installationId, activityId]);
 }
 
-// ---------- agent links ----------
+// ---------- agent links (users.teams_user_id holds the agent's AAD object id) ----------
 
 export interface LinkedAgent {
   id: string;
@@ -109,22 +109,22 @@ export interface LinkedAgent {
 }
 
 export async function userByAadId(tx: Queryable, aadObjectId: string): Promise<LinkedAgent | undefined> {
-  return (await tx.query<LinkedAgent>(`SELECT id, name FROM users WHERE teams_aad_object_id = $1 AND role <> 'viewer' LIMIT 1`, [aadObjectId])).rows[0];
+  return (await tx.query<LinkedAgent>(`SELECT id, name FROM users WHERE teams_user_id = $1 AND role <> 'viewer' LIMIT 1`, [aadObjectId])).rows[0];
 }
 
 /** Links the one non-viewer user with this email (case-insensitive) who is not linked to anyone else yet. */
 export async function linkUserByEmail(tx: Queryable, email: string, aadObjectId: string): Promise<LinkedAgent | undefined> {
   return (await tx.query<LinkedAgent>(
-    `UPDATE users SET teams_aad_object_id = $2
-     WHERE id = (SELECT id FROM users WHERE lower(email) = lower($1) AND role <> 'viewer' AND teams_aad_object_id IS NULL LIMIT 1)
-       AND NOT EXISTS (SELECT 1 FROM users WHERE teams_aad_object_id = $2)
+    `UPDATE users SET teams_user_id = $2
+     WHERE id = (SELECT id FROM users WHERE lower(email) = lower($1) AND role <> 'viewer' AND teams_user_id IS NULL LIMIT 1)
+       AND NOT EXISTS (SELECT 1 FROM users WHERE teams_user_id = $2)
      RETURNING id, name`,
     [email, aadObjectId],
   )).rows[0];
 }
 
 export async function setUserLink(tx: Queryable, userId: string, aadObjectId: string | null): Promise<boolean> {
-  const { rowCount } = await tx.query(`UPDATE users SET teams_aad_object_id = $2 WHERE id = $1`, [userId, aadObjectId]);
+  const { rowCount } = await tx.query(`UPDATE users SET teams_user_id = $2 WHERE id = $1`, [userId, aadObjectId]);
   return rowCount > 0;
 }
 
