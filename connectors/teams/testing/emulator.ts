@@ -606,8 +606,8 @@ export class BotConnectorEmulator {
   }
 
   private teamChannels(teamId: string): unknown {
-    // Teams lists private channels too; the General channel comes without a name.
-    return { conversations: this.teamOf(teamId).channels.map((c) => ({ id: c.id, ...(c.id === teamId ? {} : { name: c.name }) })) };
+    // Teams lists private and shared channels too, with their type; the General channel comes without a name.
+    return { conversations: this.teamOf(teamId).channels.map((c) => ({ id: c.id, ...(c.id === teamId ? {} : { name: c.name }), type: c.membershipType ?? 'standard' })) };
   }
 
   private teamDetails(teamId: string): unknown {
