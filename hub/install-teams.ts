@@ -5,6 +5,7 @@ import { slackOf } from './install-slack.js';
 import { withAccount } from '../storage/session.js';
 import { enqueue } from '../storage/repositories/outbox.js';
 import { TeamsInstalls } from './teams/installs.js';
+import { teamsConfig } from './teams/store.js';
 import { TeamsActivities } from './teams/activities.js';
 import { TeamsSurface, type TeamsInstall, type TeamsPostFinder, type TeamsSurfaceLimits } from './teams/surface.js';
 
@@ -48,6 +49,13 @@ export function installTeams(hub: Hub, opts: { finder?: TeamsPostFinder; limits?
   parts.set(hub, made);
   hub.surfaces.push(surface);
   setTeamsActivityHandler(hub, activities);
+  hub.handlers['teams.notice'] = async (job) => {
+    const p = job.payload as { installationId: string; channel: string; rootId: string; text: string };
+    const install = await withAccount(hub.db, job.accountId, async (tx) => (await tx.query<{ id: string; accountId: string; teamId: string; config: Record<string, unknown> }>(
+      `SELECT id, account_id AS "accountId", external_key AS "teamId", config FROM channels WHERE id = $1 AND kind = 'teams' AND enabled`, [p.installationId])).rows[0]);
+    if (!install) return;
+    await surface.notice({ ...install, config: teamsConfig(install) }, p.channel, p.rootId, p.text);
+  };
   // A delivery outcome is confirmed in the thread; the Slack install does the same for every surface.
   const deliver = hub.handlers.deliver;
   if (deliver && !slackOf(hub))

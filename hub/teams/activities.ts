@@ -3,6 +3,7 @@ import type { Activity } from '../../connectors/teams/activity.js';
 import type { TeamsConnectorClient } from '../../connectors/teams/client.js';
 import type { TeamsEvent } from '../../connectors/teams/parse.js';
 import { withAccount } from '../../storage/session.js';
+import { enqueue } from '../../storage/repositories/outbox.js';
 import { findInstallation, updateChannel } from '../../storage/repositories/channels.js';
 import type { Hub } from '../context.js';
 import { HubError } from '../errors.js';
@@ -97,11 +98,18 @@ export class TeamsActivities implements TeamsActivityHandler {
     const { accountId } = install;
     const thread = await withAccount(hub.db, accountId, (tx) => threadByKey(tx, threadKey(event.channelId!, rootId)));
     if (!thread || thread.data.installationId !== install.id) return this.skip(log, 'message', 'not a thread of ours');
-    const say = (text: string) => this.deps.client().replyInThread(config.serviceUrl, event.channelId!, rootId, { textFormat: 'plain', text }).catch((err: unknown) => log.warn({ err }, 'teams: could not answer in the thread'));
     // Claimed before anything is done: a redelivery of the same activity does nothing.
     const activityId = event.activityId;
     if (!(await withAccount(hub.db, accountId, (tx) => claimActivity(tx, { accountId, installationId: install.id, activityId })))) return undefined;
     const settle = (outcome: string, messageId?: string) => withAccount(hub.db, accountId, (tx) => settleActivity(tx, install.id, activityId, outcome, messageId));
+    // What the agent is told goes out through the job queue (paced per thread, retried after a 429), with the outcome.
+    const say = async (outcome: string, text: string) => {
+      await withAccount(hub.db, accountId, async (tx) => {
+        await settleActivity(tx, install.id, activityId, outcome);
+        await enqueue(tx, accountId, 'teams.notice', { installationId: install.id, channel: event.channelId!, rootId, text });
+      });
+      hub.runner.kick();
+    };
     let agent: LinkedAgent | undefined;
     try {
       agent = await this.agentFor(accountId, install.id, config, event.from?.aadObjectId, event.from?.id, log);
@@ -110,13 +118,11 @@ export class TeamsActivities implements TeamsActivityHandler {
       throw err;
     }
     if (!agent) {
-      await settle('unlinked');
-      await say(UNLINKED_TEXT);
+      await say('unlinked', UNLINKED_TEXT);
       return undefined;
     }
     if (event.attachments.length) {
-      await settle('files_refused');
-      await say(`Nothing was sent: files cannot go from Teams to the customer. Attach them in HummDesk: ${this.deps.conversationUrl(thread.conversationId)}`);
+      await say('files_refused', `Nothing was sent: files cannot go from Teams to the customer. Attach them in HummDesk: ${this.deps.conversationUrl(thread.conversationId)}`);
       return undefined;
     }
     const isNote = (config.threadReplies ?? 'notes') === 'notes';
@@ -125,8 +131,7 @@ export class TeamsActivities implements TeamsActivityHandler {
       await settle(isNote ? 'note' : 'reply', message.id);
     } catch (err) {
       if (err instanceof HubError && err.statusCode < 500) {
-        await settle('refused');
-        await say(`Nothing was sent: ${err.message}`);
+        await say('refused', `Nothing was sent: ${err.message}`);
         return undefined;
       }
       await withAccount(hub.db, accountId, (tx) => releaseActivity(tx, install.id, activityId));

@@ -379,6 +379,11 @@ export class TeamsSurface implements Surface {
     return thread;
   }
 
+  /** A short plain message of ours in a thread (an agent told why nothing was done), paced like every post. */
+  async notice(install: TeamsInstall, channel: string, rootId: string, text: string): Promise<void> {
+    await this.call(install, channel, rootId, (c) => c.replyInThread(install.config.serviceUrl, channel, rootId, { textFormat: 'plain', text }));
+  }
+
   /**
    * One write into a thread (or, without a root, a new thread in the channel): paced per thread and per
    * tenant; a retryable answer holds the thread for Retry-After (or a growing backoff) and goes back to the queue.

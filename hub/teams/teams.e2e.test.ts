@@ -136,11 +136,11 @@ describe('teams end to end', () => {
     const conversationId = await customerWrites(customer, 'Hello there');
     const root = await rootOf(sales.id, conversationId);
     expect((await deliver(driver.message(team, sales.id, 'I am not an agent', { rootId: root.id, from: stranger }))).statusCode).toBe(200);
-    await eventually(async () => repliesOf(sales.id, root).some((a) => a.text === UNLINKED_TEXT));
+    await eventually(async () => repliesOf(sales.id, root).some((a) => a.text === UNLINKED_TEXT), 60_000);
     const withFile = { ...driver.message(team, sales.id, 'see attached', { rootId: root.id, from: aino }) };
     withFile.attachments = [...(withFile.attachments ?? []), { contentType: 'application/vnd.microsoft.teams.file.download.info', name: 'invoice.pdf', contentUrl: 'https://contoso.sharepoint.com/invoice.pdf' }];
     expect((await deliver(withFile)).statusCode).toBe(200);
-    await eventually(async () => repliesOf(sales.id, root).some((a) => a.text?.startsWith('Nothing was sent: files cannot go')));
+    await eventually(async () => repliesOf(sales.id, root).some((a) => a.text?.startsWith('Nothing was sent: files cannot go')), 60_000);
     expect(await query(`SELECT 1 FROM messages WHERE conversation_id = $1 AND direction = 'outbound'`, [conversationId])).toEqual([]);
   });
 
