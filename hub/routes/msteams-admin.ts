@@ -4,9 +4,9 @@ import type { Queryable } from '../../storage/database.js';
 import { withAccount } from '../../storage/session.js';
 import { updateChannel } from '../../storage/repositories/channels.js';
 import { audit } from '../../storage/repositories/audit.js';
-import { HubError, badRequest, conflict, notFound } from '../errors.js';
+import { badRequest, conflict, notFound } from '../errors.js';
 import { IdParams, Nullable, Uuid } from '../schemas.js';
-import { teamsOf } from '../install-teams.js';
+import { claimTeam } from '../teams/installs.js';
 import { listTeamsInstallations, teamsConfig, type TeamsInstallConfig } from '../teams/store.js';
 import { actorOf } from './conversations.js';
 import { errorResponse } from '../plugins/error-responses.js';
@@ -82,15 +82,13 @@ const msteamsAdmin: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['msteams'],
       summary: 'Connect a Teams team with the one-time code the HummDesk bot posted in its General channel when it was added',
-      description: 'Errors: 400 `teams_link_code_invalid` (mistyped, used or expired), 409 `teams_team_taken` (connected to an account already), 503 `teams_not_configured`.',
+      description: 'Errors: 400 `teams_link_code_invalid` (mistyped, used or expired), 409 `teams_team_taken` (connected to an account already).',
       body: Type.Object({ code: Type.String({ minLength: 8, maxLength: 20, pattern: '^[A-Za-z0-9 -]+$' }) }, { additionalProperties: false }),
-      response: { 201: Install, 400: errorResponse(400, ['validation_failed', 'teams_link_code_invalid']), 409: errorResponse(409, ['teams_team_taken']), 503: errorResponse(503, ['teams_not_configured']) },
+      response: { 201: Install, 400: errorResponse(400, ['validation_failed', 'teams_link_code_invalid']), 409: errorResponse(409, ['teams_team_taken']) },
     },
   }, async (req, reply) => {
-    const parts = teamsOf(app.hub);
-    if (!parts) throw new HubError(503, 'teams_not_configured', 'this hub runs without the Microsoft Teams surface');
     const actor = actorOf(req);
-    const { id } = await parts.installs.claim(actor.accountId, req.body.code, actor);
+    const { id } = await claimTeam(app.hub, actor.accountId, req.body.code, actor);
     const row = (await withAccount(db, actor.accountId, installs)).find((r) => r.id === id)!;
     return reply.status(201).send(toInstall(row));
   });

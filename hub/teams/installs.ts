@@ -160,24 +160,8 @@ export class TeamsInstalls {
     }
   }
 
-  /** An admin claims a team with the code the bot posted there; the team becomes this account's installation. */
-  async claim(accountId: string, code: string, actor: { kind: 'user' | 'api_key' | 'system' | 'ai'; id: string | null }): Promise<{ id: string }> {
-    const pending = await takePendingByCode(this.hub.db, hashCode(code));
-    if (!pending) throw new HubError(400, 'teams_link_code_invalid', 'no team waits for this code (mistyped, used or expired): mention HummDesk with "connect" in the team for a new one');
-    if (await installationOfTeam(this.hub.db, pending.teamId)) throw conflict('teams_team_taken', 'this Teams team is connected to an account already');
-    const config: TeamsInstallConfig = {
-      tenantId: pending.tenantId, serviceUrl: pending.serviceUrl, channels: pending.channels, threadReplies: 'notes',
-      ...(pending.aadGroupId ? { aadGroupId: pending.aadGroupId } : {}), ...(pending.name ? { teamName: pending.name } : {}),
-      // The General channel is where the bot was added: a home until an admin maps teams and inboxes.
-      defaultTriageChannel: pending.teamId,
-    };
-    const row = await withAccount(this.hub.db, accountId, async (tx) => {
-      const ch = await insertChannel(tx, this.hub.box, { accountId, kind: 'teams', name: pending.name ?? 'Microsoft Teams', externalKey: pending.teamId, config: config as unknown as Record<string, unknown> });
-      await audit(tx, { accountId, actorKind: actor.kind, actorId: actor.id, action: 'msteams.connected', targetKind: 'channel', targetId: ch.id, data: { teamsTeamId: pending.teamId, tenantId: pending.tenantId } });
-      return ch;
-    });
-    this.hub.installations.forget();
-    return { id: row.id };
+  claim(accountId: string, code: string, actor: { kind: 'user' | 'api_key' | 'system' | 'ai'; id: string | null }): Promise<{ id: string }> {
+    return claimTeam(this.hub, accountId, code, actor);
   }
 
   private async channels(serviceUrl: string, teamId: string, log: FastifyBaseLogger): Promise<TeamsChannelInfo[] | undefined> {
@@ -188,4 +172,24 @@ export class TeamsInstalls {
       return undefined;
     }
   }
+}
+
+/** An admin claims a team with the code the bot posted there; the team becomes this account's installation. */
+export async function claimTeam(hub: Hub, accountId: string, code: string, actor: { kind: 'user' | 'api_key' | 'system' | 'ai'; id: string | null }): Promise<{ id: string }> {
+  const pending = await takePendingByCode(hub.db, hashCode(code));
+  if (!pending) throw new HubError(400, 'teams_link_code_invalid', 'no team waits for this code (mistyped, used or expired): mention HummDesk with "connect" in the team for a new one');
+  if (await installationOfTeam(hub.db, pending.teamId)) throw conflict('teams_team_taken', 'this Teams team is connected to an account already');
+  const config: TeamsInstallConfig = {
+    tenantId: pending.tenantId, serviceUrl: pending.serviceUrl, channels: pending.channels, threadReplies: 'notes',
+    ...(pending.aadGroupId ? { aadGroupId: pending.aadGroupId } : {}), ...(pending.name ? { teamName: pending.name } : {}),
+    // The General channel is where the bot was added: a home until an admin maps teams and inboxes.
+    defaultTriageChannel: pending.teamId,
+  };
+  const row = await withAccount(hub.db, accountId, async (tx) => {
+    const ch = await insertChannel(tx, hub.box, { accountId, kind: 'teams', name: pending.name ?? 'Microsoft Teams', externalKey: pending.teamId, config: config as unknown as Record<string, unknown> });
+    await audit(tx, { accountId, actorKind: actor.kind, actorId: actor.id, action: 'msteams.connected', targetKind: 'channel', targetId: ch.id, data: { teamsTeamId: pending.teamId, tenantId: pending.tenantId } });
+    return ch;
+  });
+  hub.installations.forget();
+  return { id: row.id };
 }
