@@ -5,6 +5,8 @@ import { slackOf } from './install-slack.js';
 import { withAccount } from '../storage/session.js';
 import { enqueue } from '../storage/repositories/outbox.js';
 import { TeamsInstalls } from './teams/installs.js';
+import { TeamsCardActionHandler } from './teams/actions.js';
+import { findInstallation } from '../storage/repositories/channels.js';
 import { teamsConfig } from './teams/store.js';
 import { TeamsActivities } from './teams/activities.js';
 import { TeamsSurface, type TeamsInstall, type TeamsPostFinder, type TeamsSurfaceLimits } from './teams/surface.js';
@@ -45,6 +47,30 @@ export function installTeams(hub: Hub, opts: { finder?: TeamsPostFinder; limits?
     onRosterRefused: (i: TeamsInstall) => installs.rosterRefused(i.accountId, i.id, i.config.serviceUrl, i.teamId),
   });
   const activities = new TeamsActivities({ hub, client: clientOf, installs, conversationUrl });
+  const queueSync = async (accountId: string, conversationId: string) => {
+    await withAccount(hub.db, accountId, (tx) => enqueue(tx, accountId, 'surface.sync', { conversationId }));
+    hub.runner.kick();
+  };
+  // Card clicks (Action.Execute invokes and Action.Submit fallbacks) act through the surface-neutral dispatcher.
+  activities.setActions(new TeamsCardActionHandler({
+    db: hub.db,
+    conversations: hub.conversations,
+    now: () => new Date(),
+    conversationUrl,
+    // The clicker sees their view in the invoke answer; everyone else's card follows with the next sync.
+    cardChanged: queueSync,
+    linkClicker: (accountId, from) => activities.linkByRoster(accountId, from),
+    contextOf: async (event) => {
+      const install = event.teamId ? await findInstallation(hub.db, hub.box, { kind: 'teams', externalKey: event.teamId }) : undefined;
+      return install ? { accountId: install.accountId, threadReplies: teamsConfig(install).threadReplies ?? 'notes' } : undefined;
+    },
+    tellSubmitter: async (ctx, event, text) => {
+      const install = event.teamId ? await findInstallation(hub.db, hub.box, { kind: 'teams', externalKey: event.teamId }) : undefined;
+      if (!install || !event.channelId || !event.conversation.rootId) return;
+      await withAccount(hub.db, ctx.accountId, (tx) => enqueue(tx, ctx.accountId, 'teams.notice', { installationId: install.id, channel: event.channelId, rootId: event.conversation.rootId, text }));
+      hub.runner.kick();
+    },
+  }));
   const made: TeamsParts = { surface, installs, activities, client: clientOf };
   parts.set(hub, made);
   hub.surfaces.push(surface);

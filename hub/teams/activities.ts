@@ -9,7 +9,7 @@ import type { Hub } from '../context.js';
 import { HubError } from '../errors.js';
 import type { TeamsActivityHandler, TeamsAnswer } from '../routes/teams-webhook.js';
 import type { TeamsInstalls } from './installs.js';
-import { claimActivity, linkUserByEmail, releaseActivity, settleActivity, teamsConfig, threadByKey, threadKey, userByAadId, type LinkedAgent } from './store.js';
+import { claimActivity, linkUserByEmail, listTeamsInstallations, releaseActivity, settleActivity, teamsConfig, threadByKey, threadKey, userByAadId, type LinkedAgent } from './store.js';
 
 type Handled = Exclude<TeamsEvent, { kind: 'ignored' }>;
 
@@ -136,6 +136,17 @@ export class TeamsActivities implements TeamsActivityHandler {
       }
       await withAccount(hub.db, accountId, (tx) => releaseActivity(tx, install.id, activityId));
       throw err;
+    }
+    return undefined;
+  }
+
+  /** An unlinked card clicker: linked now when a Teams team of the account lists them with a HummDesk user's email. */
+  async linkByRoster(accountId: string, from: { id: string; aadObjectId?: string }): Promise<LinkedAgent | undefined> {
+    const { hub } = this.deps;
+    const installs = await withAccount(hub.db, accountId, (tx) => listTeamsInstallations(tx));
+    for (const install of installs.filter((i) => i.enabled)) {
+      const agent = await this.agentFor(accountId, install.id, teamsConfig(install), from.aadObjectId, from.id, hub.log as unknown as FastifyBaseLogger);
+      if (agent) return agent;
     }
     return undefined;
   }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { OutboundActivity } from '../../connectors/teams/client.js';
 import type { MessageRow } from '../../storage/repositories/messages.js';
-import { via, type CardModel } from '../slack/blocks.js';
+import { cardVersion, via, type CardModel } from '../surfaces/card.js';
+import { cardAttachment, teamsConversationCard, teamsNoticeCard } from './card.js';
 
 /**
  * What the Teams surface posts: the root card (an Adaptive Card) and the thread's plain-text posts. Thread
@@ -84,47 +85,17 @@ export function combine(posts: { activity: OutboundActivity; state: string }[]):
   return { state: posts[0]!.state, activity: plain(cut(texts.join('\n'), THREAD_TEXT_MAX * 2).text) };
 }
 
-// ---------- the root card ----------
-// Until the shared Adaptive Card renderer (hub/teams/card.ts) is merged, a plain card of the same facts.
+// ---------- the root card (hub/teams/card.ts renders the surface-neutral model) ----------
 
-const textBlock = (text: string, extra: Record<string, unknown> = {}) => ({ type: 'TextBlock', text, wrap: true, ...extra });
-/** Someone else's words: a TextRun in a RichTextBlock, never read as markdown. */
-const rich = (text: string) => ({ type: 'RichTextBlock', inlines: [{ type: 'TextRun', text }] });
-
+/** The root card activity: the shared card, with the version its buttons carry. */
 export function rootCardActivity(m: CardModel): OutboundActivity {
   const title = oneLine(m.subject ?? '') || oneLine(m.firstLines.split('\n')[0] ?? '') || 'New conversation';
-  const facts = [
-    { title: 'Status', value: m.status === 'snoozed' && m.snoozedUntil ? `snoozed until ${hhmm(m.snoozedUntil)}` : m.status },
-    { title: 'Priority', value: m.priority },
-    { title: 'Assignee', value: m.assignee ? oneLine(m.assignee) : 'unassigned' },
-    ...(m.category ? [{ title: 'Category', value: `${m.category}${m.confidence !== null ? ` (${Math.round(m.confidence * 100)}%)` : ''}` }] : []),
-  ];
-  const data = (hd: string) => ({ hd, conversationId: m.conversationId, ...(m.draft ? { d: m.draft.id } : {}) });
-  const card = {
-    type: 'AdaptiveCard',
-    version: '1.5',
-    body: [
-      rich(cut(title, 150).text),
-      rich(`${oneLine(m.customer)} ${via(m.source.kind)} (${oneLine(m.source.name)})`),
-      rich(cut(m.firstLines, 1200).text),
-      { type: 'FactSet', facts },
-      ...(m.draft ? [textBlock('Proposed reply', { weight: 'Bolder' }), rich(cut(m.draft.text, 4000).text)] : []),
-      textBlock(m.threadReplies === 'notes' ? 'Replies in this thread are internal notes.' : 'Replies in this thread go to the customer.', { isSubtle: true, size: 'Small' }),
-    ],
-    actions: [
-      ...(m.draft ? [{ type: 'Action.Execute', title: 'Send draft', verb: 'sendDraft', data: data('sendDraft') }] : []),
-      { type: 'Action.Execute', title: 'Assign to me', verb: 'assignMe', data: data('assignMe') },
-      m.status === 'resolved' ? { type: 'Action.Execute', title: 'Reopen', verb: 'reopen', data: data('reopen') } : { type: 'Action.Execute', title: 'Resolve', verb: 'resolve', data: data('resolve') },
-      { type: 'Action.OpenUrl', title: `Open #${m.ref}`, url: m.url },
-    ],
-  };
-  return { type: 'message', summary: `${oneLine(m.customer)}: ${cut(title, 100).text}`, attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: card }] };
+  return { type: 'message', summary: cut(`${oneLine(m.customer)}: ${title}`, 200).text, attachments: [cardAttachment(teamsConversationCard(m, { version: cardVersion(m) }))] };
 }
 
 /** The old root once the conversation moved to another channel. */
 export function movedCardActivity(m: CardModel, toChannelName: string): OutboundActivity {
-  const card = { type: 'AdaptiveCard', version: '1.5', body: [rich(`${oneLine(m.customer)} (#${m.ref}) moved to ${oneLine(toChannelName)}. Continue there.`)], actions: [{ type: 'Action.OpenUrl', title: 'Open in HummDesk', url: m.url }] };
-  return { type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: card }] };
+  return { type: 'message', attachments: [cardAttachment(teamsNoticeCard(`${oneLine(m.customer)} (#${m.ref}) moved to ${oneLine(toChannelName)}. Continue there.`, { url: m.url, title: 'Open in HummDesk' }))] };
 }
 
 export function hashActivity(a: OutboundActivity): string {

@@ -11,6 +11,7 @@ import { claimSync, releaseSync, SYNC_LEASE_MS, type SyncKey } from '../surfaces
 import { IntentRunner, intentsByKey, noteIntent, planIntents, unstartIntents, type Found, type Intent, type PlannedIntent } from '../surfaces/intents.js';
 import { Pacer, type PaceLimits } from '../surfaces/pacing.js';
 import { coalesce, customersFirst } from '../surfaces/mirror.js';
+import { readCardModel } from '../surfaces/card-store.js';
 import { combine, hashActivity, movedCardActivity, rootCardActivity, threadPost, type CardModel } from './render.js';
 import { hasTeamsInstall, insertThread, readSyncSnapshot, retireThread, saveRootHash, teamsConfig, threadKey, type TeamsInstallConfig, type TeamsSyncSnapshot, type TeamsThread } from './store.js';
 
@@ -190,25 +191,9 @@ export class TeamsSurface implements Surface {
     const messages = await listMessages(tx, conversationId, { limit: 1000 });
     const target = teamsTarget(installs, c.teamId, c.channelId);
     const first = customersFirst(messages, c.contactId);
-    const card: CardModel = {
-      conversationId: c.id,
-      ref: c.id.slice(0, 8),
-      url: this.deps.conversationUrl(c.id),
-      subject: c.subject,
-      status: c.status,
-      priority: c.priority,
-      category: c.category,
-      sentiment: c.sentiment,
-      language: c.language,
-      confidence: c.confidence,
-      snoozedUntil: c.snoozedUntil ? new Date(c.snoozedUntil).toISOString() : null,
-      customer: c.contactName ?? first?.authorName ?? 'Customer',
-      source: { kind: c.channelKind, name: c.sourceName ?? c.channelKind },
-      firstLines: first?.text ?? '',
-      assignee: c.assignee,
-      threadReplies: target?.install.config.threadReplies ?? 'notes',
-      ...(snap.draft ? { draft: { id: snap.draft.id, text: snap.draft.text, extractive: snap.draft.extractive, citations: (snap.draft.citations ?? []) as NonNullable<CardModel['draft']>['citations'] } } : {}),
-    };
+    // The card model the click handler (hub/teams/actions.ts) reads too: the same version on both sides.
+    const card = await readCardModel(tx, conversationId, { url: this.deps.conversationUrl, threadReplies: target?.install.config.threadReplies ?? 'notes' });
+    if (!card) return undefined;
     const pass: Pass = { accountId, snap, installs, messages, card, first, target, thread: snap.thread ?? undefined, intents: intentsByKey(snap.intents), fresh: new Set() };
     const thread = pass.thread;
     if (thread && target && !sameHome(thread, target)) return pass; // moving: planned after the old card is marked

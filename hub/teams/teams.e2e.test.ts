@@ -10,6 +10,8 @@ import { TeamsDriver } from '../../connectors/teams/testing/driver.js';
 import type { Activity } from '../../connectors/teams/activity.js';
 import { installTeams, type TeamsParts } from '../install-teams.js';
 import { UNLINKED_TEXT } from './activities.js';
+import { insertDraft } from '../../storage/repositories/ai.js';
+import { enqueue } from '../../storage/repositories/outbox.js';
 
 let emulator: BotConnectorEmulator;
 let driver: TeamsDriver;
@@ -72,6 +74,22 @@ const cardText = (a: EmulatedActivity) => JSON.stringify(a.attachments ?? []);
 /** The conversation's root card in `channel`, once posted. */
 const rootOf = (channel: string, conversationId: string) =>
   eventually(async () => emulator.roots(channel).find((a) => a.fromBot && cardText(a).includes(conversationId)), 60_000);
+/** A button's data on the card as Teams shows it now (Action.Execute anywhere in the card). */
+function buttonData(card: EmulatedActivity, hd: string): Record<string, unknown> | undefined {
+  let found: Record<string, unknown> | undefined;
+  const walk = (v: unknown) => {
+    if (found || !v || typeof v !== 'object') return;
+    const o = v as Record<string, unknown>;
+    if (o.type === 'Action.Execute' && (o.data as { hd?: string } | undefined)?.hd === hd) found = o.data as Record<string, unknown>;
+    for (const x of Object.values(o)) walk(x);
+  };
+  walk(card.attachments);
+  return found;
+}
+const syncNow = async (conversationId: string) => {
+  await withAccount(t.hub.db, acct.accountId, (tx) => enqueue(tx, acct.accountId, 'surface.sync', { conversationId }));
+  t.hub.runner.kick();
+};
 const repliesOf = (channel: string, root: EmulatedActivity) => emulator.thread(channel, root.id).filter((a) => a.id !== root.id);
 
 describe('teams end to end', () => {
@@ -129,6 +147,29 @@ describe('teams end to end', () => {
     expect((await api('GET', '/msteams/links')).json().items).toEqual(expect.arrayContaining([expect.objectContaining({ userId: acct.users.agent.id, aadObjectId: aino.aadObjectId })]));
     await eventually(async () => repliesOf(sales.id, root).some((a) => a.text?.includes('Saved as an internal note')), 60_000);
     expect(platform.received).toHaveLength(0);
+  });
+
+  it('Send draft clicked in Teams (invoke) → the customer receives it once, the clicker gets their view, the shared card follows; a Submit fallback acts alike', async () => {
+    const customer = `cust-${randomBytes(3).toString('hex')}`;
+    const conversationId = await customerWrites(customer, 'Is my parcel lost?');
+    const root = await rootOf(sales.id, conversationId);
+    await withAccount(t.hub.db, acct.accountId, (tx) => insertDraft(tx, { accountId: acct.accountId, conversationId, messageId: null, aiResultId: null, text: 'Your parcel is on its way.', extractive: false, citations: [] }));
+    await syncNow(conversationId);
+    const data = await eventually(async () => buttonData(emulator.thread(sales.id, root.id)[0]!, 'sendDraft'), 60_000);
+    const click = driver.invoke(team, sales.id, root.id, root.id, 'sendDraft', data, aino);
+    const res = await deliver(click);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.card.adaptive' });
+    // A double click (the same button again) sends nothing more.
+    expect((await deliver(driver.invoke(team, sales.id, root.id, root.id, 'sendDraft', data, aino))).statusCode).toBe(200);
+    await eventually(async () => platform.received.find((r) => r.body.to === customer), 60_000);
+    expect(platform.received.filter((r) => r.body.to === customer).map((r) => r.body.text)).toEqual(['Your parcel is on its way.']);
+    await eventually(async () => repliesOf(sales.id, root).find((a) => a.text?.includes('Your parcel is on its way.') && a.text.includes('✅ Sent')), 60_000);
+    // The shared card no longer offers the sent draft.
+    await eventually(async () => !buttonData(emulator.thread(sales.id, root.id)[0]!, 'sendDraft'), 60_000);
+    const assign = buttonData(emulator.thread(sales.id, root.id)[0]!, 'assignMe')!;
+    expect((await deliver(driver.submit(team, sales.id, root.id, root.id, assign, aino))).statusCode).toBe(200);
+    await eventually(async () => (await query<{ a: string }>(`SELECT assignee_id AS a FROM conversations WHERE id = $1`, [conversationId]))[0]!.a === acct.users.agent.id, 60_000);
   });
 
   it('an unlinked user changes nothing and is told; agent files are refused with a message', async () => {
