@@ -5,6 +5,7 @@ import { slackOf } from './install-slack.js';
 import { withAccount } from '../storage/session.js';
 import { enqueue } from '../storage/repositories/outbox.js';
 import { TeamsInstalls } from './teams/installs.js';
+import { GraphPostFinder } from './teams/graph.js';
 import { TeamsCardActionHandler } from './teams/actions.js';
 import { findInstallation } from '../storage/repositories/channels.js';
 import { teamsConfig } from './teams/store.js';
@@ -42,7 +43,13 @@ export function installTeams(hub: Hub, opts: { finder?: TeamsPostFinder; limits?
     db: hub.db,
     client: clientOf,
     conversationUrl,
-    finder: opts.finder,
+    // A root card whose post was not recorded is looked for through Microsoft Graph before it is posted again.
+    finder: opts.finder ?? (hub.config.teams.appId
+      ? new GraphPostFinder({
+        tokens: tokenSourceFor({ ...hub.config.teams, oauthScope: 'https://graph.microsoft.com/.default' }, { fetch: opts.fetch }),
+        graphUrl: hub.config.teams.graphUrl, appId: hub.config.teams.appId, fetch: opts.fetch, warn: (obj, msg) => hub.log.warn(obj, msg),
+      })
+      : undefined),
     limits: opts.limits,
     onRosterRefused: (i: TeamsInstall) => installs.rosterRefused(i.accountId, i.id, i.config.serviceUrl, i.teamId),
   });

@@ -214,6 +214,29 @@ describe('teams end to end', () => {
     expect(repliesOf(sales.id, root).filter((a) => a.text?.includes('Second, after a 429'))).toHaveLength(1);
   });
 
+  it('a crash between posting a root card and recording it leaves one card: the retry finds it (Graph) instead of posting again', async () => {
+    // The first record of a Teams thread fails after the post went out, as if the process died there.
+    await t.hub.db.query(`CREATE SEQUENCE IF NOT EXISTS e2e_crash_once`);
+    await t.hub.db.query(`CREATE OR REPLACE FUNCTION e2e_crash_once() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.surface = 'teams' AND nextval('e2e_crash_once') = 1 THEN RAISE EXCEPTION 'simulated crash after the post'; END IF; RETURN NEW; END $$`);
+    await t.hub.db.query(`CREATE TRIGGER e2e_crash_once BEFORE INSERT ON surface_threads FOR EACH ROW EXECUTE FUNCTION e2e_crash_once()`);
+    try {
+      const customer = `cust-${randomBytes(3).toString('hex')}`;
+      const conversationId = await customerWrites(customer, 'Crash-test order');
+      await eventually(async () => (await query(`SELECT 1 FROM surface_threads WHERE conversation_id = $1 AND surface = 'teams'`, [conversationId])).length > 0, 60_000);
+      expect(Number((await t.hub.db.query<{ n: string }>(`SELECT last_value n FROM e2e_crash_once`)).rows[0]!.n)).toBeGreaterThanOrEqual(2);
+      expect(emulator.roots(sales.id).filter((a) => cardText(a).includes(conversationId))).toHaveLength(1);
+      const [row] = await query<{ key: string }>(`SELECT surface_key AS key FROM surface_threads WHERE conversation_id = $1`, [conversationId]);
+      expect(row!.key).toBe(`${sales.id};messageid=${emulator.roots(sales.id).find((a) => cardText(a).includes(conversationId))!.id}`);
+      // The thread works: a later message lands under that one card.
+      await customerWrites(customer, 'After the crash');
+      const root = await rootOf(sales.id, conversationId);
+      await eventually(async () => repliesOf(sales.id, root).some((a) => a.text?.includes('After the crash')), 60_000);
+    } finally {
+      await t.hub.db.query(`DROP TRIGGER IF EXISTS e2e_crash_once ON surface_threads`);
+    }
+  });
+
   it('removal marks the installation disconnected and tells admins; a reinstall reconnects it', async () => {
     expect((await deliver(driver.removed(team))).statusCode).toBe(200);
     const gone = (await api('GET', '/msteams/installs')).json().items[0];
