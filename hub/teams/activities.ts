@@ -29,7 +29,7 @@ export interface TeamsActivitiesDeps {
   actions?: TeamsCardActions;
 }
 
-export const UNLINKED_TEXT = 'You are not linked to a HummDesk agent, so nothing was done. Ask an admin to link your Microsoft Teams account (Settings → Microsoft Teams → Agents), or use the same email address in both.';
+export const UNLINKED_TEXT = 'You are not linked to a HummDesk agent, so nothing was done. Ask a HummDesk admin to link your Teams account, or use the same email address in Teams and HummDesk.';
 
 /**
  * The Teams surface's side of `POST /webhooks/teams` (hub/routes/teams-webhook.ts): installs and removals,

@@ -18,7 +18,7 @@ import {
  * Which account a Teams team belongs to. Teams tells the bot only "added to team T of tenant X"; any
  * account could type T or X, so neither binds by itself. The bot posts a one-time code in the team's
  * General channel, which only the team's members see; an admin of a HummDesk account enters it
- * (POST /api/v1/msteams/installs) and the team is that account's. A code works once, for 24 hours;
+ * and the team is that account's. A code works once, for 24 hours;
  * @mentioning the bot with "connect" in a team no account holds yet posts a new one. A team already
  * claimed stays with its account: a reinstall reconnects it there.
  */
@@ -91,7 +91,7 @@ export class TeamsInstalls {
         tenantId,
         activity: {
           textFormat: 'plain',
-          text: `HummDesk was added to this team. To work your support conversations here, an admin of your HummDesk account enters this code under Settings → Microsoft Teams: ${code}\nThe code works once, for 24 hours. Mention HummDesk with "connect" for a new one.`,
+          text: `HummDesk was added to this team. To work your support conversations here, an admin of your HummDesk account connects it with this code (POST /api/v1/msteams/installs): ${code}\nThe code works once, for 24 hours. Mention HummDesk with "connect" for a new one.`,
         },
       });
       return 'code_posted';
