@@ -1,6 +1,4 @@
 import type { Database } from '../../storage/database.js';
-import { findInstallation } from '../../storage/repositories/channels.js';
-import type { Hub } from '../context.js';
 import { withAccount } from '../../storage/session.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Activity } from '../../connectors/teams/activity.js';
@@ -174,26 +172,4 @@ export class TeamsCardActionHandler {
     }
     return teamsActionHttpAnswer(event, answer);
   }
-}
-
-/**
- * The card actions of a hub, for the Teams activity router (`activities.setActions(teamsCardActions(hub, …))`):
- * a click's team names the installation (its account and reply mode); the conversation service already
- * queues the surface sync that updates the shared card, so a change only kicks the job runner.
- */
-export function teamsCardActions(hub: Hub, opts: { conversationUrl: (conversationId: string) => string } & Pick<TeamsCardActionsDeps, 'linkClicker' | 'refreshUsers' | 'tellSubmitter'>): TeamsCardActionHandler {
-  return new TeamsCardActionHandler({
-    db: hub.db,
-    conversations: hub.conversations,
-    now: () => new Date(),
-    cardChanged: () => hub.runner.kick(),
-    contextOf: async (event) => {
-      if (!event.teamId) return undefined;
-      const install = await findInstallation(hub.db, hub.box, { kind: 'teams', externalKey: event.teamId });
-      if (!install) return undefined;
-      const mode = install.config.threadReplies;
-      return { accountId: install.accountId, threadReplies: mode === 'replies' ? 'replies' : 'notes' };
-    },
-    ...opts,
-  });
 }
