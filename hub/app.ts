@@ -27,6 +27,7 @@ import webhooks from './routes/webhooks.js';
 import teamsWebhook from './routes/teams-webhook.js';
 import slackRoutes from './routes/slack-oauth.js';
 import slackAdmin from './routes/slack-admin.js';
+import msteamsAdmin from './routes/msteams-admin.js';
 import webchat from './routes/webchat.js';
 import demoPage from './routes/demo-page.js';
 import files from './routes/files.js';
@@ -79,6 +80,7 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
       await api.register(embedTokens);
       await api.register(conversationTyping);
       await api.register(slackAdmin);
+      await api.register(msteamsAdmin);
       await api.register(reports);
     },
     { prefix: '/api/v1' },

@@ -5,6 +5,7 @@ import { createHub, type Hub } from './context.js';
 import { migrate } from '../storage/migrate.js';
 import { installConnectors } from './connectors.js';
 import { installSlack } from './install-slack.js';
+import { installTeams } from './install-teams.js';
 import { installAi } from './install-ai.js';
 import { seedDemo } from './services/demo.js';
 import { seedDemoKnowledge } from './services/demo-knowledge.js';
@@ -27,6 +28,7 @@ export async function startServer(config: HubConfig, opts: { jobs?: boolean; see
   await migrate(hub.db);
   installConnectors(hub);
   installSlack(hub);
+  installTeams(hub);
   const ai = installAi(hub, { warm: false });
   const app = await buildApp(hub);
   await app.listen({ port: config.port, host: config.host });
@@ -89,6 +91,7 @@ export async function startWorker(config: HubConfig): Promise<{ hub: Hub; stop()
   await migrate(hub.db);
   installConnectors(hub);
   installSlack(hub);
+  installTeams(hub);
   installAi(hub);
   await hub.startJobs({ relay: true, work: true });
   const sweep = startUploadSweep(hub);

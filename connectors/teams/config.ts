@@ -14,6 +14,8 @@ export interface TeamsAppConfig {
   authority: string;
   /** The scope outbound tokens are requested for. */
   oauthScope: string;
+  /** Microsoft Graph, where the app reads a channel's messages (RSC `ChannelMessage.Read.Group`) to find a card whose post was not recorded. */
+  graphUrl: string;
   /** Extra serviceUrl origins trusted beside Microsoft's hosts (a local emulator in tests); `https://host[:port]` or `http://127.0.0.1:port`. */
   testServiceOrigins: string[];
 }
@@ -39,6 +41,7 @@ export function teamsConfigFromEnv(env: Env): TeamsAppConfig {
     issuer: env.HUMMDESK_TEAMS_ISSUER || BOT_FRAMEWORK_ISSUER,
     authority: env.HUMMDESK_TEAMS_AUTHORITY || BOT_FRAMEWORK_AUTHORITY,
     oauthScope: env.HUMMDESK_TEAMS_OAUTH_SCOPE || BOT_FRAMEWORK_SCOPE,
+    graphUrl: (env.HUMMDESK_TEAMS_GRAPH_URL || 'https://graph.microsoft.com').replace(/\/$/, ''),
     testServiceOrigins: (env.HUMMDESK_TEAMS_TEST_SERVICE_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean).map(origin),
   };
 }

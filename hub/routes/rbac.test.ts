@@ -7,6 +7,7 @@ import type { Role } from '../../storage/repositories/users.js';
 import { createTestAccount, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
 import { call, seedConversation } from '../testing/seed.js';
 import { ROLE_RANK } from '../services/auth.js';
+import { hashCode, upsertPendingInstall } from '../teams/store.js';
 
 /*
  * Every /api/v1 route × every kind of caller. A caller below the route's role gets 403 `forbidden`;
@@ -50,6 +51,17 @@ const article = () => withAccount(t.hub.db, acct.accountId, async (tx) =>
 // A Slack workspace is bound through OAuth or a checked bot token (hub/slack/team-binding.ts); here it is stored directly.
 const slackWorkspace = () =>
   withAccount(t.hub.db, acct.accountId, async (tx) => (await insertChannel(tx, t.hub.box, { accountId: acct.accountId, kind: 'slack', name: 'slack', externalKey: `T${randomUUID().slice(0, 8).toUpperCase()}` })).id);
+// A Teams team is claimed with the code the bot posted in it (hub/teams/installs.ts); here the row and a waiting team are written directly.
+const msteamsInstall = () =>
+  withAccount(t.hub.db, acct.accountId, async (tx) => (await insertChannel(tx, t.hub.box, {
+    accountId: acct.accountId, kind: 'teams', name: 'teams', externalKey: `19:${randomUUID()}@thread.tacv2`,
+    config: { tenantId: randomUUID(), serviceUrl: 'https://smba.trafficmanager.net/emea/', channels: [{ id: '19:general@thread.tacv2', name: 'General', type: 'standard' }] },
+  })).id);
+const msteamsCode = async () => {
+  const code = `${randomUUID().slice(0, 4)}-${randomUUID().slice(0, 4)}`.toUpperCase();
+  await upsertPendingInstall(t.hub.db, { teamId: `19:${randomUUID()}@thread.tacv2`, tenantId: randomUUID(), aadGroupId: null, name: 'Support', serviceUrl: 'https://smba.trafficmanager.net/emea/', channels: [], codeHash: hashCode(code), codeTtlMs: 60_000 });
+  return code;
+};
 const deadJob = () =>
   withAccount(t.hub.db, acct.accountId, async (tx) =>
     (await tx.query<{ id: string }>(`INSERT INTO outbox (account_id, topic, payload, attempts, dead_at, last_error) VALUES ($1, 'noop', '{}', 3, now(), 'gave up') RETURNING id::text`, [acct.accountId])).rows[0]!.id,
@@ -160,6 +172,13 @@ const ROUTES: RouteCase[] = [
   { route: 'GET /slack/links', min: 'admin', ok: 200, prepare: async () => ({ method: 'GET', url: '/slack/links' }) },
   { route: 'PUT /slack/links/:userId', min: 'admin', ok: 200, prepare: async () => ({ method: 'PUT', url: `/slack/links/${await agentUser()}`, body: { slackUserId: `U${randomUUID().slice(0, 8).toUpperCase().replace(/-/g, '')}` } }) },
   { route: 'DELETE /slack/links/:userId', min: 'admin', ok: 204, prepare: async () => ({ method: 'DELETE', url: `/slack/links/${await agentUser()}` }) },
+
+  { route: 'GET /msteams/installs', min: 'admin', ok: 200, prepare: async () => ({ method: 'GET', url: '/msteams/installs' }) },
+  { route: 'POST /msteams/installs', min: 'admin', ok: 201, prepare: async () => ({ method: 'POST', url: '/msteams/installs', body: { code: await msteamsCode() } }) },
+  { route: 'PUT /msteams/installs/:id/routing', min: 'admin', ok: 200, prepare: async () => ({ method: 'PUT', url: `/msteams/installs/${await msteamsInstall()}/routing`, body: { defaultChannel: '19:general@thread.tacv2', threadReplies: 'replies' } }) },
+  { route: 'GET /msteams/links', min: 'admin', ok: 200, prepare: async () => ({ method: 'GET', url: '/msteams/links' }) },
+  { route: 'PUT /msteams/links/:userId', min: 'admin', ok: 200, prepare: async () => ({ method: 'PUT', url: `/msteams/links/${await agentUser()}`, body: { aadObjectId: randomUUID() } }) },
+  { route: 'DELETE /msteams/links/:userId', min: 'admin', ok: 204, prepare: async () => ({ method: 'DELETE', url: `/msteams/links/${await agentUser()}` }) },
 ];
 
 /**

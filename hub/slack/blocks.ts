@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { MessageRow } from '../../storage/repositories/messages.js';
 import { escapeMrkdwn, escapeName, escapeTruncated, link, oneLineName, truncate, truncateMrkdwn } from '../../connectors/slack/text.js';
+import { cardTitle, offeredActions, SNOOZE_CHOICES, via, type CardAction, type CardModel } from '../surfaces/card.js';
 
 /** Block Kit for the conversation card, its thread replies, the compose modal and the App Home tab. */
 
@@ -12,6 +13,7 @@ export interface SlackMessageBody {
 
 export const LIMITS = { blocksPerMessage: 50, sectionText: 3000, headerText: 150, buttonValue: 2000, contextElements: 10, modalInput: 3000 } as const;
 
+/** Slack action ids of the card's actions (hub/surfaces/card.ts names them surface-neutrally). */
 export const ACTIONS = {
   sendDraft: 'hd_send_draft',
   editDraft: 'hd_edit_draft',
@@ -22,31 +24,11 @@ export const ACTIONS = {
   reopen: 'hd_reopen',
   snooze: 'hd_snooze',
   open: 'hd_open',
-} as const;
+} as const satisfies Record<CardAction | 'open', string>;
 export const COMPOSE_CALLBACK = 'hd_compose';
 
-export interface CardModel {
-  conversationId: string;
-  ref: string;
-  url: string;
-  subject: string | null;
-  status: string;
-  priority: string;
-  category: string | null;
-  sentiment: string | null;
-  language: string | null;
-  confidence: number | null;
-  snoozedUntil: string | null;
-  customer: string;
-  source: { kind: string; name: string };
-  firstLines: string;
-  assignee: string | null;
-  draft?: { id: string; text: string; extractive: boolean; citations: { id?: string; title?: string; url?: string; excerpt?: string }[] };
-  threadReplies: 'notes' | 'replies';
-}
-
-const VIA: Record<string, string> = { email: 'by email', whatsapp: 'on WhatsApp', messenger: 'on Messenger', slack: 'in Slack', teams: 'in Teams', webchat: 'in web chat' };
-export const via = (kind: string) => VIA[kind] ?? `on ${kind}`;
+export type { CardModel };
+export { via };
 const PRIORITY_ICON: Record<string, string> = { urgent: ':rotating_light:', high: ':red_circle:', normal: ':large_blue_circle:', low: ':white_circle:' };
 
 /**
@@ -92,7 +74,7 @@ function classification(m: CardModel): string | undefined {
 
 /** The conversation's root message in the triage channel. */
 export function rootCard(m: CardModel): SlackMessageBody {
-  const title = oneLineName(m.subject ?? '') || oneLineName(m.firstLines.split('\n')[0] ?? '') || 'New conversation';
+  const title = cardTitle(m, oneLineName);
   const blocks: Block[] = [
     { type: 'header', text: plain(title, LIMITS.headerText) },
     // The customer and the names of their channel are theirs to choose: plain text, never our mrkdwn.
@@ -119,19 +101,20 @@ export function rootCard(m: CardModel): SlackMessageBody {
       return c.url && /^https?:\/\//.test(c.url) ? link(c.url, label) : escapeMrkdwn(label);
     });
     if (cites.length) blocks.push(context(`Sources: ${cites.join('  ')}`));
-    const dv = { ...value, d: m.draft.id };
-    actions.push(button('Send draft', 'hd_send_draft', dv, 'primary'), button('Edit draft', 'hd_edit_draft', dv));
   }
-  actions.push(button(m.threadReplies === 'notes' ? 'Reply to customer' : 'Reply', ACTIONS.reply, value));
-  actions.push(button('Add note', ACTIONS.note, value));
-  actions.push(button('Assign to me', ACTIONS.assignMe, value));
-  actions.push(m.status === 'resolved' ? button('Reopen', ACTIONS.reopen, value) : button('Resolve', ACTIONS.resolve, value, 'danger'));
-  actions.push({
-    type: 'static_select',
-    action_id: ACTIONS.snooze,
-    placeholder: { type: 'plain_text', text: 'Snooze' },
-    options: [['1 hour', '1'], ['4 hours', '4'], ['1 day', '24'], ['1 week', '168']].map(([t, v]) => ({ text: { type: 'plain_text', text: t }, value: v })),
-  });
+  for (const a of offeredActions(m)) {
+    if (a.action === 'snooze') {
+      actions.push({
+        type: 'static_select',
+        action_id: ACTIONS.snooze,
+        placeholder: { type: 'plain_text', text: a.label },
+        options: SNOOZE_CHOICES.map(([t, v]) => ({ text: { type: 'plain_text', text: t }, value: String(v) })),
+      });
+    } else {
+      const v = a.action === 'sendDraft' || a.action === 'editDraft' ? { ...value, d: m.draft!.id } : value;
+      actions.push(button(a.label, ACTIONS[a.action], v, a.style));
+    }
+  }
   blocks.push({ type: 'actions', block_id: `hd:${m.conversationId}`, elements: actions });
   blocks.push(
     context(

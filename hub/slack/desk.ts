@@ -3,17 +3,19 @@ import type { ChannelInstallation, NormalizedMessage } from '../../connectors/co
 import type { EventBus } from '../realtime/events.js';
 import { insertAttachments, insertMessage } from '../../storage/repositories/messages.js';
 import { enqueue } from '../../storage/repositories/outbox.js';
-import type { Actor, ConversationService } from '../services/conversations.js';
+import type { ConversationService } from '../services/conversations.js';
 import { HubError } from '../errors.js';
 import type { Database, Queryable } from '../../storage/database.js';
 import { withAccount } from '../../storage/session.js';
 import { getConversation, listConversations } from '../../storage/repositories/conversations.js';
 import { getDraft } from '../../storage/repositories/ai.js';
+import { linkByEmail, linkedUser, toAgent, type Agent } from '../surfaces/agents.js';
+import { dispatchCardAction, type ActionOutcome } from '../surfaces/actions.js';
 import { SlackClients } from '../../connectors/slack/client.js';
 import { slackConfig } from '../../connectors/slack/config.js';
 import { ACTIONS, COMPOSE_CALLBACK, composeModal, homeView } from './blocks.js';
 import type { SlackCommand, SlackInteraction, SlackMessageEvent } from '../../connectors/slack/payload.js';
-import { claimAgentPost, linkUserByEmail, settleAgentPost, threadByKey, userBySlackId } from './store.js';
+import { claimAgentPost, settleAgentPost, threadByKey } from './store.js';
 import { escapeMrkdwn, escapeName, slackToPlain, truncateMrkdwn } from '../../connectors/slack/text.js';
 import { downloadSlackFile, slackFileInfo } from '../../connectors/slack/files.js';
 import { SlackMentionNames } from './mentions.js';
@@ -29,10 +31,7 @@ export interface SlackDeskDeps {
   onOutbox?: () => void;
 }
 
-export interface Agent {
-  actor: Actor;
-  name: string;
-}
+export type { Agent };
 
 export const LINK_HELP =
   'Your Slack account is not linked to a HummDesk agent, so nothing was sent. Use the same (confirmed) email address in Slack and HummDesk, or ask a HummDesk admin to link your Slack user.';
@@ -56,16 +55,15 @@ export class SlackDesk {
   /** The HummDesk agent behind a Slack user: linked already, or linked now by a confirmed email of this workspace. */
   async agentFor(install: ChannelInstallation, slackUserId: string): Promise<Agent | undefined> {
     const accountId = install.accountId;
-    const known = await withAccount(this.deps.db, accountId, (tx) => userBySlackId(tx, slackUserId));
-    const toAgent = (u: { id: string; name: string }): Agent => ({ actor: { accountId, kind: 'user', id: u.id }, name: u.name });
-    if (known) return toAgent(known);
+    const known = await withAccount(this.deps.db, accountId, (tx) => linkedUser(tx, 'slack', slackUserId));
+    if (known) return toAgent(accountId, known);
     const info = await this.client(install).users.info({ user: slackUserId }).catch(() => undefined);
     const user = info?.user;
     const email = user?.profile?.email;
     // A guest from another organisation (Slack Connect) or an unconfirmed address never links by email.
     if (!user || !email || user.deleted || user.is_bot || user.is_email_confirmed !== true || user.team_id !== install.externalKey) return undefined;
-    const linked = await withAccount(this.deps.db, accountId, (tx) => linkUserByEmail(tx, email, slackUserId));
-    return linked ? toAgent(linked) : undefined;
+    const linked = await withAccount(this.deps.db, accountId, (tx) => linkByEmail(tx, { surface: 'slack', surfaceUserId: slackUserId, email }));
+    return linked ? toAgent(accountId, linked) : undefined;
   }
 
   private async tellUnlinked(install: ChannelInstallation, channel: string, user: string, threadTs?: string, text = LINK_HELP): Promise<void> {
@@ -186,14 +184,12 @@ export class SlackDesk {
       await this.tellUnlinked(install, channel, p.user.id, cardTs);
       return undefined;
     }
+    let outcome: ActionOutcome | undefined;
     try {
       switch (action.action_id) {
-        case ACTIONS.sendDraft: {
-          const draft = value?.d && UUID.test(value.d) ? await withAccount(this.deps.db, install.accountId, (tx) => getDraft(tx, value.d!)) : undefined;
-          if (!draft || draft.conversationId !== conversationId) throw new HubError(404, 'draft_not_found', 'That draft no longer exists.');
-          await this.deps.conversations.reply(agent.actor, conversationId, { text: draft.text, draftId: draft.id });
+        case ACTIONS.sendDraft:
+          outcome = await dispatchCardAction(this.deps, agent, conversationId, { action: 'sendDraft', draftId: value?.d ?? '' });
           break;
-        }
         case ACTIONS.editDraft:
         case ACTIONS.reply:
         case ACTIONS.note: {
@@ -212,24 +208,24 @@ export class SlackDesk {
           break;
         }
         case ACTIONS.assignMe:
-          await this.deps.conversations.assign(agent.actor, conversationId, { assigneeId: agent.actor.id });
+          outcome = await dispatchCardAction(this.deps, agent, conversationId, { action: 'assignMe' });
           break;
         case ACTIONS.resolve:
-          await this.deps.conversations.setStatus(agent.actor, conversationId, 'resolved');
+          outcome = await dispatchCardAction(this.deps, agent, conversationId, { action: 'resolve' });
           break;
         case ACTIONS.reopen:
-          await this.deps.conversations.setStatus(agent.actor, conversationId, 'open');
+          outcome = await dispatchCardAction(this.deps, agent, conversationId, { action: 'reopen' });
           break;
-        case ACTIONS.snooze: {
-          const hours = Number(action.selected_option?.value);
-          if (!Number.isInteger(hours) || hours < 1 || hours > 24 * 30) return undefined;
-          await this.deps.conversations.setStatus(agent.actor, conversationId, 'snoozed', new Date(this.deps.now().getTime() + hours * 3_600_000).toISOString());
+        case ACTIONS.snooze:
+          outcome = await dispatchCardAction(this.deps, agent, conversationId, { action: 'snooze', hours: Number(action.selected_option?.value) });
           break;
-        }
       }
     } catch (err) {
       if (!(err instanceof HubError)) throw err;
-      await this.tellUnlinked(install, channel, p.user.id, cardTs, `:warning: ${err.code === 'draft_already_decided' ? 'That draft was already sent or replaced.' : escapeMrkdwn(err.message)}`);
+      outcome = { ok: false, action: 'reply', code: err.code, reason: err.message };
+    }
+    if (outcome && !outcome.ok && outcome.code !== 'invalid_action') {
+      await this.tellUnlinked(install, channel, p.user.id, cardTs, `:warning: ${outcome.code === 'draft_already_decided' ? 'That draft was already sent or replaced.' : escapeMrkdwn(outcome.reason)}`);
     }
     return undefined;
   }
@@ -241,12 +237,9 @@ export class SlackDesk {
     if (!text) return { response_action: 'errors', errors: { compose: 'Write something first.' } };
     const agent = await this.agentFor(install, p.user.id);
     if (!agent) return { response_action: 'errors', errors: { compose: LINK_HELP } };
-    try {
-      await this.deps.conversations.reply(agent.actor, meta.c, { text, isPrivate: meta.m === 'note', ...(meta.m !== 'note' && meta.d && UUID.test(meta.d) ? { draftId: meta.d } : {}) });
-    } catch (err) {
-      if (!(err instanceof HubError)) throw err;
-      return { response_action: 'errors', errors: { compose: err.code === 'draft_already_decided' ? 'This draft was already sent or replaced; cancel and use Reply instead.' : err.message } };
-    }
+    const outcome = await dispatchCardAction(this.deps, agent, meta.c,
+      meta.m === 'note' ? { action: 'note', text } : meta.d && UUID.test(meta.d) ? { action: 'editDraft', draftId: meta.d, text } : { action: 'reply', text });
+    if (!outcome.ok) return { response_action: 'errors', errors: { compose: outcome.code === 'draft_already_decided' ? 'This draft was already sent or replaced; cancel and use Reply instead.' : outcome.reason } };
     return undefined;
   }
 

@@ -219,6 +219,7 @@ export class BotConnectorEmulator {
       HUMMDESK_TEAMS_OPENID_METADATA_URL: this.openIdMetadataUrl,
       HUMMDESK_TEAMS_AUTHORITY: this.authority,
       HUMMDESK_TEAMS_TEST_SERVICE_ORIGINS: this.url,
+      HUMMDESK_TEAMS_GRAPH_URL: `${this.url}/graph`,
     };
   }
 
@@ -355,6 +356,10 @@ export class BotConnectorEmulator {
     m = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(path);
     if (method === 'POST' && m) return { body: this.issueToken(m[1]!, new URLSearchParams(body.toString('utf8'))) };
 
+    // Microsoft Graph: a channel's root messages, readable with the app's RSC consent (ChannelMessage.Read.Group) in a team it is installed in.
+    m = /^\/graph\/v1\.0\/teams\/([^/]+)\/channels\/([^/]+)\/messages$/.exec(path);
+    if (method === 'GET' && m) return { body: this.graphMessages(req.headers.authorization, decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), url) };
+
     // The Bot Connector v3 API, under the serviceUrl's path.
     m = /^\/amer\/v3\/(.*)$/.exec(path);
     if (!m) throw new ConnectorError(404, 'NotFound', `no route ${method} ${path}`);
@@ -395,14 +400,35 @@ export class BotConnectorEmulator {
       throw new ConnectorError(401, 'invalid_client', 'AADSTS7000215: invalid client secret provided');
     }
     const scope = form.get('scope') ?? '';
-    if (scope !== 'https://api.botframework.com/.default') throw new ConnectorError(400, 'invalid_scope', `AADSTS70011: scope ${scope} is not valid`);
+    if (scope !== 'https://api.botframework.com/.default' && scope !== 'https://graph.microsoft.com/.default') throw new ConnectorError(400, 'invalid_scope', `AADSTS70011: scope ${scope} is not valid`);
     const now = Math.floor(this.opts.now() / 1000);
     this.tokensIssued++;
-    const token = signJwt({ aud: 'https://api.botframework.com', iss: `https://sts.windows.net/${tenant}/`, appid: this.opts.appId, tid: tenant, iat: now, nbf: now, exp: now + 3600 }, this.tokenKey);
+    const token = signJwt({ aud: scope.replace('/.default', ''), iss: `https://sts.windows.net/${tenant}/`, appid: this.opts.appId, tid: tenant, iat: now, nbf: now, exp: now + 3600 }, this.tokenKey);
     return { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: token };
   }
 
-  private checkBearer(authorization: string | undefined): void {
+  /** Graph's chatMessage list (newest first, `$top` per page, `@odata.nextLink`): root posts only, bot posts with their cards as JSON strings. */
+  private graphMessages(authorization: string | undefined, teamId: string, channelId: string, url: URL): unknown {
+    this.checkBearer(authorization, 'https://graph.microsoft.com');
+    const team = this.teams.get(teamId);
+    if (!team || !team.channels.some((c) => c.id === channelId)) throw new ConnectorError(404, 'NotFound', `no channel ${channelId} in team ${teamId}`);
+    if (!team.botInstalled) throw new ConnectorError(403, 'Forbidden', 'the app has no resource-specific consent in this team');
+    const top = Math.min(50, Number(url.searchParams.get('$top') ?? 20) || 20);
+    const skip = Number(url.searchParams.get('$skiptoken') ?? 0) || 0;
+    const roots = this.roots(channelId).slice().reverse();
+    const page = roots.slice(skip, skip + top).map((a) => ({
+      id: a.id, replyToId: null, messageType: 'message',
+      // Teams message ids are creation times in ms (here with a counter in the last three digits).
+      createdDateTime: new Date(Math.floor(Number(a.id) / 1000)).toISOString(),
+      from: a.fromBot ? { user: null, application: { id: a.appId, displayName: 'HummDesk', applicationIdentityType: 'bot' } } : { application: null, user: { id: (a.raw.from as { aadObjectId?: string } | undefined)?.aadObjectId ?? null } },
+      body: { contentType: 'html', content: a.text ?? (a.attachments ?? []).map((_, i) => `<attachment id="${a.id}-${i}"></attachment>`).join('') },
+      attachments: (a.attachments ?? []).map((att, i) => ({ id: `${a.id}-${i}`, contentType: att.contentType, content: att.content === undefined ? null : JSON.stringify(att.content) })),
+    }));
+    const next = skip + top < roots.length ? `${url.origin}${url.pathname}?$top=${top}&$skiptoken=${skip + top}` : undefined;
+    return { value: page, ...(next ? { '@odata.nextLink': next } : {}) };
+  }
+
+  private checkBearer(authorization: string | undefined, audience = 'https://api.botframework.com'): void {
     const token = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1];
     if (!token) throw new ConnectorError(401, 'Unauthorized', 'Authorization has been denied for this request (no bearer token)');
     const [h, p, s] = token.split('.');
@@ -413,7 +439,7 @@ export class BotConnectorEmulator {
     } catch {
       throw new ConnectorError(401, 'Unauthorized', 'Authorization has been denied for this request (token not issued here)');
     }
-    if (claims.aud !== 'https://api.botframework.com' || claims.appid !== this.opts.appId) throw new ConnectorError(401, 'Unauthorized', 'token for another audience or app');
+    if (claims.aud !== audience || claims.appid !== this.opts.appId) throw new ConnectorError(401, 'Unauthorized', 'token for another audience or app');
     if (typeof claims.exp !== 'number' || claims.exp * 1000 < this.opts.now()) throw new ConnectorError(401, 'Unauthorized', 'token expired');
   }
 
@@ -606,8 +632,8 @@ export class BotConnectorEmulator {
   }
 
   private teamChannels(teamId: string): unknown {
-    // Teams lists private channels too; the General channel comes without a name.
-    return { conversations: this.teamOf(teamId).channels.map((c) => ({ id: c.id, ...(c.id === teamId ? {} : { name: c.name }) })) };
+    // Teams lists private and shared channels too, with their type; the General channel comes without a name.
+    return { conversations: this.teamOf(teamId).channels.map((c) => ({ id: c.id, ...(c.id === teamId ? {} : { name: c.name }), type: c.membershipType ?? 'standard' })) };
   }
 
   private teamDetails(teamId: string): unknown {

@@ -1,0 +1,175 @@
+import type { Database } from '../../storage/database.js';
+import { withAccount } from '../../storage/session.js';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Activity } from '../../connectors/teams/activity.js';
+import type { TeamsEvent } from '../../connectors/teams/parse.js';
+import type { ConversationService } from '../services/conversations.js';
+import { actionClaimKey, claimAction, dispatchCardAction, releaseAction, REFUSALS, type ActionRequest } from '../surfaces/actions.js';
+import { linkedUser, toAgent, type Agent } from '../surfaces/agents.js';
+import { cardVersion, isCardAction, type CardAction, type CardModel } from '../surfaces/card.js';
+import { readCardModel } from '../surfaces/card-store.js';
+import { surfaceThreadByKey } from '../surfaces/threads.js';
+import { ADAPTIVE_CARD_CONTENT_TYPE, INPUT_IDS, REFRESH_VERB, teamsConversationCard, type AdaptiveCard } from './card.js';
+
+/**
+ * A click on a Teams card: an Action.Execute (invoke `adaptiveCard/action`) or its Action.Submit
+ * fallback (a message with `value`). The clicker is the HummDesk agent linked to their AAD object id;
+ * the action goes through the surface-neutral dispatcher; the answer is the clicker's own view of the
+ * card, or a message saying why nothing happened. Never an error status: Teams shows a generic failure
+ * and stops trusting bots that fail.
+ */
+
+export const MESSAGE_CONTENT_TYPE = 'application/vnd.microsoft.activity.message';
+
+/** The body of an invoke answer (`adaptiveCard/action`). */
+export type TeamsInvokeAnswer =
+  | { statusCode: 200; type: typeof ADAPTIVE_CARD_CONTENT_TYPE; value: AdaptiveCard }
+  | { statusCode: 200; type: typeof MESSAGE_CONTENT_TYPE; value: string };
+
+export const TEAMS_LINK_HELP =
+  'Your Teams account is not linked to a HummDesk agent, so nothing changed. Use the same email address in Teams and HummDesk, or ask a HummDesk admin to link your Teams user.';
+
+export interface TeamsActionDeps {
+  db: Database;
+  conversations: ConversationService;
+  now: () => Date;
+  conversationUrl: (conversationId: string) => string;
+  /** The shared card changed: the surface brings it up to date for everyone (a surface sync). */
+  cardChanged: (accountId: string, conversationId: string) => Promise<void> | void;
+  /** An unlinked clicker: the surface may link them now (a matching email in the installation's tenant). */
+  linkClicker?: (accountId: string, from: { id: string; name?: string; aadObjectId?: string }) => Promise<{ id: string; name: string } | undefined>;
+  /** Who gets per-user views (`refresh.userIds`, Teams user ids), and which of them is the assignee. */
+  refreshUsers?: (accountId: string, model: CardModel) => Promise<{ userIds: string[]; assigneeUserId?: string }>;
+  log?: { warn: (obj: unknown, msg: string) => void };
+}
+
+export interface TeamsActionContext {
+  accountId: string;
+  /** What a plain thread reply becomes on this installation (shown on the card). */
+  threadReplies?: 'notes' | 'replies';
+}
+
+export type TeamsClick = Extract<TeamsEvent, { kind: 'action' | 'submit' }>;
+
+const message = (value: string): TeamsInvokeAnswer => ({ statusCode: 200, type: MESSAGE_CONTENT_TYPE, value });
+const cardAnswer = (value: AdaptiveCard): TeamsInvokeAnswer => ({ statusCode: 200, type: ADAPTIVE_CARD_CONTENT_TYPE, value });
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : v === undefined || v === null ? undefined : typeof v === 'number' ? String(v) : undefined);
+
+/** The request a click makes, from the button's data and the card's inputs (Teams merges both into one object). */
+function requestOf(action: CardAction, data: Record<string, unknown>): ActionRequest | undefined {
+  switch (action) {
+    case 'sendDraft':
+      return { action, draftId: str(data.d) ?? '' };
+    case 'editDraft':
+      return { action, draftId: str(data.d) ?? '', text: str(data[INPUT_IDS.editDraft]) ?? '' };
+    case 'reply':
+      return { action, text: str(data[INPUT_IDS.reply]) ?? '' };
+    case 'note':
+      return { action, text: str(data[INPUT_IDS.note]) ?? '' };
+    case 'snooze':
+      return { action, hours: Number(str(data[INPUT_IDS.snooze]) ?? NaN) };
+    default:
+      return { action };
+  }
+}
+
+export async function handleTeamsAction(deps: TeamsActionDeps, ctx: TeamsActionContext, event: TeamsClick): Promise<TeamsInvokeAnswer> {
+  const { accountId } = ctx;
+  const data = event.kind === 'action' ? event.data : event.value;
+  const verb = str(data.hd) ?? event.verb;
+  const conversationId = str(data.conversationId);
+  if (!verb || (verb !== REFRESH_VERB && !isCardAction(verb))) return message('HummDesk does not know that button. Refresh the card and try again.');
+  if (!conversationId || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(conversationId)) return message(REFUSALS.conversation_not_found!);
+  // The button must sit on this conversation's own card: a card in another conversation's thread is refused.
+  if (event.conversation.rootId) {
+    const thread = await withAccount(deps.db, accountId, (tx) => surfaceThreadByKey(tx, 'teams', event.conversation.id));
+    if (thread && thread.conversationId !== conversationId) return message('That button does not belong to this card.');
+  }
+  const agent = await clicker(deps, accountId, event);
+  const threadReplies = ctx.threadReplies ?? 'notes';
+  const read = () => withAccount(deps.db, accountId, (tx) => readCardModel(tx, conversationId, { url: deps.conversationUrl, threadReplies }));
+  const model = await read();
+  if (!model) return message(REFUSALS.conversation_not_found!);
+  const view = async (m: CardModel) => cardAnswer(teamsConversationCard(m, { ...(agent ? { viewer: { userId: agent.actor.id! } } : {}), ...(await refreshOf(deps, accountId, m)) }));
+
+  // Refresh is read-only: anyone in the channel sees the card, an agent their own view of it.
+  if (verb === REFRESH_VERB) return view(model);
+  if (!agent) return message(TEAMS_LINK_HELP);
+  const action = verb as CardAction;
+  const version = cardVersion(model);
+  // A click on an older rendering changes nothing: the clicker gets the card as it is now.
+  if (str(data.v) !== version) return view(model);
+  const request = requestOf(action, data)!;
+  const key = actionClaimKey({
+    conversationId, version, userId: agent.actor.id!, action,
+    ...('text' in request ? { text: request.text.trim() } : {}), ...('draftId' in request ? { draftId: request.draftId } : {}), ...('hours' in request ? { hours: request.hours } : {}),
+  });
+  // A double click (or a redelivered invoke) claims the same key: it acts once and then shows the card.
+  const claimed = await withAccount(deps.db, accountId, (tx) => claimAction(tx, { accountId, surface: 'teams', key, conversationId }));
+  if (!claimed) return view(model);
+  let outcome;
+  try {
+    outcome = await dispatchCardAction(deps, agent, conversationId, request);
+  } catch (err) {
+    await withAccount(deps.db, accountId, (tx) => releaseAction(tx, 'teams', key));
+    deps.log?.warn({ err, conversationId, action }, 'teams card action failed');
+    return message('HummDesk could not do that just now. Try again in a moment.');
+  }
+  if (!outcome.ok) {
+    await withAccount(deps.db, accountId, (tx) => releaseAction(tx, 'teams', key));
+    return message(REFUSALS[outcome.code] ?? outcome.reason);
+  }
+  try {
+    await deps.cardChanged(accountId, conversationId);
+  } catch (err) {
+    // The action is done; the shared card catches up with the next sync.
+    deps.log?.warn({ err, conversationId }, 'teams shared card update failed');
+  }
+  const now = await read();
+  return now ? view(now) : message('Done.');
+}
+
+/** The HTTP answer for the webhook: an invoke's body, or for a Submit fallback nothing to say in the body. */
+export function teamsActionHttpAnswer(event: TeamsClick, answer: TeamsInvokeAnswer): { status: number; body: unknown } {
+  return event.kind === 'action' ? { status: 200, body: answer } : { status: 200, body: {} };
+}
+
+async function clicker(deps: TeamsActionDeps, accountId: string, event: TeamsClick): Promise<Agent | undefined> {
+  const aad = event.from?.aadObjectId;
+  if (!aad) return undefined;
+  const known = await withAccount(deps.db, accountId, (tx) => linkedUser(tx, 'teams', aad));
+  if (known) return toAgent(accountId, known);
+  const linked = deps.linkClicker && event.from ? await deps.linkClicker(accountId, event.from).catch(() => undefined) : undefined;
+  return linked ? toAgent(accountId, linked) : undefined;
+}
+
+async function refreshOf(deps: TeamsActionDeps, accountId: string, m: CardModel): Promise<{ userIds?: string[]; assigneeUserId?: string }> {
+  if (!deps.refreshUsers) return {};
+  const r = await deps.refreshUsers(accountId, m).catch(() => undefined);
+  return r ? { userIds: r.userIds, ...(r.assigneeUserId ? { assigneeUserId: r.assigneeUserId } : {}) } : {};
+}
+
+export interface TeamsCardActionsDeps extends TeamsActionDeps {
+  /** The installation a click came from (by its team): the account and reply mode; undefined for a team HummDesk does not know. */
+  contextOf: (event: TeamsClick) => Promise<TeamsActionContext | undefined>;
+  /** A Submit fallback has no answer body: what the agent should read is posted by the surface (e.g. in the thread). */
+  tellSubmitter?: (ctx: TeamsActionContext, event: TeamsClick, text: string) => Promise<void>;
+}
+
+/** Card clicks for the Teams surface's activity router (its `TeamsCardActions`): invokes get their answer, Submit fallbacks 200. */
+export class TeamsCardActionHandler {
+  constructor(private readonly deps: TeamsCardActionsDeps) {}
+
+  async handle(event: TeamsClick, _activity: Activity, log: FastifyBaseLogger): Promise<{ status: number; body: unknown }> {
+    const ctx = await this.deps.contextOf(event);
+    if (!ctx) {
+      log.info({ teams: { kind: event.kind, team: event.teamId } }, 'teams card click from a team HummDesk does not know');
+      return teamsActionHttpAnswer(event, message('This team is not connected to HummDesk.'));
+    }
+    const answer = await handleTeamsAction({ ...this.deps, log: this.deps.log ?? log }, ctx, event);
+    if (event.kind === 'submit' && answer.type === MESSAGE_CONTENT_TYPE && this.deps.tellSubmitter) {
+      await this.deps.tellSubmitter(ctx, event, answer.value).catch((err: unknown) => log.warn({ err }, 'teams: could not tell a Submit clicker why nothing happened'));
+    }
+    return teamsActionHttpAnswer(event, answer);
+  }
+}

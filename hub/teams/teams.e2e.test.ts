@@ -1,0 +1,248 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
+import { ChannelEmulator, TestChannelConnector } from '../testing/test-channel.js';
+import { withAccount } from '../../storage/session.js';
+import { findInstallation } from '../../storage/repositories/channels.js';
+import type { ChannelInstallation } from '../../connectors/core/types.js';
+import { BotConnectorEmulator, type EmulatedActivity, type EmulatedChannel, type EmulatedMember, type EmulatedTeam } from '../../connectors/teams/testing/emulator.js';
+import { TeamsDriver } from '../../connectors/teams/testing/driver.js';
+import type { Activity } from '../../connectors/teams/activity.js';
+import { installTeams, type TeamsParts } from '../install-teams.js';
+import { UNLINKED_TEXT } from './activities.js';
+import { insertDraft } from '../../storage/repositories/ai.js';
+import { enqueue } from '../../storage/repositories/outbox.js';
+
+let emulator: BotConnectorEmulator;
+let driver: TeamsDriver;
+let platform: ChannelEmulator;
+let t: TestHub;
+let acct: TestAccount;
+let other: TestAccount;
+let customers: ChannelInstallation;
+let teams: TeamsParts;
+let team: EmulatedTeam;
+let secret: EmulatedChannel;
+let sales: EmulatedChannel;
+let aino: EmulatedMember;
+let stranger: EmulatedMember;
+let installId: string;
+
+beforeAll(async () => {
+  emulator = await BotConnectorEmulator.start({ latencyMs: [0, 5] });
+  driver = new TeamsDriver(emulator);
+  platform = await ChannelEmulator.start();
+  t = await startTestHub({ env: emulator.hubEnv() });
+  teams = installTeams(t.hub);
+  acct = await createTestAccount(t, { channelKind: 'whatsapp', secrets: {} });
+  other = await createTestAccount(t, { channelKind: 'webchat' });
+  t.hub.connectors.set('whatsapp', new TestChannelConnector(platform));
+  customers = (await findInstallation(t.hub.db, t.hub.box, { kind: 'whatsapp', id: acct.channelId }))!;
+  team = emulator.addTeam({ name: 'Support desk' });
+  secret = emulator.addChannel(team.id, { name: 'Secret', membershipType: 'private' });
+  sales = emulator.addChannel(team.id, { name: 'Sales' });
+  aino = emulator.addMember(team.id, { name: 'Aino Agent', email: acct.users.agent.email });
+  stranger = emulator.addMember(team.id, { name: 'Stranger', email: 'nobody@elsewhere.test' });
+});
+afterAll(async () => {
+  await t?.close();
+  await emulator?.close();
+  await platform?.close();
+});
+
+const deliver = (a: Activity) => {
+  const signed = driver.sign(a);
+  return t.app.inject({ method: 'POST', url: '/webhooks/teams', headers: signed.headers, payload: signed.body });
+};
+const api = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: object, token = acct.users.admin.token) =>
+  t.app.inject({ method, url: `/api/v1${url}`, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
+const query = <R>(sql: string, params: unknown[] = []) => withAccount(t.hub.db, acct.accountId, async (tx) => (await tx.query<R>(sql, params)).rows);
+
+/** A customer message on the customer channel (a new conversation, or the next message of `customer`). */
+async function customerWrites(customer: string, text: string): Promise<string> {
+  const [outcome] = await t.hub.ingest.ingest(customers, [{
+    type: 'message',
+    message: {
+      channel: { kind: customers.kind, channelId: customers.id }, externalId: `in-${randomBytes(6).toString('hex')}`, threadKey: `${customers.kind}:${customers.id}:${customer}`,
+      direction: 'inbound', sender: { externalId: customer, displayName: 'Casey Customer', address: customer, isBot: false }, sentAt: new Date().toISOString(), text, attachments: [], raw: {},
+    },
+  }]);
+  return outcome!.conversationId!;
+}
+
+const cardText = (a: EmulatedActivity) => JSON.stringify(a.attachments ?? []);
+/** The conversation's root card in `channel`, once posted. */
+const rootOf = (channel: string, conversationId: string) =>
+  eventually(async () => emulator.roots(channel).find((a) => a.fromBot && cardText(a).includes(conversationId)), 60_000);
+/** A button's data on the card as Teams shows it now (Action.Execute anywhere in the card). */
+function buttonData(card: EmulatedActivity, hd: string): Record<string, unknown> | undefined {
+  let found: Record<string, unknown> | undefined;
+  const walk = (v: unknown) => {
+    if (found || !v || typeof v !== 'object') return;
+    const o = v as Record<string, unknown>;
+    if (o.type === 'Action.Execute' && (o.data as { hd?: string } | undefined)?.hd === hd) found = o.data as Record<string, unknown>;
+    for (const x of Object.values(o)) walk(x);
+  };
+  walk(card.attachments);
+  return found;
+}
+const syncNow = async (conversationId: string) => {
+  await withAccount(t.hub.db, acct.accountId, (tx) => enqueue(tx, acct.accountId, 'surface.sync', { conversationId }));
+  t.hub.runner.kick();
+};
+const repliesOf = (channel: string, root: EmulatedActivity) => emulator.thread(channel, root.id).filter((a) => a.id !== root.id);
+
+describe('teams end to end', () => {
+  it('bot added to a team → a one-time code in General → an admin claims the team with it; nobody else can', async () => {
+    expect((await deliver(driver.installed(team, aino))).statusCode).toBe(200);
+    // Teams sends an installationUpdate beside it: still one code.
+    expect((await deliver(driver.installationUpdate(team, 'add'))).statusCode).toBe(200);
+    const posts = emulator.roots(team.id).filter((a) => a.fromBot && /code/.test(a.text ?? ''));
+    expect(posts).toHaveLength(1);
+    const code = /([A-Z2-9]{4}-[A-Z2-9]{4})/.exec(posts[0]!.text!)![1]!;
+    expect((await api('POST', '/msteams/installs', { code: 'AAAA-BBBB' })).json().error.code).toBe('teams_link_code_invalid');
+    expect((await api('POST', '/msteams/installs', { code }, acct.users.agent.token)).statusCode).toBe(403);
+    const claimed = await api('POST', '/msteams/installs', { code });
+    expect(claimed.statusCode).toBe(201);
+    const install = claimed.json();
+    installId = install.id;
+    expect(install).toMatchObject({ teamsTeamId: team.id, tenantId: team.tenantId, aadGroupId: team.aadGroupId, state: 'connected', routing: { defaultChannel: team.id, threadReplies: 'notes' } });
+    expect(install.channels).toEqual(expect.arrayContaining([{ id: secret.id, name: 'Secret', type: 'private' }, { id: sales.id, name: 'Sales', type: 'standard' }]));
+    // Used once: another account cannot take it with the same code.
+    expect((await api('POST', '/msteams/installs', { code }, other.users.admin.token)).json().error.code).toBe('teams_link_code_invalid');
+    expect((await api('GET', '/msteams/installs', undefined, other.users.admin.token)).json().items).toEqual([]);
+  });
+
+  it('routing takes standard channels of the team only', async () => {
+    const put = (body: object) => api('PUT', `/msteams/installs/${installId}/routing`, body);
+    const refused = await put({ defaultChannel: secret.id });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error.code).toBe('teams_channel_not_standard');
+    expect((await put({ defaultChannel: '19:nope@thread.tacv2' })).json().error.code).toBe('teams_channel_unknown');
+    const ok = await put({ defaultChannel: sales.id });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json().routing.defaultChannel).toBe(sales.id);
+  });
+
+  it('customer message → root card in the channel → customer replies → plain thread reply; an agent reply in the thread is a note, acknowledged, once', async () => {
+    const customer = `cust-${randomBytes(3).toString('hex')}`;
+    const conversationId = await customerWrites(customer, 'Where is my order #42? <at>Everyone</at> **now**');
+    const root = await rootOf(sales.id, conversationId);
+    expect(cardText(root)).toContain('Where is my order #42?');
+    expect(emulator.roots(sales.id).filter((a) => cardText(a).includes(conversationId))).toHaveLength(1);
+
+    await customerWrites(customer, 'Any news? <at>Aino Agent</at>');
+    const reply = await eventually(async () => repliesOf(sales.id, root).find((a) => a.text?.includes('Any news?')), 60_000);
+    // Plain text: Teams reads no markup or mentions from it.
+    expect(reply.textFormat).toBe('plain');
+    expect(reply.raw.entities).toBeUndefined();
+    expect(reply.text).toContain('<at>Aino Agent</at>');
+
+    const note = driver.message(team, sales.id, 'checking with the warehouse', { rootId: root.id, from: aino });
+    expect((await deliver(note)).statusCode).toBe(200);
+    expect((await deliver(note)).statusCode).toBe(200); // redelivery
+    const notes = await query<{ text: string; isPrivate: boolean; author: string }>(`SELECT text, is_private AS "isPrivate", author_user_id AS author FROM messages WHERE conversation_id = $1 AND direction = 'outbound'`, [conversationId]);
+    expect(notes).toEqual([{ text: 'checking with the warehouse', isPrivate: true, author: acct.users.agent.id }]);
+    // Linked by email from the roster, in the team's tenant.
+    expect((await api('GET', '/msteams/links')).json().items).toEqual(expect.arrayContaining([expect.objectContaining({ userId: acct.users.agent.id, aadObjectId: aino.aadObjectId })]));
+    await eventually(async () => repliesOf(sales.id, root).some((a) => a.text?.includes('Saved as an internal note')), 60_000);
+    expect(platform.received).toHaveLength(0);
+  });
+
+  it('Send draft clicked in Teams (invoke) → the customer receives it once, the clicker gets their view, the shared card follows; a Submit fallback acts alike', async () => {
+    const customer = `cust-${randomBytes(3).toString('hex')}`;
+    const conversationId = await customerWrites(customer, 'Is my parcel lost?');
+    const root = await rootOf(sales.id, conversationId);
+    await withAccount(t.hub.db, acct.accountId, (tx) => insertDraft(tx, { accountId: acct.accountId, conversationId, messageId: null, aiResultId: null, text: 'Your parcel is on its way.', extractive: false, citations: [] }));
+    await syncNow(conversationId);
+    const data = await eventually(async () => buttonData(emulator.thread(sales.id, root.id)[0]!, 'sendDraft'), 60_000);
+    const click = driver.invoke(team, sales.id, root.id, root.id, 'sendDraft', data, aino);
+    const res = await deliver(click);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.card.adaptive' });
+    // A double click (the same button again) sends nothing more.
+    expect((await deliver(driver.invoke(team, sales.id, root.id, root.id, 'sendDraft', data, aino))).statusCode).toBe(200);
+    await eventually(async () => platform.received.find((r) => r.body.to === customer), 60_000);
+    expect(platform.received.filter((r) => r.body.to === customer).map((r) => r.body.text)).toEqual(['Your parcel is on its way.']);
+    await eventually(async () => repliesOf(sales.id, root).find((a) => a.text?.includes('Your parcel is on its way.') && a.text.includes('✅ Sent')), 60_000);
+    // The shared card no longer offers the sent draft.
+    await eventually(async () => !buttonData(emulator.thread(sales.id, root.id)[0]!, 'sendDraft'), 60_000);
+    const assign = buttonData(emulator.thread(sales.id, root.id)[0]!, 'assignMe')!;
+    expect((await deliver(driver.submit(team, sales.id, root.id, root.id, assign, aino))).statusCode).toBe(200);
+    await eventually(async () => (await query<{ a: string }>(`SELECT assignee_id AS a FROM conversations WHERE id = $1`, [conversationId]))[0]!.a === acct.users.agent.id, 60_000);
+  });
+
+  it('an unlinked user changes nothing and is told; agent files are refused with a message', async () => {
+    const customer = `cust-${randomBytes(3).toString('hex')}`;
+    const conversationId = await customerWrites(customer, 'Hello there');
+    const root = await rootOf(sales.id, conversationId);
+    expect((await deliver(driver.message(team, sales.id, 'I am not an agent', { rootId: root.id, from: stranger }))).statusCode).toBe(200);
+    await eventually(async () => repliesOf(sales.id, root).some((a) => a.text === UNLINKED_TEXT), 60_000);
+    const withFile = { ...driver.message(team, sales.id, 'see attached', { rootId: root.id, from: aino }) };
+    withFile.attachments = [...(withFile.attachments ?? []), { contentType: 'application/vnd.microsoft.teams.file.download.info', name: 'invoice.pdf', contentUrl: 'https://contoso.sharepoint.com/invoice.pdf' }];
+    expect((await deliver(withFile)).statusCode).toBe(200);
+    await eventually(async () => repliesOf(sales.id, root).some((a) => a.text?.startsWith('Nothing was sent: files cannot go')), 60_000);
+    expect(await query(`SELECT 1 FROM messages WHERE conversation_id = $1 AND direction = 'outbound'`, [conversationId])).toEqual([]);
+  });
+
+  it('replies mode: a thread reply reaches the customer as the agent, its confirmation updated in place', async () => {
+    expect((await api('PUT', `/msteams/installs/${installId}/routing`, { threadReplies: 'replies' })).statusCode).toBe(200);
+    const customer = `cust-${randomBytes(3).toString('hex')}`;
+    const conversationId = await customerWrites(customer, 'Can I change my address?');
+    const root = await rootOf(sales.id, conversationId);
+    const sent = driver.message(team, sales.id, 'Yes, reply with the new one.', { rootId: root.id, from: aino });
+    expect((await deliver(sent)).statusCode).toBe(200);
+    expect((await deliver(sent)).statusCode).toBe(200);
+    await eventually(async () => platform.received.find((r) => r.body.to === customer), 60_000);
+    expect(platform.received.filter((r) => r.body.to === customer).map((r) => r.body.text)).toEqual(['Yes, reply with the new one.']);
+    const confirmation = await eventually(async () => repliesOf(sales.id, root).find((a) => a.text?.startsWith('✅ Sent')), 60_000);
+    // Written in Teams: only the confirmation, not the text again.
+    expect(confirmation.text).not.toContain('Yes, reply');
+    expect(repliesOf(sales.id, root).filter((a) => a.text?.includes('Sending') || a.text?.startsWith('✅'))).toHaveLength(1);
+    expect((await api('PUT', `/msteams/installs/${installId}/routing`, { threadReplies: 'notes' })).statusCode).toBe(200);
+  });
+
+  it('a 429 from Teams: the thread reply is delivered later, once', async () => {
+    const customer = `cust-${randomBytes(3).toString('hex')}`;
+    const conversationId = await customerWrites(customer, 'First');
+    const root = await rootOf(sales.id, conversationId);
+    await eventually(async () => (await query<{ n: number }>(`SELECT count(*)::int n FROM surface_syncs WHERE conversation_id = $1 AND owner IS NULL`, [conversationId]))[0]?.n === 1);
+    emulator.failNext(429, { retryAfter: 1 });
+    await customerWrites(customer, 'Second, after a 429');
+    await eventually(async () => repliesOf(sales.id, root).some((a) => a.text?.includes('Second, after a 429')), 60_000);
+    expect(emulator.calls.some((c) => c.status === 429)).toBe(true);
+    expect(repliesOf(sales.id, root).filter((a) => a.text?.includes('Second, after a 429'))).toHaveLength(1);
+  });
+
+  it('a crash between posting a root card and recording it leaves one card: the retry finds it (Graph) instead of posting again', async () => {
+    // The first record of a Teams thread fails after the post went out, as if the process died there.
+    await t.hub.db.query(`CREATE SEQUENCE IF NOT EXISTS e2e_crash_once`);
+    await t.hub.db.query(`CREATE OR REPLACE FUNCTION e2e_crash_once() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.surface = 'teams' AND nextval('e2e_crash_once') = 1 THEN RAISE EXCEPTION 'simulated crash after the post'; END IF; RETURN NEW; END $$`);
+    await t.hub.db.query(`CREATE TRIGGER e2e_crash_once BEFORE INSERT ON surface_threads FOR EACH ROW EXECUTE FUNCTION e2e_crash_once()`);
+    try {
+      const customer = `cust-${randomBytes(3).toString('hex')}`;
+      const conversationId = await customerWrites(customer, 'Crash-test order');
+      await eventually(async () => (await query(`SELECT 1 FROM surface_threads WHERE conversation_id = $1 AND surface = 'teams'`, [conversationId])).length > 0, 60_000);
+      expect(Number((await t.hub.db.query<{ n: string }>(`SELECT last_value n FROM e2e_crash_once`)).rows[0]!.n)).toBeGreaterThanOrEqual(2);
+      expect(emulator.roots(sales.id).filter((a) => cardText(a).includes(conversationId))).toHaveLength(1);
+      const [row] = await query<{ key: string }>(`SELECT surface_key AS key FROM surface_threads WHERE conversation_id = $1`, [conversationId]);
+      expect(row!.key).toBe(`${sales.id};messageid=${emulator.roots(sales.id).find((a) => cardText(a).includes(conversationId))!.id}`);
+      // The thread works: a later message lands under that one card.
+      await customerWrites(customer, 'After the crash');
+      const root = await rootOf(sales.id, conversationId);
+      await eventually(async () => repliesOf(sales.id, root).some((a) => a.text?.includes('After the crash')), 60_000);
+    } finally {
+      await t.hub.db.query(`DROP TRIGGER IF EXISTS e2e_crash_once ON surface_threads`);
+    }
+  });
+
+  it('removal marks the installation disconnected and tells admins; a reinstall reconnects it', async () => {
+    expect((await deliver(driver.removed(team))).statusCode).toBe(200);
+    const gone = (await api('GET', '/msteams/installs')).json().items[0];
+    expect(gone).toMatchObject({ state: 'disconnected', enabled: false, disconnected: { reason: 'bot_removed' } });
+    expect(await query(`SELECT action FROM audit_log WHERE action = 'msteams.disconnected'`)).toHaveLength(1);
+    expect((await deliver(driver.installed(team))).statusCode).toBe(200);
+    expect((await api('GET', '/msteams/installs')).json().items[0]).toMatchObject({ state: 'connected', routing: { defaultChannel: sales.id } });
+  });
+});

@@ -1,0 +1,3 @@
+BEGIN;
+DROP TABLE surface_action_claims;
+COMMIT;
