@@ -34,6 +34,7 @@ import embeds from './routes/embeds.js';
 import embedTokens from './routes/embed-tokens.js';
 import conversationTyping from './routes/conversation-typing.js';
 import reports from './routes/reports.js';
+import whatsappTemplates from './routes/whatsapp-templates.js';
 
 /** Builds the HTTP app around a hub; it never listens (server.ts does), so tests use inject(). */
 export async function buildApp(hub: Hub): Promise<FastifyInstance> {
@@ -80,6 +81,7 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
       await api.register(conversationTyping);
       await api.register(slackAdmin);
       await api.register(reports);
+      await api.register(whatsappTemplates);
     },
     { prefix: '/api/v1' },
   );

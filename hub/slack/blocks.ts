@@ -43,6 +43,8 @@ export interface CardModel {
   assignee: string | null;
   draft?: { id: string; text: string; extractive: boolean; citations: { id?: string; title?: string; url?: string; excerpt?: string }[] };
   threadReplies: 'notes' | 'replies';
+  /** WhatsApp: when the 24-hour window for free replies closes (after it, templates only). */
+  windowClosesAt?: string | null;
 }
 
 const VIA: Record<string, string> = { email: 'by email', whatsapp: 'on WhatsApp', messenger: 'on Messenger', slack: 'in Slack', teams: 'in Teams', webchat: 'in web chat' };
@@ -90,6 +92,12 @@ function classification(m: CardModel): string | undefined {
   return m.category || m.sentiment || m.language || m.confidence !== null ? `:robot_face: ${parts.join('  ·  ')}` : undefined;
 }
 
+/** WhatsApp's customer-service window, as the card's context line. */
+export function windowLine(closesAt: string | null, now = Date.now()): string {
+  if (closesAt && Date.parse(closesAt) > now) return `:hourglass_flowing_sand: Replies allowed until ${slackDate(closesAt)} (WhatsApp's 24-hour window); after that only templates`;
+  return ':no_entry: WhatsApp\'s 24-hour window is closed: only an approved template can be sent';
+}
+
 /** The conversation's root message in the triage channel. */
 export function rootCard(m: CardModel): SlackMessageBody {
   const title = oneLineName(m.subject ?? '') || oneLineName(m.firstLines.split('\n')[0] ?? '') || 'New conversation';
@@ -108,6 +116,7 @@ export function rootCard(m: CardModel): SlackMessageBody {
       m.assignee ? name(m.assignee) : '_unassigned_',
     ),
   );
+  if (m.windowClosesAt !== undefined) blocks.push(context(windowLine(m.windowClosesAt)));
   const value = { c: m.conversationId };
   const actions: Block[] = [];
   if (m.draft) {

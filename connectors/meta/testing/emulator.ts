@@ -357,7 +357,8 @@ export class GraphEmulator {
     if (typeof body.biz_opaque_callback_data === 'string') accepted.bizOpaqueCallbackData = body.biz_opaque_callback_data;
     this.inbox.push(accepted);
     await this.onMessage?.(accepted);
-    if (this.webhookTarget) setImmediate(() => void this.sendStatuses(accepted));
+    // A hub that went away meanwhile answers nothing: counted as 0.
+    if (this.webhookTarget) setImmediate(() => void this.sendStatuses(accepted).catch(() => this.webhookAnswers.push(0)));
     return send(200, { messaging_product: 'whatsapp', contacts: [{ input: to ?? recipient, ...(to ? { wa_id: to } : { user_id: recipient }) }], messages: [{ id, ...(body.type === 'template' ? { message_status: 'accepted' } : {}) }] });
   }
 
@@ -429,18 +430,22 @@ export class GraphEmulator {
       return send(200, { id: number.id, display_phone_number: number.displayPhoneNumber, verified_name: number.verifiedName });
     }
     if (req.method === 'POST' && rest.length === 2 && (rest[1] === 'messages' || rest[1] === 'media')) {
+      let body: Record<string, unknown> = {};
+      if (rest[1] === 'messages') {
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+        } catch {
+          return fail(400, 100, 'Invalid parameter');
+        }
+        // Read marks are not messages: scripted answers are for sends and uploads.
+        if (body.status === 'read') return this.whatsappMessage(number, body, send, fail);
+      }
       const scripted = this.script.shift();
       if (scripted?.kind === 'rate_limit')
         return send(scripted.httpStatus ?? 429, { error: { message: '(#130429) Rate limit hit', type: 'OAuthException', code: scripted.code ?? 130429, error_data: { messaging_product: 'whatsapp', details: 'Cloud API message throughput has been reached.' } } }, scripted.retryAfterSeconds ? { 'retry-after': String(scripted.retryAfterSeconds) } : {});
       if (scripted?.kind === 'server_error') return fail(503, 1, 'An unknown error occurred');
       if (scripted?.kind === 'error') return fail(scripted.httpStatus, scripted.code, scripted.message, scripted.subcode ? { error_subcode: scripted.subcode } : {});
       if (rest[1] === 'media') return this.upload(number, req, Buffer.concat(chunks), send, fail);
-      let body: Record<string, unknown>;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-      } catch {
-        return fail(400, 100, 'Invalid parameter');
-      }
       return this.whatsappMessage(number, body, send, fail);
     }
     return fail(400, 100, `Unsupported ${req.method} request: /${rest.join('/')}`);
