@@ -55,6 +55,7 @@ describe('WhatsApp replies end to end (files, buttons, templates, window, read m
     graph.webhookTarget = { url: `${address}/webhooks/whatsapp`, appSecret: SECRET, statuses: ['sent', 'delivered', 'read'] };
   });
   afterAll(async () => {
+    if (graph) graph.webhookTarget = undefined;
     await t?.close();
     await graph?.close();
   });

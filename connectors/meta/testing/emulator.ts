@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { metaSignature } from '../signature.js';
@@ -505,9 +505,16 @@ export function signedWebhook(appSecret: string, body: unknown): { payload: Buff
 /** POSTs one webhook to `url` as Meta does (escaped bytes, X-Hub-Signature-256); the HTTP status it got. */
 export async function postWebhook(url: string, appSecret: string, body: unknown): Promise<number> {
   const { payload, headers } = signedWebhook(appSecret, body);
-  const res = await fetch(url, { method: 'POST', headers, body: new Uint8Array(payload) });
-  await res.arrayBuffer();
-  return res.status;
+  // One connection per webhook, closed after it (as Meta's senders do): no keep-alive socket holds the hub's server open.
+  return new Promise<number>((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', agent: false, headers: { ...headers, connection: 'close', 'content-length': String(payload.length) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
 }
 
 type Customer = { waId?: string; userId?: string; name?: string };
