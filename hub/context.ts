@@ -21,6 +21,7 @@ import { analyzeHandler } from './workers/analyze.js';
 import { surfaceHandler } from './workers/surface.js';
 import { deliverHandler } from './workers/deliver.js';
 import { readMarkHandler } from './workers/read-mark.js';
+import { templateSyncHandler } from './workers/template-sync.js';
 import { kbReindexHandler } from './workers/kb-reindex.js';
 import { mediaFetchHandler } from './workers/media-fetch.js';
 import { kbImportHandler } from './workers/kb-import.js';
@@ -92,6 +93,7 @@ export async function createHub(config: HubConfig, opts: { log?: Logger; db?: Da
     deliver: deliverHandler({ db, box, bus, blobs, connectors: () => connectors, maxAttempts: config.jobAttempts }),
     'media.fetch': mediaFetchHandler({ db, box, bus, blobs, connectors: () => connectors, backoffBaseMs: config.jobBackoffMs }),
     'channel.read': readMarkHandler({ db, box, connectors: () => connectors }),
+    'whatsapp.templates': templateSyncHandler({ db, box, connectors: () => connectors }),
     'kb.reindex': kbReindexHandler({ db, embedders: () => embedders, maxAttempts: config.jobAttempts, options: { batchSize: config.embeddings.batchSize } }),
     'kb.import': kbImportHandler({ db, embedders: () => embedders, maxAttempts: config.jobAttempts, kick: () => runner.kick() }),
   };

@@ -167,6 +167,11 @@ describe('WhatsApp replies end to end (files, buttons, templates, window, read m
     const paused = await api('POST', `/conversations/${conversationId}/template`, { name: 'order_update', language: 'fi', variables: ['Aino', '#4521'] });
     expect([paused.statusCode, paused.json().error.code]).toEqual([400, 'whatsapp_template_not_found']);
     await graph.setTemplateStatus(WABA, 'order_update', 'fi', 'APPROVED');
+    expect((await api('GET', `/channels/${channelId}/templates`)).json().items[0]).toMatchObject({ status: 'APPROVED', statusReason: null });
+
+    // A template Meta approves later is fetched by a sync the webhook starts.
+    expect(await graph.setTemplateStatus(WABA, 'still_pending', 'fi', 'APPROVED')).toBe(200);
+    await eventually(async () => (await api('GET', `/channels/${channelId}/templates`)).json().items.some((x: { name: string }) => x.name === 'still_pending'), WAIT);
   });
 
   it('templates are WhatsApp\'s: another channel\'s conversation is refused with a code', async () => {

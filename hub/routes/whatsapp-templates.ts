@@ -6,7 +6,8 @@ import { renderTemplateBody } from '../../connectors/whatsapp/outbound.js';
 import { withAccount } from '../../storage/session.js';
 import { getInstallation } from '../../storage/repositories/channels.js';
 import { getConversation } from '../../storage/repositories/conversations.js';
-import { findTemplate, listTemplates, replaceTemplates } from '../../storage/repositories/whatsapp-templates.js';
+import { findTemplate, listTemplates } from '../../storage/repositories/whatsapp-templates.js';
+import { syncWhatsAppTemplates } from '../services/whatsapp-templates.js';
 import { audit } from '../../storage/repositories/audit.js';
 import { errorResponse } from '../plugins/error-responses.js';
 import { HubError, badRequest, notFound } from '../errors.js';
@@ -70,9 +71,9 @@ const whatsappTemplates: FastifyPluginAsyncTypebox = async (app) => {
     if (!wabaId) throw badRequest('whatsapp_business_account_id_required', 'give businessAccountId (the WhatsApp Business Account id of this number) once; it is kept on the channel');
     const connector = app.hub.connectors.get('whatsapp') as WhatsAppConnector | undefined;
     if (!connector) throw badRequest('connector_not_installed', 'the whatsapp connector is not enabled on this hub');
-    let templates;
+    let synced: number;
     try {
-      templates = await connector.templates(channel, wabaId);
+      synced = await syncWhatsAppTemplates(db, connector, channel, wabaId);
     } catch (err) {
       if (err instanceof RateLimitError || err instanceof TransientError) throw new HubError(502, err instanceof RateLimitError ? 'channel_rate_limited' : 'channel_unavailable', `the Graph API did not answer: ${err.message}`);
       if (err instanceof AuthError) throw badRequest('channel_auth_failed', "the channel's token may not read this business account's templates");
@@ -80,9 +81,6 @@ const whatsappTemplates: FastifyPluginAsyncTypebox = async (app) => {
       throw err;
     }
     return withAccount(db, accountId, async (tx) => {
-      const synced = await replaceTemplates(tx, { accountId, channelId: channel.id, wabaId }, templates);
-      if (channel.config.businessAccountId !== wabaId)
-        await tx.query(`UPDATE channels SET config = config || jsonb_build_object('businessAccountId', $2::text) WHERE id = $1`, [channel.id, wabaId]);
       await audit(tx, { accountId, actorKind: actorOf(req).kind, actorId: actorOf(req).id, action: 'channel.templates_synced', targetKind: 'channel', targetId: channel.id, data: { synced } });
       return { synced, items: await listTemplates(tx, channel.id) };
     });

@@ -79,7 +79,7 @@ export class ConversationService {
       if (!input.isPrivate) {
         await enqueue(tx, actor.accountId, 'deliver', { messageId: id });
         // Answering shows the customer their messages were read (WhatsApp's blue ticks).
-        await enqueueReadMark(tx, actor.accountId, conversationId);
+        if (conversation.channelKind === 'whatsapp') await enqueueReadMark(tx, actor.accountId, conversationId);
         await tx.query(`UPDATE conversations SET last_message_at = now(), updated_at = now(), status = CASE WHEN status = 'open' THEN 'pending' ELSE status END WHERE id = $1`, [conversationId]);
       }
       await enqueue(tx, actor.accountId, 'surface.sync', { conversationId, messageId: id });
