@@ -35,6 +35,7 @@ import embeds from './routes/embeds.js';
 import embedTokens from './routes/embed-tokens.js';
 import conversationTyping from './routes/conversation-typing.js';
 import reports from './routes/reports.js';
+import whatsappTemplates from './routes/whatsapp-templates.js';
 
 /** Builds the HTTP app around a hub; it never listens (server.ts does), so tests use inject(). */
 export async function buildApp(hub: Hub): Promise<FastifyInstance> {
@@ -82,6 +83,7 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
       await api.register(slackAdmin);
       await api.register(msteamsAdmin);
       await api.register(reports);
+      await api.register(whatsappTemplates);
     },
     { prefix: '/api/v1' },
   );

@@ -20,6 +20,8 @@ import type { ConversationAi, Surface } from './ai-stage.js';
 import { analyzeHandler } from './workers/analyze.js';
 import { surfaceHandler } from './workers/surface.js';
 import { deliverHandler } from './workers/deliver.js';
+import { readMarkHandler } from './workers/read-mark.js';
+import { templateSyncHandler } from './workers/template-sync.js';
 import { kbReindexHandler } from './workers/kb-reindex.js';
 import { mediaFetchHandler } from './workers/media-fetch.js';
 import { handbackHandler } from './workers/handback.js';
@@ -92,6 +94,8 @@ export async function createHub(config: HubConfig, opts: { log?: Logger; db?: Da
     deliver: deliverHandler({ db, box, bus, blobs, connectors: () => connectors, maxAttempts: config.jobAttempts }),
     'media.fetch': mediaFetchHandler({ db, box, bus, blobs, connectors: () => connectors, backoffBaseMs: config.jobBackoffMs }),
     'channel.handback': handbackHandler({ db, box, connectors: () => connectors }),
+    'channel.read': readMarkHandler({ db, box, connectors: () => connectors }),
+    'whatsapp.templates': templateSyncHandler({ db, box, connectors: () => connectors }),
     'kb.reindex': kbReindexHandler({ db, embedders: () => embedders, maxAttempts: config.jobAttempts, options: { batchSize: config.embeddings.batchSize } }),
     'kb.import': kbImportHandler({ db, embedders: () => embedders, maxAttempts: config.jobAttempts, kick: () => runner.kick() }),
   };

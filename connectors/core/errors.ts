@@ -50,3 +50,11 @@ export class TransientError extends ConnectorError {
     this.name = 'TransientError';
   }
 }
+
+/** Failed before the message itself went out (a media upload, say): nothing reached the customer, so a retry is safe. */
+export class NotSentError extends TransientError {
+  constructor(connector: string, message: string, code = 'channel_unavailable') {
+    super(connector, message, code);
+    this.name = 'NotSentError';
+  }
+}

@@ -155,6 +155,20 @@ export interface OutboundMessage {
   idempotencyKey: string;
   /** When the customer last wrote in this conversation: channels with a reply window (WhatsApp 24 h) check it before sending. */
   lastInboundAt?: string;
+  /** More than text, for channels that have it (WhatsApp): a quote, buttons, a list, a reaction or a template. */
+  rich?: OutboundRich;
+}
+
+/** Structured parts of an outbound message; message ids here are the platform's (`external_id`). */
+export interface OutboundRich {
+  /** The message this one answers visibly (shown quoted). */
+  quoteExternalId?: string;
+  buttons?: { id: string; title: string }[];
+  list?: { button: string; sections: { title?: string; rows: { id: string; title: string; description?: string }[] }[] };
+  /** An emoji on a message; empty removes our reaction. */
+  reaction?: { externalId: string; emoji: string };
+  /** An approved template by name and language, its body variables in order (the only message allowed outside a reply window). */
+  template?: { name: string; language: string; variables: string[] };
 }
 
 export interface CheckpointStore {
@@ -202,6 +216,8 @@ export interface Connector {
    * control goes back to the app that had it before (the Page inbox by default).
    */
   handBack?(channel: ChannelInstallation, recipient: { externalId: string }, to: { appId: string | null }): Promise<void>;
+  /** Tells the customer their message (and every earlier one) was read, where the channel shows that. */
+  markRead?(channel: ChannelInstallation, externalId: string): Promise<void>;
   /** Releases pooled connections (SMTP pools, API clients) at shutdown. */
   close?(): void | Promise<void>;
   check(channel: ChannelInstallation): Promise<{ ok: true } | { ok: false; code: string; message: string }>;

@@ -141,7 +141,7 @@ export class MessengerConnector implements Connector {
     const form = new FormData();
     form.set('message', JSON.stringify({ attachment: { type, payload: { is_reusable: false } } }));
     form.set('filedata', new Blob([new Uint8Array(a.content)], { type: a.mimeType }), a.name);
-    const answer = await this.graph.call<{ attachment_id?: string }>({ token, version, method: 'POST', path: ['me', 'message_attachments'], body: form });
+    const answer = await this.graph.call<{ attachment_id?: string }>({ token, version, method: 'POST', path: ['me', 'message_attachments'], form });
     if (!answer.attachment_id) throw new PermanentError('messenger', 'the Attachment Upload API named no attachment id', 'messenger_answer_invalid');
     return { type, id: answer.attachment_id };
   }

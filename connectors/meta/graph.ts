@@ -11,6 +11,13 @@ const RATE_LIMIT_CODES = new Set([4, 17, 613, 80007, 130429, 131056]);
 /** The request never got a verdict on Meta's side ("temporarily unavailable", "something went wrong"). */
 const TRANSIENT_CODES = new Set([1, 2, 131000, 131016]);
 const AUTH_CODES = new Set([102, 190]);
+/** WhatsApp refusals an agent can act on, by code. */
+const WHATSAPP_PERMANENT: Record<number, string> = {
+  131053: 'whatsapp_media_rejected',
+  132000: 'whatsapp_template_params_mismatch',
+  132001: 'whatsapp_template_not_found',
+  132018: 'whatsapp_template_variable_invalid',
+};
 
 /** The error object Graph answers with: `{ "error": { message, type, code, error_subcode, error_data, fbtrace_id } }`. */
 export interface GraphErrorBody {
@@ -41,6 +48,7 @@ export function graphError(connector: string, httpStatus: number, error: GraphEr
   if (httpStatus === 429 || (code !== undefined && RATE_LIMIT_CODES.has(code))) return new RateLimitError(connector, retryAfterMs(retryAfterHeader));
   if (code !== undefined && AUTH_CODES.has(code)) return new AuthError(connector, what);
   if (code === 131047) return new PermanentError(connector, what, 'whatsapp_window_closed');
+  if (code !== undefined && WHATSAPP_PERMANENT[code]) return new PermanentError(connector, what, WHATSAPP_PERMANENT[code]);
   if (code === 10 && sub === 2018278) return new PermanentError(connector, what, 'messenger_window_closed');
   if (httpStatus >= 500 || (code !== undefined && TRANSIENT_CODES.has(code))) return new TransientError(connector, what);
   return new PermanentError(connector, what, code !== undefined ? `meta_error_${code}` : 'channel_rejected');
@@ -113,7 +121,15 @@ export class GraphClient {
     return Buffer.concat(chunks);
   }
 
-  async call<T = Record<string, unknown>>(req: GraphRequest): Promise<T> {
+  /** A multipart POST (media uploads): `fields` as form fields, then the file as `file`. */
+  async upload<T = Record<string, unknown>>(req: Omit<GraphRequest, 'method' | 'body'> & { fields: Record<string, string>; file: { name: string; mimeType: string; content: Buffer } }): Promise<T> {
+    const form = new FormData();
+    for (const [k, v] of Object.entries(req.fields)) form.set(k, v);
+    form.set('file', new Blob([new Uint8Array(req.file.content)], { type: req.file.mimeType }), req.file.name);
+    return this.call<T>({ ...req, method: 'POST', form });
+  }
+
+  async call<T = Record<string, unknown>>(req: GraphRequest & { form?: FormData }): Promise<T> {
     const { connector } = this.opts;
     const version = checkGraphVersion(req.version, connector);
     if (!req.token) throw new AuthError(connector, 'the installation has no access token');
@@ -123,9 +139,8 @@ export class GraphClient {
     try {
       res = await (this.opts.fetch ?? fetch)(url, {
         method: req.method,
-        // A form (file uploads) sets its own multipart content type and boundary.
-        headers: { authorization: `Bearer ${req.token}`, ...(req.body !== undefined && !(req.body instanceof FormData) ? { 'content-type': 'application/json' } : {}) },
-        body: req.body instanceof FormData ? req.body : req.body !== undefined ? JSON.stringify(req.body) : undefined,
+        headers: { authorization: `Bearer ${req.token}`, ...(req.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        body: req.form ?? (req.body !== undefined ? JSON.stringify(req.body) : undefined),
         signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000),
       });
     } catch (err) {

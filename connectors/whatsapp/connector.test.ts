@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectorContract } from '../core/contract.js';
-import { AuthError, PermanentError, RateLimitError } from '../core/errors.js';
+import { AuthError, NotSentError, PermanentError, RateLimitError } from '../core/errors.js';
 import type { ChannelInstallation, OutboundMessage, WebhookRequest } from '../core/types.js';
 import { GraphEmulator, signedWebhook, whatsappWebhooks as wa } from '../meta/testing/emulator.js';
 import { WhatsAppConnector } from './connector.js';
@@ -99,6 +99,111 @@ describe('WhatsApp connector', () => {
       expect(graph.requests.at(-1)!.path).toBe(`/v24.0/${NUMBER}/messages`);
       await expect(connector.send(outbound({ channel: { ...channel, config: { graphVersion: 'v1.0' } } }))).rejects.toBeInstanceOf(PermanentError);
       now += 1;
+    });
+
+    it('uploads a file first and sends it by its media id, the text as caption; a document keeps its name', async () => {
+      graph.customerWrote(NUMBER, '358401234567', now);
+      const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.alloc(2000, 3)]);
+      const sent = await connector.send(outbound({ text: 'Tässä kuva', attachments: [{ name: 'kuva.jpg', mimeType: 'image/jpeg', content: jpeg }] }));
+      const got = graph.inbox.at(-1)!;
+      expect(got).toMatchObject({ id: sent.externalId, type: 'image', text: 'Tässä kuva', media: { mimeType: 'image/jpeg' } });
+      expect(got.media!.bytes.equals(jpeg)).toBe(true);
+      expect(graph.uploads.at(-1)).toMatchObject({ id: got.media!.id, mimeType: 'image/jpeg', filename: 'kuva.jpg', size: jpeg.length });
+      const paths = graph.requests.slice(-2).map((r) => r.path);
+      expect(paths).toEqual([`/v25.0/${NUMBER}/media`, `/v25.0/${NUMBER}/messages`]);
+      await connector.send(outbound({ text: '', attachments: [{ name: 'lasku.pdf', mimeType: 'application/pdf', content: Buffer.from('%PDF-1.4') }] }));
+      expect(graph.inbox.at(-1)).toMatchObject({ type: 'document', media: { filename: 'lasku.pdf' } });
+      expect(graph.inbox.at(-1)).not.toHaveProperty('text');
+    });
+
+    it('refuses, before uploading, a caption over 1,024 characters, two files, and audio with a caption', async () => {
+      graph.customerWrote(NUMBER, '358401234567', now);
+      const before = graph.requests.length;
+      const img = { name: 'a.png', mimeType: 'image/png', content: Buffer.from('png') };
+      await expect(connector.send(outbound({ text: 'x'.repeat(1025), attachments: [img] }))).rejects.toMatchObject({ code: 'whatsapp_caption_too_long' });
+      await expect(connector.send(outbound({ attachments: [img, img] }))).rejects.toMatchObject({ code: 'whatsapp_one_attachment' });
+      await expect(connector.send(outbound({ attachments: [{ name: 'v.ogg', mimeType: 'audio/ogg', content: Buffer.from('ogg') }] }))).rejects.toMatchObject({ code: 'whatsapp_caption_unsupported' });
+      await expect(connector.send(outbound({ attachments: [{ name: 'big.png', mimeType: 'image/png', content: Buffer.alloc(5 * 1024 * 1024 + 1) }] }))).rejects.toMatchObject({ code: 'whatsapp_attachment_too_large' });
+      expect(graph.requests.length).toBe(before);
+      // 1,024 exactly is fine.
+      await connector.send(outbound({ text: 'y'.repeat(1024), attachments: [img] }));
+      expect(graph.inbox.at(-1)!.text).toHaveLength(1024);
+    });
+
+    it('a failed upload sent nothing: a 503 there is NotSentError (safe to retry), not an unknown outcome', async () => {
+      graph.customerWrote(NUMBER, '358401234567', now);
+      const sentBefore = graph.inbox.length;
+      graph.scriptNext({ kind: 'server_error' });
+      const err = await connector.send(outbound({ attachments: [{ name: 'a.png', mimeType: 'image/png', content: Buffer.from('png') }] })).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NotSentError);
+      expect(graph.inbox.length).toBe(sentBefore);
+    });
+
+    it('the emulator refuses media sent by link (131053) and by a media id of another number', async () => {
+      graph.customerWrote(NUMBER, '358401234567', now);
+      const post = (image: unknown) =>
+        fetch(`${graph.url}/v25.0/${NUMBER}/messages`, { method: 'POST', headers: { authorization: 'Bearer tok', 'content-type': 'application/json' }, body: JSON.stringify({ messaging_product: 'whatsapp', to: '358401234567', type: 'image', image }) }).then(async (r) => [r.status, ((await r.json()) as { error: { code: number } }).error.code]);
+      expect(await post({ link: 'https://example.com/a.jpg' })).toEqual([400, 131053]);
+      expect(await post({ id: 'MEDIA-NOT-OURS' })).toEqual([400, 131053]);
+    });
+
+    it('sends reply buttons and a list within their limits, and refuses beyond them before calling Meta', async () => {
+      graph.customerWrote(NUMBER, '358401234567', now);
+      const buttons = [{ id: 'yes', title: 'Kyllä' }, { id: 'no', title: 'Ei' }, { id: 'later', title: 'x'.repeat(20) }];
+      await connector.send(outbound({ text: 'Sopiiko?', rich: { buttons } }));
+      expect(graph.inbox.at(-1)).toMatchObject({ type: 'interactive', text: 'Sopiiko?', buttons });
+      const rows = Array.from({ length: 10 }, (_, i) => ({ id: `r${i}`, title: 'r'.repeat(24), description: 'd'.repeat(72) }));
+      await connector.send(outbound({ text: 'Valitse', rich: { list: { button: 'Vaihtoehdot', sections: [{ title: 'A', rows: rows.slice(0, 5) }, { title: 'B', rows: rows.slice(5) }] } } }));
+      expect(graph.inbox.at(-1)!.list!.rows).toHaveLength(10);
+      const before = graph.requests.length;
+      const refused = async (rich: OutboundMessage['rich'], code: string) => expect(connector.send(outbound({ text: 'q', rich }))).rejects.toMatchObject({ code });
+      await refused({ buttons: [...buttons, { id: 'four', title: 'Neljä' }] }, 'whatsapp_too_many_buttons');
+      await refused({ buttons: [{ id: 'a', title: 'x'.repeat(21) }] }, 'whatsapp_button_title_too_long');
+      await refused({ list: { button: 'B', sections: [{ rows: [...rows, { id: 'r10', title: 'yksitoista' }] }] } }, 'whatsapp_too_many_rows');
+      await refused({ list: { button: 'B', sections: [{ rows: [{ id: 'a', title: 'x'.repeat(25) }] }] } }, 'whatsapp_row_title_too_long');
+      await refused({ list: { button: 'B', sections: [{ rows: [{ id: 'a', title: 'a', description: 'x'.repeat(73) }] }] } }, 'whatsapp_row_description_too_long');
+      expect(graph.requests.length).toBe(before);
+    });
+
+    it('quotes the message it answers, reacts to one, and marks one read', async () => {
+      graph.customerWrote(NUMBER, '358401234567', now);
+      await connector.send(outbound({ text: 'Vastaus', rich: { quoteExternalId: 'wamid.Q1' } }));
+      expect(graph.inbox.at(-1)).toMatchObject({ type: 'text', quotes: 'wamid.Q1' });
+      await connector.send(outbound({ text: '👍', rich: { reaction: { externalId: 'wamid.Q1', emoji: '👍' } } }));
+      expect(graph.inbox.at(-1)).toMatchObject({ type: 'reaction', reaction: { messageId: 'wamid.Q1', emoji: '👍' } });
+      await connector.markRead(channel, 'wamid.Q1');
+      expect(graph.readMarks.at(-1)).toEqual({ phoneNumberId: NUMBER, messageId: 'wamid.Q1' });
+    });
+
+    describe('templates', () => {
+      const WABA = '2233445566';
+      beforeAll(() => {
+        graph.addNumber({ id: NUMBER, token: 'tok', wabaId: WABA });
+        graph.addTemplate(WABA, { name: 'order_update', language: 'fi', body: 'Hei {{1}}, tilauksesi {{2}} on matkalla.' });
+        graph.addTemplate(WABA, { name: 'draft_one', language: 'fi', body: 'x', status: 'PENDING' });
+        for (let i = 0; i < 120; i++) graph.addTemplate(WABA, { name: `bulk_${i}`, language: 'en_US', body: 'Hello' });
+      });
+
+      it('syncs approved templates only, across pages, with their body parameter count', async () => {
+        const list = await connector.templates(channel, WABA);
+        expect(list).toHaveLength(121);
+        expect(list.find((t) => t.name === 'order_update')).toMatchObject({ language: 'fi', params: 2, body: 'Hei {{1}}, tilauksesi {{2}} on matkalla.' });
+        expect(list.some((t) => t.name === 'draft_one')).toBe(false);
+        expect(graph.requests.filter((r) => r.path === `/v25.0/${WABA}/message_templates`).length).toBeGreaterThan(1);
+        await expect(connector.templates({ ...channel, secrets: { accessToken: 'wrong' } }, WABA)).rejects.toBeInstanceOf(AuthError);
+      });
+
+      it('sends a template outside the 24-hour window; Meta\'s 132001 and 132000 come back as clear codes', async () => {
+        const template = { name: 'order_update', language: 'fi', variables: ['Aino', '#123'] };
+        const closed = { recipient: { externalId: 'US.9', address: '358409999999' }, lastInboundAt: new Date(now - 3 * 24 * 3600_000).toISOString() };
+        const sent = await connector.send(outbound({ ...closed, text: 'ignored', rich: { template } }));
+        expect(graph.inbox.at(-1)).toMatchObject({ id: sent.externalId, type: 'template', template, text: 'Hei Aino, tilauksesi #123 on matkalla.' });
+        await expect(connector.send(outbound({ ...closed, rich: { template: { ...template, name: 'no_such' } } }))).rejects.toMatchObject({ code: 'whatsapp_template_not_found' });
+        await expect(connector.send(outbound({ ...closed, rich: { template: { ...template, variables: ['Aino'] } } }))).rejects.toMatchObject({ code: 'whatsapp_template_params_mismatch' });
+        const before = graph.requests.length;
+        await expect(connector.send(outbound({ ...closed, rich: { template: { ...template, variables: ['Aino', 'two\nlines'] } } }))).rejects.toMatchObject({ code: 'whatsapp_template_variable_invalid' });
+        expect(graph.requests.length).toBe(before);
+      });
     });
 
     it('check reads the number with the token', async () => {

@@ -1,11 +1,24 @@
 import type { ChannelInstallation, Connector, ConnectorCapabilities, InboundEvent, OutboundMessage, WebhookRequest } from '../core/types.js';
 import { createHash } from 'node:crypto';
-import { ConnectorError, PermanentError, TransientError } from '../core/errors.js';
+import { ConnectorError, NotSentError, PermanentError, TransientError } from '../core/errors.js';
 import { decodeMetaBody } from '../meta/body.js';
 import { DEFAULT_GRAPH_VERSION, GraphClient, checkGraphVersion } from '../meta/graph.js';
 import { metaHandshake, type HandshakeAnswer } from '../meta/handshake.js';
 import { verifyMetaSignature } from '../meta/signature.js';
 import { WHATSAPP_MEDIA_REF, splitWhatsAppWebhook, whatsappEvents } from './parse.js';
+import { checkWhatsAppOutbound, templateBodyParams, whatsappMediaType, whatsappMessagePart } from './outbound.js';
+
+/** An approved message template as the hub keeps it: `body` is the BODY component's text, `params` its placeholders. */
+export interface WhatsAppTemplate {
+  id: string;
+  name: string;
+  language: string;
+  category: string | null;
+  components: unknown[];
+  body: string;
+  params: number;
+}
+type RawTemplate = { id?: unknown; name?: unknown; language?: unknown; status?: unknown; category?: unknown; components?: { type?: string; text?: string }[] };
 
 export const WHATSAPP_MAX_TEXT = 4096;
 export const WHATSAPP_WINDOW_HOURS = 24;
@@ -89,33 +102,92 @@ export class WhatsAppConnector implements Connector {
   }
 
   /**
-   * Text to the customer: `to` the phone when we know it, else `recipient` = their business-scoped
-   * user id. Limits and the 24-hour window are checked before Meta is called, so a refusal has a
-   * clear code and nothing was sent; our message id rides along as `biz_opaque_callback_data`, so a
-   * status can name the message even when this call was cut off before its answer.
+   * One message to the customer: text, a file (uploaded first, then sent by its media id, the text as
+   * its caption), reply buttons, a list, a reaction or an approved template; `to` the phone when we know
+   * it, else `recipient` = their business-scoped user id. Limits and the 24-hour window (which only a
+   * template may pass) are checked before Meta is called, so a refusal has a clear code and nothing was
+   * sent; our message id rides along as `biz_opaque_callback_data`, so a status can name the message
+   * even when this call was cut off before its answer.
    */
   async send(msg: OutboundMessage): Promise<{ externalId: string; sentAt: string }> {
     const { phoneNumberId, version, token } = whatsappSettings(msg.channel);
-    if (msg.attachments.length > 0) throw new PermanentError('whatsapp', 'whatsapp_attachments_unsupported: sending files to WhatsApp is not supported yet; send a link or text', 'whatsapp_attachments_unsupported');
-    const text = msg.text.trim();
-    if (!text) throw new PermanentError('whatsapp', 'whatsapp_text_empty: a WhatsApp message needs text', 'whatsapp_text_empty');
-    if ([...msg.text].length > WHATSAPP_MAX_TEXT)
-      throw new PermanentError('whatsapp', `whatsapp_text_too_long: WhatsApp takes at most ${WHATSAPP_MAX_TEXT} characters, this reply has ${[...msg.text].length}`, 'whatsapp_text_too_long');
-    const closes = whatsappWindowClosesAt(msg.lastInboundAt);
-    if (!closes || closes.getTime() <= this.now().getTime())
-      throw new PermanentError(
-        'whatsapp',
-        `whatsapp_window_closed: free text can only be sent within ${WHATSAPP_WINDOW_HOURS} hours of the customer's last message${closes ? ` (closed ${closes.toISOString()})` : ''}; send an approved template instead`,
-        'whatsapp_window_closed',
-      );
-    const to = recipientOf(msg.recipient);
+    const rich = msg.rich;
+    const refusal = checkWhatsAppOutbound({ text: msg.text, attachments: msg.attachments.map((a) => ({ name: a.name, mimeType: a.mimeType, size: a.content.length })), rich });
+    if (refusal) throw new PermanentError('whatsapp', `${refusal.code}: ${refusal.message}`, refusal.code);
+    if (!rich?.template) {
+      const closes = whatsappWindowClosesAt(msg.lastInboundAt);
+      if (!closes || closes.getTime() <= this.now().getTime())
+        throw new PermanentError(
+          'whatsapp',
+          `whatsapp_window_closed: free text can only be sent within ${WHATSAPP_WINDOW_HOURS} hours of the customer's last message${closes ? ` (closed ${closes.toISOString()})` : ''}; send an approved template instead`,
+          'whatsapp_window_closed',
+        );
+    }
+    const number = checkPhoneNumberId(phoneNumberId);
+    const file = msg.attachments[0];
+    let part: Record<string, unknown>;
+    if (file) {
+      const type = whatsappMediaType(file.mimeType);
+      const mediaId = await this.upload(number, version, token, file);
+      const caption = msg.text.trim() ? msg.text : undefined;
+      part = { type, [type]: { id: mediaId, ...(caption && type !== 'audio' ? { caption } : {}), ...(type === 'document' ? { filename: file.name } : {}) } };
+    } else part = whatsappMessagePart(msg.text, rich);
     const answer = await this.graph.call<{ messages?: { id?: string }[] }>({
-      token, version, method: 'POST', path: [checkPhoneNumberId(phoneNumberId), 'messages'],
-      body: { messaging_product: 'whatsapp', recipient_type: 'individual', ...to, type: 'text', text: { body: msg.text, preview_url: false }, biz_opaque_callback_data: msg.idempotencyKey },
+      token, version, method: 'POST', path: [number, 'messages'],
+      body: {
+        messaging_product: 'whatsapp', recipient_type: 'individual', ...recipientOf(msg.recipient),
+        ...(rich?.quoteExternalId && !rich.reaction ? { context: { message_id: rich.quoteExternalId } } : {}),
+        ...part, biz_opaque_callback_data: msg.idempotencyKey,
+      },
     });
     const id = answer.messages?.[0]?.id;
     if (!id) throw new PermanentError('whatsapp', 'the Graph API accepted the message but named no message id', 'whatsapp_answer_invalid');
     return { externalId: id, sentAt: this.now().toISOString() };
+  }
+
+  /** `POST /{phone-number-id}/media` (multipart): the media id to send by. Any failure here sent nothing. */
+  private async upload(number: string, version: string, token: string, file: OutboundMessage['attachments'][number]): Promise<string> {
+    let uploaded: { id?: string };
+    try {
+      uploaded = await this.graph.upload<{ id?: string }>({ token, version, path: [number, 'media'], fields: { messaging_product: 'whatsapp', type: file.mimeType }, file });
+    } catch (err) {
+      if (err instanceof TransientError) throw new NotSentError('whatsapp', `media upload: ${err.message}`, err.code);
+      throw err;
+    }
+    if (!uploaded.id) throw new NotSentError('whatsapp', 'the Graph API took the upload but named no media id', 'whatsapp_answer_invalid');
+    return uploaded.id;
+  }
+
+  /** Blue ticks: marks the customer's message, and every earlier one, read. */
+  async markRead(channel: ChannelInstallation, externalId: string): Promise<void> {
+    const { phoneNumberId, version, token } = whatsappSettings(channel);
+    await this.graph.call({ token, version, method: 'POST', path: [checkPhoneNumberId(phoneNumberId), 'messages'], body: { messaging_product: 'whatsapp', status: 'read', message_id: externalId } });
+  }
+
+  /**
+   * The business account's approved templates (`GET /{waba-id}/message_templates`), every page. The
+   * token must be able to read that account, which proves the channel may use its templates.
+   */
+  async templates(channel: Pick<ChannelInstallation, 'externalKey' | 'config' | 'secrets'>, wabaId: string): Promise<WhatsAppTemplate[]> {
+    const { version, token } = whatsappSettings(channel);
+    if (!/^\d{5,32}$/.test(wabaId)) throw new ConnectorError(`"${wabaId}" is not a WhatsApp business account id (digits)`, 'whatsapp', 'whatsapp_business_account_id_invalid');
+    const out: WhatsAppTemplate[] = [];
+    let after: string | undefined;
+    for (let page = 0; page < 100; page++) {
+      const res = await this.graph.call<{ data?: RawTemplate[]; paging?: { cursors?: { after?: string }; next?: string } }>({
+        token, version, method: 'GET', path: [wabaId, 'message_templates'],
+        query: { fields: 'id,name,language,status,category,components', status: 'APPROVED', limit: '100', ...(after ? { after } : {}) },
+      });
+      for (const t of res.data ?? []) {
+        if (t.status !== 'APPROVED' || typeof t.id !== 'string' || typeof t.name !== 'string' || typeof t.language !== 'string') continue;
+        const components = Array.isArray(t.components) ? t.components : [];
+        const body = components.find((c) => c?.type === 'BODY')?.text ?? '';
+        out.push({ id: t.id, name: t.name, language: t.language, category: typeof t.category === 'string' ? t.category : null, components, body, params: templateBodyParams(body) });
+      }
+      after = res.paging?.next ? res.paging.cursors?.after : undefined;
+      if (!after) break;
+    }
+    return out;
   }
 
   /**

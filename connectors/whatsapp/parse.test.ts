@@ -122,11 +122,28 @@ describe('WhatsApp webhook parsing', () => {
 
   it('splits one body per business number; changes without a number are ignored with a reason', () => {
     const body = wa.batch(wa.text(NUMBER, customer, { id: 'wamid.A', body: 'a' }), wa.text('999', customer, { id: 'wamid.B', body: 'b' }));
-    (body.entry as unknown[]).push({ id: 'WABA', changes: [{ field: 'message_template_status_update', value: { event: 'APPROVED' } }] });
+    (body.entry as unknown[]).push({ id: 'WABA', changes: [{ field: 'message_template_status_update', value: { event: 'APPROVED' } }, { field: 'account_update', value: {} }] });
     const split = splitWhatsAppWebhook(body);
     expect([...split.byNumber.keys()]).toEqual([NUMBER, '999']);
-    expect(split.ignored).toEqual([{ type: 'ignored', reason: 'whatsapp field "message_template_status_update" is not handled' }]);
+    expect(split.ignored).toEqual([
+      { type: 'ignored', reason: 'a message_template_status_update without entry id, template id or event' },
+      { type: 'ignored', reason: 'whatsapp field "account_update" is not handled' },
+    ]);
+    expect(split.templateStatuses).toEqual([]);
     expect(events(body, '999').map((e) => e.type === 'message' && e.message.externalId)).toEqual(['wamid.B']);
+  });
+
+  it('a template review (message_template_status_update) is read per business account, reason kept unless NONE', () => {
+    const body = wa.batch(
+      wa.templateStatus('102290129340398', { id: '1689556908129832', name: 'order_confirmation', language: 'en_US', event: 'APPROVED' }),
+      wa.templateStatus('102290129340398', { id: '1689556908129835', name: 'abandoned_cart', language: 'en', event: 'REJECTED', reason: 'INVALID_FORMAT' }),
+    );
+    const split = splitWhatsAppWebhook(body);
+    expect(split.templateStatuses).toEqual([
+      { wabaId: '102290129340398', templateId: '1689556908129832', name: 'order_confirmation', language: 'en_US', status: 'APPROVED', reason: null },
+      { wabaId: '102290129340398', templateId: '1689556908129835', name: 'abandoned_cart', language: 'en', status: 'REJECTED', reason: 'INVALID_FORMAT' },
+    ]);
+    expect(split.byNumber.size).toBe(0);
   });
 
   it('garbage inside a valid body is ignored with a reason; a body that is no webhook is a clear error', () => {

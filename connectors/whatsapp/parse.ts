@@ -23,7 +23,21 @@ export interface WhatsAppSplit {
   byNumber: Map<string, WaChange[]>;
   /** Changes that belong to no number (template, account and other WABA-level updates), with why. */
   ignored: { type: 'ignored'; reason: string }[];
+  /** Meta's reviews of message templates (`message_template_status_update`), by business account. */
+  templateStatuses: WhatsAppTemplateStatus[];
 }
+
+export interface WhatsAppTemplateStatus {
+  wabaId: string;
+  templateId: string;
+  name?: string;
+  language?: string;
+  /** APPROVED, REJECTED, PAUSED, DISABLED, PENDING_DELETION, … as Meta writes it. */
+  status: string;
+  reason: string | null;
+}
+
+const TEMPLATE_STATUS_REASON = 'whatsapp template status update: applied to the stored templates, not to a conversation';
 
 /** Fields whose changes are about one number's conversations. */
 const NUMBER_FIELDS = new Set(['messages', 'smb_message_echoes']);
@@ -32,6 +46,7 @@ export function splitWhatsAppWebhook(body: unknown): WhatsAppSplit {
   const { entry } = metaEntries('whatsapp', body, ['whatsapp_business_account']);
   const byNumber = new Map<string, WaChange[]>();
   const ignored: WhatsAppSplit['ignored'] = [];
+  const templateStatuses: WhatsAppTemplateStatus[] = [];
   for (const [i, e] of entry.entries()) {
     const changes = (e as { changes?: unknown })?.changes;
     if (!Array.isArray(changes)) {
@@ -41,6 +56,20 @@ export function splitWhatsAppWebhook(body: unknown): WhatsAppSplit {
     for (const c of changes as { field?: unknown; value?: unknown }[]) {
       const field = typeof c?.field === 'string' ? c.field : '';
       const value = c?.value && typeof c.value === 'object' && !Array.isArray(c.value) ? (c.value as WaValue) : undefined;
+      if (field === 'message_template_status_update') {
+        const wabaId = (e as { id?: unknown }).id;
+        const templateId = value?.message_template_id;
+        if ((typeof wabaId === 'string' || typeof wabaId === 'number') && (typeof templateId === 'string' || typeof templateId === 'number') && typeof value?.event === 'string') {
+          templateStatuses.push({
+            wabaId: String(wabaId), templateId: String(templateId), status: value.event,
+            reason: typeof value.reason === 'string' && value.reason !== 'NONE' ? value.reason : null,
+            ...(typeof value.message_template_name === 'string' ? { name: value.message_template_name } : {}),
+            ...(typeof value.message_template_language === 'string' ? { language: value.message_template_language } : {}),
+          });
+          ignored.push({ type: 'ignored', reason: TEMPLATE_STATUS_REASON });
+        } else ignored.push({ type: 'ignored', reason: 'a message_template_status_update without entry id, template id or event' });
+        continue;
+      }
       if (!NUMBER_FIELDS.has(field)) {
         ignored.push({ type: 'ignored', reason: `whatsapp field "${field || '(none)'}" is not handled` });
         continue;
@@ -55,7 +84,7 @@ export function splitWhatsAppWebhook(body: unknown): WhatsAppSplit {
       else byNumber.set(number, [{ field, value }]);
     }
   }
-  return { byNumber, ignored };
+  return { byNumber, ignored, templateStatuses };
 }
 
 /** `whatsapp:{installation}:{customer}`: one conversation per customer and business number. */

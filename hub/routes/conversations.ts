@@ -10,6 +10,10 @@ import { latestCsat } from './webchat-csat.js';
 import type { Actor } from '../services/conversations.js';
 import type { FastifyRequest } from 'fastify';
 import { fileLink, sendAttachment } from '../services/file-links.js';
+import { RichReplyFields, richOfBody, type RichReplyBody } from './rich-reply.js';
+import { whatsappWindow } from '../services/reply-limits.js';
+import { enqueueReadMark } from '../workers/read-mark.js';
+import { ROLE_RANK } from '../services/auth.js';
 
 const Status = Type.Union([Type.Literal('open'), Type.Literal('pending'), Type.Literal('snoozed'), Type.Literal('resolved')]);
 const Priority = Type.Union([Type.Literal('low'), Type.Literal('normal'), Type.Literal('high'), Type.Literal('urgent')]);
@@ -104,7 +108,12 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
     const p = req.principal;
     // An API key is nobody: it has no inbox to mark.
     if (!p.userId) throw badRequest('read_needs_user', 'marking read needs a user, not an API key');
-    const marked = await withAccount(db, p.accountId, (tx) => markConversationRead(tx, p.accountId, req.params.id, p.userId!));
+    const marked = await withAccount(db, p.accountId, async (tx) => {
+      const ok = await markConversationRead(tx, p.accountId, req.params.id, p.userId!);
+      // An agent opening it tells the customer it was read (WhatsApp's blue ticks); a viewer looking does not.
+      if (ok && ROLE_RANK[p.role] >= ROLE_RANK.agent && (await enqueueReadMark(tx, p.accountId, req.params.id))) app.hub.runner.kick();
+      return ok;
+    });
     if (!marked) throw notFound('conversation');
     return reply.status(204).send(null);
   });
@@ -121,6 +130,10 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
           drafts: Type.Array(Type.Record(Type.String(), Type.Unknown())),
           cc: Type.Array(Type.String(), { description: 'email: who replies copy (everyone the customer copied, or the list an agent last set)' }),
           csat: Type.Optional(Csat),
+          channelWindow: Type.Optional(Type.Object({
+            closesAt: Nullable(Type.String({ description: "24 hours after the customer's last message; null when they never wrote" })),
+            open: Type.Boolean({ description: 'free replies are allowed now; when false only an approved template can be sent (POST …/template)' }),
+          }, { description: "WhatsApp: the customer-service window" })),
         }),
       },
     },
@@ -129,7 +142,9 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
       const conversation = await getConversation(tx, req.params.id);
       if (!conversation) throw notFound('conversation');
       const csat = await latestCsat(tx, req.params.id);
-      return { conversation, ai: (await latestAiResult(tx, req.params.id)) ?? null, drafts: (await listDrafts(tx, req.params.id)) as unknown as Record<string, unknown>[], cc: await conversationCc(tx, req.params.id), ...(csat ? { csat } : {}) };
+      const closesAt = conversation.channelKind === 'whatsapp' ? ((await whatsappWindow(tx, req.params.id)) ?? null) : undefined;
+      const channelWindow = closesAt === undefined ? undefined : { closesAt: closesAt?.toISOString() ?? null, open: !!closesAt && closesAt.getTime() > Date.now() };
+      return { conversation, ai: (await latestAiResult(tx, req.params.id)) ?? null, drafts: (await listDrafts(tx, req.params.id)) as unknown as Record<string, unknown>[], cc: await conversationCc(tx, req.params.id), ...(csat ? { csat } : {}), ...(channelWindow ? { channelWindow } : {}) };
     });
   });
 
@@ -184,8 +199,10 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
     attachments: Type.Optional(Type.Array(Type.Object({ name: Type.String({ minLength: 1, maxLength: 255 }), mimeType: Type.String({ maxLength: 255 }), contentBase64: Type.String() }), { maxItems: 10 })),
     cc: Type.Optional(Type.Array(Type.String({ format: 'email', maxLength: 254 }), { maxItems: 50, description: "email: who this reply copies; it becomes the conversation's Cc list (omit to keep the list)" })),
     bcc: Type.Optional(Type.Array(Type.String({ format: 'email', maxLength: 254 }), { maxItems: 50, description: 'email: blind copies of this reply only' })),
+    ...RichReplyFields,
   });
-  const toInput = (b: { text: string; html?: string; draftId?: string; attachments?: { name: string; mimeType: string; contentBase64: string }[]; cc?: string[]; bcc?: string[] }) => ({
+  const toInput = (b: { text: string; html?: string; draftId?: string; attachments?: { name: string; mimeType: string; contentBase64: string }[]; cc?: string[]; bcc?: string[] } & RichReplyBody) => ({
+    ...richOfBody(b),
     text: b.text,
     html: b.html,
     draftId: b.draftId,

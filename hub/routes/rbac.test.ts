@@ -148,6 +148,10 @@ const ROUTES: RouteCase[] = [
   { route: 'DELETE /channels/:id', min: 'admin', ok: 204, prepare: async () => ({ method: 'DELETE', url: `/channels/${await channel()}` }) },
   { route: 'POST /users/:id/invite', min: 'admin', ok: 201, prepare: async () => ({ method: 'POST', url: `/users/${await agentUser()}/invite` }) },
   { route: 'GET /channels/status', min: 'viewer', ok: 200, prepare: async () => ({ method: 'GET', url: '/channels/status' }) },
+  { route: 'GET /channels/:id/templates', min: 'viewer', ok: 200, prepare: async () => ({ method: 'GET', url: `/channels/${acct.channelId}/templates` }) },
+  // Web chat has no templates: a caller allowed through gets the route's own 400.
+  { route: 'POST /channels/:id/templates/sync', min: 'admin', ok: 400, prepare: async () => ({ method: 'POST', url: `/channels/${acct.channelId}/templates/sync`, body: {} }) },
+  { route: 'POST /conversations/:id/template', min: 'agent', ok: 400, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/template`, body: { name: 'order_update', language: 'fi', variables: [] } }) },
   { route: 'POST /channels/:id/check', min: 'admin', ok: 200, prepare: async () => ({ method: 'POST', url: `/channels/${await channel()}/check` }) },
   // A mailbox on a reserved name fails the egress check as bad input: a 400 is its answer for those allowed.
   { route: 'POST /channels/check (dry run)', min: 'admin', ok: 400, prepare: async () => ({ method: 'POST', url: '/channels/check', body: { kind: 'email', config: { address: 'support@example.com', imap: { host: 'imap.invalid', port: 993 } } } }) },

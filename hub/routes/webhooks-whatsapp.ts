@@ -5,6 +5,8 @@ import { splitWhatsAppWebhook, whatsappEvents } from '../../connectors/whatsapp/
 import { HubError } from '../errors.js';
 import type { IngestResult } from '../services/ingest.js';
 import { verifyInbound } from '../services/verify-inbound.js';
+import { applyTemplateStatus } from '../../storage/repositories/whatsapp-templates.js';
+import { queueTemplateSyncs } from '../services/whatsapp-templates.js';
 import type { WebhookRequestOf } from './webhooks.js';
 
 /**
@@ -38,6 +40,10 @@ export function whatsappWebhook(toWebhookRequest: WebhookRequestOf): FastifyPlug
           throw err;
         }
         if (split.ignored.length) req.log.debug({ reasons: split.ignored.map((e) => e.reason) }, 'whatsapp webhook changes ignored');
+        // Template reviews: rows a channel synced with its own token carry the template's id; nothing else is touched.
+        // One approved that no channel has yet is fetched by a sync of the channels on that account.
+        for (const u of split.templateStatuses)
+          if (!(await applyTemplateStatus(hub.db, { wabaId: u.wabaId, templateId: u.templateId, status: u.status, reason: u.reason })) && u.status === 'APPROVED' && (await queueTemplateSyncs(hub.db, u.wabaId))) hub.runner.kick();
         const perNumber = await Promise.all(
           [...split.byNumber].map(async ([number, changes]): Promise<IngestResult[]> => {
             const channel = await hub.installations.find({ kind: 'whatsapp', externalKey: number });

@@ -11,7 +11,8 @@ import { referencedBlobKeys } from '../../storage/repositories/uploads.js';
 import type { EventBus, HubEvent } from '../realtime/events.js';
 import type { JobRunner } from '../queue/jobs.js';
 import { HubError, notFound } from '../errors.js';
-import { checkReplyForChannel } from './reply-limits.js';
+import { checkReplyForChannel, type RichReply } from './reply-limits.js';
+import { enqueueReadMark } from '../workers/read-mark.js';
 
 /** Who is acting: an agent (user), an integration (API key), or the AI stage's auto-send; every change is audited with it. */
 export interface Actor {
@@ -32,6 +33,8 @@ export interface ReplyInput {
   cc?: string[];
   /** Email: blind copies of this reply only. */
   bcc?: string[];
+  /** WhatsApp: a quote, buttons, a list, a reaction or a template (checked against the channel's limits first). */
+  rich?: RichReply;
 }
 
 /** Agent actions on conversations; each is one transaction plus its outbox rows and realtime events. */
@@ -42,7 +45,7 @@ export class ConversationService {
   ) {}
 
   async reply(actor: Actor, conversationId: string, input: ReplyInput): Promise<MessageRow> {
-    if (!input.text.trim() && !input.attachments?.length) throw new HubError(400, 'reply_empty', 'a reply needs text or an attachment');
+    if (!input.text.trim() && !input.attachments?.length && !input.rich?.reaction) throw new HubError(400, 'reply_empty', 'a reply needs text or an attachment');
     const events: HubEvent[] = [];
     const written: WrittenBlob[] = [];
     const message = await withAccount(this.db, actor.accountId, async (tx) => {
@@ -65,16 +68,19 @@ export class ConversationService {
         authorKind: actor.kind === 'user' ? 'agent' : actor.kind === 'ai' ? 'ai' : 'system',
         authorUserId: actor.kind === 'user' ? actor.id : null,
         isPrivate: input.isPrivate ?? false,
-        text: input.text,
+        // A reaction shows as its emoji in the conversation.
+        text: input.rich?.reaction && !input.text.trim() ? input.rich.reaction.emoji : input.text,
         html: input.html,
         deliveryStatus: input.isPrivate ? null : 'queued',
-        metadata: { ...(actor.kind === 'api_key' ? { apiKeyId: actor.id } : {}), ...copies },
+        metadata: { ...(actor.kind === 'api_key' ? { apiKeyId: actor.id } : {}), ...copies, ...(input.rich && !input.isPrivate ? { rich: input.rich } : {}) },
       });
       const id = inserted!.id;
       if (blobs.length)
         await insertAttachments(tx, actor.accountId, id, blobs.map((b) => ({ kind: b.mimeType.startsWith('image/') ? 'image' : 'file', name: b.name, mimeType: b.mimeType, size: b.content.length, blobKey: b.blobKey })));
       if (!input.isPrivate) {
         await enqueue(tx, actor.accountId, 'deliver', { messageId: id });
+        // Answering shows the customer their messages were read (WhatsApp's blue ticks).
+        if (conversation.channelKind === 'whatsapp') await enqueueReadMark(tx, actor.accountId, conversationId);
         await tx.query(`UPDATE conversations SET last_message_at = now(), updated_at = now(), status = CASE WHEN status = 'open' THEN 'pending' ELSE status END WHERE id = $1`, [conversationId]);
       }
       await enqueue(tx, actor.accountId, 'surface.sync', { conversationId, messageId: id });

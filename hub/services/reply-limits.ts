@@ -1,5 +1,7 @@
 import type { Queryable } from '../../storage/database.js';
-import { WHATSAPP_MAX_TEXT, whatsappWindowClosesAt } from '../../connectors/whatsapp/connector.js';
+import { whatsappWindowClosesAt } from '../../connectors/whatsapp/connector.js';
+import { checkWhatsAppOutbound } from '../../connectors/whatsapp/outbound.js';
+import { findTemplate } from '../../storage/repositories/whatsapp-templates.js';
 import { MESSENGER_MAX_FILE_BYTES, MESSENGER_MAX_TEXT, messengerMessagingType } from '../../connectors/messenger/connector.js';
 import { HubError } from '../errors.js';
 
@@ -10,29 +12,64 @@ import { HubError } from '../errors.js';
  */
 export async function checkReplyForChannel(
   tx: Queryable,
-  conversation: { id: string; channelKind: string },
-  input: { text: string; attachments?: unknown[]; isPrivate?: boolean },
+  conversation: { id: string; channelKind: string; channelId: string },
+  input: { text: string; attachments?: { name: string; mimeType: string; content: Buffer }[]; isPrivate?: boolean; rich?: RichReply },
   now: Date = new Date(),
 ): Promise<void> {
   if (input.isPrivate) return;
+  if (input.rich && conversation.channelKind !== 'whatsapp')
+    throw new HubError(400, 'rich_reply_not_supported', `${conversation.channelKind} replies are text and files; buttons, lists, quotes, reactions and templates are WhatsApp's`);
   if (conversation.channelKind === 'messenger') return checkMessengerReply(tx, conversation.id, input, now);
   if (conversation.channelKind !== 'whatsapp') return;
-  const length = [...input.text].length;
-  if (length > WHATSAPP_MAX_TEXT) throw new HubError(400, 'whatsapp_text_too_long', `WhatsApp takes at most ${WHATSAPP_MAX_TEXT} characters; this reply has ${length}`);
-  if (input.attachments?.length) throw new HubError(400, 'whatsapp_attachments_unsupported', 'sending files to WhatsApp is not supported yet; send text');
-  const { rows } = await tx.query<{ last: Date | string | null }>(
-    `SELECT max(sent_at) AS last FROM messages WHERE conversation_id = $1 AND direction = 'inbound' AND external_id IS NOT NULL`,
-    [conversation.id],
-  );
-  const last = rows[0]?.last;
-  const closes = whatsappWindowClosesAt(last ? new Date(last).toISOString() : undefined);
+  const rich = input.rich;
+  const externalIdOf = async (messageId: string, code: string, what: string) => {
+    const row = (await tx.query<{ externalId: string | null }>(`SELECT external_id AS "externalId" FROM messages WHERE id = $1 AND conversation_id = $2 AND NOT is_private`, [messageId, conversation.id])).rows[0];
+    if (!row?.externalId) throw new HubError(400, code, `${what} is not a message of this conversation that WhatsApp knows`);
+    return row.externalId;
+  };
+  const quoteExternalId = rich?.quoteMessageId ? await externalIdOf(rich.quoteMessageId, 'quote_not_found', 'the quoted message') : undefined;
+  const reactTo = rich?.reaction ? await externalIdOf(rich.reaction.messageId, 'reaction_target_unknown', 'the message reacted to') : undefined;
+  if (rich?.template) {
+    const t = await findTemplate(tx, conversation.channelId, rich.template.name, rich.template.language);
+    if (!t || t.status !== 'APPROVED')
+      throw new HubError(400, 'whatsapp_template_not_found', `no approved template "${rich.template.name}" in ${rich.template.language} on this number${t ? ` (it is ${t.status.toLowerCase()})` : '; sync the templates if it was approved lately'}`);
+    if (rich.template.variables.length !== t.params)
+      throw new HubError(400, 'whatsapp_template_params_mismatch', `template "${t.name}" takes ${t.params} variable${t.params === 1 ? '' : 's'}; ${rich.template.variables.length} given`, { expected: t.params });
+  }
+  const refusal = checkWhatsAppOutbound({
+    text: input.text,
+    attachments: (input.attachments ?? []).map((a) => ({ name: a.name, mimeType: a.mimeType, size: a.content.length })),
+    ...(rich ? { rich: { ...(quoteExternalId ? { quoteExternalId } : {}), ...(rich.buttons ? { buttons: rich.buttons } : {}), ...(rich.list ? { list: rich.list } : {}), ...(rich.reaction ? { reaction: { externalId: reactTo!, emoji: rich.reaction.emoji } } : {}), ...(rich.template ? { template: rich.template } : {}) } } : {}),
+  });
+  if (refusal) throw new HubError(400, refusal.code, refusal.message);
+  if (rich?.template) return;
+  const closes = await whatsappWindow(tx, conversation.id);
   if (!closes || closes.getTime() <= now.getTime())
     throw new HubError(
       400,
       'whatsapp_window_closed',
-      `WhatsApp allows free text only within 24 hours of the customer's last message${closes ? ` (this window closed ${closes.toISOString()})` : ''}; send an approved template instead`,
+      `WhatsApp allows free text only within 24 hours of the customer's last message${closes ? ` (this window closed ${closes.toISOString()})` : ''}; send an approved template instead (POST …/template)`,
       { closedAt: closes?.toISOString() ?? null },
     );
+}
+
+/** What a reply carries besides text and files (WhatsApp), naming our own message ids; stored as the message's `metadata.rich`. */
+export interface RichReply {
+  quoteMessageId?: string;
+  buttons?: { id: string; title: string }[];
+  list?: { button: string; sections: { title?: string; rows: { id: string; title: string; description?: string }[] }[] };
+  reaction?: { messageId: string; emoji: string };
+  template?: { name: string; language: string; variables: string[] };
+}
+
+/** When the conversation's 24-hour WhatsApp window closes (closed already, or undefined when the customer never wrote). */
+export async function whatsappWindow(tx: Queryable, conversationId: string): Promise<Date | undefined> {
+  const { rows } = await tx.query<{ last: Date | string | null }>(
+    `SELECT max(sent_at) AS last FROM messages WHERE conversation_id = $1 AND direction = 'inbound' AND external_id IS NOT NULL`,
+    [conversationId],
+  );
+  const last = rows[0]?.last;
+  return whatsappWindowClosesAt(last ? new Date(last).toISOString() : undefined);
 }
 
 /** Messenger: text up to 2,000 characters and files up to 25 MB, within 24 hours, or 7 days by a human agent (HUMAN_AGENT tag). */

@@ -107,3 +107,16 @@ describe('blocks Slack accepts', () => {
     }
   });
 });
+
+describe('WhatsApp window on the card', () => {
+  const contextText = (m: CardModel) => JSON.stringify(rootCard(m).blocks.filter((b) => b.type === 'context'));
+  it('shows until when free replies are allowed, or that only templates remain; other channels show nothing', () => {
+    const closes = new Date(Date.now() + 3 * 3600_000).toISOString();
+    const open = contextText({ ...card, source: { kind: 'whatsapp', name: 'WA' }, windowClosesAt: closes });
+    expect(open).toContain(`Replies allowed until <!date^${Math.floor(Date.parse(closes) / 1000)}^`);
+    expect(contextText({ ...card, source: { kind: 'whatsapp', name: 'WA' }, windowClosesAt: new Date(Date.now() - 60_000).toISOString() })).toContain('only an approved template can be sent');
+    expect(contextText({ ...card, source: { kind: 'whatsapp', name: 'WA' }, windowClosesAt: null })).toContain('only an approved template can be sent');
+    expect(contextText(card)).not.toContain('24-hour window');
+    expect(blockKitProblems(rootCard({ ...card, windowClosesAt: closes }).blocks, 'message')).toEqual([]);
+  });
+});

@@ -72,6 +72,12 @@ function classification(m: CardModel): string | undefined {
   return m.category || m.sentiment || m.language || m.confidence !== null ? `:robot_face: ${parts.join('  ·  ')}` : undefined;
 }
 
+/** WhatsApp's customer-service window, as the card's context line. */
+export function windowLine(closesAt: string | null, now = Date.now()): string {
+  if (closesAt && Date.parse(closesAt) > now) return `:hourglass_flowing_sand: Replies allowed until ${slackDate(closesAt)} (WhatsApp's 24-hour window); after that only templates`;
+  return ':no_entry: WhatsApp\'s 24-hour window is closed: only an approved template can be sent';
+}
+
 /** The conversation's root message in the triage channel. */
 export function rootCard(m: CardModel): SlackMessageBody {
   const title = cardTitle(m, oneLineName);
@@ -90,6 +96,7 @@ export function rootCard(m: CardModel): SlackMessageBody {
       m.assignee ? name(m.assignee) : '_unassigned_',
     ),
   );
+  if (m.windowClosesAt !== undefined) blocks.push(context(windowLine(m.windowClosesAt)));
   const value = { c: m.conversationId };
   const actions: Block[] = [];
   if (m.draft) {

@@ -208,6 +208,7 @@ export class SlackSurface implements Surface {
       firstLines: first?.text ?? '',
       assignee: c.assignee,
       threadReplies: 'notes',
+      ...(c.channelKind === 'whatsapp' ? { windowClosesAt: whatsappWindowOf(messages) } : {}),
       ...(snap.draft ? { draft: { id: snap.draft.id, text: snap.draft.text, extractive: snap.draft.extractive, citations: (snap.draft.citations ?? []) as NonNullable<CardModel['draft']>['citations'] } } : {}),
     };
     const pass: Pass = { accountId, snap, installs, messages, card, first, target, thread: snap.thread ?? undefined, intents: intentsByKey(snap.intents), fresh: new Set() };
@@ -589,4 +590,11 @@ function combine(replies: { body: SlackMessageBody; state: string }[]): { body: 
   const blocks = replies.flatMap((r, i) => (i === 0 ? r.body.blocks : r.body.blocks.slice(1)));
   const text = replies.map((r) => r.body.text).join('\n');
   return { state: replies[0]!.state, body: { text: text.length > 3000 ? `${text.slice(0, 2999)}…` : text, blocks: fit(blocks) } };
+}
+
+/** 24 hours after the customer's last message on WhatsApp, as the card shows it (null: they never wrote). */
+function whatsappWindowOf(messages: { direction: string; externalId: string | null; sentAt: unknown }[]): string | null {
+  let last = NaN;
+  for (const m of messages) if (m.direction === 'inbound' && m.externalId) last = Math.max(Number.isNaN(last) ? -Infinity : last, new Date(m.sentAt as string).getTime());
+  return Number.isFinite(last) ? new Date(last + 24 * 3600_000).toISOString() : null;
 }

@@ -33,6 +33,8 @@ export interface CardModel {
   draft?: { id: string; text: string; extractive: boolean; citations: CardCitation[] };
   /** What a plain reply in the card's thread becomes on this installation. */
   threadReplies: 'notes' | 'replies';
+  /** WhatsApp: when the 24-hour window for free replies closes (after it, templates only). */
+  windowClosesAt?: string | null;
 }
 
 /** Every action a card can offer, by its surface-neutral name. */

@@ -1,5 +1,6 @@
-import type { ChannelKind, Connector } from '../../connectors/core/types.js';
-import { AuthError, PermanentError, RateLimitError, TransientError } from '../../connectors/core/errors.js';
+import type { ChannelKind, Connector, OutboundRich } from '../../connectors/core/types.js';
+import type { Queryable } from '../../storage/database.js';
+import { AuthError, NotSentError, PermanentError, RateLimitError, TransientError } from '../../connectors/core/errors.js';
 import type { Database } from '../../storage/database.js';
 import type { LocalBlobStore } from '../../storage/blob-store.js';
 import type { SecretBox } from '../../storage/secret-box.js';
@@ -66,8 +67,9 @@ export function deliverHandler(deps: Deps) {
       const cc = addressList(message.metadata.cc) ?? (await conversationCc(tx, conversation.id));
       const bcc = addressList(message.metadata.bcc) ?? [];
       const control = await threadControl(tx, conversation.id);
+      const rich = await richOf(tx, conversation.id, message.metadata.rich);
       await setDelivery(tx, messageId, { status: 'sending', expect: ['queued', 'sending', 'failed'] });
-      return { outcome: 'send' as const, message, conversation, channel, connector, recipient, inReplyTo, lastInboundAt: lastInbound ? new Date(lastInbound.sentAt).toISOString() : undefined, blobKeys, cc, bcc, control: control ? { owner: control.owner, appId: control.appId } : undefined };
+      return { outcome: 'send' as const, message, conversation, channel, connector, recipient, inReplyTo, lastInboundAt: lastInbound ? new Date(lastInbound.sentAt).toISOString() : undefined, blobKeys, cc, bcc, rich, control: control ? { owner: control.owner, appId: control.appId } : undefined };
     });
     if (!prepared) return;
     if (prepared.outcome === 'unknown') {
@@ -110,6 +112,7 @@ export function deliverHandler(deps: Deps) {
         ...(prepared.bcc.length > 0 ? { bcc: prepared.bcc } : {}),
         idempotencyKey: messageId,
         ...(prepared.lastInboundAt ? { lastInboundAt: prepared.lastInboundAt } : {}),
+        ...(prepared.rich ? { rich: prepared.rich } : {}),
       });
       await finish('sent', { externalId: sent.externalId, sentAt: sent.sentAt });
     } catch (err) {
@@ -121,7 +124,7 @@ export function deliverHandler(deps: Deps) {
         await finish('failed', { error: err.message });
         throw new UnrecoverableJobError(err.message);
       }
-      if (err instanceof TransientError && !connector.capabilities.idempotentSend) {
+      if (err instanceof TransientError && !(err instanceof NotSentError) && !connector.capabilities.idempotentSend) {
         // The request may have reached the channel: never resend blind.
         await withAccount(deps.db, job.accountId, (tx) => setDelivery(tx, messageId, { status: 'unknown', error: err.message, expect: ['sending'] }));
         deps.bus.publish(job.accountId, { type: 'message.updated', conversationId: message.conversationId, messageId, deliveryStatus: 'unknown', deliveryError: err.message });
@@ -137,4 +140,25 @@ export function deliverHandler(deps: Deps) {
 
 function addressList(v: unknown): string[] | undefined {
   return Array.isArray(v) ? v.filter((a): a is string => typeof a === 'string') : undefined;
+}
+
+/**
+ * The structured parts a reply was stored with (`metadata.rich`, naming our message ids) as the
+ * connector takes them (the platform's ids). A quoted message without a platform id is sent unquoted.
+ */
+async function richOf(tx: Queryable, conversationId: string, stored: unknown): Promise<OutboundRich | undefined> {
+  if (!stored || typeof stored !== 'object') return undefined;
+  const r = stored as { quoteMessageId?: string; reaction?: { messageId: string; emoji: string } } & Omit<OutboundRich, 'quoteExternalId' | 'reaction'>;
+  const externalIdOf = async (id: string | undefined) =>
+    id ? (await tx.query<{ externalId: string | null }>(`SELECT external_id AS "externalId" FROM messages WHERE id = $1 AND conversation_id = $2`, [id, conversationId])).rows[0]?.externalId ?? undefined : undefined;
+  const quote = await externalIdOf(r.quoteMessageId);
+  const reactTo = r.reaction ? await externalIdOf(r.reaction.messageId) : undefined;
+  return {
+    ...(quote ? { quoteExternalId: quote } : {}),
+    ...(r.buttons ? { buttons: r.buttons } : {}),
+    ...(r.list ? { list: r.list } : {}),
+    // A target without a platform id goes as an empty id: the connector refuses it with its code.
+    ...(r.reaction ? { reaction: { externalId: reactTo ?? '', emoji: r.reaction.emoji } } : {}),
+    ...(r.template ? { template: r.template } : {}),
+  };
 }

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { metaSignature } from '../signature.js';
@@ -7,10 +7,14 @@ import { MessengerSendApi, type MessengerSent } from './messenger-send.js';
 /**
  * Test support, not product code: a local Graph API for WhatsApp on loopback, and the webhooks Meta
  * would send. It checks what the real one checks and answers as it answers: the version prefix
- * (`/v25.0/…`), the bearer token and which numbers it may act for (190 otherwise), the message shape,
- * text limits (100), the 24-hour window from the customer's last message (131047), and scripted
- * rate limits (HTTP 429 / 130429). Webhooks are serialised as Meta does (non-ASCII as `\uXXXX`,
- * `/` as `\/`) and signed over those bytes; they can be batched, duplicated and reordered.
+ * (`/v25.0/…`), the bearer token and which numbers it may act for (190 otherwise), the message shapes
+ * (text, media by uploaded id, reply buttons, lists, reactions, quotes, templates, read marks) and
+ * their limits (100 / 131009), media sent by link (131053), the 24-hour window from the customer's
+ * last message (131047; templates pass), templates by name and language (132001) and their parameter
+ * count (132000), multipart media uploads and five-minute media URLs with the bearer token, scripted
+ * 429s and 503s, and a few tens of milliseconds of latency per call. Webhooks are serialised as Meta
+ * does (non-ASCII as `\uXXXX`, `/` as `\/`) and signed over those bytes; they can be batched,
+ * duplicated and reordered.
  */
 
 export interface SentMessage {
@@ -18,10 +22,32 @@ export interface SentMessage {
   to?: string;
   recipient?: string;
   type: string;
+  /** The text, a caption, an interactive body, or a template's body as the customer reads it. */
   text?: string;
   bizOpaqueCallbackData?: string;
   id: string;
+  /** `context.message_id`: the message this one quotes. */
+  quotes?: string;
+  /** A file sent by its uploaded media id, with the bytes uploaded. */
+  media?: { id: string; mimeType: string; bytes: Buffer; filename?: string };
+  buttons?: { id: string; title: string }[];
+  list?: { button: string; rows: { id: string; title: string; description?: string }[] };
+  reaction?: { messageId: string; emoji: string };
+  template?: { name: string; language: string; variables: string[] };
 }
+
+/** A message template of a WhatsApp Business Account. */
+export interface EmulatedTemplate {
+  id: string;
+  name: string;
+  language: string;
+  status: 'APPROVED' | 'PENDING' | 'REJECTED' | 'PAUSED' | 'DISABLED';
+  category: string;
+  /** The BODY component's text, with `{{1}}` … placeholders. */
+  body: string;
+}
+
+const MEDIA_MAX: Record<string, number> = { image: 5 * 1024 * 1024, video: 16 * 1024 * 1024, audio: 16 * 1024 * 1024, document: 100 * 1024 * 1024, sticker: 500 * 1024 };
 
 export type ScriptedGraphAnswer =
   | { kind: 'rate_limit'; httpStatus?: 429 | 400; code?: number; retryAfterSeconds?: number }
@@ -33,6 +59,7 @@ interface Number_ {
   displayPhoneNumber: string;
   verifiedName: string;
   tokens: Set<string>;
+  wabaId?: string;
 }
 
 const WINDOW_MS = 24 * 3600_000;
@@ -49,6 +76,12 @@ export class GraphEmulator {
   }
   /** Every request, with the path as received (version prefix included). */
   readonly requests: { method: string; path: string; authorization?: string }[] = [];
+  /** Read marks (`status: read`) received, in order. */
+  readonly readMarks: { phoneNumberId: string; messageId: string }[] = [];
+  /** Media uploaded through `POST /{phone-number-id}/media`, in order. */
+  readonly uploads: { phoneNumberId: string; id: string; mimeType: string; filename?: string; size: number }[] = [];
+  /** Templates by WhatsApp Business Account id. */
+  private readonly templatesByWaba = new Map<string, EmulatedTemplate[]>();
   private readonly numbers = new Map<string, Number_>();
   /** Messenger Pages by their Page access token (a Page token acts for its one Page: `/me` is the Page). */
   private readonly pages = new Map<string, { id: string; name: string; appId: string }>();
@@ -78,14 +111,16 @@ export class GraphEmulator {
     readonly url: string,
     readonly versions: Set<string>,
     private readonly now: () => number,
+    private readonly latencyMs: [number, number],
   ) {}
 
-  static async start(opts: { versions?: string[]; now?: () => number } = {}): Promise<GraphEmulator> {
+  /** `latencyMs`: each Graph call answers after a random delay in this range (default 10–40 ms; [0, 0] for none). */
+  static async start(opts: { versions?: string[]; now?: () => number; latencyMs?: [number, number] } = {}): Promise<GraphEmulator> {
     let emulator: GraphEmulator | undefined;
     const server = createServer((req, res) => void emulator!.handle(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    emulator = new GraphEmulator(server, `http://127.0.0.1:${port}`, new Set(opts.versions ?? ['v24.0', 'v25.0']), opts.now ?? Date.now);
+    emulator = new GraphEmulator(server, `http://127.0.0.1:${port}`, new Set(opts.versions ?? ['v24.0', 'v25.0']), opts.now ?? Date.now, opts.latencyMs ?? [10, 40]);
     server.on('connection', (s) => {
       emulator!.sockets.add(s);
       s.on('close', () => emulator!.sockets.delete(s));
@@ -93,11 +128,36 @@ export class GraphEmulator {
     return emulator;
   }
 
-  /** A business number and the token that may act for it. */
-  addNumber(n: { id: string; token: string; displayPhoneNumber?: string; verifiedName?: string }): void {
+  /** A business number and the token that may act for it; `wabaId` is its WhatsApp Business Account (templates). */
+  addNumber(n: { id: string; token: string; displayPhoneNumber?: string; verifiedName?: string; wabaId?: string }): void {
     const existing = this.numbers.get(n.id);
-    if (existing) existing.tokens.add(n.token);
-    else this.numbers.set(n.id, { id: n.id, displayPhoneNumber: n.displayPhoneNumber ?? '+1 555 000 0000', verifiedName: n.verifiedName ?? 'Test Business', tokens: new Set([n.token]) });
+    if (existing) {
+      existing.tokens.add(n.token);
+      if (n.wabaId) existing.wabaId = n.wabaId;
+    } else this.numbers.set(n.id, { id: n.id, displayPhoneNumber: n.displayPhoneNumber ?? '+1 555 000 0000', verifiedName: n.verifiedName ?? 'Test Business', tokens: new Set([n.token]), ...(n.wabaId ? { wabaId: n.wabaId } : {}) });
+  }
+
+  /** A message template of the business account `wabaId` (approved unless said otherwise). */
+  addTemplate(wabaId: string, t: Omit<EmulatedTemplate, 'id' | 'status' | 'category'> & Partial<Pick<EmulatedTemplate, 'id' | 'status' | 'category'>>): EmulatedTemplate {
+    const list = this.templatesByWaba.get(wabaId) ?? [];
+    const template: EmulatedTemplate = { id: t.id ?? String(9_000_000_000 + list.length + 1 + this.templatesByWaba.size * 1000), status: t.status ?? 'APPROVED', category: t.category ?? 'UTILITY', name: t.name, language: t.language, body: t.body };
+    list.push(template);
+    this.templatesByWaba.set(wabaId, list);
+    return template;
+  }
+
+  /**
+   * Meta reviews a template again: its status changes and, with a webhook target set, the
+   * `message_template_status_update` webhook goes out signed; the hub's answer is returned.
+   */
+  async setTemplateStatus(wabaId: string, name: string, language: string, status: EmulatedTemplate['status'], reason = 'NONE'): Promise<number | undefined> {
+    const t = this.templatesByWaba.get(wabaId)?.find((x) => x.name === name && x.language === language);
+    if (!t) throw new Error(`no template ${name}/${language} in ${wabaId}`);
+    t.status = status;
+    if (!this.webhookTarget) return undefined;
+    const answer = await postWebhook(this.webhookTarget.url, this.webhookTarget.appSecret, whatsappWebhooks.templateStatus(wabaId, { id: t.id, name, language, event: status, reason }));
+    this.webhookAnswers.push(answer);
+    return answer;
   }
 
   /** A file a customer sent to `numberId`; `corrupt` serves other bytes than Graph's size and checksum describe. */
@@ -130,7 +190,7 @@ export class GraphEmulator {
     this.lastInbound.set(`${phoneNumberId}|${customer}`, at);
   }
 
-  /** The next requests to the messages endpoint get these answers, in order. */
+  /** The next requests to the messages and media upload endpoints get these answers, in order. */
   scriptNext(...answers: ScriptedGraphAnswer[]): void {
     this.script.push(...answers);
   }
@@ -165,6 +225,148 @@ export class GraphEmulator {
     res.end(bytes);
   }
 
+  /** `GET /{waba-id}/message_templates`: a page of `limit` (default 25), filtered by `status`, with Graph's cursors. */
+  private listTemplates(wabaId: string, token: string, url: URL, send: Send, fail: Fail): void {
+    const mayRead = [...this.numbers.values()].some((n) => n.wabaId === wabaId && n.tokens.has(token));
+    if (!mayRead) return fail(401, 190, 'Invalid OAuth access token - Cannot parse access token', { error_subcode: 463 });
+    const status = url.searchParams.get('status');
+    const all = (this.templatesByWaba.get(wabaId) ?? []).filter((t) => !status || t.status === status);
+    const limit = Math.max(1, Math.min(Number(url.searchParams.get('limit') ?? 25) || 25, 1000));
+    const afterRaw = url.searchParams.get('after');
+    const start = afterRaw ? Number(Buffer.from(afterRaw, 'base64url').toString()) + 1 : 0;
+    if (!Number.isInteger(start) || start < 0) return fail(400, 100, 'Invalid cursor');
+    const page = all.slice(start, start + limit);
+    const cursor = (i: number) => Buffer.from(String(i)).toString('base64url');
+    const more = start + limit < all.length;
+    const next = new URL(url);
+    next.searchParams.set('after', cursor(start + page.length - 1));
+    return send(200, {
+      data: page.map((t) => ({ id: t.id, name: t.name, language: t.language, status: t.status, category: t.category, components: [{ type: 'BODY', text: t.body }] })),
+      ...(page.length ? { paging: { cursors: { before: cursor(start), after: cursor(start + page.length - 1) }, ...(more ? { next: next.toString() } : {}) } } : {}),
+    });
+  }
+
+  /** `POST /{phone-number-id}/media`, multipart: `messaging_product`, `type` and `file`; the media id to send by. */
+  private upload(number: Number_, req: IncomingMessage, raw: Buffer, send: Send, fail: Fail): void {
+    const boundary = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(req.headers['content-type'] ?? '');
+    if (!boundary) return fail(400, 100, '(#100) The parameter file is required.');
+    const parts = multipart(raw, boundary[1] ?? boundary[2]!);
+    const field = (n: string) => parts.find((p) => p.name === n);
+    if (field('messaging_product')?.data.toString() !== 'whatsapp') return fail(400, 100, '(#100) The parameter messaging_product is required.');
+    const file = field('file');
+    if (!file || !file.data.length) return fail(400, 100, '(#100) The parameter file is required.');
+    const mimeType = field('type')?.data.toString() || file.contentType || '';
+    if (!mimeType) return fail(400, 100, '(#100) Param type is required.');
+    const kind = mediaKind(mimeType);
+    if (file.data.length > MEDIA_MAX[kind]!) return fail(400, 131052, `(#131052) Media upload error: ${kind} files are limited to ${MEDIA_MAX[kind]} bytes`);
+    const id = `MEDIAUP${String(++this.seq).padStart(6, '0')}`;
+    this.media.set(id, { bytes: file.data, mimeType, numberId: number.id, corrupt: false });
+    this.uploads.push({ phoneNumberId: number.id, id, mimeType, ...(file.filename ? { filename: file.filename } : {}), size: file.data.length });
+    return send(200, { id });
+  }
+
+  /** `POST /{phone-number-id}/messages`: a read mark, or one message of any type we send, checked as Graph checks it. */
+  private async whatsappMessage(number: Number_, body: Record<string, unknown>, send: Send, fail: Fail): Promise<void> {
+    if (body.messaging_product !== 'whatsapp') return fail(400, 100, '(#100) The parameter messaging_product is required.');
+    if (body.status === 'read') {
+      if (typeof body.message_id !== 'string' || !body.message_id) return fail(400, 100, '(#100) The parameter message_id is required.');
+      this.readMarks.push({ phoneNumberId: number.id, messageId: body.message_id });
+      return send(200, { success: true });
+    }
+    const to = typeof body.to === 'string' ? body.to : undefined;
+    const recipient = typeof body.recipient === 'string' ? body.recipient : undefined;
+    if (!to && !recipient) return fail(400, 100, '(#100) The parameter to is required.');
+    const invalid = (what: string) => fail(400, 131009, `(#131009) Parameter value is not valid: ${what}`);
+    const len = (v: unknown) => (typeof v === 'string' ? [...v].length : -1);
+    const sent: Omit<SentMessage, 'id'> = { phoneNumberId: number.id, type: String(body.type), ...(to ? { to } : {}), ...(recipient ? { recipient } : {}) };
+    const context = body.context as { message_id?: unknown } | undefined;
+    if (context !== undefined) {
+      if (typeof context?.message_id !== 'string' || !context.message_id) return fail(400, 100, "(#100) The parameter context['message_id'] is required.");
+      sent.quotes = context.message_id;
+    }
+    switch (body.type) {
+      case 'text': {
+        const text = (body.text as { body?: unknown } | undefined)?.body;
+        if (typeof text !== 'string' || !text) return fail(400, 100, "(#100) The parameter text['body'] is required.");
+        if (len(text) > MAX_TEXT) return fail(400, 100, `(#100) Param text['body'] must be at most ${MAX_TEXT} characters long.`);
+        sent.text = text;
+        break;
+      }
+      case 'image': case 'video': case 'audio': case 'document': case 'sticker': {
+        const m = body[body.type] as { id?: unknown; link?: unknown; caption?: unknown; filename?: unknown } | undefined;
+        if (m?.link !== undefined) return fail(400, 131053, '(#131053) Media upload error', { error_data: { messaging_product: 'whatsapp', details: 'Sending media by link is not accepted here: upload it and send its id.' } });
+        const file = typeof m?.id === 'string' ? this.media.get(m.id) : undefined;
+        if (!file || file.numberId !== number.id) return fail(400, 131053, '(#131053) Media upload error', { error_data: { messaging_product: 'whatsapp', details: `Media id ${String(m?.id)} is not a media of this number.` } });
+        if (m!.caption !== undefined && (body.type === 'audio' || body.type === 'sticker')) return fail(400, 100, `(#100) Param ${body.type}['caption'] is not supported`);
+        if (m!.caption !== undefined && (len(m!.caption) < 1 || len(m!.caption) > 1024)) return fail(400, 100, `(#100) Param ${body.type}['caption'] must be at most 1024 characters long.`);
+        sent.media = { id: m!.id as string, mimeType: file.mimeType, bytes: file.bytes, ...(typeof m!.filename === 'string' ? { filename: m!.filename } : {}) };
+        if (typeof m!.caption === 'string') sent.text = m!.caption;
+        break;
+      }
+      case 'interactive': {
+        const i = body.interactive as { type?: unknown; body?: { text?: unknown }; action?: { buttons?: { type?: unknown; reply?: { id?: unknown; title?: unknown } }[]; button?: unknown; sections?: { title?: unknown; rows?: { id?: unknown; title?: unknown; description?: unknown }[] }[] } } | undefined;
+        const text = i?.body?.text;
+        if (typeof text !== 'string' || !text) return fail(400, 100, "(#100) The parameter interactive['body']['text'] is required.");
+        if (i?.type === 'button') {
+          const buttons = i.action?.buttons;
+          if (!Array.isArray(buttons) || buttons.length < 1 || buttons.length > 3) return invalid('buttons: 1 to 3');
+          if (len(text) > 1024) return invalid('body text: at most 1024 characters');
+          for (const b of buttons) if (b?.type !== 'reply' || len(b.reply?.id) < 1 || len(b.reply?.title) < 1 || len(b.reply?.title) > 20) return invalid('button title: 1 to 20 characters');
+          sent.buttons = buttons.map((b) => ({ id: b.reply!.id as string, title: b.reply!.title as string }));
+        } else if (i?.type === 'list') {
+          const sections = i.action?.sections;
+          if (len(i.action?.button) < 1 || len(i.action?.button) > 20) return invalid('list button: 1 to 20 characters');
+          if (!Array.isArray(sections) || sections.length < 1 || sections.length > 10) return invalid('sections: 1 to 10');
+          const rows = sections.flatMap((x) => (Array.isArray(x?.rows) ? x.rows : []));
+          if (rows.length < 1 || rows.length > 10) return invalid('rows: 1 to 10 in all');
+          for (const r of rows) {
+            if (len(r?.id) < 1 || len(r?.title) < 1 || len(r?.title) > 24) return invalid('row title: 1 to 24 characters');
+            if (r.description !== undefined && len(r.description) > 72) return invalid('row description: at most 72 characters');
+          }
+          sent.list = { button: i.action!.button as string, rows: rows.map((r) => ({ id: r.id as string, title: r.title as string, ...(typeof r.description === 'string' ? { description: r.description } : {}) })) };
+        } else return fail(400, 100, `(#100) Param interactive['type'] "${String(i?.type)}" is not supported by this emulator`);
+        sent.text = text;
+        break;
+      }
+      case 'reaction': {
+        const r = body.reaction as { message_id?: unknown; emoji?: unknown } | undefined;
+        if (typeof r?.message_id !== 'string' || !r.message_id || typeof r.emoji !== 'string') return fail(400, 100, "(#100) The parameters reaction['message_id'] and reaction['emoji'] are required.");
+        sent.reaction = { messageId: r.message_id, emoji: r.emoji };
+        break;
+      }
+      case 'template': {
+        const t = body.template as { name?: unknown; language?: { code?: unknown }; components?: { type?: unknown; parameters?: { type?: unknown; text?: unknown }[] }[] } | undefined;
+        if (typeof t?.name !== 'string' || typeof t.language?.code !== 'string') return fail(400, 100, "(#100) The parameters template['name'] and template['language']['code'] are required.");
+        const template = number.wabaId ? this.templatesByWaba.get(number.wabaId)?.find((x) => x.name === t.name && x.language === t.language!.code) : undefined;
+        if (!template || template.status !== 'APPROVED') return fail(404, 132001, '(#132001) Template name does not exist in the translation', { error_data: { messaging_product: 'whatsapp', details: `template name (${t.name}) does not exist in ${t.language.code}` } });
+        const params = (t.components ?? []).filter((c) => c?.type === 'body').flatMap((c) => c.parameters ?? []);
+        const expected = new Set([...template.body.matchAll(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g)].map((m) => m[1])).size;
+        if (params.length !== expected) return fail(400, 132000, '(#132000) Number of parameters does not match the expected number of params', { error_data: { messaging_product: 'whatsapp', details: `body: number of localizable_params (${params.length}) does not match the expected number of params (${expected})` } });
+        const variables = params.map((p) => (typeof p?.text === 'string' ? p.text : ''));
+        if (variables.some((v) => !v.trim() || /[\n\t]/.test(v) || / {5,}/.test(v))) return fail(400, 132018, '(#132018) There was an issue with the parameters in your template.');
+        sent.template = { name: template.name, language: template.language, variables };
+        let n = 0;
+        const order = [...new Set([...template.body.matchAll(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g)].map((m) => m[1]!))];
+        sent.text = template.body.replace(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g, (_, k: string) => variables[order.indexOf(k)] ?? `${n++}`);
+        break;
+      }
+      default:
+        return fail(400, 100, `(#100) Param type "${String(body.type)}" is not supported by this emulator`);
+    }
+    // Only a template may open a conversation: anything else needs the customer's last message within 24 hours.
+    const last = this.lastInbound.get(`${number.id}|${to ?? recipient}`);
+    if (body.type !== 'template' && (last === undefined || this.now() - last > WINDOW_MS))
+      return send(400, { error: { message: '(#131047) Re-engagement message', type: 'OAuthException', code: 131047, error_data: { messaging_product: 'whatsapp', details: 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.' } } });
+    const id = `wamid.EMU${String(++this.seq).padStart(6, '0')}${randomBytes(6).toString('hex').toUpperCase()}`;
+    const accepted: SentMessage = { ...sent, id };
+    if (typeof body.biz_opaque_callback_data === 'string') accepted.bizOpaqueCallbackData = body.biz_opaque_callback_data;
+    this.inbox.push(accepted);
+    await this.onMessage?.(accepted);
+    // A hub that went away meanwhile answers nothing: counted as 0.
+    if (this.webhookTarget) setImmediate(() => void this.sendStatuses(accepted).catch(() => this.webhookAnswers.push(0)));
+    return send(200, { messaging_product: 'whatsapp', contacts: [{ input: to ?? recipient, ...(to ? { wa_id: to } : { user_id: recipient }) }], messages: [{ id, ...(body.type === 'template' ? { message_status: 'accepted' } : {}) }] });
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -177,6 +379,8 @@ export class GraphEmulator {
     const fail = (status: number, code: number, message: string, extra: Record<string, unknown> = {}) =>
       send(status, { error: { message, type: 'OAuthException', code, ...extra, fbtrace_id: `A${randomBytes(8).toString('hex')}` } });
 
+    const [min, max] = this.latencyMs;
+    if (max > 0) await new Promise((r) => setTimeout(r, min + Math.random() * (max - min)));
     const [version, ...rest] = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     if (version === 'media-download') {
       await this.gate;
@@ -211,45 +415,71 @@ export class GraphEmulator {
       }
       return fail(400, 100, `Unsupported ${req.method} request: /me/${rest.slice(1).join('/')}`);
     }
+    if (rest[1] === 'message_templates' && rest.length === 2 && req.method === 'GET') return this.listTemplates(rest[0]!, token, url, send, fail);
     const number = this.numbers.get(rest[0] ?? '');
     if (!number || !number.tokens.has(token)) return fail(401, 190, 'Invalid OAuth access token - Cannot parse access token', { error_subcode: 463 });
 
     if (req.method === 'GET' && rest.length === 1) {
       return send(200, { id: number.id, display_phone_number: number.displayPhoneNumber, verified_name: number.verifiedName });
     }
-    if (req.method === 'POST' && rest.length === 2 && rest[1] === 'messages') {
+    if (req.method === 'POST' && rest.length === 2 && (rest[1] === 'messages' || rest[1] === 'media')) {
+      let body: Record<string, unknown> = {};
+      if (rest[1] === 'messages') {
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+        } catch {
+          return fail(400, 100, 'Invalid parameter');
+        }
+        // Read marks are not messages: scripted answers are for sends and uploads.
+        if (body.status === 'read') return this.whatsappMessage(number, body, send, fail);
+      }
       const scripted = this.script.shift();
       if (scripted?.kind === 'rate_limit')
         return send(scripted.httpStatus ?? 429, { error: { message: '(#130429) Rate limit hit', type: 'OAuthException', code: scripted.code ?? 130429, error_data: { messaging_product: 'whatsapp', details: 'Cloud API message throughput has been reached.' } } }, scripted.retryAfterSeconds ? { 'retry-after': String(scripted.retryAfterSeconds) } : {});
       if (scripted?.kind === 'server_error') return fail(503, 1, 'An unknown error occurred');
       if (scripted?.kind === 'error') return fail(scripted.httpStatus, scripted.code, scripted.message, scripted.subcode ? { error_subcode: scripted.subcode } : {});
-      let body: Record<string, unknown>;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-      } catch {
-        return fail(400, 100, 'Invalid parameter');
-      }
-      if (body.messaging_product !== 'whatsapp') return fail(400, 100, '(#100) The parameter messaging_product is required.');
-      const to = typeof body.to === 'string' ? body.to : undefined;
-      const recipient = typeof body.recipient === 'string' ? body.recipient : undefined;
-      if (!to && !recipient) return fail(400, 100, '(#100) The parameter to is required.');
-      if (body.type !== 'text') return fail(400, 100, `(#100) Param type "${String(body.type)}" is not supported by this emulator`);
-      const text = (body.text as { body?: unknown } | undefined)?.body;
-      if (typeof text !== 'string' || !text) return fail(400, 100, "(#100) The parameter text['body'] is required.");
-      if ([...text].length > MAX_TEXT) return fail(400, 100, `(#100) Param text['body'] must be at most ${MAX_TEXT} characters long.`);
-      const last = this.lastInbound.get(`${number.id}|${to ?? recipient}`);
-      if (last === undefined || this.now() - last > WINDOW_MS)
-        return send(400, { error: { message: '(#131047) Re-engagement message', type: 'OAuthException', code: 131047, error_data: { messaging_product: 'whatsapp', details: 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.' } } });
-      const id = `wamid.EMU${String(++this.seq).padStart(6, '0')}${randomBytes(6).toString('hex').toUpperCase()}`;
-      const sent: SentMessage = { phoneNumberId: number.id, type: 'text', text, id, ...(to ? { to } : {}), ...(recipient ? { recipient } : {}) };
-      if (typeof body.biz_opaque_callback_data === 'string') sent.bizOpaqueCallbackData = body.biz_opaque_callback_data;
-      this.inbox.push(sent);
-      await this.onMessage?.(sent);
-      if (this.webhookTarget) setImmediate(() => void this.sendStatuses(sent));
-      return send(200, { messaging_product: 'whatsapp', contacts: [{ input: to ?? recipient, ...(to ? { wa_id: to } : { user_id: recipient }) }], messages: [{ id }] });
+      if (rest[1] === 'media') return this.upload(number, req, Buffer.concat(chunks), send, fail);
+      return this.whatsappMessage(number, body, send, fail);
     }
     return fail(400, 100, `Unsupported ${req.method} request: /${rest.join('/')}`);
   }
+}
+
+type Send = (status: number, body: unknown, headers?: Record<string, string>) => void;
+type Fail = (status: number, code: number, message: string, extra?: Record<string, unknown>) => void;
+
+function mediaKind(mimeType: string): string {
+  const m = mimeType.toLowerCase();
+  if (m === 'image/webp') return 'sticker';
+  if (m.startsWith('image/')) return 'image';
+  if (m.startsWith('video/')) return 'video';
+  if (m.startsWith('audio/')) return 'audio';
+  return 'document';
+}
+
+/** The parts of a multipart/form-data body (enough of RFC 7578 for what fetch's FormData writes). */
+function multipart(raw: Buffer, boundary: string): { name?: string; filename?: string; contentType?: string; data: Buffer }[] {
+  const out: { name?: string; filename?: string; contentType?: string; data: Buffer }[] = [];
+  const delimiter = Buffer.from(`--${boundary}`);
+  let at = raw.indexOf(delimiter);
+  while (at >= 0) {
+    const start = at + delimiter.length;
+    if (raw.subarray(start, start + 2).toString() === '--') break;
+    const next = raw.indexOf(delimiter, start);
+    if (next < 0) break;
+    const part = raw.subarray(start + 2, next - 2); // after CRLF, before the CRLF that precedes the delimiter
+    const split = part.indexOf('\r\n\r\n');
+    const head = part.subarray(0, split).toString('utf8');
+    const disposition = /content-disposition:([^\r\n]*)/i.exec(head)?.[1] ?? '';
+    out.push({
+      ...(/\bname="([^"]*)"/.exec(disposition) ? { name: /\bname="([^"]*)"/.exec(disposition)![1] } : {}),
+      ...(/filename="([^"]*)"/.exec(disposition) ? { filename: /filename="([^"]*)"/.exec(disposition)![1] } : {}),
+      ...(/content-type:\s*([^\r\n]*)/i.exec(head) ? { contentType: /content-type:\s*([^\r\n]*)/i.exec(head)![1]!.trim() } : {}),
+      data: part.subarray(split + 4),
+    });
+    at = next;
+  }
+  return out;
 }
 
 /** JSON as Meta writes it on the wire: every non-ASCII UTF-16 unit as `\uXXXX`, and `/` as `\/`. */
@@ -268,9 +498,16 @@ export function signedWebhook(appSecret: string, body: unknown): { payload: Buff
 /** POSTs one webhook to `url` as Meta does (escaped bytes, X-Hub-Signature-256); the HTTP status it got. */
 export async function postWebhook(url: string, appSecret: string, body: unknown): Promise<number> {
   const { payload, headers } = signedWebhook(appSecret, body);
-  const res = await fetch(url, { method: 'POST', headers, body: new Uint8Array(payload) });
-  await res.arrayBuffer();
-  return res.status;
+  // One connection per webhook, closed after it (as Meta's senders do): no keep-alive socket holds the hub's server open.
+  return new Promise<number>((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', agent: false, headers: { ...headers, connection: 'close', 'content-length': String(payload.length) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
 }
 
 type Customer = { waId?: string; userId?: string; name?: string };
@@ -292,6 +529,14 @@ export const whatsappWebhooks = {
       contacts: [{ profile: { name: customer.name ?? 'Test Customer' }, ...(customer.waId ? { wa_id: customer.waId } : {}), ...(customer.userId ? { user_id: customer.userId } : {}) }],
       messages: [{ ...(customer.waId ? { from: customer.waId } : {}), ...(customer.userId ? { from_user_id: customer.userId } : {}), id, timestamp: seconds(at), type, ...rest }],
     });
+  },
+
+  /** `message_template_status_update`: Meta's review of a template changed (entry id = the business account). */
+  templateStatus(wabaId: string, t: { id: string; name: string; language: string; event: string; reason?: string }) {
+    return {
+      object: 'whatsapp_business_account',
+      entry: [{ id: wabaId, time: Math.floor(Date.now() / 1000), changes: [{ field: 'message_template_status_update', value: { event: t.event, message_template_id: Number(t.id), message_template_name: t.name, message_template_language: t.language, reason: t.reason ?? 'NONE' } }] }],
+    };
   },
 
   status(phoneNumberId: string, s: { id: string; status: 'sent' | 'delivered' | 'read' | 'played' | 'failed'; recipient: string; at?: Date; callbackData?: string; error?: { code: number; title: string; details?: string } }) {
