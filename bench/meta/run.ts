@@ -68,7 +68,7 @@ const env = (port: number, jobs: boolean) => ({
 try {
   // 1. Ingest: jobs off, every POST one new customer's text.
   let port = await freePort();
-  let hub = await startProcess('node', ['--import', 'tsx', 'bench/meta/hub.ts'], env(port, false), /meta bench hub ready/, 120_000);
+  let hub = await startProcess('node', [...(process.env.HUB_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'bench/meta/hub.ts'], env(port, false), /meta bench hub ready/, 120_000);
   let seq = 0;
   const latencies: number[] = [];
   const cpu = await cpuMeter(db.url, hub.child.pid!);

@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestAccount, eventually, startTestHub, type TestHub } from '../testing/harness.js';
+import { withAccount } from '../../storage/session.js';
+import { enqueue } from '../../storage/repositories/outbox.js';
 import { openPostgres } from '../../storage/postgres.js';
 import { InProcessRunner } from './in-process.js';
 import { backoffMs } from './jobs.js';
@@ -31,5 +34,31 @@ describe('backoff', () => {
     expect([1, 2, 3, 4].map((a) => backoffMs(a, 1000, () => 0))).toEqual([500, 1000, 2000, 4000]);
     expect(backoffMs(30, 1000, () => 1)).toBe(300_000);
     expect(backoffMs(5, 0)).toBe(0);
+  });
+});
+
+describe('pacing behind requests', () => {
+  let t: TestHub;
+  beforeAll(async () => {
+    t = await startTestHub({ jobs: false });
+  });
+  afterAll(() => t?.close());
+
+  it('counts what a job cost the event loop, not the time it waited on the network', async () => {
+    const acct = await createTestAccount(t);
+    const runner = new InProcessRunner(t.hub.db, t.hub.metrics, { attempts: 3, backoffBaseMs: 0, concurrency: 1, pollMs: 20, leaseMs: 60_000, log: t.hub.log });
+    let done = 0;
+    // A download-like job: 400 ms waiting on I/O, almost no work on this thread.
+    await runner.start({ 'media.fetch': async () => { await new Promise((r) => setTimeout(r, 400)); done++; } }, { relay: true, work: true });
+    try {
+      await withAccount(t.hub.db, acct.accountId, (tx) => enqueue(tx, acct.accountId, 'media.fetch', { attachmentId: 'x' }));
+      runner.kick();
+      await eventually(async () => done === 1);
+      await eventually(async () => runner.lastJobCostMs > 0 || undefined);
+      // Measured by wall clock it was ≥ 400 ms, so the next job would wait 9 × 400 ms behind any request.
+      expect(runner.lastJobCostMs).toBeLessThan(200);
+    } finally {
+      await runner.stop();
+    }
   });
 });
