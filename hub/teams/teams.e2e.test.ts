@@ -202,6 +202,27 @@ describe('teams end to end', () => {
     expect((await api('PUT', `/msteams/installs/${installId}/routing`, { threadReplies: 'notes' })).statusCode).toBe(200);
   });
 
+  it('a failed delivery shows in the thread with its reason; moving the conversation to another team marks the old card and opens a new one with the history', async () => {
+    const customer = `cust-${randomBytes(3).toString('hex')}`;
+    const conversationId = await customerWrites(customer, 'Please move me');
+    const root = await rootOf(sales.id, conversationId);
+    await customerWrites(customer, 'Second message before the move');
+    await eventually(async () => repliesOf(sales.id, root).some((a) => a.text?.includes('Second message before the move')), 60_000);
+    platform.respond({ kind: 'rejected', reason: 'number is not on WhatsApp' });
+    await t.hub.conversations.reply({ accountId: acct.accountId, kind: 'user', id: acct.users.agent.id }, conversationId, { text: 'We are on it.' });
+    await eventually(async () => repliesOf(sales.id, root).find((a) => a.text?.includes('We are on it.') && a.text.includes('Not delivered') && a.text.includes('number is not on WhatsApp')), 60_000);
+    // The confirmation was updated in place: one post for the reply.
+    expect(repliesOf(sales.id, root).filter((a) => a.text?.includes('We are on it.'))).toHaveLength(1);
+
+    const billing = (await api('POST', '/teams', { name: `billing ${randomBytes(3).toString('hex')}` })).json().id as string;
+    expect((await api('PUT', `/msteams/installs/${installId}/routing`, { teams: { [billing]: team.id } })).statusCode).toBe(200);
+    await t.hub.conversations.assign({ accountId: acct.accountId, kind: 'user', id: acct.users.admin.id }, conversationId, { teamId: billing });
+    const moved = await rootOf(team.id, conversationId);
+    await eventually(async () => JSON.stringify(emulator.thread(sales.id, root.id)[0]!.attachments).includes('moved to General'), 60_000);
+    await eventually(async () => repliesOf(team.id, moved).some((a) => a.text?.includes('Second message before the move')) && repliesOf(team.id, moved).some((a) => a.text?.includes('We are on it.')), 60_000);
+    expect((await api('PUT', `/msteams/installs/${installId}/routing`, { teams: {} })).statusCode).toBe(200);
+  });
+
   it('a 429 from Teams: the thread reply is delivered later, once', async () => {
     const customer = `cust-${randomBytes(3).toString('hex')}`;
     const conversationId = await customerWrites(customer, 'First');
