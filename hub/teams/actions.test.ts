@@ -128,7 +128,7 @@ describe('Teams card actions', () => {
     const withUsers = { ...deps, refreshUsers: async () => ({ userIds: ['29:b', '29:a'], assigneeUserId: '29:a' }) };
     const answer = await handleTeamsAction(withUsers, { accountId: acct.accountId }, click({ hd: 'refresh', conversationId, v: 'whatever' }));
     expect(answer.type).toBe('application/vnd.microsoft.card.adaptive');
-    expect((answer.value as { refresh: { userIds: string[] } }).refresh.userIds).toEqual(['29:a', '29:b']);
+    expect((answer.value as unknown as { refresh: { userIds: string[] } }).refresh.userIds).toEqual(['29:a', '29:b']);
     // Anyone in the channel may refresh (an unlinked user sees the shared card).
     expect((await act(click({ hd: 'refresh', conversationId, v: 'x' }, null))).type).toBe('application/vnd.microsoft.card.adaptive');
     expect(changed.length).toBe(before);

@@ -76,7 +76,7 @@ function requestOf(action: CardAction, data: Record<string, unknown>): ActionReq
 export async function handleTeamsAction(deps: TeamsActionDeps, ctx: TeamsActionContext, event: TeamsClick): Promise<TeamsInvokeAnswer> {
   const { accountId } = ctx;
   const data = event.kind === 'action' ? event.data : event.value;
-  const verb = str(data.hd) ?? (event.kind === 'action' ? event.verb : event.verb);
+  const verb = str(data.hd) ?? event.verb;
   const conversationId = str(data.conversationId);
   if (!verb || (verb !== REFRESH_VERB && !isCardAction(verb))) return message('HummDesk does not know that button. Refresh the card and try again.');
   if (!conversationId || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(conversationId)) return message(REFUSALS.conversation_not_found!);

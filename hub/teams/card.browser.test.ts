@@ -7,15 +7,15 @@ import { artifactPath, launchChromium } from '../../embeds/testing.js';
 import { protocolCorpusDir } from '../../connectors/teams/conformance.js';
 import { BotConnectorEmulator, type EmulatedMember, type EmulatedTeam } from '../../connectors/teams/testing/emulator.js';
 import { TeamsDriver } from '../../connectors/teams/testing/driver.js';
-import { setTeamsActivityHandler } from '../routes/teams-webhook.js';
-import { createTestAccount, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
+import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
 import { seedConversation } from '../testing/seed.js';
 import { withAccount } from '../../storage/session.js';
 import { linkAgent } from '../surfaces/agents.js';
 import { readCardModel } from '../surfaces/card-store.js';
 import type { CardModel } from '../surfaces/card.js';
 import { teamsConversationCard, teamsNoticeCard, type AdaptiveCard } from './card.js';
-import { handleTeamsAction, teamsActionHttpAnswer, type TeamsActionDeps } from './actions.js';
+import { installTeams } from '../install-teams.js';
+import type { Activity } from '../../connectors/teams/activity.js';
 
 /**
  * Every state of the Teams conversation card, parsed, validated and rendered by the `adaptivecards`
@@ -116,27 +116,34 @@ describe.skipIf(!hostConfigs)('Teams card in the adaptivecards renderer', { time
   }
 });
 
-describe.skipIf(!hostConfigs)('Assign to me through the AdaptiveApplet', { timeout: 120_000 }, () => {
+describe.skipIf(!hostConfigs)('Assign to me through the AdaptiveApplet', { timeout: 180_000 }, () => {
   let emulator: BotConnectorEmulator;
+  let driver: TeamsDriver;
   let t: TestHub;
   let acct: TestAccount;
   let browser: Browser;
   let team: EmulatedTeam;
   let agent: EmulatedMember;
-  const changed: string[] = [];
+
+  const deliver = (a: Activity) => {
+    const signed = driver.sign(a);
+    return t.app.inject({ method: 'POST', url: '/webhooks/teams', headers: signed.headers, payload: signed.body });
+  };
 
   beforeAll(async () => {
     emulator = await BotConnectorEmulator.start({ latencyMs: [0, 0] });
-    t = await startTestHub({ env: emulator.hubEnv(), jobs: false });
+    driver = new TeamsDriver(emulator);
+    t = await startTestHub({ env: emulator.hubEnv() });
+    installTeams(t.hub);
     acct = await createTestAccount(t);
     team = emulator.addTeam({ name: 'Support' });
     agent = emulator.addMember(team.id, { name: 'Aino Agent', email: acct.users.agent.email });
-    await withAccount(t.hub.db, acct.accountId, (tx) => linkAgent(tx, { surface: 'teams', surfaceUserId: agent.aadObjectId!, userId: acct.users.agent.id }));
-    // The Teams surface's activity router is another slice; here the seam gets only the card clicks.
-    const deps: TeamsActionDeps = { db: t.hub.db, conversations: t.hub.conversations, now: () => new Date(), conversationUrl: (id) => `https://hub.example/#/conversations/${id}`, cardChanged: (_a, c) => void changed.push(c) };
-    setTeamsActivityHandler(t.hub, {
-      handle: async (event) => (event.kind === 'action' || event.kind === 'submit' ? teamsActionHttpAnswer(event, await handleTeamsAction(deps, { accountId: acct.accountId }, event)) : undefined),
-    });
+    // The bot joins the team and an admin claims it with the code it posted: the team's General channel gets the cards.
+    expect((await deliver(driver.installed(team, agent))).statusCode).toBe(200);
+    const code = /([A-Z2-9]{4}-[A-Z2-9]{4})/.exec(emulator.roots(team.id).find((a) => a.fromBot && /code/.test(a.text ?? ''))!.text!)![1]!;
+    const claimed = await t.app.inject({ method: 'POST', url: '/api/v1/msteams/installs', headers: { authorization: `Bearer ${acct.users.admin.token}` }, payload: { code } });
+    expect(claimed.statusCode).toBe(201);
+    await withAccount(t.hub.db, acct.accountId, (tx) => linkAgent(tx, { surface: 'teams', surfaceUserId: agent.aadObjectId, userId: acct.users.agent.id }));
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -145,17 +152,16 @@ describe.skipIf(!hostConfigs)('Assign to me through the AdaptiveApplet', { timeo
     await emulator?.close();
   });
 
-  it('posts a signed adaptiveCard/action invoke to POST /webhooks/teams and re-renders the answer', async () => {
+  it('posts a signed adaptiveCard/action invoke to POST /webhooks/teams, re-renders the answer, and the shared card is updated', async () => {
     const { conversationId } = await seedConversation(t, acct, { subject: 'Where is my parcel?' });
-    const model = (await withAccount(t.hub.db, acct.accountId, (tx) => readCardModel(tx, conversationId, { url: (id) => `https://hub.example/#/conversations/${id}`, threadReplies: 'notes' })))!;
-    const channel = team.channels[0]!.id;
-    const driver = new TeamsDriver(emulator);
+    const rootOf = () => emulator.roots(team.id).find((a) => a.fromBot && JSON.stringify(a.attachments ?? []).includes(conversationId));
+    const root = await eventually(async () => rootOf(), 60_000);
+    const edits = root.edits;
     const statuses: number[] = [];
     const page = await openRenderer(browser);
     // The applet's channel adapter hands the request to the test, which signs it as Bot Framework does.
     await page.exposeFunction('hdInvoke', async (verb: string, data: Record<string, unknown>) => {
-      const signed = driver.sign(driver.invoke(team, channel, 'root-1', 'root-1', verb, data, agent));
-      const res = await t.app.inject({ method: 'POST', url: '/webhooks/teams', headers: signed.headers, payload: signed.body });
+      const res = await deliver(driver.invoke(team, team.id, root.id, root.id, verb, data, agent));
       statuses.push(res.statusCode);
       return res.json();
     });
@@ -172,18 +178,22 @@ describe.skipIf(!hostConfigs)('Assign to me through the AdaptiveApplet', { timeo
       applet.hostConfig = new AC.HostConfig(hostConfig);
       applet.channelAdapter = new Adapter();
       applet.setCard(payload);
-      const root = document.getElementById('root')!;
-      root.innerHTML = '';
-      root.appendChild(applet.renderedElement);
-    }, [teamsConversationCard(model), hostConfigs!.light] as const);
+      const el = document.getElementById('root')!;
+      el.innerHTML = '';
+      el.appendChild(applet.renderedElement);
+    }, [root.attachments![0]!.content, hostConfigs!.light] as const);
     await page.getByRole('button', { name: 'Assign to me' }).click();
     await expect.poll(() => page.locator('#root').innerText()).toContain('Assigned to you');
     expect(statuses).toEqual([200]);
     expect(await page.getByRole('button', { name: 'Assign to me' }).count()).toBe(0);
     const after = await withAccount(t.hub.db, acct.accountId, (tx) => readCardModel(tx, conversationId, { url: () => '', threadReplies: 'notes' }));
     expect(after!.assigneeId).toBe(acct.users.agent.id);
-    // The shared card's update is the surface's: it was asked for once.
-    expect(changed).toEqual([conversationId]);
+    // Everyone else's card follows: the emulator records the update of the shared root card, naming the assignee.
+    const updated = await eventually(async () => {
+      const now = rootOf();
+      return now && now.edits > edits && JSON.stringify(now.attachments).includes(after!.assignee!) ? now : undefined;
+    }, 60_000);
+    expect(updated.id).toBe(root.id);
     await page.locator('#root').screenshot({ path: artifactPath('teams-card-applet-assigned.png') });
   });
 });
