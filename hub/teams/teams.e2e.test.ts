@@ -71,9 +71,13 @@ async function customerWrites(customer: string, text: string): Promise<string> {
 }
 
 const cardText = (a: EmulatedActivity) => JSON.stringify(a.attachments ?? []);
-/** The conversation's root card in `channel`, once posted. */
+/** The conversation's root card in `channel`, once posted and recorded (an agent's reply before that is not in a thread of ours yet). */
 const rootOf = (channel: string, conversationId: string) =>
-  eventually(async () => emulator.roots(channel).find((a) => a.fromBot && cardText(a).includes(conversationId)), 60_000);
+  eventually(async () => {
+    const root = emulator.roots(channel).find((a) => a.fromBot && cardText(a).includes(conversationId));
+    const recorded = root && (await query(`SELECT 1 FROM surface_threads WHERE surface = 'teams' AND surface_key = $1`, [`${channel};messageid=${root.id}`])).length > 0;
+    return recorded ? root : undefined;
+  }, 60_000);
 /** A button's data on the card as Teams shows it now (Action.Execute anywhere in the card). */
 function buttonData(card: EmulatedActivity, hd: string): Record<string, unknown> | undefined {
   let found: Record<string, unknown> | undefined;
@@ -92,7 +96,7 @@ const syncNow = async (conversationId: string) => {
 };
 const repliesOf = (channel: string, root: EmulatedActivity) => emulator.thread(channel, root.id).filter((a) => a.id !== root.id);
 
-describe('teams end to end', () => {
+describe('teams end to end', { timeout: 180_000 }, () => {
   it('bot added to a team → a one-time code in General → an admin claims the team with it; nobody else can', async () => {
     expect((await deliver(driver.installed(team, aino))).statusCode).toBe(200);
     // Teams sends an installationUpdate beside it: still one code.
