@@ -19,7 +19,7 @@ import { installTeams } from '../../hub/install-teams.js';
 import { withAccount } from '../../storage/session.js';
 import { findInstallation } from '../../storage/repositories/channels.js';
 import { insertUser } from '../../storage/repositories/users.js';
-import { BotConnectorEmulator, type EmulatedActivity } from '../../connectors/teams/testing/emulator.js';
+import { BotConnectorEmulator, type EmulatedActivity, type EmulatedMember } from '../../connectors/teams/testing/emulator.js';
 import { TeamsDriver } from '../../connectors/teams/testing/driver.js';
 import type { Activity } from '../../connectors/teams/activity.js';
 import { machine } from '../support.js';
@@ -60,7 +60,7 @@ try {
   const team = emulator.addTeam({ name: 'Support' });
   const channel = emulator.addChannel(team.id, { name: 'Cards' });
   const driver = new TeamsDriver(emulator);
-  const members = [];
+  const members: EmulatedMember[] = [];
   for (let i = 0; i < agents; i++) {
     const email = `agent${i}@bench.test`;
     members.push(emulator.addMember(team.id, { name: `Agent ${i}`, email }));

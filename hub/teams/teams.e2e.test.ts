@@ -262,11 +262,23 @@ describe('teams end to end', { timeout: 180_000 }, () => {
     }
   });
 
-  it('removal marks the installation disconnected and tells admins; a reinstall reconnects it', async () => {
+  it('a 403 roster refusal, or the bot removed, marks the installation disconnected and tells admins; a reinstall reconnects it', async () => {
+    // Teams refuses the bot the roster (removed while no event reached us): the next sync finds out.
+    emulator.removeBot(team.id);
+    await customerWrites(`cust-${randomBytes(3).toString('hex')}`, 'Anyone there?');
+    const refused = await eventually(async () => {
+      const item = (await api('GET', '/msteams/installs')).json().items[0];
+      return item.state === 'disconnected' ? item : undefined;
+    }, 60_000);
+    expect(refused.disconnected.reason).toBe('roster_refused');
+    team.botInstalled = true;
+    expect((await deliver(driver.installed(team))).statusCode).toBe(200);
+    expect((await api('GET', '/msteams/installs')).json().items[0].state).toBe('connected');
+
     expect((await deliver(driver.removed(team))).statusCode).toBe(200);
     const gone = (await api('GET', '/msteams/installs')).json().items[0];
     expect(gone).toMatchObject({ state: 'disconnected', enabled: false, disconnected: { reason: 'bot_removed' } });
-    expect(await query(`SELECT action FROM audit_log WHERE action = 'msteams.disconnected'`)).toHaveLength(1);
+    expect(await query(`SELECT data->>'reason' AS reason FROM audit_log WHERE action = 'msteams.disconnected' ORDER BY created_at`)).toEqual([{ reason: 'roster_refused' }, { reason: 'bot_removed' }]);
     expect((await deliver(driver.installed(team))).statusCode).toBe(200);
     expect((await api('GET', '/msteams/installs')).json().items[0]).toMatchObject({ state: 'connected', routing: { defaultChannel: sales.id } });
   });
