@@ -7,7 +7,6 @@ import { enqueue } from '../storage/repositories/outbox.js';
 import { TeamsInstalls } from './teams/installs.js';
 import { GraphPostFinder } from './teams/graph.js';
 import { TeamsCardActionHandler } from './teams/actions.js';
-import { findInstallation } from '../storage/repositories/channels.js';
 import { teamsConfig } from './teams/store.js';
 import { TeamsActivities } from './teams/activities.js';
 import { TeamsSurface, type TeamsInstall, type TeamsPostFinder, type TeamsSurfaceLimits } from './teams/surface.js';
@@ -68,11 +67,11 @@ export function installTeams(hub: Hub, opts: { finder?: TeamsPostFinder; limits?
     cardChanged: queueSync,
     linkClicker: (accountId, from) => activities.linkByRoster(accountId, from),
     contextOf: async (event) => {
-      const install = event.teamId ? await findInstallation(hub.db, hub.box, { kind: 'teams', externalKey: event.teamId }) : undefined;
+      const install = event.teamId ? await hub.installations.find({ kind: 'teams', externalKey: event.teamId }) : undefined;
       return install ? { accountId: install.accountId, threadReplies: teamsConfig(install).threadReplies ?? 'notes' } : undefined;
     },
     tellSubmitter: async (ctx, event, text) => {
-      const install = event.teamId ? await findInstallation(hub.db, hub.box, { kind: 'teams', externalKey: event.teamId }) : undefined;
+      const install = event.teamId ? await hub.installations.find({ kind: 'teams', externalKey: event.teamId }) : undefined;
       if (!install || !event.channelId || !event.conversation.rootId) return;
       await withAccount(hub.db, ctx.accountId, (tx) => enqueue(tx, ctx.accountId, 'teams.notice', { installationId: install.id, channel: event.channelId, rootId: event.conversation.rootId, text }));
       hub.runner.kick();

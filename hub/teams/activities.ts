@@ -4,7 +4,7 @@ import type { TeamsConnectorClient } from '../../connectors/teams/client.js';
 import type { TeamsEvent } from '../../connectors/teams/parse.js';
 import { withAccount } from '../../storage/session.js';
 import { enqueue } from '../../storage/repositories/outbox.js';
-import { findInstallation, updateChannel } from '../../storage/repositories/channels.js';
+import { updateChannel } from '../../storage/repositories/channels.js';
 import type { Hub } from '../context.js';
 import { HubError } from '../errors.js';
 import type { TeamsActivityHandler, TeamsAnswer } from '../routes/teams-webhook.js';
@@ -78,7 +78,7 @@ export class TeamsActivities implements TeamsActivityHandler {
   private async message(event: Extract<Handled, { kind: 'message' }>, log: FastifyBaseLogger): Promise<TeamsAnswer | undefined> {
     const { hub } = this.deps;
     if (event.conversation.type !== 'channel' || !event.teamId || !event.channelId) return this.skip(log, 'message', 'not a channel message');
-    const install = await findInstallation(hub.db, hub.box, { kind: 'teams', externalKey: event.teamId });
+    const install = await hub.installations.find({ kind: 'teams', externalKey: event.teamId });
     if (!install) {
       if (event.mentionedBot && /\bconnect\b/i.test(event.text)) {
         log.info({ teams: { team: event.teamId, outcome: await this.deps.installs.installed(event, { type: 'message', channelData: {} }, log, { forceCode: true }) } }, 'teams: new link code asked for');

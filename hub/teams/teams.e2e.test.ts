@@ -71,9 +71,13 @@ async function customerWrites(customer: string, text: string): Promise<string> {
 }
 
 const cardText = (a: EmulatedActivity) => JSON.stringify(a.attachments ?? []);
-/** The conversation's root card in `channel`, once posted. */
+/** The conversation's root card in `channel`, once posted and recorded (an agent's reply before that is not in a thread of ours yet). */
 const rootOf = (channel: string, conversationId: string) =>
-  eventually(async () => emulator.roots(channel).find((a) => a.fromBot && cardText(a).includes(conversationId)), 60_000);
+  eventually(async () => {
+    const root = emulator.roots(channel).find((a) => a.fromBot && cardText(a).includes(conversationId));
+    const recorded = root && (await query(`SELECT 1 FROM surface_threads WHERE surface = 'teams' AND surface_key = $1`, [`${channel};messageid=${root.id}`])).length > 0;
+    return recorded ? root : undefined;
+  }, 60_000);
 /** A button's data on the card as Teams shows it now (Action.Execute anywhere in the card). */
 function buttonData(card: EmulatedActivity, hd: string): Record<string, unknown> | undefined {
   let found: Record<string, unknown> | undefined;
@@ -92,7 +96,7 @@ const syncNow = async (conversationId: string) => {
 };
 const repliesOf = (channel: string, root: EmulatedActivity) => emulator.thread(channel, root.id).filter((a) => a.id !== root.id);
 
-describe('teams end to end', () => {
+describe('teams end to end', { timeout: 180_000 }, () => {
   it('bot added to a team → a one-time code in General → an admin claims the team with it; nobody else can', async () => {
     expect((await deliver(driver.installed(team, aino))).statusCode).toBe(200);
     // Teams sends an installationUpdate beside it: still one code.
@@ -202,6 +206,27 @@ describe('teams end to end', () => {
     expect((await api('PUT', `/msteams/installs/${installId}/routing`, { threadReplies: 'notes' })).statusCode).toBe(200);
   });
 
+  it('a failed delivery shows in the thread with its reason; moving the conversation to another team marks the old card and opens a new one with the history', async () => {
+    const customer = `cust-${randomBytes(3).toString('hex')}`;
+    const conversationId = await customerWrites(customer, 'Please move me');
+    const root = await rootOf(sales.id, conversationId);
+    await customerWrites(customer, 'Second message before the move');
+    await eventually(async () => repliesOf(sales.id, root).some((a) => a.text?.includes('Second message before the move')), 60_000);
+    platform.respond({ kind: 'rejected', reason: 'number is not on WhatsApp' });
+    await t.hub.conversations.reply({ accountId: acct.accountId, kind: 'user', id: acct.users.agent.id }, conversationId, { text: 'We are on it.' });
+    await eventually(async () => repliesOf(sales.id, root).find((a) => a.text?.includes('We are on it.') && a.text.includes('Not delivered') && a.text.includes('number is not on WhatsApp')), 60_000);
+    // The confirmation was updated in place: one post for the reply.
+    expect(repliesOf(sales.id, root).filter((a) => a.text?.includes('We are on it.'))).toHaveLength(1);
+
+    const billing = (await api('POST', '/teams', { name: `billing ${randomBytes(3).toString('hex')}` })).json().id as string;
+    expect((await api('PUT', `/msteams/installs/${installId}/routing`, { teams: { [billing]: team.id } })).statusCode).toBe(200);
+    await t.hub.conversations.assign({ accountId: acct.accountId, kind: 'user', id: acct.users.admin.id }, conversationId, { teamId: billing });
+    const moved = await rootOf(team.id, conversationId);
+    await eventually(async () => JSON.stringify(emulator.thread(sales.id, root.id)[0]!.attachments).includes('moved to General'), 60_000);
+    await eventually(async () => repliesOf(team.id, moved).some((a) => a.text?.includes('Second message before the move')) && repliesOf(team.id, moved).some((a) => a.text?.includes('We are on it.')), 60_000);
+    expect((await api('PUT', `/msteams/installs/${installId}/routing`, { teams: {} })).statusCode).toBe(200);
+  });
+
   it('a 429 from Teams: the thread reply is delivered later, once', async () => {
     const customer = `cust-${randomBytes(3).toString('hex')}`;
     const conversationId = await customerWrites(customer, 'First');
@@ -237,11 +262,23 @@ describe('teams end to end', () => {
     }
   });
 
-  it('removal marks the installation disconnected and tells admins; a reinstall reconnects it', async () => {
+  it('a 403 roster refusal, or the bot removed, marks the installation disconnected and tells admins; a reinstall reconnects it', async () => {
+    // Teams refuses the bot the roster (removed while no event reached us): the next sync finds out.
+    emulator.removeBot(team.id);
+    await customerWrites(`cust-${randomBytes(3).toString('hex')}`, 'Anyone there?');
+    const refused = await eventually(async () => {
+      const item = (await api('GET', '/msteams/installs')).json().items[0];
+      return item.state === 'disconnected' ? item : undefined;
+    }, 60_000);
+    expect(refused.disconnected.reason).toBe('roster_refused');
+    team.botInstalled = true;
+    expect((await deliver(driver.installed(team))).statusCode).toBe(200);
+    expect((await api('GET', '/msteams/installs')).json().items[0].state).toBe('connected');
+
     expect((await deliver(driver.removed(team))).statusCode).toBe(200);
     const gone = (await api('GET', '/msteams/installs')).json().items[0];
     expect(gone).toMatchObject({ state: 'disconnected', enabled: false, disconnected: { reason: 'bot_removed' } });
-    expect(await query(`SELECT action FROM audit_log WHERE action = 'msteams.disconnected'`)).toHaveLength(1);
+    expect(await query(`SELECT data->>'reason' AS reason FROM audit_log WHERE action = 'msteams.disconnected' ORDER BY created_at`)).toEqual([{ reason: 'roster_refused' }, { reason: 'bot_removed' }]);
     expect((await deliver(driver.installed(team))).statusCode).toBe(200);
     expect((await api('GET', '/msteams/installs')).json().items[0]).toMatchObject({ state: 'connected', routing: { defaultChannel: sales.id } });
   });

@@ -1,0 +1,185 @@
+/**
+ * Teams benchmark with Teams' limits on: the Bot Connector emulator answers every call after 50–300 ms and
+ * refuses what Teams refuses (per thread 7/1 s, 8/2 s, 60/30 s, 1,800/h) with 429 + Retry-After. A hub on a
+ * fresh Postgres database (in-process jobs, no AI) with its Teams surface; one Teams team claimed by an
+ * account, cards in one standard channel. Two phases:
+ *  - Clicks: 20 linked agents click "Assign to me" at once (signed `adaptiveCard/action` invokes to
+ *    POST /webhooks/teams), each on another conversation's card, for several rounds: invoke p50/p95/p99.
+ *  - Messages: customers write 20 messages a second over 50 conversations: message → the thread reply
+ *    showing it, p50/p95/p99; `lost` (never shown by the end of the drain) and `doubled` (shown in two posts).
+ *
+ * Usage: npm run bench -- teams [--smoke] [--agents 20] [--rounds 5] [--rate 20] [--conversations 50] [--seconds 30] [--drain-cap 120] [--latency 50-300]
+ * The last line is one JSON object.
+ */
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { createTestAccount, eventually, startTestHub } from '../../hub/testing/harness.js';
+import { ChannelEmulator, TestChannelConnector } from '../../hub/testing/test-channel.js';
+import { installTeams } from '../../hub/install-teams.js';
+import { withAccount } from '../../storage/session.js';
+import { findInstallation } from '../../storage/repositories/channels.js';
+import { insertUser } from '../../storage/repositories/users.js';
+import { BotConnectorEmulator, type EmulatedActivity, type EmulatedMember } from '../../connectors/teams/testing/emulator.js';
+import { TeamsDriver } from '../../connectors/teams/testing/driver.js';
+import type { Activity } from '../../connectors/teams/activity.js';
+import { machine } from '../support.js';
+
+const { values } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: process.env.BENCH_SMOKE === '1' },
+    agents: { type: 'string' }, rounds: { type: 'string' }, rate: { type: 'string' }, conversations: { type: 'string' },
+    seconds: { type: 'string' }, 'drain-cap': { type: 'string' }, latency: { type: 'string' },
+  },
+});
+const smoke = values.smoke;
+const num = (name: keyof typeof values, full: number, short = full): number => {
+  const v = values[name];
+  const n = typeof v === 'string' ? Number(v) : smoke ? short : full;
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
+  return n;
+};
+const agents = num('agents', 20);
+const rounds = num('rounds', 5, 2);
+const rate = num('rate', 20);
+const conversations = num('conversations', 50, 20);
+const seconds = num('seconds', 30, 5);
+const drainCapMs = num('drain-cap', 120, 60) * 1000;
+const [latencyMin, latencyMax = latencyMin] = (values.latency ?? '50-300').split('-').map(Number) as [number, number?];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const percentile = (sorted: number[], p: number) => (sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!) : null);
+const log = (msg: string) => process.stderr.write(`[bench teams] ${msg}\n`);
+
+const emulator = await BotConnectorEmulator.start({ latencyMs: [latencyMin, latencyMax], limits: true });
+const platform = await ChannelEmulator.start();
+const t = await startTestHub({ env: { ...emulator.hubEnv(), LOG_LEVEL: 'silent' } });
+try {
+  installTeams(t.hub);
+  const acct = await createTestAccount(t, { channelKind: 'whatsapp', secrets: {} });
+  t.hub.connectors.set('whatsapp', new TestChannelConnector(platform));
+  const customers = (await findInstallation(t.hub.db, t.hub.box, { kind: 'whatsapp', id: acct.channelId }))!;
+  const team = emulator.addTeam({ name: 'Support' });
+  const channel = emulator.addChannel(team.id, { name: 'Cards' });
+  const driver = new TeamsDriver(emulator);
+  const members: EmulatedMember[] = [];
+  for (let i = 0; i < agents; i++) {
+    const email = `agent${i}@bench.test`;
+    members.push(emulator.addMember(team.id, { name: `Agent ${i}`, email }));
+    await withAccount(t.hub.db, acct.accountId, (tx) => insertUser(tx, { accountId: acct.accountId, email, name: `Agent ${i}`, role: 'agent', passwordHash: 'x' }));
+  }
+  const deliver = (a: Activity) => {
+    const s = driver.sign(a);
+    return t.app.inject({ method: 'POST', url: '/webhooks/teams', headers: s.headers, payload: s.body });
+  };
+  const admin = { authorization: `Bearer ${acct.users.admin.token}` };
+  await deliver(driver.installed(team));
+  const code = /([A-Z2-9]{4}-[A-Z2-9]{4})/.exec(emulator.roots(team.id).find((a) => /code/.test(a.text ?? ''))!.text!)![1]!;
+  const install = (await t.app.inject({ method: 'POST', url: '/api/v1/msteams/installs', headers: admin, payload: { code } })).json() as { id: string };
+  await t.app.inject({ method: 'PUT', url: `/api/v1/msteams/installs/${install.id}/routing`, headers: admin, payload: { defaultChannel: channel.id } });
+
+  const ingest = (customer: string, text: string) => t.hub.ingest.ingest(customers, [{
+    type: 'message',
+    message: {
+      channel: { kind: customers.kind, channelId: customers.id }, externalId: `in-${randomBytes(6).toString('hex')}`, threadKey: `${customers.kind}:${customers.id}:${customer}`,
+      direction: 'inbound', sender: { externalId: customer, displayName: customer, address: customer, isBot: false }, sentAt: new Date().toISOString(), text, attachments: [], raw: {},
+    },
+  }]);
+  const cardOf = (conversationId: string) => emulator.roots(channel.id).find((a) => a.fromBot && JSON.stringify(a.attachments ?? []).includes(conversationId));
+  const buttonOf = (card: EmulatedActivity, hd: string) => {
+    let found: Record<string, unknown> | undefined;
+    const walk = (v: unknown) => {
+      if (found || !v || typeof v !== 'object') return;
+      const o = v as Record<string, unknown>;
+      if (o.type === 'Action.Execute' && (o.data as { hd?: string } | undefined)?.hd === hd) found = o.data as Record<string, unknown>;
+      for (const x of Object.values(o)) walk(x);
+    };
+    walk(card.attachments);
+    return found;
+  };
+
+  // ---------- clicks ----------
+  log(`clicks: ${agents} agents × ${rounds} rounds`);
+  const clickMs: number[] = [];
+  let clickFailures = 0;
+  for (let r = 0; r < rounds; r++) {
+    const convs: string[] = [];
+    for (let i = 0; i < agents; i++) convs.push((await ingest(`click-${r}-${i}`, `Round ${r}, card ${i}`))[0]!.conversationId!);
+    const cards = await eventually(async () => {
+      const found = convs.map(cardOf);
+      return found.every(Boolean) ? (found as EmulatedActivity[]) : undefined;
+    }, 300_000);
+    // Linked on their first action in the warm-up round; measured from the second round on.
+    const results = await Promise.all(cards.map(async (card, i) => {
+      const data = buttonOf(card, 'assignMe')!;
+      const started = performance.now();
+      const res = await deliver(driver.invoke(team, channel.id, card.id, card.id, 'assignMe', data, members[i]!));
+      const ms = performance.now() - started;
+      const ok = res.statusCode === 200 && (res.json() as { type?: string }).type === 'application/vnd.microsoft.card.adaptive';
+      return { ms, ok };
+    }));
+    for (const x of results) {
+      if (!x.ok) clickFailures++;
+      if (r > 0 || rounds === 1) clickMs.push(x.ms);
+    }
+  }
+  clickMs.sort((a, b) => a - b);
+
+  // ---------- customer messages ----------
+  log(`messages: ${rate}/s over ${conversations} conversations for ${seconds} s`);
+  const customersList = Array.from({ length: conversations }, (_, i) => `cust-${i}`);
+  for (const c of customersList) await ingest(c, `Opening message of ${c}`);
+  await eventually(async () => {
+    const ids = (await withAccount(t.hub.db, acct.accountId, async (tx) => (await tx.query<{ n: number }>(`SELECT count(*)::int n FROM surface_threads WHERE surface = 'teams'`)).rows[0]!.n));
+    return ids >= conversations + agents * rounds;
+  }, 600_000);
+  const sentAt = new Map<string, number>();
+  const seenAt = new Map<string, number>();
+  const seenIn = new Map<string, Set<string>>();
+  const scan = () => {
+    for (const a of emulator.activities) {
+      if (!a.fromBot || a.rootId === a.id || !a.text) continue;
+      for (const m of a.text.matchAll(/bm\d+x/g)) {
+        const token = m[0];
+        if (!seenAt.has(token)) seenAt.set(token, performance.now());
+        (seenIn.get(token) ?? seenIn.set(token, new Set()).get(token)!).add(a.id);
+      }
+    }
+  };
+  const scanner = setInterval(scan, 50);
+  let n = 0;
+  const started = performance.now();
+  const total = rate * seconds;
+  while (n < total) {
+    const due = Math.floor(((performance.now() - started) / 1000) * rate);
+    while (n < Math.min(due, total)) {
+      const token = `bm${n}x`;
+      sentAt.set(token, performance.now());
+      void ingest(customersList[n % conversations]!, `Message ${token}`);
+      n++;
+    }
+    await sleep(10);
+  }
+  const drainStart = performance.now();
+  while (seenAt.size < total && performance.now() - drainStart < drainCapMs) await sleep(100);
+  clearInterval(scanner);
+  scan();
+  const latencies = [...sentAt].filter(([k]) => seenAt.has(k)).map(([k, at]) => seenAt.get(k)! - at).sort((a, b) => a - b);
+  const doubled = [...seenIn.values()].filter((s) => s.size > 1).length;
+  const result = {
+    bench: 'teams',
+    machine: machine(),
+    limits: 'Teams per thread 7/1 s, 8/2 s, 60/30 s, 1800/h',
+    latency_ms: [latencyMin, latencyMax],
+    invoke: { agents, rounds, p50_ms: percentile(clickMs, 50), p95_ms: percentile(clickMs, 95), p99_ms: percentile(clickMs, 99), failures: clickFailures },
+    messages: {
+      rate, conversations, seconds, sent: total,
+      p50_ms: percentile(latencies, 50), p95_ms: percentile(latencies, 95), p99_ms: percentile(latencies, 99),
+      lost: total - seenAt.size, doubled, drained: seenAt.size === total,
+    },
+    teams_429: emulator.calls.filter((c) => c.status === 429).length,
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+} finally {
+  await t.close();
+  await emulator.close();
+  await platform.close();
+}
