@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Database } from '../../storage/database.js';
 import { claimDue, countPending, listDead, markDone, markFailed, revive } from '../../storage/repositories/outbox.js';
 import { withAccount } from '../../storage/session.js';
