@@ -11,6 +11,7 @@ import type { EventBus, HubEvent } from '../realtime/events.js';
 import type { HubMetrics } from '../metrics.js';
 import { HubError } from '../errors.js';
 import { storableEvent } from './inbound-text.js';
+import { recordStaffMessage } from './staff-messages.js';
 
 export type IngestResult = 'created' | 'duplicate' | 'echo' | 'status' | 'status_unmatched' | 'edited' | 'deleted' | 'change_unmatched' | 'ignored';
 
@@ -260,6 +261,15 @@ export class IngestService {
   private async applyEcho(tx: Queryable, channel: ChannelInstallation, m: NormalizedMessage, events: HubEvent[]): Promise<IngestOutcome> {
     const hit = await applyDeliveryStatus(tx, channel.id, m.externalId, 'sent');
     if (hit) events.push({ type: 'message.updated', conversationId: hit.conversationId, messageId: hit.id, deliveryStatus: 'sent' });
+    // Not a send of ours but our staff on the platform itself (a linked phone): recorded as our side of the conversation.
+    const staff = !hit && m.sender.staff ? await recordStaffMessage(tx, channel, m) : undefined;
+    if (staff) {
+      const stored = await this.storeInline(tx, channel, m, staff.messageId);
+      const ids = await insertAttachments(tx, channel.accountId, staff.messageId, stored);
+      for (const [i, a] of stored.entries()) if ('fetchState' in a && a.fetchState === 'pending') await enqueue(tx, channel.accountId, 'media.fetch', { attachmentId: ids[i] });
+      events.push({ type: 'message.created', conversationId: staff.conversationId, messageId: staff.messageId, direction: 'outbound', isPrivate: false });
+      return { result: 'created', conversationId: staff.conversationId, messageId: staff.messageId };
+    }
     return { result: 'echo', conversationId: hit?.conversationId, messageId: hit?.id };
   }
 
@@ -281,7 +291,7 @@ export class IngestService {
 }
 
 /** Channels whose receipts can overtake the answer to the send they report on. */
-const KEEPS_EARLY_RECEIPTS = new Set<string>(['whatsapp', 'messenger']);
+const KEEPS_EARLY_RECEIPTS = new Set<string>(['whatsapp', 'whatsapp-web', 'messenger']);
 
 /** How far back a reply-subject match from the same contact may reach. */
 const SUBJECT_MATCH_DAYS = 30;
@@ -385,7 +395,7 @@ function messageRow(channel: ChannelInstallation, { m, conversationId }: Inbound
     verified: m.sender.verified ?? false,
     email: channel.kind === 'email' || m.sender.address?.includes('@') ? m.sender.address ?? null : null,
     // WhatsApp: the phone only when the platform gave one (a username hides it; the id is then a business-scoped one).
-    phone: channel.kind === 'whatsapp' ? m.sender.address ?? null : null,
+    phone: channel.kind === 'whatsapp' || channel.kind === 'whatsapp-web' ? m.sender.address ?? null : null,
     threadKey: m.threadKey,
     conversationId: conversationId ?? null,
     subject: m.subject ?? null,
