@@ -76,7 +76,9 @@ export class WaWebSession {
       await sleep(wait + Math.floor(Math.random() * wait * 0.2), signal);
       wait = Math.min(backoff.max, wait * 2);
     }
-    await this.setLink({ state: 'disconnected', code: 'whatsapp_web_stopped', reason: 'the listener stopped (hub shutting down or channel disabled)' }).catch(() => undefined);
+    // A linked phone stays linked while no hub runs it: the account is kept for whoever looks.
+    const account = this.link.account;
+    await this.setLink({ state: 'disconnected', code: 'whatsapp_web_stopped', reason: 'the listener stopped (hub shutting down, channel disabled, or the link command done)', ...(account ? { account } : {}) }).catch(() => undefined);
   }
 
   /** One client's life: start, wait for its end (disconnect, logout, failure, abort), close its browser. */

@@ -47,7 +47,9 @@ export class FakeWaWebClient extends EventEmitter implements WaWebClientPort {
     this.initialized++;
     const s = this.script;
     if (typeof s === 'object') throw s.fail;
-    if (s === 'qr') setImmediate(() => this.emit('qr', `2@fakeRef${this.initialized},fakeNoiseKey=,fakeIdentityKey=,fakeAdvSecret=`));
+    // Asked to pair by phone number, the library emits `code` (a pairing code) instead of `qr`.
+    if (s === 'qr' && this.options.pairWithPhoneNumber) setImmediate(() => this.emit('code', 'ABCD1234'));
+    else if (s === 'qr') setImmediate(() => this.emit('qr', `2@fakeRef${this.initialized},fakeNoiseKey=,fakeIdentityKey=,fakeAdvSecret=`));
     else setImmediate(() => this.link());
   }
 
