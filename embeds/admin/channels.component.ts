@@ -12,6 +12,8 @@ interface Channel {
   externalKey: string;
   enabled: boolean;
   config: Record<string, unknown>;
+  /** whatsapp-web: the linked phone's state; the QR and pairing code only for admins. */
+  link?: { state: string; qr?: string; pairingCode?: string; account?: string; code?: string; reason?: string };
 }
 interface ChannelStatus { channelId: string; state: 'active' | 'disabled' | 'failing'; lastError: { message: string; at: string } | null }
 interface Team { id: string; name: string }
@@ -146,7 +148,8 @@ export class HummdeskAdminChannels extends AdminElement {
                 <td><code>${c.externalKey}</code></td>
                 <td><span class="badge state-${st}" data-state=${st}>${STATE_LABELS[st]}</span></td>
                 <td class="last-error">${s?.lastError ? html`${s.lastError.message} <span class="muted">(${new Date(s.lastError.at).toLocaleString()})</span>` : html`<span class="muted">None</span>`}
-                  ${notice ? html`<div class="notice ${notice.ok ? 'ok' : 'error'}" role="status">${notice.text}</div>` : nothing}</td>
+                  ${notice ? html`<div class="notice ${notice.ok ? 'ok' : 'error'}" role="status">${notice.text}</div>` : nothing}
+                  ${c.link ? this.renderLink(c.link) : nothing}</td>
                 <td class="actions">
                   ${c.kind === 'email' ? html`<button type="button" class="secondary" data-action="test" ?disabled=${this.busy} @click=${() => this.testStored(c)}>Test connection<span class="sr-only"> of ${c.name}</span></button>` : nothing}
                   ${c.enabled
@@ -157,6 +160,17 @@ export class HummdeskAdminChannels extends AdminElement {
           })}
         </tbody>
       </table>`;
+  }
+
+  /** A linked phone (unofficial: WhatsApp may ban the number): its state, and how to link it when it wants linking. */
+  private renderLink(l: NonNullable<Channel['link']>): TemplateResult {
+    return html`<div class="link" data-link-state=${l.state}>
+      <span class="badge">${l.state}</span>${l.account ? html` <code>${l.account}</code>` : nothing}
+      ${l.reason ? html`<div class="muted">${l.reason}</div>` : nothing}
+      ${l.pairingCode ? html`<div>Pairing code: <code>${l.pairingCode}</code> (WhatsApp → Linked devices → Link with phone number)</div>` : nothing}
+      ${l.qr ? html`<details><summary>QR text</summary><code class="qr">${l.qr}</code><p class="hint">Or run <code>hummdesk whatsapp-web link CHANNEL --phone NUMBER</code> for a pairing code.</p></details>` : nothing}
+      <div class="hint">Unofficial: WhatsApp may ban numbers linked this way.</div>
+    </div>`;
   }
 
   private failureNotice(f: Failure, what: string): TemplateResult {

@@ -1,4 +1,5 @@
 import { accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
 import { ConnectorError } from '../../core/errors.js';
 import type { WaWebClientFactory, WaWebClientOptions, WaWebClientPort } from './port.js';
 
@@ -33,6 +34,8 @@ export const realClientFactory: WaWebClientFactory = async (opts: WaWebClientOpt
       : new wwebjs.RemoteAuth({ clientId: opts.clientId, dataPath: opts.auth.dataPath, store: opts.auth.store, backupSyncIntervalMs: opts.auth.backupSyncIntervalMs ?? 5 * 60_000 });
   const client = new wwebjs.Client({
     authStrategy,
+    // WhatsApp Web's page is cached beside the sessions, not in whatever folder the hub was started from.
+    webVersionCache: { type: 'local', path: join(opts.auth.dataPath, '..', 'web-cache') },
     puppeteer: {
       executablePath,
       headless: true,
