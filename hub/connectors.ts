@@ -7,6 +7,8 @@ import { WhatsAppConnector } from '../connectors/whatsapp/connector.js';
 import { MessengerConnector } from '../connectors/messenger/connector.js';
 import { WhatsAppWebConnector } from '../connectors/whatsapp/web/connector.js';
 import { databaseSessionStore } from './whatsapp-web/session-store.js';
+import { listenerIsLive } from './whatsapp-web/link.js';
+import { withAccount } from '../storage/session.js';
 
 /** The channel connectors this hub runs; each channel adds its line here. */
 export function installConnectors(hub: Hub): void {
@@ -24,6 +26,7 @@ export function installConnectors(hub: Hub): void {
   hub.connectors.set('whatsapp-web', new WhatsAppWebConnector({
     ...waWeb,
     remoteStore: (channel) => databaseSessionStore(hub, channel, join(waWeb.dataDir, 'remote')),
+    heldElsewhere: (channel) => withAccount(hub.db, channel.accountId, (tx) => listenerIsLive(tx, channel.id)),
     log: (level, msg, data) => hub.log[level](data ?? {}, msg),
   }));
 }

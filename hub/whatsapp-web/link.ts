@@ -25,3 +25,12 @@ export async function readLink(tx: Queryable, channelId: string): Promise<LinkVi
     return { ...stored, state: 'disconnected', code: 'whatsapp_web_not_listening', reason: `no hub runs this channel now (last state: ${stored.state})`, qr: undefined, pairingCode: undefined, listening };
   return { ...stored, listening };
 }
+
+/** Whether a hub process holds the channel's listener lease now (it runs the linked phone). */
+export async function listenerIsLive(tx: Queryable, channelId: string): Promise<boolean> {
+  const { rows } = await tx.query(
+    `SELECT 1 FROM channel_checkpoints WHERE channel_id = $1 AND key = 'listener:lease' AND (value->>'expiresAt')::timestamptz > clock_timestamp()`,
+    [channelId],
+  );
+  return rows.length > 0;
+}

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ConnectorError, PermanentError, VerificationError } from '../../core/errors.js';
+import { ConnectorError, PermanentError, RateLimitError, VerificationError } from '../../core/errors.js';
 import type { ChannelInstallation, CheckpointStore, Connector, ConnectorCapabilities, InboundEvent, OutboundMessage, WebhookRequest } from '../../core/types.js';
 import { DEFAULT_CHROMIUM, realClientFactory } from './client.js';
 import { WA_WEB_MEDIA_REF, notACustomerChat } from './normalize.js';
@@ -16,6 +16,8 @@ export interface WaWebSettings {
   dataDir: string;
   /** RemoteAuth's store for a channel (`config.auth: "remote"`): the hub's database. */
   remoteStore?: (channel: ChannelInstallation) => WaWebSessionStore;
+  /** Whether another process runs this channel's session now (its listener lease is live): a send waits for it there. */
+  heldElsewhere?: (channel: ChannelInstallation) => Promise<boolean>;
   /** Tests pass a fake; the default is the real library. */
   factory?: WaWebClientFactory;
   connectTimeoutMs?: number;
@@ -100,8 +102,11 @@ export class WhatsAppWebConnector implements Connector {
     const notPerson = notACustomerChat(chatId);
     if (notPerson) throw new PermanentError('whatsapp-web', `whatsapp_web_recipient_invalid: ${notPerson}`, 'whatsapp_web_recipient_invalid');
     const session = this.sessions.get(msg.channel.id);
-    if (!session)
-      throw new ConnectorError('whatsapp_web_not_ready: this process does not hold the linked phone of this channel (its listener runs elsewhere or has not started)', 'whatsapp-web', 'whatsapp_web_not_ready');
+    if (!session) {
+      // Another hub process runs the phone: back to the queue (not a failed attempt) until a process that has it takes the job.
+      if (await this.settings.heldElsewhere?.(msg.channel).catch(() => false)) throw new RateLimitError('whatsapp-web', 2_000);
+      throw new ConnectorError('whatsapp_web_not_ready: no hub process runs the linked phone of this channel (is a hub with jobs running?)', 'whatsapp-web', 'whatsapp_web_not_ready');
+    }
     await this.pacer.take(`${msg.channel.id}:${chatId}`);
     return session.send(chatId, msg.text, msg.inReplyToExternalId);
   }
