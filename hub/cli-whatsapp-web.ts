@@ -7,6 +7,7 @@ import type { WaWebClientFactory } from '../connectors/whatsapp/web/port.js';
 import type { LinkRecord } from '../connectors/whatsapp/web/session.js';
 import type { Database } from '../storage/database.js';
 import type { HubConfig } from './config.js';
+import { qrToTerminal } from './whatsapp-web/qr.js';
 
 /** `hummdesk whatsapp-web …`: link a phone to a whatsapp-web channel and show its state. */
 
@@ -44,6 +45,8 @@ export interface WaWebCliDeps {
   /** Tests pass a fake client; the default is whatsapp-web.js. */
   factory?: WaWebClientFactory;
   pollMs?: number;
+  /** Draw the QR with block characters (default: when stdout is a terminal). */
+  drawQr?: boolean;
 }
 
 function args(where: string, argv: string[], options: NonNullable<Parameters<typeof parseArgs>[0]>['options']) {
@@ -73,6 +76,7 @@ export function parseWaWebArgs(argv: string[]): { sub: 'link' | 'status'; channe
 export async function whatsappWebCli(argv: string[], deps: WaWebCliDeps): Promise<number> {
   const cmd = parseWaWebArgs(argv);
   const out = deps.out ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const draw = deps.drawQr ?? process.stdout.isTTY === true;
   const err = deps.err ?? ((l: string) => process.stderr.write(`${l}\n`));
   const [{ withAccount }, { getInstallation }, { readLink }] = await Promise.all([
     import('../storage/session.js'),
@@ -91,7 +95,7 @@ export async function whatsappWebCli(argv: string[], deps: WaWebCliDeps): Promis
   }
   const link = () => withAccount(deps.db, found.accountId, (tx) => readLink(tx, found.id));
   if (cmd.sub === 'status') {
-    printLink(out, await link(), true);
+    printLink(out, await link(), true, false);
     return 0;
   }
   const { SecretBox } = await import('../storage/secret-box.js');
@@ -109,11 +113,11 @@ export async function whatsappWebCli(argv: string[], deps: WaWebCliDeps): Promis
       return 1;
     }
     out('A hub runs this channel; showing the QR it offers (WhatsApp → Settings → Linked devices → Link a device).');
-    return watch(link, out, deadline, deps.pollMs ?? 1000);
+    return watch(link, out, deadline, deps.pollMs ?? 1000, draw);
   }
   const renew = setInterval(() => void claimLease({ db: deps.db }, found.accountId, found.id, owner, leaseMs).catch(() => undefined), leaseMs / 3);
   try {
-    return await linkHere(installation, deps, checkpointStore({ db: deps.db }, found.accountId, found.id), out, err, deadline, cmd.phone);
+    return await linkHere(installation, deps, checkpointStore({ db: deps.db }, found.accountId, found.id), out, err, deadline, cmd.phone, draw);
   } finally {
     clearInterval(renew);
     await releaseLease({ db: deps.db }, found.accountId, found.id, owner).catch(() => undefined);
@@ -129,6 +133,7 @@ async function linkHere(
   err: (l: string) => void,
   deadline: number,
   phone: string | undefined,
+  draw: boolean,
 ): Promise<number> {
   const [{ WhatsAppWebConnector }, { LINK_KEY }, { databaseSessionStore }] = await Promise.all([
     import('../connectors/whatsapp/web/connector.js'),
@@ -154,7 +159,7 @@ async function linkHere(
     async () => {},
     async (l) => {
       await checkpoint.set(LINK_KEY, l);
-      if (l.state === 'qr_required' && (l.qr !== shown?.qr || l.pairingCode !== shown?.pairingCode)) printLink(out, { ...l, listening: true }, false);
+      if (l.state === 'qr_required' && (l.qr !== shown?.qr || l.pairingCode !== shown?.pairingCode)) printLink(out, { ...l, listening: true }, false, draw);
       shown = l;
       if (l.state === 'ready') {
         out(`linked${l.account ? `: ${l.account}` : ''}`);
@@ -182,12 +187,12 @@ async function linkHere(
   return result;
 }
 
-async function watch(read: () => Promise<LinkRecord & { listening: boolean }>, out: (l: string) => void, deadline: number, pollMs: number): Promise<number> {
+async function watch(read: () => Promise<LinkRecord & { listening: boolean }>, out: (l: string) => void, deadline: number, pollMs: number, draw: boolean): Promise<number> {
   let last = '';
   for (;;) {
     const l = await read();
     const key = `${l.state}|${l.qr ?? ''}|${l.pairingCode ?? ''}`;
-    if (key !== last) printLink(out, l, false);
+    if (key !== last) printLink(out, l, false, draw);
     last = key;
     if (l.state === 'ready') return 0;
     if (Date.now() > deadline) {
@@ -199,11 +204,12 @@ async function watch(read: () => Promise<LinkRecord & { listening: boolean }>, o
 }
 
 /** The state on the first line (for scripts), then what a person needs: the QR text, the pairing code, the reason. */
-function printLink(out: (l: string) => void, l: LinkRecord & { listening: boolean }, withDetails: boolean): void {
+function printLink(out: (l: string) => void, l: LinkRecord & { listening: boolean }, withDetails: boolean, draw: boolean): void {
   out(l.state);
+  if (l.qr && draw) out(qrToTerminal(l.qr));
   if (l.account) out(`account: ${l.account}`);
   if (l.pairingCode) out(`pairing code: ${l.pairingCode.replace(/^(.{4})(.{4})$/, '$1-$2')} (WhatsApp → Linked devices → Link with phone number)`);
-  if (l.qr) out(`qr: ${l.qr}\n(scan it from the admin console, or render this text as a QR code; --phone gives a pairing code instead)`);
+  if (l.qr) out(`qr: ${l.qr}${draw ? '' : '\n(run in a terminal to see it drawn, or render this text as a QR code; --phone gives a pairing code instead)'}`);
   if (l.code || l.reason) out(`reason: ${[l.code, l.reason].filter(Boolean).join(': ')}`);
   if (withDetails) {
     out(`listening: ${l.listening ? 'yes (a hub runs this channel)' : 'no'}`);

@@ -239,12 +239,15 @@ export class WaWebSession {
     // A pairing code stays beside the QR state until the state moves on.
     const keepCode = patch.state === 'qr_required' && this.link.state === 'qr_required' && !patch.pairingCode && this.link.pairingCode;
     this.link = { ...patch, ...(keepCode ? { pairingCode: this.link.pairingCode } : {}), updatedAt: this.now().toISOString() };
-    try {
-      await this.opts.onLink(this.current);
-    } catch (err) {
-      this.opts.log?.('warn', 'the WhatsApp Web link state could not be stored', { err: String(err) });
-    }
+    const link = this.current;
+    // Stored in the order the states came: a QR written late must never overwrite "ready".
+    this.linkChain = this.linkChain.then(() =>
+      this.opts.onLink(link).catch((err: unknown) => this.opts.log?.('warn', 'the WhatsApp Web link state could not be stored', { err: String(err) })),
+    );
+    await this.linkChain;
   }
+
+  private linkChain: Promise<void> = Promise.resolve();
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
