@@ -7,7 +7,7 @@ import type { WaWebClientFactory } from '../connectors/whatsapp/web/port.js';
 import type { LinkRecord } from '../connectors/whatsapp/web/session.js';
 import type { Database } from '../storage/database.js';
 import type { HubConfig } from './config.js';
-import { qrToTerminal } from './whatsapp-web/qr.js';
+import { qrToTerminal } from '../connectors/whatsapp/web/qr.js';
 
 /** `hummdesk whatsapp-web …`: link a phone to a whatsapp-web channel and show its state. */
 

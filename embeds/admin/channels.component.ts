@@ -3,6 +3,7 @@ import { state } from 'lit/decorators.js';
 import { CHANNEL_LABELS } from '../shared/types.js';
 import { AdminElement, failureOf, type Failure } from './admin-element.js';
 import { adminStyles } from './admin.styles.js';
+import { qrToSvg } from '../../connectors/whatsapp/web/qr.js';
 import { emailErrors, emailRequest, newEmailForm, originErrors, randomSecret, type EmailForm, type FieldErrors } from './channel-forms.js';
 
 interface Channel {
@@ -168,7 +169,8 @@ export class HummdeskAdminChannels extends AdminElement {
       <span class="badge">${l.state}</span>${l.account ? html` <code>${l.account}</code>` : nothing}
       ${l.reason ? html`<div class="muted">${l.reason}</div>` : nothing}
       ${l.pairingCode ? html`<div>Pairing code: <code>${l.pairingCode}</code> (WhatsApp → Linked devices → Link with phone number)</div>` : nothing}
-      ${l.qr ? html`<details><summary>QR text</summary><code class="qr">${l.qr}</code><p class="hint">Or run <code>hummdesk whatsapp-web link CHANNEL --phone NUMBER</code> for a pairing code.</p></details>` : nothing}
+      ${l.qr ? html`<div class="qr"><img alt="QR code to scan in WhatsApp → Linked devices → Link a device" width="240" height="240" src=${`data:image/svg+xml,${encodeURIComponent(qrToSvg(l.qr))}`}>
+        <p class="hint">Scan in WhatsApp → Settings → Linked devices → Link a device, or run <code>hummdesk whatsapp-web link CHANNEL --phone NUMBER</code> for a pairing code.</p></div>` : nothing}
       <div class="hint">Unofficial: WhatsApp may ban numbers linked this way.</div>
     </div>`;
   }

@@ -1,6 +1,6 @@
 /**
  * A QR code (Model 2, byte mode, error correction level L, mask 0) for the text WhatsApp Web asks to
- * be scanned, so `hummdesk whatsapp-web link` can show it in a terminal without a package for it.
+ * be scanned, so `hummdesk whatsapp-web link` (terminal) and the admin console (SVG) can show it without a package for it.
  * Built after ISO/IEC 18004; `qr.test.ts` decodes what it draws with zbarimg.
  */
 
@@ -28,6 +28,13 @@ export function qrMatrix(text: string): boolean[][] {
   const data: number[] = [];
   for (let i = 0; i < bits.length; i += 8) data.push(bits.slice(i, i + 8).reduce((a, b) => (a << 1) | b, 0));
   return draw(version, interleave(version, data));
+}
+
+/** An SVG of the code (black on white, quiet zone included) for an <img> in the admin console. */
+export function qrToSvg(text: string): string {
+  const m = withQuietZone(qrMatrix(text), 4);
+  const path = m.flatMap((row, y) => row.map((on, x) => (on ? `M${x} ${y}h1v1h-1z` : ''))).join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${m.length} ${m.length}" shape-rendering="crispEdges"><rect width="100%" height="100%" fill="#fff"/><path d="${path}" fill="#000"/></svg>`;
 }
 
 /** Renders with half blocks (two module rows per line) in black on white, with the quiet zone scanners need. */

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { qrMatrix, qrToTerminal, withQuietZone } from './qr.js';
+import { qrMatrix, qrToSvg, qrToTerminal, withQuietZone } from './qr.js';
 
 // What the terminal shows must scan: each code drawn is decoded by zbar (Debian's zbar-tools).
 const zbar = ['/usr/bin/zbarimg', '/usr/local/bin/zbarimg'].find((p) => existsSync(p));
@@ -37,8 +37,15 @@ describe.skipIf(!zbar)('the QR codes hummdesk whatsapp-web link draws', () => {
   });
 });
 
-describe('terminal rendering', () => {
-  it('two module rows per line, quiet zone included, colours reset at each line end', () => {
+describe('rendering', () => {
+  it('the SVG draws exactly the dark modules, on white, with the quiet zone', () => {
+    const m = withQuietZone(qrMatrix('2@abc'), 4);
+    const svg = qrToSvg('2@abc');
+    expect(svg).toContain(`viewBox="0 0 ${m.length} ${m.length}"`);
+    expect(svg.match(/M\d+ \d+h1v1h-1z/g)).toHaveLength(m.flat().filter(Boolean).length);
+  });
+
+  it('in a terminal: two module rows per line, quiet zone included, colours reset at each line end', () => {
     const m = qrMatrix('2@abc');
     const lines = qrToTerminal('2@abc').split('\n');
     expect(lines).toHaveLength(Math.ceil((m.length + 4) / 2));
