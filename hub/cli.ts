@@ -5,6 +5,7 @@ import { loadConfig } from './config.js';
 import { join } from 'node:path';
 import { EVAL_USAGE } from '../ai/eval/usage.js';
 import { TEAMS_HELP, TEAMS_USAGE } from './cli-teams.js';
+import { WA_WEB_HELP, WA_WEB_USAGE } from './cli-whatsapp-web.js';
 
 const USAGE = `hummdesk <command>
 
@@ -21,6 +22,7 @@ ${EVAL_USAGE}
   email parse FILE.eml...    print a raw email as the normalized message JSON (visibleText, thread headers, flags)
 ${TEAMS_USAGE}
   meta parse FILE...         print Meta (WhatsApp, Messenger) webhook bodies as normalized events; meta conformance checks the shared sets
+${WA_WEB_USAGE}
 
 \`hummdesk <command> --help\` shows one command's usage.
 Environment: see README.md (PORT, DATABASE_URL, REDIS_URL, HUMMDESK_DATA_DIR, ...).`;
@@ -37,6 +39,7 @@ const COMMAND_USAGE: Record<string, string> = {
   'api-key': `hummdesk api-key create --account SLUG --name NAME [--role admin|agent|viewer]\n\nCreates an API key (default role admin); the key is printed once.\n${STORE_NOTE}`,
   email: 'hummdesk email parse [--channel ID] [--mailbox ADDRESS] [--html] [--attachments] FILE.eml...\n\nPrints each message as JSON: visibleText, full text, thread headers, attachments, auto-reply and\nbounce flags, and the event the hub would ingest. Needs no database.',
   teams: TEAMS_HELP,
+  'whatsapp-web': WA_WEB_HELP,
   meta: 'hummdesk meta parse [--raw] [--lines] FILE...\nhummdesk meta conformance [--dir DIR] [--verbose]\n\nParses Meta webhook bodies (WhatsApp Cloud API, Messenger) into normalized events, or checks the shared payload sets against their\nhand-checked expected output (ends "N passed, 0 failed"). Needs no database.',
   eval: `hummdesk eval <classify|language|sentiment|draft> ...\n\n${EVAL_USAGE}\n\nMeasures the offline AI on your labelled data; the last line printed is one JSON object. Needs no database.`,
 };
@@ -199,6 +202,20 @@ async function run(command: string | undefined, rest: string[]): Promise<number>
       if (rest[0] !== 'parse' && rest[0] !== 'conformance') throw new UsageError('meta', rest[0] ? `unknown subcommand "${rest[0]}" (expected parse or conformance)` : 'missing subcommand (parse or conformance)');
       const { metaCli } = await import('./cli-meta.js');
       return metaCli(rest).catch((err: unknown) => Promise.reject(asUsageError(`meta ${rest[0]}`, err)));
+    }
+    case 'whatsapp-web': {
+      const { whatsappWebCli, parseWaWebArgs, WaWebUsageError } = await import('./cli-whatsapp-web.js');
+      const asUsage = (err: unknown) => (err instanceof WaWebUsageError ? new UsageError(err.where, err.message) : err);
+      try {
+        parseWaWebArgs(rest);
+      } catch (err) {
+        throw asUsage(err);
+      }
+      const { migrate } = await import('../storage/migrate.js');
+      return withStore(async (db, config) => {
+        await migrate(db);
+        return whatsappWebCli(rest, { config, db });
+      });
     }
     case 'eval': {
       const sub = rest[0];

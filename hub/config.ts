@@ -64,6 +64,8 @@ export interface HubConfig {
   teams: TeamsAppConfig;
   /** The operator's Meta app(s) for WhatsApp and Messenger webhooks: secrets that sign them, handshake tokens, the Graph API address. */
   meta: { appSecrets: string[]; verifyTokens: string[]; graphUrl: string; /** HUMMDESK_META_APP_ID: a Messenger echo sent by one of these apps is our own send. */ appIds?: string[] };
+  /** WhatsApp through a linked phone (whatsapp-web.js): the system Chromium it drives, where LocalAuth keeps browser profiles. */
+  whatsappWeb?: { executablePath: string; dataDir: string };
 }
 
 export interface EmbeddingsConfig {
@@ -232,6 +234,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
     egress: { allowPrivateHosts: allowPrivateHosts(env), allowInsecureTls: env.HUMMDESK_ALLOW_INSECURE_TLS === 'true' },
     teams: teamsConfigFromEnv(env),
     meta: metaConfig(env),
+    whatsappWeb: { executablePath: env.HUMMDESK_WHATSAPP_WEB_CHROMIUM || '/usr/bin/chromium', dataDir: join(dataDir, 'whatsapp-web') },
   };
 }
 

@@ -16,7 +16,7 @@ export interface Listeners {
 }
 
 /** A checkpoint store on channel_checkpoints, one tenant transaction per read or write. */
-export function checkpointStore(hub: Hub, accountId: string, channelId: string): CheckpointStore {
+export function checkpointStore(hub: Pick<Hub, 'db'>, accountId: string, channelId: string): CheckpointStore {
   return {
     async get(key) {
       const { rows } = await withAccount(hub.db, accountId, (tx) => tx.query<{ value: unknown }>(`SELECT value FROM channel_checkpoints WHERE channel_id = $1 AND key = $2`, [channelId, key]));
@@ -48,7 +48,7 @@ const LEASE_KEY = 'listener:lease';
  * taken over by another hub once it has expired (its holder died). Times are the database's, so
  * hub clocks need not agree. Returns whether `owner` holds the lease now.
  */
-async function claimLease(hub: Hub, accountId: string, channelId: string, owner: string, leaseMs: number): Promise<boolean> {
+export async function claimLease(hub: Pick<Hub, 'db'>, accountId: string, channelId: string, owner: string, leaseMs: number): Promise<boolean> {
   const { rows } = await withAccount(hub.db, accountId, (tx) =>
     tx.query(
       `INSERT INTO channel_checkpoints (account_id, channel_id, key, value)
@@ -62,7 +62,7 @@ async function claimLease(hub: Hub, accountId: string, channelId: string, owner:
   return rows.length > 0;
 }
 
-async function releaseLease(hub: Hub, accountId: string, channelId: string, owner: string): Promise<void> {
+export async function releaseLease(hub: Pick<Hub, 'db'>, accountId: string, channelId: string, owner: string): Promise<void> {
   await withAccount(hub.db, accountId, (tx) => tx.query(`DELETE FROM channel_checkpoints WHERE channel_id = $1 AND key = $2 AND value->>'owner' = $3`, [channelId, LEASE_KEY, owner]));
 }
 

@@ -47,7 +47,9 @@ describe('what a hub process loads at start', () => {
     // (express comes with Bolt's entry, which the Slack signature check does not need).
     const lazy = ['eld', 'ioredis', 'bullmq', '@anthropic-ai/sdk', 'undici', 'pg', 'imapflow', 'mailparser', 'express', '@slack/socket-mode',
       // Teams: the webhook verifies with node:crypto; botbuilder (~1 s, ~95 MB), MSAL and Azure Identity load only for outbound calls.
-      'botbuilder', 'botframework-connector', '@azure/msal-node', '@azure/identity', 'jsonwebtoken', '@microsoft/app-manifest'];
+      'botbuilder', 'botframework-connector', '@azure/msal-node', '@azure/identity', 'jsonwebtoken', '@microsoft/app-manifest',
+      // A linked WhatsApp phone: whatsapp-web.js and puppeteer load when a listener starts one.
+      'whatsapp-web.js', 'puppeteer', 'puppeteer-core'];
     expect(lazy.filter((p) => loaded.includes(p))).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 /** The normalized shapes every connector speaks; the hub never sees a platform payload. */
 
-export const CHANNEL_KINDS = ['email', 'whatsapp', 'messenger', 'slack', 'teams', 'webchat'] as const;
+export const CHANNEL_KINDS = ['email', 'whatsapp', 'whatsapp-web', 'messenger', 'slack', 'teams', 'webchat'] as const;
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 
 export type AttachmentKind = 'image' | 'file' | 'audio' | 'video';

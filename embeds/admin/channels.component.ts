@@ -3,6 +3,7 @@ import { state } from 'lit/decorators.js';
 import { CHANNEL_LABELS } from '../shared/types.js';
 import { AdminElement, failureOf, type Failure } from './admin-element.js';
 import { adminStyles } from './admin.styles.js';
+import { qrToSvg } from '../../connectors/whatsapp/web/qr.js';
 import { emailErrors, emailRequest, newEmailForm, originErrors, randomSecret, type EmailForm, type FieldErrors } from './channel-forms.js';
 
 interface Channel {
@@ -12,6 +13,8 @@ interface Channel {
   externalKey: string;
   enabled: boolean;
   config: Record<string, unknown>;
+  /** whatsapp-web: the linked phone's state; the QR and pairing code only for admins. */
+  link?: { state: string; qr?: string; pairingCode?: string; account?: string; code?: string; reason?: string };
 }
 interface ChannelStatus { channelId: string; state: 'active' | 'disabled' | 'failing'; lastError: { message: string; at: string } | null }
 interface Team { id: string; name: string }
@@ -146,7 +149,8 @@ export class HummdeskAdminChannels extends AdminElement {
                 <td><code>${c.externalKey}</code></td>
                 <td><span class="badge state-${st}" data-state=${st}>${STATE_LABELS[st]}</span></td>
                 <td class="last-error">${s?.lastError ? html`${s.lastError.message} <span class="muted">(${new Date(s.lastError.at).toLocaleString()})</span>` : html`<span class="muted">None</span>`}
-                  ${notice ? html`<div class="notice ${notice.ok ? 'ok' : 'error'}" role="status">${notice.text}</div>` : nothing}</td>
+                  ${notice ? html`<div class="notice ${notice.ok ? 'ok' : 'error'}" role="status">${notice.text}</div>` : nothing}
+                  ${c.link ? this.renderLink(c.link) : nothing}</td>
                 <td class="actions">
                   ${c.kind === 'email' ? html`<button type="button" class="secondary" data-action="test" ?disabled=${this.busy} @click=${() => this.testStored(c)}>Test connection<span class="sr-only"> of ${c.name}</span></button>` : nothing}
                   ${c.enabled
@@ -157,6 +161,18 @@ export class HummdeskAdminChannels extends AdminElement {
           })}
         </tbody>
       </table>`;
+  }
+
+  /** A linked phone (unofficial: WhatsApp may ban the number): its state, and how to link it when it wants linking. */
+  private renderLink(l: NonNullable<Channel['link']>): TemplateResult {
+    return html`<div class="link" data-link-state=${l.state}>
+      <span class="badge">${l.state}</span>${l.account ? html` <code>${l.account}</code>` : nothing}
+      ${l.reason ? html`<div class="muted">${l.reason}</div>` : nothing}
+      ${l.pairingCode ? html`<div>Pairing code: <code>${l.pairingCode}</code> (WhatsApp → Linked devices → Link with phone number)</div>` : nothing}
+      ${l.qr ? html`<div class="qr"><img alt="QR code to scan in WhatsApp → Linked devices → Link a device" width="240" height="240" src=${`data:image/svg+xml,${encodeURIComponent(qrToSvg(l.qr))}`}>
+        <p class="hint">Scan in WhatsApp → Settings → Linked devices → Link a device, or run <code>hummdesk whatsapp-web link CHANNEL --phone NUMBER</code> for a pairing code.</p></div>` : nothing}
+      <div class="hint">Unofficial: WhatsApp may ban numbers linked this way.</div>
+    </div>`;
   }
 
   private failureNotice(f: Failure, what: string): TemplateResult {

@@ -103,7 +103,7 @@ export interface ConversationDetail {
 
 /** Human names of the channel kinds, for badges. */
 export const CHANNEL_LABELS: Record<string, string> = {
-  email: 'Email', whatsapp: 'WhatsApp', messenger: 'Messenger', slack: 'Slack', teams: 'Teams', webchat: 'Web chat',
+  email: 'Email', whatsapp: 'WhatsApp', 'whatsapp-web': 'WhatsApp (linked phone, unofficial)', messenger: 'Messenger', slack: 'Slack', teams: 'Teams', webchat: 'Web chat',
 };
 
 export const formatTime = (iso: string): string => {

@@ -14,6 +14,7 @@ import { IdParams, Nullable, Uuid } from '../schemas.js';
 import { channelKeyFor } from '../services/channel-keys.js';
 import { releaseStaleSlackTeam } from '../slack/team-binding.js';
 import { actorOf } from './conversations.js';
+import { readLink } from '../whatsapp-web/link.js';
 
 /*
  * RBAC                                   viewer  agent  admin  owner   (API keys act as their role)
@@ -23,6 +24,17 @@ import { actorOf } from './conversations.js';
  * DELETE /channels/:id (disables)           ✗      ✗      ✓      ✓
  * Secrets are write-only: sealed at rest by hub.box, and responses name the keys but never the values.
  */
+
+const WhatsAppWebLink = Type.Object({
+  state: Type.String({ description: 'qr_required (scan `qr` or type `pairingCode` on the phone), ready, disconnected, logged_out' }),
+  qr: Type.Optional(Type.String({ description: 'the QR to scan in WhatsApp → Linked devices, as its raw text' })),
+  pairingCode: Type.Optional(Type.String()),
+  account: Type.Optional(Type.String({ description: 'the linked WhatsApp account once ready' })),
+  code: Type.Optional(Type.String()),
+  reason: Type.Optional(Type.String()),
+  updatedAt: Type.String(),
+  listening: Type.Boolean({ description: 'a hub process runs this channel now' }),
+}, { description: 'whatsapp-web only: the linked phone\'s state' });
 
 const Channel = Type.Object({
   id: Uuid,
@@ -34,6 +46,8 @@ const Channel = Type.Object({
   enabled: Type.Boolean(),
   secretKeys: Type.Array(Type.String(), { description: 'names of the stored secrets; values are never returned' }),
   createdAt: Type.Any(),
+  unofficial: Type.Optional(Type.Boolean({ description: 'whatsapp-web: an unofficial integration (a linked phone through WhatsApp Web); WhatsApp may ban numbers used this way' })),
+  link: Type.Optional(WhatsAppWebLink),
 });
 
 // Null first: with type coercion on, a null tried against string first would become "".
@@ -51,9 +65,13 @@ const channels: FastifyPluginAsyncTypebox = async (app) => {
   const { db, box } = app.hub;
 
   // Built field by field so a secret can never ride along in a response.
-  const present = async (tx: Queryable, row: ChannelRow) => {
+  // A linked phone's QR or pairing code links whoever uses it: admins only.
+  const present = async (tx: Queryable, row: ChannelRow, role: string = 'admin') => {
     const secrets = (await getInstallation(tx, box, row.id))?.secrets ?? {};
-    return { id: row.id, kind: row.kind, name: row.name, externalKey: row.externalKey, config: row.config, teamId: row.teamId, enabled: row.enabled, secretKeys: Object.keys(secrets).sort(), createdAt: row.createdAt };
+    const base = { id: row.id, kind: row.kind, name: row.name, externalKey: row.externalKey, config: row.config, teamId: row.teamId, enabled: row.enabled, secretKeys: Object.keys(secrets).sort(), createdAt: row.createdAt };
+    if (row.kind !== 'whatsapp-web') return base;
+    const { qr, pairingCode, ...link } = await readLink(tx, row.id);
+    return { ...base, unofficial: true, link: role === 'admin' || role === 'owner' ? { ...link, ...(qr ? { qr } : {}), ...(pairingCode ? { pairingCode } : {}) } : link };
   };
   // Foreign keys ignore row-level security, so a team id is looked up as this tenant first.
   const requireTeam = async (tx: Queryable, teamId: string | null | undefined) => {
@@ -63,6 +81,8 @@ const channels: FastifyPluginAsyncTypebox = async (app) => {
   const validate = async (kind: string, externalKey: string, config: Record<string, unknown>) => {
     if (kind === 'whatsapp' && config.graphVersion !== undefined && (typeof config.graphVersion !== 'string' || !/^v\d{1,3}\.\d{1,2}$/.test(config.graphVersion)))
       throw badRequest('graph_version_invalid', 'config.graphVersion is a Graph API version such as v25.0');
+    if (kind === 'whatsapp-web' && config.auth !== undefined && config.auth !== 'local' && config.auth !== 'remote')
+      throw badRequest('whatsapp_web_auth_invalid', 'config.auth is "local" (a browser profile in the data folder) or "remote" (kept in the database)');
     if (kind !== 'email') return;
     try {
       await validateMailbox(config, externalKey, app.hub.egress);
@@ -78,7 +98,7 @@ const channels: FastifyPluginAsyncTypebox = async (app) => {
     schema: { tags: ['channels'], response: { 200: Type.Object({ items: Type.Array(Channel) }) } },
   }, async (req) => withAccount(db, req.principal.accountId, async (tx) => {
     const items = [];
-    for (const row of await listChannels(tx)) items.push(await present(tx, row));
+    for (const row of await listChannels(tx)) items.push(await present(tx, row, req.principal.role));
     return { items };
   }));
 
@@ -88,7 +108,7 @@ const channels: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req) => withAccount(db, req.principal.accountId, async (tx) => {
     const row = await getChannel(tx, req.params.id);
     if (!row) throw notFound('channel');
-    return present(tx, row);
+    return present(tx, row, req.principal.role);
   }));
 
   app.post('/channels', {

@@ -267,7 +267,8 @@ export class IngestService {
   private async applyEcho(tx: Queryable, channel: ChannelInstallation, m: NormalizedMessage, events: HubEvent[]): Promise<IngestOutcome> {
     const hit = await applyDeliveryStatus(tx, channel.id, m.externalId, 'sent');
     if (hit) events.push({ type: 'message.updated', conversationId: hit.conversationId, messageId: hit.id, deliveryStatus: 'sent' });
-    if (!hit && m.elsewhere) return this.recordElsewhere(tx, channel, m, events);
+    // Not a send of ours but our side on the platform itself (the Page inbox, the Business app, a linked phone used by hand).
+    if (!hit && (m.elsewhere || m.sender.staff)) return this.recordElsewhere(tx, channel, m, events);
     return { result: 'echo', conversationId: hit?.conversationId, messageId: hit?.id };
   }
 
@@ -282,12 +283,17 @@ export class IngestService {
     const inserted = await insertMessage(tx, {
       accountId: channel.accountId, conversationId: conversation.id, channelId: channel.id, direction: 'outbound', authorKind: 'agent', authorUserId: null,
       text: m.text, externalId: m.externalId, inReplyTo: m.inReplyToExternalId ?? null, deliveryStatus: 'sent', sentAt: m.sentAt,
-      metadata: { sentElsewhere: m.elsewhere!.by, ...(m.details ? { details: m.details } : {}) },
+      metadata: {
+        sentElsewhere: m.elsewhere?.by ?? channel.kind,
+        ...(m.sender.staff ? { staff: { externalId: m.sender.externalId, name: m.sender.displayName ?? null } } : {}),
+        ...(m.details ? { details: m.details } : {}),
+      },
     });
     if (!inserted) return { result: 'duplicate', conversationId: conversation.id };
     if (m.attachments.length > 0) {
-      const ids = await insertAttachments(tx, channel.accountId, inserted.id, m.attachments.map((a) => (a.fetchLater ? { ...a, fetchState: 'pending' as const } : { ...a })));
-      for (const [i, a] of m.attachments.entries()) if (a.fetchLater) await enqueue(tx, channel.accountId, 'media.fetch', { attachmentId: ids[i] });
+      const stored = await this.storeInline(tx, channel, m, inserted.id);
+      const ids = await insertAttachments(tx, channel.accountId, inserted.id, stored);
+      for (const [i, a] of stored.entries()) if ('fetchState' in a && a.fetchState === 'pending') await enqueue(tx, channel.accountId, 'media.fetch', { attachmentId: ids[i] });
     }
     // Answered: like an agent's reply, an open conversation now waits on the customer.
     await tx.query(
@@ -317,7 +323,7 @@ export class IngestService {
 }
 
 /** Channels whose receipts can overtake the answer to the send they report on. */
-const KEEPS_EARLY_RECEIPTS = new Set<string>(['whatsapp', 'messenger']);
+const KEEPS_EARLY_RECEIPTS = new Set<string>(['whatsapp', 'whatsapp-web', 'messenger']);
 
 /** How far back a reply-subject match from the same contact may reach. */
 const SUBJECT_MATCH_DAYS = 30;
@@ -421,7 +427,7 @@ function messageRow(channel: ChannelInstallation, { m, conversationId }: Inbound
     verified: m.sender.verified ?? false,
     email: channel.kind === 'email' || m.sender.address?.includes('@') ? m.sender.address ?? null : null,
     // WhatsApp: the phone only when the platform gave one (a username hides it; the id is then a business-scoped one).
-    phone: channel.kind === 'whatsapp' ? m.sender.address ?? null : null,
+    phone: channel.kind === 'whatsapp' || channel.kind === 'whatsapp-web' ? m.sender.address ?? null : null,
     threadKey: m.threadKey,
     conversationId: conversationId ?? null,
     subject: m.subject ?? null,

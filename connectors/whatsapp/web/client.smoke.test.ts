@@ -1,0 +1,71 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { WhatsAppWebConnector } from './connector.js';
+import type { LinkRecord } from './session.js';
+
+// The real whatsapp-web.js Client with the system Chromium, on a machine that cannot reach WhatsApp:
+// it must say so with a stable code, in bounded time, and leave no browser behind.
+const chromium = process.env.HUMMDESK_WHATSAPP_WEB_CHROMIUM ?? '/usr/bin/chromium';
+if (!existsSync(chromium)) console.warn(`SKIPPED: no Chromium at ${chromium} (bash scripts/services/chromium.sh installs it)`);
+const dataDir = mkdtempSync(join(tmpdir(), 'hummdesk-waweb-smoke-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+const channel = (id: string) => ({ id, accountId: 'a', kind: 'whatsapp-web' as const, externalKey: `waweb_${id}`, teamId: null, config: {}, secrets: {} });
+
+/** Chromium processes whose command line names this test's data folder: the ones this test started. */
+function ourChromiums(): string[] {
+  try {
+    return execFileSync('pgrep', ['-f', dataDir], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+async function runUntil(connector: WhatsAppWebConnector, id: string, done: (l: LinkRecord) => boolean): Promise<{ links: LinkRecord[]; stopped: Promise<void>; stop: () => void }> {
+  const links: LinkRecord[] = [];
+  const controller = new AbortController();
+  let resolveLink!: () => void;
+  const seen = new Promise<void>((r) => (resolveLink = r));
+  const session = connector.session(channel(id), async () => {}, async (l) => {
+    links.push(l);
+    if (done(l)) resolveLink();
+  });
+  const stopped = session.run(controller.signal);
+  await seen;
+  return { links, stopped, stop: () => controller.abort() };
+}
+
+describe.skipIf(!existsSync(chromium))('whatsapp-web.js with the system Chromium, offline', () => {
+  it('launches Chromium, reports whatsapp_web_unreachable, and leaves no Chromium running', { timeout: 120_000 }, async () => {
+    const connector = new WhatsAppWebConnector({ executablePath: chromium, dataDir, connectTimeoutMs: 60_000, backoffMs: { first: 3_600_000, max: 3_600_000 } });
+    // Loading the library (puppeteer) is once per process; the figure below is the browser's attempt.
+    const loadBegan = performance.now();
+    await import('whatsapp-web.js');
+    const loadMs = performance.now() - loadBegan;
+    const began = performance.now();
+    const run = await runUntil(connector, 'offline', (l) => l.state === 'disconnected');
+    const tookMs = performance.now() - began;
+    const failure = run.links.at(-1)!;
+    expect(failure.code).toBe('whatsapp_web_unreachable');
+    expect(failure.reason).toMatch(/could not be reached/);
+    // A browser was really started: its profile folder (LocalAuth) exists.
+    expect(existsSync(join(dataDir, 'local', 'session-offline'))).toBe(true);
+    run.stop();
+    await run.stopped;
+    expect(ourChromiums()).toEqual([]);
+    console.log(JSON.stringify({ libraryLoadMs: Math.round(loadMs), whatsappWebUnreachableMs: Math.round(tookMs) }));
+  });
+
+  it('refuses a missing Chromium with chromium_not_found and starts no browser', { timeout: 30_000 }, async () => {
+    const connector = new WhatsAppWebConnector({ executablePath: join(dataDir, 'no-such-chromium'), dataDir, backoffMs: { first: 3_600_000, max: 3_600_000 } });
+    const run = await runUntil(connector, 'missing', (l) => l.state === 'disconnected');
+    expect(run.links.at(-1)).toMatchObject({ state: 'disconnected', code: 'chromium_not_found' });
+    expect(run.links.at(-1)!.reason).toContain('no-such-chromium');
+    run.stop();
+    await run.stopped;
+    expect(existsSync(join(dataDir, 'local', 'session-missing'))).toBe(false);
+  });
+});

@@ -1,0 +1,75 @@
+import { accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
+import { ConnectorError } from '../../core/errors.js';
+import type { WaWebClientFactory, WaWebClientOptions, WaWebClientPort } from './port.js';
+
+/** The system Chromium whatsapp-web.js drives; never a browser a package downloaded. */
+export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
+
+/** Fails with `chromium_not_found` unless `path` is an executable file. */
+export function checkChromium(path: string): string {
+  try {
+    accessSync(path, constants.X_OK);
+    return path;
+  } catch {
+    throw new ConnectorError(
+      `no Chromium at ${path}: install the system package (apt-get install chromium) or set HUMMDESK_WHATSAPP_WEB_CHROMIUM to its path`,
+      'whatsapp-web',
+      'chromium_not_found',
+    );
+  }
+}
+
+/**
+ * The real whatsapp-web.js Client, loaded on first use (it pulls in puppeteer: seconds and tens of MB,
+ * paid only by a hub that has a linked phone). The package is CommonJS: its default export is the
+ * module object (named ESM imports of it fail).
+ */
+export const realClientFactory: WaWebClientFactory = async (opts: WaWebClientOptions): Promise<WaWebClientPort> => {
+  const executablePath = checkChromium(opts.executablePath);
+  const wwebjs = (await import('whatsapp-web.js')).default;
+  const authStrategy =
+    opts.auth.kind === 'local'
+      ? new wwebjs.LocalAuth({ clientId: opts.clientId, dataPath: opts.auth.dataPath })
+      : new wwebjs.RemoteAuth({ clientId: opts.clientId, dataPath: opts.auth.dataPath, store: opts.auth.store, backupSyncIntervalMs: opts.auth.backupSyncIntervalMs ?? 5 * 60_000 });
+  const client = new wwebjs.Client({
+    authStrategy,
+    // WhatsApp Web's page is cached beside the sessions, not in whatever folder the hub was started from.
+    webVersionCache: { type: 'local', path: join(opts.auth.dataPath, '..', 'web-cache') },
+    puppeteer: {
+      executablePath,
+      headless: true,
+      // Root in containers needs --no-sandbox; /dev/shm is small there.
+      args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--no-first-run', '--no-default-browser-check'],
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
+    },
+    ...(opts.pairWithPhoneNumber ? { pairWithPhoneNumber: { phoneNumber: opts.pairWithPhoneNumber, showNotification: true } } : {}),
+  });
+  return asPort(client);
+};
+
+/** The library's Client already has the port's shape; `destroy` also makes sure no Chromium outlives it. */
+function asPort(client: InstanceType<typeof import('whatsapp-web.js').Client>): WaWebClientPort {
+  const port = client as unknown as WaWebClientPort & { pupBrowser?: { process(): { pid?: number; kill(signal?: string): boolean; exitCode: number | null } | null } | null };
+  const destroy = client.destroy.bind(client);
+  Object.defineProperty(port, 'destroy', {
+    value: async () => {
+      const child = port.pupBrowser?.process?.() ?? null;
+      try {
+        await destroy();
+      } finally {
+        // browser.close() waits for the browser; a browser that hung or never connected is killed with its process group.
+        if (child && child.exitCode === null) {
+          try {
+            if (child.pid) process.kill(-child.pid, 'SIGKILL');
+          } catch {
+            child.kill('SIGKILL');
+          }
+        }
+      }
+    },
+  });
+  return port;
+}

@@ -1,0 +1,132 @@
+import { join } from 'node:path';
+import { ConnectorError, PermanentError, RateLimitError, VerificationError } from '../../core/errors.js';
+import type { ChannelInstallation, CheckpointStore, Connector, ConnectorCapabilities, InboundEvent, OutboundMessage, WebhookRequest } from '../../core/types.js';
+import { DEFAULT_CHROMIUM, realClientFactory } from './client.js';
+import { WA_WEB_MEDIA_REF, notACustomerChat } from './normalize.js';
+import { ChatPacer } from './pacing.js';
+import type { WaWebClientFactory, WaWebSessionStore } from './port.js';
+import { LINK_KEY, WaWebSession, type LinkRecord } from './session.js';
+
+export const WA_WEB_MAX_TEXT = 65_536;
+
+export interface WaWebSettings {
+  /** System Chromium (HUMMDESK_WHATSAPP_WEB_CHROMIUM). */
+  executablePath?: string;
+  /** Where LocalAuth keeps browser profiles, one folder per channel. */
+  dataDir: string;
+  /** RemoteAuth's store for a channel (`config.auth: "remote"`): the hub's database. */
+  remoteStore?: (channel: ChannelInstallation) => WaWebSessionStore;
+  /** Whether another process runs this channel's session now (its listener lease is live): a send waits for it there. */
+  heldElsewhere?: (channel: ChannelInstallation) => Promise<boolean>;
+  /** Tests pass a fake; the default is the real library. */
+  factory?: WaWebClientFactory;
+  connectTimeoutMs?: number;
+  backoffMs?: { first: number; max: number };
+  log?: (level: 'info' | 'warn', msg: string, data?: Record<string, unknown>) => void;
+  /** Sends per chat: at most one per `intervalMs` (1 s; sessions that send faster get numbers banned). */
+  pacing?: { intervalMs: number; maxWaitMs: number };
+}
+
+/**
+ * WhatsApp through a linked phone (whatsapp-web.js driving the system Chromium). Unofficial:
+ * WhatsApp may ban numbers used this way; the Cloud API (`whatsapp`) is the supported path. There is
+ * no webhook: a leased listener per channel (hub/listeners.ts) runs the session, and sends go through
+ * the session this process holds.
+ */
+export class WhatsAppWebConnector implements Connector {
+  readonly kind = 'whatsapp-web' as const;
+  readonly unofficial = true;
+  readonly capabilities: ConnectorCapabilities = {
+    threads: false,
+    attachments: true,
+    edits: true,
+    format: 'plain',
+    maxTextLength: WA_WEB_MAX_TEXT,
+    idempotentSend: false,
+  };
+  /** The sessions this process runs, by channel id. */
+  readonly sessions = new Map<string, WaWebSession>();
+  private readonly pacer: ChatPacer;
+
+  constructor(readonly settings: WaWebSettings) {
+    this.pacer = new ChatPacer(settings.pacing?.intervalMs ?? 1_000, settings.pacing?.maxWaitMs ?? 2_000);
+  }
+
+  async verify(_req: WebhookRequest): Promise<void> {
+    throw new VerificationError('whatsapp-web', 'a linked-phone WhatsApp channel takes no webhooks', 'whatsapp_web_no_webhooks');
+  }
+
+  parse(_req: WebhookRequest): InboundEvent[] {
+    return [];
+  }
+
+  /** The linked phone's session until `signal` aborts; its state is kept in the checkpoint store (`whatsapp-web:link`). */
+  async listen(channel: ChannelInstallation, emit: (events: InboundEvent[]) => Promise<void>, checkpoint: CheckpointStore, signal: AbortSignal): Promise<void> {
+    const session = this.session(channel, emit, (link) => checkpoint.set(LINK_KEY, link));
+    this.sessions.set(channel.id, session);
+    try {
+      await session.run(signal);
+    } finally {
+      if (this.sessions.get(channel.id) === session) this.sessions.delete(channel.id);
+    }
+  }
+
+  /** A session for `channel` (the listener's, or the CLI's own while it links a phone). */
+  session(channel: ChannelInstallation, emit: (events: InboundEvent[]) => Promise<void>, onLink: (link: LinkRecord) => Promise<void>, opts: { pairWithPhoneNumber?: string } = {}): WaWebSession {
+    const s = this.settings;
+    const remote = channel.config.auth === 'remote';
+    if (remote && !s.remoteStore) throw new ConnectorError('this hub has no database store for WhatsApp Web sessions', 'whatsapp-web', 'whatsapp_web_remote_auth_unavailable');
+    const dataPath = join(s.dataDir, remote ? 'remote' : 'local');
+    return new WaWebSession({
+      channelId: channel.id,
+      factory: s.factory ?? realClientFactory,
+      client: {
+        executablePath: s.executablePath ?? DEFAULT_CHROMIUM,
+        auth: remote ? { kind: 'remote', store: s.remoteStore!(channel), dataPath } : { kind: 'local', dataPath },
+        ...(opts.pairWithPhoneNumber ? { pairWithPhoneNumber: opts.pairWithPhoneNumber } : {}),
+      },
+      emit,
+      onLink,
+      ...(s.connectTimeoutMs ? { connectTimeoutMs: s.connectTimeoutMs } : {}),
+      ...(s.backoffMs ? { backoffMs: s.backoffMs } : {}),
+      ...(s.log ? { log: s.log } : {}),
+    });
+  }
+
+  /** Text to the customer's chat through the session this process holds, at most one a second per chat. */
+  async send(msg: OutboundMessage): Promise<{ externalId: string; sentAt: string }> {
+    if (msg.attachments.length > 0) throw new PermanentError('whatsapp-web', 'whatsapp_web_attachments_unsupported: sending files through a linked phone is not supported yet; send text', 'whatsapp_web_attachments_unsupported');
+    const text = msg.text.trim();
+    if (!text) throw new PermanentError('whatsapp-web', 'whatsapp_web_text_empty: a WhatsApp message needs text', 'whatsapp_web_text_empty');
+    const chatId = msg.recipient.externalId;
+    const notPerson = notACustomerChat(chatId);
+    if (notPerson) throw new PermanentError('whatsapp-web', `whatsapp_web_recipient_invalid: ${notPerson}`, 'whatsapp_web_recipient_invalid');
+    const session = this.sessions.get(msg.channel.id);
+    if (!session) {
+      // Another hub process runs the phone: back to the queue (not a failed attempt) until a process that has it takes the job.
+      if (await this.settings.heldElsewhere?.(msg.channel).catch(() => false)) throw new RateLimitError('whatsapp-web', 2_000);
+      throw new ConnectorError('whatsapp_web_not_ready: no hub process runs the linked phone of this channel (is a hub with jobs running?)', 'whatsapp-web', 'whatsapp_web_not_ready');
+    }
+    await this.pacer.take(`${msg.channel.id}:${chatId}`);
+    return session.send(chatId, msg.text, msg.inReplyToExternalId);
+  }
+
+  /** A file the first download did not give: downloaded again through the session; nothing means it is gone. */
+  async fetchAttachment(channel: ChannelInstallation, ref: string, opts: { maxBytes: number }): Promise<{ content: Buffer; mimeType?: string }> {
+    if (!ref.startsWith(WA_WEB_MEDIA_REF)) throw new PermanentError('whatsapp-web', `"${ref}" is not a WhatsApp Web media reference`, 'attachment_ref_invalid');
+    const session = this.sessions.get(channel.id);
+    if (!session) throw new ConnectorError('whatsapp_web_not_ready: this process does not hold the linked phone of this channel', 'whatsapp-web', 'whatsapp_web_not_ready');
+    const media = await session.media(ref.slice(WA_WEB_MEDIA_REF.length));
+    if (!media?.data) throw new PermanentError('whatsapp-web', 'whatsapp_web_media_unavailable: the linked phone no longer has this file (WhatsApp gave nothing to download)', 'whatsapp_web_media_unavailable');
+    const content = Buffer.from(media.data, 'base64');
+    if (content.length > opts.maxBytes) throw new PermanentError('whatsapp-web', `the file has ${content.length} bytes, more than the ${opts.maxBytes} kept`, 'attachment_too_large');
+    return { content, ...(media.mimetype ? { mimeType: media.mimetype.split(';')[0]!.trim() } : {}) };
+  }
+
+  async check(channel: ChannelInstallation): Promise<{ ok: true } | { ok: false; code: string; message: string }> {
+    const session = this.sessions.get(channel.id);
+    if (!session) return { ok: false, code: 'whatsapp_web_not_ready', message: 'this process does not run the linked phone of this channel' };
+    const link = session.current;
+    return link.state === 'ready' ? { ok: true } : { ok: false, code: link.code ?? `whatsapp_web_${link.state}`, message: link.reason ?? `the linked phone is ${link.state}` };
+  }
+}

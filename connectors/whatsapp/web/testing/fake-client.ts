@@ -1,0 +1,121 @@
+import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import type { WaWebClientFactory, WaWebClientOptions, WaWebClientPort, WaWebMessage } from '../port.js';
+import { OUR_NUMBER, sentByUs } from './recorded.js';
+
+type Raw = Record<string, unknown>;
+type MessageCtor = new (client: unknown, data: Raw) => WaWebMessage;
+
+/** The library's own Message structure (CommonJS), so fields are derived exactly as the real Client derives them. */
+export function libraryMessage(): MessageCtor {
+  return createRequire(import.meta.url)('whatsapp-web.js/src/structures/Message.js') as MessageCtor;
+}
+
+/**
+ * A whatsapp-web.js Client without a browser: it emits the library's events with the library's own
+ * `Message` objects built from recorded data, and answers `downloadMedia()` through the page call the
+ * library makes (`pupPage.evaluate`), so the library's MessageMedia is what comes back.
+ */
+export class FakeWaWebClient extends EventEmitter implements WaWebClientPort {
+  readonly Message = libraryMessage();
+  info: WaWebClientPort['info'] = undefined;
+  initialized = 0;
+  destroyed = 0;
+  /** Media the page would give per serialized message id (null/undefined: nothing to download). */
+  readonly media = new Map<string, { data: string; mimetype: string; filename?: string | null; filesize?: number | null } | null>();
+  readonly sent: { chatId: string; content: string; options?: unknown; at: number }[] = [];
+  readonly messages = new Map<string, WaWebMessage>();
+  /** What initialize() does: open and show a QR, open linked (ready), or fail as offline. */
+  script: 'qr' | 'ready' | { fail: Error } = 'ready';
+  /** The echo of a send arrives before sendMessage's answer, as WhatsApp Web can do. */
+  echoBeforeAnswer = true;
+  private nextId = 1;
+
+  /** The page whatsapp-web.js's Message.downloadMedia() evaluates in. */
+  readonly pupPage = {
+    evaluate: async (_fn: unknown, msgId: string) => {
+      const m = this.media.get(msgId);
+      return m ? { data: m.data, mimetype: m.mimetype, filename: m.filename ?? null, filesize: m.filesize ?? null } : m;
+    },
+  };
+
+  constructor(readonly options: WaWebClientOptions) {
+    super();
+  }
+
+  async initialize(): Promise<void> {
+    this.initialized++;
+    const s = this.script;
+    if (typeof s === 'object') throw s.fail;
+    // Asked to pair by phone number, the library emits `code` (a pairing code) instead of `qr`.
+    if (s === 'qr' && this.options.pairWithPhoneNumber) setImmediate(() => this.emit('code', 'ABCD1234'));
+    else if (s === 'qr') setImmediate(() => this.emit('qr', `2@fakeRef${this.initialized},fakeNoiseKey=,fakeIdentityKey=,fakeAdvSecret=`));
+    else setImmediate(() => this.link());
+  }
+
+  /** The phone scanned the QR. */
+  link(): void {
+    this.info = { wid: { _serialized: OUR_NUMBER, user: OUR_NUMBER.split('@')[0] }, pushname: 'Acme Support' };
+    this.emit('authenticated');
+    this.emit('ready');
+  }
+
+  async destroy(): Promise<void> {
+    this.destroyed++;
+  }
+
+  /** A message arriving: the library emits `message_create`, then (not ours) `message`. */
+  receive(data: Raw): WaWebMessage {
+    const m = new this.Message(this, data);
+    this.messages.set(m.id._serialized, m);
+    this.emit('message_create', m);
+    if (!m.fromMe) this.emit('message', m);
+    return m;
+  }
+
+  ack(data: Raw, ack: number): void {
+    this.emit('message_ack', new this.Message(this, { ...data, ack }), ack);
+  }
+
+  revoke(standIn: Raw, before?: Raw): void {
+    this.emit('message_revoke_everyone', new this.Message(this, standIn), before ? new this.Message(this, before) : undefined);
+  }
+
+  edit(editedData: Raw, newBody: string, prevBody: string): void {
+    this.emit('message_edit', new this.Message(this, editedData), newBody, prevBody);
+  }
+
+  async sendMessage(chatId: string, content: string, options?: unknown): Promise<WaWebMessage> {
+    const local = `3EB0FA4E${String(this.nextId++).padStart(12, '0')}`;
+    this.sent.push({ chatId, content, options, at: performance.now() });
+    const m = new this.Message(this, sentByUs(local, chatId, content));
+    this.messages.set(m.id._serialized, m);
+    if (this.echoBeforeAnswer) this.emit('message_create', m);
+    else setImmediate(() => this.emit('message_create', m));
+    await new Promise((r) => setImmediate(r));
+    return m;
+  }
+
+  async getMessageById(id: string): Promise<WaWebMessage | undefined> {
+    return this.messages.get(id);
+  }
+
+  async requestPairingCode(_phone: string): Promise<string> {
+    const code = 'ABCD1234';
+    this.emit('code', code);
+    return code;
+  }
+}
+
+/** A factory handing out fake clients; `clients` are the ones made, newest last. */
+export function fakeFactory(setup: (c: FakeWaWebClient) => void = () => {}): WaWebClientFactory & { clients: FakeWaWebClient[] } {
+  const clients: FakeWaWebClient[] = [];
+  const factory = (async (opts: WaWebClientOptions) => {
+    const c = new FakeWaWebClient(opts);
+    setup(c);
+    clients.push(c);
+    return c;
+  }) as unknown as WaWebClientFactory & { clients: FakeWaWebClient[] };
+  factory.clients = clients;
+  return factory;
+}

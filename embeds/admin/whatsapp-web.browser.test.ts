@@ -1,0 +1,69 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertChannel } from '../../storage/repositories/channels.js';
+import { withAccount } from '../../storage/session.js';
+import { seedDemo, type DemoCredentials } from '../../hub/services/demo.js';
+import { claimLease, checkpointStore } from '../../hub/listeners.js';
+import { startTestHub, type TestHub } from '../../hub/testing/harness.js';
+import { LINK_KEY } from '../../connectors/whatsapp/web/session.js';
+import { launchChromium } from '../testing.js';
+
+// The admin console shows a linked phone's QR as an image a phone can scan: decoded here by zbar.
+const zbar = ['/usr/bin/zbarimg', '/usr/local/bin/zbarimg'].find((p) => existsSync(p));
+if (!zbar) console.warn('SKIPPED (QR decoding): zbarimg is not installed (apt-get install zbar-tools)');
+const QR = `2@${'Ab3/+x'.repeat(20)},${'q'.repeat(43)}=,${'Z'.repeat(43)}=,${'k'.repeat(43)}=`;
+
+describe('admin console: a whatsapp-web channel waiting for its phone', { timeout: 180_000 }, () => {
+  let t: TestHub;
+  let browser: Browser;
+  let base: string;
+  let demo: DemoCredentials;
+  const dir = mkdtempSync(join(tmpdir(), 'hummdesk-admin-qr-'));
+
+  beforeAll(async () => {
+    t = await startTestHub({ jobs: false });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    demo = (await seedDemo(t.hub.db, t.hub.box, t.config.dataDir, base)).credentials!;
+    const accountId = (await t.hub.db.query<{ id: string }>(`SELECT id FROM accounts WHERE slug = 'demo'`)).rows[0]!.id;
+    const channel = await withAccount(t.hub.db, accountId, (tx) => insertChannel(tx, t.hub.box, { accountId, kind: 'whatsapp-web', name: 'Support phone', externalKey: 'waweb_admin' }));
+    // What a hub running the phone writes while it waits for the scan.
+    await claimLease(t.hub, accountId, channel.id, 'a-hub', 600_000);
+    await checkpointStore(t.hub, accountId, channel.id).set(LINK_KEY, { state: 'qr_required', qr: QR, updatedAt: new Date().toISOString() });
+    browser = await launchChromium();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows the state, the unofficial warning, and a QR that decodes to what WhatsApp asked for', async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 1200 } });
+    context.setDefaultTimeout(45_000);
+    const page = await context.newPage();
+    await page.goto(`${base}/`);
+    await page.locator('#login-email').fill(demo.email);
+    await page.locator('#login-password').fill(demo.password);
+    await page.locator('#login-form button[type=submit]').click();
+    await page.locator('hummdesk-inbox ul[role=listbox]').waitFor();
+    await page.locator('#settings').click();
+    const row = page.locator('hummdesk-admin-channels tr[data-kind="whatsapp-web"]');
+    await row.locator('.link[data-link-state="qr_required"]').waitFor();
+    expect(await row.textContent()).toContain('WhatsApp may ban numbers');
+    const img = row.locator('.qr img');
+    await img.scrollIntoViewIfNeeded();
+    expect(await img.getAttribute('src')).toMatch(/^data:image\/svg\+xml,/);
+    if (zbar) {
+      const file = join(dir, 'qr.png');
+      writeFileSync(file, await img.screenshot());
+      expect(execFileSync(zbar, ['--raw', '-q', '-Sbinary', file], { stdio: ['ignore', 'pipe', 'ignore'] }).toString('utf8').replace(/\n$/, '')).toBe(QR);
+    }
+    await context.close();
+  });
+});
