@@ -48,6 +48,8 @@ export class CategoryModels {
     if (!stored) return this.defaultModel();
     const model = CategoryModel.fromJSON(stored.model, this.embedder);
     this.cache.set(accountId, { trainedAt: row.trainedAt, model });
+    // Stored before the multilingual concepts: answers with its own features until the background retrain lands.
+    if (!stored.model.features) void this.retrain(accountId).catch(() => undefined);
     return model;
   }
 
