@@ -18,7 +18,7 @@ export const CONCEPTS: Record<string, string[]> = {
   fee: ['fee=', 'fees=', 'price on the invoice', 'maksullinen', 'avgift', 'gebyr', 'gebühr'],
   // sales
   price: ['price', 'pricing', 'cost=', 'costs=', 'how much', 'quote', 'offer', 'hinta', 'hinnan', 'paljonko', 'maksaa', 'tarjous', 'kustan', 'pris=', 'priset', 'kostar', 'koster', 'offert', 'tilbud', 'kosten', 'kostet', 'preis', 'angebot', 'hvad koster', 'hva koster'],
-  purchase: ['bigger', 'larger', 'isompa', 'isompi', 'suurempa', 'större', 'größer', 'større', 'buy', 'purchase', 'order more', 'upgrade', 'downgrade', 'licen', 'seats', 'subscription plan', 'ostaa', 'ostaisin', 'hankki', 'päivittää paket', 'lisenssi', 'käyttäjälle', 'köpa', 'köper', 'uppgrader', 'licens', 'kjøpe', 'købe', 'opgrader', 'oppgrader', 'kaufen', 'bestellen', 'lizenz', 'upgrade', 'paket'],
+  purchase: ['more users', 'more seats', 'lisää käyttäj', 'käyttäjää lisää', 'fler användare', 'användare till', 'weitere nutzer', 'flere brugere', 'flere brukere', 'bigger', 'larger', 'isompa', 'isompi', 'suurempa', 'större', 'größer', 'større', 'buy', 'purchase', 'order more', 'upgrade', 'downgrade', 'licen', 'seats', 'subscription plan', 'ostaa', 'ostaisin', 'hankki', 'päivittää paket', 'lisenssi', 'käyttäjälle', 'köpa', 'köper', 'uppgrader', 'licens', 'kjøpe', 'købe', 'opgrader', 'oppgrader', 'kaufen', 'bestellen', 'lizenz', 'upgrade', 'paket'],
   discount: ['discount', 'promo', 'coupon', 'alennus', 'alekoodi', 'tarjouskoodi', 'rabatt', 'rabat', 'kampanj', 'gutschein'],
   trial: ['esitel', 'esittely', 'trial=', 'trials=', 'free trial', 'demo', 'kokeilu', 'koeaika', 'esittely', 'provperiod', 'prova', 'testperiod', 'prøveperiode', 'prøve', 'testversion', 'testphase', 'vorführ'],
   stock: ['size=', 'koko=', 'koossa', 'kokoa', 'storlek', 'größe', 'størrelse', 'vorrät', 'in stock', 'available in', 'varasto', 'saatavilla', 'lager', 'på lager', 'vorrätig', 'lieferbar'],
@@ -37,7 +37,7 @@ export const CONCEPTS: Record<string, string[]> = {
   not_working: ['not working', "doesn't work", 'does not work', "isn't working", "won't work", 'stopped working', 'broken', 'not loading', "won't load", "doesn't load", "can't connect", 'cannot connect', 'ei toimi', 'ei enää toimi', 'lakkasi toimimasta', 'ei lataudu', 'ei aukea', 'ei yhdistä', 'rikki', 'toimimaton', 'fungerar inte', 'funkar inte', 'slutat fungera', 'laddar inte', 'går inte', 'virker ikke', 'fungerer ikke', 'funker ikke', 'funktioniert nicht', 'geht nicht', 'lädt nicht', 'kaputt', 'defekt', 'ødelagt', 'trasig', 'sönder', 'i stykker', 'offline', 'nicht mehr', 'inte längre', 'ei enää', 'ikke længere', 'ikke lenger'],
   slow: ['slow', 'timeout', 'times out', 'lag=', 'hidas', 'hitaa', 'hidast', 'långsam', 'seg=', 'treg', 'langsom', 'langsam', 'zeitüberschreitung'],
   software: ['app=', 'apps=', 'application', 'website', 'site=', 'browser', 'api=', 'integration', 'sync', 'webhook', 'plugin', 'sovellu', 'sivusto', 'nettisivu', 'verkkosivu', 'selain', 'integraat', 'synkron', 'appen', 'webbplats', 'hemsida', 'sidan', 'synk', 'hjemmeside', 'nettside', 'nettsiden', 'webseite', 'seite=', 'anwendung', 'schnittstelle', 'onlineshop', 'webshop', 'verkkokauppa', 'webbutik', 'rajapinta', 'calendar', 'kalenter', 'kalender'],
-  device: ['device', 'router', 'printer', 'firmware', 'bluetooth', 'wifi', 'wi-fi', 'network', 'scanner', 'thermostat', 'laite', 'laitteen', 'laitteeseen', 'reititin', 'tulostin', 'verkko', 'verkos', 'wlan', 'enhet', 'routern', 'skrivare', 'nätverk', 'enhed', 'skriver', 'nettverk', 'netværk', 'gerät', 'drucker', 'netzwerk', 'wlan'],
+  device: ['device', 'router', 'printer', 'firmware', 'bluetooth', 'wifi', 'wi-fi', 'network', 'scanner', 'thermostat', 'laite', 'laitteen', 'laitteeseen', 'reitit', 'tulostin', 'verkko', 'verkos', 'wlan', 'enhet', 'routern', 'skrivare', 'nätverk', 'enhed', 'skriver', 'nettverk', 'netværk', 'gerät', 'drucker', 'netzwerk', 'wlan'],
   setup: ['install', 'set up', 'setup', 'configure', 'update', 'upgrade the app', 'reset', 'asenna', 'asennu', 'määrit', 'päivity', 'päivitä', 'nollaa', 'installer', 'konfigur', 'uppdater', 'återställ', 'opdater', 'oppdater', 'nulstil', 'tilbakestill', 'einricht', 'aktualisier', 'zurücksetz', 'factory', 'tehdasasetu', 'fabriksinställ', 'werkseinstell', 'fabriksindstil', 'fabrikkinnstil'],
   // general
   delivery: ['delivery', 'deliver', 'shipping', 'shipped', 'parcel', 'package', 'courier', 'tracking', 'arrive', 'pickup point', 'toimitus', 'toimite', 'paketti', 'paketin', 'lähetys', 'seuranta', 'saapu', 'noutopiste', 'kuriiri', 'leverans', 'leverera', 'paket=', 'paketet', 'spårning', 'försändelse', 'ombud', 'levering', 'pakke', 'pakken', 'sporing', 'lieferung', 'liefer', 'versand', 'sendung', 'paket', 'zustell'],
@@ -56,10 +56,17 @@ export const CONCEPTS: Record<string, string[]> = {
 
 /** Problem cues for sentiment, by kind: a customer reporting a failure, a delay, a loss or dissatisfaction. */
 export const PROBLEM_CUES: Record<string, string[]> = {
-  failure: [...CONCEPTS.not_working!, ...CONCEPTS.crash!, 'error', 'failed', 'fails', 'declined', 'cancelled', 'canceled', 'rejected', 'wrong', 'epäonnistu', 'hylät', 'peruttu', 'peruuntu', 'väärä', 'misslyck', 'avvisad', 'inställd', 'fel=', 'mislykke', 'avvist', 'aflyst', 'avlyst', 'forkert', 'fehlgeschlagen', 'abgelehnt', 'storniert', 'falsch', 'annulliert'],
-  delay: ['still waiting', 'still not', 'still no', 'still have not', "still haven't", 'late=', 'delayed', 'delay', 'not arrived', "hasn't arrived", 'never arrived', 'never came', 'no answer', 'no reply', 'no response', 'nobody called', 'nobody answers', 'odotan yhä', 'odotan edelleen', 'vieläkään', 'myöhässä', 'ei ole saapunut', 'ei ole tullut', 'ei kuulunut', 'en ole saanut', 'ei vastausta', 'kukaan ei', 'väntar fortfarande', 'fortfarande inte', 'försenad', 'sen=', 'inte kommit', 'har inte fått', 'inget svar', 'ingen har', 'venter stadig', 'venter fortsatt', 'forsinket', 'ikke kommet', 'ikke fået', 'ikke fått', 'intet svar', 'ingen svar', 'warte immer noch', 'immer noch nicht', 'noch nicht angekommen', 'verspätet', 'verzögert', 'keine antwort', 'nicht erhalten', 'nie angekommen', 'niemand hat'],
-  loss: ['lost', 'missing', 'damaged', 'broken', 'charged twice', 'double charged', 'overcharged', 'stolen', 'hacked', 'kadonnut', 'hävinnyt', 'puuttuu', 'vaurioitu', 'rikki', 'kahdesti', 'varastettu', 'försvunnen', 'borttappad', 'saknas', 'skadad', 'trasig', 'två gånger', 'stulen', 'forsvundet', 'mangler', 'skadet', 'beskadiget', 'stjålet', 'verloren', 'fehlt', 'beschädigt', 'doppelt', 'gestohlen'],
+  failure: [...CONCEPTS.not_working!, ...CONCEPTS.crash!, 'stopped', 'leak', 'vuota', 'läcker', 'leckt', 'locked', 'lukitt', 'lukossa', 'låsta', 'gesperrt', 'suspended', 'jäädyt', 'avstängt', 'even though', 'vaikka', 'fast jag', 'obwohl', 'lakkasi', 'slutade', 'hört auf', 'nicht mehr', 'only partially', 'vain osa', 'bara delvis', 'nur teilweise', 'error', 'failed', 'fails', 'declined', 'cancelled', 'canceled', 'rejected', 'wrong', 'epäonnistu', 'hylät', 'peruttu', 'peruuntu', 'väärä', 'misslyck', 'avvisad', 'inställd', 'fel=', 'mislykke', 'avvist', 'aflyst', 'avlyst', 'forkert', 'fehlgeschlagen', 'abgelehnt', 'storniert', 'falsch', 'annulliert'],
+  delay: ['third email', 'third time', 'kolmas viesti', 'kolmas kerta', 'tredje mejlet', 'tredje gången', 'dritte mail', 'dritte mal', 'taken over', 'over a month', 'yli kuukau', 'över en månad', 'über einen monat', 'weeks ago', 'viikkoa sitten', 'veckor sedan', 'wochen', 'still=', 'yhä=', 'vieläkään', 'immer noch', 'fortfarande', 'stadig', 'fortsatt', 'still waiting', 'still not', 'still no', 'still have not', "still haven't", 'late=', 'delayed', 'delay', 'not arrived', "hasn't arrived", 'never arrived', 'never came', 'no answer', 'no reply', 'no response', 'nobody called', 'nobody answers', 'odotan yhä', 'odotan edelleen', 'vieläkään', 'myöhässä', 'ei ole saapunut', 'ei ole tullut', 'ei kuulunut', 'en ole saanut', 'ei vastausta', 'kukaan ei', 'väntar fortfarande', 'fortfarande inte', 'försenad', 'sen=', 'inte kommit', 'har inte fått', 'inget svar', 'ingen har', 'venter stadig', 'venter fortsatt', 'forsinket', 'ikke kommet', 'ikke fået', 'ikke fått', 'intet svar', 'ingen svar', 'warte immer noch', 'immer noch nicht', 'noch nicht angekommen', 'verspätet', 'verzögert', 'keine antwort', 'nicht erhalten', 'nie angekommen', 'niemand hat'],
+  loss: ['disappeared', 'kadon', 'försvunn', 'verschwund', 'fehlen', 'saknas', 'lost', 'missing', 'damaged', 'broken', 'charged twice', 'double charged', 'overcharged', 'stolen', 'hacked', 'kadonnut', 'hävinnyt', 'puuttuu', 'vaurioitu', 'rikki', 'kahdesti', 'varastettu', 'försvunnen', 'borttappad', 'saknas', 'skadad', 'trasig', 'två gånger', 'stulen', 'forsvundet', 'mangler', 'skadet', 'beskadiget', 'stjålet', 'verloren', 'fehlt', 'beschädigt', 'doppelt', 'gestohlen'],
   dissatisfaction: [...CONCEPTS.dissatisfied!, ...CONCEPTS.escalate!, 'not happy', 'not ok', 'not okay', 'frustrat', 'annoy', 'ei ole ok', 'harmittaa', 'ärsyttä', 'turhautu', 'inte okej', 'irriter', 'frustrer', 'ikke ok', 'ikke i orden', 'nicht in ordnung', 'ärgert'],
+};
+
+/** Requests: a "thanks" closing a request is courtesy, not praise ("Har ni presentkort? Tack!"). */
+import { valenceOf } from './lexicon.js';
+
+const REQUEST_CUES: Record<string, string[]> = {
+  request: ['could you', 'can you', 'would you', 'please', 'pls=', "i'd like", 'i would like', 'voisitte', 'voitteko', 'voisitko', 'voiko', 'lähettäkää', 'haluaisin', 'kan ni', 'kan du', 'skulle ni', 'skicka', 'jag vill', 'jag undrar', 'können sie', 'könnten sie', 'bitte', 'ich möchte', 'kan I', 'kan dere', 'vennligst', 'venligst'],
 };
 
 interface Matcher {
@@ -86,6 +93,7 @@ function matchers(table: Record<string, string[]>): Matcher[] {
 
 const CONCEPT_MATCHERS = matchers(CONCEPTS);
 const PROBLEM_MATCHERS = matchers(PROBLEM_CUES);
+const REQUEST_MATCHERS = matchers(REQUEST_CUES);
 
 function found(ms: Matcher[], ws: string[]): string[] {
   const joined = ` ${ws.join(' ')} `;
@@ -102,4 +110,20 @@ export function conceptsOf(ws: string[]): string[] {
 /** The kinds of problem a text reports: failure, delay, loss, dissatisfaction. */
 export function problemCuesOf(ws: string[]): string[] {
   return found(PROBLEM_MATCHERS, ws);
+}
+
+/** A request or question that also thanks: the thanks is a courtesy closing. */
+export function isCourteousRequest(ws: string[]): boolean {
+  const thanks = found(CONCEPT_MATCHERS.filter((m) => m.name === 'thanks'), ws).length > 0;
+  return thanks && (ws.some((w) => w.includes('?')) || found(REQUEST_MATCHERS, ws).length > 0);
+}
+
+/**
+ * A request whose only warm words are its thanks ("Har ni presentkort? Tack!", "Voisitteko lisätä…? Kiitos
+ * jo etukäteen"): in support that is a plain request, neutral. Praise besides ("lovely", "great") is not.
+ */
+export function isCourtesyOnly(ws: string[]): boolean {
+  if (!isCourteousRequest(ws)) return false;
+  const thanks = CONCEPT_MATCHERS.filter((m) => m.name === 'thanks');
+  return !ws.some((w) => found(thanks, [w]).length === 0 && (valenceOf(w)?.stem === false && valenceOf(w)!.value >= 2));
 }

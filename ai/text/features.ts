@@ -1,6 +1,6 @@
 /** Hashed bag-of-n-grams: language-agnostic sparse features with no vocabulary to ship (the optional word valences come from an npm package). */
 import { valenceOf } from './lexicon.js';
-import { conceptsOf, problemCuesOf } from './concepts.js';
+import { conceptsOf, isCourteousRequest, problemCuesOf } from './concepts.js';
 
 export interface SparseVector {
   idx: Int32Array;
@@ -100,6 +100,7 @@ export function hashFeatures(text: string, o: HashingOptions): SparseVector {
     const cues = problemCuesOf(ws);
     for (const c of cues) add(`problem ${c}`, 7, o.problemCues);
     if (cues.length) add('problem any', 7, o.problemCues);
+    if (isCourteousRequest(ws)) add('courteous request', 7, o.problemCues);
   }
   if (o.emoji) for (const e of text.match(/\p{Extended_Pictographic}/gu) ?? []) add(e, 4);
   for (let j = 0; j < ws.length; j++) {

@@ -35,6 +35,32 @@ describe('sentiment model (committed)', () => {
     expect(right('sv')).toBeGreaterThanOrEqual(0.75);
   });
 
+  // Seen in issue #15: neutral Swedish messages read positive 3 of 3; Finnish ones the same way.
+  it('does not read Swedish or Finnish plain requests as positive, thanks at the end or not', () => {
+    for (const text of ['Hej, har ni presentkort? Tack!', 'Hej! Jag undrar hur jag byter lösenord. Tack på förhand', 'Kan ni skicka fakturan igen? Tack så mycket',
+      'Hei, onko teillä lahjakortteja? Kiitos!', 'Voisitteko lisätä kollegani pääkäyttäjäksi? Kiitos jo etukäteen.', 'Milloin tilaukseni lähtee? Kiitos'])
+      expect(model.classify(text).sentiment, text).not.toBe('positive');
+    expect(model.classify('Tack så mycket för att ni löste det så snabbt!').sentiment).toBe('positive');
+    expect(model.classify('Your colleague was lovely, please pass on my thanks.').sentiment).toBe('positive');
+  });
+
+  // Seen in issue #15: calm reports of a failure or delay read neutral (negative recall 0.32).
+  it('reads calm problem reports as negative', () => {
+    for (const text of ['My flight was cancelled and nobody called', 'Still waiting for the refund', 'Jag väntar fortfarande på paketet', 'Lentoni peruttiin eikä kukaan soittanut', 'Hyvitys ei ole vieläkään tullut tilille'])
+      expect(model.classify(text).sentiment, text).toBe('negative');
+  });
+
+  // The team's held-out support messages (ai/eval/data), never trained on: the issue's targets, as a guard.
+  it('meets the support targets on the held-out support messages', () => {
+    const rows = readRows(fileURLToPath(new URL('../../eval/data/sentiment-support-heldout.csv', import.meta.url)));
+    const recall = (label: string) => rows.filter((r) => r.label === label && model.classify(r.text!).sentiment === label).length / rows.filter((r) => r.label === label).length;
+    const balanced = (recall('negative') + recall('neutral') + recall('positive')) / 3;
+    expect(balanced).toBeGreaterThanOrEqual(0.75);
+    expect(recall('neutral')).toBeGreaterThanOrEqual(0.85);
+    // 0.625 today, short of the issue's 0.70: a guard against losing ground, not the target.
+    expect(recall('negative')).toBeGreaterThanOrEqual(0.6);
+  });
+
   it('gives words of a listed valence the same features in every language', () => {
     const f = (text: string) => new Set(hashFeatures(text, SENTIMENT_FEATURES).idx);
     const shared = (a: string, b: string) => [...f(a)].filter((i) => f(b).has(i)).length;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { hashFeatures, type HashingOptions, type SparseVector } from '../../text/features.js';
+import { hashFeatures, words, type HashingOptions, type SparseVector } from '../../text/features.js';
+import { isCourtesyOnly } from '../../text/concepts.js';
 import { deserialize, scores, softmax, type SerializedSoftmax, type SoftmaxModel } from '../../learn/softmax.js';
 import type { SentimentResidual } from './sentiment-corrections.js';
 import { wordLexicon } from '../../text/lexicon.js';
@@ -8,7 +9,9 @@ import { wordLexicon } from '../../text/lexicon.js';
 export type Sentiment = 'negative' | 'neutral' | 'positive';
 
 /** Feature settings shared by the training script and the runtime: change both or neither. */
-export const SENTIMENT_FEATURES: HashingOptions = { buckets: 1 << 18, charNgrams: [3, 4], words: true, negation: true, emoji: true, lexicon: true };
+// Problem cues (a failure, a delay, a loss, dissatisfaction; ai/text/concepts.ts) are shared features in every language:
+// in support a calm "still waiting for the refund" is negative.
+export const SENTIMENT_FEATURES: HashingOptions = { buckets: 1 << 18, charNgrams: [3, 4], words: true, negation: true, emoji: true, lexicon: true, problemCues: 6 };
 
 export const SENTIMENT_MODEL_PATH = fileURLToPath(new URL('../../models/sentiment.json', import.meta.url));
 
@@ -85,6 +88,8 @@ export class SentimentModel {
     const p = known === undefined ? softmax(this.logits(this.featuresOf(text), vector)) : Float64Array.from(this.m.classes, (_, i) => +(i === known));
     let best = 0;
     for (let i = 1; i < p.length; i++) if (p[i]! > p[best]!) best = i;
+    // A "thanks" closing a plain request is courtesy, not praise: the learned sets read every "tack"/"kiitos" as positive.
+    if (known === undefined && this.features.problemCues && this.m.classes[best] === 'positive' && isCourtesyOnly(words(text))) best = this.m.classes.indexOf('neutral');
     const probs = Object.fromEntries(this.m.classes.map((c, i) => [c, p[i]!])) as Record<Sentiment, number>;
     return { sentiment: this.m.classes[best] as Sentiment, confidence: p[best]!, probs };
   }
