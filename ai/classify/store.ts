@@ -23,14 +23,23 @@ export async function addExample(tx: Queryable, accountId: string, e: { category
 export class CategoryModels {
   private readonly cache = new Map<string, { trainedAt: string; model: CategoryModel }>();
   private defaults?: Promise<CategoryModel>;
+  // The default examples' embeddings, computed once per process: every account's retrain needs them.
+  private defaultVectors?: Promise<Float32Array[]>;
   private readonly runs = new CoalescedRuns<CategoryModel>();
 
   constructor(private readonly db: Database, private readonly embedder: Embedder) {}
 
   /** The model shared by accounts that have not taught their own categories yet. */
   defaultModel(): Promise<CategoryModel> {
-    return (this.defaults ??= CategoryModel.train(defaultExamples(), { embedder: this.embedder }).catch((err: unknown) => {
+    return (this.defaults ??= this.vectorsOfDefaults().then((vectors) => CategoryModel.train(defaultExamples(), { embedder: this.embedder, vectors })).catch((err: unknown) => {
       this.defaults = undefined;
+      throw err;
+    }));
+  }
+
+  private vectorsOfDefaults(): Promise<Float32Array[]> {
+    return (this.defaultVectors ??= this.embedder.embed(defaultExamples().map((e) => e.text)).catch((err: unknown) => {
+      this.defaultVectors = undefined;
       throw err;
     }));
   }
@@ -66,7 +75,8 @@ export class CategoryModels {
       const rows = (await tx.query<{ category: string; text: string; createdAt: string }>(`SELECT category, text, created_at::text AS "createdAt" FROM ai_category_examples ORDER BY created_at`)).rows;
       return { examples: rows.map((r) => ({ label: r.category, text: r.text })), newest: rows[rows.length - 1]?.createdAt ?? null };
     });
-    const model = await CategoryModel.train([...defaultExamples(), ...examples], { embedder: this.embedder });
+    const vectors = [...(await this.vectorsOfDefaults()), ...(await this.embedder.embed(examples.map((e) => e.text)))];
+    const model = await CategoryModel.train([...defaultExamples(), ...examples], { embedder: this.embedder, vectors });
     const trainedAt = await withAccount(this.db, accountId, async (tx) =>
       (await tx.query<{ trainedAt: string }>(
         `INSERT INTO ai_category_models (account_id, model, examples, trained_through, trained_at) VALUES ($1, $2, $3, $4, clock_timestamp())
