@@ -8,7 +8,7 @@ import { trainSentiment } from '../train/sentiment.js';
 import { readRows } from './csv.js';
 import { evalLanguage } from './language.js';
 import { printGroups, printReport, round, type Scored } from './report.js';
-import { defaultExamples } from '../classify/store.js';
+import { DEFAULT_CATEGORY_EXAMPLES } from '../classify/defaults.js';
 
 type Out = NodeJS.WritableStream;
 
@@ -120,7 +120,7 @@ async function evalSplit(train: LabelledExample[], test: (LabelledExample & { la
 /** The default categories out of the box, with their shipped threshold: an `unknown` answer counts as wrong. */
 async function evalDefaults(test: (LabelledExample & { lang?: string })[], out: Out): Promise<number> {
   const embedder = localEmbedder();
-  const train = defaultExamples();
+  const train = Object.entries(DEFAULT_CATEGORY_EXAMPLES).flatMap(([label, texts]) => texts.map((text) => ({ text, label })));
   const model = await CategoryModel.train(train, { embedder });
   const { predictions, lat } = await scoreCategories(model, test, out);
   const scored = test.map((t, i) => ({ gold: t.label, predicted: predictions[i]!.category, group: t.lang ?? '' }));
