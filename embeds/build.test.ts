@@ -16,6 +16,16 @@ describe('embed bundles', () => {
     for (const tag of ['hummdesk-chat', 'hummdesk-inbox', 'hummdesk-conversation', 'hummdesk-draft', 'hummdesk-kb-search']) expect(all.code.toString()).toContain(tag);
     expect(chat.hash).toMatch(/^[0-9a-f]{16}$/);
   });
+
+  it('keeps the admin console in its own bundle: the desk loads without it', async () => {
+    const bundles = await buildEmbeds();
+    const admin = bundles.find((b) => b.name === 'hummdesk-admin.js')!;
+    const all = bundles.find((b) => b.name === 'hummdesk.js')!;
+    console.log(`hummdesk-admin.js ${(admin.gzip.length / 1024).toFixed(1)} KB gzip`);
+    for (const tag of ['hummdesk-admin', 'hummdesk-admin-channels', 'hummdesk-admin-people', 'hummdesk-admin-kb', 'hummdesk-admin-ai', 'hummdesk-admin-security']) expect(admin.code.toString()).toContain(`"${tag}"`);
+    expect(all.code.toString()).not.toContain('hummdesk-admin');
+    expect(bundles.find((b) => b.name === 'hummdesk-chat.js')!.code.toString()).not.toContain('hummdesk-admin');
+  });
 });
 
 describe('GET /embed/:file', () => {

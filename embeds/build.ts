@@ -13,16 +13,20 @@ export interface EmbedBundle {
   hash: string;
 }
 
-/** The widget alone (what a customer's site loads) and every component (what an internal tool loads). */
+/**
+ * The widget alone (what a customer's site loads), every agent component (what an internal tool loads)
+ * and the admin console (loaded by the page at / only when an admin opens Settings).
+ */
 export const EMBED_ENTRIES = {
   'hummdesk-chat': fileURLToPath(new URL('./chat/chat.ts', import.meta.url)),
   hummdesk: fileURLToPath(new URL('./index.ts', import.meta.url)),
+  'hummdesk-admin': fileURLToPath(new URL('./admin/admin.ts', import.meta.url)),
 } as const;
 
 /** The widget's budget with everything it imports, gzipped. */
 export const CHAT_GZIP_BUDGET = 40 * 1024;
 
-/** Bundles the components with esbuild into two self-contained ES modules. */
+/** Bundles the components with esbuild into self-contained ES modules, one per entry. */
 export async function buildEmbeds(): Promise<EmbedBundle[]> {
   // esbuild loads on the first request for a bundle, not with the hub.
   const { build } = await import('esbuild');

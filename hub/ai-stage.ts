@@ -33,6 +33,8 @@ export interface Analysis {
   draft?: DraftProposal;
   alternatives?: DraftProposal[];
   evidence?: Record<string, unknown>;
+  /** How long the analysis waited on work off the main thread (the local AI threads); not stored. */
+  offThreadMs?: number;
 }
 
 export interface ConversationAi {
@@ -42,5 +44,6 @@ export interface ConversationAi {
 /** Something that mirrors conversations outside the hub (Slack thread, Teams card). */
 export interface Surface {
   readonly name: 'slack' | 'teams';
-  sync(accountId: string, conversationId: string, messageId?: string): Promise<void>;
+  /** `job`: the queue job running it (its id owns the conversation's sync lease, hub/surfaces/claims.ts). */
+  sync(accountId: string, conversationId: string, messageId?: string, job?: { id: string }): Promise<void>;
 }

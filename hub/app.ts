@@ -19,9 +19,12 @@ import contacts from './routes/contacts.js';
 import teams from './routes/teams.js';
 import users from './routes/users.js';
 import channels from './routes/channels.js';
+import channelChecks from './routes/channel-checks.js';
+import invites from './routes/invites.js';
 import auditRoutes from './routes/audit.js';
 import events from './routes/events.js';
 import webhooks from './routes/webhooks.js';
+import teamsWebhook from './routes/teams-webhook.js';
 import slackRoutes from './routes/slack-oauth.js';
 import slackAdmin from './routes/slack-admin.js';
 import webchat from './routes/webchat.js';
@@ -54,6 +57,8 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
   await app.register(docs);
   await app.register(health);
   await app.register(webhooks, { prefix: '/webhooks' });
+  // The Teams bot's messaging endpoint: always there, authenticated before any lookup.
+  await app.register(teamsWebhook);
   await app.register(slackRoutes);
   await app.register(webchat, { prefix: '/webchat' });
   await app.register(demoPage);
@@ -67,7 +72,7 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
       await api.register(authRoutes);
       await api.register(conversations);
       await api.register(jobs);
-      for (const routes of [contacts, teams, users, channels, auditRoutes]) await api.register(routes);
+      for (const routes of [contacts, teams, users, invites, channels, channelChecks, auditRoutes]) await api.register(routes);
       await api.register(kb);
       await api.register(aiRoutes);
       await api.register(events, { heartbeatMs: hub.config.eventsHeartbeatMs });

@@ -108,7 +108,7 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 /** Every subcommand, as a user might ask for its help. */
-const HELP = [['start', '--help'], ['start', '-h'], ['worker', '--help'], ['migrate', '--help'], ['seed-demo', '--help'], ['seed-demo', '-h'], ['account', 'create', '--help'], ['api-key', 'create', '--help'], ['email', 'parse', '--help'], ['eval', 'classify', '--help']];
+const HELP = [['start', '--help'], ['start', '-h'], ['worker', '--help'], ['migrate', '--help'], ['seed-demo', '--help'], ['seed-demo', '-h'], ['account', 'create', '--help'], ['api-key', 'create', '--help'], ['email', 'parse', '--help'], ['eval', 'classify', '--help'], ['teams', 'package', '--help'], ['meta', 'parse', '--help']];
 
 // Each case is a process of its own; a few at a time keep the file short without crowding the machine.
 describe.concurrent('hummdesk <command> --help and bad arguments', () => {
@@ -133,7 +133,12 @@ describe.concurrent('hummdesk <command> --help and bad arguments', () => {
       [['api-key'], /^hummdesk api-key: missing subcommand "create"/],
       [['email', 'parse', '--bogus', 'x.eml'], /^hummdesk email parse: Unknown option '--bogus'/],
       [['email', 'parse'], /^hummdesk email parse: missing FILE\.eml/],
+      [['meta'], /^hummdesk meta: missing subcommand \(parse or conformance\)/],
+      [['meta', 'parse'], /^hummdesk meta parse: missing FILE/],
+      [['meta', 'parse', '--bogus', 'x.json'], /^hummdesk meta parse: Unknown option '--bogus'/],
       [['eval', 'nonsense'], /^hummdesk eval: unknown subcommand "nonsense"/],
+      [['teams', 'deploy'], /^hummdesk teams: unknown subcommand "deploy"/],
+      [['teams', 'package', '--app-id', 'x'], /^hummdesk teams package: missing --base-url, --out/],
       [['frobnicate'], /^hummdesk: unknown command "frobnicate"/],
     ].map(([args, line]) => [(args as string[]).join(' '), args as string[], line as RegExp] as const),
   )('`hummdesk %s` exits 2 with one line and no stack trace', { timeout: 120_000 }, async (_name, args, line) => {

@@ -4,6 +4,7 @@ import type { Database } from '../storage/database.js';
 import { loadConfig } from './config.js';
 import { join } from 'node:path';
 import { EVAL_USAGE } from '../ai/eval/usage.js';
+import { TEAMS_HELP, TEAMS_USAGE } from './cli-teams.js';
 
 const USAGE = `hummdesk <command>
 
@@ -18,6 +19,8 @@ Commands:
                              create an API key; the key is printed once
 ${EVAL_USAGE}
   email parse FILE.eml...    print a raw email as the normalized message JSON (visibleText, thread headers, flags)
+${TEAMS_USAGE}
+  meta parse FILE...         print Meta (WhatsApp, Messenger) webhook bodies as normalized events; meta conformance checks the shared sets
 
 \`hummdesk <command> --help\` shows one command's usage.
 Environment: see README.md (PORT, DATABASE_URL, REDIS_URL, HUMMDESK_DATA_DIR, ...).`;
@@ -33,7 +36,9 @@ const COMMAND_USAGE: Record<string, string> = {
   account: `hummdesk account create --name NAME --slug SLUG --owner-email EMAIL [--owner-name NAME]\n\nOpens a new tenant; prints the owner's first password and an admin API key.\n${STORE_NOTE}`,
   'api-key': `hummdesk api-key create --account SLUG --name NAME [--role admin|agent|viewer]\n\nCreates an API key (default role admin); the key is printed once.\n${STORE_NOTE}`,
   email: 'hummdesk email parse [--channel ID] [--mailbox ADDRESS] [--html] [--attachments] FILE.eml...\n\nPrints each message as JSON: visibleText, full text, thread headers, attachments, auto-reply and\nbounce flags, and the event the hub would ingest. Needs no database.',
-  eval: `hummdesk eval <classify|language|sentiment> ...\n\n${EVAL_USAGE}\n\nMeasures the offline AI on your labelled data; the last line printed is one JSON object. Needs no database.`,
+  teams: TEAMS_HELP,
+  meta: 'hummdesk meta parse [--raw] [--lines] FILE...\nhummdesk meta conformance [--dir DIR] [--verbose]\n\nParses Meta webhook bodies (WhatsApp Cloud API, Messenger) into normalized events, or checks the shared payload sets against their\nhand-checked expected output (ends "N passed, 0 failed"). Needs no database.',
+  eval: `hummdesk eval <classify|language|sentiment|draft> ...\n\n${EVAL_USAGE}\n\nMeasures the offline AI on your labelled data; the last line printed is one JSON object. Needs no database.`,
 };
 
 /** A command line the CLI cannot run: one line on stderr, exit 2. */
@@ -186,9 +191,18 @@ async function run(command: string | undefined, rest: string[]): Promise<number>
       const { emailCli } = await import('../connectors/email/cli.js');
       return emailCli(rest).catch((err: unknown) => Promise.reject(asUsageError('email parse', err)));
     }
+    case 'teams': {
+      const { teamsCli, TeamsUsageError } = await import('./cli-teams.js');
+      return teamsCli(rest).catch((err: unknown) => Promise.reject(err instanceof TeamsUsageError ? new UsageError(err.where, err.message) : err));
+    }
+    case 'meta': {
+      if (rest[0] !== 'parse' && rest[0] !== 'conformance') throw new UsageError('meta', rest[0] ? `unknown subcommand "${rest[0]}" (expected parse or conformance)` : 'missing subcommand (parse or conformance)');
+      const { metaCli } = await import('./cli-meta.js');
+      return metaCli(rest).catch((err: unknown) => Promise.reject(asUsageError(`meta ${rest[0]}`, err)));
+    }
     case 'eval': {
       const sub = rest[0];
-      if (!sub || !['classify', 'language', 'sentiment'].includes(sub)) throw new UsageError('eval', sub ? `unknown subcommand "${sub}" (expected classify, language or sentiment)` : 'missing subcommand (classify, language or sentiment)');
+      if (!sub || !['classify', 'language', 'sentiment', 'draft'].includes(sub)) throw new UsageError('eval', sub ? `unknown subcommand "${sub}" (expected classify, language, sentiment or draft)` : 'missing subcommand (classify, language, sentiment or draft)');
       const { runEval } = await import('../ai/eval/command.js');
       return runEval(rest).catch((err: unknown) => Promise.reject(asUsageError(`eval ${sub}`, err)));
     }

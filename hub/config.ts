@@ -2,6 +2,7 @@ import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unli
 import { randomBytes, randomUUID } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { EgressError, parseAllowList } from '../connectors/core/egress.js';
+import { teamsConfigFromEnv, type TeamsAppConfig } from '../connectors/teams/config.js';
 
 /** Everything the hub reads from the environment, in one place; README lists the same names. */
 export interface HubConfig {
@@ -57,6 +58,10 @@ export interface HubConfig {
   apiOrigins: string[];
   /** Connections to tenant-given hosts (mail servers): what the operator allows beyond public hosts and protocol ports. */
   egress: { allowPrivateHosts: string[]; allowInsecureTls: boolean };
+  /** The hub's Teams bot (HUMMDESK_TEAMS_*); without an app id every Teams request is refused. */
+  teams: TeamsAppConfig;
+  /** The operator's Meta app(s) for WhatsApp and Messenger webhooks: secrets that sign them, handshake tokens, the Graph API address. */
+  meta: { appSecrets: string[]; verifyTokens: string[]; graphUrl: string; /** HUMMDESK_META_APP_ID: a Messenger echo sent by one of these apps is our own send. */ appIds?: string[] };
 }
 
 export interface EmbeddingsConfig {
@@ -84,6 +89,8 @@ export interface AiConfig {
   openaiApiKey?: string;
   timeoutMs: number;
   maxRetries: number;
+  /** Threads the local models run in (ai/workers/pool.ts); 0: one per core. */
+  threads: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -220,7 +227,24 @@ export function loadConfig(env: Env = process.env): HubConfig {
     embeddings: embeddingsConfig(env),
     apiOrigins: apiOrigins(env),
     egress: { allowPrivateHosts: allowPrivateHosts(env), allowInsecureTls: env.HUMMDESK_ALLOW_INSECURE_TLS === 'true' },
+    teams: teamsConfigFromEnv(env),
+    meta: metaConfig(env),
   };
+}
+
+/** Comma-separated, so a hub can serve several Meta apps or rotate a secret without a gap. */
+function metaConfig(env: Env): HubConfig['meta'] {
+  const listOf = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const graphUrl = (env.HUMMDESK_META_GRAPH_URL || 'https://graph.facebook.com').replace(/\/+$/, '');
+  let url: URL | undefined;
+  try {
+    url = new URL(graphUrl);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password || url.search || url.hash)
+    throw new ConfigError('invalid_meta_graph_url', `HUMMDESK_META_GRAPH_URL: "${graphUrl}" is not an http(s) base URL such as https://graph.facebook.com (invalid_meta_graph_url)`);
+  return { appSecrets: listOf(env.HUMMDESK_META_APP_SECRET), verifyTokens: listOf(env.HUMMDESK_META_VERIFY_TOKEN), graphUrl, appIds: listOf(env.HUMMDESK_META_APP_ID) };
 }
 
 /** HUMMDESK_API_ORIGINS, written the way browsers send `Origin` (lower-case host, no default port). */
@@ -287,5 +311,6 @@ function aiConfig(env: Env): AiConfig {
     openaiApiKey: env.HUMMDESK_OPENAI_API_KEY || undefined,
     timeoutMs: int(env, 'HUMMDESK_AI_TIMEOUT_MS', 30_000),
     maxRetries: int(env, 'HUMMDESK_AI_MAX_RETRIES', 2),
+    threads: Math.max(0, int(env, 'HUMMDESK_AI_THREADS', 0)),
   };
 }

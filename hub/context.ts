@@ -21,7 +21,11 @@ import { analyzeHandler } from './workers/analyze.js';
 import { surfaceHandler } from './workers/surface.js';
 import { deliverHandler } from './workers/deliver.js';
 import { kbReindexHandler } from './workers/kb-reindex.js';
+import { mediaFetchHandler } from './workers/media-fetch.js';
+import { kbImportHandler } from './workers/kb-import.js';
 import { embeddersFromConfig, type EmbedderSet } from '../ai/embed/set.js';
+import { AiThreadPool } from '../ai/workers/pool.js';
+import { LocalModels } from '../ai/workers/models.js';
 
 /** Everything a hub process shares: store, queue, bus and the registries channels and AI plug into. */
 export interface Hub {
@@ -43,7 +47,8 @@ export interface Hub {
   /** Checks every connection to a tenant-given host (HUMMDESK_ALLOW_PRIVATE_HOSTS, HUMMDESK_ALLOW_INSECURE_TLS). */
   egress: EgressGuard;
   surfaces: Surface[];
-  ai: { provider?: ConversationAi };
+  /** `models`: the local models, run in AI threads that start with the first work (HUMMDESK_AI_THREADS). */
+  ai: { provider?: ConversationAi; models: LocalModels };
   /** Embedding models: the configured one builds knowledge-base indexes (HUMMDESK_EMBEDDINGS_*). */
   embedders: EmbedderSet;
   handlers: JobHandlers;
@@ -68,8 +73,9 @@ export async function createHub(config: HubConfig, opts: { log?: Logger; db?: Da
       new InProcessRunner(db, metrics, { ...runnerOpts, concurrency: db.kind === 'pglite' ? 2 : 4, leaseMs: 5 * 60_000, foreground });
   const connectors = new Map<ChannelKind, Connector>();
   const surfaces: Surface[] = [];
-  const ai: Hub['ai'] = {};
-  const embedders = embeddersFromConfig(config.embeddings);
+  const models = new LocalModels(new AiThreadPool({ size: config.ai.threads, log }));
+  const ai: Hub['ai'] = { models };
+  const embedders = embeddersFromConfig(config.embeddings, models.embedder);
   const ingest = new IngestService(db, {
     bus, metrics, blobs, batchMax: config.ingestBatchMax, batchMin: config.ingestBatchMin,
     // PGlite has a single connection; on Postgres a few lanes keep batches large (measured: bench/ingest).
@@ -83,7 +89,9 @@ export async function createHub(config: HubConfig, opts: { log?: Logger; db?: Da
     'ai.classify': analyzeHandler({ db, bus, ai: () => ai.provider }),
     'surface.sync': surfaceHandler(() => surfaces),
     deliver: deliverHandler({ db, box, bus, blobs, connectors: () => connectors, maxAttempts: config.jobAttempts }),
+    'media.fetch': mediaFetchHandler({ db, box, bus, blobs, connectors: () => connectors, backoffBaseMs: config.jobBackoffMs }),
     'kb.reindex': kbReindexHandler({ db, embedders: () => embedders, maxAttempts: config.jobAttempts, options: { batchSize: config.embeddings.batchSize } }),
+    'kb.import': kbImportHandler({ db, embedders: () => embedders, maxAttempts: config.jobAttempts, kick: () => runner.kick() }),
   };
   let started = false;
   return {
@@ -96,6 +104,7 @@ export async function createHub(config: HubConfig, opts: { log?: Logger; db?: Da
       if (started) await runner.stop();
       else if (runner.kind === 'bullmq') await runner.stop();
       await Promise.allSettled([...connectors.values()].map((c) => c.close?.()));
+      await models.close();
       await bus.close();
       await db.close();
     },

@@ -12,7 +12,7 @@ const providers = new WeakMap<Hub, LocalProvider>();
 /** The hub's local AI services (created on first use); routes reach models and the KB through it. */
 export function localAi(hub: Hub): LocalProvider {
   let p = providers.get(hub);
-  if (!p) providers.set(hub, (p = new LocalProvider({ db: hub.db, embedder: hub.embedders, log: hub.log })));
+  if (!p) providers.set(hub, (p = new LocalProvider({ db: hub.db, embedder: hub.embedders, models: hub.ai.models, log: hub.log })));
   return p;
 }
 

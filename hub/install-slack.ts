@@ -2,6 +2,8 @@ import type { Hub } from './context.js';
 import { SlackApp, type SlackAppOptions } from './slack/app.js';
 import { withAccount } from '../storage/session.js';
 import { enqueue } from '../storage/repositories/outbox.js';
+import { slackBackfillHandler } from './slack/backfill.js';
+import { slackFilesHandler } from './slack/file-fetch.js';
 
 const apps = new WeakMap<Hub, SlackApp>();
 
@@ -31,6 +33,9 @@ export function installSlack(hub: Hub, options: SlackAppOptions = slackOptionsFr
   apps.set(hub, app);
   hub.connectors.set('slack', app.connector);
   hub.surfaces.push(app.surface);
+  // app_rate_limited: the missed minute read back; customers' files that failed once, retried with backoff.
+  hub.handlers['slack.backfill'] = slackBackfillHandler({ db: hub.db, clients: app.clients, installation: (id) => hub.installations.find({ kind: 'slack', id }), handleEvent: (i, e) => app.handleEvent(i, e) });
+  hub.handlers['slack.files'] = slackFilesHandler({ db: hub.db, box: hub.box, blobs: hub.blobs, clients: app.clients, maxAttempts: hub.config.jobAttempts, onOutbox: () => hub.runner.kick() });
   // A delivery outcome (sent, failed, unknown) is confirmed in the conversation's Slack thread.
   const deliver = hub.handlers.deliver;
   if (deliver)

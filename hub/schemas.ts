@@ -102,6 +102,10 @@ export const Attachment = Type.Object({
   size: Nullable(Type.Number()),
   contentId: Type.Optional(Nullable(Type.String({ description: 'email Content-ID: `<img src="cid:…">` in the message HTML shows this attachment' }))),
   url: Type.Optional(Type.String({ description: 'a signed link to the bytes (relative to the hub), valid one to two hours: for `<img>` and downloads' })),
+  fetchState: Type.Optional(Nullable(Type.Union([Type.Literal('pending'), Type.Literal('retrying'), Type.Literal('stored'), Type.Literal('failed')], {
+    description: 'a file a channel gives by reference (WhatsApp media, Slack files): pending until first fetched, `retrying` after a transient failure, `stored`, or `failed` for good (see fetchError)',
+  }))),
+  fetchError: Type.Optional(Nullable(Type.String({ description: 'why the bytes could not be fetched' }))),
 });
 
 export const Message = Type.Object({

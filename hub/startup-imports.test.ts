@@ -45,7 +45,9 @@ describe('what a hub process loads at start', () => {
     expect(loaded).toContain('fastify'); // the probe sees packages at all
     // eld/large alone is ~1 s and ~370 MB; the others serve only configurations or requests that use them
     // (express comes with Bolt's entry, which the Slack signature check does not need).
-    const lazy = ['eld', 'ioredis', 'bullmq', '@anthropic-ai/sdk', 'undici', 'pg', 'imapflow', 'mailparser', 'express', '@slack/socket-mode'];
+    const lazy = ['eld', 'ioredis', 'bullmq', '@anthropic-ai/sdk', 'undici', 'pg', 'imapflow', 'mailparser', 'express', '@slack/socket-mode',
+      // Teams: the webhook verifies with node:crypto; botbuilder (~1 s, ~95 MB), MSAL and Azure Identity load only for outbound calls.
+      'botbuilder', 'botframework-connector', '@azure/msal-node', '@azure/identity', 'jsonwebtoken', '@microsoft/app-manifest'];
     expect(lazy.filter((p) => loaded.includes(p))).toEqual([]);
   });
 });

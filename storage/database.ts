@@ -7,6 +7,13 @@ export interface QueryResult<R> {
 
 export interface Queryable {
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
+  /** A hot-path statement kept parsed and planned per connection, where the adapter can (a transaction on node-postgres). */
+  prepared?<R = Record<string, unknown>>(name: string, sql: string, params: unknown[]): Promise<QueryResult<R>>;
+}
+
+/** Runs a hot-path statement prepared where the adapter can, else as a plain query. */
+export function queryPrepared<R>(q: Queryable, name: string, sql: string, params: unknown[]): Promise<QueryResult<R>> {
+  return q.prepared ? q.prepared<R>(name, sql, params) : q.query<R>(sql, params);
 }
 
 export interface Database extends Queryable {

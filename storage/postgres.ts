@@ -49,6 +49,10 @@ export async function openPostgres(url: string, opts: { max?: number } = {}): Pr
           const r = await client.query(sql, params as unknown[]);
           return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
         },
+        async prepared<R>(name: string, sql: string, params: unknown[]) {
+          const r = await client.query({ name, text: sql, values: params });
+          return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+        },
       };
       try {
         await client.query('BEGIN');

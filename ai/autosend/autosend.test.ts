@@ -4,7 +4,7 @@ import { findInstallation } from '../../storage/repositories/channels.js';
 import { withAccount } from '../../storage/session.js';
 import { insertTeam, addTeamMember } from '../../storage/repositories/teams.js';
 import { replaceRoutingRules } from '../routing/router.js';
-import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../../hub/testing/harness.js';
+import { createTestAccount, eventually, importKb, startTestHub, type TestAccount, type TestHub } from '../../hub/testing/harness.js';
 
 /** The AI stage end to end with the local provider: routing and the auto-send policy. */
 let t: TestHub;
@@ -20,10 +20,10 @@ const inbound = (channel: ChannelInstallation, externalId: string, text: string,
 async function account(settings: Record<string, unknown>): Promise<{ acct: TestAccount; channel: ChannelInstallation }> {
   const acct = await createTestAccount(t);
   await t.hub.db.query(`UPDATE accounts SET settings = $2 WHERE id = $1`, [acct.accountId, settings]);
-  const r = await t.app.inject({ method: 'POST', url: '/api/v1/kb/import', headers: { 'x-api-key': acct.apiKeys.admin }, payload: { articles: [
+  const r = await importKb(t, acct.apiKeys.admin, [
     { title: 'Resetting your password', body: 'Open the login page and choose "Forgot password". We email you a reset link that is valid for one hour.', externalId: 'pw' },
-  ] } });
-  expect(r.statusCode, r.body).toBe(200);
+  ]);
+  expect(r.status.state, JSON.stringify(r.status)).toBe('done');
   return { acct, channel: (await findInstallation(t.hub.db, t.hub.box, { kind: 'webchat', id: acct.channelId }))! };
 }
 

@@ -4,6 +4,15 @@ import type { Embedder } from '../embed/embedder.js';
 import { CategoryModel, type LabelledExample, type SerializedCategoryModel } from './model.js';
 import { DEFAULT_CATEGORY_EXAMPLES } from './defaults.js';
 import { CoalescedRuns } from '../learn/coalesced-runs.js';
+import { cachedDefaultVectors } from './default-vectors.js';
+import type { LocalModels } from '../workers/models.js';
+
+/** A category model with the key the AI threads know it by and its stored form (sent to a thread that lacks it). */
+export interface CategoryModelRef {
+  model: CategoryModel;
+  key: string;
+  json: SerializedCategoryModel;
+}
 
 export function defaultExamples(): LabelledExample[] {
   return Object.entries(DEFAULT_CATEGORY_EXAMPLES).flatMap(([label, texts]) => texts.map((text) => ({ text, label })));
@@ -16,50 +25,83 @@ export async function addExample(tx: Queryable, accountId: string, e: { category
   )).rows[0]!.id;
 }
 
+/** Many examples in one statement: a 5,000-example import is one round trip, not 5,000 (on PGlite they would hold its one connection). */
+export async function addExamples(tx: Queryable, accountId: string, examples: { category: string; text: string }[], o: { source: 'agent' | 'import' | 'correction'; userId: string | null }): Promise<number> {
+  const { rowCount } = await tx.query(
+    `INSERT INTO ai_category_examples (account_id, category, text, source, conversation_id, created_by)
+     SELECT $1, c, t, $4, NULL, $5 FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS x(c, t, n) ORDER BY n`,
+    [accountId, examples.map((e) => e.category), examples.map((e) => e.text.slice(0, 5000)), o.source, o.userId]);
+  return rowCount;
+}
+
 /**
  * Each account's category model: trained from the default examples plus the account's own, persisted
  * in ai_category_models, cached per process and reloaded when another process retrained it.
  */
 export class CategoryModels {
-  private readonly cache = new Map<string, { trainedAt: string; model: CategoryModel }>();
-  private defaults?: Promise<CategoryModel>;
-  // The default examples' embeddings, computed once per process: every account's retrain needs them.
+  private readonly cache = new Map<string, { trainedAt: string; ref: CategoryModelRef }>();
+  private defaults?: Promise<CategoryModelRef>;
+  // The default examples' embeddings, read from the machine's cache or computed once per process: every account's retrain needs them.
   private defaultVectors?: Promise<Float32Array[]>;
   private readonly runs = new CoalescedRuns<CategoryModel>();
 
-  constructor(private readonly db: Database, private readonly embedder: Embedder) {}
+  /** With `models`, training runs in the AI threads; without, on the calling thread. */
+  constructor(private readonly db: Database, private readonly embedder: Embedder, private readonly models?: LocalModels) {}
 
   /** The model shared by accounts that have not taught their own categories yet. */
-  defaultModel(): Promise<CategoryModel> {
-    return (this.defaults ??= this.vectorsOfDefaults().then((vectors) => CategoryModel.train(defaultExamples(), { embedder: this.embedder, vectors })).catch((err: unknown) => {
+  async defaultModel(): Promise<CategoryModel> {
+    return (await this.defaultRef()).model;
+  }
+
+  defaultRef(): Promise<CategoryModelRef> {
+    return (this.defaults ??= this.vectorsOfDefaults().then((vectors) => this.trainJson(undefined, defaultExamples(), vectors)).then((json) => this.ref('default', json)).catch((err: unknown) => {
       this.defaults = undefined;
       throw err;
     }));
   }
 
+  /** Read from the machine's cache (ai/classify/default-vectors.ts) when the local encoder makes them. */
   private vectorsOfDefaults(): Promise<Float32Array[]> {
-    return (this.defaultVectors ??= this.embedder.embed(defaultExamples().map((e) => e.text)).catch((err: unknown) => {
+    const embedder: Embedder = this.models?.embedder ?? this.embedder;
+    const texts = defaultExamples().map((e) => e.text);
+    return (this.defaultVectors ??= (embedder.external ? embedder.embed(texts, { lane: 'bulk' }) : cachedDefaultVectors({ modelId: embedder.modelId, dimension: embedder.dimension, embed: (t) => embedder.embed(t, { lane: 'bulk' }) }, texts)).catch((err: unknown) => {
       this.defaultVectors = undefined;
       throw err;
     }));
   }
 
   async forAccount(accountId: string): Promise<CategoryModel> {
+    return (await this.refFor(accountId)).model;
+  }
+
+  /** The account's model and its key for the AI threads. */
+  async refFor(accountId: string): Promise<CategoryModelRef> {
     const row = await withAccount(this.db, accountId, async (tx) =>
       (await tx.query<{ trainedAt: string }>(`SELECT trained_at::text AS "trainedAt" FROM ai_category_models WHERE account_id = $1`, [accountId])).rows[0],
     );
-    if (!row) return this.defaultModel();
+    if (!row) return this.defaultRef();
     const hit = this.cache.get(accountId);
-    if (hit && hit.trainedAt === row.trainedAt) return hit.model;
+    if (hit && hit.trainedAt === row.trainedAt) return hit.ref;
     const stored = await withAccount(this.db, accountId, async (tx) =>
       (await tx.query<{ model: SerializedCategoryModel }>(`SELECT model FROM ai_category_models WHERE account_id = $1`, [accountId])).rows[0],
     );
-    if (!stored) return this.defaultModel();
-    const model = CategoryModel.fromJSON(stored.model, this.embedder);
-    this.cache.set(accountId, { trainedAt: row.trainedAt, model });
+    if (!stored) return this.defaultRef();
+    const ref = this.ref(`${accountId}:${row.trainedAt}`, stored.model);
+    this.cache.set(accountId, { trainedAt: row.trainedAt, ref });
     // Stored before the multilingual concepts: answers with its own features until the background retrain lands.
     if (!stored.model.features) void this.retrain(accountId).catch(() => undefined);
-    return model;
+    return ref;
+  }
+
+  private ref(key: string, json: SerializedCategoryModel): CategoryModelRef {
+    return { model: CategoryModel.fromJSON(json, this.embedder), key: `category:${key}`, json };
+  }
+
+  /** `known` are the vectors of the first examples (the defaults'); the rest are embedded here. */
+  private async trainJson(accountId: string | undefined, examples: LabelledExample[], known: Float32Array[] = []): Promise<SerializedCategoryModel> {
+    if (this.models) return this.models.trainCategories(accountId, examples, known);
+    const vectors = [...known, ...(await this.embedder.embed(examples.slice(known.length).map((e) => e.text), { lane: 'bulk', accountId }))];
+    return (await CategoryModel.train(examples, { embedder: this.embedder, vectors })).toJSON();
   }
 
   /**
@@ -75,17 +117,17 @@ export class CategoryModels {
       const rows = (await tx.query<{ category: string; text: string; createdAt: string }>(`SELECT category, text, created_at::text AS "createdAt" FROM ai_category_examples ORDER BY created_at`)).rows;
       return { examples: rows.map((r) => ({ label: r.category, text: r.text })), newest: rows[rows.length - 1]?.createdAt ?? null };
     });
-    const vectors = [...(await this.vectorsOfDefaults()), ...(await this.embedder.embed(examples.map((e) => e.text)))];
-    const model = await CategoryModel.train([...defaultExamples(), ...examples], { embedder: this.embedder, vectors });
+    const json = await this.trainJson(accountId, [...defaultExamples(), ...examples], await this.vectorsOfDefaults());
+    const model = CategoryModel.fromJSON(json, this.embedder);
     const trainedAt = await withAccount(this.db, accountId, async (tx) =>
       (await tx.query<{ trainedAt: string }>(
         `INSERT INTO ai_category_models (account_id, model, examples, trained_through, trained_at) VALUES ($1, $2, $3, $4, clock_timestamp())
          ON CONFLICT (account_id) DO UPDATE SET model = EXCLUDED.model, examples = EXCLUDED.examples, trained_through = EXCLUDED.trained_through, trained_at = EXCLUDED.trained_at
          RETURNING trained_at::text AS "trainedAt"`,
-        [accountId, JSON.stringify(model.toJSON()), model.examples, newest],
+        [accountId, JSON.stringify(json), model.examples, newest],
       )).rows[0]!.trainedAt,
     );
-    this.cache.set(accountId, { trainedAt, model });
+    this.cache.set(accountId, { trainedAt, ref: this.ref(`${accountId}:${trainedAt}`, json) });
     return model;
   }
 

@@ -1,34 +1,125 @@
 /**
- * Per-category reply templates by language; `{name}` is the customer's first name, `{answer}` the
- * knowledge-base passage. Languages without a template fall back to English.
+ * The building blocks of offline drafts, per language. Nothing here names a topic: what a draft says
+ * about the customer's matter comes only from a cited knowledge-base passage, so a misread category
+ * can never put "your billing" into a reply about a delivery. `{name}` is the customer's first name.
  */
-export const TEMPLATES: Record<string, Record<string, { withAnswer: string; without: string }>> = {
+export interface Phrases {
+  greeting: string;
+  /** Opens a neutral message. */
+  thanksForWriting: string;
+  /** Opens a negative message: an apology. */
+  apology: string;
+  /** Opens an urgent message that is not negative: an acknowledgement. */
+  urgent: string;
+  /** The whole reply to a thank-you. */
+  thanksReply: string;
+  /** Before the cited passage. */
+  answerIntro: string;
+  /** After the cited passage. */
+  answerClose: string;
+  /** No passage answers the message: an honest holding reply that promises nothing else. */
+  holding: string;
+  /** Reflects the details the customer gave: `{details}` is the list. */
+  noted: string;
+  /** How each kind of detail is named in `noted`. */
+  detail: { order: string; invoice: string; ticket: string; email: string };
+  and: string;
+}
+
+export const PHRASES: Record<string, Phrases> = {
   en: {
-    _: { withAnswer: 'Hi {name},\n\nThanks for getting in touch. This should help:\n\n{answer}\n\nLet us know if anything is still unclear.', without: 'Hi {name},\n\nThanks for getting in touch. We have received your message and an agent will get back to you shortly.' },
-    billing: { withAnswer: 'Hi {name},\n\nThanks for reaching out about your billing. Here is what applies:\n\n{answer}\n\nIf the amount still looks wrong, reply with the invoice number and we will check it.', without: 'Hi {name},\n\nThanks for reaching out about your billing. Could you send us the invoice number so we can look into it?' },
-    technical: { withAnswer: 'Hi {name},\n\nSorry for the trouble. Please try this:\n\n{answer}\n\nIf it still does not work, tell us what you see and which device you use.', without: 'Hi {name},\n\nSorry for the trouble. Could you tell us what you see, when it started and which device you use?' },
-    complaint: { withAnswer: 'Hi {name},\n\nI am sorry about this experience, and thank you for telling us.\n\n{answer}\n\nWe will follow up personally.', without: 'Hi {name},\n\nI am sorry about this experience, and thank you for telling us. We are looking into it and will follow up personally.' },
+    greeting: 'Hi {name},',
+    thanksForWriting: 'Thanks for getting in touch.',
+    apology: 'I am sorry about the trouble this has caused you.',
+    urgent: 'I understand this is urgent, and we are on it.',
+    thanksReply: 'Thank you for letting us know. Glad we could help, and have a great day!',
+    answerIntro: 'Here is how this works:',
+    answerClose: 'If anything is still unclear, just reply to this message.',
+    holding: 'We have received your message, and an agent will look into it and get back to you shortly.',
+    noted: 'I have noted {details}.',
+    detail: { order: 'order {v}', invoice: 'invoice {v}', ticket: 'case {v}', email: 'your email address {v}' },
+    and: 'and',
   },
   fi: {
-    _: { withAnswer: 'Hei {name},\n\nkiitos yhteydenotostasi. Tästä pitäisi olla apua:\n\n{answer}\n\nKerro, jos jokin on vielä epäselvää.', without: 'Hei {name},\n\nkiitos yhteydenotostasi. Olemme vastaanottaneet viestisi ja palaamme asiaan pian.' },
-    billing: { withAnswer: 'Hei {name},\n\nkiitos viestistäsi laskutukseen liittyen:\n\n{answer}\n\nJos summa näyttää yhä väärältä, lähetä meille laskun numero.', without: 'Hei {name},\n\nkiitos viestistäsi. Voisitko lähettää laskun numeron, niin tarkistamme asian?' },
-    complaint: { withAnswer: 'Hei {name},\n\npahoittelemme tapahtunutta ja kiitos palautteestasi.\n\n{answer}\n\nPalaamme asiaan henkilökohtaisesti.', without: 'Hei {name},\n\npahoittelemme tapahtunutta ja kiitos palautteestasi. Selvitämme asian ja palaamme pian.' },
+    greeting: 'Hei {name},',
+    thanksForWriting: 'kiitos yhteydenotostasi.',
+    apology: 'olen pahoillani tästä aiheutuneesta harmista.',
+    urgent: 'ymmärrän, että asia on kiireellinen, ja hoidamme sitä.',
+    thanksReply: 'kiitos, kun kerroit. Mukava kuulla, että saimme autettua. Hyvää päivänjatkoa!',
+    answerIntro: 'Näin asia toimii:',
+    answerClose: 'Jos jokin on vielä epäselvää, vastaa tähän viestiin.',
+    holding: 'Olemme vastaanottaneet viestisi. Asiakaspalvelijamme selvittää asian ja palaa sinulle pian.',
+    noted: 'Olen kirjannut ylös {details}.',
+    detail: { order: 'tilauksen {v}', invoice: 'laskun {v}', ticket: 'tapauksen {v}', email: 'sähköpostiosoitteesi {v}' },
+    and: 'ja',
   },
   sv: {
-    _: { withAnswer: 'Hej {name},\n\ntack för att du hörde av dig. Det här bör hjälpa:\n\n{answer}\n\nHör av dig om något är oklart.', without: 'Hej {name},\n\ntack för att du hörde av dig. Vi har tagit emot ditt meddelande och återkommer snart.' },
-    complaint: { withAnswer: 'Hej {name},\n\nvi beklagar det som hänt och tackar för att du berättade.\n\n{answer}\n\nVi återkommer personligen.', without: 'Hej {name},\n\nvi beklagar det som hänt och tackar för att du berättade. Vi undersöker saken och återkommer.' },
+    greeting: 'Hej {name},',
+    thanksForWriting: 'tack för att du hörde av dig.',
+    apology: 'jag beklagar besväret som det här har orsakat dig.',
+    urgent: 'jag förstår att det är brådskande, och vi arbetar på det.',
+    thanksReply: 'tack för att du berättade. Vad roligt att vi kunde hjälpa till, ha en fin dag!',
+    answerIntro: 'Så här fungerar det:',
+    answerClose: 'Svara gärna på det här meddelandet om något fortfarande är oklart.',
+    holding: 'Vi har tagit emot ditt meddelande, och en handläggare tittar på det och återkommer till dig inom kort.',
+    noted: 'Jag har noterat {details}.',
+    detail: { order: 'order {v}', invoice: 'faktura {v}', ticket: 'ärende {v}', email: 'din e-postadress {v}' },
+    and: 'och',
+  },
+  da: {
+    greeting: 'Hej {name},',
+    thanksForWriting: 'tak fordi du kontaktede os.',
+    apology: 'jeg beklager det besvær, det her har givet dig.',
+    urgent: 'jeg forstår, at det haster, og vi arbejder på det.',
+    thanksReply: 'tak fordi du gav besked. Dejligt at vi kunne hjælpe, og hav en god dag!',
+    answerIntro: 'Sådan fungerer det:',
+    answerClose: 'Hvis noget stadig er uklart, så svar bare på denne besked.',
+    holding: 'Vi har modtaget din besked, og en medarbejder ser på den og vender tilbage til dig snarest.',
+    noted: 'Jeg har noteret {details}.',
+    detail: { order: 'ordre {v}', invoice: 'faktura {v}', ticket: 'sag {v}', email: 'din e-mailadresse {v}' },
+    and: 'og',
+  },
+  nb: {
+    greeting: 'Hei {name},',
+    thanksForWriting: 'takk for at du tok kontakt.',
+    apology: 'jeg beklager bryet dette har påført deg.',
+    urgent: 'jeg forstår at dette haster, og vi jobber med saken.',
+    thanksReply: 'takk for at du ga beskjed. Så fint at vi kunne hjelpe, og ha en fin dag!',
+    answerIntro: 'Slik fungerer det:',
+    answerClose: 'Hvis noe fortsatt er uklart, er det bare å svare på denne meldingen.',
+    holding: 'Vi har mottatt meldingen din, og en medarbeider ser på saken og kommer tilbake til deg snart.',
+    noted: 'Jeg har notert {details}.',
+    detail: { order: 'ordre {v}', invoice: 'faktura {v}', ticket: 'sak {v}', email: 'e-postadressen din {v}' },
+    and: 'og',
   },
   de: {
-    _: { withAnswer: 'Hallo {name},\n\nvielen Dank für Ihre Nachricht. Das sollte helfen:\n\n{answer}\n\nMelden Sie sich gern, falls noch etwas unklar ist.', without: 'Hallo {name},\n\nvielen Dank für Ihre Nachricht. Wir melden uns in Kürze.' },
+    greeting: 'Hallo {name},',
+    thanksForWriting: 'vielen Dank für Ihre Nachricht.',
+    apology: 'es tut mir leid, dass Ihnen dadurch Ärger entstanden ist.',
+    urgent: 'ich verstehe, dass es dringend ist, und wir kümmern uns darum.',
+    thanksReply: 'vielen Dank für Ihre Rückmeldung. Schön, dass wir helfen konnten, und einen schönen Tag noch!',
+    answerIntro: 'So funktioniert es:',
+    answerClose: 'Wenn noch etwas unklar ist, antworten Sie einfach auf diese Nachricht.',
+    holding: 'Wir haben Ihre Nachricht erhalten. Ein Mitarbeiter prüft Ihr Anliegen und meldet sich in Kürze bei Ihnen.',
+    noted: 'Ich habe {details} notiert.',
+    detail: { order: 'die Bestellung {v}', invoice: 'die Rechnung {v}', ticket: 'den Vorgang {v}', email: 'Ihre E-Mail-Adresse {v}' },
+    and: 'und',
   },
 };
 
-export function template(language: string | undefined, category: string): { language: string; withAnswer: string; without: string } {
-  const lang = language && TEMPLATES[language] ? language : 'en';
-  const set = TEMPLATES[lang]!;
-  return { language: lang, ...(set[category] ?? set._!) };
+/** Languages the offline drafts are written in; a message in any other gets no draft (and the agent is told why). */
+export const DRAFT_LANGUAGES = Object.keys(PHRASES);
+
+export function phrasesFor(language: string | undefined): Phrases | undefined {
+  return language ? PHRASES[language] : undefined;
 }
 
-export function fill(text: string, values: Record<string, string>): string {
-  return text.replace(/\{(\w+)\}/g, (_, k: string) => values[k] ?? '').replace(/Hi ,|Hei ,|Hej ,|Hallo ,/g, (m) => m.replace(' ,', ','));
+/** A greeting with or without a name ("Hi," when the name is unknown). */
+export function greet(p: Phrases, name: string | undefined): string {
+  return p.greeting.replace(/ ?\{name\}/, name ? ` ${name}` : '');
+}
+
+/** Capitalises a phrase that opens a paragraph of its own (the greeting line ends with a comma in fi/sv/da/nb/de). */
+export function sentence(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }

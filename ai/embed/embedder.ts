@@ -5,10 +5,19 @@ export interface Embedder {
   readonly dimension: number;
   /** Texts are sent out of the building: customer text is redacted before it is embedded. */
   readonly external?: boolean;
-  embed(texts: string[]): Promise<Float32Array[]>;
+  embed(texts: string[], o?: EmbedOptions): Promise<Float32Array[]>;
 }
 
-export type EmbeddingErrorCode = 'timeout' | 'unavailable' | 'rate_limited' | 'auth' | 'bad_request' | 'bad_response' | 'dimension_mismatch';
+/** Who asks and how urgently: the local model's threads schedule by it (ai/workers/pool.ts); endpoints ignore it. */
+export interface EmbedOptions {
+  accountId?: string;
+  /** `interactive` (default): a person waits; `analysis`: the AI stage; `bulk`: imports and reindexes. */
+  lane?: 'interactive' | 'analysis' | 'bulk';
+}
+
+export type EmbeddingErrorCode = 'timeout' | 'unavailable' | 'rate_limited' | 'auth' | 'bad_request' | 'bad_response' | 'dimension_mismatch'
+  // The local model's threads (ai/workers/pool.ts): a thread died, none was free in time, shut down, the task threw.
+  | 'ai_worker_crashed' | 'ai_threads_busy' | 'ai_threads_closed' | 'ai_task_failed';
 
 /** An embedding model failed after its retries; the code is stable, the message is not. */
 export class EmbeddingError extends Error {

@@ -1,5 +1,5 @@
 import type { EmbeddingsConfig } from '../../hub/config.js';
-import type { Embedder } from './embedder.js';
+import type { EmbedOptions, Embedder } from './embedder.js';
 import { localEmbedder } from './local.js';
 import { OPENAI_MODEL_PREFIX, OpenAiEmbedder } from './openai.js';
 
@@ -30,8 +30,8 @@ export class EmbedderSet implements Embedder {
     return this.features.dimension;
   }
 
-  embed(texts: string[]): Promise<Float32Array[]> {
-    return this.features.embed(texts);
+  embed(texts: string[], o?: EmbedOptions): Promise<Float32Array[]> {
+    return this.features.embed(texts, o);
   }
 
   /** The embedder of a stored model id, when this hub can compute it. */

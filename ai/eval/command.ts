@@ -9,6 +9,7 @@ import { readRows } from './csv.js';
 import { evalLanguage } from './language.js';
 import { printGroups, printReport, round, type Scored } from './report.js';
 import { DEFAULT_CATEGORY_EXAMPLES } from '../classify/defaults.js';
+import { evalDraft, kbPathFor, readKb } from './draft.js';
 
 type Out = NodeJS.WritableStream;
 
@@ -22,6 +23,7 @@ export async function runEval(argv: string[], out: Out = process.stdout): Promis
       train: { type: 'string' }, test: { type: 'string' }, folds: { type: 'string' },
       'text-col': { type: 'string', default: 'text' }, 'label-col': { type: 'string', default: 'label' },
       langs: { type: 'string' }, lang: { type: 'string' }, model: { type: 'string' }, prior: { type: 'boolean', default: false }, limit: { type: 'string' },
+      kb: { type: 'string' }, sweep: { type: 'boolean', default: false }, threshold: { type: 'string' },
     },
   });
   const col = { text: values['text-col']!, label: values['label-col']! };
@@ -75,6 +77,16 @@ export async function runEval(argv: string[], out: Out = process.stdout): Promis
       ...Object.fromEntries(classes.map((c) => [`recall_${c}`, recall(c)])),
       ...(Object.keys(perLanguage).length ? { per_language: perLanguage } : {}),
     });
+    return 0;
+  }
+  if (sub === 'draft') {
+    const file = positionals[0];
+    if (!file) return usage(out);
+    const rows = readRows(file)
+      .map((r) => ({ question: r.question ?? '', language: r.language ?? '', expected: (r.expected ?? r.article ?? 'none').trim() || 'none' }))
+      .filter((r) => r.question && r.language)
+      .slice(0, limit);
+    await evalDraft(rows, readKb(kbPathFor(file, values.kb)), { sweep: values.sweep, threshold: values.threshold ? Number(values.threshold) : undefined }, out);
     return 0;
   }
   return usage(out);

@@ -4,6 +4,14 @@ import type { Database, Queryable } from '../../storage/database.js';
 import { withAccount } from '../../storage/session.js';
 import type { Sentiment, SentimentModel } from '../providers/local/sentiment.js';
 import { learnResidual, SentimentResidual, type SerializedSentimentResidual } from '../providers/local/sentiment-corrections.js';
+import type { LocalModels } from '../workers/models.js';
+
+/** An account's sentiment model as the AI threads know it: the shipped one (key null) or with its corrections. */
+export interface SentimentModelRef {
+  model: SentimentModel;
+  key: string | null;
+  residual?: SerializedSentimentResidual;
+}
 
 // The newest corrections an account's residual learns from; older ones rarely still describe its customers.
 const MAX_EXAMPLES = 5000;
@@ -45,7 +53,7 @@ export async function sentimentCorrectionsInfo(tx: Queryable, accountId: string,
  * ai_sentiment_models, cached per process by trained_at, so a retrain in another process is seen too.
  */
 export class SentimentModels {
-  private readonly cache = new Map<string, { trainedAt: string; model: SentimentModel }>();
+  private readonly cache = new Map<string, { trainedAt: string; ref: SentimentModelRef }>();
   private readonly runs: CoalescedRuns<SentimentModel>;
   /** Accounts whose residual was learned on another shipped model and is being relearned. */
   private readonly relearning = new Set<string>();
@@ -53,12 +61,17 @@ export class SentimentModels {
   constructor(
     private readonly db: Database,
     private readonly base: () => SentimentModel,
-    private readonly opts: { delayMs?: number; log?: Logger } = {},
+    /** With `models`, corrections are learned in the AI threads. */
+    private readonly opts: { delayMs?: number; log?: Logger; models?: LocalModels } = {},
   ) {
     this.runs = new CoalescedRuns(opts.delayMs ?? 1000);
   }
 
   async forAccount(accountId: string): Promise<SentimentModel> {
+    return (await this.refFor(accountId)).model;
+  }
+
+  async refFor(accountId: string): Promise<SentimentModelRef> {
     const base = this.base();
     const hit = this.cache.get(accountId);
     const row = await withAccount(this.db, accountId, async (tx) =>
@@ -69,15 +82,19 @@ export class SentimentModels {
         [accountId, hit?.trainedAt ?? null],
       )).rows[0],
     );
-    if (!row) return base;
+    if (!row) return { model: base, key: null };
     if (row.baseModel !== base.id) {
       this.relearnOnce(accountId);
-      return base;
+      return { model: base, key: null };
     }
-    if (hit && hit.trainedAt === row.trainedAt) return hit.model;
-    const model = base.withResidual(SentimentResidual.fromJSON(row.model!));
-    this.cache.set(accountId, { trainedAt: row.trainedAt, model });
-    return model;
+    if (hit && hit.trainedAt === row.trainedAt) return hit.ref;
+    const ref = this.ref(accountId, row.trainedAt, row.model!);
+    this.cache.set(accountId, { trainedAt: row.trainedAt, ref });
+    return ref;
+  }
+
+  private ref(accountId: string, trainedAt: string, residual: SerializedSentimentResidual): SentimentModelRef {
+    return { model: this.base().withResidual(SentimentResidual.fromJSON(residual)), key: `sentiment:${accountId}:${trainedAt}`, residual };
   }
 
   /**
@@ -103,18 +120,18 @@ export class SentimentModels {
       )).rows,
     );
     if (!examples.length) return base;
-    const residual = learnResidual(base, examples);
-    const model = base.withResidual(residual);
+    const residual = this.opts.models ? await this.opts.models.learnSentiment(accountId, examples) : learnResidual(base, examples).toJSON();
     const trainedAt = await withAccount(this.db, accountId, async (tx) =>
       (await tx.query<{ trainedAt: string }>(
         `INSERT INTO ai_sentiment_models (account_id, model, examples, base_model, trained_at) VALUES ($1, $2, $3, $4, clock_timestamp())
          ON CONFLICT (account_id) DO UPDATE SET model = EXCLUDED.model, examples = EXCLUDED.examples, base_model = EXCLUDED.base_model, trained_at = EXCLUDED.trained_at
          RETURNING trained_at::text AS "trainedAt"`,
-        [accountId, JSON.stringify(residual.toJSON()), examples.length, base.id],
+        [accountId, JSON.stringify(residual), examples.length, base.id],
       )).rows[0]!.trainedAt,
     );
-    this.cache.set(accountId, { trainedAt, model });
-    return model;
+    const ref = this.ref(accountId, trainedAt, residual);
+    this.cache.set(accountId, { trainedAt, ref });
+    return ref.model;
   }
 
   /** A residual of an older shipped model is useless; the stored corrections teach the current one instead. */

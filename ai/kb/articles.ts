@@ -13,6 +13,8 @@ export interface Article {
   status: 'published' | 'draft';
   url: string | null;
   externalId: string | null;
+  /** The article's language variants share this id (the article they were made from; its own id otherwise). */
+  variantGroup: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -27,7 +29,49 @@ export interface ArticleInput {
   externalId?: string | null;
 }
 
-const COLUMNS = `id, title, body, language, tags, status, url, external_id AS "externalId", created_at AS "createdAt", updated_at AS "updatedAt"`;
+const COLUMNS = `id, title, body, language, tags, status, url, external_id AS "externalId", COALESCE(variant_group, id) AS "variantGroup", created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+/** The group already has an article in that language (each group holds one variant per language). */
+export class VariantExistsError extends Error {
+  override name = 'VariantExistsError';
+  readonly code = 'variant_exists';
+}
+
+/** Runs a write, turning the one-variant-per-language index's violation into VariantExistsError. */
+export async function oneVariantPerLanguage<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    const e = err as { code?: string; constraint?: string; message?: string };
+    if (e.code === '23505' && (e.constraint === 'kb_articles_variant_language' || /kb_articles_variant_language/.test(e.message ?? '')))
+      throw new VariantExistsError('the article already has a variant in that language');
+    throw err;
+  }
+}
+
+/** The variants of an article's group (itself included), by language. */
+export async function articleVariants(tx: Queryable, id: string): Promise<Article[]> {
+  return (await tx.query<Article>(
+    `SELECT ${COLUMNS} FROM kb_articles WHERE COALESCE(variant_group, id) = (SELECT COALESCE(variant_group, id) FROM kb_articles WHERE id = $1) ORDER BY language, id`, [id])).rows;
+}
+
+/**
+ * The first published passage of each given article's variant in `language`, keyed by the given
+ * article's id: what a draft cites when the customer's language has a variant of an article that fits.
+ */
+export async function variantPassages(tx: Queryable, articleIds: string[], language: string): Promise<Map<string, { chunkId: string; articleId: string; title: string; heading: string | null; text: string; language: string; url: string | null }>> {
+  if (!articleIds.length) return new Map();
+  const { rows } = await tx.query<{ source: string; chunkId: string; articleId: string; title: string; heading: string | null; text: string; language: string; url: string | null }>(
+    `SELECT DISTINCT ON (s.id) s.id AS source, c.id AS "chunkId", v.id AS "articleId", v.title, c.heading, c.text, v.language, v.url
+     FROM kb_articles s
+     JOIN kb_articles v ON COALESCE(v.variant_group, v.id) = COALESCE(s.variant_group, s.id) AND v.language = $2 AND v.status = 'published' AND v.id <> s.id
+     JOIN kb_chunks c ON c.article_id = v.id
+     WHERE s.id = ANY ($1::uuid[])
+     ORDER BY s.id, c.ordinal`,
+    [articleIds, language],
+  );
+  return new Map(rows.map(({ source, ...p }) => [source, p]));
+}
 
 export function toVectorLiteral(v: ArrayLike<number>): string {
   return `[${Array.from(v, (x) => (Number.isFinite(x) ? x : 0)).join(',')}]`;
@@ -71,14 +115,15 @@ export async function writeEmbeddings(tx: Queryable, model: string, chunkIds: st
 }
 
 /** Creates an article, or updates the one with the same external id (imports are repeatable). */
-export async function upsertArticle(tx: Queryable, accountId: string, a: ArticleInput, embedded: EmbeddedPassages): Promise<{ article: Article; created: boolean; chunks: number }> {
+export async function upsertArticle(tx: Queryable, accountId: string, a: ArticleInput, embedded: EmbeddedPassages, variantGroup?: string): Promise<{ article: Article; created: boolean; chunks: number }> {
   const params = [accountId, a.title, a.body, a.language ?? 'en', a.tags ?? [], a.status ?? 'published', a.url ?? null, a.externalId ?? null];
   const existing = a.externalId
     ? (await tx.query<{ id: string }>(`SELECT id FROM kb_articles WHERE external_id = $1`, [a.externalId])).rows[0]
     : undefined;
   const article = existing
     ? (await tx.query<Article>(`UPDATE kb_articles SET title = $2, body = $3, language = $4, tags = $5, status = $6, url = $7, updated_at = now() WHERE id = $9 AND account_id = $1 AND external_id IS NOT DISTINCT FROM $8 RETURNING ${COLUMNS}`, [...params, existing.id])).rows[0]!
-    : (await tx.query<Article>(`INSERT INTO kb_articles (account_id, title, body, language, tags, status, url, external_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`, params)).rows[0]!;
+    : (await tx.query<Article>(`INSERT INTO kb_articles (account_id, title, body, language, tags, status, url, external_id, variant_group) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`, [...params, variantGroup ?? null])).rows[0]!;
+  if (existing && variantGroup) await tx.query(`UPDATE kb_articles SET variant_group = $2 WHERE id = $1`, [article.id, variantGroup]);
   const chunks = await indexArticle(tx, accountId, article, embedded);
   return { article, created: !existing, chunks };
 }

@@ -39,7 +39,8 @@ export async function embedArticles(db: Database, accountId: string, embedder: E
   const model = models.forModel(modelId);
   const chunked = articles.map((a) => ({ title: a.title, body: a.body, passages: chunkMarkdown(a.title, a.body) }));
   const all = chunked.flatMap((c) => c.passages.map(passageText));
-  const vectors = model && all.length ? await model.embed(all) : null;
+  // Bulk work: in the AI threads it goes in slices and never holds up messages or searches.
+  const vectors = model && all.length ? await model.embed(all, { accountId, lane: 'bulk' }) : null;
   let at = 0;
   return chunked.map((c) => ({ ...c, model: modelId, vectors: vectors && vectors.slice(at, (at += c.passages.length)) }));
 }

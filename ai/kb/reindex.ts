@@ -127,7 +127,7 @@ async function run(db: Database, accountId: string, models: EmbedderSet, owner: 
       continue;
     }
     // The endpoint is called with no transaction open; the batch is written only while the lease is still this run's.
-    const vectors = await target.embed(batch.map(passageText));
+    const vectors = await target.embed(batch.map(passageText), { accountId, lane: 'bulk' });
     await withAccount(db, accountId, async (tx) => {
       await renewLease(tx, owner, o.leaseMs);
       await writeEmbeddings(tx, target.modelId, batch.map((c) => c.id), vectors);

@@ -1,7 +1,7 @@
 import type { Database, Queryable } from '../../storage/database.js';
 import { withAccount } from '../../storage/session.js';
 import { EmbeddingError, type Embedder } from '../embed/embedder.js';
-import { getArticle, reindexes, updateArticle, upsertArticle, type Article, type ArticleInput } from './articles.js';
+import { articleVariants, getArticle, oneVariantPerLanguage, reindexes, updateArticle, upsertArticle, VariantExistsError, type Article, type ArticleInput } from './articles.js';
 import { embedArticles, StaleEmbeddingError, type EmbeddedPassages } from './passages.js';
 
 /*
@@ -30,13 +30,13 @@ export interface Saved {
 }
 
 /** Creates articles, or updates those with the same external id; `then` runs last in the same transaction. */
-export async function saveArticles(db: Database, accountId: string, inputs: ArticleInput[], embedder: Embedder, then?: (tx: Queryable) => Promise<void>): Promise<Saved[]> {
+export async function saveArticles(db: Database, accountId: string, inputs: ArticleInput[], embedder: Embedder, then?: (tx: Queryable, saved: Saved[]) => Promise<void>): Promise<Saved[]> {
   return again(async () => {
     const embedded = await embedArticles(db, accountId, embedder, inputs);
     return withAccount(db, accountId, async (tx) => {
       const saved: Saved[] = [];
-      for (const [i, a] of inputs.entries()) saved.push(await upsertArticle(tx, accountId, a, embedded[i]!));
-      await then?.(tx);
+      for (const [i, a] of inputs.entries()) saved.push(await oneVariantPerLanguage(upsertArticle(tx, accountId, a, embedded[i]!)));
+      await then?.(tx, saved);
       return saved;
     });
   });
@@ -54,8 +54,28 @@ export async function editArticle(db: Database, accountId: string, id: string, p
       [embedded] = await embedArticles(db, accountId, embedder, [{ title, body }]);
     }
     return withAccount(db, accountId, async (tx) => {
-      const article = await updateArticle(tx, accountId, id, patch, embedded);
+      const article = await oneVariantPerLanguage(updateArticle(tx, accountId, id, patch, embedded));
       if (article) await then?.(tx);
+      return article;
+    });
+  });
+}
+
+/**
+ * Adds a language variant to an article's group: its own article (id, language, passages) that search
+ * and drafts know as the same article in another language. Undefined when there is no such article;
+ * VariantExistsError when the group already has that language.
+ */
+export async function saveVariant(db: Database, accountId: string, sourceId: string, input: ArticleInput & { language: string }, embedder: Embedder, then?: (tx: Queryable) => Promise<void>): Promise<Article | undefined> {
+  return again(async () => {
+    const [embedded] = await embedArticles(db, accountId, embedder, [input]);
+    return withAccount(db, accountId, async (tx) => {
+      const variants = await articleVariants(tx, sourceId);
+      const source = variants.find((a) => a.id === sourceId);
+      if (!source) return undefined;
+      if (variants.some((a) => a.language === input.language)) throw new VariantExistsError(`the article already has a ${input.language} variant`);
+      const { article } = await oneVariantPerLanguage(upsertArticle(tx, accountId, input, embedded!, source.variantGroup));
+      await then?.(tx);
       return article;
     });
   });

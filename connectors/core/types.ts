@@ -14,6 +14,8 @@ export interface InboundAttachment {
   ref: string;
   /** Email Content-ID (no angle brackets): what `<img src="cid:…">` in the message HTML points at. */
   contentId?: string;
+  /** The bytes are not in the payload: stored `pending`, then fetched by the connector's fetchAttachment in a job of its own. */
+  fetchLater?: boolean;
 }
 
 export interface NormalizedMessage {
@@ -37,6 +39,11 @@ export interface NormalizedMessage {
      * Authentication-Results header, matched by authserv-id); absent when that server gave none.
      */
     authentication?: 'pass' | 'fail' | 'none';
+    /**
+     * One of our own people writing on the platform itself (a Slack Connect channel shared with the
+     * customer): our side of the conversation (direction `outbound`), never a customer, never answered.
+     */
+    staff?: boolean;
   };
   sentAt: string;
   subject?: string;
@@ -56,6 +63,8 @@ export interface NormalizedMessage {
   keptRaw?: { code: string; reason: string };
   /** Others the sender copied (email Cc, our own mailbox left out): remembered on the conversation and copied on replies. */
   cc?: string[];
+  /** Platform facts kept on the message for agents (WhatsApp: forwarded, ad referral, the reply button's payload, an order). */
+  details?: Record<string, unknown>;
   raw: unknown;
 }
 
@@ -63,7 +72,25 @@ export type DeliveryStatus = 'sent' | 'delivered' | 'read' | 'failed';
 
 export type InboundEvent =
   | { type: 'message'; message: NormalizedMessage }
-  | { type: 'status'; channelId: string; externalId: string; status: DeliveryStatus; error?: string }
+  | {
+      type: 'status';
+      channelId: string;
+      externalId: string;
+      status: DeliveryStatus;
+      error?: string;
+      /** Our own message id the send carried (WhatsApp `biz_opaque_callback_data`): reconciles a send cut off before its id was stored. */
+      reference?: string;
+    }
+  /** The author changed a message they wrote on the platform (Slack message_changed): its text is replaced. */
+  /** `threadKey`, when known, keeps the change in order behind the message it changes. */
+  | { type: 'edited'; channelId: string; externalId: string; text: string; editedAt: string; threadKey?: string }
+  /** The author deleted it (Slack message_deleted): the stored message is redacted, its files dropped. */
+  | { type: 'deleted'; channelId: string; externalId: string; deletedAt: string; threadKey?: string }
+  /**
+   * Every outbound message of the thread sent at or before `upTo` has reached this state (Messenger
+   * delivery and read watermarks, which name no message): applied like a status, never backwards.
+   */
+  | { type: 'watermark'; channelId: string; threadKey: string; status: 'delivered' | 'read'; upTo: string }
   | { type: 'ignored'; reason: string };
 
 export interface WebhookRequest {
@@ -110,6 +137,8 @@ export interface OutboundMessage {
   bcc?: string[];
   /** Stable per message: channels that accept an idempotency key get this one. */
   idempotencyKey: string;
+  /** When the customer last wrote in this conversation: channels with a reply window (WhatsApp 24 h) check it before sending. */
+  lastInboundAt?: string;
 }
 
 export interface CheckpointStore {
@@ -147,6 +176,11 @@ export interface Connector {
     signal: AbortSignal,
   ): Promise<void>;
   send(msg: OutboundMessage): Promise<{ externalId: string; sentAt: string }>;
+  /**
+   * The bytes of an attachment given by reference (`fetchLater`), checked against what the platform said
+   * of them (size, checksum). Typed errors: PermanentError when the platform no longer has them.
+   */
+  fetchAttachment?(channel: ChannelInstallation, ref: string, opts: { maxBytes: number }): Promise<{ content: Buffer; mimeType?: string }>;
   /** Releases pooled connections (SMTP pools, API clients) at shutdown. */
   close?(): void | Promise<void>;
   check(channel: ChannelInstallation): Promise<{ ok: true } | { ok: false; code: string; message: string }>;

@@ -22,6 +22,13 @@ export interface SlackInstallConfig {
    * reaches the customer; the Reply button does) or `replies` (sent to the customer; the Note button makes a note).
    */
   threadReplies?: 'notes' | 'replies';
+  /**
+   * What a message of our own staff in a Slack Connect customer channel becomes: `outbound` (default:
+   * our side of the conversation, sent by that person) or `notes` (an internal note). Never a customer's.
+   */
+  staffMessages?: 'outbound' | 'notes';
+  /** Set when Slack told us the app was uninstalled or its tokens revoked (the row is disabled, tokens erased). */
+  disconnected?: { reason: 'app_uninstalled' | 'tokens_revoked'; at: string };
   /** Receive events over Socket Mode (needs `appToken` in the secrets) instead of the Request URL. */
   socketMode?: boolean;
   /** With token rotation on (installed through OAuth): when the bot token expires (ISO time); renewed ahead of it. */

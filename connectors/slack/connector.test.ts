@@ -105,11 +105,11 @@ describe('slack parse', () => {
       { kind: 'image', mimeType: 'image/png', ref: 'slack-file:F2' },
     ]);
   });
-  it('flags our own posts and other bots as echoes', () => {
+  it('flags our own posts as echoes; other apps and workflows are inbound (connect.test.ts has more)', () => {
     expect(only(parse(customerMessage({ user: 'UBOTME' }))).direction).toBe('outbound');
-    expect(only(parse(customerMessage({ subtype: 'bot_message', bot_id: 'B9', user: undefined }))).direction).toBe('outbound');
+    expect(only(parse(customerMessage({ subtype: 'bot_message', bot_id: 'B9', user: undefined }))).direction).toBe('inbound');
   });
-  it('ignores edits, deletions, housekeeping, triage and non-customer channels with a reason', () => {
+  it('ignores malformed edits and deletions, housekeeping, triage and non-customer channels with a reason', () => {
     const reasons = [
       customerMessage({ subtype: 'message_changed' }),
       customerMessage({ subtype: 'message_deleted' }),
@@ -156,7 +156,7 @@ describe('slack parse conformance over recorded payloads', () => {
   const present = existsSync(join(corpus, 'vercel_chat_replay')) && existsSync(join(corpus, 'botbuilder_dotnet'));
   if (!present) console.warn(`[slack conformance] SKIPPED: no protocol corpus at ${corpus}`);
   const load = (p: string) => JSON.parse(readFileSync(join(corpus, p), 'utf8').replace(/^\uFEFF/, '')) as Record<string, Record<string, unknown>>;
-  const asCustomer = (teamId: string, channels: string[]): ChannelInstallation => ({ ...channel, externalKey: teamId, config: { botUserId: 'U00FAKEBOT01', customerChannels: channels } });
+  const asCustomer = (teamId: string, channels: string[], botUserId = 'U00FAKEBOT01'): ChannelInstallation => ({ ...channel, externalKey: teamId, config: { botUserId, customerChannels: channels } });
   const parseRaw = (raw: Buffer, contentType: string, install: ChannelInstallation) => connector.parse({ method: 'POST', path: '/webhooks/slack', headers: { 'content-type': contentType }, query: {}, rawBody: raw, channel: install });
 
   it.runIf(present)('maps recorded message events (top-level, thread follow-up, DM-as-customer, file share, bot post) by hand-checked expectations', () => {
@@ -168,8 +168,11 @@ describe('slack parse conformance over recorded payloads', () => {
     expect(follow).toMatchObject({ threadKey: mention.threadKey, inReplyToExternalId: mention.externalId, text: 'Hi' });
 
     const streaming = load('vercel_chat_replay/streaming/slack.json');
-    const prompt = only(parseRaw(Buffer.from(JSON.stringify(streaming.promptMessage)), 'application/json', asCustomer('T08REALTEAM1', ['C08REALCHAN1'])));
+    // The app's own bot (its user is the installation's bot user) posting: our echo. Another app's post would be inbound.
+    const prompt = only(parseRaw(Buffer.from(JSON.stringify(streaming.promptMessage)), 'application/json', asCustomer('T08REALTEAM1', ['C08REALCHAN1'], 'U08REALBOT1')));
     expect(prompt.direction).toBe('outbound');
+    const otherApp = only(parseRaw(Buffer.from(JSON.stringify(streaming.promptMessage)), 'application/json', asCustomer('T08REALTEAM1', ['C08REALCHAN1'])));
+    expect(otherApp.direction).toBe('inbound');
     const threadFollow = only(parseRaw(Buffer.from(JSON.stringify(streaming.threadFollowUp)), 'application/json', asCustomer('T08REALTEAM1', ['C08REALCHAN1'])));
     expect(threadFollow).toMatchObject({ direction: 'inbound', text: 'ping?', threadKey: slackThreadKey(channel.id, 'C08REALCHAN1', '1775407823.782829') });
 

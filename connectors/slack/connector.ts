@@ -1,9 +1,11 @@
 import type { AttachmentKind, ChannelInstallation, CheckpointStore, Connector, ConnectorCapabilities, InboundEvent, OutboundMessage, WebhookRequest } from '../core/types.js';
 import { PermanentError } from '../core/errors.js';
-import { decodeSlackPayload, teamOf, type SlackEventEnvelope, type SlackFile, type SlackMessageEvent } from './payload.js';
+import { decodeSlackPayload, type SlackEventEnvelope, type SlackFile, type SlackMessageEvent } from './payload.js';
 import { verifySlackSignature } from './signature.js';
 import { escapeMrkdwn, slackToPlain, splitMrkdwn } from './text.js';
-import { slackConfig, triageChannelsOf } from './config.js';
+import { slackConfig, triageChannelsOf, type SlackInstallConfig } from './config.js';
+import { installationKeyOf } from './routing.js';
+import { slackFileRef } from './files.js';
 import { SlackClients, toConnectorError } from './client.js';
 import { SharedSocketConnections, runSocketMode, type EnvelopeHandler, type SocketModeOptions } from './socket-mode.js';
 import { untilAborted } from '../core/abort.js';
@@ -85,8 +87,8 @@ export class SlackConnector implements Connector {
    * Socket Mode for an installation with `config.socketMode: true` and an app-level token
    * (`secrets.appToken`, xapp-…); other installations are reached through the Request URL, so
    * their listener only waits. Installations of one app share its token and so one connection;
-   * each envelope is routed by its own payload (installationKeyOf), since Slack hands any
-   * workspace's envelope to any open connection of the app.
+   * each envelope is routed by its authorizations (routing.ts), since Slack hands any workspace's
+   * envelope to any open connection of the app.
    */
   async listen(channel: ChannelInstallation, emit: (events: InboundEvent[]) => Promise<void>, _checkpoint: CheckpointStore, signal: AbortSignal): Promise<void> {
     const appToken = channel.secrets.appToken || this.options.appToken;
@@ -100,7 +102,7 @@ export class SlackConnector implements Connector {
   }
 
   locate(req: WebhookRequest): string | undefined {
-    return teamOf(decodeSlackPayload(req.headers, req.rawBody));
+    return installationKeyOf(decodeSlackPayload(req.headers, req.rawBody));
   }
 
   handshake(req: WebhookRequest): { status: number; body: string; contentType?: string } | undefined {
@@ -120,16 +122,25 @@ export class SlackConnector implements Connector {
     const p = decodeSlackPayload(req.headers, req.rawBody);
     switch (p.kind) {
       case 'event':
-        return [parseEvent(channel, p.envelope)];
+        return this.parseEnvelope(channel, p.envelope);
       case 'interaction':
         return [{ type: 'ignored', reason: `interactivity (${p.interaction.type}) is handled by the agent surface` }];
       case 'command':
         return [{ type: 'ignored', reason: `slash command ${p.command.command} is handled by the agent surface` }];
       case 'url_verification':
         return [{ type: 'ignored', reason: 'url_verification is a handshake' }];
+      case 'ssl_check':
+        return [{ type: 'ignored', reason: 'ssl_check is a handshake' }];
+      case 'app_rate_limited':
+        return [{ type: 'ignored', reason: `app_rate_limited: Slack dropped the events of minute ${p.minute}; the hub backfills it` }];
       default:
         return [{ type: 'ignored', reason: p.reason }];
     }
+  }
+
+  /** One Events API envelope of this installation (also what a backfill rebuilds from conversations.history). */
+  parseEnvelope(channel: ChannelInstallation, envelope: SlackEventEnvelope): InboundEvent[] {
+    return [parseEvent(channel, envelope)];
   }
 
   async send(msg: OutboundMessage): Promise<{ externalId: string; sentAt: string }> {
@@ -207,18 +218,22 @@ function parseEvent(channel: ChannelInstallation, envelope: SlackEventEnvelope):
   const ev = envelope.event;
   if (ev.type !== 'message') return { type: 'ignored', reason: `event ${ev.type} is not a customer message` };
   const m = ev as unknown as SlackMessageEvent;
-  if (typeof m.channel !== 'string' || typeof m.ts !== 'string') return { type: 'ignored', reason: 'message event without channel or ts' };
-  if (m.subtype === 'message_changed') return { type: 'ignored', reason: 'message_changed: edits are not applied to stored messages' };
-  if (m.subtype === 'message_deleted') return { type: 'ignored', reason: 'message_deleted: deletions are not applied to stored messages' };
+  if (typeof m.channel !== 'string') return { type: 'ignored', reason: 'message event without a channel' };
   const config = slackConfig(channel);
   if (triageChannelsOf(config).has(m.channel)) return { type: 'ignored', reason: 'triage channel: handled by the agent surface' };
   if (!isCustomerChannel(channel, m.channel, envelope)) return { type: 'ignored', reason: `channel ${m.channel} is not a customer channel` };
-  const fromBot = m.subtype === 'bot_message' || !!m.bot_id || (!!config.botUserId && m.user === config.botUserId);
-  if (!fromBot && !CONTENT_SUBTYPES.has(m.subtype)) return { type: 'ignored', reason: `message subtype ${m.subtype} is not content` };
-  const sender = fromBot ? m.bot_id ?? m.user ?? 'bot' : m.user;
+  if (m.subtype === 'message_changed') return parseChange(channel, m);
+  if (m.subtype === 'message_deleted') return parseDeletion(channel, m, m.deleted_ts);
+  if (typeof m.ts !== 'string') return { type: 'ignored', reason: 'message event without ts' };
+  const ours = isOurOwn(config, m);
+  const bot = ours || m.subtype === 'bot_message' || !!m.bot_id;
+  // Another app's or a workflow's post (bot_message) is content: a form a customer filled in, an alert.
+  if (!ours && m.subtype !== 'bot_message' && !CONTENT_SUBTYPES.has(m.subtype)) return { type: 'ignored', reason: `message subtype ${m.subtype} is not content` };
+  const staff = !bot && isStaff(channel, m, envelope);
+  const sender = bot ? m.bot_id ?? m.user ?? 'bot' : m.user;
   if (!sender) return { type: 'ignored', reason: 'message without a user' };
   const threadTs = m.thread_ts ?? m.ts;
-  const name = m.user_profile?.display_name || m.user_profile?.real_name || m.username;
+  const name = m.user_profile?.display_name || m.user_profile?.real_name || m.username || m.bot_profile?.name;
   return {
     type: 'message',
     message: {
@@ -226,14 +241,68 @@ function parseEvent(channel: ChannelInstallation, envelope: SlackEventEnvelope):
       externalId: slackMessageId(m.channel, m.ts),
       threadKey: slackThreadKey(channel.id, m.channel, threadTs),
       ...(m.thread_ts && m.thread_ts !== m.ts ? { inReplyToExternalId: slackMessageId(m.channel, m.thread_ts) } : {}),
-      // Our own posts and other bots' come back as events: never a customer writing.
-      direction: fromBot ? 'outbound' : 'inbound',
-      sender: { externalId: sender, ...(name ? { displayName: name } : {}), isBot: fromBot },
+      // Our own posts come back as events (echoes); our staff in a shared channel are our side too. Never a customer writing.
+      direction: ours || staff ? 'outbound' : 'inbound',
+      sender: { externalId: sender, ...(name ? { displayName: name } : {}), isBot: bot, ...(staff ? { staff: true } : {}) },
       sentAt: tsToIso(m.ts),
       text: slackToPlain(m.text ?? ''),
       attachments: (m.files ?? []).map(toAttachment),
       raw: envelope,
     },
+  };
+}
+
+/**
+ * Our own app's posts. Slack marks every app's and workflow's message with a bot_id, so only ours
+ * (our bot user, bot id or app id) is an echo; other apps in a customer channel are inbound. An
+ * installation that does not know its own identity cannot tell: every bot counts as ours (the loop guard errs on that side).
+ */
+function isOurOwn(config: SlackInstallConfig, m: Pick<SlackMessageEvent, 'user' | 'bot_id' | 'app_id' | 'bot_profile' | 'subtype'>): boolean {
+  if (config.botUserId && m.user === config.botUserId) return true;
+  if (config.botId && m.bot_id === config.botId) return true;
+  if (config.appId && (m.app_id === config.appId || m.bot_profile?.app_id === config.appId)) return true;
+  return !config.botUserId && !config.botId && !config.appId && (m.subtype === 'bot_message' || !!m.bot_id);
+}
+
+/**
+ * One of our own people writing in a Slack Connect channel: the author's workspace is the installed
+ * one. Only in shared channels: in a listed channel of our own workspace (an internal help desk)
+ * colleagues are the customers.
+ */
+function isStaff(channel: ChannelInstallation, m: SlackMessageEvent, envelope: Pick<SlackEventEnvelope, 'is_ext_shared_channel'>): boolean {
+  if (envelope.is_ext_shared_channel !== true) return false;
+  const authorTeam = m.user_team ?? m.user_profile?.team ?? m.team;
+  return !!authorTeam && authorTeam === channel.externalKey;
+}
+
+/** message_changed: a person's edit replaces the stored text; a deleted thread root comes as a tombstone. */
+function parseChange(channel: ChannelInstallation, m: SlackMessageEvent): InboundEvent {
+  const now = m.message;
+  if (!now || typeof now.ts !== 'string') return { type: 'ignored', reason: 'message_changed without the message' };
+  if (now.subtype === 'tombstone') return parseDeletion(channel, m, now.ts);
+  if (isOurOwn(slackConfig(channel), now)) return { type: 'ignored', reason: 'message_changed: our own post (chat.update)' };
+  // Unfurls, thread replies and reactions change a message too; only an edit carries `edited`.
+  if (!now.edited) return { type: 'ignored', reason: 'message_changed without an edit (unfurl or thread metadata)' };
+  return {
+    type: 'edited',
+    channelId: channel.id,
+    externalId: slackMessageId(m.channel, now.ts),
+    text: slackToPlain(now.text ?? ''),
+    editedAt: tsToIso(now.edited.ts ?? m.ts),
+    threadKey: slackThreadKey(channel.id, m.channel, now.thread_ts ?? now.ts),
+  };
+}
+
+function parseDeletion(channel: ChannelInstallation, m: SlackMessageEvent, deletedTs: string | undefined): InboundEvent {
+  if (typeof deletedTs !== 'string') return { type: 'ignored', reason: 'message_deleted without deleted_ts' };
+  const was = m.previous_message ?? m.message;
+  if (was && isOurOwn(slackConfig(channel), was)) return { type: 'ignored', reason: 'message_deleted: our own post' };
+  return {
+    type: 'deleted',
+    channelId: channel.id,
+    externalId: slackMessageId(m.channel, deletedTs),
+    deletedAt: tsToIso(m.event_ts ?? m.ts),
+    threadKey: slackThreadKey(channel.id, m.channel, was?.thread_ts ?? deletedTs),
   };
 }
 
@@ -245,6 +314,7 @@ function toAttachment(f: SlackFile): { kind: AttachmentKind; name?: string; mime
     ...(f.name ?? f.title ? { name: f.name ?? f.title } : {}),
     ...(f.mimetype ? { mimeType: f.mimetype } : {}),
     ...(typeof f.size === 'number' ? { size: f.size } : {}),
-    ref: f.url_private_download ?? f.url_private ?? `slack-file:${f.id}`,
+    // A Slack Connect stub (file_access: check_file_info) has no URL: the hub asks files.info for it.
+    ref: f.url_private_download ?? f.url_private ?? slackFileRef(f.id),
   };
 }

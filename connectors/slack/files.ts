@@ -1,4 +1,45 @@
+import type { WebClient } from '@slack/web-api';
 import { PermanentError, TransientError } from '../core/errors.js';
+import { toConnectorError } from './client.js';
+
+const FILE_REF = 'slack-file:';
+
+/** An attachment ref for a file known only by its id (a Slack Connect stub): files.info has its URL. */
+export function slackFileRef(fileId: string): string {
+  return `${FILE_REF}${fileId}`;
+}
+
+export function slackFileIdOf(ref: string): string | undefined {
+  return ref.startsWith(FILE_REF) ? ref.slice(FILE_REF.length) || undefined : undefined;
+}
+
+export interface SlackFileInfo {
+  url: string;
+  name?: string;
+  mimetype?: string;
+  size?: number;
+}
+
+/**
+ * What a file another organisation shared looks like to us: Slack Connect delivers a stub
+ * (`file_access: "check_file_info"`, no url_private), and files.info with our bot token gives the rest.
+ */
+export async function slackFileInfo(client: WebClient, fileId: string): Promise<SlackFileInfo> {
+  let file: { url_private_download?: string; url_private?: string; name?: string; title?: string; mimetype?: string; size?: number; file_access?: string } | undefined;
+  try {
+    file = (await client.files.info({ file: fileId })).file as typeof file;
+  } catch (err) {
+    throw toConnectorError(err);
+  }
+  const url = file?.url_private_download ?? file?.url_private;
+  if (!file || !url) throw new PermanentError('slack', `Slack gave no download URL for file ${fileId}${file?.file_access ? ` (file_access: ${file.file_access})` : ''}`, 'slack_file_unavailable');
+  return {
+    url,
+    ...(file.name ?? file.title ? { name: file.name ?? file.title } : {}),
+    ...(file.mimetype ? { mimetype: file.mimetype } : {}),
+    ...(typeof file.size === 'number' ? { size: file.size } : {}),
+  };
+}
 
 /** Slack's own file limit is 1 GB; a support hub keeps what an email attachment could carry. */
 export const MAX_SLACK_FILE_BYTES = 25 * 1024 * 1024;

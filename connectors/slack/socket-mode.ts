@@ -1,4 +1,5 @@
 import type { Logger, SocketModeClient } from '@slack/socket-mode';
+import { installationKeyOf } from './routing.js';
 import type { WebhookRequest } from '../core/types.js';
 import type { SlackClients } from './client.js';
 import type { SlackPayload } from './payload.js';
@@ -113,31 +114,8 @@ async function supervisedClient(options: ConstructorParameters<typeof SocketMode
   return new Supervised(options);
 }
 
-/**
- * The workspace (or Enterprise Grid organisation, for an org-wide install) an envelope belongs to:
- * the installation that authorised it (`authorizations[0]`), as Slack's SDKs route. The outer
- * `team_id` is the workspace where it happened, which in a Slack Connect channel may be the
- * customer's own; a view's `app_installed_team_id` names the installation that opened it.
- */
-export function installationKeyOf(p: SlackPayload): string | undefined {
-  switch (p.kind) {
-    case 'event': {
-      const e = p.envelope as typeof p.envelope & { enterprise_id?: string | null; is_ext_shared_channel?: boolean };
-      const auth = e.authorizations?.[0] as { team_id?: string | null; enterprise_id?: string | null; is_enterprise_install?: boolean } | undefined;
-      if (auth) return (auth.is_enterprise_install ? auth.enterprise_id : auth.team_id) ?? auth.team_id ?? auth.enterprise_id ?? e.team_id ?? undefined;
-      return e.team_id ?? e.enterprise_id ?? undefined;
-    }
-    case 'interaction': {
-      const i = p.interaction as typeof p.interaction & { view?: { app_installed_team_id?: string }; enterprise?: { id: string } | null; is_enterprise_install?: boolean };
-      if (i.is_enterprise_install && i.enterprise?.id) return i.enterprise.id;
-      return i.view?.app_installed_team_id ?? i.team?.id ?? i.user?.team_id ?? undefined;
-    }
-    case 'command':
-      return p.command.team_id || undefined;
-    default:
-      return undefined;
-  }
-}
+/** Which installation an envelope is for: one rule for the Request URL and Socket Mode (routing.ts). */
+export { installationKeyOf } from './routing.js';
 
 /** Runs until the signal aborts: connect, handle envelopes; the library reconnects when Slack asks or the socket drops. */
 export async function runSocketMode(o: SocketModeOptions): Promise<void> {

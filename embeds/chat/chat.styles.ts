@@ -4,6 +4,8 @@ import { themeTokens } from '../shared/theme.js';
 /** Logical properties only (inline-start/end), so the widget mirrors itself under `dir="rtl"`. */
 const own = css`
   :host {
+    /* The widget keeps its light look on any site (a customer's page may declare a dark color-scheme); sites theme it with the custom properties. */
+    color-scheme: light;
     --_radius: var(--hummdesk-radius, 12px);
     --_inbound-bg: var(--hummdesk-visitor-bubble, var(--_accent));
     --_inbound-fg: var(--hummdesk-visitor-bubble-text, var(--_accent-fg));

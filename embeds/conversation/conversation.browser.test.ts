@@ -283,6 +283,8 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
     agent.on('request', (r) => {
       if (r.method() !== 'POST' || !r.url().startsWith(`${base}/api/v1/conversations/`)) return;
       const post = r.url().slice(`${base}/api/v1/conversations/`.length).replace(a.conversationId, 'A').replace(b.conversationId, 'B');
+      // Opening an unread conversation marks it read for the agent: not a message, not typing.
+      if (post.endsWith('/read')) return;
       (isTypingStop(r) ? stops : posts).push(post);
     });
     await agent.evaluate(() => {

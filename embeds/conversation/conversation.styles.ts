@@ -4,7 +4,7 @@ import { agentBaseStyles } from '../shared/agent-styles.js';
 export const conversationStyles = [
   agentBaseStyles,
   css`
-    :host { display: flex; flex-direction: column; min-block-size: 0; --_note-edge: #ca8a04; --_note-fg: #854d0e; }
+    :host { display: flex; flex-direction: column; min-block-size: 0; --_note-edge: light-dark(#ca8a04, #eab308); --_note-fg: light-dark(#854d0e, #fde68a); }
     header { padding-block: 8px; padding-inline: 12px; border-block-end: 1px solid var(--_border); }
     header h2 { margin: 0 0 4px; font-size: 1.1em; }
     .facts { display: flex; flex-wrap: wrap; gap: 4px; align-items: center; }
@@ -12,19 +12,19 @@ export const conversationStyles = [
     .ai meter { inline-size: 80px; }
     .thread { list-style: none; margin: 0; padding: 12px; overflow-y: auto; flex: 1; display: flex; flex-direction: column; gap: 8px; }
     .message { max-inline-size: 85%; padding-block: 6px; padding-inline: 10px; border-radius: var(--_radius); border: 1px solid var(--_border); }
-    .message.inbound { align-self: flex-start; background: #f9fafb; }
-    .message.outbound { align-self: flex-end; background: #eff6ff; }
+    .message.inbound { align-self: flex-start; background: var(--_surface); }
+    .message.outbound { align-self: flex-end; background: var(--_selected); }
     .message.note { align-self: stretch; max-inline-size: none; background: var(--_note-bg); border-style: dashed; border-color: var(--_note-edge); }
     .message.notice { align-self: center; display: flex; gap: 8px; align-items: center; flex-wrap: wrap; font-size: 0.85em; color: var(--_muted); border-style: dotted; }
     .message.notice button { font-size: 0.9em; }
     .address { color: var(--_muted); overflow-wrap: anywhere; }
-    .badge.forged { color: #b91c1c; border-color: #b91c1c; }
+    .badge.forged { color: var(--_danger); border-color: var(--_danger); }
     .meta { display: flex; gap: 6px; flex-wrap: wrap; align-items: center; font-size: 0.78em; color: var(--_muted); margin-block-end: 2px; }
     .author { font-weight: 600; color: var(--_fg); }
     .text { white-space: pre-wrap; overflow-wrap: anywhere; }
     .html { overflow-wrap: anywhere; }
     .html img { max-inline-size: 100%; }
-    .failed { color: #b91c1c; }
+    .failed { color: var(--_danger); }
     .typing { margin: 0; padding-block: 2px; padding-inline: 12px; font-size: 0.85em; font-style: italic; color: var(--_muted); }
     form { display: flex; flex-direction: column; gap: 6px; padding: 8px 12px; border-block-start: 1px solid var(--_border); }
     textarea { inline-size: 100%; min-block-size: 60px; resize: vertical; }
@@ -42,7 +42,7 @@ export const conversationStyles = [
     /* The note colours of the thread, so a note being written looks like the note it becomes. */
     form.note { background: var(--_note-bg); }
     form.note textarea { background: var(--_note-bg); border: 1px dashed var(--_note-edge); }
-    form.note .mode input[value=note]:checked + span, form.note button.send { background: var(--_note-fg); border-color: var(--_note-fg); color: #ffffff; }
+    form.note .mode input[value=note]:checked + span, form.note button.send { background: var(--_note-fg); border-color: var(--_note-fg); color: var(--_note-bg); }
     .actions { display: flex; gap: 6px; justify-content: flex-end; align-items: center; }
     .hint { margin-inline-end: auto; font-size: 0.8em; color: var(--_muted); }
     .empty { padding: 16px; color: var(--_muted); }

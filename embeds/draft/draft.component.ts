@@ -4,7 +4,7 @@ import { AgentElement } from '../shared/agent-element.js';
 import type { HubStreamEvent } from '../shared/agent-stream.js';
 import { emit } from '../shared/emit.js';
 import { safeHttpUrl } from '../shared/safe-url.js';
-import type { ConversationDetail, DraftView, MessageView } from '../shared/types.js';
+import type { ConversationDetail, DraftNoteView, DraftView, MessageView } from '../shared/types.js';
 import { draftStyles } from './draft.styles.js';
 
 export type DraftDecision = 'accepted' | 'edited' | 'rejected';
@@ -51,6 +51,8 @@ export class HummdeskDraft extends AgentElement {
   @state() private busy = false;
   @state() private error = '';
   @state() private loaded = false;
+  /** Why the latest analysis drafted what it did, or nothing. */
+  @state() private note?: DraftNoteView;
   @query('textarea') private textarea?: HTMLTextAreaElement;
   private loadSeq = 0;
 
@@ -68,6 +70,7 @@ export class HummdeskDraft extends AgentElement {
       const keep = open.findIndex((x) => x.id === shown);
       if (keep < 0) this.editing = false;
       this.drafts = open;
+      this.note = d.ai?.evidence?.draft;
       this.selected = Math.max(0, keep);
       this.loaded = true;
       this.error = '';
@@ -87,7 +90,7 @@ export class HummdeskDraft extends AgentElement {
   }
 
   protected hubEvent(e: HubStreamEvent): void {
-    if (e.type === 'resync' || (e.conversationId === this.conversationId && (e.type === 'draft.created' || e.type === 'message.created'))) void this.reload();
+    if (e.type === 'resync' || (e.conversationId === this.conversationId && (e.type === 'draft.created' || e.type === 'message.created' || e.type === 'conversation.updated'))) void this.reload();
   }
 
   private async decide(decision: DraftDecision): Promise<void> {
@@ -136,7 +139,7 @@ export class HummdeskDraft extends AgentElement {
   protected override render() {
     const d = this.draft;
     if (!this.conversationId) return nothing;
-    if (!d) return html`<h3>AI draft</h3><p class="empty">${this.loaded ? 'No draft for this conversation.' : 'Loading…'}</p>
+    if (!d) return html`<h3>AI draft</h3><p class="empty">${this.loaded ? noDraftText(this.note) : 'Loading…'}</p>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}`;
     return html`
       <section aria-labelledby="draft-title">
@@ -146,6 +149,7 @@ export class HummdeskDraft extends AgentElement {
           ${this.drafts.map((x, i) => html`<label><input type="radio" name="alternative" .checked=${i === this.selected} ?disabled=${this.busy}
             @change=${() => this.select(i)}> Draft ${i + 1} of ${this.drafts.length}</label>`)}
         </fieldset>` : nothing}
+        ${this.note?.suggestion && !d.citations.length ? html`<p class="honest suggestion">${suggestionText(this.note.suggestion)}</p>` : nothing}
         ${d.extractive ? html`<p class="honest">Assembled from knowledge-base passages and templates, not written by a language model. Check it before sending.</p>` : nothing}
         ${this.editing
           ? html`<label class="sr-only" for="edit">Edit the draft</label><textarea id="edit" .value=${d.text}></textarea>`
@@ -168,4 +172,16 @@ export class HummdeskDraft extends AgentElement {
         ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       </section>`;
   }
+}
+
+/** What the agent is told when the AI proposes nothing (reasons: ai/draft/compose.ts DraftNote). */
+function noDraftText(note: DraftNoteView | undefined): string {
+  if (note?.reason === 'language_not_supported') return `No draft: offline drafts are not written in this customer's language (${note.language}).`;
+  if (note?.reason === 'language_unknown') return "No draft: the customer's language could not be told.";
+  return 'No draft for this conversation.';
+}
+
+/** Tells the agent (never the customer) which article in which language would fit. */
+function suggestionText(s: NonNullable<DraftNoteView['suggestion']>): string {
+  return `No article in the customer's language answers this; "${s.title}" (${s.language})${s.confidence === 'low' ? ' may' : ''} fit. The draft is a holding reply.`;
 }

@@ -6,7 +6,7 @@ export const draftStyles = [
   css`
     :host { border: 1px solid var(--_border); border-radius: var(--_radius); padding: 10px 12px; }
     h3 { margin: 0 0 6px; font-size: 1em; display: flex; gap: 6px; align-items: center; }
-    .text { white-space: pre-wrap; overflow-wrap: anywhere; background: #f5f3ff; border-radius: calc(var(--_radius) / 2); padding: 8px; margin: 0 0 8px; }
+    .text { white-space: pre-wrap; overflow-wrap: anywhere; background: var(--_draft-bg); border-radius: calc(var(--_radius) / 2); padding: 8px; margin: 0 0 8px; }
     .honest { font-size: 0.8em; color: var(--_muted); margin: 0 0 6px; }
     .citations { font-size: 0.85em; margin: 0 0 8px; padding-inline-start: 1.2em; }
     .citations .excerpt { display: block; color: var(--_muted); }

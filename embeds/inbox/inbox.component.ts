@@ -12,19 +12,26 @@ declare global {
   interface GlobalEventHandlersEventMap {
     /** An agent chose a conversation in `<hummdesk-inbox>`. */
     'hummdesk-conversation-select': CustomEvent<{ conversationId: string; conversation: ConversationView }>;
+    /** A customer wrote (a new conversation or a message) in a conversation this list shows; a page may notify. */
+    'hummdesk-inbox-activity': CustomEvent<{ conversationId: string; conversation: ConversationView; newConversation: boolean }>;
+    /** How many conversations in the list are unread now (for a tab title). */
+    'hummdesk-unread-change': CustomEvent<{ count: number }>;
     /** The filters of `<hummdesk-inbox>` changed (a page may keep them in its URL). */
     'hummdesk-filters-change': CustomEvent<{ filters: Partial<Record<InboxFilter, string>> }>;
   }
 }
 
-const FILTERS = ['status', 'assignee', 'team', 'channel', 'category', 'priority', 'q'] as const;
+const FILTERS = ['status', 'assignee', 'team', 'channel', 'category', 'priority', 'q', 'sort'] as const;
+/** Rows fetched per request; more load as the agent scrolls. */
+const PAGE = 50;
 export type InboxFilter = (typeof FILTERS)[number];
 
 /** The inbox views: presets of the status and assignee filters, each with its count. */
 const VIEWS = [
-  { key: 'mine', label: 'Mine', status: 'open', assignee: 'me' },
-  { key: 'unassigned', label: 'Unassigned', status: 'open', assignee: 'none' },
-  { key: 'open', label: 'All open', status: 'open', assignee: '' },
+  // Open or pending (an agent replied and waits): what agents still have on their plate.
+  { key: 'mine', label: 'Mine', status: 'active', assignee: 'me' },
+  { key: 'unassigned', label: 'Unassigned', status: 'active', assignee: 'none' },
+  { key: 'open', label: 'All open', status: 'active', assignee: '' },
   { key: 'snoozed', label: 'Snoozed', status: 'snoozed', assignee: '' },
   { key: 'resolved', label: 'Resolved', status: 'resolved', assignee: '' },
 ] as const;
@@ -36,6 +43,8 @@ const VIEWS = [
  * @fires hummdesk-conversation-select - `detail.conversationId`, `detail.conversation`
  * @fires hummdesk-auth-expired - the embed token was refused; set a fresh `token`
  *
+ * @fires hummdesk-inbox-activity - a customer wrote in a listed conversation: `detail.conversation`, `newConversation`
+ * @fires hummdesk-unread-change - `detail.count` unread conversations in the list
  * @fires hummdesk-filters-change - `detail.filters`: the filters now set (keep them in a URL)
  *
  * @csspart views - the view tabs with their counts
@@ -48,8 +57,8 @@ const VIEWS = [
 export class HummdeskInbox extends AgentElement {
   static override styles = inboxStyles;
 
-  /** Status filter: open, pending, snoozed, resolved, or empty for all. */
-  @property() status = 'open';
+  /** Status filter: active (open or pending), open, pending, snoozed, resolved, or empty for all. */
+  @property() status = 'active';
   /** Assignee filter: `me`, `none`, a user id, or empty for everyone. */
   @property() assignee = '';
   /** Team filter: a team id, or empty for all teams. */
@@ -62,6 +71,8 @@ export class HummdeskInbox extends AgentElement {
   @property() priority = '';
   /** Full-text search over message text. */
   @property() q = '';
+  /** Order: empty or `recent` (latest activity first), or `priority` (urgent first). */
+  @property() sort = '';
   /** The selected conversation's id. */
   @property({ reflect: true }) selected = '';
   /** Hide the built-in filter bar (the page sets the filter properties itself). */
@@ -83,21 +94,39 @@ export class HummdeskInbox extends AgentElement {
   private activeId = '';
   private reloadTimer?: ReturnType<typeof setTimeout>;
   private loadSeq = 0;
+  /** Conversations a customer just wrote in, told to the page once the list shows them. */
+  private activity = new Map<string, boolean>();
+  /** Where the next page starts; null when the list is complete. */
+  private nextCursor: string | null = null;
+  private loadingMore?: Promise<void>;
+  private unreadTold = -1;
 
-  /** Reloads the list now. */
+  private query(cursor?: string): string {
+    const params = new URLSearchParams({ limit: String(PAGE) });
+    for (const f of FILTERS) if (this[f]) params.set(f, this[f]);
+    if (cursor) params.set('cursor', cursor);
+    return `/conversations?${params}`;
+  }
+
+  /**
+   * Reloads the list now: the first page afresh, and the rows the agent already scrolled past kept
+   * below it, so a live update never throws them back to the top.
+   */
   async reload(): Promise<void> {
     if (!this.token) return;
     const seq = ++this.loadSeq;
-    const params = new URLSearchParams({ limit: '50' });
-    for (const f of FILTERS) if (this[f]) params.set(f, this[f]);
     try {
-      const [{ items }, counts] = await Promise.all([
-        this.api<{ items: ConversationView[] }>(`/conversations?${params}`),
+      const [page, counts] = await Promise.all([
+        this.api<{ items: ConversationView[]; nextCursor: string | null }>(this.query()),
         this.hideViews ? Promise.resolve(null) : this.api<InboxCounts>('/conversations/counts').catch(() => null),
       ]);
       if (seq !== this.loadSeq) return; // a newer filter won
-      this.items = items;
+      const fresh = new Set(page.items.map((c) => c.id));
+      const kept = this.items.length > PAGE && page.nextCursor ? this.items.slice(PAGE).filter((c) => !fresh.has(c.id)) : [];
+      this.items = [...page.items, ...kept];
+      if (!kept.length) this.nextCursor = page.nextCursor;
       this.counts = counts;
+      this.tellActivity();
       this.error = '';
       this.loaded = true;
     } catch (err) {
@@ -105,7 +134,35 @@ export class HummdeskInbox extends AgentElement {
     }
   }
 
+  /** The next page, appended; one request at a time. */
+  loadMore(): Promise<void> {
+    if (!this.nextCursor || !this.token) return Promise.resolve();
+    this.loadingMore ??= (async () => {
+      const seq = this.loadSeq;
+      try {
+        const page = await this.api<{ items: ConversationView[]; nextCursor: string | null }>(this.query(this.nextCursor!));
+        if (seq !== this.loadSeq) return;
+        const have = new Set(this.items.map((c) => c.id));
+        this.items = [...this.items, ...page.items.filter((c) => !have.has(c.id))];
+        this.nextCursor = page.nextCursor;
+      } catch (err) {
+        this.error = (err as Error).message;
+      }
+    })().finally(() => (this.loadingMore = undefined));
+    return this.loadingMore;
+  }
+
+  private onScroll(e: Event): void {
+    const list = e.target as HTMLElement;
+    if (list.scrollTop + list.clientHeight > list.scrollHeight - 600) void this.loadMore();
+  }
+
   protected override willUpdate(changed: PropertyValues): void {
+    if (FILTERS.some((f) => changed.has(f))) {
+      // Another list: start from its top.
+      this.items = [];
+      this.nextCursor = null;
+    }
     if (changed.has('token') || FILTERS.some((f) => changed.has(f))) this.scheduleReload(changed.has('q') ? 250 : 0);
     if (changed.has('token') && this.token && !this.teams.length) void this.loadChoices();
     if (FILTERS.some((f) => changed.has(f)) && this.hasUpdated) {
@@ -139,7 +196,19 @@ export class HummdeskInbox extends AgentElement {
 
   protected hubEvent(e: HubStreamEvent): void {
     if (e.type === 'message.updated' || e.type === 'draft.created') return;
+    if (e.type === 'conversation.created') this.activity.set(e.conversationId, true);
+    if (e.type === 'message.created' && e.direction === 'inbound' && !e.isPrivate && !this.activity.has(e.conversationId)) this.activity.set(e.conversationId, false);
     this.scheduleReload(100);
+  }
+
+  private tellActivity(): void {
+    for (const [id, newConversation] of this.activity) {
+      const conversation = this.items.find((c) => c.id === id);
+      if (conversation) emit(this, 'hummdesk-inbox-activity', { conversationId: id, conversation, newConversation });
+    }
+    this.activity.clear();
+    const unread = this.items.filter((c) => c.unread).length;
+    if (unread !== this.unreadTold) emit(this, 'hummdesk-unread-change', { count: (this.unreadTold = unread) });
   }
 
   private scheduleReload(ms: number): void {
@@ -208,6 +277,8 @@ export class HummdeskInbox extends AgentElement {
     if (!items.length) return;
     const at = Math.max(0, Math.min(index, items.length - 1));
     this.activeId = this.items[at]?.id ?? '';
+    // Keyboard users reach the end of what is loaded: the next page comes.
+    if (at >= this.items.length - 5) void this.loadMore();
     for (const [i, li] of items.entries()) li.tabIndex = i === at ? 0 : -1;
     items[at]!.focus();
   }
@@ -235,7 +306,7 @@ export class HummdeskInbox extends AgentElement {
   }
 
   private renderFilters() {
-    const select = (name: 'status' | 'assignee' | 'team' | 'channel' | 'priority', label: string, options: [string, string][]) => html`
+    const select = (name: 'status' | 'assignee' | 'team' | 'channel' | 'priority' | 'sort', label: string, options: [string, string][]) => html`
       <label>${label}
         <select name=${name} .value=${this[name]} @change=${(e: Event) => this.setFilter(name, e)}>
           ${options.map(([v, l]) => html`<option value=${v} ?selected=${this[name] === v}>${l}</option>`)}
@@ -245,11 +316,12 @@ export class HummdeskInbox extends AgentElement {
       <label class="search">Search
         <input type="search" name="q" .value=${this.q} placeholder="Search messages…" @input=${(e: Event) => this.setFilter('q', e)}>
       </label>
-      ${select('status', 'Status', [['', 'All'], ['open', 'Open'], ['pending', 'Pending'], ['snoozed', 'Snoozed'], ['resolved', 'Resolved']])}
+      ${select('status', 'Status', [['', 'All'], ['active', 'Open or pending'], ['open', 'Open'], ['pending', 'Pending'], ['snoozed', 'Snoozed'], ['resolved', 'Resolved']])}
       ${select('assignee', 'Assignee', [['', 'Anyone'], ['me', 'Me'], ['none', 'Unassigned']])}
       ${this.teams.length ? select('team', 'Team', [['', 'All teams'], ...this.teams.map((t): [string, string] => [t.id, t.name])]) : nothing}
       ${this.channels.length > 1 ? select('channel', 'Channel', [['', 'All channels'], ...this.channels.map((c): [string, string] => [c.id, c.name])]) : nothing}
       ${select('priority', 'Priority', [['', 'Any'], ['urgent', 'Urgent'], ['high', 'High'], ['normal', 'Normal'], ['low', 'Low']])}
+      ${select('sort', 'Sort', [['', 'Latest activity'], ['priority', 'Priority']])}
       <label>Category
         <input type="text" name="category" size="10" .value=${this.category} @change=${(e: Event) => this.setFilter('category', e)}>
       </label>
@@ -263,7 +335,7 @@ export class HummdeskInbox extends AgentElement {
       ${this.hideFilters ? nothing : this.renderFilters()}
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       ${this.loaded && !this.items.length ? html`<p class="empty">No conversations.</p>` : nothing}
-      <ul part="list" role="listbox" aria-label="Conversations" @keydown=${this.onListKeydown}>
+      <ul part="list" role="listbox" aria-label="Conversations" @keydown=${this.onListKeydown} @scroll=${this.onScroll}>
         ${repeat(this.items, (c) => c.id, (c, i) => this.renderRow(c, i, active))}
       </ul>`;
   }

@@ -14,12 +14,12 @@ export const inboxStyles = [
       display: grid; grid-template-columns: 1fr auto; gap: 2px 8px;
       padding-block: 8px; padding-inline: 12px; border-block-end: 1px solid var(--_border); cursor: pointer;
     }
-    li:hover { background: #f9fafb; }
-    li[aria-selected='true'] { background: #eff6ff; border-inline-start: 3px solid var(--_accent); }
+    li:hover { background: var(--_surface); }
+    li[aria-selected='true'] { background: var(--_selected); border-inline-start: 3px solid var(--_accent); }
     .name { font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
     .time { color: var(--_muted); font-size: 0.8em; }
     .tags { grid-column: 1 / -1; display: flex; flex-wrap: wrap; gap: 4px; }
-    .priority-high, .priority-urgent { background: #fee2e2; color: #7f1d1d; }
+    .priority-high, .priority-urgent { background: var(--_danger-bg); color: var(--_danger-fg); }
     .empty { padding: 16px; color: var(--_muted); }
     .views { display: flex; flex-wrap: wrap; gap: 4px; padding: 8px; border-block-end: 1px solid var(--_border); }
     .view { background: transparent; color: var(--_fg); border-color: var(--_border); font-size: 0.85em; }
@@ -28,7 +28,7 @@ export const inboxStyles = [
     .preview { grid-column: 1 / -1; color: var(--_muted); font-size: 0.9em; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
     li.unread .name { font-weight: 800; }
     .dot { display: inline-block; inline-size: 8px; block-size: 8px; border-radius: 50%; background: var(--_accent); margin-inline-end: 6px; vertical-align: middle; }
-    .waiting { background: #fef3c7; color: #78350f; }
+    .waiting { background: var(--_warn-bg); color: var(--_warn-fg); }
     /* Rows off screen cost no layout or paint, so a long list scrolls smoothly. */
     li { content-visibility: auto; contain-intrinsic-size: auto 72px; }
   `,

@@ -5,7 +5,7 @@ import { themeTokens } from './theme.js';
 const own = css`
   :host {
     --_radius: var(--hummdesk-radius, 8px);
-    --_note-bg: var(--hummdesk-note-background, #fef9c3);
+    --_note-bg: var(--hummdesk-note-background, light-dark(#fef9c3, #422006));
     display: block;
     font: var(--hummdesk-font, 14px/1.45 system-ui, sans-serif);
     color: var(--_fg);
@@ -32,9 +32,9 @@ const own = css`
   :focus-visible { outline: 2px solid var(--_accent); outline-offset: 2px; }
   .badge {
     display: inline-block; font-size: 0.75em; padding-inline: 0.5em; border-radius: 999px;
-    background: #e5e7eb; color: #1f2937; white-space: nowrap;
+    background: var(--_badge-bg); color: var(--_badge-fg); white-space: nowrap;
   }
-  .error { color: #b91c1c; }
+  .error { color: var(--_danger); }
   .muted { color: var(--_muted); }
 `;
 

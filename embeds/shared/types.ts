@@ -82,6 +82,15 @@ export interface AiResultView {
   language?: string | null;
   confidence?: number | null;
   provider?: string;
+  /** Why the AI drafted what it did (ai/README.md "Drafts"): `evidence.draft`. */
+  evidence?: { draft?: DraftNoteView } & Record<string, unknown>;
+}
+
+export interface DraftNoteView {
+  reason: string;
+  language: string | null;
+  /** For the agent only: an article in another language that fits. */
+  suggestion?: { articleId: string; title: string; language: string; confidence?: 'high' | 'low' };
 }
 
 export interface ConversationDetail {

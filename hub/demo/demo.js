@@ -56,10 +56,14 @@ async function showDesk() {
   $('session-controls').hidden = false;
   $('agent-status').textContent = `Signed in as ${agent.user.name}`;
   $('availability').value = agent.user.available === false ? 'away' : 'available';
+  $('settings').hidden = !['admin', 'owner'].includes(agent.user.role);
 }
 
 function showSignIn(message = '') {
   clearInterval(agent.timer);
+  showSettings(false);
+  const admin = $('admin-console').firstElementChild;
+  if (admin) admin.token = '';
   agent.accessToken = null;
   $('login-form').hidden = false;
   $('session-controls').hidden = true;
@@ -80,6 +84,8 @@ for (const id of ['login-email', 'login-password']) $(id).addEventListener('inpu
 
 $('login-form').addEventListener('submit', async (e) => {
   e.preventDefault();
+  // Asked once, on the agent's own click (browsers ignore a request without one).
+  if ('Notification' in window && Notification.permission === 'default') void Notification.requestPermission().catch(() => undefined);
   $('login-error').textContent = '';
   const res = await fetch('/api/v1/auth/login', {
     method: 'POST',
@@ -113,6 +119,26 @@ $('logout').addEventListener('click', async () => {
   showSignIn();
 });
 
+// The admin console is its own bundle, loaded the first time an admin opens Settings. Settings routes
+// refuse embed tokens, so it gets the session's short-lived access token (the refresh token stays in its cookie).
+async function showSettings(open) {
+  $('settings').setAttribute('aria-pressed', String(open));
+  $('settings').textContent = open ? 'Back to inbox' : 'Settings';
+  document.body.classList.toggle('settings', open);
+  $('desk').hidden = open || !agent.accessToken;
+  $('admin-console').hidden = !open;
+  if (!open) return;
+  if (!$('admin-console').firstElementChild) {
+    await import('/embed/hummdesk-admin.js');
+    $('admin-console').append(document.createElement('hummdesk-admin'));
+  }
+  $('admin-console').firstElementChild.token = agent.accessToken;
+}
+
+$('settings').addEventListener('click', () => {
+  showSettings($('settings').getAttribute('aria-pressed') !== 'true').catch((err) => ($('agent-status').textContent = `Settings could not be loaded: ${err.message}`));
+});
+
 $('availability').addEventListener('change', async (e) => {
   const res = await fetch(`/api/v1/users/${agent.user.id}`, {
     method: 'PATCH',
@@ -123,13 +149,37 @@ $('availability').addEventListener('change', async (e) => {
   else $('agent-status').textContent = `Availability not changed: ${await errorText(res)}`;
 });
 
-// A reload keeps the agent signed in: the session cookie gives a fresh access token.
-refreshSession()
-  .then(showDesk)
-  .catch((err) => showSignIn(err instanceof SignedOut ? '' : `Could not restore the session: ${err.message}`));
+// An invite link (/?invite=…) from the admin console: the invitee sets a password, then signs in.
+const invite = new URLSearchParams(location.search).get('invite');
+$('invite-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const res = await fetch('/api/v1/auth/invite', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: invite, password: $('invite-password').value }) });
+  if (!res.ok) {
+    const body = await res.json().catch(() => undefined);
+    return void ($('invite-error').textContent = body?.error ? `${body.error.message} (${body.error.code})` : `HTTP ${res.status}`);
+  }
+  const { email } = await res.json();
+  history.replaceState(null, '', location.pathname);
+  $('invite-form').hidden = true;
+  $('login-email').value = email;
+  showSignIn();
+  $('login-error').textContent = 'Your password is set: sign in with it.';
+  $('login-password').focus();
+});
+
+if (invite) {
+  $('login-form').hidden = true;
+  $('invite-form').hidden = false;
+  $('invite-password').focus();
+} else {
+  // A reload keeps the agent signed in: the session cookie gives a fresh access token.
+  refreshSession()
+    .then(showDesk)
+    .catch((err) => showSignIn(err instanceof SignedOut ? '' : `Could not restore the session: ${err.message}`));
+}
 
 // The inbox's view and filters live in the URL: a reload or a shared link opens the same list.
-const INBOX_FILTERS = ['status', 'assignee', 'team', 'channel', 'category', 'priority', 'q'];
+const INBOX_FILTERS = ['status', 'assignee', 'team', 'channel', 'category', 'priority', 'q', 'sort'];
 const fromUrl = new URLSearchParams(location.search);
 if (INBOX_FILTERS.some((f) => fromUrl.has(f))) for (const f of INBOX_FILTERS) $('inbox')[f] = fromUrl.get(f) ?? '';
 document.addEventListener('hummdesk-filters-change', (e) => {
@@ -138,10 +188,70 @@ document.addEventListener('hummdesk-filters-change', (e) => {
   history.replaceState(null, '', params.size ? `?${params}` : location.pathname);
 });
 
-document.addEventListener('hummdesk-auth-expired', () => void renewEmbedToken());
+document.addEventListener('hummdesk-auth-expired', (e) => {
+  if (!e.detail.source.startsWith('hummdesk-admin')) return void renewEmbedToken();
+  // The access token expired: a fresh one from the session cookie; the console's forms keep what was typed.
+  refreshSession()
+    .then(() => ($('admin-console').firstElementChild.token = agent.accessToken))
+    .catch((err) => showSignIn(err instanceof SignedOut ? `Your session ended (${err.message}). Sign in again.` : `Could not renew the session: ${err.message}`));
+});
 document.addEventListener('hummdesk-conversation-select', (e) => {
   $('conversation').conversationId = e.detail.conversationId;
   $('draft').conversationId = e.detail.conversationId;
+  $('desk').dataset.pane = 'conversation';
+});
+// A phone shows one pane at a time.
+// Notifications: a customer writing in a conversation that is mine or nobody's, unless I am looking at it.
+const BASE_TITLE = document.title;
+document.addEventListener('hummdesk-unread-change', (e) => {
+  document.title = e.detail.count ? `(${e.detail.count}) ${BASE_TITLE}` : BASE_TITLE;
+});
+$('sound').checked = localStorage.getItem('hummdesk-sound') === 'on';
+$('sound').addEventListener('change', (e) => localStorage.setItem('hummdesk-sound', e.target.checked ? 'on' : 'off'));
+function chime() {
+  const audio = new AudioContext();
+  const tone = audio.createOscillator();
+  const gain = audio.createGain();
+  tone.frequency.value = 880;
+  gain.gain.setValueAtTime(0.08, audio.currentTime);
+  gain.gain.exponentialRampToValueAtTime(0.0001, audio.currentTime + 0.25);
+  tone.connect(gain).connect(audio.destination);
+  tone.start();
+  tone.stop(audio.currentTime + 0.25);
+  tone.onended = () => void audio.close();
+}
+document.addEventListener('hummdesk-inbox-activity', (e) => {
+  const { conversation, newConversation } = e.detail;
+  const forMe = !conversation.assigneeId || conversation.assigneeId === agent.user?.id;
+  const looking = document.visibilityState === 'visible' && document.hasFocus() && $('conversation').conversationId === conversation.id;
+  if (!forMe || looking) return;
+  if ($('sound').checked) chime();
+  if (!('Notification' in window) || Notification.permission !== 'granted') return;
+  const who = conversation.contactName || conversation.contactEmail || conversation.contactPhone || 'A customer';
+  const note = new Notification(newConversation ? `New conversation: ${who}` : `${who} wrote`, { body: conversation.preview ?? '', tag: conversation.id });
+  note.onclick = () => {
+    window.focus();
+    $('inbox').selected = conversation.id;
+    document.dispatchEvent(new CustomEvent('hummdesk-conversation-select', { detail: { conversationId: conversation.id, conversation } }));
+    note.close();
+  };
+});
+
+$('back').addEventListener('click', () => {
+  $('desk').dataset.pane = 'list';
+  $('inbox').focus();
+});
+
+// Light or dark: the visitor's setting unless they chose one here (kept in this browser).
+const applyTheme = (theme) => {
+  if (theme) document.documentElement.dataset.theme = theme;
+  else delete document.documentElement.dataset.theme;
+  $('theme').value = theme;
+};
+applyTheme(localStorage.getItem('hummdesk-theme') ?? '');
+$('theme').addEventListener('change', (e) => {
+  localStorage.setItem('hummdesk-theme', e.target.value);
+  applyTheme(e.target.value);
 });
 document.addEventListener('hummdesk-kb-select', (e) => $('conversation').insertReplyText(e.detail.hit.text));
 $('new-visitor').addEventListener('click', () => {

@@ -16,12 +16,12 @@ const STATUSES = {
     description: 'No credential, or one that is not valid',
     codes: ['unauthorized', 'invalid_token', 'invalid_api_key', 'token_revoked', 'invalid_credentials', 'invalid_refresh_token', 'visitor_token_invalid', 'identity_invalid'],
   },
-  403: { description: 'The credential may not do this', codes: ['forbidden', 'origin_not_allowed', 'attachment_link_invalid'] },
+  403: { description: 'The credential may not do this', codes: ['forbidden', 'origin_not_allowed', 'attachment_link_invalid', 'file_link_invalid', 'file_link_expired'] },
   404: {
     description: 'Something the request names does not exist in this account',
     codes: ['conversation_not_found', 'contact_not_found', 'channel_not_found', 'team_not_found', 'user_not_found', 'draft_not_found', 'route_not_found'],
   },
-  409: { description: 'The change conflicts with what is stored', codes: ['team_exists', 'channel_exists', 'user_exists', 'draft_already_decided', 'last_owner'] },
+  409: { description: 'The change conflicts with what is stored', codes: ['team_exists', 'channel_exists', 'user_exists', 'draft_already_decided', 'last_owner', 'variant_exists'] },
   413: { description: 'The body is larger than the hub accepts (HUMMDESK_BODY_LIMIT)', codes: ['body_too_large', 'upload_too_large'] },
   414: { description: 'A path segment is longer than any id (100 characters)', codes: ['path_too_long'] },
   415: { description: 'The body is not of a type this route reads', codes: ['unsupported_media_type', 'upload_type_not_allowed', 'upload_content_mismatch'] },
@@ -55,12 +55,14 @@ export function errorStatusesOf(route: Pick<RouteOptions, 'method' | 'url' | 'sc
   const schema = (route.schema ?? {}) as { security?: unknown[]; params?: unknown; body?: unknown };
   const isPublic = Array.isArray(schema.security) && schema.security.length === 0;
   const visitor = route.url.startsWith('/webchat/');
+  // A signed file link is its own credential: a bad or expired one is refused.
+  const signedLink = route.url.startsWith('/files/');
   const hasBody = methods.some((m) => BODY_METHODS.has(m));
   const statuses: ErrorStatus[] = [400];
   const hasPath = schema.params !== undefined || route.url.includes('/:');
   // A public route with a body takes its credential there (login, refresh, a visitor's signed identity).
   if (!isPublic || visitor || hasBody) statuses.push(401);
-  if (!isPublic || visitor) statuses.push(403);
+  if (!isPublic || visitor || signedLink) statuses.push(403);
   if (hasPath || hasBody) statuses.push(404);
   if (methods.some((m) => CHANGE_METHODS.has(m))) statuses.push(409);
   if (hasBody) statuses.push(413, 415);

@@ -3,7 +3,7 @@ import { claimDue, countPending, listDead, markDone, markFailed, revive } from '
 import { withAccount } from '../../storage/session.js';
 import type { HubMetrics } from '../metrics.js';
 import { ForegroundPressure } from './foreground.js';
-import { backoffMs, RetryLaterError, UnrecoverableJobError, type DeadJob, type JobHandlers, type JobRunner } from './jobs.js';
+import { backoffMs, RetryLaterError, UnrecoverableJobError, type DeadJob, type Job, type JobHandlers, type JobRunner } from './jobs.js';
 
 interface Options {
   attempts: number;
@@ -68,8 +68,10 @@ export class InProcessRunner implements JobRunner {
             // once would hold off every request until all of them are done.
             if (i > 0) await this.giveWay();
             const started = performance.now();
-            const p = this.runOne(row).finally(() => {
-              this.lastJobMs = performance.now() - started;
+            const job: Job = { id: row.id, accountId: row.accountId, topic: row.topic, payload: row.payload, attempt: row.attempts };
+            const p = this.runOne(row, job).finally(() => {
+              // What the job cost this thread: waiting on the AI threads leaves the event loop free.
+              this.lastJobMs = performance.now() - started - (job.offThreadMs ?? 0);
               this.inFlight.delete(p);
               this.kick();
             });
@@ -100,10 +102,10 @@ export class InProcessRunner implements JobRunner {
     return this.foreground.giveWay(pause);
   }
 
-  private async runOne(row: { id: string; accountId: string; topic: keyof JobHandlers; payload: Record<string, unknown>; attempts: number }): Promise<void> {
+  private async runOne(row: { id: string; accountId: string; topic: keyof JobHandlers; payload: Record<string, unknown>; attempts: number }, job: Job): Promise<void> {
     const handler = this.handlers[row.topic];
     try {
-      if (handler) await handler({ id: row.id, accountId: row.accountId, topic: row.topic, payload: row.payload, attempt: row.attempts });
+      if (handler) await handler(job);
       await withAccount(this.db, row.accountId, (tx) => markDone(tx, row.id));
       this.metrics.jobs.inc({ topic: row.topic, result: handler ? 'done' : 'skipped' });
     } catch (err) {

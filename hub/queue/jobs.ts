@@ -7,6 +7,8 @@ export interface Job {
   payload: Record<string, unknown>;
   /** 1 on the first run. */
   attempt: number;
+  /** Set by a handler: how long it waited on work done off the main thread (AI threads); runner pacing leaves it out. */
+  offThreadMs?: number;
 }
 
 export type JobHandler = (job: Job) => Promise<void>;

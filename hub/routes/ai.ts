@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { withAccount } from '../../storage/session.js';
 import type { Queryable } from '../../storage/database.js';
-import { addExample } from '../../ai/classify/store.js';
+import { addExample, addExamples } from '../../ai/classify/store.js';
 import { addSentimentExample, sentimentCorrectionsInfo } from '../../ai/feedback/sentiment-store.js';
 import { draftStats } from '../../ai/feedback/stats.js';
 import { badRequest, notFound } from '../errors.js';
@@ -165,9 +165,7 @@ const ai: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (req, reply) => {
     const accountId = req.principal.accountId;
-    await withAccount(db, accountId, async (tx) => {
-      for (const e of req.body.examples) await addExample(tx, accountId, { ...e, source: 'import', userId: req.principal.userId ?? null });
-    });
+    await withAccount(db, accountId, (tx) => addExamples(tx, accountId, req.body.examples, { source: 'import', userId: req.principal.userId ?? null }));
     localAi(app.hub).categories.retrain(accountId).catch((err: unknown) => req.log.warn({ err, accountId }, 'category retraining failed'));
     return reply.status(202).send({ added: req.body.examples.length, retraining: true });
   });

@@ -18,10 +18,10 @@ const SECRET = 'xoxb-very-secret-value';
 describe('channels', () => {
   it('seals secrets at rest and only ever returns their names', async () => {
     const admin = acct.users.admin.token;
-    const created = await call(t, admin, 'POST', '/api/v1/channels', { kind: 'whatsapp', name: 'Acme WhatsApp', externalKey: `pn-sealed-${acct.slug}`, config: { triageChannel: 'C1' }, secrets: { botToken: SECRET, signingSecret: 'shh-signing' } });
+    const created = await call(t, admin, 'POST', '/api/v1/channels', { kind: 'teams', name: 'Acme Teams', externalKey: `pn-sealed-${acct.slug}`, config: { triageChannel: 'C1' }, secrets: { botToken: SECRET, signingSecret: 'shh-signing' } });
     expect(created.statusCode, created.body).toBe(201);
     const channel = created.json();
-    expect(channel).toMatchObject({ kind: 'whatsapp', enabled: true, config: { triageChannel: 'C1' }, secretKeys: ['botToken', 'signingSecret'] });
+    expect(channel).toMatchObject({ kind: 'teams', enabled: true, config: { triageChannel: 'C1' }, secretKeys: ['botToken', 'signingSecret'] });
     const id = channel.id as string;
 
     const stored = await withAccount(t.hub.db, acct.accountId, async (tx) => (await tx.query<{ s: string }>(`SELECT secrets_enc s FROM channels WHERE id = $1`, [id])).rows[0]!.s);
@@ -43,7 +43,7 @@ describe('channels', () => {
 
   it('refuses a second channel with the same kind and external key, in any account', async () => {
     const other = await createTestAccount(t);
-    const body = { kind: 'whatsapp', name: 'WA', externalKey: `pn-${acct.slug}` };
+    const body = { kind: 'teams', name: 'Team', externalKey: `pn-${acct.slug}` };
     expect((await call(t, acct.users.admin.token, 'POST', '/api/v1/channels', body)).statusCode).toBe(201);
     const dup = await call(t, other.users.admin.token, 'POST', '/api/v1/channels', body);
     expect(dup.statusCode).toBe(409);

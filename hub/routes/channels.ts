@@ -61,6 +61,8 @@ const channels: FastifyPluginAsyncTypebox = async (app) => {
   };
   // Settings a connector would only trip over later (every 30 s, in the log) are refused here, with a code.
   const validate = async (kind: string, externalKey: string, config: Record<string, unknown>) => {
+    if (kind === 'whatsapp' && config.graphVersion !== undefined && (typeof config.graphVersion !== 'string' || !/^v\d{1,3}\.\d{1,2}$/.test(config.graphVersion)))
+      throw badRequest('graph_version_invalid', 'config.graphVersion is a Graph API version such as v25.0');
     if (kind !== 'email') return;
     try {
       await validateMailbox(config, externalKey, app.hub.egress);

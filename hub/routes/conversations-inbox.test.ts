@@ -142,3 +142,39 @@ describe('snoozed conversations', () => {
     expect(await statusOf(s.conversationId)).toMatchObject({ status: 'open', snoozed_until: null });
   });
 });
+
+describe('sorting by priority', () => {
+  it('lists urgent first, then latest activity, each conversation once across pages', async () => {
+    const fresh = await createTestAccount(t);
+    const admin = fresh.users.admin.token;
+    const made: { id: string; priority: string }[] = [];
+    const priorities = ['low', 'urgent', 'normal', 'high', 'urgent', 'normal', 'low', 'high', 'normal', 'urgent', 'high'];
+    for (const [i, priority] of priorities.entries()) {
+      const s = await seedConversation(t, fresh, { sentAt: new Date(Date.now() - i * 60_000).toISOString() });
+      if (priority !== 'normal') expect((await call(t, admin, 'POST', `/api/v1/conversations/${s.conversationId}/priority`, { priority })).statusCode).toBe(200);
+      made.push({ id: s.conversationId, priority });
+    }
+    const rank: Record<string, number> = { urgent: 3, high: 2, normal: 1, low: 0 };
+    const seen: { id: string; priority: string }[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { json(): { items: { id: string; priority: string }[]; nextCursor: string | null } } = await call(t, admin, 'GET', `/api/v1/conversations?sort=priority&limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      const body = page.json();
+      seen.push(...body.items.map((c) => ({ id: c.id, priority: c.priority })));
+      cursor = body.nextCursor;
+    } while (cursor);
+    expect(seen.map((c) => c.id).sort()).toEqual(made.map((c) => c.id).sort());
+    for (let i = 1; i < seen.length; i++) expect(rank[seen[i - 1]!.priority]).toBeGreaterThanOrEqual(rank[seen[i]!.priority]!);
+    // Within a priority, latest activity first: the order they were made (each a minute older).
+    const urgent = seen.filter((c) => c.priority === 'urgent').map((c) => c.id);
+    expect(urgent).toEqual(made.filter((c) => c.priority === 'urgent').map((c) => c.id));
+  });
+
+  it('refuses a cursor of another sort', async () => {
+    const first = await call(t, acct.users.admin.token, 'GET', '/api/v1/conversations?limit=1');
+    const cursor = first.json().nextCursor;
+    const res = await call(t, acct.users.admin.token, 'GET', `/api/v1/conversations?sort=priority&cursor=${cursor}`);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('invalid_cursor');
+  });
+});

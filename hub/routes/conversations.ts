@@ -41,7 +41,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['conversations'],
       summary: 'List conversations, newest activity first',
       querystring: Type.Object({
-        status: Type.Optional(Status),
+        status: Type.Optional(Type.Union([Status, Type.Literal('active')], { description: '`active`: open or pending (an agent replied and waits for the customer)' })),
         team: Type.Optional(Uuid),
         assignee: Type.Optional(Type.Union([Uuid, Type.Literal('none'), Type.Literal('me')])),
         channel: Type.Optional(Uuid),
@@ -50,6 +50,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
         contact: Type.Optional(Uuid),
         tag: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
         q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'full-text search over message text' })),
+        sort: Type.Optional(Type.Union([Type.Literal('recent'), Type.Literal('priority')], { description: '`recent` (default): latest activity first; `priority`: urgent first, then latest activity' })),
         limit: Type.Integer({ minimum: 1, maximum: 100, default: 25 }),
         cursor: Type.Optional(Type.String({ maxLength: 500 })),
       }),
@@ -57,15 +58,18 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (req) => {
     const q = req.query;
-    const after = decodeCursor<{ lastMessageAt: string; id: string }>(q.cursor, ['lastMessageAt', 'id']);
+    const cursor = decodeCursor<{ lastMessageAt: string; id: string; rank?: string }>(q.cursor, ['lastMessageAt', 'id']);
+    // A priority sort's cursor carries the rank it stopped at; another sort's cursor does not fit.
+    if (cursor && q.sort === 'priority' && !/^[0-3]$/.test(cursor.rank ?? '')) throw badRequest('invalid_cursor', 'cursor is not valid for this sort');
+    const after = cursor && { lastMessageAt: cursor.lastMessageAt, id: cursor.id, rank: Number(cursor.rank ?? 0) };
     // An API key is nobody: without this, `me` would drop the filter and list everyone's conversations.
     if (q.assignee === 'me' && !req.principal.userId) throw badRequest('assignee_me_needs_user', 'assignee=me needs a user, not an API key');
     const assigneeId = q.assignee === 'none' ? null : q.assignee === 'me' ? req.principal.userId! : q.assignee;
     const { rows, summaries } = await withAccount(db, req.principal.accountId, async (tx) => {
-      const rows = await listConversations(tx, { status: q.status, teamId: q.team, assigneeId, channelId: q.channel, category: q.category, priority: q.priority, contactId: q.contact, tag: q.tag?.trim().toLowerCase(), q: q.q, limit: q.limit + 1, after });
+      const rows = await listConversations(tx, { status: q.status, teamId: q.team, assigneeId, channelId: q.channel, category: q.category, priority: q.priority, contactId: q.contact, tag: q.tag?.trim().toLowerCase(), q: q.q, sort: q.sort, limit: q.limit + 1, after });
       return { rows, summaries: await inboxSummaries(tx, rows.slice(0, q.limit).map((r) => r.id), req.principal.userId ?? null) };
     });
-    const items = rows.slice(0, q.limit).map((c) => {
+    const items = rows.slice(0, q.limit).map(({ rank: _rank, ...c }) => {
       const s = summaries.get(c.id);
       return {
         ...c,
@@ -79,7 +83,8 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
       };
     });
     const last = items[items.length - 1];
-    const nextCursor = rows.length > q.limit && last ? encodeCursor({ lastMessageAt: last.cursorAt, id: last.id }) : null;
+    const lastRow = rows[q.limit - 1];
+    const nextCursor = rows.length > q.limit && last && lastRow ? encodeCursor({ lastMessageAt: last.cursorAt, id: last.id, ...(q.sort === 'priority' ? { rank: String(lastRow.rank) } : {}) }) : null;
     return { items, nextCursor };
   });
 
@@ -87,7 +92,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
     onRequest: app.authorize('viewer', { allowEmbed: true }),
     schema: {
       tags: ['conversations'],
-      summary: "How many conversations each inbox view holds: Mine and Unassigned count open ones",
+      summary: 'How many conversations each inbox view holds: Mine, Unassigned and All open count active ones (open or pending)',
       response: { 200: Type.Object({ mine: Type.Integer(), unassigned: Type.Integer(), open: Type.Integer(), snoozed: Type.Integer(), resolved: Type.Integer() }) },
     },
   }, async (req) => withAccount(db, req.principal.accountId, (tx) => inboxCounts(tx, req.principal.userId ?? null)));
@@ -166,6 +171,8 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
       return getConversationAttachment(tx, req.params.id, req.params.attachmentId);
     });
     if (!attachment) throw notFound('attachment');
+    if (!attachment.blobKey && attachment.fetchState === 'pending') throw new HubError(404, 'attachment_not_fetched_yet', 'this file is still being fetched from the channel; try again shortly');
+    if (!attachment.blobKey && attachment.fetchState === 'failed') throw new HubError(404, 'attachment_fetch_failed', 'this file could not be fetched from the channel (see the attachment\'s fetchError)');
     if (!attachment.blobKey) throw new HubError(404, 'attachment_not_stored', 'this attachment was too large to keep; only its name and size are known');
     return sendAttachment(reply, attachment, await app.hub.blobs.get(attachment.blobKey), 3600);
   });

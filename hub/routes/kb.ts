@@ -2,14 +2,15 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { withAccount } from '../../storage/session.js';
 import type { Queryable } from '../../storage/database.js';
-import { deleteArticle, getArticle, listArticles } from '../../ai/kb/articles.js';
-import { editArticle, saveArticles } from '../../ai/kb/save.js';
+import { articleVariants, deleteArticle, getArticle, listArticles, VariantExistsError } from '../../ai/kb/articles.js';
+import { editArticle, saveArticles, saveVariant } from '../../ai/kb/save.js';
 import { searchAccountKb } from '../../ai/kb/search.js';
 import { HubError, notFound } from '../errors.js';
 import { EmbeddingError } from '../../ai/embed/embedder.js';
 import { IdParams, Nullable, Page, Uuid, decodeCursor, encodeCursor } from '../schemas.js';
 import { requestTenantIndexIfLarge } from '../../ai/kb/reindex.js';
 import kbReindex from './kb-reindex.js';
+import kbImport from './kb-import.js';
 
 const Status = Type.Union([Type.Literal('published'), Type.Literal('draft')]);
 const Language = Type.String({ minLength: 2, maxLength: 10, pattern: '^[a-z]{2,3}(-[A-Za-z0-9]+)?$' });
@@ -23,6 +24,7 @@ const Article = Type.Object({
   status: Status,
   url: Nullable(Type.String()),
   externalId: Nullable(Type.String()),
+  variantGroup: Type.String({ description: "the article's language variants share this id" }),
   createdAt: Type.Any(),
   updatedAt: Type.Any(),
 });
@@ -55,6 +57,7 @@ async function embedding<T>(work: Promise<T>): Promise<T> {
     return await work;
   } catch (err) {
     if (err instanceof EmbeddingError) throw new HubError(503, 'embeddings_unavailable', `the embedding model failed (${err.code}); try again later`);
+    if (err instanceof VariantExistsError) throw new HubError(409, 'variant_exists', err.message);
     throw err;
   }
 }
@@ -68,6 +71,7 @@ const kb: FastifyPluginAsyncTypebox = async (app) => {
     if (await requestTenantIndexIfLarge(tx, accountId)) setImmediate(() => app.hub.runner.kick());
   };
   await app.register(kbReindex);
+  await app.register(kbImport(ArticleBody));
 
   app.get('/kb/articles', {
     onRequest: app.authorize('viewer'),
@@ -97,25 +101,6 @@ const kb: FastifyPluginAsyncTypebox = async (app) => {
     return reply.status(r!.created ? 201 : 200).send(r!.article);
   });
 
-  app.post('/kb/import', {
-    onRequest: app.authorize('admin'),
-    schema: {
-      tags: ['knowledge base'],
-      summary: 'Import many articles; those with an externalId already present are updated',
-      body: Type.Object({ articles: Type.Array(ArticleBody, { minItems: 1, maxItems: 500 }) }),
-      response: { 200: Type.Object({ created: Type.Integer(), updated: Type.Integer(), chunks: Type.Integer() }) },
-    },
-  }, async (req) => {
-    const accountId = req.principal.accountId;
-    const saved = await embedding(saveArticles(db, accountId, req.body.articles, embedder(), (tx) => afterWrite(tx, accountId)));
-    const totals = { created: 0, updated: 0, chunks: 0 };
-    for (const r of saved) {
-      totals[r.created ? 'created' : 'updated']++;
-      totals.chunks += r.chunks;
-    }
-    return totals;
-  });
-
   app.get('/kb/articles/:id', {
     onRequest: app.authorize('viewer'),
     schema: { tags: ['knowledge base'], params: IdParams, response: { 200: Article } },
@@ -133,6 +118,31 @@ const kb: FastifyPluginAsyncTypebox = async (app) => {
     const a = await embedding(editArticle(db, accountId, req.params.id, req.body, embedder(), (tx) => afterWrite(tx, accountId)));
     if (!a) throw notFound('article');
     return a;
+  });
+
+  app.get('/kb/articles/:id/variants', {
+    onRequest: app.authorize('viewer'),
+    schema: { tags: ['knowledge base'], summary: "The article's language variants (itself included), by language", params: IdParams, response: { 200: Type.Object({ items: Type.Array(Article) }) } },
+  }, async (req) => {
+    const items = await withAccount(db, req.principal.accountId, (tx) => articleVariants(tx, req.params.id));
+    if (!items.length) throw notFound('article');
+    return { items };
+  });
+
+  app.post('/kb/articles/:id/variants', {
+    onRequest: app.authorize('admin'),
+    schema: {
+      tags: ['knowledge base'],
+      summary: 'Add a language variant of the article (its own id and language; 409 variant_exists when that language has one)',
+      params: IdParams,
+      body: Type.Intersect([ArticleBody, Type.Object({ language: Language })]),
+      response: { 201: Article },
+    },
+  }, async (req, reply) => {
+    const accountId = req.principal.accountId;
+    const a = await embedding(saveVariant(db, accountId, req.params.id, req.body as typeof req.body & { language: string }, embedder(), (tx) => afterWrite(tx, accountId)));
+    if (!a) throw notFound('article');
+    return reply.status(201).send(a);
   });
 
   app.delete('/kb/articles/:id', {

@@ -30,6 +30,9 @@ const Triage = Type.Object({
   defaultChannel: Nullable(SlackChannel),
   customerChannels: Type.Array(SlackChannel, { maxItems: 500 }),
   threadReplies: Type.Union([Type.Literal('notes'), Type.Literal('replies')]),
+  staffMessages: Type.Union([Type.Literal('outbound'), Type.Literal('notes')], {
+    description: 'what a message of our own staff in a Slack Connect customer channel becomes: our side of the conversation (outbound, default) or an internal note',
+  }),
 });
 
 const Workspace = Type.Object({
@@ -38,6 +41,10 @@ const Workspace = Type.Object({
   slackTeamName: Nullable(Type.String()),
   name: Type.String(),
   enabled: Type.Boolean(),
+  state: Type.Union([Type.Literal('connected'), Type.Literal('disconnected'), Type.Literal('disabled')], {
+    description: '`disconnected`: Slack said the app was uninstalled or its tokens revoked (tokens erased; reinstall to reconnect)',
+  }),
+  disconnected: Nullable(Type.Object({ reason: Type.String(), at: Type.String() })),
   triage: Triage,
 });
 
@@ -52,9 +59,12 @@ function toWorkspace(r: Row) {
   const c = slackConfig(r);
   return {
     id: r.id, slackTeamId: r.externalKey, slackTeamName: c.teamName ?? null, name: r.name, enabled: r.enabled,
+    // A reinstall enables the row again: the record of the last disconnection then no longer describes it.
+    state: r.enabled ? ('connected' as const) : c.disconnected ? ('disconnected' as const) : ('disabled' as const),
+    disconnected: !r.enabled && c.disconnected ? c.disconnected : null,
     triage: {
       teams: c.triageChannels ?? {}, inboxes: c.inboxTriageChannels ?? {}, defaultChannel: c.defaultTriageChannel ?? null,
-      customerChannels: c.customerChannels ?? [], threadReplies: c.threadReplies ?? 'notes',
+      customerChannels: c.customerChannels ?? [], threadReplies: c.threadReplies ?? 'notes', staffMessages: c.staffMessages ?? 'outbound',
     },
   };
 }
@@ -79,7 +89,7 @@ const slackAdmin: FastifyPluginAsyncTypebox = async (app) => {
     onRequest: app.authorize('admin'),
     schema: {
       tags: ['slack'],
-      summary: 'Set triage channels (per team, per inbox, default), customer channels and the thread-reply mode of a workspace; given fields replace the stored ones',
+      summary: 'Set triage channels (per team, per inbox, default), customer channels, the thread-reply mode and what staff messages in shared channels become; given fields replace the stored ones',
       params: IdParams,
       body: TriagePatch,
       response: { 200: Workspace },
@@ -109,6 +119,7 @@ const slackAdmin: FastifyPluginAsyncTypebox = async (app) => {
         ...(b.defaultChannel !== undefined ? { defaultTriageChannel: b.defaultChannel ?? undefined } : {}),
         ...(b.customerChannels ? { customerChannels: [...new Set(b.customerChannels)] } : {}),
         ...(b.threadReplies ? { threadReplies: b.threadReplies } : {}),
+        ...(b.staffMessages ? { staffMessages: b.staffMessages } : {}),
       };
       if (next.defaultTriageChannel === undefined) delete next.defaultTriageChannel;
       // A channel is either where customers write or where agents work, never both.

@@ -143,7 +143,9 @@ describe('a Slack team id is bound only by a bot token of that team, or OAuth', 
     const start = await t.app.inject({ method: 'POST', url: '/slack/oauth/start', headers: { authorization: `Bearer ${a.users.admin.token}` } });
     const url = new URL(start.json<{ url: string }>().url);
     const code = emulator.issueOAuthCode('T0SQUAT', url.searchParams.get('redirect_uri')!);
-    const installed = await t.app.inject({ method: 'GET', url: `/slack/oauth/callback?${new URLSearchParams({ code, state: url.searchParams.get('state')! })}` });
+    // The install is bound to the browser that started it: the callback carries the cookie the start set.
+    const cookie = String(start.headers['set-cookie']).split(';')[0]!;
+    const installed = await t.app.inject({ method: 'GET', url: `/slack/oauth/callback?${new URLSearchParams({ code, state: url.searchParams.get('state')! })}`, headers: { cookie } });
     expect(installed.statusCode, installed.body).toBe(200);
     const bound = await findInstallation(t.hub.db, t.hub.box, { kind: 'slack', externalKey: 'T0SQUAT' });
     expect(bound).toMatchObject({ accountId: a.accountId, secrets: { botToken: real.botToken } });

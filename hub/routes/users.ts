@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from 'typebox';
+import { randomBytes } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import { withAccount } from '../../storage/session.js';
 import { deleteUser, getPasswordHash, getUser, insertUser, listUsers, lockOwners, updateUser, type Role as RoleName } from '../../storage/repositories/users.js';
@@ -64,7 +65,7 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
         email: Type.String({ format: 'email', maxLength: 320 }),
         name: Type.String({ minLength: 1, maxLength: 200 }),
         role: Role,
-        password: Type.String({ maxLength: 1000 }),
+        password: Type.Optional(Type.String({ maxLength: 1000, description: 'leave it out to invite the user instead (POST /users/:id/invite): until they set one, nobody can sign in as them' })),
       }, { additionalProperties: false }),
       response: { 201: User },
     },
@@ -72,7 +73,8 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
     const actor = actorOf(req);
     const { email, name, role, password } = req.body;
     if (!canGrant(req.principal.role, role)) throw forbidden(`the ${req.principal.role} role may not create ${role}s`);
-    const passwordHash = await hashPassword(password);
+    // No password: a random one nobody knows, until the user sets theirs through an invite link.
+    const passwordHash = await hashPassword(password ?? randomBytes(32).toString('hex'));
     try {
       const user = await withAccount(db, actor.accountId, async (tx) => {
         const row = await insertUser(tx, { accountId: actor.accountId, email, name, role, passwordHash });

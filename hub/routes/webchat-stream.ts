@@ -51,7 +51,7 @@ export function openVisitorStream(
       if (e.type !== 'conversation.created') return;
       conversationId = await visitorConversationId(db, channel, visitorId);
     }
-    if (!conversationId || e.conversationId !== conversationId) return;
+    if (!conversationId || !('conversationId' in e) || e.conversationId !== conversationId) return;
     if (e.type === 'message.created' && !e.isPrivate) {
       const message = await visitorMessage(db, channel, visitorId, conversationId, e.messageId);
       if (message) send('message', message);

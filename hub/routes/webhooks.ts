@@ -3,6 +3,10 @@ import { verifyInbound } from '../services/verify-inbound.js';
 import type { ChannelKind, WebhookRequest } from '../../connectors/core/types.js';
 import { CHANNEL_KINDS } from '../../connectors/core/types.js';
 import { HubError, notFound } from '../errors.js';
+import { whatsappWebhook } from './webhooks-whatsapp.js';
+import { messengerWebhook } from './webhooks-messenger.js';
+
+export type WebhookRequestOf = (req: FastifyRequest) => WebhookRequest;
 
 /**
  * Platform webhooks. The raw-body parser lives only inside this plugin, so connectors verify
@@ -14,13 +18,17 @@ const webhooks: FastifyPluginAsync = async (app) => {
   app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'buffer', bodyLimit: hub.config.bodyLimit }, (_req, body, done) => done(null, body));
 
-  const toWebhookRequest = (req: FastifyRequest): WebhookRequest => ({
+  const toWebhookRequest: WebhookRequestOf = (req) => ({
     method: req.method,
     path: req.url.split('?')[0]!,
     headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v])),
     query: req.query as Record<string, string | undefined>,
     rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
   });
+
+  // One URL for every WhatsApp number: its bodies hold several numbers' changes (a static route wins over /:kind).
+  await app.register(whatsappWebhook(toWebhookRequest));
+  await app.register(messengerWebhook(toWebhookRequest));
 
   const handle = async (req: FastifyRequest<{ Params: { kind: string; channelId?: string } }>) => {
     const kind = req.params.kind as ChannelKind;

@@ -4,6 +4,9 @@ import type { Hub } from '../context.js';
 import { badRequest } from '../errors.js';
 import { slackOf } from '../install-slack.js';
 import { slackClientsOf, teamOfBotToken } from '../slack/team-binding.js';
+import { ConnectorError } from '../../connectors/core/errors.js';
+import { WhatsAppConnector, checkPhoneNumberId, whatsappSettings } from '../../connectors/whatsapp/connector.js';
+import { MessengerConnector, checkPageId, messengerSettings } from '../../connectors/messenger/connector.js';
 
 /** A new web chat widget id: opaque and unguessable, so no tenant picks (or learns of) another's. */
 export function newWidgetId(): string {
@@ -13,7 +16,8 @@ export function newWidgetId(): string {
 /**
  * The key webhooks find a new channel by (`external_key`), decided so that creating a channel never
  * claims, nor reveals, another tenant's: web chat widget ids are generated here; a Slack team id is the
- * one its bot token's auth.test names (with what Slack said of the bot); a mailbox address is unique
+ * one its bot token's auth.test names (with what Slack said of the bot); a WhatsApp phone_number_id is
+ * one the access token reads through the Graph API (operator's Graph URL); a mailbox address is unique
  * only within the account (migration 111); other kinds take the key given.
  */
 export async function channelKeyFor(
@@ -32,8 +36,56 @@ export async function channelKeyFor(
       if (input.externalKey !== undefined && input.externalKey !== team.teamId) throw badRequest('slack_team_mismatch', `the bot token belongs to workspace ${team.teamId}, not ${input.externalKey}`);
       return { externalKey: team.teamId, config: { ...(team.teamName ? { teamName: team.teamName } : {}), ...(team.botUserId ? { botUserId: team.botUserId } : {}) } };
     }
+    case 'whatsapp':
+      return whatsappKey(hub, input);
+    case 'messenger':
+      return messengerKey(hub, input);
     default:
       if (!input.externalKey) throw badRequest('external_key_required', `a ${input.kind} channel needs externalKey`);
       return { externalKey: input.externalKey, config: {} };
+  }
+}
+
+/**
+ * A WhatsApp number is claimed only with a token Graph accepts for it (GET /{phone_number_id}), so no
+ * tenant can take over, or learn about, another's number by typing its id.
+ */
+async function whatsappKey(hub: Hub, input: { externalKey?: string; secrets?: Record<string, string>; config?: Record<string, unknown> }): Promise<{ externalKey: string; config: Record<string, unknown> }> {
+  const connector = hub.connectors.get('whatsapp');
+  if (!(connector instanceof WhatsAppConnector)) throw badRequest('connector_not_installed', 'the whatsapp connector is not enabled on this hub');
+  if (!input.externalKey) throw badRequest('external_key_required', 'a whatsapp channel needs externalKey: the phone number id from WhatsApp Manager (API Setup)');
+  const accessToken = input.secrets?.accessToken;
+  if (!accessToken) throw badRequest('whatsapp_access_token_required', 'a WhatsApp number is connected with an access token that may send for it (secrets.accessToken, a system user token)');
+  const installation = { externalKey: input.externalKey, config: input.config ?? {}, secrets: { accessToken } };
+  try {
+    checkPhoneNumberId(input.externalKey);
+    const { version } = whatsappSettings(installation);
+    const number = await connector.phoneNumber(installation);
+    return { externalKey: number.id, config: { graphVersion: version, ...(number.displayPhoneNumber ? { displayPhoneNumber: number.displayPhoneNumber } : {}), ...(number.verifiedName ? { verifiedName: number.verifiedName } : {}) } };
+  } catch (err) {
+    if (err instanceof ConnectorError) throw badRequest(err.code, `the WhatsApp number could not be verified with this token: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * A Messenger Page is claimed only with a Page access token Graph names that Page for (GET /me), so no
+ * tenant can take over, or learn about, another's Page by typing its id.
+ */
+async function messengerKey(hub: Hub, input: { externalKey?: string; secrets?: Record<string, string>; config?: Record<string, unknown> }): Promise<{ externalKey: string; config: Record<string, unknown> }> {
+  const connector = hub.connectors.get('messenger');
+  if (!(connector instanceof MessengerConnector)) throw badRequest('connector_not_installed', 'the messenger connector is not enabled on this hub');
+  if (!input.externalKey) throw badRequest('external_key_required', 'a messenger channel needs externalKey: the Page id');
+  const accessToken = input.secrets?.accessToken;
+  if (!accessToken) throw badRequest('messenger_access_token_required', 'a Facebook Page is connected with its Page access token (secrets.accessToken)');
+  const installation = { externalKey: input.externalKey, config: input.config ?? {}, secrets: { accessToken } };
+  try {
+    checkPageId(input.externalKey);
+    const { version } = messengerSettings(installation);
+    const page = await connector.page(installation);
+    return { externalKey: page.id, config: { graphVersion: version, ...(page.name ? { pageName: page.name } : {}) } };
+  } catch (err) {
+    if (err instanceof ConnectorError) throw badRequest(err.code, `the Facebook Page could not be verified with this token: ${err.message}`);
+    throw err;
   }
 }

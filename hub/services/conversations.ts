@@ -2,7 +2,7 @@ import type { Database } from '../../storage/database.js';
 import { withAccount } from '../../storage/session.js';
 import { conversationCc, getConversation, rememberCc, setConversationCc, updateConversation, wakeIfDue, type ConversationRow, type ConversationStatus, type Priority } from '../../storage/repositories/conversations.js';
 import { getMessage, insertAttachments, insertMessage, type MessageRow } from '../../storage/repositories/messages.js';
-import { decideDraft, getDraft } from '../../storage/repositories/ai.js';
+import { decideDraft, getDraft, retireDrafts } from '../../storage/repositories/ai.js';
 import { enqueue } from '../../storage/repositories/outbox.js';
 import { audit } from '../../storage/repositories/audit.js';
 import type { LocalBlobStore, WrittenBlob } from '../../storage/blob-store.js';
@@ -10,6 +10,7 @@ import { referencedBlobKeys } from '../../storage/repositories/uploads.js';
 import type { EventBus, HubEvent } from '../realtime/events.js';
 import type { JobRunner } from '../queue/jobs.js';
 import { HubError, notFound } from '../errors.js';
+import { checkReplyForChannel } from './reply-limits.js';
 
 /** Who is acting: an agent (user), an integration (API key), or the AI stage's auto-send; every change is audited with it. */
 export interface Actor {
@@ -48,7 +49,10 @@ export class ConversationService {
       if (!conversation) throw notFound('conversation');
       const copies = input.isPrivate ? {} : copiesOf(input);
       if (Object.keys(copies).length > 0 && conversation.channelKind !== 'email') throw new HubError(400, 'cc_not_supported', `${conversation.channelKind} replies cannot copy anyone; Cc and Bcc are for email`);
+      await checkReplyForChannel(tx, conversation, input);
       if (input.draftId) await this.recordDraftUse(tx, actor, conversationId, input.draftId, input.text);
+      // An answer written by hand retires the open drafts: they answer a question that is now answered.
+      else if (!input.isPrivate) await retireDrafts(tx, conversationId);
       // Bytes are written only once the reply is known to be allowed, and each distinct file once.
       const blobs = await this.writeAttachments(input.attachments ?? [], written);
       if (copies.cc) await setConversationCc(tx, conversationId, copies.cc);
@@ -143,7 +147,10 @@ export class ConversationService {
 
   async setStatus(actor: Actor, conversationId: string, status: ConversationStatus, snoozedUntil?: string): Promise<ConversationRow> {
     if (status === 'snoozed' && !snoozedUntil) throw new HubError(400, 'snooze_until_required', 'snoozing needs an until time');
-    return this.change(actor, conversationId, 'conversation.status', async () => ({ status, snoozedUntil: status === 'snoozed' ? snoozedUntil! : null }));
+    return this.change(actor, conversationId, 'conversation.status', async (tx) => {
+      if (status === 'resolved') await retireDrafts(tx, conversationId);
+      return { status, snoozedUntil: status === 'snoozed' ? snoozedUntil! : null };
+    });
   }
 
   /** Replaces the conversation's tags (trimmed, lower-cased, each once). */

@@ -6,7 +6,10 @@ import { displayName, withoutNul } from '../../connectors/core/text.js';
  * message is kept, not lost to a 500), and the sender's and files' names without bidi controls.
  */
 export function storableEvent(e: InboundEvent): InboundEvent {
-  if (e.type === 'status') return { ...e, externalId: withoutNul(e.externalId), ...(e.error === undefined ? {} : { error: withoutNul(e.error) }) };
+  if (e.type === 'status')
+    return { ...e, externalId: withoutNul(e.externalId), ...(e.error === undefined ? {} : { error: withoutNul(e.error) }), ...(e.reference === undefined ? {} : { reference: withoutNul(e.reference) }) };
+  if (e.type === 'edited') return { ...e, externalId: withoutNul(e.externalId), text: withoutNul(e.text) };
+  if (e.type === 'deleted') return { ...e, externalId: withoutNul(e.externalId) };
   if (e.type !== 'message') return e;
   return { ...e, message: storableMessage(e.message) };
 }
@@ -40,5 +43,14 @@ function storableMessage(m: NormalizedMessage): NormalizedMessage {
     if (h.subjectKey !== undefined) h.subjectKey = withoutNul(h.subjectKey);
     out.threadHints = h;
   }
+  if (m.details !== undefined) out.details = withoutNulDeep(m.details) as Record<string, unknown>;
   return out;
+}
+
+/** Platform details go into a jsonb column, which refuses U+0000 in any string, key or value. */
+function withoutNulDeep(v: unknown): unknown {
+  if (typeof v === 'string') return withoutNul(v);
+  if (Array.isArray(v)) return v.map(withoutNulDeep);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [withoutNul(k), withoutNulDeep(x)]));
+  return v;
 }

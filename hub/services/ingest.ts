@@ -3,7 +3,8 @@ import type { Database, Queryable } from '../../storage/database.js';
 import type { LocalBlobStore } from '../../storage/blob-store.js';
 import { setAccount } from '../../storage/session.js';
 import { rememberCc } from '../../storage/repositories/conversations.js';
-import { applyDeliveryStatus, insertAttachments } from '../../storage/repositories/messages.js';
+import { applyDeliveryStatus, applyDeliveryWatermark, claimSendByReference, editMessage, insertAttachments, isOurSend, keepPendingStatus, lockReceipts, redactMessage } from '../../storage/repositories/messages.js';
+import { enqueue } from '../../storage/repositories/outbox.js';
 import { claimUploads } from '../../storage/repositories/uploads.js';
 import { UPLOAD_REF_PREFIX } from '../../connectors/webchat/connector.js';
 import type { EventBus, HubEvent } from '../realtime/events.js';
@@ -11,7 +12,7 @@ import type { HubMetrics } from '../metrics.js';
 import { HubError } from '../errors.js';
 import { storableEvent } from './inbound-text.js';
 
-export type IngestResult = 'created' | 'duplicate' | 'echo' | 'status' | 'status_unmatched' | 'ignored';
+export type IngestResult = 'created' | 'duplicate' | 'echo' | 'status' | 'status_unmatched' | 'edited' | 'deleted' | 'change_unmatched' | 'ignored';
 
 export interface IngestOutcome {
   result: IngestResult;
@@ -129,7 +130,7 @@ export class IngestService {
       }
       for (const o of s.outcomes!) {
         this.deps.metrics.ingested.inc({ kind, result: o.result });
-        if (o.result === 'created') wroteOutbox = true;
+        if (o.result === 'created' || o.result === 'edited' || o.result === 'deleted') wroteOutbox = true;
       }
       for (const e of s.events) this.deps.bus.publish(s.p.channel.accountId, e);
       s.p.resolve(s.outcomes!);
@@ -196,7 +197,12 @@ export class IngestService {
         continue;
       }
       const messageId = row.message_id;
-      if (tx && m.attachments.length > 0) await insertAttachments(tx, channel.accountId, messageId, await this.storeInline(tx, channel, m, messageId));
+      if (tx && m.attachments.length > 0) {
+        const stored = await this.storeInline(tx, channel, m, messageId);
+        const ids = await insertAttachments(tx, channel.accountId, messageId, stored);
+        // Files given by reference are fetched after this commit, each by its own job: a slow or failing fetch never holds the message.
+        for (const [i, a] of stored.entries()) if ('fetchState' in a && a.fetchState === 'pending') await enqueue(tx, channel.accountId, 'media.fetch', { attachmentId: ids[i] });
+      }
       // Everyone the customer copied stays copied on our replies; an auto-responder's list is not a conversation's,
       // nor is that of someone who only knew a Message-ID (they are announced instead, and an agent may add them).
       if (tx && m.cc?.length && !m.autoReply && row.participant) await rememberCc(tx, conversationId, m.cc);
@@ -211,12 +217,43 @@ export class IngestService {
   private async applyOther(tx: Queryable, channel: ChannelInstallation, e: InboundEvent, events: HubEvent[]): Promise<IngestOutcome> {
     if (e.type === 'ignored') return { result: 'ignored' };
     if (e.type === 'status') {
-      const hit = await applyDeliveryStatus(tx, channel.id, e.externalId, e.status, e.error);
-      if (!hit) return { result: 'status_unmatched' };
+      const early = KEEPS_EARLY_RECEIPTS.has(channel.kind);
+      let hit = await applyDeliveryStatus(tx, channel.id, e.externalId, e.status, e.error);
+      if (!hit && early) {
+        // Looked at again once no send of this channel can be recording its id (the deliver job takes the same lock).
+        await lockReceipts(tx, channel.id);
+        hit = await applyDeliveryStatus(tx, channel.id, e.externalId, e.status, e.error);
+      }
+      // A send cut off before its platform id was stored is named by the id we gave it.
+      if (!hit && e.reference && (await claimSendByReference(tx, channel.id, e.reference, e.externalId))) hit = await applyDeliveryStatus(tx, channel.id, e.externalId, e.status, e.error);
+      if (!hit) {
+        // Too early (the send's id is not stored yet) or not ours: kept, and applied if that send is recorded later.
+        if (early && !(await isOurSend(tx, channel.id, e.externalId))) await keepPendingStatus(tx, channel.accountId, channel.id, e.externalId, e.status, e.error);
+        return { result: 'status_unmatched' };
+      }
       events.push({ type: 'message.updated', conversationId: hit.conversationId, messageId: hit.id, deliveryStatus: e.status, deliveryError: e.error ?? null });
       return { result: 'status', conversationId: hit.conversationId, messageId: hit.id };
     }
+    if (e.type === 'watermark') {
+      const hits = await applyDeliveryWatermark(tx, channel.id, e.threadKey, e.status, e.upTo);
+      for (const hit of hits) events.push({ type: 'message.updated', conversationId: hit.conversationId, messageId: hit.id, deliveryStatus: e.status, deliveryError: null });
+      return hits.length ? { result: 'status', conversationId: hits[0]!.conversationId } : { result: 'status_unmatched' };
+    }
+    if (e.type === 'edited' || e.type === 'deleted') return this.applyChange(tx, channel, e, events);
     return this.applyEcho(tx, channel, e.message, events);
+  }
+
+  /**
+   * The author edited or deleted a message they wrote on the platform: the stored text follows (a
+   * deletion redacts text and files). Our own sends are never changed this way. Realtime listeners
+   * and the surfaces are told.
+   */
+  private async applyChange(tx: Queryable, channel: ChannelInstallation, e: Extract<InboundEvent, { type: 'edited' | 'deleted' }>, events: HubEvent[]): Promise<IngestOutcome> {
+    const hit = e.type === 'edited' ? await editMessage(tx, channel.id, e.externalId, e.text, e.editedAt) : await redactMessage(tx, channel.id, e.externalId, e.deletedAt);
+    if (!hit) return { result: 'change_unmatched' };
+    await enqueue(tx, channel.accountId, 'surface.sync', { conversationId: hit.conversationId, messageId: hit.id });
+    events.push({ type: 'message.edited', conversationId: hit.conversationId, messageId: hit.id, deleted: e.type === 'deleted' });
+    return { result: e.type, conversationId: hit.conversationId, messageId: hit.id };
   }
 
   /** Our own send coming back (Messenger echo, Sent folder): confirms delivery, never a new inbound. */
@@ -233,6 +270,7 @@ export class IngestService {
     if (!uploads) throw new HubError(400, 'upload_unknown', 'an attachment names an upload that is unknown, not yours, or already sent');
     const rest = await Promise.all(
       m.attachments.filter((a) => !a.ref.startsWith(UPLOAD_REF_PREFIX)).map(async (a) => {
+        if (a.fetchLater) return { ...a, fetchState: 'pending' as const };
         if (!a.ref.startsWith('inline:')) return { ...a };
         const bytes = Buffer.from(a.ref.slice('inline:'.length), 'base64');
         return { ...a, ref: undefined, size: a.size ?? bytes.length, blobKey: await this.deps.blobs.put(bytes) };
@@ -241,6 +279,9 @@ export class IngestService {
     return [...uploads, ...rest];
   }
 }
+
+/** Channels whose receipts can overtake the answer to the send they report on. */
+const KEEPS_EARLY_RECEIPTS = new Set<string>(['whatsapp', 'messenger']);
 
 /** How far back a reply-subject match from the same contact may reach. */
 const SUBJECT_MATCH_DAYS = 30;
@@ -288,8 +329,8 @@ function checkEvent(channel: ChannelInstallation, e: InboundEvent): void {
       throw new HubError(400, 'event_channel_mismatch', 'event names another channel than the one it arrived on');
     if (!m.threadKey.startsWith(`${channel.kind}:`)) throw new HubError(400, 'thread_key_invalid', `thread key must start with "${channel.kind}:"`);
     if (!m.externalId) throw new HubError(400, 'external_id_missing', 'message has no external id');
-  } else if (e.type === 'status' && e.channelId !== channel.id) {
-    throw new HubError(400, 'event_channel_mismatch', 'status names another channel than the one it arrived on');
+  } else if ((e.type === 'status' || e.type === 'edited' || e.type === 'deleted' || e.type === 'watermark') && e.channelId !== channel.id) {
+    throw new HubError(400, 'event_channel_mismatch', `${e.type} event names another channel than the one it arrived on`);
   }
 }
 
@@ -297,7 +338,11 @@ function checkEvent(channel: ChannelInstallation, e: InboundEvent): void {
 /** Same conversation, same lane: the thread key of the call's first message (or its channel). */
 function laneOf(channel: ChannelInstallation, events: InboundEvent[], lanes: number): number {
   const first = events.find((e) => e.type !== 'ignored');
-  const key = first?.type === 'message' ? first.message.threadKey : `${channel.id}:${first?.type === 'status' ? first.externalId : ''}`;
+  const key =
+    first?.type === 'message' ? first.message.threadKey
+    : (first?.type === 'edited' || first?.type === 'deleted') && first.threadKey ? first.threadKey
+    : first?.type === 'watermark' ? first.threadKey
+    : `${channel.id}:${first?.type === 'status' || first?.type === 'edited' || first?.type === 'deleted' ? first.externalId : ''}`;
   let h = 0;
   for (let i = 0; i < key.length; i++) h = (Math.imul(h, 31) + key.charCodeAt(i)) | 0;
   return Math.abs(h) % lanes;
@@ -339,7 +384,8 @@ function messageRow(channel: ChannelInstallation, { m, conversationId }: Inbound
     address: m.sender.address ?? null,
     verified: m.sender.verified ?? false,
     email: channel.kind === 'email' || m.sender.address?.includes('@') ? m.sender.address ?? null : null,
-    phone: channel.kind === 'whatsapp' ? m.sender.address ?? m.sender.externalId : null,
+    // WhatsApp: the phone only when the platform gave one (a username hides it; the id is then a business-scoped one).
+    phone: channel.kind === 'whatsapp' ? m.sender.address ?? null : null,
     threadKey: m.threadKey,
     conversationId: conversationId ?? null,
     subject: m.subject ?? null,
@@ -355,6 +401,7 @@ function messageRow(channel: ChannelInstallation, { m, conversationId }: Inbound
       ...(m.keptRaw ? { keptRaw: m.keptRaw } : {}),
       // Email: what the mailbox's own receiving server found about From, so agents can see a forgery.
       ...(m.sender.authentication ? { authentication: m.sender.authentication } : {}),
+      ...(m.details ? { details: m.details } : {}),
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { verifyInbound } from '../services/verify-inbound.js';
-import type { ChannelInstallation, WebhookRequest } from '../../connectors/core/types.js';
+import type { ChannelInstallation, InboundEvent, NormalizedMessage, WebhookRequest } from '../../connectors/core/types.js';
 import { HubError } from '../errors.js';
 import type { Hub } from '../context.js';
 import { SlackClients } from '../../connectors/slack/client.js';
@@ -8,8 +8,11 @@ import { SlackConnector } from '../../connectors/slack/connector.js';
 import { SlackDesk } from './desk.js';
 import { SlackSurface } from './surface.js';
 import { slackConfig, triageChannelsOf } from '../../connectors/slack/config.js';
-import { decodeSlackPayload, teamOf, type SlackMessageEvent, type SlackPayload } from '../../connectors/slack/payload.js';
-import { installationKeyOf } from '../../connectors/slack/socket-mode.js';
+import { decodeSlackPayload, type SlackEventEnvelope, type SlackMessageEvent, type SlackPayload } from '../../connectors/slack/payload.js';
+import { installationKeys, installationRoute } from '../../connectors/slack/routing.js';
+import { withAccount } from '../../storage/session.js';
+import { enqueue } from '../../storage/repositories/outbox.js';
+import { disconnectInstallation, isFarewell } from './disconnect.js';
 
 export interface SlackAppOptions {
   /** Web API base ending in `/` (tests: the emulator). */
@@ -68,8 +71,8 @@ export class SlackApp {
     });
     this.connector.handleEnvelopesWith((req) => this.handleEnvelope(req));
     const conversationUrl = (id: string) => `${hub.config.publicUrl}/#/conversations/${id}`;
-    this.surface = new SlackSurface({ db: hub.db, box: hub.box, clients: this.clients, blobs: hub.blobs, conversationUrl });
-    this.desk = new SlackDesk({ db: hub.db, clients: this.clients, conversations: hub.conversations, conversationUrl, now: this.now });
+    this.surface = new SlackSurface({ db: hub.db, box: hub.box, clients: this.clients, blobs: hub.blobs, conversationUrl, onOutbox: () => hub.runner.kick() });
+    this.desk = new SlackDesk({ db: hub.db, clients: this.clients, conversations: hub.conversations, conversationUrl, now: this.now, bus: hub.bus, onOutbox: () => hub.runner.kick() });
   }
 
   /** Resolves once work that outlived its request's acknowledgement is done (tests, shutdown). */
@@ -101,45 +104,63 @@ export class SlackApp {
   /** One Request URL for events, interactivity and slash commands. */
   async handle(req: WebhookRequest): Promise<HttpAnswer> {
     const payload = decodeSlackPayload(req.headers, req.rawBody);
+    // Slack checking our certificate: unsigned, answered as Bolt does, nothing in it is read.
+    if (payload.kind === 'ssl_check') return { status: 200, body: '', contentType: 'text/plain' };
     if (payload.kind === 'url_verification') return { status: 200, body: payload.challenge, contentType: 'text/plain' };
-    const team = teamOf(payload);
-    const install = team ? await this.hub.installations.find({ kind: 'slack', externalKey: team }) : undefined;
-    if (!install) throw new HubError(404, 'channel_not_found', 'no Slack installation for this workspace');
+    const install = await this.installationFor(payload);
+    if (!install) {
+      // An uninstall we already applied (a retry, or after the row was disabled): nothing left to do or to reveal.
+      if (isFarewell(payload)) {
+        this.log.info({ event: payload.kind === 'event' ? payload.envelope.event.type : payload.kind }, 'slack: farewell event for no connected installation');
+        return { status: 200, body: { ok: true, results: ['ignored'] } };
+      }
+      throw new HubError(404, 'channel_not_found', 'no Slack installation for this workspace');
+    }
     const wreq: WebhookRequest = { ...req, channel: install, now: this.now };
     await verifyInbound(this.connector, wreq);
-    return this.route(install, payload, wreq);
+    return this.route(install, payload);
   }
 
   /**
    * A Socket Mode envelope, as the request it stands for. The WebSocket itself is authenticated
-   * (app-level token), so there is no signature; the workspace still comes from the payload.
+   * (app-level token), so there is no signature; the installation still comes from the payload.
    */
   async handleEnvelope(req: WebhookRequest): Promise<Record<string, unknown> | undefined> {
     const payload = decodeSlackPayload(req.headers, req.rawBody);
-    // Any connection of the app may carry any workspace's envelope: the installation comes from the payload.
-    const team = installationKeyOf(payload);
-    const install = team ? await this.hub.installations.find({ kind: 'slack', externalKey: team }) : undefined;
+    const install = await this.installationFor(payload);
     // Acknowledged and dropped: a workspace we do not serve would otherwise be redelivered forever.
-    if (!install) return undefined;
-    const answer = await this.route(install, payload, { ...req, channel: install, now: this.now });
+    if (!install) {
+      this.log.info({ kind: payload.kind }, 'slack socket mode: envelope for no connected installation acknowledged and dropped');
+      return undefined;
+    }
+    const answer = await this.route(install, payload);
     return payload.kind !== 'event' && answer.body && typeof answer.body === 'object' ? (answer.body as Record<string, unknown>) : undefined;
   }
 
-  private async route(install: ChannelInstallation, payload: SlackPayload, wreq: WebhookRequest): Promise<HttpAnswer> {
+  /**
+   * The installation a payload is for: by `authorizations` (events), `view.app_installed_team_id`
+   * (views), then the workspace (connectors/slack/routing.ts), tried key by key.
+   */
+  async installationFor(payload: SlackPayload): Promise<ChannelInstallation | undefined> {
+    for (const key of installationKeys(installationRoute(payload))) {
+      const install = await this.hub.installations.find({ kind: 'slack', externalKey: key });
+      if (install) return install;
+    }
+    return undefined;
+  }
+
+  private async route(install: ChannelInstallation, payload: SlackPayload): Promise<HttpAnswer> {
     switch (payload.kind) {
       case 'event': {
-        const ev = payload.envelope.event;
-        if (ev.type === 'message' && triageChannelsOf(slackConfig(install)).has(String(ev.channel))) {
-          const result = await this.withInAckOrQueued(this.desk.threadReply(install, ev as unknown as SlackMessageEvent));
-          return { status: 200, body: { ok: true, results: [result] } };
-        }
-        if (ev.type === 'app_home_opened' && typeof ev.user === 'string' && (ev.tab ?? 'home') === 'home') {
-          await this.withinAck(this.desk.homeOpened(install, ev.user).then(() => 'published'), 'queued');
-          return { status: 200, body: { ok: true } };
-        }
-        // Customer channels: the normal path, acknowledged only after the commit.
-        const outcomes = await this.hub.ingest.ingest(install, this.connector.parse(wreq));
-        return { status: 200, body: { ok: true, results: outcomes.map((o) => o.result) } };
+        const results = await this.handleEvent(install, payload.envelope);
+        return { status: 200, body: { ok: true, results } };
+      }
+      case 'app_rate_limited': {
+        // Slack dropped this minute's events for us: read it back with conversations.history (a job, so it survives a restart).
+        this.log.warn({ installationId: install.id, minute: payload.minute }, 'slack: app_rate_limited, events of a minute were not delivered; backfilling it');
+        await withAccount(this.hub.db, install.accountId, (tx) => enqueue(tx, install.accountId, 'slack.backfill', { installationId: install.id, minute: payload.minute }));
+        this.hub.runner.kick();
+        return { status: 200, body: { ok: true, results: ['backfill_queued'] } };
       }
       case 'interaction': {
         const body = await this.withinAck(this.desk.interaction(install, payload.interaction), undefined);
@@ -159,8 +180,44 @@ export class SlackApp {
         return { status: 200, body: { response_type: 'ephemeral', text: 'Working on it…' } };
       }
       default:
+        // Anything else Slack may send is acknowledged, so Slack neither retries it nor counts it as a failure.
+        this.log.info({ installationId: install.id, reason: payload.kind === 'unknown' ? payload.reason : payload.kind }, 'slack: payload not handled');
         return { status: 200, body: { ok: true, results: ['ignored'] } };
     }
+  }
+
+  /** One Events API event, from the Request URL, Socket Mode or a backfill; the results say what became of it. */
+  async handleEvent(install: ChannelInstallation, envelope: SlackEventEnvelope): Promise<string[]> {
+    const ev = envelope.event;
+    if (ev.type === 'app_uninstalled' || ev.type === 'tokens_revoked') {
+      const done = await disconnectInstallation(this.hub, install, ev);
+      return [done ? 'disconnected' : 'ignored'];
+    }
+    if (ev.type === 'message' && triageChannelsOf(slackConfig(install)).has(String(ev.channel))) {
+      return [await this.withInAckOrQueued(this.desk.threadReply(install, ev as unknown as SlackMessageEvent))];
+    }
+    if (ev.type === 'app_home_opened' && typeof ev.user === 'string' && (ev.tab ?? 'home') === 'home') {
+      await this.withinAck(this.desk.homeOpened(install, ev.user).then(() => 'published'), 'queued');
+      return ['ok'];
+    }
+    // Customer channels: the normal path, acknowledged only after the commit.
+    return this.ingest(install, this.connector.parseEnvelope(install, envelope));
+  }
+
+  /** Our staff's messages are our side of a conversation (desk); everything else goes through ingest. */
+  private async ingest(install: ChannelInstallation, events: InboundEvent[]): Promise<string[]> {
+    const results: string[] = new Array(events.length);
+    const rest: { at: number; e: InboundEvent }[] = [];
+    for (const [at, e] of events.entries()) {
+      if (e.type === 'message' && e.message.sender.staff) results[at] = await this.desk.staffMessage(install, e.message as NormalizedMessage);
+      else rest.push({ at, e });
+      if (e.type === 'ignored') this.log.debug({ installationId: install.id, reason: e.reason }, 'slack: event ignored');
+    }
+    if (rest.length) {
+      const outcomes = await this.hub.ingest.ingest(install, rest.map((r) => r.e));
+      outcomes.forEach((o, k) => (results[rest[k]!.at] = o.result));
+    }
+    return results;
   }
 
   private withInAckOrQueued(work: Promise<string>): Promise<string> {

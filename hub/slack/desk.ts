@@ -1,5 +1,8 @@
 import type { WebClient } from '@slack/web-api';
-import type { ChannelInstallation } from '../../connectors/core/types.js';
+import type { ChannelInstallation, NormalizedMessage } from '../../connectors/core/types.js';
+import type { EventBus } from '../realtime/events.js';
+import { insertAttachments, insertMessage } from '../../storage/repositories/messages.js';
+import { enqueue } from '../../storage/repositories/outbox.js';
 import type { Actor, ConversationService } from '../services/conversations.js';
 import { HubError } from '../errors.js';
 import type { Database, Queryable } from '../../storage/database.js';
@@ -12,7 +15,7 @@ import { ACTIONS, COMPOSE_CALLBACK, composeModal, homeView } from './blocks.js';
 import type { SlackCommand, SlackInteraction, SlackMessageEvent } from '../../connectors/slack/payload.js';
 import { claimAgentPost, linkUserByEmail, settleAgentPost, threadByKey, userBySlackId } from './store.js';
 import { escapeMrkdwn, escapeName, slackToPlain, truncateMrkdwn } from '../../connectors/slack/text.js';
-import { downloadSlackFile } from '../../connectors/slack/files.js';
+import { downloadSlackFile, slackFileInfo } from '../../connectors/slack/files.js';
 import { SlackMentionNames } from './mentions.js';
 
 export interface SlackDeskDeps {
@@ -21,6 +24,9 @@ export interface SlackDeskDeps {
   conversations: ConversationService;
   conversationUrl: (conversationId: string) => string;
   now: () => Date;
+  bus?: EventBus;
+  /** New outbox rows were committed (the job runner's kick). */
+  onOutbox?: () => void;
 }
 
 export interface Agent {
@@ -90,11 +96,15 @@ export class SlackDesk {
     let attachments: { name: string; mimeType: string; content: Buffer }[];
     try {
       attachments = await Promise.all(
-        (ev.files ?? []).map(async (f) => ({
-          name: f.name ?? f.title ?? 'file',
-          mimeType: f.mimetype ?? 'application/octet-stream',
-          content: await downloadSlackFile({ url: f.url_private_download ?? f.url_private ?? '', token: install.secrets.botToken, apiUrl: this.deps.clients.apiUrl }),
-        })),
+        (ev.files ?? []).map(async (f) => {
+          // A file shared from another organisation is a stub: files.info has its URL, name and type.
+          const info = f.url_private_download ?? f.url_private ? undefined : await slackFileInfo(this.client(install), f.id);
+          return {
+            name: f.name ?? f.title ?? info?.name ?? 'file',
+            mimeType: f.mimetype ?? info?.mimetype ?? 'application/octet-stream',
+            content: await downloadSlackFile({ url: f.url_private_download ?? f.url_private ?? info!.url, token: install.secrets.botToken, apiUrl: this.deps.clients.apiUrl }),
+          };
+        }),
       );
     } catch (err) {
       await withAccount(this.deps.db, accountId, (tx) => settleAgentPost(tx, install.id, postKey, null));
@@ -117,6 +127,40 @@ export class SlackDesk {
         text: ':lock: Saved as an internal note: the customer does not see it. Use *Reply to customer* on the card to answer them.',
       });
     return isNote ? 'note' : 'reply';
+  }
+
+  /**
+   * Our own staff writing in a Slack Connect customer channel: never a customer, never answered by
+   * the AI. Recorded as our side of the conversation (outbound, already sent, by the linked agent) or,
+   * with `staffMessages: "notes"`, as an internal note. A message that starts no known conversation
+   * (staff opening a thread themselves) is not a support conversation and is left alone.
+   */
+  async staffMessage(install: ChannelInstallation, m: NormalizedMessage): Promise<'ignored' | 'duplicate' | 'note' | 'outbound'> {
+    const { accountId } = install;
+    const isNote = (slackConfig(install).staffMessages ?? 'outbound') === 'notes';
+    const conversationId = await withAccount(this.deps.db, accountId, async (tx) =>
+      (await tx.query<{ id: string }>(`SELECT id FROM conversations WHERE channel_id = $1 AND thread_key = $2`, [install.id, m.threadKey])).rows[0]?.id,
+    );
+    if (!conversationId) return 'ignored';
+    // Linked (or linked now by a confirmed email of this workspace): the message is that agent's.
+    const agent = await this.agentFor(install, m.sender.externalId).catch(() => undefined);
+    const messageId = await withAccount(this.deps.db, accountId, async (tx) => {
+      const inserted = await insertMessage(tx, {
+        accountId, conversationId, channelId: install.id, direction: 'outbound', authorKind: 'agent', authorUserId: agent?.actor.id ?? null,
+        isPrivate: isNote, text: m.text, externalId: m.externalId, inReplyTo: m.inReplyToExternalId ?? null, deliveryStatus: isNote ? null : 'sent', sentAt: m.sentAt,
+        metadata: { staff: { externalId: m.sender.externalId, name: m.sender.displayName ?? null } },
+      });
+      if (!inserted) return undefined;
+      if (m.attachments.length) await insertAttachments(tx, accountId, inserted.id, m.attachments);
+      // Our side answered: like a reply, an open conversation now waits on the customer.
+      if (!isNote) await tx.query(`UPDATE conversations SET last_message_at = greatest(last_message_at, $2::timestamptz), updated_at = now(), status = CASE WHEN status = 'open' THEN 'pending' ELSE status END WHERE id = $1`, [conversationId, m.sentAt]);
+      await enqueue(tx, accountId, 'surface.sync', { conversationId, messageId: inserted.id });
+      return inserted.id;
+    });
+    if (!messageId) return 'duplicate';
+    this.deps.bus?.publish(accountId, { type: 'message.created', conversationId, messageId, direction: 'outbound', isPrivate: isNote });
+    this.deps.onOutbox?.();
+    return isNote ? 'note' : 'outbound';
   }
 
   /** Buttons and modal submissions; the return value is the HTTP answer body Slack expects, if any. */

@@ -1,21 +1,23 @@
+import { randomUUID } from 'node:crypto';
 import type { WebClient } from '@slack/web-api';
 import type { ChannelInstallation } from '../../connectors/core/types.js';
-import { ConnectorError, RateLimitError } from '../../connectors/core/errors.js';
+import { RateLimitError } from '../../connectors/core/errors.js';
 import type { Surface } from '../ai-stage.js';
 import { RetryLaterError } from '../queue/jobs.js';
 import type { Database, Queryable } from '../../storage/database.js';
 import type { SecretBox } from '../../storage/secret-box.js';
 import type { LocalBlobStore } from '../../storage/blob-store.js';
 import { withAccount } from '../../storage/session.js';
-import { getConversation, type ConversationRow } from '../../storage/repositories/conversations.js';
 import { listMessages, type MessageRow } from '../../storage/repositories/messages.js';
-import { getChannel } from '../../storage/repositories/channels.js';
-import { getUser } from '../../storage/repositories/users.js';
 import { SlackClients, slackErrorCode, toConnectorError } from '../../connectors/slack/client.js';
 import { slackConfig } from '../../connectors/slack/config.js';
-import { hashBody, messageReply, movedCard, rootCard, type CardModel, type SlackMessageBody } from './blocks.js';
-import { activeThread, clearPendingRoot, conversationFiles, markPendingRoot, insertThread, listSlackInstallations, lockConversation, nameSlackCustomer, proposedDraft, saveThread, setFileBlob, slackOriginMessages, unfetchedSlackFiles, unnamedSlackCustomer, type SlackThreadData } from './store.js';
-import { downloadSlackFile } from '../../connectors/slack/files.js';
+import { fit, hashBody, messageReply, movedCard, rootCard, type CardModel, type SlackMessageBody } from './blocks.js';
+import { insertThread, nameSlackCustomer, readSyncSnapshot, retireThread, saveRootHash, type SlackSyncSnapshot, type SlackThread, type StoredFile } from './store.js';
+import { fetchSlackFiles } from './file-fetch.js';
+import { claimSync, releaseSync, SYNC_LEASE_MS, type SyncKey } from '../surfaces/claims.js';
+import { IntentRunner, intentsByKey, noteIntent, planIntents, recordDone, unstartIntents, type Found, type Intent, type PlannedIntent } from '../surfaces/intents.js';
+import { Pacer, type PaceLimits } from '../surfaces/pacing.js';
+import { coalesce, customersFirst } from '../surfaces/mirror.js';
 
 export interface SlackSurfaceDeps {
   db: Database;
@@ -25,13 +27,39 @@ export interface SlackSurfaceDeps {
   /** Link to a conversation in the HummDesk UI. */
   conversationUrl: (conversationId: string) => string;
   now?: () => number;
+  limits?: Partial<SlackSurfaceLimits>;
+  /** New outbox rows were committed (a file handed to the slack.files job). */
+  onOutbox?: () => void;
 }
 
-/** Metadata on every root card: finds a card whose post was not recorded (see slack_pending_roots). */
-export const ROOT_EVENT = 'hummdesk_conversation';
+export interface SlackSurfaceLimits {
+  /** Posts and updates per triage channel (Slack: about one a second, short bursts). */
+  posts: PaceLimits;
+  /**
+   * conversations.history / conversations.replies, read only to find a post whose result was not
+   * recorded: distributed apps outside the Marketplace get 1 call a minute of at most 15 messages.
+   */
+  reads: { perMinute: number; pageSize: number };
+}
 
+export const DEFAULT_LIMITS: SlackSurfaceLimits = {
+  posts: { perSecond: 1, burst: 4, maxWaitMs: 2000 },
+  reads: { perMinute: 1, pageSize: 15 },
+};
+
+/** Metadata on every root card: finds a card whose post was not recorded. */
+export const ROOT_EVENT = 'hummdesk_conversation';
+/** Metadata on every thread post: `intent_id` finds a post whose result was not recorded. */
+export const POST_EVENT = 'hummdesk_post';
+
+const SURFACE = 'slack' as const;
 /** How long a users.info answer stands in for the customer's name. */
 const NAME_TTL_MS = 60 * 60_000;
+/** Our clock against Slack's, and how long after its start an attempt's post can have landed. */
+const FIND_BEFORE_S = 60;
+const FIND_AFTER_S = 6 * 60;
+/** Longest round of a sync; the rest follows in the rescheduled job. */
+const MAX_RUN_MS = 90_000;
 
 /**
  * Where a conversation's thread belongs: its team's triage channel, else its inbox's, else the
@@ -55,190 +83,114 @@ export function triageTarget(installs: ChannelInstallation[], teamId: string | n
   return undefined;
 }
 
+/** One step of a sync in the thread, in message order. */
+type Step =
+  | { kind: 'post'; key: string; messages: MessageRow[]; reply: { body: SlackMessageBody; state: string } }
+  | { kind: 'files'; key: string; message: MessageRow; files: StoredFile[] }
+  | { kind: 'update'; message: MessageRow; ts: string; reply: { body: SlackMessageBody; state: string }; intentKey: string };
+
+interface Pass {
+  accountId: string;
+  snap: SlackSyncSnapshot;
+  installs: ChannelInstallation[];
+  messages: MessageRow[];
+  card: CardModel;
+  first: MessageRow | undefined;
+  target: { install: ChannelInstallation; channel: string } | undefined;
+  thread: SlackThread | undefined;
+  intents: Map<string, Intent>;
+  /** Intents this pass planned: their calls have not gone out yet. */
+  fresh: Set<string>;
+  /** The thread's steps as planned, while the thread is the one read. */
+  steps?: Step[];
+}
+
 /**
  * Mirrors a conversation into Slack: one root card per conversation in its team's triage channel,
- * updated in place, and one thread reply per later message, updated as its delivery changes.
- * A sync holds the conversation's row lock, so concurrent syncs never post a root twice.
+ * updated in place, and thread posts for later messages, updated as their delivery changes.
+ * No Slack call is made inside a database transaction: a sync holds its conversation's lease
+ * (hub/surfaces/claims.ts), records what it will post (hub/surfaces/intents.ts), posts paced per
+ * channel (hub/surfaces/pacing.ts) and records each result in its own short transaction.
  */
 export class SlackSurface implements Surface {
-  readonly name = 'slack' as const;
+  readonly name = SURFACE;
+  readonly limits: SlackSurfaceLimits;
   private readonly names = new Map<string, { name: string | undefined; at: number }>();
-  constructor(private readonly deps: SlackSurfaceDeps) {}
+  private readonly secrets = new Map<string, Record<string, string>>();
+  private posts: Pacer;
+  private reads: Pacer;
 
-  async sync(accountId: string, conversationId: string): Promise<void> {
-    await this.nameCustomer(accountId, conversationId);
-    await this.fetchSlackFiles(accountId, conversationId);
-    const pending = await this.notePendingRoot(accountId, conversationId);
-    let stopped: ConnectorError | undefined;
-    await withAccount(this.deps.db, accountId, async (tx) => {
-      if (!(await lockConversation(tx, conversationId))) return;
-      const installs = await listSlackInstallations(tx, this.deps.box);
-      if (!installs.length) return;
-      const conversation = (await getConversation(tx, conversationId))!;
-      let thread = await activeThread(tx, conversationId);
-      const target = triageTarget(installs, conversation.teamId, conversation.channelId);
-      const installOf = (id: string) => installs.find((i) => i.id === id);
-      const model = await this.cardModel(tx, conversation, thread ? installOf(thread.data.installationId) ?? target?.install : target?.install);
-      if (!model) return;
+  constructor(private readonly deps: SlackSurfaceDeps) {
+    this.limits = { ...DEFAULT_LIMITS, ...deps.limits };
+    this.posts = new Pacer(this.limits.posts);
+    this.reads = new Pacer(this.readLimits());
+  }
+
+  /** Changes the limits (tests, benchmarks, a Marketplace app's larger read budget). */
+  setLimits(limits: Partial<SlackSurfaceLimits>): void {
+    Object.assign(this.limits, limits);
+    this.posts = new Pacer(this.limits.posts);
+    this.reads = new Pacer(this.readLimits());
+  }
+
+  private readLimits(): PaceLimits {
+    return { perSecond: this.limits.reads.perMinute / 60, burst: 1, maxWaitMs: this.limits.posts.maxWaitMs };
+  }
+
+  async sync(accountId: string, conversationId: string, _messageId?: string, job?: { id: string }): Promise<void> {
+    const key: SyncKey = { accountId, conversationId, surface: SURFACE, owner: job ? `job:${job.id}` : `call:${randomUUID()}` };
+    for (let claimed = false; ; claimed = true) {
+      const runner = new IntentRunner(this.deps.db, accountId, { key, ms: SYNC_LEASE_MS });
       try {
-        if (thread && target && (thread.data.channel !== target.channel || thread.data.installationId !== target.install.id)) {
-          // Moved to another team: mark the old root, open a new one that carries the history.
-          const old = installOf(thread.data.installationId);
-          if (old) await this.call(old, (c) => c.chat.update({ channel: thread!.data.channel, ts: thread!.data.ts, ...movedCard(model.card, target.channel) }));
-          await saveThread(tx, thread.id, { ...thread.data, movedTo: target.channel }, false);
-          thread = undefined;
-        }
-        if (!thread) {
-          if (!target) return;
-          const card = rootCard({ ...model.card, threadReplies: slackConfig(target.install).threadReplies ?? 'notes' });
-          // An earlier attempt left its record: it may have posted the card before failing to record it.
-          const suspectSince = pending?.channel === target.channel ? pending.suspectSince : undefined;
-          const found = suspectSince ? await this.findPostedRoot(target.install, target.channel, conversationId, suspectSince) : undefined;
-          const ts = found ?? (await this.post(target.install, target.channel, card, undefined, { event_type: ROOT_EVENT, event_payload: { conversation_id: conversationId } }));
-          const first = customersFirst(model.messages, model.contactId);
-          thread = await insertThread(tx, {
-            accountId,
-            conversationId,
-            // A card found again is brought up to date below (no hash yet).
-            data: { installationId: target.install.id, slackTeam: target.install.externalKey, channel: target.channel, ts, ...(found ? {} : { rootHash: hashBody(card) }), posted: first ? { [first.id]: { ts, state: 'root' } } : {} },
-          });
-          await clearPendingRoot(tx, conversationId, target.channel);
-        }
-        const data: SlackThreadData = { ...thread.data, posted: { ...thread.data.posted } };
-        const install = installOf(data.installationId);
-        if (!install) return;
-        try {
-          const card = rootCard({ ...model.card, threadReplies: slackConfig(install).threadReplies ?? 'notes' });
-          const hash = hashBody(card);
-          if (hash !== data.rootHash) {
-            await this.call(install, (c) => c.chat.update({ channel: data.channel, ts: data.ts, ...card }));
-            data.rootHash = hash;
-          }
-          const fromSlack = await slackOriginMessages(tx, conversationId);
-          const files = await conversationFiles(tx, conversationId);
-          // Files follow their message into the thread, once each; what was written in Slack has its files there already.
-          const uploadFiles = async (messageId: string) => {
-            const entry = data.posted[messageId];
-            if (!entry || entry.state === 'skip' || fromSlack.has(messageId)) return;
-            const list = files.get(messageId) ?? [];
-            for (let i = entry.files ?? 0; i < list.length; i++) {
-              const f = list[i]!;
-              const content = await this.deps.blobs.get(f.blobKey);
-              await this.call(install, (c) => c.filesUploadV2({ channel_id: data.channel, thread_ts: data.ts, file: content, filename: f.name, title: f.name }));
-              entry.files = i + 1;
-            }
-          };
-          for (const msg of model.messages) {
-            const seen = data.posted[msg.id];
-            if (seen?.state === 'root') {
-              await uploadFiles(msg.id);
-              continue;
-            }
-            const reply = messageReply(msg, conversation.channelKind, this.deps.conversationUrl(conversationId), fromSlack.has(msg.id));
-            if (!reply) {
-              data.posted[msg.id] = { ts: '', state: 'skip' };
-              continue;
-            }
-            if (!seen) {
-              const ts = await this.post(install, data.channel, reply.body, data.ts);
-              data.posted[msg.id] = { ts, state: reply.state };
-            } else if (seen.state !== reply.state && seen.ts) {
-              await this.call(install, (c) => c.chat.update({ channel: data.channel, ts: seen.ts, ...reply.body }));
-              data.posted[msg.id] = { ...seen, state: reply.state };
-            }
-            await uploadFiles(msg.id);
-          }
-        } finally {
-          // Progress is kept even when Slack stops us halfway, so a retry never posts a reply twice.
-          await saveThread(tx, thread.id, data);
-        }
+        if (!(await this.syncOnce(key, runner, !claimed))) return;
       } catch (err) {
-        stopped = toConnectorError(err);
+        // Given up for now: the job runs again (after Retry-After, or its backoff) and sees everything.
+        await withAccount(this.deps.db, accountId, async (tx) => {
+          await unstartIntents(tx, [...runner.unsent]);
+          await releaseSync(tx, key, { abandon: true });
+        }).catch(() => undefined);
+        if (err instanceof RetryLaterError) throw err;
+        const e = toConnectorError(err);
+        throw e instanceof RateLimitError ? new RetryLaterError(e.message, e.retryAfterMs) : e;
       }
-    });
-    if (stopped instanceof RateLimitError) throw new RetryLaterError(stopped.message, stopped.retryAfterMs);
-    if (stopped) throw stopped;
-  }
-
-  /**
-   * Before a root card is posted, a committed record says so (its own short transaction), so a
-   * post whose recording transaction then fails is looked for instead of posted again.
-   */
-  private async notePendingRoot(accountId: string, conversationId: string): Promise<{ channel: string; suspectSince?: string } | undefined> {
-    return withAccount(this.deps.db, accountId, async (tx) => {
-      const installs = await listSlackInstallations(tx, this.deps.box);
-      const conversation = installs.length ? await getConversation(tx, conversationId) : undefined;
-      if (!conversation) return undefined;
-      const target = triageTarget(installs, conversation.teamId, conversation.channelId);
-      const thread = await activeThread(tx, conversationId);
-      if (!target || (thread && thread.data.channel === target.channel && thread.data.installationId === target.install.id)) return undefined;
-      const { suspectSince } = await markPendingRoot(tx, { accountId, conversationId, installationId: target.install.id, channel: target.channel });
-      return { channel: target.channel, ...(suspectSince ? { suspectSince } : {}) };
-    });
-  }
-
-  /** A root card of this conversation already in the channel (posted since `since`), found by its metadata. */
-  private async findPostedRoot(install: ChannelInstallation, channel: string, conversationId: string, since: string): Promise<string | undefined> {
-    const oldest = Math.floor(new Date(since).getTime() / 1000) - 60;
-    const res = await this.client(install).conversations.history({ channel, oldest: String(oldest), include_all_metadata: true, limit: 200 });
-    const hit = (res.messages ?? []).find((m) => m.metadata?.event_type === ROOT_EVENT && (m.metadata.event_payload as { conversation_id?: string } | undefined)?.conversation_id === conversationId);
-    return hit?.ts;
-  }
-
-  /** A Slack customer whose event carried no user_profile gets their name from users.info (cached), outside any transaction. */
-  private async nameCustomer(accountId: string, conversationId: string): Promise<void> {
-    const found = await withAccount(this.deps.db, accountId, async (tx) => {
-      const who = await unnamedSlackCustomer(tx, conversationId);
-      if (!who) return undefined;
-      const install = (await listSlackInstallations(tx, this.deps.box)).find((i) => i.id === who.installationId);
-      return install ? { who, install } : undefined;
-    });
-    if (!found) return;
-    const name = await this.slackUserName(found.install, found.who.slackUserId);
-    if (name) await withAccount(this.deps.db, accountId, (tx) => nameSlackCustomer(tx, found.who, name));
-  }
-
-  private async slackUserName(install: ChannelInstallation, slackUserId: string): Promise<string | undefined> {
-    const now = (this.deps.now ?? Date.now)();
-    const key = `${install.externalKey}:${slackUserId}`;
-    const cached = this.names.get(key);
-    if (cached && now - cached.at < NAME_TTL_MS) return cached.name;
-    // Only Slack's answers are cached (user_not_found is one): a failure (a 429 included) leaves "Customer" on the card until a later sync asks again.
-    const info = await this.client(install).users.info({ user: slackUserId }).catch((err: unknown) => (slackErrorCode(err) === 'user_not_found' ? null : undefined));
-    if (info === undefined) return undefined;
-    const profile = info?.user?.profile;
-    const name = (profile?.real_name || profile?.display_name || info?.user?.real_name || info?.user?.name || undefined)?.slice(0, 200);
-    if (this.names.size >= 10_000) this.names.clear();
-    this.names.set(key, { name, at: now });
-    return name;
-  }
-
-  /**
-   * Customers' Slack files into the blob store (url_private with the bot token), outside any
-   * transaction. A failed download leaves the file for the next sync; the message posts anyway.
-   */
-  private async fetchSlackFiles(accountId: string, conversationId: string): Promise<void> {
-    const pending = await withAccount(this.deps.db, accountId, async (tx) => {
-      const files = await unfetchedSlackFiles(tx, conversationId);
-      if (!files.length) return [];
-      const installs = await listSlackInstallations(tx, this.deps.box);
-      return files.map((f) => ({ ...f, token: installs.find((i) => i.id === f.installationId)?.secrets.botToken }));
-    });
-    for (const f of pending) {
-      const bytes = await downloadSlackFile({ url: f.ref, token: f.token, apiUrl: this.deps.clients.apiUrl }).catch(() => undefined);
-      if (!bytes) continue;
-      const key = await this.deps.blobs.put(bytes);
-      await withAccount(this.deps.db, accountId, (tx) => setFileBlob(tx, f.id, key, bytes.length));
+      const next = await withAccount(this.deps.db, accountId, async (tx) => {
+        await unstartIntents(tx, [...runner.unsent]);
+        return releaseSync(tx, key);
+      });
+      // Asked for again while this ran: one more round instead of another job's full run.
+      if (next === 'done') return;
     }
   }
 
-  private async cardModel(tx: Queryable, c: ConversationRow, install: ChannelInstallation | undefined) {
-    if (!install) return undefined;
-    const messages = await listMessages(tx, c.id, { limit: 1000 });
+  /** One round; false when another sync of the conversation holds it (it will go round again for us). */
+  private async syncOnce(key: SyncKey, runner: IntentRunner, claim: boolean): Promise<boolean> {
+    const { accountId, conversationId } = key;
+    let pass = await withAccount(this.deps.db, accountId, async (tx) => {
+      if (claim && !(await claimSync(tx, key))) return false;
+      return this.read(tx, accountId, conversationId, true);
+    });
+    if (pass === false) return false;
+    if (pass && 'prework' in pass) {
+      // Names and files from Slack first (no transaction open), so the card and thread show them.
+      await this.prework(accountId, pass.prework);
+      pass = await withAccount(this.deps.db, accountId, (tx) => this.read(tx, accountId, conversationId, false));
+    }
+    if (!pass || 'prework' in pass) return true;
+    for (const k of pass.fresh) runner.unsent.add(pass.intents.get(k)!.id);
+    await this.mirror(key, runner, pass);
+    return true;
+  }
+
+  /** Reads what the card and thread need (two statements) and records the posts this pass will make. */
+  private async read(tx: Queryable, accountId: string, conversationId: string, allowPrework: boolean): Promise<Pass | { prework: SlackSyncSnapshot } | undefined> {
+    const snap = await readSyncSnapshot(tx, conversationId);
+    const c = snap.conversation;
+    if (!c || !snap.installs?.length) return undefined;
+    if (allowPrework && (snap.unnamed || snap.unfetched?.length)) return { prework: snap };
+    const installs = snap.installs.map((r) => ({ id: r.id, accountId: r.accountId, kind: 'slack' as const, externalKey: r.externalKey, teamId: r.teamId, config: r.config, secrets: this.open(r.secretsEnc) }));
+    const messages = await listMessages(tx, conversationId, { limit: 1000 });
+    const target = triageTarget(installs, c.teamId, c.channelId);
     const first = customersFirst(messages, c.contactId);
-    const source = await getChannel(tx, c.channelId);
-    const assignee = c.assigneeId ? await getUser(tx, c.assigneeId) : undefined;
-    const draft = await proposedDraft(tx, c.id);
     const card: CardModel = {
       conversationId: c.id,
       ref: c.id.slice(0, 8),
@@ -252,39 +204,389 @@ export class SlackSurface implements Surface {
       confidence: c.confidence,
       snoozedUntil: c.snoozedUntil ? new Date(c.snoozedUntil).toISOString() : null,
       customer: c.contactName ?? first?.authorName ?? 'Customer',
-      source: { kind: c.channelKind, name: source?.name ?? c.channelKind },
+      source: { kind: c.channelKind, name: c.sourceName ?? c.channelKind },
       firstLines: first?.text ?? '',
-      assignee: assignee?.name ?? null,
+      assignee: c.assignee,
       threadReplies: 'notes',
-      ...(draft ? { draft: { id: draft.id, text: draft.text, extractive: draft.extractive, citations: (draft.citations ?? []) as NonNullable<CardModel['draft']>['citations'] } } : {}),
+      ...(snap.draft ? { draft: { id: snap.draft.id, text: snap.draft.text, extractive: snap.draft.extractive, citations: (snap.draft.citations ?? []) as NonNullable<CardModel['draft']>['citations'] } } : {}),
     };
-    return { card, messages, contactId: c.contactId };
+    const pass: Pass = { accountId, snap, installs, messages, card, first, target, thread: snap.thread ?? undefined, intents: intentsByKey(snap.intents), fresh: new Set() };
+    const thread = pass.thread;
+    if (thread && target && (thread.data.channel !== target.channel || thread.data.installationId !== target.install.id)) return pass; // moving: planned after the move
+    if (!thread) {
+      if (target) await this.plan(tx, pass, [{ key: this.rootKey(pass), target: { installationId: target.install.id, channel: target.channel } }]);
+      return pass;
+    }
+    pass.steps = this.steps(pass, thread);
+    await this.plan(tx, pass, toPlan(pass, pass.steps, thread));
+    return pass;
+  }
+
+  private async plan(tx: Queryable, pass: Pass, items: PlannedIntent[]): Promise<void> {
+    const made = await planIntents(tx, { accountId: pass.accountId, conversationId: pass.card.conversationId, surface: SURFACE }, items);
+    for (const [k, intent] of made) {
+      pass.intents.set(k, intent);
+      pass.fresh.add(k);
+    }
+  }
+
+  private rootKey(pass: Pass): string {
+    return `root:${pass.target!.install.id}:${pass.target!.channel}:${pass.snap.threadCount}`;
+  }
+
+  /** The thread's posts, file shares and updates still to make, in message order. */
+  private steps(pass: Pass, thread: SlackThread): Step[] {
+    const ts = thread.data.ts;
+    const kind = pass.snap.conversation!.channelKind;
+    const url = this.deps.conversationUrl(pass.card.conversationId);
+    const fromSlack = new Set(pass.snap.fromSlack ?? []);
+    // What the thread shows already: the root's message, posts recorded before intents, and intents.
+    const shown = new Map<string, { ts: string; state: string; intentKey: string; files?: number }>();
+    for (const [id, e] of Object.entries(thread.data.posted ?? {})) shown.set(id, { ts: e.ts, state: e.state, intentKey: `msg:${ts}:${id}`, ...(e.files !== undefined ? { files: e.files } : {}) });
+    const pendingGroups = new Map<string, Intent>();
+    for (const intent of pass.intents.values()) {
+      if (!intent.key.startsWith(`msg:${ts}:`)) continue;
+      const group = (intent.detail.group as string[] | undefined) ?? [intent.key.slice(`msg:${ts}:`.length)];
+      if (intent.state === 'done') group.forEach((id, i) => shown.set(id, { ts: intent.remoteId!, state: i === 0 ? String(intent.detail.shown ?? '') : 'grouped', intentKey: intent.key, files: shown.get(id)?.files }));
+      else for (const id of group) pendingGroups.set(id, intent);
+    }
+    const steps: Step[] = [];
+    const waiting: MessageRow[] = [];
+    const reply0 = (m: MessageRow) => messageReply(m, kind, url, fromSlack.has(m.id)) !== undefined;
+    const flush = () => {
+      if (!waiting.length) return;
+      for (const messages of coalesce(waiting.splice(0))) {
+        const replies = messages.map((m) => messageReply(m, kind, url, fromSlack.has(m.id))!);
+        steps.push({ kind: 'post', key: `msg:${ts}:${messages[0]!.id}`, messages, reply: replies.length === 1 ? replies[0]! : combine(replies) });
+        for (const m of messages) this.fileStep(pass, steps, ts, m, fromSlack, undefined);
+      }
+    };
+    for (const m of pass.messages) {
+      const seen = shown.get(m.id);
+      const pending = pendingGroups.get(m.id);
+      if (!(seen || pending) && reply0(m)) {
+        waiting.push(m);
+        if (m.attachments.length || m.direction !== 'inbound') flush();
+        continue;
+      }
+      flush();
+      if (seen?.state === 'root' || seen?.state === 'skip') {
+        if (seen.state === 'root') this.fileStep(pass, steps, ts, m, fromSlack, seen.files);
+        continue;
+      }
+      if (pending) {
+        // An earlier attempt's post: made (or found) as it was planned, whatever came since.
+        if (pending.key === `msg:${ts}:${m.id}`) {
+          const group = ((pending.detail.group as string[] | undefined) ?? [m.id]).map((id) => pass.messages.find((x) => x.id === id)).filter((x): x is MessageRow => !!x);
+          const replies = group.map((g) => messageReply(g, kind, url, fromSlack.has(g.id))).filter((r): r is NonNullable<typeof r> => !!r);
+          if (replies.length) steps.push({ kind: 'post', key: pending.key, messages: group, reply: replies.length === 1 ? replies[0]! : combine(replies) });
+          for (const g of group) this.fileStep(pass, steps, ts, g, fromSlack, undefined);
+        }
+        continue;
+      }
+      if (seen) {
+        const reply = messageReply(m, kind, url, fromSlack.has(m.id));
+        if (reply && seen.state !== 'grouped' && seen.state !== reply.state && seen.ts) steps.push({ kind: 'update', message: m, ts: seen.ts, reply, intentKey: seen.intentKey });
+        this.fileStep(pass, steps, ts, m, fromSlack, seen.files);
+      }
+    }
+    flush();
+    return steps;
+  }
+
+  /** Files follow their message into the thread, once each; what was written in Slack has its files there already. */
+  private fileStep(pass: Pass, steps: Step[], ts: string, m: MessageRow, fromSlack: Set<string>, alreadyShared: number | undefined): void {
+    const list = pass.snap.files?.[m.id];
+    if (!list?.length || fromSlack.has(m.id)) return;
+    const key = `files:${ts}:${m.id}`;
+    if (pass.intents.get(key)?.state === 'done' || (alreadyShared ?? 0) >= list.length) return;
+    steps.push({ kind: 'files', key, message: m, files: list.slice(alreadyShared ?? 0) });
+  }
+
+  private async mirror(key: SyncKey, runner: IntentRunner, pass: Pass): Promise<void> {
+    const { accountId, conversationId } = key;
+    const installOf = (id: string) => pass.installs.find((i) => i.id === id);
+    let thread = pass.thread;
+    const target = pass.target;
+    if (thread && target && (thread.data.channel !== target.channel || thread.data.installationId !== target.install.id)) {
+      // Moved to another team: mark the old root, open a new one that carries the history.
+      const old = installOf(thread.data.installationId);
+      const from = thread;
+      if (old) await this.slack(old, from.data.channel, (c) => c.chat.update({ channel: from.data.channel, ts: from.data.ts, ...movedCard(pass.card, target.channel) }));
+      await withAccount(this.deps.db, accountId, async (tx) => {
+        await retireThread(tx, from.id, target.channel);
+        pass.snap.threadCount += 1;
+        await this.plan(tx, pass, [{ key: this.rootKey(pass), target: { installationId: target.install.id, channel: target.channel } }]);
+      });
+      for (const k of pass.fresh) runner.unsent.add(pass.intents.get(k)!.id);
+      thread = undefined;
+    }
+    if (!thread) {
+      if (!target) return;
+      thread = await this.root(runner, pass, target);
+      pass.steps = this.steps(pass, thread);
+      const items = toPlan(pass, pass.steps, thread);
+      if (items.length) {
+        await withAccount(this.deps.db, accountId, (tx) => this.plan(tx, pass, items));
+        for (const k of items) if (pass.fresh.has(k.key)) runner.unsent.add(pass.intents.get(k.key)!.id);
+      }
+    }
+    const data = thread.data;
+    const install = installOf(data.installationId);
+    if (!install) return;
+    const card = rootCard({ ...pass.card, threadReplies: slackConfig(install).threadReplies ?? 'notes' });
+    const hash = hashBody(card);
+    if (hash !== data.rootHash) {
+      await this.slack(install, data.channel, (c) => c.chat.update({ channel: data.channel, ts: data.ts, ...card }));
+      const id = thread.id;
+      await withAccount(this.deps.db, accountId, (tx) => saveRootHash(tx, id, hash));
+    }
+    const scope = { accountId, conversationId, surface: SURFACE };
+    const started = performance.now();
+    for (const step of pass.steps ?? this.steps(pass, thread)) {
+      // A long run (a moved conversation's history at the channel's pace) continues in a later job,
+      // well within the job's and the sync's leases, so no second run ever starts beside it.
+      if (performance.now() - started > MAX_RUN_MS) throw new RetryLaterError('long sync continues later', 100);
+      if (step.kind === 'update') {
+        await this.slack(install, data.channel, (c) => c.chat.update({ channel: data.channel, ts: step.ts, ...step.reply.body }));
+        const intent = pass.intents.get(step.intentKey);
+        await withAccount(this.deps.db, accountId, (tx) =>
+          intent ? noteIntent(tx, intent.id, { shown: step.reply.state }) : recordDone(tx, scope, step.intentKey, { channel: data.channel, threadTs: data.ts }, step.ts, { shown: step.reply.state }),
+        );
+        continue;
+      }
+      const intent = pass.intents.get(step.key);
+      if (!intent) continue;
+      if (step.kind === 'post') {
+        await runner.make(intent, pass.fresh.has(step.key), {
+          find: (i) => this.findReply(install, data.channel, data.ts, i, (m) => (m.metadata?.event_type === POST_EVENT && (m.metadata.event_payload as { intent_id?: string } | undefined)?.intent_id === i.id)),
+          call: (i) => this.post(install, data.channel, step.reply.body, data.ts, { event_type: POST_EVENT, event_payload: { conversation_id: conversationId, intent_id: i.id } }),
+          refused,
+        });
+      } else {
+        await runner.make(intent, pass.fresh.has(step.key), {
+          find: (i) => {
+            const ids = (i.detail.fileIds as string[] | undefined) ?? [];
+            // Files are shared only once their ids are recorded: none recorded, none shared.
+            return ids.length ? this.findReply(install, data.channel, data.ts, i, (m) => !!m.files?.some((f) => ids.includes(String(f.id)))) : Promise.resolve({ absent: true });
+          },
+          call: (i) => this.shareFiles(accountId, install, data.channel, data.ts, i, step.files),
+          refused,
+        });
+      }
+    }
+  }
+
+  /** Posts the root card (or finds the one an earlier attempt posted) and records the thread with it. */
+  private async root(runner: IntentRunner, pass: Pass, target: { install: ChannelInstallation; channel: string }): Promise<SlackThread> {
+    const key = this.rootKey(pass);
+    const intent = pass.intents.get(key);
+    if (!intent) throw new Error(`root intent ${key} was not planned`);
+    const conversationId = pass.card.conversationId;
+    const card = rootCard({ ...pass.card, threadReplies: slackConfig(target.install).threadReplies ?? 'notes' });
+    let thread: SlackThread | undefined;
+    let found = false;
+    const record = async (tx: Queryable, ts: string) => {
+      thread = await insertThread(tx, {
+        accountId: target.install.accountId,
+        conversationId,
+        // A card found again is brought up to date afterwards (no hash yet).
+        data: { installationId: target.install.id, slackTeam: target.install.externalKey, channel: target.channel, ts, ...(found ? {} : { rootHash: hashBody(card) }), posted: pass.first ? { [pass.first.id]: { ts, state: 'root' } } : {} },
+      });
+    };
+    await runner.make(intent, pass.fresh.has(key), {
+      find: async (i) => {
+        const r = await this.findRoot(target.install, target.channel, conversationId, i);
+        found = 'found' in r;
+        return r;
+      },
+      call: (i) => this.post(target.install, target.channel, card, undefined, { event_type: ROOT_EVENT, event_payload: { conversation_id: conversationId, intent_id: i.id } }),
+      alsoRecord: record,
+      refused,
+    });
+    if (!thread) throw new Error('root card recorded without its thread');
+    return thread;
+  }
+
+  /**
+   * A root card of this conversation an earlier attempt posted, found by its metadata in the window
+   * that attempt could have posted in, a page at a time within the read budget. A search that runs
+   * out of budget keeps its cursor and continues on the job's next run; it never posts meanwhile.
+   */
+  private findRoot(install: ChannelInstallation, channel: string, conversationId: string, intent: Intent): Promise<Found> {
+    return this.search(install, 'conversations.history', intent, (cursor, oldest, latest) =>
+      this.client(install).conversations.history({ channel, oldest, latest, inclusive: true, include_all_metadata: true, limit: this.limits.reads.pageSize, ...(cursor ? { cursor } : {}) }),
+    (m) => {
+      const p = m.metadata?.event_type === ROOT_EVENT ? (m.metadata.event_payload as { conversation_id?: string; intent_id?: string } | undefined) : undefined;
+      // Cards posted before intents carry only the conversation.
+      return p?.conversation_id === conversationId && (p.intent_id === undefined || p.intent_id === intent.id);
+    });
+  }
+
+  private findReply(install: ChannelInstallation, channel: string, threadTs: string, intent: Intent, match: (m: SlackListed) => boolean): Promise<Found> {
+    return this.search(install, 'conversations.replies', intent, (cursor, oldest, latest) =>
+      this.client(install).conversations.replies({ channel, ts: threadTs, oldest, latest, inclusive: true, include_all_metadata: true, limit: this.limits.reads.pageSize, ...(cursor ? { cursor } : {}) }),
+    match);
+  }
+
+  private async search(install: ChannelInstallation, method: string, intent: Intent, page: (cursor: string | undefined, oldest: string, latest: string) => Promise<{ messages?: SlackListed[]; has_more?: boolean; response_metadata?: { next_cursor?: string } }>, match: (m: SlackListed) => boolean): Promise<Found> {
+    const started = Math.floor(new Date(intent.startedAt!).getTime() / 1000);
+    const oldest = String(started - FIND_BEFORE_S);
+    const latest = String(started + FIND_AFTER_S);
+    let cursor = intent.detail.searchCursor as string | undefined;
+    const key = `${method}:${install.externalKey}`;
+    for (;;) {
+      if (this.reads.waitFor(key) > this.limits.posts.maxWaitMs) return { unsure: true, retryInMs: Math.ceil(this.reads.waitFor(key)), detail: { searchCursor: cursor ?? null } };
+      const res = await this.paced(this.reads, key, () => page(cursor, oldest, latest));
+      const hit = (res.messages ?? []).find(match);
+      if (hit?.ts) return { found: hit.ts, detail: { searchCursor: null } };
+      cursor = res.response_metadata?.next_cursor || undefined;
+      if (!res.has_more || !cursor) return { absent: true };
+    }
+  }
+
+  /** Uploads the files first, records their ids, then shares them all in the thread in one message. */
+  private async shareFiles(accountId: string, install: ChannelInstallation, channel: string, threadTs: string, intent: Intent, files: StoredFile[]): Promise<string> {
+    let ids = intent.detail.fileIds as string[] | undefined;
+    if (!ids?.length) {
+      ids = [];
+      for (const f of files) {
+        const bytes = await this.deps.blobs.get(f.blobKey);
+        const slot = await this.call(install, (c) => c.files.getUploadURLExternal({ filename: f.name, length: bytes.length }));
+        const res = await fetch(String(slot.upload_url), { method: 'POST', body: new Uint8Array(bytes), signal: AbortSignal.timeout(60_000) });
+        if (!res.ok) throw new RetryLaterError(`Slack file upload answered HTTP ${res.status}`, 5000);
+        ids.push(String(slot.file_id));
+      }
+      const recorded = ids;
+      await withAccount(this.deps.db, accountId, (tx) => noteIntent(tx, intent.id, { fileIds: recorded }));
+      intent.detail.fileIds = recorded;
+    }
+    const shared = ids;
+    await this.slack(install, channel, (c) => c.files.completeUploadExternal({ files: shared.map((id, i) => ({ id, title: files[i]?.name ?? 'attachment' })) as [{ id: string; title?: string }], channel_id: channel, thread_ts: threadTs }));
+    return shared[0]!;
+  }
+
+  /** Customers' names (users.info) and Slack files (url_private with the bot token), with no transaction open. */
+  private async prework(accountId: string, snap: SlackSyncSnapshot): Promise<void> {
+    const installOf = (id: string) => {
+      const r = snap.installs?.find((i) => i.id === id);
+      return r ? { ...r, kind: 'slack' as const, secrets: this.open(r.secretsEnc) } : undefined;
+    };
+    const who = snap.unnamed;
+    const install = who ? installOf(who.installationId) : undefined;
+    if (who && install) {
+      const name = await this.slackUserName(install, who.slackUserId);
+      if (name) await withAccount(this.deps.db, accountId, (tx) => nameSlackCustomer(tx, who, name));
+    }
+    // The conversation's lease is held: two syncs never download one file at once. A failure is recorded
+    // on the attachment and retried by the slack.files job (hub/slack/file-fetch.ts), never on every sync.
+    if (snap.unfetched?.length) await fetchSlackFiles({ ...this.deps, maxAttempts: 1 }, accountId, snap.conversation?.id ?? '');
+  }
+
+  private async slackUserName(install: ChannelInstallation, slackUserId: string): Promise<string | undefined> {
+    const now = (this.deps.now ?? Date.now)();
+    const key = `${install.externalKey}:${slackUserId}`;
+    const cached = this.names.get(key);
+    if (cached && now - cached.at < NAME_TTL_MS) return cached.name;
+    // Only answers are cached: a failed lookup (a 429 included) is asked again on a later sync.
+    const paceKey = `users.info:${install.externalKey}`;
+    // Nothing is taken from this key, so it waits only after a 429 said so.
+    if (this.reads.waitFor(paceKey) > 0) return undefined;
+    const info = await this.client(install).users.info({ user: slackUserId }).catch((err: unknown) => {
+      const e = toConnectorError(err);
+      if (e instanceof RateLimitError) this.reads.block(paceKey, e.retryAfterMs);
+      return undefined;
+    });
+    if (!info) return undefined;
+    const profile = info.user?.profile;
+    const name = (profile?.real_name || profile?.display_name || info.user?.real_name || info.user?.name || undefined)?.slice(0, 200);
+    if (this.names.size >= 10_000) this.names.clear();
+    this.names.set(key, { name, at: now });
+    return name;
   }
 
   /** Posts into a channel, joining it first when the bot is not a member yet. */
   private async post(install: ChannelInstallation, channel: string, body: SlackMessageBody, threadTs?: string, metadata?: { event_type: string; event_payload: Record<string, string> }): Promise<string> {
     const args = { channel, ...body, ...(threadTs ? { thread_ts: threadTs } : {}), ...(metadata ? { metadata } : {}), unfurl_links: false, unfurl_media: false };
-    const client = this.client(install);
     try {
-      return String((await client.chat.postMessage(args)).ts);
+      return await this.slack(install, channel, async (c) => String((await c.chat.postMessage(args)).ts));
     } catch (err) {
       if (slackErrorCode(err) !== 'not_in_channel') throw err;
-      await client.conversations.join({ channel });
-      return String((await client.chat.postMessage(args)).ts);
+      await this.call(install, (c) => c.conversations.join({ channel }));
+      return this.slack(install, channel, async (c) => String((await c.chat.postMessage(args)).ts));
     }
   }
 
+  /** A post or update in a channel: paced per channel; a 429 holds the channel for Retry-After and reschedules the job. */
+  private slack<T>(install: ChannelInstallation, channel: string, fn: (c: WebClient) => Promise<T>): Promise<T> {
+    return this.paced(this.posts, `${install.externalKey}:${channel}`, () => fn(this.client(install)));
+  }
+
+  private async paced<T>(pacer: Pacer, key: string, fn: () => Promise<T>): Promise<T> {
+    await pacer.take(key);
+    try {
+      return await fn();
+    } catch (err) {
+      const e = toConnectorError(err);
+      if (e instanceof RateLimitError) {
+        pacer.block(key, e.retryAfterMs);
+        throw new RetryLaterError(e.message, e.retryAfterMs);
+      }
+      throw err;
+    }
+  }
+
+  /** A call that is not a post (join, upload slot): not paced, a 429 still reschedules the job. */
   private async call<T>(install: ChannelInstallation, fn: (c: WebClient) => Promise<T>): Promise<T> {
-    return fn(this.client(install));
+    try {
+      return await fn(this.client(install));
+    } catch (err) {
+      const e = toConnectorError(err);
+      if (e instanceof RateLimitError) throw new RetryLaterError(e.message, e.retryAfterMs);
+      throw err;
+    }
   }
 
   private client(install: ChannelInstallation): WebClient {
     return this.deps.clients.for(install.secrets.botToken);
   }
+
+  /** Installation secrets, decrypted once per ciphertext. */
+  private open(secretsEnc: string | null): Record<string, string> {
+    const key = secretsEnc ?? '';
+    let s = this.secrets.get(key);
+    if (!s) {
+      s = this.deps.box.open(secretsEnc) as Record<string, string>;
+      if (this.secrets.size >= 1000) this.secrets.clear();
+      this.secrets.set(key, s);
+    }
+    return s;
+  }
 }
 
-/** The customer's own first message: not a notice, nor someone who joined the thread (whose Date may be earlier). */
-function customersFirst(messages: MessageRow[], contactId: string): MessageRow | undefined {
-  const inbound = messages.filter((m) => m.direction === 'inbound' && m.authorKind === 'contact');
-  return inbound.find((m) => !m.sender || m.sender.contactId === contactId) ?? inbound[0];
+interface SlackListed {
+  ts?: string;
+  metadata?: { event_type?: string; event_payload?: unknown };
+  files?: { id?: string }[];
+}
+
+/** The thread steps whose intents are not recorded yet. */
+function toPlan(pass: Pass, steps: Step[], thread: SlackThread): PlannedIntent[] {
+  return steps.flatMap((s) =>
+    s.kind !== 'update' && !pass.intents.has(s.key)
+      ? [{ key: s.key, target: { channel: thread.data.channel, threadTs: thread.data.ts }, detail: s.kind === 'post' ? { group: s.messages.map((m) => m.id), shown: s.reply.state } : {} }]
+      : [],
+  );
+}
+
+/** Slack answered with a refusal (or was never asked): nothing was posted. */
+function refused(err: unknown): boolean {
+  return err instanceof RetryLaterError || slackErrorCode(err) !== undefined;
+}
+
+/** Several customer messages as one thread post: one header, each message's text after it. */
+function combine(replies: { body: SlackMessageBody; state: string }[]): { body: SlackMessageBody; state: string } {
+  const blocks = replies.flatMap((r, i) => (i === 0 ? r.body.blocks : r.body.blocks.slice(1)));
+  const text = replies.map((r) => r.body.text).join('\n');
+  return { state: replies[0]!.state, body: { text: text.length > 3000 ? `${text.slice(0, 2999)}…` : text, blocks: fit(blocks) } };
 }

@@ -72,6 +72,8 @@ export async function startTestHub(opts: { embedded?: boolean; redis?: boolean; 
     HUMMDESK_JOB_ATTEMPTS: '3',
     // Tests change channel rows directly and expect the next request to see it.
     HUMMDESK_INSTALLATION_CACHE_MS: '0',
+    // One AI thread per test hub: each thread loads its own models, and the test machines are shared.
+    HUMMDESK_AI_THREADS: '1',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     // The local Dovecot and SMTP servers the email tests use are on loopback (vitest.config.ts sets the same).
     HUMMDESK_ALLOW_PRIVATE_HOSTS: process.env.HUMMDESK_ALLOW_PRIVATE_HOSTS ?? TEST_PRIVATE_HOSTS,
@@ -160,4 +162,16 @@ export async function syncSurface(surface: Surface, accountId: string, conversat
       await new Promise((r) => setTimeout(r, err.delayMs));
     }
   }
+}
+
+/** Imports knowledge-base articles through the API and waits for the `kb.import` job; the final status. */
+export async function importKb(t: TestHub, apiKey: string, articles: object[], timeoutMs = 120_000): Promise<{ statusCode: number; status: Record<string, unknown> }> {
+  const r = await t.app.inject({ method: 'POST', url: '/api/v1/kb/import', headers: { authorization: `Bearer ${apiKey}` }, payload: { articles } });
+  if (r.statusCode !== 202) return { statusCode: r.statusCode, status: r.json() };
+  const id = r.json<{ id: string }>().id;
+  const status = await eventually(async () => {
+    const s = (await t.app.inject({ method: 'GET', url: `/api/v1/kb/imports/${id}`, headers: { authorization: `Bearer ${apiKey}` } })).json<Record<string, unknown>>();
+    return s.state === 'done' || s.state === 'failed' ? s : undefined;
+  }, timeoutMs);
+  return { statusCode: r.statusCode, status };
 }

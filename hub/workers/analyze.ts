@@ -3,7 +3,7 @@ import type { Database } from '../../storage/database.js';
 import { withAccount } from '../../storage/session.js';
 import { getConversation, updateConversation } from '../../storage/repositories/conversations.js';
 import { latestPublicMessages } from '../../storage/repositories/messages.js';
-import { insertAiResult, insertDrafts } from '../../storage/repositories/ai.js';
+import { draftsStillWanted, insertAiResult, insertDrafts, retireDrafts } from '../../storage/repositories/ai.js';
 import { enqueue } from '../../storage/repositories/outbox.js';
 import { audit } from '../../storage/repositories/audit.js';
 import { routeConversation } from '../../ai/routing/router.js';
@@ -44,6 +44,7 @@ export function analyzeHandler(deps: { db: Database; bus: EventBus; ai: () => Co
       messages: input.messages.map((m) => ({ direction: m.direction, authorKind: m.authorKind, text: m.text, sentAt: m.sentAt })),
     });
     const latencyMs = Math.round(now() - started);
+    job.offThreadMs = analysis.offThreadMs;
     const events: HubEvent[] = [];
     let autoSendDraft: { id: string; text: string } | undefined;
     await withAccount(deps.db, job.accountId, async (tx) => {
@@ -73,7 +74,10 @@ export function analyzeHandler(deps: { db: Database; bus: EventBus; ai: () => Co
           data: { teamId: changes.teamId, assigneeId: changes.assigneeId ?? null, strategy: route.strategy, ruleId: route.ruleId, reason: route.reason },
         });
       events.push({ type: 'conversation.updated', conversationId, changes });
-      if (analysis.draft) {
+      // A new analysis replaces earlier proposals, even when it has none; one overtaken by a reply, a resolve or a newer message proposes nothing.
+      const wanted = await draftsStillWanted(tx, messageId);
+      if (!analysis.draft || !wanted) await retireDrafts(tx, conversationId);
+      if (analysis.draft && wanted) {
         // The first choice and its alternatives are proposed together; auto-send only ever considers the first.
         const [draftId] = (await insertDrafts(tx, [analysis.draft, ...(analysis.alternatives ?? [])].map((d) => ({
           accountId: job.accountId, conversationId, messageId, aiResultId, text: d.text, extractive: d.extractive, citations: d.citations,
@@ -99,7 +103,9 @@ export function analyzeHandler(deps: { db: Database; bus: EventBus; ai: () => Co
           if (decision.send) autoSendDraft = { id: draftId, text: analysis.draft.text };
         }
       }
-      await enqueue(tx, job.accountId, 'surface.sync', { conversationId });
+      // As ingest does: without a Slack or Teams installation there is nothing to mirror.
+      const { rows } = await tx.query<{ surfaces: boolean }>(`SELECT EXISTS (SELECT 1 FROM channels WHERE kind IN ('slack', 'teams') AND enabled) AS surfaces`);
+      if (rows[0]!.surfaces) await enqueue(tx, job.accountId, 'surface.sync', { conversationId });
     });
     for (const e of events) deps.bus.publish(job.accountId, e);
     const conversations = deps.conversations?.();

@@ -6,7 +6,7 @@ import type { SecretBox } from '../../storage/secret-box.js';
 import { withAccount } from '../../storage/session.js';
 import { getInstallation } from '../../storage/repositories/channels.js';
 import { conversationCc, getConversation } from '../../storage/repositories/conversations.js';
-import { getMessage, setDelivery } from '../../storage/repositories/messages.js';
+import { applyPendingStatuses, getMessage, lockReceipts, setDelivery } from '../../storage/repositories/messages.js';
 import type { EventBus } from '../realtime/events.js';
 import { RetryLaterError, UnrecoverableJobError, type Job } from '../queue/jobs.js';
 
@@ -47,13 +47,14 @@ export function deliverHandler(deps: Deps) {
           [conversation.contactId, channel.id],
         )
       ).rows[0];
-      const inReplyTo = (
-        await tx.query<{ externalId: string }>(
-          `SELECT external_id AS "externalId" FROM messages WHERE conversation_id = $1 AND direction = 'inbound' AND external_id IS NOT NULL
+      const lastInbound = (
+        await tx.query<{ externalId: string; sentAt: Date | string }>(
+          `SELECT external_id AS "externalId", sent_at AS "sentAt" FROM messages WHERE conversation_id = $1 AND direction = 'inbound' AND external_id IS NOT NULL
            ORDER BY sent_at DESC LIMIT 1`,
           [conversation.id],
         )
-      ).rows[0]?.externalId;
+      ).rows[0];
+      const inReplyTo = lastInbound?.externalId;
       const blobKeys = (
         await tx.query<{ name: string | null; mimeType: string | null; blobKey: string }>(
           `SELECT name, mime_type AS "mimeType", blob_key AS "blobKey" FROM attachments WHERE message_id = $1 AND blob_key IS NOT NULL`,
@@ -64,7 +65,7 @@ export function deliverHandler(deps: Deps) {
       const cc = addressList(message.metadata.cc) ?? (await conversationCc(tx, conversation.id));
       const bcc = addressList(message.metadata.bcc) ?? [];
       await setDelivery(tx, messageId, { status: 'sending', expect: ['queued', 'sending', 'failed'] });
-      return { outcome: 'send' as const, message, conversation, channel, connector, recipient, inReplyTo, blobKeys, cc, bcc };
+      return { outcome: 'send' as const, message, conversation, channel, connector, recipient, inReplyTo, lastInboundAt: lastInbound ? new Date(lastInbound.sentAt).toISOString() : undefined, blobKeys, cc, bcc };
     });
     if (!prepared) return;
     if (prepared.outcome === 'unknown') {
@@ -73,7 +74,13 @@ export function deliverHandler(deps: Deps) {
     }
     const { message, conversation, channel, connector, recipient } = prepared;
     const finish = async (status: 'sent' | 'failed' | 'queued', patch: { error?: string; externalId?: string; sentAt?: string } = {}) => {
-      await withAccount(deps.db, job.accountId, (tx) => setDelivery(tx, messageId, { status, error: patch.error ?? null, externalId: patch.externalId, sentAt: patch.sentAt, expect: ['sending'] }));
+      await withAccount(deps.db, job.accountId, async (tx) => {
+        // Receipts that arrived before this send's id was stored (WhatsApp can be that quick) apply now; the
+        // lock, taken first, keeps a receipt from being kept between this update and that look.
+        if (patch.externalId) await lockReceipts(tx, channel.id);
+        await setDelivery(tx, messageId, { status, error: patch.error ?? null, externalId: patch.externalId, sentAt: patch.sentAt, expect: ['sending'] });
+        if (patch.externalId) await applyPendingStatuses(tx, channel.id, patch.externalId);
+      });
       deps.bus.publish(job.accountId, { type: 'message.updated', conversationId: message.conversationId, messageId, deliveryStatus: status, deliveryError: patch.error ?? null });
     };
     if (!connector) {
@@ -100,6 +107,7 @@ export function deliverHandler(deps: Deps) {
         ...(prepared.cc.length > 0 ? { cc: prepared.cc } : {}),
         ...(prepared.bcc.length > 0 ? { bcc: prepared.bcc } : {}),
         idempotencyKey: messageId,
+        ...(prepared.lastInboundAt ? { lastInboundAt: prepared.lastInboundAt } : {}),
       });
       await finish('sent', { externalId: sent.externalId, sentAt: sent.sentAt });
     } catch (err) {

@@ -35,7 +35,8 @@ const COLUMNS = `c.id, c.account_id AS "accountId", c.channel_id AS "channelId",
 const FROM = `conversations c JOIN channels ch ON ch.id = c.channel_id JOIN contacts ct ON ct.id = c.contact_id`;
 
 export interface ConversationFilter {
-  status?: ConversationStatus;
+  /** `active`: open or pending (waiting on the customer), what an agent still has on their plate. */
+  status?: ConversationStatus | 'active';
   teamId?: string;
   assigneeId?: string | null;
   channelId?: string;
@@ -45,24 +46,32 @@ export interface ConversationFilter {
   tag?: string;
   /** Full-text search over message text. */
   q?: string;
+  /** Most matching messages a search reads through the text index before it walks the list instead (tests lower it). */
+  searchIndexMax?: number;
   limit: number;
-  /** Opaque cursor: last_message_at and id of the previous page's last row. */
-  after?: { lastMessageAt: string; id: string };
+  /** `recent` (default): latest activity first; `priority`: urgent first, then latest activity. */
+  sort?: 'recent' | 'priority';
+  /** Opaque cursor: last_message_at and id (and the priority rank, sorted by priority) of the previous page's last row. */
+  after?: { lastMessageAt: string; id: string; rank?: number };
 }
+
+/** Priority as a number, highest first in a priority sort. */
+const RANK = `(CASE c.priority WHEN 'urgent' THEN 3 WHEN 'high' THEN 2 WHEN 'normal' THEN 1 ELSE 0 END)`;
 
 /**
  * Filtered, keyset-paginated list; every value is a bound parameter, never spliced into SQL.
  * `cursorAt` is last_message_at at full microsecond precision (a JS Date keeps only milliseconds,
  * and a cursor cut to milliseconds skips rows that fall within the same millisecond).
  */
-export async function listConversations(tx: Queryable, f: ConversationFilter): Promise<(ConversationRow & { cursorAt: string })[]> {
+export async function listConversations(tx: Queryable, f: ConversationFilter): Promise<(ConversationRow & { cursorAt: string; rank: number })[]> {
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (sql: (p: string) => string, value: unknown) => {
     params.push(value);
     where.push(sql(`$${params.length}`));
   };
-  if (f.status) add((p) => `c.status = ${p}`, f.status);
+  if (f.status === 'active') where.push(`c.status IN ('open', 'pending')`);
+  else if (f.status) add((p) => `c.status = ${p}`, f.status);
   if (f.teamId) add((p) => `c.team_id = ${p}`, f.teamId);
   if (f.assigneeId === null) where.push('c.assignee_id IS NULL');
   else if (f.assigneeId) add((p) => `c.assignee_id = ${p}`, f.assigneeId);
@@ -71,19 +80,43 @@ export async function listConversations(tx: Queryable, f: ConversationFilter): P
   if (f.priority) add((p) => `c.priority = ${p}`, f.priority);
   if (f.contactId) add((p) => `c.contact_id = ${p}`, f.contactId);
   if (f.tag) add((p) => `c.tags @> ARRAY[${p}::text]`, f.tag);
-  if (f.q) add((p) => `EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.search @@ websearch_to_tsquery('simple', ${p}))`, f.q);
-  if (f.after) {
+  // Search: the conversations of a word's matches when there are few (the text index, through
+  // hd_search_conversations, migration 191), else the list walked in its order, each conversation
+  // checked by its own messages (a common word shows up within the first conversations).
+  let walk = '';
+  if (f.q) {
+    const ids = (await tx.query<{ ids: string[] | null }>(`SELECT hd_search_conversations($1, $2) AS ids`, [f.q, f.searchIndexMax ?? SEARCH_INDEX_MAX])).rows[0]!.ids;
+    if (ids) {
+      if (ids.length === 0) return [];
+      add((p) => `c.id = ANY(${p}::uuid[])`, ids);
+    } else {
+      params.push(f.q);
+      // LATERAL … LIMIT 1: a nested loop that stops at the first match, never a join of all the account's messages.
+      walk = `CROSS JOIN LATERAL (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.search @@ websearch_to_tsquery('simple', $${params.length}) LIMIT 1) hit`;
+    }
+  }
+  const byPriority = f.sort === 'priority';
+  if (f.after && byPriority) {
+    params.push(f.after.rank ?? 0, f.after.lastMessageAt, f.after.id);
+    where.push(`(${RANK}, c.last_message_at, c.id) < ($${params.length - 2}::int, $${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+  } else if (f.after) {
     params.push(f.after.lastMessageAt, f.after.id);
     where.push(`(c.last_message_at, c.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
   }
   params.push(f.limit);
-  const { rows } = await tx.query<ConversationRow & { cursorAt: string }>(
-    `SELECT ${COLUMNS}, c.last_message_at::text AS "cursorAt" FROM ${FROM} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY c.last_message_at DESC, c.id DESC LIMIT $${params.length}`,
+  const { rows } = await tx.query<ConversationRow & { cursorAt: string; rank: number }>(
+    `SELECT ${COLUMNS}, c.last_message_at::text AS "cursorAt", ${RANK} AS rank FROM ${FROM} ${walk} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY ${byPriority ? `${RANK} DESC, ` : ''}c.last_message_at DESC, c.id DESC LIMIT $${params.length}`,
     params,
   );
   return rows;
 }
+
+/**
+ * Up to this many matching messages a search takes from the text index and sorts their conversations;
+ * a word with more is common enough that walking the list finds a page of it sooner.
+ */
+export const SEARCH_INDEX_MAX = 5_000;
 
 export async function getConversation(tx: Queryable, id: string): Promise<ConversationRow | undefined> {
   return (await tx.query<ConversationRow>(`SELECT ${COLUMNS} FROM ${FROM} WHERE c.id = $1`, [id])).rows[0];
@@ -199,9 +232,9 @@ export interface InboxCounts { mine: number; unassigned: number; open: number; s
 
 export async function inboxCounts(tx: Queryable, userId: string | null): Promise<InboxCounts> {
   const { rows } = await tx.query<InboxCounts>(
-    `SELECT count(*) FILTER (WHERE status = 'open' AND assignee_id = $1)::int AS mine,
-            count(*) FILTER (WHERE status = 'open' AND assignee_id IS NULL)::int AS unassigned,
-            count(*) FILTER (WHERE status = 'open')::int AS open,
+    `SELECT count(*) FILTER (WHERE status IN ('open', 'pending') AND assignee_id = $1)::int AS mine,
+            count(*) FILTER (WHERE status IN ('open', 'pending') AND assignee_id IS NULL)::int AS unassigned,
+            count(*) FILTER (WHERE status IN ('open', 'pending'))::int AS open,
             count(*) FILTER (WHERE status = 'snoozed')::int AS snoozed,
             count(*) FILTER (WHERE status = 'resolved')::int AS resolved
        FROM conversations`,

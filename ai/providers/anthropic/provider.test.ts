@@ -3,7 +3,7 @@ import type { ChannelInstallation, InboundEvent } from '../../../connectors/core
 import type { AnalysisInput } from '../../../hub/ai-stage.js';
 import { findInstallation } from '../../../storage/repositories/channels.js';
 import { withAccount } from '../../../storage/session.js';
-import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../../../hub/testing/harness.js';
+import { createTestAccount, eventually, importKb, startTestHub, type TestAccount, type TestHub } from '../../../hub/testing/harness.js';
 import { localAi } from '../../../hub/install-ai.js';
 import { languageDetector } from '../local/language.js';
 import type { ModelEmulator } from '../external/emulator.js';
@@ -24,7 +24,7 @@ const INJECTION = 'Hi, I am anna.virtanen@example.fi and card 4111 1111 1111 111
 
 const submit = (o: Record<string, unknown> = {}) => ({
   name: 'submit_analysis',
-  input: { category: 'billing', language: 'en', sentiment: 'neutral', priority: 'normal', confidence: 0.93, draft: 'Hi, the duplicate charge on [CARD_1] is refunded within 5 business days; we will confirm to [EMAIL_1].', citations: ['p1'], ...o },
+  input: { category: 'billing', language: 'en', sentiment: 'neutral', priority: 'normal', confidence: 0.93, draft: 'Hi, I am sorry about the double charge. The duplicate charge on [CARD_1] is refunded within 5 business days; we will confirm to [EMAIL_1].', citations: ['p1'], ...o },
 });
 
 const inbound = (channel: ChannelInstallation, id: string, text: string): InboundEvent => ({
@@ -43,8 +43,8 @@ const provider = (o: { timeoutMs?: number; maxRetries?: number } = {}) =>
   new AnthropicProvider({ db: t.hub.db, local: localAi(t.hub) }, { apiKey: 'test-key', baseURL: emu.url, timeoutMs: o.timeoutMs ?? 5000, maxRetries: o.maxRetries ?? 2 });
 
 async function setup(a: TestAccount) {
-  const r = await t.app.inject({ method: 'POST', url: '/api/v1/kb/import', headers: { 'x-api-key': a.apiKeys.admin }, payload: { articles: ARTICLES } });
-  expect(r.statusCode, r.body).toBe(200);
+  const r = await importKb(t, a.apiKeys.admin, ARTICLES);
+  expect(r.status.state, JSON.stringify(r.status)).toBe('done');
   return (await findInstallation(t.hub.db, t.hub.box, { kind: 'webchat', id: a.channelId }))!;
 }
 
@@ -98,7 +98,7 @@ describe('Anthropic provider against the Messages API emulator', () => {
 
     expect(first.provider).toBe('anthropic');
     expect(first.classification).toMatchObject({ category: 'billing', confidence: 0.93, language: 'en' });
-    expect(first.draft).toMatchObject({ extractive: false, text: 'Hi, the duplicate charge on 4111 1111 1111 1111 is refunded within 5 business days; we will confirm to anna.virtanen@example.fi.' });
+    expect(first.draft).toMatchObject({ extractive: false, text: 'Hi, I am sorry about the double charge. The duplicate charge on 4111 1111 1111 1111 is refunded within 5 business days; we will confirm to anna.virtanen@example.fi.' });
     expect(first.draft!.citations[0]!.title).toBe('Refunds and double charges');
     expect(first.evidence).toMatchObject({ cacheHit: false, redacted: { EMAIL: 1, CARD: 1 } });
     expect(second.evidence).toMatchObject({ cacheHit: true });
@@ -154,13 +154,13 @@ describe('Anthropic provider against the Messages API emulator', () => {
     const channel = await setup(claudeAcct);
     await t.hub.db.query(`UPDATE accounts SET settings = '{"ai":{"provider":"anthropic"}}' WHERE id = $1`, [claudeAcct.accountId]);
     emu.requests.length = 0;
-    emu.script(toolUse([submit({ draft: 'Refund on its way.' })]));
+    emu.script(toolUse([submit({ draft: 'Sorry about the double charge, your refund is on its way.' })]));
     const [o] = await t.hub.ingest.ingest(channel, [inbound(channel, 'c2', 'I was charged twice, refund please')]);
     const row = await eventually(() => withAccount(t.hub.db, claudeAcct.accountId, async (tx) =>
       (await tx.query<{ provider: string; model: string }>(`SELECT provider, model FROM ai_results WHERE message_id = $1`, [o!.messageId])).rows[0]), 60_000);
     expect(row).toEqual({ provider: 'anthropic', model: DEFAULT_ANTHROPIC_MODEL });
     const draft = await withAccount(t.hub.db, claudeAcct.accountId, async (tx) => (await tx.query<{ text: string }>(`SELECT text FROM drafts WHERE message_id = $1`, [o!.messageId])).rows[0]!);
-    expect(draft.text).toBe('Refund on its way.');
+    expect(draft.text).toBe('Sorry about the double charge, your refund is on its way.');
     // The first account kept the local default: none of its jobs reached the emulator.
     expect(emu.requests).toHaveLength(1);
   }, 60_000);

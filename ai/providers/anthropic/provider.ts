@@ -55,7 +55,7 @@ export class AnthropicProvider extends ExternalProvider {
       const results: Anthropic.ToolResultBlockParam[] = [];
       for (const call of calls) {
         if (call.name === 'submit_analysis') {
-          const problems = tools.check(call.input);
+          const problems = await tools.check(call.input);
           if (!problems.length) return { output: call.input as AnalysisOutput, usage };
           results.push({ type: 'tool_result', tool_use_id: call.id, is_error: true, content: `invalid: ${problems.join('; ')}` });
         } else {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChannelInstallation } from '../../../connectors/core/types.js';
 import { findInstallation } from '../../../storage/repositories/channels.js';
 import { withAccount } from '../../../storage/session.js';
-import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../../../hub/testing/harness.js';
+import { createTestAccount, eventually, importKb, startTestHub, type TestAccount, type TestHub } from '../../../hub/testing/harness.js';
 
 let t: TestHub;
 let acct: TestAccount;
@@ -21,15 +21,16 @@ beforeAll(async () => {
     { title: 'Refunds for annual subscriptions', body: 'If you cancel an annual subscription payment within 14 days, we refund the payment in full.', externalId: 'kb-annual' },
     { title: 'Resetting your password', body: 'Open the login page and choose "Forgot password". We email you a reset link that is valid for one hour.', externalId: 'kb-password' },
   ];
-  const r = await api(acct.apiKeys.admin, 'POST', '/api/v1/kb/import', { articles });
-  expect(r.statusCode, r.body).toBe(200);
+  const r = await importKb(t, acct.apiKeys.admin, articles);
+  expect(r.status.state, JSON.stringify(r.status)).toBe('done');
 }, 120_000);
 afterAll(() => t?.close());
 
 type Row = { id: string; status: string; extractive: boolean; aiResultId: string; citations: { id: string; title: string }[] };
 
 describe('alternative drafts', () => {
-  it('proposes one draft per relevant article, and sending one supersedes the others', async () => {
+  // The first analysis loads the models in the AI thread: tens of seconds on a loaded machine.
+  it('proposes one draft per relevant article, and sending one supersedes the others', { timeout: 180_000 }, async () => {
     const [o] = await t.hub.ingest.ingest(channel, [{
       type: 'message',
       message: {

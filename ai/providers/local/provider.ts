@@ -8,18 +8,19 @@ import { SentimentModels } from '../../feedback/sentiment-store.js';
 import { UNKNOWN } from '../../classify/model.js';
 import { embedQuery } from '../../kb/query.js';
 import { searchAccountKb, searchKb, type Passage } from '../../kb/search.js';
-import { fill, template } from '../../draft/templates.js';
+import { variantPassages } from '../../kb/articles.js';
+import { composeDrafts, score, type Candidate } from '../../draft/compose.js';
+import { CITE_THRESHOLD } from '../../draft/relevance.js';
 import { detectLanguage } from './language.js';
 import { SentimentModel } from './sentiment.js';
+import type { LocalModels } from '../../workers/models.js';
 import { decidePriority } from './priority.js';
 
-// A passage below this cosine similarity is not cited unless full-text search found it too.
+// A passage a model's follow-up search returns must have at least this cosine similarity.
 const MIN_SIMILARITY = 0.35;
 // Passages that ground the analysis (and an external model); the search looks further for alternative drafts.
 const GROUNDING = 3;
 const SEARCH = 6;
-// Alternative drafts besides the first choice, each around its own further article.
-const MAX_ALTERNATIVES = 2;
 
 export interface AccountAiSettings {
   /** Languages the account serves; a prior for language ID. */
@@ -38,9 +39,10 @@ export class LocalProvider implements ConversationAi {
   readonly sentiments: SentimentModels;
   private sentimentModel?: SentimentModel;
 
-  constructor(private readonly deps: { db: Database; embedder: Embedder; log?: Logger }) {
-    this.categories = new CategoryModels(deps.db, deps.embedder);
-    this.sentiments = new SentimentModels(deps.db, () => this.sentiment(), { log: deps.log });
+  /** `models` runs every model call in the AI threads (ai/workers/); the provider itself only reads and decides. */
+  constructor(private readonly deps: { db: Database; embedder: Embedder; models: LocalModels; log?: Logger }) {
+    this.categories = new CategoryModels(deps.db, deps.embedder, deps.models);
+    this.sentiments = new SentimentModels(deps.db, () => this.sentiment(), { log: deps.log, models: deps.models });
   }
 
   get embedder(): Embedder {
@@ -51,10 +53,11 @@ export class LocalProvider implements ConversationAi {
     return (this.sentimentModel ??= SentimentModel.fromFile());
   }
 
-  /** Loads every model; start-up calls this in the background, the first job otherwise waits for it. */
+  /** Loads every model (in the AI threads); start-up calls this in the background, the first job otherwise waits for it. */
   async warm(): Promise<void> {
     this.sentiment();
-    await this.categories.defaultModel();
+    const category = await this.categories.defaultRef();
+    await this.deps.models.analyze({ text: 'warm up', languages: [], category: category.key, sentiment: null, model: () => ({ kind: 'category', model: category.json }) });
   }
 
   async analyze(input: AnalysisInput): Promise<Analysis> {
@@ -70,68 +73,66 @@ export class LocalProvider implements ConversationAi {
     const settings = await withAccount(this.deps.db, input.accountId, async (tx) =>
       ((await tx.query<{ ai: AccountAiSettings | null }>(`SELECT settings->'ai' AS ai FROM accounts WHERE id = $1`, [input.accountId])).rows[0]?.ai ?? {}),
     );
-    const lang = await detectLanguage(text, settings.languages ?? []);
+    const categoryRef = await this.categories.refFor(input.accountId);
+    const sentimentRef = await this.sentiments.refFor(input.accountId);
+    // Language, embedding, category and sentiment in one call to the AI threads, batched with other jobs'.
+    const modelsStarted = performance.now();
+    const analyzed = await this.deps.models.analyze({
+      text, languages: settings.languages ?? [], category: categoryRef.key, sentiment: sentimentRef.key,
+      model: (key) => (key === categoryRef.key ? { kind: 'category', model: categoryRef.json } : key === sentimentRef.key && sentimentRef.residual ? { kind: 'sentiment', residual: sentimentRef.residual } : undefined),
+    });
+    const offThreadMs = performance.now() - modelsStarted;
+    const lang = analyzed.language ?? undefined;
     const language = lang?.language ?? input.conversation.language ?? undefined;
-    const [vector] = await this.deps.embedder.embed([text || ' ']);
-    const categoryModel = await this.categories.forAccount(input.accountId);
-    const category = await categoryModel.classify(text, vector);
-    const sentiment = text ? (await this.sentiments.forAccount(input.accountId)).classify(text) : undefined;
+    const vector = analyzed.vector;
+    const categoryModel = categoryRef.model;
+    const category = analyzed.category;
+    const sentiment = analyzed.sentiment ?? undefined;
     const priority = decidePriority(text, sentiment, category.category === UNKNOWN ? category.best : category.category);
-    const found = text ? await this.passages(input.accountId, text, vector!, language) : [];
-    const passages = found.slice(0, GROUNDING);
-    const draft = this.draft(passages[0], language, category.category, input);
-    const alternatives = distinctArticles(found).slice(1, 1 + MAX_ALTERNATIVES).map((p) => this.draft(p, language, category.category, input));
+    const found = text && language ? await this.passages(input.accountId, text, vector!, language) : { inLanguage: [], elsewhere: [] };
+    // Only passages in the customer's language that pass the relevance gate ground a draft (and an external model).
+    const passages = score(text, found.inLanguage).filter((p) => p.relevance >= CITE_THRESHOLD).slice(0, GROUNDING);
+    const composed = composeDrafts({ text, language, sentiment: sentiment?.sentiment, priority: priority.priority, name: firstName(input) }, found.inLanguage, found.elsewhere);
+    const { draft, alternatives } = composed;
     const analysis: Analysis = {
       provider: 'local',
       model: `local/${this.deps.embedder.modelId}+${this.sentiment().id}`,
       classification: { category: category.category, priority: priority.priority, sentiment: sentiment?.sentiment, language, confidence: round(category.confidence) },
-      draft,
+      ...(draft ? { draft } : {}),
       ...(alternatives.length ? { alternatives } : {}),
       evidence: {
         language: lang ? { ...lang, confidence: round(lang.confidence) } : null,
         category: { best: category.best, threshold: categoryModel.threshold, alternatives: category.alternatives.map((a) => ({ ...a, confidence: round(a.confidence) })) },
         sentiment: sentiment ? { label: sentiment.sentiment, confidence: round(sentiment.confidence) } : null,
         priority: priority.reasons,
-        passages: passages.map((p) => ({ chunkId: p.chunkId, articleId: p.articleId, score: round(p.score), similarity: p.similarity === null ? null : round(p.similarity) })),
+        passages: passages.map((p) => ({ chunkId: p.chunkId, articleId: p.articleId, score: round(p.score), similarity: p.similarity === null ? null : round(p.similarity), relevance: p.relevance })),
+        draft: composed.note,
       },
+      offThreadMs,
     };
     return { analysis, passages, categories: categoryModel.categories, threshold: categoryModel.threshold };
   }
 
   /** More passages for a model's follow-up question, from the same account only. */
   async search(accountId: string, query: string, limit = 3): Promise<Passage[]> {
-    const [vector] = await this.deps.embedder.embed([query || ' ']);
+    const [vector] = await this.deps.embedder.embed([query || ' '], { accountId, lane: 'analysis' });
     return (await searchAccountKb(this.deps.db, accountId, this.deps.embedder, query, { limit, vector })).filter(relevant);
   }
 
-  private async passages(accountId: string, text: string, vector: Float32Array, language: string | undefined): Promise<Passage[]> {
+  /**
+   * Draft candidates: the account's passages in the customer's language, and (for a suggestion to the
+   * agent, or the customer-language variant of the same article) the best ones in other languages.
+   */
+  private async passages(accountId: string, text: string, vector: Float32Array, language: string): Promise<{ inLanguage: Passage[]; elsewhere: (Passage & { variant?: Candidate })[] }> {
     // Embedded (when the account's model is not the local one) before the transaction opens.
     const query = await embedQuery(this.deps.db, accountId, this.deps.embedder, text, { vector });
     return withAccount(this.deps.db, accountId, async (tx) => {
-      // Prefer articles in the customer's language; fall back to any language.
-      let found = language ? await searchKb(tx, query, { limit: SEARCH, language }) : [];
-      if (!found.some(relevant)) found = await searchKb(tx, query, { limit: SEARCH });
-      return found.filter(relevant);
+      const inLanguage = await searchKb(tx, query, { limit: SEARCH, language });
+      const elsewhere = (await searchKb(tx, query, { limit: SEARCH })).filter((p) => p.language !== language);
+      const variants = await variantPassages(tx, [...new Set(elsewhere.map((p) => p.articleId))], language);
+      return { inLanguage, elsewhere: elsewhere.map((p) => ({ ...p, variant: variants.get(p.articleId) })) };
     });
   }
-
-  /** The category's template around one passage (or, without one, the holding reply). */
-  private draft(best: Passage | undefined, language: string | undefined, category: string, input: AnalysisInput): DraftProposal {
-    const t = template(language, category);
-    const name = firstName(input);
-    if (!best) return { text: fill(t.without, { name }), citations: [], extractive: true };
-    return {
-      text: fill(t.withAnswer, { name, answer: best.text }),
-      citations: [{ id: best.articleId, title: best.title, excerpt: best.text.slice(0, 300), url: best.url ?? undefined }],
-      extractive: true,
-    };
-  }
-}
-
-/** The best passage of each article, best article first. */
-function distinctArticles(passages: Passage[]): Passage[] {
-  const seen = new Set<string>();
-  return passages.filter((p) => !seen.has(p.articleId) && (seen.add(p.articleId), true));
 }
 
 function relevant(p: Passage): boolean {

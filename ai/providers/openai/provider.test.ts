@@ -13,7 +13,7 @@ let t: TestHub;
 let acct: TestAccount;
 let conversationId: string;
 
-const answer = { category: 'account', language: 'fi', sentiment: 'neutral', priority: 'normal', confidence: 0.81, draft: 'Hei, lähetimme ohjeet osoitteeseen [EMAIL_1].', citations: [] };
+const answer = { category: 'account', language: 'fi', sentiment: 'neutral', priority: 'normal', confidence: 0.81, draft: 'Hei, ymmärrän että asia on kiireellinen. Lähetimme ohjeet osoitteeseen [EMAIL_1].', citations: [] };
 const input = (): AnalysisInput => ({
   accountId: acct.accountId,
   conversation: { id: conversationId, subject: 'Salasana <urgent>', channelKind: 'email', language: null },
@@ -53,7 +53,7 @@ describe('OpenAI-compatible provider against a /v1/chat/completions emulator', (
     expect(JSON.stringify(body)).not.toMatch(/matti@|040 123/);
     expect(emu.requests[2]!.body.messages.at(-1).content).toMatch(/^That JSON is invalid: the reply is not JSON/);
     expect(a).toMatchObject({ provider: 'openai-compatible', model: 'llama-3.1-8b-instruct', classification: { category: 'account', language: 'fi', confidence: 0.81 } });
-    expect(a.draft).toMatchObject({ text: 'Hei, lähetimme ohjeet osoitteeseen matti@example.fi.', extractive: false });
+    expect(a.draft).toMatchObject({ text: 'Hei, ymmärrän että asia on kiireellinen. Lähetimme ohjeet osoitteeseen matti@example.fi.', extractive: false });
     const usage = await withAccount(t.hub.db, acct.accountId, async (tx) => (await tx.query<{ requests: number; input: number }>(`SELECT requests, input_tokens AS input FROM ai_usage`)).rows);
     expect(usage).toEqual([{ requests: 2, input: 600 }]);
   });
@@ -66,5 +66,31 @@ describe('OpenAI-compatible provider against a /v1/chat/completions emulator', (
     expect(emu.requests).toHaveLength(2);
     expect(a.provider).toBe('local');
     expect(a.evidence!.fallback).toMatchObject({ from: 'openai-compatible', code: 'unavailable' });
+  });
+
+  it('holds a generated draft to the offline rules: customer language, apology when upset, details repeated', async () => {
+    emu.requests.length = 0;
+    const upset = (): AnalysisInput => ({ ...input(), conversation: { ...input().conversation, subject: null }, messages: [{ direction: 'inbound', authorKind: 'contact', text: 'Det här är helt oacceptabelt! Min order 48213 har fortfarande inte kommit.', sentAt: '2025-01-02T03:04:05.000Z' }] });
+    const english = { ...answer, language: 'sv', category: 'complaint', sentiment: 'negative', draft: 'Hello, your parcel is on its way and should arrive soon.' };
+    const swedish = { ...english, draft: 'Hej, jag beklagar verkligen att paketet dröjer. Vi har kontaktat transportören om order 48213 och återkommer i dag.' };
+    emu.script(chatJson(english), chatJson(swedish));
+    const p = new OpenAiCompatibleProvider({ db: t.hub.db, local: localAi(t.hub) }, { baseUrl: `${emu.url}/v1`, model: 'm', maxRetries: 0 });
+    const a = await p.analyze(upset());
+    expect(emu.requests).toHaveLength(2);
+    const fix = emu.requests[1]!.body.messages.at(-1).content as string;
+    expect(fix).toMatch(/\/draft is in en; write it in the customer's language \(sv\)/);
+    expect(fix).toMatch(/must open with an apology or an acknowledgement/);
+    expect(fix).toMatch(/does not repeat the order the customer gave \(48213\)/);
+    expect(a.provider).toBe('openai-compatible');
+    expect(a.draft!.text).toBe(swedish.draft);
+
+    // A model that keeps answering in the wrong language is not used: the local Swedish draft is.
+    emu.requests.length = 0;
+    emu.script(chatJson(english), chatJson(english));
+    const fallback = await p.analyze(upset());
+    expect(fallback.provider).toBe('local');
+    expect(fallback.evidence!.fallback).toMatchObject({ code: 'bad_output' });
+    expect(fallback.draft!.text).toMatch(/^Hej,\n\njag beklagar/);
+    expect(fallback.draft!.text).toContain('48213');
   });
 });

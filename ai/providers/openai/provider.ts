@@ -50,7 +50,7 @@ export class OpenAiCompatibleProvider extends ExternalProvider {
       } catch {
         parsed = undefined;
       }
-      const problems = parsed === undefined ? ['the reply is not JSON'] : tools.check(parsed);
+      const problems = parsed === undefined ? ['the reply is not JSON'] : await tools.check(parsed);
       if (!problems.length) return { output: parsed as AnalysisOutput, usage };
       messages.push({ role: 'assistant', content }, { role: 'user', content: `That JSON is invalid: ${problems.join('; ')}. Reply with the corrected JSON object only.` });
     }

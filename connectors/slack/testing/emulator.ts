@@ -65,6 +65,8 @@ export interface EmulatedMessage {
   files?: { id: string; name: string; size: number }[];
   /** Message metadata (`event_type`, `event_payload`) as posted. */
   metadata?: { event_type: string; event_payload: Record<string, unknown> };
+  /** Further fields Slack shows on this message in history (`user_team`, `files`, `subtype`…), as a driver built them. */
+  fields?: Record<string, unknown>;
 }
 
 type Block = Record<string, unknown>;
@@ -100,7 +102,7 @@ export class SlackEmulator {
   readonly responses: { id: string; body: Record<string, unknown> }[] = [];
   readonly uploads = new Map<string, { team: string; filename: string; length: number; bytes?: Buffer }>();
   /** Files people shared in Slack, served at their url_private to a bot token of the same workspace. */
-  readonly files = new Map<string, { team: string; name: string; mimetype: string; bytes: Buffer; downloads: number }>();
+  readonly files = new Map<string, { team: string; name: string; mimetype: string; bytes: Buffer; downloads: number; sharedWith?: Set<string> }>();
   private readonly workspaces = new Map<string, EmulatedWorkspace>();
   private readonly tokens = new Map<string, string>();
   private readonly revoked = new Set<string>();
@@ -128,10 +130,12 @@ export class SlackEmulator {
       /** Slack's rate limits and latency (limits.ts): on by default, as real Slack. */
       limits: SlackLimits;
       oauth: { clientId: string; clientSecret: string };
+      /** Most messages conversations.history/replies return per call (distributed non-Marketplace apps: 15). */
+      historyPageLimit?: number;
     },
   ) {}
 
-  static async start(opts: { now?: () => number; limits?: SlackLimitOptions; /** Shorthand for limits.postsPerSecondPerChannel. */ messagesPerSecondPerChannel?: number; oauth?: { clientId: string; clientSecret: string } } = {}): Promise<SlackEmulator> {
+  static async start(opts: { now?: () => number; limits?: SlackLimitOptions; /** Shorthand for limits.postsPerSecondPerChannel. */ messagesPerSecondPerChannel?: number; oauth?: { clientId: string; clientSecret: string }; /** Most messages conversations.history/replies return per call. */ historyPageLimit?: number } = {}): Promise<SlackEmulator> {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
@@ -139,6 +143,7 @@ export class SlackEmulator {
       now: opts.now ?? Date.now,
       limits: new SlackLimits({ ...(opts.messagesPerSecondPerChannel ? { postsPerSecondPerChannel: opts.messagesPerSecondPerChannel } : {}), ...opts.limits }, opts.now ?? Date.now),
       oauth: opts.oauth ?? { clientId: '1111.2222', clientSecret: 'emulated-client-secret' },
+      historyPageLimit: opts.historyPageLimit,
     });
     server.on('connection', (s) => {
       emulator.sockets.add(s);
@@ -208,8 +213,8 @@ export class SlackEmulator {
   }
 
   /** A message a person posts in Slack (not through the API), so threads have real roots to hang on. */
-  postAsUser(team: string, channel: string, user: string, text: string, threadTs?: string): EmulatedMessage {
-    const m: EmulatedMessage = { team, channel, ts: this.nextTs(), threadTs, text, user, botId: '', edits: 0 };
+  postAsUser(team: string, channel: string, user: string, text: string, threadTs?: string, fields?: Record<string, unknown>): EmulatedMessage {
+    const m: EmulatedMessage = { team, channel, ts: this.nextTs(), threadTs, text, user, botId: '', edits: 0, ...(fields ? { fields } : {}) };
     this.messages.push(m);
     return m;
   }
@@ -230,6 +235,16 @@ export class SlackEmulator {
     this.files.set(id, { team, name: f.name, mimetype: f.mimetype, bytes: f.content, downloads: 0 });
     const base = `${this.url}/files-pri/${team}-${id}`;
     return { id, name: f.name, title: f.name, mimetype: f.mimetype, size: f.content.length, url_private: `${base}/${encodeURIComponent(f.name)}`, url_private_download: `${base}/download/${encodeURIComponent(f.name)}` };
+  }
+
+  /**
+   * A file of another organisation shared into a Slack Connect channel: events carry only a stub
+   * (`file_access: "check_file_info"`); files.info with a token of a workspace it is shared with gives its URLs.
+   */
+  addConnectFile(ownerTeam: string, sharedWith: string[], f: { name: string; mimetype: string; content: Buffer }): { id: string; mode: string; file_access: string; created: number; timestamp: number; user: string } {
+    const { id } = this.addFile(ownerTeam, f);
+    this.files.get(id)!.sharedWith = new Set(sharedWith);
+    return { id, mode: 'file_access', file_access: 'check_file_info', created: 0, timestamp: 0, user: '' };
   }
 
   inChannel(channel: string): EmulatedMessage[] {
@@ -357,7 +372,7 @@ export class SlackEmulator {
       const file = m ? this.files.get(m[2]!) : undefined;
       const header = req.headers.authorization;
       const team = header?.startsWith('Bearer ') && !this.revoked.has(header.slice(7)) ? this.tokens.get(header.slice(7)) : undefined;
-      const allowed = !!file && team === file.team && team === m![1] && this.workspaces.get(team)!.scopes.includes('files:read');
+      const allowed = !!file && (team === file.team || !!file.sharedWith?.has(team ?? '')) && team === m![1] && this.workspaces.get(team!)!.scopes.includes('files:read');
       this.calls.push({ method: 'files-pri', team, args: { path }, status: allowed ? 200 : 302 });
       if (!allowed) {
         res.writeHead(302, { location: `${this.url}/signin` });
@@ -445,7 +460,7 @@ export class SlackEmulator {
 
   /** One page of a cursor-paginated list: `limit` capped as Slack caps it (15 for a distributed app), `cursor` from the last page. */
   private page<T>(method: 'conversations.history' | 'conversations.replies', a: Args, all: T[]): { page: T[]; more: Record<string, unknown> } {
-    const limit = Math.min(Number(a.limit) || this.opts.limits.pageDefault(method), this.opts.limits.pageMax(method));
+    const limit = Math.min(Number(a.limit) || this.opts.limits.pageDefault(method), this.opts.limits.pageMax(method), this.opts.historyPageLimit ?? Infinity);
     const cursor = typeof a.cursor === 'string' && a.cursor ? /^offset:(\d+)$/.exec(Buffer.from(a.cursor, 'base64').toString('utf8'))?.[1] : '0';
     if (cursor === undefined) throw new SlackApiError('invalid_cursor');
     const from = Number(cursor);
@@ -544,10 +559,13 @@ export class SlackEmulator {
         if (!ch.isMember) throw new SlackApiError('not_in_channel');
         const oldest = Number(a.oldest ?? 0);
         const withMetadata = a.include_all_metadata === true || a.include_all_metadata === 'true';
-        const { page, more } = this.page('conversations.history', a, this.roots(ch.id).filter((m) => Number(m.ts) > oldest).reverse());
+        const latest = a.latest === undefined ? Infinity : Number(a.latest);
+        const inclusive = a.inclusive === true || a.inclusive === 'true';
+        const inRange = (ts: number) => (inclusive ? ts >= oldest && ts <= latest : ts > oldest && ts < latest);
+        const { page, more } = this.page('conversations.history', a, this.roots(ch.id).filter((m) => inRange(Number(m.ts))).reverse());
         return {
           team: ws.teamId,
-          result: { messages: page.map((m) => ({ type: 'message', ts: m.ts, text: m.text, user: m.user, ...(m.botId ? { bot_id: m.botId } : {}), ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}) })), ...more },
+          result: { messages: page.map((m) => ({ type: 'message', ts: m.ts, text: m.text, user: m.user, ...(m.botId ? { bot_id: m.botId } : {}), ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}), ...(m.fields ?? {}) })), ...more },
         };
       }
       case 'conversations.replies': {
@@ -557,8 +575,12 @@ export class SlackEmulator {
         const ts = requiredString(a.ts, 'ts');
         const root = this.messages.find((m) => m.channel === ch.id && m.ts === ts);
         if (!root) throw new SlackApiError('thread_not_found');
+        const withMetadata = a.include_all_metadata === true || a.include_all_metadata === 'true';
         const { page, more } = this.page('conversations.replies', a, [root, ...this.replies(ch.id, ts)]);
-        return { team: ws.teamId, result: { messages: page.map((m) => ({ type: 'message', ts: m.ts, thread_ts: m.threadTs, text: m.text, user: m.user, ...(m.botId ? { bot_id: m.botId } : {}) })), ...more } };
+        return {
+          team: ws.teamId,
+          result: { messages: page.map((m) => ({ type: 'message', ts: m.ts, thread_ts: m.threadTs, text: m.text, user: m.user, ...(m.botId ? { bot_id: m.botId } : {}), ...(m.files ? { files: m.files } : {}), ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}) })), ...more },
+        };
       }
       case 'views.open': {
         const ws = this.auth(a, authorization);
@@ -646,10 +668,43 @@ export class SlackEmulator {
         }
         return { team: ws.teamId, result: { files: shared } };
       }
+      case 'files.info':
+        return filesInfo(this.files, this.url, this.auth(a, authorization, 'files:read'), a);
+      case 'users.conversations':
+        return usersConversations(this.auth(a, authorization, 'channels:read'), a);
       default:
         throw new SlackApiError('unknown_method');
     }
   }
+}
+
+/** files.info: the whole file object, URLs in the asking workspace's name, for a file of that workspace or shared with it. */
+function filesInfo(files: SlackEmulator['files'], url: string, ws: EmulatedWorkspace, a: Args): { team: string; result: Record<string, unknown> } {
+  const id = requiredString(a.file, 'file');
+  const f = files.get(id);
+  if (!f || (f.team !== ws.teamId && !f.sharedWith?.has(ws.teamId))) throw new SlackApiError('file_not_found');
+  const base = `${url}/files-pri/${ws.teamId}-${id}`;
+  return {
+    team: ws.teamId,
+    result: {
+      file: {
+        id, created: 1_700_000_000, timestamp: 1_700_000_000, name: f.name, title: f.name, mimetype: f.mimetype, filetype: f.name.split('.').pop() ?? '', user_team: f.team,
+        editable: false, size: f.bytes.length, mode: 'hosted', is_external: false, is_public: false, url_private: `${base}/${encodeURIComponent(f.name)}`,
+        url_private_download: `${base}/download/${encodeURIComponent(f.name)}`,
+      },
+      comments: [],
+      response_metadata: { next_cursor: '' },
+    },
+  };
+}
+
+/** users.conversations for the bot: the channels it is a member of (one page; `types` filters public and private). */
+function usersConversations(ws: EmulatedWorkspace, a: Args): { team: string; result: Record<string, unknown> } {
+  const types = String(a.types ?? 'public_channel').split(',');
+  const channels = ws.channels
+    .filter((c) => c.isMember && types.includes(c.isPrivate ? 'private_channel' : 'public_channel'))
+    .map((c) => ({ id: c.id, name: c.name, is_channel: !c.isPrivate, is_group: false, is_private: c.isPrivate ?? false, is_archived: false, is_member: true, is_ext_shared: c.isExtShared ?? false, is_shared: c.isExtShared ?? false, context_team_id: ws.teamId }));
+  return { team: ws.teamId, result: { channels, response_metadata: { next_cursor: '' } } };
 }
 
 class RateLimited extends Error {

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { poolsClosedAfterAll } from './testing/pools.js';
+import { performance } from 'node:perf_hooks';
+import { threadId } from 'node:worker_threads';
+import { InlineCompute, type AiTaskStat } from './pool.js';
+import { LocalModels } from './models.js';
+import { defaultExamples } from '../classify/store.js';
+import { CategoryModel } from '../classify/model.js';
+
+const pool = poolsClosedAfterAll();
+
+/** The longest stretch this thread's event loop went without running a 5 ms timer, while `work` runs. */
+async function longestStall(work: () => Promise<unknown>): Promise<number> {
+  let last = performance.now();
+  let longest = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+  }, 5);
+  try {
+    await work();
+    // One more tick, so a stall at the very end is counted too.
+    await new Promise((r) => setTimeout(r, 20));
+    return Math.max(longest, performance.now() - last);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Enough examples that training is seconds of CPU: varied texts over the default categories. */
+function manyExamples(n: number) {
+  const base = defaultExamples();
+  return Array.from({ length: n }, (_, i) => {
+    const e = base[i % base.length]!;
+    return { label: e.label, text: `${e.text} (case ${i}, ref ${(i * 7919) % 100_000})` };
+  });
+}
+
+describe('the AI threads', () => {
+  it('train a category model in a thread while the main thread keeps ticking', { timeout: 600_000 }, async () => {
+    const p = pool({ size: 2 });
+    const stats: AiTaskStat[] = [];
+    p.observe((s) => stats.push(s));
+    const models = new LocalModels(p);
+    const examples = manyExamples(1500);
+    let json!: Awaited<ReturnType<typeof models.trainCategories>>;
+    const stall = await longestStall(async () => (json = await models.trainCategories('acct', examples)));
+    expect(CategoryModel.fromJSON(json).examples).toBe(1500);
+    // Every model call ran in a worker thread, none on this one.
+    expect(stats.length).toBeGreaterThan(1);
+    expect(stats.every((s) => s.threadId !== threadId)).toBe(true);
+    const train = stats.find((s) => s.kind === 'train-categories')!;
+    expect(train.lane).toBe('bulk');
+    // Inline, the training step alone would hold this thread at least as long as it ran (load stretches both alike).
+    expect(stall).toBeLessThan(train.ranMs);
+  });
+
+  it('the inline baseline does block: its training holds the event loop for as long as it runs', { timeout: 600_000 }, async () => {
+    const inline = new InlineCompute();
+    const examples = manyExamples(300);
+    const vectors = await inline.run({ kind: 'embed', texts: examples.map((e) => e.text) });
+    let ranMs = 0;
+    const stall = await longestStall(async () => {
+      const started = performance.now();
+      await inline.run({ kind: 'train-categories', examples, vectors });
+      ranMs = performance.now() - started;
+    });
+    expect(stall).toBeGreaterThanOrEqual(ranMs * 0.9);
+    await inline.close();
+  });
+
+
+  it('a task that throws in its thread fails with a code and leaves the thread serving', { timeout: 300_000 }, async () => {
+    const p = pool({ size: 1 });
+    await expect(p.run({ kind: 'train-categories', examples: [{ label: 'a', text: 'one' }] })).rejects.toMatchObject({ code: 'too_few_categories' });
+    await expect(p.run({ kind: 'nonsense' } as never)).rejects.toMatchObject({ code: 'ai_task_failed' });
+    expect(await p.run({ kind: 'embed', texts: ['still here'] })).toHaveLength(1);
+  });
+
+
+  it("bulk work of one account never takes every thread: another account's bulk work and analysis still start", { timeout: 300_000 }, async () => {
+    const p = pool({ size: 2 });
+    const stats: AiTaskStat[] = [];
+    p.observe((s) => stats.push(s));
+    const slices = Array.from({ length: 6 }, (_, i) => p.run({ kind: 'embed', texts: Array.from({ length: 32 }, (_, j) => `bulk ${i}.${j}`) }, { lane: 'bulk', accountId: 'A' }));
+    const other = p.run({ kind: 'embed', texts: ['another account'] }, { lane: 'bulk', accountId: 'B' });
+    const message = p.run({ kind: 'embed', texts: ['a new message'] }, { lane: 'analysis' });
+    await Promise.all([...slices, other, message]);
+    const order = stats.map((s) => s.accountId ?? s.lane);
+    // Account B's one slice and the message ran before A's last slices, not after all six.
+    expect(order.indexOf('B')).toBeLessThan(order.lastIndexOf('A'));
+    expect(order.indexOf('analysis')).toBeLessThan(order.lastIndexOf('A'));
+    expect(p.perAccount).toBe(1);
+  });
+});

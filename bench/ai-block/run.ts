@@ -1,0 +1,121 @@
+/**
+ * AI never blocks the hub: the embedded default (`hummdesk start`: PGlite, in-process jobs, local AI in its
+ * threads) serving `/health` (every 20 ms) and web chat ingest (`--rate` messages/s on a fixed schedule)
+ * while a 1 MB knowledge-base import and a 5,000-example category retrain run. First the same probes for
+ * `--quiet` seconds with nothing else running, for comparison.
+ * Targets: /health p99 < 50 ms, ingest p99 < 100 ms while the import and the retrain run.
+ * Usage: npm run bench -- ai-block [--rate 10] [--examples 5000] [--import-kb 1000]   (the request body limit is 1 MiB) [--quiet 5]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ChildProcess } from 'node:child_process';
+import { demoVisitors, freePort, machine, startProcess, stopProcess } from '../support.js';
+import { onSchedule, timeout } from '../ai-load.js';
+
+const { values } = parseArgs({ options: {
+  rate: { type: 'string', default: '10' }, examples: { type: 'string', default: '5000' }, 'import-kb': { type: 'string', default: '1000' },
+  quiet: { type: 'string', default: '5' },
+} });
+const rate = Number(values.rate);
+const exampleCount = Number(values.examples);
+const importBytes = Number(values['import-kb']) * 1024;
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const dataDir = mkdtempSync(join(tmpdir(), 'hummdesk-ai-block-'));
+const children: ChildProcess[] = [];
+const WORDS = 'order parcel delivery refund invoice charge password login account billing tracking carrier warehouse return payment card subscription plan upgrade cancel export report mobile email notification address'.split(' ');
+const CATEGORIES = ['shipping', 'billing', 'account', 'technical', 'general'];
+
+/** Articles of about 2 KB each until `bytes` of JSON. */
+function articles(bytes: number) {
+  const out: { title: string; body: string; externalId: string }[] = [];
+  let size = 0;
+  for (let i = 0; size < bytes && out.length < 500; i++) {
+    const paragraphs = Array.from({ length: 6 }, (_, p) => Array.from({ length: 50 }, (_, w) => WORDS[(i * 31 + p * 7 + w * 13) % WORDS.length]).join(' ') + '.');
+    const a = { title: `Help article ${i}: ${WORDS[i % WORDS.length]}`, body: `# ${WORDS[(i + 3) % WORDS.length]}\n\n${paragraphs.join('\n\n')}`, externalId: `bench-${i}` };
+    size += JSON.stringify(a).length;
+    out.push(a);
+  }
+  return out;
+}
+
+try {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const hub = await startProcess('node', ['bin/hummdesk.js', 'start'], {
+    HUMMDESK_DATA_DIR: dataDir, PORT: String(port), HUMMDESK_RATE_LIMIT: '100000000', HUMMDESK_PUBLIC_RATE_LIMIT: '100000000', LOG_LEVEL: 'info',
+    DATABASE_URL: '', REDIS_URL: '',
+  }, /"hub started"/, 120_000);
+  children.push(hub.child);
+  const apiKey = /API key \(admin\):\s+(\S+)/.exec(hub.output())?.[1];
+  if (!apiKey) throw new Error(`no demo API key in the output:\n${hub.output()}`);
+  const auth = { 'x-api-key': apiKey, 'content-type': 'application/json' };
+  for (const deadline = Date.now() + 180_000; !/local AI models loaded/.test(hub.output()); await sleep(100))
+    if (Date.now() > deadline) throw new Error('the local AI models did not load in 180 s');
+  const visitors = await demoVisitors(url, 50);
+  const ingest = (tag: string) => (i: number) => {
+    const v = visitors[i % visitors.length]!;
+    return fetch(`${url}/webchat/demo-widget/messages`, {
+      method: 'POST', signal: timeout(),
+      headers: { 'content-type': 'application/json', authorization: `Visitor ${v.visitorToken}`, 'x-visitor-id': v.visitorId },
+      body: JSON.stringify({ clientMessageId: `${tag}-${i}`, text: `Hello, my order ${i} has not arrived yet and I was charged twice. Can you check it?` }),
+    });
+  };
+  const health = () => fetch(`${url}/health`, { signal: timeout() });
+
+  log(`quiet: ${values.quiet} s of probes with nothing else running…`);
+  const quietStop = sleep(Number(values.quiet) * 1000);
+  const [quietHealth, quietIngest] = await Promise.all([onSchedule(20, quietStop, health), onSchedule(1000 / rate, quietStop, ingest('quiet'))]);
+
+  const kb = articles(importBytes);
+  const body = JSON.stringify({ articles: kb });
+  const examples = Array.from({ length: exampleCount }, (_, i) => ({ category: CATEGORIES[i % CATEGORIES.length]!, text: `Example ${i}: ${Array.from({ length: 12 }, (_, w) => WORDS[(i * 17 + w * 5) % WORDS.length]).join(' ')}` }));
+  log(`load: importing ${kb.length} articles (${Math.round(body.length / 1024)} KB) and retraining on ${exampleCount} examples…`);
+  const modelBefore = await (await fetch(`${url}/api/v1/ai/model`, { headers: auth })).json() as { trainedAt: string };
+  const began = performance.now();
+  const imp = await fetch(`${url}/api/v1/kb/import`, { method: 'POST', headers: auth, body });
+  if (imp.status !== 202) throw new Error(`import: ${imp.status} ${await imp.text()}`);
+  const importId = ((await imp.json()) as { id: string }).id;
+  const ex = await fetch(`${url}/api/v1/ai/examples`, { method: 'POST', headers: auth, body: JSON.stringify({ examples }) });
+  if (ex.status !== 202) throw new Error(`examples: ${ex.status} ${await ex.text()}`);
+  const acceptedMs = performance.now() - began;
+  let importS = NaN;
+  let retrainS = NaN;
+  const finished = (async () => {
+    for (const deadline = Date.now() + 1_800_000; Date.now() < deadline && (Number.isNaN(importS) || Number.isNaN(retrainS)); await sleep(250)) {
+      if (Number.isNaN(importS)) {
+        const s = await (await fetch(`${url}/api/v1/kb/imports/${importId}`, { headers: auth })).json() as { state: string; done: number; total: number };
+        if (s.state === 'done' || s.state === 'failed') importS = (performance.now() - began) / 1000;
+        if (s.state === 'failed') throw new Error(`the import failed: ${JSON.stringify(s)}`);
+      }
+      if (Number.isNaN(retrainS)) {
+        const m = await (await fetch(`${url}/api/v1/ai/model`, { headers: auth })).json() as { trainedAt: string; examples: number };
+        if (m.trainedAt !== modelBefore.trainedAt && m.examples >= exampleCount) retrainS = (performance.now() - began) / 1000;
+      }
+    }
+  })();
+  const [loadHealth, loadIngest] = await Promise.all([onSchedule(20, finished, health), onSchedule(1000 / rate, finished, ingest('load'))]);
+  await finished;
+  const ok = loadHealth.p99 < 50 && loadIngest.p99 < 100 && !loadHealth.failed && !loadIngest.failed;
+  process.stdout.write(
+    `machine: ${machine()}\n` +
+      `quiet:  /health p50 ${quietHealth.p50} ms p99 ${quietHealth.p99} ms max ${quietHealth.max} ms; ingest (${rate}/s) p50 ${quietIngest.p50} ms p99 ${quietIngest.p99} ms\n` +
+      `import ${kb.length} articles (${Math.round(body.length / 1024)} KB) done in ${importS.toFixed(1)} s, retrain on ${exampleCount} examples in ${retrainS.toFixed(1)} s (both accepted in ${Math.round(acceptedMs)} ms)\n` +
+      `during: /health p50 ${loadHealth.p50} ms p95 ${loadHealth.p95} ms p99 ${loadHealth.p99} ms max ${loadHealth.max} ms (${loadHealth.failed}/${loadHealth.count} failed); ` +
+      `ingest p50 ${loadIngest.p50} ms p95 ${loadIngest.p95} ms p99 ${loadIngest.p99} ms max ${loadIngest.max} ms (${loadIngest.failed}/${loadIngest.count} failed)\n` +
+      `targets (/health p99 < 50 ms, ingest p99 < 100 ms): ${ok ? 'met' : 'NOT met'}\n`,
+  );
+  process.stdout.write(`${JSON.stringify({
+    bench: 'ai-block', health_p99_ms: loadHealth.p99, health_p50_ms: loadHealth.p50, health_max_ms: loadHealth.max, ingest_p99_ms: loadIngest.p99, ingest_p50_ms: loadIngest.p50, ingest_max_ms: loadIngest.max,
+    failed: loadHealth.failed + loadIngest.failed, import_kb: Math.round(body.length / 1024), import_articles: kb.length, import_s: Math.round(importS * 10) / 10,
+    retrain_examples: exampleCount, retrain_s: Math.round(retrainS * 10) / 10, accepted_ms: Math.round(acceptedMs), ingest_rate: rate,
+    quiet_health_p99_ms: quietHealth.p99, quiet_ingest_p99_ms: quietIngest.p99, targets_met: ok,
+  })}\n`);
+  await stopProcess(hub.child);
+} finally {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+}

@@ -1,0 +1,147 @@
+/**
+ * The AI stage end to end on PostgreSQL (`hummdesk start`, in-process jobs, local AI in its threads):
+ *   1. ceiling: the same local analysis (language, embedding, category, sentiment) in batches of 32 on
+ *      one thread of this process, measured first: `ceiling_msgs_per_s`;
+ *   2. a backlog of `--backlog` web chat messages ingested with jobs off, then drained with jobs on:
+ *      `msgs_per_s` is analyses stored per second (ai_results), first to last;
+ *   3. messages offered at `--offered` per second for `--seconds`: `queue_delay_p95_ms` is message commit
+ *      → analysis stored (both database times).
+ * Targets: msgs_per_s ≥ 0.8 × ceiling_msgs_per_s, queue_delay_p95_ms < 2000 at 50 messages/s.
+ * Usage: npm run bench -- ai-stage [--backlog 2000] [--offered 50] [--seconds 30] [--ceiling 640]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ChildProcess } from 'node:child_process';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { createDatabase, customerMessages, demoVisitors, freePort, machine, startProcess, stopProcess } from '../support.js';
+import { onSchedule, pct, timeout } from '../ai-load.js';
+import { AiKernel } from '../../ai/workers/kernel.js';
+import { defaultExamples } from '../../ai/classify/store.js';
+
+const { values } = parseArgs({ options: {
+  backlog: { type: 'string', default: '2000' }, offered: { type: 'string', default: '50' }, seconds: { type: 'string', default: '30' }, ceiling: { type: 'string', default: '640' },
+} });
+const backlog = Number(values.backlog);
+const offered = Number(values.offered);
+const seconds = Number(values.seconds);
+const baseUrl = process.env.DATABASE_URL;
+if (!baseUrl) throw new Error('DATABASE_URL is required (npm run bench -- ai-stage starts PostgreSQL)');
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const r1 = (n: number) => Math.round(n * 10) / 10;
+
+const TEXTS = [
+  'Hello, my order {i} has not arrived yet and I was charged twice. Can you check it?',
+  'I cannot log in, the password reset link {i} never arrives',
+  'Hei, tilaukseni {i} ei ole vieläkään tullut perille. Voitteko tarkistaa?',
+  'Hej, jag har blivit debiterad två gånger för order {i}, kan ni hjälpa mig?',
+  'Thanks a lot for the quick help with ticket {i}!',
+  'The app crashes every time I open the invoice {i} page',
+];
+const text = (i: number) => TEXTS[i % TEXTS.length]!.replace('{i}', String(i));
+
+/** The local models alone in batches of 32 on this thread. */
+async function ceiling(n: number): Promise<number> {
+  const kernel = new AiKernel();
+  const model = await kernel.run({ kind: 'train-categories', examples: defaultExamples() });
+  const batch = (from: number, models?: Record<string, { kind: 'category'; model: typeof model }>) =>
+    kernel.run({ kind: 'analyze', items: Array.from({ length: 32 }, (_, j) => ({ text: text(from + j), languages: [], category: 'c', sentiment: null })), models });
+  await batch(0, { c: { kind: 'category', model } });
+  const t = performance.now();
+  for (let i = 0; i < n; i += 32) await batch(i);
+  return Math.ceil(n / 32) * 32 / ((performance.now() - t) / 1000);
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'hummdesk-ai-stage-'));
+const children: ChildProcess[] = [];
+const database = await createDatabase(baseUrl);
+const admin = new pg.Client({ connectionString: database.url });
+const env = { HUMMDESK_DATA_DIR: dataDir, DATABASE_URL: database.url, REDIS_URL: '', HUMMDESK_RATE_LIMIT: '100000000', HUMMDESK_PUBLIC_RATE_LIMIT: '100000000', LOG_LEVEL: 'info' };
+
+async function startHub(jobs: boolean) {
+  const port = await freePort();
+  const hub = await startProcess('node', ['bin/hummdesk.js', 'start'], { ...env, PORT: String(port), HUMMDESK_RUN_JOBS: String(jobs) }, /"hub started"/, 120_000);
+  children.push(hub.child);
+  return { ...hub, url: `http://127.0.0.1:${port}` };
+}
+
+/** Analyses stored for messages whose text starts with `tag`, with their database times. */
+async function analysed(tag: string) {
+  const { rows } = await admin.query<{ committed: Date; stored: Date }>(
+    `SELECT m.created_at AS committed, min(r.created_at) AS stored FROM messages m JOIN ai_results r ON r.message_id = m.id
+     WHERE m.text LIKE $1 GROUP BY m.id, m.created_at`, [`${tag}%`]);
+  return rows;
+}
+
+async function waitAnalysed(tag: string, n: number, limitMs: number) {
+  for (const deadline = Date.now() + limitMs; ; await sleep(500)) {
+    const rows = await analysed(tag);
+    if (rows.length >= n || Date.now() > deadline) return rows;
+  }
+}
+
+try {
+  log(`machine: ${machine()}`);
+  log('ceiling: the local models alone, batches of 32, one thread…');
+  const ceilingRate = await ceiling(Number(values.ceiling));
+  log(`ceiling: ${r1(ceilingRate)} msgs/s`);
+  await admin.connect();
+  const seeded = await startProcess('node', ['bin/hummdesk.js', 'seed-demo'], env, /apiKey|exists/, 120_000);
+  await new Promise((r) => seeded.child.once('exit', r));
+  const apiKey = /"apiKey":\s*"([^"]+)"/.exec(seeded.output())?.[1];
+  if (!apiKey) throw new Error(`no demo API key:\n${seeded.output()}`);
+
+  // Run 1: jobs off: the backlog, and a small knowledge base for the drafts to search.
+  const off = await startHub(false);
+  const visitors = await demoVisitors(off.url, 200);
+  log(`backlog: ingesting ${backlog} messages with jobs off…`);
+  await autocannon({ url: off.url, connections: 16, amount: backlog, requests: [customerMessages(visitors, 'backlog', (i) => `backlog ${text(i)}`)] });
+  await stopProcess(off.child);
+
+  // Run 2: jobs on: the backlog drains, then messages arrive at the offered rate.
+  const on = await startHub(true);
+  const auth = { 'x-api-key': apiKey, 'content-type': 'application/json' };
+  const kb = await fetch(`${on.url}/api/v1/kb/import`, { method: 'POST', headers: auth, body: JSON.stringify({ articles: Array.from({ length: 20 }, (_, i) => ({ title: `Help ${i}`, body: `${text(i)} Here is how we handle it: ${TEXTS[(i + 1) % TEXTS.length]}`, externalId: `kb-${i}` })) }) });
+  if (kb.status !== 202) throw new Error(`kb import: ${kb.status} ${await kb.text()}`);
+  const drained = await waitAnalysed('backlog', backlog, 900_000);
+  const times = drained.map((r) => r.stored.getTime()).sort((a, b) => a - b);
+  const drainRate = times.length > 1 ? (times.length - 1) / ((times.at(-1)! - times[0]!) / 1000) : 0;
+  log(`drain: ${drained.length}/${backlog} analysed, ${r1(drainRate)} msgs/s`);
+
+  log(`offered: ${offered} msgs/s for ${seconds} s…`);
+  const post = (i: number) => {
+    const v = visitors[i % visitors.length]!;
+    return fetch(`${on.url}/webchat/demo-widget/messages`, {
+      method: 'POST', signal: timeout(),
+      headers: { 'content-type': 'application/json', authorization: `Visitor ${v.visitorToken}`, 'x-visitor-id': v.visitorId },
+      body: JSON.stringify({ clientMessageId: `offered-${i}`, text: `offered ${text(i)}` }),
+    });
+  };
+  const sent = await onSchedule(1000 / offered, sleep(seconds * 1000), post);
+  const offeredRows = await waitAnalysed('offered', sent.count - sent.failed, 600_000);
+  const delays = offeredRows.map((r) => r.stored.getTime() - r.committed.getTime()).sort((a, b) => a - b);
+  await stopProcess(on.child);
+
+  const ratio = ceilingRate ? drainRate / ceilingRate : 0;
+  const p95 = pct(delays, 95);
+  process.stdout.write(
+    `machine: ${machine()}\n` +
+      `ceiling (models alone, batches of 32, one thread): ${r1(ceilingRate)} msgs/s\n` +
+      `backlog of ${backlog} drained at ${r1(drainRate)} msgs/s (${Math.round(ratio * 100)} % of the ceiling)\n` +
+      `offered ${offered} msgs/s for ${seconds} s: ${offeredRows.length}/${sent.count} analysed; commit → analysis p50 ${pct(delays, 50)} ms p95 ${p95} ms max ${delays.at(-1) ?? 0} ms; ingest p99 ${sent.p99} ms\n` +
+      `targets (≥ 0.8 of the ceiling, p95 < 2 s): ${ratio >= 0.8 && p95 < 2000 ? 'met' : 'NOT met'}\n`,
+  );
+  process.stdout.write(`${JSON.stringify({
+    bench: 'ai-stage', msgs_per_s: r1(drainRate), ceiling_msgs_per_s: r1(ceilingRate), ratio: Math.round(ratio * 100) / 100,
+    queue_delay_p50_ms: pct(delays, 50), queue_delay_p95_ms: p95, queue_delay_max_ms: delays.at(-1) ?? 0, offered_msgs_per_s: offered,
+    offered_analysed: offeredRows.length, offered_sent: sent.count, ingest_p99_ms: sent.p99, backlog, analysed: drained.length,
+  })}\n`);
+} finally {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await admin.end().catch(() => undefined);
+  await database.drop().catch(() => undefined);
+  rmSync(dataDir, { recursive: true, force: true });
+}

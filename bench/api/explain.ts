@@ -1,0 +1,60 @@
+/**
+ * The query plans behind every inbox view, search and the counts, as the tenant (row-level security on),
+ * with EXPLAIN (ANALYZE, BUFFERS), on a database `npm run bench -- api --keep` left behind.
+ * Usage: npx tsx bench/api/explain.ts DATABASE_URL [view …]
+ */
+import type { Queryable } from '../../storage/database.js';
+import { openPostgres } from '../../storage/postgres.js';
+import { withAccount } from '../../storage/session.js';
+import { inboxCounts, inboxSummaries, listConversations, type ConversationFilter } from '../../storage/repositories/conversations.js';
+import { WORDS } from './seed.js';
+
+const [url, ...only] = process.argv.slice(2);
+if (!url) throw new Error('usage: npx tsx bench/api/explain.ts DATABASE_URL [view …]');
+const db = await openPostgres(url, { max: 2 });
+const one = async <T>(sql: string) => (await db.query<T>(sql)).rows[0]!;
+const { accountId } = await one<{ accountId: string }>(`SELECT id AS "accountId" FROM accounts WHERE slug = 'bench-large'`);
+const { me } = await one<{ me: string }>(`SELECT id AS me FROM users WHERE email = 'agent0@bench-large.test'`);
+const { other } = await one<{ other: string }>(`SELECT id AS other FROM users WHERE email = 'agent1@bench-large.test'`);
+const { team } = await one<{ team: string }>(`SELECT t.id AS team FROM teams t JOIN accounts a ON a.id = t.account_id WHERE a.slug = 'bench-large' AND t.name = 'Billing'`);
+
+const limit = 51;
+const views: Record<string, Omit<ConversationFilter, 'limit'>> = {
+  mine: { status: 'open', assigneeId: me },
+  unassigned: { status: 'open', assigneeId: null },
+  open: { status: 'open' },
+  snoozed: { status: 'snoozed' },
+  resolved: { status: 'resolved' },
+  team: { status: 'resolved', teamId: team },
+  assignee: { status: 'open', assigneeId: other },
+  team_any_status: { teamId: team },
+  search_common: { q: WORDS.common },
+  search_medium: { q: WORDS.medium },
+  search_rare: { q: WORDS.rare },
+  search_common_open: { q: WORDS.common, status: 'open' },
+};
+
+/** Runs each statement twice: EXPLAIN ANALYZE (printed), then for real (its rows go back to the caller). */
+function explaining(tx: Queryable): Queryable {
+  return {
+    async query<R>(sql: string, params?: unknown[]) {
+      const plan = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params);
+      process.stdout.write(`${sql.replace(/\s+/g, ' ').slice(0, 160)}…\n${plan.rows.map((r) => `  ${r['QUERY PLAN']}`).join('\n')}\n`);
+      return tx.query<R>(sql, params);
+    },
+  };
+}
+
+for (const [name, filter] of Object.entries(views)) {
+  if (only.length && !only.includes(name)) continue;
+  process.stdout.write(`\n=== ${name}\n`);
+  await withAccount(db, accountId, async (tx) => {
+    const rows = await listConversations(explaining(tx), { ...filter, limit });
+    await inboxSummaries(explaining(tx), rows.slice(0, limit - 1).map((r) => r.id), me);
+  });
+}
+if (!only.length || only.includes('counts')) {
+  process.stdout.write(`\n=== counts\n`);
+  await withAccount(db, accountId, (tx) => inboxCounts(explaining(tx), me));
+}
+await db.close();

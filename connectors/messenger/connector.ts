@@ -1,0 +1,151 @@
+import type { ChannelInstallation, Connector, ConnectorCapabilities, InboundEvent, OutboundMessage, WebhookRequest } from '../core/types.js';
+import { ConnectorError, PermanentError } from '../core/errors.js';
+import { decodeMetaBody } from '../meta/body.js';
+import { DEFAULT_GRAPH_VERSION, GraphClient, checkGraphVersion } from '../meta/graph.js';
+import { metaHandshake, type HandshakeAnswer } from '../meta/handshake.js';
+import { verifyMetaSignature } from '../meta/signature.js';
+import type { MetaAppSettings } from '../whatsapp/connector.js';
+import { MESSENGER_METADATA_PREFIX, MESSENGER_URL_REF, messengerEvents, splitMessengerWebhook } from './parse.js';
+
+export const MESSENGER_MAX_TEXT = 2000;
+export const MESSENGER_WINDOW_HOURS = 24;
+/** How long after the customer's last message a human agent may still answer (MESSAGE_TAG HUMAN_AGENT). */
+export const MESSENGER_HUMAN_AGENT_DAYS = 7;
+
+/** A Page's settings: `externalKey` is its Page id; `secrets.accessToken` its Page access token. */
+export function messengerSettings(channel: Pick<ChannelInstallation, 'externalKey' | 'config' | 'secrets'>): { pageId: string; version: string; token: string; humanAgent: boolean } {
+  const version = typeof channel.config.graphVersion === 'string' ? channel.config.graphVersion : DEFAULT_GRAPH_VERSION;
+  // The human agent tag needs Meta's permission for the app: on unless the installation says it lacks it.
+  return { pageId: channel.externalKey, version: checkGraphVersion(version, 'messenger'), token: channel.secrets.accessToken ?? '', humanAgent: channel.config.humanAgentTag !== false };
+}
+
+/** A Page id is digits; anything else could not be one. */
+export function checkPageId(id: string): string {
+  if (!/^\d{5,32}$/.test(id)) throw new ConnectorError(`"${id}" is not a Facebook Page id (digits, as the Page's About section shows it)`, 'messenger', 'messenger_page_id_invalid');
+  return id;
+}
+
+/**
+ * Messenger Platform: webhooks verified with the operator's Meta app secret over the raw bytes, parsed
+ * per Page, text sent through the Send API with the Page's token inside the messaging window.
+ */
+export class MessengerConnector implements Connector {
+  readonly kind = 'messenger' as const;
+  readonly capabilities: ConnectorCapabilities = {
+    threads: false,
+    attachments: true,
+    edits: false,
+    format: 'plain',
+    replyWindowHours: MESSENGER_HUMAN_AGENT_DAYS * 24,
+    maxTextLength: MESSENGER_MAX_TEXT,
+    idempotentSend: false,
+  };
+  readonly graph: GraphClient;
+  private readonly now: () => Date;
+
+  constructor(
+    readonly app: MetaAppSettings & { appIds?: string[] },
+    opts: { fetch?: typeof fetch; timeoutMs?: number; now?: () => Date } = {},
+  ) {
+    this.graph = new GraphClient({ baseUrl: app.graphUrl, connector: 'messenger', fetch: opts.fetch, timeoutMs: opts.timeoutMs });
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  handshake(req: WebhookRequest): HandshakeAnswer | undefined {
+    if (req.method !== 'GET') return undefined;
+    return metaHandshake(req.query, this.app.verifyTokens) ?? { status: 400, body: 'not a webhook subscription request (hub.mode missing)', contentType: 'text/plain; charset=utf-8' };
+  }
+
+  locate(req: WebhookRequest): string | undefined {
+    try {
+      return splitMessengerWebhook(decodeMetaBody('messenger', req.rawBody)).byPage.keys().next().value;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async verify(req: WebhookRequest): Promise<void> {
+    verifyMetaSignature({ appSecrets: this.app.appSecrets, headers: req.headers, rawBody: req.rawBody, connector: 'messenger' });
+  }
+
+  /** The events of the request's Page; other Pages in the same body are someone else's, and said so. */
+  parse(req: WebhookRequest): InboundEvent[] {
+    const channel = req.channel;
+    if (!channel) throw new ConnectorError('no installation to parse the webhook for', 'messenger', 'channel_missing');
+    const split = splitMessengerWebhook(decodeMetaBody('messenger', req.rawBody));
+    const events: InboundEvent[] = [...split.ignored];
+    for (const [page, items] of split.byPage) {
+      if (page === channel.externalKey) events.push(...messengerEvents(channel.id, page, items, { appIds: this.app.appIds }));
+      else events.push({ type: 'ignored', reason: `items for Page ${page}, another installation` });
+    }
+    return events;
+  }
+
+  /**
+   * Text to the customer (their PSID). Within 24 hours of their last message a RESPONSE; up to 7 days a
+   * MESSAGE_TAG HUMAN_AGENT (when the app may use it); later refused before Meta is called
+   * (`messenger_window_closed`). Our message id rides in `metadata`, so the echo is known as ours.
+   */
+  async send(msg: OutboundMessage): Promise<{ externalId: string; sentAt: string }> {
+    const { version, token, humanAgent } = messengerSettings(msg.channel);
+    if (msg.attachments.length > 0) throw new PermanentError('messenger', 'messenger_attachments_unsupported: sending files to Messenger is not supported yet; send a link or text', 'messenger_attachments_unsupported');
+    if (!msg.text.trim()) throw new PermanentError('messenger', 'messenger_text_empty: a Messenger message needs text', 'messenger_text_empty');
+    const length = [...msg.text].length;
+    if (length > MESSENGER_MAX_TEXT) throw new PermanentError('messenger', `messenger_text_too_long: Messenger takes at most ${MESSENGER_MAX_TEXT} characters, this reply has ${length}`, 'messenger_text_too_long');
+    const type = messengerMessagingType(msg.lastInboundAt, this.now(), humanAgent);
+    if (!('messaging_type' in type))
+      throw new PermanentError(
+        'messenger',
+        `messenger_window_closed: Messenger replies are allowed within ${MESSENGER_WINDOW_HOURS} hours of the customer's last message${humanAgent ? `, or ${MESSENGER_HUMAN_AGENT_DAYS} days by a human agent` : ''}${'closedAt' in type && type.closedAt ? ` (closed ${type.closedAt})` : ''}`,
+        'messenger_window_closed',
+      );
+    const answer = await this.graph.call<{ message_id?: string; recipient_id?: string }>({
+      token, version, method: 'POST', path: ['me', 'messages'],
+      body: { recipient: { id: msg.recipient.externalId }, ...type, message: { text: msg.text, metadata: `${MESSENGER_METADATA_PREFIX}${msg.idempotencyKey}` } },
+    });
+    if (!answer.message_id) throw new PermanentError('messenger', 'the Send API accepted the message but named no message id', 'messenger_answer_invalid');
+    return { externalId: answer.message_id, sentAt: this.now().toISOString() };
+  }
+
+  /** Attachment bytes from the URL Meta gave in the (signed) webhook: its CDN over https, no token sent there; plain http only to loopback (local emulators). */
+  async fetchAttachment(channel: ChannelInstallation, ref: string, opts: { maxBytes: number }): Promise<{ content: Buffer; mimeType?: string }> {
+    void channel;
+    if (!ref.startsWith(MESSENGER_URL_REF)) throw new PermanentError('messenger', `"${ref}" is not a Messenger attachment reference`, 'attachment_ref_invalid');
+    const url = ref.slice(MESSENGER_URL_REF.length);
+    if (!/^https:\/\//.test(url) && !/^http:\/\/127\.0\.0\.1[:/]/.test(url)) throw new PermanentError('messenger', 'a Messenger attachment URL must be https', 'attachment_ref_invalid');
+    return { content: await this.graph.download(url, '', opts.maxBytes) };
+  }
+
+  /** The Page the token acts for (`GET /me`): proves the token belongs to that Page id. */
+  async page(channel: Pick<ChannelInstallation, 'externalKey' | 'config' | 'secrets'>): Promise<{ id: string; name?: string }> {
+    const { pageId, version, token } = messengerSettings(channel);
+    const me = await this.graph.call<{ id?: string; name?: string }>({ token, version, method: 'GET', path: ['me'], query: { fields: 'id,name' } });
+    if (me.id !== pageId) throw new ConnectorError(`the token's Page is ${String(me.id)}, not ${pageId}`, 'messenger', 'messenger_page_mismatch');
+    return { id: me.id, ...(me.name ? { name: me.name } : {}) };
+  }
+
+  async check(channel: ChannelInstallation): Promise<{ ok: true } | { ok: false; code: string; message: string }> {
+    try {
+      await this.page(channel);
+      return { ok: true };
+    } catch (err) {
+      if (err instanceof ConnectorError) return { ok: false, code: err.code, message: err.message };
+      throw err;
+    }
+  }
+}
+
+/** How a reply may go out now: RESPONSE in 24 h, HUMAN_AGENT tag up to 7 days, else closed (with when). */
+export function messengerMessagingType(
+  lastInboundAt: string | undefined,
+  now: Date,
+  humanAgent = true,
+): { messaging_type: 'RESPONSE' } | { messaging_type: 'MESSAGE_TAG'; tag: 'HUMAN_AGENT' } | { closedAt?: string } {
+  const t = lastInboundAt ? Date.parse(lastInboundAt) : NaN;
+  if (!Number.isFinite(t)) return {};
+  const age = now.getTime() - t;
+  if (age < MESSENGER_WINDOW_HOURS * 3600_000) return { messaging_type: 'RESPONSE' };
+  const last = humanAgent ? MESSENGER_HUMAN_AGENT_DAYS * 24 * 3600_000 : MESSENGER_WINDOW_HOURS * 3600_000;
+  if (age < last) return { messaging_type: 'MESSAGE_TAG', tag: 'HUMAN_AGENT' };
+  return { closedAt: new Date(t + last).toISOString() };
+}

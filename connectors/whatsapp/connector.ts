@@ -1,0 +1,181 @@
+import type { ChannelInstallation, Connector, ConnectorCapabilities, InboundEvent, OutboundMessage, WebhookRequest } from '../core/types.js';
+import { createHash } from 'node:crypto';
+import { ConnectorError, PermanentError, TransientError } from '../core/errors.js';
+import { decodeMetaBody } from '../meta/body.js';
+import { DEFAULT_GRAPH_VERSION, GraphClient, checkGraphVersion } from '../meta/graph.js';
+import { metaHandshake, type HandshakeAnswer } from '../meta/handshake.js';
+import { verifyMetaSignature } from '../meta/signature.js';
+import { WHATSAPP_MEDIA_REF, splitWhatsAppWebhook, whatsappEvents } from './parse.js';
+
+export const WHATSAPP_MAX_TEXT = 4096;
+export const WHATSAPP_WINDOW_HOURS = 24;
+
+/** The operator's Meta app (per hub, never per tenant): who may sign webhooks, the handshake token, and where Graph is. */
+export interface MetaAppSettings {
+  appSecrets: string[];
+  verifyTokens: string[];
+  /** The Graph API base URL; tenants never set it (their tokens would go there). */
+  graphUrl?: string;
+}
+
+/** A WhatsApp number's settings: `externalKey` is its phone_number_id; `secrets.accessToken` its bearer token. */
+export function whatsappSettings(channel: Pick<ChannelInstallation, 'externalKey' | 'config' | 'secrets'>): { phoneNumberId: string; version: string; token: string } {
+  const version = typeof channel.config.graphVersion === 'string' ? channel.config.graphVersion : DEFAULT_GRAPH_VERSION;
+  return { phoneNumberId: channel.externalKey, version: checkGraphVersion(version, 'whatsapp'), token: channel.secrets.accessToken ?? '' };
+}
+
+/** A phone_number_id is digits; anything else could not be one and would only make a confusing Graph path. */
+export function checkPhoneNumberId(id: string): string {
+  if (!/^\d{5,32}$/.test(id)) throw new ConnectorError(`"${id}" is not a WhatsApp phone number id (digits, as the WhatsApp Manager shows it)`, 'whatsapp', 'whatsapp_phone_number_id_invalid');
+  return id;
+}
+
+/**
+ * WhatsApp Cloud API: webhooks verified with the operator's Meta app secret over the raw bytes, parsed
+ * per business number, sends through the Graph API with the installation's token and version.
+ */
+export class WhatsAppConnector implements Connector {
+  readonly kind = 'whatsapp' as const;
+  readonly capabilities: ConnectorCapabilities = {
+    threads: false,
+    attachments: true,
+    edits: false,
+    format: 'plain',
+    replyWindowHours: WHATSAPP_WINDOW_HOURS,
+    maxTextLength: WHATSAPP_MAX_TEXT,
+    idempotentSend: false,
+  };
+  readonly graph: GraphClient;
+
+  constructor(
+    readonly app: MetaAppSettings,
+    opts: { fetch?: typeof fetch; timeoutMs?: number; now?: () => Date } = {},
+  ) {
+    this.graph = new GraphClient({ baseUrl: app.graphUrl, connector: 'whatsapp', fetch: opts.fetch, timeoutMs: opts.timeoutMs });
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  private readonly now: () => Date;
+
+  handshake(req: WebhookRequest): HandshakeAnswer | undefined {
+    if (req.method !== 'GET') return undefined;
+    return metaHandshake(req.query, this.app.verifyTokens) ?? { status: 400, body: 'not a webhook subscription request (hub.mode missing)', contentType: 'text/plain; charset=utf-8' };
+  }
+
+  /** The first business number in the body, for the one-installation webhook route; /webhooks/whatsapp splits bodies itself. */
+  locate(req: WebhookRequest): string | undefined {
+    try {
+      return splitWhatsAppWebhook(decodeMetaBody('whatsapp', req.rawBody)).byNumber.keys().next().value;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async verify(req: WebhookRequest): Promise<void> {
+    verifyMetaSignature({ appSecrets: this.app.appSecrets, headers: req.headers, rawBody: req.rawBody, connector: 'whatsapp' });
+  }
+
+  /** The events of the request's installation; other numbers in the same body are someone else's, and said so. */
+  parse(req: WebhookRequest): InboundEvent[] {
+    const channel = req.channel;
+    if (!channel) throw new ConnectorError('no installation to parse the webhook for', 'whatsapp', 'channel_missing');
+    const split = splitWhatsAppWebhook(decodeMetaBody('whatsapp', req.rawBody));
+    const events: InboundEvent[] = [...split.ignored];
+    for (const [number, changes] of split.byNumber) {
+      if (number === channel.externalKey) events.push(...whatsappEvents(channel.id, changes));
+      else events.push({ type: 'ignored', reason: `changes for phone number id ${number}, another installation` });
+    }
+    return events;
+  }
+
+  /**
+   * Text to the customer: `to` the phone when we know it, else `recipient` = their business-scoped
+   * user id. Limits and the 24-hour window are checked before Meta is called, so a refusal has a
+   * clear code and nothing was sent; our message id rides along as `biz_opaque_callback_data`, so a
+   * status can name the message even when this call was cut off before its answer.
+   */
+  async send(msg: OutboundMessage): Promise<{ externalId: string; sentAt: string }> {
+    const { phoneNumberId, version, token } = whatsappSettings(msg.channel);
+    if (msg.attachments.length > 0) throw new PermanentError('whatsapp', 'whatsapp_attachments_unsupported: sending files to WhatsApp is not supported yet; send a link or text', 'whatsapp_attachments_unsupported');
+    const text = msg.text.trim();
+    if (!text) throw new PermanentError('whatsapp', 'whatsapp_text_empty: a WhatsApp message needs text', 'whatsapp_text_empty');
+    if ([...msg.text].length > WHATSAPP_MAX_TEXT)
+      throw new PermanentError('whatsapp', `whatsapp_text_too_long: WhatsApp takes at most ${WHATSAPP_MAX_TEXT} characters, this reply has ${[...msg.text].length}`, 'whatsapp_text_too_long');
+    const closes = whatsappWindowClosesAt(msg.lastInboundAt);
+    if (!closes || closes.getTime() <= this.now().getTime())
+      throw new PermanentError(
+        'whatsapp',
+        `whatsapp_window_closed: free text can only be sent within ${WHATSAPP_WINDOW_HOURS} hours of the customer's last message${closes ? ` (closed ${closes.toISOString()})` : ''}; send an approved template instead`,
+        'whatsapp_window_closed',
+      );
+    const to = recipientOf(msg.recipient);
+    const answer = await this.graph.call<{ messages?: { id?: string }[] }>({
+      token, version, method: 'POST', path: [checkPhoneNumberId(phoneNumberId), 'messages'],
+      body: { messaging_product: 'whatsapp', recipient_type: 'individual', ...to, type: 'text', text: { body: msg.text, preview_url: false }, biz_opaque_callback_data: msg.idempotencyKey },
+    });
+    const id = answer.messages?.[0]?.id;
+    if (!id) throw new PermanentError('whatsapp', 'the Graph API accepted the message but named no message id', 'whatsapp_answer_invalid');
+    return { externalId: id, sentAt: this.now().toISOString() };
+  }
+
+  /**
+   * A media file by its id: Graph names a URL (valid five minutes) with its size and SHA-256, the bytes
+   * come from that URL with the same token, and must match both. A media id Graph no longer knows
+   * is a permanent failure; anything else is worth another try, which asks for a fresh URL.
+   */
+  async fetchAttachment(channel: ChannelInstallation, ref: string, opts: { maxBytes: number }): Promise<{ content: Buffer; mimeType?: string }> {
+    if (!ref.startsWith(WHATSAPP_MEDIA_REF)) throw new PermanentError('whatsapp', `"${ref}" is not a WhatsApp media reference`, 'attachment_ref_invalid');
+    const { version, token } = whatsappSettings(channel);
+    const media = await this.graph.call<{ url?: string; mime_type?: string; sha256?: string; file_size?: number | string }>({
+      token, version, method: 'GET', path: [ref.slice(WHATSAPP_MEDIA_REF.length)],
+    });
+    if (!media.url) throw new TransientError('whatsapp', 'Graph named no URL for the media');
+    const declared = media.file_size === undefined ? undefined : Number(media.file_size);
+    if (declared !== undefined && declared > opts.maxBytes) throw new PermanentError('whatsapp', `the file has ${declared} bytes, more than the ${opts.maxBytes} kept`, 'attachment_too_large');
+    const content = await this.graph.download(media.url, token, opts.maxBytes);
+    if (declared !== undefined && Number.isFinite(declared) && content.length !== declared)
+      throw new TransientError('whatsapp', `the download has ${content.length} bytes, Graph said ${declared}`, 'attachment_size_mismatch');
+    if (media.sha256 && !sameDigest(media.sha256, createHash('sha256').update(content).digest()))
+      throw new TransientError('whatsapp', 'the download does not match the SHA-256 Graph gave', 'attachment_checksum_mismatch');
+    return { content, ...(media.mime_type ? { mimeType: media.mime_type } : {}) };
+  }
+
+  /** The number as Graph describes it; proves the token may act for that phone_number_id. */
+  async phoneNumber(channel: Pick<ChannelInstallation, 'externalKey' | 'config' | 'secrets'>): Promise<{ id: string; displayPhoneNumber?: string; verifiedName?: string }> {
+    const { phoneNumberId, version, token } = whatsappSettings(channel);
+    const n = await this.graph.call<{ id?: string; display_phone_number?: string; verified_name?: string }>({
+      token, version, method: 'GET', path: [checkPhoneNumberId(phoneNumberId)], query: { fields: 'id,display_phone_number,verified_name' },
+    });
+    if (n.id !== phoneNumberId) throw new ConnectorError(`the token's number is ${String(n.id)}, not ${phoneNumberId}`, 'whatsapp', 'whatsapp_number_mismatch');
+    return { id: n.id, ...(n.display_phone_number ? { displayPhoneNumber: n.display_phone_number } : {}), ...(n.verified_name ? { verifiedName: n.verified_name } : {}) };
+  }
+
+  async check(channel: ChannelInstallation): Promise<{ ok: true } | { ok: false; code: string; message: string }> {
+    try {
+      await this.phoneNumber(channel);
+      return { ok: true };
+    } catch (err) {
+      if (err instanceof ConnectorError) return { ok: false, code: err.code, message: err.message };
+      throw err;
+    }
+  }
+}
+
+/** When free text stops being allowed: 24 hours after the customer's last message (none: closed). */
+export function whatsappWindowClosesAt(lastInboundAt: string | undefined): Date | undefined {
+  const t = lastInboundAt ? Date.parse(lastInboundAt) : NaN;
+  return Number.isFinite(t) ? new Date(t + WHATSAPP_WINDOW_HOURS * 3600_000) : undefined;
+}
+
+/** Graph writes SHA-256 digests in hex; webhook payloads have shown base64 too. */
+function sameDigest(given: string, digest: Buffer): boolean {
+  const g = given.trim();
+  return g.toLowerCase() === digest.toString('hex') || g === digest.toString('base64');
+}
+
+/** The phone when known; a business-scoped user id (`US.…`) otherwise, which Graph takes as `recipient`. */
+function recipientOf(r: OutboundMessage['recipient']): { to: string } | { recipient: string } {
+  if (r.address) return { to: r.address };
+  if (/^[A-Z]{2}\./.test(r.externalId)) return { recipient: r.externalId };
+  return { to: r.externalId };
+}

@@ -1,0 +1,137 @@
+import type { AddressInfo } from 'node:net';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertDraft } from '../../storage/repositories/ai.js';
+import { findInstallation } from '../../storage/repositories/channels.js';
+import { withAccount } from '../../storage/session.js';
+import { artifactPath, axeViolations, launchChromium } from '../../embeds/testing.js';
+import { seedDemo, type DemoCredentials } from '../services/demo.js';
+import { startTestHub, type TestHub } from '../testing/harness.js';
+
+/** The page at / as a desk: layout at laptop and phone sizes, light and dark, notifications and the tab title. */
+describe('the desk page', { timeout: 240_000 }, () => {
+  let t: TestHub;
+  let browser: Browser;
+  let base: string;
+  let demo: DemoCredentials;
+  let accountId: string;
+  let conversationId: string;
+  const contexts: BrowserContext[] = [];
+
+  const customerWrites = async (thread: string, text: string, name: string) => {
+    const channel = (await findInstallation(t.hub.db, t.hub.box, { kind: 'webchat', id: demo.webchatChannelId }))!;
+    const [o] = await t.hub.ingest.ingest(channel, [{
+      type: 'message',
+      message: {
+        channel: { kind: 'webchat', channelId: channel.id }, externalId: `${thread}-${Date.now()}-${Math.random()}`, threadKey: `webchat:${channel.id}:${thread}`,
+        direction: 'inbound', sender: { externalId: `v-${thread}`, displayName: name, isBot: false }, sentAt: new Date().toISOString(), text, attachments: [], raw: {},
+      },
+    }]);
+    return o!;
+  };
+
+  const signIn = async (viewport: { width: number; height: number }, opts: { colorScheme?: 'light' | 'dark'; notifications?: boolean } = {}): Promise<Page> => {
+    const context = await browser.newContext({ viewport, colorScheme: opts.colorScheme ?? 'light' });
+    context.setDefaultTimeout(30_000);
+    contexts.push(context);
+    if (opts.notifications) {
+      await context.grantPermissions(['notifications'], { origin: base });
+      // Records what the page shows as desktop notifications.
+      await context.addInitScript(() => {
+        const shown: { title: string; body: string }[] = [];
+        (window as unknown as { shown: typeof shown }).shown = shown;
+        class Recorded { static permission = 'granted'; static requestPermission = async () => 'granted'; onclick: null | (() => void) = null; constructor(title: string, o: { body?: string } = {}) { shown.push({ title, body: o.body ?? '' }); } close() {} }
+        (window as unknown as { Notification: unknown }).Notification = Recorded;
+      });
+    }
+    const page = await context.newPage();
+    page.on('pageerror', (err) => console.error('page error:', err.message));
+    await page.goto(`${base}/`);
+    await page.locator('#login-password').fill(demo.password);
+    await page.locator('#login-form button[type=submit]').click();
+    await page.locator('hummdesk-inbox ul[role=listbox]').waitFor();
+    return page;
+  };
+  const inView = (page: Page, selector: string) =>
+    page.locator(selector).evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      return r.top >= 0 && r.left >= 0 && r.bottom <= window.innerHeight && r.right <= window.innerWidth && r.height > 0;
+    });
+
+  beforeAll(async () => {
+    t = await startTestHub({ jobs: false });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    demo = (await seedDemo(t.hub.db, t.hub.box, t.config.dataDir, base)).credentials!;
+    accountId = (await t.hub.db.query<{ id: string }>(`SELECT id FROM accounts WHERE slug = 'demo'`)).rows[0]!.id;
+    const first = await customerWrites('layout', 'Where is my order 5521? It was due on Monday.\n'.repeat(8), 'Aino');
+    conversationId = first.conversationId!;
+    await withAccount(t.hub.db, accountId, (tx) => insertDraft(tx, {
+      accountId, conversationId, messageId: first.messageId!, aiResultId: null, extractive: true, citations: [],
+      text: 'Hi Aino, sorry for the wait. Order 5521 left our warehouse yesterday and should reach you by Thursday.',
+    }));
+    browser = await launchChromium();
+  }, 120_000);
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => {});
+    await browser?.close();
+    await t?.close();
+  });
+
+  for (const size of [{ width: 1366, height: 768 }, { width: 1440, height: 900 }]) {
+    it(`shows the draft and its actions without scrolling at ${size.width}×${size.height}`, async () => {
+      const page = await signIn(size);
+      await page.locator(`hummdesk-inbox li[data-id="${conversationId}"]`).click();
+      await page.locator('hummdesk-draft button.accept').waitFor();
+      expect(await inView(page, 'hummdesk-draft button.accept')).toBe(true);
+      expect(await inView(page, 'hummdesk-conversation button.send')).toBe(true);
+      expect(await page.evaluate(() => document.scrollingElement!.scrollHeight <= window.innerHeight + 1)).toBe(true);
+      await page.screenshot({ path: artifactPath(`desk-${size.width}x${size.height}-light.png`) });
+    });
+  }
+
+  it('works one pane at a time on a phone, and in dark', async () => {
+    const page = await signIn({ width: 390, height: 844 }, { colorScheme: 'dark' });
+    expect(await page.locator('hummdesk-conversation').isVisible()).toBe(false);
+    await page.locator(`hummdesk-inbox li[data-id="${conversationId}"]`).click();
+    await page.locator('hummdesk-conversation li.message').first().waitFor();
+    expect(await page.locator('hummdesk-inbox').isVisible()).toBe(false);
+    expect(await page.locator('#back').isVisible()).toBe(true);
+    // Dark follows the device; the components read the same tokens.
+    const background = await page.locator('hummdesk-conversation').evaluate((el) => getComputedStyle(el).backgroundColor);
+    expect(background).toBe('rgb(17, 24, 39)');
+    await page.screenshot({ path: artifactPath('desk-390x844-dark.png') });
+    expect(await axeViolations(page)).toEqual([]);
+    await page.locator('#back').click();
+    await page.locator('hummdesk-inbox').waitFor();
+    expect(await page.locator('hummdesk-conversation').isVisible()).toBe(false);
+  });
+
+  it('switches theme by hand and keeps the choice', async () => {
+    const page = await signIn({ width: 1440, height: 900 });
+    const bg = () => page.locator('hummdesk-inbox').evaluate((el) => getComputedStyle(el).backgroundColor);
+    expect(await bg()).toBe('rgb(255, 255, 255)');
+    await page.locator('#theme').selectOption('dark');
+    expect(await bg()).toBe('rgb(17, 24, 39)');
+    await page.screenshot({ path: artifactPath('desk-1440x900-dark.png') });
+    await page.reload();
+    await page.locator('hummdesk-inbox ul[role=listbox]').waitFor();
+    expect(await bg()).toBe('rgb(17, 24, 39)');
+  });
+
+  it('notifies of a customer writing in a conversation for me, counts unread in the tab title, and stays quiet on the one I look at', async () => {
+    const page = await signIn({ width: 1440, height: 900 }, { notifications: true });
+    await page.locator(`hummdesk-inbox li[data-id="${conversationId}"]`).click();
+    await expect.poll(() => page.title()).toMatch(/^(\(\d+\) )?HummDesk/);
+    const shown = () => page.evaluate(() => (window as unknown as { shown: { title: string; body: string }[] }).shown);
+    await customerWrites('fresh', 'Hello, my invoice is wrong', 'Pekka');
+    await expect.poll(shown).toContainEqual({ title: 'New conversation: Pekka', body: 'Hello, my invoice is wrong' });
+    await expect.poll(() => page.title()).toMatch(/^\(1\) /);
+    // The conversation on screen, in a focused tab: no notification for it.
+    await page.bringToFront();
+    await customerWrites('layout', 'Any news?', 'Aino');
+    await page.locator('hummdesk-conversation li.message', { hasText: 'Any news?' }).waitFor();
+    const titles = (await shown()).map((n) => n.title);
+    expect(titles.filter((x) => x.startsWith('Aino'))).toEqual([]);
+  });
+});

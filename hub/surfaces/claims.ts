@@ -1,0 +1,62 @@
+import type { Queryable } from '../../storage/database.js';
+
+/**
+ * One sync of a conversation per surface at a time, without holding a transaction (or a lock) over
+ * the platform calls: a lease row in surface_syncs. A sync asked for while another runs marks the row
+ * dirty and returns; the running one goes round once more when it finishes, so queued syncs of one
+ * conversation collapse into one run. The owner is the job's id: a job retried after its process died
+ * takes its own lease back at once; any other waits for the lease to run out.
+ */
+
+export type SurfaceName = 'slack' | 'teams';
+
+/** Longer than any sync: a sync never waits long for the platform (it reschedules itself instead). */
+export const SYNC_LEASE_MS = 5 * 60_000;
+
+export interface SyncKey {
+  accountId: string;
+  conversationId: string;
+  surface: SurfaceName;
+  owner: string;
+}
+
+/** True when this owner now runs the conversation's sync; false when another does (marked dirty for it). */
+export async function claimSync(tx: Queryable, k: SyncKey, leaseMs = SYNC_LEASE_MS): Promise<boolean> {
+  const { rows } = await tx.query<{ mine: boolean }>(
+    `INSERT INTO surface_syncs AS s (account_id, conversation_id, surface, owner, lease_until)
+     VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::double precision / 1000))
+     ON CONFLICT (conversation_id, surface) DO UPDATE SET
+       owner = CASE WHEN s.owner IS NULL OR s.owner = EXCLUDED.owner OR s.lease_until < now() THEN EXCLUDED.owner ELSE s.owner END,
+       lease_until = CASE WHEN s.owner IS NULL OR s.owner = EXCLUDED.owner OR s.lease_until < now() THEN EXCLUDED.lease_until ELSE s.lease_until END,
+       dirty = NOT (s.owner IS NULL OR s.owner = EXCLUDED.owner OR s.lease_until < now())
+     RETURNING owner = $4 AS mine`,
+    [k.accountId, k.conversationId, k.surface, k.owner, leaseMs],
+  );
+  return rows[0]?.mine === true;
+}
+
+/**
+ * Ends a run: 'again' when a sync was asked for meanwhile (the lease is renewed and the flag cleared
+ * for the next round), else the lease is given up. `abandon` gives it up whatever was asked: the job
+ * is rescheduled (rate limit, failure) and its next run sees everything anyway.
+ */
+export async function releaseSync(tx: Queryable, k: Omit<SyncKey, 'accountId'>, opts: { abandon?: boolean; leaseMs?: number } = {}): Promise<'again' | 'done'> {
+  const { rows } = await tx.query<{ again: boolean }>(
+    `UPDATE surface_syncs SET
+       owner = CASE WHEN dirty AND NOT $4 THEN owner END,
+       lease_until = CASE WHEN dirty AND NOT $4 THEN now() + make_interval(secs => $5::double precision / 1000) END,
+       dirty = false
+     WHERE conversation_id = $1 AND surface = $2 AND owner = $3
+     RETURNING owner IS NOT NULL AS again`,
+    [k.conversationId, k.surface, k.owner, opts.abandon === true, opts.leaseMs ?? SYNC_LEASE_MS],
+  );
+  return rows[0]?.again ? 'again' : 'done';
+}
+
+/** Extends a running sync's lease (a long run: a moved conversation re-posting its history at the channel's pace). */
+export async function renewSync(tx: Queryable, k: Omit<SyncKey, 'accountId'>, leaseMs = SYNC_LEASE_MS): Promise<void> {
+  await tx.query(
+    `UPDATE surface_syncs SET lease_until = now() + make_interval(secs => $4::double precision / 1000) WHERE conversation_id = $1 AND surface = $2 AND owner = $3`,
+    [k.conversationId, k.surface, k.owner, leaseMs],
+  );
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { Pacer } from './pacing.js';
+import { RetryLaterError } from '../queue/jobs.js';
+
+/** A clock that only moves when the pacer sleeps (or the test says so). */
+function fakeClock(advanceOnSleep = true) {
+  const clock = {
+    t: 0,
+    slept: [] as number[],
+    now: () => clock.t,
+    sleep: async (ms: number) => {
+      clock.slept.push(ms);
+      if (advanceOnSleep) clock.t += ms;
+    },
+  };
+  return clock;
+}
+
+describe('Pacer', () => {
+  it('lets a burst through at once, then spaces calls at the sustained rate, per key', async () => {
+    const clock = fakeClock();
+    const pacer = new Pacer({ perSecond: 1, burst: 3, maxWaitMs: 2000 }, clock);
+    for (let i = 0; i < 3; i++) await pacer.take('T1:C1');
+    expect(clock.slept).toEqual([]);
+    await pacer.take('T1:C1');
+    await pacer.take('T1:C1');
+    expect(clock.slept).toEqual([1000, 1000]);
+    // Another channel has its own budget.
+    await pacer.take('T1:C2');
+    expect(clock.slept).toHaveLength(2);
+  });
+
+  it('reschedules instead of waiting long: the wait goes to the job queue', async () => {
+    // Both callers arrive before any time passes.
+    const clock = fakeClock(false);
+    const pacer = new Pacer({ perSecond: 1, burst: 1, maxWaitMs: 1500 }, clock);
+    await pacer.take('k');
+    // Two callers at once: the first reserves the next slot (1 s), the second would wait 2 s.
+    const first = pacer.waitFor('k');
+    expect(first).toBe(1000);
+    pacer.take('k').catch(() => undefined);
+    const err = await pacer.take('k').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RetryLaterError);
+    expect((err as RetryLaterError).delayMs).toBeGreaterThanOrEqual(2000);
+    // The next one sent back comes back a slot later, not at the same moment.
+    const next = (await pacer.take('k').catch((e: unknown) => e)) as RetryLaterError;
+    expect(next.delayMs).toBeGreaterThanOrEqual(3000);
+  });
+
+  it('holds a key for Retry-After once the platform said 429', async () => {
+    const clock = fakeClock();
+    const pacer = new Pacer({ perSecond: 1, burst: 4, maxWaitMs: 2000 }, clock);
+    pacer.block('k', 30_000);
+    const err = await pacer.take('k').catch((e: unknown) => e);
+    expect((err as RetryLaterError).delayMs).toBeGreaterThanOrEqual(30_000);
+    clock.t += 30_000;
+    await pacer.take('k');
+    expect(clock.slept).toEqual([]);
+  });
+});

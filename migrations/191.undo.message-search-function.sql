@@ -1,0 +1,1 @@
+DROP FUNCTION IF EXISTS hd_search_conversations(text, integer);
