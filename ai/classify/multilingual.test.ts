@@ -6,6 +6,7 @@ import { conceptsOf } from '../text/concepts.js';
 import { words } from '../text/features.js';
 import { CategoryModel, LEGACY_CATEGORY_FEATURES, UNKNOWN } from './model.js';
 import { defaultExamples } from './store.js';
+import { cachedDefaultVectors } from './default-vectors.js';
 
 describe('multilingual categories', () => {
   it('names one concept for the inflected and compounded words of every language', () => {
@@ -19,7 +20,8 @@ describe('multilingual categories', () => {
   // own, ≥ 30 messages per language; the default categories must name ≥ 0.85 of each language right, threshold included.
   it('classifies the dev set with the default categories at ≥ 0.85 in each of en, fi, sv, de', async () => {
     const embedder = localEmbedder();
-    const model = await CategoryModel.train(defaultExamples(), { embedder });
+    const examples = defaultExamples();
+    const model = await CategoryModel.train(examples, { embedder, vectors: await cachedDefaultVectors(embedder, examples.map((e) => e.text)) });
     const rows = readRows(fileURLToPath(new URL('../eval/data/categories-dev.csv', import.meta.url)));
     const vectors = await embedder.embed(rows.map((r) => r.text!));
     const predicted = rows.map((r, i) => model.classifyWith(r.text!, vectors[i]).category);
@@ -33,7 +35,10 @@ describe('multilingual categories', () => {
 
   it("learns an account's own examples in any language", async () => {
     const own = ['Takuu ei kata rikkoutunutta näyttöä?', 'Kuinka pitkä takuu laitteella on?', 'Haluan tehdä takuuvaatimuksen', 'Onko takuu voimassa vielä?', 'Takuukorjaus kestää liian kauan'];
-    const model = await CategoryModel.train([...defaultExamples(), ...own.map((text) => ({ text, label: 'warranty' }))], { embedder: localEmbedder() });
+    const embedder = localEmbedder();
+    const examples = [...defaultExamples(), ...own.map((text) => ({ text, label: 'warranty' }))];
+    const known = await cachedDefaultVectors(embedder, defaultExamples().map((e) => e.text));
+    const model = await CategoryModel.train(examples, { embedder, vectors: [...known, ...(await embedder.embed(own))] });
     expect((await model.classify('Kattaako takuu akun vaihdon?')).best).toBe('warranty');
   }, 120_000);
 
