@@ -40,7 +40,11 @@ export function writeDefaultVectors(file: string, vectors: Float32Array[]): void
     writeFileSync(tmp, new Uint8Array(all.buffer));
     renameSync(tmp, file);
   } catch {
-    rmSync(tmp, { force: true });
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // nothing was written
+    }
   }
 }
 

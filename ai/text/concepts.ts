@@ -112,6 +112,22 @@ export function problemCuesOf(ws: string[]): string[] {
   return found(PROBLEM_MATCHERS, ws);
 }
 
+// Question words that open a sentence (mid-sentence "when"/"när" is often a clause of a report).
+const QUESTION_OPENERS = ['how', 'what', 'where', 'when', 'which', 'why', 'who', 'is it', 'is there', 'are there', 'do you', 'does', 'can i', 'could i', 'may i', 'miten', 'mitä', 'mikä', 'mihin', 'mistä', 'milloin', 'missä', 'kuinka', 'onko', 'voinko', 'voiko', 'saako', 'hur', 'vad', 'vilken', 'vilka', 'varför', 'när', 'kan jag', 'går det', 'finns det', 'har ni', 'wie', 'was', 'wo', 'wann', 'welche', 'warum', 'kann ich', 'gibt es', 'haben sie', 'hvordan', 'hvad', 'hva', 'hvor', 'når', 'kan jeg', 'har dere', 'har i', 'help', 'assistance', 'information', 'apua', 'hjälp', 'hilfe', 'hjelp'];
+const ASKING = matchers({ asking: [...REQUEST_CUES.request!, 'i want', 'i need', 'help me', 'let me know', 'haluan', 'tarvitsen', 'jag behöver', 'hjälp mig', 'ich brauche', 'helfen sie', 'jeg vil', 'jeg trenger', 'jeg har brug for',
+  "don't know how", 'do not know how', 'help with', 'question about', 'a question', 'trying to find', 'en tiedä miten', 'kysymys', 'vet inte hur', 'fråga om', 'weiß nicht wie', 'frage zu', 'eine frage'] });
+
+/**
+ * A plain request or question ("Do you have it in M?", "Please update my address", "Wie lade ich … herunter"):
+ * the support definition's neutral. A statement of what happened is not one ("The tablet stopped charging").
+ */
+export function isRequestOrQuestion(text: string, ws: string[]): boolean {
+  if (text.includes('?')) return true;
+  const sentences = text.toLowerCase().split(/[.!\n;:]+/u).map((x) => x.trim().replace(/^[^\p{L}]+/u, ''));
+  if (sentences.some((x) => QUESTION_OPENERS.some((q) => x === q || x.startsWith(`${q} `)))) return true;
+  return found(ASKING, ws).length > 0;
+}
+
 /** A request or question that also thanks: the thanks is a courtesy closing. */
 export function isCourteousRequest(ws: string[]): boolean {
   const thanks = found(CONCEPT_MATCHERS.filter((m) => m.name === 'thanks'), ws).length > 0;

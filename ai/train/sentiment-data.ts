@@ -59,8 +59,11 @@ export function loadSentimentSets(dir: string): Record<Split, LabelledText[]> {
   sets.train.push(...ownMessages(SUPPORT_MESSAGES_PATH, 'support'));
   // Half held out for choosing a recipe, half for the figure reported: never trained on.
   for (const r of customerRequests(dir)) sets[hashSplit(r.text) === 'test' ? 'test' : 'dev'].push(r);
+  // The team's support dev set: chooses the class offsets after training (ai/train/sentiment.ts), never trained on.
+  sets.dev.push(...ownMessages(SUPPORT_DEV_PATH, 'support-dev'));
   // The team's held-out support messages (written apart from the training ones): reported, never trained on.
   sets.test.push(...ownMessages(SUPPORT_HELD_OUT_PATH, 'support-heldout'));
+  sets.test.push(...ownMessages(SUPPORT_CHECK_PATH, 'support-check'));
   // A held-out text that also occurs in training (GoEmotions repeats short comments) is no test.
   const seen = new Set(sets.train.map((r) => key(r.text)));
   sets.dev = sets.dev.filter((r) => !seen.has(key(r.text)));
@@ -125,6 +128,9 @@ export function ownMessages(path = OWN_MESSAGES_PATH, source = 'own'): LabelledT
  * positive. Training only; the held-out set is ai/eval/data/sentiment-support-heldout.csv, written apart.
  */
 export const SUPPORT_HELD_OUT_PATH = fileURLToPath(new URL('../eval/data/sentiment-support-heldout.csv', import.meta.url));
+/** Written with the v5 training messages: the dev set chooses the class offsets; the check set is measured, never tuned on. */
+export const SUPPORT_DEV_PATH = fileURLToPath(new URL('../eval/data/sentiment-support-dev.csv', import.meta.url));
+export const SUPPORT_CHECK_PATH = fileURLToPath(new URL('../eval/data/sentiment-support-check.csv', import.meta.url));
 export const SUPPORT_MESSAGES_PATH = fileURLToPath(new URL('./data/support-messages.csv', import.meta.url));
 
 // Requests that carry a mood by intent; the rest of Bitext's intents are plain requests.

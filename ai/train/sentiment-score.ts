@@ -15,6 +15,7 @@ export const HELD_OUT: Record<string, (r: LabelledText) => boolean> = {
   bitext_requests: (r) => r.source === 'bitext',
   // The nearest we have to customer messages: Amazon/Yelp complaints and praise, Bitext's plain requests.
   support_heldout: (r) => r.source.startsWith('support-heldout'),
+  support_check: (r) => r.source.startsWith('support-check'),
   customer_proxy: (r) => r.source === 'uci-amazon' || r.source === 'uci-yelp' || r.source === 'bitext',
 };
 

@@ -34,7 +34,7 @@ export type TranslationErrorCode = 'translation_unavailable' | 'translation_fail
 /** A translation that cannot be had: no model configured (unavailable), or the model failed or answered badly (failed). */
 export class TranslationError extends Error {
   override name = 'TranslationError';
-  constructor(readonly code: TranslationErrorCode, message: string, readonly cause?: string) {
+  constructor(readonly code: TranslationErrorCode, message: string, readonly reason?: string) {
     super(message);
   }
 }

@@ -60,14 +60,14 @@ afterAll(async () => {
 });
 
 describe('translation for agents', () => {
-  it('offline (local provider) answers 503 translation_unavailable and calls no model', async () => {
+  it('offline (local provider) answers 409 translation_unavailable and calls no model', async () => {
     const a = accounts.local;
     const before = claude.requests.length + openai.requests.length;
     const read = await post(a.apiKeys.agent, `/conversations/${a.conversationId}/messages/${a.messageId}/translate`, {}, { 'accept-language': 'en-GB,en;q=0.8' });
-    expect(read.statusCode, read.body).toBe(503);
+    expect(read.statusCode, read.body).toBe(409);
     expect(read.json().error.code).toBe('translation_unavailable');
     const preview = await post(a.apiKeys.agent, `/conversations/${a.conversationId}/reply-translation`, { text: 'Your order ships tomorrow.' });
-    expect(preview.statusCode).toBe(503);
+    expect(preview.statusCode).toBe(409);
     expect(preview.json().error.code).toBe('translation_unavailable');
     expect(claude.requests.length + openai.requests.length).toBe(before);
   });

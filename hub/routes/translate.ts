@@ -17,9 +17,10 @@ const TranslationFields = {
   model: Nullable(Type.String()),
 };
 const TranslationBody = Type.Object(TranslationFields);
+// Offline is a state of the account's AI setup, not an outage: 409, so nothing retries it (5xx are the hub's own faults).
 const ERRORS = {
+  409: errorResponse(409, ['translation_unavailable']),
   502: errorResponse(502, ['translation_failed']),
-  503: errorResponse(503, ['translation_unavailable']),
 };
 
 const translators = new WeakMap<Hub, Translators>();
@@ -34,7 +35,7 @@ export function agentLanguage(header: string | string[] | undefined): string {
 /**
  * Translation for agents: read a message in the agent's language, preview a reply in the customer's
  * (both texts side by side; the reply is then sent with POST /conversations/:id/reply as the agent
- * chooses). Needs Claude or an OpenAI-compatible model; offline it is 503 `translation_unavailable`.
+ * chooses). Needs Claude or an OpenAI-compatible model; offline it is 409 `translation_unavailable`.
  */
 const translateRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { db } = app.hub;
@@ -46,13 +47,13 @@ const translateRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   async function run(accountId: string, conversationId: string, text: string, to: string, from: string | null): Promise<Translation> {
     const model = await models().forAccount(accountId);
-    if (!model) throw new HubError(503, 'translation_unavailable', 'translation needs Claude or an OpenAI-compatible model; the offline AI cannot translate (set the account\'s AI provider, see ai/README.md)');
+    if (!model) throw new HubError(409, 'translation_unavailable', 'translation needs Claude or an OpenAI-compatible model; the offline AI cannot translate (set the account\'s AI provider, see ai/README.md)');
     try {
       const t = await translate(model, text, { to, from });
       await recordTranslationUsage(db, accountId, conversationId, t);
       return t;
     } catch (err) {
-      if (err instanceof TranslationError) throw new HubError(err.code === 'translation_unavailable' ? 503 : 502, err.code, err.message, err.cause ? { cause: err.cause } : undefined);
+      if (err instanceof TranslationError) throw new HubError(err.code === 'translation_unavailable' ? 409 : 502, err.code, err.message, err.reason ? { cause: err.reason } : undefined);
       throw err;
     }
   }

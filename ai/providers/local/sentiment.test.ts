@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readRows } from '../../eval/csv.js';
-import { hashFeatures } from '../../text/features.js';
+import { hashFeatures, words } from '../../text/features.js';
+import { isRequestOrQuestion } from '../../text/concepts.js';
 import { SENTIMENT_FEATURES, SentimentModel } from './sentiment.js';
 
 describe('sentiment model (committed)', () => {
@@ -57,8 +58,25 @@ describe('sentiment model (committed)', () => {
     const balanced = (recall('negative') + recall('neutral') + recall('positive')) / 3;
     expect(balanced).toBeGreaterThanOrEqual(0.75);
     expect(recall('neutral')).toBeGreaterThanOrEqual(0.85);
-    // 0.625 today, short of the issue's 0.70: a guard against losing ground, not the target.
-    expect(recall('negative')).toBeGreaterThanOrEqual(0.6);
+    // The issue's target (0.875 with v5's calibration; v4 had 0.625).
+    expect(recall('negative')).toBeGreaterThanOrEqual(0.7);
+  });
+
+  // Issue #15: calm statements of what went wrong, with no problem word, read neutral (or positive) before v5's calibration.
+  it('reads a calm statement of what went wrong as negative, while requests and questions stay neutral', () => {
+    for (const text of ['The lamp I ordered arrived without a plug.', 'The app shows my old address after I changed it.', 'Die Monatsgebühr ist ohne Ankündigung gestiegen.'])
+      expect(model.classify(text).sentiment, text).toBe('negative');
+    for (const text of ['Can I change my plan to the cheaper one?', 'Please send me the invoice as PDF.', 'Voinko maksaa laskun osissa?', 'Skicka fakturan som PDF, tack.', 'Hur ändrar jag min adress', 'Ich möchte meine Adresse ändern.'])
+      expect(model.classify(text).sentiment, text).toBe('neutral');
+    expect(model.calibration.negative).toBeGreaterThan(0);
+  });
+
+  it('tells requests and questions from statements in every served language', () => {
+    const asks = (t: string) => isRequestOrQuestion(t, words(t));
+    for (const t of ['Hur ändrar jag min adress', 'Wie lade ich die Rechnung herunter', 'Please send the PDF.', 'Voisitteko lähettää laskun', 'I do not know how to cancel my order', 'Help with my refund', 'Kan jeg betale med kort'])
+      expect(asks(t), t).toBe(true);
+    for (const t of ['The tablet stopped charging.', 'Paketet var trasigt när det kom fram.', 'Der Techniker ist nicht gekommen.', 'Paketti tuli rikki.'])
+      expect(asks(t), t).toBe(false);
   });
 
   it('gives words of a listed valence the same features in every language', () => {
