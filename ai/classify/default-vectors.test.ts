@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cachedDefaultVectors, defaultVectorsFile } from './default-vectors.js';
+import { cachedDefaultVectors, cachedJson, defaultModelFile, defaultVectorsFile } from './default-vectors.js';
 
 /** An encoder that counts what it is asked to embed (deterministic vectors from the text). */
 function countingEncoder(dimension = 4) {
@@ -61,5 +61,19 @@ describe('default example vectors on disk', () => {
     writeFileSync(file, 'x');
     const enc = countingEncoder();
     expect(await cachedDefaultVectors(enc, ['a'], file)).toHaveLength(1);
+  });
+
+  it('the default model is trained once and read back; a change to the training or an invalid file trains it again', async () => {
+    const dir = cacheDir();
+    const vectors = defaultVectorsFile('test-encoder', ['a', 'b'], dir);
+    let trained = 0;
+    const train = async () => ({ examples: 2, run: ++trained });
+    const valid = (m: { examples: number }) => m.examples === 2;
+    expect(await cachedJson(defaultModelFile(vectors, 'v1'), train, valid)).toEqual({ examples: 2, run: 1 });
+    expect(await cachedJson(defaultModelFile(vectors, 'v1'), train, valid)).toEqual({ examples: 2, run: 1 });
+    expect(await cachedJson(defaultModelFile(vectors, 'v2'), train, valid)).toEqual({ examples: 2, run: 2 });
+    writeFileSync(defaultModelFile(vectors, 'v1'), JSON.stringify({ examples: 1 }));
+    expect(await cachedJson(defaultModelFile(vectors, 'v1'), train, valid)).toEqual({ examples: 2, run: 3 });
+    expect(trained).toBe(3);
   });
 });

@@ -48,6 +48,39 @@ export function writeDefaultVectors(file: string, vectors: Float32Array[]): void
   }
 }
 
+/**
+ * The default model trained from those vectors (seconds of CPU under load), kept beside them as JSON.
+ * Its name adds the feature settings and the training code's text to the vectors' hash, so a change to
+ * either trains it again.
+ */
+export function defaultModelFile(vectorsFile: string, training: string): string {
+  const hash = createHash('sha256').update(vectorsFile).update('\0').update(training).digest('hex').slice(0, 24);
+  return join(dirname(vectorsFile), `category-default-model-${hash}.json`);
+}
+
+export async function cachedJson<T>(file: string, compute: () => Promise<T>, valid: (v: T) => boolean): Promise<T> {
+  try {
+    const held = JSON.parse(readFileSync(file, 'utf8')) as T;
+    if (valid(held)) return held;
+  } catch {
+    // none yet, or unreadable: computed below
+  }
+  const value = await compute();
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(tmp, JSON.stringify(value));
+    renameSync(tmp, file);
+  } catch {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // nothing was written
+    }
+  }
+  return value;
+}
+
 /** The vectors from the cache file, else embedded (once) and written to it. */
 export async function cachedDefaultVectors(
   embedder: { modelId: string; dimension: number; embed(texts: string[]): Promise<Float32Array[]> },

@@ -1,10 +1,11 @@
 import type { Database, Queryable } from '../../storage/database.js';
 import { withAccount } from '../../storage/session.js';
 import type { Embedder } from '../embed/embedder.js';
-import { CategoryModel, type LabelledExample, type SerializedCategoryModel } from './model.js';
+import { CATEGORY_FEATURES, CategoryModel, type LabelledExample, type SerializedCategoryModel } from './model.js';
 import { DEFAULT_CATEGORY_EXAMPLES } from './defaults.js';
 import { CoalescedRuns } from '../learn/coalesced-runs.js';
-import { cachedDefaultVectors } from './default-vectors.js';
+import { train as trainSoftmax } from '../learn/softmax.js';
+import { cachedDefaultVectors, cachedJson, defaultModelFile, defaultVectorsFile } from './default-vectors.js';
 import type { LocalModels } from '../workers/models.js';
 
 /** A category model with the key the AI threads know it by and its stored form (sent to a thread that lacks it). */
@@ -54,10 +55,21 @@ export class CategoryModels {
   }
 
   defaultRef(): Promise<CategoryModelRef> {
-    return (this.defaults ??= this.vectorsOfDefaults().then((vectors) => this.trainJson(undefined, defaultExamples(), vectors)).then((json) => this.ref('default', json)).catch((err: unknown) => {
+    return (this.defaults ??= this.trainDefault().then((json) => this.ref('default', json)).catch((err: unknown) => {
       this.defaults = undefined;
       throw err;
     }));
+  }
+
+  /** The default model: read from the machine's cache when the local encoder made its vectors, else trained. */
+  private async trainDefault(): Promise<SerializedCategoryModel> {
+    const embedder: Embedder = this.models?.embedder ?? this.embedder;
+    const examples = defaultExamples();
+    const train = async () => this.trainJson(undefined, examples, await this.vectorsOfDefaults());
+    if (embedder.external) return train();
+    const training = JSON.stringify({ features: CATEGORY_FEATURES, labels: examples.map((e) => e.label), train: CategoryModel.train.toString(), softmax: trainSoftmax.toString() });
+    const file = defaultModelFile(defaultVectorsFile(embedder.modelId, examples.map((e) => e.text)), training);
+    return cachedJson(file, train, (m) => m.examples === examples.length && m.embeddingModel === embedder.modelId && !!m.features);
   }
 
   /** Read from the machine's cache (ai/classify/default-vectors.ts) when the local encoder makes them. */
