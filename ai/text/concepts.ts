@@ -128,6 +128,11 @@ export function isRequestOrQuestion(text: string, ws: string[]): boolean {
   return found(ASKING, ws).length > 0;
 }
 
+/** Thanks or praise: a thanks word, or a word of valence ≥ 2 ("great", "loistava", "toll"). */
+export function thanksOrPraise(ws: string[]): boolean {
+  return found(CONCEPT_MATCHERS.filter((m) => m.name === 'thanks'), ws).length > 0 || ws.some((w) => (valenceOf(w)?.value ?? 0) >= 2);
+}
+
 /** A request or question that also thanks: the thanks is a courtesy closing. */
 export function isCourteousRequest(ws: string[]): boolean {
   const thanks = found(CONCEPT_MATCHERS.filter((m) => m.name === 'thanks'), ws).length > 0;

@@ -71,6 +71,13 @@ describe('sentiment model (committed)', () => {
     expect(model.calibration.negative).toBeGreaterThan(0);
   });
 
+  // Positive is thanks or praise: plain Swedish questions read positive on the support dev set before this rule.
+  it('does not read a question or request without thanks or praise as positive', () => {
+    for (const text of ['Finns det parkering vid butiken i Kista?', 'Var hittar jag bruksanvisningen för modell X200?'])
+      expect(model.classify(text).sentiment, text).toBe('neutral');
+    expect(model.classify('Could you tell Anna she was wonderful?').sentiment).toBe('positive');
+  });
+
   it('tells requests and questions from statements in every served language', () => {
     const asks = (t: string) => isRequestOrQuestion(t, words(t));
     for (const t of ['Hur ändrar jag min adress', 'Wie lade ich die Rechnung herunter', 'Please send the PDF.', 'Voisitteko lähettää laskun', 'I do not know how to cancel my order', 'Help with my refund', 'Kan jeg betale med kort'])

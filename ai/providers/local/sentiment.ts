@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { hashFeatures, words, type HashingOptions, type SparseVector } from '../../text/features.js';
-import { isCourtesyOnly, isRequestOrQuestion } from '../../text/concepts.js';
+import { isCourtesyOnly, isRequestOrQuestion, thanksOrPraise } from '../../text/concepts.js';
 import { deserialize, scores, softmax, type SerializedSoftmax, type SoftmaxModel } from '../../learn/softmax.js';
 import type { SentimentResidual } from './sentiment-corrections.js';
 import { wordLexicon } from '../../text/lexicon.js';
@@ -109,6 +109,8 @@ export class SentimentModel {
     for (let i = 1; i < p.length; i++) if (p[i]! > p[best]!) best = i;
     // A "thanks" closing a plain request is courtesy, not praise: the learned sets read every "tack"/"kiitos" as positive.
     if (known === undefined && this.features.problemCues && this.m.classes[best] === 'positive' && isCourtesyOnly(ws)) best = this.m.classes.indexOf('neutral');
+    // Positive is thanks or praise: a question or request with neither is a plain one ("Finns det parkering vid butiken?").
+    if (known === undefined && this.features.problemCues && this.m.classes[best] === 'positive' && isRequestOrQuestion(text, ws) && !thanksOrPraise(ws)) best = this.m.classes.indexOf('neutral');
     const probs = Object.fromEntries(this.m.classes.map((c, i) => [c, p[i]!])) as Record<Sentiment, number>;
     return { sentiment: this.m.classes[best] as Sentiment, confidence: p[best]!, probs };
   }
