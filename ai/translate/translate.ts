@@ -113,6 +113,7 @@ export class Translators {
     }
     if (!made) return undefined;
     this.cache.set(key, made);
+    made.catch(() => this.cache.delete(key));
     return made;
   }
 }
