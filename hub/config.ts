@@ -17,6 +17,8 @@ export interface HubConfig {
   bodyLimit: number;
   logLevel: string;
   rateLimitPerMinute: number;
+  /** Requests per minute per platform webhook URL and sending address (HUMMDESK_WEBHOOK_RATE_LIMIT). */
+  webhookRateLimitPerMinute: number;
   /** When set, GET /metrics answers only `Authorization: Bearer <this>`. */
   metricsToken?: string;
   publicRateLimitPerMinute: number;
@@ -197,6 +199,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
     bodyLimit: int(env, 'HUMMDESK_BODY_LIMIT', 1024 * 1024),
     logLevel: env.LOG_LEVEL || 'info',
     rateLimitPerMinute: int(env, 'HUMMDESK_RATE_LIMIT', 1200),
+    webhookRateLimitPerMinute: int(env, 'HUMMDESK_WEBHOOK_RATE_LIMIT', 60_000),
     metricsToken: env.HUMMDESK_METRICS_TOKEN || undefined,
     publicRateLimitPerMinute: int(env, 'HUMMDESK_PUBLIC_RATE_LIMIT', 120),
     ingestBatchMax: int(env, 'HUMMDESK_INGEST_BATCH_MAX', 128),

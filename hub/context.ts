@@ -22,6 +22,7 @@ import { surfaceHandler } from './workers/surface.js';
 import { deliverHandler } from './workers/deliver.js';
 import { kbReindexHandler } from './workers/kb-reindex.js';
 import { mediaFetchHandler } from './workers/media-fetch.js';
+import { handbackHandler } from './workers/handback.js';
 import { kbImportHandler } from './workers/kb-import.js';
 import { embeddersFromConfig, type EmbedderSet } from '../ai/embed/set.js';
 import { AiThreadPool } from '../ai/workers/pool.js';
@@ -90,6 +91,7 @@ export async function createHub(config: HubConfig, opts: { log?: Logger; db?: Da
     'surface.sync': surfaceHandler(() => surfaces),
     deliver: deliverHandler({ db, box, bus, blobs, connectors: () => connectors, maxAttempts: config.jobAttempts }),
     'media.fetch': mediaFetchHandler({ db, box, bus, blobs, connectors: () => connectors, backoffBaseMs: config.jobBackoffMs }),
+    'channel.handback': handbackHandler({ db, box, connectors: () => connectors }),
     'kb.reindex': kbReindexHandler({ db, embedders: () => embedders, maxAttempts: config.jobAttempts, options: { batchSize: config.embeddings.batchSize } }),
     'kb.import': kbImportHandler({ db, embedders: () => embedders, maxAttempts: config.jobAttempts, kick: () => runner.kick() }),
   };

@@ -45,6 +45,11 @@ export interface NormalizedMessage {
      */
     staff?: boolean;
   };
+  /**
+   * Our side, sent outside HummDesk (the Page inbox, another Page app, the WhatsApp Business app on
+   * the phone): recorded as an outbound message of the conversation when no send of ours matches.
+   */
+  elsewhere?: { by: string };
   sentAt: string;
   subject?: string;
   text: string;
@@ -91,6 +96,11 @@ export type InboundEvent =
    * delivery and read watermarks, which name no message): applied like a status, never backwards.
    */
   | { type: 'watermark'; channelId: string; threadKey: string; status: 'delivered' | 'read'; upTo: string }
+  /**
+   * Who may answer the thread now (Messenger handover protocol): `us` when thread control passed to one
+   * of our apps, `other` when another app (the Page inbox, a bot) took or was given it.
+   */
+  | { type: 'control'; channelId: string; threadKey: string; owner: 'us' | 'other'; appId: string | null; previousAppId: string | null; at: string }
   | { type: 'ignored'; reason: string };
 
 export interface WebhookRequest {
@@ -124,7 +134,13 @@ export interface OutboundAttachment {
 
 export interface OutboundMessage {
   channel: ChannelInstallation;
-  conversation: { id: string; threadKey: string; subject?: string };
+  conversation: {
+    id: string;
+    threadKey: string;
+    subject?: string;
+    /** Who owns the thread on the platform (Messenger handover), as the last control event said. */
+    control?: { owner: 'us' | 'other'; appId: string | null };
+  };
   recipient: { externalId: string; address?: string; displayName?: string };
   author: { displayName?: string };
   text: string;
@@ -181,6 +197,11 @@ export interface Connector {
    * of them (size, checksum). Typed errors: PermanentError when the platform no longer has them.
    */
   fetchAttachment?(channel: ChannelInstallation, ref: string, opts: { maxBytes: number }): Promise<{ content: Buffer; mimeType?: string }>;
+  /**
+   * The conversation was resolved while our app held the platform's thread (Messenger handover):
+   * control goes back to the app that had it before (the Page inbox by default).
+   */
+  handBack?(channel: ChannelInstallation, recipient: { externalId: string }, to: { appId: string | null }): Promise<void>;
   /** Releases pooled connections (SMTP pools, API clients) at shutdown. */
   close?(): void | Promise<void>;
   check(channel: ChannelInstallation): Promise<{ ok: true } | { ok: false; code: string; message: string }>;

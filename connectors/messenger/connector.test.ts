@@ -81,6 +81,36 @@ describe('Messenger connector', () => {
       expect((err as PermanentError).code).toBe('messenger_window_closed');
     });
 
+    it('files: over 25 MB refused before Meta is called; an upload Meta refuses leaves nothing sent', async () => {
+      graph.customerWrote(PAGE, PSID, now - HOUR);
+      const before = { requests: graph.requests.length, sent: graph.messengerInbox.length };
+      const big = { name: 'big.mp4', mimeType: 'video/mp4', content: Buffer.alloc(25 * 1024 * 1024 + 1) };
+      await expect(connector.send(outbound(1, { attachments: [big] }))).rejects.toMatchObject({ code: 'messenger_file_too_large' });
+      expect(graph.requests.length).toBe(before.requests);
+      // An empty file is refused by the upload API: the text that would have gone first is not sent alone.
+      await expect(connector.send(outbound(1, { attachments: [{ name: 'x.png', mimeType: 'image/png', content: Buffer.alloc(0) }] }))).rejects.toBeInstanceOf(PermanentError);
+      expect(graph.messengerInbox.length).toBe(before.sent);
+      const files = await connector.send(outbound(1, { text: '', attachments: [{ name: 'a.txt', mimeType: 'text/plain', content: Buffer.from('abc') }] }));
+      expect(graph.messengerInbox.at(-1)).toMatchObject({ id: files.externalId, attachment: { type: 'file', name: 'a.txt', size: 3 } });
+      expect(graph.messengerInbox.length).toBeGreaterThan(before.sent);
+    });
+
+    it('while another app owns the thread, takes it before sending; hands it back to the app named', async () => {
+      graph.customerWrote(PAGE, PSID, now - HOUR);
+      graph.messenger.giveThreadTo(PAGE, PSID, '263902037430900');
+      const page = { id: PAGE, name: 'Kauppa', appId: '4242' };
+      // Without taking it Meta refuses the send (code 10).
+      await expect(connector.send(outbound(1))).rejects.toBeInstanceOf(PermanentError);
+      const sent = await connector.send(outbound(1, { conversation: { id: 'c1', threadKey: `messenger:${channel.id}:${PSID}`, control: { owner: 'other', appId: '263902037430900' } } }));
+      expect(graph.messengerInbox.at(-1)).toMatchObject({ id: sent.externalId, text: 'Moi!' });
+      expect(graph.messenger.ownerOf(page, PSID)).toBe('4242');
+      await connector.handBack(channel, { externalId: PSID }, { appId: null });
+      expect(graph.messenger.ownerOf(page, PSID)).toBe('263902037430900');
+      expect(graph.messenger.controlCalls.slice(-2).map((c) => [c.kind, c.toAppId])).toEqual([['take', '4242'], ['pass', '263902037430900']]);
+      // Only the owner may pass it on.
+      await expect(connector.handBack(channel, { externalId: PSID }, { appId: '555' })).rejects.toBeInstanceOf(PermanentError);
+    });
+
     it('a wrong Page token is an auth failure; check names the Page the token is for', async () => {
       await expect(connector.send(outbound(1, { channel: { ...channel, secrets: { accessToken: 'wrong' } } }))).rejects.toBeInstanceOf(AuthError);
       await expect(connector.check(channel)).resolves.toEqual({ ok: true });

@@ -1,16 +1,24 @@
-import type { ChannelInstallation, Connector, ConnectorCapabilities, InboundEvent, OutboundMessage, WebhookRequest } from '../core/types.js';
+import type { ChannelInstallation, Connector, ConnectorCapabilities, InboundEvent, OutboundAttachment, OutboundMessage, WebhookRequest } from '../core/types.js';
 import { ConnectorError, PermanentError } from '../core/errors.js';
 import { decodeMetaBody } from '../meta/body.js';
 import { DEFAULT_GRAPH_VERSION, GraphClient, checkGraphVersion } from '../meta/graph.js';
 import { metaHandshake, type HandshakeAnswer } from '../meta/handshake.js';
 import { verifyMetaSignature } from '../meta/signature.js';
 import type { MetaAppSettings } from '../whatsapp/connector.js';
-import { MESSENGER_METADATA_PREFIX, MESSENGER_URL_REF, messengerEvents, splitMessengerWebhook } from './parse.js';
+import { MESSENGER_METADATA_PREFIX, MESSENGER_URL_REF, PAGE_INBOX_APP_ID, messengerEvents, splitMessengerWebhook } from './parse.js';
 
 export const MESSENGER_MAX_TEXT = 2000;
 export const MESSENGER_WINDOW_HOURS = 24;
 /** How long after the customer's last message a human agent may still answer (MESSAGE_TAG HUMAN_AGENT). */
 export const MESSENGER_HUMAN_AGENT_DAYS = 7;
+/** The largest file the Send API takes (25 MB). */
+export const MESSENGER_MAX_FILE_BYTES = 25 * 1024 * 1024;
+
+/** The Send API's attachment type for a file: image, video and audio play inline, anything else is a file. */
+export function attachmentType(mimeType: string): 'image' | 'video' | 'audio' | 'file' {
+  const top = mimeType.split('/')[0];
+  return top === 'image' || top === 'video' || top === 'audio' ? top : 'file';
+}
 
 /** A Page's settings: `externalKey` is its Page id; `secrets.accessToken` its Page access token. */
 export function messengerSettings(channel: Pick<ChannelInstallation, 'externalKey' | 'config' | 'secrets'>): { pageId: string; version: string; token: string; humanAgent: boolean } {
@@ -85,13 +93,17 @@ export class MessengerConnector implements Connector {
    * Text to the customer (their PSID). Within 24 hours of their last message a RESPONSE; up to 7 days a
    * MESSAGE_TAG HUMAN_AGENT (when the app may use it); later refused before Meta is called
    * (`messenger_window_closed`). Our message id rides in `metadata`, so the echo is known as ours.
+   * While another app owns the thread (handover protocol) we take it first; files are uploaded first.
    */
   async send(msg: OutboundMessage): Promise<{ externalId: string; sentAt: string }> {
     const { version, token, humanAgent } = messengerSettings(msg.channel);
-    if (msg.attachments.length > 0) throw new PermanentError('messenger', 'messenger_attachments_unsupported: sending files to Messenger is not supported yet; send a link or text', 'messenger_attachments_unsupported');
-    if (!msg.text.trim()) throw new PermanentError('messenger', 'messenger_text_empty: a Messenger message needs text', 'messenger_text_empty');
+    const text = msg.text.trim() ? msg.text : '';
+    if (!text && msg.attachments.length === 0) throw new PermanentError('messenger', 'messenger_text_empty: a Messenger message needs text or a file', 'messenger_text_empty');
     const length = [...msg.text].length;
     if (length > MESSENGER_MAX_TEXT) throw new PermanentError('messenger', `messenger_text_too_long: Messenger takes at most ${MESSENGER_MAX_TEXT} characters, this reply has ${length}`, 'messenger_text_too_long');
+    for (const a of msg.attachments)
+      if (a.content.length > MESSENGER_MAX_FILE_BYTES)
+        throw new PermanentError('messenger', `messenger_file_too_large: Messenger takes files up to ${MESSENGER_MAX_FILE_BYTES / 1024 / 1024} MB; "${a.name}" has ${(a.content.length / 1024 / 1024).toFixed(1)} MB`, 'messenger_file_too_large');
     const type = messengerMessagingType(msg.lastInboundAt, this.now(), humanAgent);
     if (!('messaging_type' in type))
       throw new PermanentError(
@@ -99,12 +111,48 @@ export class MessengerConnector implements Connector {
         `messenger_window_closed: Messenger replies are allowed within ${MESSENGER_WINDOW_HOURS} hours of the customer's last message${humanAgent ? `, or ${MESSENGER_HUMAN_AGENT_DAYS} days by a human agent` : ''}${'closedAt' in type && type.closedAt ? ` (closed ${type.closedAt})` : ''}`,
         'messenger_window_closed',
       );
-    const answer = await this.graph.call<{ message_id?: string; recipient_id?: string }>({
-      token, version, method: 'POST', path: ['me', 'messages'],
-      body: { recipient: { id: msg.recipient.externalId }, ...type, message: { text: msg.text, metadata: `${MESSENGER_METADATA_PREFIX}${msg.idempotencyKey}` } },
+    const psid = msg.recipient.externalId;
+    // Another app (the Page inbox, a bot) owns the thread: an agent answering takes it over first.
+    if (msg.conversation.control?.owner === 'other') {
+      await this.graph.call({ token, version, method: 'POST', path: ['me', 'take_thread_control'], body: { recipient: { id: psid }, metadata: 'hummdesk: an agent answered' } });
+    }
+    // Files are uploaded before anything reaches the customer, so a failed upload never leaves the text sent alone.
+    const uploaded: { type: string; id: string }[] = [];
+    for (const a of msg.attachments) uploaded.push(await this.upload(token, version, a));
+    const metadata = `${MESSENGER_METADATA_PREFIX}${msg.idempotencyKey}`;
+    const sendOne = async (message: Record<string, unknown>) => {
+      const answer = await this.graph.call<{ message_id?: string; recipient_id?: string }>({ token, version, method: 'POST', path: ['me', 'messages'], body: { recipient: { id: psid }, ...type, message: { ...message, metadata } } });
+      if (!answer.message_id) throw new PermanentError('messenger', 'the Send API accepted the message but named no message id', 'messenger_answer_invalid');
+      return answer.message_id;
+    };
+    // A Messenger message holds text or one file: the text first (its id is the reply's), then each file.
+    let first: string | undefined;
+    if (text) first = await sendOne({ text });
+    for (const u of uploaded) {
+      const id = await sendOne({ attachment: { type: u.type, payload: { attachment_id: u.id } } });
+      first ??= id;
+    }
+    return { externalId: first!, sentAt: this.now().toISOString() };
+  }
+
+  /** One file to the Attachment Upload API; its id is then sent like a message. */
+  private async upload(token: string, version: string, a: OutboundAttachment): Promise<{ type: string; id: string }> {
+    const type = attachmentType(a.mimeType);
+    const form = new FormData();
+    form.set('message', JSON.stringify({ attachment: { type, payload: { is_reusable: false } } }));
+    form.set('filedata', new Blob([new Uint8Array(a.content)], { type: a.mimeType }), a.name);
+    const answer = await this.graph.call<{ attachment_id?: string }>({ token, version, method: 'POST', path: ['me', 'message_attachments'], body: form });
+    if (!answer.attachment_id) throw new PermanentError('messenger', 'the Attachment Upload API named no attachment id', 'messenger_answer_invalid');
+    return { type, id: answer.attachment_id };
+  }
+
+  /** Passes the customer's thread back to the app that had it (the Page inbox when none is known). */
+  async handBack(channel: ChannelInstallation, recipient: { externalId: string }, to: { appId: string | null }): Promise<void> {
+    const { version, token } = messengerSettings(channel);
+    await this.graph.call({
+      token, version, method: 'POST', path: ['me', 'pass_thread_control'],
+      body: { recipient: { id: recipient.externalId }, target_app_id: to.appId ?? PAGE_INBOX_APP_ID, metadata: 'hummdesk: conversation resolved' },
     });
-    if (!answer.message_id) throw new PermanentError('messenger', 'the Send API accepted the message but named no message id', 'messenger_answer_invalid');
-    return { externalId: answer.message_id, sentAt: this.now().toISOString() };
   }
 
   /** Attachment bytes from the URL Meta gave in the (signed) webhook: its CDN over https, no token sent there; plain http only to loopback (local emulators). */

@@ -111,7 +111,20 @@ describe('Messenger webhook parsing', () => {
     const byMeta = events(ms.echo(PAGE, PSID, { mid: 'm_e2', text: 'x', appId: 1, metadata: 'hummdesk:11111111-2222-4333-8444-555555555555', at }));
     expect(byMeta).toEqual([{ type: 'status', channelId: CH, externalId: 'm_e2', status: 'sent', reference: '11111111-2222-4333-8444-555555555555' }]);
     const [inbox] = events(ms.echo(PAGE, PSID, { mid: 'm_e3', text: 'From the Page inbox', appId: 263902037430900, at }));
-    expect(inbox).toMatchObject({ type: 'message', message: { direction: 'outbound', externalId: 'm_e3', threadKey: `messenger:${CH}:${PSID}`, text: 'From the Page inbox', sender: { externalId: PAGE }, details: { echo: { appId: '263902037430900' } } } });
+    expect(inbox).toMatchObject({ type: 'message', message: { direction: 'outbound', externalId: 'm_e3', threadKey: `messenger:${CH}:${PSID}`, text: 'From the Page inbox', sender: { externalId: PAGE }, details: { echo: { appId: '263902037430900' } }, elsewhere: { by: 'messenger_page_inbox' } } });
+    const [bot] = events(ms.echo(PAGE, PSID, { mid: 'm_e4', text: 'Bot says hi', appId: 777, at }));
+    expect(bot).toMatchObject({ message: { direction: 'outbound', elsewhere: { by: 'messenger_app:777' } } });
+  });
+
+  it('handover: thread control passed to us, taken by the Page inbox, or requested', () => {
+    const thread = `messenger:${CH}:${PSID}`;
+    expect(one({ pass_thread_control: { previous_owner_app_id: '263902037430900', new_owner_app_id: '4242', metadata: 'x' } })).toEqual({
+      type: 'control', channelId: CH, threadKey: thread, owner: 'us', appId: '4242', previousAppId: '263902037430900', at: at.toISOString(),
+    });
+    expect(one({ take_thread_control: { previous_owner_app_id: 4242, new_owner_app_id: 263902037430900 } })).toMatchObject({ type: 'control', owner: 'other', appId: '263902037430900', previousAppId: '4242' });
+    // Older payloads name only the app that lost the thread: it went to someone else.
+    expect(one({ take_thread_control: { previous_owner_app_id: '4242', metadata: 'inbox' } })).toMatchObject({ type: 'control', owner: 'other', appId: null, previousAppId: '4242' });
+    expect(one({ request_thread_control: { requested_owner_app_id: 263902037430900 } })).toMatchObject({ type: 'ignored', reason: expect.stringContaining('asked for the thread') });
   });
 
   it('standby: another app owns the thread, so messages are context only', () => {
@@ -119,12 +132,11 @@ describe('Messenger webhook parsing', () => {
     expect(m).toMatchObject({ autoReply: true, details: { standby: true } });
   });
 
-  it('one body with several Pages is split per Page; entries without items, unknown events and handover are ignored with reasons', () => {
+  it('one body with several Pages is split per Page; entries without items, unknown events are ignored with reasons', () => {
     const body = ms.batch(ms.text(PAGE, PSID, { mid: 'm_A', text: 'a' }), ms.text('100000000000009', PSID, { mid: 'm_B', text: 'b' }), { entry: [{ id: PAGE, changes: [] }] });
     const split = splitMessengerWebhook(body);
     expect([...split.byPage.keys()]).toEqual([PAGE, '100000000000009']);
     expect(split.ignored).toEqual([{ type: 'ignored', reason: `entry 2 of Page ${PAGE} has no messaging or standby list (Page feed changes are not handled)` }]);
-    expect(one({ pass_thread_control: { new_owner_app_id: 1 } })).toEqual({ type: 'ignored', reason: 'a Messenger "pass_thread_control" event is not handled' });
     expect(one({ something_new: { x: 1 } })).toEqual({ type: 'ignored', reason: 'a Messenger "something_new" event is not handled' });
     expect(events(ms.item(PAGE, PAGE, { message: { mid: 'm_self', text: 'x' } }))[0]).toMatchObject({ type: 'ignored' });
   });

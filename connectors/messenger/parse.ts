@@ -56,9 +56,21 @@ export interface MsEvent {
   reaction?: { mid?: string; action?: string; emoji?: string; reaction?: string } | null;
   message_edit?: { mid?: string; text?: string; num_edit?: number } | null;
   delivery?: { mids?: string[]; watermark?: number } | null;
+  pass_thread_control?: ThreadControl | null;
+  take_thread_control?: ThreadControl | null;
+  request_thread_control?: { requested_owner_app_id?: string | number; metadata?: string } | null;
   read?: { watermark?: number } | null;
   [k: string]: unknown;
 }
+
+interface ThreadControl {
+  new_owner_app_id?: string | number | null;
+  previous_owner_app_id?: string | number | null;
+  metadata?: string;
+}
+
+/** The Page inbox's app id: where thread control goes back when no earlier owner is known. */
+export const PAGE_INBOX_APP_ID = '263902037430900';
 
 export function splitMessengerWebhook(body: unknown): MessengerSplit {
   const { entry } = metaEntries('messenger', body, ['page']);
@@ -161,7 +173,24 @@ function one(channelId: string, pageId: string, e: MsEvent, standby: boolean, op
     return mark ? [...statuses, mark] : statuses.length ? statuses : { type: 'ignored', reason: 'a Messenger delivery naming no message and no watermark' };
   }
   if (e.read) return watermark(channelId, from, 'read', e.read.watermark) ?? { type: 'ignored', reason: 'a Messenger read without a watermark' };
+  if (e.pass_thread_control || e.take_thread_control) return control(channelId, from, at, e, opts);
+  if (e.request_thread_control)
+    return { type: 'ignored', reason: `app ${String(e.request_thread_control.requested_owner_app_id ?? '(unknown)')} asked for the thread; HummDesk passes it back when the conversation is resolved` };
   return { type: 'ignored', reason: `a Messenger ${kindOf(e)} event is not handled` };
+}
+
+/**
+ * Thread control changed hands (handover protocol). `pass_thread_control` reaches the new owner;
+ * `take_thread_control` reaches the app that lost it (newer payloads name the taker too). Either way
+ * the thread is ours when the new owner is one of our app ids, and someone else's otherwise.
+ */
+function control(channelId: string, psid: string, at: string, e: MsEvent, opts: MessengerParseOptions): InboundEvent {
+  const c = (e.pass_thread_control ?? e.take_thread_control)!;
+  const ours = new Set((opts.appIds ?? []).map(String));
+  const next = str(c.new_owner_app_id) ?? null;
+  const previous = str(c.previous_owner_app_id) ?? null;
+  const owner: 'us' | 'other' = next && ours.has(next) ? 'us' : 'other';
+  return { type: 'control', channelId, threadKey: messengerThreadKey(channelId, psid), owner, appId: next, previousAppId: previous, at };
 }
 
 /** Every earlier outbound message to `psid` has reached `status` (the watermark is in milliseconds). */
@@ -198,6 +227,7 @@ function echo(channelId: string, pageId: string, e: MsEvent, m: MsMessage, opts:
     attachments: content.attachments,
     raw: e,
     details: { ...content.details, echo: { appId: m.app_id === undefined ? null : String(m.app_id) } },
+    elsewhere: { by: m.app_id === undefined ? 'messenger_page' : String(m.app_id) === PAGE_INBOX_APP_ID ? 'messenger_page_inbox' : `messenger_app:${String(m.app_id)}` },
   };
   if (content.inReplyTo) msg.inReplyToExternalId = content.inReplyTo;
   return { type: 'message', message: msg };

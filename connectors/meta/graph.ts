@@ -123,8 +123,9 @@ export class GraphClient {
     try {
       res = await (this.opts.fetch ?? fetch)(url, {
         method: req.method,
-        headers: { authorization: `Bearer ${req.token}`, ...(req.body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: req.body !== undefined ? JSON.stringify(req.body) : undefined,
+        // A form (file uploads) sets its own multipart content type and boundary.
+        headers: { authorization: `Bearer ${req.token}`, ...(req.body !== undefined && !(req.body instanceof FormData) ? { 'content-type': 'application/json' } : {}) },
+        body: req.body instanceof FormData ? req.body : req.body !== undefined ? JSON.stringify(req.body) : undefined,
         signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000),
       });
     } catch (err) {

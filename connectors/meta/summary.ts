@@ -11,6 +11,7 @@ export function eventLine(e: InboundEvent): string {
   if (e.type === 'edited') return `edited ${e.externalId} at=${e.editedAt} text=${JSON.stringify(e.text)}`;
   if (e.type === 'watermark') return `watermark ${e.threadKey} ${e.status} upTo=${e.upTo}`;
   if (e.type === 'deleted') return `deleted ${e.externalId} at=${e.deletedAt}`;
+  if (e.type === 'control') return `control ${e.threadKey} owner=${e.owner} app=${e.appId ?? '-'} previous=${e.previousAppId ?? '-'} at=${e.at}`;
   const m = e.message;
   const parts = [`message ${m.direction} ${m.externalId}`, `from=${m.sender.externalId}`];
   if (m.sender.address) parts.push(`phone=${m.sender.address}`);
@@ -20,6 +21,7 @@ export function eventLine(e: InboundEvent): string {
   if (m.attachments.length) parts.push(`files=${m.attachments.map((a) => [a.kind, a.mimeType ?? '', a.name ?? '', a.ref].join('|')).join(',')}`);
   if (m.keptRaw) parts.push(`notice=${m.keptRaw.code}`);
   if (m.autoReply) parts.push('auto');
+  if (m.elsewhere) parts.push(`elsewhere=${m.elsewhere.by}`);
   if (m.details) parts.push(`details=${Object.keys(m.details).sort().join(',')}`);
   return parts.join(' ');
 }

@@ -179,7 +179,7 @@ function inbound(channelId: string, m: WaMessage, contacts: WaContact[]): Inboun
 function echo(channelId: string, m: WaMessage, contacts: WaContact[]): InboundEvent {
   const who = customerOf(m, contacts, true);
   if (!str(m.id) || !who.id) return { type: 'ignored', reason: 'a WhatsApp message echo without id or recipient' };
-  return { type: 'message', message: normalized(channelId, m, who, 'outbound') };
+  return { type: 'message', message: { ...normalized(channelId, m, who, 'outbound'), elsewhere: { by: 'whatsapp_business_app' } } };
 }
 
 function normalized(channelId: string, m: WaMessage, who: { id?: string; phone?: string; name?: string }, direction: 'inbound' | 'outbound'): NormalizedMessage {

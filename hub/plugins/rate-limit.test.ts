@@ -53,3 +53,28 @@ describe('the global rate limit', () => {
     expect((await list({}, address)).statusCode).toBe(401);
   });
 });
+
+describe('platform webhooks', () => {
+  const WEBHOOK_LIMIT = 8;
+  let w: TestHub;
+  beforeAll(async () => {
+    w = await startTestHub({ jobs: false, env: { HUMMDESK_RATE_LIMIT: '5', HUMMDESK_WEBHOOK_RATE_LIMIT: String(WEBHOOK_LIMIT), HUMMDESK_META_APP_SECRET: 's', HUMMDESK_META_VERIFY_TOKEN: 'v' } });
+  });
+  afterAll(() => w?.close());
+  const webhook = (platform: string, remoteAddress: string) =>
+    w.app.inject({ method: 'POST', url: `/webhooks/${platform}`, payload: '{"object":"page","entry":[]}', headers: { 'content-type': 'application/json' }, remoteAddress });
+
+  it('each platform\'s URL has its own budget per address, beside the address limit of everything else', async () => {
+    const address = '203.0.113.9';
+    // Beyond the address limit (5): a platform posts a busy hub's traffic from few addresses.
+    for (let i = 0; i < WEBHOOK_LIMIT; i++) expect((await webhook('whatsapp', address)).statusCode).toBe(401);
+    const limited = await webhook('whatsapp', address);
+    expect([limited.statusCode, limited.json().error.code]).toEqual([429, 'rate_limited']);
+    // Another platform from the same address is not charged for it, nor is the rest of the API.
+    expect((await webhook('messenger', address)).statusCode).toBe(401);
+    expect((await webhook('teams', address)).statusCode).toBe(401);
+    const api = [];
+    for (let i = 0; i < 6; i++) api.push((await w.app.inject({ method: 'GET', url: '/api/v1/conversations', remoteAddress: address })).statusCode);
+    expect(api).toEqual([401, 401, 401, 401, 401, 429]);
+  });
+});

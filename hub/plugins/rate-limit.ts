@@ -22,7 +22,7 @@ export const clientAddress = (req: FastifyRequest): string => normalizeIP(req.ip
  * The global request limit (HUMMDESK_RATE_LIMIT per minute). A request whose credential verifies counts
  * against its user or API key; any other (none, junk, expired) against its address. The two kinds live in
  * separate stores, so no number of made-up credentials can evict the address counters, and a made-up
- * credential never earns a bucket of its own. Routes with their own `config.rateLimit` (web chat, login)
+ * credential never earns a bucket of its own. Routes with their own `config.rateLimit` (web chat, login, platform webhooks)
  * or `false` (health, metrics, the embed scripts) keep it; the plugin also provides those route limits, and the
  * cap on open event streams.
  */
@@ -31,6 +31,15 @@ export default fp(
     const { config } = app.hub;
     const max = config.rateLimitPerMinute;
     app.decorate('streamSlots', new StreamSlots({ perAddress: config.streamsPerAddress, perPrincipal: config.streamsPerPrincipal }));
+    // Platforms post every tenant's traffic from a few addresses: each webhook URL gets its own budget per
+    // address, so one platform's burst neither hits the address limit nor starves another platform. Added
+    // before the limiter registers, so its own onRoute hook sees the route's limit.
+    app.addHook('onRoute', (route) => {
+      if (!route.url.startsWith('/webhooks/') || (route.config as { rateLimit?: unknown } | undefined)?.rateLimit !== undefined) return;
+      const platform = route.url.split('/')[2] || 'webhooks';
+      const limit = { max: config.webhookRateLimitPerMinute, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => `webhook:${platform}:${clientAddress(req)}` };
+      route.config = { ...(route.config ?? {}), rateLimit: limit } as typeof route.config;
+    });
     await app.register(rateLimit, {
       global: false,
       max,

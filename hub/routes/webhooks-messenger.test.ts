@@ -107,7 +107,7 @@ describe('Messenger end to end (/webhooks/messenger)', () => {
     const sent = await eventually(async () => graph.messengerInbox.find((m) => m.metadata === `hummdesk:${first.json().id}`));
     expect(sent).toMatchObject({ pageId: PAGE_A, psid, messagingType: 'RESPONSE', text: 'Se on matkalla.' });
     // Our own send echoed back confirms it; it never becomes a second message.
-    expect((await post(ms.echo(PAGE_A, psid, { mid: sent.id, text: sent.text, appId: 4242 }))).statusCode).toBe(200);
+    expect((await post(ms.echo(PAGE_A, psid, { mid: sent.id, text: sent.text!, appId: 4242 }))).statusCode).toBe(200);
     expect(await count(`messages WHERE external_id = '${sent.id}'`)).toBe(1);
 
     await t.hub.db.query(`UPDATE messages SET sent_at = now() - interval '30 hours' WHERE conversation_id = $1 AND direction = 'inbound'`, [conversationId]);

@@ -5,6 +5,7 @@ import { getMessage, insertAttachments, insertMessage, type MessageRow } from '.
 import { decideDraft, getDraft, retireDrafts } from '../../storage/repositories/ai.js';
 import { enqueue } from '../../storage/repositories/outbox.js';
 import { audit } from '../../storage/repositories/audit.js';
+import { threadControl } from '../../storage/repositories/thread-control.js';
 import type { LocalBlobStore, WrittenBlob } from '../../storage/blob-store.js';
 import { referencedBlobKeys } from '../../storage/repositories/uploads.js';
 import type { EventBus, HubEvent } from '../realtime/events.js';
@@ -148,7 +149,12 @@ export class ConversationService {
   async setStatus(actor: Actor, conversationId: string, status: ConversationStatus, snoozedUntil?: string): Promise<ConversationRow> {
     if (status === 'snoozed' && !snoozedUntil) throw new HubError(400, 'snooze_until_required', 'snoozing needs an until time');
     return this.change(actor, conversationId, 'conversation.status', async (tx) => {
-      if (status === 'resolved') await retireDrafts(tx, conversationId);
+      if (status === 'resolved') {
+        await retireDrafts(tx, conversationId);
+        // We took the platform's thread to answer (Messenger handover): it goes back to whoever had it.
+        const control = await threadControl(tx, conversationId);
+        if (control?.owner === 'us' && control.previousAppId) await enqueue(tx, actor.accountId, 'channel.handback', { conversationId });
+      }
       return { status, snoozedUntil: status === 'snoozed' ? snoozedUntil! : null };
     });
   }

@@ -3,7 +3,8 @@ import type { Database, Queryable } from '../../storage/database.js';
 import type { LocalBlobStore } from '../../storage/blob-store.js';
 import { setAccount } from '../../storage/session.js';
 import { rememberCc } from '../../storage/repositories/conversations.js';
-import { applyDeliveryStatus, applyDeliveryWatermark, claimSendByReference, editMessage, insertAttachments, isOurSend, keepPendingStatus, lockReceipts, redactMessage } from '../../storage/repositories/messages.js';
+import { applyDeliveryStatus, applyDeliveryWatermark, claimSendByReference, editMessage, insertAttachments, insertMessage, isOurSend, keepPendingStatus, lockReceipts, redactMessage } from '../../storage/repositories/messages.js';
+import { setThreadControl } from '../../storage/repositories/thread-control.js';
 import { enqueue } from '../../storage/repositories/outbox.js';
 import { claimUploads } from '../../storage/repositories/uploads.js';
 import { UPLOAD_REF_PREFIX } from '../../connectors/webchat/connector.js';
@@ -12,7 +13,7 @@ import type { HubMetrics } from '../metrics.js';
 import { HubError } from '../errors.js';
 import { storableEvent } from './inbound-text.js';
 
-export type IngestResult = 'created' | 'duplicate' | 'echo' | 'status' | 'status_unmatched' | 'edited' | 'deleted' | 'change_unmatched' | 'ignored';
+export type IngestResult = 'created' | 'duplicate' | 'echo' | 'status' | 'status_unmatched' | 'edited' | 'deleted' | 'change_unmatched' | 'control' | 'control_unmatched' | 'ignored';
 
 export interface IngestOutcome {
   result: IngestResult;
@@ -240,6 +241,12 @@ export class IngestService {
       return hits.length ? { result: 'status', conversationId: hits[0]!.conversationId } : { result: 'status_unmatched' };
     }
     if (e.type === 'edited' || e.type === 'deleted') return this.applyChange(tx, channel, e, events);
+    if (e.type === 'control') {
+      const conversationId = await setThreadControl(tx, channel.id, e);
+      if (!conversationId) return { result: 'control_unmatched' };
+      events.push({ type: 'conversation.updated', conversationId, changes: { control: { owner: e.owner, appId: e.appId } } });
+      return { result: 'control', conversationId };
+    }
     return this.applyEcho(tx, channel, e.message, events);
   }
 
@@ -260,7 +267,36 @@ export class IngestService {
   private async applyEcho(tx: Queryable, channel: ChannelInstallation, m: NormalizedMessage, events: HubEvent[]): Promise<IngestOutcome> {
     const hit = await applyDeliveryStatus(tx, channel.id, m.externalId, 'sent');
     if (hit) events.push({ type: 'message.updated', conversationId: hit.conversationId, messageId: hit.id, deliveryStatus: 'sent' });
+    if (!hit && m.elsewhere) return this.recordElsewhere(tx, channel, m, events);
     return { result: 'echo', conversationId: hit?.conversationId, messageId: hit?.id };
+  }
+
+  /**
+   * Our side answered outside HummDesk (the Page inbox, the Business app on the phone): the reply is part
+   * of the conversation, as if an agent had sent it, so agents and the AI see what the customer saw. A
+   * thread HummDesk never had stays outside it (nothing to attach the reply to).
+   */
+  private async recordElsewhere(tx: Queryable, channel: ChannelInstallation, m: NormalizedMessage, events: HubEvent[]): Promise<IngestOutcome> {
+    const conversation = (await tx.query<{ id: string }>(`SELECT id FROM conversations WHERE channel_id = $1 AND thread_key = $2`, [channel.id, m.threadKey])).rows[0];
+    if (!conversation) return { result: 'echo' };
+    const inserted = await insertMessage(tx, {
+      accountId: channel.accountId, conversationId: conversation.id, channelId: channel.id, direction: 'outbound', authorKind: 'agent', authorUserId: null,
+      text: m.text, externalId: m.externalId, inReplyTo: m.inReplyToExternalId ?? null, deliveryStatus: 'sent', sentAt: m.sentAt,
+      metadata: { sentElsewhere: m.elsewhere!.by, ...(m.details ? { details: m.details } : {}) },
+    });
+    if (!inserted) return { result: 'duplicate', conversationId: conversation.id };
+    if (m.attachments.length > 0) {
+      const ids = await insertAttachments(tx, channel.accountId, inserted.id, m.attachments.map((a) => (a.fetchLater ? { ...a, fetchState: 'pending' as const } : { ...a })));
+      for (const [i, a] of m.attachments.entries()) if (a.fetchLater) await enqueue(tx, channel.accountId, 'media.fetch', { attachmentId: ids[i] });
+    }
+    // Answered: like an agent's reply, an open conversation now waits on the customer.
+    await tx.query(
+      `UPDATE conversations SET last_message_at = greatest(last_message_at, $2::timestamptz), updated_at = now(), status = CASE WHEN status = 'open' THEN 'pending' ELSE status END WHERE id = $1`,
+      [conversation.id, m.sentAt],
+    );
+    await enqueue(tx, channel.accountId, 'surface.sync', { conversationId: conversation.id, messageId: inserted.id });
+    events.push({ type: 'message.created', conversationId: conversation.id, messageId: inserted.id, direction: 'outbound', isPrivate: false });
+    return { result: 'created', conversationId: conversation.id, messageId: inserted.id };
   }
 
   private async storeInline(tx: Queryable, channel: ChannelInstallation, m: NormalizedMessage, messageId: string) {
@@ -329,7 +365,7 @@ function checkEvent(channel: ChannelInstallation, e: InboundEvent): void {
       throw new HubError(400, 'event_channel_mismatch', 'event names another channel than the one it arrived on');
     if (!m.threadKey.startsWith(`${channel.kind}:`)) throw new HubError(400, 'thread_key_invalid', `thread key must start with "${channel.kind}:"`);
     if (!m.externalId) throw new HubError(400, 'external_id_missing', 'message has no external id');
-  } else if ((e.type === 'status' || e.type === 'edited' || e.type === 'deleted' || e.type === 'watermark') && e.channelId !== channel.id) {
+  } else if ((e.type === 'status' || e.type === 'edited' || e.type === 'deleted' || e.type === 'watermark' || e.type === 'control') && e.channelId !== channel.id) {
     throw new HubError(400, 'event_channel_mismatch', `${e.type} event names another channel than the one it arrived on`);
   }
 }
@@ -341,7 +377,7 @@ function laneOf(channel: ChannelInstallation, events: InboundEvent[], lanes: num
   const key =
     first?.type === 'message' ? first.message.threadKey
     : (first?.type === 'edited' || first?.type === 'deleted') && first.threadKey ? first.threadKey
-    : first?.type === 'watermark' ? first.threadKey
+    : first?.type === 'watermark' || first?.type === 'control' ? first.threadKey
     : `${channel.id}:${first?.type === 'status' || first?.type === 'edited' || first?.type === 'deleted' ? first.externalId : ''}`;
   let h = 0;
   for (let i = 0; i < key.length; i++) h = (Math.imul(h, 31) + key.charCodeAt(i)) | 0;

@@ -1,6 +1,6 @@
 import type { Queryable } from '../../storage/database.js';
 import { WHATSAPP_MAX_TEXT, whatsappWindowClosesAt } from '../../connectors/whatsapp/connector.js';
-import { MESSENGER_MAX_TEXT, messengerMessagingType } from '../../connectors/messenger/connector.js';
+import { MESSENGER_MAX_FILE_BYTES, MESSENGER_MAX_TEXT, messengerMessagingType } from '../../connectors/messenger/connector.js';
 import { HubError } from '../errors.js';
 
 /**
@@ -35,11 +35,14 @@ export async function checkReplyForChannel(
     );
 }
 
-/** Messenger: text up to 2,000 characters, within 24 hours, or 7 days by a human agent (HUMAN_AGENT tag). */
+/** Messenger: text up to 2,000 characters and files up to 25 MB, within 24 hours, or 7 days by a human agent (HUMAN_AGENT tag). */
 async function checkMessengerReply(tx: Queryable, conversationId: string, input: { text: string; attachments?: unknown[] }, now: Date): Promise<void> {
   const length = [...input.text].length;
   if (length > MESSENGER_MAX_TEXT) throw new HubError(400, 'messenger_text_too_long', `Messenger takes at most ${MESSENGER_MAX_TEXT} characters; this reply has ${length}`);
-  if (input.attachments?.length) throw new HubError(400, 'messenger_attachments_unsupported', 'sending files to Messenger is not supported yet; send text');
+  for (const a of input.attachments ?? []) {
+    const size = (a as { content?: Buffer }).content?.length ?? 0;
+    if (size > MESSENGER_MAX_FILE_BYTES) throw new HubError(400, 'messenger_file_too_large', `Messenger takes files up to ${MESSENGER_MAX_FILE_BYTES / 1024 / 1024} MB; one of these has ${(size / 1024 / 1024).toFixed(1)} MB`);
+  }
   const { rows } = await tx.query<{ last: Date | string | null }>(
     `SELECT max(sent_at) AS last FROM messages WHERE conversation_id = $1 AND direction = 'inbound' AND external_id IS NOT NULL`,
     [conversationId],

@@ -7,6 +7,7 @@ import { withAccount } from '../../storage/session.js';
 import { getInstallation } from '../../storage/repositories/channels.js';
 import { conversationCc, getConversation } from '../../storage/repositories/conversations.js';
 import { applyPendingStatuses, getMessage, lockReceipts, setDelivery } from '../../storage/repositories/messages.js';
+import { threadControl } from '../../storage/repositories/thread-control.js';
 import type { EventBus } from '../realtime/events.js';
 import { RetryLaterError, UnrecoverableJobError, type Job } from '../queue/jobs.js';
 
@@ -64,8 +65,9 @@ export function deliverHandler(deps: Deps) {
       // Cc the agent set on this reply, else everyone copied on the conversation; Bcc only when set on the reply.
       const cc = addressList(message.metadata.cc) ?? (await conversationCc(tx, conversation.id));
       const bcc = addressList(message.metadata.bcc) ?? [];
+      const control = await threadControl(tx, conversation.id);
       await setDelivery(tx, messageId, { status: 'sending', expect: ['queued', 'sending', 'failed'] });
-      return { outcome: 'send' as const, message, conversation, channel, connector, recipient, inReplyTo, lastInboundAt: lastInbound ? new Date(lastInbound.sentAt).toISOString() : undefined, blobKeys, cc, bcc };
+      return { outcome: 'send' as const, message, conversation, channel, connector, recipient, inReplyTo, lastInboundAt: lastInbound ? new Date(lastInbound.sentAt).toISOString() : undefined, blobKeys, cc, bcc, control: control ? { owner: control.owner, appId: control.appId } : undefined };
     });
     if (!prepared) return;
     if (prepared.outcome === 'unknown') {
@@ -97,7 +99,7 @@ export function deliverHandler(deps: Deps) {
       );
       const sent = await connector.send({
         channel,
-        conversation: { id: conversation.id, threadKey: conversation.threadKey, subject: conversation.subject ?? undefined },
+        conversation: { id: conversation.id, threadKey: conversation.threadKey, subject: conversation.subject ?? undefined, ...(prepared.control ? { control: prepared.control } : {}) },
         recipient: { externalId: recipient.externalId, address: recipient.address ?? undefined, displayName: recipient.displayName ?? undefined },
         author: { displayName: message.authorName ?? undefined },
         text: message.text,

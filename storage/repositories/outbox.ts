@@ -1,7 +1,7 @@
 import type { Queryable } from '../database.js';
 
 /** Topics the hub's workers handle; each outbox row becomes one job of its topic. */
-export type OutboxTopic = 'ai.classify' | 'surface.sync' | 'deliver' | 'kb.reindex' | 'kb.import' | 'slack.backfill' | 'slack.files' | 'media.fetch';
+export type OutboxTopic = 'ai.classify' | 'surface.sync' | 'deliver' | 'kb.reindex' | 'kb.import' | 'slack.backfill' | 'slack.files' | 'media.fetch' | 'channel.handback';
 
 export interface OutboxRow {
   id: string;

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { metaSignature } from '../signature.js';
+import { MessengerSendApi, type MessengerSent } from './messenger-send.js';
 
 /**
  * Test support, not product code: a local Graph API for WhatsApp on loopback, and the webhooks Meta
@@ -40,13 +41,17 @@ const MAX_TEXT = 4096;
 export class GraphEmulator {
   /** Every message Graph accepted, in order. */
   readonly inbox: SentMessage[] = [];
+  /** The Messenger Send API, uploads and thread control (`/me/…` with a Page token). */
+  readonly messenger = new MessengerSendApi((pageId, psid) => this.lastInbound.get(`${pageId}|${psid}`), () => this.now());
   /** Every Messenger Send API message accepted, in order. */
-  readonly messengerInbox: { pageId: string; psid: string; messagingType: string; tag?: string; text: string; metadata?: string; id: string }[] = [];
+  get messengerInbox(): MessengerSent[] {
+    return this.messenger.inbox;
+  }
   /** Every request, with the path as received (version prefix included). */
   readonly requests: { method: string; path: string; authorization?: string }[] = [];
   private readonly numbers = new Map<string, Number_>();
   /** Messenger Pages by their Page access token (a Page token acts for its one Page: `/me` is the Page). */
-  private readonly pages = new Map<string, { id: string; name: string }>();
+  private readonly pages = new Map<string, { id: string; name: string; appId: string }>();
   /** `${phoneNumberId}|${customer}` → when the customer last wrote (opens the window). */
   private readonly lastInbound = new Map<string, number>();
   private readonly script: ScriptedGraphAnswer[] = [];
@@ -116,8 +121,8 @@ export class GraphEmulator {
   }
 
   /** A Facebook Page whose Page access token is `token` (Messenger). */
-  addPage(page: { id: string; name?: string; token: string }): void {
-    this.pages.set(page.token, { id: page.id, name: page.name ?? `Page ${page.id}` });
+  addPage(page: { id: string; name?: string; token: string; appId?: string }): void {
+    this.pages.set(page.token, { id: page.id, name: page.name ?? `Page ${page.id}`, appId: page.appId ?? '4242' });
   }
 
   /** The customer wrote at `at` (ms): free text to them is allowed for 24 hours. */
@@ -197,24 +202,12 @@ export class GraphEmulator {
         if (scripted?.kind === 'rate_limit') return fail(scripted.httpStatus ?? 400, scripted.code ?? 613, 'Calls to this api have exceeded the rate limit.', {});
         if (scripted?.kind === 'server_error') return fail(503, 1, 'An unknown error occurred');
         if (scripted?.kind === 'error') return fail(scripted.httpStatus, scripted.code, scripted.message, scripted.subcode ? { error_subcode: scripted.subcode } : {});
-        let body: { recipient?: { id?: unknown }; messaging_type?: unknown; tag?: unknown; message?: { text?: unknown; metadata?: unknown } };
-        try {
-          body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
-        } catch {
-          return fail(400, 100, 'Invalid parameter');
-        }
-        const psid = typeof body.recipient?.id === 'string' ? body.recipient.id : undefined;
-        if (!psid) return fail(400, 100, '(#100) The parameter recipient is required');
-        const text = body.message?.text;
-        if (typeof text !== 'string' || !text) return fail(400, 100, '(#100) The parameter message[text] is required');
-        if ([...text].length > 2000) return fail(400, 100, '(#100) Length of param message[text] must be less than or equal to 2000');
-        const last = this.lastInbound.get(`${page.id}|${psid}`);
-        const age = last === undefined ? Infinity : this.now() - last;
-        const allowed = body.messaging_type === 'RESPONSE' ? age <= WINDOW_MS : body.messaging_type === 'MESSAGE_TAG' && body.tag === 'HUMAN_AGENT' ? age <= 7 * WINDOW_MS : false;
-        if (!allowed) return fail(400, 10, '(#10) This message is sent outside of allowed window.', { error_subcode: 2018278 });
-        const id = `m_EMU${String(++this.seq).padStart(6, '0')}${randomBytes(6).toString('hex')}`;
-        this.messengerInbox.push({ pageId: page.id, psid, messagingType: String(body.messaging_type), ...(typeof body.tag === 'string' ? { tag: body.tag } : {}), text, ...(typeof body.message?.metadata === 'string' ? { metadata: body.message.metadata } : {}), id });
-        return send(200, { recipient_id: psid, message_id: id });
+      }
+      if (req.method === 'POST' && rest.length === 2) {
+        const body = Buffer.concat(chunks);
+        const request = new Request(url, { method: 'POST', headers: { 'content-type': req.headers['content-type'] ?? 'application/octet-stream' }, body: new Uint8Array(body) });
+        const answer = await this.messenger.handle(page, req.method, rest.slice(1), request);
+        return send(answer.status, answer.body);
       }
       return fail(400, 100, `Unsupported ${req.method} request: /me/${rest.slice(1).join('/')}`);
     }
