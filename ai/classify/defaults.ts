@@ -1,5 +1,7 @@
+import { TRANSLATED_CATEGORY_EXAMPLES } from './defaults-translated.js';
+
 /** The categories every account starts with, and the examples that train them until agents add their own. */
-export const DEFAULT_CATEGORY_EXAMPLES: Record<string, string[]> = {
+const WRITTEN_EXAMPLES: Record<string, string[]> = {
   billing: [
     'My invoice is wrong', 'I was charged twice this month', 'Can I get a refund for my last payment?', 'Why is my bill higher than usual?',
     'How do I update my credit card details?', 'I need a copy of my receipt', 'The payment failed but money left my account',
@@ -122,5 +124,10 @@ export const DEFAULT_CATEGORY_EXAMPLES: Record<string, string[]> = {
     'Ich bin sehr enttäuscht von Ihrem Kundenservice', 'Das ist eine Frechheit, ich warte seit Wochen auf eine Antwort',
   ],
 };
+
+/** The examples above plus those written in fi, sv, de, da and nb (defaults-translated.ts). */
+export const DEFAULT_CATEGORY_EXAMPLES: Record<string, string[]> = Object.fromEntries(
+  Object.entries(WRITTEN_EXAMPLES).map(([category, texts]) => [category, [...texts, ...(TRANSLATED_CATEGORY_EXAMPLES[category] ?? [])]]),
+);
 
 export const DEFAULT_CATEGORIES = Object.keys(DEFAULT_CATEGORY_EXAMPLES);

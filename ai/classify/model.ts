@@ -4,8 +4,14 @@ import type { Embedder } from '../embed/embedder.js';
 
 export const UNKNOWN = 'unknown';
 
-/** Character n-grams carry Finnish/Swedish and typos; the English sentence embedding carries meaning. */
-export const CATEGORY_FEATURES: HashingOptions = { buckets: 1 << 14, charNgrams: [2, 3, 4], words: true };
+/**
+ * Character n-grams carry Finnish/Swedish and typos; the English sentence embedding carries meaning;
+ * the concepts of the multilingual lexicon (ai/text/concepts.ts) carry what English examples teach
+ * to every other language.
+ */
+export const CATEGORY_FEATURES: HashingOptions = { buckets: 1 << 14, charNgrams: [2, 3, 4], words: true, concepts: 6 };
+/** What models stored before the concepts were trained on; they are read with it until retrained. */
+export const LEGACY_CATEGORY_FEATURES: HashingOptions = { buckets: 1 << 14, charNgrams: [2, 3, 4], words: true };
 // The dense block is scaled so a unit-length embedding weighs about as much as the sparse block.
 const DENSE_SCALE = 1.5;
 
@@ -30,6 +36,8 @@ export interface SerializedCategoryModel {
   trainedAt: string;
   examples: number;
   softmax: SerializedSoftmax;
+  /** The feature settings it was trained with; absent on models stored before they were recorded. */
+  features?: HashingOptions;
 }
 
 /** An account's category classifier: softmax over hashed n-grams plus sentence embeddings. */
@@ -40,6 +48,7 @@ export class CategoryModel {
     private readonly embedder: Embedder | undefined,
     readonly trainedAt = new Date().toISOString(),
     readonly examples = 0,
+    readonly features: HashingOptions = CATEGORY_FEATURES,
   ) {}
 
   get categories(): string[] {
@@ -58,15 +67,15 @@ export class CategoryModel {
   }
 
   static fromJSON(s: SerializedCategoryModel, embedder?: Embedder): CategoryModel {
-    return new CategoryModel(deserialize(s.softmax), s.threshold, s.softmax.denseDim ? embedder : undefined, s.trainedAt, s.examples);
+    return new CategoryModel(deserialize(s.softmax), s.threshold, s.softmax.denseDim ? embedder : undefined, s.trainedAt, s.examples, s.features ?? LEGACY_CATEGORY_FEATURES);
   }
 
   toJSON(): SerializedCategoryModel {
-    return { kind: 'hashed-ngrams+embedding/softmax', embeddingModel: this.embedder?.modelId ?? null, threshold: this.threshold, trainedAt: this.trainedAt, examples: this.examples, softmax: serialize(this.m) };
+    return { kind: 'hashed-ngrams+embedding/softmax', embeddingModel: this.embedder?.modelId ?? null, threshold: this.threshold, trainedAt: this.trainedAt, examples: this.examples, softmax: serialize(this.m), features: this.features };
   }
 
   withThreshold(threshold: number): CategoryModel {
-    return new CategoryModel(this.m, threshold, this.embedder, this.trainedAt, this.examples);
+    return new CategoryModel(this.m, threshold, this.embedder, this.trainedAt, this.examples, this.features);
   }
 
   async classify(text: string, vector?: Float32Array): Promise<CategoryPrediction> {
@@ -76,7 +85,7 @@ export class CategoryModel {
 
   /** Synchronous when the embedding is already known (batch evaluation). */
   classifyWith(text: string, vector?: Float32Array): CategoryPrediction {
-    const r = predict(this.m, hashFeatures(text, CATEGORY_FEATURES), vector && this.m.denseDim ? scaled(vector) : undefined);
+    const r = predict(this.m, hashFeatures(text, this.features), vector && this.m.denseDim ? scaled(vector) : undefined);
     const alternatives = this.m.classes.map((c, i) => ({ category: c, confidence: r.probs[i]! })).sort((a, b) => b.confidence - a.confidence).slice(0, 3);
     return { category: r.confidence >= this.threshold ? r.label : UNKNOWN, best: r.label, confidence: r.confidence, alternatives };
   }

@@ -1,9 +1,11 @@
 import type { Database, Queryable } from '../../storage/database.js';
 import { withAccount } from '../../storage/session.js';
 import type { Embedder } from '../embed/embedder.js';
-import { CategoryModel, type LabelledExample, type SerializedCategoryModel } from './model.js';
+import { CATEGORY_FEATURES, CategoryModel, type LabelledExample, type SerializedCategoryModel } from './model.js';
 import { DEFAULT_CATEGORY_EXAMPLES } from './defaults.js';
 import { CoalescedRuns } from '../learn/coalesced-runs.js';
+import { train as trainSoftmax } from '../learn/softmax.js';
+import { cachedDefaultVectors, cachedJson, defaultModelFile, defaultVectorsFile } from './default-vectors.js';
 import type { LocalModels } from '../workers/models.js';
 
 /** A category model with the key the AI threads know it by and its stored form (sent to a thread that lacks it). */
@@ -40,6 +42,8 @@ export async function addExamples(tx: Queryable, accountId: string, examples: { 
 export class CategoryModels {
   private readonly cache = new Map<string, { trainedAt: string; ref: CategoryModelRef }>();
   private defaults?: Promise<CategoryModelRef>;
+  // The default examples' embeddings, read from the machine's cache or computed once per process: every account's retrain needs them.
+  private defaultVectors?: Promise<Float32Array[]>;
   private readonly runs = new CoalescedRuns<CategoryModel>();
 
   /** With `models`, training runs in the AI threads; without, on the calling thread. */
@@ -51,8 +55,29 @@ export class CategoryModels {
   }
 
   defaultRef(): Promise<CategoryModelRef> {
-    return (this.defaults ??= this.trainJson(undefined, defaultExamples()).then((json) => this.ref('default', json)).catch((err: unknown) => {
+    return (this.defaults ??= this.trainDefault().then((json) => this.ref('default', json)).catch((err: unknown) => {
       this.defaults = undefined;
+      throw err;
+    }));
+  }
+
+  /** The default model: read from the machine's cache when the local encoder made its vectors, else trained. */
+  private async trainDefault(): Promise<SerializedCategoryModel> {
+    const embedder: Embedder = this.models?.embedder ?? this.embedder;
+    const examples = defaultExamples();
+    const train = async () => this.trainJson(undefined, examples, await this.vectorsOfDefaults());
+    if (embedder.external) return train();
+    const training = JSON.stringify({ features: CATEGORY_FEATURES, labels: examples.map((e) => e.label), train: CategoryModel.train.toString(), softmax: trainSoftmax.toString() });
+    const file = defaultModelFile(defaultVectorsFile(embedder.modelId, examples.map((e) => e.text)), training);
+    return cachedJson(file, train, (m) => m.examples === examples.length && m.embeddingModel === embedder.modelId && !!m.features);
+  }
+
+  /** Read from the machine's cache (ai/classify/default-vectors.ts) when the local encoder makes them. */
+  private vectorsOfDefaults(): Promise<Float32Array[]> {
+    const embedder: Embedder = this.models?.embedder ?? this.embedder;
+    const texts = defaultExamples().map((e) => e.text);
+    return (this.defaultVectors ??= (embedder.external ? embedder.embed(texts, { lane: 'bulk' }) : cachedDefaultVectors({ modelId: embedder.modelId, dimension: embedder.dimension, embed: (t) => embedder.embed(t, { lane: 'bulk' }) }, texts)).catch((err: unknown) => {
+      this.defaultVectors = undefined;
       throw err;
     }));
   }
@@ -75,6 +100,8 @@ export class CategoryModels {
     if (!stored) return this.defaultRef();
     const ref = this.ref(`${accountId}:${row.trainedAt}`, stored.model);
     this.cache.set(accountId, { trainedAt: row.trainedAt, ref });
+    // Stored before the multilingual concepts: answers with its own features until the background retrain lands.
+    if (!stored.model.features) void this.retrain(accountId).catch(() => undefined);
     return ref;
   }
 
@@ -82,9 +109,11 @@ export class CategoryModels {
     return { model: CategoryModel.fromJSON(json, this.embedder), key: `category:${key}`, json };
   }
 
-  private async trainJson(accountId: string | undefined, examples: LabelledExample[]): Promise<SerializedCategoryModel> {
-    if (this.models) return this.models.trainCategories(accountId, examples);
-    return (await CategoryModel.train(examples, { embedder: this.embedder })).toJSON();
+  /** `known` are the vectors of the first examples (the defaults'); the rest are embedded here. */
+  private async trainJson(accountId: string | undefined, examples: LabelledExample[], known: Float32Array[] = []): Promise<SerializedCategoryModel> {
+    if (this.models) return this.models.trainCategories(accountId, examples, known);
+    const vectors = [...known, ...(await this.embedder.embed(examples.slice(known.length).map((e) => e.text), { lane: 'bulk', accountId }))];
+    return (await CategoryModel.train(examples, { embedder: this.embedder, vectors })).toJSON();
   }
 
   /**
@@ -100,7 +129,7 @@ export class CategoryModels {
       const rows = (await tx.query<{ category: string; text: string; createdAt: string }>(`SELECT category, text, created_at::text AS "createdAt" FROM ai_category_examples ORDER BY created_at`)).rows;
       return { examples: rows.map((r) => ({ label: r.category, text: r.text })), newest: rows[rows.length - 1]?.createdAt ?? null };
     });
-    const json = await this.trainJson(accountId, [...defaultExamples(), ...examples]);
+    const json = await this.trainJson(accountId, [...defaultExamples(), ...examples], await this.vectorsOfDefaults());
     const model = CategoryModel.fromJSON(json, this.embedder);
     const trainedAt = await withAccount(this.db, accountId, async (tx) =>
       (await tx.query<{ trainedAt: string }>(

@@ -55,7 +55,7 @@ beforeAll(async () => {
   const list = (await api(acct.apiKeys.viewer, 'GET', '/kb/articles?limit=10')).json().items as { id: string; externalId: string }[];
   fiShipping = list.find((a) => a.externalId === 'ship-fi')!.id;
   enPassword = list.find((a) => a.externalId === 'pw')!.id;
-}, 120_000);
+}, 300_000);
 afterAll(() => t?.close());
 
 describe('drafts in the customer language, on topic', () => {

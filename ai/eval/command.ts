@@ -7,8 +7,9 @@ import { SentimentModel } from '../providers/local/sentiment.js';
 import { trainSentiment } from '../train/sentiment.js';
 import { readRows } from './csv.js';
 import { evalLanguage } from './language.js';
+import { printGroups, printReport, round, type Scored } from './report.js';
+import { DEFAULT_CATEGORY_EXAMPLES } from '../classify/defaults.js';
 import { evalDraft, kbPathFor, readKb } from './draft.js';
-import { printReport, round, type Scored } from './report.js';
 
 type Out = NodeJS.WritableStream;
 
@@ -29,9 +30,11 @@ export async function runEval(argv: string[], out: Out = process.stdout): Promis
   const limit = values.limit ? Number(values.limit) : Infinity;
   if (sub === 'classify') {
     const file = values.train ?? positionals[0];
+    const load = (f: string) => readRows(f).map((r) => ({ text: r[col.text] ?? '', label: r[col.label] ?? '', lang: r.lang ?? r.language ?? '' })).filter((r) => r.text && r.label);
+    // --test alone: the default categories as every account starts with them, threshold included.
+    if (!file && values.test) return evalDefaults(load(values.test).slice(0, limit), out);
     if (!file) return usage(out);
     if (/data_full\.json$/.test(file) || isClinc(file)) return evalClinc(file, out);
-    const load = (f: string) => readRows(f).map((r) => ({ text: r[col.text] ?? '', label: r[col.label] ?? '' })).filter((r) => r.text && r.label);
     if (values.test) return evalSplit(load(file), load(values.test).slice(0, limit), out);
     return evalFolds(load(file), Number(values.folds ?? 5), out);
   }
@@ -50,7 +53,7 @@ export async function runEval(argv: string[], out: Out = process.stdout): Promis
   if (sub === 'sentiment') {
     const file = positionals[0];
     if (!file) return usage(out);
-    const test = readRows(file).map((r) => ({ text: r[col.text] ?? '', label: r[col.label] ?? '' })).filter((r) => r.text && r.label).slice(0, limit);
+    const test = readRows(file).map((r) => ({ text: r[col.text] ?? '', label: r[col.label] ?? '', lang: r.lang ?? r.language ?? '' })).filter((r) => r.text && r.label).slice(0, limit);
     const model = values.train
       ? SentimentModel.fromModel(trainSentiment(readRows(values.train).map((r) => ({ text: r[col.text] ?? '', label: r[col.label] as 'negative', source: 'cli', lang: '' })).filter((r) => r.text && ['negative', 'neutral', 'positive'].includes(r.label))))
       : SentimentModel.fromFile(values.model);
@@ -64,7 +67,16 @@ export async function runEval(argv: string[], out: Out = process.stdout): Promis
       // On two-class data (no neutral gold label) the stronger of negative/positive is the answer.
       scored.push({ gold: r.label, predicted: binary ? (c.probs.negative >= c.probs.positive ? 'negative' : 'positive') : c.sentiment });
     }
-    printReport(out, 'sentiment', scored, lat, { model: model.id, two_class: binary });
+    const perLanguage = printGroups(out, scored.map((s, i) => ({ ...s, group: test[i]!.lang })));
+    const recall = (c: string) => { const g = scored.filter((s) => s.gold === c); return g.length ? round(g.filter((s) => s.predicted === c).length / g.length) : null; };
+    const classes = binary ? ['negative', 'positive'] : ['negative', 'neutral', 'positive'];
+    const recalls = classes.map(recall).filter((r): r is number => r !== null);
+    printReport(out, 'sentiment', scored, lat, {
+      model: model.id, two_class: binary,
+      balanced_accuracy: recalls.length ? round(recalls.reduce((a, b) => a + b, 0) / recalls.length) : null,
+      ...Object.fromEntries(classes.map((c) => [`recall_${c}`, recall(c)])),
+      ...(Object.keys(perLanguage).length ? { per_language: perLanguage } : {}),
+    });
     return 0;
   }
   if (sub === 'draft') {
@@ -107,11 +119,30 @@ async function scoreCategories(model: CategoryModel, test: LabelledExample[], ou
   return { predictions, lat };
 }
 
-async function evalSplit(train: LabelledExample[], test: LabelledExample[], out: Out): Promise<number> {
+async function evalSplit(train: LabelledExample[], test: (LabelledExample & { lang?: string })[], out: Out): Promise<number> {
   const embedder = localEmbedder();
   const model = await CategoryModel.train(train, { embedder, threshold: 0 });
   const { predictions, lat } = await scoreCategories(model, test, out);
-  printReport(out, 'classify', test.map((t, i) => ({ gold: t.label, predicted: predictions[i]!.category })), lat, { train_n: train.length });
+  const scored = test.map((t, i) => ({ gold: t.label, predicted: predictions[i]!.category, group: t.lang ?? '' }));
+  const perLanguage = printGroups(out, scored);
+  printReport(out, 'classify', scored, lat, { train_n: train.length, ...(Object.keys(perLanguage).length ? { per_language: perLanguage } : {}) });
+  return 0;
+}
+
+/** The default categories out of the box, with their shipped threshold: an `unknown` answer counts as wrong. */
+async function evalDefaults(test: (LabelledExample & { lang?: string })[], out: Out): Promise<number> {
+  const embedder = localEmbedder();
+  const train = Object.entries(DEFAULT_CATEGORY_EXAMPLES).flatMap(([label, texts]) => texts.map((text) => ({ text, label })));
+  const model = await CategoryModel.train(train, { embedder });
+  const { predictions, lat } = await scoreCategories(model, test, out);
+  const scored = test.map((t, i) => ({ gold: t.label, predicted: predictions[i]!.category, group: t.lang ?? '' }));
+  const perLanguage = printGroups(out, scored);
+  const best = test.filter((t, i) => predictions[i]!.best === t.label).length / Math.max(1, test.length);
+  const unknown = predictions.filter((p) => p.category === UNKNOWN).length / Math.max(1, test.length);
+  printReport(out, 'classify', scored, lat, {
+    train_n: train.length, defaults: true, threshold: round(model.threshold), best_accuracy: round(best), unknown_rate: round(unknown),
+    ...(Object.keys(perLanguage).length ? { per_language: perLanguage } : {}),
+  });
   return 0;
 }
 

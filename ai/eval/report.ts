@@ -45,3 +45,18 @@ export function printReport(out: NodeJS.WritableStream, kind: string, rows: Scor
 }
 
 export const round = (n: number) => Math.round(n * 10000) / 10000;
+
+/** Accuracy per language (or any group), printed as a table; the summary carries it as `per_language`. */
+export function printGroups(out: NodeJS.WritableStream, rows: (Scored & { group: string })[], title = 'language'): Record<string, { accuracy: number; macro_f1: number; n: number }> {
+  const groups = [...new Set(rows.map((r) => r.group))].filter(Boolean).sort();
+  const result: Record<string, { accuracy: number; macro_f1: number; n: number }> = {};
+  if (!groups.length) return result;
+  out.write(`${title.padEnd(28)} accuracy   macro-F1  n\n`);
+  for (const g of groups) {
+    const part = rows.filter((r) => r.group === g);
+    const m = metrics(part);
+    result[g] = { accuracy: round(m.accuracy), macro_f1: round(m.macroF1), n: part.length };
+    out.write(`${g.slice(0, 27).padEnd(28)} ${m.accuracy.toFixed(3)}      ${m.macroF1.toFixed(3)}     ${part.length}\n`);
+  }
+  return result;
+}

@@ -16,7 +16,8 @@ describe.each([['Postgres', false], ['PGlite', true]] as const)("an account's se
   let t: TestHub;
   beforeAll(async () => {
     t = await startTestHub({ jobs: false, embedded });
-  });
+    // A PGlite store starts in a minute or more on a machine other tests share.
+  }, 180_000);
   afterAll(() => t?.close());
 
   async function correct(acct: TestAccount, text = idiom, label = corrected): Promise<void> {

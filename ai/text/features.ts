@@ -1,5 +1,6 @@
 /** Hashed bag-of-n-grams: language-agnostic sparse features with no vocabulary to ship (the optional word valences come from an npm package). */
 import { valenceOf } from './lexicon.js';
+import { conceptsOf, isCourteousRequest, problemCuesOf } from './concepts.js';
 
 export interface SparseVector {
   idx: Int32Array;
@@ -19,6 +20,10 @@ export interface HashingOptions {
   negation?: boolean;
   /** Word valences from a multilingual lexicon as shared features, so what one language teaches carries to another. */
   lexicon?: boolean;
+  /** Support concepts of the multilingual lexicon (ai/text/concepts.ts) as shared features, each counted this many times. */
+  concepts?: number;
+  /** Problem cues (failure, delay, loss, dissatisfaction) of the same lexicon as shared features, each counted this many times. */
+  problemCues?: number;
 }
 
 // Negators of the languages we serve; Finnish "en"/"et" are left out, they are Swedish/Estonian words too.
@@ -89,6 +94,13 @@ export function hashFeatures(text: string, o: HashingOptions): SparseVector {
       const v = valenceOf(ws[i]!);
       if (v) add(`${v.stem ? 'stem' : 'word'} valence ${v.value}`, 5);
     }
+  }
+  if (o.concepts) for (const c of conceptsOf(ws)) add(`concept ${c}`, 6, o.concepts);
+  if (o.problemCues) {
+    const cues = problemCuesOf(ws);
+    for (const c of cues) add(`problem ${c}`, 7, o.problemCues);
+    if (cues.length) add('problem any', 7, o.problemCues);
+    if (isCourteousRequest(ws)) add('courteous request', 7, o.problemCues);
   }
   if (o.emoji) for (const e of text.match(/\p{Extended_Pictographic}/gu) ?? []) add(e, 4);
   for (let j = 0; j < ws.length; j++) {

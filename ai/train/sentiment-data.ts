@@ -56,8 +56,14 @@ export function loadSentimentSets(dir: string): Record<Split, LabelledText[]> {
   take('uci-sentiment-labelled-sentences/uci_sentences_2class.csv', 'uci', 'en', (r) => hashSplit(r.text!));
   for (const [split, row] of neutralRequests(dir)) sets[split].push(row);
   sets.train.push(...ownMessages());
+  sets.train.push(...ownMessages(SUPPORT_MESSAGES_PATH, 'support'));
   // Half held out for choosing a recipe, half for the figure reported: never trained on.
   for (const r of customerRequests(dir)) sets[hashSplit(r.text) === 'test' ? 'test' : 'dev'].push(r);
+  // The team's support dev set: chooses the class offsets after training (ai/train/sentiment.ts), never trained on.
+  sets.dev.push(...ownMessages(SUPPORT_DEV_PATH, 'support-dev'));
+  // The team's held-out support messages (written apart from the training ones): reported, never trained on.
+  sets.test.push(...ownMessages(SUPPORT_HELD_OUT_PATH, 'support-heldout'));
+  sets.test.push(...ownMessages(SUPPORT_CHECK_PATH, 'support-check'));
   // A held-out text that also occurs in training (GoEmotions repeats short comments) is no test.
   const seen = new Set(sets.train.map((r) => key(r.text)));
   sets.dev = sets.dev.filter((r) => !seen.has(key(r.text)));
@@ -65,7 +71,8 @@ export function loadSentimentSets(dir: string): Record<Split, LabelledText[]> {
   return sets;
 }
 
-// Small talk says little about a customer's mood; problem reports can be calm or angry, so neither side gets them.
+// Small talk says little about a customer's mood. Problem reports are negative by the support definition
+// (negative = the customer reports a failure, a delay, a loss or dissatisfaction; neutral = a plain request).
 const CLINC_KEPT_SMALL_TALK = new Set(['greeting', 'goodbye', 'what_can_i_ask_you', 'are_you_a_bot']);
 const CLINC_PROBLEM_REPORTS = new Set(['report_fraud', 'damaged_card', 'report_lost_card', 'card_declined', 'lost_luggage', 'account_blocked', 'freeze_account', 'jump_start', 'tire_change', 'find_phone']);
 const REQUEST_LANGUAGES = new Set(['fi', 'sv']);
@@ -83,8 +90,10 @@ export function* neutralRequests(dir: string): Generator<[Split, LabelledText]> 
     const smallTalk = new Set((JSON.parse(readFileSync(join(clinc, 'domains.json'), 'utf8')) as Record<string, string[]>).small_talk);
     for (const [part, split] of [['train', 'train'], ['val', 'dev'], ['test', 'test']] as const) {
       for (const [text, intent] of data[part] ?? []) {
-        if (CLINC_PROBLEM_REPORTS.has(intent) || (smallTalk.has(intent) && !CLINC_KEPT_SMALL_TALK.has(intent) && intent !== 'thank_you')) continue;
-        yield [split, { text, label: intent === 'thank_you' ? 'positive' : 'neutral', source: 'clinc', lang: 'en' }];
+        if (smallTalk.has(intent) && !CLINC_KEPT_SMALL_TALK.has(intent) && intent !== 'thank_you') continue;
+        // In support a reported failure or loss is negative however calmly it is put ("my card was declined").
+        const label = intent === 'thank_you' ? 'positive' : CLINC_PROBLEM_REPORTS.has(intent) ? 'negative' : 'neutral';
+        yield [split, { text, label, source: label === 'negative' ? 'clinc-problems' : 'clinc', lang: 'en' }];
       }
     }
   }
@@ -106,12 +115,23 @@ export const OWN_MESSAGES_PATH = fileURLToPath(new URL('./data/customer-messages
  * have no neutral Swedish and few customer-service messages in any of these. Training only; the
  * held-out check is a separate hand-written set (ai/providers/local/fixtures).
  */
-export function ownMessages(path = OWN_MESSAGES_PATH): LabelledText[] {
+export function ownMessages(path = OWN_MESSAGES_PATH, source = 'own'): LabelledText[] {
   if (!existsSync(path)) return [];
   return readRows(path)
     .filter((r) => r.text?.trim() && LABELS.has(r.label ?? ''))
-    .map((r) => ({ text: r.text!, label: r.label as LabelledText['label'], source: `own-${r.lang}`, lang: r.lang ?? '' }));
+    .map((r) => ({ text: r.text!, label: r.label as LabelledText['label'], source: `${source}-${r.lang}`, lang: r.lang ?? '' }));
 }
+
+/**
+ * Support messages the team wrote in en/fi/sv/de by the support definition: calm reports of a failure,
+ * delay or loss are negative, plain requests (also with a "thanks" at the end) neutral, thanks and praise
+ * positive. Training only; the held-out set is ai/eval/data/sentiment-support-heldout.csv, written apart.
+ */
+export const SUPPORT_HELD_OUT_PATH = fileURLToPath(new URL('../eval/data/sentiment-support-heldout.csv', import.meta.url));
+/** Written with the v5 training messages: the dev set chooses the class offsets; the check set is measured, never tuned on. */
+export const SUPPORT_DEV_PATH = fileURLToPath(new URL('../eval/data/sentiment-support-dev.csv', import.meta.url));
+export const SUPPORT_CHECK_PATH = fileURLToPath(new URL('../eval/data/sentiment-support-check.csv', import.meta.url));
+export const SUPPORT_MESSAGES_PATH = fileURLToPath(new URL('./data/support-messages.csv', import.meta.url));
 
 // Requests that carry a mood by intent; the rest of Bitext's intents are plain requests.
 const BITEXT_MOODY = new Set(['complaint', 'review']);

@@ -14,6 +14,8 @@ export const HELD_OUT: Record<string, (r: LabelledText) => boolean> = {
   clinc_requests: (r) => r.source === 'clinc',
   bitext_requests: (r) => r.source === 'bitext',
   // The nearest we have to customer messages: Amazon/Yelp complaints and praise, Bitext's plain requests.
+  support_heldout: (r) => r.source.startsWith('support-heldout'),
+  support_check: (r) => r.source.startsWith('support-check'),
   customer_proxy: (r) => r.source === 'uci-amazon' || r.source === 'uci-yelp' || r.source === 'bitext',
 };
 

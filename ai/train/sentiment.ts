@@ -16,7 +16,8 @@ const CLASSES = ['negative', 'neutral', 'positive'] as const;
 // A unit-length sentence embedding weighs about as much as the n-gram block at this scale.
 export const DENSE_SCALE = 1.5;
 // Amazon and Yelp reviews are the only real customer text in the sets: tripled, they lift the customer-message proxy (dev half) 0.75 → 0.80.
-export const SOURCE_WEIGHTS: Record<string, number> = { 'uci-amazon': 3, 'uci-yelp': 3 };
+// The team's support messages are few and define the classes for support: weighted ×10.
+export const SOURCE_WEIGHTS: Record<string, number> = { 'uci-amazon': 3, 'uci-yelp': 3, 'support-en': 10, 'support-fi': 10, 'support-sv': 10, 'support-de': 10 };
 
 export interface SentimentTraining {
   epochs?: number;
@@ -52,6 +53,34 @@ export function trainSentiment(rows: LabelledText[], o: SentimentTraining = {}) 
   return train([...CLASSES], SENTIMENT_FEATURES.buckets, dense, data, { epochs: o.epochs ?? 6, learningRate: 0.5, l2: 1e-6, seed: 1 });
 }
 
+const recall = (model: SentimentModel, rows: LabelledText[], label: string) => {
+  const gold = rows.filter((r) => r.label === label);
+  return gold.length ? gold.filter((r) => model.classify(r.text).sentiment === label).length / gold.length : 1;
+};
+
+/**
+ * The offset on a statement's negative score (requests and questions keep theirs) that gives the best
+ * balanced accuracy on the team's support dev set while its plain requests and CLINC150's dev requests
+ * stay ≥ 0.85 neutral and Bitext's dev requests lose at most 0.06 of their neutral recall. The emotion
+ * sets, most of the data, call a calm report of a failure neutral; the support definition calls it negative.
+ */
+export function calibrate(model: SentimentModel, dev: LabelledText[]): Partial<Record<'negative', number>> {
+  const support = dev.filter((r) => r.source.startsWith('support-dev'));
+  const clinc = dev.filter((r) => r.source === 'clinc' && r.label === 'neutral');
+  const bitext = dev.filter((r) => r.source === 'bitext');
+  if (!support.length) return {};
+  const bitextBefore = recall(model.withCalibration({}), bitext, 'neutral');
+  let best = { negative: 0, score: -1 };
+  for (let step = 0; step <= 12; step++) {
+    const negative = step / 4;
+    const m = model.withCalibration({ negative });
+    if (recall(m, support, 'neutral') < 0.85 || recall(m, clinc, 'neutral') < 0.85 || recall(m, bitext, 'neutral') < bitextBefore - 0.06) continue;
+    const score = (['negative', 'neutral', 'positive'] as const).reduce((a, c) => a + recall(m, support, c), 0) / 3;
+    if (score > best.score + 1e-9) best = { negative, score };
+  }
+  return { negative: best.negative };
+}
+
 async function main() {
   const { values } = parseArgs({ options: { out: { type: 'string', default: SENTIMENT_MODEL_PATH }, epochs: { type: 'string', default: '6' }, 'embed-every': { type: 'string', default: '0' } } });
   const dir = corpusDir();
@@ -69,7 +98,7 @@ async function main() {
   }
   const m = trainSentiment(sets.train, { epochs: Number(values.epochs), vectors: every > 0 ? vectors : undefined });
   const file: SentimentModelFile = {
-    id: `sentiment-hashlr-v3${every > 0 ? '-use' : ''}-${new Date().toISOString().slice(0, 10)}`,
+    id: `sentiment-hashlr-v5${every > 0 ? '-use' : ''}-${new Date().toISOString().slice(0, 10)}`,
     trainedAt: new Date().toISOString(),
     features: SENTIMENT_FEATURES,
     model: serialize(m),
@@ -78,6 +107,9 @@ async function main() {
     lexicon: SENTIMENT_FEATURES.lexicon ? wordLexicon().fingerprint : undefined,
     metrics: { train_n: sets.train.length, embedded_n: vectors.filter(Boolean).length, train_s: (Date.now() - started) / 1000 },
   };
+  writeFileSync(values.out!, JSON.stringify(file));
+  // The class offsets are chosen on the quantised model, on dev rows only.
+  file.calibration = calibrate(SentimentModel.fromFile(values.out), sets.dev);
   writeFileSync(values.out!, JSON.stringify(file));
   // The quantised model is what ships: its held-out figures are the ones printed.
   const shipped = SentimentModel.fromFile(values.out);

@@ -106,9 +106,12 @@ export class LocalModels {
     return this.analyses.add(request);
   }
 
-  /** Embeds the examples in bulk slices, then trains: neither blocks a thread for long, nor the main thread at all. */
-  async trainCategories(accountId: string | undefined, examples: LabelledExample[]): Promise<SerializedCategoryModel> {
-    const vectors = await this.embedder.embed(examples.map((e) => e.text), { accountId, lane: 'bulk' });
+  /**
+   * Embeds the examples in bulk slices, then trains: neither blocks a thread for long, nor the main thread at all.
+   * `known` are the vectors of the first examples (the default examples', cached), not embedded again.
+   */
+  async trainCategories(accountId: string | undefined, examples: LabelledExample[], known: Float32Array[] = []): Promise<SerializedCategoryModel> {
+    const vectors = [...known, ...(await this.embedder.embed(examples.slice(known.length).map((e) => e.text), { accountId, lane: 'bulk' }))];
     return this.compute.run({ kind: 'train-categories', examples, vectors }, { lane: 'bulk', accountId });
   }
 

@@ -1,7 +1,7 @@
 import { html, nothing, type PropertyValues } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import { unsafeHTML } from 'lit/directives/unsafe-html.js';
-import { AgentElement } from '../shared/agent-element.js';
+import { AgentElement, HubApiError } from '../shared/agent-element.js';
 import type { HubStreamEvent, TypingEvent } from '../shared/agent-stream.js';
 import { emit } from '../shared/emit.js';
 import { linkify } from '../shared/linkify.js';
@@ -19,6 +19,18 @@ const TYPING_SENT_EVERY_MS = 3000;
 
 /** What the composer writes: a reply the customer gets, or an internal note only agents see. */
 type ComposerMode = 'reply' | 'note';
+
+/** A message or a reply in another language, as the hub's translation routes return it. */
+interface Translated {
+  text?: string;
+  language?: string;
+  original?: string;
+  error?: string;
+  busy?: boolean;
+}
+
+/** The agent's language as the browser knows it ("fi-FI" → "fi"). */
+const agentLanguage = () => (globalThis.navigator?.language ?? 'en').split('-')[0]!.toLowerCase();
 
 /** What the agent left in the composer of a conversation they moved away from. */
 interface ComposerDraft {
@@ -82,6 +94,10 @@ export class HummdeskConversation extends AgentElement {
   @state() private added: ReadonlySet<string> = new Set();
   /** The customer typing, by name; undefined when they are not. */
   @state() private typingName?: string;
+  /** Messages shown translated into the agent's language, by message id (the original stays shown). */
+  @state() private translations: ReadonlyMap<string, Translated> = new Map();
+  /** The composer's text in the customer's language, shown beside it before sending. */
+  @state() private replyTranslation?: Translated & { conversationId: string };
   private typingTimer?: ReturnType<typeof setTimeout>;
   /** When the shown conversation's customer was last told the agent is typing; 0 once told they stopped. */
   private typingSentAt = 0;
@@ -269,6 +285,49 @@ export class HummdeskConversation extends AgentElement {
     }
   }
 
+  /** A message in the agent's language, below the original; offline the hub says it cannot (translation_unavailable). */
+  private async translateMessage(id: string): Promise<void> {
+    const conversationId = this.conversationId;
+    const set = (t: Translated) => (this.translations = new Map(this.translations).set(id, t));
+    set({ busy: true });
+    try {
+      const r = await this.api<{ translation: { text: string; language: string } }>(`/conversations/${encodeURIComponent(conversationId)}/messages/${encodeURIComponent(id)}/translate`, { method: 'POST', body: { to: agentLanguage() } });
+      set({ text: r.translation.text, language: r.translation.language });
+    } catch (err) {
+      set({ error: translationError(err) });
+    }
+  }
+
+  /** The reply in the customer's language, shown beside the agent's text; nothing is sent until the agent chooses. */
+  private async translateReply(): Promise<void> {
+    const conversationId = this.conversationId;
+    const text = this.textarea?.value.trim() ?? '';
+    if (!text) return;
+    this.replyTranslation = { conversationId, busy: true };
+    try {
+      const r = await this.api<{ translation: { text: string; language: string } }>(`/conversations/${encodeURIComponent(conversationId)}/reply-translation`, { method: 'POST', body: { text, from: agentLanguage() } });
+      this.replyTranslation = { conversationId, original: text, text: r.translation.text, language: r.translation.language };
+    } catch (err) {
+      this.replyTranslation = { conversationId, error: translationError(err) };
+    }
+  }
+
+  /** Puts the translated reply into the composer, for the agent to read once more and send. */
+  private useTranslation(): void {
+    const t = this.replyTranslation;
+    if (!t?.text || !this.textarea) return;
+    this.textarea.value = t.text;
+    this.replyTranslation = undefined;
+    this.textarea.focus();
+  }
+
+  private renderTranslation(t: Translated | undefined) {
+    if (!t) return nothing;
+    if (t.busy) return html`<p class="translation muted" part="translation">Translating…</p>`;
+    if (t.error) return html`<p class="translation error" part="translation">${t.error}</p>`;
+    return html`<div class="translation" part="translation" dir="auto"><span class="badge">Translated (${t.language})</span> ${t.text}</div>`;
+  }
+
   private renderNotice(m: MessageView) {
     const address = m.sender?.address;
     const email = this.detail?.conversation.channelKind === 'email' && !!address;
@@ -299,10 +358,12 @@ export class HummdeskConversation extends AgentElement {
         ${m.direction === 'outbound' && !m.isPrivate && m.deliveryStatus
           ? html`<span class=${m.deliveryStatus === 'failed' || m.deliveryStatus === 'unknown' ? 'failed' : ''}>${m.deliveryStatus}${m.deliveryError ? `: ${m.deliveryError}` : ''}</span>`
           : nothing}
+        ${m.text.trim() ? html`<button type="button" class="translate" title="Show this message in your language" ?disabled=${!!this.translations.get(m.id)?.busy} @click=${() => void this.translateMessage(m.id)}>Translate</button>` : nothing}
       </div>
       ${m.html
         ? html`<div class="html" dir="auto">${unsafeHTML(sanitizeHtml(m.html))}</div>`
         : html`<div class="text" dir="auto">${linkify(m.text)}</div>`}
+      ${this.renderTranslation(this.translations.get(m.id))}
       ${m.attachments.length ? html`<ul class="attachments">${m.attachments.map((a) => this.renderAttachment(a))}</ul>` : nothing}
     </li>`;
   }
@@ -367,10 +428,28 @@ export class HummdeskConversation extends AgentElement {
       <label class="sr-only" for="reply">${note ? 'Internal note, seen by agents only' : 'Reply to the customer'}</label>
       <textarea id="reply" aria-describedby="composer-hint" placeholder=${note ? 'Internal note — only agents see this (Ctrl+Enter adds it)' : 'Reply to the customer… (Ctrl+Enter sends)'}
         @keydown=${this.onKeydown} @input=${this.onInput}></textarea>
+      ${!note && this.replyTranslation?.conversationId === this.conversationId ? this.renderReplyTranslation(this.replyTranslation) : nothing}
       <div class="actions">
         <span class="hint" id="composer-hint">${note ? 'Only agents see notes.' : channel ? `The customer gets this by ${channel}.` : 'The customer gets this.'}</span>
+        ${note ? nothing : html`<button type="button" class="translate-reply" title="See your reply in the customer's language before sending" @click=${() => void this.translateReply()}>Translate</button>`}
         <button type="submit" class="send ${this.mode}" ?disabled=${this.sending.has(this.conversationId)}>${note ? 'Add note' : 'Send'}</button>
       </div>
     </form>`;
   }
+
+  /** Both texts side by side: the agent's and the customer's-language one the agent may put in the composer. */
+  private renderReplyTranslation(t: Translated) {
+    if (t.busy || t.error) return this.renderTranslation(t);
+    return html`<div class="reply-translation" part="reply-translation">
+      <div><span class="badge">Your text</span><p dir="auto">${t.original}</p></div>
+      <div><span class="badge">In ${t.language}</span><p dir="auto">${t.text}</p></div>
+      <button type="button" class="use-translation" @click=${() => this.useTranslation()}>Use translation</button>
+    </div>`;
+  }
+}
+
+function translationError(err: unknown): string {
+  if (err instanceof HubApiError && err.code === 'translation_unavailable') return 'Translation needs Claude or an OpenAI-compatible model; the offline AI cannot translate.';
+  if (err instanceof HubApiError && err.code === 'customer_language_unknown') return "The customer's language is not known yet.";
+  return `Translation failed: ${(err as Error).message}`;
 }

@@ -61,5 +61,9 @@ export const conversationStyles = [
     .shortcuts dt { text-align: end; }
     .shortcuts dd { margin: 0; }
     kbd { font: 0.9em ui-monospace, monospace; border: 1px solid var(--_border); border-radius: 4px; padding: 0 4px; }
+    .translation { margin-block-start: 4px; padding-inline-start: 8px; border-inline-start: 2px solid var(--_border); }
+    button.translate { font-size: 0.8em; }
+    .reply-translation { display: grid; grid-template-columns: 1fr 1fr auto; gap: 8px; align-items: start; margin-block: 6px; }
+    .reply-translation p { margin: 2px 0 0; white-space: pre-wrap; }
   `,
 ];

@@ -103,6 +103,12 @@ const ROUTES: RouteCase[] = [
   // A web chat conversation has no Cc list: reaching the handler's 400 cc_not_supported shows the role passed.
   { route: 'POST /conversations/:id/participants', min: 'agent', ok: 400, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/participants`, body: { address: 'someone@example.com' } }) },
   { route: 'POST /conversations/:id/notes', min: 'agent', ok: 201, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/notes`, body: { text: 'note' } }) },
+  // Translation needs Claude or an OpenAI-compatible model; this hub is offline, so an allowed caller gets 409 translation_unavailable.
+  { route: 'POST /conversations/:id/messages/:messageId/translate', min: 'agent', ok: 409, prepare: async () => {
+    const s = await seedConversation(t, acct);
+    return { method: 'POST', url: `/conversations/${s.conversationId}/messages/${s.messageId}/translate`, body: { to: 'en' } };
+  } },
+  { route: 'POST /conversations/:id/reply-translation', min: 'agent', ok: 409, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/reply-translation`, body: { text: 'Your order ships tomorrow.', to: 'fi' } }) },
   { route: 'POST /conversations/:id/assign', min: 'agent', ok: 200, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/assign`, body: { assigneeId: acct.users.agent.id } }) },
   { route: 'POST /conversations/:id/status', min: 'agent', ok: 200, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/status`, body: { status: 'resolved' } }) },
   { route: 'POST /conversations/:id/typing', min: 'agent', ok: 204, prepare: async () => ({ method: 'POST', url: `/conversations/${await conversation()}/typing` }) },

@@ -137,8 +137,12 @@ export async function createTestAccount(t: TestHub, opts: { slug?: string; chann
   return { accountId, slug, users, apiKeys, channelId };
 }
 
-/** Polls until `check` returns a truthy value; for effects of background jobs. */
-export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
+/**
+ * Polls until `check` returns a truthy value; for effects of background jobs. The default wait is what an
+ * AI job needs on a machine other tests share (an analysis took over 10 s under load 30); a met condition
+ * returns at once, so only a failing test waits that long.
+ */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -8,6 +8,7 @@ import { enqueue } from '../../storage/repositories/outbox.js';
 import { audit } from '../../storage/repositories/audit.js';
 import { routeConversation } from '../../ai/routing/router.js';
 import { decideAutoSend, type AutoSendPolicy } from '../../ai/autosend/policy.js';
+import { settleConversation } from '../../ai/classify/conversation.js';
 import type { ConversationAi } from '../ai-stage.js';
 import type { ConversationService } from '../services/conversations.js';
 import type { EventBus, HubEvent } from '../realtime/events.js';
@@ -47,11 +48,13 @@ export function analyzeHandler(deps: { db: Database; bus: EventBus; ai: () => Co
     const events: HubEvent[] = [];
     let autoSendDraft: { id: string; text: string } | undefined;
     await withAccount(deps.db, job.accountId, async (tx) => {
-      const c = analysis.classification;
+      // The conversation as a whole: a polite follow-up does not lower priority or change the topic (ai/classify/conversation.ts).
+      const latestText = input.messages.filter((m) => m.direction === 'inbound').at(-1)?.text ?? '';
+      const { classification: c, settled } = await settleConversation(tx, conversationId, messageId, analysis.classification, latestText);
       const aiResultId = await insertAiResult(tx, {
         accountId: job.accountId, conversationId, messageId, provider: analysis.provider, model: analysis.model, latencyMs,
         category: c.category, priority: c.priority, sentiment: c.sentiment, language: c.language, confidence: c.confidence,
-        evidence: analysis.evidence,
+        evidence: { ...analysis.evidence, conversation: settled },
       });
       // Re-read: an agent may have taken the conversation while the model ran.
       const current = await getConversation(tx, conversationId);

@@ -18,3 +18,15 @@ export function toolUse(calls: { name: string; input: unknown }[], usage: { inpu
 export const rateLimited: ScriptedReply = { status: 429, headers: { 'retry-after-ms': '1' }, body: { type: 'error', error: { type: 'rate_limit_error', message: 'Number of requests has exceeded your rate limit' } } };
 export const overloaded: ScriptedReply = { status: 529, headers: { 'retry-after-ms': '1' }, body: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } } };
 export const hang: ScriptedReply = { hang: true };
+
+/** A plain text answer (what a translation gets back). */
+export function textReply(text: string, usage: { input?: number; output?: number } = {}): ScriptedReply {
+  return {
+    body: {
+      id: `msg_emu_${++seq}`, type: 'message', role: 'assistant', model: 'emulated',
+      content: [{ type: 'text', text }],
+      stop_reason: 'end_turn', stop_sequence: null,
+      usage: { input_tokens: usage.input ?? 120, output_tokens: usage.output ?? 40, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+    },
+  };
+}

@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readRows } from '../../eval/csv.js';
-import { hashFeatures } from '../../text/features.js';
+import { hashFeatures, words } from '../../text/features.js';
+import { isRequestOrQuestion } from '../../text/concepts.js';
 import { SENTIMENT_FEATURES, SentimentModel } from './sentiment.js';
 
 describe('sentiment model (committed)', () => {
@@ -33,6 +34,56 @@ describe('sentiment model (committed)', () => {
     expect(right('fi')).toBeGreaterThanOrEqual(0.85);
     // Swedish has no public neutral sentiment data: 20 of 24 today, with the team's own messages (ai/train/data).
     expect(right('sv')).toBeGreaterThanOrEqual(0.75);
+  });
+
+  // Seen in issue #15: neutral Swedish messages read positive 3 of 3; Finnish ones the same way.
+  it('does not read Swedish or Finnish plain requests as positive, thanks at the end or not', () => {
+    for (const text of ['Hej, har ni presentkort? Tack!', 'Hej! Jag undrar hur jag byter lösenord. Tack på förhand', 'Kan ni skicka fakturan igen? Tack så mycket',
+      'Hei, onko teillä lahjakortteja? Kiitos!', 'Voisitteko lisätä kollegani pääkäyttäjäksi? Kiitos jo etukäteen.', 'Milloin tilaukseni lähtee? Kiitos'])
+      expect(model.classify(text).sentiment, text).not.toBe('positive');
+    expect(model.classify('Tack så mycket för att ni löste det så snabbt!').sentiment).toBe('positive');
+    expect(model.classify('Your colleague was lovely, please pass on my thanks.').sentiment).toBe('positive');
+  });
+
+  // Seen in issue #15: calm reports of a failure or delay read neutral (negative recall 0.32).
+  it('reads calm problem reports as negative', () => {
+    for (const text of ['My flight was cancelled and nobody called', 'Still waiting for the refund', 'Jag väntar fortfarande på paketet', 'Lentoni peruttiin eikä kukaan soittanut', 'Hyvitys ei ole vieläkään tullut tilille'])
+      expect(model.classify(text).sentiment, text).toBe('negative');
+  });
+
+  // The team's held-out support messages (ai/eval/data), never trained on: the issue's targets, as a guard.
+  it('meets the support targets on the held-out support messages', () => {
+    const rows = readRows(fileURLToPath(new URL('../../eval/data/sentiment-support-heldout.csv', import.meta.url)));
+    const recall = (label: string) => rows.filter((r) => r.label === label && model.classify(r.text!).sentiment === label).length / rows.filter((r) => r.label === label).length;
+    const balanced = (recall('negative') + recall('neutral') + recall('positive')) / 3;
+    expect(balanced).toBeGreaterThanOrEqual(0.75);
+    expect(recall('neutral')).toBeGreaterThanOrEqual(0.85);
+    // The issue's target (0.875 with v5's calibration; v4 had 0.625).
+    expect(recall('negative')).toBeGreaterThanOrEqual(0.7);
+  });
+
+  // Issue #15: calm statements of what went wrong, with no problem word, read neutral (or positive) before v5's calibration.
+  it('reads a calm statement of what went wrong as negative, while requests and questions stay neutral', () => {
+    for (const text of ['The lamp I ordered arrived without a plug.', 'The app shows my old address after I changed it.', 'Die Monatsgebühr ist ohne Ankündigung gestiegen.'])
+      expect(model.classify(text).sentiment, text).toBe('negative');
+    for (const text of ['Can I change my plan to the cheaper one?', 'Please send me the invoice as PDF.', 'Voinko maksaa laskun osissa?', 'Skicka fakturan som PDF, tack.', 'Hur ändrar jag min adress', 'Ich möchte meine Adresse ändern.'])
+      expect(model.classify(text).sentiment, text).toBe('neutral');
+    expect(model.calibration.negative).toBeGreaterThan(0);
+  });
+
+  // Positive is thanks or praise: plain Swedish questions read positive on the support dev set before this rule.
+  it('does not read a question or request without thanks or praise as positive', () => {
+    for (const text of ['Finns det parkering vid butiken i Kista?', 'Var hittar jag bruksanvisningen för modell X200?'])
+      expect(model.classify(text).sentiment, text).toBe('neutral');
+    expect(model.classify('Could you tell Anna she was wonderful?').sentiment).toBe('positive');
+  });
+
+  it('tells requests and questions from statements in every served language', () => {
+    const asks = (t: string) => isRequestOrQuestion(t, words(t));
+    for (const t of ['Hur ändrar jag min adress', 'Wie lade ich die Rechnung herunter', 'Please send the PDF.', 'Voisitteko lähettää laskun', 'I do not know how to cancel my order', 'Help with my refund', 'Kan jeg betale med kort'])
+      expect(asks(t), t).toBe(true);
+    for (const t of ['The tablet stopped charging.', 'Paketet var trasigt när det kom fram.', 'Der Techniker ist nicht gekommen.', 'Paketti tuli rikki.'])
+      expect(asks(t), t).toBe(false);
   });
 
   it('gives words of a listed valence the same features in every language', () => {

@@ -11,7 +11,7 @@ export interface OpenAiCompatibleOptions extends EndpointOptions {
 
 const MAX_TURNS = 2;
 
-interface ChatResponse {
+export interface ChatResponse {
   choices?: { message?: { content?: string | null } }[];
   usage?: { prompt_tokens?: number; completion_tokens?: number; prompt_tokens_details?: { cached_tokens?: number } };
 }
@@ -59,17 +59,22 @@ export class OpenAiCompatibleProvider extends ExternalProvider {
 
   /** One chat completion, retried as providers/openai/http.ts does for every call to such a server. */
   private async post(body: unknown): Promise<ChatResponse> {
-    try {
-      return JSON.parse(await postJson(this.o, this.dispatcher, '/chat/completions', body)) as ChatResponse;
-    } catch (err) {
-      if (!(err instanceof EndpointError)) throw new ProviderError('bad_output', `the answer is not JSON: ${String(err)}`);
-      const f = err.failure;
-      if (f.kind === 'timeout') throw new ProviderError('timeout', 'the model did not answer in time');
-      if (f.kind === 'network') throw new ProviderError('unavailable', f.message);
-      if (f.status === 401 || f.status === 403) throw new ProviderError('auth', err.message);
-      if (f.status === 429) throw new ProviderError('rate_limited', err.message);
-      if (f.status === 503 || f.status === 529) throw new ProviderError('overloaded', err.message);
-      throw new ProviderError(f.status >= 500 || f.status === 408 || f.status === 409 ? 'unavailable' : 'bad_request', err.message);
-    }
+    return postChat(this.o, this.dispatcher, body);
+  }
+}
+
+/** One call of `/chat/completions`; every failure is a ProviderError with a stable code (translation uses it too). */
+export async function postChat(o: EndpointOptions, dispatcher: LazyDispatcher, body: unknown): Promise<ChatResponse> {
+  try {
+    return JSON.parse(await postJson(o, dispatcher, '/chat/completions', body)) as ChatResponse;
+  } catch (err) {
+    if (!(err instanceof EndpointError)) throw new ProviderError('bad_output', `the answer is not JSON: ${String(err)}`);
+    const f = err.failure;
+    if (f.kind === 'timeout') throw new ProviderError('timeout', 'the model did not answer in time');
+    if (f.kind === 'network') throw new ProviderError('unavailable', f.message);
+    if (f.status === 401 || f.status === 403) throw new ProviderError('auth', err.message);
+    if (f.status === 429) throw new ProviderError('rate_limited', err.message);
+    if (f.status === 503 || f.status === 529) throw new ProviderError('overloaded', err.message);
+    throw new ProviderError(f.status >= 500 || f.status === 408 || f.status === 409 ? 'unavailable' : 'bad_request', err.message);
   }
 }
