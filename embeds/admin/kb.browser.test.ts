@@ -193,7 +193,7 @@ describe('admin console: knowledge base', { timeout: 240_000 }, () => {
     const page = await openKb();
     const cited = page.locator('hummdesk-admin-kb [part=cited]');
     await cited.locator('tbody tr').first().waitFor();
-    const rows = await cited.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())));
+    const rows = await cited.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent!.trim())));
     expect(rows).toEqual([[often!.title, 'en', '3', '2'], [once!.title, 'en', '1', '0']]);
     await cited.locator('#cited-days').selectOption('7');
     await expect.poll(() => cited.locator('tbody tr').count()).toBe(2);

@@ -335,6 +335,9 @@ export class HummdeskAdminKb extends AdminElement {
       this.editing = null;
       await this.load();
       this.rowNotice = new Map(this.rowNotice).set(saved.id, { ok: true, text: saved.status === 'published' ? 'Saved and published.' : 'Saved as a draft.' });
+      // The editor is gone: keyboard users go on from the saved article's row, not from the top of the page.
+      await this.updateComplete;
+      this.renderRoot.querySelector<HTMLElement>(`tr[data-id="${saved.id}"] [data-action=edit]`)?.focus();
     } catch (err) {
       this.saveFailure = failureOf(err);
     } finally {

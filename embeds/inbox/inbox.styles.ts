@@ -16,8 +16,6 @@ export const inboxStyles = [
     }
     li:hover { background: var(--_surface); }
     li[aria-selected='true'] { background: var(--_selected); border-inline-start: 3px solid var(--_accent); }
-    /* Muted text is too faint on the selected row's background (dark): it reads as the row's own text there. */
-    li[aria-selected='true'] .time, li[aria-selected='true'] .preview { color: var(--_fg); }
     .name { font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
     .time { color: var(--_muted); font-size: 0.8em; }
     .tags { grid-column: 1 / -1; display: flex; flex-wrap: wrap; gap: 4px; }
