@@ -153,8 +153,9 @@ describe('admin console: knowledge base', { timeout: 240_000 }, () => {
     const form = kb.locator('form[part=import]');
     await form.locator('#import-file').setInputFiles({ name: 'articles.json', mimeType: 'application/json', buffer: Buffer.from('[{"title": "no body"}]') });
     await form.locator('[data-action=import]').click();
-    expect(await form.locator('#import-file-error').innerText()).toBe('Article 1 needs a "title" and a "body".');
-    expect(await focusMatches(page, '#import-file')).toBe(true);
+    // The file is read before anything is sent: the error follows that read.
+    await expect.poll(() => form.locator('#import-file-error').innerText()).toBe('Article 1 needs a "title" and a "body".');
+    await expect.poll(() => focusMatches(page, '#import-file')).toBe(true);
 
     const articles = Array.from({ length: 45 }, (_, i) => ({ title: `Imported guide ${i}`, body: `Step ${i}: open the settings and choose the option.`, externalId: `guide-${i}` }));
     // The embedding endpoint holds its answers: progress is seen mid-way for certain.
