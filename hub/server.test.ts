@@ -32,6 +32,13 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+describe('links', () => {
+  it('point at the port the hub got when PORT=0 chose any', () => {
+    expect(running.hub.config.publicUrl).toBe(running.url);
+    expect(running.url).not.toMatch(/:0$/);
+  });
+});
+
 describe('graceful shutdown', () => {
   it('stops taking requests, ends event streams, and lets a job in flight finish before it resolves', async () => {
     const { hub, app, url } = running;

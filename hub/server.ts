@@ -34,6 +34,8 @@ export async function startServer(config: HubConfig, opts: { jobs?: boolean; see
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const url = typeof address === 'object' && address ? `http://${config.host}:${address.port}` : config.publicUrl;
+  // PORT=0 takes any free port: the links the hub writes (invites, Slack) point at the one it got.
+  if (config.port === 0 && config.publicUrl === `http://${config.host}:0`) hub.config.publicUrl = url;
   let demoAccountToFurnish: string | undefined;
   if (opts.seed ?? !config.databaseUrl) {
     const demo = await seedDemo(hub.db, hub.box, config.dataDir, url);

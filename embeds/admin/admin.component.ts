@@ -28,8 +28,9 @@ export class HummdeskAdmin extends LitElement {
   static override styles = [
     adminStyles,
     css`
-      [role='tablist'] { display: flex; gap: 0.25rem; border-block-end: 1px solid var(--_border); margin-block-end: 0.5rem; }
+      [role='tablist'] { display: flex; flex-wrap: wrap; gap: 0.25rem; border-block-end: 1px solid var(--_border); margin-block-end: 0.5rem; }
       [role='tab'] { background: transparent; color: var(--_fg); border: 1px solid transparent; border-block-end: none; border-radius: calc(var(--_radius) / 2) calc(var(--_radius) / 2) 0 0; padding: 0.4em 1em; }
+      @media (max-width: 600px) { [role='tab'] { padding: 0.4em 0.6em; } }
       [role='tab'][aria-selected='true'] { border-color: var(--_border); background: var(--_bg); color: var(--_accent); font-weight: 600; margin-block-end: -1px; }
     `,
   ];

@@ -19,8 +19,8 @@ export const adminStyles = [
     .row { display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; align-items: flex-start; }
     .row .field { flex: 1 1 12rem; }
     .hint { color: var(--_muted); font-size: 0.85em; }
-    .field-error { color: #b91c1c; font-size: 0.85em; }
-    [aria-invalid='true'] { border-color: #b91c1c; }
+    .field-error { color: var(--_danger); font-size: 0.85em; }
+    [aria-invalid='true'] { border-color: var(--_danger); }
     .actions { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; margin-block-start: 0.5rem; }
     .notice { border-radius: calc(var(--_radius) / 2); padding: 0.5rem 0.75rem; margin-block: 0.5rem; }
     .notice.error { background: #fef2f2; color: #991b1b; border: 1px solid #fecaca; }
@@ -34,5 +34,11 @@ export const adminStyles = [
     .kinds { display: grid; grid-template-columns: repeat(auto-fill, minmax(13rem, 1fr)); gap: 0.5rem; }
     .kind { border: 1px solid var(--_border); border-radius: var(--_radius); padding: 0.6rem 0.75rem; }
     .kind p { margin: 0.25rem 0 0.5rem; }
+    /* A phone: tables share out the width instead of running off the screen; long values wrap. */
+    @media (max-width: 600px) {
+      table { table-layout: fixed; }
+      th, td { overflow-wrap: anywhere; padding-inline: 0.25rem; }
+      td select, td input, td button { max-inline-size: 100%; }
+    }
   `,
 ];

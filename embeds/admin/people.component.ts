@@ -343,7 +343,12 @@ export class HummdeskAdminPeople extends AdminElement {
   }
 
   private async setMember(t: Team, u: User, member: boolean): Promise<void> {
-    await this.saveTeam(t, () => this.api<Team>(`/teams/${t.id}/members/${u.id}`, { method: member ? 'PUT' : 'DELETE' }), member ? `${u.name} added.` : `${u.name} removed.`, () => this.requestUpdate());
+    // The box stays as clicked while the hub saves it (put back if the hub refuses), never flicking back meanwhile.
+    const shown = { ...t, memberIds: member ? [...new Set([...t.memberIds, u.id])] : t.memberIds.filter((id) => id !== u.id) };
+    this.teams = this.teams.map((x) => (x.id === t.id ? shown : x));
+    await this.saveTeam(shown, () => this.api<Team>(`/teams/${t.id}/members/${u.id}`, { method: member ? 'PUT' : 'DELETE' }), member ? `${u.name} added.` : `${u.name} removed.`, () => {
+      this.teams = this.teams.map((x) => (x.id === t.id ? t : x));
+    });
   }
 
   private async saveTeam(t: Team, save: () => Promise<Team>, ok: string, undo: () => void): Promise<void> {

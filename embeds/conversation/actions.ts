@@ -78,8 +78,10 @@ export class ConversationActions implements ReactiveController {
   }
 
   hostUpdate(): void {
-    if (this.host.token && this.loadedFor !== this.host.token) {
-      this.loadedFor = this.host.token;
+    // Read again for each conversation opened: agents and teams added since appear without a reload.
+    const key = `${this.host.token} ${this.host.conversationId}`;
+    if (this.host.token && this.loadedFor !== key) {
+      this.loadedFor = key;
       void this.loadChoices();
     }
   }

@@ -15,7 +15,7 @@ export const themeTokens = css`
     --_muted: var(--hummdesk-muted, light-dark(#4b5563, #a1a1aa));
     --_border: var(--hummdesk-border, light-dark(#d1d5db, #3f3f46));
     --_surface: var(--hummdesk-surface, light-dark(#f9fafb, #1f2937));
-    --_selected: var(--hummdesk-selected, light-dark(#eff6ff, #1e3a5f));
+    --_selected: var(--hummdesk-selected, light-dark(#eff6ff, #1c3455));
     --_badge-bg: var(--hummdesk-badge-background, light-dark(#e5e7eb, #374151));
     --_badge-fg: var(--hummdesk-badge-foreground, light-dark(#1f2937, #e5e7eb));
     --_danger: var(--hummdesk-danger, light-dark(#b91c1c, #fca5a5));

@@ -11,6 +11,7 @@ import { IdParams, Nullable, Page, Uuid, decodeCursor, encodeCursor } from '../s
 import { requestTenantIndexIfLarge } from '../../ai/kb/reindex.js';
 import kbReindex from './kb-reindex.js';
 import kbImport from './kb-import.js';
+import kbCitations from './kb-citations.js';
 
 const Status = Type.Union([Type.Literal('published'), Type.Literal('draft')]);
 const Language = Type.String({ minLength: 2, maxLength: 10, pattern: '^[a-z]{2,3}(-[A-Za-z0-9]+)?$' });
@@ -72,6 +73,7 @@ const kb: FastifyPluginAsyncTypebox = async (app) => {
   };
   await app.register(kbReindex);
   await app.register(kbImport(ArticleBody));
+  await app.register(kbCitations);
 
   app.get('/kb/articles', {
     onRequest: app.authorize('viewer'),

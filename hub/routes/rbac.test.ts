@@ -170,6 +170,7 @@ const ROUTES: RouteCase[] = [
 
   { route: 'GET /kb/reindex', min: 'viewer', ok: 200, prepare: async () => ({ method: 'GET', url: '/kb/reindex' }) },
   { route: 'POST /kb/reindex', min: 'admin', ok: 202, prepare: async () => ({ method: 'POST', url: '/kb/reindex' }) },
+  { route: 'GET /kb/cited', min: 'viewer', ok: 200, prepare: async () => ({ method: 'GET', url: '/kb/cited' }) },
   { route: 'GET /kb/articles/:id/variants', min: 'viewer', ok: 200, prepare: async () => ({ method: 'GET', url: `/kb/articles/${await article()}/variants` }) },
 
   { route: 'GET /ai/usage', min: 'admin', ok: 200, prepare: async () => ({ method: 'GET', url: '/ai/usage' }) },

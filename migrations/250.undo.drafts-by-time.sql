@@ -1,0 +1,3 @@
+BEGIN;
+DROP INDEX IF EXISTS drafts_account_created_idx;
+COMMIT;
