@@ -116,6 +116,8 @@ export class SlackSurface implements Surface {
   readonly name = SURFACE;
   readonly limits: SlackSurfaceLimits;
   private readonly names = new Map<string, { name: string | undefined; at: number }>();
+  /** users.info refused with 429 per workspace: asked again once Retry-After has passed (not at the history read budget). */
+  private readonly namesBlockedUntil = new Map<string, number>();
   private readonly secrets = new Map<string, Record<string, string>>();
   private posts: Pacer;
   private reads: Pacer;
@@ -489,12 +491,10 @@ export class SlackSurface implements Surface {
     const cached = this.names.get(key);
     if (cached && now - cached.at < NAME_TTL_MS) return cached.name;
     // Only answers are cached: a failed lookup (a 429 included) is asked again on a later sync.
-    const paceKey = `users.info:${install.externalKey}`;
-    // Nothing is taken from this key, so it waits only after a 429 said so.
-    if (this.reads.waitFor(paceKey) > 0) return undefined;
+    if ((this.namesBlockedUntil.get(install.externalKey) ?? 0) > now) return undefined;
     const info = await this.client(install).users.info({ user: slackUserId }).catch((err: unknown) => {
       const e = toConnectorError(err);
-      if (e instanceof RateLimitError) this.reads.block(paceKey, e.retryAfterMs);
+      if (e instanceof RateLimitError) this.namesBlockedUntil.set(install.externalKey, (this.deps.now ?? Date.now)() + e.retryAfterMs);
       return undefined;
     });
     if (!info) return undefined;
