@@ -11,7 +11,7 @@ import { withAccount } from '../../storage/session.js';
 import { listMessages, type MessageRow } from '../../storage/repositories/messages.js';
 import { SlackClients, slackErrorCode, toConnectorError } from '../../connectors/slack/client.js';
 import { slackConfig } from '../../connectors/slack/config.js';
-import { fit, hashBody, messageReply, movedCard, rootCard, type CardModel, type SlackMessageBody } from './blocks.js';
+import { fit, hashBody, messageReply, movedCard, rootCard, slackDate, type CardModel, type SlackMessageBody } from './blocks.js';
 import { insertThread, nameSlackCustomer, readSyncSnapshot, retireThread, saveRootHash, type SlackSyncSnapshot, type SlackThread, type StoredFile } from './store.js';
 import { fetchSlackFiles } from './file-fetch.js';
 import { claimSync, releaseSync, SYNC_LEASE_MS, type SyncKey } from '../surfaces/claims.js';
@@ -207,7 +207,7 @@ export class SlackSurface implements Surface {
       snoozedUntil: c.snoozedUntil ? new Date(c.snoozedUntil).toISOString() : null,
       customer: c.contactName ?? first?.authorName ?? 'Customer',
       source: { kind: c.channelKind, name: c.sourceName ?? c.channelKind },
-      firstLines: first?.text ?? '',
+      firstLines: first ? firstLines(first) : '',
       assignee: c.assignee,
       threadReplies: 'notes',
       ...(snap.draft ? { draft: { id: snap.draft.id, text: snap.draft.text, extractive: snap.draft.extractive, citations: (snap.draft.citations ?? []) as NonNullable<CardModel['draft']>['citations'] } } : {}),
@@ -243,22 +243,23 @@ export class SlackSurface implements Surface {
     const url = this.deps.conversationUrl(pass.card.conversationId);
     const fromSlack = new Set(pass.snap.fromSlack ?? []);
     // What the thread shows already: the root's message, posts recorded before intents, and intents.
-    const shown = new Map<string, { ts: string; state: string; intentKey: string; files?: number }>();
+    const shown = new Map<string, { ts: string; state: string; intentKey: string; files?: number; group?: string[] }>();
     for (const [id, e] of Object.entries(thread.data.posted ?? {})) shown.set(id, { ts: e.ts, state: e.state, intentKey: `msg:${ts}:${id}`, ...(e.files !== undefined ? { files: e.files } : {}) });
     const pendingGroups = new Map<string, Intent>();
     for (const intent of pass.intents.values()) {
       if (!intent.key.startsWith(`msg:${ts}:`)) continue;
       const group = (intent.detail.group as string[] | undefined) ?? [intent.key.slice(`msg:${ts}:`.length)];
-      if (intent.state === 'done') group.forEach((id, i) => shown.set(id, { ts: intent.remoteId!, state: i === 0 ? String(intent.detail.shown ?? '') : 'grouped', intentKey: intent.key, files: shown.get(id)?.files }));
+      if (intent.state === 'done') group.forEach((id, i) => shown.set(id, { ts: intent.remoteId!, state: i === 0 ? String(intent.detail.shown ?? '') : 'grouped', intentKey: intent.key, files: shown.get(id)?.files, ...(i === 0 ? { group } : {}) }));
       else for (const id of group) pendingGroups.set(id, intent);
     }
     const steps: Step[] = [];
     const waiting: MessageRow[] = [];
-    const reply0 = (m: MessageRow) => messageReply(m, kind, url, fromSlack.has(m.id)) !== undefined;
+    const replyOf = (m: MessageRow) => mirroredReply(m, kind, url, fromSlack.has(m.id));
+    const reply0 = (m: MessageRow) => replyOf(m) !== undefined;
     const flush = () => {
       if (!waiting.length) return;
       for (const messages of coalesce(waiting.splice(0))) {
-        const replies = messages.map((m) => messageReply(m, kind, url, fromSlack.has(m.id))!);
+        const replies = messages.map((m) => replyOf(m)!);
         steps.push({ kind: 'post', key: `msg:${ts}:${messages[0]!.id}`, messages, reply: replies.length === 1 ? replies[0]! : combine(replies) });
         for (const m of messages) this.fileStep(pass, steps, ts, m, fromSlack, undefined);
       }
@@ -280,15 +281,17 @@ export class SlackSurface implements Surface {
         // An earlier attempt's post: made (or found) as it was planned, whatever came since.
         if (pending.key === `msg:${ts}:${m.id}`) {
           const group = ((pending.detail.group as string[] | undefined) ?? [m.id]).map((id) => pass.messages.find((x) => x.id === id)).filter((x): x is MessageRow => !!x);
-          const replies = group.map((g) => messageReply(g, kind, url, fromSlack.has(g.id))).filter((r): r is NonNullable<typeof r> => !!r);
+          const replies = group.map(replyOf).filter((r): r is NonNullable<typeof r> => !!r);
           if (replies.length) steps.push({ kind: 'post', key: pending.key, messages: group, reply: replies.length === 1 ? replies[0]! : combine(replies) });
           for (const g of group) this.fileStep(pass, steps, ts, g, fromSlack, undefined);
         }
         continue;
       }
       if (seen) {
-        const reply = messageReply(m, kind, url, fromSlack.has(m.id));
-        if (reply && seen.state !== 'grouped' && seen.state !== reply.state && seen.ts) steps.push({ kind: 'update', message: m, ts: seen.ts, reply, intentKey: seen.intentKey });
+        // A post shows its whole group: an edit or deletion of any of them updates it.
+        const replies = seen.state === 'grouped' ? [] : (seen.group ?? [m.id]).map((id) => (id === m.id ? m : pass.messages.find((x) => x.id === id))).flatMap((g) => (g ? [replyOf(g)].filter((r): r is NonNullable<typeof r> => !!r) : []));
+        const reply = replies.length > 1 ? combine(replies) : replies[0];
+        if (reply && seen.state !== reply.state && seen.ts) steps.push({ kind: 'update', message: m, ts: seen.ts, reply, intentKey: seen.intentKey });
         this.fileStep(pass, steps, ts, m, fromSlack, seen.files);
       }
     }
@@ -363,6 +366,8 @@ export class SlackSurface implements Surface {
         await runner.make(intent, pass.fresh.has(step.key), {
           find: (i) => this.findReply(install, data.channel, data.ts, i, (m) => (m.metadata?.event_type === POST_EVENT && (m.metadata.event_payload as { intent_id?: string } | undefined)?.intent_id === i.id)),
           call: (i) => this.post(install, data.channel, step.reply.body, data.ts, { event_type: POST_EVENT, event_payload: { conversation_id: conversationId, intent_id: i.id } }),
+          // What the post shows as made (an edit since planning included): a later change updates it.
+          detail: { shown: step.reply.state },
           refused,
         });
       } else {
@@ -588,5 +593,33 @@ function refused(err: unknown): boolean {
 function combine(replies: { body: SlackMessageBody; state: string }[]): { body: SlackMessageBody; state: string } {
   const blocks = replies.flatMap((r, i) => (i === 0 ? r.body.blocks : r.body.blocks.slice(1)));
   const text = replies.map((r) => r.body.text).join('\n');
-  return { state: replies[0]!.state, body: { text: text.length > 3000 ? `${text.slice(0, 2999)}…` : text, blocks: fit(blocks) } };
+  // One state while none was edited or deleted (as groups were recorded before edits showed); else each's.
+  const state = replies.every((r) => r.state === replies[0]!.state) ? replies[0]!.state : replies.map((r) => r.state).join('|');
+  return { state, body: { text: text.length > 3000 ? `${text.slice(0, 2999)}…` : text, blocks: fit(blocks) } };
+}
+
+const changeLine = (text: string) => ({ type: 'context', elements: [{ type: 'mrkdwn', text, verbatim: true }] });
+
+/**
+ * A customer message's thread post as the message is now: an edit on the platform is marked (its
+ * state changes, so the post is updated in place), a deletion replaces the text.
+ */
+export function mirroredReply(m: MessageRow, kind: string, url: string, writtenInSlack: boolean): { body: SlackMessageBody; state: string } | undefined {
+  const reply = messageReply(m, kind, url, writtenInSlack);
+  if (!reply || m.direction !== 'inbound' || m.notice) return reply;
+  const deletedAt = typeof m.metadata?.deletedAt === 'string' ? m.metadata.deletedAt : undefined;
+  const editedAt = typeof m.metadata?.editedAt === 'string' ? m.metadata.editedAt : undefined;
+  if (deletedAt) {
+    return { state: `${reply.state}:deleted`, body: { text: `${reply.body.text.replace(/: $/, '')}: message deleted`, blocks: [reply.body.blocks[0]!, changeLine(`:wastebasket: _Message deleted by its author ${slackDate(deletedAt)}_`)] } };
+  }
+  if (editedAt) {
+    return { state: `${reply.state}:edited:${editedAt}`, body: { text: `${reply.body.text} (edited)`, blocks: fit([...reply.body.blocks, changeLine(`:pencil2: _Edited ${slackDate(editedAt)}_`)]) } };
+  }
+  return reply;
+}
+
+/** The customer's first message as the root card shows it: edits marked, a deletion said. */
+function firstLines(m: MessageRow): string {
+  if (m.metadata?.deletedAt) return '(message deleted by its author)';
+  return m.metadata?.editedAt ? `${m.text} (edited)` : m.text;
 }
