@@ -14,7 +14,7 @@ import { slackConfig } from '../../connectors/slack/config.js';
 import { fit, hashBody, messageReply, movedCard, rootCard, slackDate, type CardModel, type SlackMessageBody } from './blocks.js';
 import { insertThread, nameSlackCustomer, readSyncSnapshot, retireThread, saveRootHash, type SlackSyncSnapshot, type SlackThread, type StoredFile } from './store.js';
 import { fetchSlackFiles } from './file-fetch.js';
-import { claimSync, releaseSync, SYNC_LEASE_MS, type SyncKey } from '../surfaces/claims.js';
+import { claimSync, parkSync, releaseSync, SYNC_LEASE_MS, type SyncKey } from '../surfaces/claims.js';
 import { IntentRunner, intentsByKey, noteIntent, planIntents, recordDone, unstartIntents, type Found, type Intent, type PlannedIntent } from '../surfaces/intents.js';
 import { Pacer, type PaceLimits } from '../surfaces/pacing.js';
 import { coalesce, customersFirst } from '../surfaces/mirror.js';
@@ -139,36 +139,44 @@ export class SlackSurface implements Surface {
     return { perSecond: this.limits.reads.perMinute / 60, burst: 1, maxWaitMs: this.limits.posts.maxWaitMs };
   }
 
-  async sync(accountId: string, conversationId: string, _messageId?: string, job?: { id: string }): Promise<void> {
+  async sync(accountId: string, conversationId: string, _messageId?: string, job?: { id: string; seq?: number }): Promise<void> {
     const key: SyncKey = { accountId, conversationId, surface: SURFACE, owner: job ? `job:${job.id}` : `call:${randomUUID()}` };
     for (let claimed = false; ; claimed = true) {
       const runner = new IntentRunner(this.deps.db, accountId, { key, ms: SYNC_LEASE_MS });
+      let round: false | { seq: number };
       try {
-        if (!(await this.syncOnce(key, runner, !claimed))) return;
+        round = await this.syncOnce(key, runner, claimed ? false : { seq: job?.seq });
+        if (!round) return;
       } catch (err) {
+        const e = err instanceof RetryLaterError ? err : toConnectorError(err);
+        const later = e instanceof RetryLaterError ? e : e instanceof RateLimitError ? new RetryLaterError(e.message, e.retryAfterMs) : undefined;
         // Given up for now: the job runs again (after Retry-After, or its backoff) and sees everything.
+        // A job sent back keeps the lease until then, so queued syncs of the conversation wait for it.
         await withAccount(this.deps.db, accountId, async (tx) => {
           await unstartIntents(tx, [...runner.unsent]);
-          await releaseSync(tx, key, { abandon: true });
+          if (later && job) await parkSync(tx, key, later.delayMs);
+          else await releaseSync(tx, key, { abandon: true });
         }).catch(() => undefined);
-        if (err instanceof RetryLaterError) throw err;
-        const e = toConnectorError(err);
-        throw e instanceof RateLimitError ? new RetryLaterError(e.message, e.retryAfterMs) : e;
+        throw later ?? e;
       }
       const next = await withAccount(this.deps.db, accountId, async (tx) => {
         await unstartIntents(tx, [...runner.unsent]);
-        return releaseSync(tx, key);
+        // Everything this round read is mirrored: requests numbered up to what it read need no run of their own.
+        return releaseSync(tx, key, { syncedSeq: round.seq });
       });
       // Asked for again while this ran: one more round instead of another job's full run.
       if (next === 'done') return;
     }
   }
 
-  /** One round; false when another sync of the conversation holds it (it will go round again for us). */
-  private async syncOnce(key: SyncKey, runner: IntentRunner, claim: boolean): Promise<boolean> {
+  /**
+   * One round; false when another sync of the conversation holds it (it will go round again for us) or
+   * a finished one already read what this request was for; else the request number the round read.
+   */
+  private async syncOnce(key: SyncKey, runner: IntentRunner, claim: false | { seq?: number }): Promise<false | { seq: number }> {
     const { accountId, conversationId } = key;
     let pass = await withAccount(this.deps.db, accountId, async (tx) => {
-      if (claim && !(await claimSync(tx, key))) return false;
+      if (claim && (await claimSync(tx, key, SYNC_LEASE_MS, claim.seq)) !== true) return false;
       return this.read(tx, accountId, conversationId, true);
     });
     if (pass === false) return false;
@@ -177,10 +185,10 @@ export class SlackSurface implements Surface {
       await this.prework(accountId, pass.prework);
       pass = await withAccount(this.deps.db, accountId, (tx) => this.read(tx, accountId, conversationId, false));
     }
-    if (!pass || 'prework' in pass) return true;
+    if (!pass || 'prework' in pass) return { seq: 0 };
     for (const k of pass.fresh) runner.unsent.add(pass.intents.get(k)!.id);
     await this.mirror(key, runner, pass);
-    return true;
+    return { seq: pass.snap.requestSeq ?? 0 };
   }
 
   /** Reads what the card and thread need (two statements) and records the posts this pass will make. */

@@ -3,7 +3,7 @@ import { createTestAccount, startTestHub, type TestAccount, type TestHub } from 
 import { withAccount } from '../../storage/session.js';
 import { findInstallation } from '../../storage/repositories/channels.js';
 import { openConversation } from '../testing/test-channel.js';
-import { claimSync, releaseSync } from './claims.js';
+import { claimSync, parkSync, releaseSync } from './claims.js';
 
 let t: TestHub;
 let acct: TestAccount;
@@ -42,5 +42,38 @@ describe('surface sync claims', () => {
     // The late one lost its lease: releasing is a no-op for it.
     expect(await as((tx) => releaseSync(tx, key('job:late')))).toBe('done');
     expect(await as((tx) => releaseSync(tx, key('job:next')))).toBe('done');
+  });
+
+  it('a job sent back (paced, 429) keeps the lease until it runs again: queued syncs return at once, and its next run takes it back', async () => {
+    expect(await as((tx) => claimSync(tx, key('job:paced')))).toBe(true);
+    await as((tx) => parkSync(tx, key('job:paced'), 30_000));
+    expect(await as((tx) => claimSync(tx, key('job:queued-1')))).toBe(false);
+    expect(await as((tx) => claimSync(tx, key('job:queued-2')))).toBe(false);
+    // Its own next run reads afresh: what the queued ones asked for is in that read, no extra round.
+    expect(await as((tx) => claimSync(tx, key('job:paced')))).toBe(true);
+    expect(await as((tx) => releaseSync(tx, key('job:paced')))).toBe('done');
+    // Should that run never come, the lease runs out a little after the delay.
+    expect(await as((tx) => claimSync(tx, key('job:lost')))).toBe(true);
+    await as((tx) => parkSync(tx, key('job:lost'), 0, -1000));
+    expect(await as((tx) => claimSync(tx, key('job:after')))).toBe(true);
+    expect(await as((tx) => releaseSync(tx, key('job:after')))).toBe('done');
+  });
+
+  it('a request numbered no higher than what a finished sync read and mirrored is covered: no run, no lease taken', async () => {
+    const seq = async () => (await as(async (tx) => (await tx.query<{ seq: string }>(`SELECT seq FROM surface_sync_requests WHERE conversation_id = $1`, [conversationId])).rows[0]?.seq));
+    // Every surface.sync written to the outbox gets the conversation's next number.
+    const before = Number((await seq()) ?? 0);
+    await as((tx) => tx.query(`INSERT INTO outbox (account_id, topic, payload) VALUES ($1, 'surface.sync', $2)`, [acct.accountId, { conversationId }]));
+    const numbered = await as(async (tx) => (await tx.query<{ payload: { seq: number } }>(`SELECT payload FROM outbox WHERE topic = 'surface.sync' ORDER BY id DESC LIMIT 1`)).rows[0]!.payload.seq);
+    expect(numbered).toBe(before + 1);
+    expect(await as((tx) => claimSync(tx, key('job:first'), undefined, numbered))).toBe(true);
+    expect(await as((tx) => releaseSync(tx, key('job:first'), { syncedSeq: numbered }))).toBe('done');
+    expect(await as((tx) => claimSync(tx, key('job:same'), undefined, numbered))).toBe('covered');
+    expect(await as((tx) => claimSync(tx, key('job:older'), undefined, numbered - 1))).toBe('covered');
+    // A later request runs; an abandoned run covers nothing.
+    expect(await as((tx) => claimSync(tx, key('job:newer'), undefined, numbered + 1))).toBe(true);
+    expect(await as((tx) => releaseSync(tx, key('job:newer'), { abandon: true, syncedSeq: numbered + 1 }))).toBe('done');
+    expect(await as((tx) => claimSync(tx, key('job:newer-again'), undefined, numbered + 1))).toBe(true);
+    expect(await as((tx) => releaseSync(tx, key('job:newer-again')))).toBe('done');
   });
 });
