@@ -14,7 +14,7 @@ import { slackConfig } from '../../connectors/slack/config.js';
 import { fit, hashBody, messageReply, movedCard, rootCard, slackDate, type CardModel, type SlackMessageBody } from './blocks.js';
 import { insertThread, nameSlackCustomer, readSyncSnapshot, retireThread, saveRootHash, type SlackSyncSnapshot, type SlackThread, type StoredFile } from './store.js';
 import { fetchSlackFiles } from './file-fetch.js';
-import { claimSync, parkSync, releaseSync, SYNC_LEASE_MS, type SyncKey } from '../surfaces/claims.js';
+import { claimSync, releaseSync, SYNC_LEASE_MS, type SyncKey } from '../surfaces/claims.js';
 import { IntentRunner, intentsByKey, noteIntent, planIntents, recordDone, unstartIntents, type Found, type Intent, type PlannedIntent } from '../surfaces/intents.js';
 import { Pacer, type PaceLimits } from '../surfaces/pacing.js';
 import { coalesce, customersFirst } from '../surfaces/mirror.js';
@@ -119,6 +119,10 @@ export class SlackSurface implements Surface {
   /** users.info refused with 429 per workspace: asked again once Retry-After has passed (not at the history read budget). */
   private readonly namesBlockedUntil = new Map<string, number>();
   private readonly secrets = new Map<string, Record<string, string>>();
+  /** Per conversation: the pacing key of its thread's channel, as its last sync here found it. */
+  private readonly channels = new Map<string, string>();
+  /** Per conversation: the last card model seen here and its rendering's hash. */
+  private readonly cards = new Map<string, { key: string; hash: string }>();
   private posts: Pacer;
   private reads: Pacer;
 
@@ -141,6 +145,10 @@ export class SlackSurface implements Surface {
 
   async sync(accountId: string, conversationId: string, _messageId?: string, job?: { id: string; seq?: number }): Promise<void> {
     const key: SyncKey = { accountId, conversationId, surface: SURFACE, owner: job ? `job:${job.id}` : `call:${randomUUID()}` };
+    // A job whose triage channel is busy for longer than a sync may wait goes back to the queue before any
+    // database work (the channel as its last sync here found it; a hint, the posts are paced anyway).
+    const channel = job ? this.channels.get(conversationId) : undefined;
+    if (channel) this.posts.ready(channel);
     for (let claimed = false; ; claimed = true) {
       const runner = new IntentRunner(this.deps.db, accountId, { key, ms: SYNC_LEASE_MS });
       let round: false | { seq: number };
@@ -151,11 +159,9 @@ export class SlackSurface implements Surface {
         const e = err instanceof RetryLaterError ? err : toConnectorError(err);
         const later = e instanceof RetryLaterError ? e : e instanceof RateLimitError ? new RetryLaterError(e.message, e.retryAfterMs) : undefined;
         // Given up for now: the job runs again (after Retry-After, or its backoff) and sees everything.
-        // A job sent back keeps the lease until then, so queued syncs of the conversation wait for it.
         await withAccount(this.deps.db, accountId, async (tx) => {
           await unstartIntents(tx, [...runner.unsent]);
-          if (later && job) await parkSync(tx, key, later.delayMs);
-          else await releaseSync(tx, key, { abandon: true });
+          await releaseSync(tx, key, { abandon: true });
         }).catch(() => undefined);
         throw later ?? e;
       }
@@ -347,9 +353,12 @@ export class SlackSurface implements Surface {
     const data = thread.data;
     const install = installOf(data.installationId);
     if (!install) return;
-    const card = rootCard({ ...pass.card, threadReplies: slackConfig(install).threadReplies ?? 'notes' });
-    const hash = hashBody(card);
+    if (this.channels.size >= 10_000) this.channels.clear();
+    this.channels.set(conversationId, `${install.externalKey}:${data.channel}`);
+    const model: CardModel = { ...pass.card, threadReplies: slackConfig(install).threadReplies ?? 'notes' };
+    const hash = this.cardHash(model);
     if (hash !== data.rootHash) {
+      const card = rootCard(model);
       await this.slack(install, data.channel, (c) => c.chat.update({ channel: data.channel, ts: data.ts, ...card }));
       const id = thread.id;
       await withAccount(this.deps.db, accountId, (tx) => saveRootHash(tx, id, hash));
@@ -390,6 +399,17 @@ export class SlackSurface implements Surface {
         });
       }
     }
+  }
+
+  /** The hash of the card a model renders to: rendered and hashed again only when the model changed since the last sync here. */
+  private cardHash(model: CardModel): string {
+    const key = JSON.stringify(model);
+    const known = this.cards.get(model.conversationId);
+    if (known?.key === key) return known.hash;
+    const hash = hashBody(rootCard(model));
+    if (this.cards.size >= 10_000) this.cards.clear();
+    this.cards.set(model.conversationId, { key, hash });
+    return hash;
   }
 
   /** Posts the root card (or finds the one an earlier attempt posted) and records the thread with it. */

@@ -3,7 +3,7 @@ import { createTestAccount, startTestHub, type TestAccount, type TestHub } from 
 import { withAccount } from '../../storage/session.js';
 import { findInstallation } from '../../storage/repositories/channels.js';
 import { openConversation } from '../testing/test-channel.js';
-import { claimSync, parkSync, releaseSync } from './claims.js';
+import { claimSync, releaseSync } from './claims.js';
 
 let t: TestHub;
 let acct: TestAccount;
@@ -42,21 +42,6 @@ describe('surface sync claims', () => {
     // The late one lost its lease: releasing is a no-op for it.
     expect(await as((tx) => releaseSync(tx, key('job:late')))).toBe('done');
     expect(await as((tx) => releaseSync(tx, key('job:next')))).toBe('done');
-  });
-
-  it('a job sent back (paced, 429) keeps the lease until it runs again: queued syncs return at once, and its next run takes it back', async () => {
-    expect(await as((tx) => claimSync(tx, key('job:paced')))).toBe(true);
-    await as((tx) => parkSync(tx, key('job:paced'), 30_000));
-    expect(await as((tx) => claimSync(tx, key('job:queued-1')))).toBe(false);
-    expect(await as((tx) => claimSync(tx, key('job:queued-2')))).toBe(false);
-    // Its own next run reads afresh: what the queued ones asked for is in that read, no extra round.
-    expect(await as((tx) => claimSync(tx, key('job:paced')))).toBe(true);
-    expect(await as((tx) => releaseSync(tx, key('job:paced')))).toBe('done');
-    // Should that run never come, the lease runs out a little after the delay.
-    expect(await as((tx) => claimSync(tx, key('job:lost')))).toBe(true);
-    await as((tx) => parkSync(tx, key('job:lost'), 0, -1000));
-    expect(await as((tx) => claimSync(tx, key('job:after')))).toBe(true);
-    expect(await as((tx) => releaseSync(tx, key('job:after')))).toBe('done');
   });
 
   it('a request numbered no higher than what a finished sync read and mirrored is covered: no run, no lease taken', async () => {

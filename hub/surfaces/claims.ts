@@ -59,19 +59,6 @@ export async function releaseSync(tx: Queryable, k: Omit<SyncKey, 'accountId'>, 
   return rows[0]?.again ? 'again' : 'done';
 }
 
-/**
- * A job's run stops for now (the channel is paced, a 429's Retry-After) and comes back after `delayMs`:
- * it keeps the lease until then, so the conversation's other queued syncs mark it dirty and return at
- * once instead of each reading everything only to be sent back too. Its next run takes the lease back
- * (same owner). The lease runs out a little after the delay, should that run never come.
- */
-export async function parkSync(tx: Queryable, k: Omit<SyncKey, 'accountId'>, delayMs: number, graceMs = 60_000): Promise<void> {
-  await tx.query(
-    `UPDATE surface_syncs SET lease_until = now() + make_interval(secs => $4::double precision / 1000), dirty = false WHERE conversation_id = $1 AND surface = $2 AND owner = $3`,
-    [k.conversationId, k.surface, k.owner, delayMs + graceMs],
-  );
-}
-
 /** Extends a running sync's lease (a long run: a moved conversation re-posting its history at the channel's pace). */
 export async function renewSync(tx: Queryable, k: Omit<SyncKey, 'accountId'>, leaseMs = SYNC_LEASE_MS): Promise<void> {
   await tx.query(

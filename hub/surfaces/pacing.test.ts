@@ -57,4 +57,19 @@ describe('Pacer', () => {
     await pacer.take('k');
     expect(clock.slept).toEqual([]);
   });
+
+  it('ready() sends a job back before it does any work when the key is busy, and takes no slot when it is not', async () => {
+    const clock = fakeClock(false);
+    const pacer = new Pacer({ perSecond: 1, burst: 2, maxWaitMs: 1500 }, clock);
+    expect(pacer.ready('k')).toBe(0);
+    expect(pacer.ready('k')).toBe(0);
+    // Checking took nothing: the burst is still there.
+    await pacer.take('k');
+    await pacer.take('k');
+    expect(clock.slept).toEqual([]);
+    pacer.block('k', 10_000);
+    const err = (() => { try { pacer.ready('k'); return undefined; } catch (e) { return e; } })();
+    expect(err).toBeInstanceOf(RetryLaterError);
+    expect((err as RetryLaterError).delayMs).toBeGreaterThanOrEqual(10_000);
+  });
 });

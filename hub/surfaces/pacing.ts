@@ -32,6 +32,17 @@ export class Pacer {
 
   /** Takes a slot on `key`, waiting for it when that is short; else throws RetryLaterError with the wait. */
   async take(key: string): Promise<void> {
+    const wait = this.ready(key);
+    // The slot is reserved now (tokens may go below zero), so calls waiting on one key keep their order.
+    this.bucket(key).tokens -= 1;
+    if (wait > 0) await this.clock.sleep(wait);
+  }
+
+  /**
+   * Throws RetryLaterError (with the wait) when a call on `key` would wait longer than `maxWaitMs`, as
+   * take() would, without taking a slot; else the wait. A job checks its channel before doing any work.
+   */
+  ready(key: string): number {
     const wait = this.waitFor(key);
     if (wait > this.limits.maxWaitMs) {
       // Jobs sent back come back one slot apart, not all at once (each would only be sent back again).
@@ -41,9 +52,7 @@ export class Pacer {
       b.later = at + 1000 / this.limits.perSecond;
       throw new RetryLaterError(`${key}: paced, next slot in ${Math.ceil(at - now)} ms`, Math.ceil(at - now + Math.random() * 100));
     }
-    // The slot is reserved now (tokens may go below zero), so calls waiting on one key keep their order.
-    this.bucket(key).tokens -= 1;
-    if (wait > 0) await this.clock.sleep(wait);
+    return wait;
   }
 
   /** The platform said 429: nothing more on `key` until Retry-After has passed. */

@@ -1,3 +1,4 @@
+import type { LightMyRequestResponse } from 'fastify';
 import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from './harness.js';
 import { slackOf } from '../install-slack.js';
 import type { SlackAppOptions } from '../slack/app.js';
@@ -34,7 +35,7 @@ export interface SlackFixture {
   acct: TestAccount;
   driver: SlackDriver;
   /** A signed request to the Request URL. */
-  deliver(signed: { body: Buffer; headers: Record<string, string> }): ReturnType<TestHub['app']['inject']>;
+  deliver(signed: { body: Buffer; headers: Record<string, string> }): Promise<LightMyRequestResponse>;
   /** Rows read in the test account's tenant transaction. */
   query<R>(sql: string, params?: unknown[]): Promise<R[]>;
   /** Where a conversation's active Slack thread is, once its root card is in the emulator. */
