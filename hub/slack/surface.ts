@@ -148,7 +148,7 @@ export class SlackSurface implements Surface {
     // A job whose triage channel is busy for longer than a sync may wait goes back to the queue before any
     // database work (the channel as its last sync here found it; a hint, the posts are paced anyway).
     const channel = job ? this.channels.get(conversationId) : undefined;
-    if (channel) this.posts.ready(channel);
+    if (channel) this.posts.ready(channel, conversationId);
     for (let claimed = false; ; claimed = true) {
       const runner = new IntentRunner(this.deps.db, accountId, { key, ms: SYNC_LEASE_MS });
       let round: false | { seq: number };

@@ -72,4 +72,20 @@ describe('Pacer', () => {
     expect(err).toBeInstanceOf(RetryLaterError);
     expect((err as RetryLaterError).delayMs).toBeGreaterThanOrEqual(10_000);
   });
+
+  it("jobs of one group sent back share one slot: a conversation's queued syncs do not push other conversations later", async () => {
+    const clock = fakeClock(false);
+    const pacer = new Pacer({ perSecond: 1, burst: 1, maxWaitMs: 500 }, clock);
+    await pacer.take('k');
+    const delay = (group: string) => { try { pacer.ready('k', group); return 0; } catch (e) { return (e as RetryLaterError).delayMs; } };
+    const a1 = delay('conv-a');
+    const a2 = delay('conv-a');
+    const a3 = delay('conv-a');
+    const b = delay('conv-b');
+    expect(Math.abs(a2 - a1)).toBeLessThan(100);
+    expect(Math.abs(a3 - a1)).toBeLessThan(100);
+    // The next conversation gets the next slot, not the fourth.
+    expect(b).toBeGreaterThanOrEqual(a1 + 900);
+    expect(b).toBeLessThan(a1 + 1200);
+  });
 });
