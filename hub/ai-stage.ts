@@ -45,5 +45,5 @@ export interface ConversationAi {
 export interface Surface {
   readonly name: 'slack' | 'teams';
   /** `job`: the queue job running it (its id owns the conversation's sync lease, hub/surfaces/claims.ts). */
-  sync(accountId: string, conversationId: string, messageId?: string, job?: { id: string }): Promise<void>;
+  sync(accountId: string, conversationId: string, messageId?: string, job?: { id: string; /** The request's number (migration 220): a sync that already covered it returns at once. */ seq?: number }): Promise<void>;
 }

@@ -18,8 +18,11 @@ export function queryPrepared<R>(q: Queryable, name: string, sql: string, params
 
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'pglite';
-  /** Runs fn in one transaction on one connection; rolls back when fn throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn in one transaction on one connection; rolls back when fn throws. `setup`: parameterless SQL
+   * run with BEGIN in the same round trip where the adapter can (node-postgres), else right after it.
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, setup?: string): Promise<T>;
   /** A hot-path statement the server keeps parsed and planned per connection, under this name (PGlite: a plain query). */
   prepared<R = Record<string, unknown>>(name: string, sql: string, params: unknown[]): Promise<QueryResult<R>>;
   /** Runs a script of several statements (migrations). */

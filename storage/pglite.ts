@@ -66,17 +66,18 @@ export function pgliteDatabase(db: PGlite): Database {
     query,
     // One in-process connection with nothing to round-trip: a plain query costs the same.
     prepared: (_name, sql, params) => query(sql, params),
-    async transaction(fn) {
+    async transaction(fn, setup) {
       await nextTurn();
-      return db.transaction(async (tx) =>
-        fn({
+      return db.transaction(async (tx) => {
+        if (setup) await tx.query(setup);
+        return fn({
           async query<R>(sql: string, params?: unknown[]) {
             // Inside a transaction too: requests that need no store (or only CPU) are answered meanwhile.
             await nextTurn();
             return toResult(await tx.query<R>(sql, params as unknown[]));
           },
-        }),
-      );
+        });
+      });
     },
     async exec(sql) {
       await db.exec(sql);

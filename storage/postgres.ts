@@ -42,7 +42,7 @@ export async function openPostgres(url: string, opts: { max?: number } = {}): Pr
     kind: 'postgres',
     query: (sql, params) => query(sql, params),
     prepared: (name, sql, params) => query(sql, params, name),
-    async transaction(fn) {
+    async transaction(fn, setup) {
       const client = await checkout();
       const tx: Queryable = {
         async query<R>(sql: string, params?: unknown[]) {
@@ -55,7 +55,8 @@ export async function openPostgres(url: string, opts: { max?: number } = {}): Pr
         },
       };
       try {
-        await client.query('BEGIN');
+        // One round trip for both: a simple-protocol query may hold several statements.
+        await client.query(setup ? `BEGIN; ${setup}` : 'BEGIN');
         const out = await fn(tx);
         await client.query('COMMIT');
         return out;

@@ -18,6 +18,7 @@
  * Usage: npm run bench -- slack [--smoke] [--steady-seconds 60] [--steady-rate 2] [--steady-conversations 40]
  *   [--overload-seconds 30] [--overload-rate 100] [--overload-conversations 200] [--channels 4]
  *   [--drain-cap 300] [--idle-seconds 5] [--posts-per-second 1] [--burst 3] [--latency 50-300] [--no-limits]
+ *   [--profile DIR] (the hub runs with node --cpu-prof, its profile written to DIR when it stops)
  * `--smoke` (or BENCH_SMOKE=1) shortens it to 10 s steady, 5 s overload, drain capped at 60 s.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -40,6 +41,7 @@ const { values } = parseArgs({
     'overload-seconds': { type: 'string' }, 'overload-rate': { type: 'string' }, 'overload-conversations': { type: 'string' },
     channels: { type: 'string' }, 'drain-cap': { type: 'string' }, 'idle-seconds': { type: 'string' },
     'posts-per-second': { type: 'string' }, burst: { type: 'string' }, latency: { type: 'string' }, 'no-limits': { type: 'boolean', default: false },
+    profile: { type: 'string' },
   },
 });
 const smoke = values.smoke;
@@ -85,7 +87,7 @@ const setup: BenchSetup = {
   support: { team: support.teamId, botToken: support.botToken, botUserId: support.botUserId, triageChannels },
   brands: brands.map((b) => ({ team: b.teamId, botToken: b.botToken, botUserId: b.botUserId, customerChannel: b.customerChannel })),
 };
-const hub = await startProcess('node', ['--import', 'tsx', 'bench/slack/hub.ts'], {
+const hub = await startProcess('node', [...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : []), '--import', 'tsx', 'bench/slack/hub.ts'], {
   DATABASE_URL: db.url,
   REDIS_URL: redisUrl,
   HUMMDESK_DATA_DIR: dataDir,

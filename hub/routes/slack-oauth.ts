@@ -140,6 +140,8 @@ const slackRoutes: FastifyPluginAsync = async (app) => {
     } catch (err) {
       throw new HubError(502, 'slack_oauth_exchange_failed', toConnectorError(err).message);
     }
+    // An org-wide install (Enterprise Grid) has no team: installs are per workspace, so say so plainly.
+    if (access.is_enterprise_install === true) throw new HubError(400, 'slack_enterprise_install_unsupported', 'HummDesk is installed per workspace, not org-wide: an Enterprise Grid admin installs it into each workspace that should use it');
     const teamId = access.team?.id;
     if (!teamId || !access.access_token || access.token_type !== 'bot') throw new HubError(502, 'slack_oauth_exchange_failed', 'Slack returned no bot token');
     // Token rotation on: the bot token expires (12 h) and is renewed with the refresh token (hub/slack/token-rotation.ts).

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
+import { createTestAccount, eventually, type TestAccount, type TestHub } from '../testing/harness.js';
+import { blockText, startSlackFixture, type SlackFixture } from '../testing/slack-fixture.js';
 import { call } from '../testing/seed.js';
 import { slackOf } from '../install-slack.js';
 import { withAccount } from '../../storage/session.js';
-import { updateChannel } from '../../storage/repositories/channels.js';
 import type { AccountEvent } from '../realtime/events.js';
 import { SlackDriver, appMessage, appRateLimited, appUninstalled, messageChanged, messageDeleted, personMessage, sharedEnvelope, tokensRevoked } from '../../connectors/slack/testing/driver.js';
 import { SlackEmulator, type EmulatedWorkspace } from '../../connectors/slack/testing/emulator.js';
@@ -20,6 +20,7 @@ const SIGNING = 'connect-signing-secret';
 const OURS = 'T0ACME';
 const CUSTOMER = 'T0CUST';
 const SHARED = 'C0SHARED';
+let f: SlackFixture;
 let emulator: SlackEmulator;
 let ws: EmulatedWorkspace;
 let t: TestHub;
@@ -28,30 +29,26 @@ const driver = new SlackDriver(SIGNING);
 const events: AccountEvent[] = [];
 
 beforeAll(async () => {
-  emulator = await SlackEmulator.start();
-  t = await startTestHub({ slack: { slackApiUrl: emulator.apiUrl, signingSecret: SIGNING } });
-  acct = await createTestAccount(t, {
-    channelKind: 'slack', channelKey: OURS, secrets: { signingSecret: SIGNING, botToken: 'set-below' },
+  f = await startSlackFixture({
+    signing: SIGNING,
     config: { botUserId: 'UBOTACME', appId: 'AHUMMDESK1', defaultTriageChannel: 'C0TRIAGE' },
+    workspace: {
+      teamId: OURS, botUserId: 'UBOTACME',
+      users: (a) => [{ id: 'UAGENT', name: 'aino', realName: 'Aino Agent', email: a.users.agent.email }, { id: 'USTAFF2', name: 'pekka', realName: 'Pekka Unlinked' }],
+      // The customer's organisation created the channel and invited us: Slack Connect.
+      channels: [{ id: SHARED, name: 'acme-cust-support', isMember: true, isExtShared: true }, { id: 'C0TRIAGE', name: 'triage', isMember: true }],
+    },
   });
-  ws = emulator.addWorkspace({
-    teamId: OURS, botUserId: 'UBOTACME',
-    users: [{ id: 'UAGENT', name: 'aino', realName: 'Aino Agent', email: acct.users.agent.email }, { id: 'USTAFF2', name: 'pekka', realName: 'Pekka Unlinked' }],
-    // The customer's organisation created the channel and invited us: Slack Connect.
-    channels: [{ id: SHARED, name: 'acme-cust-support', isMember: true, isExtShared: true }, { id: 'C0TRIAGE', name: 'triage', isMember: true }],
-  });
+  ({ emulator, ws, t, acct } = f);
   emulator.addWorkspace({ teamId: CUSTOMER, users: [{ id: 'UCUST', name: 'cara', realName: 'Cara Customer' }], channels: [{ id: SHARED, name: 'acme-cust-support', isMember: false, isExtShared: true }] });
-  await withAccount(t.hub.db, acct.accountId, (tx) => updateChannel(tx, t.hub.box, acct.channelId, { secrets: { signingSecret: SIGNING, botToken: ws.botToken } }));
   t.hub.bus.subscribe(acct.accountId, (e) => void events.push(e));
 });
 afterAll(async () => {
-  if (t) await slackOf(t.hub)?.settled();
-  await t?.close();
-  await emulator?.close();
+  await f?.close();
 });
 
-const deliver = (signed: { body: Buffer; headers: Record<string, string> }) => t.app.inject({ method: 'POST', url: '/webhooks/slack', headers: signed.headers, payload: signed.body });
-const query = <R>(sql: string, params: unknown[] = []) => withAccount(t.hub.db, acct.accountId, async (tx) => (await tx.query<R>(sql, params)).rows);
+const deliver = (signed: { body: Buffer; headers: Record<string, string> }) => f.deliver(signed);
+const query = <R>(sql: string, params: unknown[] = []) => f.query<R>(sql, params);
 /**
  * An event of the shared channel as Slack delivers it to us. Its envelope names the workspace it
  * happened in: ours when we created the channel (the default here, so each test below fails only for
@@ -199,6 +196,43 @@ describe('slack connect: edits and deletions', () => {
     // An edit arriving after the deletion does not bring the text back.
     await deliver(edit('resurrected', 5));
     expect((await messageOf(m.ts))!.text).toBe('');
+  });
+});
+
+describe('slack connect: edits and deletions in the triage thread', () => {
+  const postShowing = async (channel: string, rootTs: string, text: string) => eventually(async () => emulator.replies(channel, rootTs).find((p) => blockText(p).includes(text)));
+  const now = (channel: string, ts: string) => emulator.messages.find((x) => x.channel === channel && x.ts === ts)!;
+
+  it('an edit updates our thread post in place, marked edited; a deletion replaces it with "message deleted"; the root card follows its own message', async () => {
+    const { m: root } = await customerWrites('Where is my parcel?');
+    const conversationId = (await eventually(() => conversationOf(root.ts)))!;
+    const card = await f.threadOf(conversationId);
+    const { m } = await customerWrites('It was order 77', { threadTs: root.ts });
+    const post = await postShowing(card.channel, card.ts, 'It was order 77');
+    const base = Math.floor(Number(m.ts));
+    const postsBefore = emulator.replies(card.channel, card.ts).length;
+
+    const edited = await deliver(connect(messageChanged({ channel: SHARED, ts: m.ts, threadTs: root.ts, user: 'UCUST', userTeam: CUSTOMER, text: 'It was order 78', previousText: 'It was order 77', editedTs: `${base + 1}.000100` })));
+    expect(edited.json().results).toEqual(['edited']);
+    await eventually(async () => blockText(now(card.channel, post.ts)).includes('It was order 78'));
+    expect(blockText(now(card.channel, post.ts))).toContain('Edited');
+    expect(blockText(now(card.channel, post.ts))).not.toContain('order 77');
+    expect(now(card.channel, post.ts).text).toContain('(edited)');
+
+    const deleted = await deliver(connect(messageDeleted({ channel: SHARED, deletedTs: m.ts, threadTs: root.ts, eventTs: `${base + 2}.000100`, user: 'UCUST', userTeam: CUSTOMER, previousText: 'It was order 78' })));
+    expect(deleted.json().results).toEqual(['deleted']);
+    await eventually(async () => blockText(now(card.channel, post.ts)).includes('Message deleted'));
+    expect(blockText(now(card.channel, post.ts))).not.toContain('order 78');
+    // Updated in place: no further post in the thread, and the update went through the intent's record.
+    expect(emulator.replies(card.channel, card.ts)).toHaveLength(postsBefore);
+    const shown = () => query<{ shown: string }>(`SELECT detail->>'shown' AS shown FROM surface_intents WHERE conversation_id = $1 AND remote_id = $2`, [conversationId, post.ts]);
+    await eventually(async () => (await shown())[0]?.shown === 'inbound:deleted');
+
+    // The first message is the root card's: the card is updated with the edit.
+    const rootEdit = await deliver(connect(messageChanged({ channel: SHARED, ts: root.ts, user: 'UCUST', userTeam: CUSTOMER, text: 'Where is my parcel 77?', previousText: 'Where is my parcel?', editedTs: `${base + 3}.000100` })));
+    expect(rootEdit.json().results).toEqual(['edited']);
+    await eventually(async () => blockText(now(card.channel, card.ts)).includes('Where is my parcel 77? (edited)'));
+    expect(emulator.replies(card.channel, card.ts)).toHaveLength(postsBefore);
   });
 });
 

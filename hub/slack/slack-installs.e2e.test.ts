@@ -85,6 +85,17 @@ describe('OAuth state', () => {
     expect((await query<{ n: string }>(`SELECT count(*) n FROM audit_log WHERE action = 'slack.reinstalled'`))[0]!.n).toBe('0');
   });
 
+  it('an org-wide Enterprise Grid install is refused with a stable code, and nothing is stored', async () => {
+    emulator.addWorkspace({ teamId: 'T0GRID', teamName: 'Grid', enterpriseId: 'E0GRID' });
+    const s = await startInstall();
+    const code = emulator.issueOAuthCode('T0GRID', s.redirect, { orgWide: true });
+    const res = await t.app.inject({ method: 'GET', url: `/slack/oauth/callback?${new URLSearchParams({ code, state: s.state })}`, headers: { cookie: s.cookie } });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toMatch(/text\/html/);
+    expect(res.body).toContain('slack_enterprise_install_unsupported');
+    expect(await query(`SELECT id FROM channels WHERE external_key IN ('T0GRID', 'E0GRID')`)).toHaveLength(0);
+  });
+
   it('refuses a forged or expired state', async () => {
     emulator.addWorkspace({ teamId: 'T0LATE', teamName: 'Late' });
     const s = await startInstall();

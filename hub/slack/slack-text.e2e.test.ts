@@ -1,54 +1,47 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
+import { eventually, type TestAccount, type TestHub } from '../testing/harness.js';
+import { startSlackFixture, type SlackFixture } from '../testing/slack-fixture.js';
 import { slackOf } from '../install-slack.js';
-import { withAccount } from '../../storage/session.js';
-import { updateChannel } from '../../storage/repositories/channels.js';
 import { SlackDriver, envelope } from '../../connectors/slack/testing/driver.js';
-import { SlackEmulator, type EmulatedMessage, type EmulatedWorkspace } from '../../connectors/slack/testing/emulator.js';
+import type { SlackEmulator, EmulatedMessage } from '../../connectors/slack/testing/emulator.js';
 import { slackThreadKey } from '../../connectors/slack/connector.js';
 import { blockKitProblems } from '../../connectors/slack/testing/block-kit.js';
 
 /** Text that cannot be abused, through the hub and an emulator that checks Block Kit as Slack does. */
 
 const SIGNING = 'text-signing-secret';
+let f: SlackFixture;
 let emulator: SlackEmulator;
-let ws: EmulatedWorkspace;
 let t: TestHub;
 let acct: TestAccount;
 const driver = new SlackDriver(SIGNING);
 
 beforeAll(async () => {
-  emulator = await SlackEmulator.start();
-  t = await startTestHub({ slack: { slackApiUrl: emulator.apiUrl, signingSecret: SIGNING } });
-  acct = await createTestAccount(t, {
-    channelKind: 'slack',
-    channelKey: 'T0TEXT',
-    secrets: { signingSecret: SIGNING },
+  f = await startSlackFixture({
+    signing: SIGNING,
     config: { botUserId: 'UBOTTEXT', customerChannels: ['C0CUST'], defaultTriageChannel: 'C0TRIAGE', threadReplies: 'replies' },
+    workspace: {
+      teamId: 'T0TEXT',
+      botUserId: 'UBOTTEXT',
+      users: (a) => [
+        { id: 'UAGENT', name: 'aino', realName: 'Aino Agent', email: a.users.agent.email },
+        { id: 'UBEA', name: 'bea', realName: 'Bea Colleague' },
+        { id: 'UCUST', name: 'mallory', realName: 'Mallory' },
+      ],
+      channels: [
+        { id: 'C0CUST', name: 'shared-customer', isMember: true, isExtShared: true },
+        { id: 'C0TRIAGE', name: 'triage', isMember: true },
+      ],
+    },
   });
-  ws = emulator.addWorkspace({
-    teamId: 'T0TEXT',
-    botUserId: 'UBOTTEXT',
-    users: [
-      { id: 'UAGENT', name: 'aino', realName: 'Aino Agent', email: acct.users.agent.email },
-      { id: 'UBEA', name: 'bea', realName: 'Bea Colleague' },
-      { id: 'UCUST', name: 'mallory', realName: 'Mallory' },
-    ],
-    channels: [
-      { id: 'C0CUST', name: 'shared-customer', isMember: true, isExtShared: true },
-      { id: 'C0TRIAGE', name: 'triage', isMember: true },
-    ],
-  });
-  await withAccount(t.hub.db, acct.accountId, (tx) => updateChannel(tx, t.hub.box, acct.channelId, { secrets: { signingSecret: SIGNING, botToken: ws.botToken } }));
+  ({ emulator, t, acct } = f);
 });
 afterAll(async () => {
-  await slackOf(t.hub)?.settled();
-  await t?.close();
-  await emulator?.close();
+  await f?.close();
 });
 
-const deliver = (signed: { body: Buffer; headers: Record<string, string> }) => t.app.inject({ method: 'POST', url: '/webhooks/slack', headers: signed.headers, payload: signed.body });
-const query = <R>(sql: string, params: unknown[] = []) => withAccount(t.hub.db, acct.accountId, async (tx) => (await tx.query<R>(sql, params)).rows);
+const deliver = (signed: { body: Buffer; headers: Record<string, string> }) => f.deliver(signed);
+const query = <R>(sql: string, params: unknown[] = []) => f.query<R>(sql, params);
 const hostileName = 'Mallory https://evil.example/login \u202Egnp.exe';
 
 async function customerWrites(text: string) {
@@ -56,11 +49,7 @@ async function customerWrites(text: string) {
   await deliver(driver.event(envelope('T0TEXT', { type: 'message', channel: 'C0CUST', channel_type: 'channel', user: 'UCUST', user_profile: { real_name: hostileName, display_name: hostileName }, text, ts: m.ts }, { is_ext_shared_channel: true })));
   const conversationId = (await query<{ id: string }>(`SELECT id FROM conversations WHERE thread_key = $1`, [slackThreadKey(acct.channelId, 'C0CUST', m.ts)]))[0]!.id;
   await slackOf(t.hub)!.surface.sync(acct.accountId, conversationId);
-  const card = await eventually(async () => {
-    const row = (await query<{ key: string }>(`SELECT surface_key AS key FROM surface_threads WHERE conversation_id = $1 AND active`, [conversationId]))[0];
-    const [channel, ts] = row?.key.split(':') ?? [];
-    return emulator.messages.find((x) => x.channel === channel && x.ts === ts);
-  });
+  const card = await f.cardOf(conversationId);
   return { m, conversationId, card };
 }
 const mrkdwnOf = (m: EmulatedMessage) => JSON.stringify(m.blocks).match(/"type":"mrkdwn","text":"(?:[^"\\]|\\.)*"(,"verbatim":true)?/g) ?? [];

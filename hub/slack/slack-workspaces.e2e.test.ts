@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestAccount, eventually, startTestHub, syncSurface, type TestAccount, type TestHub } from '../testing/harness.js';
+import { eventually, syncSurface, type TestAccount, type TestHub } from '../testing/harness.js';
+import { blockText, startSlackFixture, type SlackFixture } from '../testing/slack-fixture.js';
 import { call } from '../testing/seed.js';
 import { slackOf } from '../install-slack.js';
 import { withAccount } from '../../storage/session.js';
-import { insertChannel, updateChannel } from '../../storage/repositories/channels.js';
+import { insertChannel } from '../../storage/repositories/channels.js';
 import { SlackDriver, envelope } from '../../connectors/slack/testing/driver.js';
 import { SlackEmulator, type EmulatedMessage, type EmulatedWorkspace } from '../../connectors/slack/testing/emulator.js';
 import { slackThreadKey } from '../../connectors/slack/connector.js';
@@ -11,6 +12,7 @@ import { slackThreadKey } from '../../connectors/slack/connector.js';
 /** Files both ways, moving a conversation between teams and workspaces, and the Slack admin API. */
 
 const SIGNING = 'workspaces-signing-secret';
+let f: SlackFixture;
 let emulator: SlackEmulator;
 let acme: EmulatedWorkspace;
 let other: EmulatedWorkspace;
@@ -20,46 +22,39 @@ let otherInstall: string;
 const driver = new SlackDriver(SIGNING);
 
 beforeAll(async () => {
-  emulator = await SlackEmulator.start();
-  t = await startTestHub({ slack: { slackApiUrl: emulator.apiUrl, signingSecret: SIGNING } });
-  acct = await createTestAccount(t, {
-    channelKind: 'slack',
-    channelKey: 'T0ACME',
-    secrets: { signingSecret: SIGNING },
+  f = await startSlackFixture({
+    signing: SIGNING,
     config: { botUserId: 'UBOTACME', customerChannels: ['C0CUST'], defaultTriageChannel: 'C0TRIAGE', threadReplies: 'replies' },
+    workspace: {
+      teamId: 'T0ACME',
+      botUserId: 'UBOTACME',
+      users: (a) => [
+        { id: 'UAGENT', name: 'aino', realName: 'Aino Agent', email: a.users.agent.email },
+        { id: 'UADMINSLACK', name: 'otto', realName: 'Otto Admin', email: 'otto@private.test' },
+        { id: 'UCUST', name: 'cara', realName: 'Cara Customer' },
+        { id: 'UNOPROFILE', name: 'nils', realName: 'Nils Noprofile' },
+      ],
+      channels: [
+        { id: 'C0CUST', name: 'shared-customer', isMember: true, isExtShared: true },
+        { id: 'C0TRIAGE', name: 'triage', isMember: true },
+        { id: 'C0INBOX', name: 'triage-slack-inbox', isMember: true },
+      ],
+    },
   });
-  acme = emulator.addWorkspace({
-    teamId: 'T0ACME',
-    botUserId: 'UBOTACME',
-    users: [
-      { id: 'UAGENT', name: 'aino', realName: 'Aino Agent', email: acct.users.agent.email },
-      { id: 'UADMINSLACK', name: 'otto', realName: 'Otto Admin', email: 'otto@private.test' },
-      { id: 'UCUST', name: 'cara', realName: 'Cara Customer' },
-      { id: 'UNOPROFILE', name: 'nils', realName: 'Nils Noprofile' },
-    ],
-    channels: [
-      { id: 'C0CUST', name: 'shared-customer', isMember: true, isExtShared: true },
-      { id: 'C0TRIAGE', name: 'triage', isMember: true },
-      { id: 'C0INBOX', name: 'triage-slack-inbox', isMember: true },
-    ],
-  });
+  ({ emulator, t, acct, ws: acme } = f);
   other = emulator.addWorkspace({ teamId: 'T0OTHER', botUserId: 'UBOTOTHER', users: [{ id: 'UBAGENT', name: 'bea' }], channels: [{ id: 'C0BTRIAGE', name: 'team-b-triage', isMember: false }] });
   await withAccount(t.hub.db, acct.accountId, async (tx) => {
-    await updateChannel(tx, t.hub.box, acct.channelId, { secrets: { signingSecret: SIGNING, botToken: acme.botToken } });
     otherInstall = (await insertChannel(tx, t.hub.box, { accountId: acct.accountId, kind: 'slack', name: 'Slack: Other', externalKey: 'T0OTHER', secrets: { signingSecret: SIGNING, botToken: other.botToken }, config: { botUserId: 'UBOTOTHER' } })).id;
   });
 });
 afterAll(async () => {
-  await slackOf(t.hub)?.settled();
-  await t?.close();
-  await emulator?.close();
+  await f?.close();
 });
 
-const deliver = (signed: { body: Buffer; headers: Record<string, string> }) => t.app.inject({ method: 'POST', url: '/webhooks/slack', headers: signed.headers, payload: signed.body });
-const query = <R>(sql: string, params: unknown[] = []) => withAccount(t.hub.db, acct.accountId, async (tx) => (await tx.query<R>(sql, params)).rows);
+const deliver = (signed: { body: Buffer; headers: Record<string, string> }) => f.deliver(signed);
+const query = <R>(sql: string, params: unknown[] = []) => f.query<R>(sql, params);
 const admin = (method: 'GET' | 'PUT' | 'POST' | 'DELETE', url: string, body?: unknown) => call(t, acct.users.admin.token, method, `/api/v1${url}`, body);
 const hasFile = (name: string) => (m: EmulatedMessage) => m.files?.some((f) => f.name === name) ?? false;
-const blockText = (m: EmulatedMessage) => JSON.stringify(m.blocks ?? []);
 
 async function customerWrites(text: string, opts: { threadTs?: string; files?: unknown[]; profile?: boolean; user?: string } = {}) {
   const user = opts.user ?? 'UCUST';
@@ -76,14 +71,7 @@ async function customerWrites(text: string, opts: { threadTs?: string; files?: u
   return { m, conversationId };
 }
 
-async function threadOf(conversationId: string): Promise<{ channel: string; ts: string }> {
-  return eventually(async () => {
-    const row = (await query<{ key: string }>(`SELECT surface_key AS key FROM surface_threads WHERE conversation_id = $1 AND active`, [conversationId]))[0];
-    if (!row) return undefined;
-    const [channel, ts] = row.key.split(':') as [string, string];
-    return emulator.messages.some((m) => m.channel === channel && m.ts === ts) && { channel, ts };
-  });
-}
+const threadOf = (conversationId: string) => f.threadOf(conversationId);
 
 describe('files', () => {
   it("a customer's Slack file is fetched with the bot token into the blob store and uploaded into the triage thread", async () => {
@@ -154,10 +142,8 @@ describe('customer names', () => {
     expect(emulator.callsOf('users.info').filter((c) => c.args.user === 'UNOPROFILE')).toHaveLength(1);
   });
 
-  // Known bug since the surface rework (hub/surfaces/) met the Slack Connect ingest: after a 429 here the card is
-  // never named, though surface-intents.e2e.test.ts's own 429 case passes. Skipped for this landing only; the
-  // closing note of 2026-12-07 carries it as the first thing to fix next.
-  it.skip('does not cache a failed users.info (a 429) as "no name": a later sync asks again and names the customer', async () => {
+  // The 429's Retry-After (1 s) is honoured for users.info alone, not at the history read budget (1 a minute).
+  it('does not cache a failed users.info (a 429) as "no name": a later sync asks again and names the customer', async () => {
     acme.users.push({ id: 'ULIMITED', name: 'lia', realName: 'Lia Limited' });
     emulator.rateLimitNext('users.info', 1, 1);
     const { m: root, conversationId } = await customerWrites('Hello while Slack limits users.info', { profile: false, user: 'ULIMITED' });

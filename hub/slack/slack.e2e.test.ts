@@ -1,14 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestAccount, eventually, startTestHub, syncSurface, type TestAccount, type TestHub } from '../testing/harness.js';
+import { eventually, syncSurface, type TestAccount, type TestHub } from '../testing/harness.js';
+import { blockText, startSlackFixture, type SlackFixture } from '../testing/slack-fixture.js';
 import { slackOf } from '../install-slack.js';
 import { withAccount } from '../../storage/session.js';
-import { insertDraft } from '../../storage/repositories/ai.js';
 import { updateChannel } from '../../storage/repositories/channels.js';
+import { insertDraft } from '../../storage/repositories/ai.js';
 import { SlackDriver, envelope } from '../../connectors/slack/testing/driver.js';
 import { SlackEmulator, type EmulatedMessage, type EmulatedWorkspace } from '../../connectors/slack/testing/emulator.js';
 import { slackThreadKey } from '../../connectors/slack/connector.js';
 
 const SIGNING = 'e2e-signing-secret';
+let f: SlackFixture;
 let emulator: SlackEmulator;
 let ws: EmulatedWorkspace;
 let t: TestHub;
@@ -16,38 +18,33 @@ let acct: TestAccount;
 const driver = new SlackDriver(SIGNING);
 
 beforeAll(async () => {
-  emulator = await SlackEmulator.start();
-  t = await startTestHub({ slack: { slackApiUrl: emulator.apiUrl, clientId: '1111.2222', clientSecret: 'emulated-client-secret', signingSecret: SIGNING } });
-  acct = await createTestAccount(t, {
-    channelKind: 'slack',
-    channelKey: 'T0ACME',
-    secrets: { signingSecret: SIGNING, botToken: 'set-below' },
+  f = await startSlackFixture({
+    signing: SIGNING,
+    slack: { clientId: '1111.2222', clientSecret: 'emulated-client-secret' },
     config: { botUserId: 'UBOTACME', customerChannels: ['C0CUST'], defaultTriageChannel: 'C0TRIAGE', threadReplies: 'notes' },
+    workspace: {
+      teamId: 'T0ACME',
+      botUserId: 'UBOTACME',
+      users: (a) => [
+        { id: 'UAGENT', name: 'aino', realName: 'Aino Agent', email: a.users.agent.email },
+        { id: 'USTRANGER', name: 'stranger', email: 'nobody@elsewhere.test' },
+        { id: 'UCUST', name: 'cara', realName: 'Cara Customer' },
+      ],
+      channels: [
+        { id: 'C0CUST', name: 'shared-acme-customer', isMember: true, isExtShared: true },
+        // The bot is not in the triage channel yet: the surface must join it.
+        { id: 'C0TRIAGE', name: 'support-triage', isMember: false },
+      ],
+    },
   });
-  ws = emulator.addWorkspace({
-    teamId: 'T0ACME',
-    botUserId: 'UBOTACME',
-    users: [
-      { id: 'UAGENT', name: 'aino', realName: 'Aino Agent', email: acct.users.agent.email },
-      { id: 'USTRANGER', name: 'stranger', email: 'nobody@elsewhere.test' },
-      { id: 'UCUST', name: 'cara', realName: 'Cara Customer' },
-    ],
-    channels: [
-      { id: 'C0CUST', name: 'shared-acme-customer', isMember: true, isExtShared: true },
-      // The bot is not in the triage channel yet: the surface must join it.
-      { id: 'C0TRIAGE', name: 'support-triage', isMember: false },
-    ],
-  });
-  await withAccount(t.hub.db, acct.accountId, (tx) => updateChannel(tx, t.hub.box, acct.channelId, { secrets: { signingSecret: SIGNING, botToken: ws.botToken } }));
+  ({ emulator, ws, t, acct } = f);
 });
 afterAll(async () => {
-  await slackOf(t.hub)?.settled();
-  await t?.close();
-  await emulator?.close();
+  await f?.close();
 });
 
-const deliver = (signed: { body: Buffer; headers: Record<string, string> }) => t.app.inject({ method: 'POST', url: '/webhooks/slack', headers: signed.headers, payload: signed.body });
-const query = <R>(sql: string, params: unknown[] = []) => withAccount(t.hub.db, acct.accountId, async (tx) => (await tx.query<R>(sql, params)).rows);
+const deliver = (signed: { body: Buffer; headers: Record<string, string> }) => f.deliver(signed);
+const query = <R>(sql: string, params: unknown[] = []) => f.query<R>(sql, params);
 const messageCount = async () => Number((await query<{ n: string }>(`SELECT count(*) n FROM messages`))[0]!.n);
 
 /** A customer writes in the shared channel (optionally in a thread) and Slack delivers the event. */
@@ -61,17 +58,9 @@ async function conversationOf(rootTs: string): Promise<string> {
   return (await query<{ id: string }>(`SELECT id FROM conversations WHERE thread_key = $1`, [slackThreadKey(acct.channelId, 'C0CUST', rootTs)]))[0]!.id;
 }
 
-async function cardOf(conversationId: string): Promise<EmulatedMessage> {
-  return eventually(async () => {
-    const row = (await query<{ key: string }>(`SELECT surface_key AS key FROM surface_threads WHERE conversation_id = $1 AND active`, [conversationId]))[0];
-    if (!row) return undefined;
-    const [channel, ts] = row.key.split(':');
-    return emulator.messages.find((m) => m.channel === channel && m.ts === ts);
-  });
-}
+const cardOf = (conversationId: string) => f.cardOf(conversationId);
 
 const mrkdwnTexts = (m: EmulatedMessage): string[] => JSON.stringify(m.blocks ?? []).match(/"type":"mrkdwn","text":"(?:[^"\\]|\\.)*"/g) ?? [];
-const blockText = (m: EmulatedMessage) => JSON.stringify(m.blocks ?? []);
 
 describe('slack end to end', () => {
   it('customer message → card with classification and draft → Send draft → customer gets it → customer reply → thread reply', async () => {

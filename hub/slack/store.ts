@@ -123,12 +123,15 @@ export interface SlackSyncSnapshot {
   unnamed: { contactId: string; identityId: string; slackUserId: string; installationId: string } | null;
   /** Files of the conversation's Slack messages whose bytes are still only in Slack. */
   unfetched: { id: string; ref: string; installationId: string }[] | null;
+  /** The conversation's latest surface.sync request number (migration 220): a run that mirrors this read covers it. */
+  requestSeq: number | null;
 }
 
 export async function readSyncSnapshot(tx: Queryable, conversationId: string): Promise<SlackSyncSnapshot> {
   // Prepared: planning this statement cost more than running it (1.5 ms against 0.8 ms).
-  const { rows } = await queryPrepared<SlackSyncSnapshot>(tx, 'hd_slack_sync_snapshot',
+  const { rows } = await queryPrepared<SlackSyncSnapshot>(tx, 'hd_slack_sync_snapshot_v2',
     `SELECT
+       (SELECT seq FROM surface_sync_requests WHERE conversation_id = $1)::float8 AS "requestSeq",
        (SELECT json_build_object('id', c.id, 'channelId', c.channel_id, 'channelKind', ch.kind, 'sourceName', ch.name, 'contactId', c.contact_id, 'contactName', ct.name,
           'teamId', c.team_id, 'subject', c.subject, 'status', c.status, 'priority', c.priority, 'category', c.category, 'sentiment', c.sentiment, 'language', c.language,
           'confidence', c.confidence, 'snoozedUntil', c.snoozed_until, 'assignee', u.name)

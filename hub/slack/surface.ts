@@ -11,7 +11,7 @@ import { withAccount } from '../../storage/session.js';
 import { listMessages, type MessageRow } from '../../storage/repositories/messages.js';
 import { SlackClients, slackErrorCode, toConnectorError } from '../../connectors/slack/client.js';
 import { slackConfig } from '../../connectors/slack/config.js';
-import { fit, hashBody, messageReply, movedCard, rootCard, type CardModel, type SlackMessageBody } from './blocks.js';
+import { fit, hashBody, messageReply, movedCard, rootCard, slackDate, type CardModel, type SlackMessageBody } from './blocks.js';
 import { insertThread, nameSlackCustomer, readSyncSnapshot, retireThread, saveRootHash, type SlackSyncSnapshot, type SlackThread, type StoredFile } from './store.js';
 import { fetchSlackFiles } from './file-fetch.js';
 import { claimSync, releaseSync, SYNC_LEASE_MS, type SyncKey } from '../surfaces/claims.js';
@@ -116,7 +116,13 @@ export class SlackSurface implements Surface {
   readonly name = SURFACE;
   readonly limits: SlackSurfaceLimits;
   private readonly names = new Map<string, { name: string | undefined; at: number }>();
+  /** users.info refused with 429 per workspace: asked again once Retry-After has passed (not at the history read budget). */
+  private readonly namesBlockedUntil = new Map<string, number>();
   private readonly secrets = new Map<string, Record<string, string>>();
+  /** Per conversation: the pacing key of its thread's channel, as its last sync here found it. */
+  private readonly channels = new Map<string, string>();
+  /** Per conversation: the last card model seen here and its rendering's hash. */
+  private readonly cards = new Map<string, { key: string; hash: string }>();
   private posts: Pacer;
   private reads: Pacer;
 
@@ -137,36 +143,46 @@ export class SlackSurface implements Surface {
     return { perSecond: this.limits.reads.perMinute / 60, burst: 1, maxWaitMs: this.limits.posts.maxWaitMs };
   }
 
-  async sync(accountId: string, conversationId: string, _messageId?: string, job?: { id: string }): Promise<void> {
+  async sync(accountId: string, conversationId: string, _messageId?: string, job?: { id: string; seq?: number }): Promise<void> {
     const key: SyncKey = { accountId, conversationId, surface: SURFACE, owner: job ? `job:${job.id}` : `call:${randomUUID()}` };
+    // A job whose triage channel is busy for longer than a sync may wait goes back to the queue before any
+    // database work (the channel as its last sync here found it; a hint, the posts are paced anyway).
+    const channel = job ? this.channels.get(conversationId) : undefined;
+    if (channel) this.posts.ready(channel, conversationId);
     for (let claimed = false; ; claimed = true) {
       const runner = new IntentRunner(this.deps.db, accountId, { key, ms: SYNC_LEASE_MS });
+      let round: false | { seq: number };
       try {
-        if (!(await this.syncOnce(key, runner, !claimed))) return;
+        round = await this.syncOnce(key, runner, claimed ? false : { seq: job?.seq });
+        if (!round) return;
       } catch (err) {
+        const e = err instanceof RetryLaterError ? err : toConnectorError(err);
+        const later = e instanceof RetryLaterError ? e : e instanceof RateLimitError ? new RetryLaterError(e.message, e.retryAfterMs) : undefined;
         // Given up for now: the job runs again (after Retry-After, or its backoff) and sees everything.
         await withAccount(this.deps.db, accountId, async (tx) => {
           await unstartIntents(tx, [...runner.unsent]);
           await releaseSync(tx, key, { abandon: true });
         }).catch(() => undefined);
-        if (err instanceof RetryLaterError) throw err;
-        const e = toConnectorError(err);
-        throw e instanceof RateLimitError ? new RetryLaterError(e.message, e.retryAfterMs) : e;
+        throw later ?? e;
       }
       const next = await withAccount(this.deps.db, accountId, async (tx) => {
         await unstartIntents(tx, [...runner.unsent]);
-        return releaseSync(tx, key);
+        // Everything this round read is mirrored: requests numbered up to what it read need no run of their own.
+        return releaseSync(tx, key, { syncedSeq: round.seq });
       });
       // Asked for again while this ran: one more round instead of another job's full run.
       if (next === 'done') return;
     }
   }
 
-  /** One round; false when another sync of the conversation holds it (it will go round again for us). */
-  private async syncOnce(key: SyncKey, runner: IntentRunner, claim: boolean): Promise<boolean> {
+  /**
+   * One round; false when another sync of the conversation holds it (it will go round again for us) or
+   * a finished one already read what this request was for; else the request number the round read.
+   */
+  private async syncOnce(key: SyncKey, runner: IntentRunner, claim: false | { seq?: number }): Promise<false | { seq: number }> {
     const { accountId, conversationId } = key;
     let pass = await withAccount(this.deps.db, accountId, async (tx) => {
-      if (claim && !(await claimSync(tx, key))) return false;
+      if (claim && (await claimSync(tx, key, SYNC_LEASE_MS, claim.seq)) !== true) return false;
       return this.read(tx, accountId, conversationId, true);
     });
     if (pass === false) return false;
@@ -175,10 +191,10 @@ export class SlackSurface implements Surface {
       await this.prework(accountId, pass.prework);
       pass = await withAccount(this.deps.db, accountId, (tx) => this.read(tx, accountId, conversationId, false));
     }
-    if (!pass || 'prework' in pass) return true;
+    if (!pass || 'prework' in pass) return { seq: 0 };
     for (const k of pass.fresh) runner.unsent.add(pass.intents.get(k)!.id);
     await this.mirror(key, runner, pass);
-    return true;
+    return { seq: pass.snap.requestSeq ?? 0 };
   }
 
   /** Reads what the card and thread need (two statements) and records the posts this pass will make. */
@@ -205,7 +221,7 @@ export class SlackSurface implements Surface {
       snoozedUntil: c.snoozedUntil ? new Date(c.snoozedUntil).toISOString() : null,
       customer: c.contactName ?? first?.authorName ?? 'Customer',
       source: { kind: c.channelKind, name: c.sourceName ?? c.channelKind },
-      firstLines: first?.text ?? '',
+      firstLines: first ? firstLines(first) : '',
       assignee: c.assignee,
       threadReplies: 'notes',
       ...(c.channelKind === 'whatsapp' ? { windowClosesAt: whatsappWindowOf(messages) } : {}),
@@ -242,22 +258,23 @@ export class SlackSurface implements Surface {
     const url = this.deps.conversationUrl(pass.card.conversationId);
     const fromSlack = new Set(pass.snap.fromSlack ?? []);
     // What the thread shows already: the root's message, posts recorded before intents, and intents.
-    const shown = new Map<string, { ts: string; state: string; intentKey: string; files?: number }>();
+    const shown = new Map<string, { ts: string; state: string; intentKey: string; files?: number; group?: string[] }>();
     for (const [id, e] of Object.entries(thread.data.posted ?? {})) shown.set(id, { ts: e.ts, state: e.state, intentKey: `msg:${ts}:${id}`, ...(e.files !== undefined ? { files: e.files } : {}) });
     const pendingGroups = new Map<string, Intent>();
     for (const intent of pass.intents.values()) {
       if (!intent.key.startsWith(`msg:${ts}:`)) continue;
       const group = (intent.detail.group as string[] | undefined) ?? [intent.key.slice(`msg:${ts}:`.length)];
-      if (intent.state === 'done') group.forEach((id, i) => shown.set(id, { ts: intent.remoteId!, state: i === 0 ? String(intent.detail.shown ?? '') : 'grouped', intentKey: intent.key, files: shown.get(id)?.files }));
+      if (intent.state === 'done') group.forEach((id, i) => shown.set(id, { ts: intent.remoteId!, state: i === 0 ? String(intent.detail.shown ?? '') : 'grouped', intentKey: intent.key, files: shown.get(id)?.files, ...(i === 0 ? { group } : {}) }));
       else for (const id of group) pendingGroups.set(id, intent);
     }
     const steps: Step[] = [];
     const waiting: MessageRow[] = [];
-    const reply0 = (m: MessageRow) => messageReply(m, kind, url, fromSlack.has(m.id)) !== undefined;
+    const replyOf = (m: MessageRow) => mirroredReply(m, kind, url, fromSlack.has(m.id));
+    const reply0 = (m: MessageRow) => replyOf(m) !== undefined;
     const flush = () => {
       if (!waiting.length) return;
       for (const messages of coalesce(waiting.splice(0))) {
-        const replies = messages.map((m) => messageReply(m, kind, url, fromSlack.has(m.id))!);
+        const replies = messages.map((m) => replyOf(m)!);
         steps.push({ kind: 'post', key: `msg:${ts}:${messages[0]!.id}`, messages, reply: replies.length === 1 ? replies[0]! : combine(replies) });
         for (const m of messages) this.fileStep(pass, steps, ts, m, fromSlack, undefined);
       }
@@ -279,15 +296,17 @@ export class SlackSurface implements Surface {
         // An earlier attempt's post: made (or found) as it was planned, whatever came since.
         if (pending.key === `msg:${ts}:${m.id}`) {
           const group = ((pending.detail.group as string[] | undefined) ?? [m.id]).map((id) => pass.messages.find((x) => x.id === id)).filter((x): x is MessageRow => !!x);
-          const replies = group.map((g) => messageReply(g, kind, url, fromSlack.has(g.id))).filter((r): r is NonNullable<typeof r> => !!r);
+          const replies = group.map(replyOf).filter((r): r is NonNullable<typeof r> => !!r);
           if (replies.length) steps.push({ kind: 'post', key: pending.key, messages: group, reply: replies.length === 1 ? replies[0]! : combine(replies) });
           for (const g of group) this.fileStep(pass, steps, ts, g, fromSlack, undefined);
         }
         continue;
       }
       if (seen) {
-        const reply = messageReply(m, kind, url, fromSlack.has(m.id));
-        if (reply && seen.state !== 'grouped' && seen.state !== reply.state && seen.ts) steps.push({ kind: 'update', message: m, ts: seen.ts, reply, intentKey: seen.intentKey });
+        // A post shows its whole group: an edit or deletion of any of them updates it.
+        const replies = seen.state === 'grouped' ? [] : (seen.group ?? [m.id]).map((id) => (id === m.id ? m : pass.messages.find((x) => x.id === id))).flatMap((g) => (g ? [replyOf(g)].filter((r): r is NonNullable<typeof r> => !!r) : []));
+        const reply = replies.length > 1 ? combine(replies) : replies[0];
+        if (reply && seen.state !== reply.state && seen.ts) steps.push({ kind: 'update', message: m, ts: seen.ts, reply, intentKey: seen.intentKey });
         this.fileStep(pass, steps, ts, m, fromSlack, seen.files);
       }
     }
@@ -335,9 +354,12 @@ export class SlackSurface implements Surface {
     const data = thread.data;
     const install = installOf(data.installationId);
     if (!install) return;
-    const card = rootCard({ ...pass.card, threadReplies: slackConfig(install).threadReplies ?? 'notes' });
-    const hash = hashBody(card);
+    if (this.channels.size >= 10_000) this.channels.clear();
+    this.channels.set(conversationId, `${install.externalKey}:${data.channel}`);
+    const model: CardModel = { ...pass.card, threadReplies: slackConfig(install).threadReplies ?? 'notes' };
+    const hash = this.cardHash(model);
     if (hash !== data.rootHash) {
+      const card = rootCard(model);
       await this.slack(install, data.channel, (c) => c.chat.update({ channel: data.channel, ts: data.ts, ...card }));
       const id = thread.id;
       await withAccount(this.deps.db, accountId, (tx) => saveRootHash(tx, id, hash));
@@ -362,6 +384,8 @@ export class SlackSurface implements Surface {
         await runner.make(intent, pass.fresh.has(step.key), {
           find: (i) => this.findReply(install, data.channel, data.ts, i, (m) => (m.metadata?.event_type === POST_EVENT && (m.metadata.event_payload as { intent_id?: string } | undefined)?.intent_id === i.id)),
           call: (i) => this.post(install, data.channel, step.reply.body, data.ts, { event_type: POST_EVENT, event_payload: { conversation_id: conversationId, intent_id: i.id } }),
+          // What the post shows as made (an edit since planning included): a later change updates it.
+          detail: { shown: step.reply.state },
           refused,
         });
       } else {
@@ -376,6 +400,17 @@ export class SlackSurface implements Surface {
         });
       }
     }
+  }
+
+  /** The hash of the card a model renders to: rendered and hashed again only when the model changed since the last sync here. */
+  private cardHash(model: CardModel): string {
+    const key = JSON.stringify(model);
+    const known = this.cards.get(model.conversationId);
+    if (known?.key === key) return known.hash;
+    const hash = hashBody(rootCard(model));
+    if (this.cards.size >= 10_000) this.cards.clear();
+    this.cards.set(model.conversationId, { key, hash });
+    return hash;
   }
 
   /** Posts the root card (or finds the one an earlier attempt posted) and records the thread with it. */
@@ -490,12 +525,10 @@ export class SlackSurface implements Surface {
     const cached = this.names.get(key);
     if (cached && now - cached.at < NAME_TTL_MS) return cached.name;
     // Only answers are cached: a failed lookup (a 429 included) is asked again on a later sync.
-    const paceKey = `users.info:${install.externalKey}`;
-    // Nothing is taken from this key, so it waits only after a 429 said so.
-    if (this.reads.waitFor(paceKey) > 0) return undefined;
+    if ((this.namesBlockedUntil.get(install.externalKey) ?? 0) > now) return undefined;
     const info = await this.client(install).users.info({ user: slackUserId }).catch((err: unknown) => {
       const e = toConnectorError(err);
-      if (e instanceof RateLimitError) this.reads.block(paceKey, e.retryAfterMs);
+      if (e instanceof RateLimitError) this.namesBlockedUntil.set(install.externalKey, (this.deps.now ?? Date.now)() + e.retryAfterMs);
       return undefined;
     });
     if (!info) return undefined;
@@ -589,7 +622,35 @@ function refused(err: unknown): boolean {
 function combine(replies: { body: SlackMessageBody; state: string }[]): { body: SlackMessageBody; state: string } {
   const blocks = replies.flatMap((r, i) => (i === 0 ? r.body.blocks : r.body.blocks.slice(1)));
   const text = replies.map((r) => r.body.text).join('\n');
-  return { state: replies[0]!.state, body: { text: text.length > 3000 ? `${text.slice(0, 2999)}…` : text, blocks: fit(blocks) } };
+  // One state while none was edited or deleted (as groups were recorded before edits showed); else each's.
+  const state = replies.every((r) => r.state === replies[0]!.state) ? replies[0]!.state : replies.map((r) => r.state).join('|');
+  return { state, body: { text: text.length > 3000 ? `${text.slice(0, 2999)}…` : text, blocks: fit(blocks) } };
+}
+
+const changeLine = (text: string) => ({ type: 'context', elements: [{ type: 'mrkdwn', text, verbatim: true }] });
+
+/**
+ * A customer message's thread post as the message is now: an edit on the platform is marked (its
+ * state changes, so the post is updated in place), a deletion replaces the text.
+ */
+export function mirroredReply(m: MessageRow, kind: string, url: string, writtenInSlack: boolean): { body: SlackMessageBody; state: string } | undefined {
+  const reply = messageReply(m, kind, url, writtenInSlack);
+  if (!reply || m.direction !== 'inbound' || m.notice) return reply;
+  const deletedAt = typeof m.metadata?.deletedAt === 'string' ? m.metadata.deletedAt : undefined;
+  const editedAt = typeof m.metadata?.editedAt === 'string' ? m.metadata.editedAt : undefined;
+  if (deletedAt) {
+    return { state: `${reply.state}:deleted`, body: { text: `${reply.body.text.replace(/: $/, '')}: message deleted`, blocks: [reply.body.blocks[0]!, changeLine(`:wastebasket: _Message deleted by its author ${slackDate(deletedAt)}_`)] } };
+  }
+  if (editedAt) {
+    return { state: `${reply.state}:edited:${editedAt}`, body: { text: `${reply.body.text} (edited)`, blocks: fit([...reply.body.blocks, changeLine(`:pencil2: _Edited ${slackDate(editedAt)}_`)]) } };
+  }
+  return reply;
+}
+
+/** The customer's first message as the root card shows it: edits marked, a deletion said. */
+function firstLines(m: MessageRow): string {
+  if (m.metadata?.deletedAt) return '(message deleted by its author)';
+  return m.metadata?.editedAt ? `${m.text} (edited)` : m.text;
 }
 
 /** 24 hours after the customer's last message on WhatsApp, as the card shows it (null: they never wrote). */

@@ -43,4 +43,22 @@ describe('surface sync claims', () => {
     expect(await as((tx) => releaseSync(tx, key('job:late')))).toBe('done');
     expect(await as((tx) => releaseSync(tx, key('job:next')))).toBe('done');
   });
+
+  it('a request numbered no higher than what a finished sync read and mirrored is covered: no run, no lease taken', async () => {
+    const seq = async () => (await as(async (tx) => (await tx.query<{ seq: string }>(`SELECT seq FROM surface_sync_requests WHERE conversation_id = $1`, [conversationId])).rows[0]?.seq));
+    // Every surface.sync written to the outbox gets the conversation's next number.
+    const before = Number((await seq()) ?? 0);
+    await as((tx) => tx.query(`INSERT INTO outbox (account_id, topic, payload) VALUES ($1, 'surface.sync', $2)`, [acct.accountId, { conversationId }]));
+    const numbered = await as(async (tx) => (await tx.query<{ payload: { seq: number } }>(`SELECT payload FROM outbox WHERE topic = 'surface.sync' ORDER BY id DESC LIMIT 1`)).rows[0]!.payload.seq);
+    expect(numbered).toBe(before + 1);
+    expect(await as((tx) => claimSync(tx, key('job:first'), undefined, numbered))).toBe(true);
+    expect(await as((tx) => releaseSync(tx, key('job:first'), { syncedSeq: numbered }))).toBe('done');
+    expect(await as((tx) => claimSync(tx, key('job:same'), undefined, numbered))).toBe('covered');
+    expect(await as((tx) => claimSync(tx, key('job:older'), undefined, numbered - 1))).toBe('covered');
+    // A later request runs; an abandoned run covers nothing.
+    expect(await as((tx) => claimSync(tx, key('job:newer'), undefined, numbered + 1))).toBe(true);
+    expect(await as((tx) => releaseSync(tx, key('job:newer'), { abandon: true, syncedSeq: numbered + 1 }))).toBe('done');
+    expect(await as((tx) => claimSync(tx, key('job:newer-again'), undefined, numbered + 1))).toBe(true);
+    expect(await as((tx) => releaseSync(tx, key('job:newer-again')))).toBe('done');
+  });
 });

@@ -20,8 +20,11 @@ export interface SyncKey {
   owner: string;
 }
 
-/** True when this owner now runs the conversation's sync; false when another does (marked dirty for it). */
-export async function claimSync(tx: Queryable, k: SyncKey, leaseMs = SYNC_LEASE_MS): Promise<boolean> {
+/**
+ * True when this owner now runs the conversation's sync; false when another does (marked dirty for it);
+ * 'covered' when a finished sync already read the change this request (numbered `seq`, migration 220) was for.
+ */
+export async function claimSync(tx: Queryable, k: SyncKey, leaseMs = SYNC_LEASE_MS, seq?: number): Promise<boolean | 'covered'> {
   const { rows } = await tx.query<{ mine: boolean }>(
     `INSERT INTO surface_syncs AS s (account_id, conversation_id, surface, owner, lease_until)
      VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::double precision / 1000))
@@ -29,10 +32,12 @@ export async function claimSync(tx: Queryable, k: SyncKey, leaseMs = SYNC_LEASE_
        owner = CASE WHEN s.owner IS NULL OR s.owner = EXCLUDED.owner OR s.lease_until < now() THEN EXCLUDED.owner ELSE s.owner END,
        lease_until = CASE WHEN s.owner IS NULL OR s.owner = EXCLUDED.owner OR s.lease_until < now() THEN EXCLUDED.lease_until ELSE s.lease_until END,
        dirty = NOT (s.owner IS NULL OR s.owner = EXCLUDED.owner OR s.lease_until < now())
+     WHERE $6::bigint IS NULL OR s.synced_seq < $6::bigint
      RETURNING owner = $4 AS mine`,
-    [k.accountId, k.conversationId, k.surface, k.owner, leaseMs],
+    [k.accountId, k.conversationId, k.surface, k.owner, leaseMs, seq ?? null],
   );
-  return rows[0]?.mine === true;
+  if (!rows[0]) return 'covered';
+  return rows[0].mine === true;
 }
 
 /**
@@ -40,15 +45,16 @@ export async function claimSync(tx: Queryable, k: SyncKey, leaseMs = SYNC_LEASE_
  * for the next round), else the lease is given up. `abandon` gives it up whatever was asked: the job
  * is rescheduled (rate limit, failure) and its next run sees everything anyway.
  */
-export async function releaseSync(tx: Queryable, k: Omit<SyncKey, 'accountId'>, opts: { abandon?: boolean; leaseMs?: number } = {}): Promise<'again' | 'done'> {
+export async function releaseSync(tx: Queryable, k: Omit<SyncKey, 'accountId'>, opts: { abandon?: boolean; leaseMs?: number; /** The request number the finished run read and mirrored all of. */ syncedSeq?: number } = {}): Promise<'again' | 'done'> {
   const { rows } = await tx.query<{ again: boolean }>(
     `UPDATE surface_syncs SET
        owner = CASE WHEN dirty AND NOT $4 THEN owner END,
        lease_until = CASE WHEN dirty AND NOT $4 THEN now() + make_interval(secs => $5::double precision / 1000) END,
-       dirty = false
+       dirty = false,
+       synced_seq = greatest(synced_seq, $6::bigint)
      WHERE conversation_id = $1 AND surface = $2 AND owner = $3
      RETURNING owner IS NOT NULL AS again`,
-    [k.conversationId, k.surface, k.owner, opts.abandon === true, opts.leaseMs ?? SYNC_LEASE_MS],
+    [k.conversationId, k.surface, k.owner, opts.abandon === true, opts.leaseMs ?? SYNC_LEASE_MS, opts.abandon ? 0 : (opts.syncedSeq ?? 0)],
   );
   return rows[0]?.again ? 'again' : 'done';
 }

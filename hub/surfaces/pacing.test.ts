@@ -57,4 +57,35 @@ describe('Pacer', () => {
     await pacer.take('k');
     expect(clock.slept).toEqual([]);
   });
+
+  it('ready() sends a job back before it does any work when the key is busy, and takes no slot when it is not', async () => {
+    const clock = fakeClock(false);
+    const pacer = new Pacer({ perSecond: 1, burst: 2, maxWaitMs: 1500 }, clock);
+    expect(pacer.ready('k')).toBe(0);
+    expect(pacer.ready('k')).toBe(0);
+    // Checking took nothing: the burst is still there.
+    await pacer.take('k');
+    await pacer.take('k');
+    expect(clock.slept).toEqual([]);
+    pacer.block('k', 10_000);
+    const err = (() => { try { pacer.ready('k'); return undefined; } catch (e) { return e; } })();
+    expect(err).toBeInstanceOf(RetryLaterError);
+    expect((err as RetryLaterError).delayMs).toBeGreaterThanOrEqual(10_000);
+  });
+
+  it("jobs of one group sent back share one slot: a conversation's queued syncs do not push other conversations later", async () => {
+    const clock = fakeClock(false);
+    const pacer = new Pacer({ perSecond: 1, burst: 1, maxWaitMs: 500 }, clock);
+    await pacer.take('k');
+    const delay = (group: string) => { try { pacer.ready('k', group); return 0; } catch (e) { return (e as RetryLaterError).delayMs; } };
+    const a1 = delay('conv-a');
+    const a2 = delay('conv-a');
+    const a3 = delay('conv-a');
+    const b = delay('conv-b');
+    expect(Math.abs(a2 - a1)).toBeLessThan(100);
+    expect(Math.abs(a3 - a1)).toBeLessThan(100);
+    // The next conversation gets the next slot, not the fourth.
+    expect(b).toBeGreaterThanOrEqual(a1 + 900);
+    expect(b).toBeLessThan(a1 + 1200);
+  });
 });

@@ -17,7 +17,7 @@ export interface PaceLimits {
 }
 
 export class Pacer {
-  private readonly buckets = new Map<string, { tokens: number; at: number; blockedUntil: number; later: number }>();
+  private readonly buckets = new Map<string, { tokens: number; at: number; blockedUntil: number; later: number; /** Slots given to groups (a conversation's jobs): when each comes back. */ groups?: Map<string, number> }>();
   constructor(
     readonly limits: PaceLimits,
     private readonly clock: { now(): number; sleep(ms: number): Promise<void> } = { now: () => performance.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
@@ -32,18 +32,34 @@ export class Pacer {
 
   /** Takes a slot on `key`, waiting for it when that is short; else throws RetryLaterError with the wait. */
   async take(key: string): Promise<void> {
-    const wait = this.waitFor(key);
-    if (wait > this.limits.maxWaitMs) {
-      // Jobs sent back come back one slot apart, not all at once (each would only be sent back again).
-      const b = this.bucket(key);
-      const now = this.clock.now();
-      const at = Math.max(now + wait, b.later);
-      b.later = at + 1000 / this.limits.perSecond;
-      throw new RetryLaterError(`${key}: paced, next slot in ${Math.ceil(at - now)} ms`, Math.ceil(at - now + Math.random() * 100));
-    }
+    const wait = this.ready(key);
     // The slot is reserved now (tokens may go below zero), so calls waiting on one key keep their order.
     this.bucket(key).tokens -= 1;
     if (wait > 0) await this.clock.sleep(wait);
+  }
+
+  /**
+   * Throws RetryLaterError (with the wait) when a call on `key` would wait longer than `maxWaitMs`, as
+   * take() would, without taking a slot; else the wait. A job checks its channel before doing any work.
+   */
+  ready(key: string, group?: string): number {
+    const wait = this.waitFor(key);
+    if (wait > this.limits.maxWaitMs) {
+      // Jobs sent back come back one slot apart, not all at once (each would only be sent back again);
+      // jobs of one group (a conversation's queued syncs, one run does for all) share one slot.
+      const b = this.bucket(key);
+      const now = this.clock.now();
+      const shared = group ? b.groups?.get(group) : undefined;
+      const at = shared !== undefined && shared >= now + wait ? shared : Math.max(now + wait, b.later);
+      if (at !== shared) b.later = at + 1000 / this.limits.perSecond;
+      if (group) {
+        b.groups ??= new Map();
+        if (b.groups.size >= 10_000) for (const [g, t] of b.groups) if (t < now) b.groups.delete(g);
+        b.groups.set(group, at);
+      }
+      throw new RetryLaterError(`${key}: paced, next slot in ${Math.ceil(at - now)} ms`, Math.ceil(at - now + Math.random() * 100));
+    }
+    return wait;
   }
 
   /** The platform said 429: nothing more on `key` until Retry-After has passed. */

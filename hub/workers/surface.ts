@@ -6,6 +6,7 @@ export function surfaceHandler(surfaces: () => Surface[]) {
   return async (job: Job): Promise<void> => {
     const conversationId = String(job.payload.conversationId);
     const messageId = job.payload.messageId ? String(job.payload.messageId) : undefined;
-    for (const s of surfaces()) await s.sync(job.accountId, conversationId, messageId, { id: job.id });
+    const seq = typeof job.payload.seq === 'number' ? job.payload.seq : undefined;
+    for (const s of surfaces()) await s.sync(job.accountId, conversationId, messageId, { id: job.id, ...(seq !== undefined ? { seq } : {}) });
   };
 }

@@ -35,6 +35,9 @@ export interface EmulatedChannel {
   members?: string[];
 }
 
+/** Open Socket Mode connections Slack allows one app at once. */
+export const SOCKET_MODE_MAX_CONNECTIONS = 10;
+
 export interface EmulatedWorkspace {
   teamId: string;
   teamName: string;
@@ -49,6 +52,8 @@ export interface EmulatedWorkspace {
   channels: EmulatedChannel[];
   /** Token rotation on in the app: OAuth answers an expiring bot token (xoxe.xoxb-…) and a single-use refresh token. */
   tokenRotation?: boolean;
+  /** Enterprise Grid: the organisation the workspace belongs to (an org-wide install is keyed by it). */
+  enterpriseId?: string;
 }
 
 export interface EmulatedMessage {
@@ -107,7 +112,7 @@ export class SlackEmulator {
   private readonly tokens = new Map<string, string>();
   private readonly revoked = new Set<string>();
   private readonly triggers = new Map<string, { team: string; user: string; issuedAt: number }>();
-  private readonly oauthCodes = new Map<string, { team: string; redirectUri?: string }>();
+  private readonly oauthCodes = new Map<string, { team: string; redirectUri?: string; orgWide?: boolean }>();
   private readonly scripted: { method: string; retryAfter: number }[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly listeners: ((m: EmulatedMessage, change: 'posted' | 'updated') => void)[] = [];
@@ -206,9 +211,9 @@ export class SlackEmulator {
   }
 
   /** A code as Slack hands to the OAuth redirect after an admin approves the install. */
-  issueOAuthCode(team: string, redirectUri?: string): string {
+  issueOAuthCode(team: string, redirectUri?: string, opts: { /** An org admin installed the app org-wide (Enterprise Grid): the answer names the enterprise, `team` is null. */ orgWide?: boolean } = {}): string {
     const code = `${randomBytes(6).toString('hex')}.${randomBytes(6).toString('hex')}`;
-    this.oauthCodes.set(code, { team, redirectUri });
+    this.oauthCodes.set(code, { team, redirectUri, ...(opts.orgWide ? { orgWide: true } : {}) });
     return code;
   }
 
@@ -312,6 +317,12 @@ export class SlackEmulator {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const set = this.socketConnections.get(appToken) ?? new Set<WebSocket>();
       this.socketConnections.set(appToken, set);
+      if (set.size >= SOCKET_MODE_MAX_CONNECTIONS) {
+        // Slack allows 10 connections per app: the next is told why and closed, the others stay.
+        ws.send(JSON.stringify({ type: 'disconnect', reason: 'too_many_websockets', debug_info: { host: 'emulator' } }));
+        ws.close();
+        return;
+      }
       set.add(ws);
       ws.on('close', () => set.delete(ws));
       ws.on('message', (data) => {
@@ -640,7 +651,10 @@ export class SlackEmulator {
         this.oauthCodes.delete(code);
         if (grant.redirectUri && grant.redirectUri !== a.redirect_uri) throw new SlackApiError('bad_redirect_uri');
         const ws = this.workspaces.get(grant.team)!;
-        return { team: ws.teamId, result: { authed_user: { id: ws.users[0]?.id ?? 'U0ADMIN' }, ...this.grant(ws) } };
+        const answer = { authed_user: { id: ws.users[0]?.id ?? 'U0ADMIN' }, ...this.grant(ws) };
+        // An org-wide install answers for the enterprise: no team, `enterprise` and `is_enterprise_install` set.
+        if (grant.orgWide) Object.assign(answer, { team: null, enterprise: { id: ws.enterpriseId ?? `E${ws.teamId.slice(1)}`, name: `Org of ${ws.teamName}` }, is_enterprise_install: true });
+        return { team: ws.teamId, result: answer };
       }
       case 'files.getUploadURLExternal': {
         const ws = this.auth(a, authorization, 'files:write');
