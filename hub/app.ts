@@ -14,6 +14,7 @@ import authRoutes from './routes/auth.js';
 import conversations from './routes/conversations.js';
 import kb from './routes/kb.js';
 import aiRoutes from './routes/ai.js';
+import aiSettings from './routes/ai-settings.js';
 import jobs from './routes/jobs.js';
 import contacts from './routes/contacts.js';
 import teams from './routes/teams.js';
@@ -75,6 +76,7 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
       for (const routes of [contacts, teams, users, invites, channels, channelChecks, auditRoutes]) await api.register(routes);
       await api.register(kb);
       await api.register(aiRoutes);
+      await api.register(aiSettings);
       await api.register(events, { heartbeatMs: hub.config.eventsHeartbeatMs });
       await api.register(embedTokens);
       await api.register(conversationTyping);

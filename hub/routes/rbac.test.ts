@@ -152,6 +152,8 @@ const ROUTES: RouteCase[] = [
 
   { route: 'GET /ai/usage', min: 'admin', ok: 200, prepare: async () => ({ method: 'GET', url: '/ai/usage' }) },
   { route: 'POST /ai/conversations/:id/sentiment', min: 'agent', ok: 202, prepare: async () => ({ method: 'POST', url: `/ai/conversations/${await conversation()}/sentiment`, body: { sentiment: 'negative' } }) },
+  { route: 'GET /ai/settings', min: 'admin', ok: 200, prepare: async () => ({ method: 'GET', url: '/ai/settings' }) },
+  { route: 'PATCH /ai/settings', min: 'admin', ok: 200, prepare: async () => ({ method: 'PATCH', url: '/ai/settings', body: { autoSend: { enabled: false, minConfidence: null, categories: [] } } }) },
   { route: 'GET /ai/routing/rules', min: 'viewer', ok: 200, prepare: async () => ({ method: 'GET', url: '/ai/routing/rules' }) },
   { route: 'PUT /ai/routing/rules', min: 'admin', ok: 200, prepare: async () => ({ method: 'PUT', url: '/ai/routing/rules', body: { rules: [] } }) },
 
