@@ -50,7 +50,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
         contact: Type.Optional(Uuid),
         tag: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
         q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'full-text search over message text' })),
-        sort: Type.Optional(Type.Union([Type.Literal('recent'), Type.Literal('priority')], { description: '`recent` (default): latest activity first; `priority`: urgent first, then latest activity' })),
+        sort: Type.Optional(Type.Union([Type.Literal('recent'), Type.Literal('priority'), Type.Literal('waiting')], { description: "`recent` (default): latest activity first; `priority`: urgent first, then latest activity; `waiting`: the customer waiting longest first (since their oldest unanswered message, as `waitingSince`), then conversations nothing waits in, latest activity first" })),
         limit: Type.Integer({ minimum: 1, maximum: 100, default: 25 }),
         cursor: Type.Optional(Type.String({ maxLength: 500 })),
       }),
@@ -58,10 +58,12 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (req) => {
     const q = req.query;
-    const cursor = decodeCursor<{ lastMessageAt: string; id: string; rank?: string }>(q.cursor, ['lastMessageAt', 'id']);
-    // A priority sort's cursor carries the rank it stopped at; another sort's cursor does not fit.
+    const cursor = decodeCursor<{ lastMessageAt: string; id: string; rank?: string; waiting?: string }>(q.cursor, ['lastMessageAt', 'id']);
+    // A priority sort's cursor carries the rank it stopped at, a waiting sort's the wait's start; another sort's cursor does not fit.
     if (cursor && q.sort === 'priority' && !/^[0-3]$/.test(cursor.rank ?? '')) throw badRequest('invalid_cursor', 'cursor is not valid for this sort');
-    const after = cursor && { lastMessageAt: cursor.lastMessageAt, id: cursor.id, rank: Number(cursor.rank ?? 0) };
+    if (cursor && q.sort === 'waiting' && !(cursor.waiting === 'infinity' || /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/.test(cursor.waiting ?? '')))
+      throw badRequest('invalid_cursor', 'cursor is not valid for this sort');
+    const after = cursor && { lastMessageAt: cursor.lastMessageAt, id: cursor.id, rank: Number(cursor.rank ?? 0), waiting: cursor.waiting };
     // An API key is nobody: without this, `me` would drop the filter and list everyone's conversations.
     if (q.assignee === 'me' && !req.principal.userId) throw badRequest('assignee_me_needs_user', 'assignee=me needs a user, not an API key');
     const assigneeId = q.assignee === 'none' ? null : q.assignee === 'me' ? req.principal.userId! : q.assignee;
@@ -69,7 +71,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
       const rows = await listConversations(tx, { status: q.status, teamId: q.team, assigneeId, channelId: q.channel, category: q.category, priority: q.priority, contactId: q.contact, tag: q.tag?.trim().toLowerCase(), q: q.q, sort: q.sort, limit: q.limit + 1, after });
       return { rows, summaries: await inboxSummaries(tx, rows.slice(0, q.limit).map((r) => r.id), req.principal.userId ?? null) };
     });
-    const items = rows.slice(0, q.limit).map(({ rank: _rank, ...c }) => {
+    const items = rows.slice(0, q.limit).map(({ rank: _rank, waitingKey: _waiting, ...c }) => {
       const s = summaries.get(c.id);
       return {
         ...c,
@@ -84,7 +86,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
     });
     const last = items[items.length - 1];
     const lastRow = rows[q.limit - 1];
-    const nextCursor = rows.length > q.limit && last && lastRow ? encodeCursor({ lastMessageAt: last.cursorAt, id: last.id, ...(q.sort === 'priority' ? { rank: String(lastRow.rank) } : {}) }) : null;
+    const nextCursor = rows.length > q.limit && last && lastRow ? encodeCursor({ lastMessageAt: last.cursorAt, id: last.id, ...(q.sort === 'priority' ? { rank: String(lastRow.rank) } : q.sort === 'waiting' ? { waiting: lastRow.waitingKey } : {}) }) : null;
     return { items, nextCursor };
   });
 
