@@ -15,6 +15,7 @@ import conversations from './routes/conversations.js';
 import kb from './routes/kb.js';
 import aiRoutes from './routes/ai.js';
 import aiSettings from './routes/ai-settings.js';
+import conversationUploads from './routes/conversation-uploads.js';
 import jobs from './routes/jobs.js';
 import contacts from './routes/contacts.js';
 import teams from './routes/teams.js';
@@ -72,6 +73,7 @@ export async function buildApp(hub: Hub): Promise<FastifyInstance> {
       api.setNotFoundHandler(routeNotFound);
       await api.register(authRoutes);
       await api.register(conversations);
+      await api.register(conversationUploads);
       await api.register(jobs);
       for (const routes of [contacts, teams, users, invites, channels, channelChecks, auditRoutes]) await api.register(routes);
       await api.register(kb);

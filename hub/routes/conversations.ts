@@ -184,14 +184,16 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
     html: Type.Optional(Type.String({ maxLength: 500_000 })),
     draftId: Type.Optional(Uuid),
     attachments: Type.Optional(Type.Array(Type.Object({ name: Type.String({ minLength: 1, maxLength: 255 }), mimeType: Type.String({ maxLength: 255 }), contentBase64: Type.String() }), { maxItems: 10 })),
+    uploadIds: Type.Optional(Type.Array(Uuid, { maxItems: 10, description: 'files uploaded for this conversation by the same caller (POST /conversations/:id/uploads); 400 upload_unknown when one is not' })),
     cc: Type.Optional(Type.Array(Type.String({ format: 'email', maxLength: 254 }), { maxItems: 50, description: "email: who this reply copies; it becomes the conversation's Cc list (omit to keep the list)" })),
     bcc: Type.Optional(Type.Array(Type.String({ format: 'email', maxLength: 254 }), { maxItems: 50, description: 'email: blind copies of this reply only' })),
   });
-  const toInput = (b: { text: string; html?: string; draftId?: string; attachments?: { name: string; mimeType: string; contentBase64: string }[]; cc?: string[]; bcc?: string[] }) => ({
+  const toInput = (b: { text: string; html?: string; draftId?: string; attachments?: { name: string; mimeType: string; contentBase64: string }[]; uploadIds?: string[]; cc?: string[]; bcc?: string[] }) => ({
     text: b.text,
     html: b.html,
     draftId: b.draftId,
     attachments: b.attachments?.map((a) => ({ name: a.name, mimeType: a.mimeType, content: Buffer.from(a.contentBase64, 'base64') })),
+    uploadIds: b.uploadIds,
     cc: b.cc,
     bcc: b.bcc,
   });

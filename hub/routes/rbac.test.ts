@@ -174,6 +174,7 @@ const NOT_YET_IN_MATRIX = [
   'GET /ai/stats', 'POST /ai/conversations/:id/category', 'POST /ai/examples', 'GET /ai/model',
   'POST /embed-tokens', // users only (an API key gets 400); covered by embeds/embed-tokens.test.ts
   'POST /conversations/:id/read', // users only (an API key gets 400); covered by hub/routes/conversations-inbox.test.ts
+  'POST /conversations/:id/uploads', // a raw file body; roles covered by hub/routes/conversation-uploads.test.ts
 ];
 
 type Caller = { name: string; role: Role; credential: () => string };
