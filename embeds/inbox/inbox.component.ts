@@ -106,7 +106,7 @@ export class HummdeskInbox extends AgentElement {
   private loadingMore?: Promise<void>;
   private unreadTold = -1;
   /** The list's scroll position and height: which rows are rendered. */
-  @state() private scrollTop = 0;
+  @state() private listTop = 0;
   @state() private viewHeight = 800;
   private scrollFrame = 0;
   private resizeObserver?: ResizeObserver;
@@ -169,15 +169,16 @@ export class HummdeskInbox extends AgentElement {
     if (!this.scrollFrame)
       this.scrollFrame = requestAnimationFrame(() => {
         this.scrollFrame = 0;
-        this.scrollTop = list.scrollTop;
+        this.listTop = list.scrollTop;
       });
   }
 
   /** The rows in view (plus a margin): only these are in the DOM. */
   private get window(): { first: number; last: number } {
-    const height = this.renderRoot?.querySelector<HTMLElement>('.scroller')?.clientHeight || this.viewHeight;
-    const first = Math.max(0, Math.floor(this.scrollTop / ROW_HEIGHT) - OVERSCAN);
-    const last = Math.min(this.items.length, Math.ceil((this.scrollTop + height) / ROW_HEIGHT) + OVERSCAN);
+    // The scroller's height as the resize observer last saw it: reading it here would force a layout every frame.
+    const height = this.viewHeight;
+    const first = Math.max(0, Math.floor(this.listTop / ROW_HEIGHT) - OVERSCAN);
+    const last = Math.min(this.items.length, Math.ceil((this.listTop + height) / ROW_HEIGHT) + OVERSCAN);
     return { first, last };
   }
 
@@ -328,7 +329,7 @@ export class HummdeskInbox extends AgentElement {
     const top = at * ROW_HEIGHT;
     if (top < list.scrollTop) list.scrollTop = top;
     else if (top + ROW_HEIGHT > list.scrollTop + list.clientHeight) list.scrollTop = top + ROW_HEIGHT - list.clientHeight;
-    this.scrollTop = list.scrollTop;
+    this.listTop = list.scrollTop;
     this.requestUpdate();
     await this.updateComplete;
     const items = Array.from(this.renderRoot.querySelectorAll<HTMLLIElement>('li[role="option"]'));
