@@ -64,7 +64,7 @@ describe('inbox: a long list', { timeout: 300_000 }, () => {
     await inbox.locator('li[role=option]').first().focus().catch(() => undefined);
     await page.keyboard.press('Home');
     await expect.poll(() => inbox.locator('li[role=option][data-index="0"]').count()).toBe(1);
-    expect(await inbox.locator('li[role=option][data-index="0"]').evaluate((li) => li === li.getRootNode().activeElement)).toBe(true);
+    expect(await inbox.locator('li[role=option][data-index="0"]').evaluate((li) => li === (li.getRootNode() as ShadowRoot).activeElement)).toBe(true);
     expect(await rendered(page)).toBeLessThan(40);
     // The scrollbar is the whole list's: the list is as tall as every row.
     const height = await inbox.locator('.scroller').evaluate((el) => el.scrollHeight);

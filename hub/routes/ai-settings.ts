@@ -9,8 +9,7 @@ import { badRequest } from '../errors.js';
 import { Nullable } from '../schemas.js';
 
 type ProviderName = AiConfig['provider'];
-const PROVIDERS: ProviderName[] = ['local', 'anthropic', 'openai-compatible'];
-const ProviderName = Type.Union(PROVIDERS.map((p) => Type.Literal(p)));
+const ProviderName = Type.Union([Type.Literal('local'), Type.Literal('anthropic'), Type.Literal('openai-compatible')]);
 
 const AutoSend = Type.Object({
   enabled: Type.Boolean(),
@@ -20,7 +19,7 @@ const AutoSend = Type.Object({
 
 const Settings = Type.Object({
   provider: Type.Object({
-    chosen: Nullable(ProviderName, { description: "the account's choice; null: the operator's default" }),
+    chosen: Type.Union([ProviderName, Type.Null()], { description: "the account's choice; null: the operator's default" }),
     model: Nullable(Type.String()),
     effective: ProviderName,
     accountKey: Type.Boolean({ description: 'the account stored its own key for its provider (never shown again)' }),
@@ -44,9 +43,9 @@ const Settings = Type.Object({
 type Settings = Static<typeof Settings>;
 
 const Patch = Type.Object({
-  provider: Type.Optional(Nullable(ProviderName, { description: "null: back to the operator's default" })),
+  provider: Type.Optional(Type.Union([ProviderName, Type.Null()], { description: "null: back to the operator's default" })),
   model: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:/@-]+$' }))),
-  apiKey: Type.Optional(Nullable(Type.String({ minLength: 8, maxLength: 500 }), { description: 'only where the operator allows tenant keys; null forgets it' })),
+  apiKey: Type.Optional(Type.Union([Type.String({ minLength: 8, maxLength: 500 }), Type.Null()], { description: 'only where the operator allows tenant keys; null forgets it' })),
   autoSend: Type.Optional(AutoSend),
 }, { additionalProperties: false, minProperties: 1 });
 
