@@ -1,6 +1,7 @@
 import { html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
+import { guard } from 'lit/directives/guard.js';
 import { AgentElement } from '../shared/agent-element.js';
 import type { HubStreamEvent } from '../shared/agent-stream.js';
 import { emit } from '../shared/emit.js';
@@ -93,6 +94,7 @@ export class HummdeskInbox extends AgentElement {
   @state() private counts: InboxCounts | null = null;
   /** Waiting times are re-read once a minute. */
   private clock?: ReturnType<typeof setInterval>;
+  @state() private tick = 0;
   @state() private error = '';
   @state() private loaded = false;
   /** The conversation that holds the list's one tab stop (roving tabindex). */
@@ -217,7 +219,7 @@ export class HummdeskInbox extends AgentElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.clock = setInterval(() => this.requestUpdate(), 60_000);
+    this.clock = setInterval(() => this.tick++, 60_000);
   }
 
   override disconnectedCallback(): void {
@@ -394,7 +396,12 @@ export class HummdeskInbox extends AgentElement {
       ${this.loaded && !this.items.length ? html`<p class="empty">No conversations.</p>` : nothing}
       <div class="scroller" part="scroller" @scroll=${this.onScroll}>
         <ul part="list" role="listbox" aria-label="Conversations" @keydown=${this.onListKeydown}>
-          ${repeat(this.items.slice(first, last), (c) => c.id, (c, i) => this.renderRow(c, first + i, tabStop))}
+          ${repeat(this.items.slice(first, last), (c) => c.id, (c, i) => {
+            const index = first + i;
+            const setSize = this.nextCursor ? -1 : this.items.length;
+            // A row already shown is not rendered again while scrolling: only what it shows can change it.
+            return guard([c, index, index === tabStop, c.id === this.selected, this.users, this.status, setSize, this.tick], () => this.renderRow(c, index, tabStop));
+          })}
         </ul>
       </div>`;
   }
