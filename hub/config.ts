@@ -95,6 +95,10 @@ export interface AiConfig {
   maxRetries: number;
   /** Threads the local models run in (ai/workers/pool.ts); 0: one per core. */
   threads: number;
+  /** HUMMDESK_AI_ACCOUNT_PROVIDERS: the providers an account may choose in its AI settings (local always). */
+  accountProviders: ('local' | 'anthropic' | 'openai-compatible')[];
+  /** HUMMDESK_AI_TENANT_KEYS: an account may give its own Anthropic / OpenAI-compatible key (endpoints stay the operator's). */
+  tenantKeys: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -318,5 +322,14 @@ function aiConfig(env: Env): AiConfig {
     timeoutMs: int(env, 'HUMMDESK_AI_TIMEOUT_MS', 30_000),
     maxRetries: int(env, 'HUMMDESK_AI_MAX_RETRIES', 2),
     threads: Math.max(0, int(env, 'HUMMDESK_AI_THREADS', 0)),
+    ...accountAiChoices(env),
   };
+}
+
+function accountAiChoices(env: Env): Pick<AiConfig, 'accountProviders' | 'tenantKeys'> {
+  const names = (env.HUMMDESK_AI_ACCOUNT_PROVIDERS ?? 'local,anthropic,openai-compatible').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names)
+    if (n !== 'local' && n !== 'anthropic' && n !== 'openai-compatible') throw new Error(`HUMMDESK_AI_ACCOUNT_PROVIDERS lists local, anthropic or openai-compatible, got "${n}"`);
+  const accountProviders = [...new Set(['local', ...names])] as AiConfig['accountProviders'];
+  return { accountProviders, tenantKeys: env.HUMMDESK_AI_TENANT_KEYS === 'true' || env.HUMMDESK_AI_TENANT_KEYS === '1' };
 }

@@ -20,7 +20,7 @@ export function localAi(hub: Hub): LocalProvider {
 export function installAi(hub: Hub, opts: { warm?: boolean; reindex?: boolean } = {}): LocalProvider {
   const provider = localAi(hub);
   // Local by default; an account (or the environment) may choose Claude or an OpenAI-compatible server.
-  hub.ai.provider = new ProviderSelector({ db: hub.db, local: provider, config: hub.config.ai, log: hub.log });
+  hub.ai.provider = new ProviderSelector({ db: hub.db, local: provider, config: hub.config.ai, log: hub.log, box: hub.box });
   // The stage with auto-send: it replies through the same service agents use.
   hub.handlers['ai.classify'] = analyzeHandler({ db: hub.db, bus: hub.bus, ai: () => hub.ai.provider, conversations: () => hub.conversations, log: hub.log });
   if (opts.warm ?? true) {

@@ -305,7 +305,8 @@ export class HummdeskChat extends LitElement {
   private renderFiles(files: PublicAttachment[] | undefined) {
     const s = this.session;
     if (!files?.length || !s) return nothing;
-    return html`<ul class="files">${files.map((a) => html`<li><a part="attachment" href=${s.fileUrl(a)} download=${displayName(a.name ?? '')} rel="noopener noreferrer" target="_blank">${displayName(a.name ?? '') || this.t.file}</a>${kb(a.size)}</li>`)}</ul>`;
+    // Images (an agent's screenshot) preview in the bubble; every file downloads by its signed link.
+    return html`<ul class="files">${files.map((a) => html`<li>${/^image\/(png|jpeg|gif|webp)$/.test(a.mimeType ?? '') ? html`<img part="attachment-image" src=${s.fileUrl(a)} alt=${displayName(a.name ?? '')} loading="lazy">` : nothing}<a part="attachment" href=${s.fileUrl(a)} download=${displayName(a.name ?? '')} rel="noopener noreferrer" target="_blank">${displayName(a.name ?? '') || this.t.file}</a>${kb(a.size)}</li>`)}</ul>`;
   }
 
   private startWithEmail(e: Event): void {

@@ -3,6 +3,7 @@ import { themeTokens } from '../shared/theme.js';
 
 /** Logical properties only (inline-start/end), so the widget mirrors itself under `dir="rtl"`. */
 const own = css`
+  .files img { display: block; max-inline-size: 100%; max-block-size: 200px; border-radius: 6px; margin-block-end: 4px; }
   :host {
     /* The widget keeps its light look on any site (a customer's page may declare a dark color-scheme); sites theme it with the custom properties. */
     color-scheme: light;

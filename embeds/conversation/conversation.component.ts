@@ -11,6 +11,7 @@ import { CHANNEL_LABELS, formatTime, type ConversationDetail, type MessageView }
 import { conversationStyles } from './conversation.styles.js';
 import { displayName } from '../shared/display-name.js';
 import { ConversationActions } from './actions.js';
+import { ComposerFiles, pastedName } from './composer-files.js';
 
 /** The widget says the customer is typing every few seconds while they are; silence longer than this means they stopped. */
 const TYPING_SHOWN_MS = 6000;
@@ -72,7 +73,9 @@ declare global {
  * @csspart thread - the message list
  * @csspart typing - the "… is typing" line while the customer writes
  * @csspart message - one message (also `message-note` for internal notes, `message-notice` for "X joined this thread")
- * @csspart composer - the reply form (also `composer-note` while it writes an internal note)
+ * @csspart composer - the reply form (also `composer-note` while it writes an internal note); files can be dropped on it or pasted
+ * @csspart attach - the "Attach files" button
+ * @csspart staged-files - the files going with the reply: preview, size, upload state, the hub's refusal
  * @csspart mode - the Reply / Internal note switch, a radio group above the text box
  * @csspart csat - the customer's rating of the resolution (web chat CSAT), when given
  *
@@ -110,9 +113,11 @@ export class HummdeskConversation extends AgentElement {
   private reloadTimer?: ReturnType<typeof setTimeout>;
   private loadSeq = 0;
   private readonly actions = new ConversationActions(this);
+  private readonly files = new ComposerFiles(this);
+  @state() private dropping = false;
 
-  /** @internal The actions bar calls the hub as this element. */
-  hubApi<T>(path: string, init?: { method?: string; body?: unknown }): Promise<T> {
+  /** @internal The actions bar and the composer's files call the hub as this element. */
+  hubApi<T>(path: string, init?: { method?: string; body?: unknown; file?: Blob }): Promise<T> {
     return this.api<T>(path, init);
   }
 
@@ -241,11 +246,18 @@ export class HummdeskConversation extends AgentElement {
   private async send(isPrivate: boolean): Promise<void> {
     const id = this.conversationId;
     const text = this.textarea?.value ?? '';
-    if (!text.trim() || this.sending.has(id)) return;
+    // Files go with replies only (a note stays text); a reply waits for its uploads.
+    const uploadIds = isPrivate ? [] : this.files.readyIds(id);
+    if ((!text.trim() && !uploadIds.length) || this.sending.has(id)) return;
+    if (!isPrivate && this.files.uploading(id)) {
+      this.error = 'Wait for the files to finish uploading.';
+      return;
+    }
     this.sending = new Set(this.sending).add(id);
     try {
       const path = `/conversations/${encodeURIComponent(id)}/${isPrivate ? 'notes' : 'reply'}`;
-      const message = await this.api<MessageView>(path, { method: 'POST', body: { text } });
+      const message = await this.api<MessageView>(path, { method: 'POST', body: uploadIds.length ? { text, uploadIds } : { text } });
+      if (!isPrivate) this.files.clear(id);
       // The agent may have opened another conversation meanwhile; its box is not the one sent.
       if (id === this.conversationId) {
         this.textarea!.value = '';
@@ -264,6 +276,35 @@ export class HummdeskConversation extends AgentElement {
       this.sending = sending;
       if (id === this.conversationId) this.textarea?.focus();
     }
+  }
+
+  private onPaste(e: ClipboardEvent): void {
+    const files = Array.from(e.clipboardData?.files ?? []);
+    if (!files.length || this.mode !== 'reply') return;
+    e.preventDefault();
+    // A pasted screenshot has no useful name ("image.png"): name it so the customer can tell.
+    this.files.add(this.conversationId, files.map((f) => (f.type.startsWith('image/') && (!f.name || f.name === 'image.png') ? new File([f], pastedName(f.type), { type: f.type }) : f)));
+  }
+
+  private onDragOver(e: DragEvent): void {
+    if (this.mode !== 'reply' || !e.dataTransfer?.types.includes('Files')) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = 'copy';
+    this.dropping = true;
+  }
+
+  private onDrop(e: DragEvent): void {
+    this.dropping = false;
+    const files = Array.from(e.dataTransfer?.files ?? []);
+    if (!files.length || this.mode !== 'reply') return;
+    e.preventDefault();
+    this.files.add(this.conversationId, files);
+  }
+
+  private onPick(e: Event): void {
+    const input = e.target as HTMLInputElement;
+    this.files.add(this.conversationId, Array.from(input.files ?? []));
+    input.value = '';
   }
 
   private onKeydown(e: KeyboardEvent): void {
@@ -420,19 +461,26 @@ export class HummdeskConversation extends AgentElement {
     const mode = (value: ComposerMode, label: string) => html`<label>
       <input type="radio" name="mode" value=${value} .checked=${this.mode === value} @change=${() => this.setMode(value)}><span>${label}</span>
     </label>`;
-    return html`<form part=${note ? 'composer composer-note' : 'composer'} class=${this.mode} @submit=${(e: Event) => { e.preventDefault(); void this.send(note); }}>
+    const id = this.conversationId;
+    return html`<form part=${note ? 'composer composer-note' : 'composer'} class="${this.mode}${this.dropping ? ' dropping' : ''}" @submit=${(e: Event) => { e.preventDefault(); void this.send(note); }}
+      @dragover=${this.onDragOver} @dragleave=${() => (this.dropping = false)} @drop=${this.onDrop}>
       <fieldset class="mode" part="mode">
         <legend class="sr-only">Write a reply or an internal note</legend>
         ${mode('reply', 'Reply')}${mode('note', 'Internal note')}
       </fieldset>
       <label class="sr-only" for="reply">${note ? 'Internal note, seen by agents only' : 'Reply to the customer'}</label>
       <textarea id="reply" aria-describedby="composer-hint" placeholder=${note ? 'Internal note — only agents see this (Ctrl+Enter adds it)' : 'Reply to the customer… (Ctrl+Enter sends)'}
-        @keydown=${this.onKeydown} @input=${this.onInput}></textarea>
+        @keydown=${this.onKeydown} @input=${this.onInput} @paste=${this.onPaste}></textarea>
       ${!note && this.replyTranslation?.conversationId === this.conversationId ? this.renderReplyTranslation(this.replyTranslation) : nothing}
+      ${note ? nothing : this.files.render(id)}
       <div class="actions">
+        ${note ? nothing : html`<input type="file" id="attach-input" class="sr-only" multiple tabindex="-1" aria-hidden="true" @change=${this.onPick}>
+          <button type="button" class="attach secondary" part="attach" aria-describedby="attach-hint"
+            @click=${() => this.renderRoot.querySelector<HTMLInputElement>('#attach-input')?.click()}>Attach files</button>
+          <span class="sr-only" id="attach-hint">or drop files on the reply, or paste an image</span>`}
         <span class="hint" id="composer-hint">${note ? 'Only agents see notes.' : channel ? `The customer gets this by ${channel}.` : 'The customer gets this.'}</span>
         ${note ? nothing : html`<button type="button" class="translate-reply" title="See your reply in the customer's language before sending" @click=${() => void this.translateReply()}>Translate</button>`}
-        <button type="submit" class="send ${this.mode}" ?disabled=${this.sending.has(this.conversationId)}>${note ? 'Add note' : 'Send'}</button>
+        <button type="submit" class="send ${this.mode}" ?disabled=${this.sending.has(id) || (!note && this.files.uploading(id))}>${note ? 'Add note' : 'Send'}</button>
       </div>
     </form>`;
   }

@@ -46,6 +46,14 @@ export const conversationStyles = [
     .actions { display: flex; gap: 6px; justify-content: flex-end; align-items: center; }
     .hint { margin-inline-end: auto; font-size: 0.8em; color: var(--_muted); }
     .empty { padding: 16px; color: var(--_muted); }
+    form.dropping { outline: 2px dashed var(--_accent); outline-offset: -4px; }
+    .staged { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: 6px; }
+    .staged li { display: flex; align-items: center; gap: 6px; padding: 4px 6px; border: 1px solid var(--_border); border-radius: calc(var(--_radius) / 2); max-inline-size: 100%; }
+    .staged li.failed { border-color: #b91c1c; }
+    .staged img { inline-size: 40px; block-size: 40px; object-fit: cover; border-radius: 4px; }
+    .staged .name { overflow-wrap: anywhere; }
+    .staged .file-error { color: #b91c1c; font-size: 0.85em; }
+    .staged .unstage { padding: 0 6px; }
     .attachments { list-style: none; margin: 6px 0 0; padding: 0; display: flex; flex-direction: column; gap: 4px; }
     .attachments img { display: block; max-inline-size: min(320px, 100%); max-block-size: 240px; border-radius: calc(var(--_radius) / 2); border: 1px solid var(--_border); }
     .attachments .download { overflow-wrap: anywhere; margin-inline-end: 4px; }

@@ -1,6 +1,7 @@
 import { html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
+import { guard } from 'lit/directives/guard.js';
 import { AgentElement } from '../shared/agent-element.js';
 import type { HubStreamEvent } from '../shared/agent-stream.js';
 import { emit } from '../shared/emit.js';
@@ -24,6 +25,10 @@ declare global {
 const FILTERS = ['status', 'assignee', 'team', 'channel', 'category', 'priority', 'q', 'sort'] as const;
 /** Rows fetched per request; more load as the agent scrolls. */
 const PAGE = 50;
+/** Every row's height in pixels (inbox.styles.ts sets the same): the list renders only the rows in view. */
+export const ROW_HEIGHT = 80;
+/** Rows rendered beyond each edge of the view, so a fast scroll shows no blank. */
+const OVERSCAN = 8;
 export type InboxFilter = (typeof FILTERS)[number];
 
 /** The inbox views: presets of the status and assignee filters, each with its count. */
@@ -49,6 +54,7 @@ const VIEWS = [
  *
  * @csspart views - the view tabs with their counts
  * @csspart filters - the filter bar
+ * @csspart scroller - the scrolling box around the list (only the rows in view are rendered)
  * @csspart list - the conversation list
  * @csspart item - one conversation
  *
@@ -71,7 +77,7 @@ export class HummdeskInbox extends AgentElement {
   @property() priority = '';
   /** Full-text search over message text. */
   @property() q = '';
-  /** Order: empty or `recent` (latest activity first), or `priority` (urgent first). */
+  /** Order: empty or `recent` (latest activity first), `priority` (urgent first), or `waiting` (the customer waiting longest first). */
   @property() sort = '';
   /** The selected conversation's id. */
   @property({ reflect: true }) selected = '';
@@ -88,6 +94,7 @@ export class HummdeskInbox extends AgentElement {
   @state() private counts: InboxCounts | null = null;
   /** Waiting times are re-read once a minute. */
   private clock?: ReturnType<typeof setInterval>;
+  @state() private tick = 0;
   @state() private error = '';
   @state() private loaded = false;
   /** The conversation that holds the list's one tab stop (roving tabindex). */
@@ -100,6 +107,11 @@ export class HummdeskInbox extends AgentElement {
   private nextCursor: string | null = null;
   private loadingMore?: Promise<void>;
   private unreadTold = -1;
+  /** The list's scroll position and height: which rows are rendered. */
+  @state() private listTop = 0;
+  @state() private viewHeight = 800;
+  private scrollFrame = 0;
+  private resizeObserver?: ResizeObserver;
 
   private query(cursor?: string): string {
     const params = new URLSearchParams({ limit: String(PAGE) });
@@ -155,6 +167,39 @@ export class HummdeskInbox extends AgentElement {
   private onScroll(e: Event): void {
     const list = e.target as HTMLElement;
     if (list.scrollTop + list.clientHeight > list.scrollHeight - 600) void this.loadMore();
+    // One re-render per frame, however many scroll events come.
+    if (!this.scrollFrame)
+      this.scrollFrame = requestAnimationFrame(() => {
+        this.scrollFrame = 0;
+        this.listTop = list.scrollTop;
+      });
+  }
+
+  /** The rows in view (plus a margin): only these are in the DOM. */
+  private get window(): { first: number; last: number } {
+    // The scroller's height as the resize observer last saw it: reading it here would force a layout every frame.
+    const height = this.viewHeight;
+    const first = Math.max(0, Math.floor(this.listTop / ROW_HEIGHT) - OVERSCAN);
+    const last = Math.min(this.items.length, Math.ceil((this.listTop + height) / ROW_HEIGHT) + OVERSCAN);
+    return { first, last };
+  }
+
+  protected override updated(changed: PropertyValues): void {
+    super.updated(changed);
+    // Rows above and below the window are padding of the list (inside its scroller) of the same height, so the
+    // scrollbar is the whole list's (set through the CSSOM: the hub's page allows no inline style attributes).
+    const list = this.renderRoot.querySelector<HTMLElement>('ul[role=listbox]');
+    if (!list) return;
+    const { first, last } = this.window;
+    list.style.paddingBlockStart = `${first * ROW_HEIGHT}px`;
+    list.style.paddingBlockEnd = `${(this.items.length - last) * ROW_HEIGHT}px`;
+  }
+
+  protected override firstUpdated(): void {
+    const list = this.renderRoot.querySelector<HTMLElement>('.scroller')!;
+    this.viewHeight = list.clientHeight || this.viewHeight;
+    this.resizeObserver = new ResizeObserver(() => (this.viewHeight = list.clientHeight || this.viewHeight));
+    this.resizeObserver.observe(list, { box: 'border-box' });
   }
 
   protected override willUpdate(changed: PropertyValues): void {
@@ -174,12 +219,14 @@ export class HummdeskInbox extends AgentElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.clock = setInterval(() => this.requestUpdate(), 60_000);
+    this.clock = setInterval(() => this.tick++, 60_000);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     clearInterval(this.clock);
+    cancelAnimationFrame(this.scrollFrame);
+    this.scrollFrame = 0;
   }
 
   private async loadChoices(): Promise<void> {
@@ -254,7 +301,8 @@ export class HummdeskInbox extends AgentElement {
   private renderRow(c: ConversationView, i: number, active: number) {
     const assignee = c.assigneeId ? this.users.get(c.assigneeId) ?? 'Assigned' : 'Unassigned';
     return html`
-      <li part="item" role="option" id=${`c-${c.id}`} data-id=${c.id} aria-selected=${String(c.id === this.selected)}
+      <li part="item" role="option" id=${`c-${c.id}`} data-id=${c.id} data-index=${i} aria-selected=${String(c.id === this.selected)}
+        aria-posinset=${i + 1} aria-setsize=${this.nextCursor ? -1 : this.items.length}
         class=${c.unread ? 'unread' : ''} tabindex=${i === active ? '0' : '-1'}
         @click=${() => this.choose(c)} @focus=${() => (this.activeId = c.id)}>
         <span class="name" dir="auto">${c.unread ? html`<span class="dot" aria-hidden="true"></span><span class="sr-only">Unread: </span>` : nothing}${this.who(c)}</span>
@@ -272,15 +320,23 @@ export class HummdeskInbox extends AgentElement {
       </li>`;
   }
 
-  private focusItem(index: number): void {
-    const items = Array.from(this.renderRoot.querySelectorAll<HTMLLIElement>('li[role="option"]'));
-    if (!items.length) return;
-    const at = Math.max(0, Math.min(index, items.length - 1));
+  private async focusItem(index: number): Promise<void> {
+    if (!this.items.length) return;
+    const at = Math.max(0, Math.min(index, this.items.length - 1));
     this.activeId = this.items[at]?.id ?? '';
     // Keyboard users reach the end of what is loaded: the next page comes.
     if (at >= this.items.length - 5) void this.loadMore();
-    for (const [i, li] of items.entries()) li.tabIndex = i === at ? 0 : -1;
-    items[at]!.focus();
+    // The row may not be rendered yet: scroll it into view, let the window follow, then focus it.
+    const list = this.renderRoot.querySelector<HTMLElement>('.scroller')!;
+    const top = at * ROW_HEIGHT;
+    if (top < list.scrollTop) list.scrollTop = top;
+    else if (top + ROW_HEIGHT > list.scrollTop + list.clientHeight) list.scrollTop = top + ROW_HEIGHT - list.clientHeight;
+    this.listTop = list.scrollTop;
+    this.requestUpdate();
+    await this.updateComplete;
+    const items = Array.from(this.renderRoot.querySelectorAll<HTMLLIElement>('li[role="option"]'));
+    for (const li of items) li.tabIndex = Number(li.dataset.index) === at ? 0 : -1;
+    items.find((li) => Number(li.dataset.index) === at)?.focus();
   }
 
   private onListKeydown(e: KeyboardEvent): void {
@@ -293,7 +349,7 @@ export class HummdeskInbox extends AgentElement {
     const move = moves[e.key];
     if (move) {
       e.preventDefault();
-      this.focusItem(move());
+      void this.focusItem(move());
     } else if (e.key === 'Enter' || e.key === ' ') {
       e.preventDefault();
       const c = this.items[this.active];
@@ -321,7 +377,7 @@ export class HummdeskInbox extends AgentElement {
       ${this.teams.length ? select('team', 'Team', [['', 'All teams'], ...this.teams.map((t): [string, string] => [t.id, t.name])]) : nothing}
       ${this.channels.length > 1 ? select('channel', 'Channel', [['', 'All channels'], ...this.channels.map((c): [string, string] => [c.id, c.name])]) : nothing}
       ${select('priority', 'Priority', [['', 'Any'], ['urgent', 'Urgent'], ['high', 'High'], ['normal', 'Normal'], ['low', 'Low']])}
-      ${select('sort', 'Sort', [['', 'Latest activity'], ['priority', 'Priority']])}
+      ${select('sort', 'Sort', [['', 'Latest activity'], ['priority', 'Priority'], ['waiting', 'Waiting longest']])}
       <label>Category
         <input type="text" name="category" size="10" .value=${this.category} @change=${(e: Event) => this.setFilter('category', e)}>
       </label>
@@ -330,13 +386,23 @@ export class HummdeskInbox extends AgentElement {
 
   protected override render() {
     const active = this.active;
+    const { first, last } = this.window;
+    // The one tab stop stays in the list even when the active row is scrolled out of the rendered window.
+    const tabStop = active >= first && active < last ? active : first;
     return html`
       ${this.hideViews ? nothing : this.renderViews()}
       ${this.hideFilters ? nothing : this.renderFilters()}
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       ${this.loaded && !this.items.length ? html`<p class="empty">No conversations.</p>` : nothing}
-      <ul part="list" role="listbox" aria-label="Conversations" @keydown=${this.onListKeydown} @scroll=${this.onScroll}>
-        ${repeat(this.items, (c) => c.id, (c, i) => this.renderRow(c, i, active))}
-      </ul>`;
+      <div class="scroller" part="scroller" @scroll=${this.onScroll}>
+        <ul part="list" role="listbox" aria-label="Conversations" @keydown=${this.onListKeydown}>
+          ${repeat(this.items.slice(first, last), (c) => c.id, (c, i) => {
+            const index = first + i;
+            const setSize = this.nextCursor ? -1 : this.items.length;
+            // A row already shown is not rendered again while scrolling: only what it shows can change it.
+            return guard([c, index, index === tabStop, c.id === this.selected, this.users, this.status, setSize, this.tick], () => this.renderRow(c, index, tabStop));
+          })}
+        </ul>
+      </div>`;
   }
 }

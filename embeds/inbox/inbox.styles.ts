@@ -9,16 +9,20 @@ export const inboxStyles = [
     .filters label { display: flex; flex-direction: column; font-size: 0.8em; color: var(--_muted); gap: 2px; }
     .filters .search { flex: 1 1 100%; }
     .filters .search input { inline-size: 100%; }
-    ul { list-style: none; margin: 0; padding: 0; overflow-y: auto; flex: 1; }
+    .scroller { overflow-y: auto; flex: 1; min-block-size: 0; }
+    ul { list-style: none; margin: 0; padding: 0; min-block-size: 100%; box-sizing: border-box; }
+    /* Every row is ROW_HEIGHT (inbox.component.ts) tall: only the rows in view are rendered. */
     li {
-      display: grid; grid-template-columns: 1fr auto; gap: 2px 8px;
+      display: grid; grid-template-columns: 1fr auto; grid-template-rows: auto auto 1fr; gap: 2px 8px; box-sizing: border-box;
+      block-size: 80px; overflow: hidden;
       padding-block: 8px; padding-inline: 12px; border-block-end: 1px solid var(--_border); cursor: pointer;
     }
     li:hover { background: var(--_surface); }
     li[aria-selected='true'] { background: var(--_selected); border-inline-start: 3px solid var(--_accent); }
     .name { font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
     .time { color: var(--_muted); font-size: 0.8em; }
-    .tags { grid-column: 1 / -1; display: flex; flex-wrap: wrap; gap: 4px; }
+    .tags { grid-column: 1 / -1; display: flex; flex-wrap: nowrap; gap: 4px; overflow: hidden; }
+    .tags .badge { flex: none; }
     .priority-high, .priority-urgent { background: var(--_danger-bg); color: var(--_danger-fg); }
     .empty { padding: 16px; color: var(--_muted); }
     .views { display: flex; flex-wrap: wrap; gap: 4px; padding: 8px; border-block-end: 1px solid var(--_border); }
@@ -29,7 +33,5 @@ export const inboxStyles = [
     li.unread .name { font-weight: 800; }
     .dot { display: inline-block; inline-size: 8px; block-size: 8px; border-radius: 50%; background: var(--_accent); margin-inline-end: 6px; vertical-align: middle; }
     .waiting { background: var(--_warn-bg); color: var(--_warn-fg); }
-    /* Rows off screen cost no layout or paint, so a long list scrolls smoothly. */
-    li { content-visibility: auto; contain-intrinsic-size: auto 72px; }
   `,
 ];

@@ -46,14 +46,15 @@ export abstract class AgentElement extends LitElement {
     return hubBase(this.hub);
   }
 
-  /** Calls `/api/v1{path}`; a 401 fires `hummdesk-auth-expired`. */
-  protected async api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  /** Calls `/api/v1{path}` with a JSON body, or a file as the raw body (`file`); a 401 fires `hummdesk-auth-expired`. */
+  protected async api<T>(path: string, init: { method?: string; body?: unknown; file?: Blob } = {}): Promise<T> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
-    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    if (init.file) headers['content-type'] = init.file.type || 'application/octet-stream';
+    else if (init.body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(`${this.base}/api/v1${path}`, {
       method: init.method ?? 'GET',
       headers,
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      body: init.file ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
     });
     if (res.status === 401) emit(this, 'hummdesk-auth-expired', { source: this.localName });
     if (!res.ok) {

@@ -106,9 +106,15 @@ export const CHANNEL_LABELS: Record<string, string> = {
   email: 'Email', whatsapp: 'WhatsApp', 'whatsapp-web': 'WhatsApp (linked phone, unofficial)', messenger: 'Messenger', slack: 'Slack', teams: 'Teams', webchat: 'Web chat',
 };
 
+// Built once: a formatter per call costs more than the rest of an inbox row.
+let clockFormat: Intl.DateTimeFormat | undefined;
+let dayFormat: Intl.DateTimeFormat | undefined;
+
 export const formatTime = (iso: string): string => {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '';
   const sameDay = d.toDateString() === new Date().toDateString();
-  return sameDay ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : d.toLocaleDateString([], { month: 'short', day: 'numeric' });
+  return sameDay
+    ? (clockFormat ??= new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit' })).format(d)
+    : (dayFormat ??= new Intl.DateTimeFormat([], { month: 'short', day: 'numeric' })).format(d);
 };

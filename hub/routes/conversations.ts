@@ -54,7 +54,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
         contact: Type.Optional(Uuid),
         tag: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
         q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'full-text search over message text' })),
-        sort: Type.Optional(Type.Union([Type.Literal('recent'), Type.Literal('priority')], { description: '`recent` (default): latest activity first; `priority`: urgent first, then latest activity' })),
+        sort: Type.Optional(Type.Union([Type.Literal('recent'), Type.Literal('priority'), Type.Literal('waiting')], { description: "`recent` (default): latest activity first; `priority`: urgent first, then latest activity; `waiting`: the customer waiting longest first (since their oldest unanswered message, as `waitingSince`), then conversations nothing waits in, latest activity first" })),
         limit: Type.Integer({ minimum: 1, maximum: 100, default: 25 }),
         cursor: Type.Optional(Type.String({ maxLength: 500 })),
       }),
@@ -62,10 +62,12 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (req) => {
     const q = req.query;
-    const cursor = decodeCursor<{ lastMessageAt: string; id: string; rank?: string }>(q.cursor, ['lastMessageAt', 'id']);
-    // A priority sort's cursor carries the rank it stopped at; another sort's cursor does not fit.
+    const cursor = decodeCursor<{ lastMessageAt: string; id: string; rank?: string; waiting?: string }>(q.cursor, ['lastMessageAt', 'id']);
+    // A priority sort's cursor carries the rank it stopped at, a waiting sort's the wait's start; another sort's cursor does not fit.
     if (cursor && q.sort === 'priority' && !/^[0-3]$/.test(cursor.rank ?? '')) throw badRequest('invalid_cursor', 'cursor is not valid for this sort');
-    const after = cursor && { lastMessageAt: cursor.lastMessageAt, id: cursor.id, rank: Number(cursor.rank ?? 0) };
+    if (cursor && q.sort === 'waiting' && !(cursor.waiting === 'infinity' || /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/.test(cursor.waiting ?? '')))
+      throw badRequest('invalid_cursor', 'cursor is not valid for this sort');
+    const after = cursor && { lastMessageAt: cursor.lastMessageAt, id: cursor.id, rank: Number(cursor.rank ?? 0), waiting: cursor.waiting };
     // An API key is nobody: without this, `me` would drop the filter and list everyone's conversations.
     if (q.assignee === 'me' && !req.principal.userId) throw badRequest('assignee_me_needs_user', 'assignee=me needs a user, not an API key');
     const assigneeId = q.assignee === 'none' ? null : q.assignee === 'me' ? req.principal.userId! : q.assignee;
@@ -73,7 +75,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
       const rows = await listConversations(tx, { status: q.status, teamId: q.team, assigneeId, channelId: q.channel, category: q.category, priority: q.priority, contactId: q.contact, tag: q.tag?.trim().toLowerCase(), q: q.q, sort: q.sort, limit: q.limit + 1, after });
       return { rows, summaries: await inboxSummaries(tx, rows.slice(0, q.limit).map((r) => r.id), req.principal.userId ?? null) };
     });
-    const items = rows.slice(0, q.limit).map(({ rank: _rank, ...c }) => {
+    const items = rows.slice(0, q.limit).map(({ rank: _rank, waitingKey: _waiting, ...c }) => {
       const s = summaries.get(c.id);
       return {
         ...c,
@@ -88,7 +90,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
     });
     const last = items[items.length - 1];
     const lastRow = rows[q.limit - 1];
-    const nextCursor = rows.length > q.limit && last && lastRow ? encodeCursor({ lastMessageAt: last.cursorAt, id: last.id, ...(q.sort === 'priority' ? { rank: String(lastRow.rank) } : {}) }) : null;
+    const nextCursor = rows.length > q.limit && last && lastRow ? encodeCursor({ lastMessageAt: last.cursorAt, id: last.id, ...(q.sort === 'priority' ? { rank: String(lastRow.rank) } : q.sort === 'waiting' ? { waiting: lastRow.waitingKey } : {}) }) : null;
     return { items, nextCursor };
   });
 
@@ -197,16 +199,18 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
     html: Type.Optional(Type.String({ maxLength: 500_000 })),
     draftId: Type.Optional(Uuid),
     attachments: Type.Optional(Type.Array(Type.Object({ name: Type.String({ minLength: 1, maxLength: 255 }), mimeType: Type.String({ maxLength: 255 }), contentBase64: Type.String() }), { maxItems: 10 })),
+    uploadIds: Type.Optional(Type.Array(Uuid, { maxItems: 10, description: 'files uploaded for this conversation by the same caller (POST /conversations/:id/uploads); 400 upload_unknown when one is not' })),
     cc: Type.Optional(Type.Array(Type.String({ format: 'email', maxLength: 254 }), { maxItems: 50, description: "email: who this reply copies; it becomes the conversation's Cc list (omit to keep the list)" })),
     bcc: Type.Optional(Type.Array(Type.String({ format: 'email', maxLength: 254 }), { maxItems: 50, description: 'email: blind copies of this reply only' })),
     ...RichReplyFields,
   });
-  const toInput = (b: { text: string; html?: string; draftId?: string; attachments?: { name: string; mimeType: string; contentBase64: string }[]; cc?: string[]; bcc?: string[] } & RichReplyBody) => ({
+  const toInput = (b: { text: string; html?: string; draftId?: string; attachments?: { name: string; mimeType: string; contentBase64: string }[]; uploadIds?: string[]; cc?: string[]; bcc?: string[] } & RichReplyBody) => ({
     ...richOfBody(b),
     text: b.text,
     html: b.html,
     draftId: b.draftId,
     attachments: b.attachments?.map((a) => ({ name: a.name, mimeType: a.mimeType, content: Buffer.from(a.contentBase64, 'base64') })),
+    uploadIds: b.uploadIds,
     cc: b.cc,
     bcc: b.bcc,
   });

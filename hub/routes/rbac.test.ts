@@ -175,6 +175,8 @@ const ROUTES: RouteCase[] = [
 
   { route: 'GET /ai/usage', min: 'admin', ok: 200, prepare: async () => ({ method: 'GET', url: '/ai/usage' }) },
   { route: 'POST /ai/conversations/:id/sentiment', min: 'agent', ok: 202, prepare: async () => ({ method: 'POST', url: `/ai/conversations/${await conversation()}/sentiment`, body: { sentiment: 'negative' } }) },
+  { route: 'GET /ai/settings', min: 'admin', ok: 200, prepare: async () => ({ method: 'GET', url: '/ai/settings' }) },
+  { route: 'PATCH /ai/settings', min: 'admin', ok: 200, prepare: async () => ({ method: 'PATCH', url: '/ai/settings', body: { autoSend: { enabled: false, minConfidence: null, categories: [] } } }) },
   { route: 'GET /ai/routing/rules', min: 'viewer', ok: 200, prepare: async () => ({ method: 'GET', url: '/ai/routing/rules' }) },
   { route: 'PUT /ai/routing/rules', min: 'admin', ok: 200, prepare: async () => ({ method: 'PUT', url: '/ai/routing/rules', body: { rules: [] } }) },
 
@@ -202,6 +204,7 @@ const NOT_YET_IN_MATRIX = [
   'GET /ai/stats', 'POST /ai/conversations/:id/category', 'POST /ai/examples', 'GET /ai/model',
   'POST /embed-tokens', // users only (an API key gets 400); covered by embeds/embed-tokens.test.ts
   'POST /conversations/:id/read', // users only (an API key gets 400); covered by hub/routes/conversations-inbox.test.ts
+  'POST /conversations/:id/uploads', // a raw file body; roles covered by hub/routes/conversation-uploads.test.ts
 ];
 
 type Caller = { name: string; role: Role; credential: () => string };

@@ -7,7 +7,7 @@ import { enqueue } from '../../storage/repositories/outbox.js';
 import { audit } from '../../storage/repositories/audit.js';
 import { threadControl } from '../../storage/repositories/thread-control.js';
 import type { LocalBlobStore, WrittenBlob } from '../../storage/blob-store.js';
-import { referencedBlobKeys } from '../../storage/repositories/uploads.js';
+import { claimUploads, referencedBlobKeys } from '../../storage/repositories/uploads.js';
 import type { EventBus, HubEvent } from '../realtime/events.js';
 import type { JobRunner } from '../queue/jobs.js';
 import { HubError, notFound } from '../errors.js';
@@ -27,6 +27,8 @@ export interface ReplyInput {
   /** A note stays inside the hub and never reaches the customer. */
   isPrivate?: boolean;
   attachments?: { name: string; mimeType: string; content: Buffer }[];
+  /** Files this actor uploaded for the conversation beforehand (POST …/uploads), attached in this order. */
+  uploadIds?: string[];
   /** Sending an AI draft as is or edited records the decision for the learning loop. */
   draftId?: string;
   /** Email: who this reply copies; it becomes the conversation's Cc list (absent: the list as it is). */
@@ -37,6 +39,9 @@ export interface ReplyInput {
   rich?: RichReply;
 }
 
+/** Who an agent's upload belongs to: only the same user or API key can send it. */
+export const uploaderOf = (actor: Actor): string => `${actor.kind}:${actor.id ?? 'system'}`;
+
 /** Agent actions on conversations; each is one transaction plus its outbox rows and realtime events. */
 export class ConversationService {
   constructor(
@@ -45,7 +50,7 @@ export class ConversationService {
   ) {}
 
   async reply(actor: Actor, conversationId: string, input: ReplyInput): Promise<MessageRow> {
-    if (!input.text.trim() && !input.attachments?.length && !input.rich?.reaction) throw new HubError(400, 'reply_empty', 'a reply needs text or an attachment');
+    if (!input.text.trim() && !input.attachments?.length && !input.uploadIds?.length && !input.rich?.reaction) throw new HubError(400, 'reply_empty', 'a reply needs text or an attachment');
     const events: HubEvent[] = [];
     const written: WrittenBlob[] = [];
     const message = await withAccount(this.db, actor.accountId, async (tx) => {
@@ -53,7 +58,7 @@ export class ConversationService {
       if (!conversation) throw notFound('conversation');
       const copies = input.isPrivate ? {} : copiesOf(input);
       if (Object.keys(copies).length > 0 && conversation.channelKind !== 'email') throw new HubError(400, 'cc_not_supported', `${conversation.channelKind} replies cannot copy anyone; Cc and Bcc are for email`);
-      await checkReplyForChannel(tx, conversation, input);
+      await checkReplyForChannel(tx, conversation, { ...input, attachments: [...(input.attachments ?? []), ...(input.uploadIds ?? [])] });
       if (input.draftId) await this.recordDraftUse(tx, actor, conversationId, input.draftId, input.text);
       // An answer written by hand retires the open drafts: they answer a question that is now answered.
       else if (!input.isPrivate) await retireDrafts(tx, conversationId);
@@ -77,6 +82,12 @@ export class ConversationService {
       const id = inserted!.id;
       if (blobs.length)
         await insertAttachments(tx, actor.accountId, id, blobs.map((b) => ({ kind: b.mimeType.startsWith('image/') ? 'image' : 'file', name: b.name, mimeType: b.mimeType, size: b.content.length, blobKey: b.blobKey })));
+      if (input.uploadIds?.length) {
+        const ids = [...new Set(input.uploadIds)];
+        const claimed = await claimUploads(tx, { channelId: conversation.channelId, uploader: uploaderOf(actor), messageId: id, ids, byAgent: true });
+        if (!claimed) throw new HubError(400, 'upload_unknown', 'an upload is unknown, was made for another conversation or by someone else, or was already sent');
+        await insertAttachments(tx, actor.accountId, id, claimed);
+      }
       if (!input.isPrivate) {
         await enqueue(tx, actor.accountId, 'deliver', { messageId: id });
         // Answering shows the customer their messages were read (WhatsApp's blue ticks).

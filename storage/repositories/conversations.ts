@@ -49,11 +49,17 @@ export interface ConversationFilter {
   /** Most matching messages a search reads through the text index before it walks the list instead (tests lower it). */
   searchIndexMax?: number;
   limit: number;
-  /** `recent` (default): latest activity first; `priority`: urgent first, then latest activity. */
-  sort?: 'recent' | 'priority';
-  /** Opaque cursor: last_message_at and id (and the priority rank, sorted by priority) of the previous page's last row. */
-  after?: { lastMessageAt: string; id: string; rank?: number };
+  /**
+   * `recent` (default): latest activity first; `priority`: urgent first, then latest activity; `waiting`:
+   * the customer waiting longest first (migration 255), then the conversations nothing waits in, latest activity first.
+   */
+  sort?: 'recent' | 'priority' | 'waiting';
+  /** Opaque cursor: last_message_at and id (and the priority rank, or the waiting key, of its sort) of the previous page's last row. */
+  after?: { lastMessageAt: string; id: string; rank?: number; waiting?: string };
 }
+
+/** The waiting sort's key: when the customer's wait began, `infinity` when nothing waits. */
+const WAITING = `coalesce(c.waiting_since, 'infinity'::timestamptz)`;
 
 /** Priority as a number, highest first in a priority sort. */
 const RANK = `(CASE c.priority WHEN 'urgent' THEN 3 WHEN 'high' THEN 2 WHEN 'normal' THEN 1 ELSE 0 END)`;
@@ -63,7 +69,7 @@ const RANK = `(CASE c.priority WHEN 'urgent' THEN 3 WHEN 'high' THEN 2 WHEN 'nor
  * `cursorAt` is last_message_at at full microsecond precision (a JS Date keeps only milliseconds,
  * and a cursor cut to milliseconds skips rows that fall within the same millisecond).
  */
-export async function listConversations(tx: Queryable, f: ConversationFilter): Promise<(ConversationRow & { cursorAt: string; rank: number })[]> {
+export async function listConversations(tx: Queryable, f: ConversationFilter): Promise<(ConversationRow & { cursorAt: string; rank: number; waitingKey: string })[]> {
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (sql: (p: string) => string, value: unknown) => {
@@ -96,7 +102,13 @@ export async function listConversations(tx: Queryable, f: ConversationFilter): P
     }
   }
   const byPriority = f.sort === 'priority';
-  if (f.after && byPriority) {
+  const byWaiting = f.sort === 'waiting';
+  if (f.after && byWaiting) {
+    // Mixed directions (waiting ascending, activity descending) do not fit one row comparison.
+    params.push(f.after.waiting ?? 'infinity', f.after.lastMessageAt, f.after.id);
+    const [w, at, id] = [params.length - 2, params.length - 1, params.length].map((n) => `$${n}`);
+    where.push(`(${WAITING} > ${w}::timestamptz OR (${WAITING} = ${w}::timestamptz AND (c.last_message_at, c.id) < (${at}::timestamptz, ${id}::uuid)))`);
+  } else if (f.after && byPriority) {
     params.push(f.after.rank ?? 0, f.after.lastMessageAt, f.after.id);
     where.push(`(${RANK}, c.last_message_at, c.id) < ($${params.length - 2}::int, $${params.length - 1}::timestamptz, $${params.length}::uuid)`);
   } else if (f.after) {
@@ -104,9 +116,10 @@ export async function listConversations(tx: Queryable, f: ConversationFilter): P
     where.push(`(c.last_message_at, c.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
   }
   params.push(f.limit);
-  const { rows } = await tx.query<ConversationRow & { cursorAt: string; rank: number }>(
-    `SELECT ${COLUMNS}, c.last_message_at::text AS "cursorAt", ${RANK} AS rank FROM ${FROM} ${walk} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY ${byPriority ? `${RANK} DESC, ` : ''}c.last_message_at DESC, c.id DESC LIMIT $${params.length}`,
+  const { rows } = await tx.query<ConversationRow & { cursorAt: string; rank: number; waitingKey: string }>(
+    `SELECT ${COLUMNS}, c.last_message_at::text AS "cursorAt", ${RANK} AS rank, ${WAITING}::text AS "waitingKey"
+     FROM ${FROM} ${walk} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY ${byPriority ? `${RANK} DESC, ` : byWaiting ? `${WAITING}, ` : ''}c.last_message_at DESC, c.id DESC LIMIT $${params.length}`,
     params,
   );
   return rows;

@@ -12,11 +12,11 @@ export interface UploadRow {
 
 export async function insertUpload(
   tx: Queryable,
-  u: { accountId: string; channelId: string; uploader: string; name: string; mimeType: string; size: number; blobKey: string; uploaderAddress?: string },
+  u: { accountId: string; channelId: string; uploader: string; name: string; mimeType: string; size: number; blobKey: string; uploaderAddress?: string; byAgent?: boolean },
 ): Promise<{ id: string }> {
   const { rows } = await tx.query<{ id: string }>(
-    `INSERT INTO uploads (account_id, channel_id, uploader, name, mime_type, size, blob_key, uploader_address) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-    [u.accountId, u.channelId, u.uploader, displayName(u.name), u.mimeType, u.size, u.blobKey, u.uploaderAddress ?? null],
+    `INSERT INTO uploads (account_id, channel_id, uploader, name, mime_type, size, blob_key, uploader_address, by_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+    [u.accountId, u.channelId, u.uploader, displayName(u.name), u.mimeType, u.size, u.blobKey, u.uploaderAddress ?? null, u.byAgent ?? false],
   );
   return rows[0]!;
 }
@@ -27,12 +27,12 @@ export async function insertUpload(
  */
 export async function claimUploads(
   tx: Queryable,
-  q: { channelId: string; uploader: string; messageId: string; ids: string[] },
+  q: { channelId: string; uploader: string; messageId: string; ids: string[]; byAgent?: boolean },
 ): Promise<{ kind: AttachmentKind; name: string; mimeType: string; size: number; blobKey: string }[] | undefined> {
   const { rows } = await tx.query<UploadRow>(
-    `UPDATE uploads SET message_id = $1 WHERE id = ANY($2::uuid[]) AND channel_id = $3 AND uploader = $4 AND message_id IS NULL
+    `UPDATE uploads SET message_id = $1 WHERE id = ANY($2::uuid[]) AND channel_id = $3 AND uploader = $4 AND message_id IS NULL AND by_agent = $5
      RETURNING id, name, mime_type AS "mimeType", size, blob_key AS "blobKey"`,
-    [q.messageId, q.ids, q.channelId, q.uploader],
+    [q.messageId, q.ids, q.channelId, q.uploader, q.byAgent ?? false],
   );
   if (rows.length !== q.ids.length) return undefined;
   const byId = new Map(rows.map((r) => [r.id, r]));
@@ -100,7 +100,7 @@ export async function recentUploadBytes(
     `SELECT coalesce(sum(size) FILTER (WHERE channel_id = $1 AND uploader = $2), 0) AS visitor,
             coalesce(sum(size) FILTER (WHERE channel_id = $1), 0) AS channel,
             coalesce(sum(size) FILTER (WHERE uploader_address = $3), 0) AS address
-     FROM uploads WHERE created_at > $4 AND (channel_id = $1 OR uploader_address = $3)`,
+     FROM uploads WHERE created_at > $4 AND (channel_id = $1 OR uploader_address = $3) AND NOT by_agent`,
     [q.channelId, q.uploader, q.address, q.since],
   );
   const r = rows[0]!;

@@ -1,0 +1,3 @@
+BEGIN;
+ALTER TABLE uploads DROP COLUMN by_agent;
+COMMIT;
