@@ -58,7 +58,7 @@ export class ConversationService {
       if (!conversation) throw notFound('conversation');
       const copies = input.isPrivate ? {} : copiesOf(input);
       if (Object.keys(copies).length > 0 && conversation.channelKind !== 'email') throw new HubError(400, 'cc_not_supported', `${conversation.channelKind} replies cannot copy anyone; Cc and Bcc are for email`);
-      await checkReplyForChannel(tx, conversation, { ...input, attachments: [...(input.attachments ?? []), ...(input.uploadIds ?? [])] });
+      await checkReplyForChannel(tx, conversation, input);
       if (input.draftId) await this.recordDraftUse(tx, actor, conversationId, input.draftId, input.text);
       // An answer written by hand retires the open drafts: they answer a question that is now answered.
       else if (!input.isPrivate) await retireDrafts(tx, conversationId);
