@@ -1,7 +1,6 @@
 import { LitElement, css, html, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { adminStyles } from './admin.styles.js';
-import { COMING, notConnected } from './channels.component.js';
 
 const SCREENS = [
   { id: 'channels', label: 'Channels' },
@@ -17,9 +16,6 @@ type Screen = (typeof SCREENS)[number]['id'];
  * be embedded alone. Takes the admin's short-lived access token (settings routes refuse embed tokens).
  *
  * @tag hummdesk-admin
- * @slot teams - set-up for Microsoft Teams, passed on to the channel screen
- * @slot whatsapp - set-up for WhatsApp
- * @slot messenger - set-up for Messenger
  * @csspart tabs - the tab list
  * @csspart panel - the current screen
  * @fires hummdesk-auth-expired - the access token was refused: set a fresh `token`
@@ -57,8 +53,7 @@ export class HummdeskAdmin extends LitElement {
       ${SCREENS.filter((s) => this.visited.has(s.id) || this.screen === s.id).map((s) => html`
         <div role="tabpanel" part="panel" id=${`panel-${s.id}`} aria-labelledby=${`tab-${s.id}`} ?hidden=${this.screen !== s.id}>
           ${s.id === 'channels'
-            ? html`<hummdesk-admin-channels .hub=${this.hub} .token=${this.token}>
-                ${COMING.map((c) => html`<slot name=${c.kind} slot=${c.kind}>${notConnected}</slot>`)}</hummdesk-admin-channels>`
+            ? html`<hummdesk-admin-channels .hub=${this.hub} .token=${this.token}></hummdesk-admin-channels>`
             : s.id === 'people'
               ? html`<hummdesk-admin-people .hub=${this.hub} .token=${this.token}></hummdesk-admin-people>`
               : s.id === 'kb'

@@ -84,3 +84,35 @@ export function randomSecret(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
+
+/** Channels added with ids and a token from the platform's own console (Meta), or a code the bot posted (Teams). */
+export type PlatformKind = 'whatsapp' | 'whatsapp-web' | 'messenger' | 'teams';
+
+export interface PlatformForm {
+  name: string;
+  /** WhatsApp: the phone number id; Messenger: the Page id; Teams: the code the bot posted in the team. */
+  key: string;
+  token: string;
+}
+
+export const newPlatformForm = (): PlatformForm => ({ name: '', key: '', token: '' });
+
+/** What each platform's form asks for, as its field ids say. */
+export function platformErrors(kind: PlatformKind, f: PlatformForm): FieldErrors {
+  const e: FieldErrors = {};
+  if (kind !== 'teams' && !f.name.trim()) e[`${kind}-name`] = 'Give the channel a name.';
+  if (kind === 'whatsapp' || kind === 'messenger') {
+    const what = kind === 'whatsapp' ? 'phone number id' : 'Page id';
+    if (!/^\d{5,32}$/.test(f.key.trim())) e[`${kind}-key`] = `The ${what} is digits only, as Meta's console shows it.`;
+    if (!f.token.trim()) e[`${kind}-token`] = kind === 'whatsapp' ? 'Paste the access token (a system user token of the business).' : "Paste the Page's access token.";
+  }
+  if (kind === 'teams' && !/^[A-Za-z0-9 -]{8,20}$/.test(f.key.trim())) e['teams-key'] = 'Type the 8-character code the HummDesk bot posted in the team.';
+  return e;
+}
+
+/** The request that creates the channel (or claims the Teams team). */
+export function platformRequest(kind: PlatformKind, f: PlatformForm): { path: string; body: Record<string, unknown> } {
+  if (kind === 'teams') return { path: '/msteams/installs', body: { code: f.key.trim() } };
+  if (kind === 'whatsapp-web') return { path: '/channels', body: { kind, name: f.name.trim() } };
+  return { path: '/channels', body: { kind, name: f.name.trim(), externalKey: f.key.trim(), secrets: { accessToken: f.token.trim() } } };
+}

@@ -4,7 +4,7 @@ import { CHANNEL_LABELS } from '../shared/types.js';
 import { AdminElement, failureOf, type Failure } from './admin-element.js';
 import { adminStyles } from './admin.styles.js';
 import { qrToSvg } from '../../connectors/whatsapp/web/qr.js';
-import { emailErrors, emailRequest, newEmailForm, originErrors, randomSecret, type EmailForm, type FieldErrors } from './channel-forms.js';
+import { emailErrors, emailRequest, newEmailForm, newPlatformForm, originErrors, platformErrors, platformRequest, randomSecret, type EmailForm, type FieldErrors, type PlatformForm, type PlatformKind } from './channel-forms.js';
 
 interface Channel {
   id: string;
@@ -24,15 +24,20 @@ interface CheckResult { ok: boolean; code?: string; message?: string }
 const STATE_LABELS = { active: 'Active', disabled: 'Disabled', failing: 'Failing' } as const;
 const SLACK_CHANNEL = /^[CG][A-Z0-9]{2,20}$/;
 
-/** What a platform's slot shows until its connector provides a set-up component. */
-export const notConnected = html`<p class="hint">Not connected yet: this connector is on its way.</p>`;
+/** The platforms added from ids and a token, or a code: a card each, with a slot an embedder may fill instead. */
+export const PLATFORMS: readonly { kind: PlatformKind; label: string; hint: string }[] = [
+  { kind: 'whatsapp', label: 'WhatsApp', hint: 'A business number on the WhatsApp Cloud API.' },
+  { kind: 'whatsapp-web', label: 'WhatsApp (linked phone)', hint: 'Unofficial, for teams without the Business API: WhatsApp may ban numbers linked this way.' },
+  { kind: 'messenger', label: 'Messenger', hint: 'A Facebook Page.' },
+  { kind: 'teams', label: 'Microsoft Teams', hint: 'Add the HummDesk app to a team, then type the code its bot posts.' },
+];
 
-/** The connectors still being built: a slot each, filled by their own set-up component when they land. */
-export const COMING = [
-  { kind: 'teams', label: 'Microsoft Teams' },
-  { kind: 'whatsapp', label: 'WhatsApp' },
-  { kind: 'messenger', label: 'Messenger' },
-] as const;
+const PLATFORM_HELP: Record<PlatformKind, { title: string; keyLabel: string; keyHint: string; tokenHint: string; submit: string }> = {
+  whatsapp: { title: 'New WhatsApp number', keyLabel: 'Phone number id', keyHint: 'Meta Business → WhatsApp Manager → the number → its id (digits).', tokenHint: "A system user's access token with whatsapp_business_messaging; the hub checks it owns the number.", submit: 'Connect WhatsApp' },
+  'whatsapp-web': { title: 'New linked phone', keyLabel: '', keyHint: '', tokenHint: '', submit: 'Create and show the QR' },
+  messenger: { title: 'New Messenger Page', keyLabel: 'Page id', keyHint: "The Page's About section → Page transparency → Page ID (digits).", tokenHint: "A Page access token; the hub checks it is that Page's.", submit: 'Connect Messenger' },
+  teams: { title: 'Connect a Microsoft Teams team', keyLabel: 'Code from the bot', keyHint: 'The bot posts it in the General channel when it is added (mention it with "connect" for a new one).', tokenHint: '', submit: 'Connect team' },
+};
 
 /**
  * The admin console's channel screen: every channel with its state and last error, and set-up for web
@@ -40,9 +45,11 @@ export const COMING = [
  * ("Add to Slack", a triage channel per team).
  *
  * @tag hummdesk-admin-channels
- * @slot teams - set-up for Microsoft Teams, when its connector provides one ("not connected yet" until then)
- * @slot whatsapp - set-up for WhatsApp
- * @slot messenger - set-up for Messenger
+ * @slot teams - replaces the Microsoft Teams card's "Add" button (default: a form for the code the bot posts)
+ * @slot whatsapp - replaces the WhatsApp card's "Add" button (default: phone number id and token)
+ * @slot whatsapp-web - replaces the linked-phone card's "Add" button (default: a name; the QR shows in the list)
+ * @slot messenger - replaces the Messenger card's "Add" button (default: Page id and Page token)
+ * @csspart platform-form - the form that adds a WhatsApp number, a linked phone, a Messenger Page or claims a Teams team
  * @csspart list - the table of channels
  * @csspart webchat-form - the form that adds a web chat channel
  * @csspart email-form - the form that adds a mailbox
@@ -57,7 +64,9 @@ export class HummdeskAdminChannels extends AdminElement {
   @state() private teams: Team[] = [];
   @state() private workspaces: Workspace[] = [];
   @state() private loadFailure: Failure | null = null;
-  @state() private adding: '' | 'webchat' | 'email' = '';
+  @state() private adding: '' | 'webchat' | 'email' | PlatformKind = '';
+  @state() private platform: Record<PlatformKind, PlatformForm> = { whatsapp: newPlatformForm(), 'whatsapp-web': newPlatformForm(), messenger: newPlatformForm(), teams: newPlatformForm() };
+  @state() private platformDone = '';
   @state() private busy = false;
   @state() private formFailure: Failure | null = null;
   @state() private fieldErrors: FieldErrors = {};
@@ -118,16 +127,19 @@ export class HummdeskAdminChannels extends AdminElement {
           <strong>Slack</strong><p class="hint">Install the app into a workspace.</p>
           <button type="button" data-action="add-to-slack" ?disabled=${this.busy} @click=${this.addToSlack}>Add to Slack</button>
         </div>
-        ${COMING.map((c) => html`
+        ${PLATFORMS.map((c) => html`
           <div class="kind" role="listitem" data-kind=${c.kind}>
             <strong>${c.label}</strong>
-            <slot name=${c.kind}>${notConnected}</slot>
+            <slot name=${c.kind}><p class="hint">${c.hint}</p>
+              <button type="button" data-add=${c.kind} aria-expanded=${this.adding === c.kind} @click=${() => this.open(c.kind)}>Add ${c.label}</button></slot>
           </div>`)}
       </div>
+      ${this.platformDone ? html`<div class="notice ok" role="status" data-platform-done>${this.platformDone}</div>` : nothing}
       ${this.slackFailure ? this.failureNotice(this.slackFailure, 'Slack') : nothing}
       ${this.createdWidget ? this.renderCreatedWidget() : nothing}
       ${this.adding === 'webchat' ? this.renderWebchatForm() : nothing}
       ${this.adding === 'email' ? this.renderEmailForm() : nothing}
+      ${this.adding && this.adding !== 'webchat' && this.adding !== 'email' ? this.renderPlatformForm(this.adding) : nothing}
       ${this.renderSlack()}
     `;
   }
@@ -179,13 +191,14 @@ export class HummdeskAdminChannels extends AdminElement {
     return html`<div class="notice error" role="alert" data-code=${f.code}>${what}: ${f.message} <code>${f.code}</code></div>`;
   }
 
-  private open(kind: 'webchat' | 'email'): void {
+  private open(kind: 'webchat' | 'email' | PlatformKind): void {
     // Switching forms keeps what was typed in each; only a successful save clears one.
     this.adding = this.adding === kind ? '' : kind;
     this.formFailure = null;
     this.fieldErrors = {};
     this.check = null;
-    if (this.adding) void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLInputElement>(`#${kind}-name`)?.focus());
+    this.platformDone = '';
+    if (this.adding) void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLInputElement>(`#${kind}-name, #${kind}-key`)?.focus());
   }
 
   private field(id: string, label: string, value: string, set: (v: string) => void, opts: { type?: string; hint?: string; required?: boolean; autocomplete?: string } = {}): TemplateResult {
@@ -199,6 +212,47 @@ export class HummdeskAdminChannels extends AdminElement {
         <span id=${`${id}-hint`} class="hint">${opts.hint ?? ''}</span>
         <span id=${`${id}-error`} class="field-error">${error ?? ''}</span>
       </div>`;
+  }
+
+  private renderPlatformForm(kind: PlatformKind): TemplateResult {
+    const f = this.platform[kind];
+    const help = PLATFORM_HELP[kind];
+    const set = (k: keyof PlatformForm) => (v: string) => (this.platform = { ...this.platform, [kind]: { ...this.platform[kind], [k]: v } });
+    return html`
+      <form part="platform-form" data-kind=${kind} novalidate aria-labelledby=${`${kind}-title`} @submit=${(e: Event) => this.createPlatform(e, kind)}>
+        <h3 id=${`${kind}-title`}>${help.title}</h3>
+        ${kind === 'teams' ? nothing : this.field(`${kind}-name`, 'Name', f.name, set('name'), { required: true, hint: 'Agents see it on every conversation.' })}
+        ${help.keyLabel ? this.field(`${kind}-key`, help.keyLabel, f.key, set('key'), { required: true, hint: help.keyHint }) : nothing}
+        ${help.tokenHint ? this.field(`${kind}-token`, 'Access token', f.token, set('token'), { required: true, type: 'password', hint: help.tokenHint }) : nothing}
+        ${kind === 'whatsapp-web' ? html`<p class="hint">The channel starts a WhatsApp Web session on the hub; scan the QR that appears in the list above with the phone, or run <code>hummdesk whatsapp-web link CHANNEL</code>.</p>` : nothing}
+        ${this.formFailure ? this.failureNotice(this.formFailure, kind === 'teams' ? 'Not connected' : 'Not created') : nothing}
+        <div class="actions">
+          <button type="submit" ?disabled=${this.busy}>${help.submit}</button>
+          <button type="button" class="secondary" @click=${() => (this.adding = '')}>Cancel</button>
+        </div>
+      </form>`;
+  }
+
+  private async createPlatform(e: Event, kind: PlatformKind): Promise<void> {
+    e.preventDefault();
+    const f = this.platform[kind];
+    this.fieldErrors = platformErrors(kind, f);
+    this.formFailure = null;
+    if (Object.keys(this.fieldErrors).length) return this.focusFirstError();
+    const { path, body } = platformRequest(kind, f);
+    this.busy = true;
+    try {
+      const created = await this.api<{ name?: string; teamName?: string | null }>(path, { method: 'POST', body });
+      // Saved: only now is what was typed cleared (a refused save keeps it for the next try).
+      this.platform = { ...this.platform, [kind]: newPlatformForm() };
+      this.adding = '';
+      this.platformDone = kind === 'teams' ? `Team ${created.teamName ?? ''} connected: route it to a Teams channel through the API (PUT /api/v1/msteams/installs/:id/routing).`.replace('  ', ' ') : `"${created.name ?? f.name}" is connected.`;
+      await this.load();
+    } catch (err) {
+      this.formFailure = failureOf(err);
+    } finally {
+      this.busy = false;
+    }
   }
 
   private renderWebchatForm(): TemplateResult {
