@@ -29,6 +29,7 @@ import { kbImportHandler } from './workers/kb-import.js';
 import { embeddersFromConfig, type EmbedderSet } from '../ai/embed/set.js';
 import { AiThreadPool } from '../ai/workers/pool.js';
 import { LocalModels } from '../ai/workers/models.js';
+import { aiStageBudget } from './queue/ai-stage-budget.js';
 
 /** Everything a hub process shares: store, queue, bus and the registries channels and AI plug into. */
 export interface Hub {
@@ -70,13 +71,13 @@ export async function createHub(config: HubConfig, opts: { log?: Logger; db?: Da
   const metrics = createMetrics();
   const runnerOpts = { attempts: config.jobAttempts, backoffBaseMs: config.jobBackoffMs, concurrency: 4, pollMs: 500, log };
   const foreground = new ForegroundPressure();
+  const models = new LocalModels(new AiThreadPool({ size: config.ai.threads, log }));
   const runner: JobRunner = config.redisUrl
     ? new (await import('./queue/bullmq.js')).BullmqRunner(db, metrics, { ...runnerOpts, redisUrl: config.redisUrl })
     : // The embedded store is one connection on the main thread: fewer jobs at once leave room for requests.
-      new InProcessRunner(db, metrics, { ...runnerOpts, concurrency: db.kind === 'pglite' ? 2 : 4, leaseMs: 5 * 60_000, foreground });
+      new InProcessRunner(db, metrics, { ...runnerOpts, concurrency: db.kind === 'pglite' ? 2 : 4, leaseMs: 5 * 60_000, foreground, wide: aiStageBudget(db.kind, models) });
   const connectors = new Map<ChannelKind, Connector>();
   const surfaces: Surface[] = [];
-  const models = new LocalModels(new AiThreadPool({ size: config.ai.threads, log }));
   const ai: Hub['ai'] = { models };
   const embedders = embeddersFromConfig(config.embeddings, models.embedder);
   const ingest = new IngestService(db, {

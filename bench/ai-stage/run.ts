@@ -7,16 +7,21 @@
  *   3. messages offered at `--offered` per second for `--seconds`: `queue_delay_p95_ms` is message commit
  *      → analysis stored (both database times).
  * Targets: msgs_per_s ≥ 0.8 × ceiling_msgs_per_s, queue_delay_p95_ms < 2000 at 50 messages/s.
+ * While the backlog drains (from when the models are loaded), CPU per analysed message is measured (hub
+ * process, its main thread, and the database's PostgreSQL processes): on a shared machine that, and the
+ * ratio, say more than wall-clock time.
+ * HUB_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) is passed to the hub's node.
  * Usage: npm run bench -- ai-stage [--backlog 2000] [--offered 50] [--seconds 30] [--ceiling 640]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { createDatabase, customerMessages, demoVisitors, freePort, machine, startProcess, stopProcess } from '../support.js';
+import { cpuMeter, createDatabase, customerMessages, demoVisitors, freePort, machine, startProcess, stopProcess } from '../support.js';
 import { onSchedule, pct, timeout } from '../ai-load.js';
 import { AiKernel } from '../../ai/workers/kernel.js';
 import { defaultExamples } from '../../ai/classify/store.js';
@@ -63,7 +68,8 @@ const env = { HUMMDESK_DATA_DIR: dataDir, DATABASE_URL: database.url, REDIS_URL:
 
 async function startHub(jobs: boolean) {
   const port = await freePort();
-  const hub = await startProcess('node', ['bin/hummdesk.js', 'start'], { ...env, PORT: String(port), HUMMDESK_RUN_JOBS: String(jobs) }, /"hub started"/, 120_000);
+  const nodeArgs = process.env.HUB_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const hub = await startProcess('node', [...nodeArgs, 'bin/hummdesk.js', 'start'], { ...env, PORT: String(port), HUMMDESK_RUN_JOBS: String(jobs) }, /"hub started"/, 120_000);
   children.push(hub.child);
   return { ...hub, url: `http://127.0.0.1:${port}` };
 }
@@ -83,8 +89,19 @@ async function waitAnalysed(tag: string, n: number, limitMs: number) {
   }
 }
 
+/** CPU time (ms) of a process's main thread: what the event loop spent, AI threads excluded. */
+function mainThreadMs(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+const load = () => loadavg().map((n) => n.toFixed(1)).join(' ');
+
 try {
-  log(`machine: ${machine()}`);
+  log(`machine: ${machine()}; load average ${load()}`);
   log('ceiling: the local models alone, batches of 32, one thread…');
   const ceilingRate = await ceiling(Number(values.ceiling));
   log(`ceiling: ${r1(ceilingRate)} msgs/s`);
@@ -103,13 +120,23 @@ try {
 
   // Run 2: jobs on: the backlog drains, then messages arrive at the offered rate.
   const on = await startHub(true);
+  // Measured from when the models are loaded: a thread's start-up is not a cost per message.
+  for (const deadline = Date.now() + 180_000; !/local AI models loaded/.test(on.output()) && Date.now() < deadline; ) await sleep(100);
+  const meter = await cpuMeter(database.url, on.child.pid!);
+  const mainBefore = mainThreadMs(on.child.pid!);
+  const loadBefore = load();
+  const analysedBefore = (await analysed('backlog')).length;
   const auth = { 'x-api-key': apiKey, 'content-type': 'application/json' };
   const kb = await fetch(`${on.url}/api/v1/kb/import`, { method: 'POST', headers: auth, body: JSON.stringify({ articles: Array.from({ length: 20 }, (_, i) => ({ title: `Help ${i}`, body: `${text(i)} Here is how we handle it: ${TEXTS[(i + 1) % TEXTS.length]}`, externalId: `kb-${i}` })) }) });
   if (kb.status !== 202) throw new Error(`kb import: ${kb.status} ${await kb.text()}`);
   const drained = await waitAnalysed('backlog', backlog, 900_000);
   const times = drained.map((r) => r.stored.getTime()).sort((a, b) => a - b);
   const drainRate = times.length > 1 ? (times.length - 1) / ((times.at(-1)! - times[0]!) / 1000) : 0;
-  log(`drain: ${drained.length}/${backlog} analysed, ${r1(drainRate)} msgs/s`);
+  const cpu = await meter.stop();
+  const mainMs = mainThreadMs(on.child.pid!) - mainBefore;
+  const per = (ms: number) => r1(ms / Math.max(1, drained.length - analysedBefore));
+  const loadDrain = `${loadBefore} → ${load()}`;
+  log(`drain: ${drained.length}/${backlog} analysed, ${r1(drainRate)} msgs/s; CPU per message: hub ${per(cpu.processMs)} ms (main thread ${per(mainMs)} ms), PostgreSQL ${per(cpu.postgresMs)} ms; load ${loadDrain}`);
 
   log(`offered: ${offered} msgs/s for ${seconds} s…`);
   const post = (i: number) => {
@@ -130,7 +157,7 @@ try {
   process.stdout.write(
     `machine: ${machine()}\n` +
       `ceiling (models alone, batches of 32, one thread): ${r1(ceilingRate)} msgs/s\n` +
-      `backlog of ${backlog} drained at ${r1(drainRate)} msgs/s (${Math.round(ratio * 100)} % of the ceiling)\n` +
+      `backlog of ${backlog} drained at ${r1(drainRate)} msgs/s (${Math.round(ratio * 100)} % of the ceiling); CPU per message: hub ${per(cpu.processMs)} ms (main thread ${per(mainMs)} ms), PostgreSQL ${per(cpu.postgresMs)} ms; load average ${loadDrain}\n` +
       `offered ${offered} msgs/s for ${seconds} s: ${offeredRows.length}/${sent.count} analysed; commit → analysis p50 ${pct(delays, 50)} ms p95 ${p95} ms max ${delays.at(-1) ?? 0} ms; ingest p99 ${sent.p99} ms\n` +
       `targets (≥ 0.8 of the ceiling, p95 < 2 s): ${ratio >= 0.8 && p95 < 2000 ? 'met' : 'NOT met'}\n`,
   );
@@ -138,6 +165,7 @@ try {
     bench: 'ai-stage', msgs_per_s: r1(drainRate), ceiling_msgs_per_s: r1(ceilingRate), ratio: Math.round(ratio * 100) / 100,
     queue_delay_p50_ms: pct(delays, 50), queue_delay_p95_ms: p95, queue_delay_max_ms: delays.at(-1) ?? 0, offered_msgs_per_s: offered,
     offered_analysed: offeredRows.length, offered_sent: sent.count, ingest_p99_ms: sent.p99, backlog, analysed: drained.length,
+    hub_cpu_ms_per_msg: per(cpu.processMs), main_thread_cpu_ms_per_msg: per(mainMs), postgres_cpu_ms_per_msg: per(cpu.postgresMs), load_drain: loadDrain, load_end: load(),
   })}\n`);
 } finally {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Database } from '../../storage/database.js';
-import { claimDue, countPending, listDead, markDone, markFailed, revive } from '../../storage/repositories/outbox.js';
+import { claimDue, countPending, listDead, markFailed, markManyDone, revive, type OutboxTopic } from '../../storage/repositories/outbox.js';
 import { withAccount } from '../../storage/session.js';
 import type { HubMetrics } from '../metrics.js';
 import { ForegroundPressure } from './foreground.js';
@@ -16,6 +16,12 @@ interface Options {
   log: { error(obj: unknown, msg: string): void };
   /** HTTP requests waiting in this process: jobs give way to them. */
   foreground?: ForegroundPressure;
+  /**
+   * Topics whose jobs mostly wait on work batched elsewhere (the AI stage: one model call in the AI
+   * threads for every analysis waiting), with a budget of their own: `concurrency` jobs at once would
+   * make batches of at most that size.
+   */
+  wide?: { topics: OutboxTopic[]; concurrency: number };
 }
 
 // While requests wait, the next job starts after nine times the last one's length (within these
@@ -32,6 +38,10 @@ export class InProcessRunner implements JobRunner {
   private wake?: () => void;
   private loop?: Promise<void>;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Of `inFlight`, the jobs of `wide` topics. */
+  private wideInFlight = 0;
+  /** Jobs finished in the same turn, marked done in one statement. */
+  private done?: { ids: string[]; flushed: Promise<void> };
   private readonly foreground: ForegroundPressure;
   private lastJobMs = 0;
 
@@ -60,28 +70,36 @@ export class InProcessRunner implements JobRunner {
   }
 
   private async run(): Promise<void> {
+    const wideTopics = new Set<string>(this.opts.wide?.topics ?? []);
     while (this.running) {
       let claimed = 0;
+      let full = false;
       try {
-        const free = this.opts.concurrency - this.inFlight.size;
-        if (free > 0) {
+        const free = this.opts.concurrency - (this.inFlight.size - this.wideInFlight);
+        const wideFree = this.wideRefill() ? this.opts.wide!.concurrency - this.wideInFlight : 0;
+        full = free <= 0 && wideFree <= 0;
+        if (!full) {
           await this.giveWay();
-          const jobs = this.running ? await claimDue(this.db, free, this.opts.leaseMs) : [];
+          const jobs = !this.running ? [] : await claimDue(this.db, Math.max(0, free), this.opts.leaseMs, this.opts.wide && { topics: this.opts.wide.topics, limit: Math.max(0, wideFree) });
           claimed = jobs.length;
           for (const [i, row] of jobs.entries()) {
             // One job per turn of the event loop: a job's work is mostly synchronous here (the
-            // embedded store and the local AI run on the main thread), so starting several at
-            // once would hold off every request until all of them are done.
+            // embedded store runs on the main thread), so starting several at once would hold off
+            // every request until all of them are done.
             if (i > 0) await this.giveWay();
             const started = performance.eventLoopUtilization();
             const job: Job = { id: row.id, accountId: row.accountId, topic: row.topic, payload: row.payload, attempt: row.attempts };
+            const wide = wideTopics.has(row.topic);
+            if (wide) this.wideInFlight++;
             const p = this.runOne(row, job).finally(() => {
               // What the job cost this thread: the event loop's busy time while it ran, not its length.
               // Waiting on the network, the database or the AI threads leaves the loop free: a download
               // of 300 ms must not hold the next job back for seconds.
               this.lastJobMs = performance.eventLoopUtilization(started).active;
+              if (wide) this.wideInFlight--;
               this.inFlight.delete(p);
-              this.kick();
+              // A finished wide job claims again only once a good part of their budget is free: one claim per batch, not per job.
+              if (!wide || this.wideRefill()) this.kick();
             });
             this.inFlight.add(p);
           }
@@ -90,7 +108,7 @@ export class InProcessRunner implements JobRunner {
         if (this.running) this.opts.log.error({ err }, 'job runner could not claim jobs');
       }
       if (!this.running) break;
-      if (claimed === 0 || this.inFlight.size >= this.opts.concurrency) {
+      if (claimed === 0 || full) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.opts.pollMs);
           this.wake = () => {
@@ -101,6 +119,29 @@ export class InProcessRunner implements JobRunner {
         this.wake = undefined;
       }
     }
+  }
+
+  /** Whether to claim wide jobs now: a quarter of their budget is free, or none is running. */
+  private wideRefill(): boolean {
+    const wide = this.opts.wide;
+    if (!wide) return false;
+    const free = wide.concurrency - this.wideInFlight;
+    return free > 0 && (free >= Math.ceil(wide.concurrency / 4) || this.wideInFlight === 0);
+  }
+
+  /** Marks a job done together with the others that finish in this turn: one statement instead of a transaction each. */
+  private markDone(id: string): Promise<void> {
+    if (this.done) {
+      this.done.ids.push(id);
+      return this.done.flushed;
+    }
+    const ids = [id];
+    const flushed = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.done = undefined;
+      return markManyDone(this.db, ids);
+    });
+    this.done = { ids, flushed };
+    return flushed;
   }
 
   /** Lets requests in first; while they wait, pauses (bounded) so they are answered before more jobs start. */
@@ -114,7 +155,7 @@ export class InProcessRunner implements JobRunner {
     const handler = this.handlers[row.topic];
     try {
       if (handler) await handler(job);
-      await withAccount(this.db, row.accountId, (tx) => markDone(tx, row.id));
+      await this.markDone(row.id);
       this.metrics.jobs.inc({ topic: row.topic, result: handler ? 'done' : 'skipped' });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);

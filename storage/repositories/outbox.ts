@@ -26,15 +26,28 @@ const COLUMNS = `id::text, account_id AS "accountId", topic, payload, attempts, 
  * due first: the order of the pending index, so a claim reads a few index entries, not every done row
  * before them (ORDER BY id walked the whole history: 4 ms a claim with 2,000 done rows on PGlite, 0.5 ms now).
  */
-export async function claimDue(tx: Queryable, limit: number, leaseMs: number): Promise<OutboxRow[]> {
+export async function claimDue(tx: Queryable, limit: number, leaseMs: number, wide?: { topics: OutboxTopic[]; limit: number }): Promise<OutboxRow[]> {
+  const due = `dispatched_at IS NULL AND done_at IS NULL AND dead_at IS NULL AND run_after <= now()`;
+  // `wide` topics have a budget of their own (the AI stage: many jobs wait together on one batched model
+  // call); both kinds are claimed in one round trip.
   const { rows } = await tx.query<OutboxRow>(
-    `UPDATE outbox SET run_after = now() + make_interval(secs => $2::double precision / 1000), attempts = attempts + 1
-     WHERE id IN (SELECT id FROM outbox WHERE dispatched_at IS NULL AND done_at IS NULL AND dead_at IS NULL AND run_after <= now()
-                  ORDER BY run_after, id LIMIT $1 FOR UPDATE SKIP LOCKED)
-     RETURNING ${COLUMNS}`,
-    [limit, leaseMs],
+    wide
+      ? `WITH other AS (SELECT id FROM outbox WHERE ${due} AND NOT (topic = ANY($3::text[])) ORDER BY run_after, id LIMIT $1 FOR UPDATE SKIP LOCKED),
+              wide AS (SELECT id FROM outbox WHERE ${due} AND topic = ANY($3::text[]) ORDER BY run_after, id LIMIT $4 FOR UPDATE SKIP LOCKED)
+         UPDATE outbox SET run_after = now() + make_interval(secs => $2::double precision / 1000), attempts = attempts + 1
+         WHERE id IN (SELECT id FROM other UNION ALL SELECT id FROM wide)
+         RETURNING ${COLUMNS}`
+      : `UPDATE outbox SET run_after = now() + make_interval(secs => $2::double precision / 1000), attempts = attempts + 1
+         WHERE id IN (SELECT id FROM outbox WHERE ${due} ORDER BY run_after, id LIMIT $1 FOR UPDATE SKIP LOCKED)
+         RETURNING ${COLUMNS}`,
+    wide ? [limit, leaseMs, wide.topics, wide.limit] : [limit, leaseMs],
   );
   return rows.sort((a, b) => Number(a.id) - Number(b.id));
+}
+
+/** Marks many jobs done in one statement (jobs that finished together, as a batch of analyses does). */
+export async function markManyDone(tx: Queryable, ids: string[]): Promise<void> {
+  await tx.query(`UPDATE outbox SET done_at = now(), last_error = NULL WHERE id = ANY($1::bigint[])`, [ids]);
 }
 
 /** Rows not yet handed to BullMQ; the relay marks them dispatched after the queue accepted them. */

@@ -15,6 +15,7 @@ import { detectLanguage } from './language.js';
 import { SentimentModel } from './sentiment.js';
 import type { LocalModels } from '../../workers/models.js';
 import { decidePriority } from './priority.js';
+import { SharedReads } from './shared-reads.js';
 
 // A passage a model's follow-up search returns must have at least this cosine similarity.
 const MIN_SIMILARITY = 0.35;
@@ -38,6 +39,8 @@ export class LocalProvider implements ConversationAi {
   /** The shipped sentiment model refined by each account's corrections. */
   readonly sentiments: SentimentModels;
   private sentimentModel?: SentimentModel;
+  /** Concurrent analyses of one account (a batch) share its settings and model-version reads. */
+  private readonly reads = new SharedReads();
 
   /** `models` runs every model call in the AI threads (ai/workers/); the provider itself only reads and decides. */
   constructor(private readonly deps: { db: Database; embedder: Embedder; models: LocalModels; log?: Logger }) {
@@ -70,11 +73,11 @@ export class LocalProvider implements ConversationAi {
     const latest = inbound[inbound.length - 1]?.text ?? '';
     // The subject carries meaning for the first email of a thread; later messages stand alone.
     const text = analysisText(input.conversation.subject, inbound.length <= 1, latest);
-    const settings = await withAccount(this.deps.db, input.accountId, async (tx) =>
+    const settings = await this.reads.get(`settings:${input.accountId}`, () => withAccount(this.deps.db, input.accountId, async (tx) =>
       ((await tx.query<{ ai: AccountAiSettings | null }>(`SELECT settings->'ai' AS ai FROM accounts WHERE id = $1`, [input.accountId])).rows[0]?.ai ?? {}),
-    );
-    const categoryRef = await this.categories.refFor(input.accountId);
-    const sentimentRef = await this.sentiments.refFor(input.accountId);
+    ));
+    const categoryRef = await this.reads.get(`category:${input.accountId}`, () => this.categories.refFor(input.accountId));
+    const sentimentRef = await this.reads.get(`sentiment:${input.accountId}`, () => this.sentiments.refFor(input.accountId));
     // Language, embedding, category and sentiment in one call to the AI threads, batched with other jobs'.
     const modelsStarted = performance.now();
     const analyzed = await this.deps.models.analyze({

@@ -1,0 +1,12 @@
+import { AI_BATCH, type LocalModels } from '../../ai/workers/models.js';
+import type { OutboxTopic } from '../../storage/repositories/outbox.js';
+
+/**
+ * How many AI stage jobs the in-process runner keeps going at once, beside its budget for other jobs:
+ * they wait together on one batched model call, so a batch for every AI thread and one forming. On
+ * PGlite (one connection, on the main thread) they share the runner's few slots, so requests stay first.
+ */
+export function aiStageBudget(db: 'pglite' | 'postgres', models: LocalModels): { topics: OutboxTopic[]; concurrency: number } | undefined {
+  if (db === 'pglite') return undefined;
+  return { topics: ['ai.classify'], concurrency: AI_BATCH * (models.compute.size + 1) };
+}
