@@ -43,7 +43,7 @@ describe('the Bot Connector client against the emulator', () => {
     expect(emulator.thread(team.id, root.activityId)).toHaveLength(1);
     expect((await client.members(emulator.serviceUrl, team.id)).map((m) => [m.aadObjectId, m.email])).toEqual([[aino.aadObjectId, 'aino@example.com']]);
     const escalations = emulator.addChannel(team.id, { name: 'Escalations' });
-    expect(await client.teamChannels(emulator.serviceUrl, team.id)).toEqual([{ id: team.id }, { id: escalations.id, name: 'Escalations' }]);
+    expect(await client.teamChannels(emulator.serviceUrl, team.id)).toEqual([{ id: team.id, type: 'standard' }, { id: escalations.id, name: 'Escalations', type: 'standard' }]);
     // One client-credentials token served every call.
     expect(emulator.tokensIssued).toBe(1);
   });
