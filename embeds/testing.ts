@@ -12,6 +12,20 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
+/** A new browser context signed in on the hub's page at / and showing the admin console (Settings). */
+export async function openConsole(browser: Browser, base: string, who: { email: string; password: string }, viewport = { width: 1440, height: 1200 }): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  context.setDefaultTimeout(45_000);
+  const page = await context.newPage();
+  await page.goto(`${base}/`);
+  await page.locator('#login-email').fill(who.email);
+  await page.locator('#login-password').fill(who.password);
+  await page.locator('#login-form button[type=submit]').click();
+  await page.locator('hummdesk-inbox ul[role=listbox]').waitFor();
+  await page.locator('#settings').click();
+  return page;
+}
+
 export const ARTIFACTS = new URL('../test-artifacts/', import.meta.url);
 
 export function artifactPath(name: string): string {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo, type DemoCredentials } from '../../hub/services/demo.js';
 import { startTestHub, type TestHub } from '../../hub/testing/harness.js';
 import { GraphEmulator } from '../../connectors/meta/testing/emulator.js';
-import { artifactPath, axeViolations, launchChromium } from '../testing.js';
+import { artifactPath, axeViolations, launchChromium, openConsole } from '../testing.js';
 
 const NUMBER = '106540352242922';
 const PAGE = '300000000000421';
@@ -33,15 +33,7 @@ describe('admin console: WhatsApp, Messenger, a linked phone and Teams added fro
   });
 
   async function console_(): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 1200 } });
-    context.setDefaultTimeout(45_000);
-    const page = await context.newPage();
-    await page.goto(`${base}/`);
-    await page.locator('#login-email').fill(demo.email);
-    await page.locator('#login-password').fill(demo.password);
-    await page.locator('#login-form button[type=submit]').click();
-    await page.locator('hummdesk-inbox ul[role=listbox]').waitFor();
-    await page.locator('#settings').click();
+    const page = await openConsole(browser, base, demo);
     await page.locator('hummdesk-admin-channels [data-add=whatsapp]').waitFor();
     return page;
   }

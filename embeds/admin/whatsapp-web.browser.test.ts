@@ -11,7 +11,7 @@ import { seedDemo, type DemoCredentials } from '../../hub/services/demo.js';
 import { claimLease, checkpointStore } from '../../hub/listeners.js';
 import { startTestHub, type TestHub } from '../../hub/testing/harness.js';
 import { LINK_KEY } from '../../connectors/whatsapp/web/session.js';
-import { launchChromium } from '../testing.js';
+import { launchChromium, openConsole } from '../testing.js';
 
 // The admin console shows a linked phone's QR as an image a phone can scan: decoded here by zbar.
 const zbar = ['/usr/bin/zbarimg', '/usr/local/bin/zbarimg'].find((p) => existsSync(p));
@@ -44,15 +44,7 @@ describe('admin console: a whatsapp-web channel waiting for its phone', { timeou
   });
 
   it('shows the state, the unofficial warning, and a QR that decodes to what WhatsApp asked for', async () => {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 1200 } });
-    context.setDefaultTimeout(45_000);
-    const page = await context.newPage();
-    await page.goto(`${base}/`);
-    await page.locator('#login-email').fill(demo.email);
-    await page.locator('#login-password').fill(demo.password);
-    await page.locator('#login-form button[type=submit]').click();
-    await page.locator('hummdesk-inbox ul[role=listbox]').waitFor();
-    await page.locator('#settings').click();
+    const page = await openConsole(browser, base, demo);
     const row = page.locator('hummdesk-admin-channels tr[data-kind="whatsapp-web"]');
     await row.locator('.link[data-link-state="qr_required"]').waitFor();
     expect(await row.textContent()).toContain('WhatsApp may ban numbers');
@@ -64,6 +56,6 @@ describe('admin console: a whatsapp-web channel waiting for its phone', { timeou
       writeFileSync(file, await img.screenshot());
       expect(execFileSync(zbar, ['--raw', '-q', '-Sbinary', file], { stdio: ['ignore', 'pipe', 'ignore'] }).toString('utf8').replace(/\n$/, '')).toBe(QR);
     }
-    await context.close();
+    await page.context().close();
   });
 });
