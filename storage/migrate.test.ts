@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../hub/testing/harness.js';
 import type { Database } from './database.js';
-import { migrate } from './migrate.js';
+import { MigrationSkippedError, migrate } from './migrate.js';
 import { openPostgres } from './postgres.js';
 
 let database: Awaited<ReturnType<typeof freshDatabase>>;
@@ -48,6 +48,26 @@ describe('migrations on Postgres', () => {
       expect(results.filter((r) => r.from === 0)).toHaveLength(1);
     } finally {
       await Promise.all(pools.map((p) => p.close()));
+      await other.drop();
+    }
+  });
+
+  it('refuses a database that never ran a migration older than its newest, naming it, and changes nothing', async () => {
+    const other = await freshDatabase();
+    const pool = await openPostgres(other.url, { max: 2 });
+    try {
+      const { to } = await migrate(pool);
+      const versions = (await pool.query<{ version: number }>(`SELECT version FROM hummdesk_schema_version WHERE version > 0 ORDER BY 1`)).rows.map((r) => Number(r.version));
+      const hole = versions[1]!;
+      await pool.query(`DELETE FROM hummdesk_schema_version WHERE version = $1`, [hole]);
+      const refused = await migrate(pool).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(MigrationSkippedError);
+      expect(refused).toMatchObject({ code: 'migration_skipped', versions: [hole], current: to });
+      expect(String((refused as Error).message)).toContain(`never ran ${hole}`);
+      const after = (await pool.query<{ n: string }>(`SELECT count(*) AS n FROM hummdesk_schema_version WHERE version > 0`)).rows[0]!.n;
+      expect(Number(after)).toBe(versions.length - 1);
+    } finally {
+      await pool.close();
       await other.drop();
     }
   });

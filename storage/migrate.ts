@@ -39,9 +39,42 @@ export async function migrate(db: Database, target?: string, dir = MIGRATIONS): 
   });
 }
 
+/**
+ * A database whose applied versions skip a migration below its newest (made on a branch that lacked it):
+ * Postgrator only runs versions above the newest applied, so it would never run, and the next migration
+ * that needs its tables would fail with an unrelated-looking "relation does not exist".
+ */
+export class MigrationSkippedError extends Error {
+  readonly code = 'migration_skipped';
+  constructor(readonly versions: number[], readonly current: number) {
+    super(
+      `migration_skipped: the database is at version ${current} but never ran ${versions.join(', ')} (older numbers, ` +
+        'added after it was migrated, e.g. on another branch). Migrations only run upwards: on a development database, ' +
+        `migrate down below the lowest of them (hummdesk migrate --to ${Math.min(...versions) - 1}) and up again, or start from a fresh one.`,
+    );
+    this.name = 'MigrationSkippedError';
+  }
+}
+
+async function skipped(db: Database, dir: string, current: number): Promise<number[]> {
+  if (current === 0) return [];
+  const applied = new Set((await db.query<{ version: string | number }>(`SELECT version FROM hummdesk_schema_version`)).rows.map((r) => Number(r.version)));
+  return readdirSync(dir)
+    .map((name) => /^(\d+)\.do\..*\.sql$/.exec(name))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]))
+    .filter((v) => v < current && !applied.has(v))
+    .sort((a, b) => a - b);
+}
+
 async function run(db: Database, target: string | undefined, dir: string): Promise<{ from: number; to: number }> {
   const m = migrator(db, dir);
   const from = Number(await m.getDatabaseVersion().catch(() => 0)) || 0;
+  // Going down runs undo scripts of applied versions only; going up must not leave a hole behind.
+  if (target === undefined || target === 'max' || Number(target) > from) {
+    const missing = await skipped(db, dir, from);
+    if (missing.length) throw new MigrationSkippedError(missing, from);
+  }
   await m.migrate(target ?? 'max');
   const to = Number(await m.getDatabaseVersion()) || 0;
   return { from, to };
