@@ -343,6 +343,11 @@ export class SlackSurface implements Surface {
     }
     if (!thread) {
       if (!target) return;
+      // Known before the root card goes out: a job sent back by its busy channel checks it first next time.
+      const channel = `${target.install.externalKey}:${target.channel}`;
+      this.noteChannel(conversationId, channel);
+      // A busy channel sends the job back now, to the slot its conversation's other jobs share.
+      this.posts.ready(channel, conversationId);
       thread = await this.root(runner, pass, target);
       pass.steps = this.steps(pass, thread);
       const items = toPlan(pass, pass.steps, thread);
@@ -354,8 +359,7 @@ export class SlackSurface implements Surface {
     const data = thread.data;
     const install = installOf(data.installationId);
     if (!install) return;
-    if (this.channels.size >= 10_000) this.channels.clear();
-    this.channels.set(conversationId, `${install.externalKey}:${data.channel}`);
+    this.noteChannel(conversationId, `${install.externalKey}:${data.channel}`);
     const model: CardModel = { ...pass.card, threadReplies: slackConfig(install).threadReplies ?? 'notes' };
     const hash = this.cardHash(model);
     if (hash !== data.rootHash) {
@@ -400,6 +404,11 @@ export class SlackSurface implements Surface {
         });
       }
     }
+  }
+
+  private noteChannel(conversationId: string, channel: string): void {
+    if (this.channels.size >= 10_000) this.channels.clear();
+    this.channels.set(conversationId, channel);
   }
 
   /** The hash of the card a model renders to: rendered and hashed again only when the model changed since the last sync here. */

@@ -61,4 +61,19 @@ describe('surface sync claims', () => {
     expect(await as((tx) => claimSync(tx, key('job:newer-again'), undefined, numbered + 1))).toBe(true);
     expect(await as((tx) => releaseSync(tx, key('job:newer-again')))).toBe('done');
   });
+
+  it('a request numbered after what the run read makes it go round again, though that request\'s job has not claimed yet', async () => {
+    const request = () => as((tx) => tx.query(`INSERT INTO outbox (account_id, topic, payload) VALUES ($1, 'surface.sync', $2)`, [acct.accountId, { conversationId }]));
+    const latest = async () => Number((await as(async (tx) => (await tx.query<{ seq: string }>(`SELECT seq FROM surface_sync_requests WHERE conversation_id = $1`, [conversationId])).rows[0]!.seq)));
+    await request();
+    const read = await latest();
+    expect(await as((tx) => claimSync(tx, key('job:reader'), undefined, read))).toBe(true);
+    // A customer writes while the run posts; that message's job is still queued (or sent back by a busy channel).
+    await request();
+    expect(await as((tx) => releaseSync(tx, key('job:reader'), { syncedSeq: read }))).toBe('again');
+    // The next round read the newer number: nothing more was asked, and the queued job finds it covered.
+    expect(await as((tx) => releaseSync(tx, key('job:reader'), { syncedSeq: read + 1 }))).toBe('done');
+    expect(await as((tx) => claimSync(tx, key('job:queued'), undefined, read + 1))).toBe('covered');
+  });
 });
+

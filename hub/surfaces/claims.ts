@@ -40,16 +40,22 @@ export async function claimSync(tx: Queryable, k: SyncKey, leaseMs = SYNC_LEASE_
   return rows[0].mine === true;
 }
 
+/** Asked for again since the run read: a claim marked it dirty, or a request was numbered after the run's ($6). */
+const ASKED = `(dirty OR ($6::bigint > 0 AND coalesce((SELECT r.seq FROM surface_sync_requests r WHERE r.conversation_id = $1), 0) > $6::bigint))`;
+
 /**
  * Ends a run: 'again' when a sync was asked for meanwhile (the lease is renewed and the flag cleared
- * for the next round), else the lease is given up. `abandon` gives it up whatever was asked: the job
- * is rescheduled (rate limit, failure) and its next run sees everything anyway.
+ * for the next round), else the lease is given up. Asked for meanwhile: a claim marked the row dirty,
+ * or a request was numbered after the one the run read (its job may not have come to claim yet: still
+ * queued, or sent back by a busy channel), so no change waits for its own job's turn. `abandon` gives
+ * the lease up whatever was asked: the job is rescheduled (rate limit, failure) and its next run sees
+ * everything anyway.
  */
 export async function releaseSync(tx: Queryable, k: Omit<SyncKey, 'accountId'>, opts: { abandon?: boolean; leaseMs?: number; /** The request number the finished run read and mirrored all of. */ syncedSeq?: number } = {}): Promise<'again' | 'done'> {
   const { rows } = await tx.query<{ again: boolean }>(
     `UPDATE surface_syncs SET
-       owner = CASE WHEN dirty AND NOT $4 THEN owner END,
-       lease_until = CASE WHEN dirty AND NOT $4 THEN now() + make_interval(secs => $5::double precision / 1000) END,
+       owner = CASE WHEN ${ASKED} AND NOT $4 THEN owner END,
+       lease_until = CASE WHEN ${ASKED} AND NOT $4 THEN now() + make_interval(secs => $5::double precision / 1000) END,
        dirty = false,
        synced_seq = greatest(synced_seq, $6::bigint)
      WHERE conversation_id = $1 AND surface = $2 AND owner = $3
