@@ -5,7 +5,8 @@ import type { Activity } from '../../connectors/teams/activity.js';
 import type { TeamsEvent } from '../../connectors/teams/parse.js';
 import type { ConversationService } from '../services/conversations.js';
 import { actionClaimKey, claimAction, dispatchCardAction, releaseAction, REFUSALS, type ActionRequest } from '../surfaces/actions.js';
-import { linkedUser, toAgent, type Agent } from '../surfaces/agents.js';
+import { toAgent, type Agent } from '../surfaces/agents.js';
+import { userByAadId } from './store.js';
 import { cardVersion, isCardAction, type CardAction, type CardModel } from '../surfaces/card.js';
 import { readCardModel } from '../surfaces/card-store.js';
 import { surfaceThreadByKey } from '../surfaces/threads.js';
@@ -137,7 +138,8 @@ export function teamsActionHttpAnswer(event: TeamsClick, answer: TeamsInvokeAnsw
 async function clicker(deps: TeamsActionDeps, accountId: string, event: TeamsClick): Promise<Agent | undefined> {
   const aad = event.from?.aadObjectId;
   if (!aad) return undefined;
-  const known = await withAccount(deps.db, accountId, (tx) => linkedUser(tx, 'teams', aad));
+  // The Teams user id the click came from is kept with the link (it names the agent in refresh.userIds).
+  const known = await withAccount(deps.db, accountId, (tx) => userByAadId(tx, aad, event.from?.id));
   if (known) return toAgent(accountId, known);
   const linked = deps.linkClicker && event.from ? await deps.linkClicker(accountId, event.from).catch(() => undefined) : undefined;
   return linked ? toAgent(accountId, linked) : undefined;
@@ -146,7 +148,7 @@ async function clicker(deps: TeamsActionDeps, accountId: string, event: TeamsCli
 async function refreshOf(deps: TeamsActionDeps, accountId: string, m: CardModel): Promise<{ userIds?: string[]; assigneeUserId?: string }> {
   if (!deps.refreshUsers) return {};
   const r = await deps.refreshUsers(accountId, m).catch(() => undefined);
-  return r ? { userIds: r.userIds, ...(r.assigneeUserId ? { assigneeUserId: r.assigneeUserId } : {}) } : {};
+  return r?.userIds.length ? { userIds: r.userIds, ...(r.assigneeUserId ? { assigneeUserId: r.assigneeUserId } : {}) } : {};
 }
 
 export interface TeamsCardActionsDeps extends TeamsActionDeps {
