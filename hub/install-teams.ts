@@ -66,7 +66,7 @@ export function installTeams(hub: Hub, opts: { finder?: TeamsPostFinder; limits?
     // The clicker sees their view in the invoke answer; everyone else's card follows with the next sync.
     cardChanged: queueSync,
     linkClicker: (accountId, from) => activities.linkByRoster(accountId, from),
-    refreshUsers: (accountId, model) => withAccount(hub.db, accountId, (tx) => refreshUsers(tx, model.assigneeId)),
+    refreshUsers: (tx, model) => refreshUsers(tx, model.assigneeId),
     contextOf: async (event) => {
       const install = event.teamId ? await hub.installations.find({ kind: 'teams', externalKey: event.teamId }) : undefined;
       return install ? { accountId: install.accountId, threadReplies: teamsConfig(install).threadReplies ?? 'notes' } : undefined;

@@ -304,7 +304,10 @@ describe('teams end to end', { timeout: 180_000 }, () => {
 
     // A refresh (Teams asks for a user's view) is read-only: nothing is written, nothing queued, nothing posted.
     const state = () => query(`SELECT c.status, c.assignee_id, c.updated_at, (SELECT count(*)::int FROM outbox WHERE payload->>'conversationId' = c.id::text) AS jobs, (SELECT count(*)::int FROM messages WHERE conversation_id = c.id) AS messages FROM conversations c WHERE c.id = $1`, [conversationId]);
-    await eventually(async () => (await query<{ n: number }>(`SELECT count(*)::int n FROM surface_syncs WHERE conversation_id = $1 AND owner IS NULL`, [conversationId]))[0]?.n === 1);
+    // Once everything the click queued is done (the shared card's sync included):
+    await eventually(async () => (await query<{ n: number }>(
+      `SELECT (SELECT count(*)::int FROM outbox WHERE payload->>'conversationId' = $1 AND done_at IS NULL AND dead_at IS NULL)
+        + (SELECT count(*)::int FROM surface_syncs WHERE conversation_id::text = $1 AND owner IS NOT NULL) AS n`, [conversationId]))[0]?.n === 0);
     const was = await state();
     const writes = emulator.calls.length;
     const refreshed = await deliver(driver.invoke(team, sales.id, root.id, root.id, 'refresh', { hd: 'refresh', conversationId, v: 'any' }, aino));
@@ -312,6 +315,7 @@ describe('teams end to end', { timeout: 180_000 }, () => {
     expect(refreshed.json().value.refresh.userIds[0]).toBe(aino.id);
     expect(await state()).toEqual(was);
     // (Other conversations' syncs may still be writing into their own threads.)
+    await eventually(async () => (await query<{ n: number }>(`SELECT count(*)::int n FROM surface_syncs WHERE conversation_id = $1 AND owner IS NOT NULL`, [conversationId]))[0]?.n === 0);
     expect(emulator.calls.slice(writes).filter((c) => c.method !== 'GET' && c.thread === `${sales.id};messageid=${root.id}`)).toEqual([]);
   });
 
