@@ -73,6 +73,8 @@ const SURFACE = 'teams' as const;
 /** How long after its start an attempt's post can have landed (our clock against Teams'). */
 const FIND_BEFORE_MS = 60_000;
 const MAX_RUN_MS = 90_000;
+/** How long an account found to have a Teams installation is not asked again. */
+const INSTALL_KNOWN_MS = 30_000;
 
 /** A retry the queue makes later; `mayHavePosted` when Teams may have made the post (502/504). */
 class TeamsRetryLater extends RetryLaterError {
@@ -132,6 +134,10 @@ export class TeamsSurface implements Surface {
   private threadPacers: Pacer[];
   private tenantPacer: Pacer;
   private readonly failures = new Map<string, number>();
+  /** Accounts known to have a Teams installation, until when. */
+  private readonly withInstall = new Map<string, number>();
+  /** Per conversation: the last root card rendered here (its model and refresh users) and its hash. */
+  private readonly cards = new Map<string, { key: string; card: OutboundActivity; hash: string }>();
 
   constructor(private readonly deps: TeamsSurfaceDeps) {
     this.limits = { ...DEFAULT_LIMITS, ...deps.limits };
@@ -147,7 +153,12 @@ export class TeamsSurface implements Surface {
 
   async sync(accountId: string, conversationId: string, _messageId?: string, job?: { id: string }): Promise<void> {
     // No Teams installation: nothing to claim or read.
-    if (!(await withAccount(this.deps.db, accountId, hasTeamsInstall))) return;
+    // (A yes is remembered for a while: a sync of an account whose team is gone finds no installation anyway.)
+    if ((this.withInstall.get(accountId) ?? 0) < performance.now()) {
+      if (!(await withAccount(this.deps.db, accountId, hasTeamsInstall))) return;
+      if (this.withInstall.size >= 10_000) this.withInstall.clear();
+      this.withInstall.set(accountId, performance.now() + INSTALL_KNOWN_MS);
+    }
     const key: SyncKey = { accountId, conversationId, surface: SURFACE, owner: job ? `job:${job.id}` : `call:${randomUUID()}` };
     for (let claimed = false; ; claimed = true) {
       const runner = new IntentRunner(this.deps.db, accountId, { key, ms: SYNC_LEASE_MS });
@@ -278,8 +289,7 @@ export class TeamsSurface implements Surface {
     const install = pass.installs.find((i) => i.id === data.installationId);
     if (!install) return;
     const conv = threadConversationId(data.channel, data.rootId);
-    const card = rootCardActivity(pass.card, pass.snap.refreshUsers ?? undefined);
-    const hash = hashActivity(card);
+    const { card, hash } = this.rootCard(pass);
     if (hash !== data.rootHash) {
       await this.call(install, data.channel, data.rootId, (c) => c.update(install.config.serviceUrl, conv, data.rootId, card));
       const id = thread.id;
@@ -313,7 +323,7 @@ export class TeamsSurface implements Surface {
     const intent = pass.intents.get(key);
     if (!intent) throw new Error(`root intent ${key} was not planned`);
     const conversationId = pass.card.conversationId;
-    const card = rootCardActivity(pass.card, pass.snap.refreshUsers ?? undefined);
+    const { card, hash: cardHash } = this.rootCard(pass);
     let thread: TeamsThread | undefined;
     let found = false;
     await runner.make(intent, pass.fresh.has(key), {
@@ -333,13 +343,26 @@ export class TeamsSurface implements Surface {
           accountId: pass.accountId,
           conversationId,
           // A card found again is brought up to date afterwards (no hash yet).
-          data: { installationId: target.install.id, team: target.install.teamId, channel: target.channel, rootId, ...(found ? {} : { rootHash: hashActivity(card) }) },
+          data: { installationId: target.install.id, team: target.install.teamId, channel: target.channel, rootId, ...(found ? {} : { rootHash: cardHash }) },
         });
       },
       refused,
     });
     if (!thread) throw new Error('root card recorded without its thread');
     return thread;
+  }
+
+  /** The root card and its hash: rendered and hashed again only when its model or refresh users changed since the last sync here. */
+  private rootCard(pass: Pass): { card: OutboundActivity; hash: string } {
+    const users = pass.snap.refreshUsers ?? undefined;
+    const key = JSON.stringify([pass.card, users]);
+    const known = this.cards.get(pass.card.conversationId);
+    if (known?.key === key) return known;
+    const card = rootCardActivity(pass.card, users);
+    const made = { key, card, hash: hashActivity(card) };
+    if (this.cards.size >= 10_000) this.cards.clear();
+    this.cards.set(pass.card.conversationId, made);
+    return made;
   }
 
   /** A reply an earlier attempt of `intent` may have posted (its text's digest was recorded as it went out). */
