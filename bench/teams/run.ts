@@ -22,7 +22,22 @@ import { insertUser } from '../../storage/repositories/users.js';
 import { BotConnectorEmulator, type EmulatedActivity, type EmulatedMember } from '../../connectors/teams/testing/emulator.js';
 import { TeamsDriver } from '../../connectors/teams/testing/driver.js';
 import type { Activity } from '../../connectors/teams/activity.js';
+import pg from 'pg';
+import { loadavg } from 'node:os';
 import { machine } from '../support.js';
+
+// Figures that survive a loaded machine: this process's CPU and its database statements (round trips;
+// a tenant transaction's BEGIN carries its tenant switch) per invoke and per message.
+let statements = 0;
+const pgQuery = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  statements++;
+  return (pgQuery as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof pg.Client.prototype.query;
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 const { values } = parseArgs({
   options: {
@@ -100,6 +115,9 @@ try {
   log(`clicks: ${agents} agents × ${rounds} rounds`);
   const clickMs: number[] = [];
   let clickFailures = 0;
+  let clickCpuMs = 0;
+  let clickStatements = 0;
+  let clicksMeasured = 0;
   for (let r = 0; r < rounds; r++) {
     const convs: string[] = [];
     for (let i = 0; i < agents; i++) convs.push((await ingest(`click-${r}-${i}`, `Round ${r}, card ${i}`))[0]!.conversationId!);
@@ -108,6 +126,8 @@ try {
       return found.every(Boolean) ? (found as EmulatedActivity[]) : undefined;
     }, 300_000);
     // Linked on their first action in the warm-up round; measured from the second round on.
+    const cpu0 = cpuNow();
+    const st0 = statements;
     const results = await Promise.all(cards.map(async (card, i) => {
       const data = buttonOf(card, 'assignMe')!;
       const started = performance.now();
@@ -116,6 +136,12 @@ try {
       const ok = res.statusCode === 200 && (res.json() as { type?: string }).type === 'application/vnd.microsoft.card.adaptive';
       return { ms, ok };
     }));
+    // The invokes alone (their answers), not the shared card's syncs they queue.
+    if (r > 0 || rounds === 1) {
+      clickCpuMs += cpuNow() - cpu0;
+      clickStatements += statements - st0;
+      clicksMeasured += results.length;
+    }
     for (const x of results) {
       if (!x.ok) clickFailures++;
       if (r > 0 || rounds === 1) clickMs.push(x.ms);
@@ -145,6 +171,8 @@ try {
     }
   };
   const scanner = setInterval(scan, 50);
+  const msgCpu0 = cpuNow();
+  const msgSt0 = statements;
   let n = 0;
   const started = performance.now();
   const total = rate * seconds;
@@ -162,6 +190,8 @@ try {
   while (seenAt.size < total && performance.now() - drainStart < drainCapMs) await sleep(100);
   clearInterval(scanner);
   scan();
+  const msgCpuMs = cpuNow() - msgCpu0;
+  const msgStatements = statements - msgSt0;
   const latencies = [...sentAt].filter(([k]) => seenAt.has(k)).map(([k, at]) => seenAt.get(k)! - at).sort((a, b) => a - b);
   const doubled = [...seenIn.values()].filter((s) => s.size > 1).length;
   const result = {
@@ -169,11 +199,20 @@ try {
     machine: machine(),
     limits: 'Teams per thread 7/1 s, 8/2 s, 60/30 s, 1800/h',
     latency_ms: [latencyMin, latencyMax],
-    invoke: { agents, rounds, p50_ms: percentile(clickMs, 50), p95_ms: percentile(clickMs, 95), p99_ms: percentile(clickMs, 99), failures: clickFailures },
+    load_average: loadavg().map((l) => Math.round(l * 10) / 10),
+    invoke: {
+      agents, rounds, p50_ms: percentile(clickMs, 50), p95_ms: percentile(clickMs, 95), p99_ms: percentile(clickMs, 99), failures: clickFailures,
+      // Hub process CPU and database statements while the invokes ran, per invoke (background work included).
+      cpu_ms_per_invoke: clicksMeasured ? Math.round((clickCpuMs / clicksMeasured) * 10) / 10 : null,
+      statements_per_invoke: clicksMeasured ? Math.round((clickStatements / clicksMeasured) * 10) / 10 : null,
+    },
     messages: {
       rate, conversations, seconds, sent: total,
       p50_ms: percentile(latencies, 50), p95_ms: percentile(latencies, 95), p99_ms: percentile(latencies, 99),
       lost: total - seenAt.size, doubled, drained: seenAt.size === total,
+      // Everything the hub process did from the first message to the end of the drain (ingest included), per message.
+      cpu_ms_per_message: Math.round((msgCpuMs / total) * 10) / 10,
+      statements_per_message: Math.round((msgStatements / total) * 10) / 10,
     },
     teams_429: emulator.calls.filter((c) => c.status === 429).length,
   };

@@ -178,7 +178,7 @@ const msteamsAdmin: FastifyPluginAsyncTypebox = async (app) => {
       const taken = (await tx.query(`SELECT 1 FROM users WHERE teams_user_id = $1 AND id <> $2`, [aadObjectId, user.id])).rowCount;
       if (taken) throw conflict('teams_user_taken', 'that Teams user is linked to another agent');
       const row = (await tx.query<{ userId: string; name: string; email: string; aadObjectId: string | null }>(
-        `UPDATE users SET teams_user_id = $2 WHERE id = $1 RETURNING id AS "userId", name, email, teams_user_id AS "aadObjectId"`,
+        `UPDATE users SET teams_mri = CASE WHEN teams_user_id = $2 THEN teams_mri END, teams_user_id = $2 WHERE id = $1 RETURNING id AS "userId", name, email, teams_user_id AS "aadObjectId"`,
         [user.id, aadObjectId],
       )).rows[0]!;
       await audit(tx, { accountId: actor.accountId, actorKind: actor.kind, actorId: actor.id, action: 'msteams.user_linked', targetKind: 'user', targetId: user.id, data: { aadObjectId } });
@@ -192,7 +192,7 @@ const msteamsAdmin: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req, reply) => {
     const actor = actorOf(req);
     await withAccount(db, actor.accountId, async (tx) => {
-      const hit = (await tx.query(`UPDATE users SET teams_user_id = NULL WHERE id = $1`, [req.params.userId])).rowCount;
+      const hit = (await tx.query(`UPDATE users SET teams_user_id = NULL, teams_mri = NULL WHERE id = $1`, [req.params.userId])).rowCount;
       if (!hit) throw notFound('user');
       await audit(tx, { accountId: actor.accountId, actorKind: actor.kind, actorId: actor.id, action: 'msteams.user_unlinked', targetKind: 'user', targetId: req.params.userId });
     });

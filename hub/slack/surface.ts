@@ -15,9 +15,10 @@ import { fit, hashBody, messageReply, movedCard, rootCard, slackDate, type CardM
 import { insertThread, nameSlackCustomer, readSyncSnapshot, retireThread, saveRootHash, type SlackSyncSnapshot, type SlackThread, type StoredFile } from './store.js';
 import { fetchSlackFiles } from './file-fetch.js';
 import { claimSync, releaseSync, SYNC_LEASE_MS, type SyncKey } from '../surfaces/claims.js';
-import { IntentRunner, intentsByKey, noteIntent, planIntents, recordDone, unstartIntents, type Found, type Intent, type PlannedIntent } from '../surfaces/intents.js';
+import { IntentRunner, intentsByKey, noteIntent, recordDone, unstartIntents, type Found, type Intent, type PlannedIntent } from '../surfaces/intents.js';
 import { Pacer, type PaceLimits } from '../surfaces/pacing.js';
-import { coalesce, customersFirst } from '../surfaces/mirror.js';
+import { customersFirst } from '../surfaces/mirror.js';
+import { planInto, postIntentKey, rootIntentKey, threadPosts, unplanned, walkThread, type MadePost } from '../surfaces/planner.js';
 
 export interface SlackSurfaceDeps {
   db: Database;
@@ -239,79 +240,52 @@ export class SlackSurface implements Surface {
     return pass;
   }
 
-  private async plan(tx: Queryable, pass: Pass, items: PlannedIntent[]): Promise<void> {
-    const made = await planIntents(tx, { accountId: pass.accountId, conversationId: pass.card.conversationId, surface: SURFACE }, items);
-    for (const [k, intent] of made) {
-      pass.intents.set(k, intent);
-      pass.fresh.add(k);
-    }
+  private plan(tx: Queryable, pass: Pass, items: PlannedIntent[]): Promise<void> {
+    return planInto(tx, SURFACE, { accountId: pass.accountId, conversationId: pass.card.conversationId, intents: pass.intents, fresh: pass.fresh }, items);
   }
 
   private rootKey(pass: Pass): string {
-    return `root:${pass.target!.install.id}:${pass.target!.channel}:${pass.snap.threadCount}`;
+    return rootIntentKey({ installationId: pass.target!.install.id, channel: pass.target!.channel }, pass.snap.threadCount);
   }
 
-  /** The thread's posts, file shares and updates still to make, in message order. */
+  /** The thread's posts, file shares and updates still to make, in message order (the walk is hub/surfaces/planner.ts). */
   private steps(pass: Pass, thread: SlackThread): Step[] {
     const ts = thread.data.ts;
     const kind = pass.snap.conversation!.channelKind;
     const url = this.deps.conversationUrl(pass.card.conversationId);
     const fromSlack = new Set(pass.snap.fromSlack ?? []);
-    // What the thread shows already: the root's message, posts recorded before intents, and intents.
-    const shown = new Map<string, { ts: string; state: string; intentKey: string; files?: number; group?: string[] }>();
-    for (const [id, e] of Object.entries(thread.data.posted ?? {})) shown.set(id, { ts: e.ts, state: e.state, intentKey: `msg:${ts}:${id}`, ...(e.files !== undefined ? { files: e.files } : {}) });
-    const pendingGroups = new Map<string, Intent>();
-    for (const intent of pass.intents.values()) {
-      if (!intent.key.startsWith(`msg:${ts}:`)) continue;
-      const group = (intent.detail.group as string[] | undefined) ?? [intent.key.slice(`msg:${ts}:`.length)];
-      if (intent.state === 'done') group.forEach((id, i) => shown.set(id, { ts: intent.remoteId!, state: i === 0 ? String(intent.detail.shown ?? '') : 'grouped', intentKey: intent.key, files: shown.get(id)?.files, ...(i === 0 ? { group } : {}) }));
-      else for (const id of group) pendingGroups.set(id, intent);
-    }
-    const steps: Step[] = [];
-    const waiting: MessageRow[] = [];
+    // What the thread shows already: the root's message and posts recorded before intents, then intents.
+    const before = new Map<string, MadePost>();
+    for (const [id, e] of Object.entries(thread.data.posted ?? {})) before.set(id, { remoteId: e.ts, state: e.state, intentKey: postIntentKey(ts, id) });
+    const filesShown = (id: string) => thread.data.posted?.[id]?.files;
+    const byId = new Map(pass.messages.map((m) => [m.id, m]));
     const replyOf = (m: MessageRow) => mirroredReply(m, kind, url, fromSlack.has(m.id));
-    const reply0 = (m: MessageRow) => replyOf(m) !== undefined;
-    const flush = () => {
-      if (!waiting.length) return;
-      for (const messages of coalesce(waiting.splice(0))) {
-        const replies = messages.map((m) => replyOf(m)!);
-        steps.push({ kind: 'post', key: `msg:${ts}:${messages[0]!.id}`, messages, reply: replies.length === 1 ? replies[0]! : combine(replies) });
-        for (const m of messages) this.fileStep(pass, steps, ts, m, fromSlack, undefined);
-      }
-    };
-    for (const m of pass.messages) {
-      const seen = shown.get(m.id);
-      const pending = pendingGroups.get(m.id);
-      if (!(seen || pending) && reply0(m)) {
-        waiting.push(m);
-        if (m.attachments.length || m.direction !== 'inbound') flush();
-        continue;
-      }
-      flush();
-      if (seen?.state === 'root' || seen?.state === 'skip') {
-        if (seen.state === 'root') this.fileStep(pass, steps, ts, m, fromSlack, seen.files);
-        continue;
-      }
-      if (pending) {
-        // An earlier attempt's post: made (or found) as it was planned, whatever came since.
-        if (pending.key === `msg:${ts}:${m.id}`) {
-          const group = ((pending.detail.group as string[] | undefined) ?? [m.id]).map((id) => pass.messages.find((x) => x.id === id)).filter((x): x is MessageRow => !!x);
-          const replies = group.map(replyOf).filter((r): r is NonNullable<typeof r> => !!r);
-          if (replies.length) steps.push({ kind: 'post', key: pending.key, messages: group, reply: replies.length === 1 ? replies[0]! : combine(replies) });
-          for (const g of group) this.fileStep(pass, steps, ts, g, fromSlack, undefined);
+    const replies = (group: MessageRow[]) => group.map(replyOf).filter((r): r is NonNullable<typeof r> => !!r);
+    return walkThread<Step>({
+      messages: pass.messages,
+      threadRef: ts,
+      posts: threadPosts(pass.intents.values(), ts, before),
+      mirrored: (m) => replyOf(m) !== undefined,
+      post: (key, group) => {
+        const steps: Step[] = [];
+        const r = replies(group);
+        if (r.length) steps.push({ kind: 'post', key, messages: group, reply: r.length === 1 ? r[0]! : combine(r) });
+        for (const g of group) this.fileStep(pass, steps, ts, g, fromSlack, undefined);
+        return steps;
+      },
+      made: (m, seen) => {
+        const steps: Step[] = [];
+        if (seen.state === 'skip') return steps;
+        if (seen.state !== 'root') {
+          // A post shows its whole group: an edit or deletion of any of them updates it.
+          const r = seen.state === 'grouped' ? [] : replies((seen.group ?? [m.id]).map((id) => (id === m.id ? m : byId.get(id))).filter((g): g is MessageRow => !!g));
+          const reply = r.length > 1 ? combine(r) : r[0];
+          if (reply && seen.state !== reply.state && seen.remoteId) steps.push({ kind: 'update', message: m, ts: seen.remoteId, reply, intentKey: seen.intentKey });
         }
-        continue;
-      }
-      if (seen) {
-        // A post shows its whole group: an edit or deletion of any of them updates it.
-        const replies = seen.state === 'grouped' ? [] : (seen.group ?? [m.id]).map((id) => (id === m.id ? m : pass.messages.find((x) => x.id === id))).flatMap((g) => (g ? [replyOf(g)].filter((r): r is NonNullable<typeof r> => !!r) : []));
-        const reply = replies.length > 1 ? combine(replies) : replies[0];
-        if (reply && seen.state !== reply.state && seen.ts) steps.push({ kind: 'update', message: m, ts: seen.ts, reply, intentKey: seen.intentKey });
-        this.fileStep(pass, steps, ts, m, fromSlack, seen.files);
-      }
-    }
-    flush();
-    return steps;
+        this.fileStep(pass, steps, ts, m, fromSlack, filesShown(m.id));
+        return steps;
+      },
+    });
   }
 
   /** Files follow their message into the thread, once each; what was written in Slack has its files there already. */
@@ -615,11 +589,8 @@ interface SlackListed {
 
 /** The thread steps whose intents are not recorded yet. */
 function toPlan(pass: Pass, steps: Step[], thread: SlackThread): PlannedIntent[] {
-  return steps.flatMap((s) =>
-    s.kind !== 'update' && !pass.intents.has(s.key)
-      ? [{ key: s.key, target: { channel: thread.data.channel, threadTs: thread.data.ts }, detail: s.kind === 'post' ? { group: s.messages.map((m) => m.id), shown: s.reply.state } : {} }]
-      : [],
-  );
+  const posts = steps.flatMap((s) => (s.kind === 'update' ? [] : [{ key: s.key, detail: s.kind === 'post' ? { group: s.messages.map((m) => m.id), shown: s.reply.state } : {} }]));
+  return unplanned(pass.intents, posts, { channel: thread.data.channel, threadTs: thread.data.ts });
 }
 
 /** Slack answered with a refusal (or was never asked): nothing was posted. */

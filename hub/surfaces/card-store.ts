@@ -1,7 +1,5 @@
 import type { Queryable } from '../../storage/database.js';
-import { listMessages } from '../../storage/repositories/messages.js';
 import type { CardModel } from './card.js';
-import { customersFirst } from './mirror.js';
 
 /** What a conversation's card shows, read in one tenant transaction (Slack reads the same fields with its sync snapshot). */
 export async function readCardModel(
@@ -13,18 +11,26 @@ export async function readCardModel(
     id: string; channelKind: string; sourceName: string | null; contactId: string; contactName: string | null; subject: string | null; status: string; priority: string;
     category: string | null; sentiment: string | null; language: string | null; confidence: number | null; snoozedUntil: Date | string | null; assignee: string | null; assigneeId: string | null;
     draft: { id: string; text: string; extractive: boolean; citations: NonNullable<CardModel['draft']>['citations'] | null } | null;
+    firstText: string | null; firstAuthor: string | null;
   }>(
     `SELECT c.id, ch.kind AS "channelKind", ch.name AS "sourceName", c.contact_id AS "contactId", ct.name AS "contactName", c.subject, c.status, c.priority,
             c.category, c.sentiment, c.language, c.confidence, c.snoozed_until AS "snoozedUntil", u.name AS assignee, c.assignee_id AS "assigneeId",
             (SELECT json_build_object('id', d.id, 'text', d.text, 'extractive', d.extractive, 'citations', d.citations)
-             FROM drafts d WHERE d.conversation_id = c.id AND d.status = 'proposed' ORDER BY d.created_at DESC LIMIT 1) AS draft
+             FROM drafts d WHERE d.conversation_id = c.id AND d.status = 'proposed' ORDER BY d.created_at DESC LIMIT 1) AS draft,
+            f.text AS "firstText", f.author AS "firstAuthor"
      FROM conversations c JOIN channels ch ON ch.id = c.channel_id JOIN contacts ct ON ct.id = c.contact_id LEFT JOIN users u ON u.id = c.assignee_id
+     -- The customer's own first message (customersFirst in mirror.ts, as one index read): theirs before anyone who joined the thread.
+     LEFT JOIN LATERAL (
+       SELECT m.text, CASE WHEN si.id IS NULL THEN ct.name ELSE coalesce(sc.name, si.display_name, si.address, si.external_id) END AS author
+       FROM messages m LEFT JOIN contact_identities si ON si.id = m.sender_identity_id LEFT JOIN contacts sc ON sc.id = si.contact_id
+       WHERE m.conversation_id = c.id AND m.direction = 'inbound' AND m.author_kind = 'contact'
+       ORDER BY (si.id IS NULL OR si.contact_id = c.contact_id) DESC, m.sent_at, m.id LIMIT 1
+     ) f ON true
      WHERE c.id = $1`,
     [conversationId],
   );
   const c = rows[0];
   if (!c) return undefined;
-  const first = customersFirst(await listMessages(tx, conversationId, { limit: 200 }), c.contactId);
   return {
     conversationId: c.id,
     ref: c.id.slice(0, 8),
@@ -37,9 +43,9 @@ export async function readCardModel(
     language: c.language,
     confidence: c.confidence === null ? null : Number(c.confidence),
     snoozedUntil: c.snoozedUntil ? new Date(c.snoozedUntil).toISOString() : null,
-    customer: c.contactName ?? first?.authorName ?? 'Customer',
+    customer: c.contactName ?? c.firstAuthor ?? 'Customer',
     source: { kind: c.channelKind, name: c.sourceName ?? c.channelKind },
-    firstLines: first?.text ?? '',
+    firstLines: c.firstText ?? '',
     assignee: c.assignee,
     assigneeId: c.assigneeId,
     threadReplies: o.threadReplies,

@@ -71,8 +71,8 @@ export async function unstartIntents(tx: Queryable, ids: string[]): Promise<void
 }
 
 /** A suspect intent was looked for and not found: it goes out again now. */
-export async function restartIntent(tx: Queryable, id: string): Promise<void> {
-  await tx.query(`UPDATE surface_intents SET started_at = now(), attempts = attempts + 1, detail = detail - 'searchCursor' WHERE id = $1 AND state = 'pending'`, [id]);
+export async function restartIntent(tx: Queryable, id: string, detail: Record<string, unknown> = {}): Promise<void> {
+  await tx.query(`UPDATE surface_intents SET started_at = now(), attempts = attempts + 1, detail = (detail - 'searchCursor') || $2::jsonb WHERE id = $1 AND state = 'pending'`, [id, JSON.stringify(detail)]);
 }
 
 /** What looking for an earlier attempt's post found. */
@@ -85,6 +85,8 @@ export interface IntentCall {
   call(intent: Intent): Promise<string>;
   /** What to keep with the result. */
   detail?: Record<string, unknown>;
+  /** What a later search needs to know this attempt's post by (e.g. a digest of its text), kept as the call goes out again. */
+  startDetail?: Record<string, unknown>;
   /** Further records written in the same transaction as the result (e.g. the surface's thread row). */
   alsoRecord?(tx: Queryable, remoteId: string): Promise<void>;
   /** The platform certainly made nothing (it answered with a refusal): the next run need not look for it. */
@@ -119,9 +121,9 @@ export class IntentRunner {
         if (found.detail) await withAccount(this.db, this.accountId, (tx) => noteIntent(tx, intent.id, found.detail!));
         throw new RetryLaterError('looking for an earlier post within the platform’s read budget', found.retryInMs);
       }
-      await withAccount(this.db, this.accountId, (tx) => restartIntent(tx, intent.id));
+      await withAccount(this.db, this.accountId, (tx) => restartIntent(tx, intent.id, how.startDetail));
     } else if (!fresh) {
-      await withAccount(this.db, this.accountId, (tx) => restartIntent(tx, intent.id));
+      await withAccount(this.db, this.accountId, (tx) => restartIntent(tx, intent.id, how.startDetail));
     }
     this.unsent.add(intent.id);
     let remoteId: string;

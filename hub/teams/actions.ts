@@ -1,11 +1,12 @@
-import type { Database } from '../../storage/database.js';
+import type { Database, Queryable } from '../../storage/database.js';
 import { withAccount } from '../../storage/session.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Activity } from '../../connectors/teams/activity.js';
 import type { TeamsEvent } from '../../connectors/teams/parse.js';
 import type { ConversationService } from '../services/conversations.js';
 import { actionClaimKey, claimAction, dispatchCardAction, releaseAction, REFUSALS, type ActionRequest } from '../surfaces/actions.js';
-import { linkedUser, toAgent, type Agent } from '../surfaces/agents.js';
+import { toAgent, type Agent } from '../surfaces/agents.js';
+import { userByAadId } from './store.js';
 import { cardVersion, isCardAction, type CardAction, type CardModel } from '../surfaces/card.js';
 import { readCardModel } from '../surfaces/card-store.js';
 import { surfaceThreadByKey } from '../surfaces/threads.js';
@@ -38,8 +39,8 @@ export interface TeamsActionDeps {
   cardChanged: (accountId: string, conversationId: string) => Promise<void> | void;
   /** An unlinked clicker: the surface may link them now (a matching email in the installation's tenant). */
   linkClicker?: (accountId: string, from: { id: string; name?: string; aadObjectId?: string }) => Promise<{ id: string; name: string } | undefined>;
-  /** Who gets per-user views (`refresh.userIds`, Teams user ids), and which of them is the assignee. */
-  refreshUsers?: (accountId: string, model: CardModel) => Promise<{ userIds: string[]; assigneeUserId?: string }>;
+  /** Who gets per-user views (`refresh.userIds`, Teams user ids), and which of them is the assignee; read in the card's own transaction. */
+  refreshUsers?: (tx: Queryable, model: CardModel) => Promise<{ userIds: string[]; assigneeUserId?: string }>;
   log?: { warn: (obj: unknown, msg: string) => void };
 }
 
@@ -80,25 +81,34 @@ export async function handleTeamsAction(deps: TeamsActionDeps, ctx: TeamsActionC
   const conversationId = str(data.conversationId);
   if (!verb || (verb !== REFRESH_VERB && !isCardAction(verb))) return message('HummDesk does not know that button. Refresh the card and try again.');
   if (!conversationId || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(conversationId)) return message(REFUSALS.conversation_not_found!);
-  // The button must sit on this conversation's own card: a card in another conversation's thread is refused.
-  if (event.conversation.rootId) {
-    const thread = await withAccount(deps.db, accountId, (tx) => surfaceThreadByKey(tx, 'teams', event.conversation.id));
-    if (thread && thread.conversationId !== conversationId) return message('That button does not belong to this card.');
-  }
-  const agent = await clicker(deps, accountId, event);
   const threadReplies = ctx.threadReplies ?? 'notes';
-  const read = () => withAccount(deps.db, accountId, (tx) => readCardModel(tx, conversationId, { url: deps.conversationUrl, threadReplies }));
-  const model = await read();
+  // The card as it is now with who gets per-user views of it: one transaction.
+  const readIn = async (tx: Queryable) => {
+    const model = await readCardModel(tx, conversationId, { url: deps.conversationUrl, threadReplies });
+    return { model, refresh: model ? await refreshOf(deps, tx, model) : {} };
+  };
+  // One transaction for what a click needs first: the card it sits on, the clicker, the card as it is now.
+  const first = await withAccount(deps.db, accountId, async (tx) => {
+    // The button must sit on this conversation's own card: a card in another conversation's thread is refused.
+    const thread = event.conversation.rootId ? await surfaceThreadByKey(tx, 'teams', event.conversation.id) : undefined;
+    if (thread && thread.conversationId !== conversationId) return undefined;
+    // The Teams user id the click came from is kept with the link (it names the agent in refresh.userIds).
+    const known = event.from?.aadObjectId ? await userByAadId(tx, event.from.aadObjectId, event.from.id) : undefined;
+    return { known, ...(await readIn(tx)) };
+  });
+  if (!first) return message('That button does not belong to this card.');
+  const agent = await clicker(deps, accountId, event, first.known);
+  const model = first.model;
   if (!model) return message(REFUSALS.conversation_not_found!);
-  const view = async (m: CardModel) => cardAnswer(teamsConversationCard(m, { ...(agent ? { viewer: { userId: agent.actor.id! } } : {}), ...(await refreshOf(deps, accountId, m)) }));
+  const view = (m: CardModel, refresh: { userIds?: string[]; assigneeUserId?: string }) => cardAnswer(teamsConversationCard(m, { ...(agent ? { viewer: { userId: agent.actor.id! } } : {}), ...refresh }));
 
   // Refresh is read-only: anyone in the channel sees the card, an agent their own view of it.
-  if (verb === REFRESH_VERB) return view(model);
+  if (verb === REFRESH_VERB) return view(model, first.refresh);
   if (!agent) return message(TEAMS_LINK_HELP);
   const action = verb as CardAction;
   const version = cardVersion(model);
   // A click on an older rendering changes nothing: the clicker gets the card as it is now.
-  if (str(data.v) !== version) return view(model);
+  if (str(data.v) !== version) return view(model, first.refresh);
   const request = requestOf(action, data)!;
   const key = actionClaimKey({
     conversationId, version, userId: agent.actor.id!, action,
@@ -106,7 +116,7 @@ export async function handleTeamsAction(deps: TeamsActionDeps, ctx: TeamsActionC
   });
   // A double click (or a redelivered invoke) claims the same key: it acts once and then shows the card.
   const claimed = await withAccount(deps.db, accountId, (tx) => claimAction(tx, { accountId, surface: 'teams', key, conversationId }));
-  if (!claimed) return view(model);
+  if (!claimed) return view(model, first.refresh);
   let outcome;
   try {
     outcome = await dispatchCardAction(deps, agent, conversationId, request);
@@ -125,8 +135,8 @@ export async function handleTeamsAction(deps: TeamsActionDeps, ctx: TeamsActionC
     // The action is done; the shared card catches up with the next sync.
     deps.log?.warn({ err, conversationId }, 'teams shared card update failed');
   }
-  const now = await read();
-  return now ? view(now) : message('Done.');
+  const now = await withAccount(deps.db, accountId, readIn);
+  return now.model ? view(now.model, now.refresh) : message('Done.');
 }
 
 /** The HTTP answer for the webhook: an invoke's body, or for a Submit fallback nothing to say in the body. */
@@ -134,19 +144,18 @@ export function teamsActionHttpAnswer(event: TeamsClick, answer: TeamsInvokeAnsw
   return event.kind === 'action' ? { status: 200, body: answer } : { status: 200, body: {} };
 }
 
-async function clicker(deps: TeamsActionDeps, accountId: string, event: TeamsClick): Promise<Agent | undefined> {
-  const aad = event.from?.aadObjectId;
-  if (!aad) return undefined;
-  const known = await withAccount(deps.db, accountId, (tx) => linkedUser(tx, 'teams', aad));
+/** The agent who clicked: linked already (`known`, read with the card), else linked now by the surface if it can. */
+async function clicker(deps: TeamsActionDeps, accountId: string, event: TeamsClick, known: { id: string; name: string } | undefined): Promise<Agent | undefined> {
+  if (!event.from?.aadObjectId) return undefined;
   if (known) return toAgent(accountId, known);
   const linked = deps.linkClicker && event.from ? await deps.linkClicker(accountId, event.from).catch(() => undefined) : undefined;
   return linked ? toAgent(accountId, linked) : undefined;
 }
 
-async function refreshOf(deps: TeamsActionDeps, accountId: string, m: CardModel): Promise<{ userIds?: string[]; assigneeUserId?: string }> {
+async function refreshOf(deps: TeamsActionDeps, tx: Queryable, m: CardModel): Promise<{ userIds?: string[]; assigneeUserId?: string }> {
   if (!deps.refreshUsers) return {};
-  const r = await deps.refreshUsers(accountId, m).catch(() => undefined);
-  return r ? { userIds: r.userIds, ...(r.assigneeUserId ? { assigneeUserId: r.assigneeUserId } : {}) } : {};
+  const r = await deps.refreshUsers(tx, m);
+  return r?.userIds.length ? { userIds: r.userIds, ...(r.assigneeUserId ? { assigneeUserId: r.assigneeUserId } : {}) } : {};
 }
 
 export interface TeamsCardActionsDeps extends TeamsActionDeps {

@@ -158,7 +158,7 @@ export class TeamsActivities implements TeamsActivityHandler {
   async agentFor(accountId: string, installationId: string, config: { serviceUrl: string; tenantId: string }, aadObjectId: string | undefined, teamsUserId: string | undefined, log: FastifyBaseLogger): Promise<LinkedAgent | undefined> {
     if (!aadObjectId) return undefined;
     const { hub } = this.deps;
-    const known = await withAccount(hub.db, accountId, (tx) => userByAadId(tx, aadObjectId));
+    const known = await withAccount(hub.db, accountId, (tx) => userByAadId(tx, aadObjectId, teamsUserId));
     if (known) return known;
     const install = await withAccount(hub.db, accountId, async (tx) => (await tx.query<{ teamId: string }>(`SELECT external_key AS "teamId" FROM channels WHERE id = $1`, [installationId])).rows[0]);
     if (!install) return undefined;
@@ -170,6 +170,6 @@ export class TeamsActivities implements TeamsActivityHandler {
     const email = member?.email ?? member?.userPrincipalName;
     // A guest from another tenant never links by email.
     if (!member || !email || (member.tenantId && member.tenantId !== config.tenantId)) return undefined;
-    return withAccount(hub.db, accountId, (tx) => linkUserByEmail(tx, email, aadObjectId));
+    return withAccount(hub.db, accountId, (tx) => linkUserByEmail(tx, email, aadObjectId, member.id));
   }
 }

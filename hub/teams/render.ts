@@ -88,9 +88,9 @@ export function combine(posts: { activity: OutboundActivity; state: string }[]):
 // ---------- the root card (hub/teams/card.ts renders the surface-neutral model) ----------
 
 /** The root card activity: the shared card, with the version its buttons carry. */
-export function rootCardActivity(m: CardModel): OutboundActivity {
+export function rootCardActivity(m: CardModel, refreshUserIds?: string[]): OutboundActivity {
   const title = oneLine(m.subject ?? '') || oneLine(m.firstLines.split('\n')[0] ?? '') || 'New conversation';
-  return { type: 'message', summary: cut(`${oneLine(m.customer)}: ${title}`, 200).text, attachments: [cardAttachment(teamsConversationCard(m, { version: cardVersion(m) }))] };
+  return { type: 'message', summary: cut(`${oneLine(m.customer)}: ${title}`, 200).text, attachments: [cardAttachment(teamsConversationCard(m, { version: cardVersion(m), ...(refreshUserIds?.length ? { userIds: refreshUserIds } : {}) }))] };
 }
 
 /** The old root once the conversation moved to another channel. */

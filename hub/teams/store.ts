@@ -86,14 +86,31 @@ export async function retireThread(tx: Queryable, id: string, movedTo: string): 
 
 // ---------- processed activities (redelivery never doubles) ----------
 
-/** Claims an activity for handling; false when a delivery of it was handled (or is being handled) already. */
-export async function claimActivity(tx: Queryable, p: { accountId: string; installationId: string; activityId: string }): Promise<boolean> {
-  const { rowCount } = await tx.query(`INSERT INTO teams_activities (account_id, channel_id, activity_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [p.accountId, p.installationId, p.activityId]);
-  return rowCount > 0;
+/**
+ * How long a handled activity's id is kept: Bot Framework redelivers within minutes (its retries), so a
+ * week is far past any redelivery. Older claims are pruned as new ones are written.
+ */
+export const ACTIVITY_RETENTION_MS = 7 * 24 * 3600_000;
+
+/**
+ * Claims an activity for handling; false when a delivery of it was handled (or is being handled) already.
+ * The same statement prunes the account's claims older than the retention (by the (account_id, created_at)
+ * index), so the table holds about a week of activities however long the hub runs.
+ */
+export async function claimActivity(tx: Queryable, p: { accountId: string; installationId: string; activityId: string; retentionMs?: number }): Promise<boolean> {
+  const { rows } = await tx.query<{ claimed: boolean }>(
+    `WITH pruned AS (DELETE FROM teams_activities WHERE account_id = $1 AND created_at < now() - make_interval(secs => $4::double precision / 1000) RETURNING 1),
+          claimed AS (INSERT INTO teams_activities (account_id, channel_id, activity_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1)
+     SELECT EXISTS (SELECT 1 FROM claimed) AS claimed, (SELECT count(*) FROM pruned) AS pruned`,
+    [p.accountId, p.installationId, p.activityId, p.retentionMs ?? ACTIVITY_RETENTION_MS],
+  );
+  return rows[0]!.claimed;
 }
 
+/** The handling's outcome; a message it made is marked as written in Teams (its text is in the thread already), which outlives the claim. */
 export async function settleActivity(tx: Queryable, installationId: string, activityId: string, outcome: string, messageId?: string | null): Promise<void> {
   await tx.query(`UPDATE teams_activities SET outcome = $3, message_id = $4 WHERE channel_id = $1 AND activity_id = $2`, [installationId, activityId, outcome, messageId ?? null]);
+  if (messageId) await tx.query(`UPDATE messages SET metadata = metadata || '{"writtenIn":"teams"}'::jsonb WHERE id = $1`, [messageId]);
 }
 
 /** Forgets a claim whose handling failed before anything was done, so Teams' redelivery can do it. */
@@ -108,24 +125,56 @@ export interface LinkedAgent {
   name: string;
 }
 
-export async function userByAadId(tx: Queryable, aadObjectId: string): Promise<LinkedAgent | undefined> {
-  return (await tx.query<LinkedAgent>(`SELECT id, name FROM users WHERE teams_user_id = $1 AND role <> 'viewer' LIMIT 1`, [aadObjectId])).rows[0];
+/**
+ * The agent linked to a Teams user (by AAD object id). `mri`, the Teams user id the activity came from
+ * ("29:…"), is kept with the link in the same statement when it is new: it names the agent in refresh.userIds.
+ */
+export async function userByAadId(tx: Queryable, aadObjectId: string, mri?: string): Promise<LinkedAgent | undefined> {
+  return (await tx.query<LinkedAgent>(
+    `WITH u AS (SELECT id, name, teams_mri FROM users WHERE teams_user_id = $1 AND role <> 'viewer' ORDER BY created_at LIMIT 1),
+          noted AS (UPDATE users SET teams_mri = $2 FROM u WHERE users.id = u.id AND $2::text IS NOT NULL AND u.teams_mri IS DISTINCT FROM $2 RETURNING 1)
+     SELECT id, name FROM u`,
+    [aadObjectId, isTeamsMri(mri) ? mri : null],
+  )).rows[0];
 }
 
-/** Links the one non-viewer user with this email (case-insensitive) who is not linked to anyone else yet. */
-export async function linkUserByEmail(tx: Queryable, email: string, aadObjectId: string): Promise<LinkedAgent | undefined> {
+/** A Teams user id as activities and the roster name users ("29:…"); anything else is not kept. */
+const isTeamsMri = (v: unknown): v is string => typeof v === 'string' && /^29:[^\s]{1,300}$/.test(v);
+
+/** Links the one non-viewer user with this email (case-insensitive) who is not linked to anyone else yet, with their Teams user id from the roster. */
+export async function linkUserByEmail(tx: Queryable, email: string, aadObjectId: string, mri?: string): Promise<LinkedAgent | undefined> {
   return (await tx.query<LinkedAgent>(
-    `UPDATE users SET teams_user_id = $2
+    `UPDATE users SET teams_user_id = $2, teams_mri = $3
      WHERE id = (SELECT id FROM users WHERE lower(email) = lower($1) AND role <> 'viewer' AND teams_user_id IS NULL LIMIT 1)
        AND NOT EXISTS (SELECT 1 FROM users WHERE teams_user_id = $2)
      RETURNING id, name`,
-    [email, aadObjectId],
+    [email, aadObjectId, isTeamsMri(mri) ? mri : null],
   )).rows[0];
 }
 
 export async function setUserLink(tx: Queryable, userId: string, aadObjectId: string | null): Promise<boolean> {
-  const { rowCount } = await tx.query(`UPDATE users SET teams_user_id = $2 WHERE id = $1`, [userId, aadObjectId]);
+  const { rowCount } = await tx.query(`UPDATE users SET teams_mri = CASE WHEN teams_user_id = $2 THEN teams_mri END, teams_user_id = $2 WHERE id = $1`, [userId, aadObjectId]);
   return rowCount > 0;
+}
+
+/** Teams refreshes a card per user for at most 60 listed users. */
+const REFRESH_USERS = 60;
+
+/**
+ * Who gets per-user views of a conversation's card (refresh.userIds): linked agents whose Teams user id is
+ * known, the assignee first, at most 60. A scalar subquery, read with a sync's snapshot or on its own.
+ */
+const REFRESH_USERS_JSON = (assigneeSql: string) =>
+  `(SELECT json_agg(r.mri) FROM (SELECT u.teams_mri AS mri FROM users u WHERE u.teams_user_id IS NOT NULL AND u.teams_mri IS NOT NULL AND u.role <> 'viewer'
+      ORDER BY (u.id IS NOT DISTINCT FROM ${assigneeSql}) DESC, u.created_at, u.id LIMIT ${REFRESH_USERS}) r)`;
+
+export async function refreshUsers(tx: Queryable, assigneeId: string | null | undefined): Promise<{ userIds: string[]; assigneeUserId?: string }> {
+  const { rows } = await tx.query<{ userIds: string[] | null; assignee: string | null }>(
+    `SELECT ${REFRESH_USERS_JSON('$1::uuid')} AS "userIds", (SELECT teams_mri FROM users WHERE id = $1::uuid AND teams_user_id IS NOT NULL AND role <> 'viewer') AS assignee`,
+    [assigneeId ?? null],
+  );
+  const r = rows[0]!;
+  return { userIds: r.userIds ?? [], ...(r.assignee ? { assigneeUserId: r.assignee } : {}) };
 }
 
 // ---------- installations ----------
@@ -197,6 +246,8 @@ export interface TeamsSyncSnapshot {
   draft: Pick<DraftRow, 'id' | 'text' | 'citations' | 'extractive'> | null;
   /** Messages an agent wrote in a Teams thread: their text is there already. */
   fromTeams: string[] | null;
+  /** The shared card's refresh.userIds: linked agents' Teams user ids, the assignee first. */
+  refreshUsers: string[] | null;
 }
 
 export async function readSyncSnapshot(tx: Queryable, conversationId: string): Promise<TeamsSyncSnapshot> {
@@ -214,7 +265,8 @@ export async function readSyncSnapshot(tx: Queryable, conversationId: string): P
        ${INTENTS_JSON('$1', "'teams'")} AS intents,
        (SELECT json_build_object('id', id, 'text', text, 'citations', citations, 'extractive', extractive)
         FROM drafts WHERE conversation_id = $1 AND status = 'proposed' ORDER BY created_at DESC LIMIT 1) AS draft,
-       (SELECT json_agg(DISTINCT a.message_id) FROM teams_activities a JOIN messages m ON m.id = a.message_id WHERE m.conversation_id = $1) AS "fromTeams"`,
+       (SELECT json_agg(m.id) FROM messages m WHERE m.conversation_id = $1 AND m.metadata->>'writtenIn' = 'teams') AS "fromTeams",
+       ${REFRESH_USERS_JSON('(SELECT assignee_id FROM conversations WHERE id = $1)')} AS "refreshUsers"`,
     [conversationId],
   );
   return rows[0]!;

@@ -8,10 +8,12 @@ import type { Database, Queryable } from '../../storage/database.js';
 import { withAccount } from '../../storage/session.js';
 import { listMessages, type MessageRow } from '../../storage/repositories/messages.js';
 import { claimSync, releaseSync, SYNC_LEASE_MS, type SyncKey } from '../surfaces/claims.js';
-import { IntentRunner, intentsByKey, noteIntent, planIntents, unstartIntents, type Found, type Intent, type PlannedIntent } from '../surfaces/intents.js';
+import { IntentRunner, intentsByKey, noteIntent, unstartIntents, type Found, type Intent, type PlannedIntent } from '../surfaces/intents.js';
 import { Pacer, type PaceLimits } from '../surfaces/pacing.js';
-import { coalesce, customersFirst } from '../surfaces/mirror.js';
+import { customersFirst } from '../surfaces/mirror.js';
+import { planInto, rootIntentKey, threadPosts, unplanned, walkThread, type MadePost } from '../surfaces/planner.js';
 import { readCardModel } from '../surfaces/card-store.js';
+import { replyDigest } from './graph.js';
 import { combine, hashActivity, movedCardActivity, rootCardActivity, threadPost, type CardModel } from './render.js';
 import { hasTeamsInstall, insertThread, readSyncSnapshot, retireThread, saveRootHash, teamsConfig, threadKey, type TeamsInstallConfig, type TeamsSyncSnapshot, type TeamsThread } from './store.js';
 
@@ -23,6 +25,8 @@ import { hasTeamsInstall, insertThread, readSyncSnapshot, retireThread, saveRoot
 export interface TeamsPostFinder {
   /** A root post of ours in `channel` whose card names the conversation, posted at or after `since`. */
   findRoot(install: TeamsInstall, channel: string, conversationId: string, since: Date): Promise<Found>;
+  /** A reply of ours under `rootId` whose text has this digest (replyDigest), posted at or after `since`, other than the `recorded` ones. */
+  findReply?(install: TeamsInstall, channel: string, rootId: string, digest: string, since: Date, recorded: Set<string>): Promise<Found>;
 }
 
 export interface TeamsInstall {
@@ -69,6 +73,8 @@ const SURFACE = 'teams' as const;
 /** How long after its start an attempt's post can have landed (our clock against Teams'). */
 const FIND_BEFORE_MS = 60_000;
 const MAX_RUN_MS = 90_000;
+/** How long an account found to have a Teams installation is not asked again. */
+const INSTALL_KNOWN_MS = 30_000;
 
 /** A retry the queue makes later; `mayHavePosted` when Teams may have made the post (502/504). */
 class TeamsRetryLater extends RetryLaterError {
@@ -128,6 +134,10 @@ export class TeamsSurface implements Surface {
   private threadPacers: Pacer[];
   private tenantPacer: Pacer;
   private readonly failures = new Map<string, number>();
+  /** Accounts known to have a Teams installation, until when. */
+  private readonly withInstall = new Map<string, number>();
+  /** Per conversation: the last root card rendered here (its model and refresh users) and its hash. */
+  private readonly cards = new Map<string, { key: string; card: OutboundActivity; hash: string }>();
 
   constructor(private readonly deps: TeamsSurfaceDeps) {
     this.limits = { ...DEFAULT_LIMITS, ...deps.limits };
@@ -143,7 +153,12 @@ export class TeamsSurface implements Surface {
 
   async sync(accountId: string, conversationId: string, _messageId?: string, job?: { id: string }): Promise<void> {
     // No Teams installation: nothing to claim or read.
-    if (!(await withAccount(this.deps.db, accountId, hasTeamsInstall))) return;
+    // (A yes is remembered for a while: a sync of an account whose team is gone finds no installation anyway.)
+    if ((this.withInstall.get(accountId) ?? 0) < performance.now()) {
+      if (!(await withAccount(this.deps.db, accountId, hasTeamsInstall))) return;
+      if (this.withInstall.size >= 10_000) this.withInstall.clear();
+      this.withInstall.set(accountId, performance.now() + INSTALL_KNOWN_MS);
+    }
     const key: SyncKey = { accountId, conversationId, surface: SURFACE, owner: job ? `job:${job.id}` : `call:${randomUUID()}` };
     for (let claimed = false; ; claimed = true) {
       const runner = new IntentRunner(this.deps.db, accountId, { key, ms: SYNC_LEASE_MS });
@@ -206,67 +221,39 @@ export class TeamsSurface implements Surface {
     return pass;
   }
 
-  private async plan(tx: Queryable, pass: Pass, items: PlannedIntent[]): Promise<void> {
-    const made = await planIntents(tx, { accountId: pass.accountId, conversationId: pass.card.conversationId, surface: SURFACE }, items);
-    for (const [k, intent] of made) {
-      pass.intents.set(k, intent);
-      pass.fresh.add(k);
-    }
+  private plan(tx: Queryable, pass: Pass, items: PlannedIntent[]): Promise<void> {
+    return planInto(tx, SURFACE, { accountId: pass.accountId, conversationId: pass.card.conversationId, intents: pass.intents, fresh: pass.fresh }, items);
   }
 
   private rootKey(pass: Pass): string {
-    return `root:${pass.target!.install.id}:${pass.target!.channel}:${pass.snap.threadCount}`;
+    return rootIntentKey({ installationId: pass.target!.install.id, channel: pass.target!.channel }, pass.snap.threadCount);
   }
 
-  /** The thread's posts and updates still to make, in message order. */
+  /** The thread's posts and updates still to make, in message order (the walk is hub/surfaces/planner.ts). */
   private steps(pass: Pass, thread: TeamsThread): Step[] {
     const root = thread.data.rootId;
-    const prefix = `msg:${root}:`;
     const kind = pass.snap.conversation!.channelKind;
     const url = pass.card.url;
     const fromTeams = new Set(pass.snap.fromTeams ?? []);
-    const shown = new Map<string, { intent: Intent; grouped: boolean }>();
-    const pending = new Map<string, Intent>();
-    for (const intent of pass.intents.values()) {
-      if (!intent.key.startsWith(prefix)) continue;
-      const group = (intent.detail.group as string[] | undefined) ?? [intent.key.slice(prefix.length)];
-      group.forEach((id, i) => (intent.state === 'done' ? shown.set(id, { intent, grouped: i > 0 }) : pending.set(id, intent)));
-    }
+    // The customer's first message is the root card itself.
+    const before = new Map<string, MadePost>(pass.first ? [[pass.first.id, { remoteId: root, state: 'root', intentKey: rootIntentKey({ installationId: thread.data.installationId, channel: thread.data.channel }, 0) }]] : []);
     const post = (m: MessageRow) => threadPost(m, kind, url, fromTeams.has(m.id));
-    const steps: Step[] = [];
-    const waiting: MessageRow[] = [];
-    const flush = () => {
-      for (const messages of coalesce(waiting.splice(0))) steps.push({ kind: 'post', key: `${prefix}${messages[0]!.id}`, messages, post: combine(messages.map((m) => post(m)!)) });
-    };
-    for (const m of pass.messages) {
-      // The customer's first message is the root card itself.
-      if (m.id === pass.first?.id) continue;
-      const seen = shown.get(m.id);
-      const earlier = pending.get(m.id);
-      if (!seen && !earlier) {
-        if (post(m)) {
-          waiting.push(m);
-          if (m.direction !== 'inbound' || m.attachments.length) flush();
-        }
-        continue;
-      }
-      flush();
-      if (earlier) {
-        // An earlier attempt's post: made (or found) as it was planned.
-        if (earlier.key === `${prefix}${m.id}`) {
-          const group = ((earlier.detail.group as string[] | undefined) ?? [m.id]).map((id) => pass.messages.find((x) => x.id === id)).filter((x): x is MessageRow => !!x);
-          const posts = group.map(post).filter((p): p is NonNullable<typeof p> => !!p);
-          if (posts.length) steps.push({ kind: 'post', key: earlier.key, messages: group, post: combine(posts) });
-        }
-        continue;
-      }
-      if (seen && !seen.grouped) {
+    return walkThread<Step>({
+      messages: pass.messages,
+      threadRef: root,
+      posts: threadPosts(pass.intents.values(), root, before),
+      mirrored: (m) => post(m) !== undefined,
+      post: (key, group) => {
+        const posts = group.map(post).filter((p): p is NonNullable<typeof p> => !!p);
+        return posts.length ? [{ kind: 'post', key, messages: group, post: combine(posts) }] : [];
+      },
+      made: (m, seen) => {
+        if (seen.state === 'root' || seen.state === 'grouped') return [];
         const p = post(m);
-        if (p && seen.intent.remoteId && p.state !== String(seen.intent.detail.shown ?? '')) steps.push({ kind: 'update', activityId: seen.intent.remoteId, post: p, intent: seen.intent });
-      }
-    }
-    flush();
-    return steps;
+        const intent = pass.intents.get(seen.intentKey);
+        return p && intent && seen.remoteId && p.state !== seen.state ? [{ kind: 'update', activityId: seen.remoteId, post: p, intent }] : [];
+      },
+    });
   }
 
   private async mirror(key: SyncKey, runner: IntentRunner, pass: Pass): Promise<void> {
@@ -302,8 +289,7 @@ export class TeamsSurface implements Surface {
     const install = pass.installs.find((i) => i.id === data.installationId);
     if (!install) return;
     const conv = threadConversationId(data.channel, data.rootId);
-    const card = rootCardActivity(pass.card);
-    const hash = hashActivity(card);
+    const { card, hash } = this.rootCard(pass);
     if (hash !== data.rootHash) {
       await this.call(install, data.channel, data.rootId, (c) => c.update(install.config.serviceUrl, conv, data.rootId, card));
       const id = thread.id;
@@ -319,9 +305,11 @@ export class TeamsSurface implements Surface {
       }
       const intent = pass.intents.get(step.key);
       if (!intent) continue;
+      const text = String(step.post.activity.text ?? '');
       await runner.make(intent, pass.fresh.has(step.key), {
-        // A thread reply cut off by a gateway error is not looked for (Graph lists replies only with more consent): it goes out again.
-        find: async () => ({ absent: true }),
+        // A reply cut off by a 502/504 (or a crash) may be in the thread: looked for by the digest of the text that attempt sent.
+        find: (i) => this.findReply(install, data.channel, data.rootId, i, pass),
+        startDetail: { sent: replyDigest(text) },
         call: async () => (await this.call(install, data.channel, data.rootId, (c) => c.replyInThread(install.config.serviceUrl, data.channel, data.rootId, step.post.activity))).id,
         detail: { shown: step.post.state },
         refused,
@@ -335,7 +323,7 @@ export class TeamsSurface implements Surface {
     const intent = pass.intents.get(key);
     if (!intent) throw new Error(`root intent ${key} was not planned`);
     const conversationId = pass.card.conversationId;
-    const card = rootCardActivity(pass.card);
+    const { card, hash: cardHash } = this.rootCard(pass);
     let thread: TeamsThread | undefined;
     let found = false;
     await runner.make(intent, pass.fresh.has(key), {
@@ -355,13 +343,34 @@ export class TeamsSurface implements Surface {
           accountId: pass.accountId,
           conversationId,
           // A card found again is brought up to date afterwards (no hash yet).
-          data: { installationId: target.install.id, team: target.install.teamId, channel: target.channel, rootId, ...(found ? {} : { rootHash: hashActivity(card) }) },
+          data: { installationId: target.install.id, team: target.install.teamId, channel: target.channel, rootId, ...(found ? {} : { rootHash: cardHash }) },
         });
       },
       refused,
     });
     if (!thread) throw new Error('root card recorded without its thread');
     return thread;
+  }
+
+  /** The root card and its hash: rendered and hashed again only when its model or refresh users changed since the last sync here. */
+  private rootCard(pass: Pass): { card: OutboundActivity; hash: string } {
+    const users = pass.snap.refreshUsers ?? undefined;
+    const key = JSON.stringify([pass.card, users]);
+    const known = this.cards.get(pass.card.conversationId);
+    if (known?.key === key) return known;
+    const card = rootCardActivity(pass.card, users);
+    const made = { key, card, hash: hashActivity(card) };
+    if (this.cards.size >= 10_000) this.cards.clear();
+    this.cards.set(pass.card.conversationId, made);
+    return made;
+  }
+
+  /** A reply an earlier attempt of `intent` may have posted (its text's digest was recorded as it went out). */
+  private async findReply(install: TeamsInstall, channel: string, rootId: string, intent: Intent, pass: Pass): Promise<Found> {
+    const digest = intent.detail.sent;
+    if (!this.deps.finder?.findReply || typeof digest !== 'string' || !intent.startedAt) return { absent: true };
+    const recorded = new Set([...pass.intents.values()].flatMap((i) => (i.state === 'done' && i.remoteId ? [i.remoteId] : [])));
+    return this.deps.finder.findReply(install, channel, rootId, digest, new Date(new Date(intent.startedAt).getTime() - FIND_BEFORE_MS), recorded);
   }
 
   /** A short plain message of ours in a thread (an agent told why nothing was done), paced like every post. */
@@ -404,11 +413,9 @@ function sameHome(thread: TeamsThread, target: { install: TeamsInstall; channel:
 }
 
 function toPlan(pass: Pass, steps: Step[], thread: TeamsThread): PlannedIntent[] {
-  return steps.flatMap((s) =>
-    s.kind === 'post' && !pass.intents.has(s.key)
-      ? [{ key: s.key, target: { channel: thread.data.channel, rootId: thread.data.rootId }, detail: { group: s.messages.map((m) => m.id), shown: s.post.state } }]
-      : [],
-  );
+  // `sent`: the digest of the text going out, by which a later attempt finds the post if its result is lost.
+  const posts = steps.flatMap((s) => (s.kind === 'post' ? [{ key: s.key, detail: { group: s.messages.map((m) => m.id), shown: s.post.state, sent: replyDigest(String(s.post.activity.text ?? '')) } }] : []));
+  return unplanned(pass.intents, posts, { channel: thread.data.channel, rootId: thread.data.rootId });
 }
 
 /** Teams certainly made nothing: a pacing wait, a 429 or 412, or a refusal (4xx). A 502/504 or a lost connection may have posted. */

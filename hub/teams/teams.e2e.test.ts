@@ -262,6 +262,80 @@ describe('teams end to end', { timeout: 180_000 }, () => {
     }
   });
 
+  it('a thread reply Teams posted before answering 502 is found on the retry (Graph replies), not posted twice', async () => {
+    const customer = `cust-${randomBytes(3).toString('hex')}`;
+    const conversationId = await customerWrites(customer, 'First');
+    const root = await rootOf(sales.id, conversationId);
+    await eventually(async () => (await query<{ n: number }>(`SELECT count(*)::int n FROM surface_syncs WHERE conversation_id = $1 AND owner IS NULL`, [conversationId]))[0]?.n === 1);
+    const before = emulator.calls.filter((c) => c.status === 502).length;
+    emulator.failNext(502, { afterWrite: true });
+    await customerWrites(customer, 'Second, posted & then 502 <b>');
+    // The retry looked (Graph) and recorded the post it found: done, with the one reply's id.
+    const [done] = await eventually(async () => {
+      const rows = await query<{ remoteId: string }>(`SELECT remote_id AS "remoteId" FROM surface_intents WHERE conversation_id = $1 AND surface = 'teams' AND intent_key LIKE 'msg:%' AND state = 'done'`, [conversationId]);
+      return rows.length ? rows : undefined;
+    }, 60_000);
+    const failed = emulator.calls.filter((c) => c.status === 502);
+    expect(failed.length).toBe(before + 1);
+    // What failed was the thread reply itself (a POST into the thread), not a card update.
+    expect(failed.at(-1)).toMatchObject({ method: 'POST', path: expect.stringContaining('/activities') });
+    const posted = repliesOf(sales.id, root).filter((a) => a.text?.includes('Second, posted & then 502 <b>'));
+    expect(posted).toHaveLength(1);
+    expect(done!.remoteId).toBe(posted[0]!.id);
+  });
+
+  it('per-user views: the shared card refreshes for linked agents by their Teams user ids, the assignee first; a refresh changes nothing', async () => {
+    const customer = `cust-${randomBytes(3).toString('hex')}`;
+    const conversationId = await customerWrites(customer, 'Per-user views please');
+    const root = await rootOf(sales.id, conversationId);
+    const refreshOf = (a: EmulatedActivity) => (a.attachments?.[0]?.content as { refresh?: { userIds: string[]; action: { verb: string } } } | undefined)?.refresh;
+    const assign = await eventually(async () => buttonData(emulator.thread(sales.id, root.id)[0]!, 'assignMe'), 60_000);
+    const res = await deliver(driver.invoke(team, sales.id, root.id, root.id, 'assignMe', assign, aino));
+    expect(res.json()).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.card.adaptive' });
+    // The agent's Teams user id (MRI) is kept with the link.
+    expect(await query(`SELECT teams_mri AS mri FROM users WHERE id = $1`, [acct.users.agent.id])).toEqual([{ mri: aino.id }]);
+    expect(res.json().value.refresh.userIds[0]).toBe(aino.id);
+    const shared = await eventually(async () => {
+      const r = refreshOf(emulator.thread(sales.id, root.id)[0]!);
+      return r?.userIds[0] === aino.id ? r : undefined;
+    }, 60_000);
+    expect(shared.action.verb).toBe('refresh');
+    expect(shared.userIds.length).toBeLessThanOrEqual(60);
+
+    // A refresh (Teams asks for a user's view) is read-only: nothing is written, nothing queued, nothing posted.
+    const state = () => query(`SELECT c.status, c.assignee_id, c.updated_at, (SELECT count(*)::int FROM outbox WHERE payload->>'conversationId' = c.id::text) AS jobs, (SELECT count(*)::int FROM messages WHERE conversation_id = c.id) AS messages FROM conversations c WHERE c.id = $1`, [conversationId]);
+    // Once everything the click queued is done (the shared card's sync included):
+    await eventually(async () => (await query<{ n: number }>(
+      `SELECT (SELECT count(*)::int FROM outbox WHERE payload->>'conversationId' = $1 AND done_at IS NULL AND dead_at IS NULL)
+        + (SELECT count(*)::int FROM surface_syncs WHERE conversation_id::text = $1 AND owner IS NOT NULL) AS n`, [conversationId]))[0]?.n === 0);
+    const was = await state();
+    const writes = emulator.calls.length;
+    const refreshed = await deliver(driver.invoke(team, sales.id, root.id, root.id, 'refresh', { hd: 'refresh', conversationId, v: 'any' }, aino));
+    expect(refreshed.json()).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.card.adaptive' });
+    expect(refreshed.json().value.refresh.userIds[0]).toBe(aino.id);
+    expect(await state()).toEqual(was);
+    // (Other conversations' syncs may still be writing into their own threads.)
+    await eventually(async () => (await query<{ n: number }>(`SELECT count(*)::int n FROM surface_syncs WHERE conversation_id = $1 AND owner IS NOT NULL`, [conversationId]))[0]?.n === 0);
+    expect(emulator.calls.slice(writes).filter((c) => c.method !== 'GET' && c.thread === `${sales.id};messageid=${root.id}`)).toEqual([]);
+  });
+
+  it('handled activity ids are kept about a week: older claims are pruned as new ones are written; what a note was written in stays on it', async () => {
+    const customer = `cust-${randomBytes(3).toString('hex')}`;
+    const conversationId = await customerWrites(customer, 'Prune me');
+    const root = await rootOf(sales.id, conversationId);
+    await query(`INSERT INTO teams_activities (account_id, channel_id, activity_id, created_at) VALUES ($1, $2, 'old-activity', now() - interval '8 days'), ($1, $2, 'recent-activity', now() - interval '6 days')`, [acct.accountId, installId]);
+    expect((await deliver(driver.message(team, sales.id, 'a note after a week', { rootId: root.id, from: aino }))).statusCode).toBe(200);
+    const ids = (await query<{ id: string }>(`SELECT activity_id AS id FROM teams_activities WHERE channel_id = $1`, [installId])).map((r) => r.id);
+    expect(ids).not.toContain('old-activity');
+    expect(ids).toContain('recent-activity');
+    const [note] = await eventually(async () => {
+      const rows = await query<{ writtenIn: string }>(`SELECT metadata->>'writtenIn' AS "writtenIn" FROM messages WHERE conversation_id = $1 AND direction = 'outbound'`, [conversationId]);
+      return rows.length ? rows : undefined;
+    });
+    expect(note!.writtenIn).toBe('teams');
+    await eventually(async () => repliesOf(sales.id, root).some((a) => a.text?.includes('Saved as an internal note')), 60_000);
+  });
+
   it('a 403 roster refusal, or the bot removed, marks the installation disconnected and tells admins; a reinstall reconnects it', async () => {
     // Teams refuses the bot the roster (removed while no event reached us): the next sync finds out.
     emulator.removeBot(team.id);

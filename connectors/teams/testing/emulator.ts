@@ -144,7 +144,7 @@ export class BotConnectorEmulator {
   private readonly tokenKey = newKeyPair([], 'emulator-token-key');
   private readonly conversations = new Map<string, EmulatedConversation>();
   private readonly sends = new Map<string, number[]>();
-  private readonly scripted: { status: number; retryAfter?: number; code: string }[] = [];
+  private readonly scripted: { status: number; retryAfter?: number; code: string; afterWrite?: boolean }[] = [];
   private readonly sockets = new Set<Socket>();
   private seq = 0;
   /** Tokens the token endpoint issued. */
@@ -280,9 +280,12 @@ export class BotConnectorEmulator {
     return a;
   }
 
-  /** The next `times` writes answer `status` (429, 412, 502, 504) with Retry-After when given. */
-  failNext(status: number, opts: { retryAfter?: number; times?: number; code?: string } = {}): void {
-    for (let i = 0; i < (opts.times ?? 1); i++) this.scripted.push({ status, retryAfter: opts.retryAfter, code: opts.code ?? (status === 429 ? 'TooManyRequests' : status === 412 ? 'PreconditionFailed' : 'ServiceError') });
+  /**
+   * The next `times` writes answer `status` (429, 412, 502, 504) with Retry-After when given. `afterWrite`:
+   * the write is made first and then answered with the failure, as a gateway timeout after Teams posted.
+   */
+  failNext(status: number, opts: { retryAfter?: number; times?: number; code?: string; afterWrite?: boolean } = {}): void {
+    for (let i = 0; i < (opts.times ?? 1); i++) this.scripted.push({ status, retryAfter: opts.retryAfter, afterWrite: opts.afterWrite, code: opts.code ?? (status === 429 ? 'TooManyRequests' : status === 412 ? 'PreconditionFailed' : 'ServiceError') });
   }
 
   /** Counts earlier writes on a thread as if they were sent at these times, so tests reach the hour window without 1,800 requests. */
@@ -359,6 +362,9 @@ export class BotConnectorEmulator {
     // Microsoft Graph: a channel's root messages, readable with the app's RSC consent (ChannelMessage.Read.Group) in a team it is installed in.
     m = /^\/graph\/v1\.0\/teams\/([^/]+)\/channels\/([^/]+)\/messages$/.exec(path);
     if (method === 'GET' && m) return { body: this.graphMessages(req.headers.authorization, decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), url) };
+    // …and a root message's replies (same consent).
+    m = /^\/graph\/v1\.0\/teams\/([^/]+)\/channels\/([^/]+)\/messages\/([^/]+)\/replies$/.exec(path);
+    if (method === 'GET' && m) return { body: this.graphMessages(req.headers.authorization, decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), url, decodeURIComponent(m[3]!)) };
 
     // The Bot Connector v3 API, under the serviceUrl's path.
     m = /^\/amer\/v3\/(.*)$/.exec(path);
@@ -407,21 +413,25 @@ export class BotConnectorEmulator {
     return { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: token };
   }
 
-  /** Graph's chatMessage list (newest first, `$top` per page, `@odata.nextLink`): root posts only, bot posts with their cards as JSON strings. */
-  private graphMessages(authorization: string | undefined, teamId: string, channelId: string, url: URL): unknown {
+  /**
+   * Graph's chatMessage list (newest first, `$top` per page, `@odata.nextLink`): a channel's root posts, or one
+   * root's replies; bot posts with their cards as JSON strings, text as Teams stores it (HTML: escaped, line breaks as <br>).
+   */
+  private graphMessages(authorization: string | undefined, teamId: string, channelId: string, url: URL, repliesOf?: string): unknown {
     this.checkBearer(authorization, 'https://graph.microsoft.com');
     const team = this.teams.get(teamId);
     if (!team || !team.channels.some((c) => c.id === channelId)) throw new ConnectorError(404, 'NotFound', `no channel ${channelId} in team ${teamId}`);
     if (!team.botInstalled) throw new ConnectorError(403, 'Forbidden', 'the app has no resource-specific consent in this team');
     const top = Math.min(50, Number(url.searchParams.get('$top') ?? 20) || 20);
     const skip = Number(url.searchParams.get('$skiptoken') ?? 0) || 0;
-    const roots = this.roots(channelId).slice().reverse();
+    if (repliesOf && !this.roots(channelId).some((a) => a.id === repliesOf)) throw new ConnectorError(404, 'NotFound', `no message ${repliesOf} in channel ${channelId}`);
+    const roots = (repliesOf ? this.thread(channelId, repliesOf).filter((a) => a.id !== repliesOf) : this.roots(channelId)).slice().reverse();
     const page = roots.slice(skip, skip + top).map((a) => ({
-      id: a.id, replyToId: null, messageType: 'message',
+      id: a.id, replyToId: repliesOf ?? null, messageType: 'message',
       // Teams message ids are creation times in ms (here with a counter in the last three digits).
       createdDateTime: new Date(Math.floor(Number(a.id) / 1000)).toISOString(),
       from: a.fromBot ? { user: null, application: { id: a.appId, displayName: 'HummDesk', applicationIdentityType: 'bot' } } : { application: null, user: { id: (a.raw.from as { aadObjectId?: string } | undefined)?.aadObjectId ?? null } },
-      body: { contentType: 'html', content: a.text ?? (a.attachments ?? []).map((_, i) => `<attachment id="${a.id}-${i}"></attachment>`).join('') },
+      body: { contentType: 'html', content: a.text !== undefined ? htmlOf(a.text) : (a.attachments ?? []).map((_, i) => `<attachment id="${a.id}-${i}"></attachment>`).join('') },
       attachments: (a.attachments ?? []).map((att, i) => ({ id: `${a.id}-${i}`, contentType: att.contentType, content: att.content === undefined ? null : JSON.stringify(att.content) })),
     }));
     const next = skip + top < roots.length ? `${url.origin}${url.pathname}?$top=${top}&$skiptoken=${skip + top}` : undefined;
@@ -455,8 +465,11 @@ export class BotConnectorEmulator {
       }
     }
     const scripted = this.scripted.shift();
-    if (scripted) throw new ConnectorError(scripted.status, scripted.code, `scripted ${scripted.status}`, scripted.retryAfter !== undefined ? { 'retry-after': String(scripted.retryAfter) } : {});
-    return fn(activity);
+    const fail = (s: NonNullable<typeof scripted>) => new ConnectorError(s.status, s.code, `scripted ${s.status}`, s.retryAfter !== undefined ? { 'retry-after': String(s.retryAfter) } : {});
+    if (scripted && !scripted.afterWrite) throw fail(scripted);
+    const out = fn(activity);
+    if (scripted) throw fail(scripted);
+    return out;
   }
 
   /** Counts one write on a thread; throws 429 with Retry-After when a window is full. */
@@ -640,4 +653,9 @@ export class BotConnectorEmulator {
     const t = this.teamOf(teamId);
     return { id: t.id, name: t.name, aadGroupId: t.aadGroupId, tenantId: t.tenantId, channelCount: t.channels.length, memberCount: t.members.length };
   }
+}
+
+/** Plain text as Teams stores it for Graph: HTML-escaped, line breaks as <br>. */
+function htmlOf(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/\n/g, '<br>');
 }

@@ -1,0 +1,3 @@
+BEGIN;
+UPDATE messages SET metadata = metadata - 'writtenIn' WHERE metadata->>'writtenIn' = 'teams';
+COMMIT;

@@ -1,0 +1,3 @@
+BEGIN;
+ALTER TABLE users DROP COLUMN teams_mri;
+COMMIT;
