@@ -74,8 +74,9 @@ export async function createHub(config: HubConfig, opts: { log?: Logger; db?: Da
   const models = new LocalModels(new AiThreadPool({ size: config.ai.threads, log }));
   const runner: JobRunner = config.redisUrl
     ? new (await import('./queue/bullmq.js')).BullmqRunner(db, metrics, { ...runnerOpts, redisUrl: config.redisUrl })
-    : // The embedded store is one connection on the main thread: fewer jobs at once leave room for requests.
-      new InProcessRunner(db, metrics, { ...runnerOpts, concurrency: db.kind === 'pglite' ? 2 : 4, leaseMs: 5 * 60_000, foreground, wide: aiStageBudget(db.kind, models) });
+    : // The embedded store is one connection on the main thread: fewer jobs at once leave room for requests,
+      // and they pause for waiting requests. On PostgreSQL a job's queries do not hold this thread.
+      new InProcessRunner(db, metrics, { ...runnerOpts, concurrency: db.kind === 'pglite' ? 2 : 4, leaseMs: 5 * 60_000, foreground: db.kind === 'pglite' ? foreground : undefined, wide: aiStageBudget(db.kind, models) });
   const connectors = new Map<ChannelKind, Connector>();
   const surfaces: Surface[] = [];
   const ai: Hub['ai'] = { models };

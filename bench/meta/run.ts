@@ -6,13 +6,14 @@
  *    ack latency p50/p95/p99; every acknowledged message must be in the store.
  * 2. media: `images` webhooks each naming a 1 MB image, posted at `rate` a second, jobs on, the first
  *    fetch of a fifth of them answered 503 by Graph: every file must end `stored`, once, and the time
- *    from the webhook's post to the file stored is reported (p50/p95/p99).
+ *    from the webhook's post to the file stored is reported (p50/p95/p99), with the CPU per image of the
+ *    hub and of PostgreSQL over the phase (webhook, jobs and fetches: a figure that survives a loaded machine).
  * Targets (issue #14): ≥ 1,000 messages/s with ack p95 ≤ 100 ms; all images stored with p95 ≤ 5 s.
  * Usage: npm run bench -- meta [--seconds 10] [--connections 32] [--images 200] [--rate 20] [--fail 0.2]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -109,6 +110,7 @@ try {
   for (let i = 0; i < images; i++) graph.addMedia(`MEDIABENCH${i}`, NUMBER, bytes, 'image/jpeg');
   graph.failNextDownloads(Math.round(images * failShare));
   const posted = new Map<string, number>();
+  const mediaCpu = await cpuMeter(db.url, hub.child.pid!);
   const started = performance.now();
   let postErrors = 0;
   const inFlight: Promise<void>[] = [];
@@ -136,6 +138,7 @@ try {
     for (const r of rows) if (!storedAt.has(r.external_id)) storedAt.set(r.external_id, now);
     await new Promise((r) => setTimeout(r, 50));
   }
+  const mediaUsed = await mediaCpu.stop();
   const files = (await check.query<{ state: string; n: string; once: boolean }>(
     `SELECT a.fetch_state AS state, count(*) n, bool_and(a.size = $1) AS once FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.external_id LIKE 'wamid.BENCHIMG%' GROUP BY 1`, [bytes.length],
   )).rows;
@@ -144,14 +147,16 @@ try {
   await check.end();
   await stopProcess(hub.child);
   const times = [...storedAt.entries()].map(([id, at]) => at - posted.get(id)!).sort((a, b) => a - b);
-  const media = { images, stored: storedFiles, attachment_rows: attachmentRows, failed_first_fetches: Math.round(images * failShare), downloads: graph.downloads, post_errors: postErrors, p50: percentile(times, 50), p95: percentile(times, 95), p99: percentile(times, 99) };
+  const perImage = (ms: number) => Math.round((ms * 10) / images) / 10;
+  const media = { hub_cpu_ms: perImage(mediaUsed.processMs), pg_cpu_ms: perImage(mediaUsed.postgresMs), images, stored: storedFiles, attachment_rows: attachmentRows, failed_first_fetches: Math.round(images * failShare), downloads: graph.downloads, post_errors: postErrors, p50: percentile(times, 50), p95: percentile(times, 95), p99: percentile(times, 99) };
   log(`media: ${storedFiles}/${images} stored (${attachmentRows} rows), downloads ${graph.downloads}, webhook → stored p50 ${media.p50} p95 ${media.p95} p99 ${media.p99} ms`);
 
   const met = ingest.msgs_per_s >= 1000 && ingest.p95 <= 100 && storedFiles === images && attachmentRows === images && media.p95 <= 5000;
   process.stdout.write(
     `machine: ${machine()}\n` +
       `ingest: ${ingest.msgs_per_s} msgs/s, ack p50 ${ingest.p50} ms p95 ${ingest.p95} ms p99 ${ingest.p99} ms, acknowledged ${ingest.acknowledged}, stored ${stored}, errors ${ingest.errors}; cpu per message hub ${perMessage(used.processMs)} µs, postgres ${perMessage(used.postgresMs)} µs\n` +
-      `media: ${images} images of 1 MB at ${rate}/s, ${media.failed_first_fetches} first fetches failing: ${storedFiles} stored, ${attachmentRows} attachment rows, ${graph.downloads} downloads; webhook → stored p50 ${media.p50} ms p95 ${media.p95} ms p99 ${media.p99} ms\n` +
+      `media: ${images} images of 1 MB at ${rate}/s, ${media.failed_first_fetches} first fetches failing: ${storedFiles} stored, ${attachmentRows} attachment rows, ${graph.downloads} downloads; webhook → stored p50 ${media.p50} ms p95 ${media.p95} ms p99 ${media.p99} ms; cpu per image hub ${media.hub_cpu_ms} ms, postgres ${media.pg_cpu_ms} ms\n` +
+      `load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n` +
       `targets (≥ 1,000 msgs/s, ack p95 ≤ 100 ms; every image stored once, p95 ≤ 5 s): ${met ? 'met' : 'NOT met'}\n`,
   );
   if (stored < ingest.acknowledged) process.stdout.write(`LOSS: ${ingest.acknowledged - stored} acknowledged messages are missing from the store\n`);
@@ -160,7 +165,8 @@ try {
       bench: 'meta', msgs_per_s: ingest.msgs_per_s, ack_p50_ms: ingest.p50, ack_p95_ms: ingest.p95, ack_p99_ms: ingest.p99, acknowledged: ingest.acknowledged, stored, errors: ingest.errors,
       hub_cpu_us_per_msg: perMessage(used.processMs), pg_cpu_us_per_msg: perMessage(used.postgresMs),
       images, images_stored: storedFiles, image_rows: attachmentRows, first_fetches_failed: media.failed_first_fetches, downloads: graph.downloads,
-      media_p50_ms: media.p50, media_p95_ms: media.p95, media_p99_ms: media.p99, connections, seconds, targets_met: met,
+      media_p50_ms: media.p50, media_p95_ms: media.p95, media_p99_ms: media.p99, media_hub_cpu_ms_per_image: media.hub_cpu_ms, media_pg_cpu_ms_per_image: media.pg_cpu_ms,
+      load_avg_1m: Math.round(loadavg()[0]! * 10) / 10, connections, seconds, targets_met: met,
     })}\n`,
   );
 } finally {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withAccount } from '../../storage/session.js';
 import { enqueue } from '../../storage/repositories/outbox.js';
 import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
+import type { InProcessRunner } from './in-process.js';
 
 /** The embedded store (PGlite) runs on the main thread: a backlog of jobs must not hold off HTTP. */
 describe('jobs on the embedded store give way to HTTP', () => {
@@ -36,6 +37,10 @@ describe('jobs on the embedded store give way to HTTP', () => {
     expect(health.status).toBe(200);
     expect(ranBefore).toBeLessThan(BACKLOG);
     await eventually(async () => (await done()) - before >= BACKLOG, 60_000);
+  });
+
+  it('makes the runner pause for waiting requests on the embedded store', () => {
+    expect((t.hub.runner as InProcessRunner).pacedByRequests).toBe(true);
   });
 
   it('counts a request as waiting until it is answered, and an event stream only until its headers are out', async () => {

@@ -4,7 +4,7 @@ import { withAccount } from '../../storage/session.js';
 import { enqueue } from '../../storage/repositories/outbox.js';
 import { openPostgres } from '../../storage/postgres.js';
 import { InProcessRunner } from './in-process.js';
-import { backoffMs } from './jobs.js';
+import { backoffMs, RetryLaterError } from './jobs.js';
 import { runnerSuite } from './runner-suite.js';
 
 runnerSuite('in-process', {
@@ -57,6 +57,25 @@ describe('pacing behind requests', () => {
       await eventually(async () => runner.lastJobCostMs > 0 || undefined);
       // Measured by wall clock it was ≥ 400 ms, so the next job would wait 9 × 400 ms behind any request.
       expect(runner.lastJobCostMs).toBeLessThan(200);
+    } finally {
+      await runner.stop();
+    }
+  });
+
+  it('on PostgreSQL takes turns with requests but does not pause for them: its queries do not hold this thread', () => {
+    expect((t.hub.runner as InProcessRunner).pacedByRequests).toBe(false);
+  });
+
+  it('runs a job sent back for less than a poll when it is due, not at the next poll', async () => {
+    const acct = await createTestAccount(t);
+    // A poll far beyond this test's wait: only the retry's own wake-up can run the job again in time.
+    const runner = new InProcessRunner(t.hub.db, t.hub.metrics, { attempts: 3, backoffBaseMs: 0, concurrency: 1, pollMs: 600_000, leaseMs: 60_000, log: t.hub.log });
+    let runs = 0;
+    await runner.start({ 'media.fetch': async () => { if (++runs === 1) throw new RetryLaterError('Graph answered 503', 1000); } }, { relay: true, work: true });
+    try {
+      await withAccount(t.hub.db, acct.accountId, (tx) => enqueue(tx, acct.accountId, 'media.fetch', { attachmentId: 'y' }));
+      runner.kick();
+      await eventually(async () => runs === 2, 30_000);
     } finally {
       await runner.stop();
     }

@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Database } from '../../storage/database.js';
 import { claimDue, countPending, listDead, markFailed, markManyDone, revive, type OutboxTopic } from '../../storage/repositories/outbox.js';
 import { withAccount } from '../../storage/session.js';
 import type { HubMetrics } from '../metrics.js';
-import { ForegroundPressure } from './foreground.js';
+import type { ForegroundPressure } from './foreground.js';
 import { backoffMs, RetryLaterError, UnrecoverableJobError, type DeadJob, type Job, type JobHandlers, type JobRunner } from './jobs.js';
 
 interface Options {
@@ -14,7 +15,10 @@ interface Options {
   /** A claimed job not finished by then (its process died) is picked up again. */
   leaseMs: number;
   log: { error(obj: unknown, msg: string): void };
-  /** HTTP requests waiting in this process: jobs give way to them. */
+  /**
+   * HTTP requests waiting in this process: jobs give way to them. Only where the store runs on this
+   * thread (PGlite): there a job's queries hold requests up; on PostgreSQL they run in its processes.
+   */
   foreground?: ForegroundPressure;
   /**
    * Topics whose jobs mostly wait on work batched elsewhere (the AI stage: one model call in the AI
@@ -36,14 +40,20 @@ export class InProcessRunner implements JobRunner {
   private handlers: JobHandlers = {};
   private running = false;
   private wake?: () => void;
+  private kicked = false;
   private loop?: Promise<void>;
   private readonly inFlight = new Set<Promise<void>>();
   /** Of `inFlight`, the jobs of `wide` topics. */
   private wideInFlight = 0;
   /** Jobs finished in the same turn, marked done in one statement. */
   private done?: { ids: string[]; flushed: Promise<void> };
-  private readonly foreground: ForegroundPressure;
+  private readonly foreground?: ForegroundPressure;
   private lastJobMs = 0;
+
+  /** Whether jobs pause for waiting requests (the embedded store) or only take turns with them. */
+  get pacedByRequests(): boolean {
+    return this.foreground !== undefined;
+  }
 
   /** The event loop's busy time during the last job to finish (ms): what the next job waits for, times nine, while requests wait. */
   get lastJobCostMs(): number {
@@ -55,7 +65,7 @@ export class InProcessRunner implements JobRunner {
     private readonly metrics: HubMetrics,
     private readonly opts: Options,
   ) {
-    this.foreground = opts.foreground ?? new ForegroundPressure();
+    this.foreground = opts.foreground;
   }
 
   async start(handlers: JobHandlers, opts: { relay: boolean; work: boolean }): Promise<void> {
@@ -66,7 +76,9 @@ export class InProcessRunner implements JobRunner {
   }
 
   kick(): void {
-    this.wake?.();
+    // A kick while the loop is claiming (a commit it may have missed) makes it claim once more before it sleeps.
+    if (this.wake) this.wake();
+    else this.kicked = true;
   }
 
   private async run(): Promise<void> {
@@ -108,6 +120,10 @@ export class InProcessRunner implements JobRunner {
         if (this.running) this.opts.log.error({ err }, 'job runner could not claim jobs');
       }
       if (!this.running) break;
+      if (this.kicked) {
+        this.kicked = false;
+        continue;
+      }
       if (claimed === 0 || full) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.opts.pollMs);
@@ -146,6 +162,7 @@ export class InProcessRunner implements JobRunner {
 
   /** Lets requests in first; while they wait, pauses (bounded) so they are answered before more jobs start. */
   private giveWay(): Promise<void> {
+    if (!this.foreground) return nextTurn();
     // Stopping: the claimed jobs run at once, so shutdown is not held up.
     const pause = this.running ? Math.min(MAX_PAUSE_MS, Math.max(MIN_PAUSE_MS, this.lastJobMs * PAUSE_FACTOR)) : 0;
     return this.foreground.giveWay(pause);
@@ -176,6 +193,8 @@ export class InProcessRunner implements JobRunner {
       }).catch((e: unknown) =>
         this.opts.log.error({ err: e, jobId: row.id }, 'could not record job failure; the lease will expire and it runs again'),
       );
+      // A retry due before the next poll (a media fetch after a 503) runs when due, not up to a poll later.
+      if (retryIn !== null && retryIn < this.opts.pollMs && this.running) setTimeout(() => this.kick(), retryIn).unref();
     }
   }
 
