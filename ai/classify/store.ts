@@ -26,13 +26,23 @@ export async function addExample(tx: Queryable, accountId: string, e: { category
   )).rows[0]!.id;
 }
 
-/** Many examples in one statement: a 5,000-example import is one round trip, not 5,000 (on PGlite they would hold its one connection). */
+// Rows per statement of an example import: on PGlite a statement runs on the main thread from start to end.
+const EXAMPLES_PER_STATEMENT = 500;
+
+/**
+ * Many examples a few statements at a time: a 5,000-example import is 10 round trips, not 5,000, and on
+ * PGlite no one statement holds the event loop for the whole import (each starts on a fresh turn).
+ */
 export async function addExamples(tx: Queryable, accountId: string, examples: { category: string; text: string }[], o: { source: 'agent' | 'import' | 'correction'; userId: string | null }): Promise<number> {
-  const { rowCount } = await tx.query(
-    `INSERT INTO ai_category_examples (account_id, category, text, source, conversation_id, created_by)
-     SELECT $1, c, t, $4, NULL, $5 FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS x(c, t, n) ORDER BY n`,
-    [accountId, examples.map((e) => e.category), examples.map((e) => e.text.slice(0, 5000)), o.source, o.userId]);
-  return rowCount;
+  let added = 0;
+  for (let from = 0; from < examples.length; from += EXAMPLES_PER_STATEMENT) {
+    const part = examples.slice(from, from + EXAMPLES_PER_STATEMENT);
+    added += (await tx.query(
+      `INSERT INTO ai_category_examples (account_id, category, text, source, conversation_id, created_by)
+       SELECT $1, c, t, $4, NULL, $5 FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS x(c, t, n) ORDER BY n`,
+      [accountId, part.map((e) => e.category), part.map((e) => e.text.slice(0, 5000)), o.source, o.userId])).rowCount;
+  }
+  return added;
 }
 
 /**

@@ -27,8 +27,10 @@ export interface KbImportStatus {
   finishedAt: string | null;
 }
 
-// Articles written per transaction: progress moves in steps of this size.
+// Articles written per transaction: progress moves in steps of this size. On PGlite (one connection, on
+// the main thread) a transaction holds off every request's statements until it commits: fewer per slice.
 const SLICE = 20;
+const PGLITE_SLICE = 4;
 
 const COLUMNS = `id, state, total, done, created, updated, chunks, error_code AS "errorCode", error,
   created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
@@ -69,6 +71,8 @@ export interface ImportRunOptions {
   lastAttempt?: boolean;
   /** Runs in each slice's transaction (a large account schedules its own search index). */
   then?: (tx: Queryable) => Promise<void>;
+  /** Articles per transaction; by default 20, and 4 on the embedded store. */
+  slice?: number;
 }
 
 /** The stable code an import failure is shown with. */
@@ -86,9 +90,10 @@ export async function runImport(db: Database, accountId: string, importId: strin
        RETURNING state, done, total, articles`, [importId])).rows[0]);
   if (!job) return 'gone';
   let done = job.done;
+  const size = o.slice ?? (db.kind === 'pglite' ? PGLITE_SLICE : SLICE);
   try {
     while (done < job.total) {
-      const slice = job.articles.slice(done, done + SLICE);
+      const slice = job.articles.slice(done, done + size);
       const from = done;
       await saveArticles(db, accountId, slice, embedder, async (tx, saved) => {
         const created = saved.filter((s) => s.created).length;

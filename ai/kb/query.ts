@@ -3,7 +3,7 @@ import { withAccount } from '../../storage/session.js';
 import { EmbeddingError, type Embedder } from '../embed/embedder.js';
 import { EmbedderSet } from '../embed/set.js';
 import { Redactor } from '../safety/redact.js';
-import { readKbIndex } from './index-state.js';
+import { readKbIndex, type KbIndexRow } from './index-state.js';
 
 /**
  * A knowledge-base search query, embedded before the search's transaction opens: an embedding model
@@ -25,9 +25,9 @@ export interface KbQuery {
  */
 export async function embedQuery(
   db: Database, accountId: string, embedder: Embedder, text: string,
-  o: { vector?: Float32Array; modelId?: string } = {},
+  o: { vector?: Float32Array; modelId?: string; /** Reads the account's kb_index row (callers running together share one read). */ readIndex?: () => Promise<KbIndexRow | undefined> } = {},
 ): Promise<KbQuery> {
-  const index = await withAccount(db, accountId, (tx) => readKbIndex(tx));
+  const index = await (o.readIndex ? o.readIndex() : readAccountKbIndex(db, accountId));
   if (!index?.model || !index.dim) return { text };
   if (o.vector && (o.modelId ?? embedder.modelId) === index.model) return { text, model: index.model, vector: o.vector };
   const model = EmbedderSet.from(embedder).forModel(index.model);
@@ -39,4 +39,9 @@ export async function embedQuery(
     if (err instanceof EmbeddingError) return { text };
     throw err;
   }
+}
+
+/** The account's kb_index row, in a short transaction of its own. */
+export function readAccountKbIndex(db: Database, accountId: string): Promise<KbIndexRow | undefined> {
+  return withAccount(db, accountId, (tx) => readKbIndex(tx));
 }

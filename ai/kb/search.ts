@@ -105,6 +105,8 @@ export interface SearchOptions {
   limit?: number;
   language?: string;
   strategy?: VectorStrategy;
+  /** The account's active vectors, read earlier in the same transaction (several searches read them once); null: none. */
+  vectors?: VectorSet | null;
 }
 
 /**
@@ -117,7 +119,7 @@ export async function searchKb(tx: Queryable, q: KbQuery, o: SearchOptions = {})
   const query = q.text;
   const limit = o.limit ?? 5;
   const candidates = Math.max(40, limit * 4);
-  const set = await activeVectors(tx);
+  const set = o.vectors === undefined ? await activeVectors(tx) : o.vectors ?? undefined;
   const vector = set && q.vector && q.model === set.model && q.vector.length === set.dim ? q.vector : undefined;
   const strategy = o.strategy ?? (set?.hnsw ? 'hnsw' : 'exact');
   const ws = wordQueries(query);

@@ -6,6 +6,7 @@ import type { Analysis, AnalysisInput, ConversationAi } from '../../hub/ai-stage
 import type { AiConfig } from '../../hub/config.js';
 import type { LocalProvider } from './local/provider.js';
 import type { SecretBox } from '../../storage/secret-box.js';
+import { SharedReads } from './local/shared-reads.js';
 
 export type ProviderName = AiConfig['provider'];
 
@@ -18,13 +19,15 @@ export type ProviderName = AiConfig['provider'];
  */
 export class ProviderSelector implements ConversationAi {
   private readonly cache = new Map<string, ConversationAi>();
+  /** Analyses of one account running together (a batch) read its provider choice once. */
+  private readonly reads = new SharedReads();
 
   constructor(private readonly deps: { db: Database; local: LocalProvider; config: AiConfig; log?: Logger; box?: SecretBox }) {}
 
   async analyze(input: AnalysisInput): Promise<Analysis> {
-    const s = await withAccount(this.deps.db, input.accountId, async (tx) =>
+    const s = await this.reads.get(input.accountId, () => withAccount(this.deps.db, input.accountId, async (tx) =>
       (await tx.query<{ provider: string | null; model: string | null; keySealed: string | null }>(
-        `SELECT settings->'ai'->>'provider' AS provider, settings->'ai'->>'model' AS model, settings->'ai'->>'keySealed' AS "keySealed" FROM accounts WHERE id = $1`, [input.accountId])).rows[0]);
+        `SELECT settings->'ai'->>'provider' AS provider, settings->'ai'->>'model' AS model, settings->'ai'->>'keySealed' AS "keySealed" FROM accounts WHERE id = $1`, [input.accountId])).rows[0]));
     const c = this.deps.config;
     // A choice the operator no longer allows is the operator's default again.
     const chosen = s?.provider && c.accountProviders.includes(s.provider as ProviderName) ? (s.provider as ProviderName) : undefined;

@@ -10,3 +10,11 @@ export function aiStageBudget(db: 'pglite' | 'postgres', models: LocalModels): {
   if (db === 'pglite') return undefined;
   return { topics: ['ai.classify'], concurrency: AI_BATCH * (models.compute.size + 1) };
 }
+
+/**
+ * How many database sessions the AI stage's jobs hold at once on PostgreSQL: a quarter of the pool (at
+ * least 2), so its budget of jobs never takes the connections ingest and requests need.
+ */
+export function aiStageSessions(poolSize: number): number {
+  return Math.max(2, Math.floor(poolSize / 4));
+}

@@ -14,6 +14,8 @@ import { installSlack } from '../install-slack.js';
 import type { SlackAppOptions } from '../slack/app.js';
 import { migrate } from '../../storage/migrate.js';
 import { openPGlite } from '../../storage/pglite.js';
+import { openDatabase } from '../../storage/open.js';
+import type { Database } from '../../storage/database.js';
 import { withAccount } from '../../storage/session.js';
 import { insertUser, type Role } from '../../storage/repositories/users.js';
 import { insertChannel } from '../../storage/repositories/channels.js';
@@ -62,7 +64,7 @@ export interface TestHub {
 export const TEST_PRIVATE_HOSTS = '127.0.0.1:*,[::1]:*,localhost:*';
 
 /** A hub on a fresh Postgres database (or PGlite with `embedded`), migrated, with no waiting on backoff. */
-export async function startTestHub(opts: { embedded?: boolean; redis?: boolean; env?: Record<string, string>; jobs?: boolean; ai?: boolean; slack?: boolean | SlackAppOptions } = {}): Promise<TestHub> {
+export async function startTestHub(opts: { embedded?: boolean; redis?: boolean; env?: Record<string, string>; jobs?: boolean; ai?: boolean; slack?: boolean | SlackAppOptions; /** Wraps the hub's database (e.g. to count its round trips). */ wrapDb?: (db: Database) => Database } = {}): Promise<TestHub> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hummdesk-test-'));
   const database = opts.embedded ? undefined : await freshDatabase();
   const config = loadConfig({
@@ -82,7 +84,8 @@ export async function startTestHub(opts: { embedded?: boolean; redis?: boolean; 
     ...opts.env,
   });
   const log = pino({ level: config.logLevel });
-  const db = opts.embedded ? await openPGlite(undefined) : undefined;
+  const opened = opts.embedded ? await openPGlite(undefined) : opts.wrapDb ? await openDatabase({ databaseUrl: config.databaseUrl, poolSize: config.poolSize }) : undefined;
+  const db = opened && opts.wrapDb ? opts.wrapDb(opened) : opened;
   const hub = await createHub(config, { log, db });
   await migrate(hub.db);
   installConnectors(hub);

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../../storage/database.js';
 import { withAccount } from '../../storage/session.js';
-import { getConversation, updateConversation } from '../../storage/repositories/conversations.js';
+import { getConversation, patchConversation } from '../../storage/repositories/conversations.js';
 import { latestPublicMessages } from '../../storage/repositories/messages.js';
 import { draftsStillWanted, insertAiResult, insertDrafts, retireDrafts } from '../../storage/repositories/ai.js';
 import { enqueue } from '../../storage/repositories/outbox.js';
@@ -9,6 +9,7 @@ import { audit } from '../../storage/repositories/audit.js';
 import { routeConversation } from '../../ai/routing/router.js';
 import { decideAutoSend, type AutoSendPolicy } from '../../ai/autosend/policy.js';
 import { settleConversation } from '../../ai/classify/conversation.js';
+import { SharedReads } from '../../ai/providers/local/shared-reads.js';
 import type { ConversationAi } from '../ai-stage.js';
 import type { ConversationService } from '../services/conversations.js';
 import type { EventBus, HubEvent } from '../realtime/events.js';
@@ -24,6 +25,12 @@ const HISTORY = 20;
  */
 export function analyzeHandler(deps: { db: Database; bus: EventBus; ai: () => ConversationAi | undefined; conversations?: () => ConversationService; log?: Logger; now?: () => number }) {
   const now = deps.now ?? Date.now;
+  // Analyses of one account finishing together (a batch) read its auto-send policy and surfaces once.
+  const reads = new SharedReads();
+  const accountStage = (accountId: string) => reads.get(accountId, () => withAccount(deps.db, accountId, async (tx) =>
+    (await tx.query<{ policy: AutoSendPolicy | null; surfaces: boolean }>(
+      `SELECT (SELECT settings->'ai'->'autoSend' FROM accounts WHERE id = $1) AS policy,
+              EXISTS (SELECT 1 FROM channels WHERE kind IN ('slack', 'teams') AND enabled) AS surfaces`, [accountId])).rows[0]!));
   return async (job: Job): Promise<void> => {
     const ai = deps.ai();
     if (!ai) return;
@@ -45,6 +52,8 @@ export function analyzeHandler(deps: { db: Database; bus: EventBus; ai: () => Co
     });
     const latencyMs = Math.round(now() - started);
     job.offThreadMs = analysis.offThreadMs;
+    // Read before the write transaction opens; as at ingest, without a Slack or Teams installation there is nothing to mirror.
+    const { policy, surfaces } = await accountStage(job.accountId);
     const events: HubEvent[] = [];
     let autoSendDraft: { id: string; text: string } | undefined;
     await withAccount(deps.db, job.accountId, async (tx) => {
@@ -67,7 +76,7 @@ export function analyzeHandler(deps: { db: Database; bus: EventBus; ai: () => Co
         teamId: current.assigneeId ? undefined : route?.teamId ?? undefined,
         assigneeId: current.assigneeId ? undefined : route?.assigneeId ?? undefined,
       };
-      await updateConversation(tx, conversationId, changes);
+      await patchConversation(tx, conversationId, changes);
       if (route && (changes.assigneeId || (changes.teamId && changes.teamId !== current.teamId)))
         await audit(tx, {
           accountId: job.accountId, actorKind: 'ai', action: 'conversation.routed', targetKind: 'conversation', targetId: conversationId,
@@ -83,7 +92,6 @@ export function analyzeHandler(deps: { db: Database; bus: EventBus; ai: () => Co
           accountId: job.accountId, conversationId, messageId, aiResultId, text: d.text, extractive: d.extractive, citations: d.citations,
         })))) as [string];
         events.push({ type: 'draft.created', conversationId, draftId });
-        const policy = (await tx.query<{ p: AutoSendPolicy | null }>(`SELECT settings->'ai'->'autoSend' AS p FROM accounts WHERE id = $1`, [job.accountId])).rows[0]?.p;
         if (policy?.enabled) {
           const state = (await tx.query<{ autoReply: boolean; latest: boolean; answered: boolean }>(
             `SELECT m.auto_reply AS "autoReply",
@@ -103,9 +111,7 @@ export function analyzeHandler(deps: { db: Database; bus: EventBus; ai: () => Co
           if (decision.send) autoSendDraft = { id: draftId, text: analysis.draft.text };
         }
       }
-      // As ingest does: without a Slack or Teams installation there is nothing to mirror.
-      const { rows } = await tx.query<{ surfaces: boolean }>(`SELECT EXISTS (SELECT 1 FROM channels WHERE kind IN ('slack', 'teams') AND enabled) AS surfaces`);
-      if (rows[0]!.surfaces) await enqueue(tx, job.accountId, 'surface.sync', { conversationId });
+      if (surfaces) await enqueue(tx, job.accountId, 'surface.sync', { conversationId });
     });
     for (const e of events) deps.bus.publish(job.accountId, e);
     const conversations = deps.conversations?.();

@@ -47,17 +47,21 @@ export async function insertDraft(tx: Queryable, d: NewDraft): Promise<string> {
  */
 export async function insertDrafts(tx: Queryable, drafts: NewDraft[]): Promise<string[]> {
   if (!drafts.length) return [];
-  await tx.query(`UPDATE drafts SET status = 'superseded' WHERE conversation_id = $1 AND status = 'proposed'`, [drafts[0]!.conversationId]);
-  const ids: string[] = [];
-  for (const [rank, d] of drafts.entries()) {
-    const { rows } = await tx.query<{ id: string }>(
-      `INSERT INTO drafts (account_id, conversation_id, message_id, ai_result_id, text, extractive, citations, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, now() - $8::int * interval '1 microsecond') RETURNING id`,
-      [d.accountId, d.conversationId, d.messageId, d.aiResultId, d.text, d.extractive, JSON.stringify(d.citations), rank],
-    );
-    ids.push(rows[0]!.id);
-  }
-  return ids;
+  // One statement: the conversation's open proposals retire and the new ones go in (the UPDATE sees only
+  // rows from before the statement); ranks are kept in created_at, a microsecond apart, best first.
+  const { rows } = await tx.query<{ id: string }>(
+    `WITH retired AS (UPDATE drafts SET status = 'superseded' WHERE conversation_id = $1 AND status = 'proposed'),
+     added AS (
+       INSERT INTO drafts (account_id, conversation_id, message_id, ai_result_id, text, extractive, citations, created_at)
+       SELECT d.account_id, $1, d.message_id, d.ai_result_id, d.text, d.extractive, d.citations, now() - (d.rank - 1)::int * interval '1 microsecond'
+       FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::boolean[], $7::jsonb[]) WITH ORDINALITY
+         AS d(account_id, message_id, ai_result_id, text, extractive, citations, rank)
+       RETURNING id, created_at)
+     SELECT id FROM added ORDER BY created_at DESC`,
+    [drafts[0]!.conversationId, drafts.map((d) => d.accountId), drafts.map((d) => d.messageId), drafts.map((d) => d.aiResultId),
+      drafts.map((d) => d.text), drafts.map((d) => d.extractive), drafts.map((d) => JSON.stringify(d.citations))],
+  );
+  return rows.map((r) => r.id);
 }
 
 /**

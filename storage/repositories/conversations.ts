@@ -138,8 +138,16 @@ export async function getConversation(tx: Queryable, id: string): Promise<Conver
 export async function updateConversation(
   tx: Queryable,
   id: string,
-  patch: Partial<Pick<ConversationRow, 'status' | 'priority' | 'category' | 'language' | 'sentiment' | 'confidence' | 'assigneeId' | 'teamId' | 'snoozedUntil' | 'subject' | 'tags'>>,
+  patch: ConversationPatch,
 ): Promise<ConversationRow | undefined> {
+  const updated = await patchConversation(tx, id, patch);
+  return updated ? getConversation(tx, id) : undefined;
+}
+
+type ConversationPatch = Partial<Pick<ConversationRow, 'status' | 'priority' | 'category' | 'language' | 'sentiment' | 'confidence' | 'assigneeId' | 'teamId' | 'snoozedUntil' | 'subject' | 'tags'>>;
+
+/** As updateConversation, without reading the row back: whether the conversation exists. One statement. */
+export async function patchConversation(tx: Queryable, id: string, patch: ConversationPatch): Promise<boolean> {
   const columns: Record<string, string> = {
     status: 'status', priority: 'priority', category: 'category', language: 'language', sentiment: 'sentiment',
     confidence: 'confidence', assigneeId: 'assignee_id', teamId: 'team_id', snoozedUntil: 'snoozed_until', subject: 'subject', tags: 'tags',
@@ -152,10 +160,8 @@ export async function updateConversation(
     params.push(value);
     sets.push(`${column} = $${params.length}`);
   }
-  if (sets.length === 0) return getConversation(tx, id);
-  const updated = await tx.query(`UPDATE conversations SET ${sets.join(', ')}, updated_at = now() WHERE id = $1`, params);
-  if (updated.rowCount === 0) return undefined;
-  return getConversation(tx, id);
+  if (sets.length === 0) return (await tx.query(`SELECT 1 FROM conversations WHERE id = $1`, [id])).rowCount > 0;
+  return (await tx.query(`UPDATE conversations SET ${sets.join(', ')}, updated_at = now() WHERE id = $1`, params)).rowCount > 0;
 }
 
 /**

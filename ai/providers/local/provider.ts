@@ -6,8 +6,8 @@ import type { Embedder } from '../../embed/embedder.js';
 import { CategoryModels } from '../../classify/store.js';
 import { SentimentModels } from '../../feedback/sentiment-store.js';
 import { UNKNOWN } from '../../classify/model.js';
-import { embedQuery } from '../../kb/query.js';
-import { searchAccountKb, searchKb, type Passage } from '../../kb/search.js';
+import { embedQuery, readAccountKbIndex } from '../../kb/query.js';
+import { activeVectors, searchAccountKb, searchKb, type Passage } from '../../kb/search.js';
 import { variantPassages } from '../../kb/articles.js';
 import { composeDrafts, score, type Candidate } from '../../draft/compose.js';
 import { CITE_THRESHOLD } from '../../draft/relevance.js';
@@ -128,10 +128,13 @@ export class LocalProvider implements ConversationAi {
    */
   private async passages(accountId: string, text: string, vector: Float32Array, language: string): Promise<{ inLanguage: Passage[]; elsewhere: (Passage & { variant?: Candidate })[] }> {
     // Embedded (when the account's model is not the local one) before the transaction opens.
-    const query = await embedQuery(this.deps.db, accountId, this.deps.embedder, text, { vector });
+    // Which model the account's passages are in: one read for the analyses running together.
+    const readIndex = () => this.reads.get(`kb-index:${accountId}`, () => readAccountKbIndex(this.deps.db, accountId));
+    const query = await embedQuery(this.deps.db, accountId, this.deps.embedder, text, { vector, readIndex });
     return withAccount(this.deps.db, accountId, async (tx) => {
-      const inLanguage = await searchKb(tx, query, { limit: SEARCH, language });
-      const elsewhere = (await searchKb(tx, query, { limit: SEARCH })).filter((p) => p.language !== language);
+      const vectors = (await activeVectors(tx)) ?? null;
+      const inLanguage = await searchKb(tx, query, { limit: SEARCH, language, vectors });
+      const elsewhere = (await searchKb(tx, query, { limit: SEARCH, vectors })).filter((p) => p.language !== language);
       const variants = await variantPassages(tx, [...new Set(elsewhere.map((p) => p.articleId))], language);
       return { inLanguage, elsewhere: elsewhere.map((p) => ({ ...p, variant: variants.get(p.articleId) })) };
     });
