@@ -17,6 +17,8 @@ CREATE TABLE conversation_counts (
 CREATE INDEX conversation_counts_account_idx ON conversation_counts (account_id);
 ALTER TABLE conversation_counts ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON conversation_counts USING (account_id = hd_account()) WITH CHECK (account_id = hd_account());
+-- Tenants read their counts; only the trigger and the compaction (as the owner) write them.
+REVOKE ALL ON conversation_counts FROM hummdesk_app;
 GRANT SELECT ON conversation_counts TO hummdesk_app;
 
 -- Runs as the tables' owner: a write to a conversation on any path (a tenant's transaction or the hub's
