@@ -21,6 +21,8 @@ beforeAll(async () => {
   B = await createTestAccount(t);
 });
 afterAll(() => t?.close());
+/** The Postgres hub the other suites share. */
+const t0 = () => t;
 
 const list = (acct: TestAccount, f: Omit<ConversationFilter, 'limit'> & { limit?: number }) =>
   withAccount(t.hub.db, acct.accountId, (tx) => listConversations(tx, { limit: 50, ...f }));
@@ -121,7 +123,17 @@ describe('inbox view plans as the tenant', () => {
   });
 });
 
-describe('inbox view counts kept by trigger (migration 285)', () => {
+describe.each([
+  { store: 'Postgres', embedded: false },
+  { store: 'PGlite', embedded: true },
+])('inbox view counts kept by trigger (migration 285, $store)', ({ embedded }) => {
+  let t: TestHub;
+  let A: TestAccount;
+  beforeAll(async () => {
+    t = embedded ? await startTestHub({ embedded, jobs: false }) : t0();
+    A = await createTestAccount(t);
+  }, 180_000);
+  afterAll(() => (embedded ? t?.close() : undefined));
   /** The counts as counting every conversation gives them (what the counters must always equal). */
   const counted = (acct: TestAccount, userId: string) => withAccount(t.hub.db, acct.accountId, async (tx) => (await tx.query(
     `SELECT count(*) FILTER (WHERE status IN ('open', 'pending') AND assignee_id = $1)::int AS mine,
