@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { withAccount } from '../../storage/session.js';
+import { tenantReads, withAccount } from '../../storage/session.js';
 import { conversationCc, getConversation, inboxCounts, listInbox, markConversationRead } from '../../storage/repositories/conversations.js';
 import { getConversationAttachment, listMessages } from '../../storage/repositories/messages.js';
 import { latestAiResult, listDrafts } from '../../storage/repositories/ai.js';
@@ -71,9 +71,8 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
     // An API key is nobody: without this, `me` would drop the filter and list everyone's conversations.
     if (q.assignee === 'me' && !req.principal.userId) throw badRequest('assignee_me_needs_user', 'assignee=me needs a user, not an API key');
     const assigneeId = q.assignee === 'none' ? null : q.assignee === 'me' ? req.principal.userId! : q.assignee;
-    // One statement for the page and its rows' summaries (storage/repositories/conversations.ts listInbox).
-    const rows = await withAccount(db, req.principal.accountId, (tx) =>
-      listInbox(tx, { status: q.status, teamId: q.team, assigneeId, channelId: q.channel, category: q.category, priority: q.priority, contactId: q.contact, tag: q.tag?.trim().toLowerCase(), q: q.q, sort: q.sort, limit: q.limit + 1, after }, req.principal.userId ?? null));
+    // One statement for the page and its rows' summaries (listInbox), one round trip as the tenant (tenantReads).
+    const rows = await listInbox(tenantReads(db, req.principal.accountId), { status: q.status, teamId: q.team, assigneeId, channelId: q.channel, category: q.category, priority: q.priority, contactId: q.contact, tag: q.tag?.trim().toLowerCase(), q: q.q, sort: q.sort, limit: q.limit + 1, after }, req.principal.userId ?? null);
     const items = rows.slice(0, q.limit).map(({ rank: _rank, waitingKey: _waiting, ...c }) => ({
       ...c,
       preview: c.preview || null,
@@ -92,7 +91,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'How many conversations each inbox view holds: Mine, Unassigned and All open count active ones (open or pending)',
       response: { 200: Type.Object({ mine: Type.Integer(), unassigned: Type.Integer(), open: Type.Integer(), snoozed: Type.Integer(), resolved: Type.Integer() }) },
     },
-  }, async (req) => withAccount(db, req.principal.accountId, (tx) => inboxCounts(tx, req.principal.userId ?? null)));
+  }, async (req) => inboxCounts(tenantReads(db, req.principal.accountId), req.principal.userId ?? null));
 
   app.post('/conversations/:id/read', {
     onRequest: app.authorize('viewer', { allowEmbed: true }),
