@@ -25,6 +25,11 @@ export interface Database extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>, setup?: string): Promise<T>;
   /** A hot-path statement the server keeps parsed and planned per connection, under this name (PGlite: a plain query). */
   prepared<R = Record<string, unknown>>(name: string, sql: string, params: unknown[]): Promise<QueryResult<R>>;
+  /**
+   * One prepared statement as a tenant in one round trip, in its own transaction (node-postgres; see
+   * tenant-statement.ts). Callers go through `tenantReads` (session.ts), which falls back to a transaction.
+   */
+  tenantPrepared?<R = Record<string, unknown>>(accountId: string, name: string, sql: string, params: unknown[]): Promise<QueryResult<R>>;
   /** Runs a script of several statements (migrations). */
   exec(sql: string): Promise<void>;
   close(): Promise<void>;

@@ -21,3 +21,19 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export async function setAccount(tx: Queryable, accountId: string): Promise<void> {
   await tx.query(`SELECT set_config('role', $1, true), set_config('hummdesk.account_id', $2, true)`, [APP_ROLE, accountId]);
 }
+
+/**
+ * Reads as one tenant, each statement in its own transaction: one round trip a statement where the
+ * adapter can (`Database.tenantPrepared`), else a transaction each. For reads that need no snapshot
+ * shared between their statements (the inbox page, its counts).
+ */
+export function tenantReads(db: Database, accountId: string): Queryable {
+  const run = <R>(name: string | undefined, sql: string, params: unknown[] = []) =>
+    db.tenantPrepared && UUID.test(accountId)
+      ? db.tenantPrepared<R>(accountId, name ?? '', sql, params)
+      : withAccount(db, accountId, (tx) => (name && tx.prepared ? tx.prepared<R>(name, sql, params) : tx.query<R>(sql, params)));
+  return {
+    query: <R>(sql: string, params?: unknown[]) => run<R>(undefined, sql, params),
+    prepared: <R>(name: string, sql: string, params: unknown[]) => run<R>(name, sql, params),
+  };
+}

@@ -6,7 +6,7 @@
 import type { Queryable } from '../../storage/database.js';
 import { openPostgres } from '../../storage/postgres.js';
 import { withAccount } from '../../storage/session.js';
-import { inboxCounts, inboxSummaries, listConversations, type ConversationFilter } from '../../storage/repositories/conversations.js';
+import { inboxCounts, listInbox, type ConversationFilter } from '../../storage/repositories/conversations.js';
 import { WORDS } from './seed.js';
 
 const [url, ...only] = process.argv.slice(2);
@@ -49,8 +49,7 @@ for (const [name, filter] of Object.entries(views)) {
   if (only.length && !only.includes(name)) continue;
   process.stdout.write(`\n=== ${name}\n`);
   await withAccount(db, accountId, async (tx) => {
-    const rows = await listConversations(explaining(tx), { ...filter, limit });
-    await inboxSummaries(explaining(tx), rows.slice(0, limit - 1).map((r) => r.id), me);
+    await listInbox(explaining(tx), { ...filter, limit }, me);
   });
 }
 if (!only.length || only.includes('counts')) {

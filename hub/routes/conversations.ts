@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { withAccount } from '../../storage/session.js';
-import { conversationCc, getConversation, inboxCounts, inboxSummaries, listConversations, markConversationRead } from '../../storage/repositories/conversations.js';
+import { tenantReads, withAccount } from '../../storage/session.js';
+import { conversationCc, getConversation, inboxCounts, listInbox, markConversationRead } from '../../storage/repositories/conversations.js';
 import { getConversationAttachment, listMessages } from '../../storage/repositories/messages.js';
 import { latestAiResult, listDrafts } from '../../storage/repositories/ai.js';
 import { HubError, badRequest, notFound } from '../errors.js';
@@ -71,23 +71,13 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
     // An API key is nobody: without this, `me` would drop the filter and list everyone's conversations.
     if (q.assignee === 'me' && !req.principal.userId) throw badRequest('assignee_me_needs_user', 'assignee=me needs a user, not an API key');
     const assigneeId = q.assignee === 'none' ? null : q.assignee === 'me' ? req.principal.userId! : q.assignee;
-    const { rows, summaries } = await withAccount(db, req.principal.accountId, async (tx) => {
-      const rows = await listConversations(tx, { status: q.status, teamId: q.team, assigneeId, channelId: q.channel, category: q.category, priority: q.priority, contactId: q.contact, tag: q.tag?.trim().toLowerCase(), q: q.q, sort: q.sort, limit: q.limit + 1, after });
-      return { rows, summaries: await inboxSummaries(tx, rows.slice(0, q.limit).map((r) => r.id), req.principal.userId ?? null) };
-    });
-    const items = rows.slice(0, q.limit).map(({ rank: _rank, waitingKey: _waiting, ...c }) => {
-      const s = summaries.get(c.id);
-      return {
-        ...c,
-        channelName: s?.channelName ?? '',
-        contactEmail: s?.contactEmail ?? null,
-        contactPhone: s?.contactPhone ?? null,
-        preview: s?.preview || null,
-        previewDirection: s?.previewDirection ?? null,
-        waitingSince: s?.waitingSince ? new Date(s.waitingSince).toISOString() : null,
-        unread: s?.unread ?? false,
-      };
-    });
+    // One statement for the page and its rows' summaries (listInbox), one round trip as the tenant (tenantReads).
+    const rows = await listInbox(tenantReads(db, req.principal.accountId), { status: q.status, teamId: q.team, assigneeId, channelId: q.channel, category: q.category, priority: q.priority, contactId: q.contact, tag: q.tag?.trim().toLowerCase(), q: q.q, sort: q.sort, limit: q.limit + 1, after }, req.principal.userId ?? null);
+    const items = rows.slice(0, q.limit).map(({ rank: _rank, waitingKey: _waiting, ...c }) => ({
+      ...c,
+      preview: c.preview || null,
+      waitingSince: c.waitingSince ? new Date(c.waitingSince).toISOString() : null,
+    }));
     const last = items[items.length - 1];
     const lastRow = rows[q.limit - 1];
     const nextCursor = rows.length > q.limit && last && lastRow ? encodeCursor({ lastMessageAt: last.cursorAt, id: last.id, ...(q.sort === 'priority' ? { rank: String(lastRow.rank) } : q.sort === 'waiting' ? { waiting: lastRow.waitingKey } : {}) }) : null;
@@ -101,7 +91,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'How many conversations each inbox view holds: Mine, Unassigned and All open count active ones (open or pending)',
       response: { 200: Type.Object({ mine: Type.Integer(), unassigned: Type.Integer(), open: Type.Integer(), snoozed: Type.Integer(), resolved: Type.Integer() }) },
     },
-  }, async (req) => withAccount(db, req.principal.accountId, (tx) => inboxCounts(tx, req.principal.userId ?? null)));
+  }, async (req) => inboxCounts(tenantReads(db, req.principal.accountId), req.principal.userId ?? null));
 
   app.post('/conversations/:id/read', {
     onRequest: app.authorize('viewer', { allowEmbed: true }),

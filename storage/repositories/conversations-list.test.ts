@@ -3,7 +3,7 @@ import type { Queryable } from '../database.js';
 import { createTestAccount, startTestHub, type TestAccount, type TestHub } from '../../hub/testing/harness.js';
 import { seedConversation } from '../../hub/testing/seed.js';
 import { withAccount } from '../session.js';
-import { listConversations, type ConversationFilter } from './conversations.js';
+import { inboxCounts, listConversations, listInbox, type ConversationFilter } from './conversations.js';
 
 /*
  * The inbox list and search on a large account: each view is read from an index in the list's order,
@@ -21,6 +21,8 @@ beforeAll(async () => {
   B = await createTestAccount(t);
 });
 afterAll(() => t?.close());
+/** The Postgres hub the other suites share. */
+const t0 = () => t;
 
 const list = (acct: TestAccount, f: Omit<ConversationFilter, 'limit'> & { limit?: number }) =>
   withAccount(t.hub.db, acct.accountId, (tx) => listConversations(tx, { limit: 50, ...f }));
@@ -118,5 +120,86 @@ describe('inbox view plans as the tenant', () => {
     const plan = await planOf({ q: 'narwhal' });
     expect(plan).not.toMatch(/messages/);
     expect(plan).toMatch(/id = ANY/);
+  });
+});
+
+describe.each([
+  { store: 'Postgres', embedded: false },
+  { store: 'PGlite', embedded: true },
+])('inbox view counts kept by trigger (migration 285, $store)', ({ embedded }) => {
+  let t: TestHub;
+  let A: TestAccount;
+  beforeAll(async () => {
+    t = embedded ? await startTestHub({ embedded, jobs: false }) : t0();
+    A = await createTestAccount(t);
+  }, 180_000);
+  afterAll(() => (embedded ? t?.close() : undefined));
+  /** The counts as counting every conversation gives them (what the counters must always equal). */
+  const counted = (acct: TestAccount, userId: string) => withAccount(t.hub.db, acct.accountId, async (tx) => (await tx.query(
+    `SELECT count(*) FILTER (WHERE status IN ('open', 'pending') AND assignee_id = $1)::int AS mine,
+            count(*) FILTER (WHERE status IN ('open', 'pending') AND assignee_id IS NULL)::int AS unassigned,
+            count(*) FILTER (WHERE status IN ('open', 'pending'))::int AS open,
+            count(*) FILTER (WHERE status = 'snoozed')::int AS snoozed,
+            count(*) FILTER (WHERE status = 'resolved')::int AS resolved
+       FROM conversations`, [userId])).rows[0]);
+  const counts = (acct: TestAccount, compactAt?: number) => withAccount(t.hub.db, acct.accountId, (tx) => inboxCounts(tx, acct.users.agent.id, compactAt));
+  const counterRows = (acct: TestAccount) => withAccount(t.hub.db, acct.accountId, async (tx) =>
+    Number((await tx.query<{ n: string }>(`SELECT count(*) AS n FROM conversation_counts`)).rows[0]!.n));
+
+  it('stay exact through creation, assignment, status changes and deletion, per tenant, and when compacted', async () => {
+    const C = await createTestAccount(t);
+    const D = await createTestAccount(t);
+    const c: string[] = [];
+    for (let i = 0; i < 5; i++) c.push((await seedConversation(t, C, { text: `counted ${i}` })).conversationId);
+    for (let i = 0; i < 2; i++) await seedConversation(t, D, { text: `theirs ${i}` });
+    const change = (sql: string, params: unknown[]) => withAccount(t.hub.db, C.accountId, (tx) => tx.query(sql, params));
+    await change(`UPDATE conversations SET assignee_id = $2 WHERE id = ANY($1::uuid[])`, [c.slice(0, 3), C.users.agent.id]);
+    await change(`UPDATE conversations SET status = 'resolved' WHERE id = $1`, [c[0]]);
+    await change(`UPDATE conversations SET status = 'snoozed', snoozed_until = now() + interval '1 hour' WHERE id = $1`, [c[3]]);
+    await change(`UPDATE conversations SET status = 'pending', priority = 'high' WHERE id = $1`, [c[1]]);
+    await change(`DELETE FROM conversations WHERE id = $1`, [c[4]]);
+    // A change on the hub's own connection (no tenant, as waking snoozed conversations runs) counts too.
+    await t.hub.db.query(`UPDATE conversations SET status = 'open', snoozed_until = NULL WHERE id = $1`, [c[3]]);
+
+    const expected = { mine: 2, unassigned: 1, open: 3, snoozed: 0, resolved: 1 };
+    expect(await counted(C, C.users.agent.id)).toEqual(expected);
+    expect(await counts(C)).toEqual(expected);
+    expect(await counts(D)).toEqual({ mine: 0, unassigned: 2, open: 2, snoozed: 0, resolved: 0 });
+
+    // Compacting folds C's rows to one per group; the counts and the other tenant's rows stay as they were.
+    const theirs = await counterRows(D);
+    expect(await counterRows(C)).toBeGreaterThan(4);
+    expect(await counts(C, 0)).toEqual(expected);
+    // open, pending and resolved with the agent, open with nobody.
+    expect(await counterRows(C)).toBe(4);
+    expect(await counts(C)).toEqual(expected);
+    expect(await counterRows(D)).toBe(theirs);
+  });
+
+  it('are neither readable nor writable across tenants, and not writable by a tenant at all', async () => {
+    const E = await createTestAccount(t);
+    await seedConversation(t, E);
+    await expect(withAccount(t.hub.db, A.accountId, (tx) =>
+      tx.query(`INSERT INTO conversation_counts (account_id, status, assignee_id, n) VALUES ($1, 'open', NULL, 100)`, [A.accountId]))).rejects.toThrow(/permission denied/);
+    const seen = await withAccount(t.hub.db, A.accountId, async (tx) =>
+      (await tx.query<{ n: string }>(`SELECT count(*) AS n FROM conversation_counts WHERE account_id = $1`, [E.accountId])).rows[0]!.n);
+    expect(Number(seen)).toBe(0);
+    // Without a tenant the compaction touches nothing.
+    await t.hub.db.query(`SELECT hd_compact_conversation_counts()`);
+    expect(await counts(E)).toMatchObject({ open: 1, unassigned: 1 });
+  });
+});
+
+describe('inbox page in one statement', () => {
+  it('matches the list row for row and summarises only the calling tenant’s rows', async () => {
+    const F = await createTestAccount(t);
+    for (let i = 0; i < 4; i++) await seedConversation(t, F, { text: `line one ${i}\nline two`, sentAt: new Date(Date.UTC(2025, 1, 1, 0, i)).toISOString() });
+    const page = await withAccount(t.hub.db, F.accountId, (tx) => listInbox(tx, { status: 'open', limit: 3 }, F.users.agent.id));
+    const plain = await list(F, { status: 'open', limit: 3 });
+    expect(ids(page)).toEqual(ids(plain));
+    expect(page.map((r) => r.preview)).toEqual(['line one 3', 'line one 2', 'line one 1']);
+    expect(page.every((r) => r.unread && r.waitingSince && r.previewDirection === 'inbound' && r.accountId === F.accountId)).toBe(true);
+    // A search's page: the tenant's matches only.
+    expect(await withAccount(t.hub.db, A.accountId, (tx) => listInbox(tx, { q: 'line', limit: 10 }, A.users.agent.id))).toEqual([]);
   });
 });

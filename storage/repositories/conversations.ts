@@ -1,4 +1,5 @@
-import type { Queryable } from '../database.js';
+import { createHash } from 'node:crypto';
+import { queryPrepared, type Queryable } from '../database.js';
 
 export type ConversationStatus = 'open' | 'pending' | 'snoozed' | 'resolved';
 export type Priority = 'low' | 'normal' | 'high' | 'urgent';
@@ -64,12 +65,21 @@ const WAITING = `coalesce(c.waiting_since, 'infinity'::timestamptz)`;
 /** Priority as a number, highest first in a priority sort. */
 const RANK = `(CASE c.priority WHEN 'urgent' THEN 3 WHEN 'high' THEN 2 WHEN 'normal' THEN 1 ELSE 0 END)`;
 
+type ListedRow = ConversationRow & { cursorAt: string; rank: number; waitingKey: string };
+
 /**
  * Filtered, keyset-paginated list; every value is a bound parameter, never spliced into SQL.
  * `cursorAt` is last_message_at at full microsecond precision (a JS Date keeps only milliseconds,
  * and a cursor cut to milliseconds skips rows that fall within the same millisecond).
  */
-export async function listConversations(tx: Queryable, f: ConversationFilter): Promise<(ConversationRow & { cursorAt: string; rank: number; waitingKey: string })[]> {
+export async function listConversations(tx: Queryable, f: ConversationFilter): Promise<ListedRow[]> {
+  const statement = await listStatement(tx, f);
+  if (!statement) return [];
+  return (await queryPrepared<ListedRow>(tx, statementName('conversation_list', statement.sql), statement.sql, statement.params)).rows;
+}
+
+/** The list's statement for a filter (its text depends only on which filters are set), or undefined when a search finds nothing. */
+async function listStatement(tx: Queryable, f: ConversationFilter, columns = ''): Promise<{ sql: string; params: unknown[]; order: string } | undefined> {
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (sql: (p: string) => string, value: unknown) => {
@@ -91,9 +101,9 @@ export async function listConversations(tx: Queryable, f: ConversationFilter): P
   // checked by its own messages (a common word shows up within the first conversations).
   let walk = '';
   if (f.q) {
-    const ids = (await tx.query<{ ids: string[] | null }>(`SELECT hd_search_conversations($1, $2) AS ids`, [f.q, f.searchIndexMax ?? SEARCH_INDEX_MAX])).rows[0]!.ids;
+    const ids = (await queryPrepared<{ ids: string[] | null }>(tx, 'conversation_search', `SELECT hd_search_conversations($1, $2) AS ids`, [f.q, f.searchIndexMax ?? SEARCH_INDEX_MAX])).rows[0]!.ids;
     if (ids) {
-      if (ids.length === 0) return [];
+      if (ids.length === 0) return undefined;
       add((p) => `c.id = ANY(${p}::uuid[])`, ids);
     } else {
       params.push(f.q);
@@ -116,13 +126,25 @@ export async function listConversations(tx: Queryable, f: ConversationFilter): P
     where.push(`(c.last_message_at, c.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
   }
   params.push(f.limit);
-  const { rows } = await tx.query<ConversationRow & { cursorAt: string; rank: number; waitingKey: string }>(
-    `SELECT ${COLUMNS}, c.last_message_at::text AS "cursorAt", ${RANK} AS rank, ${WAITING}::text AS "waitingKey"
+  const order = `${byPriority ? 'rank DESC, ' : byWaiting ? '"waitingKey"::timestamptz, ' : ''}"lastMessageAt" DESC, id DESC`;
+  const sql = `SELECT ${COLUMNS}, c.last_message_at::text AS "cursorAt", ${RANK} AS rank, ${WAITING}::text AS "waitingKey"${columns}
      FROM ${FROM} ${walk} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY ${byPriority ? `${RANK} DESC, ` : byWaiting ? `${WAITING}, ` : ''}c.last_message_at DESC, c.id DESC LIMIT $${params.length}`,
-    params,
-  );
-  return rows;
+     ORDER BY ${byPriority ? `${RANK} DESC, ` : byWaiting ? `${WAITING}, ` : ''}c.last_message_at DESC, c.id DESC LIMIT $${params.length}`;
+  return { sql, params, order };
+}
+
+/**
+ * A prepared statement's name for a statement text: node-postgres keeps one per name and connection,
+ * and refuses a name reused for another text. The list's texts are a few per filter combination.
+ */
+const statementNames = new Map<string, string>();
+function statementName(prefix: string, sql: string): string {
+  let name = statementNames.get(sql);
+  if (!name) {
+    name = `${prefix}_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`;
+    if (statementNames.size < 10_000) statementNames.set(sql, name);
+  }
+  return name;
 }
 
 /**
@@ -246,20 +268,56 @@ export async function inboxSummaries(tx: Queryable, conversationIds: string[], u
   return new Map(rows.map((r) => [r.conversationId, r]));
 }
 
+export type InboxRow = ListedRow & Omit<InboxSummary, 'conversationId'>;
+
+/**
+ * The inbox's page: the list and each row's summary (as `inboxSummaries`) in one prepared statement,
+ * one round trip; the wait's start is the conversation's own `waiting_since` (migration 255 keeps it by
+ * the same rule), so a row costs two index lookups into its messages.
+ */
+export async function listInbox(tx: Queryable, f: ConversationFilter, userId: string | null): Promise<InboxRow[]> {
+  const statement = await listStatement(tx, f, `, ch.name AS "channelName", ct.email AS "contactEmail", ct.phone AS "contactPhone", c.waiting_since AS "waitingSince"`);
+  if (!statement) return [];
+  const params = [...statement.params, userId];
+  const sql = `SELECT page.*, left(split_part(btrim(last.text, E' \\n\\r\\t'), E'\\n', 1), 200) AS preview, last.direction AS "previewDirection",
+            (inbound.at IS NOT NULL AND (r.read_at IS NULL OR inbound.at > r.read_at)) AS unread
+       FROM (${statement.sql}) page
+       LEFT JOIN conversation_reads r ON r.conversation_id = page.id AND r.user_id = $${params.length}
+       LEFT JOIN LATERAL (
+         SELECT m.text, m.direction FROM messages m
+          WHERE m.conversation_id = page.id AND NOT m.is_private AND m.author_kind <> 'system'
+          ORDER BY m.sent_at DESC, m.id DESC LIMIT 1) last ON true
+       LEFT JOIN LATERAL (
+         SELECT max(m.sent_at) AS at FROM messages m
+          WHERE m.conversation_id = page.id AND m.direction = 'inbound' AND NOT m.is_private AND NOT m.auto_reply) inbound ON true
+      ORDER BY ${statement.order}`;
+  return (await queryPrepared<InboxRow>(tx, statementName('inbox_page', sql), sql, params)).rows;
+}
+
 /** How many conversations each inbox view holds, for one user. */
 export interface InboxCounts { mine: number; unassigned: number; open: number; snoozed: number; resolved: number }
 
-export async function inboxCounts(tx: Queryable, userId: string | null): Promise<InboxCounts> {
-  const { rows } = await tx.query<InboxCounts>(
-    `SELECT count(*) FILTER (WHERE status IN ('open', 'pending') AND assignee_id = $1)::int AS mine,
-            count(*) FILTER (WHERE status IN ('open', 'pending') AND assignee_id IS NULL)::int AS unassigned,
-            count(*) FILTER (WHERE status IN ('open', 'pending'))::int AS open,
-            count(*) FILTER (WHERE status = 'snoozed')::int AS snoozed,
-            count(*) FILTER (WHERE status = 'resolved')::int AS resolved
-       FROM conversations`,
+/** Past this many counter rows for an account, a read folds them back to one per group (migration 285). */
+export const COUNT_ROWS_COMPACT_AT = 500;
+
+/**
+ * Sums the account's counter rows (migration 285: a trigger appends +1/-1 per conversation change), so
+ * it reads a few hundred rows however many conversations the account has; compacts them when they pile up.
+ */
+export async function inboxCounts(tx: Queryable, userId: string | null, compactAt = COUNT_ROWS_COMPACT_AT): Promise<InboxCounts> {
+  const { rows } = await queryPrepared<InboxCounts & { rows: number }>(tx, 'inbox_counts',
+    `SELECT coalesce(sum(n) FILTER (WHERE status IN ('open', 'pending') AND assignee_id = $1), 0)::int AS mine,
+            coalesce(sum(n) FILTER (WHERE status IN ('open', 'pending') AND assignee_id IS NULL), 0)::int AS unassigned,
+            coalesce(sum(n) FILTER (WHERE status IN ('open', 'pending')), 0)::int AS open,
+            coalesce(sum(n) FILTER (WHERE status = 'snoozed'), 0)::int AS snoozed,
+            coalesce(sum(n) FILTER (WHERE status = 'resolved'), 0)::int AS resolved,
+            count(*)::int AS rows
+       FROM conversation_counts WHERE account_id = hd_account()`,
     [userId],
   );
-  return rows[0]!;
+  const { rows: counted, ...counts } = rows[0]!;
+  if (counted > compactAt) await tx.query(`SELECT hd_compact_conversation_counts()`);
+  return counts;
 }
 
 /** Marks the conversation read by the user up to now; false when the conversation is not the tenant's. */

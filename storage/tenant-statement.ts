@@ -1,0 +1,61 @@
+import pg from 'pg';
+import { APP_ROLE } from './session.js';
+
+/**
+ * One statement as a tenant in one round trip on node-postgres: the tenant switch (role and account, the
+ * account a bound parameter) and the statement go out in one write as two executes before one Sync, so
+ * they share the implicit transaction Sync ends: no BEGIN, no COMMIT, and the switch ends with it, also on
+ * an error. A page of the inbox was three round trips (BEGIN with the switch, the statement, COMMIT).
+ */
+export const TENANT_SWITCH = `SELECT set_config('role', '${APP_ROLE}', true), set_config('hummdesk.account_id', $1, true)`;
+
+interface Wire {
+  parse(m: { text: string; name?: string; types?: unknown[] }): void;
+  bind(m: { portal?: string; statement?: string; values: unknown[]; valueMapper?: unknown }): void;
+  execute(m: { portal?: string; rows?: number }): void;
+  parsedStatements: Record<string, string | undefined>;
+}
+
+/** pg's own Query (result parsing, named statements) with the switch sent ahead of it. */
+interface QueryInternals {
+  name?: string;
+  prepare(connection: Wire): void;
+  handleDataRow(msg: unknown): void;
+  handleCommandComplete(msg: unknown, connection: Wire): void;
+  handleError(err: Error, connection: Wire): void;
+}
+type Callback = (err: Error | null, result?: pg.QueryResult) => void;
+const Query = pg.Query as unknown as new (config: { text: string; name?: string; values: unknown[]; queryMode: 'extended'; callback: Callback }) => QueryInternals & pg.Submittable;
+const { prepareValue } = (pg as unknown as { utils?: { prepareValue: unknown } }).utils ?? {};
+
+export class TenantStatement extends Query {
+  private switched = false;
+  constructor(private readonly accountId: string, config: { text: string; name?: string; values: unknown[]; callback: Callback }) {
+    // Always the extended protocol: the simple one would send the statement alone, without the switch.
+    super({ ...config, name: config.name || undefined, queryMode: 'extended' });
+  }
+
+  override prepare(connection: Wire): void {
+    // The unnamed statement and portal: the statement's own Bind replaces them once this one has run.
+    connection.parse({ text: TENANT_SWITCH, name: '', types: [] });
+    connection.bind({ portal: '', statement: '', values: [this.accountId], ...(prepareValue ? { valueMapper: prepareValue } : {}) });
+    connection.execute({ portal: '', rows: 0 });
+    super.prepare(connection);
+  }
+
+  // The switch's one row and its completion are not the statement's result.
+  override handleDataRow(msg: unknown): void {
+    if (this.switched) super.handleDataRow(msg);
+  }
+
+  override handleCommandComplete(msg: unknown, connection: Wire): void {
+    if (!this.switched) this.switched = true;
+    else super.handleCommandComplete(msg, connection);
+  }
+
+  override handleError(err: Error, connection: Wire): void {
+    // A statement whose Parse failed is not prepared on this connection, whatever pg noted when the switch's Parse completed.
+    if (this.name && connection?.parsedStatements) delete connection.parsedStatements[this.name];
+    super.handleError(err, connection);
+  }
+}
