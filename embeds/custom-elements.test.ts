@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +13,11 @@ describe('custom-elements.json', () => {
     const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { analyze: string } }).scripts.analyze;
     const out = mkdtempSync(join(tmpdir(), 'hummdesk-cem-'));
     try {
-      // The project's own analyze command, written to a scratch folder instead of the checkout (the analyzer takes it relative).
-      await promisify(execFile)('sh', ['-c', script.replace('--outdir .', `--outdir '${relative(ROOT, out)}'`)], {
+      // The project's own analyze command, written to a scratch folder instead of the checkout (the analyzer takes paths
+      // relative to it), and told not to point package.json at that folder.
+      writeFileSync(join(out, 'cem.config.mjs'), 'export default { packagejson: false };\n');
+      const scratch = relative(ROOT, out);
+      await promisify(execFile)('sh', ['-c', `${script.replace('--outdir .', `--outdir '${scratch}'`)} --config '${scratch}/cem.config.mjs'`], {
         cwd: ROOT, env: { ...process.env, PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH}` },
       });
       const fresh = JSON.parse(readFileSync(join(out, 'custom-elements.json'), 'utf8'));
