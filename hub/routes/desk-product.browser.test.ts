@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactPath, axeViolations, launchChromium, openConsole } from '../../embeds/testing.js';
+import { findInstallation } from '../../storage/repositories/channels.js';
 import { seedDemo, type DemoCredentials } from '../services/demo.js';
 import { startTestHub, type TestHub } from '../testing/harness.js';
 
@@ -67,5 +68,18 @@ describe('the page at / as a product', { timeout: 240_000 }, () => {
     expect(await channels.locator('[part=preview]').count()).toBe(0);
     await page.locator('#settings').click();
     await page.locator('hummdesk-inbox li', { hasText: text }).waitFor();
+  });
+  it('shows a channel whose latest delivery failed as Failing, with the error, in the console', async () => {
+    const channel = (await findInstallation(t.hub.db, t.hub.box, { kind: 'webchat', id: demo.webchatChannelId }))!;
+    const [o] = await t.hub.ingest.ingest(channel, [{ type: 'message', message: {
+      channel: { kind: 'webchat', channelId: channel.id }, externalId: 'failing-1', threadKey: `webchat:${channel.id}:failing`, direction: 'inbound',
+      sender: { externalId: 'v-failing', isBot: false }, sentAt: new Date().toISOString(), text: 'Hello?', attachments: [], raw: {} } }]);
+    // Our answer to it could not be delivered.
+    await t.hub.db.query(`UPDATE messages SET direction = 'outbound', delivery_status = 'failed', delivery_error = 'The visitor session has ended' WHERE id = $1`, [o!.messageId]);
+    const page = await openConsole(browser, base, demo);
+    const row = page.locator(`hummdesk-admin-channels tr[data-id="${channel.id}"]`);
+    await row.locator('[data-state=failing]', { hasText: 'Failing' }).waitFor();
+    expect(await row.locator('.last-error').innerText()).toContain('The visitor session has ended');
+    expect(await axeViolations(page)).toEqual([]);
   });
 });
