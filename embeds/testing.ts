@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
 
 /** Test support for the browser tests: Debian's Chromium, never a downloaded browser. */
 export const CHROMIUM = process.env.HUMMDESK_CHROMIUM ?? '/usr/bin/chromium';
@@ -13,10 +13,11 @@ export function launchChromium(): Promise<Browser> {
 }
 
 /** A new browser context signed in on the hub's page at / and showing the admin console (Settings). */
-export async function openConsole(browser: Browser, base: string, who: { email: string; password: string }, viewport = { width: 1440, height: 1200 }): Promise<Page> {
-  const context = await browser.newContext({ viewport });
+export async function openConsole(browser: Browser, base: string, who: { email: string; password: string }, options: BrowserContextOptions = {}): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 1200 }, ...options });
   context.setDefaultTimeout(45_000);
   const page = await context.newPage();
+  page.on('pageerror', (err) => console.error('page error:', err.message));
   await page.goto(`${base}/`);
   await page.locator('#login-email').fill(who.email);
   await page.locator('#login-password').fill(who.password);

@@ -11,6 +11,7 @@ export const adminStyles = [
     table { border-collapse: collapse; inline-size: 100%; }
     th, td { text-align: start; padding: 0.35rem 0.5rem; border-block-end: 1px solid var(--_border); vertical-align: top; }
     th { font-weight: 600; color: var(--_muted); font-size: 0.9em; }
+    .preview hummdesk-chat { max-inline-size: 24rem; }
     form, .panel { border: 1px solid var(--_border); border-radius: var(--_radius); padding: 0.75rem; margin-block: 0.75rem; }
     fieldset { border: 1px solid var(--_border); border-radius: calc(var(--_radius) / 2); margin: 0.5rem 0; padding: 0.5rem 0.75rem; }
     legend { font-weight: 600; padding-inline: 0.25rem; }

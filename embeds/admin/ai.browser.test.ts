@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo, type DemoCredentials } from '../../hub/services/demo.js';
 import { startTestHub, type TestHub } from '../../hub/testing/harness.js';
-import { artifactPath, axeViolations, launchChromium } from '../testing.js';
+import { artifactPath, axeViolations, launchChromium, openConsole } from '../testing.js';
 
 /** The console's AI settings in real Chromium: validated before sending, the API's refusal shown, nothing lost, saved where the AI stage reads it. */
 describe('admin console: AI settings', { timeout: 240_000 }, () => {
@@ -29,14 +29,9 @@ describe('admin console: AI settings', { timeout: 240_000 }, () => {
 
   const storedAi = async () => (await t.hub.db.query<{ ai: Record<string, unknown> | null }>(`SELECT settings->'ai' AS ai FROM accounts WHERE id = $1`, [accountId])).rows[0]!.ai;
 
-  async function openAi(page: Page, signIn = true) {
-    if (signIn) {
-      await page.goto(`${base}/`);
-      await page.locator('#login-email').fill(demo.email);
-      await page.locator('#login-password').fill(demo.password);
-      await page.locator('#login-form button[type=submit]').click();
-    }
-    await page.locator('#settings').click();
+  /** The AI screen of the console on `page`, already signed in (the console is shown by `openConsole` or opened here). */
+  async function openAi(page: Page, openSettings = true) {
+    if (openSettings) await page.locator('#settings').click();
     await page.locator('[role=tab][data-screen=ai]').click();
     const ai = page.locator('hummdesk-admin-ai');
     await ai.locator('form[part=settings]').waitFor();
@@ -44,11 +39,9 @@ describe('admin console: AI settings', { timeout: 240_000 }, () => {
   }
 
   it('validates, shows the refusal with its code, keeps the form, and saves provider and auto-send', async () => {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    context.setDefaultTimeout(45_000);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => console.error('page error:', err.message));
-    const ai = await openAi(page);
+    const page = await openConsole(browser, base, demo, { viewport: { width: 1440, height: 900 } });
+    const context = page.context();
+    const ai = await openAi(page, false);
     expect(await ai.locator('[data-effective]').getAttribute('data-effective')).toBe('local');
     await ai.locator('tr[data-category=billing]').waitFor();
 
@@ -94,7 +87,7 @@ describe('admin console: AI settings', { timeout: 240_000 }, () => {
 
     // After a reload (the session is kept) the saved settings are what the form shows.
     await page.reload();
-    const again = await openAi(page, false);
+    const again = await openAi(page);
     expect(await again.locator('#ai-provider').inputValue()).toBe('anthropic');
     expect(await again.locator('#ai-model').inputValue()).toBe('claude-haiku-5');
     expect(await again.locator('#ai-threshold').inputValue()).toBe('80');

@@ -51,6 +51,7 @@ const PLATFORM_HELP: Record<PlatformKind, { title: string; keyLabel: string; key
  * @slot messenger - replaces the Messenger card's "Add" button (default: Page id and Page token)
  * @csspart platform-form - the form that adds a WhatsApp number, a linked phone, a Messenger Page or claims a Teams team
  * @csspart list - the table of channels
+ * @csspart preview - a web chat channel's live widget, under its row
  * @csspart webchat-form - the form that adds a web chat channel
  * @csspart email-form - the form that adds a mailbox
  * @csspart slack - the Slack section
@@ -76,6 +77,9 @@ export class HummdeskAdminChannels extends AdminElement {
   /** Shown once, right after a web chat channel is created; never readable again. */
   @state() private createdWidget: { name: string; widgetId: string; identitySecret: string } | null = null;
   @state() private rowNotice = new Map<string, { ok: boolean; text: string }>();
+  /** The web chat channel whose live widget is shown under its row. */
+  @state() private previewing = '';
+  @state() private previewFailure = '';
   @state() private slackFailure: Failure | null = null;
   @state() private triageDrafts = new Map<string, Record<string, string>>();
   @state() private triageNotice = new Map<string, { ok: boolean; text: string }>();
@@ -165,14 +169,41 @@ export class HummdeskAdminChannels extends AdminElement {
                   ${c.link ? this.renderLink(c.link) : nothing}</td>
                 <td class="actions">
                   ${c.kind === 'email' ? html`<button type="button" class="secondary" data-action="test" ?disabled=${this.busy} @click=${() => this.testStored(c)}>Test connection<span class="sr-only"> of ${c.name}</span></button>` : nothing}
+                  ${c.kind === 'webchat' ? html`<button type="button" class="secondary" data-action="preview" aria-expanded=${this.previewing === c.id} aria-controls="preview-${c.id}" @click=${() => this.togglePreview(c.id)}>Preview<span class="sr-only"> ${c.name}</span></button>` : nothing}
                   ${c.enabled
                     ? html`<button type="button" class="secondary" data-action="disable" ?disabled=${this.busy} @click=${() => this.setEnabled(c, false)}>Disable<span class="sr-only"> ${c.name}</span></button>`
                     : html`<button type="button" class="secondary" data-action="enable" ?disabled=${this.busy} @click=${() => this.setEnabled(c, true)}>Enable<span class="sr-only"> ${c.name}</span></button>`}
                 </td>
-              </tr>`;
+              </tr>
+              ${this.previewing === c.id ? html`<tr class="preview-row"><td colspan="6" id="preview-${c.id}">${this.renderPreview(c.externalKey, c.name)}</td></tr>` : nothing}`;
           })}
         </tbody>
       </table>`;
+  }
+
+  /** The channel's own widget, live and in place: what a visitor of the site sees (messages sent here are real). */
+  private renderPreview(widgetId: string, name: string): TemplateResult {
+    if (this.previewFailure) return html`<p class="notice error" role="alert">The preview could not load: ${this.previewFailure}</p>`;
+    return html`<section part="preview" class="preview" aria-label="Live preview of ${name}" data-widget-id=${widgetId}>
+        <p class="muted">Live preview: this is the widget your site shows. Messages written here arrive in the inbox like any visitor's.</p>
+        <hummdesk-chat widget-id=${widgetId} hub=${this.base || location.origin} inline open></hummdesk-chat>
+      </section>`;
+  }
+
+  /** The widget is the hub's own bundle, fetched only when a preview is first opened (the desk page has it already). */
+  private async togglePreview(channelId: string): Promise<void> {
+    if (this.previewing === channelId) {
+      this.previewing = '';
+      return;
+    }
+    this.previewFailure = '';
+    this.previewing = channelId;
+    if (customElements.get('hummdesk-chat')) return;
+    try {
+      await import(/* @vite-ignore */ `${this.base || location.origin}/embed/hummdesk-chat.js`);
+    } catch (err) {
+      this.previewFailure = err instanceof Error ? err.message : String(err);
+    }
   }
 
   /** A linked phone (unofficial: WhatsApp may ban the number): its state, and how to link it when it wants linking. */

@@ -5,7 +5,7 @@ import { startEmbeddingsEmulator, type EmbeddingsEmulator } from '../../ai/embed
 import { withAccount } from '../../storage/session.js';
 import { seedDemo, type DemoCredentials } from '../../hub/services/demo.js';
 import { startTestHub, type TestHub } from '../../hub/testing/harness.js';
-import { artifactPath, axeViolations, focusMatches, launchChromium, tabTo } from '../testing.js';
+import { artifactPath, axeViolations, focusMatches, launchChromium, openConsole, tabTo } from '../testing.js';
 
 /** The admin console for everyone: axe on every screen and form in light and dark, and its forms by keyboard alone. */
 describe('admin console accessibility', { timeout: 300_000 }, () => {
@@ -31,21 +31,14 @@ describe('admin console accessibility', { timeout: 300_000 }, () => {
     await emu?.close();
   }, 120_000);
 
-  const openConsole = async (): Promise<Page> => {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    context.setDefaultTimeout(45_000);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => console.error('page error:', err.message));
-    await page.goto(`${base}/`);
-    await page.locator('#login-password').fill(demo.password);
-    await page.locator('#login-form button[type=submit]').click();
-    await page.locator('#settings').click();
+  const openSettings = async (): Promise<Page> => {
+    const page = await openConsole(browser, base, demo, { viewport: { width: 1440, height: 900 } });
     await page.locator('hummdesk-admin-channels table[part=list]').waitFor();
     return page;
   };
 
   it('has no serious or critical axe violation on any screen or form, light and dark, and fits a phone', async () => {
-    const page = await openConsole();
+    const page = await openSettings();
     const found: { state: string; violations: Awaited<ReturnType<typeof axeViolations>> }[] = [];
     const wide: string[] = [];
     const check = async (state: string) => {
@@ -108,7 +101,7 @@ describe('admin console accessibility', { timeout: 300_000 }, () => {
   });
 
   it('is usable by keyboard alone: tabs by arrow keys, a web chat channel, an article and an API key', async () => {
-    const page = await openConsole();
+    const page = await openSettings();
     const press = (key: string) => page.keyboard.press(key);
     /** Shift+Tab until the focus is on `selector` (back up the page, as a keyboard user returns to the tabs). */
     const tabBackTo = async (selector: string) => {

@@ -7,7 +7,7 @@ import { withAccount } from '../../storage/session.js';
 import { seedConversation } from '../../hub/testing/seed.js';
 import { seedDemo, type DemoCredentials } from '../../hub/services/demo.js';
 import { startTestHub, type TestAccount, type TestHub } from '../../hub/testing/harness.js';
-import { artifactPath, axeViolations, focusMatches, launchChromium } from '../testing.js';
+import { artifactPath, axeViolations, focusMatches, launchChromium, openConsole } from '../testing.js';
 
 /** The admin console's knowledge base in real Chromium: write, preview (sanitised), publish, search. */
 describe('admin console: knowledge base', { timeout: 240_000 }, () => {
@@ -37,15 +37,7 @@ describe('admin console: knowledge base', { timeout: 240_000 }, () => {
   }, 120_000);
 
   const openKb = async (): Promise<Page> => {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    context.setDefaultTimeout(45_000);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => console.error('page error:', err.message));
-    await page.goto(`${base}/`);
-    await page.locator('#login-email').fill(demo.email);
-    await page.locator('#login-password').fill(demo.password);
-    await page.locator('#login-form button[type=submit]').click();
-    await page.locator('#settings').click();
+    const page = await openConsole(browser, base, demo, { viewport: { width: 1440, height: 900 } });
     await page.locator('[role=tab][data-screen=kb]').click();
     await page.locator('hummdesk-admin-kb table[part=list]').waitFor();
     return page;

@@ -4,7 +4,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo, type DemoCredentials } from '../../hub/services/demo.js';
 import { startTestHub, type TestHub } from '../../hub/testing/harness.js';
-import { artifactPath, axeViolations, launchChromium } from '../testing.js';
+import { artifactPath, axeViolations, launchChromium, openConsole } from '../testing.js';
 import { csvField } from './security.component.js';
 import { findInstallation } from '../../storage/repositories/channels.js';
 import { insertDraft } from '../../storage/repositories/ai.js';
@@ -30,15 +30,8 @@ describe('admin console: API keys, audit log and AI figures', { timeout: 240_000
   }, 120_000);
 
   it('creates a key shown once that works, revokes it, and exports the filtered audit log as CSV', async () => {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
-    context.setDefaultTimeout(45_000);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => console.error('page error:', err.message));
-    await page.goto(`${base}/`);
-    await page.locator('#login-email').fill(demo.email);
-    await page.locator('#login-password').fill(demo.password);
-    await page.locator('#login-form button[type=submit]').click();
-    await page.locator('#settings').click();
+    const page = await openConsole(browser, base, demo, { viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+    const context = page.context();
     await page.locator('[role=tab][data-screen=security]').click();
     const sec = page.locator('hummdesk-admin-security');
     await sec.locator('table[part=keys]').waitFor();
@@ -91,14 +84,8 @@ describe('admin console: API keys, audit log and AI figures', { timeout: 240_000
         await tx.query(`UPDATE drafts SET status = $2, final_text = CASE WHEN $2 = 'edited' THEN 'Your parcel is on its way today.' END WHERE id = $1`, [id, status]);
       });
     }
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    context.setDefaultTimeout(45_000);
-    const page = await context.newPage();
-    await page.goto(`${base}/`);
-    await page.locator('#login-email').fill(demo.email);
-    await page.locator('#login-password').fill(demo.password);
-    await page.locator('#login-form button[type=submit]').click();
-    await page.locator('#settings').click();
+    const page = await openConsole(browser, base, demo, { viewport: { width: 1440, height: 900 } });
+    const context = page.context();
     await page.locator('[role=tab][data-screen=ai]').click();
     const ai = page.locator('hummdesk-admin-ai');
     await ai.locator('[data-figure=acceptance]').waitFor();

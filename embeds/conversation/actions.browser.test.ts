@@ -7,7 +7,7 @@ import { withAccount } from '../../storage/session.js';
 import { hashPassword } from '../../hub/services/auth.js';
 import { seedDemo, type DemoCredentials } from '../../hub/services/demo.js';
 import { startTestHub, type TestHub } from '../../hub/testing/harness.js';
-import { artifactPath, axeViolations, launchChromium } from '../testing.js';
+import { artifactPath, axeViolations, focusMatches, launchChromium } from '../testing.js';
 
 /** The actions of `<hummdesk-conversation>` on the page at /, by mouse and by key, seen live by a second agent. */
 describe('conversation actions', { timeout: 240_000 }, () => {
@@ -17,10 +17,11 @@ describe('conversation actions', { timeout: 240_000 }, () => {
   let demo: DemoCredentials;
   let accountId: string;
   let conversationId: string;
+  let secondConversationId: string;
   const second = { email: 'second.agent@hummdesk.local', password: 'second agent password', name: 'Second Agent', id: '' };
   const contexts: BrowserContext[] = [];
 
-  const signIn = async (email: string, password: string, path = '/'): Promise<Page> => {
+  const signIn = async (email: string, password: string, path = '/', open = conversationId): Promise<Page> => {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     context.setDefaultTimeout(20_000);
     contexts.push(context);
@@ -31,7 +32,7 @@ describe('conversation actions', { timeout: 240_000 }, () => {
     await page.locator('#login-password').fill(password);
     await page.locator('#login-form button[type=submit]').click();
     await page.locator('hummdesk-inbox ul[role=listbox]').waitFor();
-    await page.locator(`hummdesk-inbox li[data-id="${conversationId}"]`).click();
+    await page.locator(`hummdesk-inbox li[data-id="${open}"]`).click();
     await page.locator('hummdesk-conversation [part=actions]').waitFor();
     return page;
   };
@@ -59,6 +60,15 @@ describe('conversation actions', { timeout: 240_000 }, () => {
       },
     }]);
     conversationId = o!.conversationId!;
+    const [o2] = await t.hub.ingest.ingest(channel, [{
+      type: 'message',
+      message: {
+        channel: { kind: 'webchat', channelId }, externalId: 'actions-2', threadKey: `webchat:${channelId}:actions-2`, direction: 'inbound',
+        sender: { externalId: 'v-actions-2', displayName: 'Ilona Berg', isBot: false }, sentAt: new Date().toISOString(),
+        text: 'The parcel arrived damaged, can I get a new one?', attachments: [], raw: {},
+      },
+    }]);
+    secondConversationId = o2!.conversationId!;
     browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
@@ -126,5 +136,48 @@ describe('conversation actions', { timeout: 240_000 }, () => {
     await view.locator('textarea').pressSequentially('see you');
     expect((await stored()).status).toBe(status);
     expect(await view.locator('textarea').inputValue()).toBe('see you');
+  });
+  it('assigns a team, snoozes until a picked date, corrects the category as a learning example, all seen live; s p c t r move to their controls', async () => {
+    const id = secondConversationId;
+    const lead = await signIn(demo.email, demo.password, '/', id);
+    const other = await signIn(second.email, second.password, '/', id);
+    const bar = lead.locator('hummdesk-conversation [part=actions]');
+    const otherBar = other.locator('hummdesk-conversation [part=actions]');
+    const row = async () => withAccount(t.hub.db, accountId, async (tx) =>
+      (await tx.query<{ team_id: string | null; status: string; snoozed_until: Date | null; category: string | null }>(
+        `SELECT team_id, status, snoozed_until, category FROM conversations WHERE id = $1`, [id])).rows[0]!);
+    const selected = (select: typeof bar) => select.evaluate((s) => (s as HTMLSelectElement).selectedOptions[0]?.textContent ?? '');
+
+    await bar.locator('[data-action=team]').selectOption({ label: 'No team' });
+    await expect.poll(async () => (await row()).team_id).toBeNull();
+    await expect.poll(() => selected(otherBar.locator('[data-action=team]'))).toBe('No team');
+    await bar.locator('[data-action=team]').selectOption({ label: 'Support' });
+    await expect.poll(async () => (await row()).team_id).not.toBeNull();
+    await expect.poll(() => selected(otherBar.locator('[data-action=team]'))).toBe('Support');
+
+    const categories = await bar.locator('[data-action=category] option:not([disabled])').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    const corrected = categories.find((c) => c !== '' && c !== categories[0]) ?? categories[0]!;
+    await bar.locator('[data-action=category]').selectOption(corrected);
+    await expect.poll(async () => (await row()).category).toBe(corrected);
+    // Kept as an example the account's category model learns from.
+    await expect.poll(async () => (await withAccount(t.hub.db, accountId, (tx) => tx.query<{ category: string }>(
+      `SELECT category FROM ai_category_examples WHERE conversation_id = $1 AND source = 'correction'`, [id]))).rows.map((r) => r.category)).toEqual([corrected]);
+    await expect.poll(() => otherBar.locator('[data-action=category]').inputValue()).toBe(corrected);
+
+    // Three days ahead at 09:30, as both clocks (this process and the browser) read local time.
+    const day = new Date(Date.now() + 3 * 24 * 3600_000);
+    const local = `${day.getFullYear()}-${String(day.getMonth() + 1).padStart(2, '0')}-${String(day.getDate()).padStart(2, '0')}T09:30`;
+    await bar.locator('[data-action=snooze]').selectOption('date');
+    await bar.locator('.snooze-date input').fill(local);
+    await bar.locator('.snooze-date button[type=submit]').click();
+    await expect.poll(async () => (await row()).status).toBe('snoozed');
+    expect((await row()).snoozed_until!.getTime()).toBe(new Date(local).getTime());
+    await expect.poll(() => selected(otherBar.locator('[data-action=snooze]'))).toMatch(/^Until /);
+
+    for (const [key, selector] of [['s', '[data-action=snooze]'], ['p', '[data-action=priority]'], ['c', '[data-action=category]'], ['t', '[data-action=tags]'], ['r', 'textarea']] as const) {
+      await lead.locator('body').click({ position: { x: 5, y: 5 } });
+      await lead.keyboard.press(key);
+      await expect.poll(() => focusMatches(lead, selector)).toBe(true);
+    }
   });
 });

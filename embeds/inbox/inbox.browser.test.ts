@@ -8,7 +8,7 @@ import { startTestHub, type TestHub } from '../../hub/testing/harness.js';
 import { artifactPath, axeViolations, launchChromium } from '../testing.js';
 
 /** `<hummdesk-inbox>` on the page at /: rows an agent can tell apart, views with counts, unread marks, filters in the URL. */
-describe('inbox rows and views', { timeout: 120_000 }, () => {
+describe('inbox rows and views', { timeout: 180_000 }, () => {
   let t: TestHub;
   let browser: Browser;
   let base: string;
@@ -96,5 +96,33 @@ describe('inbox rows and views', { timeout: 120_000 }, () => {
     await page.locator('hummdesk-inbox ul[role=listbox]').waitFor();
     await row(page, ids.anonymous!).waitFor();
     expect(await page.locator('hummdesk-inbox nav[part=views] button[aria-pressed=true]').innerText()).toMatch(/^Resolved/);
+  });
+  it('filters by priority and sorts by it from the menus, keeps both in the URL across a reload, and shows priority and language', async () => {
+    await withAccount(t.hub.db, accountId, async (tx) => {
+      await tx.query(`UPDATE conversations SET priority = 'urgent', language = 'fi' WHERE id = $1`, [ids.named]);
+      await tx.query(`UPDATE conversations SET priority = 'low', language = 'ar' WHERE id = $1`, [ids.arabic]);
+    });
+    const page = await agentPage('/?status=active&priority=urgent');
+    const inbox = page.locator('hummdesk-inbox');
+    await row(page, ids.named!).waitFor();
+    await expect.poll(() => row(page, ids.arabic!).count()).toBe(0);
+    expect(await row(page, ids.named!).locator('.priority-urgent').innerText()).toBe('urgent');
+    expect(await row(page, ids.named!).locator('[title=language]').innerText()).toBe('fi');
+
+    // By latest activity the Arabic one (20 minutes ago) comes first; by priority the urgent one does.
+    const order = async () => (await inbox.locator('li[data-id]').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-id')))).filter((id) => id === ids.arabic || id === ids.named);
+    await inbox.locator('select[name=priority]').selectOption('');
+    await row(page, ids.arabic!).waitFor();
+    await expect.poll(order).toEqual([ids.arabic, ids.named]);
+    expect(await row(page, ids.arabic!).locator('[title=language]').innerText()).toBe('ar');
+    await inbox.locator('select[name=sort]').selectOption('priority');
+    await expect.poll(order).toEqual([ids.named, ids.arabic]);
+    await expect.poll(() => page.evaluate(() => new URLSearchParams(location.search).get('sort'))).toBe('priority');
+    expect(await page.evaluate(() => new URLSearchParams(location.search).get('priority'))).toBeNull();
+
+    await page.reload();
+    await page.locator('hummdesk-inbox ul[role=listbox]').waitFor();
+    expect(await inbox.locator('select[name=sort]').inputValue()).toBe('priority');
+    await expect.poll(order).toEqual([ids.named, ids.arabic]);
   });
 });

@@ -1,4 +1,4 @@
-// HummDesk demo page glue: logs the agent in, hands the components a short-lived embed token and
+// The desk page at /: logs the agent in, hands the components a short-lived embed token and
 // wires the inbox to the conversation and draft views. Everything shown is rendered by the components.
 const $ = (id) => document.getElementById(id);
 const EMBED_REFRESH_MS = 10 * 60 * 1000; // embed tokens live 15 minutes
@@ -254,7 +254,3 @@ $('theme').addEventListener('change', (e) => {
   applyTheme(e.target.value);
 });
 document.addEventListener('hummdesk-kb-select', (e) => $('conversation').insertReplyText(e.detail.hit.text));
-$('new-visitor').addEventListener('click', () => {
-  for (const key of Object.keys(localStorage)) if (key.startsWith('hummdesk:')) localStorage.removeItem(key);
-  location.reload();
-});

@@ -134,4 +134,56 @@ describe('the desk page', { timeout: 240_000 }, () => {
     const titles = (await shown()).map((n) => n.title);
     expect(titles.filter((x) => x.startsWith('Aino'))).toEqual([]);
   });
+  it('asks for notification permission once, on the sign-in click, and chimes only while Sound is on (kept across a reload)', async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    context.setDefaultTimeout(30_000);
+    contexts.push(context);
+    // Counts permission requests (the answer is kept, as a browser keeps it) and the chimes played.
+    await context.addInitScript(() => {
+      const w = window as unknown as { asked: number; chimes: number; Notification: unknown; AudioContext: unknown };
+      w.asked = Number(sessionStorage.getItem('asked') ?? 0);
+      w.chimes = 0;
+      class Recorded {
+        static get permission() { return sessionStorage.getItem('permission') ?? 'default'; }
+        static requestPermission = async () => { sessionStorage.setItem('asked', String(++w.asked)); sessionStorage.setItem('permission', 'denied'); return 'denied'; };
+        close() {}
+      }
+      w.Notification = Recorded;
+      w.AudioContext = class {
+        currentTime = 0;
+        destination = {};
+        createOscillator() { return { frequency: {}, connect: (next: unknown) => next, start: () => void w.chimes++, stop() {}, onended: null }; }
+        createGain() { return { gain: { setValueAtTime() {}, exponentialRampToValueAtTime() {} }, connect: (next: unknown) => next }; }
+        close() {}
+      };
+    });
+    const page = await context.newPage();
+    const read = (name: 'asked' | 'chimes') => page.evaluate((n) => (window as unknown as Record<string, number>)[n], name);
+    await page.goto(`${base}/`);
+    expect(await read('asked')).toBe(0);
+    await page.locator('#login-password').fill(demo.password);
+    await page.locator('#login-form button[type=submit]').click();
+    await page.locator('hummdesk-inbox ul[role=listbox]').waitFor();
+    expect(await read('asked')).toBe(1);
+
+    const inbox = page.locator('hummdesk-inbox');
+    await customerWrites('quiet', 'No sound for this one', 'Ville');
+    await inbox.locator('li', { hasText: 'No sound for this one' }).waitFor();
+    expect(await read('chimes')).toBe(0);
+    await page.locator('#sound').check();
+    await customerWrites('chime', 'This one chimes', 'Saara');
+    await expect.poll(() => read('chimes')).toBe(1);
+
+    // A reload keeps the session and the Sound choice, and does not ask again.
+    await page.reload();
+    await page.locator('hummdesk-inbox ul[role=listbox]').waitFor();
+    expect(await page.locator('#sound').isChecked()).toBe(true);
+    expect(await read('asked')).toBe(1);
+    // Signing in again after logging out does not ask again either: the browser has the answer.
+    await page.locator('#logout').click();
+    await page.locator('#login-password').fill(demo.password);
+    await page.locator('#login-form button[type=submit]').click();
+    await page.locator('hummdesk-inbox ul[role=listbox]').waitFor();
+    expect(await read('asked')).toBe(1);
+  });
 });

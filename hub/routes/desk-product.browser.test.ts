@@ -1,0 +1,85 @@
+import type { AddressInfo } from 'node:net';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { artifactPath, axeViolations, launchChromium, openConsole } from '../../embeds/testing.js';
+import { findInstallation } from '../../storage/repositories/channels.js';
+import { seedDemo, type DemoCredentials } from '../services/demo.js';
+import { startTestHub, type TestHub } from '../testing/harness.js';
+
+/** The page at / is the product a team runs on: no demo wording, and the web chat is tried from its channel. */
+describe('the page at / as a product', { timeout: 240_000 }, () => {
+  let t: TestHub;
+  let browser: Browser;
+  let base: string;
+  let demo: DemoCredentials;
+
+  beforeAll(async () => {
+    t = await startTestHub({ jobs: false });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    demo = (await seedDemo(t.hub.db, t.hub.box, t.config.dataDir, base)).credentials!;
+    browser = await launchChromium();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('speaks of a support desk, never of a demo or a stand-in customer site, signed out and signed in', async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${base}/`);
+    await page.locator('#login-form').waitFor();
+    expect(await page.title()).toBe('HummDesk');
+    expect(await page.locator('body').innerText()).not.toMatch(/demo|customer's website|stand-in/i);
+    await page.locator('#login-email').fill(demo.email);
+    await page.locator('#login-password').fill(demo.password);
+    await page.locator('#login-form button[type=submit]').click();
+    await page.locator('hummdesk-inbox ul[role=listbox]').waitFor();
+    // The seeded first login's own name is data the team changes, not the page's wording.
+    const wording = (await page.locator('body').innerText()).replace('Signed in as Demo Agent', '');
+    expect(wording).not.toMatch(/demo|customer's website|stand-in/i);
+    // The desk has the whole window: no widget of its own floating over the draft.
+    expect(await page.locator('hummdesk-chat').count()).toBe(0);
+    await context.close();
+  });
+
+  it("previews a web chat channel live in the console: a message written in the preview reaches the inbox", async () => {
+    const page = await openConsole(browser, base, demo);
+    const channels = page.locator('hummdesk-admin-channels');
+    const row = channels.locator('tr[data-kind=webchat]').first();
+    const toggle = row.locator('[data-action=preview]');
+    await toggle.click();
+    expect(await toggle.getAttribute('aria-expanded')).toBe('true');
+    const preview = channels.locator('[part=preview]');
+    expect(await preview.getAttribute('data-widget-id')).toBe('demo-widget');
+    const widget = preview.locator('hummdesk-chat');
+    await widget.locator('.connection', { hasText: 'Connected' }).waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: artifactPath('console-webchat-preview-1440.png') });
+
+    const text = 'Trying our chat from the console preview';
+    await widget.locator('textarea').fill(text);
+    await widget.locator('textarea').press('Enter');
+    await widget.locator('li.inbound', { hasText: text }).locator('.delivery', { hasText: 'Sent' }).waitFor();
+    await expect.poll(async () => (await t.hub.db.query(`SELECT 1 FROM messages WHERE text = $1`, [text])).rowCount).toBe(1);
+
+    await toggle.click();
+    expect(await channels.locator('[part=preview]').count()).toBe(0);
+    await page.locator('#settings').click();
+    await page.locator('hummdesk-inbox li', { hasText: text }).waitFor();
+  });
+  it('shows a channel whose latest delivery failed as Failing, with the error, in the console', async () => {
+    const channel = (await findInstallation(t.hub.db, t.hub.box, { kind: 'webchat', id: demo.webchatChannelId }))!;
+    const [o] = await t.hub.ingest.ingest(channel, [{ type: 'message', message: {
+      channel: { kind: 'webchat', channelId: channel.id }, externalId: 'failing-1', threadKey: `webchat:${channel.id}:failing`, direction: 'inbound',
+      sender: { externalId: 'v-failing', isBot: false }, sentAt: new Date().toISOString(), text: 'Hello?', attachments: [], raw: {} } }]);
+    // Our answer to it could not be delivered.
+    await t.hub.db.query(`UPDATE messages SET direction = 'outbound', delivery_status = 'failed', delivery_error = 'The visitor session has ended' WHERE id = $1`, [o!.messageId]);
+    const page = await openConsole(browser, base, demo);
+    const row = page.locator(`hummdesk-admin-channels tr[data-id="${channel.id}"]`);
+    await row.locator('[data-state=failing]', { hasText: 'Failing' }).waitFor();
+    expect(await row.locator('.last-error').innerText()).toContain('The visitor session has ended');
+    expect(await axeViolations(page)).toEqual([]);
+  });
+});
