@@ -64,7 +64,7 @@ describe('WhatsApp replies end to end (files, buttons, templates, window, read m
     const { conversationId, messageId } = await customerWrites({ waId: '358407000001', userId: 'US.7001', name: 'Aino' }, 'wamid.IN-1', 'Missä pakettini on?');
     const view = await api('GET', `/conversations/${conversationId}`);
     const inboundAt = (await t.hub.db.query<{ sent_at: Date }>(`SELECT sent_at FROM messages WHERE id = $1`, [messageId])).rows[0]!.sent_at;
-    expect(view.json().channelWindow).toEqual({ closesAt: new Date(inboundAt.getTime() + 24 * 3600_000).toISOString(), open: true });
+    expect(view.json().channelWindow).toEqual({ kind: 'whatsapp', closesAt: new Date(inboundAt.getTime() + 24 * 3600_000).toISOString(), open: true, state: 'open' });
     const reply = await t.hub.conversations.reply({ accountId: a.accountId, kind: 'user', id: a.users.agent.id }, conversationId, { text: 'Se on matkalla 🚚' });
     const sent = await eventually(async () => graph.inbox.find((m) => m.bizOpaqueCallbackData === reply.id), WAIT);
     expect(sent).toMatchObject({ to: '358407000001', type: 'text', text: 'Se on matkalla 🚚' });
@@ -131,7 +131,7 @@ describe('WhatsApp replies end to end (files, buttons, templates, window, read m
     const { conversationId } = await customerWrites({ userId: 'US.7005', name: 'Usernamed' }, 'wamid.IN-OLD', 'Hei');
     await t.hub.db.query(`UPDATE messages SET sent_at = now() - interval '30 hours' WHERE conversation_id = $1 AND direction = 'inbound'`, [conversationId]);
     const view = (await api('GET', `/conversations/${conversationId}`)).json();
-    expect(view.channelWindow.open).toBe(false);
+    expect(view.channelWindow).toMatchObject({ kind: 'whatsapp', open: false, state: 'closed' });
     expect(Date.parse(view.channelWindow.closesAt)).toBeLessThan(Date.now());
     const late = await api('POST', `/conversations/${conversationId}/reply`, { text: 'Vieläkö ehdin?' });
     expect([late.statusCode, late.json().error.code]).toEqual([400, 'whatsapp_window_closed']);

@@ -5,6 +5,7 @@ import { checkTemplateAgainst, checkWhatsAppOutbound } from '../../connectors/wh
 import { findTemplate } from '../../storage/repositories/whatsapp-templates.js';
 import { MESSENGER_MAX_FILE_BYTES, MESSENGER_MAX_TEXT, messengerMessagingType } from '../../connectors/messenger/connector.js';
 import { HubError } from '../errors.js';
+import { humanAgentAllowed } from '../surfaces/channel-window.js';
 
 /**
  * What a channel will refuse, refused before the reply is stored or queued, with a code the agent can
@@ -91,12 +92,15 @@ async function checkMessengerReply(tx: Queryable, conversationId: string, input:
   for (const { size } of input.files) {
     if (size > MESSENGER_MAX_FILE_BYTES) throw new HubError(400, 'messenger_file_too_large', `Messenger takes files up to ${MESSENGER_MAX_FILE_BYTES / 1024 / 1024} MB; one of these has ${(size / 1024 / 1024).toFixed(1)} MB`);
   }
-  const { rows } = await tx.query<{ last: Date | string | null }>(
-    `SELECT max(sent_at) AS last FROM messages WHERE conversation_id = $1 AND direction = 'inbound' AND external_id IS NOT NULL`,
+  const { rows } = await tx.query<{ last: Date | string | null; config: Record<string, unknown> | null }>(
+    `SELECT (SELECT max(sent_at) FROM messages WHERE conversation_id = c.id AND direction = 'inbound' AND external_id IS NOT NULL) AS last, ch.config
+     FROM conversations c JOIN channels ch ON ch.id = c.channel_id WHERE c.id = $1`,
     [conversationId],
   );
   const last = rows[0]?.last;
-  const type = messengerMessagingType(last ? new Date(last).toISOString() : undefined, now);
+  // The same rule the connector applies: a Page that may not use the HUMAN_AGENT tag has 24 hours only.
+  const humanAgent = humanAgentAllowed(rows[0]?.config);
+  const type = messengerMessagingType(last ? new Date(last).toISOString() : undefined, now, humanAgent);
   if (!('messaging_type' in type))
-    throw new HubError(400, 'messenger_window_closed', `Messenger allows replies within 24 hours of the customer's last message, or 7 days by a human agent${type.closedAt ? ` (this window closed ${type.closedAt})` : ''}`, { closedAt: type.closedAt ?? null });
+    throw new HubError(400, 'messenger_window_closed', `Messenger allows replies within 24 hours of the customer's last message${humanAgent ? ', or 7 days by a human agent' : ''}${type.closedAt ? ` (this window closed ${type.closedAt})` : ''}`, { closedAt: type.closedAt ?? null });
 }

@@ -1,6 +1,7 @@
 import type { Queryable } from '../../storage/database.js';
 import { listMessages } from '../../storage/repositories/messages.js';
 import type { CardModel } from './card.js';
+import { readReplyWindow } from './channel-window.js';
 import { customersFirst } from './mirror.js';
 
 /** What a conversation's card shows, read in one tenant transaction (Slack reads the same fields with its sync snapshot). */
@@ -43,6 +44,7 @@ export async function readCardModel(
     assignee: c.assignee,
     assigneeId: c.assigneeId,
     threadReplies: o.threadReplies,
+    ...(c.channelKind === 'whatsapp' || c.channelKind === 'messenger' ? { replyWindow: await readReplyWindow(tx, conversationId) } : {}),
     ...(c.draft ? { draft: { id: c.draft.id, text: c.draft.text, extractive: c.draft.extractive, citations: c.draft.citations ?? [] } } : {}),
   };
 }
