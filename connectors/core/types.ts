@@ -168,8 +168,24 @@ export interface OutboundRich {
   /** An emoji on a message; empty removes our reaction. */
   reaction?: { externalId: string; emoji: string };
   /** An approved template by name and language, its body variables in order (the only message allowed outside a reply window). */
-  template?: { name: string; language: string; variables: string[] };
+  template?: OutboundTemplate;
 }
+
+/**
+ * A template's parameters: body variables in order, the header's (its text variable, or the media type
+ * of the message's one file), and button parameters by the button's index in the template.
+ */
+export interface OutboundTemplate {
+  name: string;
+  language: string;
+  variables: string[];
+  header?: { type: 'text'; text: string } | { type: 'image' | 'video' | 'document' };
+  buttons?: TemplateButtonParam[];
+}
+
+/** A quick-reply button's payload (returned when the customer taps it), or the suffix of a dynamic URL button. */
+export type TemplateButtonParam = { index: number; subType: 'quick_reply'; payload: string } | { index: number; subType: 'url'; text: string };
+
 
 export interface CheckpointStore {
   get(key: string): Promise<unknown>;

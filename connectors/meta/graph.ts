@@ -16,6 +16,7 @@ const WHATSAPP_PERMANENT: Record<number, string> = {
   131053: 'whatsapp_media_rejected',
   132000: 'whatsapp_template_params_mismatch',
   132001: 'whatsapp_template_not_found',
+  132012: 'whatsapp_template_param_format',
   132018: 'whatsapp_template_variable_invalid',
 };
 

@@ -204,6 +204,39 @@ describe('WhatsApp connector', () => {
         await expect(connector.send(outbound({ ...closed, rich: { template: { ...template, variables: ['Aino', 'two\nlines'] } } }))).rejects.toMatchObject({ code: 'whatsapp_template_variable_invalid' });
         expect(graph.requests.length).toBe(before);
       });
+
+      it('sends header (text, image, document) and button parameters in Graph\'s shape; the emulator refuses what Meta refuses', async () => {
+        graph.addTemplate(WABA, { name: 'shipped', language: 'en_US', header: { format: 'TEXT', text: 'Order {{1}}' }, body: 'Hi {{1}}, it shipped.', buttons: [{ type: 'QUICK_REPLY', text: 'Thanks' }, { type: 'URL', text: 'Track', url: 'https://track.example/{{1}}' }] });
+        graph.addTemplate(WABA, { name: 'receipt', language: 'en_US', header: { format: 'DOCUMENT' }, body: 'Your receipt.' });
+        graph.addTemplate(WABA, { name: 'promo', language: 'en_US', header: { format: 'IMAGE' }, body: 'New in store.' });
+        const closed = { recipient: { externalId: 'US.9', address: '358409999999' }, lastInboundAt: new Date(now - 3 * 24 * 3600_000).toISOString() };
+        const shipped = { name: 'shipped', language: 'en_US', variables: ['Aino'], header: { type: 'text' as const, text: '#42' }, buttons: [{ index: 0, subType: 'quick_reply' as const, payload: 'thanks-42' }, { index: 1, subType: 'url' as const, text: '42?c=fi' }] };
+        const sent = await connector.send(outbound({ ...closed, rich: { template: shipped } }));
+        expect(graph.inbox.at(-1)).toMatchObject({
+          id: sent.externalId, type: 'template', text: 'Order #42\n\nHi Aino, it shipped.',
+          template: { name: 'shipped', variables: ['Aino'], header: { type: 'text', text: '#42' }, buttons: [{ index: 0, subType: 'quick_reply', value: 'thanks-42' }, { index: 1, subType: 'url', value: '42?c=fi' }] },
+        });
+        // A media header is the message's one file, uploaded first and named by its id.
+        const pdf = { name: 'receipt-42.pdf', mimeType: 'application/pdf', content: Buffer.from('%PDF-1.4 receipt') };
+        await connector.send(outbound({ ...closed, text: 'Your receipt.', attachments: [pdf], rich: { template: { name: 'receipt', language: 'en_US', variables: [], header: { type: 'document' } } } }));
+        const receipt = graph.inbox.at(-1)!;
+        expect(receipt).toMatchObject({ type: 'template', template: { header: { type: 'document', mimeType: 'application/pdf', filename: 'receipt-42.pdf' } }, media: { filename: 'receipt-42.pdf' } });
+        expect(receipt.media!.bytes.equals(pdf.content)).toBe(true);
+        expect(graph.uploads.at(-1)).toMatchObject({ id: (receipt.template!.header as { mediaId: string }).mediaId, mimeType: 'application/pdf' });
+        // Checked before Meta is called: a media header without its file, a file of the wrong type, a bad payload.
+        const before = graph.requests.length;
+        await expect(connector.send(outbound({ ...closed, rich: { template: { name: 'promo', language: 'en_US', variables: [], header: { type: 'image' } } } }))).rejects.toMatchObject({ code: 'whatsapp_template_header_missing' });
+        await expect(connector.send(outbound({ ...closed, attachments: [pdf], rich: { template: { name: 'promo', language: 'en_US', variables: [], header: { type: 'image' } } } }))).rejects.toMatchObject({ code: 'whatsapp_template_header_format' });
+        await expect(connector.send(outbound({ ...closed, attachments: [pdf], rich: { template: { ...shipped } } }))).rejects.toMatchObject({ code: 'whatsapp_template_header_unexpected' });
+        await expect(connector.send(outbound({ ...closed, rich: { template: { ...shipped, buttons: [{ index: 1, subType: 'url', text: 'has space' }] } } }))).rejects.toMatchObject({ code: 'whatsapp_template_variable_invalid' });
+        expect(graph.requests.length).toBe(before);
+        // What only the synced components tell (the connector does not know them) Meta refuses, and so does the emulator, by code.
+        await expect(connector.send(outbound({ ...closed, rich: { template: { ...shipped, header: undefined } } }))).rejects.toMatchObject({ code: 'whatsapp_template_params_mismatch', message: expect.stringContaining('header') });
+        await expect(connector.send(outbound({ ...closed, rich: { template: { ...shipped, buttons: [shipped.buttons[0]!] } } }))).rejects.toMatchObject({ code: 'whatsapp_template_params_mismatch', message: expect.stringContaining('button 1') });
+        await expect(connector.send(outbound({ ...closed, rich: { template: { ...shipped, buttons: [{ index: 0, subType: 'url', text: 'x' }, shipped.buttons[1]!] } } }))).rejects.toMatchObject({ code: 'whatsapp_template_param_format' });
+        const jpeg = { name: 'p.jpg', mimeType: 'image/jpeg', content: Buffer.from([0xff, 0xd8, 0xff, 0xe0]) };
+        await expect(connector.send(outbound({ ...closed, attachments: [jpeg], rich: { template: { name: 'receipt', language: 'en_US', variables: [], header: { type: 'image' } } } }))).rejects.toMatchObject({ code: 'whatsapp_template_param_format' });
+      });
     });
 
     it('check reads the number with the token', async () => {

@@ -6,7 +6,7 @@ import { DEFAULT_GRAPH_VERSION, GraphClient, checkGraphVersion } from '../meta/g
 import { metaHandshake, type HandshakeAnswer } from '../meta/handshake.js';
 import { verifyMetaSignature } from '../meta/signature.js';
 import { WHATSAPP_MEDIA_REF, splitWhatsAppWebhook, whatsappEvents } from './parse.js';
-import { checkWhatsAppOutbound, templateBodyParams, whatsappMediaType, whatsappMessagePart } from './outbound.js';
+import { checkWhatsAppOutbound, templateBodyParams, templatePart, whatsappMediaType, whatsappMessagePart } from './outbound.js';
 
 /** An approved message template as the hub keeps it: `body` is the BODY component's text, `params` its placeholders. */
 export interface WhatsAppTemplate {
@@ -126,7 +126,11 @@ export class WhatsAppConnector implements Connector {
     const number = checkPhoneNumberId(phoneNumberId);
     const file = msg.attachments[0];
     let part: Record<string, unknown>;
-    if (file) {
+    if (rich?.template) {
+      // A media header is the message's one file, uploaded first like any other and named by its id.
+      const media = file && rich.template.header && rich.template.header.type !== 'text' ? { id: await this.upload(number, version, token, file), filename: file.name } : undefined;
+      part = { type: 'template', template: templatePart(rich.template, media) };
+    } else if (file) {
       const type = whatsappMediaType(file.mimeType);
       const mediaId = await this.upload(number, version, token, file);
       const caption = msg.text.trim() ? msg.text : undefined;

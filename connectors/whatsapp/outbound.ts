@@ -1,4 +1,4 @@
-import type { OutboundRich } from '../core/types.js';
+import type { OutboundRich, OutboundTemplate } from '../core/types.js';
 
 /**
  * What WhatsApp's Cloud API takes in one message, checked before anything is uploaded or sent (pure:
@@ -19,6 +19,9 @@ export const WHATSAPP_LIMITS = {
   rowId: 200,
   sectionTitle: 24,
   templateVariable: 1024,
+  templateHeaderText: 60,
+  templateButtonPayload: 128,
+  templateUrlSuffix: 2000,
 } as const;
 
 /** Upload limits per media type (bytes). */
@@ -50,7 +53,7 @@ export function whatsappMediaType(mimeType: string): WhatsAppMediaType {
 export function checkWhatsAppOutbound(input: { text: string; attachments: { name: string; mimeType: string; size: number }[]; rich?: OutboundRich }): WhatsAppRefusal | undefined {
   const { text, attachments, rich } = input;
   const n = length(text);
-  if (rich?.template) return checkTemplateVariables(rich.template.variables);
+  if (rich?.template) return checkTemplateVariables(rich.template.variables) ?? checkTemplateExtras(rich.template, attachments);
   if (rich?.reaction) {
     if (!rich.reaction.externalId) return { code: 'whatsapp_reaction_target_unknown', message: 'the message reacted to has no WhatsApp id (it was never sent)' };
     // The text is what the desk shows (the emoji); only files cannot come along.
@@ -117,6 +120,87 @@ export function checkTemplateVariables(variables: string[]): WhatsAppRefusal | u
   return undefined;
 }
 
+/** A template's header and button parameters on their own (shape and length), and its one file only as a media header. */
+function checkTemplateExtras(t: OutboundTemplate, attachments: { name: string; mimeType: string; size: number }[]): WhatsAppRefusal | undefined {
+  const header = t.header;
+  if (header?.type === 'text') {
+    const bad = checkTemplateVariables([header.text]);
+    if (bad) return { code: bad.code, message: bad.message.replace('variable {{1}}', 'the header variable') };
+    if (length(header.text) > WHATSAPP_LIMITS.templateHeaderText) return { code: 'whatsapp_template_variable_invalid', message: `the header variable has ${length(header.text)} characters; a template header takes at most ${WHATSAPP_LIMITS.templateHeaderText}` };
+  }
+  const media = header && header.type !== 'text';
+  if (attachments.length > (media ? 1 : 0) || (media && attachments.length === 0))
+    return media
+      ? { code: 'whatsapp_template_header_missing', message: `this template's ${header.type} header needs exactly one file; ${attachments.length} given` }
+      : { code: 'whatsapp_template_header_unexpected', message: 'a template carries a file only as its media header' };
+  if (media) {
+    const file = attachments[0]!;
+    const type = whatsappMediaType(file.mimeType);
+    if (type !== header.type) return { code: 'whatsapp_template_header_format', message: `"${file.name}" (${file.mimeType}) goes out as ${type === 'document' ? 'a document' : `${type === 'image' ? 'an' : 'a'} ${type}`}; this template's header is ${header.type === 'image' ? 'an image (JPEG or PNG)' : header.type === 'video' ? 'a video (MP4 or 3GPP)' : 'a document'}` };
+    if (file.size > MEDIA_MAX[type]) return { code: 'whatsapp_attachment_too_large', message: `WhatsApp takes ${type} files up to ${MEDIA_MAX[type] / 1024 / 1024} MB; "${file.name}" has ${(file.size / 1024 / 1024).toFixed(1)} MB` };
+  }
+  const seen = new Set<number>();
+  for (const b of t.buttons ?? []) {
+    if (!Number.isInteger(b.index) || b.index < 0 || b.index > 9 || seen.has(b.index)) return { code: 'whatsapp_template_button_mismatch', message: `button index ${b.index} is not one of the template's buttons (0 to 9, each once)` };
+    seen.add(b.index);
+    const value = b.subType === 'quick_reply' ? b.payload : b.text;
+    const max = b.subType === 'quick_reply' ? WHATSAPP_LIMITS.templateButtonPayload : WHATSAPP_LIMITS.templateUrlSuffix;
+    const what = b.subType === 'quick_reply' ? `button ${b.index}'s payload` : `button ${b.index}'s URL suffix`;
+    if (!value.trim() || /[\n\r\t]/.test(value) || length(value) > max) return { code: 'whatsapp_template_variable_invalid', message: `${what} takes 1 to ${max} characters on one line` };
+    if (b.subType === 'url' && /\s/.test(value)) return { code: 'whatsapp_template_variable_invalid', message: `${what} goes into a link: no spaces` };
+  }
+  return undefined;
+}
+
+/** A template component as Graph lists it (`GET /{waba-id}/message_templates`). */
+type TemplateComponent = { type?: unknown; format?: unknown; text?: unknown; buttons?: { type?: unknown; text?: unknown; url?: unknown }[] };
+
+/**
+ * The parameters a send gives, against the synced template's components (as Graph listed them): body
+ * variables counted, the header as the template has it (a text variable, or one image/video/document
+ * file), and button parameters only for its quick-reply buttons (a payload, optional) and dynamic URL
+ * buttons (the suffix, required). The first mismatch, or undefined.
+ */
+export function checkTemplateAgainst(components: unknown[], t: Pick<OutboundTemplate, 'variables' | 'header' | 'buttons'>): (WhatsAppRefusal & { expected?: number }) | undefined {
+  const list = components.filter((c): c is TemplateComponent => !!c && typeof c === 'object');
+  const of = (type: string) => list.find((c) => typeof c.type === 'string' && c.type.toUpperCase() === type);
+  const bodyText = of('BODY')?.text;
+  const params = templateBodyParams(typeof bodyText === 'string' ? bodyText : '');
+  if (t.variables.length !== params) return { code: 'whatsapp_template_params_mismatch', message: `the template's body takes ${params} variable${params === 1 ? '' : 's'}; ${t.variables.length} given`, expected: params };
+
+  const header = of('HEADER');
+  const format = typeof header?.format === 'string' ? header.format.toUpperCase() : header ? 'TEXT' : undefined;
+  const headerParams = format === 'TEXT' ? templateBodyParams(typeof header?.text === 'string' ? header.text : '') : 0;
+  if (format && !['TEXT', 'IMAGE', 'VIDEO', 'DOCUMENT'].includes(format))
+    return { code: 'whatsapp_template_unsupported', message: `the template's header is ${format.toLowerCase()}; HummDesk sends text, image, video and document headers` };
+  if (format === 'TEXT' || !format) {
+    if (t.header?.type === 'text' && headerParams === 0) return { code: 'whatsapp_template_header_unexpected', message: format ? "the template's header text has no variable" : 'the template has no header' };
+    if (t.header && t.header.type !== 'text') return { code: format ? 'whatsapp_template_header_format' : 'whatsapp_template_header_unexpected', message: format ? `the template's header is text; ${t.header.type} given` : 'the template has no header; a template carries no other file' };
+    if (headerParams > 0 && t.header?.type !== 'text') return { code: 'whatsapp_template_header_missing', message: "the template's header text takes a variable (header: { text })" };
+  } else {
+    const want = format.toLowerCase();
+    if (!t.header) return { code: 'whatsapp_template_header_missing', message: `the template's header is ${want === 'image' ? 'an' : 'a'} ${want}: give the file (header: { uploadId })` };
+    if (t.header.type !== want) return { code: 'whatsapp_template_header_format', message: `the template's header is ${want === 'image' ? 'an' : 'a'} ${want}; ${t.header.type === 'text' ? 'text' : `${t.header.type === 'image' ? 'an' : 'a'} ${t.header.type}`} given` };
+  }
+
+  const buttons = Array.isArray(of('BUTTONS')?.buttons) ? of('BUTTONS')!.buttons! : [];
+  for (const b of t.buttons ?? []) {
+    const def = buttons[b.index];
+    const type = typeof def?.type === 'string' ? def.type.toUpperCase() : undefined;
+    if (!def) return { code: 'whatsapp_template_button_mismatch', message: `the template has ${buttons.length} button${buttons.length === 1 ? '' : 's'}; there is no button ${b.index}` };
+    if (b.subType === 'quick_reply' && type !== 'QUICK_REPLY') return { code: 'whatsapp_template_button_mismatch', message: `button ${b.index} is ${String(type).toLowerCase()}, not a quick reply: it takes no payload` };
+    if (b.subType === 'url' && (type !== 'URL' || templateBodyParams(typeof def.url === 'string' ? def.url : '') === 0))
+      return { code: 'whatsapp_template_button_mismatch', message: `button ${b.index} is ${type === 'URL' ? 'a fixed link' : String(type).toLowerCase()}: it takes no URL suffix` };
+  }
+  for (const [index, def] of buttons.entries()) {
+    const type = typeof def?.type === 'string' ? def.type.toUpperCase() : '';
+    if (type === 'URL' && templateBodyParams(typeof def.url === 'string' ? def.url : '') > 0 && !t.buttons?.some((b) => b.index === index))
+      return { code: 'whatsapp_template_button_missing', message: `button ${index} ("${String(def.text ?? '')}") is a link that takes a suffix (buttons: [{ index: ${index}, urlSuffix }])` };
+    if (['COPY_CODE', 'OTP', 'FLOW', 'CATALOG', 'MPM'].includes(type)) return { code: 'whatsapp_template_unsupported', message: `button ${index} is ${type.toLowerCase()}; HummDesk sends templates whose buttons are quick replies, links and phone numbers` };
+  }
+  return undefined;
+}
+
 /** The `{{1}}`, `{{2}}` … placeholders of a template body, counted (named `{{name}}` ones too). */
 export function templateBodyParams(body: string): number {
   return new Set([...body.matchAll(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g)].map((m) => m[1]!)).size;
@@ -130,13 +214,7 @@ export function renderTemplateBody(body: string, variables: string[]): string {
 
 /** The `type`-specific part of a Graph `/messages` body for text, interactive, reaction and template messages. */
 export function whatsappMessagePart(text: string, rich: OutboundRich | undefined): Record<string, unknown> {
-  if (rich?.template) {
-    const { name, language, variables } = rich.template;
-    return {
-      type: 'template',
-      template: { name, language: { code: language }, ...(variables.length ? { components: [{ type: 'body', parameters: variables.map((v) => ({ type: 'text', text: v })) }] } : {}) },
-    };
-  }
+  if (rich?.template) return { type: 'template', template: templatePart(rich.template) };
   if (rich?.reaction) return { type: 'reaction', reaction: { message_id: rich.reaction.externalId, emoji: rich.reaction.emoji } };
   if (rich?.buttons)
     return { type: 'interactive', interactive: { type: 'button', body: { text }, action: { buttons: rich.buttons.map((b) => ({ type: 'reply', reply: { id: b.id, title: b.title } })) } } };
@@ -149,4 +227,21 @@ export function whatsappMessagePart(text: string, rich: OutboundRich | undefined
       },
     };
   return { type: 'text', text: { body: text, preview_url: false } };
+}
+
+/**
+ * A template as Graph's `/messages` takes it: header, body and button components with their parameters;
+ * a media header by the id of the file uploaded first (`mediaId`, with the file's name for documents).
+ */
+export function templatePart(t: OutboundTemplate, media?: { id: string; filename: string }): Record<string, unknown> {
+  const components: Record<string, unknown>[] = [];
+  if (t.header?.type === 'text') components.push({ type: 'header', parameters: [{ type: 'text', text: t.header.text }] });
+  else if (t.header) {
+    if (!media) throw new Error(`a template's ${t.header.type} header is sent with the id of its uploaded file`);
+    components.push({ type: 'header', parameters: [{ type: t.header.type, [t.header.type]: { id: media.id, ...(t.header.type === 'document' ? { filename: media.filename } : {}) } }] });
+  }
+  if (t.variables.length) components.push({ type: 'body', parameters: t.variables.map((v) => ({ type: 'text', text: v })) });
+  for (const b of [...(t.buttons ?? [])].sort((x, y) => x.index - y.index))
+    components.push({ type: 'button', sub_type: b.subType, index: String(b.index), parameters: [b.subType === 'quick_reply' ? { type: 'payload', payload: b.payload } : { type: 'text', text: b.text }] });
+  return { name: t.name, language: { code: t.language }, ...(components.length ? { components } : {}) };
 }

@@ -11,7 +11,7 @@ import type { Actor } from '../services/conversations.js';
 import type { FastifyRequest } from 'fastify';
 import { fileLink, sendAttachment } from '../services/file-links.js';
 import { RichReplyFields, richOfBody, type RichReplyBody } from './rich-reply.js';
-import { whatsappWindow } from '../services/reply-limits.js';
+import { readReplyWindow, replyWindowState } from '../surfaces/channel-window.js';
 import { enqueueReadMark } from '../workers/read-mark.js';
 import { ROLE_RANK } from '../services/auth.js';
 
@@ -123,9 +123,12 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
           cc: Type.Array(Type.String(), { description: 'email: who replies copy (everyone the customer copied, or the list an agent last set)' }),
           csat: Type.Optional(Csat),
           channelWindow: Type.Optional(Type.Object({
-            closesAt: Nullable(Type.String({ description: "24 hours after the customer's last message; null when they never wrote" })),
-            open: Type.Boolean({ description: 'free replies are allowed now; when false only an approved template can be sent (POST …/template)' }),
-          }, { description: "WhatsApp: the customer-service window" })),
+            kind: Type.Union([Type.Literal('whatsapp'), Type.Literal('messenger')]),
+            closesAt: Nullable(Type.String({ description: "when the last reply can go out: WhatsApp 24 hours after the customer's last message; Messenger 7 days (human agent tag), or 24 hours where the Page may not use the tag; null when they never wrote" })),
+            open: Type.Boolean({ description: 'replies are allowed now; when false WhatsApp takes only an approved template (POST …/template) and Messenger nothing until the customer writes' }),
+            state: Type.Union([Type.Literal('open'), Type.Literal('human_agent'), Type.Literal('closed')], { description: "open: standard replies; human_agent: Messenger after 24 hours, replies go tagged HUMAN_AGENT (sent by a person); closed" }),
+            responseClosesAt: Type.Optional(Nullable(Type.String({ description: "Messenger with the human agent tag: when standard messaging (24 hours) ends" }))),
+          }, { description: 'WhatsApp and Messenger: how long the customer can be answered' })),
         }),
       },
     },
@@ -134,8 +137,9 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
       const conversation = await getConversation(tx, req.params.id);
       if (!conversation) throw notFound('conversation');
       const csat = await latestCsat(tx, req.params.id);
-      const closesAt = conversation.channelKind === 'whatsapp' ? ((await whatsappWindow(tx, req.params.id)) ?? null) : undefined;
-      const channelWindow = closesAt === undefined ? undefined : { closesAt: closesAt?.toISOString() ?? null, open: !!closesAt && closesAt.getTime() > Date.now() };
+      const window = conversation.channelKind === 'whatsapp' || conversation.channelKind === 'messenger' ? await readReplyWindow(tx, req.params.id) : undefined;
+      const state = window && replyWindowState(window);
+      const channelWindow = window && state ? { ...window, open: state !== 'closed', state } : undefined;
       return { conversation, ai: (await latestAiResult(tx, req.params.id)) ?? null, drafts: (await listDrafts(tx, req.params.id)) as unknown as Record<string, unknown>[], cc: await conversationCc(tx, req.params.id), ...(csat ? { csat } : {}), ...(channelWindow ? { channelWindow } : {}) };
     });
   });

@@ -64,7 +64,7 @@ describe('WhatsApp replies end to end (files, buttons, templates, window, read m
     const { conversationId, messageId } = await customerWrites({ waId: '358407000001', userId: 'US.7001', name: 'Aino' }, 'wamid.IN-1', 'Missä pakettini on?');
     const view = await api('GET', `/conversations/${conversationId}`);
     const inboundAt = (await t.hub.db.query<{ sent_at: Date }>(`SELECT sent_at FROM messages WHERE id = $1`, [messageId])).rows[0]!.sent_at;
-    expect(view.json().channelWindow).toEqual({ closesAt: new Date(inboundAt.getTime() + 24 * 3600_000).toISOString(), open: true });
+    expect(view.json().channelWindow).toEqual({ kind: 'whatsapp', closesAt: new Date(inboundAt.getTime() + 24 * 3600_000).toISOString(), open: true, state: 'open' });
     const reply = await t.hub.conversations.reply({ accountId: a.accountId, kind: 'user', id: a.users.agent.id }, conversationId, { text: 'Se on matkalla 🚚' });
     const sent = await eventually(async () => graph.inbox.find((m) => m.bizOpaqueCallbackData === reply.id), WAIT);
     expect(sent).toMatchObject({ to: '358407000001', type: 'text', text: 'Se on matkalla 🚚' });
@@ -131,7 +131,7 @@ describe('WhatsApp replies end to end (files, buttons, templates, window, read m
     const { conversationId } = await customerWrites({ userId: 'US.7005', name: 'Usernamed' }, 'wamid.IN-OLD', 'Hei');
     await t.hub.db.query(`UPDATE messages SET sent_at = now() - interval '30 hours' WHERE conversation_id = $1 AND direction = 'inbound'`, [conversationId]);
     const view = (await api('GET', `/conversations/${conversationId}`)).json();
-    expect(view.channelWindow.open).toBe(false);
+    expect(view.channelWindow).toMatchObject({ kind: 'whatsapp', open: false, state: 'closed' });
     expect(Date.parse(view.channelWindow.closesAt)).toBeLessThan(Date.now());
     const late = await api('POST', `/conversations/${conversationId}/reply`, { text: 'Vieläkö ehdin?' });
     expect([late.statusCode, late.json().error.code]).toEqual([400, 'whatsapp_window_closed']);
@@ -172,6 +172,61 @@ describe('WhatsApp replies end to end (files, buttons, templates, window, read m
     // A template Meta approves later is fetched by a sync the webhook starts.
     expect(await graph.setTemplateStatus(WABA, 'still_pending', 'fi', 'APPROVED')).toBe(200);
     await eventually(async () => (await api('GET', `/channels/${channelId}/templates`)).json().items.some((x: { name: string }) => x.name === 'still_pending'), WAIT);
+  });
+
+  it('a template\'s header (text or an uploaded image) and button parameters are checked against the synced template, then sent in Graph\'s shape', async () => {
+    graph.addTemplate(WABA, { name: 'shipped', language: 'en_US', header: { format: 'TEXT', text: 'Order {{1}}' }, body: 'Hi {{1}}, it shipped.', buttons: [{ type: 'QUICK_REPLY', text: 'Thanks' }, { type: 'URL', text: 'Track', url: 'https://track.example/{{1}}' }] });
+    graph.addTemplate(WABA, { name: 'promo', language: 'en_US', header: { format: 'IMAGE' }, body: 'New in store, {{1}}.' });
+    expect((await api('POST', `/channels/${channelId}/templates/sync`, {}, a.users.admin.token)).statusCode).toBe(200);
+    const { conversationId } = await customerWrites({ userId: 'US.7006', name: 'Header' }, 'wamid.IN-HDR', 'Hei');
+    await t.hub.db.query(`UPDATE messages SET sent_at = now() - interval '30 hours' WHERE conversation_id = $1 AND direction = 'inbound'`, [conversationId]);
+    const template = (body: Record<string, unknown>) => api('POST', `/conversations/${conversationId}/template`, { language: 'en_US', ...body });
+    const refused = async (body: Record<string, unknown>) => {
+      const res = await template(body);
+      return [res.statusCode, res.json().error?.code];
+    };
+    const stored = await count(`messages WHERE conversation_id = $1 AND direction = 'outbound'`, [conversationId]);
+    expect(await refused({ name: 'shipped', variables: ['Aino'], buttons: [{ index: 1, urlSuffix: '42' }] })).toEqual([400, 'whatsapp_template_header_missing']);
+    expect(await refused({ name: 'shipped', variables: ['Aino'], header: { text: '#42' } })).toEqual([400, 'whatsapp_template_button_missing']);
+    expect(await refused({ name: 'shipped', variables: ['Aino'], header: { text: '#42' }, buttons: [{ index: 1, urlSuffix: '42' }, { index: 0, urlSuffix: 'x' }] })).toEqual([400, 'whatsapp_template_button_mismatch']);
+    expect(await refused({ name: 'shipped', variables: ['Aino'], header: { text: '#42' }, buttons: [{ index: 1, payload: 'x' }] })).toEqual([400, 'whatsapp_template_button_mismatch']);
+    expect(await refused({ name: 'promo', variables: ['Aino'] })).toEqual([400, 'whatsapp_template_header_missing']);
+    expect(await refused({ name: 'promo', variables: ['Aino'], header: { text: 'x' } })).toEqual([400, 'whatsapp_template_header_format']);
+    expect(await refused({ name: 'promo', variables: ['Aino'], header: { uploadId: '00000000-0000-4000-8000-000000000000' } })).toEqual([400, 'upload_unknown']);
+    const upload = (name: string, type: string, bytes: Buffer) =>
+      t.app.inject({ method: 'POST', url: `/api/v1/conversations/${conversationId}/uploads?name=${encodeURIComponent(name)}`, headers: { authorization: `Bearer ${a.users.agent.token}`, 'content-type': type }, payload: bytes });
+    const pdf = await upload('flyer.pdf', 'application/pdf', Buffer.from('%PDF-1.4 flyer'));
+    expect(pdf.statusCode, pdf.body).toBe(201);
+    expect(await refused({ name: 'promo', variables: ['Aino'], header: { uploadId: pdf.json().id } })).toEqual([400, 'whatsapp_template_header_format']);
+    expect(await count(`messages WHERE conversation_id = $1 AND direction = 'outbound'`, [conversationId])).toBe(stored);
+
+    const res = await template({ name: 'shipped', variables: ['Aino'], header: { text: '#42' }, buttons: [{ index: 0, payload: 'thanks-42' }, { index: 1, urlSuffix: '42' }] });
+    expect(res.statusCode, res.body).toBe(202);
+    expect(res.json().text).toBe('Order #42\n\nHi Aino, it shipped.');
+    const sent = await eventually(async () => graph.inbox.find((m) => m.bizOpaqueCallbackData === res.json().id), WAIT);
+    expect(sent).toMatchObject({ recipient: 'US.7006', type: 'template', template: { name: 'shipped', header: { type: 'text', text: '#42' }, buttons: [{ index: 0, subType: 'quick_reply', value: 'thanks-42' }, { index: 1, subType: 'url', value: '42' }] } });
+
+    const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('a small png')]);
+    const png = await upload('new.png', 'image/png', PNG);
+    expect(png.statusCode, png.body).toBe(201);
+    const promo = await template({ name: 'promo', variables: ['Aino'], header: { uploadId: png.json().id } });
+    expect(promo.statusCode, promo.body).toBe(202);
+    expect(promo.json().attachments.map((x: { name: string }) => x.name)).toEqual(['new.png']);
+    const out = await eventually(async () => graph.inbox.find((m) => m.bizOpaqueCallbackData === promo.json().id), WAIT);
+    expect(out).toMatchObject({ type: 'template', text: 'New in store, Aino.', template: { header: { type: 'image', mimeType: 'image/png' } } });
+    expect(out.media!.bytes.equals(PNG)).toBe(true);
+    expect((await settled(promo.json().id)).delivery_status).not.toBe('failed');
+  });
+
+  it('an uploaded file is held to WhatsApp\'s limits when the reply is made, not only when it is sent', async () => {
+    const { conversationId } = await customerWrites({ waId: '358407000009', name: 'Big' }, 'wamid.IN-BIG', 'Lähetä kuva');
+    const big = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(6 * 1024 * 1024)]);
+    const up = await t.app.inject({ method: 'POST', url: `/api/v1/conversations/${conversationId}/uploads?name=big.png`, headers: { authorization: `Bearer ${a.users.agent.token}`, 'content-type': 'image/png' }, payload: big });
+    expect(up.statusCode, up.body).toBe(201);
+    const reply = await api('POST', `/conversations/${conversationId}/reply`, { text: 'Tässä', uploadIds: [up.json().id] });
+    expect([reply.statusCode, reply.json().error?.code]).toEqual([400, 'whatsapp_attachment_too_large']);
+    expect(await count(`messages WHERE conversation_id = $1 AND direction = 'outbound'`, [conversationId])).toBe(0);
+    expect(await count(`uploads WHERE id = $1 AND message_id IS NULL`, [up.json().id])).toBe(1);
   });
 
   it('templates are WhatsApp\'s: another channel\'s conversation is refused with a code', async () => {

@@ -7,7 +7,7 @@ import { enqueue } from '../../storage/repositories/outbox.js';
 import { audit } from '../../storage/repositories/audit.js';
 import { threadControl } from '../../storage/repositories/thread-control.js';
 import type { LocalBlobStore, WrittenBlob } from '../../storage/blob-store.js';
-import { claimUploads, referencedBlobKeys } from '../../storage/repositories/uploads.js';
+import { claimUploads, pendingUploads, referencedBlobKeys } from '../../storage/repositories/uploads.js';
 import type { EventBus, HubEvent } from '../realtime/events.js';
 import type { JobRunner } from '../queue/jobs.js';
 import { HubError, notFound } from '../errors.js';
@@ -58,7 +58,8 @@ export class ConversationService {
       if (!conversation) throw notFound('conversation');
       const copies = input.isPrivate ? {} : copiesOf(input);
       if (Object.keys(copies).length > 0 && conversation.channelKind !== 'email') throw new HubError(400, 'cc_not_supported', `${conversation.channelKind} replies cannot copy anyone; Cc and Bcc are for email`);
-      await checkReplyForChannel(tx, conversation, input);
+      const uploads = input.uploadIds?.length && !input.isPrivate ? await pendingUploads(tx, { channelId: conversation.channelId, uploader: uploaderOf(actor), ids: [...new Set(input.uploadIds)], byAgent: true }) : [];
+      await checkReplyForChannel(tx, conversation, { ...input, uploads });
       if (input.draftId) await this.recordDraftUse(tx, actor, conversationId, input.draftId, input.text);
       // An answer written by hand retires the open drafts: they answer a question that is now answered.
       else if (!input.isPrivate) await retireDrafts(tx, conversationId);

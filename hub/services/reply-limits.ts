@@ -1,9 +1,11 @@
 import type { Queryable } from '../../storage/database.js';
+import type { OutboundTemplate } from '../../connectors/core/types.js';
 import { whatsappWindowClosesAt } from '../../connectors/whatsapp/connector.js';
-import { checkWhatsAppOutbound } from '../../connectors/whatsapp/outbound.js';
+import { checkTemplateAgainst, checkWhatsAppOutbound } from '../../connectors/whatsapp/outbound.js';
 import { findTemplate } from '../../storage/repositories/whatsapp-templates.js';
 import { MESSENGER_MAX_FILE_BYTES, MESSENGER_MAX_TEXT, messengerMessagingType } from '../../connectors/messenger/connector.js';
 import { HubError } from '../errors.js';
+import { humanAgentAllowed } from '../surfaces/channel-window.js';
 
 /**
  * What a channel will refuse, refused before the reply is stored or queued, with a code the agent can
@@ -13,13 +15,15 @@ import { HubError } from '../errors.js';
 export async function checkReplyForChannel(
   tx: Queryable,
   conversation: { id: string; channelKind: string; channelId: string },
-  input: { text: string; attachments?: { name: string; mimeType: string; content: Buffer }[]; isPrivate?: boolean; rich?: RichReply },
+  input: { text: string; attachments?: { name: string; mimeType: string; content: Buffer }[]; uploads?: ReplyFile[]; isPrivate?: boolean; rich?: RichReply },
   now: Date = new Date(),
 ): Promise<void> {
   if (input.isPrivate) return;
+  // Files sent inline and files uploaded beforehand (`uploadIds`) are held to the same limits.
+  const files: ReplyFile[] = [...(input.attachments ?? []).map((a) => ({ name: a.name, mimeType: a.mimeType, size: a.content.length })), ...(input.uploads ?? [])];
   if (input.rich && conversation.channelKind !== 'whatsapp')
     throw new HubError(400, 'rich_reply_not_supported', `${conversation.channelKind} replies are text and files; buttons, lists, quotes, reactions and templates are WhatsApp's`);
-  if (conversation.channelKind === 'messenger') return checkMessengerReply(tx, conversation.id, input, now);
+  if (conversation.channelKind === 'messenger') return checkMessengerReply(tx, conversation.id, { text: input.text, files }, now);
   if (conversation.channelKind !== 'whatsapp') return;
   const rich = input.rich;
   const externalIdOf = async (messageId: string, code: string, what: string) => {
@@ -33,12 +37,14 @@ export async function checkReplyForChannel(
     const t = await findTemplate(tx, conversation.channelId, rich.template.name, rich.template.language);
     if (!t || t.status !== 'APPROVED')
       throw new HubError(400, 'whatsapp_template_not_found', `no approved template "${rich.template.name}" in ${rich.template.language} on this number${t ? ` (it is ${t.status.toLowerCase()})` : '; sync the templates if it was approved lately'}`);
-    if (rich.template.variables.length !== t.params)
-      throw new HubError(400, 'whatsapp_template_params_mismatch', `template "${t.name}" takes ${t.params} variable${t.params === 1 ? '' : 's'}; ${rich.template.variables.length} given`, { expected: t.params });
+    // Checked against what was synced: a template stored before its components were kept has only its body to go by.
+    const components = t.components.length ? t.components : [{ type: 'BODY', text: t.body }];
+    const mismatch = checkTemplateAgainst(components, rich.template);
+    if (mismatch) throw new HubError(400, mismatch.code, `template "${t.name}": ${mismatch.message}`, mismatch.expected !== undefined ? { expected: mismatch.expected } : undefined);
   }
   const refusal = checkWhatsAppOutbound({
     text: input.text,
-    attachments: (input.attachments ?? []).map((a) => ({ name: a.name, mimeType: a.mimeType, size: a.content.length })),
+    attachments: files,
     ...(rich ? { rich: { ...(quoteExternalId ? { quoteExternalId } : {}), ...(rich.buttons ? { buttons: rich.buttons } : {}), ...(rich.list ? { list: rich.list } : {}), ...(rich.reaction ? { reaction: { externalId: reactTo!, emoji: rich.reaction.emoji } } : {}), ...(rich.template ? { template: rich.template } : {}) } } : {}),
   });
   if (refusal) throw new HubError(400, refusal.code, refusal.message);
@@ -53,13 +59,20 @@ export async function checkReplyForChannel(
     );
 }
 
+/** A file of a reply as the limits see it. */
+export interface ReplyFile {
+  name: string;
+  mimeType: string;
+  size: number;
+}
+
 /** What a reply carries besides text and files (WhatsApp), naming our own message ids; stored as the message's `metadata.rich`. */
 export interface RichReply {
   quoteMessageId?: string;
   buttons?: { id: string; title: string }[];
   list?: { button: string; sections: { title?: string; rows: { id: string; title: string; description?: string }[] }[] };
   reaction?: { messageId: string; emoji: string };
-  template?: { name: string; language: string; variables: string[] };
+  template?: OutboundTemplate;
 }
 
 /** When the conversation's 24-hour WhatsApp window closes (closed already, or undefined when the customer never wrote). */
@@ -73,19 +86,21 @@ export async function whatsappWindow(tx: Queryable, conversationId: string): Pro
 }
 
 /** Messenger: text up to 2,000 characters and files up to 25 MB, within 24 hours, or 7 days by a human agent (HUMAN_AGENT tag). */
-async function checkMessengerReply(tx: Queryable, conversationId: string, input: { text: string; attachments?: unknown[] }, now: Date): Promise<void> {
+async function checkMessengerReply(tx: Queryable, conversationId: string, input: { text: string; files: ReplyFile[] }, now: Date): Promise<void> {
   const length = [...input.text].length;
   if (length > MESSENGER_MAX_TEXT) throw new HubError(400, 'messenger_text_too_long', `Messenger takes at most ${MESSENGER_MAX_TEXT} characters; this reply has ${length}`);
-  for (const a of input.attachments ?? []) {
-    const size = (a as { content?: Buffer }).content?.length ?? 0;
+  for (const { size } of input.files) {
     if (size > MESSENGER_MAX_FILE_BYTES) throw new HubError(400, 'messenger_file_too_large', `Messenger takes files up to ${MESSENGER_MAX_FILE_BYTES / 1024 / 1024} MB; one of these has ${(size / 1024 / 1024).toFixed(1)} MB`);
   }
-  const { rows } = await tx.query<{ last: Date | string | null }>(
-    `SELECT max(sent_at) AS last FROM messages WHERE conversation_id = $1 AND direction = 'inbound' AND external_id IS NOT NULL`,
+  const { rows } = await tx.query<{ last: Date | string | null; config: Record<string, unknown> | null }>(
+    `SELECT (SELECT max(sent_at) FROM messages WHERE conversation_id = c.id AND direction = 'inbound' AND external_id IS NOT NULL) AS last, ch.config
+     FROM conversations c JOIN channels ch ON ch.id = c.channel_id WHERE c.id = $1`,
     [conversationId],
   );
   const last = rows[0]?.last;
-  const type = messengerMessagingType(last ? new Date(last).toISOString() : undefined, now);
+  // The same rule the connector applies: a Page that may not use the HUMAN_AGENT tag has 24 hours only.
+  const humanAgent = humanAgentAllowed(rows[0]?.config);
+  const type = messengerMessagingType(last ? new Date(last).toISOString() : undefined, now, humanAgent);
   if (!('messaging_type' in type))
-    throw new HubError(400, 'messenger_window_closed', `Messenger allows replies within 24 hours of the customer's last message, or 7 days by a human agent${type.closedAt ? ` (this window closed ${type.closedAt})` : ''}`, { closedAt: type.closedAt ?? null });
+    throw new HubError(400, 'messenger_window_closed', `Messenger allows replies within 24 hours of the customer's last message${humanAgent ? ', or 7 days by a human agent' : ''}${type.closedAt ? ` (this window closed ${type.closedAt})` : ''}`, { closedAt: type.closedAt ?? null });
 }

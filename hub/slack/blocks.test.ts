@@ -108,15 +108,31 @@ describe('blocks Slack accepts', () => {
   });
 });
 
-describe('WhatsApp window on the card', () => {
+describe('reply window on the card (WhatsApp, Messenger)', () => {
   const contextText = (m: CardModel) => JSON.stringify(rootCard(m).blocks.filter((b) => b.type === 'context'));
-  it('shows until when free replies are allowed, or that only templates remain; other channels show nothing', () => {
+  const wa = (closesAt: string | null): CardModel => ({ ...card, source: { kind: 'whatsapp', name: 'WA' }, replyWindow: { kind: 'whatsapp', closesAt } });
+  const slackTime = (iso: string) => `<!date^${Math.floor(Date.parse(iso) / 1000)}^`;
+  it('WhatsApp: shows until when free replies are allowed, or that only templates remain; other channels show nothing', () => {
     const closes = new Date(Date.now() + 3 * 3600_000).toISOString();
-    const open = contextText({ ...card, source: { kind: 'whatsapp', name: 'WA' }, windowClosesAt: closes });
-    expect(open).toContain(`Replies allowed until <!date^${Math.floor(Date.parse(closes) / 1000)}^`);
-    expect(contextText({ ...card, source: { kind: 'whatsapp', name: 'WA' }, windowClosesAt: new Date(Date.now() - 60_000).toISOString() })).toContain('only an approved template can be sent');
-    expect(contextText({ ...card, source: { kind: 'whatsapp', name: 'WA' }, windowClosesAt: null })).toContain('only an approved template can be sent');
+    expect(contextText(wa(closes))).toContain(`Replies allowed until ${slackTime(closes)}`);
+    expect(contextText(wa(new Date(Date.now() - 60_000).toISOString()))).toContain('only an approved template can be sent');
+    expect(contextText(wa(null))).toContain('only an approved template can be sent');
     expect(contextText(card)).not.toContain('24-hour window');
-    expect(blockKitProblems(rootCard({ ...card, windowClosesAt: closes }).blocks, 'message')).toEqual([]);
+    expect(blockKitProblems(rootCard(wa(closes)).blocks, 'message')).toEqual([]);
+  });
+  it('Messenger: the 24-hour RESPONSE window, then the HUMAN_AGENT tag\'s 7 days, then closed', () => {
+    const ms = (lastHoursAgo: number, humanAgent = true): CardModel => {
+      const last = Date.now() - lastHoursAgo * 3600_000;
+      return { ...card, source: { kind: 'messenger', name: 'Page' }, replyWindow: { kind: 'messenger', closesAt: new Date(last + (humanAgent ? 7 * 24 : 24) * 3600_000).toISOString(), ...(humanAgent ? { responseClosesAt: new Date(last + 24 * 3600_000).toISOString() } : {}) } };
+    };
+    const open = ms(1);
+    expect(contextText(open)).toContain(`Replies allowed until ${slackTime(open.replyWindow!.responseClosesAt!)}`);
+    expect(contextText(open)).toContain(`by a person until ${slackTime(open.replyWindow!.closesAt!)}`);
+    const tagged = ms(30);
+    expect(contextText(tagged)).toContain(`an agent can still answer until ${slackTime(tagged.replyWindow!.closesAt!)}`);
+    expect(contextText(ms(8 * 24))).toContain("Messenger's reply window is closed");
+    expect(contextText(ms(30, false))).toContain("Messenger's reply window is closed");
+    expect(contextText(ms(1, false))).not.toContain('by a person');
+    for (const m of [open, tagged, ms(8 * 24)]) expect(blockKitProblems(rootCard(m).blocks, 'message')).toEqual([]);
   });
 });

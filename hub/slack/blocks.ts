@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { MessageRow } from '../../storage/repositories/messages.js';
 import { escapeMrkdwn, escapeName, escapeTruncated, link, oneLineName, truncate, truncateMrkdwn } from '../../connectors/slack/text.js';
 import { cardTitle, offeredActions, SNOOZE_CHOICES, via, type CardAction, type CardModel } from '../surfaces/card.js';
+import { replyWindowState, type ReplyWindow } from '../surfaces/channel-window.js';
 
 /** Block Kit for the conversation card, its thread replies, the compose modal and the App Home tab. */
 
@@ -73,9 +74,15 @@ function classification(m: CardModel): string | undefined {
 }
 
 /** WhatsApp's customer-service window, as the card's context line. */
-export function windowLine(closesAt: string | null, now = Date.now()): string {
-  if (closesAt && Date.parse(closesAt) > now) return `:hourglass_flowing_sand: Replies allowed until ${slackDate(closesAt)} (WhatsApp's 24-hour window); after that only templates`;
-  return ':no_entry: WhatsApp\'s 24-hour window is closed: only an approved template can be sent';
+export function windowLine(w: ReplyWindow, now = Date.now()): string {
+  const state = replyWindowState(w, now);
+  if (w.kind === 'whatsapp') {
+    if (state === 'open') return `:hourglass_flowing_sand: Replies allowed until ${slackDate(w.closesAt!)} (WhatsApp's 24-hour window); after that only templates`;
+    return ':no_entry: WhatsApp\'s 24-hour window is closed: only an approved template can be sent';
+  }
+  if (state === 'open') return `:hourglass_flowing_sand: Replies allowed until ${slackDate(w.responseClosesAt ?? w.closesAt!)} (Messenger's 24-hour window)${w.responseClosesAt ? `; after that by a person until ${slackDate(w.closesAt!)} (human agent tag)` : ''}`;
+  if (state === 'human_agent') return `:bust_in_silhouette: Messenger's 24-hour window is closed: an agent can still answer until ${slackDate(w.closesAt!)} (human agent tag, 7 days)`;
+  return ':no_entry: Messenger\'s reply window is closed: the customer has to write first';
 }
 
 /** The conversation's root message in the triage channel. */
@@ -96,7 +103,7 @@ export function rootCard(m: CardModel): SlackMessageBody {
       m.assignee ? name(m.assignee) : '_unassigned_',
     ),
   );
-  if (m.windowClosesAt !== undefined) blocks.push(context(windowLine(m.windowClosesAt)));
+  if (m.replyWindow) blocks.push(context(windowLine(m.replyWindow)));
   const value = { c: m.conversationId };
   const actions: Block[] = [];
   if (m.draft) {

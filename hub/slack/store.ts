@@ -108,6 +108,8 @@ export interface SlackSyncSnapshot {
     id: string; channelId: string; channelKind: string; sourceName: string; contactId: string; contactName: string | null; teamId: string | null;
     subject: string | null; status: string; priority: string; category: string | null; sentiment: string | null; language: string | null;
     confidence: number | null; snoozedUntil: string | null; assignee: string | null;
+    /** Messenger: false when the Page may not use the HUMAN_AGENT tag (its reply window is 24 hours). */
+    humanAgentTag?: boolean | null;
   } | null;
   installs: { id: string; accountId: string; externalKey: string; teamId: string | null; config: Record<string, unknown>; secretsEnc: string | null }[] | null;
   thread: SlackThread | null;
@@ -129,12 +131,12 @@ export interface SlackSyncSnapshot {
 
 export async function readSyncSnapshot(tx: Queryable, conversationId: string): Promise<SlackSyncSnapshot> {
   // Prepared: planning this statement cost more than running it (1.5 ms against 0.8 ms).
-  const { rows } = await queryPrepared<SlackSyncSnapshot>(tx, 'hd_slack_sync_snapshot_v2',
+  const { rows } = await queryPrepared<SlackSyncSnapshot>(tx, 'hd_slack_sync_snapshot_v3',
     `SELECT
        (SELECT seq FROM surface_sync_requests WHERE conversation_id = $1)::float8 AS "requestSeq",
        (SELECT json_build_object('id', c.id, 'channelId', c.channel_id, 'channelKind', ch.kind, 'sourceName', ch.name, 'contactId', c.contact_id, 'contactName', ct.name,
           'teamId', c.team_id, 'subject', c.subject, 'status', c.status, 'priority', c.priority, 'category', c.category, 'sentiment', c.sentiment, 'language', c.language,
-          'confidence', c.confidence, 'snoozedUntil', c.snoozed_until, 'assignee', u.name)
+          'confidence', c.confidence, 'snoozedUntil', c.snoozed_until, 'assignee', u.name, 'humanAgentTag', ch.config->'humanAgentTag')
         FROM conversations c JOIN channels ch ON ch.id = c.channel_id JOIN contacts ct ON ct.id = c.contact_id LEFT JOIN users u ON u.id = c.assignee_id WHERE c.id = $1) AS conversation,
        (SELECT json_agg(json_build_object('id', id, 'accountId', account_id, 'externalKey', external_key, 'teamId', team_id, 'config', config, 'secretsEnc', secrets_enc) ORDER BY created_at, id)
         FROM channels WHERE kind = 'slack' AND enabled) AS installs,

@@ -15,6 +15,7 @@ import { fit, hashBody, messageReply, movedCard, rootCard, slackDate, type CardM
 import { insertThread, nameSlackCustomer, readSyncSnapshot, retireThread, saveRootHash, type SlackSyncSnapshot, type SlackThread, type StoredFile } from './store.js';
 import { fetchSlackFiles } from './file-fetch.js';
 import { claimSync, releaseSync, SYNC_LEASE_MS, type SyncKey } from '../surfaces/claims.js';
+import { replyWindowOf } from '../surfaces/channel-window.js';
 import { IntentRunner, intentsByKey, noteIntent, recordDone, unstartIntents, type Found, type Intent, type PlannedIntent } from '../surfaces/intents.js';
 import { Pacer, type PaceLimits } from '../surfaces/pacing.js';
 import { customersFirst } from '../surfaces/mirror.js';
@@ -225,7 +226,7 @@ export class SlackSurface implements Surface {
       firstLines: first ? firstLines(first) : '',
       assignee: c.assignee,
       threadReplies: 'notes',
-      ...(c.channelKind === 'whatsapp' ? { windowClosesAt: whatsappWindowOf(messages) } : {}),
+      ...(c.channelKind === 'whatsapp' || c.channelKind === 'messenger' ? { replyWindow: replyWindowOf(c.channelKind, lastInboundOf(messages), { humanAgent: c.humanAgentTag !== false }) } : {}),
       ...(snap.draft ? { draft: { id: snap.draft.id, text: snap.draft.text, extractive: snap.draft.extractive, citations: (snap.draft.citations ?? []) as NonNullable<CardModel['draft']>['citations'] } } : {}),
     };
     const pass: Pass = { accountId, snap, installs, messages, card, first, target, thread: snap.thread ?? undefined, intents: intentsByKey(snap.intents), fresh: new Set() };
@@ -633,9 +634,9 @@ function firstLines(m: MessageRow): string {
   return m.metadata?.editedAt ? `${m.text} (edited)` : m.text;
 }
 
-/** 24 hours after the customer's last message on WhatsApp, as the card shows it (null: they never wrote). */
-function whatsappWindowOf(messages: { direction: string; externalId: string | null; sentAt: unknown }[]): string | null {
+/** When the customer last wrote on their channel (what opens WhatsApp's and Messenger's reply windows); null: never. */
+function lastInboundOf(messages: { direction: string; externalId: string | null; sentAt: unknown }[]): Date | null {
   let last = NaN;
   for (const m of messages) if (m.direction === 'inbound' && m.externalId) last = Math.max(Number.isNaN(last) ? -Infinity : last, new Date(m.sentAt as string).getTime());
-  return Number.isFinite(last) ? new Date(last + 24 * 3600_000).toISOString() : null;
+  return Number.isFinite(last) ? new Date(last) : null;
 }

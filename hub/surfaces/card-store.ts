@@ -1,5 +1,6 @@
 import type { Queryable } from '../../storage/database.js';
 import type { CardModel } from './card.js';
+import { readReplyWindow } from './channel-window.js';
 
 /** What a conversation's card shows, read in one tenant transaction (Slack reads the same fields with its sync snapshot). */
 export async function readCardModel(
@@ -49,6 +50,7 @@ export async function readCardModel(
     assignee: c.assignee,
     assigneeId: c.assigneeId,
     threadReplies: o.threadReplies,
+    ...(c.channelKind === 'whatsapp' || c.channelKind === 'messenger' ? { replyWindow: await readReplyWindow(tx, conversationId) } : {}),
     ...(c.draft ? { draft: { id: c.draft.id, text: c.draft.text, extractive: c.draft.extractive, citations: c.draft.citations ?? [] } } : {}),
   };
 }

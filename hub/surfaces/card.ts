@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { ReplyWindow } from './channel-window.js';
 
 /**
  * The conversation card, surface-neutral: what a card shows and which actions it offers. Block Kit
@@ -33,8 +34,8 @@ export interface CardModel {
   draft?: { id: string; text: string; extractive: boolean; citations: CardCitation[] };
   /** What a plain reply in the card's thread becomes on this installation. */
   threadReplies: 'notes' | 'replies';
-  /** WhatsApp: when the 24-hour window for free replies closes (after it, templates only). */
-  windowClosesAt?: string | null;
+  /** WhatsApp and Messenger: how long the customer can be answered (hub/surfaces/channel-window.ts). */
+  replyWindow?: ReplyWindow;
 }
 
 /** Every action a card can offer, by its surface-neutral name. */

@@ -110,4 +110,21 @@ describe('Teams conversation card', () => {
     expect(walk(card)).toContainEqual(expect.objectContaining({ type: 'TextRun', text: 'Moved to **General**' }));
     expect(card.actions).toEqual([{ type: 'Action.OpenUrl', title: 'Open in HummDesk', url: 'https://hub.example/c/1' }]);
   });
+
+  it('shows the reply window: WhatsApp\'s 24 hours, Messenger\'s RESPONSE window, its HUMAN_AGENT days, closed; other channels none', () => {
+    const now = Date.parse('2026-03-01T12:00:00Z');
+    const texts = (m: CardModel) => walk(teamsConversationCard(m, { now })).filter((e) => e.type === 'TextBlock').map((e) => String(e.text));
+    const line = (m: CardModel) => texts(m).find((t) => /window/.test(t));
+    expect(line(sampleCard)).toBeUndefined();
+    const wa = { ...sampleCard, source: { kind: 'whatsapp', name: 'WA' }, replyWindow: { kind: 'whatsapp' as const, closesAt: '2026-03-01T20:00:00.000Z' } };
+    expect(line(wa)).toBe("Replies allowed until {{DATE(2026-03-01T20:00:00Z, SHORT)}} {{TIME(2026-03-01T20:00:00Z)}} (WhatsApp's 24-hour window); after that only templates");
+    expect(line({ ...wa, replyWindow: { kind: 'whatsapp', closesAt: null } })).toContain('only an approved template can be sent');
+    const ms = (responseClosesAt: string, closesAt: string): CardModel => ({ ...sampleCard, source: { kind: 'messenger', name: 'Page' }, replyWindow: { kind: 'messenger', closesAt, responseClosesAt } });
+    expect(line(ms('2026-03-02T08:00:00.000Z', '2026-03-08T08:00:00.000Z'))).toBe(
+      "Replies allowed until {{DATE(2026-03-02T08:00:00Z, SHORT)}} {{TIME(2026-03-02T08:00:00Z)}} (Messenger's 24-hour window); after that by a person until {{DATE(2026-03-08T08:00:00Z, SHORT)}} {{TIME(2026-03-08T08:00:00Z)}} (human agent tag)",
+    );
+    const tagged = teamsConversationCard(ms('2026-03-01T06:00:00.000Z', '2026-03-07T06:00:00.000Z'), { now });
+    expect(walk(tagged)).toContainEqual(expect.objectContaining({ type: 'TextBlock', color: 'Warning', text: "Messenger's 24-hour window is closed: an agent can still answer until {{DATE(2026-03-07T06:00:00Z, SHORT)}} {{TIME(2026-03-07T06:00:00Z)}} (human agent tag, 7 days)" }));
+    expect(line(ms('2026-02-20T06:00:00.000Z', '2026-02-26T06:00:00.000Z'))).toBe("Messenger's reply window is closed: the customer has to write first");
+  });
 });

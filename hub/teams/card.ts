@@ -1,4 +1,5 @@
 import { cardTitle, cardVersion, offeredActions, SNOOZE_CHOICES, via, type CardAction, type CardModel, type CardViewer, type OfferedAction } from '../surfaces/card.js';
+import { replyWindowState, type ReplyWindow } from '../surfaces/channel-window.js';
 
 /**
  * Adaptive Cards (schema 1.5, as Teams renders them) for the conversation card: the second renderer of
@@ -45,6 +46,8 @@ export interface TeamsCardOptions {
   assigneeUserId?: string;
   /** The agent this rendering is for (an invoke answer or refresh); the shared card has none. */
   viewer?: CardViewer;
+  /** The time the reply window is shown at (ms); now unless given. */
+  now?: number;
 }
 
 const oneLine = (s: string) => s.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim();
@@ -138,6 +141,20 @@ interface Budget {
   editable: boolean;
 }
 
+/** The reply window as one line, times in the reader's own zone (Teams' DATE/TIME functions). */
+export function teamsWindowLine(w: ReplyWindow, now: number): string {
+  const when = (iso: string | null | undefined) => {
+    const t = iso ? cardTime(iso) : undefined;
+    return t ? `{{DATE(${t}, SHORT)}} {{TIME(${t})}}` : '';
+  };
+  const state = replyWindowState(w, now);
+  if (w.kind === 'whatsapp')
+    return state === 'open' ? `Replies allowed until ${when(w.closesAt)} (WhatsApp's 24-hour window); after that only templates` : "WhatsApp's 24-hour window is closed: only an approved template can be sent";
+  if (state === 'open') return `Replies allowed until ${when(w.responseClosesAt ?? w.closesAt)} (Messenger's 24-hour window)${w.responseClosesAt ? `; after that by a person until ${when(w.closesAt)} (human agent tag)` : ''}`;
+  if (state === 'human_agent') return `Messenger's 24-hour window is closed: an agent can still answer until ${when(w.closesAt)} (human agent tag, 7 days)`;
+  return "Messenger's reply window is closed: the customer has to write first";
+}
+
 /** A time of ours for Teams' DATE/TIME functions (RFC 3339 without fractions), or undefined. */
 function cardTime(iso: string): string | undefined {
   const t = new Date(iso);
@@ -157,6 +174,7 @@ function render(m: CardModel, o: TeamsCardOptions & { version: string }, budget:
   const until = m.status === 'snoozed' && m.snoozedUntil ? cardTime(m.snoozedUntil) : undefined;
   const status = until ? `snoozed until {{DATE(${until}, SHORT)}} {{TIME(${until})}}` : m.status;
   body.push(ours(`Status: ${status}  ·  Priority: ${m.priority}  ·  #${m.ref}`, { spacing: 'Small', size: 'Small' }));
+  if (m.replyWindow) body.push(ours(teamsWindowLine(m.replyWindow, o.now ?? Date.now()), { spacing: 'Small', size: 'Small', ...(replyWindowState(m.replyWindow, o.now ?? Date.now()) === 'open' ? {} : { color: 'Warning' }) }));
   body.push(
     rich(
       mine ? [run('Assigned to you', { weight: 'Bolder', size: 'Small' })]

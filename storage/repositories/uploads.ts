@@ -42,6 +42,16 @@ export async function claimUploads(
   });
 }
 
+/** The unclaimed uploads of this uploader on this channel among `ids` (name, type, size), to check a reply's files before it is stored. */
+export async function pendingUploads(tx: Queryable, q: { channelId: string; uploader: string; ids: string[]; byAgent?: boolean }): Promise<UploadRow[]> {
+  const { rows } = await tx.query<UploadRow>(
+    `SELECT id, name, mime_type AS "mimeType", size, blob_key AS "blobKey" FROM uploads WHERE id = ANY($1::uuid[]) AND channel_id = $2 AND uploader = $3 AND message_id IS NULL AND by_agent = $4`,
+    [q.ids, q.channelId, q.uploader, q.byAgent ?? false],
+  );
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return q.ids.flatMap((id) => (byId.has(id) ? [byId.get(id)!] : []));
+}
+
 /** An attachment of a message in this conversation that the contact may see (not on a private note). */
 export async function findPublicAttachment(
   tx: Queryable,

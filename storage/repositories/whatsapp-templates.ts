@@ -12,12 +12,14 @@ export interface WhatsAppTemplateRow {
   statusReason: string | null;
   body: string;
   params: number;
+  /** The template's components as Graph listed them (HEADER, BODY, FOOTER, BUTTONS). */
+  components: unknown[];
   syncedAt: string;
   updatedAt: string;
 }
 
 const COLUMNS = `id, channel_id AS "channelId", waba_id AS "wabaId", template_id AS "templateId", name, language, category, status,
-  status_reason AS "statusReason", body, params, synced_at AS "syncedAt", updated_at AS "updatedAt"`;
+  status_reason AS "statusReason", body, params, components, synced_at AS "syncedAt", updated_at AS "updatedAt"`;
 
 /**
  * A channel's templates become what Graph listed as approved: new ones added, changed ones updated,

@@ -10,8 +10,8 @@ import { MessengerSendApi, type MessengerSent } from './messenger-send.js';
  * (`/v25.0/…`), the bearer token and which numbers it may act for (190 otherwise), the message shapes
  * (text, media by uploaded id, reply buttons, lists, reactions, quotes, templates, read marks) and
  * their limits (100 / 131009), media sent by link (131053), the 24-hour window from the customer's
- * last message (131047; templates pass), templates by name and language (132001) and their parameter
- * count (132000), multipart media uploads and five-minute media URLs with the bearer token, scripted
+ * last message (131047; templates pass), templates by name and language (132001), their parameters per component
+ * (header text or media, body, quick-reply payloads and link suffixes: count 132000, type and format 132012), multipart media uploads and five-minute media URLs with the bearer token, scripted
  * 429s and 503s, and a few tens of milliseconds of latency per call. Webhooks are serialised as Meta
  * does (non-ASCII as `\uXXXX`, `/` as `\/`) and signed over those bytes; they can be batched,
  * duplicated and reordered.
@@ -33,7 +33,15 @@ export interface SentMessage {
   buttons?: { id: string; title: string }[];
   list?: { button: string; rows: { id: string; title: string; description?: string }[] };
   reaction?: { messageId: string; emoji: string };
-  template?: { name: string; language: string; variables: string[] };
+  template?: {
+    name: string;
+    language: string;
+    variables: string[];
+    /** The header as sent: its text, or the uploaded file of a media header. */
+    header?: { type: 'text'; text: string } | { type: 'image' | 'video' | 'document'; mediaId: string; mimeType: string; filename?: string };
+    /** Button parameters by index: a quick reply's payload, a link's suffix. */
+    buttons?: { index: number; subType: 'quick_reply' | 'url'; value: string }[];
+  };
 }
 
 /** A message template of a WhatsApp Business Account. */
@@ -45,6 +53,10 @@ export interface EmulatedTemplate {
   category: string;
   /** The BODY component's text, with `{{1}}` … placeholders. */
   body: string;
+  /** The HEADER component: text (with at most one `{{1}}`) or a media type. */
+  header?: { format: 'TEXT'; text: string } | { format: 'IMAGE' | 'VIDEO' | 'DOCUMENT' | 'LOCATION' };
+  /** The BUTTONS component's buttons, in order (a URL with `{{1}}` takes a suffix when sent). */
+  buttons?: { type: 'QUICK_REPLY' | 'URL' | 'PHONE_NUMBER' | 'COPY_CODE'; text: string; url?: string; phoneNumber?: string }[];
 }
 
 const MEDIA_MAX: Record<string, number> = { image: 5 * 1024 * 1024, video: 16 * 1024 * 1024, audio: 16 * 1024 * 1024, document: 100 * 1024 * 1024, sticker: 500 * 1024 };
@@ -140,7 +152,7 @@ export class GraphEmulator {
   /** A message template of the business account `wabaId` (approved unless said otherwise). */
   addTemplate(wabaId: string, t: Omit<EmulatedTemplate, 'id' | 'status' | 'category'> & Partial<Pick<EmulatedTemplate, 'id' | 'status' | 'category'>>): EmulatedTemplate {
     const list = this.templatesByWaba.get(wabaId) ?? [];
-    const template: EmulatedTemplate = { id: t.id ?? String(9_000_000_000 + list.length + 1 + this.templatesByWaba.size * 1000), status: t.status ?? 'APPROVED', category: t.category ?? 'UTILITY', name: t.name, language: t.language, body: t.body };
+    const template: EmulatedTemplate = { id: t.id ?? String(9_000_000_000 + list.length + 1 + this.templatesByWaba.size * 1000), status: t.status ?? 'APPROVED', category: t.category ?? 'UTILITY', name: t.name, language: t.language, body: t.body, ...(t.header ? { header: t.header } : {}), ...(t.buttons ? { buttons: t.buttons } : {}) };
     list.push(template);
     this.templatesByWaba.set(wabaId, list);
     return template;
@@ -241,7 +253,7 @@ export class GraphEmulator {
     const next = new URL(url);
     next.searchParams.set('after', cursor(start + page.length - 1));
     return send(200, {
-      data: page.map((t) => ({ id: t.id, name: t.name, language: t.language, status: t.status, category: t.category, components: [{ type: 'BODY', text: t.body }] })),
+      data: page.map((t) => ({ id: t.id, name: t.name, language: t.language, status: t.status, category: t.category, components: templateComponents(t) })),
       ...(page.length ? { paging: { cursors: { before: cursor(start), after: cursor(start + page.length - 1) }, ...(more ? { next: next.toString() } : {}) } } : {}),
     });
   }
@@ -335,19 +347,16 @@ export class GraphEmulator {
         break;
       }
       case 'template': {
-        const t = body.template as { name?: unknown; language?: { code?: unknown }; components?: { type?: unknown; parameters?: { type?: unknown; text?: unknown }[] }[] } | undefined;
+        const t = body.template as { name?: unknown; language?: { code?: unknown }; components?: TemplateComponentParam[] } | undefined;
         if (typeof t?.name !== 'string' || typeof t.language?.code !== 'string') return fail(400, 100, "(#100) The parameters template['name'] and template['language']['code'] are required.");
         const template = number.wabaId ? this.templatesByWaba.get(number.wabaId)?.find((x) => x.name === t.name && x.language === t.language!.code) : undefined;
         if (!template || template.status !== 'APPROVED') return fail(404, 132001, '(#132001) Template name does not exist in the translation', { error_data: { messaging_product: 'whatsapp', details: `template name (${t.name}) does not exist in ${t.language.code}` } });
-        const params = (t.components ?? []).filter((c) => c?.type === 'body').flatMap((c) => c.parameters ?? []);
-        const expected = new Set([...template.body.matchAll(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g)].map((m) => m[1])).size;
-        if (params.length !== expected) return fail(400, 132000, '(#132000) Number of parameters does not match the expected number of params', { error_data: { messaging_product: 'whatsapp', details: `body: number of localizable_params (${params.length}) does not match the expected number of params (${expected})` } });
-        const variables = params.map((p) => (typeof p?.text === 'string' ? p.text : ''));
-        if (variables.some((v) => !v.trim() || /[\n\t]/.test(v) || / {5,}/.test(v))) return fail(400, 132018, '(#132018) There was an issue with the parameters in your template.');
-        sent.template = { name: template.name, language: template.language, variables };
-        let n = 0;
-        const order = [...new Set([...template.body.matchAll(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g)].map((m) => m[1]!))];
-        sent.text = template.body.replace(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g, (_, k: string) => variables[order.indexOf(k)] ?? `${n++}`);
+        const checked = this.checkTemplateParams(number, template, Array.isArray(t.components) ? t.components : []);
+        if ('error' in checked) return send(400, { error: { message: `(#${checked.error.code}) ${checked.error.title}`, type: 'OAuthException', code: checked.error.code, error_data: { messaging_product: 'whatsapp', details: checked.error.details } } });
+        sent.template = { name: template.name, language: template.language, variables: checked.variables, ...(checked.header ? { header: checked.header } : {}), ...(checked.buttons.length ? { buttons: checked.buttons } : {}) };
+        if (checked.header && checked.header.type !== 'text') sent.media = { id: checked.header.mediaId, mimeType: checked.header.mimeType, bytes: this.media.get(checked.header.mediaId)!.bytes, ...(checked.header.filename ? { filename: checked.header.filename } : {}) };
+        const headerText = template.header?.format === 'TEXT' ? fill(template.header.text, checked.header?.type === 'text' ? [checked.header.text] : []) : undefined;
+        sent.text = `${headerText ? `${headerText}\n\n` : ''}${fill(template.body, checked.variables)}`;
         break;
       }
       default:
@@ -365,6 +374,77 @@ export class GraphEmulator {
     // A hub that went away meanwhile answers nothing: counted as 0.
     if (this.webhookTarget) setImmediate(() => void this.sendStatuses(accepted).catch(() => this.webhookAnswers.push(0)));
     return send(200, { messaging_product: 'whatsapp', contacts: [{ input: to ?? recipient, ...(to ? { wa_id: to } : { user_id: recipient }) }], messages: [{ id, ...(body.type === 'template' ? { message_status: 'accepted' } : {}) }] });
+  }
+
+  /**
+   * A template's parameters against its components, as Graph checks them: each component's parameter
+   * count (132000: a text header's one variable, a media header's file, the body's variables, a dynamic
+   * link's suffix), their types and formats (132012: text where the header is an image, an image file
+   * that is not JPEG/PNG, a button sub_type that is not the button's), and variable text (132018).
+   */
+  private checkTemplateParams(number: Number_, template: EmulatedTemplate, components: TemplateComponentParam[]):
+    | { error: { code: number; title: string; details: string } }
+    | { variables: string[]; header?: NonNullable<SentMessage['template']>['header']; buttons: NonNullable<NonNullable<SentMessage['template']>['buttons']> } {
+    const count = (where: string, given: number, expected: number) => ({ error: { code: 132000, title: 'Number of parameters does not match the expected number of params', details: `${where}: number of localizable_params (${given}) does not match the expected number of params (${expected})` } });
+    const format = (details: string) => ({ error: { code: 132012, title: 'Parameter format does not match format in the created template', details } });
+    const badText = (v: unknown) => typeof v !== 'string' || !v.trim() || /[\n\t]/.test(v) || / {5,}/.test(v);
+    const params = (type: string) => components.filter((c) => c?.type === type).flatMap((c) => (Array.isArray(c.parameters) ? c.parameters : []));
+
+    const headerParams = params('header');
+    const h = template.header;
+    const expectedHeader = !h ? 0 : h.format === 'TEXT' ? placeholders(h.text).length : 1;
+    if (headerParams.length !== expectedHeader) return count('header', headerParams.length, expectedHeader);
+    let header: NonNullable<SentMessage['template']>['header'];
+    if (h && expectedHeader) {
+      const p = headerParams[0]!;
+      if (h.format === 'TEXT') {
+        if (p.type !== 'text') return format(`header: parameter type ${String(p.type)} does not match the template's text header`);
+        if (badText(p.text) || [...String(p.text)].length > 60) return { error: { code: 132018, title: 'There was an issue with the parameters in your template.', details: 'header: the text parameter is empty, has a newline or tab, or is longer than 60 characters' } };
+        header = { type: 'text', text: p.text as string };
+      } else {
+        const want = h.format.toLowerCase();
+        if (p.type !== want) return format(`header: parameter type ${String(p.type)} does not match the template's ${want} header`);
+        const m = p[want] as { id?: unknown; link?: unknown; filename?: unknown } | undefined;
+        if (m?.link !== undefined) return { error: { code: 131053, title: 'Media upload error', details: 'Sending media by link is not accepted here: upload it and send its id.' } };
+        const file = typeof m?.id === 'string' ? this.media.get(m.id) : undefined;
+        if (!file || file.numberId !== number.id) return { error: { code: 131053, title: 'Media upload error', details: `Media id ${String(m?.id)} is not a media of this number.` } };
+        const okType = want === 'image' ? /^image\/(jpeg|png)$/.test(file.mimeType) : want === 'video' ? /^video\/(mp4|3gpp)$/.test(file.mimeType) : true;
+        if (!okType) return format(`header: a ${file.mimeType} file is not ${want === 'image' ? 'an image (JPEG or PNG)' : 'a video (MP4 or 3GPP)'}`);
+        header = { type: want as 'image' | 'video' | 'document', mediaId: m!.id as string, mimeType: file.mimeType, ...(typeof m!.filename === 'string' ? { filename: m!.filename } : {}) };
+      }
+    }
+
+    const bodyParams = params('body');
+    const expectedBody = placeholders(template.body).length;
+    if (bodyParams.length !== expectedBody) return count('body', bodyParams.length, expectedBody);
+    if (bodyParams.some((p) => p.type !== 'text')) return format('body: only text parameters are emulated');
+    const variables = bodyParams.map((p) => (typeof p.text === 'string' ? p.text : ''));
+    if (variables.some(badText)) return { error: { code: 132018, title: 'There was an issue with the parameters in your template.', details: 'body: a parameter is empty, has a newline or tab, or more than four spaces in a row' } };
+
+    const defs = template.buttons ?? [];
+    const buttons: NonNullable<NonNullable<SentMessage['template']>['buttons']> = [];
+    for (const c of components.filter((x) => x?.type === 'button')) {
+      const index = Number(c.index);
+      const def = Number.isInteger(index) ? defs[index] : undefined;
+      if (!def) return { error: { code: 131009, title: 'Parameter value is not valid', details: `button index ${String(c.index)}: the template has ${defs.length} buttons` } };
+      const subType = c.sub_type;
+      if ((subType === 'quick_reply' && def.type !== 'QUICK_REPLY') || (subType === 'url' && def.type !== 'URL') || (subType !== 'quick_reply' && subType !== 'url'))
+        return format(`button ${index}: sub_type ${String(subType)} does not match the template's ${def.type} button`);
+      const ps = Array.isArray(c.parameters) ? c.parameters : [];
+      const expected = subType === 'url' ? placeholders(def.url ?? '').length : 1;
+      if (ps.length !== expected) return count(`button ${index}`, ps.length, expected);
+      const p = ps[0]!;
+      if (subType === 'quick_reply') {
+        if (p.type !== 'payload' || typeof p.payload !== 'string' || !p.payload) return format(`button ${index}: a quick reply takes one payload parameter`);
+        buttons.push({ index, subType, value: p.payload });
+      } else {
+        if (p.type !== 'text' || badText(p.text)) return format(`button ${index}: a link takes one text parameter, its URL suffix`);
+        buttons.push({ index, subType: 'url', value: p.text as string });
+      }
+    }
+    for (const [index, def] of defs.entries())
+      if (def.type === 'URL' && placeholders(def.url ?? '').length && !buttons.some((b) => b.index === index)) return count(`button ${index}`, 0, 1);
+    return { variables, ...(header ? { header } : {}), buttons };
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -443,6 +523,28 @@ export class GraphEmulator {
     }
     return fail(400, 100, `Unsupported ${req.method} request: /${rest.join('/')}`);
   }
+}
+
+type TemplateComponentParam = { type?: unknown; sub_type?: unknown; index?: unknown; parameters?: ({ type?: unknown; text?: unknown; payload?: unknown } & Record<string, unknown>)[] };
+
+/** The distinct `{{1}}`, `{{name}}` placeholders of a template text, in order. */
+function placeholders(text: string): string[] {
+  return [...new Set([...text.matchAll(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g)].map((m) => m[1]!))];
+}
+
+/** A template text with its placeholders filled in order. */
+function fill(text: string, values: string[]): string {
+  const order = placeholders(text);
+  return text.replace(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g, (_, k: string) => values[order.indexOf(k)] ?? `{{${k}}}`);
+}
+
+/** A template's components as `GET /{waba-id}/message_templates` lists them. */
+function templateComponents(t: EmulatedTemplate): Record<string, unknown>[] {
+  return [
+    ...(t.header ? [{ type: 'HEADER', format: t.header.format, ...('text' in t.header ? { text: t.header.text } : {}) }] : []),
+    { type: 'BODY', text: t.body },
+    ...(t.buttons?.length ? [{ type: 'BUTTONS', buttons: t.buttons.map((b) => ({ type: b.type, text: b.text, ...(b.url ? { url: b.url } : {}), ...(b.phoneNumber ? { phone_number: b.phoneNumber } : {}) })) }] : []),
+  ];
 }
 
 type Send = (status: number, body: unknown, headers?: Record<string, string>) => void;
