@@ -8,12 +8,20 @@ export interface QueryResult<R> {
 export interface Queryable {
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
   /** A hot-path statement kept parsed and planned per connection, where the adapter can (a transaction on node-postgres). */
-  prepared?<R = Record<string, unknown>>(name: string, sql: string, params: unknown[]): Promise<QueryResult<R>>;
+  prepared?<R = Record<string, unknown>>(name: string, sql: string, params: unknown[], opts?: PreparedOptions): Promise<QueryResult<R>>;
+}
+
+export interface PreparedOptions {
+  /**
+   * The statement's plan does not depend on its values (a view's ordered index walk), so it may run its
+   * generic plan instead of being planned on every call; only `tenantReads` on node-postgres acts on it.
+   */
+  genericPlan?: boolean;
 }
 
 /** Runs a hot-path statement prepared where the adapter can, else as a plain query. */
-export function queryPrepared<R>(q: Queryable, name: string, sql: string, params: unknown[]): Promise<QueryResult<R>> {
-  return q.prepared ? q.prepared<R>(name, sql, params) : q.query<R>(sql, params);
+export function queryPrepared<R>(q: Queryable, name: string, sql: string, params: unknown[], opts?: PreparedOptions): Promise<QueryResult<R>> {
+  return q.prepared ? q.prepared<R>(name, sql, params, opts) : q.query<R>(sql, params);
 }
 
 export interface Database extends Queryable {
@@ -29,7 +37,7 @@ export interface Database extends Queryable {
    * One prepared statement as a tenant in one round trip, in its own transaction (node-postgres; see
    * tenant-statement.ts). Callers go through `tenantReads` (session.ts), which falls back to a transaction.
    */
-  tenantPrepared?<R = Record<string, unknown>>(accountId: string, name: string, sql: string, params: unknown[]): Promise<QueryResult<R>>;
+  tenantPrepared?<R = Record<string, unknown>>(accountId: string, name: string, sql: string, params: unknown[], opts?: PreparedOptions): Promise<QueryResult<R>>;
   /** Runs a script of several statements (migrations). */
   exec(sql: string): Promise<void>;
   close(): Promise<void>;

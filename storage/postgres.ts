@@ -1,6 +1,6 @@
 import pg from 'pg';
 import pgvector from 'pgvector/pg';
-import type { Database, Queryable, QueryResult } from './database.js';
+import type { Database, PreparedOptions, Queryable, QueryResult } from './database.js';
 import { TenantStatement } from './tenant-statement.js';
 
 /** node-postgres pool; one connection per transaction. */
@@ -43,11 +43,11 @@ export async function openPostgres(url: string, opts: { max?: number } = {}): Pr
     kind: 'postgres',
     query: (sql, params) => query(sql, params),
     prepared: (name, sql, params) => query(sql, params, name),
-    async tenantPrepared<R>(accountId: string, name: string, sql: string, params: unknown[]) {
+    async tenantPrepared<R>(accountId: string, name: string, sql: string, params: unknown[], opts?: PreparedOptions) {
       const client = await checkout();
       try {
         const r = await new Promise<pg.QueryResult>((resolve, reject) => {
-          client.query(new TenantStatement(accountId, { name, text: sql, values: params, callback: (err, res) => (err ? reject(err) : resolve(res!)) }));
+          client.query(new TenantStatement(accountId, { name, text: sql, values: params, callback: (err, res) => (err ? reject(err) : resolve(res!)) }, opts?.genericPlan));
         });
         client.release();
         return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };

@@ -1,4 +1,4 @@
-import type { Database, Queryable } from './database.js';
+import type { Database, PreparedOptions, Queryable } from './database.js';
 
 export const APP_ROLE = 'hummdesk_app';
 
@@ -28,12 +28,12 @@ export async function setAccount(tx: Queryable, accountId: string): Promise<void
  * shared between their statements (the inbox page, its counts).
  */
 export function tenantReads(db: Database, accountId: string): Queryable {
-  const run = <R>(name: string | undefined, sql: string, params: unknown[] = []) =>
+  const run = <R>(name: string | undefined, sql: string, params: unknown[] = [], opts?: PreparedOptions) =>
     db.tenantPrepared && UUID.test(accountId)
-      ? db.tenantPrepared<R>(accountId, name ?? '', sql, params)
+      ? db.tenantPrepared<R>(accountId, name ?? '', sql, params, opts)
       : withAccount(db, accountId, (tx) => (name && tx.prepared ? tx.prepared<R>(name, sql, params) : tx.query<R>(sql, params)));
   return {
     query: <R>(sql: string, params?: unknown[]) => run<R>(undefined, sql, params),
-    prepared: <R>(name: string, sql: string, params: unknown[]) => run<R>(name, sql, params),
+    prepared: <R>(name: string, sql: string, params: unknown[], opts?: PreparedOptions) => run<R>(name, sql, params, opts),
   };
 }

@@ -57,6 +57,16 @@ describe('tenantReads on node-postgres', () => {
     expect((await reads.prepared!<{ n: number }>('tenant_count_test', COUNT, [])).rows[0]!.n).toBe(2);
   });
 
+  it('runs a generic plan per tenant with the tenant’s rows only, and leaves the plan mode behind', async () => {
+    const mode = async () => (await db.query<{ m: string }>(`SELECT current_setting('plan_cache_mode') AS m`)).rows[0]!.m;
+    const before = await mode();
+    for (const [acct, n] of [[A, 2], [B, 1], [A, 2], [B, 1], [A, 2], [B, 1], [A, 2]] as const) {
+      const rows = (await tenantReads(db, acct.accountId).prepared!<{ n: number; account: string }>('tenant_generic_test', `${COUNT} WHERE status = $1`, ['open'], { genericPlan: true })).rows;
+      expect(rows[0]).toEqual({ n, account: acct.accountId });
+    }
+    expect(await mode()).toBe(before);
+  });
+
   it('takes the tenant as a bound parameter, never as SQL', async () => {
     const reads = tenantReads(db, `${A.accountId}', true), set_config('role', 'postgres', true) --`);
     await expect(reads.query(COUNT)).rejects.toThrow(/uuid/);

@@ -8,6 +8,8 @@ import { APP_ROLE } from './session.js';
  * an error. A page of the inbox was three round trips (BEGIN with the switch, the statement, COMMIT).
  */
 export const TENANT_SWITCH = `SELECT set_config('role', '${APP_ROLE}', true), set_config('hummdesk.account_id', $1, true)`;
+/** The same, and the statement runs its generic plan (planned once per connection, not on every call). */
+const TENANT_SWITCH_GENERIC = `${TENANT_SWITCH}, set_config('plan_cache_mode', 'force_generic_plan', true)`;
 
 interface Wire {
   parse(m: { text: string; name?: string; types?: unknown[] }): void;
@@ -30,14 +32,14 @@ const { prepareValue } = (pg as unknown as { utils?: { prepareValue: unknown } }
 
 export class TenantStatement extends Query {
   private switched = false;
-  constructor(private readonly accountId: string, config: { text: string; name?: string; values: unknown[]; callback: Callback }) {
+  constructor(private readonly accountId: string, config: { text: string; name?: string; values: unknown[]; callback: Callback }, private readonly genericPlan = false) {
     // Always the extended protocol: the simple one would send the statement alone, without the switch.
     super({ ...config, name: config.name || undefined, queryMode: 'extended' });
   }
 
   override prepare(connection: Wire): void {
     // The unnamed statement and portal: the statement's own Bind replaces them once this one has run.
-    connection.parse({ text: TENANT_SWITCH, name: '', types: [] });
+    connection.parse({ text: this.genericPlan ? TENANT_SWITCH_GENERIC : TENANT_SWITCH, name: '', types: [] });
     connection.bind({ portal: '', statement: '', values: [this.accountId], ...(prepareValue ? { valueMapper: prepareValue } : {}) });
     connection.execute({ portal: '', rows: 0 });
     super.prepare(connection);

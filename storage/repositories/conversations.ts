@@ -291,7 +291,9 @@ export async function listInbox(tx: Queryable, f: ConversationFilter, userId: st
          SELECT max(m.sent_at) AS at FROM messages m
           WHERE m.conversation_id = page.id AND m.direction = 'inbound' AND NOT m.is_private AND NOT m.auto_reply) inbound ON true
       ORDER BY ${statement.order}`;
-  return (await queryPrepared<InboxRow>(tx, statementName('inbox_page', sql), sql, params)).rows;
+  // Without a search, a view's plan is its index walked in list order whatever the values: plan it once.
+  // A search's candidate ids are not: a few are read by primary key, many by walking the list.
+  return (await queryPrepared<InboxRow>(tx, statementName('inbox_page', sql), sql, params, { genericPlan: !f.q })).rows;
 }
 
 /** How many conversations each inbox view holds, for one user. */
