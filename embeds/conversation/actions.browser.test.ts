@@ -137,7 +137,7 @@ describe('conversation actions', { timeout: 240_000 }, () => {
     expect((await stored()).status).toBe(status);
     expect(await view.locator('textarea').inputValue()).toBe('see you');
   });
-  it('assigns a team, snoozes until a picked date, corrects the category as a learning example, all seen live; s p c t r move to their controls', async () => {
+  it('assigns a team, snoozes until a picked date, corrects the category as a learning example, all seen live; s p c t r move to their controls; a reply shows live', async () => {
     const id = secondConversationId;
     const lead = await signIn(demo.email, demo.password, '/', id);
     const other = await signIn(second.email, second.password, '/', id);
@@ -179,5 +179,9 @@ describe('conversation actions', { timeout: 240_000 }, () => {
       await lead.keyboard.press(key);
       await expect.poll(() => focusMatches(lead, selector)).toBe(true);
     }
+    // r left the reply box focused: the reply is seen by the other agent without a reload.
+    await lead.keyboard.type('A new parcel is on its way today.');
+    await lead.keyboard.press('Control+Enter');
+    await other.locator('hummdesk-conversation li.message', { hasText: 'A new parcel is on its way today.' }).waitFor();
   });
 });

@@ -82,4 +82,23 @@ describe('the page at / as a product', { timeout: 240_000 }, () => {
     expect(await row.locator('.last-error').innerText()).toContain('The visitor session has ended');
     expect(await axeViolations(page)).toEqual([]);
   });
+  it('lets the embedding page theme the desk through --hummdesk-* custom properties and ::part, not its shadow roots', async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${base}/`);
+    await page.locator('#login-password').fill(demo.password);
+    await page.locator('#login-form button[type=submit]').click();
+    await page.locator('hummdesk-inbox li[data-id]').first().waitFor();
+    // What any page's stylesheet may say (constructed here, as this page's policy allows only its own style files).
+    await page.evaluate(() => {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync('hummdesk-inbox { --hummdesk-background: rgb(1, 2, 3); } hummdesk-inbox::part(item) { outline: 3px solid rgb(4, 5, 6); }');
+      document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+    });
+    expect(await page.locator('hummdesk-inbox').evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(1, 2, 3)');
+    expect(await page.locator('hummdesk-inbox li[data-id]').first().evaluate((el) => getComputedStyle(el).outlineColor)).toBe('rgb(4, 5, 6)');
+    // The rows are the component's own: inside its open shadow root, not in the page's document.
+    expect(await page.evaluate(() => document.querySelectorAll('li[data-id]').length)).toBe(0);
+    await context.close();
+  });
 });
