@@ -98,7 +98,19 @@ try {
       direction: 'inbound', sender: { externalId: customer, displayName: customer, address: customer, isBot: false }, sentAt: new Date().toISOString(), text, attachments: [], raw: {},
     },
   }]);
-  const cardOf = (conversationId: string) => emulator.roots(channel.id).find((a) => a.fromBot && JSON.stringify(a.attachments ?? []).includes(conversationId));
+  // Root cards by conversation, each root read once: serializing every card on every poll cost this process
+  // (which is also the hub's) more CPU than the hub itself.
+  const cards = new Map<string, EmulatedActivity>();
+  const indexed = new Set<string>();
+  const cardOf = (conversationId: string) => {
+    for (const a of emulator.roots(channel.id)) {
+      if (indexed.has(a.id) || !a.fromBot) continue;
+      indexed.add(a.id);
+      const id = /"conversationId":"([0-9a-f-]{36})"/.exec(JSON.stringify(a.attachments ?? []))?.[1];
+      if (id) cards.set(id, a);
+    }
+    return cards.get(conversationId);
+  };
   const buttonOf = (card: EmulatedActivity, hd: string) => {
     let found: Record<string, unknown> | undefined;
     const walk = (v: unknown) => {
@@ -160,8 +172,13 @@ try {
   const sentAt = new Map<string, number>();
   const seenAt = new Map<string, number>();
   const seenIn = new Map<string, Set<string>>();
+  // Only activities posted since the last scan (thread posts showing messages are never edited into new tokens):
+  // rescanning all of them every 50 ms cost this process more CPU than the hub, and grew with the run.
+  let scanned = 0;
   const scan = () => {
-    for (const a of emulator.activities) {
+    const fresh = emulator.activities.slice(scanned);
+    scanned += fresh.length;
+    for (const a of fresh) {
       if (!a.fromBot || a.rootId === a.id || !a.text) continue;
       for (const m of a.text.matchAll(/bm\d+x/g)) {
         const token = m[0];
