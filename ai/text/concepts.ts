@@ -115,7 +115,9 @@ export function problemCuesOf(ws: string[]): string[] {
 // Question words that open a sentence (mid-sentence "when"/"när" is often a clause of a report).
 const QUESTION_OPENERS = ['how', 'what', 'where', 'when', 'which', 'why', 'who', 'is it', 'is there', 'are there', 'do you', 'does', 'can i', 'could i', 'may i', 'miten', 'mitä', 'mikä', 'mihin', 'mistä', 'milloin', 'missä', 'kuinka', 'onko', 'voinko', 'voiko', 'saako', 'hur', 'vad', 'vilken', 'vilka', 'varför', 'när', 'kan jag', 'går det', 'finns det', 'har ni', 'wie', 'was', 'wo', 'wann', 'welche', 'warum', 'kann ich', 'gibt es', 'haben sie', 'hvordan', 'hvad', 'hva', 'hvor', 'når', 'kan jeg', 'har dere', 'har i', 'help', 'assistance', 'information', 'apua', 'hjälp', 'hilfe', 'hjelp'];
 const ASKING = matchers({ asking: [...REQUEST_CUES.request!, 'i want', 'i need', 'help me', 'let me know', 'haluan', 'tarvitsen', 'jag behöver', 'hjälp mig', 'ich brauche', 'helfen sie', 'jeg vil', 'jeg trenger', 'jeg har brug for',
-  "don't know how", 'do not know how', 'help with', 'question about', 'a question', 'trying to find', 'en tiedä miten', 'kysymys', 'vet inte hur', 'fråga om', 'weiß nicht wie', 'frage zu', 'eine frage'] });
+  "don't know how", 'do not know how', 'help with', 'question about', 'a question', 'trying to find', 'en tiedä miten', 'kysymys', 'vet inte hur', 'fråga om', 'weiß nicht wie', 'frage zu', 'eine frage',
+  // Not knowing how to do something is asking for the way, not reporting a failure (v6).
+  'how to', 'dont know how', "don't know what", 'do not know what', 'dont know what', 'not sure how', 'en tiedä mitä', 'en ole varma miten', 'vet inte vad', 'osäker på hur', 'weiß nicht was', 'nicht sicher wie'] });
 
 /**
  * A plain request or question ("Do you have it in M?", "Please update my address", "Wie lade ich … herunter"):
@@ -133,10 +135,20 @@ export function thanksOrPraise(ws: string[]): boolean {
   return found(CONCEPT_MATCHERS.filter((m) => m.name === 'thanks'), ws).length > 0 || ws.some((w) => (valenceOf(w)?.value ?? 0) >= 2);
 }
 
+// Finnish asks politely with the plural imperative ("Perukaa", "Lähettäkää", "Muuttakaa"), no request word needed.
+const FINNISH_IMPERATIVE = /^\p{L}{3,}(?:kaa|kää)$/u;
+const GREETINGS = new Set(['hei', 'moi', 'terve', 'hej', 'hello', 'hi']);
+
+/** The message opens (after a greeting) with a Finnish plural imperative. */
+function opensWithFinnishImperative(ws: string[]): boolean {
+  const first = ws.find((w) => !GREETINGS.has(w));
+  return !!first && FINNISH_IMPERATIVE.test(first);
+}
+
 /** A request or question that also thanks: the thanks is a courtesy closing. */
 export function isCourteousRequest(ws: string[]): boolean {
   const thanks = found(CONCEPT_MATCHERS.filter((m) => m.name === 'thanks'), ws).length > 0;
-  return thanks && (ws.some((w) => w.includes('?')) || found(REQUEST_MATCHERS, ws).length > 0);
+  return thanks && (ws.some((w) => w.includes('?')) || found(REQUEST_MATCHERS, ws).length > 0 || opensWithFinnishImperative(ws));
 }
 
 /**

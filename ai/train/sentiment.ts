@@ -58,10 +58,13 @@ const recall = (model: SentimentModel, rows: LabelledText[], label: string) => {
   return gold.length ? gold.filter((r) => model.classify(r.text).sentiment === label).length / gold.length : 1;
 };
 
+/** The issue's target: plain requests read neutral at least this often. */
+export const PLAIN_REQUESTS_NEUTRAL = 0.85;
+
 /**
  * The offset on a statement's negative score (requests and questions keep theirs) that gives the best
- * balanced accuracy on the team's support dev set while its plain requests and CLINC150's dev requests
- * stay ≥ 0.85 neutral and Bitext's dev requests lose at most 0.06 of their neutral recall. The emotion
+ * balanced accuracy on the team's support dev set while its plain requests, CLINC150's and Bitext's dev
+ * requests stay ≥ 0.85 neutral (Bitext's: or lose nothing, where the weights alone read fewer neutral). The emotion
  * sets, most of the data, call a calm report of a failure neutral; the support definition calls it negative.
  */
 export function calibrate(model: SentimentModel, dev: LabelledText[]): Partial<Record<'negative', number>> {
@@ -69,12 +72,13 @@ export function calibrate(model: SentimentModel, dev: LabelledText[]): Partial<R
   const clinc = dev.filter((r) => r.source === 'clinc' && r.label === 'neutral');
   const bitext = dev.filter((r) => r.source === 'bitext');
   if (!support.length) return {};
-  const bitextBefore = recall(model.withCalibration({}), bitext, 'neutral');
+  // Bitext's requests keep the issue's 0.85 where the weights alone reach it, else lose nothing.
+  const bitextFloor = Math.min(PLAIN_REQUESTS_NEUTRAL, recall(model.withCalibration({}), bitext, 'neutral'));
   let best = { negative: 0, score: -1 };
   for (let step = 0; step <= 12; step++) {
     const negative = step / 4;
     const m = model.withCalibration({ negative });
-    if (recall(m, support, 'neutral') < 0.85 || recall(m, clinc, 'neutral') < 0.85 || recall(m, bitext, 'neutral') < bitextBefore - 0.06) continue;
+    if (recall(m, support, 'neutral') < PLAIN_REQUESTS_NEUTRAL || recall(m, clinc, 'neutral') < PLAIN_REQUESTS_NEUTRAL || recall(m, bitext, 'neutral') < bitextFloor - 1e-9) continue;
     const score = (['negative', 'neutral', 'positive'] as const).reduce((a, c) => a + recall(m, support, c), 0) / 3;
     if (score > best.score + 1e-9) best = { negative, score };
   }
@@ -98,7 +102,7 @@ async function main() {
   }
   const m = trainSentiment(sets.train, { epochs: Number(values.epochs), vectors: every > 0 ? vectors : undefined });
   const file: SentimentModelFile = {
-    id: `sentiment-hashlr-v5${every > 0 ? '-use' : ''}-${new Date().toISOString().slice(0, 10)}`,
+    id: `sentiment-hashlr-v6${every > 0 ? '-use' : ''}-${new Date().toISOString().slice(0, 10)}`,
     trainedAt: new Date().toISOString(),
     features: SENTIMENT_FEATURES,
     model: serialize(m),

@@ -6,7 +6,11 @@ import { join } from 'node:path';
 import { readRows } from '../../eval/csv.js';
 import { hashFeatures, words } from '../../text/features.js';
 import { isRequestOrQuestion } from '../../text/concepts.js';
+import { corpusDir, customerRequests, hashSplit } from '../../train/sentiment-data.js';
 import { SENTIMENT_FEATURES, SentimentModel } from './sentiment.js';
+
+const corpus = corpusDir();
+if (!corpus) console.warn('SKIPPED: Bitext plain requests not found (set HUMMDESK_CORPUS_DIR or put shared/data beside the repo)');
 
 describe('sentiment model (committed)', () => {
   const model = SentimentModel.fromFile();
@@ -39,9 +43,12 @@ describe('sentiment model (committed)', () => {
   // Seen in issue #15: neutral Swedish messages read positive 3 of 3; Finnish ones the same way.
   it('does not read Swedish or Finnish plain requests as positive, thanks at the end or not', () => {
     for (const text of ['Hej, har ni presentkort? Tack!', 'Hej! Jag undrar hur jag byter lösenord. Tack på förhand', 'Kan ni skicka fakturan igen? Tack så mycket',
-      'Hei, onko teillä lahjakortteja? Kiitos!', 'Voisitteko lisätä kollegani pääkäyttäjäksi? Kiitos jo etukäteen.', 'Milloin tilaukseni lähtee? Kiitos'])
+      'Hei, onko teillä lahjakortteja? Kiitos!', 'Voisitteko lisätä kollegani pääkäyttäjäksi? Kiitos jo etukäteen.', 'Milloin tilaukseni lähtee? Kiitos',
+      // A Finnish polite imperative asks without a request word (read positive before v6's rule).
+      'Toimittakaa paketti naapurille, kiitos.', 'Hei, muuttakaa toimitusosoite, kiitos!'])
       expect(model.classify(text).sentiment, text).not.toBe('positive');
     expect(model.classify('Tack så mycket för att ni löste det så snabbt!').sentiment).toBe('positive');
+    expect(model.classify('Kiitos nopeasta avusta!').sentiment).toBe('positive');
     expect(model.classify('Your colleague was lovely, please pass on my thanks.').sentiment).toBe('positive');
   });
 
@@ -71,6 +78,23 @@ describe('sentiment model (committed)', () => {
     expect(model.calibration.negative).toBeGreaterThan(0);
   });
 
+  // Issue #15 target: plain requests stay ≥ 0.85 neutral. v5 read Bitext's held-out tenth 0.744 neutral:
+  // requests to cancel, delete, unsubscribe or reach a person read negative by their topic words.
+  it.skipIf(!corpus)("reads Bitext's held-out plain requests as neutral at least 0.85 of the time", () => {
+    const held = customerRequests(corpus!).filter((r) => hashSplit(r.text) === 'test');
+    expect(held.length).toBeGreaterThan(700);
+    expect(held.filter((r) => model.classify(r.text).sentiment === 'neutral').length / held.length).toBeGreaterThanOrEqual(0.85);
+  });
+
+  it('reads a plain request to cancel, close, delete, unsubscribe or reach a person as neutral, and the failure on the same topic as negative', () => {
+    // Written for this test, none of them in the training data.
+    for (const text of ['Please cancel my gym membership from next month.', 'How do I remove my account and my data?', 'Take me off the newsletter list, please.', 'I want to talk to an actual person about the contract.',
+      'Haluan lopettaa kuntosalijäsenyyden ensi kuusta.', 'Jag vill säga upp gymkortet från nästa månad.', 'Ich möchte mein Fitnessstudio-Abo zum nächsten Monat kündigen.'])
+      expect(model.classify(text).sentiment, text).toBe('neutral');
+    for (const text of ['I cancelled the membership in May and you charged me again in June.', 'Jag sa upp gymkortet i maj men ni drog pengar igen i juni.', 'Ich habe das Abo im Mai gekündigt und Sie buchen trotzdem weiter ab.'])
+      expect(model.classify(text).sentiment, text).toBe('negative');
+  });
+
   // Positive is thanks or praise: plain Swedish questions read positive on the support dev set before this rule.
   it('does not read a question or request without thanks or praise as positive', () => {
     for (const text of ['Finns det parkering vid butiken i Kista?', 'Var hittar jag bruksanvisningen för modell X200?'])
@@ -80,7 +104,8 @@ describe('sentiment model (committed)', () => {
 
   it('tells requests and questions from statements in every served language', () => {
     const asks = (t: string) => isRequestOrQuestion(t, words(t));
-    for (const t of ['Hur ändrar jag min adress', 'Wie lade ich die Rechnung herunter', 'Please send the PDF.', 'Voisitteko lähettää laskun', 'I do not know how to cancel my order', 'Help with my refund', 'Kan jeg betale med kort'])
+    for (const t of ['Hur ändrar jag min adress', 'Wie lade ich die Rechnung herunter', 'Please send the PDF.', 'Voisitteko lähettää laskun', 'I do not know how to cancel my order', 'Help with my refund', 'Kan jeg betale med kort',
+      "I don't know what to do to change my plan", 'how to add a second user', 'En tiedä mitä teen vaihtaakseni liittymän', 'Vet inte vad jag ska göra för att byta plan', 'Ich weiß nicht, was ich für den Tarifwechsel tun muss'])
       expect(asks(t), t).toBe(true);
     for (const t of ['The tablet stopped charging.', 'Paketet var trasigt när det kom fram.', 'Der Techniker ist nicht gekommen.', 'Paketti tuli rikki.'])
       expect(asks(t), t).toBe(false);
