@@ -93,15 +93,14 @@ describe('agent attachments', () => {
     expect(after).toBe(before);
   });
 
-  it('refuses files on a channel that cannot send them yet', async () => {
+  it('takes files for a linked phone too (it sends them as WhatsApp media)', async () => {
     const wa = await withAccount(t.hub.db, acct.accountId, async (tx) => {
       const channel = await insertChannel(tx, t.hub.box, { accountId: acct.accountId, kind: 'whatsapp-web', name: 'wa', externalKey: `waweb_${randomUUID().replace(/-/g, '')}` });
       const contact = (await tx.query<{ id: string }>(`INSERT INTO contacts (account_id, name) VALUES ($1, 'WA') RETURNING id`, [acct.accountId])).rows[0]!.id;
       return (await tx.query<{ id: string }>(`INSERT INTO conversations (account_id, channel_id, contact_id, thread_key) VALUES ($1, $2, $3, $4) RETURNING id`, [acct.accountId, channel.id, contact, `whatsapp-web:${channel.id}:1`])).rows[0]!.id;
     });
     const res = await upload(acct.users.agent.token, wa, 'a.png', 'image/png', PNG);
-    expect(res.statusCode).toBe(400);
-    expect(res.json().error.code).toBe('whatsapp_web_attachments_unsupported');
+    expect(res.statusCode, res.body).toBe(201);
   });
 
   it("only the agent who uploaded a file sends it, a visitor can never claim it, and it costs visitors' quota nothing", async () => {

@@ -13,7 +13,6 @@ import { actorOf } from './conversations.js';
 export const AGENT_UPLOAD_POLICY: UploadPolicy = { maxBytes: 20 * 1024 * 1024, types: DEFAULT_UPLOAD_TYPES };
 
 /** Channels whose connector cannot send a file yet: refused at upload, before any byte is kept. */
-const NO_FILES: Record<string, string> = { 'whatsapp-web': 'whatsapp_web_attachments_unsupported' };
 
 const rejected = (err: unknown) => (err instanceof UploadRejected ? new HubError(err.status, err.code, err.message) : err);
 
@@ -33,7 +32,7 @@ const conversationUploads: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['conversations'],
       summary: 'Upload a file for a later reply in this conversation (send it with `uploadIds` on the reply)',
-      description: `The body is the file itself. Allowed: ${DEFAULT_UPLOAD_TYPES.join(', ')} (checked against the file's first bytes), at most 20 MB. Refused: 413 \`upload_too_large\`, 415 \`upload_type_not_allowed\` / \`upload_content_mismatch\`, 400 \`upload_empty\` / \`upload_name_invalid\`, and 400 \`whatsapp_web_attachments_unsupported\` on a channel that cannot send files yet (a linked phone).`,
+      description: `The body is the file itself. Allowed: ${DEFAULT_UPLOAD_TYPES.join(', ')} (checked against the file's first bytes), at most 20 MB. Refused: 413 \`upload_too_large\`, 415 \`upload_type_not_allowed\` / \`upload_content_mismatch\`, 400 \`upload_empty\` / \`upload_name_invalid\`.`,
       params: IdParams,
       querystring: Type.Object({ name: Type.String({ minLength: 1, maxLength: MAX_UPLOAD_NAME_LENGTH }) }),
       response: { 201: Type.Object({ id: Uuid, name: Type.String(), mimeType: Type.String(), size: Type.Integer(), kind: Type.Union([Type.Literal('image'), Type.Literal('file')]) }) },
@@ -53,8 +52,6 @@ const conversationUploads: FastifyPluginAsyncTypebox = async (app) => {
     const mimeType = mediaType(req.headers['content-type']);
     const conversation = await withAccount(hub.db, actor.accountId, (tx) => getConversation(tx, req.params.id));
     if (!conversation) throw notFound('conversation');
-    const refusal = NO_FILES[conversation.channelKind];
-    if (refusal) throw new HubError(400, refusal, `sending files to ${conversation.channelKind} is not supported yet; send text`);
     let checked: ReturnType<typeof checkUpload>;
     try {
       checked = checkUpload(AGENT_UPLOAD_POLICY, { name: req.query.name, mimeType, bytes });

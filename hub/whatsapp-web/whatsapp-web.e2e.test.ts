@@ -147,6 +147,21 @@ describe('whatsapp-web channel through a fake linked phone', () => {
     expect((await messagesOf(conversationId)).length).toBe(before + 2);
   });
 
+  it('a reply with a file goes out through the phone as MessageMedia of the bytes in our blob store, the text as caption', async () => {
+    const conversationId = (await conversationOf(CUSTOMER))!;
+    const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('parcel photo')]);
+    const up = await t.app.inject({ method: 'POST', url: `/api/v1/conversations/${conversationId}/uploads?name=parcel.png`, headers: { authorization: `Bearer ${acct.apiKeys.agent}`, 'content-type': 'image/png' }, payload: PNG });
+    expect(up.statusCode, up.body).toBe(201);
+    const r = await api('POST', `/conversations/${conversationId}/reply`, acct.apiKeys.agent, { text: 'This one?', uploadIds: [up.json().id] });
+    expect(r.statusCode, r.body).toBeLessThan(300);
+    const sent = await eventually(async () => (await messagesOf(conversationId)).find((m) => m.id === r.json().id && m.deliveryStatus === 'sent' && m.externalId), 60_000);
+    const out = client().sent.find((s) => s.media);
+    expect(out).toMatchObject({ chatId: CUSTOMER, content: 'This one?', media: { mimetype: 'image/png', filename: 'parcel.png', data: PNG.toString('base64') } });
+    expect(out!.media).toBeInstanceOf(client().MessageMedia);
+    // Its echo confirmed it: still one message for the reply.
+    expect((await messagesOf(conversationId)).filter((m) => m.externalId === sent.externalId)).toHaveLength(1);
+  });
+
   it('the phone unlinking: the listener closes that browser and starts over with a new QR', async () => {
     const first = client();
     first.script = 'qr';

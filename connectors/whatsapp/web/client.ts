@@ -47,7 +47,9 @@ export const realClientFactory: WaWebClientFactory = async (opts: WaWebClientOpt
     },
     ...(opts.pairWithPhoneNumber ? { pairWithPhoneNumber: { phoneNumber: opts.pairWithPhoneNumber, showNotification: true } } : {}),
   });
-  return asPort(client);
+  const port = asPort(client);
+  Object.defineProperty(port, 'messageMedia', { value: (f: { mimetype: string; data: string; filename?: string | null; filesize?: number | null }) => new wwebjs.MessageMedia(f.mimetype, f.data, f.filename ?? null, f.filesize ?? null) });
+  return port;
 };
 
 /** The library's Client already has the port's shape; `destroy` also makes sure no Chromium outlives it. */

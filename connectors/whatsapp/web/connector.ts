@@ -4,8 +4,13 @@ import type { ChannelInstallation, CheckpointStore, Connector, ConnectorCapabili
 import { DEFAULT_CHROMIUM, realClientFactory } from './client.js';
 import { WA_WEB_MEDIA_REF, notACustomerChat } from './normalize.js';
 import { ChatPacer } from './pacing.js';
+import { whatsappMediaType } from '../outbound.js';
 import type { WaWebClientFactory, WaWebSessionStore } from './port.js';
 import { LINK_KEY, WaWebSession, type LinkRecord } from './session.js';
+
+/** Files per reply (each its own WhatsApp message, a second apart) and per file (WhatsApp's document limit). */
+export const WA_WEB_MAX_FILES = 10;
+export const WA_WEB_MAX_FILE_BYTES = 100 * 1024 * 1024;
 
 export const WA_WEB_MAX_TEXT = 65_536;
 
@@ -93,11 +98,19 @@ export class WhatsAppWebConnector implements Connector {
     });
   }
 
-  /** Text to the customer's chat through the session this process holds, at most one a second per chat. */
+  /**
+   * Text and files to the customer's chat through the session this process holds, every message at most
+   * one a second per chat. Files go as the library's MessageMedia from the bytes the deliver job read from
+   * our blob store, the text as the first file's caption (its own message first when that file is audio,
+   * which shows no caption), then one message per further file; the reply is known by its first message.
+   */
   async send(msg: OutboundMessage): Promise<{ externalId: string; sentAt: string }> {
-    if (msg.attachments.length > 0) throw new PermanentError('whatsapp-web', 'whatsapp_web_attachments_unsupported: sending files through a linked phone is not supported yet; send text', 'whatsapp_web_attachments_unsupported');
     const text = msg.text.trim();
-    if (!text) throw new PermanentError('whatsapp-web', 'whatsapp_web_text_empty: a WhatsApp message needs text', 'whatsapp_web_text_empty');
+    const files = msg.attachments;
+    if (!text && !files.length) throw new PermanentError('whatsapp-web', 'whatsapp_web_text_empty: a WhatsApp message needs text', 'whatsapp_web_text_empty');
+    if (files.length > WA_WEB_MAX_FILES) throw new PermanentError('whatsapp-web', `whatsapp_web_too_many_files: a reply through a linked phone takes at most ${WA_WEB_MAX_FILES} files; this one has ${files.length}`, 'whatsapp_web_too_many_files');
+    for (const f of files)
+      if (f.content.length > WA_WEB_MAX_FILE_BYTES) throw new PermanentError('whatsapp-web', `whatsapp_web_attachment_too_large: WhatsApp takes files up to ${WA_WEB_MAX_FILE_BYTES / 1024 / 1024} MB; "${f.name}" has ${(f.content.length / 1024 / 1024).toFixed(1)} MB`, 'whatsapp_web_attachment_too_large');
     const chatId = msg.recipient.externalId;
     const notPerson = notACustomerChat(chatId);
     if (notPerson) throw new PermanentError('whatsapp-web', `whatsapp_web_recipient_invalid: ${notPerson}`, 'whatsapp_web_recipient_invalid');
@@ -107,8 +120,22 @@ export class WhatsAppWebConnector implements Connector {
       if (await this.settings.heldElsewhere?.(msg.channel).catch(() => false)) throw new RateLimitError('whatsapp-web', 2_000);
       throw new ConnectorError('whatsapp_web_not_ready: no hub process runs the linked phone of this channel (is a hub with jobs running?)', 'whatsapp-web', 'whatsapp_web_not_ready');
     }
-    await this.pacer.take(`${msg.channel.id}:${chatId}`);
-    return session.send(chatId, msg.text, msg.inReplyToExternalId);
+    const key = `${msg.channel.id}:${chatId}`;
+    // Only the first message may go back to the queue: once one has left, the rest wait their turn.
+    await this.pacer.take(key);
+    if (!files.length) return session.send(chatId, msg.text, msg.inReplyToExternalId);
+    const captioned = !!text && whatsappMediaType(files[0]!.mimeType) !== 'audio';
+    let first = text && !captioned ? await session.send(chatId, msg.text, msg.inReplyToExternalId) : undefined;
+    for (const [i, file] of files.entries()) {
+      if (first) await this.pacer.take(key, { queued: true });
+      const sent = await session.sendFile(chatId, file, {
+        ...(i === 0 && captioned ? { caption: msg.text } : {}),
+        ...(!first && msg.inReplyToExternalId ? { quotedMessageId: msg.inReplyToExternalId } : {}),
+        asDocument: whatsappMediaType(file.mimeType) === 'document',
+      });
+      first ??= sent;
+    }
+    return first!;
   }
 
   /** A file the first download did not give: downloaded again through the session; nothing means it is gone. */

@@ -22,6 +22,9 @@ export interface WaWebMedia {
   filesize?: number | null;
 }
 
+/** A file to send: the library's MessageMedia instance (only `messageMedia` makes one). */
+export type WaWebOutgoingMedia = WaWebMedia & { readonly __messageMedia?: never };
+
 /** The fields of the library's `Message` read here. */
 export interface WaWebMessage {
   id: WaWebMessageId;
@@ -77,7 +80,10 @@ export interface WaWebClientPort {
   initialize(): Promise<void>;
   /** Closes the browser (and every Chromium process it started). */
   destroy(): Promise<void>;
-  sendMessage(chatId: string, content: string, options?: { quotedMessageId?: string; linkPreview?: boolean }): Promise<WaWebMessage>;
+  /** Text, or a file built by `messageMedia` (the library checks it is its own MessageMedia). */
+  sendMessage(chatId: string, content: string | WaWebOutgoingMedia, options?: { quotedMessageId?: string; linkPreview?: boolean; caption?: string; sendMediaAsDocument?: boolean }): Promise<WaWebMessage>;
+  /** The library's `new MessageMedia(mimetype, data, filename, filesize)`. */
+  messageMedia(file: WaWebMedia): WaWebOutgoingMedia;
   getMessageById(id: string): Promise<WaWebMessage | undefined | null>;
   requestPairingCode(phoneNumber: string, showNotification?: boolean): Promise<string>;
   /** The linked account (`info.wid._serialized`), once ready. */

@@ -1,7 +1,7 @@
 import { ConnectorError, TransientError } from '../../core/errors.js';
 import type { InboundEvent } from '../../core/types.js';
 import { ackEvent, editEvent, messageEvent, notACustomerChat, revokeEvent } from './normalize.js';
-import type { LinkState, WaWebClientFactory, WaWebClientOptions, WaWebClientPort, WaWebMessage } from './port.js';
+import type { LinkState, WaWebClientFactory, WaWebClientOptions, WaWebClientPort, WaWebMessage, WaWebOutgoingMedia } from './port.js';
 
 /** What the hub stores and shows of a linked phone (channel API, CLI, admin). */
 export interface LinkRecord {
@@ -154,10 +154,26 @@ export class WaWebSession {
    * that throws inside the library may or may not have left (TransientError).
    */
   async send(chatId: string, text: string, quotedMessageId?: string): Promise<{ externalId: string; sentAt: string }> {
+    return this.deliver(chatId, () => text, { linkPreview: false, ...(quotedMessageId ? { quotedMessageId } : {}) });
+  }
+
+  /**
+   * A file to a chat as the library's MessageMedia (images, videos and audio as themselves, anything else
+   * as a document), with the caption if any; paced by the caller like text.
+   */
+  async sendFile(chatId: string, file: { name: string; mimeType: string; content: Buffer }, o: { caption?: string; quotedMessageId?: string; asDocument?: boolean } = {}): Promise<{ externalId: string; sentAt: string }> {
+    return this.deliver(chatId, (client) => client.messageMedia({ mimetype: file.mimeType, data: file.content.toString('base64'), filename: file.name, filesize: file.content.length }), {
+      ...(o.caption ? { caption: o.caption } : {}),
+      ...(o.quotedMessageId ? { quotedMessageId: o.quotedMessageId } : {}),
+      ...(o.asDocument ? { sendMediaAsDocument: true } : {}),
+    });
+  }
+
+  private async deliver(chatId: string, content: (client: WaWebClientPort) => string | WaWebOutgoingMedia, options: Parameters<WaWebClientPort['sendMessage']>[2]): Promise<{ externalId: string; sentAt: string }> {
     const client = this.client;
     if (!client || this.link.state !== 'ready')
       throw new ConnectorError(`whatsapp_web_not_ready: the linked phone is ${this.link.state}${this.link.reason ? ` (${this.link.reason})` : ''}`, 'whatsapp-web', 'whatsapp_web_not_ready');
-    const sending = client.sendMessage(chatId, text, { linkPreview: false, ...(quotedMessageId ? { quotedMessageId } : {}) });
+    const sending = client.sendMessage(chatId, content(client), options);
     const set = this.inFlight.get(chatId) ?? new Set();
     set.add(sending);
     this.inFlight.set(chatId, set);

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
-import type { WaWebClientFactory, WaWebClientOptions, WaWebClientPort, WaWebMessage } from '../port.js';
-import { OUR_NUMBER, sentByUs } from './recorded.js';
+import type { WaWebClientFactory, WaWebClientOptions, WaWebClientPort, WaWebMedia, WaWebMessage, WaWebOutgoingMedia } from '../port.js';
+import { OUR_NUMBER, sentByUs, sentFileByUs } from './recorded.js';
 
 type Raw = Record<string, unknown>;
 type MessageCtor = new (client: unknown, data: Raw) => WaWebMessage;
@@ -18,12 +18,13 @@ export function libraryMessage(): MessageCtor {
  */
 export class FakeWaWebClient extends EventEmitter implements WaWebClientPort {
   readonly Message = libraryMessage();
+  readonly MessageMedia = createRequire(import.meta.url)('whatsapp-web.js/src/structures/MessageMedia.js') as new (mimetype: string, data: string, filename?: string | null, filesize?: number | null) => WaWebMedia;
   info: WaWebClientPort['info'] = undefined;
   initialized = 0;
   destroyed = 0;
   /** Media the page would give per serialized message id (null/undefined: nothing to download). */
   readonly media = new Map<string, { data: string; mimetype: string; filename?: string | null; filesize?: number | null } | null>();
-  readonly sent: { chatId: string; content: string; options?: unknown; at: number }[] = [];
+  readonly sent: { chatId: string; content: string; media?: WaWebMedia; options?: unknown; at: number }[] = [];
   readonly messages = new Map<string, WaWebMessage>();
   /** What initialize() does: open and show a QR, open linked (ready), or fail as offline. */
   script: 'qr' | 'ready' | { fail: Error } = 'ready';
@@ -85,10 +86,16 @@ export class FakeWaWebClient extends EventEmitter implements WaWebClientPort {
     this.emit('message_edit', new this.Message(this, editedData), newBody, prevBody);
   }
 
-  async sendMessage(chatId: string, content: string, options?: unknown): Promise<WaWebMessage> {
+  messageMedia(file: WaWebMedia): WaWebOutgoingMedia {
+    return new this.MessageMedia(file.mimetype, file.data, file.filename ?? null, file.filesize ?? null);
+  }
+
+  async sendMessage(chatId: string, content: string | WaWebOutgoingMedia, options?: { caption?: string; sendMediaAsDocument?: boolean }): Promise<WaWebMessage> {
     const local = `3EB0FA4E${String(this.nextId++).padStart(12, '0')}`;
-    this.sent.push({ chatId, content, options, at: performance.now() });
-    const m = new this.Message(this, sentByUs(local, chatId, content));
+    // As the real Client: a file must be the library's own MessageMedia.
+    if (typeof content !== 'string' && !(content instanceof this.MessageMedia)) throw new Error('content is not a MessageMedia');
+    this.sent.push({ chatId, content: typeof content === 'string' ? content : options?.caption ?? '', ...(typeof content === 'string' ? {} : { media: content }), options, at: performance.now() });
+    const m = new this.Message(this, typeof content === 'string' ? sentByUs(local, chatId, content) : sentFileByUs(local, chatId, content, options?.caption, options?.sendMediaAsDocument));
     this.messages.set(m.id._serialized, m);
     if (this.echoBeforeAnswer) this.emit('message_create', m);
     else setImmediate(() => this.emit('message_create', m));
