@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { link, mkdir, readFile, readdir, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readFile, readdir, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Bytes a delete() moved aside and did not finish with, because its process stopped in between. */
@@ -16,6 +16,9 @@ const ASIDE_NAME = /^([0-9a-f]{64})\.[0-9a-f-]{36}$/;
 // One folder beside the two-hex-digit shards, so finding leftovers reads it alone, not every blob.
 const ASIDE_DIR = 'deleting';
 
+// Where a streamed write's temp file lives until its hash, and so its key, is known.
+const INCOMING_DIR = 'incoming';
+
 const missing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
 
 /** What one put() did, so a caller whose row was never committed can take back exactly its own write (discard). */
@@ -25,6 +28,21 @@ export interface WrittenBlob {
   created: boolean;
   /** The file this write put in place; a later put() replaces it with another. */
   ino: bigint;
+}
+
+/** A streamed write went past its size limit: nothing of it was stored. */
+export class BlobTooLargeError extends Error {
+  readonly code = 'attachment_too_large';
+  constructor(readonly maxBytes: number) {
+    super(`the file is larger than the ${maxBytes} bytes kept`);
+  }
+}
+
+/** What one writeStream() read, for its caller's check before the bytes are stored. */
+export interface StreamedBytes {
+  size: number;
+  /** SHA-256 of the bytes, computed while they were written. */
+  sha256: Buffer;
 }
 
 /** Attachment bytes by content hash in a local folder; the same bytes twice are stored once. */
@@ -39,34 +57,76 @@ export class LocalBlobStore {
   async write(bytes: Buffer): Promise<WrittenBlob> {
     const key = createHash('sha256').update(bytes).digest('hex');
     const dir = join(this.root, key.slice(0, 2));
-    const path = join(dir, key);
     await mkdir(dir, { recursive: true });
     // A name of its own per write: concurrent puts of the same bytes must never share (and steal) a temp file.
     const tmp = join(dir, `${key}.${randomUUID()}.tmp`);
     try {
-      // Write-then-rename so a reader never sees half a file.
       await writeFile(tmp, bytes);
-      const { ino } = await stat(tmp, { bigint: true });
-      try {
-        // A hard link fails on an existing file, so it tells whether these bytes were stored before.
-        await link(tmp, path);
-        return { key, created: true, ino };
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      // Stored before: replaced anyway, so the fresh mtime keeps a sweep's delete() off bytes a new row is about to name.
-      try {
-        await rename(tmp, path);
-      } catch (err) {
-        // Where a rename may not replace a file, the same bytes already there are as good.
-        if (!(await this.holds(path, key))) throw err;
-        const now = new Date();
-        await utimes(path, now, now);
-      }
-      return { key, created: false, ino };
+      return await this.place(tmp, key);
     } finally {
       await unlink(tmp).catch(() => undefined);
     }
+  }
+
+  /**
+   * write() for bytes that arrive in pieces (a download): each piece is hashed as it goes to a temp file,
+   * never all of them held at once. Past `maxBytes` the source is abandoned (BlobTooLargeError); `verify`
+   * sees the size and hash before anything is stored and refuses the bytes by throwing. Whatever fails,
+   * the temp file is removed and nothing is stored.
+   */
+  async writeStream(
+    source: AsyncIterable<Uint8Array> | Buffer,
+    opts: { maxBytes: number; verify?: (got: StreamedBytes) => void | Promise<void> },
+  ): Promise<WrittenBlob & { size: number }> {
+    const dir = join(this.root, INCOMING_DIR);
+    await mkdir(dir, { recursive: true });
+    const tmp = join(dir, `${randomUUID()}.tmp`);
+    try {
+      const hash = createHash('sha256');
+      let size = 0;
+      const file = await open(tmp, 'wx');
+      try {
+        for await (const piece of Buffer.isBuffer(source) ? [source] : source) {
+          size += piece.byteLength;
+          // Checked before the piece is written: leaving the loop stops the source from sending more.
+          if (size > opts.maxBytes) throw new BlobTooLargeError(opts.maxBytes);
+          hash.update(piece);
+          for (let at = 0; at < piece.byteLength; ) at += (await file.write(piece, at)).bytesWritten;
+        }
+      } finally {
+        await file.close();
+      }
+      const sha256 = hash.digest();
+      await opts.verify?.({ size, sha256 });
+      const key = sha256.toString('hex');
+      await mkdir(join(this.root, key.slice(0, 2)), { recursive: true });
+      return { ...(await this.place(tmp, key)), size };
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  /** Puts a finished temp file under its key (write-then-link, so a reader never sees half a file); the caller removes `tmp`. */
+  private async place(tmp: string, key: string): Promise<WrittenBlob> {
+    const path = join(this.root, key.slice(0, 2), key);
+    const { ino } = await stat(tmp, { bigint: true });
+    try {
+      // A hard link fails on an existing file, so it tells whether these bytes were stored before.
+      await link(tmp, path);
+      return { key, created: true, ino };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    // Stored before: replaced anyway, so the fresh mtime keeps a sweep's delete() off bytes a new row is about to name.
+    try {
+      await rename(tmp, path);
+    } catch (err) {
+      // Where a rename may not replace a file, the same bytes already there are as good.
+      if (!(await this.holds(path, key))) throw err;
+      const now = new Date();
+      await utimes(path, now, now);
+    }
+    return { key, created: false, ino };
   }
 
   /**

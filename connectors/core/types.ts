@@ -203,6 +203,18 @@ export interface ConnectorCapabilities {
   idempotentSend: boolean;
 }
 
+/** An attachment's bytes as a connector fetched them; the connector never stores them itself. */
+export interface FetchedAttachment {
+  /** The bytes as they arrive (a download, read no further than `maxBytes`), or whole when the platform gives them whole. */
+  body: AsyncIterable<Uint8Array> | Buffer;
+  mimeType?: string;
+  /**
+   * Checks what was read (its size and the SHA-256 computed while storing it) against what the platform
+   * said of it, before anything is stored; throws a typed error to refuse the bytes.
+   */
+  verify?(got: { size: number; sha256: Buffer }): void;
+}
+
 export interface Connector {
   readonly kind: ChannelKind;
   readonly capabilities: ConnectorCapabilities;
@@ -223,10 +235,11 @@ export interface Connector {
   ): Promise<void>;
   send(msg: OutboundMessage): Promise<{ externalId: string; sentAt: string }>;
   /**
-   * The bytes of an attachment given by reference (`fetchLater`), checked against what the platform said
-   * of them (size, checksum). Typed errors: PermanentError when the platform no longer has them.
+   * The bytes of an attachment given by reference (`fetchLater`), as a stream the hub writes to its blob
+   * store; `verify` checks them against what the platform said of them (size, checksum) once read.
+   * Typed errors: PermanentError when the platform no longer has them.
    */
-  fetchAttachment?(channel: ChannelInstallation, ref: string, opts: { maxBytes: number }): Promise<{ content: Buffer; mimeType?: string }>;
+  fetchAttachment?(channel: ChannelInstallation, ref: string, opts: { maxBytes: number }): Promise<FetchedAttachment>;
   /**
    * The conversation was resolved while our app held the platform's thread (Messenger handover):
    * control goes back to the app that had it before (the Page inbox by default).

@@ -130,7 +130,9 @@ describe('Messenger connector', () => {
       const connector = new MessengerConnector({ appSecrets: [SECRET], verifyTokens: [] });
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/x.png`;
       const got = await connector.fetchAttachment(channel, `messenger-url:${url}`, { maxBytes: 100 });
-      expect([...got.content]).toEqual([1, 2, 3, 4]);
+      const read: number[] = [];
+      for await (const piece of got.body as AsyncIterable<Uint8Array>) read.push(...piece);
+      expect(read).toEqual([1, 2, 3, 4]);
       expect(seen[0] ?? '').not.toContain('page-tok');
       await expect(connector.fetchAttachment(channel, `messenger-url:${url}`, { maxBytes: 3 })).rejects.toMatchObject({ code: 'attachment_too_large' });
       await expect(connector.fetchAttachment(channel, 'messenger-url:http://example.com/x', { maxBytes: 100 })).rejects.toMatchObject({ code: 'attachment_ref_invalid' });

@@ -1,4 +1,4 @@
-import type { ChannelInstallation, Connector, ConnectorCapabilities, InboundEvent, OutboundAttachment, OutboundMessage, WebhookRequest } from '../core/types.js';
+import type { ChannelInstallation, Connector, ConnectorCapabilities, FetchedAttachment, InboundEvent, OutboundAttachment, OutboundMessage, WebhookRequest } from '../core/types.js';
 import { ConnectorError, PermanentError } from '../core/errors.js';
 import { decodeMetaBody } from '../meta/body.js';
 import { DEFAULT_GRAPH_VERSION, GraphClient, checkGraphVersion } from '../meta/graph.js';
@@ -156,12 +156,12 @@ export class MessengerConnector implements Connector {
   }
 
   /** Attachment bytes from the URL Meta gave in the (signed) webhook: its CDN over https, no token sent there; plain http only to loopback (local emulators). */
-  async fetchAttachment(channel: ChannelInstallation, ref: string, opts: { maxBytes: number }): Promise<{ content: Buffer; mimeType?: string }> {
+  async fetchAttachment(channel: ChannelInstallation, ref: string, opts: { maxBytes: number }): Promise<FetchedAttachment> {
     void channel;
     if (!ref.startsWith(MESSENGER_URL_REF)) throw new PermanentError('messenger', `"${ref}" is not a Messenger attachment reference`, 'attachment_ref_invalid');
     const url = ref.slice(MESSENGER_URL_REF.length);
     if (!/^https:\/\//.test(url) && !/^http:\/\/127\.0\.0\.1[:/]/.test(url)) throw new PermanentError('messenger', 'a Messenger attachment URL must be https', 'attachment_ref_invalid');
-    return { content: await this.graph.download(url, '', opts.maxBytes) };
+    return { body: await this.graph.download(url, '', opts.maxBytes) };
   }
 
   /** The Page the token acts for (`GET /me`): proves the token belongs to that Page id. */

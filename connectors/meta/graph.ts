@@ -85,10 +85,11 @@ export class GraphClient {
 
   /**
    * Bytes from a URL Graph itself answered (a media URL, valid a few minutes), with the same bearer
-   * token, read no further than `maxBytes`. Refused or expired: transient (a retry asks Graph for a
-   * fresh URL); more than `maxBytes`: permanent.
+   * token, as a stream read no further than `maxBytes`: never held whole. Refused or expired, or cut
+   * off midway: transient (a retry asks Graph for a fresh URL); more than `maxBytes` (declared in
+   * Content-Length or found while reading, which then stops): permanent.
    */
-  async download(url: string, token: string, maxBytes: number): Promise<Buffer> {
+  async download(url: string, token: string, maxBytes: number): Promise<AsyncIterable<Uint8Array>> {
     const { connector } = this.opts;
     let target: URL;
     try {
@@ -112,14 +113,21 @@ export class GraphClient {
       await res.body.cancel().catch(() => undefined);
       throw new PermanentError(connector, `the file has ${declared} bytes, more than the ${maxBytes} kept`, 'attachment_too_large');
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      size += chunk.byteLength;
-      if (size > maxBytes) throw new PermanentError(connector, `the file is larger than the ${maxBytes} bytes kept`, 'attachment_too_large');
-      chunks.push(Buffer.from(chunk));
-    }
-    return Buffer.concat(chunks);
+    const body = res.body as unknown as AsyncIterable<Uint8Array>;
+    return (async function* () {
+      let size = 0;
+      try {
+        // Leaving this loop early (too large, or the reader stopped) cancels the response body.
+        for await (const chunk of body) {
+          size += chunk.byteLength;
+          if (size > maxBytes) throw new PermanentError(connector, `the file is larger than the ${maxBytes} bytes kept`, 'attachment_too_large');
+          yield chunk;
+        }
+      } catch (err) {
+        if (err instanceof ConnectorError) throw err;
+        throw new TransientError(connector, `media download broke off after ${size} bytes: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    })();
   }
 
   /** A multipart POST (media uploads): `fields` as form fields, then the file as `file`. */

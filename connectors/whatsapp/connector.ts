@@ -1,5 +1,4 @@
-import type { ChannelInstallation, Connector, ConnectorCapabilities, InboundEvent, OutboundMessage, WebhookRequest } from '../core/types.js';
-import { createHash } from 'node:crypto';
+import type { ChannelInstallation, Connector, ConnectorCapabilities, FetchedAttachment, InboundEvent, OutboundMessage, WebhookRequest } from '../core/types.js';
 import { ConnectorError, NotSentError, PermanentError, TransientError } from '../core/errors.js';
 import { decodeMetaBody } from '../meta/body.js';
 import { DEFAULT_GRAPH_VERSION, GraphClient, checkGraphVersion } from '../meta/graph.js';
@@ -196,10 +195,10 @@ export class WhatsAppConnector implements Connector {
 
   /**
    * A media file by its id: Graph names a URL (valid five minutes) with its size and SHA-256, the bytes
-   * come from that URL with the same token, and must match both. A media id Graph no longer knows
+   * stream from that URL with the same token, and must match both (`verify`). A media id Graph no longer knows
    * is a permanent failure; anything else is worth another try, which asks for a fresh URL.
    */
-  async fetchAttachment(channel: ChannelInstallation, ref: string, opts: { maxBytes: number }): Promise<{ content: Buffer; mimeType?: string }> {
+  async fetchAttachment(channel: ChannelInstallation, ref: string, opts: { maxBytes: number }): Promise<FetchedAttachment> {
     if (!ref.startsWith(WHATSAPP_MEDIA_REF)) throw new PermanentError('whatsapp', `"${ref}" is not a WhatsApp media reference`, 'attachment_ref_invalid');
     const { version, token } = whatsappSettings(channel);
     const media = await this.graph.call<{ url?: string; mime_type?: string; sha256?: string; file_size?: number | string }>({
@@ -208,12 +207,18 @@ export class WhatsAppConnector implements Connector {
     if (!media.url) throw new TransientError('whatsapp', 'Graph named no URL for the media');
     const declared = media.file_size === undefined ? undefined : Number(media.file_size);
     if (declared !== undefined && declared > opts.maxBytes) throw new PermanentError('whatsapp', `the file has ${declared} bytes, more than the ${opts.maxBytes} kept`, 'attachment_too_large');
-    const content = await this.graph.download(media.url, token, opts.maxBytes);
-    if (declared !== undefined && Number.isFinite(declared) && content.length !== declared)
-      throw new TransientError('whatsapp', `the download has ${content.length} bytes, Graph said ${declared}`, 'attachment_size_mismatch');
-    if (media.sha256 && !sameDigest(media.sha256, createHash('sha256').update(content).digest()))
-      throw new TransientError('whatsapp', 'the download does not match the SHA-256 Graph gave', 'attachment_checksum_mismatch');
-    return { content, ...(media.mime_type ? { mimeType: media.mime_type } : {}) };
+    const body = await this.graph.download(media.url, token, opts.maxBytes);
+    return {
+      body,
+      ...(media.mime_type ? { mimeType: media.mime_type } : {}),
+      // Checked on the hash the blob store computes while writing: the bytes are never read twice.
+      verify: ({ size, sha256 }) => {
+        if (declared !== undefined && Number.isFinite(declared) && size !== declared)
+          throw new TransientError('whatsapp', `the download has ${size} bytes, Graph said ${declared}`, 'attachment_size_mismatch');
+        if (media.sha256 && !sameDigest(media.sha256, sha256))
+          throw new TransientError('whatsapp', 'the download does not match the SHA-256 Graph gave', 'attachment_checksum_mismatch');
+      },
+    };
   }
 
   /** The number as Graph describes it; proves the token may act for that phone_number_id. */

@@ -1,7 +1,7 @@
 import type { ChannelKind, Connector } from '../../connectors/core/types.js';
 import { PermanentError } from '../../connectors/core/errors.js';
 import type { Database } from '../../storage/database.js';
-import type { LocalBlobStore } from '../../storage/blob-store.js';
+import { BlobTooLargeError, type LocalBlobStore } from '../../storage/blob-store.js';
 import type { SecretBox } from '../../storage/secret-box.js';
 import { withAccount } from '../../storage/session.js';
 import { getInstallation } from '../../storage/repositories/channels.js';
@@ -69,13 +69,14 @@ export function mediaFetchHandler(deps: Deps) {
     }
     try {
       const got = await connector.fetchAttachment(channel, row.ref, { maxBytes: MEDIA_MAX_BYTES });
-      const blobKey = await deps.blobs.put(got.content);
-      await settle({ state: 'stored', blobKey, size: got.content.length, mimeType: got.mimeType });
+      // Streamed from the connector to the blob store, hashed once while written, checked by the connector before it is stored.
+      const written = await deps.blobs.writeStream(got.body, { maxBytes: MEDIA_MAX_BYTES, ...(got.verify ? { verify: got.verify } : {}) });
+      await settle({ state: 'stored', blobKey: written.key, size: written.size, mimeType: got.mimeType });
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       const attempts = row.attempts + 1;
       const expired = now() - new Date(row.sentAt).getTime() > MEDIA_LIFETIME_MS;
-      if (err instanceof PermanentError || expired || attempts >= maxAttempts) {
+      if (err instanceof PermanentError || err instanceof BlobTooLargeError || expired || attempts >= maxAttempts) {
         await settle({ state: 'failed', error: reason });
         return;
       }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { ConnectorError, PermanentError, RateLimitError, VerificationError } from '../../core/errors.js';
-import type { ChannelInstallation, CheckpointStore, Connector, ConnectorCapabilities, InboundEvent, OutboundMessage, WebhookRequest } from '../../core/types.js';
+import type { ChannelInstallation, CheckpointStore, Connector, ConnectorCapabilities, FetchedAttachment, InboundEvent, OutboundMessage, WebhookRequest } from '../../core/types.js';
 import { DEFAULT_CHROMIUM, realClientFactory } from './client.js';
 import { WA_WEB_MEDIA_REF, notACustomerChat } from './normalize.js';
 import { ChatPacer } from './pacing.js';
@@ -139,7 +139,7 @@ export class WhatsAppWebConnector implements Connector {
   }
 
   /** A file the first download did not give: downloaded again through the session; nothing means it is gone. */
-  async fetchAttachment(channel: ChannelInstallation, ref: string, opts: { maxBytes: number }): Promise<{ content: Buffer; mimeType?: string }> {
+  async fetchAttachment(channel: ChannelInstallation, ref: string, opts: { maxBytes: number }): Promise<FetchedAttachment> {
     if (!ref.startsWith(WA_WEB_MEDIA_REF)) throw new PermanentError('whatsapp-web', `"${ref}" is not a WhatsApp Web media reference`, 'attachment_ref_invalid');
     const session = this.sessions.get(channel.id);
     if (!session) throw new ConnectorError('whatsapp_web_not_ready: this process does not hold the linked phone of this channel', 'whatsapp-web', 'whatsapp_web_not_ready');
@@ -147,7 +147,7 @@ export class WhatsAppWebConnector implements Connector {
     if (!media?.data) throw new PermanentError('whatsapp-web', 'whatsapp_web_media_unavailable: the linked phone no longer has this file (WhatsApp gave nothing to download)', 'whatsapp_web_media_unavailable');
     const content = Buffer.from(media.data, 'base64');
     if (content.length > opts.maxBytes) throw new PermanentError('whatsapp-web', `the file has ${content.length} bytes, more than the ${opts.maxBytes} kept`, 'attachment_too_large');
-    return { content, ...(media.mimetype ? { mimeType: media.mimetype.split(';')[0]!.trim() } : {}) };
+    return { body: content, ...(media.mimetype ? { mimeType: media.mimetype.split(';')[0]!.trim() } : {}) };
   }
 
   async check(channel: ChannelInstallation): Promise<{ ok: true } | { ok: false; code: string; message: string }> {
