@@ -61,7 +61,7 @@ export async function categoryAccuracy(tx: Queryable, days: number): Promise<Kep
        SELECT DISTINCT ON (r.conversation_id) r.conversation_id, r.category, k.categories
          FROM ai_results r LEFT JOIN corrected k ON k.conversation_id = r.conversation_id
         WHERE r.category IS NOT NULL AND r.created_at > now() - make_interval(days => $1)
-          AND (k.first_at IS NULL OR r.created_at < k.first_at)
+          AND (k.first_at IS NULL OR r.created_at <= k.first_at)
         ORDER BY r.conversation_id, r.created_at DESC, r.id DESC)
      SELECT category, count(*)::int AS classified,
             count(*) FILTER (WHERE categories IS NULL OR category = ALL (categories))::int AS kept
