@@ -44,3 +44,32 @@ export async function draftStats(tx: Queryable, days: number) {
     byCategory,
   };
 }
+
+export interface KeptFigure { classified: number; kept: number; keptRate: number | null }
+
+/**
+ * How often agents kept the category the AI gave, over conversations it classified in the last `days` days:
+ * a conversation counts by the category of its latest classification before any agent correction, and is
+ * kept unless an agent corrected it to another category. Per category (the AI's) and overall.
+ */
+export async function categoryAccuracy(tx: Queryable, days: number): Promise<KeptFigure & { byCategory: Record<string, KeptFigure> }> {
+  const { rows } = await tx.query<{ category: string; classified: number; kept: number }>(
+    `WITH corrected AS (
+       SELECT conversation_id, min(created_at) AS first_at, array_agg(category) AS categories
+         FROM ai_category_examples WHERE source = 'correction' AND conversation_id IS NOT NULL GROUP BY conversation_id),
+     classified AS (
+       SELECT DISTINCT ON (r.conversation_id) r.conversation_id, r.category, k.categories
+         FROM ai_results r LEFT JOIN corrected k ON k.conversation_id = r.conversation_id
+        WHERE r.category IS NOT NULL AND r.created_at > now() - make_interval(days => $1)
+          AND (k.first_at IS NULL OR r.created_at <= k.first_at)
+        ORDER BY r.conversation_id, r.created_at DESC, r.id DESC)
+     SELECT category, count(*)::int AS classified,
+            count(*) FILTER (WHERE categories IS NULL OR category = ALL (categories))::int AS kept
+       FROM classified GROUP BY category ORDER BY category`,
+    [days],
+  );
+  const figure = (classified: number, kept: number): KeptFigure => ({ classified, kept, keptRate: classified ? kept / classified : null });
+  const byCategory: Record<string, KeptFigure> = {};
+  for (const r of rows) byCategory[r.category] = figure(r.classified, r.kept);
+  return { ...figure(rows.reduce((a, r) => a + r.classified, 0), rows.reduce((a, r) => a + r.kept, 0)), byCategory };
+}

@@ -1,6 +1,7 @@
 import type { ImapFlow, MailboxObject } from 'imapflow';
 import type { ChannelInstallation, CheckpointStore, InboundEvent } from '../core/types.js';
-import { mailboxConfig, type ProcessedAction } from './config.js';
+import { ConnectorError } from '../core/errors.js';
+import { mailboxConfig, type ProcessedAction, type ServerConfig } from './config.js';
 import { EgressGuard } from '../core/egress.js';
 import { imapClient } from './imap.js';
 import { keptRawEmail, parseEmail, PARSE_DEFAULTS, tooLargeEmail, type EmailParseOptions } from './parse.js';
@@ -11,6 +12,29 @@ export interface FolderCheckpoint {
   lastUid: number;
   /** The message after lastUid whose ingest has been failing, and how often it failed so far. */
   failing?: { uid: number; attempts: number; error: string };
+}
+
+/** Checkpoint key of the mailbox's connection state, which the admin console shows beside the channel. */
+export const IMAP_STATUS_KEY = 'imap:status';
+
+/**
+ * The listener's last word on its mailbox: `ok` after a sync, `failing` after a failed login, connection or
+ * poll (a stable code and our own words, never the server's text), `since` the first failure in a row.
+ */
+export type MailboxStatus =
+  | { state: 'ok'; at: string }
+  | { state: 'failing'; code: string; message: string; since: string; at: string };
+
+/** Why an IMAP connection or poll failed, as a code and our own words (the server's text can carry anything). */
+export function describeImapFailure(err: unknown, s: Pick<ServerConfig, 'host' | 'port'> & { folder: string }): { code: string; message: string } {
+  if (err instanceof ConnectorError) return { code: err.code, message: err.message };
+  const e = (err ?? {}) as { authenticationFailed?: boolean; code?: string; mailboxMissing?: boolean; serverResponseCode?: string };
+  if (e.authenticationFailed) return { code: 'channel_auth_failed', message: `channel_auth_failed: the IMAP server ${s.host}:${s.port} refused the login` };
+  if (e.mailboxMissing || e.serverResponseCode === 'NONEXISTENT')
+    return { code: 'mail_folder_missing', message: `mail_folder_missing: the IMAP server ${s.host}:${s.port} has no folder "${s.folder}"` };
+  if (e.code && /^(E[A-Z]+|ERR_TLS|CERT_|DEPTH_|UNABLE_TO|SELF_SIGNED)/.test(e.code) && e.code !== 'EPROTOCOL')
+    return { code: 'mail_connect_failed', message: `mail_connect_failed: could not connect to the IMAP server ${s.host}:${s.port} (${e.code})` };
+  return { code: 'mail_poll_failed', message: `mail_poll_failed: the connection to the IMAP server ${s.host}:${s.port} failed; reconnecting` };
 }
 
 export interface ListenOptions {
@@ -61,6 +85,23 @@ export async function listenMailbox(
   const key = `imap:${imap.folder}`;
   const egress = opts.egress ?? new EgressGuard();
   const maxMessageBytes = opts.parse?.maxMessageBytes ?? PARSE_DEFAULTS.maxMessageBytes;
+  // The stored status, read once; written when it changes (and on every failure, for its time).
+  let known: MailboxStatus | null | undefined;
+  const report = async (err: unknown | null) => {
+    if (signal.aborted) return;
+    try {
+      known ??= ((await checkpoint.get(IMAP_STATUS_KEY)) as MailboxStatus | undefined) ?? null;
+      if (err === null && known?.state !== 'failing') return;
+      const at = new Date().toISOString();
+      const next: MailboxStatus = err === null
+        ? { state: 'ok', at }
+        : { state: 'failing', ...describeImapFailure(err, imap), since: known?.state === 'failing' ? known.since : at, at };
+      await checkpoint.set(IMAP_STATUS_KEY, next);
+      known = next;
+    } catch {
+      // The store is unreachable too: the next failure or sync writes the status.
+    }
+  };
   let attempt = 0;
   while (!signal.aborted) {
     let client: ImapFlow;
@@ -69,6 +110,7 @@ export async function listenMailbox(
       client = await imapClient(imap, egress, { disableAutoIdle: true, maxLiteralSize: maxMessageBytes + 256 * 1024 });
     } catch (err) {
       if (!signal.aborted) opts.onError?.(err, attempt);
+      await report(err);
       await sleep(backoff(attempt++), signal);
       continue;
     }
@@ -98,6 +140,7 @@ export async function listenMailbox(
           announced = false;
           await syncFolder(client, channel, cfg.address, key, emit, checkpoint, signal, opts, processed);
           attempt = 0;
+          await report(null);
           if (signal.aborted) break;
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, pollMs);
@@ -119,6 +162,7 @@ export async function listenMailbox(
       }
     } catch (err) {
       if (!signal.aborted) opts.onError?.(err, attempt);
+      await report(err);
     } finally {
       signal.removeEventListener('abort', onAbort);
       if (client.usable) await client.logout().catch(() => client.close());

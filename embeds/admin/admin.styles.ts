@@ -32,6 +32,7 @@ export const adminStyles = [
     .state-active { background: #dcfce7; color: #14532d; }
     .state-failing { background: #fee2e2; color: #7f1d1d; }
     .state-disabled { background: #e5e7eb; color: #1f2937; }
+    .state-disconnected { background: #ffedd5; color: #7c2d12; }
     .kinds { display: grid; grid-template-columns: repeat(auto-fill, minmax(13rem, 1fr)); gap: 0.5rem; }
     .kind { border: 1px solid var(--_border); border-radius: var(--_radius); padding: 0.6rem 0.75rem; }
     .kind p { margin: 0.25rem 0 0.5rem; }

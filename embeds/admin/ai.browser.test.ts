@@ -3,6 +3,10 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo, type DemoCredentials } from '../../hub/services/demo.js';
 import { startTestHub, type TestHub } from '../../hub/testing/harness.js';
+import { addExample } from '../../ai/classify/store.js';
+import { findInstallation } from '../../storage/repositories/channels.js';
+import { insertAiResult } from '../../storage/repositories/ai.js';
+import { withAccount } from '../../storage/session.js';
 import { artifactPath, axeViolations, launchChromium, openConsole } from '../testing.js';
 
 /** The console's AI settings in real Chromium: validated before sending, the API's refusal shown, nothing lost, saved where the AI stage reads it. */
@@ -94,5 +98,30 @@ describe('admin console: AI settings', { timeout: 240_000 }, () => {
     expect(await axeViolations(page)).toEqual([]);
     await page.screenshot({ path: artifactPath('admin-ai-settings-1440.png'), fullPage: true });
     await context.close();
+  });
+
+  it('shows the share of classified conversations whose category agents kept, overall and per category', async () => {
+    const channelId = (await t.hub.db.query<{ id: string }>(`SELECT id FROM channels WHERE account_id = $1 AND kind = 'webchat' LIMIT 1`, [accountId])).rows[0]!.id;
+    const channel = (await findInstallation(t.hub.db, t.hub.box, { kind: 'webchat', id: channelId }))!;
+    // Four conversations the AI called billing; an agent moved one of them to account → 3 of 4 kept.
+    for (const [i, correctedTo] of [null, null, null, 'account'].entries()) {
+      const [o] = await t.hub.ingest.ingest(channel, [{ type: 'message', message: {
+        channel: { kind: 'webchat', channelId }, externalId: `kept-${i}`, threadKey: `webchat:${channelId}:kept-${i}`, direction: 'inbound',
+        sender: { externalId: `v-kept-${i}`, isBot: false }, sentAt: new Date().toISOString(), text: 'I was charged twice', attachments: [], raw: {} } }]);
+      await withAccount(t.hub.db, accountId, async (tx) => {
+        await insertAiResult(tx, { accountId, conversationId: o!.conversationId!, messageId: o!.messageId!, provider: 'local', model: 'test', latencyMs: 1, category: 'billing' });
+        // As the category correction stores it (its own test: hub/routes/ai-accuracy.test.ts).
+        if (correctedTo) await addExample(tx, accountId, { category: correctedTo, text: 'I was charged twice', source: 'correction', conversationId: o!.conversationId! });
+      });
+    }
+    const page = await openConsole(browser, base, demo, { viewport: { width: 1440, height: 900 } });
+    const ai = await openAi(page, false);
+    await ai.locator('[data-figure=kept]', { hasText: '75 %' }).waitFor();
+    expect(await ai.locator('[data-figure=kept]').innerText()).toBe('75 % (3 of 4 conversations)');
+    expect(await ai.locator('th', { hasText: 'kept by agents' }).count()).toBeGreaterThan(0);
+    expect(await ai.locator('tr[data-category=billing] [data-figure=category-kept]').innerText()).toBe('75 % (3 of 4 conversations)');
+    expect(await ai.locator('tr[data-category=account] [data-figure=category-kept]').innerText()).toBe('—');
+    expect(await axeViolations(page)).toEqual([]);
+    await page.context().close();
   });
 });

@@ -7,7 +7,10 @@ interface Stats {
   days: number; drafts: number; decided: number; accepted: number; edited: number; rejected: number;
   acceptanceRate: number | null; unchangedRate: number | null; meanEditDistance: number | null;
   byCategory: Record<string, { decided: number; acceptanceRate: number | null }>;
+  /** Conversations the AI classified in the period, and how many kept its category (no agent corrected it). */
+  categoryAccuracy: KeptFigure & { byCategory: Record<string, KeptFigure> };
 }
+interface KeptFigure { classified: number; kept: number; keptRate: number | null }
 interface Model { categories: string[]; trainedAt: string; examples: number }
 type ProviderName = 'local' | 'anthropic' | 'openai-compatible';
 interface AutoSend { enabled: boolean; minConfidence: number | null; categories: string[] }
@@ -24,6 +27,8 @@ export interface AiSettings {
 interface SettingsForm { provider: ProviderName | ''; model: string; apiKey: string; forgetKey: boolean; enabled: boolean; threshold: string; categories: string[] }
 
 const percent = (r: number | null) => (r === null ? '—' : `${Math.round(r * 100)} %`);
+/** "75 % (3 of 4 conversations)": how many classified conversations kept the AI's category. */
+const keptText = (f: KeptFigure | undefined) => (f?.classified ? `${percent(f.keptRate)} (${f.kept} of ${f.classified} conversations)` : '—');
 const PROVIDER_LABELS: Record<ProviderName, string> = { local: 'Local models (offline)', anthropic: 'Claude (Anthropic)', 'openai-compatible': 'OpenAI-compatible server' };
 const MODEL_PATTERN = /^[A-Za-z0-9._:/@-]+$/;
 
@@ -45,11 +50,11 @@ export function settingsProblems(f: SettingsForm): Record<string, string> {
 /**
  * The admin console's AI screen: the account's provider (among those the operator allows, with its own
  * key where the operator takes tenant keys), the auto-send policy, the categories with their examples,
- * and how agents use the drafts (acceptance, edits) over a period, per category.
+ * how often agents kept the category it gave, and how agents use the drafts (acceptance, edits), over a period, per category.
  *
  * @tag hummdesk-admin-ai
  * @csspart settings - the provider and auto-send form
- * @csspart figures - the draft figures
+ * @csspart figures - the category and draft figures
  * @csspart categories - the per-category table
  * @fires hummdesk-auth-expired - the access token was refused: set a fresh `token`
  */
@@ -227,14 +232,16 @@ export class HummdeskAdminAi extends AdminElement {
     const s = this.settings;
     if (!s) return nothing;
     const byCategory = this.stats?.byCategory ?? {};
+    const kept = this.stats?.categoryAccuracy.byCategory ?? {};
     return html`
       <h3 id="categories-title">Categories and their examples</h3>
       <table part="categories" aria-labelledby="categories-title">
-        <thead><tr><th scope="col">Category</th><th scope="col">Own examples</th><th scope="col">Corrections (30 days)</th><th scope="col">Draft acceptance</th><th scope="col">Examples</th></tr></thead>
+        <thead><tr><th scope="col">Category</th><th scope="col">Own examples</th><th scope="col">Corrections (30 days)</th><th scope="col">Category kept by agents</th><th scope="col">Draft acceptance</th><th scope="col">Examples</th></tr></thead>
         <tbody>${s.categories.map((c) => html`
           <tr data-category=${c.name}>
             <td>${c.name}${c.builtIn ? nothing : html` <span class="muted">(own)</span>`}</td>
             <td data-figure="examples">${c.examples}</td><td data-figure="corrections">${c.corrections}</td>
+            <td data-figure="category-kept">${keptText(kept[c.name])}</td>
             <td data-figure="category-acceptance">${percent(byCategory[c.name]?.acceptanceRate ?? null)}</td>
             <td><ul class="samples">${c.samples.map((x) => html`<li dir="auto">${x}</li>`)}</ul></td>
           </tr>`)}</tbody>
@@ -261,7 +268,7 @@ export class HummdeskAdminAi extends AdminElement {
     const s = this.stats;
     return html`
       ${this.renderSettings()}
-      <h2 id="ai-title">AI drafts</h2>
+      <h2 id="ai-title">AI categories and drafts</h2>
       <div class="field inline">
         <label for="ai-days">Period</label>
         <select id="ai-days" @change=${(e: Event) => ((this.days = Number((e.target as HTMLSelectElement).value)), void this.load())}>
@@ -274,6 +281,7 @@ export class HummdeskAdminAi extends AdminElement {
           <tbody>
             <tr><th scope="row">Drafts proposed</th><td data-figure="drafts">${s.drafts}</td></tr>
             <tr><th scope="row">Decided by an agent</th><td data-figure="decided">${s.decided} (${s.accepted} sent as is, ${s.edited} edited, ${s.rejected} rejected)</td></tr>
+            <tr><th scope="row">Category kept by agents</th><td data-figure="kept">${keptText(s.categoryAccuracy)}</td></tr>
             <tr><th scope="row">Acceptance (sent, edited or not)</th><td data-figure="acceptance">${percent(s.acceptanceRate)}</td></tr>
             <tr><th scope="row">Sent unchanged</th><td data-figure="unchanged">${percent(s.unchangedRate)}</td></tr>
             <tr><th scope="row">Mean edit of edited drafts</th><td data-figure="edit">${s.meanEditDistance === null ? '—' : `${Math.round(s.meanEditDistance * 100)} % rewritten`}</td></tr>

@@ -16,12 +16,18 @@ interface Channel {
   /** whatsapp-web: the linked phone's state; the QR and pairing code only for admins. */
   link?: { state: string; qr?: string; pairingCode?: string; account?: string; code?: string; reason?: string };
 }
-interface ChannelStatus { channelId: string; state: 'active' | 'disabled' | 'failing'; lastError: { message: string; at: string } | null }
+interface ChannelStatus {
+  channelId: string;
+  state: 'active' | 'disabled' | 'failing' | 'disconnected';
+  lastError: { code?: string; message: string; at: string } | null;
+  /** When the channel started failing or was disconnected. */
+  since: string | null;
+}
 interface Team { id: string; name: string }
 interface Workspace { id: string; slackTeamId: string; slackTeamName: string | null; name: string; enabled: boolean; triage: { teams: Record<string, string> } }
 interface CheckResult { ok: boolean; code?: string; message?: string }
 
-const STATE_LABELS = { active: 'Active', disabled: 'Disabled', failing: 'Failing' } as const;
+const STATE_LABELS = { active: 'Active', disabled: 'Disabled', failing: 'Failing', disconnected: 'Disconnected' } as const;
 const SLACK_CHANNEL = /^[CG][A-Z0-9]{2,20}$/;
 
 /** The platforms added from ids and a token, or a code: a card each, with a slot an embedder may fill instead. */
@@ -163,8 +169,9 @@ export class HummdeskAdminChannels extends AdminElement {
                 <td>${c.name}</td>
                 <td>${CHANNEL_LABELS[c.kind] ?? c.kind}</td>
                 <td><code>${c.externalKey}</code></td>
-                <td><span class="badge state-${st}" data-state=${st}>${STATE_LABELS[st]}</span></td>
-                <td class="last-error">${s?.lastError ? html`${s.lastError.message} <span class="muted">(${new Date(s.lastError.at).toLocaleString()})</span>` : html`<span class="muted">None</span>`}
+                <td><span class="badge state-${st}" data-state=${st}>${STATE_LABELS[st]}</span>
+                  ${s?.since ? html`<div class="muted since">since <time datetime=${s.since}>${new Date(s.since).toLocaleString()}</time></div>` : nothing}</td>
+                <td class="last-error">${s?.lastError ? html`${s.lastError.message} <span class="muted">(${s.lastError.code ? html`<code>${s.lastError.code}</code>, ` : nothing}last <time datetime=${s.lastError.at}>${new Date(s.lastError.at).toLocaleString()}</time>)</span>` : html`<span class="muted">None</span>`}
                   ${notice ? html`<div class="notice ${notice.ok ? 'ok' : 'error'}" role="status">${notice.text}</div>` : nothing}
                   ${c.link ? this.renderLink(c.link) : nothing}</td>
                 <td class="actions">

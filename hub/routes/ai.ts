@@ -4,7 +4,7 @@ import { withAccount } from '../../storage/session.js';
 import type { Queryable } from '../../storage/database.js';
 import { addExample, addExamples } from '../../ai/classify/store.js';
 import { addSentimentExample, sentimentCorrectionsInfo } from '../../ai/feedback/sentiment-store.js';
-import { draftStats } from '../../ai/feedback/stats.js';
+import { categoryAccuracy, draftStats } from '../../ai/feedback/stats.js';
 import { badRequest, notFound } from '../errors.js';
 import { IdParams, Nullable, Uuid } from '../schemas.js';
 import { localAi } from '../install-ai.js';
@@ -40,6 +40,12 @@ async function customerMessage(tx: Queryable, conversationId: string, messageId?
   return { id: m.id, text: m.text, analysed: analysisText(m.subject, m.first, m.text) };
 }
 
+const KeptFigure = {
+  classified: Type.Integer(),
+  kept: Type.Integer(),
+  keptRate: Type.Union([Type.Number(), Type.Null()], { description: 'kept / classified: the share of classified conversations whose category agents kept' }),
+};
+
 /** Teaching the local model and measuring how agents use its drafts. */
 const ai: FastifyPluginAsyncTypebox = async (app) => {
   const { db } = app.hub;
@@ -48,7 +54,7 @@ const ai: FastifyPluginAsyncTypebox = async (app) => {
     onRequest: app.authorize('viewer'),
     schema: {
       tags: ['ai'],
-      summary: 'Draft acceptance and edit-distance rates',
+      summary: 'Draft acceptance and edit-distance rates, and how often agents kept the category the AI gave',
       querystring: Type.Object({ days: Type.Integer({ minimum: 1, maximum: 365, default: 30 }) }),
       response: {
         200: Type.Object({
@@ -62,10 +68,18 @@ const ai: FastifyPluginAsyncTypebox = async (app) => {
           unchangedRate: Type.Union([Type.Number(), Type.Null()], { description: 'accepted as is / decided' }),
           meanEditDistance: Type.Union([Type.Number(), Type.Null()], { description: 'mean normalised Levenshtein distance of edited drafts (0 same, 1 rewritten)' }),
           byCategory: Type.Record(Type.String(), Type.Object({ decided: Type.Integer(), acceptanceRate: Type.Union([Type.Number(), Type.Null()]) })),
+          categoryAccuracy: Type.Object({
+            ...KeptFigure,
+            byCategory: Type.Record(Type.String(), Type.Object(KeptFigure), { description: 'by the category the AI gave' }),
+          }, { description: 'conversations the AI classified in the period, and how many kept its category (no agent corrected it to another)' }),
         }),
       },
     },
-  }, async (req) => ({ days: req.query.days, ...(await withAccount(db, req.principal.accountId, (tx) => draftStats(tx, req.query.days))) }));
+  }, async (req) => withAccount(db, req.principal.accountId, async (tx) => ({
+    days: req.query.days,
+    ...(await draftStats(tx, req.query.days)),
+    categoryAccuracy: await categoryAccuracy(tx, req.query.days),
+  })));
 
   const Tokens = {
     requests: Type.Integer(),

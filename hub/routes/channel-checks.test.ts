@@ -2,7 +2,8 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withAccount } from '../../storage/session.js';
-import { createTestAccount, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
+import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
+import { startListeners } from '../listeners.js';
 import { call, seedConversation } from '../testing/seed.js';
 
 const imapUrl = process.env.IMAP_URL;
@@ -78,12 +79,43 @@ describe('channel checks (the admin console\'s "Test connection")', () => {
   it('lists a channel whose latest delivery failed as failing, with the reason, and a disabled one as disabled', async () => {
     const s = await seedConversation(t, acct);
     const state = async () => (await call(t, acct.users.viewer.token, 'GET', '/api/v1/channels/status')).json().items.find((i: { channelId: string }) => i.channelId === acct.channelId);
-    expect(await state()).toEqual({ channelId: acct.channelId, state: 'active', lastError: null });
+    expect(await state()).toEqual({ channelId: acct.channelId, state: 'active', lastError: null, since: null });
     await withAccount(t.hub.db, acct.accountId, (tx) =>
       tx.query(`INSERT INTO messages (account_id, conversation_id, channel_id, direction, author_kind, text, delivery_status, delivery_error)
                 VALUES ($1, $2, $3, 'outbound', 'agent', 'hello', 'failed', 'mail_rejected: the recipient address is unknown')`, [acct.accountId, s.conversationId, acct.channelId]));
     expect(await state()).toMatchObject({ state: 'failing', lastError: { message: 'mail_rejected: the recipient address is unknown' } });
     await call(t, acct.users.admin.token, 'DELETE', `/api/v1/channels/${acct.channelId}`);
     expect((await state()).state).toBe('disabled');
+  });
+
+  it.skipIf(!imap)('lists an email channel whose IMAP login fails as failing, with the error and since when, once its listener polled', async () => {
+    const created = await call(t, acct.users.admin.token, 'POST', '/api/v1/channels', { ...mailbox('wrong password'), name: 'Locked out', externalKey: 'locked@example.test' });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = created.json().id as string;
+    // Only this channel is listened to: a mailbox that logs in would read the shared test Dovecot.
+    for (const c of (await call(t, acct.users.admin.token, 'GET', '/api/v1/channels')).json().items as { id: string; kind: string }[])
+      if (c.kind === 'email' && c.id !== id) await call(t, acct.users.admin.token, 'DELETE', `/api/v1/channels/${c.id}`);
+    const status = async () => (await call(t, acct.users.viewer.token, 'GET', '/api/v1/channels/status')).json().items.find((i: { channelId: string }) => i.channelId === id);
+    expect((await status()).state).toBe('active');
+    const listeners = startListeners(t.hub, { rescanMs: 3_600_000 });
+    try {
+      const failing = await eventually(async () => { const s = await status(); return s.state === 'failing' && s; });
+      expect(failing.lastError).toMatchObject({ code: 'channel_auth_failed', message: expect.stringContaining(`the IMAP server ${imap!.hostname}:${imap!.port} refused the login`) });
+      expect(failing.since).toBe(failing.lastError.at);
+      // A second failed attempt keeps since (the first failure) and moves at.
+      const again = await eventually(async () => { const s = await status(); return s.lastError.at !== failing.lastError.at && s; });
+      expect(again).toMatchObject({ state: 'failing', since: failing.since, lastError: { code: 'channel_auth_failed' } });
+    } finally {
+      await listeners.stop();
+    }
+  }, 120_000);
+
+  it('lists a Slack installation the workspace uninstalled as disconnected, with the reason and since when', async () => {
+    const at = '2026-12-01T10:00:00.000Z';
+    const slack = await withAccount(t.hub.db, acct.accountId, async (tx) => (await tx.query<{ id: string }>(
+      `INSERT INTO channels (account_id, kind, name, external_key, enabled, config) VALUES ($1, 'slack', 'Acme Slack', 'T0DISCONN', false, $2) RETURNING id`,
+      [acct.accountId, JSON.stringify({ disconnected: { reason: 'app_uninstalled', at } })])).rows[0]!.id);
+    const s = (await call(t, acct.users.viewer.token, 'GET', '/api/v1/channels/status')).json().items.find((i: { channelId: string }) => i.channelId === slack);
+    expect(s).toEqual({ channelId: slack, state: 'disconnected', since: at, lastError: { code: 'app_uninstalled', message: expect.stringContaining('uninstalled'), at } });
   });
 });

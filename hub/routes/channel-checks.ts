@@ -1,8 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import type { ChannelInstallation } from '../../connectors/core/types.js';
 import { ConnectorError } from '../../connectors/core/errors.js';
 import { validateMailbox } from '../../connectors/email/config.js';
+import { IMAP_STATUS_KEY, type MailboxStatus } from '../../connectors/email/listen.js';
+import { LINK_KEY, type LinkRecord } from '../../connectors/whatsapp/web/session.js';
 import { withAccount } from '../../storage/session.js';
 import { getInstallation } from '../../storage/repositories/channels.js';
 import { badRequest, notFound } from '../errors.js';
@@ -25,12 +27,60 @@ const CheckResult = Type.Object({
 
 const ChannelStatus = Type.Object({
   channelId: Uuid,
-  state: Type.Union([Type.Literal('active'), Type.Literal('disabled'), Type.Literal('failing')]),
-  lastError: Nullable(Type.Object({ message: Type.String(), at: Type.String() })),
+  state: Type.Union([Type.Literal('active'), Type.Literal('disabled'), Type.Literal('failing'), Type.Literal('disconnected')], {
+    description: 'disconnected: the workspace removed the app (Slack, Teams) or the linked phone is off (WhatsApp Web); '
+      + 'failing: the mailbox cannot be logged in to or polled, or the latest delivery in the last week failed',
+  }),
+  lastError: Nullable(Type.Object({
+    code: Type.Optional(Type.String({ description: 'a stable code when there is one (channel_auth_failed, app_uninstalled, whatsapp_web_disconnected…)' })),
+    message: Type.String(),
+    at: Type.String({ description: 'when it last happened' }),
+  })),
+  since: Nullable(Type.String({ description: 'since when the channel has been failing or disconnected (null when active or disabled)' })),
 });
+
+/** What an installation's own record says of a removal (Slack, Teams), in our words. */
+const DISCONNECTED: Record<string, string> = {
+  app_uninstalled: 'the app was uninstalled from the workspace; install it again to reconnect',
+  tokens_revoked: 'the workspace revoked the app\'s tokens; install it again to reconnect',
+  roster_refused: 'Teams refused the team\'s roster: the app is no longer in the team; add it again to reconnect',
+};
 
 /** How long a failed delivery keeps marking its channel as failing, unless a later one succeeded. */
 const RECENT_DAYS = 7;
+
+type Row = {
+  id: string; enabled: boolean; status: string | null; error: string | null; at: Date | null;
+  disconnected: { reason?: string; at?: string } | null; mailbox: MailboxStatus | null; link: LinkRecord | null;
+};
+
+/** One channel's state: a removal first, then disabled, a failing mailbox, a linked phone that is off, the last delivery. */
+function channelStatus(r: Row): Static<typeof ChannelStatus> {
+  const channelId = r.id;
+  if (r.disconnected) {
+    const reason = String(r.disconnected.reason ?? 'disconnected');
+    const at = String(r.disconnected.at ?? '');
+    return { channelId, state: 'disconnected', lastError: { code: reason, message: DISCONNECTED[reason] ?? `disconnected (${reason})`, at }, since: at };
+  }
+  if (!r.enabled) return { channelId, state: 'disabled', lastError: null, since: null };
+  if (r.mailbox?.state === 'failing') {
+    const m = r.mailbox;
+    return { channelId, state: 'failing', lastError: { code: m.code, message: m.message, at: m.at }, since: m.since };
+  }
+  if (r.link && (r.link.state === 'disconnected' || r.link.state === 'logged_out')) {
+    const at = r.link.updatedAt;
+    return {
+      channelId, state: 'disconnected',
+      lastError: { ...(r.link.code ? { code: r.link.code } : {}), message: r.link.reason ?? `the linked phone is ${r.link.state.replace('_', ' ')}`, at },
+      since: at,
+    };
+  }
+  if (r.status === 'failed') {
+    const at = r.at!.toISOString();
+    return { channelId, state: 'failing', lastError: { message: r.error ?? 'delivery failed', at }, since: at };
+  }
+  return { channelId, state: 'active', lastError: null, since: null };
+}
 
 const channelChecks: FastifyPluginAsyncTypebox = async (app) => {
   const { db, box } = app.hub;
@@ -54,12 +104,16 @@ const channelChecks: FastifyPluginAsyncTypebox = async (app) => {
     onRequest: app.authorize('viewer'),
     schema: {
       tags: ['channels'],
-      summary: 'Each channel\'s state: disabled, failing (its latest delivery in the last week failed, with the reason) or active',
+      summary: 'Each channel\'s state with its last error and since when: disconnected (the app was removed, the linked phone is off), disabled, failing (the mailbox login or poll fails, or the latest delivery in the last week failed) or active',
       response: { 200: Type.Object({ items: Type.Array(ChannelStatus) }) },
     },
   }, async (req) => withAccount(db, req.principal.accountId, async (tx) => {
-    const { rows } = await tx.query<{ id: string; enabled: boolean; status: string | null; error: string | null; at: Date | null }>(
-      `SELECT ch.id, ch.enabled, last.delivery_status AS status, last.delivery_error AS error, last.created_at AS at
+    const { rows } = await tx.query<Row>(
+      `SELECT ch.id, ch.enabled, last.delivery_status AS status, last.delivery_error AS error, last.created_at AS at,
+              CASE WHEN jsonb_typeof(ch.config->'disconnected') = 'object' THEN ch.config->'disconnected' END AS disconnected,
+              (SELECT value FROM channel_checkpoints WHERE channel_id = ch.id AND key = $2) AS mailbox,
+              (SELECT value FROM channel_checkpoints
+                WHERE channel_id = ch.id AND key = $3 AND ch.kind = 'whatsapp-web') AS link
          FROM channels ch
          LEFT JOIN LATERAL (
            SELECT m.delivery_status, m.delivery_error, m.created_at
@@ -69,15 +123,9 @@ const channelChecks: FastifyPluginAsyncTypebox = async (app) => {
               AND m.created_at > now() - make_interval(days => $1)
             ORDER BY m.created_at DESC LIMIT 1) last ON true
         ORDER BY ch.created_at, ch.id`,
-      [RECENT_DAYS],
+      [RECENT_DAYS, IMAP_STATUS_KEY, LINK_KEY],
     );
-    return {
-      items: rows.map((r) => ({
-        channelId: r.id,
-        state: !r.enabled ? 'disabled' as const : r.status === 'failed' ? 'failing' as const : 'active' as const,
-        lastError: r.status === 'failed' ? { message: r.error ?? 'delivery failed', at: r.at!.toISOString() } : null,
-      })),
-    };
+    return { items: rows.map(channelStatus) };
   }));
 
   app.post('/channels/check', {

@@ -3,6 +3,8 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactPath, axeViolations, launchChromium, openConsole } from '../../embeds/testing.js';
 import { findInstallation } from '../../storage/repositories/channels.js';
+import { IMAP_STATUS_KEY } from '../../connectors/email/listen.js';
+import { checkpointStore } from '../listeners.js';
 import { seedDemo, type DemoCredentials } from '../services/demo.js';
 import { startTestHub, type TestHub } from '../testing/harness.js';
 
@@ -80,6 +82,30 @@ describe('the page at / as a product', { timeout: 240_000 }, () => {
     const row = page.locator(`hummdesk-admin-channels tr[data-id="${channel.id}"]`);
     await row.locator('[data-state=failing]', { hasText: 'Failing' }).waitFor();
     expect(await row.locator('.last-error').innerText()).toContain('The visitor session has ended');
+    expect(await axeViolations(page)).toEqual([]);
+  });
+  it('shows a mailbox whose IMAP login fails as Failing and an uninstalled Slack workspace as Disconnected, with the error and since when', async () => {
+    const { rows: [acct] } = await t.hub.db.query<{ account_id: string }>(`SELECT account_id FROM channels WHERE id = $1`, [demo.webchatChannelId]);
+    const add = async (kind: string, key: string, enabled: boolean, config: object) => (await t.hub.db.query<{ id: string }>(
+      `INSERT INTO channels (account_id, kind, name, external_key, enabled, config) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+      [acct!.account_id, kind, `${kind} ${key}`, key, enabled, JSON.stringify(config)])).rows[0]!.id;
+    const mailbox = await add('email', 'locked@example.test', true, { address: 'locked@example.test', imap: { host: 'imap.example.test', port: 993 } });
+    const since = '2026-12-01T08:00:00.000Z';
+    // As the mailbox's listener records a refused login (its own test: channel-checks.test.ts).
+    await checkpointStore(t.hub, acct!.account_id, mailbox).set(IMAP_STATUS_KEY, {
+      state: 'failing', code: 'channel_auth_failed', message: 'channel_auth_failed: the IMAP server imap.example.test:993 refused the login', since, at: '2026-12-01T09:30:00.000Z',
+    });
+    const slack = await add('slack', 'T0GONE', false, { disconnected: { reason: 'app_uninstalled', at: since } });
+    const page = await openConsole(browser, base, demo);
+    const mailRow = page.locator(`hummdesk-admin-channels tr[data-id="${mailbox}"]`);
+    await mailRow.locator('[data-state=failing]', { hasText: 'Failing' }).waitFor();
+    expect(await mailRow.locator('.last-error').innerText()).toContain('refused the login');
+    expect(await mailRow.locator('.last-error').innerText()).toContain('channel_auth_failed');
+    expect(await mailRow.locator('.since time').getAttribute('datetime')).toBe(since);
+    const slackRow = page.locator(`hummdesk-admin-channels tr[data-id="${slack}"]`);
+    await slackRow.locator('[data-state=disconnected]', { hasText: 'Disconnected' }).waitFor();
+    expect(await slackRow.locator('.last-error').innerText()).toContain('uninstalled');
+    expect(await slackRow.locator('.since time').getAttribute('datetime')).toBe(since);
     expect(await axeViolations(page)).toEqual([]);
   });
   it('lets the embedding page theme the desk through --hummdesk-* custom properties and ::part, not its shadow roots', async () => {
