@@ -47,6 +47,13 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
     await page.locator('hummdesk-inbox ul[role=listbox]').waitFor();
   };
 
+  /** A customer's site on the shop origin with the widget's two-line embed (the page at / is the desk alone). */
+  const customerSite = async (page: Page) => {
+    shopPages.set('/site', `<!doctype html><html lang="en"><head><title>Shop</title><script type="module" src="${base}/embed/hummdesk.js"></script></head>
+      <body><main><h1>Shop</h1><p>Write to support with the chat button.</p></main><hummdesk-chat widget-id="demo-widget"></hummdesk-chat></body></html>`);
+    await page.goto(`${shop}/site`);
+  };
+
   const countMessages = async (text: string) =>
     Number((await t.hub.db.query<{ n: string }>(`SELECT count(*) AS n FROM messages WHERE text = $1`, [text])).rows[0]!.n);
 
@@ -80,7 +87,7 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
     const agent = await newPage();
     const customer = await newPage();
     await agent.goto(`${base}/`);
-    await customer.goto(`${base}/`);
+    await customerSite(customer);
 
     // Agent logs in with the keyboard.
     await tabTo(agent, '#login-password');
@@ -163,7 +170,7 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
       payload: { title: 'How long refunds take at your bank', body: 'After we pay a refund, your bank can take another 3 to 5 days to show it.', language: 'en' },
     });
     const customer = await newPage();
-    await customer.goto(`${base}/`);
+    await customerSite(customer);
     await customer.locator('hummdesk-chat button.launcher').click();
     await customer.locator('hummdesk-chat .connection', { hasText: 'Connected' }).waitFor();
     await customer.locator('hummdesk-chat textarea').fill('How long do refunds take?');
@@ -198,7 +205,7 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
 
   it('delivers messages typed while the hub is down exactly once after it restarts', async () => {
     const customer = await newPage();
-    await customer.goto(`${base}/`);
+    await customerSite(customer);
     await customer.locator('hummdesk-chat button.launcher').click();
     await customer.locator('hummdesk-chat .connection', { hasText: 'Connected' }).waitFor();
     const input = customer.locator('hummdesk-chat textarea');
@@ -241,7 +248,7 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
     config.visitorTokenTtlSeconds = 3;
     try {
       const customer = await newPage();
-      await customer.goto(`${base}/`);
+      await customerSite(customer);
       await customer.locator('hummdesk-chat button.launcher').click();
       await customer.locator('hummdesk-chat .connection', { hasText: 'Connected' }).waitFor();
       const stored = async () =>
@@ -426,9 +433,12 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
     await login(agent);
     await agent.locator('hummdesk-inbox li[role=option]').first().click();
     await agent.locator('hummdesk-conversation li.message').first().waitFor();
-    await agent.locator('hummdesk-chat button.launcher').click();
-    await agent.locator('hummdesk-chat .connection', { hasText: 'Connected' }).waitFor();
     expect(await axeViolations(agent)).toEqual([]);
+    const site = await newPage();
+    await customerSite(site);
+    await site.locator('hummdesk-chat button.launcher').click();
+    await site.locator('hummdesk-chat .connection', { hasText: 'Connected' }).waitFor();
+    expect(await axeViolations(site)).toEqual([]);
 
     const rtl = await newPage();
     shopPages.set('/rtl', `<!doctype html><html lang="fi" dir="rtl"><head><title>Kauppa</title><script type="module" src="${base}/embed/hummdesk-chat.js"></script></head>
