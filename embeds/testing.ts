@@ -1,5 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
 
 /** Test support for the browser tests: Debian's Chromium, never a downloaded browser. */
@@ -75,4 +77,19 @@ export async function waitForCount(locator: Locator, n: number, timeoutMs = 20_0
     if (Date.now() > deadline) throw new Error(`expected ${n} elements, found ${count}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * A customer's site on its own origin with the widget's two-line embed (the page at / is the desk alone):
+ * `url` serves it until `close()`.
+ */
+export async function customerSite(base: string, widgetId = 'demo-widget'): Promise<{ url: string; close(): Promise<void> }> {
+  const html = `<!doctype html><html lang="en"><head><title>Shop</title><script type="module" src="${base}/embed/hummdesk-chat.js"></script></head>
+    <body><main><h1>Shop</h1><p>Write to support with the chat button.</p></main><hummdesk-chat widget-id="${widgetId}"></hummdesk-chat></body></html>`;
+  const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://localhost:${(server.address() as AddressInfo).port}/`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo, type DemoCredentials } from '../../hub/services/demo.js';
 import { startTestHub, type TestHub } from '../../hub/testing/harness.js';
-import { artifactPath, axeViolations, launchChromium } from '../testing.js';
+import { artifactPath, axeViolations, customerSite, launchChromium } from '../testing.js';
 
 const PNG_BASE64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==';
 const PNG = Buffer.from(PNG_BASE64, 'base64');
@@ -18,16 +18,19 @@ describe('composer attachments', { timeout: 300_000 }, () => {
   let browser: Browser;
   let base: string;
   let demo: DemoCredentials;
+  let site: Awaited<ReturnType<typeof customerSite>>;
 
   beforeAll(async () => {
     t = await startTestHub();
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
     demo = (await seedDemo(t.hub.db, t.hub.box, t.config.dataDir, base)).credentials!;
+    site = await customerSite(base);
     browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
+    await site?.close();
     await t?.close();
   });
 
@@ -55,7 +58,7 @@ describe('composer attachments', { timeout: 300_000 }, () => {
 
   it('picks, drops and pastes files, shows a refusal, and sends the rest to the web chat customer', async () => {
     const customer = await newPage();
-    await customer.goto(`${base}/`);
+    await customer.goto(site.url);
     await customer.locator('hummdesk-chat button.launcher').click();
     await customer.locator('hummdesk-chat .connection', { hasText: 'Connected' }).waitFor();
     await customer.locator('hummdesk-chat textarea').fill('Could you send me the invoice and a screenshot?');
