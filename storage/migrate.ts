@@ -39,6 +39,16 @@ export async function migrate(db: Database, target?: string, dir = MIGRATIONS): 
   });
 }
 
+/** The do-scripts in `dir` by version. */
+function migrationFiles(dir: string): Map<number, string> {
+  const files = new Map<number, string>();
+  for (const name of readdirSync(dir)) {
+    const m = /^(\d+)\.do\..*\.sql$/.exec(name);
+    if (m) files.set(Number(m[1]), name);
+  }
+  return files;
+}
+
 /**
  * A database whose applied versions skip a migration below its newest (made on a branch that lacked it):
  * Postgrator only runs versions above the newest applied, so it would never run, and the next migration
@@ -59,12 +69,7 @@ export class MigrationSkippedError extends Error {
 async function skipped(db: Database, dir: string, current: number): Promise<number[]> {
   if (current === 0) return [];
   const applied = new Set((await db.query<{ version: string | number }>(`SELECT version FROM hummdesk_schema_version`)).rows.map((r) => Number(r.version)));
-  return readdirSync(dir)
-    .map((name) => /^(\d+)\.do\..*\.sql$/.exec(name))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => Number(m[1]))
-    .filter((v) => v < current && !applied.has(v))
-    .sort((a, b) => a - b);
+  return [...migrationFiles(dir).keys()].filter((v) => v < current && !applied.has(v)).sort((a, b) => a - b);
 }
 
 async function run(db: Database, target: string | undefined, dir: string): Promise<{ from: number; to: number }> {
@@ -86,11 +91,7 @@ async function run(db: Database, target: string | undefined, dir: string): Promi
  * second of CPU on a fresh embedded store, at every start.
  */
 async function upToDate(db: Database, dir: string): Promise<number | undefined> {
-  const files = new Map<number, string>();
-  for (const name of readdirSync(dir)) {
-    const m = /^(\d+)\.do\..*\.sql$/.exec(name);
-    if (m) files.set(Number(m[1]), name);
-  }
+  const files = migrationFiles(dir);
   let applied: { version: string | number; md5: string | null }[];
   try {
     applied = (await db.query<{ version: string | number; md5: string | null }>(`SELECT version, md5 FROM hummdesk_schema_version`)).rows;
