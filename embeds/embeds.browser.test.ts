@@ -11,7 +11,7 @@ import { eventually, startTestHub, type TestHub } from '../hub/testing/harness.j
 import { withAccount } from '../storage/session.js';
 import { insertUser } from '../storage/repositories/users.js';
 import { insertChannel } from '../storage/repositories/channels.js';
-import { artifactPath, axeViolations, focusMatches, launchChromium, tabTo, waitForCount } from './testing.js';
+import { artifactPath, axeViolations, customerSite, focusMatches, launchChromium, tabTo, waitForCount } from './testing.js';
 
 /**
  * The components in real Chromium against a running hub: the whole customer ↔ agent loop by
@@ -47,12 +47,9 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
     await page.locator('hummdesk-inbox ul[role=listbox]').waitFor();
   };
 
-  /** A customer's site on the shop origin with the widget's two-line embed (the page at / is the desk alone). */
-  const customerSite = async (page: Page) => {
-    shopPages.set('/site', `<!doctype html><html lang="en"><head><title>Shop</title><script type="module" src="${base}/embed/hummdesk.js"></script></head>
-      <body><main><h1>Shop</h1><p>Write to support with the chat button.</p></main><hummdesk-chat widget-id="demo-widget"></hummdesk-chat></body></html>`);
-    await page.goto(`${shop}/site`);
-  };
+  /** The customer writes from a site of its own (the page at / is the desk alone). */
+  let site: Awaited<ReturnType<typeof customerSite>>;
+  const openCustomerSite = (page: Page) => page.goto(site.url);
 
   const countMessages = async (text: string) =>
     Number((await t.hub.db.query<{ n: string }>(`SELECT count(*) AS n FROM messages WHERE text = $1`, [text])).rows[0]!.n);
@@ -72,6 +69,7 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
     shop = `http://localhost:${(shopServer.address() as AddressInfo).port}`;
     demo = (await seedDemo(t.hub.db, t.hub.box, t.config.dataDir, base)).credentials!;
     accountId = (await t.hub.db.query<{ id: string }>(`SELECT id FROM accounts WHERE slug = 'demo'`)).rows[0]!.id;
+    site = await customerSite(base);
     browser = await launchChromium();
   });
 
@@ -79,6 +77,7 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
     for (const c of contexts) await c.close().catch(() => {});
     await browser?.close();
     shopServer?.close();
+    await site?.close();
     if (app !== t?.app) await app?.close();
     await t?.close();
   });
@@ -87,7 +86,7 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
     const agent = await newPage();
     const customer = await newPage();
     await agent.goto(`${base}/`);
-    await customerSite(customer);
+    await openCustomerSite(customer);
 
     // Agent logs in with the keyboard.
     await tabTo(agent, '#login-password');
@@ -170,7 +169,7 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
       payload: { title: 'How long refunds take at your bank', body: 'After we pay a refund, your bank can take another 3 to 5 days to show it.', language: 'en' },
     });
     const customer = await newPage();
-    await customerSite(customer);
+    await openCustomerSite(customer);
     await customer.locator('hummdesk-chat button.launcher').click();
     await customer.locator('hummdesk-chat .connection', { hasText: 'Connected' }).waitFor();
     await customer.locator('hummdesk-chat textarea').fill('How long do refunds take?');
@@ -205,7 +204,7 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
 
   it('delivers messages typed while the hub is down exactly once after it restarts', async () => {
     const customer = await newPage();
-    await customerSite(customer);
+    await openCustomerSite(customer);
     await customer.locator('hummdesk-chat button.launcher').click();
     await customer.locator('hummdesk-chat .connection', { hasText: 'Connected' }).waitFor();
     const input = customer.locator('hummdesk-chat textarea');
@@ -248,7 +247,7 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
     config.visitorTokenTtlSeconds = 3;
     try {
       const customer = await newPage();
-      await customerSite(customer);
+      await openCustomerSite(customer);
       await customer.locator('hummdesk-chat button.launcher').click();
       await customer.locator('hummdesk-chat .connection', { hasText: 'Connected' }).waitFor();
       const stored = async () =>
@@ -434,11 +433,11 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
     await agent.locator('hummdesk-inbox li[role=option]').first().click();
     await agent.locator('hummdesk-conversation li.message').first().waitFor();
     expect(await axeViolations(agent)).toEqual([]);
-    const site = await newPage();
-    await customerSite(site);
-    await site.locator('hummdesk-chat button.launcher').click();
-    await site.locator('hummdesk-chat .connection', { hasText: 'Connected' }).waitFor();
-    expect(await axeViolations(site)).toEqual([]);
+    const visitor = await newPage();
+    await openCustomerSite(visitor);
+    await visitor.locator('hummdesk-chat button.launcher').click();
+    await visitor.locator('hummdesk-chat .connection', { hasText: 'Connected' }).waitFor();
+    expect(await axeViolations(visitor)).toEqual([]);
 
     const rtl = await newPage();
     shopPages.set('/rtl', `<!doctype html><html lang="fi" dir="rtl"><head><title>Kauppa</title><script type="module" src="${base}/embed/hummdesk-chat.js"></script></head>
