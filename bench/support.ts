@@ -55,6 +55,12 @@ export async function startProcess(cmd: string, args: string[], env: Record<stri
   return { child, output: () => out };
 }
 
+/** Waits for a process to end; one that already ended (its 'exit' event gone) returns at once. */
+export async function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await once(child, 'exit');
+}
+
 export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   child.kill('SIGTERM');

@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { cpuMeter, createDatabase, customerMessages, demoVisitors, freePort, machine, startProcess, stopProcess } from '../support.js';
+import { cpuMeter, createDatabase, customerMessages, demoVisitors, freePort, machine, exited, startProcess, stopProcess } from '../support.js';
 import { onSchedule, pct, timeout } from '../ai-load.js';
 import { AiKernel } from '../../ai/workers/kernel.js';
 import { defaultExamples } from '../../ai/classify/store.js';
@@ -107,7 +107,8 @@ try {
   log(`ceiling: ${r1(ceilingRate)} msgs/s`);
   await admin.connect();
   const seeded = await startProcess('node', ['bin/hummdesk.js', 'seed-demo'], env, /apiKey|exists/, 120_000);
-  await new Promise((r) => seeded.child.once('exit', r));
+  // seed-demo may have exited already by the time its output matched: its 'exit' event is gone.
+  await exited(seeded.child);
   const apiKey = /"apiKey":\s*"([^"]+)"/.exec(seeded.output())?.[1];
   if (!apiKey) throw new Error(`no demo API key:\n${seeded.output()}`);
 
