@@ -1,5 +1,6 @@
 import { WebClient, LogLevel, ErrorCode, type WebAPICallError } from '@slack/web-api';
 import { AuthError, ConnectorError, PermanentError, RateLimitError, TransientError } from '../core/errors.js';
+import { SLACK_CLIENT_TIMEOUT_MS } from './rate-limits.js';
 
 export interface SlackClientOptions {
   /** Base of the Web API, ending in `/`; tests point it at the local emulator. */
@@ -27,7 +28,7 @@ export class SlackClients {
         slackApiUrl: this.apiUrl,
         retryConfig: { retries: 0 },
         rejectRateLimitedCalls: true,
-        timeout: this.opts.timeoutMs ?? 10_000,
+        timeout: this.opts.timeoutMs ?? SLACK_CLIENT_TIMEOUT_MS,
         logLevel: LogLevel.ERROR,
         allowAbsoluteUrls: false,
       });

@@ -30,6 +30,8 @@ export interface SlackAppOptions {
   ackBudgetMs?: number;
   /** Socket Mode: the client's pong deadline, also @slack/socket-mode's reconnect back-off step (at least 1 s; default 5 s). */
   socketReconnectDelayMs?: number;
+  /** How long a Web API call may take before the client gives up (default 10 s); its outcome is then unknown. */
+  apiTimeoutMs?: number;
   now?: () => Date;
 }
 
@@ -61,7 +63,7 @@ export class SlackApp {
     readonly options: SlackAppOptions = {},
   ) {
     this.now = options.now ?? (() => new Date());
-    this.clients = new SlackClients({ slackApiUrl: options.slackApiUrl });
+    this.clients = new SlackClients({ slackApiUrl: options.slackApiUrl, ...(options.apiTimeoutMs ? { timeoutMs: options.apiTimeoutMs } : {}) });
     this.connector = new SlackConnector(this.clients, this.now, {
       reconnectDelayMs: options.socketReconnectDelayMs,
       onError: (err) => this.log.warn({ err }, 'slack socket mode: connection or envelope failed'),

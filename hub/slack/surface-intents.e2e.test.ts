@@ -244,12 +244,7 @@ describe('a post whose result could not be recorded', () => {
 });
 
 describe('coalescing', () => {
-  // KNOWN BUG, skipped again (see the closing note of 2026-12-07's fourth session): passes alone and passed one
-  // clean-clone CI, but timed out (30 s, the held sync's later messages never posted) in another run right after
-  // the "out of read budget" case above, as in earlier CIs. releaseSync now also goes round for requests numbered
-  // after the run's read (hub/surfaces/claims.ts); the remaining cause is still open: start from that case's
-  // rescheduled job and setLimits recreating the pacers while a sync holds the channel.
-  it.skip('customer messages that arrive while the channel is busy share one thread post', async () => {
+  it('customer messages that arrive while the channel is busy share one thread post', async () => {
     const { m: root, conversationId } = await customerWrites('Coalesce: first');
     const card = await threadOf(conversationId);
     gate.hold('/api/chat.postMessage');
@@ -262,6 +257,26 @@ describe('coalescing', () => {
     await surface().sync(acct.accountId, conversationId);
     const posts = emulator.replies(card.channel, card.ts).filter((m) => /Coalesce: (second|third|fourth|fifth)/.test(blockText(m)));
     expect(posts.map((m) => ['second', 'third', 'fourth', 'fifth'].filter((n) => blockText(m).includes(`Coalesce: ${n}`)))).toEqual([['second'], ['third', 'fourth', 'fifth']]);
+  });
+
+  it('the round for messages that came meanwhile, refused by Slack (429), is posted when its job comes back', async () => {
+    const { m: root, conversationId } = await customerWrites('Refused round: first');
+    const card = await threadOf(conversationId);
+    gate.hold('/api/chat.postMessage');
+    await customerWrites('Refused round: second', { threadTs: root.ts });
+    await gate.arrived('/api/chat.postMessage');
+    for (const n of ['third', 'fourth']) await customerWrites(`Refused round: ${n}`, { threadTs: root.ts });
+    // The held post goes out; the next round's post (the messages that came meanwhile) is held in turn, then refused.
+    gate.release('/api/chat.postMessage');
+    gate.hold('/api/chat.postMessage');
+    await gate.arrived('/api/chat.postMessage');
+    const refusedBefore = emulator.callsOf('chat.postMessage').filter((c) => c.status === 429).length;
+    emulator.rateLimitNext('chat.postMessage', 1);
+    gate.release('/api/chat.postMessage');
+    await eventually(async () => emulator.callsOf('chat.postMessage').filter((c) => c.status === 429).length > refusedBefore);
+    await settled(conversationId);
+    const posts = emulator.replies(card.channel, card.ts).filter((m) => /Refused round: (second|third|fourth)/.test(blockText(m)));
+    expect(posts.map((m) => ['second', 'third', 'fourth'].filter((n) => blockText(m).includes(`Refused round: ${n}`)))).toEqual([['second'], ['third', 'fourth']]);
   });
 });
 

@@ -11,6 +11,7 @@ import { withAccount } from '../../storage/session.js';
 import { listMessages, type MessageRow } from '../../storage/repositories/messages.js';
 import { SlackClients, slackErrorCode, toConnectorError } from '../../connectors/slack/client.js';
 import { slackConfig } from '../../connectors/slack/config.js';
+import { SLACK_DISTRIBUTED_APP_READS, SLACK_POSTS_PER_CHANNEL } from '../../connectors/slack/rate-limits.js';
 import { fit, hashBody, messageReply, movedCard, rootCard, slackDate, type CardModel, type SlackMessageBody } from './blocks.js';
 import { insertThread, nameSlackCustomer, readSyncSnapshot, retireThread, saveRootHash, type SlackSyncSnapshot, type SlackThread, type StoredFile } from './store.js';
 import { fetchSlackFiles } from './file-fetch.js';
@@ -42,11 +43,17 @@ export interface SlackSurfaceLimits {
    * recorded: distributed apps outside the Marketplace get 1 call a minute of at most 15 messages.
    */
   reads: { perMinute: number; pageSize: number };
+  /**
+   * After a call whose outcome is unknown (cut off by the client's timeout, a 5xx), how long Slack may still
+   * be carrying it out: the post is looked for only after that, so one landing late is found, not made again.
+   */
+  settleMs: number;
 }
 
 export const DEFAULT_LIMITS: SlackSurfaceLimits = {
-  posts: { perSecond: 1, burst: 4, maxWaitMs: 2000 },
-  reads: { perMinute: 1, pageSize: 15 },
+  posts: { ...SLACK_POSTS_PER_CHANNEL, maxWaitMs: 2000 },
+  reads: { perMinute: SLACK_DISTRIBUTED_APP_READS.perMinute, pageSize: SLACK_DISTRIBUTED_APP_READS.pageMax },
+  settleMs: 30_000,
 };
 
 /** Metadata on every root card: finds a card whose post was not recorded. */
@@ -134,11 +141,11 @@ export class SlackSurface implements Surface {
     this.reads = new Pacer(this.readLimits());
   }
 
-  /** Changes the limits (tests, benchmarks, a Marketplace app's larger read budget). */
+  /** Changes the limits (tests, benchmarks, a Marketplace app's larger read budget); what each channel has used is kept. */
   setLimits(limits: Partial<SlackSurfaceLimits>): void {
     Object.assign(this.limits, limits);
-    this.posts = new Pacer(this.limits.posts);
-    this.reads = new Pacer(this.readLimits());
+    this.posts.setLimits(this.limits.posts);
+    this.reads.setLimits(this.readLimits());
   }
 
   private readLimits(): PaceLimits {
@@ -146,13 +153,13 @@ export class SlackSurface implements Surface {
   }
 
   async sync(accountId: string, conversationId: string, _messageId?: string, job?: { id: string; seq?: number }): Promise<void> {
-    const key: SyncKey = { accountId, conversationId, surface: SURFACE, owner: job ? `job:${job.id}` : `call:${randomUUID()}` };
+    const key: SyncKey = { accountId, conversationId, surface: SURFACE, owner: job ? `job:${job.id}` : `call:${randomUUID()}`, ...(job ? { job: job.id } : {}) };
     // A job whose triage channel is busy for longer than a sync may wait goes back to the queue before any
     // database work (the channel as its last sync here found it; a hint, the posts are paced anyway).
     const channel = job ? this.channels.get(conversationId) : undefined;
     if (channel) this.posts.ready(channel, conversationId);
     for (let claimed = false; ; claimed = true) {
-      const runner = new IntentRunner(this.deps.db, accountId, { key, ms: SYNC_LEASE_MS });
+      const runner = new IntentRunner(this.deps.db, accountId, { key, ms: SYNC_LEASE_MS }, this.limits.settleMs);
       let round: false | { seq: number };
       try {
         round = await this.syncOnce(key, runner, claimed ? false : { seq: job?.seq });
@@ -160,10 +167,11 @@ export class SlackSurface implements Surface {
       } catch (err) {
         const e = err instanceof RetryLaterError ? err : toConnectorError(err);
         const later = e instanceof RetryLaterError ? e : e instanceof RateLimitError ? new RetryLaterError(e.message, e.retryAfterMs) : undefined;
-        // Given up for now: the job runs again (after Retry-After, or its backoff) and sees everything.
+        // Given up for now: the job runs again (after Retry-After, or its backoff) and sees everything; sent
+        // back (not failed), it is the conversation's queued sync again, so requests meanwhile need no job.
         await withAccount(this.deps.db, accountId, async (tx) => {
           await unstartIntents(tx, [...runner.unsent]);
-          await releaseSync(tx, key, { abandon: true });
+          await releaseSync(tx, key, { abandon: true, requeue: later !== undefined });
         }).catch(() => undefined);
         throw later ?? e;
       }

@@ -8,11 +8,12 @@ import { claimSync, releaseSync } from './claims.js';
 let t: TestHub;
 let acct: TestAccount;
 let conversationId: string;
+let channel: NonNullable<Awaited<ReturnType<typeof findInstallation>>>;
 
 beforeAll(async () => {
   t = await startTestHub({ jobs: false });
   acct = await createTestAccount(t, { channelKind: 'whatsapp', secrets: {} });
-  const channel = (await findInstallation(t.hub.db, t.hub.box, { kind: 'whatsapp', id: acct.channelId }))!;
+  channel = (await findInstallation(t.hub.db, t.hub.box, { kind: 'whatsapp', id: acct.channelId }))!;
   conversationId = await openConversation(t.hub.ingest, channel);
 });
 afterAll(() => t?.close());
@@ -75,5 +76,72 @@ describe('surface sync claims', () => {
     expect(await as((tx) => releaseSync(tx, key('job:reader'), { syncedSeq: read + 1 }))).toBe('done');
     expect(await as((tx) => claimSync(tx, key('job:queued'), undefined, read + 1))).toBe('covered');
   });
+
+  it('a round for requests that came meanwhile, given up (a 429), runs when its job comes back, though that job\'s own request was read', async () => {
+    const request = () => as((tx) => tx.query(`INSERT INTO outbox (account_id, topic, payload) VALUES ($1, 'surface.sync', $2)`, [acct.accountId, { conversationId }]));
+    const latest = async () => Number((await as(async (tx) => (await tx.query<{ seq: string }>(`SELECT seq FROM surface_sync_requests WHERE conversation_id = $1`, [conversationId])).rows[0]!.seq)));
+    await request();
+    const own = await latest();
+    expect(await as((tx) => claimSync(tx, key('job:held'), undefined, own))).toBe(true);
+    // Customers write while its post is held; their jobs find the sync running and leave the rest to it.
+    await request();
+    expect(await as((tx) => claimSync(tx, key('job:meanwhile'), undefined, own + 1))).toBe(false);
+    expect(await as((tx) => releaseSync(tx, key('job:held'), { syncedSeq: own }))).toBe('again');
+    // The next round's post is refused with a 429: given up for now, the job comes back after Retry-After.
+    expect(await as((tx) => releaseSync(tx, key('job:held'), { abandon: true }))).toBe('done');
+    // Its own request was read long ago, but not the ones it went round for: it runs.
+    expect(await as((tx) => claimSync(tx, key('job:held'), undefined, own))).toBe(true);
+    expect(await as((tx) => releaseSync(tx, key('job:held'), { syncedSeq: own + 1 }))).toBe('done');
+  });
 });
 
+describe('one queued sync per conversation', () => {
+  const ask = (conv: string) => as((tx) => tx.query(`INSERT INTO outbox (account_id, topic, payload) VALUES ($1, 'surface.sync', $2)`, [acct.accountId, { conversationId: conv }]));
+  const jobsOf = async (conv: string) =>
+    as(async (tx) => (await tx.query<{ id: string; seq: number }>(`SELECT id::text, (payload->>'seq')::int AS seq FROM outbox WHERE topic = 'surface.sync' AND payload->>'conversationId' = $1 ORDER BY id`, [conv])).rows);
+  const jobKey = (conv: string, job: { id: string }) => ({ accountId: acct.accountId, conversationId: conv, surface: 'slack' as const, owner: `job:${job.id}`, job: job.id });
+
+  it('requests while its sync job waits unstarted are absorbed by it; once the job claims, a request queues a job of its own', async () => {
+    const conv = await openConversation(t.hub.ingest, channel);
+    await ask(conv);
+    await ask(conv);
+    await ask(conv);
+    const [a, ...absorbed] = await jobsOf(conv);
+    expect(absorbed).toEqual([]);
+    // It starts: its read covers all three requests, though it was queued for the first.
+    expect(await as((tx) => claimSync(tx, jobKey(conv, a!), undefined, a!.seq))).toBe(true);
+    await ask(conv);
+    await ask(conv);
+    const [, b, ...more] = await jobsOf(conv);
+    expect(b).toBeDefined();
+    expect(more).toEqual([]);
+    expect(await as((tx) => releaseSync(tx, jobKey(conv, a!), { syncedSeq: 3 }))).toBe('again');
+    expect(await as((tx) => releaseSync(tx, jobKey(conv, a!), { syncedSeq: 5 }))).toBe('done');
+    // The job queued meanwhile starts and finds everything mirrored.
+    expect(await as((tx) => claimSync(tx, jobKey(conv, b!), undefined, b!.seq))).toBe('covered');
+    await ask(conv);
+    expect(await jobsOf(conv)).toHaveLength(3);
+  });
+
+  it('a job sent back for now is the queued one again; a job gone without starting absorbs nothing', async () => {
+    const conv = await openConversation(t.hub.ingest, channel);
+    await ask(conv);
+    const [a] = await jobsOf(conv);
+    expect(await as((tx) => claimSync(tx, jobKey(conv, a!), undefined, a!.seq))).toBe(true);
+    // Its post waits for a busy channel: the run is given up for now and the job rescheduled.
+    expect(await as((tx) => releaseSync(tx, jobKey(conv, a!), { abandon: true, requeue: true }))).toBe('done');
+    await ask(conv);
+    await ask(conv);
+    expect(await jobsOf(conv)).toHaveLength(1);
+    // A failure is not a promise to run again: no mark taken back.
+    expect(await as((tx) => claimSync(tx, jobKey(conv, a!), undefined, a!.seq))).toBe(true);
+    expect(await as((tx) => releaseSync(tx, jobKey(conv, a!), { abandon: true }))).toBe('done');
+    await ask(conv);
+    const [, b] = await jobsOf(conv);
+    expect(b).toBeDefined();
+    // A queued job that ended without claiming (done or dead in the outbox) absorbs nothing.
+    await as((tx) => tx.query(`UPDATE outbox SET dead_at = now() WHERE id = $1`, [b!.id]));
+    await ask(conv);
+    expect(await jobsOf(conv)).toHaveLength(3);
+  });
+});

@@ -72,7 +72,7 @@ export async function unstartIntents(tx: Queryable, ids: string[]): Promise<void
 
 /** A suspect intent was looked for and not found: it goes out again now. */
 export async function restartIntent(tx: Queryable, id: string, detail: Record<string, unknown> = {}): Promise<void> {
-  await tx.query(`UPDATE surface_intents SET started_at = now(), attempts = attempts + 1, detail = (detail - 'searchCursor') || $2::jsonb WHERE id = $1 AND state = 'pending'`, [id, JSON.stringify(detail)]);
+  await tx.query(`UPDATE surface_intents SET started_at = now(), attempts = attempts + 1, detail = (detail - 'searchCursor' - 'unsureAt') || $2::jsonb WHERE id = $1 AND state = 'pending'`, [id, JSON.stringify(detail)]);
 }
 
 /** What looking for an earlier attempt's post found. */
@@ -107,11 +107,21 @@ export class IntentRunner {
     private readonly accountId: string,
     /** The run's lease, extended with a result once half of it has passed. */
     private readonly lease?: { key: Omit<SyncKey, 'accountId'>; ms: number },
+    /**
+     * After a call whose outcome is unknown (a timeout, a 5xx: not a refusal), how long the platform may
+     * still be carrying it out: a later run looks for it only once that has passed (0: at once).
+     */
+    private readonly settleMs = 0,
   ) {}
 
   async make(intent: Intent, fresh: boolean, how: IntentCall): Promise<string> {
     if (intent.state === 'done' && intent.remoteId !== null) return intent.remoteId;
     if (!fresh && intent.startedAt) {
+      // An earlier call cut off without an answer may land a while later: looking at once would not find
+      // it, and the post would be made twice. Its job comes back once the platform has had time to finish it.
+      const unsureAt = typeof intent.detail.unsureAt === 'string' ? Date.parse(intent.detail.unsureAt) : NaN;
+      const settling = unsureAt + this.settleMs - Date.now();
+      if (settling > 0) throw new RetryLaterError('an earlier call may still be landing: looking for it once the platform has had time to finish it', Math.ceil(settling));
       const found = await how.find(intent);
       if ('found' in found) {
         await this.record(intent, found.found, { ...how.detail, ...found.detail }, how);
@@ -130,8 +140,12 @@ export class IntentRunner {
     try {
       remoteId = await how.call(intent);
     } catch (err) {
-      // A refusal leaves the intent unsent (the run gives it back); anything else may have posted.
-      if (!how.refused?.(err)) this.unsent.delete(intent.id);
+      // A refusal leaves the intent unsent (the run gives it back); anything else may have posted, and
+      // may still be posting: when it was cut off is noted, so a later run gives it time to land first.
+      if (!how.refused?.(err)) {
+        this.unsent.delete(intent.id);
+        if (this.settleMs > 0) await withAccount(this.db, this.accountId, (tx) => noteIntent(tx, intent.id, { unsureAt: new Date().toISOString() })).catch(() => undefined);
+      }
       throw err;
     }
     this.unsent.delete(intent.id);

@@ -88,4 +88,22 @@ describe('Pacer', () => {
     expect(b).toBeGreaterThanOrEqual(a1 + 900);
     expect(b).toBeLessThan(a1 + 1200);
   });
+
+  it('new limits keep what each key has used: a busy channel does not look fresh after a change', async () => {
+    const clock = fakeClock(false);
+    const pacer = new Pacer({ perSecond: 1, burst: 3, maxWaitMs: 2000 }, clock);
+    for (let i = 0; i < 3; i++) await pacer.take('T1:C1');
+    pacer.block('T1:C2', 5000);
+    // Another limit changes (say, the read budget of the same surface); these channels were just used.
+    pacer.setLimits({ perSecond: 1, burst: 3, maxWaitMs: 3000 });
+    expect(pacer.waitFor('T1:C1')).toBe(1000);
+    expect(pacer.waitFor('T1:C2')).toBe(5000);
+    expect(pacer.limits.maxWaitMs).toBe(3000);
+    // A smaller burst applies at once to a key that had more.
+    clock.t = 10_000;
+    pacer.setLimits({ perSecond: 1, burst: 1, maxWaitMs: 3000 });
+    await pacer.take('T1:C1');
+    expect(pacer.waitFor('T1:C1')).toBe(1000);
+  });
 });
+

@@ -19,9 +19,23 @@ export interface PaceLimits {
 export class Pacer {
   private readonly buckets = new Map<string, { tokens: number; at: number; blockedUntil: number; later: number; /** Slots given to groups (a conversation's jobs): when each comes back. */ groups?: Map<string, number> }>();
   constructor(
-    readonly limits: PaceLimits,
+    private limitsNow: PaceLimits,
     private readonly clock: { now(): number; sleep(ms: number): Promise<void> } = { now: () => performance.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
   ) {}
+
+  get limits(): PaceLimits {
+    return this.limitsNow;
+  }
+
+  /**
+   * New limits from now on; what each key has used is kept (tokens, a 429's block, slots given back), so
+   * changing a limit never makes a busy channel look fresh and lets a burst through that the platform refuses.
+   */
+  setLimits(limits: PaceLimits): void {
+    for (const key of [...this.buckets.keys()]) this.bucket(key);
+    this.limitsNow = limits;
+    for (const b of this.buckets.values()) b.tokens = Math.min(b.tokens, limits.burst);
+  }
 
   /** How long a call on `key` would wait now (0: at once). */
   waitFor(key: string): number {

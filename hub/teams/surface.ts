@@ -159,7 +159,7 @@ export class TeamsSurface implements Surface {
       if (this.withInstall.size >= 10_000) this.withInstall.clear();
       this.withInstall.set(accountId, performance.now() + INSTALL_KNOWN_MS);
     }
-    const key: SyncKey = { accountId, conversationId, surface: SURFACE, owner: job ? `job:${job.id}` : `call:${randomUUID()}` };
+    const key: SyncKey = { accountId, conversationId, surface: SURFACE, owner: job ? `job:${job.id}` : `call:${randomUUID()}`, ...(job ? { job: job.id } : {}) };
     for (let claimed = false; ; claimed = true) {
       const runner = new IntentRunner(this.deps.db, accountId, { key, ms: SYNC_LEASE_MS });
       try {
@@ -167,7 +167,8 @@ export class TeamsSurface implements Surface {
       } catch (err) {
         await withAccount(this.deps.db, accountId, async (tx) => {
           await unstartIntents(tx, [...runner.unsent]);
-          await releaseSync(tx, key, { abandon: true });
+          // Sent back (not failed): the conversation's queued sync again, so requests meanwhile need no job.
+          await releaseSync(tx, key, { abandon: true, requeue: err instanceof RetryLaterError || err instanceof RateLimitError });
         }).catch(() => undefined);
         if (err instanceof TeamsRosterRefusedError && (err as { install?: TeamsInstall }).install && this.deps.onRosterRefused) {
           // The bot was removed: the installation is disconnected and admins told; nothing to retry.

@@ -26,6 +26,8 @@ export interface SlackFixtureOptions {
   slack?: Partial<SlackAppOptions>;
   /** Where the hub calls Slack (a gate in front of the emulator); the emulator's API URL by default. */
   apiUrl?: (emulator: SlackEmulator) => Promise<string> | string;
+  /** Jobs through BullMQ on the test Redis instead of the in-process runner. */
+  redis?: boolean;
 }
 
 export interface SlackFixture {
@@ -48,7 +50,7 @@ export interface SlackFixture {
 export async function startSlackFixture(opts: SlackFixtureOptions): Promise<SlackFixture> {
   const emulator = await SlackEmulator.start(opts.emulator);
   const slackApiUrl = opts.apiUrl ? await opts.apiUrl(emulator) : emulator.apiUrl;
-  const t = await startTestHub({ slack: { ...opts.slack, slackApiUrl, signingSecret: opts.signing } });
+  const t = await startTestHub({ ...(opts.redis ? { redis: true } : {}), slack: { ...opts.slack, slackApiUrl, signingSecret: opts.signing } });
   const acct = await createTestAccount(t, {
     channelKind: 'slack',
     channelKey: opts.workspace.teamId,

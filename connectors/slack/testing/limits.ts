@@ -9,6 +9,8 @@
  * `{ ok: false, error: "ratelimited" }`, and is not counted.
  */
 
+import { SLACK_DISTRIBUTED_APP_READS, SLACK_POSTS_PER_CHANNEL } from '../rate-limits.js';
+
 export type SlackRateTier = 1 | 2 | 3 | 4;
 
 /** The tier of each Web API method the emulator serves (`post` is chat.postMessage's own limit). */
@@ -48,16 +50,16 @@ export const DEFAULT_TIERS: Readonly<Record<SlackRateTier, RateBudget>> = {
 };
 
 /** conversations.history / conversations.replies of a distributed app not approved for the Marketplace. */
-export const DISTRIBUTED_APP_HISTORY: Readonly<RateBudget & { pageMax: number }> = { perMinute: 1, burst: 1, pageMax: 15 };
+export const DISTRIBUTED_APP_HISTORY: Readonly<RateBudget & { pageMax: number }> = SLACK_DISTRIBUTED_APP_READS;
 
 export interface SlackLimitOptions {
   /** false lifts every rate limit (latency stays); the default is Slack's. */
   enabled?: boolean;
   /** Per-tier budgets per workspace and method, replacing the defaults tier by tier. */
   tiers?: Partial<Record<SlackRateTier, RateBudget>>;
-  /** chat.postMessage into one channel: messages a second on average (default 1). */
+  /** chat.postMessage into one channel: messages a second on average (default 1, ../rate-limits.ts). */
   postsPerSecondPerChannel?: number;
-  /** chat.postMessage into one channel: how many may go at once before the per-second pace applies (default 3). */
+  /** chat.postMessage into one channel: how many may go at once before the per-second pace applies (default 3, ../rate-limits.ts). */
   postBurst?: number;
   /** A commercially distributed app without Marketplace approval: history and replies at 1 a minute, 15 a page. */
   distributedApp?: boolean;
@@ -104,8 +106,8 @@ export class SlackLimits {
     private readonly random: () => number = Math.random,
   ) {
     this.tiers = { ...DEFAULT_TIERS, ...opts.tiers };
-    const perSecond = opts.postsPerSecondPerChannel ?? 1;
-    this.post = { perMinute: perSecond * 60, burst: opts.postBurst ?? 3 };
+    const perSecond = opts.postsPerSecondPerChannel ?? SLACK_POSTS_PER_CHANNEL.perSecond;
+    this.post = { perMinute: perSecond * 60, burst: opts.postBurst ?? SLACK_POSTS_PER_CHANNEL.burst };
     const l = opts.latencyMs ?? { min: 50, max: 300 };
     this.latencyRange = typeof l === 'number' ? { min: l, max: l } : l;
     for (const b of [...Object.values(this.tiers), this.post]) if (!(b.perMinute > 0) || !(b.burst >= 1)) throw new Error(`bad Slack rate budget ${JSON.stringify(b)}`);
