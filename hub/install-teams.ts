@@ -53,18 +53,12 @@ export function installTeams(hub: Hub, opts: { finder?: TeamsPostFinder; limits?
     onRosterRefused: (i: TeamsInstall) => installs.rosterRefused(i.accountId, i.id, i.config.serviceUrl, i.teamId),
   });
   const activities = new TeamsActivities({ hub, client: clientOf, installs, conversationUrl });
-  const queueSync = async (accountId: string, conversationId: string) => {
-    await withAccount(hub.db, accountId, (tx) => enqueue(tx, accountId, 'surface.sync', { conversationId }));
-    hub.runner.kick();
-  };
   // Card clicks (Action.Execute invokes and Action.Submit fallbacks) act through the surface-neutral dispatcher.
   activities.setActions(new TeamsCardActionHandler({
     db: hub.db,
     conversations: hub.conversations,
     now: () => new Date(),
     conversationUrl,
-    // The clicker sees their view in the invoke answer; everyone else's card follows with the next sync.
-    cardChanged: queueSync,
     linkClicker: (accountId, from) => activities.linkByRoster(accountId, from),
     refreshUsers: (tx, model) => refreshUsers(tx, model.assigneeId),
     contextOf: async (event) => {

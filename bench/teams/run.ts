@@ -9,6 +9,8 @@
  *    showing it, p50/p95/p99; `lost` (never shown by the end of the drain) and `doubled` (shown in two posts).
  *
  * Usage: npm run bench -- teams [--smoke] [--agents 20] [--rounds 5] [--rate 20] [--conversations 50] [--seconds 30] [--drain-cap 120] [--latency 50-300]
+ *   [--profile DIR] (CPU profiles of this process, hub and emulator, during the measured clicks and during the messages:
+ *   DIR/teams-clicks.cpuprofile, DIR/teams-messages.cpuprofile, for Chrome DevTools or speedscope)
  * The last line is one JSON object.
  */
 import { randomBytes } from 'node:crypto';
@@ -24,6 +26,9 @@ import { TeamsDriver } from '../../connectors/teams/testing/driver.js';
 import type { Activity } from '../../connectors/teams/activity.js';
 import pg from 'pg';
 import { loadavg } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Session } from 'node:inspector/promises';
 import { machine } from '../support.js';
 
 // Figures that survive a loaded machine: this process's CPU and its database statements (round trips;
@@ -34,6 +39,13 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
   statements++;
   return (pgQuery as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof pg.Client.prototype.query;
+// Database connections opened (a burst after a quiet spell finds the pool shrunk: each new one is a fresh backend).
+let connections = 0;
+const pgConnect = pg.Client.prototype.connect;
+pg.Client.prototype.connect = function (this: pg.Client, ...args: unknown[]) {
+  connections++;
+  return (pgConnect as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof pg.Client.prototype.connect;
 const cpuNow = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -43,7 +55,7 @@ const { values } = parseArgs({
   options: {
     smoke: { type: 'boolean', default: process.env.BENCH_SMOKE === '1' },
     agents: { type: 'string' }, rounds: { type: 'string' }, rate: { type: 'string' }, conversations: { type: 'string' },
-    seconds: { type: 'string' }, 'drain-cap': { type: 'string' }, latency: { type: 'string' },
+    seconds: { type: 'string' }, 'drain-cap': { type: 'string' }, latency: { type: 'string' }, profile: { type: 'string' },
   },
 });
 const smoke = values.smoke;
@@ -63,6 +75,23 @@ const [latencyMin, latencyMax = latencyMin] = (values.latency ?? '50-300').split
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const percentile = (sorted: number[], p: number) => (sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!) : null);
 const log = (msg: string) => process.stderr.write(`[bench teams] ${msg}\n`);
+/** CPU profile of what runs between start and the returned stop (all of this process: hub, emulator, bench). */
+async function profiling(name: string): Promise<() => Promise<void>> {
+  const dir = values.profile;
+  if (!dir) return async () => undefined;
+  mkdirSync(dir, { recursive: true });
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(join(dir, `teams-${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+    log(`profile written to ${join(dir, `teams-${name}.cpuprofile`)}`);
+  };
+}
 
 const emulator = await BotConnectorEmulator.start({ latencyMs: [latencyMin, latencyMax], limits: true });
 const platform = await ChannelEmulator.start();
@@ -130,6 +159,7 @@ try {
   let clickCpuMs = 0;
   let clickStatements = 0;
   let clicksMeasured = 0;
+  let clickConnections = 0;
   for (let r = 0; r < rounds; r++) {
     const convs: string[] = [];
     for (let i = 0; i < agents; i++) convs.push((await ingest(`click-${r}-${i}`, `Round ${r}, card ${i}`))[0]!.conversationId!);
@@ -137,21 +167,27 @@ try {
       const found = convs.map(cardOf);
       return found.every(Boolean) ? (found as EmulatedActivity[]) : undefined;
     }, 300_000);
-    // Linked on their first action in the warm-up round; measured from the second round on.
+    // Linked on their first action in the warm-up round; measured from the second round on (profiled: the first of them).
+    const profiled = r === 1 || rounds === 1;
+    const stopProfile = profiled ? await profiling('clicks') : undefined;
+    // Bot Framework signs its requests: signed before the clock starts, so only the hub's work is timed.
+    const signed = cards.map((card, i) => driver.sign(driver.invoke(team, channel.id, card.id, card.id, 'assignMe', buttonOf(card, 'assignMe')!, members[i]!)));
     const cpu0 = cpuNow();
     const st0 = statements;
-    const results = await Promise.all(cards.map(async (card, i) => {
-      const data = buttonOf(card, 'assignMe')!;
+    const conn0 = connections;
+    const results = await Promise.all(signed.map(async (s) => {
       const started = performance.now();
-      const res = await deliver(driver.invoke(team, channel.id, card.id, card.id, 'assignMe', data, members[i]!));
+      const res = await t.app.inject({ method: 'POST', url: '/webhooks/teams', headers: s.headers, payload: s.body });
       const ms = performance.now() - started;
       const ok = res.statusCode === 200 && (res.json() as { type?: string }).type === 'application/vnd.microsoft.card.adaptive';
       return { ms, ok };
     }));
     // The invokes alone (their answers), not the shared card's syncs they queue.
+    await stopProfile?.();
     if (r > 0 || rounds === 1) {
       clickCpuMs += cpuNow() - cpu0;
       clickStatements += statements - st0;
+      clickConnections += connections - conn0;
       clicksMeasured += results.length;
     }
     for (const x of results) {
@@ -188,6 +224,7 @@ try {
     }
   };
   const scanner = setInterval(scan, 50);
+  const stopMessageProfile = await profiling('messages');
   const msgCpu0 = cpuNow();
   const msgSt0 = statements;
   let n = 0;
@@ -207,6 +244,7 @@ try {
   while (seenAt.size < total && performance.now() - drainStart < drainCapMs) await sleep(100);
   clearInterval(scanner);
   scan();
+  await stopMessageProfile();
   const msgCpuMs = cpuNow() - msgCpu0;
   const msgStatements = statements - msgSt0;
   const latencies = [...sentAt].filter(([k]) => seenAt.has(k)).map(([k, at]) => seenAt.get(k)! - at).sort((a, b) => a - b);
@@ -222,6 +260,8 @@ try {
       // Hub process CPU and database statements while the invokes ran, per invoke (background work included).
       cpu_ms_per_invoke: clicksMeasured ? Math.round((clickCpuMs / clicksMeasured) * 10) / 10 : null,
       statements_per_invoke: clicksMeasured ? Math.round((clickStatements / clicksMeasured) * 10) / 10 : null,
+      // Database connections the measured rounds opened (fresh backends warm their caches on their first statements).
+      connections_opened: clickConnections,
     },
     messages: {
       rate, conversations, seconds, sent: total,

@@ -37,6 +37,8 @@ export interface ReplyInput {
   bcc?: string[];
   /** WhatsApp: a quote, buttons, a list, a reaction or a template (checked against the channel's limits first). */
   rich?: RichReply;
+  /** Written by the agent in a Slack or Teams thread: that thread shows the text already, so its mirror only acknowledges it. */
+  writtenIn?: 'slack' | 'teams';
 }
 
 /** Who an agent's upload belongs to: only the same user or API key can send it. */
@@ -78,7 +80,7 @@ export class ConversationService {
         text: input.rich?.reaction && !input.text.trim() ? input.rich.reaction.emoji : input.text,
         html: input.html,
         deliveryStatus: input.isPrivate ? null : 'queued',
-        metadata: { ...(actor.kind === 'api_key' ? { apiKeyId: actor.id } : {}), ...copies, ...(input.rich && !input.isPrivate ? { rich: input.rich } : {}) },
+        metadata: { ...(actor.kind === 'api_key' ? { apiKeyId: actor.id } : {}), ...copies, ...(input.rich && !input.isPrivate ? { rich: input.rich } : {}), ...(input.writtenIn ? { writtenIn: input.writtenIn } : {}) },
       });
       const id = inserted!.id;
       if (blobs.length)

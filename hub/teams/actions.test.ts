@@ -13,7 +13,6 @@ import { handleTeamsAction, TeamsCardActionHandler, TEAMS_LINK_HELP, type TeamsA
 let t: TestHub;
 let acct: TestAccount;
 let deps: TeamsActionDeps;
-const changed: string[] = [];
 const AGENT_AAD = '00000000-0000-4000-8000-00000000a9e1';
 const VIEWER_AAD = '00000000-0000-4000-8000-00000000a9e2';
 const url = (id: string) => `https://hub.example/#/conversations/${id}`;
@@ -21,7 +20,7 @@ const url = (id: string) => `https://hub.example/#/conversations/${id}`;
 beforeAll(async () => {
   t = await startTestHub({ jobs: false });
   acct = await createTestAccount(t);
-  deps = { db: t.hub.db, conversations: t.hub.conversations, now: () => new Date(), conversationUrl: url, cardChanged: (_a, c) => void changed.push(c) };
+  deps = { db: t.hub.db, conversations: t.hub.conversations, now: () => new Date(), conversationUrl: url };
   await withAccount(t.hub.db, acct.accountId, async (tx) => {
     await linkAgent(tx, { surface: 'teams', surfaceUserId: AGENT_AAD, userId: acct.users.agent.id });
     await linkAgent(tx, { surface: 'teams', surfaceUserId: VIEWER_AAD, userId: acct.users.viewer.id });
@@ -40,6 +39,8 @@ const click = (data: Record<string, unknown>, aad: string | null = AGENT_AAD, ki
   return kind === 'action' ? { ...ctx, kind, verb: String(data.hd ?? ''), data } : { ...ctx, kind, value: data };
 };
 const act = (e: TeamsClick) => handleTeamsAction(deps, { accountId: acct.accountId }, e);
+/** Shared-card syncs queued for the conversation (this hub runs no jobs: they stay in the outbox). */
+const syncsQueued = async (conversationId: string) => (await query<{ n: number }>(`SELECT count(*)::int n FROM outbox WHERE topic = 'surface.sync' AND payload->>'conversationId' = $1`, [conversationId]))[0]!.n;
 const outbound = async (conversationId: string) => query<{ text: string; isPrivate: boolean }>(`SELECT text, is_private AS "isPrivate" FROM messages WHERE conversation_id = $1 AND direction = 'outbound' ORDER BY created_at`, [conversationId]);
 
 describe('Teams card actions', () => {
@@ -51,7 +52,7 @@ describe('Teams card actions', () => {
       expect(answer).toEqual({ statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: TEAMS_LINK_HELP });
     }
     expect((await model(conversationId))!.assigneeId).toBeNull();
-    expect(changed).not.toContain(conversationId);
+    expect(await syncsQueued(conversationId)).toBe(0);
   });
 
   it('Assign to me acts as the linked agent, answers the clicker\'s own view and asks for the shared update', async () => {
@@ -62,7 +63,8 @@ describe('Teams card actions', () => {
     expect(card).toContain('Assigned to you');
     expect(card).not.toContain('"verb":"assignMe"');
     expect((await model(conversationId))!.assigneeId).toBe(acct.users.agent.id);
-    expect(changed.filter((c) => c === conversationId)).toHaveLength(1);
+    // The shared card follows through the one sync the assignment queued with its change.
+    expect(await syncsQueued(conversationId)).toBe(1);
     // The answer carries the new version: a click on it acts.
     expect(card).toContain(`"v":"${await version(conversationId)}"`);
   });
@@ -124,14 +126,13 @@ describe('Teams card actions', () => {
 
   it('refresh is read-only and answers the per-user view, with refresh users from the surface', async () => {
     const { conversationId } = await seedConversation(t, acct);
-    const before = changed.length;
     const withUsers = { ...deps, refreshUsers: async () => ({ userIds: ['29:b', '29:a'], assigneeUserId: '29:a' }) };
     const answer = await handleTeamsAction(withUsers, { accountId: acct.accountId }, click({ hd: 'refresh', conversationId, v: 'whatever' }));
     expect(answer.type).toBe('application/vnd.microsoft.card.adaptive');
     expect((answer.value as unknown as { refresh: { userIds: string[] } }).refresh.userIds).toEqual(['29:a', '29:b']);
     // Anyone in the channel may refresh (an unlinked user sees the shared card).
     expect((await act(click({ hd: 'refresh', conversationId, v: 'x' }, null))).type).toBe('application/vnd.microsoft.card.adaptive');
-    expect(changed.length).toBe(before);
+    expect(await syncsQueued(conversationId)).toBe(0);
     expect((await model(conversationId))!.status).toBe('open');
   });
 });

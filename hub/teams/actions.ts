@@ -35,8 +35,6 @@ export interface TeamsActionDeps {
   conversations: ConversationService;
   now: () => Date;
   conversationUrl: (conversationId: string) => string;
-  /** The shared card changed: the surface brings it up to date for everyone (a surface sync). */
-  cardChanged: (accountId: string, conversationId: string) => Promise<void> | void;
   /** An unlinked clicker: the surface may link them now (a matching email in the installation's tenant). */
   linkClicker?: (accountId: string, from: { id: string; name?: string; aadObjectId?: string }) => Promise<{ id: string; name: string } | undefined>;
   /** Who gets per-user views (`refresh.userIds`, Teams user ids), and which of them is the assignee; read in the card's own transaction. */
@@ -87,14 +85,30 @@ export async function handleTeamsAction(deps: TeamsActionDeps, ctx: TeamsActionC
     const model = await readCardModel(tx, conversationId, { url: deps.conversationUrl, threadReplies });
     return { model, refresh: model ? await refreshOf(deps, tx, model) : {} };
   };
-  // One transaction for what a click needs first: the card it sits on, the clicker, the card as it is now.
+  // The click on the card's current version: its request and once-only key (same agent, action, text, version).
+  const clickOn = (model: CardModel, userId: string) => {
+    const version = cardVersion(model);
+    if (verb === REFRESH_VERB || str(data.v) !== version) return undefined;
+    const action = verb as CardAction;
+    const request = requestOf(action, data)!;
+    const key = actionClaimKey({
+      conversationId, version, userId, action,
+      ...('text' in request ? { text: request.text.trim() } : {}), ...('draftId' in request ? { draftId: request.draftId } : {}), ...('hours' in request ? { hours: request.hours } : {}),
+    });
+    return { action, request, key };
+  };
+  // One transaction for what a click needs first: the card it sits on, the clicker, the card as it is now,
+  // and (a linked agent on the current version, the usual click) its once-only claim.
   const first = await withAccount(deps.db, accountId, async (tx) => {
     // The button must sit on this conversation's own card: a card in another conversation's thread is refused.
     const thread = event.conversation.rootId ? await surfaceThreadByKey(tx, 'teams', event.conversation.id) : undefined;
     if (thread && thread.conversationId !== conversationId) return undefined;
     // The Teams user id the click came from is kept with the link (it names the agent in refresh.userIds).
     const known = event.from?.aadObjectId ? await userByAadId(tx, event.from.aadObjectId, event.from.id) : undefined;
-    return { known, ...(await readIn(tx)) };
+    const read = await readIn(tx);
+    const click = known && read.model ? clickOn(read.model, known.id) : undefined;
+    const claimed = click ? await claimAction(tx, { accountId, surface: 'teams', key: click.key, conversationId }) : undefined;
+    return { known, ...read, click, claimed };
   });
   if (!first) return message('That button does not belong to this card.');
   const agent = await clicker(deps, accountId, event, first.known);
@@ -105,17 +119,13 @@ export async function handleTeamsAction(deps: TeamsActionDeps, ctx: TeamsActionC
   // Refresh is read-only: anyone in the channel sees the card, an agent their own view of it.
   if (verb === REFRESH_VERB) return view(model, first.refresh);
   if (!agent) return message(TEAMS_LINK_HELP);
-  const action = verb as CardAction;
-  const version = cardVersion(model);
   // A click on an older rendering changes nothing: the clicker gets the card as it is now.
-  if (str(data.v) !== version) return view(model, first.refresh);
-  const request = requestOf(action, data)!;
-  const key = actionClaimKey({
-    conversationId, version, userId: agent.actor.id!, action,
-    ...('text' in request ? { text: request.text.trim() } : {}), ...('draftId' in request ? { draftId: request.draftId } : {}), ...('hours' in request ? { hours: request.hours } : {}),
-  });
+  const click = first.click ?? clickOn(model, agent.actor.id!);
+  if (!click) return view(model, first.refresh);
+  const { action, request, key } = click;
   // A double click (or a redelivered invoke) claims the same key: it acts once and then shows the card.
-  const claimed = await withAccount(deps.db, accountId, (tx) => claimAction(tx, { accountId, surface: 'teams', key, conversationId }));
+  // (An agent linked only now by this click claims here; everyone else claimed with the first read.)
+  const claimed = first.claimed ?? (await withAccount(deps.db, accountId, (tx) => claimAction(tx, { accountId, surface: 'teams', key, conversationId })));
   if (!claimed) return view(model, first.refresh);
   let outcome;
   try {
@@ -129,12 +139,8 @@ export async function handleTeamsAction(deps: TeamsActionDeps, ctx: TeamsActionC
     await withAccount(deps.db, accountId, (tx) => releaseAction(tx, 'teams', key));
     return message(REFUSALS[outcome.code] ?? outcome.reason);
   }
-  try {
-    await deps.cardChanged(accountId, conversationId);
-  } catch (err) {
-    // The action is done; the shared card catches up with the next sync.
-    deps.log?.warn({ err, conversationId }, 'teams shared card update failed');
-  }
+  // The shared card follows for everyone through the surface sync the action queued with its own change
+  // (hub.conversations queues one with every change); the clicker's view is the answer.
   const now = await withAccount(deps.db, accountId, readIn);
   return now.model ? view(now.model, now.refresh) : message('Done.');
 }

@@ -127,7 +127,8 @@ export class TeamsActivities implements TeamsActivityHandler {
     }
     const isNote = (config.threadReplies ?? 'notes') === 'notes';
     try {
-      const message = await hub.conversations.reply({ accountId, kind: 'user', id: agent.id }, thread.conversationId, { text: event.text, isPrivate: isNote });
+      // Marked as written in Teams in the message's own transaction: its sync may run before this handler goes on.
+      const message = await hub.conversations.reply({ accountId, kind: 'user', id: agent.id }, thread.conversationId, { text: event.text, isPrivate: isNote, writtenIn: 'teams' });
       await settle(isNote ? 'note' : 'reply', message.id);
     } catch (err) {
       if (err instanceof HubError && err.statusCode < 500) {

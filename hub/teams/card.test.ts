@@ -127,4 +127,12 @@ describe('Teams conversation card', () => {
     expect(walk(tagged)).toContainEqual(expect.objectContaining({ type: 'TextBlock', color: 'Warning', text: "Messenger's 24-hour window is closed: an agent can still answer until {{DATE(2026-03-07T06:00:00Z, SHORT)}} {{TIME(2026-03-07T06:00:00Z)}} (human agent tag, 7 days)" }));
     expect(line(ms('2026-02-20T06:00:00.000Z', '2026-02-26T06:00:00.000Z'))).toBe("Messenger's reply window is closed: the customer has to write first");
   });
+
+  it('shows reply-window times to the minute, as Teams\' TIME() does: a customer writing again within the minute leaves the shared card as it was', () => {
+    const now = Date.parse('2026-03-01T12:00:00Z');
+    const closingAt = (closesAt: string) => JSON.stringify(teamsConversationCard({ ...sampleCard, source: { kind: 'whatsapp', name: 'WA' }, replyWindow: { kind: 'whatsapp', closesAt } }, { now }));
+    expect(closingAt('2026-03-01T20:00:05.120Z')).toBe(closingAt('2026-03-01T20:00:51.000Z'));
+    expect(closingAt('2026-03-01T20:00:51.000Z')).toContain('{{TIME(2026-03-01T20:00:00Z)}}');
+    expect(closingAt('2026-03-01T20:01:00.000Z')).not.toBe(closingAt('2026-03-01T20:00:51.000Z'));
+  });
 });

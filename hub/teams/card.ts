@@ -141,10 +141,14 @@ interface Budget {
   editable: boolean;
 }
 
-/** The reply window as one line, times in the reader's own zone (Teams' DATE/TIME functions). */
+/**
+ * The reply window as one line, times in the reader's own zone (Teams' DATE/TIME functions). TIME() shows
+ * no seconds, so the times go in to the minute (floored): a customer writing again within the minute moves
+ * the window by seconds nobody sees, and the shared card is not updated for it.
+ */
 export function teamsWindowLine(w: ReplyWindow, now: number): string {
   const when = (iso: string | null | undefined) => {
-    const t = iso ? cardTime(iso) : undefined;
+    const t = iso ? cardTime(iso, 60_000) : undefined;
     return t ? `{{DATE(${t}, SHORT)}} {{TIME(${t})}}` : '';
   };
   const state = replyWindowState(w, now);
@@ -155,10 +159,10 @@ export function teamsWindowLine(w: ReplyWindow, now: number): string {
   return "Messenger's reply window is closed: the customer has to write first";
 }
 
-/** A time of ours for Teams' DATE/TIME functions (RFC 3339 without fractions), or undefined. */
-function cardTime(iso: string): string | undefined {
-  const t = new Date(iso);
-  return Number.isNaN(t.getTime()) ? undefined : t.toISOString().replace(/\.\d+Z$/, 'Z');
+/** A time of ours for Teams' DATE/TIME functions (RFC 3339 without fractions; floored to `unitMs`), or undefined. */
+function cardTime(iso: string, unitMs = 1000): string | undefined {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? undefined : new Date(Math.floor(t / unitMs) * unitMs).toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
 function render(m: CardModel, o: TeamsCardOptions & { version: string }, budget: Budget): AdaptiveCard {

@@ -107,10 +107,12 @@ export async function claimActivity(tx: Queryable, p: { accountId: string; insta
   return rows[0]!.claimed;
 }
 
-/** The handling's outcome; a message it made is marked as written in Teams (its text is in the thread already), which outlives the claim. */
+/**
+ * The handling's outcome. A message it made carries `metadata.writtenIn = 'teams'` from its insert on
+ * (ReplyInput.writtenIn), which outlives the claim.
+ */
 export async function settleActivity(tx: Queryable, installationId: string, activityId: string, outcome: string, messageId?: string | null): Promise<void> {
   await tx.query(`UPDATE teams_activities SET outcome = $3, message_id = $4 WHERE channel_id = $1 AND activity_id = $2`, [installationId, activityId, outcome, messageId ?? null]);
-  if (messageId) await tx.query(`UPDATE messages SET metadata = metadata || '{"writtenIn":"teams"}'::jsonb WHERE id = $1`, [messageId]);
 }
 
 /** Forgets a claim whose handling failed before anything was done, so Teams' redelivery can do it. */
@@ -248,6 +250,8 @@ export interface TeamsSyncSnapshot {
   fromTeams: string[] | null;
   /** The shared card's refresh.userIds: linked agents' Teams user ids, the assignee first. */
   refreshUsers: string[] | null;
+  /** The conversation's latest sync request number (migration 220) as this read saw it. */
+  requestSeq: number | null;
 }
 
 export async function readSyncSnapshot(tx: Queryable, conversationId: string): Promise<TeamsSyncSnapshot> {
@@ -266,7 +270,8 @@ export async function readSyncSnapshot(tx: Queryable, conversationId: string): P
        (SELECT json_build_object('id', id, 'text', text, 'citations', citations, 'extractive', extractive)
         FROM drafts WHERE conversation_id = $1 AND status = 'proposed' ORDER BY created_at DESC LIMIT 1) AS draft,
        (SELECT json_agg(m.id) FROM messages m WHERE m.conversation_id = $1 AND m.metadata->>'writtenIn' = 'teams') AS "fromTeams",
-       ${REFRESH_USERS_JSON('(SELECT assignee_id FROM conversations WHERE id = $1)')} AS "refreshUsers"`,
+       ${REFRESH_USERS_JSON('(SELECT assignee_id FROM conversations WHERE id = $1)')} AS "refreshUsers",
+       (SELECT seq FROM surface_sync_requests WHERE conversation_id = $1)::float8 AS "requestSeq"`,
     [conversationId],
   );
   return rows[0]!;

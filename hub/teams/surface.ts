@@ -10,6 +10,7 @@ import { listMessages, type MessageRow } from '../../storage/repositories/messag
 import { claimSync, releaseSync, SYNC_LEASE_MS, type SyncKey } from '../surfaces/claims.js';
 import { IntentRunner, intentsByKey, noteIntent, unstartIntents, type Found, type Intent, type PlannedIntent } from '../surfaces/intents.js';
 import { Pacer, type PaceLimits } from '../surfaces/pacing.js';
+import { WindowPacer, type WindowLimits } from './pacing.js';
 import { customersFirst } from '../surfaces/mirror.js';
 import { planInto, rootIntentKey, threadPosts, unplanned, walkThread, type MadePost } from '../surfaces/planner.js';
 import { readCardModel } from '../surfaces/card-store.js';
@@ -49,11 +50,10 @@ export interface TeamsSurfaceDeps {
 
 export interface TeamsSurfaceLimits {
   /**
-   * Token buckets every post or update in one thread takes from, together within Teams' per-thread limits
-   * (7 in 1 s, 8 in 2 s, 60 in 30 s, 1,800 an hour): 4 at once then 2 a second keeps 1 s and 2 s; 30 at
-   * once then 0.49 a second keeps 30 s and the hour.
+   * Teams' per-thread windows every post or update in one thread (and every new thread in one channel)
+   * counts against: 7 in 1 s, 8 in 2 s, 60 in 30 s, 1,800 an hour (hub/teams/pacing.ts).
    */
-  thread: PaceLimits[];
+  thread: WindowLimits;
   /** Per app and tenant (about 30 requests a second). */
   tenant: PaceLimits;
   /** Backoff after 412/502/504 without Retry-After: first wait, doubling per failure, up to the cap. */
@@ -61,10 +61,17 @@ export interface TeamsSurfaceLimits {
 }
 
 export const DEFAULT_LIMITS: TeamsSurfaceLimits = {
-  thread: [
-    { perSecond: 2, burst: 4, maxWaitMs: 2000 },
-    { perSecond: 0.49, burst: 30, maxWaitMs: 2000 },
-  ],
+  thread: {
+    windows: [
+      { windowMs: 1000, max: 7 },
+      { windowMs: 2000, max: 8 },
+      { windowMs: 30_000, max: 60 },
+      { windowMs: 3600_000, max: 1800 },
+    ],
+    // A write counts here when it leaves and at Teams when it arrives: a request's latency apart.
+    marginMs: 500,
+    maxWaitMs: 2000,
+  },
   tenant: { perSecond: 30, burst: 30, maxWaitMs: 2000 },
   backoffMs: { first: 1000, max: 60_000 },
 };
@@ -131,7 +138,7 @@ interface Pass {
 export class TeamsSurface implements Surface {
   readonly name = SURFACE;
   readonly limits: TeamsSurfaceLimits;
-  private threadPacers: Pacer[];
+  private threadPacer: WindowPacer;
   private tenantPacer: Pacer;
   private readonly failures = new Map<string, number>();
   /** Accounts known to have a Teams installation, until when. */
@@ -141,17 +148,17 @@ export class TeamsSurface implements Surface {
 
   constructor(private readonly deps: TeamsSurfaceDeps) {
     this.limits = { ...DEFAULT_LIMITS, ...deps.limits };
-    this.threadPacers = this.limits.thread.map((l) => new Pacer(l));
+    this.threadPacer = new WindowPacer(this.limits.thread);
     this.tenantPacer = new Pacer(this.limits.tenant);
   }
 
   setLimits(limits: Partial<TeamsSurfaceLimits>): void {
     Object.assign(this.limits, limits);
-    this.threadPacers = this.limits.thread.map((l) => new Pacer(l));
+    this.threadPacer = new WindowPacer(this.limits.thread);
     this.tenantPacer = new Pacer(this.limits.tenant);
   }
 
-  async sync(accountId: string, conversationId: string, _messageId?: string, job?: { id: string }): Promise<void> {
+  async sync(accountId: string, conversationId: string, _messageId?: string, job?: { id: string; seq?: number }): Promise<void> {
     // No Teams installation: nothing to claim or read.
     // (A yes is remembered for a while: a sync of an account whose team is gone finds no installation anyway.)
     if ((this.withInstall.get(accountId) ?? 0) < performance.now()) {
@@ -162,8 +169,10 @@ export class TeamsSurface implements Surface {
     const key: SyncKey = { accountId, conversationId, surface: SURFACE, owner: job ? `job:${job.id}` : `call:${randomUUID()}`, ...(job ? { job: job.id } : {}) };
     for (let claimed = false; ; claimed = true) {
       const runner = new IntentRunner(this.deps.db, accountId, { key, ms: SYNC_LEASE_MS });
+      let round: false | { seq: number };
       try {
-        if (!(await this.syncOnce(key, runner, !claimed))) return;
+        round = await this.syncOnce(key, runner, claimed ? false : { seq: job?.seq });
+        if (!round) return;
       } catch (err) {
         await withAccount(this.deps.db, accountId, async (tx) => {
           await unstartIntents(tx, [...runner.unsent]);
@@ -180,23 +189,29 @@ export class TeamsSurface implements Surface {
       }
       const next = await withAccount(this.deps.db, accountId, async (tx) => {
         await unstartIntents(tx, [...runner.unsent]);
-        return releaseSync(tx, key);
+        // Everything this round read is mirrored: requests numbered up to what it read need no run of their own.
+        return releaseSync(tx, key, { syncedSeq: round.seq });
       });
       if (next === 'done') return;
     }
   }
 
-  private async syncOnce(key: SyncKey, runner: IntentRunner, claim: boolean): Promise<boolean> {
+  /**
+   * One round; false when another sync of the conversation holds it (it goes round again for us) or a
+   * finished one already read what this request (numbered `seq`, migration 220) was for; else the request
+   * number the round read.
+   */
+  private async syncOnce(key: SyncKey, runner: IntentRunner, claim: false | { seq?: number }): Promise<false | { seq: number }> {
     const { accountId, conversationId } = key;
     const pass = await withAccount(this.deps.db, accountId, async (tx) => {
-      if (claim && !(await claimSync(tx, key))) return false;
+      if (claim && (await claimSync(tx, key, SYNC_LEASE_MS, claim.seq)) !== true) return false;
       return this.read(tx, accountId, conversationId);
     });
     if (pass === false) return false;
-    if (!pass) return true;
+    if (!pass) return { seq: 0 };
     for (const k of pass.fresh) runner.unsent.add(pass.intents.get(k)!.id);
     await this.mirror(key, runner, pass);
-    return true;
+    return { seq: pass.snap.requestSeq ?? 0 };
   }
 
   private async read(tx: Queryable, accountId: string, conversationId: string): Promise<Pass | undefined> {
@@ -290,12 +305,7 @@ export class TeamsSurface implements Surface {
     const install = pass.installs.find((i) => i.id === data.installationId);
     if (!install) return;
     const conv = threadConversationId(data.channel, data.rootId);
-    const { card, hash } = this.rootCard(pass);
-    if (hash !== data.rootHash) {
-      await this.call(install, data.channel, data.rootId, (c) => c.update(install.config.serviceUrl, conv, data.rootId, card));
-      const id = thread.id;
-      await withAccount(this.deps.db, accountId, (tx) => saveRootHash(tx, id, hash));
-    }
+    // The thread's posts first (what agents wait to read), then the root card if its rendering changed.
     const started = performance.now();
     for (const step of pass.steps ?? this.steps(pass, thread)) {
       if (performance.now() - started > MAX_RUN_MS) throw new RetryLaterError('long sync continues later', 100);
@@ -315,6 +325,12 @@ export class TeamsSurface implements Surface {
         detail: { shown: step.post.state },
         refused,
       });
+    }
+    const { card, hash } = this.rootCard(pass);
+    if (hash !== data.rootHash) {
+      await this.call(install, data.channel, data.rootId, (c) => c.update(install.config.serviceUrl, conv, data.rootId, card));
+      const id = thread.id;
+      await withAccount(this.deps.db, accountId, (tx) => saveRootHash(tx, id, hash));
     }
   }
 
@@ -386,7 +402,7 @@ export class TeamsSurface implements Surface {
   private async call<T>(install: TeamsInstall, channel: string, rootId: string | undefined, fn: (c: TeamsConnectorClient) => Promise<T>): Promise<T> {
     const threadKeyOf = rootId ? threadKey(channel, rootId) : channel;
     const tenantKey = `tenant:${install.config.tenantId}`;
-    for (const p of this.threadPacers) await p.take(threadKeyOf);
+    await this.threadPacer.take(threadKeyOf);
     await this.tenantPacer.take(tenantKey);
     try {
       const r = await fn(this.deps.client());
@@ -399,7 +415,7 @@ export class TeamsSurface implements Surface {
         this.failures.set(threadKeyOf, n);
         const backoff = Math.min(this.limits.backoffMs.max, this.limits.backoffMs.first * 2 ** (n - 1));
         const wait = err.status === 429 ? err.retryAfterMs : Math.max(err.retryAfterMs, backoff);
-        for (const p of this.threadPacers) p.block(threadKeyOf, wait);
+        this.threadPacer.block(threadKeyOf, wait);
         const jitter = Math.floor(Math.random() * Math.min(1000, wait / 4 + 50));
         throw new TeamsRetryLater(err.message, wait + jitter, err.status === 502 || err.status === 504);
       }

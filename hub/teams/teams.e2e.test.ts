@@ -290,8 +290,11 @@ describe('teams end to end', { timeout: 180_000 }, () => {
     const root = await rootOf(sales.id, conversationId);
     const refreshOf = (a: EmulatedActivity) => (a.attachments?.[0]?.content as { refresh?: { userIds: string[]; action: { verb: string } } } | undefined)?.refresh;
     const assign = await eventually(async () => buttonData(emulator.thread(sales.id, root.id)[0]!, 'assignMe'), 60_000);
+    const last = (await query<{ last: string }>(`SELECT coalesce(max(id), 0)::text AS last FROM outbox`))[0]!.last;
     const res = await deliver(driver.invoke(team, sales.id, root.id, root.id, 'assignMe', assign, aino));
     expect(res.json()).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.card.adaptive' });
+    // The shared card follows through the one sync the assignment queued with its change, not a second one.
+    expect(await query(`SELECT topic FROM outbox WHERE id > $1 AND payload->>'conversationId' = $2`, [last, conversationId])).toEqual([{ topic: 'surface.sync' }]);
     // The agent's Teams user id (MRI) is kept with the link.
     expect(await query(`SELECT teams_mri AS mri FROM users WHERE id = $1`, [acct.users.agent.id])).toEqual([{ mri: aino.id }]);
     expect(res.json().value.refresh.userIds[0]).toBe(aino.id);
@@ -334,6 +337,31 @@ describe('teams end to end', { timeout: 180_000 }, () => {
     });
     expect(note!.writtenIn).toBe('teams');
     await eventually(async () => repliesOf(sales.id, root).some((a) => a.text?.includes('Saved as an internal note')), 60_000);
+  });
+
+  it('a note written in the thread is stored as written in Teams: a sync that runs before the webhook answers acknowledges it and never posts its text again', async () => {
+    const customer = `cust-${randomBytes(3).toString('hex')}`;
+    const conversationId = await customerWrites(customer, 'Race me');
+    const root = await rootOf(sales.id, conversationId);
+    // What a sync of the note would read the moment its request commits (the job may run before the handler's next step).
+    await t.hub.db.query(`CREATE TABLE IF NOT EXISTS e2e_sync_saw (message_id uuid, written_in text)`);
+    await t.hub.db.query(`CREATE OR REPLACE FUNCTION e2e_sync_saw() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+      BEGIN
+        IF NEW.topic = 'surface.sync' AND NEW.payload ? 'messageId' THEN
+          INSERT INTO e2e_sync_saw SELECT id, metadata->>'writtenIn' FROM messages WHERE id = (NEW.payload->>'messageId')::uuid;
+        END IF;
+        RETURN NEW;
+      END $$`);
+    await t.hub.db.query(`CREATE TRIGGER e2e_sync_saw AFTER INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION e2e_sync_saw()`);
+    try {
+      expect((await deliver(driver.message(team, sales.id, 'a note the sync may see early', { rootId: root.id, from: aino }))).statusCode).toBe(200);
+      const [note] = await query<{ id: string }>(`SELECT id FROM messages WHERE conversation_id = $1 AND direction = 'outbound'`, [conversationId]);
+      expect((await t.hub.db.query<{ writtenIn: string | null }>(`SELECT written_in AS "writtenIn" FROM e2e_sync_saw WHERE message_id = $1`, [note!.id])).rows).toEqual([{ writtenIn: 'teams' }]);
+    } finally {
+      await t.hub.db.query(`DROP TRIGGER IF EXISTS e2e_sync_saw ON outbox`);
+    }
+    await eventually(async () => repliesOf(sales.id, root).some((a) => a.text?.includes('Saved as an internal note')), 60_000);
+    expect(repliesOf(sales.id, root).filter((a) => a.text?.includes('a note the sync may see early'))).toEqual([]);
   });
 
   it('a 403 roster refusal, or the bot removed, marks the installation disconnected and tells admins; a reinstall reconnects it', async () => {

@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestAccount, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
+import { countRoundTrips, type RoundTrips } from '../testing/round-trips.js';
+import { ChannelEmulator, TestChannelConnector } from '../testing/test-channel.js';
+import { withAccount } from '../../storage/session.js';
+import { findInstallation } from '../../storage/repositories/channels.js';
+import type { ChannelInstallation } from '../../connectors/core/types.js';
+import { BotConnectorEmulator, type EmulatedActivity, type EmulatedChannel, type EmulatedMember, type EmulatedTeam } from '../../connectors/teams/testing/emulator.js';
+import { TeamsDriver } from '../../connectors/teams/testing/driver.js';
+import type { Activity } from '../../connectors/teams/activity.js';
+import { installTeams, type TeamsParts } from '../install-teams.js';
+
+/**
+ * What a Teams card click and a Teams sync cost in database round trips (not time: that belongs to
+ * `npm run bench -- teams`). The hub runs no jobs: each sync is called by the test, so nothing else is counted.
+ */
+
+let emulator: BotConnectorEmulator;
+let driver: TeamsDriver;
+let platform: ChannelEmulator;
+let t: TestHub;
+let trips: RoundTrips;
+let acct: TestAccount;
+let customers: ChannelInstallation;
+let teams: TeamsParts;
+let team: EmulatedTeam;
+let cards: EmulatedChannel;
+let agent: EmulatedMember;
+
+beforeAll(async () => {
+  emulator = await BotConnectorEmulator.start({ latencyMs: [0, 0] });
+  driver = new TeamsDriver(emulator);
+  platform = await ChannelEmulator.start();
+  t = await startTestHub({ jobs: false, env: emulator.hubEnv(), wrapDb: (db) => { const c = countRoundTrips(db); trips = c.trips; return c.db; } });
+  teams = installTeams(t.hub);
+  acct = await createTestAccount(t, { channelKind: 'whatsapp', secrets: {} });
+  t.hub.connectors.set('whatsapp', new TestChannelConnector(platform));
+  customers = (await findInstallation(t.hub.db, t.hub.box, { kind: 'whatsapp', id: acct.channelId }))!;
+  team = emulator.addTeam({ name: 'Support' });
+  cards = emulator.addChannel(team.id, { name: 'Cards' });
+  agent = emulator.addMember(team.id, { name: 'Aino Agent', email: acct.users.agent.email });
+  const admin = { authorization: `Bearer ${acct.users.admin.token}` };
+  expect((await deliver(driver.installed(team))).statusCode).toBe(200);
+  const code = /([A-Z2-9]{4}-[A-Z2-9]{4})/.exec(emulator.roots(team.id).find((a) => /code/.test(a.text ?? ''))!.text!)![1]!;
+  const install = (await t.app.inject({ method: 'POST', url: '/api/v1/msteams/installs', headers: admin, payload: { code } })).json() as { id: string };
+  expect((await t.app.inject({ method: 'PUT', url: `/api/v1/msteams/installs/${install.id}/routing`, headers: admin, payload: { defaultChannel: cards.id } })).statusCode).toBe(200);
+});
+afterAll(async () => {
+  await t?.close();
+  await emulator?.close();
+  await platform?.close();
+});
+
+const deliver = (a: Activity) => {
+  const s = driver.sign(a);
+  return t.app.inject({ method: 'POST', url: '/webhooks/teams', headers: s.headers, payload: s.body });
+};
+const query = <R>(sql: string, params: unknown[] = []) => withAccount(t.hub.db, acct.accountId, async (tx) => (await tx.query<R>(sql, params)).rows);
+
+/** A new conversation, mirrored: its root card posted and recorded. */
+async function mirrored(text: string): Promise<{ conversationId: string; root: EmulatedActivity }> {
+  const customer = `cust-${randomBytes(3).toString('hex')}`;
+  const [outcome] = await t.hub.ingest.ingest(customers, [{
+    type: 'message',
+    message: {
+      channel: { kind: customers.kind, channelId: customers.id }, externalId: `in-${randomBytes(6).toString('hex')}`, threadKey: `${customers.kind}:${customers.id}:${customer}`,
+      direction: 'inbound', sender: { externalId: customer, displayName: customer, address: customer, isBot: false }, sentAt: new Date().toISOString(), text, attachments: [], raw: {},
+    },
+  }]);
+  const conversationId = outcome!.conversationId!;
+  await teams.surface.sync(acct.accountId, conversationId);
+  const root = emulator.roots(cards.id).find((a) => JSON.stringify(a.attachments ?? []).includes(conversationId))!;
+  expect(root).toBeDefined();
+  return { conversationId, root };
+}
+
+function button(card: EmulatedActivity, hd: string): Record<string, unknown> {
+  let found: Record<string, unknown> | undefined;
+  const walk = (v: unknown) => {
+    if (found || !v || typeof v !== 'object') return;
+    const o = v as Record<string, unknown>;
+    if (o.type === 'Action.Execute' && (o.data as { hd?: string } | undefined)?.hd === hd) found = o.data as Record<string, unknown>;
+    for (const x of Object.values(o)) walk(x);
+  };
+  walk(card.attachments);
+  return found!;
+}
+
+describe('Teams round trips', () => {
+  it('an "Assign to me" click: one transaction reads the card and the clicker and claims the click, one acts, one reads the answer', async () => {
+    // The agent is linked (from the team's roster, by email) on their first click.
+    const warm = await mirrored('Linking click');
+    expect((await deliver(driver.invoke(team, cards.id, warm.root.id, warm.root.id, 'assignMe', button(warm.root, 'assignMe'), agent))).statusCode).toBe(200);
+
+    const { conversationId, root } = await mirrored('Assign me, please');
+    trips.reset();
+    const res = await deliver(driver.invoke(team, cards.id, root.id, root.id, 'assignMe', button(root, 'assignMe'), agent));
+    expect(res.json()).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.card.adaptive' });
+    expect((await query<{ a: string }>(`SELECT assignee_id AS a FROM conversations WHERE id = $1`, [conversationId]))[0]!.a).toBe(acct.users.agent.id);
+    expect(trips.transactions).toBe(3);
+    // The shared card follows through the one sync the assignment queued (beside the customer message's own).
+    expect(await query(`SELECT topic FROM outbox WHERE topic = 'surface.sync' AND payload->>'conversationId' = $1 AND done_at IS NULL`, [conversationId])).toHaveLength(2);
+  });
+
+  it('a sync whose request an earlier run already covered claims nothing and reads nothing', async () => {
+    const { conversationId } = await mirrored('Covered already');
+    const seq = (await query<{ seq: number }>(`SELECT seq::int AS seq FROM surface_sync_requests WHERE conversation_id = $1`, [conversationId]))[0]!.seq;
+    // The run above read this request's number and mirrored everything up to it.
+    expect(await query(`SELECT synced_seq::int AS "syncedSeq" FROM surface_syncs WHERE conversation_id = $1 AND surface = 'teams'`, [conversationId])).toEqual([{ syncedSeq: seq }]);
+    trips.reset();
+    await teams.surface.sync(acct.accountId, conversationId, undefined, { id: 'covered-job', seq });
+    expect(trips.transactions).toBe(1);
+    expect(trips.sql).toHaveLength(1);
+  });
+});
