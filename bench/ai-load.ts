@@ -49,3 +49,36 @@ export async function onSchedule(everyMs: number, stop: Promise<unknown>, reques
 }
 
 export const timeout = () => AbortSignal.timeout(PROBE_TIMEOUT_MS);
+
+/** A phase that did not end in time: what the bench waited for and what it saw meanwhile. */
+export class Stalled extends Error {
+  override name = 'Stalled';
+}
+
+/**
+ * `work`, or a Stalled error after `ms` naming `what` was awaited and, from `seen()`, the state at that
+ * moment: a bench ends, every time, and says where it stood.
+ */
+export async function within<T>(what: string, ms: number, work: Promise<T>, seen?: () => Promise<string> | string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void (async () => {
+        const state = seen ? await Promise.resolve().then(seen).catch((e: unknown) => `(could not read the state: ${String(e)})`) : '';
+        reject(new Stalled(`${what}: not done after ${Math.round(ms / 1000)} s${state ? `; ${state}` : ''}`));
+      })();
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The hub's job queue as GET /metrics shows it (waiting, active, dead; jobs run per topic): what a stalled phase waited on. */
+export async function queueState(url: string): Promise<string> {
+  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+  const lines = text.split('\n').filter((l) => /^hummdesk_(queue_depth|jobs_total)\{/.test(l));
+  return lines.map((l) => l.replace(/^hummdesk_/, '')).join(', ') || 'no queue metrics';
+}

@@ -55,14 +55,14 @@ export async function startProcess(cmd: string, args: string[], env: Record<stri
   return { child, output: () => out };
 }
 
-/** Waits for a process to end; one that already ended (its 'exit' event gone) returns at once. */
+/** Resolves when the child has exited, also when it already had (a once('exit') added after the fact never fires). */
 export async function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   await once(child, 'exit');
 }
 
 export async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await once(child, 'exit');

@@ -29,8 +29,7 @@ import { kbImportHandler } from './workers/kb-import.js';
 import { embeddersFromConfig, type EmbedderSet } from '../ai/embed/set.js';
 import { AiThreadPool } from '../ai/workers/pool.js';
 import { LocalModels } from '../ai/workers/models.js';
-import { aiStageBudget, aiStageSessions } from './queue/ai-stage-budget.js';
-import { limitSessions } from '../storage/session-limit.js';
+import { aiStageBudget, aiStageDatabase } from './queue/ai-stage-budget.js';
 
 /** Everything a hub process shares: store, queue, bus and the registries channels and AI plug into. */
 export interface Hub {
@@ -92,7 +91,7 @@ export async function createHub(config: HubConfig, opts: { log?: Logger; db?: Da
   const installations = new InstallationCache(db, box, config.installationCacheMs);
   const conversations = new ConversationService(db, { bus, runner: () => runner, blobs });
   const handlers: JobHandlers = {
-    'ai.classify': analyzeHandler({ db: db.kind === 'postgres' ? limitSessions(db, aiStageSessions(config.poolSize)) : db, bus, ai: () => ai.provider }),
+    'ai.classify': analyzeHandler({ db: aiStageDatabase(db, config.poolSize), bus, ai: () => ai.provider }),
     'surface.sync': surfaceHandler(() => surfaces),
     deliver: deliverHandler({ db, box, bus, blobs, connectors: () => connectors, maxAttempts: config.jobAttempts }),
     'media.fetch': mediaFetchHandler({ db, box, bus, blobs, connectors: () => connectors, backoffBaseMs: config.jobBackoffMs }),

@@ -5,6 +5,7 @@ import { accountsToIndex, accountsToReindex, requestReindex } from '../ai/kb/rei
 import { dropIndexesOfDeletedAccounts } from '../ai/kb/tenant-index.js';
 import { LocalProvider } from '../ai/providers/local/provider.js';
 import { analyzeHandler } from './workers/analyze.js';
+import { aiStageDatabase } from './queue/ai-stage-budget.js';
 import { ProviderSelector } from '../ai/providers/select.js';
 
 const providers = new WeakMap<Hub, LocalProvider>();
@@ -22,7 +23,8 @@ export function installAi(hub: Hub, opts: { warm?: boolean; reindex?: boolean } 
   // Local by default; an account (or the environment) may choose Claude or an OpenAI-compatible server.
   hub.ai.provider = new ProviderSelector({ db: hub.db, local: provider, config: hub.config.ai, log: hub.log, box: hub.box });
   // The stage with auto-send: it replies through the same service agents use.
-  hub.handlers['ai.classify'] = analyzeHandler({ db: hub.db, bus: hub.bus, ai: () => hub.ai.provider, conversations: () => hub.conversations, log: hub.log });
+  // Within the stage's share of the pool, as the hub's own handler (hub/context.ts): ingest and requests keep their connections.
+  hub.handlers['ai.classify'] = analyzeHandler({ db: aiStageDatabase(hub.db, hub.config.poolSize), bus: hub.bus, ai: () => hub.ai.provider, conversations: () => hub.conversations, log: hub.log });
   if (opts.warm ?? true) {
     const timer = setTimeout(() => {
       provider.warm().then(

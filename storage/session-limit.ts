@@ -36,6 +36,8 @@ export function limitSessions(db: Database, max: number): Database {
     prepared: (name, sql, params) => limited(() => db.prepared(name, sql, params)),
     transaction: (fn, setup) => limited(() => db.transaction(fn, setup)),
     exec: (sql) => limited(() => db.exec(sql)),
+    // One statement as a tenant in one round trip (tenantReads) stays one, within the limit.
+    ...(db.tenantPrepared ? { tenantPrepared: (accountId, name, sql, params, opts) => limited(() => db.tenantPrepared!(accountId, name, sql, params, opts)) } : {}),
     close: () => db.close(),
   };
 }

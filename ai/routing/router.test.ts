@@ -142,6 +142,21 @@ describe('strategies within a team', () => {
     for (let i = 0; i < 3; i++) expect(open.name((await route(acct, open.id))!.assigneeId)).toBe('unlimited');
   });
 
+  it('decides for a team with nobody available without its lock: analyses of its conversations do not wait for each other', async () => {
+    const acct = await createTestAccount(t);
+    const tm = await team(acct, {}, [{ name: 'away', available: false }]);
+    const decide = (q: Queryable) => routeConversation(q, { accountId: acct.accountId, conversation: { teamId: tm.id, assigneeId: null }, category: 'billing', language: 'en' });
+    await tx(acct, async (first) => {
+      expect((await decide(first))!.assigneeId).toBeNull();
+      // The first analysis has not committed; a second one decides meanwhile (it waited on the team's lock, then timed out).
+      const second = await tx(acct, async (q) => {
+        await q.query(`SET LOCAL lock_timeout = '2s'`);
+        return decide(q);
+      });
+      expect(second).toMatchObject({ teamId: tm.id, assigneeId: null, reason: 'no available agent in the team' });
+    });
+  });
+
   it('serialises concurrent decisions per team, so two jobs do not both take the last free slot', async () => {
     const acct = await createTestAccount(t);
     const tm = await team(acct, { strategy: 'capacity' }, [{ name: 'a', maxOpen: 1 }, { name: 'b', maxOpen: 1 }]);

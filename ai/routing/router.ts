@@ -79,22 +79,47 @@ export async function routeConversation(
   if (!team) return undefined;
   const settings = team.routing ?? {};
   const strategy: RoutingStrategy = STRATEGIES.includes(settings.strategy as RoutingStrategy) ? settings.strategy! : 'round_robin';
-  await tx.query(`INSERT INTO routing_state (team_id, account_id) VALUES ($1, $2) ON CONFLICT (team_id) DO NOTHING`, [teamId, input.accountId]);
-  const last = (await tx.query<{ last: string | null }>(`SELECT last_user_id AS last FROM routing_state WHERE team_id = $1 FOR UPDATE`, [teamId])).rows[0]?.last ?? null;
-  const { rows } = await tx.query<Candidate>(
-    `SELECT u.id, u.skills, u.max_open_conversations AS "maxOpen",
-       (SELECT count(*) FROM conversations c WHERE c.assignee_id = u.id AND c.status IN ('open', 'pending'))::int AS load
-     FROM team_members m JOIN users u ON u.id = m.user_id
-     WHERE m.team_id = $1 AND u.available AND u.role <> 'viewer'
-     ORDER BY u.id`,
-    [teamId],
-  );
-  // Rotation order: the agents after the last one chosen come first, so ties are shared out fairly.
+  let last: string | null;
+  let rows: Candidate[];
+  if (strategy === 'round_robin') {
+    // Loads do not matter here, and a team nobody can take conversations in is decided without its lock:
+    // concurrent analyses of that team's conversations do not wait for each other's commits.
+    rows = (await tx.query<Candidate>(
+      `SELECT u.id, u.skills, u.max_open_conversations AS "maxOpen", 0 AS load
+       FROM team_members m JOIN users u ON u.id = m.user_id
+       WHERE m.team_id = $1 AND u.available AND u.role <> 'viewer'
+       ORDER BY u.id`,
+      [teamId],
+    )).rows;
+    if (!rows.length) return { teamId, assigneeId: null, strategy, ruleId: rule?.id ?? null, reason: 'no available agent in the team' };
+    last = await lockTeam(tx, teamId, input.accountId);
+  } else {
+    // Loads are read under the lock, so concurrent decisions see each other's assignments.
+    last = await lockTeam(tx, teamId, input.accountId);
+    rows = (await tx.query<Candidate>(
+      `SELECT u.id, u.skills, u.max_open_conversations AS "maxOpen",
+         (SELECT count(*) FROM conversations c WHERE c.assignee_id = u.id AND c.status IN ('open', 'pending'))::int AS load
+       FROM team_members m JOIN users u ON u.id = m.user_id
+       WHERE m.team_id = $1 AND u.available AND u.role <> 'viewer'
+       ORDER BY u.id`,
+      [teamId],
+    )).rows;
+  }
   const cut = last === null ? 0 : rows.findIndex((u) => u.id > last);
   const rotation = cut <= 0 ? rows : [...rows.slice(cut), ...rows.slice(0, cut)];
   const { chosen, reason } = choose(strategy, rotation, settings, input.category, input.language);
   if (chosen) await tx.query(`UPDATE routing_state SET last_user_id = $2, updated_at = now() WHERE team_id = $1`, [teamId, chosen.id]);
   return { teamId, assigneeId: chosen?.id ?? null, strategy, ruleId: rule?.id ?? null, reason };
+}
+
+/** Locks the team's routing state until the transaction ends; the agent it last chose. */
+async function lockTeam(tx: Queryable, teamId: string, accountId: string): Promise<string | null> {
+  const lock = () => tx.query<{ last: string | null }>(`SELECT last_user_id AS last FROM routing_state WHERE team_id = $1 FOR UPDATE`, [teamId]);
+  const held = (await lock()).rows[0];
+  if (held) return held.last;
+  // The team's first decision: its row is made once, then locked like any other.
+  await tx.query(`INSERT INTO routing_state (team_id, account_id) VALUES ($1, $2) ON CONFLICT (team_id) DO NOTHING`, [teamId, accountId]);
+  return (await lock()).rows[0]?.last ?? null;
 }
 
 function choose(strategy: RoutingStrategy, rotation: Candidate[], s: TeamRouting, category?: string | null, language?: string | null): { chosen?: Candidate; reason: string } {

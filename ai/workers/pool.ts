@@ -8,8 +8,10 @@ import { AiKernel, type AiTask, type AiTaskResult } from './kernel.js';
 
 /**
  * Where AI work waits for a thread. `interactive`: a person waits (a search); `analysis`: the AI stage of
- * a new message; `bulk`: imports, reindexes, retraining. Higher lanes go first; bulk work never takes
- * the last free thread and one account's bulk work at most `perAccount` threads.
+ * a new message; `bulk`: imports, reindexes, retraining. Higher lanes go first, except that bulk work
+ * that has waited while `size` analyses started takes the next thread (a backlog of messages must not
+ * hold an import back for good); bulk work never takes the last free thread and one account's bulk
+ * work at most `perAccount` threads.
  */
 export type AiLane = 'interactive' | 'analysis' | 'bulk';
 
@@ -130,6 +132,8 @@ export class AiThreadPool implements AiCompute {
   private readonly bulk = new Map<string, Queued[]>();
   private readonly bulkRunning = new Map<string, number>();
   private nextId = 1;
+  /** Analyses started in a row while bulk work waited and none ran: at `size`, bulk work has the next turn. */
+  private bulkPassedOver = 0;
   private closed = false;
   private readonly observers = new Set<(s: AiTaskStat) => void>();
 
@@ -193,8 +197,26 @@ export class AiThreadPool implements AiCompute {
 
   /** The next task a free thread should take, if any may start now. */
   private next(): Queued | undefined {
-    const urgent = this.interactive.shift() ?? this.analysis.shift();
-    if (urgent) return urgent;
+    const search = this.interactive.shift();
+    if (search) return search;
+    if (this.bulkPassedOver < this.size || !this.bulk.size) {
+      const analysis = this.analysis.shift();
+      if (analysis) {
+        // Passed over only while no bulk work runs: with one running, the next waits for a turn of its own.
+        if (this.bulk.size && !this.bulkRunning.size) this.bulkPassedOver++;
+        return analysis;
+      }
+    }
+    const bulk = this.nextBulk();
+    if (bulk) {
+      this.bulkPassedOver = 0;
+      return bulk;
+    }
+    // Bulk work's turn, but it may not start now (its threads are taken): analyses go on.
+    return this.analysis.shift();
+  }
+
+  private nextBulk(): Queued | undefined {
     let running = 0;
     for (const n of this.bulkRunning.values()) running += n;
     // Bulk work leaves a thread for messages and searches.

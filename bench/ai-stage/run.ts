@@ -11,7 +11,10 @@
  * process, its main thread, and the database's PostgreSQL processes): on a shared machine that, and the
  * ratio, say more than wall-clock time.
  * HUB_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) is passed to the hub's node.
- * Usage: npm run bench -- ai-stage [--backlog 2000] [--offered 50] [--seconds 30] [--ceiling 640]
+ * Every phase has a time limit: one that does not end prints what it waited for and the job queue, and
+ * the run ends with a JSON line `{"error":"stalled",…}` instead of hanging.
+ * `--profile DIR` profiles the jobs-on hub (every thread) and prints where each thread's time went.
+ * Usage: npm run bench -- ai-stage [--backlog 2000] [--offered 50] [--seconds 30] [--ceiling 640] [--profile DIR]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -21,13 +24,15 @@ import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { cpuMeter, createDatabase, customerMessages, demoVisitors, freePort, machine, exited, startProcess, stopProcess } from '../support.js';
-import { onSchedule, pct, timeout } from '../ai-load.js';
+import { cpuMeter, createDatabase, customerMessages, demoVisitors, exited, freePort, machine, startProcess, stopProcess } from '../support.js';
+import { onSchedule, pct, queueState, Stalled, timeout, within } from '../ai-load.js';
+import { profileReport } from '../profile.js';
 import { AiKernel } from '../../ai/workers/kernel.js';
 import { defaultExamples } from '../../ai/classify/store.js';
 
 const { values } = parseArgs({ options: {
   backlog: { type: 'string', default: '2000' }, offered: { type: 'string', default: '50' }, seconds: { type: 'string', default: '30' }, ceiling: { type: 'string', default: '640' },
+  profile: { type: 'string' },
 } });
 const backlog = Number(values.backlog);
 const offered = Number(values.offered);
@@ -69,6 +74,7 @@ const env = { HUMMDESK_DATA_DIR: dataDir, DATABASE_URL: database.url, REDIS_URL:
 async function startHub(jobs: boolean) {
   const port = await freePort();
   const nodeArgs = process.env.HUB_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  if (jobs && values.profile) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${values.profile}`);
   const hub = await startProcess('node', [...nodeArgs, 'bin/hummdesk.js', 'start'], { ...env, PORT: String(port), HUMMDESK_RUN_JOBS: String(jobs) }, /"hub started"/, 120_000);
   children.push(hub.child);
   return { ...hub, url: `http://127.0.0.1:${port}` };
@@ -82,10 +88,15 @@ async function analysed(tag: string) {
   return rows;
 }
 
-async function waitAnalysed(tag: string, n: number, limitMs: number) {
+/** Until `n` are analysed, `limitMs` pass, or none more is stored for `stuckMs` (then it throws Stalled). */
+async function waitAnalysed(tag: string, n: number, limitMs: number, stuckMs = Infinity) {
+  let seen = -1;
+  let movedAt = Date.now();
   for (const deadline = Date.now() + limitMs; ; await sleep(500)) {
     const rows = await analysed(tag);
     if (rows.length >= n || Date.now() > deadline) return rows;
+    if (rows.length !== seen) [seen, movedAt] = [rows.length, Date.now()];
+    else if (Date.now() - movedAt > stuckMs) throw new Stalled(`no analysis stored for ${Math.round(stuckMs / 1000)} s (${rows.length}/${n} of "${tag}")`);
   }
 }
 
@@ -107,17 +118,17 @@ try {
   log(`ceiling: ${r1(ceilingRate)} msgs/s`);
   await admin.connect();
   const seeded = await startProcess('node', ['bin/hummdesk.js', 'seed-demo'], env, /apiKey|exists/, 120_000);
-  // seed-demo may have exited already by the time its output matched: its 'exit' event is gone.
-  await exited(seeded.child);
+  // It may have exited already: a listener added after its exit would wait for ever (a run stalled here once).
+  await within('seed-demo to exit', 120_000, exited(seeded.child));
   const apiKey = /"apiKey":\s*"([^"]+)"/.exec(seeded.output())?.[1];
   if (!apiKey) throw new Error(`no demo API key:\n${seeded.output()}`);
 
   // Run 1: jobs off: the backlog, and a small knowledge base for the drafts to search.
   const off = await startHub(false);
-  const visitors = await demoVisitors(off.url, 200);
+  const visitors = await within('web chat sessions', 120_000, demoVisitors(off.url, 200));
   log(`backlog: ingesting ${backlog} messages with jobs off…`);
-  await autocannon({ url: off.url, connections: 16, amount: backlog, requests: [customerMessages(visitors, 'backlog', (i) => `backlog ${text(i)}`)] });
-  await stopProcess(off.child);
+  await within('the backlog ingest', 600_000, autocannon({ url: off.url, connections: 16, amount: backlog, timeout: 30, requests: [customerMessages(visitors, 'backlog', (i) => `backlog ${text(i)}`)] }));
+  await within('the jobs-off hub to stop', 60_000, stopProcess(off.child));
 
   // Run 2: jobs on: the backlog drains, then messages arrive at the offered rate.
   const on = await startHub(true);
@@ -128,9 +139,11 @@ try {
   const loadBefore = load();
   const analysedBefore = (await analysed('backlog')).length;
   const auth = { 'x-api-key': apiKey, 'content-type': 'application/json' };
-  const kb = await fetch(`${on.url}/api/v1/kb/import`, { method: 'POST', headers: auth, body: JSON.stringify({ articles: Array.from({ length: 20 }, (_, i) => ({ title: `Help ${i}`, body: `${text(i)} Here is how we handle it: ${TEXTS[(i + 1) % TEXTS.length]}`, externalId: `kb-${i}` })) }) });
+  const kb = await fetch(`${on.url}/api/v1/kb/import`, { method: 'POST', headers: auth, signal: timeout(), body: JSON.stringify({ articles: Array.from({ length: 20 }, (_, i) => ({ title: `Help ${i}`, body: `${text(i)} Here is how we handle it: ${TEXTS[(i + 1) % TEXTS.length]}`, externalId: `kb-${i}` })) }) });
   if (kb.status !== 202) throw new Error(`kb import: ${kb.status} ${await kb.text()}`);
-  const drained = await waitAnalysed('backlog', backlog, 900_000);
+  const progress = async (tag: string, n: number) => `${(await analysed(tag)).length}/${n} analysed; ${await queueState(on.url)}`;
+  // Not stalled while analyses keep being stored: the limit is for a drain that stopped moving.
+  const drained = await within('the backlog to drain', 960_000, waitAnalysed('backlog', backlog, 900_000, 120_000), () => progress('backlog', backlog));
   const times = drained.map((r) => r.stored.getTime()).sort((a, b) => a - b);
   const drainRate = times.length > 1 ? (times.length - 1) / ((times.at(-1)! - times[0]!) / 1000) : 0;
   const cpu = await meter.stop();
@@ -149,9 +162,10 @@ try {
     });
   };
   const sent = await onSchedule(1000 / offered, sleep(seconds * 1000), post);
-  const offeredRows = await waitAnalysed('offered', sent.count - sent.failed, 600_000);
+  const offeredRows = await within('the offered messages to be analysed', 660_000, waitAnalysed('offered', sent.count - sent.failed, 600_000, 120_000), () => progress('offered', sent.count - sent.failed));
   const delays = offeredRows.map((r) => r.stored.getTime() - r.committed.getTime()).sort((a, b) => a - b);
-  await stopProcess(on.child);
+  await within('the hub to stop', 60_000, stopProcess(on.child));
+  if (values.profile) log(`profile of the jobs-on hub (${values.profile}):\n${profileReport(values.profile)}`);
 
   const ratio = ceilingRate ? drainRate / ceilingRate : 0;
   const p95 = pct(delays, 95);
@@ -168,9 +182,16 @@ try {
     offered_analysed: offeredRows.length, offered_sent: sent.count, ingest_p99_ms: sent.p99, backlog, analysed: drained.length,
     hub_cpu_ms_per_msg: per(cpu.processMs), main_thread_cpu_ms_per_msg: per(mainMs), postgres_cpu_ms_per_msg: per(cpu.postgresMs), load_drain: loadDrain, load_end: load(),
   })}\n`);
+} catch (err) {
+  // A phase that stalled (or failed) still ends the run with one JSON line saying where.
+  log(String(err instanceof Error ? err.stack : err));
+  process.stdout.write(`${JSON.stringify({ bench: 'ai-stage', error: err instanceof Stalled ? 'stalled' : 'failed', message: err instanceof Error ? err.message : String(err), load_end: load() })}\n`);
+  process.exitCode = 1;
 } finally {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await admin.end().catch(() => undefined);
   await database.drop().catch(() => undefined);
   rmSync(dataDir, { recursive: true, force: true });
 }
+// Polls still pending after a failure must not keep the run alive.
+process.exit();

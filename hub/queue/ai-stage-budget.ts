@@ -1,5 +1,7 @@
 import { AI_BATCH, type LocalModels } from '../../ai/workers/models.js';
 import type { OutboxTopic } from '../../storage/repositories/outbox.js';
+import type { Database } from '../../storage/database.js';
+import { limitSessions } from '../../storage/session-limit.js';
 
 /**
  * How many AI stage jobs the in-process runner keeps going at once, beside its budget for other jobs:
@@ -17,4 +19,9 @@ export function aiStageBudget(db: 'pglite' | 'postgres', models: LocalModels): {
  */
 export function aiStageSessions(poolSize: number): number {
   return Math.max(2, Math.floor(poolSize / 4));
+}
+
+/** The database as the AI stage's jobs use it: on PostgreSQL within their share of the pool (aiStageSessions). */
+export function aiStageDatabase(db: Database, poolSize: number): Database {
+  return db.kind === 'postgres' ? limitSessions(db, aiStageSessions(poolSize)) : db;
 }

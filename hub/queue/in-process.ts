@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Database } from '../../storage/database.js';
-import { claimDue, countPending, listDead, markFailed, markManyDone, revive, type OutboxTopic } from '../../storage/repositories/outbox.js';
+import { claimDue, countPending, listDead, markFailed, markManyDone, OUTBOX_TOPICS, revive, type OutboxTopic } from '../../storage/repositories/outbox.js';
 import { withAccount } from '../../storage/session.js';
 import type { HubMetrics } from '../metrics.js';
 import type { ForegroundPressure } from './foreground.js';
@@ -45,6 +45,10 @@ export class InProcessRunner implements JobRunner {
   private readonly inFlight = new Set<Promise<void>>();
   /** Of `inFlight`, the jobs of `wide` topics. */
   private wideInFlight = 0;
+  /** Jobs running per topic, and when each topic last had a job claimed (a claim counter): whose turn it is. */
+  private readonly topicInFlight = new Map<OutboxTopic, number>();
+  private readonly topicServed = new Map<OutboxTopic, number>();
+  private claims = 0;
   /** Jobs finished in the same turn, marked done in one statement. */
   private done?: { ids: string[]; flushed: Promise<void> };
   private readonly foreground?: ForegroundPressure;
@@ -92,8 +96,9 @@ export class InProcessRunner implements JobRunner {
         full = free <= 0 && wideFree <= 0;
         if (!full) {
           await this.giveWay();
-          const jobs = !this.running ? [] : await claimDue(this.db, Math.max(0, free), this.opts.leaseMs, this.opts.wide && { topics: this.opts.wide.topics, limit: Math.max(0, wideFree) });
+          const jobs = !this.running ? [] : await claimDue(this.db, Math.max(0, free), this.opts.leaseMs, this.opts.wide && { topics: this.opts.wide.topics, limit: Math.max(0, wideFree) }, this.turns());
           claimed = jobs.length;
+          this.claims++;
           for (const [i, row] of jobs.entries()) {
             // One job per turn of the event loop: a job's work is mostly synchronous here (the
             // embedded store runs on the main thread), so starting several at once would hold off
@@ -103,7 +108,10 @@ export class InProcessRunner implements JobRunner {
             const job: Job = { id: row.id, accountId: row.accountId, topic: row.topic, payload: row.payload, attempt: row.attempts };
             const wide = wideTopics.has(row.topic);
             if (wide) this.wideInFlight++;
+            this.topicInFlight.set(row.topic, (this.topicInFlight.get(row.topic) ?? 0) + 1);
+            this.topicServed.set(row.topic, this.claims);
             const p = this.runOne(row, job).finally(() => {
+              this.topicInFlight.set(row.topic, this.topicInFlight.get(row.topic)! - 1);
               // What the job cost this thread: the event loop's busy time while it ran, not its length.
               // Waiting on the network, the database or the AI threads leaves the loop free: a download
               // of 300 ms must not hold the next job back for seconds.
@@ -135,6 +143,16 @@ export class InProcessRunner implements JobRunner {
         this.wake = undefined;
       }
     }
+  }
+
+  /**
+   * The order topics take turns in at the next claim: fewest jobs running first, then the one served
+   * longest ago. A job that asks to run again (an import's next slice) goes ahead of a topic that has
+   * one running or just had its turn, however many of that topic's jobs are older.
+   */
+  private turns(): OutboxTopic[] {
+    return [...OUTBOX_TOPICS].sort((a, b) =>
+      (this.topicInFlight.get(a) ?? 0) - (this.topicInFlight.get(b) ?? 0) || (this.topicServed.get(a) ?? -1) - (this.topicServed.get(b) ?? -1));
   }
 
   /** Whether to claim wide jobs now: a quarter of their budget is free, or none is running. */

@@ -1,4 +1,4 @@
-import type { Database, Queryable, QueryResult } from '../../storage/database.js';
+import type { Database, PreparedOptions, Queryable, QueryResult } from '../../storage/database.js';
 
 /** Statements a hub sent to its database, counted by what each one was (tests of how many round trips a path costs). */
 export interface RoundTrips {
@@ -11,19 +11,22 @@ export interface RoundTrips {
   sql: string[];
   /** The statements of each transaction, one list per transaction, in the order they began. */
   bySession: string[][];
+  /** When each transaction of `bySession` began and ended (performance.now(); end NaN while open). */
+  spans: [number, number][];
   reset(): void;
 }
 
 /** Wraps a database so that every round trip it makes is counted; the queries themselves run unchanged. */
 export function countRoundTrips(db: Database): { db: Database; trips: RoundTrips } {
   const trips: RoundTrips = {
-    total: 0, transactions: 0, autocommit: 0, sql: [], bySession: [],
+    total: 0, transactions: 0, autocommit: 0, sql: [], bySession: [], spans: [],
     reset() {
       this.total = 0;
       this.transactions = 0;
       this.autocommit = 0;
       this.sql = [];
       this.bySession = [];
+      this.spans = [];
     },
   };
   const statement = (sql: string, session?: string[]) => {
@@ -61,11 +64,30 @@ export function countRoundTrips(db: Database): { db: Database; trips: RoundTrips
       // BEGIN (its setup rides along on node-postgres) and COMMIT or ROLLBACK.
       trips.total += 2;
       const session: string[] = [];
+      const span: [number, number] = [performance.now(), NaN];
       trips.bySession.push(session);
-      return db.transaction((tx) => fn(inTx(tx, session)), setup);
+      trips.spans.push(span);
+      return db.transaction((tx) => fn(inTx(tx, session)), setup).finally(() => (span[1] = performance.now()));
     },
     exec: (sql) => db.exec(sql),
     close: () => db.close(),
+    // A statement as a tenant in one round trip (tenantReads): counted as one, outside any transaction.
+    ...(db.tenantPrepared ? {
+      tenantPrepared<R>(accountId: string, name: string, sql: string, params: unknown[], opts?: PreparedOptions) {
+        statement(sql);
+        trips.autocommit++;
+        return db.tenantPrepared!<R>(accountId, name, sql, params, opts);
+      },
+    } : {}),
   };
   return { db: wrapped, trips };
+}
+
+/** The most of the given transactions (indexes into `bySession`) that were open at one moment. */
+export function mostAtOnce(trips: RoundTrips, sessions: number[]): number {
+  const edges = sessions.flatMap((i) => [[trips.spans[i]![0], 1], [trips.spans[i]![1], -1]] as [number, number][]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let open = 0;
+  let most = 0;
+  for (const [, d] of edges) most = Math.max(most, (open += d));
+  return most;
 }

@@ -3,7 +3,8 @@ import pg from 'pg';
 import type { ChannelInstallation, InboundEvent } from '../../connectors/core/types.js';
 import { findInstallation } from '../../storage/repositories/channels.js';
 import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
-import { countRoundTrips, type RoundTrips } from '../testing/round-trips.js';
+import { countRoundTrips, mostAtOnce, type RoundTrips } from '../testing/round-trips.js';
+import { aiStageSessions } from '../queue/ai-stage-budget.js';
 
 let t: TestHub;
 let acct: TestAccount;
@@ -55,6 +56,9 @@ describe('the AI stage: database round trips per analysed message', () => {
     expect(results).toBe(n);
     // The stage's transactions by what they do; reads that analyses running together share are counted apart.
     const writes = trips.bySession.filter((q) => q.some((x) => x.startsWith('INSERT INTO ai_results')));
+    // The stage as installed (installAi) holds at most its share of the pool: the analyses of a batch finish together, their writes queue for it.
+    const writeSessions = trips.bySession.flatMap((q, i) => (q.some((x) => x.startsWith('INSERT INTO ai_results')) ? [i] : []));
+    expect(mostAtOnce(trips, writeSessions)).toBeLessThanOrEqual(aiStageSessions(t.config.poolSize));
     const searches = trips.bySession.filter((q) => q.some((x) => x.startsWith('WITH v AS')));
     expect(writes).toHaveLength(n);
     expect(searches).toHaveLength(n);
@@ -62,6 +66,9 @@ describe('the AI stage: database round trips per analysed message', () => {
     // retire and each draft as statements of their own (was 10 statements, more with alternative drafts).
     for (const w of writes) expect(w.length, w.join('\n')).toBeLessThanOrEqual(7);
     expect(writes.flat().filter((x) => /autoSend|kind IN \('slack', 'teams'\)/.test(x))).toEqual([]);
+    // The read before the model: the conversation and its latest messages, one round trip each as the tenant, no transaction (was BEGIN, two reads, COMMIT).
+    expect(trips.bySession.filter((q) => q.some((x) => /NOT m\.is_private ORDER BY m\.sent_at DESC/.test(x)))).toEqual([]);
+    expect(trips.sql.filter((x) => /NOT m\.is_private ORDER BY m\.sent_at DESC/.test(x))).toHaveLength(n);
     // The search: the account's active vectors read once for both searches (was once per search).
     for (const q of searches) expect(q.filter((x) => x.includes('FROM kb_index')), q.join('\n')).toHaveLength(1);
     // Reads of one account's settings, provider choice and knowledge-base model: shared, never more than one per message.

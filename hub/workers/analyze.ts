@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Database } from '../../storage/database.js';
-import { withAccount } from '../../storage/session.js';
+import { tenantReads, withAccount } from '../../storage/session.js';
 import { getConversation, patchConversation } from '../../storage/repositories/conversations.js';
 import { latestPublicMessages } from '../../storage/repositories/messages.js';
 import { draftsStillWanted, insertAiResult, insertDrafts, retireDrafts } from '../../storage/repositories/ai.js';
@@ -36,13 +36,11 @@ export function analyzeHandler(deps: { db: Database; bus: EventBus; ai: () => Co
     if (!ai) return;
     const conversationId = String(job.payload.conversationId);
     const messageId = String(job.payload.messageId);
-    const input = await withAccount(deps.db, job.accountId, async (tx) => {
-      const conversation = await getConversation(tx, conversationId);
-      if (!conversation) return undefined;
-      const messages = await latestPublicMessages(tx, conversationId, HISTORY);
-      return { conversation, messages };
-    });
-    if (!input) return;
+    // Two reads, each one round trip as the tenant (no BEGIN, no COMMIT); they need no shared snapshot.
+    const asTenant = tenantReads(deps.db, job.accountId);
+    const conversation = await getConversation(asTenant, conversationId);
+    if (!conversation) return;
+    const input = { conversation, messages: await latestPublicMessages(asTenant, conversationId, HISTORY) };
     const started = now();
     // The provider call happens outside any transaction: a slow model must not hold a connection.
     const analysis = await ai.analyze({
@@ -68,21 +66,6 @@ export function analyzeHandler(deps: { db: Database; bus: EventBus; ai: () => Co
       // Re-read: an agent may have taken the conversation while the model ran.
       const current = await getConversation(tx, conversationId);
       if (!current) return;
-      const route = analysis.route
-        ? { teamId: analysis.route.teamId ?? null, assigneeId: analysis.route.assigneeId ?? null, strategy: 'provider', ruleId: null, reason: `chosen by ${analysis.provider}` }
-        : await routeConversation(tx, { accountId: job.accountId, conversation: current, category: c.category, language: c.language ?? current.language });
-      const changes = {
-        category: c.category ?? undefined, priority: c.priority, sentiment: c.sentiment, language: c.language, confidence: c.confidence,
-        teamId: current.assigneeId ? undefined : route?.teamId ?? undefined,
-        assigneeId: current.assigneeId ? undefined : route?.assigneeId ?? undefined,
-      };
-      await patchConversation(tx, conversationId, changes);
-      if (route && (changes.assigneeId || (changes.teamId && changes.teamId !== current.teamId)))
-        await audit(tx, {
-          accountId: job.accountId, actorKind: 'ai', action: 'conversation.routed', targetKind: 'conversation', targetId: conversationId,
-          data: { teamId: changes.teamId, assigneeId: changes.assigneeId ?? null, strategy: route.strategy, ruleId: route.ruleId, reason: route.reason },
-        });
-      events.push({ type: 'conversation.updated', conversationId, changes });
       // A new analysis replaces earlier proposals, even when it has none; one overtaken by a reply, a resolve or a newer message proposes nothing.
       const wanted = await draftsStillWanted(tx, messageId);
       if (!analysis.draft || !wanted) await retireDrafts(tx, conversationId);
@@ -112,6 +95,22 @@ export function analyzeHandler(deps: { db: Database; bus: EventBus; ai: () => Co
         }
       }
       if (surfaces) await enqueue(tx, job.accountId, 'surface.sync', { conversationId });
+      // Routing last: it locks the team's routing state (when an agent can be chosen) until the commit just after.
+      const route = analysis.route
+        ? { teamId: analysis.route.teamId ?? null, assigneeId: analysis.route.assigneeId ?? null, strategy: 'provider', ruleId: null, reason: `chosen by ${analysis.provider}` }
+        : await routeConversation(tx, { accountId: job.accountId, conversation: current, category: c.category, language: c.language ?? current.language });
+      const changes = {
+        category: c.category ?? undefined, priority: c.priority, sentiment: c.sentiment, language: c.language, confidence: c.confidence,
+        teamId: current.assigneeId ? undefined : route?.teamId ?? undefined,
+        assigneeId: current.assigneeId ? undefined : route?.assigneeId ?? undefined,
+      };
+      await patchConversation(tx, conversationId, changes);
+      if (route && (changes.assigneeId || (changes.teamId && changes.teamId !== current.teamId)))
+        await audit(tx, {
+          accountId: job.accountId, actorKind: 'ai', action: 'conversation.routed', targetKind: 'conversation', targetId: conversationId,
+          data: { teamId: changes.teamId, assigneeId: changes.assigneeId ?? null, strategy: route.strategy, ruleId: route.ruleId, reason: route.reason },
+        });
+      events.unshift({ type: 'conversation.updated', conversationId, changes });
     });
     for (const e of events) deps.bus.publish(job.accountId, e);
     const conversations = deps.conversations?.();

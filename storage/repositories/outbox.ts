@@ -1,7 +1,8 @@
 import type { Queryable } from '../database.js';
 
 /** Topics the hub's workers handle; each outbox row becomes one job of its topic. */
-export type OutboxTopic = 'ai.classify' | 'surface.sync' | 'deliver' | 'kb.reindex' | 'kb.import' | 'slack.backfill' | 'slack.files' | 'media.fetch' | 'channel.handback' | 'teams.notice' | 'channel.read' | 'whatsapp.templates';
+export const OUTBOX_TOPICS = ['ai.classify', 'surface.sync', 'deliver', 'kb.reindex', 'kb.import', 'slack.backfill', 'slack.files', 'media.fetch', 'channel.handback', 'teams.notice', 'channel.read', 'whatsapp.templates'] as const;
+export type OutboxTopic = (typeof OUTBOX_TOPICS)[number];
 
 export interface OutboxRow {
   id: string;
@@ -22,25 +23,28 @@ const COLUMNS = `id::text, account_id AS "accountId", topic, payload, attempts, 
   dead_at AS "deadAt", last_error AS "lastError"`;
 
 /**
- * Claims due rows for the in-process runner (SKIP LOCKED lets several hub processes share them), first
- * due first: the order of the pending index, so a claim reads a few index entries, not every done row
- * before them (ORDER BY id walked the whole history: 4 ms a claim with 2,000 done rows on PGlite, 0.5 ms now).
+ * Claims due rows for the in-process runner (SKIP LOCKED lets several hub processes share them), taking
+ * turns between topics: the first due job of every topic in `turns` order, then the second of each, and
+ * so on; within a topic first due first. So a stream of one kind (analyses of new messages) never holds
+ * another (a knowledge-base import that runs again) behind its whole backlog. Each topic's candidates
+ * come from its own index range (migration 308), a few entries a topic, not the backlog before them.
  */
-export async function claimDue(tx: Queryable, limit: number, leaseMs: number, wide?: { topics: OutboxTopic[]; limit: number }): Promise<OutboxRow[]> {
+export async function claimDue(tx: Queryable, limit: number, leaseMs: number, wide?: { topics: OutboxTopic[]; limit: number }, turns: readonly OutboxTopic[] = OUTBOX_TOPICS): Promise<OutboxRow[]> {
   const due = `dispatched_at IS NULL AND done_at IS NULL AND dead_at IS NULL AND run_after <= now()`;
+  const taking = wide ? turns.filter((t) => !wide.topics.includes(t)) : [...turns];
   // `wide` topics have a budget of their own (the AI stage: many jobs wait together on one batched model
   // call); both kinds are claimed in one round trip.
   const { rows } = await tx.query<OutboxRow>(
-    wide
-      ? `WITH other AS (SELECT id FROM outbox WHERE ${due} AND NOT (topic = ANY($3::text[])) ORDER BY run_after, id LIMIT $1 FOR UPDATE SKIP LOCKED),
-              wide AS (SELECT id FROM outbox WHERE ${due} AND topic = ANY($3::text[]) ORDER BY run_after, id LIMIT $4 FOR UPDATE SKIP LOCKED)
-         UPDATE outbox SET run_after = now() + make_interval(secs => $2::double precision / 1000), attempts = attempts + 1
-         WHERE id IN (SELECT id FROM other UNION ALL SELECT id FROM wide)
-         RETURNING ${COLUMNS}`
-      : `UPDATE outbox SET run_after = now() + make_interval(secs => $2::double precision / 1000), attempts = attempts + 1
-         WHERE id IN (SELECT id FROM outbox WHERE ${due} ORDER BY run_after, id LIMIT $1 FOR UPDATE SKIP LOCKED)
-         RETURNING ${COLUMNS}`,
-    wide ? [limit, leaseMs, wide.topics, wide.limit] : [limit, leaseMs],
+    `WITH candidate AS (
+       SELECT c.id, t.turn, row_number() OVER (PARTITION BY t.turn ORDER BY c.run_after, c.id) AS nth
+       FROM unnest($3::text[]) WITH ORDINALITY AS t(topic, turn)
+       CROSS JOIN LATERAL (SELECT id, run_after FROM outbox WHERE ${due} AND topic = t.topic ORDER BY run_after, id LIMIT $1 FOR UPDATE SKIP LOCKED) c
+     ), other AS (SELECT id FROM candidate ORDER BY nth, turn LIMIT $1)${wide ? `,
+     wide AS (SELECT id FROM outbox WHERE ${due} AND topic = ANY($4::text[]) ORDER BY run_after, id LIMIT $5 FOR UPDATE SKIP LOCKED)` : ''}
+     UPDATE outbox SET run_after = now() + make_interval(secs => $2::double precision / 1000), attempts = attempts + 1
+     WHERE id IN (SELECT id FROM other${wide ? ' UNION ALL SELECT id FROM wide' : ''})
+     RETURNING ${COLUMNS}`,
+    wide ? [limit, leaseMs, taking, wide.topics, wide.limit] : [limit, leaseMs, taking],
   );
   return rows.sort((a, b) => Number(a.id) - Number(b.id));
 }

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { ECHO, poolsClosedAfterAll } from './testing/pools.js';
+import type { AiTaskStat } from './pool.js';
+
+const pool = poolsClosedAfterAll();
+
+describe('the AI threads share out work between lanes', () => {
+  it('bulk work (an import, a retrain) still gets a thread while analyses keep the threads busy', { timeout: 120_000 }, async () => {
+    const p = pool({ size: 2, entry: ECHO });
+    const stats: AiTaskStat[] = [];
+    p.observe((s) => stats.push(s));
+    // A backlog of analyses queued ahead of two slices of an import: strictly by lane, both slices waited for all forty.
+    const analyses = Array.from({ length: 40 }, (_, i) => p.run({ kind: 'embed', texts: [`message ${i}`] }, { lane: 'analysis' }));
+    const bulk = [0, 1].map((i) => p.run({ kind: 'embed', texts: [`article ${i}`] }, { lane: 'bulk', accountId: 'A' }));
+    await Promise.all([...analyses, ...bulk]);
+    const order = stats.map((s) => s.lane);
+    expect(order).toHaveLength(42);
+    // A bulk task after every few analyses (one thread's turn in every `size` + 1), not after all of them.
+    expect(order.indexOf('bulk')).toBeLessThan(10);
+    expect(order.lastIndexOf('bulk')).toBeLessThan(15);
+  });
+
+  it('a search (a person waiting) still goes before bulk work that has waited its turn', { timeout: 120_000 }, async () => {
+    const p = pool({ size: 1, entry: ECHO });
+    const stats: AiTaskStat[] = [];
+    p.observe((s) => stats.push(s));
+    const first = p.run({ kind: 'embed', texts: ['running'] }, { lane: 'analysis' });
+    const queued = [
+      ...Array.from({ length: 3 }, (_, i) => p.run({ kind: 'embed', texts: [`message ${i}`] }, { lane: 'analysis' })),
+      p.run({ kind: 'embed', texts: ['article'] }, { lane: 'bulk', accountId: 'A' }),
+      p.run({ kind: 'embed', texts: ['search'] }, { lane: 'interactive' }),
+    ];
+    await Promise.all([first, ...queued]);
+    expect(stats.map((s) => s.lane).indexOf('interactive')).toBe(1);
+  });
+});

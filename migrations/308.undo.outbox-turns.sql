@@ -1,0 +1,3 @@
+BEGIN;
+DROP INDEX outbox_due_topic_idx;
+COMMIT;
