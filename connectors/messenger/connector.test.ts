@@ -56,6 +56,18 @@ describe('Messenger connector', () => {
       lastInboundAt: lastInboundHoursAgo === undefined ? undefined : new Date(now - lastInboundHoursAgo * HOUR).toISOString(), ...over,
     });
 
+    it('looks a customer\'s name up with the Page token (User Profile API); Graph refuses another token and a PSID it does not know', async () => {
+      graph.messenger.addProfile(PAGE, PSID, { firstName: 'Aino', lastName: 'Virtanen' });
+      graph.messenger.addProfile(PAGE, '400000000000009', {});
+      await expect(connector.profile(channel, PSID)).resolves.toEqual({ firstName: 'Aino', lastName: 'Virtanen' });
+      expect(graph.requests.at(-1)).toMatchObject({ method: 'GET', path: `/v25.0/${PSID}`, authorization: 'Bearer page-tok' });
+      expect(graph.messenger.profileLookups.at(-1)).toMatchObject({ psid: PSID, fields: ['first_name', 'last_name'], status: 200 });
+      // A person who shares no name is an answer without one.
+      await expect(connector.profile(channel, '400000000000009')).resolves.toEqual({ firstName: null, lastName: null });
+      await expect(connector.profile({ ...channel, secrets: { accessToken: 'stolen' } }, PSID)).rejects.toBeInstanceOf(AuthError);
+      await expect(connector.profile(channel, '499999999999999')).rejects.toMatchObject({ code: 'meta_error_100' });
+    });
+
     it('within 24 hours: a RESPONSE carrying our message id in metadata', async () => {
       graph.customerWrote(PAGE, PSID, now - HOUR);
       const sent = await connector.send(outbound(1));

@@ -164,6 +164,17 @@ export class MessengerConnector implements Connector {
     return { body: await this.graph.download(url, '', opts.maxBytes) };
   }
 
+  /**
+   * The customer's name from the User Profile API (`GET /{psid}?fields=first_name,last_name` with the Page
+   * token). Meta may answer without a name (the person did not allow it): that is an answer too.
+   */
+  async profile(channel: Pick<ChannelInstallation, 'externalKey' | 'config' | 'secrets'>, psid: string): Promise<{ firstName: string | null; lastName: string | null }> {
+    const { version, token } = messengerSettings(channel);
+    const p = await this.graph.call<{ first_name?: unknown; last_name?: unknown }>({ token, version, method: 'GET', path: [psid], query: { fields: 'first_name,last_name' } });
+    const name = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim().slice(0, 200) : null);
+    return { firstName: name(p.first_name), lastName: name(p.last_name) };
+  }
+
   /** The Page the token acts for (`GET /me`): proves the token belongs to that Page id. */
   async page(channel: Pick<ChannelInstallation, 'externalKey' | 'config' | 'secrets'>): Promise<{ id: string; name?: string }> {
     const { pageId, version, token } = messengerSettings(channel);

@@ -3,7 +3,7 @@ import type { ChannelInstallation, Connector, InboundEvent } from '../../connect
 import { MetaBodyError, decodeMetaBody } from '../../connectors/meta/body.js';
 import type { Hub } from '../context.js';
 import { HubError } from '../errors.js';
-import type { IngestResult } from '../services/ingest.js';
+import type { IngestOutcome, IngestResult } from '../services/ingest.js';
 import { verifyInbound } from '../services/verify-inbound.js';
 import type { WebhookRequestOf } from './webhooks.js';
 
@@ -27,6 +27,8 @@ export interface MetaPlatform<Item, Split extends MetaSplit<Item> = MetaSplit<It
   noun: string;
   /** Parts of the body that belong to no installation (WhatsApp template reviews), applied before ingest. */
   beforeIngest?(hub: Hub, split: Split): Promise<void>;
+  /** After an installation's items were committed (not awaited by the answer): follow-up work such as names. */
+  afterIngest?(hub: Hub, channel: ChannelInstallation, events: InboundEvent[], outcomes: IngestOutcome[]): void;
 }
 
 /**
@@ -70,7 +72,10 @@ export function metaWebhook<Item, Split extends MetaSplit<Item>>(platform: MetaP
               req.log.info({ [platform.keyName]: key }, `${kind} webhook for a ${platform.noun} no channel serves; ignored`);
               return items.map(() => 'ignored');
             }
-            return (await hub.ingest.ingest(channel, platform.events(channel, key, items, connector))).map((o) => o.result);
+            const events = platform.events(channel, key, items, connector);
+            const outcomes = await hub.ingest.ingest(channel, events);
+            platform.afterIngest?.(hub, channel, events, outcomes);
+            return outcomes.map((o) => o.result);
           }),
         );
         return reply.status(200).send({ ok: true, results: [...split.ignored.map(() => 'ignored' as const), ...perInstallation.flat()] });

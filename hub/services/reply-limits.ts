@@ -2,7 +2,7 @@ import type { Queryable } from '../../storage/database.js';
 import type { OutboundTemplate } from '../../connectors/core/types.js';
 import { whatsappWindowClosesAt } from '../../connectors/whatsapp/connector.js';
 import { checkTemplateAgainst, checkWhatsAppOutbound } from '../../connectors/whatsapp/outbound.js';
-import { findTemplate } from '../../storage/repositories/whatsapp-templates.js';
+import { findTemplate, listTemplates } from '../../storage/repositories/whatsapp-templates.js';
 import { MESSENGER_MAX_FILE_BYTES, MESSENGER_MAX_TEXT, messengerMessagingType } from '../../connectors/messenger/connector.js';
 import { HubError } from '../errors.js';
 import { humanAgentAllowed } from '../surfaces/channel-window.js';
@@ -50,13 +50,16 @@ export async function checkReplyForChannel(
   if (refusal) throw new HubError(400, refusal.code, refusal.message);
   if (rich?.template) return;
   const closes = await whatsappWindow(tx, conversation.id);
-  if (!closes || closes.getTime() <= now.getTime())
+  if (!closes || closes.getTime() <= now.getTime()) {
+    // What the agent can send instead: the number's approved templates (POST …/template).
+    const templates = (await listTemplates(tx, conversation.channelId)).filter((t) => t.status === 'APPROVED').map((t) => ({ name: t.name, language: t.language, params: t.params }));
     throw new HubError(
       400,
       'whatsapp_window_closed',
-      `WhatsApp allows free text only within 24 hours of the customer's last message${closes ? ` (this window closed ${closes.toISOString()})` : ''}; send an approved template instead (POST …/template)`,
-      { closedAt: closes?.toISOString() ?? null },
+      `WhatsApp allows free text only within 24 hours of the customer's last message${closes ? ` (this window closed ${closes.toISOString()})` : ''}; send an approved template instead`,
+      { closedAt: closes?.toISOString() ?? null, templates },
     );
+  }
 }
 
 /** A file of a reply as the limits see it. */

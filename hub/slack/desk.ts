@@ -71,7 +71,7 @@ export class SlackDesk {
   }
 
   /** An agent's message in a conversation's triage thread: a note or a reply, per the installation's mode. */
-  async threadReply(install: ChannelInstallation, ev: SlackMessageEvent): Promise<'ignored' | 'duplicate' | 'unlinked' | 'note' | 'reply' | 'file_failed'> {
+  async threadReply(install: ChannelInstallation, ev: SlackMessageEvent): Promise<'ignored' | 'duplicate' | 'unlinked' | 'note' | 'reply' | 'file_failed' | 'refused'> {
     if (!ev.thread_ts || ev.thread_ts === ev.ts || !ev.user || ev.bot_id || (ev.subtype && ev.subtype !== 'file_share' && ev.subtype !== 'thread_broadcast')) return 'ignored';
     const { accountId } = install;
     const thread = await withAccount(this.deps.db, accountId, (tx) => threadByKey(tx, `${ev.channel}:${ev.thread_ts}`));
@@ -117,7 +117,10 @@ export class SlackDesk {
       await withAccount(this.deps.db, accountId, (tx) => settleAgentPost(tx, install.id, postKey, message.id));
     } catch (err) {
       await withAccount(this.deps.db, accountId, (tx) => settleAgentPost(tx, install.id, postKey, null));
-      throw err;
+      if (!(err instanceof HubError) || err.statusCode >= 500) throw err;
+      // Refused (window closed, text too long, …): the agent is told why in the thread, and Slack gets its 200 (no retry).
+      await this.client(install).chat.postEphemeral({ channel: ev.channel, user: ev.user, thread_ts: ev.thread_ts, text: refusalText(err, this.deps.conversationUrl(thread.conversationId)) });
+      return 'refused';
     }
     if (isNote)
       await this.client(install).chat.postEphemeral({
@@ -301,6 +304,18 @@ export class SlackDesk {
     });
     await this.client(install).views.publish({ user_id: slackUserId, view: view as never });
   }
+}
+
+/** A refused thread reply as the agent reads it: the reason, and what could be sent instead (WhatsApp's approved templates). */
+export function refusalText(err: HubError, conversationUrl: string): string {
+  const details = (err.details ?? {}) as { templates?: { name: string; language: string }[] };
+  const templates = Array.isArray(details.templates) ? details.templates : undefined;
+  const instead = templates
+    ? templates.length
+      ? `\nApproved templates you can send instead, from <${conversationUrl}|HummDesk>: ${templates.map((t) => `\`${escapeMrkdwn(t.name)}\` (${escapeMrkdwn(t.language)})`).join(', ')}.`
+      : '\nThis number has no approved template to send instead: sync its templates in HummDesk once Meta approves one.'
+    : '';
+  return `:warning: Nothing was sent: ${escapeMrkdwn(err.message)}.${instead}`;
 }
 
 async function byRef(tx: Queryable, ref: string | undefined): Promise<string | undefined> {

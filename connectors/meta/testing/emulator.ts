@@ -5,7 +5,8 @@ import { metaSignature } from '../signature.js';
 import { MessengerSendApi, type MessengerSent } from './messenger-send.js';
 
 /**
- * Test support, not product code: a local Graph API for WhatsApp on loopback, and the webhooks Meta
+ * Test support, not product code: a local Graph API for WhatsApp (and Messenger: `messenger-send.ts`,
+ * the User Profile API by a Page token) on loopback, and the webhooks Meta
  * would send. It checks what the real one checks and answers as it answers: the version prefix
  * (`/v25.0/…`), the bearer token and which numbers it may act for (190 otherwise), the message shapes
  * (text, media by uploaded id, reply buttons, lists, reactions, quotes, templates, read marks) and
@@ -496,6 +497,12 @@ export class GraphEmulator {
       return fail(400, 100, `Unsupported ${req.method} request: /me/${rest.slice(1).join('/')}`);
     }
     if (rest[1] === 'message_templates' && rest.length === 2 && req.method === 'GET') return this.listTemplates(rest[0]!, token, url, send, fail);
+    // The User Profile API: a customer's PSID read with its Page's token (any other token is refused below, 190).
+    const profilePage = this.pages.get(token);
+    if (profilePage && req.method === 'GET' && rest.length === 1) {
+      const answer = this.messenger.profile(profilePage, rest[0]!, url.searchParams.get('fields'));
+      return send(answer.status, answer.body);
+    }
     const number = this.numbers.get(rest[0] ?? '');
     if (!number || !number.tokens.has(token)) return fail(401, 190, 'Invalid OAuth access token - Cannot parse access token', { error_subcode: 463 });
 

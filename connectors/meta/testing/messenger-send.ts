@@ -44,6 +44,11 @@ export class MessengerSendApi {
   private readonly owners = new Map<string, string>();
   private readonly uploads = new Map<string, { pageId: string; type: string; name: string; mimeType: string; size: number }>();
   private seq = 0;
+  /** User Profile API lookups answered (`GET /{psid}`), including refusals and scripted failures. */
+  readonly profileLookups: { pageId: string; psid: string; fields: string[]; status: number }[] = [];
+  /** `${pageId}|${psid}` → the customer's public profile (a PSID is scoped to its Page). */
+  private readonly profiles = new Map<string, { first_name?: string; last_name?: string; name?: string; profile_pic?: string }>();
+  private failProfiles = 0;
   /** Where this app's Messenger webhooks go (handover notices), signed with the app secret. */
   webhookTarget?: { url: string; appSecret: string };
   readonly webhookAnswers: number[] = [];
@@ -60,6 +65,44 @@ export class MessengerSendApi {
 
   ownerOf(page: Page, psid: string): string {
     return this.owners.get(`${page.id}|${psid}`) ?? page.appId;
+  }
+
+  /** A customer of `pageId` whose profile the User Profile API gives (a name left out: the person did not share it). */
+  addProfile(pageId: string, psid: string, p: { firstName?: string; lastName?: string; profilePic?: string }): void {
+    const name = [p.firstName, p.lastName].filter(Boolean).join(' ');
+    this.profiles.set(`${pageId}|${psid}`, {
+      ...(p.firstName ? { first_name: p.firstName } : {}), ...(p.lastName ? { last_name: p.lastName } : {}), ...(name ? { name } : {}),
+      profile_pic: p.profilePic ?? `https://platform-lookaside.fbsbx.com/platform/profilepic/?psid=${psid}`,
+    });
+  }
+
+  /** The next `n` profile lookups answer 503 (Meta's transient error). */
+  failNextProfiles(n: number): void {
+    this.failProfiles += n;
+  }
+
+  /**
+   * `GET /{psid}?fields=…` with the Page token: the fields asked for (first_name, last_name, profile_pic by
+   * default). A PSID of another Page or none at all is what Graph says of any id it will not show (100 / 33).
+   */
+  profile(page: Page, psid: string, fieldsParam: string | null): Answer {
+    const fields = (fieldsParam ?? 'first_name,last_name,profile_pic').split(',').map((f) => f.trim()).filter(Boolean);
+    const answer = (a: Answer) => {
+      this.profileLookups.push({ pageId: page.id, psid, fields, status: a.status });
+      return a;
+    };
+    if (this.failProfiles > 0) {
+      this.failProfiles--;
+      return answer(fail(503, 2, 'An unexpected error has occurred. Please retry your request later.', { is_transient: true }));
+    }
+    const known = this.profiles.get(`${page.id}|${psid}`);
+    if (!known) return answer(fail(400, 100, `Unsupported get request. Object with ID '${psid}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`, { error_subcode: 33 }));
+    const allowed = new Set(['id', 'name', 'first_name', 'last_name', 'profile_pic', 'locale', 'timezone', 'gender']);
+    const unknown = fields.find((f) => !allowed.has(f));
+    if (unknown) return answer(fail(400, 100, `(#100) Tried accessing nonexisting field (${unknown}) on node type (User)`));
+    const body: Record<string, unknown> = { id: psid };
+    for (const f of fields) if (f !== 'id' && known[f as keyof typeof known] !== undefined) body[f] = known[f as keyof typeof known];
+    return answer({ status: 200, body });
   }
 
   async handle(page: Page, method: string, path: string[], req: Request): Promise<Answer> {
