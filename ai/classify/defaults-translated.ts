@@ -5,6 +5,8 @@
  */
 export const TRANSLATED_CATEGORY_EXAMPLES: Record<string, string[]> = {
   billing: [
+    // Finnish, inflected and colloquial (issue #15: Finnish check set 0.6).
+    'Tilisiirtona maksettu lasku näkyy edelleen maksamattomana', 'Miksi kuukausimaksu nousi ilman ilmoitusta?', 'Hyvitystä ei ole vieläkään näkynyt tilillä, vaikka peruutus tehtiin kuukausi sitten', 'Voiko laskun maksaa osissa?', 'kuitti puuttuu viime ostoksesta, saisinko sen sähköpostiin',
     'Miksi laskuni on tässä kuussa isompi kuin yleensä?', 'Saanko kopion viime kuun kuitista?', 'Maksoin laskun jo, mutta sain silti maksumuistutuksen',
     'Veloititte kortiltani summan jota en tunnista', 'Haluan vaihtaa maksutavan e-laskuun', 'Laskusta puuttuu meidän ALV-tunnus',
     'Milloin hyvitys näkyy tilillä? Peruin tilauksen viikko sitten', 'Mistä löydän vanhat laskut pdf-muodossa?', 'Onko irtisanomisesta jokin maksu?',
@@ -18,6 +20,8 @@ export const TRANSLATED_CATEGORY_EXAMPLES: Record<string, string[]> = {
     'Jeg har betalt fakturaen, men får fortsatt purring', 'Kan jeg bytte betalingsmåte til faktura?', 'Når kommer refusjonen? Jeg avbestilte for en uke siden',
   ],
   technical: [
+    // Finnish, inflected and colloquial (issue #15: Finnish check set 0.6).
+    'Sovelluksen näkymä jää valkoiseksi eikä mitään lataudu', 'Reititin katkaisee yhteyden monta kertaa päivässä', 'Tiedostojen lataaminen epäonnistuu aina virheilmoitukseen', 'Laitteen näyttö vilkkuu eikä kosketus reagoi', 'API-kutsut palauttavat aikakatkaisun',
     'Sovellus jumittuu aloitusnäyttöön', 'Saan virheilmoituksen kun yritän ladata tiedoston', 'Ilmoitukset eivät tule puhelimeen',
     'Laite ei yhdistä bluetoothilla', 'Sivusto on todella hidas ja aikakatkaisu tulee', 'Miten määritän sähköpostin edelleenohjauksen?',
     'Integraatio lakkasi toimimasta päivityksen jälkeen', 'Vienti CSV-tiedostoon antaa tyhjän tiedoston',
@@ -31,6 +35,8 @@ export const TRANSLATED_CATEGORY_EXAMPLES: Record<string, string[]> = {
     'Appen krasjer hele tiden', 'Jeg får en feilmelding når jeg laster opp filer', 'Hvordan oppdaterer jeg fastvaren på enheten?',
   ],
   sales: [
+    // Finnish, inflected and colloquial (issue #15: Finnish check set 0.6).
+    'Mitä vuoden sopimus maksaa kymmenelle käyttäjälle?', 'Onko teillä tarjousta yritysasiakkaille?', 'Haluaisimme päivittää isompaan pakettiin, mitä se maksaa?', 'Saako tätä mallia isommassa koossa?', 'Haluaisimme nähdä demon ennen kuin päätämme',
     'Paljonko perustilaus maksaa kuukaudessa?', 'Saammeko volyymialennusta jos otamme 100 lisenssiä?', 'Voinko saada demon tuotteesta?',
     'Onko opiskelijoille alennusta?', 'Sisältyykö API pro-pakettiin?', 'Haluaisin tilata kolme laitetta yritykselle',
     'Mitä lisäkäyttäjä maksaa?', 'Voiko kokeilujaksoa jatkaa viikolla?',
@@ -44,6 +50,8 @@ export const TRANSLATED_CATEGORY_EXAMPLES: Record<string, string[]> = {
     'Hva koster grunnpakken per måned?', 'Har dere studentrabatt?', 'Kan vi få et tilbud på 50 lisenser?',
   ],
   account: [
+    // Finnish, inflected and colloquial (issue #15: Finnish check set 0.6).
+    'Salasanan vaihtolinkki on vanhentunut jo kun avaan sen', 'En saa enää kaksivaiheisen tunnistautumisen koodia uuteen puhelimeen', 'Uutiskirjeitä tulee vaikka en ole tilannut, poistakaa minut listalta', 'Tilini lukittiin liian monen kirjautumisyrityksen jälkeen', 'Miten suljen tilini pysyvästi?',
     'Unohdin käyttäjätunnukseni', 'Miten otan kaksivaiheisen tunnistautumisen käyttöön?', 'Tilini on lukittu',
     'Vahvistusviesti ei tullut sähköpostiin', 'Miten lisään uuden käyttäjän meidän tiliin?', 'Siirrä tilin omistajuus kollegalleni',
     'Miten annan työkaverille pääkäyttäjän oikeudet?', 'Voinko palauttaa poistetun tilin?',
@@ -57,6 +65,8 @@ export const TRANSLATED_CATEGORY_EXAMPLES: Record<string, string[]> = {
     'Jeg har glemt passordet mitt', 'Kontoen min er sperret', 'Meld meg av nyhetsbrevet deres',
   ],
   general: [
+    // Finnish, inflected and colloquial (issue #15: Finnish check set 0.6).
+    'Palveletteko myös iltaisin ja viikonloppuisin?', 'Voiko tilauksen toimittaa ulkomaille?', 'Paketin seurantakoodi ei toimi, missä lähetykseni on?', 'Voinko noutaa tilauksen itse varastolta?', 'Kuinka kauan palautuksen käsittely kestää?',
     'Mihin aikaan olette auki arkisin?', 'Kauanko toimitus yleensä kestää?', 'Toimitatteko Ruotsiin?',
     'Mikä on palautusoikeutenne?', 'Voinko puhua oikean ihmisen kanssa?', 'Mihin noutopisteeseen pakettini menee?',
     'Onko tilaukseni jo lähetetty?', 'Hei, minulla olisi kysymys', 'Voinko palauttaa tuotteen, jos se ei sopinut?',
@@ -70,6 +80,8 @@ export const TRANSLATED_CATEGORY_EXAMPLES: Record<string, string[]> = {
     'Når har dere åpent?', 'Hvor lang tid tar leveringen?', 'Har bestillingen min blitt sendt?',
   ],
   complaint: [
+    // Finnish, inflected and colloquial (issue #15: Finnish check set 0.6).
+    'Tilaus on ollut kateissa kolme viikkoa eikä kukaan vastaa viesteihin, tämä on järkyttävää', 'Asiakaspalvelijanne oli ylimielinen ja katkaisi puhelun', 'Tämä on täysin kohtuutonta, kolmas rikkinäinen laite peräkkäin', 'Haluan puhua esimiehelle, asiaani ei ole hoidettu kuukauteen', 'Teen reklamaation, korjaus tehtiin huolimattomasti ja vika jäi',
     'Palvelunne on surkeaa', 'Olen odottanut kolme viikkoa eikä mitään tapahdu, tämä on kohtuutonta', 'Tuote tuli rikki eikä ketään kiinnosta',
     'Myyjänne oli todella epäkohtelias', 'Jätän teistä huonon arvostelun', 'Jos tätä ei korjata perjantaihin mennessä vaihdan palveluntarjoajaa',
     'Teen ilmoituksen kuluttajavirastoon', 'Olen selittänyt asiani viidelle eri ihmiselle eikä kukaan ole auttanut',

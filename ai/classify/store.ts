@@ -6,6 +6,8 @@ import { DEFAULT_CATEGORY_EXAMPLES } from './defaults.js';
 import { CoalescedRuns } from '../learn/coalesced-runs.js';
 import { train as trainSoftmax } from '../learn/softmax.js';
 import { cachedDefaultVectors, cachedJson, defaultModelFile, defaultVectorsFile } from './default-vectors.js';
+import { hashFeatures } from '../text/features.js';
+import { CONCEPTS } from '../text/concepts.js';
 import type { LocalModels } from '../workers/models.js';
 
 /** A category model with the key the AI threads know it by and its stored form (sent to a thread that lacks it). */
@@ -77,7 +79,8 @@ export class CategoryModels {
     const examples = defaultExamples();
     const train = async () => this.trainJson(undefined, examples, await this.vectorsOfDefaults());
     if (embedder.external) return train();
-    const training = JSON.stringify({ features: CATEGORY_FEATURES, labels: examples.map((e) => e.label), train: CategoryModel.train.toString(), softmax: trainSoftmax.toString() });
+    // The feature code and the concept lexicon are part of the key: a changed lexicon entry trains again.
+    const training = JSON.stringify({ features: CATEGORY_FEATURES, labels: examples.map((e) => e.label), train: CategoryModel.train.toString(), softmax: trainSoftmax.toString(), hashing: hashFeatures.toString(), concepts: CONCEPTS });
     const file = defaultModelFile(defaultVectorsFile(embedder.modelId, examples.map((e) => e.text)), training);
     return cachedJson(file, train, (m) => m.examples === examples.length && m.embeddingModel === embedder.modelId && !!m.features);
   }
