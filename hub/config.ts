@@ -28,6 +28,8 @@ export interface HubConfig {
   ingestLanes: number;
   jobAttempts: number;
   jobBackoffMs: number;
+  /** Jobs one process runs at once on PostgreSQL (most wait on a platform's API: a surface post, a delivery); PGlite runs 2. */
+  jobConcurrency: number;
   /** How long a web chat upload no message claimed is kept before the sweep deletes it. */
   uploadRetentionHours: number;
   accessTokenTtlSeconds: number;
@@ -213,6 +215,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
     ingestLanes: Math.max(1, int(env, 'HUMMDESK_INGEST_LANES', 2)),
     jobAttempts: int(env, 'HUMMDESK_JOB_ATTEMPTS', 5),
     jobBackoffMs: int(env, 'HUMMDESK_JOB_BACKOFF_MS', 1000),
+    jobConcurrency: Math.max(1, int(env, 'HUMMDESK_JOB_CONCURRENCY', 8)),
     uploadRetentionHours: Math.max(1, int(env, 'HUMMDESK_UPLOAD_RETENTION_HOURS', 24)),
     accessTokenTtlSeconds: int(env, 'HUMMDESK_ACCESS_TOKEN_TTL', 900),
     refreshTokenTtlSeconds: int(env, 'HUMMDESK_REFRESH_TOKEN_TTL', 30 * 24 * 3600),

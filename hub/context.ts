@@ -69,14 +69,15 @@ export async function createHub(config: HubConfig, opts: { log?: Logger; db?: Da
   // Redis and BullMQ load only in a process that uses them: the embedded default never pays for them.
   const bus: EventBus = config.redisUrl ? await (await import('./realtime/redis-bus.js')).RedisEventBus.connect(config.redisUrl) : new LocalEventBus();
   const metrics = createMetrics();
-  const runnerOpts = { attempts: config.jobAttempts, backoffBaseMs: config.jobBackoffMs, concurrency: 4, pollMs: 500, log };
+  // Jobs mostly wait on a platform (a Teams or Slack post, a delivery: 50–300 ms a call), not on this thread.
+  const runnerOpts = { attempts: config.jobAttempts, backoffBaseMs: config.jobBackoffMs, concurrency: config.jobConcurrency, pollMs: 500, log };
   const foreground = new ForegroundPressure();
   const models = new LocalModels(new AiThreadPool({ size: config.ai.threads, log }));
   const runner: JobRunner = config.redisUrl
     ? new (await import('./queue/bullmq.js')).BullmqRunner(db, metrics, { ...runnerOpts, redisUrl: config.redisUrl })
     : // The embedded store is one connection on the main thread: fewer jobs at once leave room for requests,
       // and they pause for waiting requests. On PostgreSQL a job's queries do not hold this thread.
-      new InProcessRunner(db, metrics, { ...runnerOpts, concurrency: db.kind === 'pglite' ? 2 : 4, leaseMs: 5 * 60_000, foreground: db.kind === 'pglite' ? foreground : undefined, wide: aiStageBudget(db.kind, models) });
+      new InProcessRunner(db, metrics, { ...runnerOpts, concurrency: db.kind === 'pglite' ? 2 : config.jobConcurrency, leaseMs: 5 * 60_000, foreground: db.kind === 'pglite' ? foreground : undefined, wide: aiStageBudget(db.kind, models) });
   const connectors = new Map<ChannelKind, Connector>();
   const surfaces: Surface[] = [];
   const ai: Hub['ai'] = { models };
