@@ -9,6 +9,7 @@ import { WhatsAppWebConnector } from '../connectors/whatsapp/web/connector.js';
 import { databaseSessionStore } from './whatsapp-web/session-store.js';
 import { listenerIsLive } from './whatsapp-web/link.js';
 import { withAccount } from '../storage/session.js';
+import { watchMetaHealth } from './services/meta-health.js';
 
 /** The channel connectors this hub runs; each channel adds its line here. */
 export function installConnectors(hub: Hub): void {
@@ -19,8 +20,9 @@ export function installConnectors(hub: Hub): void {
     onError: (err, attempt) => hub.log.warn({ err, attempt }, 'email listener disconnected; reconnecting'),
   }));
   // Always on: without HUMMDESK_META_APP_SECRET every POST is refused (401), so nothing unsigned is ever read.
-  hub.connectors.set('whatsapp', new WhatsAppConnector(hub.config.meta));
-  hub.connectors.set('messenger', new MessengerConnector(hub.config.meta));
+  // A refused token (190) or a removed number or Page marks the channel disconnected until Meta accepts a call again.
+  hub.connectors.set('whatsapp', watchMetaHealth(hub, new WhatsAppConnector(hub.config.meta)));
+  hub.connectors.set('messenger', watchMetaHealth(hub, new MessengerConnector(hub.config.meta)));
   // A linked phone (unofficial); whatsapp-web.js and puppeteer load only when a listener starts one.
   const waWeb = hub.config.whatsappWeb ?? { executablePath: '/usr/bin/chromium', dataDir: join(hub.config.dataDir, 'whatsapp-web') };
   hub.connectors.set('whatsapp-web', new WhatsAppWebConnector({

@@ -4,17 +4,19 @@
  * on the same folder (warm); the CPU each used to get there; the resident memory of a full one once its
  * models are loaded, and of an HTTP-only process (HUMMDESK_RUN_JOBS=false, the API processes of a
  * scaled-out deployment: on DATABASE_URL and REDIS_URL, which `npm run bench` provides) idling after
- * start; and how long compiling dist/ takes (done at install, and by the CLI after a source changed).
- * Usage: npm run bench -- startup [--runs 3]
+ * start; how long compiling dist/ takes (done at install, and by the CLI after a source changed); and
+ * `hummdesk meta parse FILE` from spawn to exit (issue #14: it starts in under a second, no database).
+ * Usage: npm run bench -- startup [--runs 3] [--only meta-parse]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import { cpuMs, createDatabase, freePort, machine, stopProcess } from '../support.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, settle: { type: 'string', default: '5000' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, settle: { type: 'string', default: '5000' }, only: { type: 'string' } } });
 const runs = Number(values.runs);
 const settleMs = Number(values.settle);
 
@@ -61,11 +63,50 @@ async function timeBuild(): Promise<number> {
   return performance.now() - began;
 }
 
+/**
+ * `hummdesk meta parse FILE` (issue #14: "starts < 1 s"): spawn to exit, on a compiled dist/ (the first
+ * run after a source change compiles it; the build above did), with the CPU the process used.
+ */
+async function timeMetaParse(n: number): Promise<{ wallMs: number[]; cpuMs: number[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'hummdesk-meta-parse-'));
+  try {
+    const body = join(dir, 'webhook.json');
+    writeFileSync(body, JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550000000', phone_number_id: '106540352242922' }, contacts: [{ profile: { name: 'Aino' }, wa_id: '358401234567' }], messages: [{ from: '358401234567', id: 'wamid.BENCH', timestamp: '1765000000', type: 'text', text: { body: 'Hei' } }] } }] }] }));
+    // The process reports its own CPU as it exits (a child's /proc entry is gone by then).
+    const probe = join(dir, 'cpu.mjs');
+    writeFileSync(probe, `process.on('exit', () => { const u = process.cpuUsage(); process.stderr.write('\\ncpu-us ' + (u.user + u.system) + '\\n'); });`);
+    const wallMs: number[] = [];
+    const cpu: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const began = performance.now();
+      const child = spawn(process.execPath, ['--import', pathToFileURL(probe).href, 'bin/hummdesk.js', 'meta', 'parse', body], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      const code = await new Promise<number | null>((r) => child.on('close', r));
+      if (code !== 0 || !out.includes('wamid.BENCH')) throw new Error(`hummdesk meta parse failed (${code}):\n${out}${err}`);
+      wallMs.push(performance.now() - began);
+      cpu.push(Number(/cpu-us (\d+)/.exec(err)?.[1] ?? NaN) / 1000);
+    }
+    return { wallMs, cpuMs: cpu };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const cold: Started[] = [];
 const warm: Started[] = [];
 const httpOnlyRss: number[] = [];
 const fullRss: number[] = [];
 const buildMs = await timeBuild();
+const metaParse = await timeMetaParse(Math.max(5, runs));
+if (values.only === 'meta-parse') {
+  const p50 = [...metaParse.wallMs].sort((a, b) => a - b)[Math.floor(metaParse.wallMs.length / 2)]!;
+  process.stdout.write(`hummdesk meta parse: ${metaParse.wallMs.map(Math.round).join(', ')} ms spawn to exit, CPU ${metaParse.cpuMs.map(Math.round).join(', ')} ms\n`);
+  process.stdout.write(`${JSON.stringify({ bench: 'startup', only: 'meta-parse', runs: metaParse.wallMs.length, meta_parse_p50_ms: Math.round(p50), meta_parse_max_ms: Math.round(Math.max(...metaParse.wallMs)), meta_parse_cpu_p50_ms: Math.round([...metaParse.cpuMs].sort((a, b) => a - b)[Math.floor(metaParse.cpuMs.length / 2)]!), build_ms: Math.round(buildMs) })}\n`);
+  process.exit(0);
+}
 for (let i = 0; i < runs; i++) {
   const dataDir = mkdtempSync(join(tmpdir(), 'hummdesk-startup-'));
   try {
@@ -110,6 +151,7 @@ process.stdout.write(
     `compile dist/: ${Math.round(buildMs)} ms\n` +
     `cold start (empty data folder: store image, migrations, demo seed): ${ms(coldMs)} ms to /ready, CPU ${ms(cold.map((s) => s.cpuMs))} ms\n` +
     `warm start (same folder): ${ms(warmMs)} ms to /ready, CPU ${ms(warm.map((s) => s.cpuMs))} ms\n` +
+    `hummdesk meta parse (one webhook body): ${ms(metaParse.wallMs)} ms spawn to exit, CPU ${ms(metaParse.cpuMs)} ms\n` +
     `idle RSS: embedded with jobs, models loaded ${fullRss.join(', ')} MB; HTTP-only process on PostgreSQL + Redis ${httpOnlyRss.join(', ') || '-'} MB (${settleMs} ms after ready)\n`,
 );
 process.stdout.write(
@@ -129,5 +171,8 @@ process.stdout.write(
     http_only_idle_rss_mb: httpOnlyRss.length ? Math.max(...httpOnlyRss) : null,
     jobs_idle_rss_mb: Math.max(...fullRss),
     build_ms: Math.round(buildMs),
+    meta_parse_p50_ms: pct(metaParse.wallMs, 50),
+    meta_parse_max_ms: Math.round(Math.max(...metaParse.wallMs)),
+    meta_parse_cpu_p50_ms: pct(metaParse.cpuMs, 50),
   })}\n`,
 );

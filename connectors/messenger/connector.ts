@@ -114,14 +114,14 @@ export class MessengerConnector implements Connector {
     const psid = msg.recipient.externalId;
     // Another app (the Page inbox, a bot) owns the thread: an agent answering takes it over first.
     if (msg.conversation.control?.owner === 'other') {
-      await this.graph.call({ token, version, method: 'POST', path: ['me', 'take_thread_control'], body: { recipient: { id: psid }, metadata: 'hummdesk: an agent answered' } });
+      await this.graph.call({ token, version, method: 'POST', path: ['me', 'take_thread_control'], installation: true, body: { recipient: { id: psid }, metadata: 'hummdesk: an agent answered' } });
     }
     // Files are uploaded before anything reaches the customer, so a failed upload never leaves the text sent alone.
     const uploaded: { type: string; id: string }[] = [];
     for (const a of msg.attachments) uploaded.push(await this.upload(token, version, a));
     const metadata = `${MESSENGER_METADATA_PREFIX}${msg.idempotencyKey}`;
     const sendOne = async (message: Record<string, unknown>) => {
-      const answer = await this.graph.call<{ message_id?: string; recipient_id?: string }>({ token, version, method: 'POST', path: ['me', 'messages'], body: { recipient: { id: psid }, ...type, message: { ...message, metadata } } });
+      const answer = await this.graph.call<{ message_id?: string; recipient_id?: string }>({ token, version, method: 'POST', path: ['me', 'messages'], installation: true, body: { recipient: { id: psid }, ...type, message: { ...message, metadata } } });
       if (!answer.message_id) throw new PermanentError('messenger', 'the Send API accepted the message but named no message id', 'messenger_answer_invalid');
       return answer.message_id;
     };
@@ -141,7 +141,7 @@ export class MessengerConnector implements Connector {
     const form = new FormData();
     form.set('message', JSON.stringify({ attachment: { type, payload: { is_reusable: false } } }));
     form.set('filedata', new Blob([new Uint8Array(a.content)], { type: a.mimeType }), a.name);
-    const answer = await this.graph.call<{ attachment_id?: string }>({ token, version, method: 'POST', path: ['me', 'message_attachments'], form });
+    const answer = await this.graph.call<{ attachment_id?: string }>({ token, version, method: 'POST', path: ['me', 'message_attachments'], installation: true, form });
     if (!answer.attachment_id) throw new PermanentError('messenger', 'the Attachment Upload API named no attachment id', 'messenger_answer_invalid');
     return { type, id: answer.attachment_id };
   }
@@ -150,7 +150,7 @@ export class MessengerConnector implements Connector {
   async handBack(channel: ChannelInstallation, recipient: { externalId: string }, to: { appId: string | null }): Promise<void> {
     const { version, token } = messengerSettings(channel);
     await this.graph.call({
-      token, version, method: 'POST', path: ['me', 'pass_thread_control'],
+      token, version, method: 'POST', path: ['me', 'pass_thread_control'], installation: true,
       body: { recipient: { id: recipient.externalId }, target_app_id: to.appId ?? PAGE_INBOX_APP_ID, metadata: 'hummdesk: conversation resolved' },
     });
   }
@@ -178,7 +178,7 @@ export class MessengerConnector implements Connector {
   /** The Page the token acts for (`GET /me`): proves the token belongs to that Page id. */
   async page(channel: Pick<ChannelInstallation, 'externalKey' | 'config' | 'secrets'>): Promise<{ id: string; name?: string }> {
     const { pageId, version, token } = messengerSettings(channel);
-    const me = await this.graph.call<{ id?: string; name?: string }>({ token, version, method: 'GET', path: ['me'], query: { fields: 'id,name' } });
+    const me = await this.graph.call<{ id?: string; name?: string }>({ token, version, method: 'GET', path: ['me'], installation: true, query: { fields: 'id,name' } });
     if (me.id !== pageId) throw new ConnectorError(`the token's Page is ${String(me.id)}, not ${pageId}`, 'messenger', 'messenger_page_mismatch');
     return { id: me.id, ...(me.name ? { name: me.name } : {}) };
   }

@@ -11,6 +11,8 @@ const RATE_LIMIT_CODES = new Set([4, 17, 613, 80007, 130429, 131056]);
 /** The request never got a verdict on Meta's side ("temporarily unavailable", "something went wrong"). */
 const TRANSIENT_CODES = new Set([1, 2, 131000, 131016]);
 const AUTH_CODES = new Set([102, 190]);
+/** The business number or Page a call was about no longer exists for the installation's token. */
+export const INSTALLATION_REMOVED = 'meta_installation_removed';
 /** WhatsApp refusals an agent can act on, by code. */
 const WHATSAPP_PERMANENT: Record<number, string> = {
   131053: 'whatsapp_media_rejected',
@@ -41,7 +43,7 @@ export function checkGraphVersion(version: string, connector: string): string {
  * the 24-hour windows (WhatsApp 131047, Messenger 10 / 2018278) are permanent for this message;
  * 5xx and Meta's own "try again" codes are transient; any other refusal is permanent.
  */
-export function graphError(connector: string, httpStatus: number, error: GraphErrorBody | undefined, retryAfterHeader?: string | null): ConnectorError {
+export function graphError(connector: string, httpStatus: number, error: GraphErrorBody | undefined, retryAfterHeader?: string | null, opts: { installation?: boolean } = {}): ConnectorError {
   const code = typeof error?.code === 'number' ? error.code : undefined;
   const sub = typeof error?.error_subcode === 'number' ? error.error_subcode : undefined;
   const details = typeof error?.error_data === 'object' ? error.error_data?.details : typeof error?.error_data === 'string' ? error.error_data : undefined;
@@ -51,6 +53,8 @@ export function graphError(connector: string, httpStatus: number, error: GraphEr
   if (code === 131047) return new PermanentError(connector, what, 'whatsapp_window_closed');
   if (code !== undefined && WHATSAPP_PERMANENT[code]) return new PermanentError(connector, what, WHATSAPP_PERMANENT[code]);
   if (code === 10 && sub === 2018278) return new PermanentError(connector, what, 'messenger_window_closed');
+  // "Object with ID … does not exist" about the installation's own object: the number or Page is gone from what the token reaches.
+  if (opts.installation && code === 100 && sub === 33) return new PermanentError(connector, what, INSTALLATION_REMOVED);
   if (httpStatus >= 500 || (code !== undefined && TRANSIENT_CODES.has(code))) return new TransientError(connector, what);
   return new PermanentError(connector, what, code !== undefined ? `meta_error_${code}` : 'channel_rejected');
 }
@@ -68,6 +72,8 @@ export interface GraphRequest {
   path: string[];
   query?: Record<string, string>;
   body?: unknown;
+  /** The path's object is the installation itself (the business number, the Page): "does not exist" means it was removed. */
+  installation?: boolean;
 }
 
 /**
@@ -162,7 +168,7 @@ export class GraphClient {
     } catch {
       json = undefined;
     }
-    if (!res.ok) throw graphError(connector, res.status, (json as { error?: GraphErrorBody } | undefined)?.error, res.headers.get('retry-after'));
+    if (!res.ok) throw graphError(connector, res.status, (json as { error?: GraphErrorBody } | undefined)?.error, res.headers.get('retry-after'), { installation: req.installation });
     if (json === undefined || typeof json !== 'object') throw new TransientError(connector, `Graph API answered HTTP ${res.status} with a body that is not JSON`);
     return json as T;
   }

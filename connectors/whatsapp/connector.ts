@@ -136,7 +136,7 @@ export class WhatsAppConnector implements Connector {
       part = { type, [type]: { id: mediaId, ...(caption && type !== 'audio' ? { caption } : {}), ...(type === 'document' ? { filename: file.name } : {}) } };
     } else part = whatsappMessagePart(msg.text, rich);
     const answer = await this.graph.call<{ messages?: { id?: string }[] }>({
-      token, version, method: 'POST', path: [number, 'messages'],
+      token, version, method: 'POST', path: [number, 'messages'], installation: true,
       body: {
         messaging_product: 'whatsapp', recipient_type: 'individual', ...recipientOf(msg.recipient),
         ...(rich?.quoteExternalId && !rich.reaction ? { context: { message_id: rich.quoteExternalId } } : {}),
@@ -152,7 +152,7 @@ export class WhatsAppConnector implements Connector {
   private async upload(number: string, version: string, token: string, file: OutboundMessage['attachments'][number]): Promise<string> {
     let uploaded: { id?: string };
     try {
-      uploaded = await this.graph.upload<{ id?: string }>({ token, version, path: [number, 'media'], fields: { messaging_product: 'whatsapp', type: file.mimeType }, file });
+      uploaded = await this.graph.upload<{ id?: string }>({ token, version, path: [number, 'media'], installation: true, fields: { messaging_product: 'whatsapp', type: file.mimeType }, file });
     } catch (err) {
       if (err instanceof TransientError) throw new NotSentError('whatsapp', `media upload: ${err.message}`, err.code);
       throw err;
@@ -164,7 +164,7 @@ export class WhatsAppConnector implements Connector {
   /** Blue ticks: marks the customer's message, and every earlier one, read. */
   async markRead(channel: ChannelInstallation, externalId: string): Promise<void> {
     const { phoneNumberId, version, token } = whatsappSettings(channel);
-    await this.graph.call({ token, version, method: 'POST', path: [checkPhoneNumberId(phoneNumberId), 'messages'], body: { messaging_product: 'whatsapp', status: 'read', message_id: externalId } });
+    await this.graph.call({ token, version, method: 'POST', path: [checkPhoneNumberId(phoneNumberId), 'messages'], installation: true, body: { messaging_product: 'whatsapp', status: 'read', message_id: externalId } });
   }
 
   /**
@@ -225,7 +225,7 @@ export class WhatsAppConnector implements Connector {
   async phoneNumber(channel: Pick<ChannelInstallation, 'externalKey' | 'config' | 'secrets'>): Promise<{ id: string; displayPhoneNumber?: string; verifiedName?: string }> {
     const { phoneNumberId, version, token } = whatsappSettings(channel);
     const n = await this.graph.call<{ id?: string; display_phone_number?: string; verified_name?: string }>({
-      token, version, method: 'GET', path: [checkPhoneNumberId(phoneNumberId)], query: { fields: 'id,display_phone_number,verified_name' },
+      token, version, method: 'GET', path: [checkPhoneNumberId(phoneNumberId)], installation: true, query: { fields: 'id,display_phone_number,verified_name' },
     });
     if (n.id !== phoneNumberId) throw new ConnectorError(`the token's number is ${String(n.id)}, not ${phoneNumberId}`, 'whatsapp', 'whatsapp_number_mismatch');
     return { id: n.id, ...(n.display_phone_number ? { displayPhoneNumber: n.display_phone_number } : {}), ...(n.verified_name ? { verifiedName: n.verified_name } : {}) };

@@ -5,6 +5,7 @@ import { ConnectorError } from '../../connectors/core/errors.js';
 import { validateMailbox } from '../../connectors/email/config.js';
 import { IMAP_STATUS_KEY, type MailboxStatus } from '../../connectors/email/listen.js';
 import { LINK_KEY, type LinkRecord } from '../../connectors/whatsapp/web/session.js';
+import { META_STATUS_KEY, type MetaChannelStatus } from '../services/meta-health.js';
 import { withAccount } from '../../storage/session.js';
 import { getInstallation } from '../../storage/repositories/channels.js';
 import { badRequest, notFound } from '../errors.js';
@@ -28,7 +29,8 @@ const CheckResult = Type.Object({
 const ChannelStatus = Type.Object({
   channelId: Uuid,
   state: Type.Union([Type.Literal('active'), Type.Literal('disabled'), Type.Literal('failing'), Type.Literal('disconnected')], {
-    description: 'disconnected: the workspace removed the app (Slack, Teams) or the linked phone is off (WhatsApp Web); '
+    description: 'disconnected: the workspace removed the app (Slack, Teams), the linked phone is off (WhatsApp Web), or Meta refused '
+      + 'the access token (expired or revoked) or no longer knows the number or Page (WhatsApp Cloud API, Messenger) until a call succeeds again; '
       + 'failing: the mailbox cannot be logged in to or polled, or the latest delivery in the last week failed',
   }),
   lastError: Nullable(Type.Object({
@@ -51,10 +53,10 @@ const RECENT_DAYS = 7;
 
 type Row = {
   id: string; enabled: boolean; status: string | null; error: string | null; at: Date | null;
-  disconnected: { reason?: string; at?: string } | null; mailbox: MailboxStatus | null; link: LinkRecord | null;
+  disconnected: { reason?: string; at?: string } | null; mailbox: MailboxStatus | null; link: LinkRecord | null; meta: MetaChannelStatus | null;
 };
 
-/** One channel's state: a removal first, then disabled, a failing mailbox, a linked phone that is off, the last delivery. */
+/** One channel's state: a removal first, then disabled, a failing mailbox, a linked phone that is off, a Meta channel cut off, the last delivery. */
 function channelStatus(r: Row): Static<typeof ChannelStatus> {
   const channelId = r.id;
   if (r.disconnected) {
@@ -74,6 +76,10 @@ function channelStatus(r: Row): Static<typeof ChannelStatus> {
       lastError: { ...(r.link.code ? { code: r.link.code } : {}), message: r.link.reason ?? `the linked phone is ${r.link.state.replace('_', ' ')}`, at },
       since: at,
     };
+  }
+  if (r.meta?.state === 'disconnected') {
+    const m = r.meta;
+    return { channelId, state: 'disconnected', lastError: { code: m.code, message: m.message, at: m.at }, since: m.since };
   }
   if (r.status === 'failed') {
     const at = r.at!.toISOString();
@@ -104,7 +110,7 @@ const channelChecks: FastifyPluginAsyncTypebox = async (app) => {
     onRequest: app.authorize('viewer'),
     schema: {
       tags: ['channels'],
-      summary: 'Each channel\'s state with its last error and since when: disconnected (the app was removed, the linked phone is off), disabled, failing (the mailbox login or poll fails, or the latest delivery in the last week failed) or active',
+      summary: 'Each channel\'s state with its last error and since when: disconnected (the app was removed, the linked phone is off, Meta refused the token or lost the number or Page), disabled, failing (the mailbox login or poll fails, or the latest delivery in the last week failed) or active',
       response: { 200: Type.Object({ items: Type.Array(ChannelStatus) }) },
     },
   }, async (req) => withAccount(db, req.principal.accountId, async (tx) => {
@@ -113,7 +119,9 @@ const channelChecks: FastifyPluginAsyncTypebox = async (app) => {
               CASE WHEN jsonb_typeof(ch.config->'disconnected') = 'object' THEN ch.config->'disconnected' END AS disconnected,
               (SELECT value FROM channel_checkpoints WHERE channel_id = ch.id AND key = $2) AS mailbox,
               (SELECT value FROM channel_checkpoints
-                WHERE channel_id = ch.id AND key = $3 AND ch.kind = 'whatsapp-web') AS link
+                WHERE channel_id = ch.id AND key = $3 AND ch.kind = 'whatsapp-web') AS link,
+              (SELECT value FROM channel_checkpoints
+                WHERE channel_id = ch.id AND key = $4 AND ch.kind IN ('whatsapp', 'messenger')) AS meta
          FROM channels ch
          LEFT JOIN LATERAL (
            SELECT m.delivery_status, m.delivery_error, m.created_at
@@ -123,7 +131,7 @@ const channelChecks: FastifyPluginAsyncTypebox = async (app) => {
               AND m.created_at > now() - make_interval(days => $1)
             ORDER BY m.created_at DESC LIMIT 1) last ON true
         ORDER BY ch.created_at, ch.id`,
-      [RECENT_DAYS, IMAP_STATUS_KEY, LINK_KEY],
+      [RECENT_DAYS, IMAP_STATUS_KEY, LINK_KEY, META_STATUS_KEY],
     );
     return { items: rows.map(channelStatus) };
   }));

@@ -103,6 +103,35 @@ describe('agent attachments', () => {
     expect(res.statusCode, res.body).toBe(201);
   });
 
+  it('holds a linked phone\'s files to WhatsApp\'s limit per type when the reply is made: nothing stored or queued, the upload kept', async () => {
+    const wa = await withAccount(t.hub.db, acct.accountId, async (tx) => {
+      const channel = await insertChannel(tx, t.hub.box, { accountId: acct.accountId, kind: 'whatsapp-web', name: 'wa', externalKey: `waweb_${randomUUID().replace(/-/g, '')}` });
+      const contact = (await tx.query<{ id: string }>(`INSERT INTO contacts (account_id, name) VALUES ($1, 'WA') RETURNING id`, [acct.accountId])).rows[0]!.id;
+      return (await tx.query<{ id: string }>(`INSERT INTO conversations (account_id, channel_id, contact_id, thread_key) VALUES ($1, $2, $3, $4) RETURNING id`, [acct.accountId, channel.id, contact, `whatsapp-web:${channel.id}:2`])).rows[0]!.id;
+    });
+    const agent = acct.users.agent.token;
+    const messages = async () => (await t.hub.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1`, [wa])).rows[0]!.n;
+    // WebP goes out as a sticker: 100 KB, or 500 KB when animated (its VP8X header says which).
+    const webp = (animated: boolean, size: number) => Buffer.concat([Buffer.from('RIFF'), Buffer.alloc(4), Buffer.from('WEBPVP8X'), Buffer.alloc(4), Buffer.from([animated ? 0x02 : 0]), Buffer.alloc(size - 21)]);
+    const cases: [string, string, Buffer, string][] = [
+      ['scan.png', 'image/png', Buffer.concat([PNG, Buffer.alloc(5 * 1024 * 1024)]), 'image files up to 5 MB'],
+      ['wave.webp', 'image/webp', webp(false, 200 * 1024), 'stickers (WebP) up to 100 KB'],
+    ];
+    for (const [name, type, body, words] of cases) {
+      const up = await upload(agent, wa, name, type, body);
+      expect(up.statusCode, up.body).toBe(201);
+      const res = await call(t, agent, 'POST', `/api/v1/conversations/${wa}/reply`, { text: 'here', uploadIds: [up.json().id] });
+      expect(res.statusCode, name).toBe(400);
+      expect(res.json().error.code, name).toBe('whatsapp_web_attachment_too_large');
+      expect(res.json().error.message, name).toContain(words);
+      expect(await messages()).toBe(0);
+      expect((await t.hub.db.query(`SELECT 1 FROM uploads WHERE id = $1 AND message_id IS NULL`, [up.json().id])).rowCount, name).toBe(1);
+    }
+    const animated = await upload(agent, wa, 'dance.webp', 'image/webp', webp(true, 200 * 1024));
+    const ok = await call(t, agent, 'POST', `/api/v1/conversations/${wa}/reply`, { text: '', uploadIds: [animated.json().id] });
+    expect(ok.statusCode, ok.body).toBe(202);
+  });
+
   it("only the agent who uploaded a file sends it, a visitor can never claim it, and it costs visitors' quota nothing", async () => {
     const { session, conversationId } = await visitorConversation();
     const mine = await upload(acct.users.agent.token, conversationId, 'notes.txt', 'text/plain', Buffer.from('only mine'));

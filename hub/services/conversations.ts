@@ -12,6 +12,7 @@ import type { EventBus, HubEvent } from '../realtime/events.js';
 import type { JobRunner } from '../queue/jobs.js';
 import { HubError, notFound } from '../errors.js';
 import { checkReplyForChannel, type RichReply } from './reply-limits.js';
+import { isAnimatedWebp, waWebMediaType, WA_WEB_MEDIA_MAX } from '../../connectors/whatsapp/web/limits.js';
 import { enqueueReadMark } from '../workers/read-mark.js';
 
 /** Who is acting: an agent (user), an integration (API key), or the AI stage's auto-send; every change is audited with it. */
@@ -61,7 +62,7 @@ export class ConversationService {
       const copies = input.isPrivate ? {} : copiesOf(input);
       if (Object.keys(copies).length > 0 && conversation.channelKind !== 'email') throw new HubError(400, 'cc_not_supported', `${conversation.channelKind} replies cannot copy anyone; Cc and Bcc are for email`);
       const uploads = input.uploadIds?.length && !input.isPrivate ? await pendingUploads(tx, { channelId: conversation.channelId, uploader: uploaderOf(actor), ids: [...new Set(input.uploadIds)], byAgent: true }) : [];
-      await checkReplyForChannel(tx, conversation, { ...input, uploads });
+      await checkReplyForChannel(tx, conversation, { ...input, uploads: await this.withStickerHeads(conversation.channelKind, uploads) });
       if (input.draftId) await this.recordDraftUse(tx, actor, conversationId, input.draftId, input.text);
       // An answer written by hand retires the open drafts: they answer a question that is now answered.
       else if (!input.isPrivate) await retireDrafts(tx, conversationId);
@@ -107,6 +108,12 @@ export class ConversationService {
     });
     this.afterCommit(actor.accountId, events);
     return message;
+  }
+
+  /** A linked phone sends WebP as a sticker, whose limit depends on whether it is animated: that is in the file's first bytes. */
+  private async withStickerHeads<U extends { mimeType: string; size: number; blobKey: string }>(channelKind: string, uploads: U[]): Promise<(U & { animated?: boolean })[]> {
+    if (channelKind !== 'whatsapp-web') return uploads;
+    return Promise.all(uploads.map(async (u) => (waWebMediaType(u.mimeType) === 'sticker' && u.size <= WA_WEB_MEDIA_MAX.animatedSticker ? { ...u, animated: isAnimatedWebp(await this.deps.blobs.get(u.blobKey)) } : u)));
   }
 
   private async writeAttachments(attachments: NonNullable<ReplyInput['attachments']>, written: WrittenBlob[]) {

@@ -5,7 +5,7 @@ import { setAccount } from '../../storage/session.js';
 import { rememberCc } from '../../storage/repositories/conversations.js';
 import { applyDeliveryStatus, applyDeliveryWatermark, claimSendByReference, editMessage, insertAttachments, insertMessage, isOurSend, keepPendingStatus, lockReceipts, redactMessage } from '../../storage/repositories/messages.js';
 import { setThreadControl } from '../../storage/repositories/thread-control.js';
-import { enqueue } from '../../storage/repositories/outbox.js';
+import { enqueue, enqueueSurfaceSync } from '../../storage/repositories/outbox.js';
 import { claimUploads } from '../../storage/repositories/uploads.js';
 import { UPLOAD_REF_PREFIX } from '../../connectors/webchat/connector.js';
 import type { EventBus, HubEvent } from '../realtime/events.js';
@@ -131,7 +131,8 @@ export class IngestService {
       }
       for (const o of s.outcomes!) {
         this.deps.metrics.ingested.inc({ kind, result: o.result });
-        if (o.result === 'created' || o.result === 'edited' || o.result === 'deleted') wroteOutbox = true;
+        // A status may have queued the card's update (only with a Slack or Teams installation).
+        if (o.result === 'created' || o.result === 'edited' || o.result === 'deleted' || o.result === 'status' || (o.result === 'echo' && o.messageId)) wroteOutbox = true;
       }
       for (const e of s.events) this.deps.bus.publish(s.p.channel.accountId, e);
       s.p.resolve(s.outcomes!);
@@ -232,12 +233,15 @@ export class IngestService {
         if (early && !(await isOurSend(tx, channel.id, e.externalId))) await keepPendingStatus(tx, channel.accountId, channel.id, e.externalId, e.status, e.error);
         return { result: 'status_unmatched' };
       }
+      // The reply's post on the Slack or Teams card shows how far it got (sent, delivered, read, failed).
+      await enqueueSurfaceSync(tx, channel.accountId, { conversationId: hit.conversationId, messageId: hit.id });
       events.push({ type: 'message.updated', conversationId: hit.conversationId, messageId: hit.id, deliveryStatus: e.status, deliveryError: e.error ?? null });
       return { result: 'status', conversationId: hit.conversationId, messageId: hit.id };
     }
     if (e.type === 'watermark') {
       const hits = await applyDeliveryWatermark(tx, channel.id, e.threadKey, e.status, e.upTo);
       for (const hit of hits) events.push({ type: 'message.updated', conversationId: hit.conversationId, messageId: hit.id, deliveryStatus: e.status, deliveryError: null });
+      if (hits[0]) await enqueueSurfaceSync(tx, channel.accountId, { conversationId: hits[0].conversationId });
       return hits.length ? { result: 'status', conversationId: hits[0]!.conversationId } : { result: 'status_unmatched' };
     }
     if (e.type === 'edited' || e.type === 'deleted') return this.applyChange(tx, channel, e, events);
@@ -266,7 +270,10 @@ export class IngestService {
   /** Our own send coming back (Messenger echo, Sent folder): confirms delivery, never a new inbound. */
   private async applyEcho(tx: Queryable, channel: ChannelInstallation, m: NormalizedMessage, events: HubEvent[]): Promise<IngestOutcome> {
     const hit = await applyDeliveryStatus(tx, channel.id, m.externalId, 'sent');
-    if (hit) events.push({ type: 'message.updated', conversationId: hit.conversationId, messageId: hit.id, deliveryStatus: 'sent' });
+    if (hit) {
+      await enqueueSurfaceSync(tx, channel.accountId, { conversationId: hit.conversationId, messageId: hit.id });
+      events.push({ type: 'message.updated', conversationId: hit.conversationId, messageId: hit.id, deliveryStatus: 'sent' });
+    }
     // Not a send of ours but our side on the platform itself (the Page inbox, the Business app, a linked phone used by hand).
     if (!hit && (m.elsewhere || m.sender.staff)) return this.recordElsewhere(tx, channel, m, events);
     return { result: 'echo', conversationId: hit?.conversationId, messageId: hit?.id };

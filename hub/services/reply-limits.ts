@@ -4,6 +4,7 @@ import { whatsappWindowClosesAt } from '../../connectors/whatsapp/connector.js';
 import { checkTemplateAgainst, checkWhatsAppOutbound } from '../../connectors/whatsapp/outbound.js';
 import { findTemplate, listTemplates } from '../../storage/repositories/whatsapp-templates.js';
 import { MESSENGER_MAX_FILE_BYTES, MESSENGER_MAX_TEXT, messengerMessagingType } from '../../connectors/messenger/connector.js';
+import { checkWaWebOutbound, isAnimatedWebp } from '../../connectors/whatsapp/web/limits.js';
 import { HubError } from '../errors.js';
 import { humanAgentAllowed } from '../surfaces/channel-window.js';
 
@@ -20,10 +21,16 @@ export async function checkReplyForChannel(
 ): Promise<void> {
   if (input.isPrivate) return;
   // Files sent inline and files uploaded beforehand (`uploadIds`) are held to the same limits.
-  const files: ReplyFile[] = [...(input.attachments ?? []).map((a) => ({ name: a.name, mimeType: a.mimeType, size: a.content.length })), ...(input.uploads ?? [])];
+  const files: ReplyFile[] = [...(input.attachments ?? []).map((a) => ({ name: a.name, mimeType: a.mimeType, size: a.content.length, animated: isAnimatedWebp(a.content) })), ...(input.uploads ?? [])];
   if (input.rich && conversation.channelKind !== 'whatsapp')
     throw new HubError(400, 'rich_reply_not_supported', `${conversation.channelKind} replies are text and files; buttons, lists, quotes, reactions and templates are WhatsApp's`);
   if (conversation.channelKind === 'messenger') return checkMessengerReply(tx, conversation.id, { text: input.text, files }, now);
+  if (conversation.channelKind === 'whatsapp-web') {
+    // A linked phone: WhatsApp's limit per file type (a sticker's, 100 KB or 500 KB animated, down to a document's 100 MB).
+    const refusal = checkWaWebOutbound({ text: input.text, files });
+    if (refusal) throw new HubError(400, refusal.code, refusal.message);
+    return;
+  }
   if (conversation.channelKind !== 'whatsapp') return;
   const rich = input.rich;
   const externalIdOf = async (messageId: string, code: string, what: string) => {
@@ -67,6 +74,8 @@ export interface ReplyFile {
   name: string;
   mimeType: string;
   size: number;
+  /** An animated WebP (a linked phone sends WebP as a sticker, whose limit is larger when animated). */
+  animated?: boolean;
 }
 
 /** What a reply carries besides text and files (WhatsApp), naming our own message ids; stored as the message's `metadata.rich`. */

@@ -75,4 +75,33 @@ describe('WhatsApp conversation on a Slack card', () => {
     expect(sent).toMatchObject({ to: '358408000001', type: 'text' });
     await eventually(async () => (await t.hub.db.query<{ s: string }>(`SELECT delivery_status s FROM messages WHERE id = $1`, [sent.bizOpaqueCallbackData])).rows[0]?.s === 'delivered', WAIT);
   });
+
+  it('a reply sent from the card shows its WhatsApp statuses on the card: sent, then delivered, then read', { timeout: 120_000 }, async () => {
+    graph.webhookTarget = { ...graph.webhookTarget!, statuses: [] };
+    graph.customerWrote(NUMBER, '358408000002');
+    const signed = signedWebhook(META_SECRET, wa.text(NUMBER, { waId: '358408000002', name: 'Onni' }, { id: 'wamid.CARD-2', body: 'Missä paketti on?' }));
+    expect((await t.app.inject({ method: 'POST', url: '/webhooks/whatsapp', payload: signed.payload, headers: signed.headers })).statusCode).toBe(200);
+    const conversationId = (await t.hub.db.query<{ conversation_id: string }>(`SELECT conversation_id FROM messages WHERE external_id = 'wamid.CARD-2'`)).rows[0]!.conversation_id;
+    const card = await eventually(async () => {
+      const row = (await t.hub.db.query<{ key: string }>(`SELECT surface_key AS key FROM surface_threads WHERE conversation_id = $1 AND active`, [conversationId])).rows[0];
+      if (!row) return undefined;
+      const [channel, ts] = row.key.split(':');
+      return slack.messages.find((m: EmulatedMessage) => m.channel === channel && m.ts === ts);
+    }, WAIT);
+    const m = slack.postAsUser('T0WACARD', 'C0WATRIAGE', 'UAGENT', 'Se on matkalla.', card.ts);
+    const res = await t.app.inject({ method: 'POST', url: '/webhooks/slack', ...(({ body, headers }) => ({ payload: body, headers }))(driver.event(envelope('T0WACARD', { type: 'message', channel: 'C0WATRIAGE', user: 'UAGENT', text: 'Se on matkalla.', ts: m.ts, thread_ts: card.ts }))) });
+    expect(res.json().results).toEqual(['reply']);
+    const sent = await eventually(async () => graph.inbox.find((x) => x.text === 'Se on matkalla.'), WAIT);
+    // The delivery line the hub posts in the card's thread for that reply (the agent's own Slack message is theirs).
+    const statusPost = () => slack.messages.find((x) => x.channel === 'C0WATRIAGE' && x.threadTs === card.ts && x.botId && /Sent on WhatsApp/.test(x.text));
+    const shown = await eventually(async () => statusPost(), WAIT);
+    expect(shown.text).not.toMatch(/· (delivered|read)/);
+    for (const status of ['delivered', 'read'] as const) {
+      const webhook = signedWebhook(META_SECRET, wa.status(NUMBER, { id: sent.id, status, recipient: '358408000002', callbackData: sent.bizOpaqueCallbackData! }));
+      expect((await t.app.inject({ method: 'POST', url: '/webhooks/whatsapp', payload: webhook.payload, headers: webhook.headers })).statusCode).toBe(200);
+      // Updated in place: the same post, never a second one.
+      await eventually(async () => statusPost()?.text.includes(`· ${status}`), WAIT);
+      expect(slack.messages.filter((x) => x.threadTs === card.ts && /Sent on WhatsApp/.test(x.text))).toHaveLength(1);
+    }
+  });
 });

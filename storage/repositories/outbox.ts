@@ -19,6 +19,19 @@ export async function enqueue(tx: Queryable, accountId: string, topic: OutboxTop
   await tx.query(`INSERT INTO outbox (account_id, topic, payload) VALUES ($1, $2, $3)`, [accountId, topic, payload]);
 }
 
+/**
+ * A surface sync of the conversation, only when the account has a Slack or Teams installation to mirror
+ * into (one statement either way); true when a row was written.
+ */
+export async function enqueueSurfaceSync(tx: Queryable, accountId: string, payload: { conversationId: string; messageId?: string }): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `INSERT INTO outbox (account_id, topic, payload)
+     SELECT $1, 'surface.sync', $2::jsonb WHERE EXISTS (SELECT 1 FROM channels WHERE account_id = $1 AND kind IN ('slack', 'teams') AND enabled)`,
+    [accountId, payload],
+  );
+  return rowCount > 0;
+}
+
 const COLUMNS = `id::text, account_id AS "accountId", topic, payload, attempts, created_at AS "createdAt",
   dead_at AS "deadAt", last_error AS "lastError"`;
 

@@ -13,7 +13,8 @@ import { MessengerSendApi, type MessengerSent } from './messenger-send.js';
  * their limits (100 / 131009), media sent by link (131053), the 24-hour window from the customer's
  * last message (131047; templates pass), templates by name and language (132001), their parameters per component
  * (header text or media, body, quick-reply payloads and link suffixes: count 132000, type and format 132012), multipart media uploads and five-minute media URLs with the bearer token, scripted
- * 429s and 503s, and a few tens of milliseconds of latency per call. Webhooks are serialised as Meta
+ * 429s and 503s, tokens Meta stopped accepting (190: expired 463, invalidated 460) and numbers removed from their
+ * business account (100/33), and a few tens of milliseconds of latency per call. Webhooks are serialised as Meta
  * does (non-ASCII as `\uXXXX`, `/` as `\/`) and signed over those bytes; they can be batched,
  * duplicated and reordered.
  */
@@ -106,6 +107,10 @@ export class GraphEmulator {
   private readonly media = new Map<string, { bytes: Buffer; mimeType: string; numberId: string; corrupt: boolean }>();
   private failDownloads = 0;
   private gate?: Promise<void>;
+  /** Tokens Meta no longer accepts (190), with the subcode it answers: 463 expired, 460 invalidated. */
+  private readonly refused = new Map<string, number>();
+  /** Business numbers taken off their WhatsApp Business Account: "does not exist" (100/33) for every token. */
+  private readonly removedNumbers = new Set<string>();
   /** Media downloads answered (including the scripted failures). */
   downloads = 0;
   private seq = 0;
@@ -148,6 +153,18 @@ export class GraphEmulator {
       existing.tokens.add(n.token);
       if (n.wabaId) existing.wabaId = n.wabaId;
     } else this.numbers.set(n.id, { id: n.id, displayPhoneNumber: n.displayPhoneNumber ?? '+1 555 000 0000', verifiedName: n.verifiedName ?? 'Test Business', tokens: new Set([n.token]), ...(n.wabaId ? { wabaId: n.wabaId } : {}) });
+  }
+
+  /** Meta stops accepting a token (every call with it answers 190): `expired` (subcode 463) or `revoked` (460); `restore` takes it back. */
+  refuseToken(token: string, how: 'expired' | 'revoked' | 'restore' = 'revoked'): void {
+    if (how === 'restore') this.refused.delete(token);
+    else this.refused.set(token, how === 'expired' ? 463 : 460);
+  }
+
+  /** The business number is removed from its WhatsApp Business Account (`restore` adds it back). */
+  removeNumber(id: string, restore = false): void {
+    if (restore) this.removedNumbers.delete(id);
+    else this.removedNumbers.add(id);
   }
 
   /** A message template of the business account `wabaId` (approved unless said otherwise). */
@@ -470,6 +487,9 @@ export class GraphEmulator {
     if (!version || !this.versions.has(version)) return fail(400, 2500, `Unknown path components: /${version ?? ''}`);
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (!token) return fail(400, 2500, 'An active access token must be used to query information about the current user.');
+    const refusedAs = this.refused.get(token);
+    if (refusedAs === 463) return fail(401, 190, 'Error validating access token: Session has expired.', { error_subcode: 463 });
+    if (refusedAs) return fail(401, 190, 'Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.', { error_subcode: 460 });
     const file = this.media.get(rest[0] ?? '');
     if (file && req.method === 'GET' && rest.length === 1) {
       if (!this.numbers.get(file.numberId)?.tokens.has(token)) return fail(401, 190, 'Invalid OAuth access token - Cannot parse access token', { error_subcode: 463 });
@@ -503,6 +523,8 @@ export class GraphEmulator {
       const answer = this.messenger.profile(profilePage, rest[0]!, url.searchParams.get('fields'));
       return send(answer.status, answer.body);
     }
+    if (this.removedNumbers.has(rest[0] ?? ''))
+      return fail(400, 100, `Unsupported ${req.method.toLowerCase()} request. Object with ID '${rest[0]}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`, { error_subcode: 33 });
     const number = this.numbers.get(rest[0] ?? '');
     if (!number || !number.tokens.has(token)) return fail(401, 190, 'Invalid OAuth access token - Cannot parse access token', { error_subcode: 463 });
 

@@ -73,6 +73,23 @@ describe('the whatsapp-web connector', () => {
       await h.stop();
     });
 
+    it('a file over its type\'s limit is refused before any message of the reply leaves (WhatsApp: image 5 MB)', async () => {
+      const h = await start();
+      const big = { name: 'scan.jpg', mimeType: 'image/jpeg', content: Buffer.alloc(5 * 1024 * 1024 + 1) };
+      await expect(h.c.send(reply({ text: 'Two files', attachments: [pdf, big] }))).rejects.toMatchObject({ code: 'whatsapp_web_attachment_too_large' });
+      expect(h.client.sent).toEqual([]);
+      await h.stop();
+    });
+
+    it('a WebP goes as a sticker (no caption: the text first, on its own)', async () => {
+      const h = await start();
+      const webp = { name: 'wave.webp', mimeType: 'image/webp', content: Buffer.from('RIFF\0\0\0\0WEBPVP8 sticker') };
+      await h.c.send(reply({ text: 'Hello!', attachments: [webp] }));
+      expect(h.client.sent.map((s) => [s.content, s.media?.mimetype])).toEqual([['Hello!', undefined], ['', 'image/webp']]);
+      expect(h.client.sent[1]!.options).toEqual({ sendMediaAsSticker: true });
+      await h.stop();
+    });
+
     it('audio shows no caption: the text goes first as its own message, then the file', async () => {
       const h = await start();
       await h.c.send(reply({ text: 'Listen to this', attachments: [ogg] }));

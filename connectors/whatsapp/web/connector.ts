@@ -4,15 +4,11 @@ import type { ChannelInstallation, CheckpointStore, Connector, ConnectorCapabili
 import { DEFAULT_CHROMIUM, realClientFactory } from './client.js';
 import { WA_WEB_MEDIA_REF, notACustomerChat } from './normalize.js';
 import { ChatPacer } from './pacing.js';
-import { whatsappMediaType } from '../outbound.js';
+import { checkWaWebOutbound, isAnimatedWebp, waWebMediaType, WA_WEB_MAX_TEXT } from './limits.js';
 import type { WaWebClientFactory, WaWebSessionStore } from './port.js';
 import { LINK_KEY, WaWebSession, type LinkRecord } from './session.js';
 
-/** Files per reply (each its own WhatsApp message, a second apart) and per file (WhatsApp's document limit). */
-export const WA_WEB_MAX_FILES = 10;
-export const WA_WEB_MAX_FILE_BYTES = 100 * 1024 * 1024;
-
-export const WA_WEB_MAX_TEXT = 65_536;
+export { WA_WEB_MAX_FILES, WA_WEB_MAX_FILE_BYTES, WA_WEB_MAX_TEXT } from './limits.js';
 
 export interface WaWebSettings {
   /** System Chromium (HUMMDESK_WHATSAPP_WEB_CHROMIUM). */
@@ -107,10 +103,9 @@ export class WhatsAppWebConnector implements Connector {
   async send(msg: OutboundMessage): Promise<{ externalId: string; sentAt: string }> {
     const text = msg.text.trim();
     const files = msg.attachments;
-    if (!text && !files.length) throw new PermanentError('whatsapp-web', 'whatsapp_web_text_empty: a WhatsApp message needs text', 'whatsapp_web_text_empty');
-    if (files.length > WA_WEB_MAX_FILES) throw new PermanentError('whatsapp-web', `whatsapp_web_too_many_files: a reply through a linked phone takes at most ${WA_WEB_MAX_FILES} files; this one has ${files.length}`, 'whatsapp_web_too_many_files');
-    for (const f of files)
-      if (f.content.length > WA_WEB_MAX_FILE_BYTES) throw new PermanentError('whatsapp-web', `whatsapp_web_attachment_too_large: WhatsApp takes files up to ${WA_WEB_MAX_FILE_BYTES / 1024 / 1024} MB; "${f.name}" has ${(f.content.length / 1024 / 1024).toFixed(1)} MB`, 'whatsapp_web_attachment_too_large');
+    // Every file against its type's limit before the first message leaves: a reply is never half sent.
+    const refusal = checkWaWebOutbound({ text: msg.text, files: files.map((f) => ({ name: f.name, mimeType: f.mimeType, size: f.content.length, animated: isAnimatedWebp(f.content) })) });
+    if (refusal) throw new PermanentError('whatsapp-web', `${refusal.code}: ${refusal.message}`, refusal.code);
     const chatId = msg.recipient.externalId;
     const notPerson = notACustomerChat(chatId);
     if (notPerson) throw new PermanentError('whatsapp-web', `whatsapp_web_recipient_invalid: ${notPerson}`, 'whatsapp_web_recipient_invalid');
@@ -124,14 +119,16 @@ export class WhatsAppWebConnector implements Connector {
     // Only the first message may go back to the queue: once one has left, the rest wait their turn.
     await this.pacer.take(key);
     if (!files.length) return session.send(chatId, msg.text, msg.inReplyToExternalId);
-    const captioned = !!text && whatsappMediaType(files[0]!.mimeType) !== 'audio';
+    // Audio and stickers show no caption: the text goes first as its own message.
+    const firstType = waWebMediaType(files[0]!.mimeType);
+    const captioned = !!text && firstType !== 'audio' && firstType !== 'sticker';
     let first = text && !captioned ? await session.send(chatId, msg.text, msg.inReplyToExternalId) : undefined;
     for (const [i, file] of files.entries()) {
       if (first) await this.pacer.take(key, { queued: true });
       const sent = await session.sendFile(chatId, file, {
         ...(i === 0 && captioned ? { caption: msg.text } : {}),
         ...(!first && msg.inReplyToExternalId ? { quotedMessageId: msg.inReplyToExternalId } : {}),
-        asDocument: whatsappMediaType(file.mimeType) === 'document',
+        as: waWebMediaType(file.mimeType),
       });
       first ??= sent;
     }

@@ -81,7 +81,7 @@ export interface WaWebClientPort {
   /** Closes the browser (and every Chromium process it started). */
   destroy(): Promise<void>;
   /** Text, or a file built by `messageMedia` (the library checks it is its own MessageMedia). */
-  sendMessage(chatId: string, content: string | WaWebOutgoingMedia, options?: { quotedMessageId?: string; linkPreview?: boolean; caption?: string; sendMediaAsDocument?: boolean }): Promise<WaWebMessage>;
+  sendMessage(chatId: string, content: string | WaWebOutgoingMedia, options?: { quotedMessageId?: string; linkPreview?: boolean; caption?: string; sendMediaAsDocument?: boolean; sendMediaAsSticker?: boolean }): Promise<WaWebMessage>;
   /** The library's `new MessageMedia(mimetype, data, filename, filesize)`. */
   messageMedia(file: WaWebMedia): WaWebOutgoingMedia;
   getMessageById(id: string): Promise<WaWebMessage | undefined | null>;

@@ -2,6 +2,7 @@ import { ConnectorError, TransientError } from '../../core/errors.js';
 import type { InboundEvent } from '../../core/types.js';
 import { ackEvent, editEvent, messageEvent, notACustomerChat, revokeEvent } from './normalize.js';
 import type { LinkState, WaWebClientFactory, WaWebClientOptions, WaWebClientPort, WaWebMessage, WaWebOutgoingMedia } from './port.js';
+import type { WaWebMediaType } from './limits.js';
 
 /** What the hub stores and shows of a linked phone (channel API, CLI, admin). */
 export interface LinkRecord {
@@ -158,14 +159,15 @@ export class WaWebSession {
   }
 
   /**
-   * A file to a chat as the library's MessageMedia (images, videos and audio as themselves, anything else
-   * as a document), with the caption if any; paced by the caller like text.
+   * A file to a chat as the library's MessageMedia (images, videos and audio as themselves, WebP as a
+   * sticker, anything else as a document), with the caption if any; paced by the caller like text.
    */
-  async sendFile(chatId: string, file: { name: string; mimeType: string; content: Buffer }, o: { caption?: string; quotedMessageId?: string; asDocument?: boolean } = {}): Promise<{ externalId: string; sentAt: string }> {
+  async sendFile(chatId: string, file: { name: string; mimeType: string; content: Buffer }, o: { caption?: string; quotedMessageId?: string; as?: WaWebMediaType } = {}): Promise<{ externalId: string; sentAt: string }> {
     return this.deliver(chatId, (client) => client.messageMedia({ mimetype: file.mimeType, data: file.content.toString('base64'), filename: file.name, filesize: file.content.length }), {
       ...(o.caption ? { caption: o.caption } : {}),
       ...(o.quotedMessageId ? { quotedMessageId: o.quotedMessageId } : {}),
-      ...(o.asDocument ? { sendMediaAsDocument: true } : {}),
+      ...(o.as === 'document' ? { sendMediaAsDocument: true } : {}),
+      ...(o.as === 'sticker' ? { sendMediaAsSticker: true } : {}),
     });
   }
 

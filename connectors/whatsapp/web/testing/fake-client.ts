@@ -90,12 +90,12 @@ export class FakeWaWebClient extends EventEmitter implements WaWebClientPort {
     return new this.MessageMedia(file.mimetype, file.data, file.filename ?? null, file.filesize ?? null);
   }
 
-  async sendMessage(chatId: string, content: string | WaWebOutgoingMedia, options?: { caption?: string; sendMediaAsDocument?: boolean }): Promise<WaWebMessage> {
+  async sendMessage(chatId: string, content: string | WaWebOutgoingMedia, options?: { caption?: string; sendMediaAsDocument?: boolean; sendMediaAsSticker?: boolean }): Promise<WaWebMessage> {
     const local = `3EB0FA4E${String(this.nextId++).padStart(12, '0')}`;
     // As the real Client: a file must be the library's own MessageMedia.
     if (typeof content !== 'string' && !(content instanceof this.MessageMedia)) throw new Error('content is not a MessageMedia');
     this.sent.push({ chatId, content: typeof content === 'string' ? content : options?.caption ?? '', ...(typeof content === 'string' ? {} : { media: content }), options, at: performance.now() });
-    const m = new this.Message(this, typeof content === 'string' ? sentByUs(local, chatId, content) : sentFileByUs(local, chatId, content, options?.caption, options?.sendMediaAsDocument));
+    const m = new this.Message(this, typeof content === 'string' ? sentByUs(local, chatId, content) : sentFileByUs(local, chatId, content, options?.caption, options?.sendMediaAsDocument ? 'document' : options?.sendMediaAsSticker ? 'sticker' : undefined));
     this.messages.set(m.id._serialized, m);
     if (this.echoBeforeAnswer) this.emit('message_create', m);
     else setImmediate(() => this.emit('message_create', m));

@@ -54,10 +54,13 @@ export function sentByUs(local: string, to: string, body: string, t = 1_765_000_
   return { id: id(true, to, local), body, type: 'chat', t, from: OUR_NUMBER, to, ack: 0, isNewMsg: true, star: false };
 }
 
-/** What WhatsApp Web gives for a file we send (`sendMessage(chat, MessageMedia, { caption })`): its type from the file, the caption as body. */
-export function sentFileByUs(local: string, to: string, file: { mimetype: string; filename?: string | null; filesize?: number | null }, caption?: string, asDocument = false, t = 1_765_000_600): Raw {
+/**
+ * What WhatsApp Web gives for a file we send (`sendMessage(chat, MessageMedia, { caption })`): its type from the file
+ * (or as sent: `sendMediaAsDocument`, `sendMediaAsSticker`), the caption as body.
+ */
+export function sentFileByUs(local: string, to: string, file: { mimetype: string; filename?: string | null; filesize?: number | null }, caption?: string, as?: 'document' | 'sticker', t = 1_765_000_600): Raw {
   const kind = file.mimetype.split('/')[0];
-  const type = asDocument ? 'document' : kind === 'image' ? 'image' : kind === 'video' ? 'video' : kind === 'audio' ? 'audio' : 'document';
+  const type = as ?? (kind === 'image' ? 'image' : kind === 'video' ? 'video' : kind === 'audio' ? 'audio' : 'document');
   return { id: id(true, to, local), body: caption ?? '', caption, type, t, from: OUR_NUMBER, to, ack: 0, isNewMsg: true, star: false, mimetype: file.mimetype, filename: file.filename ?? undefined, size: file.filesize ?? undefined };
 }
 
