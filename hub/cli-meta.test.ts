@@ -21,6 +21,20 @@ describe('hummdesk meta', () => {
     ]);
     expect(messenger['botbuilder_dotnet/facebook_adapter/PayloadWithStandby.json']).toEqual(['error webhook_body_bom']);
     expect(messenger['botbuilder_dotnet/facebook_adapter/Activities.json']).toEqual(['error webhook_body_not_meta']);
+    // Instagram messaging is in the set, and refused with its own code (not parsed as WhatsApp or Messenger).
+    const instagram = Object.entries(messenger).filter(([id]) => id.startsWith('vercel_chat_replay/dm/instagram.json#'));
+    expect(Object.fromEntries(instagram)).toEqual({
+      'vercel_chat_replay/dm/instagram.json#accountId': ['error webhook_body_not_meta'],
+      'vercel_chat_replay/dm/instagram.json#botName': ['error webhook_body_not_meta'],
+      'vercel_chat_replay/dm/instagram.json#userId': ['error webhook_body_not_meta'],
+      ...Object.fromEntries(['firstMessage', 'storyReply', 'reactionAdded', 'quickReply', 'echoMessage'].map((n) => [`vercel_chat_replay/dm/instagram.json#${n}`, ['error instagram_not_supported']])),
+    });
+  });
+
+  it('an Instagram body is refused with instagram_not_supported', () => {
+    expect(() => metaEvents({ object: 'instagram', entry: [{ id: '1784', messaging: [{ sender: { id: '2' }, recipient: { id: '1784' }, message: { mid: 'm', text: 'hi' } }] }] })).toThrow(
+      expect.objectContaining({ code: 'instagram_not_supported' }),
+    );
   });
 
   it('a file with a byte-order mark, one that is not JSON, and named members that are not bodies each get a clear error', () => {

@@ -4,6 +4,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { InboundEvent } from '../connectors/core/types.js';
+import { ConnectorError } from '../connectors/core/errors.js';
 import { metaCases, errorOf, type MetaCase } from '../connectors/meta/cases.js';
 import { eventLine } from '../connectors/meta/summary.js';
 import { splitWhatsAppWebhook, whatsappEvents } from '../connectors/whatsapp/parse.js';
@@ -14,6 +15,7 @@ hummdesk meta conformance [--dir DIR] [--verbose] [--write]
 
 parse        prints the normalized events of each Meta webhook body (WhatsApp Cloud API, Messenger) as
              JSON, one object per body; a file may be one body or an object of named bodies. No database.
+             Instagram bodies (object "instagram") are refused: instagram_not_supported.
              Each business number's events carry its phone_number_id, each Page's its Page id, as the
              channel id.
 conformance  parses every payload of the shared sets (DIR, default $HUMMDESK_CORPUS_DIR/protocol, else
@@ -23,7 +25,10 @@ conformance  parses every payload of the shared sets (DIR, default $HUMMDESK_COR
 
 /** A body's events, each business number's (each Page's) with its phone_number_id (Page id) standing in for the channel id. */
 export function metaEvents(body: unknown): InboundEvent[] {
-  if ((body as { object?: unknown } | null)?.object === 'page') {
+  const object = (body as { object?: unknown } | null)?.object;
+  // Instagram messaging shares Messenger's shape but is no channel of ours: said so, not parsed as another platform.
+  if (object === 'instagram') throw new ConnectorError('Instagram messaging (object "instagram") is not a channel HummDesk serves: only WhatsApp and Messenger (object "page") webhooks are', 'meta', 'instagram_not_supported');
+  if (object === 'page') {
     const pages = splitMessengerWebhook(body);
     return [...pages.ignored, ...[...pages.byPage].flatMap(([page, items]) => messengerEvents(page, page, items))];
   }
@@ -48,6 +53,8 @@ const SETS: { dir: string; file: RegExp; expected: string }[] = [
   { dir: 'pywa_whatsapp_updates', file: /\.json$/, expected: EXPECTED_WHATSAPP },
   { dir: 'vercel_chat_replay', file: /whatsapp.*\.json$/i, expected: EXPECTED_WHATSAPP },
   { dir: 'vercel_chat_replay', file: /messenger.*\.json$/i, expected: EXPECTED_MESSENGER },
+  // Instagram messaging is not served: its bodies are expected to be refused with instagram_not_supported.
+  { dir: 'vercel_chat_replay', file: /instagram.*\.json$/i, expected: EXPECTED_MESSENGER },
   { dir: join('botbuilder_dotnet', 'facebook_adapter'), file: /\.json$/, expected: EXPECTED_MESSENGER },
 ];
 

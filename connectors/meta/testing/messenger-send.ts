@@ -6,7 +6,8 @@ import { postWebhook } from './emulator.js';
  * the Send API refuses: a message with both text and a file or neither, text over 2,000, a reply outside
  * the window for its type (10 / 2018278), an attachment id the Page never uploaded, a send while another
  * app owns the thread (handover protocol), an upload over 25 MB or of an unknown type. Thread control
- * changes are announced as Meta does: a signed `messaging_handovers` webhook to the app's URL.
+ * changes are announced as Meta does: a signed `messaging_handovers` webhook to the app's URL; accepted
+ * messages are followed by their echo, delivery and read webhooks when a test asks for them.
  */
 
 export interface MessengerSent {
@@ -49,8 +50,12 @@ export class MessengerSendApi {
   /** `${pageId}|${psid}` → the customer's public profile (a PSID is scoped to its Page). */
   private readonly profiles = new Map<string, { first_name?: string; last_name?: string; name?: string; profile_pic?: string }>();
   private failProfiles = 0;
-  /** Where this app's Messenger webhooks go (handover notices), signed with the app secret. */
-  webhookTarget?: { url: string; appSecret: string };
+  /**
+   * Where this app's Messenger webhooks go, signed with the app secret: handover notices, and after each
+   * message the Send API accepts the `receipts` named, in that order (the Page's echo of it with our app id
+   * and metadata, the customer's delivery and read watermarks; repeated or reordered as a test likes).
+   */
+  webhookTarget?: { url: string; appSecret: string; receipts?: ('echo' | 'delivery' | 'read')[] };
   readonly webhookAnswers: number[] = [];
 
   constructor(
@@ -137,10 +142,13 @@ export class MessengerSendApi {
     if (!allowed) return fail(400, 10, '(#10) This message is sent outside of allowed window.', { error_subcode: 2018278 });
     if (this.ownerOf(page, psid) !== page.appId) return fail(400, 10, '(#10) This app is not the thread owner: take thread control before sending.');
     const id = `m_EMU${String(++this.seq).padStart(6, '0')}${randomBytes(6).toString('hex')}`;
-    this.inbox.push({
+    const accepted: MessengerSent = {
       pageId: page.id, psid, messagingType: String(body.messaging_type), ...(typeof body.tag === 'string' ? { tag: body.tag } : {}),
       ...(typeof text === 'string' ? { text } : {}), ...(file ? { attachment: file } : {}), ...(typeof message.metadata === 'string' ? { metadata: message.metadata } : {}), id,
-    });
+    };
+    this.inbox.push(accepted);
+    const receipts = this.webhookTarget?.receipts;
+    if (receipts?.length) setImmediate(() => void this.sendReceipts(page, accepted, receipts));
     return { status: 200, body: { recipient_id: psid, message_id: id } };
   }
 
@@ -187,6 +195,27 @@ export class MessengerSendApi {
     this.owners.set(`${page.id}|${psid}`, target);
     this.controlCalls.push({ kind: 'pass', pageId: page.id, psid, toAppId: target });
     return { status: 200, body: { success: true } };
+  }
+
+  /** What Meta sends after a message reaches the customer: one webhook each, one after the other (a hub gone away counts 0). */
+  private async sendReceipts(page: Page, sent: MessengerSent, receipts: ('echo' | 'delivery' | 'read')[]): Promise<void> {
+    const target = this.webhookTarget;
+    if (!target) return;
+    for (const kind of receipts) {
+      const at = this.now();
+      const fields =
+        kind === 'echo'
+          ? {
+              sender: { id: page.id }, recipient: { id: sent.psid }, timestamp: at,
+              message: {
+                is_echo: true, app_id: Number(page.appId), mid: sent.id, ...(sent.metadata ? { metadata: sent.metadata } : {}),
+                ...(sent.text !== undefined ? { text: sent.text } : { attachments: [{ type: sent.attachment!.type, payload: { url: `https://scontent.xx.fbcdn.net/emulated/${sent.id}` } }] }),
+              },
+            }
+          : { sender: { id: sent.psid }, recipient: { id: page.id }, timestamp: at, ...(kind === 'delivery' ? { delivery: { mids: [sent.id], watermark: at } } : { read: { watermark: at } }) };
+      const body = { object: 'page', entry: [{ id: page.id, time: at, messaging: [fields] }] };
+      this.webhookAnswers.push(await postWebhook(target.url, target.appSecret, body).catch(() => 0));
+    }
   }
 
   /** Apps subscribed to `messaging_handovers` hear of the change, as Meta tells them. */

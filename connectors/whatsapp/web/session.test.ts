@@ -63,6 +63,36 @@ describe('a linked phone session', () => {
     expect(h.factory.clients[1]!.destroyed).toBe(1);
   });
 
+  it('reconnect waits double from the first up to the cap, and start over after the phone was ready (waits recorded, not slept)', async () => {
+    let made = 0;
+    const factory = fakeFactory((c) => (c.script = made++ === 4 ? 'ready' : { fail: new Error('net::ERR_NAME_NOT_RESOLVED') }));
+    const controller = new AbortController();
+    const waits: number[] = [];
+    const states: string[] = [];
+    const session = new WaWebSession({
+      channelId: 'ch', factory, client: { executablePath: '/usr/bin/chromium', auth: { kind: 'local', dataPath: '/nonexistent' } },
+      emit: async () => {}, onLink: async (l) => void states.push(l.state),
+      backoffMs: { first: 1_000, max: 4_000 },
+      random: () => 0.5,
+      sleep: async (ms) => {
+        waits.push(ms);
+        if (waits.length === 6) controller.abort();
+      },
+    });
+    const done = session.run(controller.signal);
+    // Four failed starts, then a client that gets ready: it is lost, and the waits start over.
+    for (;;) {
+      if (session.state === 'ready') break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    factory.clients[4]!.emit('disconnected', 'NAVIGATION');
+    await done;
+    // Each wait is its backoff plus a tenth (jitter 0.5 of a fifth).
+    expect(waits).toEqual([1_100, 2_200, 4_400, 4_400, 1_100, 2_200]);
+    expect(factory.clients).toHaveLength(6);
+    expect(states.filter((s) => s === 'ready')).toHaveLength(1);
+  });
+
   it('WhatsApp Web unreachable: disconnected with whatsapp_web_unreachable, the browser closed, tried again', async () => {
     const h = harness((c) => (c.script = { fail: new Error('net::ERR_NAME_NOT_RESOLVED at https://web.whatsapp.com/') }));
     await h.until(() => h.factory.clients.length >= 3);

@@ -34,6 +34,10 @@ export interface SessionOptions {
   /** Reconnect backoff: first wait and ceiling. */
   backoffMs?: { first: number; max: number };
   now?: () => Date;
+  /** How a reconnect waits (a test records the waits instead of sleeping); resolves early when `signal` aborts. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Jitter source in [0, 1): a reconnect waits its backoff plus up to a fifth more. */
+  random?: () => number;
 }
 
 const SENT_IDS_KEPT = 5_000;
@@ -74,7 +78,7 @@ export class WaWebSession {
       if (signal.aborted) break;
       if (ended === 'ready-then-lost') wait = backoff.first;
       // Jitter keeps a fleet of hubs from reconnecting in step after an outage.
-      await sleep(wait + Math.floor(Math.random() * wait * 0.2), signal);
+      await (this.opts.sleep ?? sleep)(wait + Math.floor((this.opts.random ?? Math.random)() * wait * 0.2), signal);
       wait = Math.min(backoff.max, wait * 2);
     }
     // A linked phone stays linked while no hub runs it: the account is kept for whoever looks.
