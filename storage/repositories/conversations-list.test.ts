@@ -7,8 +7,8 @@ import { inboxCounts, listConversations, listInbox, type ConversationFilter } fr
 
 /*
  * The inbox list and search on a large account: each view is read from an index in the list's order,
- * and search takes a word's few matches from the text index (through hd_search_conversations, which runs
- * as the tables' owner) or, for a common word, walks the list. Neither may ever show another tenant's row.
+ * and search takes a word's few matching conversations from the text index (through hd_search_conversation_hits,
+ * which runs as the tables' owner) or, for a common word, walks the list. Neither may ever show another tenant's row.
  */
 
 let t: TestHub;
@@ -48,15 +48,15 @@ describe('conversation search across tenants', () => {
     }
   });
 
-  it('answers only the calling tenant’s matches from hd_search_conversations, and nothing without a tenant', async () => {
-    const direct = (acct: TestAccount) => withAccount(t.hub.db, acct.accountId, async (tx) =>
-      (await tx.query<{ ids: string[] }>(`SELECT hd_search_conversations('quetzal', 100) AS ids`)).rows[0]!.ids);
-    expect([...(await direct(A))].sort()).toEqual([...ours].sort());
-    expect([...(await direct(B))].sort()).toEqual([...theirs].sort());
-    // No tenant set (hd_account() is NULL): no account's messages.
-    expect((await t.hub.db.query<{ ids: string[] }>(`SELECT hd_search_conversations('quetzal', 100) AS ids`)).rows[0]!.ids).toEqual([]);
-    // More matches than asked for: NULL, the caller walks the list instead.
-    expect((await withAccount(t.hub.db, B.accountId, (tx) => tx.query<{ ids: string[] | null }>(`SELECT hd_search_conversations('quetzal', 2) AS ids`))).rows[0]!.ids).toBeNull();
+  it('answers only the calling tenant’s matches from hd_search_conversation_hits, and nothing without a tenant', async () => {
+    const hits = (cap: number) => async (tx: Queryable) =>
+      (await tx.query<{ ids: string[] | null }>(`SELECT ids FROM hd_search_conversation_hits('quetzal', $1, 100, NULL, NULL)`, [cap])).rows[0]!.ids;
+    expect([...(await withAccount(t.hub.db, A.accountId, hits(100)))!].sort()).toEqual([...ours].sort());
+    expect([...(await withAccount(t.hub.db, B.accountId, hits(100)))!].sort()).toEqual([...theirs].sort());
+    // No tenant set (hd_account() is NULL): no account's conversations.
+    expect(await hits(100)(t.hub.db)).toEqual([]);
+    // More matches than the cap: NULL, the caller walks the list instead.
+    expect(await withAccount(t.hub.db, B.accountId, hits(2))).toBeNull();
   });
 
   it('pages a search in list order the same way through the index and by walking', async () => {

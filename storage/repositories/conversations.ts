@@ -73,13 +73,59 @@ type ListedRow = ConversationRow & { cursorAt: string; rank: number; waitingKey:
  * and a cursor cut to milliseconds skips rows that fall within the same millisecond).
  */
 export async function listConversations(tx: Queryable, f: ConversationFilter): Promise<ListedRow[]> {
-  const statement = await listStatement(tx, f);
-  if (!statement) return [];
-  return (await queryPrepared<ListedRow>(tx, statementName('conversation_list', statement.sql), statement.sql, statement.params)).rows;
+  return listPage(tx, f, async (g, search) => {
+    const statement = listStatement(g, search);
+    return (await queryPrepared<ListedRow>(tx, statementName('conversation_list', statement.sql), statement.sql, statement.params)).rows;
+  });
 }
 
-/** The list's statement for a filter (its text depends only on which filters are set), or undefined when a search finds nothing. */
-async function listStatement(tx: Queryable, f: ConversationFilter, columns = ''): Promise<{ sql: string; params: unknown[]; order: string } | undefined> {
+/** What hd_search_conversation_hits (migration 310) answers for a search. */
+interface SearchHits {
+  /** Candidate conversations in list order; null: walk the list instead. */
+  ids: string[] | null;
+  more: boolean;
+  lastAt: string | null;
+  /** The query to ask conversations' lexemes (a phrase as its words); null for a negation, which they cannot answer. */
+  terms: string | null;
+  /** The lexemes alone decide a match (a word, or words joined by OR); else each candidate's messages are checked. */
+  exact: boolean;
+}
+
+/**
+ * A page of the list; for a search, in slices of the most recent matching conversations. The text index
+ * names a word's matching conversations in list order (hd_search_conversation_hits): the first slice is
+ * about a page, and only a search whose other filters leave too few of them asks for older ones, four
+ * times as many each time. A word in more conversations than the cap, or a negation, walks the list.
+ */
+async function listPage<R extends { id: string }>(tx: Queryable, f: ConversationFilter, run: (f: ConversationFilter, search?: { hits: SearchHits; q: string }) => Promise<R[]>): Promise<R[]> {
+  if (!f.q) return run(f);
+  const cap = f.searchIndexMax ?? SEARCH_INDEX_MAX;
+  // Other sorts than the list's own order need every candidate at once.
+  const inOrder = (f.sort ?? 'recent') === 'recent';
+  const filtered = Boolean(f.status || f.teamId || f.assigneeId !== undefined || f.channelId || f.category || f.priority || f.contactId || f.tag);
+  let want = inOrder ? f.limit * (filtered ? 4 : 1) + 8 : cap;
+  let before = inOrder ? f.after : undefined;
+  const rows: R[] = [];
+  for (;;) {
+    const hits = await searchHits(tx, f.q, cap, want, before);
+    if (!hits.ids) return run(f, { hits, q: f.q });
+    if (hits.ids.length === 0) return rows;
+    rows.push(...await run({ ...f, limit: f.limit - rows.length }, { hits, q: f.q }));
+    if (rows.length >= f.limit || !hits.more) return rows;
+    before = { lastMessageAt: hits.lastAt!, id: hits.ids.at(-1)! };
+    want *= 4;
+  }
+}
+
+async function searchHits(tx: Queryable, q: string, cap: number, want: number, before: ConversationFilter['after']): Promise<SearchHits> {
+  const { rows } = await queryPrepared<SearchHits>(tx, 'conversation_search_hits',
+    `SELECT ids, more, last_at::text AS "lastAt", terms, exact FROM hd_search_conversation_hits($1, $2, $3, $4, $5)`,
+    [q, cap, want, before?.lastMessageAt ?? null, before?.id ?? null]);
+  return rows[0]!;
+}
+
+/** The list's statement for a filter (its text depends only on which filters are set and how a search is answered). */
+function listStatement(f: ConversationFilter, search?: { hits: SearchHits; q: string }, columns = ''): { sql: string; params: unknown[]; order: string } {
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (sql: (p: string) => string, value: unknown) => {
@@ -96,19 +142,20 @@ async function listStatement(tx: Queryable, f: ConversationFilter, columns = '')
   if (f.priority) add((p) => `c.priority = ${p}`, f.priority);
   if (f.contactId) add((p) => `c.contact_id = ${p}`, f.contactId);
   if (f.tag) add((p) => `c.tags @> ARRAY[${p}::text]`, f.tag);
-  // Search: the conversations of a word's matches when there are few (the text index, through
-  // hd_search_conversations, migration 191), else the list walked in its order, each conversation
-  // checked by its own messages (a common word shows up within the first conversations).
+  // Search: the candidates the text index named (migration 310), or the list walked in its order with
+  // each conversation checked by its lexemes (a common word shows up within the first conversations).
+  // LATERAL … LIMIT 1: a nested loop that stops at the first match, never a join of all the account's rows.
   let walk = '';
-  if (f.q) {
-    const ids = (await queryPrepared<{ ids: string[] | null }>(tx, 'conversation_search', `SELECT hd_search_conversations($1, $2) AS ids`, [f.q, f.searchIndexMax ?? SEARCH_INDEX_MAX])).rows[0]!.ids;
-    if (ids) {
-      if (ids.length === 0) return undefined;
-      add((p) => `c.id = ANY(${p}::uuid[])`, ids);
-    } else {
-      params.push(f.q);
-      // LATERAL … LIMIT 1: a nested loop that stops at the first match, never a join of all the account's messages.
-      walk = `CROSS JOIN LATERAL (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.search @@ websearch_to_tsquery('simple', $${params.length}) LIMIT 1) hit`;
+  if (search) {
+    const { hits } = search;
+    if (hits.ids) add((p) => `c.id = ANY(${p}::uuid[])`, hits.ids);
+    if (!hits.ids && hits.terms) {
+      params.push(hits.terms);
+      walk += ` CROSS JOIN LATERAL (SELECT 1 FROM conversation_search s WHERE s.conversation_id = c.id AND s.search @@ $${params.length}::tsquery LIMIT 1) terms`;
+    }
+    if (!hits.exact) {
+      params.push(search.q);
+      walk += ` CROSS JOIN LATERAL (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.search @@ websearch_to_tsquery('simple', $${params.length}) LIMIT 1) hit`;
     }
   }
   const byPriority = f.sort === 'priority';
@@ -128,7 +175,7 @@ async function listStatement(tx: Queryable, f: ConversationFilter, columns = '')
   params.push(f.limit);
   const order = `${byPriority ? 'rank DESC, ' : byWaiting ? '"waitingKey"::timestamptz, ' : ''}"lastMessageAt" DESC, id DESC`;
   const sql = `SELECT ${COLUMNS}, c.last_message_at::text AS "cursorAt", ${RANK} AS rank, ${WAITING}::text AS "waitingKey"${columns}
-     FROM ${FROM} ${walk} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     FROM ${FROM}${walk} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
      ORDER BY ${byPriority ? `${RANK} DESC, ` : byWaiting ? `${WAITING}, ` : ''}c.last_message_at DESC, c.id DESC LIMIT $${params.length}`;
   return { sql, params, order };
 }
@@ -148,8 +195,8 @@ function statementName(prefix: string, sql: string): string {
 }
 
 /**
- * Up to this many matching messages a search takes from the text index and sorts their conversations;
- * a word with more is common enough that walking the list finds a page of it sooner.
+ * Up to this many matching conversations a search takes from the text index; a word in more is common
+ * enough that walking the list finds a page of it sooner.
  */
 export const SEARCH_INDEX_MAX = 5_000;
 
@@ -276,8 +323,12 @@ export type InboxRow = ListedRow & Omit<InboxSummary, 'conversationId'>;
  * the same rule), so a row costs two index lookups into its messages.
  */
 export async function listInbox(tx: Queryable, f: ConversationFilter, userId: string | null): Promise<InboxRow[]> {
-  const statement = await listStatement(tx, f, `, ch.name AS "channelName", ct.email AS "contactEmail", ct.phone AS "contactPhone", c.waiting_since AS "waitingSince"`);
-  if (!statement) return [];
+  return listPage(tx, f, (g, search) => inboxPage(tx, listStatement(g, search, INBOX_COLUMNS), userId));
+}
+
+const INBOX_COLUMNS = `, ch.name AS "channelName", ct.email AS "contactEmail", ct.phone AS "contactPhone", c.waiting_since AS "waitingSince"`;
+
+async function inboxPage(tx: Queryable, statement: { sql: string; params: unknown[]; order: string }, userId: string | null): Promise<InboxRow[]> {
   const params = [...statement.params, userId];
   const sql = `SELECT page.*, left(split_part(btrim(last.text, E' \\n\\r\\t'), E'\\n', 1), 200) AS preview, last.direction AS "previewDirection",
             (inbound.at IS NOT NULL AND (r.read_at IS NULL OR inbound.at > r.read_at)) AS unread
@@ -291,9 +342,9 @@ export async function listInbox(tx: Queryable, f: ConversationFilter, userId: st
          SELECT max(m.sent_at) AS at FROM messages m
           WHERE m.conversation_id = page.id AND m.direction = 'inbound' AND NOT m.is_private AND NOT m.auto_reply) inbound ON true
       ORDER BY ${statement.order}`;
-  // Without a search, a view's plan is its index walked in list order whatever the values: plan it once.
-  // A search's candidate ids are not: a few are read by primary key, many by walking the list.
-  return (await queryPrepared<InboxRow>(tx, statementName('inbox_page', sql), sql, params, { genericPlan: !f.q })).rows;
+  // A view's plan is its index walked in list order whatever the values, a search's the same walk or its
+  // slice of candidates read by primary key (each its own statement text): plan each once.
+  return (await queryPrepared<InboxRow>(tx, statementName('inbox_page', sql), sql, params, { genericPlan: true })).rows;
 }
 
 /** How many conversations each inbox view holds, for one user. */
