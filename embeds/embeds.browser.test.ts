@@ -5,13 +5,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../hub/app.js';
-import { seedDemo, type DemoCredentials } from '../hub/services/demo.js';
+import type { DemoCredentials } from '../hub/services/demo.js';
 import { hashPassword } from '../hub/services/auth.js';
-import { eventually, startTestHub, type TestHub } from '../hub/testing/harness.js';
+import { eventually, type TestHub } from '../hub/testing/harness.js';
+import { startDeskTest } from '../hub/testing/desk.js';
 import { withAccount } from '../storage/session.js';
 import { insertUser } from '../storage/repositories/users.js';
 import { insertChannel } from '../storage/repositories/channels.js';
-import { artifactPath, axeViolations, customerSite, focusMatches, launchChromium, tabTo, waitForCount } from './testing.js';
+import { artifactPath, axeViolations, customerSite, focusMatches, submitLogin, tabTo, waitForCount } from './testing.js';
 
 /**
  * The components in real Chromium against a running hub: the whole customer ↔ agent loop by
@@ -27,6 +28,7 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
   const shopPages = new Map<string, string>();
   let port: number;
   let demo: DemoCredentials;
+  let close: (() => Promise<void>) | undefined;
   let accountId: string;
   const contexts: BrowserContext[] = [];
 
@@ -42,8 +44,7 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
 
   const login = async (page: Page) => {
     await page.goto(`${base}/`);
-    await page.locator('#login-password').fill(demo.password);
-    await page.locator('#login-form button[type=submit]').click();
+    await submitLogin(page, demo);
     await page.locator('hummdesk-inbox ul[role=listbox]').waitFor();
   };
 
@@ -55,11 +56,9 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
     Number((await t.hub.db.query<{ n: string }>(`SELECT count(*) AS n FROM messages WHERE text = $1`, [text])).rows[0]!.n);
 
   beforeAll(async () => {
-    t = await startTestHub({ ai: true });
+    ({ t, base, demo, accountId, browser, close } = await startDeskTest({ ai: true }));
     app = t.app;
-    await app.listen({ port: 0, host: '127.0.0.1' });
     port = (app.server.address() as AddressInfo).port;
-    base = `http://127.0.0.1:${port}`;
     // "A customer's site": another origin (its own server) that embeds the widget from the hub.
     shopServer = createServer((req, res) => {
       const page = shopPages.get(req.url ?? '');
@@ -67,19 +66,15 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
     });
     await new Promise<void>((resolve) => shopServer.listen(0, '127.0.0.1', resolve));
     shop = `http://localhost:${(shopServer.address() as AddressInfo).port}`;
-    demo = (await seedDemo(t.hub.db, t.hub.box, t.config.dataDir, base)).credentials!;
-    accountId = (await t.hub.db.query<{ id: string }>(`SELECT id FROM accounts WHERE slug = 'demo'`)).rows[0]!.id;
     site = await customerSite(base);
-    browser = await launchChromium();
   });
 
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
     shopServer?.close();
     await site?.close();
     if (app !== t?.app) await app?.close();
-    await t?.close();
+    await close?.();
   });
 
   it('runs the whole loop by keyboard alone: widget → live inbox → draft accepted / reply → answer in the widget', async () => {
@@ -88,7 +83,10 @@ describe('web components in a browser', { timeout: 120_000 }, () => {
     await agent.goto(`${base}/`);
     await openCustomerSite(customer);
 
-    // Agent logs in with the keyboard.
+    // Agent logs in with the keyboard, once the page shows its sign-in form.
+    await agent.locator('#login-form').waitFor();
+    await tabTo(agent, '#login-email');
+    await agent.keyboard.type(demo.email);
     await tabTo(agent, '#login-password');
     await agent.keyboard.type(demo.password);
     await agent.keyboard.press('Enter');

@@ -21,12 +21,17 @@ export async function openConsole(browser: Browser, base: string, who: { email: 
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error('page error:', err.message));
   await page.goto(`${base}/`);
-  await page.locator('#login-email').fill(who.email);
-  await page.locator('#login-password').fill(who.password);
-  await page.locator('#login-form button[type=submit]').click();
+  await submitLogin(page, who);
   await page.locator('hummdesk-inbox ul[role=listbox]').waitFor();
   await page.locator('#settings').click();
   return page;
+}
+
+/** Types `who`'s email and password into the sign-in form of the page at / (already open) and submits it. */
+export async function submitLogin(page: Page, who: { email: string; password: string }): Promise<void> {
+  await page.locator('#login-email').fill(who.email);
+  await page.locator('#login-password').fill(who.password);
+  await page.locator('#login-form button[type=submit]').click();
 }
 
 export const ARTIFACTS = new URL('../test-artifacts/', import.meta.url);

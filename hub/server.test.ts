@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,14 +15,22 @@ let database: Awaited<ReturnType<typeof freshDatabase>>;
 let dataDir: string;
 let platform: ChannelEmulator;
 let running: RunningHub;
+/** What `hummdesk start` printed for the person who started it. */
+let printed = '';
 
 beforeAll(async () => {
   database = await freshDatabase();
   dataDir = mkdtempSync(join(tmpdir(), 'hummdesk-server-'));
   platform = await ChannelEmulator.start();
-  running = await startServer(
-    loadConfig({ PORT: '0', DATABASE_URL: database.url, HUMMDESK_DATA_DIR: dataDir, HUMMDESK_SECRET_KEY: randomBytes(32).toString('hex'), LOG_LEVEL: 'silent', HUMMDESK_JOB_BACKOFF_MS: '0' }),
-  );
+  const write = vi.spyOn(process.stdout, 'write');
+  try {
+    running = await startServer(
+      loadConfig({ PORT: '0', DATABASE_URL: database.url, HUMMDESK_DATA_DIR: dataDir, HUMMDESK_SECRET_KEY: randomBytes(32).toString('hex'), LOG_LEVEL: 'silent', HUMMDESK_JOB_BACKOFF_MS: '0' }),
+    );
+    printed = write.mock.calls.map(([chunk]) => String(chunk)).join('');
+  } finally {
+    write.mockRestore();
+  }
   running.hub.connectors.set('whatsapp', new TestChannelConnector(platform, { timeoutMs: 30_000 }));
 });
 afterAll(async () => {
@@ -30,6 +38,15 @@ afterAll(async () => {
   await platform?.close();
   await database?.drop();
   rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('first start on PostgreSQL', () => {
+  it('seeds nothing and says where to create the first workspace', async () => {
+    expect(printed).toContain(`HummDesk is running at ${running.url}`);
+    expect(printed).toContain(`No workspace yet: open ${running.url} to create yours and become its owner.`);
+    expect(printed).not.toContain('Demo agent login');
+    expect((await running.hub.db.query(`SELECT 1 FROM accounts`)).rowCount).toBe(0);
+  });
 });
 
 describe('links', () => {

@@ -9,6 +9,7 @@ import { installTeams } from './install-teams.js';
 import { installAi } from './install-ai.js';
 import { seedDemo } from './services/demo.js';
 import { seedDemoKnowledge } from './services/demo-knowledge.js';
+import { setupState } from './services/setup.js';
 import { startListeners } from './listeners.js';
 import { startUploadSweep } from './services/upload-sweep.js';
 import { startSlackTokenRefresh } from './slack/token-rotation.js';
@@ -50,7 +51,9 @@ export async function startServer(config: HubConfig, opts: { jobs?: boolean; see
       );
     }
   } else {
-    process.stdout.write(`\n  HummDesk is running at ${url}\n\n`);
+    // A production hub's first owner is made from its page (or headless, `hummdesk account create`).
+    const firstRun = (await setupState(hub.db)).needed ? `  No workspace yet: open ${url} to create yours and become its owner.\n` : '';
+    process.stdout.write(`\n  HummDesk is running at ${url}\n${firstRun}\n`);
   }
   if (opts.jobs ?? config.runJobs) await hub.startJobs({ relay: true, work: true });
   const sweep = (opts.jobs ?? config.runJobs) ? startUploadSweep(hub) : undefined;

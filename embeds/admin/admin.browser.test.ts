@@ -6,9 +6,10 @@ import { insertChannel } from '../../storage/repositories/channels.js';
 import { insertUser } from '../../storage/repositories/users.js';
 import { withAccount } from '../../storage/session.js';
 import { hashPassword } from '../../hub/services/auth.js';
-import { seedDemo, type DemoCredentials } from '../../hub/services/demo.js';
-import { startTestHub, type TestHub } from '../../hub/testing/harness.js';
-import { artifactPath, axeViolations, focusMatches, launchChromium, tabTo } from '../testing.js';
+import type { DemoCredentials } from '../../hub/services/demo.js';
+import type { TestHub } from '../../hub/testing/harness.js';
+import { startDeskTest } from '../../hub/testing/desk.js';
+import { artifactPath, axeViolations, focusMatches, tabTo } from '../testing.js';
 
 const imapUrl = process.env.IMAP_URL;
 if (!imapUrl) console.warn('SKIPPED (email channel): IMAP_URL is not set (run through scripts/test.sh, which starts Dovecot)');
@@ -22,6 +23,7 @@ describe('admin console', { timeout: 240_000 }, () => {
   let browser: Browser;
   let base: string;
   let demo: DemoCredentials;
+  let close: (() => Promise<void>) | undefined;
   let accountId: string;
   let smtp: SMTPServer;
   let smtpPort = 0;
@@ -57,22 +59,16 @@ describe('admin console', { timeout: 240_000 }, () => {
     });
     await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
     smtpPort = (smtp.server.address() as AddressInfo).port;
-    t = await startTestHub({ jobs: false, slack: { clientId: '111.222', clientSecret: 'client secret', authorizeUrl: SLACK_AUTHORIZE } });
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-    demo = (await seedDemo(t.hub.db, t.hub.box, t.config.dataDir, base)).credentials!;
-    accountId = (await t.hub.db.query<{ id: string }>(`SELECT id FROM accounts WHERE slug = 'demo'`)).rows[0]!.id;
+    ({ t, base, demo, accountId, browser, close } = await startDeskTest({ jobs: false, slack: { clientId: '111.222', clientSecret: 'client secret', authorizeUrl: SLACK_AUTHORIZE } }));
     await withAccount(t.hub.db, accountId, async (tx) => {
       await insertUser(tx, { accountId, email: agent.email, name: 'Plain Agent', role: 'agent', passwordHash: await hashPassword(agent.password) });
       // A workspace bound earlier (OAuth is Slack's side; its callback is tested in hub/slack/).
       await insertChannel(tx, t.hub.box, { accountId, kind: 'slack', name: 'Acme Slack', externalKey: 'T0ACME', config: { teamName: 'Acme' } });
     });
-    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    await t?.close();
+    await close?.();
     if (smtp) await new Promise<void>((r) => smtp.close(() => r()));
   }, 120_000);
 

@@ -1,13 +1,13 @@
-import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemo, type DemoCredentials } from '../../hub/services/demo.js';
-import { startTestHub, type TestHub } from '../../hub/testing/harness.js';
+import type { DemoCredentials } from '../../hub/services/demo.js';
+import type { TestHub } from '../../hub/testing/harness.js';
+import { startDeskTest } from '../../hub/testing/desk.js';
 import { addExample } from '../../ai/classify/store.js';
 import { findInstallation } from '../../storage/repositories/channels.js';
 import { insertAiResult } from '../../storage/repositories/ai.js';
 import { withAccount } from '../../storage/session.js';
-import { artifactPath, axeViolations, launchChromium, openConsole } from '../testing.js';
+import { artifactPath, axeViolations, openConsole } from '../testing.js';
 
 /** The console's AI settings in real Chromium: validated before sending, the API's refusal shown, nothing lost, saved where the AI stage reads it. */
 describe('admin console: AI settings', { timeout: 240_000 }, () => {
@@ -15,20 +15,15 @@ describe('admin console: AI settings', { timeout: 240_000 }, () => {
   let browser: Browser;
   let base: string;
   let demo: DemoCredentials;
+  let close: (() => Promise<void>) | undefined;
   let accountId: string;
 
   beforeAll(async () => {
     // The operator allows Claude with its own key and OpenAI-compatible without one; no tenant keys.
-    t = await startTestHub({ jobs: false, env: { ANTHROPIC_API_KEY: 'sk-operator', HUMMDESK_AI_PROVIDER: 'local', HUMMDESK_OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' } });
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-    demo = (await seedDemo(t.hub.db, t.hub.box, t.config.dataDir, base)).credentials!;
-    accountId = (await t.hub.db.query<{ id: string }>(`SELECT id FROM accounts WHERE slug = 'demo'`)).rows[0]!.id;
-    browser = await launchChromium();
+    ({ t, base, demo, accountId, browser, close } = await startDeskTest({ jobs: false, env: { ANTHROPIC_API_KEY: 'sk-operator', HUMMDESK_AI_PROVIDER: 'local', HUMMDESK_OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' } }));
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
+    await close?.();
   }, 120_000);
 
   const storedAi = async () => (await t.hub.db.query<{ ai: Record<string, unknown> | null }>(`SELECT settings->'ai' AS ai FROM accounts WHERE id = $1`, [accountId])).rows[0]!.ai;

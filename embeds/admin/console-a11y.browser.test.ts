@@ -1,11 +1,11 @@
-import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddingsEmulator, type EmbeddingsEmulator } from '../../ai/embed/emulator.js';
 import { withAccount } from '../../storage/session.js';
-import { seedDemo, type DemoCredentials } from '../../hub/services/demo.js';
-import { startTestHub, type TestHub } from '../../hub/testing/harness.js';
-import { artifactPath, axeViolations, focusMatches, launchChromium, openConsole, tabTo } from '../testing.js';
+import type { DemoCredentials } from '../../hub/services/demo.js';
+import type { TestHub } from '../../hub/testing/harness.js';
+import { startDeskTest } from '../../hub/testing/desk.js';
+import { artifactPath, axeViolations, focusMatches, openConsole, tabTo } from '../testing.js';
 
 /** The admin console for everyone: axe on every screen and form in light and dark, and its forms by keyboard alone. */
 describe('admin console accessibility', { timeout: 300_000 }, () => {
@@ -14,20 +14,15 @@ describe('admin console accessibility', { timeout: 300_000 }, () => {
   let browser: Browser;
   let base: string;
   let demo: DemoCredentials;
+  let close: (() => Promise<void>) | undefined;
   let accountId: string;
 
   beforeAll(async () => {
     emu = await startEmbeddingsEmulator({ dimension: 64 });
-    t = await startTestHub({ jobs: false, env: { HUMMDESK_EMBEDDINGS_PROVIDER: 'openai-compatible', HUMMDESK_OPENAI_BASE_URL: `${emu.url}/v1`, HUMMDESK_EMBEDDINGS_MODEL: 'emu-embed' } });
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-    demo = (await seedDemo(t.hub.db, t.hub.box, t.config.dataDir, base)).credentials!;
-    accountId = (await t.hub.db.query<{ id: string }>(`SELECT id FROM accounts WHERE slug = 'demo'`)).rows[0]!.id;
-    browser = await launchChromium();
+    ({ t, base, demo, accountId, browser, close } = await startDeskTest({ jobs: false, env: { HUMMDESK_EMBEDDINGS_PROVIDER: 'openai-compatible', HUMMDESK_OPENAI_BASE_URL: `${emu.url}/v1`, HUMMDESK_EMBEDDINGS_MODEL: 'emu-embed' } }));
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
+    await close?.();
     await emu?.close();
   }, 120_000);
 

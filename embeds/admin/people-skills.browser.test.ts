@@ -1,9 +1,9 @@
-import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemo, type DemoCredentials } from '../../hub/services/demo.js';
-import { startTestHub, type TestHub } from '../../hub/testing/harness.js';
-import { axeViolations, launchChromium, openConsole } from '../testing.js';
+import type { DemoCredentials } from '../../hub/services/demo.js';
+import type { TestHub } from '../../hub/testing/harness.js';
+import { startDeskTest } from '../../hub/testing/desk.js';
+import { axeViolations, openConsole } from '../testing.js';
 
 /** The people screen's skills (what skill-based routing matches on), in real Chromium. */
 describe('admin console: agent skills', { timeout: 180_000 }, () => {
@@ -11,17 +11,13 @@ describe('admin console: agent skills', { timeout: 180_000 }, () => {
   let browser: Browser;
   let base: string;
   let demo: DemoCredentials;
+  let close: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    t = await startTestHub({ jobs: false });
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-    demo = (await seedDemo(t.hub.db, t.hub.box, t.config.dataDir, base)).credentials!;
-    browser = await launchChromium();
+    ({ t, base, demo, browser, close } = await startDeskTest({ jobs: false }));
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
+    await close?.();
   });
 
   const storedSkills = async () =>

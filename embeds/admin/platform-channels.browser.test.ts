@@ -1,10 +1,10 @@
-import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemo, type DemoCredentials } from '../../hub/services/demo.js';
-import { startTestHub, type TestHub } from '../../hub/testing/harness.js';
+import type { DemoCredentials } from '../../hub/services/demo.js';
+import type { TestHub } from '../../hub/testing/harness.js';
+import { startDeskTest } from '../../hub/testing/desk.js';
 import { GraphEmulator } from '../../connectors/meta/testing/emulator.js';
-import { artifactPath, axeViolations, launchChromium, openConsole } from '../testing.js';
+import { artifactPath, axeViolations, openConsole } from '../testing.js';
 
 const NUMBER = '106540352242922';
 const PAGE = '300000000000421';
@@ -15,20 +15,16 @@ describe('admin console: WhatsApp, Messenger, a linked phone and Teams added fro
   let browser: Browser;
   let base: string;
   let demo: DemoCredentials;
+  let close: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     graph = await GraphEmulator.start();
     graph.addNumber({ id: NUMBER, token: 'wa-token-right', verifiedName: 'Kauppa Oy' });
     graph.addPage({ id: PAGE, name: 'Kauppa', token: 'page-token-right' });
-    t = await startTestHub({ jobs: false, env: { HUMMDESK_META_APP_SECRET: 's', HUMMDESK_META_VERIFY_TOKEN: 'v', HUMMDESK_META_GRAPH_URL: graph.url } });
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-    demo = (await seedDemo(t.hub.db, t.hub.box, t.config.dataDir, base)).credentials!;
-    browser = await launchChromium();
+    ({ t, base, demo, browser, close } = await startDeskTest({ jobs: false, env: { HUMMDESK_META_APP_SECRET: 's', HUMMDESK_META_VERIFY_TOKEN: 'v', HUMMDESK_META_GRAPH_URL: graph.url } }));
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
+    await close?.();
     await graph?.close();
   });
 

@@ -1,17 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertChannel } from '../../storage/repositories/channels.js';
 import { withAccount } from '../../storage/session.js';
-import { seedDemo, type DemoCredentials } from '../../hub/services/demo.js';
+import type { DemoCredentials } from '../../hub/services/demo.js';
 import { claimLease, checkpointStore } from '../../hub/listeners.js';
-import { startTestHub, type TestHub } from '../../hub/testing/harness.js';
+import type { TestHub } from '../../hub/testing/harness.js';
+import { startDeskTest } from '../../hub/testing/desk.js';
 import { LINK_KEY } from '../../connectors/whatsapp/web/session.js';
-import { launchChromium, openConsole } from '../testing.js';
+import { openConsole } from '../testing.js';
 
 // The admin console shows a linked phone's QR as an image a phone can scan: decoded here by zbar.
 const zbar = ['/usr/bin/zbarimg', '/usr/local/bin/zbarimg'].find((p) => existsSync(p));
@@ -23,23 +23,19 @@ describe('admin console: a whatsapp-web channel waiting for its phone', { timeou
   let browser: Browser;
   let base: string;
   let demo: DemoCredentials;
+  let close: (() => Promise<void>) | undefined;
   const dir = mkdtempSync(join(tmpdir(), 'hummdesk-admin-qr-'));
 
   beforeAll(async () => {
-    t = await startTestHub({ jobs: false });
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-    demo = (await seedDemo(t.hub.db, t.hub.box, t.config.dataDir, base)).credentials!;
-    const accountId = (await t.hub.db.query<{ id: string }>(`SELECT id FROM accounts WHERE slug = 'demo'`)).rows[0]!.id;
+    let accountId: string;
+    ({ t, base, demo, accountId, browser, close } = await startDeskTest({ jobs: false }));
     const channel = await withAccount(t.hub.db, accountId, (tx) => insertChannel(tx, t.hub.box, { accountId, kind: 'whatsapp-web', name: 'Support phone', externalKey: 'waweb_admin' }));
     // What a hub running the phone writes while it waits for the scan.
     await claimLease(t.hub, accountId, channel.id, 'a-hub', 600_000);
     await checkpointStore(t.hub, accountId, channel.id).set(LINK_KEY, { state: 'qr_required', qr: QR, updatedAt: new Date().toISOString() });
-    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
+    await close?.();
     rmSync(dir, { recursive: true, force: true });
   });
 

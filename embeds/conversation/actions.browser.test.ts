@@ -1,13 +1,13 @@
-import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findInstallation } from '../../storage/repositories/channels.js';
 import { insertUser } from '../../storage/repositories/users.js';
 import { withAccount } from '../../storage/session.js';
 import { hashPassword } from '../../hub/services/auth.js';
-import { seedDemo, type DemoCredentials } from '../../hub/services/demo.js';
-import { startTestHub, type TestHub } from '../../hub/testing/harness.js';
-import { artifactPath, axeViolations, focusMatches, launchChromium } from '../testing.js';
+import type { DemoCredentials } from '../../hub/services/demo.js';
+import type { TestHub } from '../../hub/testing/harness.js';
+import { startDeskTest } from '../../hub/testing/desk.js';
+import { artifactPath, axeViolations, focusMatches } from '../testing.js';
 
 /** The actions of `<hummdesk-conversation>` on the page at /, by mouse and by key, seen live by a second agent. */
 describe('conversation actions', { timeout: 240_000 }, () => {
@@ -15,6 +15,7 @@ describe('conversation actions', { timeout: 240_000 }, () => {
   let browser: Browser;
   let base: string;
   let demo: DemoCredentials;
+  let close: (() => Promise<void>) | undefined;
   let accountId: string;
   let conversationId: string;
   let secondConversationId: string;
@@ -42,11 +43,7 @@ describe('conversation actions', { timeout: 240_000 }, () => {
         `SELECT status, assignee_id, priority, tags, snoozed_until FROM conversations WHERE id = $1`, [conversationId])).rows[0]!);
 
   beforeAll(async () => {
-    t = await startTestHub({ jobs: false });
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-    demo = (await seedDemo(t.hub.db, t.hub.box, t.config.dataDir, base)).credentials!;
-    accountId = (await t.hub.db.query<{ id: string }>(`SELECT id FROM accounts WHERE slug = 'demo'`)).rows[0]!.id;
+    ({ t, base, demo, accountId, browser, close } = await startDeskTest({ jobs: false }));
     second.id = (await withAccount(t.hub.db, accountId, async (tx) =>
       insertUser(tx, { accountId, email: second.email, name: second.name, role: 'agent', passwordHash: await hashPassword(second.password) }))).id;
     const channelId = (await t.hub.db.query<{ id: string }>(`SELECT id FROM channels WHERE account_id = $1 AND kind = 'webchat' LIMIT 1`, [accountId])).rows[0]!.id;
@@ -69,12 +66,10 @@ describe('conversation actions', { timeout: 240_000 }, () => {
       },
     }]);
     secondConversationId = o2!.conversationId!;
-    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    await t?.close();
+    await close?.();
   });
 
   it('assign, priority, tags, snooze, resolve and reopen: stored and seen live by another agent', async () => {

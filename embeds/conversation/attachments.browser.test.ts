@@ -1,10 +1,10 @@
-import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findInstallation } from '../../storage/repositories/channels.js';
-import { seedDemo, type DemoCredentials } from '../../hub/services/demo.js';
-import { startTestHub, type TestHub } from '../../hub/testing/harness.js';
-import { artifactPath, launchChromium } from '../testing.js';
+import type { DemoCredentials } from '../../hub/services/demo.js';
+import type { TestHub } from '../../hub/testing/harness.js';
+import { startDeskTest } from '../../hub/testing/desk.js';
+import { artifactPath, submitLogin } from '../testing.js';
 
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64');
 
@@ -14,13 +14,11 @@ describe('conversation view: files and right-to-left text', { timeout: 180_000 }
   let browser: Browser;
   let base: string;
   let demo: DemoCredentials;
+  let close: (() => Promise<void>) | undefined;
   let conversationId: string;
 
   beforeAll(async () => {
-    t = await startTestHub({ jobs: false });
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-    demo = (await seedDemo(t.hub.db, t.hub.box, t.config.dataDir, base)).credentials!;
+    ({ t, base, demo, browser, close } = await startDeskTest({ jobs: false }));
     const channel = (await findInstallation(t.hub.db, t.hub.box, { kind: 'webchat', id: demo.webchatChannelId }))!;
     const [o] = await t.hub.ingest.ingest(channel, [{
       type: 'message',
@@ -35,11 +33,9 @@ describe('conversation view: files and right-to-left text', { timeout: 180_000 }
       },
     }]);
     conversationId = o!.conversationId!;
-    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
+    await close?.();
   });
 
   it('shows the image, offers the file as a download, and sets the Hebrew message right to left', async () => {
@@ -47,8 +43,7 @@ describe('conversation view: files and right-to-left text', { timeout: 180_000 }
     context.setDefaultTimeout(30_000);
     const page = await context.newPage();
     await page.goto(`${base}/`);
-    await page.locator('#login-password').fill(demo.password);
-    await page.locator('#login-form button[type=submit]').click();
+    await submitLogin(page, demo);
     await page.locator(`hummdesk-inbox li[data-id="${conversationId}"]`).click();
     const message = page.locator('hummdesk-conversation li.message.inbound');
     await message.waitFor();

@@ -1,9 +1,9 @@
-import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemo, type DemoCredentials } from '../../hub/services/demo.js';
-import { startTestHub, type TestHub } from '../../hub/testing/harness.js';
-import { artifactPath, axeViolations, customerSite, launchChromium } from '../testing.js';
+import type { DemoCredentials } from '../../hub/services/demo.js';
+import type { TestHub } from '../../hub/testing/harness.js';
+import { startDeskTest } from '../../hub/testing/desk.js';
+import { artifactPath, axeViolations, customerSite, submitLogin } from '../testing.js';
 
 const PNG_BASE64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==';
 const PNG = Buffer.from(PNG_BASE64, 'base64');
@@ -18,20 +18,16 @@ describe('composer attachments', { timeout: 300_000 }, () => {
   let browser: Browser;
   let base: string;
   let demo: DemoCredentials;
+  let close: (() => Promise<void>) | undefined;
   let site: Awaited<ReturnType<typeof customerSite>>;
 
   beforeAll(async () => {
-    t = await startTestHub();
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-    demo = (await seedDemo(t.hub.db, t.hub.box, t.config.dataDir, base)).credentials!;
+    ({ t, base, demo, browser, close } = await startDeskTest());
     site = await customerSite(base);
-    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
     await site?.close();
-    await t?.close();
+    await close?.();
   });
 
   const newPage = async (): Promise<Page> => {
@@ -67,8 +63,7 @@ describe('composer attachments', { timeout: 300_000 }, () => {
 
     const agent = await newPage();
     await agent.goto(`${base}/`);
-    await agent.locator('#login-password').fill(demo.password);
-    await agent.locator('#login-form button[type=submit]').click();
+    await submitLogin(agent, demo);
     await agent.locator('hummdesk-inbox li[role=option]', { hasText: 'Could you send me the invoice' }).click();
     const view = agent.locator('hummdesk-conversation');
     await view.locator('li.message.inbound', { hasText: 'invoice' }).waitFor();

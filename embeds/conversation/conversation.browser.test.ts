@@ -3,9 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemo, type DemoCredentials } from '../../hub/services/demo.js';
-import { startTestHub, type TestHub } from '../../hub/testing/harness.js';
-import { artifactPath, axeViolations, focusMatches, launchChromium, tabTo } from '../testing.js';
+import type { DemoCredentials } from '../../hub/services/demo.js';
+import type { TestHub } from '../../hub/testing/harness.js';
+import { startDeskTest } from '../../hub/testing/desk.js';
+import { artifactPath, axeViolations, focusMatches, submitLogin, tabTo } from '../testing.js';
 import type { ReplySentDetail } from './conversation.component.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -18,6 +19,7 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
   let shop: Server;
   let shopUrl: string;
   let demo: DemoCredentials;
+  let close: (() => Promise<void>) | undefined;
   let accountId: string;
   const contexts: BrowserContext[] = [];
 
@@ -51,8 +53,7 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
   const openAsAgent = async (conversationId: string, text: string): Promise<Page> => {
     const agent = await newPage();
     await agent.goto(`${base}/`);
-    await agent.locator('#login-password').fill(demo.password);
-    await agent.locator('#login-form button[type=submit]').click();
+    await submitLogin(agent, demo);
     await agent.locator(`hummdesk-inbox li[data-id="${conversationId}"]`).click();
     await agent.locator('hummdesk-conversation li.message.inbound', { hasText: text }).waitFor();
     return agent;
@@ -85,11 +86,7 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
   };
 
   beforeAll(async () => {
-    t = await startTestHub();
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-    demo = (await seedDemo(t.hub.db, t.hub.box, t.config.dataDir, base)).credentials!;
-    accountId = (await t.hub.db.query<{ id: string }>(`SELECT id FROM accounts WHERE slug = 'demo'`)).rows[0]!.id;
+    ({ t, base, demo, accountId, browser, close } = await startDeskTest());
     // A customer's site on another origin, embedding the widget with its name-and-email form.
     shop = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(`<!doctype html><html lang="en"><head><title>Shop</title>
@@ -98,14 +95,12 @@ describe('conversation view: typing', { timeout: 120_000 }, () => {
     });
     await new Promise<void>((resolve) => shop.listen(0, '127.0.0.1', resolve));
     shopUrl = `http://localhost:${(shop.address() as AddressInfo).port}/`;
-    browser = await launchChromium();
   });
 
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
     shop?.close();
-    await t?.close();
+    await close?.();
   });
 
   it("shows the customer typing until their message arrives or they stop, never the agent's own typing, and tells the customer when the agent types", async () => {

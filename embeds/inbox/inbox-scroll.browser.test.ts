@@ -1,10 +1,10 @@
-import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemo, type DemoCredentials } from '../../hub/services/demo.js';
-import { startTestHub, type TestHub } from '../../hub/testing/harness.js';
+import type { DemoCredentials } from '../../hub/services/demo.js';
+import type { TestHub } from '../../hub/testing/harness.js';
+import { startDeskTest } from '../../hub/testing/desk.js';
 import { seedBulkInbox } from '../../hub/testing/bulk-inbox.js';
-import { artifactPath, axeViolations, launchChromium } from '../testing.js';
+import { artifactPath, axeViolations, submitLogin } from '../testing.js';
 
 /** A long inbox in real Chromium: only the rows in view are in the DOM, the keyboard still walks all of them, and the waiting sort lives in the URL. */
 describe('inbox: a long list', { timeout: 300_000 }, () => {
@@ -13,20 +13,16 @@ describe('inbox: a long list', { timeout: 300_000 }, () => {
   let browser: Browser;
   let base: string;
   let demo: DemoCredentials;
+  let close: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    t = await startTestHub({ jobs: false });
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-    demo = (await seedDemo(t.hub.db, t.hub.box, t.config.dataDir, base)).credentials!;
-    const accountId = (await t.hub.db.query<{ id: string }>(`SELECT id FROM accounts WHERE slug = 'demo'`)).rows[0]!.id;
+    let accountId: string;
+    ({ t, base, demo, accountId, browser, close } = await startDeskTest({ jobs: false }));
     const channelId = (await t.hub.db.query<{ id: string }>(`SELECT id FROM channels WHERE account_id = $1 AND kind = 'webchat' ORDER BY created_at LIMIT 1`, [accountId])).rows[0]!.id;
     await seedBulkInbox(t.hub.db, accountId, channelId, COUNT);
-    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
+    await close?.();
   });
 
   const signIn = async (path = '/'): Promise<Page> => {
@@ -35,8 +31,7 @@ describe('inbox: a long list', { timeout: 300_000 }, () => {
     const page = await context.newPage();
     page.on('pageerror', (err) => console.error('page error:', err.message));
     await page.goto(`${base}${path}`);
-    await page.locator('#login-password').fill(demo.password);
-    await page.locator('#login-form button[type=submit]').click();
+    await submitLogin(page, demo);
     await page.locator('hummdesk-inbox li[role=option]').first().waitFor();
     return page;
   };

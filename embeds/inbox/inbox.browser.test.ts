@@ -1,11 +1,11 @@
-import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findInstallation } from '../../storage/repositories/channels.js';
 import { withAccount } from '../../storage/session.js';
-import { seedDemo, type DemoCredentials } from '../../hub/services/demo.js';
-import { startTestHub, type TestHub } from '../../hub/testing/harness.js';
-import { artifactPath, axeViolations, launchChromium } from '../testing.js';
+import type { DemoCredentials } from '../../hub/services/demo.js';
+import type { TestHub } from '../../hub/testing/harness.js';
+import { startDeskTest } from '../../hub/testing/desk.js';
+import { artifactPath, axeViolations, submitLogin } from '../testing.js';
 
 /** `<hummdesk-inbox>` on the page at /: rows an agent can tell apart, views with counts, unread marks, filters in the URL. */
 describe('inbox rows and views', { timeout: 180_000 }, () => {
@@ -13,6 +13,7 @@ describe('inbox rows and views', { timeout: 180_000 }, () => {
   let browser: Browser;
   let base: string;
   let demo: DemoCredentials;
+  let close: (() => Promise<void>) | undefined;
   let accountId: string;
   const contexts: BrowserContext[] = [];
   const ids: Record<string, string> = {};
@@ -38,28 +39,21 @@ describe('inbox rows and views', { timeout: 180_000 }, () => {
     const page = await context.newPage();
     page.on('pageerror', (err) => console.error('page error:', err.message));
     await page.goto(`${base}${path}`);
-    await page.locator('#login-password').fill(demo.password);
-    await page.locator('#login-form button[type=submit]').click();
+    await submitLogin(page, demo);
     await page.locator('hummdesk-inbox ul[role=listbox]').waitFor();
     return page;
   };
   const row = (page: Page, id: string) => page.locator(`hummdesk-inbox li[data-id="${id}"]`);
 
   beforeAll(async () => {
-    t = await startTestHub({ jobs: false });
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-    demo = (await seedDemo(t.hub.db, t.hub.box, t.config.dataDir, base)).credentials!;
-    accountId = (await t.hub.db.query<{ id: string }>(`SELECT id FROM accounts WHERE slug = 'demo'`)).rows[0]!.id;
+    ({ t, base, demo, accountId, browser, close } = await startDeskTest({ jobs: false }));
     ids.named = await customerWrites('named', 'My parcel never arrived\nOrder 5521', { name: 'Aino Virtanen' }, 95);
     ids.arabic = await customerWrites('arabic', 'مرحبا، طلبي لم يصل', { name: 'ليلى' }, 20);
     ids.anonymous = await customerWrites('anon', 'Can I change my plan?', {}, 3);
-    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    await t?.close();
+    await close?.();
   });
 
   it('tells conversations apart: name, preview, waiting time, channel, unread, and right-to-left text reads right', async () => {

@@ -52,6 +52,7 @@ async function showDesk() {
   clearInterval(agent.timer);
   agent.timer = setInterval(renewEmbedToken, EMBED_REFRESH_MS);
   $('login-form').hidden = true;
+  $('setup-form').hidden = true;
   $('desk').hidden = false;
   $('session-controls').hidden = false;
   $('agent-status').textContent = `Signed in as ${agent.user.name}`;
@@ -65,11 +66,26 @@ function showSignIn(message = '') {
   const admin = $('admin-console').firstElementChild;
   if (admin) admin.token = '';
   agent.accessToken = null;
+  $('setup-form').hidden = true;
   $('login-form').hidden = false;
   $('session-controls').hidden = true;
   $('login-error').textContent = message;
   $('agent-status').textContent = '';
   if (message) $('login-password').focus();
+}
+
+/**
+ * Signed out: a hub with no account yet offers to create the workspace (once; the hub refuses it after),
+ * any other the sign-in form. The demo's login is printed in the terminal, never put in the form.
+ */
+async function showEntry() {
+  const res = await fetch('/api/v1/setup').catch(() => undefined);
+  const state = res?.ok ? await res.json() : { needed: false, demo: false };
+  $('login-hint').hidden = !state.demo;
+  if (!state.needed) return showSignIn();
+  $('login-form').hidden = true;
+  $('setup-form').hidden = false;
+  $('setup-workspace').focus();
 }
 
 function chooseAccount(accounts) {
@@ -110,6 +126,48 @@ $('login-form').addEventListener('submit', async (e) => {
   await showDesk();
   $('inbox').focus();
   $('inbox').shadowRoot?.querySelector('input')?.focus();
+});
+
+$('setup-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  if ('Notification' in window && Notification.permission === 'default') void Notification.requestPermission().catch(() => undefined);
+  $('setup-error').textContent = '';
+  const button = e.target.querySelector('button[type=submit]');
+  button.disabled = true;
+  try {
+    const res = await fetch('/api/v1/setup', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        workspace: $('setup-workspace').value.trim(),
+        name: $('setup-name').value.trim(),
+        email: $('setup-email').value.trim(),
+        password: $('setup-password').value,
+        session: 'cookie',
+      }),
+    });
+    if (!res.ok) {
+      const body = await res.json().catch(() => undefined);
+      const text = body?.error ? `${body.error.message} (${body.error.code})` : `HTTP ${res.status}`;
+      // Someone else created the workspace first: this hub now only signs in.
+      if (body?.error?.code === 'setup_done') {
+        $('login-email').value = $('setup-email').value.trim();
+        return void showSignIn(text);
+      }
+      return void ($('setup-error').textContent = text);
+    }
+    const created = await res.json();
+    agent.accessToken = created.accessToken;
+    agent.user = created.user;
+    $('setup-password').value = '';
+    $('login-email').value = created.user.email;
+    await showDesk();
+    // The owner's next step: a channel for customers to write on.
+    await showSettings(true);
+    $('agent-status').textContent = `Workspace “${created.account.name}” created. Add a channel so your customers can reach you.`;
+  } finally {
+    button.disabled = false;
+  }
 });
 
 $('logout').addEventListener('click', async () => {
@@ -175,7 +233,7 @@ if (invite) {
   // A reload keeps the agent signed in: the session cookie gives a fresh access token.
   refreshSession()
     .then(showDesk)
-    .catch((err) => showSignIn(err instanceof SignedOut ? '' : `Could not restore the session: ${err.message}`));
+    .catch((err) => (err instanceof SignedOut ? showEntry() : showSignIn(`Could not restore the session: ${err.message}`)));
 }
 
 // The inbox's view and filters live in the URL: a reload or a shared link opens the same list.

@@ -10,6 +10,8 @@ import { badRequest, notFound, unauthorized } from '../errors.js';
 import { clientAddress } from '../plugins/rate-limit.js';
 import { IdParams, Nullable, User } from '../schemas.js';
 import { checkPassword, createApiKey, issueRefreshToken, refreshSession, sha256 } from '../services/auth.js';
+import { createFirstAccount, setupState } from '../services/setup.js';
+import { errorResponse } from '../plugins/error-responses.js';
 
 const Tokens = Type.Object({
   accessToken: Type.String(),
@@ -17,6 +19,10 @@ const Tokens = Type.Object({
   expiresIn: Type.Integer({ description: 'seconds until the access token expires' }),
   user: User,
 });
+
+const SessionChoice = Type.Optional(Type.Union([Type.Literal('token'), Type.Literal('cookie')], {
+  description: '`cookie`: the refresh token goes into an httpOnly cookie (the hub\'s own page), not the body',
+}));
 
 const ApiKey = Type.Object({
   id: Type.String(),
@@ -86,9 +92,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         email: Type.String({ minLength: 3, maxLength: 320 }),
         password: Type.String({ minLength: 1, maxLength: 1000 }),
         account: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'the account slug, when the email signs in to several' })),
-        session: Type.Optional(Type.Union([Type.Literal('token'), Type.Literal('cookie')], {
-          description: '`cookie`: the refresh token goes into an httpOnly cookie (the hub\'s own page), not the body',
-        })),
+        session: SessionChoice,
       }),
       response: { 200: Tokens },
     },
@@ -98,6 +102,50 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (req.body.session !== 'cookie') return tokens;
     setSessionCookie(reply, tokens.refreshToken);
     return { ...tokens, refreshToken: undefined };
+  });
+
+  // First run: a hub with no account offers its page's visitor to create the workspace and be its owner, once.
+  app.get('/setup', {
+    schema: {
+      tags: ['auth'],
+      security: [],
+      summary: 'Whether this hub still needs its first account (then POST /setup creates it)',
+      response: {
+        200: Type.Object({
+          needed: Type.Boolean({ description: 'no account exists yet' }),
+          demo: Type.Boolean({ description: 'the demo account of `npm start` exists; its login is printed in the terminal' }),
+        }),
+      },
+    },
+  }, async () => setupState(db));
+
+  app.post('/setup', {
+    config: loginLimit,
+    schema: {
+      tags: ['auth'],
+      security: [],
+      summary: 'Create the first account (workspace) and its owner, signed in at once; refused with 409 `setup_done` once any account exists',
+      body: Type.Object({
+        workspace: Type.String({ minLength: 1, maxLength: 200, description: 'the workspace (account) name' }),
+        name: Type.String({ minLength: 1, maxLength: 200, description: "the owner's name" }),
+        email: Type.String({ format: 'email', maxLength: 320 }),
+        password: Type.String({ maxLength: 1000, description: 'at least 8 characters (400 `password_too_short`)' }),
+        session: SessionChoice,
+      }, { additionalProperties: false }),
+      response: {
+        201: Type.Object({ ...Tokens.properties, account: Type.Object({ id: Type.String(), name: Type.String(), slug: Type.String() }) }),
+        400: errorResponse(400, ['validation_failed', 'invalid_text', 'malformed_json', 'name_blank', 'password_too_short']),
+        409: errorResponse(409, ['setup_done']),
+      },
+    },
+  }, async (req, reply) => {
+    const { workspace, name, email, password } = req.body;
+    const created = await createFirstAccount(db, { workspace, name, email, password });
+    const tokens = await tokensFor(created.accountId, created.userId);
+    const account = { id: created.accountId, name: created.name, slug: created.slug };
+    if (req.body.session !== 'cookie') return reply.status(201).send({ ...tokens, account });
+    setSessionCookie(reply, tokens.refreshToken);
+    return reply.status(201).send({ ...tokens, refreshToken: undefined, account });
   });
 
   app.post('/auth/refresh', {

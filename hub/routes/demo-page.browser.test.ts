@@ -1,12 +1,12 @@
-import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../../embeds/testing.js';
 import { insertUser } from '../../storage/repositories/users.js';
 import { withAccount } from '../../storage/session.js';
 import { hashPassword } from '../services/auth.js';
-import { seedDemo, type DemoCredentials } from '../services/demo.js';
-import { createTestAccount, startTestHub, type TestHub } from '../testing/harness.js';
+import type { DemoCredentials } from '../services/demo.js';
+import { createTestAccount, type TestHub } from '../testing/harness.js';
+import { startDeskTest } from '../testing/desk.js';
+import { submitLogin } from '../../embeds/testing.js';
 
 /** The demo page's login when one email and password open two accounts, in real Chromium. */
 describe('demo page login', { timeout: 90_000 }, () => {
@@ -14,28 +14,23 @@ describe('demo page login', { timeout: 90_000 }, () => {
   let browser: Browser;
   let base: string;
   let demo: DemoCredentials;
+  let close: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    t = await startTestHub({ jobs: false });
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-    demo = (await seedDemo(t.hub.db, t.hub.box, t.config.dataDir, base)).credentials!;
+    ({ t, base, demo, browser, close } = await startDeskTest({ jobs: false }));
     // The same person, with the same password, is an agent of a second account too.
     const second = await createTestAccount(t, { slug: 'second-shop' });
     await withAccount(t.hub.db, second.accountId, async (tx) =>
       insertUser(tx, { accountId: second.accountId, email: demo.email, name: 'Agent of the second shop', role: 'agent', passwordHash: await hashPassword(demo.password) }));
-    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
+    await close?.();
   });
 
   it('asks which account, then signs in to the one chosen', async () => {
     const page = await (await browser.newContext()).newPage();
     await page.goto(`${base}/`);
-    await page.locator('#login-password').fill(demo.password);
-    await page.locator('#login-form button[type=submit]').click();
+    await submitLogin(page, demo);
     const choice = page.locator('#login-account');
     await choice.waitFor();
     expect(await choice.locator('option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value))).toEqual(['demo', 'second-shop']);
@@ -49,8 +44,7 @@ describe('demo page login', { timeout: 90_000 }, () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${base}/`);
-    await page.locator('#login-password').fill(demo.password);
-    await page.locator('#login-form button[type=submit]').click();
+    await submitLogin(page, demo);
     const choice = page.locator('#login-account');
     await choice.waitFor();
     await choice.selectOption('demo');

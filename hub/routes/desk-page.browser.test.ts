@@ -1,12 +1,12 @@
-import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertDraft } from '../../storage/repositories/ai.js';
 import { findInstallation } from '../../storage/repositories/channels.js';
 import { withAccount } from '../../storage/session.js';
-import { artifactPath, axeViolations, launchChromium } from '../../embeds/testing.js';
-import { seedDemo, type DemoCredentials } from '../services/demo.js';
-import { startTestHub, type TestHub } from '../testing/harness.js';
+import { artifactPath, axeViolations, submitLogin } from '../../embeds/testing.js';
+import type { DemoCredentials } from '../services/demo.js';
+import type { TestHub } from '../testing/harness.js';
+import { startDeskTest } from '../testing/desk.js';
 
 /** The page at / as a desk: layout at laptop and phone sizes, light and dark, notifications and the tab title. */
 describe('the desk page', { timeout: 240_000 }, () => {
@@ -14,6 +14,7 @@ describe('the desk page', { timeout: 240_000 }, () => {
   let browser: Browser;
   let base: string;
   let demo: DemoCredentials;
+  let close: (() => Promise<void>) | undefined;
   let accountId: string;
   let conversationId: string;
   const contexts: BrowserContext[] = [];
@@ -47,8 +48,7 @@ describe('the desk page', { timeout: 240_000 }, () => {
     const page = await context.newPage();
     page.on('pageerror', (err) => console.error('page error:', err.message));
     await page.goto(`${base}/`);
-    await page.locator('#login-password').fill(demo.password);
-    await page.locator('#login-form button[type=submit]').click();
+    await submitLogin(page, demo);
     await page.locator('hummdesk-inbox ul[role=listbox]').waitFor();
     return page;
   };
@@ -59,23 +59,17 @@ describe('the desk page', { timeout: 240_000 }, () => {
     });
 
   beforeAll(async () => {
-    t = await startTestHub({ jobs: false });
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-    demo = (await seedDemo(t.hub.db, t.hub.box, t.config.dataDir, base)).credentials!;
-    accountId = (await t.hub.db.query<{ id: string }>(`SELECT id FROM accounts WHERE slug = 'demo'`)).rows[0]!.id;
+    ({ t, base, demo, accountId, browser, close } = await startDeskTest({ jobs: false }));
     const first = await customerWrites('layout', 'Where is my order 5521? It was due on Monday.\n'.repeat(8), 'Aino');
     conversationId = first.conversationId!;
     await withAccount(t.hub.db, accountId, (tx) => insertDraft(tx, {
       accountId, conversationId, messageId: first.messageId!, aiResultId: null, extractive: true, citations: [],
       text: 'Hi Aino, sorry for the wait. Order 5521 left our warehouse yesterday and should reach you by Thursday.',
     }));
-    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    await t?.close();
+    await close?.();
   });
 
   for (const size of [{ width: 1366, height: 768 }, { width: 1440, height: 900 }]) {
@@ -161,8 +155,7 @@ describe('the desk page', { timeout: 240_000 }, () => {
     const read = (name: 'asked' | 'chimes') => page.evaluate((n) => (window as unknown as Record<string, number>)[n], name);
     await page.goto(`${base}/`);
     expect(await read('asked')).toBe(0);
-    await page.locator('#login-password').fill(demo.password);
-    await page.locator('#login-form button[type=submit]').click();
+    await submitLogin(page, demo);
     await page.locator('hummdesk-inbox ul[role=listbox]').waitFor();
     expect(await read('asked')).toBe(1);
 
@@ -181,8 +174,7 @@ describe('the desk page', { timeout: 240_000 }, () => {
     expect(await read('asked')).toBe(1);
     // Signing in again after logging out does not ask again either: the browser has the answer.
     await page.locator('#logout').click();
-    await page.locator('#login-password').fill(demo.password);
-    await page.locator('#login-form button[type=submit]').click();
+    await submitLogin(page, demo);
     await page.locator('hummdesk-inbox ul[role=listbox]').waitFor();
     expect(await read('asked')).toBe(1);
   });

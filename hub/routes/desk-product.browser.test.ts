@@ -1,12 +1,12 @@
-import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { artifactPath, axeViolations, launchChromium, openConsole } from '../../embeds/testing.js';
+import { artifactPath, axeViolations, openConsole, submitLogin } from '../../embeds/testing.js';
 import { findInstallation } from '../../storage/repositories/channels.js';
 import { IMAP_STATUS_KEY } from '../../connectors/email/listen.js';
 import { checkpointStore } from '../listeners.js';
-import { seedDemo, type DemoCredentials } from '../services/demo.js';
-import { startTestHub, type TestHub } from '../testing/harness.js';
+import type { DemoCredentials } from '../services/demo.js';
+import type { TestHub } from '../testing/harness.js';
+import { startDeskTest } from '../testing/desk.js';
 
 /** The page at / is the product a team runs on: no demo wording, and the web chat is tried from its channel. */
 describe('the page at / as a product', { timeout: 240_000 }, () => {
@@ -14,17 +14,13 @@ describe('the page at / as a product', { timeout: 240_000 }, () => {
   let browser: Browser;
   let base: string;
   let demo: DemoCredentials;
+  let close: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    t = await startTestHub({ jobs: false });
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-    demo = (await seedDemo(t.hub.db, t.hub.box, t.config.dataDir, base)).credentials!;
-    browser = await launchChromium();
+    ({ t, base, demo, browser, close } = await startDeskTest({ jobs: false }));
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
+    await close?.();
   });
 
   it('speaks of a support desk, never of a demo or a stand-in customer site, signed out and signed in', async () => {
@@ -34,6 +30,11 @@ describe('the page at / as a product', { timeout: 240_000 }, () => {
     await page.locator('#login-form').waitFor();
     expect(await page.title()).toBe('HummDesk');
     expect(await page.locator('body').innerText()).not.toMatch(/demo|customer's website|stand-in/i);
+    // The first login is printed in the terminal `npm start` runs in, never put in the form.
+    expect(await page.locator('#login-email').inputValue()).toBe('');
+    expect(await page.locator('#login-password').getAttribute('placeholder')).toBeNull();
+    expect(await page.locator('#login-hint').innerText()).toContain('printed in the terminal');
+    expect(await page.locator('#setup-form').isHidden()).toBe(true);
     await page.locator('#login-email').fill(demo.email);
     await page.locator('#login-password').fill(demo.password);
     await page.locator('#login-form button[type=submit]').click();
@@ -112,8 +113,7 @@ describe('the page at / as a product', { timeout: 240_000 }, () => {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     const page = await context.newPage();
     await page.goto(`${base}/`);
-    await page.locator('#login-password').fill(demo.password);
-    await page.locator('#login-form button[type=submit]').click();
+    await submitLogin(page, demo);
     await page.locator('hummdesk-inbox li[data-id]').first().waitFor();
     // What any page's stylesheet may say (constructed here, as this page's policy allows only its own style files).
     await page.evaluate(() => {

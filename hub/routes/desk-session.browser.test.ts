@@ -1,11 +1,11 @@
-import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findInstallation } from '../../storage/repositories/channels.js';
 import { withAccount } from '../../storage/session.js';
-import { artifactPath, launchChromium } from '../../embeds/testing.js';
-import { seedDemo, type DemoCredentials } from '../services/demo.js';
-import { startTestHub, type TestHub } from '../testing/harness.js';
+import { artifactPath, submitLogin } from '../../embeds/testing.js';
+import type { DemoCredentials } from '../services/demo.js';
+import type { TestHub } from '../testing/harness.js';
+import { startDeskTest } from '../testing/desk.js';
 
 /**
  * The page at / when the agent's session ends under them (a laptop asleep past its tokens, a refresh token
@@ -16,6 +16,7 @@ describe('the desk page when the session expires', { timeout: 240_000 }, () => {
   let browser: Browser;
   let base: string;
   let demo: DemoCredentials;
+  let close: (() => Promise<void>) | undefined;
   let accountId: string;
   let userId: string;
   let conversationId: string;
@@ -26,10 +27,7 @@ describe('the desk page when the session expires', { timeout: 240_000 }, () => {
 
   beforeAll(async () => {
     // Access tokens live one second: every one the page holds has expired by the time the session ends.
-    t = await startTestHub({ jobs: false, env: { HUMMDESK_ACCESS_TOKEN_TTL: '1' } });
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-    demo = (await seedDemo(t.hub.db, t.hub.box, t.config.dataDir, base)).credentials!;
+    ({ t, base, demo, browser, close } = await startDeskTest({ jobs: false, env: { HUMMDESK_ACCESS_TOKEN_TTL: '1' } }));
     const ids = (await t.hub.db.query<{ accountId: string; userId: string }>(`SELECT a.id AS "accountId", u.id AS "userId" FROM accounts a JOIN users u ON u.account_id = a.id WHERE a.slug = 'demo' AND u.email = $1`, [demo.email])).rows[0]!;
     ({ accountId, userId } = ids);
     const channel = (await findInstallation(t.hub.db, t.hub.box, { kind: 'webchat', id: demo.webchatChannelId }))!;
@@ -41,16 +39,13 @@ describe('the desk page when the session expires', { timeout: 240_000 }, () => {
       },
     }]);
     conversationId = o!.conversationId!;
-    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
+    await close?.();
   });
 
   const signIn = async (page: Page) => {
-    await page.locator('#login-password').fill(demo.password);
-    await page.locator('#login-form button[type=submit]').click();
+    await submitLogin(page, demo);
     await page.locator('#login-form').waitFor({ state: 'hidden' });
   };
 
