@@ -80,10 +80,10 @@ export async function handleTeamsAction(deps: TeamsActionDeps, ctx: TeamsActionC
   if (!verb || (verb !== REFRESH_VERB && !isCardAction(verb))) return message('HummDesk does not know that button. Refresh the card and try again.');
   if (!conversationId || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(conversationId)) return message(REFUSALS.conversation_not_found!);
   const threadReplies = ctx.threadReplies ?? 'notes';
-  // The card as it is now with who gets per-user views of it: one transaction.
-  const readIn = async (tx: Queryable) => {
+  // The card as it is now with who gets per-user views of it (read only where a view is answered from it).
+  const readIn = async (tx: Queryable, withRefresh = true) => {
     const model = await readCardModel(tx, conversationId, { url: deps.conversationUrl, threadReplies });
-    return { model, refresh: model ? await refreshOf(deps, tx, model) : {} };
+    return { model, refresh: model && withRefresh ? await refreshOf(deps, tx, model) : undefined };
   };
   // The click on the card's current version: its request and once-only key (same agent, action, text, version).
   const clickOn = (model: CardModel, userId: string) => {
@@ -105,7 +105,8 @@ export async function handleTeamsAction(deps: TeamsActionDeps, ctx: TeamsActionC
     if (thread && thread.conversationId !== conversationId) return undefined;
     // The Teams user id the click came from is kept with the link (it names the agent in refresh.userIds).
     const known = event.from?.aadObjectId ? await userByAadId(tx, event.from.aadObjectId, event.from.id) : undefined;
-    const read = await readIn(tx);
+    // A click that acts answers from the card as it is afterwards: per-user views are read then.
+    const read = await readIn(tx, verb === REFRESH_VERB);
     const click = known && read.model ? clickOn(read.model, known.id) : undefined;
     const claimed = click ? await claimAction(tx, { accountId, surface: 'teams', key: click.key, conversationId }) : undefined;
     return { known, ...read, click, claimed };
@@ -114,19 +115,21 @@ export async function handleTeamsAction(deps: TeamsActionDeps, ctx: TeamsActionC
   const agent = await clicker(deps, accountId, event, first.known);
   const model = first.model;
   if (!model) return message(REFUSALS.conversation_not_found!);
-  const view = (m: CardModel, refresh: { userIds?: string[]; assigneeUserId?: string }) => cardAnswer(teamsConversationCard(m, { ...(agent ? { viewer: { userId: agent.actor.id! } } : {}), ...refresh }));
+  const view = (m: CardModel, refresh: { userIds?: string[]; assigneeUserId?: string } = {}) => cardAnswer(teamsConversationCard(m, { ...(agent ? { viewer: { userId: agent.actor.id! } } : {}), ...refresh }));
+  /** The card as the first read found it, for a click that changes nothing. */
+  const unchanged = async () => view(model, first.refresh ?? (await withAccount(deps.db, accountId, (tx) => refreshOf(deps, tx, model))));
 
   // Refresh is read-only: anyone in the channel sees the card, an agent their own view of it.
   if (verb === REFRESH_VERB) return view(model, first.refresh);
   if (!agent) return message(TEAMS_LINK_HELP);
   // A click on an older rendering changes nothing: the clicker gets the card as it is now.
   const click = first.click ?? clickOn(model, agent.actor.id!);
-  if (!click) return view(model, first.refresh);
+  if (!click) return unchanged();
   const { action, request, key } = click;
   // A double click (or a redelivered invoke) claims the same key: it acts once and then shows the card.
   // (An agent linked only now by this click claims here; everyone else claimed with the first read.)
   const claimed = first.claimed ?? (await withAccount(deps.db, accountId, (tx) => claimAction(tx, { accountId, surface: 'teams', key, conversationId })));
-  if (!claimed) return view(model, first.refresh);
+  if (!claimed) return unchanged();
   let outcome;
   try {
     outcome = await dispatchCardAction(deps, agent, conversationId, request);
