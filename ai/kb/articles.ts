@@ -73,8 +73,14 @@ export async function variantPassages(tx: Queryable, articleIds: string[], langu
   return new Map(rows.map(({ source, ...p }) => [source, p]));
 }
 
+// A message's vector goes into both of its searches (in its language and in all): written out once.
+const literals = new WeakMap<ArrayLike<number>, string>();
+
+/** pgvector's text form of a vector; remembered per vector object (vectors are never changed once made). */
 export function toVectorLiteral(v: ArrayLike<number>): string {
-  return `[${Array.from(v, (x) => (Number.isFinite(x) ? x : 0)).join(',')}]`;
+  let literal = literals.get(v);
+  if (literal === undefined) literals.set(v, (literal = `[${Array.from(v, (x) => (Number.isFinite(x) ? x : 0)).join(',')}]`));
+  return literal;
 }
 
 /**
