@@ -102,7 +102,7 @@ CREATE TRIGGER conversations_move_search_terms AFTER UPDATE OF last_message_at O
   FOR EACH ROW WHEN (hd_activity_day(OLD.last_message_at) <> hd_activity_day(NEW.last_message_at))
   EXECUTE FUNCTION hd_move_conversation_terms();
 
--- Backfill: one pass over the messages (about 20 s for 500,000 messages on a shared 2-core machine), with
+-- Backfill: one pass over the messages (19–36 s for 500,000 messages on a loaded 2-core machine), with
 -- writers of messages and conversations held off meanwhile so none is missed; the index is built once, after it.
 LOCK TABLE messages, conversations IN SHARE MODE;
 INSERT INTO conversation_search (conversation_id, account_id, search)
