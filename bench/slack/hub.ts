@@ -26,6 +26,11 @@ const setup = JSON.parse(env.BENCH_SETUP!) as BenchSetup;
 const config = loadConfig(env);
 const hub = await createHub(config);
 await migrate(hub.db);
+if (env.BENCH_NO_AI_JOBS === '1') {
+  // AI jobs off: ingest's ai.classify rows are not written (the hub has no provider, so they would only run as no-ops).
+  await hub.db.query(`CREATE FUNCTION bench_no_ai_jobs() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$`);
+  await hub.db.query(`CREATE TRIGGER bench_no_ai_jobs BEFORE INSERT ON outbox FOR EACH ROW WHEN (NEW.topic = 'ai.classify') EXECUTE FUNCTION bench_no_ai_jobs()`);
+}
 installConnectors(hub);
 installSlack(hub, { slackApiUrl: env.SLACK_API_URL, signingSecret: env.SLACK_SIGNING_SECRET });
 const accountId = (await hub.db.query<{ id: string }>(`INSERT INTO accounts (name, slug) VALUES ('Bench', 'bench') RETURNING id`)).rows[0]!.id;

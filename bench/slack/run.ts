@@ -19,6 +19,7 @@
  *   [--overload-seconds 30] [--overload-rate 100] [--overload-conversations 200] [--channels 4]
  *   [--drain-cap 300] [--idle-seconds 5] [--posts-per-second 1] [--burst 3] [--latency 50-300] [--no-limits]
  *   [--profile DIR] (the hub runs with node --cpu-prof, its profile written to DIR when it stops)
+ *   [--no-ai-jobs] (ingest queues no ai.classify jobs; without it they run as no-ops, the hub having no AI)
  * `--smoke` (or BENCH_SMOKE=1) shortens it to 10 s steady, 5 s overload, drain capped at 60 s.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,6 +29,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
+import pg from 'pg';
 import { SlackEmulator, type EmulatedWorkspace } from '../../connectors/slack/testing/emulator.js';
 import { SlackDriver, envelope } from '../../connectors/slack/testing/driver.js';
 import { ShownMessages } from '../../connectors/slack/testing/shown.js';
@@ -42,6 +44,8 @@ const { values } = parseArgs({
     channels: { type: 'string' }, 'drain-cap': { type: 'string' }, 'idle-seconds': { type: 'string' },
     'posts-per-second': { type: 'string' }, burst: { type: 'string' }, latency: { type: 'string' }, 'no-limits': { type: 'boolean', default: false },
     profile: { type: 'string' },
+    // The hub has no AI provider either way; this also keeps ingest from queueing its no-op ai.classify jobs.
+    'no-ai-jobs': { type: 'boolean', default: false },
   },
 });
 const smoke = values.smoke;
@@ -99,6 +103,7 @@ const hub = await startProcess('node', [...(values.profile ? ['--cpu-prof', `--c
   SLACK_API_URL: emulator.apiUrl,
   SLACK_SIGNING_SECRET: SIGNING,
   BENCH_SETUP: JSON.stringify(setup),
+  ...(values['no-ai-jobs'] ? { BENCH_NO_AI_JOBS: '1' } : {}),
 }, /slack bench hub ready/, 120_000);
 const url = `http://127.0.0.1:${port}/webhooks/slack`;
 // The hub's BullMQ queue is named after its database (hub/queue/bullmq.ts).
@@ -178,6 +183,18 @@ async function queueIdle(capMs: number): Promise<void> {
   }
 }
 
+/** Outbox rows (one queue job each, however often it was sent back) by topic so far. */
+async function jobCounts(): Promise<Record<string, number>> {
+  const c = new pg.Client({ connectionString: db.url });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ topic: string; n: number }>(`SELECT topic, count(*)::int AS n FROM outbox GROUP BY topic ORDER BY topic`);
+    return Object.fromEntries(rows.map((r) => [r.topic, r.n]));
+  } finally {
+    await c.end();
+  }
+}
+
 const callsFrom = (from: number, to = emulator.calls.length) => emulator.calls.slice(from, to);
 const count429 = (from: number, to?: number) => callsFrom(from, to).filter((c) => c.status === 429).length;
 const byMethod = (from: number, to?: number) => {
@@ -215,6 +232,7 @@ try {
   const overloadEnded = performance.now();
   const cpu = cpuSince(cpuBefore, await cpuNow());
   const overloadTally = shown.tally(o.tokens);
+  const jobs = await jobCounts();
   const overloadEnd = emulator.calls.length;
   // Messages not shown yet but still queued are late, not dropped: say which.
   const pendingJobs = Object.values(await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')).reduce((a, b) => a + b, 0);
@@ -235,13 +253,14 @@ try {
 
   process.stdout.write(
     `machine: ${machine()}\n` +
-      `emulator: limits ${limitsOn ? 'on' : 'OFF'} (${num('posts-per-second', 1)} post/s per channel, burst ${num('burst', 3)}; tiers per workspace), latency ${latencyMin}–${latencyMax} ms; ${channels} triage channels; hub: BullMQ, no AI\n` +
+      `emulator: limits ${limitsOn ? 'on' : 'OFF'} (${num('posts-per-second', 1)} post/s per channel, burst ${num('burst', 3)}; tiers per workspace), latency ${latencyMin}–${latencyMax} ms; ${channels} triage channels; hub: BullMQ, no AI${values['no-ai-jobs'] ? ', no ai.classify jobs' : ' (its ai.classify jobs run as no-ops)'}\n` +
       `steady: ${s.tokens.length} messages (${steady.rate}/s over ${steady.conversations} conversations, ${steady.seconds} s): shown ${steadyTally.shown}, lost ${steadyLost}, doubled ${steadyTally.doubled}${steadyDrained ? '' : ' (drain cut off)'}; message → post p50 ${percentile(latencies, 50)} ms  p95 ${percentile(latencies, 95)} ms  p99 ${percentile(latencies, 99)} ms; 429s ${count429(steadyCalls, steadyEnd)}\n` +
       `overload: ${o.tokens.length} messages (${overload.rate}/s over ${overload.conversations} conversations, ${overload.seconds} s): shown ${overloadTally.shown}, ${overloadDrained ? 'lost' : 'not shown when the wait stopped (lost, or late if jobs are still queued)'} ${overloadLost}, doubled ${overloadTally.doubled}; ` +
       (overloadDrained ? `drained ${drainS} s after the last message` : `NOT drained: stopped waiting ${drainCapMs / 1000} s after the last message, ${pendingJobs} jobs still queued`) +
       `; ${posts} posts + ${updates} updates (${perMirrored(posts)} posts per message mirrored); 429s ${count429(overloadCalls, overloadEnd)} of ${overloadEnd - overloadCalls} calls\n` +
       (failed.length ? `jobs failed for good: ${failed.length} (${[...failures].map(([r, n]) => `${n}× ${r}`).join('; ')})\n` : '') +
       `Slack calls in overload + drain (ok/429/refused): ${byMethod(overloadCalls, overloadEnd)}\n` +
+      `queue jobs (both phases): ${Object.entries(jobs).map(([t, n]) => `${t} ${n}`).join(', ')} for ${s.tokens.length + o.tokens.length} messages\n` +
       `CPU over overload + drain: hub ${Math.round(cpu.hub)} ms, PostgreSQL ${Math.round(cpu.postgres)} ms, Redis ${Math.round(cpu.redis)} ms, idle ${round(idleRate * 1000, 1)} ms/s subtracted → ${perMirrored(cpuTotal)} ms per message mirrored; acknowledgement errors ${ackErrors}\n`,
   );
   process.stdout.write(
@@ -254,6 +273,7 @@ try {
       cpu_ms_per_message: perMirrored(cpuTotal), hub_cpu_ms_per_message: perMirrored(cpu.hub), pg_cpu_ms_per_message: perMirrored(cpu.postgres), redis_cpu_ms_per_message: perMirrored(cpu.redis),
       steady_events: s.tokens.length, steady_posted: steadyTally.shown, steady_lost: steadyLost, steady_doubled: steadyTally.doubled, steady_http_429: count429(steadyCalls, steadyEnd),
       overload_events: o.tokens.length, overload_posted: overloadTally.shown, overload_lost: overloadLost, overload_doubled: overloadTally.doubled, overload_http_429: count429(overloadCalls, overloadEnd),
+      ai_jobs: !values['no-ai-jobs'], surface_sync_jobs: jobs['surface.sync'] ?? 0, ai_classify_jobs: jobs['ai.classify'] ?? 0,
       ack_errors: ackErrors, steady_seconds: steady.seconds, overload_seconds: overload.seconds, channels,
     })}\n`,
   );

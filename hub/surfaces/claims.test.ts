@@ -98,7 +98,7 @@ describe('surface sync claims', () => {
 describe('one queued sync per conversation', () => {
   const ask = (conv: string) => as((tx) => tx.query(`INSERT INTO outbox (account_id, topic, payload) VALUES ($1, 'surface.sync', $2)`, [acct.accountId, { conversationId: conv }]));
   const jobsOf = async (conv: string) =>
-    as(async (tx) => (await tx.query<{ id: string; seq: number }>(`SELECT id::text, (payload->>'seq')::int AS seq FROM outbox WHERE topic = 'surface.sync' AND payload->>'conversationId' = $1 ORDER BY id`, [conv])).rows);
+    as(async (tx) => (await tx.query<{ id: string; seq: number }>(`SELECT id::text, (payload->>'seq')::int AS seq FROM outbox WHERE topic = 'surface.sync' AND payload->>'conversationId' = $1 ORDER BY outbox.id`, [conv])).rows);
   const jobKey = (conv: string, job: { id: string }) => ({ accountId: acct.accountId, conversationId: conv, surface: 'slack' as const, owner: `job:${job.id}`, job: job.id });
 
   it('requests while its sync job waits unstarted are absorbed by it; once the job claims, a request queues a job of its own', async () => {
