@@ -524,7 +524,7 @@ export class GraphEmulator {
       return send(answer.status, answer.body);
     }
     if (this.removedNumbers.has(rest[0] ?? ''))
-      return fail(400, 100, `Unsupported ${(req.method ?? 'GET').toLowerCase()} request. Object with ID '${rest[0]}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`, { error_subcode: 33 });
+      return fail(400, 100, `Unsupported ${(req.method ?? 'get').toLowerCase()} request. Object with ID '${rest[0]}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`, { error_subcode: 33 });
     const number = this.numbers.get(rest[0] ?? '');
     if (!number || !number.tokens.has(token)) return fail(401, 190, 'Invalid OAuth access token - Cannot parse access token', { error_subcode: 463 });
 
