@@ -1,5 +1,6 @@
 import type { DraftProposal } from '../../hub/ai-stage.js';
-import { CITE_THRESHOLD, encoderKnows, relevance, relevanceAcross } from './relevance.js';
+import { ACROSS_THRESHOLD, encoderKnows, relevanceAcross } from './relevance.js';
+import { CITE_THRESHOLD, gateScores } from './gate.js';
 import { detailsGiven, isThankYou, soundsUpset, withoutAsksFor, type Detail } from './signals.js';
 import { greet, phrasesFor, sentence, type Phrases } from './templates.js';
 
@@ -53,11 +54,13 @@ export interface ComposedDrafts {
 
 /** A candidate scored by how well it answers the message. */
 export interface Scored extends Candidate {
+  /** The citation gate's probability that it answers the message (gate.ts); cited at CITE_THRESHOLD. */
   relevance: number;
 }
 
-export function score<T extends Candidate>(text: string, candidates: T[]): (T & { relevance: number })[] {
-  return candidates.map((c) => ({ ...c, relevance: relevance(text, c) })).sort((a, b) => b.relevance - a.relevance);
+/** Candidates in the message's language, each with the gate's citation probability, best first. */
+export function score<T extends Candidate>(text: string, candidates: T[], language?: string): (T & { relevance: number; match: number })[] {
+  return gateScores(text, candidates, language);
 }
 
 // Alternatives besides the first choice, each around its own further article.
@@ -72,7 +75,7 @@ const MAX_ALTERNATIVES = 2;
  * `inLanguage` are candidates in the customer's language, `elsewhere` candidates in other languages
  * (each with `variant`: the customer-language variant of the same article, when the account has one).
  */
-export function composeDrafts(ctx: DraftContext, inLanguage: Candidate[], elsewhere: (Candidate & { variant?: Candidate })[] = [], o: { threshold?: number } = {}): ComposedDrafts {
+export function composeDrafts(ctx: DraftContext, inLanguage: Candidate[], elsewhere: (Candidate & { variant?: Candidate })[] = [], o: { threshold?: number; scored?: Scored[] } = {}): ComposedDrafts {
   const threshold = o.threshold ?? CITE_THRESHOLD;
   const details = detailsGiven(ctx.text);
   const upset = ctx.sentiment === 'negative' || soundsUpset(ctx.text);
@@ -87,7 +90,11 @@ export function composeDrafts(ctx: DraftContext, inLanguage: Candidate[], elsewh
   if (isThankYou(ctx.text) && !upset)
     return { draft: { text: write(), citations: [], extractive: true }, alternatives: [], note: { ...base, tone: 'plain', reason: 'thanks', relevance: null } };
 
-  const own = distinctArticles(score(ctx.text, inLanguage.filter((c) => c.language === ctx.language)));
+  // The customer-language variants of articles found in other languages are judged by the same gate as the rest.
+  const pool = inLanguage.filter((c) => c.language === ctx.language);
+  for (const c of elsewhere) if (c.variant?.language === ctx.language && !pool.some((x) => x.chunkId === c.variant!.chunkId)) pool.push(c.variant);
+  // `scored`: the same candidates already scored (the eval's threshold sweep scores each question once).
+  const own = distinctArticles(o.scored ?? score(ctx.text, pool, ctx.language));
   const cited = own.filter((c) => c.relevance >= threshold);
   if (cited.length) {
     const [best, ...rest] = cited;
@@ -100,9 +107,10 @@ export function composeDrafts(ctx: DraftContext, inLanguage: Candidate[], elsewh
   // Nothing in the customer's language answers it: a fitting article in another language is for the agent, or its variant is cited.
   const foreign = elsewhere.filter((c) => c.language !== ctx.language)
     .map((c) => ({ ...c, relevance: relevanceAcross(ctx.text, c) })).sort((a, b) => b.relevance - a.relevance);
-  const fits = foreign.find((c) => c.relevance >= threshold) ?? clearLead(distinctArticles(foreign));
+  const fits = foreign.find((c) => c.relevance >= ACROSS_THRESHOLD) ?? clearLead(distinctArticles(foreign));
   const variant = fits && (elsewhere.find((c) => c.chunkId === fits.chunkId)?.variant);
-  if (fits && fits.relevance >= threshold && variant && variant.language === ctx.language) {
+  // Only the encoder relates a message to an article in another language by meaning; shared words across languages (names, loanwords) may point the agent at an article, never cite it.
+  if (fits && fits.relevance >= ACROSS_THRESHOLD && encoderKnows(fits.language) && variant && variant.language === ctx.language) {
     const v = { ...variant, relevance: fits.relevance };
     return { draft: proposal(write(v), v), alternatives: [], note: { ...base, reason: 'answered', relevance: fits.relevance } };
   }
@@ -110,7 +118,7 @@ export function composeDrafts(ctx: DraftContext, inLanguage: Candidate[], elsewh
   if (fits)
     return {
       draft: holding, alternatives: [],
-      note: { ...base, reason: 'article_in_other_language', relevance: own[0]?.relevance ?? null, suggestion: { articleId: fits.articleId, title: fits.title, language: fits.language, relevance: fits.relevance, confidence: fits.relevance >= threshold ? 'high' : 'low' } },
+      note: { ...base, reason: 'article_in_other_language', relevance: own[0]?.relevance ?? null, suggestion: { articleId: fits.articleId, title: fits.title, language: fits.language, relevance: fits.relevance, confidence: fits.relevance >= ACROSS_THRESHOLD ? 'high' : 'low' } },
     };
   return { draft: holding, alternatives: [], note: { ...base, reason: 'no_relevant_article', relevance: own[0]?.relevance ?? null } };
 }

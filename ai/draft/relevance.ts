@@ -1,5 +1,6 @@
 /**
- * How well a knowledge-base passage answers a customer's message, in [0, 1]: the share of the
+ * How well a knowledge-base passage matches a customer's message, in [0, 1] (one of the citation gate's
+ * signals, ai/draft/gate.ts): the share of the
  * message's content words that the passage (title, heading, text) has, with words matched by shared
  * character trigrams so inflected and compound forms count ("salasanani" ~ "salasanan",
  * "Passwort" ~ "Passwortes"), blended with the embedding model's cosine similarity when there is one.
@@ -35,13 +36,17 @@ function trigrams(word: string): Set<string> {
   return out;
 }
 
-/** Dice overlap of two words' trigrams; a shared leading stem of 5+ letters counts as a match (inflection, compounds). */
+/** Dice overlap of two words' trigrams; a shared leading stem of 5+ letters (most of the shorter word) counts as a match (inflection). */
 function wordMatch(a: string, b: string, ga: Set<string>, gb: Set<string>): number {
   if (a === b) return 1;
   let shared = 0;
   for (const g of ga) if (gb.has(g)) shared++;
   const dice = (2 * shared) / (ga.size + gb.size);
-  const stem = Math.min(a.length, b.length) >= 5 && (a.startsWith(b.slice(0, 5)) && b.startsWith(a.slice(0, 5))) ? 0.7 : 0;
+  // A shared start is an inflection when it is most of the shorter word ("bezahlen"/"bezahlten"), not a compound's
+  // first part ("Geschenkgutscheine"/"Geschäftskunden" share only "gesch").
+  let common = 0;
+  while (common < a.length && common < b.length && a[common] === b[common]) common++;
+  const stem = common >= 5 && common >= 0.6 * Math.min(a.length, b.length) ? 0.7 : 0;
   const inside = a.length >= 6 && b.length >= 6 && (a.includes(b) || b.includes(a)) ? 0.8 : 0;
   return Math.max(dice, stem, inside);
 }
@@ -50,6 +55,15 @@ function wordMatch(a: string, b: string, ga: Set<string>, gb: Set<string>): numb
 const WORD_MATCH = 0.5;
 
 const TITLE = 0.9;
+
+/** The message's content words (distinct) that the passage has, matched at least this well. */
+export function wordsFoundIn(messageWords: string[], passage: string, atLeast = WORD_MATCH): string[] {
+  const p = [...new Set(contentWords(passage))].map((w) => ({ w, g: trigrams(w) }));
+  return messageWords.filter((w) => {
+    const g = trigrams(w);
+    return p.some((x) => wordMatch(w, x.w, g, x.g) >= atLeast);
+  });
+}
 
 /** The share (by length) of the message's content words that the passage has (of at most ENOUGH_WEIGHT). */
 export function wordCoverage(message: string, passage: string, enough = Infinity): number {
@@ -101,8 +115,13 @@ export function relevance(message: string, p: RelevanceInput & { language?: stri
   );
   // Finnish, Swedish or German texts all sit at cosine 0.7-0.9 to each other in the English encoder: only the words count there.
   const usable = p.similarity != null && (!p.language || ENCODER_LANGUAGES.has(p.language));
-  const cos = usable ? Math.max(0, (p.similarity! - COSINE_FLOOR) / (1 - COSINE_FLOOR)) : words;
+  const cos = usable ? shiftedCosine(p.similarity!) : words;
   return round(WORDS * words + (1 - WORDS) * cos);
+}
+
+/** The encoder's cosine with unrelated texts' level (~0.2) moved to zero. */
+export function shiftedCosine(similarity: number): number {
+  return Math.max(0, (similarity - COSINE_FLOOR) / (1 - COSINE_FLOOR));
 }
 
 /**
@@ -112,13 +131,15 @@ export function relevance(message: string, p: RelevanceInput & { language?: stri
  */
 export function relevanceAcross(message: string, p: RelevanceInput & { language?: string }): number {
   const usable = p.similarity != null && (!p.language || ENCODER_LANGUAGES.has(p.language));
-  return usable ? round(Math.max(0, (p.similarity! - COSINE_FLOOR) / (1 - COSINE_FLOOR))) : relevance(message, p);
+  return usable ? round(shiftedCosine(p.similarity!)) : relevance(message, p);
 }
 
 /**
- * A passage is cited only at or above this relevance. Calibrated with `hummdesk eval draft
- * ai/eval/drafts/dev.csv --sweep` on the team's dev set (docs/benchmarks.md).
+ * How well an article in another language must fit (`relevanceAcross`) to be suggested to the agent with
+ * confidence, or (by the encoder, for a message it reads) to have its customer-language variant cited.
+ * Calibrated on the drafts dev set when this was the one citation threshold; citing in the customer's
+ * language is the gate's (gate.ts).
  */
-export const CITE_THRESHOLD = 0.36;
+export const ACROSS_THRESHOLD = 0.36;
 
 const round = (n: number) => Math.round(n * 1000) / 1000;

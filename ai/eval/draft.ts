@@ -4,8 +4,8 @@ import { performance } from 'node:perf_hooks';
 import { localEmbedder } from '../embed/local.js';
 import { chunkMarkdown } from '../kb/chunk.js';
 import { passageText } from '../kb/passages.js';
-import { composeDrafts, type Candidate } from '../draft/compose.js';
-import { CITE_THRESHOLD } from '../draft/relevance.js';
+import { composeDrafts, score, type Candidate } from '../draft/compose.js';
+import { CITE_THRESHOLD } from '../draft/gate.js';
 import { detectLanguage, languageDetector } from '../providers/local/language.js';
 import { percentile, round } from './report.js';
 
@@ -33,6 +33,8 @@ interface Outcome {
   citedKey?: string;
   citedLanguage?: string;
   reason: string;
+  /** The best passage's citation probability. */
+  relevance: number | null;
 }
 
 /** The eval's knowledge base: `--kb FILE`, else kb.json beside the questions. */
@@ -49,15 +51,28 @@ export function kbPathFor(file: string, kb?: string): string {
  * citation. Candidates are every passage of the knowledge base, scored as the hub scores the passages
  * its search returns. The last line is one JSON object.
  */
-export async function evalDraft(rows: DraftRow[], articles: EvalArticle[], o: { sweep?: boolean; threshold?: number }, out: Out): Promise<Record<string, unknown>> {
+/** A question with its detected language and the knowledge base's passages as draft candidates (cosines included). */
+export interface PreparedQuestion {
+  row: DraftRow;
+  detected?: string;
+  inLanguage: (Candidate & { key: string })[];
+  elsewhere: (Candidate & { key: string; variant?: Candidate })[];
+}
+
+/**
+ * Detects each question's language and scores every passage of the knowledge base against it with the
+ * local sentence encoder, as the hub's search would hand them to the draft step. Shared by the eval and
+ * the citation gate's fit (ai/train/draft-gate.ts).
+ */
+export async function prepareDraftSet(rows: DraftRow[], articles: EvalArticle[]): Promise<{ prepared: PreparedQuestion[]; latencies: number[] }> {
   await languageDetector();
   const embedder = localEmbedder();
   const passages = articles.flatMap((a, i) => chunkMarkdown(a.title, a.body).map((p) => ({
     chunkId: `${i}:${p.ordinal}`, articleId: String(i), title: a.title, heading: p.heading, text: p.text, language: a.language, key: a.key,
   })));
   const vectors = await embedder.embed(passages.map(passageText));
-  const prepared: { row: DraftRow; detected?: string; inLanguage: Candidate[]; elsewhere: (Candidate & { variant?: Candidate })[] }[] = [];
-  const lat: number[] = [];
+  const prepared: PreparedQuestion[] = [];
+  const latencies: number[] = [];
   for (const row of rows) {
     const t0 = performance.now();
     const detected = (await detectLanguage(row.question))?.language;
@@ -66,21 +81,29 @@ export async function evalDraft(rows: DraftRow[], articles: EvalArticle[], o: { 
     const inLanguage = scored.filter((p) => p.language === detected);
     const elsewhere = scored.filter((p) => p.language !== detected).map((p) => ({ ...p, variant: inLanguage.find((v) => v.key === p.key) }));
     prepared.push({ row, detected, inLanguage, elsewhere });
-    lat.push(performance.now() - t0);
+    latencies.push(performance.now() - t0);
   }
+  return { prepared, latencies };
+}
+
+export async function evalDraft(rows: DraftRow[], articles: EvalArticle[], o: { sweep?: boolean; threshold?: number }, out: Out): Promise<Record<string, unknown>> {
+  const { prepared, latencies: lat } = await prepareDraftSet(rows, articles);
   const keyOf = (articleId: string) => articles[Number(articleId)]?.key;
-  const run = (threshold: number): Outcome[] => prepared.map(({ row, detected, inLanguage, elsewhere }) => {
-    const r = composeDrafts({ text: row.question, language: detected }, inLanguage, elsewhere, { threshold });
+  // Scored once per question; every threshold of a sweep reuses them (the eval's variants are already among inLanguage).
+  const scored = new Map(prepared.map((p) => [p, score(p.row.question, p.inLanguage, p.detected)]));
+  const run = (threshold: number): Outcome[] => prepared.map((p) => {
+    const { row, detected, inLanguage, elsewhere } = p;
+    const r = composeDrafts({ text: row.question, language: detected }, inLanguage, elsewhere, { threshold, scored: scored.get(p) });
     const cited = r.draft?.citations[0];
     return {
       row, detected, draftLanguage: r.draft ? r.note.language ?? undefined : undefined,
-      citedKey: cited ? keyOf(cited.id) : undefined, citedLanguage: cited ? articles[Number(cited.id)]?.language : undefined, reason: r.note.reason,
+      citedKey: cited ? keyOf(cited.id) : undefined, citedLanguage: cited ? articles[Number(cited.id)]?.language : undefined, reason: r.note.reason, relevance: r.note.relevance,
     };
   });
   if (o.sweep) {
     out.write('threshold  precision  recall  none_cited  f1\n');
-    for (let step = 5; step <= 35; step++) {
-      const th = step / 50;
+    for (let step = 1; step <= 19; step++) {
+      const th = step / 20;
       const m = figures(run(th));
       out.write(`${th.toFixed(2)}       ${m.citation_precision.toFixed(3)}      ${m.citation_recall.toFixed(3)}   ${m.none_cited_rate.toFixed(3)}       ${m.f1.toFixed(3)}\n`);
     }
@@ -97,8 +120,8 @@ export async function evalDraft(rows: DraftRow[], articles: EvalArticle[], o: { 
     out.write(`${l.padEnd(10)} ${String(m.n).padEnd(4)} ${m.language_accuracy.toFixed(3)}       ${m.citation_precision.toFixed(3)}      ${m.citation_recall.toFixed(3)}   ${m.none_cited_rate.toFixed(3)}\n`);
   }
   const all = figures(outcomes);
-  const wrong = outcomes.filter((x) => (x.row.expected === 'none' ? !!x.citedKey : x.citedKey !== x.row.expected)).slice(0, 15);
-  for (const x of wrong) out.write(`miss  ${x.row.language}  expected ${x.row.expected}  cited ${x.citedKey ?? '-'} (${x.reason})  ${x.row.question.slice(0, 70)}\n`);
+  const wrong = outcomes.filter((x) => (x.row.expected === 'none' ? !!x.citedKey : x.citedKey !== x.row.expected)).slice(0, 40);
+  for (const x of wrong) out.write(`miss  ${x.row.language}  expected ${x.row.expected}  cited ${x.citedKey ?? '-'} (${x.reason}, ${x.relevance ?? '-'})  ${x.row.question.slice(0, 70)}\n`);
   const summary = {
     eval: 'draft', ...all, threshold: round(threshold), p50_ms: round(percentile(lat, 50)), p95_ms: round(percentile(lat, 95)),
     by_language: Object.fromEntries(Object.entries(byLanguage).map(([l, m]) => [l, { n: m.n, language_accuracy: m.language_accuracy, citation_precision: m.citation_precision, citation_recall: m.citation_recall, none_cited_rate: m.none_cited_rate }])),
@@ -108,7 +131,7 @@ export async function evalDraft(rows: DraftRow[], articles: EvalArticle[], o: { 
   return summary;
 }
 
-async function draftLanguageOf(x: Outcome, prepared: { row: DraftRow; detected?: string; inLanguage: Candidate[]; elsewhere: (Candidate & { variant?: Candidate })[] }[], threshold: number): Promise<string | undefined> {
+async function draftLanguageOf(x: Outcome, prepared: PreparedQuestion[], threshold: number): Promise<string | undefined> {
   const p = prepared.find((y) => y.row === x.row)!;
   const text = composeDrafts({ text: p.row.question, language: p.detected }, p.inLanguage, p.elsewhere, { threshold }).draft?.text ?? '';
   return (await detectLanguage(text))?.language;

@@ -10,7 +10,7 @@ import { embedQuery, readAccountKbIndex } from '../../kb/query.js';
 import { activeVectors, searchAccountKb, searchKb, type Passage } from '../../kb/search.js';
 import { variantPassages } from '../../kb/articles.js';
 import { composeDrafts, score, type Candidate } from '../../draft/compose.js';
-import { CITE_THRESHOLD } from '../../draft/relevance.js';
+import { CITE_THRESHOLD } from '../../draft/gate.js';
 import { detectLanguage } from './language.js';
 import { SentimentModel } from './sentiment.js';
 import type { LocalModels } from '../../workers/models.js';
@@ -94,7 +94,7 @@ export class LocalProvider implements ConversationAi {
     const priority = decidePriority(text, sentiment, category.category === UNKNOWN ? category.best : category.category);
     const found = text && language ? await this.passages(input.accountId, text, vector!, language) : { inLanguage: [], elsewhere: [] };
     // Only passages in the customer's language that pass the relevance gate ground a draft (and an external model).
-    const passages = score(text, found.inLanguage).filter((p) => p.relevance >= CITE_THRESHOLD).slice(0, GROUNDING);
+    const passages = score(text, found.inLanguage, language).filter((p) => p.relevance >= CITE_THRESHOLD).slice(0, GROUNDING);
     const composed = composeDrafts({ text, language, sentiment: sentiment?.sentiment, priority: priority.priority, name: firstName(input) }, found.inLanguage, found.elsewhere);
     const { draft, alternatives } = composed;
     const analysis: Analysis = {
