@@ -125,7 +125,7 @@ export class CategoryModels {
   /** `known` are the vectors of the first examples (the defaults'); the rest are embedded here. */
   private async trainJson(accountId: string | undefined, examples: LabelledExample[], known: Float32Array[] = []): Promise<SerializedCategoryModel> {
     if (this.models) return this.models.trainCategories(accountId, examples, known);
-    const vectors = [...known, ...(await this.embedder.embed(examples.slice(known.length).map((e) => e.text), { lane: 'bulk', accountId }))];
+    const vectors = [...known, ...(await this.embedder.embed(examples.slice(known.length).map((e) => e.text), { lane: 'bulk', accountId, work: 'retrain' }))];
     return (await CategoryModel.train(examples, { embedder: this.embedder, vectors })).toJSON();
   }
 

@@ -13,6 +13,8 @@ export interface EmbedOptions {
   accountId?: string;
   /** `interactive` (default): a person waits; `analysis`: the AI stage; `bulk`: imports and reindexes. */
   lane?: 'interactive' | 'analysis' | 'bulk';
+  /** Bulk work: which kind (a retrain, an import): one account's kinds take turns, so a long retrain does not hold its import back. */
+  work?: string;
 }
 
 export type EmbeddingErrorCode = 'timeout' | 'unavailable' | 'rate_limited' | 'auth' | 'bad_request' | 'bad_response' | 'dimension_mismatch'

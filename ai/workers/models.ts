@@ -78,7 +78,7 @@ export class ThreadEmbedder implements Embedder {
     if (lane !== 'bulk' && texts.length < AI_BATCH) return Promise.all(texts.map((t) => this.lanes[lane].add(t)));
     // Bulk work goes in slices, so messages and searches get a thread between two of them.
     const slices: Promise<Float32Array[]>[] = [];
-    for (let i = 0; i < texts.length; i += AI_BATCH) slices.push(this.compute.run({ kind: 'embed', texts: texts.slice(i, i + AI_BATCH) }, { lane: 'bulk', accountId: o.accountId }));
+    for (let i = 0; i < texts.length; i += AI_BATCH) slices.push(this.compute.run({ kind: 'embed', texts: texts.slice(i, i + AI_BATCH) }, { lane: 'bulk', accountId: o.accountId, work: o.work }));
     return (await Promise.all(slices)).flat();
   }
 }
@@ -111,12 +111,12 @@ export class LocalModels {
    * `known` are the vectors of the first examples (the default examples', cached), not embedded again.
    */
   async trainCategories(accountId: string | undefined, examples: LabelledExample[], known: Float32Array[] = []): Promise<SerializedCategoryModel> {
-    const vectors = [...known, ...(await this.embedder.embed(examples.slice(known.length).map((e) => e.text), { accountId, lane: 'bulk' }))];
-    return this.compute.run({ kind: 'train-categories', examples, vectors }, { lane: 'bulk', accountId });
+    const vectors = [...known, ...(await this.embedder.embed(examples.slice(known.length).map((e) => e.text), { accountId, lane: 'bulk', work: 'retrain' }))];
+    return this.compute.run({ kind: 'train-categories', examples, vectors }, { lane: 'bulk', accountId, work: 'retrain' });
   }
 
   learnSentiment(accountId: string, examples: { text: string; label: Sentiment }[]): Promise<SerializedSentimentResidual> {
-    return this.compute.run({ kind: 'learn-sentiment', examples }, { lane: 'bulk', accountId });
+    return this.compute.run({ kind: 'learn-sentiment', examples }, { lane: 'bulk', accountId, work: 'retrain' });
   }
 
   close(): Promise<void> {

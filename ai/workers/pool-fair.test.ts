@@ -20,6 +20,19 @@ describe('the AI threads share out work between lanes', () => {
     expect(order.lastIndexOf('bulk')).toBeLessThan(15);
   });
 
+  it("an account's import takes turns with its retrain instead of waiting for every slice of it", { timeout: 120_000 }, async () => {
+    const p = pool({ size: 2, entry: ECHO });
+    // One account's bulk work runs one task at a time here, so the order tasks finish in is the order they started in.
+    const finished: string[] = [];
+    const retrain = Array.from({ length: 6 }, (_, i) =>
+      p.run({ kind: 'embed', texts: [`example ${i}`] }, { lane: 'bulk', accountId: 'A', work: 'retrain' }).then(() => void finished.push('retrain')));
+    const imported = p.run({ kind: 'embed', texts: ['article'] }, { lane: 'bulk', accountId: 'A' }).then(() => void finished.push('import'));
+    await Promise.all([...retrain, imported]);
+    expect(finished).toHaveLength(7);
+    // Queued behind six slices of a retrain, the import's slice went third, not last.
+    expect(finished.indexOf('import')).toBeLessThanOrEqual(2);
+  });
+
   it('a search (a person waiting) still goes before bulk work that has waited its turn', { timeout: 120_000 }, async () => {
     const p = pool({ size: 1, entry: ECHO });
     const stats: AiTaskStat[] = [];

@@ -19,6 +19,8 @@ export interface AiRunOptions {
   lane?: AiLane;
   /** Whose work it is: bulk work is shared out between accounts, round robin. */
   accountId?: string;
+  /** Which kind of bulk work (a retrain, an import): an account's kinds take turns too. */
+  work?: string;
   /** Not started by then: refused with `ai_threads_busy` (a search goes by words instead of waiting). */
   maxWaitMs?: number;
 }
@@ -75,6 +77,7 @@ interface Queued {
   task: AiTask;
   lane: AiLane;
   accountId?: string;
+  work?: string;
   enqueuedAt: number;
   timer?: NodeJS.Timeout;
   resolve(v: unknown): void;
@@ -128,7 +131,7 @@ export class AiThreadPool implements AiCompute {
   private readonly threads = new Set<Thread>();
   private readonly interactive: Queued[] = [];
   private readonly analysis: Queued[] = [];
-  /** Bulk work per account, served round robin. */
+  /** Bulk work per account and kind of work, served round robin. */
   private readonly bulk = new Map<string, Queued[]>();
   private readonly bulkRunning = new Map<string, number>();
   private nextId = 1;
@@ -158,7 +161,7 @@ export class AiThreadPool implements AiCompute {
   run<T extends AiTask>(task: T, o: AiRunOptions = {}): Promise<AiTaskResult<T>> {
     if (this.closed) return Promise.reject(new AiThreadError('ai_threads_closed', 'the AI threads are shut down'));
     return new Promise((resolve, reject) => {
-      const q: Queued = { task, lane: o.lane ?? 'analysis', accountId: o.accountId, enqueuedAt: performance.now(), resolve: resolve as (v: unknown) => void, reject };
+      const q: Queued = { task, lane: o.lane ?? 'analysis', accountId: o.accountId, work: o.work, enqueuedAt: performance.now(), resolve: resolve as (v: unknown) => void, reject };
       if (o.maxWaitMs !== undefined) {
         q.timer = setTimeout(() => {
           if (this.unqueue(q)) reject(new AiThreadError('ai_threads_busy', `no AI thread was free within ${o.maxWaitMs} ms`));
@@ -166,7 +169,7 @@ export class AiThreadPool implements AiCompute {
         q.timer.unref();
       }
       if (q.lane === 'bulk') {
-        const key = q.accountId ?? '';
+        const key = bulkKey(q);
         const list = this.bulk.get(key);
         if (list) list.push(q);
         else this.bulk.set(key, [q]);
@@ -187,11 +190,11 @@ export class AiThreadPool implements AiCompute {
   }
 
   private unqueue(q: Queued): boolean {
-    const list = q.lane === 'bulk' ? this.bulk.get(q.accountId ?? '') : q.lane === 'interactive' ? this.interactive : this.analysis;
+    const list = q.lane === 'bulk' ? this.bulk.get(bulkKey(q)) : q.lane === 'interactive' ? this.interactive : this.analysis;
     const i = list?.indexOf(q) ?? -1;
     if (i < 0) return false;
     list!.splice(i, 1);
-    if (q.lane === 'bulk' && !list!.length) this.bulk.delete(q.accountId ?? '');
+    if (q.lane === 'bulk' && !list!.length) this.bulk.delete(bulkKey(q));
     return true;
   }
 
@@ -221,12 +224,12 @@ export class AiThreadPool implements AiCompute {
     for (const n of this.bulkRunning.values()) running += n;
     // Bulk work leaves a thread for messages and searches.
     if (running >= this.bulkMax) return undefined;
-    for (const [account, list] of this.bulk) {
-      if ((this.bulkRunning.get(account) ?? 0) >= this.perAccount) continue;
+    for (const [key, list] of this.bulk) {
+      if ((this.bulkRunning.get(list[0]!.accountId ?? '') ?? 0) >= this.perAccount) continue;
       const q = list.shift()!;
-      // Round robin: the account goes to the back of the line.
-      this.bulk.delete(account);
-      if (list.length) this.bulk.set(account, list);
+      // Round robin: the account's kind of work goes to the back of the line.
+      this.bulk.delete(key);
+      if (list.length) this.bulk.set(key, list);
       return q;
     }
     return undefined;
@@ -296,6 +299,11 @@ export class AiThreadPool implements AiCompute {
       else this.bulkRunning.delete(key);
     }
   }
+}
+
+/** Where bulk work queues: per account and kind of work. */
+function bulkKey(q: { accountId?: string; work?: string }): string {
+  return `${q.accountId ?? ''}\n${q.work ?? ''}`;
 }
 
 /** A task that threw in its thread: the model's own error (an EmbeddingError's code is kept). */
