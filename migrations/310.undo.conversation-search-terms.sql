@@ -32,4 +32,5 @@ DROP FUNCTION hd_conversation_terms(uuid);
 DROP FUNCTION hd_activity_day(timestamptz);
 DROP AGGREGATE hd_tsvector_union(tsvector);
 DROP TABLE conversation_search;
+CREATE INDEX messages_search_idx ON messages USING gin (search);
 COMMIT;
