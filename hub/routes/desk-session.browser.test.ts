@@ -69,8 +69,9 @@ describe('the desk page when the session expires', { timeout: 240_000 }, () => {
     await page.evaluate((token) => {
       for (const id of ['inbox', 'conversation', 'draft', 'kb']) (document.getElementById(id) as HTMLElement & { token: string }).token = token;
     }, expired);
-    await view.locator('textarea').press('End');
-    await view.locator('textarea').pressSequentially(' arrive');
+    // Filled at once: the first request refused with the expired token may raise the sign-in prompt
+    // (which takes focus) at any moment, and key-by-key typing would then land in its email field.
+    await view.locator('textarea').fill(`${half} arrive`);
     await view.locator('button.send').click();
 
     const login = page.locator('#login-form');
