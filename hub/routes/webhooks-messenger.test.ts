@@ -126,6 +126,21 @@ describe('Messenger end to end (/webhooks/messenger)', () => {
     expect(await count(`messages WHERE conversation_id = '${conversationId}'`)).toBe(before.messages);
   });
 
+  it('a read watermark that comes before the send it covers is recorded is kept and applied when the send is', async () => {
+    const psid = '400000000000889';
+    graph.customerWrote(PAGE_A, psid);
+    await post(ms.text(PAGE_A, psid, { mid: 'm_WE1', text: 'Hei taas' }));
+    const conversationId = (await t.hub.db.query<{ conversation_id: string }>(`SELECT conversation_id FROM messages WHERE external_id = 'm_WE1'`)).rows[0]!.conversation_id;
+    // Meta read the reply to the customer before our deliver job stored its id: nothing to mark yet.
+    const early = await post(ms.item(PAGE_A, psid, { read: { watermark: Date.now() + 10 * 60_000 } }));
+    expect(early.json().results).toEqual(['status_unmatched']);
+    const res = await t.app.inject({ method: 'POST', url: `/api/v1/conversations/${conversationId}/reply`, headers: { authorization: `Bearer ${a.users.agent.token}` }, payload: { text: 'Se on perillä huomenna.' } });
+    expect(res.statusCode, res.body).toBe(202);
+    const id = res.json().id as string;
+    await eventually(async () => (await t.hub.db.query(`SELECT 1 FROM messages WHERE id = $1 AND external_id IS NOT NULL`, [id])).rowCount === 1);
+    expect((await t.hub.db.query<{ delivery_status: string }>(`SELECT delivery_status FROM messages WHERE id = $1`, [id])).rows[0]!.delivery_status).toBe('read');
+  });
+
   it('a read watermark marks every earlier send of that customer read, never a later one nor one that failed, and never goes back', async () => {
     const psid = '400000000000888';
     graph.customerWrote(PAGE_A, psid);

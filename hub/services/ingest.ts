@@ -3,7 +3,7 @@ import type { Database, Queryable } from '../../storage/database.js';
 import type { LocalBlobStore } from '../../storage/blob-store.js';
 import { setAccount } from '../../storage/session.js';
 import { rememberCc } from '../../storage/repositories/conversations.js';
-import { applyDeliveryStatus, applyDeliveryWatermark, claimSendByReference, editMessage, insertAttachments, insertMessage, isOurSend, keepPendingStatus, lockReceipts, redactMessage } from '../../storage/repositories/messages.js';
+import { applyDeliveryStatus, applyDeliveryWatermark, claimSendByReference, editMessage, insertAttachments, insertMessage, isOurSend, keepPendingStatus, keepWatermark, lockReceipts, redactMessage } from '../../storage/repositories/messages.js';
 import { setThreadControl } from '../../storage/repositories/thread-control.js';
 import { enqueue, enqueueSurfaceSync } from '../../storage/repositories/outbox.js';
 import { claimUploads } from '../../storage/repositories/uploads.js';
@@ -239,7 +239,10 @@ export class IngestService {
       return { result: 'status', conversationId: hit.conversationId, messageId: hit.id };
     }
     if (e.type === 'watermark') {
+      // The deliver job takes the same lock: a send it records after this is covered by the kept watermark.
+      await lockReceipts(tx, channel.id);
       const hits = await applyDeliveryWatermark(tx, channel.id, e.threadKey, e.status, e.upTo);
+      await keepWatermark(tx, channel.accountId, channel.id, e.threadKey, e.status, e.upTo);
       for (const hit of hits) events.push({ type: 'message.updated', conversationId: hit.conversationId, messageId: hit.id, deliveryStatus: e.status, deliveryError: null });
       if (hits[0]) await enqueueSurfaceSync(tx, channel.accountId, { conversationId: hits[0].conversationId });
       return hits.length ? { result: 'status', conversationId: hits[0]!.conversationId } : { result: 'status_unmatched' };

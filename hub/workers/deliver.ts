@@ -7,7 +7,7 @@ import type { SecretBox } from '../../storage/secret-box.js';
 import { withAccount } from '../../storage/session.js';
 import { getInstallation } from '../../storage/repositories/channels.js';
 import { conversationCc, getConversation } from '../../storage/repositories/conversations.js';
-import { applyPendingStatuses, getMessage, lockReceipts, setDelivery } from '../../storage/repositories/messages.js';
+import { applyKeptWatermarks, applyPendingStatuses, getMessage, lockReceipts, setDelivery } from '../../storage/repositories/messages.js';
 import { threadControl } from '../../storage/repositories/thread-control.js';
 import type { EventBus } from '../realtime/events.js';
 import { RetryLaterError, UnrecoverableJobError, type Job } from '../queue/jobs.js';
@@ -78,14 +78,16 @@ export function deliverHandler(deps: Deps) {
     }
     const { message, conversation, channel, connector, recipient } = prepared;
     const finish = async (status: 'sent' | 'failed' | 'queued', patch: { error?: string; externalId?: string; sentAt?: string } = {}) => {
-      await withAccount(deps.db, job.accountId, async (tx) => {
+      const watermarked = await withAccount(deps.db, job.accountId, async (tx) => {
         // Receipts that arrived before this send's id was stored (WhatsApp can be that quick) apply now; the
         // lock, taken first, keeps a receipt from being kept between this update and that look.
         if (patch.externalId) await lockReceipts(tx, channel.id);
         await setDelivery(tx, messageId, { status, error: patch.error ?? null, externalId: patch.externalId, sentAt: patch.sentAt, expect: ['sending'] });
         if (patch.externalId) await applyPendingStatuses(tx, channel.id, patch.externalId);
+        // A delivery or read watermark (Messenger's) that came before this send was recorded.
+        return patch.externalId && channel.kind === 'messenger' ? applyKeptWatermarks(tx, channel.id, conversation.threadKey, messageId) : undefined;
       });
-      deps.bus.publish(job.accountId, { type: 'message.updated', conversationId: message.conversationId, messageId, deliveryStatus: status, deliveryError: patch.error ?? null });
+      deps.bus.publish(job.accountId, { type: 'message.updated', conversationId: message.conversationId, messageId, deliveryStatus: watermarked ?? status, deliveryError: patch.error ?? null });
     };
     if (!connector) {
       await finish('failed', { error: `no connector is installed for ${channel.kind}` });

@@ -276,6 +276,30 @@ export async function applyPendingStatuses(tx: Queryable, channelId: string, ext
   return (await applyDeliveryStatus(tx, channelId, externalId, kept.status, kept.error ?? undefined)) ? kept.status : undefined;
 }
 
+/** Keeps a watermark for sends of the thread not recorded yet: the latest time per state wins. */
+export async function keepWatermark(tx: Queryable, accountId: string, channelId: string, threadKey: string, status: 'delivered' | 'read', upTo: string): Promise<void> {
+  await tx.query(`DELETE FROM pending_delivery_watermarks WHERE channel_id = $1 AND received_at < now() - make_interval(days => $2)`, [channelId, PENDING_STATUS_DAYS]);
+  await tx.query(
+    `INSERT INTO pending_delivery_watermarks AS w (account_id, channel_id, thread_key, status, up_to) VALUES ($1, $2, $3, $4, $5::timestamptz)
+     ON CONFLICT (channel_id, thread_key, status) DO UPDATE SET up_to = greatest(w.up_to, EXCLUDED.up_to), received_at = now()`,
+    [accountId, channelId, threadKey, status, upTo],
+  );
+}
+
+/** Applies the watermarks kept for a thread to its sends recorded since (delivered first, so read wins); the furthest state given to `messageId`. */
+export async function applyKeptWatermarks(tx: Queryable, channelId: string, threadKey: string, messageId: string): Promise<'delivered' | 'read' | undefined> {
+  const { rows } = await tx.query<{ status: 'delivered' | 'read'; upTo: string }>(
+    `SELECT status, up_to AS "upTo" FROM pending_delivery_watermarks WHERE channel_id = $1 AND thread_key = $2 ORDER BY status = 'read'`,
+    [channelId, threadKey],
+  );
+  let applied: 'delivered' | 'read' | undefined;
+  for (const w of rows) {
+    const hits = await applyDeliveryWatermark(tx, channelId, threadKey, w.status, new Date(w.upTo).toISOString());
+    if (hits.some((h) => h.id === messageId)) applied = w.status;
+  }
+  return applied;
+}
+
 /** Marks the delivery state of one of our outbound messages (queued → sending → sent | failed | unknown). */
 export async function setDelivery(
   tx: Queryable,
