@@ -11,6 +11,7 @@ import { getConversation, listConversations } from '../../storage/repositories/c
 import { getDraft } from '../../storage/repositories/ai.js';
 import { linkByEmail, linkedUser, toAgent, type Agent } from '../surfaces/agents.js';
 import { dispatchCardAction, type ActionOutcome } from '../surfaces/actions.js';
+import { templatesOffered } from '../surfaces/refusal.js';
 import { SlackClients } from '../../connectors/slack/client.js';
 import { slackConfig } from '../../connectors/slack/config.js';
 import { ACTIONS, COMPOSE_CALLBACK, composeModal, homeView } from './blocks.js';
@@ -308,8 +309,7 @@ export class SlackDesk {
 
 /** A refused thread reply as the agent reads it: the reason, and what could be sent instead (WhatsApp's approved templates). */
 export function refusalText(err: HubError, conversationUrl: string): string {
-  const details = (err.details ?? {}) as { templates?: { name: string; language: string }[] };
-  const templates = Array.isArray(details.templates) ? details.templates : undefined;
+  const templates = templatesOffered(err);
   const instead = templates
     ? templates.length
       ? `\nApproved templates you can send instead, from <${conversationUrl}|HummDesk>: ${templates.map((t) => `\`${escapeMrkdwn(t.name)}\` (${escapeMrkdwn(t.language)})`).join(', ')}.`

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { plainRefusal } from '../surfaces/refusal.js';
 import type { Activity } from '../../connectors/teams/activity.js';
 import type { TeamsConnectorClient } from '../../connectors/teams/client.js';
 import type { TeamsEvent } from '../../connectors/teams/parse.js';
@@ -132,7 +133,7 @@ export class TeamsActivities implements TeamsActivityHandler {
       await settle(isNote ? 'note' : 'reply', message.id);
     } catch (err) {
       if (err instanceof HubError && err.statusCode < 500) {
-        await say('refused', `Nothing was sent: ${err.message}`);
+        await say('refused', plainRefusal(err, this.deps.conversationUrl(thread.conversationId)));
         return undefined;
       }
       await withAccount(hub.db, accountId, (tx) => releaseActivity(tx, install.id, activityId));
