@@ -2,7 +2,13 @@ import { ConnectorError } from '../core/errors.js';
 
 /** A webhook body that is not a Meta notification; stable codes, said in one line. */
 export class MetaBodyError extends ConnectorError {
-  constructor(connector: string, message: string, code: 'webhook_body_bom' | 'webhook_body_invalid' | 'webhook_body_not_meta') {
+  constructor(
+    connector: string,
+    message: string,
+    code: 'webhook_body_bom' | 'webhook_body_invalid' | 'webhook_body_not_meta',
+    /** A well-formed notification for another object (Instagram to the Messenger URL, say): not ours, not malformed. */
+    readonly otherObject?: string,
+  ) {
     super(message, connector, code);
     this.name = 'MetaBodyError';
   }
@@ -28,6 +34,6 @@ export function metaEntries(connector: string, body: unknown, objects: readonly 
   if (!b || typeof b !== 'object' || Array.isArray(b)) throw new MetaBodyError(connector, 'the body is not a JSON object, so not a Meta webhook notification', 'webhook_body_not_meta');
   if (typeof b.object !== 'string' || !Array.isArray(b.entry))
     throw new MetaBodyError(connector, 'the body has no "object" and "entry" list, so it is not a Meta webhook notification', 'webhook_body_not_meta');
-  if (!objects.includes(b.object)) throw new MetaBodyError(connector, `a webhook for object "${b.object}", not ${objects.map((o) => `"${o}"`).join(' or ')}`, 'webhook_body_not_meta');
+  if (!objects.includes(b.object)) throw new MetaBodyError(connector, `a webhook for object "${b.object}", not ${objects.map((o) => `"${o}"`).join(' or ')}`, 'webhook_body_not_meta', b.object);
   return { object: b.object, entry: b.entry };
 }

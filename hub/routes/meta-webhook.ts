@@ -60,6 +60,12 @@ export function metaWebhook<Item, Split extends MetaSplit<Item>>(platform: MetaP
         try {
           split = platform.split(decodeMetaBody(kind, wreq.rawBody));
         } catch (err) {
+          // Signed by Meta and well formed, for an object this URL does not serve (an app subscribed to Instagram
+          // too): answered 200 and ignored with the reason, since Meta disables a webhook that keeps failing.
+          if (err instanceof MetaBodyError && err.otherObject) {
+            req.log.info({ object: err.otherObject }, `${kind} webhook for an object this URL does not serve; ignored`);
+            return reply.status(200).send({ ok: true, results: ['ignored'], reason: err.message });
+          }
           if (err instanceof MetaBodyError) throw new HubError(400, err.code, err.message);
           throw err;
         }

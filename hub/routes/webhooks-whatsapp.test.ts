@@ -83,12 +83,23 @@ describe('WhatsApp Cloud API end to end (/webhooks/whatsapp)', () => {
     const cases: [Buffer, string][] = [
       [Buffer.from('{not json'), 'webhook_body_invalid'],
       [Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"object":"whatsapp_business_account","entry":[]}')]), 'webhook_body_bom'],
-      [Buffer.from('{"object":"page","entry":[]}'), 'webhook_body_not_meta'],
+      [Buffer.from('{"entry":[]}'), 'webhook_body_not_meta'],
     ];
     for (const [raw, code] of cases) {
       const res = await signedRaw(raw);
       expect([res.statusCode, res.json().error.code]).toEqual([400, code]);
     }
+  });
+
+  it('answers a signed notification for an object it does not serve (Messenger, Instagram) 200, ignored with the reason', async () => {
+    const before = await count('messages');
+    for (const object of ['page', 'instagram']) {
+      const raw = Buffer.from(JSON.stringify({ object, entry: [{ id: '1', time: 1, messaging: [{ sender: { id: '2' }, recipient: { id: '1' }, timestamp: 1, message: { mid: 'm_X', text: 'hi' } }] }] }));
+      const res = await t.app.inject({ method: 'POST', url: '/webhooks/whatsapp', payload: raw, headers: { 'content-type': 'application/json', 'x-hub-signature-256': metaSignature(SECRET, raw) } });
+      expect([res.statusCode, res.json().results]).toEqual([200, ['ignored']]);
+      expect(res.json().reason).toMatch(new RegExp(`object "${object}"`));
+    }
+    expect(await count('messages')).toBe(before);
   });
 
   it('stores a signed text once, however often Meta redelivers it, with the business-scoped id and the phone', async () => {
