@@ -117,6 +117,29 @@ describe('WhatsApp Cloud API end to end (/webhooks/whatsapp)', () => {
     expect(row).toEqual({ text: 'Hyvää päivää / 😀', account_id: a.accountId, phone: '358402222222', external_id: 'US.222', name: 'Pekka Ö' });
   });
 
+  it('a reply typed in the WhatsApp Business app (smb_message_echoes) is our side of the conversation once, never the customer\'s', async () => {
+    const customer = { waId: '358402323232', userId: 'US.2323', name: 'Liisa' };
+    expect((await post(wa.text(NUMBER_A, customer, { id: 'wamid.SMB-Q', body: 'Onko paketti lähtenyt?' }))).json().results).toEqual(['created']);
+    const echo = wa.businessAppEcho(NUMBER_A, customer, { id: 'wamid.SMB-A', body: 'Lähti tänään.' });
+    for (let i = 0; i < 3; i++) {
+      const res = await post(echo);
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json().results).toEqual([i === 0 ? 'created' : 'duplicate']);
+    }
+    const rows = (await t.hub.db.query<{ direction: string; author_kind: string; author_user_id: string | null; delivery_status: string; by: string; same: boolean }>(
+      `SELECT m.direction, m.author_kind, m.author_user_id, m.delivery_status, m.metadata->>'sentElsewhere' AS by,
+              m.conversation_id = (SELECT conversation_id FROM messages WHERE external_id = 'wamid.SMB-Q') AS same
+         FROM messages m WHERE m.external_id = 'wamid.SMB-A'`,
+    )).rows;
+    expect(rows).toEqual([{ direction: 'outbound', author_kind: 'agent', author_user_id: null, delivery_status: 'sent', by: 'whatsapp_business_app', same: true }]);
+    // The business's own number never becomes a contact: the conversation's only contact is still the customer.
+    expect(await count(`contact_identities WHERE external_id IN ('15550001111', 'business')`)).toBe(0);
+    // A Business app message to someone HummDesk never heard from stays outside it.
+    const orphan = await post(wa.businessAppEcho(NUMBER_A, { waId: '358409999000' }, { id: 'wamid.SMB-ORPHAN', body: 'Hei!' }));
+    expect(orphan.json().results).toEqual(['echo']);
+    expect(await count(`messages WHERE external_id = 'wamid.SMB-ORPHAN'`)).toBe(0);
+  });
+
   it('splits one body across tenants by number; a number nobody serves is answered 200 and ignored', async () => {
     const body = wa.batch(
       wa.text(NUMBER_A, { waId: '358403333333' }, { id: 'wamid.BATCH-A', body: 'to A' }),

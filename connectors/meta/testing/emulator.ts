@@ -662,6 +662,16 @@ export const whatsappWebhooks = {
     });
   },
 
+  /**
+   * `smb_message_echoes`: a message the business sent from the WhatsApp Business app on the same number
+   * (coexistence). `from` is the business, `to`/`to_user_id` the customer.
+   */
+  businessAppEcho(phoneNumberId: string, customer: Customer, m: { id: string; body: string; at?: Date }) {
+    return change(phoneNumberId, 'smb_message_echoes', {
+      message_echoes: [{ from: '15550001111', ...(customer.waId ? { to: customer.waId } : {}), ...(customer.userId ? { to_user_id: customer.userId } : {}), id: m.id, timestamp: seconds(m.at), type: 'text', text: { body: m.body } }],
+    });
+  },
+
   /** `message_template_status_update`: Meta's review of a template changed (entry id = the business account). */
   templateStatus(wabaId: string, t: { id: string; name: string; language: string; event: string; reason?: string }) {
     return {
