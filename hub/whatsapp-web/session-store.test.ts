@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestAccount, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
+import type { ChannelInstallation } from '../../connectors/core/types.js';
+import { WhatsAppWebConnector } from '../../connectors/whatsapp/web/connector.js';
+import { fakeFactory } from '../../connectors/whatsapp/web/testing/fake-client.js';
 import { databaseSessionStore } from './session-store.js';
 
 // RemoteAuth's store: the zipped profile RemoteAuth leaves at {dataPath}/{session}.zip, kept sealed per channel and tenant.
@@ -41,5 +45,58 @@ describe('the database store for RemoteAuth sessions', () => {
     expect(await foreign.sessionExists({ session })).toBe(false);
     await store.delete({ session });
     expect(await store.sessionExists({ session })).toBe(false);
+  });
+});
+
+describe('a channel configured for RemoteAuth (config.auth: "remote")', () => {
+  const lib = createRequire(import.meta.url);
+  const RemoteAuth = lib('whatsapp-web.js/src/authStrategies/RemoteAuth.js') as new (...args: unknown[]) => unknown;
+  const LocalAuth = lib('whatsapp-web.js/src/authStrategies/LocalAuth.js') as new (...args: unknown[]) => unknown;
+
+  /** The hub's own whatsapp-web connector (hub/connectors.ts wiring), with the fake Client in place of Chromium. */
+  async function linked(channel: ChannelInstallation) {
+    const hubs = t.hub.connectors.get('whatsapp-web') as WhatsAppWebConnector;
+    const factory = fakeFactory((c) => (c.prepareAuth = true));
+    const connector = new WhatsAppWebConnector({ ...hubs.settings, factory });
+    const links: string[] = [];
+    const session = connector.session(channel, async () => {}, async (l) => void links.push(`${l.state} ${l.reason ?? ''}`));
+    const controller = new AbortController();
+    const done = session.run(controller.signal);
+    while (session.state !== 'ready' && factory.clients.length < 2) await new Promise((r) => setTimeout(r, 10));
+    expect(session.state, links.join('; ')).toBe('ready');
+    return { strategy: factory.clients[0]!.authStrategy, dataDir: hubs.settings.dataDir, stop: async () => (controller.abort(), await done) };
+  }
+  const channel = (acct: TestAccount, auth: 'remote' | 'local'): ChannelInstallation => ({ id: acct.channelId, accountId: acct.accountId, kind: 'whatsapp-web', externalKey: 'k', teamId: null, config: { auth }, secrets: {} });
+
+  it('runs the library\'s RemoteAuth on the database store: a profile it backs up is restored after the folder is gone', async () => {
+    const first = await linked(channel(b, 'remote'));
+    expect(first.strategy).toBeInstanceOf(RemoteAuth);
+    expect(first.strategy).toMatchObject({ clientId: b.channelId, dataPath: join(first.dataDir, 'remote'), userDataDir: join(first.dataDir, 'remote', `RemoteAuth-${b.channelId}`) });
+    // The browser wrote its profile; RemoteAuth's backup zips it into our store (its timer does this once linked).
+    const profile = join(first.strategy.userDataDir!, 'Default', 'Local Storage');
+    mkdirSync(profile, { recursive: true });
+    writeFileSync(join(profile, 'session.ldb'), 'linked-phone keys');
+    await first.strategy.storeRemoteSession!();
+    await first.stop();
+    expect((await t.hub.db.query(`SELECT 1 FROM whatsapp_web_sessions WHERE channel_id = $1`, [b.channelId])).rowCount).toBe(1);
+
+    // Another hub takes the lease (or this one lost its disk): the profile comes back from the database.
+    rmSync(join(first.dataDir, 'remote'), { recursive: true, force: true });
+    const second = await linked(channel(b, 'remote'));
+    // unzipper's 'finish', which RemoteAuth awaits, can come before the last file is flushed: wait for it rather than read at once.
+    const restored = join(second.strategy.userDataDir!, 'Default', 'Local Storage', 'session.ldb');
+    while (!existsSync(restored) || readFileSync(restored, 'utf8') === '') await new Promise((r) => setTimeout(r, 10));
+    expect(readFileSync(restored, 'utf8')).toBe('linked-phone keys');
+    await second.stop();
+  });
+
+  it('a channel on "local" runs the library\'s LocalAuth in its own folder and writes nothing to the database', async () => {
+    const acct = await createTestAccount(t, { channelKind: 'whatsapp-web', channelKey: 'waweb_store_local', secrets: {} });
+    const local = await linked(channel(acct, 'local'));
+    expect(local.strategy).toBeInstanceOf(LocalAuth);
+    expect(local.strategy.store).toBeUndefined();
+    expect(existsSync(join(local.dataDir, 'local', `session-${acct.channelId}`))).toBe(true);
+    await local.stop();
+    expect((await t.hub.db.query(`SELECT 1 FROM whatsapp_web_sessions WHERE channel_id = $1`, [acct.channelId])).rowCount).toBe(0);
   });
 });

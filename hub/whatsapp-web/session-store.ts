@@ -1,5 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { ChannelInstallation } from '../../connectors/core/types.js';
 import type { WaWebSessionStore } from '../../connectors/whatsapp/web/port.js';
 import type { Database } from '../../storage/database.js';
@@ -35,6 +35,8 @@ export function databaseSessionStore(deps: { db: Database; box: SecretBox }, cha
       const archive = rows[0]?.archive;
       if (!archive) return;
       const zip = deps.box.open(Buffer.from(archive).toString('utf8')).zip ?? '';
+      // RemoteAuth writes nothing before asking: on a hub that never ran this channel (a new lease holder, a lost disk) the folder is not there yet.
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
       await writeFile(path, Buffer.from(zip, 'base64'), { mode: 0o600 });
     },
     async delete() {

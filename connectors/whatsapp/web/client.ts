@@ -1,7 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { ConnectorError } from '../../core/errors.js';
-import type { WaWebClientFactory, WaWebClientOptions, WaWebClientPort } from './port.js';
+import type { WaWebClientFactory, WaWebClientOptions, WaWebClientPort, WaWebSessionStore } from './port.js';
 
 /** The system Chromium whatsapp-web.js drives; never a browser a package downloaded. */
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
@@ -21,6 +21,23 @@ export function checkChromium(path: string): string {
 }
 
 /**
+ * The library's auth strategy for a channel: LocalAuth (a browser profile on this disk) or RemoteAuth
+ * (`config.auth: "remote"`: the profile zipped into the hub's database through `opts.auth.store`).
+ * The real Client and the test fake both build it here, from the library's own classes.
+ */
+export function authStrategyOf<L, R>(
+  lib: {
+    LocalAuth: new (o: { clientId: string; dataPath: string }) => L;
+    RemoteAuth: new (o: { clientId: string; dataPath: string; store: WaWebSessionStore; backupSyncIntervalMs: number }) => R;
+  },
+  opts: Pick<WaWebClientOptions, 'clientId' | 'auth'>,
+): L | R {
+  return opts.auth.kind === 'local'
+    ? new lib.LocalAuth({ clientId: opts.clientId, dataPath: opts.auth.dataPath })
+    : new lib.RemoteAuth({ clientId: opts.clientId, dataPath: opts.auth.dataPath, store: opts.auth.store, backupSyncIntervalMs: opts.auth.backupSyncIntervalMs ?? 5 * 60_000 });
+}
+
+/**
  * The real whatsapp-web.js Client, loaded on first use (it pulls in puppeteer: seconds and tens of MB,
  * paid only by a hub that has a linked phone). The package is CommonJS: its default export is the
  * module object (named ESM imports of it fail).
@@ -28,10 +45,7 @@ export function checkChromium(path: string): string {
 export const realClientFactory: WaWebClientFactory = async (opts: WaWebClientOptions): Promise<WaWebClientPort> => {
   const executablePath = checkChromium(opts.executablePath);
   const wwebjs = (await import('whatsapp-web.js')).default;
-  const authStrategy =
-    opts.auth.kind === 'local'
-      ? new wwebjs.LocalAuth({ clientId: opts.clientId, dataPath: opts.auth.dataPath })
-      : new wwebjs.RemoteAuth({ clientId: opts.clientId, dataPath: opts.auth.dataPath, store: opts.auth.store, backupSyncIntervalMs: opts.auth.backupSyncIntervalMs ?? 5 * 60_000 });
+  const authStrategy = authStrategyOf(wwebjs, opts);
   const client = new wwebjs.Client({
     authStrategy,
     // WhatsApp Web's page is cached beside the sessions, not in whatever folder the hub was started from.

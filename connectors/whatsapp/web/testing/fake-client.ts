@@ -1,9 +1,23 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type { WaWebClientFactory, WaWebClientOptions, WaWebClientPort, WaWebMedia, WaWebMessage, WaWebOutgoingMedia } from '../port.js';
+import { authStrategyOf } from '../client.js';
 import { OUR_NUMBER, sentByUs, sentFileByUs } from './recorded.js';
 
 type Raw = Record<string, unknown>;
+
+/** What the library's auth strategies (src/authStrategies) expose; RemoteAuth adds its store and backup. */
+export interface LibraryAuthStrategy {
+  setup(client: unknown): void;
+  beforeBrowserInitialized(): Promise<void>;
+  destroy(): Promise<void>;
+  clientId?: string;
+  dataPath: string;
+  store?: unknown;
+  userDataDir?: string;
+  /** RemoteAuth: zip the profile and hand it to the store (its backup timer does this once linked). */
+  storeRemoteSession?(options?: { emit?: boolean }): Promise<void>;
+}
 type MessageCtor = new (client: unknown, data: Raw) => WaWebMessage;
 
 /** The library's own Message structure (CommonJS), so fields are derived exactly as the real Client derives them. */
@@ -40,12 +54,27 @@ export class FakeWaWebClient extends EventEmitter implements WaWebClientPort {
     },
   };
 
-  constructor(readonly options: WaWebClientOptions) {
+  /** The Client options the auth strategy reads and writes (`puppeteer.userDataDir`), as on the real Client. */
+  readonly options: WaWebClientOptions & { puppeteer: Record<string, unknown> };
+  /** The library's own LocalAuth or RemoteAuth, built as the real Client's is (client.ts) and set up on this client. */
+  readonly authStrategy: LibraryAuthStrategy;
+  /** initialize() runs the strategy's beforeBrowserInitialized (profile folder, RemoteAuth restore) as the real Client does; off by default (most tests have no data folder). */
+  prepareAuth = false;
+
+  constructor(options: WaWebClientOptions) {
     super();
+    this.options = { ...options, puppeteer: {} };
+    const lib = createRequire(import.meta.url);
+    this.authStrategy = authStrategyOf(
+      { LocalAuth: lib('whatsapp-web.js/src/authStrategies/LocalAuth.js'), RemoteAuth: lib('whatsapp-web.js/src/authStrategies/RemoteAuth.js') } as Parameters<typeof authStrategyOf<LibraryAuthStrategy, LibraryAuthStrategy>>[0],
+      options,
+    );
+    this.authStrategy.setup(this);
   }
 
   async initialize(): Promise<void> {
     this.initialized++;
+    if (this.prepareAuth) await this.authStrategy.beforeBrowserInitialized();
     const s = this.script;
     if (typeof s === 'object') throw s.fail;
     // Asked to pair by phone number, the library emits `code` (a pairing code) instead of `qr`.
@@ -63,6 +92,7 @@ export class FakeWaWebClient extends EventEmitter implements WaWebClientPort {
 
   async destroy(): Promise<void> {
     this.destroyed++;
+    await this.authStrategy.destroy();
   }
 
   /** A message arriving: the library emits `message_create`, then (not ours) `message`. */
