@@ -108,6 +108,13 @@ export class FakeWaWebClient extends EventEmitter implements WaWebClientPort {
     this.emit('message_ack', new this.Message(this, { ...data, ack }), ack);
   }
 
+  /** WhatsApp's servers acknowledging a message this client sent (`message_ack` with its own data). */
+  acknowledge(serializedId: string, ack: number): void {
+    const m = this.messages.get(serializedId);
+    if (!m?._data) throw new Error(`the fake sent no message ${serializedId}`);
+    this.ack(m._data, ack);
+  }
+
   revoke(standIn: Raw, before?: Raw): void {
     this.emit('message_revoke_everyone', new this.Message(this, standIn), before ? new this.Message(this, before) : undefined);
   }
