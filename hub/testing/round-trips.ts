@@ -9,6 +9,8 @@ export interface RoundTrips {
   autocommit: number;
   /** The SQL of every statement, in order (whitespace collapsed; BEGIN and COMMIT excluded). */
   sql: string[];
+  /** The SQL of the statements sent named (kept parsed and planned by the server per connection), in order. */
+  prepared: string[];
   /** The statements of each transaction, one list per transaction, in the order they began. */
   bySession: string[][];
   /** When each transaction of `bySession` began and ended (performance.now(); end NaN while open). */
@@ -19,20 +21,22 @@ export interface RoundTrips {
 /** Wraps a database so that every round trip it makes is counted; the queries themselves run unchanged. */
 export function countRoundTrips(db: Database): { db: Database; trips: RoundTrips } {
   const trips: RoundTrips = {
-    total: 0, transactions: 0, autocommit: 0, sql: [], bySession: [], spans: [],
+    total: 0, transactions: 0, autocommit: 0, sql: [], prepared: [], bySession: [], spans: [],
     reset() {
       this.total = 0;
       this.transactions = 0;
       this.autocommit = 0;
       this.sql = [];
+      this.prepared = [];
       this.bySession = [];
       this.spans = [];
     },
   };
-  const statement = (sql: string, session?: string[]) => {
+  const statement = (sql: string, session?: string[], named = false) => {
     const short = sql.replace(/\s+/g, ' ').trim();
     trips.total++;
     trips.sql.push(short);
+    if (named) trips.prepared.push(short);
     session?.push(short);
   };
   const inTx = (tx: Queryable, session: string[]): Queryable => ({
@@ -42,7 +46,7 @@ export function countRoundTrips(db: Database): { db: Database; trips: RoundTrips
     },
     ...(tx.prepared ? {
       prepared<R>(name: string, sql: string, params: unknown[]): Promise<QueryResult<R>> {
-        statement(sql, session);
+        statement(sql, session, true);
         return tx.prepared!<R>(name, sql, params);
       },
     } : {}),
@@ -55,7 +59,7 @@ export function countRoundTrips(db: Database): { db: Database; trips: RoundTrips
       return db.query<R>(sql, params);
     },
     prepared<R>(name: string, sql: string, params: unknown[]) {
-      statement(sql);
+      statement(sql, undefined, true);
       trips.autocommit++;
       return db.prepared<R>(name, sql, params);
     },
@@ -74,7 +78,8 @@ export function countRoundTrips(db: Database): { db: Database; trips: RoundTrips
     // A statement as a tenant in one round trip (tenantReads): counted as one, outside any transaction.
     ...(db.tenantPrepared ? {
       tenantPrepared<R>(accountId: string, name: string, sql: string, params: unknown[], opts?: PreparedOptions) {
-        statement(sql);
+        // An empty name is the unnamed statement: planned again on every call.
+        statement(sql, undefined, name !== '');
         trips.autocommit++;
         return db.tenantPrepared!<R>(accountId, name, sql, params, opts);
       },

@@ -69,6 +69,10 @@ describe('the AI stage: database round trips per analysed message', () => {
     // The read before the model: the conversation and its latest messages, one round trip each as the tenant, no transaction (was BEGIN, two reads, COMMIT).
     expect(trips.bySession.filter((q) => q.some((x) => /NOT m\.is_private ORDER BY m\.sent_at DESC/.test(x)))).toEqual([]);
     expect(trips.sql.filter((x) => /NOT m\.is_private ORDER BY m\.sent_at DESC/.test(x))).toHaveLength(n);
+    // The two statements PostgreSQL spent most on planning afresh each time (the history's six-table join,
+    // the hybrid search): sent named, so each connection plans them once.
+    expect(trips.sql.filter((x) => /NOT m\.is_private ORDER BY m\.sent_at DESC/.test(x) && !trips.prepared.includes(x))).toEqual([]);
+    expect(trips.sql.filter((x) => x.startsWith('WITH v AS') && !trips.prepared.includes(x))).toEqual([]);
     // The search: the account's active vectors read once for both searches (was once per search).
     for (const q of searches) expect(q.filter((x) => x.includes('FROM kb_index')), q.join('\n')).toHaveLength(1);
     // Reads of one account's settings, provider choice and knowledge-base model: shared, never more than one per message.
