@@ -76,6 +76,8 @@ describe("A's credentials with B's ids", () => {
     { route: "reject B's draft on A's conversation", method: 'POST', url: () => `/conversations/${a.conversationId}/drafts/${b.draftId}/reject`, code: 'draft_not_found' },
     { route: "reply sending B's draft", method: 'POST', url: () => `/conversations/${a.conversationId}/reply`, body: () => ({ text: 'A draft', draftId: b.draftId }), code: 'draft_not_found' },
     { route: "assign A's conversation to B's user", method: 'POST', url: () => `/conversations/${a.conversationId}/assign`, body: () => ({ assigneeId: B.users.agent.id }), code: 'user_not_found' },
+    // Neither is A's: the conversation is named (the change checks it only when the patch is refused).
+    { route: "assign B's conversation to B's user", method: 'POST', url: () => `/conversations/${b.conversationId}/assign`, body: () => ({ assigneeId: B.users.agent.id }), code: 'conversation_not_found' },
     { route: "assign A's conversation to B's team", method: 'POST', url: () => `/conversations/${a.conversationId}/assign`, body: () => ({ teamId: b.teamId }), code: 'team_not_found' },
     { route: 'GET contact', method: 'GET', url: () => `/contacts/${b.contactId}`, code: 'contact_not_found' },
     { route: 'PATCH contact', method: 'PATCH', url: () => `/contacts/${b.contactId}`, body: () => ({ name: 'pwned' }), code: 'contact_not_found' },

@@ -240,9 +240,13 @@ export class ConversationService {
   ): Promise<ConversationRow> {
     const events: HubEvent[] = [];
     const row = await withAccount(this.db, actor.accountId, async (tx) => {
-      if (!(await getConversation(tx, conversationId))) throw notFound('conversation');
-      const patch = await patchOf(tx);
-      const updated = (await updateConversation(tx, conversationId, patch))!;
+      // The update says whether the conversation exists (one read fewer on every change); a refusal of the
+      // patch (an unknown user or team) still names a missing conversation first.
+      const patch = await patchOf(tx).catch(async (err: unknown) => {
+        throw (await getConversation(tx, conversationId)) ? err : notFound('conversation');
+      });
+      const updated = await updateConversation(tx, conversationId, patch);
+      if (!updated) throw notFound('conversation');
       await audit(tx, { accountId: actor.accountId, actorKind: actor.kind, actorId: actor.id, action, targetKind: 'conversation', targetId: conversationId, data: patch as Record<string, unknown> });
       await enqueue(tx, actor.accountId, 'surface.sync', { conversationId });
       events.push({ type: 'conversation.updated', conversationId, changes: patch as Record<string, unknown> });
