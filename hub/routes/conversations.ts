@@ -25,9 +25,16 @@ export const actorOf = (req: FastifyRequest): Actor => ({
   id: req.principal.userId ?? req.principal.apiKeyId,
 });
 
-/** A conversation as an inbox row shows it. */
+/** A time as the list writes it (the row's Date as ISO 8601). */
+const Time = Type.String({ format: 'date-time' });
+
+/** A conversation as an inbox row shows it. Its times are typed strings: the lean serializer writes a Date unchecked. */
 export const InboxConversation = Type.Object({
   ...Conversation.properties,
+  snoozedUntil: Nullable(Time),
+  lastMessageAt: Time,
+  createdAt: Time,
+  updatedAt: Time,
   channelName: Type.String(),
   contactEmail: Nullable(Type.String()),
   contactPhone: Nullable(Type.String()),

@@ -18,11 +18,12 @@ const row = (i: number) => ({
 });
 
 describe('leanSerializerCompiler (the inbox page)', () => {
-  it('writes a page exactly as the schema as documented does', () => {
-    const page = { items: Array.from({ length: 12 }, (_, i) => row(i)), nextCursor: null };
+  it('writes a page exactly as JSON.stringify does, its Dates as ISO strings', () => {
+    const page = { items: Array.from({ length: 12 }, (_, i) => row(i)), nextCursor: null as string | null };
     const lean = leanSerializerCompiler({ schema });
-    expect(lean(page)).toBe(fastJson(schema as Parameters<typeof fastJson>[0])(page));
-    expect(JSON.parse(lean({ ...page, nextCursor: 'abc' }))).toEqual(JSON.parse(JSON.stringify({ ...page, items: page.items.map(({ cursorAt: _c, ...r }) => r), nextCursor: 'abc' })));
+    const expected = (p: typeof page) => JSON.stringify({ ...p, items: p.items.map(({ cursorAt: _c, ...r }) => r) });
+    expect(lean(page)).toBe(expected(page));
+    expect(lean({ ...page, nextCursor: 'abc' })).toBe(expected({ ...page, nextCursor: 'abc' }));
   });
 
   it('checks no nullable field with a validator, row by row', () => {
