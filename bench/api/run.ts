@@ -7,6 +7,7 @@
  * Last line: one JSON object (`max_p95_ms` over the views and searches, `ceiling_p95_ms`, each figure).
  * Usage: npm run bench -- api [--conversations 50000] [--seconds 10] [--connections 20] [--limit 50]
  *        [--keep] (keep the database and print its URL) [--db URL] (measure a kept database, no seeding)
+ *        [--only open,resolved] (measure only these views, by name; counts only when named)
  * A smoke run: BENCH_API_CONVERSATIONS=2000 npm run bench -- api --seconds 3
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     limit: { type: 'string', default: '50' },
     keep: { type: 'boolean', default: false },
     db: { type: 'string' },
+    only: { type: 'string' },
   },
 });
 const conversations = Number(values.conversations);
@@ -122,6 +124,12 @@ try {
     search_medium: list(`q=${WORDS.medium}`),
     search_rare: list(`q=${WORDS.rare}`),
   };
+  const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
+  if (only) {
+    const unknown = only.filter((name) => name !== 'counts' && !(name in views));
+    if (unknown.length) throw new Error(`--only: no view named ${unknown.join(', ')} (views: ${Object.keys(views).join(', ')}, counts)`);
+    for (const name of Object.keys(views)) if (!only.includes(name)) delete views[name];
+  }
   for (const [name, path] of Object.entries(views)) {
     const r = await fetch(`${url}${path}`, { headers: auth });
     if (!r.ok) throw new Error(`${name}: ${r.status} ${await r.text()}`);
@@ -151,7 +159,7 @@ try {
     results[name] = await measure(path);
     log(`${name}: p50 ${results[name]!.p50} ms  p95 ${results[name]!.p95} ms  p99 ${results[name]!.p99} ms  ${results[name]!.rps}/s  errors ${results[name]!.errors}`);
   }
-  results.counts = await measure('/api/v1/conversations/counts');
+  if (!only || only.includes('counts')) results.counts = await measure('/api/v1/conversations/counts');
   const ceilingAfter = await load(ceilingUrl, '/conversation', {});
   await stopProcess(ceiling.child);
   await stopProcess(hub.child);
