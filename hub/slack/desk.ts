@@ -11,7 +11,7 @@ import { getConversation, listConversations } from '../../storage/repositories/c
 import { getDraft } from '../../storage/repositories/ai.js';
 import { linkByEmail, linkedUser, toAgent, type Agent } from '../surfaces/agents.js';
 import { dispatchCardAction, type ActionOutcome } from '../surfaces/actions.js';
-import { templatesOffered } from '../surfaces/refusal.js';
+import { offeredInstead } from '../surfaces/refusal.js';
 import { SlackClients } from '../../connectors/slack/client.js';
 import { slackConfig } from '../../connectors/slack/config.js';
 import { ACTIONS, COMPOSE_CALLBACK, composeModal, homeView } from './blocks.js';
@@ -309,12 +309,7 @@ export class SlackDesk {
 
 /** A refused thread reply as the agent reads it: the reason, and what could be sent instead (WhatsApp's approved templates). */
 export function refusalText(err: HubError, conversationUrl: string): string {
-  const templates = templatesOffered(err);
-  const instead = templates
-    ? templates.length
-      ? `\nApproved templates you can send instead, from <${conversationUrl}|HummDesk>: ${templates.map((t) => `\`${escapeMrkdwn(t.name)}\` (${escapeMrkdwn(t.language)})`).join(', ')}.`
-      : '\nThis number has no approved template to send instead: sync its templates in HummDesk once Meta approves one.'
-    : '';
+  const instead = offeredInstead(err, `<${conversationUrl}|HummDesk>`, (t) => `\`${escapeMrkdwn(t.name)}\` (${escapeMrkdwn(t.language)})`);
   return `:warning: Nothing was sent: ${escapeMrkdwn(err.message)}.${instead}`;
 }
 

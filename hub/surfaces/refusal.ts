@@ -16,13 +16,19 @@ export function templatesOffered(err: HubError): OfferedTemplate[] | undefined {
   return templates.filter((t): t is OfferedTemplate => !!t && typeof t.name === 'string' && typeof t.language === 'string');
 }
 
+/**
+ * What a refused reply offers instead, as a line a surface appends ('' when nothing): `where` names the
+ * conversation in the surface's own link syntax, `name` writes one template in its markup.
+ */
+export function offeredInstead(err: HubError, where: string, name: (t: OfferedTemplate) => string): string {
+  const templates = templatesOffered(err);
+  if (!templates) return '';
+  return templates.length
+    ? `\nApproved templates you can send instead, from ${where}: ${templates.map(name).join(', ')}.`
+    : '\nThis number has no approved template to send instead: sync its templates in HummDesk once Meta approves one.';
+}
+
 /** The refusal in plain text (Teams, email-like surfaces): the reason and what could be sent instead. */
 export function plainRefusal(err: HubError, conversationUrl: string): string {
-  const templates = templatesOffered(err);
-  const instead = templates
-    ? templates.length
-      ? `\nApproved templates you can send instead, from HummDesk (${conversationUrl}): ${templates.map((t) => `${t.name} (${t.language})`).join(', ')}.`
-      : '\nThis number has no approved template to send instead: sync its templates in HummDesk once Meta approves one.'
-    : '';
-  return `Nothing was sent: ${err.message}${instead}`;
+  return `Nothing was sent: ${err.message}${offeredInstead(err, `HummDesk (${conversationUrl})`, (t) => `${t.name} (${t.language})`)}`;
 }
