@@ -146,3 +146,13 @@ export function customerMessages(visitors: BenchVisitor[], tag: string, text: (i
     },
   };
 }
+
+/** CPU time (ms) of a process's main thread: the event loop's, its other threads (AI, libuv) excluded. */
+export function mainThreadMs(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}

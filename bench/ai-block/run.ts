@@ -10,12 +10,12 @@
  * thread during the load phase, and the event loop's delay as the hub measures it.
  * Usage: npm run bench -- ai-block [--rate 10] [--examples 5000] [--import-kb 1000]   (the request body limit is 1 MiB) [--quiet 5] [--limit 900]
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
-import { cpuMs, demoVisitors, freePort, machine, startProcess, stopProcess } from '../support.js';
+import { cpuMs, demoVisitors, freePort, machine, mainThreadMs, startProcess, stopProcess } from '../support.js';
 import { onSchedule, queueState, Stalled, timeout, within } from '../ai-load.js';
 
 const { values } = parseArgs({ options: {
@@ -29,15 +29,6 @@ const importBytes = Number(values['import-kb']) * 1024;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const load = () => loadavg().map((n) => n.toFixed(1)).join(' ');
-/** CPU time (ms) of a process's main thread: the event loop's, AI threads excluded. */
-function mainThreadMs(pid: number): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-  } catch {
-    return 0;
-  }
-}
 /** The hub's event loop delay since the last scrape (prom-client resets its histogram on each), in ms. */
 async function loopDelay(url: string): Promise<{ p99: number; max: number }> {
   const text = await (await fetch(`${url}/metrics`, { signal: timeout() })).text();

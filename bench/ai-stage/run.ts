@@ -18,13 +18,12 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { cpuMeter, createDatabase, customerMessages, demoVisitors, exited, freePort, machine, startProcess, stopProcess } from '../support.js';
+import { cpuMeter, createDatabase, customerMessages, demoVisitors, exited, freePort, machine, mainThreadMs, startProcess, stopProcess } from '../support.js';
 import { onSchedule, pct, queueState, Stalled, timeout, within } from '../ai-load.js';
 import { profileReport } from '../profile.js';
 import { AiKernel } from '../../ai/workers/kernel.js';
@@ -100,15 +99,6 @@ async function waitAnalysed(tag: string, n: number, limitMs: number, stuckMs = I
   }
 }
 
-/** CPU time (ms) of a process's main thread: what the event loop spent, AI threads excluded. */
-function mainThreadMs(pid: number): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-  } catch {
-    return 0;
-  }
-}
 const load = () => loadavg().map((n) => n.toFixed(1)).join(' ');
 
 try {
