@@ -6,7 +6,7 @@ import { AuthError, PermanentError, RateLimitError, VerificationError } from '..
 import { connectorContract } from '../core/contract.js';
 import { SlackConnector, slackThreadKey } from './connector.js';
 import { SlackClients } from './client.js';
-import { SlackDriver, envelope } from './testing/driver.js';
+import { SlackDriver, envelope, signSlackRequest } from './testing/driver.js';
 import { SlackEmulator, type EmulatedWorkspace } from './testing/emulator.js';
 import { escapeMrkdwn, slackToPlain, truncate } from './text.js';
 
@@ -61,6 +61,15 @@ describe('slack verify', () => {
     await expect(verify({ body: signed.body, headers: { ...signed.headers, 'x-slack-request-timestamp': 'soon' } })).rejects.toMatchObject({ code: 'webhook_timestamp_invalid' });
     await expect(verify({ body: signed.body, headers: { ...signed.headers, 'x-slack-signature': 'v0=abc' } })).rejects.toMatchObject({ code: 'webhook_signature_invalid' });
     await expect(verify({ body: signed.body, headers: { ...signed.headers, 'x-slack-signature': signed.headers['x-slack-signature']!.replace('v0=', 'v1=') } })).rejects.toMatchObject({ code: 'webhook_signature_invalid' });
+  });
+  it('signs the body\'s bytes as received: two bodies that decode to the same text do not share a signature', async () => {
+    const ts = Math.floor(NOW.getTime() / 1000);
+    // Not valid UTF-8 (0xff): a check over the decoded text would see U+FFFD for both bodies.
+    const body = Buffer.concat([Buffer.from('{"type":"event_callback","x":"'), Buffer.from([0xff]), Buffer.from('"}')]);
+    const other = Buffer.concat([Buffer.from('{"type":"event_callback","x":"'), Buffer.from([0xfe]), Buffer.from('"}')]);
+    const headers = { 'content-type': 'application/json', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': signSlackRequest(SECRET, ts, body) };
+    await expect(verify({ body, headers })).resolves.toBeUndefined();
+    await expect(verify({ body: other, headers })).rejects.toMatchObject({ code: 'webhook_signature_invalid' });
   });
   it('uses the injected clock, not the machine time', async () => {
     const later = () => new Date(NOW.getTime() + 10 * 60_000);

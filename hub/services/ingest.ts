@@ -145,7 +145,7 @@ export class IngestService {
    * in one call of hd_ingest_messages (migration 050), so a message costs no round trip of its own.
    */
   private commit(batch: Pending[]): Promise<Settled[]> {
-    if (batch.every((p) => p.channel.id === batch[0]!.channel.id && p.events.every(isPlainInbound))) return this.commitPlain(batch);
+    if (batch.every((p) => p.events.every(isPlainInbound))) return this.commitPlainByChannel(batch);
     return this.db.transaction(async (tx) => {
       const settled: Settled[] = batch.map((p) => ({ p, outcomes: [], events: [] }));
       const byAccount = groupBy(settled, (s) => s.p.channel.accountId);
@@ -163,6 +163,32 @@ export class IngestService {
       }
       return settled;
     });
+  }
+
+  /**
+   * Plain inbound messages of several channels (a hub serving a few Slack workspaces or web chats): one
+   * statement per channel, each its own transaction, instead of BEGIN, the tenant, a statement per channel
+   * and COMMIT. A channel whose statement fails has its calls retried one by one, as a failed batch has;
+   * the other channels' messages stay committed (nothing ties two channels' messages together).
+   */
+  private async commitPlainByChannel(batch: Pending[]): Promise<Settled[]> {
+    const groups = [...groupBy(batch, (p) => p.channel.id).values()];
+    if (groups.length === 1) return this.commitPlain(batch);
+    const settled: Settled[] = [];
+    for (const group of groups) {
+      try {
+        settled.push(...(await this.commitPlain(group)));
+      } catch {
+        for (const p of group) {
+          try {
+            settled.push(...(await this.commit([p])));
+          } catch (error) {
+            settled.push({ p, error, events: [] });
+          }
+        }
+      }
+    }
+    return settled;
   }
 
   /**
