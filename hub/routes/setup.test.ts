@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { withAccount } from '../../storage/session.js';
+import { createAccount } from '../services/accounts.js';
 import { seedDemo } from '../services/demo.js';
 import { setupToken, slugFor } from '../services/setup.js';
 import { startTestHub, type TestHub } from '../testing/harness.js';
@@ -77,6 +78,14 @@ describe('first-run setup', () => {
     expect((await setup(t, { ...owner, workspace: 'Again' }, '10.7.2.4')).json().error.code).toBe('setup_done');
     const late = await t.app.inject({ method: 'POST', url: '/api/v1/setup', payload: { ...owner, workspace: 'Again' }, remoteAddress: '10.7.2.4' });
     expect([late.statusCode, late.json().error.code]).toEqual([409, 'setup_done']);
+  });
+
+  it('headless, `hummdesk account create` needs no token, and setup is closed after it', async () => {
+    t = await startTestHub({ jobs: false });
+    const created = await createAccount(t.hub.db, { name: 'Headless Support', slug: 'headless', ownerEmail: 'ops@headless.test' });
+    expect(created.ownerPassword.length).toBeGreaterThanOrEqual(8);
+    expect(await state(t)).toEqual({ needed: false, demo: false });
+    expect((await setup(t, owner)).json().error.code).toBe('setup_done');
   });
 
   it('the setup token is one per hub: every process with the same secret key accepts the same one, another key\'s is refused', () => {
