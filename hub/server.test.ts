@@ -41,10 +41,20 @@ afterAll(async () => {
 });
 
 describe('first start on PostgreSQL', () => {
-  it('seeds nothing and says where to create the first workspace', async () => {
+  it('seeds nothing and prints the setup link with the token only this terminal shows; the page\'s API wants that token', async () => {
     expect(printed).toContain(`HummDesk is running at ${running.url}`);
-    expect(printed).toContain(`No workspace yet: open ${running.url} to create yours and become its owner.`);
+    const link = /No workspace yet: open (\S+) to create yours and become its owner\./.exec(printed)?.[1];
+    expect(link, printed).toMatch(new RegExp(`^${running.url}/#setup=[0-9a-f]{32}$`));
+    const token = new URL(link!).hash.slice('#setup='.length);
+    expect(printed).toMatch(new RegExp(`Setup token: +${token} `));
     expect(printed).not.toContain('Demo agent login');
+    // Reaching the hub is not enough: without the printed token, or with another, no workspace is made.
+    const owner = { workspace: 'Acme', name: 'Lea Lead', email: 'lea@acme.test', password: 'a long owner password' };
+    const post = (body: object) => fetch(`${running.url}/api/v1/setup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const missing = await post(owner);
+    expect([missing.status, ((await missing.json()) as { error: { code: string } }).error.code]).toEqual([401, 'setup_token_required']);
+    const wrong = await post({ ...owner, setupToken: token.replace(/^./, (c) => (c === 'a' ? 'b' : 'a')) });
+    expect([wrong.status, ((await wrong.json()) as { error: { code: string } }).error.code]).toEqual([403, 'setup_token_invalid']);
     expect((await running.hub.db.query(`SELECT 1 FROM accounts`)).rowCount).toBe(0);
   });
 });

@@ -9,7 +9,7 @@ import { installTeams } from './install-teams.js';
 import { installAi } from './install-ai.js';
 import { seedDemo } from './services/demo.js';
 import { seedDemoKnowledge } from './services/demo-knowledge.js';
-import { setupState } from './services/setup.js';
+import { setupState, setupToken } from './services/setup.js';
 import { startListeners } from './listeners.js';
 import { startUploadSweep } from './services/upload-sweep.js';
 import { startSlackTokenRefresh } from './slack/token-rotation.js';
@@ -20,6 +20,14 @@ export interface RunningHub {
   app: FastifyInstance;
   url: string;
   stop(): Promise<void>;
+}
+
+/** What `hummdesk start` prints while the hub has no account: the setup link (the token in its fragment, never sent to a server) and the token. */
+function firstRunLines(publicUrl: string, token: string): string {
+  return (
+    `  No workspace yet: open ${publicUrl.replace(/\/+$/, '')}/#setup=${token} to create yours and become its owner.\n` +
+    `  Setup token:      ${token} (the page asks for it; it works until the first workspace exists)\n`
+  );
 }
 
 /** `hummdesk start`: migrate, seed the demo on an empty embedded store, listen, run jobs. */
@@ -51,9 +59,8 @@ export async function startServer(config: HubConfig, opts: { jobs?: boolean; see
       );
     }
   } else {
-    // A production hub's first owner is made from its page (or headless, `hummdesk account create`).
-    const firstRun = (await setupState(hub.db)).needed ? `  No workspace yet: open ${url} to create yours and become its owner.\n` : '';
-    process.stdout.write(`\n  HummDesk is running at ${url}\n${firstRun}\n`);
+    // A production hub's first owner is made from its page with the token only this terminal shows (or headless, `hummdesk account create`).
+    process.stdout.write(`\n  HummDesk is running at ${url}\n${(await setupState(hub.db)).needed ? firstRunLines(hub.config.publicUrl, setupToken(config.secretKey)) : ''}\n`);
   }
   if (opts.jobs ?? config.runJobs) await hub.startJobs({ relay: true, work: true });
   const sweep = (opts.jobs ?? config.runJobs) ? startUploadSweep(hub) : undefined;

@@ -74,9 +74,14 @@ function showSignIn(message = '') {
   if (message) $('login-password').focus();
 }
 
+// The setup link `hummdesk start` prints (/#setup=…) carries its token in the fragment, which no request sends;
+// it is taken out of the address bar and history at once.
+const setupLinkToken = new URLSearchParams(location.hash.slice(1)).get('setup');
+if (setupLinkToken !== null) history.replaceState(null, '', location.pathname + location.search);
+
 /**
- * Signed out: a hub with no account yet offers to create the workspace (once; the hub refuses it after),
- * any other the sign-in form. The demo's login is printed in the terminal, never put in the form.
+ * Signed out: a hub with no account yet offers to create the workspace (with the printed setup token; once,
+ * the hub refuses it after), any other the sign-in form. The demo's login is printed in the terminal, never put in the form.
  */
 async function showEntry() {
   const res = await fetch('/api/v1/setup').catch(() => undefined);
@@ -85,7 +90,8 @@ async function showEntry() {
   if (!state.needed) return showSignIn();
   $('login-form').hidden = true;
   $('setup-form').hidden = false;
-  $('setup-workspace').focus();
+  if (setupLinkToken) $('setup-token').value = setupLinkToken;
+  $(setupLinkToken ? 'setup-workspace' : 'setup-token').focus();
 }
 
 function chooseAccount(accounts) {
@@ -139,6 +145,7 @@ $('setup-form').addEventListener('submit', async (e) => {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
+        setupToken: $('setup-token').value.trim(),
         workspace: $('setup-workspace').value.trim(),
         name: $('setup-name').value.trim(),
         email: $('setup-email').value.trim(),
@@ -154,7 +161,9 @@ $('setup-form').addEventListener('submit', async (e) => {
         $('login-email').value = $('setup-email').value.trim();
         return void showSignIn(text);
       }
-      return void ($('setup-error').textContent = text);
+      $('setup-error').textContent = text;
+      if (body?.error?.code?.startsWith('setup_token_')) $('setup-token').focus();
+      return;
     }
     const created = await res.json();
     agent.accessToken = created.accessToken;

@@ -104,7 +104,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return { ...tokens, refreshToken: undefined };
   });
 
-  // First run: a hub with no account offers its page's visitor to create the workspace and be its owner, once.
+  // First run: a hub with no account lets whoever has its printed setup token create the workspace and be its owner, once.
   app.get('/setup', {
     schema: {
       tags: ['auth'],
@@ -125,7 +125,9 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['auth'],
       security: [],
       summary: 'Create the first account (workspace) and its owner, signed in at once; refused with 409 `setup_done` once any account exists',
+      description: 'Takes the setup token `hummdesk start` prints in its terminal while no account exists: without it 401 `setup_token_required`, another 403 `setup_token_invalid`.',
       body: Type.Object({
+        setupToken: Type.Optional(Type.String({ maxLength: 200, description: 'the setup token `hummdesk start` printed in its terminal' })),
         workspace: Type.String({ minLength: 1, maxLength: 200, description: 'the workspace (account) name' }),
         name: Type.String({ minLength: 1, maxLength: 200, description: "the owner's name" }),
         email: Type.String({ format: 'email', maxLength: 320 }),
@@ -135,12 +137,14 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: {
         201: Type.Object({ ...Tokens.properties, account: Type.Object({ id: Type.String(), name: Type.String(), slug: Type.String() }) }),
         400: errorResponse(400, ['validation_failed', 'invalid_text', 'malformed_json', 'name_blank', 'password_too_short']),
+        401: errorResponse(401, ['setup_token_required']),
+        403: errorResponse(403, ['setup_token_invalid']),
         409: errorResponse(409, ['setup_done']),
       },
     },
   }, async (req, reply) => {
-    const { workspace, name, email, password } = req.body;
-    const created = await createFirstAccount(db, { workspace, name, email, password });
+    const { workspace, name, email, password, setupToken } = req.body;
+    const created = await createFirstAccount(db, config.secretKey, { workspace, name, email, password, setupToken });
     const tokens = await tokensFor(created.accountId, created.userId);
     const account = { id: created.accountId, name: created.name, slug: created.slug };
     if (req.body.session !== 'cookie') return reply.status(201).send({ ...tokens, account });

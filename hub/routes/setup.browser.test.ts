@@ -1,27 +1,38 @@
-import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { artifactPath, axeViolations, launchChromium } from '../../embeds/testing.js';
-import { startTestHub, type TestHub } from '../testing/harness.js';
+import { loadConfig } from '../config.js';
+import { startServer, type RunningHub } from '../server.js';
+import { freshDatabase } from '../testing/harness.js';
 
 /**
- * A production hub's first run (PostgreSQL, nothing seeded), in real Chromium: its page offers to create the
- * workspace, whose owner lands in the console to add a channel; after that the page only signs in.
+ * A production hub's first run (`hummdesk start` on PostgreSQL, nothing seeded), in real Chromium: the person
+ * who started it opens the setup link it printed and creates the workspace, landing in the console to add a
+ * channel; someone else who reaches the page needs that token; after that the page only signs in.
  */
 describe('first-run setup from the page at /', { timeout: 240_000 }, () => {
-  let t: TestHub;
+  let running: RunningHub;
+  let database: Awaited<ReturnType<typeof freshDatabase>>;
+  let dataDir: string;
   let browser: Browser;
   let base: string;
+  /** The link and token `hummdesk start` printed in its terminal. */
+  let setupLink: string;
+  let token: string;
   const contexts: BrowserContext[] = [];
   const lead = { workspace: 'Kauppa Support', name: 'Lea Lead', email: 'lea@kauppa.test', password: 'lea picked a long password' };
 
-  const open = async (viewport: { width: number; height: number }, colorScheme: 'light' | 'dark' = 'light'): Promise<Page> => {
+  const open = async (viewport: { width: number; height: number }, colorScheme: 'light' | 'dark' = 'light', url = `${base}/`): Promise<Page> => {
     const context = await browser.newContext({ viewport, colorScheme });
     context.setDefaultTimeout(45_000);
     contexts.push(context);
     const page = await context.newPage();
     page.on('pageerror', (err) => console.error('page error:', err.message));
-    await page.goto(`${base}/`);
+    await page.goto(url);
     return page;
   };
   const fill = async (page: Page, who: typeof lead) => {
@@ -31,31 +42,61 @@ describe('first-run setup from the page at /', { timeout: 240_000 }, () => {
     await page.locator('#setup-password').fill(who.password);
   };
   const stored = async () => ({
-    accounts: (await t.hub.db.query<{ name: string }>(`SELECT name FROM accounts`)).rows,
-    owners: (await t.hub.db.query<{ email: string; name: string; role: string }>(`SELECT email, name, role FROM users`)).rows,
+    accounts: (await running.hub.db.query<{ name: string }>(`SELECT name FROM accounts`)).rows,
+    owners: (await running.hub.db.query<{ email: string; name: string; role: string }>(`SELECT email, name, role FROM users`)).rows,
   });
 
   beforeAll(async () => {
-    t = await startTestHub({ jobs: false });
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    database = await freshDatabase();
+    dataDir = mkdtempSync(join(tmpdir(), 'hummdesk-setup-'));
+    const write = vi.spyOn(process.stdout, 'write');
+    let printed = '';
+    try {
+      running = await startServer(
+        loadConfig({ PORT: '0', DATABASE_URL: database.url, HUMMDESK_DATA_DIR: dataDir, HUMMDESK_SECRET_KEY: randomBytes(32).toString('hex'), HUMMDESK_AI_THREADS: '1', LOG_LEVEL: 'silent' }),
+        { jobs: false, listeners: false },
+      );
+      printed = write.mock.calls.map(([chunk]) => String(chunk)).join('');
+    } finally {
+      write.mockRestore();
+    }
+    base = running.url;
+    setupLink = /No workspace yet: open (\S+) to create yours/.exec(printed)?.[1] ?? '';
+    token = /Setup token: +(\S+)/.exec(printed)?.[1] ?? '';
+    expect(setupLink, printed).toBe(`${base}/#setup=${token}`);
     browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => {});
     await browser?.close();
-    await t?.close();
+    await running?.stop();
+    await database?.drop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('creates the workspace once: checked before sending, the owner signed in and in the console, then the page only signs in', async () => {
-    // Two people open the new hub's page; each is offered to create the workspace, on a phone in dark and on a laptop.
+  it('creates the workspace once, with the printed token: checked before sending, the owner signed in and in the console, then the page only signs in', async () => {
+    // Someone who reached the page without the setup link: the form asks for the token the hub printed.
     const phone = await open({ width: 390, height: 844 }, 'dark');
     await phone.locator('#setup-form').waitFor();
     expect(await phone.locator('#login-form').isHidden()).toBe(true);
+    expect(await phone.locator('#setup-token').inputValue()).toBe('');
+    expect(await phone.locator('#setup-token').evaluate((el) => el === document.activeElement)).toBe(true);
     expect(await axeViolations(phone)).toEqual([]);
     await phone.screenshot({ path: artifactPath('setup-390x844-dark.png') });
-    const laptop = await open({ width: 1440, height: 900 });
+    // A guess is refused by the hub and nothing is made.
+    await phone.locator('#setup-token').fill('0123456789abcdef0123456789abcdef');
+    await fill(phone, { ...lead, workspace: 'Guessed Workspace', email: 'mallory@kauppa.test' });
+    await phone.locator('#setup-form button[type=submit]').click();
+    await phone.locator('#setup-error', { hasText: '(setup_token_invalid)' }).waitFor();
+    expect(await phone.locator('#setup-token').evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await phone.locator('#setup-form').isVisible()).toBe(true);
+    expect(await stored()).toEqual({ accounts: [], owners: [] });
+
+    // The person who started the hub opens the link it printed: the token is filled in and gone from the address bar.
+    const laptop = await open({ width: 1440, height: 900 }, 'light', setupLink);
     await laptop.locator('#setup-form').waitFor();
+    expect(await laptop.locator('#setup-token').inputValue()).toBe(token);
+    expect(laptop.url()).toBe(`${base}/`);
     expect(await laptop.locator('#setup-workspace').evaluate((el) => el === document.activeElement)).toBe(true);
     expect(await axeViolations(laptop)).toEqual([]);
     await laptop.screenshot({ path: artifactPath('setup-1440x900-light.png') });
@@ -86,8 +127,8 @@ describe('first-run setup from the page at /', { timeout: 240_000 }, () => {
     await laptop.locator('hummdesk-inbox ul[role=listbox]').waitFor();
     expect(await laptop.locator('#agent-status').innerText()).toBe('Signed in as Lea Lead');
 
-    // The second person, whose form was still open, is too late: the hub says so and the page signs in.
-    await fill(phone, { ...lead, workspace: 'Another Workspace', email: 'mallory@kauppa.test' });
+    // The second person, whose form was still open, now types the printed token too, and is too late: the hub says so and the page signs in.
+    await phone.locator('#setup-token').fill(token);
     await phone.locator('#setup-form button[type=submit]').click();
     await phone.locator('#login-form').waitFor();
     expect(await phone.locator('#login-error').innerText()).toContain('(setup_done)');
@@ -95,8 +136,8 @@ describe('first-run setup from the page at /', { timeout: 240_000 }, () => {
     expect(await phone.locator('#setup-form').isHidden()).toBe(true);
     expect((await stored()).accounts).toEqual([{ name: 'Kauppa Support' }]);
 
-    // Anyone opening the page from now on gets the sign-in form, without a hint of a demo login.
-    const later = await open({ width: 1440, height: 900 });
+    // Anyone opening the page from now on, the old setup link too, gets the sign-in form, without a hint of a demo login.
+    const later = await open({ width: 1440, height: 900 }, 'light', setupLink);
     await later.locator('#login-form').waitFor();
     expect(await later.locator('#setup-form').isHidden()).toBe(true);
     expect(await later.locator('#login-hint').isHidden()).toBe(true);

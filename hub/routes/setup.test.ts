@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { withAccount } from '../../storage/session.js';
+import { createAccount } from '../services/accounts.js';
 import { seedDemo } from '../services/demo.js';
-import { slugFor } from '../services/setup.js';
+import { setupToken, slugFor } from '../services/setup.js';
 import { startTestHub, type TestHub } from '../testing/harness.js';
 
 const owner = { workspace: 'Acme Support', name: 'Lea Lead', email: 'lea@acme.test', password: 'a long owner password' };
@@ -13,8 +14,9 @@ afterEach(async () => {
 });
 
 const state = async (hub: TestHub) => (await hub.app.inject({ url: '/api/v1/setup' })).json<{ needed: boolean; demo: boolean }>();
+/** A setup with the token the hub's `hummdesk start` prints (derived from its secret key), unless `body` says otherwise. */
 const setup = (hub: TestHub, body: Record<string, unknown>, address = '10.7.0.1') =>
-  hub.app.inject({ method: 'POST', url: '/api/v1/setup', payload: body, remoteAddress: address });
+  hub.app.inject({ method: 'POST', url: '/api/v1/setup', payload: { setupToken: setupToken(hub.config.secretKey), ...body }, remoteAddress: address });
 const accounts = async (hub: TestHub) => (await hub.hub.db.query<{ name: string; slug: string }>(`SELECT name, slug FROM accounts ORDER BY created_at`)).rows;
 
 describe('first-run setup', () => {
@@ -52,6 +54,44 @@ describe('first-run setup', () => {
     expect(again.statusCode).toBe(409);
     expect(again.json().error.code).toBe('setup_done');
     expect(await accounts(t)).toEqual([{ name: 'Acme Support', slug: 'acme-support' }]);
+  });
+
+  it('takes the setup token the hub printed: without it, or with another, nothing is made and setup stays open', async () => {
+    t = await startTestHub({ jobs: false });
+    const token = setupToken(t.config.secretKey);
+    expect(token).toMatch(/^[0-9a-f]{32}$/);
+    const missing = await t.app.inject({ method: 'POST', url: '/api/v1/setup', payload: owner, remoteAddress: '10.7.2.1' });
+    expect(missing.statusCode).toBe(401);
+    expect(missing.json().error.code).toBe('setup_token_required');
+    for (const wrong of ['   ', 'not-the-token', token.slice(0, -1), `${token.slice(0, -1)}${token.endsWith('0') ? '1' : '0'}`, setupToken(Buffer.alloc(32, 7))]) {
+      const refused = await setup(t, { ...owner, setupToken: wrong }, '10.7.2.2');
+      expect(refused.statusCode, wrong).toBe(wrong.trim() ? 403 : 401);
+      expect(refused.json().error.code).toBe(wrong.trim() ? 'setup_token_invalid' : 'setup_token_required');
+    }
+    expect(await accounts(t)).toEqual([]);
+    expect(await state(t)).toEqual({ needed: true, demo: false });
+
+    // Typed from the terminal: spaces around it and capitals are forgiven.
+    const created = await setup(t, { ...owner, setupToken: ` ${token.toUpperCase()} ` }, '10.7.2.3');
+    expect(created.statusCode, created.body).toBe(201);
+    // Once set up, the token is worth nothing: the answer is `setup_done`, with it or without.
+    expect((await setup(t, { ...owner, workspace: 'Again' }, '10.7.2.4')).json().error.code).toBe('setup_done');
+    const late = await t.app.inject({ method: 'POST', url: '/api/v1/setup', payload: { ...owner, workspace: 'Again' }, remoteAddress: '10.7.2.4' });
+    expect([late.statusCode, late.json().error.code]).toEqual([409, 'setup_done']);
+  });
+
+  it('headless, `hummdesk account create` needs no token, and setup is closed after it', async () => {
+    t = await startTestHub({ jobs: false });
+    const created = await createAccount(t.hub.db, { name: 'Headless Support', slug: 'headless', ownerEmail: 'ops@headless.test' });
+    expect(created.ownerPassword.length).toBeGreaterThanOrEqual(8);
+    expect(await state(t)).toEqual({ needed: false, demo: false });
+    expect((await setup(t, owner)).json().error.code).toBe('setup_done');
+  });
+
+  it('the setup token is one per hub: every process with the same secret key accepts the same one, another key\'s is refused', () => {
+    const key = Buffer.alloc(32, 1);
+    expect(setupToken(key)).toBe(setupToken(Buffer.from(key)));
+    expect(setupToken(key)).not.toBe(setupToken(Buffer.alloc(32, 2)));
   });
 
   it('makes one account when several setups arrive at once', async () => {

@@ -1,16 +1,38 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { Database } from '../../storage/database.js';
+import { deriveKey } from '../../storage/secret-box.js';
 import { setAccount } from '../../storage/session.js';
 import { insertUser } from '../../storage/repositories/users.js';
 import { audit } from '../../storage/repositories/audit.js';
 import { DEMO_SLUG } from './demo.js';
-import { badRequest, conflict } from '../errors.js';
+import { HubError, badRequest, conflict, unauthorized } from '../errors.js';
 import { hashPassword } from './auth.js';
 
 /*
- * First-run setup: a hub with no account yet lets the first person who opens its page create the workspace
- * and become its owner. Once any account exists (made here, by `hummdesk account create`, or the demo seed of
+ * First-run setup: a hub with no account yet lets the person who started it create the workspace from its
+ * page and become its owner. Reaching the page is not enough: setup takes the token `hummdesk start` prints
+ * in its terminal. Once any account exists (made here, by `hummdesk account create`, or the demo seed of
  * `npm start`), setup is closed for good.
  */
+
+/**
+ * The setup token `hummdesk start` prints while the hub has no account. Derived from the hub's secret key,
+ * so every process of one hub (they share the key) prints and accepts the same token, across restarts too,
+ * and it is worth nothing once the first account exists.
+ */
+export function setupToken(secretKey: Buffer): string {
+  return deriveKey(secretKey, 'first-run-setup-token').subarray(0, 16).toString('hex');
+}
+
+/** Refuses a setup without the printed token (401 `setup_token_required`) or with another (403 `setup_token_invalid`). */
+export function checkSetupToken(secretKey: Buffer, given: string | undefined): void {
+  const presented = given?.trim().toLowerCase() ?? '';
+  if (!presented) throw unauthorized('setting up this hub takes the setup token `hummdesk start` printed in its terminal', 'setup_token_required');
+  const expected = Buffer.from(setupToken(secretKey));
+  const candidate = Buffer.from(presented);
+  if (candidate.length !== expected.length || !timingSafeEqual(candidate, expected))
+    throw new HubError(403, 'setup_token_invalid', 'this is not the setup token `hummdesk start` printed in its terminal');
+}
 
 /** Held while a setup checks for accounts and creates the first, so concurrent setups (any process) make one. */
 const SETUP_LOCK = 0x48554d4d; // "HUMM"
@@ -47,12 +69,18 @@ export interface FirstAccount {
 const setupDone = () => conflict('setup_done', 'this hub is already set up: sign in, or ask an owner of your workspace for an invite');
 
 /**
- * Creates the first account and its owner, or refuses with 409 `setup_done` when an account exists. The
- * password is checked and hashed before anything is written, so a refused one leaves setup open.
+ * Creates the first account and its owner, or refuses with 409 `setup_done` when an account exists, and
+ * without the hub's setup token (`checkSetupToken`). The password is checked and hashed before anything is
+ * written, so a refused one leaves setup open.
  */
-export async function createFirstAccount(db: Database, input: { workspace: string; name: string; email: string; password: string }): Promise<FirstAccount> {
+export async function createFirstAccount(
+  db: Database,
+  secretKey: Buffer,
+  input: { workspace: string; name: string; email: string; password: string; setupToken?: string },
+): Promise<FirstAccount> {
   // A hub already set up answers at once, without spending a password hash on the request.
   if (!(await setupState(db)).needed) throw setupDone();
+  checkSetupToken(secretKey, input.setupToken);
   const workspace = input.workspace.trim();
   const name = input.name.trim();
   if (!workspace || !name) throw badRequest('name_blank', 'the workspace and its owner need names, not only spaces');

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../testing/harness.js';
 import { blockText, startSlackFixture, type SlackFixture } from '../testing/slack-fixture.js';
-import { envelope } from '../../connectors/slack/testing/driver.js';
-import { slackThreadKey } from '../../connectors/slack/connector.js';
 
 /**
  * One queued sync per conversation, whichever runner runs the jobs: customer messages written while the
@@ -34,30 +32,23 @@ describe.each([
         ],
       },
       config: { botUserId: 'UBOTQUEUE', customerChannels: ['C0CUST'], defaultTriageChannel: 'C0TRIAGE', threadReplies: 'notes' },
+      customer: { channel: 'C0CUST', user: 'UCUST' },
     });
   });
   afterAll(() => f?.close());
 
-  async function customerWrites(text: string, threadTs?: string) {
-    const m = f.emulator.postAsUser('T0QUEUE', 'C0CUST', 'UCUST', text, threadTs);
-    const ev = { type: 'message', channel: 'C0CUST', channel_type: 'channel', user: 'UCUST', text, ts: m.ts, user_profile: { real_name: 'Cara Customer', display_name: 'cara' }, ...(threadTs ? { thread_ts: threadTs } : {}) };
-    const res = await f.deliver(f.driver.event(envelope('T0QUEUE', ev, { is_ext_shared_channel: true })));
-    expect(res.json().results).toEqual(['created']);
-    const conversationId = (await f.query<{ id: string }>(`SELECT id FROM conversations WHERE thread_key = $1`, [slackThreadKey(f.acct.channelId, 'C0CUST', threadTs ?? m.ts)]))[0]!.id;
-    return { m, conversationId };
-  }
   const syncJobs = (conversationId: string) => f.query<{ id: string }>(`SELECT id::text FROM outbox WHERE topic = 'surface.sync' AND payload->>'conversationId' = $1 ORDER BY id`, [conversationId]);
 
   it('messages written while the conversation\'s sync job waits are mirrored by that job, each once, with no job of their own', async () => {
-    const { m: root, conversationId } = await customerWrites('Queued: first');
+    const { m: root, conversationId } = await f.customerWrites('Queued: first');
     const card = await f.threadOf(conversationId);
     // The root card is out (its job has claimed). Slack refuses the next post for a while: the job that made it is sent back and waits.
     f.emulator.rateLimitNext('chat.postMessage', RETRY_AFTER_S);
-    await customerWrites('Queued: second', root.ts);
+    await f.customerWrites('Queued: second', root.ts);
     await eventually(async () => f.emulator.callsOf('chat.postMessage').some((c) => c.status === 429));
     await eventually(async () => (await f.query(`SELECT 1 FROM surface_sync_requests WHERE conversation_id = $1 AND queued_job IS NOT NULL`, [conversationId])).length === 1);
     const names = ['third', 'fourth', 'fifth', 'sixth', 'seventh'];
-    for (const n of names) await customerWrites(`Queued: ${n}`, root.ts);
+    for (const n of names) await f.customerWrites(`Queued: ${n}`, root.ts);
     expect(await syncJobs(conversationId)).toHaveLength(2);
     await eventually(async () => f.emulator.replies(card.channel, card.ts).some((m) => blockText(m).includes('Queued: seventh')), 90_000);
     const thread = f.emulator.replies(card.channel, card.ts);

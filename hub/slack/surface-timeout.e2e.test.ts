@@ -3,8 +3,6 @@ import { eventually } from '../testing/harness.js';
 import { blockText, startSlackFixture, type SlackFixture } from '../testing/slack-fixture.js';
 import { Gate } from '../testing/http-gate.js';
 import { slackOf } from '../install-slack.js';
-import { envelope } from '../../connectors/slack/testing/driver.js';
-import { slackThreadKey } from '../../connectors/slack/connector.js';
 
 /**
  * A post Slack carries out after the client gave up on it (held past the Web API client's timeout): its
@@ -35,6 +33,7 @@ beforeAll(async () => {
       ],
     },
     config: { botUserId: 'UBOTSLOW', customerChannels: ['C0CUST'], defaultTriageChannel: 'C0TRIAGE', threadReplies: 'notes' },
+    customer: { channel: 'C0CUST', user: 'UCUST' },
   });
   slackOf(f.t.hub)!.surface.setLimits({ settleMs: 10_000, reads: { perMinute: 600, pageSize: 15 } });
 });
@@ -43,21 +42,12 @@ afterAll(async () => {
   await f?.close();
 });
 
-async function customerWrites(text: string, threadTs?: string) {
-  const m = f.emulator.postAsUser('T0SLOW', 'C0CUST', 'UCUST', text, threadTs);
-  const ev = { type: 'message', channel: 'C0CUST', channel_type: 'channel', user: 'UCUST', text, ts: m.ts, user_profile: { real_name: 'Cara Customer', display_name: 'cara' }, ...(threadTs ? { thread_ts: threadTs } : {}) };
-  const res = await f.deliver(f.driver.event(envelope('T0SLOW', ev, { is_ext_shared_channel: true })));
-  expect(res.json().results).toEqual(['created']);
-  const conversationId = (await f.query<{ id: string }>(`SELECT id FROM conversations WHERE thread_key = $1`, [slackThreadKey(f.acct.channelId, 'C0CUST', threadTs ?? m.ts)]))[0]!.id;
-  return { m, conversationId };
-}
-
 describe('a post Slack finishes after the client gave up on it', () => {
   it('is looked for once Slack has had time to finish it, found, and not posted again', async () => {
-    const { m: root, conversationId } = await customerWrites('Slow Slack: first');
+    const { m: root, conversationId } = await f.customerWrites('Slow Slack: first');
     const card = await f.threadOf(conversationId);
     gate.hold(POST);
-    await customerWrites('Slow Slack: held past the timeout', root.ts);
+    await f.customerWrites('Slow Slack: held past the timeout', root.ts);
     await gate.arrived(POST);
     // The client gives up; Slack is still working on the post.
     await eventually(async () => gate.waiting === 0);

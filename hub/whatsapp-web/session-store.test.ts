@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestAccount, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
+import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
 import type { ChannelInstallation } from '../../connectors/core/types.js';
 import { WhatsAppWebConnector } from '../../connectors/whatsapp/web/connector.js';
 import { fakeFactory } from '../../connectors/whatsapp/web/testing/fake-client.js';
+import type { LinkRecord } from '../../connectors/whatsapp/web/session.js';
 import { databaseSessionStore } from './session-store.js';
 
 // RemoteAuth's store: the zipped profile RemoteAuth leaves at {dataPath}/{session}.zip, kept sealed per channel and tenant.
@@ -88,6 +89,44 @@ describe('a channel configured for RemoteAuth (config.auth: "remote")', () => {
     while (!existsSync(restored) || readFileSync(restored, 'utf8') === '') await new Promise((r) => setTimeout(r, 10));
     expect(readFileSync(restored, 'utf8')).toBe('linked-phone keys');
     await second.stop();
+  });
+
+  it('a disk error while the session is restored is reported as what it is (whatsapp_web_session_store_failed, with the reason), not as WhatsApp Web unreachable', async () => {
+    const acct = await createTestAccount(t, { channelKind: 'whatsapp-web', channelKey: 'waweb_store_disk', secrets: {} });
+    const session = `RemoteAuth-${acct.channelId}`;
+    // Another hub linked the phone and backed its profile up into the database.
+    writeFileSync(join(dir, `${session}.zip`), randomBytes(1024));
+    await databaseSessionStore(t.hub, { id: acct.channelId, accountId: acct.accountId }, dir).save({ session });
+    // This hub's disk is full where RemoteAuth writes the archive (/dev/full answers every write with ENOSPC);
+    // for a channel on "local", its profile folder cannot be made (a file is in the way).
+    const dataDir = mkdtempSync(join(tmpdir(), 'hummdesk-waweb-disk-'));
+    mkdirSync(join(dataDir, 'remote'));
+    symlinkSync('/dev/full', join(dataDir, 'remote', `${session}.zip`));
+    writeFileSync(join(dataDir, 'local'), 'not a folder');
+    const hubs = t.hub.connectors.get('whatsapp-web') as WhatsAppWebConnector;
+    const firstLink = async (auth: 'remote' | 'local') => {
+      const factory = fakeFactory((c) => (c.prepareAuth = true));
+      const connector = new WhatsAppWebConnector({ ...hubs.settings, dataDir, factory });
+      const links: LinkRecord[] = [];
+      const running = connector.session(channel(acct, auth), async () => {}, async (l) => void links.push(l));
+      const controller = new AbortController();
+      const done = running.run(controller.signal);
+      const failed = await eventually(async () => links.find((l) => l.state === 'disconnected'));
+      controller.abort();
+      await done;
+      expect(factory.clients[0]!.destroyed).toBe(1);
+      return failed;
+    };
+    try {
+      const remote = await firstLink('remote');
+      expect(remote).toMatchObject({ state: 'disconnected', code: 'whatsapp_web_session_store_failed' });
+      expect(remote.reason).toMatch(/^restoring the linked phone's session from the database failed: ENOSPC: no space left on device/);
+      const local = await firstLink('local');
+      expect(local).toMatchObject({ state: 'disconnected', code: 'whatsapp_web_session_store_failed' });
+      expect(local.reason).toMatch(/^preparing the linked phone's session folder failed: E(NOTDIR|EXIST)/);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('a channel on "local" runs the library\'s LocalAuth in its own folder and writes nothing to the database', async () => {

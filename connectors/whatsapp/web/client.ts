@@ -20,12 +20,17 @@ export function checkChromium(path: string): string {
   }
 }
 
+/** What the Client calls on its auth strategy before it starts the browser (the library's AuthStrategy). */
+interface PreparesProfile {
+  beforeBrowserInitialized(): Promise<void>;
+}
+
 /**
  * The library's auth strategy for a channel: LocalAuth (a browser profile on this disk) or RemoteAuth
  * (`config.auth: "remote"`: the profile zipped into the hub's database through `opts.auth.store`).
  * The real Client and the test fake both build it here, from the library's own classes.
  */
-export function authStrategyOf<L, R>(
+export function authStrategyOf<L extends PreparesProfile, R extends PreparesProfile>(
   lib: {
     LocalAuth: new (o: { clientId: string; dataPath: string }) => L;
     RemoteAuth: new (o: { clientId: string; dataPath: string; store: WaWebSessionStore; backupSyncIntervalMs: number }) => R;
@@ -33,8 +38,28 @@ export function authStrategyOf<L, R>(
   opts: Pick<WaWebClientOptions, 'clientId' | 'auth'>,
 ): L | R {
   return opts.auth.kind === 'local'
-    ? new lib.LocalAuth({ clientId: opts.clientId, dataPath: opts.auth.dataPath })
-    : new lib.RemoteAuth({ clientId: opts.clientId, dataPath: opts.auth.dataPath, store: opts.auth.store, backupSyncIntervalMs: opts.auth.backupSyncIntervalMs ?? 5 * 60_000 });
+    ? reportProfileFailures(new lib.LocalAuth({ clientId: opts.clientId, dataPath: opts.auth.dataPath }), 'preparing the linked phone\'s session folder failed')
+    : reportProfileFailures(
+        new lib.RemoteAuth({ clientId: opts.clientId, dataPath: opts.auth.dataPath, store: opts.auth.store, backupSyncIntervalMs: opts.auth.backupSyncIntervalMs ?? 5 * 60_000 }),
+        'restoring the linked phone\'s session from the database failed',
+      );
+}
+
+/**
+ * The session's profile is made ready (RemoteAuth: read from the store, written and unzipped onto this disk)
+ * before any browser starts, so a failure there (a full or read-only disk, the store) is reported as
+ * `whatsapp_web_session_store_failed` with its reason, not as WhatsApp Web being unreachable.
+ */
+function reportProfileFailures<S extends PreparesProfile>(strategy: S, what: string): S {
+  const prepare = strategy.beforeBrowserInitialized.bind(strategy);
+  strategy.beforeBrowserInitialized = async () => {
+    try {
+      await prepare();
+    } catch (err) {
+      throw new ConnectorError(`${what}: ${err instanceof Error ? err.message : String(err)}`, 'whatsapp-web', 'whatsapp_web_session_store_failed');
+    }
+  };
+  return strategy;
 }
 
 /**
