@@ -62,7 +62,7 @@ const teamsWebhook: FastifyPluginAsync = async (app) => {
       throw err;
     }
     const { event, activity } = authenticated;
-    if (activity.type === 'invoke') invokePhase(event.activityId, 'authenticated');
+    if (activity.type === 'invoke') invokePhase(activity.id, 'authenticated');
     if (event.kind === 'ignored') {
       req.log.info({ teams: { type: event.type, name: event.name, reason: event.reason } }, 'teams activity ignored');
       const answer = event.invoke ? notImplemented(event.reason) : { status: 200, body: {} };

@@ -192,7 +192,7 @@ const viewOf = (row: CardRow & RefreshRow, o: CardViewOptions): CardView => {
   const model = cardModelOf(row, o);
   if (!model || !o.perUserViews) return { model };
   const userIds = row.refreshUserIds ?? [];
-  return { model, refresh: userIds.length ? { userIds, ...(row.refreshAssignee ? { assigneeUserId: row.refreshAssignee } : {}) } : {} };
+  return userIds.length ? { model, refresh: { userIds, ...(row.refreshAssignee ? { assigneeUserId: row.refreshAssignee } : {}) } } : { model };
 };
 
 export interface CardViewOptions {
