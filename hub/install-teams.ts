@@ -7,7 +7,7 @@ import { enqueue } from '../storage/repositories/outbox.js';
 import { TeamsInstalls } from './teams/installs.js';
 import { GraphPostFinder } from './teams/graph.js';
 import { TeamsCardActionHandler } from './teams/actions.js';
-import { refreshUsers, teamsConfig } from './teams/store.js';
+import { teamsConfig } from './teams/store.js';
 import { TeamsActivities } from './teams/activities.js';
 import { TeamsSurface, type TeamsInstall, type TeamsPostFinder, type TeamsSurfaceLimits } from './teams/surface.js';
 
@@ -60,7 +60,7 @@ export function installTeams(hub: Hub, opts: { finder?: TeamsPostFinder; limits?
     now: () => new Date(),
     conversationUrl,
     linkClicker: (accountId, from) => activities.linkByRoster(accountId, from),
-    refreshUsers: (tx, model) => refreshUsers(tx, model.assigneeId),
+    perUserViews: true,
     contextOf: async (event) => {
       const install = event.teamId ? await hub.installations.find({ kind: 'teams', externalKey: event.teamId }) : undefined;
       return install ? { accountId: install.accountId, threadReplies: teamsConfig(install).threadReplies ?? 'notes' } : undefined;

@@ -3,9 +3,15 @@ import pgvector from 'pgvector/pg';
 import type { Database, PreparedOptions, Queryable, QueryResult } from './database.js';
 import { TenantStatement } from './tenant-statement.js';
 
+/**
+ * How long a connection the pool opened for a burst stays open idle (node-postgres drops it after 10 s): agents
+ * act in bursts minutes apart, and a fresh connection costs a new backend with cold caches and re-prepared statements.
+ */
+export const POOL_IDLE_MS = 5 * 60_000;
+
 /** node-postgres pool; one connection per transaction. */
-export async function openPostgres(url: string, opts: { max?: number } = {}): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 20 });
+export async function openPostgres(url: string, opts: { max?: number; idleMs?: number } = {}): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 20, idleTimeoutMillis: opts.idleMs ?? POOL_IDLE_MS });
   // An idle connection that dies (server restart, terminated backend) is dropped by the pool; without a
   // listener its error would be an uncaught exception that kills the process. The next query reports real trouble.
   pool.on('error', () => undefined);

@@ -30,6 +30,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { machine } from '../support.js';
+import { subscribe } from 'node:diagnostics_channel';
+import { invokePhases, type InvokePhase } from '../../hub/teams/phases.js';
 
 // Figures that survive a loaded machine: this process's CPU and its database statements (round trips;
 // a tenant transaction's BEGIN carries its tenant switch) per invoke and per message.
@@ -46,6 +48,22 @@ pg.Client.prototype.connect = function (this: pg.Client, ...args: unknown[]) {
   connections++;
   return (pgConnect as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof pg.Client.prototype.connect;
+// How long each pool checkout waited (a free connection, or a new one opened), while the measured clicks ran.
+let acquireWaits: number[] | undefined;
+const poolConnect = pg.Pool.prototype.connect;
+pg.Pool.prototype.connect = function (this: pg.Pool, ...args: unknown[]) {
+  const started = performance.now();
+  const out = (poolConnect as (...a: unknown[]) => unknown).apply(this, args);
+  const waits = acquireWaits;
+  if (waits && out instanceof Promise) out.then(() => waits.push(performance.now() - started), () => undefined);
+  return out;
+} as typeof pg.Pool.prototype.connect;
+// Where each measured invoke was when each phase ended (hub/teams/phases.ts), by activity id.
+const phaseAt = new Map<string, Map<string, number>>();
+subscribe(invokePhases.name, (m) => {
+  const p = m as InvokePhase;
+  (phaseAt.get(p.activityId) ?? phaseAt.set(p.activityId, new Map()).get(p.activityId)!).set(p.phase, p.at);
+});
 const cpuNow = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -171,6 +189,10 @@ try {
   let clickStatements = 0;
   let clicksMeasured = 0;
   let clickConnections = 0;
+  // Per measured invoke: ms from its request to the end of each phase, and to its answer.
+  const PHASES = ['authenticated', 'context', 'read', 'acted', 'answered'] as const;
+  const phaseMs = new Map<string, number[]>([...PHASES, 'answer'].map((p) => [p, []]));
+  const acquireMs: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const convs: string[] = [];
     for (let i = 0; i < agents; i++) convs.push((await ingest(`click-${r}-${i}`, `Round ${r}, card ${i}`))[0]!.conversationId!);
@@ -186,13 +208,21 @@ try {
     const cpu0 = cpuNow();
     const st0 = statements;
     const conn0 = connections;
+    const measured = r > 0 || rounds === 1;
+    acquireWaits = measured ? acquireMs : undefined;
     const results = await Promise.all(signed.map(async (s) => {
       const started = performance.now();
       const res = await t.app.inject({ method: 'POST', url: '/webhooks/teams', headers: s.headers, payload: s.body });
       const ms = performance.now() - started;
       const ok = res.statusCode === 200 && (res.json() as { type?: string }).type === 'application/vnd.microsoft.card.adaptive';
+      const at = phaseAt.get(s.activity.id!);
+      if (measured) {
+        for (const p of PHASES) if (at?.has(p)) phaseMs.get(p)!.push(at.get(p)! - started);
+        phaseMs.get('answer')!.push(ms);
+      }
       return { ms, ok };
     }));
+    acquireWaits = undefined;
     // The invokes alone (their answers), not the shared card's syncs they queue.
     await stopProfile?.();
     if (r > 0 || rounds === 1) {
@@ -274,6 +304,16 @@ try {
       statements_per_invoke: clicksMeasured ? Math.round((clickStatements / clicksMeasured) * 10) / 10 : null,
       // Database connections the measured rounds opened (fresh backends warm their caches on their first statements).
       connections_opened: clickConnections,
+      // ms from an invoke's request to the end of each phase (hub/teams/phases.ts), p50 / p95 over the measured invokes.
+      phases_ms: Object.fromEntries([...phaseMs].map(([p, ms]) => {
+        ms.sort((a, b) => a - b);
+        return [p, [percentile(ms, 50), percentile(ms, 95)]];
+      })),
+      // Pool checkouts during the measured invokes (theirs and any job's): how long they waited, p50 / p95 / max.
+      pool_acquire_ms: (() => {
+        const ms = [...acquireMs].sort((a, b) => a - b);
+        return { n: ms.length, p50: percentile(ms, 50), p95: percentile(ms, 95), max: ms.length ? Math.round(ms.at(-1)!) : null };
+      })(),
     },
     messages: {
       rate, conversations, seconds, sent: total,

@@ -81,3 +81,31 @@ describe('pacing behind requests', () => {
     }
   });
 });
+
+describe('jobs held behind waited-on requests', () => {
+  let t: TestHub;
+  beforeAll(async () => {
+    t = await startTestHub({ jobs: false });
+  });
+  afterAll(() => t?.close());
+
+  it('starts no job while a held request (a Teams click) is in flight, and starts it once that is answered', async () => {
+    const acct = await createTestAccount(t);
+    const runner = new InProcessRunner(t.hub.db, t.hub.metrics, { attempts: 3, backoffBaseMs: 0, concurrency: 2, pollMs: 20, leaseMs: 60_000, log: t.hub.log });
+    let started = 0;
+    await runner.start({ 'media.fetch': async () => void started++ }, { relay: true, work: true });
+    try {
+      const release = runner.holdJobs();
+      // The click's change queues a job and kicks the runner, as hub.conversations does.
+      await withAccount(t.hub.db, acct.accountId, (tx) => enqueue(tx, acct.accountId, 'media.fetch', { attachmentId: 'x' }));
+      runner.kick();
+      // The runner is at its next claim, waiting for the click to be answered: nothing started.
+      await eventually(async () => runner.holds.waiting > 0 || undefined);
+      expect(started).toBe(0);
+      release();
+      await eventually(async () => started === 1 || undefined);
+    } finally {
+      await runner.stop();
+    }
+  });
+});

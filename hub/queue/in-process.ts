@@ -5,6 +5,7 @@ import { claimDue, countPending, listDead, markFailed, markManyDone, OUTBOX_TOPI
 import { withAccount } from '../../storage/session.js';
 import type { HubMetrics } from '../metrics.js';
 import type { ForegroundPressure } from './foreground.js';
+import { JobHolds } from './held.js';
 import { backoffMs, RetryLaterError, UnrecoverableJobError, type DeadJob, type Job, type JobHandlers, type JobRunner } from './jobs.js';
 
 interface Options {
@@ -33,6 +34,8 @@ interface Options {
 const PAUSE_FACTOR = 9;
 const MIN_PAUSE_MS = 10;
 const MAX_PAUSE_MS = 1000;
+/** Longest a job start waits for held requests (holdJobs) to be answered: 20 clicks at once take a few hundred ms. */
+const MAX_HOLD_MS = 500;
 
 /** The embedded default: the outbox table is the queue, so a job survives a crash with the data it belongs to. */
 export class InProcessRunner implements JobRunner {
@@ -53,6 +56,8 @@ export class InProcessRunner implements JobRunner {
   private done?: { ids: string[]; flushed: Promise<void> };
   private readonly foreground?: ForegroundPressure;
   private lastJobMs = 0;
+  /** Requests waited on (Teams card clicks): jobs start after them. */
+  readonly holds = new JobHolds(MAX_HOLD_MS);
 
   /** Whether jobs pause for waiting requests (the embedded store) or only take turns with them. */
   get pacedByRequests(): boolean {
@@ -77,6 +82,10 @@ export class InProcessRunner implements JobRunner {
     this.handlers = handlers;
     this.running = true;
     this.loop = this.run();
+  }
+
+  holdJobs(): () => void {
+    return this.holds.hold();
   }
 
   kick(): void {
@@ -179,7 +188,9 @@ export class InProcessRunner implements JobRunner {
   }
 
   /** Lets requests in first; while they wait, pauses (bounded) so they are answered before more jobs start. */
-  private giveWay(): Promise<void> {
+  private async giveWay(): Promise<void> {
+    // Held requests (card clicks) are answered first: the syncs they queued would only compete with them.
+    if (this.holds.held > 0 && this.running) await this.holds.released();
     if (!this.foreground) return nextTurn();
     // Stopping: the claimed jobs run at once, so shutdown is not held up.
     const pause = this.running ? Math.min(MAX_PAUSE_MS, Math.max(MIN_PAUSE_MS, this.lastJobMs * PAUSE_FACTOR)) : 0;

@@ -5,6 +5,7 @@ import type { Activity } from '../../connectors/teams/activity.js';
 import { TeamsAuthError } from '../../connectors/teams/errors.js';
 import { authenticateActivity, createTeamsInbound, type TeamsInbound } from '../../connectors/teams/inbound.js';
 import type { TeamsEvent } from '../../connectors/teams/parse.js';
+import { invokePhase } from '../teams/phases.js';
 
 /** What the messaging endpoint answers: for an invoke, its status and body are the invoke response. */
 export interface TeamsAnswer {
@@ -61,13 +62,22 @@ const teamsWebhook: FastifyPluginAsync = async (app) => {
       throw err;
     }
     const { event, activity } = authenticated;
+    if (activity.type === 'invoke') invokePhase(activity.id, 'authenticated');
     if (event.kind === 'ignored') {
       req.log.info({ teams: { type: event.type, name: event.name, reason: event.reason } }, 'teams activity ignored');
       const answer = event.invoke ? notImplemented(event.reason) : { status: 200, body: {} };
       return reply.status(answer.status).send(answer.body);
     }
     const handler = handlers.get(hub);
-    const answer = handler ? await handler.handle(event, activity, req.log) : undefined;
+    // A card click's invoke is waited on in Teams: jobs it queues (its card's sync) start once it is answered.
+    const release = activity.type === 'invoke' ? hub.runner.holdJobs?.() : undefined;
+    let answer: TeamsAnswer | undefined;
+    try {
+      answer = handler ? await handler.handle(event, activity, req.log) : undefined;
+    } finally {
+      // After this turn, in which the answer is written.
+      if (release) setImmediate(release);
+    }
     if (answer) return reply.status(answer.status).send(answer.body ?? {});
     if (activity.type === 'invoke') return reply.status(501).send(notImplemented(`no Teams surface on this hub handles ${event.kind}`).body);
     if (!handler) req.log.info({ teams: { kind: event.kind } }, 'teams activity accepted; no Teams surface installed');

@@ -91,8 +91,14 @@ export async function dispatchCardAction(deps: ActionDeps, agent: Agent, convers
  * version. Claimed before acting, a repeat (double click, redelivery) finds it taken.
  */
 export function actionClaimKey(p: { conversationId: string; version: string; userId: string; action: CardAction; text?: string; draftId?: string; hours?: number }): string {
+  const { prefix, suffix } = actionClaimKeyParts(p);
+  return `${prefix}${p.userId}${suffix}`;
+}
+
+/** The key of a click around its agent's user id (`prefix + userId + suffix`), for a statement that finds the agent itself. */
+export function actionClaimKeyParts(p: { conversationId: string; version: string; action: CardAction; text?: string; draftId?: string; hours?: number }): { prefix: string; suffix: string } {
   const detail = createHash('sha256').update(JSON.stringify([p.text ?? '', p.draftId ?? '', p.hours ?? ''])).digest('base64url').slice(0, 16);
-  return `${p.conversationId}:${p.version}:${p.userId}:${p.action}:${detail}`;
+  return { prefix: `${p.conversationId}:${p.version}:`, suffix: `:${p.action}:${detail}` };
 }
 
 /** Claims a click; false when it was claimed already. Claims older than a day are dropped on the way. */

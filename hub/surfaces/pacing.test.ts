@@ -105,5 +105,35 @@ describe('Pacer', () => {
     await pacer.take('T1:C1');
     expect(pacer.waitFor('T1:C1')).toBe(1000);
   });
-});
 
+  it('sliding windows (Teams): calls up to each window\'s max at once, then the wait for the oldest to leave it, margin included', async () => {
+    const clock = fakeClock();
+    const pacer = new Pacer({ windows: [{ windowMs: 1000, max: 3 }, { windowMs: 10_000, max: 5 }], marginMs: 100, maxWaitMs: 20_000 }, clock);
+    for (let i = 0; i < 3; i++) await pacer.take('thread');
+    expect(clock.slept).toEqual([]);
+    // The fourth waits for the first to leave the 1 s window (+ margin); the fifth goes right after it.
+    await pacer.take('thread');
+    await pacer.take('thread');
+    expect(clock.slept).toEqual([1100]);
+    // The sixth waits for the first to leave the 10 s window.
+    await pacer.take('thread');
+    expect(clock.t).toBe(10_100);
+    // Another thread has its own log.
+    await pacer.take('other');
+    expect(clock.t).toBe(10_100);
+  });
+
+  it('sliding windows: a wait beyond maxWaitMs goes to the queue, later ones a window\'s spacing apart; new limits keep the log', async () => {
+    const clock = fakeClock(false);
+    const pacer = new Pacer({ windows: [{ windowMs: 30_000, max: 3 }], marginMs: 0, maxWaitMs: 2000 }, clock);
+    for (let i = 0; i < 3; i++) await pacer.take('thread');
+    const first = (await pacer.take('thread').catch((e: unknown) => e)) as RetryLaterError;
+    expect(first).toBeInstanceOf(RetryLaterError);
+    expect(first.delayMs).toBeGreaterThanOrEqual(30_000);
+    const second = (await pacer.take('thread').catch((e: unknown) => e)) as RetryLaterError;
+    expect(second.delayMs).toBeGreaterThanOrEqual(40_000);
+    // A changed limit (say, a longer wait allowed in a job) does not make the thread look fresh.
+    pacer.setLimits({ windows: [{ windowMs: 30_000, max: 3 }], marginMs: 0, maxWaitMs: 5000 });
+    expect(pacer.waitFor('thread')).toBe(30_000);
+  });
+});

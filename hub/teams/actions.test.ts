@@ -124,12 +124,18 @@ describe('Teams card actions', () => {
     expect((await model(conversationId))!.status).toBe('open');
   });
 
-  it('refresh is read-only and answers the per-user view, with refresh users from the surface', async () => {
+  it('refresh is read-only and answers the per-user view, with refresh users read with the card (the assignee first)', async () => {
     const { conversationId } = await seedConversation(t, acct);
-    const withUsers = { ...deps, refreshUsers: async () => ({ userIds: ['29:b', '29:a'], assigneeUserId: '29:a' }) };
-    const answer = await handleTeamsAction(withUsers, { accountId: acct.accountId }, click({ hd: 'refresh', conversationId, v: 'whatever' }));
+    // Linked agents whose Teams user id is known get per-user views; the conversation's assignee comes first.
+    await query(`UPDATE users SET teams_mri = '29:x' WHERE id = $1`, [acct.users.agent.id]);
+    await query(`UPDATE users SET teams_user_id = '00000000-0000-4000-8000-00000000a9e3', teams_mri = '29:admin' WHERE id = $1`, [acct.users.admin.id]);
+    await query(`UPDATE conversations SET assignee_id = $2 WHERE id = $1`, [conversationId, acct.users.admin.id]);
+    const answer = await handleTeamsAction({ ...deps, perUserViews: true }, { accountId: acct.accountId }, click({ hd: 'refresh', conversationId, v: 'whatever' }));
     expect(answer.type).toBe('application/vnd.microsoft.card.adaptive');
-    expect((answer.value as unknown as { refresh: { userIds: string[] } }).refresh.userIds).toEqual(['29:a', '29:b']);
+    const userIds = (answer.value as unknown as { refresh: { userIds: string[] } }).refresh.userIds;
+    expect(userIds[0]).toBe('29:admin');
+    expect(userIds).toContain('29:x');
+    await query(`UPDATE conversations SET assignee_id = NULL WHERE id = $1`, [conversationId]);
     // Anyone in the channel may refresh (an unlinked user sees the shared card).
     expect((await act(click({ hd: 'refresh', conversationId, v: 'x' }, null))).type).toBe('application/vnd.microsoft.card.adaptive');
     expect(await syncsQueued(conversationId)).toBe(0);

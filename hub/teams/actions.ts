@@ -1,15 +1,14 @@
-import type { Database, Queryable } from '../../storage/database.js';
-import { withAccount } from '../../storage/session.js';
+import type { Database } from '../../storage/database.js';
+import { tenantReads } from '../../storage/session.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Activity } from '../../connectors/teams/activity.js';
 import type { TeamsEvent } from '../../connectors/teams/parse.js';
 import type { ConversationService } from '../services/conversations.js';
-import { actionClaimKey, claimAction, dispatchCardAction, releaseAction, REFUSALS, type ActionRequest } from '../surfaces/actions.js';
+import { actionClaimKeyParts, claimAction, dispatchCardAction, releaseAction, REFUSALS, type ActionRequest } from '../surfaces/actions.js';
 import { toAgent, type Agent } from '../surfaces/agents.js';
-import { userByAadId } from './store.js';
-import { cardVersion, isCardAction, type CardAction, type CardModel } from '../surfaces/card.js';
-import { readCardModel } from '../surfaces/card-store.js';
-import { surfaceThreadByKey } from '../surfaces/threads.js';
+import { readCardView, readClick, type CardView } from './store.js';
+import { invokePhase } from './phases.js';
+import { cardVersion, isCardAction, type CardAction } from '../surfaces/card.js';
 import { ADAPTIVE_CARD_CONTENT_TYPE, INPUT_IDS, REFRESH_VERB, teamsConversationCard, type AdaptiveCard } from './card.js';
 
 /**
@@ -37,8 +36,8 @@ export interface TeamsActionDeps {
   conversationUrl: (conversationId: string) => string;
   /** An unlinked clicker: the surface may link them now (a matching email in the installation's tenant). */
   linkClicker?: (accountId: string, from: { id: string; name?: string; aadObjectId?: string }) => Promise<{ id: string; name: string } | undefined>;
-  /** Who gets per-user views (`refresh.userIds`, Teams user ids), and which of them is the assignee; read in the card's own transaction. */
-  refreshUsers?: (tx: Queryable, model: CardModel) => Promise<{ userIds: string[]; assigneeUserId?: string }>;
+  /** Answer with per-user views (`refresh.userIds`: linked agents' Teams user ids, the assignee first), read with the card. */
+  perUserViews?: boolean;
   log?: { warn: (obj: unknown, msg: string) => void };
 }
 
@@ -79,73 +78,75 @@ export async function handleTeamsAction(deps: TeamsActionDeps, ctx: TeamsActionC
   const conversationId = str(data.conversationId);
   if (!verb || (verb !== REFRESH_VERB && !isCardAction(verb))) return message('HummDesk does not know that button. Refresh the card and try again.');
   if (!conversationId || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(conversationId)) return message(REFUSALS.conversation_not_found!);
-  const threadReplies = ctx.threadReplies ?? 'notes';
-  // The card as it is now with who gets per-user views of it (read only where a view is answered from it).
-  const readIn = async (tx: Queryable, withRefresh = true) => {
-    const model = await readCardModel(tx, conversationId, { url: deps.conversationUrl, threadReplies });
-    return { model, refresh: model && withRefresh ? await refreshOf(deps, tx, model) : undefined };
-  };
-  // The click on the card's current version: its request and once-only key (same agent, action, text, version).
-  const clickOn = (model: CardModel, userId: string) => {
-    const version = cardVersion(model);
-    if (verb === REFRESH_VERB || str(data.v) !== version) return undefined;
-    const action = verb as CardAction;
-    const request = requestOf(action, data)!;
-    const key = actionClaimKey({
-      conversationId, version, userId, action,
-      ...('text' in request ? { text: request.text.trim() } : {}), ...('draftId' in request ? { draftId: request.draftId } : {}), ...('hours' in request ? { hours: request.hours } : {}),
-    });
-    return { action, request, key };
-  };
-  // One transaction for what a click needs first: the card it sits on, the clicker, the card as it is now,
-  // and (a linked agent on the current version, the usual click) its once-only claim.
-  const first = await withAccount(deps.db, accountId, async (tx) => {
-    // The button must sit on this conversation's own card: a card in another conversation's thread is refused.
-    const thread = event.conversation.rootId ? await surfaceThreadByKey(tx, 'teams', event.conversation.id) : undefined;
-    if (thread && thread.conversationId !== conversationId) return undefined;
-    // The Teams user id the click came from is kept with the link (it names the agent in refresh.userIds).
-    const known = event.from?.aadObjectId ? await userByAadId(tx, event.from.aadObjectId, event.from.id) : undefined;
-    // A click that acts answers from the card as it is afterwards: per-user views are read then.
-    const read = await readIn(tx, verb === REFRESH_VERB);
-    const click = known && read.model ? clickOn(read.model, known.id) : undefined;
-    const claimed = click ? await claimAction(tx, { accountId, surface: 'teams', key: click.key, conversationId }) : undefined;
-    return { known, ...read, click, claimed };
+  const views = { url: deps.conversationUrl, threadReplies: ctx.threadReplies ?? 'notes', perUserViews: deps.perUserViews ?? false } as const;
+  // Single statements as the tenant, each in its own implicit transaction: one round trip apiece.
+  const reads = tenantReads(deps.db, accountId);
+  // What the button asks for, and its once-only key on the version the button carries (same agent, action, text, version).
+  const asked = verb === REFRESH_VERB ? undefined : askedOf(verb as CardAction, data);
+  const buttonVersion = str(data.v);
+  const keyParts = asked && buttonVersion ? actionClaimKeyParts({ conversationId, version: buttonVersion, ...asked.detail }) : undefined;
+  // One statement for what a click needs first: the card it sits on, the clicker, the card as it is now, and
+  // (a linked agent, the usual click) the click's claim; per-user views only where a view is answered from this read.
+  const first = await readClick(reads, {
+    accountId, conversationId,
+    threadKey: event.conversation.rootId ? event.conversation.id : null,
+    aadObjectId: event.from?.aadObjectId ?? null,
+    ...(event.from?.aadObjectId && event.from.id ? { mri: event.from.id } : {}),
+    claim: keyParts ?? null,
+    ...views, perUserViews: views.perUserViews && verb === REFRESH_VERB,
   });
-  if (!first) return message('That button does not belong to this card.');
-  const agent = await clicker(deps, accountId, event, first.known);
+  invokePhase(event.activityId, 'read');
+  // The button must sit on this conversation's own card: a card in another conversation's thread is refused.
+  if (first.threadConversationId !== null && first.threadConversationId !== conversationId) return message('That button does not belong to this card.');
+  const agent = await clicker(deps, accountId, event, first.clicker);
   const model = first.model;
   if (!model) return message(REFUSALS.conversation_not_found!);
-  const view = (m: CardModel, refresh: { userIds?: string[]; assigneeUserId?: string } = {}) => cardAnswer(teamsConversationCard(m, { ...(agent ? { viewer: { userId: agent.actor.id! } } : {}), ...refresh }));
-  /** The card as the first read found it, for a click that changes nothing. */
-  const unchanged = async () => view(model, first.refresh ?? (await withAccount(deps.db, accountId, (tx) => refreshOf(deps, tx, model))));
+  const view = (v: CardView) => (v.model ? cardAnswer(teamsConversationCard(v.model, { ...(agent ? { viewer: { userId: agent.actor.id! } } : {}), ...v.refresh })) : message(REFUSALS.conversation_not_found!));
+  /** The card as it is, for a click that changes nothing. */
+  const unchanged = async () => view(await readCardView(reads, conversationId, views));
 
   // Refresh is read-only: anyone in the channel sees the card, an agent their own view of it.
-  if (verb === REFRESH_VERB) return view(model, first.refresh);
+  if (verb === REFRESH_VERB) return view(first);
   if (!agent) return message(TEAMS_LINK_HELP);
-  // A click on an older rendering changes nothing: the clicker gets the card as it is now.
-  const click = first.click ?? clickOn(model, agent.actor.id!);
-  if (!click) return unchanged();
-  const { action, request, key } = click;
+  const key = `${keyParts?.prefix ?? ''}${agent.actor.id!}${keyParts?.suffix ?? ''}`;
+  // A click on an older rendering changes nothing: the clicker gets the card as it is now (and a claim the
+  // first read made on that older version is given back, so a later card of that version can be clicked).
+  if (!keyParts || buttonVersion !== cardVersion(model)) {
+    if (first.claimed) await releaseAction(reads, 'teams', key);
+    return unchanged();
+  }
+  const { action, request } = asked!;
   // A double click (or a redelivered invoke) claims the same key: it acts once and then shows the card.
   // (An agent linked only now by this click claims here; everyone else claimed with the first read.)
-  const claimed = first.claimed ?? (await withAccount(deps.db, accountId, (tx) => claimAction(tx, { accountId, surface: 'teams', key, conversationId })));
+  const claimed = first.clicker ? first.claimed : await claimAction(reads, { accountId, surface: 'teams', key, conversationId });
   if (!claimed) return unchanged();
   let outcome;
   try {
     outcome = await dispatchCardAction(deps, agent, conversationId, request);
   } catch (err) {
-    await withAccount(deps.db, accountId, (tx) => releaseAction(tx, 'teams', key));
+    await releaseAction(reads, 'teams', key);
     deps.log?.warn({ err, conversationId, action }, 'teams card action failed');
     return message('HummDesk could not do that just now. Try again in a moment.');
   }
   if (!outcome.ok) {
-    await withAccount(deps.db, accountId, (tx) => releaseAction(tx, 'teams', key));
+    await releaseAction(reads, 'teams', key);
     return message(REFUSALS[outcome.code] ?? outcome.reason);
   }
+  invokePhase(event.activityId, 'acted');
   // The shared card follows for everyone through the surface sync the action queued with its own change
   // (hub.conversations queues one with every change); the clicker's view is the answer.
-  const now = await withAccount(deps.db, accountId, readIn);
-  return now.model ? view(now.model, now.refresh) : message('Done.');
+  const now = await readCardView(reads, conversationId, views);
+  invokePhase(event.activityId, 'answered');
+  return now.model ? view(now) : message('Done.');
+}
+
+/** What a button asks for: the dispatcher's request and what makes two clicks the same (its claim key's detail). */
+function askedOf(action: CardAction, data: Record<string, unknown>): { action: CardAction; request: ActionRequest; detail: { action: CardAction; text?: string; draftId?: string; hours?: number } } {
+  const request = requestOf(action, data)!;
+  return {
+    action, request,
+    detail: { action, ...('text' in request ? { text: request.text.trim() } : {}), ...('draftId' in request ? { draftId: request.draftId } : {}), ...('hours' in request ? { hours: request.hours } : {}) },
+  };
 }
 
 /** The HTTP answer for the webhook: an invoke's body, or for a Submit fallback nothing to say in the body. */
@@ -161,12 +162,6 @@ async function clicker(deps: TeamsActionDeps, accountId: string, event: TeamsCli
   return linked ? toAgent(accountId, linked) : undefined;
 }
 
-async function refreshOf(deps: TeamsActionDeps, tx: Queryable, m: CardModel): Promise<{ userIds?: string[]; assigneeUserId?: string }> {
-  if (!deps.refreshUsers) return {};
-  const r = await deps.refreshUsers(tx, m);
-  return r?.userIds.length ? { userIds: r.userIds, ...(r.assigneeUserId ? { assigneeUserId: r.assigneeUserId } : {}) } : {};
-}
-
 export interface TeamsCardActionsDeps extends TeamsActionDeps {
   /** The installation a click came from (by its team): the account and reply mode; undefined for a team HummDesk does not know. */
   contextOf: (event: TeamsClick) => Promise<TeamsActionContext | undefined>;
@@ -180,6 +175,7 @@ export class TeamsCardActionHandler {
 
   async handle(event: TeamsClick, _activity: Activity, log: FastifyBaseLogger): Promise<{ status: number; body: unknown }> {
     const ctx = await this.deps.contextOf(event);
+    invokePhase(event.activityId, 'context');
     if (!ctx) {
       log.info({ teams: { kind: event.kind, team: event.teamId } }, 'teams card click from a team HummDesk does not know');
       return teamsActionHttpAnswer(event, message('This team is not connected to HummDesk.'));

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { ChannelInstallation } from '../../connectors/core/types.js';
-import type { Queryable } from '../../storage/database.js';
+import { queryPrepared, type Queryable } from '../../storage/database.js';
 import type { DraftRow } from '../../storage/repositories/ai.js';
 import { INTENTS_JSON, type Intent } from '../surfaces/intents.js';
+import { cardModelOf, cardSelect, type CardRow } from '../surfaces/card-store.js';
+import type { CardModel } from '../surfaces/card.js';
 
 /**
  * Teams-side state of the hub. A Teams team the bot is in, once an account claimed it, is a `channels` row
@@ -170,13 +172,93 @@ const REFRESH_USERS_JSON = (assigneeSql: string) =>
   `(SELECT json_agg(r.mri) FROM (SELECT u.teams_mri AS mri FROM users u WHERE u.teams_user_id IS NOT NULL AND u.teams_mri IS NOT NULL AND u.role <> 'viewer'
       ORDER BY (u.id IS NOT DISTINCT FROM ${assigneeSql}) DESC, u.created_at, u.id LIMIT ${REFRESH_USERS}) r)`;
 
-export async function refreshUsers(tx: Queryable, assigneeId: string | null | undefined): Promise<{ userIds: string[]; assigneeUserId?: string }> {
-  const { rows } = await tx.query<{ userIds: string[] | null; assignee: string | null }>(
-    `SELECT ${REFRESH_USERS_JSON('$1::uuid')} AS "userIds", (SELECT teams_mri FROM users WHERE id = $1::uuid AND teams_user_id IS NOT NULL AND role <> 'viewer') AS assignee`,
-    [assigneeId ?? null],
+/** Per-user views of a card read with it: linked agents' Teams user ids (the assignee first) and the assignee's. */
+const REFRESH_COLUMNS = (assigneeSql: string) =>
+  `${REFRESH_USERS_JSON(assigneeSql)} AS "refreshUserIds",
+   (SELECT teams_mri FROM users WHERE id = ${assigneeSql} AND teams_user_id IS NOT NULL AND role <> 'viewer') AS "refreshAssignee"`;
+
+/** A card and who gets per-user views of it (`refresh.userIds`, Teams user ids; the assignee's among them). */
+export interface CardView {
+  model: CardModel | undefined;
+  refresh?: { userIds: string[]; assigneeUserId?: string };
+}
+
+interface RefreshRow {
+  refreshUserIds?: string[] | null;
+  refreshAssignee?: string | null;
+}
+
+const viewOf = (row: CardRow & RefreshRow, o: CardViewOptions): CardView => {
+  const model = cardModelOf(row, o);
+  if (!model || !o.perUserViews) return { model };
+  const userIds = row.refreshUserIds ?? [];
+  return userIds.length ? { model, refresh: { userIds, ...(row.refreshAssignee ? { assigneeUserId: row.refreshAssignee } : {}) } } : { model };
+};
+
+export interface CardViewOptions {
+  url: (conversationId: string) => string;
+  threadReplies: 'notes' | 'replies';
+  /** Read who gets per-user views too. */
+  perUserViews: boolean;
+}
+
+/** A conversation's card with its per-user views, in one statement (a click's answer). */
+export async function readCardView(q: Queryable, conversationId: string, o: CardViewOptions): Promise<CardView> {
+  const sql = o.perUserViews ? `SELECT card.*, ${REFRESH_COLUMNS('card."assigneeId"')} FROM (${cardSelect('$1')}) card` : cardSelect('$1');
+  const { rows } = await queryPrepared<CardRow & RefreshRow>(q, o.perUserViews ? 'teams_card_view' : 'teams_card', sql, [conversationId]);
+  return rows[0] ? viewOf(rows[0], o) : { model: undefined };
+}
+
+/** What a click needs first, read (and its claim written) in one statement: see readClick. */
+export interface ClickRead extends CardView {
+  /** The conversation whose thread the click came from; null when it came from no thread we know. */
+  threadConversationId: string | null;
+  /** The HummDesk agent linked to the clicker's AAD object id. */
+  clicker: LinkedAgent | undefined;
+  /** The click's once-only key was claimed now. */
+  claimed: boolean;
+}
+
+/**
+ * A card click's first read, one statement: the thread it came from, the clicker (keeping their Teams user id,
+ * as userByAadId), the card as it is now (with per-user views when asked) and, for a linked clicker on a
+ * conversation that exists and whose thread it is, the click's once-only key `prefix + user id + suffix`
+ * (actionClaimKeyParts), claimed as claimAction does (an expired claim of the same key is taken over).
+ * The caller releases a claim whose version turns out stale.
+ */
+export async function readClick(q: Queryable, p: {
+  accountId: string;
+  conversationId: string;
+  /** The thread's key (`<channel>;messageid=<root>`) when the click came from a thread. */
+  threadKey: string | null;
+  aadObjectId: string | null;
+  mri?: string;
+  claim: { prefix: string; suffix: string } | null;
+} & CardViewOptions): Promise<ClickRead> {
+  const sql = `WITH u AS (SELECT id, name, teams_mri FROM users WHERE teams_user_id = $2 AND role <> 'viewer' ORDER BY created_at LIMIT 1),
+       noted AS (UPDATE users SET teams_mri = $3 FROM u WHERE users.id = u.id AND $3::text IS NOT NULL AND u.teams_mri IS DISTINCT FROM $3 RETURNING 1),
+       thread AS (SELECT conversation_id FROM surface_threads WHERE surface = 'teams' AND surface_key = $4),
+       k AS (SELECT $6::text || u.id::text || $7::text AS key FROM u
+             WHERE $6::text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM thread WHERE conversation_id <> $1::uuid) AND EXISTS (SELECT 1 FROM conversations WHERE id = $1::uuid)),
+       pruned AS (DELETE FROM surface_action_claims WHERE conversation_id = $1::uuid AND created_at < now() - interval '1 day' AND claim_key NOT IN (SELECT key FROM k)),
+       claimed AS (INSERT INTO surface_action_claims (account_id, surface, claim_key, conversation_id) SELECT $5::uuid, 'teams', key, $1::uuid FROM k
+                   ON CONFLICT (account_id, surface, claim_key) DO UPDATE SET created_at = now(), conversation_id = excluded.conversation_id
+                   WHERE surface_action_claims.created_at < now() - interval '1 day'
+                   RETURNING 1)
+     SELECT card.*, ${p.perUserViews ? `${REFRESH_COLUMNS('card."assigneeId"')},` : ''}
+            u.id AS "clickerId", u.name AS "clickerName", (SELECT conversation_id FROM thread) AS "threadConversationId", EXISTS (SELECT 1 FROM claimed) AS claimed
+     FROM (SELECT 1) one LEFT JOIN (${cardSelect('$1::uuid')}) card ON true LEFT JOIN u ON true`;
+  const { rows } = await queryPrepared<CardRow & RefreshRow & { clickerId: string | null; clickerName: string; threadConversationId: string | null; claimed: boolean }>(
+    q, p.perUserViews ? 'teams_click_views' : 'teams_click', sql,
+    [p.conversationId, p.aadObjectId, isTeamsMri(p.mri) ? p.mri : null, p.threadKey, p.accountId, p.claim?.prefix ?? null, p.claim?.suffix ?? ''],
   );
   const r = rows[0]!;
-  return { userIds: r.userIds ?? [], ...(r.assignee ? { assigneeUserId: r.assignee } : {}) };
+  return {
+    ...viewOf(r, p),
+    threadConversationId: r.threadConversationId,
+    clicker: r.clickerId ? { id: r.clickerId, name: r.clickerName } : undefined,
+    claimed: r.claimed,
+  };
 }
 
 // ---------- installations ----------

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WindowPacer } from './pacing.js';
+import { Pacer } from '../surfaces/pacing.js';
 import { RetryLaterError } from '../queue/jobs.js';
 import { THREAD_LIMITS } from '../../connectors/teams/testing/emulator.js';
 import { DEFAULT_LIMITS, teamsTarget, type TeamsInstall } from './surface.js';
@@ -8,7 +8,7 @@ describe('Teams surface pacing', () => {
   it('a thread written to as fast as the pacer allows for an hour stays inside Teams\' four windows as Teams counts them, and uses them', async () => {
     let now = 0;
     const clock = { now: () => now, sleep: async (ms: number) => void (now += ms) };
-    const pacer = new WindowPacer(DEFAULT_LIMITS.thread, clock);
+    const pacer = new Pacer(DEFAULT_LIMITS.thread, clock);
     const sends: number[] = [];
     while (now < 3600_000) {
       try {
@@ -39,7 +39,7 @@ describe('Teams surface pacing', () => {
   it('a 429 holds the thread for its Retry-After; a wait longer than a job may take goes back to the queue', async () => {
     let now = 0;
     const clock = { now: () => now, sleep: async (ms: number) => void (now += ms) };
-    const pacer = new WindowPacer(DEFAULT_LIMITS.thread, clock);
+    const pacer = new Pacer(DEFAULT_LIMITS.thread, clock);
     pacer.block('thread', 1500);
     await pacer.take('thread');
     expect(now).toBe(1500);

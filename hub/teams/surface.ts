@@ -10,7 +10,6 @@ import { listMessages, type MessageRow } from '../../storage/repositories/messag
 import { claimSync, releaseSync, SYNC_LEASE_MS, type SyncKey } from '../surfaces/claims.js';
 import { IntentRunner, intentsByKey, noteIntent, unstartIntents, type Found, type Intent, type PlannedIntent } from '../surfaces/intents.js';
 import { Pacer, type PaceLimits } from '../surfaces/pacing.js';
-import { WindowPacer, type WindowLimits } from './pacing.js';
 import { customersFirst } from '../surfaces/mirror.js';
 import { planInto, rootIntentKey, threadPosts, unplanned, walkThread, type MadePost } from '../surfaces/planner.js';
 import { readCardModel } from '../surfaces/card-store.js';
@@ -51,9 +50,9 @@ export interface TeamsSurfaceDeps {
 export interface TeamsSurfaceLimits {
   /**
    * Teams' per-thread windows every post or update in one thread (and every new thread in one channel)
-   * counts against: 7 in 1 s, 8 in 2 s, 60 in 30 s, 1,800 an hour (hub/teams/pacing.ts).
+   * counts against: 7 in 1 s, 8 in 2 s, 60 in 30 s, 1,800 an hour (sliding windows of hub/surfaces/pacing.ts).
    */
-  thread: WindowLimits;
+  thread: PaceLimits;
   /** Per app and tenant (about 30 requests a second). */
   tenant: PaceLimits;
   /** Backoff after 412/502/504 without Retry-After: first wait, doubling per failure, up to the cap. */
@@ -138,8 +137,8 @@ interface Pass {
 export class TeamsSurface implements Surface {
   readonly name = SURFACE;
   readonly limits: TeamsSurfaceLimits;
-  private threadPacer: WindowPacer;
-  private tenantPacer: Pacer;
+  private readonly threadPacer: Pacer;
+  private readonly tenantPacer: Pacer;
   private readonly failures = new Map<string, number>();
   /** Accounts known to have a Teams installation, until when. */
   private readonly withInstall = new Map<string, number>();
@@ -148,14 +147,15 @@ export class TeamsSurface implements Surface {
 
   constructor(private readonly deps: TeamsSurfaceDeps) {
     this.limits = { ...DEFAULT_LIMITS, ...deps.limits };
-    this.threadPacer = new WindowPacer(this.limits.thread);
+    this.threadPacer = new Pacer(this.limits.thread);
     this.tenantPacer = new Pacer(this.limits.tenant);
   }
 
+  /** New limits from now on; what each thread and tenant has used is kept (a changed limit never makes a busy thread look fresh). */
   setLimits(limits: Partial<TeamsSurfaceLimits>): void {
     Object.assign(this.limits, limits);
-    this.threadPacer = new WindowPacer(this.limits.thread);
-    this.tenantPacer = new Pacer(this.limits.tenant);
+    this.threadPacer.setLimits(this.limits.thread);
+    this.tenantPacer.setLimits(this.limits.tenant);
   }
 
   async sync(accountId: string, conversationId: string, _messageId?: string, job?: { id: string; seq?: number }): Promise<void> {
