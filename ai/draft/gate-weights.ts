@@ -2,8 +2,8 @@
 import type { GateWeights } from './gate.js';
 
 export const GATE: GateWeights = {
-  weights: [4.1298, 2.1571, 1.2988, 1.0043, 1.2488, 2.3713, -4.9782],
+  weights: [1.3494, 0.9592, 2.0272, -1.293, 0.8655, 1.2735, 3.9717, -5.5349, 4.6107, -5.7048],
   languageBias: {},
-  threshold: 0.59,
-  fittedOn: "ai/eval/drafts/dev.csv (132 questions, 33 articles; 1015 pairs), 2026-12-07",
+  threshold: 0.55,
+  fittedOn: "ai/eval/drafts/dev.csv (148 questions, 33 articles; 1147 pairs), 2026-12-07",
 };

@@ -11,6 +11,7 @@ import { conceptsOf } from '../text/concepts.js';
 import { words } from '../text/features.js';
 import { contentWords, encoderKnows, relevance, shiftedCosine, wordCoverage, wordsFoundIn } from './relevance.js';
 import { GATE } from './gate-weights.js';
+import { sensesOf } from './senses.js';
 
 /** A passage the gate can judge (ai/draft/compose.ts `Candidate` is one). */
 export interface GateCandidate {
@@ -23,7 +24,7 @@ export interface GateCandidate {
 }
 
 /** The signals, each in [0, 1]; the order is the weights' order. */
-export const GATE_FEATURES = ['match', 'words', 'title', 'topic', 'cosine', 'strong'] as const;
+export const GATE_FEATURES = ['match', 'words', 'title', 'topic', 'cosine', 'strong', 'senses', 'unmet', 'titleSenses'] as const;
 export type GateFeature = (typeof GATE_FEATURES)[number];
 
 export interface GateWeights {
@@ -56,6 +57,9 @@ export function gateFeatures(message: string, c: GateCandidate): { match: number
   const msgWords = [...new Set(contentWords(message))];
   const titleTopics = topicsOf(`${c.title}\n${c.heading ?? ''}`);
   const match = relevance(message, c);
+  const asked = sensesOf(message);
+  const answered = sensesOf(text);
+  const shared = [...asked].filter((s) => answered.has(s)).length;
   const f: Record<GateFeature, number> = {
     match,
     // The message's content words in the passage (of at most ~40 letters' worth), and the title's words in the message.
@@ -66,6 +70,12 @@ export function gateFeatures(message: string, c: GateCandidate): { match: number
     cosine: encoderKnows(c.language) && c.similarity != null ? shiftedCosine(c.similarity) : 0,
     // Distinct message words the passage has nearly as they are: one, two, three or more.
     strong: Math.min(3, wordsFoundIn(msgWords, text, STRONG_MATCH).length) / 3,
+    // Meanings the message and the passage share however each words them ("end my membership" / "cancel your subscription"): one or two or more.
+    senses: Math.min(2, shared) / 2,
+    // The share of the message's senses the passage does not name ("Can I pay by invoice?" against the invoice-copy article).
+    unmet: asked.size ? (asked.size - shared) / asked.size : 0,
+    // The message names a sense the title or heading names: what the article is about, not what it mentions on the way.
+    titleSenses: [...sensesOf(`${c.title}\n${c.heading ?? ''}`)].some((s) => asked.has(s)) ? 1 : 0,
   };
   return { match, features: GATE_FEATURES.map((k) => round(f[k])) };
 }
