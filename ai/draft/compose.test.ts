@@ -134,5 +134,13 @@ describe('offline drafts (seen failures)', () => {
     expect(isThankYou('Tack så mycket!')).toBe(true);
     expect(isThankYou('Danke, aber es funktioniert immer noch nicht')).toBe(false);
     expect(isThankYou('Thanks, but where is my refund?')).toBe(false);
+    // A request with thanks as courtesy is a request (it was answered with a thanks reply).
+    expect(isThankYou('Avsluta mitt medlemskap tack')).toBe(false);
+    expect(isThankYou('Please cancel my order, thanks')).toBe(false);
+    expect(isThankYou('Peruuttakaa tilaukseni, kiitos')).toBe(false);
+    expect(isThankYou('Bitte kündigen Sie mein Abo, danke')).toBe(false);
+    expect(isThankYou('Tusen tack för hjälpen, nu fungerar det!')).toBe(true);
+    expect(isThankYou('Kiitos paljon, nyt toimii')).toBe(true);
+    expect(isThankYou('Vielen Dank für die schnelle Hilfe')).toBe(true);
   });
 });

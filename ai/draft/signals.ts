@@ -5,12 +5,30 @@ const THANKS = /(^|[^\p{L}])(thanks|thank you|thx|cheers|kiitos|kiitti|kiitoksia
 // Words that turn a thank-you into a report of a problem ("thanks, but it still fails").
 const BUT = /(^|[^\p{L}])(but|still|however|not|doesn't|don't|didn't|isn't|won't|can't|cannot|mutta|vielä|kuitenkaan|ei|eikä|men|fortfarande|inte|ändå|stadig|ikke|fortsatt|aber|immer noch|noch|nicht|kein|keine)(?![\p{L}])/iu;
 
-/** A message that only thanks (no question, no remaining problem): it gets a short thanks back. */
+// Asking for something, with thanks only as courtesy ("Avsluta mitt medlemskap tack", "Please cancel it, thanks"):
+// a polite request phrase anywhere, or the message opening with a request verb (the imperative comes first).
+const REQUESTS = new RegExp([
+  'please', 'pls', 'could you', 'can you', 'would you', 'i want', 'i would like', "i'd like", 'i need',
+  'voisitteko', 'voisitko', 'voitteko', 'haluan', 'haluaisin', 'tarvitsen', 'pyydän',
+  'snälla', 'kan ni', 'kan du', 'jag vill', 'jag skulle vilja', 'jag behöver',
+  'venligst', 'kan i ', 'jeg vil gerne', 'jeg har brug for', 'vennligst', 'kan dere', 'jeg vil ha', 'jeg trenger',
+  'bitte', 'können sie', 'könnten sie', 'kannst du', 'ich möchte', 'ich will', 'ich brauche',
+].map((w) => `(^|[^\\p{L}])${w}`).join('|'), 'iu');
+const REQUEST_FIRST = new RegExp('^[^\\p{L}]*(' + [
+  'cancel', 'change', 'send', 'refund', 'delete', 'close', 'stop', 'update', 'reset', 'remove',
+  'peru', 'lopet', 'vaihda', 'vaihtakaa', 'lähettäkää', 'lähetä', 'poista', 'sulje', 'palauta',
+  'avsluta', 'avbryt', 'säg upp', 'ändra', 'skicka', 'ta bort', 'radera',
+  'opsig', 'annuller', 'slet', 'si opp', 'avbestill', 'endre', 'slett',
+  'kündig', 'storn', 'ändern', 'schicken', 'senden', 'löschen',
+].join('|') + ')', 'iu');
+
+/** A message that only thanks (no question, no request, no remaining problem): it gets a short thanks back. */
 export function isThankYou(text: string): boolean {
   const t = text.trim();
   if (!THANKS.test(t) || t.includes('?')) return false;
   if (t.split(/\s+/).length > 14) return false;
-  return !BUT.test(t.replace(THANKS, ' '));
+  const rest = t.replace(THANKS, ' ');
+  return !BUT.test(rest) && !REQUESTS.test(rest) && !REQUEST_FIRST.test(rest);
 }
 
 // Anger and complaint cues, so an apology does not hang on the sentiment model alone.
