@@ -156,3 +156,17 @@ export function mainThreadMs(pid: number): number {
     return 0;
   }
 }
+
+/**
+ * A process's main thread as the scheduler saw it (ms, Linux schedstat): time on a CPU, and time it was
+ * ready to run but waited for one. The wait is CPU contention (other threads, other processes); an
+ * event-loop stall is time on the CPU.
+ */
+export function mainThreadSched(pid: number): { runMs: number; waitMs: number } {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+    return { runMs: run! / 1e6, waitMs: wait! / 1e6 };
+  } catch {
+    return { runMs: NaN, waitMs: NaN };
+  }
+}
