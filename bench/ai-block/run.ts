@@ -165,7 +165,8 @@ try {
     hub_cpu_s: Math.round(cpu.process / 100) / 10, main_thread_cpu_s: Math.round(cpu.main / 100) / 10, loop_delay_p99_ms: delay.p99, loop_delay_max_ms: delay.max, main_thread_cpu_wait_s: Math.round(mainWaitS * 10) / 10,
     load_during: loadDuring, unfinished, poll_failures: pollFailures, targets_met: ok,
   })}\n`);
-  await stopProcess(hub.child);
+  // A profile is written as the process exits: killed, it writes none.
+  await stopProcess(hub.child, values.profile ? 180_000 : undefined);
   if (values.profile) {
     log(`profile of the hub (${values.profile}):\n${profileReport(values.profile)}`);
     log(stallReport(values.profile, 15, { fromMs: began - spawnedAt, toMs: began - spawnedAt + loadS * 1000 }));
