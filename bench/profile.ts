@@ -59,3 +59,49 @@ export function profileReport(dir: string, top = 15): string {
     ...s.functions.map(([name, ms]) => `  ${pct(ms, s.totalMs).padStart(7)}  ${name}`),
   ].join('\n')).join('\n');
 }
+
+/**
+ * The longest stretches a thread was busy without an idle sample between (an event-loop stall, as long
+ * as it was on the CPU or waiting for it), each with where most of its time went: what holds requests up.
+ */
+export function longestBusy(profile: CpuProfile, top = 10, window: { fromMs: number; toMs: number } = { fromMs: 0, toMs: Infinity }): { ms: number; atMs: number; where: [string, number][] }[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const stretches: { ms: number; atMs: number; where: [string, number][] }[] = [];
+  let at = 0;
+  let current: { ms: number; atMs: number; where: Map<string, number> } | undefined;
+  const close = () => {
+    if (current) stretches.push({ ms: current.ms, atMs: current.atMs, where: [...current.where].sort((a, b) => b[1] - a[1]).slice(0, 4) });
+    current = undefined;
+  };
+  for (const [i, id] of profile.samples.entries()) {
+    const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+    at += ms;
+    const frame = byId.get(id)?.callFrame;
+    if (!frame || frame.functionName === '(idle)') {
+      close();
+      continue;
+    }
+    current ??= { ms: 0, atMs: at, where: new Map() };
+    current.ms += ms;
+    const name = `${frame.functionName || '(anonymous)'}${frame.url ? ` ${owner(frame.url)}:${frame.lineNumber + 1}` : ''}`;
+    current.where.set(name, (current.where.get(name) ?? 0) + ms);
+  }
+  close();
+  return stretches.filter((s) => s.atMs >= window.fromMs && s.atMs <= window.toMs).sort((a, b) => b.ms - a.ms).slice(0, top);
+}
+
+/** The longest busy stretches of the main thread's profile in `dir`, those begun within `window` (ms since the profile began). */
+export function stallReport(dir: string, top = 10, window?: { fromMs: number; toMs: number }): string {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  const profiles = files.map((f) => ({ f, p: JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile }));
+  // Node names a profile by pid and thread id: the main thread's is the lowest.
+  const main = profiles.sort((a, b) => threadOf(a.f) - threadOf(b.f))[0];
+  if (!main) return 'no profile';
+  return [`${main.f}: longest busy stretches (no idle sample between)`,
+    ...longestBusy(main.p, top, window).map((s) => `  ${Math.round(s.ms)} ms at ${(s.atMs / 1000).toFixed(1)} s: ${s.where.map(([w, ms]) => `${w} ${Math.round(ms)} ms`).join('; ')}`)].join('\n');
+}
+
+function threadOf(file: string): number {
+  // CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile
+  return Number(file.split('.').at(-3) ?? Infinity);
+}

@@ -61,10 +61,10 @@ export async function exited(child: ChildProcess): Promise<void> {
   await once(child, 'exit');
 }
 
-export async function stopProcess(child: ChildProcess): Promise<void> {
+export async function stopProcess(child: ChildProcess, graceMs = 10_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await once(child, 'exit');
   clearTimeout(timer);
 }
@@ -154,5 +154,19 @@ export function mainThreadMs(pid: number): number {
     return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
   } catch {
     return 0;
+  }
+}
+
+/**
+ * A process's main thread as the scheduler saw it (ms, Linux schedstat): time on a CPU, and time it was
+ * ready to run but waited for one. The wait is CPU contention (other threads, other processes); an
+ * event-loop stall is time on the CPU.
+ */
+export function mainThreadSched(pid: number): { runMs: number; waitMs: number } {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+    return { runMs: run! / 1e6, waitMs: wait! / 1e6 };
+  } catch {
+    return { runMs: NaN, waitMs: NaN };
   }
 }

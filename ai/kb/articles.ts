@@ -73,6 +73,11 @@ export async function variantPassages(tx: Queryable, articleIds: string[], langu
   return new Map(rows.map(({ source, ...p }) => [source, p]));
 }
 
+/** Whether the account has published passages in a language other than `language`. */
+export async function hasPassagesOutside(tx: Queryable, language: string): Promise<boolean> {
+  return (await tx.query<{ other: boolean }>(`SELECT EXISTS (SELECT 1 FROM kb_chunks WHERE published AND language <> $1) AS other`, [language])).rows[0]!.other;
+}
+
 // A message's vector goes into both of its searches (in its language and in all): written out once.
 const literals = new WeakMap<ArrayLike<number>, string>();
 

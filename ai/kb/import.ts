@@ -4,6 +4,7 @@ import { enqueue } from '../../storage/repositories/outbox.js';
 import { EmbeddingError, type Embedder } from '../embed/embedder.js';
 import type { ArticleInput } from './articles.js';
 import { saveArticles } from './save.js';
+import { embedArticles } from './passages.js';
 
 /**
  * A knowledge-base import as a `kb.import` job: the request stores the articles (kb_imports) and answers
@@ -27,10 +28,12 @@ export interface KbImportStatus {
   finishedAt: string | null;
 }
 
-// Articles written per transaction: progress moves in steps of this size. On PGlite (one connection, on
-// the main thread) a transaction holds off every request's statements until it commits: fewer per slice.
+// Articles embedded together, and written per transaction: progress moves in steps of the latter. On
+// PGlite (one connection, on the main thread) a transaction holds off every request's statements until it
+// commits: a slice of 4 is embedded in one call, then written one article per transaction.
 const SLICE = 20;
 const PGLITE_SLICE = 4;
+const PGLITE_PER_TRANSACTION = 1;
 
 const COLUMNS = `id, state, total, done, created, updated, chunks, error_code AS "errorCode", error,
   created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
@@ -71,8 +74,10 @@ export interface ImportRunOptions {
   lastAttempt?: boolean;
   /** Runs in each slice's transaction (a large account schedules its own search index). */
   then?: (tx: Queryable) => Promise<void>;
-  /** Articles per transaction; by default 20, and 4 on the embedded store. */
+  /** Articles embedded together; by default 20, and 4 on the embedded store. */
   slice?: number;
+  /** Articles per transaction (at most `slice`); by default the slice, and 1 on the embedded store. */
+  perTransaction?: number;
 }
 
 /** The stable code an import failure is shown with. */
@@ -91,20 +96,25 @@ export async function runImport(db: Database, accountId: string, importId: strin
   if (!job) return 'gone';
   let done = job.done;
   const size = o.slice ?? (db.kind === 'pglite' ? PGLITE_SLICE : SLICE);
+  const perTransaction = Math.min(size, o.perTransaction ?? (db.kind === 'pglite' ? PGLITE_PER_TRANSACTION : size));
   try {
     while (done < job.total) {
       const slice = job.articles.slice(done, done + size);
-      const from = done;
-      await saveArticles(db, accountId, slice, embedder, async (tx, saved) => {
-        const created = saved.filter((s) => s.created).length;
-        const { rowCount } = await tx.query(
-          `UPDATE kb_imports SET done = done + $3, created = created + $4, updated = updated + $5, chunks = chunks + $6, error_code = NULL, error = NULL
-           WHERE id = $1 AND done = $2 AND state = 'running'`,
-          [importId, from, saved.length, created, saved.length - created, saved.reduce((n, s) => n + s.chunks, 0)]);
-        if (!rowCount) throw new SliceTaken();
-        await o.then?.(tx);
-      });
-      done += slice.length;
+      const embedded = await embedArticles(db, accountId, embedder, slice);
+      for (let at = 0; at < slice.length; at += perTransaction) {
+        const part = slice.slice(at, at + perTransaction);
+        const from = done;
+        await saveArticles(db, accountId, part, embedder, async (tx, saved) => {
+          const created = saved.filter((s) => s.created).length;
+          const { rowCount } = await tx.query(
+            `UPDATE kb_imports SET done = done + $3, created = created + $4, updated = updated + $5, chunks = chunks + $6, error_code = NULL, error = NULL
+             WHERE id = $1 AND done = $2 AND state = 'running'`,
+            [importId, from, saved.length, created, saved.length - created, saved.reduce((n, s) => n + s.chunks, 0)]);
+          if (!rowCount) throw new SliceTaken();
+          await o.then?.(tx);
+        }, embedded.slice(at, at + perTransaction));
+        done += part.length;
+      }
       if (done < job.total && Date.now() > deadline) return 'continue';
     }
     await withAccount(db, accountId, (tx) => tx.query(

@@ -29,10 +29,16 @@ export interface Saved {
   chunks: number;
 }
 
-/** Creates articles, or updates those with the same external id; `then` runs last in the same transaction. */
-export async function saveArticles(db: Database, accountId: string, inputs: ArticleInput[], embedder: Embedder, then?: (tx: Queryable, saved: Saved[]) => Promise<void>): Promise<Saved[]> {
+/**
+ * Creates articles, or updates those with the same external id; `then` runs last in the same transaction.
+ * `embedded`: the inputs' passages embedded already (an import embeds a slice at once and writes it in
+ * smaller transactions); used once, a stale one is embedded again.
+ */
+export async function saveArticles(db: Database, accountId: string, inputs: ArticleInput[], embedder: Embedder, then?: (tx: Queryable, saved: Saved[]) => Promise<void>, embedded?: EmbeddedPassages[]): Promise<Saved[]> {
+  let given = embedded;
   return again(async () => {
-    const embedded = await embedArticles(db, accountId, embedder, inputs);
+    const embedded = given ?? await embedArticles(db, accountId, embedder, inputs);
+    given = undefined;
     return withAccount(db, accountId, async (tx) => {
       const saved: Saved[] = [];
       for (const [i, a] of inputs.entries()) saved.push(await oneVariantPerLanguage(upsertArticle(tx, accountId, a, embedded[i]!)));

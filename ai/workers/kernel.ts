@@ -36,7 +36,8 @@ export type ModelJson = { kind: 'category'; model: SerializedCategoryModel } | {
 export type AiTask =
   | { kind: 'embed'; texts: string[] }
   | { kind: 'analyze'; items: TextToAnalyze[]; models?: Record<string, ModelJson> }
-  | { kind: 'train-categories'; examples: LabelledExample[]; vectors?: Float32Array[]; threshold?: number }
+  /** `vectors`: one per example, or all of them end to end in one array (one buffer the pool moves to a thread instead of copying thousands). */
+  | { kind: 'train-categories'; examples: LabelledExample[]; vectors?: Float32Array[] | Float32Array; threshold?: number }
   | { kind: 'learn-sentiment'; examples: { text: string; label: Sentiment }[] };
 
 export type AiTaskResult<T extends AiTask> = T extends { kind: 'embed' } ? Float32Array[]
@@ -66,7 +67,7 @@ export class AiKernel {
       case 'analyze':
         return this.analyze(task.items, task.models ?? {});
       case 'train-categories':
-        return (await CategoryModel.train(task.examples, { embedder: this.embedder, vectors: task.vectors, threshold: task.threshold })).toJSON();
+        return (await CategoryModel.train(task.examples, { embedder: this.embedder, vectors: task.vectors && rows(task.vectors, task.examples.length), threshold: task.threshold })).toJSON();
       case 'learn-sentiment':
         return learnResidual(this.sentiment(), task.examples).toJSON();
       default:
@@ -105,4 +106,12 @@ export class AiKernel {
     this.models.set(key, model);
     if (this.models.size > CACHED_MODELS) this.models.delete(this.models.keys().next().value!);
   }
+}
+
+/** Vectors one per example: as given, or cut from one end-to-end array (views, no copies). */
+function rows(vectors: Float32Array[] | Float32Array, count: number): Float32Array[] {
+  if (Array.isArray(vectors)) return vectors;
+  const dim = count ? vectors.length / count : 0;
+  if (!Number.isInteger(dim)) throw Object.assign(new Error(`${vectors.length} numbers are not ${count} vectors`), { code: 'ai_task_invalid' });
+  return Array.from({ length: count }, (_, i) => vectors.subarray(i * dim, (i + 1) * dim));
 }

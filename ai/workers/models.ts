@@ -111,8 +111,9 @@ export class LocalModels {
    * `known` are the vectors of the first examples (the default examples', cached), not embedded again.
    */
   async trainCategories(accountId: string | undefined, examples: LabelledExample[], known: Float32Array[] = []): Promise<SerializedCategoryModel> {
-    const vectors = [...known, ...(await this.embedder.embed(examples.slice(known.length).map((e) => e.text), { accountId, lane: 'bulk', work: 'retrain' }))];
-    return this.compute.run({ kind: 'train-categories', examples, vectors }, { lane: 'bulk', accountId, work: 'retrain' });
+    const vectors = endToEnd([...known, ...(await this.embedder.embed(examples.slice(known.length).map((e) => e.text), { accountId, lane: 'bulk', work: 'retrain' }))]);
+    // One buffer moves to the thread: a structured clone of thousands of vectors would hold this thread.
+    return this.compute.run({ kind: 'train-categories', examples, vectors }, { lane: 'bulk', accountId, work: 'retrain', transfer: [vectors.buffer as ArrayBuffer] });
   }
 
   learnSentiment(accountId: string, examples: { text: string; label: Sentiment }[]): Promise<SerializedSentimentResidual> {
@@ -139,4 +140,15 @@ export class LocalModels {
     if ('items' in second) return second.items;
     throw new Error(`the AI thread still lacks ${second.missing.join(', ')}`);
   }
+}
+
+/** Vectors of one dimension end to end in a new array (the callers' own, such as cached ones, stay intact). */
+export function endToEnd(vectors: Float32Array[]): Float32Array {
+  const dim = vectors[0]?.length ?? 0;
+  const out = new Float32Array(vectors.length * dim);
+  for (const [i, v] of vectors.entries()) {
+    if (v.length !== dim) throw new Error(`vector ${i} has ${v.length} numbers, not ${dim}`);
+    out.set(v, i * dim);
+  }
+  return out;
 }

@@ -7,6 +7,9 @@ const pool = poolsClosedAfterAll();
 describe('the AI threads share out work between lanes', () => {
   it('bulk work (an import, a retrain) still gets a thread while analyses keep the threads busy', { timeout: 120_000 }, async () => {
     const p = pool({ size: 2, entry: ECHO });
+    // Both threads started first (the plain one and the bulk one): a thread's start takes longer than all
+    // of the work below, which the first thread up would otherwise answer alone.
+    await Promise.all([p.run({ kind: 'embed', texts: ['warm'] }, { lane: 'analysis' }), p.run({ kind: 'embed', texts: ['warm'] }, { lane: 'analysis' })]);
     const stats: AiTaskStat[] = [];
     p.observe((s) => stats.push(s));
     // A backlog of analyses queued ahead of two slices of an import: strictly by lane, both slices waited for all forty.

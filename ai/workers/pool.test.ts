@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { poolsClosedAfterAll } from './testing/pools.js';
 import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
+import { readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { InlineCompute, type AiTaskStat } from './pool.js';
-import { LocalModels } from './models.js';
+import { endToEnd, LocalModels } from './models.js';
+import { BULK_NICE } from './priority.js';
 import { defaultExamples } from '../classify/store.js';
 import { CategoryModel } from '../classify/model.js';
 
@@ -37,7 +40,52 @@ function manyExamples(n: number) {
   });
 }
 
+/** A thread of this process's niceness, as the kernel has it (the 19th field of /proc/<pid>/task/<tid>/stat). */
+function niceOf(tid: number): number {
+  return Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+}
+
 describe('the AI threads', () => {
+  it.runIf(process.platform === 'linux')('bulk work runs on a thread of lower OS priority; analyses and the main thread keep theirs', { timeout: 300_000 }, async () => {
+    const p = pool({ size: 2 });
+    const seen: { lane: string; bulkThread: boolean; nice: number | undefined }[] = [];
+    // Read while the thread is alive: the observer is called as its answer arrives.
+    p.observe((s) => seen.push({ lane: s.lane, bulkThread: s.bulkThread, nice: s.tid === undefined ? undefined : niceOf(s.tid) }));
+    // A task the kernel refuses at once: a real AI thread answers it without loading a model.
+    const cheap = { kind: 'no such task' } as never;
+    await Promise.allSettled([
+      p.run(cheap, { lane: 'bulk', accountId: 'A' }),
+      p.run(cheap, { lane: 'analysis' }),
+      p.run(cheap, { lane: 'bulk', accountId: 'A', work: 'retrain' }),
+      p.run(cheap, { lane: 'analysis' }),
+    ]);
+    expect(seen).toHaveLength(4);
+    for (const s of seen.filter((x) => x.lane === 'bulk')) expect(s).toEqual({ lane: 'bulk', bulkThread: true, nice: BULK_NICE });
+    // The first analysis found the plain thread free; nothing of this process but the bulk thread was lowered.
+    expect(seen.find((x) => x.lane === 'analysis')).toEqual({ lane: 'analysis', bulkThread: false, nice: getPriority() });
+    expect(getPriority()).toBe(niceOf(process.pid));
+  });
+
+  it("a retrain's vectors move to the thread in one buffer and train the same model as one array per example", { timeout: 600_000 }, async () => {
+    const examples = manyExamples(200);
+    const inline = new InlineCompute();
+    const vectors = await inline.run({ kind: 'embed', texts: examples.map((e) => e.text) });
+    const expected = await inline.run({ kind: 'train-categories', examples, vectors });
+    const p = pool({ size: 2 });
+    const packed = endToEnd(vectors);
+    const got = await p.run({ kind: 'train-categories', examples, vectors: packed }, { lane: 'bulk', transfer: [packed.buffer as ArrayBuffer] });
+    // Moved, not copied: the buffer is no longer this thread's.
+    expect(packed.byteLength).toBe(0);
+    expect({ ...got, trainedAt: '' }).toEqual({ ...expected, trainedAt: '' });
+    // Through the hub's path, cached vectors it passes as known stay intact for the next retrain.
+    const known = vectors.slice(0, 50);
+    const viaModels = await new LocalModels(p).trainCategories('acct', examples, known);
+    expect(known.every((v) => v.length === 512)).toBe(true);
+    expect(CategoryModel.fromJSON(viaModels).examples).toBe(200);
+    await inline.close();
+  });
+
+
   it('train a category model in a thread while the main thread keeps ticking', { timeout: 600_000 }, async () => {
     const p = pool({ size: 2 });
     const stats: AiTaskStat[] = [];

@@ -5,12 +5,14 @@ import { dirname, extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { EmbeddingError } from '../embed/embedder.js';
 import { AiKernel, type AiTask, type AiTaskResult } from './kernel.js';
+import { BULK_NICE } from './priority.js';
 
 /**
  * Where AI work waits for a thread. `interactive`: a person waits (a search); `analysis`: the AI stage of
  * a new message; `bulk`: imports, reindexes, retraining. Higher lanes go first, except that bulk work
  * that has waited while `size` analyses started takes the next thread (a backlog of messages must not
- * hold an import back for good); bulk work never takes the last free thread and one account's bulk
+ * hold an import back for good); bulk work runs only on the pool's bulk threads (all but one, at a
+ * lower OS priority: ai/workers/priority.ts), so it never takes the last thread, and one account's bulk
  * work at most `perAccount` threads.
  */
 export type AiLane = 'interactive' | 'analysis' | 'bulk';
@@ -23,6 +25,8 @@ export interface AiRunOptions {
   work?: string;
   /** Not started by then: refused with `ai_threads_busy` (a search goes by words instead of waiting). */
   maxWaitMs?: number;
+  /** Buffers of the task that move to the thread instead of being copied (detached here once sent). */
+  transfer?: ArrayBuffer[];
 }
 
 export type AiThreadErrorCode = 'ai_worker_crashed' | 'ai_threads_busy' | 'ai_threads_closed' | 'ai_task_failed';
@@ -44,6 +48,10 @@ export interface AiTaskStat {
   lane: AiLane;
   accountId?: string;
   threadId: number;
+  /** The thread's id in the kernel (Linux), where its niceness can be read. */
+  tid?: number;
+  /** Whether it ran on a bulk thread (lower OS priority). */
+  bulkThread: boolean;
   waitedMs: number;
   ranMs: number;
 }
@@ -78,6 +86,7 @@ interface Queued {
   lane: AiLane;
   accountId?: string;
   work?: string;
+  transfer?: ArrayBuffer[];
   enqueuedAt: number;
   timer?: NodeJS.Timeout;
   resolve(v: unknown): void;
@@ -86,6 +95,8 @@ interface Queued {
 
 interface Thread {
   worker: Worker;
+  /** A bulk thread: the only kind that takes bulk work, started at a lower OS priority (BULK_NICE). */
+  bulk: boolean;
   busy?: Queued & { id: number; startedAt: number };
   /** Ready for tasks once its module has loaded (a failed load is a crash). */
   gone: boolean;
@@ -109,24 +120,26 @@ function defaultEntry(): string {
   return join(dirname(self), `thread${extname(self)}`);
 }
 
-function spawn(entry: string): Worker {
-  if (!entry.endsWith('.ts')) return new Worker(entry);
+function spawn(entry: string, workerData: { nice: number }): Worker {
+  if (!entry.endsWith('.ts')) return new Worker(entry, { workerData });
   // TypeScript sources (tsx, vitest): the thread registers tsx before it imports its entry.
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })`, { eval: true });
+  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })`, { eval: true, workerData });
 }
 
 /**
  * The hub's AI threads (node:worker_threads, no pool library: the scheduling below is what a library
  * would not give us). Threads start when work arrives, load their models on their first task, and are
  * unref'd while idle; a thread that dies fails its task with `ai_worker_crashed` and is replaced by the
- * next task. `close()` terminates every thread.
+ * next task. `close()` terminates every thread. Bulk threads run at a lower OS priority (BULK_NICE) and
+ * take messages and searches too when the plain thread is busy.
  */
 export class AiThreadPool implements AiCompute {
   readonly threaded = true;
   readonly size: number;
   readonly perAccount: number;
-  private readonly bulkMax: number;
+  /** Threads that take bulk work (all but one; the one when there is one): the rest serve messages and searches. */
+  private readonly bulkThreads: number;
   private readonly entry: string;
   private readonly threads = new Set<Thread>();
   private readonly interactive: Queued[] = [];
@@ -143,7 +156,7 @@ export class AiThreadPool implements AiCompute {
   constructor(private readonly o: AiThreadPoolOptions = {}) {
     this.size = Math.max(1, o.size || availableParallelism());
     this.perAccount = Math.max(1, Math.min(this.size, o.perAccount ?? Math.ceil(this.size / 2)));
-    this.bulkMax = Math.max(1, this.size - 1);
+    this.bulkThreads = Math.max(1, this.size - 1);
     this.entry = o.entry ?? defaultEntry();
   }
 
@@ -161,7 +174,7 @@ export class AiThreadPool implements AiCompute {
   run<T extends AiTask>(task: T, o: AiRunOptions = {}): Promise<AiTaskResult<T>> {
     if (this.closed) return Promise.reject(new AiThreadError('ai_threads_closed', 'the AI threads are shut down'));
     return new Promise((resolve, reject) => {
-      const q: Queued = { task, lane: o.lane ?? 'analysis', accountId: o.accountId, work: o.work, enqueuedAt: performance.now(), resolve: resolve as (v: unknown) => void, reject };
+      const q: Queued = { task, lane: o.lane ?? 'analysis', accountId: o.accountId, work: o.work, transfer: o.transfer, enqueuedAt: performance.now(), resolve: resolve as (v: unknown) => void, reject };
       if (o.maxWaitMs !== undefined) {
         q.timer = setTimeout(() => {
           if (this.unqueue(q)) reject(new AiThreadError('ai_threads_busy', `no AI thread was free within ${o.maxWaitMs} ms`));
@@ -198,8 +211,8 @@ export class AiThreadPool implements AiCompute {
     return true;
   }
 
-  /** The next task a free thread should take, if any may start now. */
-  private next(): Queued | undefined {
+  /** The next task a free thread should take, if any may start now; bulk work only when a bulk thread is free. */
+  private next(bulkThreadFree: boolean): Queued | undefined {
     const search = this.interactive.shift();
     if (search) return search;
     if (this.bulkPassedOver < this.size || !this.bulk.size) {
@@ -210,7 +223,7 @@ export class AiThreadPool implements AiCompute {
         return analysis;
       }
     }
-    const bulk = this.nextBulk();
+    const bulk = bulkThreadFree ? this.nextBulk() : undefined;
     if (bulk) {
       this.bulkPassedOver = 0;
       return bulk;
@@ -220,10 +233,6 @@ export class AiThreadPool implements AiCompute {
   }
 
   private nextBulk(): Queued | undefined {
-    let running = 0;
-    for (const n of this.bulkRunning.values()) running += n;
-    // Bulk work leaves a thread for messages and searches.
-    if (running >= this.bulkMax) return undefined;
     for (const [key, list] of this.bulk) {
       if ((this.bulkRunning.get(list[0]!.accountId ?? '') ?? 0) >= this.perAccount) continue;
       const q = list.shift()!;
@@ -237,12 +246,24 @@ export class AiThreadPool implements AiCompute {
 
   private pump(): void {
     while (!this.closed) {
-      let thread = [...this.threads].find((t) => !t.busy && !t.gone);
-      if (!thread && this.threads.size >= this.size) return;
-      const q = this.next();
+      // A free thread of each kind, or room to start one ('new').
+      const free = (bulk: boolean): Thread | 'new' | undefined => {
+        let count = 0;
+        for (const t of this.threads) {
+          if (t.bulk !== bulk) continue;
+          if (!t.busy && !t.gone) return t;
+          count++;
+        }
+        return count < (bulk ? this.bulkThreads : this.size - this.bulkThreads) ? 'new' : undefined;
+      };
+      const plain = free(false);
+      const bulk = free(true);
+      if (!plain && !bulk) return;
+      const q = this.next(bulk !== undefined);
       if (!q) return;
-      thread ??= this.start();
-      this.dispatch(thread, q);
+      // Bulk work on a bulk thread; the rest on a plain thread while one is free, else on a bulk thread.
+      const choice = (q.lane === 'bulk' ? bulk : plain ?? bulk)!;
+      this.dispatch(choice === 'new' ? this.start(q.lane === 'bulk' || !plain) : choice, q);
     }
   }
 
@@ -252,19 +273,19 @@ export class AiThreadPool implements AiCompute {
     thread.busy = { ...q, id, startedAt: performance.now() };
     if (q.lane === 'bulk') this.bulkRunning.set(q.accountId ?? '', (this.bulkRunning.get(q.accountId ?? '') ?? 0) + 1);
     thread.worker.ref();
-    thread.worker.postMessage({ id, task: q.task });
+    thread.worker.postMessage({ id, task: q.task }, q.transfer ?? []);
   }
 
-  private start(): Thread {
-    const worker = spawn(this.entry);
-    const thread: Thread = { worker, gone: false };
+  private start(bulk: boolean): Thread {
+    const worker = spawn(this.entry, { nice: bulk ? BULK_NICE : 0 });
+    const thread: Thread = { worker, bulk, gone: false };
     this.threads.add(thread);
     worker.unref();
-    worker.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: { code?: string; message: string }; ms: number; threadId: number }) => {
+    worker.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: { code?: string; message: string }; ms: number; threadId: number; tid?: number }) => {
       const q = thread.busy;
       if (!q || q.id !== m.id) return;
       this.finish(thread);
-      const stat: AiTaskStat = { kind: q.task.kind, lane: q.lane, accountId: q.accountId, threadId: m.threadId, waitedMs: q.startedAt - q.enqueuedAt, ranMs: m.ms };
+      const stat: AiTaskStat = { kind: q.task.kind, lane: q.lane, accountId: q.accountId, threadId: m.threadId, tid: m.tid, bulkThread: thread.bulk, waitedMs: q.startedAt - q.enqueuedAt, ranMs: m.ms };
       this.o.onTask?.(stat);
       for (const f of this.observers) f(stat);
       if (m.ok) q.resolve(m.result);

@@ -7,20 +7,24 @@
  * The load phase ends when both are done, or after `--limit` seconds (default 900): then the figures so far
  * are printed with what had not finished (`unfinished`, the import's progress, the job queue), never a hang.
  * Beside the latencies (inflated on a shared machine) it reports CPU: the hub's process and its main
- * thread during the load phase, and the event loop's delay as the hub measures it.
- * Usage: npm run bench -- ai-block [--rate 10] [--examples 5000] [--import-kb 1000]   (the request body limit is 1 MiB) [--quiet 5] [--limit 900]
+ * thread during the load phase, the event loop's delay as the hub measures it, and how long the main thread
+ * waited for a CPU while ready to run (`main_thread_cpu_wait_s`: contention, as opposed to a stall of its own).
+ * `--profile DIR` profiles the hub (every thread) and prints where each thread's time went and the main
+ * thread's longest busy stretches during the load phase.
+ * Usage: npm run bench -- ai-block [--rate 10] [--examples 5000] [--import-kb 1000]   (the request body limit is 1 MiB) [--quiet 5] [--limit 900] [--profile DIR]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
-import { cpuMs, demoVisitors, freePort, machine, mainThreadMs, startProcess, stopProcess } from '../support.js';
+import { cpuMs, demoVisitors, freePort, machine, mainThreadMs, mainThreadSched, startProcess, stopProcess } from '../support.js';
 import { onSchedule, queueState, Stalled, timeout, within } from '../ai-load.js';
+import { profileReport, stallReport } from '../profile.js';
 
 const { values } = parseArgs({ options: {
   rate: { type: 'string', default: '10' }, examples: { type: 'string', default: '5000' }, 'import-kb': { type: 'string', default: '1000' },
-  quiet: { type: 'string', default: '5' }, limit: { type: 'string', default: '900' },
+  quiet: { type: 'string', default: '5' }, limit: { type: 'string', default: '900' }, profile: { type: 'string' },
 } });
 const limitMs = Number(values.limit) * 1000;
 const rate = Number(values.rate);
@@ -57,7 +61,8 @@ function articles(bytes: number) {
 try {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const hub = await startProcess('node', ['bin/hummdesk.js', 'start'], {
+  const spawnedAt = performance.now();
+  const hub = await startProcess('node', [...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : []), 'bin/hummdesk.js', 'start'], {
     HUMMDESK_DATA_DIR: dataDir, PORT: String(port), HUMMDESK_RATE_LIMIT: '100000000', HUMMDESK_PUBLIC_RATE_LIMIT: '100000000', LOG_LEVEL: 'info',
     DATABASE_URL: '', REDIS_URL: '',
   }, /"hub started"/, 120_000);
@@ -95,6 +100,7 @@ try {
   await loopDelay(url).catch(() => undefined);
   const pid = hub.child.pid!;
   const cpuBefore = { process: cpuMs([pid]), main: mainThreadMs(pid) };
+  const schedBefore = mainThreadSched(pid);
   const loadBefore = load();
   const began = performance.now();
   const imp = await within('POST /kb/import', 60_000, fetch(`${url}/api/v1/kb/import`, { method: 'POST', headers: auth, body, signal: timeout() }));
@@ -132,6 +138,9 @@ try {
   if (importFailed) throw new Error(`the import failed: ${importFailed}`);
   const loadS = (performance.now() - began) / 1000;
   const cpu = { process: cpuMs([pid]) - cpuBefore.process, main: mainThreadMs(pid) - cpuBefore.main };
+  const schedAfter = mainThreadSched(pid);
+  // Time the main thread was ready but waited for a CPU: contention, not work of its own.
+  const mainWaitS = (schedAfter.waitMs - schedBefore.waitMs) / 1000;
   const loadDuring = `${loadBefore} → ${load()}`;
   const delay = await loopDelay(url).catch(() => ({ p99: NaN, max: NaN }));
   const unfinished = [...(Number.isNaN(importS) ? [`import (${importSeen ? `${importSeen.state}, ${importSeen.done}/${importSeen.total} articles` : 'no status read'})`] : []), ...(Number.isNaN(retrainS) ? ['retrain'] : [])];
@@ -144,7 +153,7 @@ try {
       `import ${kb.length} articles (${Math.round(body.length / 1024)} KB) done in ${importS.toFixed(1)} s, retrain on ${exampleCount} examples in ${retrainS.toFixed(1)} s (both accepted in ${Math.round(acceptedMs)} ms)\n` +
       `during: /health p50 ${loadHealth.p50} ms p95 ${loadHealth.p95} ms p99 ${loadHealth.p99} ms max ${loadHealth.max} ms (${loadHealth.failed}/${loadHealth.count} failed); ` +
       `ingest p50 ${loadIngest.p50} ms p95 ${loadIngest.p95} ms p99 ${loadIngest.p99} ms max ${loadIngest.max} ms (${loadIngest.failed}/${loadIngest.count} failed)\n` +
-      `CPU during the load phase (${loadS.toFixed(1)} s): hub process ${(cpu.process / 1000).toFixed(1)} s, its main thread ${(cpu.main / 1000).toFixed(1)} s (${Math.round(cpu.main / (loadS * 10))} % of one core); event loop delay p99 ${delay.p99} ms max ${delay.max} ms; load average ${loadDuring}\n` +
+      `CPU during the load phase (${loadS.toFixed(1)} s): hub process ${(cpu.process / 1000).toFixed(1)} s, its main thread ${(cpu.main / 1000).toFixed(1)} s (${Math.round(cpu.main / (loadS * 10))} % of one core); event loop delay p99 ${delay.p99} ms max ${delay.max} ms; the main thread waited ${mainWaitS.toFixed(1)} s for a CPU (ready to run); load average ${loadDuring}\n` +
       (unfinished.length ? `NOT finished within ${Math.round(limitMs / 1000)} s: ${unfinished.join(', ')}; ${queue}\n` : '') +
       `targets (/health p99 < 50 ms, ingest p99 < 100 ms): ${ok ? 'met' : 'NOT met'}\n`,
   );
@@ -153,10 +162,15 @@ try {
     failed: loadHealth.failed + loadIngest.failed, import_kb: Math.round(body.length / 1024), import_articles: kb.length, import_s: Math.round(importS * 10) / 10,
     retrain_examples: exampleCount, retrain_s: Math.round(retrainS * 10) / 10, accepted_ms: Math.round(acceptedMs), ingest_rate: rate,
     quiet_health_p99_ms: quietHealth.p99, quiet_ingest_p99_ms: quietIngest.p99, load_s: Math.round(loadS * 10) / 10,
-    hub_cpu_s: Math.round(cpu.process / 100) / 10, main_thread_cpu_s: Math.round(cpu.main / 100) / 10, loop_delay_p99_ms: delay.p99, loop_delay_max_ms: delay.max,
+    hub_cpu_s: Math.round(cpu.process / 100) / 10, main_thread_cpu_s: Math.round(cpu.main / 100) / 10, loop_delay_p99_ms: delay.p99, loop_delay_max_ms: delay.max, main_thread_cpu_wait_s: Math.round(mainWaitS * 10) / 10,
     load_during: loadDuring, unfinished, poll_failures: pollFailures, targets_met: ok,
   })}\n`);
-  await stopProcess(hub.child);
+  // A profile is written as the process exits: killed, it writes none.
+  await stopProcess(hub.child, values.profile ? 180_000 : undefined);
+  if (values.profile) {
+    log(`profile of the hub (${values.profile}):\n${profileReport(values.profile)}`);
+    log(stallReport(values.profile, 15, { fromMs: began - spawnedAt, toMs: began - spawnedAt + loadS * 1000 }));
+  }
 } catch (err) {
   // A phase that stalled (or failed) still ends the run with one JSON line saying where.
   log(String(err instanceof Error ? err.stack : err));

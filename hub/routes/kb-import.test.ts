@@ -84,6 +84,35 @@ describe('knowledge-base import as a job', () => {
   });
 });
 
+describe('an import on the embedded store', () => {
+  it('embeds a slice of 4 articles in one call and writes each article in its own transaction', { timeout: 300_000 }, async () => {
+    // An emulator of its own: failures scripted for another test never reach this one.
+    const own = await startEmbeddingsEmulator({ dimension: 64 });
+    const h = await startTestHub({
+      embedded: true, jobs: false,
+      env: { HUMMDESK_EMBEDDINGS_PROVIDER: 'openai-compatible', HUMMDESK_OPENAI_BASE_URL: `${own.url}/v1`, HUMMDESK_EMBEDDINGS_MODEL: 'emu-embed' },
+    });
+    try {
+      const a = await createTestAccount(h);
+      const posted = await h.app.inject({ method: 'POST', url: '/api/v1/kb/import', headers: { authorization: `Bearer ${a.apiKeys.admin}` }, payload: { articles: articles(10, 'one-by-one') } });
+      expect(posted.statusCode, posted.body).toBe(202);
+      const before = own.requests.length;
+      // `then` runs once in every transaction that writes articles (and their progress).
+      let transactions = 0;
+      expect(await runImport(h.hub.db, a.accountId, posted.json().id, h.hub.embedders, { then: async () => void transactions++ })).toBe('done');
+      // Its one connection is held for one article at a time (was 3 transactions of up to 4), while
+      // the passages are embedded as before: 4 articles per call.
+      expect(transactions).toBe(10);
+      expect(own.requests.slice(before).map((r) => r.body.input.length)).toEqual([4, 4, 2]);
+      const status = (await h.app.inject({ method: 'GET', url: `/api/v1/kb/imports/${posted.json().id}`, headers: { authorization: `Bearer ${a.apiKeys.viewer}` } })).json();
+      expect(status).toMatchObject({ state: 'done', total: 10, done: 10, created: 10, chunks: 10 });
+    } finally {
+      await h.close();
+      await own.close();
+    }
+  });
+});
+
 describe('the local model in AI threads (jobs run by hand)', () => {
   it('an AI thread that dies mid-import fails it with ai_worker_crashed; the pool serves the next import', { timeout: 300_000 }, async () => {
     const h = await startTestHub({ embedded: true, jobs: false });

@@ -73,6 +73,8 @@ describe('the AI stage: database round trips per analysed message', () => {
     // the hybrid search): sent named, so each connection plans them once.
     expect(trips.sql.filter((x) => /NOT m\.is_private ORDER BY m\.sent_at DESC/.test(x) && !trips.prepared.includes(x))).toEqual([]);
     expect(trips.sql.filter((x) => x.startsWith('WITH v AS') && !trips.prepared.includes(x))).toEqual([]);
+    // One search, not two: with no passage outside the customer's language the search in all languages could add nothing.
+    for (const q of searches) expect(q.filter((x) => x.startsWith('WITH v AS')), q.join('\n')).toHaveLength(1);
     // The search: the account's active vectors read once for both searches (was once per search).
     for (const q of searches) expect(q.filter((x) => x.includes('FROM kb_index')), q.join('\n')).toHaveLength(1);
     // Reads of one account's settings, provider choice and knowledge-base model: shared, never more than one per message.

@@ -8,7 +8,7 @@ import { SentimentModels } from '../../feedback/sentiment-store.js';
 import { UNKNOWN } from '../../classify/model.js';
 import { embedQuery, readAccountKbIndex } from '../../kb/query.js';
 import { activeVectors, searchAccountKb, searchKb, type Passage } from '../../kb/search.js';
-import { variantPassages } from '../../kb/articles.js';
+import { hasPassagesOutside, variantPassages } from '../../kb/articles.js';
 import { composeDrafts, score, type Candidate } from '../../draft/compose.js';
 import { CITE_THRESHOLD } from '../../draft/gate.js';
 import { detectLanguage } from './language.js';
@@ -134,7 +134,9 @@ export class LocalProvider implements ConversationAi {
     return withAccount(this.deps.db, accountId, async (tx) => {
       const vectors = (await activeVectors(tx)) ?? null;
       const inLanguage = await searchKb(tx, query, { limit: SEARCH, language, vectors });
-      const elsewhere = (await searchKb(tx, query, { limit: SEARCH, vectors })).filter((p) => p.language !== language);
+      // With every passage in the customer's language the search in all languages would find only passages
+      // it drops: skipped, the most expensive statement of an analysis once a knowledge base is large.
+      const elsewhere = (await hasPassagesOutside(tx, language)) ? (await searchKb(tx, query, { limit: SEARCH, vectors })).filter((p) => p.language !== language) : [];
       const variants = await variantPassages(tx, [...new Set(elsewhere.map((p) => p.articleId))], language);
       return { inLanguage, elsewhere: elsewhere.map((p) => ({ ...p, variant: variants.get(p.articleId) })) };
     });
