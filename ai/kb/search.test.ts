@@ -95,7 +95,7 @@ describe('KB vector search under row-level security', () => {
   it('exact search is one prepared statement for every account (a connection keeps one plan per filter, not one per account)', async () => {
     const names = async (acct: TestAccount) => withAccount(t.hub.db, acct.accountId, async (tx) => {
       const seen: string[] = [];
-      const recording = { query: tx.query.bind(tx), prepared: <R>(name: string, sql: string, params: unknown[]) => (seen.push(name), tx.prepared!<R>(name, sql, params)) };
+      const recording = { query: tx.query.bind(tx), prepared: <R>(name: string, sql: string, params: unknown[]) => (name.startsWith('hd_kb_search_') && seen.push(name), tx.prepared!<R>(name, sql, params)) };
       const q = { text: 'refunds', model: MODEL, vector: query };
       const hits = [...await searchKb(recording, q, { limit: 5, strategy: 'exact' }), ...await searchKb(recording, q, { limit: 5, strategy: 'exact', language: 'fi' })];
       return { seen, hits };
