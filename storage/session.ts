@@ -6,13 +6,23 @@ export const APP_ROLE = 'hummdesk_app';
  * A transaction as one tenant: the role switch makes row-level security apply even when the
  * connection's own user owns the tables, so a query that forgets `account_id` still sees one tenant.
  */
-export function withAccount<T>(db: Database, accountId: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+export function withAccount<T>(db: Database, accountId: string, fn: (tx: Queryable) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
+  const generic = opts.genericPlans ? `, set_config('plan_cache_mode', 'force_generic_plan', true)` : '';
   // The switch rides with BEGIN (one round trip, not two); only a well-formed id is written into SQL.
-  if (UUID.test(accountId)) return db.transaction(fn, `SELECT set_config('role', '${APP_ROLE}', true), set_config('hummdesk.account_id', '${accountId}', true)`);
+  if (UUID.test(accountId)) return db.transaction(fn, `SELECT set_config('role', '${APP_ROLE}', true), set_config('hummdesk.account_id', '${accountId}', true)${generic}`);
   return db.transaction(async (tx) => {
     await setAccount(tx, accountId);
+    if (generic) await tx.query(`SELECT ${generic.slice(2)}`);
     return fn(tx);
   });
+}
+
+export interface TransactionOptions {
+  /**
+   * Named statements in the transaction run their generic plan (planned once per connection) instead of
+   * being planned again for their values: for transactions that run the same few statements many times.
+   */
+  genericPlans?: boolean;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -72,20 +72,28 @@ export function settle(previous: Previous | undefined, next: Classification, mes
   return { category: settledCategory, priority: settledPriority, sentiment: settledSentiment };
 }
 
+/** What settling reads: the conversation's current classification and its latest analysis. */
+export interface SettleState {
+  category: string | null;
+  priority: Priority;
+  sentiment: Classification['sentiment'] | null;
+  /** evidence.conversation of the conversation's latest analysis. */
+  settled: Partial<SettledClassification> | null;
+  /** Whether another message of the conversation was analysed before. */
+  analysed: boolean;
+}
+
 /**
- * The AI stage's hook (hub/workers/analyze.ts): reads the conversation's current classification and its
- * latest analysis inside the write transaction, and returns the classification to store with the
- * evidence of which message set each field.
+ * The SQL columns of SettleState for conversation `c`, whose analysis of message `messageParam` is being
+ * stored: the AI stage reads them in the statement that opens its write (storage/repositories/ai.ts).
  */
-export async function settleConversation(tx: Queryable, conversationId: string, messageId: string, next: Classification, text: string): Promise<{ classification: Classification; settled: SettledClassification }> {
-  const row = (await tx.query<{ category: string | null; priority: Priority; sentiment: Classification['sentiment'] | null; settled: Partial<SettledClassification> | null; analysed: boolean }>(
-    `SELECT c.category, c.priority, c.sentiment,
-            (SELECT r.evidence->'conversation' FROM ai_results r WHERE r.conversation_id = c.id ORDER BY r.created_at DESC LIMIT 1) AS settled,
-            EXISTS (SELECT 1 FROM ai_results r WHERE r.conversation_id = c.id AND r.message_id <> $2) AS analysed
-     FROM conversations c WHERE c.id = $1`,
-    [conversationId, messageId],
-  )).rows[0];
-  const settled = settle(row?.analysed ? row : undefined, next, messageId, text);
+export const SETTLE_STATE_COLUMNS = (messageParam: string) => `c.category, c.priority, c.sentiment,
+  (SELECT r.evidence->'conversation' FROM ai_results r WHERE r.conversation_id = c.id ORDER BY r.created_at DESC LIMIT 1) AS settled,
+  EXISTS (SELECT 1 FROM ai_results r WHERE r.conversation_id = c.id AND r.message_id <> ${messageParam}) AS analysed`;
+
+/** The classification to store for `messageId`, given what the write transaction read (SettleState), with the evidence of which message set each field. */
+export function settleClassification(state: SettleState | undefined, messageId: string, next: Classification, text: string): { classification: Classification; settled: SettledClassification } {
+  const settled = settle(state?.analysed ? state : undefined, next, messageId, text);
   return {
     classification: { ...next, category: settled.category.value, priority: settled.priority.value, sentiment: settled.sentiment.value ?? undefined },
     settled,

@@ -1,5 +1,5 @@
 import type { Database, Queryable } from '../../storage/database.js';
-import { withAccount } from '../../storage/session.js';
+import { tenantReads, withAccount } from '../../storage/session.js';
 import type { Embedder } from '../embed/embedder.js';
 import { CATEGORY_FEATURES, CategoryModel, type LabelledExample, type SerializedCategoryModel } from './model.js';
 import { DEFAULT_CATEGORY_EXAMPLES } from './defaults.js';
@@ -101,9 +101,8 @@ export class CategoryModels {
 
   /** The account's model and its key for the AI threads. */
   async refFor(accountId: string): Promise<CategoryModelRef> {
-    const row = await withAccount(this.db, accountId, async (tx) =>
-      (await tx.query<{ trainedAt: string }>(`SELECT trained_at::text AS "trainedAt" FROM ai_category_models WHERE account_id = $1`, [accountId])).rows[0],
-    );
+    // One statement as the tenant (one round trip on node-postgres): this runs for every analysis batch.
+    const row = (await tenantReads(this.db, accountId).query<{ trainedAt: string }>(`SELECT trained_at::text AS "trainedAt" FROM ai_category_models WHERE account_id = $1`, [accountId])).rows[0];
     if (!row) return this.defaultRef();
     const hit = this.cache.get(accountId);
     if (hit && hit.trainedAt === row.trainedAt) return hit.ref;

@@ -1,7 +1,7 @@
 import { CoalescedRuns } from '../learn/coalesced-runs.js';
 import type { Logger } from 'pino';
 import type { Database, Queryable } from '../../storage/database.js';
-import { withAccount } from '../../storage/session.js';
+import { tenantReads, withAccount } from '../../storage/session.js';
 import type { Sentiment, SentimentModel } from '../providers/local/sentiment.js';
 import { learnResidual, SentimentResidual, type SerializedSentimentResidual } from '../providers/local/sentiment-corrections.js';
 import type { LocalModels } from '../workers/models.js';
@@ -74,14 +74,13 @@ export class SentimentModels {
   async refFor(accountId: string): Promise<SentimentModelRef> {
     const base = this.base();
     const hit = this.cache.get(accountId);
-    const row = await withAccount(this.db, accountId, async (tx) =>
-      (await tx.query<{ trainedAt: string; baseModel: string; model: SerializedSentimentResidual | null }>(
-        // The residual itself is sent only when the cached one is out of date.
-        `SELECT trained_at::text AS "trainedAt", base_model AS "baseModel", CASE WHEN trained_at::text IS DISTINCT FROM $2 THEN model END AS model
-         FROM ai_sentiment_models WHERE account_id = $1`,
-        [accountId, hit?.trainedAt ?? null],
-      )).rows[0],
-    );
+    // One statement as the tenant (one round trip on node-postgres): this runs for every analysis batch.
+    const row = (await tenantReads(this.db, accountId).query<{ trainedAt: string; baseModel: string; model: SerializedSentimentResidual | null }>(
+      // The residual itself is sent only when the cached one is out of date.
+      `SELECT trained_at::text AS "trainedAt", base_model AS "baseModel", CASE WHEN trained_at::text IS DISTINCT FROM $2 THEN model END AS model
+       FROM ai_sentiment_models WHERE account_id = $1`,
+      [accountId, hit?.trainedAt ?? null],
+    )).rows[0];
     if (!row) return { model: base, key: null };
     if (row.baseModel !== base.id) {
       this.relearnOnce(accountId);

@@ -1,4 +1,4 @@
-import type { Queryable } from '../../storage/database.js';
+import { queryPrepared, type Queryable } from '../../storage/database.js';
 
 /** The current account's row of kb_index: which model search uses, and the reindex under way. */
 export interface KbIndexRow {
@@ -23,7 +23,8 @@ const COLUMNS = `account_id AS "accountId", model, dim, hnsw_model AS "hnswModel
 
 /** Row-level security leaves the transaction's own account. */
 export async function readKbIndex(tx: Queryable, lock: '' | 'FOR SHARE' | 'FOR UPDATE' = ''): Promise<KbIndexRow | undefined> {
-  return (await tx.query<KbIndexRow>(`SELECT ${COLUMNS} FROM kb_index ${lock}`)).rows[0];
+  // Named (planned once per connection): every search and analysis batch reads it.
+  return (await queryPrepared<KbIndexRow>(tx, `hd_kb_index${lock ? `_${lock.slice(4).toLowerCase()}` : ''}`, `SELECT ${COLUMNS} FROM kb_index ${lock}`, [])).rows[0];
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Database } from '../../storage/database.js';
-import { withAccount } from '../../storage/session.js';
+import { tenantReads } from '../../storage/session.js';
 import { EmbeddingError, type Embedder } from '../embed/embedder.js';
 import { EmbedderSet } from '../embed/set.js';
 import { Redactor } from '../safety/redact.js';
@@ -41,7 +41,7 @@ export async function embedQuery(
   }
 }
 
-/** The account's kb_index row, in a short transaction of its own. */
+/** The account's kb_index row: one statement as the tenant (one round trip on node-postgres). */
 export function readAccountKbIndex(db: Database, accountId: string): Promise<KbIndexRow | undefined> {
-  return withAccount(db, accountId, (tx) => readKbIndex(tx));
+  return readKbIndex(tenantReads(db, accountId));
 }

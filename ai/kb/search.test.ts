@@ -92,6 +92,24 @@ describe('KB vector search under row-level security', () => {
     }
   });
 
+  it('exact search is one prepared statement for every account (a connection keeps one plan per filter, not one per account)', async () => {
+    const names = async (acct: TestAccount) => withAccount(t.hub.db, acct.accountId, async (tx) => {
+      const seen: string[] = [];
+      const recording = { query: tx.query.bind(tx), prepared: <R>(name: string, sql: string, params: unknown[]) => (name.startsWith('hd_kb_search_') && seen.push(name), tx.prepared!<R>(name, sql, params)) };
+      const q = { text: 'refunds', model: MODEL, vector: query };
+      const hits = [...await searchKb(recording, q, { limit: 5, strategy: 'exact' }), ...await searchKb(recording, q, { limit: 5, strategy: 'exact', language: 'fi' })];
+      return { seen, hits };
+    });
+    const a = await names(mine);
+    const b = await names(theirs);
+    expect(a.seen).toHaveLength(2);
+    expect(b.seen).toEqual(a.seen);
+    // Still each account's own passages only.
+    const own = new Set([...vectors.keys()].slice(0, 60));
+    expect(a.hits.every((h) => own.has(h.chunkId))).toBe(true);
+    expect(b.hits.some((h) => own.has(h.chunkId))).toBe(false);
+  });
+
   it('searches by words alone when the query cannot be embedded with the account’s model', async () => {
     const other: Embedder = { modelId: 'another-model', dimension: 3, embed: async () => [Float32Array.of(1, 0, 0)] };
     const hits = await searchAccountKb(t.hub.db, mine.accountId, other, 'refunds', { limit: 5 });

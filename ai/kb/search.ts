@@ -59,10 +59,15 @@ export interface NearestOptions {
 /**
  * The SQL of the vector half of a search: rows (id, r, sim) of the nearest passages, nearest first.
  * $1 is the query vector, $2 the limit; `extra` is more WHERE conditions. The HNSW form names account
- * and model literally: that is what lets the planner use the account's partial index.
+ * and model literally: that is what lets the planner use the account's partial index. The exact form
+ * takes them as parameters (pushed onto `params`): its text is the same for every account, so a
+ * connection keeps one prepared search per filter, not one per account (of which there may be thousands).
  */
-function nearestSql(set: VectorSet, strategy: VectorStrategy, extra: string): string {
-  const where = tenantPredicate(set.accountId, set.model, set.dim);
+function nearestSql(set: VectorSet, strategy: VectorStrategy, extra: string, params: unknown[]): string {
+  if (!Number.isInteger(set.dim) || set.dim <= 0) throw new Error(`bad dimension ${set.dim}`);
+  const where = strategy === 'exact'
+    ? `account_id = $${params.push(set.accountId)}::uuid AND model = $${params.push(set.model)} AND dim = ${set.dim} AND published`
+    : tenantPredicate(set.accountId, set.model, set.dim);
   const distance = `embedding::vector(${set.dim}) <=> $1::vector(${set.dim})`;
   // OFFSET 0 keeps the distance in a subquery the planner cannot turn into an index scan.
   const inner = strategy === 'exact'
@@ -99,7 +104,8 @@ async function runNearest(tx: Queryable, vector: ArrayLike<number>, o: NearestOp
   if (strategy === 'hnsw') await prepareHnsw(tx, o.limit);
   const params: unknown[] = [toVectorLiteral(vector), o.limit];
   const lang = o.language ? `AND language = $${params.push(o.language)}` : '';
-  return tx.query<Record<string, unknown>>(`${prefix}SELECT id, sim::float8 AS similarity FROM (${nearestSql(set, strategy, lang)}) v ORDER BY r`, params);
+  const nearest = nearestSql(set, strategy, lang, params);
+  return tx.query<Record<string, unknown>>(`${prefix}SELECT id, sim::float8 AS similarity FROM (${nearest}) v ORDER BY r`, params);
 }
 
 export interface SearchOptions {
@@ -127,7 +133,7 @@ export async function searchKb(tx: Queryable, q: KbQuery, o: SearchOptions = {})
   const params: unknown[] = [vector ? toVectorLiteral(vector) : null, candidates, ws?.all ?? null, limit, ws?.any ?? null];
   const lang = o.language ? `AND language = $${params.push(o.language)}` : '';
   if (set && vector && strategy === 'hnsw') await prepareHnsw(tx, candidates);
-  const v = set && vector ? nearestSql(set, strategy, lang) : `SELECT NULL::uuid AS id, 0::bigint AS r, NULL::float8 AS sim WHERE $1::text IS NULL AND false`;
+  const v = set && vector ? nearestSql(set, strategy, lang, params) : `SELECT NULL::uuid AS id, 0::bigint AS r, NULL::float8 AS sim WHERE $1::text IS NULL AND false`;
   const sql = `WITH v AS (${v}
      ), t AS (${wordMatchSql({ all: '$3', any: '$5', limit: '$2' }, lang)}
      ), fused AS (
@@ -140,8 +146,10 @@ export async function searchKb(tx: Queryable, q: KbQuery, o: SearchOptions = {})
      FROM fused f JOIN kb_chunks c ON c.id = f.id JOIN kb_articles a ON a.id = c.article_id
      ORDER BY f.score DESC, c.id LIMIT $4`;
   // Named, so the server keeps it parsed and planned per connection: planned afresh each time it cost
-  // PostgreSQL ~5× its execution (bench ai-stage). The text varies with account, model and filters, hence the hash.
-  const { rows } = await queryPrepared<Passage>(tx, searchStatementName(sql), sql, params);
+  // PostgreSQL ~5× its execution (bench ai-stage). The text varies with model, filters and (HNSW only) the
+  // account, hence the hash. Its generic plan where the adapter can (as the tenant, tenantReads): a named
+  // statement's custom plans are planned again on every call, which cost more than the search itself.
+  const { rows } = await queryPrepared<Passage>(tx, searchStatementName(sql), sql, params, { genericPlan: true });
   return rows;
 }
 

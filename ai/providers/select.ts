@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Database } from '../../storage/database.js';
-import { withAccount } from '../../storage/session.js';
+import { tenantReads } from '../../storage/session.js';
 import type { Analysis, AnalysisInput, ConversationAi } from '../../hub/ai-stage.js';
 import type { AiConfig } from '../../hub/config.js';
 import type { LocalProvider } from './local/provider.js';
@@ -25,9 +25,10 @@ export class ProviderSelector implements ConversationAi {
   constructor(private readonly deps: { db: Database; local: LocalProvider; config: AiConfig; log?: Logger; box?: SecretBox }) {}
 
   async analyze(input: AnalysisInput): Promise<Analysis> {
-    const s = await this.reads.get(input.accountId, () => withAccount(this.deps.db, input.accountId, async (tx) =>
-      (await tx.query<{ provider: string | null; model: string | null; keySealed: string | null }>(
-        `SELECT settings->'ai'->>'provider' AS provider, settings->'ai'->>'model' AS model, settings->'ai'->>'keySealed' AS "keySealed" FROM accounts WHERE id = $1`, [input.accountId])).rows[0]));
+    // One statement as the tenant: one round trip, no BEGIN or COMMIT.
+    const s = await this.reads.get(input.accountId, async () =>
+      (await tenantReads(this.deps.db, input.accountId).query<{ provider: string | null; model: string | null; keySealed: string | null }>(
+        `SELECT settings->'ai'->>'provider' AS provider, settings->'ai'->>'model' AS model, settings->'ai'->>'keySealed' AS "keySealed" FROM accounts WHERE id = $1`, [input.accountId])).rows[0]);
     const c = this.deps.config;
     // A choice the operator no longer allows is the operator's default again.
     const chosen = s?.provider && c.accountProviders.includes(s.provider as ProviderName) ? (s.provider as ProviderName) : undefined;

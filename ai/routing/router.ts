@@ -62,6 +62,27 @@ export function matchRule(rules: RoutingRule[], category: string | null | undefi
 }
 
 /**
+ * What routing reads that stays put within one transaction: the rules, teams' settings and (round
+ * robin) their available agents. Decisions in one transaction (the AI stage writes a group of analyses
+ * in one) share them; agents' loads and the rotation's position are read afresh every time.
+ */
+export interface RoutingReads {
+  rules?: Promise<RoutingRule[]>;
+  teams: Map<string, Promise<TeamRouting | null | undefined>>;
+  agents: Map<string, Promise<Candidate[]>>;
+}
+
+export function routingReads(): RoutingReads {
+  return { teams: new Map(), agents: new Map() };
+}
+
+function once<T>(map: Map<string, Promise<T>>, key: string, read: () => Promise<T>): Promise<T> {
+  let p = map.get(key);
+  if (!p) map.set(key, (p = read()));
+  return p;
+}
+
+/**
  * Chooses team and agent for an unassigned conversation, inside the caller's transaction: the team's
  * routing_state row is locked first, so concurrent jobs for one team see each other's assignments
  * (loads, the round-robin position) instead of all picking the same agent.
@@ -70,27 +91,30 @@ export function matchRule(rules: RoutingRule[], category: string | null | undefi
 export async function routeConversation(
   tx: Queryable,
   input: { accountId: string; conversation: { teamId: string | null; assigneeId: string | null }; category?: string | null; language?: string | null },
+  /** Reads shared with the other decisions of this transaction (one set per transaction, never across two). */
+  reads: RoutingReads = routingReads(),
 ): Promise<RouteDecision | undefined> {
   if (input.conversation.assigneeId) return undefined;
-  const rule = matchRule(await listRoutingRules(tx), input.category, input.language);
+  const rule = matchRule(await (reads.rules ??= listRoutingRules(tx)), input.category, input.language);
   const teamId = rule?.teamId ?? input.conversation.teamId;
   if (!teamId) return undefined;
-  const team = (await tx.query<{ routing: TeamRouting | null }>(`SELECT settings->'routing' AS routing FROM teams WHERE id = $1`, [teamId])).rows[0];
-  if (!team) return undefined;
-  const settings = team.routing ?? {};
+  const routing = await once(reads.teams, teamId, async () =>
+    (await tx.query<{ routing: TeamRouting | null }>(`SELECT settings->'routing' AS routing FROM teams WHERE id = $1`, [teamId])).rows[0]?.routing);
+  if (routing === undefined) return undefined;
+  const settings = routing ?? {};
   const strategy: RoutingStrategy = STRATEGIES.includes(settings.strategy as RoutingStrategy) ? settings.strategy! : 'round_robin';
   let last: string | null;
   let rows: Candidate[];
   if (strategy === 'round_robin') {
     // Loads do not matter here, and a team nobody can take conversations in is decided without its lock:
     // concurrent analyses of that team's conversations do not wait for each other's commits.
-    rows = (await tx.query<Candidate>(
+    rows = await once(reads.agents, teamId, async () => (await tx.query<Candidate>(
       `SELECT u.id, u.skills, u.max_open_conversations AS "maxOpen", 0 AS load
        FROM team_members m JOIN users u ON u.id = m.user_id
        WHERE m.team_id = $1 AND u.available AND u.role <> 'viewer'
        ORDER BY u.id`,
       [teamId],
-    )).rows;
+    )).rows);
     if (!rows.length) return { teamId, assigneeId: null, strategy, ruleId: rule?.id ?? null, reason: 'no available agent in the team' };
     last = await lockTeam(tx, teamId, input.accountId);
   } else {

@@ -14,7 +14,9 @@
  * Every phase has a time limit: one that does not end prints what it waited for and the job queue, and
  * the run ends with a JSON line `{"error":"stalled",…}` instead of hanging.
  * `--profile DIR` profiles the jobs-on hub (every thread) and prints where each thread's time went.
- * Usage: npm run bench -- ai-stage [--backlog 2000] [--offered 50] [--seconds 30] [--ceiling 640] [--profile DIR]
+ * `--statements`: the drain's statements from pg_stat_statements, per analysed message (the server must
+ * preload it: `shared_preload_libraries = 'pg_stat_statements'`), and `statements_per_msg` in the JSON line.
+ * Usage: npm run bench -- ai-stage [--backlog 2000] [--offered 50] [--seconds 30] [--ceiling 640] [--profile DIR] [--statements]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -26,12 +28,13 @@ import pg from 'pg';
 import { cpuMeter, createDatabase, customerMessages, demoVisitors, exited, freePort, machine, mainThreadMs, startProcess, stopProcess } from '../support.js';
 import { onSchedule, pct, queueState, Stalled, timeout, within } from '../ai-load.js';
 import { profileReport } from '../profile.js';
+import { readStatements, startStatements, statementReport } from '../statements.js';
 import { AiKernel } from '../../ai/workers/kernel.js';
 import { defaultExamples } from '../../ai/classify/store.js';
 
 const { values } = parseArgs({ options: {
   backlog: { type: 'string', default: '2000' }, offered: { type: 'string', default: '50' }, seconds: { type: 'string', default: '30' }, ceiling: { type: 'string', default: '640' },
-  profile: { type: 'string' },
+  profile: { type: 'string' }, statements: { type: 'boolean', default: false },
 } });
 const backlog = Number(values.backlog);
 const offered = Number(values.offered);
@@ -82,7 +85,7 @@ async function startHub(jobs: boolean) {
 /** Analyses stored for messages whose text starts with `tag`, with their database times. */
 async function analysed(tag: string) {
   const { rows } = await admin.query<{ committed: Date; stored: Date }>(
-    `SELECT m.created_at AS committed, min(r.created_at) AS stored FROM messages m JOIN ai_results r ON r.message_id = m.id
+    `/* bench */ SELECT m.created_at AS committed, min(r.created_at) AS stored FROM messages m JOIN ai_results r ON r.message_id = m.id
      WHERE m.text LIKE $1 GROUP BY m.id, m.created_at`, [`${tag}%`]);
   return rows;
 }
@@ -124,6 +127,8 @@ try {
   const on = await startHub(true);
   // Measured from when the models are loaded: a thread's start-up is not a cost per message.
   for (const deadline = Date.now() + 180_000; !/local AI models loaded/.test(on.output()) && Date.now() < deadline; ) await sleep(100);
+  const counting: { ok: boolean; why?: string } = values.statements ? await startStatements(admin) : { ok: false };
+  if (values.statements && !counting.ok) log(`--statements: pg_stat_statements is not available (${counting.why})`);
   const meter = await cpuMeter(database.url, on.child.pid!);
   const mainBefore = mainThreadMs(on.child.pid!);
   const loadBefore = load();
@@ -141,6 +146,9 @@ try {
   const per = (ms: number) => r1(ms / Math.max(1, drained.length - analysedBefore));
   const loadDrain = `${loadBefore} → ${load()}`;
   log(`drain: ${drained.length}/${backlog} analysed, ${r1(drainRate)} msgs/s; CPU per message: hub ${per(cpu.processMs)} ms (main thread ${per(mainMs)} ms), PostgreSQL ${per(cpu.postgresMs)} ms; load ${loadDrain}`);
+  // The drain's statements (the knowledge-base import's few included), per analysed message.
+  const statements = counting.ok ? await readStatements(admin) : undefined;
+  if (statements) log(statementReport(statements, Math.max(1, drained.length - analysedBefore), 'analysed message'));
 
   log(`offered: ${offered} msgs/s for ${seconds} s…`);
   const post = (i: number) => {
@@ -170,7 +178,7 @@ try {
     bench: 'ai-stage', msgs_per_s: r1(drainRate), ceiling_msgs_per_s: r1(ceilingRate), ratio: Math.round(ratio * 100) / 100,
     queue_delay_p50_ms: pct(delays, 50), queue_delay_p95_ms: p95, queue_delay_max_ms: delays.at(-1) ?? 0, offered_msgs_per_s: offered,
     offered_analysed: offeredRows.length, offered_sent: sent.count, ingest_p99_ms: sent.p99, backlog, analysed: drained.length,
-    hub_cpu_ms_per_msg: per(cpu.processMs), main_thread_cpu_ms_per_msg: per(mainMs), postgres_cpu_ms_per_msg: per(cpu.postgresMs), load_drain: loadDrain, load_end: load(),
+    hub_cpu_ms_per_msg: per(cpu.processMs), ...(statements ? { statements_per_msg: per(statements.total.calls), statement_ms_per_msg: per(statements.total.execMs + statements.total.planMs) } : {}), main_thread_cpu_ms_per_msg: per(mainMs), postgres_cpu_ms_per_msg: per(cpu.postgresMs), load_drain: loadDrain, load_end: load(),
   })}\n`);
 } catch (err) {
   // A phase that stalled (or failed) still ends the run with one JSON line saying where.

@@ -1,19 +1,21 @@
 import type { Logger } from 'pino';
-import type { Database } from '../../storage/database.js';
-import { tenantReads, withAccount } from '../../storage/session.js';
+import { queryPrepared, type Database, type Queryable } from '../../storage/database.js';
+import { tenantReads } from '../../storage/session.js';
 import { getConversation, patchConversation } from '../../storage/repositories/conversations.js';
 import { latestPublicMessages } from '../../storage/repositories/messages.js';
-import { draftsStillWanted, insertAiResult, insertDrafts, retireDrafts } from '../../storage/repositories/ai.js';
+import { DRAFTS_WANTED, insertAiResult, insertDrafts, retireDrafts } from '../../storage/repositories/ai.js';
+import { GroupedWrites } from '../../storage/grouped-writes.js';
 import { enqueue } from '../../storage/repositories/outbox.js';
 import { audit } from '../../storage/repositories/audit.js';
-import { routeConversation } from '../../ai/routing/router.js';
+import { routeConversation, routingReads, type RoutingReads } from '../../ai/routing/router.js';
 import { decideAutoSend, type AutoSendPolicy } from '../../ai/autosend/policy.js';
-import { settleConversation } from '../../ai/classify/conversation.js';
+import { SETTLE_STATE_COLUMNS, settleClassification, type SettleState } from '../../ai/classify/conversation.js';
 import { SharedReads } from '../../ai/providers/local/shared-reads.js';
 import type { ConversationAi } from '../ai-stage.js';
 import type { ConversationService } from '../services/conversations.js';
 import type { EventBus, HubEvent } from '../realtime/events.js';
 import type { Job } from '../queue/jobs.js';
+import { AI_BATCH } from '../../ai/workers/models.js';
 
 const HISTORY = 20;
 
@@ -27,10 +29,18 @@ export function analyzeHandler(deps: { db: Database; bus: EventBus; ai: () => Co
   const now = deps.now ?? Date.now;
   // Analyses of one account finishing together (a batch) read its auto-send policy and surfaces once.
   const reads = new SharedReads();
-  const accountStage = (accountId: string) => reads.get(accountId, () => withAccount(deps.db, accountId, async (tx) =>
-    (await tx.query<{ policy: AutoSendPolicy | null; surfaces: boolean }>(
+  const writes = new GroupedWrites(deps.db, AI_BATCH);
+  // The analyses written in one transaction read routing rules, team settings and agents once.
+  const routing = new WeakMap<Queryable, RoutingReads>();
+  const routingIn = (tx: Queryable) => {
+    let r = routing.get(tx);
+    if (!r) routing.set(tx, (r = routingReads()));
+    return r;
+  };
+  const accountStage = (accountId: string) => reads.get(accountId, async () =>
+    (await tenantReads(deps.db, accountId).query<{ policy: AutoSendPolicy | null; surfaces: boolean }>(
       `SELECT (SELECT settings->'ai'->'autoSend' FROM accounts WHERE id = $1) AS policy,
-              EXISTS (SELECT 1 FROM channels WHERE kind IN ('slack', 'teams') AND enabled) AS surfaces`, [accountId])).rows[0]!));
+              EXISTS (SELECT 1 FROM channels WHERE kind IN ('slack', 'teams') AND enabled) AS surfaces`, [accountId])).rows[0]!);
   return async (job: Job): Promise<void> => {
     const ai = deps.ai();
     if (!ai) return;
@@ -52,22 +62,27 @@ export function analyzeHandler(deps: { db: Database; bus: EventBus; ai: () => Co
     job.offThreadMs = analysis.offThreadMs;
     // Read before the write transaction opens; as at ingest, without a Slack or Teams installation there is nothing to mirror.
     const { policy, surfaces } = await accountStage(job.accountId);
-    const events: HubEvent[] = [];
-    let autoSendDraft: { id: string; text: string } | undefined;
-    await withAccount(deps.db, job.accountId, async (tx) => {
+    // Written in the account's next group of analysis writes (storage/grouped-writes.ts): one transaction for the analyses finishing together.
+    const { events, autoSendDraft } = await writes.run(job.accountId, async (tx) => {
+      const events: HubEvent[] = [];
+      let autoSendDraft: { id: string; text: string } | undefined;
+      // What the write decides on, in one statement: the conversation now (an agent may have taken it while
+      // the model ran), its classification so far, and whether drafts are still wanted.
+      const seen = (await queryPrepared<SettleState & { teamId: string | null; assigneeId: string | null; language: string | null; wanted: boolean }>(tx, 'hd_analysis_write_state',
+        `SELECT ${SETTLE_STATE_COLUMNS('$2')}, c.team_id AS "teamId", c.assignee_id AS "assigneeId", c.language, ${DRAFTS_WANTED('$2')} AS wanted
+         FROM conversations c WHERE c.id = $1`, [conversationId, messageId])).rows[0];
+      // Deleted meanwhile: nothing to classify.
+      if (!seen) return { events, autoSendDraft };
       // The conversation as a whole: a polite follow-up does not lower priority or change the topic (ai/classify/conversation.ts).
       const latestText = input.messages.filter((m) => m.direction === 'inbound').at(-1)?.text ?? '';
-      const { classification: c, settled } = await settleConversation(tx, conversationId, messageId, analysis.classification, latestText);
+      const { classification: c, settled } = settleClassification(seen, messageId, analysis.classification, latestText);
       const aiResultId = await insertAiResult(tx, {
         accountId: job.accountId, conversationId, messageId, provider: analysis.provider, model: analysis.model, latencyMs,
         category: c.category, priority: c.priority, sentiment: c.sentiment, language: c.language, confidence: c.confidence,
         evidence: { ...analysis.evidence, conversation: settled },
       });
-      // Re-read: an agent may have taken the conversation while the model ran.
-      const current = await getConversation(tx, conversationId);
-      if (!current) return;
       // A new analysis replaces earlier proposals, even when it has none; one overtaken by a reply, a resolve or a newer message proposes nothing.
-      const wanted = await draftsStillWanted(tx, messageId);
+      const wanted = seen.wanted;
       if (!analysis.draft || !wanted) await retireDrafts(tx, conversationId);
       if (analysis.draft && wanted) {
         // The first choice and its alternatives are proposed together; auto-send only ever considers the first.
@@ -96,9 +111,10 @@ export function analyzeHandler(deps: { db: Database; bus: EventBus; ai: () => Co
       }
       if (surfaces) await enqueue(tx, job.accountId, 'surface.sync', { conversationId });
       // Routing last: it locks the team's routing state (when an agent can be chosen) until the commit just after.
+      const current = { teamId: seen.teamId, assigneeId: seen.assigneeId };
       const route = analysis.route
         ? { teamId: analysis.route.teamId ?? null, assigneeId: analysis.route.assigneeId ?? null, strategy: 'provider', ruleId: null, reason: `chosen by ${analysis.provider}` }
-        : await routeConversation(tx, { accountId: job.accountId, conversation: current, category: c.category, language: c.language ?? current.language });
+        : await routeConversation(tx, { accountId: job.accountId, conversation: current, category: c.category, language: c.language ?? seen.language }, routingIn(tx));
       const changes = {
         category: c.category ?? undefined, priority: c.priority, sentiment: c.sentiment, language: c.language, confidence: c.confidence,
         teamId: current.assigneeId ? undefined : route?.teamId ?? undefined,
@@ -111,6 +127,7 @@ export function analyzeHandler(deps: { db: Database; bus: EventBus; ai: () => Co
           data: { teamId: changes.teamId, assigneeId: changes.assigneeId ?? null, strategy: route.strategy, ruleId: route.ruleId, reason: route.reason },
         });
       events.unshift({ type: 'conversation.updated', conversationId, changes });
+      return { events, autoSendDraft };
     });
     for (const e of events) deps.bus.publish(job.accountId, e);
     const conversations = deps.conversations?.();

@@ -73,18 +73,15 @@ export async function retireDrafts(tx: Queryable, conversationId: string): Promi
 }
 
 /**
- * Whether an analysis of `messageId` may still propose drafts: not once the conversation is resolved,
- * an agent has answered after the message, or a newer customer message (whose own analysis follows) came in.
+ * Whether an analysis of the message `param` (an SQL parameter) may still propose drafts: not once the
+ * conversation is resolved, an agent has answered after the message, or a newer customer message (whose
+ * own analysis follows) came in; false for no such message. An SQL expression: the AI stage reads it
+ * with the rest of its write's state in one statement.
  */
-export async function draftsStillWanted(tx: Queryable, messageId: string): Promise<boolean> {
-  const { rows } = await tx.query<{ wanted: boolean }>(
-    `SELECT c.status <> 'resolved'
+export const DRAFTS_WANTED = (param: string) => `coalesce((SELECT mc.status <> 'resolved'
        AND NOT EXISTS (SELECT 1 FROM messages o WHERE o.conversation_id = m.conversation_id AND o.direction = 'outbound' AND NOT o.is_private AND o.created_at > m.created_at)
        AND NOT EXISTS (SELECT 1 FROM messages n WHERE n.conversation_id = m.conversation_id AND n.direction = 'inbound' AND NOT n.is_private AND (n.sent_at, n.id) > (m.sent_at, m.id))
-       AS wanted
-     FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = $1`, [messageId]);
-  return rows[0]?.wanted ?? false;
-}
+     FROM messages m JOIN conversations mc ON mc.id = m.conversation_id WHERE m.id = ${param}), false)`;
 
 export async function listDrafts(tx: Queryable, conversationId: string): Promise<DraftRow[]> {
   return (await tx.query<DraftRow>(`SELECT ${DRAFT_COLUMNS} FROM drafts WHERE conversation_id = $1 ORDER BY created_at DESC`, [conversationId])).rows;

@@ -201,7 +201,8 @@ function statementName(prefix: string, sql: string): string {
 export const SEARCH_INDEX_MAX = 5_000;
 
 export async function getConversation(tx: Queryable, id: string): Promise<ConversationRow | undefined> {
-  return (await tx.query<ConversationRow>(`SELECT ${COLUMNS} FROM ${FROM} WHERE c.id = $1`, [id])).rows[0];
+  // Named, its generic plan (one row by key): the AI stage reads it for every message it analyses.
+  return (await queryPrepared<ConversationRow>(tx, 'hd_conversation', `SELECT ${COLUMNS} FROM ${FROM} WHERE c.id = $1`, [id], { genericPlan: true })).rows[0];
 }
 
 export async function updateConversation(

@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
-import type { Database } from '../../../storage/database.js';
-import { withAccount } from '../../../storage/session.js';
+import type { Database, Queryable } from '../../../storage/database.js';
+import { tenantReads, withAccount } from '../../../storage/session.js';
 import type { Analysis, AnalysisInput, ConversationAi, DraftProposal } from '../../../hub/ai-stage.js';
 import type { Embedder } from '../../embed/embedder.js';
 import { CategoryModels } from '../../classify/store.js';
 import { SentimentModels } from '../../feedback/sentiment-store.js';
 import { UNKNOWN } from '../../classify/model.js';
 import { embedQuery, readAccountKbIndex } from '../../kb/query.js';
-import { activeVectors, searchAccountKb, searchKb, type Passage } from '../../kb/search.js';
+import { searchAccountKb, searchKb, type Passage, type VectorSet } from '../../kb/search.js';
 import { hasPassagesOutside, variantPassages } from '../../kb/articles.js';
 import { composeDrafts, score, type Candidate } from '../../draft/compose.js';
 import { CITE_THRESHOLD } from '../../draft/gate.js';
@@ -73,9 +73,8 @@ export class LocalProvider implements ConversationAi {
     const latest = inbound[inbound.length - 1]?.text ?? '';
     // The subject carries meaning for the first email of a thread; later messages stand alone.
     const text = analysisText(input.conversation.subject, inbound.length <= 1, latest);
-    const settings = await this.reads.get(`settings:${input.accountId}`, () => withAccount(this.deps.db, input.accountId, async (tx) =>
-      ((await tx.query<{ ai: AccountAiSettings | null }>(`SELECT settings->'ai' AS ai FROM accounts WHERE id = $1`, [input.accountId])).rows[0]?.ai ?? {}),
-    ));
+    const settings = await this.reads.get(`settings:${input.accountId}`, async () =>
+      ((await tenantReads(this.deps.db, input.accountId).query<{ ai: AccountAiSettings | null }>(`SELECT settings->'ai' AS ai FROM accounts WHERE id = $1`, [input.accountId])).rows[0]?.ai ?? {}));
     const categoryRef = await this.reads.get(`category:${input.accountId}`, () => this.categories.refFor(input.accountId));
     const sentimentRef = await this.reads.get(`sentiment:${input.accountId}`, () => this.sentiments.refFor(input.accountId));
     // Language, embedding, category and sentiment in one call to the AI threads, batched with other jobs'.
@@ -127,19 +126,23 @@ export class LocalProvider implements ConversationAi {
    * agent, or the customer-language variant of the same article) the best ones in other languages.
    */
   private async passages(accountId: string, text: string, vector: Float32Array, language: string): Promise<{ inLanguage: Passage[]; elsewhere: (Passage & { variant?: Candidate })[] }> {
-    // Embedded (when the account's model is not the local one) before the transaction opens.
     // Which model the account's passages are in: one read for the analyses running together.
-    const readIndex = () => this.reads.get(`kb-index:${accountId}`, () => readAccountKbIndex(this.deps.db, accountId));
-    const query = await embedQuery(this.deps.db, accountId, this.deps.embedder, text, { vector, readIndex });
-    return withAccount(this.deps.db, accountId, async (tx) => {
-      const vectors = (await activeVectors(tx)) ?? null;
+    const index = await this.reads.get(`kb-index:${accountId}`, () => readAccountKbIndex(this.deps.db, accountId));
+    // Embedded (when the account's model is not the local one) before any search statement runs.
+    const query = await embedQuery(this.deps.db, accountId, this.deps.embedder, text, { vector, readIndex: async () => index });
+    const vectors: VectorSet | null = index?.model && index.dim ? { accountId, model: index.model, dim: index.dim, hnsw: index.hnswModel === index.model } : null;
+    const search = async (tx: Queryable) => {
       const inLanguage = await searchKb(tx, query, { limit: SEARCH, language, vectors });
       // With every passage in the customer's language the search in all languages would find only passages
       // it drops: skipped, the most expensive statement of an analysis once a knowledge base is large.
       const elsewhere = (await hasPassagesOutside(tx, language)) ? (await searchKb(tx, query, { limit: SEARCH, vectors })).filter((p) => p.language !== language) : [];
       const variants = await variantPassages(tx, [...new Set(elsewhere.map((p) => p.articleId))], language);
       return { inLanguage, elsewhere: elsewhere.map((p) => ({ ...p, variant: variants.get(p.articleId) })) };
-    });
+    };
+    // On PostgreSQL each statement as the tenant in one round trip, no BEGIN or COMMIT (they need no shared
+    // snapshot); an HNSW search sets its scan up in a transaction, and on PGlite a transaction is cheaper.
+    if (this.deps.db.kind === 'postgres' && !vectors?.hnsw) return search(tenantReads(this.deps.db, accountId));
+    return withAccount(this.deps.db, accountId, search);
   }
 }
 
