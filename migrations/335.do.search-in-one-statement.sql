@@ -7,15 +7,17 @@
 -- Cheaper on every call:
 -- - a query of words joined by OR (no other operator in its text) skips the parse of the query's text;
 -- - a wider slice of days asks only for the days not yet read (a later day's conversations are all more
---   recent than an earlier day's, so each slice follows the ones before it in list order);
+--   recent than an earlier day's, so each slice follows the ones before it in list order), and only as many
+--   more days as the matches per day so far say are needed, where it took four times the days each time;
 -- - the newest conversation before a cursor is found from the cursor on, also in a generic plan.
 BEGIN;
 
 DROP FUNCTION hd_search_conversation_hits(text, integer, integer, timestamptz, uuid);
 
 -- Search for a tenant: the most recent conversations whose lexemes match, from the index: among the last
--- 2 days of activity (up to the newest conversation, or the newest before the cursor), then the 6 days
--- before them, then 24, 96, then all older days, until more than p_want are found. Under row-level
+-- 2 days of activity (up to the newest conversation, or the newest before the cursor), then older days
+-- (as many as the matches per day so far call for, at most four times the days read), past 128 days all
+-- older ones, until more than p_want are found. Under row-level
 -- security the planner may not run the text-search operator (ts_match_vq, not LEAKPROOF) before the tenant
 -- check, so the index is read here, as the tables' owner, for the tenant of hd_account() only (the
 -- transaction's own tenant, as the policies), never one named by an argument.
@@ -106,7 +108,10 @@ BEGIN
     v_ats := v_ats || v_at;
     EXIT WHEN v_count > p_want OR v_span > 128;
     v_from := v_span;
-    v_span := v_span * 4;
+    -- As many older days as the matches per day so far say hold the rest, and a quarter more (the days read
+    -- four times over at most, and all of them again when none matched yet).
+    v_span := CASE WHEN v_count = 0 THEN v_span * 4
+                   ELSE least(v_span * 4, v_span + greatest(1, ceil((p_want + 1 - v_count) * 1.25 * v_span / v_count)::integer)) END;
   END LOOP;
   IF v_count > p_cap THEN ids := NULL; RETURN; END IF;
   more := v_count > p_want;
