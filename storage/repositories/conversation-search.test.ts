@@ -122,17 +122,62 @@ describe.each([
       expect(page.map((r) => r.preview)).toEqual(['kiwi 2', 'kiwi 1']);
     });
 
-    it('hands the list a slice of a word’s matches, not all of them', async () => {
-      const arrays: unknown[][] = [];
+    it('answers a page in one statement, the index naming a slice of the matches, not all of them', async () => {
+      const statements: unknown[][] = [];
       const recording = (tx: Queryable): Queryable => ({
         query: (sql, params) => {
-          if (/c\.id = ANY/.test(sql)) arrays.push(...(params ?? []).filter((p): p is unknown[] => Array.isArray(p)));
+          statements.push(params ?? []);
           return tx.query(sql, params);
         },
       });
       expect(ids(await list(C, { q: 'kiwi', limit: 3 }, recording))).toEqual(kiwis.slice(-3).reverse());
-      expect(arrays).toHaveLength(1);
-      expect(arrays[0]!.length).toBeLessThan(15);
+      // The index's answer and the page it names: one statement, one round trip.
+      expect(statements).toHaveLength(1);
+      const slice = await withAccount(t.hub.db, C.accountId, async (tx) => (await tx.query<{ n: number; more: boolean; last: string }>(
+        `SELECT cardinality(ids) AS n, more, last_id AS last FROM hd_search_conversation_hits('kiwi', 5000, 11, NULL, NULL)`)).rows[0]!);
+      expect(slice).toEqual({ n: 11, more: true, last: kiwis.at(-11) });
+    });
+  });
+
+  describe('matches spread over months', () => {
+    let D: TestAccount;
+    let ibises: string[];
+    beforeAll(async () => {
+      D = await createTestAccount(t);
+      ibises = [];
+      // One every five days for 300 days: the index is asked for 2 days, then 6, 24, 96, then every older day.
+      for (let i = 0; i < 60; i++) {
+        const sentAt = new Date(Date.UTC(2025, 0, 1) + i * 5 * 86_400_000).toISOString();
+        ibises.push((await seedConversation(t, D, { text: `an ibis, number ${i}`, sentAt })).conversationId);
+        if (i % 10 === 0) await seedConversation(t, D, { text: 'a heron instead', sentAt });
+      }
+      // The oldest three are resolved: only older days' slices hold them.
+      await withAccount(t.hub.db, D.accountId, (tx) => tx.query(`UPDATE conversations SET status = 'resolved' WHERE id = ANY($1::uuid[])`, [ibises.slice(0, 3)]));
+      // Statistics that tell the search the word is too common to read whole (more than four pages of 3).
+      await t.hub.db.query('ANALYZE conversation_search');
+    });
+
+    it('pages every match in list order, through the index in widening slices of days and by walking', async () => {
+      const newestFirst = [...ibises].reverse();
+      for (const searchIndexMax of WAYS) {
+        const seen: string[] = [];
+        let after: ConversationFilter['after'];
+        for (let page = 0; page < 30 && seen.length < ibises.length; page++) {
+          const rows = await list(D, { q: 'ibis', limit: 4, searchIndexMax, after });
+          seen.push(...ids(rows.slice(0, 3)));
+          if (rows.length <= 3) break;
+          after = { lastMessageAt: rows[2]!.cursorAt, id: rows[2]!.id };
+        }
+        expect(seen).toEqual(newestFirst);
+        expect(ids(await list(D, { q: 'ibis', status: 'resolved', limit: 3, searchIndexMax }))).toEqual(newestFirst.slice(-3));
+        expect(ids(await list(D, { q: 'ibis heron', searchIndexMax }))).toEqual([]);
+        expect(ids(await list(D, { q: 'ibis -number', searchIndexMax }))).toEqual([]);
+        expect(ids(await list(D, { q: '"ibis, number 7"', searchIndexMax }))).toEqual([ibises[7]]);
+      }
+      // Through the index: a slice of the newest days first, widened until it holds more than asked for.
+      const slice = await withAccount(t.hub.db, D.accountId, async (tx) => (await tx.query<{ ids: string[]; more: boolean }>(
+        `SELECT ids, more FROM hd_search_conversation_hits('ibis', 5000, 11, NULL, NULL)`)).rows[0]!);
+      expect(slice).toEqual({ ids: newestFirst.slice(0, 11), more: true });
     });
   });
 

@@ -73,31 +73,46 @@ type ListedRow = ConversationRow & { cursorAt: string; rank: number; waitingKey:
  * and a cursor cut to milliseconds skips rows that fall within the same millisecond).
  */
 export async function listConversations(tx: Queryable, f: ConversationFilter): Promise<ListedRow[]> {
-  return listPage(tx, f, async (g, search) => {
+  return listPage<ListedRow>(tx, f, async (g, search) => {
     const statement = listStatement(g, search);
-    return (await queryPrepared<ListedRow>(tx, statementName('conversation_list', statement.sql), statement.sql, statement.params)).rows;
+    const sql = statement.hits
+      ? `SELECT page.*, ${HITS_COLUMNS} FROM ${statement.hits} LEFT JOIN LATERAL (${statement.sql}) page ON true ORDER BY ${statement.order}`
+      : statement.sql;
+    return (await queryPrepared<ListedRow & SearchAnswer>(tx, statementName('conversation_list', sql), sql, statement.params)).rows;
   });
 }
 
-/** What hd_search_conversation_hits (migration 310) answers for a search. */
-interface SearchHits {
-  /** Candidate conversations in list order; null: walk the list instead. */
-  ids: string[] | null;
-  more: boolean;
-  lastAt: string | null;
-  /** The query to ask conversations' lexemes (a phrase as its words); null for a negation, which they cannot answer. */
-  terms: string | null;
-  /** The lexemes alone decide a match (a word, or words joined by OR); else each candidate's messages are checked. */
-  exact: boolean;
+/** A search's slice of the text index's matches (hd_search_conversation_hits, migration 335), asked in the page's own statement. */
+interface SearchSlice {
+  q: string;
+  /** Past this many matching conversations, the list is walked instead. */
+  cap: number;
+  /** How many of the most recent matches (before `before`) the index names. */
+  want: number;
+  before: ConversationFilter['after'];
 }
 
+/** What a search's statement answers beside its page: how the index answered, on every row (and on one empty row when no conversation matched). */
+interface SearchAnswer {
+  /** The index named more matches than this slice. */
+  searchMore?: boolean;
+  /** The slice's last candidate: the next slice's cursor. */
+  searchLastAt?: string | null;
+  searchLastId?: string | null;
+  /** The list was walked (a common word or a negation): the page is the whole answer. */
+  searchWalked?: boolean;
+}
+
+const HITS_COLUMNS = `h.more AS "searchMore", h.last_at::text AS "searchLastAt", h.last_id AS "searchLastId", h.ids IS NULL AS "searchWalked"`;
+
 /**
- * A page of the list; for a search, in slices of the most recent matching conversations. The text index
- * names a word's matching conversations in list order (hd_search_conversation_hits): the first slice is
- * about a page, and only a search whose other filters leave too few of them asks for older ones, four
- * times as many each time. A word in more conversations than the cap, or a negation, walks the list.
+ * A page of the list; for a search, in slices of the most recent matching conversations, each slice in one
+ * statement with its page (one round trip). The text index names a word's matching conversations in list
+ * order (hd_search_conversation_hits): the first slice is about a page, and only a search whose other
+ * filters leave too few of them asks for older ones, four times as many each time. A word in more
+ * conversations than the cap, or a negation, walks the list in the same statement.
  */
-async function listPage<R extends { id: string }>(tx: Queryable, f: ConversationFilter, run: (f: ConversationFilter, search?: { hits: SearchHits; q: string }) => Promise<R[]>): Promise<R[]> {
+async function listPage<R extends { id: string }>(tx: Queryable, f: ConversationFilter, run: (f: ConversationFilter, search?: SearchSlice) => Promise<(R & SearchAnswer)[]>): Promise<R[]> {
   if (!f.q) return run(f);
   const cap = f.searchIndexMax ?? SEARCH_INDEX_MAX;
   // Other sorts than the list's own order need every candidate at once.
@@ -107,25 +122,26 @@ async function listPage<R extends { id: string }>(tx: Queryable, f: Conversation
   let before = inOrder ? f.after : undefined;
   const rows: R[] = [];
   for (;;) {
-    const hits = await searchHits(tx, f.q, cap, want, before);
-    if (!hits.ids) return run(f, { hits, q: f.q });
-    if (hits.ids.length === 0) return rows;
-    rows.push(...await run({ ...f, limit: f.limit - rows.length }, { hits, q: f.q }));
-    if (rows.length >= f.limit || !hits.more) return rows;
-    before = { lastMessageAt: hits.lastAt!, id: hits.ids.at(-1)! };
+    const answer = await run(f, { q: f.q, cap, want, before });
+    const hits = answer[0]!;
+    const page: R[] = [];
+    for (const { searchMore: _more, searchLastAt: _at, searchLastId: _id, searchWalked: _walked, ...row } of answer) if (row.id !== null) page.push(row as unknown as R);
+    if (hits.searchWalked) return page;
+    rows.push(...page.slice(0, f.limit - rows.length));
+    if (rows.length >= f.limit || !hits.searchMore) return rows;
+    before = { lastMessageAt: hits.searchLastAt!, id: hits.searchLastId! };
     want *= 4;
   }
 }
 
-async function searchHits(tx: Queryable, q: string, cap: number, want: number, before: ConversationFilter['after']): Promise<SearchHits> {
-  const { rows } = await queryPrepared<SearchHits>(tx, 'conversation_search_hits',
-    `SELECT ids, more, last_at::text AS "lastAt", terms, exact FROM hd_search_conversation_hits($1, $2, $3, $4, $5)`,
-    [q, cap, want, before?.lastMessageAt ?? null, before?.id ?? null]);
-  return rows[0]!;
-}
-
-/** The list's statement for a filter (its text depends only on which filters are set and how a search is answered). */
-function listStatement(f: ConversationFilter, search?: { hits: SearchHits; q: string }, columns = ''): { sql: string; params: unknown[]; order: string } {
+/**
+ * The list's statement for a filter (its text depends only on which filters are set). A search's is two
+ * branches behind one-time gates on what the text index answered (`h`, the function in the FROM list
+ * before it as `hits`): its candidates read by primary key, or the list walked in its order with each
+ * conversation checked by its lexemes (a common word shows up within the first conversations). Where the
+ * lexemes do not decide (AND, a phrase, a negation) each row is also checked against one message.
+ */
+function listStatement(f: ConversationFilter, search?: SearchSlice, columns = ''): { sql: string; params: unknown[]; order: string; hits?: string } {
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (sql: (p: string) => string, value: unknown) => {
@@ -142,22 +158,6 @@ function listStatement(f: ConversationFilter, search?: { hits: SearchHits; q: st
   if (f.priority) add((p) => `c.priority = ${p}`, f.priority);
   if (f.contactId) add((p) => `c.contact_id = ${p}`, f.contactId);
   if (f.tag) add((p) => `c.tags @> ARRAY[${p}::text]`, f.tag);
-  // Search: the candidates the text index named (migration 310), or the list walked in its order with
-  // each conversation checked by its lexemes (a common word shows up within the first conversations).
-  // LATERAL … LIMIT 1: a nested loop that stops at the first match, never a join of all the account's rows.
-  let walk = '';
-  if (search) {
-    const { hits } = search;
-    if (hits.ids) add((p) => `c.id = ANY(${p}::uuid[])`, hits.ids);
-    if (!hits.ids && hits.terms) {
-      params.push(hits.terms);
-      walk += ` CROSS JOIN LATERAL (SELECT 1 FROM conversation_search s WHERE s.conversation_id = c.id AND s.search @@ $${params.length}::tsquery LIMIT 1) terms`;
-    }
-    if (!hits.exact) {
-      params.push(search.q);
-      walk += ` CROSS JOIN LATERAL (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.search @@ websearch_to_tsquery('simple', $${params.length}) LIMIT 1) hit`;
-    }
-  }
   const byPriority = f.sort === 'priority';
   const byWaiting = f.sort === 'waiting';
   if (f.after && byWaiting) {
@@ -174,10 +174,22 @@ function listStatement(f: ConversationFilter, search?: { hits: SearchHits; q: st
   }
   params.push(f.limit);
   const order = `${byPriority ? 'rank DESC, ' : byWaiting ? '"waitingKey"::timestamptz, ' : ''}"lastMessageAt" DESC, id DESC`;
-  const sql = `SELECT ${COLUMNS}, c.last_message_at::text AS "cursorAt", ${RANK} AS rank, ${WAITING}::text AS "waitingKey"${columns}
-     FROM ${FROM}${walk} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY ${byPriority ? `${RANK} DESC, ` : byWaiting ? `${WAITING}, ` : ''}c.last_message_at DESC, c.id DESC LIMIT $${params.length}`;
-  return { sql, params, order };
+  const select = `SELECT ${COLUMNS}, c.last_message_at::text AS "cursorAt", ${RANK} AS rank, ${WAITING}::text AS "waitingKey"${columns}
+     FROM ${FROM}`;
+  const tail = `ORDER BY ${byPriority ? `${RANK} DESC, ` : byWaiting ? `${WAITING}, ` : ''}c.last_message_at DESC, c.id DESC LIMIT $${params.length}`;
+  const whereOf = (conditions: string[]) => (conditions.length ? `WHERE ${conditions.join(' AND ')}` : '');
+  if (!search) return { sql: `${select} ${whereOf(where)}\n     ${tail}`, params, order };
+  params.push(search.q, search.cap, search.want, search.before?.lastMessageAt ?? null, search.before?.id ?? null);
+  const n = params.length;
+  const hits = `hd_search_conversation_hits($${n - 4}::text, $${n - 3}::int, $${n - 2}::int, $${n - 1}::timestamptz, $${n}::uuid) h`;
+  // Each check a LATERAL … LIMIT 1 (a nested loop that stops at the first match, never a join of all the
+  // account's rows), behind a one-time gate: the messages only where the lexemes do not decide.
+  const messages = ` LEFT JOIN LATERAL (SELECT true AS hit FROM messages m WHERE NOT h.exact AND m.conversation_id = c.id AND m.search @@ h.query LIMIT 1) msg ON true`;
+  const lexemes = ` LEFT JOIN LATERAL (SELECT true AS hit FROM conversation_search s WHERE h.terms IS NOT NULL AND s.conversation_id = c.id AND s.search @@ h.terms LIMIT 1) lex ON true`;
+  const sql = `(${select}${messages} ${whereOf([...where, 'h.ids IS NOT NULL', 'c.id = ANY(h.ids)', '(h.exact OR msg.hit)'])}\n     ${tail})
+     UNION ALL
+     (${select}${lexemes}${messages} ${whereOf([...where, 'h.ids IS NULL', '(h.terms IS NULL OR lex.hit)', '(h.exact OR msg.hit)'])}\n     ${tail})`;
+  return { sql, params, order, hits };
 }
 
 /**
@@ -324,16 +336,16 @@ export type InboxRow = ListedRow & Omit<InboxSummary, 'conversationId'>;
  * the same rule), so a row costs two index lookups into its messages.
  */
 export async function listInbox(tx: Queryable, f: ConversationFilter, userId: string | null): Promise<InboxRow[]> {
-  return listPage(tx, f, (g, search) => inboxPage(tx, listStatement(g, search, INBOX_COLUMNS), userId));
+  return listPage<InboxRow>(tx, f, (g, search) => inboxPage(tx, listStatement(g, search, INBOX_COLUMNS), userId));
 }
 
 const INBOX_COLUMNS = `, ch.name AS "channelName", ct.email AS "contactEmail", ct.phone AS "contactPhone", c.waiting_since AS "waitingSince"`;
 
-async function inboxPage(tx: Queryable, statement: { sql: string; params: unknown[]; order: string }, userId: string | null): Promise<InboxRow[]> {
+async function inboxPage(tx: Queryable, statement: { sql: string; params: unknown[]; order: string; hits?: string }, userId: string | null): Promise<(InboxRow & SearchAnswer)[]> {
   const params = [...statement.params, userId];
   const sql = `SELECT page.*, left(split_part(btrim(last.text, E' \\n\\r\\t'), E'\\n', 1), 200) AS preview, last.direction AS "previewDirection",
-            (inbound.at IS NOT NULL AND (r.read_at IS NULL OR inbound.at > r.read_at)) AS unread
-       FROM (${statement.sql}) page
+            (inbound.at IS NOT NULL AND (r.read_at IS NULL OR inbound.at > r.read_at)) AS unread${statement.hits ? `, ${HITS_COLUMNS}` : ''}
+       FROM ${statement.hits ? `${statement.hits} LEFT JOIN LATERAL (${statement.sql}) page ON true` : `(${statement.sql}) page`}
        LEFT JOIN conversation_reads r ON r.conversation_id = page.id AND r.user_id = $${params.length}
        LEFT JOIN LATERAL (
          SELECT m.text, m.direction FROM messages m
@@ -343,9 +355,9 @@ async function inboxPage(tx: Queryable, statement: { sql: string; params: unknow
          SELECT max(m.sent_at) AS at FROM messages m
           WHERE m.conversation_id = page.id AND m.direction = 'inbound' AND NOT m.is_private AND NOT m.auto_reply) inbound ON true
       ORDER BY ${statement.order}`;
-  // A view's plan is its index walked in list order whatever the values, a search's the same walk or its
-  // slice of candidates read by primary key (each its own statement text): plan each once.
-  return (await queryPrepared<InboxRow>(tx, statementName('inbox_page', sql), sql, params, { genericPlan: true })).rows;
+  // A view's plan is its index walked in list order whatever the values, a search's the text index's
+  // candidates read by primary key or that same walk, behind gates on what the index answered: plan each once.
+  return (await queryPrepared<InboxRow & SearchAnswer>(tx, statementName('inbox_page', sql), sql, params, { genericPlan: true })).rows;
 }
 
 /** How many conversations each inbox view holds, for one user. */
