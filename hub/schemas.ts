@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TSchema, type TUnsafe } from 'typebox';
 import { badRequest } from './errors.js';
 
 /** Response and shared schemas; route files import these so the OpenAPI document has one shape per thing. */
@@ -11,8 +11,36 @@ export const ErrorBody = Type.Object(
 export const Uuid = Type.String({ format: 'uuid' });
 export const IdParams = Type.Object({ id: Uuid });
 
-// Null first: with type coercion on, ajv would otherwise turn a JSON null into 0, "" or false.
-export const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([Type.Null(), t]);
+const ANNOTATIONS = new Set(['description', 'title', 'examples', 'default']);
+
+/**
+ * A string that is one of `values`, as one `enum` (a union of literals is an `anyOf`, which fast-json-stringify
+ * writes by running a validator per branch on every value).
+ */
+export const StringEnum = <const V extends readonly [string, ...string[]]>(values: V, options: { description?: string } = {}) =>
+  Type.Unsafe<V[number]>({ ...options, type: 'string', enum: [...values] });
+
+/**
+ * `t` or null. A schema of one type (or a union of string literals) becomes `type: [t, 'null']`, so
+ * fast-json-stringify tells the two apart by a typeof test where an `anyOf` runs a validator per branch on
+ * every value; keywords for that type (format, pattern, properties) ignore a null, as ajv reads them.
+ * Anything else is `anyOf` null or t (null first: with type coercion on, ajv would otherwise turn a JSON
+ * null into 0, "" or false; a type list matches a null as it is before it coerces).
+ */
+export const Nullable = <T extends TSchema>(t: T): TUnsafe<Static<T> | null> => {
+  const { anyOf, const: constant, ...s } = t as Record<string, unknown> & { anyOf?: Record<string, unknown>[]; const?: unknown };
+  const nullable = (schema: Record<string, unknown>) => Type.Unsafe<Static<T> | null>(schema);
+  if (!anyOf && typeof s.type === 'string' && s.type !== 'null' && !s.oneOf && !s.allOf) {
+    const values = constant !== undefined ? [constant] : (s.enum as unknown[] | undefined);
+    return nullable({ ...s, type: [s.type, 'null'], ...(values ? { enum: [...values, null] } : {}) });
+  }
+  if (anyOf?.length && anyOf.every((b) => b.type === 'string' && typeof b.const === 'string' && Object.keys(b).length === 2)) {
+    return nullable({ ...s, type: ['string', 'null'], enum: [...anyOf.map((b) => b.const), null] });
+  }
+  // Anything (Type.Any) takes null already.
+  if (!anyOf && constant === undefined && Object.keys(s).every((k) => ANNOTATIONS.has(k))) return nullable({ ...s });
+  return Type.Unsafe<Static<T> | null>(Type.Union([Type.Null(), t]));
+};
 
 export const Conversation = Type.Object({
   id: Uuid,
@@ -22,8 +50,8 @@ export const Conversation = Type.Object({
   contactName: Nullable(Type.String()),
   threadKey: Type.String(),
   subject: Nullable(Type.String()),
-  status: Type.Union([Type.Literal('open'), Type.Literal('pending'), Type.Literal('snoozed'), Type.Literal('resolved')]),
-  priority: Type.Union([Type.Literal('low'), Type.Literal('normal'), Type.Literal('high'), Type.Literal('urgent')]),
+  status: StringEnum(['open', 'pending', 'snoozed', 'resolved']),
+  priority: StringEnum(['low', 'normal', 'high', 'urgent']),
   category: Nullable(Type.String()),
   language: Nullable(Type.String()),
   sentiment: Nullable(Type.String()),
@@ -112,7 +140,7 @@ export const Message = Type.Object({
   id: Uuid,
   conversationId: Uuid,
   channelId: Uuid,
-  direction: Type.Union([Type.Literal('inbound'), Type.Literal('outbound')]),
+  direction: StringEnum(['inbound', 'outbound']),
   authorKind: Type.String(),
   authorUserId: Nullable(Uuid),
   authorName: Nullable(Type.String()),
@@ -134,7 +162,7 @@ export const Message = Type.Object({
   attachments: Type.Array(Attachment),
 });
 
-export const Role = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('agent'), Type.Literal('viewer')]);
+export const Role = StringEnum(['owner', 'admin', 'agent', 'viewer']);
 
 export const User = Type.Object({
   id: Uuid,

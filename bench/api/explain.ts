@@ -1,7 +1,7 @@
 /**
  * The query plans behind every inbox view, search and the counts, as the tenant (row-level security on),
  * with EXPLAIN (ANALYZE, BUFFERS), on a database `npm run bench -- api --keep` left behind.
- * Usage: npx tsx bench/api/explain.ts DATABASE_URL [view …]
+ * Usage: [VIEW=full] npx tsx bench/api/explain.ts DATABASE_URL [view …] (VIEW: the page's fields, `summary` by default, as the desk asks)
  */
 import type { Queryable } from '../../storage/database.js';
 import { openPostgres } from '../../storage/postgres.js';
@@ -34,22 +34,40 @@ const views: Record<string, Omit<ConversationFilter, 'limit'>> = {
   search_common_open: { q: WORDS.common, status: 'open' },
 };
 
-/** Runs each statement twice: EXPLAIN ANALYZE (printed), then for real (its rows go back to the caller). */
+/**
+ * Runs each statement twice: EXPLAIN ANALYZE (printed), then for real (its rows go back to the caller).
+ * A statement the hub runs by its generic plan (`prepared` with `genericPlan`) is explained by that plan.
+ */
 function explaining(tx: Queryable): Queryable {
+  const explain = async (sql: string, params: unknown[] | undefined, generic: boolean) => {
+    if (!generic) return (await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params)).rows;
+    await tx.query(`SET LOCAL plan_cache_mode = force_generic_plan`);
+    await tx.query(`PREPARE explained AS ${sql}`);
+    // EXECUTE takes values, not parameters: each one a literal of the type the statement gave it.
+    const literal = (v: unknown) => (v === null || v === undefined ? 'NULL' : `'${(Array.isArray(v) ? `{${v.map((x) => `"${String(x)}"`).join(',')}}` : String(v)).replace(/'/g, "''")}'`);
+    const args = (params ?? []).map(literal).join(', ');
+    const plan = (await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) EXECUTE explained${args ? `(${args})` : ''}`)).rows;
+    await tx.query(`DEALLOCATE explained`);
+    await tx.query(`SET LOCAL plan_cache_mode = auto`);
+    return plan;
+  };
+  const run = async <R>(sql: string, params: unknown[] | undefined, generic: boolean) => {
+    const plan = await explain(sql, params, generic);
+    process.stdout.write(`${generic ? '(generic plan) ' : ''}${sql.replace(/\s+/g, ' ').slice(0, 160)}…\n${plan.map((r) => `  ${r['QUERY PLAN']}`).join('\n')}\n`);
+    return tx.query<R>(sql, params);
+  };
   return {
-    async query<R>(sql: string, params?: unknown[]) {
-      const plan = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params);
-      process.stdout.write(`${sql.replace(/\s+/g, ' ').slice(0, 160)}…\n${plan.rows.map((r) => `  ${r['QUERY PLAN']}`).join('\n')}\n`);
-      return tx.query<R>(sql, params);
-    },
+    query: <R>(sql: string, params?: unknown[]) => run<R>(sql, params, false),
+    prepared: <R>(_name: string, sql: string, params: unknown[], opts?: { genericPlan?: boolean }) => run<R>(sql, params, Boolean(opts?.genericPlan)),
   };
 }
 
+const view = (process.env.VIEW ?? 'summary') as 'summary' | 'full';
 for (const [name, filter] of Object.entries(views)) {
   if (only.length && !only.includes(name)) continue;
   process.stdout.write(`\n=== ${name}\n`);
   await withAccount(db, accountId, async (tx) => {
-    await listInbox(explaining(tx), { ...filter, limit }, me);
+    await listInbox(explaining(tx), { ...filter, limit }, me, view);
   });
 }
 if (!only.length || only.includes('counts')) {

@@ -8,6 +8,7 @@
  * Usage: npm run bench -- api [--conversations 50000] [--seconds 10] [--connections 20] [--limit 50]
  *        [--keep] (keep the database and print its URL) [--db URL] (measure a kept database, no seeding)
  *        [--only open,resolved] (measure only these views, by name; counts only when named)
+ *        [--view summary|full] (the page's fields: `summary`, the default, is what the desk's inbox asks for)
  * A smoke run: BENCH_API_CONVERSATIONS=2000 npm run bench -- api --seconds 3
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     db: { type: 'string' },
     only: { type: 'string' },
+    view: { type: 'string', default: 'summary' },
   },
 });
 const conversations = Number(values.conversations);
@@ -111,7 +113,8 @@ try {
   if (!login.ok) throw new Error(`login failed: ${login.status} ${await login.text()}`);
   const auth = { authorization: `Bearer ${((await login.json()) as { accessToken: string }).accessToken}` };
 
-  const list = (query: string) => `/api/v1/conversations?limit=${limit}${query ? `&${query}` : ''}`;
+  if (values.view !== 'summary' && values.view !== 'full') throw new Error(`--view: summary or full, not ${values.view}`);
+  const list = (query: string) => `/api/v1/conversations?limit=${limit}&view=${values.view}${query ? `&${query}` : ''}`;
   const views: Record<string, string> = {
     mine: list('status=open&assignee=me'),
     unassigned: list('status=open&assignee=none'),
@@ -174,7 +177,7 @@ try {
       `account: ${info.figures.conversations} conversations, ${info.figures.messages} messages (${JSON.stringify(info.statuses)}); ` +
       `${info.figures.other_accounts} other accounts with ${info.figures.other_conversations} conversations; seeded in ${seedSeconds ?? '(kept database)'} s\n` +
       `search words: ${Object.entries(WORDS).map(([k, w]) => `${k} "${w}" in ${info.words[k]} messages`).join(', ')}\n` +
-      `connections: ${connections}, ${seconds} s each, page ${limit}\n` +
+      `connections: ${connections}, ${seconds} s each, page ${limit} (view=${values.view})\n` +
       Object.entries(results).map(([k, l]) => row(k, l)).join('') +
       row('ceiling', ceilingBefore) + row('ceiling again', ceilingAfter) +
       `slowest: ${slowest} p95 ${maxP95} ms = ${(maxP95 / ceilingP95).toFixed(1)}× the ceiling's p95 ${ceilingP95} ms\n`,
@@ -186,7 +189,7 @@ try {
     bench: 'api', max_p95_ms: maxP95, slowest, ceiling_p95_ms: ceilingP95, ratio: Math.round((maxP95 / ceilingP95) * 10) / 10,
     ceiling_p50_ms: Math.round(((ceilingBefore.p50 + ceilingAfter.p50) / 2) * 10) / 10, ceiling_rps: Math.round((ceilingBefore.rps + ceilingAfter.rps) / 2),
     ...figures, conversations: Number(info.figures.conversations), messages: Number(info.figures.messages),
-    word_messages: info.words, connections, seconds, page: limit, seed_s: seedSeconds,
+    word_messages: info.words, connections, seconds, page: limit, view: values.view, seed_s: seedSeconds,
   })}\n`);
 } finally {
   if (!values.keep && !values.db) await db.drop();

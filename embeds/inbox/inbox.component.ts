@@ -45,7 +45,7 @@ const VIEWS = [
  * An agent's conversation list with filters, search, live updates and keyboard navigation
  * (arrow keys, Home/End, Enter to open).
  *
- * @fires hummdesk-conversation-select - `detail.conversationId`, `detail.conversation`
+ * @fires hummdesk-conversation-select - `detail.conversationId`, `detail.conversation` (the row as listed: `GET /conversations?view=summary`)
  * @fires hummdesk-auth-expired - the embed token was refused; set a fresh `token`
  *
  * @fires hummdesk-inbox-activity - a customer wrote in a listed conversation: `detail.conversation`, `newConversation`
@@ -114,7 +114,8 @@ export class HummdeskInbox extends AgentElement {
   private resizeObserver?: ResizeObserver;
 
   private query(cursor?: string): string {
-    const params = new URLSearchParams({ limit: String(PAGE) });
+    // A row's own fields only (no thread key, tags or creation times): a lighter page on a large account.
+    const params = new URLSearchParams({ limit: String(PAGE), view: 'summary' });
     for (const f of FILTERS) if (this[f]) params.set(f, this[f]);
     if (cursor) params.set('cursor', cursor);
     return `/conversations?${params}`;

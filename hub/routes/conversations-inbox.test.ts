@@ -65,6 +65,45 @@ describe('inbox rows', () => {
     expect((await rowOf(s.conversationId)).unread).toBe(true);
   });
 
+  it('are unread after an agent answered until read, and an auto-reply or a note marks nothing', async () => {
+    const s = await seedConversation(t, acct, { thread: 'answered', sentAt: minutesAgo(5) });
+    const reply = await call(t, acct.users.admin.token, 'POST', `/api/v1/conversations/${s.conversationId}/reply`, { text: 'On it.' });
+    expect(reply.statusCode, reply.body).toBe(202);
+    // The answer is the last word; the customer's message before it is still unread for whoever has not read it.
+    expect(await rowOf(s.conversationId)).toMatchObject({ previewDirection: 'outbound', unread: true });
+    expect((await call(t, acct.users.agent.token, 'POST', `/api/v1/conversations/${s.conversationId}/read`)).statusCode).toBe(204);
+    expect((await rowOf(s.conversationId)).unread).toBe(false);
+    // The customer's out-of-office answer and an agent's note come later: still read.
+    await withAccount(t.hub.db, acct.accountId, (tx) => tx.query(
+      `INSERT INTO messages (account_id, conversation_id, channel_id, direction, author_kind, text, auto_reply, sent_at)
+       SELECT account_id, id, channel_id, 'inbound', 'contact', 'I am away until Monday', true, now() + interval '1 second' FROM conversations WHERE id = $1`, [s.conversationId]));
+    expect(await rowOf(s.conversationId)).toMatchObject({ preview: 'I am away until Monday', previewDirection: 'inbound', unread: false });
+    expect((await call(t, acct.users.agent.token, 'POST', `/api/v1/conversations/${s.conversationId}/notes`, { text: 'customer is away' })).statusCode).toBe(201);
+    expect((await rowOf(s.conversationId)).unread).toBe(false);
+    expect((await rowOf(s.conversationId, acct.users.admin.token)).unread).toBe(true);
+  });
+
+  it('answer a lighter row with view=summary: what the desk shows, every page as the full list’s', async () => {
+    for (let i = 0; i < 3; i++) await seedConversation(t, acct, { thread: `summary-${i}`, sentAt: minutesAgo(1) });
+    const full = (await call(t, acct.users.agent.token, 'GET', '/api/v1/conversations?limit=100')).json<{ items: Record<string, unknown>[] }>().items;
+    const pages: Record<string, unknown>[] = [];
+    for (let cursor = ''; ;) {
+      const res = await call(t, acct.users.agent.token, 'GET', `/api/v1/conversations?limit=2&view=summary${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(res.statusCode, res.body).toBe(200);
+      const page = res.json<{ items: Record<string, unknown>[]; nextCursor: string | null }>();
+      pages.push(...page.items);
+      if (!page.nextCursor) break;
+      cursor = page.nextCursor;
+    }
+    expect(pages.map((r) => r.id)).toEqual(full.map((r) => r.id));
+    const dropped = ['threadKey', 'tags', 'snoozedUntil', 'createdAt', 'updatedAt'];
+    for (const [i, row] of pages.entries()) {
+      expect(Object.keys(row).sort()).toEqual(Object.keys(full[i]!).filter((k) => !dropped.includes(k)).sort());
+      expect(row).toEqual(Object.fromEntries(Object.entries(full[i]!).filter(([k]) => !dropped.includes(k))));
+    }
+    expect(full[0]).toMatchObject({ threadKey: expect.any(String), createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), lastMessageAt: expect.stringMatching(/\.\d{3}Z$/) });
+  });
+
   it('mark read only a conversation of the caller’s account, and only for a user', async () => {
     const theirs = await seedConversation(t, other);
     const res = await call(t, acct.users.agent.token, 'POST', `/api/v1/conversations/${theirs.conversationId}/read`);

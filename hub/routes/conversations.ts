@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { Type, type TOptional } from 'typebox';
 import { tenantReads, withAccount } from '../../storage/session.js';
-import { conversationCc, getConversation, inboxCounts, listInbox, markConversationRead } from '../../storage/repositories/conversations.js';
+import { INBOX_SUMMARY, conversationCc, getConversation, inboxCounts, listInbox, markConversationRead } from '../../storage/repositories/conversations.js';
 import { getConversationAttachment, listMessages } from '../../storage/repositories/messages.js';
 import { latestAiResult, listDrafts } from '../../storage/repositories/ai.js';
 import { HubError, badRequest, notFound } from '../errors.js';
-import { Conversation, Csat, IdParams, Message, Nullable, Page, Uuid, decodeCursor, encodeCursor } from '../schemas.js';
+import { Conversation, Csat, IdParams, Message, Nullable, Page, StringEnum, Uuid, decodeCursor, encodeCursor } from '../schemas.js';
 import { latestCsat } from './webchat-csat.js';
 import type { Actor } from '../services/conversations.js';
 import type { FastifyRequest } from 'fastify';
@@ -14,7 +14,6 @@ import { RichReplyFields, richOfBody, type RichReplyBody } from './rich-reply.js
 import { readReplyWindow, replyWindowState } from '../surfaces/channel-window.js';
 import { enqueueReadMark } from '../workers/read-mark.js';
 import { ROLE_RANK } from '../services/auth.js';
-import { leanSerializerCompiler } from './lean-serializer.js';
 
 const Status = Type.Union([Type.Literal('open'), Type.Literal('pending'), Type.Literal('snoozed'), Type.Literal('resolved')]);
 const Priority = Type.Union([Type.Literal('low'), Type.Literal('normal'), Type.Literal('high'), Type.Literal('urgent')]);
@@ -28,8 +27,8 @@ export const actorOf = (req: FastifyRequest): Actor => ({
 /** A time as the list writes it (the row's Date as ISO 8601). */
 const Time = Type.String({ format: 'date-time' });
 
-/** A conversation as an inbox row shows it. Its times are typed strings: the lean serializer writes a Date unchecked. */
-export const InboxConversation = Type.Object({
+/** A conversation as an inbox row shows it, its times as ISO 8601 strings. */
+const InboxRowFields = Type.Object({
   ...Conversation.properties,
   snoozedUntil: Nullable(Time),
   lastMessageAt: Time,
@@ -39,10 +38,18 @@ export const InboxConversation = Type.Object({
   contactEmail: Nullable(Type.String()),
   contactPhone: Nullable(Type.String()),
   preview: Nullable(Type.String({ description: "the last public message's first line" })),
-  previewDirection: Nullable(Type.Union([Type.Literal('inbound'), Type.Literal('outbound')])),
+  previewDirection: Nullable(StringEnum(['inbound', 'outbound'])),
   waitingSince: Nullable(Type.String({ description: "the customer's oldest message no agent has answered since" })),
   unread: Type.Boolean({ description: 'a customer message arrived after the caller last read it (always true-or-false per user; API keys see false only when nothing came in)' }),
 });
+
+type RowFields = typeof InboxRowFields.properties;
+const summary = new Set<string>(INBOX_SUMMARY);
+/** The fields `view=summary` leaves out are optional; every other one is always there. */
+export const InboxConversation = Type.Object(
+  Object.fromEntries(Object.entries(InboxRowFields.properties).map(([k, v]) => [k, summary.has(k) ? v : Type.Optional(v)])) as
+    { [K in keyof RowFields]: K extends (typeof INBOX_SUMMARY)[number] ? RowFields[K] : TOptional<RowFields[K]> },
+);
 
 const conversations: FastifyPluginAsyncTypebox = async (app) => {
   const { db } = app.hub;
@@ -65,11 +72,10 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
         sort: Type.Optional(Type.Union([Type.Literal('recent'), Type.Literal('priority'), Type.Literal('waiting')], { description: "`recent` (default): latest activity first; `priority`: urgent first, then latest activity; `waiting`: the customer waiting longest first (since their oldest unanswered message, as `waitingSince`), then conversations nothing waits in, latest activity first" })),
         limit: Type.Integer({ minimum: 1, maximum: 100, default: 25 }),
         cursor: Type.Optional(Type.String({ maxLength: 500 })),
+        view: Type.Optional(StringEnum(['full', 'summary'], { description: `\`full\` (default): every field; \`summary\`: what a row of the desk's inbox shows (${INBOX_SUMMARY.join(', ')}), a lighter page` })),
       }),
       response: { 200: Page(InboxConversation) },
     },
-    // 50 rows of a dozen nullable fields each: without it, every field's value is run through a validator.
-    serializerCompiler: leanSerializerCompiler,
   }, async (req) => {
     const q = req.query;
     const cursor = decodeCursor<{ lastMessageAt: string; id: string; rank?: string; waiting?: string }>(q.cursor, ['lastMessageAt', 'id']);
@@ -82,15 +88,11 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
     if (q.assignee === 'me' && !req.principal.userId) throw badRequest('assignee_me_needs_user', 'assignee=me needs a user, not an API key');
     const assigneeId = q.assignee === 'none' ? null : q.assignee === 'me' ? req.principal.userId! : q.assignee;
     // One statement for the page and its rows' summaries (listInbox), one round trip as the tenant (tenantReads).
-    const rows = await listInbox(tenantReads(db, req.principal.accountId), { status: q.status, teamId: q.team, assigneeId, channelId: q.channel, category: q.category, priority: q.priority, contactId: q.contact, tag: q.tag?.trim().toLowerCase(), q: q.q, sort: q.sort, limit: q.limit + 1, after }, req.principal.userId ?? null);
-    const items = rows.slice(0, q.limit).map(({ rank: _rank, waitingKey: _waiting, ...c }) => ({
-      ...c,
-      preview: c.preview || null,
-      waitingSince: c.waitingSince ? new Date(c.waitingSince).toISOString() : null,
-    }));
-    const last = items[items.length - 1];
-    const lastRow = rows[q.limit - 1];
-    const nextCursor = rows.length > q.limit && last && lastRow ? encodeCursor({ lastMessageAt: last.cursorAt, id: last.id, ...(q.sort === 'priority' ? { rank: String(lastRow.rank) } : q.sort === 'waiting' ? { waiting: lastRow.waitingKey } : {}) }) : null;
+    const rows = await listInbox(tenantReads(db, req.principal.accountId), { status: q.status, teamId: q.team, assigneeId, channelId: q.channel, category: q.category, priority: q.priority, contactId: q.contact, tag: q.tag?.trim().toLowerCase(), q: q.q, sort: q.sort, limit: q.limit + 1, after }, req.principal.userId ?? null, q.view);
+    // Rows go out as read: the response schema writes only its own fields (not the cursor's keys).
+    const items = rows.length > q.limit ? rows.slice(0, q.limit) : rows;
+    const last = items.length === q.limit && rows.length > q.limit ? items[q.limit - 1] : undefined;
+    const nextCursor = last ? encodeCursor({ lastMessageAt: last.cursorAt, id: last.id, ...(q.sort === 'priority' ? { rank: String(last.rank) } : q.sort === 'waiting' ? { waiting: last.waitingKey } : {}) }) : null;
     return { items, nextCursor };
   });
 

@@ -210,4 +210,39 @@ describe('inbox page in one statement', () => {
     // A search's page: the tenant's matches only.
     expect(await withAccount(t.hub.db, A.accountId, (tx) => listInbox(tx, { q: 'line', limit: 10 }, A.users.agent.id))).toEqual([]);
   });
+
+  it('keeps each row’s preview and unread mark through late, edited and deleted messages (migration 330)', async () => {
+    const G = await createTestAccount(t);
+    const at = (minute: number) => new Date(Date.UTC(2025, 2, 1, 0, minute)).toISOString();
+    const s = await seedConversation(t, G, { thread: 'kept', text: 'first question', sentAt: at(1) });
+    await seedConversation(t, G, { thread: 'kept', text: 'second question\nmore', sentAt: at(3) });
+    const row = async () => (await withAccount(t.hub.db, G.accountId, (tx) => listInbox(tx, { limit: 5 }, G.users.agent.id))).find((r) => r.id === s.conversationId)!;
+    const sql = (text: string, params: unknown[] = []) => withAccount(t.hub.db, G.accountId, (tx) => tx.query<{ id: string }>(text, params));
+    const insert = (direction: string, author: string, text: string, minute: number, more = '') => sql(
+      `INSERT INTO messages (account_id, conversation_id, channel_id, direction, author_kind, text, sent_at${more ? ', is_private' : ''})
+       SELECT account_id, id, channel_id, $2, $3, $4, $5${more ? ', true' : ''} FROM conversations WHERE id = $1 RETURNING id`, [s.conversationId, direction, author, text, at(minute)]);
+    expect(await row()).toMatchObject({ preview: 'second question', previewDirection: 'inbound', unread: true });
+    // A message that arrives late (sent before the latest) is not the preview.
+    await insert('outbound', 'agent', 'an old answer', 2);
+    expect((await row()).preview).toBe('second question');
+    // An agent's answer after it is; the customer's message before it still makes the row unread until read.
+    const answer = (await insert('outbound', 'agent', '  \n Our answer\nsecond line', 4)).rows[0]!.id;
+    expect(await row()).toMatchObject({ preview: 'Our answer', previewDirection: 'outbound', unread: true });
+    await sql(`INSERT INTO conversation_reads (account_id, conversation_id, user_id, read_at) SELECT account_id, id, $2, $3 FROM conversations WHERE id = $1`, [s.conversationId, G.users.agent.id, at(5)]);
+    expect((await row()).unread).toBe(false);
+    // Private notes and system messages never show.
+    await insert('outbound', 'agent', 'a private note', 6, 'private');
+    await insert('outbound', 'system', 'sent by an integration', 7);
+    expect((await row()).preview).toBe('Our answer');
+    // An edit shows at once; a deletion shows the message before.
+    await sql(`UPDATE messages SET text = 'Our corrected answer' WHERE id = $1`, [answer]);
+    expect((await row()).preview).toBe('Our corrected answer');
+    await sql(`DELETE FROM messages WHERE id = $1`, [answer]);
+    expect(await row()).toMatchObject({ preview: 'second question', previewDirection: 'inbound', unread: false });
+    // The customer writes after the read: unread again; deleting that message takes the mark back.
+    const late = (await insert('inbound', 'contact', 'third question', 8)).rows[0]!.id;
+    expect(await row()).toMatchObject({ preview: 'third question', unread: true });
+    await sql(`DELETE FROM messages WHERE id = $1`, [late]);
+    expect(await row()).toMatchObject({ preview: 'second question', unread: false });
+  });
 });

@@ -134,14 +134,21 @@ async function listPage<R extends { id: string }>(tx: Queryable, f: Conversation
   }
 }
 
+/** A time as `Date.prototype.toISOString` writes it (UTC, milliseconds), `US` for microseconds. */
+const iso = (column: string, fraction: 'MS' | 'US' = 'MS') => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.${fraction}"Z"')`;
+
+/** The list's own columns: the conversation row, its cursor at full precision and both sorts' keys. */
+const LIST_COLUMNS = `${COLUMNS}, ${iso('c.last_message_at', 'US')} AS "cursorAt", ${RANK} AS rank, ${WAITING}::text AS "waitingKey"`;
+
 /**
  * The list's statement for a filter (its text depends only on which filters are set). A search's is two
  * branches behind one-time gates on what the text index answered (`h`, the function in the FROM list
  * before it as `hits`): its candidates read by primary key, or the list walked in its order with each
  * conversation checked by its lexemes (a common word shows up within the first conversations). Where the
  * lexemes do not decide (AND, a phrase, a negation) each row is also checked against one message.
+ * `columns` is its select list (every sort's cursor keys among them).
  */
-function listStatement(f: ConversationFilter, search?: SearchSlice, columns = ''): { sql: string; params: unknown[]; order: string; hits?: string } {
+function listStatement(f: ConversationFilter, search?: SearchSlice, columns = LIST_COLUMNS): { sql: string; params: unknown[]; order: string; hits?: string } {
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (sql: (p: string) => string, value: unknown) => {
@@ -173,8 +180,9 @@ function listStatement(f: ConversationFilter, search?: SearchSlice, columns = ''
     where.push(`(c.last_message_at, c.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
   }
   params.push(f.limit);
-  const order = `${byPriority ? 'rank DESC, ' : byWaiting ? '"waitingKey"::timestamptz, ' : ''}"lastMessageAt" DESC, id DESC`;
-  const select = `SELECT ${COLUMNS}, c.last_message_at::text AS "cursorAt", ${RANK} AS rank, ${WAITING}::text AS "waitingKey"${columns}
+  // The outer order of a search's page, by output names (an inbox row's lastMessageAt is cut from its cursor).
+  const order = `${byPriority ? 'rank DESC, ' : byWaiting ? '"waitingKey"::timestamptz, ' : ''}"cursorAt"::timestamptz DESC, id DESC`;
+  const select = `SELECT ${columns}
      FROM ${FROM}`;
   const tail = `ORDER BY ${byPriority ? `${RANK} DESC, ` : byWaiting ? `${WAITING}, ` : ''}c.last_message_at DESC, c.id DESC LIMIT $${params.length}`;
   const whereOf = (conditions: string[]) => (conditions.length ? `WHERE ${conditions.join(' AND ')}` : '');
@@ -213,8 +221,7 @@ function statementName(prefix: string, sql: string): string {
 export const SEARCH_INDEX_MAX = 5_000;
 
 export async function getConversation(tx: Queryable, id: string): Promise<ConversationRow | undefined> {
-  // Named, its generic plan (one row by key): the AI stage reads it for every message it analyses.
-  return (await queryPrepared<ConversationRow>(tx, 'hd_conversation', `SELECT ${COLUMNS} FROM ${FROM} WHERE c.id = $1`, [id], { genericPlan: true })).rows[0];
+  return (await tx.query<ConversationRow>(`SELECT ${COLUMNS} FROM ${FROM} WHERE c.id = $1`, [id])).rows[0];
 }
 
 export async function updateConversation(
@@ -328,33 +335,68 @@ export async function inboxSummaries(tx: Queryable, conversationIds: string[], u
   return new Map(rows.map((r) => [r.conversationId, r]));
 }
 
-export type InboxRow = ListedRow & Omit<InboxSummary, 'conversationId'>;
+type FullInboxRow = Omit<ConversationRow, 'snoozedUntil' | 'lastMessageAt' | 'createdAt' | 'updatedAt'> & Omit<InboxSummary, 'conversationId'> & {
+  snoozedUntil: string | null; lastMessageAt: string; createdAt: string; updatedAt: string;
+};
+/**
+ * An inbox row as `listInbox` reads it: times as ISO 8601 text; with `summary`, only INBOX_SUMMARY's fields.
+ * `cursorAt` always; `rank` and `waitingKey` with their sorts only.
+ */
+export type InboxRow = Pick<FullInboxRow, (typeof INBOX_SUMMARY)[number]> & Partial<FullInboxRow> & { cursorAt: string; rank: number; waitingKey: string };
+
+/** How much of a conversation an inbox row carries: all of it, or what a row of the desk shows (see INBOX_SUMMARY). */
+export type InboxView = 'full' | 'summary';
 
 /**
- * The inbox's page: the list and each row's summary (as `inboxSummaries`) in one prepared statement,
- * one round trip; the wait's start is the conversation's own `waiting_since` (migration 255 keeps it by
- * the same rule), so a row costs two index lookups into its messages.
+ * The inbox's page in one prepared statement, one round trip: the list with each row's summary from the
+ * conversation itself (preview and the customer's latest message, kept by migration 330's triggers; the
+ * wait's start by migration 255's), so a row costs no lookup into its messages, only its read mark.
+ * Times come as ISO 8601 text (milliseconds, as a Date writes them): the hub neither parses nor formats them.
  */
-export async function listInbox(tx: Queryable, f: ConversationFilter, userId: string | null): Promise<InboxRow[]> {
-  return listPage<InboxRow>(tx, f, (g, search) => inboxPage(tx, listStatement(g, search, INBOX_COLUMNS), userId));
+export async function listInbox(tx: Queryable, f: ConversationFilter, userId: string | null, view: InboxView = 'full'): Promise<InboxRow[]> {
+  const columns = inboxColumns(view, f.sort);
+  const rows = await listPage<InboxRow>(tx, f, (g, search) => inboxPage(tx, listStatement(g, search, columns), userId));
+  // The cursor keeps the microseconds (a page boundary inside one millisecond), the row shows milliseconds.
+  for (const r of rows) r.lastMessageAt = `${r.cursorAt.slice(0, 23)}Z`;
+  return rows;
 }
 
-const INBOX_COLUMNS = `, ch.name AS "channelName", ct.email AS "contactEmail", ct.phone AS "contactPhone", c.waiting_since AS "waitingSince"`;
+/** What a row of the desk's inbox shows, and what its events hand to the page (`view=summary`). */
+export const INBOX_SUMMARY = [
+  'id', 'channelId', 'channelKind', 'channelName', 'contactId', 'contactName', 'contactEmail', 'contactPhone', 'subject', 'status', 'priority',
+  'category', 'language', 'sentiment', 'confidence', 'assigneeId', 'teamId', 'lastMessageAt', 'preview', 'previewDirection', 'waitingSince', 'unread',
+] as const;
+
+/** The calling user's parameter in an inbox column; inboxPage numbers it. */
+const USER_PARAM = '$user';
+
+const INBOX_COLUMN_SQL: Record<string, string> = {
+  id: 'c.id', accountId: 'c.account_id AS "accountId"', channelId: 'c.channel_id AS "channelId"', channelKind: 'ch.kind AS "channelKind"',
+  contactId: 'c.contact_id AS "contactId"', contactName: 'ct.name AS "contactName"', threadKey: 'c.thread_key AS "threadKey"', subject: 'c.subject',
+  status: 'c.status', priority: 'c.priority', category: 'c.category', language: 'c.language', sentiment: 'c.sentiment', confidence: 'c.confidence',
+  assigneeId: 'c.assignee_id AS "assigneeId"', teamId: 'c.team_id AS "teamId"', snoozedUntil: `${iso('c.snoozed_until')} AS "snoozedUntil"`, tags: 'c.tags',
+  createdAt: `${iso('c.created_at')} AS "createdAt"`, updatedAt: `${iso('c.updated_at')} AS "updatedAt"`, channelName: 'ch.name AS "channelName"',
+  contactEmail: 'ct.email AS "contactEmail"', contactPhone: 'ct.phone AS "contactPhone"', preview: 'c.preview', previewDirection: 'c.preview_direction AS "previewDirection"',
+  waitingSince: `${iso('c.waiting_since')} AS "waitingSince"`,
+  // A customer message after the user's last read of it (never read: any customer message).
+  unread: `coalesce(c.customer_at > (SELECT r.read_at FROM conversation_reads r WHERE r.conversation_id = c.id AND r.user_id = ${USER_PARAM}::uuid), c.customer_at IS NOT NULL) AS unread`,
+};
+
+/** The page's select list: a view's columns, the cursor (lastMessageAt is cut from it), and the sort's own key. */
+function inboxColumns(view: InboxView, sort: ConversationFilter['sort']): string {
+  const fields = view === 'summary' ? INBOX_SUMMARY : Object.keys(INBOX_COLUMN_SQL);
+  const columns = fields.flatMap((k) => INBOX_COLUMN_SQL[k] ?? []);
+  columns.push(`${iso('c.last_message_at', 'US')} AS "cursorAt"`);
+  if (sort === 'priority') columns.push(`${RANK} AS rank`);
+  if (sort === 'waiting') columns.push(`${WAITING}::text AS "waitingKey"`);
+  return columns.join(', ');
+}
 
 async function inboxPage(tx: Queryable, statement: { sql: string; params: unknown[]; order: string; hits?: string }, userId: string | null): Promise<(InboxRow & SearchAnswer)[]> {
   const params = [...statement.params, userId];
-  const sql = `SELECT page.*, left(split_part(btrim(last.text, E' \\n\\r\\t'), E'\\n', 1), 200) AS preview, last.direction AS "previewDirection",
-            (inbound.at IS NOT NULL AND (r.read_at IS NULL OR inbound.at > r.read_at)) AS unread${statement.hits ? `, ${HITS_COLUMNS}` : ''}
-       FROM ${statement.hits ? `${statement.hits} LEFT JOIN LATERAL (${statement.sql}) page ON true` : `(${statement.sql}) page`}
-       LEFT JOIN conversation_reads r ON r.conversation_id = page.id AND r.user_id = $${params.length}
-       LEFT JOIN LATERAL (
-         SELECT m.text, m.direction FROM messages m
-          WHERE m.conversation_id = page.id AND NOT m.is_private AND m.author_kind <> 'system'
-          ORDER BY m.sent_at DESC, m.id DESC LIMIT 1) last ON true
-       LEFT JOIN LATERAL (
-         SELECT max(m.sent_at) AS at FROM messages m
-          WHERE m.conversation_id = page.id AND m.direction = 'inbound' AND NOT m.is_private AND NOT m.auto_reply) inbound ON true
-      ORDER BY ${statement.order}`;
+  // A search's statement holds the select list twice (two gated branches): number every use of the user.
+  const page = statement.sql.split(USER_PARAM).join(`$${params.length}`);
+  const sql = statement.hits ? `SELECT page.*, ${HITS_COLUMNS} FROM ${statement.hits} LEFT JOIN LATERAL (${page}) page ON true ORDER BY ${statement.order}` : page;
   // A view's plan is its index walked in list order whatever the values, a search's the text index's
   // candidates read by primary key or that same walk, behind gates on what the index answered: plan each once.
   return (await queryPrepared<InboxRow & SearchAnswer>(tx, statementName('inbox_page', sql), sql, params, { genericPlan: true })).rows;

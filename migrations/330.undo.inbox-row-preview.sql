@@ -1,0 +1,11 @@
+BEGIN;
+DROP TRIGGER messages_drop_inbox_row ON messages;
+DROP TRIGGER messages_redo_inbox_row ON messages;
+DROP TRIGGER messages_track_inbox_row ON messages;
+DROP FUNCTION hd_drop_inbox_row();
+DROP FUNCTION hd_redo_inbox_row();
+DROP FUNCTION hd_track_inbox_row();
+DROP FUNCTION hd_refresh_inbox_row(uuid);
+DROP FUNCTION hd_preview_line(text);
+ALTER TABLE conversations DROP COLUMN preview, DROP COLUMN preview_direction, DROP COLUMN preview_at, DROP COLUMN preview_message_id, DROP COLUMN customer_at;
+COMMIT;
