@@ -61,8 +61,12 @@ describe('the AI threads', () => {
     ]);
     expect(seen).toHaveLength(4);
     for (const s of seen.filter((x) => x.lane === 'bulk')) expect(s).toEqual({ lane: 'bulk', bulkThread: true, nice: BULK_NICE });
-    // The first analysis found the plain thread free; nothing of this process but the bulk thread was lowered.
-    expect(seen.find((x) => x.lane === 'analysis')).toEqual({ lane: 'analysis', bulkThread: false, nice: getPriority() });
+    // An analysis may go to the bulk thread while the plain one is busy (or still starting, on a loaded
+    // machine); wherever it ran, only the bulk thread was lowered.
+    for (const s of seen) expect(s.nice).toBe(s.bulkThread ? BULK_NICE : getPriority());
+    // With both threads up and free, an analysis runs on the plain thread at the process's priority.
+    await p.run(cheap, { lane: 'analysis' }).catch(() => undefined);
+    expect(seen[4]).toEqual({ lane: 'analysis', bulkThread: false, nice: getPriority() });
     expect(getPriority()).toBe(niceOf(process.pid));
   });
 
