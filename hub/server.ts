@@ -72,21 +72,29 @@ export async function startServer(config: HubConfig, opts: { jobs?: boolean; see
   // Models load once the hub serves, so they never delay start-up; an API-only process (no jobs)
   // loads them on first use instead (KB search), keeping its CPU for requests.
   const runsJobs = opts.jobs ?? config.runJobs;
+  // A stop during warm-up does not wait for the models (their threads are ended with the hub); only the
+  // demo knowledge base, once its writes began, is let finish before the store closes.
+  let closing = false;
+  let seeding: Promise<void> | undefined;
   const warming = (runsJobs ? ai.warm() : Promise.resolve()).then(
     async () => {
+      if (closing) return;
       if (runsJobs) hub.log.info('local AI models loaded');
       // The demo's help centre needs the embedding model, so it is written once the model is in.
-      if (demoAccountToFurnish) await seedDemoKnowledge(hub.db, demoAccountToFurnish, ai.embedder);
+      if (demoAccountToFurnish) await (seeding = seedDemoKnowledge(hub.db, demoAccountToFurnish, ai.embedder));
     },
-    (err: unknown) => hub.log.warn({ err }, 'local AI models failed to load; the first AI job will retry'),
+    (err: unknown) => {
+      if (!closing) hub.log.warn({ err }, 'local AI models failed to load; the first AI job will retry');
+    },
   );
   warming.catch((err: unknown) => hub.log.warn({ err }, 'the demo knowledge base could not be written'));
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      closing = true;
       // Stop taking requests first, then let jobs in flight finish, then close the store.
       await app.close();
-      await warming.catch(() => undefined);
+      await seeding?.catch(() => undefined);
       await listeners?.stop();
       await sweep?.stop();
       await tokens?.stop();
