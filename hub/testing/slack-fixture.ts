@@ -28,6 +28,8 @@ export interface SlackFixtureOptions {
   apiUrl?: (emulator: SlackEmulator) => Promise<string> | string;
   /** Jobs through BullMQ on the test Redis instead of the in-process runner. */
   redis?: boolean;
+  /** Wraps the hub's database (e.g. to count its round trips). */
+  wrapDb?: Parameters<typeof startTestHub>[0] extends infer O ? O extends { wrapDb?: infer W } ? W : never : never;
 }
 
 export interface SlackFixture {
@@ -50,7 +52,7 @@ export interface SlackFixture {
 export async function startSlackFixture(opts: SlackFixtureOptions): Promise<SlackFixture> {
   const emulator = await SlackEmulator.start(opts.emulator);
   const slackApiUrl = opts.apiUrl ? await opts.apiUrl(emulator) : emulator.apiUrl;
-  const t = await startTestHub({ ...(opts.redis ? { redis: true } : {}), slack: { ...opts.slack, slackApiUrl, signingSecret: opts.signing } });
+  const t = await startTestHub({ ...(opts.redis ? { redis: true } : {}), ...(opts.wrapDb ? { wrapDb: opts.wrapDb } : {}), slack: { ...opts.slack, slackApiUrl, signingSecret: opts.signing } });
   const acct = await createTestAccount(t, {
     channelKind: 'slack',
     channelKey: opts.workspace.teamId,
