@@ -1,7 +1,7 @@
 import pg from 'pg';
 import pgvector from 'pgvector/pg';
 import type { Database, PreparedOptions, Queryable, QueryResult } from './database.js';
-import { TenantStatement } from './tenant-statement.js';
+import { PrefixedStatement, TenantStatement } from './tenant-statement.js';
 
 /**
  * How long a connection the pool opened for a burst stays open idle (node-postgres drops it after 10 s): agents
@@ -64,24 +64,40 @@ export async function openPostgres(url: string, opts: { max?: number; idleMs?: n
     },
     async transaction(fn, setup) {
       const client = await checkout();
+      // BEGIN (and its setup) goes out in the same write as the transaction's first statement: one round trip
+      // fewer. Only a parameterless setup of one statement can ride along (the extended protocol parses one);
+      // a first statement without parameters goes by the simple protocol (it may hold several), after BEGIN.
+      let begin: string[] | undefined = !setup ? ['BEGIN'] : !setup.includes(';') ? ['BEGIN', setup] : undefined;
+      if (!begin) await client.query(setup ? `BEGIN; ${setup}` : 'BEGIN');
+      const run = async <R>(config: { text: string; values?: unknown[]; name?: string }) => {
+        let r: pg.QueryResult;
+        if (begin && (config.name || config.values?.length)) {
+          const prefix = begin.map((text) => ({ text, values: [] }));
+          begin = undefined;
+          r = await new Promise<pg.QueryResult>((resolve, reject) => {
+            client.query(new PrefixedStatement(prefix, { text: config.text, name: config.name, values: config.values ?? [], callback: (err, res) => (err ? reject(err) : resolve(res!)) }));
+          });
+        } else {
+          if (begin) {
+            const sent = begin;
+            begin = undefined;
+            await client.query(sent.join('; '));
+          }
+          r = await client.query(config.name ? { name: config.name, text: config.text, values: config.values } : { text: config.text, values: config.values });
+        }
+        return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+      };
       const tx: Queryable = {
-        async query<R>(sql: string, params?: unknown[]) {
-          const r = await client.query(sql, params as unknown[]);
-          return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
-        },
-        async prepared<R>(name: string, sql: string, params: unknown[]) {
-          const r = await client.query({ name, text: sql, values: params });
-          return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
-        },
+        query: <R>(sql: string, params?: unknown[]) => run<R>({ text: sql, values: params }),
+        prepared: <R>(name: string, sql: string, params: unknown[]) => run<R>({ name, text: sql, values: params }),
       };
       try {
-        // One round trip for both: a simple-protocol query may hold several statements.
-        await client.query(setup ? `BEGIN; ${setup}` : 'BEGIN');
         const out = await fn(tx);
-        await client.query('COMMIT');
+        // A transaction that sent no statement began nothing: nothing to commit.
+        if (!begin) await client.query('COMMIT');
         return out;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        if (!begin) await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
         client.release();

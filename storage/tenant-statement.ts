@@ -30,34 +30,49 @@ type Callback = (err: Error | null, result?: pg.QueryResult) => void;
 const Query = pg.Query as unknown as new (config: { text: string; name?: string; values: unknown[]; queryMode: 'extended'; callback: Callback }) => QueryInternals & pg.Submittable;
 const { prepareValue } = (pg as unknown as { utils?: { prepareValue: unknown } }).utils ?? {};
 
-export class TenantStatement extends Query {
-  private switched = false;
-  constructor(private readonly accountId: string, config: { text: string; name?: string; values: unknown[]; callback: Callback }, private readonly genericPlan = false) {
-    // Always the extended protocol: the simple one would send the statement alone, without the switch.
+/**
+ * pg's own Query with parameterless statements sent ahead of it in the same write, before its one Sync:
+ * their results are not the statement's (the tenant switch; a transaction's BEGIN and setup).
+ */
+export class PrefixedStatement extends Query {
+  /** Prefix statements whose completion has not come back yet. */
+  private ahead: number;
+  constructor(private readonly prefix: { text: string; values: unknown[] }[], config: { text: string; name?: string; values: unknown[]; callback: Callback }) {
+    // Always the extended protocol: the simple one would send the statement alone, without its prefix.
     super({ ...config, name: config.name || undefined, queryMode: 'extended' });
+    this.ahead = prefix.length;
   }
 
   override prepare(connection: Wire): void {
-    // The unnamed statement and portal: the statement's own Bind replaces them once this one has run.
-    connection.parse({ text: this.genericPlan ? TENANT_SWITCH_GENERIC : TENANT_SWITCH, name: '', types: [] });
-    connection.bind({ portal: '', statement: '', values: [this.accountId], ...(prepareValue ? { valueMapper: prepareValue } : {}) });
-    connection.execute({ portal: '', rows: 0 });
+    // The unnamed statement and portal: the statement's own Bind replaces them once these have run.
+    for (const p of this.prefix) {
+      connection.parse({ text: p.text, name: '', types: [] });
+      connection.bind({ portal: '', statement: '', values: p.values, ...(prepareValue ? { valueMapper: prepareValue } : {}) });
+      connection.execute({ portal: '', rows: 0 });
+    }
     super.prepare(connection);
   }
 
-  // The switch's one row and its completion are not the statement's result.
+  // The prefix's rows and completions are not the statement's result.
   override handleDataRow(msg: unknown): void {
-    if (this.switched) super.handleDataRow(msg);
+    if (this.ahead === 0) super.handleDataRow(msg);
   }
 
   override handleCommandComplete(msg: unknown, connection: Wire): void {
-    if (!this.switched) this.switched = true;
+    if (this.ahead > 0) this.ahead--;
     else super.handleCommandComplete(msg, connection);
   }
 
   override handleError(err: Error, connection: Wire): void {
-    // A statement whose Parse failed is not prepared on this connection, whatever pg noted when the switch's Parse completed.
+    // A statement whose Parse failed is not prepared on this connection, whatever pg noted when a prefix's Parse completed.
     if (this.name && connection?.parsedStatements) delete connection.parsedStatements[this.name];
     super.handleError(err, connection);
+  }
+}
+
+/** One statement as a tenant in one round trip (see above). */
+export class TenantStatement extends PrefixedStatement {
+  constructor(accountId: string, config: { text: string; name?: string; values: unknown[]; callback: Callback }, genericPlan = false) {
+    super([{ text: genericPlan ? TENANT_SWITCH_GENERIC : TENANT_SWITCH, values: [accountId] }], config);
   }
 }

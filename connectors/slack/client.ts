@@ -1,6 +1,7 @@
 import { WebClient, LogLevel, ErrorCode, type WebAPICallError } from '@slack/web-api';
 import { AuthError, ConnectorError, PermanentError, RateLimitError, TransientError } from '../core/errors.js';
 import { SLACK_CLIENT_TIMEOUT_MS } from './rate-limits.js';
+import { slackFetch } from './http.js';
 
 export interface SlackClientOptions {
   /** Base of the Web API, ending in `/`; tests point it at the local emulator. */
@@ -31,6 +32,7 @@ export class SlackClients {
         timeout: this.opts.timeoutMs ?? SLACK_CLIENT_TIMEOUT_MS,
         logLevel: LogLevel.ERROR,
         allowAbsoluteUrls: false,
+        fetch: slackFetch,
       });
       if (this.cache.size > 1000) this.cache.clear();
       this.cache.set(key, client);

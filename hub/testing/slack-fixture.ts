@@ -33,6 +33,8 @@ export interface SlackFixtureOptions {
   env?: Record<string, string>;
   /** Who `customerWrites` writes as: a workspace user (their profile goes with each event) in a shared customer channel. */
   customer?: { channel: string; user: string };
+  /** Wraps the hub's database (e.g. to count its round trips). */
+  wrapDb?: Parameters<typeof startTestHub>[0] extends infer O ? O extends { wrapDb?: infer W } ? W : never : never;
 }
 
 export interface SlackFixture {
@@ -62,7 +64,7 @@ export interface SlackFixture {
 export async function startSlackFixture(opts: SlackFixtureOptions): Promise<SlackFixture> {
   const emulator = await SlackEmulator.start(opts.emulator);
   const slackApiUrl = opts.apiUrl ? await opts.apiUrl(emulator) : emulator.apiUrl;
-  const t = await startTestHub({ ...(opts.redis ? { redis: true } : {}), ...(opts.env ? { env: opts.env } : {}), slack: { ...opts.slack, slackApiUrl, signingSecret: opts.signing } });
+  const t = await startTestHub({ ...(opts.redis ? { redis: true } : {}), ...(opts.env ? { env: opts.env } : {}), ...(opts.wrapDb ? { wrapDb: opts.wrapDb } : {}), slack: { ...opts.slack, slackApiUrl, signingSecret: opts.signing } });
   const acct = await createTestAccount(t, {
     channelKind: 'slack',
     channelKey: opts.workspace.teamId,
