@@ -75,7 +75,7 @@ export async function startServer(config: HubConfig, opts: { jobs?: boolean; see
   // A stop during warm-up does not wait for the models (their threads are ended with the hub); only the
   // demo knowledge base, once its writes began, is let finish before the store closes.
   let closing = false;
-  let seeding: Promise<void> | undefined;
+  let seeding: Promise<unknown> | undefined;
   const warming = (runsJobs ? ai.warm() : Promise.resolve()).then(
     async () => {
       if (closing) return;
