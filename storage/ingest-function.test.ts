@@ -47,6 +47,19 @@ describe('hd_ingest_messages', () => {
     await c.query('COMMIT');
     expect(first!.result).toBe('created');
     expect({ ins: Number(counts.ins), upd: Number(counts.upd) }).toEqual({ ins: 1, upd: 0 });
+    const inboxRow = async () => (await c.query(`SELECT preview, preview_direction AS dir, preview_at AS at, customer_at AS customer FROM conversations WHERE id = $1`, [first!.conversation_id])).rows[0];
+    expect(await inboxRow()).toEqual({ preview: 'viesti 1', dir: 'inbound', at: new Date('2026-12-07T10:00:00Z'), customer: new Date('2026-12-07T10:00:00Z') });
+
+    // The customer writes again: the conversation is written once for it (last activity, preview and customer time together).
+    await c.query('BEGIN');
+    await ingest([row(1, new Date('2026-12-07T10:05:00Z'), { externalId: 'wamid.F1b', text: 'toinen viesti\nrivi 2' })]);
+    const again = (await c.query<{ upd: string }>(`SELECT n_tup_upd AS upd FROM pg_stat_xact_user_tables WHERE relname = 'conversations'`)).rows[0]!;
+    await c.query('COMMIT');
+    expect(Number(again.upd)).toBe(1);
+    expect(await inboxRow()).toEqual({ preview: 'toinen viesti', dir: 'inbound', at: new Date('2026-12-07T10:05:00Z'), customer: new Date('2026-12-07T10:05:00Z') });
+    // A redelivery of the first message changes nothing the row shows.
+    await ingest([row(1, new Date('2026-12-07T10:00:00Z'))]);
+    expect(await inboxRow()).toEqual({ preview: 'toinen viesti', dir: 'inbound', at: new Date('2026-12-07T10:05:00Z'), customer: new Date('2026-12-07T10:05:00Z') });
   });
 
   it('sets the waiting time the trigger\'s rule gives: the first message\'s, none for an auto-reply, none when the message was a duplicate', async () => {
