@@ -301,40 +301,6 @@ export interface InboxSummary {
   unread: boolean;
 }
 
-/**
- * Inbox rows for one page of conversations: a few index lookups per row (messages by conversation and
- * time), never a scan of the account, so it costs the same on a tenant of any size.
- */
-export async function inboxSummaries(tx: Queryable, conversationIds: string[], userId: string | null): Promise<Map<string, InboxSummary>> {
-  if (conversationIds.length === 0) return new Map();
-  const { rows } = await tx.query<InboxSummary>(
-    `SELECT c.id AS "conversationId", ch.name AS "channelName", ct.email AS "contactEmail", ct.phone AS "contactPhone",
-            left(split_part(btrim(last.text, E' \\n\\r\\t'), E'\\n', 1), 200) AS preview, last.direction AS "previewDirection",
-            waiting.since AS "waitingSince",
-            (inbound.at IS NOT NULL AND (r.read_at IS NULL OR inbound.at > r.read_at)) AS unread
-       FROM conversations c
-       JOIN channels ch ON ch.id = c.channel_id
-       JOIN contacts ct ON ct.id = c.contact_id
-       LEFT JOIN conversation_reads r ON r.conversation_id = c.id AND r.user_id = $2
-       LEFT JOIN LATERAL (
-         SELECT m.text, m.direction FROM messages m
-          WHERE m.conversation_id = c.id AND NOT m.is_private AND m.author_kind <> 'system'
-          ORDER BY m.sent_at DESC, m.id DESC LIMIT 1) last ON true
-       LEFT JOIN LATERAL (
-         SELECT max(m.sent_at) AS at FROM messages m
-          WHERE m.conversation_id = c.id AND m.direction = 'inbound' AND NOT m.is_private AND NOT m.auto_reply) inbound ON true
-       LEFT JOIN LATERAL (
-         SELECT min(m.sent_at) AS since FROM messages m
-          WHERE m.conversation_id = c.id AND m.direction = 'inbound' AND NOT m.is_private AND NOT m.auto_reply
-            AND m.sent_at > coalesce((SELECT max(o.sent_at) FROM messages o
-                                       WHERE o.conversation_id = c.id AND o.direction = 'outbound' AND NOT o.is_private
-                                         AND o.author_kind IN ('agent', 'ai')), '-infinity')) waiting ON true
-      WHERE c.id = ANY($1::uuid[])`,
-    [conversationIds, userId],
-  );
-  return new Map(rows.map((r) => [r.conversationId, r]));
-}
-
 type FullInboxRow = Omit<ConversationRow, 'snoozedUntil' | 'lastMessageAt' | 'createdAt' | 'updatedAt'> & Omit<InboxSummary, 'conversationId'> & {
   snoozedUntil: string | null; lastMessageAt: string; createdAt: string; updatedAt: string;
 };
