@@ -33,17 +33,10 @@ export async function setAccount(tx: Queryable, accountId: string): Promise<void
 }
 
 /**
- * One statement as one tenant in its own transaction: one round trip on node-postgres (tenantReads), for a
- * write that needs nothing else in its transaction (a sync's result, its lease given back).
- */
-export function tenantStatement(db: Database, accountId: string): Queryable {
-  return tenantReads(db, accountId);
-}
-
-/**
  * Reads as one tenant, each statement in its own transaction: one round trip a statement where the
  * adapter can (`Database.tenantPrepared`), else a transaction each. For reads that need no snapshot
- * shared between their statements (the inbox page, its counts).
+ * shared between their statements (the inbox page, its counts), or a write that needs nothing else in its
+ * transaction (a sync's result, its lease given back).
  */
 export function tenantReads(db: Database, accountId: string): Queryable {
   const run = <R>(name: string | undefined, sql: string, params: unknown[] = [], opts?: PreparedOptions) =>

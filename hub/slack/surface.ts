@@ -7,7 +7,7 @@ import { RetryLaterError } from '../queue/jobs.js';
 import type { Database, Queryable } from '../../storage/database.js';
 import type { SecretBox } from '../../storage/secret-box.js';
 import type { LocalBlobStore } from '../../storage/blob-store.js';
-import { tenantStatement, withAccount } from '../../storage/session.js';
+import { tenantReads, withAccount } from '../../storage/session.js';
 import { listMessages, type MessageRow } from '../../storage/repositories/messages.js';
 import { SlackClients, slackErrorCode, toConnectorError } from '../../connectors/slack/client.js';
 import { slackConfig } from '../../connectors/slack/config.js';
@@ -178,7 +178,7 @@ export class SlackSurface implements Surface {
       // Everything this round read is mirrored: requests numbered up to what it read need no run of their own.
       // With every planned call made, giving the lease back is one statement in its own transaction.
       const next = runner.unsent.size === 0
-        ? await releaseSync(tenantStatement(this.deps.db, accountId), key, { syncedSeq: round.seq })
+        ? await releaseSync(tenantReads(this.deps.db, accountId), key, { syncedSeq: round.seq })
         : await withAccount(this.deps.db, accountId, async (tx) => {
           await unstartIntents(tx, [...runner.unsent]);
           return releaseSync(tx, key, { syncedSeq: round.seq });

@@ -1,5 +1,5 @@
 import type { Database, Queryable } from '../../storage/database.js';
-import { tenantStatement, withAccount } from '../../storage/session.js';
+import { tenantReads, withAccount } from '../../storage/session.js';
 import { RetryLaterError } from '../queue/jobs.js';
 import { renewSync, type SurfaceName, type SyncKey } from './claims.js';
 
@@ -156,7 +156,7 @@ export class IntentRunner {
   private async record(intent: Intent, remoteId: string, detail: Record<string, unknown>, how: IntentCall): Promise<void> {
     const renew = !!this.lease && Date.now() - this.renewedAt > this.lease.ms / 2;
     // The result alone: one statement in its own transaction (one round trip on PostgreSQL).
-    if (!how.alsoRecord && !renew) await recordIntent(tenantStatement(this.db, this.accountId), intent.id, remoteId, detail);
+    if (!how.alsoRecord && !renew) await recordIntent(tenantReads(this.db, this.accountId), intent.id, remoteId, detail);
     else await withAccount(this.db, this.accountId, async (tx) => {
       await recordIntent(tx, intent.id, remoteId, detail);
       await how.alsoRecord?.(tx, remoteId);
