@@ -16,11 +16,14 @@ describe('the AI threads share out work between lanes', () => {
     const analyses = Array.from({ length: 40 }, (_, i) => p.run({ kind: 'embed', texts: [`message ${i}`] }, { lane: 'analysis' }));
     const bulk = [0, 1].map((i) => p.run({ kind: 'embed', texts: [`article ${i}`] }, { lane: 'bulk', accountId: 'A' }));
     await Promise.all([...analyses, ...bulk]);
-    const order = stats.map((s) => s.lane);
-    expect(order).toHaveLength(42);
-    // A bulk task after every few analyses (one thread's turn in every `size` + 1), not after all of them.
-    expect(order.indexOf('bulk')).toBeLessThan(10);
-    expect(order.lastIndexOf('bulk')).toBeLessThan(15);
+    expect(stats).toHaveLength(42);
+    // Read on the bulk thread alone: which thread answers first is the OS's doing (a loaded machine may
+    // leave one idle for dozens of the other's tasks), while the order on one thread is the pool's.
+    // A bulk task after at most `size` analyses started (one thread's turn in every `size` + 1), not after all of them.
+    const onBulkThread = stats.filter((s) => s.bulkThread).map((s) => s.lane);
+    expect(onBulkThread.indexOf('bulk')).toBeGreaterThanOrEqual(0);
+    expect(onBulkThread.indexOf('bulk')).toBeLessThanOrEqual(3);
+    expect(onBulkThread.lastIndexOf('bulk')).toBeLessThanOrEqual(6);
   });
 
   it("an account's import takes turns with its retrain instead of waiting for every slice of it", { timeout: 120_000 }, async () => {

@@ -27,6 +27,8 @@ interface Options {
    * make batches of at most that size.
    */
   wide?: { topics: OutboxTopic[]; concurrency: number };
+  /** Longest a job start waits for held requests (holdJobs); default MAX_HOLD_MS. */
+  maxHoldMs?: number;
 }
 
 // While requests wait, the next job starts after nine times the last one's length (within these
@@ -57,7 +59,7 @@ export class InProcessRunner implements JobRunner {
   private readonly foreground?: ForegroundPressure;
   private lastJobMs = 0;
   /** Requests waited on (Teams card clicks): jobs start after them. */
-  readonly holds = new JobHolds(MAX_HOLD_MS);
+  readonly holds: JobHolds;
 
   /** Whether jobs pause for waiting requests (the embedded store) or only take turns with them. */
   get pacedByRequests(): boolean {
@@ -75,6 +77,7 @@ export class InProcessRunner implements JobRunner {
     private readonly opts: Options,
   ) {
     this.foreground = opts.foreground;
+    this.holds = new JobHolds(opts.maxHoldMs ?? MAX_HOLD_MS);
   }
 
   async start(handlers: JobHandlers, opts: { relay: boolean; work: boolean }): Promise<void> {
