@@ -12,11 +12,12 @@ export interface StatementCost {
   query: string;
 }
 
-/** Resets the counters of `client`'s database; false (and why) where pg_stat_statements is not loaded. */
+/** Resets the counters of `client`'s database (not the server's); false (and why) where pg_stat_statements is not loaded. */
 export async function startStatements(client: pg.Client): Promise<{ ok: boolean; why?: string }> {
   try {
     await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
-    await client.query('SELECT pg_stat_statements_reset()');
+    // This database's counters only: other benches may be counting theirs on the same server.
+    await client.query(`SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)`);
     return { ok: true };
   } catch (err) {
     return { ok: false, why: err instanceof Error ? err.message : String(err) };
