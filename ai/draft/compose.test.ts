@@ -53,6 +53,19 @@ describe('offline drafts (seen failures)', () => {
     expect(await languageOf(r.draft!.text)).toBe('fi');
   });
 
+  // Issue #15 (check sets): "phone support" and "rabattkoder" got the two-factor article, never an unrelated policy.
+  it('gives phone-support and discount-code questions a holding reply, not the two-factor article', () => {
+    const en2fa = passage('en', 'Lost your two-factor device', 'If you lost the phone you use for two-step verification, sign in with one of the backup codes you saved when you turned it on.', 0.45);
+    const sv2fa = passage('sv', 'Borttappad enhet för tvåstegsverifiering', 'Om du har tappat bort telefonen du använder för tvåstegsverifiering, logga in med en av reservkoderna du sparade när du aktiverade den.');
+    const phone = composeDrafts({ text: 'What are your opening hours for phone support?', language: 'en' }, [en2fa, EN_SHIPPING]);
+    expect(phone.draft!.citations).toEqual([]);
+    expect(phone.note.reason).toBe('no_relevant_article');
+    const codes = composeDrafts({ text: 'Har ni några rabattkoder just nu?', language: 'sv' }, [sv2fa, SV_PASSWORD]);
+    expect(codes.draft!.citations).toEqual([]);
+    expect(codes.note.reason).toBe('no_relevant_article');
+    expect(composeDrafts({ text: 'I lost my phone and can\'t get the login code', language: 'en' }, [en2fa, EN_SHIPPING]).draft!.citations.map((c) => c.title)).toEqual(['Lost your two-factor device']);
+  });
+
   it('thanks a Finnish thank-you shortly, without articles', async () => {
     const r = composeDrafts({ text: 'Kiitos paljon, nyt toimii!', language: 'fi' }, [FI_SHIPPING, FI_REFUNDS]);
     expect(r.note.reason).toBe('thanks');

@@ -2,8 +2,8 @@
 import type { GateWeights } from './gate.js';
 
 export const GATE: GateWeights = {
-  weights: [1.3509, 0.9651, 2.017, -1.2943, 0.8573, 1.2679, 3.9704, -5.5274, 4.6127, -5.7013],
+  weights: [1.3159, 0.9988, 1.8943, -1.1274, 0.7226, 1.2331, 4.1905, -5.1176, 4.6054, -5.9721],
   languageBias: {},
   threshold: 0.54,
-  fittedOn: "ai/eval/drafts/dev.csv (148 questions, 33 articles; 1155 pairs), 2026-12-07",
+  fittedOn: "ai/eval/drafts/dev.csv (171 questions, 33 articles; 1346 pairs), 2026-12-07",
 };

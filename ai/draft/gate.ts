@@ -11,7 +11,7 @@ import { conceptsOf } from '../text/concepts.js';
 import { words } from '../text/features.js';
 import { contentWords, encoderKnows, relevance, shiftedCosine, wordCoverage, wordsFoundIn } from './relevance.js';
 import { GATE } from './gate-weights.js';
-import { sensesOf } from './senses.js';
+import { SUPPORTING_SENSES, sensesOf } from './senses.js';
 
 /** A passage the gate can judge (ai/draft/compose.ts `Candidate` is one). */
 export interface GateCandidate {
@@ -75,7 +75,8 @@ export function gateFeatures(message: string, c: GateCandidate): { match: number
     // The share of the message's senses the passage does not name ("Can I pay by invoice?" against the invoice-copy article).
     unmet: asked.size ? (asked.size - shared) / asked.size : 0,
     // The message names a sense the title or heading names: what the article is about, not what it mentions on the way.
-    titleSenses: [...sensesOf(`${c.title}\n${c.heading ?? ''}`)].some((s) => asked.has(s)) ? 1 : 0,
+    // One supporting sense alone ("a code", "a phone") is one loose word, not the article's topic.
+    titleSenses: [...sensesOf(`${c.title}\n${c.heading ?? ''}`)].some((s) => asked.has(s) && (!SUPPORTING_SENSES.has(s) || shared >= 2)) ? 1 : 0,
   };
   return { match, features: GATE_FEATURES.map((k) => round(f[k])) };
 }

@@ -219,6 +219,13 @@ export const READ_IN_CONTEXT: Record<string, { other: string[]; with: string[]; 
   },
 };
 
+/**
+ * Senses that name no article's topic on their own: a phone, a code, something lost, a copy, a company, paying, twice.
+ * One of them alone is one loose word ("Do you have a code for me?"), so the gate reads a title by them only
+ * beside a second shared sense (gate.ts `titleSenses`).
+ */
+export const SUPPORTING_SENSES: ReadonlySet<string> = new Set(['device', 'code', 'lost', 'copy', 'company', 'pay', 'twice']);
+
 interface Matcher {
   name: string;
   words: Set<string>;
