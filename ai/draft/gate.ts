@@ -11,7 +11,8 @@ import { conceptsOf } from '../text/concepts.js';
 import { words } from '../text/features.js';
 import { contentWords, encoderKnows, relevance, shiftedCosine, wordCoverage, wordsFoundIn } from './relevance.js';
 import { GATE } from './gate-weights.js';
-import { SUPPORTING_SENSES, sensesOf } from './senses.js';
+import { SUPPORTING_SENSES } from './sense-context.js';
+import { sensesOf } from './senses.js';
 
 /** A passage the gate can judge (ai/draft/compose.ts `Candidate` is one). */
 export interface GateCandidate {
