@@ -77,7 +77,7 @@ export async function createHub(config: HubConfig, opts: { log?: Logger; db?: Da
     ? new (await import('./queue/bullmq.js')).BullmqRunner(db, metrics, { ...runnerOpts, redisUrl: config.redisUrl })
     : // The embedded store is one connection on the main thread: fewer jobs at once leave room for requests,
       // and they pause for waiting requests. On PostgreSQL a job's queries do not hold this thread.
-      new InProcessRunner(db, metrics, { ...runnerOpts, concurrency: db.kind === 'pglite' ? 2 : config.jobConcurrency, leaseMs: 5 * 60_000, foreground: db.kind === 'pglite' ? foreground : undefined, wide: aiStageBudget(db.kind, models) });
+      new InProcessRunner(db, metrics, { ...runnerOpts, concurrency: db.kind === 'pglite' ? 2 : config.jobConcurrency, leaseMs: 5 * 60_000, foreground, pacedByRequests: db.kind === 'pglite', wide: aiStageBudget(db.kind, models) });
   const connectors = new Map<ChannelKind, Connector>();
   const surfaces: Surface[] = [];
   const ai: Hub['ai'] = { models };

@@ -60,6 +60,14 @@ describe('hd_ingest_messages', () => {
     // A redelivery of the first message changes nothing the row shows.
     await ingest([row(1, new Date('2026-12-07T10:00:00Z'))]);
     expect(await inboxRow()).toEqual({ preview: 'toinen viesti', dir: 'inbound', at: new Date('2026-12-07T10:05:00Z'), customer: new Date('2026-12-07T10:05:00Z') });
+
+    // A message older than the preview's, arriving late, leaves the row as it is, on either path (thread key, or the conversation the hub chose).
+    await ingest([row(1, new Date('2026-12-07T10:03:00Z'), { externalId: 'wamid.F1c', text: 'myöhässä' })]);
+    await ingest([row(1, new Date('2026-12-07T10:04:00Z'), { externalId: 'wamid.F1d', text: 'myöhässä 2', conversationId: first!.conversation_id })]);
+    expect(await inboxRow()).toEqual({ preview: 'toinen viesti', dir: 'inbound', at: new Date('2026-12-07T10:05:00Z'), customer: new Date('2026-12-07T10:05:00Z') });
+    // A later auto-reply on the chosen conversation moves the preview, not the customer's time.
+    await ingest([row(1, new Date('2026-12-07T10:06:00Z'), { externalId: 'wamid.F1e', text: 'poissa', autoReply: true, conversationId: first!.conversation_id })]);
+    expect(await inboxRow()).toEqual({ preview: 'poissa', dir: 'inbound', at: new Date('2026-12-07T10:06:00Z'), customer: new Date('2026-12-07T10:05:00Z') });
   });
 
   it('sets the waiting time the trigger\'s rule gives: the first message\'s, none for an auto-reply, none when the message was a duplicate', async () => {

@@ -9,6 +9,16 @@ import { PrefixedStatement, TenantStatement } from './tenant-statement.js';
  */
 export const POOL_IDLE_MS = 5 * 60_000;
 
+/** Whether a transaction's BEGIN goes out alone before its first statement: a setup of several statements does (the extended protocol parses one). */
+export function beginGoesFirst(setup: string | undefined): boolean {
+  return setup !== undefined && setup !== '' && setup.includes(';');
+}
+
+/** Whether a first statement carries a pending BEGIN (and setup) in its own round trip: one the extended protocol sends, named or with parameters. */
+export function beginRidesWith(first: { name?: string; values?: unknown[] }): boolean {
+  return Boolean(first.name || first.values?.length);
+}
+
 /** node-postgres pool; one connection per transaction. */
 export async function openPostgres(url: string, opts: { max?: number; idleMs?: number } = {}): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 20, idleTimeoutMillis: opts.idleMs ?? POOL_IDLE_MS });
@@ -67,11 +77,11 @@ export async function openPostgres(url: string, opts: { max?: number; idleMs?: n
       // BEGIN (and its setup) goes out in the same write as the transaction's first statement: one round trip
       // fewer. Only a parameterless setup of one statement can ride along (the extended protocol parses one);
       // a first statement without parameters goes by the simple protocol (it may hold several), after BEGIN.
-      let begin: string[] | undefined = !setup ? ['BEGIN'] : !setup.includes(';') ? ['BEGIN', setup] : undefined;
+      let begin: string[] | undefined = !beginGoesFirst(setup) ? (setup ? ['BEGIN', setup] : ['BEGIN']) : undefined;
       if (!begin) await client.query(setup ? `BEGIN; ${setup}` : 'BEGIN');
       const run = async <R>(config: { text: string; values?: unknown[]; name?: string }) => {
         let r: pg.QueryResult;
-        if (begin && (config.name || config.values?.length)) {
+        if (begin && beginRidesWith(config)) {
           const prefix = begin.map((text) => ({ text, values: [] }));
           begin = undefined;
           r = await new Promise<pg.QueryResult>((resolve, reject) => {

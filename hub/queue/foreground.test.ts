@@ -5,6 +5,8 @@ import { withAccount } from '../../storage/session.js';
 import { enqueue } from '../../storage/repositories/outbox.js';
 import { createTestAccount, eventually, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
 import type { InProcessRunner } from './in-process.js';
+import { ForegroundPressure } from './foreground.js';
+import { openResponse } from '../testing/open-response.js';
 
 /** The embedded store (PGlite) runs on the main thread: a backlog of jobs must not hold off HTTP. */
 describe('jobs on the embedded store give way to HTTP', () => {
@@ -57,5 +59,68 @@ describe('jobs on the embedded store give way to HTTP', () => {
     expect(stream.status).toBe(200);
     expect(t.hub.foreground.waiting()).toBe(0);
     await stream.body?.cancel();
+  });
+});
+
+describe('ForegroundPressure: requests weigh by who waits on them', () => {
+  const given = (p: Promise<void>) => {
+    let done = false;
+    void p.then(() => (done = true));
+    return () => done;
+  };
+  const turns = async (n: number) => {
+    for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+  };
+
+  it('a plain request pauses only work that asks to be paced; a waited-on one holds every start until it is answered', async () => {
+    const pressure = new ForegroundPressure();
+    const plain = openResponse();
+    pressure.begin(plain);
+    // Unpaced work (jobs on PostgreSQL) takes one turn and goes on beside a plain request.
+    await pressure.giveWay({ waitedMs: 60_000 });
+    const paced = given(pressure.giveWay({ plainMs: 60_000, waitedMs: 60_000 }));
+    await turns(3);
+    expect(paced()).toBe(false);
+    plain.answer();
+    await eventually(async () => paced() || undefined);
+
+    const click = openResponse();
+    pressure.begin(click);
+    pressure.weigh(click, 'waited');
+    expect(pressure.waitedOn()).toBe(1);
+    const held = given(pressure.giveWay({ waitedMs: 60_000 }));
+    await turns(3);
+    expect(held()).toBe(false);
+    expect(pressure.givingWay).toBe(1);
+    // Answered but its response not yet closed: weighing it plain again releases the hold.
+    pressure.weigh(click, 'plain');
+    await eventually(async () => held() || undefined);
+    expect(pressure.waitedOn()).toBe(0);
+    expect(pressure.givingWay).toBe(0);
+  });
+
+  it('releases a hold when the last waited-on request ends, not the first', async () => {
+    const pressure = new ForegroundPressure();
+    const first = openResponse();
+    const second = openResponse();
+    pressure.begin(first, 'waited');
+    pressure.begin(second, 'waited');
+    const held = given(pressure.giveWay({ waitedMs: 60_000 }));
+    first.answer();
+    first.emit('close');
+    await turns(3);
+    expect(pressure.waitedOn()).toBe(1);
+    expect(held()).toBe(false);
+    second.answer();
+    await eventually(async () => held() || undefined);
+  });
+
+  it('lets work start after the bound under a waited-on request that never ends', async () => {
+    const pressure = new ForegroundPressure();
+    pressure.begin(openResponse(), 'waited');
+    const t0 = performance.now();
+    await pressure.giveWay({ waitedMs: 50 });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(45);
+    expect(pressure.givingWay).toBe(0);
   });
 });

@@ -6,6 +6,8 @@ import { openPostgres } from '../../storage/postgres.js';
 import { InProcessRunner } from './in-process.js';
 import { backoffMs, RetryLaterError } from './jobs.js';
 import { runnerSuite } from './runner-suite.js';
+import { ForegroundPressure } from './foreground.js';
+import { openResponse } from '../testing/open-response.js';
 
 runnerSuite('in-process', {
   async nextAttemptIn(t, outboxId) {
@@ -89,22 +91,29 @@ describe('jobs held behind waited-on requests', () => {
   });
   afterAll(() => t?.close());
 
-  it('starts no job while a held request (a Teams click) is in flight, and starts it once that is answered', async () => {
+  it('starts no job while a waited-on request (a Teams click) is open on PostgreSQL, and starts it once that is answered', async () => {
     const acct = await createTestAccount(t);
+    const foreground = new ForegroundPressure();
     // A hold far beyond this test's waits: a loaded machine must not turn the bound into the answer.
-    const runner = new InProcessRunner(t.hub.db, t.hub.metrics, { attempts: 3, backoffBaseMs: 0, concurrency: 2, pollMs: 20, leaseMs: 60_000, log: t.hub.log, maxHoldMs: 60_000 });
+    const runner = new InProcessRunner(t.hub.db, t.hub.metrics, { attempts: 3, backoffBaseMs: 0, concurrency: 2, pollMs: 20, leaseMs: 60_000, log: t.hub.log, maxHoldMs: 60_000, foreground });
     let started = 0;
     await runner.start({ 'media.fetch': async () => void started++ }, { relay: true, work: true });
     try {
-      const release = runner.holdJobs();
-      // The click's change queues a job and kicks the runner, as hub.conversations does.
+      const click = openResponse();
+      foreground.begin(click);
+      // A plain request does not pause jobs on PostgreSQL.
       await withAccount(t.hub.db, acct.accountId, (tx) => enqueue(tx, acct.accountId, 'media.fetch', { attachmentId: 'x' }));
       runner.kick();
-      // The runner is at its next claim, waiting for the click to be answered: nothing started.
-      await eventually(async () => runner.holds.waiting > 0 || undefined);
-      expect(started).toBe(0);
-      release();
       await eventually(async () => started === 1 || undefined);
+      foreground.weigh(click, 'waited');
+      // The click's change queues a job and kicks the runner, as hub.conversations does.
+      await withAccount(t.hub.db, acct.accountId, (tx) => enqueue(tx, acct.accountId, 'media.fetch', { attachmentId: 'y' }));
+      runner.kick();
+      // The runner is at its next claim, waiting for the click to be answered: nothing started.
+      await eventually(async () => foreground.givingWay > 0 || undefined);
+      expect(started).toBe(1);
+      click.answer();
+      await eventually(async () => started === 2 || undefined);
     } finally {
       await runner.stop();
     }

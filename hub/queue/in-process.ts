@@ -5,7 +5,6 @@ import { claimDue, countPending, listDead, markFailed, markManyDone, OUTBOX_TOPI
 import { withAccount } from '../../storage/session.js';
 import type { HubMetrics } from '../metrics.js';
 import type { ForegroundPressure } from './foreground.js';
-import { JobHolds } from './held.js';
 import { backoffMs, RetryLaterError, UnrecoverableJobError, type DeadJob, type Job, type JobHandlers, type JobRunner } from './jobs.js';
 
 interface Options {
@@ -16,18 +15,20 @@ interface Options {
   /** A claimed job not finished by then (its process died) is picked up again. */
   leaseMs: number;
   log: { error(obj: unknown, msg: string): void };
-  /**
-   * HTTP requests waiting in this process: jobs give way to them. Only where the store runs on this
-   * thread (PGlite): there a job's queries hold requests up; on PostgreSQL they run in its processes.
-   */
+  /** HTTP requests waiting in this process: no job starts while one someone waits on (a Teams click) is open. */
   foreground?: ForegroundPressure;
+  /**
+   * Whether every waiting request pauses job starts too: only where the store runs on this thread
+   * (PGlite): there a job's queries hold requests up; on PostgreSQL they run in its processes.
+   */
+  pacedByRequests?: boolean;
   /**
    * Topics whose jobs mostly wait on work batched elsewhere (the AI stage: one model call in the AI
    * threads for every analysis waiting), with a budget of their own: `concurrency` jobs at once would
    * make batches of at most that size.
    */
   wide?: { topics: OutboxTopic[]; concurrency: number };
-  /** Longest a job start waits for held requests (holdJobs); default MAX_HOLD_MS. */
+  /** Longest a job start waits for waited-on requests; default MAX_HOLD_MS. */
   maxHoldMs?: number;
 }
 
@@ -36,7 +37,7 @@ interface Options {
 const PAUSE_FACTOR = 9;
 const MIN_PAUSE_MS = 10;
 const MAX_PAUSE_MS = 1000;
-/** Longest a job start waits for held requests (holdJobs) to be answered: 20 clicks at once take a few hundred ms. */
+/** Longest a job start waits for waited-on requests to be answered: 20 clicks at once take a few hundred ms. */
 const MAX_HOLD_MS = 500;
 
 /** The embedded default: the outbox table is the queue, so a job survives a crash with the data it belongs to. */
@@ -58,12 +59,10 @@ export class InProcessRunner implements JobRunner {
   private done?: { ids: string[]; flushed: Promise<void> };
   private readonly foreground?: ForegroundPressure;
   private lastJobMs = 0;
-  /** Requests waited on (Teams card clicks): jobs start after them. */
-  readonly holds: JobHolds;
 
-  /** Whether jobs pause for waiting requests (the embedded store) or only take turns with them. */
+  /** Whether jobs pause for every waiting request (the embedded store) or only for waited-on ones. */
   get pacedByRequests(): boolean {
-    return this.foreground !== undefined;
+    return this.foreground !== undefined && this.opts.pacedByRequests === true;
   }
 
   /** The event loop's busy time during the last job to finish (ms): what the next job waits for, times nine, while requests wait. */
@@ -77,7 +76,6 @@ export class InProcessRunner implements JobRunner {
     private readonly opts: Options,
   ) {
     this.foreground = opts.foreground;
-    this.holds = new JobHolds(opts.maxHoldMs ?? MAX_HOLD_MS);
   }
 
   async start(handlers: JobHandlers, opts: { relay: boolean; work: boolean }): Promise<void> {
@@ -85,10 +83,6 @@ export class InProcessRunner implements JobRunner {
     this.handlers = handlers;
     this.running = true;
     this.loop = this.run();
-  }
-
-  holdJobs(): () => void {
-    return this.holds.hold();
   }
 
   kick(): void {
@@ -192,12 +186,13 @@ export class InProcessRunner implements JobRunner {
 
   /** Lets requests in first; while they wait, pauses (bounded) so they are answered before more jobs start. */
   private async giveWay(): Promise<void> {
-    // Held requests (card clicks) are answered first: the syncs they queued would only compete with them.
-    if (this.holds.held > 0 && this.running) await this.holds.released();
     if (!this.foreground) return nextTurn();
     // Stopping: the claimed jobs run at once, so shutdown is not held up.
-    const pause = this.running ? Math.min(MAX_PAUSE_MS, Math.max(MIN_PAUSE_MS, this.lastJobMs * PAUSE_FACTOR)) : 0;
-    return this.foreground.giveWay(pause);
+    if (!this.running) return this.foreground.giveWay({ waitedMs: 0 });
+    // Waited-on requests (card clicks) are answered first: the syncs they queued would only compete with them.
+    const waitedMs = this.opts.maxHoldMs ?? MAX_HOLD_MS;
+    const plainMs = this.pacedByRequests ? Math.min(MAX_PAUSE_MS, Math.max(MIN_PAUSE_MS, this.lastJobMs * PAUSE_FACTOR)) : undefined;
+    return this.foreground.giveWay({ plainMs, waitedMs });
   }
 
   private async runOne(row: { id: string; accountId: string; topic: keyof JobHandlers; payload: Record<string, unknown>; attempts: number }, job: Job): Promise<void> {

@@ -45,11 +45,6 @@ export interface JobRunner {
   start(handlers: JobHandlers, opts: { relay: boolean; work: boolean }): Promise<void>;
   /** New outbox rows were committed: look now instead of at the next poll. */
   kick(): void;
-  /**
-   * A request someone waits on (a Teams card click) started: this process starts no job until it is answered
-   * (bounded), so the jobs it queued run after it instead of beside it. Returns the release; only the in-process runner holds.
-   */
-  holdJobs?(): () => void;
   stop(): Promise<void>;
   listDead(accountId: string, limit: number): Promise<DeadJob[]>;
   retryDead(accountId: string, id: string): Promise<boolean>;

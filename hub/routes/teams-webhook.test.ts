@@ -119,4 +119,20 @@ describe('POST /webhooks/teams with the app configured', () => {
     expect((await post(t, submitted)).statusCode).toBe(200);
     expect(seen).toEqual(['action:assign_to_me:c1', 'submit']);
   });
+
+  it('weighs a card click (an invoke) as waited on while it is handled, so no job starts beside it; a plain activity is not', async () => {
+    const waitedOn: number[] = [];
+    setTeamsActivityHandler(t.hub, {
+      async handle(event) {
+        waitedOn.push(t.hub.foreground.waitedOn());
+        return event.kind === 'action' ? { status: 200, body: { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: 'done' } } : undefined;
+      },
+    });
+    const member = emulator.addMember(team.id, { name: 'Eino Agent', email: 'eino@example.com' });
+    expect((await post(t, driver.sign(driver.invoke(team, team.id, '1', '1', 'assign_to_me', { conversationId: 'c1' }, member)))).statusCode).toBe(200);
+    expect((await post(t, driver.sign(driver.submit(team, team.id, '1', '1', { verb: 'assign_to_me' }, member)))).statusCode).toBe(200);
+    expect(waitedOn).toEqual([1, 0]);
+    // Answered: nothing holds the jobs back any more.
+    expect(t.hub.foreground.waitedOn()).toBe(0);
+  });
 });

@@ -70,13 +70,14 @@ const teamsWebhook: FastifyPluginAsync = async (app) => {
     }
     const handler = handlers.get(hub);
     // A card click's invoke is waited on in Teams: jobs it queues (its card's sync) start once it is answered.
-    const release = activity.type === 'invoke' ? hub.runner.holdJobs?.() : undefined;
+    const waited = activity.type === 'invoke';
+    if (waited) hub.foreground.weigh(reply.raw, 'waited');
     let answer: TeamsAnswer | undefined;
     try {
       answer = handler ? await handler.handle(event, activity, req.log) : undefined;
     } finally {
       // After this turn, in which the answer is written.
-      if (release) setImmediate(release);
+      if (waited) setImmediate(() => hub.foreground.weigh(reply.raw, 'plain'));
     }
     if (answer) return reply.status(answer.status).send(answer.body ?? {});
     if (activity.type === 'invoke') return reply.status(501).send(notImplemented(`no Teams surface on this hub handles ${event.kind}`).body);

@@ -1,8 +1,12 @@
 import type { Database, PreparedOptions, Queryable, QueryResult } from '../../storage/database.js';
+import { beginGoesFirst, beginRidesWith } from '../../storage/postgres.js';
 
 /** Statements a hub sent to its database, counted by what each one was (tests of how many round trips a path costs). */
 export interface RoundTrips {
-  /** Every round trip: statements, BEGIN (with its setup) and COMMIT or ROLLBACK. */
+  /**
+   * Every round trip: statements, COMMIT or ROLLBACK, and BEGIN (with its setup) where it goes alone: on
+   * node-postgres it rides with the transaction's first statement when that one can carry it (storage/postgres.ts).
+   */
   total: number;
   transactions: number;
   /** Statements that ran outside any transaction (autocommit). */
@@ -39,13 +43,15 @@ export function countRoundTrips(db: Database): { db: Database; trips: RoundTrips
     if (named) trips.prepared.push(short);
     session?.push(short);
   };
-  const inTx = (tx: Queryable, session: string[]): Queryable => ({
+  const inTx = (tx: Queryable, session: string[], first: (s: { name?: string; values?: unknown[] }) => void): Queryable => ({
     query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
+      first({ values: params });
       statement(sql, session);
       return tx.query<R>(sql, params);
     },
     ...(tx.prepared ? {
       prepared<R>(name: string, sql: string, params: unknown[]): Promise<QueryResult<R>> {
+        first({ name, values: params });
         statement(sql, session, true);
         return tx.prepared!<R>(name, sql, params);
       },
@@ -65,14 +71,24 @@ export function countRoundTrips(db: Database): { db: Database; trips: RoundTrips
     },
     transaction<T>(fn: (tx: Queryable) => Promise<T>, setup?: string): Promise<T> {
       trips.transactions++;
-      // BEGIN and COMMIT or ROLLBACK, counted as two: on node-postgres BEGIN and its setup ride with the
-      // transaction's first statement (storage/postgres.ts), so the wire carries one round trip fewer.
-      trips.total += 2;
+      // What node-postgres sends (storage/postgres.ts): BEGIN alone before a setup of several statements or a
+      // first statement that cannot carry it, COMMIT or ROLLBACK once anything began. PGlite has no wire: BEGIN and COMMIT count as two.
+      const wire = db.kind === 'postgres';
+      let begun = !wire || beginGoesFirst(setup);
+      if (begun) trips.total++;
+      const first = (s: { name?: string; values?: unknown[] }) => {
+        if (begun) return;
+        begun = true;
+        if (!beginRidesWith(s)) trips.total++;
+      };
       const session: string[] = [];
       const span: [number, number] = [performance.now(), NaN];
       trips.bySession.push(session);
       trips.spans.push(span);
-      return db.transaction((tx) => fn(inTx(tx, session)), setup).finally(() => (span[1] = performance.now()));
+      return db.transaction((tx) => fn(inTx(tx, session, first)), setup).finally(() => {
+        span[1] = performance.now();
+        if (begun) trips.total++;
+      });
     },
     exec: (sql) => db.exec(sql),
     close: () => db.close(),

@@ -31,22 +31,21 @@ export async function revokeApiKey(tx: Queryable, id: string): Promise<boolean> 
   return (await tx.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, [id])).rowCount > 0;
 }
 
-/** Authentication happens before a tenant is known: one live key by its unique hash. */
+/**
+ * Authentication happens before a tenant is known: one live key by its unique hash, in one statement that
+ * also records its use, at most once a minute (a key used more often is read without a write).
+ */
 export async function findApiKey(db: Queryable, keyHash: string): Promise<{ id: string; accountId: string; role: ApiKeyRow['role'] } | undefined> {
   const { rows } = await db.query<{ id: string; accountId: string; role: ApiKeyRow['role'] }>(
-    `UPDATE api_keys SET last_used_at = now() WHERE key_hash = $1 AND revoked_at IS NULL
-       AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
-     RETURNING id, account_id AS "accountId", role`,
+    `WITH live AS (SELECT id, account_id, role FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL),
+     used AS (
+       UPDATE api_keys k SET last_used_at = now() FROM live WHERE k.id = live.id AND k.revoked_at IS NULL
+          AND (k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute')
+     )
+     SELECT id, account_id AS "accountId", role FROM live`,
     [keyHash],
   );
-  if (rows[0]) return rows[0];
-  // Recently used keys skip the write above; read them plainly.
-  return (
-    await db.query<{ id: string; accountId: string; role: ApiKeyRow['role'] }>(
-      `SELECT id, account_id AS "accountId", role FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
-      [keyHash],
-    )
-  ).rows[0];
+  return rows[0];
 }
 
 /** An open event stream re-checks its key by id: the account and role of a live key, undefined once revoked or deleted. */

@@ -101,6 +101,8 @@ export interface WaWebClientOptions {
   auth: { kind: 'local'; dataPath: string } | { kind: 'remote'; store: WaWebSessionStore; dataPath: string; backupSyncIntervalMs?: number };
   /** Pairing by code instead of QR: the phone number in international digits. */
   pairWithPhoneNumber?: string;
+  /** Where failures the library would otherwise leave unhandled (its cache write, RemoteAuth's backups) are reported, each with a stable code. */
+  log?: (level: 'info' | 'warn', msg: string, data?: Record<string, unknown>) => void;
 }
 
 /** RemoteAuth's store, in the library's own shape (`session` is RemoteAuth's session name). */

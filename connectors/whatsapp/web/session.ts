@@ -91,7 +91,7 @@ export class WaWebSession {
     let wasReady = false;
     let client: WaWebClientPort;
     try {
-      client = await this.opts.factory({ ...this.opts.client, clientId: this.opts.channelId });
+      client = await this.opts.factory({ ...this.opts.client, clientId: this.opts.channelId, ...(this.opts.log ? { log: this.opts.log } : {}) });
     } catch (err) {
       await this.failed(err);
       return 'failed';
