@@ -99,17 +99,23 @@ describe('jobs held behind waited-on requests', () => {
     const runner = new InProcessRunner(t.hub.db, t.hub.metrics, { attempts: 3, backoffBaseMs: 0, concurrency: 2, pollMs: 20, leaseMs: 60_000, log: t.hub.log, maxHoldMs: 60_000 });
     let started = 0;
     await runner.start({ 'media.fetch': async () => void started++ }, { relay: true, work: true });
+    const release = runner.holdJobs();
     try {
-      const release = runner.holdJobs();
-      // The click's change queues a job and kicks the runner, as hub.conversations does.
+      // The runner is at its next claim, waiting for the click to be answered. Waited for before the job is
+      // queued: a claim already on its way when the hold began goes on, and on a loaded machine it can reach
+      // the database after the job's commit (the job then started, held or not).
+      await eventually(async () => runner.holds.waiting > 0 || undefined, 20_000);
+      // The click's change queues a job and kicks the runner, as hub.conversations does: nothing starts.
       await withAccount(t.hub.db, acct.accountId, (tx) => enqueue(tx, acct.accountId, 'media.fetch', { attachmentId: 'x' }));
       runner.kick();
-      // The runner is at its next claim, waiting for the click to be answered: nothing started.
-      await eventually(async () => runner.holds.waiting > 0 || undefined);
+      await new Promise((r) => setTimeout(r, 50));
       expect(started).toBe(0);
+      expect(runner.holds.waiting).toBe(1);
       release();
-      await eventually(async () => started === 1 || undefined);
+      await eventually(async () => started === 1 || undefined, 20_000);
     } finally {
+      // Else a failed check would wait out the hold in stop() and show as a timeout.
+      release();
       await runner.stop();
     }
   });
