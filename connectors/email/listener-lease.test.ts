@@ -17,7 +17,9 @@ const imap = imapUrl ? new URL(imapUrl) : undefined;
 const password = process.env.IMAP_PASSWORD ?? 'hummdesk';
 const run = randomBytes(4).toString('hex');
 const support = `lease-${run}@example.test`;
-const lease = { leaseMs: 1500, rescanMs: 200 };
+// A lease the holder renews every 2 s: at 1.5 s (every 500 ms) a loaded machine could hold the holder's renewal
+// past it, and this hub took over a mailbox whose holder was alive. Taking over after a death waits for it.
+const lease = { leaseMs: 6000, rescanMs: 200 };
 
 let t: TestHub;
 let acct: TestAccount;
@@ -76,7 +78,7 @@ describe.skipIf(!imap)('one listener per mailbox across hub processes', () => {
     other!.kill('SIGKILL');
     await once(other!, 'exit');
     const second = await append('Arrived after its death');
-    await eventually(async () => mine!.running().includes(acct.channelId), 20_000);
+    await eventually(async () => mine!.running().includes(acct.channelId), 30_000);
     await eventually(async () => (await stored()).includes(second), 20_000);
     expect(await stored()).toEqual([first, second]);
   }, 60_000);

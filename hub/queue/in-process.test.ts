@@ -48,14 +48,18 @@ describe('pacing behind requests', () => {
 
   it('counts what a job cost the event loop, not the time it waited on the network', async () => {
     const acct = await createTestAccount(t);
-    const runner = new InProcessRunner(t.hub.db, t.hub.metrics, { attempts: 3, backoffBaseMs: 0, concurrency: 1, pollMs: 20, leaseMs: 60_000, log: t.hub.log });
-    let done = 0;
+    // The event loop's busy time is the whole thread's: nothing else may run while the job waits, or a
+    // loaded machine stretches every poll (the runner's every 20 ms, the test's every 25 ms) past the bound.
+    // So no poll (the kick claims the job) and the test waits on the job itself.
+    const runner = new InProcessRunner(t.hub.db, t.hub.metrics, { attempts: 3, backoffBaseMs: 0, concurrency: 1, pollMs: 600_000, leaseMs: 60_000, log: t.hub.log });
+    let ran!: () => void;
+    const done = new Promise<void>((r) => (ran = r));
     // A download-like job: 400 ms waiting on I/O, almost no work on this thread.
-    await runner.start({ 'media.fetch': async () => { await new Promise((r) => setTimeout(r, 400)); done++; } }, { relay: true, work: true });
+    await runner.start({ 'media.fetch': async () => { await new Promise((r) => setTimeout(r, 400)); ran(); } }, { relay: true, work: true });
     try {
       await withAccount(t.hub.db, acct.accountId, (tx) => enqueue(tx, acct.accountId, 'media.fetch', { attachmentId: 'x' }));
       runner.kick();
-      await eventually(async () => done === 1);
+      await done;
       await eventually(async () => runner.lastJobCostMs > 0 || undefined);
       // Measured by wall clock it was ≥ 400 ms, so the next job would wait 9 × 400 ms behind any request.
       expect(runner.lastJobCostMs).toBeLessThan(200);
@@ -98,23 +102,26 @@ describe('jobs held behind waited-on requests', () => {
     const runner = new InProcessRunner(t.hub.db, t.hub.metrics, { attempts: 3, backoffBaseMs: 0, concurrency: 2, pollMs: 20, leaseMs: 60_000, log: t.hub.log, maxHoldMs: 60_000, foreground });
     let started = 0;
     await runner.start({ 'media.fetch': async () => void started++ }, { relay: true, work: true });
+    const click = openResponse();
     try {
-      const click = openResponse();
       foreground.begin(click);
       // A plain request does not pause jobs on PostgreSQL.
       await withAccount(t.hub.db, acct.accountId, (tx) => enqueue(tx, acct.accountId, 'media.fetch', { attachmentId: 'x' }));
       runner.kick();
-      await eventually(async () => started === 1 || undefined);
+      await eventually(async () => started === 1 || undefined, 20_000);
       foreground.weigh(click, 'waited');
-      // The click's change queues a job and kicks the runner, as hub.conversations does.
+      // The click's change queues a job and kicks the runner, as hub.conversations does. A claim already on
+      // its way when the click began may still find the job: the runner gives way before starting it too.
       await withAccount(t.hub.db, acct.accountId, (tx) => enqueue(tx, acct.accountId, 'media.fetch', { attachmentId: 'y' }));
       runner.kick();
-      // The runner is at its next claim, waiting for the click to be answered: nothing started.
-      await eventually(async () => foreground.givingWay > 0 || undefined);
+      await eventually(async () => foreground.givingWay > 0 || undefined, 20_000);
+      await new Promise((r) => setTimeout(r, 50));
       expect(started).toBe(1);
       click.answer();
-      await eventually(async () => started === 2 || undefined);
+      await eventually(async () => started === 2 || undefined, 20_000);
     } finally {
+      // Else a failed check would wait out the hold in stop() and show as a timeout.
+      click.answer();
       await runner.stop();
     }
   });

@@ -109,7 +109,8 @@ export class InProcessRunner implements JobRunner {
             // One job per turn of the event loop: a job's work is mostly synchronous here (the
             // embedded store runs on the main thread), so starting several at once would hold off
             // every request until all of them are done.
-            if (i > 0) await this.giveWay();
+            // And before the first when a waited-on request began while this claim was on its way.
+            if (i > 0 || this.foreground?.waitedOn()) await this.giveWay();
             const started = performance.eventLoopUtilization();
             const job: Job = { id: row.id, accountId: row.accountId, topic: row.topic, payload: row.payload, attempt: row.attempts };
             const wide = wideTopics.has(row.topic);

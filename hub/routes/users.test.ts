@@ -88,12 +88,18 @@ describe('a removed user', () => {
 });
 
 describe('another hub process', () => {
-  /** Polls the other process until it gives `status`, and returns how long that took. */
+  /**
+   * Polls the other process until it gives `status`, and returns how long that took. How far past
+   * OTHER_PROCESS_CACHE_MS is the machine's doing (at load 20 a poll alone can take hundreds of ms); the
+   * exact bound is PrincipalCache's own test, on its clock. Here: the configured bound decided, not the default.
+   */
   async function untilOtherGives(token: string, url: string, status: number): Promise<number> {
     const started = Date.now();
-    await eventually(async () => (await call(other, token, 'GET', url)).statusCode === status, OTHER_PROCESS_CACHE_MS + 2_000);
+    await eventually(async () => (await call(other, token, 'GET', url)).statusCode === status, 30_000);
     return Date.now() - started;
   }
+  /** Well under the 5 s default (HUMMDESK_USER_CACHE_MS unset), far above OTHER_PROCESS_CACHE_MS plus a slow poll. */
+  const WITHIN_CONFIGURED_BOUND_MS = 2_500;
 
   it('applies a demotion within the cache bound', async () => {
     const user = await signedIn('admin');
@@ -101,7 +107,7 @@ describe('another hub process', () => {
 
     expect((await call(t, owner(), 'PATCH', `/api/v1/users/${user.id}`, { role: 'viewer' })).statusCode).toBe(200);
 
-    expect(await untilOtherGives(user.accessToken, '/api/v1/api-keys', 403)).toBeLessThan(OTHER_PROCESS_CACHE_MS + 500);
+    expect(await untilOtherGives(user.accessToken, '/api/v1/api-keys', 403)).toBeLessThan(WITHIN_CONFIGURED_BOUND_MS);
     expect((await call(other, user.accessToken, 'GET', '/api/v1/conversations')).statusCode).toBe(200);
   });
 
@@ -111,7 +117,7 @@ describe('another hub process', () => {
 
     expect((await call(t, owner(), 'DELETE', `/api/v1/users/${user.id}`)).statusCode).toBe(204);
 
-    expect(await untilOtherGives(user.accessToken, '/api/v1/conversations', 401)).toBeLessThan(OTHER_PROCESS_CACHE_MS + 500);
+    expect(await untilOtherGives(user.accessToken, '/api/v1/conversations', 401)).toBeLessThan(WITHIN_CONFIGURED_BOUND_MS);
     expect((await call(other, user.accessToken, 'GET', '/api/v1/conversations')).json().error.code).toBe('token_revoked');
   });
 });
