@@ -50,7 +50,7 @@ export class PostgresCpu {
   ) {}
 
   /** Starts counting now; samples every `sampleMs` so a backend that exits loses at most that much. */
-  static async start(url: string, sampleMs = 250): Promise<PostgresCpu> {
+  static async start(url: string, sampleMs = 1000): Promise<PostgresCpu> {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const own = (await client.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`)).rows[0]!.pid;
