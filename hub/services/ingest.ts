@@ -173,6 +173,8 @@ export class IngestService {
    * channels' messages together).
    */
   private async commitPlainByChannel(batch: Pending[]): Promise<Settled[]> {
+    // One channel: its failure is the batch's (flush retries each call alone, which comes back here).
+    if (new Set(batch.map((p) => p.channel.id)).size === 1) return this.commitPlain(batch);
     const settled: Settled[] = [];
     for (const ofAccount of groupBy(batch, (p) => p.channel.accountId).values()) {
       const groups = [...groupBy(ofAccount, (p) => p.channel.id).values()];
@@ -180,18 +182,22 @@ export class IngestService {
         settled.push(...(await (groups.length === 1 ? this.commitPlain(ofAccount) : this.commitPlainChannels(groups))));
         continue;
       } catch {
-        // Each channel alone, below.
+        // Each channel alone (several), else each call alone, below.
       }
       for (const group of groups) {
-        try {
-          settled.push(...(await this.commitPlain(group)));
-        } catch {
-          for (const p of group) {
-            try {
-              settled.push(...(await this.commit([p])));
-            } catch (error) {
-              settled.push({ p, error, events: [] });
-            }
+        if (groups.length > 1) {
+          try {
+            settled.push(...(await this.commitPlain(group)));
+            continue;
+          } catch {
+            // Each call alone, below.
+          }
+        }
+        for (const p of group) {
+          try {
+            settled.push(...(await this.commit([p])));
+          } catch (error) {
+            settled.push({ p, error, events: [] });
           }
         }
       }
