@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import pg from 'pg';
+import { PostgresCpu } from './postgres-cpu.js';
 
 /** Shared bench plumbing: fresh databases, child processes, percentiles. */
 
@@ -89,27 +90,15 @@ export function cpuMs(pids: number[]): number {
 }
 const CLOCK_TICKS = 100;
 
-/** The PostgreSQL processes that work for one database: its backends and the WAL writer. */
-export async function postgresPids(url: string): Promise<number[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    const { rows } = await c.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE (datname = current_database() AND pid <> pg_backend_pid()) OR backend_type = 'walwriter'`);
-    return rows.map((r) => r.pid);
-  } finally {
-    await c.end();
-  }
-}
-
-/** CPU used by one process and by a database's PostgreSQL processes between start and stop. */
+/** CPU used by one process and by a database's PostgreSQL processes (exited backends included) between start and stop. */
 export async function cpuMeter(dbUrl: string, pid: number): Promise<{ stop(): Promise<{ processMs: number; postgresMs: number }> }> {
-  const before = new Map((await postgresPids(dbUrl)).map((p) => [p, cpuMs([p])]));
+  const postgres = await PostgresCpu.start(dbUrl);
   const own = cpuMs([pid]);
   return {
     async stop() {
       const processMs = cpuMs([pid]) - own;
-      // Backends opened during the load started from nothing.
-      const postgresMs = (await postgresPids(dbUrl)).reduce((sum, p) => sum + cpuMs([p]) - (before.get(p) ?? 0), 0);
+      const postgresMs = (await postgres.read()).totalMs;
+      await postgres.close();
       return { processMs, postgresMs };
     },
   };

@@ -40,5 +40,10 @@ export interface Database extends Queryable {
   tenantPrepared?<R = Record<string, unknown>>(accountId: string, name: string, sql: string, params: unknown[], opts?: PreparedOptions): Promise<QueryResult<R>>;
   /** Runs a script of several statements (migrations). */
   exec(sql: string): Promise<void>;
+  /**
+   * Calls `onNotify` for every NOTIFY on `channel` committed in this database, and once on each (re)connect,
+   * when some may have been missed (node-postgres: a connection of its own; PGlite has no other process).
+   */
+  listen?(channel: string, onNotify: () => void): Promise<{ close(): Promise<void> }>;
   close(): Promise<void>;
 }

@@ -116,8 +116,51 @@ export async function openPostgres(url: string, opts: { max?: number; idleMs?: n
     async exec(sql) {
       await query(sql);
     },
+    listen: (channel, onNotify) => listen(url, channel, onNotify),
     async close() {
       await pool.end();
     },
   };
 }
+
+/** LISTEN on a connection of its own (a session's LISTEN ends with it; the pool's connections come and go), reconnecting. */
+async function listen(url: string, channel: string, onNotify: () => void): Promise<{ close(): Promise<void> }> {
+  let client: pg.Client | undefined;
+  let closed = false;
+  let retry: NodeJS.Timeout | undefined;
+  const later = () => {
+    if (!closed) retry = setTimeout(() => void connect(), RELISTEN_MS);
+  };
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: url });
+    let listening = false;
+    c.on('notification', () => onNotify());
+    c.on('error', () => undefined);
+    c.on('end', () => {
+      if (!listening) return;
+      client = undefined;
+      later();
+    });
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${c.escapeIdentifier(channel)}`);
+    } catch {
+      await c.end().catch(() => undefined);
+      return later();
+    }
+    if (closed) return void (await c.end().catch(() => undefined));
+    listening = true;
+    client = c;
+    // Commits while no connection listened said nothing to us.
+    onNotify();
+  };
+  await connect();
+  return {
+    async close() {
+      closed = true;
+      clearTimeout(retry);
+      await client?.end().catch(() => undefined);
+    },
+  };
+}
+const RELISTEN_MS = 1000;

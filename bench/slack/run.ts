@@ -33,7 +33,8 @@ import pg from 'pg';
 import { SlackEmulator, type EmulatedWorkspace } from '../../connectors/slack/testing/emulator.js';
 import { SlackDriver, envelope } from '../../connectors/slack/testing/driver.js';
 import { ShownMessages } from '../../connectors/slack/testing/shown.js';
-import { cpuMs, createDatabase, freePort, machine, postgresPids, startProcess, stopProcess } from '../support.js';
+import { cpuMs, createDatabase, freePort, machine, startProcess, stopProcess } from '../support.js';
+import { PostgresCpu } from '../postgres-cpu.js';
 import type { BenchSetup } from './hub.js';
 
 const { values } = parseArgs({
@@ -112,14 +113,15 @@ const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
 const queue = new Queue(queueName, { connection: redis });
 const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
 
-/** CPU (ms) of the hub, this database's PostgreSQL processes and Redis, per process, so far. */
-async function cpuNow(): Promise<{ hub: number; postgres: Map<number, number>; redis: number }> {
-  return { hub: cpuMs([hub.child.pid!]), postgres: new Map((await postgresPids(db.url)).map((p) => [p, cpuMs([p])])), redis: redisPid ? cpuMs([redisPid]) : 0 };
+const postgresCpu = await PostgresCpu.start(db.url);
+
+/** CPU (ms) of the hub, this database's PostgreSQL processes (exited backends included) and Redis so far. */
+async function cpuNow(): Promise<{ hub: number; postgres: number; postgresExited: number; redis: number }> {
+  const pgNow = await postgresCpu.read();
+  return { hub: cpuMs([hub.child.pid!]), postgres: pgNow.totalMs, postgresExited: pgNow.exitedMs, redis: redisPid ? cpuMs([redisPid]) : 0 };
 }
 function cpuSince(before: Awaited<ReturnType<typeof cpuNow>>, after: Awaited<ReturnType<typeof cpuNow>>) {
-  let postgres = 0;
-  for (const [pid, ms] of after.postgres) postgres += ms - (before.postgres.get(pid) ?? 0);
-  return { hub: after.hub - before.hub, postgres, redis: after.redis - before.redis };
+  return { hub: after.hub - before.hub, postgres: after.postgres - before.postgres, postgresExited: after.postgresExited - before.postgresExited, redis: after.redis - before.redis };
 }
 
 interface Conversation { brand: number; user: string; rootTs?: string }
@@ -261,7 +263,7 @@ try {
       (failed.length ? `jobs failed for good: ${failed.length} (${[...failures].map(([r, n]) => `${n}× ${r}`).join('; ')})\n` : '') +
       `Slack calls in overload + drain (ok/429/refused): ${byMethod(overloadCalls, overloadEnd)}\n` +
       `queue jobs (both phases): ${Object.entries(jobs).map(([t, n]) => `${t} ${n}`).join(', ')} for ${s.tokens.length + o.tokens.length} messages\n` +
-      `CPU over overload + drain: hub ${Math.round(cpu.hub)} ms, PostgreSQL ${Math.round(cpu.postgres)} ms, Redis ${Math.round(cpu.redis)} ms, idle ${round(idleRate * 1000, 1)} ms/s subtracted → ${perMirrored(cpuTotal)} ms per message mirrored; acknowledgement errors ${ackErrors}\n`,
+      `CPU over overload + drain: hub ${Math.round(cpu.hub)} ms, PostgreSQL ${Math.round(cpu.postgres)} ms (${Math.round(cpu.postgresExited)} of it by backends that exited), Redis ${Math.round(cpu.redis)} ms, idle ${round(idleRate * 1000, 1)} ms/s subtracted → ${perMirrored(cpuTotal)} ms per message mirrored; acknowledgement errors ${ackErrors}\n`,
   );
   process.stdout.write(
     `${JSON.stringify({
@@ -270,7 +272,7 @@ try {
       events_per_s: eventsPerS,
       events: s.tokens.length + o.tokens.length, posted: steadyTally.shown + overloadTally.shown, lost: steadyLost + overloadLost, doubled: steadyTally.doubled + overloadTally.doubled,
       http_429: http429, posts_per_message: perMirrored(posts), updates_per_message: perMirrored(updates), drain_s: drainS, drained: overloadDrained, drain_cap_s: drainCapMs / 1000, jobs_pending_at_stop: pendingJobs, jobs_failed: failed.length,
-      cpu_ms_per_message: perMirrored(cpuTotal), hub_cpu_ms_per_message: perMirrored(cpu.hub), pg_cpu_ms_per_message: perMirrored(cpu.postgres), redis_cpu_ms_per_message: perMirrored(cpu.redis),
+      cpu_ms_per_message: perMirrored(cpuTotal), hub_cpu_ms_per_message: perMirrored(cpu.hub), pg_cpu_ms_per_message: perMirrored(cpu.postgres), pg_exited_cpu_ms: Math.round(cpu.postgresExited), redis_cpu_ms_per_message: perMirrored(cpu.redis),
       steady_events: s.tokens.length, steady_posted: steadyTally.shown, steady_lost: steadyLost, steady_doubled: steadyTally.doubled, steady_http_429: count429(steadyCalls, steadyEnd),
       overload_events: o.tokens.length, overload_posted: overloadTally.shown, overload_lost: overloadLost, overload_doubled: overloadTally.doubled, overload_http_429: count429(overloadCalls, overloadEnd),
       ai_jobs: !values['no-ai-jobs'], surface_sync_jobs: jobs['surface.sync'] ?? 0, ai_classify_jobs: jobs['ai.classify'] ?? 0,
@@ -279,6 +281,7 @@ try {
   );
 } finally {
   await stopProcess(hub.child);
+  await postgresCpu.close();
   await queue.obliterate({ force: true }).catch(() => undefined);
   await queue.close();
   redis.disconnect();

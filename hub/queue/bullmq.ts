@@ -15,6 +15,12 @@ async function queueName(db: Database): Promise<string> {
   return `hummdesk-jobs-${(rows[0]?.name ?? 'default').replace(/[^A-Za-z0-9_-]/g, '_')}`;
 }
 
+/** The channel migration 340's trigger notifies when a commit added outbox rows. */
+const OUTBOX_CHANNEL = 'hummdesk_outbox';
+/** While listening, a poll only covers a notification lost with its connection (re-listening reads once anyway). */
+const LISTENING_POLL_FACTOR = 10;
+const RELAY_BATCH = 500;
+
 interface Options {
   redisUrl: string;
   attempts: number;
@@ -40,6 +46,9 @@ export class BullmqRunner implements JobRunner {
   private relaying = false;
   private relayLoop?: Promise<void>;
   private wake?: () => void;
+  /** Commits that added jobs reach the relay as notifications (migration 340); kicks and polls are then only a fallback. */
+  private listening?: { close(): Promise<void> };
+  private notified = false;
 
   constructor(
     private readonly db: Database,
@@ -57,6 +66,7 @@ export class BullmqRunner implements JobRunner {
   async start(handlers: JobHandlers, opts: { relay: boolean; work: boolean }): Promise<void> {
     if (opts.relay) {
       this.relaying = true;
+      this.listening = await this.db.listen?.(OUTBOX_CHANNEL, () => this.wakeRelay());
       this.relayLoop = this.relay();
     }
     if (opts.work) {
@@ -96,14 +106,23 @@ export class BullmqRunner implements JobRunner {
   }
 
   kick(): void {
-    this.wake?.();
+    // A listening relay hears the commit itself; a kick after a commit that added nothing would only cost an empty read.
+    if (!this.listening) this.wakeRelay();
+  }
+
+  private wakeRelay(): void {
+    if (this.wake) this.wake();
+    // Heard while reading: that read may have missed the commit, so read once more before sleeping.
+    else this.notified = true;
   }
 
   private async relay(): Promise<void> {
     while (this.relaying) {
-      let moved = 0;
+      // A wake from here on may be for a commit this read does not see.
+      this.notified = false;
+      let full = false;
       try {
-        const rows = await pendingForRelay(this.db, 500);
+        const rows = await pendingForRelay(this.db, RELAY_BATCH);
         if (rows.length > 0) {
           // jobId = outbox id: relaying the same row twice after a crash adds one job, not two.
           await (await this.queue()).addBulk(
@@ -114,29 +133,30 @@ export class BullmqRunner implements JobRunner {
             })),
           );
           await markDispatched(this.db, rows.map((r) => r.id));
-          moved = rows.length;
         }
+        full = rows.length === RELAY_BATCH;
       } catch (err) {
         if (this.relaying) this.opts.log.error({ err }, 'outbox relay failed; will retry');
       }
       if (!this.relaying) break;
-      if (moved === 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.opts.pollMs);
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.wake = undefined;
-      }
+      // A short read took every row committed before it: read again only when more may wait or a commit said so.
+      if (full || this.notified) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.listening ? this.opts.pollMs * LISTENING_POLL_FACTOR : this.opts.pollMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
     }
   }
 
   async stop(): Promise<void> {
     this.relaying = false;
-    this.kick();
+    this.wakeRelay();
     await this.relayLoop;
+    await this.listening?.close();
     // close() waits for the jobs in flight to finish.
     await this.worker?.close();
     // Connections we passed in are ours to close; BullMQ leaves them open.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChannelInstallation, InboundEvent } from '../../connectors/core/types.js';
-import { findInstallation } from '../../storage/repositories/channels.js';
+import { findInstallation, insertChannel } from '../../storage/repositories/channels.js';
 import { withAccount } from '../../storage/session.js';
 import { createTestAccount, startTestHub, type TestAccount, type TestHub } from '../testing/harness.js';
 import { countRoundTrips, type RoundTrips } from '../testing/round-trips.js';
@@ -53,5 +53,27 @@ describe('ingest: round trips of a batch of several channels', () => {
       const n = await withAccount(t.hub.db, a.accountId, async (tx) => Number((await tx.query<{ n: string }>(`SELECT count(*) AS n FROM messages WHERE external_id LIKE $1`, [`b-${k}-%`])).rows[0]!.n));
       expect(n).toBe(2);
     }
+  });
+
+  it('plain messages of three channels of one account in one batch cost one statement (migration 341)', async () => {
+    const a = accounts[0]!;
+    const mine = [channels[0]!];
+    for (const n of [2, 3]) {
+      const row = await withAccount(t.hub.db, a.accountId, (tx) => insertChannel(tx, t.hub.box, { accountId: a.accountId, kind: 'webchat', name: `Chat ${n}`, externalKey: `chat-${n}-${a.accountId}` }));
+      mine.push((await findInstallation(t.hub.db, t.hub.box, { kind: 'webchat', id: row.id }))!);
+    }
+    trips.reset();
+    const first = t.hub.ingest.ingest(mine[0]!, [inbound(mine[0]!, 'o-0')]);
+    const rest = mine.flatMap((c, k) => [1, 2].map((n) => t.hub.ingest.ingest(c, [inbound(c, `o-${k}-${n}`)])));
+    const outcomes = (await Promise.all([first, ...rest])).flat();
+    expect(outcomes.map((o) => o.result)).toEqual(Array(7).fill('created'));
+    // The lone first call, then the batch's six messages of three channels in one statement.
+    expect(trips.sql.filter((s) => s.includes('hd_ingest_'))).toHaveLength(2);
+    expect(trips.total).toBe(2);
+    const stored = await withAccount(t.hub.db, a.accountId, async (tx) =>
+      (await tx.query<{ channel_id: string; n: number }>(`SELECT channel_id, count(*)::int AS n FROM messages WHERE external_id LIKE 'o-%-%' GROUP BY channel_id`)).rows,
+    );
+    expect(new Map(stored.map((r) => [r.channel_id, r.n]))).toEqual(new Map(mine.map((c) => [c.id, 2])));
+    expect(new Set(outcomes.map((o) => o.conversationId)).size).toBe(7);
   });
 });

@@ -167,18 +167,32 @@ export class IngestService {
 
   /**
    * Plain inbound messages of several channels (a hub serving a few Slack workspaces or web chats): one
-   * statement per channel, each its own transaction, instead of BEGIN, the tenant, a statement per channel
-   * and COMMIT. A channel whose statement fails has its calls retried one by one, as a failed batch has;
-   * the other channels' messages stay committed (nothing ties two channels' messages together).
+   * statement per account, its own transaction, taking every channel's rows (migration 341), instead of one
+   * statement and commit per channel. If it fails, each channel goes alone and a channel that fails has its
+   * calls retried one by one, as a failed batch has; the other channels' messages commit (nothing ties two
+   * channels' messages together).
    */
   private async commitPlainByChannel(batch: Pending[]): Promise<Settled[]> {
-    const groups = [...groupBy(batch, (p) => p.channel.id).values()];
-    if (groups.length === 1) return this.commitPlain(batch);
+    // One channel: its failure is the batch's (flush retries each call alone, which comes back here).
+    if (new Set(batch.map((p) => p.channel.id)).size === 1) return this.commitPlain(batch);
     const settled: Settled[] = [];
-    for (const group of groups) {
+    for (const ofAccount of groupBy(batch, (p) => p.channel.accountId).values()) {
+      const groups = [...groupBy(ofAccount, (p) => p.channel.id).values()];
       try {
-        settled.push(...(await this.commitPlain(group)));
+        settled.push(...(await (groups.length === 1 ? this.commitPlain(ofAccount) : this.commitPlainChannels(groups))));
+        continue;
       } catch {
+        // Each channel alone (several), else each call alone, below.
+      }
+      for (const group of groups) {
+        if (groups.length > 1) {
+          try {
+            settled.push(...(await this.commitPlain(group)));
+            continue;
+          } catch {
+            // Each call alone, below.
+          }
+        }
         for (const p of group) {
           try {
             settled.push(...(await this.commit([p])));
@@ -189,6 +203,21 @@ export class IngestService {
       }
     }
     return settled;
+  }
+
+  /** Plain inbound messages of several channels of one account: one statement, one transaction (migration 341). */
+  private async commitPlainChannels(groups: Pending[][]): Promise<Settled[]> {
+    const parts = groups.map((group) => {
+      const settled: Settled[] = group.map((p) => ({ p, outcomes: [], events: [] }));
+      const items = settled.flatMap((s) => s.p.events.map((e, at) => ({ s, at, m: (e as Extract<InboundEvent, { type: 'message' }>).message })));
+      return { channel: group[0]!.channel, settled, items };
+    });
+    const { rows } = await this.db.prepared<IngestRow & { grp: number }>('hd_ingest_channels_as', `SELECT * FROM hd_ingest_channels_as($1, $2::jsonb) ORDER BY grp, ord`, [
+      parts[0]!.channel.accountId,
+      JSON.stringify(parts.map(({ channel, items }) => ({ channel: channel.id, team: channel.teamId ?? null, rows: items.map((i) => messageRow(channel, i)) }))),
+    ]);
+    for (const [k, part] of parts.entries()) await this.settleMessages(undefined, part.items, rows.filter((r) => r.grp === k));
+    return parts.flatMap((part) => part.settled);
   }
 
   /**

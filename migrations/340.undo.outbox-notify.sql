@@ -1,0 +1,4 @@
+BEGIN;
+DROP TRIGGER outbox_notify ON outbox;
+DROP FUNCTION hd_outbox_notify();
+COMMIT;

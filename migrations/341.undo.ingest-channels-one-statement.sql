@@ -1,0 +1,3 @@
+BEGIN;
+DROP FUNCTION hd_ingest_channels_as(uuid, jsonb);
+COMMIT;
