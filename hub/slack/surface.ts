@@ -17,7 +17,7 @@ import { insertThread, nameSlackCustomer, readSyncSnapshot, retireThread, saveRo
 import { fetchSlackFiles } from './file-fetch.js';
 import { claimSync, releaseSync, SYNC_LEASE_MS, type SyncKey } from '../surfaces/claims.js';
 import { replyWindowOf } from '../surfaces/channel-window.js';
-import { IntentRunner, intentsByKey, noteIntent, recordDone, unstartIntents, type Found, type Intent, type PlannedIntent } from '../surfaces/intents.js';
+import { IntentRunner, intentsByKey, noteIntent, recordDone, type Found, type Intent, type PlannedIntent } from '../surfaces/intents.js';
 import { Pacer, type PaceLimits } from '../surfaces/pacing.js';
 import { customersFirst } from '../surfaces/mirror.js';
 import { planInto, postIntentKey, rootIntentKey, threadPosts, unplanned, walkThread, type MadePost } from '../surfaces/planner.js';
@@ -160,29 +160,24 @@ export class SlackSurface implements Surface {
     if (channel) this.posts.ready(channel, conversationId);
     for (let claimed = false; ; claimed = true) {
       const runner = new IntentRunner(this.deps.db, accountId, { key, ms: SYNC_LEASE_MS }, this.limits.settleMs);
+      const lease = { held: claimed };
       let round: false | { seq: number };
       try {
-        round = await this.syncOnce(key, runner, claimed ? false : { seq: job?.seq });
+        round = await this.syncOnce(key, runner, claimed ? false : { seq: job?.seq }, lease, !!job);
         if (!round) return;
       } catch (err) {
         const e = err instanceof RetryLaterError ? err : toConnectorError(err);
         const later = e instanceof RetryLaterError ? e : e instanceof RateLimitError ? new RetryLaterError(e.message, e.retryAfterMs) : undefined;
+        // Sent back inside the claiming transaction (a busy channel): rolled back with it, nothing to give back.
+        if (!lease.held && runner.unsent.size === 0) throw later ?? e;
         // Given up for now: the job runs again (after Retry-After, or its backoff) and sees everything; sent
         // back (not failed), it is the conversation's queued sync again, so requests meanwhile need no job.
-        await withAccount(this.deps.db, accountId, async (tx) => {
-          await unstartIntents(tx, [...runner.unsent]);
-          await releaseSync(tx, key, { abandon: true, requeue: later !== undefined });
-        }).catch(() => undefined);
+        await releaseSync(tenantReads(this.deps.db, accountId), key, { abandon: true, requeue: later !== undefined, unstart: [...runner.unsent] }).catch(() => undefined);
         throw later ?? e;
       }
       // Everything this round read is mirrored: requests numbered up to what it read need no run of their own.
       // With every planned call made, giving the lease back is one statement in its own transaction.
-      const next = runner.unsent.size === 0
-        ? await releaseSync(tenantReads(this.deps.db, accountId), key, { syncedSeq: round.seq })
-        : await withAccount(this.deps.db, accountId, async (tx) => {
-          await unstartIntents(tx, [...runner.unsent]);
-          return releaseSync(tx, key, { syncedSeq: round.seq });
-        });
+      const next = await releaseSync(tenantReads(this.deps.db, accountId), key, { syncedSeq: round.seq, unstart: [...runner.unsent] });
       // Asked for again while this ran: one more round instead of another job's full run.
       if (next === 'done') return;
     }
@@ -192,17 +187,18 @@ export class SlackSurface implements Surface {
    * One round; false when another sync of the conversation holds it (it will go round again for us) or
    * a finished one already read what this request was for; else the request number the round read.
    */
-  private async syncOnce(key: SyncKey, runner: IntentRunner, claim: false | { seq?: number }): Promise<false | { seq: number }> {
+  private async syncOnce(key: SyncKey, runner: IntentRunner, claim: false | { seq?: number }, lease: { held: boolean }, paced: boolean): Promise<false | { seq: number }> {
     const { accountId, conversationId } = key;
     let pass = await withAccount(this.deps.db, accountId, async (tx) => {
       if (claim && (await claimSync(tx, key, SYNC_LEASE_MS, claim.seq)) !== true) return false;
-      return this.read(tx, accountId, conversationId, true);
+      return this.read(tx, accountId, conversationId, true, paced);
     });
     if (pass === false) return false;
+    lease.held = true;
     if (pass && 'prework' in pass) {
       // Names and files from Slack first (no transaction open), so the card and thread show them.
       await this.prework(accountId, pass.prework);
-      pass = await withAccount(this.deps.db, accountId, (tx) => this.read(tx, accountId, conversationId, false));
+      pass = await withAccount(this.deps.db, accountId, (tx) => this.read(tx, accountId, conversationId, false, paced));
     }
     if (!pass || 'prework' in pass) return { seq: 0 };
     for (const k of pass.fresh) runner.unsent.add(pass.intents.get(k)!.id);
@@ -210,15 +206,24 @@ export class SlackSurface implements Surface {
     return { seq: pass.snap.requestSeq ?? 0 };
   }
 
-  /** Reads what the card and thread need (two statements) and records the posts this pass will make. */
-  private async read(tx: Queryable, accountId: string, conversationId: string, allowPrework: boolean): Promise<Pass | { prework: SlackSyncSnapshot } | undefined> {
+  /**
+   * Reads what the card and thread need (two statements) and records the posts this pass will make. A job
+   * (`paced`) whose channel is busy is sent back after the first statement, before its messages are read
+   * and its posts planned (its claim rolls back with the transaction).
+   */
+  private async read(tx: Queryable, accountId: string, conversationId: string, allowPrework: boolean, paced = false): Promise<Pass | { prework: SlackSyncSnapshot } | undefined> {
     const snap = await readSyncSnapshot(tx, conversationId);
     const c = snap.conversation;
     if (!c || !snap.installs?.length) return undefined;
-    if (allowPrework && (snap.unnamed || snap.unfetched?.length)) return { prework: snap };
     const installs = snap.installs.map((r) => ({ id: r.id, accountId: r.accountId, kind: 'slack' as const, externalKey: r.externalKey, teamId: r.teamId, config: r.config, secrets: this.open(r.secretsEnc) }));
-    const messages = await listMessages(tx, conversationId, { limit: 1000 });
     const target = triageTarget(installs, c.teamId, c.channelId);
+    const channel = pacingKey(installs, snap.thread ?? undefined, target);
+    if (channel) {
+      this.noteChannel(conversationId, channel);
+      if (paced) this.posts.ready(channel, conversationId);
+    }
+    if (allowPrework && (snap.unnamed || snap.unfetched?.length)) return { prework: snap };
+    const messages = await listMessages(tx, conversationId, { limit: 1000 });
     const first = customersFirst(messages, c.contactId);
     const card: CardModel = {
       conversationId: c.id,
@@ -597,6 +602,14 @@ interface SlackListed {
   ts?: string;
   metadata?: { event_type?: string; event_payload?: unknown };
   files?: { id?: string }[];
+}
+
+/** The pacing key of the channel a sync posts in: its thread's, or where its root card goes (a new thread, a move). */
+function pacingKey(installs: ChannelInstallation[], thread: SlackThread | undefined, target: { install: ChannelInstallation; channel: string } | undefined): string | undefined {
+  const at = thread && (!target || (thread.data.channel === target.channel && thread.data.installationId === target.install.id))
+    ? { install: installs.find((i) => i.id === thread.data.installationId), channel: thread.data.channel }
+    : target;
+  return at?.install ? `${at.install.externalKey}:${at.channel}` : undefined;
 }
 
 /** The thread steps whose intents are not recorded yet. */
