@@ -8,7 +8,7 @@ import type { Database, Queryable } from '../../storage/database.js';
 import type { SecretBox } from '../../storage/secret-box.js';
 import type { LocalBlobStore } from '../../storage/blob-store.js';
 import { tenantReads, withAccount } from '../../storage/session.js';
-import { listMessages, type MessageRow } from '../../storage/repositories/messages.js';
+import type { MessageRow } from '../../storage/repositories/messages.js';
 import { SlackClients, slackErrorCode, toConnectorError } from '../../connectors/slack/client.js';
 import { slackConfig } from '../../connectors/slack/config.js';
 import { SLACK_DISTRIBUTED_APP_READS, SLACK_POSTS_PER_CHANNEL } from '../../connectors/slack/rate-limits.js';
@@ -207,9 +207,9 @@ export class SlackSurface implements Surface {
   }
 
   /**
-   * Reads what the card and thread need (two statements) and records the posts this pass will make. A job
-   * (`paced`) whose channel is busy is sent back after the first statement, before its messages are read
-   * and its posts planned (its claim rolls back with the transaction).
+   * Reads what the card and thread need (one statement) and records the posts this pass will make. A job
+   * (`paced`) whose channel is busy is sent back after that read, before its posts are planned (its claim
+   * rolls back with the transaction).
    */
   private async read(tx: Queryable, accountId: string, conversationId: string, allowPrework: boolean, paced = false): Promise<Pass | { prework: SlackSyncSnapshot } | undefined> {
     const snap = await readSyncSnapshot(tx, conversationId);
@@ -223,7 +223,7 @@ export class SlackSurface implements Surface {
       if (paced) this.posts.ready(channel, conversationId);
     }
     if (allowPrework && (snap.unnamed || snap.unfetched?.length)) return { prework: snap };
-    const messages = await listMessages(tx, conversationId, { limit: 1000 });
+    const messages = snap.messages ?? [];
     const first = customersFirst(messages, c.contactId);
     const card: CardModel = {
       conversationId: c.id,
