@@ -160,16 +160,13 @@ export class SlackSurface implements Surface {
     if (channel) this.posts.ready(channel, conversationId);
     for (let claimed = false; ; claimed = true) {
       const runner = new IntentRunner(this.deps.db, accountId, { key, ms: SYNC_LEASE_MS }, this.limits.settleMs);
-      const lease = { held: claimed };
       let round: false | { seq: number };
       try {
-        round = await this.syncOnce(key, runner, claimed ? false : { seq: job?.seq }, lease, !!job);
+        round = await this.syncOnce(key, runner, claimed ? false : { seq: job?.seq });
         if (!round) return;
       } catch (err) {
         const e = err instanceof RetryLaterError ? err : toConnectorError(err);
         const later = e instanceof RetryLaterError ? e : e instanceof RateLimitError ? new RetryLaterError(e.message, e.retryAfterMs) : undefined;
-        // Sent back inside the claiming transaction (a busy channel): rolled back with it, nothing to give back.
-        if (!lease.held && runner.unsent.size === 0) throw later ?? e;
         // Given up for now: the job runs again (after Retry-After, or its backoff) and sees everything; sent
         // back (not failed), it is the conversation's queued sync again, so requests meanwhile need no job.
         await releaseSync(tenantReads(this.deps.db, accountId), key, { abandon: true, requeue: later !== undefined, unstart: [...runner.unsent] }).catch(() => undefined);
@@ -187,18 +184,17 @@ export class SlackSurface implements Surface {
    * One round; false when another sync of the conversation holds it (it will go round again for us) or
    * a finished one already read what this request was for; else the request number the round read.
    */
-  private async syncOnce(key: SyncKey, runner: IntentRunner, claim: false | { seq?: number }, lease: { held: boolean }, paced: boolean): Promise<false | { seq: number }> {
+  private async syncOnce(key: SyncKey, runner: IntentRunner, claim: false | { seq?: number }): Promise<false | { seq: number }> {
     const { accountId, conversationId } = key;
     let pass = await withAccount(this.deps.db, accountId, async (tx) => {
       if (claim && (await claimSync(tx, key, SYNC_LEASE_MS, claim.seq)) !== true) return false;
-      return this.read(tx, accountId, conversationId, true, paced);
+      return this.read(tx, accountId, conversationId, true);
     });
     if (pass === false) return false;
-    lease.held = true;
     if (pass && 'prework' in pass) {
       // Names and files from Slack first (no transaction open), so the card and thread show them.
       await this.prework(accountId, pass.prework);
-      pass = await withAccount(this.deps.db, accountId, (tx) => this.read(tx, accountId, conversationId, false, paced));
+      pass = await withAccount(this.deps.db, accountId, (tx) => this.read(tx, accountId, conversationId, false));
     }
     if (!pass || 'prework' in pass) return { seq: 0 };
     for (const k of pass.fresh) runner.unsent.add(pass.intents.get(k)!.id);
@@ -206,24 +202,15 @@ export class SlackSurface implements Surface {
     return { seq: pass.snap.requestSeq ?? 0 };
   }
 
-  /**
-   * Reads what the card and thread need (one statement) and records the posts this pass will make. A job
-   * (`paced`) whose channel is busy is sent back after that read, before its posts are planned (its claim
-   * rolls back with the transaction).
-   */
-  private async read(tx: Queryable, accountId: string, conversationId: string, allowPrework: boolean, paced = false): Promise<Pass | { prework: SlackSyncSnapshot } | undefined> {
+  /** Reads what the card and thread need (one statement) and records the posts this pass will make. */
+  private async read(tx: Queryable, accountId: string, conversationId: string, allowPrework: boolean): Promise<Pass | { prework: SlackSyncSnapshot } | undefined> {
     const snap = await readSyncSnapshot(tx, conversationId);
     const c = snap.conversation;
     if (!c || !snap.installs?.length) return undefined;
-    const installs = snap.installs.map((r) => ({ id: r.id, accountId: r.accountId, kind: 'slack' as const, externalKey: r.externalKey, teamId: r.teamId, config: r.config, secrets: this.open(r.secretsEnc) }));
-    const target = triageTarget(installs, c.teamId, c.channelId);
-    const channel = pacingKey(installs, snap.thread ?? undefined, target);
-    if (channel) {
-      this.noteChannel(conversationId, channel);
-      if (paced) this.posts.ready(channel, conversationId);
-    }
     if (allowPrework && (snap.unnamed || snap.unfetched?.length)) return { prework: snap };
+    const installs = snap.installs.map((r) => ({ id: r.id, accountId: r.accountId, kind: 'slack' as const, externalKey: r.externalKey, teamId: r.teamId, config: r.config, secrets: this.open(r.secretsEnc) }));
     const messages = snap.messages ?? [];
+    const target = triageTarget(installs, c.teamId, c.channelId);
     const first = customersFirst(messages, c.contactId);
     const card: CardModel = {
       conversationId: c.id,
@@ -602,14 +589,6 @@ interface SlackListed {
   ts?: string;
   metadata?: { event_type?: string; event_payload?: unknown };
   files?: { id?: string }[];
-}
-
-/** The pacing key of the channel a sync posts in: its thread's, or where its root card goes (a new thread, a move). */
-function pacingKey(installs: ChannelInstallation[], thread: SlackThread | undefined, target: { install: ChannelInstallation; channel: string } | undefined): string | undefined {
-  const at = thread && (!target || (thread.data.channel === target.channel && thread.data.installationId === target.install.id))
-    ? { install: installs.find((i) => i.id === thread.data.installationId), channel: thread.data.channel }
-    : target;
-  return at?.install ? `${at.install.externalKey}:${at.channel}` : undefined;
 }
 
 /** The thread steps whose intents are not recorded yet. */
