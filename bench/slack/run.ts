@@ -20,6 +20,8 @@
  *   [--drain-cap 300] [--idle-seconds 5] [--posts-per-second 1] [--burst 3] [--latency 50-300] [--no-limits]
  *   [--profile DIR] (the hub runs with node --cpu-prof, its profile written to DIR when it stops)
  *   [--no-ai-jobs] (ingest queues no ai.classify jobs; without it they run as no-ops, the hub having no AI)
+ *   [--statements] (the overload phase's and drain's statements from pg_stat_statements, per message mirrored, and
+ *   `statements_per_message` in the JSON line; the server must preload it: `shared_preload_libraries = 'pg_stat_statements'`)
  * `--smoke` (or BENCH_SMOKE=1) shortens it to 10 s steady, 5 s overload, drain capped at 60 s.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -35,6 +37,7 @@ import { SlackDriver, envelope } from '../../connectors/slack/testing/driver.js'
 import { ShownMessages } from '../../connectors/slack/testing/shown.js';
 import { cpuMs, createDatabase, freePort, machine, startProcess, stopProcess } from '../support.js';
 import { PostgresCpu } from '../postgres-cpu.js';
+import { readStatements, startStatements, statementReport } from '../statements.js';
 import type { BenchSetup } from './hub.js';
 
 const { values } = parseArgs({
@@ -47,6 +50,7 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     // The hub has no AI provider either way; this also keeps ingest from queueing its no-op ai.classify jobs.
     'no-ai-jobs': { type: 'boolean', default: false },
+    statements: { type: 'boolean', default: false },
   },
 });
 const smoke = values.smoke;
@@ -226,7 +230,11 @@ try {
   const idle = cpuSince(idleBefore, await cpuNow());
   const idleRate = (idle.hub + idle.postgres + idle.redis) / (performance.now() - idleStarted);
 
-  // Overload.
+  // Overload. The statements' client resets before the first CPU reading and reads after the last: its own work is outside them.
+  const admin = values.statements ? new pg.Client({ connectionString: db.url }) : undefined;
+  await admin?.connect();
+  const counting: { ok: boolean; why?: string } = admin ? await startStatements(admin) : { ok: false };
+  if (admin && !counting.ok) process.stdout.write(`--statements: pg_stat_statements is not available (${counting.why})\n`);
   const overloadCalls = emulator.calls.length;
   const cpuBefore = await cpuNow();
   const o = await phase('overload', overload);
@@ -234,6 +242,8 @@ try {
   const overloadEnded = performance.now();
   const cpu = cpuSince(cpuBefore, await cpuNow());
   const overloadTally = shown.tally(o.tokens);
+  const statements = admin && counting.ok ? await readStatements(admin, 25) : undefined;
+  await admin?.end();
   const jobs = await jobCounts();
   const overloadEnd = emulator.calls.length;
   // Messages not shown yet but still queued are late, not dropped: say which.
@@ -263,6 +273,7 @@ try {
       (failed.length ? `jobs failed for good: ${failed.length} (${[...failures].map(([r, n]) => `${n}× ${r}`).join('; ')})\n` : '') +
       `Slack calls in overload + drain (ok/429/refused): ${byMethod(overloadCalls, overloadEnd)}\n` +
       `queue jobs (both phases): ${Object.entries(jobs).map(([t, n]) => `${t} ${n}`).join(', ')} for ${s.tokens.length + o.tokens.length} messages\n` +
+      (statements ? `${statementReport(statements, Math.max(1, overloadTally.shown), 'message mirrored')}\n` : '') +
       `CPU over overload + drain: hub ${Math.round(cpu.hub)} ms, PostgreSQL ${Math.round(cpu.postgres)} ms (${Math.round(cpu.postgresExited)} of it by backends that exited), Redis ${Math.round(cpu.redis)} ms, idle ${round(idleRate * 1000, 1)} ms/s subtracted → ${perMirrored(cpuTotal)} ms per message mirrored; acknowledgement errors ${ackErrors}\n`,
   );
   process.stdout.write(
@@ -273,6 +284,7 @@ try {
       events: s.tokens.length + o.tokens.length, posted: steadyTally.shown + overloadTally.shown, lost: steadyLost + overloadLost, doubled: steadyTally.doubled + overloadTally.doubled,
       http_429: http429, posts_per_message: perMirrored(posts), updates_per_message: perMirrored(updates), drain_s: drainS, drained: overloadDrained, drain_cap_s: drainCapMs / 1000, jobs_pending_at_stop: pendingJobs, jobs_failed: failed.length,
       cpu_ms_per_message: perMirrored(cpuTotal), hub_cpu_ms_per_message: perMirrored(cpu.hub), pg_cpu_ms_per_message: perMirrored(cpu.postgres), pg_exited_cpu_ms: Math.round(cpu.postgresExited), redis_cpu_ms_per_message: perMirrored(cpu.redis),
+      ...(statements ? { statements_per_message: perMirrored(statements.total.calls), statement_ms_per_message: perMirrored(statements.total.execMs + statements.total.planMs) } : {}),
       steady_events: s.tokens.length, steady_posted: steadyTally.shown, steady_lost: steadyLost, steady_doubled: steadyTally.doubled, steady_http_429: count429(steadyCalls, steadyEnd),
       overload_events: o.tokens.length, overload_posted: overloadTally.shown, overload_lost: overloadLost, overload_doubled: overloadTally.doubled, overload_http_429: count429(overloadCalls, overloadEnd),
       ai_jobs: !values['no-ai-jobs'], surface_sync_jobs: jobs['surface.sync'] ?? 0, ai_classify_jobs: jobs['ai.classify'] ?? 0,

@@ -2,6 +2,7 @@ import type { ChannelInstallation } from '../../connectors/core/types.js';
 import { queryPrepared, type Queryable } from '../../storage/database.js';
 import type { SecretBox } from '../../storage/secret-box.js';
 import type { DraftRow } from '../../storage/repositories/ai.js';
+import { MESSAGES_JSON, type MessageRow } from '../../storage/repositories/messages.js';
 import { INTENTS_JSON, type Intent } from '../surfaces/intents.js';
 import { displayName } from '../../connectors/core/text.js';
 
@@ -102,7 +103,7 @@ export interface StoredFile {
   blobKey: string;
 }
 
-/** Everything a Slack sync of one conversation reads, but its messages: one statement. */
+/** Everything a Slack sync of one conversation reads, its messages included: one statement. */
 export interface SlackSyncSnapshot {
   conversation: {
     id: string; channelId: string; channelKind: string; sourceName: string; contactId: string; contactName: string | null; teamId: string | null;
@@ -127,11 +128,16 @@ export interface SlackSyncSnapshot {
   unfetched: { id: string; ref: string; installationId: string }[] | null;
   /** The conversation's latest surface.sync request number (migration 220): a run that mirrors this read covers it. */
   requestSeq: number | null;
+  /** Its first SYNC_MESSAGES messages, oldest first (times as ISO strings). */
+  messages: MessageRow[] | null;
 }
+
+/** Messages a sync reads of one conversation. */
+export const SYNC_MESSAGES = 1000;
 
 export async function readSyncSnapshot(tx: Queryable, conversationId: string): Promise<SlackSyncSnapshot> {
   // Prepared: planning this statement cost more than running it (1.5 ms against 0.8 ms).
-  const { rows } = await queryPrepared<SlackSyncSnapshot>(tx, 'hd_slack_sync_snapshot_v3',
+  const { rows } = await queryPrepared<SlackSyncSnapshot>(tx, 'hd_slack_sync_snapshot_v4',
     `SELECT
        (SELECT seq FROM surface_sync_requests WHERE conversation_id = $1)::float8 AS "requestSeq",
        (SELECT json_build_object('id', c.id, 'channelId', c.channel_id, 'channelKind', ch.kind, 'sourceName', ch.name, 'contactId', c.contact_id, 'contactName', ct.name,
@@ -158,7 +164,8 @@ export async function readSyncSnapshot(tx: Queryable, conversationId: string): P
         WHERE cv.id = $1 AND ct.name IS NULL AND ci.display_name IS NULL LIMIT 1) AS unnamed,
        (SELECT json_agg(json_build_object('id', a.id, 'ref', a.source_ref, 'installationId', m.channel_id) ORDER BY a.created_at)
         FROM attachments a JOIN messages m ON m.id = a.message_id JOIN channels ch ON ch.id = m.channel_id
-        WHERE m.conversation_id = $1 AND ch.kind = 'slack' AND a.blob_key IS NULL AND a.source_ref IS NOT NULL) AS unfetched`,
+        WHERE m.conversation_id = $1 AND ch.kind = 'slack' AND a.blob_key IS NULL AND a.source_ref IS NOT NULL) AS unfetched,
+       ${MESSAGES_JSON('$1', SYNC_MESSAGES)} AS messages`,
     [conversationId],
   );
   return rows[0]!;

@@ -8,7 +8,7 @@ import type { Database, Queryable } from '../../storage/database.js';
 import type { SecretBox } from '../../storage/secret-box.js';
 import type { LocalBlobStore } from '../../storage/blob-store.js';
 import { tenantReads, withAccount } from '../../storage/session.js';
-import { listMessages, type MessageRow } from '../../storage/repositories/messages.js';
+import type { MessageRow } from '../../storage/repositories/messages.js';
 import { SlackClients, slackErrorCode, toConnectorError } from '../../connectors/slack/client.js';
 import { slackConfig } from '../../connectors/slack/config.js';
 import { SLACK_DISTRIBUTED_APP_READS, SLACK_POSTS_PER_CHANNEL } from '../../connectors/slack/rate-limits.js';
@@ -17,7 +17,7 @@ import { insertThread, nameSlackCustomer, readSyncSnapshot, retireThread, saveRo
 import { fetchSlackFiles } from './file-fetch.js';
 import { claimSync, releaseSync, SYNC_LEASE_MS, type SyncKey } from '../surfaces/claims.js';
 import { replyWindowOf } from '../surfaces/channel-window.js';
-import { IntentRunner, intentsByKey, noteIntent, recordDone, unstartIntents, type Found, type Intent, type PlannedIntent } from '../surfaces/intents.js';
+import { IntentRunner, intentsByKey, noteIntent, recordDone, type Found, type Intent, type PlannedIntent } from '../surfaces/intents.js';
 import { Pacer, type PaceLimits } from '../surfaces/pacing.js';
 import { customersFirst } from '../surfaces/mirror.js';
 import { planInto, postIntentKey, rootIntentKey, threadPosts, unplanned, walkThread, type MadePost } from '../surfaces/planner.js';
@@ -169,20 +169,12 @@ export class SlackSurface implements Surface {
         const later = e instanceof RetryLaterError ? e : e instanceof RateLimitError ? new RetryLaterError(e.message, e.retryAfterMs) : undefined;
         // Given up for now: the job runs again (after Retry-After, or its backoff) and sees everything; sent
         // back (not failed), it is the conversation's queued sync again, so requests meanwhile need no job.
-        await withAccount(this.deps.db, accountId, async (tx) => {
-          await unstartIntents(tx, [...runner.unsent]);
-          await releaseSync(tx, key, { abandon: true, requeue: later !== undefined });
-        }).catch(() => undefined);
+        await releaseSync(tenantReads(this.deps.db, accountId), key, { abandon: true, requeue: later !== undefined, unstart: [...runner.unsent] }).catch(() => undefined);
         throw later ?? e;
       }
       // Everything this round read is mirrored: requests numbered up to what it read need no run of their own.
       // With every planned call made, giving the lease back is one statement in its own transaction.
-      const next = runner.unsent.size === 0
-        ? await releaseSync(tenantReads(this.deps.db, accountId), key, { syncedSeq: round.seq })
-        : await withAccount(this.deps.db, accountId, async (tx) => {
-          await unstartIntents(tx, [...runner.unsent]);
-          return releaseSync(tx, key, { syncedSeq: round.seq });
-        });
+      const next = await releaseSync(tenantReads(this.deps.db, accountId), key, { syncedSeq: round.seq, unstart: [...runner.unsent] });
       // Asked for again while this ran: one more round instead of another job's full run.
       if (next === 'done') return;
     }
@@ -210,14 +202,14 @@ export class SlackSurface implements Surface {
     return { seq: pass.snap.requestSeq ?? 0 };
   }
 
-  /** Reads what the card and thread need (two statements) and records the posts this pass will make. */
+  /** Reads what the card and thread need (one statement) and records the posts this pass will make. */
   private async read(tx: Queryable, accountId: string, conversationId: string, allowPrework: boolean): Promise<Pass | { prework: SlackSyncSnapshot } | undefined> {
     const snap = await readSyncSnapshot(tx, conversationId);
     const c = snap.conversation;
     if (!c || !snap.installs?.length) return undefined;
     if (allowPrework && (snap.unnamed || snap.unfetched?.length)) return { prework: snap };
     const installs = snap.installs.map((r) => ({ id: r.id, accountId: r.accountId, kind: 'slack' as const, externalKey: r.externalKey, teamId: r.teamId, config: r.config, secrets: this.open(r.secretsEnc) }));
-    const messages = await listMessages(tx, conversationId, { limit: 1000 });
+    const messages = snap.messages ?? [];
     const target = triageTarget(installs, c.teamId, c.channelId);
     const first = customersFirst(messages, c.contactId);
     const card: CardModel = {

@@ -4,6 +4,8 @@ import { withAccount } from '../../storage/session.js';
 import { findInstallation } from '../../storage/repositories/channels.js';
 import { openConversation } from '../testing/test-channel.js';
 import { claimSync, releaseSync } from './claims.js';
+import { planIntents } from './intents.js';
+import { tenantReads } from '../../storage/session.js';
 
 let t: TestHub;
 let acct: TestAccount;
@@ -143,5 +145,17 @@ describe('one queued sync per conversation', () => {
     await as((tx) => tx.query(`UPDATE outbox SET dead_at = now() WHERE id = $1`, [b!.id]));
     await ask(conv);
     expect(await jobsOf(conv)).toHaveLength(3);
+  });
+
+  it('the intents a run did not send are given back with its lease, in one statement outside a transaction', async () => {
+    const conv = await openConversation(t.hub.ingest, channel);
+    const k = { accountId: acct.accountId, conversationId: conv, surface: 'slack' as const, owner: 'job:unsent' };
+    expect(await as((tx) => claimSync(tx, k))).toBe(true);
+    const planned = await as((tx) => planIntents(tx, { accountId: acct.accountId, conversationId: conv, surface: 'slack' }, [{ key: 'msg:1:a', target: {} }, { key: 'msg:1:b', target: {} }]));
+    const started = async () => (await as(async (tx) => (await tx.query<{ key: string }>(`SELECT intent_key AS key FROM surface_intents WHERE conversation_id = $1 AND started_at IS NOT NULL ORDER BY 1`, [conv])).rows)).map((r) => r.key);
+    expect(await started()).toEqual(['msg:1:a', 'msg:1:b']);
+    expect(await releaseSync(tenantReads(t.hub.db, acct.accountId), k, { abandon: true, unstart: [planned.get('msg:1:b')!.id] })).toBe('done');
+    expect(await started()).toEqual(['msg:1:a']);
+    expect(await as(async (tx) => (await tx.query(`SELECT 1 FROM surface_syncs WHERE conversation_id = $1 AND owner IS NOT NULL`, [conv])).rows)).toEqual([]);
   });
 });

@@ -70,13 +70,17 @@ const ASKED = `(dirty OR ($6::bigint > 0 AND coalesce((SELECT r.seq FROM surface
  * the lease up whatever was asked: the job is rescheduled (rate limit, failure) and its next run sees
  * everything anyway. `requeue` (a job given up for now that will surely run again: a rate limit, a busy
  * channel) marks that job as the conversation's queued sync again when none is, so requests meanwhile
- * are absorbed by it instead of each queueing a job.
+ * are absorbed by it instead of each queueing a job. `unstart`: the run's intents whose calls did not go
+ * out (hub/surfaces/intents.ts unstartIntents), given back in the same statement: one round trip, no transaction.
  */
-export async function releaseSync(tx: Queryable, k: Omit<SyncKey, 'accountId'>, opts: { abandon?: boolean; requeue?: boolean; leaseMs?: number; /** The request number the finished run read and mirrored all of. */ syncedSeq?: number } = {}): Promise<'again' | 'done'> {
+export async function releaseSync(tx: Queryable, k: Omit<SyncKey, 'accountId'>, opts: { abandon?: boolean; requeue?: boolean; leaseMs?: number; /** The request number the finished run read and mirrored all of. */ syncedSeq?: number; unstart?: string[] } = {}): Promise<'again' | 'done'> {
+  const unstart = opts.unstart ?? [];
   const { rows } = await tx.query<{ again: boolean }>(
     `WITH requeued AS (
        UPDATE surface_sync_requests SET queued_job = $7::bigint, queued_at = now() WHERE conversation_id = $1 AND $7::bigint IS NOT NULL AND queued_job IS NULL RETURNING 1
-     )
+     )${unstart.length ? `, unstarted AS (
+       UPDATE surface_intents SET started_at = NULL WHERE id = ANY($8::uuid[]) AND state = 'pending' AND conversation_id = $1 RETURNING 1
+     )` : ''}
      UPDATE surface_syncs SET
        owner = CASE WHEN ${ASKED} AND NOT $4 THEN owner END,
        lease_until = CASE WHEN ${ASKED} AND NOT $4 THEN now() + make_interval(secs => $5::double precision / 1000) END,
@@ -84,7 +88,7 @@ export async function releaseSync(tx: Queryable, k: Omit<SyncKey, 'accountId'>, 
        synced_seq = greatest(synced_seq, $6::bigint)
      WHERE conversation_id = $1 AND surface = $2 AND owner = $3
      RETURNING owner IS NOT NULL AS again`,
-    [k.conversationId, k.surface, k.owner, opts.abandon === true, opts.leaseMs ?? SYNC_LEASE_MS, opts.abandon ? 0 : (opts.syncedSeq ?? 0), opts.abandon && opts.requeue ? jobNumber(k.job) : null],
+    [k.conversationId, k.surface, k.owner, opts.abandon === true, opts.leaseMs ?? SYNC_LEASE_MS, opts.abandon ? 0 : (opts.syncedSeq ?? 0), opts.abandon && opts.requeue ? jobNumber(k.job) : null, ...(unstart.length ? [unstart] : [])],
   );
   return rows[0]?.again ? 'again' : 'done';
 }

@@ -5,10 +5,10 @@ import { threadConversationId } from '../../connectors/teams/activity.js';
 import type { Surface } from '../ai-stage.js';
 import { RetryLaterError } from '../queue/jobs.js';
 import type { Database, Queryable } from '../../storage/database.js';
-import { withAccount } from '../../storage/session.js';
+import { tenantReads, withAccount } from '../../storage/session.js';
 import { listMessages, type MessageRow } from '../../storage/repositories/messages.js';
 import { claimSync, releaseSync, SYNC_LEASE_MS, type SyncKey } from '../surfaces/claims.js';
-import { IntentRunner, intentsByKey, noteIntent, unstartIntents, type Found, type Intent, type PlannedIntent } from '../surfaces/intents.js';
+import { IntentRunner, intentsByKey, noteIntent, type Found, type Intent, type PlannedIntent } from '../surfaces/intents.js';
 import { Pacer, type PaceLimits } from '../surfaces/pacing.js';
 import { customersFirst } from '../surfaces/mirror.js';
 import { planInto, rootIntentKey, threadPosts, unplanned, walkThread, type MadePost } from '../surfaces/planner.js';
@@ -174,11 +174,8 @@ export class TeamsSurface implements Surface {
         round = await this.syncOnce(key, runner, claimed ? false : { seq: job?.seq });
         if (!round) return;
       } catch (err) {
-        await withAccount(this.deps.db, accountId, async (tx) => {
-          await unstartIntents(tx, [...runner.unsent]);
-          // Sent back (not failed): the conversation's queued sync again, so requests meanwhile need no job.
-          await releaseSync(tx, key, { abandon: true, requeue: err instanceof RetryLaterError || err instanceof RateLimitError });
-        }).catch(() => undefined);
+        // Sent back (not failed): the conversation's queued sync again, so requests meanwhile need no job.
+        await releaseSync(tenantReads(this.deps.db, accountId), key, { abandon: true, requeue: err instanceof RetryLaterError || err instanceof RateLimitError, unstart: [...runner.unsent] }).catch(() => undefined);
         if (err instanceof TeamsRosterRefusedError && (err as { install?: TeamsInstall }).install && this.deps.onRosterRefused) {
           // The bot was removed: the installation is disconnected and admins told; nothing to retry.
           if ((await this.deps.onRosterRefused((err as unknown as { install: TeamsInstall }).install)) === 'disconnected') return;
@@ -187,11 +184,8 @@ export class TeamsSurface implements Surface {
         if (err instanceof RateLimitError) throw new RetryLaterError(err.message, err.retryAfterMs);
         throw err;
       }
-      const next = await withAccount(this.deps.db, accountId, async (tx) => {
-        await unstartIntents(tx, [...runner.unsent]);
-        // Everything this round read is mirrored: requests numbered up to what it read need no run of their own.
-        return releaseSync(tx, key, { syncedSeq: round.seq });
-      });
+      // Everything this round read is mirrored: requests numbered up to what it read need no run of their own.
+      const next = await releaseSync(tenantReads(this.deps.db, accountId), key, { syncedSeq: round.seq, unstart: [...runner.unsent] });
       if (next === 'done') return;
     }
   }

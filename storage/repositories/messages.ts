@@ -123,6 +123,14 @@ export async function getMessage(tx: Queryable, id: string): Promise<MessageRow 
   return (await tx.query<MessageRow>(`SELECT ${COLUMNS} FROM ${FROM} WHERE m.id = $1`, [id])).rows[0];
 }
 
+/**
+ * SQL (a scalar subquery) for a conversation's first `limit` messages, oldest first, as a JSON array of
+ * MessageRow (times as ISO strings): read with the rest of a statement (a surface sync's snapshot).
+ */
+export const MESSAGES_JSON = (conversationParam: string, limit: number) =>
+  `(SELECT json_agg(x ORDER BY x."sentAt", x.id) FROM (SELECT ${COLUMNS} FROM ${FROM} WHERE m.conversation_id = ${conversationParam}
+     ORDER BY m.sent_at, m.id LIMIT ${Math.floor(limit)}) x)`;
+
 /** Oldest first; `cursorAt` is sent_at at full microsecond precision, which a JS Date would truncate. */
 export async function listMessages(
   tx: Queryable,
