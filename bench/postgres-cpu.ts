@@ -1,28 +1,5 @@
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
-
-/** Fields of /proc/<pid>/stat after the command name (state is [0]); undefined for a process that is not local or gone. */
-function statFields(pid: number): string[] | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  } catch {
-    return undefined;
-  }
-}
-const CLOCK_TICKS = 100;
-const ticksMs = (f: string[], a: number, b: number) => ((Number(f[a]) + Number(f[b])) * 1000) / CLOCK_TICKS;
-
-/** CPU (user + system, ms) a local process has used so far; 0 for one that is gone or not local. */
-export function processCpuMs(pid: number): number {
-  const f = statFields(pid);
-  return f ? ticksMs(f, 11, 12) : 0;
-}
-
-/** CPU (ms) the children a process has reaped used in their lifetimes (cutime + cstime); 0 when not local. */
-function reapedChildrenMs(pid: number): number {
-  const f = statFields(pid);
-  return f ? ticksMs(f, 13, 14) : 0;
-}
+import { processCpuMs, reapedChildrenMs, statFields } from './proc-cpu.js';
 
 interface Backend { ours: boolean; baseMs: number; lastMs: number }
 
@@ -54,7 +31,7 @@ export class PostgresCpu {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const own = (await client.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`)).rows[0]!.pid;
-    const meter = new PostgresCpu(client, Number(statFields(own)?.[1] ?? 0));
+    const meter = new PostgresCpu(client, Number(statFields(`/proc/${own}/stat`)?.[1] ?? 0));
     meter.reapedStartMs = reapedChildrenMs(meter.postmasterPid);
     await meter.sample(true);
     meter.timer = setInterval(() => void meter.queueSample(), sampleMs);

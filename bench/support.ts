@@ -6,6 +6,9 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import pg from 'pg';
 import { PostgresCpu } from './postgres-cpu.js';
+import { processCpuMs } from './proc-cpu.js';
+
+export { mainThreadMs } from './proc-cpu.js';
 
 /** Shared bench plumbing: fresh databases, child processes, percentiles. */
 
@@ -76,19 +79,8 @@ export function machine(): string {
 
 /** CPU time (user + system, ms) a set of local processes has used so far; 0 for one that is gone. */
 export function cpuMs(pids: number[]): number {
-  let total = 0;
-  for (const pid of pids) {
-    try {
-      // Fields after the command name: state is 3rd, utime 14th and stime 15th of the whole line.
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      total += ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
-    } catch {
-      // Not local, or exited: counted as nothing rather than failing the benchmark.
-    }
-  }
-  return total;
+  return pids.reduce((total, pid) => total + processCpuMs(pid), 0);
 }
-const CLOCK_TICKS = 100;
 
 /** CPU used by one process and by a database's PostgreSQL processes (exited backends included) between start and stop. */
 export async function cpuMeter(dbUrl: string, pid: number): Promise<{ stop(): Promise<{ processMs: number; postgresMs: number }> }> {
@@ -134,16 +126,6 @@ export function customerMessages(visitors: BenchVisitor[], tag: string, text: (i
       };
     },
   };
-}
-
-/** CPU time (ms) of a process's main thread: the event loop's, its other threads (AI, libuv) excluded. */
-export function mainThreadMs(pid: number): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-  } catch {
-    return 0;
-  }
 }
 
 /**
