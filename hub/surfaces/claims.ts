@@ -71,7 +71,8 @@ const ASKED = `(dirty OR ($6::bigint > 0 AND coalesce((SELECT r.seq FROM surface
  * everything anyway. `requeue` (a job given up for now that will surely run again: a rate limit, a busy
  * channel) marks that job as the conversation's queued sync again when none is, so requests meanwhile
  * are absorbed by it instead of each queueing a job. `unstart`: the run's intents whose calls did not go
- * out (hub/surfaces/intents.ts unstartIntents), given back in the same statement: one round trip, no transaction.
+ * out (not reached, or the platform refused them), given back in the same statement, so the next run need not
+ * look for them: one round trip, no transaction.
  */
 export async function releaseSync(tx: Queryable, k: Omit<SyncKey, 'accountId'>, opts: { abandon?: boolean; requeue?: boolean; leaseMs?: number; /** The request number the finished run read and mirrored all of. */ syncedSeq?: number; unstart?: string[] } = {}): Promise<'again' | 'done'> {
   const unstart = opts.unstart ?? [];

@@ -65,11 +65,6 @@ export async function noteIntent(tx: Queryable, id: string, detail: Record<strin
   await tx.query(`UPDATE surface_intents SET detail = detail || $2::jsonb WHERE id = $1`, [id, JSON.stringify(detail)]);
 }
 
-/** No call of these went out (not reached, or the platform refused it): the next run need not look for them. */
-export async function unstartIntents(tx: Queryable, ids: string[]): Promise<void> {
-  if (ids.length) await tx.query(`UPDATE surface_intents SET started_at = NULL WHERE id = ANY($1::uuid[]) AND state = 'pending'`, [ids]);
-}
-
 /** A suspect intent was looked for and not found: it goes out again now. */
 export async function restartIntent(tx: Queryable, id: string, detail: Record<string, unknown> = {}): Promise<void> {
   await tx.query(`UPDATE surface_intents SET started_at = now(), attempts = attempts + 1, detail = (detail - 'searchCursor' - 'unsureAt') || $2::jsonb WHERE id = $1 AND state = 'pending'`, [id, JSON.stringify(detail)]);
