@@ -7,13 +7,13 @@
  * Usage: npx tsx bench/ingest/statement-costs.ts DATABASE_URL (superuser) [N=400]
  */
 import pg from 'pg';
+import { startStatements } from '../statements.js';
 
 const [url, n = '400'] = process.argv.slice(2);
 if (!url) throw new Error('usage: npx tsx bench/ingest/statement-costs.ts DATABASE_URL [N]');
 const count = Number(n);
 const c = new pg.Client({ connectionString: url });
 await c.connect();
-await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
 const { rows: [account] } = await c.query<{ id: string }>(`SELECT id FROM accounts WHERE slug = 'bench-large'`);
 if (!account) throw new Error('no bench-large account: run `npm run bench -- api --keep` first and pass a copy of its database');
 // Open conversations with a thread key, each written to by its own contact (no "joined" notices).
@@ -22,7 +22,8 @@ const { rows: conversations } = await c.query<{ id: string; channelId: string; s
      JOIN contact_identities ci ON ci.contact_id = c.contact_id AND ci.channel_id = c.channel_id
     WHERE c.account_id = $1 AND c.status = 'open' AND c.thread_key IS NOT NULL LIMIT 50`, [account.id]);
 await c.query(`SET pg_stat_statements.track = 'all'`);
-await c.query(`SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)`);
+const counting = await startStatements(c);
+if (!counting.ok) throw new Error(`pg_stat_statements is not available: ${counting.why}`);
 const started = performance.now();
 for (let i = 0; i < count; i++) {
   const conv = conversations[i % conversations.length]!;
